@@ -1,0 +1,19 @@
+import { Hono } from "hono";
+import type { GatewayDeps } from "../src/deps.ts";
+import type { GatewayEnv } from "../src/env.ts";
+import { modelNotFound } from "../src/errors.ts";
+import { listModels } from "../src/models/catalogue.ts";
+
+/** OpenAI `GET /v1/models` and `GET /v1/models/{id}` (ids may contain slashes). */
+export function modelRoutes(deps: Pick<GatewayDeps, "config" | "endpoints">): Hono<GatewayEnv> {
+  return new Hono<GatewayEnv>()
+    .get("/models", (c) => c.json({ object: "list", data: listModels(deps.config.current, deps.endpoints) }))
+    .get("/models/:id{.+}", (c) => {
+      const id = c.req.param("id");
+      const model = listModels(deps.config.current, deps.endpoints, { includeHidden: true }).find(
+        (m) => m.id === id,
+      );
+      if (!model) throw modelNotFound(id);
+      return c.json(model);
+    });
+}

@@ -1,0 +1,30 @@
+import { Hono } from "hono";
+import type { GatewayDeps } from "../src/deps.ts";
+import type { GatewayEnv } from "../src/env.ts";
+import type { ApiKind } from "../src/request.ts";
+import { admit } from "../src/stages/admit.ts";
+import { forward } from "../src/stages/forward.ts";
+import { parse } from "../src/stages/parse.ts";
+import { rewrite } from "../src/stages/rewrite.ts";
+import { schedule } from "../src/stages/schedule.ts";
+import { scope } from "../src/stages/scope.ts";
+
+/**
+ * The inference routes. Each is the same chain of stages:
+ * scope → parse → rewrite → admit → schedule → forward.
+ */
+export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
+  const config = () => deps.config.current;
+  const chain = (kind: ApiKind) =>
+    [
+      scope(deps),
+      parse({ kind, maxBodyBytes: () => config().settings.maxBodyBytes }),
+      rewrite({ config, random: deps.random, metrics: deps.metrics }),
+      admit(deps),
+      schedule(deps),
+      forward({ ...deps, config }),
+    ] as const;
+  return new Hono<GatewayEnv>()
+    .post("/chat/completions", ...chain("chat"))
+    .post("/completions", ...chain("completions"));
+}

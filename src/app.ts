@@ -1,0 +1,38 @@
+import { Hono } from "hono";
+import { healthRoutes } from "../routes/health.ts";
+import { metricsRoutes } from "../routes/metrics.ts";
+import { modelRoutes } from "../routes/models.ts";
+import { openaiRoutes } from "../routes/openai.ts";
+import type { GatewayDeps } from "./deps.ts";
+import type { GatewayEnv } from "./env.ts";
+import { GatewayError, toErrorResponse } from "./errors.ts";
+import { requestId } from "./stages/request-id.ts";
+
+/** Builds the gateway's Hono app from its dependencies. No I/O happens here. */
+export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  app.use("*", requestId());
+  app.route("/", healthRoutes(deps));
+  app.route("/", metricsRoutes(deps));
+  app.route("/v1", modelRoutes(deps));
+  app.route("/v1", openaiRoutes(deps));
+  app.notFound((c) =>
+    toErrorResponse(
+      new GatewayError({
+        status: 404,
+        message: `Unknown path: ${c.req.method} ${c.req.path}`,
+        code: "unknown_url",
+      }),
+    ),
+  );
+  app.onError((err, c) => {
+    if (!(err instanceof GatewayError)) {
+      deps.logger.error("unhandled error", {
+        requestId: c.var.requestId,
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      });
+    }
+    return toErrorResponse(err);
+  });
+  return app;
+}

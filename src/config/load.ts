@@ -1,0 +1,135 @@
+import * as v from "valibot";
+import { parseAllDocuments } from "yaml";
+import { type InferenceModelRewrite, parseRewrite, RewriteTable } from "../rewrite/index.ts";
+import { ConfigError } from "./errors.ts";
+import { toConfigError } from "./issues.ts";
+import {
+  type EndpointPickerConfig,
+  EndpointPickerConfigSchema,
+  type InferenceObjective,
+  InferenceObjectiveSchema,
+  type InferencePool,
+  InferencePoolSchema,
+} from "./resources.ts";
+import { defaultSettings, type Settings, SettingsSchema } from "./settings.ts";
+
+/** Everything one config file says, validated. Immutable once built; swapped whole on reload. */
+export interface GatewayConfig {
+  readonly file: string | undefined;
+  readonly settings: Settings;
+  readonly pool: InferencePool | undefined;
+  readonly objectives: readonly InferenceObjective[];
+  readonly rewrites: readonly InferenceModelRewrite[];
+  readonly rewriteTable: RewriteTable;
+  readonly pickerConfig: EndpointPickerConfig | undefined;
+}
+
+function validate<S extends v.GenericSchema>(schema: S, doc: unknown, where: string): v.InferOutput<S> {
+  const result = v.safeParse(schema, doc);
+  if (!result.success) throw toConfigError(result.issues, where);
+  return result.output;
+}
+
+function docName(doc: Record<string, unknown>, index: number): string {
+  const meta = doc["metadata"] as { name?: unknown } | undefined;
+  const name = typeof meta?.name === "string" ? meta.name : `#${index}`;
+  return `${String(doc["kind"])}/${name}`;
+}
+
+/** Parses and validates a config file's text. Throws ConfigError naming file, field path and expectation. */
+export function parseConfig(text: string, file?: string): GatewayConfig {
+  try {
+    return build(text, file);
+  } catch (err) {
+    if (err instanceof ConfigError && file && !err.file) throw err.inFile(file);
+    throw err;
+  }
+}
+
+function build(text: string, file: string | undefined): GatewayConfig {
+  let settings: Settings | undefined;
+  const pools: InferencePool[] = [];
+  const objectives: InferenceObjective[] = [];
+  const rewrites: InferenceModelRewrite[] = [];
+  let pickerConfig: EndpointPickerConfig | undefined;
+
+  const docs = parseAllDocuments(text, { prettyErrors: true });
+  if (!Array.isArray(docs)) throw new ConfigError({ path: "", expected: "YAML documents" });
+  docs.forEach((yamlDoc, index) => {
+    const yamlError = yamlDoc.errors[0];
+    if (yamlError)
+      throw new ConfigError({ path: `document ${index + 1}`, expected: `valid YAML: ${yamlError.message}` });
+    const doc = yamlDoc.toJS() as unknown;
+    if (doc === null || doc === undefined) return; // empty document, e.g. a trailing `---`
+    if (typeof doc !== "object" || Array.isArray(doc)) {
+      throw new ConfigError({
+        path: `document ${index + 1}`,
+        expected: "a mapping with apiVersion and kind",
+      });
+    }
+    const record = doc as Record<string, unknown>;
+    const where = docName(record, index + 1);
+    switch (record["kind"]) {
+      case "GatewayConfig":
+        if (settings) throw new ConfigError({ path: where, expected: "at most one GatewayConfig document" });
+        settings = validate(SettingsSchema, doc, where);
+        break;
+      case "InferencePool":
+        pools.push(validate(InferencePoolSchema, doc, where));
+        break;
+      case "InferenceObjective":
+        objectives.push(validate(InferenceObjectiveSchema, doc, where));
+        break;
+      case "InferenceModelRewrite":
+        rewrites.push(parseRewrite(doc, where));
+        break;
+      case "EndpointPickerConfig":
+        if (pickerConfig)
+          throw new ConfigError({ path: where, expected: "at most one EndpointPickerConfig" });
+        pickerConfig = validate(EndpointPickerConfigSchema, doc, where);
+        break;
+      default:
+        throw new ConfigError({
+          path: `document ${index + 1} kind`,
+          expected:
+            "one of GatewayConfig, InferencePool, InferenceObjective, InferenceModelRewrite, EndpointPickerConfig",
+          received: JSON.stringify(record["kind"]),
+        });
+    }
+  });
+
+  const finalSettings = settings ?? defaultSettings();
+  const pool = selectPool(pools, finalSettings.pool);
+  const poolName = pool?.metadata.name;
+  const mine = <T extends { spec: { poolRef: { name: string } } }>(xs: T[]) =>
+    poolName ? xs.filter((x) => x.spec.poolRef.name === poolName) : xs;
+  const myRewrites = mine(rewrites);
+  return Object.freeze({
+    file,
+    settings: finalSettings,
+    pool,
+    objectives: mine(objectives),
+    rewrites: myRewrites,
+    rewriteTable: RewriteTable.build(myRewrites),
+    pickerConfig,
+  });
+}
+
+function selectPool(pools: InferencePool[], wanted: string | undefined): InferencePool | undefined {
+  if (wanted) {
+    const pool = pools.find((p) => p.metadata.name === wanted);
+    if (!pool)
+      throw new ConfigError({
+        path: "GatewayConfig pool",
+        expected: `an InferencePool named '${wanted}' in the file`,
+      });
+    return pool;
+  }
+  if (pools.length > 1) {
+    throw new ConfigError({
+      path: "GatewayConfig pool",
+      expected: "the name of one pool: the file defines several",
+    });
+  }
+  return pools[0];
+}

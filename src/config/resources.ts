@@ -1,0 +1,90 @@
+import * as v from "valibot";
+
+/**
+ * The Kubernetes resource documents this gateway reads, as users apply them
+ * (see ../shared/REFERENCE.md). Unknown fields are tolerated, like kubectl does
+ * for status and annotations; fields we use are validated.
+ */
+
+export const Metadata = v.looseObject({
+  name: v.pipe(v.string(), v.minLength(1, "a non-empty metadata.name")),
+  namespace: v.optional(v.string()),
+  creationTimestamp: v.optional(v.string()),
+  labels: v.optional(v.record(v.string(), v.string())),
+});
+
+const Port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
+
+export const InferencePoolSchema = v.looseObject({
+  apiVersion: v.literal("inference.networking.k8s.io/v1"),
+  kind: v.literal("InferencePool"),
+  metadata: Metadata,
+  spec: v.looseObject({
+    selector: v.looseObject({
+      matchLabels: v.pipe(
+        v.record(v.string(), v.string()),
+        v.check((m) => {
+          const n = Object.keys(m).length;
+          return n >= 1 && n <= 64;
+        }, "between 1 and 64 labels"),
+      ),
+    }),
+    targetPorts: v.pipe(
+      v.array(v.looseObject({ number: Port })),
+      v.minLength(1, "at least one target port"),
+      v.maxLength(8, "at most 8 target ports"),
+      v.check((ps) => new Set(ps.map((p) => p.number)).size === ps.length, "unique port numbers"),
+    ),
+    appProtocol: v.optional(v.picklist(["http", "kubernetes.io/h2c"]), "http"),
+    endpointPickerRef: v.optional(
+      v.looseObject({ failureMode: v.optional(v.picklist(["FailOpen", "FailClose"]), "FailClose") }),
+    ),
+  }),
+});
+export type InferencePool = v.InferOutput<typeof InferencePoolSchema>;
+
+const ALPHA_GROUPS = ["inference.networking.x-k8s.io/v1alpha2", "llm-d.ai/v1alpha2"] as const;
+
+export const PoolRef = v.looseObject({
+  group: v.optional(v.string(), "inference.networking.k8s.io"),
+  kind: v.optional(v.string(), "InferencePool"),
+  name: v.pipe(v.string(), v.minLength(1)),
+});
+
+export const InferenceObjectiveSchema = v.looseObject({
+  apiVersion: v.picklist(ALPHA_GROUPS),
+  kind: v.literal("InferenceObjective"),
+  metadata: Metadata,
+  spec: v.looseObject({
+    priority: v.optional(v.pipe(v.number(), v.integer(), v.minValue(-2147483648), v.maxValue(2147483647)), 0),
+    poolRef: PoolRef,
+  }),
+});
+export type InferenceObjective = v.InferOutput<typeof InferenceObjectiveSchema>;
+
+/** EndpointPickerConfig is validated in depth by the scheduling registry; here only its envelope. */
+export const EndpointPickerConfigSchema = v.looseObject({
+  apiVersion: v.picklist(["inference.networking.x-k8s.io/v1alpha1", "llm-d.ai/v1alpha1"]),
+  kind: v.literal("EndpointPickerConfig"),
+  plugins: v.optional(
+    v.array(
+      v.looseObject({
+        name: v.optional(v.string()),
+        type: v.pipe(v.string(), v.minLength(1)),
+        parameters: v.optional(v.unknown()),
+      }),
+    ),
+    [],
+  ),
+  schedulingProfiles: v.optional(
+    v.array(
+      v.looseObject({
+        name: v.string(),
+        plugins: v.array(v.looseObject({ pluginRef: v.string(), weight: v.optional(v.number()) })),
+      }),
+    ),
+    [],
+  ),
+  flowControl: v.optional(v.unknown()),
+});
+export type EndpointPickerConfig = v.InferOutput<typeof EndpointPickerConfigSchema>;

@@ -1,0 +1,66 @@
+import * as v from "valibot";
+
+/**
+ * The gateway's own settings document (`kind: GatewayConfig`). It sits in the same
+ * YAML file as the Kubernetes resources users already apply.
+ */
+
+const Port = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535));
+
+export const StaticEndpointSchema = v.strictObject({
+  name: v.pipe(v.string(), v.minLength(1)),
+  address: v.pipe(
+    v.string(),
+    v.regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "an address of the form host:port"),
+  ),
+  labels: v.optional(v.record(v.string(), v.string()), {}),
+  engine: v.optional(v.string(), "vllm"),
+  /** Models (base and LoRA adapters) served; learned from the endpoint when omitted. */
+  models: v.optional(v.array(v.pipe(v.string(), v.minLength(1))), []),
+});
+export type StaticEndpoint = v.InferOutput<typeof StaticEndpointSchema>;
+
+export const SimulatedPodSchema = v.strictObject({
+  port: v.pipe(Port, v.minValue(1)),
+  model: v.pipe(v.string(), v.minLength(1)),
+  loras: v.optional(v.array(v.string()), []),
+  maxNumSeqs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  labels: v.optional(v.record(v.string(), v.string()), {}),
+});
+
+export const SettingsSchema = v.strictObject({
+  apiVersion: v.literal("gateway.inference.dev/v1alpha1"),
+  kind: v.literal("GatewayConfig"),
+  metadata: v.optional(v.looseObject({ name: v.optional(v.string()) })),
+  port: v.optional(Port, 8080),
+  hostname: v.optional(v.string(), "0.0.0.0"),
+  /** Name of the InferencePool this gateway fronts; defaults to the only pool in the file. */
+  pool: v.optional(v.string()),
+  /** Largest request body accepted, in bytes (413 above). */
+  maxBodyBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 8 * 1024 * 1024),
+  logLevel: v.optional(v.picklist(["debug", "info", "warn", "error", "silent"]), "info"),
+  /** Which model name responses carry: the target actually served, or the one the client asked for. */
+  responseModel: v.optional(v.picklist(["served", "requested"]), "served"),
+  upstream: v.optional(
+    v.strictObject({
+      /** Forward the client's Authorization header to pods. */
+      forwardAuthorization: v.optional(v.boolean(), false),
+      /** Endpoints tried for one request when connecting fails (primary + fallbacks). */
+      maxAttempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10)), 3),
+    }),
+    {},
+  ),
+  endpoints: v.optional(v.array(StaticEndpointSchema), []),
+  simulator: v.optional(
+    v.strictObject({
+      hostname: v.optional(v.string(), "127.0.0.1"),
+      timeScale: v.optional(v.pipe(v.number(), v.minValue(0)), 1),
+      pods: v.array(SimulatedPodSchema),
+    }),
+  ),
+});
+export type Settings = v.InferOutput<typeof SettingsSchema>;
+
+/** Settings when the file has no GatewayConfig document. */
+export const defaultSettings = (): Settings =>
+  v.parse(SettingsSchema, { apiVersion: "gateway.inference.dev/v1alpha1", kind: "GatewayConfig" });

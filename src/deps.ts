@@ -1,0 +1,27 @@
+import type { Clock, Random } from "./clock.ts";
+import type { ConfigHolder } from "./config/holder.ts";
+import type { InFlight } from "./endpoints/inflight.ts";
+import type { EndpointStore } from "./endpoints/store.ts";
+import type { Logger } from "./log.ts";
+import type { GatewayMetrics } from "./metrics/gateway-metrics.ts";
+import type { Scheduler } from "./scheduling/types.ts";
+import type { Admitter } from "./stages/admit.ts";
+
+/** The one outbound call the request path makes; injected so tests and runtimes can swap it. */
+export type FetchFn = (url: string, init: RequestInit) => Promise<Response>;
+
+/** Everything the app is built from; tests pass fakes for any of it. */
+export interface GatewayDeps {
+  config: ConfigHolder;
+  endpoints: EndpointStore;
+  inflight: InFlight;
+  scheduler: Scheduler;
+  admitter: Admitter;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  clock: Clock;
+  random: Random;
+  fetch: FetchFn;
+  /** Lifecycle flags read by /readyz. */
+  lifecycle: { shuttingDown: boolean };
+}

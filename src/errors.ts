@@ -1,0 +1,99 @@
+/**
+ * One error type for the whole gateway. Every failure a client can see is a
+ * GatewayError, and `app.onError` maps it to a status and an OpenAI error body in
+ * one place (see toErrorResponse).
+ */
+
+/** Values of the `x-gateway-request-dropped-reason` response header. */
+export type DroppedReason =
+  | "rejected-saturated"
+  | "rejected-no-endpoints"
+  | "rejected-ttl-expired"
+  | "rejected-context-cancelled"
+  | "rejected-shutting-down"
+  | "evicted";
+
+export interface GatewayErrorInit {
+  status: number;
+  message: string;
+  /** OpenAI error `type`, e.g. `invalid_request_error`. */
+  type?: string;
+  /** OpenAI error `code`, e.g. `model_not_found`. */
+  code?: string | null;
+  /** The request field at fault, e.g. `messages`. */
+  param?: string | null;
+  droppedReason?: DroppedReason;
+  /** Extra response headers, e.g. `retry-after`. */
+  headers?: Record<string, string>;
+}
+
+const DEFAULT_TYPE: Record<number, string> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  403: "permission_error",
+  404: "not_found_error",
+  405: "invalid_request_error",
+  413: "invalid_request_error",
+  429: "rate_limit_error",
+  500: "server_error",
+  502: "server_error",
+  503: "service_unavailable",
+  504: "timeout_error",
+};
+
+export class GatewayError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly code: string | null;
+  readonly param: string | null;
+  readonly droppedReason: DroppedReason | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(init: GatewayErrorInit) {
+    super(init.message);
+    this.name = "GatewayError";
+    this.status = init.status;
+    this.type = init.type ?? DEFAULT_TYPE[init.status] ?? "server_error";
+    this.code = init.code ?? null;
+    this.param = init.param ?? null;
+    this.droppedReason = init.droppedReason;
+    this.headers = init.headers ?? {};
+  }
+
+  /** The OpenAI-shaped body: `{"error":{"message","type","param","code"}}`. */
+  toJSON(): { error: { message: string; type: string; param: string | null; code: string | null } } {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+}
+
+export const badRequest = (message: string, param: string | null = null, code: string | null = null) =>
+  new GatewayError({ status: 400, message, param, code });
+
+export const notFound = (message: string, code = "not_found") =>
+  new GatewayError({ status: 404, message, code });
+
+export const modelNotFound = (model: string) =>
+  new GatewayError({
+    status: 404,
+    message: `The model '${model}' does not exist or is not served by any endpoint of this pool.`,
+    param: "model",
+    code: "model_not_found",
+  });
+
+export const noEndpoints = (message = "No ready endpoint can serve this request.") =>
+  new GatewayError({ status: 503, message, code: "no_endpoints", droppedReason: "rejected-no-endpoints" });
+
+/** Builds the HTTP response for any error; unknown errors become a 500 without leaking internals. */
+export function toErrorResponse(err: unknown, extraHeaders: Record<string, string> = {}): Response {
+  const e =
+    err instanceof GatewayError
+      ? err
+      : new GatewayError({ status: 500, message: "Internal gateway error.", code: "internal_error" });
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    ...e.headers,
+    ...extraHeaders,
+  };
+  if (e.droppedReason) headers["x-gateway-request-dropped-reason"] = e.droppedReason;
+  return new Response(JSON.stringify(e), { status: e.status, headers });
+}

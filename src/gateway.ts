@@ -1,0 +1,71 @@
+import type { Hono } from "hono";
+import { createApp } from "./app.ts";
+import { type Clock, type Random, systemClock, systemRandom } from "./clock.ts";
+import { ConfigHolder } from "./config/holder.ts";
+import type { GatewayConfig } from "./config/load.ts";
+import type { StaticEndpoint } from "./config/settings.ts";
+import type { FetchFn, GatewayDeps } from "./deps.ts";
+import { InFlight } from "./endpoints/inflight.ts";
+import { EndpointStore } from "./endpoints/store.ts";
+import type { Endpoint } from "./endpoints/types.ts";
+import type { GatewayEnv } from "./env.ts";
+import { gateOffAdmitter } from "./flow/gate-off.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { createGatewayMetrics } from "./metrics/gateway-metrics.ts";
+import { leastLoadScheduler } from "./scheduling/least-load.ts";
+
+/** Requests one endpoint takes before the concurrency view calls it saturated. */
+const MAX_CONCURRENCY_PER_ENDPOINT = 100;
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  /** Endpoints besides the config's static ones (e.g. the embedded simulated pods). */
+  endpoints?: readonly StaticEndpoint[];
+  clock?: Clock;
+  random?: Random;
+  fetch?: FetchFn;
+  logger?: Logger;
+}
+
+export interface Gateway {
+  readonly app: Hono<GatewayEnv>;
+  readonly deps: GatewayDeps;
+  /** The app's fetch handler, for any runtime's server. */
+  readonly fetch: (request: Request) => Response | Promise<Response>;
+  /** Stops background work (scrapers, watchers). */
+  stop(): Promise<void>;
+}
+
+/** Wires the data layer, scheduling and flow control around one app. Web-standard only. */
+export function createGateway(opts: GatewayOptions): Gateway {
+  const config = new ConfigHolder(opts.config);
+  const clock = opts.clock ?? systemClock;
+  const random = opts.random ?? systemRandom;
+  const logger = opts.logger ?? createLogger(opts.config.settings.logLevel);
+  const endpoints = new EndpointStore();
+  endpoints.upsert([...opts.config.settings.endpoints, ...(opts.endpoints ?? [])].map(toEndpoint));
+  const inflight = new InFlight();
+  const saturation = () => {
+    const n = endpoints.list().length;
+    return n === 0 ? 1 : inflight.total() / (n * MAX_CONCURRENCY_PER_ENDPOINT);
+  };
+  const deps: GatewayDeps = {
+    config,
+    endpoints,
+    inflight,
+    scheduler: leastLoadScheduler({ inflight, random }),
+    admitter: gateOffAdmitter({ config: () => config.current, saturation }),
+    metrics: createGatewayMetrics(),
+    logger,
+    clock,
+    random,
+    fetch: opts.fetch ?? ((url, init) => fetch(url, init)),
+    lifecycle: { shuttingDown: false },
+  };
+  const app = createApp(deps);
+  return { app, deps, fetch: (request) => app.fetch(request), stop: async () => {} };
+}
+
+export function toEndpoint(e: StaticEndpoint): Omit<Endpoint, "metrics"> {
+  return { name: e.name, address: e.address, labels: e.labels, engine: e.engine, models: new Set(e.models) };
+}

@@ -1,0 +1,56 @@
+import { parseArgs } from "node:util";
+
+export const USAGE = `inference-gateway: an OpenAI-compatible inference gateway for self-hosted LLM pods
+
+Usage: npm start -- [options]        (Bun)
+       npm run start:node -- [options]  (Node)
+
+Options:
+  -c, --config <file>     YAML config (GatewayConfig + InferencePool, InferenceObjective,
+                          InferenceModelRewrite, EndpointPickerConfig documents).
+                          Default: examples/quickstart.yaml (three simulated vLLM pods).
+  -p, --port <n>          Port to listen on (default 8080, or the config's).
+      --host <addr>       Address to bind (default 0.0.0.0, or the config's).
+      --log-level <lvl>   debug | info | warn | error | silent
+  -h, --help              Show this help.
+
+Environment (overridden by flags): GATEWAY_CONFIG, GATEWAY_PORT (or PORT), GATEWAY_HOST,
+GATEWAY_LOG_LEVEL.`;
+
+export interface CliOptions {
+  help: boolean;
+  config: string | undefined;
+  port: number | undefined;
+  host: string | undefined;
+  logLevel: string | undefined;
+}
+
+/** Flags first, then environment; throws an Error with a readable message on bad input. */
+export function parseCli(argv: readonly string[], env: Record<string, string | undefined>): CliOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      config: { type: "string", short: "c" },
+      port: { type: "string", short: "p" },
+      host: { type: "string" },
+      "log-level": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const portText = values.port ?? env["GATEWAY_PORT"] ?? env["PORT"];
+  let port: number | undefined;
+  if (portText !== undefined && portText !== "") {
+    port = Number(portText);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new Error(`--port: expected 0-65535, got '${portText}'`);
+  }
+  return {
+    help: values.help ?? false,
+    config: values.config ?? (env["GATEWAY_CONFIG"] || undefined),
+    port,
+    host: values.host ?? (env["GATEWAY_HOST"] || undefined),
+    logLevel: values["log-level"] ?? (env["GATEWAY_LOG_LEVEL"] || undefined),
+  };
+}

@@ -1,0 +1,49 @@
+import type { Clock } from "./clock.ts";
+
+export type Outcome = "success" | "error" | "aborted";
+
+/** Anything that must be given back when a request ends (flow-control slot, in-flight count...). */
+export interface Releasable {
+  release(outcome: Outcome): void;
+}
+
+/**
+ * Per-request resources, released exactly once however the request ends: a normal
+ * end, an error before or during the stream, or the client going away. Stages
+ * `hold()` what they take; whoever sees the end calls `end()`; later calls are no-ops.
+ */
+export class RequestScope {
+  readonly receivedAt: number;
+  /** Set by forward when the response body is a live stream that will call end() itself. */
+  streaming = false;
+  status = 0;
+  private readonly held: Releasable[] = [];
+  private ended = false;
+
+  constructor(readonly clock: Clock) {
+    this.receivedAt = clock.now();
+  }
+
+  hold(resource: Releasable): void {
+    if (this.ended) resource.release("aborted");
+    else this.held.push(resource);
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  end(outcome: Outcome): void {
+    if (this.ended) return;
+    this.ended = true;
+    // Release in reverse order of acquisition; one failing release must not skip the others.
+    for (let i = this.held.length - 1; i >= 0; i--) {
+      try {
+        this.held[i]!.release(outcome);
+      } catch (err) {
+        console.error("release failed", err);
+      }
+    }
+    this.held.length = 0;
+  }
+}

@@ -1,0 +1,67 @@
+import type { MiddlewareHandler } from "hono";
+import * as v from "valibot";
+import { issuePath } from "../config/issues.ts";
+import type { GatewayEnv } from "../env.ts";
+import { badRequest, GatewayError } from "../errors.ts";
+import { ChatCompletionSchema, CompletionSchema } from "../openai/schemas.ts";
+import type { ApiKind } from "../request.ts";
+import { readBody } from "./read-body.ts";
+
+const SCHEMAS = { chat: ChatCompletionSchema, completions: CompletionSchema } as const;
+const PATHS = { chat: "/v1/chat/completions", completions: "/v1/completions" } as const;
+const decoder = new TextDecoder();
+
+/** First of the `x-gateway-` / `x-llm-d-` spellings that is set. */
+export function gatewayHeader(headers: Headers, name: string): string | undefined {
+  return headers.get(`x-gateway-${name}`) ?? headers.get(`x-llm-d-${name}`) ?? undefined;
+}
+
+/** Reads the body within the size limit, parses and validates it, and sets `inferenceRequest`. */
+export function parse(opts: { kind: ApiKind; maxBodyBytes: () => number }): MiddlewareHandler<GatewayEnv> {
+  const schema = SCHEMAS[opts.kind];
+  return async function parseStage(c, next) {
+    const bytes = await readBody(c.req.raw, opts.maxBodyBytes());
+    let json: unknown;
+    try {
+      json = JSON.parse(decoder.decode(bytes));
+    } catch {
+      throw badRequest(
+        "We could not parse the JSON body of your request. Send a JSON object.",
+        null,
+        "invalid_json",
+      );
+    }
+    if (typeof json !== "object" || json === null || Array.isArray(json)) {
+      throw badRequest("The request body must be a JSON object.", null, "invalid_json");
+    }
+    const result = v.safeParse(schema, json);
+    if (!result.success) {
+      const issue = result.issues[0]!;
+      const param = issuePath(issue) || null;
+      const missing = issue.input === undefined;
+      const message = missing
+        ? `Missing required parameter: '${param}'.`
+        : `Invalid value for '${param}': expected ${issue.expected ?? issue.message}.`;
+      throw new GatewayError({
+        status: 400,
+        message,
+        param,
+        code: missing ? "missing_required_parameter" : "invalid_value",
+      });
+    }
+    const body = json as Record<string, unknown>;
+    const headers = c.req.raw.headers;
+    c.set("inferenceRequest", {
+      kind: opts.kind,
+      path: PATHS[opts.kind],
+      model: body["model"] as string,
+      stream: body["stream"] === true,
+      body,
+      bytes,
+      objective: gatewayHeader(headers, "inference-objective"),
+      fairnessId: gatewayHeader(headers, "inference-fairness-id") || "default-flow",
+      modelRewriteHeader: gatewayHeader(headers, "model-name-rewrite") || undefined,
+    });
+    await next();
+  };
+}
