@@ -81,7 +81,7 @@ function build(text: string, file: string | undefined): GatewayConfig {
         objectives.push(validate(InferenceObjectiveSchema, doc, where));
         break;
       case "InferenceModelRewrite":
-        rewrites.push(parseRewrite(doc, where));
+        rewrites.push(parseRewrite(doc));
         break;
       case "EndpointPickerConfig":
         if (pickerConfig)

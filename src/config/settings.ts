@@ -28,6 +28,26 @@ export const SimulatedPodSchema = v.strictObject({
   labels: v.optional(v.record(v.string(), v.string()), {}),
 });
 
+const Rfc3339 = v.pipe(
+  v.string(),
+  v.regex(
+    /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/,
+    "an RFC 3339 time, e.g. 2025-01-31T12:00:00Z",
+  ),
+  v.check((t) => Number.isFinite(Date.parse(t)), "a real calendar time"),
+);
+
+/** How one model appears in `/v1/models`. */
+export const CatalogModelSchema = v.strictObject({
+  id: v.pipe(v.string(), v.minLength(1)),
+  ownedBy: v.optional(v.pipe(v.string(), v.minLength(1))),
+  /** RFC 3339 in config, Unix seconds on the wire. */
+  createdAt: v.optional(Rfc3339),
+  /** Left out of the list, still routable and retrievable by id. */
+  hidden: v.optional(v.boolean(), false),
+});
+export type CatalogModel = v.InferOutput<typeof CatalogModelSchema>;
+
 export const SettingsSchema = v.strictObject({
   apiVersion: v.literal("gateway.inference.dev/v1alpha1"),
   kind: v.literal("GatewayConfig"),
@@ -47,6 +67,14 @@ export const SettingsSchema = v.strictObject({
       forwardAuthorization: v.optional(v.boolean(), false),
       /** Endpoints tried for one request when connecting fails (primary + fallbacks). */
       maxAttempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10)), 3),
+    }),
+    {},
+  ),
+  catalog: v.optional(
+    v.strictObject({
+      /** `owned_by` for models with no ownedBy of their own. */
+      defaultOwner: v.optional(v.pipe(v.string(), v.minLength(1)), "inference-gateway"),
+      models: v.optional(v.array(CatalogModelSchema), []),
     }),
     {},
   ),

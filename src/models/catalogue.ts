@@ -1,32 +1,64 @@
 import type { GatewayConfig } from "../config/load.ts";
+import type { CatalogModel } from "../config/settings.ts";
 import type { EndpointStore } from "../endpoints/store.ts";
 
+/** One entry of OpenAI's `/v1/models`. */
 export interface ModelCard {
   id: string;
   object: "model";
+  /** Unix seconds. */
   created: number;
   owned_by: string;
 }
 
-/** Stable `created` when nothing defines one: 2025-01-01T00:00:00Z, the same across calls and restarts. */
+/**
+ * `created` when neither the catalog nor a resource defines one: 2025-01-01T00:00:00Z.
+ * A constant, so the value is the same across calls, replicas and restarts.
+ */
 export const FALLBACK_CREATED = 1735689600;
 
-/** Every model a client may ask for: those endpoints serve, plus rewrite aliases. */
+interface Candidate {
+  id: string;
+  /** creationTimestamp of the resource that defines the model, if any. */
+  definedAt: string | undefined;
+}
+
+/**
+ * Every model a client may ask for: what endpoints serve (base models and LoRA
+ * adapters, defined by the pool) plus the aliases of InferenceModelRewrite rules.
+ * `owned_by`/`created` come from the catalog, else the default owner and the
+ * defining resource's creationTimestamp, else FALLBACK_CREATED. Sorted by id.
+ */
 export function listModels(
   config: GatewayConfig,
   endpoints: EndpointStore,
-  _opts: { includeHidden?: boolean } = {},
+  opts: { includeHidden?: boolean } = {},
 ): ModelCard[] {
-  const cards = new Map<string, ModelCard>();
-  const add = (id: string, created: number) => {
-    if (!cards.has(id)) cards.set(id, { id, object: "model", created, owned_by: "inference-gateway" });
-  };
-  for (const m of endpoints.models()) add(m, FALLBACK_CREATED);
-  for (const alias of config.rewriteTable.aliases()) add(alias.model, createdFrom(alias.creationTimestamp));
-  return [...cards.values()].sort((a, b) => a.id.localeCompare(b.id));
+  const catalog = config.settings.catalog;
+  const byId = new Map<string, CatalogModel>(catalog.models.map((m) => [m.id, m]));
+  const candidates = new Map<string, Candidate>();
+  const poolCreated = config.pool?.metadata.creationTimestamp;
+  for (const id of endpoints.models()) candidates.set(id, { id, definedAt: poolCreated });
+  for (const alias of config.rewriteTable.aliases()) {
+    if (!candidates.has(alias.model))
+      candidates.set(alias.model, { id: alias.model, definedAt: alias.creationTimestamp });
+  }
+  const cards: ModelCard[] = [];
+  for (const c of candidates.values()) {
+    const entry = byId.get(c.id);
+    if (entry?.hidden && !opts.includeHidden) continue;
+    cards.push({
+      id: c.id,
+      object: "model",
+      created: unixSeconds(entry?.createdAt) ?? unixSeconds(c.definedAt) ?? FALLBACK_CREATED,
+      owned_by: entry?.ownedBy ?? catalog.defaultOwner,
+    });
+  }
+  return cards.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-function createdFrom(timestamp: string | undefined): number {
-  const ms = timestamp ? Date.parse(timestamp) : Number.NaN;
-  return Number.isFinite(ms) ? Math.floor(ms / 1000) : FALLBACK_CREATED;
+function unixSeconds(timestamp: string | undefined): number | undefined {
+  if (!timestamp) return undefined;
+  const ms = Date.parse(timestamp);
+  return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
 }

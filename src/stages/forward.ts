@@ -8,6 +8,7 @@ import { GatewayError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
 import { downstreamHeaders, upstreamHeaders } from "../proxy/headers.ts";
+import { renameModelInJson, renameModelInSse } from "../proxy/model-field.ts";
 import { relay } from "../proxy/relay.ts";
 
 const encoder = new TextEncoder();
@@ -29,12 +30,11 @@ export function forward(deps: ForwardDeps) {
   return async function forwardStage(c: Context<GatewayEnv>): Promise<Response> {
     const req = c.var.inferenceRequest;
     const target = c.var.targetModel;
-    const scope = c.var.scope;
     const settings = deps.config().settings;
-    const body =
-      target.target === req.model
-        ? req.bytes
-        : encoder.encode(JSON.stringify({ ...req.body, model: target.target }));
+    const rewritten = target.target !== req.model;
+    const body = rewritten
+      ? encoder.encode(JSON.stringify({ ...req.body, model: target.target }))
+      : req.bytes;
     const headers = upstreamHeaders(c.req.raw.headers, {
       forwardAuthorization: settings.upstream.forwardAuthorization,
     });
@@ -47,14 +47,14 @@ export function forward(deps: ForwardDeps) {
     for (const endpoint of attempts) {
       const slot = deps.inflight.acquire(endpoint.name);
       const controller = new AbortController();
+      let upstream: Response;
       try {
-        const upstream = await deps.fetch(`http://${endpoint.address}${req.path}`, {
+        upstream = await deps.fetch(`http://${endpoint.address}${req.path}`, {
           method: "POST",
           headers,
           body,
           signal: AbortSignal.any([clientSignal, controller.signal]),
         });
-        return respond(upstream, endpoint, { slot, controller });
       } catch (err) {
         slot.release();
         if (clientSignal.aborted) throw clientGone();
@@ -64,47 +64,64 @@ export function forward(deps: ForwardDeps) {
           endpoint: endpoint.name,
           error: err instanceof Error ? err.message : String(err),
         });
+        continue;
       }
-    }
-    throw new GatewayError({
-      status: 503,
-      message: `No endpoint could be reached (${attempts.length} tried): ${lastError instanceof Error ? lastError.message : "connection failed"}.`,
-      code: "upstream_unreachable",
-    });
-
-    function respond(
-      upstream: Response,
-      endpoint: Endpoint,
-      held: { slot: { release(): void }; controller: AbortController },
-    ): Response {
       const labels = { model_name: req.model, target_model_name: target.target };
       deps.metrics.running.inc(labels);
-      scope.hold({
+      c.var.scope.hold({
         release: () => {
-          held.slot.release();
+          slot.release();
           deps.metrics.running.dec(labels);
         },
       });
-      const out = downstreamHeaders(upstream.headers);
-      out.set("x-gateway-target-model", target.target);
-      out.set("x-gateway-destination-endpoint-served", endpoint.address);
-      const isSse = (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
-      scope.streaming = upstream.body !== null;
-      const responseBody = upstream.body
-        ? relay(upstream.body, {
-            sse: isSse,
-            onEnd: (outcome) =>
-              scope.end(upstream.status >= 400 && outcome === "success" ? "error" : outcome),
-            abortUpstream: () => held.controller.abort(),
-          })
-        : null;
-      return new Response(responseBody, {
-        status: upstream.status,
-        statusText: upstream.statusText,
-        headers: out,
-      });
+      const renameTo = rewritten && settings.responseModel === "requested" ? req.model : undefined;
+      return respond(c, upstream, endpoint, { controller, renameTo });
     }
+    throw new GatewayError({
+      status: 503,
+      message: `No endpoint could be reached (${attempts.length} tried): ${describe(lastError)}.`,
+      code: "upstream_unreachable",
+    });
   };
+}
+
+/** Wraps the pod's answer for the client; the relay ends the request scope when the body ends. */
+async function respond(
+  c: Context<GatewayEnv>,
+  upstream: Response,
+  endpoint: Endpoint,
+  opts: { controller: AbortController; renameTo: string | undefined },
+): Promise<Response> {
+  const scope = c.var.scope;
+  const out = downstreamHeaders(upstream.headers);
+  out.set("x-gateway-target-model", c.var.targetModel.target);
+  out.set("x-gateway-destination-endpoint-served", endpoint.address);
+  const isSse = (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
+  const body = await bodyFor(upstream, isSse, opts.renameTo);
+  scope.streaming = body !== null;
+  const relayed = body
+    ? relay(body, {
+        sse: isSse,
+        onEnd: (outcome) => scope.end(upstream.status >= 400 && outcome === "success" ? "error" : outcome),
+        abortUpstream: () => opts.controller.abort(),
+      })
+    : null;
+  return new Response(relayed, { status: upstream.status, statusText: upstream.statusText, headers: out });
+}
+
+/** The pod's body, or with `model` renamed when the client should see the name it asked for. */
+async function bodyFor(
+  upstream: Response,
+  isSse: boolean,
+  renameTo: string | undefined,
+): Promise<ReadableStream<Uint8Array> | null> {
+  if (!upstream.body || !upstream.ok || renameTo === undefined) return upstream.body;
+  if (isSse) return upstream.body.pipeThrough(renameModelInSse(renameTo));
+  return new Response(renameModelInJson(await upstream.text(), renameTo)).body;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : "connection failed";
 }
 
 function clientGone(): GatewayError {
