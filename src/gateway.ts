@@ -6,6 +6,7 @@ import type { GatewayConfig } from "./config/load.ts";
 import type { StaticEndpoint } from "./config/settings.ts";
 import type { FetchFn, GatewayDeps } from "./deps.ts";
 import { InFlight } from "./endpoints/inflight.ts";
+import { startModelDiscovery } from "./endpoints/model-discovery.ts";
 import { EndpointStore } from "./endpoints/store.ts";
 import type { Endpoint } from "./endpoints/types.ts";
 import type { GatewayEnv } from "./env.ts";
@@ -32,6 +33,8 @@ export interface Gateway {
   readonly deps: GatewayDeps;
   /** The app's fetch handler, for any runtime's server. */
   readonly fetch: (request: Request) => Response | Promise<Response>;
+  /** Starts background work: model discovery and metrics scraping. Idempotent. */
+  start(): void;
   /** Stops background work (scrapers, watchers). */
   stop(): Promise<void>;
 }
@@ -43,7 +46,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const random = opts.random ?? systemRandom;
   const logger = opts.logger ?? createLogger(opts.config.settings.logLevel);
   const endpoints = new EndpointStore();
-  endpoints.upsert([...opts.config.settings.endpoints, ...(opts.endpoints ?? [])].map(toEndpoint));
+  const staticEndpoints = (c: GatewayConfig) =>
+    [...c.settings.endpoints, ...(opts.endpoints ?? [])].map(toEndpoint);
+  endpoints.upsert(staticEndpoints(opts.config));
+  // Static endpoints follow config reloads (Kubernetes discovery replaces this source).
+  config.onSwap((next) => endpoints.replaceAll(staticEndpoints(next)));
   const inflight = new InFlight();
   const saturation = () => {
     const n = endpoints.list().length;
@@ -63,7 +70,30 @@ export function createGateway(opts: GatewayOptions): Gateway {
     lifecycle: { shuttingDown: false },
   };
   const app = createApp(deps);
-  return { app, deps, fetch: (request) => app.fetch(request), stop: async () => {} };
+  const background: { stop(): void }[] = [];
+  const configured = (name: string) =>
+    [...config.current.settings.endpoints, ...(opts.endpoints ?? [])].some(
+      (e) => e.name === name && e.models.length > 0,
+    );
+  return {
+    app,
+    deps,
+    fetch: (request) => app.fetch(request),
+    start() {
+      if (background.length) return;
+      background.push(
+        startModelDiscovery({
+          store: endpoints,
+          fetch: deps.fetch,
+          logger,
+          shouldLearn: (name) => !configured(name),
+        }),
+      );
+    },
+    async stop() {
+      for (const b of background.splice(0)) b.stop();
+    },
+  };
 }
 
 export function toEndpoint(e: StaticEndpoint): Omit<Endpoint, "metrics"> {
