@@ -1,0 +1,236 @@
+/**
+ * Background scraping of model-server `/metrics`, one self-rescheduling timer per target.
+ *
+ * Contract:
+ * - A target is scraped right away when added, then on a grid of `intervalMs` measured from
+ *   the start of each scrape. The next timer is armed only when a scrape ends, so two scrapes
+ *   of one target are never in flight; a scrape slower than the interval skips the ticks it
+ *   overlapped (next start = start + k * interval for the smallest k that lies in the future).
+ * - Each scrape has its own `AbortController`, aborted after `timeoutMs` (headers and body).
+ * - A failed scrape (network error, timeout, non-2xx, unknown engine, or none of the mapped
+ *   metrics present) is counted and retried after `intervalMs * 2^consecutiveFailures`, capped
+ *   at `maxBackoffMs`; one success resets the back-off.
+ * - `setTargets` diffs by name: existing targets keep their timers (a changed URL or engine is
+ *   used from the next scrape), removed ones are cancelled and their in-flight scrape aborted.
+ * - `stop()` clears every timer and aborts every scrape: no CPU is used afterwards.
+ */
+
+import type { Clock } from "../clock.ts";
+import type { MetricsSnapshot } from "../endpoints/types.ts";
+import { type EngineMapping, missingMetrics, toSnapshot, wantedMetrics } from "./engines.ts";
+import { parsePromText } from "./prom-text.ts";
+
+export interface ScrapeTarget {
+  /** Endpoint name; the key of `onSnapshot`, `onError` and `errors()`. */
+  name: string;
+  /** Full URL, e.g. `http://10.0.0.7:8000/metrics`. */
+  url: string;
+  /** Key into `engines`, e.g. `vllm`. */
+  engine: string;
+}
+
+/** The slice of `fetch` the scraper uses; `globalThis.fetch` fits, and so does a test double. */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+export interface ScraperOptions {
+  /** Default: the global `fetch`. */
+  fetch?: FetchLike;
+  clock: Clock;
+  intervalMs?: number;
+  timeoutMs?: number;
+  maxBackoffMs?: number;
+  engines: Readonly<Record<string, EngineMapping>>;
+  /** Called with a frozen snapshot after every successful scrape. */
+  onSnapshot(name: string, snapshot: MetricsSnapshot): void;
+  /** Called after every failed scrape (also when `onSnapshot` throws). */
+  onError?(name: string, err: unknown): void;
+}
+
+export interface Scraper {
+  /** Replaces the target set; unchanged names keep their schedule. Ignored after `stop()`. */
+  setTargets(targets: readonly ScrapeTarget[]): void;
+  /** Cancels every timer and in-flight scrape. Final. */
+  stop(): void;
+  /** Cumulative failed scrapes per current target (a copy). */
+  errors(): ReadonlyMap<string, number>;
+  /** Scrapes every target once (joining any scrape already in flight); resolves when all are done. */
+  scrapeNow(): Promise<void>;
+}
+
+interface TargetState {
+  target: ScrapeTarget;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  inFlight: Promise<void> | undefined;
+  controller: AbortController | undefined;
+  /** Consecutive failures, for back-off. */
+  failures: number;
+  removed: boolean;
+}
+
+/** True when a snapshot was never taken or is older than `stalenessMs` (flow control treats it as saturated). */
+export function isStale(snapshot: MetricsSnapshot, now: number, stalenessMs = 2000): boolean {
+  return snapshot.updatedAt === 0 || now - snapshot.updatedAt > stalenessMs;
+}
+
+/** Delay before the next scrape: back-off after failures, else the next tick on the interval grid. */
+export function nextDelay(o: {
+  intervalMs: number;
+  maxBackoffMs: number;
+  failures: number;
+  elapsedMs: number;
+}) {
+  if (o.failures > 0) return Math.min(o.intervalMs * 2 ** o.failures, o.maxBackoffMs);
+  const elapsed = Math.max(0, o.elapsedMs);
+  return o.intervalMs - (elapsed % o.intervalMs);
+}
+
+function positive(name: string, value: number): number {
+  if (!(Number.isFinite(value) && value > 0))
+    throw new RangeError(`scraper: ${name} must be > 0, got ${value}`);
+  return value;
+}
+
+export function createScraper(opts: ScraperOptions): Scraper {
+  const { clock, engines } = opts;
+  const fetchFn: FetchLike = opts.fetch ?? ((url, init) => fetch(url, init)); // unbound fetch throws on Workers
+  const intervalMs = positive("intervalMs", opts.intervalMs ?? 50);
+  const timeoutMs = positive("timeoutMs", opts.timeoutMs ?? 1000);
+  const maxBackoffMs = Math.max(intervalMs, positive("maxBackoffMs", opts.maxBackoffMs ?? 5000));
+  const states = new Map<string, TargetState>();
+  const errorCounts = new Map<string, number>();
+  let stopped = false;
+
+  function report(name: string, err: unknown): void {
+    try {
+      opts.onError?.(name, err);
+    } catch {
+      // A throwing error hook must not break the scrape loop.
+    }
+  }
+
+  async function fetchSnapshot(st: TargetState, controller: AbortController): Promise<MetricsSnapshot> {
+    const { url, engine } = st.target;
+    const mapping = engines[engine];
+    if (!mapping) {
+      throw new Error(`unknown engine "${engine}"; known engines: ${Object.keys(engines).join(", ")}`);
+    }
+    const res = await fetchFn(url, {
+      signal: controller.signal,
+      headers: { accept: "text/plain;version=0.0.4;q=1,*/*;q=0.1" },
+    });
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => {});
+      throw new Error(`GET ${url}: HTTP ${res.status}`);
+    }
+    const { families } = parsePromText(await res.text(), wantedMetrics(mapping));
+    if (missingMetrics(families, mapping).length === 3) {
+      const names = [...wantedMetrics(mapping)].join(", ");
+      throw new Error(`GET ${url}: none of the "${engine}" metrics found (${names}); is the engine right?`);
+    }
+    return toSnapshot(families, mapping, clock.now());
+  }
+
+  async function scrape(st: TargetState): Promise<void> {
+    const controller = new AbortController();
+    st.controller = controller;
+    const timer = setTimeout(() => {
+      const msg = `GET ${st.target.url}: timed out after ${timeoutMs} ms`;
+      controller.abort(new DOMException(msg, "TimeoutError"));
+    }, timeoutMs);
+    let snapshot: MetricsSnapshot;
+    try {
+      snapshot = await fetchSnapshot(st, controller);
+    } catch (err) {
+      if (st.removed) return; // aborted by setTargets/stop: not the target's fault
+      st.failures++;
+      errorCounts.set(st.target.name, (errorCounts.get(st.target.name) ?? 0) + 1);
+      report(st.target.name, controller.signal.aborted ? controller.signal.reason : err);
+      return;
+    } finally {
+      clearTimeout(timer);
+      st.controller = undefined;
+    }
+    if (st.removed) return;
+    st.failures = 0;
+    try {
+      opts.onSnapshot(st.target.name, snapshot);
+    } catch (err) {
+      report(st.target.name, err);
+    }
+  }
+
+  /** Starts a scrape unless one is in flight, in which case it joins that one. */
+  function scrapeOnce(st: TargetState): Promise<void> {
+    if (st.inFlight) return st.inFlight;
+    const p = scrape(st).finally(() => {
+      st.inFlight = undefined;
+    });
+    st.inFlight = p;
+    return p;
+  }
+
+  function arm(st: TargetState, delay: number): void {
+    st.timer = setTimeout(() => tick(st), delay);
+  }
+
+  function tick(st: TargetState): void {
+    st.timer = undefined;
+    if (st.removed) return;
+    if (st.inFlight) {
+      arm(st, intervalMs); // a scrapeNow() is running: skip this tick
+      return;
+    }
+    const started = clock.now();
+    void scrapeOnce(st).then(() => {
+      if (st.removed) return;
+      const elapsedMs = clock.now() - started;
+      arm(st, nextDelay({ intervalMs, maxBackoffMs, failures: st.failures, elapsedMs }));
+    });
+  }
+
+  function remove(st: TargetState): void {
+    st.removed = true;
+    if (st.timer !== undefined) clearTimeout(st.timer);
+    st.timer = undefined;
+    st.controller?.abort(new DOMException("scrape target removed", "AbortError"));
+    states.delete(st.target.name);
+    errorCounts.delete(st.target.name);
+  }
+
+  return {
+    setTargets(targets) {
+      if (stopped) return;
+      const next = new Map(targets.map((t) => [t.name, t]));
+      for (const st of [...states.values()]) if (!next.has(st.target.name)) remove(st);
+      for (const t of next.values()) {
+        const st = states.get(t.name);
+        if (st) {
+          if (st.target.url !== t.url || st.target.engine !== t.engine) {
+            st.target = { ...t };
+            st.failures = 0;
+          }
+          continue;
+        }
+        const fresh: TargetState = {
+          target: { ...t },
+          timer: undefined,
+          inFlight: undefined,
+          controller: undefined,
+          failures: 0,
+          removed: false,
+        };
+        states.set(t.name, fresh);
+        errorCounts.set(t.name, 0);
+        arm(fresh, 0);
+      }
+    },
+    stop() {
+      stopped = true;
+      for (const st of [...states.values()]) remove(st);
+    },
+    errors: () => new Map(errorCounts),
+    async scrapeNow() {
+      await Promise.all([...states.values()].map(scrapeOnce));
+    },
+  };
+}
