@@ -1,0 +1,122 @@
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { ConfigError } from "../config/errors.ts";
+import { type GatewayConfig, parseConfig } from "../config/load.ts";
+import { reloadConfig } from "../config/reload.ts";
+import type { StaticEndpoint } from "../config/settings.ts";
+import { createGateway, type Gateway } from "../gateway.ts";
+import { createLogger, type LogLevel } from "../log.ts";
+import { startSimulators } from "../simulator/index.ts";
+import { parseCli, USAGE } from "./cli.ts";
+import type { RunningServer, ServeFn } from "./server.ts";
+import { watchConfigFile } from "./watch-config.ts";
+
+export const DEFAULT_CONFIG = fileURLToPath(new URL("../../examples/quickstart.yaml", import.meta.url));
+
+export interface Started {
+  gateway: Gateway;
+  server: RunningServer;
+  /** Drains and stops everything (pods, server, background work). */
+  shutdown(): Promise<void>;
+}
+
+/** Loads a config file; a ConfigError names the file, the field and what was expected. */
+export async function loadConfigFile(file: string): Promise<GatewayConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new ConfigError({ file, path: "", expected: `a readable file (${(err as Error).message})` });
+  }
+  return parseConfig(text, file);
+}
+
+/** The process entry shared by the Bun and Node runtimes: CLI → config → pods → app → listen. */
+export async function main(opts: {
+  serve: ServeFn;
+  runtime: string;
+  argv: string[];
+  env: Record<string, string | undefined>;
+}): Promise<Started | undefined> {
+  let cli: ReturnType<typeof parseCli>;
+  try {
+    cli = parseCli(opts.argv, opts.env);
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return undefined;
+  }
+  if (cli.help) {
+    console.log(USAGE);
+    return undefined;
+  }
+  const file = cli.config ?? DEFAULT_CONFIG;
+  let config: GatewayConfig;
+  try {
+    config = await loadConfigFile(file);
+  } catch (err) {
+    console.error(`config error: ${(err as Error).message}`);
+    process.exitCode = 1;
+    return undefined;
+  }
+  const settings = config.settings;
+  if (cli.port !== undefined) settings.port = cli.port;
+  if (cli.host) settings.hostname = cli.host;
+  if (cli.logLevel) settings.logLevel = cli.logLevel as LogLevel;
+  const logger = createLogger(settings.logLevel);
+
+  const sim = settings.simulator;
+  const pods = sim
+    ? await startSimulators(
+        opts.serve,
+        sim.pods.map((p) => ({ ...p, hostname: sim.hostname, timeScale: sim.timeScale })),
+      )
+    : [];
+  const podEndpoints: StaticEndpoint[] = pods.map((p, i) => ({
+    name: `sim-${i}`,
+    address: `${sim?.hostname ?? "127.0.0.1"}:${p.port}`,
+    labels: { app: "sim", ...(sim?.pods[i]?.labels ?? {}) },
+    engine: "vllm",
+    models: [p.model, ...(sim?.pods[i]?.loras ?? [])],
+  }));
+
+  const gateway = createGateway({ config, endpoints: podEndpoints, logger });
+  gateway.start();
+  const server = await opts.serve({ fetch: gateway.fetch, port: settings.port, hostname: settings.hostname });
+  const shown = settings.hostname === "0.0.0.0" ? "localhost" : settings.hostname;
+  logger.info("gateway listening", {
+    runtime: opts.runtime,
+    url: `http://${shown}:${server.port}`,
+    config: file,
+    endpoints: gateway.deps.endpoints.list().map((e) => `${e.name}=${e.address}`),
+  });
+  if (settings.logLevel !== "silent") {
+    console.log(`\n  gateway   http://${shown}:${server.port}/v1  (${opts.runtime})`);
+    for (const e of gateway.deps.endpoints.list())
+      console.log(`  endpoint  ${e.name.padEnd(8)} http://${e.address}  ${[...e.models].join(", ")}`);
+    console.log(`  metrics   http://${shown}:${server.port}/metrics\n`);
+  }
+
+  const unwatch = watchConfigFile(file, (text) => reloadConfig(gateway.deps.config, text, file, logger));
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = () =>
+    (stopping ??= (async () => {
+      gateway.deps.lifecycle.shuttingDown = true;
+      unwatch();
+      await gateway.stop();
+      await server.close();
+      await Promise.all(pods.map((p) => p.close()));
+    })());
+  return { gateway, server, shutdown };
+}
+
+/** Wires SIGINT/SIGTERM to a graceful shutdown. */
+export function exitOnSignals(started: Started): void {
+  const stop = (signal: string) => {
+    console.log(`received ${signal}, shutting down`);
+    void started.shutdown().then(() => process.exit(0));
+  };
+  process.once("SIGINT", () => stop("SIGINT"));
+  process.once("SIGTERM", () => stop("SIGTERM"));
+}
