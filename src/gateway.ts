@@ -7,12 +7,14 @@ import type { StaticEndpoint } from "./config/settings.ts";
 import type { FetchFn, GatewayDeps } from "./deps.ts";
 import { InFlight } from "./endpoints/inflight.ts";
 import { startModelDiscovery } from "./endpoints/model-discovery.ts";
+import { startScraping } from "./endpoints/scraping.ts";
 import { EndpointStore } from "./endpoints/store.ts";
 import type { Endpoint } from "./endpoints/types.ts";
 import type { GatewayEnv } from "./env.ts";
 import { gateOffAdmitter } from "./flow/gate-off.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createGatewayMetrics } from "./metrics/gateway-metrics.ts";
+import { registerPoolMetrics } from "./metrics/pool-metrics.ts";
 import { leastLoadScheduler } from "./scheduling/least-load.ts";
 
 /** Requests one endpoint takes before the concurrency view calls it saturated. */
@@ -69,6 +71,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
     fetch: opts.fetch ?? ((url, init) => fetch(url, init)),
     lifecycle: { shuttingDown: false },
   };
+  const { scrapeErrors } = registerPoolMetrics({
+    registry: deps.metrics.registry,
+    store: endpoints,
+    clock,
+    poolName: () => config.current.pool?.metadata.name ?? "default",
+    stalenessMs: () => config.current.settings.dataLayer.stalenessMs,
+  });
   const app = createApp(deps);
   const background: { stop(): void }[] = [];
   const configured = (name: string) =>
@@ -81,13 +90,16 @@ export function createGateway(opts: GatewayOptions): Gateway {
     fetch: (request) => app.fetch(request),
     start() {
       if (background.length) return;
+      const data = config.current.settings.dataLayer;
       background.push(
         startModelDiscovery({
           store: endpoints,
           fetch: deps.fetch,
           logger,
           shouldLearn: (name) => !configured(name),
+          intervalMs: data.modelsRefreshMs,
         }),
+        startScraping({ config, store: endpoints, fetch: deps.fetch, clock, logger, scrapeErrors }),
       );
     },
     async stop() {

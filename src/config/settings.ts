@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { EngineMappingsSchema } from "../datalayer/engine-schema.ts";
 
 /**
  * The gateway's own settings document (`kind: GatewayConfig`). It sits in the same
@@ -75,6 +76,20 @@ export const SettingsSchema = v.strictObject({
       /** `owned_by` for models with no ownedBy of their own. */
       defaultOwner: v.optional(v.pipe(v.string(), v.minLength(1)), "inference-gateway"),
       models: v.optional(v.array(CatalogModelSchema), []),
+    }),
+    {},
+  ),
+  dataLayer: v.optional(
+    v.strictObject({
+      /** How often each endpoint's /metrics is scraped. */
+      scrapeIntervalMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(5)), 50),
+      scrapeTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10)), 1000),
+      /** A snapshot older than this is stale (flow control counts stale pods as saturated). */
+      stalenessMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10)), 2000),
+      /** How often endpoints' /v1/models is asked which models they serve. */
+      modelsRefreshMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100)), 5000),
+      /** Extra engines (or replacements for built-ins): metric names as data. */
+      engines: v.optional(EngineMappingsSchema, {}),
     }),
     {},
   ),

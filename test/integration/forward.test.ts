@@ -144,6 +144,15 @@ describe("forwarding", () => {
   test("health and readiness", async () => {
     const { gw } = gateway();
     expect((await gw.fetch(new Request("http://gw/healthz"))).status).toBe(200);
+    // Not ready until some endpoint's metrics were scraped recently.
+    expect((await gw.fetch(new Request("http://gw/readyz"))).status).toBe(503);
+    const now = gw.deps.clock.now();
+    gw.deps.endpoints.setMetrics("a", {
+      waitingQueueSize: 0,
+      runningRequests: 0,
+      kvCacheUsage: 0,
+      updatedAt: now,
+    });
     expect((await gw.fetch(new Request("http://gw/readyz"))).status).toBe(200);
     gw.deps.lifecycle.shuttingDown = true;
     expect((await gw.fetch(new Request("http://gw/readyz"))).status).toBe(503);

@@ -1,0 +1,70 @@
+import type { Counter } from "prom-client";
+import type { Clock } from "../clock.ts";
+import type { ConfigHolder } from "../config/holder.ts";
+import { BUILTIN_ENGINES, mergeEngineMappings } from "../datalayer/engines.ts";
+import { createScraper, type ScrapeTarget } from "../datalayer/scraper.ts";
+import type { FetchFn } from "../deps.ts";
+import type { Logger } from "../log.ts";
+import type { EndpointStore } from "./store.ts";
+import type { Endpoint } from "./types.ts";
+
+/** Pod labels that name the model-server engine (llm-d's and GIE's spellings). */
+const ENGINE_LABELS = ["llm-d.ai/engine-type", "inference.networking.k8s.io/engine-type"];
+
+/** The engine of an endpoint: its pod label, else what config says, else vLLM. */
+export function engineOf(endpoint: Pick<Endpoint, "labels" | "engine">): string {
+  for (const label of ENGINE_LABELS) {
+    const v = endpoint.labels[label];
+    if (v) return v;
+  }
+  return endpoint.engine || "vllm";
+}
+
+/**
+ * Keeps every endpoint's metrics snapshot fresh: the scraper follows the store's
+ * membership, and each scrape swaps that endpoint's snapshot. Listeners (flow
+ * control) hear about every refresh.
+ */
+export function startScraping(opts: {
+  config: ConfigHolder;
+  store: EndpointStore;
+  fetch: FetchFn;
+  clock: Clock;
+  logger: Logger;
+  scrapeErrors: Counter<"name" | "model_server_pod">;
+  onRefresh?: () => void;
+}): { stop(): void } {
+  const { store, config } = opts;
+  const data = config.current.settings.dataLayer;
+  const scraper = createScraper({
+    fetch: opts.fetch,
+    clock: opts.clock,
+    intervalMs: data.scrapeIntervalMs,
+    timeoutMs: data.scrapeTimeoutMs,
+    engines: mergeEngineMappings(BUILTIN_ENGINES, data.engines),
+    onSnapshot: (name, snapshot) => {
+      store.setMetrics(name, snapshot);
+      opts.onRefresh?.();
+    },
+    onError: (name, err) => {
+      opts.scrapeErrors.inc({
+        name: config.current.pool?.metadata.name ?? "default",
+        model_server_pod: name,
+      });
+      opts.logger.debug("metrics scrape failed", {
+        endpoint: name,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    },
+  });
+  const targets = (): ScrapeTarget[] =>
+    store.list().map((e) => ({ name: e.name, url: `http://${e.address}/metrics`, engine: engineOf(e) }));
+  scraper.setTargets(targets());
+  const unsubscribe = store.onChange(() => scraper.setTargets(targets()));
+  return {
+    stop() {
+      unsubscribe();
+      scraper.stop();
+    },
+  };
+}

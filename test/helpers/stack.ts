@@ -1,0 +1,74 @@
+import { seededRandom } from "../../src/clock.ts";
+import { parseConfig } from "../../src/config/load.ts";
+import { createGateway, type Gateway } from "../../src/gateway.ts";
+import { silentLogger } from "../../src/log.ts";
+import { serveBun } from "../../src/runtime/serve-bun.ts";
+import type { RunningServer } from "../../src/runtime/server.ts";
+import { type RunningSimulator, type SimulatorSpec, startSimulators } from "../../src/simulator/index.ts";
+
+export interface Stack {
+  gateway: Gateway;
+  server: RunningServer;
+  pods: RunningSimulator[];
+  /** http://127.0.0.1:<port> of the gateway. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Simulated pods and a gateway, each on its own real loopback port (port 0), as
+ * a user would run them. `yaml` adds documents (rewrites, objectives...) to the config.
+ */
+export async function startStack(opts: {
+  pods: Omit<SimulatorSpec, "port" | "hostname">[];
+  settings?: Record<string, unknown>;
+  yaml?: string[];
+  seed?: number;
+}): Promise<Stack> {
+  const pods = await startSimulators(
+    serveBun,
+    opts.pods.map((p, i) => ({
+      jitter: 0,
+      random: seededRandom(100 + i),
+      ...p,
+      port: 0,
+      hostname: "127.0.0.1",
+    })),
+  );
+  const settings = {
+    apiVersion: "gateway.inference.dev/v1alpha1",
+    kind: "GatewayConfig",
+    logLevel: "silent",
+    dataLayer: { scrapeIntervalMs: 20 },
+    endpoints: pods.map((p, i) => ({
+      name: `pod-${i}`,
+      address: `127.0.0.1:${p.port}`,
+      models: [p.model, ...(opts.pods[i]?.loras ?? [])],
+    })),
+    ...opts.settings,
+  };
+  const config = parseConfig([JSON.stringify(settings), ...(opts.yaml ?? [])].join("\n---\n"), "stack.yaml");
+  const gateway = createGateway({ config, logger: silentLogger(), random: seededRandom(opts.seed ?? 1) });
+  gateway.start();
+  const server = await serveBun({ fetch: gateway.fetch, port: 0, hostname: "127.0.0.1" });
+  return {
+    gateway,
+    server,
+    pods,
+    url: `http://127.0.0.1:${server.port}`,
+    async close() {
+      await gateway.stop();
+      await server.close();
+      await Promise.all(pods.map((p) => p.close()));
+    },
+  };
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes (generous: CI machines are noisy). */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await Bun.sleep(10);
+  }
+}
