@@ -32,8 +32,8 @@ function validate<S extends v.GenericSchema>(schema: S, doc: unknown, where: str
 
 function docName(doc: Record<string, unknown>, index: number): string {
   const meta = doc["metadata"] as { name?: unknown } | undefined;
-  const name = typeof meta?.name === "string" ? meta.name : `#${index}`;
-  return `${String(doc["kind"])}/${name}`;
+  const kind = String(doc["kind"]);
+  return typeof meta?.name === "string" ? `${kind}/${meta.name}` : `${kind} (document ${index})`;
 }
 
 /** Parses and validates a config file's text. Throws ConfigError naming file, field path and expectation. */

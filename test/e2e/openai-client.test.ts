@@ -12,6 +12,12 @@ beforeAll(async () => {
       { model: "facebook/opt-125m", loras: ["sql-lora"], timeScale: 1, prefillOverheadMs: 5 },
       { model: "facebook/opt-125m", loras: ["sql-lora"], timeScale: 1, prefillOverheadMs: 5 },
     ],
+    settings: {
+      catalog: {
+        defaultOwner: "ml-platform",
+        models: [{ id: "facebook/opt-125m", ownedBy: "meta", createdAt: "2022-05-03T00:00:00Z" }],
+      },
+    },
   });
   client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: "unused", maxRetries: 0 });
 });
@@ -82,8 +88,14 @@ describe("the official openai client through the gateway (real ports)", () => {
     for await (const m of client.models.list()) ids.push(m.id);
     expect(ids).toEqual(["facebook/opt-125m", "sql-lora"]);
     const one = await client.models.retrieve("facebook/opt-125m");
-    expect(one).toMatchObject({ id: "facebook/opt-125m", object: "model", owned_by: "inference-gateway" });
-    expect(typeof one.created).toBe("number");
+    expect(one).toMatchObject({
+      id: "facebook/opt-125m",
+      object: "model",
+      owned_by: "meta",
+      created: 1651536000,
+    });
+    const lora = await client.models.retrieve("sql-lora");
+    expect(lora.owned_by).toBe("ml-platform");
     const missing = await client.models.retrieve("facebook/missing").catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
   });

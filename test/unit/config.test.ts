@@ -48,12 +48,12 @@ spec: { priority: 5, poolRef: { name: other-pool } }`;
     [
       "a wrong field type",
       `apiVersion: gateway.inference.dev/v1alpha1\nkind: GatewayConfig\nport: eighty`,
-      "GatewayConfig/#1 port",
+      "GatewayConfig (document 1) port",
     ],
     [
       "an unknown setting",
       `apiVersion: gateway.inference.dev/v1alpha1\nkind: GatewayConfig\nprot: 80`,
-      "GatewayConfig/#1 prot",
+      "GatewayConfig (document 1) prot",
     ],
     [
       "a bad endpoint address",
