@@ -3,6 +3,8 @@ import type { GatewayDeps } from "../src/deps.ts";
 import type { GatewayEnv } from "../src/env.ts";
 import type { ApiKind } from "../src/request.ts";
 import { admit } from "../src/stages/admit.ts";
+import { authenticate } from "../src/stages/authenticate.ts";
+import { authorize } from "../src/stages/authorize.ts";
 import { forward } from "../src/stages/forward.ts";
 import { parse } from "../src/stages/parse.ts";
 import { rewrite } from "../src/stages/rewrite.ts";
@@ -11,14 +13,16 @@ import { scope } from "../src/stages/scope.ts";
 
 /**
  * The inference routes. Each is the same chain of stages:
- * scope → parse → rewrite → admit → schedule → forward.
+ * scope → authenticate → parse → authorize → rewrite → admit → schedule → forward.
  */
 export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const config = () => deps.config.current;
   const chain = (kind: ApiKind) =>
     [
       scope(deps),
+      authenticate({ config }),
       parse({ kind, maxBodyBytes: () => config().settings.maxBodyBytes }),
+      authorize(),
       rewrite({ config, random: deps.random, metrics: deps.metrics }),
       admit(deps),
       schedule(deps),

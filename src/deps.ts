@@ -1,5 +1,6 @@
 import type { Clock, Random } from "./clock.ts";
 import type { ConfigHolder } from "./config/holder.ts";
+import type { PassiveHealth } from "./endpoints/health.ts";
 import type { InFlight } from "./endpoints/inflight.ts";
 import type { EndpointStore } from "./endpoints/store.ts";
 import type { Logger } from "./log.ts";
@@ -15,6 +16,8 @@ export interface GatewayDeps {
   config: ConfigHolder;
   endpoints: EndpointStore;
   inflight: InFlight;
+  /** Passive health: endpoints ejected after consecutive failures. */
+  health: PassiveHealth;
   scheduler: Scheduler;
   admitter: Admitter;
   metrics: GatewayMetrics;

@@ -1,3 +1,4 @@
+import type { ApiKey } from "./config/settings.ts";
 import type { Admission, InferenceRequest, ScheduledEndpoints, TargetModel } from "./request.ts";
 import type { RequestScope } from "./scope.ts";
 
@@ -5,6 +6,8 @@ import type { RequestScope } from "./scope.ts";
 export interface GatewayVariables {
   requestId: string;
   scope: RequestScope;
+  /** The API key entry the request authenticated with; unset when auth is off. */
+  principal: ApiKey;
   inferenceRequest: InferenceRequest;
   targetModel: TargetModel;
   admission: Admission;

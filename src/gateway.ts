@@ -5,6 +5,7 @@ import { ConfigHolder } from "./config/holder.ts";
 import type { GatewayConfig } from "./config/load.ts";
 import type { StaticEndpoint } from "./config/settings.ts";
 import type { FetchFn, GatewayDeps } from "./deps.ts";
+import { PassiveHealth } from "./endpoints/health.ts";
 import { InFlight } from "./endpoints/inflight.ts";
 import { startModelDiscovery } from "./endpoints/model-discovery.ts";
 import { startScraping } from "./endpoints/scraping.ts";
@@ -58,17 +59,37 @@ export function createGateway(opts: GatewayOptions): Gateway {
     const n = endpoints.list().length;
     return n === 0 ? 1 : inflight.total() / (n * MAX_CONCURRENCY_PER_ENDPOINT);
   };
+  const fetchFn: FetchFn = opts.fetch ?? ((url, init) => fetch(url, init));
+  const health = new PassiveHealth({
+    logger,
+    ejectAfterFailures: () => config.current.settings.upstream.ejectAfterFailures,
+    ejectionMs: () => config.current.settings.upstream.ejectionMs,
+    probe: async (name) => {
+      const e = endpoints.get(name);
+      if (!e) return false;
+      const res = await fetchFn(`http://${e.address}/health`, {
+        method: "GET",
+        signal: AbortSignal.timeout(2000),
+      });
+      await res.body?.cancel();
+      return res.ok;
+    },
+  });
+  endpoints.onChange(() => {
+    for (const name of health.ejected()) if (!endpoints.get(name)) health.remove(name);
+  });
   const deps: GatewayDeps = {
     config,
     endpoints,
     inflight,
+    health,
     scheduler: leastLoadScheduler({ inflight, random }),
     admitter: gateOffAdmitter({ config: () => config.current, saturation }),
     metrics: createGatewayMetrics(),
     logger,
     clock,
     random,
-    fetch: opts.fetch ?? ((url, init) => fetch(url, init)),
+    fetch: fetchFn,
     lifecycle: { shuttingDown: false },
   };
   const { scrapeErrors } = registerPoolMetrics({
@@ -103,6 +124,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       );
     },
     async stop() {
+      health.stop();
       for (const b of background.splice(0)) b.stop();
     },
   };

@@ -9,10 +9,16 @@ const RESTART_ONLY = ["port", "hostname", "simulator"] as const;
  * Validates new config text and swaps it in whole. A broken edit is logged and the
  * last good config stays in force; requests already running keep the one they took.
  */
-export function reloadConfig(holder: ConfigHolder, text: string, file: string, logger: Logger): boolean {
+export async function reloadConfig(
+  holder: ConfigHolder,
+  text: string,
+  file: string,
+  logger: Logger,
+  prepare: (config: GatewayConfig) => GatewayConfig | Promise<GatewayConfig> = (c) => c,
+): Promise<boolean> {
   let next: GatewayConfig;
   try {
-    next = parseConfig(text, file);
+    next = await prepare(parseConfig(text, file));
   } catch (err) {
     logger.error("config reload rejected; the last good config stays in force", {
       file,

@@ -49,6 +49,26 @@ export const CatalogModelSchema = v.strictObject({
 });
 export type CatalogModel = v.InferOutput<typeof CatalogModelSchema>;
 
+const Sha256Hex = v.pipe(
+  v.string(),
+  v.regex(/^[0-9a-f]{64}$/i, "a SHA-256 hash as 64 hex digits"),
+  v.toLowerCase(),
+);
+
+/** One API key: only its SHA-256 hash is stored. */
+export const ApiKeySchema = v.strictObject({
+  /** A label for logs; never the key. */
+  name: v.pipe(v.string(), v.minLength(1)),
+  sha256: Sha256Hex,
+  /** Fairness id (flow-control tenant) of requests made with this key. */
+  tenant: v.optional(v.pipe(v.string(), v.minLength(1))),
+  /** Model names (as requested) this key may use; absent = all. */
+  models: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+  /** May pin the endpoint with x-gateway-destination-endpoint (still only within the pool). */
+  trustedRouting: v.optional(v.boolean(), false),
+});
+export type ApiKey = v.InferOutput<typeof ApiKeySchema>;
+
 export const SettingsSchema = v.strictObject({
   apiVersion: v.literal("gateway.inference.dev/v1alpha1"),
   kind: v.literal("GatewayConfig"),
@@ -59,14 +79,46 @@ export const SettingsSchema = v.strictObject({
   pool: v.optional(v.string()),
   /** Largest request body accepted, in bytes (413 above). */
   maxBodyBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 8 * 1024 * 1024),
+  /** On SIGTERM: how long in-flight requests may drain before connections are closed. */
+  shutdownGraceMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 30_000),
   logLevel: v.optional(v.picklist(["debug", "info", "warn", "error", "silent"]), "info"),
   /** Which model name responses carry: the target actually served, or the one the client asked for. */
   responseModel: v.optional(v.picklist(["served", "requested"]), "served"),
+  auth: v.optional(
+    v.strictObject({
+      /** When any keys are configured (here, in apiKeysFile or apiKeysEnv), inference routes need one. */
+      apiKeys: v.optional(v.array(ApiKeySchema), []),
+      /** A YAML/JSON file holding a list of apiKeys entries, read at start and on reload. */
+      apiKeysFile: v.optional(v.string()),
+      /** Name of an environment variable holding a JSON list of apiKeys entries. */
+      apiKeysEnv: v.optional(v.string()),
+      /** SHA-256 hashes of bearer tokens for /metrics and admin routes; empty = unprotected. */
+      metricsKeys: v.optional(v.array(Sha256Hex), []),
+    }),
+    {},
+  ),
   upstream: v.optional(
     v.strictObject({
       /** Forward the client's Authorization header to pods. */
       forwardAuthorization: v.optional(v.boolean(), false),
-      /** Endpoints tried for one request when connecting fails (primary + fallbacks). */
+      /** A credential the gateway sends to every pod, e.g. vLLM's --api-key. */
+      credential: v.optional(
+        v.strictObject({
+          header: v.optional(v.string(), "authorization"),
+          /** The header's value; or name an environment variable with valueFromEnv (resolved at start). */
+          value: v.optional(v.string()),
+          valueFromEnv: v.optional(v.string()),
+        }),
+      ),
+      /** Time to the pod's response headers (non-streaming answers send them at the end: keep it generous). */
+      responseTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 600_000),
+      /** Longest silence between two chunks of a streamed answer. */
+      idleTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 120_000),
+      /** Consecutive failures that eject an endpoint (passive health). */
+      ejectAfterFailures: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 3),
+      /** First ejection period; doubles while probes keep failing, up to 30 s. */
+      ejectionMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10)), 2000),
+      /** Endpoints tried for one request (primary + fallbacks) on connection failure, timeout or 503 before any byte. */
       maxAttempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10)), 3),
     }),
     {},

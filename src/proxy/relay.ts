@@ -8,15 +8,30 @@ export function sseErrorEvent(message: string): Uint8Array {
   return encoder.encode(`data: ${JSON.stringify(body)}\n\n`);
 }
 
+/** Sees every chunk on its way (accounting); may hold back or drop bytes, never delays a whole stream. */
+export interface Tap {
+  /** Returns the bytes to send for this chunk (undefined: nothing now). */
+  chunk(bytes: Uint8Array): Uint8Array | undefined;
+  /** End of the body: anything held back. */
+  flush(): Uint8Array | undefined;
+}
+
 export interface RelayOptions {
   /** Called exactly once: the body ended, broke, or the client cancelled. */
-  onEnd(outcome: Outcome): void;
-  /** Aborts the upstream request (client went away). */
-  abortUpstream(): void;
+  onEnd(outcome: Outcome, detail?: string): void;
+  /** Aborts the upstream request (client went away, idle timeout). */
+  abortUpstream(reason: string): void;
   /** For SSE: end a broken stream with an error event instead of a bare cut. */
   sse: boolean;
-  /** Sees every chunk as it passes (accounting); must not keep or alter it. */
-  tap?: (chunk: Uint8Array) => void;
+  tap?: Tap;
+  /** Longest wait for the next upstream chunk; only runs while the client is waiting. */
+  idleTimeoutMs?: number;
+}
+
+class IdleTimeout extends Error {
+  constructor(ms: number) {
+    super(`no data from the model server for ${ms} ms`);
+  }
 }
 
 /**
@@ -26,44 +41,58 @@ export interface RelayOptions {
 export function relay(upstream: ReadableStream<Uint8Array>, opts: RelayOptions): ReadableStream<Uint8Array> {
   const reader = upstream.getReader();
   let ended = false;
-  const end = (outcome: Outcome) => {
+  const end = (outcome: Outcome, detail?: string) => {
     if (ended) return;
     ended = true;
-    opts.onEnd(outcome);
+    opts.onEnd(outcome, detail);
+  };
+  const read = () => {
+    const ms = opts.idleTimeoutMs;
+    if (!ms) return reader.read();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new IdleTimeout(ms)), ms);
+    });
+    return Promise.race([reader.read(), timeout]).finally(() => clearTimeout(timer));
   };
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         try {
-          const { done, value } = await reader.read();
-          if (done) {
-            controller.close();
-            end("success");
-            return;
+          for (;;) {
+            const { done, value } = await read();
+            if (done) {
+              const rest = opts.tap?.flush();
+              if (rest) controller.enqueue(rest);
+              controller.close();
+              end("success");
+              return;
+            }
+            const out = opts.tap ? opts.tap.chunk(value) : value;
+            if (out?.byteLength) {
+              controller.enqueue(out);
+              return;
+            }
           }
-          opts.tap?.(value);
-          controller.enqueue(value);
         } catch (err) {
           if (ended) return; // cancelled by the client meanwhile
+          const message = err instanceof Error ? err.message : String(err);
+          if (err instanceof IdleTimeout) opts.abortUpstream(message);
           if (opts.sse) {
-            controller.enqueue(sseErrorEvent(`The model server's stream broke: ${describe(err)}`));
+            controller.enqueue(sseErrorEvent(`The model server's stream broke: ${message}`));
             controller.close();
           } else {
             controller.error(err);
           }
-          end("error");
+          end("error", message);
         }
       },
       cancel(reason) {
         end("aborted");
-        opts.abortUpstream();
+        opts.abortUpstream("client disconnected");
         return reader.cancel(reason).catch(() => {});
       },
     },
     { highWaterMark: 0 },
   );
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

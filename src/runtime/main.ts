@@ -8,6 +8,7 @@ import { createGateway, type Gateway } from "../gateway.ts";
 import { createLogger, type LogLevel } from "../log.ts";
 import { startSimulators } from "../simulator/index.ts";
 import { parseCli, USAGE } from "./cli.ts";
+import { resolveSecrets } from "./secrets.ts";
 import type { RunningServer, ServeFn } from "./server.ts";
 import { watchConfigFile } from "./watch-config.ts";
 
@@ -28,7 +29,7 @@ export async function loadConfigFile(file: string): Promise<GatewayConfig> {
   } catch (err) {
     throw new ConfigError({ file, path: "", expected: `a readable file (${(err as Error).message})` });
   }
-  return parseConfig(text, file);
+  return resolveSecrets(parseConfig(text, file), process.env);
 }
 
 /** The process entry shared by the Bun and Node runtimes: CLI → config → pods → app → listen. */
@@ -97,13 +98,21 @@ export async function main(opts: {
     console.log(`  metrics   http://${shown}:${server.port}/metrics\n`);
   }
 
-  const unwatch = watchConfigFile(file, (text) => reloadConfig(gateway.deps.config, text, file, logger));
+  const unwatch = watchConfigFile(file, (text) =>
+    reloadConfig(gateway.deps.config, text, file, logger, (next) => resolveSecrets(next, process.env)),
+  );
 
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
     (stopping ??= (async () => {
+      // Fail readiness and refuse new requests at once; let running ones drain up to the grace period.
       gateway.deps.lifecycle.shuttingDown = true;
       unwatch();
+      const deadline = Date.now() + settings.shutdownGraceMs;
+      while (gateway.deps.inflight.total() > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      const left = gateway.deps.inflight.total();
+      if (left > 0) logger.warn("shutdown grace period over; closing requests still running", { left });
       await gateway.stop();
       await server.close();
       await Promise.all(pods.map((p) => p.close()));

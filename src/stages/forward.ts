@@ -1,15 +1,21 @@
 import type { Context } from "hono";
+import type { Clock } from "../clock.ts";
 import type { GatewayConfig } from "../config/load.ts";
 import type { FetchFn } from "../deps.ts";
+import type { PassiveHealth } from "../endpoints/health.ts";
 import type { InFlight } from "../endpoints/inflight.ts";
 import type { Endpoint } from "../endpoints/types.ts";
 import type { GatewayEnv } from "../env.ts";
 import { GatewayError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
+import { JsonAccounting, SseAccounting } from "../proxy/accounting.ts";
+import { attempt } from "../proxy/attempt.ts";
 import { downstreamHeaders, upstreamHeaders } from "../proxy/headers.ts";
 import { renameModelInJson, renameModelInSse } from "../proxy/model-field.ts";
+import { recordAnswer } from "../proxy/record.ts";
 import { relay } from "../proxy/relay.ts";
+import type { InferenceRequest, TargetModel } from "../request.ts";
 
 const encoder = new TextEncoder();
 
@@ -17,69 +23,100 @@ export interface ForwardDeps {
   config: () => GatewayConfig;
   fetch: FetchFn;
   inflight: InFlight;
-  metrics: Pick<GatewayMetrics, "running">;
+  health: PassiveHealth;
+  metrics: GatewayMetrics;
   logger: Logger;
+  clock: Clock;
 }
 
 /**
- * The last stage: sends the request to the first endpoint that accepts a connection
- * (primary, then fallbacks) and streams the answer back untouched. Upstream error
- * statuses pass through with their bodies; unreachable endpoints give 503.
+ * What the pod gets: the client's bytes as they came, unless the model was rewritten
+ * or a stream did not ask for usage (the gateway asks for it, to account tokens, and
+ * drops that event from what the client sees).
+ */
+export function upstreamBody(
+  req: InferenceRequest,
+  target: TargetModel,
+): { bytes: Uint8Array<ArrayBuffer>; usageInjected: boolean } {
+  const streamOptions = req.body["stream_options"] as { include_usage?: boolean } | null | undefined;
+  const usageInjected = req.stream && streamOptions?.include_usage !== true;
+  if (target.target === req.model && !usageInjected) return { bytes: req.bytes, usageInjected };
+  const body: Record<string, unknown> = { ...req.body, model: target.target };
+  if (usageInjected) body["stream_options"] = { ...streamOptions, include_usage: true };
+  return { bytes: encoder.encode(JSON.stringify(body)), usageInjected };
+}
+
+/**
+ * The last stage: tries the scheduled endpoints in order (primary, then fallbacks)
+ * while an attempt fails before any byte (refused, timed out, 503), then streams the
+ * answer back untouched. Nothing is retried once the client got a byte.
  */
 export function forward(deps: ForwardDeps) {
   return async function forwardStage(c: Context<GatewayEnv>): Promise<Response> {
     const req = c.var.inferenceRequest;
     const target = c.var.targetModel;
-    const settings = deps.config().settings;
-    const rewritten = target.target !== req.model;
-    const body = rewritten
-      ? encoder.encode(JSON.stringify({ ...req.body, model: target.target }))
-      : req.bytes;
+    const { settings } = deps.config();
+    const { bytes, usageInjected } = upstreamBody(req, target);
     const headers = upstreamHeaders(c.req.raw.headers, {
       forwardAuthorization: settings.upstream.forwardAuthorization,
     });
     headers.set("content-type", "application/json");
     headers.set("x-request-id", c.var.requestId);
+    const credential = settings.upstream.credential;
+    if (credential?.value) headers.set(credential.header, credential.value);
 
-    const clientSignal = c.req.raw.signal;
     const attempts = c.var.endpoints.slice(0, settings.upstream.maxAttempts);
-    let lastError: unknown;
-    for (const endpoint of attempts) {
+    let last: { reason: string; response?: Response } = { reason: "no endpoint tried" };
+    for (const [i, endpoint] of attempts.entries()) {
       const slot = deps.inflight.acquire(endpoint.name);
-      const controller = new AbortController();
-      let upstream: Response;
-      try {
-        upstream = await deps.fetch(`http://${endpoint.address}${req.path}`, {
-          method: "POST",
-          headers,
-          body,
-          signal: AbortSignal.any([clientSignal, controller.signal]),
-        });
-      } catch (err) {
+      const result = await attempt({
+        fetch: deps.fetch,
+        url: `http://${endpoint.address}${req.path}`,
+        headers,
+        body: bytes,
+        clientSignal: c.req.raw.signal,
+        responseTimeoutMs: settings.upstream.responseTimeoutMs,
+      });
+      if (result.kind === "client-gone") {
         slot.release();
-        if (clientSignal.aborted) throw clientGone();
-        lastError = err;
-        deps.logger.warn("endpoint unreachable, trying the next one", {
+        throw clientGone();
+      }
+      if (result.kind === "retryable") {
+        slot.release();
+        deps.health.failure(endpoint.name, result.reason);
+        if (i < attempts.length - 1) await result.response?.body?.cancel().catch(() => {});
+        last = result;
+        deps.logger.warn("endpoint failed before answering", {
           requestId: c.var.requestId,
           endpoint: endpoint.name,
-          error: err instanceof Error ? err.message : String(err),
+          reason: result.reason,
+          nextTry: i < attempts.length - 1,
         });
         continue;
       }
-      const labels = { model_name: req.model, target_model_name: target.target };
-      deps.metrics.running.inc(labels);
-      c.var.scope.hold({
-        release: () => {
-          slot.release();
-          deps.metrics.running.dec(labels);
-        },
+      if (result.response.status >= 500) deps.health.failure(endpoint.name, `HTTP ${result.response.status}`);
+      else deps.health.success(endpoint.name);
+      c.var.scope.hold(slot);
+      return respond(c, deps, {
+        response: result.response,
+        controller: result.controller,
+        endpoint,
+        usageInjected,
+        requestBytes: bytes.byteLength,
       });
-      const renameTo = rewritten && settings.responseModel === "requested" ? req.model : undefined;
-      return respond(c, upstream, endpoint, { controller, renameTo });
     }
+    // Every endpoint refused: a last 503 passes through as the pod said it; else our own 503.
+    if (last.response)
+      return respond(c, deps, {
+        response: last.response,
+        controller: new AbortController(),
+        endpoint: attempts.at(-1)!,
+        usageInjected,
+        requestBytes: bytes.byteLength,
+      });
     throw new GatewayError({
       status: 503,
-      message: `No endpoint could be reached (${attempts.length} tried): ${describe(lastError)}.`,
+      message: `No endpoint could answer (${attempts.length} tried): ${last.reason}.`,
       code: "upstream_unreachable",
     });
   };
@@ -88,22 +125,63 @@ export function forward(deps: ForwardDeps) {
 /** Wraps the pod's answer for the client; the relay ends the request scope when the body ends. */
 async function respond(
   c: Context<GatewayEnv>,
-  upstream: Response,
-  endpoint: Endpoint,
-  opts: { controller: AbortController; renameTo: string | undefined },
+  deps: ForwardDeps,
+  opts: {
+    response: Response;
+    controller: AbortController;
+    endpoint: Endpoint;
+    usageInjected: boolean;
+    requestBytes: number;
+  },
 ): Promise<Response> {
+  const { response: upstream, endpoint } = opts;
+  const { settings } = deps.config();
   const scope = c.var.scope;
-  const out = downstreamHeaders(upstream.headers);
-  out.set("x-gateway-target-model", c.var.targetModel.target);
-  out.set("x-gateway-destination-endpoint-served", endpoint.address);
+  const req = c.var.inferenceRequest;
+  const target = c.var.targetModel;
+  const labels = { model_name: req.model, target_model_name: target.target };
+  deps.metrics.running.inc(labels);
   const isSse = (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
-  const body = await bodyFor(upstream, isSse, opts.renameTo);
+  const accounting = isSse
+    ? new SseAccounting(() => deps.clock.now(), opts.usageInjected)
+    : new JsonAccounting();
+  scope.hold({
+    release: (outcome) => {
+      deps.metrics.running.dec(labels);
+      if (outcome === "success" && upstream.ok) {
+        recordAnswer({
+          metrics: deps.metrics,
+          labels,
+          receivedAt: scope.receivedAt,
+          endedAt: deps.clock.now(),
+          requestBytes: opts.requestBytes,
+          result: accounting.result,
+        });
+      }
+    },
+  });
+  const out = downstreamHeaders(upstream.headers);
+  out.set("x-gateway-target-model", target.target);
+  out.set("x-gateway-destination-endpoint-served", endpoint.address);
+  const renameTo =
+    target.target !== req.model && settings.responseModel === "requested" ? req.model : undefined;
+  const body = await bodyFor(upstream, isSse, renameTo);
   scope.streaming = body !== null;
   const relayed = body
     ? relay(body, {
         sse: isSse,
-        onEnd: (outcome) => scope.end(upstream.status >= 400 && outcome === "success" ? "error" : outcome),
-        abortUpstream: () => opts.controller.abort(),
+        tap: accounting,
+        idleTimeoutMs: settings.upstream.idleTimeoutMs,
+        onEnd: (outcome, detail) => {
+          if (outcome === "error")
+            deps.logger.warn("answer broke mid-way", {
+              requestId: c.var.requestId,
+              endpoint: endpoint.name,
+              error: detail,
+            });
+          scope.end(upstream.status >= 400 && outcome === "success" ? "error" : outcome);
+        },
+        abortUpstream: (reason) => opts.controller.abort(new Error(reason)),
       })
     : null;
   return new Response(relayed, { status: upstream.status, statusText: upstream.statusText, headers: out });
@@ -118,10 +196,6 @@ async function bodyFor(
   if (!upstream.body || !upstream.ok || renameTo === undefined) return upstream.body;
   if (isSse) return upstream.body.pipeThrough(renameModelInSse(renameTo));
   return new Response(renameModelInJson(await upstream.text(), renameTo)).body;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : "connection failed";
 }
 
 function clientGone(): GatewayError {

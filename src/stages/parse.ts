@@ -59,7 +59,9 @@ export function parse(opts: { kind: ApiKind; maxBodyBytes: () => number }): Midd
       body,
       bytes,
       objective: gatewayHeader(headers, "inference-objective"),
-      fairnessId: gatewayHeader(headers, "inference-fairness-id") || "default-flow",
+      // An API key's tenant is its fairness id; a client cannot claim another tenant's flow.
+      fairnessId:
+        c.var.principal?.tenant ?? (gatewayHeader(headers, "inference-fairness-id") || "default-flow"),
       modelRewriteHeader: gatewayHeader(headers, "model-name-rewrite") || undefined,
     });
     await next();

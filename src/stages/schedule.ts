@@ -1,24 +1,39 @@
 import type { MiddlewareHandler } from "hono";
+import type { PassiveHealth } from "../endpoints/health.ts";
 import type { EndpointStore } from "../endpoints/store.ts";
+import type { Endpoint } from "../endpoints/types.ts";
 import type { GatewayEnv } from "../env.ts";
-import { GatewayError, modelNotFound, noEndpoints } from "../errors.ts";
+import { badRequest, GatewayError, modelNotFound, noEndpoints } from "../errors.ts";
 import type { Scheduler } from "../scheduling/types.ts";
+import { gatewayHeader } from "./parse.ts";
 
 /**
- * Picks endpoints for the target model: only endpoints that serve it are
- * candidates; the scheduler orders them (primary, then fallbacks).
+ * Picks endpoints for the target model: only endpoints that serve it and are not
+ * ejected are candidates (when every one is ejected, all are tried rather than none);
+ * the scheduler orders them (primary, then fallbacks). A trusted key may pin
+ * endpoints with `x-gateway-destination-endpoint`, but only endpoints of the pool.
  */
 export function schedule(deps: {
   endpoints: EndpointStore;
   scheduler: Scheduler;
+  health: PassiveHealth;
 }): MiddlewareHandler<GatewayEnv> {
   return async function scheduleStage(c, next) {
     const target = c.var.targetModel.target;
-    const candidates = deps.endpoints.serving(target);
-    if (candidates.length === 0) {
+    const serving = deps.endpoints.serving(target);
+    if (serving.length === 0) {
       if (deps.endpoints.list().length === 0) throw noEndpoints("The pool has no ready endpoints.");
       throw modelNotFound(target);
     }
+    const pinned = c.var.principal?.trustedRouting
+      ? gatewayHeader(c.req.raw.headers, "destination-endpoint")
+      : undefined;
+    if (pinned) {
+      c.set("endpoints", pinnedEndpoints(pinned, serving));
+      return next();
+    }
+    const healthy = deps.health.allHealthy ? serving : serving.filter((e) => !deps.health.isEjected(e.name));
+    const candidates = healthy.length > 0 ? healthy : serving;
     const picked = deps.scheduler.schedule(
       {
         requestId: c.var.requestId,
@@ -40,4 +55,25 @@ export function schedule(deps: {
     c.set("endpoints", picked);
     await next();
   };
+}
+
+/** `ip:port[,ip:port...]` → endpoints of the pool serving the model, in that order; anything else is refused. */
+function pinnedEndpoints(header: string, serving: readonly Endpoint[]): Endpoint[] {
+  const out: Endpoint[] = [];
+  for (const address of header
+    .split(",")
+    .map((a) => a.trim())
+    .filter(Boolean)) {
+    const e = serving.find((x) => x.address === address);
+    if (!e)
+      throw badRequest(
+        `x-gateway-destination-endpoint names '${address}', which is not an endpoint of this pool serving the model.`,
+        null,
+        "invalid_destination_endpoint",
+      );
+    out.push(e);
+  }
+  if (out.length === 0)
+    throw badRequest("x-gateway-destination-endpoint is empty.", null, "invalid_destination_endpoint");
+  return out;
 }

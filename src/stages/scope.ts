@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Clock } from "../clock.ts";
 import type { GatewayEnv } from "../env.ts";
+import { GatewayError } from "../errors.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
 import { type Outcome, RequestScope } from "../scope.ts";
 
@@ -12,9 +13,19 @@ import { type Outcome, RequestScope } from "../scope.ts";
  */
 export function scope(deps: {
   clock: Clock;
+  lifecycle: { shuttingDown: boolean };
   metrics: Pick<GatewayMetrics, "requests" | "errors" | "duration">;
 }): MiddlewareHandler<GatewayEnv> {
   return async function scopeStage(c, next) {
+    if (deps.lifecycle.shuttingDown) {
+      throw new GatewayError({
+        status: 503,
+        message: "The gateway is shutting down; retry on another replica.",
+        code: "shutting_down",
+        droppedReason: "rejected-shutting-down",
+        headers: { "retry-after": "1", connection: "close" },
+      });
+    }
     const s = new RequestScope(deps.clock);
     c.set("scope", s);
     s.hold({ release: (outcome) => record(c, s, outcome) });

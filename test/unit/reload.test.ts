@@ -32,13 +32,13 @@ function capture() {
 }
 
 describe("config reload", () => {
-  test("a good edit swaps atomically; a broken one is logged and the last good config stays", () => {
+  test("a good edit swaps atomically; a broken one is logged and the last good config stays", async () => {
     const holder = new ConfigHolder(parseConfig(file(90, 10), "gw.yaml"));
     const before = holder.current;
     const { lines, logger } = capture();
     // Promote the canary: a one-line edit.
     expect(
-      reloadConfig(
+      await reloadConfig(
         holder,
         file(90, 10).replace("weight: 90", "weight: 1").replace("weight: 10", "weight: 1000000"),
         "gw.yaml",
@@ -56,17 +56,17 @@ describe("config reload", () => {
     expect(before.rewriteTable.resolve("opt-stable", () => 0.95)?.targetModel).toBe("canary");
     expect(before.rewriteTable.resolve("opt-stable", () => 0.5)?.targetModel).toBe("stable");
 
-    expect(reloadConfig(holder, file(90, "ten"), "gw.yaml", logger)).toBe(false);
+    expect(await reloadConfig(holder, file(90, "ten"), "gw.yaml", logger)).toBe(false);
     expect(holder.current).toBe(promoted);
     const error = lines.find((l) => l["level"] === "error")!;
     expect(String(error["error"])).toContain("gw.yaml");
     expect(String(error["error"])).toContain("targets[1].weight");
   });
 
-  test("settings read only at start-up keep their value and the log says a restart is needed", () => {
+  test("settings read only at start-up keep their value and the log says a restart is needed", async () => {
     const holder = new ConfigHolder(parseConfig(file(90, 10), "gw.yaml"));
     const { lines, logger } = capture();
-    reloadConfig(holder, file(90, 10).replace("port: 9999", "port: 7777"), "gw.yaml", logger);
+    await reloadConfig(holder, file(90, 10).replace("port: 9999", "port: 7777"), "gw.yaml", logger);
     expect(holder.current.settings.port).toBe(9999);
     expect(lines.at(-1)!["needsRestart"]).toEqual(["port"]);
   });

@@ -1,0 +1,128 @@
+import { describe, expect, test } from "bun:test";
+import { sha256Hex } from "../../src/auth/keys.ts";
+import { createGateway } from "../../src/gateway.ts";
+import { silentLogger } from "../../src/log.ts";
+import { testConfig } from "../helpers/config.ts";
+import { fakeUpstream } from "../helpers/fake-upstream.ts";
+
+const ENDPOINTS = [
+  { name: "a", address: "10.0.0.1:8000", models: ["m", "other"] },
+  { name: "b", address: "10.0.0.2:8000", models: ["m", "other"] },
+];
+
+async function gateway(extra: Record<string, unknown> = {}) {
+  const upstream = fakeUpstream();
+  const config = testConfig({
+    endpoints: ENDPOINTS,
+    auth: {
+      apiKeys: [
+        { name: "team-a", sha256: await sha256Hex("sk-team-a"), tenant: "team-a", models: ["m"] },
+        { name: "ops", sha256: await sha256Hex("sk-ops"), trustedRouting: true },
+      ],
+      metricsKeys: [await sha256Hex("sk-metrics")],
+    },
+    ...extra,
+  });
+  const gw = createGateway({ config, fetch: upstream.fetch, logger: silentLogger() });
+  return { gw, upstream };
+}
+
+const chat = (headers: Record<string, string>, model = "m") =>
+  new Request("http://gw/v1/chat/completions", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
+  });
+
+async function errorCode(res: Response) {
+  return ((await res.json()) as { error: { code: string } }).error.code;
+}
+
+describe("API keys", () => {
+  test("missing or wrong key → 401 with an OpenAI error; nothing reaches a pod", async () => {
+    const { gw, upstream } = await gateway();
+    const missing = await gw.fetch(chat({}));
+    expect(missing.status).toBe(401);
+    expect(await errorCode(missing)).toBe("missing_api_key");
+    const wrong = await gw.fetch(chat({ authorization: "Bearer sk-nope" }));
+    expect(wrong.status).toBe(401);
+    expect(await errorCode(wrong)).toBe("invalid_api_key");
+    expect(upstream.calls.length).toBe(0);
+  });
+
+  test("a good key passes; its tenant is the fairness id; the key is not forwarded", async () => {
+    const { gw, upstream } = await gateway();
+    const res = await gw.fetch(
+      chat({ authorization: "Bearer sk-team-a", "x-gateway-inference-fairness-id": "someone-else" }),
+    );
+    expect(res.status).toBe(200);
+    expect(upstream.calls[0]!.headers.get("authorization")).toBeNull();
+    const viaHeader = await gw.fetch(chat({ "x-api-key": "sk-team-a" }));
+    expect(viaHeader.status).toBe(200);
+  });
+
+  test("a model the key may not use → 403", async () => {
+    const { gw } = await gateway();
+    const res = await gw.fetch(chat({ authorization: "Bearer sk-team-a" }, "other"));
+    expect(res.status).toBe(403);
+    expect(await errorCode(res)).toBe("model_not_allowed");
+  });
+
+  test("/metrics has its own keys; inference keys do not open it", async () => {
+    const { gw } = await gateway();
+    expect((await gw.fetch(new Request("http://gw/metrics"))).status).toBe(401);
+    expect(
+      (await gw.fetch(new Request("http://gw/metrics", { headers: { authorization: "Bearer sk-team-a" } })))
+        .status,
+    ).toBe(401);
+    expect(
+      (await gw.fetch(new Request("http://gw/metrics", { headers: { authorization: "Bearer sk-metrics" } })))
+        .status,
+    ).toBe(200);
+    expect((await gw.fetch(new Request("http://gw/healthz"))).status).toBe(200);
+  });
+
+  test("without keys configured, the gateway is open", async () => {
+    const upstream = fakeUpstream();
+    const gw = createGateway({
+      config: testConfig({ endpoints: ENDPOINTS }),
+      fetch: upstream.fetch,
+      logger: silentLogger(),
+    });
+    expect((await gw.fetch(chat({}))).status).toBe(200);
+  });
+});
+
+describe("destination pinning and upstream credentials", () => {
+  test("a trusted key may pin an endpoint of the pool, and only of the pool", async () => {
+    const { gw, upstream } = await gateway();
+    const pinned = await gw.fetch(
+      chat({ authorization: "Bearer sk-ops", "x-gateway-destination-endpoint": "10.0.0.2:8000" }),
+    );
+    expect(pinned.status).toBe(200);
+    expect(upstream.calls.at(-1)!.url).toContain("10.0.0.2:8000");
+    const outside = await gw.fetch(
+      chat({ authorization: "Bearer sk-ops", "x-gateway-destination-endpoint": "169.254.169.254:80" }),
+    );
+    expect(outside.status).toBe(400);
+    expect(upstream.calls.some((c) => c.url.includes("169.254"))).toBe(false);
+  });
+
+  test("an untrusted key's pin is ignored", async () => {
+    const { gw, upstream } = await gateway();
+    for (let i = 0; i < 8; i++) {
+      await (
+        await gw.fetch(
+          chat({ authorization: "Bearer sk-team-a", "x-gateway-destination-endpoint": "10.0.0.2:8000" }),
+        )
+      ).text();
+    }
+    expect(upstream.calls.some((c) => c.url.includes("10.0.0.1"))).toBe(true);
+  });
+
+  test("a pool credential is injected; the client's Authorization is forwarded only when configured", async () => {
+    const { gw, upstream } = await gateway({ upstream: { credential: { value: "Bearer pod-secret" } } });
+    await gw.fetch(chat({ authorization: "Bearer sk-team-a" }));
+    expect(upstream.calls[0]!.headers.get("authorization")).toBe("Bearer pod-secret");
+  });
+});

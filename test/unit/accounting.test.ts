@@ -1,0 +1,100 @@
+import { describe, expect, test } from "bun:test";
+import { JsonAccounting, SseAccounting } from "../../src/proxy/accounting.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const ev = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
+const content = (text: string) =>
+  ev({ object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: text } }] });
+const ROLE = ev({
+  object: "chat.completion.chunk",
+  choices: [{ index: 0, delta: { role: "assistant", content: "" } }],
+});
+const USAGE = ev({
+  object: "chat.completion.chunk",
+  choices: [],
+  usage: {
+    prompt_tokens: 7,
+    completion_tokens: 3,
+    total_tokens: 10,
+    prompt_tokens_details: { cached_tokens: 4 },
+  },
+});
+const DONE = "data: [DONE]\n\n";
+
+function run(chunks: string[], drop: boolean) {
+  let t = 100;
+  const acc = new SseAccounting(() => (t += 10), drop);
+  let out = "";
+  for (const c of chunks) {
+    const b = acc.chunk(enc.encode(c));
+    if (b) out += dec.decode(b);
+  }
+  const rest = acc.flush();
+  if (rest) out += dec.decode(rest);
+  return { out, r: acc.result };
+}
+
+describe("SSE accounting", () => {
+  const stream = [ROLE, content("a"), content(" b"), content(" c"), USAGE, DONE];
+
+  test("passes the bytes untouched and reads TTFT, gaps and usage", () => {
+    const { out, r } = run(stream, false);
+    expect(out).toBe(stream.join(""));
+    expect(r.contentEvents).toBe(3);
+    expect(r.firstTokenAt).toBe(110); // the clock is read at the first content event, not the role-only one
+    expect(r.maxInterTokenMs).toBe(10);
+    expect(r.usage).toEqual({ promptTokens: 7, completionTokens: 3, cachedTokens: 4 });
+  });
+
+  test("drops the usage event the gateway asked for, and nothing else", () => {
+    const { out, r } = run(stream, true);
+    expect(out).toBe([ROLE, content("a"), content(" b"), content(" c"), DONE].join(""));
+    expect(r.usage?.completionTokens).toBe(3);
+  });
+
+  test.each([1, 3, 7, 64])("events split across chunks of %i bytes give the same result", (size) => {
+    const whole = stream.join("");
+    const pieces: string[] = [];
+    for (let i = 0; i < whole.length; i += size) pieces.push(whole.slice(i, i + size));
+    for (const drop of [false, true]) {
+      const { out, r } = run(pieces, drop);
+      expect(out).toBe(drop ? [ROLE, content("a"), content(" b"), content(" c"), DONE].join("") : whole);
+      expect(r.contentEvents).toBe(3);
+      expect(r.usage?.promptTokens).toBe(7);
+    }
+  });
+
+  test("CRLF framing and completions' text chunks", () => {
+    const text = (t: string) =>
+      `data: ${JSON.stringify({ object: "text_completion", choices: [{ index: 0, text: t }] })}\r\n\r\n`;
+    const { r } = run([text("x"), text("y"), "data: [DONE]\r\n\r\n"], true);
+    expect(r.contentEvents).toBe(2);
+  });
+
+  test("counts response bytes", () => {
+    const { r } = run(stream, true);
+    expect(r.responseBytes).toBe(enc.encode(stream.join("")).byteLength);
+  });
+});
+
+describe("JSON accounting", () => {
+  test("reads usage from the whole body, whatever the chunking", () => {
+    const acc = new JsonAccounting();
+    const body = JSON.stringify({
+      choices: [],
+      usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
+    });
+    for (let i = 0; i < body.length; i += 5) acc.chunk(enc.encode(body.slice(i, i + 5)));
+    acc.flush();
+    expect(acc.result.usage).toEqual({ promptTokens: 5, completionTokens: 2, cachedTokens: 0 });
+    expect(acc.result.firstTokenAt).toBeUndefined();
+  });
+
+  test("a body that is not JSON has no usage and does not throw", () => {
+    const acc = new JsonAccounting();
+    acc.chunk(enc.encode("<html>bad gateway</html>"));
+    acc.flush();
+    expect(acc.result.usage).toBeUndefined();
+  });
+});
