@@ -2,6 +2,14 @@
 import { exitOnSignals, main } from "./main.ts";
 import { serveBun } from "./serve-bun.ts";
 
+// Bun's fetch runs at most 256 requests at once per process unless told otherwise
+// (read once at start-up); past that, upstream requests would silently queue.
+if (!process.env["BUN_CONFIG_MAX_HTTP_REQUESTS"]) {
+  console.warn(
+    "BUN_CONFIG_MAX_HTTP_REQUESTS is not set: Bun will forward at most 256 requests at once. `npm start` sets it.",
+  );
+}
+
 const started = await main({
   serve: serveBun,
   runtime: `bun ${Bun.version}`,
