@@ -7,6 +7,18 @@ export interface Releasable {
   release(outcome: Outcome): void;
 }
 
+/** What the request log line says about one request; stages fill in what they learn. */
+export interface RequestLog {
+  endpoint?: string;
+  priority?: number;
+  queueMs?: number;
+  ttftMs?: number;
+  promptTokens?: number;
+  completionTokens?: number;
+  cachedTokens?: number;
+  error?: string;
+}
+
 /**
  * Per-request resources, released exactly once however the request ends: a normal
  * end, an error before or during the stream, or the client going away. Stages
@@ -17,6 +29,7 @@ export class RequestScope {
   /** Set by forward when the response body is a live stream that will call end() itself. */
   streaming = false;
   status = 0;
+  readonly log: RequestLog = {};
   private readonly held: Releasable[] = [];
   private ended = false;
 

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { ModelLabelCap } from "./label-cap.ts";
 
 /**
  * The gateway's own Prometheus metrics, under the names GIE dashboards expect
@@ -7,6 +8,8 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
  */
 export interface GatewayMetrics {
   readonly registry: Registry;
+  /** Model label values, capped (overflow → `other`): use for every model-labelled series. */
+  readonly labels: ModelLabelCap;
   readonly requests: Counter<"model_name" | "target_model_name">;
   readonly errors: Counter<"model_name" | "target_model_name" | "error_code">;
   readonly duration: Histogram<"model_name" | "target_model_name">;
@@ -43,13 +46,14 @@ const TOKEN_BUCKETS = [
   1048576,
 ];
 
-export function createGatewayMetrics(): GatewayMetrics {
+export function createGatewayMetrics(maxModelLabels = 100): GatewayMetrics {
   const registry = new Registry();
   const labels = ["model_name", "target_model_name"] as const;
   const histogram = (name: string, help: string, buckets: number[]) =>
     new Histogram({ name, help, labelNames: labels, buckets, registers: [registry] });
   return {
     registry,
+    labels: new ModelLabelCap(maxModelLabels),
     requests: new Counter({
       name: "inference_objective_request_total",
       help: "Counter of inference objective requests broken out for each model and target model.",

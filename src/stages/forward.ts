@@ -139,8 +139,9 @@ async function respond(
   const scope = c.var.scope;
   const req = c.var.inferenceRequest;
   const target = c.var.targetModel;
-  const labels = { model_name: req.model, target_model_name: target.target };
+  const labels = deps.metrics.labels.of(req.model, target.target);
   deps.metrics.running.inc(labels);
+  scope.log.endpoint = endpoint.name;
   const isSse = (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
   const accounting = isSse
     ? new SseAccounting(() => deps.clock.now(), opts.usageInjected)
@@ -148,6 +149,12 @@ async function respond(
   scope.hold({
     release: (outcome) => {
       deps.metrics.running.dec(labels);
+      const r = accounting.result;
+      if (r.firstTokenAt !== undefined)
+        scope.log.ttftMs = Math.round((r.firstTokenAt - scope.receivedAt) * 100) / 100;
+      scope.log.promptTokens = r.usage?.promptTokens;
+      scope.log.completionTokens = r.usage?.completionTokens ?? (r.contentEvents || undefined);
+      scope.log.cachedTokens = r.usage?.cachedTokens;
       if (outcome === "success" && upstream.ok) {
         recordAnswer({
           metrics: deps.metrics,
@@ -173,12 +180,7 @@ async function respond(
         tap: accounting,
         idleTimeoutMs: settings.upstream.idleTimeoutMs,
         onEnd: (outcome, detail) => {
-          if (outcome === "error")
-            deps.logger.warn("answer broke mid-way", {
-              requestId: c.var.requestId,
-              endpoint: endpoint.name,
-              error: detail,
-            });
+          if (outcome === "error") scope.log.error = detail;
           scope.end(upstream.status >= 400 && outcome === "success" ? "error" : outcome);
         },
         abortUpstream: (reason) => opts.controller.abort(new Error(reason)),

@@ -2,19 +2,21 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { Clock } from "../clock.ts";
 import type { GatewayEnv } from "../env.ts";
 import { GatewayError } from "../errors.ts";
+import type { Logger } from "../log.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
 import { type Outcome, RequestScope } from "../scope.ts";
 
 /**
  * Opens the request's scope. When the chain returns without a live stream (an error,
  * an empty body), the scope ends here; a live stream ends it itself when the body
- * finishes, breaks or is cancelled by the client. Request metrics are recorded at
- * that one end.
+ * finishes, breaks or is cancelled by the client. Request metrics and the one log
+ * line per request are written at that one end.
  */
 export function scope(deps: {
   clock: Clock;
   lifecycle: { shuttingDown: boolean };
-  metrics: Pick<GatewayMetrics, "requests" | "errors" | "duration">;
+  metrics: Pick<GatewayMetrics, "requests" | "errors" | "duration" | "labels">;
+  logger: Logger;
 }): MiddlewareHandler<GatewayEnv> {
   return async function scopeStage(c, next) {
     if (deps.lifecycle.shuttingDown) {
@@ -28,22 +30,40 @@ export function scope(deps: {
     }
     const s = new RequestScope(deps.clock);
     c.set("scope", s);
-    s.hold({ release: (outcome) => record(c, s, outcome) });
+    s.hold({ release: (outcome) => finish(c, s, outcome) });
     await next();
     s.status = c.res.status;
     if (!s.streaming) s.end(c.res.status < 400 ? "success" : "error");
   };
 
-  function record(c: Context<GatewayEnv>, s: RequestScope, outcome: Outcome): void {
-    const model = c.var.inferenceRequest?.model;
-    if (model === undefined) return; // rejected before the body was understood
-    const labels = { model_name: model, target_model_name: c.var.targetModel?.target ?? "" };
-    deps.metrics.requests.inc(labels);
-    if (outcome === "success" && s.status < 400) {
-      deps.metrics.duration.observe(labels, (deps.clock.now() - s.receivedAt) / 1000);
-    } else {
-      const code = outcome === "aborted" ? "client_aborted" : String(s.status || 500);
-      deps.metrics.errors.inc({ ...labels, error_code: code });
+  function finish(c: Context<GatewayEnv>, s: RequestScope, outcome: Outcome): void {
+    const req = c.var.inferenceRequest;
+    const target = c.var.targetModel?.target;
+    const durationMs = deps.clock.now() - s.receivedAt;
+    if (req) {
+      const labels = deps.metrics.labels.of(req.model, target ?? "");
+      deps.metrics.requests.inc(labels);
+      if (outcome === "success" && s.status < 400) deps.metrics.duration.observe(labels, durationMs / 1000);
+      else
+        deps.metrics.errors.inc({
+          ...labels,
+          error_code: outcome === "aborted" ? "client_aborted" : String(s.status || 500),
+        });
     }
+    // One line per request: routing decision and latencies; never a key or a prompt.
+    deps.logger.info("request", {
+      requestId: c.var.requestId,
+      model: req?.model,
+      targetModel: target,
+      rewrite: c.var.targetModel?.rewriteName,
+      fairnessId: req?.fairnessId,
+      tenantKey: c.var.principal?.name,
+      stream: req?.stream,
+      status: s.status,
+      outcome,
+      droppedReason: c.res.headers.get("x-gateway-request-dropped-reason") ?? undefined,
+      durationMs: Math.round(durationMs * 100) / 100,
+      ...s.log,
+    });
   }
 }
