@@ -3,6 +3,7 @@ import type { ConfigHolder } from "./config/holder.ts";
 import type { PassiveHealth } from "./endpoints/health.ts";
 import type { InFlight } from "./endpoints/inflight.ts";
 import type { EndpointStore } from "./endpoints/store.ts";
+import type { FlowController } from "./flow/control/index.ts";
 import type { Logger } from "./log.ts";
 import type { GatewayMetrics } from "./metrics/gateway-metrics.ts";
 import type { Scheduler } from "./scheduling/types.ts";
@@ -20,6 +21,8 @@ export interface GatewayDeps {
   health: PassiveHealth;
   scheduler: Scheduler;
   admitter: Admitter;
+  /** The flow controller when flow control is on (queues, stats, shutdown). */
+  flow: FlowController | undefined;
   metrics: GatewayMetrics;
   logger: Logger;
   clock: Clock;

@@ -12,14 +12,12 @@ import { startScraping } from "./endpoints/scraping.ts";
 import { EndpointStore } from "./endpoints/store.ts";
 import type { Endpoint } from "./endpoints/types.ts";
 import type { GatewayEnv } from "./env.ts";
-import { gateOffAdmitter } from "./flow/gate-off.ts";
+import { createAdmitter } from "./flow/admitter.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { flowMetrics } from "./metrics/flow-metrics.ts";
 import { createGatewayMetrics } from "./metrics/gateway-metrics.ts";
 import { registerPoolMetrics } from "./metrics/pool-metrics.ts";
 import { leastLoadScheduler } from "./scheduling/least-load.ts";
-
-/** Requests one endpoint takes before the concurrency view calls it saturated. */
-const MAX_CONCURRENCY_PER_ENDPOINT = 100;
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -55,10 +53,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
   // Static endpoints follow config reloads (Kubernetes discovery replaces this source).
   config.onSwap((next) => endpoints.replaceAll(staticEndpoints(next)));
   const inflight = new InFlight();
-  const saturation = () => {
-    const n = endpoints.list().length;
-    return n === 0 ? 1 : inflight.total() / (n * MAX_CONCURRENCY_PER_ENDPOINT);
-  };
+  const metrics = createGatewayMetrics();
+  const { admitter, flow } = createAdmitter({
+    config,
+    endpoints,
+    inflight,
+    clock,
+    observe: flowMetrics(metrics.registry),
+  });
   const fetchFn: FetchFn = opts.fetch ?? ((url, init) => fetch(url, init));
   const health = new PassiveHealth({
     logger,
@@ -84,8 +86,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     inflight,
     health,
     scheduler: leastLoadScheduler({ inflight, random }),
-    admitter: gateOffAdmitter({ config: () => config.current, saturation }),
-    metrics: createGatewayMetrics(),
+    admitter,
+    flow,
+    metrics,
     logger,
     clock,
     random,
@@ -120,10 +123,20 @@ export function createGateway(opts: GatewayOptions): Gateway {
           shouldLearn: (name) => !configured(name),
           intervalMs: data.modelsRefreshMs,
         }),
-        startScraping({ config, store: endpoints, fetch: deps.fetch, clock, logger, scrapeErrors }),
+        startScraping({
+          config,
+          store: endpoints,
+          fetch: deps.fetch,
+          clock,
+          logger,
+          scrapeErrors,
+          // Fresh metrics may mean room in the pool: let flow control dispatch.
+          onRefresh: () => flow?.onCapacityChange(),
+        }),
       );
     },
     async stop() {
+      flow?.shutdown();
       health.stop();
       for (const b of background.splice(0)) b.stop();
     },

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { FlowControlConfigSchema } from "../flow/control/config.ts";
 
 /**
  * The Kubernetes resource documents this gateway reads, as users apply them
@@ -85,6 +86,16 @@ export const EndpointPickerConfigSchema = v.looseObject({
     ),
     [],
   ),
-  flowControl: v.optional(v.unknown()),
+  /** GIE turns flow control on with `featureGates: [flowControl]`. */
+  featureGates: v.optional(v.array(v.string()), []),
+  flowControl: v.optional(FlowControlConfigSchema),
+  /** GIE's saturation thresholds for the utilization detector. */
+  saturationDetector: v.optional(
+    v.strictObject({
+      queueDepthThreshold: v.optional(v.pipe(v.number(), v.minValue(0))),
+      kvCacheUtilThreshold: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
+      metricsStalenessThreshold: v.optional(v.string()),
+    }),
+  ),
 });
 export type EndpointPickerConfig = v.InferOutput<typeof EndpointPickerConfigSchema>;

@@ -11,6 +11,10 @@ export interface AdmissionRequest {
   readonly bytes: number;
   /** Aborts when the client goes away while waiting. */
   readonly signal: AbortSignal;
+  /** The request's max_tokens, for work-based fairness. */
+  readonly expectedOutputTokens?: number;
+  /** Latency budget from arrival (ms), for deadline ordering. */
+  readonly deadlineMs?: number;
 }
 
 /**
@@ -21,18 +25,33 @@ export interface Admitter {
   admit(request: AdmissionRequest): Promise<{ admission: Admission; slot: Releasable }>;
 }
 
+/** Header carrying a time-to-first-token budget in ms (llm-d's spelling); sets the EDF deadline. */
+const SLO_HEADER = "x-slo-ttft-ms";
+
+function positiveNumber(v: unknown): number | undefined {
+  const n = typeof v === "string" ? Number(v) : v;
+  return typeof n === "number" && Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
 /** Admission: asks flow control for a slot and holds it until the request ends. */
 export function admit(deps: { admitter: Admitter }): MiddlewareHandler<GatewayEnv> {
   return async function admitStage(c, next) {
     const req = c.var.inferenceRequest;
+    const expectedOutputTokens = positiveNumber(req.body["max_tokens"] ?? req.body["max_completion_tokens"]);
+    const deadlineMs = positiveNumber(c.req.header(SLO_HEADER));
     const { admission, slot } = await deps.admitter.admit({
       objective: req.objective,
       fairnessId: req.fairnessId,
       targetModel: c.var.targetModel.target,
       bytes: req.bytes.byteLength,
       signal: c.req.raw.signal,
+      ...(expectedOutputTokens ? { expectedOutputTokens } : {}),
+      ...(deadlineMs ? { deadlineMs } : {}),
     });
-    c.var.scope.hold(slot);
+    const scope = c.var.scope;
+    scope.hold(slot);
+    scope.log.priority = admission.priority;
+    scope.log.queueMs = Math.round(admission.queuedMs * 100) / 100;
     c.set("admission", admission);
     await next();
   };

@@ -1,5 +1,6 @@
 import { seededRandom } from "../../src/clock.ts";
 import { parseConfig } from "../../src/config/load.ts";
+import type { FetchFn } from "../../src/deps.ts";
 import { createGateway, type Gateway } from "../../src/gateway.ts";
 import { silentLogger } from "../../src/log.ts";
 import { serveBun } from "../../src/runtime/serve-bun.ts";
@@ -24,6 +25,8 @@ export async function startStack(opts: {
   settings?: Record<string, unknown>;
   yaml?: string[];
   seed?: number;
+  /** Wraps the gateway's upstream fetch (to observe what it sends). */
+  fetch?: FetchFn;
 }): Promise<Stack> {
   const pods = await startSimulators(
     serveBun,
@@ -48,7 +51,12 @@ export async function startStack(opts: {
     ...opts.settings,
   };
   const config = parseConfig([JSON.stringify(settings), ...(opts.yaml ?? [])].join("\n---\n"), "stack.yaml");
-  const gateway = createGateway({ config, logger: silentLogger(), random: seededRandom(opts.seed ?? 1) });
+  const gateway = createGateway({
+    config,
+    logger: silentLogger(),
+    random: seededRandom(opts.seed ?? 1),
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
   gateway.start();
   const server = await serveBun({ fetch: gateway.fetch, port: 0, hostname: "127.0.0.1" });
   return {

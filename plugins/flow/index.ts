@@ -1,0 +1,88 @@
+/**
+ * The built-in flow-control plugins, registered in one place: fairness and ordering
+ * policies, saturation detectors. Named instances come from an EndpointPickerConfig's
+ * `plugins: [{type, name?, parameters?}]`; a band's `fairnessPolicyRef` /
+ * `orderingPolicyRef` may name such an instance or a built-in type (default parameters).
+ */
+import { ConfigError } from "../../src/config/errors.ts";
+import { pluginName, pluginParams } from "../../src/flow/control/params.ts";
+import type {
+  FairnessPolicy,
+  FlowPolicies,
+  OrderingPolicy,
+  PluginFactory,
+  PluginSpec,
+  SaturationDetector,
+} from "../../src/flow/control/types.ts";
+import { concurrencyDetector, concurrencyDetectorFactory } from "./concurrency-detector.ts";
+import { edfOrderingPolicyFactory } from "./edf-ordering-policy.ts";
+import { fcfsOrderingPolicyFactory } from "./fcfs-ordering-policy.ts";
+import { globalStrictFairnessPolicyFactory } from "./global-strict-fairness-policy.ts";
+import {
+  MAX_SATURATION_DETECTOR,
+  MaxSaturationParamsSchema,
+  maxSaturationDetector,
+} from "./max-saturation-detector.ts";
+import { roundRobinFairnessPolicyFactory } from "./round-robin-fairness-policy.ts";
+import { tokenFairnessPolicyFactory } from "./token-fairness-policy.ts";
+import { utilizationDetector, utilizationDetectorFactory } from "./utilization-detector.ts";
+
+export const FAIRNESS_POLICY_FACTORIES: readonly PluginFactory<FairnessPolicy>[] = [
+  globalStrictFairnessPolicyFactory,
+  roundRobinFairnessPolicyFactory,
+  tokenFairnessPolicyFactory,
+];
+
+export const ORDERING_POLICY_FACTORIES: readonly PluginFactory<OrderingPolicy>[] = [
+  fcfsOrderingPolicyFactory,
+  edfOrderingPolicyFactory,
+];
+
+export const SATURATION_DETECTOR_FACTORIES: readonly PluginFactory<SaturationDetector>[] = [
+  utilizationDetectorFactory,
+  concurrencyDetectorFactory,
+];
+
+const byType = <P>(factories: readonly PluginFactory<P>[]) => new Map(factories.map((f) => [f.type, f]));
+const FAIRNESS = byType(FAIRNESS_POLICY_FACTORIES);
+const ORDERING = byType(ORDERING_POLICY_FACTORIES);
+const DETECTORS = byType(SATURATION_DETECTOR_FACTORIES);
+
+/**
+ * Policies by name: every built-in type (default parameters) plus the flow policies
+ * declared in `plugins` (other plugin types are ignored). A declared name wins.
+ */
+export function builtinFlowPolicies(plugins: readonly PluginSpec[] = []): FlowPolicies {
+  const fairness = new Map<string, FairnessPolicy>();
+  const ordering = new Map<string, OrderingPolicy>();
+  for (const f of FAIRNESS.values()) fairness.set(f.type, f.create({ type: f.type }));
+  for (const f of ORDERING.values()) ordering.set(f.type, f.create({ type: f.type }));
+  for (const spec of plugins) {
+    const ff = FAIRNESS.get(spec.type);
+    if (ff) fairness.set(pluginName(spec), ff.create(spec));
+    const of = ORDERING.get(spec.type);
+    if (of) ordering.set(pluginName(spec), of.create(spec));
+  }
+  return { fairness: (ref) => fairness.get(ref), ordering: (ref) => ordering.get(ref) };
+}
+
+/** Builds a saturation detector from its YAML spec (`max-saturation-detector` nests specs). */
+export function createSaturationDetector(spec: PluginSpec): SaturationDetector {
+  if (spec.type === MAX_SATURATION_DETECTOR) {
+    const { detectors } = pluginParams(MaxSaturationParamsSchema, spec);
+    return maxSaturationDetector(detectors.map(createSaturationDetector), pluginName(spec));
+  }
+  const factory = DETECTORS.get(spec.type);
+  if (!factory)
+    throw new ConfigError({
+      path: `plugins[${pluginName(spec)}].type`,
+      expected: `a saturation detector: ${[...DETECTORS.keys(), MAX_SATURATION_DETECTOR].join(", ")}`,
+      received: JSON.stringify(spec.type),
+    });
+  return factory.create(spec);
+}
+
+/** The default: max(utilization-detector, concurrency-detector), both with default parameters. */
+export function defaultSaturationDetector(): SaturationDetector {
+  return maxSaturationDetector([utilizationDetector(), concurrencyDetector()], "default-saturation-detector");
+}

@@ -1,0 +1,77 @@
+import {
+  builtinFlowPolicies,
+  createSaturationDetector,
+  defaultSaturationDetector,
+} from "../../plugins/flow/index.ts";
+import type { Clock } from "../clock.ts";
+import type { ConfigHolder } from "../config/holder.ts";
+import type { EndpointPickerConfig } from "../config/resources.ts";
+import type { InFlight } from "../endpoints/inflight.ts";
+import type { EndpointStore } from "../endpoints/store.ts";
+import type { Admitter } from "../stages/admit.ts";
+import { createFlowController, type FlowController, poolSaturation } from "./control/index.ts";
+import type { FlowObserver, SaturationDetector } from "./control/types.ts";
+import { gateOffAdmitter } from "./gate-off.ts";
+import { priorityOf } from "./objectives.ts";
+
+const DETECTOR_TYPES = new Set(["utilization-detector", "concurrency-detector", "max-saturation-detector"]);
+
+/**
+ * The pool's saturation detector: detector plugins declared in the EndpointPickerConfig
+ * (the max of them), else max(utilization-detector with GIE's `saturationDetector`
+ * thresholds, concurrency-detector).
+ */
+export function saturationDetectorOf(picker: EndpointPickerConfig | undefined): SaturationDetector {
+  const declared = (picker?.plugins ?? []).filter((p) => DETECTOR_TYPES.has(p.type));
+  if (declared.length === 1) return createSaturationDetector(declared[0]!);
+  if (declared.length > 1)
+    return createSaturationDetector({ type: "max-saturation-detector", parameters: { detectors: declared } });
+  const thresholds = picker?.saturationDetector;
+  if (!thresholds) return defaultSaturationDetector();
+  return createSaturationDetector({
+    type: "max-saturation-detector",
+    parameters: {
+      detectors: [{ type: "utilization-detector", parameters: thresholds }, { type: "concurrency-detector" }],
+    },
+  });
+}
+
+/**
+ * Admission for the pool: a flow controller (queues, priority, fairness) when the
+ * EndpointPickerConfig has `featureGates: [flowControl]`, else the gate-off admitter
+ * (forward everything, shed sheddable requests when saturated).
+ */
+export function createAdmitter(deps: {
+  config: ConfigHolder;
+  endpoints: EndpointStore;
+  inflight: InFlight;
+  clock: Clock;
+  observe?: FlowObserver;
+}): { admitter: Admitter; flow: FlowController | undefined; saturation: () => number } {
+  const picker = deps.config.current.pickerConfig;
+  const detector = saturationDetectorOf(picker);
+  const saturation = poolSaturation({
+    detector,
+    endpoints: deps.endpoints,
+    inflight: deps.inflight,
+    clock: deps.clock,
+  });
+  if (!picker?.featureGates.includes("flowControl")) {
+    return {
+      admitter: gateOffAdmitter({ config: () => deps.config.current, saturation }),
+      flow: undefined,
+      saturation,
+    };
+  }
+  const flow = createFlowController({
+    clock: deps.clock,
+    priorityOf: (objective) => priorityOf(deps.config.current, objective),
+    saturation: detector,
+    endpoints: deps.endpoints,
+    inflight: deps.inflight,
+    config: picker.flowControl,
+    policies: builtinFlowPolicies(picker.plugins),
+    ...(deps.observe ? { observe: deps.observe } : {}),
+  });
+  return { admitter: flow, flow, saturation };
+}

@@ -1,0 +1,59 @@
+import type { Clock } from "../../clock.ts";
+import type { Endpoint } from "../../endpoints/types.ts";
+import type { Admitter } from "../../stages/admit.ts";
+import type { AdmitResult } from "./band.ts";
+import type { FlowControlConfig } from "./config.ts";
+import type { FlowObserver, FlowPolicies, FlowRequest, InFlightView, SaturationDetector } from "./types.ts";
+
+/** Schedules `fn` after `ms`; returns a function that cancels it. Injected so tests need no real waits. */
+export type SetTimer = (fn: () => void, ms: number) => () => void;
+
+export const systemSetTimer: SetTimer = (fn, ms) => {
+  const id = setTimeout(fn, ms);
+  return () => clearTimeout(id);
+};
+
+/** Where endpoints come from; `EndpointStore` fits. `onChange` wakes the queue when pods appear. */
+export interface EndpointSource {
+  list(): readonly Endpoint[];
+  onChange?(listener: () => void): () => void;
+}
+
+export interface FlowControllerOptions {
+  clock: Clock;
+  /** Maps an InferenceObjective name to its priority (unknown = 0). */
+  priorityOf(objective: string | undefined): number;
+  saturation: SaturationDetector;
+  endpoints: EndpointSource;
+  /** Validated `flowControl` section (FlowControlConfigSchema output); defaults when absent. */
+  config?: FlowControlConfig;
+  /** The gateway's per-endpoint in-flight counts, if any; the controller's own count is a floor. */
+  inflight?: InFlightView;
+  setTimer?: SetTimer;
+  policies?: FlowPolicies;
+  observe?: FlowObserver;
+}
+
+/** Counters for tests and dashboards; everything is 0 when the gateway is idle. */
+export interface FlowControlStats {
+  queued: number;
+  queuedBytes: number;
+  /** Admitted requests whose slot was not released yet. */
+  dispatched: number;
+  shuttingDown: boolean;
+  bands: {
+    priority: number;
+    requests: number;
+    bytes: number;
+    flows: { fairnessId: string; requests: number; bytes: number }[];
+  }[];
+}
+
+export interface FlowController extends Admitter {
+  admit(request: FlowRequest): Promise<AdmitResult>;
+  /** Capacity may have changed (a request finished, metrics refreshed): dispatch what fits. */
+  onCapacityChange(): void;
+  /** Rejects every queued request and all later ones with 503 `rejected-shutting-down`. */
+  shutdown(): void;
+  stats(): FlowControlStats;
+}

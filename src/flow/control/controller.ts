@@ -1,0 +1,256 @@
+import * as v from "valibot";
+import { builtinFlowPolicies } from "../../../plugins/flow/index.ts";
+import type { DroppedReason } from "../../errors.ts";
+import { type FlowController, type FlowControllerOptions, systemSetTimer } from "./api.ts";
+import { type AdmitResult, Band, QueueItem } from "./band.ts";
+import {
+  type BandSettings,
+  checkPolicyRefs,
+  FlowControlConfigSchema,
+  type FlowControlSettings,
+  resolveFlowControl,
+} from "./config.ts";
+import { bandFull, dropped, globalFull } from "./errors.ts";
+import type { FlowOutcome, FlowRequest, InFlightView } from "./types.ts";
+
+/**
+ * The flow controller: admits a request at once while the pool has room and nothing
+ * of equal or higher priority waits; otherwise queues it in its band (priority) and
+ * flow (fairness id) until capacity frees, its TTL expires, the client leaves or
+ * the gateway shuts down. Event-driven: dispatch runs on arrival, on
+ * `onCapacityChange()` (slot release, metrics refresh, endpoint changes) and never
+ * on a timer, so an idle gateway costs nothing.
+ *
+ * With zero endpoints an arrival gets 503 `rejected-no-endpoints` at once; requests
+ * already queued wait (pods may be rolling), and at TTL expiry get 503 if the pool is
+ * still empty, 429 `rejected-ttl-expired` otherwise.
+ */
+export function createFlowController(opts: FlowControllerOptions): FlowController {
+  const { clock, observe = {} } = opts;
+  const config = opts.config ?? v.parse(FlowControlConfigSchema, {});
+  const settings: FlowControlSettings = resolveFlowControl(config);
+  const policies = opts.policies ?? builtinFlowPolicies();
+  const setTimer = opts.setTimer ?? systemSetTimer;
+  checkPolicyRefs(config, settings, policies);
+
+  const bands = new Map<number, Band>();
+  /** Bands by priority, highest first. */
+  const order: Band[] = [];
+  let queued = 0;
+  let queuedBytes = 0;
+  let dispatched = 0;
+  let seq = 0;
+  let closed = false;
+  let dispatching = false;
+  let again = false;
+
+  const inflight: InFlightView = {
+    total: () => Math.max(dispatched, opts.inflight?.total() ?? 0),
+    get: (name) => opts.inflight?.get(name) ?? 0,
+  };
+  const unsubscribe = opts.endpoints.onChange?.(() => dispatchQueued());
+
+  function saturation(): number {
+    const s = opts.saturation.saturation({ endpoints: opts.endpoints.list(), inflight, now: clock.now() });
+    const value = Number.isNaN(s) ? 1 : s;
+    safe(() => observe.saturation?.(value));
+    return value;
+  }
+
+  function waitingAtOrAbove(priority: number): boolean {
+    if (queued === 0) return false;
+    for (const b of order) {
+      if (b.priority < priority) return false;
+      if (b.count > 0) return true;
+    }
+    return false;
+  }
+
+  function grant(priority: number, fairnessId: string, queuedMs: number): AdmitResult {
+    dispatched++;
+    safe(() => observe.queueDuration?.({ priority, fairnessId, outcome: "dispatched", ms: queuedMs }));
+    let released = false;
+    return {
+      admission: { priority, fairnessId, queuedMs },
+      slot: {
+        release() {
+          if (released) return;
+          released = true;
+          dispatched--;
+          dispatchQueued();
+        },
+      },
+    };
+  }
+
+  function bandFor(s: BandSettings): Band {
+    let band = bands.get(s.priority);
+    if (band) return band;
+    band = new Band(s, policies.fairness(s.fairnessPolicyRef)!, policies.ordering(s.orderingPolicyRef)!);
+    bands.set(s.priority, band);
+    let i = 0;
+    while (i < order.length && order[i]!.priority > s.priority) i++;
+    order.splice(i, 0, band);
+    return band;
+  }
+
+  function reportSize(item: QueueItem): void {
+    const f = item.flow;
+    safe(() =>
+      observe.queueSize?.({
+        priority: item.priority,
+        fairnessId: f.fairnessId,
+        requests: f.length,
+        bytes: f.bytes,
+      }),
+    );
+  }
+
+  /** Takes a queued item out of every structure. False if it had already ended. */
+  function unqueue(item: QueueItem, band: Band, asDispatch: boolean): boolean {
+    if (item.ended) return false;
+    item.ended = true;
+    item.cancelTimer();
+    item.request.signal.removeEventListener("abort", item.onAbort);
+    if (!asDispatch) band.remove(item);
+    queued--;
+    queuedBytes -= item.bytes;
+    reportSize(item);
+    return true;
+  }
+
+  function drop(item: QueueItem, reason: Exclude<DroppedReason, "rejected-saturated">): void {
+    const band = bands.get(item.priority)!;
+    if (!unqueue(item, band, false)) return;
+    const waitedMs = clock.now() - item.arrivedAt;
+    safe(() => observe.queueDuration?.(outcomeOf(item, reason, waitedMs)));
+    item.reject(dropped(reason, { priority: item.priority, waitedMs, ttlMs: item.ttlMs }));
+  }
+
+  function expire(item: QueueItem): void {
+    drop(item, opts.endpoints.list().length === 0 ? "rejected-no-endpoints" : "rejected-ttl-expired");
+  }
+
+  function dispatchQueued(): void {
+    if (queued === 0 || closed) return;
+    if (dispatching) {
+      again = true;
+      return;
+    }
+    dispatching = true;
+    try {
+      do {
+        again = false;
+        for (;;) {
+          const band = order.find((b) => b.count > 0);
+          if (!band || saturation() >= band.settings.ceiling) break;
+          const item = band.take()!;
+          unqueue(item, band, true);
+          const queuedMs = clock.now() - item.arrivedAt;
+          item.resolve(grant(item.priority, item.request.fairnessId, queuedMs));
+        }
+      } while (again);
+    } finally {
+      dispatching = false;
+    }
+  }
+
+  /** Makes room under the global limits by evicting the newest lower-priority requests, if they suffice. */
+  function evictFor(priority: number, bytes: number): boolean {
+    const over = () => queued + 1 > settings.maxRequests || queuedBytes + bytes > settings.maxBytes;
+    let lowerCount = 0;
+    let lowerBytes = 0;
+    for (const b of order)
+      if (b.priority < priority) {
+        lowerCount += b.count;
+        lowerBytes += b.bytes;
+      }
+    if (
+      lowerCount < queued + 1 - settings.maxRequests ||
+      lowerBytes < queuedBytes + bytes - settings.maxBytes
+    )
+      return false;
+    for (let i = order.length - 1; i >= 0 && over(); i--) {
+      const band = order[i]!;
+      if (band.priority >= priority) break;
+      while (band.last && over()) drop(band.last, "evicted");
+    }
+    return true;
+  }
+
+  function enqueue(request: FlowRequest, s: BandSettings): Promise<AdmitResult> {
+    const band = bandFor(s);
+    const bytes = request.bytes;
+    if (band.count + 1 > s.maxRequests || band.bytes + bytes > s.maxBytes)
+      throw bandFull(s, { count: band.count, bytes: band.bytes }, bytes);
+    if (queued + 1 > settings.maxRequests || queuedBytes + bytes > settings.maxBytes) {
+      if (!evictFor(s.priority, bytes)) throw globalFull(settings, { count: queued, bytes: queuedBytes });
+    }
+    return new Promise<AdmitResult>((resolve, reject) => {
+      const now = clock.now();
+      const flow = band.flow(request.fairnessId);
+      const item = new QueueItem(request, s.priority, bytes, now, settings.ttlMs, seq++, flow);
+      item.resolve = resolve;
+      item.reject = reject;
+      band.add(item);
+      queued++;
+      queuedBytes += bytes;
+      item.onAbort = () => drop(item, "rejected-context-cancelled");
+      request.signal.addEventListener("abort", item.onAbort, { once: true });
+      item.cancelTimer = setTimer(() => expire(item), settings.ttlMs);
+      reportSize(item);
+      dispatchQueued();
+    });
+  }
+
+  return {
+    async admit(request) {
+      if (closed) throw dropped("rejected-shutting-down", { priority: 0, waitedMs: 0, ttlMs: 0 });
+      const priority = opts.priorityOf(request.objective);
+      const info = { priority, waitedMs: 0, ttlMs: settings.ttlMs };
+      if (request.signal.aborted) throw dropped("rejected-context-cancelled", info);
+      if (opts.endpoints.list().length === 0) throw dropped("rejected-no-endpoints", info);
+      const s = settings.band(priority);
+      // Hot path: room in the pool and nobody ahead: no queue structures at all.
+      if (!waitingAtOrAbove(priority) && saturation() < s.ceiling)
+        return grant(priority, request.fairnessId, 0);
+      return enqueue(request, s);
+    },
+    onCapacityChange: dispatchQueued,
+    shutdown() {
+      if (closed) return;
+      closed = true;
+      unsubscribe?.();
+      for (const band of order) while (band.first) drop(band.first, "rejected-shutting-down");
+    },
+    stats() {
+      return {
+        queued,
+        queuedBytes,
+        dispatched,
+        shuttingDown: closed,
+        bands: order.map((b) => ({
+          priority: b.priority,
+          requests: b.count,
+          bytes: b.bytes,
+          flows: b
+            .flowsSnapshot()
+            .map((f) => ({ fairnessId: f.fairnessId, requests: f.length, bytes: f.bytes }))
+            .sort((x, y) => (x.fairnessId < y.fairnessId ? -1 : x.fairnessId > y.fairnessId ? 1 : 0)),
+        })),
+      };
+    },
+  };
+}
+
+function outcomeOf(item: QueueItem, outcome: FlowOutcome, ms: number) {
+  return { priority: item.priority, fairnessId: item.request.fairnessId, outcome, ms };
+}
+
+function safe(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // Metric hooks must not break the queue's bookkeeping.
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Flow-control plugin interfaces. Implementations live in `plugins/flow/`; the
+ * controller (`controller.ts`) enforces the invariants (stable tie-breaks, strict
+ * priority, limits, exactly-once endings), so plugins stay small and pure.
+ */
+import type { Endpoint } from "../../endpoints/types.ts";
+import type { DroppedReason } from "../../errors.ts";
+import type { AdmissionRequest } from "../../stages/admit.ts";
+
+/**
+ * What flow control accepts: the admit stage's request plus optional hints. Every
+ * extra field is optional, so a plain AdmissionRequest is a FlowRequest.
+ */
+export interface FlowRequest extends AdmissionRequest {
+  /** Expected completion tokens (e.g. the body's `max_tokens`); read by token fairness. */
+  readonly expectedOutputTokens?: number;
+  /**
+   * Latency budget in ms from arrival (e.g. from an SLO header). EDF orders by
+   * arrival + deadlineMs; absent = arrival + the request TTL. Does not shorten the TTL.
+   */
+  readonly deadlineMs?: number;
+}
+
+/** A queued request as policies see it. Read-only; `seq` is unique and grows with arrival. */
+export interface QueueItemView {
+  readonly request: FlowRequest;
+  readonly priority: number;
+  readonly bytes: number;
+  /** Clock ms when the request arrived. */
+  readonly arrivedAt: number;
+  /** The TTL (ms) this request was queued with. */
+  readonly ttlMs: number;
+  readonly seq: number;
+}
+
+/** A non-empty flow (fairness id within one priority band) as fairness policies see it. */
+export interface FlowView {
+  readonly fairnessId: string;
+  readonly priority: number;
+  /** Queued requests: >= 1, except inside `deactivated` (0). */
+  readonly length: number;
+  readonly bytes: number;
+  /** The flow's next request under the band's ordering policy. */
+  head(): QueueItemView;
+}
+
+/**
+ * Orders requests inside one flow. `compare(a, b) < 0` means `a` goes first. Must be
+ * a consistent total pre-order; the controller breaks ties by arrival (`seq`).
+ */
+export interface OrderingPolicy {
+  readonly type: string;
+  readonly name: string;
+  compare(a: QueueItemView, b: QueueItemView): number;
+}
+
+/** Context the controller hands to fairness policies. */
+export interface FairnessContext {
+  /** The band's ordering (ties already broken by arrival): < 0 if `a` goes first. */
+  compare(a: QueueItemView, b: QueueItemView): number;
+}
+
+/**
+ * Chooses which flow of a band is served next. Stateless: per-band state comes from
+ * `newState()` and is passed back in. Hooks are optional: `activated` when a flow
+ * becomes non-empty, `deactivated` when it empties, `dispatched` after one of its
+ * requests left the queue (before `deactivated` if that emptied it). In both
+ * (de)activation hooks `others` are the band's other non-empty flows. `pick` is only
+ * asked when two or more flows wait; a pick outside `flows` is ignored (first flow).
+ */
+export interface FairnessPolicy<S = unknown> {
+  readonly type: string;
+  readonly name: string;
+  newState(): S;
+  /** `flows` is never empty; must return one of its elements. */
+  pick(state: S, flows: readonly FlowView[], ctx: FairnessContext): FlowView;
+  activated?(state: S, flow: FlowView, others: readonly FlowView[]): void;
+  deactivated?(state: S, flow: FlowView, others: readonly FlowView[]): void;
+  dispatched?(state: S, flow: FlowView, item: QueueItemView): void;
+}
+
+/** Resolves policy names (`fairnessPolicyRef`, `orderingPolicyRef`) to instances; undefined = unknown. */
+export interface FlowPolicies {
+  fairness(ref: string): FairnessPolicy | undefined;
+  ordering(ref: string): OrderingPolicy | undefined;
+}
+
+/** Structural subset of `InFlight`: requests sent and not yet finished. */
+export interface InFlightView {
+  total(): number;
+  get(name: string): number;
+}
+
+/** Inputs of a saturation detector: a pure function of these. */
+export interface SaturationInput {
+  readonly endpoints: readonly Endpoint[];
+  readonly inflight: InFlightView;
+  /** Clock ms, to judge metric staleness. */
+  readonly now: number;
+}
+
+/**
+ * Pool saturation: 0 = idle, 1 = at capacity, above 1 = overloaded. The controller
+ * dispatches a band while saturation < the band's ceiling; it treats NaN as 1.
+ */
+export interface SaturationDetector {
+  readonly type: string;
+  readonly name: string;
+  saturation(input: SaturationInput): number;
+}
+
+/** A plugin as written in YAML (`plugins: [{type, name?, parameters?}]`). */
+export interface PluginSpec {
+  readonly type: string;
+  readonly name?: string;
+  readonly parameters?: unknown;
+}
+
+/** Builds one plugin instance from its YAML spec; throws ConfigError on bad parameters. */
+export interface PluginFactory<P> {
+  readonly type: string;
+  create(spec: PluginSpec): P;
+}
+
+/** How a request left flow control: dispatched, or the reason it was dropped. */
+export type FlowOutcome = "dispatched" | DroppedReason;
+
+/**
+ * Metric hooks (all optional; must not throw, errors are swallowed). Called
+ * synchronously on the request path, so they should only set gauges / observe.
+ */
+export interface FlowObserver {
+  /** A flow's queue changed: its new length and bytes (0/0 when it emptied). */
+  queueSize?(e: { priority: number; fairnessId: string; requests: number; bytes: number }): void;
+  /** A request left flow control (including immediate dispatch with ms = 0). */
+  queueDuration?(e: { priority: number; fairnessId: string; outcome: FlowOutcome; ms: number }): void;
+  /** The pool saturation the controller just computed. */
+  saturation?(value: number): void;
+}

@@ -1,0 +1,168 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import type { FetchFn } from "../../src/deps.ts";
+import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
+
+let stack: Stack | undefined;
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+
+const MODEL = "m";
+const OBJECTIVES = ["critical", 10, "sheddable", -1].reduce<string[]>((docs, _, i, a) => {
+  if (i % 2) return docs;
+  docs.push(`
+apiVersion: inference.networking.x-k8s.io/v1alpha2
+kind: InferenceObjective
+metadata: { name: ${a[i]} }
+spec: { priority: ${a[i + 1]}, poolRef: { name: pool } }`);
+  return docs;
+}, []);
+const POOL = `
+apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata: { name: pool }
+spec: { selector: { matchLabels: { app: sim } }, targetPorts: [{ number: 8000 }] }`;
+
+/** Flow control on, and the pool full at 2 requests in flight (exact, from the gateway's own counts). */
+const picker = (extra = "") => `
+apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+featureGates: [flowControl]
+plugins:
+  - type: concurrency-detector
+    parameters: { maxConcurrency: 2 }
+flowControl:
+  defaultRequestTTL: 30s
+${extra}`;
+
+function recordingFetch() {
+  const order: string[] = [];
+  const fetch: FetchFn = (url, init) => {
+    if (url.endsWith("/completions")) {
+      const body = JSON.parse(new TextDecoder().decode(init.body as Uint8Array));
+      order.push(body.messages[0].content);
+    }
+    return globalThis.fetch(url, init);
+  };
+  return { order, fetch };
+}
+
+function send(s: Stack, tag: string, objective?: string, signal?: AbortSignal) {
+  return fetch(`${s.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(objective ? { "x-gateway-inference-objective": objective } : {}),
+    },
+    body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: tag }], max_tokens: 5 }),
+    ...(signal ? { signal } : {}),
+  });
+}
+
+const slowPod = { model: MODEL, timeScale: 1, prefillOverheadMs: 30, interTokenMs: 10, maxNumSeqs: 8 };
+
+describe("flow control through the gateway", () => {
+  test("under saturation, critical requests are dispatched before sheddable ones that waited longer", async () => {
+    const rec = recordingFetch();
+    stack = await startStack({ pods: [slowPod], yaml: [POOL, ...OBJECTIVES, picker()], fetch: rec.fetch });
+    const s = stack;
+    const all: Promise<Response>[] = [send(s, "fill-1"), send(s, "fill-2")];
+    await waitFor(() => s.gateway.deps.inflight.total() === 2);
+    for (let i = 0; i < 4; i++) all.push(send(s, `shed-${i}`, "sheddable"));
+    await waitFor(() => s.gateway.deps.flow!.stats().queued === 4);
+    for (let i = 0; i < 3; i++) all.push(send(s, `crit-${i}`, "critical"));
+    const statuses = await Promise.all(all.map(async (p) => (await p).status));
+    expect(statuses.every((st) => st === 200)).toBe(true);
+    const after = rec.order.slice(2);
+    expect(after.slice(0, 3).sort()).toEqual(["crit-0", "crit-1", "crit-2"]);
+    expect(after.slice(3)).toEqual(["shed-0", "shed-1", "shed-2", "shed-3"]);
+    expect(s.gateway.deps.flow!.stats()).toMatchObject({ queued: 0, dispatched: 0 });
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toContain("inference_extension_flow_control_request_queue_duration_seconds_count");
+    expect(metrics).toContain("inference_extension_flow_control_pool_saturation");
+  }, 30_000);
+
+  test("a client that leaves while queued is gone from the queue at once", async () => {
+    stack = await startStack({ pods: [slowPod], yaml: [POOL, ...OBJECTIVES, picker()] });
+    const s = stack;
+    const fill = [send(s, "fill-1"), send(s, "fill-2")];
+    await waitFor(() => s.gateway.deps.inflight.total() === 2);
+    const ac = new AbortController();
+    const queued = send(s, "leaver", undefined, ac.signal).catch(() => undefined);
+    await waitFor(() => s.gateway.deps.flow!.stats().queued === 1);
+    ac.abort();
+    await waitFor(() => s.gateway.deps.flow!.stats().queued === 0);
+    await queued;
+    await Promise.all(fill);
+    await waitFor(() => s.gateway.deps.flow!.stats().dispatched === 0);
+  }, 30_000);
+
+  test("a request that waits past its TTL gets 429 rejected-ttl-expired", async () => {
+    const pod = { ...slowPod, prefillOverheadMs: 3000 };
+    stack = await startStack({ pods: [pod], yaml: [POOL, ...OBJECTIVES, picker().replace("30s", "200ms")] });
+    const s = stack;
+    const fill = [send(s, "fill-1"), send(s, "fill-2")];
+    await waitFor(() => s.gateway.deps.inflight.total() === 2);
+    const res = await send(s, "late");
+    expect(res.status).toBe(429);
+    expect(res.headers.get("x-gateway-request-dropped-reason")).toBe("rejected-ttl-expired");
+    expect(((await res.json()) as { error: { type: string } }).error.type).toBe("rate_limit_error");
+    await Promise.all(fill.map(async (p) => (await p).text()));
+  }, 30_000);
+
+  test("a full band rejects with 429 naming the limit", async () => {
+    const extra = "  defaultPriorityBand: { maxRequests: 1 }";
+    stack = await startStack({ pods: [slowPod], yaml: [POOL, ...OBJECTIVES, picker(extra)] });
+    const s = stack;
+    const fill = [send(s, "fill-1"), send(s, "fill-2")];
+    await waitFor(() => s.gateway.deps.inflight.total() === 2);
+    const waiting = send(s, "waits");
+    await waitFor(() => s.gateway.deps.flow!.stats().queued === 1);
+    const rejected = await send(s, "no-room");
+    expect(rejected.status).toBe(429);
+    expect(rejected.headers.get("x-gateway-request-dropped-reason")).toBe("rejected-saturated");
+    expect(rejected.headers.get("retry-after")).toBeTruthy();
+    expect(((await rejected.json()) as { error: { message: string } }).error.message).toContain(
+      "maxRequests",
+    );
+    expect((await waiting).status).toBe(200);
+    await Promise.all(fill);
+  }, 30_000);
+
+  test("with flow control off, sheddable requests are shed with 429 when the pool is saturated; others go through", async () => {
+    const gateOff = `
+apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+  - type: concurrency-detector
+    parameters: { maxConcurrency: 2 }`;
+    stack = await startStack({ pods: [slowPod], yaml: [POOL, ...OBJECTIVES, gateOff] });
+    const s = stack;
+    const fill = [send(s, "fill-1"), send(s, "fill-2")];
+    await waitFor(() => s.gateway.deps.inflight.total() === 2);
+    const shed = await send(s, "shed", "sheddable");
+    expect(shed.status).toBe(429);
+    expect(shed.headers.get("x-gateway-request-dropped-reason")).toBe("rejected-saturated");
+    const normal = await send(s, "normal");
+    expect(normal.status).toBe(200);
+    await Promise.all(fill);
+  }, 30_000);
+
+  test("shutdown rejects what is queued with 503 rejected-shutting-down", async () => {
+    stack = await startStack({
+      pods: [{ ...slowPod, prefillOverheadMs: 2000 }],
+      yaml: [POOL, ...OBJECTIVES, picker()],
+    });
+    const s = stack;
+    const fill = [send(s, "fill-1"), send(s, "fill-2")];
+    await waitFor(() => s.gateway.deps.inflight.total() === 2);
+    const queued = send(s, "queued");
+    await waitFor(() => s.gateway.deps.flow!.stats().queued === 1);
+    s.gateway.deps.flow!.shutdown();
+    const res = await queued;
+    expect(res.status).toBe(503);
+    expect(res.headers.get("x-gateway-request-dropped-reason")).toBe("rejected-shutting-down");
+    await Promise.all(fill);
+  }, 30_000);
+});

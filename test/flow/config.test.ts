@@ -1,0 +1,139 @@
+import { describe, expect, test } from "bun:test";
+import * as v from "valibot";
+import { parse as parseYaml } from "yaml";
+import { builtinFlowPolicies } from "../../plugins/flow/index.ts";
+import { ConfigError } from "../../src/config/errors.ts";
+import {
+  createFlowController,
+  FlowControlConfigSchema,
+  flowControlSettings,
+} from "../../src/flow/control/index.ts";
+import { parseDuration, parseQuantity } from "../../src/flow/control/units.ts";
+import { FakeTime, manualDetector } from "./helpers.ts";
+
+describe("units", () => {
+  test.each<[string | number, number | undefined]>([
+    [5000, 5000],
+    ["5000", 5000],
+    ["1Gi", 2 ** 30],
+    ["1G", 1e9],
+    ["500M", 5e8],
+    ["5k", 5000],
+    ["1.5Ki", 1536],
+    ["1e9", 1e9],
+    ["1GB", undefined],
+    ["-1", undefined],
+    ["", undefined],
+    [-1, undefined],
+  ])("quantity %p = %p", (input, expected) => {
+    expect(parseQuantity(input)).toBe(expected);
+  });
+
+  test.each<[string, number | undefined]>([
+    ["60s", 60_000],
+    ["1m30s", 90_000],
+    ["250ms", 250],
+    ["1h", 3_600_000],
+    ["1.5s", 1500],
+    ["60", undefined],
+    ["s", undefined],
+    ["1d", undefined],
+  ])("duration %p = %p ms", (input, expected) => {
+    expect(parseDuration(input)).toBe(expected);
+  });
+});
+
+describe("FlowControlConfigSchema", () => {
+  test("defaults: 5000 requests and 1 GB per band, 60 s TTL, no global limit, ceiling 1.0", () => {
+    const s = flowControlSettings({});
+    expect(s.ttlMs).toBe(60_000);
+    expect(s.maxRequests).toBe(Number.POSITIVE_INFINITY);
+    expect(s.maxBytes).toBe(Number.POSITIVE_INFINITY);
+    expect(s.band(0)).toEqual({
+      priority: 0,
+      maxRequests: 5000,
+      maxBytes: 1_000_000_000,
+      fairnessPolicyRef: "global-strict-fairness-policy",
+      orderingPolicyRef: "fcfs-ordering-policy",
+      ceiling: 1,
+      path: "flowControl.defaultPriorityBand",
+    });
+  });
+
+  test("a GIE-style YAML section", () => {
+    const yaml = `
+maxBytes: 10Gi
+maxRequests: 20k
+defaultRequestTTL: 30s
+defaultPriorityBand:
+  maxRequests: 1000
+  fairnessPolicyRef: round-robin-fairness-policy
+priorityBands:
+- priority: 100
+  priorityName: critical
+  maxBytes: 2G
+  orderingPolicyRef: edf-ordering-policy
+- priority: -1
+  ceiling: 0.8
+  fairnessPolicyRef: token-fairness-policy
+`;
+    const s = flowControlSettings(parseYaml(yaml));
+    expect(s.ttlMs).toBe(30_000);
+    expect(s.maxBytes).toBe(10 * 2 ** 30);
+    expect(s.maxRequests).toBe(20_000);
+    expect(s.band(100)).toMatchObject({
+      maxRequests: 1000,
+      maxBytes: 2e9,
+      fairnessPolicyRef: "round-robin-fairness-policy",
+      orderingPolicyRef: "edf-ordering-policy",
+      ceiling: 1,
+      path: "flowControl.priorityBands[0]",
+    });
+    expect(s.band(-1)).toMatchObject({ ceiling: 0.8, fairnessPolicyRef: "token-fairness-policy" });
+    expect(s.band(7)).toMatchObject({ maxRequests: 1000, path: "flowControl.defaultPriorityBand" });
+  });
+
+  test.each<[string, unknown, string]>([
+    ["TTL without unit", { defaultRequestTTL: 60 }, "defaultRequestTTL"],
+    ["bad quantity", { maxBytes: "1GB" }, "maxBytes"],
+    ["zero requests", { defaultPriorityBand: { maxRequests: 0 } }, "defaultPriorityBand.maxRequests"],
+    ["ceiling 0", { priorityBands: [{ priority: 1, ceiling: 0 }] }, "priorityBands[0].ceiling"],
+    ["duplicate band", { priorityBands: [{ priority: 1 }, { priority: 1 }] }, "each priority listed once"],
+    ["typo", { maxRequest: 5 }, "maxRequest"],
+    ["fractional priority", { priorityBands: [{ priority: 1.5 }] }, "priorityBands[0].priority"],
+  ])("%s is a ConfigError naming the field", (_name, input, fragment) => {
+    expect(() => flowControlSettings(input)).toThrow(ConfigError);
+    expect(() => flowControlSettings(input)).toThrow(fragment);
+  });
+
+  test("unknown policy names fail when the controller is built", () => {
+    const build = (config: unknown) =>
+      createFlowController({
+        clock: new FakeTime().clock,
+        priorityOf: () => 0,
+        saturation: manualDetector(),
+        endpoints: { list: () => [] },
+        config: v.parse(FlowControlConfigSchema, config),
+      });
+    expect(() => build({ priorityBands: [{ priority: 3, fairnessPolicyRef: "nope" }] })).toThrow(
+      "flowControl.priorityBands[0].fairnessPolicyRef",
+    );
+    expect(() => build({ defaultPriorityBand: { orderingPolicyRef: "lifo" } })).toThrow(
+      "flowControl.defaultPriorityBand.orderingPolicyRef",
+    );
+    expect(() => build({})).not.toThrow();
+  });
+
+  test("policy refs may name plugin instances from `plugins:`", () => {
+    const policies = builtinFlowPolicies([
+      { type: "token-fairness-policy", name: "tf", parameters: { outputTokenWeight: 3 } },
+      { type: "queue-scorer" }, // not a flow plugin: ignored
+    ]);
+    expect(policies.fairness("tf")?.type).toBe("token-fairness-policy");
+    expect(policies.fairness("round-robin-fairness-policy")?.name).toBe("round-robin-fairness-policy");
+    expect(policies.ordering("tf")).toBeUndefined();
+    expect(() =>
+      builtinFlowPolicies([{ type: "token-fairness-policy", parameters: { bytesPerToken: 0 } }]),
+    ).toThrow("plugins[token-fairness-policy].parameters bytesPerToken");
+  });
+});

@@ -1,0 +1,201 @@
+import * as v from "valibot";
+import type { Endpoint, MetricsSnapshot } from "../../src/endpoints/types.ts";
+import type { GatewayError } from "../../src/errors.ts";
+import {
+  type AdmitResult,
+  createFlowController,
+  FlowControlConfigSchema,
+  type FlowController,
+  type FlowControllerOptions,
+  type FlowRequest,
+  type SaturationDetector,
+  type SetTimer,
+} from "../../src/flow/control/index.ts";
+
+/** A fake clock with fake timers: time moves only when a test calls `advance`. */
+export class FakeTime {
+  private t = 1_000;
+  private seq = 0;
+  private timers = new Map<number, { at: number; fn: () => void }>();
+
+  readonly clock = { now: () => this.t };
+
+  readonly setTimer: SetTimer = (fn, ms) => {
+    const id = this.seq++;
+    this.timers.set(id, { at: this.t + ms, fn });
+    return () => this.timers.delete(id);
+  };
+
+  get pending(): number {
+    return this.timers.size;
+  }
+
+  /** Moves time forward, firing due timers in order (each at its own time). */
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      let nextId = -1;
+      let nextAt = Number.POSITIVE_INFINITY;
+      for (const [id, timer] of this.timers)
+        if (timer.at <= end && timer.at < nextAt) {
+          nextAt = timer.at;
+          nextId = id;
+        }
+      if (nextId < 0) break;
+      const timer = this.timers.get(nextId)!;
+      this.timers.delete(nextId);
+      this.t = Math.max(this.t, timer.at);
+      timer.fn();
+    }
+    this.t = end;
+  }
+}
+
+const FRESH: MetricsSnapshot = { waitingQueueSize: 0, runningRequests: 0, kvCacheUsage: 0, updatedAt: 1 };
+
+export function endpoint(name: string, metrics: Partial<MetricsSnapshot> = {}): Endpoint {
+  return {
+    name,
+    address: `10.0.0.${name.length}:8000`,
+    labels: {},
+    engine: "vllm",
+    models: new Set(),
+    metrics: { ...FRESH, ...metrics },
+  };
+}
+
+/** A detector whose value the test sets (`value`), or computes from in-flight (`perSlot`). */
+export function manualDetector(value = 0): SaturationDetector & { value: number } {
+  return {
+    type: "manual",
+    name: "manual",
+    value,
+    saturation() {
+      return this.value;
+    },
+  };
+}
+
+/** Saturation = in-flight / slots: the pool takes `slots` requests, then queues. */
+export function slotsDetector(slots: number): SaturationDetector {
+  return { type: "slots", name: "slots", saturation: ({ inflight }) => inflight.total() / slots };
+}
+
+export interface Ticket {
+  readonly tag: string;
+  readonly request: FlowRequest;
+  readonly abort: AbortController;
+  state: "pending" | "admitted" | "rejected";
+  result?: AdmitResult;
+  error?: GatewayError;
+  settledCount: number;
+}
+
+export interface Harness {
+  readonly ctl: FlowController;
+  readonly time: FakeTime;
+  readonly endpoints: Endpoint[];
+  /** Tags of admitted tickets, in admission order. */
+  readonly admitted: string[];
+  submit(tag: string, req?: Partial<FlowRequest>): Ticket;
+  /** Admitted tickets whose slot is still held, oldest first. */
+  readonly held: Ticket[];
+  /** Releases an admitted ticket's slot. */
+  done(t: Ticket): void;
+  /** Releases the oldest held slot and lets the queue move, `n` times. */
+  drain(n: number): Promise<void>;
+  /** Lets promise callbacks run (microtasks only, no real time). */
+  flush(): Promise<void>;
+}
+
+export function harness(
+  opts: {
+    config?: unknown;
+    saturation?: SaturationDetector;
+    priorities?: Record<string, number>;
+    endpoints?: Endpoint[];
+  } & Partial<Pick<FlowControllerOptions, "observe" | "policies" | "inflight">> = {},
+): Harness {
+  const time = new FakeTime();
+  const endpoints = opts.endpoints ?? [endpoint("pod-a")];
+  const listeners = new Set<() => void>();
+  const admitted: string[] = [];
+  const held: Ticket[] = [];
+  const priorities = opts.priorities ?? {};
+  const ctl = createFlowController({
+    clock: time.clock,
+    setTimer: time.setTimer,
+    priorityOf: (o) => (o ? (priorities[o] ?? 0) : 0),
+    saturation: opts.saturation ?? slotsDetector(1),
+    endpoints: {
+      list: () => endpoints,
+      onChange: (l) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+    },
+    config: v.parse(FlowControlConfigSchema, opts.config ?? {}),
+    ...(opts.observe ? { observe: opts.observe } : {}),
+    ...(opts.policies ? { policies: opts.policies } : {}),
+    ...(opts.inflight ? { inflight: opts.inflight } : {}),
+  });
+  return {
+    ctl,
+    time,
+    endpoints,
+    admitted,
+    held,
+    submit(tag, req = {}) {
+      const abort = new AbortController();
+      const request: FlowRequest = {
+        objective: undefined,
+        fairnessId: "default-flow",
+        targetModel: "m",
+        bytes: 100,
+        signal: abort.signal,
+        ...req,
+      };
+      const t: Ticket = { tag, request, abort, state: "pending", settledCount: 0 };
+      ctl.admit(request).then(
+        (r) => {
+          t.settledCount++;
+          t.state = "admitted";
+          t.result = r;
+          admitted.push(tag);
+          held.push(t);
+        },
+        (e: GatewayError) => {
+          t.settledCount++;
+          t.state = "rejected";
+          t.error = e;
+        },
+      );
+      return t;
+    },
+    done(t) {
+      if (!t.result) throw new Error(`${t.tag} was not admitted`);
+      const i = held.indexOf(t);
+      if (i >= 0) held.splice(i, 1);
+      t.result.slot.release("success");
+    },
+    async drain(n) {
+      await this.flush();
+      for (let i = 0; i < n && held.length > 0; i++) {
+        this.done(held[0]!);
+        await this.flush();
+      }
+    },
+    async flush() {
+      for (let i = 0; i < 20; i++) await Promise.resolve();
+    },
+  };
+}
+
+/** Admitted flow ids (the part of the tag before '#'), in order. */
+export const flowsOf = (tags: readonly string[]) => tags.map((t) => t.split("#")[0]);
+
+export function countBy<T>(xs: readonly T[]): Map<T, number> {
+  const m = new Map<T, number>();
+  for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1);
+  return m;
+}
