@@ -49,9 +49,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const endpoints = new EndpointStore();
   const staticEndpoints = (c: GatewayConfig) =>
     [...c.settings.endpoints, ...(opts.endpoints ?? [])].map(toEndpoint);
-  endpoints.upsert(staticEndpoints(opts.config));
-  // Static endpoints follow config reloads (Kubernetes discovery replaces this source).
-  config.onSwap((next) => endpoints.replaceAll(staticEndpoints(next)));
+  if (!opts.config.settings.kubernetes) endpoints.upsert(staticEndpoints(opts.config));
+  // Static endpoints follow config reloads; with Kubernetes discovery the cluster owns the set.
+  if (!opts.config.settings.kubernetes) config.onSwap((next) => endpoints.replaceAll(staticEndpoints(next)));
   const inflight = new InFlight();
   const metrics = createGatewayMetrics();
   const { admitter, flow } = createAdmitter({

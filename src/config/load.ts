@@ -99,8 +99,10 @@ function build(text: string, file: string | undefined): GatewayConfig {
   });
 
   const finalSettings = settings ?? defaultSettings();
-  const pool = selectPool(pools, finalSettings.pool);
-  const poolName = pool?.metadata.name;
+  // With Kubernetes discovery the pool lives in the cluster; the file need not define it.
+  const pool =
+    finalSettings.kubernetes && pools.length === 0 ? undefined : selectPool(pools, finalSettings.pool);
+  const poolName = pool?.metadata.name ?? finalSettings.kubernetes?.pool ?? finalSettings.pool;
   const mine = <T extends { spec: { poolRef: { name: string } } }>(xs: T[]) =>
     poolName ? xs.filter((x) => x.spec.poolRef.name === poolName) : xs;
   const myRewrites = mine(rewrites);

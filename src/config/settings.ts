@@ -145,6 +145,17 @@ export const SettingsSchema = v.strictObject({
     }),
     {},
   ),
+  /** Discover endpoints, objectives and rewrites from Kubernetes instead of this file (Bun and Node only). */
+  kubernetes: v.optional(
+    v.strictObject({
+      /** Namespace of the InferencePool; default: the service account's namespace, else `default`. */
+      namespace: v.optional(v.pipe(v.string(), v.minLength(1))),
+      /** InferencePool name; default: the `pool` setting. */
+      pool: v.optional(v.pipe(v.string(), v.minLength(1))),
+      /** A kubeconfig file; default: in-cluster service account, else $KUBECONFIG, else ~/.kube/config. */
+      kubeconfig: v.optional(v.string()),
+    }),
+  ),
   endpoints: v.optional(v.array(StaticEndpointSchema), []),
   simulator: v.optional(
     v.strictObject({

@@ -8,6 +8,7 @@ import { createGateway, type Gateway } from "../gateway.ts";
 import { createLogger, type LogLevel } from "../log.ts";
 import { startSimulators } from "../simulator/index.ts";
 import { parseCli, USAGE } from "./cli.ts";
+import { attachKubernetes } from "./kubernetes.ts";
 import { resolveSecrets } from "./secrets.ts";
 import type { RunningServer, ServeFn } from "./server.ts";
 import { watchConfigFile } from "./watch-config.ts";
@@ -82,6 +83,7 @@ export async function main(opts: {
   }));
 
   const gateway = createGateway({ config, endpoints: podEndpoints, logger });
+  const cluster = settings.kubernetes ? await attachKubernetes({ gateway, logger }) : undefined;
   gateway.start();
   const server = await opts.serve({ fetch: gateway.fetch, port: settings.port, hostname: settings.hostname });
   const shown = settings.hostname === "0.0.0.0" ? "localhost" : settings.hostname;
@@ -99,7 +101,10 @@ export async function main(opts: {
   }
 
   const unwatch = watchConfigFile(file, (text) =>
-    reloadConfig(gateway.deps.config, text, file, logger, (next) => resolveSecrets(next, process.env)),
+    reloadConfig(gateway.deps.config, text, file, logger, async (next) => {
+      const resolved = await resolveSecrets(next, process.env);
+      return cluster ? cluster.overlay.apply(resolved) : resolved;
+    }),
   );
 
   let stopping: Promise<void> | undefined;
@@ -113,6 +118,7 @@ export async function main(opts: {
         await new Promise((r) => setTimeout(r, 50));
       const left = gateway.deps.inflight.total();
       if (left > 0) logger.warn("shutdown grace period over; closing requests still running", { left });
+      await cluster?.stop();
       await gateway.stop();
       await server.close();
       await Promise.all(pods.map((p) => p.close()));

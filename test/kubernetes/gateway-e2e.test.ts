@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { seededRandom } from "../../src/clock.ts";
+import { parseConfig } from "../../src/config/load.ts";
+import { createGateway, type Gateway } from "../../src/gateway.ts";
+import { silentLogger } from "../../src/log.ts";
+import { attachKubernetes } from "../../src/runtime/kubernetes.ts";
+import { serveBun } from "../../src/runtime/serve-bun.ts";
+import type { RunningServer } from "../../src/runtime/server.ts";
+import { type RunningSimulator, startSimulators } from "../../src/simulator/index.ts";
+import { FakeApiServer } from "./fake-apiserver.ts";
+import { NS, POOL, pod, pool, rewrite, writeKubeconfig } from "./fake-objects.ts";
+import { TEST_TUNING, until } from "./helpers.ts";
+
+/** Polls an async condition (generous timeout: CI machines are noisy). */
+async function eventually(probe: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}
+
+let api: FakeApiServer;
+let pods: RunningSimulator[];
+let gateway: Gateway;
+let server: RunningServer;
+let cluster: Awaited<ReturnType<typeof attachKubernetes>>;
+let port: number;
+
+/** Two simulated pods on one port number at two loopback addresses, like two pod IPs. */
+beforeAll(async () => {
+  for (let attempt = 0; ; attempt++) {
+    port = 20000 + Math.floor(Math.random() * 20000);
+    try {
+      pods = await startSimulators(serveBun, [
+        { model: "base", loras: ["lora-v1", "lora-v2"], timeScale: 0.01, port, hostname: "127.0.0.1" },
+        { model: "base", loras: ["lora-v1", "lora-v2"], timeScale: 0.01, port, hostname: "127.0.0.2" },
+      ]);
+      break;
+    } catch (err) {
+      if (attempt > 10) throw err;
+    }
+  }
+  api = await FakeApiServer.start();
+  api.apply(pool({ app: "vllm" }, [port]));
+  api.apply(pod("vllm-a", { ip: "127.0.0.1" }));
+  const text = [
+    `{"apiVersion":"gateway.inference.dev/v1alpha1","kind":"GatewayConfig","logLevel":"silent","pool":"${POOL}",` +
+      `"kubernetes":{"namespace":"${NS}","kubeconfig":"${writeKubeconfig(api.url, api.token)}"},"dataLayer":{"scrapeIntervalMs":20}}`,
+  ].join("\n");
+  gateway = createGateway({
+    config: parseConfig(text, "k8s.yaml"),
+    logger: silentLogger(),
+    random: seededRandom(3),
+  });
+  cluster = await attachKubernetes({ gateway, logger: silentLogger(), tuning: TEST_TUNING });
+  gateway.start();
+  server = await serveBun({ fetch: gateway.fetch, port: 0, hostname: "127.0.0.1" });
+  await cluster.ready;
+});
+
+afterAll(async () => {
+  await cluster.stop();
+  await gateway.stop();
+  await server.close();
+  await api.stop();
+  await Promise.all(pods.map((p) => p.close()));
+});
+
+const names = () =>
+  gateway.deps.endpoints
+    .list()
+    .map((e) => e.address)
+    .sort();
+
+async function chat(model: string) {
+  const res = await fetch(`http://127.0.0.1:${server.port}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }], max_tokens: 1 }),
+  });
+  return { status: res.status, body: (await res.json()) as { model?: string } };
+}
+
+test("pods of the watched pool serve requests; a pod that turns Ready joins, one deleted leaves", async () => {
+  await until(
+    () => (names().length === 1 ? true : undefined),
+    () => "one endpoint",
+  );
+  expect((await chat("base")).status).toBe(200);
+  api.apply(pod("vllm-b", { ip: "127.0.0.2", ready: false }));
+  await Bun.sleep(100);
+  expect(names()).toEqual([`127.0.0.1:${port}`]);
+  api.apply(pod("vllm-b", { ip: "127.0.0.2", ready: true }));
+  await until(
+    () => (names().length === 2 ? true : undefined),
+    () => "two endpoints",
+  );
+  api.remove("v1", "Pod", "vllm-a");
+  await until(
+    () => (names().join() === `127.0.0.2:${port}` ? true : undefined),
+    () => "only vllm-b",
+  );
+  for (let i = 0; i < 5; i++) expect((await chat("base")).status).toBe(200);
+  expect(pods[1]!.simulator.stats().completed).toBeGreaterThanOrEqual(5);
+});
+
+test("a rewrite created, edited and deleted in the cluster is followed by the next request", async () => {
+  await until(
+    () => (gateway.deps.endpoints.list().every((e) => e.models.has("lora-v1")) ? true : undefined),
+    () => "models learned",
+  );
+  expect((await chat("my-alias")).status).toBe(404);
+  api.apply(rewrite("alias", [{ from: ["my-alias"], to: { "lora-v1": undefined } }]));
+  await eventually(async () => (await chat("my-alias")).body.model === "lora-v1", "alias → v1");
+  api.apply(rewrite("alias", [{ from: ["my-alias"], to: { "lora-v2": undefined } }]));
+  await eventually(async () => (await chat("my-alias")).body.model === "lora-v2", "alias → v2");
+  api.remove("inference.networking.x-k8s.io/v1alpha2", "InferenceModelRewrite", "alias");
+  await eventually(async () => (await chat("my-alias")).status === 404, "alias gone");
+});

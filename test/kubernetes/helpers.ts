@@ -1,0 +1,110 @@
+/** Shared harness for discovery tests: a fake API server, a kubeconfig, recorded callbacks. */
+import type { InferenceObjective, InferencePool } from "../../src/config/resources.ts";
+import type { Endpoint } from "../../src/endpoints/types.ts";
+import {
+  type KubernetesDiscovery,
+  startKubernetesDiscovery,
+  type WatchTuning,
+} from "../../src/kubernetes/index.ts";
+import { createLogger } from "../../src/log.ts";
+import type { InferenceModelRewrite } from "../../src/rewrite/index.ts";
+import { FakeApiServer, type FakeApiServerOptions } from "./fake-apiserver.ts";
+import { NS, POOL, writeKubeconfig } from "./fake-objects.ts";
+
+/** Fast retries so recovery tests finish quickly; generous timeouts elsewhere. */
+export const TEST_TUNING: Partial<WatchTuning> = {
+  backoffMinMs: 20,
+  backoffMaxMs: 250,
+  notInstalledRetryMs: 300,
+  watchTimeoutSeconds: 120,
+};
+
+/** Polls `probe` until it returns something other than undefined/false; fails after `timeoutMs`. */
+export async function until<T>(
+  probe: () => T | undefined | false,
+  what: string | (() => string) = "condition",
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === "string" ? what : what()}`,
+      );
+    await Bun.sleep(10);
+  }
+}
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  [k: string]: unknown;
+}
+
+export interface Harness {
+  server: FakeApiServer;
+  discovery: KubernetesDiscovery;
+  kubeconfig: string;
+  endpoints: Omit<Endpoint, "metrics">[][];
+  pools: (InferencePool | undefined)[];
+  objectives: InferenceObjective[][];
+  rewrites: InferenceModelRewrite[][];
+  logs: LogLine[];
+  /** Names of the endpoints last reported, sorted. */
+  names(): string[];
+  lastRewrites(): string[];
+  stop(): Promise<void>;
+}
+
+export async function startHarness(
+  opts: {
+    server?: FakeApiServerOptions;
+    seed?: (s: FakeApiServer) => void;
+    token?: string;
+    poolName?: string;
+  } = {},
+): Promise<Harness> {
+  const server = await FakeApiServer.start(opts.server);
+  opts.seed?.(server);
+  const kubeconfig = writeKubeconfig(server.url, opts.token ?? server.token);
+  const logs: LogLine[] = [];
+  const h = {
+    server,
+    kubeconfig,
+    endpoints: [],
+    pools: [],
+    objectives: [],
+    rewrites: [],
+    logs,
+    names: () => [...(h.endpoints.at(-1) ?? [])].map((e) => e.name).sort(),
+    lastRewrites: () =>
+      (h.rewrites.at(-1) ?? []).map((r) => `${r.apiVersion.split("/")[0]}:${r.metadata.name}`),
+    stop: async () => {
+      await h.discovery.stop();
+      await server.stop();
+    },
+  } as unknown as Harness;
+  h.discovery = await startKubernetesDiscovery({
+    namespace: NS,
+    poolName: opts.poolName ?? POOL,
+    kubeconfig,
+    logger: createLogger("debug", (line) => logs.push(JSON.parse(line) as LogLine)),
+    tuning: TEST_TUNING,
+    onEndpoints: (e) => h.endpoints.push(e),
+    onPool: (p) => h.pools.push(p),
+    onObjectives: (o) => h.objectives.push(o),
+    onRewrites: (r) => h.rewrites.push(r),
+  });
+  return h;
+}
+
+/** Waits until the last reported endpoint names equal `expected` (sorted). */
+export function untilNames(h: Harness, expected: string[]): Promise<true> {
+  const want = JSON.stringify([...expected].sort());
+  return until(
+    () => JSON.stringify(h.names()) === want || undefined,
+    () => `endpoints ${want} (have ${JSON.stringify(h.names())})`,
+  );
+}
