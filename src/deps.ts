@@ -6,6 +6,7 @@ import type { EndpointStore } from "./endpoints/store.ts";
 import type { FlowController } from "./flow/control/index.ts";
 import type { Logger } from "./log.ts";
 import type { GatewayMetrics } from "./metrics/gateway-metrics.ts";
+import type { RecentRequests } from "./observability/recent.ts";
 import type { Scheduler } from "./scheduling/types.ts";
 import type { Admitter } from "./stages/admit.ts";
 
@@ -21,6 +22,10 @@ export interface GatewayDeps {
   health: PassiveHealth;
   scheduler: Scheduler;
   admitter: Admitter;
+  /** Pool saturation now (>= 1 means full), from the configured detector. */
+  saturation: () => number;
+  /** The last finished requests, for the dashboard. */
+  recent: RecentRequests;
   /** The flow controller when flow control is on (queues, stats, shutdown). */
   flow: FlowController | undefined;
   metrics: GatewayMetrics;

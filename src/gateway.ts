@@ -17,6 +17,7 @@ import { createLogger, type Logger } from "./log.ts";
 import { flowMetrics } from "./metrics/flow-metrics.ts";
 import { createGatewayMetrics } from "./metrics/gateway-metrics.ts";
 import { registerPoolMetrics } from "./metrics/pool-metrics.ts";
+import { RecentRequests } from "./observability/recent.ts";
 import { leastLoadScheduler } from "./scheduling/least-load.ts";
 
 export interface GatewayOptions {
@@ -54,7 +55,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   if (!opts.config.settings.kubernetes) config.onSwap((next) => endpoints.replaceAll(staticEndpoints(next)));
   const inflight = new InFlight();
   const metrics = createGatewayMetrics();
-  const { admitter, flow } = createAdmitter({
+  const { admitter, flow, saturation } = createAdmitter({
     config,
     endpoints,
     inflight,
@@ -88,6 +89,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     scheduler: leastLoadScheduler({ inflight, random }),
     admitter,
     flow,
+    saturation,
+    recent: new RecentRequests(),
     metrics,
     logger,
     clock,

@@ -4,6 +4,7 @@ import type { GatewayEnv } from "../env.ts";
 import { GatewayError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
+import type { RecentRequests, RequestSummary } from "../observability/recent.ts";
 import { type Outcome, RequestScope } from "../scope.ts";
 
 /**
@@ -17,6 +18,7 @@ export function scope(deps: {
   lifecycle: { shuttingDown: boolean };
   metrics: Pick<GatewayMetrics, "requests" | "errors" | "duration" | "labels">;
   logger: Logger;
+  recent?: RecentRequests;
 }): MiddlewareHandler<GatewayEnv> {
   return async function scopeStage(c, next) {
     if (deps.lifecycle.shuttingDown) {
@@ -51,19 +53,20 @@ export function scope(deps: {
         });
     }
     // One line per request: routing decision and latencies; never a key or a prompt.
-    deps.logger.info("request", {
+    const summary: RequestSummary = {
+      at: Date.now(),
       requestId: c.var.requestId,
       model: req?.model,
       targetModel: target,
       rewrite: c.var.targetModel?.rewriteName,
       fairnessId: req?.fairnessId,
-      tenantKey: c.var.principal?.name,
-      stream: req?.stream,
       status: s.status,
       outcome,
       droppedReason: c.res.headers.get("x-gateway-request-dropped-reason") ?? undefined,
       durationMs: Math.round(durationMs * 100) / 100,
       ...s.log,
-    });
+    };
+    deps.recent?.push(summary);
+    deps.logger.info("request", { ...summary, tenantKey: c.var.principal?.name, stream: req?.stream });
   }
 }

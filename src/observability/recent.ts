@@ -1,0 +1,52 @@
+/** One finished request as the dashboard shows it (the same fields as the request log line). */
+export interface RequestSummary {
+  /** Wall-clock ms when the request ended. */
+  at: number;
+  requestId?: string;
+  model?: string;
+  targetModel?: string;
+  rewrite?: string;
+  fairnessId?: string;
+  endpoint?: string;
+  priority?: number;
+  status: number;
+  outcome: string;
+  droppedReason?: string;
+  queueMs?: number;
+  ttftMs?: number;
+  durationMs: number;
+  promptTokens?: number;
+  completionTokens?: number;
+  cachedTokens?: number;
+}
+
+/**
+ * The last `capacity` finished requests, in a fixed ring (memory stays flat), plus a
+ * sequence number so a reader can ask for what it has not seen yet.
+ */
+export class RecentRequests {
+  private readonly ring: (RequestSummary | undefined)[];
+  private next = 0;
+  private total = 0;
+
+  constructor(readonly capacity = 500) {
+    this.ring = new Array(capacity);
+  }
+
+  push(summary: RequestSummary): void {
+    this.ring[this.next] = summary;
+    this.next = (this.next + 1) % this.capacity;
+    this.total++;
+  }
+
+  /** Requests numbered after `seq` (at most `capacity`), oldest first, and the newest number. */
+  since(seq: number): { seq: number; items: RequestSummary[] } {
+    const count = Math.min(this.total - seq, this.capacity, this.total);
+    const items: RequestSummary[] = [];
+    for (let i = count; i > 0; i--) {
+      const item = this.ring[(this.next - i + this.capacity * 2) % this.capacity];
+      if (item) items.push(item);
+    }
+    return { seq: this.total, items };
+  }
+}
