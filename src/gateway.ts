@@ -17,8 +17,9 @@ import { createLogger, type Logger } from "./log.ts";
 import { flowMetrics } from "./metrics/flow-metrics.ts";
 import { createGatewayMetrics } from "./metrics/gateway-metrics.ts";
 import { registerPoolMetrics } from "./metrics/pool-metrics.ts";
+import { schedulerMetrics } from "./metrics/scheduler-metrics.ts";
 import { RecentRequests } from "./observability/recent.ts";
-import { leastLoadScheduler } from "./scheduling/least-load.ts";
+import { PoolScheduler } from "./scheduling/pool-scheduler.ts";
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -35,8 +36,13 @@ export interface Gateway {
   readonly deps: GatewayDeps;
   /** The app's fetch handler, for any runtime's server. */
   readonly fetch: (request: Request) => Response | Promise<Response>;
-  /** Starts background work: model discovery and metrics scraping. Idempotent. */
-  start(): void;
+  /**
+   * Starts background work: model discovery and metrics scraping. Idempotent. With
+   * `timers: false` nothing runs by itself and `refresh()` does each round (Workers).
+   */
+  start(opts?: { timers?: boolean }): void;
+  /** One round of background work now: scrape every endpoint's metrics; with `models`, ask /v1/models too. */
+  refresh(opts?: { models?: boolean }): Promise<void>;
   /** Stops background work (scrapers, watchers). */
   stop(): Promise<void>;
 }
@@ -81,12 +87,23 @@ export function createGateway(opts: GatewayOptions): Gateway {
   endpoints.onChange(() => {
     for (const name of health.ejected()) if (!endpoints.get(name)) health.remove(name);
   });
+  const schedMetrics = schedulerMetrics(metrics.registry);
+  const scheduler = new PoolScheduler({
+    config,
+    endpoints,
+    inflight,
+    random,
+    clock,
+    observe: schedMetrics.observe,
+    observeDecision: schedMetrics.observeDecision,
+  });
+  schedMetrics.attach(scheduler);
   const deps: GatewayDeps = {
     config,
     endpoints,
     inflight,
     health,
-    scheduler: leastLoadScheduler({ inflight, random }),
+    scheduler,
     admitter,
     flow,
     saturation,
@@ -107,6 +124,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
   const app = createApp(deps);
   const background: { stop(): void }[] = [];
+  let rounds: { scrapeNow(): Promise<void>; refresh(): Promise<void> } | undefined;
   const configured = (name: string) =>
     [...config.current.settings.endpoints, ...(opts.endpoints ?? [])].some(
       (e) => e.name === name && e.models.length > 0,
@@ -115,28 +133,33 @@ export function createGateway(opts: GatewayOptions): Gateway {
     app,
     deps,
     fetch: (request) => app.fetch(request),
-    start() {
+    start({ timers = true } = {}) {
       if (background.length) return;
       const data = config.current.settings.dataLayer;
-      background.push(
-        startModelDiscovery({
-          store: endpoints,
-          fetch: deps.fetch,
-          logger,
-          shouldLearn: (name) => !configured(name),
-          intervalMs: data.modelsRefreshMs,
-        }),
-        startScraping({
-          config,
-          store: endpoints,
-          fetch: deps.fetch,
-          clock,
-          logger,
-          scrapeErrors,
-          // Fresh metrics may mean room in the pool: let flow control dispatch.
-          onRefresh: () => flow?.onCapacityChange(),
-        }),
-      );
+      const discovery = startModelDiscovery({
+        store: endpoints,
+        fetch: deps.fetch,
+        logger,
+        shouldLearn: (name) => !configured(name),
+        intervalMs: data.modelsRefreshMs,
+        timers,
+      });
+      const scraping = startScraping({
+        config,
+        store: endpoints,
+        fetch: deps.fetch,
+        clock,
+        logger,
+        scrapeErrors,
+        // Fresh metrics may mean room in the pool: let flow control dispatch.
+        onRefresh: () => flow?.onCapacityChange(),
+        timers,
+      });
+      background.push(discovery, scraping);
+      rounds = { scrapeNow: scraping.scrapeNow, refresh: discovery.refresh };
+    },
+    async refresh({ models = false } = {}) {
+      await Promise.all([rounds?.scrapeNow(), models ? rounds?.refresh() : undefined]);
     },
     async stop() {
       flow?.shutdown();

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { parseAllDocuments } from "yaml";
 import { type InferenceModelRewrite, parseRewrite, RewriteTable } from "../rewrite/index.ts";
+import { validatePickerConfig } from "../scheduling/pool-scheduler.ts";
 import { ConfigError } from "./errors.ts";
 import { toConfigError } from "./issues.ts";
 import {
@@ -106,6 +107,7 @@ function build(text: string, file: string | undefined): GatewayConfig {
   const mine = <T extends { spec: { poolRef: { name: string } } }>(xs: T[]) =>
     poolName ? xs.filter((x) => x.spec.poolRef.name === poolName) : xs;
   const myRewrites = mine(rewrites);
+  validatePickerConfig(pickerConfig);
   return Object.freeze({
     file,
     settings: finalSettings,

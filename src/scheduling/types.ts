@@ -16,4 +16,6 @@ export interface SchedulingRequest {
  */
 export interface Scheduler {
   schedule(request: SchedulingRequest, candidates: readonly Endpoint[]): readonly Endpoint[];
+  /** A response header that brings a session back to `endpoint` (session affinity), if any. */
+  sessionHeader?(endpoint: Endpoint): [string, string] | undefined;
 }

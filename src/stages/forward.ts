@@ -27,6 +27,8 @@ export interface ForwardDeps {
   metrics: GatewayMetrics;
   logger: Logger;
   clock: Clock;
+  /** A header to set on answers for session affinity, when the scheduler wants one. */
+  scheduler?: { sessionHeader?(endpoint: Endpoint): [string, string] | undefined };
 }
 
 /**
@@ -170,6 +172,8 @@ async function respond(
   const out = downstreamHeaders(upstream.headers);
   out.set("x-gateway-target-model", target.target);
   out.set("x-gateway-destination-endpoint-served", endpoint.address);
+  const session = deps.scheduler?.sessionHeader?.(endpoint);
+  if (session) out.set(session[0], session[1]);
   const renameTo =
     target.target !== req.model && settings.responseModel === "requested" ? req.model : undefined;
   const body = await bodyFor(upstream, isSse, renameTo);

@@ -160,3 +160,39 @@ describe("forwarding", () => {
     expect((await empty.fetch(new Request("http://gw/readyz"))).status).toBe(503);
   });
 });
+
+describe("session affinity", () => {
+  const PICKER = `
+apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+  - type: session-affinity-scorer
+  - type: queue-scorer
+  - type: max-score-picker
+schedulingProfiles:
+  - name: default
+    plugins: [{ pluginRef: session-affinity-scorer, weight: 10 }, { pluginRef: queue-scorer }, { pluginRef: max-score-picker }]`;
+
+  test("answers carry a session token; requests bringing it back go to the same endpoint", async () => {
+    const upstream = fakeUpstream();
+    const gw = createGateway({
+      config: testConfig({ endpoints: ENDPOINTS }, PICKER),
+      fetch: upstream.fetch,
+      logger: silentLogger(),
+      random: seededRandom(4),
+    });
+    const first = await gw.fetch(post(CHAT));
+    const token = first.headers.get("x-session-token")!;
+    const served = first.headers.get("x-gateway-destination-endpoint-served");
+    expect(token).toBeTruthy();
+    for (let i = 0; i < 10; i++) {
+      const res = await gw.fetch(post(CHAT, { "x-session-token": token }));
+      expect(res.headers.get("x-gateway-destination-endpoint-served")).toBe(served);
+    }
+  });
+
+  test("without the scorer configured, no token is handed out", async () => {
+    const { gw } = gateway();
+    expect((await gw.fetch(post(CHAT))).headers.get("x-session-token")).toBeNull();
+  });
+});

@@ -82,6 +82,15 @@ spec: { priority: 5, poolRef: { name: other-pool } }`;
     expect(err.expected.length).toBeGreaterThan(0);
   });
 
+  test("an EndpointPickerConfig with an unknown plugin or bad parameter stops loading, naming it", () => {
+    const epc = (plugins: string) =>
+      `apiVersion: inference.networking.x-k8s.io/v1alpha1\nkind: EndpointPickerConfig\nplugins:\n${plugins}`;
+    const unknown = configError(epc("  - type: magic-scorer"));
+    expect(unknown.message).toContain("magic-scorer");
+    const bad = configError(epc("  - type: max-score-picker\n    parameters: { maxNumOfEndpoints: 0 }"));
+    expect(bad.message).toContain("maxNumOfEndpoints");
+  });
+
   test("two pools without a `pool` setting is ambiguous", () => {
     const err = configError(`${POOL}\n---\n${POOL.replace("name: pool", "name: pool2")}`);
     expect(err.path).toBe("GatewayConfig pool");

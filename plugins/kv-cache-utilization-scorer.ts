@@ -1,0 +1,26 @@
+/**
+ * kv-cache-utilization-scorer: prefer endpoints with free KV-cache.
+ *
+ *   score = 1 - kvCacheUsage
+ *
+ * Input: the scraped `metrics.kvCacheUsage` (0..1; out-of-range values are clamped by the
+ * framework). Parameters: none.
+ */
+import * as v from "valibot";
+import type { Scorer } from "../src/scheduling/framework/interfaces.ts";
+import { type PluginDefinition, withParameters } from "../src/scheduling/framework/registry.ts";
+
+export const KV_CACHE_UTILIZATION_SCORER = "kv-cache-utilization-scorer";
+
+export function kvCacheUtilizationScorer(name = KV_CACHE_UTILIZATION_SCORER): Scorer {
+  return {
+    type: KV_CACHE_UTILIZATION_SCORER,
+    name,
+    score: (_ctx, endpoints) => endpoints.map((e) => 1 - e.metrics.kvCacheUsage),
+  };
+}
+
+export const kvCacheUtilizationScorerPlugin: PluginDefinition = {
+  type: KV_CACHE_UTILIZATION_SCORER,
+  factory: withParameters(v.strictObject({}), (name) => kvCacheUtilizationScorer(name)),
+};

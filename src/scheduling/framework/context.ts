@@ -1,0 +1,53 @@
+import type { Clock } from "../../clock.ts";
+import type { Endpoint } from "../../endpoints/types.ts";
+import { hashPrefix, type PrefixHashes, truncateHashes } from "../prefix/hashes.ts";
+import { promptText } from "../prefix/prompt.ts";
+import type { SchedulingRequest } from "../types.ts";
+import type { EffectiveLoad, InFlightView, SchedulingContext, StateKey } from "./interfaces.ts";
+import type { LoadTracker } from "./load.ts";
+
+/** Builds the per-request context: lazy prompt text and hashes, memoized loads, plugin state. */
+export function createContext(opts: {
+  request: SchedulingRequest;
+  clock: Clock;
+  inflight: InFlightView;
+  loads: LoadTracker;
+}): SchedulingContext {
+  const { request, clock, inflight, loads } = opts;
+  let text: string | undefined;
+  const hashes = new Map<number, { maxBlocks: number; hashes: PrefixHashes }>();
+  const loadMemo = new Map<Endpoint, EffectiveLoad>();
+  const state = new Map<StateKey<unknown>, unknown>();
+  const ctx: SchedulingContext = {
+    request,
+    targetModel: request.targetModel,
+    clock,
+    inflight,
+    load(endpoint) {
+      let l = loadMemo.get(endpoint);
+      if (l === undefined) {
+        l = loads.load(endpoint, inflight);
+        loadMemo.set(endpoint, l);
+      }
+      return l;
+    },
+    promptText() {
+      text ??= promptText(request.body);
+      return text;
+    },
+    prefixHashes(blockChars, maxBlocks) {
+      const memo = hashes.get(blockChars);
+      if (memo !== undefined && memo.maxBlocks >= maxBlocks) return truncateHashes(memo.hashes, maxBlocks);
+      const h = hashPrefix(ctx.promptText(), { model: request.targetModel, blockChars, maxBlocks });
+      hashes.set(blockChars, { maxBlocks, hashes: h });
+      return h;
+    },
+    get<T>(key: StateKey<T>): T | undefined {
+      return state.get(key) as T | undefined;
+    },
+    set<T>(key: StateKey<T>, value: T): void {
+      state.set(key, value);
+    },
+  };
+  return ctx;
+}

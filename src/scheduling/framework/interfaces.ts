@@ -1,0 +1,175 @@
+import type { Clock } from "../../clock.ts";
+import type { Endpoint } from "../../endpoints/types.ts";
+import type { PrefixHashes } from "../prefix/hashes.ts";
+import type { SchedulingRequest } from "../types.ts";
+
+/**
+ * The scheduling plugin contracts (after GIE's framework/interface). Each plugin has a
+ * `{type, name}` identity and one method; implementations live in `plugins/`. The
+ * framework (runner.ts), not the plugins, clamps scores, applies weights, times calls
+ * and handles empty candidate sets.
+ */
+
+/** `type` is what users write in YAML (`queue-scorer`); `name` is the instance's name (defaults to the type). */
+export interface PluginIdentity {
+  readonly type: string;
+  readonly name: string;
+}
+
+/** The gateway's own in-flight count per endpoint (see `InFlight`); the narrow view scheduling needs. */
+export interface InFlightView {
+  get(name: string): number;
+}
+
+/** An endpoint's load as the scheduler believes it is now (see load.ts for the formula). */
+export interface EffectiveLoad {
+  /** Scraped waiting queue plus the assumed load. */
+  readonly waiting: number;
+  /** Scraped running requests plus the assumed load. */
+  readonly running: number;
+  /** Requests this gateway sent that the last scrape cannot know yet (may be < 0 after completions). */
+  readonly assumed: number;
+}
+
+/** A typed slot of per-request state, e.g. what a scorer computed for its PostPick hook. */
+export interface StateKey<T> {
+  readonly name: string;
+  /** Phantom field carrying `T`; never set. */
+  readonly __type?: T;
+}
+
+export function stateKey<T>(name: string): StateKey<T> {
+  return { name };
+}
+
+/**
+ * Everything a plugin may read about one request, built once per scheduling decision
+ * and shared by all plugins. Lazy values are computed at most once per request.
+ */
+export interface SchedulingContext {
+  readonly request: SchedulingRequest;
+  /** The model the pod will be asked for (after rewrite); seeds the prefix hashes. */
+  readonly targetModel: string;
+  readonly clock: Clock;
+  readonly inflight: InFlightView;
+  /** The endpoint's load including what this gateway sent since the last scrape. */
+  load(endpoint: Endpoint): EffectiveLoad;
+  /** The serialized prompt (see prefix/prompt.ts), computed on first use. */
+  promptText(): string;
+  /**
+   * Chained block hashes of the prompt, computed on first use and memoized per block
+   * size; asking again for the same or fewer blocks reuses the work.
+   */
+  prefixHashes(blockChars: number, maxBlocks: number): PrefixHashes;
+  /** Per-request plugin state; one mechanism for all plugins (a key per plugin instance). */
+  get<T>(key: StateKey<T>): T | undefined;
+  set<T>(key: StateKey<T>, value: T): void;
+}
+
+/** Keeps the endpoints that may serve the request, in input order. May return an empty list. */
+export interface Filter extends PluginIdentity {
+  filter(ctx: SchedulingContext, endpoints: readonly Endpoint[]): readonly Endpoint[];
+}
+
+/**
+ * Raw scores for `endpoints`, either a Map keyed by endpoint or an array aligned with the
+ * input. Higher is better; the intended range is [0, 1]. The framework clamps each score
+ * to [0, 1] (so 5 counts as 1 and -1 as 0); a missing entry, `undefined` or NaN counts
+ * as 0. Scorers never see an empty list.
+ */
+export type ScoreResult = ReadonlyMap<Endpoint, number> | ArrayLike<number | undefined>;
+
+export interface Scorer extends PluginIdentity {
+  score(ctx: SchedulingContext, endpoints: readonly Endpoint[]): ScoreResult;
+}
+
+/** An endpoint with its weighted total: sum over scorers of clamp01(score) * weight. */
+export interface ScoredEndpoint {
+  readonly endpoint: Endpoint;
+  readonly score: number;
+}
+
+/**
+ * Chooses the endpoints to use, best first: the primary, then fallbacks; at most its
+ * `maxNumOfEndpoints`. Given at least one endpoint it returns at least one (an empty
+ * answer is treated as "saturated").
+ */
+export interface Picker extends PluginIdentity {
+  pick(ctx: SchedulingContext, scored: readonly ScoredEndpoint[]): readonly Endpoint[];
+}
+
+/**
+ * Runs after a decision that picked endpoints, with the endpoints the plugin's own
+ * profile picked (primary first), e.g. to record the request's prefix blocks on the
+ * primary. Must not throw; it cannot change the decision.
+ */
+export interface PostPick {
+  onPicked(ctx: SchedulingContext, endpoints: readonly Endpoint[]): void;
+}
+
+/** One configured scheduling profile: filters in order, weighted scorers, one picker. */
+export interface SchedulerProfile {
+  readonly name: string;
+  readonly filters: readonly Filter[];
+  readonly scorers: readonly { readonly scorer: Scorer; readonly weight: number }[];
+  readonly picker: Picker;
+  /** Plugins of this profile with a PostPick hook. */
+  readonly postPicks: readonly (PluginIdentity & PostPick)[];
+}
+
+/** The outcome of one profile (and, through the profile handler, of a decision). */
+export type ProfileResult =
+  | {
+      readonly kind: "picked";
+      readonly profile: string;
+      /** Primary first, then fallbacks. */
+      readonly endpoints: readonly Endpoint[];
+      /** Every endpoint that passed the filters, with its total, in filter order. */
+      readonly scored: readonly ScoredEndpoint[];
+    }
+  /** The filters removed every candidate: the stage answers 429 `rejected-saturated`. */
+  | { readonly kind: "saturated"; readonly profile: string }
+  /** There was no candidate at all: the stage answers 503 `rejected-no-endpoints`. */
+  | { readonly kind: "no-endpoints" };
+
+export type SchedulingResult = ProfileResult;
+
+/**
+ * Decides which profiles run and what the decision is. `run` executes one profile on
+ * the request's candidates (filters, scorers, picker) and may be called for several
+ * profiles, in any order (e.g. prefill then decode).
+ */
+export interface ProfileHandler extends PluginIdentity {
+  /** Largest number of profiles this handler can drive (the loader enforces it). */
+  readonly maxProfiles?: number;
+  handle(
+    ctx: SchedulingContext,
+    profiles: readonly SchedulerProfile[],
+    run: (profile: SchedulerProfile) => ProfileResult,
+  ): SchedulingResult;
+}
+
+/** Anything a registry factory may build. */
+export type SchedulingPlugin = PluginIdentity &
+  Partial<Pick<Filter, "filter"> & Pick<Scorer, "score"> & Pick<Picker, "pick"> & PostPick> &
+  Partial<Pick<ProfileHandler, "handle" | "maxProfiles">>;
+
+export function isFilter(p: SchedulingPlugin): p is Filter {
+  return typeof p.filter === "function";
+}
+
+export function isScorer(p: SchedulingPlugin): p is Scorer {
+  return typeof p.score === "function";
+}
+
+export function isPicker(p: SchedulingPlugin): p is Picker {
+  return typeof p.pick === "function";
+}
+
+export function isPostPick(p: SchedulingPlugin): p is PluginIdentity & PostPick {
+  return typeof p.onPicked === "function";
+}
+
+export function isProfileHandler(p: SchedulingPlugin): p is ProfileHandler {
+  return typeof p.handle === "function";
+}

@@ -1,0 +1,117 @@
+import * as v from "valibot";
+import type { Clock, Random } from "../../clock.ts";
+import { ConfigError } from "../../config/errors.ts";
+import { issuePath } from "../../config/issues.ts";
+import type { PrefixIndex } from "../prefix/prefix-index.ts";
+import type { SchedulingPlugin } from "./interfaces.ts";
+
+/** What factories may use besides their parameters; per-request data comes from the context instead. */
+export interface PluginDeps {
+  readonly random: Random;
+  readonly clock: Clock;
+  /** The pool's shared prefix index (prefix-cache-scorer). */
+  readonly prefixIndex: PrefixIndex;
+}
+
+/** Builds one plugin instance; throws `ParameterError` (via `parseParameters`) on bad parameters. */
+export type PluginFactory = (name: string, parameters: unknown, deps: PluginDeps) => SchedulingPlugin;
+
+/** A parameter problem relative to the plugin's `parameters`; the registry adds where the plugin is. */
+export class ParameterError extends Error {
+  constructor(
+    readonly path: string,
+    readonly expected: string,
+    readonly received?: string,
+  ) {
+    super(`${path || "parameters"}: ${expected}`);
+    this.name = "ParameterError";
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (Array.isArray(value)) return "a list";
+  if (value !== null && typeof value === "object") return "an object";
+  return JSON.stringify(value);
+}
+
+/** Validates `parameters` (absent = `{}`) with a valibot schema, or throws a ParameterError naming the field. */
+export function parseParameters<S extends v.GenericSchema>(schema: S, parameters: unknown): v.InferOutput<S> {
+  const result = v.safeParse(schema, parameters ?? {});
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  if (issue === undefined) throw new ParameterError("", "valid parameters");
+  const path = issuePath(issue);
+  if (issue.type === "strict_object" && "entries" in schema) {
+    const known = Object.keys((schema as { entries: object }).entries);
+    const expected = known.length ? `a known parameter (one of: ${known.join(", ")})` : "no parameters";
+    throw new ParameterError(path, expected);
+  }
+  // valibot's default messages already say what they received.
+  const says = /received/i.test(issue.message);
+  throw new ParameterError(path, issue.message, says ? undefined : describe(issue.input));
+}
+
+/** A factory whose parameters are validated by `schema` before `build` sees them. */
+export function withParameters<S extends v.GenericSchema>(
+  schema: S,
+  build: (name: string, params: v.InferOutput<S>, deps: PluginDeps) => SchedulingPlugin,
+): PluginFactory {
+  return (name, parameters, deps) => build(name, parseParameters(schema, parameters), deps);
+}
+
+/** A built-in plugin module's export: its YAML type and factory. */
+export interface PluginDefinition {
+  readonly type: string;
+  readonly factory: PluginFactory;
+}
+
+/** Type -> factory. An instance per scheduler configuration; no module-global registry. */
+export class PluginRegistry {
+  private readonly factories = new Map<string, PluginFactory>();
+
+  register(type: string, factory: PluginFactory): this {
+    if (this.factories.has(type)) throw new Error(`plugin type ${type} is already registered`);
+    this.factories.set(type, factory);
+    return this;
+  }
+
+  has(type: string): boolean {
+    return this.factories.has(type);
+  }
+
+  types(): string[] {
+    return [...this.factories.keys()].sort();
+  }
+
+  /**
+   * Builds a plugin. `where` names it for errors, e.g.
+   * `EndpointPickerConfig plugins[2] (prefix-cache-scorer)`; unknown types and bad
+   * parameters become a ConfigError under that path.
+   */
+  create(
+    spec: { type: string; name: string; parameters?: unknown },
+    deps: PluginDeps,
+    where: string,
+  ): SchedulingPlugin {
+    const factory = this.factories.get(spec.type);
+    if (factory === undefined) {
+      throw new ConfigError({
+        path: `${where}.type`,
+        expected: `a known plugin type (one of: ${this.types().join(", ")})`,
+        received: JSON.stringify(spec.type),
+      });
+    }
+    try {
+      return factory(spec.name, spec.parameters, deps);
+    } catch (err) {
+      if (!(err instanceof ParameterError)) throw err;
+      const sub = err.path === "" ? "" : err.path.startsWith("[") ? err.path : `.${err.path}`;
+      throw new ConfigError({
+        path: `${where}.parameters${sub}`,
+        expected: err.expected,
+        ...(err.received !== undefined ? { received: err.received } : {}),
+      });
+    }
+  }
+}

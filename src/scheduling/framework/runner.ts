@@ -1,0 +1,69 @@
+import type { Endpoint } from "../../endpoints/types.ts";
+import type {
+  PluginIdentity,
+  ProfileResult,
+  SchedulerProfile,
+  SchedulingContext,
+  ScoredEndpoint,
+  ScoreResult,
+} from "./interfaces.ts";
+
+/** Receives every plugin call's duration (e.g. `inference_extension_plugin_duration_seconds`). */
+export type PluginObserver = (pluginType: string, pluginName: string, seconds: number) => void;
+
+/** Clamps a raw score to [0, 1]; undefined and NaN count as 0. */
+export function clamp01(x: number | undefined): number {
+  if (x === undefined || !(x > 0)) return 0;
+  return x > 1 ? 1 : x;
+}
+
+function scoreAt(result: ScoreResult, endpoints: readonly Endpoint[], i: number): number | undefined {
+  if (result instanceof Map) return (result as ReadonlyMap<Endpoint, number>).get(endpoints[i]!);
+  return (result as ArrayLike<number | undefined>)[i];
+}
+
+/** Runs `fn`, reporting its duration for `plugin` when an observer is set. */
+export function timed<T>(
+  ctx: SchedulingContext,
+  observe: PluginObserver | undefined,
+  plugin: PluginIdentity,
+  fn: () => T,
+): T {
+  if (observe === undefined) return fn();
+  const t0 = ctx.clock.now();
+  try {
+    return fn();
+  } finally {
+    observe(plugin.type, plugin.name, (ctx.clock.now() - t0) / 1000);
+  }
+}
+
+/**
+ * One profile on one request: filters in order, then the weighted sum of clamped
+ * scores, then the picker. Empty candidates -> `no-endpoints`; filters (or the picker)
+ * leaving nothing -> `saturated`.
+ */
+export function runProfile(
+  ctx: SchedulingContext,
+  profile: SchedulerProfile,
+  candidates: readonly Endpoint[],
+  observe?: PluginObserver,
+): ProfileResult {
+  if (candidates.length === 0) return { kind: "no-endpoints" };
+  let endpoints = candidates;
+  for (const f of profile.filters) {
+    const input = endpoints;
+    endpoints = timed(ctx, observe, f, () => f.filter(ctx, input));
+    if (endpoints.length === 0) return { kind: "saturated", profile: profile.name };
+  }
+  const totals = new Float64Array(endpoints.length);
+  for (const { scorer, weight } of profile.scorers) {
+    const input = endpoints;
+    const result = timed(ctx, observe, scorer, () => scorer.score(ctx, input));
+    for (let i = 0; i < totals.length; i++) totals[i]! += clamp01(scoreAt(result, input, i)) * weight;
+  }
+  const scored: ScoredEndpoint[] = endpoints.map((endpoint, i) => ({ endpoint, score: totals[i]! }));
+  const picked = timed(ctx, observe, profile.picker, () => profile.picker.pick(ctx, scored));
+  if (picked.length === 0) return { kind: "saturated", profile: profile.name };
+  return { kind: "picked", profile: profile.name, endpoints: picked, scored };
+}

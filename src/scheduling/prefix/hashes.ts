@@ -1,0 +1,93 @@
+import { alignedWords, LITTLE_ENDIAN, xxh64, xxh64Words } from "./xxhash64.ts";
+
+/**
+ * Chained block hashes of a prompt (REFERENCE "Approximate prefix index").
+ *
+ * The text is cut into blocks of `blockChars` characters (UTF-16 code units; default
+ * 64 = 16 tokens x 4 characters); only full blocks count, at most `maxBlocks` of them.
+ * With H = xxHash64 (seed 0) over bytes:
+ *
+ *   h_{-1} = H(utf8(model))
+ *   h_i    = H(utf8(block_i) ++ le64(h_{i-1}))
+ *
+ * so h_i names the whole prefix up to block i, for that model only (a LoRA adapter is
+ * its own model, as vLLM keys its cache by adapter too).
+ *
+ * Index keys: the top 53 bits of each 64-bit hash, a safe JS integer that a Map hashes
+ * without allocating. At 10^7 live entries the chance of any collision is ~10^-2, and a
+ * collision only costs one spurious block match.
+ */
+
+export const CHARS_PER_TOKEN = 4;
+export const DEFAULT_BLOCK_TOKENS = 16;
+export const DEFAULT_BLOCK_CHARS = DEFAULT_BLOCK_TOKENS * CHARS_PER_TOKEN;
+export const DEFAULT_MAX_BLOCKS = 256;
+
+export interface PrefixHashes {
+  /** Full blocks hashed (at most the `maxBlocks` asked for). */
+  readonly count: number;
+  /** Index keys (see `keyOf`), block 0 first. */
+  readonly keys: readonly number[];
+  /** The 64-bit hashes as `[hi0, lo0, hi1, lo1, ...]`. */
+  readonly words: Uint32Array;
+}
+
+export const NO_HASHES: PrefixHashes = Object.freeze({ count: 0, keys: [], words: new Uint32Array(0) });
+
+/** The index key of a 64-bit hash: its top 53 bits as a safe integer. */
+export function keyOf(hi: number, lo: number): number {
+  return (hi >>> 11) * 4294967296 + (lo >>> 0);
+}
+
+const encoder = new TextEncoder();
+
+/** Hashes the first `maxBlocks` full blocks of `text` (see the module comment). */
+export function hashPrefix(
+  text: string,
+  opts: { model: string; blockChars: number; maxBlocks: number },
+): PrefixHashes {
+  const { blockChars } = opts;
+  const count = Math.min(Math.floor(text.length / blockChars), opts.maxBlocks);
+  if (count <= 0 || blockChars <= 0) return NO_HASHES;
+  // Room for a block at 3 UTF-8 bytes per code unit plus the previous hash, word aligned.
+  const buffer = new ArrayBuffer((blockChars * 3 + 8 + 3) & ~3);
+  const bytes = new Uint8Array(buffer);
+  const view = LITTLE_ENDIAN ? new Uint32Array(buffer) : undefined;
+  const words = new Uint32Array(count * 2);
+  const keys = new Array<number>(count);
+  const seed = xxh64(opts.model);
+  let prevHi = seed[0]!;
+  let prevLo = seed[1]!;
+  for (let i = 0; i < count; i++) {
+    const start = i * blockChars;
+    let len = blockChars;
+    for (let j = 0; j < blockChars; j++) {
+      const c = text.charCodeAt(start + j);
+      if (c >= 0x80) {
+        len = encoder.encodeInto(text.slice(start, start + blockChars), bytes).written;
+        break;
+      }
+      bytes[j] = c;
+    }
+    bytes[len] = prevLo & 0xff;
+    bytes[len + 1] = (prevLo >>> 8) & 0xff;
+    bytes[len + 2] = (prevLo >>> 16) & 0xff;
+    bytes[len + 3] = prevLo >>> 24;
+    bytes[len + 4] = prevHi & 0xff;
+    bytes[len + 5] = (prevHi >>> 8) & 0xff;
+    bytes[len + 6] = (prevHi >>> 16) & 0xff;
+    bytes[len + 7] = prevHi >>> 24;
+    xxh64Words(bytes, view ?? alignedWords(bytes, len + 8), len + 8, 0, 0, words, i * 2);
+    prevHi = words[i * 2]!;
+    prevLo = words[i * 2 + 1]!;
+    keys[i] = keyOf(prevHi, prevLo);
+  }
+  return { count, keys, words };
+}
+
+/** The first `n` blocks of `h` (a chain's prefix does not depend on what follows it). */
+export function truncateHashes(h: PrefixHashes, n: number): PrefixHashes {
+  if (n >= h.count) return h;
+  if (n <= 0) return NO_HASHES;
+  return { count: n, keys: h.keys.slice(0, n), words: h.words.subarray(0, n * 2) };
+}

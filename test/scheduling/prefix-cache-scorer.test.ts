@@ -1,0 +1,108 @@
+import { describe, expect, test } from "bun:test";
+import { commonBlockSize, prefixCacheScorer } from "../../plugins/prefix-cache-scorer.ts";
+import { PrefixIndex } from "../../src/scheduling/prefix/prefix-index.ts";
+import { asArray, context, endpoint, prompt, request } from "./helpers.ts";
+
+const eps = [endpoint("a"), endpoint("b"), endpoint("c")];
+
+function score(scorer: ReturnType<typeof prefixCacheScorer>, text: string, model = "m") {
+  const ctx = context({ request: request({ model, prompt: text }) });
+  return { ctx, scores: asArray(scorer.score(ctx, eps), eps) };
+}
+
+describe("prefix-cache-scorer: matched blocks / total blocks", () => {
+  test("nothing known: 0 everywhere; after a pick the primary scores 1", () => {
+    const index = new PrefixIndex();
+    const scorer = prefixCacheScorer({ index });
+    const text = prompt(1, 64 * 4);
+    const first = score(scorer, text);
+    expect(first.scores).toEqual([0, 0, 0]);
+    scorer.onPicked(first.ctx, [eps[1]!, eps[0]!]);
+    expect(score(scorer, text).scores).toEqual([0, 1, 0]);
+  });
+
+  test.each([
+    { case: "same prompt", shared: 4, extra: 0, want: 1 },
+    { case: "half the prompt shared", shared: 2, extra: 2, want: 0.5 },
+    { case: "one of four blocks shared", shared: 1, extra: 3, want: 0.25 },
+    { case: "no block shared", shared: 0, extra: 4, want: 0 },
+  ])("$case -> $want", ({ shared, extra, want }) => {
+    const index = new PrefixIndex();
+    const scorer = prefixCacheScorer({ index });
+    const base = prompt(2, 64 * 4);
+    const seen = score(scorer, base);
+    scorer.onPicked(seen.ctx, [eps[0]!]);
+    const next = base.slice(0, 64 * shared) + prompt(3, 64 * extra);
+    expect(score(scorer, next).scores[0]).toBe(want);
+  });
+
+  test("a prompt shorter than one block scores 0 and records nothing", () => {
+    const index = new PrefixIndex();
+    const scorer = prefixCacheScorer({ index });
+    const s = score(scorer, "short");
+    expect(s.scores).toEqual([0, 0, 0]);
+    scorer.onPicked(s.ctx, [eps[0]!]);
+    expect(index.size).toBe(0);
+    expect(index.stats().lookups).toBe(0);
+  });
+
+  test("another model never matches", () => {
+    const index = new PrefixIndex();
+    const scorer = prefixCacheScorer({ index });
+    const text = prompt(4, 64 * 2);
+    const s = score(scorer, text, "m");
+    scorer.onPicked(s.ctx, [eps[0]!]);
+    expect(score(scorer, text, "other").scores).toEqual([0, 0, 0]);
+  });
+
+  test("records the primary's match in the hit ratio", () => {
+    const index = new PrefixIndex();
+    const scorer = prefixCacheScorer({ index });
+    const text = prompt(5, 64 * 4);
+    scorer.onPicked(score(scorer, text).ctx, [eps[0]!]); // 0 of 4
+    scorer.onPicked(score(scorer, text).ctx, [eps[0]!]); // 4 of 4
+    expect(index.stats()).toMatchObject({ lookups: 2, matchedBlocks: 4, totalBlocks: 8, hitRatio: 0.5 });
+  });
+
+  test.each([
+    { case: "default: 16 tokens = 64 chars", params: {}, chars: 64 * 3, blocks: 3 },
+    { case: "blockSize 32 tokens = 128 chars", params: { blockSize: 32 }, chars: 128 * 3, blocks: 3 },
+    { case: "hashBlockSize in characters", params: { hashBlockSize: 10 }, chars: 100, blocks: 10 },
+    { case: "maxPrefixBlocksToMatch caps", params: { maxPrefixBlocksToMatch: 2 }, chars: 64 * 5, blocks: 2 },
+  ])("block geometry: $case", ({ params, chars, blocks }) => {
+    const index = new PrefixIndex();
+    const scorer = prefixCacheScorer({ index, params });
+    scorer.onPicked(score(scorer, prompt(6, chars)).ctx, [eps[0]!]);
+    expect(index.size).toBe(blocks);
+  });
+
+  test.each([
+    { case: "nobody reports", sizes: [undefined, undefined], want: undefined },
+    { case: "most common wins", sizes: [32, 16, 32], want: 32 },
+    { case: "a tie picks the smaller", sizes: [32, 16], want: 16 },
+  ])("commonBlockSize: $case", ({ sizes, want }) => {
+    const list = sizes.map((b, i) =>
+      endpoint(`e${i}`, b === undefined ? {} : { cache: { blockSize: b, numBlocks: 1000 } }),
+    );
+    expect(commonBlockSize(list)).toBe(want);
+  });
+
+  test("autoTune uses the engines' block size, floored at 16 tokens", () => {
+    const make = (blockSize: number) => [
+      endpoint("x", { cache: { blockSize, numBlocks: 1 } }),
+      endpoint("y", { cache: { blockSize, numBlocks: 1 } }),
+    ];
+    for (const [engineBlock, chars] of [
+      [32, 128],
+      [1, 64],
+    ] as const) {
+      const index = new PrefixIndex();
+      const scorer = prefixCacheScorer({ index });
+      const list = make(engineBlock);
+      const ctx = context({ request: request({ prompt: prompt(7, chars * 2) }) });
+      scorer.score(ctx, list);
+      scorer.onPicked(ctx, [list[0]!]);
+      expect(index.size).toBe(2);
+    }
+  });
+});

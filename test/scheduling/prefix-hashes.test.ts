@@ -1,0 +1,88 @@
+import { describe, expect, test } from "bun:test";
+import { hashPrefix, keyOf, truncateHashes } from "../../src/scheduling/prefix/hashes.ts";
+import { xxh64 } from "../../src/scheduling/prefix/xxhash64.ts";
+import { prompt } from "./helpers.ts";
+
+const opts = { model: "llama", blockChars: 64, maxBlocks: 256 };
+
+function le64(hi: number, lo: number): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setUint32(0, lo, true);
+  new DataView(b.buffer).setUint32(4, hi, true);
+  return b;
+}
+
+/** The reference formula, written the slow obvious way. */
+function reference(text: string, model: string, blockChars: number, n: number): [number, number][] {
+  const out: [number, number][] = [];
+  let [hi, lo] = xxh64(model) as unknown as [number, number];
+  for (let i = 0; i < n; i++) {
+    const block = new TextEncoder().encode(text.slice(i * blockChars, (i + 1) * blockChars));
+    const buf = new Uint8Array(block.length + 8);
+    buf.set(block);
+    buf.set(le64(hi, lo), block.length);
+    [hi, lo] = xxh64(buf) as unknown as [number, number];
+    out.push([hi, lo]);
+  }
+  return out;
+}
+
+describe("chained prefix hashes", () => {
+  test.each([
+    { case: "shorter than a block", chars: 63, maxBlocks: 256, count: 0 },
+    { case: "exactly one block", chars: 64, maxBlocks: 256, count: 1 },
+    { case: "partial last block ignored", chars: 64 * 3 + 10, maxBlocks: 256, count: 3 },
+    { case: "capped at maxBlocks", chars: 64 * 300, maxBlocks: 256, count: 256 },
+    { case: "small cap", chars: 64 * 10, maxBlocks: 4, count: 4 },
+  ])("$case: $count blocks", ({ chars, maxBlocks, count }) => {
+    const h = hashPrefix(prompt(1, chars), { ...opts, maxBlocks });
+    expect(h.count).toBe(count);
+    expect(h.keys.length).toBe(count);
+    expect(h.words.length).toBe(count * 2);
+  });
+
+  test.each([
+    { case: "ASCII", text: prompt(2, 64 * 5) },
+    { case: "non-ASCII (UTF-8 path)", text: "héllo wörld ✓ 日本語のテキスト ".repeat(20) },
+    { case: "surrogate pairs split by a block edge", text: "😀".repeat(100) },
+  ])("h_i = H(utf8(block_i) ++ le64(h_{i-1})), h_-1 = H(model): $case", ({ text }) => {
+    const h = hashPrefix(text, opts);
+    const want = reference(text, opts.model, 64, h.count);
+    expect(h.count).toBeGreaterThan(0);
+    for (let i = 0; i < h.count; i++) {
+      expect([h.words[2 * i], h.words[2 * i + 1]]).toEqual(want[i]!);
+      expect(h.keys[i]).toBe(keyOf(want[i]![0], want[i]![1]));
+      expect(Number.isSafeInteger(h.keys[i])).toBe(true);
+    }
+  });
+
+  test("a prompt's hashes are a prefix of its continuation's hashes", () => {
+    const base = prompt(3, 64 * 4);
+    const a = hashPrefix(base, opts);
+    const b = hashPrefix(base + prompt(4, 64 * 4), opts);
+    expect(b.keys.slice(0, 4)).toEqual([...a.keys]);
+    expect(b.keys[4]).not.toBe(a.keys[3]);
+  });
+
+  test("the model seeds the chain: same text, other model, no shared block", () => {
+    const text = prompt(5, 64 * 4);
+    const a = new Set(hashPrefix(text, opts).keys);
+    for (const k of hashPrefix(text, { ...opts, model: "other" }).keys) expect(a.has(k)).toBe(false);
+  });
+
+  test("a change in block 0 changes every later hash", () => {
+    const text = prompt(6, 64 * 4);
+    const a = hashPrefix(text, opts).keys;
+    const b = hashPrefix(`X${text.slice(1)}`, opts).keys;
+    for (const [i, k] of a.entries()) expect(b[i]).not.toBe(k);
+  });
+
+  test("truncateHashes keeps the first n blocks", () => {
+    const h = hashPrefix(prompt(7, 64 * 8), opts);
+    const t = truncateHashes(h, 3);
+    expect(t.count).toBe(3);
+    expect(t.keys).toEqual(h.keys.slice(0, 3));
+    expect(Array.from(t.words)).toEqual(Array.from(h.words.subarray(0, 6)));
+    expect(truncateHashes(h, 100)).toBe(h);
+  });
+});
