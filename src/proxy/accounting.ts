@@ -23,6 +23,15 @@ export interface AccountingResult {
 }
 
 const encoder = new TextEncoder();
+
+const emptyResult = (): AccountingResult => ({
+  firstTokenAt: undefined,
+  lastTokenAt: undefined,
+  contentEvents: 0,
+  maxInterTokenMs: 0,
+  usage: undefined,
+  responseBytes: 0,
+});
 const MAX_JSON_KEPT = 1 << 20;
 
 function toUsage(raw: unknown): Usage | undefined {
@@ -63,14 +72,7 @@ function hasContent(json: string): boolean {
 }
 
 export class SseAccounting {
-  readonly result: AccountingResult = {
-    firstTokenAt: undefined,
-    lastTokenAt: undefined,
-    contentEvents: 0,
-    maxInterTokenMs: 0,
-    usage: undefined,
-    responseBytes: 0,
-  };
+  readonly result: AccountingResult = emptyResult();
   private readonly decoder = new TextDecoder();
   private pending = "";
 
@@ -154,14 +156,7 @@ export class SseAccounting {
  * No TTFT: a non-streamed answer arrives whole.
  */
 export class JsonAccounting {
-  readonly result: AccountingResult = {
-    firstTokenAt: undefined,
-    lastTokenAt: undefined,
-    contentEvents: 0,
-    maxInterTokenMs: 0,
-    usage: undefined,
-    responseBytes: 0,
-  };
+  readonly result: AccountingResult = emptyResult();
   private parts: Uint8Array[] = [];
 
   chunk(bytes: Uint8Array): Uint8Array {

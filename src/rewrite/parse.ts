@@ -1,6 +1,7 @@
 /** YAML-shaped input -> a validated InferenceModelRewrite, or a ConfigError a user can act on. */
 import * as v from "valibot";
 import { ConfigError } from "../config/errors.ts";
+import { issuePath } from "../config/issues.ts";
 import { type InferenceModelRewrite, InferenceModelRewriteSchema } from "./schema.ts";
 import { checkRewrite, resourceLabel } from "./validate.ts";
 
@@ -19,15 +20,6 @@ const REQUIRED: Record<string, string> = {
   modelRewrite: "a target model name",
 };
 
-/** `["spec","rules",0,"targets"]` -> `spec.rules[0].targets`. */
-function dotted(path: readonly { key: unknown }[] | undefined): string {
-  let out = "";
-  for (const { key } of path ?? []) {
-    out += typeof key === "number" ? `[${key}]` : out ? `.${String(key)}` : String(key);
-  }
-  return out;
-}
-
 function nameOf(doc: unknown): { name: string; namespace?: string } | undefined {
   if (typeof doc !== "object" || doc === null) return undefined;
   const meta = (doc as { metadata?: unknown }).metadata;
@@ -38,7 +30,7 @@ function nameOf(doc: unknown): { name: string; namespace?: string } | undefined 
 }
 
 function toConfigError(doc: unknown, issue: v.BaseIssue<unknown>, where?: string): ConfigError {
-  const field = dotted(issue.path);
+  const field = issuePath(issue);
   const id = nameOf(doc);
   const path = id ? `${resourceLabel(id.name, id.namespace)} ${field}`.trimEnd() : field;
   const last = issue.path?.at(-1)?.key;
