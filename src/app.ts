@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { dashboardRoutes } from "../routes/dashboard.ts";
 import { healthRoutes } from "../routes/health.ts";
 import { metricsRoutes } from "../routes/metrics.ts";
 import { modelRoutes } from "../routes/models.ts";
@@ -14,6 +15,7 @@ export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
   app.use("*", requestId());
   app.route("/", healthRoutes(deps));
   app.route("/", metricsRoutes(deps));
+  app.route("/", dashboardRoutes(deps));
   app.route("/v1", modelRoutes(deps));
   app.route("/v1", openaiRoutes(deps));
   app.notFound((c) =>

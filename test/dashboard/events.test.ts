@@ -1,0 +1,235 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { type DashboardEvent, EVENT_INTERVAL_MS, eventStream } from "../../routes/dashboard.ts";
+import { sha256Hex } from "../../src/auth/keys.ts";
+import { createGateway, type Gateway } from "../../src/gateway.ts";
+import { silentLogger } from "../../src/log.ts";
+import { testConfig } from "../helpers/config.ts";
+import { fakeUpstream } from "../helpers/fake-upstream.ts";
+import { type Stack, startStack } from "../helpers/stack.ts";
+import { readEvents } from "./sse.ts";
+
+const ENDPOINTS = [
+  { name: "a", address: "10.0.0.1:8000", models: ["m", "m-canary"] },
+  { name: "b", address: "10.0.0.2:8000", models: ["m", "m-canary"] },
+];
+const ALIAS = `
+apiVersion: inference.networking.x-k8s.io/v1alpha2
+kind: InferenceModelRewrite
+metadata: { name: canary }
+spec:
+  poolRef: { name: pool }
+  rules:
+    - matches: [{ model: { type: Exact, value: stable } }]
+      targets: [{ modelRewrite: m, weight: 50 }, { modelRewrite: m-canary, weight: 50 }]
+`;
+
+async function gateway(metricsKey?: string) {
+  const auth = metricsKey ? { auth: { metricsKeys: [await sha256Hex(metricsKey)] } } : {};
+  const config = testConfig({ endpoints: ENDPOINTS, ...auth }, ALIAS);
+  return createGateway({ config, fetch: fakeUpstream().fetch, logger: silentLogger() });
+}
+
+async function chat(gw: Gateway, model: string): Promise<string> {
+  const res = await gw.fetch(
+    new Request("http://gw/v1/chat/completions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
+    }),
+  );
+  return res.text();
+}
+
+const events = (gw: Gateway, query = "", headers: Record<string, string> = {}) =>
+  gw.fetch(new Request(`http://gw/dashboard/events${query}`, { headers }));
+
+/** Counts the work a stream does: every event reads the recent-requests ring once. */
+function countReads(gw: Gateway) {
+  const recent = gw.deps.recent;
+  const since = recent.since.bind(recent);
+  const counter = { reads: 0 };
+  recent.since = (seq) => {
+    counter.reads++;
+    return since(seq);
+  };
+  return counter;
+}
+
+describe("GET /dashboard/events", () => {
+  test("streams snapshot events: the snapshot, the request totals and the requests since the last event", async () => {
+    const gw = await gateway();
+    for (let i = 0; i < 6; i++) await chat(gw, "stable");
+    const res = await events(gw, "?interval=100");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const [e1, e2] = await readEvents(res.body!, 2);
+    const received: DashboardEvent[] = [];
+    for (const e of [e1!, e2!]) {
+      expect(e.event).toBe("snapshot");
+      received.push(JSON.parse(e.data));
+    }
+    const [a, b] = received as [DashboardEvent, DashboardEvent];
+    expect(a.snapshot).toMatchObject({
+      pool: expect.any(String),
+      saturation: expect.any(Number),
+      flowControl: false,
+    });
+    expect(a.snapshot.endpoints.map((e) => e.name)).toEqual(["a", "b"]);
+    expect(Object.keys(a.snapshot.endpoints[0]!).sort()).toEqual(
+      [
+        "address",
+        "ejected",
+        "inflight",
+        "kvCacheUsage",
+        "metricsAgeMs",
+        "models",
+        "name",
+        "running",
+        "stale",
+        "waiting",
+      ].sort(),
+    );
+    expect(a.snapshot.rewrites.reduce((n, r) => n + r.count, 0)).toBe(6);
+    expect(a.snapshot.rewrites.every((r) => r.rewrite === "canary" && r.model === "stable")).toBe(true);
+    expect(a.totals).toEqual({ requests: 6, errors: 0 });
+    // The first event carries what the ring holds; the id is the ring's sequence number.
+    expect(a.recent.seq).toBe(6);
+    expect(e1!.id).toBe("6");
+    expect(a.recent.items).toHaveLength(6);
+    expect(a.recent.items[0]).toMatchObject({
+      model: "stable",
+      rewrite: "canary",
+      status: 200,
+      outcome: "success",
+    });
+    expect(["m", "m-canary"]).toContain(a.recent.items[0]!.targetModel!);
+    expect(b.recent).toEqual({ seq: 6, items: [] });
+    expect(b.snapshot.time).toBeGreaterThanOrEqual(a.snapshot.time + 90);
+  });
+
+  test("each event brings only the requests finished since the previous one", async () => {
+    const gw = await gateway();
+    await chat(gw, "m");
+    const res = await events(gw, "?interval=100");
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    const next = async (): Promise<DashboardEvent> => {
+      const { value } = await reader.read();
+      const text = decoder.decode(value);
+      return JSON.parse(/^data: (.*)$/m.exec(text)![1]!);
+    };
+    const first = await next();
+    expect(first.recent.items.map((i) => i.model)).toEqual(["m"]);
+    await chat(gw, "stable");
+    await chat(gw, "m");
+    const second = await next();
+    expect(second.recent.items.map((i) => i.model)).toEqual(["stable", "m"]);
+    expect(second.totals.requests).toBe(3);
+    const third = await next();
+    expect(third.recent).toEqual({ seq: 3, items: [] });
+    await reader.cancel();
+  });
+
+  test("resumes after the client's last seq (?since= or Last-Event-ID); a seq from before a restart gets all", async () => {
+    const gw = await gateway();
+    for (const m of ["m", "stable", "m"]) await chat(gw, m);
+    const bySince = JSON.parse((await readEvents((await events(gw, "?since=2")).body!, 1))[0]!.data);
+    expect(bySince.recent).toMatchObject({ seq: 3, items: [{ model: "m" }] });
+    const byHeader = JSON.parse(
+      (await readEvents((await events(gw, "", { "last-event-id": "1" })).body!, 1))[0]!.data,
+    );
+    expect(byHeader.recent.items.map((i: { model: string }) => i.model)).toEqual(["stable", "m"]);
+    const ahead = JSON.parse((await readEvents((await events(gw, "?since=99")).body!, 1))[0]!.data);
+    expect(ahead.recent.items).toHaveLength(3);
+  });
+
+  test("?interval= paces the events, bounded to 100..5000 ms; the default is 500 ms", async () => {
+    expect(EVENT_INTERVAL_MS).toEqual({ min: 100, max: 5000, default: 500 });
+    const gw = await gateway();
+    const gap = async (query: string) => {
+      const reader = (await events(gw, query)).body!.getReader();
+      await reader.read();
+      const t0 = performance.now();
+      await reader.read();
+      const ms = performance.now() - t0;
+      await reader.cancel();
+      return ms;
+    };
+    const fastest = await gap("?interval=1");
+    expect(fastest).toBeGreaterThanOrEqual(90);
+    expect(fastest).toBeLessThan(400);
+    expect(await gap("?interval=abc")).toBeGreaterThanOrEqual(480);
+    expect(await gap("")).toBeGreaterThanOrEqual(480);
+  });
+
+  test("protected like /metrics, with ?key= for EventSource (which cannot send headers)", async () => {
+    const gw = await gateway("sk-metrics");
+    expect((await events(gw)).status).toBe(401);
+    expect((await events(gw, "?key=wrong")).status).toBe(401);
+    const byQuery = await events(gw, "?key=sk-metrics&interval=100");
+    expect(byQuery.status).toBe(200);
+    expect(await readEvents(byQuery.body!, 2)).toHaveLength(2);
+    const byHeader = await events(gw, "", { authorization: "Bearer sk-metrics" });
+    expect(byHeader.status).toBe(200);
+    await byHeader.body!.cancel();
+  });
+});
+
+describe("no work when nobody watches", () => {
+  let stack: Stack | undefined;
+  afterEach(async () => {
+    await stack?.close();
+    stack = undefined;
+  });
+
+  test("nothing is computed without a stream, and a stream stops when its reader cancels", async () => {
+    const gw = await gateway();
+    const counter = countReads(gw);
+    await Bun.sleep(250);
+    expect(counter.reads).toBe(0);
+    expect(await readEvents((await events(gw, "?interval=100")).body!, 2)).toHaveLength(2);
+    const after = counter.reads;
+    expect(after).toBe(2);
+    await Bun.sleep(450);
+    expect(counter.reads).toBe(after);
+  });
+
+  test("over a real socket: the stream's timer stops when the client disconnects", async () => {
+    stack = await startStack({ pods: [{ model: "m", timeScale: 0.01 }] });
+    const counter = countReads(stack.gateway);
+    const client = new AbortController();
+    const res = await fetch(`${stack.url}/dashboard/events?interval=100`, { signal: client.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    await reader.read();
+    client.abort();
+    await reader.read().catch(() => undefined);
+    await Bun.sleep(150); // the server notices the closed socket
+    const after = counter.reads;
+    await Bun.sleep(500);
+    expect(counter.reads).toBe(after);
+    expect(after).toBeLessThanOrEqual(4);
+  });
+
+  test("eventStream: cancel or abort clears the pending timer; next() is not called again", async () => {
+    for (const how of ["cancel", "abort"] as const) {
+      let calls = 0;
+      const abort = new AbortController();
+      const body = eventStream({
+        interval: 50,
+        next: async () => `data: ${++calls}\n\n`,
+        signal: abort.signal,
+      });
+      const reader = body.getReader();
+      await reader.read();
+      const pending = reader.read(); // the stream now waits on its timer
+      if (how === "cancel") await reader.cancel();
+      else abort.abort();
+      const end = await pending;
+      if (how === "abort") expect(end.done).toBe(true);
+      await Bun.sleep(200);
+      expect(calls).toBe(1);
+    }
+  });
+});
