@@ -5,6 +5,7 @@ import type { ApiKind } from "../src/request.ts";
 import { admit } from "../src/stages/admit.ts";
 import { authenticate } from "../src/stages/authenticate.ts";
 import { authorize } from "../src/stages/authorize.ts";
+import { candidates } from "../src/stages/candidates.ts";
 import { forward } from "../src/stages/forward.ts";
 import { parse } from "../src/stages/parse.ts";
 import { rewrite } from "../src/stages/rewrite.ts";
@@ -13,7 +14,7 @@ import { scope } from "../src/stages/scope.ts";
 
 /**
  * The inference routes. Each is the same chain of stages:
- * scope → authenticate → parse → authorize → rewrite → admit → schedule → forward.
+ * scope → authenticate → parse → authorize → rewrite → candidates → admit → schedule → forward.
  */
 export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const config = () => deps.config.current;
@@ -24,6 +25,7 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
       parse({ kind, maxBodyBytes: () => config().settings.maxBodyBytes }),
       authorize(),
       rewrite({ config, random: deps.random, metrics: deps.metrics }),
+      candidates(deps),
       admit(deps),
       schedule(deps),
       forward({ ...deps, config }),

@@ -1,4 +1,5 @@
 import type { ApiKey } from "./config/settings.ts";
+import type { Endpoint } from "./endpoints/types.ts";
 import type { Admission, InferenceRequest, ScheduledEndpoints, TargetModel } from "./request.ts";
 import type { RequestScope } from "./scope.ts";
 
@@ -10,6 +11,8 @@ export interface GatewayVariables {
   principal: ApiKey;
   inferenceRequest: InferenceRequest;
   targetModel: TargetModel;
+  /** Endpoints serving the target model, before health and scheduling. */
+  candidates: readonly Endpoint[];
   admission: Admission;
   endpoints: ScheduledEndpoints;
 }

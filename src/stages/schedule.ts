@@ -1,30 +1,24 @@
 import type { MiddlewareHandler } from "hono";
 import type { PassiveHealth } from "../endpoints/health.ts";
-import type { EndpointStore } from "../endpoints/store.ts";
 import type { Endpoint } from "../endpoints/types.ts";
 import type { GatewayEnv } from "../env.ts";
-import { badRequest, GatewayError, modelNotFound, noEndpoints } from "../errors.ts";
+import { badRequest, GatewayError } from "../errors.ts";
 import type { Scheduler } from "../scheduling/types.ts";
 import { gatewayHeader } from "./parse.ts";
 
 /**
- * Picks endpoints for the target model: only endpoints that serve it and are not
- * ejected are candidates (when every one is ejected, all are tried rather than none);
- * the scheduler orders them (primary, then fallbacks). A trusted key may pin
+ * Orders the candidates (endpoints serving the target model) that are not ejected
+ * (when every one is ejected, all are tried rather than none): primary, then
+ * fallbacks. A trusted key may pin
  * endpoints with `x-gateway-destination-endpoint`, but only endpoints of the pool.
  */
 export function schedule(deps: {
-  endpoints: EndpointStore;
   scheduler: Scheduler;
   health: PassiveHealth;
 }): MiddlewareHandler<GatewayEnv> {
   return async function scheduleStage(c, next) {
     const target = c.var.targetModel.target;
-    const serving = deps.endpoints.serving(target);
-    if (serving.length === 0) {
-      if (deps.endpoints.list().length === 0) throw noEndpoints("The pool has no ready endpoints.");
-      throw modelNotFound(target);
-    }
+    const serving = c.var.candidates;
     const pinned = c.var.principal?.trustedRouting
       ? gatewayHeader(c.req.raw.headers, "destination-endpoint")
       : undefined;
