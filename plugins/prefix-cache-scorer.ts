@@ -5,7 +5,8 @@
  *   score = matched blocks / total blocks    (0 for all when the prompt has no full block)
  *
  * Inputs: the prompt's chained block hashes (`ctx.prefixHashes`, shared with other
- * plugins) and the pool's prefix index. After a pick (PostPick) every block of the
+ * plugins) and the pool's prefix index. Sets NEW_PREFIX for pickers when no candidate
+ * holds any block. After a pick (PostPick) every block of the
  * request is recorded on the primary endpoint, and the primary's match feeds the
  * index's hit ratio.
  *
@@ -22,7 +23,7 @@
  */
 import * as v from "valibot";
 import type { Endpoint } from "../src/endpoints/types.ts";
-import { type PostPick, type Scorer, stateKey } from "../src/scheduling/framework/interfaces.ts";
+import { NEW_PREFIX, type PostPick, type Scorer, stateKey } from "../src/scheduling/framework/interfaces.ts";
 import { type PluginDefinition, withParameters } from "../src/scheduling/framework/registry.ts";
 import {
   CHARS_PER_TOKEN,
@@ -86,6 +87,7 @@ export function prefixCacheScorer(opts: {
       const hashes = ctx.prefixHashes(blockChars(endpoints), p.maxPrefixBlocksToMatch);
       const matches = hashes.count > 0 ? index.match(hashes.keys) : new Map<string, number>();
       ctx.set(key, { hashes, matches });
+      ctx.set(NEW_PREFIX, hashes.count > 0 && endpoints.every((e) => !matches.get(e.name)));
       const total = hashes.count;
       return endpoints.map((e) => (total > 0 ? (matches.get(e.name) ?? 0) / total : 0));
     },

@@ -54,7 +54,30 @@ describe("burst between two scrapes", () => {
   });
 
   test("control: without the in-flight signal, the whole burst lands on the idlest pod", () => {
-    expect(Object.fromEntries(burst({ eps: uneven, acquire: false }))).toEqual({
+    // Load alone decides here: new prefixes' wide rendezvous band (which would also spread
+    // these distinct prompts) is narrowed to the default tie band.
+    const LOAD_DECIDES = {
+      apiVersion: V1,
+      kind: "EndpointPickerConfig",
+      plugins: [
+        { type: "queue-scorer" },
+        { type: "kv-cache-utilization-scorer" },
+        { type: "prefix-cache-scorer" },
+        { type: "max-score-picker", parameters: { newPrefixTieEpsilon: 0.05 } },
+      ],
+      schedulingProfiles: [
+        {
+          name: "default",
+          plugins: [
+            { pluginRef: "queue-scorer", weight: 2 },
+            { pluginRef: "kv-cache-utilization-scorer", weight: 2 },
+            { pluginRef: "prefix-cache-scorer", weight: 3 },
+            { pluginRef: "max-score-picker" },
+          ],
+        },
+      ],
+    };
+    expect(Object.fromEntries(burst({ eps: uneven, config: LOAD_DECIDES, acquire: false }))).toEqual({
       q0: 20,
       q2a: 0,
       q2b: 0,

@@ -93,3 +93,59 @@ describe("replicas agree without talking", () => {
     expect(b).toBe(a);
   });
 });
+
+describe("new prefixes get a wider deterministic tie band", () => {
+  test("replicas whose load views differ agree on where a new prefix goes more often than with the narrow band", async () => {
+    const { createScheduler } = await import("../../src/scheduling/framework/index.ts");
+    const { seededRandom } = await import("../../src/clock.ts");
+    const { endpoint, fixedClock, prompt, request } = await import("./helpers.ts");
+    // Two replicas see slightly different queues (their scrapes and in-flight counts differ).
+    const viewA = [3, 4, 4, 5].map((q, i) => endpoint(`p${i}`, { waitingQueueSize: q, kvCacheUsage: 0.3 }));
+    const viewB = [4, 3, 5, 4].map((q, i) => endpoint(`p${i}`, { waitingQueueSize: q, kvCacheUsage: 0.32 }));
+    const agreement = (newPrefixTieEpsilon: number) => {
+      const config = {
+        apiVersion: "inference.networking.x-k8s.io/v1alpha1",
+        kind: "EndpointPickerConfig",
+        plugins: [
+          { type: "queue-scorer" },
+          { type: "kv-cache-utilization-scorer" },
+          { type: "prefix-cache-scorer" },
+          { type: "max-score-picker", parameters: { newPrefixTieEpsilon } },
+        ],
+        schedulingProfiles: [
+          {
+            name: "default",
+            plugins: [
+              { pluginRef: "queue-scorer", weight: 2 },
+              { pluginRef: "kv-cache-utilization-scorer", weight: 2 },
+              { pluginRef: "prefix-cache-scorer", weight: 3 },
+              { pluginRef: "max-score-picker" },
+            ],
+          },
+        ],
+      };
+      const a = createScheduler({
+        config,
+        inflight: { get: () => 0 },
+        clock: fixedClock(),
+        random: seededRandom(1),
+      });
+      const b = createScheduler({
+        config,
+        inflight: { get: () => 0 },
+        clock: fixedClock(),
+        random: seededRandom(2),
+      });
+      let agree = 0;
+      for (let i = 0; i < 200; i++) {
+        const r = request({ prompt: prompt(5000 + i, 400) });
+        if (a.schedule(r, viewA)[0]!.name === b.schedule(r, viewB)[0]!.name) agree++;
+      }
+      return agree;
+    };
+    const narrow = agreement(0.05);
+    const wide = agreement(1.0);
+    expect(narrow).toBe(0); // each replica's own least-loaded pod
+    expect(wide).toBeGreaterThan(90); // 109 of 200 when written
+  });
+});

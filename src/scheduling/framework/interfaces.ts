@@ -43,6 +43,13 @@ export function stateKey<T>(name: string): StateKey<T> {
 }
 
 /**
+ * Set by the prefix-cache scorer: true when no candidate holds any block of the
+ * request's prompt (a prefix new to this gateway). Pickers may then break ties more
+ * widely and deterministically, so replicas that never saw the prefix agree.
+ */
+export const NEW_PREFIX = stateKey<boolean>("new-prefix");
+
+/**
  * Everything a plugin may read about one request, built once per scheduling decision
  * and shared by all plugins. Lazy values are computed at most once per request.
  */
