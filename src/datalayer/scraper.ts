@@ -44,6 +44,11 @@ export interface ScraperOptions {
   onSnapshot(name: string, snapshot: MetricsSnapshot): void;
   /** Called after every failed scrape (also when `onSnapshot` throws). */
   onError?(name: string, err: unknown): void;
+  /**
+   * false: no timers; targets are scraped only by `scrapeNow()` (runtimes without long-lived
+   * timers, e.g. a Durable Object whose alarm drives the scrapes). Default true.
+   */
+  timers?: boolean;
 }
 
 export interface Scraper {
@@ -221,7 +226,7 @@ export function createScraper(opts: ScraperOptions): Scraper {
         };
         states.set(t.name, fresh);
         errorCounts.set(t.name, 0);
-        arm(fresh, 0);
+        if (opts.timers !== false) arm(fresh, 0);
       }
     },
     stop() {

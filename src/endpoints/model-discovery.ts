@@ -10,6 +10,8 @@ export interface ModelDiscoveryOptions {
   shouldLearn: (name: string) => boolean;
   intervalMs?: number;
   timeoutMs?: number;
+  /** false: no timer; only `refresh()` asks (e.g. from a Durable Object's alarm). Default true. */
+  timers?: boolean;
 }
 
 /**
@@ -51,7 +53,7 @@ export function startModelDiscovery(opts: ModelDiscoveryOptions): { refresh(): P
       if (!stopped) timer = setTimeout(loop, intervalMs);
     });
   }
-  loop();
+  if (opts.timers !== false) loop();
   return {
     refresh,
     stop() {

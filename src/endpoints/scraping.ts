@@ -33,7 +33,9 @@ export function startScraping(opts: {
   logger: Logger;
   scrapeErrors: Counter<"name" | "model_server_pod">;
   onRefresh?: () => void;
-}): { stop(): void } {
+  /** false: nothing is scheduled; `scrapeNow()` scrapes (see ScraperOptions.timers). */
+  timers?: boolean;
+}): { stop(): void; scrapeNow(): Promise<void> } {
   const { store, config } = opts;
   const data = config.current.settings.dataLayer;
   const scraper = createScraper({
@@ -41,6 +43,7 @@ export function startScraping(opts: {
     clock: opts.clock,
     intervalMs: data.scrapeIntervalMs,
     timeoutMs: data.scrapeTimeoutMs,
+    timers: opts.timers ?? true,
     engines: mergeEngineMappings(BUILTIN_ENGINES, data.engines),
     onSnapshot: (name, snapshot) => {
       store.setMetrics(name, snapshot);
@@ -66,5 +69,6 @@ export function startScraping(opts: {
       unsubscribe();
       scraper.stop();
     },
+    scrapeNow: () => scraper.scrapeNow(),
   };
 }
