@@ -30,7 +30,7 @@ export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
   app.onError((err, c) => {
     if (!(err instanceof GatewayError)) {
       deps.logger.error("unhandled error", {
-        requestId: c.var.requestId,
+        requestId: c.get("requestId"),
         error: err instanceof Error ? (err.stack ?? err.message) : String(err),
       });
     }

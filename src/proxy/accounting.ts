@@ -168,11 +168,14 @@ export class JsonAccounting {
   flush(): undefined {
     if (this.result.responseBytes <= MAX_JSON_KEPT) {
       try {
-        const whole = new Uint8Array(this.result.responseBytes);
-        let at = 0;
-        for (const p of this.parts) {
-          whole.set(p, at);
-          at += p.byteLength;
+        let whole = this.parts[0] ?? new Uint8Array();
+        if (this.parts.length > 1) {
+          whole = new Uint8Array(this.result.responseBytes);
+          let at = 0;
+          for (const p of this.parts) {
+            whole.set(p, at);
+            at += p.byteLength;
+          }
         }
         const text = new TextDecoder().decode(whole);
         this.result.usage = toUsage((JSON.parse(text) as { usage?: unknown }).usage);

@@ -35,25 +35,62 @@ class IdleTimeout extends Error {
 }
 
 /**
+ * One timer per stream (not one per chunk): it only counts while a read is pending, so
+ * a slow client is never taken for a silent pod. When it fires it cancels the reader,
+ * which ends the pending read; `fired` tells the reader why.
+ */
+function idleWatch(ms: number, reader: ReadableStreamDefaultReader<Uint8Array>) {
+  let since: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const state = {
+    fired: false,
+    waiting(on: boolean) {
+      since = on ? performance.now() : undefined;
+      if (on && timer === undefined) timer = setTimeout(check, ms);
+    },
+    stop() {
+      clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+  function check() {
+    timer = undefined;
+    if (since === undefined) return; // not waiting: re-armed by the next read
+    const waited = performance.now() - since;
+    if (waited >= ms) {
+      state.fired = true;
+      void reader.cancel(new IdleTimeout(ms)).catch(() => {});
+    } else {
+      timer = setTimeout(check, ms - waited);
+    }
+  }
+  return state;
+}
+
+/**
  * Pull-based pass-through of an upstream body: reads one chunk only when the client
  * wants one (backpressure reaches the pod), never buffers, and ends exactly once.
  */
 export function relay(upstream: ReadableStream<Uint8Array>, opts: RelayOptions): ReadableStream<Uint8Array> {
   const reader = upstream.getReader();
   let ended = false;
+  const idle = opts.idleTimeoutMs ? idleWatch(opts.idleTimeoutMs, reader) : undefined;
   const end = (outcome: Outcome, detail?: string) => {
     if (ended) return;
     ended = true;
+    idle?.stop();
     opts.onEnd(outcome, detail);
   };
-  const read = () => {
-    const ms = opts.idleTimeoutMs;
-    if (!ms) return reader.read();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new IdleTimeout(ms)), ms);
-    });
-    return Promise.race([reader.read(), timeout]).finally(() => clearTimeout(timer));
+  const read = async () => {
+    if (!idle) return reader.read();
+    idle.waiting(true);
+    try {
+      const r = await reader.read();
+      if (idle.fired) throw new IdleTimeout(opts.idleTimeoutMs!);
+      return r;
+    } finally {
+      idle.waiting(false);
+    }
   };
   return new ReadableStream<Uint8Array>(
     {

@@ -36,19 +36,19 @@ function positiveNumber(v: unknown): number | undefined {
 /** Admission: asks flow control for a slot and holds it until the request ends. */
 export function admit(deps: { admitter: Admitter }): MiddlewareHandler<GatewayEnv> {
   return async function admitStage(c, next) {
-    const req = c.var.inferenceRequest;
+    const req = c.get("inferenceRequest");
     const expectedOutputTokens = positiveNumber(req.body["max_tokens"] ?? req.body["max_completion_tokens"]);
     const deadlineMs = positiveNumber(c.req.header(SLO_HEADER));
     const { admission, slot } = await deps.admitter.admit({
       objective: req.objective,
       fairnessId: req.fairnessId,
-      targetModel: c.var.targetModel.target,
+      targetModel: c.get("targetModel").target,
       bytes: req.bytes.byteLength,
       signal: c.req.raw.signal,
       ...(expectedOutputTokens ? { expectedOutputTokens } : {}),
       ...(deadlineMs ? { deadlineMs } : {}),
     });
-    const scope = c.var.scope;
+    const scope = c.get("scope");
     scope.hold(slot);
     scope.log.priority = admission.priority;
     scope.log.queueMs = Math.round(admission.queuedMs * 100) / 100;

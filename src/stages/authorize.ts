@@ -5,8 +5,8 @@ import { GatewayError } from "../errors.ts";
 /** A key limited to some models may only ask for those (as requested, before rewrite): else 403. */
 export function authorize(): MiddlewareHandler<GatewayEnv> {
   return async function authorizeStage(c, next) {
-    const allowed = c.var.principal?.models;
-    const model = c.var.inferenceRequest.model;
+    const allowed = c.get("principal")?.models;
+    const model = c.get("inferenceRequest").model;
     if (allowed && !allowed.includes(model)) {
       throw new GatewayError({
         status: 403,

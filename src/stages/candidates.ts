@@ -10,7 +10,7 @@ import { modelNotFound, noEndpoints } from "../errors.ts";
  */
 export function candidates(deps: { endpoints: EndpointStore }): MiddlewareHandler<GatewayEnv> {
   return async function candidatesStage(c, next) {
-    const target = c.var.targetModel.target;
+    const target = c.get("targetModel").target;
     const serving = deps.endpoints.serving(target);
     if (serving.length === 0) {
       if (deps.endpoints.list().length === 0) throw noEndpoints("The pool has no ready endpoints.");

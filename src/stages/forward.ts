@@ -55,19 +55,19 @@ export function upstreamBody(
  */
 export function forward(deps: ForwardDeps) {
   return async function forwardStage(c: Context<GatewayEnv>): Promise<Response> {
-    const req = c.var.inferenceRequest;
-    const target = c.var.targetModel;
+    const req = c.get("inferenceRequest");
+    const target = c.get("targetModel");
     const { settings } = deps.config();
     const { bytes, usageInjected } = upstreamBody(req, target);
     const headers = upstreamHeaders(c.req.raw.headers, {
       forwardAuthorization: settings.upstream.forwardAuthorization,
     });
     headers.set("content-type", "application/json");
-    headers.set("x-request-id", c.var.requestId);
+    headers.set("x-request-id", c.get("requestId"));
     const credential = settings.upstream.credential;
     if (credential?.value) headers.set(credential.header, credential.value);
 
-    const attempts = c.var.endpoints.slice(0, settings.upstream.maxAttempts);
+    const attempts = c.get("endpoints").slice(0, settings.upstream.maxAttempts);
     let last: { reason: string; response?: Response } = { reason: "no endpoint tried" };
     for (const [i, endpoint] of attempts.entries()) {
       const slot = deps.inflight.acquire(endpoint.name);
@@ -89,7 +89,7 @@ export function forward(deps: ForwardDeps) {
         if (i < attempts.length - 1) await result.response?.body?.cancel().catch(() => {});
         last = result;
         deps.logger.warn("endpoint failed before answering", {
-          requestId: c.var.requestId,
+          requestId: c.get("requestId"),
           endpoint: endpoint.name,
           reason: result.reason,
           nextTry: i < attempts.length - 1,
@@ -98,7 +98,7 @@ export function forward(deps: ForwardDeps) {
       }
       if (result.response.status >= 500) deps.health.failure(endpoint.name, `HTTP ${result.response.status}`);
       else deps.health.success(endpoint.name);
-      c.var.scope.hold(slot);
+      c.get("scope").hold(slot);
       return respond(c, deps, {
         response: result.response,
         controller: result.controller,
@@ -138,9 +138,9 @@ async function respond(
 ): Promise<Response> {
   const { response: upstream, endpoint } = opts;
   const { settings } = deps.config();
-  const scope = c.var.scope;
-  const req = c.var.inferenceRequest;
-  const target = c.var.targetModel;
+  const scope = c.get("scope");
+  const req = c.get("inferenceRequest");
+  const target = c.get("targetModel");
   const labels = deps.metrics.labels.of(req.model, target.target);
   deps.metrics.running.inc(labels);
   scope.log.endpoint = endpoint.name;
@@ -176,32 +176,55 @@ async function respond(
   if (session) out.set(session[0], session[1]);
   const renameTo =
     target.target !== req.model && settings.responseModel === "requested" ? req.model : undefined;
-  const body = await bodyFor(upstream, isSse, renameTo);
-  scope.streaming = body !== null;
-  const relayed = body
-    ? relay(body, {
-        sse: isSse,
-        tap: accounting,
-        idleTimeoutMs: settings.upstream.idleTimeoutMs,
-        onEnd: (outcome, detail) => {
-          if (outcome === "error") scope.log.error = detail;
-          scope.end(upstream.status >= 400 && outcome === "success" ? "error" : outcome);
-        },
-        abortUpstream: (reason) => opts.controller.abort(new Error(reason)),
-      })
-    : null;
-  return new Response(relayed, { status: upstream.status, statusText: upstream.statusText, headers: out });
+  const init = { status: upstream.status, statusText: upstream.statusText, headers: out };
+  if (!isSse || !upstream.body) {
+    // A non-streamed answer arrives whole (pods send it when generation is done): read it
+    // as bytes and answer with bytes. No stream to relay, and the scope ends right here.
+    let bytes = await readWhole(c, upstream, opts.controller);
+    if (upstream.ok) {
+      accounting.chunk(bytes);
+      accounting.flush();
+      if (renameTo !== undefined)
+        bytes = encoder.encode(renameModelInJson(new TextDecoder().decode(bytes), renameTo));
+    }
+    return new Response(bytes, init);
+  }
+  const body =
+    upstream.ok && renameTo !== undefined
+      ? upstream.body.pipeThrough(renameModelInSse(renameTo))
+      : upstream.body;
+  scope.streaming = true;
+  const relayed = relay(body, {
+    sse: true,
+    tap: accounting,
+    idleTimeoutMs: settings.upstream.idleTimeoutMs,
+    onEnd: (outcome, detail) => {
+      if (outcome === "error") scope.log.error = detail;
+      scope.end(upstream.status >= 400 && outcome === "success" ? "error" : outcome);
+    },
+    abortUpstream: (reason) => opts.controller.abort(new Error(reason)),
+  });
+  return new Response(relayed, init);
 }
 
-/** The pod's body, or with `model` renamed when the client should see the name it asked for. */
-async function bodyFor(
+/** Reads a whole upstream body; a client that leaves meanwhile aborts it (499), a pod that breaks gives 502. */
+async function readWhole(
+  c: Context<GatewayEnv>,
   upstream: Response,
-  isSse: boolean,
-  renameTo: string | undefined,
-): Promise<ReadableStream<Uint8Array> | null> {
-  if (!upstream.body || !upstream.ok || renameTo === undefined) return upstream.body;
-  if (isSse) return upstream.body.pipeThrough(renameModelInSse(renameTo));
-  return new Response(renameModelInJson(await upstream.text(), renameTo)).body;
+  controller: AbortController,
+): Promise<Uint8Array<ArrayBuffer>> {
+  try {
+    return new Uint8Array(await upstream.arrayBuffer());
+  } catch (err) {
+    controller.abort();
+    if (c.req.raw.signal.aborted) throw clientGone();
+    c.get("scope").log.error = err instanceof Error ? err.message : String(err);
+    throw new GatewayError({
+      status: 502,
+      message: "The model server's answer broke off before it was complete.",
+      code: "upstream_response_incomplete",
+    });
+  }
 }
 
 function clientGone(): GatewayError {

@@ -61,7 +61,7 @@ export function parse(opts: { kind: ApiKind; maxBodyBytes: () => number }): Midd
       objective: gatewayHeader(headers, "inference-objective"),
       // An API key's tenant is its fairness id; a client cannot claim another tenant's flow.
       fairnessId:
-        c.var.principal?.tenant ?? (gatewayHeader(headers, "inference-fairness-id") || "default-flow"),
+        c.get("principal")?.tenant ?? (gatewayHeader(headers, "inference-fairness-id") || "default-flow"),
       modelRewriteHeader: gatewayHeader(headers, "model-name-rewrite") || undefined,
     });
     await next();

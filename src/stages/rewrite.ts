@@ -15,7 +15,7 @@ export function rewrite(deps: {
   metrics: Pick<GatewayMetrics, "rewrites">;
 }): MiddlewareHandler<GatewayEnv> {
   return async function rewriteStage(c, next) {
-    const req = c.var.inferenceRequest;
+    const req = c.get("inferenceRequest");
     const decision = deps.config().rewriteTable.resolve(req.model, deps.random);
     if (decision) {
       deps.metrics.rewrites.inc({

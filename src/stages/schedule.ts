@@ -17,9 +17,9 @@ export function schedule(deps: {
   health: PassiveHealth;
 }): MiddlewareHandler<GatewayEnv> {
   return async function scheduleStage(c, next) {
-    const target = c.var.targetModel.target;
-    const serving = c.var.candidates;
-    const pinned = c.var.principal?.trustedRouting
+    const target = c.get("targetModel").target;
+    const serving = c.get("candidates");
+    const pinned = c.get("principal")?.trustedRouting
       ? gatewayHeader(c.req.raw.headers, "destination-endpoint")
       : undefined;
     if (pinned) {
@@ -30,9 +30,9 @@ export function schedule(deps: {
     const candidates = healthy.length > 0 ? healthy : serving;
     const picked = deps.scheduler.schedule(
       {
-        requestId: c.var.requestId,
+        requestId: c.get("requestId"),
         targetModel: target,
-        body: c.var.inferenceRequest.body,
+        body: c.get("inferenceRequest").body,
         headers: c.req.raw.headers,
       },
       candidates,

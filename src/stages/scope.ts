@@ -39,8 +39,8 @@ export function scope(deps: {
   };
 
   function finish(c: Context<GatewayEnv>, s: RequestScope, outcome: Outcome): void {
-    const req = c.var.inferenceRequest;
-    const target = c.var.targetModel?.target;
+    const req = c.get("inferenceRequest");
+    const target = c.get("targetModel")?.target;
     const durationMs = deps.clock.now() - s.receivedAt;
     if (req) {
       const labels = deps.metrics.labels.of(req.model, target ?? "");
@@ -55,10 +55,10 @@ export function scope(deps: {
     // One line per request: routing decision and latencies; never a key or a prompt.
     const summary: RequestSummary = {
       at: Date.now(),
-      requestId: c.var.requestId,
+      requestId: c.get("requestId"),
       model: req?.model,
       targetModel: target,
-      rewrite: c.var.targetModel?.rewriteName,
+      rewrite: c.get("targetModel")?.rewriteName,
       fairnessId: req?.fairnessId,
       status: s.status,
       outcome,
@@ -67,6 +67,6 @@ export function scope(deps: {
       ...s.log,
     };
     deps.recent?.push(summary);
-    deps.logger.info("request", { ...summary, tenantKey: c.var.principal?.name, stream: req?.stream });
+    deps.logger.info("request", { ...summary, tenantKey: c.get("principal")?.name, stream: req?.stream });
   }
 }
