@@ -99,9 +99,14 @@ describe("new prefixes get a wider deterministic tie band", () => {
     const { createScheduler } = await import("../../src/scheduling/framework/index.ts");
     const { seededRandom } = await import("../../src/clock.ts");
     const { endpoint, fixedClock, prompt, request } = await import("./helpers.ts");
-    // Two replicas see slightly different queues (their scrapes and in-flight counts differ).
-    const viewA = [3, 4, 4, 5].map((q, i) => endpoint(`p${i}`, { waitingQueueSize: q, kvCacheUsage: 0.3 }));
-    const viewB = [4, 3, 5, 4].map((q, i) => endpoint(`p${i}`, { waitingQueueSize: q, kvCacheUsage: 0.32 }));
+    // Two replicas see the same queues but different KV-cache readings (scraped at
+    // different moments): each one's least-used pod differs.
+    const viewA = [0.3, 0.35, 0.4, 0.9].map((kv, i) =>
+      endpoint(`p${i}`, { waitingQueueSize: 2, kvCacheUsage: kv }),
+    );
+    const viewB = [0.4, 0.3, 0.35, 0.9].map((kv, i) =>
+      endpoint(`p${i}`, { waitingQueueSize: 2, kvCacheUsage: kv }),
+    );
     const agreement = (newPrefixTieEpsilon: number) => {
       const config = {
         apiVersion: "inference.networking.x-k8s.io/v1alpha1",
@@ -145,7 +150,18 @@ describe("new prefixes get a wider deterministic tie band", () => {
     };
     const narrow = agreement(0.05);
     const wide = agreement(1.0);
-    expect(narrow).toBe(0); // each replica's own least-loaded pod
-    expect(wide).toBeGreaterThan(90); // 109 of 200 when written
+    expect(narrow).toBe(0); // each replica's own least-used pod
+    expect(wide).toBe(200); // the three near-equal pods, hashed alike on both replicas
   });
+});
+
+test("a new prefix never goes to a busier pod than load alone would pick", async () => {
+  const { createScheduler } = await import("../../src/scheduling/framework/index.ts");
+  const { seededRandom } = await import("../../src/clock.ts");
+  const { endpoint, fixedClock, prompt, request } = await import("./helpers.ts");
+  // Within the wide band by score, but with more requests running than the idlest pod.
+  const eps = [0, 1, 1, 2].map((r, i) => endpoint(`p${i}`, { runningRequests: r, kvCacheUsage: 0.3 }));
+  const s = createScheduler({ inflight: { get: () => 0 }, clock: fixedClock(), random: seededRandom(7) });
+  for (let i = 0; i < 50; i++)
+    expect(s.schedule(request({ prompt: prompt(9000 + i, 400) }), eps)[0]!.name).toBe("p0");
 });

@@ -89,10 +89,16 @@ export class PrefixIndex {
       if (set === undefined) this.holders.set(key, new Set([endpoint]));
       else set.add(endpoint);
     }
-    while (lru.size > capacity) {
-      const oldest = lru.keys().next().value as number;
-      lru.delete(oldest);
-      this.release(oldest, endpoint);
+    // One iterator for all evictions of this call: a fresh `keys().next()` per eviction
+    // would skip over every slot deleted before it (JS Maps compact only on rehash), which
+    // made each eviction cost tens of microseconds once an index was full.
+    if (lru.size > capacity) {
+      const oldest = lru.keys();
+      while (lru.size > capacity) {
+        const key = oldest.next().value as number;
+        lru.delete(key);
+        this.release(key, endpoint);
+      }
     }
   }
 
