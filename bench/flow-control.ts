@@ -40,18 +40,24 @@ kind: InferencePool
 metadata: { name: pool }
 spec: { selector: { matchLabels: { app: sim } }, targetPorts: [{ number: 8000 }] }`;
 
-/** Flow control on: dispatch while fewer than max-num-seqs requests run per pod, queue the rest. */
-const FLOW_ON = `
+/**
+ * Flow control on: dispatch while fewer than `perPod` requests run per pod, queue the rest.
+ * Sheddable traffic (priority −1) only while the pool is under `shedCeiling`, and at most
+ * 50 of it queued. A pod runs slower the more it runs (up to 2× at max-num-seqs), so the
+ * dispatch limit trades throughput for latency.
+ */
+const flowOn = (perPod: number, shedCeiling = 1) => `
 apiVersion: inference.networking.x-k8s.io/v1alpha1
 kind: EndpointPickerConfig
 featureGates: [flowControl]
 plugins:
-  - { type: concurrency-detector, parameters: { maxConcurrency: ${POD.maxNumSeqs} } }
+  - { type: concurrency-detector, parameters: { maxConcurrency: ${perPod} } }
 flowControl:
   defaultRequestTTL: 120s
   defaultPriorityBand: { fairnessPolicyRef: round-robin-fairness-policy }
   priorityBands:
-    - { priority: -1, maxRequests: 50 }`;
+    - { priority: -1, maxRequests: 50, ceiling: ${shedCeiling}, fairnessPolicyRef: round-robin-fairness-policy }`;
+const FLOW_ON = flowOn(POD.maxNumSeqs);
 
 const FLOW_OFF = `
 apiVersion: inference.networking.x-k8s.io/v1alpha1
@@ -142,7 +148,9 @@ const alone = stats(
 out(`| B alone | ${fmt(alone.p50)} | ${fmt(alone.p90)} | 1.00 | - | - | - |`);
 for (const [name, picker] of [
   ["flow control off", FLOW_OFF],
-  ["flow control on, round-robin fairness", FLOW_ON],
+  [`flow control on, round-robin fairness, ${POD.maxNumSeqs} per pod`, FLOW_ON],
+  [`flow control on, round-robin fairness, ${POD.maxNumSeqs - 1} per pod`, flowOn(POD.maxNumSeqs - 1)],
+  [`flow control on, round-robin fairness, ${POD.maxNumSeqs - 2} per pod`, flowOn(POD.maxNumSeqs - 2)],
 ] as const) {
   const samples = await withGateway(picker, (url) =>
     runOpenLoop(url, [tenant("A", B_RATE * 10 * 1.5), tenant("B", B_RATE)], SECONDS, 2),
@@ -172,6 +180,7 @@ out(`| interactive alone | ${fmt(soloI.p90)} | 1.00 | - | - | - |`);
 for (const [name, picker] of [
   ["flow control off (gate-off shedding)", FLOW_OFF],
   ["flow control on", FLOW_ON],
+  ["flow control on, sheddable band ceiling 0.8", flowOn(POD.maxNumSeqs, 0.8)],
 ] as const) {
   const samples = await withGateway(picker, (url) => runOpenLoop(url, [interactive, flood], SECONDS, 4));
   const i = stats(samples, "interactive");

@@ -1,0 +1,469 @@
+/**
+ * Decision-time benchmark (run on purpose: `npm run bench:decision`): one scheduling
+ * decision with the default profile, directly on the scheduler (no HTTP), for 8, 64 and
+ * 256 endpoints and chat prompts of 1k, 32k and 128k characters. Target: p99 under
+ * 0.3 ms at 64 endpoints and 32k characters, under Bun.
+ *
+ * `npm run bench:decision` runs it under Bun, then under Node (`node --import tsx`, as a
+ * child process), and writes both to bench/results/decision-time.md. Run directly,
+ * under either runtime, it prints its own table only:
+ *   bun bench/decision-time.ts          node --import tsx bench/decision-time.ts
+ *
+ * Setup per cell: a fresh scheduler (default profile, seeded Random, real clock); fake
+ * endpoints with scraped-looking metrics (waiting 0-5, running 0-20, KV 0-90 %, cache
+ * block size 16) and a few in-flight requests each; chat prompts in 16 groups sharing a
+ * system prompt (up to 4,000 characters), half of them new questions and half repeats
+ * (see requestStream), so the prefix index sees hits and misses; 500 warm-up decisions (JIT, index filling), then BENCH_DECISIONS (3000) timed
+ * ones, each a full `decide` including PostPick (index update). A second pass with the
+ * plugin observer gives the mean time per plugin.
+ *
+ * Knobs: BENCH_DECISIONS (3000), BENCH_ENDPOINTS ("8,64,256"), BENCH_CHARS
+ * ("1000,32000,128000"), BENCH_OUT (results file; "-" = don't write),
+ * BENCH_NO_NODE=1 (skip the Node run).
+ */
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { seededRandom, systemClock } from "../src/clock.ts";
+import { InFlight } from "../src/endpoints/inflight.ts";
+import type { Endpoint } from "../src/endpoints/types.ts";
+import { createScheduler, type SchedulingResult } from "../src/scheduling/framework/index.ts";
+import { hashPrefix } from "../src/scheduling/prefix/hashes.ts";
+import { DEFAULT_LRU_CAPACITY_PER_SERVER, PrefixIndex } from "../src/scheduling/prefix/prefix-index.ts";
+import { promptText } from "../src/scheduling/prefix/prompt.ts";
+import type { SchedulingRequest } from "../src/scheduling/types.ts";
+import { text } from "./lib/workload.ts";
+
+const DECISIONS = Number(process.env["BENCH_DECISIONS"] ?? 1500);
+const FRESH = 1000;
+const WARMUP = 300;
+const WARMUP_FULL = 1000;
+/** Full-index runs above this many endpoints are skipped: 31,250 entries each cost memory. */
+const FULL_MAX_ENDPOINTS = Number(process.env["BENCH_FULL_MAX_ENDPOINTS"] ?? 64);
+const nums = (k: string, d: string) => (process.env[k] ?? d).split(",").map(Number);
+const ENDPOINTS = nums("BENCH_ENDPOINTS", "8,64,256");
+const CHARS = nums("BENCH_CHARS", "1000,32000,128000");
+const MODEL = "meta-llama/Llama-3.1-8B-Instruct";
+
+const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.versions.node} (tsx)`;
+
+interface Cell {
+  /** fresh: a young index, no evictions yet; full: the index has stopped growing (LRUs evicting). */
+  phase: "fresh" | "full";
+  endpoints: number;
+  chars: number;
+  p50: number;
+  p99: number;
+  mean: number;
+  max: number;
+  /** Mean µs per plugin (observer pass), by plugin type. */
+  plugins: Record<string, number>;
+  /** Index hit ratio over the timed decisions. */
+  hitRatio: number;
+  /** (block, endpoint) entries in the prefix index after the timed decisions. */
+  indexEntries: number;
+  /**
+   * Process CPU time / wall time over the timed decisions. Below ~1 the process was
+   * descheduled (the machine was busy) and the tail is partly that; above 1, GC threads.
+   */
+  cpuShare: number;
+}
+
+function endpoints(n: number, seed: number): Endpoint[] {
+  const r = seededRandom(seed);
+  return Array.from({ length: n }, (_, i) => ({
+    name: `pod-${i}:8000`,
+    address: `10.0.${i >> 8}.${i & 255}:8000`,
+    labels: { app: "vllm" },
+    engine: "vllm",
+    models: new Set([MODEL]),
+    metrics: {
+      waitingQueueSize: Math.floor(r() * 6),
+      runningRequests: Math.floor(r() * 21),
+      kvCacheUsage: r() * 0.9,
+      cache: { blockSize: 16, numBlocks: 31_250 },
+      updatedAt: 1,
+    },
+  }));
+}
+
+/**
+ * The request stream of one cell: 16 groups, each with a shared system prompt (up to
+ * 4,000 characters). Half the requests are new questions (a new user message, unique from
+ * its first block: hits on the system prompt only, new blocks for the index); half repeat
+ * an earlier request (a follow-up: a full hit). Bodies go through a JSON round trip, so
+ * their strings are flat, as the gateway's parsed bodies are.
+ */
+function requestStream(chars: number): (i: number) => Record<string, unknown> {
+  const r = seededRandom(chars);
+  const systemChars = Math.min(4000, Math.floor(chars / 2));
+  const systems = Array.from({ length: 16 }, () => text(r, systemChars));
+  const filler = text(r, chars);
+  const seen: Record<string, unknown>[] = [];
+  return (i) => {
+    if (seen.length > 0 && r() < 0.5) return seen[Math.floor(r() * seen.length)]!;
+    const question = `question ${i}: ${filler}`.slice(0, chars - systemChars);
+    const body = JSON.parse(
+      JSON.stringify({
+        model: MODEL,
+        stream: true,
+        messages: [
+          { role: "system", content: systems[i % 16]! },
+          { role: "user", content: question },
+        ],
+      }),
+    ) as Record<string, unknown>;
+    if (seen.length < 256) seen.push(body);
+    else seen[Math.floor(r() * 256)] = body;
+    return body;
+  };
+}
+
+/**
+ * One phase of one cell, on a fresh scheduler. "fresh": a young index (warm-up, then the
+ * timed decisions; no LRU fills up). "full": every endpoint's LRU is first filled to the
+ * prefix scorer's default capacity (31,250 blocks) with blocks of old, unrelated prompts,
+ * as in a gateway that has run for a while, so every new prompt evicts.
+ *
+ * Load moves as in a gateway: each decision takes an in-flight slot on its primary,
+ * released 4 x endpoints decisions later, so the assumed load spreads the picks.
+ */
+function measurePhase(n: number, chars: number, phase: Cell["phase"]): Cell {
+  const eps = endpoints(n, n);
+  const inflight = new InFlight();
+  const slots: { release(): void }[] = [];
+  const plugins = new Map<string, number>();
+  let observing = false;
+  const s = createScheduler({
+    inflight,
+    random: seededRandom(2),
+    clock: systemClock,
+    observe: (type, _name, seconds) => {
+      if (observing) plugins.set(type, (plugins.get(type) ?? 0) + seconds);
+    },
+  });
+  if (phase === "full")
+    prefill(
+      s.prefixIndex,
+      eps.map((e) => e.name),
+    );
+  const next = requestStream(chars);
+  const headers = new Headers();
+  let i = 0;
+  const req = (): SchedulingRequest => ({ requestId: `r${i++}`, targetModel: MODEL, body: next(i), headers });
+  const settle = (result: SchedulingResult) => {
+    if (result.kind !== "picked") return;
+    slots.push(inflight.acquire(result.endpoints[0]!.name));
+    if (slots.length > 4 * n) slots.shift()!.release();
+  };
+
+  for (let k = 0; k < (phase === "full" ? WARMUP_FULL : WARMUP); k++) settle(s.decide(req(), eps));
+  const count = phase === "full" ? DECISIONS : FRESH;
+  const before = s.prefixIndex.stats();
+  const times = new Float64Array(count);
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  for (let k = 0; k < count; k++) {
+    const rq = req();
+    const t0 = performance.now();
+    const result = s.decide(rq, eps);
+    times[k] = performance.now() - t0;
+    settle(result);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const cpuShare = (cpu.user + cpu.system) / 1000 / (performance.now() - wall0);
+  const after = s.prefixIndex.stats();
+  // The observer pass: more decisions of the same stream, with per-plugin timing on.
+  observing = true;
+  const observed = Math.min(count, 300);
+  for (let k = 0; k < observed; k++) settle(s.decide(req(), eps));
+  times.sort();
+  const at = (q: number) => times[Math.min(count - 1, Math.floor(q * count))]!;
+  return {
+    phase,
+    endpoints: n,
+    chars,
+    p50: at(0.5),
+    p99: at(0.99),
+    mean: times.reduce((a, b) => a + b, 0) / count,
+    max: times[count - 1]!,
+    plugins: Object.fromEntries([...plugins].map(([type, total]) => [type, (total / observed) * 1e6])),
+    hitRatio:
+      after.totalBlocks > before.totalBlocks
+        ? (after.matchedBlocks - before.matchedBlocks) / (after.totalBlocks - before.totalBlocks)
+        : 0,
+    indexEntries: after.entries,
+    cpuShare,
+  };
+}
+
+interface Component {
+  phase: Cell["phase"];
+  step: string;
+  p50: number;
+  p99: number;
+  mean: number;
+}
+
+/**
+ * The prefix scorer's steps timed one by one, outside the framework, on the same request
+ * stream (64 endpoints' names; the primary = the longest match, else round-robin):
+ * serializing the prompt, hashing it, matching the index, recording the pick.
+ */
+function components(n: number, chars: number, phase: Cell["phase"]): Component[] {
+  const index = new PrefixIndex();
+  const names = Array.from({ length: n }, (_, i) => `pod-${i}:8000`);
+  if (phase === "full") prefill(index, names);
+  const next = requestStream(chars);
+  const steps = ["promptText", "hashPrefix (256 blocks max)", "PrefixIndex.match", "PrefixIndex.record"];
+  const count = phase === "full" ? DECISIONS : FRESH;
+  const warm = phase === "full" ? WARMUP_FULL : WARMUP;
+  const times = steps.map(() => new Float64Array(count));
+  for (let k = 0; k < warm + count; k++) {
+    const body = next(k);
+    const t0 = performance.now();
+    const prompt = promptText(body);
+    const t1 = performance.now();
+    const h = hashPrefix(prompt, { model: MODEL, blockChars: 64, maxBlocks: 256 });
+    const t2 = performance.now();
+    const m = index.match(h.keys);
+    const t3 = performance.now();
+    let best = names[k % n]!;
+    let bestN = 0;
+    for (const [name, c] of m) if (c > bestN) [best, bestN] = [name, c];
+    const t4 = performance.now();
+    index.record(best, h.keys);
+    const t5 = performance.now();
+    if (k < warm) continue;
+    const j = k - warm;
+    times[0]![j] = t1 - t0;
+    times[1]![j] = t2 - t1;
+    times[2]![j] = t3 - t2;
+    times[3]![j] = t5 - t4;
+  }
+  return steps.map((step, i) => {
+    const t = times[i]!.sort();
+    return {
+      phase,
+      step,
+      p50: t[Math.floor(count * 0.5)]!,
+      p99: t[Math.floor(count * 0.99)]!,
+      mean: t.reduce((a, b) => a + b, 0) / count,
+    };
+  });
+}
+
+/** Fills every endpoint's LRU to the default capacity with blocks of old, unrelated prompts. */
+function prefill(index: PrefixIndex, names: readonly string[]): void {
+  let key = 1;
+  const chunk = new Array<number>(250);
+  for (const name of names) {
+    for (let k = 0; k < DEFAULT_LRU_CAPACITY_PER_SERVER; k += chunk.length) {
+      for (let j = 0; j < chunk.length; j++) chunk[j] = 2 ** 52 + key++;
+      index.record(name, chunk);
+    }
+  }
+}
+
+function measureCell(n: number, chars: number): Cell[] {
+  const cells = [measurePhase(n, chars, "fresh")];
+  if (n <= FULL_MAX_ENDPOINTS) cells.push(measurePhase(n, chars, "full"));
+  fullGc();
+  return cells;
+}
+
+/** Forces a full GC where the runtime allows it (Bun; Node with --expose-gc). */
+function fullGc(): boolean {
+  const g = globalThis as { Bun?: { gc(force: boolean): void }; gc?: () => void };
+  if (g.Bun) g.Bun.gc(true);
+  else if (g.gc) g.gc();
+  else return false;
+  return true;
+}
+
+/** Heap taken by a full prefix index of `n` endpoints (default capacity), per (block, endpoint) entry. */
+function indexMemory(n: number): { mib: number; bytesPerEntry: number } | undefined {
+  if (!fullGc()) return undefined;
+  const h0 = process.memoryUsage().heapUsed;
+  const index = new PrefixIndex();
+  prefill(
+    index,
+    Array.from({ length: n }, (_, i) => `pod-${i}:8000`),
+  );
+  fullGc();
+  const bytes = process.memoryUsage().heapUsed - h0;
+  const entries = index.stats().entries;
+  return { mib: bytes / 2 ** 20, bytesPerEntry: bytes / entries };
+}
+
+interface Results {
+  runtime: string;
+  cells: Cell[];
+  components: Component[];
+  memory: { mib: number; bytesPerEntry: number } | undefined;
+}
+
+function run(): Results {
+  const cells: Cell[] = [];
+  for (const n of ENDPOINTS) {
+    for (const chars of CHARS) {
+      for (const c of measureCell(n, chars)) {
+        cells.push(c);
+        console.error(
+          `${runtime}: ${n} endpoints, ${chars} chars, ${c.phase} index (${c.indexEntries} entries): ` +
+            `p50 ${us(c.p50)} p99 ${us(c.p99)} mean ${us(c.mean)} µs, CPU/wall ${c.cpuShare.toFixed(2)}`,
+        );
+      }
+    }
+  }
+  const parts = [...components(64, 32_000, "fresh"), ...components(64, 32_000, "full")];
+  fullGc();
+  return { runtime, cells, components: parts, memory: indexMemory(64) };
+}
+
+const us = (ms: number) => (ms * 1000).toFixed(0);
+
+const SHORT: Record<string, string> = {
+  "queue-scorer": "queue",
+  "kv-cache-utilization-scorer": "kv",
+  "prefix-cache-scorer": "prefix (score + PostPick)",
+  "max-score-picker": "picker",
+};
+
+function table(cells: Cell[]): string[] {
+  const types = [...new Set(cells.flatMap((c) => Object.keys(c.plugins)))];
+  return [
+    `| endpoints | prompt chars | p50 (µs) | p99 (µs) | mean (µs) | max (µs) | ${types.map((t) => `${SHORT[t] ?? t} (µs)`).join(" | ")} | index hit ratio | index entries | CPU/wall |`,
+    `|---|---|---|---|---|---|${types.map(() => "---|").join("")}---|---|---|`,
+    ...cells.map(
+      (c) =>
+        `| ${c.endpoints} | ${c.chars.toLocaleString("en-US")} | ${us(c.p50)} | ${us(c.p99)} | ${us(c.mean)} | ${us(c.max)} | ${types.map((t) => (c.plugins[t] ?? 0).toFixed(0)).join(" | ")} | ${(c.hitRatio * 100).toFixed(0)} % | ${c.indexEntries.toLocaleString("en-US")} | ${c.cpuShare.toFixed(2)} |`,
+    ),
+  ];
+}
+
+function tables(r: Results): string[] {
+  const mem = r.memory
+    ? `A full index for 64 endpoints (2,000,000 entries) takes ${r.memory.mib.toFixed(0)} MiB of heap ` +
+      `(${r.memory.bytesPerEntry.toFixed(0)} bytes per entry; forced GC before and after).`
+    : "Index memory: not measured (no way to force a GC; run Node with --expose-gc).";
+  return [
+    mem,
+    "",
+    "Young index (no LRU full yet):",
+    "",
+    ...table(r.cells.filter((c) => c.phase === "fresh")),
+    "",
+    "Full index (every endpoint's LRU at the default 31,250 blocks: each new block evicts one):",
+    "",
+    ...table(r.cells.filter((c) => c.phase === "full")),
+    "",
+    "The prefix scorer's steps alone (64 endpoints, 32k characters, same request stream):",
+    "",
+    "| index | step | p50 (µs) | p99 (µs) | mean (µs) |",
+    "|---|---|---|---|---|",
+    ...r.components.map(
+      (c) =>
+        `| ${c.phase === "fresh" ? "young" : "full"} | ${c.step} | ${us(c.p50)} | ${us(c.p99)} | ${us(c.mean)} |`,
+    ),
+  ];
+}
+
+/** The prefix scorer's steps against the whole decision, from the components table. */
+function whereTimeGoes(r: Results): string[] {
+  const out: string[] = [];
+  for (const phase of ["fresh", "full"] as const) {
+    const cell = r.cells.find((c) => c.endpoints === 64 && c.chars === 32_000 && c.phase === phase);
+    const parts = r.components.filter((c) => c.phase === phase);
+    if (!cell || parts.length === 0) continue;
+    const list = parts.map((c) => `${c.step} ${us(c.p50)} µs (p99 ${us(c.p99)})`).join(", ");
+    out.push(
+      `- ${phase === "fresh" ? "Young" : "Full"} index: decision p50 ${us(cell.p50)} µs; the prefix scorer's ` +
+        `steps alone, p50: ${list}.`,
+    );
+  }
+  return out;
+}
+
+const results = run();
+if (process.env["DECISION_JSON"]) {
+  process.stdout.write(JSON.stringify(results));
+} else if (typeof Bun === "undefined") {
+  console.log(`\n${tables(results).join("\n")}`);
+} else {
+  let node: Results | undefined;
+  let nodeError = "";
+  if (process.env["BENCH_NO_NODE"] !== "1") {
+    console.log("running under Node …");
+    const self = fileURLToPath(import.meta.url);
+    const res = spawnSync("node", ["--expose-gc", "--import", "tsx", self], {
+      env: { ...process.env, DECISION_JSON: "1" },
+      encoding: "utf8",
+      maxBuffer: 16 << 20,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    if (res.status === 0) node = JSON.parse(res.stdout) as typeof node;
+    else nodeError = `node exited with ${res.status ?? res.error}`;
+  }
+  const target = (cs: Cell[], phase: Cell["phase"]) =>
+    cs.find((c) => c.endpoints === 64 && c.chars === 32_000 && c.phase === phase);
+  const lines = [
+    "# Scheduling decision time",
+    "",
+    `Run ${new Date().toISOString().slice(0, 10)} on a shared machine with 2 cores (other work running). Command:`,
+    "",
+    "```sh",
+    `${process.env["BENCH_DECISIONS"] ? `BENCH_DECISIONS=${DECISIONS} ` : ""}npm run bench:decision`,
+    "```",
+    "",
+    "One `decide` of the default profile (queue-scorer ×2, kv-cache-utilization-scorer ×2, " +
+      "prefix-cache-scorer ×3, max-score-picker with 3 endpoints, PostPick index update), called " +
+      "directly on `createScheduler` (no HTTP, no JSON parsing). Fake endpoints with scraped-looking " +
+      "metrics; chat prompts in 16 groups sharing a system prompt (up to 4,000 characters), half of " +
+      "them new questions (unique after the system prompt), half repeats of an earlier request, so the " +
+      "prefix index sees hits and misses and keeps growing; bodies are JSON round-tripped (flat strings). " +
+      "Each decision takes an in-flight slot on its primary, released 4 × endpoints decisions later, so " +
+      `picks spread as the assumed load moves. Young index: a fresh scheduler, ${WARMUP} warm-up decisions, ` +
+      `${FRESH} timed. Full index: every endpoint's LRU first filled to the default capacity (31,250 blocks) ` +
+      `with blocks of old, unrelated prompts, as in a gateway that has run a while, ${WARMUP_FULL} warm-up ` +
+      `decisions, ${DECISIONS} timed; skipped above ${FULL_MAX_ENDPOINTS} endpoints (the index alone would take ` +
+      "GBs). `performance.now()` around each decision. Plugin columns: mean per decision from a second " +
+      "pass with the plugin observer on (its own timing adds a little); the prefix column includes the " +
+      "PostPick index update. CPU/wall: process CPU time over wall time during the timed decisions; below 1, " +
+      "the process was descheduled (busy machine) and the tail includes that. The prefix scorer hashes at " +
+      "most 256 blocks of 64 " +
+      "characters (16 KiB), so 32k and 128k prompts hash the same amount; the difference between them is " +
+      "the prompt serialization.",
+    "",
+    `## ${runtime}`,
+    "",
+    ...tables(results),
+    "",
+    `## ${node?.runtime ?? "Node"}`,
+    "",
+    ...(node ? tables(node) : [`Not run: ${nodeError || "BENCH_NO_NODE=1"}`]),
+    "",
+    "## Where the time goes (Bun, 64 endpoints, 32k characters)",
+    "",
+    ...whereTimeGoes(results),
+    "",
+    "## Target",
+    "",
+  ];
+  for (const phase of ["fresh", "full"] as const) {
+    const label = phase === "fresh" ? "young index" : "full index";
+    const t = target(results.cells, phase);
+    const tn = node && target(node.cells, phase);
+    if (!t) continue;
+    lines.push(
+      `- ${label}: p99 at 64 endpoints and 32k characters under Bun ${us(t.p99)} µs (target < 300 µs): ` +
+        `**${t.p99 < 0.3 ? "met" : "not met"}**` +
+        (tn ? `; under Node ${us(tn.p99)} µs (${tn.p99 < 0.3 ? "under" : "over"} 300 µs).` : "."),
+    );
+  }
+  const text = `${lines.join("\n")}\n`;
+  console.log(`\n${text}`);
+  const out =
+    process.env["BENCH_OUT"] ?? fileURLToPath(new URL("./results/decision-time.md", import.meta.url));
+  if (out !== "-") writeFileSync(out, text);
+}

@@ -1,0 +1,81 @@
+/** The scheduling configurations the benchmarks compare, as EndpointPickerConfig YAML. */
+
+type PluginSpec = { type: string; name?: string; parameters?: Record<string, unknown> };
+type Ref = { pluginRef: string; weight?: number };
+
+/** An EndpointPickerConfig with one profile (JSON is valid YAML). */
+export function pickerConfig(plugins: PluginSpec[], refs: Ref[]): string {
+  return [
+    "apiVersion: inference.networking.x-k8s.io/v1alpha1",
+    "kind: EndpointPickerConfig",
+    `plugins: ${JSON.stringify(plugins)}`,
+    `schedulingProfiles: ${JSON.stringify([{ name: "default", plugins: refs }])}`,
+  ].join("\n");
+}
+
+/** Same number of ranked endpoints as the default profile (primary + 2 fallbacks). */
+const MAX = { maxNumOfEndpoints: 3 };
+
+export interface NamedConfig {
+  name: string;
+  /** undefined = no EndpointPickerConfig: the gateway's default profile. */
+  yaml: string | undefined;
+}
+
+export const RANDOM: NamedConfig = {
+  name: "random",
+  yaml: pickerConfig([{ type: "random-picker", parameters: MAX }], [{ pluginRef: "random-picker" }]),
+};
+
+export const ROUND_ROBIN: NamedConfig = {
+  name: "round-robin",
+  yaml: pickerConfig(
+    [{ type: "round-robin-picker", parameters: MAX }],
+    [{ pluginRef: "round-robin-picker" }],
+  ),
+};
+
+export const LOAD_ONLY: NamedConfig = {
+  name: "load-only",
+  yaml: pickerConfig(
+    [
+      { type: "queue-scorer" },
+      { type: "kv-cache-utilization-scorer" },
+      { type: "max-score-picker", parameters: MAX },
+    ],
+    [
+      { pluginRef: "queue-scorer", weight: 2 },
+      { pluginRef: "kv-cache-utilization-scorer", weight: 2 },
+      { pluginRef: "max-score-picker" },
+    ],
+  ),
+};
+
+export const DEFAULT: NamedConfig = { name: "default", yaml: undefined };
+
+/** The default profile spelled out, with max-score-picker parameters of our choice. */
+export function defaultProfile(picker: Record<string, unknown>): string {
+  return pickerConfig(
+    [
+      { type: "queue-scorer" },
+      { type: "kv-cache-utilization-scorer" },
+      { type: "prefix-cache-scorer" },
+      { type: "max-score-picker", parameters: { ...MAX, ...picker } },
+    ],
+    [
+      { pluginRef: "queue-scorer", weight: 2 },
+      { pluginRef: "kv-cache-utilization-scorer", weight: 2 },
+      { pluginRef: "prefix-cache-scorer", weight: 3 },
+      { pluginRef: "max-score-picker" },
+    ],
+  );
+}
+
+/**
+ * The default profile with the narrow tie band for new prefixes too
+ * (`newPrefixTieEpsilon: 0.05`, as max-score-picker behaved before the wider band).
+ */
+export const DEFAULT_NARROW: NamedConfig = {
+  name: "default-narrow",
+  yaml: defaultProfile({ newPrefixTieEpsilon: 0.05 }),
+};

@@ -1,0 +1,89 @@
+/**
+ * The floor under Bun: the least a JSON-aware proxy must do. Bun.serve + fetch; reads the
+ * body, parses the JSON (as anything that routes on `model` must), forwards the bytes
+ * round-robin to the upstreams with the client's headers (minus host/length), and streams
+ * the answer back. No validation, no scheduling, no metrics, no logging.
+ *
+ * Two flags add one piece of the gateway's proxy at a time (its own code, imported from
+ * src/proxy/), to measure what that piece costs on top of the floor:
+ *   --attempt  the upstream call through `attempt()` (AbortController, response timer,
+ *              AbortSignal.any with the client's signal)
+ *   --relay    the answer through `relay()` (pull-based JS ReadableStream, idle timer per
+ *              read) with the accounting tap (JsonAccounting / SseAccounting)
+ *
+ *   BUN_CONFIG_MAX_HTTP_REQUESTS=65535 bun bench/overhead/bare-bun.ts --port 0 --upstreams 127.0.0.1:8001,...
+ * prints one line `{"port":N}` once listening.
+ */
+import { parseArgs } from "node:util";
+import { systemClock } from "../../src/clock.ts";
+import { JsonAccounting, SseAccounting } from "../../src/proxy/accounting.ts";
+import { attempt } from "../../src/proxy/attempt.ts";
+import { relay } from "../../src/proxy/relay.ts";
+
+const { values } = parseArgs({
+  options: {
+    port: { type: "string", default: "0" },
+    hostname: { type: "string", default: "127.0.0.1" },
+    upstreams: { type: "string" },
+    attempt: { type: "boolean", default: false },
+    relay: { type: "boolean", default: false },
+  },
+});
+const upstreams = (values.upstreams ?? "").split(",").map((a) => `http://${a}`);
+if (upstreams.length === 0 || !upstreams[0])
+  throw new Error("--upstreams host:port[,host:port...] is required");
+let next = 0;
+const decoder = new TextDecoder();
+
+const server = Bun.serve({
+  port: Number(values.port),
+  hostname: values.hostname,
+  idleTimeout: 0,
+  async fetch(req) {
+    const bytes = await req.arrayBuffer();
+    const body = JSON.parse(decoder.decode(bytes)) as { model?: unknown };
+    if (typeof body.model !== "string") return new Response("model missing", { status: 400 });
+    const headers = new Headers(req.headers);
+    headers.delete("host");
+    headers.delete("content-length");
+    const path = req.url.slice(req.url.indexOf("/", 8));
+    const upstream = upstreams[next++ % upstreams.length]!;
+    let res: Response;
+    let controller: AbortController | undefined;
+    if (values.attempt) {
+      const r = await attempt({
+        fetch: (url, init) => fetch(url, init),
+        url: upstream + path,
+        headers,
+        body: new Uint8Array(bytes),
+        clientSignal: req.signal,
+        responseTimeoutMs: 600_000,
+      });
+      if (r.kind !== "response") return new Response("upstream failed", { status: 502 });
+      res = r.response;
+      controller = r.controller;
+    } else {
+      res = await fetch(upstream + path, { method: "POST", headers, body: bytes, signal: req.signal });
+    }
+    if (!values.relay || !res.body)
+      return new Response(res.body, { status: res.status, headers: res.headers });
+    const sse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
+    const out = new Headers(res.headers);
+    out.delete("content-length");
+    return new Response(
+      relay(res.body, {
+        sse,
+        tap: sse ? new SseAccounting(() => systemClock.now(), false) : new JsonAccounting(),
+        idleTimeoutMs: 120_000,
+        onEnd: () => {},
+        abortUpstream: (reason) => controller?.abort(new Error(reason)),
+      }),
+      { status: res.status, headers: out },
+    );
+  },
+});
+console.log(JSON.stringify({ port: server.port }));
+// A clean exit on SIGTERM, so that `bun --cpu-prof` writes its profile.
+process.once("SIGTERM", () => {
+  void server.stop(true).then(() => process.exit(0));
+});

@@ -1,0 +1,274 @@
+/**
+ * Micro-costs of what the gateway does per request, measured in isolation (Bun, or Node
+ * through the bundle run.ts makes), to put a µs figure next to each profile hot spot.
+ * Each item: best of 7 batches, ns per operation; "per request" multiplies by how often
+ * one small chat request does it under the default config (counted from the code).
+ *
+ *   bun bench/overhead/micro.ts > /dev/null      (results on stderr; stdout is where the
+ *                                                 logger writes, as in the benchmark)
+ *   ... --out file.md                            (results written to a file as well)
+ */
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { Histogram, Registry } from "prom-client";
+import * as v from "valibot";
+import { createLogger } from "../../src/log.ts";
+import { ChatCompletionSchema } from "../../src/openai/schemas.ts";
+import { downstreamHeaders, upstreamHeaders } from "../../src/proxy/headers.ts";
+import { hashPrefix } from "../../src/scheduling/prefix/hashes.ts";
+import { promptText } from "../../src/scheduling/prefix/prompt.ts";
+
+/** How often a pattern appears in the request-path sources now (the tree changes under this file). */
+function occurrences(re: RegExp, dirs = ["src/stages", "src/proxy"]): number {
+  let n = 0;
+  for (const dir of dirs) {
+    for (const f of readdirSync(dir)) {
+      if (f.endsWith(".ts")) n += (readFileSync(`${dir}/${f}`, "utf8").match(re) ?? []).length;
+    }
+  }
+  return n;
+}
+const C_VAR = occurrences(/\bc\.var\./g);
+const ABORT_ANY = occurrences(/AbortSignal\.any\(/g) > 0 ? 1 : 0;
+
+interface Item {
+  name: string;
+  /** times per small chat request (default config) */
+  perRequest: number;
+  where: string;
+  fn: () => unknown;
+}
+
+let sink: unknown;
+function measure(fn: () => unknown): number {
+  const batch = (n: number) => {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) sink = fn();
+    return ((performance.now() - t) * 1e6) / n;
+  };
+  let n = 1000;
+  while (batch(n) * n < 20e6) n *= 2; // batches of >= 20 ms
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 7; i++) best = Math.min(best, batch(n));
+  return best;
+}
+
+const small = {
+  model: "m",
+  messages: [{ role: "user", content: "Hello, how are you today? Please answer briefly." }],
+  max_tokens: 16,
+};
+const words = ["context", "tokens", "prefix", "cache", "pod", "gateway", "stream", "model", "batch", "queue"];
+let text = "";
+for (let i = 0; text.length < 30_000; i++) text += `${words[i % 10]} ${i} `;
+const big = { ...small, messages: [{ role: "user", content: text }] };
+const smallJson = JSON.stringify(small);
+const bigJson = JSON.stringify(big);
+
+const registry = new Registry();
+const hist = new Histogram({
+  name: "h",
+  help: "h",
+  labelNames: ["model_name", "target_model_name"],
+  buckets: [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30],
+  registers: [registry],
+});
+const labels = Object.freeze({ model_name: "m", target_model_name: "m" });
+const pluginHist = new Histogram({
+  name: "p",
+  help: "p",
+  labelNames: ["plugin_type", "plugin_name"],
+  buckets: [0.00001, 0.00002, 0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
+  registers: [registry],
+});
+
+const logger = createLogger("info");
+const summary = {
+  at: Date.now(),
+  requestId: "0b8a3c1e-5d4f-4a7b-9c2e-1f3a5b7c9d0e",
+  model: "m",
+  targetModel: "m",
+  rewrite: undefined,
+  fairnessId: "default-flow",
+  status: 200,
+  outcome: "success",
+  droppedReason: undefined,
+  durationMs: 0.42,
+  endpoint: "mock-1",
+  priority: 0,
+  queueMs: 0,
+};
+
+const clientHeaders = new Headers({
+  host: "127.0.0.1:8080",
+  "content-type": "application/json",
+  "content-length": "130",
+  "user-agent": "wrk",
+});
+const upstreamResponseHeaders = new Headers({
+  "content-type": "application/json",
+  "content-length": "291",
+  date: new Date().toUTCString(),
+});
+
+// Hono's `c.var` getter: `Object.fromEntries(this.#var)` on every access.
+const vars = new Map<string, unknown>(
+  [
+    "requestId",
+    "scope",
+    "principal",
+    "inferenceRequest",
+    "targetModel",
+    "admission",
+    "endpoints",
+    "x",
+    "y",
+  ].map((k) => [k, { k }]),
+);
+
+const items: Item[] = [
+  {
+    name: "JSON.parse, small body (for scale)",
+    perRequest: 1,
+    where: "src/stages/parse.ts:26",
+    fn: () => JSON.parse(smallJson),
+  },
+  {
+    name: "valibot safeParse ChatCompletionSchema, small body",
+    perRequest: 1,
+    where: "src/stages/parse.ts:37",
+    fn: () => v.safeParse(ChatCompletionSchema, small),
+  },
+  {
+    name: "valibot safeParse ChatCompletionSchema, 30 KiB body",
+    perRequest: 0,
+    where: "src/stages/parse.ts:37",
+    fn: () => v.safeParse(ChatCompletionSchema, big),
+  },
+  {
+    name: "JSON.parse, 30 KiB body (for scale)",
+    perRequest: 0,
+    where: "src/stages/parse.ts:26",
+    fn: () => JSON.parse(bigJson),
+  },
+  {
+    name: "promptText + hashPrefix (64-char blocks), 30 KiB body",
+    perRequest: 0,
+    where: "src/scheduling/framework/context.ts:41",
+    fn: () => hashPrefix(promptText(big), { model: "m", blockChars: 64, maxBlocks: 256 }),
+  },
+  {
+    name: "promptText + hashPrefix, small body (no full block)",
+    perRequest: 1,
+    where: "src/scheduling/framework/context.ts:41",
+    fn: () => hashPrefix(promptText(small), { model: "m", blockChars: 64, maxBlocks: 256 }),
+  },
+  {
+    name: "hono c.var access (Object.fromEntries of 9 vars)",
+    perRequest: C_VAR,
+    where: `\`c.var.x\` in src/stages, src/proxy (${C_VAR} in the code now)`,
+    fn: () => Object.fromEntries(vars),
+  },
+  {
+    name: "Map.get (what c.get('x') costs instead)",
+    perRequest: 0,
+    where: "",
+    fn: () => vars.get("scope"),
+  },
+  {
+    name: "prom-client Histogram.observe, 2 labels",
+    perRequest: 6,
+    where: "scope.ts:48 duration; record.ts:20-31 sizes, tokens, ntpot",
+    fn: () => hist.observe(labels, 0.3),
+  },
+  {
+    name: "prom-client Histogram.observe, plugin_type/plugin_name",
+    perRequest: 5,
+    where: "scheduling/framework/runner.ts:37 (3 scorers, picker, post-pick)",
+    fn: () => pluginHist.observe({ plugin_type: "queue-scorer", plugin_name: "queue-scorer" }, 0.00001),
+  },
+  {
+    name: "logger.info request line (JSON.stringify + console.log to stdout)",
+    perRequest: 1,
+    where: "src/stages/scope.ts:70 → src/log.ts:25",
+    fn: () => logger.info("request", { ...summary, tenantKey: undefined, stream: false }),
+  },
+  {
+    name: "new Date().toISOString()",
+    perRequest: 1,
+    where: "src/log.ts:25",
+    fn: () => new Date().toISOString(),
+  },
+  {
+    name: "upstreamHeaders (new Headers + forEach copy)",
+    perRequest: 1,
+    where: "src/proxy/headers.ts:23",
+    fn: () => upstreamHeaders(clientHeaders, { forwardAuthorization: false }),
+  },
+  {
+    name: "downstreamHeaders (new Headers + forEach copy)",
+    perRequest: 1,
+    where: "src/proxy/headers.ts:36",
+    fn: () => downstreamHeaders(upstreamResponseHeaders),
+  },
+  {
+    name: "2 × new AbortController + AbortSignal.any([client, own])",
+    perRequest: ABORT_ANY,
+    where: "src/proxy/attempt.ts:23,30",
+    fn: () => {
+      const a = new AbortController();
+      const b = new AbortController();
+      return AbortSignal.any([a.signal, b.signal]);
+    },
+  },
+  {
+    name: "setTimeout + clearTimeout (response timer)",
+    perRequest: 1,
+    where: "src/proxy/attempt.ts:24,41",
+    fn: () => clearTimeout(setTimeout(() => {}, 600_000)),
+  },
+  {
+    name: "setTimeout + clearTimeout + Promise.race (idle timer per relay read)",
+    perRequest: 2,
+    where: "src/proxy/relay.ts:52-56 (2 reads for a JSON answer)",
+    fn: () => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("idle")), 120_000);
+      });
+      const p = Promise.race([Promise.resolve(1), timeout]).finally(() => clearTimeout(timer));
+      timeout.catch(() => {});
+      return p;
+    },
+  },
+  {
+    name: "crypto.randomUUID()",
+    perRequest: 1,
+    where: "src/stages/request-id.ts:9",
+    fn: () => crypto.randomUUID(),
+  },
+];
+
+const runtime = typeof Bun !== "undefined" ? `bun ${Bun.version}` : `node ${process.version}`;
+const rows: string[] = [];
+let total = 0;
+for (const it of items) {
+  const ns = measure(it.fn);
+  const perReq = (ns * it.perRequest) / 1000;
+  total += perReq;
+  rows.push(
+    `| ${it.name} | ${(ns / 1000).toFixed(2)} | ${it.perRequest || "-"} | ${it.perRequest ? perReq.toFixed(1) : "-"} | ${it.where} |`,
+  );
+}
+void sink;
+const table = [
+  `Micro-costs (${runtime}; best of 7 batches; stdout to /dev/null):`,
+  "",
+  "| operation | µs/op | × per small request | µs/request | where |",
+  "|---|---:|---:|---:|---|",
+  ...rows,
+  `| **sum of the above** | | | **${total.toFixed(1)}** | |`,
+  "",
+].join("\n");
+console.error(table);
+const outAt = process.argv.indexOf("--out");
+if (outAt !== -1 && process.argv[outAt + 1]) writeFileSync(process.argv[outAt + 1]!, table);
