@@ -22,11 +22,15 @@
  * replica that never saw the prefix scores pods by load alone, and replicas' load views
  * differ by more than 0.05, so without a wider band each would place the prefix on a
  * different pod. Measured (bench/replicas.ts): three replicas reach ~90 % or more of one
- * replica's pod cache hit rate this way, against ~62 % with 0.05 alone. Known prefixes
- * keep the narrow band, so load decides among pods that hold them equally. Inside the
- * wide band only the pods with the least effective load (waiting + running, assumed
- * load included) are hashed over, so a new prefix never goes to a busier pod than load
- * alone would pick (unique-prompt traffic keeps load-only's latency).
+ * replica's pod cache hit rate this way (93-97 %), against ~62 % with 0.05 alone. Known
+ * prefixes keep the narrow band, so load decides among pods that hold them equally.
+ *
+ * The price: on traffic whose prompts share nothing, every request is a new prefix and
+ * is placed by hash among pods up to 1.0 apart, which measured up to 1.19x load-only's
+ * TTFT p90 at low rates (bench/results/scheduling-quality.md). Set
+ * `newPrefixTieEpsilon: 0.05` for such pools (measured 1.01x). Gating the band by load
+ * (effective or scraped) was tried and lost the replicas' agreement (58-70 %): replicas'
+ * load views differ at any instant, which is exactly what the hash must not depend on.
  *
  * Parameters: `maxNumOfEndpoints` (1), `tieEpsilon` (0.05), `newPrefixTieEpsilon` (1.0),
  * `rendezvous` (true).
@@ -66,23 +70,8 @@ export function maxScorePicker(opts: {
       if (p.rendezvous && head.length > 1) {
         const best = head[0]!.score;
         let group = 1;
-        const newPrefix = ctx.get(NEW_PREFIX) === true;
-        const epsilon = newPrefix ? p.newPrefixTieEpsilon : p.tieEpsilon;
+        const epsilon = ctx.get(NEW_PREFIX) ? p.newPrefixTieEpsilon : p.tieEpsilon;
         while (group < head.length && head[group]!.score >= best - epsilon) group++;
-        if (newPrefix && group > 1) {
-          // The wide band only among the least-loaded pods in it: replicas agree on a new
-          // prefix, but never by sending it to a busier pod than load-only would.
-          const load = (s: ScoredEndpoint) => {
-            const l = ctx.load(s.endpoint);
-            return l.waiting + l.running;
-          };
-          const band = head.slice(0, group);
-          const least = Math.min(...band.map(load));
-          const idle = band.filter((s) => load(s) <= least);
-          const busy = band.filter((s) => load(s) > least);
-          head = [...idle, ...busy, ...head.slice(group)];
-          group = idle.length;
-        }
         if (group > 1) {
           const key = ctx.prefixHashes(DEFAULT_BLOCK_CHARS, 1);
           if (key.count > 0) {

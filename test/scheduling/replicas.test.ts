@@ -154,14 +154,3 @@ describe("new prefixes get a wider deterministic tie band", () => {
     expect(wide).toBe(200); // the three near-equal pods, hashed alike on both replicas
   });
 });
-
-test("a new prefix never goes to a busier pod than load alone would pick", async () => {
-  const { createScheduler } = await import("../../src/scheduling/framework/index.ts");
-  const { seededRandom } = await import("../../src/clock.ts");
-  const { endpoint, fixedClock, prompt, request } = await import("./helpers.ts");
-  // Within the wide band by score, but with more requests running than the idlest pod.
-  const eps = [0, 1, 1, 2].map((r, i) => endpoint(`p${i}`, { runningRequests: r, kvCacheUsage: 0.3 }));
-  const s = createScheduler({ inflight: { get: () => 0 }, clock: fixedClock(), random: seededRandom(7) });
-  for (let i = 0; i < 50; i++)
-    expect(s.schedule(request({ prompt: prompt(9000 + i, 400) }), eps)[0]!.name).toBe("p0");
-});
