@@ -3,7 +3,7 @@ import { seededRandom } from "../../src/clock.ts";
 import { InFlight } from "../../src/endpoints/inflight.ts";
 import type { Endpoint } from "../../src/endpoints/types.ts";
 import { createScheduler } from "../../src/scheduling/framework/index.ts";
-import { endpoint, fixedClock, prompt, request } from "./helpers.ts";
+import { defaultProfileWithPicker, endpoint, fixedClock, prompt, request } from "./helpers.ts";
 
 /**
  * A burst between two scrapes: metrics stay frozen while the gateway sends 20 requests.
@@ -56,27 +56,7 @@ describe("burst between two scrapes", () => {
   test("control: without the in-flight signal, the whole burst lands on the idlest pod", () => {
     // Load alone decides here: new prefixes' wide rendezvous band (which would also spread
     // these distinct prompts) is narrowed to the default tie band.
-    const LOAD_DECIDES = {
-      apiVersion: V1,
-      kind: "EndpointPickerConfig",
-      plugins: [
-        { type: "queue-scorer" },
-        { type: "kv-cache-utilization-scorer" },
-        { type: "prefix-cache-scorer" },
-        { type: "max-score-picker", parameters: { newPrefixTieEpsilon: 0.05 } },
-      ],
-      schedulingProfiles: [
-        {
-          name: "default",
-          plugins: [
-            { pluginRef: "queue-scorer", weight: 2 },
-            { pluginRef: "kv-cache-utilization-scorer", weight: 2 },
-            { pluginRef: "prefix-cache-scorer", weight: 3 },
-            { pluginRef: "max-score-picker" },
-          ],
-        },
-      ],
-    };
+    const LOAD_DECIDES = defaultProfileWithPicker({ newPrefixTieEpsilon: 0.05 });
     expect(Object.fromEntries(burst({ eps: uneven, config: LOAD_DECIDES, acquire: false }))).toEqual({
       q0: 20,
       q2a: 0,

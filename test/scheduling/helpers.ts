@@ -3,6 +3,7 @@ import { seededRandom } from "../../src/clock.ts";
 import { InFlight } from "../../src/endpoints/inflight.ts";
 import type { Endpoint, MetricsSnapshot } from "../../src/endpoints/types.ts";
 import { createContext } from "../../src/scheduling/framework/context.ts";
+import { DEFAULT_ENDPOINT_PICKER_CONFIG } from "../../src/scheduling/framework/index.ts";
 import type { SchedulingContext } from "../../src/scheduling/framework/interfaces.ts";
 import { LoadTracker } from "../../src/scheduling/framework/load.ts";
 import type { PluginDeps } from "../../src/scheduling/framework/registry.ts";
@@ -84,4 +85,13 @@ export function asArray(
 ): (number | undefined)[] {
   if (result instanceof Map) return endpoints.map((e) => (result as ReadonlyMap<Endpoint, number>).get(e));
   return Array.from(result as ArrayLike<number | undefined>);
+}
+
+/** GIE's default profile with other max-score-picker parameters (e.g. a narrower tie band). */
+export function defaultProfileWithPicker(parameters: Record<string, unknown>) {
+  const base = DEFAULT_ENDPOINT_PICKER_CONFIG;
+  return {
+    ...base,
+    plugins: (base.plugins ?? []).map((p) => (p.type === "max-score-picker" ? { ...p, parameters } : p)),
+  };
 }

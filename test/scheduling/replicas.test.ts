@@ -98,7 +98,7 @@ describe("new prefixes get a wider deterministic tie band", () => {
   test("replicas whose load views differ agree on where a new prefix goes more often than with the narrow band", async () => {
     const { createScheduler } = await import("../../src/scheduling/framework/index.ts");
     const { seededRandom } = await import("../../src/clock.ts");
-    const { endpoint, fixedClock, prompt, request } = await import("./helpers.ts");
+    const { defaultProfileWithPicker, endpoint, fixedClock, prompt, request } = await import("./helpers.ts");
     // Two replicas see the same queues but different KV-cache readings (scraped at
     // different moments): each one's least-used pod differs.
     const viewA = [0.3, 0.35, 0.4, 0.9].map((kv, i) =>
@@ -108,27 +108,7 @@ describe("new prefixes get a wider deterministic tie band", () => {
       endpoint(`p${i}`, { waitingQueueSize: 2, kvCacheUsage: kv }),
     );
     const agreement = (newPrefixTieEpsilon: number) => {
-      const config = {
-        apiVersion: "inference.networking.x-k8s.io/v1alpha1",
-        kind: "EndpointPickerConfig",
-        plugins: [
-          { type: "queue-scorer" },
-          { type: "kv-cache-utilization-scorer" },
-          { type: "prefix-cache-scorer" },
-          { type: "max-score-picker", parameters: { newPrefixTieEpsilon } },
-        ],
-        schedulingProfiles: [
-          {
-            name: "default",
-            plugins: [
-              { pluginRef: "queue-scorer", weight: 2 },
-              { pluginRef: "kv-cache-utilization-scorer", weight: 2 },
-              { pluginRef: "prefix-cache-scorer", weight: 3 },
-              { pluginRef: "max-score-picker" },
-            ],
-          },
-        ],
-      };
+      const config = defaultProfileWithPicker({ maxNumOfEndpoints: 3, newPrefixTieEpsilon });
       const a = createScheduler({
         config,
         inflight: { get: () => 0 },
