@@ -6,6 +6,7 @@
  * Input: `endpoint.labels`. Parameters: `matchLabels` (1..64 labels, required).
  */
 import * as v from "valibot";
+import { MatchLabels } from "../src/config/resources.ts";
 import type { Filter } from "../src/scheduling/framework/interfaces.ts";
 import { type PluginDefinition, withParameters } from "../src/scheduling/framework/registry.ts";
 
@@ -27,13 +28,7 @@ export const labelSelectorFilterPlugin: PluginDefinition = {
   type: LABEL_SELECTOR_FILTER,
   factory: withParameters(
     v.strictObject({
-      matchLabels: v.pipe(
-        v.record(v.string(), v.string()),
-        v.check((m) => {
-          const n = Object.keys(m).length;
-          return n >= 1 && n <= 64;
-        }, "between 1 and 64 labels"),
-      ),
+      matchLabels: MatchLabels,
     }),
     (name, params) => labelSelectorFilter({ name, matchLabels: params.matchLabels }),
   ),

@@ -6,7 +6,7 @@ import { modelRoutes } from "../routes/models.ts";
 import { openaiRoutes } from "../routes/openai.ts";
 import type { GatewayDeps } from "./deps.ts";
 import type { GatewayEnv } from "./env.ts";
-import { GatewayError, toErrorResponse } from "./errors.ts";
+import { GatewayError, notFound, toErrorResponse } from "./errors.ts";
 import { requestId } from "./stages/request-id.ts";
 
 /** Builds the gateway's Hono app from its dependencies. No I/O happens here. */
@@ -19,13 +19,7 @@ export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
   app.route("/v1", modelRoutes(deps));
   app.route("/v1", openaiRoutes(deps));
   app.notFound((c) =>
-    toErrorResponse(
-      new GatewayError({
-        status: 404,
-        message: `Unknown path: ${c.req.method} ${c.req.path}`,
-        code: "unknown_url",
-      }),
-    ),
+    toErrorResponse(notFound(`Unknown path: ${c.req.method} ${c.req.path}`, "unknown_url")),
   );
   app.onError((err, c) => {
     if (!(err instanceof GatewayError)) {

@@ -42,10 +42,6 @@ export class RequestScope {
     else this.held.push(resource);
   }
 
-  get isEnded(): boolean {
-    return this.ended;
-  }
-
   end(outcome: Outcome): void {
     if (this.ended) return;
     this.ended = true;

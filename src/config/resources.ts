@@ -14,6 +14,15 @@ export const Metadata = v.looseObject({
   labels: v.optional(v.record(v.string(), v.string())),
 });
 
+/** A label selector's matchLabels: 1-64 labels, ANDed. */
+export const MatchLabels = v.pipe(
+  v.record(v.string(), v.string()),
+  v.check((m) => {
+    const n = Object.keys(m).length;
+    return n >= 1 && n <= 64;
+  }, "between 1 and 64 labels"),
+);
+
 const Port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
 
 export const InferencePoolSchema = v.looseObject({
@@ -22,13 +31,7 @@ export const InferencePoolSchema = v.looseObject({
   metadata: Metadata,
   spec: v.looseObject({
     selector: v.looseObject({
-      matchLabels: v.pipe(
-        v.record(v.string(), v.string()),
-        v.check((m) => {
-          const n = Object.keys(m).length;
-          return n >= 1 && n <= 64;
-        }, "between 1 and 64 labels"),
-      ),
+      matchLabels: MatchLabels,
     }),
     targetPorts: v.pipe(
       v.array(v.looseObject({ number: Port })),
