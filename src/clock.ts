@@ -12,6 +12,19 @@ export const systemClock: Clock = { now: () => performance.now() };
 
 export const systemRandom: Random = Math.random;
 
+/**
+ * Schedules `fn` after `ms`; returns a function that cancels it. Every module that waits
+ * (passive health, relay timeouts, attempts, scraper, shutdown) takes one, so tests can
+ * drive time with a fake (test/helpers/fake-time.ts) instead of sleeping.
+ */
+export type SetTimer = (fn: () => void, ms: number) => () => void;
+
+/** Real timers (setTimeout/clearTimeout). */
+export const systemTimer: SetTimer = (fn, ms) => {
+  const id = setTimeout(fn, ms);
+  return () => clearTimeout(id);
+};
+
 /** Mulberry32: a tiny, fast, seedable PRNG; good enough for tie-breaks, splits and tests. */
 export function seededRandom(seed: number): Random {
   let a = seed >>> 0;

@@ -9,47 +9,10 @@ import {
   type FlowControllerOptions,
   type FlowRequest,
   type SaturationDetector,
-  type SetTimer,
 } from "../../src/flow/control/index.ts";
+import { FakeTime } from "../helpers/fake-time.ts";
 
-/** A fake clock with fake timers: time moves only when a test calls `advance`. */
-export class FakeTime {
-  private t = 1_000;
-  private seq = 0;
-  private timers = new Map<number, { at: number; fn: () => void }>();
-
-  readonly clock = { now: () => this.t };
-
-  readonly setTimer: SetTimer = (fn, ms) => {
-    const id = this.seq++;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return () => this.timers.delete(id);
-  };
-
-  get pending(): number {
-    return this.timers.size;
-  }
-
-  /** Moves time forward, firing due timers in order (each at its own time). */
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      let nextId = -1;
-      let nextAt = Number.POSITIVE_INFINITY;
-      for (const [id, timer] of this.timers)
-        if (timer.at <= end && timer.at < nextAt) {
-          nextAt = timer.at;
-          nextId = id;
-        }
-      if (nextId < 0) break;
-      const timer = this.timers.get(nextId)!;
-      this.timers.delete(nextId);
-      this.t = Math.max(this.t, timer.at);
-      timer.fn();
-    }
-    this.t = end;
-  }
-}
+export { FakeTime };
 
 const FRESH: MetricsSnapshot = { waitingQueueSize: 0, runningRequests: 0, kvCacheUsage: 0, updatedAt: 1 };
 
