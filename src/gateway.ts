@@ -7,6 +7,7 @@ import type { StaticEndpoint } from "./config/settings.ts";
 import type { FetchFn, GatewayDeps } from "./deps.ts";
 import { PassiveHealth } from "./endpoints/health.ts";
 import { InFlight } from "./endpoints/inflight.ts";
+import { keepLearned } from "./endpoints/keep-learned.ts";
 import { startModelDiscovery } from "./endpoints/model-discovery.ts";
 import { startScraping } from "./endpoints/scraping.ts";
 import { EndpointStore } from "./endpoints/store.ts";
@@ -56,9 +57,20 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const endpoints = new EndpointStore();
   const staticEndpoints = (c: GatewayConfig) =>
     [...c.settings.endpoints, ...(opts.endpoints ?? [])].map(toEndpoint);
+  /** True unless the config (or the embedded pods) gives this endpoint's models. */
+  const learns = (c: GatewayConfig, name: string) =>
+    ![...c.settings.endpoints, ...(opts.endpoints ?? [])].some((e) => e.name === name && e.models.length > 0);
   if (!opts.config.settings.kubernetes) endpoints.upsert(staticEndpoints(opts.config));
   // Static endpoints follow config reloads; with Kubernetes discovery the cluster owns the set.
-  if (!opts.config.settings.kubernetes) config.onSwap((next) => endpoints.replaceAll(staticEndpoints(next)));
+  // A reload keeps the models learned from endpoints that stay (and still learn them).
+  let previous = opts.config;
+  if (!opts.config.settings.kubernetes)
+    config.onSwap((next) => {
+      const before = previous;
+      previous = next;
+      const stillLearns = (name: string) => learns(before, name) && learns(next, name);
+      endpoints.replaceAll(keepLearned(endpoints, staticEndpoints(next), stillLearns));
+    });
   const inflight = new InFlight();
   const metrics = createGatewayMetrics();
   const { admitter, flow, saturation } = createAdmitter({
@@ -125,10 +137,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const app = createApp(deps);
   const background: { stop(): void }[] = [];
   let rounds: { scrapeNow(): Promise<void>; refresh(): Promise<void> } | undefined;
-  const configured = (name: string) =>
-    [...config.current.settings.endpoints, ...(opts.endpoints ?? [])].some(
-      (e) => e.name === name && e.models.length > 0,
-    );
+  const configured = (name: string) => !learns(config.current, name);
   return {
     app,
     deps,

@@ -1,4 +1,5 @@
 import { ClusterOverlay } from "../config/cluster-overlay.ts";
+import { keepLearned } from "../endpoints/keep-learned.ts";
 import type { Gateway } from "../gateway.ts";
 import { startKubernetesDiscovery } from "../kubernetes/index.ts";
 import type { WatchTuning } from "../kubernetes/reflector.ts";
@@ -27,7 +28,11 @@ export async function attachKubernetes(opts: {
     ...(k8s.kubeconfig ? { kubeconfig: k8s.kubeconfig } : {}),
     logger,
     ...(opts.tuning ? { tuning: opts.tuning } : {}),
-    onEndpoints: (endpoints) => gateway.deps.endpoints.replaceAll(endpoints),
+    // Pods that stay keep the models learned from their /v1/models (and their metrics).
+    onEndpoints: (endpoints) => {
+      const store = gateway.deps.endpoints;
+      store.replaceAll(keepLearned(store, endpoints, () => true));
+    },
     onPool: (pool) => overlay.setPool(pool),
     onObjectives: (objectives) => overlay.setObjectives(objectives),
     onRewrites: (rewrites) => overlay.setRewrites(rewrites),
