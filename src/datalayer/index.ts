@@ -10,11 +10,11 @@ export {
   toSnapshot,
   wantedMetrics,
 } from "./engines.ts";
+export { isLagging, isLate, isStale, preferFresh } from "./freshness.ts";
 export { type ParseResult, parsePromText, type Sample } from "./prom-text.ts";
 export {
   createScraper,
   type FetchLike,
-  isStale,
   nextDelay,
   type Scraper,
   type ScraperOptions,

@@ -8,17 +8,25 @@
  *   overlapped (next start = start + k * interval for the smallest k that lies in the future).
  * - Each scrape has its own `AbortController`, aborted after `timeoutMs` (headers and body).
  * - A failed scrape (network error, timeout, non-2xx, unknown engine, or none of the mapped
- *   metrics present) is counted and retried after `intervalMs * 2^consecutiveFailures`, capped
- *   at `maxBackoffMs`; one success resets the back-off.
+ *   metrics present) is counted and retried `intervalMs * 2^consecutiveFailures` (capped at
+ *   `maxBackoffMs`) after that scrape started, so a scrape that timed out is retried at once
+ *   while a refused connection backs off; one success resets the back-off.
+ * - `onStatus` hears when each scrape starts and ends (see `ScrapeStatus`), so freshness can
+ *   tell a late scrape from a dead pod (freshness.ts).
+ * - Connections are kept alive: bodies are read to the end (also on errors), no
+ *   `connection: close` is sent, so a busy pod is not asked to accept a new connection per scrape.
  * - `setTargets` diffs by name: existing targets keep their timers (a changed URL or engine is
  *   used from the next scrape), removed ones are cancelled and their in-flight scrape aborted.
  * - `stop()` clears every timer and aborts every scrape: no CPU is used afterwards.
+ * - Time comes from `clock` and `setTimer` only, so tests drive it with a fake.
  */
 
-import type { Clock } from "../clock.ts";
-import type { MetricsSnapshot } from "../endpoints/types.ts";
+import { type Clock, type SetTimer, systemTimer } from "../clock.ts";
+import type { MetricsSnapshot, ScrapeStatus } from "../endpoints/types.ts";
 import { type EngineMapping, missingMetrics, toSnapshot, wantedMetrics } from "./engines.ts";
 import { parsePromText } from "./prom-text.ts";
+
+export { isStale } from "./freshness.ts";
 
 export interface ScrapeTarget {
   /** Endpoint name; the key of `onSnapshot`, `onError` and `errors()`. */
@@ -36,6 +44,8 @@ export interface ScraperOptions {
   /** Default: the global `fetch`. */
   fetch?: FetchLike;
   clock: Clock;
+  /** Default: real timers. */
+  setTimer?: SetTimer;
   intervalMs?: number;
   timeoutMs?: number;
   maxBackoffMs?: number;
@@ -44,6 +54,8 @@ export interface ScraperOptions {
   onSnapshot(name: string, snapshot: MetricsSnapshot): void;
   /** Called after every failed scrape (also when `onSnapshot` throws). */
   onError?(name: string, err: unknown): void;
+  /** Called when a scrape starts and when it ends (after `onSnapshot` / `onError`). */
+  onStatus?(name: string, status: ScrapeStatus): void;
   /**
    * false: no timers; targets are scraped only by `scrapeNow()` (runtimes without long-lived
    * timers, e.g. a Durable Object whose alarm drives the scrapes). Default true.
@@ -64,7 +76,8 @@ export interface Scraper {
 
 interface TargetState {
   target: ScrapeTarget;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Cancels the armed timer, if any. */
+  timer: (() => void) | undefined;
   inFlight: Promise<void> | undefined;
   controller: AbortController | undefined;
   /** Consecutive failures, for back-off. */
@@ -72,20 +85,19 @@ interface TargetState {
   removed: boolean;
 }
 
-/** True when a snapshot was never taken or is older than `stalenessMs` (flow control treats it as saturated). */
-export function isStale(snapshot: MetricsSnapshot, now: number, stalenessMs = 2000): boolean {
-  return snapshot.updatedAt === 0 || now - snapshot.updatedAt > stalenessMs;
-}
-
-/** Delay before the next scrape: back-off after failures, else the next tick on the interval grid. */
+/**
+ * Delay from the end of a scrape to the start of the next, given how long it took: after
+ * failures, what is left of the back-off counted from the scrape's start; else the next
+ * tick on the interval grid.
+ */
 export function nextDelay(o: {
   intervalMs: number;
   maxBackoffMs: number;
   failures: number;
   elapsedMs: number;
 }) {
-  if (o.failures > 0) return Math.min(o.intervalMs * 2 ** o.failures, o.maxBackoffMs);
   const elapsed = Math.max(0, o.elapsedMs);
+  if (o.failures > 0) return Math.max(0, Math.min(o.intervalMs * 2 ** o.failures, o.maxBackoffMs) - elapsed);
   return o.intervalMs - (elapsed % o.intervalMs);
 }
 
@@ -97,6 +109,7 @@ function positive(name: string, value: number): number {
 
 export function createScraper(opts: ScraperOptions): Scraper {
   const { clock, engines } = opts;
+  const setTimer = opts.setTimer ?? systemTimer;
   const fetchFn: FetchLike = opts.fetch ?? ((url, init) => fetch(url, init)); // unbound fetch throws on Workers
   const intervalMs = positive("intervalMs", opts.intervalMs ?? 50);
   const timeoutMs = positive("timeoutMs", opts.timeoutMs ?? 1000);
@@ -104,6 +117,16 @@ export function createScraper(opts: ScraperOptions): Scraper {
   const states = new Map<string, TargetState>();
   const errorCounts = new Map<string, number>();
   let stopped = false;
+
+  function status(st: TargetState, inFlightSince: number | undefined): void {
+    if (!opts.onStatus || st.removed) return;
+    const deadline = inFlightSince === undefined ? undefined : inFlightSince + timeoutMs;
+    try {
+      opts.onStatus(st.target.name, Object.freeze({ inFlightSince, deadline, failures: st.failures }));
+    } catch (err) {
+      report(st.target.name, err);
+    }
+  }
 
   function report(name: string, err: unknown): void {
     try {
@@ -124,7 +147,7 @@ export function createScraper(opts: ScraperOptions): Scraper {
       headers: { accept: "text/plain;version=0.0.4;q=1,*/*;q=0.1" },
     });
     if (!res.ok) {
-      await res.body?.cancel().catch(() => {});
+      await res.arrayBuffer(); // read to the end so the connection can be reused
       throw new Error(`GET ${url}: HTTP ${res.status}`);
     }
     const { families } = parsePromText(await res.text(), wantedMetrics(mapping));
@@ -138,10 +161,11 @@ export function createScraper(opts: ScraperOptions): Scraper {
   async function scrape(st: TargetState): Promise<void> {
     const controller = new AbortController();
     st.controller = controller;
-    const timer = setTimeout(() => {
+    const cancelTimeout = setTimer(() => {
       const msg = `GET ${st.target.url}: timed out after ${timeoutMs} ms`;
       controller.abort(new DOMException(msg, "TimeoutError"));
     }, timeoutMs);
+    status(st, clock.now());
     let snapshot: MetricsSnapshot;
     try {
       snapshot = await fetchSnapshot(st, controller);
@@ -150,9 +174,10 @@ export function createScraper(opts: ScraperOptions): Scraper {
       st.failures++;
       errorCounts.set(st.target.name, (errorCounts.get(st.target.name) ?? 0) + 1);
       report(st.target.name, controller.signal.aborted ? controller.signal.reason : err);
+      status(st, undefined);
       return;
     } finally {
-      clearTimeout(timer);
+      cancelTimeout();
       st.controller = undefined;
     }
     if (st.removed) return;
@@ -162,6 +187,7 @@ export function createScraper(opts: ScraperOptions): Scraper {
     } catch (err) {
       report(st.target.name, err);
     }
+    status(st, undefined);
   }
 
   /** Starts a scrape unless one is in flight, in which case it joins that one. */
@@ -175,7 +201,7 @@ export function createScraper(opts: ScraperOptions): Scraper {
   }
 
   function arm(st: TargetState, delay: number): void {
-    st.timer = setTimeout(() => tick(st), delay);
+    st.timer = setTimer(() => tick(st), delay);
   }
 
   function tick(st: TargetState): void {
@@ -195,7 +221,7 @@ export function createScraper(opts: ScraperOptions): Scraper {
 
   function remove(st: TargetState): void {
     st.removed = true;
-    if (st.timer !== undefined) clearTimeout(st.timer);
+    st.timer?.();
     st.timer = undefined;
     st.controller?.abort(new DOMException("scrape target removed", "AbortError"));
     states.delete(st.target.name);

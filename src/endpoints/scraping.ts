@@ -1,5 +1,5 @@
 import type { Counter } from "prom-client";
-import type { Clock } from "../clock.ts";
+import type { Clock, SetTimer } from "../clock.ts";
 import type { ConfigHolder } from "../config/holder.ts";
 import { BUILTIN_ENGINES, mergeEngineMappings } from "../datalayer/engines.ts";
 import { createScraper, type ScrapeTarget } from "../datalayer/scraper.ts";
@@ -22,14 +22,17 @@ export function engineOf(endpoint: Pick<Endpoint, "labels" | "engine">): string 
 
 /**
  * Keeps every endpoint's metrics snapshot fresh: the scraper follows the store's
- * membership, and each scrape swaps that endpoint's snapshot. Listeners (flow
- * control) hear about every refresh.
+ * membership, and each scrape swaps that endpoint's snapshot and scrape status (what
+ * `preferFresh` reads to keep lagging pods out of scheduling). Listeners (flow control)
+ * hear about every refresh.
  */
 export function startScraping(opts: {
   config: ConfigHolder;
   store: EndpointStore;
   fetch: FetchFn;
   clock: Clock;
+  /** Default: real timers. */
+  setTimer?: SetTimer;
   logger: Logger;
   scrapeErrors: Counter<"name" | "model_server_pod">;
   onRefresh?: () => void;
@@ -41,6 +44,7 @@ export function startScraping(opts: {
   const scraper = createScraper({
     fetch: opts.fetch,
     clock: opts.clock,
+    ...(opts.setTimer ? { setTimer: opts.setTimer } : {}),
     intervalMs: data.scrapeIntervalMs,
     timeoutMs: data.scrapeTimeoutMs,
     timers: opts.timers ?? true,
@@ -49,6 +53,7 @@ export function startScraping(opts: {
       store.setMetrics(name, snapshot);
       opts.onRefresh?.();
     },
+    onStatus: (name, status) => store.setScrapeStatus(name, status),
     onError: (name, err) => {
       opts.scrapeErrors.inc({
         name: config.current.pool?.metadata.name ?? "default",

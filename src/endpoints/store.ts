@@ -1,4 +1,4 @@
-import { EMPTY_METRICS, type Endpoint, type MetricsSnapshot } from "./types.ts";
+import { EMPTY_METRICS, type Endpoint, type MetricsSnapshot, type ScrapeStatus } from "./types.ts";
 
 /**
  * The set of known endpoints. Writers (discovery, the metrics scraper) replace
@@ -32,12 +32,14 @@ export class EndpointStore {
     return this.byModel.keys();
   }
 
-  /** Adds or replaces endpoints by name, keeping the metrics of ones already known. */
+  /** Adds or replaces endpoints by name, keeping the metrics and scrape status of ones already known. */
   upsert(endpoints: readonly Omit<Endpoint, "metrics">[] | readonly Endpoint[]): void {
     for (const e of endpoints) {
       const known = this.byName.get(e.name);
       const metrics = "metrics" in e && e.metrics ? e.metrics : known?.metrics;
-      this.byName.set(e.name, { ...e, metrics: metrics ?? EMPTY_METRICS });
+      const scrape = e.scrape ?? known?.scrape;
+      const next: Endpoint = { ...e, metrics: metrics ?? EMPTY_METRICS };
+      this.byName.set(e.name, scrape ? { ...next, scrape } : next);
     }
     this.rebuild();
   }
@@ -61,6 +63,15 @@ export class EndpointStore {
   setMetrics(name: string, metrics: MetricsSnapshot): void {
     const known = this.byName.get(name) as { metrics: MetricsSnapshot } | undefined;
     if (known) known.metrics = metrics;
+  }
+
+  /**
+   * Swaps one endpoint's scrape status in place, like `setMetrics`: the scraper calls it as
+   * each scrape starts and ends, so scheduling can tell a late scrape from a dead pod.
+   */
+  setScrapeStatus(name: string, scrape: ScrapeStatus): void {
+    const known = this.byName.get(name) as { scrape?: ScrapeStatus } | undefined;
+    if (known) known.scrape = scrape;
   }
 
   /** Sets the models an endpoint serves (learned from its /v1/models). */

@@ -37,6 +37,20 @@ export const EMPTY_METRICS: MetricsSnapshot = Object.freeze({
   updatedAt: 0,
 });
 
+/**
+ * How the scraping of one endpoint is going, beside its last good snapshot: what tells a
+ * scrape that is merely late from a pod that stopped answering. Immutable; the scraper
+ * replaces it when a scrape starts and when one ends.
+ */
+export interface ScrapeStatus {
+  /** Clock ms when the scrape now in flight started; undefined when none is. */
+  readonly inFlightSince: number | undefined;
+  /** Clock ms after which that scrape is given up (start + the scrape timeout). */
+  readonly deadline: number | undefined;
+  /** Consecutive failed scrapes (error, non-2xx, timeout); 0 after a success. */
+  readonly failures: number;
+}
+
 /** Model-server engine names known out of the box; users may add more in config. */
 export type EngineName = "vllm" | "sglang" | "trtllm-serve" | "triton" | (string & {});
 
@@ -51,4 +65,6 @@ export interface Endpoint {
   readonly models: ReadonlySet<string>;
   /** Latest metrics; replaced atomically by the data layer. */
   readonly metrics: MetricsSnapshot;
+  /** Scrape progress; absent until the scraper first reports (then freshness is judged by age alone). */
+  readonly scrape?: ScrapeStatus;
 }

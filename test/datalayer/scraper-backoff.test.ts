@@ -17,11 +17,14 @@ describe("nextDelay", () => {
     ["slow scrape skips overlapped ticks", 0, 120, 30],
     ["scrape exactly one interval long", 0, 50, 50],
     ["clock went backwards", 0, -5, 50],
-    ["1 failure", 1, 3, 100],
-    ["2 failures", 2, 3, 200],
-    ["6 failures", 6, 3, 3200],
-    ["7 failures: capped", 7, 3, 5000],
-    ["50 failures: capped", 50, 3, 5000],
+    ["1 failure, instant", 1, 0, 100],
+    ["1 failure: back-off counts from the scrape's start", 1, 3, 97],
+    ["2 failures", 2, 3, 197],
+    ["6 failures", 6, 3, 3197],
+    ["7 failures: capped", 7, 3, 4997],
+    ["50 failures: capped", 50, 0, 5000],
+    ["a timed-out scrape is retried at once", 1, 1000, 0],
+    ["a timed-out scrape after 7 failures waits out the cap", 7, 1000, 4000],
   ];
   test.each(cases)("%s", (_, failures, elapsedMs, want) => {
     expect(nextDelay({ intervalMs: 50, maxBackoffMs: 5000, failures, elapsedMs })).toBe(want);
