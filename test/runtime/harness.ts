@@ -112,7 +112,7 @@ export function freePort(): Promise<number> {
 
 /**
  * A package.json script as argv + env, the way `npm run` would run it: leading `NAME=value`
- * words become environment, and the command comes from node_modules/.bin when it is there.
+ * words become environment, `exec` is dropped, and the command comes from node_modules/.bin when it is there.
  */
 export function npmScript(name: string): { argv: string[]; env: Record<string, string> } {
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
@@ -126,6 +126,7 @@ export function npmScript(name: string): { argv: string[]; env: Record<string, s
     const [key, ...value] = words.shift()!.split("=");
     env[key!] = value.join("=");
   }
+  if (words[0] === "exec") words.shift(); // the script hands its shell over to the runtime
   const bin = join(ROOT, "node_modules", ".bin", words[0]!);
   if (existsSync(bin)) words[0] = bin;
   return { argv: words, env };
