@@ -60,6 +60,18 @@ export function streamResponse(o: RespondOptions): Response {
         if (error) controller.error(error);
         else controller.close();
       };
+      // The client left (its signal aborted): nobody reads this body any more. Erroring it
+      // would only make the server (Node's, Deno's) log a stack trace per abandoned stream.
+      const quietEnd = () => {
+        if (done) return;
+        done = true;
+        release?.();
+        try {
+          controller.close();
+        } catch {
+          // already closed or cancelled by the server
+        }
+      };
       release = submit(o, {
         onToken(i) {
           if (i === 0 && p.api === "chat") send(chunks.role());
@@ -70,7 +82,7 @@ export function streamResponse(o: RespondOptions): Response {
           send(SSE_DONE);
           end();
         },
-        onAbort: (reason) => end(abortError(reason)),
+        onAbort: (reason) => (reason === "cancelled" ? quietEnd() : end(abortError(reason))),
       });
     },
     cancel() {
