@@ -4,15 +4,17 @@ import type { GatewayEnv } from "../src/env.ts";
 import { modelNotFound } from "../src/errors.ts";
 import { listModels } from "../src/models/catalogue.ts";
 
-/** OpenAI `GET /v1/models` and `GET /v1/models/{id}` (ids may contain slashes). */
+/**
+ * OpenAI `GET /v1/models` and `GET /v1/models/{id}` (ids may contain slashes). Both show
+ * the same models: a catalog entry with `hidden: true` stays routable but appears in neither.
+ */
 export function modelRoutes(deps: Pick<GatewayDeps, "config" | "endpoints">): Hono<GatewayEnv> {
   return new Hono<GatewayEnv>()
     .get("/models", (c) => c.json({ object: "list", data: listModels(deps.config.current, deps.endpoints) }))
     .get("/models/:id{.+}", (c) => {
       const id = c.req.param("id");
-      const model = listModels(deps.config.current, deps.endpoints, { includeHidden: true }).find(
-        (m) => m.id === id,
-      );
+      // A hidden model is routable but not shown: retrieving it is a 404, like an unknown one.
+      const model = listModels(deps.config.current, deps.endpoints).find((m) => m.id === id);
       if (!model) throw modelNotFound(id);
       return c.json(model);
     });

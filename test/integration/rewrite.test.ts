@@ -140,11 +140,14 @@ describe("/v1/models", () => {
     ]);
   });
 
-  test("retrieve by an id with slashes, hidden ones included; unknown → 404", async () => {
+  test("retrieve by an id with slashes; hidden and unknown → 404", async () => {
     const { gw } = gateway(CATALOG);
-    const one = await gw.fetch(new Request("http://gw/v1/models/facebook/opt-125m-canary"));
+    const one = await gw.fetch(new Request("http://gw/v1/models/facebook/opt-125m"));
     expect(one.status).toBe(200);
-    expect(((await one.json()) as { id: string }).id).toBe("facebook/opt-125m-canary");
+    expect(((await one.json()) as { id: string }).id).toBe("facebook/opt-125m");
+    const hidden = await gw.fetch(new Request("http://gw/v1/models/facebook/opt-125m-canary"));
+    expect(hidden.status).toBe(404);
+    expect(((await hidden.json()) as { error: { code: string } }).error.code).toBe("model_not_found");
     const missing = await gw.fetch(new Request("http://gw/v1/models/facebook/nope"));
     expect(missing.status).toBe(404);
   });
