@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { GatewayDeps } from "../src/deps.ts";
 import type { GatewayEnv } from "../src/env.ts";
 import type { ApiKind } from "../src/request.ts";
+import { accepted } from "../src/stages/accepted.ts";
 import { admit } from "../src/stages/admit.ts";
 import { authenticate } from "../src/stages/authenticate.ts";
 import { authorize } from "../src/stages/authorize.ts";
@@ -14,7 +15,9 @@ import { scope } from "../src/stages/scope.ts";
 
 /**
  * The inference routes. Each is the same chain of stages:
- * scope → authenticate → parse → authorize → rewrite → candidates → admit → schedule → forward.
+ * scope → authenticate → parse → rewrite → authorize → candidates → accepted → admit →
+ * schedule → forward. Authorize runs after rewrite so it judges the model actually
+ * served; `accepted` marks the point after which model names may label metrics.
  */
 export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const config = () => deps.config.current;
@@ -22,10 +25,15 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     [
       scope(deps),
       authenticate({ config }),
-      parse({ kind, maxBodyBytes: () => config().settings.maxBodyBytes }),
+      parse({
+        kind,
+        maxBodyBytes: () => config().settings.maxBodyBytes,
+        bodyReadTimeoutMs: () => config().settings.bodyReadTimeoutMs,
+      }),
+      rewrite({ config, random: deps.random }),
       authorize(),
-      rewrite({ config, random: deps.random, metrics: deps.metrics }),
       candidates(deps),
+      accepted(deps),
       admit(deps),
       schedule(deps),
       forward({ ...deps, config }),

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { getPath } from "hono/utils/url";
 import { dashboardRoutes } from "../routes/dashboard.ts";
 import { healthRoutes } from "../routes/health.ts";
 import { metricsRoutes } from "../routes/metrics.ts";
@@ -9,9 +10,19 @@ import type { GatewayEnv } from "./env.ts";
 import { GatewayError, notFound, toErrorResponse } from "./errors.ts";
 import { requestId } from "./stages/request-id.ts";
 
+/**
+ * The request's path. An HTTP/1.0 request without `Host` reaches the app with an
+ * origin-less URL (`/v1/x`, no scheme), which Hono's own getPath cuts wrongly (to
+ * `/x`): route it as if it had an origin.
+ */
+export function requestPath(request: Request): string {
+  const url = request.url;
+  return getPath(url.startsWith("/") ? ({ url: `http://unknown${url}` } as Request) : request);
+}
+
 /** Builds the gateway's Hono app from its dependencies. No I/O happens here. */
 export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
-  const app = new Hono<GatewayEnv>();
+  const app = new Hono<GatewayEnv>({ getPath: requestPath });
   app.use("*", requestId());
   app.route("/", healthRoutes(deps));
   app.route("/", metricsRoutes(deps));
@@ -25,7 +36,8 @@ export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
     if (!(err instanceof GatewayError)) {
       deps.logger.error("unhandled error", {
         requestId: c.get("requestId"),
-        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+        // A DOMException's stack can be empty: fall back to its name and message.
+        error: err instanceof Error ? err.stack || `${err.name}: ${err.message}` : String(err),
       });
     }
     return toErrorResponse(err);

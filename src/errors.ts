@@ -33,6 +33,7 @@ const DEFAULT_TYPE: Record<number, string> = {
   403: "permission_error",
   404: "not_found_error",
   405: "invalid_request_error",
+  408: "invalid_request_error",
   413: "invalid_request_error",
   429: "rate_limit_error",
   499: "client_closed_request",
@@ -73,10 +74,19 @@ export const badRequest = (message: string, param: string | null = null, code: s
 export const notFound = (message: string, code = "not_found") =>
   new GatewayError({ status: 404, message, code });
 
+/** Longest client-supplied name quoted back in an error message (a model name can be 1 MiB). */
+const MAX_QUOTED = 256;
+
+/** A client-supplied name in single quotes, cut to MAX_QUOTED characters so errors stay small. */
+export function quoted(name: string): string {
+  if (name.length <= MAX_QUOTED) return `'${name}'`;
+  return `'${name.slice(0, MAX_QUOTED)}…' (${name.length} characters)`;
+}
+
 export const modelNotFound = (model: string) =>
   new GatewayError({
     status: 404,
-    message: `The model '${model}' does not exist or is not served by any endpoint of this pool.`,
+    message: `The model ${quoted(model)} does not exist or is not served by any endpoint of this pool.`,
     param: "model",
     code: "model_not_found",
   });

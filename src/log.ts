@@ -22,9 +22,33 @@ export function createLogger(level: LogLevel = "info", write: (line: string) => 
   };
   function emit(at: LogLevel, msg: string, fields?: Record<string, unknown>): void {
     if (RANK[at] < RANK[logger.level]) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: at, msg, ...fields }));
+    write(JSON.stringify({ time: new Date().toISOString(), level: at, msg, ...bounded(fields) }));
   }
   return logger;
+}
+
+/** Longest string field a log line carries; client strings (model names, ids) can be megabytes. */
+export const MAX_LOG_FIELD = 2048;
+
+/** Cuts a long string to `max` characters and says how long it was. */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…(${text.length} chars)`;
+}
+
+/** Fields with every string (top level, and one level into plain objects) cut to MAX_LOG_FIELD. */
+function bounded(fields: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!fields) return fields;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (typeof v === "string") out[k] = truncate(v, MAX_LOG_FIELD);
+    else if (v && Object.getPrototypeOf(v) === Object.prototype) {
+      const inner: Record<string, unknown> = {};
+      for (const [ik, iv] of Object.entries(v))
+        inner[ik] = typeof iv === "string" ? truncate(iv, MAX_LOG_FIELD) : iv;
+      out[k] = inner;
+    } else out[k] = v;
+  }
+  return out;
 }
 
 export const silentLogger = (): Logger => createLogger("silent");

@@ -79,6 +79,8 @@ export const SettingsSchema = v.strictObject({
   pool: v.optional(v.string()),
   /** Largest request body accepted, in bytes (413 above). */
   maxBodyBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 8 * 1024 * 1024),
+  /** The whole request body must arrive within this many ms (408 after), so half-sent bodies cannot hold requests open. */
+  bodyReadTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 30_000),
   /** On SIGTERM: how long in-flight requests may drain before connections are closed. */
   shutdownGraceMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 30_000),
   logLevel: v.optional(v.picklist(["debug", "info", "warn", "error", "silent"]), "info"),

@@ -8,7 +8,10 @@ import { ModelLabelCap } from "./label-cap.ts";
  */
 export interface GatewayMetrics {
   readonly registry: Registry;
-  /** Model label values, capped (overflow → `other`): use for every model-labelled series. */
+  /**
+   * Model label values, bounded in count, length and to names the gateway accepted
+   * (see label-cap.ts): use for every model-labelled series, never a raw client string.
+   */
   readonly labels: ModelLabelCap;
   readonly requests: Counter<"model_name" | "target_model_name">;
   readonly errors: Counter<"model_name" | "target_model_name" | "error_code">;

@@ -1,17 +1,38 @@
 /**
- * Caps the distinct values one metric label may take: the first `max` values seen are
- * kept, anything after that is reported as `other`. Model names come from clients
- * (a typo, a scan of random names), and each new value would otherwise be a new
- * time series for ever.
+ * Label values that come from clients (model names, fairness ids) must not grow
+ * `/metrics` without bound: Prometheus series are never forgotten, and each distinct
+ * value is a new series for ever. So a client-derived value is bounded three ways:
+ *
+ * - length: a value longer than `maxLength` is not a name anyone configured; it is
+ *   reported as `other` (truncating would still mint a new series per prefix);
+ * - count: the first `max` values keep their own series, later ones become `other`
+ *   (GIE and llm-d do the same, with pinned names for configured rewrites);
+ * - vouching (model names only): a name labels metrics only once the gateway accepted
+ *   a request for it (authorized, and a pod serves its target). A name the gateway
+ *   refused (unknown model, 403) is reported as `unknown`, so a scan of made-up names
+ *   costs no series at all.
  */
+
+/** Reported instead of a value past the count or length cap. */
+export const OVERFLOW_LABEL = "other";
+/** Reported instead of a model name the gateway never accepted a request for. */
+export const UNKNOWN_LABEL = "unknown";
+/** Longest label value taken from a client; Kubernetes names stop at 253. */
+export const MAX_LABEL_LENGTH = 256;
+
+/** Caps the distinct values (and their length) one metric label may take. */
 export class LabelCap {
   private readonly seen = new Set<string>();
 
-  constructor(private readonly max = 100) {}
+  constructor(
+    private readonly max = 100,
+    private readonly maxLength = MAX_LABEL_LENGTH,
+  ) {}
 
   value(v: string): string {
+    if (v.length > this.maxLength) return OVERFLOW_LABEL;
     if (this.seen.has(v)) return v;
-    if (this.seen.size >= this.max) return "other";
+    if (this.seen.size >= this.max) return OVERFLOW_LABEL;
     this.seen.add(v);
     return v;
   }
@@ -19,25 +40,53 @@ export class LabelCap {
 
 export type ModelLabels = { model_name: string; target_model_name: string };
 
-/** Capped `{model_name, target_model_name}` pairs, built once per distinct pair. */
+const OVERFLOW_PAIR: ModelLabels = Object.freeze({
+  model_name: OVERFLOW_LABEL,
+  target_model_name: OVERFLOW_LABEL,
+});
+
+/**
+ * Bounded `{model_name, target_model_name}` pairs. Names are vouched for with
+ * `accept` (the request path does it once a request is authorized and servable);
+ * until then they label as `unknown`. Distinct pairs are capped too (`maxPairs`),
+ * since a client choosing both names could otherwise mint names × targets series.
+ */
 export class ModelLabelCap {
   private readonly models: LabelCap;
-  private readonly cache = new Map<string, ModelLabels>();
+  private readonly accepted = new Set<string>();
+  private readonly pairs = new Map<string, ModelLabels>();
 
-  constructor(max = 100) {
+  constructor(
+    max = 100,
+    private readonly maxPairs = max * 4,
+  ) {
     this.models = new LabelCap(max);
   }
 
-  of(model: string, target: string): ModelLabels {
-    const key = `${model}\u0000${target}`;
-    let labels = this.cache.get(key);
-    if (!labels) {
-      labels = Object.freeze({
-        model_name: this.models.value(model),
-        target_model_name: this.models.value(target),
-      });
-      if (this.cache.size < 10_000) this.cache.set(key, labels);
+  /** Lets these names label metrics (each still subject to the length and count caps). */
+  accept(...names: string[]): void {
+    for (const name of names) {
+      if (this.accepted.has(name) || name.length > MAX_LABEL_LENGTH) continue;
+      if (this.accepted.size >= 10_000) return;
+      this.accepted.add(name);
     }
-    return labels;
+  }
+
+  /** The label value for one model name: its own, `unknown`, `other`, or "" for none. */
+  name(model: string): string {
+    if (model === "") return "";
+    if (!this.accepted.has(model)) return model.length > MAX_LABEL_LENGTH ? OVERFLOW_LABEL : UNKNOWN_LABEL;
+    return this.models.value(model);
+  }
+
+  of(model: string, target: string): ModelLabels {
+    const labels = { model_name: this.name(model), target_model_name: this.name(target) };
+    const key = `${labels.model_name}\u0000${labels.target_model_name}`;
+    const known = this.pairs.get(key);
+    if (known) return known;
+    if (this.pairs.size >= this.maxPairs) return OVERFLOW_PAIR;
+    const frozen = Object.freeze(labels);
+    this.pairs.set(key, frozen);
+    return frozen;
   }
 }

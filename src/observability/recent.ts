@@ -20,6 +20,20 @@ export interface RequestSummary {
   cachedTokens?: number;
 }
 
+/** Longest string a summary keeps: 500 summaries of 1 MiB model names would be 500 MiB. */
+export const MAX_SUMMARY_TEXT = 256;
+
+function boundStrings(summary: RequestSummary): RequestSummary {
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(summary)) {
+    if (typeof v === "string" && v.length > MAX_SUMMARY_TEXT) {
+      out ??= { ...summary };
+      out[k] = `${v.slice(0, MAX_SUMMARY_TEXT)}…`;
+    }
+  }
+  return (out as RequestSummary | undefined) ?? summary;
+}
+
 /**
  * The last `capacity` finished requests, in a fixed ring (memory stays flat), plus a
  * sequence number so a reader can ask for what it has not seen yet.
@@ -33,8 +47,9 @@ export class RecentRequests {
     this.ring = new Array(capacity);
   }
 
+  /** Keeps a summary; client strings in it (model names, fairness id) are cut to MAX_SUMMARY_TEXT. */
   push(summary: RequestSummary): void {
-    this.ring[this.next] = summary;
+    this.ring[this.next] = boundStrings(summary);
     this.next = (this.next + 1) % this.capacity;
     this.total++;
   }

@@ -16,16 +16,33 @@ const HOP_BY_HOP = new Set([
   "content-encoding",
 ]);
 
-/** Client headers the gateway owns and never passes on as the client sent them. */
-const GATEWAY_OWNED = new Set(["x-gateway-destination-endpoint", "x-llm-d-destination-endpoint"]);
+/**
+ * Client headers that steer the gateway itself (`x-gateway-*` / `x-llm-d-*`: model
+ * rewrite, objective, fairness id, destination endpoint...) and the SLO header it reads:
+ * they are the gateway's business, never the pod's, and a client could otherwise pass a
+ * routing hint (or a name it was refused) through to the pod.
+ */
+const GATEWAY_PREFIXES = ["x-gateway-", "x-llm-d-"];
+const GATEWAY_READ = new Set(["x-slo-ttft-ms"]);
 
-/** Headers to send upstream: the client's, minus hop-by-hop, gateway-owned and (unless allowed) credentials. */
+/** Credential headers the gateway accepts a key from: never forwarded unless `forwardAuthorization`. */
+const CREDENTIALS = new Set(["authorization", "x-api-key"]);
+
+/** Whether a client header steers the gateway (and so stays with it). */
+export function isGatewayControl(name: string): boolean {
+  return GATEWAY_READ.has(name) || GATEWAY_PREFIXES.some((p) => name.startsWith(p));
+}
+
+/**
+ * Headers to send upstream: the client's, minus hop-by-hop, gateway-control and
+ * (unless `forwardAuthorization`) credential headers.
+ */
 export function upstreamHeaders(client: Headers, opts: { forwardAuthorization: boolean }): Headers {
   const out = new Headers();
   const dropped = connectionTokens(client);
   client.forEach((value, key) => {
-    if (HOP_BY_HOP.has(key) || GATEWAY_OWNED.has(key) || dropped.has(key)) return;
-    if (key === "authorization" && !opts.forwardAuthorization) return;
+    if (HOP_BY_HOP.has(key) || dropped.has(key) || isGatewayControl(key)) return;
+    if (CREDENTIALS.has(key) && !opts.forwardAuthorization) return;
     out.set(key, value);
   });
   out.set("accept-encoding", "identity");

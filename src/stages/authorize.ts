@@ -1,19 +1,28 @@
 import type { MiddlewareHandler } from "hono";
 import type { GatewayEnv } from "../env.ts";
-import { GatewayError } from "../errors.ts";
+import { GatewayError, quoted } from "../errors.ts";
 
-/** A key limited to some models may only ask for those (as requested, before rewrite): else 403. */
+const forbidden = (message: string) =>
+  new GatewayError({ status: 403, message, param: "model", code: "model_not_allowed" });
+
+/**
+ * A key limited to some models (`models`) may only ask for those, and is only served
+ * by those: runs after rewrite, so it sees the model the pod will be asked for. A
+ * target the operator's InferenceModelRewrite chose for an allowed name is allowed
+ * (the operator decided it); a target the client chose with the
+ * `x-gateway-model-name-rewrite` header must be in the key's list itself.
+ */
 export function authorize(): MiddlewareHandler<GatewayEnv> {
   return async function authorizeStage(c, next) {
     const allowed = c.get("principal")?.models;
-    const model = c.get("inferenceRequest").model;
-    if (allowed && !allowed.includes(model)) {
-      throw new GatewayError({
-        status: 403,
-        message: `This API key may not use the model '${model}'.`,
-        param: "model",
-        code: "model_not_allowed",
-      });
+    if (allowed) {
+      const { requested, target, rewriteName } = c.get("targetModel");
+      if (!allowed.includes(requested))
+        throw forbidden(`This API key may not use the model ${quoted(requested)}.`);
+      if (rewriteName === undefined && target !== requested && !allowed.includes(target))
+        throw forbidden(
+          `This API key may not use the model ${quoted(target)}, which the model-name-rewrite header asks to serve instead of ${quoted(requested)}. Authorization applies to the model served; drop the header or use a key allowed that model.`,
+        );
     }
     await next();
   };

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import * as v from "valibot";
+import type { SetTimer } from "../clock.ts";
 import { issuePath } from "../config/issues.ts";
 import type { GatewayEnv } from "../env.ts";
 import { badRequest, GatewayError } from "../errors.ts";
@@ -16,11 +17,20 @@ export function gatewayHeader(headers: Headers, name: string): string | undefine
   return headers.get(`x-gateway-${name}`) ?? headers.get(`x-llm-d-${name}`) ?? undefined;
 }
 
-/** Reads the body within the size limit, parses and validates it, and sets `inferenceRequest`. */
-export function parse(opts: { kind: ApiKind; maxBodyBytes: () => number }): MiddlewareHandler<GatewayEnv> {
+/** Reads the body within the size and time limits, parses and validates it, and sets `inferenceRequest`. */
+export function parse(opts: {
+  kind: ApiKind;
+  maxBodyBytes: () => number;
+  bodyReadTimeoutMs: () => number;
+  setTimer?: SetTimer;
+}): MiddlewareHandler<GatewayEnv> {
   const schema = SCHEMAS[opts.kind];
   return async function parseStage(c, next) {
-    const bytes = await readBody(c.req.raw, opts.maxBodyBytes());
+    const bytes = await readBody(c.req.raw, {
+      limit: opts.maxBodyBytes(),
+      timeoutMs: opts.bodyReadTimeoutMs(),
+      ...(opts.setTimer ? { setTimer: opts.setTimer } : {}),
+    });
     let json: unknown;
     try {
       json = JSON.parse(decoder.decode(bytes));

@@ -1,4 +1,5 @@
-import { GatewayError } from "../errors.ts";
+import { type SetTimer, systemTimer } from "../clock.ts";
+import { badRequest, GatewayError } from "../errors.ts";
 
 const tooLarge = (limit: number) =>
   new GatewayError({
@@ -7,31 +8,74 @@ const tooLarge = (limit: number) =>
     code: "request_too_large",
   });
 
+const tooSlow = (ms: number) =>
+  new GatewayError({
+    status: 408,
+    message: `The request body did not arrive within ${ms} ms (setting bodyReadTimeoutMs): send the whole body at once.`,
+    code: "request_body_timeout",
+    headers: { connection: "close" },
+  });
+
+/** The client hung up before its body was complete: an ordinary 499, not a gateway error. */
+export const clientClosed = () =>
+  new GatewayError({
+    status: 499,
+    message: "The client closed the request before it was answered.",
+    code: "client_closed_request",
+    droppedReason: "rejected-context-cancelled",
+  });
+
+export interface ReadBodyOptions {
+  /** Largest body accepted, in bytes (413 above). */
+  limit: number;
+  /** The whole body must arrive within this many ms of the first read (408 after). */
+  timeoutMs: number;
+  setTimer?: SetTimer;
+}
+
 /**
- * Reads a request body, refusing more than `limit` bytes without buffering them:
- * a declared length over the limit fails at once, an undeclared one as soon as it
- * passes the limit.
+ * Reads a request body, refusing more than `limit` bytes without buffering them (a
+ * declared length over the limit fails at once, an undeclared one as soon as it
+ * passes the limit) and more than `timeoutMs` of waiting for it, so a half-sent body
+ * cannot hold a request open. A client that hangs up mid-body is a 499.
  */
-export async function readBody(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+export async function readBody(request: Request, opts: ReadBodyOptions): Promise<Uint8Array<ArrayBuffer>> {
+  const { limit, timeoutMs } = opts;
   const declared = request.headers.get("content-length");
-  if (declared !== null) {
-    if (Number(declared) > limit) throw tooLarge(limit);
-    return new Uint8Array(await request.arrayBuffer());
-  }
+  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
   if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
+  let timedOut = false;
+  const cancelTimer = (opts.setTimer ?? systemTimer)(() => {
+    timedOut = true;
+    reader.cancel().catch(() => {});
+  }, timeoutMs);
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(limit);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (timedOut) throw tooSlow(timeoutMs);
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => {});
+        throw tooLarge(limit);
+      }
+      chunks.push(value);
     }
-    chunks.push(value);
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    if (timedOut) throw tooSlow(timeoutMs);
+    if (request.signal.aborted || (err instanceof Error && err.name === "AbortError")) throw clientClosed();
+    throw badRequest("The request body could not be read (broken framing?).", null, "invalid_body");
+  } finally {
+    cancelTimer();
   }
+  return concat(chunks, size);
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {
