@@ -1,4 +1,7 @@
 import type { MiddlewareHandler } from "hono";
+import type { Clock } from "../clock.ts";
+import type { ConfigHolder } from "../config/holder.ts";
+import { preferFresh } from "../datalayer/freshness.ts";
 import type { PassiveHealth } from "../endpoints/health.ts";
 import type { Endpoint } from "../endpoints/types.ts";
 import type { GatewayEnv } from "../env.ts";
@@ -8,13 +11,16 @@ import { gatewayHeader } from "./parse.ts";
 
 /**
  * Orders the candidates (endpoints serving the target model) that are not ejected
- * (when every one is ejected, all are tried rather than none): primary, then
- * fallbacks. A trusted key may pin
+ * (when every one is ejected, all are tried rather than none) and, among those, not
+ * lagging (stale metrics or a failed scrape; see datalayer/freshness.ts, same fallback):
+ * primary, then fallbacks. A trusted key may pin
  * endpoints with `x-gateway-destination-endpoint`, but only endpoints of the pool.
  */
 export function schedule(deps: {
   scheduler: Scheduler;
   health: PassiveHealth;
+  clock: Clock;
+  config: ConfigHolder;
 }): MiddlewareHandler<GatewayEnv> {
   return async function scheduleStage(c, next) {
     const target = c.get("targetModel").target;
@@ -27,7 +33,8 @@ export function schedule(deps: {
       return next();
     }
     const healthy = deps.health.allHealthy ? serving : serving.filter((e) => !deps.health.isEjected(e.name));
-    const candidates = healthy.length > 0 ? healthy : serving;
+    const staleness = deps.config.current.settings.dataLayer.stalenessMs;
+    const candidates = preferFresh(healthy.length > 0 ? healthy : serving, deps.clock.now(), staleness);
     const picked = deps.scheduler.schedule(
       {
         requestId: c.get("requestId"),
