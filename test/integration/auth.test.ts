@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { sha256Hex } from "../../src/auth/keys.ts";
 import { createGateway } from "../../src/gateway.ts";
 import { silentLogger } from "../../src/log.ts";
-import { testConfig } from "../helpers/config.ts";
+import { POOL, testConfig } from "../helpers/config.ts";
 import { fakeUpstream } from "../helpers/fake-upstream.ts";
 
 const ENDPOINTS = [
@@ -66,6 +66,58 @@ describe("API keys", () => {
     const res = await gw.fetch(chat({ authorization: "Bearer sk-team-a" }, "other"));
     expect(res.status).toBe(403);
     expect(await errorCode(res)).toBe("model_not_allowed");
+  });
+
+  test("authorization applies to the model served: the rewrite header cannot reach a forbidden model", async () => {
+    const { gw, upstream } = await gateway();
+    for (const header of ["x-gateway-model-name-rewrite", "x-llm-d-model-name-rewrite"]) {
+      const res = await gw.fetch(chat({ authorization: "Bearer sk-team-a", [header]: "other" }));
+      expect(res.status).toBe(403);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("model_not_allowed");
+      expect(body.error.message).toContain("'other'");
+      expect(body.error.message).toContain("model served");
+    }
+    expect(upstream.calls.length).toBe(0);
+    // A key allowed every model may still use the header.
+    const ops = await gw.fetch(
+      chat({ authorization: "Bearer sk-ops", "x-gateway-model-name-rewrite": "other" }),
+    );
+    expect(ops.status).toBe(200);
+    expect(upstream.calls[0]!.body["model"]).toBe("other");
+  });
+
+  test("a target the operator's rewrite rule chose for an allowed name is served", async () => {
+    const rule = `
+apiVersion: inference.networking.x-k8s.io/v1alpha2
+kind: InferenceModelRewrite
+metadata: { name: m-to-other }
+spec:
+  poolRef: { name: pool }
+  rules: [{ matches: [{ model: { value: m } }], targets: [{ modelRewrite: other }] }]
+`;
+    const upstream = fakeUpstream();
+    const config = testConfig(
+      {
+        pool: "pool",
+        endpoints: ENDPOINTS,
+        auth: { apiKeys: [{ name: "team-a", sha256: await sha256Hex("sk-team-a"), models: ["m"] }] },
+      },
+      POOL,
+      rule,
+    );
+    const gw = createGateway({ config, fetch: upstream.fetch, logger: silentLogger() });
+    const res = await gw.fetch(chat({ authorization: "Bearer sk-team-a" }));
+    expect(res.status).toBe(200);
+    expect(upstream.calls[0]!.body["model"]).toBe("other");
+  });
+
+  test("no credential header the gateway read reaches a pod: Authorization nor x-api-key", async () => {
+    const { gw, upstream } = await gateway();
+    expect((await gw.fetch(chat({ "x-api-key": "sk-team-a" }))).status).toBe(200);
+    const sent = upstream.calls[0]!.headers;
+    expect(sent.get("x-api-key")).toBeNull();
+    expect(sent.get("authorization")).toBeNull();
   });
 
   test("/metrics has its own keys; inference keys do not open it", async () => {

@@ -23,6 +23,27 @@ describe("header hygiene", () => {
     );
   });
 
+  test("every credential header the gateway reads, and every header that steers it, stays with it", () => {
+    const client = new Headers({
+      authorization: "Bearer sk-client",
+      "x-api-key": "sk-client",
+      "x-gateway-model-name-rewrite": "m2",
+      "x-llm-d-model-name-rewrite": "m2",
+      "x-gateway-inference-objective": "critical",
+      "x-llm-d-inference-fairness-id": "tenant",
+      "x-llm-d-destination-endpoint": "10.0.0.9:8000",
+      "x-slo-ttft-ms": "200",
+      "x-custom": "kept",
+    });
+    expect([...upstreamHeaders(client, { forwardAuthorization: false }).keys()].sort()).toEqual([
+      "accept-encoding",
+      "x-custom",
+    ]);
+    const forwarded = upstreamHeaders(client, { forwardAuthorization: true });
+    expect(forwarded.get("x-api-key")).toBe("sk-client");
+    expect(forwarded.get("x-gateway-model-name-rewrite")).toBeNull();
+  });
+
   test("response headers lose framing and hop-by-hop headers", () => {
     const out = downstreamHeaders(
       new Headers({

@@ -1,0 +1,85 @@
+import { describe, expect, test } from "bun:test";
+import { GatewayError } from "../../src/errors.ts";
+import { readBody } from "../../src/stages/read-body.ts";
+import { FakeTime, flushMicrotasks } from "../helpers/fake-time.ts";
+
+const enc = new TextEncoder();
+
+/** A request whose body sends `first` and then nothing, until `fail` or never. */
+function halfSent(first: string, opts: { signal?: AbortSignal } = {}) {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+      c.enqueue(enc.encode(first));
+    },
+  });
+  const request = new Request("http://gw/v1/chat/completions", {
+    method: "POST",
+    body,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  return { request, fail: (err: unknown) => controller.error(err) };
+}
+
+async function settle<T>(p: Promise<T>): Promise<{ value?: T; error?: unknown }> {
+  return p.then(
+    (value) => ({ value }),
+    (error) => ({ error }),
+  );
+}
+
+describe("readBody", () => {
+  test("a whole body within the limits is returned as sent", async () => {
+    const time = new FakeTime();
+    const req = new Request("http://gw/", { method: "POST", body: '{"model":"m"}' });
+    const bytes = await readBody(req, { limit: 1024, timeoutMs: 100, setTimer: time.setTimer });
+    expect(new TextDecoder().decode(bytes)).toBe('{"model":"m"}');
+    expect(time.pending).toBe(0);
+  });
+
+  test("a body that stops half-way is a 408 once bodyReadTimeoutMs passes, not before", async () => {
+    const time = new FakeTime();
+    const { request } = halfSent('{"model":');
+    const result = settle(readBody(request, { limit: 1024, timeoutMs: 5000, setTimer: time.setTimer }));
+    let done = false;
+    result.then(() => {
+      done = true;
+    });
+    await time.advanceAsync(4999);
+    expect(done).toBe(false);
+    await time.advanceAsync(1);
+    const { error } = await result;
+    expect(error).toBeInstanceOf(GatewayError);
+    expect((error as GatewayError).status).toBe(408);
+    expect((error as GatewayError).code).toBe("request_body_timeout");
+    expect((error as GatewayError).message).toContain("bodyReadTimeoutMs");
+  });
+
+  test("a client that hangs up mid-body is a 499, not an unhandled error", async () => {
+    const time = new FakeTime();
+    const gone = new AbortController();
+    const { request, fail } = halfSent('{"model":', { signal: gone.signal });
+    const result = settle(readBody(request, { limit: 1024, timeoutMs: 5000, setTimer: time.setTimer }));
+    await flushMicrotasks();
+    gone.abort();
+    fail(new DOMException("The connection was closed.", "AbortError"));
+    const { error } = await result;
+    expect((error as GatewayError).status).toBe(499);
+    expect(time.pending).toBe(0);
+  });
+
+  test("a declared or streamed body over the limit is a 413", async () => {
+    const time = new FakeTime();
+    const declared = new Request("http://gw/", {
+      method: "POST",
+      body: "x".repeat(10),
+      headers: { "content-length": "2000" },
+    });
+    const d = await settle(readBody(declared, { limit: 1024, timeoutMs: 100, setTimer: time.setTimer }));
+    expect((d.error as GatewayError).status).toBe(413);
+    const { request } = halfSent("x".repeat(2000));
+    const s = await settle(readBody(request, { limit: 1024, timeoutMs: 100, setTimer: time.setTimer }));
+    expect((s.error as GatewayError).status).toBe(413);
+  });
+});
