@@ -5,8 +5,8 @@
  *   score = 1 for the endpoint named by the request's session token, 0 for the others
  *
  * Input: the request header `headerName` (default `x-session-token`, as llm-d) carrying
- * base64(UTF-8 endpoint name). The proxy sets that header on every response with
- * `sessionTokenHeader(endpoint)` so clients can echo it back. A missing, malformed or
+ * base64(UTF-8 endpoint name). The proxy sets that same header (`sessionHeaderName`) on
+ * every response with `sessionTokenHeader(endpoint, headerName)` so clients can echo it back. A missing, malformed or
  * unknown token scores 0 everywhere. Parameters: `headerName`.
  */
 import * as v from "valibot";
@@ -63,10 +63,28 @@ export function sessionAffinityScorer(opts: { name?: string; headerName?: string
   };
 }
 
+const Parameters = v.strictObject({
+  headerName: v.optional(v.pipe(v.string(), v.minLength(1)), SESSION_TOKEN_HEADER),
+});
+
 export const sessionAffinityScorerPlugin: PluginDefinition = {
   type: SESSION_AFFINITY_SCORER,
-  factory: withParameters(
-    v.strictObject({ headerName: v.optional(v.pipe(v.string(), v.minLength(1)), SESSION_TOKEN_HEADER) }),
-    (name, params) => sessionAffinityScorer({ name, headerName: params.headerName }),
+  factory: withParameters(Parameters, (name, params) =>
+    sessionAffinityScorer({ name, headerName: params.headerName }),
   ),
 };
+
+/**
+ * The header that answers must carry for the session affinity a picker config declares:
+ * the `headerName` of its session-affinity-scorer (default `x-session-token`), the one the
+ * scorer reads back, so the client's echo lands where the scorer looks. Undefined when the
+ * config declares no such scorer (or parameters the registry would refuse).
+ */
+export function sessionHeaderName(
+  config: { plugins: readonly { type: string; parameters?: unknown }[] } | undefined,
+): string | undefined {
+  const plugin = config?.plugins.find((p) => p.type === SESSION_AFFINITY_SCORER);
+  if (!plugin) return undefined;
+  const params = v.safeParse(Parameters, plugin.parameters ?? {});
+  return params.success ? params.output.headerName : undefined;
+}

@@ -3,7 +3,7 @@ import {
   ORDERING_POLICY_FACTORIES,
   SATURATION_DETECTOR_FACTORIES,
 } from "../../plugins/flow/index.ts";
-import { SESSION_AFFINITY_SCORER, sessionTokenHeader } from "../../plugins/session-affinity-scorer.ts";
+import { sessionHeaderName, sessionTokenHeader } from "../../plugins/session-affinity-scorer.ts";
 import type { Clock, Random } from "../clock.ts";
 import type { ConfigHolder } from "../config/holder.ts";
 import type { EndpointPickerConfig } from "../config/resources.ts";
@@ -76,11 +76,12 @@ export class PoolScheduler implements Scheduler {
 
   /**
    * The header the proxy sets on answers so a session's next request can return to the
-   * same endpoint: only when the config scores session affinity.
+   * same endpoint: only when the config scores session affinity, named as its scorer's
+   * `headerName` (the header the scorer reads).
    */
   sessionHeader(endpoint: Endpoint): [string, string] | undefined {
-    const uses = this.builtFrom?.plugins.some((p) => p.type === SESSION_AFFINITY_SCORER) ?? false;
-    return uses ? sessionTokenHeader(endpoint) : undefined;
+    const name = sessionHeaderName(this.builtFrom);
+    return name ? sessionTokenHeader(endpoint, name) : undefined;
   }
 
   get prefixIndex() {
