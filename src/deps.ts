@@ -1,4 +1,4 @@
-import type { Clock, Random } from "./clock.ts";
+import type { Clock, Random, SetTimer } from "./clock.ts";
 import type { ConfigHolder } from "./config/holder.ts";
 import type { PassiveHealth } from "./endpoints/health.ts";
 import type { InFlight } from "./endpoints/inflight.ts";
@@ -18,7 +18,7 @@ export interface GatewayDeps {
   config: ConfigHolder;
   endpoints: EndpointStore;
   inflight: InFlight;
-  /** Passive health: endpoints ejected after consecutive failures. */
+  /** Passive health (outlier detection): endpoints ejected by their real answers. */
   health: PassiveHealth;
   scheduler: Scheduler;
   admitter: Admitter;
@@ -32,7 +32,12 @@ export interface GatewayDeps {
   logger: Logger;
   clock: Clock;
   random: Random;
+  /** Timers of the request path (attempts, relays) and passive health; fake in tests. */
+  setTimer: SetTimer;
   fetch: FetchFn;
-  /** Lifecycle flags read by /readyz. */
-  lifecycle: { shuttingDown: boolean };
+  /**
+   * Lifecycle flags read by /readyz; `closing` aborts when shutdown stops waiting for
+   * running requests (they then end with a 503 body or an SSE error event).
+   */
+  lifecycle: { shuttingDown: boolean; closing?: AbortSignal };
 }

@@ -1,6 +1,6 @@
 import type { Hono } from "hono";
 import { createApp } from "./app.ts";
-import { type Clock, type Random, systemClock, systemRandom } from "./clock.ts";
+import { type Clock, type Random, type SetTimer, systemClock, systemRandom, systemTimer } from "./clock.ts";
 import { ConfigHolder } from "./config/holder.ts";
 import type { GatewayConfig } from "./config/load.ts";
 import type { StaticEndpoint } from "./config/settings.ts";
@@ -28,6 +28,8 @@ export interface GatewayOptions {
   endpoints?: readonly StaticEndpoint[];
   clock?: Clock;
   random?: Random;
+  /** Timers for passive health, attempts and relays (tests pass a fake). */
+  setTimer?: SetTimer;
   fetch?: FetchFn;
   logger?: Logger;
 }
@@ -44,7 +46,11 @@ export interface Gateway {
   start(opts?: { timers?: boolean }): void;
   /** One round of background work now: scrape every endpoint's metrics; with `models`, ask /v1/models too. */
   refresh(opts?: { models?: boolean }): Promise<void>;
-  /** Stops background work (scrapers, watchers). */
+  /**
+   * Stops background work (scrapers, watchers) and ends every request: queued ones get
+   * 503 `rejected-shutting-down`, running ones a 503 body (no header sent yet) or an SSE
+   * error event. Those answers are written as the server drains: close it after this.
+   */
   stop(): Promise<void>;
 }
 
@@ -81,10 +87,17 @@ export function createGateway(opts: GatewayOptions): Gateway {
     observe: flowMetrics(metrics.registry),
   });
   const fetchFn: FetchFn = opts.fetch ?? ((url, init) => fetch(url, init));
+  const setTimer = opts.setTimer ?? systemTimer;
+  const closing = new AbortController();
   const health = new PassiveHealth({
     logger,
+    setTimer,
     ejectAfterFailures: () => config.current.settings.upstream.ejectAfterFailures,
     ejectionMs: () => config.current.settings.upstream.ejectionMs,
+    maxEjectionMs: () => config.current.settings.upstream.maxEjectionMs,
+    failureWindow: () => config.current.settings.upstream.failureWindow,
+    maxFailureRate: () => config.current.settings.upstream.maxFailureRate,
+    // A gate before probation, not the way back: real answers decide that.
     probe: async (name) => {
       const e = endpoints.get(name);
       if (!e) return false;
@@ -124,8 +137,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     logger,
     clock,
     random,
+    setTimer,
     fetch: fetchFn,
-    lifecycle: { shuttingDown: false },
+    lifecycle: { shuttingDown: false, closing: closing.signal },
   };
   const { scrapeErrors } = registerPoolMetrics({
     registry: deps.metrics.registry,
@@ -133,6 +147,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     clock,
     poolName: () => config.current.pool?.metadata.name ?? "default",
     stalenessMs: () => config.current.settings.dataLayer.stalenessMs,
+    isEjected: (name) => health.isEjected(name),
   });
   const app = createApp(deps);
   const background: { stop(): void }[] = [];
@@ -172,6 +187,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     },
     async stop() {
       flow?.shutdown();
+      closing.abort(new Error("shutting down"));
       health.stop();
       for (const b of background.splice(0)) b.stop();
     },

@@ -118,10 +118,23 @@ export const SettingsSchema = v.strictObject({
       idleTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 120_000),
       /** Consecutive failures that eject an endpoint (passive health). */
       ejectAfterFailures: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 3),
-      /** First ejection period; doubles while probes keep failing, up to 30 s. */
+      /** First ejection period; each new ejection of the same endpoint doubles it, up to maxEjectionMs. */
       ejectionMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10)), 2000),
-      /** Endpoints tried for one request (primary + fallbacks) on connection failure, timeout or 503 before any byte. */
+      /** Longest ejection. */
+      maxEjectionMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10)), 60_000),
+      /** Answers remembered per endpoint for the failure rate (0 = judge by consecutive failures only). */
+      failureWindow: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1000)), 20),
+      /** Share of failed answers in the window (once half full) that ejects an endpoint. */
+      maxFailureRate: v.optional(v.pipe(v.number(), v.minValue(0.01), v.maxValue(1)), 0.5),
+      /** Endpoints tried for one request (primary + fallbacks) on connection failure, timeout or a retryOn status before any byte. */
       maxAttempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10)), 3),
+      /** Pod statuses tried again on the next endpoint (nothing reached the client yet); [] = only connection failures and timeouts. */
+      retryOn: v.optional(
+        v.array(v.pipe(v.number(), v.integer(), v.minValue(500), v.maxValue(599))),
+        [500, 502, 503, 504],
+      ),
+      /** Streams only: time to the pod's first body byte; a hung pod's stream moves to the next endpoint. */
+      firstByteTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 30_000),
     }),
     {},
   ),

@@ -1,34 +1,63 @@
+import { type SetTimer, systemTimer } from "../clock.ts";
 import type { Logger } from "../log.ts";
 
+/**
+ * Passive health (outlier detection), judged by the endpoint's real answers, as Envoy's
+ * outlier detection does:
+ *
+ * - **consecutive failures**: `ejectAfterFailures` failures in a row (refused, reset,
+ *   timed out, 5xx) eject it (Envoy's consecutive_5xx, default 5 there);
+ * - **failure rate**: over the last `failureWindow` answers (at least half the window
+ *   seen), a share of failures of `maxFailureRate` or more ejects it (Envoy's
+ *   failure_percentage, 85% over 50 requests there): catches a pod failing every
+ *   other request, which never fails three times in a row;
+ * - **growing ejection**: the n-th ejection lasts `ejectionMs × 2^(n-1)`, at most
+ *   `maxEjectionMs`; every full window of successes later takes one step back;
+ * - **probation, not /health**: when the ejection ends, `probe` (if any) must pass, then
+ *   the endpoint gets real traffic again on probation: its next answer decides. A
+ *   success returns it to service; a failure ejects it again, for longer. A pod whose
+ *   /health is fine but whose answers are 500s therefore stays out longer each time.
+ */
 export interface PassiveHealthOptions {
   logger: Logger;
   /** Consecutive failures that eject an endpoint. */
   ejectAfterFailures: () => number;
-  /** First ejection period (ms); doubles while probes fail, up to maxEjectionMs. */
+  /** First ejection period (ms); doubles with each new ejection, up to maxEjectionMs. */
   ejectionMs: () => number;
-  maxEjectionMs?: number;
-  /** Asks the endpoint whether it is healthy again (e.g. GET /health). */
-  probe: (name: string) => Promise<boolean>;
+  maxEjectionMs?: () => number;
+  /** Answers remembered per endpoint for the failure rate (0 turns the rate rule off). */
+  failureWindow?: () => number;
+  /** Share of failures in the window (0-1] that ejects. */
+  maxFailureRate?: () => number;
+  /** A gate before probation (e.g. GET /health): a failed probe keeps the endpoint out, for longer. */
+  probe?: (name: string) => Promise<boolean>;
+  setTimer?: SetTimer;
 }
+
+export type HealthState = "healthy" | "ejected" | "probation";
 
 interface State {
-  failures: number;
-  /** Ejection period now in force; 0 = not ejected. */
-  ejectedFor: number;
-  timer?: ReturnType<typeof setTimeout>;
+  state: HealthState;
+  consecutive: number;
+  /** Recent answers, true = failure; a ring of at most failureWindow entries. */
+  window: boolean[];
+  failuresInWindow: number;
+  /** Ejections so far (decays); sets the next ejection's length. */
+  level: number;
+  /** Successes since the last step back of `level`. */
+  goodRun: number;
+  cancel?: () => void;
 }
 
-/**
- * Passive health: endpoints that fail `ejectAfterFailures` times in a row (refused
- * connections, timeouts, 5xx) are ejected and not scheduled; after the ejection
- * period one probe decides whether they come back, else the period doubles.
- */
 export class PassiveHealth {
   private readonly states = new Map<string, State>();
   private ejectedCount = 0;
   private stopped = false;
+  private readonly setTimer: SetTimer;
 
-  constructor(private readonly opts: PassiveHealthOptions) {}
+  constructor(private readonly opts: PassiveHealthOptions) {
+    this.setTimer = opts.setTimer ?? systemTimer;
+  }
 
   /** True when no endpoint is ejected: lets the request path skip filtering. */
   get allHealthy(): boolean {
@@ -36,63 +65,102 @@ export class PassiveHealth {
   }
 
   isEjected(name: string): boolean {
-    return (this.states.get(name)?.ejectedFor ?? 0) > 0;
+    return this.states.get(name)?.state === "ejected";
+  }
+
+  stateOf(name: string): HealthState {
+    return this.states.get(name)?.state ?? "healthy";
   }
 
   ejected(): string[] {
-    return [...this.states].filter(([, s]) => s.ejectedFor > 0).map(([n]) => n);
+    return [...this.states].filter(([, s]) => s.state === "ejected").map(([n]) => n);
   }
 
   success(name: string): void {
     const s = this.states.get(name);
-    if (s && s.ejectedFor === 0) s.failures = 0;
+    if (!s || s.state === "ejected") return;
+    if (s.state === "probation") {
+      s.state = "healthy";
+      this.opts.logger.info("endpoint back: answered well on probation", { endpoint: name });
+    }
+    s.consecutive = 0;
+    this.remember(s, false);
+    if (++s.goodRun >= Math.max(1, this.window())) {
+      s.goodRun = 0;
+      s.level = Math.max(0, s.level - 1);
+    }
   }
 
   failure(name: string, reason: string): void {
-    const s = this.states.get(name) ?? { failures: 0, ejectedFor: 0 };
-    this.states.set(name, s);
-    if (s.ejectedFor > 0) return;
-    s.failures++;
-    if (s.failures < this.opts.ejectAfterFailures()) return;
-    s.ejectedFor = this.opts.ejectionMs();
-    this.ejectedCount++;
-    this.opts.logger.warn("endpoint ejected", {
-      endpoint: name,
-      failures: s.failures,
-      reason,
-      forMs: s.ejectedFor,
-    });
-    this.scheduleProbe(name, s);
+    let s = this.states.get(name);
+    if (!s) {
+      s = { state: "healthy", consecutive: 0, window: [], failuresInWindow: 0, level: 0, goodRun: 0 };
+      this.states.set(name, s);
+    }
+    if (s.state === "ejected") return; // answers to requests sent before the ejection
+    s.consecutive++;
+    s.goodRun = 0;
+    this.remember(s, true);
+    const seen = s.window.length;
+    const rate = this.opts.maxFailureRate?.() ?? 1;
+    if (s.state === "probation") this.eject(name, s, `failed on probation: ${reason}`);
+    else if (s.consecutive >= this.opts.ejectAfterFailures())
+      this.eject(name, s, `${s.consecutive} failures in a row, last: ${reason}`);
+    else if (this.window() > 0 && seen * 2 >= this.window() && s.failuresInWindow / seen >= rate)
+      this.eject(name, s, `${s.failuresInWindow} of the last ${seen} answers failed, last: ${reason}`);
   }
 
   /** Forget an endpoint that left the pool. */
   remove(name: string): void {
     const s = this.states.get(name);
     if (!s) return;
-    clearTimeout(s.timer);
-    if (s.ejectedFor > 0) this.ejectedCount--;
+    s.cancel?.();
+    if (s.state === "ejected") this.ejectedCount--;
     this.states.delete(name);
   }
 
   stop(): void {
     this.stopped = true;
-    for (const s of this.states.values()) clearTimeout(s.timer);
+    for (const s of this.states.values()) s.cancel?.();
   }
 
-  private scheduleProbe(name: string, s: State): void {
-    s.timer = setTimeout(async () => {
-      if (this.stopped || this.states.get(name) !== s) return;
-      const healthy = await this.opts.probe(name).catch(() => false);
-      if (this.stopped || this.states.get(name) !== s) return;
-      if (healthy) {
-        s.ejectedFor = 0;
-        s.failures = 0;
-        this.ejectedCount--;
-        this.opts.logger.info("endpoint back after a successful probe", { endpoint: name });
-      } else {
-        s.ejectedFor = Math.min(s.ejectedFor * 2, this.opts.maxEjectionMs ?? 30_000);
-        this.scheduleProbe(name, s);
-      }
-    }, s.ejectedFor);
+  private window(): number {
+    return this.opts.failureWindow?.() ?? 0;
+  }
+
+  private remember(s: State, failed: boolean): void {
+    const size = this.window();
+    if (size <= 0) return;
+    s.window.push(failed);
+    if (failed) s.failuresInWindow++;
+    while (s.window.length > size) if (s.window.shift()) s.failuresInWindow--;
+  }
+
+  private eject(name: string, s: State, reason: string): void {
+    const base = this.opts.ejectionMs();
+    const max = this.opts.maxEjectionMs?.() ?? 60_000;
+    const forMs = Math.min(base * 2 ** s.level, Math.max(base, max));
+    s.level++;
+    s.state = "ejected";
+    s.consecutive = 0;
+    s.window = [];
+    s.failuresInWindow = 0;
+    this.ejectedCount++;
+    this.opts.logger.warn("endpoint ejected", { endpoint: name, reason, forMs, ejections: s.level });
+    s.cancel = this.setTimer(() => void this.endEjection(name, s), forMs);
+  }
+
+  private async endEjection(name: string, s: State): Promise<void> {
+    s.cancel = undefined;
+    if (this.stopped || this.states.get(name) !== s) return;
+    const passed = this.opts.probe ? await this.opts.probe(name).catch(() => false) : true;
+    if (this.stopped || this.states.get(name) !== s) return;
+    this.ejectedCount--;
+    if (!passed) {
+      this.eject(name, s, "its probe failed");
+      return;
+    }
+    s.state = "probation";
+    this.opts.logger.info("endpoint on probation: its next answer decides", { endpoint: name });
   }
 }

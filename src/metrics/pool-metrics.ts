@@ -13,6 +13,8 @@ export function registerPoolMetrics(opts: {
   clock: Clock;
   poolName: () => string;
   stalenessMs: () => number;
+  /** Ejected by passive health: not ready, whatever its metrics say. */
+  isEjected?: (name: string) => boolean;
 }): { scrapeErrors: Counter<"name" | "model_server_pod"> } {
   const { registry, store } = opts;
   /** Endpoints whose metrics are fresh: what the pool averages are taken over. */
@@ -49,10 +51,11 @@ export function registerPoolMetrics(opts: {
     "The average number of requests running on the model servers.",
     () => average((m) => m.runningRequests),
   );
+  // Ready = fresh metrics and not ejected: a dead or hung pod leaves the count as it leaves scheduling.
   poolGauge(
     "inference_pool_ready_pods",
     "The number of ready pods in the inference server pool.",
-    () => store.list().length,
+    () => fresh().filter((e) => !opts.isEjected?.(e.name)).length,
   );
   new Gauge({
     name: "inference_pool_per_pod_queue_size",

@@ -1,43 +1,118 @@
+import { type SetTimer, systemTimer } from "../clock.ts";
 import type { FetchFn } from "../deps.ts";
 
 export type AttemptResult =
   | { kind: "response"; response: Response; controller: AbortController }
-  /** Worth trying the next endpoint: refused, reset, timed out, or 503 before any byte. */
+  /** Worth trying the next endpoint: refused, reset, timed out, or a retryOn status before any byte. */
   | { kind: "retryable"; reason: string; status?: number; response?: Response }
   /** The client left: stop. */
-  | { kind: "client-gone" };
+  | { kind: "client-gone" }
+  /** The gateway is shutting down past its grace period: answer 503, try nothing else. */
+  | { kind: "shutdown" };
 
-/**
- * One try at one endpoint: POST and wait for response headers, at most
- * `responseTimeoutMs`. A 503 counts as retryable (the caller passes it through when
- * no endpoint is left); its body is kept so it can be shown then.
- */
-export async function attempt(opts: {
+export interface AttemptOptions {
   fetch: FetchFn;
   url: string;
   headers: Headers;
   body: Uint8Array<ArrayBuffer>;
   clientSignal: AbortSignal;
+  /** Time to the pod's response headers. */
   responseTimeoutMs: number;
-}): Promise<AttemptResult> {
+  /**
+   * Streams: time to the first body byte too (headers alone do not count: a hung pod may
+   * have sent them). Until that byte arrives the client has nothing, so another endpoint
+   * can still be tried.
+   */
+  firstByteTimeoutMs?: number;
+  /** Pod statuses worth another endpoint (default 503 only). */
+  retryOn?: readonly number[];
+  /** Aborted when the gateway stops waiting for running requests. */
+  closing?: AbortSignal;
+  setTimer?: SetTimer;
+}
+
+type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
+
+class AttemptTimeout extends Error {}
+
+/**
+ * One try at one endpoint: POST and wait for the response headers (and, for streams, the
+ * first body byte). A status in `retryOn` counts as retryable (the caller passes it
+ * through when no endpoint is left); its body is kept so it can be shown then.
+ */
+export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error("timeout")), opts.responseTimeoutMs);
+  const setTimer = opts.setTimer ?? systemTimer;
+  const limit = opts.firstByteTimeoutMs
+    ? Math.min(opts.firstByteTimeoutMs, opts.responseTimeoutMs)
+    : opts.responseTimeoutMs;
+  const what = opts.firstByteTimeoutMs ? "first byte" : "response";
+  const cancelTimer = setTimer(() => controller.abort(new AttemptTimeout()), limit);
+  const stopOnClose = () => controller.abort(opts.closing?.reason);
+  opts.closing?.addEventListener("abort", stopOnClose);
+  const signal = AbortSignal.any([opts.clientSignal, controller.signal]);
   try {
-    const response = await opts.fetch(opts.url, {
+    if (opts.closing?.aborted) return { kind: "shutdown" };
+    let response = await opts.fetch(opts.url, {
       method: "POST",
       headers: opts.headers,
       body: opts.body,
-      signal: AbortSignal.any([opts.clientSignal, controller.signal]),
+      signal,
     });
-    if (response.status === 503)
-      return { kind: "retryable", reason: "503 from the model server", status: 503, response };
+    if ((opts.retryOn ?? [503]).includes(response.status))
+      return {
+        kind: "retryable",
+        reason: `${response.status} from the model server`,
+        status: response.status,
+        response,
+      };
+    if (opts.firstByteTimeoutMs && response.ok && response.body)
+      response = await withFirstChunk(response, signal);
     return { kind: "response", response, controller };
   } catch (err) {
     if (opts.clientSignal.aborted) return { kind: "client-gone" };
-    if (controller.signal.aborted)
-      return { kind: "retryable", reason: `no response within ${opts.responseTimeoutMs} ms` };
+    if (opts.closing?.aborted) return { kind: "shutdown" };
+    if (controller.signal.reason instanceof AttemptTimeout)
+      return { kind: "retryable", reason: `no ${what} within ${limit} ms` };
     return { kind: "retryable", reason: err instanceof Error ? err.message : String(err) };
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
+    opts.closing?.removeEventListener("abort", stopOnClose);
   }
+}
+
+/**
+ * Waits for the first body chunk (or the end), then returns a response that replays it
+ * and reads the rest only as the client pulls (no read-ahead). An abort of `signal`
+ * while waiting cancels the body and throws.
+ */
+async function withFirstChunk(response: Response, signal: AbortSignal): Promise<Response> {
+  const reader = response.body!.getReader();
+  const onAbort = () => void reader.cancel(signal.reason).catch(() => {});
+  signal.addEventListener("abort", onAbort);
+  let first: ReadResult;
+  try {
+    first = await reader.read();
+    if (signal.aborted) throw signal.reason;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+  let pending: ReadResult | undefined = first;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(c) {
+        const r = pending ?? (await reader.read());
+        pending = undefined;
+        if (r.done) c.close();
+        else c.enqueue(r.value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }

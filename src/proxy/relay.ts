@@ -1,10 +1,11 @@
+import { type Clock, type SetTimer, systemClock, systemTimer } from "../clock.ts";
 import type { Outcome } from "../scope.ts";
 
 const encoder = new TextEncoder();
 
 /** The SSE event a client sees when the upstream stream breaks: the openai client raises it as an APIError. */
-export function sseErrorEvent(message: string): Uint8Array {
-  const body = { error: { message, type: "server_error", param: null, code: "upstream_stream_error" } };
+export function sseErrorEvent(message: string, code = "upstream_stream_error"): Uint8Array {
+  const body = { error: { message, type: "server_error", param: null, code } };
   return encoder.encode(`data: ${JSON.stringify(body)}\n\n`);
 }
 
@@ -26,11 +27,27 @@ export interface RelayOptions {
   tap?: Tap;
   /** Longest wait for the next upstream chunk; only runs while the client is waiting. */
   idleTimeoutMs?: number;
+  /** Aborted when the gateway stops waiting for running requests: the stream ends with an error event. */
+  closing?: AbortSignal;
+  clock?: Clock;
+  setTimer?: SetTimer;
 }
+
+type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
 
 class IdleTimeout extends Error {
   constructor(ms: number) {
     super(`no data from the model server for ${ms} ms`);
+  }
+}
+
+/** Why a stream cut by shutdown ends: the client should retry elsewhere. */
+export const SHUTDOWN_MESSAGE =
+  "The gateway is shutting down and its grace period is over; retry the request on another replica.";
+
+class ShuttingDown extends Error {
+  constructor() {
+    super(SHUTDOWN_MESSAGE);
   }
 }
 
@@ -39,29 +56,33 @@ class IdleTimeout extends Error {
  * a slow client is never taken for a silent pod. When it fires it cancels the reader,
  * which ends the pending read; `fired` tells the reader why.
  */
-function idleWatch(ms: number, reader: ReadableStreamDefaultReader<Uint8Array>) {
+function idleWatch(
+  ms: number,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  time: { clock: Clock; setTimer: SetTimer },
+) {
   let since: number | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel: (() => void) | undefined;
   const state = {
     fired: false,
     waiting(on: boolean) {
-      since = on ? performance.now() : undefined;
-      if (on && timer === undefined) timer = setTimeout(check, ms);
+      since = on ? time.clock.now() : undefined;
+      if (on && cancel === undefined) cancel = time.setTimer(check, ms);
     },
     stop() {
-      clearTimeout(timer);
-      timer = undefined;
+      cancel?.();
+      cancel = undefined;
     },
   };
   function check() {
-    timer = undefined;
+    cancel = undefined;
     if (since === undefined) return; // not waiting: re-armed by the next read
-    const waited = performance.now() - since;
+    const waited = time.clock.now() - since;
     if (waited >= ms) {
       state.fired = true;
       void reader.cancel(new IdleTimeout(ms)).catch(() => {});
     } else {
-      timer = setTimeout(check, ms - waited);
+      cancel = time.setTimer(check, ms - waited);
     }
   }
   return state;
@@ -74,23 +95,34 @@ function idleWatch(ms: number, reader: ReadableStreamDefaultReader<Uint8Array>) 
 export function relay(upstream: ReadableStream<Uint8Array>, opts: RelayOptions): ReadableStream<Uint8Array> {
   const reader = upstream.getReader();
   let ended = false;
-  const idle = opts.idleTimeoutMs ? idleWatch(opts.idleTimeoutMs, reader) : undefined;
+  const time = { clock: opts.clock ?? systemClock, setTimer: opts.setTimer ?? systemTimer };
+  const idle = opts.idleTimeoutMs ? idleWatch(opts.idleTimeoutMs, reader, time) : undefined;
+  // Shutdown ends a pending read at once; a stream between reads sees it on the next pull.
+  const onClosing = () => void reader.cancel(new ShuttingDown()).catch(() => {});
+  opts.closing?.addEventListener("abort", onClosing);
   const end = (outcome: Outcome, detail?: string) => {
     if (ended) return;
     ended = true;
     idle?.stop();
+    opts.closing?.removeEventListener("abort", onClosing);
     opts.onEnd(outcome, detail);
   };
   const read = async () => {
-    if (!idle) return reader.read();
+    if (opts.closing?.aborted) throw new ShuttingDown();
+    if (!idle) return checked(await reader.read());
     idle.waiting(true);
     try {
       const r = await reader.read();
       if (idle.fired) throw new IdleTimeout(opts.idleTimeoutMs!);
-      return r;
+      return checked(r);
     } finally {
       idle.waiting(false);
     }
+  };
+  /** A read cancelled by shutdown resolves as done: that is no success. */
+  const checked = (r: ReadResult) => {
+    if (opts.closing?.aborted) throw new ShuttingDown();
+    return r;
   };
   return new ReadableStream<Uint8Array>(
     {
@@ -114,9 +146,13 @@ export function relay(upstream: ReadableStream<Uint8Array>, opts: RelayOptions):
         } catch (err) {
           if (ended) return; // cancelled by the client meanwhile
           const message = err instanceof Error ? err.message : String(err);
-          if (err instanceof IdleTimeout) opts.abortUpstream(message);
+          if (err instanceof IdleTimeout || err instanceof ShuttingDown) opts.abortUpstream(message);
           if (opts.sse) {
-            controller.enqueue(sseErrorEvent(`The model server's stream broke: ${message}`));
+            controller.enqueue(
+              err instanceof ShuttingDown
+                ? sseErrorEvent(message, "shutting_down")
+                : sseErrorEvent(`The model server's stream broke: ${message}`),
+            );
             controller.close();
           } else {
             controller.error(err);

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { Clock } from "../clock.ts";
+import type { Clock, SetTimer } from "../clock.ts";
 import type { GatewayConfig } from "../config/load.ts";
 import type { FetchFn } from "../deps.ts";
 import type { PassiveHealth } from "../endpoints/health.ts";
@@ -27,6 +27,10 @@ export interface ForwardDeps {
   metrics: GatewayMetrics;
   logger: Logger;
   clock: Clock;
+  /** Timers for attempts and relays (fake in tests); real timers when absent. */
+  setTimer?: SetTimer;
+  /** `closing` aborts when shutdown stops waiting: running requests then end with a 503 or an SSE error event. */
+  lifecycle?: { closing?: AbortSignal };
   /** A header to set on answers for session affinity, when the scheduler wants one. */
   scheduler?: { sessionHeader?(endpoint: Endpoint): [string, string] | undefined };
 }
@@ -50,8 +54,9 @@ export function upstreamBody(
 
 /**
  * The last stage: tries the scheduled endpoints in order (primary, then fallbacks)
- * while an attempt fails before any byte (refused, timed out, 503), then streams the
- * answer back untouched. Nothing is retried once the client got a byte.
+ * while an attempt fails before any byte (refused, timed out, a `retryOn` status such as
+ * 500 or 503, or, for streams, no first byte within `firstByteTimeoutMs`), then streams
+ * the answer back untouched. Nothing is retried once the client got a byte.
  */
 export function forward(deps: ForwardDeps) {
   return async function forwardStage(c: Context<GatewayEnv>): Promise<Response> {
@@ -78,10 +83,18 @@ export function forward(deps: ForwardDeps) {
         body: bytes,
         clientSignal: c.req.raw.signal,
         responseTimeoutMs: settings.upstream.responseTimeoutMs,
+        ...(req.stream ? { firstByteTimeoutMs: settings.upstream.firstByteTimeoutMs } : {}),
+        retryOn: settings.upstream.retryOn,
+        ...(deps.lifecycle?.closing ? { closing: deps.lifecycle.closing } : {}),
+        ...(deps.setTimer ? { setTimer: deps.setTimer } : {}),
       });
       if (result.kind === "client-gone") {
         slot.release();
         throw clientGone();
+      }
+      if (result.kind === "shutdown") {
+        slot.release();
+        throw shuttingDown();
       }
       if (result.kind === "retryable") {
         slot.release();
@@ -180,7 +193,7 @@ async function respond(
   if (!isSse || !upstream.body) {
     // A non-streamed answer arrives whole (pods send it when generation is done): read it
     // as bytes and answer with bytes. No stream to relay, and the scope ends right here.
-    let bytes = await readWhole(c, upstream, opts.controller);
+    let bytes = await readWhole(c, upstream, opts.controller, deps.lifecycle?.closing);
     if (upstream.ok) {
       accounting.chunk(bytes);
       accounting.flush();
@@ -198,6 +211,9 @@ async function respond(
     sse: true,
     tap: accounting,
     idleTimeoutMs: settings.upstream.idleTimeoutMs,
+    clock: deps.clock,
+    ...(deps.lifecycle?.closing ? { closing: deps.lifecycle.closing } : {}),
+    ...(deps.setTimer ? { setTimer: deps.setTimer } : {}),
     onEnd: (outcome, detail) => {
       if (outcome === "error") scope.log.error = detail;
       scope.end(upstream.status >= 400 && outcome === "success" ? "error" : outcome);
@@ -207,24 +223,45 @@ async function respond(
   return new Response(relayed, init);
 }
 
-/** Reads a whole upstream body; a client that leaves meanwhile aborts it (499), a pod that breaks gives 502. */
+/**
+ * Reads a whole upstream body; a client that leaves meanwhile aborts it (499), a pod that
+ * breaks gives 502, a shutdown past its grace gives 503 (no header was sent yet).
+ */
 async function readWhole(
   c: Context<GatewayEnv>,
   upstream: Response,
   controller: AbortController,
+  closing: AbortSignal | undefined,
 ): Promise<Uint8Array<ArrayBuffer>> {
+  const stop = () => controller.abort(closing?.reason);
+  closing?.addEventListener("abort", stop);
   try {
+    if (closing?.aborted) throw closing.reason;
     return new Uint8Array(await upstream.arrayBuffer());
   } catch (err) {
     controller.abort();
     if (c.req.raw.signal.aborted) throw clientGone();
+    if (closing?.aborted) throw shuttingDown();
     c.get("scope").log.error = err instanceof Error ? err.message : String(err);
     throw new GatewayError({
       status: 502,
       message: "The model server's answer broke off before it was complete.",
       code: "upstream_response_incomplete",
     });
+  } finally {
+    closing?.removeEventListener("abort", stop);
   }
+}
+
+/** What a request still running when shutdown stops waiting gets, if no header was sent yet. */
+function shuttingDown(): GatewayError {
+  return new GatewayError({
+    status: 503,
+    message: "The gateway is shutting down and its grace period is over; retry on another replica.",
+    code: "shutting_down",
+    droppedReason: "rejected-shutting-down",
+    headers: { "retry-after": "1", connection: "close" },
+  });
 }
 
 function clientGone(): GatewayError {

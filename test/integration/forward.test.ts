@@ -96,6 +96,7 @@ describe("forwarding", () => {
             start(c) {
               push = (s) => c.enqueue(new TextEncoder().encode(s));
               close = () => c.close();
+              push("data: 1\n\n"); // a stream is answered once its first byte came
             },
           }),
           { headers: { "content-type": "text/event-stream" } },
@@ -104,8 +105,9 @@ describe("forwarding", () => {
     const res = await gw.fetch(post({ ...CHAT, stream: true }));
     expect(gw.deps.inflight.total()).toBe(1);
     const reader = res.body!.getReader();
-    push("data: 1\n\n");
     expect(new TextDecoder().decode((await reader.read()).value)).toBe("data: 1\n\n");
+    push("data: 2\n\n");
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe("data: 2\n\n");
     expect(gw.deps.inflight.total()).toBe(1);
     close();
     expect((await reader.read()).done).toBe(true);
@@ -116,7 +118,8 @@ describe("forwarding", () => {
     let upstreamSignal: AbortSignal | undefined;
     const { gw } = gateway((call) => {
       upstreamSignal = call.signal;
-      return new Response(new ReadableStream({ pull() {} }), {
+      const first = new TextEncoder().encode("data: 1\n\n");
+      return new Response(new ReadableStream({ start: (c) => c.enqueue(first), pull() {} }), {
         headers: { "content-type": "text/event-stream" },
       });
     });

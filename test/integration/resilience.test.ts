@@ -3,6 +3,7 @@ import { seededRandom } from "../../src/clock.ts";
 import { createGateway } from "../../src/gateway.ts";
 import { silentLogger } from "../../src/log.ts";
 import { testConfig } from "../helpers/config.ts";
+import { FakeTime } from "../helpers/fake-time.ts";
 import { fakeUpstream, type UpstreamCall } from "../helpers/fake-upstream.ts";
 
 const ENDPOINTS = [
@@ -10,19 +11,34 @@ const ENDPOINTS = [
   { name: "b", address: "10.0.0.2:8000", models: ["m"] },
 ];
 
+/** A gateway on fake time over a fake upstream whose /health always passes. */
 function gateway(
   respond: (call: UpstreamCall) => Response | Promise<Response>,
   settings: Record<string, unknown> = {},
 ) {
   const upstream = fakeUpstream(respond);
+  const time = new FakeTime();
+  const probes: string[] = [];
   const gw = createGateway({
     config: testConfig({ endpoints: ENDPOINTS, ...settings }),
-    fetch: upstream.fetch,
+    fetch: (url, init) => {
+      if (!url.endsWith("/health")) return upstream.fetch(url, init);
+      probes.push(url);
+      return Promise.resolve(new Response("ok"));
+    },
     logger: silentLogger(),
     random: seededRandom(5),
+    clock: time.clock,
+    setTimer: time.setTimer,
   });
-  return { gw, upstream };
+  return { gw, upstream, time, probes };
 }
+
+/** A pod that never answers: its promise ends only when the gateway aborts the request. */
+const hang = (call: UpstreamCall) =>
+  new Promise<Response>((_, reject) =>
+    call.signal?.addEventListener("abort", () => reject(call.signal?.reason)),
+  );
 
 const chat = (extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
   new Request("http://gw/v1/chat/completions", {
@@ -62,21 +78,81 @@ describe("retries before the first byte", () => {
   });
 
   test("a pod that does not answer within responseTimeoutMs is abandoned for the next", async () => {
-    const { gw } = gateway(
-      (call) =>
-        call.url.includes("10.0.0.1")
-          ? new Promise<Response>((_, reject) =>
-              call.signal?.addEventListener("abort", () => reject(call.signal?.reason)),
-            )
-          : ok(call),
-      { upstream: { responseTimeoutMs: 30, maxAttempts: 2 } },
-    );
+    const { gw, time } = gateway((call) => (call.url.includes("10.0.0.1") ? hang(call) : ok(call)), {
+      upstream: { responseTimeoutMs: 30_000, maxAttempts: 2, ejectAfterFailures: 100 },
+    });
     for (let i = 0; i < 4; i++) {
-      const res = await gw.fetch(chat());
+      const pending = gw.fetch(chat());
+      await time.advanceAsync(29_999);
+      await time.advanceAsync(1);
+      const res = await pending;
       expect(res.status).toBe(200);
       await res.text();
     }
     expect(gw.deps.inflight.total()).toBe(0);
+  });
+
+  test("a 500 before any byte is retried on the next endpoint: the client sees none", async () => {
+    const { gw, upstream } = gateway(
+      (call) => (call.url.includes("10.0.0.1") ? new Response("boom", { status: 500 }) : ok(call)),
+      { upstream: { ejectAfterFailures: 1000, failureWindow: 0 } },
+    );
+    for (let i = 0; i < 10; i++) {
+      const res = await gw.fetch(chat());
+      expect(res.status).toBe(200);
+      await res.text();
+    }
+    expect(upstream.calls.filter((c) => c.url.includes("10.0.0.1")).length).toBeGreaterThan(0);
+    expect(gw.deps.inflight.total()).toBe(0);
+  });
+
+  test("retryOn: [] passes a pod's 500 through as it came", async () => {
+    const { gw } = gateway(() => new Response("boom", { status: 500 }), {
+      upstream: { retryOn: [], ejectAfterFailures: 1000 },
+    });
+    const res = await gw.fetch(chat());
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe("boom");
+  });
+
+  test("a stream whose pod sends headers but no first byte moves to the next endpoint after firstByteTimeoutMs", async () => {
+    const { gw, time } = gateway(
+      (call) =>
+        new Response(
+          new ReadableStream({
+            start(c) {
+              if (!call.url.includes("10.0.0.1")) {
+                c.enqueue(new TextEncoder().encode("data: [DONE]\n\n"));
+                c.close();
+              }
+            },
+          }),
+          { headers: { "content-type": "text/event-stream" } },
+        ),
+      { upstream: { firstByteTimeoutMs: 5000, ejectAfterFailures: 100 } },
+    );
+    const served: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const pending = gw.fetch(chat({ stream: true }));
+      await time.advanceAsync(5000);
+      const res = await pending;
+      expect(res.status).toBe(200);
+      served.push(res.headers.get("x-gateway-destination-endpoint-served")!);
+      expect(await res.text()).toBe("data: [DONE]\n\n");
+    }
+    expect(served.every((s) => s === "10.0.0.2:8000")).toBe(true);
+    expect(gw.deps.inflight.total()).toBe(0);
+  });
+
+  test("the first-byte timeout is for streams only: a non-streamed answer keeps responseTimeoutMs", async () => {
+    let answer!: (r: Response) => void;
+    const { gw, time } = gateway(() => new Promise<Response>((r) => (answer = r)), {
+      upstream: { firstByteTimeoutMs: 1000, responseTimeoutMs: 60_000 },
+    });
+    const pending = gw.fetch(chat());
+    await time.advanceAsync(30_000);
+    answer(ok({ url: "", headers: new Headers(), body: { model: "m" }, signal: undefined }));
+    expect((await pending).status).toBe(200);
   });
 
   test("maxAttempts bounds the tries", async () => {
@@ -87,11 +163,33 @@ describe("retries before the first byte", () => {
     expect(upstream.calls.length).toBe(1);
   });
 
+  test("a pod answering 500s with a passing /health stays out longer each time; the client sees no 500", async () => {
+    const { gw, time, upstream, probes } = gateway(
+      (call) => (call.url.includes("10.0.0.1") ? new Response("boom", { status: 500 }) : ok(call)),
+      { upstream: { ejectAfterFailures: 3, ejectionMs: 2000, maxEjectionMs: 60_000 } },
+    );
+    // 40 s of traffic, one request every 500 ms. Before, /health brought it back every 2 s.
+    const statuses: number[] = [];
+    for (let i = 0; i < 80; i++) {
+      const res = await gw.fetch(chat());
+      statuses.push(res.status);
+      await res.text();
+      await time.advanceAsync(500);
+    }
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    // Ejections of 2, 4, 8 and 16 s: 3 failures, then one per probation.
+    const hits = upstream.calls.filter((c) => c.url.includes("10.0.0.1")).length;
+    expect(hits).toBeLessThanOrEqual(3 + 4);
+    expect(probes.length).toBeGreaterThanOrEqual(3);
+    expect(gw.deps.health.isEjected("a")).toBe(true);
+    await gw.stop();
+  });
+
   test("a pod answering 500s is ejected and traffic moves to the others", async () => {
     const { gw } = gateway(
       (call) => (call.url.includes("10.0.0.1") ? new Response("boom", { status: 500 }) : ok(call)),
       {
-        upstream: { ejectAfterFailures: 2, ejectionMs: 60_000 },
+        upstream: { ejectAfterFailures: 2, ejectionMs: 60_000, retryOn: [503] },
       },
     );
     const served: string[] = [];
@@ -153,7 +251,7 @@ describe("streaming accounting", () => {
   });
 
   test("a stream that goes silent past idleTimeoutMs ends with an error event and frees its slot", async () => {
-    const { gw } = gateway(
+    const { gw, time } = gateway(
       () =>
         new Response(
           new ReadableStream({
@@ -167,9 +265,13 @@ describe("streaming accounting", () => {
           }),
           { headers: { "content-type": "text/event-stream" } },
         ),
-      { upstream: { idleTimeoutMs: 30 } },
+      { upstream: { idleTimeoutMs: 30_000 } },
     );
-    const text = await (await gw.fetch(chat({ stream: true }))).text();
+    const reading = (await gw.fetch(chat({ stream: true }))).text();
+    await time.advanceAsync(29_999);
+    expect(gw.deps.inflight.total()).toBe(1);
+    await time.advanceAsync(1);
+    const text = await reading;
     expect(text).toContain("upstream_stream_error");
     expect(gw.deps.inflight.total()).toBe(0);
   });
