@@ -99,6 +99,12 @@ function build(text: string, file: string | undefined): GatewayConfig {
     }
   });
 
+  if (!settings && pools.length + objectives.length + rewrites.length === 0 && !pickerConfig)
+    throw new ConfigError({
+      path: "",
+      expected:
+        "at least one document (GatewayConfig, InferencePool, ...): the file is empty or holds only comments",
+    });
   const finalSettings = settings ?? defaultSettings();
   // With Kubernetes discovery the pool lives in the cluster; the file need not define it.
   const pool =

@@ -7,7 +7,7 @@ import type { StaticEndpoint } from "../config/settings.ts";
 import { createGateway, type Gateway } from "../gateway.ts";
 import { createLogger, type LogLevel } from "../log.ts";
 import { startSimulators } from "../simulator/index.ts";
-import { parseCli, USAGE } from "./cli.ts";
+import { type CliOptions, parseCli, USAGE } from "./cli.ts";
 import { attachKubernetes } from "./kubernetes.ts";
 import { resolveSecrets } from "./secrets.ts";
 import type { RunningServer, ServeFn } from "./server.ts";
@@ -61,10 +61,7 @@ export async function main(opts: {
     process.exitCode = 1;
     return undefined;
   }
-  const settings = config.settings;
-  if (cli.port !== undefined) settings.port = cli.port;
-  if (cli.host) settings.hostname = cli.host;
-  if (cli.logLevel) settings.logLevel = cli.logLevel as LogLevel;
+  const settings = overrideFromCli(config, cli).settings;
   const logger = createLogger(settings.logLevel);
 
   const sim = settings.simulator;
@@ -100,11 +97,20 @@ export async function main(opts: {
     console.log(`  metrics   http://${shown}:${server.port}/metrics\n`);
   }
 
-  const unwatch = watchConfigFile(file, (text) =>
-    reloadConfig(gateway.deps.config, text, file, logger, async (next) => {
-      const resolved = await resolveSecrets(next, process.env);
-      return cluster ? cluster.overlay.apply(resolved) : resolved;
-    }),
+  const unwatch = watchConfigFile(
+    file,
+    async (text, stableForMs) => {
+      const result = await reloadConfig(gateway.deps.config, text, file, logger, {
+        stableForMs,
+        prepare: async (next) => {
+          overrideFromCli(next, cli);
+          const resolved = await resolveSecrets(next, process.env);
+          return cluster ? cluster.overlay.apply(resolved) : resolved;
+        },
+      });
+      return typeof result === "object" ? result : undefined;
+    },
+    settleOptions(opts.env),
   );
 
   let stopping: Promise<void> | undefined;
@@ -124,6 +130,21 @@ export async function main(opts: {
       await Promise.all(pods.map((p) => p.close()));
     })());
   return { gateway, server, shutdown };
+}
+
+/** Flags and environment win over the file, at start-up and on every reload. */
+function overrideFromCli(config: GatewayConfig, cli: CliOptions): GatewayConfig {
+  const settings = config.settings;
+  if (cli.port !== undefined) settings.port = cli.port;
+  if (cli.host) settings.hostname = cli.host;
+  if (cli.logLevel) settings.logLevel = cli.logLevel as LogLevel;
+  return config;
+}
+
+/** GATEWAY_CONFIG_SETTLE_MS: how long the config file must read the same before a reload takes it. */
+function settleOptions(env: Record<string, string | undefined>): { settleMs?: number } {
+  const ms = Number(env["GATEWAY_CONFIG_SETTLE_MS"]);
+  return Number.isInteger(ms) && ms >= 0 && env["GATEWAY_CONFIG_SETTLE_MS"] !== "" ? { settleMs: ms } : {};
 }
 
 /** Wires SIGINT/SIGTERM to a graceful shutdown. */

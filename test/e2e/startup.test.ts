@@ -31,6 +31,14 @@ describe("start-up from the command line", () => {
     expect(stderr).toContain("Invalid type: Expected number");
   });
 
+  test("an empty config file stops start-up instead of serving nothing on 8080", async () => {
+    const file = join(dir, "empty.yaml");
+    writeFileSync(file, "# nothing here yet\n");
+    const { code, stderr } = await run(["--config", file, "--port", "0"]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${file}: <root>: at least one document`);
+  });
+
   test("a missing config file is reported, not a stack trace", async () => {
     const { code, stderr } = await run([], { GATEWAY_CONFIG: join(dir, "missing.yaml") });
     expect(code).toBe(1);

@@ -83,7 +83,7 @@ describe("watching the config file", () => {
     const path = join(dir, "gw.yaml");
     writeFileSync(path, "a: 1\n");
     const seen: string[] = [];
-    const stop = watchConfigFile(path, (t) => seen.push(t), 20);
+    const stop = watchConfigFile(path, (t) => void seen.push(t), { settleMs: 20 });
     await Bun.sleep(50);
     writeFileSync(path, "a: 2\n");
     for (let i = 0; i < 100 && seen.length < 1; i++) await Bun.sleep(20);
