@@ -40,7 +40,11 @@ export function isLate(scrape: ScrapeStatus | undefined, now: number): boolean {
 }
 
 /** Stale metrics, or a last scrape that failed: what we know of this endpoint's load is not current. */
-export function isLagging(e: Pick<Endpoint, "metrics" | "scrape">, now: number, stalenessMs: number): boolean {
+export function isLagging(
+  e: Pick<Endpoint, "metrics" | "scrape">,
+  now: number,
+  stalenessMs: number,
+): boolean {
   return (e.scrape?.failures ?? 0) > 0 || isStale(e.metrics, now, stalenessMs, e.scrape);
 }
 

@@ -1,3 +1,4 @@
+import { type SetTimer, systemTimer } from "../clock.ts";
 import type { FetchFn } from "../deps.ts";
 import type { Logger } from "../log.ts";
 import type { EndpointStore } from "./store.ts";
@@ -12,30 +13,45 @@ export interface ModelDiscoveryOptions {
   timeoutMs?: number;
   /** false: no timer; only `refresh()` asks (e.g. from a Durable Object's alarm). Default true. */
   timers?: boolean;
+  /** The round timer and each ask's timeout; default real timers (tests pass a fake). */
+  setTimer?: SetTimer;
 }
 
 /**
  * Learns which models (base models and LoRA adapters) each endpoint serves from its
- * OpenAI `/v1/models`, at start and then every `intervalMs`, so rewritten requests
- * only go to endpoints that serve the target. A failed ask keeps what was known.
+ * OpenAI `/v1/models`, at start and then `intervalMs` after each round ends, so rewritten
+ * requests only go to endpoints that serve the target. A failed ask keeps what was known.
+ * Answers are read to the end (errors too) so the connection to the pod is kept alive.
  */
 export function startModelDiscovery(opts: ModelDiscoveryOptions): { refresh(): Promise<void>; stop(): void } {
   const { store, intervalMs = 5000, timeoutMs = 2000 } = opts;
+  const setTimer = opts.setTimer ?? systemTimer;
   let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancelTimer: (() => void) | undefined;
+  const inFlight = new Set<AbortController>();
 
   async function ask(name: string, address: string): Promise<void> {
+    const ctl = new AbortController();
+    inFlight.add(ctl);
+    const cancelTimeout = setTimer(
+      () => ctl.abort(new DOMException(`GET /v1/models timed out after ${timeoutMs} ms`, "TimeoutError")),
+      timeoutMs,
+    );
     try {
-      const res = await opts.fetch(`http://${address}/v1/models`, {
-        method: "GET",
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      const res = await opts.fetch(`http://${address}/v1/models`, { method: "GET", signal: ctl.signal });
+      const text = await res.text();
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const body = (await res.json()) as { data?: { id?: unknown }[] };
+      const body = JSON.parse(text) as { data?: { id?: unknown }[] };
       const ids = (body.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === "string");
-      store.setModels(name, new Set(ids));
+      if (!stopped) store.setModels(name, new Set(ids));
     } catch (err) {
-      opts.logger.debug("model discovery failed", { endpoint: name, error: (err as Error).message });
+      const error = ctl.signal.aborted
+        ? String((ctl.signal.reason as Error)?.message)
+        : (err as Error).message;
+      opts.logger.debug("model discovery failed", { endpoint: name, error });
+    } finally {
+      cancelTimeout();
+      inFlight.delete(ctl);
     }
   }
 
@@ -48,9 +64,10 @@ export function startModelDiscovery(opts: ModelDiscoveryOptions): { refresh(): P
   }
 
   function loop(): void {
+    cancelTimer = undefined;
     if (stopped) return;
     void refresh().finally(() => {
-      if (!stopped) timer = setTimeout(loop, intervalMs);
+      if (!stopped) cancelTimer = setTimer(loop, intervalMs);
     });
   }
   if (opts.timers !== false) loop();
@@ -58,7 +75,8 @@ export function startModelDiscovery(opts: ModelDiscoveryOptions): { refresh(): P
     refresh,
     stop() {
       stopped = true;
-      clearTimeout(timer);
+      cancelTimer?.();
+      for (const ctl of inFlight) ctl.abort(new DOMException("model discovery stopped", "AbortError"));
     },
   };
 }

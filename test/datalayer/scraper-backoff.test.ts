@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { systemClock } from "../../src/clock.ts";
-import { BUILTIN_ENGINES } from "../../src/datalayer/engines.ts";
-import { createScraper, nextDelay } from "../../src/datalayer/scraper.ts";
-import { recorder, startMetricsServer, VLLM_BODY, waitFor } from "./helpers/metrics-server.ts";
+import { nextDelay } from "../../src/datalayer/scraper.ts";
+import { fakeScraper } from "./helpers/fake-scraper.ts";
+import { startMetricsServer, VLLM_BODY } from "./helpers/metrics-server.ts";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -31,60 +30,81 @@ describe("nextDelay", () => {
   });
 });
 
-describe("scraper: back-off", () => {
+describe("scraper: back-off (fake time)", () => {
   test("a failing target is retried with exponential back-off, reset on success", async () => {
     const server = startMetricsServer({ status: 500, body: "boom" });
-    const rec = recorder();
-    const scraper = createScraper({
-      clock: systemClock,
-      engines: BUILTIN_ENGINES,
-      intervalMs: 10,
-      maxBackoffMs: 160,
-      onSnapshot: rec.onSnapshot,
-      onError: rec.onError,
-    });
+    const f = fakeScraper({ intervalMs: 10, maxBackoffMs: 160 });
     cleanups.push(
-      () => scraper.stop(),
+      () => f.scraper.stop(),
       () => server.stop(),
     );
-    scraper.setTargets([{ name: "a", url: server.url(), engine: "vllm" }]);
-
-    const window = 1200;
-    await Bun.sleep(window);
-    const failed = server.stats("/metrics").requests;
-    // Without back-off: ~120 attempts. With it: 0, +20, +40, +80, then every 160 ms => about 10.
-    expect(failed).toBeGreaterThanOrEqual(3);
-    expect(failed).toBeLessThanOrEqual(20);
-    expect(scraper.errors().get("a")).toBeGreaterThanOrEqual(failed - 1); // one may still be in flight
-    expect(String(rec.errors.get("a")![0])).toContain("HTTP 500");
-    expect(rec.count("a")).toBe(0);
+    const url = server.url();
+    f.scraper.setTargets([{ name: "a", url, engine: "vllm" }]);
+    await f.time.advanceAsync(0);
+    expect(f.fetches(url)).toBe(1);
+    // Each failure doubles the wait: 20, 40, 80, then the 160 ms cap.
+    for (const [n, wait] of [
+      [1, 20],
+      [2, 40],
+      [3, 80],
+      [4, 160],
+      [5, 160],
+    ] as const) {
+      await f.untilEnded("a", n);
+      await f.time.advanceAsync(wait - 1);
+      expect(f.fetches(url)).toBe(n); // not yet
+      await f.time.advanceAsync(1);
+      expect(f.fetches(url)).toBe(n + 1);
+    }
+    await f.untilEnded("a", 6);
+    expect(f.scraper.errors().get("a")).toBe(6);
+    expect(String(f.rec.errors.get("a")![0])).toContain("HTTP 500");
+    expect(f.rec.count("a")).toBe(0);
 
     server.behaviour.status = 200;
     server.behaviour.body = VLLM_BODY(1);
-    await waitFor(() => rec.count("a") >= 1, 5000, "recovery");
-    const recovered = server.stats("/metrics").requests;
-    await Bun.sleep(400);
-    // Back to the 10 ms interval: far more than the ~2-3 attempts back-off would allow.
-    expect(server.stats("/metrics").requests - recovered).toBeGreaterThanOrEqual(8);
-    expect(scraper.errors().get("a")).toBe(rec.errorCount("a")); // cumulative count stays
-  }, 15_000);
+    await f.time.advanceAsync(160);
+    await f.untilEnded("a", 7);
+    expect(f.rec.count("a")).toBe(1);
+    // One success resets the back-off: back to a scrape every 10 ms.
+    for (let n = 8; n <= 10; n++) {
+      await f.time.advanceAsync(10);
+      await f.untilEnded("a", n);
+    }
+    expect(f.fetches(url)).toBe(10);
+    expect(f.rec.count("a")).toBe(4);
+    expect(f.scraper.errors().get("a")).toBe(6); // the cumulative count stays
+  });
 
   test("a refused connection counts as a failure too", async () => {
     const server = startMetricsServer();
     const url = server.url();
     server.stop(); // nothing listens on that port any more
-    const rec = recorder();
-    const scraper = createScraper({
-      clock: systemClock,
-      engines: BUILTIN_ENGINES,
-      intervalMs: 10,
-      maxBackoffMs: 100,
-      onSnapshot: rec.onSnapshot,
-      onError: rec.onError,
-    });
-    cleanups.push(() => scraper.stop());
-    scraper.setTargets([{ name: "a", url, engine: "vllm" }]);
-    await waitFor(() => rec.errorCount("a") >= 2, 5000, "two failures");
-    expect(scraper.errors().get("a")).toBeGreaterThanOrEqual(2);
-  }, 15_000);
+    const f = fakeScraper({ intervalMs: 10, maxBackoffMs: 100 });
+    cleanups.push(() => f.scraper.stop());
+    f.scraper.setTargets([{ name: "a", url, engine: "vllm" }]);
+    await f.time.advanceAsync(0);
+    await f.untilEnded("a", 1);
+    await f.time.advanceAsync(20);
+    await f.untilEnded("a", 2);
+    expect(f.scraper.errors().get("a")).toBe(2);
+    expect(f.rec.errorCount("a")).toBe(2);
+  });
+
+  test("a scrape that timed out is retried at once: the back-off counts from its start", async () => {
+    const server = startMetricsServer({ hang: true });
+    const f = fakeScraper({ intervalMs: 50, timeoutMs: 1000, maxBackoffMs: 5000 });
+    cleanups.push(
+      () => f.scraper.stop(),
+      () => server.stop(),
+    );
+    const url = server.url();
+    f.scraper.setTargets([{ name: "a", url, engine: "vllm" }]);
+    await f.time.advanceAsync(0);
+    await f.time.advanceAsync(1000); // the timeout aborts the hung scrape
+    await f.untilEnded("a", 1);
+    await f.time.advanceAsync(0);
+    // The 100 ms back-off was used up by the 1000 ms the scrape took: no extra wait.
+    expect(f.fetches(url)).toBe(2);
+  });
 });

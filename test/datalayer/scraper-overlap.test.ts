@@ -1,8 +1,6 @@
 import { afterEach, expect, test } from "bun:test";
-import { systemClock } from "../../src/clock.ts";
-import { BUILTIN_ENGINES } from "../../src/datalayer/engines.ts";
-import { createScraper } from "../../src/datalayer/scraper.ts";
-import { recorder, startMetricsServer, waitFor } from "./helpers/metrics-server.ts";
+import { fakeScraper } from "./helpers/fake-scraper.ts";
+import { startMetricsServer, waitFor } from "./helpers/metrics-server.ts";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -10,60 +8,57 @@ afterEach(() => {
 });
 
 test("a slow server never sees two scrapes of one target at once", async () => {
-  const server = startMetricsServer({ delayMs: 120 });
-  const rec = recorder();
-  const scraper = createScraper({
-    clock: systemClock,
-    engines: BUILTIN_ENGINES,
-    intervalMs: 10,
-    timeoutMs: 5000,
-    onSnapshot: rec.onSnapshot,
-    onError: rec.onError,
-  });
+  const server = startMetricsServer({ hold: true });
+  const f = fakeScraper({ intervalMs: 10, timeoutMs: 5000 });
   cleanups.push(
-    () => scraper.stop(),
+    () => f.scraper.stop(),
     () => server.stop(),
   );
-  scraper.setTargets([
-    { name: "a", url: server.url("/a/metrics"), engine: "vllm" },
-    { name: "b", url: server.url("/b/metrics"), engine: "vllm" },
+  const a = server.url("/a/metrics");
+  const b = server.url("/b/metrics");
+  f.scraper.setTargets([
+    { name: "a", url: a, engine: "vllm" },
+    { name: "b", url: b, engine: "vllm" },
   ]);
-  // Hammer scrapeNow too: it must join the running scrape, not start another.
-  const started = performance.now();
-  while (rec.count("a") < 4 || rec.count("b") < 4) {
-    void scraper.scrapeNow();
-    await Bun.sleep(15);
-    if (performance.now() - started > 10_000) throw new Error("too slow");
+  for (let round = 1; round <= 3; round++) {
+    // 120 ms of ticks and scrapeNow calls while both answers are held: each must join the
+    // running scrape (without the guard a 10 ms interval would start 12 more).
+    for (let i = 0; i < 12; i++) {
+      void f.scraper.scrapeNow();
+      await f.time.advanceAsync(10);
+    }
+    await waitFor(() => server.held() === 2, 5000, "both scrapes to be held");
+    expect(f.fetches(a)).toBe(round);
+    expect(f.fetches(b)).toBe(round);
+    server.release();
+    await f.untilEnded("a", round);
+    await f.untilEnded("b", round);
   }
-  const elapsed = performance.now() - started;
-  for (const path of ["/a/metrics", "/b/metrics"]) {
-    const s = server.stats(path);
-    expect(s.maxInFlight).toBe(1);
-    // Without the guard a 10 ms interval would send ~12 requests per 120 ms response.
-    expect(s.requests).toBeLessThanOrEqual(Math.ceil(elapsed / 120) + 2);
-  }
-  expect(rec.errorCount("a") + rec.errorCount("b")).toBe(0);
-}, 15_000);
+  expect(server.stats("/a/metrics").maxInFlight).toBe(1);
+  expect(server.stats("/b/metrics").maxInFlight).toBe(1);
+  expect(f.rec.errorCount("a") + f.rec.errorCount("b")).toBe(0);
+});
 
 test("targets do not wait for each other: a slow one does not delay a fast one", async () => {
-  const slow = startMetricsServer({ delayMs: 400 });
+  const slow = startMetricsServer({ hold: true });
   const fast = startMetricsServer();
-  const rec = recorder();
-  const scraper = createScraper({
-    clock: systemClock,
-    engines: BUILTIN_ENGINES,
-    intervalMs: 10,
-    onSnapshot: rec.onSnapshot,
-  });
+  const f = fakeScraper({ intervalMs: 10 });
   cleanups.push(
-    () => scraper.stop(),
+    () => f.scraper.stop(),
+    () => slow.release(),
     () => slow.stop(),
     () => fast.stop(),
   );
-  scraper.setTargets([
+  f.scraper.setTargets([
     { name: "slow", url: slow.url(), engine: "vllm" },
     { name: "fast", url: fast.url(), engine: "vllm" },
   ]);
-  await waitFor(() => rec.count("fast") >= 5, 5000, "fast snapshots");
-  expect(rec.count("slow")).toBeLessThanOrEqual(1);
-}, 15_000);
+  await f.time.advanceAsync(0);
+  for (let n = 1; n <= 5; n++) {
+    await f.untilEnded("fast", n);
+    await f.time.advanceAsync(10);
+  }
+  expect(f.rec.count("fast")).toBeGreaterThanOrEqual(5);
+  expect(f.rec.count("slow")).toBe(0);
+  expect(f.fetches(slow.url())).toBe(1);
+});

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { systemClock } from "../../src/clock.ts";
 import { BUILTIN_ENGINES } from "../../src/datalayer/engines.ts";
-import { createScraper, type Scraper, type ScraperOptions } from "../../src/datalayer/scraper.ts";
+import { createScraper, type ScraperOptions } from "../../src/datalayer/scraper.ts";
+import { fakeScraper } from "./helpers/fake-scraper.ts";
 import { recorder, startMetricsServer, VLLM_BODY, waitFor } from "./helpers/metrics-server.ts";
 
 const cleanups: (() => void)[] = [];
@@ -9,48 +10,49 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
+/** A scraper on fake time (see helpers/fake-scraper.ts) and one loopback metrics server. */
 function setup(opts: Partial<ScraperOptions> = {}) {
   const server = startMetricsServer();
-  const rec = recorder();
-  const scraper: Scraper = createScraper({
-    clock: systemClock,
-    engines: BUILTIN_ENGINES,
-    onSnapshot: rec.onSnapshot,
-    onError: rec.onError,
-    ...opts,
-  });
+  const f = fakeScraper(opts);
   cleanups.push(
-    () => scraper.stop(),
+    () => f.scraper.stop(),
     () => server.stop(),
   );
-  return { server, rec, scraper };
+  return { server, ...f };
 }
 
 const HOUR = 3_600_000;
 
 describe("scraper: snapshots", () => {
-  test("snapshots arrive repeatedly at the interval", async () => {
-    const { server, rec, scraper } = setup({ intervalMs: 20 });
-    scraper.setTargets([{ name: "a", url: server.url("/a/metrics"), engine: "vllm" }]);
-    await waitFor(() => rec.count("a") >= 3, 5000, "3 snapshots");
-    const last = rec.snapshots.get("a")!.at(-1)!;
-    expect(last).toMatchObject({ waitingQueueSize: 2, runningRequests: 1, kvCacheUsage: 0.25 });
-    expect(last.updatedAt).toBeGreaterThan(0);
-    expect(Object.isFrozen(last)).toBe(true);
+  test("snapshots arrive at the interval, stamped with the clock", async () => {
+    const { server, rec, scraper, time, fetches, untilEnded } = setup({ intervalMs: 20 });
+    const url = server.url("/a/metrics");
+    scraper.setTargets([{ name: "a", url, engine: "vllm" }]);
+    await time.advanceAsync(0);
+    await untilEnded("a", 1);
+    for (let n = 2; n <= 3; n++) {
+      await time.advanceAsync(19);
+      expect(fetches(url)).toBe(n - 1);
+      await time.advanceAsync(1);
+      await untilEnded("a", n);
+    }
+    const snaps = rec.snapshots.get("a")!;
+    expect(snaps.map((s) => s.updatedAt)).toEqual([1000, 1020, 1040]);
+    expect(snaps.at(-1)).toMatchObject({ waitingQueueSize: 2, runningRequests: 1, kvCacheUsage: 0.25 });
+    expect(Object.isFrozen(snaps.at(-1))).toBe(true);
     expect(scraper.errors().get("a")).toBe(0);
   });
 
   test("scrapeNow runs one round over every target", async () => {
-    const clock = { now: () => 4242 };
-    const { server, rec, scraper } = setup({ intervalMs: HOUR, clock });
+    const { server, rec, scraper } = setup({ intervalMs: HOUR });
     scraper.setTargets([
       { name: "a", url: server.url("/a/metrics"), engine: "vllm" },
       { name: "b", url: server.url("/b/metrics"), engine: "vllm" },
     ]);
-    await scraper.scrapeNow(); // joins the first scrapes started by setTargets, never doubles them
+    await scraper.scrapeNow();
     expect(rec.count("a")).toBe(1);
     expect(rec.count("b")).toBe(1);
-    expect(rec.snapshots.get("a")![0]!.updatedAt).toBe(4242);
+    expect(rec.snapshots.get("a")![0]!.updatedAt).toBe(1000);
     server.behaviour.body = VLLM_BODY(9);
     await scraper.scrapeNow();
     expect(rec.snapshots.get("b")!.at(-1)!.waitingQueueSize).toBe(9);
@@ -58,38 +60,50 @@ describe("scraper: snapshots", () => {
   });
 
   test("setTargets adds a target without disturbing existing ones", async () => {
-    const { server, rec, scraper } = setup({ intervalMs: HOUR });
+    const { server, scraper, time, fetches, untilEnded } = setup({ intervalMs: HOUR });
     const a = { name: "a", url: server.url("/a/metrics"), engine: "vllm" };
     scraper.setTargets([a]);
-    await waitFor(() => rec.count("a") === 1, 5000, "first scrape of a");
+    await time.advanceAsync(0);
+    await untilEnded("a", 1);
     scraper.setTargets([a, { name: "b", url: server.url("/b/metrics"), engine: "vllm" }]);
-    await waitFor(() => rec.count("b") === 1, 5000, "first scrape of b");
-    await Bun.sleep(50);
-    expect(server.stats("/a/metrics").requests).toBe(1); // a's hour-long timer was left alone
+    await time.advanceAsync(0);
+    await untilEnded("b", 1);
+    expect(fetches(a.url)).toBe(1); // a's hour-long timer was left alone
+    await time.advanceAsync(HOUR - 1);
+    expect(fetches(a.url)).toBe(1);
+    await time.advanceAsync(1);
+    expect(fetches(a.url)).toBe(2); // still on its own grid
     expect([...scraper.errors().keys()].sort()).toEqual(["a", "b"]);
   });
 
   test("setTargets removes a target: no more scrapes, no more callbacks", async () => {
-    const { server, rec, scraper } = setup({ intervalMs: 10 });
+    const { server, rec, scraper, time, fetches, untilEnded } = setup({ intervalMs: 10 });
+    const a = server.url("/a/metrics");
     const b = { name: "b", url: server.url("/b/metrics"), engine: "vllm" };
-    scraper.setTargets([{ name: "a", url: server.url("/a/metrics"), engine: "vllm" }, b]);
-    await waitFor(() => rec.count("a") >= 2 && rec.count("b") >= 2, 5000, "both scraped");
+    scraper.setTargets([{ name: "a", url: a, engine: "vllm" }, b]);
+    await time.advanceAsync(0);
+    await untilEnded("a", 1);
+    await untilEnded("b", 1);
+    server.behaviour.hold = true; // a's next scrape will be on the wire when it is removed
+    await time.advanceAsync(10);
+    expect(fetches(a)).toBe(2);
     scraper.setTargets([b]);
-    const requests = server.stats("/a/metrics").requests;
-    const callbacks = rec.count("a");
-    const bBefore = rec.count("b");
-    await Bun.sleep(200);
-    expect(server.stats("/a/metrics").requests).toBeLessThanOrEqual(requests + 1); // one may be on the wire
-    expect(rec.count("a")).toBe(callbacks);
-    expect(rec.count("b")).toBeGreaterThan(bBefore);
-    expect([...scraper.errors().keys()]).toEqual(["b"]);
+    server.behaviour.hold = false;
+    server.release();
+    for (let n = 2; n <= 5; n++) {
+      await untilEnded("b", n);
+      await time.advanceAsync(10);
+    }
+    expect(fetches(a)).toBe(2);
+    expect(rec.count("a")).toBe(1);
     expect(rec.errorCount("a")).toBe(0); // the aborted scrape is not an error
+    expect([...scraper.errors().keys()]).toEqual(["b"]);
   });
 
   test("a changed URL is used from the next scrape, keeping the target", async () => {
-    const { server, rec, scraper } = setup({ intervalMs: HOUR });
+    const { server, scraper } = setup({ intervalMs: HOUR });
     scraper.setTargets([{ name: "a", url: server.url("/old/metrics"), engine: "vllm" }]);
-    await waitFor(() => rec.count("a") === 1);
+    await scraper.scrapeNow();
     scraper.setTargets([{ name: "a", url: server.url("/new/metrics"), engine: "vllm" }]);
     await scraper.scrapeNow();
     expect(server.stats("/old/metrics").requests).toBe(1);
@@ -97,21 +111,24 @@ describe("scraper: snapshots", () => {
   });
 
   test("stop() stops every timer and callback", async () => {
-    const { server, rec, scraper } = setup({ intervalMs: 10 });
+    const { server, rec, scraper, time, untilEnded } = setup({ intervalMs: 10 });
     scraper.setTargets([
       { name: "a", url: server.url("/a/metrics"), engine: "vllm" },
       { name: "b", url: server.url("/b/metrics"), engine: "vllm" },
     ]);
-    await waitFor(() => rec.count("a") >= 2 && rec.count("b") >= 2);
+    await time.advanceAsync(0);
+    await untilEnded("a", 1);
+    await untilEnded("b", 1);
+    await time.advanceAsync(0); // let the next ticks be armed
+    expect(time.pending).toBe(2);
     scraper.stop();
-    const total = () => server.stats("/a/metrics").requests + server.stats("/b/metrics").requests;
-    const requests = total();
-    const callbacks = rec.count("a") + rec.count("b");
-    await Bun.sleep(250);
-    expect(total()).toBeLessThanOrEqual(requests + 2);
-    expect(rec.count("a") + rec.count("b")).toBe(callbacks);
+    expect(time.pending).toBe(0);
+    await time.advanceAsync(1000);
+    expect(server.stats("/a/metrics").requests + server.stats("/b/metrics").requests).toBe(2);
+    expect(rec.count("a") + rec.count("b")).toBe(2);
     scraper.setTargets([{ name: "c", url: server.url("/c/metrics"), engine: "vllm" }]); // ignored after stop
-    await Bun.sleep(50);
+    expect(time.pending).toBe(0);
+    await scraper.scrapeNow();
     expect(server.stats("/c/metrics").requests).toBe(0);
   });
 });
@@ -137,7 +154,7 @@ describe("scraper: errors users can act on", () => {
 
   test("a throwing onSnapshot is reported, not fatal", async () => {
     const rec = recorder();
-    const { server, scraper } = setup({
+    const { server, scraper, time } = setup({
       intervalMs: 10,
       onSnapshot: () => {
         throw new Error("consumer bug");
@@ -145,7 +162,11 @@ describe("scraper: errors users can act on", () => {
       onError: rec.onError,
     });
     scraper.setTargets([{ name: "a", url: server.url(), engine: "vllm" }]);
-    await waitFor(() => rec.errorCount("a") >= 3);
+    await time.advanceAsync(0);
+    for (let n = 1; n <= 3; n++) {
+      await waitFor(() => rec.errorCount("a") >= n, 5000, `error ${n}`);
+      await time.advanceAsync(10);
+    }
     expect(String(rec.errors.get("a")![0])).toContain("consumer bug");
     expect(scraper.errors().get("a")).toBe(0); // the scrapes themselves succeeded
   });

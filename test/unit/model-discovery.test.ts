@@ -1,7 +1,8 @@
-import { expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { startModelDiscovery } from "../../src/endpoints/model-discovery.ts";
 import { EndpointStore } from "../../src/endpoints/store.ts";
 import { silentLogger } from "../../src/log.ts";
+import { FakeTime } from "../helpers/fake-time.ts";
 
 test("endpoints' /v1/models teach the store which models they serve; failures keep what was known", async () => {
   const store = new EndpointStore();
@@ -19,7 +20,7 @@ test("endpoints' /v1/models teach the store which models they serve; failures ke
     store,
     logger: silentLogger(),
     shouldLearn: (n) => n !== "fixed",
-    intervalMs: 60_000,
+    timers: false,
     fetch: async (url) => {
       asked.push(url);
       if (fail) throw new TypeError("refused");
@@ -35,4 +36,90 @@ test("endpoints' /v1/models teach the store which models they serve; failures ke
   await d.refresh();
   expect(store.serving("base").map((e) => e.name)).toEqual(["a"]);
   d.stop();
+});
+
+describe("model discovery on fake time", () => {
+  const one = () => {
+    const store = new EndpointStore();
+    store.upsert([{ name: "a", address: "a:80", labels: {}, engine: "vllm", models: new Set() }]);
+    return store;
+  };
+
+  test("rounds repeat intervalMs after the previous one ends; stop() cancels the next", async () => {
+    const time = new FakeTime();
+    let asks = 0;
+    const d = startModelDiscovery({
+      store: one(),
+      logger: silentLogger(),
+      shouldLearn: () => true,
+      intervalMs: 5000,
+      setTimer: time.setTimer,
+      fetch: async () => {
+        asks++;
+        return Response.json({ data: [{ id: "m" }] });
+      },
+    });
+    await time.advanceAsync(0);
+    expect(asks).toBe(1);
+    await time.advanceAsync(4999);
+    expect(asks).toBe(1);
+    await time.advanceAsync(1);
+    expect(asks).toBe(2);
+    d.stop();
+    expect(time.pending).toBe(0);
+    await time.advanceAsync(60_000);
+    expect(asks).toBe(2);
+  });
+
+  test("an ask that outlives timeoutMs is aborted and keeps what was known", async () => {
+    const time = new FakeTime();
+    const store = one();
+    store.setModels("a", new Set(["known"]));
+    const signals: AbortSignal[] = [];
+    const d = startModelDiscovery({
+      store,
+      logger: silentLogger(),
+      shouldLearn: () => true,
+      timeoutMs: 2000,
+      timers: false,
+      setTimer: time.setTimer,
+      fetch: (_url, init) => {
+        const signal = init.signal!;
+        signals.push(signal);
+        return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+      },
+    });
+    const round = d.refresh();
+    await time.advanceAsync(1999);
+    expect(signals[0]!.aborted).toBe(false);
+    await time.advanceAsync(1);
+    await round;
+    expect(signals[0]!.aborted).toBe(true);
+    expect((signals[0]!.reason as Error).name).toBe("TimeoutError");
+    expect(store.serving("known").map((e) => e.name)).toEqual(["a"]);
+    expect(time.pending).toBe(0);
+    d.stop();
+  });
+
+  test("a non-JSON or error answer is a failed ask, not a crash", async () => {
+    const time = new FakeTime();
+    const store = one();
+    store.setModels("a", new Set(["known"]));
+    const answers = [
+      new Response("<html>", { status: 200 }),
+      Response.json({ data: "x" }),
+      new Response("no", { status: 502 }),
+    ];
+    const d = startModelDiscovery({
+      store,
+      logger: silentLogger(),
+      shouldLearn: () => true,
+      timers: false,
+      setTimer: time.setTimer,
+      fetch: async () => answers.shift()!,
+    });
+    for (let i = 0; i < 3; i++) await d.refresh();
+    expect(store.serving("known").map((e) => e.name)).toEqual(["a"]);
+    d.stop();
+  });
 });

@@ -19,6 +19,8 @@ export interface Behaviour {
   hang: boolean;
   /** Send the headers and a first chunk, then stall the body until the client aborts. */
   stallBody: boolean;
+  /** Hold each answer until the test calls `release()` (a slow pod whose pace the test sets). */
+  hold: boolean;
 }
 
 export interface PathStats {
@@ -35,8 +37,10 @@ export function startMetricsServer(initial: Partial<Behaviour> = {}) {
     body: VLLM_BODY(),
     hang: false,
     stallBody: false,
+    hold: false,
     ...initial,
   };
+  const held: (() => void)[] = [];
   const paths = new Map<string, PathStats>();
   const stats = (path: string): PathStats => {
     let s = paths.get(path);
@@ -63,6 +67,7 @@ export function startMetricsServer(initial: Partial<Behaviour> = {}) {
           await aborted;
           return new Response("never", { status: 504 });
         }
+        if (behaviour.hold) await new Promise<void>((resolve) => held.push(resolve));
         if (behaviour.delayMs > 0) await Bun.sleep(behaviour.delayMs);
         if (behaviour.stallBody) {
           const body = new ReadableStream<Uint8Array>({
@@ -87,6 +92,14 @@ export function startMetricsServer(initial: Partial<Behaviour> = {}) {
   return {
     behaviour,
     stats,
+    /** Lets every held request answer; returns how many there were. */
+    release(): number {
+      const n = held.length;
+      for (const r of held.splice(0)) r();
+      return n;
+    },
+    /** Requests waiting for `release()`. */
+    held: () => held.length,
     url: (path = "/metrics") => `http://127.0.0.1:${server.port}${path}`,
     stop: () => server.stop(true),
   };
