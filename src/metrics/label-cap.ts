@@ -9,8 +9,8 @@
  *   (GIE and llm-d do the same, with pinned names for configured rewrites);
  * - vouching (model names only): a name labels metrics only once the gateway accepted
  *   a request for it (authorized, and a pod serves its target). A name the gateway
- *   refused (unknown model, 403) is reported as `unknown`, so a scan of made-up names
- *   costs no series at all.
+ *   refused (unknown model, 403), and any model name over `MAX_LABEL_LENGTH`, is
+ *   reported as `unknown`, so a scan of made-up names costs no series at all.
  */
 
 /** Reported instead of a value past the count or length cap. */
@@ -46,14 +46,18 @@ const OVERFLOW_PAIR: ModelLabels = Object.freeze({
 });
 
 /**
- * Bounded `{model_name, target_model_name}` pairs. Names are vouched for with
- * `accept` (the request path does it once a request is authorized and servable);
- * until then they label as `unknown`. Distinct pairs are capped too (`maxPairs`),
- * since a client choosing both names could otherwise mint names × targets series.
+ * Bounded `{model_name, target_model_name}` pairs. The request path vouches for names
+ * with `accept` once a request is authorized and servable; until then they label as
+ * `unknown`. A served (target) name is pinned: a pod serves it, so the pool bounds
+ * them, and a flood of client-chosen aliases cannot push it into `other` (GIE pins its
+ * configured names for the same reason). Other requested names share the count cap.
+ * Distinct pairs are capped too (`maxPairs`), since a client choosing both names could
+ * otherwise mint names × targets series.
  */
 export class ModelLabelCap {
   private readonly models: LabelCap;
   private readonly accepted = new Set<string>();
+  private readonly served = new Set<string>();
   private readonly pairs = new Map<string, ModelLabels>();
 
   constructor(
@@ -63,19 +67,18 @@ export class ModelLabelCap {
     this.models = new LabelCap(max);
   }
 
-  /** Lets these names label metrics (each still subject to the length and count caps). */
-  accept(...names: string[]): void {
-    for (const name of names) {
-      if (this.accepted.has(name) || name.length > MAX_LABEL_LENGTH) continue;
-      if (this.accepted.size >= 10_000) return;
-      this.accepted.add(name);
-    }
+  /** Lets these names label metrics: `target` (served by a pod) always, `requested` within the caps. */
+  accept(requested: string, target: string): void {
+    add(this.served, target);
+    if (!this.served.has(requested)) add(this.accepted, requested);
   }
 
   /** The label value for one model name: its own, `unknown`, `other`, or "" for none. */
   name(model: string): string {
     if (model === "") return "";
-    if (!this.accepted.has(model)) return model.length > MAX_LABEL_LENGTH ? OVERFLOW_LABEL : UNKNOWN_LABEL;
+    if (this.served.has(model)) return model;
+    // Names over MAX_LABEL_LENGTH are never accepted: no one configures such a name.
+    if (!this.accepted.has(model)) return UNKNOWN_LABEL;
     return this.models.value(model);
   }
 
@@ -89,4 +92,9 @@ export class ModelLabelCap {
     this.pairs.set(key, frozen);
     return frozen;
   }
+}
+
+/** Adds a name within the length cap to a set that never holds more than 10,000. */
+function add(set: Set<string>, name: string): void {
+  if (name.length <= MAX_LABEL_LENGTH && set.size < 10_000) set.add(name);
 }

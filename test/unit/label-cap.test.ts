@@ -18,22 +18,23 @@ describe("ModelLabelCap", () => {
   test("a name never accepted labels as `unknown`; once accepted, as itself", () => {
     const labels = new ModelLabelCap();
     expect(labels.of("m", "m")).toEqual({ model_name: "unknown", target_model_name: "unknown" });
-    labels.accept("m");
+    labels.accept("m", "m");
     expect(labels.of("m", "m")).toEqual({ model_name: "m", target_model_name: "m" });
     expect(labels.of("m", "")).toEqual({ model_name: "m", target_model_name: "" });
   });
 
-  test("an accepted name over the length cap is `other`, never the name", () => {
+  test("a name over the length cap is never its own label, accepted or not", () => {
     const labels = new ModelLabelCap();
     const huge = "h".repeat(1 << 20);
+    expect(labels.of(huge, "")).toEqual({ model_name: "unknown", target_model_name: "" });
     labels.accept(huge, "m");
-    expect(labels.of(huge, "m")).toEqual({ model_name: "other", target_model_name: "m" });
+    expect(labels.of(huge, "m")).toEqual({ model_name: "unknown", target_model_name: "m" });
   });
 
   test("accepted names are capped in number, and so are distinct pairs", () => {
     const labels = new ModelLabelCap(10, 20);
     const names = Array.from({ length: 50 }, (_, i) => `n${i}`);
-    labels.accept(...names);
+    for (const n of names) labels.accept(n, "");
     const pairs = new Set<string>();
     for (const a of names)
       for (const b of names) {
@@ -43,6 +44,17 @@ describe("ModelLabelCap", () => {
     // 20 pairs of their own plus the one overflow pair.
     expect(pairs.size).toBe(21);
     expect(pairs.has("other/other")).toBe(true);
+  });
+
+  test("a served name is pinned: a flood of accepted aliases cannot push it into `other`", () => {
+    const labels = new ModelLabelCap(10);
+    for (let i = 0; i < 50; i++) {
+      labels.accept(`alias-${i}`, "served");
+      labels.of(`alias-${i}`, "served");
+    }
+    expect(labels.of("alias-49", "served")).toEqual({ model_name: "other", target_model_name: "served" });
+    labels.accept("served", "served");
+    expect(labels.of("served", "served")).toEqual({ model_name: "served", target_model_name: "served" });
   });
 
   test("the same pair gives the same frozen object (running gauge inc and dec agree)", () => {
