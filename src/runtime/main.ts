@@ -11,6 +11,7 @@ import { type CliOptions, parseCli, USAGE } from "./cli.ts";
 import { attachKubernetes } from "./kubernetes.ts";
 import { resolveSecrets } from "./secrets.ts";
 import type { RunningServer, ServeFn } from "./server.ts";
+import { drainAndStop } from "./shutdown.ts";
 import { watchConfigFile } from "./watch-config.ts";
 
 export const DEFAULT_CONFIG = fileURLToPath(new URL("../../examples/quickstart.yaml", import.meta.url));
@@ -116,17 +117,15 @@ export async function main(opts: {
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
     (stopping ??= (async () => {
-      // Fail readiness and refuse new requests at once; let running ones drain up to the grace period.
-      gateway.deps.lifecycle.shuttingDown = true;
       unwatch();
-      const deadline = Date.now() + settings.shutdownGraceMs;
-      while (gateway.deps.inflight.total() > 0 && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 50));
-      const left = gateway.deps.inflight.total();
-      if (left > 0) logger.warn("shutdown grace period over; closing requests still running", { left });
-      await cluster?.stop();
-      await gateway.stop();
-      await server.close();
+      // Refuse new requests, drain up to the grace, then answer what is left before closing.
+      await drainAndStop({
+        gateway,
+        server,
+        graceMs: settings.shutdownGraceMs,
+        logger,
+        beforeStop: () => cluster?.stop(),
+      });
       await Promise.all(pods.map((p) => p.close()));
     })());
   return { gateway, server, shutdown };
@@ -147,10 +146,10 @@ function settleOptions(env: Record<string, string | undefined>): { settleMs?: nu
   return Number.isInteger(ms) && ms >= 0 && env["GATEWAY_CONFIG_SETTLE_MS"] !== "" ? { settleMs: ms } : {};
 }
 
-/** Wires SIGINT/SIGTERM to a graceful shutdown. */
+/** Wires SIGINT/SIGTERM to a graceful shutdown; the log line is JSON like every other. */
 export function exitOnSignals(started: Started): void {
   const stop = (signal: string) => {
-    console.log(`received ${signal}, shutting down`);
+    started.gateway.deps.logger.warn(`received ${signal}, shutting down`, { signal });
     void started.shutdown().then(() => process.exit(0));
   };
   process.once("SIGINT", () => stop("SIGINT"));

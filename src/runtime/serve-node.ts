@@ -8,11 +8,20 @@ export const serveNode: ServeFn = ({ fetch, port, hostname = "0.0.0.0" }) =>
       resolve({
         port: info.port,
         hostname,
-        close: () =>
+        close: ({ drainMs = 0 } = {}) =>
           new Promise<void>((done) => {
-            const s = server as unknown as { closeAllConnections?: () => void };
-            s.closeAllConnections?.();
-            server.close(() => done());
+            const s = server as unknown as {
+              closeAllConnections?: () => void;
+              closeIdleConnections?: () => void;
+            };
+            // close() waits for open requests; idle keep-alive sockets go now, the rest after drainMs.
+            const force = setTimeout(() => s.closeAllConnections?.(), drainMs);
+            server.close(() => {
+              clearTimeout(force);
+              done();
+            });
+            s.closeIdleConnections?.();
+            if (drainMs <= 0) s.closeAllConnections?.();
           }),
       });
     });

@@ -16,8 +16,11 @@ export interface RunningServer {
   /** The port actually bound (useful with port 0). */
   port: number;
   hostname: string;
-  /** Stops accepting connections and closes open ones. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections and closes open ones. With `drainMs`, first waits up to
+   * that long for answers being written to finish (shutdown's last 503s and SSE errors).
+   */
+  close(opts?: { drainMs?: number }): Promise<void>;
 }
 
 export type ServeFn = (opts: ServeOptions) => Promise<RunningServer>;

@@ -1,0 +1,53 @@
+import { type Clock, type SetTimer, systemClock, systemTimer } from "../clock.ts";
+import type { Gateway } from "../gateway.ts";
+import type { Logger } from "../log.ts";
+import type { RunningServer } from "./server.ts";
+
+export interface DrainOptions {
+  gateway: Pick<Gateway, "deps" | "stop">;
+  server: RunningServer;
+  /** How long running and queued requests may finish on their own. */
+  graceMs: number;
+  /** After the grace: how long the last answers (503s, SSE error events) may take to be written. */
+  flushMs?: number;
+  logger: Logger;
+  /** Called once the grace is over, before the gateway stops (e.g. stop Kubernetes watches). */
+  beforeStop?: () => Promise<void> | void;
+  clock?: Clock;
+  setTimer?: SetTimer;
+  /** How often the grace loop looks at what is left. */
+  pollMs?: number;
+}
+
+/**
+ * Graceful shutdown, in the order that lets every client read an answer:
+ *
+ * 1. fail readiness and refuse new requests (503 `rejected-shutting-down`);
+ * 2. let running and queued requests finish, up to `graceMs`;
+ * 3. stop the gateway: queued requests get their 503 body, running streams an SSE error
+ *    event, running non-streamed requests a 503 body (no header was sent yet);
+ * 4. close the server only once those answers are written (at most `flushMs`), so no
+ *    client sees a connection reset.
+ */
+export async function drainAndStop(opts: DrainOptions): Promise<void> {
+  const { gateway, logger } = opts;
+  const clock = opts.clock ?? systemClock;
+  const setTimer = opts.setTimer ?? systemTimer;
+  const deps = gateway.deps;
+  deps.lifecycle.shuttingDown = true;
+  const busy = () => deps.inflight.total() + (deps.flow?.stats().queued ?? 0);
+  const deadline = clock.now() + opts.graceMs;
+  while (busy() > 0 && clock.now() < deadline) {
+    const wait = Math.min(opts.pollMs ?? 50, deadline - clock.now());
+    await new Promise<void>((resolve) => setTimer(resolve, wait));
+  }
+  const left = busy();
+  if (left > 0)
+    logger.warn("shutdown grace period over: ending the requests still running or queued", {
+      running: deps.inflight.total(),
+      queued: deps.flow?.stats().queued ?? 0,
+    });
+  await opts.beforeStop?.();
+  await gateway.stop();
+  await opts.server.close({ drainMs: opts.flushMs ?? 2000 });
+}

@@ -1,0 +1,59 @@
+import { expect, test } from "bun:test";
+import type { Gateway } from "../../src/gateway.ts";
+import { silentLogger } from "../../src/log.ts";
+import { drainAndStop } from "../../src/runtime/shutdown.ts";
+import { FakeTime } from "../helpers/fake-time.ts";
+
+/** A gateway with `running` requests in flight and `queued` waiting; records the shutdown steps. */
+function fakeGateway(state: { running: number; queued: number }) {
+  const steps: string[] = [];
+  const deps = {
+    lifecycle: { shuttingDown: false },
+    inflight: { total: () => state.running },
+    flow: { stats: () => ({ queued: state.queued }) },
+  };
+  const gateway = {
+    deps: deps as unknown as Gateway["deps"],
+    stop: async () => {
+      steps.push(`stop (running ${state.running}, queued ${state.queued})`);
+    },
+  };
+  const server = {
+    port: 0,
+    hostname: "127.0.0.1",
+    close: async (opts?: { drainMs?: number }) => {
+      steps.push(`close (drain ${opts?.drainMs})`);
+    },
+  };
+  return { gateway, server, steps, deps };
+}
+
+test("the grace lets running and queued requests finish; the gateway stops as soon as none is left", async () => {
+  const time = new FakeTime();
+  const state = { running: 2, queued: 1 };
+  const { gateway, server, steps, deps } = fakeGateway(state);
+  const done = drainAndStop({ gateway, server, graceMs: 30_000, logger: silentLogger(), ...time });
+  await time.advanceAsync(1000);
+  expect(deps.lifecycle.shuttingDown).toBe(true);
+  expect(steps).toEqual([]);
+  state.queued = 0;
+  state.running = 0;
+  await time.advanceAsync(50);
+  await done;
+  expect(steps).toEqual(["stop (running 0, queued 0)", "close (drain 2000)"]);
+  expect(time.clock.now()).toBeLessThan(1000 + 2000);
+});
+
+test("past the grace, the gateway stops (answering what is left) before the server closes", async () => {
+  const time = new FakeTime();
+  const { gateway, server, steps } = fakeGateway({ running: 1, queued: 3 });
+  let stopped = false;
+  const done = drainAndStop({ gateway, server, graceMs: 5000, logger: silentLogger(), ...time }).then(() => {
+    stopped = true;
+  });
+  await time.advanceAsync(4999);
+  expect(stopped).toBe(false);
+  await time.advanceAsync(1);
+  await done;
+  expect(steps).toEqual(["stop (running 1, queued 3)", "close (drain 2000)"]);
+});
