@@ -1,10 +1,16 @@
 import { describe, expect, test } from "bun:test";
-import { isStale } from "../../src/datalayer/scraper.ts";
-import { EMPTY_METRICS, type MetricsSnapshot } from "../../src/endpoints/types.ts";
+import { isLagging, isStale, preferFresh } from "../../src/datalayer/freshness.ts";
+import { EMPTY_METRICS, type MetricsSnapshot, type ScrapeStatus } from "../../src/endpoints/types.ts";
 
 const at = (updatedAt: number): MetricsSnapshot => ({ ...EMPTY_METRICS, updatedAt });
+const idle = (failures = 0): ScrapeStatus => ({ inFlightSince: undefined, deadline: undefined, failures });
+const inFlight = (since: number, timeoutMs: number, failures = 0): ScrapeStatus => ({
+  inFlightSince: since,
+  deadline: since + timeoutMs,
+  failures,
+});
 
-describe("isStale", () => {
+describe("isStale by age (no scrape status)", () => {
   const cases: [string, MetricsSnapshot, number, number | undefined, boolean][] = [
     ["never scraped", EMPTY_METRICS, 10, undefined, true],
     ["never scraped, even at time 0", EMPTY_METRICS, 0, undefined, true],
@@ -18,5 +24,64 @@ describe("isStale", () => {
     expect(stalenessMs === undefined ? isStale(snapshot, now) : isStale(snapshot, now, stalenessMs)).toBe(
       want,
     );
+  });
+});
+
+describe("isStale with a scrape status: a late scrape is not a dead pod", () => {
+  // Last good scrape answered at 1000; stalenessMs 2000; scrape timeout 1500.
+  const cases: [string, ScrapeStatus, number, boolean][] = [
+    ["past stalenessMs, nothing in flight", idle(), 3001, true],
+    ["past stalenessMs, a scrape in flight within its deadline", inFlight(2000, 1500), 3001, false],
+    ["the late scrape at its deadline", inFlight(2000, 1500), 3500, false],
+    ["the late scrape past its deadline", inFlight(2000, 1500), 3501, true],
+    ["in flight, but the previous scrape failed", inFlight(2000, 1500, 1), 3001, true],
+    ["before stalenessMs a failure alone does not make it stale", idle(1), 2500, false],
+  ];
+  test.each(cases)("%s", (_, scrape, now, want) => {
+    expect(isStale(at(1000), now, 2000, scrape)).toBe(want);
+  });
+
+  test("never scraped stays stale even with a scrape in flight", () => {
+    expect(isStale(EMPTY_METRICS, 10, 2000, inFlight(0, 1000))).toBe(true);
+  });
+});
+
+describe("isLagging: what leaves scheduling", () => {
+  const cases: [string, MetricsSnapshot, ScrapeStatus | undefined, number, boolean][] = [
+    ["fresh, never reported", at(1000), undefined, 1500, false],
+    ["fresh, last scrape ok", at(1000), idle(), 1500, false],
+    ["fresh, but the last scrape failed or timed out", at(1000), idle(1), 1500, true],
+    ["fresh, scrape in flight after a success", at(1000), inFlight(1400, 1000), 1500, false],
+    ["stale", at(1000), idle(), 3500, true],
+    ["past stalenessMs, late scrape within its deadline", at(1000), inFlight(2800, 1000), 3500, false],
+    ["never scraped", EMPTY_METRICS, undefined, 1500, true],
+  ];
+  test.each(cases)("%s", (_, metrics, scrape, now, want) => {
+    expect(isLagging(scrape ? { metrics, scrape } : { metrics }, now, 2000)).toBe(want);
+  });
+});
+
+describe("preferFresh", () => {
+  const fresh = { name: "fresh", metrics: at(3000), scrape: idle() };
+  const failing = { name: "failing", metrics: at(3000), scrape: idle(2) };
+  const stale = { name: "stale", metrics: at(1) };
+  const names = (xs: readonly { name: string }[]) => xs.map((x) => x.name);
+
+  test("drops lagging endpoints while a fresher one exists", () => {
+    expect(names(preferFresh([stale, fresh, failing], 3500, 2000))).toEqual(["fresh"]);
+  });
+
+  test("keeps everyone when every endpoint lags (better a pod we cannot see than none)", () => {
+    const all = [stale, failing];
+    expect(preferFresh(all, 3500, 2000)).toBe(all);
+  });
+
+  test("returns the same array when nothing lags (no allocation on the hot path)", () => {
+    const all = [fresh, { ...fresh, name: "fresh-2" }];
+    expect(preferFresh(all, 3500, 2000)).toBe(all);
+  });
+
+  test("empty in, empty out", () => {
+    expect(preferFresh([], 3500, 2000)).toEqual([]);
   });
 });

@@ -41,6 +41,20 @@ describe("endpoint store", () => {
     s.upsert([ep("a", ["m", "n"])]);
     expect(s.get("a")!.metrics).toBe(snap);
   });
+
+  test("scrape status swaps in place, is seen through the candidate arrays, and survives upserts", () => {
+    const s = new EndpointStore();
+    s.upsert([ep("a", ["m"])]);
+    const serving = s.serving("m");
+    const status = Object.freeze({ inFlightSince: 5, deadline: 1005, failures: 2 });
+    s.setScrapeStatus("a", status);
+    expect(s.serving("m")).toBe(serving); // no rebuild per scrape
+    expect(serving[0]!.scrape).toBe(status);
+    s.replaceAll([ep("a", ["m", "n"])]); // a config reload or a pod update
+    expect(s.get("a")!.scrape).toBe(status);
+    s.setScrapeStatus("gone", status); // an endpoint removed mid-scrape: ignored
+    expect(s.get("gone")).toBeUndefined();
+  });
 });
 
 describe("in-flight counts and request scope", () => {
