@@ -167,12 +167,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
         shouldLearn: (name) => !configured(name),
         intervalMs: data.modelsRefreshMs,
         timers,
+        setTimer,
       });
       const scraping = startScraping({
         config,
         store: endpoints,
         fetch: deps.fetch,
         clock,
+        setTimer,
         logger,
         scrapeErrors,
         // Fresh metrics may mean room in the pool: let flow control dispatch.
