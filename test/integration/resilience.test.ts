@@ -286,3 +286,27 @@ describe("shutdown", () => {
     expect(res.headers.get("x-gateway-request-dropped-reason")).toBe("rejected-shutting-down");
   });
 });
+
+describe("inference_pool_ready_pods", () => {
+  const readyPods = async (gw: ReturnType<typeof gateway>["gw"]) => {
+    const text = await (await gw.fetch(new Request("http://gw/metrics"))).text();
+    return Number(/^inference_pool_ready_pods\{[^}]*\} (\S+)$/m.exec(text)?.[1]);
+  };
+  const fresh = (at: number) => ({ waitingQueueSize: 0, runningRequests: 0, kvCacheUsage: 0, updatedAt: at });
+
+  test("counts endpoints with fresh metrics that are not ejected", async () => {
+    const { gw, time } = gateway(
+      (call) => (call.url.includes("10.0.0.1") ? new Response("boom", { status: 500 }) : ok(call)),
+      { upstream: { ejectAfterFailures: 1, retryOn: [] } },
+    );
+    for (const name of ["a", "b"]) gw.deps.endpoints.setMetrics(name, fresh(time.clock.now()));
+    expect(await readyPods(gw)).toBe(2);
+    for (let i = 0; i < 4 && !gw.deps.health.isEjected("a"); i++) await (await gw.fetch(chat())).text();
+    expect(gw.deps.health.isEjected("a")).toBe(true);
+    expect(await readyPods(gw)).toBe(1);
+    // Both pods' metrics go stale (scrapes stopped answering): none is ready.
+    await time.advanceAsync(10_000);
+    expect(await readyPods(gw)).toBe(0);
+    await gw.stop();
+  });
+});

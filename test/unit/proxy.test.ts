@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { downstreamHeaders, upstreamHeaders } from "../../src/proxy/headers.ts";
 import { relay } from "../../src/proxy/relay.ts";
 import type { Outcome } from "../../src/scope.ts";
+import { FakeTime, flushMicrotasks } from "../helpers/fake-time.ts";
 
 const enc = new TextEncoder();
 
@@ -99,7 +100,7 @@ describe("relay", () => {
     const src = source(["1", "2", "3", "4"]);
     const reader = relay(src.stream, harness().opts).getReader();
     await reader.read();
-    await Bun.sleep(5);
+    await flushMicrotasks(100);
     expect(src.read()).toBe(1);
   });
 
@@ -123,6 +124,51 @@ describe("relay", () => {
     const last = text.trim().split("\n\n").at(-1)!;
     expect(JSON.parse(last.slice("data: ".length)).error.code).toBe("upstream_stream_error");
     expect(h.ends).toEqual(["error"]);
+  });
+
+  test("a silent upstream past idleTimeoutMs ends with an error event; a slow client is not taken for a silent pod", async () => {
+    const time = new FakeTime();
+    let push!: (s: string) => void;
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        push = (s) => c.enqueue(enc.encode(s));
+      },
+    });
+    const h = harness(true);
+    const reader = relay(stream, { ...h.opts, idleTimeoutMs: 1000, ...time }).getReader();
+    push("data: a\n\n");
+    await reader.read();
+    await time.advanceAsync(5000); // the client reads nothing for 5 s: no read pending, no timeout
+    push("data: b\n\n");
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe("data: b\n\n");
+    const next = reader.read(); // now a read waits on the pod
+    await time.advanceAsync(999);
+    expect(h.ends).toEqual([]);
+    await time.advanceAsync(1);
+    const last = new TextDecoder().decode((await next).value);
+    expect(JSON.parse(last.slice("data: ".length)).error.code).toBe("upstream_stream_error");
+    expect(h.ends).toEqual(["error"]);
+    expect(h.aborts()).toBe(1);
+  });
+
+  test("shutdown ends a waiting stream with a shutting_down error event and aborts the upstream", async () => {
+    const closing = new AbortController();
+    const src = source(["data: a\n\n"]);
+    const never = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(enc.encode("data: a\n\n")) });
+    const h = harness(true);
+    const reader = relay(never, { ...h.opts, closing: closing.signal }).getReader();
+    await reader.read();
+    const pending = reader.read();
+    closing.abort();
+    const text = new TextDecoder().decode((await pending).value);
+    expect(JSON.parse(text.slice("data: ".length)).error.code).toBe("shutting_down");
+    expect((await reader.read()).done).toBe(true);
+    expect(h.ends).toEqual(["error"]);
+    expect(h.aborts()).toBe(1);
+    // A stream between reads sees the shutdown on its next pull.
+    const h2 = harness(true);
+    const late = relay(src.stream, { ...h2.opts, closing: closing.signal }).getReader();
+    expect(new TextDecoder().decode((await late.read()).value)).toContain("shutting_down");
   });
 
   test("a broken JSON body errors the response stream", async () => {
