@@ -1,0 +1,119 @@
+/**
+ * Issue 14 item 6 end to end: a pod that stops answering (accepts, never replies, like one
+ * stopped with SIGSTOP) leaves scheduling once its scrape times out, instead of taking its
+ * share of requests until the response timeout. Real ports, the official client, fake time.
+ */
+import { afterEach, expect, test } from "bun:test";
+import OpenAI from "openai";
+import { seededRandom } from "../../src/clock.ts";
+import { createGateway, type Gateway } from "../../src/gateway.ts";
+import { silentLogger } from "../../src/log.ts";
+import { serveBun } from "../../src/runtime/serve-bun.ts";
+import type { RunningServer } from "../../src/runtime/server.ts";
+import { testConfig } from "../helpers/config.ts";
+import { FakeTime } from "../helpers/fake-time.ts";
+import { VLLM_BODY, waitFor } from "./helpers/metrics-server.ts";
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A model server: /metrics and chat completions; `stop()` makes it accept and never answer. */
+function pod() {
+  const state = { stopped: false, chats: 0, scrapes: 0 };
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(req) {
+      const path = new URL(req.url).pathname;
+      if (path === "/metrics") state.scrapes++;
+      else state.chats++;
+      if (state.stopped) {
+        await new Promise((resolve) => req.signal.addEventListener("abort", resolve));
+        return new Response(null, { status: 504 });
+      }
+      if (path === "/metrics") return new Response(VLLM_BODY(0));
+      return Response.json({
+        id: "c",
+        object: "chat.completion",
+        created: 0,
+        model: "m",
+        choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
+      });
+    },
+  });
+  cleanups.push(() => server.stop(true));
+  return { state, address: `127.0.0.1:${server.port}` };
+}
+
+test("a pod that stops answering stops getting new requests once a scrape times out, and comes back", async () => {
+  const a = pod();
+  const b = pod();
+  const time = new FakeTime();
+  const gateway: Gateway = createGateway({
+    config: testConfig({
+      dataLayer: { scrapeIntervalMs: 50, scrapeTimeoutMs: 200, stalenessMs: 2000 },
+      endpoints: [
+        { name: "a", address: a.address, models: ["m"] },
+        { name: "b", address: b.address, models: ["m"] },
+      ],
+    }),
+    clock: time.clock,
+    setTimer: time.setTimer,
+    random: seededRandom(7),
+    logger: silentLogger(),
+  });
+  gateway.start();
+  const server: RunningServer = await serveBun({ fetch: gateway.fetch, port: 0, hostname: "127.0.0.1" });
+  cleanups.push(
+    () => server.close(),
+    () => gateway.stop(),
+  );
+  const client = new OpenAI({
+    baseURL: `http://127.0.0.1:${server.port}/v1`,
+    apiKey: "unused",
+    maxRetries: 0,
+  });
+  const store = gateway.deps.endpoints;
+  const scraped = (name: string, n: number) => () =>
+    (store.get(name)?.metrics.updatedAt ?? 0) > 0 &&
+    store.get(name)?.scrape?.inFlightSince === undefined &&
+    n > 0;
+  /** Sends `n` chats at once; resolves when every one has reached a pod (answered or not). */
+  const burst = async (n: number) => {
+    const before = a.state.chats + b.state.chats;
+    const answers = Array.from({ length: n }, () =>
+      client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "hi" }] }),
+    );
+    await waitFor(() => a.state.chats + b.state.chats >= before + n, 10_000, `${n} chats to reach a pod`);
+    return answers;
+  };
+
+  await time.advanceAsync(0);
+  await waitFor(scraped("a", 1), 5000, "a scraped");
+  await waitFor(scraped("b", 1), 5000, "b scraped");
+  await Promise.all(await burst(10));
+  expect(b.state.chats).toBeGreaterThan(0); // both pods serve while both answer
+
+  b.state.stopped = true;
+  const chatsB = b.state.chats;
+  const scrapesB = b.state.scrapes;
+  await time.advanceAsync(50); // the next scrapes start; b's hangs
+  await waitFor(() => b.state.scrapes > scrapesB, 5000, "b's scrape to hang");
+  await time.advanceAsync(200); // b's scrape times out: b lags
+  await waitFor(() => (store.get("b")?.scrape?.failures ?? 0) > 0, 5000, "b's scrape to fail");
+  const answers = await burst(20);
+  expect(b.state.chats).toBe(chatsB); // not one new request went to the hung pod
+  for (const r of await Promise.all(answers)) expect(r.choices[0]!.message.content).toBe("ok");
+
+  b.state.stopped = false; // the pod is resumed
+  const since = store.get("b")!.metrics.updatedAt;
+  for (let i = 0; i < 10 && (store.get("b")?.metrics.updatedAt ?? 0) === since; i++) {
+    await time.advanceAsync(50);
+    await waitFor(() => store.get("b")?.scrape?.inFlightSince === undefined, 5000, "b's scrape to end");
+  }
+  expect(store.get("b")!.scrape!.failures).toBe(0);
+  await Promise.all(await burst(20));
+  expect(b.state.chats).toBeGreaterThan(chatsB); // back in scheduling
+});
