@@ -20,6 +20,7 @@ import { createGatewayMetrics } from "./metrics/gateway-metrics.ts";
 import { registerPoolMetrics } from "./metrics/pool-metrics.ts";
 import { schedulerMetrics } from "./metrics/scheduler-metrics.ts";
 import { RecentRequests } from "./observability/recent.ts";
+import { LoadTracker } from "./scheduling/framework/load.ts";
 import { PoolScheduler } from "./scheduling/pool-scheduler.ts";
 
 export interface GatewayOptions {
@@ -78,13 +79,16 @@ export function createGateway(opts: GatewayOptions): Gateway {
       endpoints.replaceAll(keepLearned(endpoints, staticEndpoints(next), stillLearns));
     });
   const inflight = new InFlight();
+  // One model of each pod's load now (last scrape + what was sent since), for flow control and scheduling.
+  const loads = new LoadTracker();
   const metrics = createGatewayMetrics();
   const { admitter, flow, saturation } = createAdmitter({
     config,
     endpoints,
     inflight,
+    loads,
     clock,
-    observe: flowMetrics(metrics.registry),
+    observe: flowMetrics(metrics.registry, () => saturation()),
   });
   const fetchFn: FetchFn = opts.fetch ?? ((url, init) => fetch(url, init));
   const setTimer = opts.setTimer ?? systemTimer;
@@ -117,6 +121,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     config,
     endpoints,
     inflight,
+    loads,
     random,
     clock,
     observe: schedMetrics.observe,

@@ -1,10 +1,11 @@
 /**
- * concurrency-detector: pool saturation from the gateway's own in-flight count,
- * exact at once (scraped metrics lag by up to one scrape).
+ * concurrency-detector: saturation from the gateway's own in-flight count per
+ * endpoint, exact at once (scraped metrics lag by up to one scrape).
  *
- *   saturation = inflight.total() / (endpoints × maxConcurrency);  1 when there are no endpoints
+ *   score(e) = inflight(e) / maxConcurrency
+ *   pool     = mean of score(e) = total in-flight / (endpoints × maxConcurrency);  1 with no endpoints
  *
- * `inflight.total()` counts requests admitted and not yet finished. Parameters:
+ * `inflight(e)` counts requests sent to e and not yet finished. Parameters:
  * maxConcurrency (100 per endpoint). Pure: reads only its input.
  */
 import * as v from "valibot";
@@ -23,12 +24,7 @@ export function concurrencyDetector(
   name = CONCURRENCY_DETECTOR,
 ): SaturationDetector {
   const max = params.maxConcurrency ?? 100;
-  return {
-    type: CONCURRENCY_DETECTOR,
-    name,
-    saturation: ({ endpoints, inflight }) =>
-      endpoints.length === 0 ? 1 : inflight.total() / (endpoints.length * max),
-  };
+  return { type: CONCURRENCY_DETECTOR, name, score: (_endpoint, load) => load.inflight / max };
 }
 
 export const concurrencyDetectorFactory: PluginFactory<SaturationDetector> = {

@@ -1,13 +1,13 @@
 /**
- * max-saturation-detector: combines detectors; the pool is as saturated as the most
- * pessimistic of them.
+ * max-saturation-detector: combines detectors; an endpoint is as saturated as the most
+ * pessimistic of them says.
  *
- *   saturation = max over detectors d of d.saturation(input)     (NaN counts as 1)
+ *   score(e) = max over detectors d of d.score(e)      (NaN counts as 1)
+ *   pool     = mean of score(e)
  *
- * The default pairs utilization-detector (what the pods report) with
- * concurrency-detector (what the gateway just sent, before any scrape shows it), so
- * a burst of dispatches stops at the concurrency bound instead of waiting for the
- * next scrape. Parameters (YAML): detectors, a list of {type, name?, parameters?}.
+ * The default pairs utilization-detector (what the pods report, plus what the gateway
+ * sent since) with concurrency-detector (a backstop of 100 in flight per endpoint).
+ * Parameters (YAML): detectors, a list of {type, name?, parameters?}.
  */
 import * as v from "valibot";
 import type { SaturationDetector } from "../../src/flow/control/types.ts";
@@ -35,10 +35,10 @@ export function maxSaturationDetector(
   return {
     type: MAX_SATURATION_DETECTOR,
     name,
-    saturation(input) {
+    score(endpoint, load, now) {
       let max = Number.NEGATIVE_INFINITY;
       for (const d of detectors) {
-        const s = d.saturation(input);
+        const s = d.score(endpoint, load, now);
         max = Math.max(max, Number.isNaN(s) ? 1 : s);
       }
       return max;

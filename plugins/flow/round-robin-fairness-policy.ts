@@ -1,14 +1,19 @@
 /**
  * round-robin-fairness-policy: flows take turns, one request each.
  *
- *   rotation = active flows in the order they became active
- *   pick     = front of the rotation; after its dispatch it moves to the back
+ *   fresh    = flows that became active and were not served since, in activation order
+ *   rotation = flows served at least once while active, least recently served first
+ *   pick     = front of fresh, else front of rotation; after its dispatch a flow moves
+ *              to the back of the rotation
  *
- * A flow that empties leaves the rotation and rejoins at the back when it has work
- * again. With A, B, C backlogged the order is A B C A B C ...; a flow with 100 queued
- * and one with 10 alternate until the smaller one drains.
+ * A flow that empties leaves; when it has work again it is fresh, so it gets the next
+ * grant rather than waiting behind every backlogged flow's turn: a light tenant that
+ * sends one request at a time waits for one freed slot, not two. With A, B, C
+ * backlogged the order is A B C A B C ...; a flow with 100 queued and one with 10
+ * alternate until the smaller one drains. A backlogged flow never empties, so it
+ * cannot use freshness to jump the line.
  * Inputs: activation and dispatch events. Parameters: none.
- * State per band: the rotation (an insertion-ordered Set; O(1) per event).
+ * State per band: two insertion-ordered Sets (O(1) per event).
  */
 import * as v from "valibot";
 import { pluginName, pluginParams } from "../../src/flow/control/params.ts";
@@ -16,22 +21,32 @@ import type { FairnessPolicy, FlowView, PluginFactory } from "../../src/flow/con
 
 export const ROUND_ROBIN_FAIRNESS_POLICY = "round-robin-fairness-policy";
 
-export function roundRobinFairnessPolicy(name = ROUND_ROBIN_FAIRNESS_POLICY): FairnessPolicy<Set<FlowView>> {
+export interface RoundRobinState {
+  readonly fresh: Set<FlowView>;
+  readonly rotation: Set<FlowView>;
+}
+
+export function roundRobinFairnessPolicy(
+  name = ROUND_ROBIN_FAIRNESS_POLICY,
+): FairnessPolicy<RoundRobinState> {
   return {
     type: ROUND_ROBIN_FAIRNESS_POLICY,
     name,
-    newState: () => new Set<FlowView>(),
-    activated(rotation, flow) {
-      rotation.add(flow);
+    newState: () => ({ fresh: new Set<FlowView>(), rotation: new Set<FlowView>() }),
+    activated(s, flow) {
+      s.fresh.add(flow);
     },
-    deactivated(rotation, flow) {
-      rotation.delete(flow);
+    deactivated(s, flow) {
+      s.fresh.delete(flow);
+      s.rotation.delete(flow);
     },
-    pick(rotation, flows) {
-      return rotation.values().next().value ?? flows[0]!;
+    pick(s, flows) {
+      return s.fresh.values().next().value ?? s.rotation.values().next().value ?? flows[0]!;
     },
-    dispatched(rotation, flow) {
-      if (rotation.delete(flow)) rotation.add(flow);
+    dispatched(s, flow) {
+      s.fresh.delete(flow);
+      s.rotation.delete(flow);
+      s.rotation.add(flow);
     },
   };
 }

@@ -1,17 +1,20 @@
 /**
- * utilization-detector: pool saturation from scraped model-server metrics.
+ * utilization-detector: saturation from model-server metrics, GIE's formula, applied to
+ * each endpoint's assumed load (the last scrape plus what the gateway sent since), so a
+ * dispatch counts at once instead of one scrape later.
  *
- *   score(e)   = max(waitingQueueSize(e) / queueDepthThreshold, kvCacheUsage(e) / kvCacheUtilThreshold)
+ *   score(e)   = max(waiting(e) / queueDepthThreshold, kvUsage(e) / kvCacheUtilThreshold)
  *   stale(e)   = updatedAt(e) = 0 (never scraped) or now - updatedAt(e) > metricsStalenessThreshold
  *   score(e)   = max(1, score(e))  when stale: a pod we cannot see counts as saturated
- *   saturation = mean of score(e) over endpoints;  1 when there are no endpoints
+ *   pool       = mean of score(e) over endpoints;  1 when there are no endpoints
  *
- * Parameters: queueDepthThreshold (5), kvCacheUtilThreshold (0.8),
- * metricsStalenessThreshold (Go duration, "2s"). Pure: reads only its input.
+ * waiting(e) and kvUsage(e) come from the shared load model (LoadTracker): scraped
+ * values plus requests sent since that scrape. Parameters: queueDepthThreshold (5),
+ * kvCacheUtilThreshold (0.8), metricsStalenessThreshold (Go duration, "2s").
  */
 import * as v from "valibot";
 import { pluginName, pluginParams } from "../../src/flow/control/params.ts";
-import type { PluginFactory, SaturationDetector, SaturationInput } from "../../src/flow/control/types.ts";
+import type { PluginFactory, SaturationDetector } from "../../src/flow/control/types.ts";
 import { parseDuration } from "../../src/flow/control/units.ts";
 
 export const UTILIZATION_DETECTOR = "utilization-detector";
@@ -42,16 +45,11 @@ export function utilizationDetector(
   return {
     type: UTILIZATION_DETECTOR,
     name,
-    saturation({ endpoints, now }: SaturationInput): number {
-      if (endpoints.length === 0) return 1;
-      let sum = 0;
-      for (const e of endpoints) {
-        const m = e.metrics;
-        const score = Math.max(m.waitingQueueSize / queueDepth, m.kvCacheUsage / kvUtil);
-        const stale = m.updatedAt === 0 || now - m.updatedAt > staleMs;
-        sum += stale ? Math.max(1, score) : score;
-      }
-      return sum / endpoints.length;
+    score(endpoint, load, now) {
+      const updatedAt = endpoint.metrics.updatedAt;
+      const score = Math.max(load.waiting / queueDepth, load.kvUsage / kvUtil);
+      const stale = updatedAt === 0 || now - updatedAt > staleMs;
+      return stale ? Math.max(1, score) : score;
     },
   };
 }

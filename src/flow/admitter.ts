@@ -8,8 +8,9 @@ import type { ConfigHolder } from "../config/holder.ts";
 import type { EndpointPickerConfig } from "../config/resources.ts";
 import type { InFlight } from "../endpoints/inflight.ts";
 import type { EndpointStore } from "../endpoints/store.ts";
+import type { LoadTracker } from "../scheduling/framework/load.ts";
 import type { Admitter } from "../stages/admit.ts";
-import { createFlowController, type FlowController, poolSaturation } from "./control/index.ts";
+import { createFlowController, type FlowController, poolSaturation, trackedLoads } from "./control/index.ts";
 import type { FlowObserver, SaturationDetector } from "./control/types.ts";
 import { gateOffAdmitter } from "./gate-off.ts";
 import { priorityOf } from "./objectives.ts";
@@ -45,17 +46,15 @@ export function createAdmitter(deps: {
   config: ConfigHolder;
   endpoints: EndpointStore;
   inflight: InFlight;
+  /** The assumed-load model the scheduler uses too (one model of each pod's load). */
+  loads: LoadTracker;
   clock: Clock;
   observe?: FlowObserver;
 }): { admitter: Admitter; flow: FlowController | undefined; saturation: () => number } {
   const picker = deps.config.current.pickerConfig;
   const detector = saturationDetectorOf(picker);
-  const saturation = poolSaturation({
-    detector,
-    endpoints: deps.endpoints,
-    inflight: deps.inflight,
-    clock: deps.clock,
-  });
+  const loads = trackedLoads(deps.loads, deps.inflight);
+  const saturation = poolSaturation({ detector, endpoints: deps.endpoints, loads, clock: deps.clock });
   if (!picker?.featureGates.includes("flowControl")) {
     return {
       admitter: gateOffAdmitter({ config: () => deps.config.current, saturation }),
@@ -69,6 +68,7 @@ export function createAdmitter(deps: {
     saturation: detector,
     endpoints: deps.endpoints,
     inflight: deps.inflight,
+    loads,
     config: picker.flowControl,
     policies: builtinFlowPolicies(picker.plugins),
     ...(deps.observe ? { observe: deps.observe } : {}),

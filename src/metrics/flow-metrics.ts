@@ -4,9 +4,11 @@ import { LabelCap } from "./label-cap.ts";
 
 /**
  * Flow-control metrics under GIE's names, fed by the controller's observer hooks.
- * Fairness ids come from clients (headers), so their label values are capped.
+ * Fairness ids come from clients (headers), so their label values are capped. The pool
+ * saturation gauge is computed when /metrics is read, so an idle pool shows its idle
+ * value rather than the last value a dispatch saw.
  */
-export function flowMetrics(registry: Registry): FlowObserver {
+export function flowMetrics(registry: Registry, poolSaturation: () => number): FlowObserver {
   const flows = new LabelCap(200);
   const queueSize = new Gauge({
     name: "inference_extension_flow_control_queue_size",
@@ -27,10 +29,13 @@ export function flowMetrics(registry: Registry): FlowObserver {
     buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
-  const saturation = new Gauge({
+  new Gauge({
     name: "inference_extension_flow_control_pool_saturation",
-    help: "Pool saturation as flow control last computed it (>= 1 means full).",
+    help: "Pool saturation now: mean endpoint score of the saturation detector (>= 1 means full).",
     registers: [registry],
+    collect() {
+      this.set(poolSaturation());
+    },
   });
   return {
     queueSize: (e) => {
@@ -43,6 +48,5 @@ export function flowMetrics(registry: Registry): FlowObserver {
         { fairness_id: flows.value(e.fairnessId), priority: String(e.priority), outcome: e.outcome },
         e.ms / 1000,
       ),
-    saturation: (value) => saturation.set(value),
   };
 }

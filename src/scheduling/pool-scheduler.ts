@@ -10,7 +10,12 @@ import type { EndpointPickerConfig } from "../config/resources.ts";
 import type { InFlight } from "../endpoints/inflight.ts";
 import type { EndpointStore } from "../endpoints/store.ts";
 import type { Endpoint } from "../endpoints/types.ts";
-import { createScheduler, type FrameworkScheduler, type PluginObserver } from "./framework/index.ts";
+import {
+  createScheduler,
+  type FrameworkScheduler,
+  type LoadTracker,
+  type PluginObserver,
+} from "./framework/index.ts";
 import type { Scheduler, SchedulingRequest } from "./types.ts";
 
 /** Plugin types in an EndpointPickerConfig that flow control owns; scheduling skips them. */
@@ -58,6 +63,8 @@ export class PoolScheduler implements Scheduler {
       config: ConfigHolder;
       endpoints: EndpointStore;
       inflight: InFlight;
+      /** The gateway's assumed-load model, shared with flow control. */
+      loads?: LoadTracker;
       random: Random;
       clock: Clock;
       observe?: PluginObserver;
@@ -93,10 +100,11 @@ export class PoolScheduler implements Scheduler {
   }
 
   private build(config: EndpointPickerConfig | undefined): FrameworkScheduler {
-    const { inflight, random, clock, observe, observeDecision } = this.deps;
+    const { inflight, loads, random, clock, observe, observeDecision } = this.deps;
     return createScheduler({
       config: schedulingPart(config),
       inflight,
+      ...(loads ? { loads } : {}),
       random,
       clock,
       foreignPluginTypes: FLOW_PLUGIN_TYPES,

@@ -9,11 +9,18 @@ import { badRequest, GatewayError } from "../errors.ts";
 import type { Scheduler } from "../scheduling/types.ts";
 import { gatewayHeader } from "./parse.ts";
 
+/** What the schedule stage asks of flow control: which endpoints have room for this priority. */
+export interface RoomFilter {
+  withRoom(endpoints: readonly Endpoint[], priority: number): readonly Endpoint[];
+}
+
 /**
  * Orders the candidates (endpoints serving the target model) that are not ejected
  * (when every one is ejected, all are tried rather than none) and, among those, not
  * lagging (stale metrics or a failed scrape; see datalayer/freshness.ts, same fallback):
- * primary, then fallbacks. A trusted key may pin
+ * primary, then fallbacks. With flow control on, only endpoints with room for the
+ * request's band are candidates (all, if none has), so a granted request never joins a
+ * full pod's queue while another pod has a free place. A trusted key may pin
  * endpoints with `x-gateway-destination-endpoint`, but only endpoints of the pool.
  */
 export function schedule(deps: {
@@ -21,6 +28,8 @@ export function schedule(deps: {
   health: PassiveHealth;
   clock: Clock;
   config: ConfigHolder;
+  /** Flow control, when on. */
+  flow?: RoomFilter | undefined;
 }): MiddlewareHandler<GatewayEnv> {
   return async function scheduleStage(c, next) {
     const target = c.get("targetModel").target;
@@ -34,7 +43,8 @@ export function schedule(deps: {
     }
     const healthy = deps.health.allHealthy ? serving : serving.filter((e) => !deps.health.isEjected(e.name));
     const staleness = deps.config.current.settings.dataLayer.stalenessMs;
-    const candidates = preferFresh(healthy.length > 0 ? healthy : serving, deps.clock.now(), staleness);
+    const fresh = preferFresh(healthy.length > 0 ? healthy : serving, deps.clock.now(), staleness);
+    const candidates = deps.flow ? deps.flow.withRoom(fresh, c.get("admission").priority) : fresh;
     const picked = deps.scheduler.schedule(
       {
         requestId: c.get("requestId"),

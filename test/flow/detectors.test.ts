@@ -5,11 +5,21 @@ import { maxSaturationDetector } from "../../plugins/flow/max-saturation-detecto
 import { utilizationDetector } from "../../plugins/flow/utilization-detector.ts";
 import { ConfigError } from "../../src/config/errors.ts";
 import type { Endpoint, MetricsSnapshot } from "../../src/endpoints/types.ts";
-import type { SaturationDetector } from "../../src/flow/control/index.ts";
+import { type LoadSource, poolScore, type SaturationDetector } from "../../src/flow/control/index.ts";
 import { endpoint } from "./helpers.ts";
 
 const NOW = 10_000;
-const inflight = (total: number) => ({ total: () => total, get: () => 0 });
+/** Loads straight from the scrape, plus `inflight` per endpoint (nothing sent since the scrape). */
+const scraped = (inflight = 0): LoadSource => ({
+  load: (e, extra = 0) => ({
+    waiting: e.metrics.waitingQueueSize + extra,
+    running: e.metrics.runningRequests + extra,
+    kvUsage: e.metrics.kvCacheUsage,
+    inflight: inflight + extra,
+  }),
+});
+const pool = (d: SaturationDetector, endpoints: readonly Endpoint[], inflight = 0) =>
+  poolScore(d, scraped(inflight), endpoints, NOW);
 const pod = (m: Partial<MetricsSnapshot>, i = 0) => endpoint(`p${i}`, { updatedAt: NOW - 100, ...m });
 const pods = (...ms: Partial<MetricsSnapshot>[]) => ms.map((m, i) => pod(m, i));
 
@@ -31,7 +41,7 @@ describe("utilization-detector: score = max(waiting/5, kv/0.8); pool = mean", ()
     ["stale keeps a higher score", pods({ updatedAt: NOW - 5000, waitingQueueSize: 15 }), 3],
     ["one stale pod of two", pods({ updatedAt: NOW - 5000 }, {}), 0.5],
   ])("%s", (_name, endpoints, expected) => {
-    expect(d.saturation({ endpoints, inflight: inflight(0), now: NOW })).toBeCloseTo(expected, 10);
+    expect(pool(d, endpoints)).toBeCloseTo(expected, 10);
   });
 
   test("parameters change the thresholds", () => {
@@ -40,48 +50,42 @@ describe("utilization-detector: score = max(waiting/5, kv/0.8); pool = mean", ()
       kvCacheUtilThreshold: 0.5,
       metricsStalenessThreshold: 100,
     });
-    const input = (m: Partial<MetricsSnapshot>) => ({ endpoints: pods(m), inflight: inflight(0), now: NOW });
-    expect(custom.saturation(input({ waitingQueueSize: 5 }))).toBe(0.5);
-    expect(custom.saturation(input({ kvCacheUsage: 0.25 }))).toBe(0.5);
-    expect(custom.saturation(input({ updatedAt: NOW - 101 }))).toBe(1);
+    expect(pool(custom, pods({ waitingQueueSize: 5 }))).toBe(0.5);
+    expect(pool(custom, pods({ kvCacheUsage: 0.25 }))).toBe(0.5);
+    expect(pool(custom, pods({ updatedAt: NOW - 101 }))).toBe(1);
   });
 });
 
-describe("concurrency-detector: in-flight / (endpoints × maxConcurrency)", () => {
+describe("concurrency-detector: in-flight(e) / maxConcurrency; pool = mean", () => {
   test.each<[string, number, number, number | undefined, number]>([
     ["idle", 2, 0, undefined, 0],
-    ["half of 2×100", 2, 100, undefined, 0.5],
+    ["half of 100 on each of 2", 2, 50, undefined, 0.5],
     ["full", 1, 100, undefined, 1],
     ["over", 1, 150, undefined, 1.5],
-    ["maxConcurrency 10", 4, 20, 10, 0.5],
+    ["maxConcurrency 10", 4, 5, 10, 0.5],
     ["no endpoints", 0, 0, undefined, 1],
-  ])("%s", (_name, n, total, max, expected) => {
+  ])("%s", (_name, n, perEndpoint, max, expected) => {
     const d = concurrencyDetector(max === undefined ? {} : { maxConcurrency: max });
     const endpoints = Array.from({ length: n }, (_, i) => pod({}, i));
-    expect(d.saturation({ endpoints, inflight: inflight(total), now: NOW })).toBe(expected);
+    expect(pool(d, endpoints, perEndpoint)).toBe(expected);
   });
 });
 
 describe("max-saturation-detector", () => {
-  const fixed = (v: number): SaturationDetector => ({ type: "f", name: "f", saturation: () => v });
-  const input = { endpoints: pods({}), inflight: inflight(0), now: NOW };
+  const fixed = (v: number): SaturationDetector => ({ type: "f", name: "f", score: () => v });
 
   test.each<[number[], number]>([
     [[0.2, 0.7], 0.7],
     [[1.5, 0.1, 0.3], 1.5],
     [[Number.NaN, 0.2], 1],
   ])("max of %p = %p", (values, expected) => {
-    expect(maxSaturationDetector(values.map(fixed)).saturation(input)).toBe(expected);
+    expect(pool(maxSaturationDetector(values.map(fixed)), pods({}))).toBe(expected);
   });
 
   test("the default combines utilization and concurrency", () => {
     const d = defaultSaturationDetector();
-    expect(d.saturation({ endpoints: pods({ kvCacheUsage: 0.4 }), inflight: inflight(80), now: NOW })).toBe(
-      0.8,
-    );
-    expect(d.saturation({ endpoints: pods({ kvCacheUsage: 0.4 }), inflight: inflight(10), now: NOW })).toBe(
-      0.5,
-    );
+    expect(pool(d, pods({ kvCacheUsage: 0.4 }), 80)).toBe(0.8);
+    expect(pool(d, pods({ kvCacheUsage: 0.4 }), 10)).toBe(0.5);
   });
 });
 
@@ -96,10 +100,8 @@ describe("detectors from YAML specs", () => {
         ],
       },
     });
-    expect(d.saturation({ endpoints: pods({}), inflight: inflight(2), now: NOW })).toBe(0.5);
-    expect(d.saturation({ endpoints: pods({ updatedAt: NOW - 201 }), inflight: inflight(0), now: NOW })).toBe(
-      1,
-    );
+    expect(pool(d, pods({}), 2)).toBe(0.5);
+    expect(pool(d, pods({ updatedAt: NOW - 201 }))).toBe(1);
   });
 
   test.each([

@@ -44,7 +44,7 @@ describe("round-robin-fairness-policy", () => {
     );
   });
 
-  test("a flow that empties rejoins the rotation at the back", async () => {
+  test("flows that join take the next grants, in arrival order, ahead of backlogged ones", async () => {
     const h = harness({ config: rr });
     h.submit("busy#0");
     await h.flush();
@@ -54,7 +54,20 @@ describe("round-robin-fairness-policy", () => {
     await h.drain(2); // busy, then A#0 dispatched
     h.submit("C#0", { fairnessId: "C" });
     await h.drain(10);
-    expect(h.admitted).toEqual(["busy#0", "A#0", "B#0", "A#1", "C#0"]);
+    expect(h.admitted).toEqual(["busy#0", "A#0", "B#0", "C#0", "A#1"]);
+  });
+
+  test("a returning flow gets the next grant (one freed slot, not two)", async () => {
+    const h = harness({ config: rr });
+    h.submit("busy#0");
+    await h.flush();
+    for (let i = 0; i < 5; i++) h.submit(`A#${i}`, { fairnessId: "A" });
+    h.submit("B#0", { fairnessId: "B" });
+    await h.drain(2); // busy and A#0 finish: A#0, then B#0 granted; B empties and leaves
+    expect(h.admitted).toEqual(["busy#0", "A#0", "B#0"]);
+    h.submit("B#1", { fairnessId: "B" }); // B comes back while A is backlogged
+    await h.drain(1);
+    expect(h.admitted.at(-1)).toBe("B#1");
   });
 });
 

@@ -58,6 +58,18 @@ describe("token-fairness-policy", () => {
     h.ctl.shutdown();
   });
 
+  test("a returning flow gets the next grant: its lifted counter ties, and the tie is its", async () => {
+    const h = harness({ config: token });
+    h.submit("busy#0");
+    await h.flush();
+    for (let i = 0; i < 10; i++) h.submit(`A#${i}`, { fairnessId: "A" });
+    await h.drain(3); // A#0..A#2 granted: A's counter is 75, its head (A#3) is older than B's
+    h.submit("B#0", { fairnessId: "B" }); // lifted to A's counter: a tie
+    await h.drain(1);
+    expect(h.admitted.at(-1)).toBe("B#0");
+    h.ctl.shutdown();
+  });
+
   test("custom weights through a named plugin instance", async () => {
     const policies = builtinFlowPolicies([
       { type: "token-fairness-policy", name: "input-only", parameters: { outputTokenWeight: 0 } },

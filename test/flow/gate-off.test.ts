@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { concurrencyDetector } from "../../plugins/flow/concurrency-detector.ts";
 import { InFlight } from "../../src/endpoints/inflight.ts";
-import { poolSaturation } from "../../src/flow/control/index.ts";
+import { poolSaturation, trackedLoads } from "../../src/flow/control/index.ts";
 import { gateOffAdmitter } from "../../src/flow/gate-off.ts";
+import { LoadTracker } from "../../src/scheduling/framework/load.ts";
 import { testConfig } from "../helpers/config.ts";
 import { endpoint, FakeTime } from "./helpers.ts";
 
@@ -20,7 +21,7 @@ function setup() {
   const saturation = poolSaturation({
     detector: concurrencyDetector({ maxConcurrency: 2 }),
     endpoints: { list: () => endpoints },
-    inflight,
+    loads: trackedLoads(new LoadTracker(), inflight),
     clock: new FakeTime().clock,
   });
   const admitter = gateOffAdmitter({ config: () => config, saturation });
@@ -65,7 +66,7 @@ describe("gate-off admission (flow control disabled)", () => {
     const saturation = poolSaturation({
       detector: concurrencyDetector(),
       endpoints: { list: () => [] },
-      inflight: new InFlight(),
+      loads: trackedLoads(new LoadTracker(), new InFlight()),
       clock: new FakeTime().clock,
     });
     const admitter = gateOffAdmitter({ config: () => config, saturation });

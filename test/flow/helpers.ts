@@ -27,21 +27,25 @@ export function endpoint(name: string, metrics: Partial<MetricsSnapshot> = {}): 
   };
 }
 
-/** A detector whose value the test sets (`value`), or computes from in-flight (`perSlot`). */
+/** A detector whose value (every endpoint's score) the test sets (`value`). */
 export function manualDetector(value = 0): SaturationDetector & { value: number } {
   return {
     type: "manual",
     name: "manual",
     value,
-    saturation() {
+    score() {
       return this.value;
     },
   };
 }
 
-/** Saturation = in-flight / slots: the pool takes `slots` requests, then queues. */
+/**
+ * Score = in-flight / slots per endpoint: each endpoint takes `slots` requests, then
+ * queues. The harness's admitted requests never reach an endpoint's in-flight count, so
+ * the controller holds them as granted-but-unplaced: the pool takes `slots` × endpoints.
+ */
 export function slotsDetector(slots: number): SaturationDetector {
-  return { type: "slots", name: "slots", saturation: ({ inflight }) => inflight.total() / slots };
+  return { type: "slots", name: "slots", score: (_e, load) => load.inflight / slots };
 }
 
 export interface Ticket {

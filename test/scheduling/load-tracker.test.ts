@@ -43,7 +43,25 @@ describe("assumed load = in-flight now - in-flight when the snapshot was first s
     const t = new LoadTracker();
     const e = endpoint("e", { updatedAt, waitingQueueSize: 1, runningRequests: 2 });
     t.assumed(e, inflight(base)); // first sight of this snapshot
-    expect(t.load(e, inflight(now))).toEqual(want);
+    expect(t.load(e, inflight(now))).toMatchObject({ ...want, inflight: now });
+  });
+
+  test("KV usage grows by what each running request held at the last scrape", () => {
+    const t = new LoadTracker();
+    const e = endpoint("e", { updatedAt: 1, runningRequests: 2, kvCacheUsage: 0.5 });
+    t.assumed(e, inflight(0));
+    expect(t.load(e, inflight(1)).kvUsage).toBeCloseTo(0.75, 10);
+    expect(t.load(e, inflight(1), 1).kvUsage).toBeCloseTo(1, 10);
+    // An idle pod's next scrape keeps the last known KV per request.
+    const idle = endpoint("e", { updatedAt: 2, runningRequests: 0, kvCacheUsage: 0 });
+    expect(t.load(idle, inflight(1), 2).kvUsage).toBeCloseTo(0.5, 10);
+  });
+
+  test("extra requests count as sent (what-if for flow control), and in inflight", () => {
+    const t = new LoadTracker();
+    const e = endpoint("e", { updatedAt: 1, waitingQueueSize: 1, runningRequests: 2 });
+    t.assumed(e, inflight(1));
+    expect(t.load(e, inflight(2), 3)).toMatchObject({ assumed: 4, waiting: 5, running: 6, inflight: 5 });
   });
 
   test("a new snapshot resets the baseline", () => {

@@ -3,7 +3,14 @@ import type { Endpoint } from "../../endpoints/types.ts";
 import type { Admitter } from "../../stages/admit.ts";
 import type { AdmitResult } from "./band.ts";
 import type { FlowControlConfig } from "./config.ts";
-import type { FlowObserver, FlowPolicies, FlowRequest, InFlightView, SaturationDetector } from "./types.ts";
+import type {
+  FlowObserver,
+  FlowPolicies,
+  FlowRequest,
+  InFlightView,
+  LoadSource,
+  SaturationDetector,
+} from "./types.ts";
 
 /** Schedules `fn` after `ms`; returns a function that cancels it. Injected so tests need no real waits. */
 export type SetTimer = (fn: () => void, ms: number) => () => void;
@@ -27,8 +34,13 @@ export interface FlowControllerOptions {
   endpoints: EndpointSource;
   /** Validated `flowControl` section (FlowControlConfigSchema output); defaults when absent. */
   config?: FlowControlConfig;
-  /** The gateway's per-endpoint in-flight counts, if any; the controller's own count is a floor. */
+  /**
+   * The gateway's per-endpoint in-flight counts (`InFlight`). Granted requests not yet
+   * counted there are held against the pool's room until they are.
+   */
   inflight?: InFlightView;
+  /** The shared assumed-load model (scheduler's LoadTracker); a private one over `inflight` when absent. */
+  loads?: LoadSource;
   setTimer?: SetTimer;
   policies?: FlowPolicies;
   observe?: FlowObserver;
@@ -53,6 +65,12 @@ export interface FlowController extends Admitter {
   admit(request: FlowRequest): Promise<AdmitResult>;
   /** Capacity may have changed (a request finished, metrics refreshed): dispatch what fits. */
   onCapacityChange(): void;
+  /**
+   * The endpoints with room for a request of `priority` (score below its band's
+   * ceiling), so the scheduler never sends a granted request into a full pod's queue;
+   * all of them when none has room (a race with a scrape), rather than none.
+   */
+  withRoom(endpoints: readonly Endpoint[], priority: number): readonly Endpoint[];
   /** Rejects every queued request and all later ones with 503 `rejected-shutting-down`. */
   shutdown(): void;
   stats(): FlowControlStats;

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { builtinFlowPolicies } from "../../../plugins/flow/index.ts";
 import type { DroppedReason } from "../../errors.ts";
+import { LoadTracker } from "../../scheduling/framework/load.ts";
 import { type FlowController, type FlowControllerOptions, systemSetTimer } from "./api.ts";
 import { type AdmitResult, Band, QueueItem } from "./band.ts";
 import {
@@ -11,11 +12,13 @@ import {
   resolveFlowControl,
 } from "./config.ts";
 import { bandFull, dropped, globalFull } from "./errors.ts";
+import { endpointsWithRoom, roomFor, trackedLoads } from "./saturation.ts";
 import type { FlowOutcome, FlowRequest, InFlightView } from "./types.ts";
 
 /**
- * The flow controller: admits a request at once while the pool has room and nothing
- * of equal or higher priority waits; otherwise queues it in its band (priority) and
+ * The flow controller: admits a request at once while some endpoint has room for it
+ * (its saturation score, counting what the gateway already sent, is below the band's
+ * ceiling) and nothing of equal or higher priority waits; otherwise queues it in its band (priority) and
  * flow (fairness id) until capacity frees, its TTL expires, the client leaves or
  * the gateway shuts down. Event-driven: dispatch runs on arrival, on
  * `onCapacityChange()` (slot release, metrics refresh, endpoint changes) and never
@@ -44,17 +47,22 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
   let dispatching = false;
   let again = false;
 
-  const inflight: InFlightView = {
-    total: () => Math.max(dispatched, opts.inflight?.total() ?? 0),
-    get: (name) => opts.inflight?.get(name) ?? 0,
-  };
+  const inflight: InFlightView = opts.inflight ?? { total: () => 0, get: () => 0 };
+  const loads = opts.loads ?? trackedLoads(new LoadTracker(), inflight);
+  const detector = opts.saturation;
   const unsubscribe = opts.endpoints.onChange?.(() => dispatchQueued());
 
-  function saturation(): number {
-    const s = opts.saturation.saturation({ endpoints: opts.endpoints.list(), inflight, now: clock.now() });
-    const value = Number.isNaN(s) ? 1 : s;
-    safe(() => observe.saturation?.(value));
-    return value;
+  /**
+   * Granted requests not yet counted on any endpoint: between the grant and the forward
+   * stage's in-flight count lie a few microtasks (and the scheduler's pick), in which a
+   * dispatch loop could otherwise grant the same room twice.
+   */
+  const pending = () => Math.max(0, dispatched - inflight.total());
+
+  /** Some endpoint can take one more request below `ceiling`, after every pending one is placed. */
+  function hasRoom(ceiling: number): boolean {
+    const endpoints = opts.endpoints.list();
+    return roomFor(pending() + 1, { detector, loads, endpoints, ceiling, now: clock.now() });
   }
 
   function waitingAtOrAbove(priority: number): boolean {
@@ -143,7 +151,9 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
         again = false;
         for (;;) {
           const band = order.find((b) => b.count > 0);
-          if (!band || saturation() >= band.settings.ceiling) break;
+          // Strict priority (GIE's head-of-line blocking): when the highest waiting band
+          // has no room, nothing lower goes either.
+          if (!band || !hasRoom(band.settings.ceiling)) break;
           const item = band.take()!;
           unqueue(item, band, true);
           const queuedMs = clock.now() - item.arrivedAt;
@@ -212,11 +222,15 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
       if (opts.endpoints.list().length === 0) throw dropped("rejected-no-endpoints", info);
       const s = settings.band(priority);
       // Hot path: room in the pool and nobody ahead: no queue structures at all.
-      if (!waitingAtOrAbove(priority) && saturation() < s.ceiling)
-        return grant(priority, request.fairnessId, 0);
+      if (!waitingAtOrAbove(priority) && hasRoom(s.ceiling)) return grant(priority, request.fairnessId, 0);
       return enqueue(request, s);
     },
     onCapacityChange: dispatchQueued,
+    withRoom(endpoints, priority) {
+      const ceiling = settings.band(priority).ceiling;
+      const open = endpointsWithRoom(endpoints, { detector, loads, ceiling, now: clock.now() });
+      return open.length > 0 ? open : endpoints;
+    },
     shutdown() {
       if (closed) return;
       closed = true;

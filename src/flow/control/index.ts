@@ -5,7 +5,8 @@
  */
 import type { Clock } from "../../clock.ts";
 import type { EndpointSource } from "./api.ts";
-import type { InFlightView, SaturationDetector } from "./types.ts";
+import { poolScore } from "./saturation.ts";
+import type { LoadSource, SaturationDetector } from "./types.ts";
 
 export {
   type EndpointSource,
@@ -27,21 +28,18 @@ export {
   resolveFlowControl,
 } from "./config.ts";
 export { createFlowController } from "./controller.ts";
+export { endpointsWithRoom, poolScore, roomFor, scoreOf, trackedLoads } from "./saturation.ts";
 export type * from "./types.ts";
 
-/** Pool saturation now, for the gate-off admitter (`saturation: () => number`). NaN counts as 1. */
+/**
+ * Pool saturation now (the gauge, gate-off shedding): the mean endpoint score under the
+ * shared load model, so what was just sent counts at once. NaN counts as 1.
+ */
 export function poolSaturation(deps: {
   detector: SaturationDetector;
   endpoints: EndpointSource;
-  inflight: InFlightView;
+  loads: LoadSource;
   clock: Clock;
 }): () => number {
-  return () => {
-    const s = deps.detector.saturation({
-      endpoints: deps.endpoints.list(),
-      inflight: deps.inflight,
-      now: deps.clock.now(),
-    });
-    return Number.isNaN(s) ? 1 : s;
-  };
+  return () => poolScore(deps.detector, deps.loads, deps.endpoints.list(), deps.clock.now());
 }

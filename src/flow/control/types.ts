@@ -91,22 +91,38 @@ export interface InFlightView {
   get(name: string): number;
 }
 
-/** Inputs of a saturation detector: a pure function of these. */
-export interface SaturationInput {
-  readonly endpoints: readonly Endpoint[];
-  readonly inflight: InFlightView;
-  /** Clock ms, to judge metric staleness. */
-  readonly now: number;
+/**
+ * One endpoint's load as the gateway believes it is now: the last scrape plus what the
+ * gateway sent since (see LoadTracker in src/scheduling/framework/load.ts, shared with
+ * the scheduler). Structural subset of the scheduler's `EffectiveLoad`.
+ */
+export interface EndpointLoad {
+  /** Scraped waiting queue plus requests sent since the scrape. */
+  readonly waiting: number;
+  /** Scraped running requests plus requests sent since the scrape. */
+  readonly running: number;
+  /** Scraped KV-cache usage (0..1) plus the KV the requests sent since are assumed to hold. */
+  readonly kvUsage: number;
+  /** The gateway's own in-flight count on the endpoint. */
+  readonly inflight: number;
+}
+
+/** Where detectors get an endpoint's load: now, or with `extra` requests added (what-if). */
+export interface LoadSource {
+  load(endpoint: Endpoint, extra?: number): EndpointLoad;
 }
 
 /**
- * Pool saturation: 0 = idle, 1 = at capacity, above 1 = overloaded. The controller
- * dispatches a band while saturation < the band's ceiling; it treats NaN as 1.
+ * Saturation, per endpoint: 0 = idle, 1 = at capacity, above 1 = overloaded. An endpoint
+ * has room for a band while its score < the band's ceiling; the pool saturation (the
+ * gauge, gate-off shedding) is the mean over endpoints. Pure: a function of its inputs.
+ * NaN counts as 1.
  */
 export interface SaturationDetector {
   readonly type: string;
   readonly name: string;
-  saturation(input: SaturationInput): number;
+  /** `now` (clock ms) judges metric staleness; `load` already counts what was just sent. */
+  score(endpoint: Endpoint, load: EndpointLoad, now: number): number;
 }
 
 /** A plugin as written in YAML (`plugins: [{type, name?, parameters?}]`). */
@@ -134,6 +150,4 @@ export interface FlowObserver {
   queueSize?(e: { priority: number; fairnessId: string; requests: number; bytes: number }): void;
   /** A request left flow control (including immediate dispatch with ms = 0). */
   queueDuration?(e: { priority: number; fairnessId: string; outcome: FlowOutcome; ms: number }): void;
-  /** The pool saturation the controller just computed. */
-  saturation?(value: number): void;
 }

@@ -13,6 +13,7 @@ import { type PluginObserver, runProfile, timed } from "./runner.ts";
 export { PrefixIndex, type PrefixIndexStats } from "../prefix/prefix-index.ts";
 export { createDefaultRegistry } from "./builtins.ts";
 export * from "./interfaces.ts";
+export { LoadTracker } from "./load.ts";
 export { DEFAULT_ENDPOINT_PICKER_CONFIG } from "./load-config.ts";
 export {
   type PluginDefinition,
@@ -36,6 +37,8 @@ export interface SchedulerOptions {
   observe?: PluginObserver;
   /** Called with each decision's duration in seconds (`scheduler_e2e_duration_seconds`). */
   observeDecision?: (seconds: number) => void;
+  /** The gateway's assumed-load model, shared with flow control; a private one when absent. */
+  loads?: LoadTracker;
   /** The prefix index to use; pass the previous scheduler's on a config reload to keep it. */
   prefixIndex?: PrefixIndex;
   /**
@@ -70,7 +73,7 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
   const { clock, inflight, observe, observeDecision } = opts;
   const foreign = new Set(opts.foreignPluginTypes ?? []);
   const loaded = loadConfig(opts.config, registry, { random: opts.random, clock, prefixIndex }, foreign);
-  const loads = new LoadTracker();
+  const loads = opts.loads ?? new LoadTracker();
 
   function decide(request: SchedulingRequest, candidates: readonly Endpoint[]): SchedulingResult {
     const t0 = clock.now();

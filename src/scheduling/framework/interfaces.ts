@@ -29,6 +29,10 @@ export interface EffectiveLoad {
   readonly running: number;
   /** Requests this gateway sent that the last scrape cannot know yet (may be < 0 after completions). */
   readonly assumed: number;
+  /** Scraped KV-cache usage (0..1) plus the assumed requests at the KV each running one held. */
+  readonly kvUsage: number;
+  /** The gateway's own in-flight count on the endpoint (exact, live). */
+  readonly inflight: number;
 }
 
 /** A typed slot of per-request state, e.g. what a scorer computed for its PostPick hook. */

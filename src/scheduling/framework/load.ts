@@ -3,55 +3,62 @@ import type { EffectiveLoad, InFlightView } from "./interfaces.ts";
 
 /**
  * Assumed load: what this gateway sent to an endpoint that its last metrics scrape
- * cannot know yet, so a burst between two scrapes spreads instead of piling onto the
- * endpoint that looked idlest at the last scrape.
+ * cannot know yet. One instance per gateway is shared by the scheduler (scorers spread
+ * a burst between two scrapes) and flow control (saturation detectors count a dispatch
+ * at once, per endpoint): one model of "the load the pod has now", not two.
  *
  * Formula. Let I(t) be the gateway's in-flight count for the endpoint (exact, live), T
  * the time of the snapshot being used, and B the in-flight count the tracker saw when it
- * first met that snapshot. Then
+ * first met that snapshot. Then, with `extra` requests the caller is about to add,
  *
- *   assumed  = I(now) - B                    (net sends minus completions since T)
+ *   assumed  = I(now) - B + extra            (net sends minus completions since T)
  *   waiting  = max(0, waitingQueueSize + assumed)
  *   running  = max(0, runningRequests + assumed)
+ *   kvUsage  = max(0, kvCacheUsage + assumed × k)   k = kvCacheUsage / runningRequests of the
+ *                                            latest snapshot with running > 0 (0 until one)
+ *   inflight = I(now) + extra
  *
- * Why this and not `max(0, I - (waiting + running))`: the scraped counts include other
- * gateway replicas' traffic, which would hide our own new requests; a delta of our own
- * in-flight since the snapshot does not depend on anybody else's load. It is exact when
- * nothing but our traffic changes after T. A negative delta (our requests finished since
- * T) lowers the estimate, as those requests were in the scraped counts.
+ * An assumed request counts in both waiting and running: the gateway does not know
+ * whether the pod had a free slot, so it assumes the worse for queueing and the
+ * heavier for KV. The next scrape replaces the guess with the truth.
  *
- * B is taken at the first decision that sees the snapshot, not at T itself. The gateway
- * only sends right after a decision, so the sends this misses are those made while the
- * scrape itself was in flight (one scrape round trip, a few ms); completions in the
- * window make the estimate err high. An endpoint that was never scraped (`updatedAt` 0)
- * has B = 0: all of its in-flight requests are assumed.
+ * Why a delta and not `max(0, I - (waiting + running))`: the scraped counts include
+ * other gateway replicas' traffic, which would hide our own new requests; a delta of
+ * our own in-flight since the snapshot does not depend on anybody else's load. It is
+ * exact when nothing but our traffic changes after T. A negative delta (our requests
+ * finished since T) lowers the estimate at once, as those requests were in the scraped
+ * counts: a freed slot is seen when the answer ends, not one scrape later.
+ *
+ * B is taken at the first use that sees the snapshot, not at T itself; flow control
+ * looks at every fresh snapshot as it lands (metrics refresh wakes the dispatcher), so
+ * the sends this misses are those made while the scrape itself was in flight. An
+ * endpoint that was never scraped (`updatedAt` 0) has B = 0: all of its in-flight
+ * requests are assumed.
  *
  * The tracker keeps one small record per endpoint; `forget`/`retain` drop departed
  * endpoints and a hard cap (`maxEndpoints`) clears it should nobody call them.
  */
 export class LoadTracker {
-  private readonly base = new Map<string, { updatedAt: number; inflight: number }>();
+  private readonly base = new Map<string, { updatedAt: number; inflight: number; kvPerRequest: number }>();
 
   constructor(private readonly maxEndpoints = 10_000) {}
 
   /** Requests sent since the snapshot (net of completions); see the class comment. */
   assumed(endpoint: Endpoint, inflight: InFlightView): number {
-    const now = inflight.get(endpoint.name);
-    const updatedAt = endpoint.metrics.updatedAt;
-    if (updatedAt === 0) return now;
-    const b = this.base.get(endpoint.name);
-    if (b !== undefined && b.updatedAt === updatedAt) return now - b.inflight;
-    if (b === undefined && this.base.size >= this.maxEndpoints) this.base.clear();
-    this.base.set(endpoint.name, { updatedAt, inflight: now });
-    return 0;
+    return this.record(endpoint, inflight.get(endpoint.name)).assumed;
   }
 
-  load(endpoint: Endpoint, inflight: InFlightView): EffectiveLoad {
-    const assumed = this.assumed(endpoint, inflight);
+  /** The endpoint's load now, plus `extra` requests not sent yet (what-if for flow control). */
+  load(endpoint: Endpoint, inflight: InFlightView, extra = 0): EffectiveLoad {
+    const now = inflight.get(endpoint.name);
+    const r = this.record(endpoint, now);
+    const assumed = r.assumed + extra;
     const m = endpoint.metrics;
     return {
       waiting: Math.max(0, m.waitingQueueSize + assumed),
       running: Math.max(0, m.runningRequests + assumed),
+      kvUsage: Math.max(0, m.kvCacheUsage + assumed * r.kvPerRequest),
+      inflight: now + extra,
       assumed,
     };
   }
@@ -67,5 +74,17 @@ export class LoadTracker {
 
   get size(): number {
     return this.base.size;
+  }
+
+  private record(endpoint: Endpoint, now: number): { assumed: number; kvPerRequest: number } {
+    const m = endpoint.metrics;
+    const b = this.base.get(endpoint.name);
+    if (b !== undefined && b.updatedAt === m.updatedAt)
+      return { assumed: now - b.inflight, kvPerRequest: b.kvPerRequest };
+    const kvPerRequest = m.runningRequests > 0 ? m.kvCacheUsage / m.runningRequests : (b?.kvPerRequest ?? 0);
+    if (m.updatedAt === 0) return { assumed: now, kvPerRequest };
+    if (b === undefined && this.base.size >= this.maxEndpoints) this.base.clear();
+    this.base.set(endpoint.name, { updatedAt: m.updatedAt, inflight: now, kvPerRequest });
+    return { assumed: 0, kvPerRequest };
   }
 }
