@@ -1,18 +1,20 @@
 import * as v from "valibot";
 import { parseAllDocuments } from "yaml";
 import { type InferenceModelRewrite, parseRewrite, RewriteTable } from "../rewrite/index.ts";
+import { InferenceModelRewriteSchema } from "../rewrite/schema.ts";
 import { validatePickerConfig } from "../scheduling/pool-scheduler.ts";
 import { ConfigError } from "./errors.ts";
 import { toConfigError } from "./issues.ts";
 import {
   type EndpointPickerConfig,
   EndpointPickerConfigSchema,
+  FileInferencePoolSchema,
   type InferenceObjective,
   InferenceObjectiveSchema,
   type InferencePool,
-  InferencePoolSchema,
 } from "./resources.ts";
 import { defaultSettings, type Settings, SettingsSchema } from "./settings.ts";
+import { type Allowed, KUBERNETES_EXTRAS, rejectUnknownFields, STANDARD_METADATA } from "./strict.ts";
 
 /** Everything one config file says, validated. Immutable once built; swapped whole on reload. */
 export interface GatewayConfig {
@@ -25,7 +27,14 @@ export interface GatewayConfig {
   readonly pickerConfig: EndpointPickerConfig | undefined;
 }
 
-function validate<S extends v.GenericSchema>(schema: S, doc: unknown, where: string): v.InferOutput<S> {
+function validate<S extends v.GenericSchema>(
+  schema: S,
+  doc: unknown,
+  where: string,
+  /** Fields allowed besides the schema's; null: unknown fields are tolerated. */
+  allowed: Allowed | null = KUBERNETES_EXTRAS,
+): v.InferOutput<S> {
+  if (allowed) rejectUnknownFields(doc, schema, where, allowed);
   const result = v.safeParse(schema, doc);
   if (!result.success) throw toConfigError(result.issues, where);
   return result.output;
@@ -73,21 +82,23 @@ function build(text: string, file: string | undefined): GatewayConfig {
     switch (record["kind"]) {
       case "GatewayConfig":
         if (settings) throw new ConfigError({ path: where, expected: "at most one GatewayConfig document" });
-        settings = validate(SettingsSchema, doc, where);
+        settings = validate(SettingsSchema, doc, where, { metadata: STANDARD_METADATA });
         break;
       case "InferencePool":
-        pools.push(validate(InferencePoolSchema, doc, where));
+        pools.push(validate(FileInferencePoolSchema, doc, where));
         break;
       case "InferenceObjective":
         objectives.push(validate(InferenceObjectiveSchema, doc, where));
         break;
       case "InferenceModelRewrite":
+        rejectUnknownFields(doc, InferenceModelRewriteSchema, where, KUBERNETES_EXTRAS);
         rewrites.push(parseRewrite(doc));
         break;
       case "EndpointPickerConfig":
         if (pickerConfig)
           throw new ConfigError({ path: where, expected: "at most one EndpointPickerConfig" });
-        pickerConfig = validate(EndpointPickerConfigSchema, doc, where);
+        // Checked in depth by the scheduling registry; its unknown fields stay tolerated for now.
+        pickerConfig = validate(EndpointPickerConfigSchema, doc, where, null);
         break;
       default:
         throw new ConfigError({

@@ -3,8 +3,9 @@ import { FlowControlConfigSchema } from "../flow/control/config.ts";
 
 /**
  * The Kubernetes resource documents this gateway reads, as users apply them
- * (see ../shared/REFERENCE.md). Unknown fields are tolerated, like kubectl does
- * for status and annotations; fields we use are validated.
+ * (see ../shared/REFERENCE.md). In a config file, unknown fields are errors
+ * (src/config/strict.ts, beside these schemas); from the cluster, which validated them
+ * against its CRDs already, they are tolerated.
  */
 
 export const Metadata = v.looseObject({
@@ -25,27 +26,64 @@ export const MatchLabels = v.pipe(
 
 const Port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
 
+const Selector = v.looseObject({ matchLabels: MatchLabels });
+
+const TargetPorts = v.pipe(
+  v.array(v.looseObject({ number: Port })),
+  v.minLength(1, "at least one target port"),
+  v.maxLength(8, "at most 8 target ports"),
+  v.check((ps) => new Set(ps.map((p) => p.number)).size === ps.length, "unique port numbers"),
+);
+
+const PoolSpecFields = {
+  appProtocol: v.optional(v.picklist(["http", "kubernetes.io/h2c"]), "http"),
+  endpointPickerRef: v.optional(
+    v.looseObject({
+      group: v.optional(v.string()),
+      kind: v.optional(v.string()),
+      name: v.optional(v.string()),
+      port: v.optional(v.looseObject({ number: Port })),
+      failureMode: v.optional(v.picklist(["FailOpen", "FailClose"]), "FailClose"),
+    }),
+  ),
+};
+
+/** The InferencePool as the cluster serves it (Kubernetes discovery reads its selector and ports). */
 export const InferencePoolSchema = v.looseObject({
   apiVersion: v.literal("inference.networking.k8s.io/v1"),
   kind: v.literal("InferencePool"),
   metadata: Metadata,
-  spec: v.looseObject({
-    selector: v.looseObject({
-      matchLabels: MatchLabels,
-    }),
-    targetPorts: v.pipe(
-      v.array(v.looseObject({ number: Port })),
-      v.minLength(1, "at least one target port"),
-      v.maxLength(8, "at most 8 target ports"),
-      v.check((ps) => new Set(ps.map((p) => p.number)).size === ps.length, "unique port numbers"),
-    ),
-    appProtocol: v.optional(v.picklist(["http", "kubernetes.io/h2c"]), "http"),
-    endpointPickerRef: v.optional(
-      v.looseObject({ failureMode: v.optional(v.picklist(["FailOpen", "FailClose"]), "FailClose") }),
-    ),
-  }),
+  spec: v.looseObject({ selector: Selector, targetPorts: TargetPorts, ...PoolSpecFields }),
 });
 export type InferencePool = v.InferOutput<typeof InferencePoolSchema>;
+
+/**
+ * An InferencePool in the config file. With static endpoints it only names the pool, so
+ * `selector` and `targetPorts` may be left out (the cluster's pool is what discovery reads).
+ */
+export const FileInferencePoolSchema = v.pipe(
+  v.looseObject({
+    ...InferencePoolSchema.entries,
+    spec: v.optional(
+      v.looseObject({
+        selector: v.optional(Selector),
+        targetPorts: v.optional(TargetPorts),
+        ...PoolSpecFields,
+      }),
+      {},
+    ),
+  }),
+  v.transform(
+    (pool): InferencePool => ({
+      ...pool,
+      spec: {
+        ...pool.spec,
+        selector: pool.spec.selector ?? { matchLabels: {} },
+        targetPorts: pool.spec.targetPorts ?? [],
+      },
+    }),
+  ),
+);
 
 const ALPHA_GROUPS = ["inference.networking.x-k8s.io/v1alpha2", "llm-d.ai/v1alpha2"] as const;
 

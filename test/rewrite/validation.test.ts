@@ -127,7 +127,7 @@ describe("parseRewrite errors name the resource, rule and field", () => {
     expect(err.file).toBe("rewrites.yaml");
     expect(err.message).toBe(
       "rewrites.yaml: InferenceModelRewrite/opt-canary spec.rules[1].targets[0].weight: " +
-        "an integer weight from 1 to 1000000 (received 0)",
+        "an integer weight from 1 to 1000000 (got 0)",
     );
   });
 });
