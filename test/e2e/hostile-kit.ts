@@ -63,7 +63,13 @@ export async function startHostile(opts: { settings?: Record<string, unknown>; y
     });
     tap.port = server.port;
     tap.address = `127.0.0.1:${server.port}`;
-    servers.push({ ...server, close: async () => (simulator.close(), server.close()) });
+    servers.push({
+      ...server,
+      close: async () => {
+        simulator.close();
+        await server.close();
+      },
+    });
     pods.push(tap);
   }
   const settings = {
@@ -74,7 +80,10 @@ export async function startHostile(opts: { settings?: Record<string, unknown>; y
     endpoints: pods.map((p, i) => ({ name: `pod-${i}`, address: p.address, models: podModels[i] })),
     ...opts.settings,
   };
-  const config = parseConfig([JSON.stringify(settings), ...(opts.yaml ?? [])].join("\n---\n"), "hostile.yaml");
+  const config = parseConfig(
+    [JSON.stringify(settings), ...(opts.yaml ?? [])].join("\n---\n"),
+    "hostile.yaml",
+  );
   const logs: Record<string, unknown>[] = [];
   const logSizes: number[] = [];
   const logger = createLogger("info", (line) => {
@@ -102,6 +111,12 @@ export async function startHostile(opts: { settings?: Record<string, unknown>; y
 export const chatBody = (model = MODEL, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ model, messages: [{ role: "user", content: "hi" }], max_tokens: 2, ...extra });
 
+/** The fields of an answer or an OpenAI error body the suites look at. */
+export interface OpenAIish {
+  model?: string;
+  error?: { code: string | null; message: string; type: string };
+}
+
 /** POSTs a chat completion with extra headers; returns status and parsed body. */
 export async function chat(url: string, opts: { model?: string; headers?: Record<string, string> } = {}) {
   const res = await fetch(`${url}/v1/chat/completions`, {
@@ -109,7 +124,7 @@ export async function chat(url: string, opts: { model?: string; headers?: Record
     headers: { "content-type": "application/json", ...opts.headers },
     body: chatBody(opts.model),
   });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
+  return { status: res.status, headers: res.headers, body: (await res.json()) as OpenAIish };
 }
 
 export interface RawResponse {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { MAX_LABEL_LENGTH } from "../../src/metrics/label-cap.ts";
-import { MODEL, type HostileStack, startHostile } from "./hostile-kit.ts";
+import { type HostileStack, MODEL, startHostile } from "./hostile-kit.ts";
 
 /**
  * Issue 14 item 1: metrics memory was client-controlled (100 requests naming 1 MiB
@@ -13,6 +13,13 @@ afterEach(async () => {
 });
 
 const MiB = 1 << 20;
+/** Flow control on, so fairness ids label its queue metrics. */
+const FLOW = `
+apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+featureGates: [flowControl]
+plugins: [{ type: concurrency-detector }]
+`;
 
 /** A distinct name of `size` characters. */
 const hugeName = (i: number, size: number) => `${i}-`.padEnd(size, "x");
@@ -41,7 +48,7 @@ function labelValues(text: string) {
 
 describe("hostile clients: metric labels stay bounded", () => {
   test("1 MiB model names, refused or served through the rewrite header, never reach /metrics, logs or the dashboard ring", async () => {
-    stack = await startHostile();
+    stack = await startHostile({ yaml: [FLOW] });
     const s = stack;
     // 20 unknown 1 MiB names (404), 20 served through the rewrite header (200), 20 huge fairness ids.
     for (let i = 0; i < 20; i++) {
@@ -50,9 +57,9 @@ describe("hostile clients: metric labels stay bounded", () => {
       expect(refused.text.length).toBeLessThan(2000);
     }
     for (let i = 0; i < 20; i++)
-      expect((await post(s.url, hugeName(100 + i, MiB), { "x-gateway-model-name-rewrite": MODEL })).status).toBe(
-        200,
-      );
+      expect(
+        (await post(s.url, hugeName(100 + i, MiB), { "x-gateway-model-name-rewrite": MODEL })).status,
+      ).toBe(200);
     for (let i = 0; i < 20; i++)
       expect(
         (await post(s.url, MODEL, { "x-gateway-inference-fairness-id": hugeName(200 + i, 8000) })).status,
@@ -63,6 +70,9 @@ describe("hostile clients: metric labels stay bounded", () => {
     const { values } = labelValues(text);
     expect(Math.max(...values.map((v) => v.length))).toBeLessThanOrEqual(MAX_LABEL_LENGTH);
     expect(text).toContain('model_name="unknown",target_model_name="unknown",error_code="404"} 20');
+    expect(text).toContain(
+      'inference_extension_flow_control_request_queue_duration_seconds_count{fairness_id="other"',
+    );
 
     // Log lines and the dashboard's ring carry cut names, not megabytes.
     expect(Math.max(...s.logSizes)).toBeLessThan(8_000);
@@ -83,8 +93,12 @@ describe("hostile clients: metric labels stay bounded", () => {
     // 100 accepted aliases of their own, one `other` (50 more), one `unknown` (the 404s);
     // the served model stays pinned under its own name.
     expect(series.get("inference_objective_request_total")).toBe(102);
-    expect(text).toContain('inference_objective_request_total{model_name="unknown",target_model_name="unknown"} 300');
-    expect(text).toContain(`inference_objective_request_total{model_name="other",target_model_name="${MODEL}"} 50`);
+    expect(text).toContain(
+      'inference_objective_request_total{model_name="unknown",target_model_name="unknown"} 300',
+    );
+    expect(text).toContain(
+      `inference_objective_request_total{model_name="other",target_model_name="${MODEL}"} 50`,
+    );
     expect(text).toContain(`target_model_name="${MODEL}"`);
     expect(text).not.toContain("scan-");
   });
