@@ -19,6 +19,7 @@ import { flowMetrics } from "./metrics/flow-metrics.ts";
 import { createGatewayMetrics } from "./metrics/gateway-metrics.ts";
 import { registerPoolMetrics } from "./metrics/pool-metrics.ts";
 import { schedulerMetrics } from "./metrics/scheduler-metrics.ts";
+import { decodingFetch } from "./proxy/decode.ts";
 import { RecentRequests } from "./observability/recent.ts";
 import { LoadTracker } from "./scheduling/framework/load.ts";
 import { PoolScheduler } from "./scheduling/pool-scheduler.ts";
@@ -90,7 +91,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     clock,
     observe: flowMetrics(metrics.registry, () => saturation()),
   });
-  const fetchFn: FetchFn = opts.fetch ?? ((url, init) => fetch(url, init));
+  // Decodes compressed answers itself: a pod lying about gzip gets a clean 502, not a bare console line.
+  const fetchFn: FetchFn = opts.fetch ?? decodingFetch((url, init) => fetch(url, init));
   const setTimer = opts.setTimer ?? systemTimer;
   const closing = new AbortController();
   const health = new PassiveHealth({

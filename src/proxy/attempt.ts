@@ -4,7 +4,14 @@ import type { FetchFn } from "../deps.ts";
 export type AttemptResult =
   | { kind: "response"; response: Response; controller: AbortController }
   /** Worth trying the next endpoint: refused, reset, timed out, or a retryOn status before any byte. */
-  | { kind: "retryable"; reason: string; status?: number; response?: Response }
+  | {
+      kind: "retryable";
+      reason: string;
+      status?: number;
+      response?: Response;
+      /** The pod answered, but its body could not be read (broken, corrupt encoding): a 502 if nothing else answers. */
+      broken?: boolean;
+    }
   /** The client left: stop. */
   | { kind: "client-gone" }
   /** The gateway is shutting down past its grace period: answer 503, try nothing else. */
@@ -66,8 +73,15 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
         status: response.status,
         response,
       };
-    if (opts.firstByteTimeoutMs && response.ok && response.body)
-      response = await withFirstChunk(response, signal);
+    if (opts.firstByteTimeoutMs && response.ok && response.body) {
+      try {
+        response = await withFirstChunk(response, signal);
+      } catch (err) {
+        if (signal.aborted) throw err;
+        const why = err instanceof Error ? err.message : String(err);
+        return { kind: "retryable", reason: `its answer could not be read (${why})`, broken: true };
+      }
+    }
     return { kind: "response", response, controller };
   } catch (err) {
     if (opts.clientSignal.aborted) return { kind: "client-gone" };

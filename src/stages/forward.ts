@@ -73,7 +73,7 @@ export function forward(deps: ForwardDeps) {
     if (credential?.value) headers.set(credential.header, credential.value);
 
     const attempts = c.get("endpoints").slice(0, settings.upstream.maxAttempts);
-    let last: { reason: string; response?: Response } = { reason: "no endpoint tried" };
+    let last: { reason: string; response?: Response; broken?: boolean } = { reason: "no endpoint tried" };
     for (const [i, endpoint] of attempts.entries()) {
       const slot = deps.inflight.acquire(endpoint.name);
       const result = await attempt({
@@ -128,6 +128,12 @@ export function forward(deps: ForwardDeps) {
         endpoint: attempts.at(-1)!,
         usageInjected,
         requestBytes: bytes.byteLength,
+      });
+    if (last.broken)
+      throw new GatewayError({
+        status: 502,
+        message: `The model server answered, but ${last.reason}; ${attempts.length} endpoint(s) tried.`,
+        code: "upstream_bad_response",
       });
     throw new GatewayError({
       status: 503,
