@@ -29,6 +29,7 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
         kind,
         maxBodyBytes: () => config().settings.maxBodyBytes,
         bodyReadTimeoutMs: () => config().settings.bodyReadTimeoutMs,
+        setTimer: deps.setTimer,
       }),
       rewrite({ config, random: deps.random }),
       authorize(),

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { createGateway } from "../../src/gateway.ts";
 import { silentLogger } from "../../src/log.ts";
 import { testConfig } from "../helpers/config.ts";
+import { FakeTime } from "../helpers/fake-time.ts";
 import { fakeUpstream } from "../helpers/fake-upstream.ts";
 
 const ENDPOINTS = [{ name: "a", address: "10.0.0.1:8000", models: ["m"] }];
@@ -118,5 +119,48 @@ describe("bad input gets an OpenAI error and a 4xx", () => {
       "http://10.0.0.2:8000/v1/chat/completions",
     ]);
     expect(gw.deps.inflight.total()).toBe(0);
+  });
+});
+
+describe("hostile input stays small and timely", () => {
+  test("a half-sent body is a 408 once the gateway's injected timer reaches bodyReadTimeoutMs", async () => {
+    const time = new FakeTime();
+    const upstream = fakeUpstream();
+    const gw = createGateway({
+      config: testConfig({ endpoints: ENDPOINTS, bodyReadTimeoutMs: 60_000 }),
+      fetch: upstream.fetch,
+      logger: silentLogger(),
+      clock: time.clock,
+      setTimer: time.setTimer,
+    });
+    const body = new ReadableStream<Uint8Array>({
+      start: (c) => c.enqueue(new TextEncoder().encode('{"model":"m",')),
+    });
+    let res: Response | undefined;
+    const pending = Promise.resolve(
+      gw.fetch(
+        new Request("http://gw/v1/chat/completions", { method: "POST", body, duplex: "half" } as RequestInit),
+      ),
+    ).then((r) => {
+      res = r;
+    });
+    await time.advanceAsync(59_999);
+    expect(res).toBeUndefined();
+    await time.advanceAsync(1);
+    await pending;
+    const e = await expectError(res!, 408);
+    expect(e["code"]).toBe("request_body_timeout");
+    expect(upstream.calls.length).toBe(0);
+  });
+
+  test("a 1 MiB model name is quoted back cut, not whole", async () => {
+    const { gw } = gateway();
+    const model = "x".repeat(1 << 20);
+    const res = await gw.fetch(
+      post("/v1/chat/completions", { model, messages: [{ role: "user", content: "x" }] }),
+    );
+    const e = await expectError(res, 404);
+    expect(String(e["message"]).length).toBeLessThan(500);
+    expect(String(e["message"])).toContain(`(${1 << 20} characters)`);
   });
 });
