@@ -139,9 +139,11 @@ describe("forwarding", () => {
     expect(text).toContain(
       'inference_objective_request_duration_seconds_count{model_name="m",target_model_name="m"} 1',
     );
+    // A refused name (nothing serves it) never becomes a label: it counts as `unknown`.
     expect(text).toContain(
-      'inference_objective_request_error_total{model_name="zzz",target_model_name="zzz",error_code="404"} 1',
+      'inference_objective_request_error_total{model_name="unknown",target_model_name="unknown",error_code="404"} 1',
     );
+    expect(text).not.toContain("zzz");
   });
 
   test("health and readiness", async () => {
