@@ -15,6 +15,7 @@
  * - Network errors and other statuses -> capped exponential backoff, then retry (from the RV).
  * `stop()` aborts the request in flight and every wait; nothing is left scheduled.
  */
+import { type SetTimer, systemTimer } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import type { ApiClient } from "./api-client.ts";
 import { ApiError } from "./api-error.ts";
@@ -38,6 +39,8 @@ export interface WatchTuning {
   requestTimeoutMs: number;
   /** `limit` of each LIST page. */
   pageSize: number;
+  /** Timers for back-off waits and deadlines; real ones by default (tests pass a fake). */
+  setTimer: SetTimer;
 }
 
 export const DEFAULT_TUNING: WatchTuning = {
@@ -47,6 +50,7 @@ export const DEFAULT_TUNING: WatchTuning = {
   watchTimeoutSeconds: 300,
   requestTimeoutMs: 30_000,
   pageSize: 500,
+  setTimer: systemTimer,
 };
 
 /** Longest watch line accepted (one object); past it the stream is dropped and re-watched. */
@@ -128,7 +132,7 @@ export class Reflector<T> {
           });
           this.rv = undefined;
         } else if (lines === 0) {
-          await sleep(this.backoff.next(), signal); // an empty stream: do not spin
+          await this.sleep(this.backoff.next(), signal); // an empty stream: do not spin
         } else {
           this.backoff.reset();
         }
@@ -145,13 +149,21 @@ export class Reflector<T> {
           this.rv = undefined;
           this.replace(new Map());
           this.markSynced();
-          await sleep(this.tuning.notInstalledRetryMs, signal);
+          await this.sleep(this.tuning.notInstalledRetryMs, signal);
           continue;
         }
         this.failed(err);
-        await sleep(this.backoff.next(), signal);
+        await this.sleep(this.backoff.next(), signal);
       }
     }
+  }
+
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return sleep(ms, signal, this.tuning.setTimer);
+  }
+
+  private withDeadline<R>(signal: AbortSignal, ms: number, fn: (sig: AbortSignal) => Promise<R>): Promise<R> {
+    return withDeadline(signal, ms, fn, this.tuning.setTimer);
   }
 
   /** Lists every page, then replaces the items and sets the RV. */
@@ -162,7 +174,7 @@ export class Reflector<T> {
     for (let restarts = 0; ; ) {
       const query: Record<string, string> = { ...this.opts.query, limit: String(this.tuning.pageSize) };
       if (cont) query["continue"] = cont;
-      const page = await withDeadline(signal, this.tuning.requestTimeoutMs, async (sig) => {
+      const page = await this.withDeadline(signal, this.tuning.requestTimeoutMs, async (sig) => {
         const res = await this.opts.client.get(this.opts.path, query, sig);
         if (res.status === 410 && cont) {
           await res.body?.cancel();
@@ -203,7 +215,7 @@ export class Reflector<T> {
       allowWatchBookmarks: "true",
       timeoutSeconds: String(timeout),
     };
-    return withDeadline(signal, (timeout + 30) * 1000, async (sig) => {
+    return this.withDeadline(signal, (timeout + 30) * 1000, async (sig) => {
       const res = await this.opts.client.get(this.opts.path, query, sig);
       if (res.status === 410) {
         await res.body?.cancel();

@@ -1,18 +1,21 @@
 /**
  * Abortable waits and capped exponential backoff for the watch loops. Every timer made
  * here is cleared when its wait ends or is aborted, so `stop()` leaves none behind.
+ * Timers come from an injected `SetTimer` (real ones by default), so tests drive the
+ * back-off with a fake clock instead of sleeping.
  */
+import { type SetTimer, systemTimer } from "../clock.ts";
 
 /** Waits `ms`, or less if `signal` aborts first (then resolves, never rejects). */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal: AbortSignal, setTimer: SetTimer = systemTimer): Promise<void> {
   if (signal.aborted || ms <= 0) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
-      clearTimeout(timer);
+      cancel();
       signal.removeEventListener("abort", done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const cancel = setTimer(done, ms);
     signal.addEventListener("abort", done, { once: true });
   });
 }
@@ -25,16 +28,17 @@ export async function withDeadline<T>(
   parent: AbortSignal,
   ms: number,
   fn: (signal: AbortSignal) => Promise<T>,
+  setTimer: SetTimer = systemTimer,
 ): Promise<T> {
   const ctl = new AbortController();
   const abort = () => ctl.abort(parent.reason);
   if (parent.aborted) abort();
   else parent.addEventListener("abort", abort, { once: true });
-  const timer = setTimeout(() => ctl.abort(new Error(`deadline of ${ms} ms passed`)), ms);
+  const cancel = setTimer(() => ctl.abort(new Error(`deadline of ${ms} ms passed`)), ms);
   try {
     return await fn(ctl.signal);
   } finally {
-    clearTimeout(timer);
+    cancel();
     parent.removeEventListener("abort", abort);
   }
 }

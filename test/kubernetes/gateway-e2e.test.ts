@@ -89,8 +89,18 @@ test("pods of the watched pool serve requests; a pod that turns Ready joins, one
   );
   expect((await chat("base")).status).toBe(200);
   api.apply(pod("vllm-b", { ip: "127.0.0.2", ready: false }));
-  await Bun.sleep(100);
-  expect(names()).toEqual([`127.0.0.1:${port}`]);
+  // Watch events arrive in order: once a later pod shows up, vllm-b's event was handled too.
+  api.apply(pod("marker", { ip: "127.0.0.3" }));
+  await until(
+    () => (names().includes(`127.0.0.3:${port}`) ? true : undefined),
+    () => "the marker pod",
+  );
+  expect(names()).toEqual([`127.0.0.1:${port}`, `127.0.0.3:${port}`]); // not vllm-b: it is not Ready
+  api.remove("v1", "Pod", "marker");
+  await until(
+    () => (names().length === 1 ? true : undefined),
+    () => "the marker pod gone",
+  );
   api.apply(pod("vllm-b", { ip: "127.0.0.2", ready: true }));
   await until(
     () => (names().length === 2 ? true : undefined),

@@ -64,6 +64,8 @@ export async function startHarness(
     seed?: (s: FakeApiServer) => void;
     token?: string;
     poolName?: string;
+    /** Replaces TEST_TUNING (e.g. to add a fake `setTimer`). */
+    tuning?: Partial<WatchTuning>;
   } = {},
 ): Promise<Harness> {
   const server = await FakeApiServer.start(opts.server);
@@ -91,7 +93,7 @@ export async function startHarness(
     poolName: opts.poolName ?? POOL,
     kubeconfig,
     logger: createLogger("debug", (line) => logs.push(JSON.parse(line) as LogLine)),
-    tuning: TEST_TUNING,
+    tuning: opts.tuning ?? TEST_TUNING,
     onEndpoints: (e) => h.endpoints.push(e),
     onPool: (p) => h.pools.push(p),
     onObjectives: (o) => h.objectives.push(o),

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { startKubernetesDiscovery } from "../../src/kubernetes/index.ts";
 import { createLogger } from "../../src/log.ts";
+import { FakeTime } from "../helpers/fake-time.ts";
 import { FakeApiServer } from "./fake-apiserver.ts";
 import { NS, POOL, pod, pool, writeKubeconfig } from "./fake-objects.ts";
 import { type Harness, startHarness, TEST_TUNING, until, untilNames } from "./helpers.ts";
@@ -176,14 +177,17 @@ describe("kubernetes discovery: the watch protocol", () => {
   test(
     "stop() closes every watch and leaves nothing running",
     async () => {
-      h = await startHarness({ seed: seeded });
+      const time = new FakeTime();
+      h = await startHarness({ seed: seeded, tuning: { ...TEST_TUNING, setTimer: time.setTimer } });
       await h.discovery.ready;
       await until(() => h!.server.openWatches === 6 || undefined, "six open watches");
-      await h.discovery.stop();
+      expect(time.pending).toBe(6); // one deadline per open watch
+      await h.discovery.stop(); // resolves once every watch loop has returned
+      expect(time.pending).toBe(0); // no deadline, back-off or retry left to wake anything up
       await until(() => h!.server.openWatches === 0 || undefined, "watches closed server-side");
       const count = h.server.requests.length;
       h.server.apply(pod("vllm-1", { ip: "10.0.0.2" }));
-      await Bun.sleep(300);
+      await time.advanceAsync(3_600_000); // an hour of fake time: nothing wakes up
       expect(h.server.requests.length).toBe(count);
     },
     SLOW,

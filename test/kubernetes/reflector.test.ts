@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { createApiClient, type FetchLike } from "../../src/kubernetes/api-client.ts";
 import { type KubeObject, Reflector, type WatchTuning } from "../../src/kubernetes/reflector.ts";
 import { createLogger } from "../../src/log.ts";
+import { FakeTime } from "../helpers/fake-time.ts";
 import { until } from "./helpers.ts";
 
 /** A scripted API server: `watch(n, url)` answers the n-th watch; lists answer `listRv`. */
@@ -31,7 +32,7 @@ const thing = (name: string, rv: string): KubeObject => ({
 /** A watch that stays open until the client goes away. */
 const hang = () => new Response(new ReadableStream({}));
 
-function reflect(fetch: FetchLike, tuning: Partial<WatchTuning> = {}) {
+function reflect(fetch: FetchLike, tuning: Partial<WatchTuning> = {}, random?: () => number) {
   const logs: { level: string; msg: string; error?: string }[] = [];
   const seen: string[][] = [];
   const r = new Reflector<string>({
@@ -46,6 +47,7 @@ function reflect(fetch: FetchLike, tuning: Partial<WatchTuning> = {}) {
     onChange: (items) => seen.push([...items.keys()]),
     logger: createLogger("debug", (l) => logs.push(JSON.parse(l))),
     tuning: { backoffMinMs: 10, backoffMaxMs: 100, ...tuning },
+    ...(random ? { random } : {}),
   }).start();
   return { r, logs, seen };
 }
@@ -96,24 +98,47 @@ describe("kubernetes reflector: failures", () => {
     await r.stop();
   });
 
-  test("streams that end at once do not make the client spin", async () => {
+  test("streams that end at once do not make the client spin: re-watches back off 20, 40, 80, 160, 200 ms", async () => {
+    const time = new FakeTime();
+    const waits: number[] = []; // back-off waits armed (list and watch deadlines are 30 s and more)
+    const setTimer: typeof time.setTimer = (fn, ms) => {
+      if (ms < 10_000) waits.push(ms);
+      return time.setTimer(fn, ms);
+    };
     const s = scripted(() => new Response(""));
-    const { r } = reflect(s.fetch, { backoffMinMs: 20, backoffMaxMs: 200 });
-    await Bun.sleep(600);
+    // random = 1: the top of each jitter band, so every wait is exact.
+    const { r } = reflect(s.fetch, { backoffMinMs: 20, backoffMaxMs: 200, setTimer }, () => 1);
+    await until(() => s.watches().length === 1 || undefined, "the first watch");
+    for (const [n, wait] of [
+      [1, 20],
+      [2, 40],
+      [3, 80],
+      [4, 160],
+      [5, 200],
+      [6, 200],
+    ] as const) {
+      await until(() => waits.length === n || undefined, `back-off ${n} to be armed`);
+      expect(waits[n - 1]).toBe(wait);
+      await time.advanceAsync(wait - 1);
+      expect(s.watches().length).toBe(n); // no re-watch before the back-off ends
+      await time.advanceAsync(1);
+      await until(() => s.watches().length === n + 1 || undefined, `re-watch ${n + 1}`);
+    }
     await r.stop();
-    expect(s.watches().length).toBeGreaterThan(2);
-    expect(s.watches().length).toBeLessThan(25);
+    expect(time.pending).toBe(0);
   });
 
-  test("stop() during a long backoff returns at once", async () => {
+  test("stop() during a long backoff returns without waiting it out, leaving no timer", async () => {
+    const time = new FakeTime();
     const s = scripted(() => {
       throw new TypeError("connect ECONNREFUSED");
     });
-    const { r } = reflect(s.fetch, { backoffMinMs: 60_000, backoffMaxMs: 60_000 });
+    const { r } = reflect(s.fetch, { backoffMinMs: 60_000, backoffMaxMs: 60_000, setTimer: time.setTimer });
     await until(() => s.watches().length === 1 || undefined, "the first watch attempt");
-    const t0 = performance.now();
-    await r.stop();
-    expect(performance.now() - t0).toBeLessThan(1000);
+    await until(() => time.pending === 1 || undefined, "the back-off to be armed");
+    await r.stop(); // time never moves: a wait that ignored stop() would hang here
+    expect(time.pending).toBe(0);
+    expect(s.watches().length).toBe(1);
   });
 
   test("an expired continue token (410 on a later page) restarts the list from the first page", async () => {
