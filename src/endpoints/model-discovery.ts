@@ -20,7 +20,9 @@ export interface ModelDiscoveryOptions {
 /**
  * Learns which models (base models and LoRA adapters) each endpoint serves from its
  * OpenAI `/v1/models`, at start and then `intervalMs` after each round ends, so rewritten
- * requests only go to endpoints that serve the target. A failed ask keeps what was known.
+ * requests only go to endpoints that serve the target. With timers, an endpoint that
+ * appears (or moves to a new address) is asked at once rather than at the next round:
+ * until then it counts as serving any model. A failed ask keeps what was known.
  * Answers are read to the end (errors too) so the connection to the pod is kept alive.
  */
 export function startModelDiscovery(opts: ModelDiscoveryOptions): { refresh(): Promise<void>; stop(): void } {
@@ -29,6 +31,8 @@ export function startModelDiscovery(opts: ModelDiscoveryOptions): { refresh(): P
   let stopped = false;
   let cancelTimer: (() => void) | undefined;
   const inFlight = new Set<AbortController>();
+  /** The address each endpoint was last asked at. */
+  const asked = new Map<string, string>();
 
   async function ask(name: string, address: string): Promise<void> {
     const ctl = new AbortController();
@@ -59,8 +63,24 @@ export function startModelDiscovery(opts: ModelDiscoveryOptions): { refresh(): P
     const asks = store
       .list()
       .filter((e) => opts.shouldLearn(e.name))
-      .map((e) => ask(e.name, e.address));
+      .map((e) => {
+        asked.set(e.name, e.address);
+        return ask(e.name, e.address);
+      });
     await Promise.all(asks);
+  }
+
+  /** Asks the endpoints not asked yet at their current address; forgets removed ones. */
+  function askNewcomers(): void {
+    if (stopped) return;
+    const present = new Set<string>();
+    for (const e of store.list()) {
+      present.add(e.name);
+      if (asked.get(e.name) === e.address || !opts.shouldLearn(e.name)) continue;
+      asked.set(e.name, e.address);
+      void ask(e.name, e.address);
+    }
+    for (const name of asked.keys()) if (!present.has(name)) asked.delete(name);
   }
 
   function loop(): void {
@@ -70,11 +90,16 @@ export function startModelDiscovery(opts: ModelDiscoveryOptions): { refresh(): P
       if (!stopped) cancelTimer = setTimer(loop, intervalMs);
     });
   }
-  if (opts.timers !== false) loop();
+  let unsubscribe: (() => void) | undefined;
+  if (opts.timers !== false) {
+    loop();
+    unsubscribe = store.onChange(askNewcomers);
+  }
   return {
     refresh,
     stop() {
       stopped = true;
+      unsubscribe?.();
       cancelTimer?.();
       for (const ctl of inFlight) ctl.abort(new DOMException("model discovery stopped", "AbortError"));
     },

@@ -123,3 +123,42 @@ describe("model discovery on fake time", () => {
     d.stop();
   });
 });
+
+test("a pod that appears or moves is asked at once, not at the next round", async () => {
+  const time = new FakeTime();
+  const store = new EndpointStore();
+  const ep = (name: string, address: string, models: string[] = []) => ({
+    name,
+    address,
+    labels: {},
+    engine: "vllm",
+    models: new Set(models),
+  });
+  store.upsert([ep("a", "a:80")]);
+  const asked: string[] = [];
+  const d = startModelDiscovery({
+    store,
+    logger: silentLogger(),
+    shouldLearn: (n) => n !== "fixed",
+    intervalMs: 60_000,
+    setTimer: time.setTimer,
+    fetch: async (url) => {
+      asked.push(url);
+      return Response.json({ data: [{ id: url.includes("b2") ? "moved" : "m" }] });
+    },
+  });
+  await time.advanceAsync(0);
+  expect(asked).toEqual(["http://a:80/v1/models"]);
+  store.upsert([ep("b", "b:80"), ep("fixed", "f:80", ["given"])]);
+  await time.advanceAsync(0); // no time passes: the ask is not a timer
+  expect(asked).toEqual(["http://a:80/v1/models", "http://b:80/v1/models"]);
+  expect(store.serving("m").map((e) => e.name)).toEqual(["a", "b"]);
+  store.upsert([ep("b", "b2:80")]); // same name, new pod IP
+  await time.advanceAsync(0);
+  expect(asked.at(-1)).toBe("http://b2:80/v1/models");
+  expect(store.serving("moved").map((e) => e.name)).toEqual(["b"]);
+  d.stop();
+  store.upsert([ep("c", "c:80")]);
+  await time.advanceAsync(0);
+  expect(asked.length).toBe(3); // stopped: no more asks
+});
