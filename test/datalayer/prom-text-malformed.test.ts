@@ -45,13 +45,12 @@ describe("parsePromText: malformed lines are skipped and counted", () => {
     expect(parsePromText("skipme{ 1\nkeep 1\n", new Set(["keep"])).errors).toBe(0);
   });
 
-  test("large bodies parse in linear time", () => {
+  test("large bodies parse whole (a quadratic parser would not finish within the test's limit)", () => {
     const lines: string[] = [];
     for (let i = 0; i < 50_000; i++) lines.push(`m{a="v${i}",b="x,y"} ${i}`);
-    const text = lines.join("\n");
-    const t0 = performance.now();
-    const r = parsePromText(text);
+    const r = parsePromText(lines.join("\n"));
     expect(r.families.get("m")).toHaveLength(50_000);
-    expect(performance.now() - t0).toBeLessThan(2000); // generous: typically ~20 ms
+    expect(r.families.get("m")![49_999]).toMatchObject({ value: 49_999, labels: { a: "v49999", b: "x,y" } });
+    expect(r.errors).toBe(0);
   });
 });

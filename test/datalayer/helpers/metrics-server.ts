@@ -12,8 +12,6 @@ vllm:kv_cache_usage_perc{model_name="m"} 0.25
 
 export interface Behaviour {
   status: number;
-  /** Delay before the response starts. */
-  delayMs: number;
   body: string;
   /** Never answer (until the client aborts). */
   hang: boolean;
@@ -33,7 +31,6 @@ export interface PathStats {
 export function startMetricsServer(initial: Partial<Behaviour> = {}) {
   const behaviour: Behaviour = {
     status: 200,
-    delayMs: 0,
     body: VLLM_BODY(),
     hang: false,
     stallBody: false,
@@ -68,7 +65,6 @@ export function startMetricsServer(initial: Partial<Behaviour> = {}) {
           return new Response("never", { status: 504 });
         }
         if (behaviour.hold) await new Promise<void>((resolve) => held.push(resolve));
-        if (behaviour.delayMs > 0) await Bun.sleep(behaviour.delayMs);
         if (behaviour.stallBody) {
           const body = new ReadableStream<Uint8Array>({
             async start(controller) {
