@@ -14,7 +14,13 @@ import {
   type InferencePool,
 } from "./resources.ts";
 import { defaultSettings, type Settings, SettingsSchema } from "./settings.ts";
-import { type Allowed, KUBERNETES_EXTRAS, rejectUnknownFields, STANDARD_METADATA } from "./strict.ts";
+import {
+  type Allowed,
+  closest,
+  KUBERNETES_EXTRAS,
+  rejectUnknownFields,
+  STANDARD_METADATA,
+} from "./strict.ts";
 
 /** Everything one config file says, validated. Immutable once built; swapped whole on reload. */
 export interface GatewayConfig {
@@ -25,6 +31,8 @@ export interface GatewayConfig {
   readonly rewrites: readonly InferenceModelRewrite[];
   readonly rewriteTable: RewriteTable;
   readonly pickerConfig: EndpointPickerConfig | undefined;
+  /** Things the file says that are probably mistakes but load (logged at start-up and on reload). */
+  readonly warnings: readonly string[];
 }
 
 function validate<S extends v.GenericSchema>(
@@ -121,19 +129,46 @@ function build(text: string, file: string | undefined): GatewayConfig {
   const pool =
     finalSettings.kubernetes && pools.length === 0 ? undefined : selectPool(pools, finalSettings.pool);
   const poolName = pool?.metadata.name ?? finalSettings.kubernetes?.pool ?? finalSettings.pool;
-  const mine = <T extends { spec: { poolRef: { name: string } } }>(xs: T[]) =>
-    poolName ? xs.filter((x) => x.spec.poolRef.name === poolName) : xs;
-  const myRewrites = mine(rewrites);
+  const warnings: string[] = [];
+  const mine = <T extends { metadata: { name: string }; spec: { poolRef: { name: string } } }>(
+    xs: T[],
+    kind: string,
+  ) => {
+    if (!poolName) return xs;
+    return xs.filter((x) => {
+      const warning = foreignPool(`${kind}/${x.metadata.name}`, x.spec.poolRef.name, poolName, pools);
+      if (warning) warnings.push(warning);
+      return !warning;
+    });
+  };
+  const myRewrites = mine(rewrites, "InferenceModelRewrite");
+  const myObjectives = mine(objectives, "InferenceObjective");
   validatePickerConfig(pickerConfig);
   return Object.freeze({
     file,
     settings: finalSettings,
     pool,
-    objectives: mine(objectives),
+    objectives: myObjectives,
     rewrites: myRewrites,
     rewriteTable: RewriteTable.build(myRewrites),
     pickerConfig,
+    warnings,
   });
+}
+
+/** Why a resource whose poolRef names another pool is left out (undefined: it is for this pool). */
+function foreignPool(
+  resource: string,
+  ref: string,
+  poolName: string,
+  pools: readonly InferencePool[],
+): string | undefined {
+  if (ref === poolName) return undefined;
+  const names = pools.map((p) => p.metadata.name);
+  if (names.includes(ref))
+    return `${resource} is for InferencePool '${ref}', not '${poolName}' (the pool this gateway fronts): ignored`;
+  const guess = closest(ref, [poolName, ...names]);
+  return `${resource} spec.poolRef.name '${ref}' names no InferencePool${guess ? ` (did you mean '${guess}'?)` : ""}: ignored; this gateway fronts '${poolName}'`;
 }
 
 function selectPool(pools: InferencePool[], wanted: string | undefined): InferencePool | undefined {

@@ -54,6 +54,11 @@ export interface ScraperOptions {
   onSnapshot(name: string, snapshot: MetricsSnapshot): void;
   /** Called after every failed scrape (also when `onSnapshot` throws). */
   onError?(name: string, err: unknown): void;
+  /**
+   * Called after a successful scrape in which some core fields (`waiting`, `running`,
+   * `kvUsage`), not all, found no series: those read 0. Lets the wiring warn the operator.
+   */
+  onMissing?(name: string, fields: readonly string[]): void;
   /** Called when a scrape starts and when it ends (after `onSnapshot` / `onError`). */
   onStatus?(name: string, status: ScrapeStatus): void;
   /**
@@ -151,10 +156,12 @@ export function createScraper(opts: ScraperOptions): Scraper {
       throw new Error(`GET ${url}: HTTP ${res.status}`);
     }
     const { families } = parsePromText(await res.text(), wantedMetrics(mapping));
-    if (missingMetrics(families, mapping).length === 3) {
+    const missing = missingMetrics(families, mapping);
+    if (missing.length === 3) {
       const names = [...wantedMetrics(mapping)].join(", ");
       throw new Error(`GET ${url}: none of the "${engine}" metrics found (${names}); is the engine right?`);
     }
+    if (missing.length > 0) opts.onMissing?.(st.target.name, missing);
     return toSnapshot(families, mapping, clock.now());
   }
 

@@ -1,7 +1,7 @@
 import type { Counter } from "prom-client";
 import type { Clock, SetTimer } from "../clock.ts";
 import type { ConfigHolder } from "../config/holder.ts";
-import { BUILTIN_ENGINES, mergeEngineMappings } from "../datalayer/engines.ts";
+import { BUILTIN_ENGINES, type EngineMapping, mergeEngineMappings } from "../datalayer/engines.ts";
 import { createScraper, type ScrapeTarget } from "../datalayer/scraper.ts";
 import type { FetchFn } from "../deps.ts";
 import type { Logger } from "../log.ts";
@@ -41,6 +41,8 @@ export function startScraping(opts: {
 }): { stop(): void; scrapeNow(): Promise<void> } {
   const { store, config } = opts;
   const data = config.current.settings.dataLayer;
+  const engines = mergeEngineMappings(BUILTIN_ENGINES, data.engines);
+  const warnMissing = missingMetricWarner(store, engines, opts.logger);
   const scraper = createScraper({
     fetch: opts.fetch,
     clock: opts.clock,
@@ -48,7 +50,8 @@ export function startScraping(opts: {
     intervalMs: data.scrapeIntervalMs,
     timeoutMs: data.scrapeTimeoutMs,
     timers: opts.timers ?? true,
-    engines: mergeEngineMappings(BUILTIN_ENGINES, data.engines),
+    engines,
+    onMissing: warnMissing,
     onSnapshot: (name, snapshot) => {
       store.setMetrics(name, snapshot);
       opts.onRefresh?.();
@@ -75,5 +78,34 @@ export function startScraping(opts: {
       scraper.stop();
     },
     scrapeNow: () => scraper.scrapeNow(),
+  };
+}
+
+/**
+ * One warning per endpoint and field whose configured metrics the pod never exports
+ * (e.g. a llama-server without `llamacpp:kv_cache_usage_ratio`): that field reads 0
+ * forever, which scheduling would otherwise take as "idle" in silence.
+ */
+function missingMetricWarner(
+  store: EndpointStore,
+  engines: Readonly<Record<string, EngineMapping>>,
+  logger: Logger,
+): (name: string, fields: readonly string[]) => void {
+  const warned = new Set<string>();
+  return (name, fields) => {
+    const endpoint = store.get(name);
+    const engine = endpoint ? engineOf(endpoint) : "";
+    for (const field of fields) {
+      const refs = engines[engine]?.[field as "waiting" | "running" | "kvUsage"] ?? [];
+      const key = `${name}\u0000${field}`;
+      if (refs.length === 0 || warned.has(key)) continue;
+      warned.add(key);
+      const names = refs.map((r) => (typeof r === "string" ? r : r.name)).join(", ");
+      logger.warn(
+        `endpoint ${name} (engine ${engine}) exports none of the ${field} metrics (${names}): ${field} reads 0 for it; ` +
+          `fix dataLayer.engines.${engine}.${field} (or leave it out if the engine has no such metric)`,
+        { endpoint: name, engine, field, metrics: names },
+      );
+    }
   };
 }

@@ -25,7 +25,8 @@ interface Candidate {
 
 /**
  * Every model a client may ask for: what endpoints serve (base models and LoRA
- * adapters, defined by the pool) plus the aliases of InferenceModelRewrite rules.
+ * adapters, defined by the pool) plus the aliases of InferenceModelRewrite rules that
+ * rewrite to at least one model some endpoint serves.
  * `owned_by`/`created` come from the catalog, else the default owner and the
  * defining resource's creationTimestamp, else FALLBACK_CREATED. Sorted by id.
  */
@@ -40,6 +41,8 @@ export function listModels(
   const poolCreated = config.pool?.metadata.creationTimestamp;
   for (const id of endpoints.models()) candidates.set(id, { id, definedAt: poolCreated });
   for (const alias of config.rewriteTable.aliases()) {
+    // An alias none of whose targets any endpoint serves would only ever answer 404.
+    if (alias.targets.every((t) => endpoints.serving(t).length === 0)) continue;
     if (!candidates.has(alias.model))
       candidates.set(alias.model, { id: alias.model, definedAt: alias.creationTimestamp });
   }

@@ -28,6 +28,8 @@ export interface RewriteAlias {
   creationTimestamp?: string;
   /** Target models of the winning rule, in rule order. */
   targets: string[];
+  /** Each target's share of requests (weight / sum of weights), parallel to `targets`. */
+  shares: number[];
 }
 
 /** Checks every document and orders them by precedence rule 2 (oldest first). */
@@ -111,9 +113,11 @@ export class RewriteTable {
     return [...this.#exact].map(([model, rule]) => {
       const { name, creationTimestamp } = rule.doc.metadata;
       const targets = rule.decisions.map((d) => d.targetModel);
+      const total = rule.cumulative.at(-1) ?? 1;
+      const shares = rule.cumulative.map((c, i) => (c - (rule.cumulative[i - 1] ?? 0)) / total);
       return creationTimestamp === undefined
-        ? { model, rewriteName: name, targets }
-        : { model, rewriteName: name, creationTimestamp, targets };
+        ? { model, rewriteName: name, targets, shares }
+        : { model, rewriteName: name, creationTimestamp, targets, shares };
     });
   }
 

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { watchAdvice } from "../config/advice.ts";
 import { ConfigError } from "../config/errors.ts";
 import { type GatewayConfig, parseConfig } from "../config/load.ts";
 import { reloadConfig } from "../config/reload.ts";
@@ -7,8 +8,10 @@ import type { StaticEndpoint } from "../config/settings.ts";
 import { createGateway, type Gateway } from "../gateway.ts";
 import { createLogger, type LogLevel } from "../log.ts";
 import { startSimulators } from "../simulator/index.ts";
+import { banner } from "./banner.ts";
 import { type CliOptions, parseCli, USAGE } from "./cli.ts";
 import { attachKubernetes } from "./kubernetes.ts";
+import { ListenError, listen } from "./listen.ts";
 import { resolveSecrets } from "./secrets.ts";
 import type { RunningServer, ServeFn } from "./server.ts";
 import { drainAndStop } from "./shutdown.ts";
@@ -66,12 +69,21 @@ export async function main(opts: {
   const logger = createLogger(settings.logLevel);
 
   const sim = settings.simulator;
-  const pods = sim
-    ? await startSimulators(
-        opts.serve,
-        sim.pods.map((p) => ({ ...p, hostname: sim.hostname, timeScale: sim.timeScale })),
-      )
-    : [];
+  const podServe: ServeFn = (o) => listen(opts.serve, o, `simulated pod (simulator.pods port ${o.port})`);
+  let pods: Awaited<ReturnType<typeof startSimulators>>;
+  try {
+    pods = sim
+      ? await startSimulators(
+          podServe,
+          sim.pods.map((p) => ({ ...p, hostname: sim.hostname, timeScale: sim.timeScale })),
+        )
+      : [];
+  } catch (err) {
+    if (!(err instanceof ListenError)) throw err;
+    console.error(`start-up error: ${err.message}`);
+    process.exitCode = 1;
+    return undefined;
+  }
   const podEndpoints: StaticEndpoint[] = pods.map((p, i) => ({
     name: `sim-${i}`,
     address: `${sim?.hostname ?? "127.0.0.1"}:${p.port}`,
@@ -83,7 +95,24 @@ export async function main(opts: {
   const gateway = createGateway({ config, endpoints: podEndpoints, logger });
   const cluster = settings.kubernetes ? await attachKubernetes({ gateway, logger }) : undefined;
   gateway.start();
-  const server = await opts.serve({ fetch: gateway.fetch, port: settings.port, hostname: settings.hostname });
+  const stopAdvice = watchAdvice({ config: gateway.deps.config, store: gateway.deps.endpoints, logger });
+  let server: RunningServer;
+  try {
+    server = await listen(
+      opts.serve,
+      { fetch: gateway.fetch, port: settings.port, hostname: settings.hostname },
+      "the gateway",
+    );
+  } catch (err) {
+    if (!(err instanceof ListenError)) throw err;
+    console.error(`start-up error: ${err.message} (--port, GATEWAY_PORT or port in the config)`);
+    stopAdvice();
+    await cluster?.stop();
+    await gateway.stop();
+    await Promise.all(pods.map((p) => p.close()));
+    process.exitCode = 1;
+    return undefined;
+  }
   const shown = settings.hostname === "0.0.0.0" ? "localhost" : settings.hostname;
   logger.info("gateway listening", {
     runtime: opts.runtime,
@@ -92,13 +121,22 @@ export async function main(opts: {
     endpoints: gateway.deps.endpoints.list().map((e) => `${e.name}=${e.address}`),
   });
   if (settings.logLevel !== "silent") {
-    console.log(`\n  gateway   http://${shown}:${server.port}/v1  (${opts.runtime})`);
-    for (const e of gateway.deps.endpoints.list())
-      console.log(`  endpoint  ${e.name.padEnd(8)} http://${e.address}  ${[...e.models].join(", ")}`);
-    console.log(`  metrics   http://${shown}:${server.port}/metrics\n`);
+    // Endpoints whose models are learned: give the first /v1/models round a moment to answer.
+    await Promise.race([
+      gateway.refresh({ models: true }),
+      new Promise((r) => setTimeout(r, 2000).unref?.()),
+    ]);
+    console.log(
+      banner({
+        url: `http://${shown}:${server.port}`,
+        runtime: opts.runtime,
+        endpoints: gateway.deps.endpoints.list(),
+        config: gateway.deps.config.current,
+      }),
+    );
   }
 
-  const unwatch = watchConfigFile(
+  const unwatchFile = watchConfigFile(
     file,
     async (text, stableForMs) => {
       const result = await reloadConfig(gateway.deps.config, text, file, logger, {
@@ -113,6 +151,10 @@ export async function main(opts: {
     },
     settleOptions(opts.env),
   );
+  const unwatch = () => {
+    unwatchFile();
+    stopAdvice();
+  };
 
   let stopping: Promise<void> | undefined;
   const shutdown = () =>

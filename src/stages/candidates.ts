@@ -1,20 +1,28 @@
 import type { MiddlewareHandler } from "hono";
 import type { EndpointStore } from "../endpoints/store.ts";
 import type { GatewayEnv } from "../env.ts";
-import { modelNotFound, noEndpoints } from "../errors.ts";
+import { GatewayError, modelNotFound, noEndpoints, quoted } from "../errors.ts";
 
 /**
  * The endpoints that serve the target model (base model or adapter). Decided before
  * admission, so a request nothing can serve is refused at once instead of waiting in
  * a queue: no endpoints at all → 503, none serving this model → 404 model_not_found.
+ * When a rewrite chose the target, the 404 names what the client asked for and the
+ * target it was rewritten to, so the client is not told about a model it never sent.
  */
 export function candidates(deps: { endpoints: EndpointStore }): MiddlewareHandler<GatewayEnv> {
   return async function candidatesStage(c, next) {
-    const target = c.get("targetModel").target;
+    const { requested, target } = c.get("targetModel");
     const serving = deps.endpoints.serving(target);
     if (serving.length === 0) {
       if (deps.endpoints.list().length === 0) throw noEndpoints("The pool has no ready endpoints.");
-      throw modelNotFound(target);
+      if (target === requested) throw modelNotFound(target);
+      throw new GatewayError({
+        status: 404,
+        message: `The model ${quoted(requested)} is rewritten to ${quoted(target)}, which no endpoint of this pool serves.`,
+        param: "model",
+        code: "model_not_found",
+      });
     }
     c.set("candidates", serving);
     await next();

@@ -48,12 +48,14 @@ describe("RewriteTable lookups", () => {
         rewriteName: "older",
         creationTimestamp: "2025-01-01T00:00:00Z",
         targets: ["qwen-7b", "qwen-14b"],
+        shares: [0.25, 0.75],
       },
       {
         model: "code",
         rewriteName: "newer",
         creationTimestamp: "2025-06-01T00:00:00Z",
         targets: ["llama-70b"],
+        shares: [1],
       },
     ]);
   });
@@ -76,6 +78,7 @@ describe("RewriteTable lookups", () => {
         rewriteName: "opt-canary",
         creationTimestamp: "2025-01-01T00:00:00Z",
         targets: ["facebook/opt-125m", "facebook/opt-125m-canary"],
+        shares: [0.9, 0.1],
       },
     ]);
     expect(guide.resolve("opt-stable", scripted(0.95))?.targetModel).toBe("facebook/opt-125m-canary");

@@ -1,0 +1,34 @@
+import type { GatewayConfig } from "../config/load.ts";
+import type { Endpoint } from "../endpoints/types.ts";
+
+/**
+ * What the entry prints once it listens: where the gateway is, every endpoint with the
+ * models it serves (given in config or learned from its /v1/models), the aliases the
+ * rewrites define with their split, and where the metrics are.
+ */
+export function banner(opts: {
+  url: string;
+  runtime: string;
+  endpoints: readonly Endpoint[];
+  config: GatewayConfig;
+}): string {
+  const lines = [`  gateway   ${opts.url}/v1  (${opts.runtime})`];
+  for (const e of opts.endpoints) {
+    const models =
+      e.models.size > 0 ? [...e.models].join(", ") : "(models not known yet: asking its /v1/models)";
+    lines.push(`  endpoint  ${e.name.padEnd(8)} http://${e.address}  ${models}`);
+  }
+  for (const alias of opts.config.rewriteTable.aliases()) {
+    const split = alias.targets.map((t, i) => `${t} ${formatShare(alias.shares[i] ?? 0)}`).join(", ");
+    lines.push(
+      `  alias     ${alias.model.padEnd(8)} → ${split}  (InferenceModelRewrite/${alias.rewriteName})`,
+    );
+  }
+  lines.push(`  metrics   ${opts.url}/metrics`);
+  return `\n${lines.join("\n")}\n`;
+}
+
+function formatShare(share: number): string {
+  const pct = share * 100;
+  return `${Number.isInteger(pct) ? pct : pct.toFixed(1)}%`;
+}
