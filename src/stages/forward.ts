@@ -73,6 +73,11 @@ export function forward(deps: ForwardDeps) {
     if (credential?.value) headers.set(credential.header, credential.value);
 
     const attempts = c.get("endpoints").slice(0, settings.upstream.maxAttempts);
+    // Running from dispatch to the pod until the request ends, as GIE counts it: a pod sends
+    // a non-streamed answer's headers only when it is done, so counting then reads far low.
+    const running = deps.metrics.labels.of(req.model, target.target);
+    deps.metrics.running.inc(running);
+    c.get("scope").hold({ release: () => deps.metrics.running.dec(running) });
     let last: { reason: string; response?: Response; broken?: boolean } = { reason: "no endpoint tried" };
     for (const [i, endpoint] of attempts.entries()) {
       const slot = deps.inflight.acquire(endpoint.name);
@@ -161,7 +166,6 @@ async function respond(
   const req = c.get("inferenceRequest");
   const target = c.get("targetModel");
   const labels = deps.metrics.labels.of(req.model, target.target);
-  deps.metrics.running.inc(labels);
   scope.log.endpoint = endpoint.name;
   const isSse = (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
   const accounting = isSse
@@ -169,7 +173,6 @@ async function respond(
     : new JsonAccounting();
   scope.hold({
     release: (outcome) => {
-      deps.metrics.running.dec(labels);
       const r = accounting.result;
       if (r.firstTokenAt !== undefined)
         scope.log.ttftMs = Math.round((r.firstTokenAt - scope.receivedAt) * 100) / 100;

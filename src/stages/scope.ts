@@ -46,11 +46,10 @@ export function scope(deps: {
       const labels = deps.metrics.labels.of(req.model, target ?? "");
       deps.metrics.requests.inc(labels);
       if (outcome === "success" && s.status < 400) deps.metrics.duration.observe(labels, durationMs / 1000);
-      else
-        deps.metrics.errors.inc({
-          ...labels,
-          error_code: outcome === "aborted" ? "client_aborted" : String(s.status || 500),
-        });
+      // A client that leaves (mid-stream, or before the answer: 499) is not the pool's
+      // error; GIE counts no error for a cancelled request either.
+      else if (!clientLeft(outcome, s.status))
+        deps.metrics.errors.inc({ ...labels, error_code: String(s.status || 500) });
     }
     // One line per request: routing decision and latencies; never a key or a prompt.
     const summary: RequestSummary = {
@@ -69,4 +68,9 @@ export function scope(deps: {
     deps.recent?.push(summary);
     deps.logger.info("request", { ...summary, tenantKey: c.get("principal")?.name, stream: req?.stream });
   }
+}
+
+/** The client went away: its stream was cancelled, or it left before the answer (499). */
+function clientLeft(outcome: Outcome, status: number): boolean {
+  return outcome === "aborted" || status === 499;
 }
