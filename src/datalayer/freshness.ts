@@ -1,17 +1,19 @@
 /**
  * When an endpoint's metrics can be trusted, and when it should leave scheduling.
  *
- *   age     = now - metrics.updatedAt          (when the last good scrape answered)
- *   late    = a scrape is in flight, before its deadline (start + scrapeTimeoutMs),
- *             and no scrape has failed since the last success
- *   stale   = never scraped, or (age > stalenessMs and not late)
- *   lagging = stale, or the last scrape failed (error, non-2xx or timeout)
+ *   age     = now - metrics.updatedAt        (when the last good scrape answered)
+ *   late    = a scrape is in flight past its `lateAt` (start + scrapeTimeoutMs)
+ *   stale   = never scraped, or age > stalenessMs unless a scrape is in flight and none
+ *             has failed since the last success
+ *   lagging = stale, or late, or the last scrape failed (error, non-2xx, abandoned)
  *
- * So a busy pod whose scrape answers late keeps its last snapshot until that scrape's
- * deadline instead of flipping to stale the moment `stalenessMs` passes, while a pod that
- * stops answering lags as soon as one scrape times out and is stale once its metrics pass
- * `stalenessMs`. Without a scrape status (the scraper has not reported yet, or a test
- * built the endpoint) only the age counts.
+ * The scraper abandons a scrape (aborts it, a failure) at scrapeTimeoutMs + stalenessMs,
+ * which bounds the grace an in-flight scrape gives. So a busy pod that answers a scrape
+ * late leaves scheduling while it is late but keeps its last snapshot, is not flipped to
+ * stale (the utilization detector would count it saturated) and keeps its kept-alive
+ * connection; a pod that stops answering leaves scheduling `scrapeTimeoutMs` into its
+ * scrape and is stale once that scrape is abandoned. Without a scrape status (the scraper
+ * has not reported yet, or a test built the endpoint) only the age counts.
  *
  * Scheduling drops lagging endpoints while some candidate is not lagging, and keeps every
  * candidate when all of them lag (as with ejection, and like GIE's utilization filter,
@@ -20,7 +22,7 @@
 
 import type { Endpoint, MetricsSnapshot, ScrapeStatus } from "../endpoints/types.ts";
 
-/** True when a snapshot was never taken, or is older than `stalenessMs` and no late scrape may still refresh it. */
+/** True when a snapshot was never taken, or is older than `stalenessMs` and no scrape in flight may still refresh it. */
 export function isStale(
   snapshot: MetricsSnapshot,
   now: number,
@@ -29,23 +31,23 @@ export function isStale(
 ): boolean {
   if (snapshot.updatedAt === 0) return true;
   if (now - snapshot.updatedAt <= stalenessMs) return false;
-  return !isLate(scrape, now);
+  return !(scrape !== undefined && scrape.failures === 0 && scrape.inFlightSince !== undefined);
 }
 
-/** A scrape is in flight within its time budget, and the previous one succeeded. */
+/** A scrape is in flight past its `lateAt`. */
 export function isLate(scrape: ScrapeStatus | undefined, now: number): boolean {
-  return (
-    scrape !== undefined && scrape.failures === 0 && scrape.deadline !== undefined && now <= scrape.deadline
-  );
+  return scrape?.lateAt !== undefined && now > scrape.lateAt;
 }
 
-/** Stale metrics, or a last scrape that failed: what we know of this endpoint's load is not current. */
+/** Stale metrics, a late scrape or a failed one: what we know of this endpoint's load is not current. */
 export function isLagging(
   e: Pick<Endpoint, "metrics" | "scrape">,
   now: number,
   stalenessMs: number,
 ): boolean {
-  return (e.scrape?.failures ?? 0) > 0 || isStale(e.metrics, now, stalenessMs, e.scrape);
+  return (
+    (e.scrape?.failures ?? 0) > 0 || isLate(e.scrape, now) || isStale(e.metrics, now, stalenessMs, e.scrape)
+  );
 }
 
 /**

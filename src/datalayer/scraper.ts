@@ -6,10 +6,13 @@
  *   the start of each scrape. The next timer is armed only when a scrape ends, so two scrapes
  *   of one target are never in flight; a scrape slower than the interval skips the ticks it
  *   overlapped (next start = start + k * interval for the smallest k that lies in the future).
- * - Each scrape has its own `AbortController`, aborted after `timeoutMs` (headers and body).
- * - A failed scrape (network error, timeout, non-2xx, unknown engine, or none of the mapped
+ * - A scrape not answered (headers and body) within `timeoutMs` is late; it is abandoned
+ *   (its own `AbortController` aborted, a failure) after `abandonAfterMs` (default
+ *   `timeoutMs`). Between the two the pod lags but its connection and last snapshot are
+ *   kept, so a busy pod's slow answer still lands (see freshness.ts).
+ * - A failed scrape (network error, abandoned, non-2xx, unknown engine, or none of the mapped
  *   metrics present) is counted and retried `intervalMs * 2^consecutiveFailures` (capped at
- *   `maxBackoffMs`) after that scrape started, so a scrape that timed out is retried at once
+ *   `maxBackoffMs`) after that scrape started, so an abandoned scrape is retried at once
  *   while a refused connection backs off; one success resets the back-off.
  * - `onStatus` hears when each scrape starts and ends (see `ScrapeStatus`), so freshness can
  *   tell a late scrape from a dead pod (freshness.ts).
@@ -47,7 +50,10 @@ export interface ScraperOptions {
   /** Default: real timers. */
   setTimer?: SetTimer;
   intervalMs?: number;
+  /** After this a scrape in flight is late (default 1000). */
   timeoutMs?: number;
+  /** After this a scrape is aborted and counts as failed; at least `timeoutMs` (the default). */
+  abandonAfterMs?: number;
   maxBackoffMs?: number;
   engines: Readonly<Record<string, EngineMapping>>;
   /** Called with a frozen snapshot after every successful scrape. */
@@ -118,6 +124,7 @@ export function createScraper(opts: ScraperOptions): Scraper {
   const fetchFn: FetchLike = opts.fetch ?? ((url, init) => fetch(url, init)); // unbound fetch throws on Workers
   const intervalMs = positive("intervalMs", opts.intervalMs ?? 50);
   const timeoutMs = positive("timeoutMs", opts.timeoutMs ?? 1000);
+  const abandonAfterMs = Math.max(timeoutMs, positive("abandonAfterMs", opts.abandonAfterMs ?? timeoutMs));
   const maxBackoffMs = Math.max(intervalMs, positive("maxBackoffMs", opts.maxBackoffMs ?? 5000));
   const states = new Map<string, TargetState>();
   const errorCounts = new Map<string, number>();
@@ -125,9 +132,9 @@ export function createScraper(opts: ScraperOptions): Scraper {
 
   function status(st: TargetState, inFlightSince: number | undefined): void {
     if (!opts.onStatus || st.removed) return;
-    const deadline = inFlightSince === undefined ? undefined : inFlightSince + timeoutMs;
+    const lateAt = inFlightSince === undefined ? undefined : inFlightSince + timeoutMs;
     try {
-      opts.onStatus(st.target.name, Object.freeze({ inFlightSince, deadline, failures: st.failures }));
+      opts.onStatus(st.target.name, Object.freeze({ inFlightSince, lateAt, failures: st.failures }));
     } catch (err) {
       report(st.target.name, err);
     }
@@ -169,9 +176,9 @@ export function createScraper(opts: ScraperOptions): Scraper {
     const controller = new AbortController();
     st.controller = controller;
     const cancelTimeout = setTimer(() => {
-      const msg = `GET ${st.target.url}: timed out after ${timeoutMs} ms`;
+      const msg = `GET ${st.target.url}: timed out after ${abandonAfterMs} ms`;
       controller.abort(new DOMException(msg, "TimeoutError"));
-    }, timeoutMs);
+    }, abandonAfterMs);
     status(st, clock.now());
     let snapshot: MetricsSnapshot;
     try {

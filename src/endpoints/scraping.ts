@@ -49,6 +49,8 @@ export function startScraping(opts: {
     ...(opts.setTimer ? { setTimer: opts.setTimer } : {}),
     intervalMs: data.scrapeIntervalMs,
     timeoutMs: data.scrapeTimeoutMs,
+    // A late scrape may still land until its snapshot would have gone stale anyway.
+    abandonAfterMs: data.scrapeTimeoutMs + data.stalenessMs,
     timers: opts.timers ?? true,
     engines,
     onMissing: warnMissing,

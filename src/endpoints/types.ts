@@ -45,9 +45,9 @@ export const EMPTY_METRICS: MetricsSnapshot = Object.freeze({
 export interface ScrapeStatus {
   /** Clock ms when the scrape now in flight started; undefined when none is. */
   readonly inFlightSince: number | undefined;
-  /** Clock ms after which that scrape is given up (start + the scrape timeout). */
-  readonly deadline: number | undefined;
-  /** Consecutive failed scrapes (error, non-2xx, timeout); 0 after a success. */
+  /** Clock ms after which that scrape is late (start + `scrapeTimeoutMs`); it is abandoned later. */
+  readonly lateAt: number | undefined;
+  /** Consecutive failed scrapes (error, non-2xx, abandoned); 0 after a success. */
   readonly failures: number;
 }
 

@@ -45,6 +45,33 @@ describe("keep-alive: a busy pod is not asked to accept a new connection per scr
     expect(server.stats.connections).toBe(1);
   });
 
+  test("a late scrape (past timeoutMs, before it is abandoned) lands on the same connection", async () => {
+    let hold = false;
+    const server = startRawServer(() => ({ status: 200, body: VLLM_BODY(hold ? 7 : 1), hold }));
+    const f = fakeScraper({ intervalMs: 50, timeoutMs: 100, abandonAfterMs: 1000 });
+    cleanups.push(
+      () => f.scraper.stop(),
+      () => server.stop(),
+    );
+    f.scraper.setTargets([{ name: "a", url: server.url(), engine: "vllm" }]);
+    await f.time.advanceAsync(0);
+    await f.untilEnded("a", 1);
+    hold = true;
+    await f.time.advanceAsync(50); // scrape 2: the pod is busy
+    await waitFor(() => server.held() === 1, 5000, "the late scrape to reach the pod");
+    await f.time.advanceAsync(500); // late, not abandoned: aborting would cost the connection
+    hold = false;
+    server.release();
+    await f.untilEnded("a", 2);
+    expect(f.rec.snapshots.get("a")!.at(-1)!.waitingQueueSize).toBe(7);
+    for (let n = 3; n <= 5; n++) {
+      await f.time.advanceAsync(50);
+      await f.untilEnded("a", n);
+    }
+    expect(f.rec.errorCount("a")).toBe(0);
+    expect(server.stats.connections).toBe(1);
+  });
+
   test(`${N} model-discovery rounds use one connection, errors included`, async () => {
     let fail = false;
     const server = startRawServer(() =>

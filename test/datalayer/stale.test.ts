@@ -1,12 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { isLagging, isStale, preferFresh } from "../../src/datalayer/freshness.ts";
+import { isLagging, isLate, isStale, preferFresh } from "../../src/datalayer/freshness.ts";
 import { EMPTY_METRICS, type MetricsSnapshot, type ScrapeStatus } from "../../src/endpoints/types.ts";
 
 const at = (updatedAt: number): MetricsSnapshot => ({ ...EMPTY_METRICS, updatedAt });
-const idle = (failures = 0): ScrapeStatus => ({ inFlightSince: undefined, deadline: undefined, failures });
+const idle = (failures = 0): ScrapeStatus => ({ inFlightSince: undefined, lateAt: undefined, failures });
 const inFlight = (since: number, timeoutMs: number, failures = 0): ScrapeStatus => ({
   inFlightSince: since,
-  deadline: since + timeoutMs,
+  lateAt: since + timeoutMs,
   failures,
 });
 
@@ -28,13 +28,17 @@ describe("isStale by age (no scrape status)", () => {
 });
 
 describe("isStale with a scrape status: a late scrape is not a dead pod", () => {
-  // Last good scrape answered at 1000; stalenessMs 2000; scrape timeout 1500.
+  // Last good scrape answered at 1000; stalenessMs 2000; scrape timeout 1000.
   const cases: [string, ScrapeStatus, number, boolean][] = [
     ["past stalenessMs, nothing in flight", idle(), 3001, true],
-    ["past stalenessMs, a scrape in flight within its deadline", inFlight(2000, 1500), 3001, false],
-    ["the late scrape at its deadline", inFlight(2000, 1500), 3500, false],
-    ["the late scrape past its deadline", inFlight(2000, 1500), 3501, true],
-    ["in flight, but the previous scrape failed", inFlight(2000, 1500, 1), 3001, true],
+    ["past stalenessMs, a scrape in flight", inFlight(2500, 1000), 3001, false],
+    [
+      "past stalenessMs, a late scrape in flight (the scraper bounds how long)",
+      inFlight(1500, 1000),
+      3400,
+      false,
+    ],
+    ["in flight, but the previous scrape failed", inFlight(2500, 1000, 1), 3001, true],
     ["before stalenessMs a failure alone does not make it stale", idle(1), 2500, false],
   ];
   test.each(cases)("%s", (_, scrape, now, want) => {
@@ -46,14 +50,27 @@ describe("isStale with a scrape status: a late scrape is not a dead pod", () => 
   });
 });
 
+describe("isLate", () => {
+  test.each<[string, ScrapeStatus | undefined, number, boolean]>([
+    ["no status", undefined, 5000, false],
+    ["nothing in flight", idle(), 5000, false],
+    ["in flight, before lateAt", inFlight(1000, 1000), 1999, false],
+    ["in flight, at lateAt", inFlight(1000, 1000), 2000, false],
+    ["in flight, past lateAt", inFlight(1000, 1000), 2001, true],
+  ])("%s", (_, scrape, now, want) => {
+    expect(isLate(scrape, now)).toBe(want);
+  });
+});
+
 describe("isLagging: what leaves scheduling", () => {
   const cases: [string, MetricsSnapshot, ScrapeStatus | undefined, number, boolean][] = [
     ["fresh, never reported", at(1000), undefined, 1500, false],
     ["fresh, last scrape ok", at(1000), idle(), 1500, false],
-    ["fresh, but the last scrape failed or timed out", at(1000), idle(1), 1500, true],
-    ["fresh, scrape in flight after a success", at(1000), inFlight(1400, 1000), 1500, false],
+    ["fresh, but the last scrape failed", at(1000), idle(1), 1500, true],
+    ["fresh, scrape in flight, not late", at(1000), inFlight(1050, 1000), 1500, false],
+    ["fresh, scrape in flight and late (a hung pod)", at(1000), inFlight(1050, 1000), 2051, true],
     ["stale", at(1000), idle(), 3500, true],
-    ["past stalenessMs, late scrape within its deadline", at(1000), inFlight(2800, 1000), 3500, false],
+    ["past stalenessMs, scrape in flight, not late", at(1000), inFlight(2800, 1000), 3500, false],
     ["never scraped", EMPTY_METRICS, undefined, 1500, true],
   ];
   test.each(cases)("%s", (_, metrics, scrape, now, want) => {

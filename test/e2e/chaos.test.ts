@@ -79,7 +79,8 @@ describe("chaos on real ports", () => {
       await res.text();
       return res.status;
     });
-    await Bun.sleep(60);
+    // Kill it once non-streamed requests are in flight beside the 9 streams.
+    await waitFor(() => s.gateway.deps.inflight.total() > 9);
     await s.pods[0]!.close();
 
     const statuses = await Promise.all(load);

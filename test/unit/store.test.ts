@@ -46,7 +46,7 @@ describe("endpoint store", () => {
     const s = new EndpointStore();
     s.upsert([ep("a", ["m"])]);
     const serving = s.serving("m");
-    const status = Object.freeze({ inFlightSince: 5, deadline: 1005, failures: 2 });
+    const status = Object.freeze({ inFlightSince: 5, lateAt: 1005, failures: 2 });
     s.setScrapeStatus("a", status);
     expect(s.serving("m")).toBe(serving); // no rebuild per scrape
     expect(serving[0]!.scrape).toBe(status);

@@ -4,7 +4,8 @@
  * (like one stopped with SIGSTOP: the kernel still accepts, nothing replies).
  */
 
-export type RawAnswer = { status: number; body: string; contentType?: string } | "hang";
+/** `hold`: written only when the test calls `release()` (a busy pod answering late). */
+export type RawAnswer = { status: number; body: string; contentType?: string; hold?: boolean } | "hang";
 
 interface Conn {
   buffer: string;
@@ -13,6 +14,7 @@ interface Conn {
 export function startRawServer(answer: (path: string) => RawAnswer) {
   const stats = { connections: 0, requests: 0, closeRequested: 0, hanging: 0 };
   let handler = answer;
+  const held: (() => void)[] = [];
   const server = Bun.listen<Conn>({
     hostname: "127.0.0.1",
     port: 0,
@@ -38,12 +40,16 @@ export function startRawServer(answer: (path: string) => RawAnswer) {
             return; // read nothing more from this connection, answer nothing
           }
           const body = new TextEncoder().encode(a.body);
-          socket.write(
-            `HTTP/1.1 ${a.status} X\r\ncontent-type: ${a.contentType ?? "text/plain; version=0.0.4"}\r\n` +
-              `content-length: ${body.length}\r\n${close ? "connection: close\r\n" : ""}\r\n`,
-          );
-          socket.write(body);
-          if (close) socket.end();
+          const write = () => {
+            socket.write(
+              `HTTP/1.1 ${a.status} X\r\ncontent-type: ${a.contentType ?? "text/plain; version=0.0.4"}\r\n` +
+                `content-length: ${body.length}\r\n${close ? "connection: close\r\n" : ""}\r\n`,
+            );
+            socket.write(body);
+            if (close) socket.end();
+          };
+          if (a.hold) held.push(write);
+          else write();
         }
       },
     },
@@ -54,6 +60,13 @@ export function startRawServer(answer: (path: string) => RawAnswer) {
     answer(next: (path: string) => RawAnswer) {
       handler = next;
     },
+    /** Writes every held answer; returns how many there were. */
+    release(): number {
+      const n = held.length;
+      for (const w of held.splice(0)) w();
+      return n;
+    },
+    held: () => held.length,
     address: `127.0.0.1:${server.port}`,
     url: (path = "/metrics") => `http://127.0.0.1:${server.port}${path}`,
     stop: () => server.stop(true),
