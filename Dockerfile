@@ -33,8 +33,9 @@ COPY examples ./examples
 USER 1000:1000
 EXPOSE 8080
 # For plain `docker run`; Kubernetes uses the Deployment's probes (/healthz, /readyz) instead.
+# It asks the port the gateway was started with (--port, GATEWAY_PORT/PORT, the config's port).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s \
-  CMD ["bun", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["bun", "run", "src/runtime/healthcheck.ts"]
 ENTRYPOINT ["bun", "run", "src/runtime/bun.ts"]
 # No arguments: examples/quickstart.yaml (three simulated pods in the container).
 CMD []

@@ -208,9 +208,13 @@ describe("deploy/: the gateway Deployment", () => {
     expect(binding).toBeDefined();
   });
 
-  test("the termination grace period covers the gateway's drain", () => {
+  test("a preStop delay lets endpoints stop routing before SIGTERM; the grace period covers it and the drain", () => {
     const config = parseConfig(gatewayYaml);
-    expect(podSpec["terminationGracePeriodSeconds"] * 1000).toBeGreaterThan(config.settings.shutdownGraceMs);
+    const sleep = Number(container["lifecycle"]?.preStop?.sleep?.seconds);
+    expect(sleep).toBeGreaterThanOrEqual(3);
+    expect(podSpec["terminationGracePeriodSeconds"] * 1000).toBeGreaterThan(
+      sleep * 1000 + config.settings.shutdownGraceMs,
+    );
   });
 });
 
@@ -237,6 +241,14 @@ describe("the Dockerfile", () => {
     const entry = JSON.parse(instr("ENTRYPOINT").at(-1)!.slice("ENTRYPOINT ".length)) as string[];
     expect(entry.slice(0, 2)).toEqual(["bun", "run"]);
     expect(existsSync(join(ROOT, entry[2]!))).toBe(true);
+  });
+
+  test("the HEALTHCHECK asks the port the gateway was started with, not a hard-coded one", () => {
+    const check = instr("HEALTHCHECK").at(-1)!;
+    expect(check).not.toMatch(/:\d{2,5}\b/);
+    const cmd = JSON.parse(check.slice(check.indexOf("CMD ") + 4)) as string[];
+    expect(cmd.slice(0, 2)).toEqual(["bun", "run"]);
+    expect(existsSync(join(ROOT, cmd[2]!))).toBe(true);
   });
 
   test("exposes the container port and copies only paths that exist", () => {
