@@ -116,7 +116,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     },
   });
   endpoints.onChange(() => {
-    for (const name of health.ejected()) if (!endpoints.get(name)) health.remove(name);
+    // Every state, not only ejected ones: pod names churn under Kubernetes, the map must not grow.
+    for (const name of health.known()) if (!endpoints.get(name)) health.remove(name);
   });
   const schedMetrics = schedulerMetrics(metrics.registry);
   const scheduler = new PoolScheduler({

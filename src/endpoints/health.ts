@@ -76,6 +76,11 @@ export class PassiveHealth {
     return [...this.states].filter(([, s]) => s.state === "ejected").map(([n]) => n);
   }
 
+  /** Every endpoint with a state (any failure seen): the caller removes those that left the pool. */
+  known(): string[] {
+    return [...this.states.keys()];
+  }
+
   success(name: string): void {
     const s = this.states.get(name);
     if (!s || s.state === "ejected") return;

@@ -205,6 +205,17 @@ describe("retries before the first byte", () => {
   });
 });
 
+test("health state of an endpoint that leaves the pool is forgotten, ejected or not", async () => {
+  const { gw } = gateway(
+    (call) => (call.url.includes("10.0.0.1") ? new Response("boom", { status: 500 }) : ok(call)),
+    { upstream: { ejectAfterFailures: 100, failureWindow: 0 } },
+  );
+  for (let i = 0; i < 4; i++) await (await gw.fetch(chat())).text();
+  expect(gw.deps.health.known()).toEqual(["a"]);
+  gw.deps.endpoints.remove("a");
+  expect(gw.deps.health.known()).toEqual([]);
+});
+
 describe("streaming accounting", () => {
   const sse = (call: UpstreamCall) => {
     const so = call.body["stream_options"] as { include_usage?: boolean } | undefined;

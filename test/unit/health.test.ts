@@ -145,3 +145,14 @@ test("removing an ejected endpoint forgets it and stops its probes", async () =>
   expect(probes).toEqual([]);
   h.stop();
 });
+
+test("every endpoint with a state is known, so the gateway can forget those that left", () => {
+  const { h } = tracker();
+  h.failure("a", "x");
+  fail(h, 3, "b");
+  expect(h.known().sort()).toEqual(["a", "b"]);
+  h.remove("a");
+  h.remove("b");
+  expect(h.known()).toEqual([]);
+  expect(h.allHealthy).toBe(true);
+});
