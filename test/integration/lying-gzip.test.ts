@@ -9,11 +9,11 @@ const enc = new TextEncoder();
 const CORRUPT = new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
 
 /** A pod that labels every answer gzip; `body` says what it really sends. */
-const pod = (body: Uint8Array, type: string) => async () =>
+const pod = (body: Uint8Array<ArrayBuffer>, type: string) => async () =>
   new Response(body, { headers: { "content-type": type, "content-encoding": "gzip" } });
 
 describe("decodingFetch", () => {
-  const read = async (body: Uint8Array) =>
+  const read = async (body: Uint8Array<ArrayBuffer>) =>
     (await decodingFetch(pod(body, "application/json"))("http://pod/x", {})).text();
 
   test("real gzip is decoded", async () => {
