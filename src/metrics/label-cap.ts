@@ -49,15 +49,16 @@ const OVERFLOW_PAIR: ModelLabels = Object.freeze({
  * Bounded `{model_name, target_model_name}` pairs. The request path vouches for names
  * with `accept` once a request is authorized and servable; until then they label as
  * `unknown`. A served (target) name is pinned: a pod serves it, so the pool bounds
- * them, and a flood of client-chosen aliases cannot push it into `other` (GIE pins its
- * configured names for the same reason). Other requested names share the count cap.
+ * them, and a flood of client-chosen aliases cannot push it into `other`; so are the
+ * names the operator configured (`pin`: rewrite aliases), as GIE pins its rewrite names.
+ * Other requested names share the count cap.
  * Distinct pairs are capped too (`maxPairs`), since a client choosing both names could
  * otherwise mint names × targets series.
  */
 export class ModelLabelCap {
   private readonly models: LabelCap;
   private readonly accepted = new Set<string>();
-  private readonly served = new Set<string>();
+  private readonly pinned = new Set<string>();
   private readonly pairs = new Map<string, ModelLabels>();
 
   constructor(
@@ -69,14 +70,19 @@ export class ModelLabelCap {
 
   /** Lets these names label metrics: `target` (served by a pod) always, `requested` within the caps. */
   accept(requested: string, target: string): void {
-    add(this.served, target);
-    if (!this.served.has(requested)) add(this.accepted, requested);
+    add(this.pinned, target);
+    if (!this.pinned.has(requested)) add(this.accepted, requested);
+  }
+
+  /** Names the operator configured: they always label as themselves (length cap aside). */
+  pin(names: Iterable<string>): void {
+    for (const name of names) add(this.pinned, name);
   }
 
   /** The label value for one model name: its own, `unknown`, `other`, or "" for none. */
   name(model: string): string {
     if (model === "") return "";
-    if (this.served.has(model)) return model;
+    if (this.pinned.has(model)) return model;
     // Names over MAX_LABEL_LENGTH are never accepted: no one configures such a name.
     if (!this.accepted.has(model)) return UNKNOWN_LABEL;
     return this.models.value(model);

@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import type { GatewayConfig } from "../config/load.ts";
 import type { GatewayEnv } from "../env.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
 
@@ -6,14 +7,22 @@ import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
  * Runs once a request is authorized and a pod serves its target: from here on the
  * gateway has accepted it, so its model names may label metrics (until then they
  * label as `unknown`: a refused name must not cost a series) and its rewrite decision
- * is counted.
+ * is counted. The aliases of each config in force are pinned once, so client-chosen
+ * names can never push them into `other`.
  */
 export function accepted(deps: {
   metrics: Pick<GatewayMetrics, "labels" | "rewrites">;
+  config: { readonly current: GatewayConfig };
 }): MiddlewareHandler<GatewayEnv> {
+  const pinnedFrom = new WeakSet<GatewayConfig>();
   return async function acceptedStage(c, next) {
     const target = c.get("targetModel");
     const labels = deps.metrics.labels;
+    const config = deps.config.current;
+    if (!pinnedFrom.has(config)) {
+      pinnedFrom.add(config);
+      labels.pin(config.rewriteTable.aliases().map((a) => a.model));
+    }
     labels.accept(target.requested, target.target);
     if (target.rewriteName !== undefined) {
       deps.metrics.rewrites.inc({

@@ -57,6 +57,17 @@ describe("ModelLabelCap", () => {
     expect(labels.of("served", "served")).toEqual({ model_name: "served", target_model_name: "served" });
   });
 
+  test("a pinned (configured) alias keeps its own label after the cap filled", () => {
+    const labels = new ModelLabelCap(10);
+    labels.pin(["alias"]);
+    for (let i = 0; i < 50; i++) {
+      labels.accept(`scan-${i}`, "served");
+      labels.of(`scan-${i}`, "served");
+    }
+    expect(labels.of("alias", "served").model_name).toBe("alias");
+    expect(labels.of("scan-49", "served").model_name).toBe("other");
+  });
+
   test("the same pair gives the same frozen object (running gauge inc and dec agree)", () => {
     const labels = new ModelLabelCap();
     labels.accept("m", "t");
