@@ -33,8 +33,8 @@ export const markup = `
     <div class="panel">
       <h2>Endpoints <span class="aside">bars scale to the busiest endpoint; KV cache to 100%</span></h2>
       <div class="ep-grid" id="endpoints">
-        <div class="colhead" id="ep-window">endpoint</div><div class="colhead">queue (waiting)</div>
-        <div class="colhead">running</div><div class="colhead">KV cache</div><div class="colhead">in flight (gateway)</div>
+        <div class="colhead" id="ep-window">endpoint</div><div class="colhead">queue<span class="wide"> (waiting)</span></div>
+        <div class="colhead">running</div><div class="colhead">KV cache</div><div class="colhead">in flight<span class="wide"> (gateway)</span></div>
       </div>
       <div class="empty" id="endpoints-empty">No endpoints in the pool.</div>
     </div>

@@ -127,4 +127,20 @@ td .outcome { color: var(--muted); margin-left: 6px; }
   .row { grid-template-columns: minmax(0, 1fr); }
   .stats { grid-template-columns: repeat(3, minmax(0, 1fr)); }
 }
+/* Phones (390 px portrait): nothing wider than the screen; captions wrap under their titles,
+   each endpoint's name takes its own line above its four bars, the table scrolls in its panel. */
+@media (max-width: 600px) {
+  header.top { flex-wrap: wrap; gap: 6px 10px; padding: 8px 12px; }
+  .brand, .chip, .conn { white-space: nowrap; }
+  .brand .muted { display: none; }
+  main { padding: 10px; gap: 10px; }
+  .stats { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 10px; }
+  .panel h2 { flex-wrap: wrap; white-space: normal; row-gap: 2px; }
+  .panel h2 .aside { white-space: normal; margin-left: 0; flex-basis: 100%; }
+  .legend { flex-wrap: wrap; }
+  .ep-grid { grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 4px 10px; }
+  .ep-grid > .colhead:first-child, .ep-name { grid-column: 1 / -1; }
+  .ep-grid .wide { display: none; }
+  .ep-cell { border-top: 0; padding-top: 0; }
+}
 `;

@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, chromium } from "playwright-core";
+import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
+
+/**
+ * The dashboard on a phone (390 px wide, an iPhone 12-15 in portrait) in a real headless
+ * Chromium: the page must not scroll sideways, and no caption, column header or panel title
+ * may overlap another (issue 15 item 7: it was 583 px wide, captions and headers collided).
+ * Saves a screenshot to the temp folder for a look.
+ */
+
+const CHROMIUM = "/usr/bin/chromium";
+const WIDTH = 390;
+const SCREENSHOT = join(tmpdir(), "inference-gateway-dashboard-390.png");
+const runs = existsSync(CHROMIUM) || Boolean(process.env.CI);
+const LAUNCH_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+];
+const POOL = `
+apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata: { name: vllm-pool }
+spec: { selector: { matchLabels: { app: vllm } }, targetPorts: [{ number: 8000 }] }`;
+const REWRITE = `
+apiVersion: inference.networking.x-k8s.io/v1alpha2
+kind: InferenceModelRewrite
+metadata: { name: opt-canary }
+spec:
+  poolRef: { name: vllm-pool }
+  rules:
+    - matches: [{ model: { type: Exact, value: opt-stable } }]
+      targets:
+        - { modelRewrite: facebook/opt-125m, weight: 80 }
+        - { modelRewrite: facebook/opt-125m-canary, weight: 20 }`;
+const PICKER = `
+apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+featureGates: [flowControl]
+plugins:
+  - type: concurrency-detector
+    parameters: { maxConcurrency: 5 }`;
+
+let stack: Stack;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!runs) return;
+  const pod = (model: string) => ({ model, timeScale: 0.05, jitter: 0.3 });
+  [stack, browser] = await Promise.all([
+    startStack({
+      pods: [pod("facebook/opt-125m"), pod("facebook/opt-125m"), pod("facebook/opt-125m-canary")],
+      yaml: [POOL, REWRITE, PICKER],
+    }),
+    chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS }),
+  ]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+/** A bounded burst of requests (long names included) so every panel has content. */
+async function traffic(url: string): Promise<void> {
+  const models = ["opt-stable", "facebook/opt-125m", "facebook/opt-125m-canary", "no-such-model"];
+  await Promise.all(
+    Array.from({ length: 24 }, async (_, n) => {
+      const res = await fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-gateway-inference-fairness-id": n % 2 ? "a-rather-long-tenant-name-for-a-phone" : "team-a",
+        },
+        body: JSON.stringify({
+          model: models[n % models.length],
+          stream: n % 3 !== 0,
+          max_tokens: 4 + (n % 8),
+          messages: [{ role: "user", content: `request ${n} ${"lorem ipsum ".repeat(n)}` }],
+        }),
+      });
+      await res.text();
+    }),
+  );
+}
+
+/** Texts that must stay readable: captions, column headers, panel titles, stat labels. */
+const LABELS =
+  ".panel h2, .panel h2 > *, .side h3, .colhead, th, .stat .label, .stat .sub, .chip, .brand, .conn";
+
+test.skipIf(!runs)(
+  "at 390 px the page does not scroll sideways and no caption or header overlaps another",
+  async () => {
+    await traffic(stack.url);
+    const page = await browser.newPage({ viewport: { width: WIDTH, height: 844 }, deviceScaleFactor: 1 });
+    await page.goto(`${stack.url}/dashboard?interval=200`);
+    await page.waitForFunction(() => document.getElementById("conn")?.classList.contains("live"), null, {
+      timeout: 10_000,
+    });
+    await waitFor(async () => (await page.getByTestId("request-row").count()) >= 20);
+    await waitFor(async () => (await page.getByTestId("endpoint").count()) === 3);
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    const layout = await page.evaluate((selector) => {
+      // Where an element's text is drawn: its text's extent (which may spill out of the box),
+      // cut by every ancestor that clips (ellipsis, a scrolling table).
+      const drawn = (e: HTMLElement) => {
+        const range = document.createRange();
+        range.selectNodeContents(e);
+        const t = range.getBoundingClientRect();
+        let [left, right, top, bottom] = [t.left, t.right, t.top, t.bottom];
+        for (let a: HTMLElement | null = e; a; a = a.parentElement) {
+          const style = getComputedStyle(a);
+          const r = a.getBoundingClientRect();
+          if (style.overflowX !== "visible")
+            [left, right] = [Math.max(left, r.left), Math.min(right, r.right)];
+          if (style.overflowY !== "visible")
+            [top, bottom] = [Math.max(top, r.top), Math.min(bottom, r.bottom)];
+        }
+        return { left, right, top, bottom };
+      };
+      const boxes = [...document.querySelectorAll<HTMLElement>(selector)]
+        .filter((e) => e.offsetParent !== null && (e.textContent ?? "").trim() !== "")
+        .map((e) => ({ e, r: drawn(e) }))
+        .filter(({ r }) => r.right - r.left > 0 && r.bottom - r.top > 0);
+      const overlaps: string[] = [];
+      for (let i = 0; i < boxes.length; i++)
+        for (let j = i + 1; j < boxes.length; j++) {
+          const a = boxes[i]!;
+          const b = boxes[j]!;
+          if (a.e.contains(b.e) || b.e.contains(a.e)) continue;
+          const x = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
+          const y = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
+          if (x > 1 && y > 1) overlaps.push(`"${a.e.textContent?.trim()}" / "${b.e.textContent?.trim()}"`);
+        }
+      const outside = boxes
+        .filter(({ r }) => r.left < -0.5 || r.right > window.innerWidth + 0.5)
+        .map(({ e, r }) => `"${e.textContent?.trim()}" at ${Math.round(r.left)}..${Math.round(r.right)}`);
+      return { scrollWidth: document.documentElement.scrollWidth, overlaps, outside };
+    }, LABELS);
+    expect(layout.scrollWidth).toBeLessThanOrEqual(WIDTH);
+    expect(layout.overlaps).toEqual([]);
+    expect(layout.outside).toEqual([]);
+    await page.close();
+  },
+  60_000,
+);
