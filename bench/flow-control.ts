@@ -1,34 +1,55 @@
 /**
- * Flow-control benchmark (run on purpose: `npm run bench:flow`). Against a saturated pool of
- * simulated pods:
- *  1. Noisy neighbour: tenant A sends 10x tenant B's rate. With round-robin fairness, B's p90
- *     should stay within 2x of its p90 when alone. Flow control off is shown for comparison.
- *  2. Priority: a priority-0 stream keeps its p90 while a sheddable flood is shed with 429s.
+ * Flow-control benchmark (run on purpose: `npm run bench:flow`), with the README's example
+ * EndpointPickerConfig as written (read from README.md, so the two cannot drift), in front
+ * of pods with a fixed number of slots and a load-independent service time
+ * (bench/lib/slot-pod.ts). Everything is measured side by side in one run:
+ *  1. Noisy neighbour: tenant A in a closed loop that saturates the pool, tenant B at a
+ *     low rate. B's p90 against its p90 alone, flow control off and on.
+ *  2. Priority: a priority-10 stream under a sheddable flood; p90 against alone, flood 429s.
+ *  3. The gate: queueDepthThreshold 2, a closed loop of 60: the pods' time-weighted mean
+ *     waiting queue and throughput, off and on.
  */
-import { writeFileSync } from "node:fs";
+import { execSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { parseConfig } from "../src/config/load.ts";
-import { createGateway } from "../src/gateway.ts";
+import { createGateway, type Gateway } from "../src/gateway.ts";
 import { silentLogger } from "../src/log.ts";
 import { serveBun } from "../src/runtime/serve-bun.ts";
-import { startSimulators } from "../src/simulator/index.ts";
+import { runClosedLoop } from "./lib/closed-loop.ts";
 import { fmt, quantile, runOpenLoop, type Sample, type StreamSpec } from "./lib/load.ts";
+import { type SlotPod, startSlotPod } from "./lib/slot-pod.ts";
 
-const SECONDS = Number(process.env["BENCH_SECONDS"] ?? 20);
-const POD = {
-  model: "m",
-  maxNumSeqs: 5,
-  prefillOverheadMs: 20,
-  prefillMsPerToken: 0.1,
-  interTokenMs: 20,
-  jitter: 0.05,
-};
+const SECONDS = Number(process.env["BENCH_SECONDS"] ?? 15);
 const PODS = 4;
+const SLOTS = 4;
+const SERVICE_MS = 400;
+/** Pool capacity: PODS × SLOTS / service time. */
+const CAPACITY = (PODS * SLOTS * 1000) / SERVICE_MS;
+
+/** The README's flow-control example, exactly as the README shows it. */
+function readmeExample(): string {
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  const m =
+    /```yaml\n(apiVersion: inference\.networking\.x-k8s\.io\/v1alpha1\nkind: EndpointPickerConfig\nfeatureGates: \[flowControl\][\s\S]*?)```/.exec(
+      readme,
+    );
+  if (!m)
+    throw new Error(
+      "README.md: the flow-control example (EndpointPickerConfig with featureGates) was not found",
+    );
+  return m[1]!;
+}
+const FLOW_ON = readmeExample();
+/** The same config with the feature gate off: gate-off admission, same detector thresholds. */
+const FLOW_OFF = FLOW_ON.replace(/^featureGates: \[flowControl\]\n/m, "");
+const withThreshold = (yaml: string, q: number) =>
+  yaml.replace(/queueDepthThreshold: \d+/, `queueDepthThreshold: ${q}`);
 
 const OBJECTIVES = `
 apiVersion: inference.networking.x-k8s.io/v1alpha2
 kind: InferenceObjective
-metadata: { name: interactive }
-spec: { priority: 0, poolRef: { name: pool } }
+metadata: { name: critical }
+spec: { priority: 10, poolRef: { name: pool } }
 ---
 apiVersion: inference.networking.x-k8s.io/v1alpha2
 kind: InferenceObjective
@@ -38,51 +59,34 @@ spec: { priority: -1, poolRef: { name: pool } }
 apiVersion: inference.networking.k8s.io/v1
 kind: InferencePool
 metadata: { name: pool }
-spec: { selector: { matchLabels: { app: sim } }, targetPorts: [{ number: 8000 }] }`;
+spec: { selector: { matchLabels: { app: pod } }, targetPorts: [{ number: 8000 }] }`;
 
-/**
- * Flow control on: dispatch while fewer than `perPod` requests run per pod, queue the rest.
- * Sheddable traffic (priority −1) only while the pool is under `shedCeiling`, and at most
- * 50 of it queued. A pod runs slower the more it runs (up to 2× at max-num-seqs), so the
- * dispatch limit trades throughput for latency.
- */
-const flowOn = (perPod: number, shedCeiling = 1) => `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-featureGates: [flowControl]
-plugins:
-  - { type: concurrency-detector, parameters: { maxConcurrency: ${perPod} } }
-flowControl:
-  defaultRequestTTL: 120s
-  defaultPriorityBand: { fairnessPolicyRef: round-robin-fairness-policy }
-  priorityBands:
-    - { priority: -1, maxRequests: 50, ceiling: ${shedCeiling}, fairnessPolicyRef: round-robin-fairness-policy }`;
-const FLOW_ON = flowOn(POD.maxNumSeqs);
+interface Run {
+  url: string;
+  pods: SlotPod[];
+  gateway: Gateway;
+}
 
-const FLOW_OFF = `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-plugins:
-  - { type: concurrency-detector, parameters: { maxConcurrency: ${POD.maxNumSeqs} } }`;
-
-async function withGateway<T>(picker: string, run: (url: string) => Promise<T>): Promise<T> {
-  const pods = await startSimulators(
-    serveBun,
-    Array.from({ length: PODS }, () => ({ ...POD, port: 0, hostname: "127.0.0.1" })),
+async function withPool<T>(picker: string, run: (r: Run) => Promise<T>, kvAtFull = 1): Promise<T> {
+  const pods = await Promise.all(
+    Array.from({ length: PODS }, (_, i) =>
+      startSlotPod({ model: "m", slots: SLOTS, serviceMs: SERVICE_MS, kvAtFull, seed: i + 1 }),
+    ),
   );
   const settings = {
     apiVersion: "gateway.inference.dev/v1alpha1",
     kind: "GatewayConfig",
     logLevel: "silent",
     pool: "pool",
-    endpoints: pods.map((p, i) => ({ name: `pod-${i}`, address: `127.0.0.1:${p.port}`, models: ["m"] })),
+    endpoints: pods.map((p, i) => ({ name: `pod-${i}`, address: p.address, models: ["m"] })),
   };
   const config = parseConfig([JSON.stringify(settings), OBJECTIVES, picker].join("\n---\n"), "bench.yaml");
   const gateway = createGateway({ config, logger: silentLogger() });
   gateway.start();
   const server = await serveBun({ fetch: gateway.fetch, port: 0, hostname: "127.0.0.1" });
+  await Bun.sleep(300); // every pod scraped before traffic
   try {
-    return await run(`http://127.0.0.1:${server.port}`);
+    return await run({ url: `http://127.0.0.1:${server.port}`, pods, gateway });
   } finally {
     await gateway.stop();
     await server.close();
@@ -92,99 +96,159 @@ async function withGateway<T>(picker: string, run: (url: string) => Promise<T>):
 
 const body = (tenant: string) => (i: number) => ({
   model: "m",
-  max_tokens: 20,
-  messages: [{ role: "user", content: `${tenant} question ${i}: ${"context ".repeat(50)}` }],
+  max_tokens: 16,
+  messages: [{ role: "user", content: `${tenant} question ${i}` }],
 });
-
-/** Pool capacity ≈ pods × seqs / request time (~0.45 s): ≈ 44 req/s. */
-const B_RATE = 4;
-const tenant = (name: string, rate: number, extra: Record<string, string> = {}): StreamSpec => ({
-  tag: name,
+const stream = (tag: string, rate: number, headers: Record<string, string> = {}): StreamSpec => ({
+  tag,
   rate,
-  body: body(name),
-  headers: { "x-gateway-inference-fairness-id": name, ...extra },
+  body: body(tag),
+  headers: { "x-gateway-inference-fairness-id": tag, ...headers },
 });
 
 function stats(samples: Sample[], tag: string) {
   const s = samples.filter((x) => x.tag === tag);
-  const ok = s.filter((x) => x.status === 200);
+  const ok = s.filter((x) => x.status === 200).map((x) => x.e2eMs);
   return {
     n: s.length,
     ok: ok.length,
     rejected: s.filter((x) => x.status === 429).length,
-    p50: quantile(
-      ok.map((x) => x.e2eMs),
-      0.5,
-    ),
-    p90: quantile(
-      ok.map((x) => x.e2eMs),
-      0.9,
-    ),
-    ttft90: quantile(
-      ok.map((x) => x.ttftMs),
-      0.9,
-    ),
+    p50: quantile(ok, 0.5),
+    p90: quantile(ok, 0.9),
+  };
+}
+
+/** Pods' figures over the measured window (after 1 s of warm-up), summed or averaged. */
+async function podWindow(pods: SlotPod[], seconds: number, work: Promise<unknown>) {
+  await Bun.sleep(1000);
+  for (const p of pods) p.resetStats();
+  const t0 = performance.now();
+  await Bun.sleep((seconds - 1) * 1000 - 50);
+  const span = (performance.now() - t0) / 1000;
+  const s = pods.map((p) => p.stats());
+  await work;
+  return {
+    meanWaiting: s.reduce((a, x) => a + x.meanWaiting, 0) / s.length,
+    maxWaiting: Math.max(...s.map((x) => x.maxWaiting)),
+    meanRunning: s.reduce((a, x) => a + x.meanRunning, 0) / s.length,
+    throughput: s.reduce((a, x) => a + x.completed, 0) / span,
   };
 }
 
 const lines: string[] = [];
-const out = (l: string) => {
+const out = (l = "") => {
   console.log(l);
   lines.push(l);
 };
+const uptime = () => execSync("uptime").toString().trim();
 
+const loadBefore = uptime();
+out(`## Flow control: the README's example config against ${PODS} pods × ${SLOTS} slots`);
+out("");
 out(
-  `## Flow control (${PODS} simulated pods × max-num-seqs ${POD.maxNumSeqs}, ${SECONDS} s per run, Poisson arrivals)`,
+  `Pods: bench/lib/slot-pod.ts, ${SLOTS} slots each, FCFS waiting queue, ${SERVICE_MS} ms per request (±5 %) whatever the load, KV usage = running / slots; pool capacity ${CAPACITY} req/s. ${SECONDS} s per run, Bun, everything in one process. Machine load before: \`${loadBefore}\`.`,
 );
 out("");
-out("### Noisy neighbour: tenant A at 10× tenant B's rate, pool saturated");
+out("Config (from README.md, as written):");
 out("");
-out("| run | B p50 ms | B p90 ms | B p90 / alone | A sent | A ok | A p90 ms |");
+out("```yaml");
+out(FLOW_ON.trimEnd());
+out("```");
+out("");
+
+// 1. Noisy neighbour
+const A_CLIENTS = 40;
+const B_RATE = 3;
+out(`### Noisy neighbour: tenant A in a closed loop of ${A_CLIENTS}, tenant B at ${B_RATE} req/s`);
+out("");
+out("| run | B p50 ms | B p90 ms | B p90 / alone | A done | A req/s | A p90 ms |");
 out("|---|---|---|---|---|---|---|");
-const alone = stats(
-  await withGateway(FLOW_ON, (url) => runOpenLoop(url, [tenant("B", B_RATE)], SECONDS, 1)),
+const aloneB = stats(
+  await withPool(FLOW_ON, ({ url }) => runOpenLoop(url, [stream("B", B_RATE)], SECONDS, 1)),
   "B",
 );
-out(`| B alone | ${fmt(alone.p50)} | ${fmt(alone.p90)} | 1.00 | - | - | - |`);
+out(`| B alone | ${fmt(aloneB.p50)} | ${fmt(aloneB.p90)} | 1.00 | - | - | - |`);
 for (const [name, picker] of [
   ["flow control off", FLOW_OFF],
-  [`flow control on, round-robin fairness, ${POD.maxNumSeqs} per pod`, FLOW_ON],
-  [`flow control on, round-robin fairness, ${POD.maxNumSeqs - 1} per pod`, flowOn(POD.maxNumSeqs - 1)],
-  [`flow control on, round-robin fairness, ${POD.maxNumSeqs - 2} per pod`, flowOn(POD.maxNumSeqs - 2)],
+  ["flow control on (README config)", FLOW_ON],
 ] as const) {
-  const samples = await withGateway(picker, (url) =>
-    runOpenLoop(url, [tenant("A", B_RATE * 10 * 1.5), tenant("B", B_RATE)], SECONDS, 2),
-  );
+  const samples = await withPool(picker, async ({ url }) => {
+    const [a, b] = await Promise.all([
+      runClosedLoop(url, stream("A", 0), A_CLIENTS, SECONDS, { seed: 2, staggerMs: SERVICE_MS }),
+      runOpenLoop(url, [stream("B", B_RATE)], SECONDS, 3),
+    ]);
+    return [...a, ...b];
+  });
   const a = stats(samples, "A");
   const b = stats(samples, "B");
   out(
-    `| ${name} | ${fmt(b.p50)} | ${fmt(b.p90)} | ${(b.p90 / alone.p90).toFixed(2)} | ${a.n} | ${a.ok} | ${fmt(a.p90)} |`,
+    `| ${name} | ${fmt(b.p50)} | ${fmt(b.p90)} | **${(b.p90 / aloneB.p90).toFixed(2)}** | ${a.ok} | ${(a.ok / SECONDS).toFixed(1)} | ${fmt(a.p90)} |`,
   );
 }
 out("");
+
+// 2. Priority
+const CRIT_RATE = 4;
+const FLOOD_RATE = 2 * CAPACITY;
 out(
-  "A's rate is 10× B's plus 50 % (60 req/s against a pool that serves about 44), so the pool stays saturated.",
+  `### Priority: a priority-10 stream at ${CRIT_RATE} req/s under a sheddable (priority −1) flood at ${FLOOD_RATE} req/s`,
 );
 out("");
-out("### Priority: an interactive stream (priority 0) under a sheddable flood (priority −1)");
-out("");
-out("| run | interactive p90 ms | p90 / alone | flood sent | flood ok | flood 429 |");
-out("|---|---|---|---|---|---|");
-const interactive = tenant("interactive", 8, { "x-gateway-inference-objective": "interactive" });
-const flood = tenant("flood", 80, { "x-gateway-inference-objective": "batch" });
-const soloI = stats(
-  await withGateway(FLOW_ON, (url) => runOpenLoop(url, [interactive], SECONDS, 3)),
-  "interactive",
+out("| run | critical p50 ms | critical p90 ms | p90 / alone | flood sent | flood ok | flood 429 |");
+out("|---|---|---|---|---|---|---|");
+const critical = stream("critical", CRIT_RATE, { "x-gateway-inference-objective": "critical" });
+const flood = stream("flood", FLOOD_RATE, { "x-gateway-inference-objective": "batch" });
+const aloneC = stats(
+  await withPool(FLOW_ON, ({ url }) => runOpenLoop(url, [critical], SECONDS, 4)),
+  "critical",
 );
-out(`| interactive alone | ${fmt(soloI.p90)} | 1.00 | - | - | - |`);
+out(`| critical alone | ${fmt(aloneC.p50)} | ${fmt(aloneC.p90)} | 1.00 | - | - | - |`);
 for (const [name, picker] of [
   ["flow control off (gate-off shedding)", FLOW_OFF],
-  ["flow control on", FLOW_ON],
-  ["flow control on, sheddable band ceiling 0.8", flowOn(POD.maxNumSeqs, 0.8)],
+  ["flow control on (README config)", FLOW_ON],
 ] as const) {
-  const samples = await withGateway(picker, (url) => runOpenLoop(url, [interactive, flood], SECONDS, 4));
-  const i = stats(samples, "interactive");
+  const samples = await withPool(picker, ({ url }) => runOpenLoop(url, [critical, flood], SECONDS, 5));
+  const c = stats(samples, "critical");
   const f = stats(samples, "flood");
-  out(`| ${name} | ${fmt(i.p90)} | ${(i.p90 / soloI.p90).toFixed(2)} | ${f.n} | ${f.ok} | ${f.rejected} |`);
+  out(
+    `| ${name} | ${fmt(c.p50)} | ${fmt(c.p90)} | **${(c.p90 / aloneC.p90).toFixed(2)}** | ${f.n} | ${f.ok} | ${f.rejected} |`,
+  );
 }
+out("");
+
+// 3. The gate
+const CLIENTS = 60;
+out(`### The gate: queueDepthThreshold 2, a closed loop of ${CLIENTS} clients`);
+out("");
+out(
+  "| run | pod KV at full | pods' mean waiting | max waiting | mean running / pod | throughput req/s | p50 ms | p90 ms |",
+);
+out("|---|---|---|---|---|---|---|---|");
+for (const kvAtFull of [1, 0.5]) {
+  for (const [name, picker] of [
+    ["flow control off", withThreshold(FLOW_OFF, 2)],
+    ["flow control on", withThreshold(FLOW_ON, 2)],
+  ] as const) {
+    let samples: Sample[] = [];
+    const w = await withPool(
+      picker,
+      ({ url, pods }) => {
+        const work = runClosedLoop(url, stream("C", 0), CLIENTS, SECONDS, {
+          seed: 6,
+          staggerMs: SERVICE_MS,
+        }).then((s) => {
+          samples = s;
+        });
+        return podWindow(pods, SECONDS, work);
+      },
+      kvAtFull,
+    );
+    const c = stats(samples, "C");
+    out(
+      `| ${name} | ${kvAtFull} | **${w.meanWaiting.toFixed(2)}** | ${w.maxWaiting} | ${w.meanRunning.toFixed(2)} | **${w.throughput.toFixed(1)}** | ${fmt(c.p50)} | ${fmt(c.p90)} |`,
+    );
+  }
+}
+out("");
+out(`Machine load after: \`${uptime()}\`.`);
 writeFileSync(new URL("./results/flow-control.md", import.meta.url), `${lines.join("\n")}\n`);

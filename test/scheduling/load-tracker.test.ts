@@ -13,35 +13,63 @@ describe("assumed load = in-flight now - in-flight when the snapshot was first s
   test.each([
     {
       case: "never scraped: all in-flight assumed",
-      updatedAt: 0,
+      scraped: { updatedAt: 0 },
       base: 0,
       now: 3,
-      want: { assumed: 3, waiting: 4, running: 5 },
+      want: { assumed: 3, waiting: 3, running: 3 },
     },
     {
-      case: "nothing sent since the scrape",
-      updatedAt: 1,
+      case: "free slots, nothing sent since the scrape",
+      scraped: { runningRequests: 2 },
+      base: 2,
+      now: 2,
+      want: { assumed: 0, waiting: 0, running: 2 },
+    },
+    {
+      case: "free slots, two sent: counted as running and as waiting (unknown free slots)",
+      scraped: { runningRequests: 2 },
+      base: 2,
+      now: 4,
+      want: { assumed: 2, waiting: 2, running: 4 },
+    },
+    {
+      case: "free slots, completions lower running (3 of the 5 running are another replica's)",
+      scraped: { runningRequests: 5 },
+      base: 2,
+      now: 0,
+      want: { assumed: -2, waiting: 0, running: 3 },
+    },
+    {
+      case: "a request on the wire when the pod wrote its metrics still counts",
+      scraped: { runningRequests: 2 },
       base: 3,
       now: 3,
-      want: { assumed: 0, waiting: 1, running: 2 },
+      want: { assumed: 1, waiting: 1, running: 3 },
     },
     {
-      case: "two sent since the scrape",
-      updatedAt: 1,
+      case: "full pod (it had a queue): sends join the queue",
+      scraped: { waitingQueueSize: 1, runningRequests: 2 },
       base: 3,
       now: 5,
-      want: { assumed: 2, waiting: 3, running: 4 },
+      want: { assumed: 2, waiting: 3, running: 2 },
     },
     {
-      case: "completions lower it, not below 0",
-      updatedAt: 1,
-      base: 5,
+      case: "full pod: a completion drains the queue before it frees a slot",
+      scraped: { waitingQueueSize: 1, runningRequests: 2 },
+      base: 3,
       now: 2,
+      want: { assumed: -1, waiting: 0, running: 2 },
+    },
+    {
+      case: "full pod: more completions free slots",
+      scraped: { waitingQueueSize: 1, runningRequests: 2 },
+      base: 3,
+      now: 0,
       want: { assumed: -3, waiting: 0, running: 0 },
     },
-  ])("$case", ({ updatedAt, base, now, want }) => {
+  ])("$case", ({ scraped, base, now, want }) => {
     const t = new LoadTracker();
-    const e = endpoint("e", { updatedAt, waitingQueueSize: 1, runningRequests: 2 });
+    const e = endpoint("e", { updatedAt: 1, ...scraped });
     t.assumed(e, inflight(base)); // first sight of this snapshot
     expect(t.load(e, inflight(now))).toMatchObject({ ...want, inflight: now });
   });
@@ -54,14 +82,14 @@ describe("assumed load = in-flight now - in-flight when the snapshot was first s
     expect(t.load(e, inflight(1), 1).kvUsage).toBeCloseTo(1, 10);
     // An idle pod's next scrape keeps the last known KV per request.
     const idle = endpoint("e", { updatedAt: 2, runningRequests: 0, kvCacheUsage: 0 });
-    expect(t.load(idle, inflight(1), 2).kvUsage).toBeCloseTo(0.5, 10);
+    expect(t.load(idle, inflight(0), 2).kvUsage).toBeCloseTo(0.5, 10);
   });
 
   test("extra requests count as sent (what-if for flow control), and in inflight", () => {
     const t = new LoadTracker();
-    const e = endpoint("e", { updatedAt: 1, waitingQueueSize: 1, runningRequests: 2 });
+    const e = endpoint("e", { updatedAt: 1, runningRequests: 2 });
     t.assumed(e, inflight(1));
-    expect(t.load(e, inflight(2), 3)).toMatchObject({ assumed: 4, waiting: 5, running: 6, inflight: 5 });
+    expect(t.load(e, inflight(2), 3)).toMatchObject({ assumed: 4, waiting: 4, running: 6, inflight: 5 });
   });
 
   test("a new snapshot resets the baseline", () => {

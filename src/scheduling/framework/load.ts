@@ -11,16 +11,23 @@ import type { EffectiveLoad, InFlightView } from "./interfaces.ts";
  * the time of the snapshot being used, and B the in-flight count the tracker saw when it
  * first met that snapshot. Then, with `extra` requests the caller is about to add,
  *
- *   assumed  = I(now) - B + extra            (net sends minus completions since T)
- *   waiting  = max(0, waitingQueueSize + assumed)
- *   running  = max(0, runningRequests + assumed)
- *   kvUsage  = max(0, kvCacheUsage + assumed × k)   k = kvCacheUsage / runningRequests of the
- *                                            latest snapshot with running > 0 (0 until one)
+ *   assumed  = max(I(now) - B, I(now) - (waitingQueueSize + runningRequests)) + extra
+ *              (net sends minus completions since T; never fewer than our own in-flight
+ *              requests the pod did not report, which happens when a request or an answer
+ *              was on the wire while the pod wrote its metrics)
+ *   pod full at the scrape (waitingQueueSize > 0: it had no free slot, so its capacity is
+ *   runningRequests), a queue: total = running + waiting + assumed,
+ *     running = clamp(total, 0, runningRequests),  waiting = max(0, total - runningRequests)
+ *   otherwise (free slots of unknown number):
+ *     running = max(0, runningRequests + assumed),  waiting = max(0, assumed)
+ *   kvUsage  = max(0, kvCacheUsage + (running - runningRequests) × k)
+ *              k = kvCacheUsage / runningRequests of the latest snapshot with running > 0
  *   inflight = I(now) + extra
  *
- * An assumed request counts in both waiting and running: the gateway does not know
- * whether the pod had a free slot, so it assumes the worse for queueing and the
- * heavier for KV. The next scrape replaces the guess with the truth.
+ * On a pod with free slots a new request counts in both waiting and running: the
+ * gateway does not know how many slots are free, so it assumes the worse for queueing
+ * and the heavier for KV. On a full pod, sends join its queue and completions drain the
+ * queue before they free a slot. The next scrape replaces the guess with the truth.
  *
  * Why a delta and not `max(0, I - (waiting + running))`: the scraped counts include
  * other gateway replicas' traffic, which would hide our own new requests; a delta of
@@ -54,10 +61,16 @@ export class LoadTracker {
     const r = this.record(endpoint, now);
     const assumed = r.assumed + extra;
     const m = endpoint.metrics;
+    const total = m.waitingQueueSize + m.runningRequests + assumed;
+    const full = m.waitingQueueSize > 0;
+    const running = full
+      ? Math.max(0, Math.min(total, m.runningRequests))
+      : Math.max(0, m.runningRequests + assumed);
+    const waiting = full ? Math.max(0, total - m.runningRequests) : Math.max(0, assumed);
     return {
-      waiting: Math.max(0, m.waitingQueueSize + assumed),
-      running: Math.max(0, m.runningRequests + assumed),
-      kvUsage: Math.max(0, m.kvCacheUsage + assumed * r.kvPerRequest),
+      waiting,
+      running,
+      kvUsage: Math.max(0, m.kvCacheUsage + (running - m.runningRequests) * r.kvPerRequest),
       inflight: now + extra,
       assumed,
     };
@@ -79,12 +92,13 @@ export class LoadTracker {
   private record(endpoint: Endpoint, now: number): { assumed: number; kvPerRequest: number } {
     const m = endpoint.metrics;
     const b = this.base.get(endpoint.name);
+    const unreported = now - (m.waitingQueueSize + m.runningRequests);
     if (b !== undefined && b.updatedAt === m.updatedAt)
-      return { assumed: now - b.inflight, kvPerRequest: b.kvPerRequest };
+      return { assumed: Math.max(now - b.inflight, unreported), kvPerRequest: b.kvPerRequest };
     const kvPerRequest = m.runningRequests > 0 ? m.kvCacheUsage / m.runningRequests : (b?.kvPerRequest ?? 0);
     if (m.updatedAt === 0) return { assumed: now, kvPerRequest };
     if (b === undefined && this.base.size >= this.maxEndpoints) this.base.clear();
     this.base.set(endpoint.name, { updatedAt: m.updatedAt, inflight: now, kvPerRequest });
-    return { assumed: 0, kvPerRequest };
+    return { assumed: Math.max(0, unreported), kvPerRequest };
   }
 }
