@@ -24,7 +24,14 @@ export const serveDeno: ServeFn = async ({ fetch, port, hostname = "0.0.0.0" }) 
   const running: RunningServer = {
     port: server.addr.port,
     hostname,
-    close: () => server.shutdown(),
+    // shutdown() is graceful (open requests finish first); drainMs bounds that wait.
+    close: async ({ drainMs } = {}) => {
+      const done = server.shutdown();
+      if (!drainMs) return done;
+      let cancel: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([done, new Promise<void>((r) => (cancel = setTimeout(r, drainMs)))]);
+      clearTimeout(cancel);
+    },
   };
   return running;
 };

@@ -1,5 +1,5 @@
 /**
- * SIGTERM past the grace period on the real entries (Bun and Node): the clients of
+ * SIGTERM past the grace period on the real entries (Bun, Node, Deno): the clients of
  * requests still running get an answer they can read (an SSE error event, a 503 body)
  * before the server closes, and the process exits 0.
  */
@@ -33,6 +33,7 @@ const running = () => pods.reduce((n, p) => n + p.simulator.stats().running, 0);
 for (const [name, script] of [
   ["Bun", "start"],
   ["Node", "start:node"],
+  ["Deno", "start:deno"],
 ] as const)
   describe(`SIGTERM on ${name}`, () => {
     test("a running stream ends with an SSE error event, a running JSON request gets a 503 body, exit 0", async () => {
