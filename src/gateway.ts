@@ -19,8 +19,8 @@ import { flowMetrics } from "./metrics/flow-metrics.ts";
 import { createGatewayMetrics } from "./metrics/gateway-metrics.ts";
 import { registerPoolMetrics } from "./metrics/pool-metrics.ts";
 import { schedulerMetrics } from "./metrics/scheduler-metrics.ts";
-import { decodingFetch } from "./proxy/decode.ts";
 import { RecentRequests } from "./observability/recent.ts";
+import { decodingFetch } from "./proxy/decode.ts";
 import { LoadTracker } from "./scheduling/framework/load.ts";
 import { PoolScheduler } from "./scheduling/pool-scheduler.ts";
 
