@@ -85,5 +85,7 @@ export function toConfigError(issues: readonly v.BaseIssue<unknown>[], prefix = 
   const last = first.path?.at(-1)?.key;
   if (first.expected === "never" && typeof last === "string")
     return new ConfigError({ path, expected: `no field "${last}" here (unknown field)` });
+  // Issues raised by custom checks may not carry the input; then say nothing about it.
+  if (first.input === undefined) return new ConfigError({ path, expected: expectedOf(first) });
   return new ConfigError({ path, expected: expectedOf(first), received: describeValue(first.input) });
 }

@@ -129,6 +129,10 @@ describe("config errors are in the gateway's words", () => {
     REWRITE("wieght"),
     "apiVersion: inference.networking.x-k8s.io/v1alpha1\nkind: EndpointPickerConfig\nsaturationDetector: { pluginRef: x }\n",
     "apiVersion: llm-d.ai/v1\nkind: EndpointPickerConfig\n",
+    "apiVersion: inference.networking.x-k8s.io/v1alpha1\nkind: EndpointPickerConfig\nplugins: [{ type: max-score-picker, parameters: { maxNumOfEndpoints: x } }]\n",
+    "apiVersion: inference.networking.x-k8s.io/v1alpha1\nkind: EndpointPickerConfig\nplugins: [{ type: max-score-picker, parameters: { maxNumOfEndpoint: 2 } }]\n",
+    "apiVersion: inference.networking.x-k8s.io/v1alpha1\nkind: EndpointPickerConfig\nfeatureGates: [flowControl]\nflowControl: { maxBytes: x }\n",
+    `${GW}dataLayer: { engines: { x: { waiting: 3, running: a } } }\n`,
     "kind: Nope\n",
   ];
   test.each(BAD.map((b, i) => [i, b]))("bad config %i", (_i, text) => {
@@ -136,6 +140,13 @@ describe("config errors are in the gateway's words", () => {
     expect(err.message).toStartWith("gw.yaml: ");
     expect(err.message).not.toMatch(/Expected never|but received|Invalid (type|key|value|length)|received/);
   });
+});
+
+test("a plugin parameter typo gets a near miss too", () => {
+  const err = error(
+    "apiVersion: inference.networking.x-k8s.io/v1alpha1\nkind: EndpointPickerConfig\nplugins: [{ type: max-score-picker, parameters: { maxNumOfEndpoint: 2 } }]\n",
+  );
+  expect(err.message).toContain('maxNumOfEndpoint: a known parameter (did you mean "maxNumOfEndpoints"?)');
 });
 
 test("the edit-distance helper", () => {

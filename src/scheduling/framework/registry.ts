@@ -1,7 +1,8 @@
 import * as v from "valibot";
 import type { Clock, Random } from "../../clock.ts";
 import { ConfigError } from "../../config/errors.ts";
-import { issuePath } from "../../config/issues.ts";
+import { expectedOf, issuePath } from "../../config/issues.ts";
+import { closest } from "../../config/strict.ts";
 import type { PrefixIndex } from "../prefix/prefix-index.ts";
 import type { SchedulingPlugin } from "./interfaces.ts";
 
@@ -44,12 +45,15 @@ export function parseParameters<S extends v.GenericSchema>(schema: S, parameters
   const path = issuePath(issue);
   if (issue.type === "strict_object" && "entries" in schema) {
     const known = Object.keys((schema as { entries: object }).entries);
-    const expected = known.length ? `a known parameter (one of: ${known.join(", ")})` : "no parameters";
+    const key = issue.path?.at(-1)?.key;
+    const guess = typeof key === "string" ? closest(key, known) : undefined;
+    const expected = known.length
+      ? `a known parameter${guess ? ` (did you mean "${guess}"?)` : ""} (one of: ${known.join(", ")})`
+      : "no parameters";
     throw new ParameterError(path, expected);
   }
-  // valibot's default messages already say what they received.
-  const says = /received/i.test(issue.message);
-  throw new ParameterError(path, issue.message, says ? undefined : describe(issue.input));
+  // In the gateway's words, not valibot's ("Invalid type: Expected ... but received ...").
+  throw new ParameterError(path, expectedOf(issue), describe(issue.input));
 }
 
 /** A factory whose parameters are validated by `schema` before `build` sees them. */
