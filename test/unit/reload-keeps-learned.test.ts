@@ -40,7 +40,10 @@ function pods() {
     const u = new URL(url);
     const model = SERVES[u.host]!;
     if (u.pathname === "/v1/models") return Response.json({ object: "list", data: [{ id: model }] });
-    if (u.pathname === "/metrics") return new Response("");
+    if (u.pathname === "/metrics")
+      return new Response(
+        "vllm:num_requests_waiting 0\nvllm:num_requests_running 0\nvllm:kv_cache_usage_perc 0\n",
+      );
     const body = JSON.parse(new TextDecoder().decode(init.body as Uint8Array)) as { model: string };
     served.push({ address: u.host, model: body.model });
     if (body.model !== model) return Response.json({ error: { message: "not found" } }, { status: 404 });
@@ -61,9 +64,17 @@ test("a config reload keeps the models learned from the pods: requests still rea
   await gateway.refresh({ models: true });
   expect(gateway.deps.endpoints.serving("m-a").map((e) => e.name)).toEqual(["a"]);
 
+  const metricsBefore = gateway.deps.endpoints.get("c")!.metrics;
+  expect(metricsBefore.updatedAt).toBeGreaterThan(0);
+  for (let i = 0; i < 5; i++) gateway.deps.health.failure("c", "test: refused");
+  expect(gateway.deps.health.isEjected("c")).toBe(true);
+
   // An unrelated edit; no /v1/models round happens after it.
   expect(await reloadConfig(gateway.deps.config, yaml("after"), "gw.yaml", silentLogger())).toBe(true);
   expect(gateway.deps.config.current.settings.catalog.defaultOwner).toBe("after");
+  // Metrics and health of endpoints that stay are kept too.
+  expect(gateway.deps.endpoints.get("c")!.metrics).toBe(metricsBefore);
+  expect(gateway.deps.health.isEjected("c")).toBe(true);
 
   const models = ["m-a", "m-b", "m-c", "alias-a"];
   for (let i = 0; i < 300; i++) {
