@@ -82,13 +82,18 @@ describe("keep-alive: a busy pod is not asked to accept a new connection per scr
     const store = new EndpointStore();
     store.upsert([{ name: "a", address: server.address, labels: {}, engine: "vllm", models: new Set() }]);
     const time = new FakeTime();
+    let rounds = 0; // rounds ended: each arms the next round's 1000 ms timer (asks' timeouts are 2000 ms)
     const d = startModelDiscovery({
       store,
       fetch: (url, init) => fetch(url, init),
       logger: silentLogger(),
       shouldLearn: () => true,
       intervalMs: 1000,
-      setTimer: time.setTimer,
+      timeoutMs: 2000,
+      setTimer: (fn, ms) => {
+        if (ms === 1000) rounds++;
+        return time.setTimer(fn, ms);
+      },
     });
     cleanups.push(
       () => d.stop(),
@@ -96,8 +101,8 @@ describe("keep-alive: a busy pod is not asked to accept a new connection per scr
     );
     for (let n = 1; n <= N; n++) {
       fail = n % 2 === 0;
-      await waitFor(() => server.stats.requests >= n, 5000, `round ${n}`);
-      await waitFor(() => time.pending > 0, 5000, `round ${n} to end`);
+      await waitFor(() => rounds >= n, 5000, `round ${n} to end`);
+      expect(server.stats.requests).toBe(n);
       await time.advanceAsync(1000);
     }
     expect(store.serving("m").map((e) => e.name)).toEqual(["a"]);
