@@ -15,7 +15,8 @@ Options:
   -h, --help              Show this help.
 
 Environment (overridden by flags): GATEWAY_CONFIG, GATEWAY_PORT (or PORT), GATEWAY_HOST,
-GATEWAY_LOG_LEVEL.`;
+GATEWAY_LOG_LEVEL. GATEWAY_CONFIG_SETTLE_MS: how long the config file must read the same
+before an edit is reloaded (default 500).`;
 
 export interface CliOptions {
   help: boolean;
@@ -23,6 +24,8 @@ export interface CliOptions {
   port: number | undefined;
   host: string | undefined;
   logLevel: string | undefined;
+  /** GATEWAY_CONFIG_SETTLE_MS: how long the config file must read the same before a reload takes it. */
+  settleMs: number | undefined;
 }
 
 /** Flags first, then environment; throws an Error with a readable message on bad input. */
@@ -46,8 +49,16 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new Error(`--port: expected 0-65535, got '${portText}'`);
   }
+  const settleText = env["GATEWAY_CONFIG_SETTLE_MS"];
+  let settleMs: number | undefined;
+  if (settleText !== undefined && settleText !== "") {
+    settleMs = Number(settleText);
+    if (!Number.isInteger(settleMs) || settleMs < 0 || settleMs > 60_000)
+      throw new Error(`GATEWAY_CONFIG_SETTLE_MS: expected milliseconds from 0 to 60000, got '${settleText}'`);
+  }
   return {
     help: values.help ?? false,
+    settleMs,
     config: values.config ?? (env["GATEWAY_CONFIG"] || undefined),
     port,
     host: values.host ?? (env["GATEWAY_HOST"] || undefined),

@@ -149,7 +149,7 @@ export async function main(opts: {
       });
       return typeof result === "object" ? result : undefined;
     },
-    settleOptions(opts.env),
+    cli.settleMs !== undefined ? { settleMs: cli.settleMs } : {},
   );
   const unwatch = () => {
     unwatchFile();
@@ -180,12 +180,6 @@ function overrideFromCli(config: GatewayConfig, cli: CliOptions): GatewayConfig 
   if (cli.host) settings.hostname = cli.host;
   if (cli.logLevel) settings.logLevel = cli.logLevel as LogLevel;
   return config;
-}
-
-/** GATEWAY_CONFIG_SETTLE_MS: how long the config file must read the same before a reload takes it. */
-function settleOptions(env: Record<string, string | undefined>): { settleMs?: number } {
-  const ms = Number(env["GATEWAY_CONFIG_SETTLE_MS"]);
-  return Number.isInteger(ms) && ms >= 0 && env["GATEWAY_CONFIG_SETTLE_MS"] !== "" ? { settleMs: ms } : {};
 }
 
 /** Wires SIGINT/SIGTERM to a graceful shutdown; the log line is JSON like every other. */

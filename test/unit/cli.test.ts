@@ -18,6 +18,11 @@ describe("command line and environment", () => {
   test("a bad port is refused with a message", () => {
     expect(() => parseCli(["--port", "http"], {})).toThrow("--port");
   });
+  test("GATEWAY_CONFIG_SETTLE_MS sets the reload settle time; a bad value is refused", () => {
+    expect(parseCli([], { GATEWAY_CONFIG_SETTLE_MS: "50" }).settleMs).toBe(50);
+    expect(parseCli([], {}).settleMs).toBeUndefined();
+    expect(() => parseCli([], { GATEWAY_CONFIG_SETTLE_MS: "soon" })).toThrow("GATEWAY_CONFIG_SETTLE_MS");
+  });
   test("an unknown flag is refused", () => {
     expect(() => parseCli(["--nope"], {})).toThrow();
   });
