@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { seededRandom } from "../../src/clock.ts";
@@ -92,5 +92,27 @@ describe("watching the config file", () => {
     for (let i = 0; i < 100 && seen.length < 2; i++) await Bun.sleep(20);
     stop();
     expect(seen).toEqual(["a: 2\n", "a: 3\n"]);
+  });
+
+  test("sees a Kubernetes ConfigMap update: the ..data symlink swapped to a new folder", async () => {
+    dir = mkdtempSync(join(tmpdir(), "gw-watch-"));
+    const d = dir;
+    const version = (name: string, text: string) => {
+      mkdirSync(join(d, name));
+      writeFileSync(join(d, name, "gw.yaml"), text);
+    };
+    version("..2026_01", "a: 1\n");
+    symlinkSync("..2026_01", join(d, "..data"));
+    symlinkSync("..data/gw.yaml", join(d, "gw.yaml"));
+    const seen: string[] = [];
+    const stop = watchConfigFile(join(d, "gw.yaml"), (t) => void seen.push(t), { settleMs: 20 });
+    await Bun.sleep(50);
+    // What the kubelet does: a new timestamped folder, a ..data_tmp link to it, renamed over ..data.
+    version("..2026_02", "a: 2\n");
+    symlinkSync("..2026_02", join(d, "..data_tmp"));
+    renameSync(join(d, "..data_tmp"), join(d, "..data"));
+    for (let i = 0; i < 100 && seen.length < 1; i++) await Bun.sleep(20);
+    stop();
+    expect(seen).toEqual(["a: 2\n"]);
   });
 });
