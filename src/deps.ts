@@ -4,6 +4,7 @@ import type { PassiveHealth } from "./endpoints/health.ts";
 import type { InFlight } from "./endpoints/inflight.ts";
 import type { EndpointStore } from "./endpoints/store.ts";
 import type { FlowController } from "./flow/control/index.ts";
+import type { Closing } from "./lifecycle.ts";
 import type { Logger } from "./log.ts";
 import type { GatewayMetrics } from "./metrics/gateway-metrics.ts";
 import type { RecentRequests } from "./observability/recent.ts";
@@ -36,8 +37,8 @@ export interface GatewayDeps {
   setTimer: SetTimer;
   fetch: FetchFn;
   /**
-   * Lifecycle flags read by /readyz; `closing` aborts when shutdown stops waiting for
+   * Lifecycle flags read by /readyz; `closing` fires when shutdown stops waiting for
    * running requests (they then end with a 503 body or an SSE error event).
    */
-  lifecycle: { shuttingDown: boolean; closing?: AbortSignal };
+  lifecycle: { shuttingDown: boolean; closing?: Closing };
 }

@@ -14,6 +14,7 @@ import { EndpointStore } from "./endpoints/store.ts";
 import type { Endpoint } from "./endpoints/types.ts";
 import type { GatewayEnv } from "./env.ts";
 import { createAdmitter } from "./flow/admitter.ts";
+import { Closing } from "./lifecycle.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { flowMetrics } from "./metrics/flow-metrics.ts";
 import { createGatewayMetrics } from "./metrics/gateway-metrics.ts";
@@ -94,7 +95,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   // Decodes compressed answers itself: a pod lying about gzip gets a clean 502, not a bare console line.
   const fetchFn: FetchFn = opts.fetch ?? decodingFetch((url, init) => fetch(url, init));
   const setTimer = opts.setTimer ?? systemTimer;
-  const closing = new AbortController();
+  const closing = new Closing();
   const health = new PassiveHealth({
     logger,
     setTimer,
@@ -147,7 +148,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     random,
     setTimer,
     fetch: fetchFn,
-    lifecycle: { shuttingDown: false, closing: closing.signal },
+    lifecycle: { shuttingDown: false, closing },
   };
   const { scrapeErrors } = registerPoolMetrics({
     registry: deps.metrics.registry,
@@ -197,7 +198,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     },
     async stop() {
       flow?.shutdown();
-      closing.abort(new Error("shutting down"));
+      closing.close();
       health.stop();
       for (const b of background.splice(0)) b.stop();
     },

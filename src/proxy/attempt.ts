@@ -1,5 +1,6 @@
 import { type SetTimer, systemTimer } from "../clock.ts";
 import type { FetchFn } from "../deps.ts";
+import type { Closing } from "../lifecycle.ts";
 
 export type AttemptResult =
   | { kind: "response"; response: Response; controller: AbortController }
@@ -34,7 +35,7 @@ export interface AttemptOptions {
   /** Pod statuses worth another endpoint (default 503 only). */
   retryOn?: readonly number[];
   /** Aborted when the gateway stops waiting for running requests. */
-  closing?: AbortSignal;
+  closing?: Closing;
   setTimer?: SetTimer;
 }
 
@@ -55,11 +56,10 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
     : opts.responseTimeoutMs;
   const what = opts.firstByteTimeoutMs ? "first byte" : "response";
   const cancelTimer = setTimer(() => controller.abort(new AttemptTimeout()), limit);
-  const stopOnClose = () => controller.abort(opts.closing?.reason);
-  opts.closing?.addEventListener("abort", stopOnClose);
+  const unsubscribe = opts.closing?.onClose(() => controller.abort(new Error("shutting down")));
   const signal = AbortSignal.any([opts.clientSignal, controller.signal]);
   try {
-    if (opts.closing?.aborted) return { kind: "shutdown" };
+    if (opts.closing?.closed) return { kind: "shutdown" };
     let response = await opts.fetch(opts.url, {
       method: "POST",
       headers: opts.headers,
@@ -85,13 +85,13 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
     return { kind: "response", response, controller };
   } catch (err) {
     if (opts.clientSignal.aborted) return { kind: "client-gone" };
-    if (opts.closing?.aborted) return { kind: "shutdown" };
+    if (opts.closing?.closed) return { kind: "shutdown" };
     if (controller.signal.reason instanceof AttemptTimeout)
       return { kind: "retryable", reason: `no ${what} within ${limit} ms` };
     return { kind: "retryable", reason: err instanceof Error ? err.message : String(err) };
   } finally {
     cancelTimer();
-    opts.closing?.removeEventListener("abort", stopOnClose);
+    unsubscribe?.();
   }
 }
 

@@ -1,4 +1,5 @@
 import { type Clock, type SetTimer, systemClock, systemTimer } from "../clock.ts";
+import type { Closing } from "../lifecycle.ts";
 import type { Outcome } from "../scope.ts";
 
 const encoder = new TextEncoder();
@@ -28,7 +29,7 @@ export interface RelayOptions {
   /** Longest wait for the next upstream chunk; only runs while the client is waiting. */
   idleTimeoutMs?: number;
   /** Aborted when the gateway stops waiting for running requests: the stream ends with an error event. */
-  closing?: AbortSignal;
+  closing?: Closing;
   clock?: Clock;
   setTimer?: SetTimer;
 }
@@ -99,16 +100,16 @@ export function relay(upstream: ReadableStream<Uint8Array>, opts: RelayOptions):
   const idle = opts.idleTimeoutMs ? idleWatch(opts.idleTimeoutMs, reader, time) : undefined;
   // Shutdown ends a pending read at once; a stream between reads sees it on the next pull.
   const onClosing = () => void reader.cancel(new ShuttingDown()).catch(() => {});
-  opts.closing?.addEventListener("abort", onClosing);
+  const unsubscribe = opts.closing?.onClose(onClosing);
   const end = (outcome: Outcome, detail?: string) => {
     if (ended) return;
     ended = true;
     idle?.stop();
-    opts.closing?.removeEventListener("abort", onClosing);
+    unsubscribe?.();
     opts.onEnd(outcome, detail);
   };
   const read = async () => {
-    if (opts.closing?.aborted) throw new ShuttingDown();
+    if (opts.closing?.closed) throw new ShuttingDown();
     if (!idle) return checked(await reader.read());
     idle.waiting(true);
     try {
@@ -121,7 +122,7 @@ export function relay(upstream: ReadableStream<Uint8Array>, opts: RelayOptions):
   };
   /** A read cancelled by shutdown resolves as done: that is no success. */
   const checked = (r: ReadResult) => {
-    if (opts.closing?.aborted) throw new ShuttingDown();
+    if (opts.closing?.closed) throw new ShuttingDown();
     return r;
   };
   return new ReadableStream<Uint8Array>(

@@ -7,6 +7,7 @@ import type { InFlight } from "../endpoints/inflight.ts";
 import type { Endpoint } from "../endpoints/types.ts";
 import type { GatewayEnv } from "../env.ts";
 import { GatewayError } from "../errors.ts";
+import type { Closing } from "../lifecycle.ts";
 import type { Logger } from "../log.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
 import { JsonAccounting, SseAccounting } from "../proxy/accounting.ts";
@@ -29,8 +30,8 @@ export interface ForwardDeps {
   clock: Clock;
   /** Timers for attempts and relays (fake in tests); real timers when absent. */
   setTimer?: SetTimer;
-  /** `closing` aborts when shutdown stops waiting: running requests then end with a 503 or an SSE error event. */
-  lifecycle?: { closing?: AbortSignal };
+  /** `closing` fires when shutdown stops waiting: running requests then end with a 503 or an SSE error event. */
+  lifecycle?: { closing?: Closing };
   /** A header to set on answers for session affinity, when the scheduler wants one. */
   scheduler?: { sessionHeader?(endpoint: Endpoint): [string, string] | undefined };
 }
@@ -240,17 +241,16 @@ async function readWhole(
   c: Context<GatewayEnv>,
   upstream: Response,
   controller: AbortController,
-  closing: AbortSignal | undefined,
+  closing: Closing | undefined,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const stop = () => controller.abort(closing?.reason);
-  closing?.addEventListener("abort", stop);
+  const unsubscribe = closing?.onClose(() => controller.abort(new Error("shutting down")));
   try {
-    if (closing?.aborted) throw closing.reason;
+    if (closing?.closed) throw new Error("shutting down");
     return new Uint8Array(await upstream.arrayBuffer());
   } catch (err) {
     controller.abort();
     if (c.req.raw.signal.aborted) throw clientGone();
-    if (closing?.aborted) throw shuttingDown();
+    if (closing?.closed) throw shuttingDown();
     c.get("scope").log.error = err instanceof Error ? err.message : String(err);
     throw new GatewayError({
       status: 502,
@@ -258,7 +258,7 @@ async function readWhole(
       code: "upstream_response_incomplete",
     });
   } finally {
-    closing?.removeEventListener("abort", stop);
+    unsubscribe?.();
   }
 }
 

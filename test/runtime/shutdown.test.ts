@@ -15,7 +15,7 @@ let configFile: string;
 
 beforeAll(async () => {
   // Slow pods: 2,000 tokens at 20 ms, so nothing finishes before the 300 ms grace.
-  const pod = { model: MODEL, jitter: 0, interTokenMs: 20, hostname: "127.0.0.1", port: 0 };
+  const pod = { model: MODEL, jitter: 0, interTokenMs: 20, maxNumSeqs: 16, hostname: "127.0.0.1", port: 0 };
   pods = await startSimulators(serveBun, [pod, pod]);
   tmp = tempDir("gw-shutdown-");
   configFile = `${tmp.dir}/gateway.yaml`;
@@ -36,24 +36,33 @@ for (const [name, script] of [
   ["Deno", "start:deno"],
 ] as const)
   describe(`SIGTERM on ${name}`, () => {
-    test("a running stream ends with an SSE error event, a running JSON request gets a 503 body, exit 0", async () => {
+    test("running streams end with an SSE error event, a running JSON request gets a 503 body, exit 0", async () => {
       const gw = await scriptLauncher(script, 30_000)({ yaml: "", configFile, dir: tmp.dir });
-      const stream = await chat(gw.url, { model: MODEL, stream: true, max_tokens: 2000 });
-      const reader = stream.body!.getReader();
-      await reader.read();
+      // 12 streams: more than the 10 listeners after which Node warns about a shared AbortSignal.
+      const readers = await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const res = await chat(gw.url, { model: MODEL, stream: true, max_tokens: 2000 });
+          const reader = res.body!.getReader();
+          await reader.read();
+          return reader;
+        }),
+      );
       const json = chat(gw.url, { model: MODEL, max_tokens: 2000 });
-      await waitFor("both requests on the pods", () => (running() === 2 ? true : undefined), {
+      await waitFor("every request on the pods", () => (running() === 13 ? true : undefined), {
         timeoutMs: 10_000,
       });
       const code = gw.child.stop();
-      let rest = "";
-      for (let r = await reader.read(); !r.done; r = await reader.read())
-        rest += new TextDecoder().decode(r.value);
-      expect(rest).toContain('"code":"shutting_down"');
+      for (const reader of readers) {
+        let rest = "";
+        for (let r = await reader.read(); !r.done; r = await reader.read())
+          rest += new TextDecoder().decode(r.value);
+        expect(rest).toContain('"code":"shutting_down"');
+      }
       const res = await json;
       expect(res.status).toBe(503);
       expect((await res.json()).error.code).toBe("shutting_down");
       expect(await code).toBe(0);
+      expect(gw.child.output()).not.toContain("Warning");
       await waitFor("pods idle", () => (running() === 0 ? true : undefined), { timeoutMs: 10_000 });
     }, 60_000);
   });

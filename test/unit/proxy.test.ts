@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { Closing } from "../../src/lifecycle.ts";
 import { downstreamHeaders, upstreamHeaders } from "../../src/proxy/headers.ts";
 import { relay } from "../../src/proxy/relay.ts";
 import type { Outcome } from "../../src/scope.ts";
@@ -152,14 +153,14 @@ describe("relay", () => {
   });
 
   test("shutdown ends a waiting stream with a shutting_down error event and aborts the upstream", async () => {
-    const closing = new AbortController();
+    const closing = new Closing();
     const src = source(["data: a\n\n"]);
     const never = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(enc.encode("data: a\n\n")) });
     const h = harness(true);
-    const reader = relay(never, { ...h.opts, closing: closing.signal }).getReader();
+    const reader = relay(never, { ...h.opts, closing }).getReader();
     await reader.read();
     const pending = reader.read();
-    closing.abort();
+    closing.close();
     const text = new TextDecoder().decode((await pending).value);
     expect(JSON.parse(text.slice("data: ".length)).error.code).toBe("shutting_down");
     expect((await reader.read()).done).toBe(true);
@@ -167,7 +168,7 @@ describe("relay", () => {
     expect(h.aborts()).toBe(1);
     // A stream between reads sees the shutdown on its next pull.
     const h2 = harness(true);
-    const late = relay(src.stream, { ...h2.opts, closing: closing.signal }).getReader();
+    const late = relay(src.stream, { ...h2.opts, closing }).getReader();
     expect(new TextDecoder().decode((await late.read()).value)).toContain("shutting_down");
   });
 

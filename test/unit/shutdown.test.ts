@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import type { Gateway } from "../../src/gateway.ts";
+import { Closing } from "../../src/lifecycle.ts";
 import { silentLogger } from "../../src/log.ts";
 import { drainAndStop } from "../../src/runtime/shutdown.ts";
 import { FakeTime } from "../helpers/fake-time.ts";
@@ -56,4 +57,20 @@ test("past the grace, the gateway stops (answering what is left) before the serv
   await time.advanceAsync(1);
   await done;
   expect(steps).toEqual(["stop (running 1, queued 3)", "close (drain 2000)"]);
+});
+
+test("Closing fires each listener once, skips those that left, and fires late ones at once", () => {
+  const closing = new Closing();
+  const calls: string[] = [];
+  // Many at once: an AbortSignal would make Node print a MaxListenersExceededWarning past 10.
+  for (let i = 0; i < 50; i++) closing.onClose(() => calls.push("x"));
+  const leave = closing.onClose(() => calls.push("left"));
+  leave();
+  closing.close();
+  closing.close();
+  expect(calls.length).toBe(50);
+  expect(calls).not.toContain("left");
+  expect(closing.closed).toBe(true);
+  closing.onClose(() => calls.push("late"));
+  expect(calls.at(-1)).toBe("late");
 });
