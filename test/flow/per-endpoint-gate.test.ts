@@ -46,6 +46,7 @@ function pool(names: string[], metrics: Partial<MetricsSnapshot> = {}) {
     ctl,
     placed,
     sentTo,
+    endpoints: () => endpoints,
     /** Submits a request; once granted it is placed at once (admit → schedule → forward). */
     submit(tag: string, objective?: string) {
       const priority = objective ? PRIORITIES[objective]! : 0;
@@ -148,5 +149,17 @@ describe("the gate counts each dispatch at once, per endpoint", () => {
     await p.flush();
     expect(p.placed.slice(8).every((x) => x.startsWith("low"))).toBe(true);
     expect(p.placed.length).toBeGreaterThan(8);
+  });
+});
+
+describe("withRoom: the schedule stage's candidates", () => {
+  test("only endpoints below the band's ceiling; all of them when none is", async () => {
+    const p = pool(["a", "b", "c"]);
+    p.scrape({ a: { kvCacheUsage: 0.7 }, b: { waitingQueueSize: 2 }, c: { waitingQueueSize: 1 } });
+    const names = (priority: number) => p.ctl.withRoom(p.endpoints(), priority).map((e) => e.name);
+    expect(names(0)).toEqual(["a", "c"]); // scores 0.875, 1, 0.5
+    expect(names(-1)).toEqual(["c"]); // the sheddable band's ceiling is 0.8
+    p.scrape({ a: { waitingQueueSize: 2 }, c: { waitingQueueSize: 3 } });
+    expect(names(0)).toEqual(["a", "b", "c"]); // none has room: all, rather than none
   });
 });

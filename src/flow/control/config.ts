@@ -8,7 +8,9 @@ import { parseDuration, parseQuantity } from "./units.ts";
  * The `flowControl` section of an EndpointPickerConfig, shaped like GIE's
  * (`maxBytes`, `maxRequests`, `defaultRequestTTL`, `defaultPriorityBand`,
  * `priorityBands[]` with `fairnessPolicyRef` / `orderingPolicyRef`), plus one
- * extension: `ceiling`, the pool saturation below which a band is dispatched.
+ * extension: `ceiling`, the endpoint saturation score below which an endpoint takes
+ * requests of the band (a static usage limit per band, like llm-d's
+ * static-usage-limit-policy, applied per endpoint).
  *
  * Limits count QUEUED requests (dispatched ones are bounded by the ceiling instead).
  */
@@ -45,7 +47,7 @@ const bandFields = {
   fairnessPolicyRef: v.optional(PolicyRef),
   /** Ordering inside one flow (a built-in type or a `plugins[].name`). */
   orderingPolicyRef: v.optional(PolicyRef),
-  /** Extension: dispatch this band while pool saturation < ceiling. */
+  /** Extension: dispatch this band only to endpoints whose saturation score < ceiling. */
   ceiling: v.optional(v.pipe(v.number(), v.gtValue(0, "a saturation above 0, e.g. 0.8 or 1.0"))),
 };
 
