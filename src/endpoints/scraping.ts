@@ -41,6 +41,7 @@ export function startScraping(opts: {
 }): { stop(): void; scrapeNow(): Promise<void> } {
   const { store, config } = opts;
   const data = config.current.settings.dataLayer;
+  const timers = opts.timers ?? true;
   const engines = mergeEngineMappings(BUILTIN_ENGINES, data.engines);
   const warnMissing = missingMetricWarner(store, engines, opts.logger);
   const scraper = createScraper({
@@ -49,9 +50,11 @@ export function startScraping(opts: {
     ...(opts.setTimer ? { setTimer: opts.setTimer } : {}),
     intervalMs: data.scrapeIntervalMs,
     timeoutMs: data.scrapeTimeoutMs,
-    // A late scrape may still land until its snapshot would have gone stale anyway.
-    abandonAfterMs: data.scrapeTimeoutMs + data.stalenessMs,
-    timers: opts.timers ?? true,
+    // A late scrape may still land until its snapshot would have gone stale anyway. Not
+    // without timers: there a round (a Durable Object alarm) waits for its slowest scrape,
+    // and every pod's next scrape with it.
+    abandonAfterMs: data.scrapeTimeoutMs + (timers ? data.stalenessMs : 0),
+    timers,
     engines,
     onMissing: warnMissing,
     onSnapshot: (name, snapshot) => {

@@ -126,3 +126,41 @@ test("a pod that stops answering stops getting new requests once its scrape is l
   await Promise.all(await burst(20));
   expect(b.state.chats).toBeGreaterThan(chatsB); // back in scheduling
 });
+
+test("without timers (a Durable Object's alarm) a round gives up on a hung pod at scrapeTimeoutMs", async () => {
+  const a = pod();
+  const b = pod();
+  b.state.stopped = true;
+  const time = new FakeTime();
+  const gateway = createGateway({
+    config: testConfig({
+      dataLayer: { scrapeIntervalMs: 50, scrapeTimeoutMs: 200, stalenessMs: 2000 },
+      endpoints: [
+        { name: "a", address: a.address, models: ["m"] },
+        { name: "b", address: b.address, models: ["m"] },
+      ],
+    }),
+    clock: time.clock,
+    setTimer: time.setTimer,
+    logger: silentLogger(),
+  });
+  gateway.start({ timers: false });
+  cleanups.push(() => gateway.stop());
+  let done = false;
+  const round = gateway.refresh().then(() => {
+    done = true;
+  });
+  await waitFor(
+    () => b.state.scrapes === 1 && gateway.deps.endpoints.get("a")!.metrics.updatedAt > 0,
+    5000,
+    "scrapes",
+  );
+  await time.advanceAsync(199);
+  expect(done).toBe(false);
+  // The next alarm waits for this round: holding it until the late-scrape limit would
+  // leave every pod's metrics to age past stalenessMs.
+  await time.advanceAsync(1);
+  await waitFor(() => done, 3000, "the round to end at scrapeTimeoutMs");
+  await round;
+  expect(gateway.deps.endpoints.get("b")!.scrape!.failures).toBe(1);
+});
