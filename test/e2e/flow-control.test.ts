@@ -83,6 +83,34 @@ describe("flow control through the gateway", () => {
     expect(metrics).toContain("inference_extension_flow_control_pool_saturation");
   }, 30_000);
 
+  test("a burst between two scrapes fills each pod only to the README's thresholds; completions move the queue", async () => {
+    const readmeGate = `
+apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+featureGates: [flowControl]
+saturationDetector: { queueDepthThreshold: 2, kvCacheUtilThreshold: 0.8, metricsStalenessThreshold: 120s }
+flowControl:
+  defaultPriorityBand: { fairnessPolicyRef: round-robin-fairness-policy }`;
+    stack = await startStack({
+      pods: [slowPod, slowPod],
+      yaml: [POOL, ...OBJECTIVES, readmeGate],
+      // One scrape at start, then none during the test: the gate sees only its own sends.
+      settings: { dataLayer: { scrapeIntervalMs: 60_000, stalenessMs: 120_000 } },
+    });
+    const s = stack;
+    const { endpoints, inflight, flow } = s.gateway.deps;
+    await waitFor(() => endpoints.list().every((e) => e.metrics.updatedAt > 0));
+    const burst = Array.from({ length: 12 }, (_, i) => send(s, `burst-${i}`));
+    await waitFor(() => flow!.stats().queued + flow!.stats().dispatched === 12);
+    // Idle pods, queueDepthThreshold 2: two each (assumed waiting 0 → 1 → 2), the rest wait here.
+    expect(endpoints.list().map((e) => inflight.get(e.name))).toEqual([2, 2]);
+    expect(flow!.stats().queued).toBe(8);
+    // No scrape comes; each answer frees its place at once and the next request takes it.
+    const statuses = await Promise.all(burst.map(async (p) => (await p).status));
+    expect(statuses.every((st) => st === 200)).toBe(true);
+    expect(flow!.stats()).toMatchObject({ queued: 0, dispatched: 0 });
+  }, 30_000);
+
   test("a client that leaves while queued is gone from the queue at once", async () => {
     stack = await startStack({ pods: [slowPod], yaml: [POOL, ...OBJECTIVES, picker()] });
     const s = stack;
