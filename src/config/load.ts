@@ -64,6 +64,15 @@ export function parseConfig(text: string, file?: string): GatewayConfig {
   }
 }
 
+/** The document kinds a config file may hold. */
+const KINDS = [
+  "GatewayConfig",
+  "InferencePool",
+  "InferenceObjective",
+  "InferenceModelRewrite",
+  "EndpointPickerConfig",
+];
+
 function build(text: string, file: string | undefined): GatewayConfig {
   let settings: Settings | undefined;
   const pools: InferencePool[] = [];
@@ -108,13 +117,14 @@ function build(text: string, file: string | undefined): GatewayConfig {
         // Checked in depth by the scheduling registry; its unknown fields stay tolerated for now.
         pickerConfig = validate(EndpointPickerConfigSchema, doc, where, null);
         break;
-      default:
+      default: {
+        const guess = typeof record["kind"] === "string" ? closest(record["kind"], KINDS) : undefined;
         throw new ConfigError({
           path: `document ${index + 1} kind`,
-          expected:
-            "one of GatewayConfig, InferencePool, InferenceObjective, InferenceModelRewrite, EndpointPickerConfig",
+          expected: `one of ${KINDS.join(", ")}${guess ? ` (did you mean "${guess}"?)` : ""}`,
           received: JSON.stringify(record["kind"]),
         });
+      }
     }
   });
 

@@ -149,6 +149,16 @@ test("a plugin parameter typo gets a near miss too", () => {
   expect(err.message).toContain('maxNumOfEndpoint: a known parameter (did you mean "maxNumOfEndpoints"?)');
 });
 
+test("a misspelt kind gets a near miss", () => {
+  const err = error(
+    "apiVersion: inference.networking.k8s.io/v1\nkind: InferencePol\nmetadata: { name: p }\n",
+  );
+  expect(err.message).toBe(
+    "gw.yaml: document 1 kind: one of GatewayConfig, InferencePool, InferenceObjective, InferenceModelRewrite, " +
+      'EndpointPickerConfig (did you mean "InferencePool"?) (got "InferencePol")',
+  );
+});
+
 test("the edit-distance helper", () => {
   expect(distance("wieght", "weight")).toBe(1);
   expect(distance("kitten", "sitting")).toBe(3);
