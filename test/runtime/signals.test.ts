@@ -96,7 +96,7 @@ describe("SIGTERM to the npm process reaches the runtime", () => {
       try {
         const url = `http://127.0.0.1:${port}/healthz`;
         await waitFor("the gateway to answer", async () => ((await answers(url)) ? true : undefined), {
-          timeoutMs: 30_000,
+          timeoutMs: script === "dev:worker" ? 90_000 : 30_000, // wrangler dev starts slowly on a busy machine
           child: npm,
         });
         const pids = tree(npm.proc.pid!);
@@ -110,6 +110,6 @@ describe("SIGTERM to the npm process reaches the runtime", () => {
       } finally {
         await npm.stop(2000);
       }
-    }, 60_000);
+    }, 150_000);
   }
 });
