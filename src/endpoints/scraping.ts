@@ -44,6 +44,7 @@ export function startScraping(opts: {
   const timers = opts.timers ?? true;
   const engines = mergeEngineMappings(BUILTIN_ENGINES, data.engines);
   const warnMissing = missingMetricWarner(store, engines, opts.logger);
+  const streaks = failureStreaks(opts.logger);
   const scraper = createScraper({
     fetch: opts.fetch,
     clock: opts.clock,
@@ -59,6 +60,7 @@ export function startScraping(opts: {
     onMissing: warnMissing,
     onSnapshot: (name, snapshot) => {
       store.setMetrics(name, snapshot);
+      streaks.succeeded(name);
       opts.onRefresh?.();
     },
     onStatus: (name, status) => store.setScrapeStatus(name, status),
@@ -67,22 +69,52 @@ export function startScraping(opts: {
         name: config.current.pool?.metadata.name ?? "default",
         model_server_pod: name,
       });
-      opts.logger.debug("metrics scrape failed", {
-        endpoint: name,
-        error: err instanceof Error ? err.message : String(err),
-      });
+      streaks.failed(name, err instanceof Error ? err.message : String(err));
     },
   });
   const targets = (): ScrapeTarget[] =>
     store.list().map((e) => ({ name: e.name, url: `http://${e.address}/metrics`, engine: engineOf(e) }));
   scraper.setTargets(targets());
-  const unsubscribe = store.onChange(() => scraper.setTargets(targets()));
+  const unsubscribe = store.onChange(() => {
+    scraper.setTargets(targets());
+    streaks.keepOnly(store);
+  });
   return {
     stop() {
       unsubscribe();
       scraper.stop();
     },
     scrapeNow: () => scraper.scrapeNow(),
+  };
+}
+
+/**
+ * A failing scrape takes its endpoint out of scheduling (datalayer/freshness.ts), so the
+ * first failure of a streak is a warning that says so, the rest are debug lines, and the
+ * first success after it is an info line.
+ */
+function failureStreaks(logger: Logger) {
+  const failing = new Set<string>();
+  return {
+    failed(name: string, error: string): void {
+      if (failing.has(name)) {
+        logger.debug("metrics scrape failed", { endpoint: name, error });
+        return;
+      }
+      failing.add(name);
+      logger.warn(
+        `metrics scrape of endpoint ${name} failed: it gets no new requests while other endpoints have current metrics; ` +
+          "check that the pod answers GET /metrics, and its engine label or setting",
+        { endpoint: name, error },
+      );
+    },
+    succeeded(name: string): void {
+      if (failing.delete(name)) logger.info("metrics scrape recovered", { endpoint: name });
+    },
+    /** Forgets endpoints that left the store. */
+    keepOnly(store: EndpointStore): void {
+      for (const name of failing) if (!store.get(name)) failing.delete(name);
+    },
   };
 }
 
