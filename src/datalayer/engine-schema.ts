@@ -6,7 +6,7 @@
  *   llamacpp:
  *     waiting: llamacpp:requests_deferred        # one ref or a list; first present wins
  *     running: llamacpp:requests_processing
- *     kvUsage: llamacpp:kv_cache_usage_ratio
+ *     # no kvUsage: current llama-server has no KV-cache gauge (kv_cache_usage_ratio was removed)
  *   my-triton:
  *     waiting: ['nv_trt_llm_request_metrics{request_type=waiting}']
  *     running: [{name: nv_trt_llm_request_metrics, labels: {request_type: scheduled}}]
