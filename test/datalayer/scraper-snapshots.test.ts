@@ -175,6 +175,7 @@ describe("scraper: errors users can act on", () => {
     ["intervalMs", { intervalMs: 0 }],
     ["timeoutMs", { timeoutMs: -1 }],
     ["maxBackoffMs", { maxBackoffMs: Number.NaN }],
+    ["abandonAfterMs", { abandonAfterMs: 0 }],
   ])("rejects a non-positive %s", (field, opts) => {
     expect(() =>
       createScraper({ clock: systemClock, engines: BUILTIN_ENGINES, onSnapshot: () => {}, ...opts }),
