@@ -25,6 +25,13 @@ const SLOTS = 4;
 const SERVICE_MS = 400;
 /** Pool capacity: PODS × SLOTS / service time. */
 const CAPACITY = (PODS * SLOTS * 1000) / SERVICE_MS;
+/**
+ * Closed-loop clients start spread over this long, so that the first PODS × SLOTS of them
+ * (the ones that take the slots) start spread over one service time. With a near-constant
+ * service time every later request inherits those phases; started together, all slots
+ * would end within a few ms of each other, round after round, an artefact of the pod model.
+ */
+const stagger = (clients: number) => (SERVICE_MS * clients) / (PODS * SLOTS);
 
 /** The README's flow-control example, exactly as the README shows it. */
 function readmeExample(): string {
@@ -118,12 +125,12 @@ function stats(samples: Sample[], tag: string) {
   };
 }
 
-/** Pods' figures over the measured window (after 1 s of warm-up), summed or averaged. */
+/** Pods' figures over the measured window (after 2 s of warm-up), summed or averaged. */
 async function podWindow(pods: SlotPod[], seconds: number, work: Promise<unknown>) {
-  await Bun.sleep(1000);
+  await Bun.sleep(2000);
   for (const p of pods) p.resetStats();
   const t0 = performance.now();
-  await Bun.sleep((seconds - 1) * 1000 - 50);
+  await Bun.sleep((seconds - 2) * 1000 - 50);
   const span = (performance.now() - t0) / 1000;
   const s = pods.map((p) => p.stats());
   await work;
@@ -146,7 +153,7 @@ const loadBefore = uptime();
 out(`## Flow control: the README's example config against ${PODS} pods × ${SLOTS} slots`);
 out("");
 out(
-  `Pods: bench/lib/slot-pod.ts, ${SLOTS} slots each, FCFS waiting queue, ${SERVICE_MS} ms per request (±5 %) whatever the load, KV usage = running / slots; pool capacity ${CAPACITY} req/s. ${SECONDS} s per run, Bun, everything in one process. Machine load before: \`${loadBefore}\`.`,
+  `Pods: bench/lib/slot-pod.ts, ${SLOTS} slots each, FCFS waiting queue, ${SERVICE_MS} ms per request (±5 %) whatever the load, KV usage = running / slots; pool capacity ${CAPACITY} req/s. Closed-loop clients start spread so that the slots' phases are. ${SECONDS} s per run, Bun, everything in one process. Machine load before: \`${loadBefore}\`.`,
 );
 out("");
 out("Config (from README.md, as written):");
@@ -174,7 +181,7 @@ for (const [name, picker] of [
 ] as const) {
   const samples = await withPool(picker, async ({ url }) => {
     const [a, b] = await Promise.all([
-      runClosedLoop(url, stream("A", 0), A_CLIENTS, SECONDS, { seed: 2, staggerMs: SERVICE_MS }),
+      runClosedLoop(url, stream("A", 0), A_CLIENTS, SECONDS, { seed: 2, staggerMs: stagger(A_CLIENTS) }),
       runOpenLoop(url, [stream("B", B_RATE)], SECONDS, 3),
     ]);
     return [...a, ...b];
@@ -235,7 +242,7 @@ for (const kvAtFull of [1, 0.5]) {
       ({ url, pods }) => {
         const work = runClosedLoop(url, stream("C", 0), CLIENTS, SECONDS, {
           seed: 6,
-          staggerMs: SERVICE_MS,
+          staggerMs: stagger(CLIENTS),
         }).then((s) => {
           samples = s;
         });
