@@ -130,18 +130,27 @@ export function describeRuntime(
     test("a client that leaves mid-stream aborts the pod's request and the gateway holds nothing after", async () => {
       const sum = (key: "aborted" | "completed") =>
         pods.pods.reduce((n, p) => n + p.simulator.stats()[key], 0);
-      const [aborted, ended] = [sum("aborted"), sum("aborted") + sum("completed")];
-      const res = await chat(url(), { model: MODEL, stream: true, max_tokens: 2000 });
-      expect(res.status).toBe(200);
-      const reader = res.body!.getReader();
-      await reader.read(); // the first chunk: the pod is generating
-      await reader.cancel();
-      await waitFor(
-        "the pod's request to end",
-        () => (sum("aborted") + sum("completed") > ended ? true : undefined),
-        { timeoutMs: 15_000, child: gw!.child },
-      );
-      expect(sum("aborted")).toBe(aborted + 1);
+      const ended = () => sum("aborted") + sum("completed");
+      // What is tested needs the pod still generating when the client leaves. A dev server can
+      // deliver the head only after the pod has finished (wrangler dev's local proxy, short of
+      // CPU, held it 4-16 s while the Worker had relayed it within 30 ms): then there is nothing
+      // left to abort, that try proves nothing either way, and the scenario is set up again.
+      let left: { aborted: number; ended: number } | undefined;
+      for (let attempt = 0; attempt < 3 && !left; attempt++) {
+        const before = { aborted: sum("aborted"), ended: ended() };
+        const res = await chat(url(), { model: MODEL, stream: true, max_tokens: 2000 });
+        expect(res.status).toBe(200);
+        const reader = res.body!.getReader();
+        await reader.read(); // the first chunk
+        if (ended() === before.ended) left = before; // the pod is still generating
+        await reader.cancel();
+      }
+      if (!left) throw new Error("in 3 tries the first chunk never came while the pod was still generating");
+      await waitFor("the pod's request to end", () => (ended() > left!.ended ? true : undefined), {
+        timeoutMs: 15_000,
+        child: gw!.child,
+      });
+      expect(sum("aborted")).toBe(left.aborted + 1);
       await waitFor(
         "no running request left in the gateway",
         async () => {
@@ -151,7 +160,7 @@ export function describeRuntime(
         },
         { timeoutMs: 5_000, child: gw!.child },
       );
-    }, 25_000);
+    }, 70_000);
 
     test("the pods' metrics keep being scraped in the background", async () => {
       const before = pods.scrapes();
