@@ -26,15 +26,18 @@ export interface Started {
   shutdown(): Promise<void>;
 }
 
-/** Loads a config file; a ConfigError names the file, the field and what was expected. */
-export async function loadConfigFile(file: string): Promise<GatewayConfig> {
+/**
+ * Loads a config file; a ConfigError names the file, the field and what was expected. The
+ * text comes back too: the watcher compares later reads with what was actually loaded.
+ */
+export async function loadConfigFile(file: string): Promise<{ config: GatewayConfig; text: string }> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
     throw new ConfigError({ file, path: "", expected: `a readable file (${(err as Error).message})` });
   }
-  return resolveSecrets(parseConfig(text, file), process.env);
+  return { config: await resolveSecrets(parseConfig(text, file), process.env), text };
 }
 
 /** The process entry shared by the Bun and Node runtimes: CLI → config → pods → app → listen. */
@@ -58,8 +61,9 @@ export async function main(opts: {
   }
   const file = cli.config ?? DEFAULT_CONFIG;
   let config: GatewayConfig;
+  let loadedText: string;
   try {
-    config = await loadConfigFile(file);
+    ({ config, text: loadedText } = await loadConfigFile(file));
   } catch (err) {
     console.error(`config error: ${(err as Error).message}`);
     process.exitCode = 1;
@@ -120,6 +124,22 @@ export async function main(opts: {
     config: file,
     endpoints: gateway.deps.endpoints.list().map((e) => `${e.name}=${e.address}`),
   });
+  // Watch from here on: an edit made since the file was loaded is picked up too.
+  const unwatchFile = watchConfigFile(
+    file,
+    async (text, stableForMs) => {
+      const result = await reloadConfig(gateway.deps.config, text, file, logger, {
+        stableForMs,
+        prepare: async (next) => {
+          overrideFromCli(next, cli);
+          const resolved = await resolveSecrets(next, process.env);
+          return cluster ? cluster.overlay.apply(resolved) : resolved;
+        },
+      });
+      return typeof result === "object" ? result : undefined;
+    },
+    { loadedText, ...(cli.settleMs !== undefined ? { settleMs: cli.settleMs } : {}) },
+  );
   if (settings.logLevel !== "silent") {
     // Endpoints whose models are learned: give the first /v1/models round a moment to answer.
     await Promise.race([
@@ -136,21 +156,6 @@ export async function main(opts: {
     );
   }
 
-  const unwatchFile = watchConfigFile(
-    file,
-    async (text, stableForMs) => {
-      const result = await reloadConfig(gateway.deps.config, text, file, logger, {
-        stableForMs,
-        prepare: async (next) => {
-          overrideFromCli(next, cli);
-          const resolved = await resolveSecrets(next, process.env);
-          return cluster ? cluster.overlay.apply(resolved) : resolved;
-        },
-      });
-      return typeof result === "object" ? result : undefined;
-    },
-    cli.settleMs !== undefined ? { settleMs: cli.settleMs } : {},
-  );
   const unwatch = () => {
     unwatchFile();
     stopAdvice();

@@ -88,12 +88,23 @@ export function settledText(
  * Watches the folder, not the file, because editors replace files by rename and a
  * Kubernetes ConfigMap update swaps the `..data` symlink.
  */
-export function watchConfigFile(file: string, onText: OnSettled, opts: SettleOptions = {}): () => void {
+export function watchConfigFile(
+  file: string,
+  onText: OnSettled,
+  opts: SettleOptions & {
+    /** The text the running config was loaded from; a file that differs already is reported. */
+    loadedText?: string;
+  } = {},
+): () => void {
   const read = () => readFile(file, "utf8").catch(() => undefined);
   const settled = settledText(read, onText, opts);
-  void read().then((t) => {
-    if (t !== undefined) settled.prime(t);
-  });
+  if (opts.loadedText !== undefined) {
+    settled.prime(opts.loadedText);
+    settled.changed(); // catches an edit made between loading and watching
+  } else
+    void read().then((t) => {
+      if (t !== undefined) settled.prime(t);
+    });
   const name = basename(file);
   const watcher = watch(dirname(file), (_event, changed) => {
     if (changed && changed !== name && !String(changed).startsWith("..data")) return;

@@ -94,6 +94,17 @@ describe("watching the config file", () => {
     expect(seen).toEqual(["a: 2\n", "a: 3\n"]);
   });
 
+  test("an edit made between loading the config and starting the watch is not lost", async () => {
+    dir = mkdtempSync(join(tmpdir(), "gw-watch-"));
+    const path = join(dir, "gw.yaml");
+    writeFileSync(path, "a: 2\n"); // edited after start-up read "a: 1", before the watch began
+    const seen: string[] = [];
+    const stop = watchConfigFile(path, (t) => void seen.push(t), { settleMs: 20, loadedText: "a: 1\n" });
+    for (let i = 0; i < 100 && seen.length < 1; i++) await Bun.sleep(20);
+    stop();
+    expect(seen).toEqual(["a: 2\n"]);
+  });
+
   test("sees a Kubernetes ConfigMap update: the ..data symlink swapped to a new folder", async () => {
     dir = mkdtempSync(join(tmpdir(), "gw-watch-"));
     const d = dir;
