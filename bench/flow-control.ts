@@ -178,6 +178,13 @@ out(`| B alone | ${fmt(aloneB.p50)} | ${fmt(aloneB.p90)} | 1.00 | - | - | - |`);
 for (const [name, picker] of [
   ["flow control off", FLOW_OFF],
   ["flow control on (README config)", FLOW_ON],
+  [
+    "flow control on, token-fairness-policy instead",
+    FLOW_ON.replace(
+      "fairnessPolicyRef: round-robin-fairness-policy",
+      "fairnessPolicyRef: token-fairness-policy",
+    ),
+  ],
 ] as const) {
   const samples = await withPool(picker, async ({ url }) => {
     const [a, b] = await Promise.all([
