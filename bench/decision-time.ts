@@ -138,7 +138,7 @@ function measurePhase(n: number, chars: number, phase: Cell["phase"]): Cell {
     inflight,
     random: seededRandom(2),
     clock: systemClock,
-    observe: (type, _name, seconds) => {
+    observe: (_point, type, _name, seconds) => {
       if (observing) plugins.set(type, (plugins.get(type) ?? 0) + seconds);
     },
   });

@@ -1,127 +1,260 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { ModelLabelCap } from "./label-cap.ts";
+import * as B from "./buckets.ts";
+import { LabelCap, ModelLabelCap, type ModelLabels } from "./label-cap.ts";
+import { RequestSeries } from "./request-series.ts";
+
+/** Upstream's HELP texts carry the stability level in front (`HelpMsgWithStability`). */
+export const alpha = (help: string) => `[ALPHA] ${help}`;
+
+type ModelLabel = "model_name" | "target_model_name";
+type FlowLabel = ModelLabel | "fairness_id" | "priority";
+
+/** GIE v1.5.0's `inference_objective_*` request metrics. */
+export interface GieRequestMetrics {
+  readonly requests: Counter<ModelLabel | "priority">;
+  readonly errors: Counter<ModelLabel | "error_code">;
+  readonly duration: Histogram<ModelLabel>;
+  readonly running: Gauge<"model_name">;
+  readonly ttft: Histogram<ModelLabel>;
+  readonly tpot: Histogram<ModelLabel>;
+  readonly ntpot: Histogram<ModelLabel>;
+  readonly requestSizes: Histogram<ModelLabel>;
+  readonly responseSizes: Histogram<ModelLabel>;
+  readonly inputTokens: Histogram<ModelLabel>;
+  readonly outputTokens: Histogram<ModelLabel>;
+  readonly cachedTokens: Histogram<ModelLabel>;
+}
+
+/** llm-d-router v0.10's `llm_d_epp_request_*` metrics: the same requests, with fairness and priority. */
+export interface LlmdRequestMetrics {
+  readonly requests: Counter<FlowLabel>;
+  readonly errors: Counter<FlowLabel | "error_code">;
+  readonly duration: Histogram<FlowLabel>;
+  readonly running: Gauge<FlowLabel>;
+  readonly ttft: Histogram<FlowLabel | "streaming">;
+  readonly streamingTpot: Histogram<FlowLabel>;
+  readonly ntpot: Histogram<FlowLabel>;
+  readonly requestSizes: Histogram<FlowLabel>;
+  readonly responseSizes: Histogram<FlowLabel>;
+  readonly inputTokens: Histogram<FlowLabel>;
+  readonly outputTokens: Histogram<FlowLabel>;
+  readonly cachedTokens: Histogram<FlowLabel>;
+}
 
 /**
  * The gateway's own Prometheus metrics, under the names GIE dashboards expect
- * (`inference_objective_*`). One Registry per app instance: no module globals, so
- * tests and several apps in one process do not share counters.
+ * (`inference_objective_*`) and llm-d's beside them (`llm_d_epp_*`). One Registry per app
+ * instance: no module globals, so tests and several apps in one process do not share counters.
  */
-export interface GatewayMetrics {
+export interface GatewayMetrics extends GieRequestMetrics {
   readonly registry: Registry;
   /**
    * Model label values, bounded in count, length and to names the gateway accepted
    * (see label-cap.ts): use for every model-labelled series, never a raw client string.
    */
   readonly labels: ModelLabelCap;
-  readonly requests: Counter<"model_name" | "target_model_name">;
-  readonly errors: Counter<"model_name" | "target_model_name" | "error_code">;
-  readonly duration: Histogram<"model_name" | "target_model_name">;
-  readonly running: Gauge<"model_name" | "target_model_name">;
+  readonly llmd: LlmdRequestMetrics;
   readonly rewrites: Counter<"model_rewrite_name" | "model_name" | "target_model">;
-  readonly ttft: Histogram<"model_name" | "target_model_name">;
-  readonly tpot: Histogram<"model_name" | "target_model_name">;
-  readonly ntpot: Histogram<"model_name" | "target_model_name">;
-  readonly requestSizes: Histogram<"model_name" | "target_model_name">;
-  readonly responseSizes: Histogram<"model_name" | "target_model_name">;
-  readonly inputTokens: Histogram<"model_name" | "target_model_name">;
-  readonly outputTokens: Histogram<"model_name" | "target_model_name">;
+  readonly llmdRewrites: Counter<"model_rewrite_name" | "model_name" | "target_model">;
+  /**
+   * Every request series of one request, resolved once per label set and then reused:
+   * the hot path observes on pre-resolved children instead of hashing label objects.
+   */
+  series(model: string, target: string, fairnessId: string, priority: number): RequestSeries;
 }
 
-const DURATION_BUCKETS = [
-  0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60, 120,
-  180, 240, 300, 360, 480, 600, 900, 1200, 1800, 2700, 3600,
-];
+/** What `inference_extension_info` / `llm_d_epp_info` report. */
+export interface BuildInfo {
+  commit: string;
+  buildRef: string;
+}
 
-const TTFT_BUCKETS = [
-  0.001, 0.002, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80,
-  160, 640, 2560,
-];
-const TPOT_BUCKETS = [
-  0.0005, 0.00205, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.125, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1,
-  1.5, 2, 3, 4.5, 6, 12, 18, 24, 30, 36, 48, 60, 120, 180, 240, 300, 360, 480, 600,
-];
-const SIZE_BUCKETS = [
-  64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152,
-  4194304, 8388608, 16777216, 33554432, 67108864, 134217728, 268435456, 536870912, 1073741824,
-];
-const TOKEN_BUCKETS = [
-  1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32778, 65536, 131072, 262144, 524288,
-  1048576,
-];
-
-export function createGatewayMetrics(maxModelLabels = 100): GatewayMetrics {
+export function createGatewayMetrics(
+  maxModelLabels = 100,
+  build: BuildInfo = { commit: "unknown", buildRef: "unknown" },
+): GatewayMetrics {
   const registry = new Registry();
-  const labels = ["model_name", "target_model_name"] as const;
-  const histogram = (name: string, help: string, buckets: number[]) =>
-    new Histogram({ name, help, labelNames: labels, buckets, registers: [registry] });
+  const model = ["model_name", "target_model_name"] as const;
+  const flow = [...model, "fairness_id", "priority"] as const;
+  const hist = <L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]) =>
+    new Histogram<L>({ name, help: alpha(help), labelNames, buckets, registers: [registry] });
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Counter<L>({ name, help: alpha(help), labelNames, registers: [registry] });
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Gauge<L>({ name, help: alpha(help), labelNames, registers: [registry] });
+
+  const o = "inference_objective_";
+  const gie: GieRequestMetrics = {
+    requests: counter(
+      `${o}request_total`,
+      "Counter of inference objective requests broken out for each model and target model.",
+      [...model, "priority"],
+    ),
+    errors: counter(
+      `${o}request_error_total`,
+      "Counter of inference objective requests errors broken out for each model and target model.",
+      [...model, "error_code"],
+    ),
+    duration: hist(
+      `${o}request_duration_seconds`,
+      "Inference objective response latency distribution in seconds for each model and target model.",
+      model,
+      B.GENERAL_LATENCY,
+    ),
+    running: gauge(`${o}running_requests`, "Inference objective number of running requests in each model.", [
+      "model_name",
+    ]),
+    ttft: hist(
+      `${o}request_ttft_seconds`,
+      "Inference model TTFT distribution in seconds for each model and target model.",
+      model,
+      B.GENERAL_LATENCY,
+    ),
+    tpot: hist(
+      `${o}request_tpot_seconds`,
+      "Inference model TPOT distribution in seconds for each model and target model.",
+      model,
+      B.TPOT,
+    ),
+    ntpot: hist(
+      `${o}normalized_time_per_output_token_seconds`,
+      "Inference objective latency divided by number of output tokens in seconds for each model and target model.",
+      model,
+      B.NTPOT,
+    ),
+    requestSizes: hist(
+      `${o}request_sizes`,
+      "Inference objective requests size distribution in bytes for each model and target model.",
+      model,
+      B.REQUEST_SIZE,
+    ),
+    responseSizes: hist(
+      `${o}response_sizes`,
+      "Inference objective responses size distribution in bytes for each model and target model.",
+      model,
+      B.RESPONSE_SIZE,
+    ),
+    inputTokens: hist(
+      `${o}input_tokens`,
+      "Inference objective input token count distribution for requests in each model.",
+      model,
+      B.INPUT_TOKENS,
+    ),
+    outputTokens: hist(
+      `${o}output_tokens`,
+      "Inference objective output token count distribution for requests in each model.",
+      model,
+      B.OUTPUT_TOKENS,
+    ),
+    cachedTokens: hist(
+      `${o}prompt_cached_tokens`,
+      "Inference objective prompt cached token count distribution for requests in each model.",
+      model,
+      B.INPUT_TOKENS,
+    ),
+  };
+  const l = "llm_d_epp_";
+  const llmd: LlmdRequestMetrics = {
+    requests: counter(`${l}request_total`, "Total number of processed requests.", flow),
+    errors: counter(`${l}request_error_total`, "Total number of request errors.", [...flow, "error_code"]),
+    duration: hist(
+      `${l}request_duration_seconds`,
+      "End-to-end request latency distribution in seconds.",
+      flow,
+      B.GENERAL_LATENCY,
+    ),
+    running: gauge(`${l}request_running`, "Current number of active running requests.", flow),
+    ttft: hist(
+      `${l}request_ttft_seconds`,
+      "Time to first token in seconds, measured from request received to first response byte. For non-streaming requests, this equals total request duration.",
+      [...flow, "streaming"],
+      B.LLMD_TTFT,
+    ),
+    streamingTpot: hist(
+      `${l}request_streaming_tpot_seconds`,
+      "Average time per output token in seconds for streaming requests, computed as (e2e - TTFT) / (output_tokens - 1).",
+      flow,
+      B.LLMD_STREAMING_TPOT,
+    ),
+    ntpot: hist(
+      `${l}request_ntpot_seconds`,
+      "Normalized time per output token in seconds (end-to-end latency divided by output token count).",
+      flow,
+      B.NTPOT,
+    ),
+    requestSizes: hist(
+      `${l}request_size_bytes`,
+      "Incoming request body size distribution in bytes.",
+      flow,
+      B.REQUEST_SIZE,
+    ),
+    responseSizes: hist(
+      `${l}response_size_bytes`,
+      "Outgoing response body size distribution in bytes.",
+      flow,
+      B.RESPONSE_SIZE,
+    ),
+    inputTokens: hist(
+      `${l}request_input_tokens`,
+      "Input token count distribution per request.",
+      flow,
+      B.INPUT_TOKENS,
+    ),
+    outputTokens: hist(
+      `${l}request_output_tokens`,
+      "Output token count distribution per request.",
+      flow,
+      B.OUTPUT_TOKENS,
+    ),
+    cachedTokens: hist(
+      `${l}request_cached_tokens`,
+      "Distribution of prompt tokens read from cache per request, as reported by the model server in the response.",
+      flow,
+      B.INPUT_TOKENS,
+    ),
+  };
+  const rewriteLabels = ["model_rewrite_name", "model_name", "target_model"] as const;
+  const rewriteHelp = "Total number of inference model rewrite decisions.";
+  const rewrites = counter("inference_extension_model_rewrite_decisions_total", rewriteHelp, rewriteLabels);
+  const llmdRewrites = counter(`${l}model_rewrite_decisions_total`, rewriteHelp, rewriteLabels);
+  const infoHelp = "General information of the current build of Inference Extension.";
+  for (const name of ["inference_extension_info", `${l}info`])
+    gauge(name, infoHelp, ["commit", "build_ref"]).set(
+      { commit: build.commit, build_ref: build.buildRef },
+      1,
+    );
+
+  const labels = new ModelLabelCap(maxModelLabels);
+  const flows = new LabelCap(200);
+  // Label set -> priority -> fairness id -> series. ModelLabels objects are interned by
+  // ModelLabelCap, so no key string is built per request.
+  const cache = new Map<ModelLabels, Map<number, Map<string, RequestSeries>>>();
   return {
     registry,
-    labels: new ModelLabelCap(maxModelLabels),
-    requests: new Counter({
-      name: "inference_objective_request_total",
-      help: "Counter of inference objective requests broken out for each model and target model.",
-      labelNames: labels,
-      registers: [registry],
-    }),
-    errors: new Counter({
-      name: "inference_objective_request_error_total",
-      help: "Counter of inference objective requests errors broken out for each model and target model.",
-      labelNames: [...labels, "error_code"],
-      registers: [registry],
-    }),
-    duration: new Histogram({
-      name: "inference_objective_request_duration_seconds",
-      help: "Inference objective response latency distribution in seconds for each model and target model.",
-      labelNames: labels,
-      buckets: DURATION_BUCKETS,
-      registers: [registry],
-    }),
-    running: new Gauge({
-      name: "inference_objective_running_requests",
-      help: "Inference objective number of running requests in each model.",
-      labelNames: labels,
-      registers: [registry],
-    }),
-    rewrites: new Counter({
-      name: "inference_extension_model_rewrite_decisions_total",
-      help: "Counter of model rewrite decisions by rewrite resource, requested model and target model.",
-      labelNames: ["model_rewrite_name", "model_name", "target_model"],
-      registers: [registry],
-    }),
-    ttft: histogram(
-      "inference_objective_request_ttft_seconds",
-      "Inference objective time to first token in seconds (queueing included).",
-      TTFT_BUCKETS,
-    ),
-    tpot: histogram(
-      "inference_objective_request_tpot_seconds",
-      "Inference objective time per output token in seconds, after the first.",
-      TPOT_BUCKETS,
-    ),
-    ntpot: histogram(
-      "inference_objective_normalized_time_per_output_token_seconds",
-      "Inference objective end-to-end latency divided by output tokens, in seconds.",
-      TPOT_BUCKETS,
-    ),
-    requestSizes: histogram(
-      "inference_objective_request_sizes",
-      "Inference objective request size distribution in bytes.",
-      SIZE_BUCKETS,
-    ),
-    responseSizes: histogram(
-      "inference_objective_response_sizes",
-      "Inference objective response size distribution in bytes.",
-      SIZE_BUCKETS,
-    ),
-    inputTokens: histogram(
-      "inference_objective_input_tokens",
-      "Inference objective input token count distribution.",
-      TOKEN_BUCKETS,
-    ),
-    outputTokens: histogram(
-      "inference_objective_output_tokens",
-      "Inference objective output token count distribution.",
-      TOKEN_BUCKETS,
-    ),
+    labels,
+    ...gie,
+    llmd,
+    rewrites,
+    llmdRewrites,
+    series(requested, target, fairnessId, priority) {
+      const pair = labels.of(requested, target);
+      let byPriority = cache.get(pair);
+      if (!byPriority) {
+        byPriority = new Map();
+        cache.set(pair, byPriority);
+      }
+      let byFlow = byPriority.get(priority);
+      if (!byFlow) {
+        byFlow = new Map();
+        byPriority.set(priority, byFlow);
+      }
+      const flowId = flows.value(fairnessId);
+      let s = byFlow.get(flowId);
+      if (!s) {
+        s = new RequestSeries(gie, llmd, pair, flowId, String(priority));
+        byFlow.set(flowId, s);
+      }
+      return s;
+    },
   };
 }

@@ -2,6 +2,8 @@ import { Counter, Gauge, type Registry } from "prom-client";
 import type { Clock } from "../clock.ts";
 import { isStale } from "../datalayer/scraper.ts";
 import type { EndpointStore } from "../endpoints/store.ts";
+import type { MetricsSnapshot } from "../endpoints/types.ts";
+import { alpha } from "./gateway-metrics.ts";
 
 /**
  * `inference_pool_*` gauges, computed from the endpoint store when /metrics is read
@@ -19,61 +21,111 @@ export function registerPoolMetrics(opts: {
   const { registry, store } = opts;
   /** Endpoints whose metrics are fresh: what the pool averages are taken over. */
   const fresh = () => store.list().filter((e) => !isStale(e.metrics, opts.clock.now(), opts.stalenessMs()));
-  const average = (
-    pick: (m: { kvCacheUsage: number; waitingQueueSize: number; runningRequests: number }) => number,
-  ) => {
+  const average = (pick: (m: MetricsSnapshot) => number) => {
     const list = fresh();
     return list.length ? list.reduce((sum, e) => sum + pick(e.metrics), 0) / list.length : 0;
   };
-  const poolGauge = (name: string, help: string, value: () => number) =>
+  /** Population standard deviation over the fresh endpoints. */
+  const stdDev = (pick: (m: MetricsSnapshot) => number) => {
+    const list = fresh();
+    if (list.length === 0) return 0;
+    const mean = list.reduce((sum, e) => sum + pick(e.metrics), 0) / list.length;
+    return Math.sqrt(list.reduce((sum, e) => sum + (pick(e.metrics) - mean) ** 2, 0) / list.length);
+  };
+  /** One value under GIE's name and, when given, llm-d's: same help, same `name` label. */
+  const poolGauge = (names: string[], help: string, value: () => number) => {
+    for (const name of names)
+      new Gauge({
+        name,
+        help: alpha(help),
+        labelNames: ["name"],
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.set({ name: opts.poolName() }, value());
+        },
+      });
+  };
+  const kv = (m: MetricsSnapshot) => m.kvCacheUsage;
+  const queue = (m: MetricsSnapshot) => m.waitingQueueSize;
+  const running = (m: MetricsSnapshot) => m.runningRequests;
+  poolGauge(
+    ["inference_pool_average_kv_cache_utilization", "llm_d_epp_average_kv_cache_utilization"],
+    "The average kv cache utilization for an inference server pool.",
+    () => average(kv),
+  );
+  poolGauge(
+    ["inference_pool_average_queue_size", "llm_d_epp_average_queue_size"],
+    "The average number of requests pending in the model server queue.",
+    () => average(queue),
+  );
+  poolGauge(
+    ["inference_pool_average_running_requests", "llm_d_epp_average_running_requests"],
+    "The average number of running requests across model servers in the pool.",
+    () => average(running),
+  );
+  poolGauge(
+    ["llm_d_epp_std_dev_kv_cache_utilization"],
+    "The standard deviation kv cache utilization for an inference server pool.",
+    () => stdDev(kv),
+  );
+  poolGauge(
+    ["llm_d_epp_std_dev_queue_size"],
+    "The standard deviation number of requests pending in the model server queue.",
+    () => stdDev(queue),
+  );
+  poolGauge(
+    ["llm_d_epp_std_dev_running_requests"],
+    "The standard deviation number of running requests across model servers in the pool.",
+    () => stdDev(running),
+  );
+  // Ready = fresh metrics and not ejected: a dead or hung pod leaves the count as it leaves scheduling.
+  const ready = () => fresh().filter((e) => !opts.isEjected?.(e.name)).length;
+  poolGauge(["inference_pool_ready_pods"], "The number of ready pods in the inference server pool.", ready);
+  poolGauge(
+    ["llm_d_epp_ready_endpoints"],
+    "The number of ready endpoints in the inference server pool.",
+    ready,
+  );
+  const perEndpoint = (name: string, label: "model_server_pod" | "model_server_endpoint", help: string) =>
     new Gauge({
       name,
-      help,
-      labelNames: ["name"],
+      help: alpha(help),
+      labelNames: ["name", label],
       registers: [registry],
       collect() {
         this.reset();
-        this.set({ name: opts.poolName() }, value());
+        const pool = opts.poolName();
+        for (const e of store.list()) this.set({ name: pool, [label]: e.name }, e.metrics.waitingQueueSize);
       },
     });
-  poolGauge(
-    "inference_pool_average_kv_cache_utilization",
-    "The average kv cache utilization for an inference server pool.",
-    () => average((m) => m.kvCacheUsage),
+  perEndpoint(
+    "inference_pool_per_pod_queue_size",
+    "model_server_pod",
+    "The total number of requests pending in the model server queue for each underlying pod.",
   );
-  poolGauge(
-    "inference_pool_average_queue_size",
-    "The average number of requests pending in the model server queue.",
-    () => average((m) => m.waitingQueueSize),
+  perEndpoint(
+    "llm_d_epp_per_endpoint_queue_size",
+    "model_server_endpoint",
+    "The total number of requests pending in the model server queue for each underlying endpoint.",
   );
-  poolGauge(
-    "inference_pool_average_running_requests",
-    "The average number of requests running on the model servers.",
-    () => average((m) => m.runningRequests),
-  );
-  // Ready = fresh metrics and not ejected: a dead or hung pod leaves the count as it leaves scheduling.
-  poolGauge(
-    "inference_pool_ready_pods",
-    "The number of ready pods in the inference server pool.",
-    () => fresh().filter((e) => !opts.isEjected?.(e.name)).length,
-  );
-  new Gauge({
-    name: "inference_pool_per_pod_queue_size",
-    help: "The total number of requests pending in the model server queue for each underlying pod.",
-    labelNames: ["name", "model_server_pod"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const pool = opts.poolName();
-      for (const e of store.list())
-        this.set({ name: pool, model_server_pod: e.name }, e.metrics.waitingQueueSize);
-    },
-  });
   const scrapeErrors = new Counter({
     name: "inference_pool_metrics_scrape_errors_total",
     help: "Failed scrapes of model servers' /metrics, per pod.",
     labelNames: ["name", "model_server_pod"],
     registers: [registry],
+  });
+  // llm-d counts failed polls per data source; every scrape here is the metrics data source.
+  new Counter({
+    name: "llm_d_epp_datalayer_poll_errors_total",
+    help: alpha("Data-source poll errors per source type."),
+    labelNames: ["source_type"],
+    registers: [registry],
+    async collect() {
+      const total = (await scrapeErrors.get()).values.reduce((sum, v) => sum + v.value, 0);
+      this.reset();
+      this.inc({ source_type: "metrics-data-source" }, total);
+    },
   });
   return { scrapeErrors };
 }

@@ -1,47 +1,112 @@
-import { Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { Endpoint } from "../endpoints/types.ts";
+import type { SchedulingResult } from "../scheduling/framework/interfaces.ts";
+import type { ExtensionPoint } from "../scheduling/framework/runner.ts";
 import type { PoolScheduler } from "../scheduling/pool-scheduler.ts";
+import { DEFAULT_BLOCK_CHARS } from "../scheduling/prefix/hashes.ts";
+import type { SchedulingRequest } from "../scheduling/types.ts";
+import * as B from "./buckets.ts";
+import { alpha } from "./gateway-metrics.ts";
+import { MAX_LABEL_LENGTH, OVERFLOW_LABEL } from "./label-cap.ts";
 
-const DECISION_BUCKETS = [
-  0.00001, 0.00002, 0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1,
-];
+type AttemptLabel = "status" | "target_model_name" | "namespace" | "port";
 
-/** `inference_extension_*` scheduler metrics: decision and per-plugin durations, prefix index size and hit ratio. */
+/**
+ * Scheduler metrics under GIE's `inference_extension_*` names and llm-d's `llm_d_epp_*`:
+ * decision and per-plugin durations, scheduling attempts, and the prefix index's size,
+ * hit ratio and hit length. Plugin children are resolved once per (point, type, name).
+ */
 export function schedulerMetrics(registry: Registry) {
-  const plugin = new Histogram({
-    name: "inference_extension_plugin_duration_seconds",
-    help: "Time a scheduling plugin took for one request, in seconds.",
-    labelNames: ["plugin_type", "plugin_name"],
-    buckets: DECISION_BUCKETS,
+  const hist = <L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]) =>
+    new Histogram<L>({ name, help: alpha(help), labelNames, buckets, registers: [registry] });
+  const pluginLabels = ["extension_point", "plugin_type", "plugin_name"] as const;
+  const pluginHelp =
+    "Plugin processing latency distribution in seconds for each extension point, plugin type and plugin name.";
+  const plugin = [
+    hist("inference_extension_plugin_duration_seconds", pluginHelp, pluginLabels, B.FAST_PATH),
+    hist("llm_d_epp_plugin_duration_seconds", pluginHelp, pluginLabels, B.FAST_PATH),
+  ];
+  const decisionHelp = "End-to-end scheduling latency distribution in seconds.";
+  const decision = [
+    hist("inference_extension_scheduler_e2e_duration_seconds", decisionHelp, [], B.FAST_PATH),
+    hist("llm_d_epp_scheduler_e2e_duration_seconds", decisionHelp, [], B.FAST_PATH),
+  ];
+  // GIE names the picked pod `pod_name`; llm-d renamed it `endpoint_name`.
+  const attemptHelp = alpha("Total number of scheduling attempts.");
+  const gieAttempts = new Counter<AttemptLabel | "pod_name">({
+    name: "inference_extension_scheduler_attempts_total",
+    help: attemptHelp,
+    labelNames: ["status", "target_model_name", "pod_name", "namespace", "port"],
     registers: [registry],
   });
-  const decision = new Histogram({
-    name: "inference_extension_scheduler_e2e_duration_seconds",
-    help: "Time one scheduling decision took, in seconds.",
-    buckets: DECISION_BUCKETS,
+  const llmdAttempts = new Counter<AttemptLabel | "endpoint_name">({
+    name: "llm_d_epp_scheduler_attempts_total",
+    help: attemptHelp,
+    labelNames: ["status", "target_model_name", "endpoint_name", "namespace", "port"],
     registers: [registry],
   });
+  const children = new Map<string, { observe(v: number): void }[]>();
   return {
-    observe: (type: string, name: string, seconds: number) =>
-      plugin.observe({ plugin_type: type, plugin_name: name }, seconds),
-    observeDecision: (seconds: number) => decision.observe(seconds),
-    /** Gauges read from the scheduler when /metrics is scraped. */
+    observe(point: ExtensionPoint, type: string, name: string, seconds: number) {
+      const key = `${point}\u0000${type}\u0000${name}`;
+      let c = children.get(key);
+      if (!c) {
+        const labels = { extension_point: point, plugin_type: type, plugin_name: name };
+        c = plugin.map((h) => h.labels(labels));
+        children.set(key, c);
+      }
+      for (const h of c) h.observe(seconds);
+    },
+    observeDecision(seconds: number, request?: SchedulingRequest, result?: SchedulingResult) {
+      for (const h of decision) h.observe(seconds);
+      if (request === undefined) return;
+      const picked = result?.kind === "picked" ? result.endpoints[0] : undefined;
+      const { pod, port } = picked ? podOf(picked) : { pod: "", port: "" };
+      const target = request.targetModel.length > MAX_LABEL_LENGTH ? OVERFLOW_LABEL : request.targetModel;
+      const common = {
+        status: picked ? "success" : "failure",
+        target_model_name: target,
+        namespace: "",
+        port,
+      };
+      gieAttempts.inc({ ...common, pod_name: pod });
+      llmdAttempts.inc({ ...common, endpoint_name: pod });
+    },
+    /** Gauges read from the scheduler when /metrics is scraped; histograms fed by the prefix index. */
     attach(scheduler: PoolScheduler) {
       new Gauge({
         name: "inference_extension_prefix_indexer_size",
-        help: "Prefix block hashes held by the approximate prefix index.",
+        help: alpha("Size of the prefix indexer."),
         registers: [registry],
         collect() {
           this.set(scheduler.prefixIndex.size);
         },
       });
-      new Gauge({
-        name: "inference_extension_prefix_indexer_hit_ratio",
-        help: "Matched prefix blocks / looked-up prefix blocks since start.",
-        registers: [registry],
-        collect() {
-          this.set(scheduler.prefixIndex.stats().hitRatio);
-        },
-      });
+      const ratio = hist(
+        "inference_extension_prefix_indexer_hit_ratio",
+        "Ratio of prefix length matched to total prefix length in the cache lookup.",
+        [],
+        B.HIT_RATIO,
+      );
+      const bytes = hist(
+        "inference_extension_prefix_indexer_hit_bytes",
+        "Length of the prefix match in number of bytes in the cache lookup.",
+        [],
+        B.HIT_BYTES,
+      );
+      // Config reloads keep the index (pool-scheduler passes it on), so one hook lasts.
+      scheduler.prefixIndex.onHit = (matched, total) => {
+        ratio.observe(matched / total);
+        bytes.observe(matched * DEFAULT_BLOCK_CHARS);
+      };
     },
   };
+}
+
+/** The picked endpoint's pod name and port, as upstream labels them. */
+function podOf(e: Endpoint): { pod: string; port: string } {
+  const colon = e.address.lastIndexOf(":");
+  const port = colon < 0 ? "" : e.address.slice(colon + 1);
+  const pod = e.name.endsWith(`:${port}`) ? e.name.slice(0, -port.length - 1) : e.name;
+  return { pod, port };
 }

@@ -11,7 +11,7 @@ import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
  * names can never push them into `other`.
  */
 export function accepted(deps: {
-  metrics: Pick<GatewayMetrics, "labels" | "rewrites">;
+  metrics: Pick<GatewayMetrics, "labels" | "rewrites" | "llmdRewrites">;
   config: { readonly current: GatewayConfig };
 }): MiddlewareHandler<GatewayEnv> {
   const pinnedFrom = new WeakSet<GatewayConfig>();
@@ -25,11 +25,13 @@ export function accepted(deps: {
     }
     labels.accept(target.requested, target.target);
     if (target.rewriteName !== undefined) {
-      deps.metrics.rewrites.inc({
+      const decision = {
         model_rewrite_name: target.rewriteName,
         model_name: labels.name(target.requested),
         target_model: labels.name(target.target),
-      });
+      };
+      deps.metrics.rewrites.inc(decision);
+      deps.metrics.llmdRewrites.inc(decision);
     }
     await next();
   };

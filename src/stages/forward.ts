@@ -76,9 +76,14 @@ export function forward(deps: ForwardDeps) {
     const attempts = c.get("endpoints").slice(0, settings.upstream.maxAttempts);
     // Running from dispatch to the pod until the request ends, as GIE counts it: a pod sends
     // a non-streamed answer's headers only when it is done, so counting then reads far low.
-    const running = deps.metrics.labels.of(req.model, target.target);
-    deps.metrics.running.inc(running);
-    c.get("scope").hold({ release: () => deps.metrics.running.dec(running) });
+    const series = deps.metrics.series(
+      req.model,
+      target.target,
+      req.fairnessId,
+      c.get("admission")?.priority ?? 0,
+    );
+    series.started();
+    c.get("scope").hold({ release: () => series.stopped() });
     let last: { reason: string; response?: Response; broken?: boolean } = { reason: "no endpoint tried" };
     for (const [i, endpoint] of attempts.entries()) {
       const slot = deps.inflight.acquire(endpoint.name);
@@ -166,7 +171,12 @@ async function respond(
   const scope = c.get("scope");
   const req = c.get("inferenceRequest");
   const target = c.get("targetModel");
-  const labels = deps.metrics.labels.of(req.model, target.target);
+  const series = deps.metrics.series(
+    req.model,
+    target.target,
+    req.fairnessId,
+    c.get("admission")?.priority ?? 0,
+  );
   scope.log.endpoint = endpoint.name;
   const isSse = (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
   const accounting = isSse
@@ -182,8 +192,8 @@ async function respond(
       scope.log.cachedTokens = r.usage?.cachedTokens;
       if (outcome === "success" && upstream.ok) {
         recordAnswer({
-          metrics: deps.metrics,
-          labels,
+          series,
+          stream: isSse,
           receivedAt: scope.receivedAt,
           endedAt: deps.clock.now(),
           requestBytes: opts.requestBytes,

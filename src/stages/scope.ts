@@ -16,7 +16,7 @@ import { type Outcome, RequestScope } from "../scope.ts";
 export function scope(deps: {
   clock: Clock;
   lifecycle: { shuttingDown: boolean };
-  metrics: Pick<GatewayMetrics, "requests" | "errors" | "duration" | "labels">;
+  metrics: Pick<GatewayMetrics, "series">;
   logger: Logger;
   recent?: RecentRequests;
 }): MiddlewareHandler<GatewayEnv> {
@@ -43,13 +43,17 @@ export function scope(deps: {
     const target = c.get("targetModel")?.target;
     const durationMs = deps.clock.now() - s.receivedAt;
     if (req) {
-      const labels = deps.metrics.labels.of(req.model, target ?? "");
-      deps.metrics.requests.inc(labels);
-      if (outcome === "success" && s.status < 400) deps.metrics.duration.observe(labels, durationMs / 1000);
+      const series = deps.metrics.series(
+        req.model,
+        target ?? "",
+        req.fairnessId,
+        c.get("admission")?.priority ?? 0,
+      );
+      series.counted();
+      if (outcome === "success" && s.status < 400) series.succeeded(durationMs / 1000);
       // A client that leaves (mid-stream, or before the answer: 499) is not the pool's
       // error; GIE counts no error for a cancelled request either.
-      else if (!clientLeft(outcome, s.status))
-        deps.metrics.errors.inc({ ...labels, error_code: String(s.status || 500) });
+      else if (!clientLeft(outcome, s.status)) series.failed(String(s.status || 500));
     }
     // One line per request: routing decision and latencies; never a key or a prompt.
     const summary: RequestSummary = {

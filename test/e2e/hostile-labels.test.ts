@@ -94,10 +94,10 @@ describe("hostile clients: metric labels stay bounded", () => {
     // the served model stays pinned under its own name.
     expect(series.get("inference_objective_request_total")).toBe(102);
     expect(text).toContain(
-      'inference_objective_request_total{model_name="unknown",target_model_name="unknown"} 300',
+      'inference_objective_request_total{model_name="unknown",target_model_name="unknown",priority="0"} 300',
     );
     expect(text).toContain(
-      `inference_objective_request_total{model_name="other",target_model_name="${MODEL}"} 50`,
+      `inference_objective_request_total{model_name="other",target_model_name="${MODEL}",priority="0"} 50`,
     );
     expect(text).toContain(`target_model_name="${MODEL}"`);
     expect(text).not.toContain("scan-");

@@ -135,7 +135,9 @@ describe("forwarding", () => {
     await (await gw.fetch(post(CHAT))).text();
     await (await gw.fetch(post({ model: "zzz", messages: [{ role: "user", content: "x" }] }))).text();
     const text = await (await gw.fetch(new Request("http://gw/metrics"))).text();
-    expect(text).toContain('inference_objective_request_total{model_name="m",target_model_name="m"} 1');
+    expect(text).toContain(
+      'inference_objective_request_total{model_name="m",target_model_name="m",priority="0"} 1',
+    );
     expect(text).toContain(
       'inference_objective_request_duration_seconds_count{model_name="m",target_model_name="m"} 1',
     );

@@ -84,7 +84,7 @@ describe("label values are capped", () => {
     const series = text.split("\n").filter((l) => l.startsWith("inference_objective_request_total{"));
     expect(series.length).toBe(1);
     expect(text).toContain(
-      'inference_objective_request_total{model_name="unknown",target_model_name="unknown"} 120',
+      'inference_objective_request_total{model_name="unknown",target_model_name="unknown",priority="0"} 120',
     );
   });
 });

@@ -92,7 +92,7 @@ describe("a client that leaves is not an error", () => {
     ctl.abort();
     expect((await answer).status).toBe(499);
     expect(await metric(gw, "inference_objective_request_total")).toEqual([
-      'inference_objective_request_total{model_name="m",target_model_name="m"} 1',
+      'inference_objective_request_total{model_name="m",target_model_name="m",priority="0"} 1',
     ]);
     expect(await metric(gw, "inference_objective_request_error_total")).toEqual([]);
     expect(await running(gw)).toBe(0);

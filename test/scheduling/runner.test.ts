@@ -137,7 +137,7 @@ describe("runner: outcomes", () => {
       clock.t += 3;
       return l.map(() => 1);
     });
-    const observed: [string, string, number][] = [];
+    const observed: [string, string, string, number][] = [];
     runProfile(
       context({ clock }),
       profile({
@@ -145,12 +145,12 @@ describe("runner: outcomes", () => {
         scorers: [{ scorer: slow, weight: 1 }],
       }),
       [endpoint("a")],
-      (type, name, seconds) => observed.push([type, name, seconds]),
+      (point, type, name, seconds) => observed.push([point, type, name, seconds]),
     );
     expect(observed).toEqual([
-      ["keep-all", "k", 0],
-      ["test-scorer", "slow", 0.003],
-      ["max-score-picker", "max-score-picker", 0],
+      ["Filter", "keep-all", "k", 0],
+      ["Scorer", "test-scorer", "slow", 0.003],
+      ["Picker", "max-score-picker", "max-score-picker", 0],
     ]);
   });
 });

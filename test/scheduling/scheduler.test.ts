@@ -16,7 +16,7 @@ function scheduler(opts: { config?: unknown; prefixIndex?: PrefixIndex; seed?: n
     inflight,
     clock,
     random: seededRandom(opts.seed ?? 1),
-    observe: (type, name) => plugins.push(`${type}/${name}`),
+    observe: (point, type, name) => plugins.push(`${point} ${type}/${name}`),
     observeDecision: (sec) => decisions.push(sec),
   });
   return { s, inflight, clock, decisions, plugins };
@@ -78,11 +78,11 @@ describe("createScheduler", () => {
     const { s, decisions, plugins } = scheduler();
     s.decide(request({ prompt: prompt(1, 200) }), pods(2));
     expect(plugins).toEqual([
-      "queue-scorer/queue-scorer",
-      "kv-cache-utilization-scorer/kv-cache-utilization-scorer",
-      "prefix-cache-scorer/prefix-cache-scorer",
-      "max-score-picker/max-score-picker",
-      "prefix-cache-scorer/prefix-cache-scorer", // its PostPick hook
+      "Scorer queue-scorer/queue-scorer",
+      "Scorer kv-cache-utilization-scorer/kv-cache-utilization-scorer",
+      "Scorer prefix-cache-scorer/prefix-cache-scorer",
+      "Picker max-score-picker/max-score-picker",
+      "PreRequest prefix-cache-scorer/prefix-cache-scorer", // its PostPick hook
     ]);
     expect(decisions).toEqual([0]);
   });

@@ -35,8 +35,15 @@ export interface SchedulerOptions {
   clock: Clock;
   /** Called with each plugin call's duration (type, name, seconds). */
   observe?: PluginObserver;
-  /** Called with each decision's duration in seconds (`scheduler_e2e_duration_seconds`). */
-  observeDecision?: (seconds: number) => void;
+  /**
+   * Called with each decision's duration in seconds (`scheduler_e2e_duration_seconds`), the
+   * request and its result (`scheduler_attempts_total`; undefined when nothing was decided).
+   */
+  observeDecision?: (
+    seconds: number,
+    request: SchedulingRequest,
+    result: SchedulingResult | undefined,
+  ) => void;
   /** The gateway's assumed-load model, shared with flow control; a private one when absent. */
   loads?: LoadTracker;
   /** The prefix index to use; pass the previous scheduler's on a config reload to keep it. */
@@ -77,6 +84,7 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
 
   function decide(request: SchedulingRequest, candidates: readonly Endpoint[]): SchedulingResult {
     const t0 = clock.now();
+    let decided: SchedulingResult | undefined;
     try {
       if (candidates.length === 0) return { kind: "no-endpoints" };
       const ctx = createContext({ request, clock, inflight, loads });
@@ -90,12 +98,13 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
         for (const [profile, r] of ran) {
           if (r.kind !== "picked") continue;
           for (const hook of profile.postPicks)
-            timed(ctx, observe, hook, () => hook.onPicked(ctx, r.endpoints));
+            timed(ctx, observe, "PreRequest", hook, () => hook.onPicked(ctx, r.endpoints));
         }
       }
+      decided = result;
       return result;
     } finally {
-      observeDecision?.((clock.now() - t0) / 1000);
+      observeDecision?.((clock.now() - t0) / 1000, request, decided);
     }
   }
 

@@ -8,8 +8,16 @@ import type {
   ScoreResult,
 } from "./interfaces.ts";
 
+/** Upstream's extension point names, the `extension_point` label of the plugin duration histogram. */
+export type ExtensionPoint = "Filter" | "Scorer" | "Picker" | "PreRequest";
+
 /** Receives every plugin call's duration (e.g. `inference_extension_plugin_duration_seconds`). */
-export type PluginObserver = (pluginType: string, pluginName: string, seconds: number) => void;
+export type PluginObserver = (
+  extensionPoint: ExtensionPoint,
+  pluginType: string,
+  pluginName: string,
+  seconds: number,
+) => void;
 
 /** Clamps a raw score to [0, 1]; undefined and NaN count as 0. */
 export function clamp01(x: number | undefined): number {
@@ -26,6 +34,7 @@ function scoreAt(result: ScoreResult, endpoints: readonly Endpoint[], i: number)
 export function timed<T>(
   ctx: SchedulingContext,
   observe: PluginObserver | undefined,
+  point: ExtensionPoint,
   plugin: PluginIdentity,
   fn: () => T,
 ): T {
@@ -34,7 +43,7 @@ export function timed<T>(
   try {
     return fn();
   } finally {
-    observe(plugin.type, plugin.name, (ctx.clock.now() - t0) / 1000);
+    observe(point, plugin.type, plugin.name, (ctx.clock.now() - t0) / 1000);
   }
 }
 
@@ -53,17 +62,17 @@ export function runProfile(
   let endpoints = candidates;
   for (const f of profile.filters) {
     const input = endpoints;
-    endpoints = timed(ctx, observe, f, () => f.filter(ctx, input));
+    endpoints = timed(ctx, observe, "Filter", f, () => f.filter(ctx, input));
     if (endpoints.length === 0) return { kind: "saturated", profile: profile.name };
   }
   const totals = new Float64Array(endpoints.length);
   for (const { scorer, weight } of profile.scorers) {
     const input = endpoints;
-    const result = timed(ctx, observe, scorer, () => scorer.score(ctx, input));
+    const result = timed(ctx, observe, "Scorer", scorer, () => scorer.score(ctx, input));
     for (let i = 0; i < totals.length; i++) totals[i]! += clamp01(scoreAt(result, input, i)) * weight;
   }
   const scored: ScoredEndpoint[] = endpoints.map((endpoint, i) => ({ endpoint, score: totals[i]! }));
-  const picked = timed(ctx, observe, profile.picker, () => profile.picker.pick(ctx, scored));
+  const picked = timed(ctx, observe, "Picker", profile.picker, () => profile.picker.pick(ctx, scored));
   if (picked.length === 0) return { kind: "saturated", profile: profile.name };
   return { kind: "picked", profile: profile.name, endpoints: picked, scored };
 }

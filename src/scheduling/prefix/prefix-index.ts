@@ -116,9 +116,13 @@ export class PrefixIndex {
     for (const endpoint of [...this.lrus.keys()]) if (!keep.has(endpoint)) this.removeEndpoint(endpoint);
   }
 
+  /** Told of every recorded pick (the hit ratio and hit length histograms). */
+  onHit: ((matchedBlocks: number, totalBlocks: number) => void) | undefined;
+
   /** Counts one pick: the chosen endpoint matched `matched` of the request's `total` blocks. */
   recordHit(matched: number, total: number): void {
     if (total <= 0) return;
+    this.onHit?.(matched, total);
     this.lookups++;
     this.matchedBlocks += matched;
     this.totalBlocks += total;
