@@ -3,8 +3,8 @@
  *
  *   fresh    = flows that became active and were not served since, in activation order
  *   rotation = flows served at least once while active, least recently served first
- *   pick     = front of fresh, else front of rotation; after its dispatch a flow moves
- *              to the back of the rotation
+ *   pick     = the first offered flow in fresh, else in rotation; after its dispatch a
+ *              flow moves to the back of the rotation
  *
  * A flow that empties leaves; when it has work again it is fresh, so it gets the next
  * grant rather than waiting behind every backlogged flow's turn: a light tenant that
@@ -41,7 +41,10 @@ export function roundRobinFairnessPolicy(
       s.rotation.delete(flow);
     },
     pick(s, flows) {
-      return s.fresh.values().next().value ?? s.rotation.values().next().value ?? flows[0]!;
+      // `flows` may be a subset of the active flows (those that can be dispatched now).
+      for (const f of s.fresh) if (flows.includes(f)) return f;
+      for (const f of s.rotation) if (flows.includes(f)) return f;
+      return flows[0]!;
     },
     dispatched(s, flow) {
       s.fresh.delete(flow);

@@ -6,12 +6,13 @@ import type { PassiveHealth } from "../endpoints/health.ts";
 import type { Endpoint } from "../endpoints/types.ts";
 import type { GatewayEnv } from "../env.ts";
 import { badRequest, GatewayError } from "../errors.ts";
+import type { Admission } from "../request.ts";
 import type { Scheduler } from "../scheduling/types.ts";
 import { gatewayHeader } from "./parse.ts";
 
-/** What the schedule stage asks of flow control: which endpoints have room for this priority. */
+/** What the schedule stage asks of flow control: which endpoints have room for this admitted request. */
 export interface RoomFilter {
-  withRoom(endpoints: readonly Endpoint[], priority: number): readonly Endpoint[];
+  withRoom(endpoints: readonly Endpoint[], admission: Admission): readonly Endpoint[];
 }
 
 /**
@@ -44,7 +45,7 @@ export function schedule(deps: {
     const healthy = deps.health.allHealthy ? serving : serving.filter((e) => !deps.health.isEjected(e.name));
     const staleness = deps.config.current.settings.dataLayer.stalenessMs;
     const fresh = preferFresh(healthy.length > 0 ? healthy : serving, deps.clock.now(), staleness);
-    const candidates = deps.flow ? deps.flow.withRoom(fresh, c.get("admission").priority) : fresh;
+    const candidates = deps.flow ? deps.flow.withRoom(fresh, c.get("admission")) : fresh;
     const picked = deps.scheduler.schedule(
       {
         requestId: c.get("requestId"),

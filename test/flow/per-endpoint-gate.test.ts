@@ -21,18 +21,25 @@ import { endpoint, FakeTime } from "./helpers.ts";
  */
 const PRIORITIES: Record<string, number> = { critical: 10, sheddable: -1 };
 
-function pool(names: string[], metrics: Partial<MetricsSnapshot> = {}) {
+function pool(
+  names: string[],
+  metrics: Partial<MetricsSnapshot> = {},
+  models: Record<string, string[]> = {},
+) {
   const time = new FakeTime();
   const inflight = new InFlight();
   const tracker = new LoadTracker();
   const loads = trackedLoads(tracker, inflight);
-  let endpoints: Endpoint[] = names.map((n) => endpoint(n, { updatedAt: time.clock.now(), ...metrics }));
+  const serves = (e: Endpoint): Endpoint => ({ ...e, models: new Set(models[e.name] ?? ["m"]) });
+  let endpoints: Endpoint[] = names.map((n) =>
+    serves(endpoint(n, { updatedAt: time.clock.now(), ...metrics })),
+  );
   const ctl = createFlowController({
     clock: time.clock,
     setTimer: time.setTimer,
     priorityOf: (o) => (o ? (PRIORITIES[o] ?? 0) : 0),
     saturation: utilizationDetector({ queueDepthThreshold: 2 }),
-    endpoints: { list: () => endpoints },
+    endpoints: { list: () => endpoints, serving: (m) => endpoints.filter((e) => e.models.has(m)) },
     inflight,
     loads,
     config: v.parse(FlowControlConfigSchema, { priorityBands: [{ priority: -1, ceiling: 0.8 }] }),
@@ -48,18 +55,20 @@ function pool(names: string[], metrics: Partial<MetricsSnapshot> = {}) {
     sentTo,
     endpoints: () => endpoints,
     /** Submits a request; once granted it is placed at once (admit → schedule → forward). */
-    submit(tag: string, objective?: string) {
-      const priority = objective ? PRIORITIES[objective]! : 0;
+    submit(tag: string, objective?: string, model = "m") {
       ctl
         .admit({
           objective,
-          fairnessId: "f",
-          targetModel: "m",
+          fairnessId: `tenant-${model}`,
+          targetModel: model,
           bytes: 10,
           signal: new AbortController().signal,
         })
         .then((result) => {
-          const open = ctl.withRoom(endpoints, priority);
+          const open = ctl.withRoom(
+            endpoints.filter((e) => e.models.has(model)),
+            result.admission,
+          );
           const target = open.reduce((a, b) => (loads.load(b).waiting < loads.load(a).waiting ? b : a));
           const slot = inflight.acquire(target.name);
           placed.push(`${tag}@${target.name}`);
@@ -79,7 +88,7 @@ function pool(names: string[], metrics: Partial<MetricsSnapshot> = {}) {
     scrape(metrics: Record<string, Partial<MetricsSnapshot>>) {
       time.advance(50);
       endpoints = endpoints.map((e) =>
-        metrics[e.name] ? endpoint(e.name, { updatedAt: time.clock.now(), ...metrics[e.name] }) : e,
+        metrics[e.name] ? serves(endpoint(e.name, { updatedAt: time.clock.now(), ...metrics[e.name] })) : e,
       );
       ctl.onCapacityChange();
     },
@@ -156,10 +165,45 @@ describe("withRoom: the schedule stage's candidates", () => {
   test("only endpoints below the band's ceiling; all of them when none is", async () => {
     const p = pool(["a", "b", "c"]);
     p.scrape({ a: { kvCacheUsage: 0.7 }, b: { waitingQueueSize: 2 }, c: { waitingQueueSize: 1 } });
-    const names = (priority: number) => p.ctl.withRoom(p.endpoints(), priority).map((e) => e.name);
+    const names = (priority: number) =>
+      p.ctl.withRoom(p.endpoints(), { priority, fairnessId: "f", queuedMs: 0 }).map((e) => e.name);
     expect(names(0)).toEqual(["a", "c"]); // scores 0.875, 1, 0.5
     expect(names(-1)).toEqual(["c"]); // the sheddable band's ceiling is 0.8
     p.scrape({ a: { waitingQueueSize: 2 }, c: { waitingQueueSize: 3 } });
     expect(names(0)).toEqual(["a", "b", "c"]); // none has room: all, rather than none
+  });
+});
+
+describe("room is counted on the endpoints that serve the request's model", () => {
+  test("a request waits for its own model's pods, and does not hold up another model's", async () => {
+    const p = pool(["a", "b"], { runningRequests: 4 }, { a: ["m1"], b: ["m2"] });
+    p.submit("m1-fill0", undefined, "m1");
+    p.submit("m1-fill1", undefined, "m1");
+    await p.flush();
+    p.submit("m1-waits", undefined, "m1"); // pod a is at the threshold; b has room but not m1
+    p.submit("m2-goes", undefined, "m2"); // behind it in the same band (another flow)
+    await p.flush();
+    expect(p.placed).toEqual(["m1-fill0@a", "m1-fill1@a", "m2-goes@b"]);
+    p.finish("m1-fill0");
+    await p.flush();
+    expect(p.placed.at(-1)).toBe("m1-waits@a");
+  });
+
+  test("strict priority per endpoint: a waiting critical request closes its pods to lower bands", async () => {
+    const p = pool(["a", "b"], { runningRequests: 4 }, { a: ["m1", "m2"], b: ["m2"] });
+    for (const t of ["f0", "f1"]) p.submit(t, undefined, "m1"); // a at the threshold
+    await p.flush();
+    p.submit("crit-m1", "critical", "m1"); // waits for a
+    p.submit("shed-m2", "sheddable", "m2"); // may use b, which crit-m1 cannot use
+    await p.flush();
+    expect(p.placed.slice(2)).toEqual(["shed-m2@b"]);
+    p.submit("shed-m2-again", "sheddable", "m2");
+    p.submit("shed-m2-more", "sheddable", "m2");
+    await p.flush();
+    // b is at its sheddable ceiling after two (0 → 0.5 → 1); a is closed to them.
+    expect(p.placed.slice(3)).toEqual(["shed-m2-again@b"]);
+    p.finish("f0");
+    await p.flush();
+    expect(p.placed.slice(4)).toEqual(["crit-m1@a"]);
   });
 });

@@ -1,5 +1,6 @@
 import type { Clock } from "../../clock.ts";
 import type { Endpoint } from "../../endpoints/types.ts";
+import type { Admission } from "../../request.ts";
 import type { Admitter } from "../../stages/admit.ts";
 import type { AdmitResult } from "./band.ts";
 import type { FlowControlConfig } from "./config.ts";
@@ -23,6 +24,8 @@ export const systemSetTimer: SetTimer = (fn, ms) => {
 /** Where endpoints come from; `EndpointStore` fits. `onChange` wakes the queue when pods appear. */
 export interface EndpointSource {
   list(): readonly Endpoint[];
+  /** The endpoints serving a model; absent = every endpoint serves every model. */
+  serving?(model: string): readonly Endpoint[];
   onChange?(listener: () => void): () => void;
 }
 
@@ -66,11 +69,12 @@ export interface FlowController extends Admitter {
   /** Capacity may have changed (a request finished, metrics refreshed): dispatch what fits. */
   onCapacityChange(): void;
   /**
-   * The endpoints with room for a request of `priority` (score below its band's
-   * ceiling), so the scheduler never sends a granted request into a full pod's queue;
-   * all of them when none has room (a race with a scrape), rather than none.
+   * Called by the schedule stage for a granted request: gives back the place reserved
+   * at its grant (it is about to be counted in flight), and returns the endpoints with
+   * room for its band (score below the band's ceiling), so the scheduler never sends it
+   * into a full pod's queue; all of them when none has room, rather than none.
    */
-  withRoom(endpoints: readonly Endpoint[], priority: number): readonly Endpoint[];
+  withRoom(endpoints: readonly Endpoint[], admission: Admission): readonly Endpoint[];
   /** Rejects every queued request and all later ones with 503 `rejected-shutting-down`. */
   shutdown(): void;
   stats(): FlowControlStats;

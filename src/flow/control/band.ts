@@ -119,19 +119,21 @@ export class Band {
     this.last = item;
   }
 
-  /** Removes and returns the next request to dispatch, as fairness and ordering decide. */
-  take(): QueueItem | undefined {
-    const n = this.active.length;
-    if (n === 0) return undefined;
-    let flow = this.active[0]!;
-    if (n > 1) {
-      // The framework, not the policy, guarantees the pick is one of the active flows.
-      const chosen = this.fairness.pick(this.state, this.active, this.ctx) as FlowQueue;
-      if (this.active[chosen.activeIndex] === chosen) flow = chosen;
+  /**
+   * The next request to dispatch among the flows whose head `eligible` accepts (e.g. has
+   * an endpoint with room), as fairness and ordering decide; undefined if none. Does not
+   * remove it: `remove(item, true)` does.
+   */
+  choose(eligible: (head: QueueItem) => boolean): QueueItem | undefined {
+    const flows = this.active.filter((f) => eligible(f.head()));
+    if (flows.length === 0) return undefined;
+    let flow = flows[0]!;
+    if (flows.length > 1) {
+      // The framework, not the policy, guarantees the pick is one of the offered flows.
+      const chosen = this.fairness.pick(this.state, flows, this.ctx) as FlowQueue;
+      if (flows.includes(chosen)) flow = chosen;
     }
-    const item = flow.head();
-    this.remove(item, true);
-    return item;
+    return flow.head();
   }
 
   /** Removes a queued item (dispatched or dropped). */

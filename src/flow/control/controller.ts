@@ -1,6 +1,8 @@
 import * as v from "valibot";
 import { builtinFlowPolicies } from "../../../plugins/flow/index.ts";
+import type { Endpoint } from "../../endpoints/types.ts";
 import type { DroppedReason } from "../../errors.ts";
+import type { Admission } from "../../request.ts";
 import { LoadTracker } from "../../scheduling/framework/load.ts";
 import { type FlowController, type FlowControllerOptions, systemSetTimer } from "./api.ts";
 import { type AdmitResult, Band, QueueItem } from "./band.ts";
@@ -12,7 +14,7 @@ import {
   resolveFlowControl,
 } from "./config.ts";
 import { bandFull, dropped, globalFull } from "./errors.ts";
-import { endpointsWithRoom, roomFor, trackedLoads } from "./saturation.ts";
+import { Reservations, trackedLoads } from "./saturation.ts";
 import type { FlowOutcome, FlowRequest, InFlightView } from "./types.ts";
 
 /**
@@ -49,21 +51,14 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
 
   const inflight: InFlightView = opts.inflight ?? { total: () => 0, get: () => 0 };
   const loads = opts.loads ?? trackedLoads(new LoadTracker(), inflight);
-  const detector = opts.saturation;
+  const reservations = new Reservations({ detector: opts.saturation, loads });
+  /** Granted requests not scheduled yet: the reservation their schedule stage gives back. */
+  const unscheduled = new WeakMap<Admission, () => void>();
   const unsubscribe = opts.endpoints.onChange?.(() => dispatchQueued());
 
-  /**
-   * Granted requests not yet counted on any endpoint: between the grant and the forward
-   * stage's in-flight count lie a few microtasks (and the scheduler's pick), in which a
-   * dispatch loop could otherwise grant the same room twice.
-   */
-  const pending = () => Math.max(0, dispatched - inflight.total());
-
-  /** Some endpoint can take one more request below `ceiling`, after every pending one is placed. */
-  function hasRoom(ceiling: number): boolean {
-    const endpoints = opts.endpoints.list();
-    return roomFor(pending() + 1, { detector, loads, endpoints, ceiling, now: clock.now() });
-  }
+  /** The endpoints that can serve a request: those serving its target model, when known. */
+  const candidatesOf = (request: FlowRequest) =>
+    opts.endpoints.serving?.(request.targetModel) ?? opts.endpoints.list();
 
   function waitingAtOrAbove(priority: number): boolean {
     if (queued === 0) return false;
@@ -74,16 +69,21 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
     return false;
   }
 
-  function grant(priority: number, fairnessId: string, queuedMs: number): AdmitResult {
+  /** Admits a request on the place `endpoint` has for it (reserved until it is scheduled). */
+  function grant(priority: number, fairnessId: string, queuedMs: number, endpoint: Endpoint): AdmitResult {
     dispatched++;
     safe(() => observe.queueDuration?.({ priority, fairnessId, outcome: "dispatched", ms: queuedMs }));
+    const unreserve = reservations.reserve(endpoint);
+    const admission: Admission = { priority, fairnessId, queuedMs };
+    unscheduled.set(admission, unreserve);
     let released = false;
     return {
-      admission: { priority, fairnessId, queuedMs },
+      admission,
       slot: {
         release() {
           if (released) return;
           released = true;
+          unreserve();
           dispatched--;
           dispatchQueued();
         },
@@ -149,19 +149,47 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
     try {
       do {
         again = false;
-        for (;;) {
-          const band = order.find((b) => b.count > 0);
-          // Strict priority (GIE's head-of-line blocking): when the highest waiting band
-          // has no room, nothing lower goes either.
-          if (!band || !hasRoom(band.settings.ceiling)) break;
-          const item = band.take()!;
-          unqueue(item, band, true);
-          const queuedMs = clock.now() - item.arrivedAt;
-          item.resolve(grant(item.priority, item.request.fairnessId, queuedMs));
-        }
+        dispatchPass();
       } while (again);
     } finally {
       dispatching = false;
+    }
+  }
+
+  /**
+   * One pass over the bands, highest first. In a band, fairness chooses among the flows
+   * whose head has an endpoint with room below the band's ceiling; the request is granted
+   * on that place. Strict priority: the candidates of a band's heads that found no room
+   * are closed to every lower band (GIE's head-of-line blocking, per endpoint), so a lower
+   * band only gets endpoints no waiting higher request can use. Room only shrinks during
+   * a pass (grants are synchronous, completions are not), so "no room for this model" is
+   * remembered for the rest of the band's pass.
+   */
+  function dispatchPass(): void {
+    const now = clock.now();
+    const closed = new Set<Endpoint>();
+    for (const band of order) {
+      if (band.count === 0) continue;
+      const ceiling = band.settings.ceiling;
+      const full = new Set<string>();
+      const placeFor = (item: QueueItem) =>
+        full.has(item.request.targetModel)
+          ? undefined
+          : reservations.find(candidatesOf(item.request), ceiling, now, closed);
+      const eligible = (item: QueueItem) => {
+        if (placeFor(item)) return true;
+        full.add(item.request.targetModel);
+        return false;
+      };
+      for (let item = band.choose(eligible); item; item = band.choose(eligible)) {
+        const endpoint = placeFor(item)!;
+        band.remove(item, true);
+        unqueue(item, band, true);
+        item.resolve(grant(item.priority, item.request.fairnessId, now - item.arrivedAt, endpoint));
+      }
+      for (const flow of band.flowsSnapshot())
+        for (const e of candidatesOf(flow.head().request)) closed.add(e);
+      if (closed.size >= opts.endpoints.list().length) return;
     }
   }
 
@@ -221,14 +249,19 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
       if (request.signal.aborted) throw dropped("rejected-context-cancelled", info);
       if (opts.endpoints.list().length === 0) throw dropped("rejected-no-endpoints", info);
       const s = settings.band(priority);
-      // Hot path: room in the pool and nobody ahead: no queue structures at all.
-      if (!waitingAtOrAbove(priority) && hasRoom(s.ceiling)) return grant(priority, request.fairnessId, 0);
+      // Hot path: room on a candidate endpoint and nobody ahead: no queue structures at all.
+      const place = waitingAtOrAbove(priority)
+        ? undefined
+        : reservations.find(candidatesOf(request), s.ceiling, clock.now());
+      if (place) return grant(priority, request.fairnessId, 0, place);
       return enqueue(request, s);
     },
     onCapacityChange: dispatchQueued,
-    withRoom(endpoints, priority) {
-      const ceiling = settings.band(priority).ceiling;
-      const open = endpointsWithRoom(endpoints, { detector, loads, ceiling, now: clock.now() });
+    withRoom(endpoints, admission) {
+      // Being scheduled now: its reserved place becomes in-flight in this same tick.
+      unscheduled.get(admission)?.();
+      unscheduled.delete(admission);
+      const open = reservations.withRoom(endpoints, settings.band(admission.priority).ceiling, clock.now());
       return open.length > 0 ? open : endpoints;
     },
     shutdown() {

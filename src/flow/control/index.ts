@@ -28,7 +28,7 @@ export {
   resolveFlowControl,
 } from "./config.ts";
 export { createFlowController } from "./controller.ts";
-export { endpointsWithRoom, poolScore, roomFor, scoreOf, trackedLoads } from "./saturation.ts";
+export { poolScore, Reservations, scoreOf, trackedLoads } from "./saturation.ts";
 export type * from "./types.ts";
 
 /**

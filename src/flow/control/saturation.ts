@@ -1,7 +1,7 @@
 /**
- * Saturation over a pool, from a per-endpoint detector and the shared load model:
- * the pool's score (GIE's mean), and the question dispatch asks, "is there room for one
- * more request at this ceiling, after the ones already granted find their place?".
+ * Saturation over a pool, from a per-endpoint detector and the shared load model: the
+ * pool's score (GIE's mean), and the places flow control has granted on endpoints but
+ * the forward stage has not counted in flight yet (`Reservations`).
  */
 import type { Endpoint } from "../../endpoints/types.ts";
 import type { LoadTracker } from "../../scheduling/framework/load.ts";
@@ -38,36 +38,57 @@ export function poolScore(
 }
 
 /**
- * True when the endpoints can take `need` more requests while each stays below
- * `ceiling`: endpoint by endpoint, it counts how many requests fit before the score
- * reaches the ceiling (each counted request is added to the endpoint's load before the
- * next is asked about), stopping as soon as `need` fit. O(endpoints + need).
+ * Places granted on endpoints and not yet counted in flight. Between a grant and the
+ * forward stage's in-flight count lie a few microtasks and the scheduler's pick; a
+ * dispatch loop that did not count its own grants would hand the same place out twice.
+ * Each grant reserves the place it was granted on; the reservation goes when the
+ * request is scheduled (the forward stage counts it in flight in the same tick) or ends.
+ * Endpoints' loads here include their reservations.
  */
-export function roomFor(
-  need: number,
-  opts: {
-    detector: SaturationDetector;
-    loads: LoadSource;
-    endpoints: readonly Endpoint[];
-    ceiling: number;
-    now: number;
-  },
-): boolean {
-  const { detector, loads, ceiling, now } = opts;
-  let left = need;
-  for (const e of opts.endpoints) {
-    let n = 0;
-    while (n < left && scoreOf(detector, loads, e, now, n) < ceiling) n++;
-    left -= n;
-    if (left <= 0) return true;
-  }
-  return left <= 0;
-}
+export class Reservations {
+  private readonly held = new Map<string, number>();
 
-/** The endpoints whose score is below `ceiling` now. */
-export function endpointsWithRoom(
-  endpoints: readonly Endpoint[],
-  opts: { detector: SaturationDetector; loads: LoadSource; ceiling: number; now: number },
-): Endpoint[] {
-  return endpoints.filter((e) => scoreOf(opts.detector, opts.loads, e, opts.now) < opts.ceiling);
+  constructor(private readonly deps: { detector: SaturationDetector; loads: LoadSource }) {}
+
+  /** The endpoint's score now, counting its reservations. */
+  score(endpoint: Endpoint, now: number): number {
+    return scoreOf(this.deps.detector, this.deps.loads, endpoint, now, this.held.get(endpoint.name) ?? 0);
+  }
+
+  /** The first endpoint not in `skip` whose score is below `ceiling`. */
+  find(
+    endpoints: readonly Endpoint[],
+    ceiling: number,
+    now: number,
+    skip?: ReadonlySet<Endpoint>,
+  ): Endpoint | undefined {
+    for (const e of endpoints) if (!skip?.has(e) && this.score(e, now) < ceiling) return e;
+    return undefined;
+  }
+
+  /** The endpoints whose score is below `ceiling`. */
+  withRoom(endpoints: readonly Endpoint[], ceiling: number, now: number): Endpoint[] {
+    return endpoints.filter((e) => this.score(e, now) < ceiling);
+  }
+
+  /** Holds one place on `endpoint`; the returned function gives it back, once. */
+  reserve(endpoint: Endpoint): () => void {
+    const name = endpoint.name;
+    this.held.set(name, (this.held.get(name) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const n = (this.held.get(name) ?? 1) - 1;
+      if (n <= 0) this.held.delete(name);
+      else this.held.set(name, n);
+    };
+  }
+
+  /** Reserved places in total (0 when every granted request has been scheduled). */
+  get size(): number {
+    let n = 0;
+    for (const v of this.held.values()) n += v;
+    return n;
+  }
 }

@@ -66,7 +66,9 @@ export interface FairnessContext {
  * becomes non-empty, `deactivated` when it empties, `dispatched` after one of its
  * requests left the queue (before `deactivated` if that emptied it). In both
  * (de)activation hooks `others` are the band's other non-empty flows. `pick` is only
- * asked when two or more flows wait; a pick outside `flows` is ignored (first flow).
+ * asked when two or more flows can be dispatched; `flows` may be a subset of the active
+ * flows (those whose head has an endpoint with room), `pick` may be asked again before
+ * a dispatch and must not change state; a pick outside `flows` is ignored (first flow).
  */
 export interface FairnessPolicy<S = unknown> {
   readonly type: string;
