@@ -39,7 +39,9 @@ export function schedule(deps: {
       ? gatewayHeader(c.req.raw.headers, "destination-endpoint")
       : undefined;
     if (pinned) {
-      c.set("endpoints", pinnedEndpoints(pinned, serving));
+      const endpoints = pinnedEndpoints(pinned, serving);
+      deps.flow?.withRoom(endpoints, c.get("admission")); // gives back its reserved place; the pin wins
+      c.set("endpoints", endpoints);
       return next();
     }
     const healthy = deps.health.allHealthy ? serving : serving.filter((e) => !deps.health.isEjected(e.name));
