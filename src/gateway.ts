@@ -90,7 +90,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     inflight,
     loads,
     clock,
-    observe: flowMetrics(metrics.registry, () => saturation()),
+    observe: flowMetrics({
+      metrics,
+      poolName: () => config.current.pool?.metadata.name ?? "default",
+      poolSaturation: () => saturation(),
+    }),
   });
   // Decodes compressed answers itself: a pod lying about gzip gets a clean 502, not a bare console line.
   const fetchFn: FetchFn = opts.fetch ?? decodingFetch((url, init) => fetch(url, init));

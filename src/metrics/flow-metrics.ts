@@ -1,52 +1,177 @@
-import { Gauge, Histogram, type Registry } from "prom-client";
-import type { FlowObserver } from "../flow/control/types.ts";
-import { LabelCap } from "./label-cap.ts";
+import { Gauge, Histogram } from "prom-client";
+import type { FlowObserver, FlowOutcome } from "../flow/control/types.ts";
+import * as B from "./buckets.ts";
+import { alpha, type GatewayMetrics } from "./gateway-metrics.ts";
+import { LabelCap, type ModelLabels } from "./label-cap.ts";
 
 /**
- * Flow-control metrics under GIE's names, fed by the controller's observer hooks.
- * Fairness ids come from clients (headers), so their label values are capped. The pool
- * saturation gauge is computed when /metrics is read, so an idle pool shows its idle
- * value rather than the last value a dispatch saw.
+ * GIE's outcome label values (`QueueOutcome.String()`) for how a request left flow
+ * control. A refusal before queueing is a rejection, a drop from the queue an eviction.
  */
-export function flowMetrics(registry: Registry, poolSaturation: () => number): FlowObserver {
+export function gieOutcome(outcome: FlowOutcome | "queued", queued: boolean): string {
+  switch (outcome) {
+    case "dispatched":
+      return "Dispatched";
+    case "queued":
+      return "NotYetFinalized";
+    case "rejected-saturated":
+      return "RejectedCapacity";
+    case "rejected-ttl-expired":
+      return "EvictedTTL";
+    case "rejected-no-endpoints":
+      // Queued until the TTL with the pool still empty: a TTL eviction (answered 503).
+      return queued ? "EvictedTTL" : "RejectedOther";
+    case "rejected-context-cancelled":
+      return queued ? "EvictedContextCancelled" : "RejectedOther";
+    default:
+      // Shutting down, or evicted for a higher priority.
+      return queued ? "EvictedOther" : "RejectedOther";
+  }
+}
+
+type Child = { observe(v: number): void };
+type UpDown = { inc(v?: number): void; dec(v?: number): void };
+
+/** The series of one (pool, models, priority, fairness id) set, resolved once. */
+interface FlowSeries {
+  size: UpDown[];
+  bytes: UpDown[];
+  /** By GIE outcome, resolved on first use. */
+  duration: Map<string, Child[]>;
+  labels: Record<string, string>;
+}
+
+/**
+ * Flow-control metrics under GIE's `inference_extension_flow_control_*` names and llm-d's
+ * `llm_d_epp_flow_control_*` beside them, fed by the controller's observer hooks. Fairness
+ * ids come from clients, so their label values are capped; model names go through the
+ * gateway's model label cap. The pool saturation gauge is computed when /metrics is read.
+ */
+export function flowMetrics(opts: {
+  metrics: Pick<GatewayMetrics, "registry" | "labels">;
+  poolName: () => string;
+  poolSaturation: () => number;
+}): FlowObserver {
+  const registry = opts.metrics.registry;
   const flows = new LabelCap(200);
-  const queueSize = new Gauge({
-    name: "inference_extension_flow_control_queue_size",
-    help: "Requests waiting in flow control, per fairness id and priority band.",
-    labelNames: ["fairness_id", "priority"],
-    registers: [registry],
-  });
-  const queueBytes = new Gauge({
-    name: "inference_extension_flow_control_queue_bytes",
-    help: "Bytes of the requests waiting in flow control, per fairness id and priority band.",
-    labelNames: ["fairness_id", "priority"],
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: "inference_extension_flow_control_request_queue_duration_seconds",
-    help: "Time requests spent in flow control, by how they left it.",
-    labelNames: ["fairness_id", "priority", "outcome"],
-    buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-    registers: [registry],
-  });
-  new Gauge({
-    name: "inference_extension_flow_control_pool_saturation",
-    help: "Pool saturation now: mean endpoint score of the saturation detector (>= 1 means full).",
-    registers: [registry],
-    collect() {
-      this.set(poolSaturation());
-    },
-  });
+  const both = (suffix: string) => [`inference_extension_${suffix}`, `llm_d_epp_${suffix}`];
+  const queueLabels = ["fairness_id", "priority", "inference_pool", "model_name", "target_model_name"];
+  const gauges = (suffix: string, help: string) =>
+    both(suffix).map(
+      (name) => new Gauge({ name, help: alpha(help), labelNames: queueLabels, registers: [registry] }),
+    );
+  const hists = (suffix: string, help: string, labelNames: string[], buckets: number[]) =>
+    both(suffix).map(
+      (name) => new Histogram({ name, help: alpha(help), labelNames, buckets, registers: [registry] }),
+    );
+  const size = gauges(
+    "flow_control_queue_size",
+    "Current number of requests actively held in the Flow Control queue.",
+  );
+  const bytes = gauges(
+    "flow_control_queue_bytes",
+    "Current total size in bytes of requests actively held in the Flow Control queue.",
+  );
+  const duration = hists(
+    "flow_control_request_queue_duration_seconds",
+    "Distribution of total time requests spend in the Flow Control layer (from enqueue to final outcome).",
+    ["fairness_id", "priority", "outcome", "inference_pool", "model_name", "target_model_name"],
+    B.QUEUE_DURATION,
+  );
+  const enqueue = hists(
+    "flow_control_request_enqueue_duration_seconds",
+    "Distribution of time taken to enqueue requests into the Flow Control layer.",
+    ["fairness_id", "priority", "outcome"],
+    B.FAST_PATH,
+  );
+  const cycle = hists(
+    "flow_control_dispatch_cycle_duration_seconds",
+    "Distribution of time taken for each internal dispatch cycle in the Flow Control layer.",
+    [],
+    B.FAST_PATH,
+  );
+  for (const name of both("flow_control_pool_saturation"))
+    new Gauge({
+      name,
+      help: alpha("Current saturation level of the inference pool (0.0 = empty, 1.0 = fully saturated)."),
+      labelNames: ["inference_pool"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.set({ inference_pool: opts.poolName() }, opts.poolSaturation());
+      },
+    });
+
+  // Pool name -> model labels -> priority -> fairness id -> series: no key strings per request.
+  let pool = "";
+  let cache = new Map<ModelLabels, Map<number, Map<string, FlowSeries>>>();
+  function seriesOf(e: {
+    priority: number;
+    fairnessId: string;
+    request: { model?: string; targetModel: string };
+  }) {
+    const p = opts.poolName();
+    if (p !== pool) {
+      pool = p;
+      cache = new Map();
+    }
+    const pair = opts.metrics.labels.of(e.request.model ?? e.request.targetModel, e.request.targetModel);
+    let byPriority = cache.get(pair);
+    if (!byPriority) {
+      byPriority = new Map();
+      cache.set(pair, byPriority);
+    }
+    let byFlow = byPriority.get(e.priority);
+    if (!byFlow) {
+      byFlow = new Map();
+      byPriority.set(e.priority, byFlow);
+    }
+    const fairness = flows.value(e.fairnessId);
+    let s = byFlow.get(fairness);
+    if (!s) {
+      const labels = { fairness_id: fairness, priority: String(e.priority), inference_pool: pool, ...pair };
+      s = {
+        size: size.map((g) => g.labels(labels)),
+        bytes: bytes.map((g) => g.labels(labels)),
+        duration: new Map(),
+        labels,
+      };
+      // Upstream counts every request that enters flow control, so its flow has a series.
+      for (const g of s.size) g.inc(0);
+      for (const g of s.bytes) g.inc(0);
+      byFlow.set(fairness, s);
+    }
+    return s;
+  }
   return {
-    queueSize: (e) => {
-      const labels = { fairness_id: flows.value(e.fairnessId), priority: String(e.priority) };
-      queueSize.set(labels, e.requests);
-      queueBytes.set(labels, e.bytes);
+    queueSize(e) {
+      const s = seriesOf(e);
+      for (const g of s.size) g.inc(e.delta);
+      for (const g of s.bytes) g.inc(e.delta * e.requestBytes);
     },
-    queueDuration: (e) =>
-      duration.observe(
-        { fairness_id: flows.value(e.fairnessId), priority: String(e.priority), outcome: e.outcome },
-        e.ms / 1000,
-      ),
+    queueDuration(e) {
+      const s = seriesOf(e);
+      const outcome = gieOutcome(e.outcome, e.queued);
+      let c = s.duration.get(outcome);
+      if (!c) {
+        const { fairness_id, priority, ...rest } = s.labels;
+        const labels = { fairness_id, priority, outcome, ...rest };
+        c = duration.map((h) => h.labels(labels));
+        s.duration.set(outcome, c);
+      }
+      for (const h of c) h.observe(e.ms / 1000);
+    },
+    enqueue(e) {
+      // A fresh object: prom-client keeps the labels object of a new series by reference.
+      const labels = {
+        fairness_id: flows.value(e.fairnessId),
+        priority: String(e.priority),
+        outcome: gieOutcome(e.outcome, false),
+      };
+      for (const h of enqueue) h.observe(labels, e.ms / 1000);
+    },
+    dispatchCycle(ms) {
+      for (const h of cycle) h.observe(ms / 1000);
+    },
   };
 }

@@ -5,6 +5,8 @@ import type { Releasable } from "../scope.ts";
 
 /** What the admit stage sends to flow control. */
 export interface AdmissionRequest {
+  /** The model the client asked for (labels flow-control metrics). */
+  readonly model?: string;
   readonly objective: string | undefined;
   readonly fairnessId: string;
   readonly targetModel: string;
@@ -40,6 +42,7 @@ export function admit(deps: { admitter: Admitter }): MiddlewareHandler<GatewayEn
     const expectedOutputTokens = positiveNumber(req.body["max_tokens"] ?? req.body["max_completion_tokens"]);
     const deadlineMs = positiveNumber(c.req.header(SLO_HEADER));
     const { admission, slot } = await deps.admitter.admit({
+      model: req.model,
       objective: req.objective,
       fairnessId: req.fairnessId,
       targetModel: c.get("targetModel").target,

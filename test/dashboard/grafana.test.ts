@@ -78,7 +78,10 @@ function seriesOf(name: string, type: string): string[] {
   return [name];
 }
 
-const metricsIn = (expr: string) => [...new Set(expr.match(/\binference_[a-z0-9_]+/g) ?? [])];
+/** Series names in an expression (not the `inference_pool` label). */
+const metricsIn = (expr: string) => [
+  ...new Set(expr.match(/\binference_(?:objective|pool|extension)_[a-z0-9_]+/g) ?? []),
+];
 
 /** Labels an expression groups, joins or filters by (not `le`, not template variables). */
 function labelsIn(expr: string): string[] {

@@ -13,7 +13,7 @@ saturationDetector: { queueDepthThreshold: 2 }
 
 const gauge = async (gw: ReturnType<typeof createGateway>) => {
   const text = await (await gw.fetch(new Request("http://gw/metrics"))).text();
-  return Number(/^inference_extension_flow_control_pool_saturation (\S+)$/m.exec(text)?.[1]);
+  return Number(/^inference_extension_flow_control_pool_saturation\{[^}]*\} (\S+)$/m.exec(text)?.[1]);
 };
 
 test("the pool saturation gauge follows the pool when nothing is dispatched (no stale busy value)", async () => {

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { builtinFlowPolicies } from "../../../plugins/flow/index.ts";
 import type { Endpoint } from "../../endpoints/types.ts";
-import type { DroppedReason } from "../../errors.ts";
+import { type DroppedReason, GatewayError } from "../../errors.ts";
 import type { Admission } from "../../request.ts";
 import { LoadTracker } from "../../scheduling/framework/load.ts";
 import { type FlowController, type FlowControllerOptions, systemSetTimer } from "./api.ts";
@@ -70,9 +70,19 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
   }
 
   /** Admits a request on the place `endpoint` has for it (reserved until it is scheduled). */
-  function grant(priority: number, fairnessId: string, queuedMs: number, endpoint: Endpoint): AdmitResult {
+  function grant(request: FlowRequest, priority: number, queuedMs: number, endpoint: Endpoint): AdmitResult {
+    const fairnessId = request.fairnessId;
     dispatched++;
-    safe(() => observe.queueDuration?.({ priority, fairnessId, outcome: "dispatched", ms: queuedMs }));
+    safe(() =>
+      observe.queueDuration?.({
+        priority,
+        fairnessId,
+        outcome: "dispatched",
+        ms: queuedMs,
+        request,
+        queued: queuedMs > 0,
+      }),
+    );
     const unreserve = reservations.reserve(endpoint);
     const admission: Admission = { priority, fairnessId, queuedMs };
     unscheduled.set(admission, unreserve);
@@ -102,7 +112,7 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
     return band;
   }
 
-  function reportSize(item: QueueItem): void {
+  function reportSize(item: QueueItem, delta: 1 | -1): void {
     const f = item.flow;
     safe(() =>
       observe.queueSize?.({
@@ -110,6 +120,9 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
         fairnessId: f.fairnessId,
         requests: f.length,
         bytes: f.bytes,
+        request: item.request,
+        delta,
+        requestBytes: item.bytes,
       }),
     );
   }
@@ -123,7 +136,7 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
     if (!asDispatch) band.remove(item);
     queued--;
     queuedBytes -= item.bytes;
-    reportSize(item);
+    reportSize(item, -1);
     return true;
   }
 
@@ -146,6 +159,7 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
       return;
     }
     dispatching = true;
+    const t0 = clock.now();
     try {
       do {
         again = false;
@@ -153,6 +167,7 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
       } while (again);
     } finally {
       dispatching = false;
+      safe(() => observe.dispatchCycle?.(clock.now() - t0));
     }
   }
 
@@ -185,7 +200,7 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
         const endpoint = placeFor(item)!;
         band.remove(item, true);
         unqueue(item, band, true);
-        item.resolve(grant(item.priority, item.request.fairnessId, now - item.arrivedAt, endpoint));
+        item.resolve(grant(item.request, item.priority, now - item.arrivedAt, endpoint));
       }
       for (const flow of band.flowsSnapshot())
         for (const e of candidatesOf(flow.head().request)) closed.add(e);
@@ -236,25 +251,48 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
       item.onAbort = () => drop(item, "rejected-context-cancelled");
       request.signal.addEventListener("abort", item.onAbort, { once: true });
       item.cancelTimer = setTimer(() => expire(item), settings.ttlMs);
-      reportSize(item);
+      reportSize(item, 1);
       dispatchQueued();
     });
   }
 
+  function arrive(request: FlowRequest, priority: number): AdmitResult | Promise<AdmitResult> {
+    if (closed) throw dropped("rejected-shutting-down", { priority: 0, waitedMs: 0, ttlMs: 0 });
+    const info = { priority, waitedMs: 0, ttlMs: settings.ttlMs };
+    if (request.signal.aborted) throw dropped("rejected-context-cancelled", info);
+    if (opts.endpoints.list().length === 0) throw dropped("rejected-no-endpoints", info);
+    const s = settings.band(priority);
+    // Hot path: room on a candidate endpoint and nobody ahead: no queue structures at all.
+    const place = waitingAtOrAbove(priority)
+      ? undefined
+      : reservations.find(candidatesOf(request), s.ceiling, clock.now());
+    if (place) return grant(request, priority, 0, place);
+    return enqueue(request, s);
+  }
+
   return {
     async admit(request) {
-      if (closed) throw dropped("rejected-shutting-down", { priority: 0, waitedMs: 0, ttlMs: 0 });
-      const priority = opts.priorityOf(request.objective);
-      const info = { priority, waitedMs: 0, ttlMs: settings.ttlMs };
-      if (request.signal.aborted) throw dropped("rejected-context-cancelled", info);
-      if (opts.endpoints.list().length === 0) throw dropped("rejected-no-endpoints", info);
-      const s = settings.band(priority);
-      // Hot path: room on a candidate endpoint and nobody ahead: no queue structures at all.
-      const place = waitingAtOrAbove(priority)
-        ? undefined
-        : reservations.find(candidatesOf(request), s.ceiling, clock.now());
-      if (place) return grant(priority, request.fairnessId, 0, place);
-      return enqueue(request, s);
+      const t0 = clock.now();
+      const priority = closed ? 0 : opts.priorityOf(request.objective);
+      const fairnessId = request.fairnessId;
+      let result: AdmitResult | Promise<AdmitResult>;
+      try {
+        result = arrive(request, priority);
+      } catch (err) {
+        // Refused on arrival; a queued request that is dropped later reports from drop().
+        const reason = err instanceof GatewayError ? err.droppedReason : undefined;
+        if (reason) {
+          const ms = clock.now() - t0;
+          safe(() => observe.enqueue?.({ priority, fairnessId, outcome: reason, ms }));
+          safe(() =>
+            observe.queueDuration?.({ priority, fairnessId, outcome: reason, ms, request, queued: false }),
+          );
+        }
+        throw err;
+      }
+      const outcome = result instanceof Promise ? "queued" : "dispatched";
+      safe(() => observe.enqueue?.({ priority, fairnessId, outcome, ms: clock.now() - t0 }));
+      return result;
     },
     onCapacityChange: dispatchQueued,
     withRoom(endpoints, admission) {
@@ -291,7 +329,14 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
 }
 
 function outcomeOf(item: QueueItem, outcome: FlowOutcome, ms: number) {
-  return { priority: item.priority, fairnessId: item.request.fairnessId, outcome, ms };
+  return {
+    priority: item.priority,
+    fairnessId: item.request.fairnessId,
+    outcome,
+    ms,
+    request: item.request,
+    queued: true,
+  };
 }
 
 function safe(fn: () => void): void {

@@ -148,8 +148,33 @@ export type FlowOutcome = "dispatched" | DroppedReason;
  * synchronously on the request path, so they should only set gauges / observe.
  */
 export interface FlowObserver {
-  /** A flow's queue changed: its new length and bytes (0/0 when it emptied). */
-  queueSize?(e: { priority: number; fairnessId: string; requests: number; bytes: number }): void;
-  /** A request left flow control (including immediate dispatch with ms = 0). */
-  queueDuration?(e: { priority: number; fairnessId: string; outcome: FlowOutcome; ms: number }): void;
+  /**
+   * A flow's queue changed: its new length and bytes (0/0 when it emptied), and the
+   * request that joined (`delta` 1) or left (-1) it with its own `requestBytes`.
+   */
+  queueSize?(e: {
+    priority: number;
+    fairnessId: string;
+    requests: number;
+    bytes: number;
+    request: FlowRequest;
+    delta: 1 | -1;
+    requestBytes: number;
+  }): void;
+  /**
+   * A request left flow control (including immediate dispatch with ms = 0, and a
+   * rejection on arrival); `queued` tells whether it had waited in a queue.
+   */
+  queueDuration?(e: {
+    priority: number;
+    fairnessId: string;
+    outcome: FlowOutcome;
+    ms: number;
+    request: FlowRequest;
+    queued: boolean;
+  }): void;
+  /** An arrival was handled: granted at once, queued, or refused; `ms` is the time admit() took. */
+  enqueue?(e: { priority: number; fairnessId: string; outcome: FlowOutcome | "queued"; ms: number }): void;
+  /** One dispatch cycle over the queues ran, taking `ms`. */
+  dispatchCycle?(ms: number): void;
 }
