@@ -1,7 +1,8 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import * as B from "./buckets.ts";
 import { LabelCap, ModelLabelCap, type ModelLabels } from "./label-cap.ts";
 import { RequestSeries } from "./request-series.ts";
+import { CounterFamily, GaugeFamily, HistogramFamily } from "./series-family.ts";
 
 /** Upstream's HELP texts carry the stability level in front (`HelpMsgWithStability`). */
 export const alpha = (help: string) => `[ALPHA] ${help}`;
@@ -9,36 +10,39 @@ export const alpha = (help: string) => `[ALPHA] ${help}`;
 type ModelLabel = "model_name" | "target_model_name";
 type FlowLabel = ModelLabel | "fairness_id" | "priority";
 
-/** GIE v1.5.0's `inference_objective_*` request metrics. */
+/**
+ * GIE v1.5.0's `inference_objective_*` request metrics. The per-request families resolve
+ * label sets once (series-family.ts); errors are rare and stay prom-client counters.
+ */
 export interface GieRequestMetrics {
-  readonly requests: Counter<ModelLabel | "priority">;
+  readonly requests: CounterFamily;
   readonly errors: Counter<ModelLabel | "error_code">;
-  readonly duration: Histogram<ModelLabel>;
-  readonly running: Gauge<"model_name">;
-  readonly ttft: Histogram<ModelLabel>;
-  readonly tpot: Histogram<ModelLabel>;
-  readonly ntpot: Histogram<ModelLabel>;
-  readonly requestSizes: Histogram<ModelLabel>;
-  readonly responseSizes: Histogram<ModelLabel>;
-  readonly inputTokens: Histogram<ModelLabel>;
-  readonly outputTokens: Histogram<ModelLabel>;
-  readonly cachedTokens: Histogram<ModelLabel>;
+  readonly duration: HistogramFamily;
+  readonly running: GaugeFamily;
+  readonly ttft: HistogramFamily;
+  readonly tpot: HistogramFamily;
+  readonly ntpot: HistogramFamily;
+  readonly requestSizes: HistogramFamily;
+  readonly responseSizes: HistogramFamily;
+  readonly inputTokens: HistogramFamily;
+  readonly outputTokens: HistogramFamily;
+  readonly cachedTokens: HistogramFamily;
 }
 
 /** llm-d-router v0.10's `llm_d_epp_request_*` metrics: the same requests, with fairness and priority. */
 export interface LlmdRequestMetrics {
-  readonly requests: Counter<FlowLabel>;
+  readonly requests: CounterFamily;
   readonly errors: Counter<FlowLabel | "error_code">;
-  readonly duration: Histogram<FlowLabel>;
-  readonly running: Gauge<FlowLabel>;
-  readonly ttft: Histogram<FlowLabel | "streaming">;
-  readonly streamingTpot: Histogram<FlowLabel>;
-  readonly ntpot: Histogram<FlowLabel>;
-  readonly requestSizes: Histogram<FlowLabel>;
-  readonly responseSizes: Histogram<FlowLabel>;
-  readonly inputTokens: Histogram<FlowLabel>;
-  readonly outputTokens: Histogram<FlowLabel>;
-  readonly cachedTokens: Histogram<FlowLabel>;
+  readonly duration: HistogramFamily;
+  readonly running: GaugeFamily;
+  readonly ttft: HistogramFamily;
+  readonly streamingTpot: HistogramFamily;
+  readonly ntpot: HistogramFamily;
+  readonly requestSizes: HistogramFamily;
+  readonly responseSizes: HistogramFamily;
+  readonly inputTokens: HistogramFamily;
+  readonly outputTokens: HistogramFamily;
+  readonly cachedTokens: HistogramFamily;
 }
 
 /**
@@ -76,16 +80,18 @@ export function createGatewayMetrics(
   const registry = new Registry();
   const model = ["model_name", "target_model_name"] as const;
   const flow = [...model, "fairness_id", "priority"] as const;
-  const hist = <L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]) =>
-    new Histogram<L>({ name, help: alpha(help), labelNames, buckets, registers: [registry] });
+  const hist = (name: string, help: string, labelNames: readonly string[], buckets: number[]) =>
+    new HistogramFamily(name, alpha(help), labelNames, buckets, registry);
+  const series = (name: string, help: string, labelNames: readonly string[]) =>
+    new CounterFamily(name, alpha(help), labelNames, registry);
+  const level = (name: string, help: string, labelNames: readonly string[]) =>
+    new GaugeFamily(name, alpha(help), labelNames, registry);
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
     new Counter<L>({ name, help: alpha(help), labelNames, registers: [registry] });
-  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-    new Gauge<L>({ name, help: alpha(help), labelNames, registers: [registry] });
 
   const o = "inference_objective_";
   const gie: GieRequestMetrics = {
-    requests: counter(
+    requests: series(
       `${o}request_total`,
       "Counter of inference objective requests broken out for each model and target model.",
       [...model, "priority"],
@@ -101,7 +107,7 @@ export function createGatewayMetrics(
       model,
       B.GENERAL_LATENCY,
     ),
-    running: gauge(`${o}running_requests`, "Inference objective number of running requests in each model.", [
+    running: level(`${o}running_requests`, "Inference objective number of running requests in each model.", [
       "model_name",
     ]),
     ttft: hist(
@@ -155,7 +161,7 @@ export function createGatewayMetrics(
   };
   const l = "llm_d_epp_";
   const llmd: LlmdRequestMetrics = {
-    requests: counter(`${l}request_total`, "Total number of processed requests.", flow),
+    requests: series(`${l}request_total`, "Total number of processed requests.", flow),
     errors: counter(`${l}request_error_total`, "Total number of request errors.", [...flow, "error_code"]),
     duration: hist(
       `${l}request_duration_seconds`,
@@ -163,7 +169,7 @@ export function createGatewayMetrics(
       flow,
       B.GENERAL_LATENCY,
     ),
-    running: gauge(`${l}request_running`, "Current number of active running requests.", flow),
+    running: level(`${l}request_running`, "Current number of active running requests.", flow),
     ttft: hist(
       `${l}request_ttft_seconds`,
       "Time to first token in seconds, measured from request received to first response byte. For non-streaming requests, this equals total request duration.",
@@ -219,10 +225,12 @@ export function createGatewayMetrics(
   const llmdRewrites = counter(`${l}model_rewrite_decisions_total`, rewriteHelp, rewriteLabels);
   const infoHelp = "General information of the current build of Inference Extension.";
   for (const name of ["inference_extension_info", `${l}info`])
-    gauge(name, infoHelp, ["commit", "build_ref"]).set(
-      { commit: build.commit, build_ref: build.buildRef },
-      1,
-    );
+    new Gauge({
+      name,
+      help: alpha(infoHelp),
+      labelNames: ["commit", "build_ref"],
+      registers: [registry],
+    }).set({ commit: build.commit, build_ref: build.buildRef }, 1);
 
   const labels = new ModelLabelCap(maxModelLabels);
   const flows = new LabelCap(200);

@@ -1,0 +1,141 @@
+import type { Registry } from "prom-client";
+
+/**
+ * Counter, gauge and histogram families for the request hot path. prom-client hashes the
+ * label object on every observation, even through `labels()` children; these resolve a
+ * label set once (`labels()` returns the series itself) and then observe with no string
+ * work, which is what lets every request feed GIE's and llm-d's names at the cost the
+ * gateway had with one. They register in a prom-client Registry and render exactly as
+ * prom-client's own (same value lines, `le` first), so /metrics does not change.
+ */
+
+type Labels = Record<string, string>;
+type Value = { labels: Labels; value: number; metricName?: string; sharedLabels?: Labels };
+
+abstract class Family<S extends { touched: boolean; labels: Labels }> {
+  private readonly byKey = new Map<string, S>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+    registry: Registry,
+  ) {
+    registry.registerMetric(this as never);
+  }
+
+  abstract readonly type: string;
+  protected abstract create(labels: Labels): S;
+  protected abstract render(series: S, out: Value[]): void;
+
+  /** The series for one label set, created on first use (shown once it is first touched). */
+  labels(labels: Labels): S {
+    let key = "";
+    for (const n of this.labelNames) key += `${labels[n] ?? ""}\u0000`;
+    let s = this.byKey.get(key);
+    if (!s) {
+      const own: Labels = {};
+      for (const n of this.labelNames) own[n] = labels[n] ?? "";
+      s = this.create(own);
+      this.byKey.set(key, s);
+    }
+    return s;
+  }
+
+  /** prom-client's Metric contract: what Registry#metrics() renders. */
+  async get() {
+    const values: Value[] = [];
+    for (const s of this.byKey.values()) if (s.touched) this.render(s, values);
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: "sum" };
+  }
+
+  reset(): void {
+    this.byKey.clear();
+  }
+}
+
+/** One counter or gauge series. */
+export class ScalarSeries {
+  touched = false;
+  value = 0;
+  constructor(readonly labels: Labels) {}
+  inc(by = 1): void {
+    this.touched = true;
+    this.value += by;
+  }
+  dec(by = 1): void {
+    this.touched = true;
+    this.value -= by;
+  }
+}
+
+export class CounterFamily extends Family<ScalarSeries> {
+  readonly type: string = "counter";
+  protected create(labels: Labels) {
+    return new ScalarSeries(labels);
+  }
+  protected render(s: ScalarSeries, out: Value[]) {
+    out.push({ labels: s.labels, value: s.value });
+  }
+}
+
+export class GaugeFamily extends CounterFamily {
+  override readonly type: string = "gauge";
+}
+
+/** One histogram series: per-bucket (not cumulative) counts, sum and count. */
+export class HistogramSeries {
+  touched = false;
+  sum = 0;
+  count = 0;
+  readonly counts: Float64Array;
+  constructor(
+    readonly labels: Labels,
+    private readonly bounds: readonly number[],
+  ) {
+    this.counts = new Float64Array(bounds.length);
+  }
+  observe(v: number): void {
+    this.touched = true;
+    this.sum += v;
+    this.count++;
+    const b = this.bounds;
+    for (let i = 0; i < b.length; i++)
+      if (v <= b[i]!) {
+        this.counts[i]!++;
+        return;
+      }
+  }
+}
+
+export class HistogramFamily extends Family<HistogramSeries> {
+  readonly type: string = "histogram";
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    readonly buckets: readonly number[],
+    registry: Registry,
+  ) {
+    super(name, help, labelNames, registry);
+  }
+  protected create(labels: Labels) {
+    return new HistogramSeries(labels, this.buckets);
+  }
+  protected render(s: HistogramSeries, out: Value[]) {
+    const bucket = `${this.name}_bucket`;
+    let acc = 0;
+    for (let i = 0; i < this.buckets.length; i++) {
+      acc += s.counts[i]!;
+      out.push({
+        labels: { le: String(this.buckets[i]) },
+        sharedLabels: s.labels,
+        value: acc,
+        metricName: bucket,
+      });
+    }
+    out.push({ labels: { le: "+Inf" }, sharedLabels: s.labels, value: s.count, metricName: bucket });
+    out.push({ labels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
+    out.push({ labels: s.labels, value: s.count, metricName: `${this.name}_count` });
+  }
+}
