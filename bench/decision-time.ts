@@ -24,6 +24,7 @@
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { builtinRegistry } from "../plugins/index.ts";
 import { seededRandom, systemClock } from "../src/clock.ts";
 import { InFlight } from "../src/endpoints/inflight.ts";
 import type { Endpoint } from "../src/endpoints/types.ts";
@@ -135,6 +136,7 @@ function measurePhase(n: number, chars: number, phase: Cell["phase"]): Cell {
   const plugins = new Map<string, number>();
   let observing = false;
   const s = createScheduler({
+    registry: builtinRegistry(),
     inflight,
     random: seededRandom(2),
     clock: systemClock,

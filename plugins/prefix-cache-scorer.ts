@@ -6,9 +6,10 @@
  *
  * Inputs: the prompt's chained block hashes (`ctx.prefixHashes`, shared with other
  * plugins) and the pool's prefix index. Sets NEW_PREFIX for pickers when no candidate
- * holds any block. After a pick (PostPick) every block of the
- * request is recorded on the primary endpoint, and the primary's match feeds the
- * index's hit ratio.
+ * holds any block. Before the request is sent (PreRequest) every block of the request
+ * is recorded on the primary endpoint, and the primary's match feeds the index's hit
+ * ratio. When a fallback answered instead (ResponseReceived with another endpoint), the
+ * blocks are recorded on that endpoint too: its cache holds them now.
  *
  * Parameters:
  * - `blockSize` (tokens, default 16): block = blockSize x 4 characters.
@@ -23,7 +24,13 @@
  */
 import * as v from "valibot";
 import type { Endpoint } from "../src/endpoints/types.ts";
-import { NEW_PREFIX, type PostPick, type Scorer, stateKey } from "../src/scheduling/framework/interfaces.ts";
+import {
+  NEW_PREFIX,
+  type PreRequest,
+  type ResponseReceived,
+  type Scorer,
+  stateKey,
+} from "../src/scheduling/framework/interfaces.ts";
 import { type PluginDefinition, withParameters } from "../src/scheduling/framework/registry.ts";
 import {
   CHARS_PER_TOKEN,
@@ -68,10 +75,11 @@ export function prefixCacheScorer(opts: {
   name?: string;
   index: PrefixIndex;
   params?: Partial<PrefixCacheParameters>;
-}): Scorer & PostPick {
+}): Scorer & PreRequest & ResponseReceived {
   const p = { ...v.parse(PrefixCacheParameters, {}), ...opts.params };
   const { index } = opts;
   const key = stateKey<{ hashes: PrefixHashes; matches: ReadonlyMap<string, number> }>(PREFIX_CACHE_SCORER);
+  const recordedOn = stateKey<string>(`${PREFIX_CACHE_SCORER}/recorded-on`);
 
   function blockChars(endpoints: readonly Endpoint[]): number {
     if (p.hashBlockSize !== undefined) return p.hashBlockSize;
@@ -91,12 +99,19 @@ export function prefixCacheScorer(opts: {
       const total = hashes.count;
       return endpoints.map((e) => (total > 0 ? (matches.get(e.name) ?? 0) / total : 0));
     },
-    onPicked(ctx, endpoints) {
+    preRequest(ctx, endpoints) {
       const state = ctx.get(key);
       const primary = endpoints[0];
       if (state === undefined || primary === undefined || state.hashes.count === 0) return;
       index.record(primary.name, state.hashes.keys, p.lruCapacityPerServer);
       index.recordHit(state.matches.get(primary.name) ?? 0, state.hashes.count);
+      ctx.set(recordedOn, primary.name);
+    },
+    responseReceived(ctx, { endpoint }) {
+      const state = ctx.get(key);
+      const recorded = ctx.get(recordedOn);
+      if (state === undefined || recorded === undefined || recorded === endpoint.name) return;
+      index.record(endpoint.name, state.hashes.keys, p.lruCapacityPerServer);
     },
   };
 }

@@ -5,13 +5,14 @@
  *   score = 1 for the endpoint named by the request's session token, 0 for the others
  *
  * Input: the request header `headerName` (default `x-session-token`, as llm-d) carrying
- * base64(UTF-8 endpoint name). The proxy sets that same header (`sessionHeaderName`) on
- * every response with `sessionTokenHeader(endpoint, headerName)` so clients can echo it back. A missing, malformed or
+ * base64(UTF-8 endpoint name). Its ResponseReceived hook sets that same header on the
+ * answer, naming the endpoint that actually served (a fallback when the primary failed),
+ * so the client's echo brings the next request back there. A missing, malformed or
  * unknown token scores 0 everywhere. Parameters: `headerName`.
  */
 import * as v from "valibot";
 import type { Endpoint } from "../src/endpoints/types.ts";
-import type { Scorer } from "../src/scheduling/framework/interfaces.ts";
+import type { ResponseReceived, Scorer } from "../src/scheduling/framework/interfaces.ts";
 import { type PluginDefinition, withParameters } from "../src/scheduling/framework/registry.ts";
 
 export const SESSION_AFFINITY_SCORER = "session-affinity-scorer";
@@ -50,7 +51,9 @@ export function sessionTokenHeader(
   return [headerName, encodeSessionToken(endpoint.name)];
 }
 
-export function sessionAffinityScorer(opts: { name?: string; headerName?: string } = {}): Scorer {
+export function sessionAffinityScorer(
+  opts: { name?: string; headerName?: string } = {},
+): Scorer & ResponseReceived {
   const header = opts.headerName ?? SESSION_TOKEN_HEADER;
   return {
     type: SESSION_AFFINITY_SCORER,
@@ -59,6 +62,10 @@ export function sessionAffinityScorer(opts: { name?: string; headerName?: string
       const token = ctx.request.headers.get(header);
       const target = token ? decodeSessionToken(token) : undefined;
       return endpoints.map((e) => (target !== undefined && e.name === target ? 1 : 0));
+    },
+    responseReceived(_ctx, { endpoint, headers }) {
+      const [name, value] = sessionTokenHeader(endpoint, header);
+      headers.set(name, value);
     },
   };
 }
@@ -73,18 +80,3 @@ export const sessionAffinityScorerPlugin: PluginDefinition = {
     sessionAffinityScorer({ name, headerName: params.headerName }),
   ),
 };
-
-/**
- * The header that answers must carry for the session affinity a picker config declares:
- * the `headerName` of its session-affinity-scorer (default `x-session-token`), the one the
- * scorer reads back, so the client's echo lands where the scorer looks. Undefined when the
- * config declares no such scorer (or parameters the registry would refuse).
- */
-export function sessionHeaderName(
-  config: { plugins: readonly { type: string; parameters?: unknown }[] } | undefined,
-): string | undefined {
-  const plugin = config?.plugins.find((p) => p.type === SESSION_AFFINITY_SCORER);
-  if (!plugin) return undefined;
-  const params = v.safeParse(Parameters, plugin.parameters ?? {});
-  return params.success ? params.output.headerName : undefined;
-}

@@ -1,6 +1,7 @@
 import type { ApiKey } from "./config/settings.ts";
 import type { Endpoint } from "./endpoints/types.ts";
 import type { Admission, InferenceRequest, ScheduledEndpoints, TargetModel } from "./request.ts";
+import type { RequestLifecycle } from "./scheduling/types.ts";
 import type { RequestScope } from "./scope.ts";
 
 /** Every context variable a stage sets, in chain order. One typed map, no string keys elsewhere. */
@@ -15,6 +16,8 @@ export interface GatewayVariables {
   candidates: readonly Endpoint[];
   admission: Admission;
   endpoints: ScheduledEndpoints;
+  /** The scheduled request's plugin hooks; `forward` calls them with the endpoint that served. */
+  lifecycle: RequestLifecycle;
 }
 
 export type GatewayEnv = { Variables: GatewayVariables };

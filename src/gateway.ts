@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { builtinPlugins } from "../plugins/index.ts";
 import { createApp } from "./app.ts";
 import { type Clock, type Random, type SetTimer, systemClock, systemRandom, systemTimer } from "./clock.ts";
 import { ConfigHolder } from "./config/holder.ts";
@@ -57,9 +58,14 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/** Wires the data layer, scheduling and flow control around one app. Web-standard only. */
+/**
+ * The composition root: wires the data layer, scheduling and flow control around one
+ * app, with the plugins registered in `plugins/index.ts` (the only place that imports
+ * them). Web-standard only.
+ */
 export function createGateway(opts: GatewayOptions): Gateway {
   const config = new ConfigHolder(opts.config);
+  const plugins = builtinPlugins();
   const clock = opts.clock ?? systemClock;
   const random = opts.random ?? systemRandom;
   const logger = opts.logger ?? createLogger(opts.config.settings.logLevel);
@@ -90,6 +96,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     inflight,
     loads,
     clock,
+    plugins: plugins.flow,
     observe: flowMetrics({
       metrics,
       poolName: () => config.current.pool?.metadata.name ?? "default",
@@ -127,6 +134,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const schedMetrics = schedulerMetrics(metrics.registry);
   const scheduler = new PoolScheduler({
     config,
+    registry: plugins.registry,
     endpoints,
     inflight,
     loads,

@@ -43,6 +43,14 @@ export const SATURATION_DETECTOR_FACTORIES: readonly PluginFactory<SaturationDet
   concurrencyDetectorFactory,
 ];
 
+/** Every flow-control plugin type an EndpointPickerConfig's `plugins` may declare; scheduling skips them. */
+export const FLOW_PLUGIN_TYPES: readonly string[] = [
+  ...FAIRNESS_POLICY_FACTORIES.map((f) => f.type),
+  ...ORDERING_POLICY_FACTORIES.map((f) => f.type),
+  ...SATURATION_DETECTOR_FACTORIES.map((f) => f.type),
+  MAX_SATURATION_DETECTOR,
+];
+
 const byType = <P>(factories: readonly PluginFactory<P>[]) => new Map(factories.map((f) => [f.type, f]));
 const FAIRNESS = byType(FAIRNESS_POLICY_FACTORIES);
 const ORDERING = byType(ORDERING_POLICY_FACTORIES);

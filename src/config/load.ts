@@ -1,8 +1,9 @@
 import * as v from "valibot";
 import { parseAllDocuments } from "yaml";
+// The composition root's plugin list: a picker config is checked against what the gateway will build.
+import { validatePickerConfig } from "../../plugins/index.ts";
 import { type InferenceModelRewrite, parseRewrite, RewriteTable } from "../rewrite/index.ts";
 import { InferenceModelRewriteSchema } from "../rewrite/schema.ts";
-import { validatePickerConfig } from "../scheduling/pool-scheduler.ts";
 import { ConfigError } from "./errors.ts";
 import { toConfigError } from "./issues.ts";
 import {

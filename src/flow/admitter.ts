@@ -1,8 +1,3 @@
-import {
-  builtinFlowPolicies,
-  createSaturationDetector,
-  defaultSaturationDetector,
-} from "../../plugins/flow/index.ts";
 import type { Clock } from "../clock.ts";
 import type { ConfigHolder } from "../config/holder.ts";
 import type { EndpointPickerConfig } from "../config/resources.ts";
@@ -11,25 +6,43 @@ import type { EndpointStore } from "../endpoints/store.ts";
 import type { LoadTracker } from "../scheduling/framework/load.ts";
 import type { Admitter } from "../stages/admit.ts";
 import { createFlowController, type FlowController, poolSaturation, trackedLoads } from "./control/index.ts";
-import type { FlowObserver, SaturationDetector } from "./control/types.ts";
+import type { FlowObserver, FlowPolicies, PluginSpec, SaturationDetector } from "./control/types.ts";
 import { gateOffAdmitter } from "./gate-off.ts";
 import { priorityOf } from "./objectives.ts";
 
 const DETECTOR_TYPES = new Set(["utilization-detector", "concurrency-detector", "max-saturation-detector"]);
 
 /**
+ * The flow-control plugins the composition root (`plugins/index.ts`) hands in; flow
+ * control imports none itself.
+ */
+export interface FlowPlugins {
+  /** Every flow-control plugin type a `plugins:` list may declare. */
+  readonly types: readonly string[];
+  /** Policies by name: built-in types plus the named instances declared in `plugins`. */
+  policies(plugins: readonly PluginSpec[]): FlowPolicies;
+  /** Builds a saturation detector from its spec; throws ConfigError for a bad one. */
+  detector(spec: PluginSpec): SaturationDetector;
+  /** The detector when the config declares none. */
+  defaultDetector(): SaturationDetector;
+}
+
+/**
  * The pool's saturation detector: detector plugins declared in the EndpointPickerConfig
  * (the max of them), else max(utilization-detector with GIE's `saturationDetector`
  * thresholds, concurrency-detector).
  */
-export function saturationDetectorOf(picker: EndpointPickerConfig | undefined): SaturationDetector {
+export function saturationDetectorOf(
+  picker: EndpointPickerConfig | undefined,
+  plugins: FlowPlugins,
+): SaturationDetector {
   const declared = (picker?.plugins ?? []).filter((p) => DETECTOR_TYPES.has(p.type));
-  if (declared.length === 1) return createSaturationDetector(declared[0]!);
+  if (declared.length === 1) return plugins.detector(declared[0]!);
   if (declared.length > 1)
-    return createSaturationDetector({ type: "max-saturation-detector", parameters: { detectors: declared } });
+    return plugins.detector({ type: "max-saturation-detector", parameters: { detectors: declared } });
   const thresholds = picker?.saturationDetector;
-  if (!thresholds) return defaultSaturationDetector();
-  return createSaturationDetector({
+  if (!thresholds) return plugins.defaultDetector();
+  return plugins.detector({
     type: "max-saturation-detector",
     parameters: {
       detectors: [{ type: "utilization-detector", parameters: thresholds }, { type: "concurrency-detector" }],
@@ -49,10 +62,12 @@ export function createAdmitter(deps: {
   /** The assumed-load model the scheduler uses too (one model of each pod's load). */
   loads: LoadTracker;
   clock: Clock;
+  /** The flow-control plugins, from the composition root. */
+  plugins: FlowPlugins;
   observe?: FlowObserver;
 }): { admitter: Admitter; flow: FlowController | undefined; saturation: () => number } {
   const picker = deps.config.current.pickerConfig;
-  const detector = saturationDetectorOf(picker);
+  const detector = saturationDetectorOf(picker, deps.plugins);
   const loads = trackedLoads(deps.loads, deps.inflight);
   const saturation = poolSaturation({ detector, endpoints: deps.endpoints, loads, clock: deps.clock });
   if (!picker?.featureGates.includes("flowControl")) {
@@ -70,7 +85,7 @@ export function createAdmitter(deps: {
     inflight: deps.inflight,
     loads,
     config: picker.flowControl,
-    policies: builtinFlowPolicies(picker.plugins),
+    policies: deps.plugins.policies(picker.plugins),
     ...(deps.observe ? { observe: deps.observe } : {}),
   });
   return { admitter: flow, flow, saturation };

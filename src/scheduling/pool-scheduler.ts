@@ -1,9 +1,3 @@
-import {
-  FAIRNESS_POLICY_FACTORIES,
-  ORDERING_POLICY_FACTORIES,
-  SATURATION_DETECTOR_FACTORIES,
-} from "../../plugins/flow/index.ts";
-import { sessionHeaderName, sessionTokenHeader } from "../../plugins/session-affinity-scorer.ts";
 import type { Clock, Random } from "../clock.ts";
 import type { ConfigHolder } from "../config/holder.ts";
 import type { EndpointPickerConfig } from "../config/resources.ts";
@@ -16,37 +10,20 @@ import {
   type LoadTracker,
   type PluginObserver,
 } from "./framework/index.ts";
-import type { Scheduler, SchedulingRequest } from "./types.ts";
-
-/** Plugin types in an EndpointPickerConfig that flow control owns; scheduling skips them. */
-export const FLOW_PLUGIN_TYPES: readonly string[] = [
-  ...FAIRNESS_POLICY_FACTORIES.map((f) => f.type),
-  ...ORDERING_POLICY_FACTORIES.map((f) => f.type),
-  ...SATURATION_DETECTOR_FACTORIES.map((f) => f.type),
-  "max-saturation-detector",
-];
+import type { PluginRegistry } from "./framework/registry.ts";
+import type { Scheduled, Scheduler, SchedulingRequest } from "./types.ts";
 
 /**
  * The config the scheduler is built from: an EndpointPickerConfig that declares no
  * scheduling plugin and no profile (only flow-control parts) gets the default profile.
  */
-function schedulingPart(config: EndpointPickerConfig | undefined): EndpointPickerConfig | undefined {
+export function schedulingPart(
+  config: EndpointPickerConfig | undefined,
+  registry: PluginRegistry,
+): EndpointPickerConfig | undefined {
   if (!config || config.schedulingProfiles.length > 0) return config;
-  return config.plugins.some((p) => !FLOW_PLUGIN_TYPES.includes(p.type)) ? config : undefined;
-}
-
-/**
- * Checks an EndpointPickerConfig's scheduling part the way the gateway will build it,
- * so a bad plugin type or parameter stops start-up (or a reload) with a ConfigError.
- */
-export function validatePickerConfig(config: EndpointPickerConfig | undefined): void {
-  createScheduler({
-    config: schedulingPart(config),
-    inflight: { get: () => 0 },
-    random: Math.random,
-    clock: { now: () => 0 },
-    foreignPluginTypes: FLOW_PLUGIN_TYPES,
-  });
+  const foreign = registry.foreign();
+  return config.plugins.some((p) => !foreign.has(p.type)) ? config : undefined;
 }
 
 /**
@@ -61,6 +38,8 @@ export class PoolScheduler implements Scheduler {
   constructor(
     private readonly deps: {
       config: ConfigHolder;
+      /** The plugin types configs may name, filled at the composition root. */
+      registry: PluginRegistry;
       endpoints: EndpointStore;
       inflight: InFlight;
       /** The gateway's assumed-load model, shared with flow control. */
@@ -81,33 +60,23 @@ export class PoolScheduler implements Scheduler {
     deps.endpoints.onChange(() => this.current.retainEndpoints(deps.endpoints.list().map((e) => e.name)));
   }
 
-  /**
-   * The header the proxy sets on answers so a session's next request can return to the
-   * same endpoint: only when the config scores session affinity, named as its scorer's
-   * `headerName` (the header the scorer reads).
-   */
-  sessionHeader(endpoint: Endpoint): [string, string] | undefined {
-    const name = sessionHeaderName(this.builtFrom);
-    return name ? sessionTokenHeader(endpoint, name) : undefined;
-  }
-
   get prefixIndex() {
     return this.current.prefixIndex;
   }
 
-  schedule(request: SchedulingRequest, candidates: readonly Endpoint[]): readonly Endpoint[] {
+  schedule(request: SchedulingRequest, candidates: readonly Endpoint[]): Scheduled {
     return this.current.schedule(request, candidates);
   }
 
   private build(config: EndpointPickerConfig | undefined): FrameworkScheduler {
-    const { inflight, loads, random, clock, observe, observeDecision } = this.deps;
+    const { inflight, loads, random, clock, observe, observeDecision, registry } = this.deps;
     return createScheduler({
-      config: schedulingPart(config),
+      config: schedulingPart(config, registry),
+      registry,
       inflight,
       ...(loads ? { loads } : {}),
       random,
       clock,
-      foreignPluginTypes: FLOW_PLUGIN_TYPES,
       ...(this.current ? { prefixIndex: this.current.prefixIndex } : {}),
       ...(observe ? { observe } : {}),
       ...(observeDecision ? { observeDecision } : {}),

@@ -10,12 +10,28 @@ export interface SchedulingRequest {
 }
 
 /**
+ * What `forward` calls once per request with the endpoint that actually served (not the
+ * scheduled primary when a fallback answered), so plugins such as prefix recording and
+ * session affinity follow the real outcome. Calls after the first of each kind are ignored.
+ */
+export interface RequestLifecycle {
+  /** The serving endpoint's headers arrived; hooks may add to `headers` (sent to the client). */
+  responseReceived(endpoint: Endpoint, response: { status: number; headers: Headers }): void;
+  /** The request ended with the request scope's outcome. */
+  responseComplete(endpoint: Endpoint, outcome: string): void;
+}
+
+/** A decision: endpoints in preference order, and the request's lifecycle hooks when it has any. */
+export interface Scheduled {
+  readonly endpoints: readonly Endpoint[];
+  readonly lifecycle?: RequestLifecycle;
+}
+
+/**
  * The narrow interface the schedule stage needs. Returns endpoints in preference
  * order: the first is the primary, the rest are fallbacks for the proxy. An empty
  * result means no candidate was acceptable.
  */
 export interface Scheduler {
-  schedule(request: SchedulingRequest, candidates: readonly Endpoint[]): readonly Endpoint[];
-  /** A response header that brings a session back to `endpoint` (session affinity), if any. */
-  sessionHeader?(endpoint: Endpoint): [string, string] | undefined;
+  schedule(request: SchedulingRequest, candidates: readonly Endpoint[]): Scheduled;
 }

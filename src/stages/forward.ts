@@ -32,8 +32,6 @@ export interface ForwardDeps {
   setTimer?: SetTimer;
   /** `closing` fires when shutdown stops waiting: running requests then end with a 503 or an SSE error event. */
   lifecycle?: { closing?: Closing };
-  /** A header to set on answers for session affinity, when the scheduler wants one. */
-  scheduler?: { sessionHeader?(endpoint: Endpoint): [string, string] | undefined };
 }
 
 /**
@@ -205,8 +203,12 @@ async function respond(
   const out = downstreamHeaders(upstream.headers);
   out.set("x-gateway-target-model", target.target);
   out.set("x-gateway-destination-endpoint-served", endpoint.address);
-  const session = deps.scheduler?.sessionHeader?.(endpoint);
-  if (session) out.set(session[0], session[1]);
+  // Plugins' response hooks, once, with the endpoint that served (session affinity adds its header).
+  const lifecycle = c.get("lifecycle");
+  if (lifecycle) {
+    lifecycle.responseReceived(endpoint, { status: upstream.status, headers: out });
+    scope.hold({ release: (outcome) => lifecycle.responseComplete(endpoint, outcome) });
+  }
   const renameTo =
     target.target !== req.model && settings.responseModel === "requested" ? req.model : undefined;
   const init = { status: upstream.status, statusText: upstream.statusText, headers: out };

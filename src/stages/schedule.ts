@@ -48,7 +48,7 @@ export function schedule(deps: {
     const staleness = deps.config.current.settings.dataLayer.stalenessMs;
     const fresh = preferFresh(healthy.length > 0 ? healthy : serving, deps.clock.now(), staleness);
     const candidates = deps.flow ? deps.flow.withRoom(fresh, c.get("admission")) : fresh;
-    const picked = deps.scheduler.schedule(
+    const { endpoints: picked, lifecycle } = deps.scheduler.schedule(
       {
         requestId: c.get("requestId"),
         targetModel: target,
@@ -67,6 +67,7 @@ export function schedule(deps: {
       });
     }
     c.set("endpoints", picked);
+    if (lifecycle) c.set("lifecycle", lifecycle);
     await next();
   };
 }

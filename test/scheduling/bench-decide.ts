@@ -2,6 +2,7 @@
  * Micro-benchmark (not a test): one `decide` over 64 endpoints with a 32k-character chat
  * prompt, default profile. Run: `npx bun test/scheduling/bench-decide.ts` (or tsx/deno).
  */
+import { builtinRegistry } from "../../plugins/index.ts";
 import { seededRandom, systemClock } from "../../src/clock.ts";
 import { InFlight } from "../../src/endpoints/inflight.ts";
 import { createScheduler } from "../../src/scheduling/framework/index.ts";
@@ -46,7 +47,12 @@ function measure(label: string, n: number, fn: (i: number) => void): void {
   );
 }
 
-const s = createScheduler({ inflight: new InFlight(), random: seededRandom(2), clock: systemClock });
+const s = createScheduler({
+  registry: builtinRegistry(),
+  inflight: new InFlight(),
+  random: seededRandom(2),
+  clock: systemClock,
+});
 measure(`decide, ${ENDPOINTS} endpoints, ${CHARS}-char prompt`, 2000, (i) => {
   s.decide(req(i), eps);
 });

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { builtinRegistry } from "../../plugins/index.ts";
 import { seededRandom } from "../../src/clock.ts";
 import { InFlight } from "../../src/endpoints/inflight.ts";
 import type { Endpoint } from "../../src/endpoints/types.ts";
@@ -26,13 +27,14 @@ function burst(opts: {
   const inflight = new InFlight();
   const s = createScheduler({
     config: opts.config,
+    registry: builtinRegistry(),
     inflight,
     clock: fixedClock(),
     random: seededRandom(opts.seed ?? 1),
   });
   const counts = new Map(opts.eps.map((e) => [e.name, 0]));
   for (let i = 0; i < 20; i++) {
-    const [primary] = s.schedule(request({ prompt: prompt(1000 + i, 300) }), opts.eps);
+    const [primary] = s.schedule(request({ prompt: prompt(1000 + i, 300) }), opts.eps).endpoints;
     counts.set(primary!.name, counts.get(primary!.name)! + 1);
     if (opts.acquire) inflight.acquire(primary!.name); // what the forward stage does
   }

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
+import { builtinRegistry as createDefaultRegistry } from "../../plugins/index.ts";
 import { ConfigError } from "../../src/config/errors.ts";
 import { EndpointPickerConfigSchema } from "../../src/config/resources.ts";
-import { createDefaultRegistry } from "../../src/scheduling/framework/builtins.ts";
 import { loadConfig } from "../../src/scheduling/framework/load-config.ts";
 import { withParameters } from "../../src/scheduling/framework/registry.ts";
 import { deps } from "./helpers.ts";
@@ -113,8 +113,8 @@ describe("EndpointPickerConfig: profiles", () => {
     expect(summary(config)[0]!.picker).toBe("max-score-picker");
   });
 
-  test("prefix-cache-scorer's PostPick hook is wired into its profile", () => {
-    expect(load(undefined).profiles[0]!.postPicks.map((p) => p.name)).toEqual(["prefix-cache-scorer"]);
+  test("prefix-cache-scorer's lifecycle hooks are wired in", () => {
+    expect(load(undefined).hooks.map((p) => p.name)).toEqual(["prefix-cache-scorer"]);
   });
 });
 
@@ -245,7 +245,13 @@ describe("EndpointPickerConfig: a plugins list shared with other subsystems", ()
   });
 
   test("without being declared foreign they are unknown types", () => {
-    expect(() => loadConfig(shared, createDefaultRegistry(), deps())).toThrow("plugins[1] (fifo).type");
+    expect(() => loadConfig(shared, createDefaultRegistry(), deps(), new Set())).toThrow(
+      "plugins[1] (fifo).type",
+    );
+  });
+
+  test("the built-in registry knows flow control's types as foreign: skipped by default", () => {
+    expect([...loadConfig(shared, createDefaultRegistry(), deps()).plugins.keys()]).toEqual(["queue-scorer"]);
   });
 
   test("a profile may not reference a foreign plugin", () => {

@@ -17,7 +17,7 @@ describe("prefix-cache-scorer: matched blocks / total blocks", () => {
     const text = prompt(1, 64 * 4);
     const first = score(scorer, text);
     expect(first.scores).toEqual([0, 0, 0]);
-    scorer.onPicked(first.ctx, [eps[1]!, eps[0]!]);
+    scorer.preRequest(first.ctx, [eps[1]!, eps[0]!]);
     expect(score(scorer, text).scores).toEqual([0, 1, 0]);
   });
 
@@ -31,7 +31,7 @@ describe("prefix-cache-scorer: matched blocks / total blocks", () => {
     const scorer = prefixCacheScorer({ index });
     const base = prompt(2, 64 * 4);
     const seen = score(scorer, base);
-    scorer.onPicked(seen.ctx, [eps[0]!]);
+    scorer.preRequest(seen.ctx, [eps[0]!]);
     const next = base.slice(0, 64 * shared) + prompt(3, 64 * extra);
     expect(score(scorer, next).scores[0]).toBe(want);
   });
@@ -41,7 +41,7 @@ describe("prefix-cache-scorer: matched blocks / total blocks", () => {
     const scorer = prefixCacheScorer({ index });
     const s = score(scorer, "short");
     expect(s.scores).toEqual([0, 0, 0]);
-    scorer.onPicked(s.ctx, [eps[0]!]);
+    scorer.preRequest(s.ctx, [eps[0]!]);
     expect(index.size).toBe(0);
     expect(index.stats().lookups).toBe(0);
   });
@@ -51,7 +51,7 @@ describe("prefix-cache-scorer: matched blocks / total blocks", () => {
     const scorer = prefixCacheScorer({ index });
     const text = prompt(4, 64 * 2);
     const s = score(scorer, text, "m");
-    scorer.onPicked(s.ctx, [eps[0]!]);
+    scorer.preRequest(s.ctx, [eps[0]!]);
     expect(score(scorer, text, "other").scores).toEqual([0, 0, 0]);
   });
 
@@ -59,8 +59,8 @@ describe("prefix-cache-scorer: matched blocks / total blocks", () => {
     const index = new PrefixIndex();
     const scorer = prefixCacheScorer({ index });
     const text = prompt(5, 64 * 4);
-    scorer.onPicked(score(scorer, text).ctx, [eps[0]!]); // 0 of 4
-    scorer.onPicked(score(scorer, text).ctx, [eps[0]!]); // 4 of 4
+    scorer.preRequest(score(scorer, text).ctx, [eps[0]!]); // 0 of 4
+    scorer.preRequest(score(scorer, text).ctx, [eps[0]!]); // 4 of 4
     expect(index.stats()).toMatchObject({ lookups: 2, matchedBlocks: 4, totalBlocks: 8, hitRatio: 0.5 });
   });
 
@@ -72,7 +72,7 @@ describe("prefix-cache-scorer: matched blocks / total blocks", () => {
   ])("block geometry: $case", ({ params, chars, blocks }) => {
     const index = new PrefixIndex();
     const scorer = prefixCacheScorer({ index, params });
-    scorer.onPicked(score(scorer, prompt(6, chars)).ctx, [eps[0]!]);
+    scorer.preRequest(score(scorer, prompt(6, chars)).ctx, [eps[0]!]);
     expect(index.size).toBe(blocks);
   });
 
@@ -101,7 +101,7 @@ describe("prefix-cache-scorer: matched blocks / total blocks", () => {
       const list = make(engineBlock);
       const ctx = context({ request: request({ prompt: prompt(7, chars * 2) }) });
       scorer.score(ctx, list);
-      scorer.onPicked(ctx, [list[0]!]);
+      scorer.preRequest(ctx, [list[0]!]);
       expect(index.size).toBe(2);
     }
   });

@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import { builtinRegistry } from "../../plugins/index.ts";
 import { seededRandom } from "../../src/clock.ts";
 import { InFlight } from "../../src/endpoints/inflight.ts";
 import type { Endpoint } from "../../src/endpoints/types.ts";
-import { createDefaultRegistry, createScheduler } from "../../src/scheduling/framework/index.ts";
+import { createScheduler } from "../../src/scheduling/framework/index.ts";
 import { endpoint, fixedClock, pods, prompt, request } from "./helpers.ts";
 
 /**
@@ -14,7 +15,7 @@ function replica(seed: number, config?: unknown) {
   const inflight = new InFlight();
   const s = createScheduler({
     config,
-    registry: createDefaultRegistry(),
+    registry: builtinRegistry(),
     inflight,
     clock: fixedClock(),
     random: seededRandom(seed),
@@ -22,7 +23,7 @@ function replica(seed: number, config?: unknown) {
   return {
     /** Picks and sends; `finished` releases the request at once (a chat turn ends before the next). */
     pick(text: string, eps: readonly Endpoint[], finished = false): string {
-      const primary = s.schedule(request({ prompt: text }), eps)[0]!;
+      const primary = s.schedule(request({ prompt: text }), eps).endpoints[0]!;
       const slot = inflight.acquire(primary.name);
       if (finished) slot.release();
       return primary.name;
@@ -111,12 +112,14 @@ describe("new prefixes get a wider deterministic tie band", () => {
       const config = defaultProfileWithPicker({ maxNumOfEndpoints: 3, newPrefixTieEpsilon });
       const a = createScheduler({
         config,
+        registry: builtinRegistry(),
         inflight: { get: () => 0 },
         clock: fixedClock(),
         random: seededRandom(1),
       });
       const b = createScheduler({
         config,
+        registry: builtinRegistry(),
         inflight: { get: () => 0 },
         clock: fixedClock(),
         random: seededRandom(2),
@@ -124,7 +127,7 @@ describe("new prefixes get a wider deterministic tie band", () => {
       let agree = 0;
       for (let i = 0; i < 200; i++) {
         const r = request({ prompt: prompt(5000 + i, 400) });
-        if (a.schedule(r, viewA)[0]!.name === b.schedule(r, viewB)[0]!.name) agree++;
+        if (a.schedule(r, viewA).endpoints[0]!.name === b.schedule(r, viewB).endpoints[0]!.name) agree++;
       }
       return agree;
     };

@@ -24,7 +24,6 @@ const profile = (p: Partial<SchedulerProfile>): SchedulerProfile => ({
   filters: [],
   scorers: [],
   picker: picker(),
-  postPicks: [],
   ...p,
 });
 const dropAll: Filter = { type: "drop-all", name: "drop-all", filter: () => [] };

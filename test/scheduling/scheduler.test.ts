@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { builtinRegistry } from "../../plugins/index.ts";
 import { seededRandom } from "../../src/clock.ts";
 import { InFlight } from "../../src/endpoints/inflight.ts";
 import { createScheduler, type PrefixIndex } from "../../src/scheduling/framework/index.ts";
@@ -13,6 +14,7 @@ function scheduler(opts: { config?: unknown; prefixIndex?: PrefixIndex; seed?: n
   const plugins: string[] = [];
   const s = createScheduler({
     ...opts,
+    registry: builtinRegistry(),
     inflight,
     clock,
     random: seededRandom(opts.seed ?? 1),
@@ -33,7 +35,7 @@ describe("createScheduler", () => {
     // The default picker ranks three: the primary, then fallbacks for the proxy's retries.
     const r = s.decide(request({ prompt: "hello" }), eps);
     expect(r.kind === "picked" && r.endpoints.map((e) => e.name)).toEqual(["idle", "full", "busy"]);
-    expect(s.schedule(request({ prompt: "hello" }), eps).map((e) => e.name)).toEqual([
+    expect(s.schedule(request({ prompt: "hello" }), eps).endpoints.map((e) => e.name)).toEqual([
       "idle",
       "full",
       "busy",
@@ -43,7 +45,7 @@ describe("createScheduler", () => {
   test("no candidates: no-endpoints, and schedule() returns []", () => {
     const { s, decisions } = scheduler();
     expect(s.decide(request(), [])).toEqual({ kind: "no-endpoints" });
-    expect(s.schedule(request(), [])).toEqual([]);
+    expect(s.schedule(request(), [])).toEqual({ endpoints: [] });
     expect(decisions.length).toBe(2);
   });
 
@@ -56,7 +58,49 @@ describe("createScheduler", () => {
       },
     });
     expect(s.decide(request(), pods(2))).toEqual({ kind: "saturated", profile: "default" });
-    expect(s.schedule(request(), pods(2))).toEqual([]);
+    expect(s.schedule(request(), pods(2))).toEqual({ endpoints: [] });
+  });
+
+  test("a fallback that served gets the request's blocks too: the next turn can go there", () => {
+    const { s } = scheduler();
+    const eps = pods(4);
+    const text = prompt(7, 64 * 10);
+    const first = s.schedule(request({ prompt: text }), eps);
+    const [primary, fallback] = first.endpoints;
+    expect(fallback).toBeDefined();
+    // The primary failed before answering; the fallback served.
+    first.lifecycle!.responseReceived(fallback!, { status: 200, headers: new Headers() });
+    const onlyFallback = eps.filter((e) => e !== primary);
+    const r = s.decide(request({ prompt: text }), onlyFallback);
+    expect(r.kind === "picked" && r.endpoints[0]!.name).toBe(fallback!.name);
+    expect(s.prefixIndex.stats()).toMatchObject({ matchedBlocks: 10 });
+  });
+
+  test("lifecycle hooks run once per kind, with the serving endpoint", () => {
+    const { s, plugins } = scheduler({
+      config: {
+        apiVersion: V1,
+        kind: "EndpointPickerConfig",
+        plugins: [{ type: "session-affinity-scorer" }, { type: "queue-scorer" }],
+      },
+    });
+    const eps = pods(3);
+    const { lifecycle } = s.schedule(request(), eps);
+    const headers = new Headers();
+    lifecycle!.responseReceived(eps[2]!, { status: 200, headers });
+    lifecycle!.responseReceived(eps[1]!, { status: 200, headers: new Headers() });
+    lifecycle!.responseComplete(eps[2]!, "success");
+    expect(headers.get("x-session-token")).toBe(btoa(eps[2]!.name));
+    expect(plugins.filter((p) => p.startsWith("ResponseReceived"))).toEqual([
+      "ResponseReceived session-affinity-scorer/session-affinity-scorer",
+    ]);
+  });
+
+  test("a config without lifecycle plugins gives no lifecycle", () => {
+    const { s } = scheduler({
+      config: { apiVersion: V1, kind: "EndpointPickerConfig", plugins: [{ type: "queue-scorer" }] },
+    });
+    expect(s.schedule(request(), pods(2)).lifecycle).toBeUndefined();
   });
 
   test("maxNumOfEndpoints > 1: primary then fallbacks by score", () => {
@@ -71,7 +115,7 @@ describe("createScheduler", () => {
       },
     });
     const eps = [0, 4, 1, 8].map((q, i) => endpoint(`q${q}-${i}`, { waitingQueueSize: q }));
-    expect(s.schedule(request(), eps).map((e) => e.name)).toEqual(["q0-0", "q1-2", "q4-1"]);
+    expect(s.schedule(request(), eps).endpoints.map((e) => e.name)).toEqual(["q0-0", "q1-2", "q4-1"]);
   });
 
   test("times every plugin and the decision", () => {
@@ -82,7 +126,7 @@ describe("createScheduler", () => {
       "Scorer kv-cache-utilization-scorer/kv-cache-utilization-scorer",
       "Scorer prefix-cache-scorer/prefix-cache-scorer",
       "Picker max-score-picker/max-score-picker",
-      "PreRequest prefix-cache-scorer/prefix-cache-scorer", // its PostPick hook
+      "PreRequest prefix-cache-scorer/prefix-cache-scorer", // records the blocks on the primary
     ]);
     expect(decisions).toEqual([0]);
   });
@@ -91,9 +135,9 @@ describe("createScheduler", () => {
     const { s } = scheduler();
     const eps = pods(8);
     const text = prompt(2, 64 * 10);
-    const first = s.schedule(request({ prompt: text }), eps)[0]!;
+    const first = s.schedule(request({ prompt: text }), eps).endpoints[0]!;
     expect(s.prefixIndex.stats()).toMatchObject({ size: 10, entries: 10, lookups: 1, matchedBlocks: 0 });
-    const next = s.schedule(request({ prompt: text + prompt(3, 64 * 2) }), eps)[0]!;
+    const next = s.schedule(request({ prompt: text + prompt(3, 64 * 2) }), eps).endpoints[0]!;
     expect(next.name).toBe(first.name);
     expect(s.prefixIndex.stats()).toMatchObject({ lookups: 2, matchedBlocks: 10, totalBlocks: 22 });
   });
@@ -109,7 +153,7 @@ describe("createScheduler", () => {
   test("removeEndpoint and retainEndpoints free the prefix index", () => {
     const { s } = scheduler();
     const eps = pods(2);
-    const primary = s.schedule(request({ prompt: prompt(5, 64 * 4) }), eps)[0]!;
+    const primary = s.schedule(request({ prompt: prompt(5, 64 * 4) }), eps).endpoints[0]!;
     s.retainEndpoints(eps.map((e) => e.name));
     expect(s.prefixIndex.size).toBe(4);
     s.removeEndpoint(primary.name);

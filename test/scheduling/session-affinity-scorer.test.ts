@@ -4,7 +4,6 @@ import {
   encodeSessionToken,
   SESSION_TOKEN_HEADER,
   sessionAffinityScorer,
-  sessionHeaderName,
   sessionTokenHeader,
 } from "../../plugins/session-affinity-scorer.ts";
 import { asArray, context, endpoint, request } from "./helpers.ts";
@@ -41,22 +40,12 @@ describe("session-affinity-scorer", () => {
   });
 });
 
-describe("sessionHeaderName: the header answers carry is the one the scorer reads", () => {
-  const plugin = (parameters?: unknown) => ({ plugins: [{ type: "session-affinity-scorer", parameters }] });
-  test.each<{ case: string; config: Parameters<typeof sessionHeaderName>[0]; want: string | undefined }>([
-    { case: "no config", config: undefined, want: undefined },
-    { case: "no session scorer", config: { plugins: [{ type: "queue-scorer" }] }, want: undefined },
-    { case: "default name", config: plugin(), want: SESSION_TOKEN_HEADER },
-    { case: "custom headerName", config: plugin({ headerName: "x-affinity" }), want: "x-affinity" },
-    { case: "parameters the registry refuses", config: plugin({ headerName: "" }), want: undefined },
-  ])("$case", ({ config, want }) => {
-    expect(sessionHeaderName(config)).toBe(want);
-  });
-
-  test("a token handed out under the configured name is scored by a scorer reading that name", () => {
-    const name = sessionHeaderName(plugin({ headerName: "x-affinity" }))!;
-    const [header, token] = sessionTokenHeader(eps[1]!, name);
-    const ctx = context({ request: request({ headers: { [header]: token } }) });
-    expect(asArray(sessionAffinityScorer({ headerName: name }).score(ctx, eps), eps)).toEqual([0, 1]);
+describe("the answer carries the token of the endpoint that served", () => {
+  test("ResponseReceived sets headerName to that endpoint; the scorer reads it back", () => {
+    const scorer = sessionAffinityScorer({ headerName: "x-affinity" });
+    const headers = new Headers();
+    scorer.responseReceived(context(), { endpoint: eps[1]!, status: 200, headers });
+    const ctx = context({ request: request({ headers: { "x-affinity": headers.get("x-affinity")! } }) });
+    expect(asArray(scorer.score(ctx, eps), eps)).toEqual([0, 1]);
   });
 });

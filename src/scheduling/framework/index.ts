@@ -1,17 +1,23 @@
 import type { Clock, Random } from "../../clock.ts";
 import type { Endpoint } from "../../endpoints/types.ts";
 import { PrefixIndex } from "../prefix/prefix-index.ts";
-import type { Scheduler, SchedulingRequest } from "../types.ts";
-import { createDefaultRegistry } from "./builtins.ts";
+import type { RequestLifecycle, Scheduled, Scheduler, SchedulingRequest } from "../types.ts";
 import { createContext } from "./context.ts";
-import type { InFlightView, ProfileResult, SchedulerProfile, SchedulingResult } from "./interfaces.ts";
+import type {
+  InFlightView,
+  LifecycleHooks,
+  PluginIdentity,
+  ProfileResult,
+  SchedulerProfile,
+  SchedulingContext,
+  SchedulingResult,
+} from "./interfaces.ts";
 import { LoadTracker } from "./load.ts";
 import { loadConfig } from "./load-config.ts";
 import type { PluginRegistry } from "./registry.ts";
 import { type PluginObserver, runProfile, timed } from "./runner.ts";
 
 export { PrefixIndex, type PrefixIndexStats } from "../prefix/prefix-index.ts";
-export { createDefaultRegistry } from "./builtins.ts";
 export * from "./interfaces.ts";
 export { LoadTracker } from "./load.ts";
 export { DEFAULT_ENDPOINT_PICKER_CONFIG } from "./load-config.ts";
@@ -27,8 +33,8 @@ export type { PluginObserver } from "./runner.ts";
 export interface SchedulerOptions {
   /** An EndpointPickerConfig document (either apiVersion); absent = GIE's default profile. Validated here. */
   config?: unknown;
-  /** Plugin types available to the config; default: every built-in. */
-  registry?: PluginRegistry;
+  /** Plugin types available to the config, filled at the composition root (`plugins/index.ts`). */
+  registry: PluginRegistry;
   /** The gateway's in-flight counts (`InFlight`), for the assumed load. */
   inflight: InFlightView;
   random: Random;
@@ -48,11 +54,6 @@ export interface SchedulerOptions {
   loads?: LoadTracker;
   /** The prefix index to use; pass the previous scheduler's on a config reload to keep it. */
   prefixIndex?: PrefixIndex;
-  /**
-   * Plugin types in the same `plugins:` list that other subsystems own (flow-control
-   * policies, saturation detectors); scheduling skips them. Other unknown types are errors.
-   */
-  foreignPluginTypes?: Iterable<string>;
 }
 
 /** The configured scheduler: the stage's narrow `Scheduler`, plus the full decision and the pool state. */
@@ -76,43 +77,46 @@ export interface FrameworkScheduler extends Scheduler {
  */
 export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
   const prefixIndex = opts.prefixIndex ?? new PrefixIndex();
-  const registry = opts.registry ?? createDefaultRegistry();
-  const { clock, inflight, observe, observeDecision } = opts;
-  const foreign = new Set(opts.foreignPluginTypes ?? []);
-  const loaded = loadConfig(opts.config, registry, { random: opts.random, clock, prefixIndex }, foreign);
+  const { clock, inflight, observe, observeDecision, registry } = opts;
+  const loaded = loadConfig(opts.config, registry, { random: opts.random, clock, prefixIndex });
   const loads = opts.loads ?? new LoadTracker();
 
-  function decide(request: SchedulingRequest, candidates: readonly Endpoint[]): SchedulingResult {
+  function run(
+    request: SchedulingRequest,
+    candidates: readonly Endpoint[],
+  ): { result: SchedulingResult; ctx?: SchedulingContext } {
     const t0 = clock.now();
     let decided: SchedulingResult | undefined;
     try {
-      if (candidates.length === 0) return { kind: "no-endpoints" };
+      if (candidates.length === 0) return { result: { kind: "no-endpoints" } };
       const ctx = createContext({ request, clock, inflight, loads });
-      const ran: [SchedulerProfile, ProfileResult][] = [];
-      const result = loaded.handler.handle(ctx, loaded.profiles, (profile) => {
-        const r = runProfile(ctx, profile, candidates, observe);
-        ran.push([profile, r]);
-        return r;
-      });
+      const result = loaded.handler.handle(
+        ctx,
+        loaded.profiles,
+        (profile: SchedulerProfile): ProfileResult => runProfile(ctx, profile, candidates, observe),
+      );
       if (result.kind === "picked") {
-        for (const [profile, r] of ran) {
-          if (r.kind !== "picked") continue;
-          for (const hook of profile.postPicks)
-            timed(ctx, observe, "PreRequest", hook, () => hook.onPicked(ctx, r.endpoints));
+        for (const hook of loaded.hooks) {
+          if (hook.preRequest)
+            guarded(() =>
+              timed(ctx, observe, "PreRequest", hook, () => hook.preRequest!(ctx, result.endpoints)),
+            );
         }
       }
       decided = result;
-      return result;
+      return { result, ctx };
     } finally {
       observeDecision?.((clock.now() - t0) / 1000, request, decided);
     }
   }
 
   return {
-    decide,
-    schedule(request, candidates) {
-      const r = decide(request, candidates);
-      return r.kind === "picked" ? r.endpoints : [];
+    decide: (request, candidates) => run(request, candidates).result,
+    schedule(request, candidates): Scheduled {
+      const { result, ctx } = run(request, candidates);
+      if (result.kind !== "picked") return { endpoints: [] };
+      if (ctx === undefined || loaded.hooks.length === 0) return { endpoints: result.endpoints };
+      return { endpoints: result.endpoints, lifecycle: lifecycleOf(ctx, loaded.hooks, observe) };
     },
     prefixIndex,
     profiles: loaded.profiles.map((p) => p.name),
@@ -124,6 +128,44 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
       const keep = [...names];
       prefixIndex.retain(keep);
       loads.retain(keep);
+    },
+  };
+}
+
+/** A hook's throw must not fail the request it observes. */
+function guarded(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // Lifecycle hooks are observers; see interfaces.ts.
+  }
+}
+
+/** The request's lifecycle: each kind of hook runs at most once, with the endpoint that served. */
+function lifecycleOf(
+  ctx: SchedulingContext,
+  hooks: readonly (PluginIdentity & LifecycleHooks)[],
+  observe: PluginObserver | undefined,
+): RequestLifecycle {
+  let received = false;
+  let completed = false;
+  return {
+    responseReceived(endpoint, response) {
+      if (received) return;
+      received = true;
+      const served = { endpoint, status: response.status, headers: response.headers };
+      for (const h of hooks)
+        if (h.responseReceived)
+          guarded(() => timed(ctx, observe, "ResponseReceived", h, () => h.responseReceived!(ctx, served)));
+    },
+    responseComplete(endpoint, outcome) {
+      if (completed) return;
+      completed = true;
+      for (const h of hooks)
+        if (h.responseComplete)
+          guarded(() =>
+            timed(ctx, observe, "ResponseComplete", h, () => h.responseComplete!(ctx, endpoint, outcome)),
+          );
     },
   };
 }

@@ -110,13 +110,36 @@ export interface Picker extends PluginIdentity {
 }
 
 /**
- * Runs after a decision that picked endpoints, with the endpoints the plugin's own
- * profile picked (primary first), e.g. to record the request's prefix blocks on the
- * primary. Must not throw; it cannot change the decision.
+ * Request-lifecycle hooks (llm-d's request-control plugins). They run once per request,
+ * outside the profiles, for every configured plugin that has them; none may throw or
+ * change the decision (a throw is caught and ignored by the framework).
  */
-export interface PostPick {
-  onPicked(ctx: SchedulingContext, endpoints: readonly Endpoint[]): void;
+/** After the decision, before the request is sent: the scheduled endpoints, primary first. */
+export interface PreRequest {
+  preRequest(ctx: SchedulingContext, endpoints: readonly Endpoint[]): void;
 }
+
+/** What `forward` tells the hooks about the answer: the endpoint that actually served it. */
+export interface ServedResponse {
+  /** The endpoint whose answer the client gets (a fallback when the primary failed). */
+  readonly endpoint: Endpoint;
+  readonly status: number;
+  /** The headers the client will receive; a hook may add to them (session affinity). */
+  readonly headers: Headers;
+}
+
+/** The serving endpoint's response headers arrived (once, for the attempt that answered). */
+export interface ResponseReceived {
+  responseReceived(ctx: SchedulingContext, response: ServedResponse): void;
+}
+
+/** The request ended: `outcome` is the request scope's (success, error, client-gone, ...). */
+export interface ResponseComplete {
+  responseComplete(ctx: SchedulingContext, endpoint: Endpoint, outcome: string): void;
+}
+
+/** The hooks one configured plugin may implement. */
+export type LifecycleHooks = Partial<PreRequest & ResponseReceived & ResponseComplete>;
 
 /** One configured scheduling profile: filters in order, weighted scorers, one picker. */
 export interface SchedulerProfile {
@@ -124,8 +147,6 @@ export interface SchedulerProfile {
   readonly filters: readonly Filter[];
   readonly scorers: readonly { readonly scorer: Scorer; readonly weight: number }[];
   readonly picker: Picker;
-  /** Plugins of this profile with a PostPick hook. */
-  readonly postPicks: readonly (PluginIdentity & PostPick)[];
 }
 
 /** The outcome of one profile (and, through the profile handler, of a decision). */
@@ -162,7 +183,8 @@ export interface ProfileHandler extends PluginIdentity {
 
 /** Anything a registry factory may build. */
 export type SchedulingPlugin = PluginIdentity &
-  Partial<Pick<Filter, "filter"> & Pick<Scorer, "score"> & Pick<Picker, "pick"> & PostPick> &
+  Partial<Pick<Filter, "filter"> & Pick<Scorer, "score"> & Pick<Picker, "pick">> &
+  LifecycleHooks &
   Partial<Pick<ProfileHandler, "handle" | "maxProfiles">>;
 
 export function isFilter(p: SchedulingPlugin): p is Filter {
@@ -177,8 +199,13 @@ export function isPicker(p: SchedulingPlugin): p is Picker {
   return typeof p.pick === "function";
 }
 
-export function isPostPick(p: SchedulingPlugin): p is PluginIdentity & PostPick {
-  return typeof p.onPicked === "function";
+/** True when the plugin implements any request-lifecycle hook. */
+export function hasLifecycleHooks(p: SchedulingPlugin): boolean {
+  return (
+    typeof p.preRequest === "function" ||
+    typeof p.responseReceived === "function" ||
+    typeof p.responseComplete === "function"
+  );
 }
 
 export function isProfileHandler(p: SchedulingPlugin): p is ProfileHandler {

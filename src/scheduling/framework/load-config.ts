@@ -4,14 +4,14 @@ import { toConfigError } from "../../config/issues.ts";
 import { EndpointPickerConfigSchema } from "../../config/resources.ts";
 import {
   type Filter,
+  hasLifecycleHooks,
   isFilter,
   isPicker,
-  isPostPick,
   isProfileHandler,
   isScorer,
+  type LifecycleHooks,
   type Picker,
   type PluginIdentity,
-  type PostPick,
   type ProfileHandler,
   type SchedulerProfile,
   type SchedulingPlugin,
@@ -67,6 +67,8 @@ export interface LoadedConfig {
   readonly handler: ProfileHandler;
   /** Every configured plugin by name. */
   readonly plugins: ReadonlyMap<string, SchedulingPlugin>;
+  /** Configured plugins with request-lifecycle hooks, in config order (each once). */
+  readonly hooks: readonly (PluginIdentity & LifecycleHooks)[];
 }
 
 const Weight = v.pipe(v.number(), v.finite(), v.minValue(0, "a weight >= 0"));
@@ -88,7 +90,7 @@ export function loadConfig(
   config: unknown,
   registry: PluginRegistry,
   deps: PluginDeps,
-  foreignTypes: ReadonlySet<string> = new Set(),
+  foreignTypes: ReadonlySet<string> = registry.foreign(),
 ): LoadedConfig {
   const parsed = v.safeParse(SchedulingSection, config ?? DEFAULT_ENDPOINT_PICKER_CONFIG);
   if (!parsed.success) throw toConfigError(parsed.issues, DOC);
@@ -148,7 +150,7 @@ export function loadConfig(
     names.add(spec.name);
     return buildProfile(spec, where, { plugins, foreign, registry, deps });
   });
-  return { profiles, handler, plugins };
+  return { profiles, handler, plugins, hooks: [...plugins.values()].filter(hasLifecycleHooks) };
 }
 
 function buildProfile(
@@ -164,7 +166,6 @@ function buildProfile(
   const filters: Filter[] = [];
   const scorers: { scorer: Scorer; weight: number }[] = [];
   const pickers: Picker[] = [];
-  const postPicks: (PluginIdentity & PostPick)[] = [];
   spec.plugins.forEach((ref, j) => {
     const at = `${where}.plugins[${j}]`;
     const plugin = env.plugins.get(ref.pluginRef);
@@ -196,7 +197,6 @@ function buildProfile(
     if (isFilter(plugin)) filters.push(plugin);
     if (isScorer(plugin)) scorers.push({ scorer: plugin, weight: weight.output });
     if (isPicker(plugin)) pickers.push(plugin);
-    if (isPostPick(plugin) && !postPicks.includes(plugin)) postPicks.push(plugin);
   });
   if (pickers.length > 1) {
     throw new ConfigError({
@@ -208,7 +208,7 @@ function buildProfile(
   const picker =
     pickers[0] ??
     asPicker(env.registry.create({ type: DEFAULT_PICKER, name: DEFAULT_PICKER }, env.deps, where));
-  return { name: spec.name, filters, scorers, picker, postPicks };
+  return { name: spec.name, filters, scorers, picker };
 }
 
 function asHandler(p: SchedulingPlugin): ProfileHandler {

@@ -70,9 +70,25 @@ export interface PluginDefinition {
   readonly factory: PluginFactory;
 }
 
-/** Type -> factory. An instance per scheduler configuration; no module-global registry. */
+/**
+ * Type -> factory, filled at the composition root (`plugins/index.ts`). An instance per
+ * gateway; no module-global registry. It also knows the types other subsystems build
+ * from the same `plugins:` list (flow control's), which scheduling skips.
+ */
 export class PluginRegistry {
   private readonly factories = new Map<string, PluginFactory>();
+  private readonly foreignTypes = new Set<string>();
+
+  /** Types another subsystem (flow control) owns: scheduling skips them instead of refusing them. */
+  declareForeign(types: Iterable<string>): this {
+    for (const t of types) this.foreignTypes.add(t);
+    return this;
+  }
+
+  /** The types declared with `declareForeign`. */
+  foreign(): ReadonlySet<string> {
+    return this.foreignTypes;
+  }
 
   register(type: string, factory: PluginFactory): this {
     if (this.factories.has(type)) throw new Error(`plugin type ${type} is already registered`);

@@ -9,7 +9,13 @@ import type {
 } from "./interfaces.ts";
 
 /** Upstream's extension point names, the `extension_point` label of the plugin duration histogram. */
-export type ExtensionPoint = "Filter" | "Scorer" | "Picker" | "PreRequest";
+export type ExtensionPoint =
+  | "Filter"
+  | "Scorer"
+  | "Picker"
+  | "PreRequest"
+  | "ResponseReceived"
+  | "ResponseComplete";
 
 /** Receives every plugin call's duration (e.g. `inference_extension_plugin_duration_seconds`). */
 export type PluginObserver = (

@@ -1,0 +1,90 @@
+/**
+ * The composition root's list of built-in plugins: the one place that knows them all.
+ * `createGateway` calls `builtinPlugins()`; the framework under `src/` imports no plugin
+ * and builds whatever this registry holds (as llm-d's runner registers its plugins in
+ * `RegisterAllPlugins` before loading the config).
+ *
+ * Adding a plugin = one file in `plugins/` exporting a `PluginDefinition`, plus one line
+ * in `SCHEDULING_PLUGINS` below (see docs/write-a-plugin.md).
+ */
+import type { EndpointPickerConfig } from "../src/config/resources.ts";
+import type { FlowPlugins } from "../src/flow/admitter.ts";
+import { loadConfig } from "../src/scheduling/framework/load-config.ts";
+import { type PluginDefinition, PluginRegistry } from "../src/scheduling/framework/registry.ts";
+import { schedulingPart } from "../src/scheduling/pool-scheduler.ts";
+import { PrefixIndex } from "../src/scheduling/prefix/prefix-index.ts";
+import {
+  builtinFlowPolicies,
+  createSaturationDetector,
+  defaultSaturationDetector,
+  FLOW_PLUGIN_TYPES,
+} from "./flow/index.ts";
+import { kvCacheUtilizationScorerPlugin } from "./kv-cache-utilization-scorer.ts";
+import { labelSelectorFilterPlugin } from "./label-selector-filter.ts";
+import { loraAffinityScorerPlugin } from "./lora-affinity-scorer.ts";
+import { maxScorePickerPlugin } from "./max-score-picker.ts";
+import { prefixCacheScorerPlugin } from "./prefix-cache-scorer.ts";
+import { queueScorerPlugin } from "./queue-scorer.ts";
+import { randomPickerPlugin } from "./random-picker.ts";
+import { roundRobinPickerPlugin } from "./round-robin-picker.ts";
+import { runningRequestsSizeScorerPlugin } from "./running-requests-size-scorer.ts";
+import { sessionAffinityScorerPlugin } from "./session-affinity-scorer.ts";
+import { singleProfileHandlerPlugin } from "./single-profile-handler.ts";
+import { utilizationFilterPlugin } from "./utilization-filter.ts";
+import { weightedRandomPickerPlugin } from "./weighted-random-picker.ts";
+
+/** Every built-in scheduling plugin (filters, scorers, pickers, profile handlers, lifecycle hooks). */
+export const SCHEDULING_PLUGINS: readonly PluginDefinition[] = [
+  queueScorerPlugin,
+  kvCacheUtilizationScorerPlugin,
+  prefixCacheScorerPlugin,
+  loraAffinityScorerPlugin,
+  runningRequestsSizeScorerPlugin,
+  sessionAffinityScorerPlugin,
+  utilizationFilterPlugin,
+  labelSelectorFilterPlugin,
+  maxScorePickerPlugin,
+  randomPickerPlugin,
+  weightedRandomPickerPlugin,
+  roundRobinPickerPlugin,
+  singleProfileHandlerPlugin,
+];
+
+/** Registers the built-in scheduling plugins on `registry` (custom ones may be added before or after). */
+export function registerBuiltins(registry: PluginRegistry): PluginRegistry {
+  for (const p of SCHEDULING_PLUGINS) registry.register(p.type, p.factory);
+  registry.declareForeign(FLOW_PLUGIN_TYPES);
+  return registry;
+}
+
+/** A fresh registry with every built-in scheduling plugin; flow-control types are known as foreign. */
+export function builtinRegistry(): PluginRegistry {
+  return registerBuiltins(new PluginRegistry());
+}
+
+/** The built-in flow-control plugins: fairness and ordering policies, saturation detectors. */
+export const FLOW_PLUGINS: FlowPlugins = {
+  types: FLOW_PLUGIN_TYPES,
+  policies: builtinFlowPolicies,
+  detector: createSaturationDetector,
+  defaultDetector: defaultSaturationDetector,
+};
+
+/** Everything `createGateway` wires in: the scheduling registry and the flow-control plugins. */
+export function builtinPlugins(): { registry: PluginRegistry; flow: FlowPlugins } {
+  return { registry: builtinRegistry(), flow: FLOW_PLUGINS };
+}
+
+/**
+ * Checks an EndpointPickerConfig's scheduling part against the built-in plugins: builds
+ * its plugins and profiles once (no scheduler), so a bad plugin type or parameter stops
+ * start-up (or a reload) with a ConfigError naming the field.
+ */
+export function validatePickerConfig(config: EndpointPickerConfig | undefined): void {
+  const registry = builtinRegistry();
+  loadConfig(schedulingPart(config, registry), registry, {
+    random: Math.random,
+    clock: { now: () => 0 },
+    prefixIndex: new PrefixIndex(),
+  });
+}
