@@ -1,8 +1,9 @@
-import { Gauge, Histogram } from "prom-client";
+import { Gauge } from "prom-client";
 import type { FlowObserver, FlowOutcome } from "../flow/control/types.ts";
 import * as B from "./buckets.ts";
 import { alpha, type GatewayMetrics } from "./gateway-metrics.ts";
 import { LabelCap, type ModelLabels } from "./label-cap.ts";
+import { GaugeFamily, HistogramFamily, type HistogramSeries } from "./series-family.ts";
 
 /**
  * GIE's outcome label values (`QueueOutcome.String()`) for how a request left flow
@@ -29,16 +30,19 @@ export function gieOutcome(outcome: FlowOutcome | "queued", queued: boolean): st
   }
 }
 
-type Child = { observe(v: number): void };
-type UpDown = { inc(v?: number): void; dec(v?: number): void };
-
 /** The series of one (pool, models, priority, fairness id) set, resolved once. */
 interface FlowSeries {
-  size: UpDown[];
-  bytes: UpDown[];
+  size: { inc(v?: number): void }[];
+  bytes: { inc(v?: number): void }[];
   /** By GIE outcome, resolved on first use. */
-  duration: Map<string, Child[]>;
-  labels: Record<string, string>;
+  duration: Map<string, HistogramSeries[]>;
+  labels: {
+    fairness_id: string;
+    priority: string;
+    inference_pool: string;
+    model_name: string;
+    target_model_name: string;
+  };
 }
 
 /**
@@ -57,13 +61,9 @@ export function flowMetrics(opts: {
   const both = (suffix: string) => [`inference_extension_${suffix}`, `llm_d_epp_${suffix}`];
   const queueLabels = ["fairness_id", "priority", "inference_pool", "model_name", "target_model_name"];
   const gauges = (suffix: string, help: string) =>
-    both(suffix).map(
-      (name) => new Gauge({ name, help: alpha(help), labelNames: queueLabels, registers: [registry] }),
-    );
+    both(suffix).map((name) => new GaugeFamily(name, alpha(help), queueLabels, registry));
   const hists = (suffix: string, help: string, labelNames: string[], buckets: number[]) =>
-    both(suffix).map(
-      (name) => new Histogram({ name, help: alpha(help), labelNames, buckets, registers: [registry] }),
-    );
+    both(suffix).map((name) => new HistogramFamily(name, alpha(help), labelNames, buckets, registry));
   const size = gauges(
     "flow_control_queue_size",
     "Current number of requests actively held in the Flow Control queue.",
@@ -102,6 +102,9 @@ export function flowMetrics(opts: {
       },
     });
 
+  const cycles = cycle.map((h) => h.labels({}));
+  // Outcome -> priority -> fairness id -> enqueue series.
+  const arrivals = new Map<string, Map<number, Map<string, HistogramSeries[]>>>();
   // Pool name -> model labels -> priority -> fairness id -> series: no key strings per request.
   let pool = "";
   let cache = new Map<ModelLabels, Map<number, Map<string, FlowSeries>>>();
@@ -162,16 +165,28 @@ export function flowMetrics(opts: {
       for (const h of c) h.observe(e.ms / 1000);
     },
     enqueue(e) {
-      // A fresh object: prom-client keeps the labels object of a new series by reference.
-      const labels = {
-        fairness_id: flows.value(e.fairnessId),
-        priority: String(e.priority),
-        outcome: gieOutcome(e.outcome, false),
-      };
-      for (const h of enqueue) h.observe(labels, e.ms / 1000);
+      const outcome = gieOutcome(e.outcome, false);
+      let byPriority = arrivals.get(outcome);
+      if (!byPriority) {
+        byPriority = new Map();
+        arrivals.set(outcome, byPriority);
+      }
+      let byFlow = byPriority.get(e.priority);
+      if (!byFlow) {
+        byFlow = new Map();
+        byPriority.set(e.priority, byFlow);
+      }
+      const fairness = flows.value(e.fairnessId);
+      let c = byFlow.get(fairness);
+      if (!c) {
+        const labels = { fairness_id: fairness, priority: String(e.priority), outcome };
+        c = enqueue.map((h) => h.labels(labels));
+        byFlow.set(fairness, c);
+      }
+      for (const h of c) h.observe(e.ms / 1000);
     },
     dispatchCycle(ms) {
-      for (const h of cycle) h.observe(ms / 1000);
+      for (const h of cycles) h.observe(ms / 1000);
     },
   };
 }

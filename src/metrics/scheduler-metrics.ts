@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "prom-client";
 import type { Endpoint } from "../endpoints/types.ts";
 import type { SchedulingResult } from "../scheduling/framework/interfaces.ts";
 import type { ExtensionPoint } from "../scheduling/framework/runner.ts";
@@ -8,6 +8,7 @@ import type { SchedulingRequest } from "../scheduling/types.ts";
 import * as B from "./buckets.ts";
 import { alpha } from "./gateway-metrics.ts";
 import { MAX_LABEL_LENGTH, OVERFLOW_LABEL } from "./label-cap.ts";
+import { HistogramFamily, type HistogramSeries } from "./series-family.ts";
 
 type AttemptLabel = "status" | "target_model_name" | "namespace" | "port";
 
@@ -17,8 +18,8 @@ type AttemptLabel = "status" | "target_model_name" | "namespace" | "port";
  * hit ratio and hit length. Plugin children are resolved once per (point, type, name).
  */
 export function schedulerMetrics(registry: Registry) {
-  const hist = <L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]) =>
-    new Histogram<L>({ name, help: alpha(help), labelNames, buckets, registers: [registry] });
+  const hist = (name: string, help: string, labelNames: readonly string[], buckets: number[]) =>
+    new HistogramFamily(name, alpha(help), labelNames, buckets, registry);
   const pluginLabels = ["extension_point", "plugin_type", "plugin_name"] as const;
   const pluginHelp =
     "Plugin processing latency distribution in seconds for each extension point, plugin type and plugin name.";
@@ -45,20 +46,31 @@ export function schedulerMetrics(registry: Registry) {
     labelNames: ["status", "target_model_name", "endpoint_name", "namespace", "port"],
     registers: [registry],
   });
-  const children = new Map<string, { observe(v: number): void }[]>();
+  // Extension point -> plugin type -> plugin name -> series: no key string per call.
+  const children = new Map<string, Map<string, Map<string, HistogramSeries[]>>>();
+  const decisionSeries = decision.map((h) => h.labels({}));
   return {
     observe(point: ExtensionPoint, type: string, name: string, seconds: number) {
-      const key = `${point}\u0000${type}\u0000${name}`;
-      let c = children.get(key);
+      let byType = children.get(point);
+      if (!byType) {
+        byType = new Map();
+        children.set(point, byType);
+      }
+      let byName = byType.get(type);
+      if (!byName) {
+        byName = new Map();
+        byType.set(type, byName);
+      }
+      let c = byName.get(name);
       if (!c) {
         const labels = { extension_point: point, plugin_type: type, plugin_name: name };
         c = plugin.map((h) => h.labels(labels));
-        children.set(key, c);
+        byName.set(name, c);
       }
       for (const h of c) h.observe(seconds);
     },
     observeDecision(seconds: number, request?: SchedulingRequest, result?: SchedulingResult) {
-      for (const h of decision) h.observe(seconds);
+      for (const h of decisionSeries) h.observe(seconds);
       if (request === undefined) return;
       const picked = result?.kind === "picked" ? result.endpoints[0] : undefined;
       const { pod, port } = picked ? podOf(picked) : { pod: "", port: "" };
@@ -95,9 +107,11 @@ export function schedulerMetrics(registry: Registry) {
         B.HIT_BYTES,
       );
       // Config reloads keep the index (pool-scheduler passes it on), so one hook lasts.
+      const ratioSeries = ratio.labels({});
+      const bytesSeries = bytes.labels({});
       scheduler.prefixIndex.onHit = (matched, total) => {
-        ratio.observe(matched / total);
-        bytes.observe(matched * DEFAULT_BLOCK_CHARS);
+        ratioSeries.observe(matched / total);
+        bytesSeries.observe(matched * DEFAULT_BLOCK_CHARS);
       };
     },
   };

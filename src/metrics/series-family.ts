@@ -45,7 +45,9 @@ abstract class Family<S extends { touched: boolean; labels: Labels }> {
   /** prom-client's Metric contract: what Registry#metrics() renders. */
   async get() {
     const values: Value[] = [];
-    for (const s of this.byKey.values()) if (s.touched) this.render(s, values);
+    // A family without labels shows its one series from the start, as prom-client's do.
+    const all = this.labelNames.length === 0;
+    for (const s of this.byKey.values()) if (s.touched || all) this.render(s, values);
     return { name: this.name, help: this.help, type: this.type, values, aggregator: "sum" };
   }
 
