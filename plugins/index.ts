@@ -13,6 +13,10 @@ import { loadConfig } from "../src/scheduling/framework/load-config.ts";
 import { type PluginDefinition, PluginRegistry } from "../src/scheduling/framework/registry.ts";
 import { schedulingPart } from "../src/scheduling/pool-scheduler.ts";
 import { PrefixIndex } from "../src/scheduling/prefix/prefix-index.ts";
+import { activeRequestScorerPlugin } from "./active-request-scorer.ts";
+import { approxPrefixCacheProducerPlugin } from "./approx-prefix-cache-producer.ts";
+import { BUILTIN_EQUIVALENTS } from "./builtin-equivalents.ts";
+import { decodeFilterPlugin } from "./decode-filter.ts";
 import {
   builtinFlowPolicies,
   createSaturationDetector,
@@ -23,6 +27,7 @@ import { kvCacheUtilizationScorerPlugin } from "./kv-cache-utilization-scorer.ts
 import { labelSelectorFilterPlugin } from "./label-selector-filter.ts";
 import { loraAffinityScorerPlugin } from "./lora-affinity-scorer.ts";
 import { maxScorePickerPlugin } from "./max-score-picker.ts";
+import { noHitLruScorerPlugin } from "./no-hit-lru-scorer.ts";
 import { prefixCacheScorerPlugin } from "./prefix-cache-scorer.ts";
 import { queueScorerPlugin } from "./queue-scorer.ts";
 import { randomPickerPlugin } from "./random-picker.ts";
@@ -30,6 +35,7 @@ import { roundRobinPickerPlugin } from "./round-robin-picker.ts";
 import { runningRequestsSizeScorerPlugin } from "./running-requests-size-scorer.ts";
 import { sessionAffinityScorerPlugin } from "./session-affinity-scorer.ts";
 import { singleProfileHandlerPlugin } from "./single-profile-handler.ts";
+import { UPSTREAM_ONLY_TYPES } from "./upstream-types.ts";
 import { utilizationFilterPlugin } from "./utilization-filter.ts";
 import { weightedRandomPickerPlugin } from "./weighted-random-picker.ts";
 
@@ -48,12 +54,18 @@ export const SCHEDULING_PLUGINS: readonly PluginDefinition[] = [
   weightedRandomPickerPlugin,
   roundRobinPickerPlugin,
   singleProfileHandlerPlugin,
+  approxPrefixCacheProducerPlugin,
+  noHitLruScorerPlugin,
+  activeRequestScorerPlugin,
+  decodeFilterPlugin,
+  ...BUILTIN_EQUIVALENTS,
 ];
 
 /** Registers the built-in scheduling plugins on `registry` (custom ones may be added before or after). */
 export function registerBuiltins(registry: PluginRegistry): PluginRegistry {
-  for (const p of SCHEDULING_PLUGINS) registry.register(p.type, p.factory);
+  for (const p of SCHEDULING_PLUGINS) registry.register(p.type, p.factory, { producer: p.producer === true });
   registry.declareForeign(FLOW_PLUGIN_TYPES);
+  registry.declareUnsupported(UPSTREAM_ONLY_TYPES);
   return registry;
 }
 

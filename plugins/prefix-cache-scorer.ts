@@ -12,7 +12,10 @@
  * blocks are recorded on that endpoint too: its cache holds them now.
  *
  * Parameters:
- * - `blockSize` (tokens, default 16): block = blockSize x 4 characters.
+ * - `blockSize` or `blockSizeTokens` (GIE v1.5's name; tokens, default 16): block =
+ *   blockSize x 4 characters.
+ * - `prefixMatchInfoProducerName` (llm-d v0.10): an approx-prefix-cache-producer whose
+ *   block size, window and LRU capacity are used instead (default: the config's only one).
  * - `autoTune` (default true): use the candidates' engine block size
  *   (`metrics.cache.blockSize`, the most common one, smaller one on a tie) when known,
  *   but never below 16 tokens: engines with tiny pages (SGLang's page_size 1) would
@@ -31,7 +34,12 @@ import {
   type Scorer,
   stateKey,
 } from "../src/scheduling/framework/interfaces.ts";
-import { type PluginDefinition, withParameters } from "../src/scheduling/framework/registry.ts";
+import {
+  ParameterError,
+  type PluginDefinition,
+  type PluginDeps,
+  withParameters,
+} from "../src/scheduling/framework/registry.ts";
 import {
   CHARS_PER_TOKEN,
   DEFAULT_BLOCK_TOKENS,
@@ -39,6 +47,7 @@ import {
   type PrefixHashes,
 } from "../src/scheduling/prefix/hashes.ts";
 import { DEFAULT_LRU_CAPACITY_PER_SERVER, type PrefixIndex } from "../src/scheduling/prefix/prefix-index.ts";
+import { isPrefixProducer } from "./approx-prefix-cache-producer.ts";
 
 export const PREFIX_CACHE_SCORER = "prefix-cache-scorer";
 
@@ -46,6 +55,10 @@ const PositiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
 
 export const PrefixCacheParameters = v.strictObject({
   blockSize: v.optional(v.pipe(PositiveInt, v.maxValue(4096)), DEFAULT_BLOCK_TOKENS),
+  /** GIE v1.5's name for `blockSize` (tokens); wins when both are set. */
+  blockSizeTokens: v.optional(v.pipe(PositiveInt, v.maxValue(4096))),
+  /** llm-d v0.10: the approx-prefix-cache-producer whose settings to use (default: the only one). */
+  prefixMatchInfoProducerName: v.optional(v.pipe(v.string(), v.minLength(1))),
   autoTune: v.optional(v.boolean(), true),
   hashBlockSize: v.optional(v.pipe(PositiveInt, v.maxValue(16384))),
   maxPrefixBlocksToMatch: v.optional(v.pipe(PositiveInt, v.maxValue(65536)), DEFAULT_MAX_BLOCKS),
@@ -116,9 +129,39 @@ export function prefixCacheScorer(opts: {
   };
 }
 
+/**
+ * The settings a scorer uses: a producer's (named by `prefixMatchInfoProducerName`, or
+ * the config's only approx-prefix-cache-producer) over the scorer's own parameters.
+ */
+function withProducer(params: PrefixCacheParameters, deps: PluginDeps): PrefixCacheParameters {
+  const own = { ...params, blockSize: params.blockSizeTokens ?? params.blockSize };
+  const producers = [...(deps.producers?.values() ?? [])].filter(isPrefixProducer);
+  const wanted = params.prefixMatchInfoProducerName;
+  const producer = wanted
+    ? producers.find((p) => p.name === wanted)
+    : producers.length === 1
+      ? producers[0]
+      : undefined;
+  if (wanted && !producer)
+    throw new ParameterError(
+      "prefixMatchInfoProducerName",
+      `the name of an approx-prefix-cache-producer in plugins (defined: ${producers.map((p) => p.name).join(", ") || "none"})`,
+      JSON.stringify(wanted),
+    );
+  if (!producer) return own;
+  const s = producer.prefixSettings;
+  return {
+    ...own,
+    blockSize: s.blockSizeTokens,
+    maxPrefixBlocksToMatch: s.maxPrefixBlocksToMatch,
+    lruCapacityPerServer: s.lruCapacityPerServer,
+    autoTune: s.autoTune,
+  };
+}
+
 export const prefixCacheScorerPlugin: PluginDefinition = {
   type: PREFIX_CACHE_SCORER,
   factory: withParameters(PrefixCacheParameters, (name, params, deps) =>
-    prefixCacheScorer({ name, index: deps.prefixIndex, params }),
+    prefixCacheScorer({ name, index: deps.prefixIndex, params: withProducer(params, deps) }),
   ),
 };

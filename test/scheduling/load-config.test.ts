@@ -124,7 +124,25 @@ describe("EndpointPickerConfig: errors name the plugin and field", () => {
       case: "unknown plugin type",
       config: doc({ plugins: [{ type: "queue-scorer" }, { name: "mine", type: "no-such-scorer" }] }),
       path: "EndpointPickerConfig plugins[1] (mine).type",
-      expected: /known plugin type .*queue-scorer/,
+      expected: /^unknown plugin type \(known: .*queue-scorer/,
+    },
+    {
+      case: "a typo names the nearest type",
+      config: doc({ plugins: [{ type: "quue-scorer" }] }),
+      path: "EndpointPickerConfig plugins[0] (quue-scorer).type",
+      expected: /^unknown plugin type; did you mean "queue-scorer"\?/,
+    },
+    {
+      case: "an upstream type this gateway lacks is not a typo",
+      config: doc({ plugins: [{ type: "header-profile-handler" }] }),
+      path: "EndpointPickerConfig plugins[0] (header-profile-handler).type",
+      expected: /^not supported by this gateway \(upstream since llm-d-router v0\.10\)/,
+    },
+    {
+      case: "an upstream type that needs P/D says so",
+      config: doc({ plugins: [{ type: "disagg-profile-handler" }] }),
+      path: "EndpointPickerConfig plugins[0] (disagg-profile-handler).type",
+      expected: /^needs P\/D disaggregation/,
     },
     {
       case: "bad parameter",

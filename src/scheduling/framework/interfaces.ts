@@ -182,8 +182,13 @@ export interface ProfileHandler extends PluginIdentity {
 }
 
 /** Anything a registry factory may build. */
-export type SchedulingPlugin = PluginIdentity &
-  Partial<Pick<Filter, "filter"> & Pick<Scorer, "score"> & Pick<Picker, "pick">> &
+export type SchedulingPlugin = PluginIdentity & {
+  /**
+   * For a plugin the gateway honours differently (a data source it has built in, a
+   * parser): what it maps to here, logged once at start-up.
+   */
+  readonly note?: string;
+} & Partial<Pick<Filter, "filter"> & Pick<Scorer, "score"> & Pick<Picker, "pick">> &
   LifecycleHooks &
   Partial<Pick<ProfileHandler, "handle" | "maxProfiles">>;
 

@@ -69,6 +69,8 @@ export interface LoadedConfig {
   readonly plugins: ReadonlyMap<string, SchedulingPlugin>;
   /** Configured plugins with request-lifecycle hooks, in config order (each once). */
   readonly hooks: readonly (PluginIdentity & LifecycleHooks)[];
+  /** One start-up line per plugin honoured differently here (see `SchedulingPlugin.note`). */
+  readonly notes: readonly string[];
 }
 
 const Weight = v.pipe(v.number(), v.finite(), v.minValue(0, "a weight >= 0"));
@@ -98,14 +100,32 @@ export function loadConfig(
 
   const plugins = new Map<string, SchedulingPlugin>();
   const foreign = new Map<string, string>();
+  const seen = new Set<string>();
+  const producers = new Map<string, SchedulingPlugin>();
+  const built = new Map<number, SchedulingPlugin>();
   cfg.plugins.forEach((p, i) => {
     const name = p.name ?? p.type;
     const where = `${DOC} plugins[${i}] (${name})`;
-    if (plugins.has(name) || foreign.has(name)) {
+    if (seen.has(name)) {
       throw new ConfigError({ path: `${where}.name`, expected: "a unique plugin name", received: name });
     }
+    seen.add(name);
     if (foreignTypes.has(p.type) && !registry.has(p.type)) foreign.set(name, p.type);
-    else plugins.set(name, registry.create({ type: p.type, name, parameters: p.parameters }, deps, where));
+    else if (registry.isProducer(p.type)) {
+      const plugin = registry.create({ type: p.type, name, parameters: p.parameters }, deps, where);
+      producers.set(name, plugin);
+      built.set(i, plugin);
+    }
+  });
+  // Producers first (above), then the plugins that may read them, in config order.
+  const withProducers = { ...deps, producers };
+  cfg.plugins.forEach((p, i) => {
+    const name = p.name ?? p.type;
+    if (foreign.has(name)) return;
+    const where = `${DOC} plugins[${i}] (${name})`;
+    const plugin =
+      built.get(i) ?? registry.create({ type: p.type, name, parameters: p.parameters }, withProducers, where);
+    plugins.set(name, plugin);
   });
 
   const handlers = [...plugins.values()].filter(isProfileHandler);
@@ -150,7 +170,8 @@ export function loadConfig(
     names.add(spec.name);
     return buildProfile(spec, where, { plugins, foreign, registry, deps });
   });
-  return { profiles, handler, plugins, hooks: [...plugins.values()].filter(hasLifecycleHooks) };
+  const notes = [...plugins.values()].flatMap((p) => (p.note ? [`${p.name} (${p.type}): ${p.note}`] : []));
+  return { profiles, handler, plugins, hooks: [...plugins.values()].filter(hasLifecycleHooks), notes };
 }
 
 function buildProfile(

@@ -12,6 +12,11 @@ export interface PluginDeps {
   readonly clock: Clock;
   /** The pool's shared prefix index (prefix-cache-scorer). */
   readonly prefixIndex: PrefixIndex;
+  /**
+   * The data producers already built from the same config (they are built first), by
+   * name; a consumer such as prefix-cache-scorer reads its settings from one.
+   */
+  readonly producers?: ReadonlyMap<string, SchedulingPlugin>;
 }
 
 /** Builds one plugin instance; throws `ParameterError` (via `parseParameters`) on bad parameters. */
@@ -64,10 +69,21 @@ export function withParameters<S extends v.GenericSchema>(
   return (name, parameters, deps) => build(name, parseParameters(schema, parameters), deps);
 }
 
+/** A plugin type that exists upstream but is not built here: refused with its own message. */
+export interface UnsupportedType {
+  readonly type: string;
+  /** The upstream release that has it, e.g. `llm-d-router v0.10`. */
+  readonly since: string;
+  /** What it needs that this gateway lacks (P/D, KV events, ...), when that is the reason. */
+  readonly needs?: string;
+}
+
 /** A built-in plugin module's export: its YAML type and factory. */
 export interface PluginDefinition {
   readonly type: string;
   readonly factory: PluginFactory;
+  /** A data producer: built before the other plugins, which may read it (`deps.producers`). */
+  readonly producer?: boolean;
 }
 
 /**
@@ -77,7 +93,15 @@ export interface PluginDefinition {
  */
 export class PluginRegistry {
   private readonly factories = new Map<string, PluginFactory>();
+  private readonly producerTypes = new Set<string>();
   private readonly foreignTypes = new Set<string>();
+  private readonly unsupported = new Map<string, UnsupportedType>();
+
+  /** Upstream types this gateway does not build: a config naming one gets a clear refusal. */
+  declareUnsupported(types: Iterable<UnsupportedType>): this {
+    for (const t of types) this.unsupported.set(t.type, t);
+    return this;
+  }
 
   /** Types another subsystem (flow control) owns: scheduling skips them instead of refusing them. */
   declareForeign(types: Iterable<string>): this {
@@ -90,10 +114,16 @@ export class PluginRegistry {
     return this.foreignTypes;
   }
 
-  register(type: string, factory: PluginFactory): this {
+  register(type: string, factory: PluginFactory, opts: { producer?: boolean } = {}): this {
     if (this.factories.has(type)) throw new Error(`plugin type ${type} is already registered`);
     this.factories.set(type, factory);
+    if (opts.producer) this.producerTypes.add(type);
     return this;
+  }
+
+  /** True for data producers (built first, readable by the plugins built after them). */
+  isProducer(type: string): boolean {
+    return this.producerTypes.has(type);
   }
 
   has(type: string): boolean {
@@ -115,10 +145,21 @@ export class PluginRegistry {
     where: string,
   ): SchedulingPlugin {
     const factory = this.factories.get(spec.type);
-    if (factory === undefined) {
+    const missing = this.unsupported.get(spec.type);
+    if (factory === undefined && missing !== undefined) {
       throw new ConfigError({
         path: `${where}.type`,
-        expected: `a known plugin type (one of: ${this.types().join(", ")})`,
+        expected: missing.needs
+          ? `needs ${missing.needs} (${spec.type} is upstream since ${missing.since}); remove it or wait for that support`
+          : `not supported by this gateway (upstream since ${missing.since}); remove it or use a built-in (one of: ${this.types().join(", ")})`,
+        received: JSON.stringify(spec.type),
+      });
+    }
+    if (factory === undefined) {
+      const guess = closest(spec.type, [...this.types(), ...this.foreignTypes, ...this.unsupported.keys()]);
+      throw new ConfigError({
+        path: `${where}.type`,
+        expected: `unknown plugin type${guess ? `; did you mean "${guess}"?` : ""} (known: ${this.types().join(", ")})`,
         received: JSON.stringify(spec.type),
       });
     }

@@ -1,0 +1,70 @@
+/**
+ * approx-prefix-cache-producer (llm-d-router v0.10): where the approximate prefix
+ * parameters live upstream now. It prepares nothing per request by itself here: the
+ * prompt's block hashes are computed once per request by the framework
+ * (`ctx.prefixHashes`) and shared; this plugin holds the block size and match window
+ * that every prefix-cache-scorer reading from it uses (the scorer's
+ * `prefixMatchInfoProducerName`, or the only producer of this type in the config).
+ *
+ *   block    = blockSizeTokens x 4 characters (the gateway hashes characters, not tokens)
+ *   window   = maxPrefixTokensToMatch / blockSizeTokens blocks (rounded down, at least 1)
+ *
+ * Parameters (upstream names): `blockSizeTokens` (16), `maxPrefixTokensToMatch`
+ * (4096 = 256 blocks of 16), `lruCapacityPerServer` (31,250), `autoTune` (true: use the
+ * engines' reported block size when known, as the scorer does).
+ */
+import * as v from "valibot";
+import type { PluginIdentity } from "../src/scheduling/framework/interfaces.ts";
+import { type PluginDefinition, withParameters } from "../src/scheduling/framework/registry.ts";
+import { DEFAULT_BLOCK_TOKENS, DEFAULT_MAX_BLOCKS } from "../src/scheduling/prefix/hashes.ts";
+import { DEFAULT_LRU_CAPACITY_PER_SERVER } from "../src/scheduling/prefix/prefix-index.ts";
+
+export const APPROX_PREFIX_CACHE_PRODUCER = "approx-prefix-cache-producer";
+
+const PositiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
+
+const Parameters = v.strictObject({
+  blockSizeTokens: v.optional(v.pipe(PositiveInt, v.maxValue(4096)), DEFAULT_BLOCK_TOKENS),
+  maxPrefixTokensToMatch: v.optional(PositiveInt),
+  lruCapacityPerServer: v.optional(PositiveInt, DEFAULT_LRU_CAPACITY_PER_SERVER),
+  autoTune: v.optional(v.boolean(), true),
+});
+
+/** The prefix settings a producer hands to the scorers that read from it. */
+export interface PrefixSettings {
+  readonly blockSizeTokens: number;
+  readonly maxPrefixBlocksToMatch: number;
+  readonly lruCapacityPerServer: number;
+  readonly autoTune: boolean;
+}
+
+export interface PrefixProducer extends PluginIdentity {
+  readonly prefixSettings: PrefixSettings;
+  readonly note: string;
+}
+
+export function isPrefixProducer(p: unknown): p is PrefixProducer {
+  return typeof p === "object" && p !== null && "prefixSettings" in p;
+}
+
+export const approxPrefixCacheProducerPlugin: PluginDefinition = {
+  type: APPROX_PREFIX_CACHE_PRODUCER,
+  producer: true,
+  factory: withParameters(Parameters, (name, params): PrefixProducer => {
+    const maxBlocks =
+      params.maxPrefixTokensToMatch === undefined
+        ? DEFAULT_MAX_BLOCKS
+        : Math.max(1, Math.floor(params.maxPrefixTokensToMatch / params.blockSizeTokens));
+    return {
+      type: APPROX_PREFIX_CACHE_PRODUCER,
+      name,
+      prefixSettings: {
+        blockSizeTokens: params.blockSizeTokens,
+        maxPrefixBlocksToMatch: Math.min(maxBlocks, 65536),
+        lruCapacityPerServer: params.lruCapacityPerServer,
+        autoTune: params.autoTune,
+      },
+      note: `blocks of ${params.blockSizeTokens} tokens, up to ${Math.min(maxBlocks, 65536)} blocks matched, for the prefix-cache scorers that read from it`,
+    };
+  }),
+};
