@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry } from "prom-client";
 import * as B from "./buckets.ts";
-import { LabelCap, ModelLabelCap, type ModelLabels } from "./label-cap.ts";
+import { LabelCap, ModelLabelCap, type ModelLabels, OVERFLOW_LABEL } from "./label-cap.ts";
 import { RequestSeries } from "./request-series.ts";
 import { CounterFamily, GaugeFamily, HistogramFamily } from "./series-family.ts";
 
@@ -73,9 +73,16 @@ export interface BuildInfo {
   buildRef: string;
 }
 
+/**
+ * llm-d's request series multiply model pairs by fairness ids by priorities; past this many
+ * (model pair, priority, fairness id) sets a new set reports its fairness id as `other`.
+ */
+export const MAX_FLOW_SERIES = 5000;
+
 export function createGatewayMetrics(
   maxModelLabels = 100,
   build: BuildInfo = { commit: "unknown", buildRef: "unknown" },
+  maxFlowSeries = MAX_FLOW_SERIES,
 ): GatewayMetrics {
   const registry = new Registry();
   const model = ["model_name", "target_model_name"] as const;
@@ -237,6 +244,7 @@ export function createGatewayMetrics(
   // Label set -> priority -> fairness id -> series. ModelLabels objects are interned by
   // ModelLabelCap, so no key string is built per request.
   const cache = new Map<ModelLabels, Map<number, Map<string, RequestSeries>>>();
+  let sets = 0;
   return {
     registry,
     labels,
@@ -256,12 +264,17 @@ export function createGatewayMetrics(
         byFlow = new Map();
         byPriority.set(priority, byFlow);
       }
-      const flowId = flows.value(fairnessId);
+      let flowId = flows.value(fairnessId);
       let s = byFlow.get(flowId);
-      if (!s) {
-        s = new RequestSeries(gie, llmd, pair, flowId, String(priority));
-        byFlow.set(flowId, s);
+      if (s) return s;
+      if (sets >= maxFlowSeries) {
+        flowId = OVERFLOW_LABEL;
+        s = byFlow.get(flowId);
+        if (s) return s;
       }
+      sets++;
+      s = new RequestSeries(gie, llmd, pair, flowId, String(priority));
+      byFlow.set(flowId, s);
       return s;
     },
   };

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { seededRandom } from "../../src/clock.ts";
+import { createGatewayMetrics } from "../../src/metrics/gateway-metrics.ts";
 import { CounterFamily, GaugeFamily, HistogramFamily } from "../../src/metrics/series-family.ts";
 
 /**
@@ -47,4 +48,18 @@ test("series families render byte for byte as prom-client's counter, gauge and h
   h.labels({ model_name: "edge", priority: "0" }).observe(0.01);
   ph.observe({ model_name: "edge", priority: "0" }, 0.01);
   expect(await ours.metrics()).toBe(await theirs.metrics());
+});
+
+test("llm-d's request series stop multiplying past the cap: a new set reports its fairness id as `other`", async () => {
+  const m = createGatewayMetrics(100, undefined, 3);
+  m.labels.accept("m", "m");
+  for (const f of ["a", "b", "c", "d", "e"]) m.series("m", "m", f, 0).counted();
+  const text = await m.registry.metrics();
+  const flows = [...text.matchAll(/^llm_d_epp_request_total\{.*fairness_id="(\w+)".*\} (\d+)$/gm)].map(
+    ([, f, n]) => `${f}=${n}`,
+  );
+  expect(flows).toEqual(["a=1", "b=1", "c=1", "other=2"]);
+  expect(text).toContain(
+    'inference_objective_request_total{model_name="m",target_model_name="m",priority="0"} 5',
+  );
 });
