@@ -1,8 +1,8 @@
 import { Gauge } from "prom-client";
 import type { FlowObserver, FlowOutcome } from "../flow/control/types.ts";
 import * as B from "./buckets.ts";
-import { alpha, type GatewayMetrics } from "./gateway-metrics.ts";
-import { LabelCap, type ModelLabels } from "./label-cap.ts";
+import { alpha, type GatewayMetrics, MAX_FLOW_SERIES } from "./gateway-metrics.ts";
+import { LabelCap, type ModelLabels, OVERFLOW_LABEL } from "./label-cap.ts";
 import { GaugeFamily, HistogramFamily, type HistogramSeries } from "./series-family.ts";
 
 /**
@@ -108,6 +108,7 @@ export function flowMetrics(opts: {
   // Pool name -> model labels -> priority -> fairness id -> series: no key strings per request.
   let pool = "";
   let cache = new Map<ModelLabels, Map<number, Map<string, FlowSeries>>>();
+  let sets = 0;
   function seriesOf(e: {
     priority: number;
     fairnessId: string;
@@ -129,9 +130,15 @@ export function flowMetrics(opts: {
       byFlow = new Map();
       byPriority.set(e.priority, byFlow);
     }
-    const fairness = flows.value(e.fairnessId);
+    let fairness = flows.value(e.fairnessId);
     let s = byFlow.get(fairness);
+    if (!s && sets >= MAX_FLOW_SERIES) {
+      // Fairness ids times model pairs times priorities: past the cap, a new set is `other`.
+      fairness = OVERFLOW_LABEL;
+      s = byFlow.get(fairness);
+    }
     if (!s) {
+      sets++;
       const labels = { fairness_id: fairness, priority: String(e.priority), inference_pool: pool, ...pair };
       s = {
         size: size.map((g) => g.labels(labels)),

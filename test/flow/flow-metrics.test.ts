@@ -84,4 +84,37 @@ describe("flow-control metrics", () => {
     expect(gieOutcome("evicted", true)).toBe("EvictedOther");
     expect(gieOutcome("rejected-shutting-down", false)).toBe("RejectedOther");
   });
+
+  test("flow series stop multiplying past the cap: a new (model pair, priority, fairness id) set is `other`", async () => {
+    const metrics = createGatewayMetrics();
+    const observe = flowMetrics({ metrics, poolName: () => "p", poolSaturation: () => 0 });
+    const request = {
+      targetModel: "m",
+      objective: undefined,
+      fairnessId: "",
+      bytes: 1,
+      signal: new AbortController().signal,
+    };
+    // 26 priorities x 201 fairness labels (200 ids, then `other`) = 5,226 sets > 5,000.
+    for (let priority = 0; priority < 26; priority++)
+      for (let f = 0; f < 201; f++) {
+        const fairnessId = `tenant-${f}`;
+        observe.queueDuration?.({
+          priority,
+          fairnessId,
+          outcome: "dispatched",
+          ms: 0,
+          request: { ...request, fairnessId },
+          queued: false,
+        });
+      }
+    const text = await metrics.registry.metrics();
+    const series = text
+      .split("\n")
+      .filter((l) => l.startsWith("inference_extension_flow_control_queue_size{"));
+    // The first 5,000 sets keep their ids; after that each priority adds one `other` (24 and 25).
+    expect(series.length).toBe(5000 + 2);
+    // `other`: the 201st id at priorities 0-23 (the 200-id cap), then 24 and 25 (the set cap).
+    expect(series.filter((l) => l.includes('fairness_id="other"')).length).toBe(24 + 2);
+  });
 });
