@@ -3,6 +3,7 @@ import type { Clock } from "../clock.ts";
 import type { GatewayEnv } from "../env.ts";
 import { GatewayError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { errorCode, SERVED_BY_HEADER } from "../metrics/error-code.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
 import type { RecentRequests, RequestSummary } from "../observability/recent.ts";
 import { type Outcome, RequestScope } from "../scope.ts";
@@ -53,7 +54,8 @@ export function scope(deps: {
       if (outcome === "success" && s.status < 400) series.succeeded(durationMs / 1000);
       // A client that leaves (mid-stream, or before the answer: 499) is not the pool's
       // error; GIE counts no error for a cancelled request either.
-      else if (!clientLeft(outcome, s.status)) series.failed(String(s.status || 500));
+      else if (!clientLeft(outcome, s.status))
+        series.failed(errorCode(s.status || 500, c.res.headers.has(SERVED_BY_HEADER)));
     }
     // One line per request: routing decision and latencies; never a key or a prompt.
     const summary: RequestSummary = {

@@ -69,7 +69,7 @@ describe("hostile clients: metric labels stay bounded", () => {
     expect(text.length).toBeLessThan(200_000);
     const { values } = labelValues(text);
     expect(Math.max(...values.map((v) => v.length))).toBeLessThanOrEqual(MAX_LABEL_LENGTH);
-    expect(text).toContain('model_name="unknown",target_model_name="unknown",error_code="404"} 20');
+    expect(text).toContain('model_name="unknown",target_model_name="unknown",error_code="BadRequest"} 20');
     expect(text).toContain(
       'inference_extension_flow_control_request_queue_duration_seconds_count{fairness_id="other"',
     );

@@ -143,7 +143,7 @@ describe("forwarding", () => {
     );
     // A refused name (nothing serves it) never becomes a label: it counts as `unknown`.
     expect(text).toContain(
-      'inference_objective_request_error_total{model_name="unknown",target_model_name="unknown",error_code="404"} 1',
+      'inference_objective_request_error_total{model_name="unknown",target_model_name="unknown",error_code="BadRequest"} 1',
     );
     expect(text).not.toContain("zzz");
   });

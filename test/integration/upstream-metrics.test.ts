@@ -97,4 +97,31 @@ describe("request, scheduler and prefix metrics under upstream's labels", () => 
     expect(value("inference_extension_prefix_indexer_hit_bytes_count")).toBe(2);
     expect(value("inference_extension_prefix_indexer_hit_bytes_sum")).toBeGreaterThan(0);
   });
+
+  test("error_code: a pod's own status as its number, the gateway's own errors as GIE's canonical codes", async () => {
+    const upstream = fakeUpstream(() => Response.json({ error: { message: "overloaded" } }, { status: 503 }));
+    const gw = createGateway({
+      config: testConfig({ endpoints: [{ name: "a", address: "10.0.0.1:8000", models: ["m"] }] }),
+      fetch: upstream.fetch,
+      logger: silentLogger(),
+    });
+    const chat = (model: string) =>
+      gw.fetch(
+        new Request("http://gw/v1/chat/completions", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
+        }),
+      );
+    expect((await chat("m")).status).toBe(503);
+    expect((await chat("nope")).status).toBe(404);
+    const text = await (await gw.fetch(new Request("http://gw/metrics"))).text();
+    expect(text).toContain(
+      'inference_objective_request_error_total{model_name="m",target_model_name="m",error_code="503"} 1',
+    );
+    expect(text).toContain(
+      'inference_objective_request_error_total{model_name="unknown",target_model_name="unknown",error_code="BadRequest"} 1',
+    );
+    expect(text).toMatch(/^llm_d_epp_request_error_total\{.*error_code="BadRequest"\} 1$/m);
+  });
 });

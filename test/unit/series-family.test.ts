@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { seededRandom } from "../../src/clock.ts";
+import { errorCode } from "../../src/metrics/error-code.ts";
 import { createGatewayMetrics } from "../../src/metrics/gateway-metrics.ts";
 import { CounterFamily, GaugeFamily, HistogramFamily } from "../../src/metrics/series-family.ts";
 
@@ -62,4 +63,14 @@ test("llm-d's request series stop multiplying past the cap: a new set reports it
   expect(text).toContain(
     'inference_objective_request_total{model_name="m",target_model_name="m",priority="0"} 5',
   );
+});
+
+test("error codes: the pod's status as a number, the gateway's own errors as GIE's canonical codes", () => {
+  expect(errorCode(500, true)).toBe("500");
+  expect(errorCode(429, true)).toBe("429");
+  expect(errorCode(404, false)).toBe("BadRequest");
+  expect(errorCode(429, false)).toBe("InferencePoolResourceExhausted");
+  expect(errorCode(503, false)).toBe("ServiceUnavailable");
+  expect(errorCode(502, false)).toBe("ModelServerError");
+  expect(errorCode(500, false)).toBe("Internal");
 });
