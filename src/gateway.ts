@@ -97,6 +97,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     loads,
     clock,
     plugins: plugins.flow,
+    logger,
     observe: flowMetrics({
       metrics,
       poolName: () => config.current.pool?.metadata.name ?? "default",
@@ -142,6 +143,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     clock,
     observe: schedMetrics.observe,
     observeDecision: schedMetrics.observeDecision,
+    logger,
   });
   schedMetrics.attach(scheduler);
   const deps: GatewayDeps = {

@@ -4,15 +4,21 @@
  * dispatch counts at once instead of one scrape later.
  *
  *   score(e)   = max(waiting(e) / queueDepthThreshold, kvUsage(e) / kvCacheUtilThreshold)
- *   stale(e)   = updatedAt(e) = 0 (never scraped) or now - updatedAt(e) > metricsStalenessThreshold
+ *   stale(e)   = the data layer's rule (datalayer/freshness.ts isStale) at metricsStalenessThreshold:
+ *                never scraped, or older than the threshold unless a scrape is in flight
+ *                with no failure since the last success (a merely late scrape)
  *   score(e)   = max(1, score(e))  when stale: a pod we cannot see counts as saturated
  *   pool       = mean of score(e) over endpoints;  1 when there are no endpoints
  *
  * waiting(e) and kvUsage(e) come from the shared load model (LoadTracker): scraped
- * values plus requests sent since that scrape. Parameters: queueDepthThreshold (5),
+ * values plus requests sent since that scrape. A late scrape does not make a pod saturated:
+ * its snapshot plus what was sent since is still the best estimate, and the scheduler uses
+ * the same rule, so flow control never holds requests for a pod the scheduler would use.
+ * Parameters: queueDepthThreshold (5),
  * kvCacheUtilThreshold (0.8), metricsStalenessThreshold (Go duration, "2s").
  */
 import * as v from "valibot";
+import { isStale } from "../../src/datalayer/freshness.ts";
 import { pluginName, pluginParams } from "../../src/flow/control/params.ts";
 import type { PluginFactory, SaturationDetector } from "../../src/flow/control/types.ts";
 import { parseDuration } from "../../src/flow/control/units.ts";
@@ -46,10 +52,8 @@ export function utilizationDetector(
     type: UTILIZATION_DETECTOR,
     name,
     score(endpoint, load, now) {
-      const updatedAt = endpoint.metrics.updatedAt;
       const score = Math.max(load.waiting / queueDepth, load.kvUsage / kvUtil);
-      const stale = updatedAt === 0 || now - updatedAt > staleMs;
-      return stale ? Math.max(1, score) : score;
+      return isStale(endpoint.metrics, now, staleMs, endpoint.scrape) ? Math.max(1, score) : score;
     },
   };
 }

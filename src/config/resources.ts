@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { FlowControlConfigSchema } from "../flow/control/config.ts";
+import { FlowControlConfigSchema, SaturationDetectorRefSchema } from "../flow/control/config.ts";
 
 /**
  * The Kubernetes resource documents this gateway reads, as users apply them
@@ -106,7 +106,8 @@ export type InferenceObjective = v.InferOutput<typeof InferenceObjectiveSchema>;
 
 /** EndpointPickerConfig is validated in depth by the scheduling registry; here only its envelope. */
 export const EndpointPickerConfigSchema = v.looseObject({
-  apiVersion: v.picklist(["inference.networking.x-k8s.io/v1alpha1", "llm-d.ai/v1alpha1"]),
+  // llm-d's guides already write llm-d.ai/v1 (the same fields as v1alpha1).
+  apiVersion: v.picklist(["inference.networking.x-k8s.io/v1alpha1", "llm-d.ai/v1alpha1", "llm-d.ai/v1"]),
   kind: v.literal("EndpointPickerConfig"),
   plugins: v.optional(
     v.array(
@@ -130,13 +131,19 @@ export const EndpointPickerConfigSchema = v.looseObject({
   /** GIE turns flow control on with `featureGates: [flowControl]`. */
   featureGates: v.optional(v.array(v.string()), []),
   flowControl: v.optional(FlowControlConfigSchema),
-  /** GIE's saturation thresholds for the utilization detector. */
+  /**
+   * GIE v1.3's saturation thresholds for the utilization detector, or (GIE v1.5, llm-d
+   * v0.10) `{pluginRef}` naming the detector plugin (or a built-in detector type).
+   */
   saturationDetector: v.optional(
-    v.strictObject({
-      queueDepthThreshold: v.optional(v.pipe(v.number(), v.minValue(0))),
-      kvCacheUtilThreshold: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
-      metricsStalenessThreshold: v.optional(v.string()),
-    }),
+    v.union([
+      SaturationDetectorRefSchema,
+      v.strictObject({
+        queueDepthThreshold: v.optional(v.pipe(v.number(), v.minValue(0))),
+        kvCacheUtilThreshold: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
+        metricsStalenessThreshold: v.optional(v.string()),
+      }),
+    ]),
   ),
 });
 export type EndpointPickerConfig = v.InferOutput<typeof EndpointPickerConfigSchema>;

@@ -1,10 +1,13 @@
 import type { Clock } from "../clock.ts";
+import { ConfigError } from "../config/errors.ts";
 import type { ConfigHolder } from "../config/holder.ts";
 import type { EndpointPickerConfig } from "../config/resources.ts";
 import type { InFlight } from "../endpoints/inflight.ts";
 import type { EndpointStore } from "../endpoints/store.ts";
+import type { Logger } from "../log.ts";
 import type { LoadTracker } from "../scheduling/framework/load.ts";
 import type { Admitter } from "../stages/admit.ts";
+import { flowControlNotes } from "./control/config.ts";
 import { createFlowController, type FlowController, poolSaturation, trackedLoads } from "./control/index.ts";
 import type { FlowObserver, FlowPolicies, PluginSpec, SaturationDetector } from "./control/types.ts";
 import { gateOffAdmitter } from "./gate-off.ts";
@@ -28,19 +31,39 @@ export interface FlowPlugins {
 }
 
 /**
- * The pool's saturation detector: detector plugins declared in the EndpointPickerConfig
- * (the max of them), else max(utilization-detector with GIE's `saturationDetector`
- * thresholds, concurrency-detector).
+ * The pool's saturation detector: the one `flowControl.saturationDetector.pluginRef` (llm-d
+ * v0.10) or the top-level `saturationDetector.pluginRef` (GIE v1.5) names (a declared
+ * detector's name, else a built-in detector type with default parameters); else the
+ * detector plugins declared in `plugins` (the max of them); else max(utilization-detector
+ * with GIE v1.3's top-level thresholds, concurrency-detector).
  */
 export function saturationDetectorOf(
   picker: EndpointPickerConfig | undefined,
   plugins: FlowPlugins,
 ): SaturationDetector {
   const declared = (picker?.plugins ?? []).filter((p) => DETECTOR_TYPES.has(p.type));
+  const top = picker?.saturationDetector;
+  const ref =
+    picker?.flowControl?.saturationDetector?.pluginRef ??
+    (top && "pluginRef" in top ? top.pluginRef : undefined);
+  if (ref !== undefined) {
+    const named = declared.find((p) => (p.name ?? p.type) === ref);
+    if (named) return plugins.detector(named);
+    const where = picker?.flowControl?.saturationDetector
+      ? "flowControl.saturationDetector"
+      : "saturationDetector";
+    if (!DETECTOR_TYPES.has(ref))
+      throw new ConfigError({
+        path: `EndpointPickerConfig ${where}.pluginRef`,
+        expected: `the name of a saturation detector in plugins or a detector type (${[...DETECTOR_TYPES].join(", ")})`,
+        received: JSON.stringify(ref),
+      });
+    return plugins.detector({ type: ref });
+  }
   if (declared.length === 1) return plugins.detector(declared[0]!);
   if (declared.length > 1)
     return plugins.detector({ type: "max-saturation-detector", parameters: { detectors: declared } });
-  const thresholds = picker?.saturationDetector;
+  const thresholds = top && !("pluginRef" in top) ? top : undefined;
   if (!thresholds) return plugins.defaultDetector();
   return plugins.detector({
     type: "max-saturation-detector",
@@ -64,9 +87,13 @@ export function createAdmitter(deps: {
   clock: Clock;
   /** The flow-control plugins, from the composition root. */
   plugins: FlowPlugins;
+  /** Where the start-up lines about fields acted on differently go. */
+  logger?: Logger;
   observe?: FlowObserver;
 }): { admitter: Admitter; flow: FlowController | undefined; saturation: () => number } {
   const picker = deps.config.current.pickerConfig;
+  for (const note of flowControlNotes(picker?.flowControl))
+    deps.logger?.info(`EndpointPickerConfig: ${note}`);
   const detector = saturationDetectorOf(picker, deps.plugins);
   const loads = trackedLoads(deps.loads, deps.inflight);
   const saturation = poolSaturation({ detector, endpoints: deps.endpoints, loads, clock: deps.clock });

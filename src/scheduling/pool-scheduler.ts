@@ -4,6 +4,7 @@ import type { EndpointPickerConfig } from "../config/resources.ts";
 import type { InFlight } from "../endpoints/inflight.ts";
 import type { EndpointStore } from "../endpoints/store.ts";
 import type { Endpoint } from "../endpoints/types.ts";
+import type { Logger } from "../log.ts";
 import {
   createScheduler,
   type FrameworkScheduler,
@@ -24,6 +25,19 @@ export function schedulingPart(
   if (!config || config.schedulingProfiles.length > 0) return config;
   const foreign = registry.foreign();
   return config.plugins.some((p) => !foreign.has(p.type)) ? config : undefined;
+}
+
+/** What the envelope's sections the gateway does itself map to (one line each). */
+const SECTION_NOTES: Readonly<Record<string, string>> = {
+  dataLayer: "dataLayer: built in: the gateway scrapes pods itself (GatewayConfig dataLayer and engines)",
+  parser: "parser: built in: the gateway parses OpenAI requests itself",
+  requestHandler: "requestHandler: built in: the gateway parses OpenAI requests itself",
+};
+
+function sectionNotes(config: EndpointPickerConfig | undefined): string[] {
+  if (!config) return [];
+  const fields = config as Record<string, unknown>;
+  return Object.entries(SECTION_NOTES).flatMap(([k, note]) => (fields[k] !== undefined ? [note] : []));
 }
 
 /**
@@ -48,6 +62,8 @@ export class PoolScheduler implements Scheduler {
       clock: Clock;
       observe?: PluginObserver;
       observeDecision?: (seconds: number) => void;
+      /** Where the start-up lines about plugins honoured differently go. */
+      logger?: Logger;
     },
   ) {
     this.builtFrom = deps.config.current.pickerConfig;
@@ -69,6 +85,13 @@ export class PoolScheduler implements Scheduler {
   }
 
   private build(config: EndpointPickerConfig | undefined): FrameworkScheduler {
+    const built = this.create(config);
+    for (const note of [...sectionNotes(config), ...built.notes])
+      this.deps.logger?.info(`EndpointPickerConfig: ${note}`);
+    return built;
+  }
+
+  private create(config: EndpointPickerConfig | undefined): FrameworkScheduler {
     const { inflight, loads, random, clock, observe, observeDecision, registry } = this.deps;
     return createScheduler({
       config: schedulingPart(config, registry),

@@ -2,7 +2,11 @@ import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { parse as parseYaml } from "yaml";
 import { builtinFlowPolicies } from "../../plugins/flow/index.ts";
+import { FLOW_PLUGINS } from "../../plugins/index.ts";
 import { ConfigError } from "../../src/config/errors.ts";
+import { EndpointPickerConfigSchema } from "../../src/config/resources.ts";
+import { saturationDetectorOf } from "../../src/flow/admitter.ts";
+import { flowControlNotes, NO_TTL_MS } from "../../src/flow/control/config.ts";
 import {
   createFlowController,
   FlowControlConfigSchema,
@@ -96,7 +100,8 @@ priorityBands:
   test.each<[string, unknown, string]>([
     ["TTL without unit", { defaultRequestTTL: 60 }, "defaultRequestTTL"],
     ["bad quantity", { maxBytes: "1GB" }, "maxBytes"],
-    ["zero requests", { defaultPriorityBand: { maxRequests: 0 } }, "defaultPriorityBand.maxRequests"],
+    ["negative requests", { defaultPriorityBand: { maxRequests: -1 } }, "defaultPriorityBand.maxRequests"],
+    ["negative TTL", { defaultRequestTTL: "-1s" }, "defaultRequestTTL"],
     ["ceiling 0", { priorityBands: [{ priority: 1, ceiling: 0 }] }, "priorityBands[0].ceiling"],
     ["duplicate band", { priorityBands: [{ priority: 1 }, { priority: 1 }] }, "each priority listed once"],
     ["typo", { maxRequest: 5 }, "maxRequest"],
@@ -104,6 +109,51 @@ priorityBands:
   ])("%s is a ConfigError naming the field", (_name, input, fragment) => {
     expect(() => flowControlSettings(input)).toThrow(ConfigError);
     expect(() => flowControlSettings(input)).toThrow(fragment);
+  });
+
+  test("llm-d v0.10: 0 means unlimited for limits and no TTL for durations", () => {
+    const s = flowControlSettings({
+      maxBytes: 0,
+      maxRequests: "0",
+      defaultRequestTTL: "0s",
+      defaultPriorityBand: { maxRequests: 0 },
+    });
+    expect(s.maxBytes).toBe(Number.POSITIVE_INFINITY);
+    expect(s.maxRequests).toBe(Number.POSITIVE_INFINITY);
+    expect(s.band(7).maxRequests).toBe(Number.POSITIVE_INFINITY);
+    expect(s.ttlMs).toBe(NO_TTL_MS);
+  });
+
+  test("defaultNegativePriorityBand covers unlisted negative priorities only", () => {
+    const s = flowControlSettings({
+      defaultPriorityBand: { maxRequests: 100 },
+      defaultNegativePriorityBand: { maxRequests: 5, ceiling: 0.5 },
+      priorityBands: [{ priority: -10, maxRequests: 50 }],
+    });
+    expect(s.band(-1)).toMatchObject({
+      maxRequests: 5,
+      ceiling: 0.5,
+      path: "flowControl.defaultNegativePriorityBand",
+    });
+    expect(s.band(-10)).toMatchObject({ maxRequests: 50, path: "flowControl.priorityBands[0]" });
+    expect(s.band(0)).toMatchObject({ maxRequests: 100, path: "flowControl.defaultPriorityBand" });
+  });
+
+  test("fields accepted but acted on differently each leave a start-up line", () => {
+    const parsed = v.parse(FlowControlConfigSchema, {
+      noEndpointRequestTTL: "5m",
+      enableEviction: true,
+      usageLimitPolicyPluginRef: "p",
+      saturationDetector: { pluginRef: "concurrency-detector" },
+      priorityBands: [{ priority: -1, defaultRequestTTL: "9000s" }],
+    });
+    expect(flowControlNotes(parsed).map((n) => n.split(":")[0])).toEqual([
+      "flowControl.noEndpointRequestTTL",
+      "flowControl.enableEviction",
+      "flowControl.usageLimitPolicyPluginRef (p)",
+      "flowControl.priorityBands[0].defaultRequestTTL",
+    ]);
+    expect(flowControlNotes(v.parse(FlowControlConfigSchema, {}))).toEqual([]);
   });
 
   test("unknown policy names fail when the controller is built", () => {
@@ -135,5 +185,48 @@ priorityBands:
     expect(() =>
       builtinFlowPolicies([{ type: "token-fairness-policy", parameters: { bytesPerToken: 0 } }]),
     ).toThrow("plugins[token-fairness-policy].parameters bytesPerToken");
+  });
+});
+
+describe("saturationDetector: {pluginRef} (GIE v1.5 top level, llm-d v0.10 under flowControl)", () => {
+  const picker = (body: Record<string, unknown>) =>
+    v.parse(EndpointPickerConfigSchema, {
+      apiVersion: "llm-d.ai/v1alpha1",
+      kind: "EndpointPickerConfig",
+      ...body,
+    });
+  const detectors = [
+    { type: "utilization-detector", name: "util", parameters: { queueDepthThreshold: 2 } },
+    { type: "concurrency-detector", name: "conc", parameters: { maxConcurrency: 7 } },
+  ];
+
+  test.each([
+    [
+      "flowControl.saturationDetector names a declared detector",
+      { plugins: detectors, flowControl: { saturationDetector: { pluginRef: "conc" } } },
+      "conc",
+    ],
+    [
+      "top-level saturationDetector names a declared detector",
+      { plugins: detectors, saturationDetector: { pluginRef: "util" } },
+      "util",
+    ],
+    [
+      "a built-in detector type not declared in plugins",
+      { saturationDetector: { pluginRef: "utilization-detector" } },
+      "utilization-detector",
+    ],
+    ["no ref: every declared detector, the max of them", { plugins: detectors }, "max-saturation-detector"],
+  ])("%s", (_case, body, name) => {
+    expect(saturationDetectorOf(picker(body), FLOW_PLUGINS).name).toBe(name);
+  });
+
+  test("a ref to nothing is a ConfigError naming the field", () => {
+    expect(() =>
+      saturationDetectorOf(
+        picker({ flowControl: { saturationDetector: { pluginRef: "nope" } } }),
+        FLOW_PLUGINS,
+      ),
+    ).toThrow("EndpointPickerConfig flowControl.saturationDetector.pluginRef");
   });
 });

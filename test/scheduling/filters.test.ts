@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { labelSelectorFilter } from "../../plugins/label-selector-filter.ts";
+import { type LabelRequirement, labelSelectorFilter } from "../../plugins/label-selector-filter.ts";
 import { utilizationFilter } from "../../plugins/utilization-filter.ts";
 import type { MetricsSnapshot } from "../../src/endpoints/types.ts";
 import { context, endpoint, NOW } from "./helpers.ts";
@@ -51,6 +51,34 @@ describe("label-selector-filter", () => {
   ])("$case", ({ matchLabels, keep }) => {
     expect(
       labelSelectorFilter({ matchLabels })
+        .filter(context(), eps)
+        .map((e) => e.name),
+    ).toEqual(keep);
+  });
+
+  test.each<{
+    case: string;
+    matchExpressions: LabelRequirement[];
+    matchLabels?: Record<string, string>;
+    keep: string[];
+  }>([
+    { case: "In", matchExpressions: [{ key: "zone", operator: "In", values: ["x", "y"] }], keep: ["a", "b"] },
+    {
+      case: "NotIn keeps the unlabelled",
+      matchExpressions: [{ key: "zone", operator: "NotIn", values: ["x"] }],
+      keep: ["b", "c"],
+    },
+    { case: "Exists", matchExpressions: [{ key: "gpu", operator: "Exists" }], keep: ["a", "b"] },
+    { case: "DoesNotExist", matchExpressions: [{ key: "gpu", operator: "DoesNotExist" }], keep: ["c"] },
+    {
+      case: "ANDed with matchLabels",
+      matchLabels: { gpu: "h100" },
+      matchExpressions: [{ key: "zone", operator: "NotIn", values: ["x"] }],
+      keep: ["b"],
+    },
+  ])("matchExpressions: $case", ({ matchExpressions, matchLabels, keep }) => {
+    expect(
+      labelSelectorFilter({ matchExpressions, ...(matchLabels ? { matchLabels } : {}) })
         .filter(context(), eps)
         .map((e) => e.name),
     ).toEqual(keep);

@@ -171,8 +171,34 @@ describe("EndpointPickerConfig: errors name the plugin and field", () => {
     {
       case: "missing required parameter",
       config: doc({ plugins: [{ type: "label-selector-filter" }] }),
-      path: "EndpointPickerConfig plugins[0] (label-selector-filter).parameters.matchLabels",
-      expected: /.+/,
+      path: "EndpointPickerConfig plugins[0] (label-selector-filter).parameters",
+      expected: /matchLabels or matchExpressions/,
+    },
+    {
+      case: "a misspelt field inside matchExpressions is named there, not as a top-level parameter",
+      config: doc({
+        plugins: [
+          {
+            type: "label-selector-filter",
+            parameters: { matchExpressions: [{ key: "role", operator: "In", value: ["decode"] }] },
+          },
+        ],
+      }),
+      path: "EndpointPickerConfig plugins[0] (label-selector-filter).parameters.matchExpressions[0].value",
+      expected: /unknown field/,
+    },
+    {
+      case: "matchExpressions: In without values",
+      config: doc({
+        plugins: [
+          {
+            type: "label-selector-filter",
+            parameters: { matchExpressions: [{ key: "role", operator: "In", values: [] }] },
+          },
+        ],
+      }),
+      path: "EndpointPickerConfig plugins[0] (label-selector-filter).parameters.matchExpressions[0].values",
+      expected: /at least one value/,
     },
     {
       case: "pluginRef to an undefined plugin",

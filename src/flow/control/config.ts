@@ -22,19 +22,31 @@ export const DEFAULT_FAIRNESS_POLICY = "global-strict-fairness-policy";
 export const DEFAULT_ORDERING_POLICY = "fcfs-ordering-policy";
 export const DEFAULT_CEILING = 1;
 
+/** The longest timer every runtime honours (2^31 - 1 ms, about 24.8 days): "no TTL". */
+export const NO_TTL_MS = 2_147_483_647;
+
+/** A limit; 0 means unlimited, as llm-d v0.10 documents it. */
 const Quantity = v.pipe(
   v.union([v.number(), v.string()], "a whole number or a Kubernetes quantity such as 5000, 1Gi or 500M"),
   v.transform(parseQuantity),
   v.number("a whole number or a Kubernetes quantity such as 5000, 1Gi or 500M"),
-  v.minValue(1, "at least 1"),
+  v.minValue(0, "0 (unlimited) or more"),
+  v.transform((n) => (n === 0 ? Number.POSITIVE_INFINITY : n)),
 );
 
+/** A TTL; "0s" means none (upstream: the client's own deadline), i.e. wait until the client leaves. */
 const Duration = v.pipe(
   v.string("a duration such as 60s, 1m30s or 500ms"),
   v.transform(parseDuration),
   v.number("a duration such as 60s, 1m30s or 500ms"),
-  v.minValue(1, "a duration of at least 1ms"),
+  v.minValue(0, "a duration such as 60s (0s = no TTL)"),
+  v.transform((ms) => (ms === 0 ? NO_TTL_MS : Math.min(ms, NO_TTL_MS))),
 );
+
+/** llm-d v0.10's `saturationDetector: {pluginRef}`: a detector plugin's name or a built-in detector type. */
+export const SaturationDetectorRefSchema = v.strictObject({
+  pluginRef: v.pipe(v.string(), v.minLength(1, "a saturation detector's name, e.g. utilization-detector")),
+});
 
 const PolicyRef = v.pipe(v.string(), v.minLength(1, "a policy name, e.g. fcfs-ordering-policy"));
 
@@ -49,6 +61,8 @@ const bandFields = {
   orderingPolicyRef: v.optional(PolicyRef),
   /** Extension: dispatch this band only to endpoints whose saturation score < ceiling. */
   ceiling: v.optional(v.pipe(v.number(), v.gtValue(0, "a saturation above 0, e.g. 0.8 or 1.0"))),
+  /** llm-d v0.10: the band's own queue TTL (accepted; the global defaultRequestTTL applies, see notes). */
+  defaultRequestTTL: v.optional(Duration),
 };
 
 export const PriorityBandSchema = v.strictObject({
@@ -69,6 +83,16 @@ export const FlowControlConfigSchema = v.strictObject({
   defaultRequestTTL: v.optional(Duration, DEFAULT_REQUEST_TTL),
   /** Settings for priorities not listed in priorityBands. */
   defaultPriorityBand: v.optional(v.strictObject({ priority: v.optional(v.number()), ...bandFields }), {}),
+  /** llm-d v0.10: settings for negative (sheddable) priorities not listed; absent = defaultPriorityBand. */
+  defaultNegativePriorityBand: v.optional(
+    v.strictObject({ priority: v.optional(v.number()), ...bandFields }),
+  ),
+  /** llm-d v0.10: the pool's saturation detector, by plugin name or detector type. */
+  saturationDetector: v.optional(SaturationDetectorRefSchema),
+  /** llm-d (after v0.10): how long a request may wait while the pool has no endpoint (accepted, see notes). */
+  noEndpointRequestTTL: v.optional(Duration),
+  /** llm-d v0.10: end sheddable requests in flight under saturation (accepted, see notes). */
+  enableEviction: v.optional(v.boolean()),
   priorityBands: v.optional(
     v.pipe(
       v.array(PriorityBandSchema),
@@ -79,7 +103,7 @@ export const FlowControlConfigSchema = v.strictObject({
     ),
     [],
   ),
-  /** Accepted for GIE compatibility; adaptive ceilings are not implemented (use `ceiling`). */
+  /** llm-d v0.10: the usage-limit policy plugin (accepted; per-band `ceiling` is this gateway's form). */
   usageLimitPolicyPluginRef: v.optional(v.string()),
 });
 
@@ -118,6 +142,14 @@ export function resolveFlowControl(config: FlowControlConfig): FlowControlSettin
     orderingPolicyRef: d.orderingPolicyRef ?? DEFAULT_ORDERING_POLICY,
     ceiling: d.ceiling ?? DEFAULT_CEILING,
   };
+  const n = config.defaultNegativePriorityBand;
+  const negative = n && {
+    maxRequests: n.maxRequests ?? defaults.maxRequests,
+    maxBytes: n.maxBytes ?? defaults.maxBytes,
+    fairnessPolicyRef: n.fairnessPolicyRef ?? defaults.fairnessPolicyRef,
+    orderingPolicyRef: n.orderingPolicyRef ?? defaults.orderingPolicyRef,
+    ceiling: n.ceiling ?? defaults.ceiling,
+  };
   const bands = new Map<number, BandSettings>();
   config.priorityBands.forEach((b, i) => {
     bands.set(b.priority, {
@@ -138,12 +170,43 @@ export function resolveFlowControl(config: FlowControlConfig): FlowControlSettin
     band(priority) {
       let b = bands.get(priority);
       if (!b) {
-        b = { priority, ...defaults, path: "flowControl.defaultPriorityBand" };
+        b =
+          priority < 0 && negative
+            ? { priority, ...negative, path: "flowControl.defaultNegativePriorityBand" }
+            : { priority, ...defaults, path: "flowControl.defaultPriorityBand" };
         bands.set(priority, b);
       }
       return b;
     },
   };
+}
+
+/**
+ * One start-up line per accepted field this gateway does not act on the way upstream
+ * does, saying what applies instead (empty when none is set).
+ */
+export function flowControlNotes(config: FlowControlConfig | undefined): string[] {
+  if (!config) return [];
+  const out: string[] = [];
+  if (config.noEndpointRequestTTL !== undefined)
+    out.push(
+      "flowControl.noEndpointRequestTTL: not applied: with no endpoint at all a new request gets 503 at once; queued ones wait for defaultRequestTTL",
+    );
+  if (config.enableEviction)
+    out.push(
+      "flowControl.enableEviction: not applied: requests already sent are never ended early; sheddable ones are refused before dispatch instead",
+    );
+  if (config.usageLimitPolicyPluginRef !== undefined)
+    out.push(
+      `flowControl.usageLimitPolicyPluginRef (${config.usageLimitPolicyPluginRef}): this gateway caps bands with a per-band static ceiling (priorityBands[].ceiling); the adaptive policy is not run`,
+    );
+  config.priorityBands.forEach((b, i) => {
+    if (b.defaultRequestTTL !== undefined)
+      out.push(
+        `flowControl.priorityBands[${i}].defaultRequestTTL: not applied per band; flowControl.defaultRequestTTL applies to every band`,
+      );
+  });
+  return out;
 }
 
 /** Validates and resolves in one go. Throws a ConfigError naming the field path on bad input. */

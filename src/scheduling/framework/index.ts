@@ -64,6 +64,8 @@ export interface FrameworkScheduler extends Scheduler {
   readonly prefixIndex: PrefixIndex;
   /** Configured profile names, in order. */
   readonly profiles: readonly string[];
+  /** One line per configured plugin the gateway honours its own way (what it maps to). */
+  readonly notes: readonly string[];
   /** Forgets an endpoint that left the pool (prefix entries and load baseline). */
   removeEndpoint(name: string): void;
   /** Forgets every endpoint not in `names`. */
@@ -120,6 +122,7 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
     },
     prefixIndex,
     profiles: loaded.profiles.map((p) => p.name),
+    notes: loaded.notes,
     removeEndpoint(name) {
       prefixIndex.removeEndpoint(name);
       loads.forget(name);

@@ -45,11 +45,18 @@ function describe(value: unknown): string {
 export function parseParameters<S extends v.GenericSchema>(schema: S, parameters: unknown): v.InferOutput<S> {
   const result = v.safeParse(schema, parameters ?? {});
   if (result.success) return result.output;
-  const issue = result.issues[0];
+  // An unknown field first (a typo usually explains the rest), else the first problem.
+  const unknown = (i: v.BaseIssue<unknown>) => i.type === "strict_object" && i.expected === "never";
+  const issue = result.issues.find(unknown) ?? result.issues[0];
   if (issue === undefined) throw new ParameterError("", "valid parameters");
   const path = issuePath(issue);
-  if (issue.type === "strict_object" && "entries" in schema) {
-    const known = Object.keys((schema as { entries: object }).entries);
+  // The parameters object's own fields (through a `v.pipe` of checks, if any).
+  const top = "entries" in schema ? schema : (schema as { pipe?: unknown[] }).pipe?.[0];
+  if (unknown(issue)) {
+    const nested =
+      (issue.path?.length ?? 0) > 1 || typeof top !== "object" || top === null || !("entries" in top);
+    if (nested) throw new ParameterError(path, "no such field here (unknown field)");
+    const known = Object.keys((top as { entries: object }).entries);
     const key = issue.path?.at(-1)?.key;
     const guess = typeof key === "string" ? closest(key, known) : undefined;
     const expected = known.length
