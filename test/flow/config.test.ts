@@ -12,6 +12,7 @@ import {
   FlowControlConfigSchema,
   flowControlSettings,
 } from "../../src/flow/control/index.ts";
+import type { SaturationDetector } from "../../src/flow/control/types.ts";
 import { parseDuration, parseQuantity } from "../../src/flow/control/units.ts";
 import { FakeTime, manualDetector } from "./helpers.ts";
 
@@ -228,5 +229,25 @@ describe("saturationDetector: {pluginRef} (GIE v1.5 top level, llm-d v0.10 under
         FLOW_PLUGINS,
       ),
     ).toThrow("EndpointPickerConfig flowControl.saturationDetector.pluginRef");
+  });
+});
+
+describe("concurrency-detector: llm-d v0.10 parameters", () => {
+  const load = { waiting: 0, running: 0, assumed: 0, kvUsage: 0, inflight: 12 };
+  const endpoint = { name: "e" } as Parameters<SaturationDetector["score"]>[0];
+
+  test("headroom widens the limit; requests mode is the default and accepted", () => {
+    const d = FLOW_PLUGINS.detector({
+      type: "concurrency-detector",
+      parameters: { maxConcurrency: 10, headroom: 0.2, concurrencyMode: "requests" },
+    });
+    expect(d.score(endpoint, load, 0)).toBeCloseTo(1, 10);
+  });
+
+  test("tokens and hybrid modes are refused with what is missing", () => {
+    for (const mode of ["tokens", "hybrid"])
+      expect(() =>
+        FLOW_PLUGINS.detector({ type: "concurrency-detector", parameters: { concurrencyMode: mode } }),
+      ).toThrow("per-request token accounting");
   });
 });
