@@ -20,6 +20,7 @@ import { decodeFilterPlugin } from "./decode-filter.ts";
 import {
   builtinFlowPolicies,
   createSaturationDetector,
+  createUsageLimitPolicy,
   defaultSaturationDetector,
   FLOW_PLUGIN_TYPES,
 } from "./flow/index.ts";
@@ -80,6 +81,7 @@ export const FLOW_PLUGINS: FlowPlugins = {
   policies: builtinFlowPolicies,
   detector: createSaturationDetector,
   defaultDetector: defaultSaturationDetector,
+  usageLimit: createUsageLimitPolicy,
 };
 
 /** Everything `createGateway` wires in: the scheduling registry and the flow-control plugins. */

@@ -25,6 +25,7 @@ import {
 } from "./max-saturation-detector.ts";
 import { roundRobinFairnessPolicyFactory } from "./round-robin-fairness-policy.ts";
 import { tokenFairnessPolicyFactory } from "./token-fairness-policy.ts";
+import { USAGE_LIMIT_POLICIES } from "./usage-limit-policies.ts";
 import { utilizationDetector, utilizationDetectorFactory } from "./utilization-detector.ts";
 
 export const FAIRNESS_POLICY_FACTORIES: readonly PluginFactory<FairnessPolicy>[] = [
@@ -49,6 +50,7 @@ export const FLOW_PLUGIN_TYPES: readonly string[] = [
   ...ORDERING_POLICY_FACTORIES.map((f) => f.type),
   ...SATURATION_DETECTOR_FACTORIES.map((f) => f.type),
   MAX_SATURATION_DETECTOR,
+  ...Object.keys(USAGE_LIMIT_POLICIES),
 ];
 
 const byType = <P>(factories: readonly PluginFactory<P>[]) => new Map(factories.map((f) => [f.type, f]));
@@ -93,4 +95,9 @@ export function createSaturationDetector(spec: PluginSpec): SaturationDetector {
 /** The default: max(utilization-detector, concurrency-detector), both with default parameters. */
 export function defaultSaturationDetector(): SaturationDetector {
   return maxSaturationDetector([utilizationDetector(), concurrencyDetector()], "default-saturation-detector");
+}
+
+/** Builds a usage-limit policy from its spec; undefined for a type that is not one. */
+export function createUsageLimitPolicy(spec: PluginSpec) {
+  return USAGE_LIMIT_POLICIES[spec.type]?.(spec);
 }

@@ -28,6 +28,57 @@ export interface FlowPlugins {
   detector(spec: PluginSpec): SaturationDetector;
   /** The detector when the config declares none. */
   defaultDetector(): SaturationDetector;
+  /** A usage-limit policy from its spec; undefined when the type is not one. */
+  usageLimit(spec: PluginSpec): UsageLimitPolicy | undefined;
+}
+
+/** A usage-limit policy as flow control applies it: static ceilings per listed priority. */
+export interface UsageLimitPolicy {
+  readonly type: string;
+  readonly name: string;
+  ceilings(priorities: readonly number[]): {
+    readonly byPriority: ReadonlyMap<number, number>;
+    readonly unlisted: number;
+    readonly note?: string;
+  };
+}
+
+/**
+ * The flowControl section with `usageLimitPolicyPluginRef`'s policy applied as each band's
+ * `ceiling` (a band's own `ceiling` wins), and the line to log when the policy is applied
+ * differently from upstream. Unchanged without a ref.
+ */
+export function withUsageLimits(
+  picker: EndpointPickerConfig,
+  plugins: FlowPlugins,
+): { flowControl: EndpointPickerConfig["flowControl"]; note?: string } {
+  const fc = picker.flowControl;
+  const ref = fc?.usageLimitPolicyPluginRef;
+  if (!fc || ref === undefined) return { flowControl: fc };
+  const spec = picker.plugins.find((p) => (p.name ?? p.type) === ref) ?? { type: ref };
+  const policy = plugins.usageLimit(spec);
+  if (!policy)
+    throw new ConfigError({
+      path: "EndpointPickerConfig flowControl.usageLimitPolicyPluginRef",
+      expected:
+        "the name of a usage-limit policy in plugins (priority-holdback-policy, soft-reflective-ceiling-policy, static-usage-limit-policy)",
+      received: JSON.stringify(ref),
+    });
+  const c = policy.ceilings(fc.priorityBands.map((b) => b.priority));
+  return {
+    flowControl: {
+      ...fc,
+      defaultPriorityBand: {
+        ...fc.defaultPriorityBand,
+        ceiling: fc.defaultPriorityBand.ceiling ?? c.unlisted,
+      },
+      priorityBands: fc.priorityBands.map((b) => ({
+        ...b,
+        ceiling: b.ceiling ?? c.byPriority.get(b.priority) ?? c.unlisted,
+      })),
+    },
+    ...(c.note ? { note: c.note } : {}),
+  };
 }
 
 /**
@@ -92,8 +143,9 @@ export function createAdmitter(deps: {
   observe?: FlowObserver;
 }): { admitter: Admitter; flow: FlowController | undefined; saturation: () => number } {
   const picker = deps.config.current.pickerConfig;
-  for (const note of flowControlNotes(picker?.flowControl))
-    deps.logger?.info(`EndpointPickerConfig: ${note}`);
+  const limited = picker ? withUsageLimits(picker, deps.plugins) : undefined;
+  const notes = [...flowControlNotes(picker?.flowControl), ...(limited?.note ? [limited.note] : [])];
+  for (const note of notes) deps.logger?.info(`EndpointPickerConfig: ${note}`);
   const detector = saturationDetectorOf(picker, deps.plugins);
   const loads = trackedLoads(deps.loads, deps.inflight);
   const saturation = poolSaturation({ detector, endpoints: deps.endpoints, loads, clock: deps.clock });
@@ -111,7 +163,7 @@ export function createAdmitter(deps: {
     endpoints: deps.endpoints,
     inflight: deps.inflight,
     loads,
-    config: picker.flowControl,
+    config: limited?.flowControl,
     policies: deps.plugins.policies(picker.plugins),
     ...(deps.observe ? { observe: deps.observe } : {}),
   });

@@ -5,7 +5,7 @@ import { builtinFlowPolicies } from "../../plugins/flow/index.ts";
 import { FLOW_PLUGINS } from "../../plugins/index.ts";
 import { ConfigError } from "../../src/config/errors.ts";
 import { EndpointPickerConfigSchema } from "../../src/config/resources.ts";
-import { saturationDetectorOf } from "../../src/flow/admitter.ts";
+import { saturationDetectorOf, withUsageLimits } from "../../src/flow/admitter.ts";
 import { flowControlNotes, NO_TTL_MS } from "../../src/flow/control/config.ts";
 import {
   createFlowController,
@@ -249,5 +249,71 @@ describe("concurrency-detector: llm-d v0.10 parameters", () => {
       expect(() =>
         FLOW_PLUGINS.detector({ type: "concurrency-detector", parameters: { concurrencyMode: mode } }),
       ).toThrow("per-request token accounting");
+  });
+});
+
+describe("usageLimitPolicyPluginRef: a usage-limit policy becomes per-band ceilings", () => {
+  const picker = (policy: Record<string, unknown>, bands: number[]) =>
+    v.parse(EndpointPickerConfigSchema, {
+      apiVersion: "llm-d.ai/v1alpha1",
+      kind: "EndpointPickerConfig",
+      plugins: [{ name: "limit", ...policy }],
+      flowControl: {
+        usageLimitPolicyPluginRef: "limit",
+        priorityBands: bands.map((priority) => ({ priority })),
+      },
+    });
+  const ceilings = (policy: Record<string, unknown>, bands: number[]) => {
+    const fc = withUsageLimits(picker(policy, bands), FLOW_PLUGINS).flowControl!;
+    return [...fc.priorityBands.map((b) => b.ceiling), fc.defaultPriorityBand.ceiling];
+  };
+  const holdback = (parameters: Record<string, unknown>) => ({
+    type: "priority-holdback-policy",
+    parameters,
+  });
+
+  test.each([
+    [
+      "rank: equal steps, highest first",
+      holdback({ minCeiling: 0.4, maxCeiling: 0.9 }),
+      [100, 0, -10],
+      [0.9, 0.65, 0.4, 0.4],
+    ],
+    [
+      "value: by numeric priority",
+      holdback({ domain: "value", minCeiling: 0, maxCeiling: 1 }),
+      [100, 0, -100],
+      [1, 0.5, 0, 0],
+    ],
+    [
+      "explicit: as given, 0 for the unlisted",
+      holdback({ domain: "explicit", ceilings: { "100": 0.95, "10": 0.3 } }),
+      [100, 10],
+      [0.95, 0.3, 0],
+    ],
+    ["one band: maxCeiling", holdback({ minCeiling: 0.4, maxCeiling: 0.9 }), [], [0.9]],
+    [
+      "static: one ceiling",
+      { type: "static-usage-limit-policy", parameters: { ceiling: 0.8 } },
+      [5],
+      [0.8, 0.8],
+    ],
+    [
+      "soft reflective: ceiling 1 (its dynamic gating is not run)",
+      { type: "soft-reflective-ceiling-policy" },
+      [5, 1],
+      [1, 1, 1],
+    ],
+  ])("%s", (_case, policy, bands, want) => {
+    const got = ceilings(policy, bands);
+    expect(got.length).toBe(want.length);
+    for (const [i, c] of got.entries()) expect(c).toBeCloseTo(want[i]!, 10);
+  });
+
+  test("holdback without minCeiling, or a ref to no policy, is a ConfigError", () => {
+    expect(() => ceilings(holdback({ maxCeiling: 0.9 }), [1])).toThrow("minCeiling");
+    expect(() => ceilings({ type: "fcfs-ordering-policy" }, [1])).toThrow(
+      "flowControl.usageLimitPolicyPluginRef",
+    );
   });
 });

@@ -43,8 +43,6 @@ if (fixtures.length === 0) {
  */
 const NOT_YET: Readonly<Record<string, RegExp>> = {
   "09-llmd-guide-optimized-baseline.yaml": /token-load-scorer/,
-  "18-llmd-router-deploy-soft-reflective-ceiling.yaml": /soft-reflective-ceiling-policy/,
-  "19-llmd-router-readme-priority-holdback.yaml": /priority-holdback-policy|my-holdback-policy/,
   "22-llmd-guide-turn-priority-fairness.yaml": /program-aware-fairness.*not supported by this gateway/,
 };
 

@@ -103,7 +103,7 @@ export const FlowControlConfigSchema = v.strictObject({
     ),
     [],
   ),
-  /** llm-d v0.10: the usage-limit policy plugin (accepted; per-band `ceiling` is this gateway's form). */
+  /** llm-d v0.10: the usage-limit policy plugin, applied as static per-band `ceiling`s (see the admitter). */
   usageLimitPolicyPluginRef: v.optional(v.string()),
 });
 
@@ -198,7 +198,7 @@ export function flowControlNotes(config: FlowControlConfig | undefined): string[
     );
   if (config.usageLimitPolicyPluginRef !== undefined)
     out.push(
-      `flowControl.usageLimitPolicyPluginRef (${config.usageLimitPolicyPluginRef}): this gateway caps bands with a per-band static ceiling (priorityBands[].ceiling); the adaptive policy is not run`,
+      `flowControl.usageLimitPolicyPluginRef (${config.usageLimitPolicyPluginRef}): applied as static per-band ceilings over the listed priorityBands, per endpoint (priorityBands[].ceiling)`,
     );
   config.priorityBands.forEach((b, i) => {
     if (b.defaultRequestTTL !== undefined)
