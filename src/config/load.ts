@@ -6,6 +6,7 @@ import { type InferenceModelRewrite, parseRewrite, RewriteTable } from "../rewri
 import { InferenceModelRewriteSchema } from "../rewrite/schema.ts";
 import { ConfigError } from "./errors.ts";
 import { toConfigError } from "./issues.ts";
+import { PICKER_EXTRAS, PickerConfigFields } from "./picker-fields.ts";
 import {
   type EndpointPickerConfig,
   EndpointPickerConfigSchema,
@@ -115,7 +116,8 @@ function build(text: string, file: string | undefined): GatewayConfig {
       case "EndpointPickerConfig":
         if (pickerConfig)
           throw new ConfigError({ path: where, expected: "at most one EndpointPickerConfig" });
-        // Checked in depth by the scheduling registry; its unknown fields stay tolerated for now.
+        // Unknown fields refused as upstream's strict decoding does; parameters are checked by each plugin.
+        rejectUnknownFields(doc, PickerConfigFields, where, PICKER_EXTRAS);
         pickerConfig = validate(EndpointPickerConfigSchema, doc, where, null);
         break;
       default: {
