@@ -1,15 +1,17 @@
 import { describe, expect, test } from "bun:test";
+import * as v from "valibot";
 import { fcfsOrderingPolicy } from "../../plugins/flow/fcfs-ordering-policy.ts";
 import { roundRobinFairnessPolicy } from "../../plugins/flow/round-robin-fairness-policy.ts";
 import { tokenFairnessPolicy } from "../../plugins/flow/token-fairness-policy.ts";
 import { Band, QueueItem } from "../../src/flow/control/band.ts";
 import { flowControlSettings } from "../../src/flow/control/config.ts";
+import { createFlowController, FlowControlConfigSchema } from "../../src/flow/control/index.ts";
 import type { FairnessPolicy, FlowRequest } from "../../src/flow/control/types.ts";
-import { harness, manualDetector } from "./helpers.ts";
+import { endpoint, FakeTime, harness, manualDetector } from "./helpers.ts";
 
 // Fairness ids come from a client header: each distinct id must cost memory only while
 // it has requests queued, or up to a fixed bound.
-const IDS = 2000;
+const IDS = 1000;
 
 function bandWith(fairness: FairnessPolicy) {
   const band = new Band(flowControlSettings().band(0), fairness, fcfsOrderingPolicy());
@@ -122,5 +124,42 @@ describe("client-chosen fairness ids cannot grow flow control's memory or its wo
     const stats = h.ctl.stats();
     expect(stats.queued).toBe(0);
     expect(stats.bands.map((band) => band.flows.length)).toEqual([0, 0]);
+  });
+
+  test("a dispatch pass asks for a model's endpoints once, not once per waiting flow", async () => {
+    const time = new FakeTime();
+    const endpoints = Array.from({ length: 8 }, (_, i) => ({
+      ...endpoint(`pod-${i}`),
+      models: new Set(["m"]),
+    }));
+    let asked = 0;
+    const ctl = createFlowController({
+      clock: time.clock,
+      setTimer: time.setTimer,
+      priorityOf: () => 0,
+      saturation: manualDetector(1),
+      endpoints: {
+        list: () => endpoints,
+        serving: (m) => {
+          asked++;
+          return endpoints.filter((e) => e.models.has(m));
+        },
+      },
+      config: v.parse(FlowControlConfigSchema, { defaultPriorityBand: { maxRequests: IDS } }),
+    });
+    for (let i = 0; i < IDS; i++)
+      ctl
+        .admit({
+          objective: undefined,
+          fairnessId: `tenant-${i}`,
+          targetModel: "m",
+          bytes: 1,
+          signal: new AbortController().signal,
+        })
+        .catch(() => {});
+    asked = 0;
+    ctl.onCapacityChange(); // a completion while every pod is still full
+    expect(asked).toBeLessThanOrEqual(2);
+    ctl.shutdown();
   });
 });

@@ -57,7 +57,7 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
   const unsubscribe = opts.endpoints.onChange?.(() => dispatchQueued());
 
   /** The endpoints that can serve a request: those serving its target model, when known. */
-  const candidatesOf = (request: FlowRequest) =>
+  const candidatesOf = (request: Pick<FlowRequest, "targetModel">) =>
     opts.endpoints.serving?.(request.targetModel) ?? opts.endpoints.list();
 
   function waitingAtOrAbove(priority: number): boolean {
@@ -202,8 +202,11 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
         unqueue(item, band, true);
         item.resolve(grant(item.request, item.priority, now - item.arrivedAt, endpoint));
       }
-      for (const flow of band.flowsSnapshot())
-        for (const e of candidatesOf(flow.head().request)) closed.add(e);
+      // Once per model, not per flow: thousands of client-chosen fairness ids waiting on
+      // one model would otherwise cost flows x endpoints on every completion.
+      const models = new Set<string>();
+      for (const flow of band.flowsSnapshot()) models.add(flow.head().request.targetModel);
+      for (const model of models) for (const e of candidatesOf({ targetModel: model })) closed.add(e);
       if (closed.size >= opts.endpoints.list().length) return;
     }
   }
