@@ -23,7 +23,7 @@ export type ReloadResult = boolean | { confirmAfterMs: number };
 /**
  * Validates new config text and swaps it in whole. A broken edit is logged and the
  * last good config stays in force; requests already running keep the one they took.
- * An edit that would remove every API key or every static endpoint is taken only from
+ * An edit that would remove every API key, a key's model limit or every static endpoint is taken only from
  * a file stable for `confirmMs` (a writer may still be mid-file) and is logged at warn.
  */
 export async function reloadConfig(
@@ -75,7 +75,10 @@ export async function reloadConfig(
   return true;
 }
 
-/** What a reload takes away that would open the gateway or leave it with nothing to route to. */
+/**
+ * What a reload takes away that would open the gateway (every key, a key's model limit)
+ * or leave it with nothing to route to: the shapes a half-written file takes.
+ */
 function removals(before: GatewayConfig, next: GatewayConfig): string[] {
   const out: string[] = [];
   const a = before.settings.auth;
@@ -84,6 +87,11 @@ function removals(before: GatewayConfig, next: GatewayConfig): string[] {
     out.push("removes every API key: inference routes no longer need one");
   if (a.metricsKeys.length > 0 && b.metricsKeys.length === 0)
     out.push("removes every metrics key: /metrics and the dashboard are open");
+  // A key whose `models:` line has not been written yet would serve every model.
+  for (const key of b.apiKeys) {
+    const was = a.apiKeys.find((k) => k.sha256 === key.sha256);
+    if (was?.models && !key.models) out.push(`lifts the model limit of API key ${key.name}`);
+  }
   if (
     !next.settings.kubernetes &&
     before.settings.endpoints.length > 0 &&
