@@ -68,3 +68,15 @@ export const approxPrefixCacheProducerPlugin: PluginDefinition = {
     };
   }),
 };
+
+/** The settings of the config's only approx-prefix-cache-producer, or GIE's defaults without one. */
+export function prefixSettingsOf(producers: ReadonlyMap<string, unknown> | undefined): PrefixSettings {
+  const found = [...(producers?.values() ?? [])].filter(isPrefixProducer);
+  if (found.length === 1) return found[0]!.prefixSettings;
+  return {
+    blockSizeTokens: DEFAULT_BLOCK_TOKENS,
+    maxPrefixBlocksToMatch: DEFAULT_MAX_BLOCKS,
+    lruCapacityPerServer: DEFAULT_LRU_CAPACITY_PER_SERVER,
+    autoTune: true,
+  };
+}

@@ -7,7 +7,6 @@
  * - metrics-data-source, core-metrics-extractor (GIE v1.5, llm-d v0.10 data layer):
  *   the gateway scrapes each pod's metrics itself (GatewayConfig `dataLayer`, `engines`).
  * - models-data-source: the gateway asks each pod's /v1/models itself.
- * - inflight-load-producer: the gateway's own in-flight counts and assumed load.
  * - openai-parser, passthrough-parser, anthropic-parser: the gateway's own request parsing.
  */
 import * as v from "valibot";
@@ -30,10 +29,6 @@ export const BUILTIN_EQUIVALENTS: readonly PluginDefinition[] = [
   accepted("metrics-data-source", SCRAPE),
   accepted("core-metrics-extractor", `${SCRAPE}; queue, running, KV-cache and LoRA metrics by engine`),
   accepted("models-data-source", "built in: the gateway asks each pod's /v1/models itself"),
-  accepted(
-    "inflight-load-producer",
-    "built in: the gateway's own in-flight count per endpoint and the load assumed since the last scrape",
-  ),
   accepted("openai-parser", "built in: the gateway parses OpenAI requests itself"),
   accepted(
     "passthrough-parser",

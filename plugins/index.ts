@@ -24,11 +24,13 @@ import {
   defaultSaturationDetector,
   FLOW_PLUGIN_TYPES,
 } from "./flow/index.ts";
+import { inflightLoadProducerPlugin } from "./inflight-load-producer.ts";
 import { kvCacheUtilizationScorerPlugin } from "./kv-cache-utilization-scorer.ts";
 import { labelSelectorFilterPlugin } from "./label-selector-filter.ts";
 import { loraAffinityScorerPlugin } from "./lora-affinity-scorer.ts";
 import { maxScorePickerPlugin } from "./max-score-picker.ts";
 import { noHitLruScorerPlugin } from "./no-hit-lru-scorer.ts";
+import { prefixCacheAffinityFilterPlugin } from "./prefix-cache-affinity-filter.ts";
 import { prefixCacheScorerPlugin } from "./prefix-cache-scorer.ts";
 import { queueScorerPlugin } from "./queue-scorer.ts";
 import { randomPickerPlugin } from "./random-picker.ts";
@@ -36,6 +38,7 @@ import { roundRobinPickerPlugin } from "./round-robin-picker.ts";
 import { runningRequestsSizeScorerPlugin } from "./running-requests-size-scorer.ts";
 import { sessionAffinityScorerPlugin } from "./session-affinity-scorer.ts";
 import { singleProfileHandlerPlugin } from "./single-profile-handler.ts";
+import { tokenLoadScorerPlugin } from "./token-load-scorer.ts";
 import { UPSTREAM_ONLY_TYPES } from "./upstream-types.ts";
 import { utilizationFilterPlugin } from "./utilization-filter.ts";
 import { weightedRandomPickerPlugin } from "./weighted-random-picker.ts";
@@ -59,6 +62,9 @@ export const SCHEDULING_PLUGINS: readonly PluginDefinition[] = [
   noHitLruScorerPlugin,
   activeRequestScorerPlugin,
   decodeFilterPlugin,
+  inflightLoadProducerPlugin,
+  tokenLoadScorerPlugin,
+  prefixCacheAffinityFilterPlugin,
   ...BUILTIN_EQUIVALENTS,
 ];
 

@@ -17,8 +17,11 @@ export interface SchedulingRequest {
 export interface RequestLifecycle {
   /** The serving endpoint's headers arrived; hooks may add to `headers` (sent to the client). */
   responseReceived(endpoint: Endpoint, response: { status: number; headers: Headers }): void;
-  /** The request ended with the request scope's outcome. */
-  responseComplete(endpoint: Endpoint, outcome: string): void;
+  /**
+   * The request ended with the request scope's outcome, answered or not (the schedule
+   * stage holds this on the scope, so it runs exactly once for every scheduled request).
+   */
+  responseComplete(outcome: string): void;
 }
 
 /** A decision: endpoints in preference order, and the request's lifecycle hooks when it has any. */

@@ -204,11 +204,7 @@ async function respond(
   out.set("x-gateway-target-model", target.target);
   out.set("x-gateway-destination-endpoint-served", endpoint.address);
   // Plugins' response hooks, once, with the endpoint that served (session affinity adds its header).
-  const lifecycle = c.get("lifecycle");
-  if (lifecycle) {
-    lifecycle.responseReceived(endpoint, { status: upstream.status, headers: out });
-    scope.hold({ release: (outcome) => lifecycle.responseComplete(endpoint, outcome) });
-  }
+  c.get("lifecycle")?.responseReceived(endpoint, { status: upstream.status, headers: out });
   const renameTo =
     target.target !== req.model && settings.responseModel === "requested" ? req.model : undefined;
   const init = { status: upstream.status, statusText: upstream.statusText, headers: out };

@@ -89,7 +89,7 @@ describe("createScheduler", () => {
     const headers = new Headers();
     lifecycle!.responseReceived(eps[2]!, { status: 200, headers });
     lifecycle!.responseReceived(eps[1]!, { status: 200, headers: new Headers() });
-    lifecycle!.responseComplete(eps[2]!, "success");
+    lifecycle!.responseComplete("success");
     expect(headers.get("x-session-token")).toBe(btoa(eps[2]!.name));
     expect(plugins.filter((p) => p.startsWith("ResponseReceived"))).toEqual([
       "ResponseReceived session-affinity-scorer/session-affinity-scorer",

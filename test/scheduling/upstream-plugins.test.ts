@@ -186,3 +186,83 @@ describe("plugins whose job the gateway does itself", () => {
     );
   });
 });
+
+describe("inflight-load-producer + token-load-scorer", () => {
+  const config = {
+    plugins: [
+      { type: "inflight-load-producer" },
+      { type: "token-load-scorer", parameters: { queueThresholdTokens: 100 } },
+    ],
+  };
+
+  test("tokens count on the primary, move to a fallback that served, and leave when the request ends", () => {
+    const loaded = load(config);
+    const producer = loaded.plugins.get("inflight-load-producer")!;
+    const scorer = loaded.plugins.get("token-load-scorer")!;
+    const eps = pods(2);
+    const ctx = context({ request: request({ prompt: "x".repeat(200) }) }); // 50 tokens
+    producer.preRequest!(ctx, eps);
+    expect(asArray(scorer.score!(context(), eps), eps)).toEqual([0.5, 1]);
+    producer.responseReceived!(ctx, { endpoint: eps[1]!, status: 200, headers: new Headers() });
+    expect(asArray(scorer.score!(context(), eps), eps)).toEqual([1, 0.5]);
+    producer.responseComplete!(ctx, eps[1]!, "success");
+    expect(asArray(scorer.score!(context(), eps), eps)).toEqual([1, 1]);
+  });
+
+  test("a request no endpoint answered still gives its tokens back", () => {
+    const loaded = load(config);
+    const producer = loaded.plugins.get("inflight-load-producer")!;
+    const ctx = context({ request: request({ prompt: "x".repeat(4000) }) });
+    producer.preRequest!(ctx, pods(1));
+    producer.responseComplete!(ctx, undefined, "error");
+    expect(asArray(loaded.plugins.get("token-load-scorer")!.score!(context(), pods(1)), pods(1))).toEqual([
+      1,
+    ]);
+  });
+
+  test("without an inflight-load-producer the scorer is refused, saying what to add", () => {
+    expect(() => load({ plugins: [{ type: "token-load-scorer" }] })).toThrow(
+      'add "- type: inflight-load-producer"',
+    );
+  });
+});
+
+describe("prefix-cache-affinity-filter", () => {
+  const config = (parameters: Record<string, unknown> = {}) => ({
+    plugins: [
+      { type: "inflight-load-producer" },
+      { type: "approx-prefix-cache-producer", parameters: { autoTune: false } },
+      { type: "prefix-cache-affinity-filter", parameters },
+    ],
+  });
+  const text = prompt(9, 64 * 8);
+
+  function warm(parameters?: Record<string, unknown>) {
+    const loaded = load(config(parameters));
+    const filter = loaded.plugins.get("prefix-cache-affinity-filter")!;
+    const producer = loaded.plugins.get("inflight-load-producer")!;
+    const eps = pods(3);
+    const first = context({ request: request({ prompt: text }) });
+    expect(filter.filter!(first, eps)).toEqual(eps); // nothing cached: keep all
+    filter.preRequest!(first, [eps[1]!]);
+    return { filter, producer, eps };
+  }
+
+  test("keeps only the endpoints holding the prompt once one does", () => {
+    const { filter, eps } = warm();
+    expect(filter.filter!(context({ request: request({ prompt: text }) }), eps)).toEqual([eps[1]!]);
+  });
+
+  test("a sticky endpoint loaded past maxTokensInFlightPenalty opens the gate", () => {
+    const { filter, producer, eps } = warm({ maxTokensInFlightPenalty: 100, maxTTFTPenaltyMs: 0 });
+    const busy = context({ request: request({ prompt: "y".repeat(800) }) }); // 200 tokens
+    producer.preRequest!(busy, [eps[1]!]);
+    expect(filter.filter!(context({ request: request({ prompt: text }) }), eps)).toEqual(eps);
+    producer.responseComplete!(busy, eps[1]!, "success");
+    expect(filter.filter!(context({ request: request({ prompt: text }) }), eps)).toEqual([eps[1]!]);
+  });
+
+  test("the latency-predictor TTFT source is refused with what it needs", () => {
+    expect(() => load(config({ ttftSource: "latencyPredictor" }))).toThrow("latency-predictor sidecar");
+  });
+});

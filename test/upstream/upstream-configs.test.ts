@@ -42,7 +42,6 @@ if (fixtures.length === 0) {
  * the served list). docs/upstream-compat.md says why for each.
  */
 const NOT_YET: Readonly<Record<string, RegExp>> = {
-  "09-llmd-guide-optimized-baseline.yaml": /token-load-scorer/,
   "22-llmd-guide-turn-priority-fairness.yaml": /program-aware-fairness.*not supported by this gateway/,
 };
 

@@ -144,26 +144,30 @@ function guarded(fn: () => void): void {
   }
 }
 
-/** The request's lifecycle: each kind of hook runs at most once, with the endpoint that served. */
+/**
+ * The request's lifecycle: each kind of hook runs at most once; ResponseComplete gets the
+ * endpoint that served (undefined when none answered).
+ */
 function lifecycleOf(
   ctx: SchedulingContext,
   hooks: readonly (PluginIdentity & LifecycleHooks)[],
   observe: PluginObserver | undefined,
 ): RequestLifecycle {
-  let received = false;
+  let served: Endpoint | undefined;
   let completed = false;
   return {
     responseReceived(endpoint, response) {
-      if (received) return;
-      received = true;
-      const served = { endpoint, status: response.status, headers: response.headers };
+      if (served) return;
+      served = endpoint;
+      const answer = { endpoint, status: response.status, headers: response.headers };
       for (const h of hooks)
         if (h.responseReceived)
-          guarded(() => timed(ctx, observe, "ResponseReceived", h, () => h.responseReceived!(ctx, served)));
+          guarded(() => timed(ctx, observe, "ResponseReceived", h, () => h.responseReceived!(ctx, answer)));
     },
-    responseComplete(endpoint, outcome) {
+    responseComplete(outcome) {
       if (completed) return;
       completed = true;
+      const endpoint = served;
       for (const h of hooks)
         if (h.responseComplete)
           guarded(() =>

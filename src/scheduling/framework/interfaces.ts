@@ -133,9 +133,14 @@ export interface ResponseReceived {
   responseReceived(ctx: SchedulingContext, response: ServedResponse): void;
 }
 
-/** The request ended: `outcome` is the request scope's (success, error, client-gone, ...). */
+/**
+ * The request ended, answered or not: `endpoint` served it (undefined when no endpoint
+ * answered), `outcome` is the request scope's (success, error, client-gone, ...). Runs
+ * exactly once for every request a decision picked endpoints for, so state a plugin
+ * took in PreRequest (e.g. tokens in flight) is always given back.
+ */
 export interface ResponseComplete {
-  responseComplete(ctx: SchedulingContext, endpoint: Endpoint, outcome: string): void;
+  responseComplete(ctx: SchedulingContext, endpoint: Endpoint | undefined, outcome: string): void;
 }
 
 /** The hooks one configured plugin may implement. */
