@@ -1,5 +1,6 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { KeyRing, presentedKey } from "../src/auth/keys.ts";
+import { type SetTimer, systemTimer } from "../src/clock.ts";
 import type { GatewayConfig } from "../src/config/load.ts";
 import type { GatewayDeps } from "../src/deps.ts";
 import type { GatewayEnv } from "../src/env.ts";
@@ -30,6 +31,7 @@ type DashboardDeps = Pick<
   | "metrics"
   | "config"
   | "clock"
+  | "setTimer"
   | "saturation"
   | "recent"
   | "logger"
@@ -78,7 +80,13 @@ export function dashboardRoutes(deps: DashboardDeps): Hono<GatewayEnv> {
         return `id: ${recent.seq}\nevent: snapshot\ndata: ${JSON.stringify(event)}\n\n`;
       };
       const onError = (err: unknown) => deps.logger.warn("dashboard stream failed", { error: String(err) });
-      const body = eventStream({ interval, next, signal: c.req.raw.signal, onError });
+      const body = eventStream({
+        interval,
+        next,
+        signal: c.req.raw.signal,
+        onError,
+        setTimer: deps.setTimer,
+      });
       return c.body(body, 200, {
         "content-type": "text/event-stream; charset=utf-8",
         "cache-control": "no-store",
@@ -104,32 +112,36 @@ const encoder = new TextEncoder();
 /**
  * An SSE body that computes the next event only when the client pulls (highWaterMark 0):
  * the first at once, then one per `interval` ms. Cancel (client gone) or the request's
- * abort signal clears the pending timer; nothing is left scheduled.
+ * abort signal clears the pending timer; nothing is left scheduled. The wait runs on the
+ * gateway's injected timers, so tests pace a stream with fake time instead of sleeping.
  */
 export function eventStream(opts: {
   interval: number;
   next: () => Promise<string>;
   signal?: AbortSignal;
   onError?: (err: unknown) => void;
+  setTimer?: SetTimer;
 }): ReadableStream<Uint8Array> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  const setTimer = opts.setTimer ?? systemTimer;
+  let cancelTimer: (() => void) | undefined;
   let wake: (() => void) | undefined;
   let first = true;
   let closed = false;
   const stop = () => {
     closed = true;
-    clearTimeout(timer);
-    timer = undefined;
+    cancelTimer?.();
+    cancelTimer = undefined;
     wake?.();
   };
   opts.signal?.addEventListener("abort", stop, { once: true });
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        if (!first)
+        // Stopped before this pull began (an abort between two reads): no wait, no timer left.
+        if (!first && !closed)
           await new Promise<void>((resolve) => {
             wake = resolve;
-            timer = setTimeout(resolve, opts.interval);
+            cancelTimer = setTimer(resolve, opts.interval);
           });
         const retry = first ? `retry: 2000\n` : "";
         first = false;

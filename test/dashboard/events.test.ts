@@ -1,11 +1,15 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { type DashboardEvent, EVENT_INTERVAL_MS, eventStream } from "../../routes/dashboard.ts";
 import { sha256Hex } from "../../src/auth/keys.ts";
+import type { SetTimer } from "../../src/clock.ts";
 import { createGateway, type Gateway } from "../../src/gateway.ts";
 import { silentLogger } from "../../src/log.ts";
+import { serveBun } from "../../src/runtime/serve-bun.ts";
+import type { RunningServer } from "../../src/runtime/server.ts";
 import { testConfig } from "../helpers/config.ts";
+import { FakeTime } from "../helpers/fake-time.ts";
 import { fakeUpstream } from "../helpers/fake-upstream.ts";
-import { type Stack, startStack } from "../helpers/stack.ts";
+import { waitFor } from "../helpers/stack.ts";
 import { readEvents } from "./sse.ts";
 
 const ENDPOINTS = [
@@ -23,10 +27,53 @@ spec:
       targets: [{ modelRewrite: m, weight: 50 }, { modelRewrite: m-canary, weight: 50 }]
 `;
 
-async function gateway(metricsKey?: string) {
+async function gateway(metricsKey?: string, setTimer?: SetTimer) {
   const auth = metricsKey ? { auth: { metricsKeys: [await sha256Hex(metricsKey)] } } : {};
   const config = testConfig({ endpoints: ENDPOINTS, ...auth }, ALIAS);
-  return createGateway({ config, fetch: fakeUpstream().fetch, logger: silentLogger() });
+  return createGateway({
+    config,
+    fetch: fakeUpstream().fetch,
+    logger: silentLogger(),
+    ...(setTimer ? { setTimer } : {}),
+  });
+}
+
+/**
+ * Fake time whose timers of `ms` (an interval nothing else in the gateway uses) are
+ * counted: the stream's own wait, told apart from the scraper's and discovery's timers.
+ */
+function pacedTime(ms: number) {
+  const time = new FakeTime();
+  const waits = { active: 0 };
+  const setTimer: SetTimer = (fn, delay) => {
+    if (delay !== ms) return time.setTimer(fn, delay);
+    waits.active++;
+    let done = false;
+    const end = () => {
+      if (!done) waits.active--;
+      done = true;
+    };
+    const cancel = time.setTimer(() => {
+      end();
+      fn();
+    }, delay);
+    return () => {
+      end();
+      cancel();
+    };
+  };
+  return { time, waits, setTimer };
+}
+
+/** True once `promise` has settled, after letting pending callbacks run. */
+async function settled(promise: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void promise.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  return done;
 }
 
 async function chat(gw: Gateway, model: string): Promise<string> {
@@ -146,21 +193,26 @@ describe("GET /dashboard/events", () => {
 
   test("?interval= paces the events, bounded to 100..5000 ms; the default is 500 ms", async () => {
     expect(EVENT_INTERVAL_MS).toEqual({ min: 100, max: 5000, default: 500 });
-    const gw = await gateway();
+    const time = new FakeTime();
+    const gw = await gateway(undefined, time.setTimer);
+    /** Fake milliseconds from the first event to the second (the stream's wait, exactly). */
     const gap = async (query: string) => {
       const reader = (await events(gw, query)).body!.getReader();
       await reader.read();
-      const t0 = performance.now();
-      await reader.read();
-      const ms = performance.now() - t0;
+      const second = reader.read();
+      let waited = 0;
+      while (!(await settled(second)) && waited < 10_000) {
+        await time.advanceAsync(1);
+        waited++;
+      }
       await reader.cancel();
-      return ms;
+      return waited;
     };
-    const fastest = await gap("?interval=1");
-    expect(fastest).toBeGreaterThanOrEqual(90);
-    expect(fastest).toBeLessThan(400);
-    expect(await gap("?interval=abc")).toBeGreaterThanOrEqual(480);
-    expect(await gap("")).toBeGreaterThanOrEqual(480);
+    expect(await gap("?interval=1")).toBe(100);
+    expect(await gap("?interval=250")).toBe(250);
+    expect(await gap("?interval=99999")).toBe(5000);
+    expect(await gap("?interval=abc")).toBe(500);
+    expect(await gap("")).toBe(500);
   });
 
   test("protected like /metrics, with ?key= for EventSource (which cannot send headers)", async () => {
@@ -177,49 +229,62 @@ describe("GET /dashboard/events", () => {
 });
 
 describe("no work when nobody watches", () => {
-  let stack: Stack | undefined;
+  let server: RunningServer | undefined;
   afterEach(async () => {
-    await stack?.close();
-    stack = undefined;
+    await server?.close();
+    server = undefined;
   });
 
   test("nothing is computed without a stream, and a stream stops when its reader cancels", async () => {
-    const gw = await gateway();
+    const { time, waits, setTimer } = pacedTime(4321);
+    const gw = await gateway(undefined, setTimer);
     const counter = countReads(gw);
-    await Bun.sleep(250);
+    await time.advanceAsync(60_000);
     expect(counter.reads).toBe(0);
-    expect(await readEvents((await events(gw, "?interval=100")).body!, 2)).toHaveLength(2);
-    const after = counter.reads;
-    expect(after).toBe(2);
-    await Bun.sleep(450);
-    expect(counter.reads).toBe(after);
+    const reader = (await events(gw, "?interval=4321")).body!.getReader();
+    await reader.read();
+    const second = reader.read();
+    await time.advanceAsync(4321);
+    await second;
+    expect(counter.reads).toBe(2);
+    await reader.cancel();
+    expect(waits.active).toBe(0);
+    await time.advanceAsync(60_000);
+    expect(counter.reads).toBe(2);
   });
 
   test("over a real socket: the stream's timer stops when the client disconnects", async () => {
-    stack = await startStack({ pods: [{ model: "m", timeScale: 0.01 }] });
-    const counter = countReads(stack.gateway);
+    const { time, waits, setTimer } = pacedTime(4321);
+    const gw = await gateway(undefined, setTimer);
+    server = await serveBun({ fetch: gw.fetch, port: 0, hostname: "127.0.0.1" });
+    const counter = countReads(gw);
     const client = new AbortController();
-    const res = await fetch(`${stack.url}/dashboard/events?interval=100`, { signal: client.signal });
+    const res = await fetch(`http://127.0.0.1:${server.port}/dashboard/events?interval=4321`, {
+      signal: client.signal,
+    });
     const reader = res.body!.getReader();
     await reader.read();
-    await reader.read();
+    const second = reader.read();
+    await time.advanceAsync(4321);
+    await second;
+    await waitFor(() => waits.active === 1); // the server pulled again: the stream waits for the third
     client.abort();
     await reader.read().catch(() => undefined);
-    await Bun.sleep(150); // the server notices the closed socket
-    const after = counter.reads;
-    await Bun.sleep(500);
-    expect(counter.reads).toBe(after);
-    expect(after).toBeLessThanOrEqual(4);
+    await waitFor(() => waits.active === 0); // the server noticed the closed socket and cancelled
+    await time.advanceAsync(60_000);
+    expect(counter.reads).toBe(2);
   });
 
   test("eventStream: cancel or abort clears the pending timer; next() is not called again", async () => {
     for (const how of ["cancel", "abort"] as const) {
       let calls = 0;
+      const time = new FakeTime();
       const abort = new AbortController();
       const body = eventStream({
         interval: 50,
         next: async () => `data: ${++calls}\n\n`,
         signal: abort.signal,
+        setTimer: time.setTimer,
       });
       const reader = body.getReader();
       await reader.read();
@@ -228,7 +293,8 @@ describe("no work when nobody watches", () => {
       else abort.abort();
       const end = await pending;
       if (how === "abort") expect(end.done).toBe(true);
-      await Bun.sleep(200);
+      expect(time.pending).toBe(0);
+      await time.advanceAsync(1_000);
       expect(calls).toBe(1);
     }
   });
