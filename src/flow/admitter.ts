@@ -2,6 +2,7 @@ import type { Clock } from "../clock.ts";
 import { ConfigError } from "../config/errors.ts";
 import type { ConfigHolder } from "../config/holder.ts";
 import type { EndpointPickerConfig } from "../config/resources.ts";
+import { preferFresh } from "../datalayer/freshness.ts";
 import type { InFlight } from "../endpoints/inflight.ts";
 import type { EndpointStore } from "../endpoints/store.ts";
 import type { Logger } from "../log.ts";
@@ -161,6 +162,9 @@ export function createAdmitter(deps: {
     priorityOf: (objective) => priorityOf(deps.config.current, objective),
     saturation: detector,
     endpoints: deps.endpoints,
+    // Room only where the schedule stage can send the request (one freshness rule for both).
+    usable: (endpoints, now) =>
+      preferFresh(endpoints, now, deps.config.current.settings.dataLayer.stalenessMs),
     inflight: deps.inflight,
     loads,
     config: limited?.flowControl,

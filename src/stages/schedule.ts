@@ -16,10 +16,12 @@ export interface RoomFilter {
 }
 
 /**
- * Orders the usable candidates (`usableEndpoints`: not ejected, with room for the
- * request's band when flow control is on, not lagging; each step keeps all when it would
- * keep none): primary, then fallbacks. So a granted request never joins a full pod's
- * queue while another pod has a free place. A trusted key may pin
+ * Orders the candidates (endpoints serving the target model) that are not ejected
+ * (when every one is ejected, all are tried rather than none) and, among those, not
+ * lagging (stale metrics or a failed scrape; see datalayer/freshness.ts, same fallback):
+ * primary, then fallbacks. With flow control on, only endpoints with room for the
+ * request's band are candidates (all, if none has), so a granted request never joins a
+ * full pod's queue while another pod has a free place. A trusted key may pin
  * endpoints with `x-gateway-destination-endpoint`, but only endpoints of the pool.
  */
 export function schedule(deps: {
@@ -42,11 +44,10 @@ export function schedule(deps: {
       c.set("endpoints", endpoints);
       return next();
     }
-    const candidates = usableEndpoints(serving, {
-      ...deps,
-      admission: c.get("admission"),
-      stalenessMs: deps.config.current.settings.dataLayer.stalenessMs,
-    });
+    const healthy = deps.health.allHealthy ? serving : serving.filter((e) => !deps.health.isEjected(e.name));
+    const staleness = deps.config.current.settings.dataLayer.stalenessMs;
+    const fresh = preferFresh(healthy.length > 0 ? healthy : serving, deps.clock.now(), staleness);
+    const candidates = deps.flow ? deps.flow.withRoom(fresh, c.get("admission")) : fresh;
     const { endpoints: picked, lifecycle } = deps.scheduler.schedule(
       {
         requestId: c.get("requestId"),
@@ -66,38 +67,9 @@ export function schedule(deps: {
       });
     }
     c.set("endpoints", picked);
-    if (lifecycle) {
-      c.set("lifecycle", lifecycle);
-      // Ends with the request, answered or not: plugins give back what they took.
-      c.get("scope").hold({ release: (outcome) => lifecycle.responseComplete(outcome) });
-    }
+    if (lifecycle) c.set("lifecycle", lifecycle);
     await next();
   };
-}
-
-/**
- * The candidates the scheduler picks from: not ejected (all, if every one is), then, with
- * flow control on, those with room for the request's band (all, if none has), then among
- * those the ones not lagging (all, if every one lags). Room comes before freshness because
- * flow control granted this request on a place some candidate has: a pod whose scrape is
- * merely late but has room must stay a candidate, or the request would be sent into a
- * full fresh pod's queue. So flow control and the scheduler follow one rule for which pods
- * can take a request.
- */
-export function usableEndpoints(
-  serving: readonly Endpoint[],
-  deps: {
-    health: Pick<PassiveHealth, "allHealthy" | "isEjected">;
-    clock: Clock;
-    stalenessMs: number;
-    admission: Admission;
-    flow?: RoomFilter | undefined;
-  },
-): readonly Endpoint[] {
-  const healthy = deps.health.allHealthy ? serving : serving.filter((e) => !deps.health.isEjected(e.name));
-  const pool = healthy.length > 0 ? healthy : serving;
-  const open = deps.flow ? deps.flow.withRoom(pool, deps.admission) : pool;
-  return preferFresh(open, deps.clock.now(), deps.stalenessMs);
 }
 
 /** `ip:port[,ip:port...]` → endpoints of the pool serving the model, in that order; anything else is refused. */

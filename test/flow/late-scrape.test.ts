@@ -1,94 +1,95 @@
 import { describe, expect, test } from "bun:test";
-import * as v from "valibot";
-import { utilizationDetector } from "../../plugins/flow/utilization-detector.ts";
-import { InFlight } from "../../src/endpoints/inflight.ts";
-import type { Endpoint, MetricsSnapshot, ScrapeStatus } from "../../src/endpoints/types.ts";
-import { createFlowController, FlowControlConfigSchema, trackedLoads } from "../../src/flow/control/index.ts";
-import { LoadTracker } from "../../src/scheduling/framework/load.ts";
-import { usableEndpoints } from "../../src/stages/schedule.ts";
-import { endpoint, FakeTime } from "./helpers.ts";
+import type { ScrapeStatus } from "../../src/endpoints/types.ts";
+import { createGateway } from "../../src/gateway.ts";
+import { silentLogger } from "../../src/log.ts";
+import { testConfig } from "../helpers/config.ts";
+import { FakeTime } from "./helpers.ts";
 
 /**
- * One rule for "can this pod take a request" in flow control and the scheduler. A pod
- * whose scrape is merely late (in flight past scrapeTimeoutMs, nothing failed) keeps its
- * last snapshot in the data layer (datalayer/freshness.ts); flow control must not count it
- * saturated for that, and when flow control granted a place on it, the schedule stage
- * must not send the request into a full fresh pod's queue instead.
+ * One rule for "can this pod take a request" in flow control and the scheduler, through
+ * the gateway's own wiring. The data layer (datalayer/freshness.ts) calls a pod whose
+ * scrape is in flight past scrapeTimeoutMs *late*: it keeps its last snapshot (not
+ * stale), and scheduling leaves it out while a candidate's metrics are current. Flow
+ * control must count room on the same pods: not on a late pod while a current one exists
+ * (the schedule stage would then send the granted request into the current pod's full
+ * queue), and not treat late pods as saturated when every pod is late (the scheduler
+ * then uses them all, and a lost scrape round must not stop the whole pool).
  */
-const STALENESS_MS = 2000;
+const FLOW = `
+apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+featureGates: [flowControl]
+saturationDetector: { queueDepthThreshold: 2 }
+`;
+const LATE = (now: number): ScrapeStatus => ({ inFlightSince: now - 1500, lateAt: now - 500, failures: 0 });
+const ANSWERED: ScrapeStatus = { inFlightSince: undefined, lateAt: undefined, failures: 0 };
 
-function setup(lateBy: { age: number; scrape: ScrapeStatus }) {
+function setup() {
   const time = new FakeTime();
   time.advance(10_000);
-  const now = time.clock.now(); // 10,000
-  const at = (name: string, m: Partial<MetricsSnapshot>, scrape?: ScrapeStatus): Endpoint => ({
-    ...endpoint(name, { updatedAt: now - 100, ...m }),
-    models: new Set(["m"]),
-    ...(scrape ? { scrape } : {}),
-  });
-  // a: fresh and at queueDepthThreshold (2 waiting); b: idle at its last scrape, now late.
-  const endpoints = [
-    at("a", { waitingQueueSize: 2 }, { inFlightSince: undefined, lateAt: undefined, failures: 0 }),
-    at("b", { updatedAt: now - lateBy.age }, lateBy.scrape),
-  ];
-  const inflight = new InFlight();
-  const ctl = createFlowController({
+  const gw = createGateway({
+    config: testConfig(
+      {
+        endpoints: [
+          { name: "a", address: "10.0.0.1:8000", models: ["m"] },
+          { name: "b", address: "10.0.0.2:8000", models: ["m"] },
+        ],
+      },
+      FLOW,
+    ),
+    logger: silentLogger(),
     clock: time.clock,
-    setTimer: time.setTimer,
-    priorityOf: () => 0,
-    saturation: utilizationDetector({ queueDepthThreshold: 2, metricsStalenessThreshold: STALENESS_MS }),
-    endpoints: { list: () => endpoints },
-    inflight,
-    loads: trackedLoads(new LoadTracker(), inflight),
-    config: v.parse(FlowControlConfigSchema, {}),
   });
-  const admit = () =>
-    ctl.admit({
-      objective: undefined,
-      fairnessId: "t",
-      targetModel: "m",
-      bytes: 10,
-      signal: new AbortController().signal,
+  const now = time.clock.now();
+  const pod = (name: string, waiting: number, age: number, scrape: ScrapeStatus) => {
+    gw.deps.endpoints.setMetrics(name, {
+      waitingQueueSize: waiting,
+      runningRequests: 4,
+      kvCacheUsage: 0,
+      updatedAt: now - age,
     });
-  const usable = (admission: Parameters<typeof ctl.withRoom>[1]) =>
-    usableEndpoints(endpoints, {
-      health: { allHealthy: true, isEjected: () => false },
-      clock: time.clock,
-      stalenessMs: STALENESS_MS,
-      admission,
-      flow: ctl,
-    }).map((e) => e.name);
-  return { ctl, admit, usable };
+    gw.deps.endpoints.setScrapeStatus(name, scrape);
+  };
+  const flow = gw.deps.flow!;
+  const admit = () =>
+    flow
+      .admit({
+        objective: undefined,
+        fairnessId: "t",
+        targetModel: "m",
+        bytes: 10,
+        signal: new AbortController().signal,
+      })
+      .catch(() => {});
+  return { now, pod, flow, admit };
 }
 
 describe("a late scrape: flow control and the scheduler agree", () => {
-  test("past the staleness threshold with the scrape still coming, the pod is not saturated", async () => {
-    const { ctl, admit, usable } = setup({
-      age: STALENESS_MS + 500,
-      scrape: { inFlightSince: 10_000 - 1500, lateAt: 10_000 - 500, failures: 0 },
-    });
-    const first = admit();
-    // Granted at once (b has room on its last snapshot), not queued until b's scrape lands.
-    expect(ctl.stats()).toMatchObject({ queued: 0, dispatched: 1 });
-    expect(usable((await first).admission)).toEqual(["b"]);
+  test("a late pod with room is no place while a current pod exists: the request waits at the gateway", () => {
+    const { now, pod, flow, admit } = setup();
+    pod("a", 2, 100, ANSWERED); // current, at queueDepthThreshold
+    pod("b", 0, 1000, LATE(now)); // room on its last snapshot, but its scrape is late
+    admit();
+    expect(flow.stats()).toMatchObject({ queued: 1, dispatched: 0 });
+    flow.shutdown();
   });
 
-  test("a granted request goes to the late pod with room, not into the full fresh pod's queue", async () => {
-    const { admit, usable } = setup({
-      age: 1000,
-      scrape: { inFlightSince: 10_000 - 1000, lateAt: 10_000 - 10, failures: 0 },
-    });
-    const r = await admit();
-    expect(usable(r.admission)).toEqual(["b"]);
+  test("every pod late, past the staleness threshold with scrapes still coming: not saturated", () => {
+    const { now, pod, flow, admit } = setup();
+    pod("a", 2, 2500, LATE(now));
+    pod("b", 0, 2500, LATE(now));
+    admit();
+    // Granted on b's last snapshot at once, as the scheduler keeps every pod when all lag.
+    expect(flow.stats()).toMatchObject({ queued: 0, dispatched: 1 });
+    flow.shutdown();
   });
 
-  test("a failed scrape past the threshold still counts as saturated: the request waits", async () => {
-    const { ctl, admit } = setup({
-      age: STALENESS_MS + 500,
-      scrape: { inFlightSince: undefined, lateAt: undefined, failures: 1 },
-    });
-    admit().catch(() => {});
-    expect(ctl.stats()).toMatchObject({ queued: 1, dispatched: 0 });
-    ctl.shutdown();
+  test("a failed scrape past the threshold is stale, and stale counts as saturated: the request waits", () => {
+    const { pod, flow, admit } = setup();
+    pod("a", 2, 100, ANSWERED);
+    pod("b", 0, 2500, { inFlightSince: undefined, lateAt: undefined, failures: 1 });
+    admit();
+    expect(flow.stats()).toMatchObject({ queued: 1, dispatched: 0 });
+    flow.shutdown();
   });
 });

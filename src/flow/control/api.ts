@@ -44,6 +44,13 @@ export interface FlowControllerOptions {
   inflight?: InFlightView;
   /** The shared assumed-load model (scheduler's LoadTracker); a private one over `inflight` when absent. */
   loads?: LoadSource;
+  /**
+   * Of the endpoints serving a model, those the scheduler would consider (the schedule
+   * stage's freshness rule, `preferFresh`), so flow control counts room only where the
+   * request can then be sent: a pod whose scrape lags is no place while a fresher one
+   * exists, in both views. Absent: all of them.
+   */
+  usable?(endpoints: readonly Endpoint[], now: number): readonly Endpoint[];
   setTimer?: SetTimer;
   policies?: FlowPolicies;
   observe?: FlowObserver;

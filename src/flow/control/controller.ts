@@ -56,9 +56,11 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
   const unscheduled = new WeakMap<Admission, () => void>();
   const unsubscribe = opts.endpoints.onChange?.(() => dispatchQueued());
 
-  /** The endpoints that can serve a request: those serving its target model, when known. */
-  const candidatesOf = (request: Pick<FlowRequest, "targetModel">) =>
-    opts.endpoints.serving?.(request.targetModel) ?? opts.endpoints.list();
+  /** The endpoints that can take a request: those serving its model (when known) that the scheduler would use. */
+  const candidatesOf = (request: Pick<FlowRequest, "targetModel">) => {
+    const serving = opts.endpoints.serving?.(request.targetModel) ?? opts.endpoints.list();
+    return opts.usable ? opts.usable(serving, clock.now()) : serving;
+  };
 
   function waitingAtOrAbove(priority: number): boolean {
     if (queued === 0) return false;
