@@ -57,7 +57,7 @@ export function startScraping(opts: {
     abandonAfterMs: data.scrapeTimeoutMs + (timers ? data.stalenessMs : 0),
     timers,
     engines,
-    onMissing: warnMissing,
+    onMissing: warnMissing.warn,
     onSnapshot: (name, snapshot) => {
       store.setMetrics(name, snapshot);
       streaks.succeeded(name);
@@ -78,6 +78,7 @@ export function startScraping(opts: {
   const unsubscribe = store.onChange(() => {
     scraper.setTargets(targets());
     streaks.keepOnly(store);
+    warnMissing.keepOnly(store);
   });
   return {
     stop() {
@@ -121,22 +122,26 @@ function failureStreaks(logger: Logger) {
 /**
  * One warning per endpoint and field whose configured metrics the pod never exports
  * (e.g. a llama-server without `llamacpp:kv_cache_usage_ratio`): that field reads 0
- * forever, which scheduling would otherwise take as "idle" in silence.
+ * forever, which scheduling would otherwise take as "idle" in silence. Endpoints that leave
+ * are forgotten (pod names churn under Kubernetes: the set must not grow with them); one
+ * that comes back is warned about again.
  */
 function missingMetricWarner(
   store: EndpointStore,
   engines: Readonly<Record<string, EngineMapping>>,
   logger: Logger,
-): (name: string, fields: readonly string[]) => void {
-  const warned = new Set<string>();
-  return (name, fields) => {
+) {
+  /** Endpoint name → the fields already warned about. */
+  const warned = new Map<string, Set<string>>();
+  const warn = (name: string, fields: readonly string[]): void => {
     const endpoint = store.get(name);
-    const engine = endpoint ? engineOf(endpoint) : "";
+    if (!endpoint) return; // a late scrape of an endpoint that has left
+    const engine = engineOf(endpoint);
     for (const field of fields) {
       const refs = engines[engine]?.[field as "waiting" | "running" | "kvUsage"] ?? [];
-      const key = `${name}\u0000${field}`;
-      if (refs.length === 0 || warned.has(key)) continue;
-      warned.add(key);
+      const done = warned.get(name) ?? new Set<string>();
+      if (refs.length === 0 || done.has(field)) continue;
+      warned.set(name, done.add(field));
       const names = refs.map((r) => (typeof r === "string" ? r : r.name)).join(", ");
       logger.warn(
         `endpoint ${name} (engine ${engine}) exports none of the ${field} metrics (${names}): ${field} reads 0 for it; ` +
@@ -144,5 +149,12 @@ function missingMetricWarner(
         { endpoint: name, engine, field, metrics: names },
       );
     }
+  };
+  return {
+    warn,
+    /** Forgets endpoints that left the store. */
+    keepOnly(store: EndpointStore): void {
+      for (const name of warned.keys()) if (!store.get(name)) warned.delete(name);
+    },
   };
 }
