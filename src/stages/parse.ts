@@ -17,6 +17,25 @@ export function gatewayHeader(headers: Headers, name: string): string | undefine
   return headers.get(`x-gateway-${name}`) ?? headers.get(`x-llm-d-${name}`) ?? undefined;
 }
 
+/**
+ * Longest fairness id a client may send. Flow control keeps an id while its flow has
+ * requests queued, and token fairness keeps up to 10,000 idle ones: unbounded ids from a
+ * header would let clients grow that memory by the header size limit each.
+ */
+export const MAX_FAIRNESS_ID_LENGTH = 256;
+
+/** The client's fairness id header, `default-flow` when absent; an over-long one is refused with a 400. */
+function fairnessIdOf(headers: Headers): string {
+  const id = gatewayHeader(headers, "inference-fairness-id");
+  if (id && id.length > MAX_FAIRNESS_ID_LENGTH)
+    throw badRequest(
+      `The fairness id header (x-gateway-inference-fairness-id or x-llm-d-inference-fairness-id) is ${id.length} characters long; at most ${MAX_FAIRNESS_ID_LENGTH} are accepted. Send a shorter tenant id.`,
+      null,
+      "invalid_fairness_id",
+    );
+  return id || "default-flow";
+}
+
 /** Reads the body within the size and time limits, parses and validates it, and sets `inferenceRequest`. */
 export function parse(opts: {
   kind: ApiKind;
@@ -70,8 +89,7 @@ export function parse(opts: {
       bytes,
       objective: gatewayHeader(headers, "inference-objective"),
       // An API key's tenant is its fairness id; a client cannot claim another tenant's flow.
-      fairnessId:
-        c.get("principal")?.tenant ?? (gatewayHeader(headers, "inference-fairness-id") || "default-flow"),
+      fairnessId: c.get("principal")?.tenant ?? fairnessIdOf(headers),
       modelRewriteHeader: gatewayHeader(headers, "model-name-rewrite") || undefined,
     });
     await next();
