@@ -4,6 +4,8 @@
  * one place (see toErrorResponse).
  */
 
+import { cut } from "./cut.ts";
+
 /** Values of the `x-gateway-request-dropped-reason` response header. */
 export type DroppedReason =
   | "rejected-saturated"
@@ -80,7 +82,7 @@ const MAX_QUOTED = 256;
 /** A client-supplied name in single quotes, cut to MAX_QUOTED characters so errors stay small. */
 export function quoted(name: string): string {
   if (name.length <= MAX_QUOTED) return `'${name}'`;
-  return `'${name.slice(0, MAX_QUOTED)}…' (${name.length} characters)`;
+  return `'${cut(name, MAX_QUOTED)}' (${name.length} characters)`;
 }
 
 export const modelNotFound = (model: string) =>

@@ -1,5 +1,7 @@
 /** A tiny structured logger: one JSON object per line, levels configurable. */
 
+import { cut } from "./cut.ts";
+
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -30,9 +32,9 @@ export function createLogger(level: LogLevel = "info", write: (line: string) => 
 /** Longest string field a log line carries; client strings (model names, ids) can be megabytes. */
 export const MAX_LOG_FIELD = 2048;
 
-/** Cuts a long string to `max` characters and says how long it was. */
+/** Cuts a long string to `max` characters (a copy: see src/cut.ts) and says how long it was. */
 export function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}…(${text.length} chars)`;
+  return cut(text, max, `…(${text.length} chars)`);
 }
 
 /** Fields with every string (top level, and one level into plain objects) cut to MAX_LOG_FIELD. */

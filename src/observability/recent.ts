@@ -1,3 +1,5 @@
+import { cut } from "../cut.ts";
+
 /** One finished request as the dashboard shows it (the same fields as the request log line). */
 export interface RequestSummary {
   /** Wall-clock ms when the request ended. */
@@ -28,7 +30,7 @@ function boundStrings(summary: RequestSummary): RequestSummary {
   for (const [k, v] of Object.entries(summary)) {
     if (typeof v === "string" && v.length > MAX_SUMMARY_TEXT) {
       out ??= { ...summary };
-      out[k] = `${v.slice(0, MAX_SUMMARY_TEXT)}…`;
+      out[k] = cut(v, MAX_SUMMARY_TEXT); // a copy: a slice would keep the whole megabyte alive
     }
   }
   return (out as RequestSummary | undefined) ?? summary;
