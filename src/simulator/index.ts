@@ -52,7 +52,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const sleep = (ms: number, signal: AbortSignal) =>
     new Promise<void>((resolve, reject) => {
       const stop = (err?: Error) => {
-        clearTimeout(timer);
+        cancel();
         sleepers.delete(onClose);
         signal.removeEventListener("abort", onAbort);
         if (err) reject(err);
@@ -60,7 +60,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       };
       const onAbort = () => stop(new SimError(499, "Client closed the request."));
       const onClose = () => stop(new SimError(503, "The simulator was closed."));
-      const timer = setTimeout(() => stop(), ms);
+      const cancel = options.setTimer(() => stop(), ms);
       sleepers.add(onClose);
       if (signal.aborted) onAbort();
       else signal.addEventListener("abort", onAbort, { once: true });

@@ -7,7 +7,7 @@
  * load   = 1 + (timeFactorMax - 1) * (running - 1) / (maxNumSeqs - 1)   (1 when maxNumSeqs = 1)
  * jitter = max(0, 1 + jitter * N(0, 1))
  */
-import { type Clock, type Random, systemClock, systemRandom } from "../clock.ts";
+import { type Clock, type Random, type SetTimer, systemClock, systemRandom, systemTimer } from "../clock.ts";
 
 export interface SimulatorOptions {
   /** Base model name, also the `model_name` label of every metric. */
@@ -39,6 +39,8 @@ export interface SimulatorOptions {
   defaultMaxTokens?: number;
   random?: Random;
   clock?: Clock;
+  /** Schedules the simulator's waits (a fault's `delayMs`); tests pass fake timers. Default: real timers. */
+  setTimer?: SetTimer;
   /** Also publish `vllm:gpu_cache_usage_perc`, as vLLM before v0.10 did. */
   legacyKvMetric?: boolean;
 }
@@ -66,6 +68,7 @@ export function resolveOptions(opts: SimulatorOptions): ResolvedOptions {
     defaultMaxTokens: opts.defaultMaxTokens,
     random: opts.random ?? systemRandom,
     clock: opts.clock ?? systemClock,
+    setTimer: opts.setTimer ?? systemTimer,
     legacyKvMetric: opts.legacyKvMetric ?? false,
   };
   if (!r.model) throw new Error("simulator: `model` must be a non-empty string");

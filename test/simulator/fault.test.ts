@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Simulator } from "../../src/simulator/index.ts";
+import { FakeTime } from "../helpers/fake-time.ts";
 import { chat, fastSim, get, parseSse, say, waitFor } from "./helpers.ts";
 
 let sim: Simulator;
@@ -20,14 +21,20 @@ describe("fault injection", () => {
   });
 
   test("delayMs holds the request before it is queued", async () => {
-    sim = fastSim();
+    const time = new FakeTime();
+    sim = fastSim({ setTimer: time.setTimer });
     sim.setFault({ delayMs: 80 });
-    const t0 = performance.now();
-    const pending = chat(sim, { messages: say("hi"), max_tokens: 1 });
-    await new Promise((r) => setTimeout(r, 10));
-    expect(sim.stats()).toMatchObject({ running: 0, waiting: 0 });
+    let answered = false;
+    const pending = chat(sim, { messages: say("hi"), max_tokens: 1 }).then((res) => {
+      answered = true;
+      return res;
+    });
+    await time.advanceAsync(79);
+    expect(sim.stats()).toMatchObject({ running: 0, waiting: 0, completed: 0 });
+    expect(answered).toBe(false);
+    await time.advanceAsync(1);
     expect((await pending).status).toBe(200);
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(75);
+    expect(sim.stats()).toMatchObject({ completed: 1 });
   });
 
   test("close() ends a delayed request with 503", async () => {
