@@ -22,7 +22,8 @@ interface Seq {
   arrivedAt: number;
   cachedTokens: number;
   generated: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Cancels the pending prefill or decode step. */
+  timer: (() => void) | undefined;
   state: "waiting" | "running" | "done";
 }
 
@@ -130,7 +131,7 @@ export class Engine {
     this.counters.prefixQueries += seq.req.promptTokens;
     this.counters.prefixHits += seq.cachedTokens;
     const prefillMs = o.prefillOverheadMs + (seq.req.promptTokens - seq.cachedTokens) * o.prefillMsPerToken;
-    seq.timer = setTimeout(() => {
+    seq.timer = this.o.setTimer(() => {
       cache.insert(seq.hashes);
       this.counters.promptTokens += seq.req.promptTokens;
       this.counters.ttft.observe((o.clock.now() - seq.arrivedAt) / 1000);
@@ -151,7 +152,7 @@ export class Engine {
     } else if (seq.generated >= seq.req.outputTokens) {
       this.finish(seq);
     } else {
-      seq.timer = setTimeout(() => this.step(seq), this.scaled(this.o.interTokenMs));
+      seq.timer = this.o.setTimer(() => this.step(seq), this.scaled(this.o.interTokenMs));
     }
   }
 
@@ -171,7 +172,7 @@ export class Engine {
 
   private abort(seq: Seq, reason: AbortReason, reschedule = true): void {
     if (seq.state === "done") return;
-    if (seq.timer !== undefined) clearTimeout(seq.timer);
+    seq.timer?.();
     seq.timer = undefined;
     if (seq.state === "waiting") this.waiting.splice(this.waiting.indexOf(seq), 1);
     else this.running.delete(seq);

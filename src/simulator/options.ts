@@ -39,7 +39,7 @@ export interface SimulatorOptions {
   defaultMaxTokens?: number;
   random?: Random;
   clock?: Clock;
-  /** Schedules the simulator's waits (a fault's `delayMs`); tests pass fake timers. Default: real timers. */
+  /** Schedules the simulator's waits (prefill, decode steps, a fault's `delayMs`); tests pass fake timers. Default: real timers. */
   setTimer?: SetTimer;
   /** Also publish `vllm:gpu_cache_usage_perc`, as vLLM before v0.10 did. */
   legacyKvMetric?: boolean;

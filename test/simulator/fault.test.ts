@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Simulator } from "../../src/simulator/index.ts";
 import { FakeTime } from "../helpers/fake-time.ts";
+import { fakeDurations } from "./fake-run.ts";
 import { chat, fastSim, get, parseSse, say, waitFor } from "./helpers.ts";
 
 let sim: Simulator;
@@ -33,6 +34,8 @@ describe("fault injection", () => {
     expect(sim.stats()).toMatchObject({ running: 0, waiting: 0, completed: 0 });
     expect(answered).toBe(false);
     await time.advanceAsync(1);
+    expect(sim.stats().running + sim.stats().waiting + sim.stats().completed).toBe(1);
+    await fakeDurations(time, [pending]);
     expect((await pending).status).toBe(200);
     expect(sim.stats()).toMatchObject({ completed: 1 });
   });

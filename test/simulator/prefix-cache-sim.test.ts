@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Simulator } from "../../src/simulator/index.ts";
+import { FakeTime } from "../helpers/fake-time.ts";
+import { fakeDurations } from "./fake-run.ts";
 import { fastSim, metrics, post } from "./helpers.ts";
 
 let sim: Simulator;
@@ -7,19 +9,29 @@ afterEach(() => sim?.close());
 
 const BLOCK = 16 * 4; // characters per 16-token block
 
-async function complete(s: Simulator, prompt: string) {
-  const t0 = performance.now();
-  const body = await (await post(s, "/v1/completions", { model: "m", prompt, max_tokens: 1 })).json();
-  return { cached: body.usage.prompt_tokens_details.cached_tokens as number, ms: performance.now() - t0 };
+/** The cached tokens, and the fake milliseconds the answer took when `time` drives the pod. */
+async function complete(s: Simulator, prompt: string, time?: FakeTime) {
+  const answer = post(s, "/v1/completions", { model: "m", prompt, max_tokens: 1 }).then((r) => r.json());
+  const [ms] = time ? await fakeDurations(time, [answer]) : [0];
+  const body = await answer;
+  return { cached: body.usage.prompt_tokens_details.cached_tokens as number, ms: ms! };
 }
 
 describe("prefix cache", () => {
   test("a repeated prompt hits the cache and is answered faster", async () => {
     // 4000 prompt tokens x 1 ms x 0.05 = 200 ms of prefill when uncached, ~1 ms when cached.
-    sim = fastSim({ prefillMsPerToken: 1, prefillOverheadMs: 1, timeScale: 0.05 });
+    const time = new FakeTime();
+    sim = fastSim({
+      prefillMsPerToken: 1,
+      prefillOverheadMs: 1,
+      timeScale: 0.05,
+      clock: time.clock,
+      setTimer: time.setTimer,
+    });
     const prompt = "The quick brown fox jumps. ".repeat(600).slice(0, 16000);
-    const first = await complete(sim, prompt);
-    const second = await complete(sim, prompt);
+    const first = await complete(sim, prompt, time);
+    const second = await complete(sim, prompt, time);
+    expect(first.ms).toBeGreaterThanOrEqual(200);
     expect(first.cached).toBe(0);
     expect(second.cached).toBeGreaterThan(3900);
     expect(second.cached).toBeLessThan(4000); // the last block is always recomputed

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Simulator } from "../../src/simulator/index.ts";
+import { FakeTime } from "../helpers/fake-time.ts";
+import { fakeDurations } from "./fake-run.ts";
 import { chat, fastSim, holdingSim, metrics, say, waitFor } from "./helpers.ts";
 
 let sim: Simulator;
@@ -45,14 +47,15 @@ describe("max-num-seqs", () => {
       timeScale: 0.03,
       prefillOverheadMs: 0,
     };
-    const timed = async (s: Simulator) => {
-      const t0 = performance.now();
-      await (await chat(s, { messages: say("hi"), max_tokens: 20 })).json();
-      return performance.now() - t0;
-    };
-    sim = fastSim(opts);
-    const alone = await timed(sim);
-    const loaded = await Promise.all(Array.from({ length: 5 }, () => timed(sim)));
-    expect(Math.min(...loaded)).toBeGreaterThan(alone * 1.3);
+    const time = new FakeTime();
+    const answer = (s: Simulator) => chat(s, { messages: say("hi"), max_tokens: 20 }).then((r) => r.json());
+    sim = fastSim({ ...opts, clock: time.clock, setTimer: time.setTimer });
+    const [alone] = await fakeDurations(time, [answer(sim)]);
+    expect(alone).toBeGreaterThanOrEqual(114); // 19 decode steps of 6 ms after the first token
+    const loaded = await fakeDurations(
+      time,
+      Array.from({ length: 5 }, () => answer(sim)),
+    );
+    expect(Math.min(...loaded)).toBeGreaterThan(alone! * 1.3);
   });
 });
