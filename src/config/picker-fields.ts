@@ -4,11 +4,13 @@
  * on a plugin is refused there; loading it here as "default weight" or "no parameters" would
  * silently change the scheduling. The top level and the plugin and profile entries are
  * checked (the fields are today's upstream `EndpointPickerConfig`, `PluginSpec`,
- * `SchedulingProfile`, `SchedulingPlugin`); what sits below `parameters`, `flowControl`,
- * `saturationDetector`, `dataLayer`, `requestHandler` and `parser` is checked by the
- * plugins and sections that read it.
+ * `SchedulingProfile`, `SchedulingPlugin`), and so are `flowControl` (its schema) and
+ * `saturationDetector` (both of its forms' fields at once, so a near miss is named).
+ * `parameters` is checked by each plugin; `data` (GIE before the rename) and `dataLayer`,
+ * `requestHandler` and `parser` are taken as they are (their upstream shapes still move).
  */
 import * as v from "valibot";
+import { FlowControlConfigSchema } from "../flow/control/config.ts";
 import type { Allowed } from "./strict.ts";
 
 const any = v.unknown();
@@ -22,10 +24,18 @@ export const PickerConfigFields = v.object({
   schedulingProfiles: v.optional(
     v.array(v.object({ name: any, plugins: v.optional(v.array(v.object({ pluginRef: any, weight: any }))) })),
   ),
+  data: any,
   dataLayer: any,
-  flowControl: any,
+  flowControl: v.optional(FlowControlConfigSchema),
   requestHandler: any,
-  saturationDetector: any,
+  saturationDetector: v.optional(
+    v.object({
+      pluginRef: any,
+      queueDepthThreshold: any,
+      kvCacheUtilThreshold: any,
+      metricsStalenessThreshold: any,
+    }),
+  ),
   parser: any,
 });
 

@@ -42,6 +42,19 @@ describe("EndpointPickerConfig: unknown fields are errors, as upstream's strict 
     );
   });
 
+  test("flowControl and saturationDetector fields: a near miss is named, not just refused", () => {
+    expect(message(`${EPC}featureGates: [flowControl]\nflowControl: { maxBytez: 1 }\n`)).toContain(
+      'flowControl.maxBytez: unknown field "maxBytez" (did you mean "maxBytes"?)',
+    );
+    expect(message(`${EPC}saturationDetector: { queueDepthTreshold: 3 }\n`)).toContain(
+      'saturationDetector.queueDepthTreshold: unknown field "queueDepthTreshold" (did you mean "queueDepthThreshold"?)',
+    );
+  });
+
+  test("GIE's older `data:` section loads as it did", () => {
+    expect(parseConfig(`${EPC + PLUGINS}data: { sources: [] }\n`, "gw.yaml").pickerConfig).toBeDefined();
+  });
+
   test("upstream's sections and a ConfigMap's metadata still load", () => {
     const text = `${EPC}metadata: { name: epp }\n${PLUGINS}${profile("weight")}dataLayer: { sources: [] }\nrequestHandler: {}\n`;
     expect(parseConfig(text, "gw.yaml").pickerConfig?.schedulingProfiles[0]?.plugins[0]?.weight).toBe(2);
