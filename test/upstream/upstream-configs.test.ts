@@ -13,7 +13,7 @@ import { seededRandom } from "../../src/clock.ts";
 import { ConfigError } from "../../src/config/errors.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { createGateway, type Gateway } from "../../src/gateway.ts";
-import { silentLogger } from "../../src/log.ts";
+import { createLogger, silentLogger } from "../../src/log.ts";
 import { serveBun } from "../../src/runtime/serve-bun.ts";
 import type { RunningServer } from "../../src/runtime/server.ts";
 import { type RunningSimulator, startSimulators } from "../../src/simulator/index.ts";
@@ -154,4 +154,24 @@ describe("upstream configs that need machinery this gateway lacks: refused with 
       expect((error as Error).message).toMatch(/needs (P\/D|vLLM KV-cache events|the latency-predictor)/);
     });
   }
+});
+
+describe("what the gateway does its own way is said once at start-up", () => {
+  const f = fixtures.find((x) => x.file.startsWith("01-"));
+  if (f)
+    test("GIE's Helm default: one line for each data-layer plugin", () => {
+      const lines: string[] = [];
+      const settings = {
+        apiVersion: "gateway.inference.dev/v1alpha1",
+        kind: "GatewayConfig",
+        logLevel: "info",
+      };
+      const config = parseConfig([JSON.stringify(settings), POOL, f.text].join("\n---\n"), "upstream.yaml");
+      const gateway = createGateway({ config, logger: createLogger("info", (l) => lines.push(l)) });
+      void gateway.stop();
+      const notes = lines.filter((l) => l.includes("EndpointPickerConfig: "));
+      expect(notes).toHaveLength(2);
+      expect(notes[0]).toContain("metrics-data-source (metrics-data-source): built in: the gateway scrapes");
+      expect(notes[1]).toContain("core-metrics-extractor");
+    });
 });
