@@ -147,6 +147,21 @@ export function createAdmitter(deps: {
   const limited = picker ? withUsageLimits(picker, deps.plugins) : undefined;
   const notes = [...flowControlNotes(picker?.flowControl), ...(limited?.note ? [limited.note] : [])];
   for (const note of notes) deps.logger?.info(`EndpointPickerConfig: ${note}`);
+  // Flow control is built once: a reload that changes its part is said, not silently ignored.
+  const flowPart = (c: EndpointPickerConfig | undefined) =>
+    JSON.stringify([
+      c?.featureGates.includes("flowControl"),
+      c?.flowControl,
+      c?.saturationDetector,
+      c?.plugins.filter((p) => deps.plugins.types.includes(p.type)),
+    ]);
+  const builtFrom = flowPart(picker);
+  deps.config.onSwap((next) => {
+    if (flowPart(next.pickerConfig) !== builtFrom)
+      deps.logger?.warn(
+        "EndpointPickerConfig: the flow-control part changed (featureGates flowControl, flowControl, saturationDetector or flow plugins); it takes effect at the next restart, scheduling changes apply now",
+      );
+  });
   const detector = saturationDetectorOf(picker, deps.plugins);
   const loads = trackedLoads(deps.loads, deps.inflight);
   const saturation = poolSaturation({ detector, endpoints: deps.endpoints, loads, clock: deps.clock });

@@ -4,8 +4,11 @@ import { parse as parseYaml } from "yaml";
 import { builtinFlowPolicies } from "../../plugins/flow/index.ts";
 import { FLOW_PLUGINS } from "../../plugins/index.ts";
 import { ConfigError } from "../../src/config/errors.ts";
+import { ConfigHolder } from "../../src/config/holder.ts";
 import { EndpointPickerConfigSchema } from "../../src/config/resources.ts";
-import { saturationDetectorOf, withUsageLimits } from "../../src/flow/admitter.ts";
+import { InFlight } from "../../src/endpoints/inflight.ts";
+import { EndpointStore } from "../../src/endpoints/store.ts";
+import { createAdmitter, saturationDetectorOf, withUsageLimits } from "../../src/flow/admitter.ts";
 import { flowControlNotes, NO_TTL_MS } from "../../src/flow/control/config.ts";
 import {
   createFlowController,
@@ -14,6 +17,9 @@ import {
 } from "../../src/flow/control/index.ts";
 import type { SaturationDetector } from "../../src/flow/control/types.ts";
 import { parseDuration, parseQuantity } from "../../src/flow/control/units.ts";
+import { silentLogger } from "../../src/log.ts";
+import { LoadTracker } from "../../src/scheduling/framework/load.ts";
+import { testConfig } from "../helpers/config.ts";
 import { FakeTime, manualDetector } from "./helpers.ts";
 
 describe("units", () => {
@@ -315,5 +321,35 @@ describe("usageLimitPolicyPluginRef: a usage-limit policy becomes per-band ceili
     expect(() => ceilings({ type: "fcfs-ordering-policy" }, [1])).toThrow(
       "flowControl.usageLimitPolicyPluginRef",
     );
+  });
+});
+
+describe("a reload that changes the flow-control part is said, not silently ignored", () => {
+  test("warns for flowControl changes, not for scheduling-only changes", () => {
+    const doc = (flow: string, scorer: string) => `
+apiVersion: llm-d.ai/v1alpha1
+kind: EndpointPickerConfig
+featureGates: [flowControl]
+plugins: [{ type: ${scorer} }]
+flowControl: { defaultRequestTTL: ${flow} }
+`;
+    const holder = new ConfigHolder(testConfig({}, doc("30s", "queue-scorer")));
+    const warnings: string[] = [];
+    const logger = { ...silentLogger(), warn: (msg: string) => warnings.push(msg) };
+    const { flow } = createAdmitter({
+      config: holder,
+      endpoints: new EndpointStore(),
+      inflight: new InFlight(),
+      loads: new LoadTracker(),
+      clock: new FakeTime().clock,
+      plugins: FLOW_PLUGINS,
+      logger,
+    });
+    holder.swap(testConfig({}, doc("30s", "kv-cache-utilization-scorer")));
+    expect(warnings).toEqual([]);
+    holder.swap(testConfig({}, doc("90s", "kv-cache-utilization-scorer")));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("takes effect at the next restart");
+    flow?.shutdown();
   });
 });
