@@ -67,6 +67,8 @@ describe("FlowControlConfigSchema", () => {
       fairnessPolicyRef: "global-strict-fairness-policy",
       orderingPolicyRef: "fcfs-ordering-policy",
       ceiling: 1,
+      ttlMs: 60_000,
+      ttlPath: "flowControl.defaultRequestTTL",
       path: "flowControl.defaultPriorityBand",
     });
   });
@@ -154,11 +156,10 @@ priorityBands:
       saturationDetector: { pluginRef: "concurrency-detector" },
       priorityBands: [{ priority: -1, defaultRequestTTL: "9000s" }],
     });
+    // noEndpointRequestTTL and per-band defaultRequestTTL are applied now: no line.
     expect(flowControlNotes(parsed).map((n) => n.split(":")[0])).toEqual([
-      "flowControl.noEndpointRequestTTL",
       "flowControl.enableEviction",
       "flowControl.usageLimitPolicyPluginRef (p)",
-      "flowControl.priorityBands[0].defaultRequestTTL",
     ]);
     expect(flowControlNotes(v.parse(FlowControlConfigSchema, {}))).toEqual([]);
   });

@@ -24,6 +24,8 @@ export class QueueItem implements QueueItemView, HeapSlot {
   prev: QueueItem | undefined = undefined;
   next: QueueItem | undefined = undefined;
   ended = false;
+  /** Arrived while the pool had no endpoint: waits flowControl.noEndpointRequestTTL. */
+  noEndpoint = false;
   cancelTimer: () => void = noop;
   onAbort: () => void = noop;
   resolve: (value: AdmitResult) => void = noop;

@@ -61,7 +61,7 @@ const bandFields = {
   orderingPolicyRef: v.optional(PolicyRef),
   /** Extension: dispatch this band only to endpoints whose saturation score < ceiling. */
   ceiling: v.optional(v.pipe(v.number(), v.gtValue(0, "a saturation above 0, e.g. 0.8 or 1.0"))),
-  /** llm-d v0.10: the band's own queue TTL (accepted; the global defaultRequestTTL applies, see notes). */
+  /** llm-d v0.10: the band's own queue TTL, replacing flowControl.defaultRequestTTL for its requests ("0s" = none). */
   defaultRequestTTL: v.optional(Duration),
 };
 
@@ -89,7 +89,7 @@ export const FlowControlConfigSchema = v.strictObject({
   ),
   /** llm-d v0.10: the pool's saturation detector, by plugin name or detector type. */
   saturationDetector: v.optional(SaturationDetectorRefSchema),
-  /** llm-d (after v0.10): how long a request may wait while the pool has no endpoint (accepted, see notes). */
+  /** llm-d (after v0.10): how long a request arriving while the pool has no endpoint waits for one (unset: 503 at once). */
   noEndpointRequestTTL: v.optional(Duration),
   /** llm-d v0.10: end sheddable requests in flight under saturation (accepted, see notes). */
   enableEviction: v.optional(v.boolean()),
@@ -118,6 +118,10 @@ export interface BandSettings {
   readonly fairnessPolicyRef: string;
   readonly orderingPolicyRef: string;
   readonly ceiling: number;
+  /** How long a request of the band may wait queued (the band's defaultRequestTTL, else the global one). */
+  readonly ttlMs: number;
+  /** The setting that gave `ttlMs`, named in the TTL-expired error. */
+  readonly ttlPath: string;
   /** e.g. `flowControl.priorityBands[1]` or `flowControl.defaultPriorityBand`. */
   readonly path: string;
 }
@@ -125,6 +129,8 @@ export interface BandSettings {
 /** Effective flow-control settings: defaults applied, per-priority lookup. */
 export interface FlowControlSettings {
   readonly ttlMs: number;
+  /** How long an arrival waits for the empty pool to get an endpoint; undefined = 503 at once. */
+  readonly noEndpointTtlMs: number | undefined;
   readonly maxRequests: number;
   readonly maxBytes: number;
   /** Settings of priorities not listed in priorityBands (path `flowControl.defaultPriorityBand`). */
@@ -141,6 +147,10 @@ export function resolveFlowControl(config: FlowControlConfig): FlowControlSettin
     fairnessPolicyRef: d.fairnessPolicyRef ?? DEFAULT_FAIRNESS_POLICY,
     orderingPolicyRef: d.orderingPolicyRef ?? DEFAULT_ORDERING_POLICY,
     ceiling: d.ceiling ?? DEFAULT_CEILING,
+    ...ttlOf(d.defaultRequestTTL, "flowControl.defaultPriorityBand", {
+      ttlMs: config.defaultRequestTTL,
+      ttlPath: "flowControl.defaultRequestTTL",
+    }),
   };
   const n = config.defaultNegativePriorityBand;
   const negative = n && {
@@ -149,6 +159,7 @@ export function resolveFlowControl(config: FlowControlConfig): FlowControlSettin
     fairnessPolicyRef: n.fairnessPolicyRef ?? defaults.fairnessPolicyRef,
     orderingPolicyRef: n.orderingPolicyRef ?? defaults.orderingPolicyRef,
     ceiling: n.ceiling ?? defaults.ceiling,
+    ...ttlOf(n.defaultRequestTTL, "flowControl.defaultNegativePriorityBand", defaults),
   };
   const bands = new Map<number, BandSettings>();
   config.priorityBands.forEach((b, i) => {
@@ -159,11 +170,13 @@ export function resolveFlowControl(config: FlowControlConfig): FlowControlSettin
       fairnessPolicyRef: b.fairnessPolicyRef ?? defaults.fairnessPolicyRef,
       orderingPolicyRef: b.orderingPolicyRef ?? defaults.orderingPolicyRef,
       ceiling: b.ceiling ?? defaults.ceiling,
+      ...ttlOf(b.defaultRequestTTL, `flowControl.priorityBands[${i}]`, defaults),
       path: `flowControl.priorityBands[${i}]`,
     });
   });
   return {
     ttlMs: config.defaultRequestTTL,
+    noEndpointTtlMs: config.noEndpointRequestTTL,
     maxRequests: config.maxRequests ?? Number.POSITIVE_INFINITY,
     maxBytes: config.maxBytes ?? Number.POSITIVE_INFINITY,
     defaults,
@@ -181,6 +194,13 @@ export function resolveFlowControl(config: FlowControlConfig): FlowControlSettin
   };
 }
 
+/** A band's own TTL (with the path that set it), else the one it inherits. */
+function ttlOf(own: number | undefined, path: string, inherited: { ttlMs: number; ttlPath: string }) {
+  return own === undefined
+    ? { ttlMs: inherited.ttlMs, ttlPath: inherited.ttlPath }
+    : { ttlMs: own, ttlPath: `${path}.defaultRequestTTL` };
+}
+
 /**
  * One start-up line per accepted field this gateway does not act on the way upstream
  * does, saying what applies instead (empty when none is set).
@@ -188,10 +208,6 @@ export function resolveFlowControl(config: FlowControlConfig): FlowControlSettin
 export function flowControlNotes(config: FlowControlConfig | undefined): string[] {
   if (!config) return [];
   const out: string[] = [];
-  if (config.noEndpointRequestTTL !== undefined)
-    out.push(
-      "flowControl.noEndpointRequestTTL: not applied: with no endpoint at all a new request gets 503 at once; queued ones wait for defaultRequestTTL",
-    );
   if (config.enableEviction)
     out.push(
       "flowControl.enableEviction: not applied: requests already sent are never ended early; sheddable ones are refused before dispatch instead",
@@ -200,12 +216,6 @@ export function flowControlNotes(config: FlowControlConfig | undefined): string[
     out.push(
       `flowControl.usageLimitPolicyPluginRef (${config.usageLimitPolicyPluginRef}): applied as static per-band ceilings over the listed priorityBands, per endpoint (priorityBands[].ceiling)`,
     );
-  config.priorityBands.forEach((b, i) => {
-    if (b.defaultRequestTTL !== undefined)
-      out.push(
-        `flowControl.priorityBands[${i}].defaultRequestTTL: not applied per band; flowControl.defaultRequestTTL applies to every band`,
-      );
-  });
   return out;
 }
 

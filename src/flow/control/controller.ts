@@ -26,9 +26,11 @@ import type { FlowOutcome, FlowRequest, InFlightView } from "./types.ts";
  * `onCapacityChange()` (slot release, metrics refresh, endpoint changes) and never
  * on a timer, so an idle gateway costs nothing.
  *
- * With zero endpoints an arrival gets 503 `rejected-no-endpoints` at once; requests
- * already queued wait (pods may be rolling), and at TTL expiry get 503 if the pool is
- * still empty, 429 `rejected-ttl-expired` otherwise.
+ * With zero endpoints an arrival gets 503 `rejected-no-endpoints` at once, unless
+ * `noEndpointRequestTTL` is set: then it queues for up to that long (llm-d's
+ * scale-from-zero waiting room). Requests already queued wait (pods may be rolling), and
+ * at TTL expiry (their band's `defaultRequestTTL`, else the global one) get 503 if the
+ * pool is still empty, 429 `rejected-ttl-expired` otherwise.
  */
 export function createFlowController(opts: FlowControllerOptions): FlowController {
   const { clock, observe = {} } = opts;
@@ -147,7 +149,8 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
     if (!unqueue(item, band, false)) return;
     const waitedMs = clock.now() - item.arrivedAt;
     safe(() => observe.queueDuration?.(outcomeOf(item, reason, waitedMs)));
-    item.reject(dropped(reason, { priority: item.priority, waitedMs, ttlMs: item.ttlMs }));
+    const ttlPath = item.noEndpoint ? "flowControl.noEndpointRequestTTL" : band.settings.ttlPath;
+    item.reject(dropped(reason, { priority: item.priority, waitedMs, ttlMs: item.ttlMs, ttlPath }));
   }
 
   function expire(item: QueueItem): void {
@@ -236,7 +239,8 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
     return true;
   }
 
-  function enqueue(request: FlowRequest, s: BandSettings): Promise<AdmitResult> {
+  /** Queues the request; `noEndpointTtlMs` when it arrived to an empty pool (it waits that long for one). */
+  function enqueue(request: FlowRequest, s: BandSettings, noEndpointTtlMs?: number): Promise<AdmitResult> {
     const band = bandFor(s);
     const bytes = request.bytes;
     if (band.count + 1 > s.maxRequests || band.bytes + bytes > s.maxBytes)
@@ -247,7 +251,9 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
     return new Promise<AdmitResult>((resolve, reject) => {
       const now = clock.now();
       const flow = band.flow(request.fairnessId);
-      const item = new QueueItem(request, s.priority, bytes, now, settings.ttlMs, seq++, flow);
+      const ttlMs = noEndpointTtlMs ?? s.ttlMs;
+      const item = new QueueItem(request, s.priority, bytes, now, ttlMs, seq++, flow);
+      item.noEndpoint = noEndpointTtlMs !== undefined;
       item.resolve = resolve;
       item.reject = reject;
       band.add(item);
@@ -255,7 +261,7 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
       queuedBytes += bytes;
       item.onAbort = () => drop(item, "rejected-context-cancelled");
       request.signal.addEventListener("abort", item.onAbort, { once: true });
-      item.cancelTimer = setTimer(() => expire(item), settings.ttlMs);
+      item.cancelTimer = setTimer(() => expire(item), ttlMs);
       reportSize(item, 1);
       dispatchQueued();
     });
@@ -265,8 +271,12 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
     if (closed) throw dropped("rejected-shutting-down", { priority: 0, waitedMs: 0, ttlMs: 0 });
     const info = { priority, waitedMs: 0, ttlMs: settings.ttlMs };
     if (request.signal.aborted) throw dropped("rejected-context-cancelled", info);
-    if (opts.endpoints.list().length === 0) throw dropped("rejected-no-endpoints", info);
     const s = settings.band(priority);
+    if (opts.endpoints.list().length === 0) {
+      // llm-d's scale-from-zero waiting room: only when noEndpointRequestTTL is set.
+      if (settings.noEndpointTtlMs === undefined) throw dropped("rejected-no-endpoints", info);
+      return enqueue(request, s, settings.noEndpointTtlMs);
+    }
     // Hot path: room on a candidate endpoint and nobody ahead: no queue structures at all.
     const place = waitingAtOrAbove(priority)
       ? undefined

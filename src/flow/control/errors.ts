@@ -50,7 +50,7 @@ export function globalFull(
 /** Why a queued request left without being dispatched, as an error. */
 export function dropped(
   reason: Exclude<DroppedReason, "rejected-saturated">,
-  info: { priority: number; waitedMs: number; ttlMs: number },
+  info: { priority: number; waitedMs: number; ttlMs: number; ttlPath?: string },
 ): GatewayError {
   const waited = `${Math.round(info.waitedMs)} ms`;
   switch (reason) {
@@ -59,7 +59,7 @@ export function dropped(
         status: 429,
         message:
           `The request waited ${waited} in the flow-control queue (priority ${info.priority}) and expired ` +
-          `(TTL ${info.ttlMs} ms); the pool stayed saturated. Retry later, or raise flowControl.defaultRequestTTL.`,
+          `(TTL ${info.ttlMs} ms); the pool stayed saturated. Retry later, or raise ${info.ttlPath ?? "flowControl.defaultRequestTTL"}.`,
         code: "rejected_ttl_expired",
         droppedReason: reason,
         headers: RETRY,
