@@ -1,4 +1,4 @@
-import type { Clock } from "../clock.ts";
+import type { Clock, SetTimer } from "../clock.ts";
 import { ConfigError } from "../config/errors.ts";
 import type { ConfigHolder } from "../config/holder.ts";
 import type { EndpointPickerConfig } from "../config/resources.ts";
@@ -9,10 +9,11 @@ import type { Logger } from "../log.ts";
 import type { LoadTracker } from "../scheduling/framework/load.ts";
 import type { Admitter } from "../stages/admit.ts";
 import { flowControlNotes } from "./control/config.ts";
-import { createFlowController, type FlowController, poolSaturation, trackedLoads } from "./control/index.ts";
+import { createFlowController, poolSaturation, trackedLoads } from "./control/index.ts";
 import type { FlowObserver, FlowPolicies, PluginSpec, SaturationDetector } from "./control/types.ts";
 import { gateOffAdmitter } from "./gate-off.ts";
 import { priorityOf } from "./objectives.ts";
+import { type SuccessiveFlowController, successiveFlowController } from "./successor.ts";
 
 const DETECTOR_TYPES = new Set(["utilization-detector", "concurrency-detector", "max-saturation-detector"]);
 
@@ -137,54 +138,104 @@ export function createAdmitter(deps: {
   /** The assumed-load model the scheduler uses too (one model of each pod's load). */
   loads: LoadTracker;
   clock: Clock;
+  /** Timers for queue TTLs (tests pass a fake); the system's when absent. */
+  setTimer?: SetTimer;
   /** The flow-control plugins, from the composition root. */
   plugins: FlowPlugins;
   /** Where the start-up lines about fields acted on differently go. */
   logger?: Logger;
   observe?: FlowObserver;
-}): { admitter: Admitter; flow: FlowController | undefined; saturation: () => number } {
+}): { admitter: Admitter; flow: SuccessiveFlowController | undefined; saturation: () => number } {
   const picker = deps.config.current.pickerConfig;
-  const limited = picker ? withUsageLimits(picker, deps.plugins) : undefined;
-  const notes = [...flowControlNotes(picker?.flowControl), ...(limited?.note ? [limited.note] : [])];
-  for (const note of notes) deps.logger?.info(`EndpointPickerConfig: ${note}`);
-  // Flow control is built once: a reload that changes its part is said, not silently ignored.
+  const gateOn = (c: EndpointPickerConfig | undefined) => c?.featureGates.includes("flowControl") === true;
   const flowPart = (c: EndpointPickerConfig | undefined) =>
     JSON.stringify([
-      c?.featureGates.includes("flowControl"),
       c?.flowControl,
       c?.saturationDetector,
       c?.plugins.filter((p) => deps.plugins.types.includes(p.type)),
     ]);
-  const builtFrom = flowPart(picker);
-  deps.config.onSwap((next) => {
-    if (flowPart(next.pickerConfig) !== builtFrom)
-      deps.logger?.warn(
-        "EndpointPickerConfig: the flow-control part changed (featureGates flowControl, flowControl, saturationDetector or flow plugins); it takes effect at the next restart, scheduling changes apply now",
-      );
-  });
-  const detector = saturationDetectorOf(picker, deps.plugins);
   const loads = trackedLoads(deps.loads, deps.inflight);
-  const saturation = poolSaturation({ detector, endpoints: deps.endpoints, loads, clock: deps.clock });
-  if (!picker?.featureGates.includes("flowControl")) {
+  /** What one flow-control part builds: its detector and, with the gate on, its controller. */
+  const build = (c: EndpointPickerConfig | undefined) => {
+    const limited = c ? withUsageLimits(c, deps.plugins) : undefined;
+    const notes = [...flowControlNotes(c?.flowControl), ...(limited?.note ? [limited.note] : [])];
+    const detector = saturationDetectorOf(c, deps.plugins);
+    const controller = gateOn(c)
+      ? createFlowController({
+          clock: deps.clock,
+          ...(deps.setTimer ? { setTimer: deps.setTimer } : {}),
+          priorityOf: (objective) => priorityOf(deps.config.current, objective),
+          saturation: detector,
+          endpoints: deps.endpoints,
+          // Room only where the schedule stage can send the request (one freshness rule for both).
+          usable: (endpoints, now) =>
+            preferFresh(endpoints, now, deps.config.current.settings.dataLayer.stalenessMs),
+          inflight: deps.inflight,
+          loads,
+          config: limited?.flowControl,
+          policies: deps.plugins.policies(c?.plugins ?? []),
+          ...(deps.observe ? { observe: deps.observe } : {}),
+        })
+      : undefined;
+    return { notes, detector, controller };
+  };
+  const first = build(picker);
+  for (const note of first.notes) deps.logger?.info(`EndpointPickerConfig: ${note}`);
+  let detector = first.detector;
+  const saturation = poolSaturation({
+    // The detector in force, which a reload may replace.
+    detector: {
+      get type() {
+        return detector.type;
+      },
+      get name() {
+        return detector.name;
+      },
+      score: (endpoint, load, now) => detector.score(endpoint, load, now),
+    },
+    endpoints: deps.endpoints,
+    loads,
+    clock: deps.clock,
+  });
+  const flow = first.controller ? successiveFlowController(first.controller) : undefined;
+  const startedOn = gateOn(picker);
+  let builtFrom = flowPart(picker);
+  // A reload that changes flow control builds it anew: new arrivals go to the new controller,
+  // requests queued in the old one are dispatched from it in their order (successor.ts).
+  deps.config.onSwap((next) => {
+    const c = next.pickerConfig;
+    if (gateOn(c) !== startedOn)
+      deps.logger?.warn(
+        "EndpointPickerConfig: featureGates flowControl changed; switching flow control on or off takes effect at the next restart, its settings and scheduling changes apply now",
+      );
+    const part = flowPart(c);
+    if (part === builtFrom || gateOn(c) !== startedOn) return;
+    let built: ReturnType<typeof build>;
+    try {
+      built = build(c);
+    } catch (err) {
+      deps.logger?.error(
+        "EndpointPickerConfig: the new flow-control part cannot be built; the running one stays",
+        {
+          error: err instanceof Error ? err.message : String(err),
+        },
+      );
+      return;
+    }
+    builtFrom = part;
+    for (const note of built.notes) deps.logger?.info(`EndpointPickerConfig: ${note}`);
+    detector = built.detector;
+    if (flow && built.controller) flow.replace(built.controller);
+    deps.logger?.info("EndpointPickerConfig: flow control rebuilt from the reloaded config", {
+      waitingInPrevious: flow?.stats().queued ?? 0,
+    });
+  });
+  if (!flow) {
     return {
       admitter: gateOffAdmitter({ config: () => deps.config.current, saturation }),
       flow: undefined,
       saturation,
     };
   }
-  const flow = createFlowController({
-    clock: deps.clock,
-    priorityOf: (objective) => priorityOf(deps.config.current, objective),
-    saturation: detector,
-    endpoints: deps.endpoints,
-    // Room only where the schedule stage can send the request (one freshness rule for both).
-    usable: (endpoints, now) =>
-      preferFresh(endpoints, now, deps.config.current.settings.dataLayer.stalenessMs),
-    inflight: deps.inflight,
-    loads,
-    config: limited?.flowControl,
-    policies: deps.plugins.policies(picker.plugins),
-    ...(deps.observe ? { observe: deps.observe } : {}),
-  });
   return { admitter: flow, flow, saturation };
 }
