@@ -23,6 +23,7 @@ import {
   MaxSaturationParamsSchema,
   maxSaturationDetector,
 } from "./max-saturation-detector.ts";
+import { programAwareFairnessPolicyFactory } from "./program-aware-fairness-policy.ts";
 import { roundRobinFairnessPolicyFactory } from "./round-robin-fairness-policy.ts";
 import { tokenFairnessPolicyFactory } from "./token-fairness-policy.ts";
 import { USAGE_LIMIT_POLICIES } from "./usage-limit-policies.ts";
@@ -32,6 +33,7 @@ export const FAIRNESS_POLICY_FACTORIES: readonly PluginFactory<FairnessPolicy>[]
   globalStrictFairnessPolicyFactory,
   roundRobinFairnessPolicyFactory,
   tokenFairnessPolicyFactory,
+  programAwareFairnessPolicyFactory,
 ];
 
 export const ORDERING_POLICY_FACTORIES: readonly PluginFactory<OrderingPolicy>[] = [
@@ -65,15 +67,27 @@ const DETECTORS = byType(SATURATION_DETECTOR_FACTORIES);
 export function builtinFlowPolicies(plugins: readonly PluginSpec[] = []): FlowPolicies {
   const fairness = new Map<string, FairnessPolicy>();
   const ordering = new Map<string, OrderingPolicy>();
-  for (const f of FAIRNESS.values()) fairness.set(f.type, f.create({ type: f.type }));
-  for (const f of ORDERING.values()) ordering.set(f.type, f.create({ type: f.type }));
   for (const spec of plugins) {
     const ff = FAIRNESS.get(spec.type);
     if (ff) fairness.set(pluginName(spec), ff.create(spec));
     const of = ORDERING.get(spec.type);
     if (of) ordering.set(pluginName(spec), of.create(spec));
   }
-  return { fairness: (ref) => fairness.get(ref), ordering: (ref) => ordering.get(ref) };
+  // A built-in type with default parameters is built when a band names it, not before:
+  // some defaults cannot run (program-aware-fairness's `las`), and only a reference to
+  // one should stop start-up.
+  const byRef =
+    <P>(declared: Map<string, P>, factories: Map<string, PluginFactory<P>>) =>
+    (ref: string): P | undefined => {
+      const p = declared.get(ref);
+      if (p) return p;
+      const f = factories.get(ref);
+      if (!f) return undefined;
+      const built = f.create({ type: f.type });
+      declared.set(ref, built);
+      return built;
+    };
+  return { fairness: byRef(fairness, FAIRNESS), ordering: byRef(ordering, ORDERING) };
 }
 
 /** Builds a saturation detector from its YAML spec (`max-saturation-detector` nests specs). */

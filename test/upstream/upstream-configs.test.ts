@@ -9,18 +9,14 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import OpenAI from "openai";
-import { seededRandom } from "../../src/clock.ts";
 import { ConfigError } from "../../src/config/errors.ts";
 import { parseConfig } from "../../src/config/load.ts";
-import { createGateway, type Gateway } from "../../src/gateway.ts";
-import { createLogger, silentLogger } from "../../src/log.ts";
-import { serveBun } from "../../src/runtime/serve-bun.ts";
-import type { RunningServer } from "../../src/runtime/server.ts";
-import { type RunningSimulator, startSimulators } from "../../src/simulator/index.ts";
+import { createGateway } from "../../src/gateway.ts";
+import { createLogger } from "../../src/log.ts";
 import { POOL } from "../helpers/config.ts";
+import { MODEL, type Running, start } from "./stack.ts";
 
 const DIR = join(import.meta.dir, "../../../shared/upstream-configs");
-const MODEL = "facebook/opt-125m";
 
 const fixtures = existsSync(DIR)
   ? readdirSync(DIR)
@@ -42,64 +38,8 @@ if (fixtures.length === 0) {
  * the served list). docs/upstream-compat.md says why for each.
  */
 const NOT_YET: Readonly<Record<string, RegExp>> = {
-  "22-llmd-guide-turn-priority-fairness.yaml": /program-aware-fairness.*not supported by this gateway/,
+  "22-llmd-guide-turn-priority-fairness.yaml": /agent-identity.*not supported by this gateway/,
 };
-
-/** Pod labels as the guides' pools carry them (a decode role, the pool's app label). */
-const LABELS = { app: "vllm", role: "decode", "llm-d.ai/role": "decode" };
-
-interface Running {
-  gateway: Gateway;
-  server: RunningServer;
-  pods: RunningSimulator[];
-  close(): Promise<void>;
-}
-
-/** Two simulated pods and a gateway built from our GatewayConfig + InferencePool + the fixture. */
-async function start(fixture: string): Promise<Running & { url: string }> {
-  const pods = await startSimulators(
-    serveBun,
-    [0, 1].map((i) => ({
-      model: MODEL,
-      timeScale: 0,
-      jitter: 0,
-      random: seededRandom(100 + i),
-      port: 0,
-      hostname: "127.0.0.1",
-    })),
-  );
-  try {
-    const settings = {
-      apiVersion: "gateway.inference.dev/v1alpha1",
-      kind: "GatewayConfig",
-      logLevel: "silent",
-      endpoints: pods.map((p, i) => ({
-        name: `pod-${i}`,
-        address: `127.0.0.1:${p.port}`,
-        models: [MODEL],
-        labels: LABELS,
-      })),
-    };
-    const config = parseConfig([JSON.stringify(settings), POOL, fixture].join("\n---\n"), "upstream.yaml");
-    const gateway = createGateway({ config, logger: silentLogger(), random: seededRandom(1) });
-    gateway.start();
-    const server = await serveBun({ fetch: gateway.fetch, port: 0, hostname: "127.0.0.1" });
-    return {
-      gateway,
-      server,
-      pods,
-      url: `http://127.0.0.1:${server.port}`,
-      async close() {
-        await gateway.stop();
-        await server.close();
-        await Promise.all(pods.map((p) => p.close()));
-      },
-    };
-  } catch (err) {
-    await Promise.all(pods.map((p) => p.close()));
-    throw err;
-  }
-}
 
 const running: Running[] = [];
 afterAll(async () => {
