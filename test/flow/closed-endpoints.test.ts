@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import * as v from "valibot";
+import { builtinFlowPolicies } from "../../plugins/flow/index.ts";
 import type { Endpoint } from "../../src/endpoints/types.ts";
 import { createFlowController, FlowControlConfigSchema } from "../../src/flow/control/index.ts";
 import { endpoint, FakeTime } from "./helpers.ts";
@@ -21,6 +22,7 @@ test("a waiting higher band closes its own endpoints to lower bands, and only th
   const scores: Record<string, number> = { a: 0.6, b: 0 };
   const ctl = createFlowController({
     clock: time.clock,
+    policies: builtinFlowPolicies(),
     setTimer: time.setTimer,
     priorityOf: (o) => (o === "critical" ? 10 : 0),
     saturation: { type: "t", name: "t", score: (e) => scores[e.name]! },

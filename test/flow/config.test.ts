@@ -168,6 +168,7 @@ priorityBands:
     const build = (config: unknown) =>
       createFlowController({
         clock: new FakeTime().clock,
+        policies: builtinFlowPolicies(),
         priorityOf: () => 0,
         saturation: manualDetector(),
         endpoints: { list: () => [] },

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { builtinFlowPolicies } from "../../plugins/flow/index.ts";
 import type { Endpoint, MetricsSnapshot } from "../../src/endpoints/types.ts";
 import type { GatewayError } from "../../src/errors.ts";
 import {
@@ -103,7 +104,7 @@ export function harness(
     },
     config: v.parse(FlowControlConfigSchema, opts.config ?? {}),
     ...(opts.observe ? { observe: opts.observe } : {}),
-    ...(opts.policies ? { policies: opts.policies } : {}),
+    policies: opts.policies ?? builtinFlowPolicies(),
     ...(opts.inflight ? { inflight: opts.inflight } : {}),
   });
   return {

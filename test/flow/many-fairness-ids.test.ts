@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { fcfsOrderingPolicy } from "../../plugins/flow/fcfs-ordering-policy.ts";
+import { builtinFlowPolicies } from "../../plugins/flow/index.ts";
 import { roundRobinFairnessPolicy } from "../../plugins/flow/round-robin-fairness-policy.ts";
 import { tokenFairnessPolicy } from "../../plugins/flow/token-fairness-policy.ts";
 import { Band, QueueItem } from "../../src/flow/control/band.ts";
@@ -135,6 +136,7 @@ describe("client-chosen fairness ids cannot grow flow control's memory or its wo
     let asked = 0;
     const ctl = createFlowController({
       clock: time.clock,
+      policies: builtinFlowPolicies(),
       setTimer: time.setTimer,
       priorityOf: () => 0,
       saturation: manualDetector(1),

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
+import { builtinFlowPolicies } from "../../plugins/flow/index.ts";
 import { utilizationDetector } from "../../plugins/flow/utilization-detector.ts";
 import { InFlight } from "../../src/endpoints/inflight.ts";
 import type { Endpoint, MetricsSnapshot } from "../../src/endpoints/types.ts";
@@ -36,6 +37,7 @@ function pool(
   );
   const ctl = createFlowController({
     clock: time.clock,
+    policies: builtinFlowPolicies(),
     setTimer: time.setTimer,
     priorityOf: (o) => (o ? (PRIORITIES[o] ?? 0) : 0),
     saturation: utilizationDetector({ queueDepthThreshold: 2 }),

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { concurrencyDetector } from "../../plugins/flow/concurrency-detector.ts";
+import { builtinFlowPolicies } from "../../plugins/flow/index.ts";
 import { EndpointStore } from "../../src/endpoints/store.ts";
 import { toErrorResponse } from "../../src/errors.ts";
 import { createFlowController } from "../../src/flow/control/index.ts";
@@ -99,6 +100,7 @@ test("an EndpointStore change wakes the queue (no polling)", async () => {
   store.upsert([endpoint("a")]);
   const ctl = createFlowController({
     clock: time.clock,
+    policies: builtinFlowPolicies(),
     setTimer: time.setTimer,
     priorityOf: () => 0,
     saturation: concurrencyDetector({ maxConcurrency: 1 }),

@@ -52,7 +52,8 @@ export interface FlowControllerOptions {
    */
   usable?(endpoints: readonly Endpoint[], now: number): readonly Endpoint[];
   setTimer?: SetTimer;
-  policies?: FlowPolicies;
+  /** Fairness and ordering policies by name, from the composition root (flow control imports no plugin). */
+  policies: FlowPolicies;
   observe?: FlowObserver;
 }
 

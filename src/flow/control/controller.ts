@@ -1,5 +1,4 @@
 import * as v from "valibot";
-import { builtinFlowPolicies } from "../../../plugins/flow/index.ts";
 import type { Endpoint } from "../../endpoints/types.ts";
 import { type DroppedReason, GatewayError } from "../../errors.ts";
 import type { Admission } from "../../request.ts";
@@ -36,7 +35,7 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
   const { clock, observe = {} } = opts;
   const config = opts.config ?? v.parse(FlowControlConfigSchema, {});
   const settings: FlowControlSettings = resolveFlowControl(config);
-  const policies = opts.policies ?? builtinFlowPolicies();
+  const policies = opts.policies;
   const setTimer = opts.setTimer ?? systemSetTimer;
   checkPolicyRefs(config, settings, policies);
 
