@@ -96,6 +96,11 @@ describe("program-aware-fairness (turn-priority)", () => {
       );
     }
     expect(() => builtinFlowPolicies([{ type: PA, parameters: { strategy: "drr" } }])).toThrow(ConfigError);
+    // Built-ins with default parameters are built on reference: configs that do not name
+    // program-aware-fairness are not stopped by its unrunnable default; a bare reference is.
+    const builtins = builtinFlowPolicies([]);
+    expect(builtins.fairness("round-robin-fairness-policy")?.type).toBe("round-robin-fairness-policy");
+    expect(() => builtins.fairness(PA)).toThrow(/turn-priority/);
     expect(() =>
       builtinFlowPolicies([
         { type: PA, parameters: { strategy: "turn-priority", turnPriorityTimeWeight: -1 } },
