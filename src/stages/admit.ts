@@ -1,7 +1,9 @@
 import type { MiddlewareHandler } from "hono";
 import type { GatewayEnv } from "../env.ts";
+import type { GatewayError } from "../errors.ts";
 import type { Admission } from "../request.ts";
 import type { Releasable } from "../scope.ts";
+import { Eviction } from "./evictable.ts";
 
 /** What the admit stage sends to flow control. */
 export interface AdmissionRequest {
@@ -17,6 +19,11 @@ export interface AdmissionRequest {
   readonly expectedOutputTokens?: number;
   /** Latency budget from arrival (ms), for deadline ordering. */
   readonly deadlineMs?: number;
+  /**
+   * Ends the request after admission when flow control evicts it (enableEviction, negative
+   * priority); called at most once, with the error the client gets.
+   */
+  readonly onEvicted?: (err: GatewayError) => void;
 }
 
 /**
@@ -41,6 +48,7 @@ export function admit(deps: { admitter: Admitter }): MiddlewareHandler<GatewayEn
     const req = c.get("inferenceRequest");
     const expectedOutputTokens = positiveNumber(req.body["max_tokens"] ?? req.body["max_completion_tokens"]);
     const deadlineMs = positiveNumber(c.req.header(SLO_HEADER));
+    const eviction = new Eviction();
     const { admission, slot } = await deps.admitter.admit({
       model: req.model,
       objective: req.objective,
@@ -50,12 +58,17 @@ export function admit(deps: { admitter: Admitter }): MiddlewareHandler<GatewayEn
       signal: c.req.raw.signal,
       ...(expectedOutputTokens ? { expectedOutputTokens } : {}),
       ...(deadlineMs ? { deadlineMs } : {}),
+      onEvicted: eviction.evict,
     });
     const scope = c.get("scope");
     scope.hold(slot);
     scope.log.priority = admission.priority;
     scope.log.queueMs = Math.round(admission.queuedMs * 100) / 100;
     c.set("admission", admission);
+    // Only sheddable (negative) priorities can be evicted: the others pay nothing more.
+    if (admission.priority >= 0) return next();
+    eviction.arm(c);
     await next();
+    eviction.settle(c);
   };
 }

@@ -156,9 +156,8 @@ priorityBands:
       saturationDetector: { pluginRef: "concurrency-detector" },
       priorityBands: [{ priority: -1, defaultRequestTTL: "9000s" }],
     });
-    // noEndpointRequestTTL and per-band defaultRequestTTL are applied now: no line.
+    // noEndpointRequestTTL, per-band defaultRequestTTL and enableEviction are applied now: no line.
     expect(flowControlNotes(parsed).map((n) => n.split(":")[0])).toEqual([
-      "flowControl.enableEviction",
       "flowControl.usageLimitPolicyPluginRef (p)",
     ]);
     expect(flowControlNotes(v.parse(FlowControlConfigSchema, {}))).toEqual([]);

@@ -91,7 +91,7 @@ export const FlowControlConfigSchema = v.strictObject({
   saturationDetector: v.optional(SaturationDetectorRefSchema),
   /** llm-d (after v0.10): how long a request arriving while the pool has no endpoint waits for one (unset: 503 at once). */
   noEndpointRequestTTL: v.optional(Duration),
-  /** llm-d v0.10: end sheddable requests in flight under saturation (accepted, see notes). */
+  /** llm-d v0.10: end sheddable (negative-priority) requests in flight when higher-priority ones wait for room (see eviction.ts). */
   enableEviction: v.optional(v.boolean()),
   priorityBands: v.optional(
     v.pipe(
@@ -208,10 +208,6 @@ function ttlOf(own: number | undefined, path: string, inherited: { ttlMs: number
 export function flowControlNotes(config: FlowControlConfig | undefined): string[] {
   if (!config) return [];
   const out: string[] = [];
-  if (config.enableEviction)
-    out.push(
-      "flowControl.enableEviction: not applied: requests already sent are never ended early; sheddable ones are refused before dispatch instead",
-    );
   if (config.usageLimitPolicyPluginRef !== undefined)
     out.push(
       `flowControl.usageLimitPolicyPluginRef (${config.usageLimitPolicyPluginRef}): applied as static per-band ceilings over the listed priorityBands, per endpoint (priorityBands[].ceiling)`,

@@ -12,7 +12,8 @@ import {
   type FlowControlSettings,
   resolveFlowControl,
 } from "./config.ts";
-import { bandFull, dropped, globalFull } from "./errors.ts";
+import { bandFull, dropped, evictedInFlight, globalFull } from "./errors.ts";
+import { Evictions } from "./eviction.ts";
 import { Reservations, trackedLoads } from "./saturation.ts";
 import type { FlowOutcome, FlowRequest, InFlightView } from "./types.ts";
 
@@ -56,6 +57,14 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
   /** Granted requests not scheduled yet: the reservation their schedule stage gives back. */
   const unscheduled = new WeakMap<Admission, () => void>();
   const unsubscribe = opts.endpoints.onChange?.(() => dispatchQueued());
+  const evictions = config.enableEviction
+    ? new Evictions(
+        () => clock.now(),
+        setTimer,
+        () => dispatchQueued(),
+      )
+    : undefined;
+  let leaseSeq = 0;
 
   /** The endpoints that can take a request: those serving its model (when known) that the scheduler would use. */
   const candidatesOf = (request: Pick<FlowRequest, "targetModel">) => {
@@ -89,6 +98,9 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
     const unreserve = reservations.reserve(endpoint);
     const admission: Admission = { priority, fairnessId, queuedMs };
     unscheduled.set(admission, unreserve);
+    const evict = request.onEvicted;
+    const untrack =
+      evictions && priority < 0 && evict ? evictions.track({ priority, seq: leaseSeq++, evict }) : undefined;
     let released = false;
     return {
       admission,
@@ -96,6 +108,7 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
         release() {
           if (released) return;
           released = true;
+          untrack?.();
           unreserve();
           dispatched--;
           dispatchQueued();
@@ -206,6 +219,9 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
         unqueue(item, band, true);
         item.resolve(grant(item.request, item.priority, now - item.arrivedAt, endpoint));
       }
+      // Still waiting for room: end a sheddable request in flight, if eviction is on.
+      if (band.count > 0 && evictions)
+        evictions.relieve(band.priority, (victim) => evictedInFlight(victim.priority, band.priority));
       // Once per model, not per flow: thousands of client-chosen fairness ids waiting on
       // one model would otherwise cost flows x endpoints on every completion.
       const models = new Set<string>();

@@ -97,3 +97,17 @@ export function dropped(
       });
   }
 }
+
+/** An in-flight sheddable request ended to make room for higher-priority work (enableEviction). */
+export function evictedInFlight(priority: number, waitingPriority: number): GatewayError {
+  return new GatewayError({
+    status: 429,
+    message:
+      `The request (priority ${priority}) was ended while being served to make room for higher-priority ` +
+      `work (priority ${waitingPriority} waiting): flowControl.enableEviction is on and negative priorities ` +
+      `are sheddable. Retry later, or send it with a priority of 0 or more.`,
+    code: "evicted",
+    droppedReason: "evicted",
+    headers: RETRY,
+  });
+}

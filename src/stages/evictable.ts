@@ -1,0 +1,85 @@
+import type { Context } from "hono";
+import type { GatewayEnv } from "../env.ts";
+import type { GatewayError } from "../errors.ts";
+import { sseErrorEvent } from "../proxy/relay.ts";
+
+/**
+ * How the admit stage ends a request flow control evicts after admission
+ * (`flowControl.enableEviction`, negative priorities only). Before the answer starts, the
+ * forward stage's client signal aborts, which aborts the pod's request, and the client
+ * gets the eviction error (429 `evicted`). During a stream, the client gets an SSE error
+ * event and the stream ends; cancelling the relayed body aborts the pod's request and
+ * ends the request scope, which releases the flow-control slot once.
+ */
+export class Eviction {
+  private readonly controller = new AbortController();
+  error: GatewayError | undefined;
+
+  /** Passed to flow control as `onEvicted`. */
+  readonly evict = (err: GatewayError): void => {
+    if (this.error) return;
+    this.error = err;
+    this.controller.abort(err);
+  };
+
+  /** Makes the client signal the forward stage reads also abort on eviction. */
+  arm(c: Context<GatewayEnv>): void {
+    const raw = c.req.raw;
+    c.req.raw = new Request(raw.url, {
+      method: raw.method,
+      headers: raw.headers,
+      signal: AbortSignal.any([raw.signal, this.controller.signal]),
+    });
+  }
+
+  /** After the forward stage: the eviction error, or a streamed body that ends on eviction. */
+  settle(c: Context<GatewayEnv>): void {
+    if (this.error) {
+      // Evicted before the answer started: whatever the forward stage made of the abort is replaced.
+      c.res = undefined as unknown as Response;
+      throw this.error;
+    }
+    const res = c.res;
+    if (!res.body || !c.get("scope").streaming) return;
+    c.res = undefined as unknown as Response;
+    c.res = new Response(endsOnEviction(res.body, this.controller.signal), res);
+  }
+}
+
+function endsOnEviction(body: ReadableStream<Uint8Array>, signal: AbortSignal): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let done = false;
+  let onAbort = () => {};
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        onAbort = () => {
+          if (done) return;
+          done = true;
+          const err = signal.reason as GatewayError;
+          controller.enqueue(sseErrorEvent(err.message, "evicted"));
+          controller.close();
+          void reader.cancel(err).catch(() => {});
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+      },
+      async pull(controller) {
+        const r = await reader.read();
+        if (done) return;
+        if (r.done) {
+          done = true;
+          signal.removeEventListener("abort", onAbort);
+          controller.close();
+          return;
+        }
+        controller.enqueue(r.value);
+      },
+      cancel(reason) {
+        done = true;
+        signal.removeEventListener("abort", onAbort);
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
