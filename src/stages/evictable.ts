@@ -35,7 +35,9 @@ export class Eviction {
   /** After the forward stage: the eviction error, or a streamed body that ends on eviction. */
   settle(c: Context<GatewayEnv>): void {
     if (this.error) {
-      // Evicted before the answer started: whatever the forward stage made of the abort is replaced.
+      // Evicted before the answer went out: whatever the forward stage made of the abort is
+      // replaced. A relayed stream not read yet is cancelled, which ends the scope (slot released).
+      c.res.body?.cancel().catch(() => {});
       c.res = undefined as unknown as Response;
       throw this.error;
     }
