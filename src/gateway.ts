@@ -2,6 +2,7 @@ import type { Hono } from "hono";
 import { builtinPlugins } from "../plugins/index.ts";
 import { createApp } from "./app.ts";
 import { type Clock, type Random, type SetTimer, systemClock, systemRandom, systemTimer } from "./clock.ts";
+import { ConfigError } from "./config/errors.ts";
 import { ConfigHolder } from "./config/holder.ts";
 import type { GatewayConfig } from "./config/load.ts";
 import type { StaticEndpoint } from "./config/settings.ts";
@@ -14,7 +15,7 @@ import { startScraping } from "./endpoints/scraping.ts";
 import { EndpointStore } from "./endpoints/store.ts";
 import type { Endpoint } from "./endpoints/types.ts";
 import type { GatewayEnv } from "./env.ts";
-import { createAdmitter } from "./flow/admitter.ts";
+import { createAdmitter, type FlowPlugins } from "./flow/admitter.ts";
 import { Closing } from "./lifecycle.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { flowMetrics } from "./metrics/flow-metrics.ts";
@@ -24,7 +25,10 @@ import { schedulerMetrics } from "./metrics/scheduler-metrics.ts";
 import { RecentRequests } from "./observability/recent.ts";
 import { decodingFetch } from "./proxy/decode.ts";
 import { LoadTracker } from "./scheduling/framework/load.ts";
-import { PoolScheduler } from "./scheduling/pool-scheduler.ts";
+import { loadConfig } from "./scheduling/framework/load-config.ts";
+import type { PluginRegistry } from "./scheduling/framework/registry.ts";
+import { PoolScheduler, schedulingPart } from "./scheduling/pool-scheduler.ts";
+import { PrefixIndex } from "./scheduling/prefix/prefix-index.ts";
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -36,6 +40,17 @@ export interface GatewayOptions {
   setTimer?: SetTimer;
   fetch?: FetchFn;
   logger?: Logger;
+  /**
+   * The scheduling registry and flow-control plugins to build from; the built-ins of
+   * `plugins/index.ts` when absent (a test or an embedder adds its own plugins here).
+   */
+  plugins?: GatewayPlugins;
+}
+
+/** What the composition root hands the framework: every plugin it may build. */
+export interface GatewayPlugins {
+  readonly registry: PluginRegistry;
+  readonly flow: FlowPlugins;
 }
 
 export interface Gateway {
@@ -48,6 +63,12 @@ export interface Gateway {
    * `timers: false` nothing runs by itself and `refresh()` does each round (Workers).
    */
   start(opts?: { timers?: boolean }): void;
+  /**
+   * Checks a config's EndpointPickerConfig against this gateway's plugins (types and
+   * parameters) without building a scheduler: a reload calls it before swapping a config
+   * in. Throws ConfigError naming the field.
+   */
+  checkConfig(config: GatewayConfig): void;
   /** One round of background work now: scrape every endpoint's metrics; with `models`, ask /v1/models too. */
   refresh(opts?: { models?: boolean }): Promise<void>;
   /**
@@ -65,7 +86,16 @@ export interface Gateway {
  */
 export function createGateway(opts: GatewayOptions): Gateway {
   const config = new ConfigHolder(opts.config);
-  const plugins = builtinPlugins();
+  const plugins = opts.plugins ?? builtinPlugins();
+  const checkConfig = (c: GatewayConfig) => {
+    try {
+      checkPickerConfig(c.pickerConfig, plugins.registry);
+    } catch (err) {
+      throw err instanceof ConfigError && c.file && !err.file ? err.inFile(c.file) : err;
+    }
+  };
+  // A plugin type or parameter the registry cannot build stops start-up here, naming the field.
+  checkConfig(opts.config);
   const clock = opts.clock ?? systemClock;
   const random = opts.random ?? systemRandom;
   const logger = opts.logger ?? createLogger(opts.config.settings.logLevel);
@@ -180,6 +210,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     app,
     deps,
     fetch: (request) => app.fetch(request),
+    checkConfig,
     start({ timers = true } = {}) {
       if (background.length) return;
       const data = config.current.settings.dataLayer;
@@ -217,6 +248,18 @@ export function createGateway(opts: GatewayOptions): Gateway {
       for (const b of background.splice(0)) b.stop();
     },
   };
+}
+
+/**
+ * Builds an EndpointPickerConfig's scheduling plugins and profiles once, with no scheduler,
+ * so a bad plugin type or parameter is a ConfigError before the config is used.
+ */
+export function checkPickerConfig(picker: GatewayConfig["pickerConfig"], registry: PluginRegistry): void {
+  loadConfig(schedulingPart(picker, registry), registry, {
+    random: Math.random,
+    clock: { now: () => 0 },
+    prefixIndex: new PrefixIndex(),
+  });
 }
 
 export function toEndpoint(e: StaticEndpoint): Omit<Endpoint, "metrics"> {

@@ -1,7 +1,5 @@
 import * as v from "valibot";
 import { parseAllDocuments } from "yaml";
-// The composition root's plugin list: a picker config is checked against what the gateway will build.
-import { validatePickerConfig } from "../../plugins/index.ts";
 import { type InferenceModelRewrite, parseRewrite, RewriteTable } from "../rewrite/index.ts";
 import { InferenceModelRewriteSchema } from "../rewrite/schema.ts";
 import { ConfigError } from "./errors.ts";
@@ -56,10 +54,20 @@ function docName(doc: Record<string, unknown>, index: number): string {
   return typeof meta?.name === "string" ? `${kind}/${meta.name}` : `${kind} (document ${index})`;
 }
 
+/** What parsing cannot know by itself. */
+export interface ParseOptions {
+  /**
+   * Checks the EndpointPickerConfig's plugins against those the gateway will build (the
+   * composition root has them; the loader imports no plugin). Absent: plugin types and
+   * parameters are checked when the gateway is built (`createGateway`, `checkConfig`).
+   */
+  checkPicker?: (picker: EndpointPickerConfig | undefined) => void;
+}
+
 /** Parses and validates a config file's text. Throws ConfigError naming file, field path and expectation. */
-export function parseConfig(text: string, file?: string): GatewayConfig {
+export function parseConfig(text: string, file?: string, opts: ParseOptions = {}): GatewayConfig {
   try {
-    return build(text, file);
+    return build(text, file, opts);
   } catch (err) {
     if (err instanceof ConfigError && file && !err.file) throw err.inFile(file);
     throw err;
@@ -75,7 +83,7 @@ const KINDS = [
   "EndpointPickerConfig",
 ];
 
-function build(text: string, file: string | undefined): GatewayConfig {
+function build(text: string, file: string | undefined, opts: ParseOptions): GatewayConfig {
   let settings: Settings | undefined;
   const pools: InferencePool[] = [];
   const objectives: InferenceObjective[] = [];
@@ -156,7 +164,7 @@ function build(text: string, file: string | undefined): GatewayConfig {
   };
   const myRewrites = mine(rewrites, "InferenceModelRewrite");
   const myObjectives = mine(objectives, "InferenceObjective");
-  validatePickerConfig(pickerConfig);
+  opts.checkPicker?.(pickerConfig);
   return Object.freeze({
     file,
     settings: finalSettings,

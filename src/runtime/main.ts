@@ -96,7 +96,17 @@ export async function main(opts: {
     models: [p.model, ...(sim?.pods[i]?.loras ?? [])],
   }));
 
-  const gateway = createGateway({ config, endpoints: podEndpoints, logger });
+  let gateway: ReturnType<typeof createGateway>;
+  try {
+    gateway = createGateway({ config, endpoints: podEndpoints, logger });
+  } catch (err) {
+    // A plugin type or parameter the gateway cannot build: the same answer as a bad file.
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`config error: ${err.message}`);
+    await Promise.all(pods.map((p) => p.close()));
+    process.exitCode = 1;
+    return undefined;
+  }
   const cluster = settings.kubernetes ? await attachKubernetes({ gateway, logger }) : undefined;
   gateway.start();
   const stopAdvice = watchAdvice({ config: gateway.deps.config, store: gateway.deps.endpoints, logger });
@@ -132,6 +142,7 @@ export async function main(opts: {
         stableForMs,
         prepare: async (next) => {
           overrideFromCli(next, cli);
+          gateway.checkConfig(next); // plugin types and parameters, before it is swapped in
           const resolved = await resolveSecrets(next, process.env);
           return cluster ? cluster.overlay.apply(resolved) : resolved;
         },

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { validatePickerConfig } from "../../plugins/index.ts";
 import { ConfigError } from "../../src/config/errors.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { closest, distance } from "../../src/config/strict.ts";
@@ -25,7 +26,8 @@ spec:
 
 function error(text: string): ConfigError {
   try {
-    parseConfig(text, "gw.yaml");
+    // Plugin types and parameters are checked against the composition root's plugins, as the gateway does.
+    parseConfig(text, "gw.yaml", { checkPicker: validatePickerConfig });
   } catch (err) {
     if (err instanceof ConfigError) return err;
     throw err;

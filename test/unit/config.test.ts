@@ -2,6 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { ConfigError } from "../../src/config/errors.ts";
 import { parseConfig } from "../../src/config/load.ts";
+import { createGateway } from "../../src/gateway.ts";
+import { silentLogger } from "../../src/log.ts";
 import { DEFAULT_CONFIG } from "../../src/runtime/main.ts";
 import { POOL, testConfig } from "../helpers/config.ts";
 
@@ -82,13 +84,33 @@ spec: { priority: 5, poolRef: { name: other-pool } }`;
     expect(err.expected.length).toBeGreaterThan(0);
   });
 
-  test("an EndpointPickerConfig with an unknown plugin or bad parameter stops loading, naming it", () => {
+  test("an EndpointPickerConfig with an unknown plugin or bad parameter stops the gateway's start, naming it", () => {
     const epc = (plugins: string) =>
       `apiVersion: inference.networking.x-k8s.io/v1alpha1\nkind: EndpointPickerConfig\nplugins:\n${plugins}`;
-    const unknown = configError(epc("  - type: magic-scorer"));
+    // The loader imports no plugin: the gateway checks the file against the plugins it was given.
+    const built = (text: string) => {
+      const config = parseConfig(text, "gw.yaml");
+      try {
+        void createGateway({ config, logger: silentLogger() }).stop();
+      } catch (err) {
+        if (err instanceof ConfigError) return err;
+        throw err;
+      }
+      throw new Error("the gateway was built");
+    };
+    const unknown = built(epc("  - type: magic-scorer"));
+    expect(unknown.message).toStartWith("gw.yaml: ");
     expect(unknown.message).toContain("magic-scorer");
-    const bad = configError(epc("  - type: max-score-picker\n    parameters: { maxNumOfEndpoints: 0 }"));
+    const bad = built(epc("  - type: max-score-picker\n    parameters: { maxNumOfEndpoints: 0 }"));
     expect(bad.message).toContain("maxNumOfEndpoints");
+    const gateway = createGateway({
+      config: parseConfig(epc("  - type: queue-scorer"), "ok.yaml"),
+      logger: silentLogger(),
+    });
+    expect(() => gateway.checkConfig(parseConfig(epc("  - type: magic-scorer"), "next.yaml"))).toThrow(
+      "next.yaml: ",
+    );
+    void gateway.stop();
   });
 
   test("two pools without a `pool` setting is ambiguous", () => {
