@@ -18,6 +18,11 @@ export interface RequestLifecycle {
   /** The serving endpoint's headers arrived; hooks may add to `headers` (sent to the client). */
   responseReceived(endpoint: Endpoint, response: { status: number; headers: Headers }): void;
   /**
+   * One chunk of a streamed answer reached the client; present only when some plugin has
+   * a ResponseStreaming hook, so a request pays nothing per chunk otherwise.
+   */
+  responseStreaming?(bytes: Uint8Array): void;
+  /**
    * The request ended with the request scope's outcome, answered or not (the schedule
    * stage holds this on the scope, so it runs exactly once for every scheduled request).
    */

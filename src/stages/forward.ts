@@ -15,7 +15,7 @@ import { attempt } from "../proxy/attempt.ts";
 import { downstreamHeaders, upstreamHeaders } from "../proxy/headers.ts";
 import { renameModelInJson, renameModelInSse } from "../proxy/model-field.ts";
 import { recordAnswer } from "../proxy/record.ts";
-import { relay } from "../proxy/relay.ts";
+import { relay, type Tap } from "../proxy/relay.ts";
 import type { InferenceRequest, TargetModel } from "../request.ts";
 
 const encoder = new TextEncoder();
@@ -225,9 +225,11 @@ async function respond(
       ? upstream.body.pipeThrough(renameModelInSse(renameTo))
       : upstream.body;
   scope.streaming = true;
+  const streamed = c.get("lifecycle")?.responseStreaming;
   const relayed = relay(body, {
     sse: true,
-    tap: accounting,
+    // Plugins' ResponseStreaming hooks see each chunk the client gets; no wrapper when none has one.
+    tap: streamed ? tapped(accounting, streamed) : accounting,
     idleTimeoutMs: settings.upstream.idleTimeoutMs,
     clock: deps.clock,
     ...(deps.lifecycle?.closing ? { closing: deps.lifecycle.closing } : {}),
@@ -239,6 +241,22 @@ async function respond(
     abortUpstream: (reason) => opts.controller.abort(new Error(reason)),
   });
   return new Response(relayed, init);
+}
+
+/** `tap`, also handing every chunk it lets through to `seen` (the plugins' ResponseStreaming). */
+function tapped(tap: Tap, seen: (bytes: Uint8Array) => void): Tap {
+  return {
+    chunk(bytes) {
+      const out = tap.chunk(bytes);
+      if (out?.byteLength) seen(out);
+      return out;
+    },
+    flush() {
+      const out = tap.flush();
+      if (out?.byteLength) seen(out);
+      return out;
+    },
+  };
 }
 
 /**

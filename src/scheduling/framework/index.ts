@@ -155,7 +155,8 @@ function lifecycleOf(
 ): RequestLifecycle {
   let served: Endpoint | undefined;
   let completed = false;
-  return {
+  const streamers = hooks.filter((h) => h.responseStreaming);
+  const lifecycle: RequestLifecycle = {
     responseReceived(endpoint, response) {
       if (served) return;
       served = endpoint;
@@ -175,4 +176,13 @@ function lifecycleOf(
           );
     },
   };
+  // Per chunk, so only when some plugin listens: the hot path pays nothing otherwise.
+  if (streamers.length > 0)
+    lifecycle.responseStreaming = (bytes) => {
+      if (!served || completed) return;
+      const chunk = { endpoint: served, bytes };
+      for (const h of streamers)
+        guarded(() => timed(ctx, observe, "ResponseStreaming", h, () => h.responseStreaming!(ctx, chunk)));
+    };
+  return lifecycle;
 }

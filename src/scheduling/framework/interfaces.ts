@@ -143,8 +143,25 @@ export interface ResponseComplete {
   responseComplete(ctx: SchedulingContext, endpoint: Endpoint | undefined, outcome: string): void;
 }
 
+/** One chunk of a streamed answer, as the client receives it. */
+export interface StreamedChunk {
+  /** The endpoint whose answer is streamed (the one ResponseReceived named). */
+  readonly endpoint: Endpoint;
+  /** The bytes of this chunk (SSE text); read them, do not keep or change them. */
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * A streamed (SSE) answer sent a chunk to the client (upstream's ResponseStreaming):
+ * called once per chunk, after ResponseReceived and before ResponseComplete. The
+ * gateway pays for it only when some configured plugin implements it.
+ */
+export interface ResponseStreaming {
+  responseStreaming(ctx: SchedulingContext, chunk: StreamedChunk): void;
+}
+
 /** The hooks one configured plugin may implement. */
-export type LifecycleHooks = Partial<PreRequest & ResponseReceived & ResponseComplete>;
+export type LifecycleHooks = Partial<PreRequest & ResponseReceived & ResponseStreaming & ResponseComplete>;
 
 /** One configured scheduling profile: filters in order, weighted scorers, one picker. */
 export interface SchedulerProfile {
@@ -214,6 +231,7 @@ export function hasLifecycleHooks(p: SchedulingPlugin): boolean {
   return (
     typeof p.preRequest === "function" ||
     typeof p.responseReceived === "function" ||
+    typeof p.responseStreaming === "function" ||
     typeof p.responseComplete === "function"
   );
 }

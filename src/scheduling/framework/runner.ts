@@ -15,6 +15,7 @@ export type ExtensionPoint =
   | "Picker"
   | "PreRequest"
   | "ResponseReceived"
+  | "ResponseStreaming"
   | "ResponseComplete";
 
 /** Receives every plugin call's duration (e.g. `inference_extension_plugin_duration_seconds`). */
