@@ -9,6 +9,9 @@ import type { FlowRequest } from "./control/types.ts";
  * new arrivals go to the newest controller; requests queued in an older one keep their
  * place there (same band, same order) and are dispatched from it, older controllers
  * first, until it holds nothing and is let go. No request is moved, dropped or re-queued.
+ * The old queue's room is judged by the old settings (its ceilings and detector): after a
+ * reload that raises capacity, a new arrival may be admitted while an old request still
+ * waits for room by the old measure, until the next release or metrics refresh.
  */
 export interface SuccessiveFlowController extends FlowController {
   /** Sends new arrivals to `next`; the current controller drains what it holds. */
@@ -67,9 +70,9 @@ export function successiveFlowController(first: FlowController): SuccessiveFlowC
         admission: result.admission,
         slot: {
           release(outcome) {
-            slot.release(outcome);
+            slot.release(outcome); // dispatches its own controller's queue
             // Room freed in one controller is room for the requests waiting in the others.
-            capacityChanged();
+            if (old.length > 0) capacityChanged();
           },
         },
       };
