@@ -9,8 +9,9 @@
  * names): `maxConcurrency` (100 per endpoint), `headroom` (0: the burst allowed above
  * maxConcurrency, as a fraction; upstream lets only its endpoint filter burst, here the
  * endpoint's score and the pool's use the same limit), `concurrencyMode` (`requests`
- * only: `tokens` and `hybrid` need per-request token accounting the gateway does not
- * keep yet, and are refused). Pure: reads only its input.
+ * only: `tokens` and `hybrid` need per-request token accounting in flow control; the
+ * tokens in flight that inflight-load-producer keeps live in the scheduler's plugins,
+ * which flow control cannot reach, so they are refused). Pure: reads only its input.
  */
 import * as v from "valibot";
 import { pluginName, pluginParams } from "../../src/flow/control/params.ts";
@@ -24,7 +25,7 @@ export const ConcurrencyParamsSchema = v.strictObject({
   concurrencyMode: v.optional(
     v.picklist(
       ["requests"],
-      '"requests" (the "tokens" and "hybrid" modes need per-request token accounting, which this gateway does not keep yet)',
+      '"requests" (the "tokens" and "hybrid" modes need per-request token accounting in flow control: the prompt tokens in flight that inflight-load-producer keeps are kept for scheduling only)',
     ),
     "requests",
   ),
