@@ -24,7 +24,8 @@ import {
   defaultSaturationDetector,
   FLOW_PLUGIN_TYPES,
 } from "./flow/index.ts";
-import { inflightLoadProducerPlugin } from "./inflight-load-producer.ts";
+import { inflightLoadProducerPlugin, inflightLoadProducerPluginWith } from "./inflight-load-producer.ts";
+import { type InFlightTokenCounter, inflightTokenCounter } from "./inflight-token-counter.ts";
 import { kvCacheUtilizationScorerPlugin } from "./kv-cache-utilization-scorer.ts";
 import { labelSelectorFilterPlugin } from "./label-selector-filter.ts";
 import { loraAffinityScorerPlugin } from "./lora-affinity-scorer.ts";
@@ -68,31 +69,53 @@ export const SCHEDULING_PLUGINS: readonly PluginDefinition[] = [
   ...BUILTIN_EQUIVALENTS,
 ];
 
-/** Registers the built-in scheduling plugins on `registry` (custom ones may be added before or after). */
-export function registerBuiltins(registry: PluginRegistry): PluginRegistry {
-  for (const p of SCHEDULING_PLUGINS) registry.register(p.type, p.factory, { producer: p.producer === true });
+/**
+ * Registers the built-in scheduling plugins on `registry` (custom ones may be added before
+ * or after). With `tokens`, inflight-load-producer instances feed that counter.
+ */
+export function registerBuiltins(registry: PluginRegistry, tokens?: InFlightTokenCounter): PluginRegistry {
+  for (const d of SCHEDULING_PLUGINS) {
+    const p = tokens && d === inflightLoadProducerPlugin ? inflightLoadProducerPluginWith(tokens) : d;
+    registry.register(p.type, p.factory, { producer: p.producer === true });
+  }
   registry.declareForeign(FLOW_PLUGIN_TYPES);
   registry.declareUnsupported(UPSTREAM_ONLY_TYPES);
   return registry;
 }
 
 /** A fresh registry with every built-in scheduling plugin; flow-control types are known as foreign. */
-export function builtinRegistry(): PluginRegistry {
-  return registerBuiltins(new PluginRegistry());
+export function builtinRegistry(tokens?: InFlightTokenCounter): PluginRegistry {
+  return registerBuiltins(new PluginRegistry(), tokens);
 }
 
 /** The built-in flow-control plugins: fairness and ordering policies, saturation detectors. */
 export const FLOW_PLUGINS: FlowPlugins = {
   types: FLOW_PLUGIN_TYPES,
   policies: builtinFlowPolicies,
-  detector: createSaturationDetector,
+  detector: (spec, declared) => createSaturationDetector(spec, declared ? { declared } : {}),
   defaultDetector: defaultSaturationDetector,
   usageLimit: createUsageLimitPolicy,
 };
 
-/** Everything `createGateway` wires in: the scheduling registry and the flow-control plugins. */
+/**
+ * The flow-control plugins over one gateway's token counter: the concurrency detector's
+ * `tokens` / `hybrid` modes read what that gateway's inflight-load-producers count.
+ */
+export function flowPlugins(tokens?: InFlightTokenCounter): FlowPlugins {
+  return {
+    ...FLOW_PLUGINS,
+    detector: (spec, declared) =>
+      createSaturationDetector(spec, { ...(tokens ? { tokens } : {}), ...(declared ? { declared } : {}) }),
+  };
+}
+
+/**
+ * Everything `createGateway` wires in: the scheduling registry and the flow-control
+ * plugins, sharing one counter of the prompt tokens in flight.
+ */
 export function builtinPlugins(): { registry: PluginRegistry; flow: FlowPlugins } {
-  return { registry: builtinRegistry(), flow: FLOW_PLUGINS };
+  const tokens = inflightTokenCounter();
+  return { registry: builtinRegistry(tokens), flow: flowPlugins(tokens) };
 }
 
 /**

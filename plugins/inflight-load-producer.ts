@@ -6,7 +6,9 @@
  *
  * A request counts on its primary from PreRequest; when a fallback answers instead
  * (ResponseReceived) it moves there; ResponseComplete, which runs once for every
- * scheduled request, answered or not, takes it off. Parameters: none.
+ * scheduled request, answered or not, takes it off. Parameters: none. Every instance
+ * also feeds the gateway's shared counter (`shared`), which the concurrency detector's
+ * `tokens` / `hybrid` modes read.
  */
 import * as v from "valibot";
 import type { Endpoint } from "../src/endpoints/types.ts";
@@ -19,6 +21,7 @@ import {
 } from "../src/scheduling/framework/interfaces.ts";
 import { type PluginDefinition, withParameters } from "../src/scheduling/framework/registry.ts";
 import { CHARS_PER_TOKEN } from "../src/scheduling/prefix/hashes.ts";
+import type { InFlightTokenCounter } from "./inflight-token-counter.ts";
 
 export const INFLIGHT_LOAD_PRODUCER = "inflight-load-producer";
 
@@ -33,6 +36,7 @@ export function isInFlightTokens(p: unknown): p is InFlightTokens {
 
 export function inflightLoadProducer(
   name = INFLIGHT_LOAD_PRODUCER,
+  shared?: InFlightTokenCounter,
 ): InFlightTokens & PreRequest & ResponseReceived & ResponseComplete {
   const tokens = new Map<string, number>();
   const held = stateKey<{ endpoint: string; tokens: number }>(`${INFLIGHT_LOAD_PRODUCER}/${name}`);
@@ -40,6 +44,7 @@ export function inflightLoadProducer(
     const next = (tokens.get(endpoint) ?? 0) + n;
     if (next > 0) tokens.set(endpoint, next);
     else tokens.delete(endpoint);
+    shared?.add(endpoint, n);
   };
   return {
     type: INFLIGHT_LOAD_PRODUCER,
@@ -68,8 +73,13 @@ export function inflightLoadProducer(
   };
 }
 
-export const inflightLoadProducerPlugin: PluginDefinition = {
-  type: INFLIGHT_LOAD_PRODUCER,
-  producer: true,
-  factory: withParameters(v.strictObject({}), (name) => inflightLoadProducer(name)),
-};
+/** The plugin definition; instances feed `shared` when given (one counter per gateway). */
+export function inflightLoadProducerPluginWith(shared?: InFlightTokenCounter): PluginDefinition {
+  return {
+    type: INFLIGHT_LOAD_PRODUCER,
+    producer: true,
+    factory: withParameters(v.strictObject({}), (name) => inflightLoadProducer(name, shared)),
+  };
+}
+
+export const inflightLoadProducerPlugin: PluginDefinition = inflightLoadProducerPluginWith();

@@ -14,7 +14,12 @@ import type {
   PluginSpec,
   SaturationDetector,
 } from "../../src/flow/control/types.ts";
-import { concurrencyDetector, concurrencyDetectorFactory } from "./concurrency-detector.ts";
+import type { InFlightTokenCounter } from "../inflight-token-counter.ts";
+import {
+  CONCURRENCY_DETECTOR,
+  concurrencyDetector,
+  concurrencyDetectorFactory,
+} from "./concurrency-detector.ts";
 import { edfOrderingPolicyFactory } from "./edf-ordering-policy.ts";
 import { fcfsOrderingPolicyFactory } from "./fcfs-ordering-policy.ts";
 import { globalStrictFairnessPolicyFactory } from "./global-strict-fairness-policy.ts";
@@ -43,7 +48,7 @@ export const ORDERING_POLICY_FACTORIES: readonly PluginFactory<OrderingPolicy>[]
 
 export const SATURATION_DETECTOR_FACTORIES: readonly PluginFactory<SaturationDetector>[] = [
   utilizationDetectorFactory,
-  concurrencyDetectorFactory,
+  concurrencyDetectorFactory(undefined),
 ];
 
 /** Every flow-control plugin type an EndpointPickerConfig's `plugins` may declare; scheduling skips them. */
@@ -90,12 +95,23 @@ export function builtinFlowPolicies(plugins: readonly PluginSpec[] = []): FlowPo
   return { fairness: byRef(fairness, FAIRNESS), ordering: byRef(ordering, ORDERING) };
 }
 
+/** What a detector may read besides its spec: the gateway's token counter, the config's `plugins`. */
+export interface DetectorContext {
+  readonly tokens?: InFlightTokenCounter;
+  readonly declared?: readonly PluginSpec[];
+}
+
 /** Builds a saturation detector from its YAML spec (`max-saturation-detector` nests specs). */
-export function createSaturationDetector(spec: PluginSpec): SaturationDetector {
+export function createSaturationDetector(spec: PluginSpec, ctx: DetectorContext = {}): SaturationDetector {
   if (spec.type === MAX_SATURATION_DETECTOR) {
     const { detectors } = pluginParams(MaxSaturationParamsSchema, spec);
-    return maxSaturationDetector(detectors.map(createSaturationDetector), pluginName(spec));
+    return maxSaturationDetector(
+      detectors.map((d) => createSaturationDetector(d, ctx)),
+      pluginName(spec),
+    );
   }
+  if (spec.type === CONCURRENCY_DETECTOR)
+    return concurrencyDetectorFactory(ctx.tokens).create(spec, ctx.declared);
   const factory = DETECTORS.get(spec.type);
   if (!factory)
     throw new ConfigError({

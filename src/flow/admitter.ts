@@ -26,8 +26,11 @@ export interface FlowPlugins {
   readonly types: readonly string[];
   /** Policies by name: built-in types plus the named instances declared in `plugins`. */
   policies(plugins: readonly PluginSpec[]): FlowPolicies;
-  /** Builds a saturation detector from its spec; throws ConfigError for a bad one. */
-  detector(spec: PluginSpec): SaturationDetector;
+  /**
+   * Builds a saturation detector from its spec; throws ConfigError for a bad one.
+   * `declared` is the config's `plugins` (a detector may need another plugin declared).
+   */
+  detector(spec: PluginSpec, declared?: readonly PluginSpec[]): SaturationDetector;
   /** The detector when the config declares none. */
   defaultDetector(): SaturationDetector;
   /** A usage-limit policy from its spec; undefined when the type is not one. */
@@ -94,14 +97,15 @@ export function saturationDetectorOf(
   picker: EndpointPickerConfig | undefined,
   plugins: FlowPlugins,
 ): SaturationDetector {
-  const declared = (picker?.plugins ?? []).filter((p) => DETECTOR_TYPES.has(p.type));
+  const all = picker?.plugins ?? [];
+  const declared = all.filter((p) => DETECTOR_TYPES.has(p.type));
   const top = picker?.saturationDetector;
   const ref =
     picker?.flowControl?.saturationDetector?.pluginRef ??
     (top && "pluginRef" in top ? top.pluginRef : undefined);
   if (ref !== undefined) {
     const named = declared.find((p) => (p.name ?? p.type) === ref);
-    if (named) return plugins.detector(named);
+    if (named) return plugins.detector(named, all);
     const where = picker?.flowControl?.saturationDetector
       ? "flowControl.saturationDetector"
       : "saturationDetector";
@@ -111,11 +115,11 @@ export function saturationDetectorOf(
         expected: `the name of a saturation detector in plugins or a detector type (${[...DETECTOR_TYPES].join(", ")})`,
         received: JSON.stringify(ref),
       });
-    return plugins.detector({ type: ref });
+    return plugins.detector({ type: ref }, all);
   }
-  if (declared.length === 1) return plugins.detector(declared[0]!);
+  if (declared.length === 1) return plugins.detector(declared[0]!, all);
   if (declared.length > 1)
-    return plugins.detector({ type: "max-saturation-detector", parameters: { detectors: declared } });
+    return plugins.detector({ type: "max-saturation-detector", parameters: { detectors: declared } }, all);
   const thresholds = top && !("pluginRef" in top) ? top : undefined;
   if (!thresholds) return plugins.defaultDetector();
   return plugins.detector({

@@ -67,7 +67,11 @@ export function schedule(deps: {
       });
     }
     c.set("endpoints", picked);
-    if (lifecycle) c.set("lifecycle", lifecycle);
+    if (lifecycle) {
+      c.set("lifecycle", lifecycle);
+      // Ends with the request, answered or not: plugins give back what they took.
+      c.get("scope").hold({ release: (outcome) => lifecycle.responseComplete(outcome) });
+    }
     await next();
   };
 }

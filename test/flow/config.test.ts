@@ -251,11 +251,11 @@ describe("concurrency-detector: llm-d v0.10 parameters", () => {
     expect(d.score(endpoint, load, 0)).toBeCloseTo(1, 10);
   });
 
-  test("tokens and hybrid modes are refused with what is missing", () => {
+  test("tokens and hybrid modes are refused unless an inflight-load-producer is declared", () => {
     for (const mode of ["tokens", "hybrid"])
       expect(() =>
-        FLOW_PLUGINS.detector({ type: "concurrency-detector", parameters: { concurrencyMode: mode } }),
-      ).toThrow("per-request token accounting");
+        FLOW_PLUGINS.detector({ type: "concurrency-detector", parameters: { concurrencyMode: mode } }, []),
+      ).toThrow("declare an inflight-load-producer");
   });
 });
 
