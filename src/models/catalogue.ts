@@ -30,11 +30,7 @@ interface Candidate {
  * `owned_by`/`created` come from the catalog, else the default owner and the
  * defining resource's creationTimestamp, else FALLBACK_CREATED. Sorted by id.
  */
-export function listModels(
-  config: GatewayConfig,
-  endpoints: EndpointStore,
-  opts: { includeHidden?: boolean } = {},
-): ModelCard[] {
+export function listModels(config: GatewayConfig, endpoints: EndpointStore): ModelCard[] {
   const catalog = config.settings.catalog;
   const byId = new Map<string, CatalogModel>(catalog.models.map((m) => [m.id, m]));
   const candidates = new Map<string, Candidate>();
@@ -49,7 +45,7 @@ export function listModels(
   const cards: ModelCard[] = [];
   for (const c of candidates.values()) {
     const entry = byId.get(c.id);
-    if (entry?.hidden && !opts.includeHidden) continue;
+    if (entry?.hidden) continue;
     cards.push({
       id: c.id,
       object: "model",
