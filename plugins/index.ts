@@ -14,6 +14,7 @@ import { type PluginDefinition, PluginRegistry } from "../src/scheduling/framewo
 import { schedulingPart } from "../src/scheduling/pool-scheduler.ts";
 import { PrefixIndex } from "../src/scheduling/prefix/prefix-index.ts";
 import { activeRequestScorerPlugin } from "./active-request-scorer.ts";
+import { agentIdentityPlugin } from "./agent-identity.ts";
 import { approxPrefixCacheProducerPlugin } from "./approx-prefix-cache-producer.ts";
 import { BUILTIN_EQUIVALENTS } from "./builtin-equivalents.ts";
 import { decodeFilterPlugin } from "./decode-filter.ts";
@@ -66,6 +67,7 @@ export const SCHEDULING_PLUGINS: readonly PluginDefinition[] = [
   inflightLoadProducerPlugin,
   tokenLoadScorerPlugin,
   prefixCacheAffinityFilterPlugin,
+  agentIdentityPlugin,
   ...BUILTIN_EQUIVALENTS,
 ];
 

@@ -31,5 +31,4 @@ export const UPSTREAM_ONLY_TYPES: readonly UnsupportedType[] = [
   { type: "header-profile-handler", since: "llm-d-router v0.10" },
   { type: "session-affinity-filter", since: "llm-d-router v0.10" },
   { type: "load-aware-scorer", since: "llm-d-inference-scheduler v0.1" },
-  { type: "agent-identity", since: "llm-d-router v0.10" },
 ];

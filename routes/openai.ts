@@ -30,6 +30,7 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
         maxBodyBytes: () => config().settings.maxBodyBytes,
         bodyReadTimeoutMs: () => config().settings.bodyReadTimeoutMs,
         setTimer: deps.setTimer,
+        fairnessIdFor: (headers) => deps.scheduler.fairnessIdFor?.(headers),
       }),
       rewrite({ config, random: deps.random }),
       authorize(),

@@ -84,6 +84,11 @@ export class PoolScheduler implements Scheduler {
     return this.current.schedule(request, candidates);
   }
 
+  /** The fairness id the current config's PreAdmission plugins derive (see Scheduler). */
+  fairnessIdFor(headers: Headers): string | undefined {
+    return this.current.fairnessIdFor?.(headers);
+  }
+
   private build(config: EndpointPickerConfig | undefined): FrameworkScheduler {
     const built = this.create(config);
     for (const note of [...sectionNotes(config), ...built.notes])

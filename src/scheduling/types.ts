@@ -42,4 +42,9 @@ export interface Scheduled {
  */
 export interface Scheduler {
   schedule(request: SchedulingRequest, candidates: readonly Endpoint[]): Scheduled;
+  /**
+   * The fairness id the configured PreAdmission plugins derive from the request's
+   * headers (the parse stage asks when the client sent none); undefined when none does.
+   */
+  fairnessIdFor?(headers: Headers): string | undefined;
 }

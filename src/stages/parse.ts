@@ -24,12 +24,19 @@ export function gatewayHeader(headers: Headers, name: string): string | undefine
  */
 export const MAX_FAIRNESS_ID_LENGTH = 256;
 
-/** The client's fairness id header, `default-flow` when absent; an over-long one is refused with a 400. */
-function fairnessIdOf(headers: Headers): string {
-  const id = gatewayHeader(headers, "inference-fairness-id");
+/**
+ * The client's fairness id header; when absent, the id a PreAdmission plugin derives
+ * (`derive`, e.g. agent-identity from an agent's session header); else `default-flow`.
+ * An over-long one is refused with a 400.
+ */
+function fairnessIdOf(headers: Headers, derive?: (headers: Headers) => string | undefined): string {
+  const sent = gatewayHeader(headers, "inference-fairness-id");
+  const id = sent || derive?.(headers);
   if (id && id.length > MAX_FAIRNESS_ID_LENGTH)
     throw badRequest(
-      `The fairness id header (x-gateway-inference-fairness-id or x-llm-d-inference-fairness-id) is ${id.length} characters long; at most ${MAX_FAIRNESS_ID_LENGTH} are accepted. Send a shorter tenant id.`,
+      sent
+        ? `The fairness id header (x-gateway-inference-fairness-id or x-llm-d-inference-fairness-id) is ${id.length} characters long; at most ${MAX_FAIRNESS_ID_LENGTH} are accepted. Send a shorter tenant id.`
+        : `The agent session header the fairness id is derived from is ${id.length} characters long; at most ${MAX_FAIRNESS_ID_LENGTH} are accepted. Send a shorter session id, or an x-gateway-inference-fairness-id header.`,
       null,
       "invalid_fairness_id",
     );
@@ -42,6 +49,8 @@ export function parse(opts: {
   maxBodyBytes: () => number;
   bodyReadTimeoutMs: () => number;
   setTimer?: SetTimer;
+  /** The configured PreAdmission plugins' fairness id for requests that send none. */
+  fairnessIdFor?: (headers: Headers) => string | undefined;
 }): MiddlewareHandler<GatewayEnv> {
   const schema = SCHEMAS[opts.kind];
   return async function parseStage(c, next) {
@@ -89,7 +98,7 @@ export function parse(opts: {
       bytes,
       objective: gatewayHeader(headers, "inference-objective"),
       // An API key's tenant is its fairness id; a client cannot claim another tenant's flow.
-      fairnessId: c.get("principal")?.tenant ?? fairnessIdOf(headers),
+      fairnessId: c.get("principal")?.tenant ?? fairnessIdOf(headers, opts.fairnessIdFor),
       modelRewriteHeader: gatewayHeader(headers, "model-name-rewrite") || undefined,
     });
     await next();

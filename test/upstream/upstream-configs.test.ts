@@ -37,9 +37,7 @@ if (fixtures.length === 0) {
  * test holds it to that, so a fix shows up as a failure here: then move the fixture to
  * the served list). docs/upstream-compat.md says why for each.
  */
-const NOT_YET: Readonly<Record<string, RegExp>> = {
-  "22-llmd-guide-turn-priority-fairness.yaml": /agent-identity.*not supported by this gateway/,
-};
+const NOT_YET: Readonly<Record<string, RegExp>> = {};
 
 const running: Running[] = [];
 afterAll(async () => {

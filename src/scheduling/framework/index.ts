@@ -12,6 +12,7 @@ import type {
   SchedulingContext,
   SchedulingResult,
 } from "./interfaces.ts";
+import { isPreAdmission } from "./interfaces.ts";
 import { LoadTracker } from "./load.ts";
 import { loadConfig } from "./load-config.ts";
 import type { PluginRegistry } from "./registry.ts";
@@ -82,6 +83,7 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
   const { clock, inflight, observe, observeDecision, registry } = opts;
   const loaded = loadConfig(opts.config, registry, { random: opts.random, clock, prefixIndex });
   const loads = opts.loads ?? new LoadTracker();
+  const preAdmission = [...loaded.plugins.values()].filter(isPreAdmission);
 
   function run(
     request: SchedulingRequest,
@@ -119,6 +121,13 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
       if (result.kind !== "picked") return { endpoints: [] };
       if (ctx === undefined || loaded.hooks.length === 0) return { endpoints: result.endpoints };
       return { endpoints: result.endpoints, lifecycle: lifecycleOf(ctx, loaded.hooks, observe) };
+    },
+    fairnessIdFor(headers) {
+      for (const p of preAdmission) {
+        const id = p.preAdmission(headers);
+        if (id) return id;
+      }
+      return undefined;
     },
     prefixIndex,
     profiles: loaded.profiles.map((p) => p.name),

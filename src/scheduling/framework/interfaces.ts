@@ -203,6 +203,21 @@ export interface ProfileHandler extends PluginIdentity {
   ): SchedulingResult;
 }
 
+/**
+ * PreAdmission (upstream's PreAdmissionProcessor): runs on the request's headers after
+ * parsing and before admission, when the client sent no fairness id, so a plugin can
+ * derive one (agent-identity: an agent's own session header). The first plugin, in
+ * config order, that returns an id sets it; undefined leaves the request to the next
+ * one, then to `default-flow`.
+ */
+export interface PreAdmission extends PluginIdentity {
+  preAdmission(headers: Headers): string | undefined;
+}
+
+export function isPreAdmission(p: SchedulingPlugin): p is PreAdmission {
+  return typeof p.preAdmission === "function";
+}
+
 /** Anything a registry factory may build. */
 export type SchedulingPlugin = PluginIdentity & {
   /**
@@ -212,7 +227,7 @@ export type SchedulingPlugin = PluginIdentity & {
   readonly note?: string;
 } & Partial<Pick<Filter, "filter"> & Pick<Scorer, "score"> & Pick<Picker, "pick">> &
   LifecycleHooks &
-  Partial<Pick<ProfileHandler, "handle" | "maxProfiles">>;
+  Partial<Pick<ProfileHandler, "handle" | "maxProfiles"> & Pick<PreAdmission, "preAdmission">>;
 
 export function isFilter(p: SchedulingPlugin): p is Filter {
   return typeof p.filter === "function";
