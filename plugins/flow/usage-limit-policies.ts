@@ -11,12 +11,17 @@
  *   explicit, as upstream), or maxCeiling when fewer than two bands are listed. Parameters:
  *   `shape` (`linear`), `domain`, `minCeiling` (required unless explicit), `maxCeiling` (1.0),
  *   `ceilings` (explicit only).
- * - soft-reflective-ceiling-policy: its ceilings move with saturation on every dispatch
- *   call, which a fixed ceiling cannot follow; accepted, every band keeps ceiling 1 and
- *   strict priority still serves higher bands first. Takes no parameters.
+ * - soft-reflective-ceiling-policy: gates bands per dispatch call (one dispatch pass: run
+ *   on arrival, completion, metrics refresh, endpoint change), from the pool saturation s
+ *   and the N configured and active bands ranked i = 0 (highest) .. N-1: band i's
+ *   reflective ceiling is 1 - i s / (N - 1); below it the band is open; at s >= 1 every
+ *   band but the highest is closed; otherwise it is open once every round(s / (1 - s))
+ *   calls (its own call counter), for one request (an upstream call dispatches one). The highest band is never gated; with one band nothing
+ *   is. Static ceilings stay 1 (the per-endpoint room rule still applies). No parameters.
  * - static-usage-limit-policy: one ceiling for every band: `ceiling` (1.0).
  */
 import * as v from "valibot";
+import type { UsageGate } from "../../src/flow/control/index.ts";
 import { pluginName, pluginParams } from "../../src/flow/control/params.ts";
 import type { PluginSpec } from "../../src/flow/control/types.ts";
 
@@ -32,6 +37,8 @@ export interface UsageLimitPolicy {
   readonly type: string;
   readonly name: string;
   ceilings(priorities: readonly number[]): UsageLimitCeilings;
+  /** A fresh per-dispatch-call gate (its own call counters) for one flow controller. */
+  gate?(): UsageGate;
 }
 
 const Fraction = v.pipe(v.number(), v.minValue(0), v.maxValue(1));
@@ -86,11 +93,29 @@ function softReflectiveCeiling(spec: PluginSpec): UsageLimitPolicy {
   return {
     type: "soft-reflective-ceiling-policy",
     name: pluginName(spec),
-    ceilings: () => ({
-      byPriority: new Map(),
-      unlisted: 1,
-      note: "soft-reflective-ceiling-policy: its saturation-driven gating is not run; every band keeps ceiling 1 and strict priority serves higher bands first",
-    }),
+    ceilings: () => ({ byPriority: new Map(), unlisted: 1 }),
+    gate: softReflectiveGate,
+  };
+}
+
+/** See the file comment; `ticks[i]` counts the calls band rank i spent past its ceiling. */
+export function softReflectiveGate(): UsageGate {
+  const ticks: number[] = [];
+  return (priorities, s) => {
+    const gated = new Map<number, number>();
+    const n = priorities.length;
+    for (let i = 1; i < n; i++) {
+      if (s < 1 - (i * s) / (n - 1)) continue;
+      if (s >= 1) {
+        gated.set(priorities[i]!, 0);
+        continue;
+      }
+      const period = Math.max(1, Math.round(s / (1 - s)));
+      const t = ticks[i] ?? 0;
+      ticks[i] = (t + 1) % period;
+      gated.set(priorities[i]!, t === 0 ? 1 : 0);
+    }
+    return gated;
   };
 }
 

@@ -9,7 +9,7 @@ import type { Logger } from "../log.ts";
 import type { LoadTracker } from "../scheduling/framework/load.ts";
 import type { Admitter } from "../stages/admit.ts";
 import { flowControlNotes } from "./control/config.ts";
-import { createFlowController, poolSaturation, trackedLoads } from "./control/index.ts";
+import { createFlowController, poolSaturation, trackedLoads, type UsageGate } from "./control/index.ts";
 import type { FlowObserver, FlowPolicies, PluginSpec, SaturationDetector } from "./control/types.ts";
 import { gateOffAdmitter } from "./gate-off.ts";
 import { priorityOf } from "./objectives.ts";
@@ -37,7 +37,11 @@ export interface FlowPlugins {
   usageLimit(spec: PluginSpec): UsageLimitPolicy | undefined;
 }
 
-/** A usage-limit policy as flow control applies it: static ceilings per listed priority. */
+/**
+ * A usage-limit policy as flow control applies it: static ceilings per listed priority,
+ * and, for a policy whose gating moves with saturation on every dispatch call, a fresh
+ * per-call gate for each flow controller built (`gate`, see FlowControllerOptions.usageGate).
+ */
 export interface UsageLimitPolicy {
   readonly type: string;
   readonly name: string;
@@ -46,6 +50,7 @@ export interface UsageLimitPolicy {
     readonly unlisted: number;
     readonly note?: string;
   };
+  gate?(): UsageGate;
 }
 
 /**
@@ -56,7 +61,7 @@ export interface UsageLimitPolicy {
 export function withUsageLimits(
   picker: EndpointPickerConfig,
   plugins: FlowPlugins,
-): { flowControl: EndpointPickerConfig["flowControl"]; note?: string } {
+): { flowControl: EndpointPickerConfig["flowControl"]; note?: string; gate?: UsageGate } {
   const fc = picker.flowControl;
   const ref = fc?.usageLimitPolicyPluginRef;
   if (!fc || ref === undefined) return { flowControl: fc };
@@ -83,6 +88,7 @@ export function withUsageLimits(
       })),
     },
     ...(c.note ? { note: c.note } : {}),
+    ...(policy.gate ? { gate: policy.gate() } : {}),
   };
 }
 
@@ -178,6 +184,7 @@ export function createAdmitter(deps: {
           loads,
           config: limited?.flowControl,
           policies: deps.plugins.policies(c?.plugins ?? []),
+          ...(limited?.gate ? { usageGate: limited.gate } : {}),
           ...(deps.observe ? { observe: deps.observe } : {}),
         })
       : undefined;

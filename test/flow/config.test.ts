@@ -306,7 +306,7 @@ describe("usageLimitPolicyPluginRef: a usage-limit policy becomes per-band ceili
       [0.8, 0.8],
     ],
     [
-      "soft reflective: ceiling 1 (its dynamic gating is not run)",
+      "soft reflective: static ceiling 1 (it gates per dispatch pass instead)",
       { type: "soft-reflective-ceiling-policy" },
       [5, 1],
       [1, 1, 1],

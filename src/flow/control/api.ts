@@ -54,8 +54,19 @@ export interface FlowControllerOptions {
   setTimer?: SetTimer;
   /** Fairness and ordering policies by name, from the composition root (flow control imports no plugin). */
   policies: FlowPolicies;
+  /**
+   * A usage-limit policy that gates bands per dispatch call (soft-reflective-ceiling-policy):
+   * called once per dispatch pass with the priorities of the configured and active bands
+   * (highest first) and the pool saturation; returns, per gated priority, how many of its
+   * requests this pass may grant (0: not drawn from; absent: no limit). With one set, an
+   * arrival below the highest band always takes a pass.
+   */
+  usageGate?: UsageGate;
   observe?: FlowObserver;
 }
+
+/** See FlowControllerOptions.usageGate. Stateful: each call is one dispatch call. */
+export type UsageGate = (priorities: readonly number[], saturation: number) => ReadonlyMap<number, number>;
 
 /** Counters for tests and dashboards; everything is 0 when the gateway is idle. */
 export interface FlowControlStats {

@@ -210,7 +210,7 @@ export function flowControlNotes(config: FlowControlConfig | undefined): string[
   const out: string[] = [];
   if (config.usageLimitPolicyPluginRef !== undefined)
     out.push(
-      `flowControl.usageLimitPolicyPluginRef (${config.usageLimitPolicyPluginRef}): applied as static per-band ceilings over the listed priorityBands, per endpoint (priorityBands[].ceiling)`,
+      `flowControl.usageLimitPolicyPluginRef (${config.usageLimitPolicyPluginRef}): applied as static per-band ceilings over the listed priorityBands, per endpoint (priorityBands[].ceiling); soft-reflective-ceiling-policy gates bands per dispatch pass instead`,
     );
   return out;
 }

@@ -14,7 +14,7 @@ import {
 } from "./config.ts";
 import { bandFull, dropped, evictedInFlight, globalFull } from "./errors.ts";
 import { Evictions } from "./eviction.ts";
-import { Reservations, trackedLoads } from "./saturation.ts";
+import { poolScore, Reservations, trackedLoads } from "./saturation.ts";
 import type { FlowOutcome, FlowRequest, InFlightView } from "./types.ts";
 
 /**
@@ -71,6 +71,17 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
     const serving = opts.endpoints.serving?.(request.targetModel) ?? opts.endpoints.list();
     return opts.usable ? opts.usable(serving, clock.now()) : serving;
   };
+
+  /** The configured and active bands' priorities, highest first (what a usage gate ranks). */
+  function gatePriorities(): number[] {
+    const all = new Set([...config.priorityBands.map((b) => b.priority), ...order.map((b) => b.priority)]);
+    return [...all].sort((a, b) => b - a);
+  }
+
+  /** With a usage gate, only the highest band may skip the dispatch pass (the gate is asked per pass). */
+  function gateMayHold(priority: number): boolean {
+    return opts.usageGate !== undefined && gatePriorities().some((p) => p > priority);
+  }
 
   function waitingAtOrAbove(priority: number): boolean {
     if (queued === 0) return false;
@@ -200,8 +211,14 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
   function dispatchPass(): void {
     const now = clock.now();
     const closed = new Set<Endpoint>();
+    const gated = opts.usageGate?.(
+      gatePriorities(),
+      poolScore(opts.saturation, loads, opts.endpoints.list(), now),
+    );
     for (const band of order) {
-      if (band.count === 0) continue;
+      const allowed = gated?.get(band.priority) ?? Number.POSITIVE_INFINITY;
+      if (band.count === 0 || allowed <= 0) continue;
+      let granted = 0;
       const ceiling = band.settings.ceiling;
       const full = new Set<string>();
       const placeFor = (item: QueueItem) =>
@@ -213,7 +230,10 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
         full.add(item.request.targetModel);
         return false;
       };
-      for (let item = band.choose(eligible); item; item = band.choose(eligible)) {
+      // A gated band stops at its allowance without asking fairness for one more (choosing may move a cursor).
+      const next = () => (granted < allowed ? band.choose(eligible) : undefined);
+      for (let item = next(); item; item = next()) {
+        granted++;
         const endpoint = placeFor(item)!;
         band.remove(item, true);
         unqueue(item, band, true);
@@ -293,9 +313,10 @@ export function createFlowController(opts: FlowControllerOptions): FlowControlle
       return enqueue(request, s, settings.noEndpointTtlMs);
     }
     // Hot path: room on a candidate endpoint and nobody ahead: no queue structures at all.
-    const place = waitingAtOrAbove(priority)
-      ? undefined
-      : reservations.find(candidatesOf(request), s.ceiling, clock.now());
+    const place =
+      waitingAtOrAbove(priority) || gateMayHold(priority)
+        ? undefined
+        : reservations.find(candidatesOf(request), s.ceiling, clock.now());
     if (place) return grant(request, priority, 0, place);
     return enqueue(request, s);
   }

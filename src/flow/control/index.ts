@@ -15,6 +15,7 @@ export {
   type FlowControlStats,
   type SetTimer,
   systemSetTimer,
+  type UsageGate,
 } from "./api.ts";
 export type { AdmitResult } from "./band.ts";
 export {
