@@ -1,18 +1,5 @@
-/**
- * The composition root's list of built-in plugins: the one place that knows them all.
- * `createGateway` calls `builtinPlugins()`; the framework under `src/` imports no plugin
- * and builds whatever this registry holds (as llm-d's runner registers its plugins in
- * `RegisterAllPlugins` before loading the config).
- *
- * Adding a plugin = one file in `plugins/` exporting a `PluginDefinition`, plus one line
- * in `SCHEDULING_PLUGINS` below (see docs/write-a-plugin.md).
- */
-import type { EndpointPickerConfig } from "../src/config/resources.ts";
 import type { FlowPlugins } from "../src/flow/admitter.ts";
-import { loadConfig } from "../src/scheduling/framework/load-config.ts";
 import { type PluginDefinition, PluginRegistry } from "../src/scheduling/framework/registry.ts";
-import { schedulingPart } from "../src/scheduling/pool-scheduler.ts";
-import { PrefixIndex } from "../src/scheduling/prefix/prefix-index.ts";
 import { activeRequestScorerPlugin } from "./active-request-scorer.ts";
 import { agentIdentityPlugin } from "./agent-identity.ts";
 import { approxPrefixCacheProducerPlugin } from "./approx-prefix-cache-producer.ts";
@@ -118,18 +105,4 @@ export function flowPlugins(tokens?: InFlightTokenCounter): FlowPlugins {
 export function builtinPlugins(): { registry: PluginRegistry; flow: FlowPlugins } {
   const tokens = inflightTokenCounter();
   return { registry: builtinRegistry(tokens), flow: flowPlugins(tokens) };
-}
-
-/**
- * Checks an EndpointPickerConfig's scheduling part against the built-in plugins: builds
- * its plugins and profiles once (no scheduler), so a bad plugin type or parameter stops
- * start-up (or a reload) with a ConfigError naming the field.
- */
-export function validatePickerConfig(config: EndpointPickerConfig | undefined): void {
-  const registry = builtinRegistry();
-  loadConfig(schedulingPart(config, registry), registry, {
-    random: Math.random,
-    clock: { now: () => 0 },
-    prefixIndex: new PrefixIndex(),
-  });
 }

@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { validatePickerConfig } from "../../plugins/index.ts";
+import { builtinRegistry } from "../../plugins/index.ts";
 import { ConfigError } from "../../src/config/errors.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { closest, distance } from "../../src/config/strict.ts";
+import { checkPickerConfig } from "../../src/gateway.ts";
 
 const GW = "apiVersion: gateway.inference.dev/v1alpha1\nkind: GatewayConfig\n";
 const REWRITE = (target: string) => `apiVersion: inference.networking.x-k8s.io/v1alpha2
@@ -27,7 +28,7 @@ spec:
 function error(text: string): ConfigError {
   try {
     // Plugin types and parameters are checked against the composition root's plugins, as the gateway does.
-    parseConfig(text, "gw.yaml", { checkPicker: validatePickerConfig });
+    parseConfig(text, "gw.yaml", { checkPicker: (picker) => checkPickerConfig(picker, builtinRegistry()) });
   } catch (err) {
     if (err instanceof ConfigError) return err;
     throw err;
