@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
+import { CHROMIUM, launchChromium, chromiumRuns as runs } from "./chromium.ts";
 
 /**
  * The dashboard in a real headless Chromium (Debian's /usr/bin/chromium, driven by
@@ -15,11 +16,9 @@ import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
  * folder, or over docs/dashboard.png (the README's picture) with UPDATE_SCREENSHOT=1.
  */
 
-const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOT = process.env["UPDATE_SCREENSHOT"]
   ? fileURLToPath(new URL("../../docs/dashboard.png", import.meta.url))
   : join(tmpdir(), "inference-gateway-dashboard.png");
-const runs = existsSync(CHROMIUM) || Boolean(process.env.CI);
 if (!runs)
   console.warn(
     `dashboard browser test skipped: ${CHROMIUM} is missing (apt-get install -y chromium; CI installs it and always runs this test)`,
@@ -75,16 +74,6 @@ const pod = (model: string, loras: string[] = []) => ({
   jitter: 0.3,
 });
 
-const LAUNCH_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const XSS_TENANT = `<img src=x onerror="window.__xss=1">`;
 
 let stack: Stack;
@@ -92,8 +81,6 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!runs) return;
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing in CI: .ci/run installs it (apt-get install -y chromium)`);
   [stack, browser] = await Promise.all([
     startStack({
       pods: [
@@ -104,7 +91,7 @@ beforeAll(async () => {
       settings: { dataLayer: { scrapeIntervalMs: 50 } },
       yaml: [POOL, REWRITE, ...OBJECTIVES, PICKER],
     }),
-    chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS }),
+    launchChromium(),
   ]);
 });
 afterAll(async () => {

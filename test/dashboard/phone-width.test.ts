@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
+import { launchChromium, chromiumRuns as runs } from "./chromium.ts";
 
 /**
  * The dashboard on a phone (390 px wide, an iPhone 12-15 in portrait) in a real headless
@@ -12,17 +12,8 @@ import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
  * Saves a screenshot to the temp folder for a look.
  */
 
-const CHROMIUM = "/usr/bin/chromium";
 const WIDTH = 390;
 const SCREENSHOT = join(tmpdir(), "inference-gateway-dashboard-390.png");
-const runs = existsSync(CHROMIUM) || Boolean(process.env.CI);
-const LAUNCH_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-];
 const POOL = `
 apiVersion: inference.networking.k8s.io/v1
 kind: InferencePool
@@ -58,7 +49,7 @@ beforeAll(async () => {
       pods: [pod("facebook/opt-125m"), pod("facebook/opt-125m"), pod("facebook/opt-125m-canary")],
       yaml: [POOL, REWRITE, PICKER],
     }),
-    chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS }),
+    launchChromium(),
   ]);
 });
 afterAll(async () => {
