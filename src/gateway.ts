@@ -127,6 +127,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
     loads,
     clock,
     plugins: plugins.flow,
+    // Passive health is built below; flow control asks it only when dispatching.
+    health: {
+      get allHealthy() {
+        return health.allHealthy;
+      },
+      isEjected: (name) => health.isEjected(name),
+    },
     logger,
     observe: flowMetrics({
       metrics,

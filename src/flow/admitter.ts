@@ -2,9 +2,9 @@ import type { Clock, SetTimer } from "../clock.ts";
 import { ConfigError } from "../config/errors.ts";
 import type { ConfigHolder } from "../config/holder.ts";
 import type { EndpointPickerConfig } from "../config/resources.ts";
-import { preferFresh } from "../datalayer/freshness.ts";
 import type { InFlight } from "../endpoints/inflight.ts";
 import type { EndpointStore } from "../endpoints/store.ts";
+import { type EjectionView, usableEndpoints } from "../endpoints/usable.ts";
 import type { Logger } from "../log.ts";
 import type { LoadTracker } from "../scheduling/framework/load.ts";
 import type { Admitter } from "../stages/admit.ts";
@@ -14,6 +14,8 @@ import type { FlowObserver, FlowPolicies, PluginSpec, SaturationDetector } from 
 import { gateOffAdmitter } from "./gate-off.ts";
 import { priorityOf } from "./objectives.ts";
 import { type SuccessiveFlowController, successiveFlowController } from "./successor.ts";
+
+const ALL_HEALTHY: EjectionView = { allHealthy: true, isEjected: () => false };
 
 const DETECTOR_TYPES = new Set(["utilization-detector", "concurrency-detector", "max-saturation-detector"]);
 
@@ -152,6 +154,8 @@ export function createAdmitter(deps: {
   setTimer?: SetTimer;
   /** The flow-control plugins, from the composition root. */
   plugins: FlowPlugins;
+  /** Passive health: an ejected endpoint offers no room (the schedule stage skips it too). */
+  health?: EjectionView;
   /** Where the start-up lines about fields acted on differently go. */
   logger?: Logger;
   observe?: FlowObserver;
@@ -177,9 +181,13 @@ export function createAdmitter(deps: {
           priorityOf: (objective) => priorityOf(deps.config.current, objective),
           saturation: detector,
           endpoints: deps.endpoints,
-          // Room only where the schedule stage can send the request (one freshness rule for both).
+          // Room only where the schedule stage can send the request (one rule for both: not ejected, fresh).
           usable: (endpoints, now) =>
-            preferFresh(endpoints, now, deps.config.current.settings.dataLayer.stalenessMs),
+            usableEndpoints(endpoints, {
+              health: deps.health ?? ALL_HEALTHY,
+              now,
+              stalenessMs: deps.config.current.settings.dataLayer.stalenessMs,
+            }),
           inflight: deps.inflight,
           loads,
           config: limited?.flowControl,

@@ -1,9 +1,9 @@
 import type { MiddlewareHandler } from "hono";
 import type { Clock } from "../clock.ts";
 import type { ConfigHolder } from "../config/holder.ts";
-import { preferFresh } from "../datalayer/freshness.ts";
 import type { PassiveHealth } from "../endpoints/health.ts";
 import type { Endpoint } from "../endpoints/types.ts";
+import { usableEndpoints } from "../endpoints/usable.ts";
 import type { GatewayEnv } from "../env.ts";
 import { badRequest, GatewayError } from "../errors.ts";
 import type { Admission } from "../request.ts";
@@ -44,10 +44,12 @@ export function schedule(deps: {
       c.set("endpoints", endpoints);
       return next();
     }
-    const healthy = deps.health.allHealthy ? serving : serving.filter((e) => !deps.health.isEjected(e.name));
-    const staleness = deps.config.current.settings.dataLayer.stalenessMs;
-    const fresh = preferFresh(healthy.length > 0 ? healthy : serving, deps.clock.now(), staleness);
-    const candidates = deps.flow ? deps.flow.withRoom(fresh, c.get("admission")) : fresh;
+    const usable = usableEndpoints(serving, {
+      health: deps.health,
+      now: deps.clock.now(),
+      stalenessMs: deps.config.current.settings.dataLayer.stalenessMs,
+    });
+    const candidates = deps.flow ? deps.flow.withRoom(usable, c.get("admission")) : usable;
     const { endpoints: picked, lifecycle } = deps.scheduler.schedule(
       {
         requestId: c.get("requestId"),

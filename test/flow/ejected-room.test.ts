@@ -1,0 +1,84 @@
+import { describe, expect, test } from "bun:test";
+import { createGateway } from "../../src/gateway.ts";
+import { silentLogger } from "../../src/log.ts";
+import { testConfig } from "../helpers/config.ts";
+import { FakeTime } from "./helpers.ts";
+
+/**
+ * An endpoint passive health has ejected is skipped by the schedule stage, so flow control
+ * must not count its room either (src/endpoints/usable.ts is the one rule for both):
+ * otherwise a request is granted on the ejected pod's free place and then sent into the
+ * healthy pod's full queue.
+ */
+const FLOW = `
+apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+featureGates: [flowControl]
+saturationDetector: { queueDepthThreshold: 2 }
+`;
+
+function setup() {
+  const time = new FakeTime();
+  time.advance(10_000);
+  const gw = createGateway({
+    config: testConfig(
+      {
+        endpoints: [
+          { name: "a", address: "10.0.0.1:8000", models: ["m"] },
+          { name: "b", address: "10.0.0.2:8000", models: ["m"] },
+        ],
+      },
+      FLOW,
+    ),
+    logger: silentLogger(),
+    clock: time.clock,
+    setTimer: time.setTimer,
+  });
+  const now = time.clock.now();
+  const pod = (name: string, waiting: number) =>
+    gw.deps.endpoints.setMetrics(name, {
+      waitingQueueSize: waiting,
+      runningRequests: 4,
+      kvCacheUsage: 0,
+      updatedAt: now,
+    });
+  const eject = (name: string) => {
+    for (let i = 0; i < 5; i++) gw.deps.health.failure(name, "500");
+  };
+  const flow = gw.deps.flow!;
+  const admit = () =>
+    flow
+      .admit({
+        objective: undefined,
+        fairnessId: "t",
+        targetModel: "m",
+        bytes: 10,
+        signal: new AbortController().signal,
+      })
+      .catch(() => {});
+  return { gw, pod, eject, flow, admit };
+}
+
+describe("flow control counts no room on an ejected endpoint", () => {
+  test("the only pod with room is ejected: the request waits at the gateway", () => {
+    const { gw, pod, eject, flow, admit } = setup();
+    pod("a", 2); // healthy, at queueDepthThreshold
+    pod("b", 0); // room, but ejected
+    eject("b");
+    expect(gw.deps.health.isEjected("b")).toBe(true);
+    admit();
+    expect(flow.stats()).toMatchObject({ queued: 1, dispatched: 0 });
+    flow.shutdown();
+  });
+
+  test("every pod ejected: all are usable again, as the schedule stage tries them all", () => {
+    const { pod, eject, flow, admit } = setup();
+    pod("a", 0);
+    pod("b", 0);
+    eject("a");
+    eject("b");
+    admit();
+    expect(flow.stats()).toMatchObject({ queued: 0, dispatched: 1 });
+    flow.shutdown();
+  });
+});
