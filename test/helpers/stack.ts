@@ -27,6 +27,8 @@ export async function startStack(opts: {
   seed?: number;
   /** Wraps the gateway's upstream fetch (to observe what it sends). */
   fetch?: FetchFn;
+  /** Labels every endpoint carries (for pool selectors and role filters). */
+  endpointLabels?: Record<string, string>;
 }): Promise<Stack> {
   const pods = await startSimulators(
     serveBun,
@@ -38,38 +40,48 @@ export async function startStack(opts: {
       hostname: "127.0.0.1",
     })),
   );
-  const settings = {
-    apiVersion: "gateway.inference.dev/v1alpha1",
-    kind: "GatewayConfig",
-    logLevel: "silent",
-    dataLayer: { scrapeIntervalMs: 20 },
-    endpoints: pods.map((p, i) => ({
-      name: `pod-${i}`,
-      address: `127.0.0.1:${p.port}`,
-      models: [p.model, ...(opts.pods[i]?.loras ?? [])],
-    })),
-    ...opts.settings,
-  };
-  const config = parseConfig([JSON.stringify(settings), ...(opts.yaml ?? [])].join("\n---\n"), "stack.yaml");
-  const gateway = createGateway({
-    config,
-    logger: silentLogger(),
-    random: seededRandom(opts.seed ?? 1),
-    ...(opts.fetch ? { fetch: opts.fetch } : {}),
-  });
-  gateway.start();
-  const server = await serveBun({ fetch: gateway.fetch, port: 0, hostname: "127.0.0.1" });
-  return {
-    gateway,
-    server,
-    pods,
-    url: `http://127.0.0.1:${server.port}`,
-    async close() {
-      await gateway.stop();
-      await server.close();
-      await Promise.all(pods.map((p) => p.close()));
-    },
-  };
+  try {
+    const settings = {
+      apiVersion: "gateway.inference.dev/v1alpha1",
+      kind: "GatewayConfig",
+      logLevel: "silent",
+      dataLayer: { scrapeIntervalMs: 20 },
+      endpoints: pods.map((p, i) => ({
+        name: `pod-${i}`,
+        address: `127.0.0.1:${p.port}`,
+        models: [p.model, ...(opts.pods[i]?.loras ?? [])],
+        ...(opts.endpointLabels ? { labels: opts.endpointLabels } : {}),
+      })),
+      ...opts.settings,
+    };
+    const config = parseConfig(
+      [JSON.stringify(settings), ...(opts.yaml ?? [])].join("\n---\n"),
+      "stack.yaml",
+    );
+    const gateway = createGateway({
+      config,
+      logger: silentLogger(),
+      random: seededRandom(opts.seed ?? 1),
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    });
+    gateway.start();
+    const server = await serveBun({ fetch: gateway.fetch, port: 0, hostname: "127.0.0.1" });
+    return {
+      gateway,
+      server,
+      pods,
+      url: `http://127.0.0.1:${server.port}`,
+      async close() {
+        await gateway.stop();
+        await server.close();
+        await Promise.all(pods.map((p) => p.close()));
+      },
+    };
+  } catch (err) {
+    // A config the gateway refuses must not leave the pods' ports open.
+    await Promise.all(pods.map((p) => p.close()));
+    throw err;
+  }
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes (generous: CI machines are noisy). */
