@@ -96,6 +96,19 @@ export const modelNotFound = (model: string) =>
 export const noEndpoints = (message = "No ready endpoint can serve this request.") =>
   new GatewayError({ status: 503, message, code: "no_endpoints", droppedReason: "rejected-no-endpoints" });
 
+/**
+ * A 503 refusal because this replica is stopping: one status, code, dropped reason and
+ * retry/close headers whether the request arrived during shutdown or outlived the grace.
+ */
+export const shuttingDown = (message: string) =>
+  new GatewayError({
+    status: 503,
+    message,
+    code: "shutting_down",
+    droppedReason: "rejected-shutting-down",
+    headers: { "retry-after": "1", connection: "close" },
+  });
+
 /** Builds the HTTP response for any error; unknown errors become a 500 without leaking internals. */
 export function toErrorResponse(err: unknown, extraHeaders: Record<string, string> = {}): Response {
   const e =

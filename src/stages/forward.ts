@@ -6,7 +6,7 @@ import type { PassiveHealth } from "../endpoints/health.ts";
 import type { InFlight } from "../endpoints/inflight.ts";
 import type { Endpoint } from "../endpoints/types.ts";
 import type { GatewayEnv } from "../env.ts";
-import { GatewayError } from "../errors.ts";
+import { GatewayError, shuttingDown } from "../errors.ts";
 import type { Closing } from "../lifecycle.ts";
 import type { Logger } from "../log.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
@@ -103,7 +103,7 @@ export function forward(deps: ForwardDeps) {
       }
       if (result.kind === "shutdown") {
         slot.release();
-        throw shuttingDown();
+        throw graceOver();
       }
       if (result.kind === "retryable") {
         slot.release();
@@ -276,7 +276,7 @@ async function readWhole(
   } catch (err) {
     controller.abort();
     if (c.req.raw.signal.aborted) throw clientGone();
-    if (closing?.closed) throw shuttingDown();
+    if (closing?.closed) throw graceOver();
     c.get("scope").log.error = err instanceof Error ? err.message : String(err);
     throw new GatewayError({
       status: 502,
@@ -289,14 +289,8 @@ async function readWhole(
 }
 
 /** What a request still running when shutdown stops waiting gets, if no header was sent yet. */
-function shuttingDown(): GatewayError {
-  return new GatewayError({
-    status: 503,
-    message: "The gateway is shutting down and its grace period is over; retry on another replica.",
-    code: "shutting_down",
-    droppedReason: "rejected-shutting-down",
-    headers: { "retry-after": "1", connection: "close" },
-  });
+function graceOver(): GatewayError {
+  return shuttingDown("The gateway is shutting down and its grace period is over; retry on another replica.");
 }
 
 function clientGone(): GatewayError {

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Clock } from "../clock.ts";
 import type { GatewayEnv } from "../env.ts";
-import { GatewayError } from "../errors.ts";
+import { shuttingDown } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { errorCode, SERVED_BY_HEADER } from "../metrics/error-code.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
@@ -23,13 +23,7 @@ export function scope(deps: {
 }): MiddlewareHandler<GatewayEnv> {
   return async function scopeStage(c, next) {
     if (deps.lifecycle.shuttingDown) {
-      throw new GatewayError({
-        status: 503,
-        message: "The gateway is shutting down; retry on another replica.",
-        code: "shutting_down",
-        droppedReason: "rejected-shutting-down",
-        headers: { "retry-after": "1", connection: "close" },
-      });
+      throw shuttingDown("The gateway is shutting down; retry on another replica.");
     }
     const s = new RequestScope(deps.clock);
     c.set("scope", s);
