@@ -99,6 +99,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const clock = opts.clock ?? systemClock;
   const random = opts.random ?? systemRandom;
   const logger = opts.logger ?? createLogger(opts.config.settings.logLevel);
+  const setTimer = opts.setTimer ?? systemTimer;
   const endpoints = new EndpointStore();
   const staticEndpoints = (c: GatewayConfig) =>
     [...c.settings.endpoints, ...(opts.endpoints ?? [])].map(toEndpoint);
@@ -126,6 +127,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     inflight,
     loads,
     clock,
+    setTimer,
     plugins: plugins.flow,
     // Passive health is built below; flow control asks it only when dispatching.
     health: {
@@ -143,7 +145,6 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
   // Decodes compressed answers itself: a pod lying about gzip gets a clean 502, not a bare console line.
   const fetchFn: FetchFn = opts.fetch ?? decodingFetch((url, init) => fetch(url, init));
-  const setTimer = opts.setTimer ?? systemTimer;
   const closing = new Closing();
   const health = new PassiveHealth({
     logger,
