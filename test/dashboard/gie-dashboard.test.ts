@@ -1,10 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { seededRandom } from "../../src/clock.ts";
-import { createGateway } from "../../src/gateway.ts";
-import { silentLogger } from "../../src/log.ts";
-import { POOL, testConfig } from "../helpers/config.ts";
 import { fakeUpstream } from "../helpers/fake-upstream.ts";
+import { chatOn, metricsGateway } from "../helpers/metrics-gateway.ts";
 import { matches, parseExposition, readQuery, type Sample } from "./promql.ts";
 
 /**
@@ -51,21 +48,6 @@ const eppPanels = rows
   .filter((r) => !(r.title in NOT_THIS_GATEWAY))
   .flatMap((r) => (r.panels ?? []).map((p) => ({ row: r.title, panel: p })));
 
-const REWRITE = `
-apiVersion: inference.networking.x-k8s.io/v1alpha2
-kind: InferenceModelRewrite
-metadata: { name: alias }
-spec:
-  poolRef: { name: pool }
-  rules: [{ matches: [{ model: { value: alias } }], targets: [{ modelRewrite: m }] }]
-`;
-const FLOW = `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-featureGates: [flowControl]
-plugins: [{ type: concurrency-detector }]
-`;
-
 /** Drives streamed and plain chat requests (with usage, cached tokens) and an unknown model. */
 async function scrapeAfterTraffic(): Promise<Sample[]> {
   const usage = {
@@ -89,26 +71,8 @@ async function scrapeAfterTraffic(): Promise<Sample[]> {
       : Response.json({ choices: [{ index: 0, message: { role: "assistant", content: "abc" } }], usage }),
   );
   let now = 1000;
-  const gw = createGateway({
-    config: testConfig(
-      { pool: "pool", endpoints: [{ name: "a", address: "10.0.0.1:8000", models: ["m"] }] },
-      POOL,
-      REWRITE,
-      FLOW,
-    ),
-    fetch: upstream.fetch,
-    logger: silentLogger(),
-    clock: { now: () => (now += 7) },
-    random: seededRandom(1),
-  });
-  const chat = (model: string, stream: boolean) =>
-    gw.fetch(
-      new Request("http://gw/v1/chat/completions", {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-gateway-inference-fairness-id": "tenant-a" },
-        body: JSON.stringify({ model, stream, messages: [{ role: "user", content: "x".repeat(300) }] }),
-      }),
-    );
+  const gw = metricsGateway(upstream.fetch, () => (now += 7));
+  const chat = chatOn(gw, 300);
   for (const [model, stream] of [
     ["m", false],
     ["m", true],

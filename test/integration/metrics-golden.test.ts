@@ -1,10 +1,7 @@
 import { expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { seededRandom } from "../../src/clock.ts";
-import { createGateway } from "../../src/gateway.ts";
-import { silentLogger } from "../../src/log.ts";
-import { POOL, testConfig } from "../helpers/config.ts";
 import { fakeUpstream } from "../helpers/fake-upstream.ts";
+import { chatOn, metricsGateway } from "../helpers/metrics-gateway.ts";
 
 /**
  * Pins the /metrics exposition (names, HELP, TYPE, labels, buckets) so a change to what
@@ -12,21 +9,6 @@ import { fakeUpstream } from "../helpers/fake-upstream.ts";
  * deterministic. Regenerate with UPDATE_GOLDEN=1 after an intended change.
  */
 const GOLDEN = new URL("../golden/metrics.txt", import.meta.url);
-
-const REWRITE = `
-apiVersion: inference.networking.x-k8s.io/v1alpha2
-kind: InferenceModelRewrite
-metadata: { name: alias }
-spec:
-  poolRef: { name: pool }
-  rules: [{ matches: [{ model: { value: alias } }], targets: [{ modelRewrite: m }] }]
-`;
-const FLOW = `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-featureGates: [flowControl]
-plugins: [{ type: concurrency-detector }]
-`;
 
 test("the /metrics exposition matches the golden file", async () => {
   const sse = [
@@ -40,26 +22,8 @@ test("the /metrics exposition matches the golden file", async () => {
       ? new Response(sse, { headers: { "content-type": "text/event-stream" } })
       : Response.json({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 } }),
   );
-  const gw = createGateway({
-    config: testConfig(
-      { pool: "pool", endpoints: [{ name: "a", address: "10.0.0.1:8000", models: ["m"] }] },
-      POOL,
-      REWRITE,
-      FLOW,
-    ),
-    fetch: upstream.fetch,
-    logger: silentLogger(),
-    clock: { now: () => 1000 },
-    random: seededRandom(1),
-  });
-  const chat = (model: string, stream = false) =>
-    gw.fetch(
-      new Request("http://gw/v1/chat/completions", {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-gateway-inference-fairness-id": "tenant-a" },
-        body: JSON.stringify({ model, stream, messages: [{ role: "user", content: "x".repeat(200) }] }),
-      }),
-    );
+  const gw = metricsGateway(upstream.fetch, () => 1000);
+  const chat = chatOn(gw, 200);
   await (await chat("m")).text();
   await (await chat("alias", true)).text();
   await (await chat("unknown")).text();
