@@ -10,17 +10,12 @@ export const alpha = (help: string) => `[ALPHA] ${help}`;
 type ModelLabel = "model_name" | "target_model_name";
 type FlowLabel = ModelLabel | "fairness_id" | "priority";
 
-/**
- * GIE v1.5.0's `inference_objective_*` request metrics. The per-request families resolve
- * label sets once (series-family.ts); errors are rare and stay prom-client counters.
- */
-export interface GieRequestMetrics {
+/** The per-request families GIE and llm-d both report, under their own prefixes. */
+interface RequestFamilies {
   readonly requests: CounterFamily;
-  readonly errors: Counter<ModelLabel | "error_code">;
   readonly duration: HistogramFamily;
   readonly running: GaugeFamily;
   readonly ttft: HistogramFamily;
-  readonly tpot: HistogramFamily;
   readonly ntpot: HistogramFamily;
   readonly requestSizes: HistogramFamily;
   readonly responseSizes: HistogramFamily;
@@ -29,20 +24,19 @@ export interface GieRequestMetrics {
   readonly cachedTokens: HistogramFamily;
 }
 
+/**
+ * GIE v1.5.0's `inference_objective_*` request metrics. The per-request families resolve
+ * label sets once (series-family.ts); errors are rare and stay prom-client counters.
+ */
+export interface GieRequestMetrics extends RequestFamilies {
+  readonly errors: Counter<ModelLabel | "error_code">;
+  readonly tpot: HistogramFamily;
+}
+
 /** llm-d-router v0.10's `llm_d_epp_request_*` metrics: the same requests, with fairness and priority. */
-export interface LlmdRequestMetrics {
-  readonly requests: CounterFamily;
+export interface LlmdRequestMetrics extends RequestFamilies {
   readonly errors: Counter<FlowLabel | "error_code">;
-  readonly duration: HistogramFamily;
-  readonly running: GaugeFamily;
-  readonly ttft: HistogramFamily;
   readonly streamingTpot: HistogramFamily;
-  readonly ntpot: HistogramFamily;
-  readonly requestSizes: HistogramFamily;
-  readonly responseSizes: HistogramFamily;
-  readonly inputTokens: HistogramFamily;
-  readonly outputTokens: HistogramFamily;
-  readonly cachedTokens: HistogramFamily;
 }
 
 /**
