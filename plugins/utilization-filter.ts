@@ -2,8 +2,9 @@
  * utilization-filter: drop saturated endpoints, but never all of them.
  *
  *   utilization = max(waitingQueueSize / queueDepthThreshold, kvCacheUsage / kvCacheUtilThreshold)
- *   drop when utilization >= 1, or when the metrics are older than metricsStalenessThresholdMs
- *   (never-scraped endpoints count as stale); if every endpoint would be dropped, keep all
+ *   drop when utilization >= 1, or when the metrics are stale (older than
+ *   metricsStalenessThresholdMs with no scrape in flight that may still refresh them, as
+ *   src/datalayer/freshness.ts; never-scraped endpoints count as stale); if every endpoint would be dropped, keep all
  *   (the scorers then rank them).
  *
  * Inputs: scraped metrics only (as the flow controller's utilization-detector), not the
@@ -12,6 +13,7 @@
  * `metricsStalenessThresholdMs` (2000; 0 disables the staleness check).
  */
 import * as v from "valibot";
+import { isStale } from "../src/datalayer/freshness.ts";
 import type { Endpoint } from "../src/endpoints/types.ts";
 import type { Filter } from "../src/scheduling/framework/interfaces.ts";
 import { type PluginDefinition, withParameters } from "../src/scheduling/framework/registry.ts";
@@ -41,9 +43,9 @@ export function utilizationFilter(
     name: opts.name ?? UTILIZATION_FILTER,
     filter(ctx, endpoints) {
       const now = ctx.clock.now();
+      // The data layer's staleness rule: a scrape still in flight with no failure keeps the snapshot usable.
       const stale = (e: Endpoint) =>
-        p.metricsStalenessThresholdMs > 0 &&
-        (e.metrics.updatedAt === 0 || now - e.metrics.updatedAt > p.metricsStalenessThresholdMs);
+        p.metricsStalenessThresholdMs > 0 && isStale(e.metrics, now, p.metricsStalenessThresholdMs, e.scrape);
       const kept = endpoints.filter((e) => !stale(e) && utilization(e, p) < 1);
       return kept.length > 0 ? kept : endpoints;
     },

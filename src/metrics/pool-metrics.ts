@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { Clock } from "../clock.ts";
-import { isStale } from "../datalayer/scraper.ts";
+import { isLagging, isStale } from "../datalayer/freshness.ts";
 import type { EndpointStore } from "../endpoints/store.ts";
 import type { MetricsSnapshot } from "../endpoints/types.ts";
 import { alpha } from "./gateway-metrics.ts";
@@ -20,7 +20,8 @@ export function registerPoolMetrics(opts: {
 }): { scrapeErrors: Counter<"name" | "model_server_pod"> } {
   const { registry, store } = opts;
   /** Endpoints whose metrics are fresh: what the pool averages are taken over. */
-  const fresh = () => store.list().filter((e) => !isStale(e.metrics, opts.clock.now(), opts.stalenessMs()));
+  const fresh = () =>
+    store.list().filter((e) => !isStale(e.metrics, opts.clock.now(), opts.stalenessMs(), e.scrape));
   const average = (pick: (m: MetricsSnapshot) => number) => {
     const list = fresh();
     return list.length ? list.reduce((sum, e) => sum + pick(e.metrics), 0) / list.length : 0;
@@ -79,8 +80,13 @@ export function registerPoolMetrics(opts: {
     "The standard deviation number of running requests across model servers in the pool.",
     () => stdDev(running),
   );
-  // Ready = fresh metrics and not ejected: a dead or hung pod leaves the count as it leaves scheduling.
-  const ready = () => fresh().filter((e) => !opts.isEjected?.(e.name)).length;
+  // Ready = not lagging (stale, late or failing scrapes) and not ejected: a dead or hung pod
+  // leaves the count when it leaves scheduling (src/endpoints/usable.ts).
+  const ready = () => {
+    const now = opts.clock.now();
+    const stalenessMs = opts.stalenessMs();
+    return store.list().filter((e) => !isLagging(e, now, stalenessMs) && !opts.isEjected?.(e.name)).length;
+  };
   poolGauge(["inference_pool_ready_pods"], "The number of ready pods in the inference server pool.", ready);
   poolGauge(
     ["llm_d_epp_ready_endpoints"],

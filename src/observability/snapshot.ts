@@ -58,7 +58,7 @@ export async function dashboardSnapshot(
       running: e.metrics.runningRequests,
       kvCacheUsage: e.metrics.kvCacheUsage,
       inflight: deps.inflight.get(e.name),
-      stale: isStale(e.metrics, now, staleness),
+      stale: isStale(e.metrics, now, staleness, e.scrape),
       metricsAgeMs: e.metrics.updatedAt ? Math.round(now - e.metrics.updatedAt) : null,
       ejected: deps.health.isEjected(e.name),
     })),
