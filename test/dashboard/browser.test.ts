@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
+import { POOL, REWRITE } from "./canary-config.ts";
 import { CHROMIUM, launchChromium, chromiumRuns as runs } from "./chromium.ts";
 
 /**
@@ -24,22 +25,6 @@ if (!runs)
     `dashboard browser test skipped: ${CHROMIUM} is missing (apt-get install -y chromium; CI installs it and always runs this test)`,
   );
 
-const POOL = `
-apiVersion: inference.networking.k8s.io/v1
-kind: InferencePool
-metadata: { name: vllm-pool }
-spec: { selector: { matchLabels: { app: vllm } }, targetPorts: [{ number: 8000 }] }`;
-const REWRITE = `
-apiVersion: inference.networking.x-k8s.io/v1alpha2
-kind: InferenceModelRewrite
-metadata: { name: opt-canary }
-spec:
-  poolRef: { name: vllm-pool }
-  rules:
-    - matches: [{ model: { type: Exact, value: opt-stable } }]
-      targets:
-        - { modelRewrite: facebook/opt-125m, weight: 80 }
-        - { modelRewrite: facebook/opt-125m-canary, weight: 20 }`;
 const OBJECTIVES = (
   [
     ["critical", 10],

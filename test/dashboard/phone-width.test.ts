@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
+import { POOL, REWRITE } from "./canary-config.ts";
 import { launchChromium, chromiumRuns as runs } from "./chromium.ts";
 
 /**
@@ -14,22 +15,6 @@ import { launchChromium, chromiumRuns as runs } from "./chromium.ts";
 
 const WIDTH = 390;
 const SCREENSHOT = join(tmpdir(), "inference-gateway-dashboard-390.png");
-const POOL = `
-apiVersion: inference.networking.k8s.io/v1
-kind: InferencePool
-metadata: { name: vllm-pool }
-spec: { selector: { matchLabels: { app: vllm } }, targetPorts: [{ number: 8000 }] }`;
-const REWRITE = `
-apiVersion: inference.networking.x-k8s.io/v1alpha2
-kind: InferenceModelRewrite
-metadata: { name: opt-canary }
-spec:
-  poolRef: { name: vllm-pool }
-  rules:
-    - matches: [{ model: { type: Exact, value: opt-stable } }]
-      targets:
-        - { modelRewrite: facebook/opt-125m, weight: 80 }
-        - { modelRewrite: facebook/opt-125m-canary, weight: 20 }`;
 const PICKER = `
 apiVersion: inference.networking.x-k8s.io/v1alpha1
 kind: EndpointPickerConfig

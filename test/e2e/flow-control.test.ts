@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { FetchFn } from "../../src/deps.ts";
+import { POOL } from "../helpers/config.ts";
 import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
 
 let stack: Stack | undefined;
@@ -18,11 +19,6 @@ metadata: { name: ${a[i]} }
 spec: { priority: ${a[i + 1]}, poolRef: { name: pool } }`);
   return docs;
 }, []);
-const POOL = `
-apiVersion: inference.networking.k8s.io/v1
-kind: InferencePool
-metadata: { name: pool }
-spec: { selector: { matchLabels: { app: sim } }, targetPorts: [{ number: 8000 }] }`;
 
 /** Flow control on, and the pool full at 2 requests in flight (exact, from the gateway's own counts). */
 const picker = (extra = "") => `

@@ -7,6 +7,7 @@ import { afterEach, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { silentLogger } from "../../src/log.ts";
 import { drainAndStop } from "../../src/runtime/shutdown.ts";
+import { POOL } from "../helpers/config.ts";
 import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
 
 let stack: Stack | undefined;
@@ -16,11 +17,6 @@ afterEach(async () => {
 });
 
 const MODEL = "m";
-const POOL = `
-apiVersion: inference.networking.k8s.io/v1
-kind: InferencePool
-metadata: { name: pool }
-spec: { selector: { matchLabels: { app: sim } }, targetPorts: [{ number: 8000 }] }`;
 /** The pool is full at 2 requests in flight: later ones queue in flow control. */
 const PICKER = `
 apiVersion: inference.networking.x-k8s.io/v1alpha1
