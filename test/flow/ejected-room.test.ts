@@ -1,8 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createGateway } from "../../src/gateway.ts";
-import { silentLogger } from "../../src/log.ts";
-import { testConfig } from "../helpers/config.ts";
-import { FakeTime } from "./helpers.ts";
+import { twoPodFlowGateway } from "./two-pod-gateway.ts";
 
 /**
  * An endpoint passive health has ejected is skipped by the schedule stage, so flow control
@@ -10,31 +7,8 @@ import { FakeTime } from "./helpers.ts";
  * otherwise a request is granted on the ejected pod's free place and then sent into the
  * healthy pod's full queue.
  */
-const FLOW = `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-featureGates: [flowControl]
-saturationDetector: { queueDepthThreshold: 2 }
-`;
-
 function setup() {
-  const time = new FakeTime();
-  time.advance(10_000);
-  const gw = createGateway({
-    config: testConfig(
-      {
-        endpoints: [
-          { name: "a", address: "10.0.0.1:8000", models: ["m"] },
-          { name: "b", address: "10.0.0.2:8000", models: ["m"] },
-        ],
-      },
-      FLOW,
-    ),
-    logger: silentLogger(),
-    clock: time.clock,
-    setTimer: time.setTimer,
-  });
-  const now = time.clock.now();
+  const { gw, now, flow, admit } = twoPodFlowGateway();
   const pod = (name: string, waiting: number) =>
     gw.deps.endpoints.setMetrics(name, {
       waitingQueueSize: waiting,
@@ -45,17 +19,6 @@ function setup() {
   const eject = (name: string) => {
     for (let i = 0; i < 5; i++) gw.deps.health.failure(name, "500");
   };
-  const flow = gw.deps.flow!;
-  const admit = () =>
-    flow
-      .admit({
-        objective: undefined,
-        fairnessId: "t",
-        targetModel: "m",
-        bytes: 10,
-        signal: new AbortController().signal,
-      })
-      .catch(() => {});
   return { gw, pod, eject, flow, admit };
 }
 

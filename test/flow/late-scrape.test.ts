@@ -1,9 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { ScrapeStatus } from "../../src/endpoints/types.ts";
-import { createGateway } from "../../src/gateway.ts";
-import { silentLogger } from "../../src/log.ts";
-import { testConfig } from "../helpers/config.ts";
-import { FakeTime } from "./helpers.ts";
+import { twoPodFlowGateway } from "./two-pod-gateway.ts";
 
 /**
  * One rule for "can this pod take a request" in flow control and the scheduler, through
@@ -15,32 +12,11 @@ import { FakeTime } from "./helpers.ts";
  * queue), and not treat late pods as saturated when every pod is late (the scheduler
  * then uses them all, and a lost scrape round must not stop the whole pool).
  */
-const FLOW = `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-featureGates: [flowControl]
-saturationDetector: { queueDepthThreshold: 2 }
-`;
 const LATE = (now: number): ScrapeStatus => ({ inFlightSince: now - 1500, lateAt: now - 500, failures: 0 });
 const ANSWERED: ScrapeStatus = { inFlightSince: undefined, lateAt: undefined, failures: 0 };
 
 function setup() {
-  const time = new FakeTime();
-  time.advance(10_000);
-  const gw = createGateway({
-    config: testConfig(
-      {
-        endpoints: [
-          { name: "a", address: "10.0.0.1:8000", models: ["m"] },
-          { name: "b", address: "10.0.0.2:8000", models: ["m"] },
-        ],
-      },
-      FLOW,
-    ),
-    logger: silentLogger(),
-    clock: time.clock,
-  });
-  const now = time.clock.now();
+  const { gw, now, flow, admit } = twoPodFlowGateway();
   const pod = (name: string, waiting: number, age: number, scrape: ScrapeStatus) => {
     gw.deps.endpoints.setMetrics(name, {
       waitingQueueSize: waiting,
@@ -50,17 +26,6 @@ function setup() {
     });
     gw.deps.endpoints.setScrapeStatus(name, scrape);
   };
-  const flow = gw.deps.flow!;
-  const admit = () =>
-    flow
-      .admit({
-        objective: undefined,
-        fairnessId: "t",
-        targetModel: "m",
-        bytes: 10,
-        signal: new AbortController().signal,
-      })
-      .catch(() => {});
   return { now, pod, flow, admit };
 }
 
