@@ -109,8 +109,41 @@ export const shuttingDown = (message: string) =>
     headers: { "retry-after": "1", connection: "close" },
   });
 
+/** Anthropic's error `type` per status (its API docs); other 4xx are `invalid_request_error`, other 5xx `api_error`. */
+const ANTHROPIC_TYPE: Record<number, string> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  403: "permission_error",
+  404: "not_found_error",
+  413: "request_too_large",
+  429: "rate_limit_error",
+  500: "api_error",
+  503: "overloaded_error",
+  529: "overloaded_error",
+};
+
+/**
+ * The body Anthropic's API (and vLLM's `/v1/messages`) answers errors with:
+ * `{"type":"error","error":{"type","message"}}`, so Anthropic SDKs read the gateway's
+ * refusals on `/v1/messages` as they read the pod's.
+ */
+export function anthropicErrorBody(e: GatewayError): {
+  type: "error";
+  error: { type: string; message: string };
+} {
+  const type = ANTHROPIC_TYPE[e.status] ?? (e.status < 500 ? "invalid_request_error" : "api_error");
+  return { type: "error", error: { type, message: e.message } };
+}
+
+/** The error body a route speaks: OpenAI's (every route but one) or Anthropic's (`/v1/messages`). */
+export type ErrorShape = "openai" | "anthropic";
+
 /** Builds the HTTP response for any error; unknown errors become a 500 without leaking internals. */
-export function toErrorResponse(err: unknown, extraHeaders: Record<string, string> = {}): Response {
+export function toErrorResponse(
+  err: unknown,
+  extraHeaders: Record<string, string> = {},
+  shape: ErrorShape = "openai",
+): Response {
   const e =
     err instanceof GatewayError
       ? err
@@ -121,5 +154,6 @@ export function toErrorResponse(err: unknown, extraHeaders: Record<string, strin
     ...extraHeaders,
   };
   if (e.droppedReason) headers["x-gateway-request-dropped-reason"] = e.droppedReason;
-  return new Response(JSON.stringify(e), { status: e.status, headers });
+  const body = shape === "anthropic" ? anthropicErrorBody(e) : e;
+  return new Response(JSON.stringify(body), { status: e.status, headers });
 }

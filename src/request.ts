@@ -1,7 +1,20 @@
 import type { Endpoint } from "./endpoints/types.ts";
 
-/** The two OpenAI endpoints the gateway routes. */
-export type ApiKind = "chat" | "completions";
+/**
+ * The inference APIs the gateway routes by the body's model (see src/openai/routes.ts
+ * for each one's paths, body format and what the gateway does on it).
+ */
+export type ApiKind =
+  | "chat"
+  | "completions"
+  | "embeddings"
+  | "responses"
+  | "messages"
+  | "rerank"
+  | "score"
+  | "tokenize"
+  | "detokenize"
+  | "transcriptions";
 
 /** A validated inference request, as the parse stage leaves it. */
 export interface InferenceRequest {
@@ -10,10 +23,15 @@ export interface InferenceRequest {
   readonly path: string;
   /** The model the client asked for. */
   readonly model: string;
+  /** True only on a route that can stream and when the client asked to. */
   readonly stream: boolean;
-  /** Parsed JSON body (validated fields plus everything else, untouched). */
+  /**
+   * Parsed JSON body (validated fields plus everything else, untouched). For a multipart
+   * route (`transcriptions`): the form's text fields as strings (a repeated field as a list
+   * of strings), the file parts left out.
+   */
   readonly body: Record<string, unknown>;
-  /** The original body bytes: forwarded as they came unless the model is rewritten. */
+  /** The original body bytes (JSON or multipart): forwarded as they came unless the model is rewritten. */
   readonly bytes: Uint8Array<ArrayBuffer>;
   /** InferenceObjective name from `x-gateway-inference-objective`. */
   readonly objective: string | undefined;
@@ -21,6 +39,11 @@ export interface InferenceRequest {
   readonly fairnessId: string;
   /** Initial target from `x-gateway-model-name-rewrite`, if any. */
   readonly modelRewriteHeader: string | undefined;
+  /**
+   * Responses API `previous_response_id`: the request should go to the pod that holds
+   * that response (while it is healthy), which keeps the conversation's state.
+   */
+  readonly previousResponseId?: string;
 }
 
 /** Outcome of the rewrite stage. */

@@ -1,16 +1,12 @@
 import type { MiddlewareHandler } from "hono";
-import * as v from "valibot";
 import type { SetTimer } from "../clock.ts";
-import { issuePath } from "../config/issues.ts";
 import type { GatewayEnv } from "../env.ts";
-import { badRequest, GatewayError } from "../errors.ts";
-import { ChatCompletionSchema, CompletionSchema } from "../openai/schemas.ts";
+import { badRequest } from "../errors.ts";
+import { formBody, jsonBody, refuseForm, requireFile } from "../openai/body.ts";
+import { type RouteSpec, routeOf } from "../openai/routes.ts";
+import { validateBody } from "../openai/validate.ts";
 import type { ApiKind } from "../request.ts";
 import { readBody } from "./read-body.ts";
-
-const SCHEMAS = { chat: ChatCompletionSchema, completions: CompletionSchema } as const;
-const PATHS = { chat: "/v1/chat/completions", completions: "/v1/completions" } as const;
-const decoder = new TextDecoder();
 
 /** First of the `x-gateway-` / `x-llm-d-` spellings that is set. */
 export function gatewayHeader(headers: Headers, name: string): string | undefined {
@@ -43,63 +39,49 @@ function fairnessIdOf(headers: Headers, derive?: (headers: Headers) => string | 
   return id || "default-flow";
 }
 
-/** Reads the body within the size and time limits, parses and validates it, and sets `inferenceRequest`. */
+/**
+ * Reads the body within the size and time limits, parses it as its route takes it (a JSON
+ * object, or a multipart form's text fields), validates what routing needs, and sets
+ * `inferenceRequest`. Pass the route's table entry (`route`), or a `kind` for its first path.
+ */
 export function parse(opts: {
-  kind: ApiKind;
+  route?: RouteSpec;
+  kind?: ApiKind;
   maxBodyBytes: () => number;
   bodyReadTimeoutMs: () => number;
   setTimer?: SetTimer;
   /** The configured PreAdmission plugins' fairness id for requests that send none. */
   fairnessIdFor?: (headers: Headers) => string | undefined;
 }): MiddlewareHandler<GatewayEnv> {
-  const schema = SCHEMAS[opts.kind];
+  const route = opts.route ?? routeOf(opts.kind ?? "chat");
   return async function parseStage(c, next) {
-    const bytes = await readBody(c.req.raw, {
-      limit: opts.maxBodyBytes(),
-      timeoutMs: opts.bodyReadTimeoutMs(),
-      ...(opts.setTimer ? { setTimer: opts.setTimer } : {}),
-    });
-    let json: unknown;
-    try {
-      json = JSON.parse(decoder.decode(bytes));
-    } catch {
-      throw badRequest(
-        "We could not parse the JSON body of your request. Send a JSON object.",
-        null,
-        "invalid_json",
-      );
-    }
-    if (typeof json !== "object" || json === null || Array.isArray(json)) {
-      throw badRequest("The request body must be a JSON object.", null, "invalid_json");
-    }
-    const result = v.safeParse(schema, json);
-    if (!result.success) {
-      const issue = result.issues[0]!;
-      const param = issuePath(issue) || null;
-      const missing = issue.input === undefined;
-      const message = missing
-        ? `Missing required parameter: '${param}'.`
-        : `Invalid value for '${param}': expected ${issue.expected ?? issue.message}.`;
-      throw new GatewayError({
-        status: 400,
-        message,
-        param,
-        code: missing ? "missing_required_parameter" : "invalid_value",
-      });
-    }
-    const body = json as Record<string, unknown>;
     const headers = c.req.raw.headers;
+    const contentType = headers.get("content-type");
+    if (route.body === "json") refuseForm(contentType, route.path);
+    const read = () =>
+      readBody(c.req.raw, {
+        limit: opts.maxBodyBytes(),
+        timeoutMs: opts.bodyReadTimeoutMs(),
+        ...(opts.setTimer ? { setTimer: opts.setTimer } : {}),
+      });
+    const parsed = route.body === "json" ? await jsonBody(read) : await formBody(read, contentType);
+    const { body, bytes } = parsed;
+    validateBody(body, route.schema, route.oneOf);
+    if (route.file !== undefined) requireFile(parsed, route.file);
+    const stream = route.stream !== undefined && (body["stream"] === true || body["stream"] === "true");
+    const previous = route.kind === "responses" ? body["previous_response_id"] : undefined;
     c.set("inferenceRequest", {
-      kind: opts.kind,
-      path: PATHS[opts.kind],
+      kind: route.kind,
+      path: route.upstreamPath,
       model: body["model"] as string,
-      stream: body["stream"] === true,
+      stream,
       body,
       bytes,
       objective: gatewayHeader(headers, "inference-objective"),
       // An API key's tenant is its fairness id; a client cannot claim another tenant's flow.
       fairnessId: c.get("principal")?.tenant ?? fairnessIdOf(headers, opts.fairnessIdFor),
       modelRewriteHeader: gatewayHeader(headers, "model-name-rewrite") || undefined,
+      ...(typeof previous === "string" ? { previousResponseId: previous } : {}),
     });
     await next();
   };

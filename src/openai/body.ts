@@ -1,0 +1,99 @@
+import { badRequest, GatewayError } from "../errors.ts";
+import { boundaryOf, formFields, formParts, isMultipartForm, MultipartError } from "./multipart.ts";
+
+/**
+ * Turning a route's raw body into the object its schema validates: a JSON object, or a
+ * multipart form's text fields. The bytes are read by the caller's `read` (read-body.ts,
+ * which enforces maxBodyBytes and bodyReadTimeoutMs) and returned untouched for forwarding.
+ */
+
+/** A parsed body and the bytes it came from. */
+export interface ReadBody {
+  readonly body: Record<string, unknown>;
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  /** Names of the form's file parts (multipart only). */
+  readonly files?: readonly string[];
+}
+
+type Read = () => Promise<Uint8Array<ArrayBuffer>>;
+const decoder = new TextDecoder();
+
+const unsupported = (message: string) =>
+  new GatewayError({ status: 400, message, code: "unsupported_content_type" });
+
+/**
+ * A form sent to a JSON route is refused before its body is read, as OpenAI does (400
+ * `unsupported_content_type`), naming the one route that takes a form. Other content
+ * types are not checked: clients (curl -d) often send JSON labelled as something else.
+ */
+export function refuseForm(contentType: string | null, path: string): void {
+  if (isMultipartForm(contentType))
+    throw unsupported(
+      `${path} takes a JSON body, not multipart/form-data (only /v1/audio/transcriptions takes a form). Send the request as JSON with content-type: application/json.`,
+    );
+}
+
+/** Reads and parses a JSON object body (400 `invalid_json` otherwise). */
+export async function jsonBody(read: Read): Promise<ReadBody> {
+  const bytes = await read();
+  let json: unknown;
+  try {
+    json = JSON.parse(decoder.decode(bytes));
+  } catch {
+    throw badRequest(
+      "We could not parse the JSON body of your request. Send a JSON object.",
+      null,
+      "invalid_json",
+    );
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw badRequest("The request body must be a JSON object.", null, "invalid_json");
+  }
+  return { body: json as Record<string, unknown>, bytes };
+}
+
+/**
+ * Reads a multipart/form-data body: the text fields become `body` (strings; a repeated
+ * field a list), the file parts are only named. The content type is checked before the
+ * body is read; a malformed form is a 400 `invalid_multipart` saying what is wrong.
+ */
+export async function formBody(read: Read, contentType: string | null): Promise<ReadBody> {
+  if (!isMultipartForm(contentType))
+    throw unsupported(
+      `This route takes a multipart/form-data body (the audio in a 'file' part, the model in a 'model' field), but the request's content type is ${contentType ? `'${contentType.slice(0, 100)}'` : "missing"}. With curl, use -F file=@audio.wav -F model=<model>.`,
+    );
+  const boundary = boundaryOf(contentType!);
+  if (boundary === undefined)
+    throw badRequest(
+      "The multipart/form-data content type has no valid boundary parameter (1 to 70 characters). Let your HTTP client set the content type of a form.",
+      null,
+      "invalid_multipart",
+    );
+  const bytes = await read();
+  try {
+    const parts = formParts(bytes, boundary);
+    const files = parts.filter((p) => p.filename !== undefined).map((p) => p.name);
+    return { body: formFields(bytes, parts), bytes, files };
+  } catch (err) {
+    if (!(err instanceof MultipartError)) throw err;
+    throw badRequest(
+      `The multipart/form-data body could not be read: ${err.message}.`,
+      null,
+      "invalid_multipart",
+    );
+  }
+}
+
+/** Refuses a form without the file part `name` (OpenAI's 400 naming the parameter). */
+export function requireFile(read: ReadBody, name: string): void {
+  if (read.files?.includes(name)) return;
+  const asText = read.body[name] !== undefined;
+  throw new GatewayError({
+    status: 400,
+    message: asText
+      ? `Invalid value for '${name}': expected a file upload (a form part with a filename), got a text field.`
+      : `Missing required parameter: '${name}'. Upload the audio as a form part named '${name}'.`,
+    param: name,
+    code: asText ? "invalid_value" : "missing_required_parameter",
+  });
+}
