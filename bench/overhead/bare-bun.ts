@@ -73,7 +73,7 @@ const server = Bun.serve({
     return new Response(
       relay(res.body, {
         sse,
-        tap: sse ? new SseAccounting(() => systemClock.now(), false) : new JsonAccounting(),
+        tap: sse ? new SseAccounting({ kind: "chat", now: () => systemClock.now() }) : new JsonAccounting(),
         idleTimeoutMs: 120_000,
         onEnd: () => {},
         abortUpstream: (reason) => controller?.abort(new Error(reason)),

@@ -1,28 +1,33 @@
 /**
  * Taps an answer on its way to the client, without holding it back: time to first
- * token, gaps between tokens, token usage. For SSE it can also drop the usage-only
- * event the gateway asked the pod for when the client did not.
+ * token, gaps between tokens, token usage and (Responses API) the response id the pod
+ * gave. Streams are read frame by frame by the byte-level SseFramer, in the dialect of
+ * the request's route (usage.ts): JSON is parsed only for the first content frame and
+ * the frames that carry usage or ids. For chat and completions streams it can also drop
+ * the usage-only chunk the gateway asked the pod for when the client did not, and it
+ * renames `model` when `responseModel: requested` says so.
  */
+import { concatBytes, hasNonEmptyStringAfter, indexOfBytes, pattern, valueEnd } from "./bytes.ts";
+import { renameFirstModel, renameModelAt } from "./model-field.ts";
+import { eventName, frameJson } from "./sse-frame.ts";
+import { type FrameVerdict, SseFramer } from "./sse-framer.ts";
+import { type Dialect, dialectOf, type Usage, usageOf } from "./usage.ts";
 
-export interface Usage {
-  promptTokens: number;
-  completionTokens: number;
-  cachedTokens: number;
-}
+export type { Usage } from "./usage.ts";
 
 export interface AccountingResult {
-  /** Clock time of the first non-empty content chunk (undefined: none seen). */
+  /** Clock time of the first non-empty content frame (undefined: none seen). */
   firstTokenAt: number | undefined;
   lastTokenAt: number | undefined;
-  /** Content events seen: a token count when the pod reports no usage. */
+  /** Content frames seen: a token count when the pod reports no usage. */
   contentEvents: number;
-  /** Largest gap between two content events (ms). */
+  /** Largest gap between two content frames (ms). */
   maxInterTokenMs: number;
   usage: Usage | undefined;
   responseBytes: number;
+  /** Responses API: the id the pod gave the response (`previous_response_id` must go back to it). */
+  responseId: string | undefined;
 }
-
-const encoder = new TextEncoder();
 
 const emptyResult = (): AccountingResult => ({
   firstTokenAt: undefined,
@@ -31,133 +36,165 @@ const emptyResult = (): AccountingResult => ({
   maxInterTokenMs: 0,
   usage: undefined,
   responseBytes: 0,
+  responseId: undefined,
 });
 const MAX_JSON_KEPT = 1 << 20;
+const USAGE_OBJECT = pattern('"usage":{');
+const USAGE_KEY = pattern('"usage":');
+/** OpenAI chunk fields that carry generated text (chat deltas, completions, reasoning). */
+const TEXT_KEYS = ['"content', '"text', '"reasoning_content', '"reasoning'].map(pattern);
 
-function toUsage(raw: unknown): Usage | undefined {
-  if (!raw || typeof raw !== "object") return undefined;
-  const u = raw as {
-    prompt_tokens?: unknown;
-    completion_tokens?: unknown;
-    prompt_tokens_details?: { cached_tokens?: unknown };
-  };
-  if (typeof u.prompt_tokens !== "number" || typeof u.completion_tokens !== "number") return undefined;
-  const cached = u.prompt_tokens_details?.cached_tokens;
-  return {
-    promptTokens: u.prompt_tokens,
-    completionTokens: u.completion_tokens,
-    cachedTokens: typeof cached === "number" ? cached : 0,
-  };
+/** True when an OpenAI chunk (already known to hold non-empty text bytes) really carries text. */
+function confirmedContent(obj: Record<string, unknown> | undefined): boolean {
+  const choices = obj?.["choices"];
+  if (!Array.isArray(choices)) return false;
+  return choices.some((c: { delta?: Record<string, unknown>; text?: unknown }) => {
+    const d = c?.delta;
+    const filled = (v: unknown) => typeof v === "string" && v !== "";
+    return (
+      filled(c?.text) ||
+      (!!d && (filled(d["content"]) || filled(d["reasoning_content"]) || filled(d["reasoning"])))
+    );
+  });
 }
 
-/** True when a chat/completions chunk carries generated text. */
-function hasContent(json: string): boolean {
-  // Cheap pre-check before parsing: role-only and usage-only chunks have no text.
-  if (!json.includes('"content":"') && !json.includes('"text":"') && !json.includes('"reasoning_content":"'))
-    return false;
-  try {
-    const obj = JSON.parse(json) as { choices?: { delta?: Record<string, unknown>; text?: unknown }[] };
-    return (obj.choices ?? []).some((c) => {
-      const d = c.delta;
-      return (
-        (typeof c.text === "string" && c.text !== "") ||
-        (!!d &&
-          ((typeof d["content"] === "string" && d["content"] !== "") ||
-            (typeof d["reasoning_content"] === "string" && d["reasoning_content"] !== "")))
-      );
-    });
-  } catch {
-    return false;
-  }
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+const field = (o: unknown, k: string): unknown =>
+  o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined;
+
+export interface SseAccountingOptions {
+  /** The route's ApiKind: its stream dialect (OpenAI chunks, Responses events, Anthropic events). */
+  kind: string;
+  now: () => number;
+  /** Drop the usage-only chunk (chat / completions: the gateway asked for usage, the client did not). */
+  dropUsageEvent?: boolean;
+  /** Rename `model` to this name in the frames that carry it. */
+  renameTo?: string;
 }
 
+/** Accounting (and, when asked, usage-chunk dropping and model renaming) for one SSE answer. */
 export class SseAccounting {
   readonly result: AccountingResult = emptyResult();
-  private readonly decoder = new TextDecoder();
-  private pending = "";
+  private readonly framer: SseFramer;
+  private readonly dialect: Dialect;
+  private readonly drop: boolean;
+  private readonly renameTo: string | undefined;
+  private readonly now: () => number;
+  private messageUsage: { input: number; cached: number } | undefined;
 
-  /**
-   * @param now clock
-   * @param dropUsageEvent drop the usage-only event (the client did not ask for usage). Output is then
-   *   event-aligned: a partial event is held until its end arrives (at most one event).
-   */
-  constructor(
-    private readonly now: () => number,
-    private readonly dropUsageEvent: boolean,
-  ) {}
+  constructor(opts: SseAccountingOptions) {
+    this.dialect = dialectOf(opts.kind);
+    this.now = opts.now;
+    this.drop = opts.dropUsageEvent === true && this.dialect === "openai";
+    this.renameTo = opts.renameTo;
+    const visit =
+      this.dialect === "openai"
+        ? (f: Uint8Array) => this.openai(f)
+        : this.dialect === "responses"
+          ? (f: Uint8Array) => this.responses(f)
+          : (f: Uint8Array) => this.messages(f);
+    this.framer = new SseFramer(visit, this.drop || this.renameTo !== undefined);
+  }
 
-  /** Sees one chunk; returns what the client should get (the same bytes unless an event is dropped). */
+  /** Sees one chunk; returns what the client should get (the same bytes unless a frame is dropped or renamed). */
   chunk(bytes: Uint8Array): Uint8Array | undefined {
     this.result.responseBytes += bytes.byteLength;
-    this.pending += this.decoder.decode(bytes, { stream: true });
-    let out = this.dropUsageEvent ? "" : undefined;
-    let dropped = false;
-    for (;;) {
-      const end = this.boundary();
-      if (end === -1) break;
-      const event = this.pending.slice(0, end);
-      this.pending = this.pending.slice(end);
-      const drop = this.onEvent(event);
-      dropped ||= drop;
-      if (out !== undefined && !drop) out += event;
-    }
-    if (out === undefined) return bytes;
-    if (!dropped && out.length === 0) return undefined;
-    return out.length ? encoder.encode(out) : undefined;
+    return this.framer.push(bytes);
   }
 
-  /** End of stream: anything still pending goes out as it is. */
+  /** End of stream: a last frame without its blank line. */
   flush(): Uint8Array | undefined {
-    const rest = this.pending + this.decoder.decode();
-    this.pending = "";
-    if (!this.dropUsageEvent || !rest) return undefined;
-    return this.onEvent(rest) ? undefined : encoder.encode(rest);
+    return this.framer.end();
   }
 
-  /** Index just past the next blank line ("\n\n" or "\r\n\r\n"), or -1. */
-  private boundary(): number {
-    const lf = this.pending.indexOf("\n\n");
-    const crlf = this.pending.indexOf("\r\n\r\n");
-    if (lf === -1 && crlf === -1) return -1;
-    if (crlf !== -1 && (lf === -1 || crlf < lf)) return crlf + 4;
-    return lf + 2;
-  }
-
-  /** Accounts for one event; returns true when it must not reach the client. */
-  private onEvent(event: string): boolean {
-    const dataAt = event.indexOf("data:");
-    if (dataAt === -1) return false;
-    const data = event.slice(dataAt + 5).trim();
-    if (data === "[DONE]" || !data.startsWith("{")) return false;
+  private content(): void {
     const r = this.result;
-    if (hasContent(data)) {
-      const t = this.now();
-      if (r.firstTokenAt === undefined) r.firstTokenAt = t;
-      else if (r.lastTokenAt !== undefined)
-        r.maxInterTokenMs = Math.max(r.maxInterTokenMs, t - r.lastTokenAt);
-      r.lastTokenAt = t;
-      r.contentEvents++;
+    const t = this.now();
+    if (r.firstTokenAt === undefined) r.firstTokenAt = t;
+    else if (r.lastTokenAt !== undefined) r.maxInterTokenMs = Math.max(r.maxInterTokenMs, t - r.lastTokenAt);
+    r.lastTokenAt = t;
+    r.contentEvents++;
+  }
+
+  /** OpenAI chat / completions chunk: `data: {...}` or `data: [DONE]`. */
+  private openai(frame: Uint8Array): FrameVerdict {
+    if (hasNonEmptyStringAfter(frame, TEXT_KEYS)) {
+      // The byte test decides from the second content frame on; the first is parsed to be sure.
+      if (this.result.firstTokenAt !== undefined || confirmedContent(frameJson(frame))) this.content();
     }
-    if (data.includes('"usage":{')) {
-      try {
-        const obj = JSON.parse(data) as { usage?: unknown; choices?: unknown[] };
-        r.usage = toUsage(obj.usage) ?? r.usage;
-        return this.dropUsageEvent && Array.isArray(obj.choices) && obj.choices.length === 0;
-      } catch {
-        return false;
+    if (indexOfBytes(frame, USAGE_OBJECT) !== -1) {
+      const obj = frameJson(frame);
+      this.result.usage = usageOf("openai", obj?.["usage"]) ?? this.result.usage;
+      const choices = obj?.["choices"];
+      if (this.drop && Array.isArray(choices) && choices.length === 0) return null;
+    }
+    return this.renameTo === undefined ? undefined : renameFirstModel(frame, this.renameTo);
+  }
+
+  /** Responses API typed events: `event: response.output_text.delta` and the like. */
+  private responses(frame: Uint8Array): FrameVerdict {
+    const type = eventName(frame) ?? str(frameJson(frame)?.["type"]);
+    if (type === "response.output_text.delta") {
+      this.content();
+      return undefined;
+    }
+    const r = this.result;
+    if (type === "response.created" || type === "response.completed" || type === "response.incomplete") {
+      const response = field(frameJson(frame), "response");
+      r.responseId ??= str(field(response, "id"));
+      if (type !== "response.created") r.usage = usageOf("responses", field(response, "usage")) ?? r.usage;
+    } else if (type !== "response.in_progress" && type !== "response.failed") return undefined;
+    return this.renameTo === undefined ? undefined : renameModelAt(frame, ["response"], this.renameTo);
+  }
+
+  /** Anthropic Messages events: message_start, content_block_delta, message_delta, message_stop. */
+  private messages(frame: Uint8Array): FrameVerdict {
+    const type = eventName(frame) ?? str(frameJson(frame)?.["type"]);
+    if (type === "content_block_delta") {
+      this.content();
+      return undefined;
+    }
+    const r = this.result;
+    if (type === "message_start") {
+      const message = field(frameJson(frame), "message");
+      const usage = usageOf("messages", field(message, "usage"));
+      if (usage) {
+        this.messageUsage = { input: usage.promptTokens, cached: usage.cachedTokens };
+        r.usage = usage;
+      }
+      return this.renameTo === undefined ? undefined : renameModelAt(frame, ["message"], this.renameTo);
+    }
+    if (type === "message_delta") {
+      // Output tokens are final here; newer servers repeat input tokens too.
+      const u = field(frameJson(frame), "usage");
+      const output = field(u, "output_tokens");
+      if (typeof output === "number") {
+        const input = field(u, "input_tokens");
+        const start = this.messageUsage;
+        r.usage = {
+          promptTokens: typeof input === "number" ? input : (start?.input ?? 0),
+          completionTokens: output,
+          cachedTokens: start?.cached ?? 0,
+        };
       }
     }
-    return false;
+    return undefined;
   }
 }
 
 /**
- * Accounting for a JSON answer: keeps a copy (bounded) and reads `usage` at the end.
- * No TTFT: a non-streamed answer arrives whole.
+ * Accounting for a JSON answer: keeps a copy (bounded) and reads `usage` at the end,
+ * parsing only the usage object (and, for the Responses API, the whole answer, for its
+ * `id`). No TTFT: a non-streamed answer arrives whole.
  */
 export class JsonAccounting {
   readonly result: AccountingResult = emptyResult();
   private parts: Uint8Array[] = [];
+  private readonly dialect: Dialect;
+
+  constructor(kind = "chat") {
+    this.dialect = dialectOf(kind);
+  }
 
   chunk(bytes: Uint8Array): Uint8Array {
     this.result.responseBytes += bytes.byteLength;
@@ -166,19 +203,14 @@ export class JsonAccounting {
   }
 
   flush(): undefined {
-    if (this.result.responseBytes <= MAX_JSON_KEPT) {
+    if (this.result.responseBytes <= MAX_JSON_KEPT && this.parts.length > 0) {
+      const whole = concatBytes(this.parts, this.result.responseBytes);
       try {
-        let whole = this.parts[0] ?? new Uint8Array();
-        if (this.parts.length > 1) {
-          whole = new Uint8Array(this.result.responseBytes);
-          let at = 0;
-          for (const p of this.parts) {
-            whole.set(p, at);
-            at += p.byteLength;
-          }
-        }
-        const text = new TextDecoder().decode(whole);
-        this.result.usage = toUsage((JSON.parse(text) as { usage?: unknown }).usage);
+        if (this.dialect === "responses") {
+          const obj = JSON.parse(new TextDecoder().decode(whole)) as Record<string, unknown>;
+          this.result.responseId = str(obj["id"]);
+          this.result.usage = usageOf("responses", obj["usage"]);
+        } else this.result.usage = usageOf(this.dialect, usageSlice(whole));
       } catch {
         // Not JSON (an error page): no usage.
       }
@@ -186,4 +218,21 @@ export class JsonAccounting {
     this.parts = [];
     return undefined;
   }
+}
+
+/**
+ * The answer's `"usage": {...}` object, parsed alone (undefined when there is none). The
+ * last such object wins: servers put the top-level usage after the output, where a
+ * tool's input object could hold a key of that name too.
+ */
+function usageSlice(whole: Uint8Array): unknown {
+  let found: [number, number] | undefined;
+  for (let key = indexOfBytes(whole, USAGE_KEY); key !== -1; key = indexOfBytes(whole, USAGE_KEY, key + 1)) {
+    let at = key + USAGE_KEY.length;
+    while (whole[at] === 0x20 || whole[at] === 0x0a || whole[at] === 0x0d || whole[at] === 0x09) at++;
+    if (whole[at] !== 0x7b) continue;
+    const end = valueEnd(whole, at);
+    if (end !== -1) found = [at, end];
+  }
+  return found && JSON.parse(new TextDecoder().decode(whole.subarray(found[0], found[1])));
 }

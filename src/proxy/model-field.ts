@@ -3,8 +3,11 @@
  * the rewrite target. Only used when a rewrite changed the name, so the common path
  * pays nothing.
  */
+import { indexOfBytes, pattern, stringEnd } from "./bytes.ts";
+import { dataLines } from "./sse-frame.ts";
 
 const encoder = new TextEncoder();
+const MODEL_KEY = pattern('"model":');
 
 function rename(json: string, to: string): string {
   try {
@@ -19,39 +22,55 @@ function rename(json: string, to: string): string {
   return json;
 }
 
-/** Rewrites a whole JSON response body. */
+/** Rewrites the top-level `model` of a whole JSON response body. */
 export function renameModelInJson(text: string, to: string): string {
   return rename(text, to);
 }
 
 /**
- * Rewrites `model` in every `data:` event of an SSE stream. Buffers only up to the
- * next event boundary, so chunks still flow one event at a time.
+ * The first string-valued `"model":` of an SSE frame set to `to`, in bytes (no parse),
+ * or undefined when the frame has none. For OpenAI chunks, whose only `model` key is
+ * the top-level one and comes before any generated text (which is escaped anyway).
  */
-export function renameModelInSse(to: string): TransformStream<Uint8Array, Uint8Array> {
-  const decoder = new TextDecoder();
-  let pending = "";
-  const emit = (event: string, c: TransformStreamDefaultController<Uint8Array>) => {
-    const lines = event.split("\n").map((line) => {
-      if (!line.startsWith("data:")) return line;
-      const payload = line.slice(5).trimStart();
-      return payload.startsWith("{") ? `data: ${rename(payload, to)}` : line;
-    });
-    c.enqueue(encoder.encode(lines.join("\n")));
-  };
-  return new TransformStream({
-    transform(chunk, c) {
-      pending += decoder.decode(chunk, { stream: true }).replace(/\r\n/g, "\n");
-      let boundary = pending.indexOf("\n\n");
-      while (boundary !== -1) {
-        emit(pending.slice(0, boundary + 2), c);
-        pending = pending.slice(boundary + 2);
-        boundary = pending.indexOf("\n\n");
-      }
-    },
-    flush(c) {
-      pending += decoder.decode();
-      if (pending) emit(pending, c);
-    },
-  });
+export function renameFirstModel(frame: Uint8Array, to: string): Uint8Array | undefined {
+  const key = indexOfBytes(frame, MODEL_KEY);
+  if (key === -1) return undefined;
+  let at = key + MODEL_KEY.length;
+  while (frame[at] === 0x20) at++;
+  if (frame[at] !== 0x22) return undefined;
+  const end = stringEnd(frame, at);
+  if (end === -1) return undefined;
+  const value = encoder.encode(JSON.stringify(to));
+  const out = new Uint8Array(frame.length - (end - at) + value.length);
+  out.set(frame.subarray(0, at), 0);
+  out.set(value, at);
+  out.set(frame.subarray(end), at + value.length);
+  return out;
+}
+
+/**
+ * Sets `model` on the object at `path` of a frame's JSON data (e.g. `["response"]` for the
+ * Responses API, `["message"]` for Anthropic's `message_start`) and re-renders the frame:
+ * its other lines as they were, then one `data:` line, then a blank line. Undefined when
+ * the data is not JSON or has no such object.
+ */
+export function renameModelAt(
+  frame: Uint8Array,
+  path: readonly string[],
+  to: string,
+): Uint8Array | undefined {
+  const { others, data } = dataLines(frame);
+  if (data === undefined) return undefined;
+  let obj: unknown;
+  try {
+    obj = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  let at = obj;
+  for (const k of path) at = at && typeof at === "object" ? (at as Record<string, unknown>)[k] : undefined;
+  if (!at || typeof at !== "object" || !("model" in at)) return undefined;
+  (at as { model: unknown }).model = to;
+  const head = others.length ? `${others.join("\n")}\n` : "";
+  return encoder.encode(`${head}data: ${JSON.stringify(obj)}\n\n`);
 }

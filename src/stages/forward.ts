@@ -10,10 +10,10 @@ import { GatewayError, shuttingDown } from "../errors.ts";
 import type { Closing } from "../lifecycle.ts";
 import type { Logger } from "../log.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
-import { JsonAccounting, SseAccounting } from "../proxy/accounting.ts";
+import { type AccountingResult, JsonAccounting, SseAccounting } from "../proxy/accounting.ts";
 import { attempt } from "../proxy/attempt.ts";
 import { downstreamHeaders, upstreamHeaders } from "../proxy/headers.ts";
-import { renameModelInJson, renameModelInSse } from "../proxy/model-field.ts";
+import { renameModelInJson } from "../proxy/model-field.ts";
 import { recordAnswer } from "../proxy/record.ts";
 import { relay, type Tap } from "../proxy/relay.ts";
 import type { InferenceRequest, TargetModel } from "../request.ts";
@@ -32,7 +32,16 @@ export interface ForwardDeps {
   setTimer?: SetTimer;
   /** `closing` fires when shutdown stops waiting: running requests then end with a 503 or an SSE error event. */
   lifecycle?: { closing?: Closing };
+  /**
+   * Called once per answered request when it ends well, with the endpoint that served and
+   * what accounting read: e.g. `result.responseId` (Responses API), so a later request's
+   * `previous_response_id` can be sent to the pod that holds it.
+   */
+  onAnswered?: (answer: { request: InferenceRequest; endpoint: Endpoint; result: AccountingResult }) => void;
 }
+
+/** Routes whose streams take `stream_options.include_usage` (OpenAI chunks); the others report usage unasked. */
+const USAGE_OPTION_KINDS: ReadonlySet<string> = new Set(["chat", "completions"]);
 
 /**
  * What the pod gets: the client's bytes as they came, unless the model was rewritten
@@ -44,7 +53,8 @@ export function upstreamBody(
   target: TargetModel,
 ): { bytes: Uint8Array<ArrayBuffer>; usageInjected: boolean } {
   const streamOptions = req.body["stream_options"] as { include_usage?: boolean } | null | undefined;
-  const usageInjected = req.stream && streamOptions?.include_usage !== true;
+  const usageInjected =
+    req.stream && USAGE_OPTION_KINDS.has(req.kind) && streamOptions?.include_usage !== true;
   if (target.target === req.model && !usageInjected) return { bytes: req.bytes, usageInjected };
   const body: Record<string, unknown> = { ...req.body, model: target.target };
   if (usageInjected) body["stream_options"] = { ...streamOptions, include_usage: true };
@@ -177,9 +187,16 @@ async function respond(
   );
   scope.log.endpoint = endpoint.name;
   const isSse = (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
+  const renameTo =
+    target.target !== req.model && settings.responseModel === "requested" ? req.model : undefined;
   const accounting = isSse
-    ? new SseAccounting(() => deps.clock.now(), opts.usageInjected)
-    : new JsonAccounting();
+    ? new SseAccounting({
+        kind: req.kind,
+        now: () => deps.clock.now(),
+        dropUsageEvent: opts.usageInjected,
+        ...(upstream.ok && renameTo !== undefined ? { renameTo } : {}),
+      })
+    : new JsonAccounting(req.kind);
   scope.hold({
     release: (outcome) => {
       const r = accounting.result;
@@ -197,6 +214,7 @@ async function respond(
           requestBytes: opts.requestBytes,
           result: accounting.result,
         });
+        deps.onAnswered?.({ request: req, endpoint, result: accounting.result });
       }
     },
   });
@@ -205,8 +223,6 @@ async function respond(
   out.set("x-gateway-destination-endpoint-served", endpoint.address);
   // Plugins' response hooks, once, with the endpoint that served (session affinity adds its header).
   c.get("lifecycle")?.responseReceived(endpoint, { status: upstream.status, headers: out });
-  const renameTo =
-    target.target !== req.model && settings.responseModel === "requested" ? req.model : undefined;
   const init = { status: upstream.status, statusText: upstream.statusText, headers: out };
   if (!isSse || !upstream.body) {
     // A non-streamed answer arrives whole (pods send it when generation is done): read it
@@ -220,10 +236,7 @@ async function respond(
     }
     return new Response(bytes, init);
   }
-  const body =
-    upstream.ok && renameTo !== undefined
-      ? upstream.body.pipeThrough(renameModelInSse(renameTo))
-      : upstream.body;
+  const body = upstream.body;
   scope.streaming = true;
   const streamed = c.get("lifecycle")?.responseStreaming;
   const relayed = relay(body, {

@@ -24,7 +24,7 @@ const DONE = "data: [DONE]\n\n";
 
 function run(chunks: string[], drop: boolean) {
   let t = 100;
-  const acc = new SseAccounting(() => (t += 10), drop);
+  const acc = new SseAccounting({ kind: "chat", now: () => (t += 10), dropUsageEvent: drop });
   let out = "";
   for (const c of chunks) {
     const b = acc.chunk(enc.encode(c));
