@@ -11,7 +11,7 @@ export type OneOf = readonly (readonly string[])[];
 const missing = (param: string, alternatives = "") =>
   new GatewayError({
     status: 400,
-    message: `Missing required parameter: '${param}'.${alternatives}`,
+    message: `Missing required parameter: '${param}'${alternatives}.`,
     param,
     code: "missing_required_parameter",
   });

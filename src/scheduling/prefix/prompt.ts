@@ -1,44 +1,139 @@
+import type { ApiKind } from "../../request.ts";
+
 /**
  * The text the approximate prefix index hashes for a request: a stable, cheap
  * stand-in for the prompt the model server will tokenize. Only its stability matters
  * (the same request prefix must give the same text, on every gateway replica), not its
  * likeness to the engine's chat template.
  *
- * Serialization:
- * - Chat (`messages`): for each message, in order, `role + "\n" + content + "\n"`, where
- *   content is the string content; or, for a list of content parts, each `text` part's
- *   text and each other part as `[type]` + JSON of its payload (`part[type]`, e.g. the
- *   image URL object), joined by "\n". A message's `tool_calls` are appended as JSON.
- *   Unknown shapes degrade to JSON rather than being dropped, so two different requests
- *   do not collapse to the same text.
- * - Completions (`prompt`): a string as is; a list of strings joined by "\n"; token ids
+ * Serialization, by API (`kind`):
+ * - chat (`messages`): for each message, in order, `role + "\n" + content + "\n"`, where
+ *   content is the string content; or, for a list of content parts, each text part's
+ *   text (`text`, `input_text`, `output_text`) and each other part as `[type]` + JSON of
+ *   its payload (`part[type]`, e.g. the image URL object, else the whole part), joined by
+ *   "\n". A message's `tool_calls` are appended as JSON. Unknown shapes degrade to JSON
+ *   rather than being dropped, so two different requests do not collapse to one text.
+ * - completions (`prompt`): a string as is; a list of strings joined by "\n"; token ids
  *   as decimal numbers joined by ","; a list of token-id lists joined by "\n".
- * - Otherwise `input` when it is a string (embeddings, responses), else "".
+ * - responses: `instructions` as a system message, then `input`: a string as a user
+ *   message; a list of items each as a chat message when it has a role, else as JSON
+ *   (function calls and their outputs, reasoning). A later turn extends an earlier one.
+ * - messages (Anthropic): `system` (string or blocks) as a system message, then
+ *   `messages` as chat (content blocks as content parts).
+ * - embeddings: `input` as a string, or a list of strings joined by "\n"; token ids give
+ *   no text (""); vLLM's chat-style `messages` as chat.
+ * - rerank, score, tokenize, detokenize, transcriptions: "" (no prompt worth caching on
+ *   one pod: the prefix scorer then scores every pod alike).
+ * - no kind (callers that do not know the API): chat when `messages` is a list (with
+ *   Anthropic's `system` first when present), else completions when `prompt` is set, else
+ *   `input` when it is a string, else "".
+ *
+ * `limit` bounds the work: the result is the first `limit` characters of the full text,
+ * and serialization stops once they are known (the hasher reads at most blocks x block size).
  */
-export function promptText(body: Readonly<Record<string, unknown>>): string {
-  const messages = body["messages"];
-  if (Array.isArray(messages)) return chatText(messages);
-  const prompt = body["prompt"];
-  if (prompt !== undefined) return completionText(prompt);
-  const input = body["input"];
-  return typeof input === "string" ? input : "";
+export function promptText(
+  body: Readonly<Record<string, unknown>>,
+  kind?: ApiKind,
+  limit = Infinity,
+): string {
+  const out = new Text(limit);
+  switch (kind) {
+    case undefined:
+      untyped(body, out);
+      break;
+    case "chat":
+      chat(body["messages"], out);
+      break;
+    case "completions":
+      out.add(completionText(body["prompt"]));
+      break;
+    case "responses":
+      responses(body, out);
+      break;
+    case "messages":
+      anthropic(body, out);
+      break;
+    case "embeddings":
+      if (Array.isArray(body["messages"])) chat(body["messages"], out);
+      else out.add(embeddingText(body["input"]));
+      break;
+    default:
+      break;
+  }
+  return out.text();
 }
 
-function chatText(messages: readonly unknown[]): string {
-  let out = "";
+/** A string builder that stops growing once it holds `limit` characters. */
+class Text {
+  private parts: string[] = [];
+  private length = 0;
+  constructor(private readonly limit: number) {}
+  get full(): boolean {
+    return this.length >= this.limit;
+  }
+  add(s: string): void {
+    if (this.full) return;
+    this.parts.push(s);
+    this.length += s.length;
+  }
+  text(): string {
+    const t = this.parts.join("");
+    return t.length > this.limit ? t.slice(0, this.limit) : t;
+  }
+}
+
+function untyped(body: Readonly<Record<string, unknown>>, out: Text): void {
+  const messages = body["messages"];
+  const prompt = body["prompt"];
+  const input = body["input"];
+  if (Array.isArray(messages)) anthropic(body, out);
+  else if (prompt !== undefined) out.add(completionText(prompt));
+  else if (typeof input === "string") out.add(input);
+}
+
+function message(role: string, content: unknown, out: Text): void {
+  out.add(`${role}\n`);
+  out.add(contentText(content));
+  out.add("\n");
+}
+
+function chat(messages: unknown, out: Text): void {
+  if (!Array.isArray(messages)) return;
   for (const m of messages) {
+    if (out.full) return;
     if (m === null || typeof m !== "object") {
-      out += `${JSON.stringify(m)}\n`;
+      out.add(`${JSON.stringify(m)}\n`);
       continue;
     }
     const msg = m as Record<string, unknown>;
-    const role = typeof msg["role"] === "string" ? msg["role"] : "";
-    out += `${role}\n${contentText(msg["content"])}\n`;
+    message(typeof msg["role"] === "string" ? msg["role"] : "", msg["content"], out);
     const calls = msg["tool_calls"];
-    if (calls !== undefined && calls !== null) out += `${JSON.stringify(calls)}\n`;
+    if (calls !== undefined && calls !== null) out.add(`${JSON.stringify(calls)}\n`);
   }
-  return out;
 }
+
+function anthropic(body: Readonly<Record<string, unknown>>, out: Text): void {
+  const system = body["system"];
+  if (system !== undefined && system !== null) message("system", system, out);
+  chat(body["messages"], out);
+}
+
+function responses(body: Readonly<Record<string, unknown>>, out: Text): void {
+  const instructions = body["instructions"];
+  if (typeof instructions === "string") message("system", instructions, out);
+  const input = body["input"];
+  if (typeof input === "string") message("user", input, out);
+  if (!Array.isArray(input)) return;
+  for (const item of input) {
+    if (out.full) return;
+    const i = item as Record<string, unknown> | null;
+    if (i !== null && typeof i === "object" && typeof i["role"] === "string")
+      message(i["role"], i["content"], out);
+    else out.add(`${JSON.stringify(item)}\n`);
+  }
+}
+
+const TEXT_PARTS = new Set(["text", "input_text", "output_text"]);
 
 function contentText(content: unknown): string {
   if (typeof content === "string") return content;
@@ -52,7 +147,7 @@ function contentText(content: unknown): string {
     }
     const p = part as Record<string, unknown>;
     const type = typeof p["type"] === "string" ? p["type"] : "";
-    if (type === "text" && typeof p["text"] === "string") parts.push(p["text"]);
+    if (TEXT_PARTS.has(type) && typeof p["text"] === "string") parts.push(p["text"]);
     else parts.push(`[${type}]${JSON.stringify(p[type] ?? p)}`);
   }
   return parts.join("\n");
@@ -63,4 +158,10 @@ function completionText(prompt: unknown): string {
   if (!Array.isArray(prompt)) return JSON.stringify(prompt) ?? "";
   if (prompt.every((x) => typeof x === "number")) return prompt.join(",");
   return prompt.map((x) => (typeof x === "string" ? x : Array.isArray(x) ? x.join(",") : "")).join("\n");
+}
+
+function embeddingText(input: unknown): string {
+  if (typeof input === "string") return input;
+  if (Array.isArray(input) && input.every((x) => typeof x === "string")) return input.join("\n");
+  return "";
 }
