@@ -1,7 +1,11 @@
 /**
- * HTTP routes of a simulated vLLM pod (vLLM's OpenAI server subset):
- * POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /health,
- * GET /metrics. Every error leaves through `onError` as an OpenAI error body.
+ * HTTP routes of a simulated vLLM pod, as vLLM's OpenAI-compatible server serves them:
+ * POST /v1/chat/completions, /v1/completions, /v1/responses (+ GET /v1/responses/{id}),
+ * /v1/messages, /v1/audio/transcriptions (generation models); POST /v1/embeddings,
+ * /v1/score (/score), /v1/rerank (/rerank, /v2/rerank) (pooling models); POST /tokenize,
+ * /detokenize (both); GET /v1/models, /health, /metrics. A route of the other runner is
+ * a 400 ("The model does not support ... API."), as vLLM answers it. Every error leaves
+ * through `onError`: an OpenAI error body, or Anthropic's on /v1/messages.
  *
  * Injected faults apply to the inference routes and /health; /metrics and /v1/models
  * keep answering so a scraper can still watch the misbehaving pod.
@@ -9,11 +13,18 @@
 import { Hono } from "hono";
 import type { Engine } from "./engine.ts";
 import { SimError } from "./errors.ts";
+import { anthropicError, createMessage } from "./messages.ts";
 import { renderMetrics } from "./metrics.ts";
-import { type Api, errorBody, modelList } from "./openai-format.ts";
+import { errorBody, modelList } from "./openai-format.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { parseRequest } from "./parse.ts";
-import { jsonResponse, streamResponse } from "./respond.ts";
+import { embeddings, rerank, score } from "./pooling.ts";
+import { jsonResponse, type RunContext, streamResponse } from "./respond.ts";
+import { ResponseStore } from "./response-store.ts";
+import { createResponse, retrieveResponse } from "./responses.ts";
+import { detokenize, tokenize } from "./tokenize.ts";
+import { Tokenizer } from "./tokenizer.ts";
+import { readForm, transcribe } from "./transcriptions.ts";
 
 export interface Fault {
   /** Answer every inference request and /health with this status. */
@@ -33,14 +44,38 @@ export interface AppDeps {
   closed(): boolean;
 }
 
+/** The APIs a pod serves by runner, named as vLLM names them in its refusal. */
+const APIS = {
+  chat: ["generate", "Chat Completions"],
+  completions: ["generate", "Completions"],
+  responses: ["generate", "Responses"],
+  messages: ["generate", "Messages"],
+  transcriptions: ["generate", "Transcriptions"],
+  embeddings: ["pooling", "Embeddings"],
+  score: ["pooling", "Score"],
+  rerank: ["pooling", "Rerank"],
+  tokenize: [undefined, "Tokenize"],
+} as const;
+type Api = keyof typeof APIS;
+
 function injectedStatus(fault: Fault | undefined): void {
   if (fault?.status !== undefined) {
     throw new SimError(fault.status, `Injected fault: the simulator answers ${fault.status}.`);
   }
 }
 
+async function readJson(raw: Request): Promise<unknown> {
+  try {
+    return await raw.json();
+  } catch {
+    throw new SimError(400, "The request body is not valid JSON.");
+  }
+}
+
 export function createApp(deps: AppDeps): Hono {
   const { options: o, engine } = deps;
+  const tokenizer = new Tokenizer();
+  const store = new ResponseStore(o.maxStoredResponses);
   const app = new Hono();
 
   app.use(async function echoRequestId(c, next) {
@@ -62,31 +97,68 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get("/v1/models", (c) => c.json(modelList(o.model, o.loras, o.maxModelLen)));
 
-  const generate = (api: Api) =>
+  /** Closed, injected faults and the runner check, then the route's own work. */
+  const serve = (api: Api, handle: (raw: Request, run: RunContext) => Response | Promise<Response>) =>
     async function handler(c: { req: { raw: Request } }): Promise<Response> {
       const raw = c.req.raw;
       if (deps.closed()) throw new SimError(503, "The simulator is closed.");
       const fault = deps.fault();
       if (fault?.delayMs) await deps.sleep(fault.delayMs, raw.signal);
       injectedStatus(fault);
-      let body: unknown;
-      try {
-        body = await raw.json();
-      } catch {
-        throw new SimError(400, "The request body is not valid JSON.");
+      const [runner, name] = APIS[api];
+      if (runner !== undefined && runner !== o.runner) {
+        throw new SimError(400, `The model does not support ${name} API.`);
       }
-      const request = parseRequest(api, body, o, o.random);
-      const respond = {
-        engine,
-        request,
-        signal: raw.signal,
-        breakAfterTokens: fault?.breakStreamAfterTokens,
-      };
-      return request.stream ? streamResponse(respond) : jsonResponse(respond);
+      return handle(raw, { engine, signal: raw.signal, breakAfterTokens: fault?.breakStreamAfterTokens });
     };
 
-  app.post("/v1/chat/completions", generate("chat"));
-  app.post("/v1/completions", generate("completions"));
+  const completions = (api: "chat" | "completions") =>
+    serve(api, async (raw, run) => {
+      const request = parseRequest(api, await readJson(raw), o, o.random);
+      return request.stream ? streamResponse({ ...run, request }) : jsonResponse({ ...run, request });
+    });
+  app.post("/v1/chat/completions", completions("chat"));
+  app.post("/v1/completions", completions("completions"));
+
+  const responses = { options: o, store };
+  app.post(
+    "/v1/responses",
+    serve("responses", async (raw, run) =>
+      createResponse({ ...responses, run }, await readJson(raw), o.random),
+    ),
+  );
+  app.get(
+    "/v1/responses/:id",
+    serve("responses", (raw, run) =>
+      retrieveResponse(
+        { ...responses, run },
+        decodeURIComponent(new URL(raw.url).pathname.slice("/v1/responses/".length)),
+      ),
+    ),
+  );
+  app.post(
+    "/v1/messages",
+    serve("messages", async (raw, run) => createMessage(o, run, await readJson(raw), o.random)),
+  );
+  app.post(
+    "/v1/audio/transcriptions",
+    serve("transcriptions", async (raw, run) => transcribe(o, run, await readForm(raw), o.random)),
+  );
+
+  const pooling = (api: "embeddings" | "score" | "rerank", run: typeof embeddings) =>
+    serve(api, async (raw, ctx) => run({ options: o, tokenizer, run: ctx }, await readJson(raw)));
+  app.post("/v1/embeddings", pooling("embeddings", embeddings));
+  for (const path of ["/v1/score", "/score"]) app.post(path, pooling("score", score));
+  for (const path of ["/v1/rerank", "/rerank", "/v2/rerank"]) app.post(path, pooling("rerank", rerank));
+
+  app.post(
+    "/tokenize",
+    serve("tokenize", async (raw) => tokenize(o, tokenizer, await readJson(raw))),
+  );
+  app.post(
+    "/detokenize",
+    serve("tokenize", async (raw) => detokenize(o, tokenizer, await readJson(raw))),
+  );
 
   app.notFound((c) =>
     c.json(
@@ -102,7 +174,8 @@ export function createApp(deps: AppDeps): Hono {
 
   app.onError((err, c) => {
     const e = err instanceof SimError ? err : new SimError(500, err.message || "Internal simulator error.");
-    return c.json(errorBody(e), e.status as 400);
+    const anthropic = new URL(c.req.url).pathname === "/v1/messages";
+    return c.json(anthropic ? anthropicError(e) : errorBody(e), e.status as 400);
   });
 
   return app;

@@ -8,6 +8,10 @@
  * batch is empty). A request whose adapter cannot be loaded (`maxLoras` distinct
  * adapters already active) is skipped, not blocking the ones behind it, as in vLLM v1.
  *
+ * A request with `outputTokens: 0` (pooling: embeddings, score, rerank) finishes right
+ * after its prefill, as vLLM runs a pooling model: counted in prompt tokens, TTFT, E2E
+ * and `request_success_total{finished_reason="stop"}`, with no generation tokens.
+ *
  * KV blocks in use = sum over running of ceil((prompt + generated tokens) / blockSize);
  * cached blocks that no running request holds do not count.
  */
@@ -135,7 +139,9 @@ export class Engine {
       cache.insert(seq.hashes);
       this.counters.promptTokens += seq.req.promptTokens;
       this.counters.ttft.observe((o.clock.now() - seq.arrivedAt) / 1000);
-      this.step(seq);
+      // A pooling request (embeddings, score, rerank) is prefill only: it ends here.
+      if (seq.req.outputTokens === 0) this.finish(seq);
+      else this.step(seq);
     }, this.scaled(prefillMs));
   }
 

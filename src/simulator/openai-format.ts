@@ -77,6 +77,16 @@ export function sseFrame(data: unknown): Uint8Array {
 
 export const SSE_DONE = "[DONE]";
 
+/** A typed SSE event (`event: <type>` then `data: <json>`), as the Responses and Anthropic APIs stream. */
+export function eventFrame(type: string, data: unknown): Uint8Array {
+  return encoder.encode(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+/** A fresh id: `prefix` then 32 hex digits. */
+export function randomId(prefix: string): string {
+  return prefix + crypto.randomUUID().replaceAll("-", "");
+}
+
 /** Streaming chunk builders; `usage: null` rides on every chunk when usage was asked for, as OpenAI does. */
 export function chunkBuilder(h: ResponseHead, includeUsage: boolean) {
   const extra = includeUsage ? { usage: null } : {};

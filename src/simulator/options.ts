@@ -43,7 +43,20 @@ export interface SimulatorOptions {
   setTimer?: SetTimer;
   /** Also publish `vllm:gpu_cache_usage_perc`, as vLLM before v0.10 did. */
   legacyKvMetric?: boolean;
+  /**
+   * What the pod runs, as vLLM's `--runner`: "generate" (chat, completions, responses,
+   * messages, transcriptions) or "pooling" (embeddings, score, rerank). Both tokenize.
+   * A request for the other kind is a 400, as vLLM answers. Default "generate".
+   */
+  runner?: Runner;
+  /** Length of the pooling model's embedding vectors (its hidden size); default 384. */
+  embeddingSize?: number;
+  /** Responses kept for `previous_response_id` and GET /v1/responses/{id}, least recently used dropped first; default 1000. */
+  maxStoredResponses?: number;
 }
+
+/** vLLM's `--runner`: a generation model or a pooling (embedding, score, rerank) model. */
+export type Runner = "generate" | "pooling";
 
 export type ResolvedOptions = Required<Omit<SimulatorOptions, "defaultMaxTokens">> & {
   defaultMaxTokens: number | undefined;
@@ -70,12 +83,29 @@ export function resolveOptions(opts: SimulatorOptions): ResolvedOptions {
     clock: opts.clock ?? systemClock,
     setTimer: opts.setTimer ?? systemTimer,
     legacyKvMetric: opts.legacyKvMetric ?? false,
+    runner: opts.runner ?? "generate",
+    embeddingSize: opts.embeddingSize ?? 384,
+    maxStoredResponses: opts.maxStoredResponses ?? 1000,
   };
   if (!r.model) throw new Error("simulator: `model` must be a non-empty string");
-  for (const key of ["maxNumSeqs", "blockSize", "numGpuBlocks", "maxModelLen", "maxLoras"] as const) {
+  if (r.runner !== "generate" && r.runner !== "pooling") {
+    throw new Error(`simulator: \`runner\` must be "generate" or "pooling", got ${JSON.stringify(r.runner)}`);
+  }
+  const positive = [
+    "maxNumSeqs",
+    "blockSize",
+    "numGpuBlocks",
+    "maxModelLen",
+    "maxLoras",
+    "embeddingSize",
+  ] as const;
+  for (const key of positive) {
     if (!Number.isInteger(r[key]) || r[key] < 1) {
       throw new Error(`simulator: \`${key}\` must be an integer >= 1, got ${r[key]}`);
     }
+  }
+  if (!(Number.isInteger(r.maxStoredResponses) && r.maxStoredResponses >= 0)) {
+    throw new Error(`simulator: \`maxStoredResponses\` must be an integer >= 0, got ${r.maxStoredResponses}`);
   }
   const nonNegative = [
     "prefillOverheadMs",

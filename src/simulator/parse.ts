@@ -48,7 +48,8 @@ export interface ParsedRequest {
   includeUsage: boolean;
 }
 
-function invalid(issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]): SimError {
+/** A valibot failure as a 400 naming the first bad field. */
+export function invalid(issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]): SimError {
   const issue = issues[0];
   const path = v.getDotPath(issue);
   return new SimError(400, path ? `${path}: ${issue.message}` : issue.message, path);
@@ -73,12 +74,33 @@ export function parseRequest(
     fields = r.output;
     prompt = typeof r.output.prompt === "string" ? r.output.prompt : r.output.prompt[0]!;
   }
-  const model = fields.model ?? o.model;
-  if (model !== o.model && !o.loras.includes(model)) {
-    throw new SimError(404, `The model \`${model}\` does not exist.`, "model", "model_not_found");
-  }
-  const promptTokens = countTokens(prompt);
   const param = api === "chat" ? "messages" : "prompt";
+  const plan = planGeneration(o, {
+    model: fields.model,
+    prompt,
+    param,
+    requested: fields.max_completion_tokens ?? fields.max_tokens ?? undefined,
+    random,
+  });
+  return {
+    api,
+    ...plan,
+    stream: fields.stream ?? false,
+    includeUsage: fields.stream_options?.include_usage ?? false,
+  };
+}
+
+/** The model a request names: the base model when absent; 404 when the pod serves no such name. */
+export function resolveModel(o: ResolvedOptions, model: string | null | undefined): string {
+  const name = model ?? o.model;
+  if (name !== o.model && !o.loras.includes(name)) {
+    throw new SimError(404, `The model \`${name}\` does not exist.`, "model", "model_not_found");
+  }
+  return name;
+}
+
+/** A prompt longer than the context: vLLM's 400. */
+export function checkPromptFits(o: ResolvedOptions, promptTokens: number, param: string): void {
   if (promptTokens > o.maxModelLen) {
     throw new SimError(
       400,
@@ -87,32 +109,50 @@ export function parseRequest(
       "context_length_exceeded",
     );
   }
-  const requested = fields.max_completion_tokens ?? fields.max_tokens ?? undefined;
+}
+
+/**
+ * Plans a generation: model (404 if not served), prompt tokens, output length. Output =
+ * `requested` (finish "length") or the default (finish "stop"); prompt + output must fit
+ * `maxModelLen`, as vLLM enforces. `param` names the prompt field in errors.
+ */
+export function planGeneration(
+  o: ResolvedOptions,
+  g: {
+    model: string | null | undefined;
+    prompt: string;
+    param: string;
+    requested: number | undefined;
+    random: () => number;
+    maxParam?: string;
+  },
+): Omit<ParsedRequest, "api" | "stream" | "includeUsage"> {
+  const model = resolveModel(o, g.model);
+  const { prompt, param, requested } = g;
+  const promptTokens = countTokens(prompt);
+  checkPromptFits(o, promptTokens, param);
   const room = o.maxModelLen - promptTokens;
-  const fallback = o.defaultMaxTokens ?? 16 + Math.floor(random() * 113);
+  const fallback = o.defaultMaxTokens ?? 16 + Math.floor(g.random() * 113);
   const outputTokens = requested ?? Math.min(fallback, room);
   if (outputTokens < 1 || promptTokens + outputTokens > o.maxModelLen) {
     throw new SimError(
       400,
       `This model's maximum context length is ${o.maxModelLen} tokens. However, you requested ${promptTokens + outputTokens} tokens (${promptTokens} in the ${param}, ${outputTokens} in the completion). Please reduce the length of the ${param} or completion.`,
-      requested === undefined ? param : "max_tokens",
+      requested === undefined ? param : (g.maxParam ?? "max_tokens"),
       "context_length_exceeded",
     );
   }
   return {
-    api,
     model,
     adapter: model === o.model ? undefined : model,
     prompt,
     promptTokens,
     outputTokens,
     finishReason: requested === undefined ? "stop" : "length",
-    stream: fields.stream ?? false,
-    includeUsage: fields.stream_options?.include_usage ?? false,
   };
 }
 
-function contentText(
+export function contentText(
   content: string | Array<{ type: string; text?: string | null }> | null | undefined,
 ): string {
   if (typeof content === "string") return content;

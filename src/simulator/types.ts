@@ -23,6 +23,7 @@ export interface GenerationRequest {
   adapter: string | undefined;
   prompt: string;
   promptTokens: number;
+  /** 0 for a pooling request: it finishes after prefill. */
   outputTokens: number;
   finishReason: "stop" | "length";
   /** Fault injection: abort after this many tokens. */
