@@ -5,7 +5,7 @@ import { APIS, ROUTES, routeAt, routeOf } from "../../src/openai/routes.ts";
 
 describe("the route table", () => {
   test("every API has a route, every path is served once, and the pod is asked on the same path", () => {
-    expect(new Set(ROUTES.map((r) => r.kind))).toEqual(new Set(Object.keys(APIS)));
+    expect(new Set<string>(ROUTES.map((r) => r.kind))).toEqual(new Set<string>(Object.keys(APIS)));
     expect(new Set(ROUTES.map((r) => r.path)).size).toBe(ROUTES.length);
     for (const r of ROUTES) expect(r.upstreamPath).toBe(r.path);
     expect(routeOf("rerank").path).toBe("/v1/rerank");
