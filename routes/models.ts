@@ -2,19 +2,19 @@ import { Hono } from "hono";
 import type { GatewayDeps } from "../src/deps.ts";
 import type { GatewayEnv } from "../src/env.ts";
 import { modelNotFound } from "../src/errors.ts";
-import { listModels } from "../src/models/catalogue.ts";
+import { listAllModels } from "../src/models/catalogue.ts";
 
 /**
- * OpenAI `GET /v1/models` and `GET /v1/models/{id}` (ids may contain slashes). Both show
- * the same models: a catalog entry with `hidden: true` stays routable but appears in neither.
+ * OpenAI `GET /v1/models` and `GET /v1/models/{id}` (ids may contain slashes), over every
+ * pool. Both show the same models: a catalog entry with `hidden: true` stays routable but appears in neither.
  */
-export function modelRoutes(deps: Pick<GatewayDeps, "config" | "endpoints">): Hono<GatewayEnv> {
+export function modelRoutes(deps: Pick<GatewayDeps, "pools">): Hono<GatewayEnv> {
   return new Hono<GatewayEnv>()
-    .get("/models", (c) => c.json({ object: "list", data: listModels(deps.config.current, deps.endpoints) }))
+    .get("/models", (c) => c.json({ object: "list", data: listAllModels(deps.pools.list()) }))
     .get("/models/:id{.+}", (c) => {
       const id = c.req.param("id");
       // A hidden model is routable but not shown: retrieving it is a 404, like an unknown one.
-      const model = listModels(deps.config.current, deps.endpoints).find((m) => m.id === id);
+      const model = listAllModels(deps.pools.list()).find((m) => m.id === id);
       if (!model) throw modelNotFound(id);
       return c.json(model);
     });

@@ -10,13 +10,15 @@ import { candidates } from "../src/stages/candidates.ts";
 import { forward } from "../src/stages/forward.ts";
 import { parse } from "../src/stages/parse.ts";
 import { rewrite } from "../src/stages/rewrite.ts";
+import { route } from "../src/stages/route.ts";
 import { schedule } from "../src/stages/schedule.ts";
 import { scope } from "../src/stages/scope.ts";
 
 /**
  * The inference routes. Each is the same chain of stages:
- * scope → authenticate → parse → rewrite → authorize → candidates → accepted → admit →
- * schedule → forward. Authorize runs after rewrite so it judges the model actually
+ * scope → authenticate → parse → route (the model's pool) → rewrite → authorize →
+ * candidates → accepted → admit → schedule → forward. From route on, stages use the
+ * request's pool (c.var.pool): its rewrites, endpoints, flow control and scheduler. Authorize runs after rewrite so it judges the model actually
  * served; `accepted` marks the point after which model names may label metrics.
  */
 export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
@@ -30,13 +32,13 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
         maxBodyBytes: () => config().settings.maxBodyBytes,
         bodyReadTimeoutMs: () => config().settings.bodyReadTimeoutMs,
         setTimer: deps.setTimer,
-        fairnessIdFor: (headers) => deps.scheduler.fairnessIdFor?.(headers),
       }),
-      rewrite({ config, random: deps.random }),
+      route(deps),
+      rewrite({ random: deps.random }),
       authorize(),
-      candidates(deps),
+      candidates(),
       accepted(deps),
-      admit(deps),
+      admit(),
       schedule(deps),
       forward({ ...deps, config }),
     ] as const;

@@ -8,6 +8,7 @@ import type { Closing } from "./lifecycle.ts";
 import type { Logger } from "./log.ts";
 import type { GatewayMetrics } from "./metrics/gateway-metrics.ts";
 import type { RecentRequests } from "./observability/recent.ts";
+import type { PoolSet } from "./pools/set.ts";
 import type { Scheduler } from "./scheduling/types.ts";
 import type { Admitter } from "./stages/admit.ts";
 
@@ -17,18 +18,22 @@ export type FetchFn = (url: string, init: RequestInit) => Promise<Response>;
 /** Everything the app is built from; tests pass fakes for any of it. */
 export interface GatewayDeps {
   config: ConfigHolder;
-  endpoints: EndpointStore;
+  /** Every pool served; a request's own is `c.var.pool` (the route stage picks it by model). */
+  pools: PoolSet;
+  /** The first pool's endpoints (single-pool callers and tests); requests use their pool's. */
+  readonly endpoints: EndpointStore;
   inflight: InFlight;
   /** Passive health (outlier detection): endpoints ejected by their real answers. */
   health: PassiveHealth;
-  scheduler: Scheduler;
-  admitter: Admitter;
+  /** The first pool's scheduler, admitter and saturation (see `endpoints`). */
+  readonly scheduler: Scheduler;
+  readonly admitter: Admitter;
   /** Pool saturation now (>= 1 means full), from the configured detector. */
-  saturation: () => number;
+  readonly saturation: () => number;
   /** The last finished requests, for the dashboard. */
   recent: RecentRequests;
-  /** The flow controller when flow control is on (queues, stats, shutdown). */
-  flow: FlowController | undefined;
+  /** The first pool's flow controller when flow control is on (queues, stats, shutdown). */
+  readonly flow: FlowController | undefined;
   metrics: GatewayMetrics;
   logger: Logger;
   clock: Clock;

@@ -1,5 +1,6 @@
 import type { ApiKey } from "./config/settings.ts";
 import type { Endpoint } from "./endpoints/types.ts";
+import type { Pool } from "./pools/pool.ts";
 import type { Admission, InferenceRequest, ScheduledEndpoints, TargetModel } from "./request.ts";
 import type { RequestLifecycle } from "./scheduling/types.ts";
 import type { RequestScope } from "./scope.ts";
@@ -11,6 +12,8 @@ export interface GatewayVariables {
   /** The API key entry the request authenticated with; unset when auth is off. */
   principal: ApiKey;
   inferenceRequest: InferenceRequest;
+  /** The pool the request's model routes to (the route stage). */
+  pool: Pool;
   targetModel: TargetModel;
   /** Endpoints serving the target model, before health and scheduling. */
   candidates: readonly Endpoint[];

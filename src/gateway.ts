@@ -5,17 +5,15 @@ import { type Clock, type Random, type SetTimer, systemClock, systemRandom, syst
 import { ConfigError } from "./config/errors.ts";
 import { ConfigHolder } from "./config/holder.ts";
 import type { GatewayConfig } from "./config/load.ts";
+import { poolOfEndpoint } from "./config/pools.ts";
 import type { StaticEndpoint } from "./config/settings.ts";
 import type { FetchFn, GatewayDeps } from "./deps.ts";
 import { PassiveHealth } from "./endpoints/health.ts";
 import { InFlight } from "./endpoints/inflight.ts";
 import { keepLearned } from "./endpoints/keep-learned.ts";
-import { startModelDiscovery } from "./endpoints/model-discovery.ts";
-import { startScraping } from "./endpoints/scraping.ts";
-import { EndpointStore } from "./endpoints/store.ts";
 import type { Endpoint } from "./endpoints/types.ts";
 import type { GatewayEnv } from "./env.ts";
-import { createAdmitter, type FlowPlugins } from "./flow/admitter.ts";
+import type { FlowPlugins } from "./flow/admitter.ts";
 import { Closing } from "./lifecycle.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { flowMetrics } from "./metrics/flow-metrics.ts";
@@ -23,11 +21,12 @@ import { createGatewayMetrics } from "./metrics/gateway-metrics.ts";
 import { registerPoolMetrics } from "./metrics/pool-metrics.ts";
 import { schedulerMetrics } from "./metrics/scheduler-metrics.ts";
 import { RecentRequests } from "./observability/recent.ts";
+import type { Pool } from "./pools/pool.ts";
+import { PoolSet } from "./pools/set.ts";
 import { decodingFetch } from "./proxy/decode.ts";
-import { LoadTracker } from "./scheduling/framework/load.ts";
 import { loadConfig } from "./scheduling/framework/load-config.ts";
 import type { PluginRegistry } from "./scheduling/framework/registry.ts";
-import { PoolScheduler, schedulingPart } from "./scheduling/pool-scheduler.ts";
+import { schedulingPart } from "./scheduling/pool-scheduler.ts";
 import { PrefixIndex } from "./scheduling/prefix/prefix-index.ts";
 
 export interface GatewayOptions {
@@ -89,7 +88,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const plugins = opts.plugins ?? builtinPlugins();
   const checkConfig = (c: GatewayConfig) => {
     try {
-      checkPickerConfig(c.pickerConfig, plugins.registry);
+      for (const p of c.pools) checkPickerConfig(p.pickerConfig, plugins.registry);
     } catch (err) {
       throw err instanceof ConfigError && c.file && !err.file ? err.inFile(c.file) : err;
     }
@@ -100,49 +99,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const random = opts.random ?? systemRandom;
   const logger = opts.logger ?? createLogger(opts.config.settings.logLevel);
   const setTimer = opts.setTimer ?? systemTimer;
-  const endpoints = new EndpointStore();
-  const staticEndpoints = (c: GatewayConfig) =>
-    [...c.settings.endpoints, ...(opts.endpoints ?? [])].map(toEndpoint);
+  const statics = (c: GatewayConfig) => [...c.settings.endpoints, ...(opts.endpoints ?? [])];
   /** True unless the config (or the embedded pods) gives this endpoint's models. */
   const learns = (c: GatewayConfig, name: string) =>
-    ![...c.settings.endpoints, ...(opts.endpoints ?? [])].some((e) => e.name === name && e.models.length > 0);
-  if (!opts.config.settings.kubernetes) endpoints.upsert(staticEndpoints(opts.config));
-  // Static endpoints follow config reloads; with Kubernetes discovery the cluster owns the set.
-  // A reload keeps the models learned from endpoints that stay (and still learn them).
-  let previous = opts.config;
-  if (!opts.config.settings.kubernetes)
-    config.onSwap((next) => {
-      const before = previous;
-      previous = next;
-      const stillLearns = (name: string) => learns(before, name) && learns(next, name);
-      endpoints.replaceAll(keepLearned(endpoints, staticEndpoints(next), stillLearns));
-    });
+    !statics(c).some((e) => e.name === name && e.models.length > 0);
   const inflight = new InFlight();
-  // One model of each pod's load now (last scrape + what was sent since), for flow control and scheduling.
-  const loads = new LoadTracker();
   const metrics = createGatewayMetrics();
-  const { admitter, flow, saturation } = createAdmitter({
-    config,
-    endpoints,
-    inflight,
-    loads,
-    clock,
-    setTimer,
-    plugins: plugins.flow,
-    // Passive health is built below; flow control asks it only when dispatching.
-    health: {
-      get allHealthy() {
-        return health.allHealthy;
-      },
-      isEjected: (name) => health.isEjected(name),
-    },
-    logger,
-    observe: flowMetrics({
-      metrics,
-      poolName: () => config.current.pool?.metadata.name ?? "default",
-      poolSaturation: () => saturation(),
-    }),
-  });
   // Decodes compressed answers itself: a pod lying about gzip gets a clean 502, not a bare console line.
   const fetchFn: FetchFn = opts.fetch ?? decodingFetch((url, init) => fetch(url, init));
   const closing = new Closing();
@@ -156,7 +118,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
     maxFailureRate: () => config.current.settings.upstream.maxFailureRate,
     // A gate before probation, not the way back: real answers decide that.
     probe: async (name) => {
-      const e = endpoints.get(name);
+      const e = pools
+        .list()
+        .map((p) => p.endpoints.get(name))
+        .find((x) => x !== undefined);
       if (!e) return false;
       const res = await fetchFn(`http://${e.address}/health`, {
         method: "GET",
@@ -166,33 +131,68 @@ export function createGateway(opts: GatewayOptions): Gateway {
       return res.ok;
     },
   });
-  endpoints.onChange(() => {
-    // Every state, not only ejected ones: pod names churn under Kubernetes, the map must not grow.
-    for (const name of health.known()) if (!endpoints.get(name)) health.remove(name);
-  });
+  // Registration order is exposition order (the golden /metrics file): flow, scheduler, pool.
+  const flowSeries = flowMetrics({ metrics });
   const schedMetrics = schedulerMetrics(metrics.registry);
-  const scheduler = new PoolScheduler({
-    config,
-    registry: plugins.registry,
-    endpoints,
-    inflight,
-    loads,
-    random,
+  const { scrapeErrors } = registerPoolMetrics({
+    registry: metrics.registry,
+    pools: () => pools.list(),
     clock,
-    observe: schedMetrics.observe,
-    observeDecision: schedMetrics.observeDecision,
-    logger,
+    stalenessMs: () => config.current.settings.dataLayer.stalenessMs,
+    isEjected: (name) => health.isEjected(name),
   });
-  schedMetrics.attach(scheduler);
+  // Static endpoints follow config reloads, each to its pool; with Kubernetes discovery the
+  // cluster owns the sets. A reload keeps the models learned from endpoints that stay.
+  const feed = opts.config.settings.kubernetes
+    ? undefined
+    : (pool: Pool, next: GatewayConfig, before: GatewayConfig | undefined) => {
+        const mine = statics(next)
+          .filter((e) => poolOfEndpoint(e, next.pools) === pool.name)
+          .map(toEndpoint);
+        if (!before) return pool.endpoints.upsert(mine);
+        const stillLearns = (name: string) => learns(before, name) && learns(next, name);
+        pool.endpoints.replaceAll(keepLearned(pool.endpoints, mine, stillLearns));
+      };
+  const pools = new PoolSet(
+    config,
+    {
+      registry: plugins.registry,
+      flowPlugins: plugins.flow,
+      inflight,
+      health,
+      clock,
+      random,
+      setTimer,
+      logger,
+      fetch: fetchFn,
+      flowMetrics: flowSeries,
+      schedulerMetrics: schedMetrics,
+      scrapeErrors,
+      learns: (name) => learns(config.current, name),
+    },
+    feed,
+  );
   const deps: GatewayDeps = {
     config,
-    endpoints,
+    pools,
+    // The first pool's parts, for single-pool callers; requests use their own pool (c.var.pool).
+    get endpoints() {
+      return pools.first().endpoints;
+    },
+    get scheduler() {
+      return pools.first().scheduler;
+    },
+    get admitter() {
+      return pools.first().admitter;
+    },
+    get flow() {
+      return pools.first().flow;
+    },
+    get saturation() {
+      return pools.first().saturation;
+    },
     inflight,
     health,
-    scheduler,
-    admitter,
-    flow,
-    saturation,
     recent: new RecentRequests(),
     metrics,
     logger,
@@ -202,58 +202,25 @@ export function createGateway(opts: GatewayOptions): Gateway {
     fetch: fetchFn,
     lifecycle: { shuttingDown: false, closing },
   };
-  const { scrapeErrors } = registerPoolMetrics({
-    registry: deps.metrics.registry,
-    store: endpoints,
-    clock,
-    poolName: () => config.current.pool?.metadata.name ?? "default",
-    stalenessMs: () => config.current.settings.dataLayer.stalenessMs,
-    isEjected: (name) => health.isEjected(name),
-  });
   const app = createApp(deps);
-  const background: { stop(): void }[] = [];
-  let rounds: { scrapeNow(): Promise<void>; refresh(): Promise<void> } | undefined;
-  const configured = (name: string) => !learns(config.current, name);
+  let started = false;
   return {
     app,
     deps,
     fetch: (request) => app.fetch(request),
     checkConfig,
     start({ timers = true } = {}) {
-      if (background.length) return;
-      const data = config.current.settings.dataLayer;
-      const discovery = startModelDiscovery({
-        store: endpoints,
-        fetch: deps.fetch,
-        logger,
-        shouldLearn: (name) => !configured(name),
-        intervalMs: data.modelsRefreshMs,
-        timers,
-        setTimer,
-      });
-      const scraping = startScraping({
-        config,
-        store: endpoints,
-        fetch: deps.fetch,
-        clock,
-        setTimer,
-        logger,
-        scrapeErrors,
-        // Fresh metrics may mean room in the pool: let flow control dispatch.
-        onRefresh: () => flow?.onCapacityChange(),
-        timers,
-      });
-      background.push(discovery, scraping);
-      rounds = { scrapeNow: scraping.scrapeNow, refresh: discovery.refresh };
+      if (started) return;
+      started = true;
+      pools.start(timers);
     },
     async refresh({ models = false } = {}) {
-      await Promise.all([rounds?.scrapeNow(), models ? rounds?.refresh() : undefined]);
+      await pools.refresh(models);
     },
     async stop() {
-      flow?.shutdown();
       closing.close();
       health.stop();
-      for (const b of background.splice(0)) b.stop();
+      pools.stop();
     },
   };
 }

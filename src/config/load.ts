@@ -1,10 +1,11 @@
 import * as v from "valibot";
 import { parseAllDocuments } from "yaml";
-import { type InferenceModelRewrite, parseRewrite, RewriteTable } from "../rewrite/index.ts";
+import { type InferenceModelRewrite, parseRewrite, type RewriteTable } from "../rewrite/index.ts";
 import { InferenceModelRewriteSchema } from "../rewrite/schema.ts";
 import { ConfigError } from "./errors.ts";
 import { toConfigError } from "./issues.ts";
 import { PICKER_EXTRAS, PickerConfigFields } from "./picker-fields.ts";
+import { IMPLICIT_POOL, type PoolConfig, splitByPool } from "./pools.ts";
 import {
   type EndpointPickerConfig,
   EndpointPickerConfigSchema,
@@ -22,10 +23,17 @@ import {
   STANDARD_METADATA,
 } from "./strict.ts";
 
-/** Everything one config file says, validated. Immutable once built; swapped whole on reload. */
+/**
+ * Everything one config file says, validated. Immutable once built; swapped whole on reload.
+ * `pools` holds each served pool's part; `pool`, `objectives`, `rewrites`, `rewriteTable` and
+ * `pickerConfig` are one pool's (the first's here; a pool's own view, `poolView`, for the
+ * per-pool parts of the gateway, which read the config as if their pool were the only one).
+ */
 export interface GatewayConfig {
   readonly file: string | undefined;
   readonly settings: Settings;
+  /** Every pool served, in routing order (the first wins a tie); never empty. */
+  readonly pools: readonly PoolConfig[];
   readonly pool: InferencePool | undefined;
   readonly objectives: readonly InferenceObjective[];
   readonly rewrites: readonly InferenceModelRewrite[];
@@ -88,7 +96,7 @@ function build(text: string, file: string | undefined, opts: ParseOptions): Gate
   const pools: InferencePool[] = [];
   const objectives: InferenceObjective[] = [];
   const rewrites: InferenceModelRewrite[] = [];
-  let pickerConfig: EndpointPickerConfig | undefined;
+  const pickers: EndpointPickerConfig[] = [];
 
   const docs = parseAllDocuments(text, { prettyErrors: true });
   if (!Array.isArray(docs)) throw new ConfigError({ path: "", expected: "YAML documents" });
@@ -122,11 +130,9 @@ function build(text: string, file: string | undefined, opts: ParseOptions): Gate
         rewrites.push(parseRewrite(doc));
         break;
       case "EndpointPickerConfig":
-        if (pickerConfig)
-          throw new ConfigError({ path: where, expected: "at most one EndpointPickerConfig" });
         // Unknown fields refused as upstream's strict decoding does; parameters are checked by each plugin.
         rejectUnknownFields(doc, PickerConfigFields, where, PICKER_EXTRAS);
-        pickerConfig = validate(EndpointPickerConfigSchema, doc, where, null);
+        pickers.push(validate(EndpointPickerConfigSchema, doc, where, null));
         break;
       default: {
         const guess = typeof record["kind"] === "string" ? closest(record["kind"], KINDS) : undefined;
@@ -139,74 +145,90 @@ function build(text: string, file: string | undefined, opts: ParseOptions): Gate
     }
   });
 
-  if (!settings && pools.length + objectives.length + rewrites.length === 0 && !pickerConfig)
+  if (!settings && pools.length + objectives.length + rewrites.length + pickers.length === 0)
     throw new ConfigError({
       path: "",
       expected:
         "at least one document (GatewayConfig, InferencePool, ...): the file is empty or holds only comments",
     });
   const finalSettings = settings ?? defaultSettings();
-  // With Kubernetes discovery the pool lives in the cluster; the file need not define it.
-  const pool =
-    finalSettings.kubernetes && pools.length === 0 ? undefined : selectPool(pools, finalSettings.pool);
-  const poolName = pool?.metadata.name ?? finalSettings.kubernetes?.pool ?? finalSettings.pool;
-  const warnings: string[] = [];
-  const mine = <T extends { metadata: { name: string }; spec: { poolRef: { name: string } } }>(
-    xs: T[],
-    kind: string,
-  ) => {
-    if (!poolName) return xs;
-    return xs.filter((x) => {
-      const warning = foreignPool(`${kind}/${x.metadata.name}`, x.spec.poolRef.name, poolName, pools);
-      if (warning) warnings.push(warning);
-      return !warning;
-    });
-  };
-  const myRewrites = mine(rewrites, "InferenceModelRewrite");
-  const myObjectives = mine(objectives, "InferenceObjective");
-  opts.checkPicker?.(pickerConfig);
+  const names = servedPools(pools, finalSettings);
+  const { pools: parts, warnings } = splitByPool({
+    names: names.names,
+    docs: pools,
+    implicit: names.implicit,
+    objectives,
+    rewrites,
+    pickers,
+  });
+  for (const p of parts) opts.checkPicker?.(p.pickerConfig);
+  const first = parts[0]!;
   return Object.freeze({
     file,
     settings: finalSettings,
-    pool,
-    objectives: myObjectives,
-    rewrites: myRewrites,
-    rewriteTable: RewriteTable.build(myRewrites),
-    pickerConfig,
+    pools: parts,
+    ...poolFields(first),
     warnings,
   });
 }
 
-/** Why a resource whose poolRef names another pool is left out (undefined: it is for this pool). */
-function foreignPool(
-  resource: string,
-  ref: string,
-  poolName: string,
-  pools: readonly InferencePool[],
-): string | undefined {
-  if (ref === poolName) return undefined;
-  const names = pools.map((p) => p.metadata.name);
-  if (names.includes(ref))
-    return `${resource} is for InferencePool '${ref}', not '${poolName}' (the pool this gateway fronts): ignored`;
-  const guess = closest(ref, [poolName, ...names]);
-  return `${resource} spec.poolRef.name '${ref}' names no InferencePool${guess ? ` (did you mean '${guess}'?)` : ""}: ignored; this gateway fronts '${poolName}'`;
+/** The fields of GatewayConfig that are one pool's. */
+function poolFields(p: PoolConfig) {
+  return {
+    pool: p.pool,
+    objectives: p.objectives,
+    rewrites: p.rewrites,
+    rewriteTable: p.rewriteTable,
+    pickerConfig: p.pickerConfig,
+  };
 }
 
-function selectPool(pools: InferencePool[], wanted: string | undefined): InferencePool | undefined {
-  if (wanted) {
-    const pool = pools.find((p) => p.metadata.name === wanted);
-    if (!pool)
+/**
+ * The config as one pool's parts see it: that pool's resources and picker config in the
+ * single-pool fields. Same settings, same `pools`.
+ */
+export function poolView(config: GatewayConfig, pool: PoolConfig): GatewayConfig {
+  return Object.freeze({ ...config, ...poolFields(pool) });
+}
+
+/**
+ * The config with `pools` replaced (the cluster's pools laid over the file's) and the
+ * single-pool fields following the first.
+ */
+export function withPools(config: GatewayConfig, pools: readonly PoolConfig[]): GatewayConfig {
+  if (pools.length === 0) return config;
+  return Object.freeze({ ...config, pools, ...poolFields(pools[0]!) });
+}
+
+/**
+ * Which pools the gateway serves: the `pool` setting's alone, else every pool document in
+ * file order; with none, the Kubernetes pool or the `pool` setting by name, else one
+ * implicit pool that every resource and endpoint belongs to.
+ */
+function servedPools(
+  docs: readonly InferencePool[],
+  settings: Settings,
+): { names: string[]; implicit: boolean } {
+  if (settings.pool && docs.length > 0) {
+    if (!docs.some((p) => p.metadata.name === settings.pool))
       throw new ConfigError({
         path: "GatewayConfig pool",
-        expected: `an InferencePool named '${wanted}' in the file`,
+        expected: `an InferencePool named '${settings.pool}' in the file`,
       });
-    return pool;
+    return { names: [settings.pool], implicit: false };
   }
-  if (pools.length > 1) {
-    throw new ConfigError({
-      path: "GatewayConfig pool",
-      expected: "the name of one pool: the file defines several",
-    });
+  if (docs.length > 0) {
+    const seen = new Set<string>();
+    for (const d of docs) {
+      if (seen.has(d.metadata.name))
+        throw new ConfigError({
+          path: `InferencePool/${d.metadata.name}`,
+          expected: "one InferencePool per name",
+        });
+      seen.add(d.metadata.name);
+    }
+    return { names: [...seen], implicit: false };
   }
-  return pools[0];
+  const named = settings.kubernetes?.pool ?? settings.pool;
+  return named ? { names: [named], implicit: false } : { names: [IMPLICIT_POOL], implicit: true };
 }

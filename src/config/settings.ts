@@ -18,6 +18,8 @@ export const StaticEndpointSchema = v.strictObject({
   engine: v.optional(v.string(), "vllm"),
   /** Models (base and LoRA adapters) served; learned from the endpoint when omitted. */
   models: v.optional(v.array(v.pipe(v.string(), v.minLength(1))), []),
+  /** The InferencePool this endpoint belongs to; default: the pool whose selector matches its labels. */
+  pool: v.optional(v.pipe(v.string(), v.minLength(1))),
 });
 export type StaticEndpoint = v.InferOutput<typeof StaticEndpointSchema>;
 
@@ -27,6 +29,8 @@ export const SimulatedPodSchema = v.strictObject({
   loras: v.optional(v.array(v.string()), []),
   maxNumSeqs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   labels: v.optional(v.record(v.string(), v.string()), {}),
+  /** The InferencePool this pod belongs to; default: the pool whose selector matches its labels. */
+  pool: v.optional(v.pipe(v.string(), v.minLength(1))),
 });
 
 const Rfc3339 = v.pipe(
@@ -75,7 +79,7 @@ export const SettingsSchema = v.strictObject({
   metadata: v.optional(v.looseObject({ name: v.optional(v.string()) })),
   port: v.optional(Port, 8080),
   hostname: v.optional(v.string(), "0.0.0.0"),
-  /** Name of the InferencePool this gateway fronts; defaults to the only pool in the file. */
+  /** Serve only this InferencePool of the file; default: every pool the file defines. */
   pool: v.optional(v.string()),
   /** Largest request body accepted, in bytes (413 above). */
   maxBodyBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 8 * 1024 * 1024),

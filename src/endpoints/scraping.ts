@@ -35,6 +35,8 @@ export function startScraping(opts: {
   setTimer?: SetTimer;
   logger: Logger;
   scrapeErrors: Counter<"name" | "model_server_pod">;
+  /** The pool these endpoints belong to (the scrape error counter's `name`). */
+  poolName?: string;
   onRefresh?: () => void;
   /** false: nothing is scheduled; `scrapeNow()` scrapes (see ScraperOptions.timers). */
   timers?: boolean;
@@ -66,7 +68,7 @@ export function startScraping(opts: {
     onStatus: (name, status) => store.setScrapeStatus(name, status),
     onError: (name, err) => {
       opts.scrapeErrors.inc({
-        name: config.current.pool?.metadata.name ?? "default",
+        name: opts.poolName ?? config.current.pool?.metadata.name ?? "default",
         model_server_pod: name,
       });
       streaks.failed(name, err instanceof Error ? err.message : String(err));

@@ -27,6 +27,11 @@ export class EndpointStore {
     return this.byModel.get(model) ?? this.anyModel;
   }
 
+  /** True when some endpoint says it serves `model` (unlike `serving`, endpoints of unknown models do not count). */
+  names(model: string): boolean {
+    return this.byModel.has(model);
+  }
+
   /** All model names some endpoint reports serving. */
   models(): IterableIterator<string> {
     return this.byModel.keys();

@@ -51,11 +51,10 @@ interface FlowSeries {
  * ids come from clients, so their label values are capped; model names go through the
  * gateway's model label cap. The pool saturation gauge is computed when /metrics is read.
  */
-export function flowMetrics(opts: {
-  metrics: Pick<GatewayMetrics, "registry" | "labels">;
-  poolName: () => string;
-  poolSaturation: () => number;
-}): FlowObserver {
+export function flowMetrics(opts: { metrics: Pick<GatewayMetrics, "registry" | "labels"> }): {
+  /** One pool's observer; `remove()` drops its saturation series when the pool goes away. */
+  forPool(poolName: string, poolSaturation: () => number): { observe: FlowObserver; remove(): void };
+} {
   const registry = opts.metrics.registry;
   const flows = new LabelCap(200);
   const both = (suffix: string) => [`inference_extension_${suffix}`, `llm_d_epp_${suffix}`];
@@ -98,102 +97,107 @@ export function flowMetrics(opts: {
       registers: [registry],
       collect() {
         this.reset();
-        this.set({ inference_pool: opts.poolName() }, opts.poolSaturation());
+        for (const [pool, saturation] of saturations) this.set({ inference_pool: pool }, saturation());
       },
     });
+  const saturations = new Map<string, () => number>();
 
   const cycles = cycle.map((h) => h.labels({}));
   // Outcome -> priority -> fairness id -> enqueue series.
   const arrivals = new Map<string, Map<number, Map<string, HistogramSeries[]>>>();
-  // Pool name -> model labels -> priority -> fairness id -> series: no key strings per request.
-  let pool = "";
-  let cache = new Map<ModelLabels, Map<number, Map<string, FlowSeries>>>();
   let sets = 0;
-  function seriesOf(e: {
-    priority: number;
-    fairnessId: string;
-    request: { model?: string; targetModel: string };
-  }) {
-    const p = opts.poolName();
-    if (p !== pool) {
-      pool = p;
-      cache = new Map();
-    }
-    const pair = opts.metrics.labels.of(e.request.model ?? e.request.targetModel, e.request.targetModel);
-    let byPriority = cache.get(pair);
-    if (!byPriority) {
-      byPriority = new Map();
-      cache.set(pair, byPriority);
-    }
-    let byFlow = byPriority.get(e.priority);
-    if (!byFlow) {
-      byFlow = new Map();
-      byPriority.set(e.priority, byFlow);
-    }
-    let fairness = flows.value(e.fairnessId);
-    let s = byFlow.get(fairness);
-    if (!s && sets >= MAX_FLOW_SERIES) {
-      // Fairness ids times model pairs times priorities: past the cap, a new set is `other`.
-      fairness = OVERFLOW_LABEL;
-      s = byFlow.get(fairness);
-    }
-    if (!s) {
-      sets++;
-      const labels = { fairness_id: fairness, priority: String(e.priority), inference_pool: pool, ...pair };
-      s = {
-        size: size.map((g) => g.labels(labels)),
-        bytes: bytes.map((g) => g.labels(labels)),
-        duration: new Map(),
-        labels,
-      };
-      // Upstream counts every request that enters flow control, so its flow has a series.
-      for (const g of s.size) g.inc(0);
-      for (const g of s.bytes) g.inc(0);
-      byFlow.set(fairness, s);
-    }
-    return s;
-  }
-  return {
-    queueSize(e) {
-      const s = seriesOf(e);
-      for (const g of s.size) g.inc(e.delta);
-      for (const g of s.bytes) g.inc(e.delta * e.requestBytes);
-    },
-    queueDuration(e) {
-      const s = seriesOf(e);
-      const outcome = gieOutcome(e.outcome, e.queued);
-      let c = s.duration.get(outcome);
-      if (!c) {
-        const { fairness_id, priority, ...rest } = s.labels;
-        const labels = { fairness_id, priority, outcome, ...rest };
-        c = duration.map((h) => h.labels(labels));
-        s.duration.set(outcome, c);
-      }
-      for (const h of c) h.observe(e.ms / 1000);
-    },
-    enqueue(e) {
-      const outcome = gieOutcome(e.outcome, false);
-      let byPriority = arrivals.get(outcome);
+  const forPool = (pool: string, poolSaturation: () => number) => {
+    saturations.set(pool, poolSaturation);
+    // Model labels -> priority -> fairness id -> series: no key strings per request.
+    const cache = new Map<ModelLabels, Map<number, Map<string, FlowSeries>>>();
+    function seriesOf(e: {
+      priority: number;
+      fairnessId: string;
+      request: { model?: string; targetModel: string };
+    }) {
+      const pair = opts.metrics.labels.of(e.request.model ?? e.request.targetModel, e.request.targetModel);
+      let byPriority = cache.get(pair);
       if (!byPriority) {
         byPriority = new Map();
-        arrivals.set(outcome, byPriority);
+        cache.set(pair, byPriority);
       }
       let byFlow = byPriority.get(e.priority);
       if (!byFlow) {
         byFlow = new Map();
         byPriority.set(e.priority, byFlow);
       }
-      const fairness = flows.value(e.fairnessId);
-      let c = byFlow.get(fairness);
-      if (!c) {
-        const labels = { fairness_id: fairness, priority: String(e.priority), outcome };
-        c = enqueue.map((h) => h.labels(labels));
-        byFlow.set(fairness, c);
+      let fairness = flows.value(e.fairnessId);
+      let s = byFlow.get(fairness);
+      if (!s && sets >= MAX_FLOW_SERIES) {
+        // Fairness ids times model pairs times priorities: past the cap, a new set is `other`.
+        fairness = OVERFLOW_LABEL;
+        s = byFlow.get(fairness);
       }
-      for (const h of c) h.observe(e.ms / 1000);
-    },
-    dispatchCycle(ms) {
-      for (const h of cycles) h.observe(ms / 1000);
-    },
+      if (!s) {
+        sets++;
+        const labels = { fairness_id: fairness, priority: String(e.priority), inference_pool: pool, ...pair };
+        s = {
+          size: size.map((g) => g.labels(labels)),
+          bytes: bytes.map((g) => g.labels(labels)),
+          duration: new Map(),
+          labels,
+        };
+        // Upstream counts every request that enters flow control, so its flow has a series.
+        for (const g of s.size) g.inc(0);
+        for (const g of s.bytes) g.inc(0);
+        byFlow.set(fairness, s);
+      }
+      return s;
+    }
+    const observe: FlowObserver = {
+      queueSize(e) {
+        const s = seriesOf(e);
+        for (const g of s.size) g.inc(e.delta);
+        for (const g of s.bytes) g.inc(e.delta * e.requestBytes);
+      },
+      queueDuration(e) {
+        const s = seriesOf(e);
+        const outcome = gieOutcome(e.outcome, e.queued);
+        let c = s.duration.get(outcome);
+        if (!c) {
+          const { fairness_id, priority, ...rest } = s.labels;
+          const labels = { fairness_id, priority, outcome, ...rest };
+          c = duration.map((h) => h.labels(labels));
+          s.duration.set(outcome, c);
+        }
+        for (const h of c) h.observe(e.ms / 1000);
+      },
+      enqueue(e) {
+        const outcome = gieOutcome(e.outcome, false);
+        let byPriority = arrivals.get(outcome);
+        if (!byPriority) {
+          byPriority = new Map();
+          arrivals.set(outcome, byPriority);
+        }
+        let byFlow = byPriority.get(e.priority);
+        if (!byFlow) {
+          byFlow = new Map();
+          byPriority.set(e.priority, byFlow);
+        }
+        const fairness = flows.value(e.fairnessId);
+        let c = byFlow.get(fairness);
+        if (!c) {
+          const labels = { fairness_id: fairness, priority: String(e.priority), outcome };
+          c = enqueue.map((h) => h.labels(labels));
+          byFlow.set(fairness, c);
+        }
+        for (const h of c) h.observe(e.ms / 1000);
+      },
+      dispatchCycle(ms) {
+        for (const h of cycles) h.observe(ms / 1000);
+      },
+    };
+    return {
+      observe,
+      remove() {
+        if (saturations.get(pool) === poolSaturation) saturations.delete(pool);
+      },
+    };
   };
+  return { forPool };
 }

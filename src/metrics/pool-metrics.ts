@@ -11,30 +11,30 @@ import { alpha } from "./gateway-metrics.ts";
  */
 export function registerPoolMetrics(opts: {
   registry: Registry;
-  store: EndpointStore;
+  /** The pools served now, each with its endpoints (one series per pool, labelled `name`). */
+  pools: () => Iterable<{ readonly name: string; readonly endpoints: EndpointStore }>;
   clock: Clock;
-  poolName: () => string;
   stalenessMs: () => number;
   /** Ejected by passive health: not ready, whatever its metrics say. */
   isEjected?: (name: string) => boolean;
 }): { scrapeErrors: Counter<"name" | "model_server_pod"> } {
-  const { registry, store } = opts;
+  const { registry } = opts;
   /** Endpoints whose metrics are fresh: what the pool averages are taken over. */
-  const fresh = () =>
+  const fresh = (store: EndpointStore) =>
     store.list().filter((e) => !isStale(e.metrics, opts.clock.now(), opts.stalenessMs(), e.scrape));
-  const average = (pick: (m: MetricsSnapshot) => number) => {
-    const list = fresh();
+  const average = (pick: (m: MetricsSnapshot) => number) => (store: EndpointStore) => {
+    const list = fresh(store);
     return list.length ? list.reduce((sum, e) => sum + pick(e.metrics), 0) / list.length : 0;
   };
   /** Population standard deviation over the fresh endpoints. */
-  const stdDev = (pick: (m: MetricsSnapshot) => number) => {
-    const list = fresh();
+  const stdDev = (pick: (m: MetricsSnapshot) => number) => (store: EndpointStore) => {
+    const list = fresh(store);
     if (list.length === 0) return 0;
     const mean = list.reduce((sum, e) => sum + pick(e.metrics), 0) / list.length;
     return Math.sqrt(list.reduce((sum, e) => sum + (pick(e.metrics) - mean) ** 2, 0) / list.length);
   };
   /** One value under GIE's name and, when given, llm-d's: same help, same `name` label. */
-  const poolGauge = (names: string[], help: string, value: () => number) => {
+  const poolGauge = (names: string[], help: string, value: (store: EndpointStore) => number) => {
     for (const name of names)
       new Gauge({
         name,
@@ -43,7 +43,7 @@ export function registerPoolMetrics(opts: {
         registers: [registry],
         collect() {
           this.reset();
-          this.set({ name: opts.poolName() }, value());
+          for (const p of opts.pools()) this.set({ name: p.name }, value(p.endpoints));
         },
       });
   };
@@ -53,36 +53,36 @@ export function registerPoolMetrics(opts: {
   poolGauge(
     ["inference_pool_average_kv_cache_utilization", "llm_d_epp_average_kv_cache_utilization"],
     "The average kv cache utilization for an inference server pool.",
-    () => average(kv),
+    average(kv),
   );
   poolGauge(
     ["inference_pool_average_queue_size", "llm_d_epp_average_queue_size"],
     "The average number of requests pending in the model server queue.",
-    () => average(queue),
+    average(queue),
   );
   poolGauge(
     ["inference_pool_average_running_requests", "llm_d_epp_average_running_requests"],
     "The average number of running requests across model servers in the pool.",
-    () => average(running),
+    average(running),
   );
   poolGauge(
     ["llm_d_epp_std_dev_kv_cache_utilization"],
     "The standard deviation kv cache utilization for an inference server pool.",
-    () => stdDev(kv),
+    stdDev(kv),
   );
   poolGauge(
     ["llm_d_epp_std_dev_queue_size"],
     "The standard deviation number of requests pending in the model server queue.",
-    () => stdDev(queue),
+    stdDev(queue),
   );
   poolGauge(
     ["llm_d_epp_std_dev_running_requests"],
     "The standard deviation number of running requests across model servers in the pool.",
-    () => stdDev(running),
+    stdDev(running),
   );
   // Ready = not lagging (stale, late or failing scrapes) and not ejected: a dead or hung pod
   // leaves the count when it leaves scheduling (src/endpoints/usable.ts).
-  const ready = () => {
+  const ready = (store: EndpointStore) => {
     const now = opts.clock.now();
     const stalenessMs = opts.stalenessMs();
     return store.list().filter((e) => !isLagging(e, now, stalenessMs) && !opts.isEjected?.(e.name)).length;
@@ -101,8 +101,9 @@ export function registerPoolMetrics(opts: {
       registers: [registry],
       collect() {
         this.reset();
-        const pool = opts.poolName();
-        for (const e of store.list()) this.set({ name: pool, [label]: e.name }, e.metrics.waitingQueueSize);
+        for (const p of opts.pools())
+          for (const e of p.endpoints.list())
+            this.set({ name: p.name, [label]: e.name }, e.metrics.waitingQueueSize);
       },
     });
   perEndpoint(

@@ -18,6 +18,41 @@ type AttemptLabel = "status" | "target_model_name" | "namespace" | "port";
  * hit ratio and hit length. Plugin children are resolved once per (point, type, name).
  */
 export function schedulerMetrics(registry: Registry) {
+  /** The prefix indexer's families: one set for every pool's index. */
+  function indexerFamilies() {
+    const all = new Set<PoolScheduler>();
+    new Gauge({
+      name: "inference_extension_prefix_indexer_size",
+      help: alpha("Size of the prefix indexer."),
+      registers: [registry],
+      collect() {
+        let size = 0;
+        for (const s of all) size += s.prefixIndex.size;
+        this.set(size);
+      },
+    });
+    const ratio = hist(
+      "inference_extension_prefix_indexer_hit_ratio",
+      "Ratio of prefix length matched to total prefix length in the cache lookup.",
+      [],
+      B.HIT_RATIO,
+    );
+    const bytes = hist(
+      "inference_extension_prefix_indexer_hit_bytes",
+      "Length of the prefix match in number of bytes in the cache lookup.",
+      [],
+      B.HIT_BYTES,
+    );
+    const ratioSeries = ratio.labels({});
+    const bytesSeries = bytes.labels({});
+    return {
+      all,
+      onHit: (matched: number, total: number) => {
+        ratioSeries.observe(matched / total);
+        bytesSeries.observe(matched * DEFAULT_BLOCK_CHARS);
+      },
+    };
+  }
   const hist = (name: string, help: string, labelNames: readonly string[], buckets: number[]) =>
     new HistogramFamily(name, alpha(help), labelNames, buckets, registry);
   const pluginLabels = ["extension_point", "plugin_type", "plugin_name"] as const;
@@ -49,6 +84,7 @@ export function schedulerMetrics(registry: Registry) {
   // Extension point -> plugin type -> plugin name -> series: no key string per call.
   const children = new Map<string, Map<string, Map<string, HistogramSeries[]>>>();
   const decisionSeries = decision.map((h) => h.labels({}));
+  const indexers = indexerFamilies();
   return {
     observe(point: ExtensionPoint, type: string, name: string, seconds: number) {
       let byType = children.get(point);
@@ -84,35 +120,17 @@ export function schedulerMetrics(registry: Registry) {
       gieAttempts.inc({ ...common, pod_name: pod });
       llmdAttempts.inc({ ...common, endpoint_name: pod });
     },
-    /** Gauges read from the scheduler when /metrics is scraped; histograms fed by the prefix index. */
-    attach(scheduler: PoolScheduler) {
-      new Gauge({
-        name: "inference_extension_prefix_indexer_size",
-        help: alpha("Size of the prefix indexer."),
-        registers: [registry],
-        collect() {
-          this.set(scheduler.prefixIndex.size);
-        },
-      });
-      const ratio = hist(
-        "inference_extension_prefix_indexer_hit_ratio",
-        "Ratio of prefix length matched to total prefix length in the cache lookup.",
-        [],
-        B.HIT_RATIO,
-      );
-      const bytes = hist(
-        "inference_extension_prefix_indexer_hit_bytes",
-        "Length of the prefix match in number of bytes in the cache lookup.",
-        [],
-        B.HIT_BYTES,
-      );
+    /**
+     * Gauges read from the schedulers when /metrics is scraped (summed over pools: GIE's
+     * indexer metrics carry no pool label); histograms fed by each pool's prefix index.
+     * Returns the detach for a pool that goes away.
+     */
+    attach(scheduler: PoolScheduler): () => void {
+      const shared = indexers;
+      shared.all.add(scheduler);
       // Config reloads keep the index (pool-scheduler passes it on), so one hook lasts.
-      const ratioSeries = ratio.labels({});
-      const bytesSeries = bytes.labels({});
-      scheduler.prefixIndex.onHit = (matched, total) => {
-        ratioSeries.observe(matched / total);
-        bytesSeries.observe(matched * DEFAULT_BLOCK_CHARS);
-      };
+      scheduler.prefixIndex.onHit = shared.onHit;
+      return () => shared.all.delete(scheduler);
     },
   };
 }

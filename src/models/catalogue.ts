@@ -56,6 +56,24 @@ export function listModels(config: GatewayConfig, endpoints: EndpointStore): Mod
   return cards.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+/**
+ * `/v1/models` for the whole gateway: every pool's models and aliases (each pool's from its
+ * own config view), one card per id; where two pools list an id, the pool a request for it
+ * routes to (the first) gives the card.
+ */
+export function listAllModels(
+  pools: Iterable<{
+    readonly config: { readonly current: GatewayConfig };
+    readonly endpoints: EndpointStore;
+  }>,
+): ModelCard[] {
+  const cards = new Map<string, ModelCard>();
+  for (const p of pools)
+    for (const card of listModels(p.config.current, p.endpoints))
+      if (!cards.has(card.id)) cards.set(card.id, card);
+  return [...cards.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
 function unixSeconds(timestamp: string | undefined): number | undefined {
   if (!timestamp) return undefined;
   const ms = Date.parse(timestamp);

@@ -108,6 +108,12 @@ export class RewriteTable {
     return rule ? pick(rule, random) : undefined;
   }
 
+  /** How a rule matches `model`: by name, by the generic rule, or not at all (pool routing asks this). */
+  match(model: string): "exact" | "generic" | undefined {
+    if (this.#exact.has(model)) return "exact";
+    return this.#generic ? "generic" : undefined;
+  }
+
   /** Model names matched by Exact rules, in precedence order, each with its winning resource. */
   aliases(): readonly RewriteAlias[] {
     return [...this.#exact].map(([model, rule]) => {

@@ -109,7 +109,7 @@ export async function main(opts: {
   }
   const cluster = settings.kubernetes ? await attachKubernetes({ gateway, logger }) : undefined;
   gateway.start();
-  const stopAdvice = watchAdvice({ config: gateway.deps.config, store: gateway.deps.endpoints, logger });
+  const stopAdvice = watchAdvice({ config: gateway.deps.config, pools: gateway.deps.pools, logger });
   let server: RunningServer;
   try {
     server = await listen(

@@ -35,7 +35,8 @@ export async function drainAndStop(opts: DrainOptions): Promise<void> {
   const setTimer = opts.setTimer ?? systemTimer;
   const deps = gateway.deps;
   deps.lifecycle.shuttingDown = true;
-  const busy = () => deps.inflight.total() + (deps.flow?.stats().queued ?? 0);
+  const queued = () => deps.pools.queued();
+  const busy = () => deps.inflight.total() + queued();
   const deadline = clock.now() + opts.graceMs;
   while (busy() > 0 && clock.now() < deadline) {
     const wait = Math.min(opts.pollMs ?? 50, deadline - clock.now());
@@ -45,7 +46,7 @@ export async function drainAndStop(opts: DrainOptions): Promise<void> {
   if (left > 0)
     logger.warn("shutdown grace period over: ending the requests still running or queued", {
       running: deps.inflight.total(),
-      queued: deps.flow?.stats().queued ?? 0,
+      queued: queued(),
     });
   await opts.beforeStop?.();
   await gateway.stop();

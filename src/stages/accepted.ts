@@ -12,13 +12,12 @@ import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
  */
 export function accepted(deps: {
   metrics: Pick<GatewayMetrics, "labels" | "rewrites" | "llmdRewrites">;
-  config: { readonly current: GatewayConfig };
 }): MiddlewareHandler<GatewayEnv> {
   const pinnedFrom = new WeakSet<GatewayConfig>();
   return async function acceptedStage(c, next) {
     const target = c.get("targetModel");
     const labels = deps.metrics.labels;
-    const config = deps.config.current;
+    const config = c.get("pool").config.current;
     if (!pinnedFrom.has(config)) {
       pinnedFrom.add(config);
       labels.pin(config.rewriteTable.aliases().map((a) => a.model));

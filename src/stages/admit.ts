@@ -43,13 +43,13 @@ function positiveNumber(v: unknown): number | undefined {
 }
 
 /** Admission: asks flow control for a slot and holds it until the request ends. */
-export function admit(deps: { admitter: Admitter }): MiddlewareHandler<GatewayEnv> {
+export function admit(): MiddlewareHandler<GatewayEnv> {
   return async function admitStage(c, next) {
     const req = c.get("inferenceRequest");
     const expectedOutputTokens = positiveNumber(req.body["max_tokens"] ?? req.body["max_completion_tokens"]);
     const deadlineMs = positiveNumber(c.req.header(SLO_HEADER));
     const eviction = new Eviction();
-    const { admission, slot } = await deps.admitter.admit({
+    const { admission, slot } = await c.get("pool").admitter.admit({
       model: req.model,
       objective: req.objective,
       fairnessId: req.fairnessId,

@@ -1,5 +1,4 @@
 import type { MiddlewareHandler } from "hono";
-import type { EndpointStore } from "../endpoints/store.ts";
 import type { GatewayEnv } from "../env.ts";
 import { GatewayError, modelNotFound, noEndpoints, quoted } from "../errors.ts";
 
@@ -10,16 +9,18 @@ import { GatewayError, modelNotFound, noEndpoints, quoted } from "../errors.ts";
  * When a rewrite chose the target, the 404 names what the client asked for and the
  * target it was rewritten to, so the client is not told about a model it never sent.
  */
-export function candidates(deps: { endpoints: EndpointStore }): MiddlewareHandler<GatewayEnv> {
+export function candidates(): MiddlewareHandler<GatewayEnv> {
   return async function candidatesStage(c, next) {
     const { requested, target } = c.get("targetModel");
-    const serving = deps.endpoints.serving(target);
+    const pool = c.get("pool");
+    const serving = pool.endpoints.serving(target);
     if (serving.length === 0) {
-      if (deps.endpoints.list().length === 0) throw noEndpoints("The pool has no ready endpoints.");
+      if (pool.endpoints.list().length === 0)
+        throw noEndpoints(`The pool ${quoted(pool.name)} has no ready endpoints.`);
       if (target === requested) throw modelNotFound(target);
       throw new GatewayError({
         status: 404,
-        message: `The model ${quoted(requested)} is rewritten to ${quoted(target)}, which no endpoint of this pool serves.`,
+        message: `The model ${quoted(requested)} is rewritten to ${quoted(target)}, which no endpoint of the pool ${quoted(pool.name)} serves.`,
         param: "model",
         code: "model_not_found",
       });

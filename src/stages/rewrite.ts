@@ -1,6 +1,5 @@
 import type { MiddlewareHandler } from "hono";
 import type { Random } from "../clock.ts";
-import type { GatewayConfig } from "../config/load.ts";
 import type { GatewayEnv } from "../env.ts";
 
 /**
@@ -10,13 +9,11 @@ import type { GatewayEnv } from "../env.ts";
  * counted later, once the request is accepted (stages/accepted.ts), and authorized
  * right after this stage, against the model actually served.
  */
-export function rewrite(deps: {
-  config: () => GatewayConfig;
-  random: Random;
-}): MiddlewareHandler<GatewayEnv> {
+export function rewrite(deps: { random: Random }): MiddlewareHandler<GatewayEnv> {
   return async function rewriteStage(c, next) {
     const req = c.get("inferenceRequest");
-    const decision = deps.config().rewriteTable.resolve(req.model, deps.random);
+    // The rules of the request's pool (their poolRef names it).
+    const decision = c.get("pool").config.current.rewriteTable.resolve(req.model, deps.random);
     c.set("targetModel", {
       requested: req.model,
       target: decision?.targetModel ?? req.modelRewriteHeader ?? req.model,

@@ -7,7 +7,7 @@ import { usableEndpoints } from "../endpoints/usable.ts";
 import type { GatewayEnv } from "../env.ts";
 import { badRequest, GatewayError } from "../errors.ts";
 import type { Admission } from "../request.ts";
-import type { Scheduler } from "../scheduling/types.ts";
+import type { ResponseAffinity } from "../pools/response-affinity.ts";
 import { gatewayHeader } from "./parse.ts";
 
 /** What the schedule stage asks of flow control: which endpoints have room for this admitted request. */
@@ -25,22 +25,21 @@ export interface RoomFilter {
  * endpoints with `x-gateway-destination-endpoint`, but only endpoints of the pool.
  */
 export function schedule(deps: {
-  scheduler: Scheduler;
   health: PassiveHealth;
   clock: Clock;
   config: ConfigHolder;
-  /** Flow control, when on. */
-  flow?: RoomFilter | undefined;
 }): MiddlewareHandler<GatewayEnv> {
   return async function scheduleStage(c, next) {
     const target = c.get("targetModel").target;
     const serving = c.get("candidates");
+    const pool = c.get("pool");
+    const flow: RoomFilter | undefined = pool.flow;
     const pinned = c.get("principal")?.trustedRouting
       ? gatewayHeader(c.req.raw.headers, "destination-endpoint")
       : undefined;
     if (pinned) {
       const endpoints = pinnedEndpoints(pinned, serving);
-      deps.flow?.withRoom(endpoints, c.get("admission")); // gives back its reserved place; the pin wins
+      flow?.withRoom(endpoints, c.get("admission")); // gives back its reserved place; the pin wins
       c.set("endpoints", endpoints);
       return next();
     }
@@ -49,8 +48,15 @@ export function schedule(deps: {
       now: deps.clock.now(),
       stalenessMs: deps.config.current.settings.dataLayer.stalenessMs,
     });
-    const candidates = deps.flow ? deps.flow.withRoom(usable, c.get("admission")) : usable;
-    const { endpoints: picked, lifecycle } = deps.scheduler.schedule(
+    const holder = responseHolder(c.get("inferenceRequest").body, pool.responses, usable);
+    if (holder) {
+      // The previous response lives in that pod's memory: only it can continue the conversation.
+      flow?.withRoom([holder], c.get("admission"));
+      c.set("endpoints", [holder]);
+      return next();
+    }
+    const candidates = flow ? flow.withRoom(usable, c.get("admission")) : usable;
+    const { endpoints: picked, lifecycle } = pool.scheduler.schedule(
       {
         requestId: c.get("requestId"),
         targetModel: target,
@@ -76,6 +82,22 @@ export function schedule(deps: {
     }
     await next();
   };
+}
+
+/**
+ * The usable endpoint holding the Responses API response a request continues
+ * (`previous_response_id`), if the gateway saw which pod produced it. A pod that left or
+ * is ejected or lagging holds nothing usable: the request is scheduled as any other.
+ */
+function responseHolder(
+  body: Record<string, unknown>,
+  responses: ResponseAffinity,
+  usable: readonly Endpoint[],
+): Endpoint | undefined {
+  const id = body["previous_response_id"];
+  if (typeof id !== "string") return undefined;
+  const name = responses.holder(id);
+  return name === undefined ? undefined : usable.find((e) => e.name === name);
 }
 
 /** `ip:port[,ip:port...]` → endpoints of the pool serving the model, in that order; anything else is refused. */

@@ -11,7 +11,7 @@ import { harness } from "./helpers.ts";
 function setup(config?: unknown) {
   const metrics = createGatewayMetrics();
   metrics.labels.accept("alias", "m");
-  const observe = flowMetrics({ metrics, poolName: () => "pool-1", poolSaturation: () => 0.5 });
+  const observe = flowMetrics({ metrics }).forPool("pool-1", () => 0.5).observe;
   const h = harness({ ...(config ? { config } : {}), observe });
   const text = () => metrics.registry.metrics();
   /** Value of one exposition line, found by name and the label pairs it must carry. */
@@ -87,7 +87,7 @@ describe("flow-control metrics", () => {
 
   test("flow series stop multiplying past the cap: a new (model pair, priority, fairness id) set is `other`", async () => {
     const metrics = createGatewayMetrics();
-    const observe = flowMetrics({ metrics, poolName: () => "p", poolSaturation: () => 0 });
+    const observe = flowMetrics({ metrics }).forPool("p", () => 0).observe;
     const request = {
       targetModel: "m",
       objective: undefined,

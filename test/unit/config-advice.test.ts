@@ -40,7 +40,7 @@ const chat = (model: string) =>
 test("a rewrite target no endpoint serves: warned once, the alias is not listed, the 404 names what was asked", async () => {
   const gateway = createGateway({ config: parseConfig(yaml("m-typo"), "gw.yaml"), logger: silentLogger() });
   const { lines, logger } = capture();
-  const stop = watchAdvice({ config: gateway.deps.config, store: gateway.deps.endpoints, logger });
+  const stop = watchAdvice({ config: gateway.deps.config, pools: gateway.deps.pools, logger });
   expect(warnings(lines)).toEqual([
     "config: InferenceModelRewrite/alias rewrites 'friendly' to 'm-typo', which no endpoint serves: " +
       "those requests get 404 (check the target's spelling, or the endpoints' models)",
@@ -54,7 +54,7 @@ test("a rewrite target no endpoint serves: warned once, the alias is not listed,
   const body = (await res.json()) as { error: { message: string; code: string } };
   expect(body.error.code).toBe("model_not_found");
   expect(body.error.message).toBe(
-    "The model 'friendly' is rewritten to 'm-typo', which no endpoint of this pool serves.",
+    "The model 'friendly' is rewritten to 'm-typo', which no endpoint of the pool 'default' serves.",
   );
 
   // Fixed by a reload: nothing new; broken again: warned again.
@@ -76,7 +76,7 @@ test("with models learned from the pods, the warning comes once discovery knows 
   const config = parseConfig(yaml("m-typo", '{ name: a, address: "10.0.0.1:8000" }'), "gw.yaml");
   const gateway = createGateway({ config, logger: silentLogger(), fetch });
   const { lines, logger } = capture();
-  const stop = watchAdvice({ config: gateway.deps.config, store: gateway.deps.endpoints, logger });
+  const stop = watchAdvice({ config: gateway.deps.config, pools: gateway.deps.pools, logger });
   expect(warnings(lines)).toEqual([]); // what the pod serves is not known yet
   gateway.start({ timers: false });
   await gateway.refresh({ models: true });

@@ -113,9 +113,9 @@ spec: { priority: 5, poolRef: { name: other-pool } }`;
     void gateway.stop();
   });
 
-  test("two pools without a `pool` setting is ambiguous", () => {
-    const err = configError(`${POOL}\n---\n${POOL.replace("name: pool", "name: pool2")}`);
-    expect(err.path).toBe("GatewayConfig pool");
+  test("two pools of one name are an error", () => {
+    const err = configError(`${POOL}\n---\n${POOL}`);
+    expect(err.path).toBe("InferencePool/pool");
   });
 
   test("a `pool` setting naming a missing pool is an error", () => {

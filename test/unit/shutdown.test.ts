@@ -11,7 +11,7 @@ function fakeGateway(state: { running: number; queued: number }) {
   const deps = {
     lifecycle: { shuttingDown: false },
     inflight: { total: () => state.running },
-    flow: { stats: () => ({ queued: state.queued }) },
+    pools: { queued: () => state.queued },
   };
   const gateway = {
     deps: deps as unknown as Gateway["deps"],
