@@ -45,6 +45,7 @@ function fairnessIdOf(headers: Headers, derive?: (headers: Headers) => string | 
  * `inferenceRequest`. Pass the route's table entry (`route`), or a `kind` for its first path.
  */
 export function parse(opts: {
+  /** The route's table entry; or `kind`, for that kind's first path. */
   route?: RouteSpec;
   kind?: ApiKind;
   maxBodyBytes: () => number;
@@ -53,7 +54,9 @@ export function parse(opts: {
   /** The configured PreAdmission plugins' fairness id for requests that send none. */
   fairnessIdFor?: (headers: Headers) => string | undefined;
 }): MiddlewareHandler<GatewayEnv> {
-  const route = opts.route ?? routeOf(opts.kind ?? "chat");
+  if (opts.route === undefined && opts.kind === undefined)
+    throw new Error("parse: pass the route (or its kind)");
+  const route = opts.route ?? routeOf(opts.kind!);
   return async function parseStage(c, next) {
     const headers = c.req.raw.headers;
     const contentType = headers.get("content-type");
