@@ -14,6 +14,7 @@ import { type AccountingResult, JsonAccounting, SseAccounting } from "../proxy/a
 import { attempt } from "../proxy/attempt.ts";
 import { downstreamHeaders, upstreamHeaders } from "../proxy/headers.ts";
 import { renameModelInJson } from "../proxy/model-field.ts";
+import { multipartWithModel } from "../proxy/multipart-model.ts";
 import { recordAnswer } from "../proxy/record.ts";
 import { relay, type Tap } from "../proxy/relay.ts";
 import type { InferenceRequest, TargetModel } from "../request.ts";
@@ -43,10 +44,14 @@ export interface ForwardDeps {
 /** Routes whose streams take `stream_options.include_usage` (OpenAI chunks); the others report usage unasked. */
 const USAGE_OPTION_KINDS: ReadonlySet<string> = new Set(["chat", "completions"]);
 
+const STREAM_OPTIONS_FIRST = encoder.encode('{"stream_options":{"include_usage":true},');
+
 /**
  * What the pod gets: the client's bytes as they came, unless the model was rewritten
  * or a stream did not ask for usage (the gateway asks for it, to account tokens, and
- * drops that event from what the client sees).
+ * drops that event from what the client sees). A body without `stream_options` gets it
+ * in front of its own bytes, not re-serialised; a multipart body (transcriptions) has
+ * its `model` part replaced in place.
  */
 export function upstreamBody(
   req: InferenceRequest,
@@ -55,10 +60,39 @@ export function upstreamBody(
   const streamOptions = req.body["stream_options"] as { include_usage?: boolean } | null | undefined;
   const usageInjected =
     req.stream && USAGE_OPTION_KINDS.has(req.kind) && streamOptions?.include_usage !== true;
-  if (target.target === req.model && !usageInjected) return { bytes: req.bytes, usageInjected };
+  const renamed = target.target !== req.model;
+  if (!renamed && !usageInjected) return { bytes: req.bytes, usageInjected };
+  if (req.kind === "transcriptions")
+    return {
+      bytes: renamed ? multipartWithModel(req.bytes, target.target) : req.bytes,
+      usageInjected: false,
+    };
+  if (!renamed && streamOptions === undefined) {
+    const open = req.bytes.indexOf(0x7b);
+    let next = open + 1;
+    while (
+      req.bytes[next] === 0x20 ||
+      req.bytes[next] === 0x0a ||
+      req.bytes[next] === 0x0d ||
+      req.bytes[next] === 0x09
+    )
+      next++;
+    // Only in front of a first key: `{}` would be left with a trailing comma.
+    if (open !== -1 && req.bytes[next] === 0x22)
+      return { bytes: insertAt(req.bytes, open, STREAM_OPTIONS_FIRST), usageInjected };
+  }
   const body: Record<string, unknown> = { ...req.body, model: target.target };
   if (usageInjected) body["stream_options"] = { ...streamOptions, include_usage: true };
   return { bytes: encoder.encode(JSON.stringify(body)), usageInjected };
+}
+
+/** `bytes` with its byte at `at` (a `{`) replaced by `prefix`. */
+function insertAt(bytes: Uint8Array, at: number, prefix: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(bytes.length - 1 + prefix.length);
+  out.set(bytes.subarray(0, at), 0);
+  out.set(prefix, at);
+  out.set(bytes.subarray(at + 1), at + prefix.length);
+  return out;
 }
 
 /**
@@ -76,7 +110,12 @@ export function forward(deps: ForwardDeps) {
     const headers = upstreamHeaders(c.req.raw.headers, {
       forwardAuthorization: settings.upstream.forwardAuthorization,
     });
-    headers.set("content-type", "application/json");
+    headers.set(
+      "content-type",
+      req.kind === "transcriptions"
+        ? (c.req.raw.headers.get("content-type") ?? "multipart/form-data")
+        : "application/json",
+    );
     headers.set("x-request-id", c.get("requestId"));
     const credential = settings.upstream.credential;
     if (credential?.value) headers.set(credential.header, credential.value);
