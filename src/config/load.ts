@@ -34,6 +34,8 @@ export interface GatewayConfig {
   readonly settings: Settings;
   /** Every pool served, in routing order (the first wins a tie); never empty. */
   readonly pools: readonly PoolConfig[];
+  /** Every EndpointPickerConfig of the file (`splitByPool` assigns them; the cluster overlay re-splits). */
+  readonly pickers: readonly EndpointPickerConfig[];
   readonly pool: InferencePool | undefined;
   readonly objectives: readonly InferenceObjective[];
   readonly rewrites: readonly InferenceModelRewrite[];
@@ -167,6 +169,7 @@ function build(text: string, file: string | undefined, opts: ParseOptions): Gate
     file,
     settings: finalSettings,
     pools: parts,
+    pickers,
     ...poolFields(first),
     warnings,
   });
