@@ -8,9 +8,10 @@ import { FakeTime } from "../helpers/fake-time.ts";
 
 /**
  * An app with only the parse stage on every route of the table, answering 200 with what
- * parse made of the request (bytes as their length and text), and errors in the route's shape.
+ * parse made of the request (bytes as their length), or with `answer` when given (pushing
+ * the request to `seen`), and errors in the route's shape.
  */
-export function parseApp(opts: { maxBodyBytes?: number } = {}) {
+export function parseApp(opts: { maxBodyBytes?: number; seen?: InferenceRequest[]; answer?: unknown } = {}) {
   const time = new FakeTime();
   const app = new Hono<GatewayEnv>();
   for (const route of ROUTES) {
@@ -24,7 +25,8 @@ export function parseApp(opts: { maxBodyBytes?: number } = {}) {
       }),
       (c) => {
         const r = c.get("inferenceRequest");
-        return c.json({ ...r, bytes: r.bytes.byteLength });
+        opts.seen?.push(r);
+        return c.json(opts.answer ?? { ...r, bytes: r.bytes.byteLength });
       },
     );
   }
