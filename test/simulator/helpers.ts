@@ -55,6 +55,18 @@ export function parseSse(text: string): unknown[] {
     });
 }
 
+/** Splits a typed SSE body (`event:` + `data:` frames, Responses and Anthropic APIs) into events. */
+export function parseEvents(text: string): Array<{ event: string; data: Record<string, unknown> }> {
+  return text
+    .split("\n\n")
+    .filter((frame) => frame.length > 0)
+    .map((frame) => {
+      const m = /^event: (\S+)\ndata: (.*)$/s.exec(frame);
+      if (!m) throw new Error(`not a typed SSE frame: ${frame}`);
+      return { event: m[1]!, data: JSON.parse(m[2]!) };
+    });
+}
+
 /** Polls `cond` every 2 ms; fails after `timeoutMs` (generous, for a busy machine). */
 export async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
