@@ -7,7 +7,7 @@ let sim: Simulator;
 afterEach(() => sim?.close());
 
 /** A mono 16-bit PCM WAV of `seconds` of silence at `rate` Hz. */
-function wav(seconds: number, rate = 8000): Uint8Array {
+function wav(seconds: number, rate = 8000): Uint8Array<ArrayBuffer> {
   const dataBytes = Math.round(seconds * rate) * 2;
   const bytes = new Uint8Array(44 + dataBytes);
   const view = new DataView(bytes.buffer);
@@ -30,7 +30,10 @@ function wav(seconds: number, rate = 8000): Uint8Array {
   return bytes;
 }
 
-function upload(fields: Record<string, string>, audio: Uint8Array | null = wav(2)): Promise<Response> {
+function upload(
+  fields: Record<string, string>,
+  audio: Uint8Array<ArrayBuffer> | null = wav(2),
+): Promise<Response> {
   const form = new FormData();
   if (audio) form.append("file", new Blob([audio], { type: "audio/wav" }), "speech.wav");
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
