@@ -10,13 +10,19 @@
  *   window   = maxPrefixTokensToMatch / blockSizeTokens blocks (rounded down, at least 1)
  *
  * Parameters (upstream names): `blockSizeTokens` (16), `maxPrefixTokensToMatch`
- * (4096 = 256 blocks of 16), `lruCapacityPerServer` (31,250), `autoTune` (true: use the
- * engines' reported block size when known, as the scorer does).
+ * (4096 = 256 blocks of 16), `lruCapacityPerServer` (31,250: per endpoint, when it reports
+ * no KV capacity), `autoTune` (true: use the engines' reported block size, and each
+ * endpoint's reported KV capacity for its index entries, as upstream's autoTune does).
  */
 import * as v from "valibot";
+import type { Endpoint } from "../src/endpoints/types.ts";
 import type { PluginIdentity } from "../src/scheduling/framework/interfaces.ts";
 import { type PluginDefinition, withParameters } from "../src/scheduling/framework/registry.ts";
-import { DEFAULT_BLOCK_TOKENS, DEFAULT_MAX_BLOCKS } from "../src/scheduling/prefix/hashes.ts";
+import {
+  CHARS_PER_TOKEN,
+  DEFAULT_BLOCK_TOKENS,
+  DEFAULT_MAX_BLOCKS,
+} from "../src/scheduling/prefix/hashes.ts";
 import { DEFAULT_LRU_CAPACITY_PER_SERVER } from "../src/scheduling/prefix/prefix-index.ts";
 
 export const APPROX_PREFIX_CACHE_PRODUCER = "approx-prefix-cache-producer";
@@ -68,6 +74,34 @@ export const approxPrefixCacheProducerPlugin: PluginDefinition = {
     };
   }),
 };
+
+/**
+ * The block size in characters for `endpoints`: the settings' tokens, or with autoTune the
+ * candidates' most common engine block size, never below 16 tokens; 4 characters a token.
+ */
+export function blockCharsOf(settings: PrefixSettings, endpoints: readonly Endpoint[]): number {
+  const tuned = settings.autoTune ? commonBlockSize(endpoints) : undefined;
+  const tokens = tuned === undefined ? settings.blockSizeTokens : Math.max(tuned, DEFAULT_BLOCK_TOKENS);
+  return tokens * CHARS_PER_TOKEN;
+}
+
+/** The most common engine block size among `endpoints` (smaller on a tie), if any reports one. */
+export function commonBlockSize(endpoints: readonly Endpoint[]): number | undefined {
+  const counts = new Map<number, number>();
+  for (const e of endpoints) {
+    const b = e.metrics.cache?.blockSize;
+    if (b !== undefined && b > 0) counts.set(b, (counts.get(b) ?? 0) + 1);
+  }
+  let best: number | undefined;
+  let bestCount = 0;
+  for (const [b, n] of counts) {
+    if (n > bestCount || (n === bestCount && best !== undefined && b < best)) {
+      best = b;
+      bestCount = n;
+    }
+  }
+  return best;
+}
 
 /** The settings of the config's only approx-prefix-cache-producer, or GIE's defaults without one. */
 export function prefixSettingsOf(producers: ReadonlyMap<string, unknown> | undefined): PrefixSettings {

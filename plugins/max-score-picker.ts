@@ -4,44 +4,48 @@
  *
  * Order: endpoints by descending total score, exact ties in random order (injected
  * Random). Then, when `rendezvous` is on and the prompt has at least one full block,
- * the group of endpoints whose total is within `tieEpsilon` of the best is reordered by
- * rendezvous weight of (first block hash, endpoint name) (src/scheduling/prefix/
- * rendezvous.ts). Two gateway replicas that never talk then send the same new prefix to
- * the same pod, while a pod that is measurably busier (total more than tieEpsilon below
- * the best) still loses. Returns the first `maxNumOfEndpoints` (primary, then fallbacks).
+ * the band of endpoints whose total is within `tieEpsilon` of the best is reordered by
+ * rendezvous weight of (key, endpoint name) (src/scheduling/prefix/rendezvous.ts). Two
+ * gateway replicas that never talk then send the same prefix to the same pod, while a
+ * pod that is measurably busier (total more than the band below the best) still loses.
+ * Returns the first `maxNumOfEndpoints` (primary, then fallbacks).
+ *
+ * The key is the prompt's distinctive block (plugins/prefix-match.ts: the first block
+ * most prompts seen do not share), so a preamble common to every prompt does not send
+ * every group to one pod; without a prefix plugin in the profile, the first 64-character
+ * block.
  *
  * tieEpsilon is in total-score units (sum of clamp01(score) x weight). Default 0.05:
- * under the default weights (max total 7) that is ~0.7% of the range - a 2.5-point KV
- * usage difference at weight 2, or one queued request in a spread of 40 - small enough
- * that load still decides, large enough to absorb scrape jitter between replicas.
- * The key is the first 64-character block (fixed, whatever the prefix scorer's block
- * size), so every replica derives the same key.
+ * under the default weights (max total 7) a 2.5-point KV usage difference at weight 2,
+ * small enough that load still decides, large enough to absorb scrape jitter.
  *
- * A prefix no candidate holds yet (NEW_PREFIX, set by the prefix-cache scorer) gets the
- * wider band `newPrefixTieEpsilon` (default 1.0, one seventh of the default range): a
- * replica that never saw the prefix scores pods by load alone, and replicas' load views
- * differ by more than 0.05, so without a wider band each would place the prefix on a
- * different pod. Measured (bench/replicas.ts): three replicas reach ~90 % or more of one
- * replica's pod cache hit rate this way (93-97 %), against ~62 % with 0.05 alone. Known
- * prefixes keep the narrow band, so load decides among pods that hold them equally.
- *
- * The price: on traffic whose prompts share nothing, every request is a new prefix and
- * is placed by hash among pods up to 1.0 apart, which measured up to 1.19x load-only's
- * TTFT p90 at low rates (bench/results/scheduling-quality.md). Set
- * `newPrefixTieEpsilon: 0.05` for such pools (measured 1.01x). Gating the band by load
- * (effective or scraped) was tried and lost the replicas' agreement (58-70 %): replicas'
- * load views differ at any instant, which is exactly what the hash must not depend on.
+ * A prefix no candidate holds (NEW_PREFIX: the distinctive block is nowhere) gets the
+ * wider band `newPrefixTieEpsilon` (default 1.0): a replica that never saw the prefix
+ * scores pods by load alone, and replicas' load views differ by more than 0.05, so with
+ * the narrow band each would place the prefix on a different pod (bench/replicas.ts).
+ * Within that band only the endpoints with the least prefill pending are kept (uncached
+ * prompt tokens this gateway sent whose answer has not started, from the prefix index):
+ * a pod busy prefilling shows no queue and little KV, and a new prompt hashed onto it
+ * would wait behind that prefill. Idle pods have none pending, so replicas agree on them;
+ * under load the pod that will start the prompt soonest wins, as load-only would pick.
  *
  * Parameters: `maxNumOfEndpoints` (1), `tieEpsilon` (0.05), `newPrefixTieEpsilon` (1.0),
  * `rendezvous` (true).
  */
 import * as v from "valibot";
 import type { Random } from "../src/clock.ts";
-import { NEW_PREFIX, type Picker, type ScoredEndpoint } from "../src/scheduling/framework/interfaces.ts";
+import {
+  NEW_PREFIX,
+  type Picker,
+  type SchedulingContext,
+  type ScoredEndpoint,
+} from "../src/scheduling/framework/interfaces.ts";
 import { MaxNumOfEndpoints } from "../src/scheduling/framework/params.ts";
 import { type PluginDefinition, withParameters } from "../src/scheduling/framework/registry.ts";
 import { DEFAULT_BLOCK_CHARS } from "../src/scheduling/prefix/hashes.ts";
+import type { PrefixIndex } from "../src/scheduling/prefix/prefix-index.ts";
 import { rendezvousOrder } from "../src/scheduling/prefix/rendezvous.ts";
+import { currentMatch } from "./prefix-match.ts";
 
 export const MAX_SCORE_PICKER = "max-score-picker";
 
@@ -57,9 +61,11 @@ export function maxScorePicker(opts: {
   name?: string;
   random: Random;
   params?: Partial<MaxScoreParameters>;
+  /** The pool's prefix index: the prefill each endpoint has pending (new-prefix band). */
+  index?: PrefixIndex;
 }): Picker {
   const p = { ...v.parse(MaxScoreParameters, {}), ...opts.params };
-  const { random } = opts;
+  const { random, index } = opts;
   return {
     type: MAX_SCORE_PICKER,
     name: opts.name ?? MAX_SCORE_PICKER,
@@ -70,27 +76,56 @@ export function maxScorePicker(opts: {
       if (p.rendezvous && head.length > 1) {
         const best = head[0]!.score;
         let group = 1;
-        const epsilon = ctx.get(NEW_PREFIX) ? p.newPrefixTieEpsilon : p.tieEpsilon;
+        const fresh = ctx.get(NEW_PREFIX) === true;
+        const epsilon = fresh ? p.newPrefixTieEpsilon : p.tieEpsilon;
         while (group < head.length && head[group]!.score >= best - epsilon) group++;
-        if (group > 1) {
-          const key = ctx.prefixHashes(DEFAULT_BLOCK_CHARS, 1);
-          if (key.count > 0) {
-            const hrw = rendezvousOrder(head.slice(0, group), (s) => s.endpoint.name, {
-              hi: key.words[0]!,
-              lo: key.words[1]!,
-            });
-            head = hrw.concat(head.slice(group));
-          }
-        }
+        let band = head.slice(0, group);
+        let rest = head.slice(group);
+        if (fresh && index && band.length > 1) [band, rest] = leastPending(band, rest, index);
+        const key = band.length > 1 ? rendezvousKey(ctx) : undefined;
+        if (key) band = rendezvousOrder(band, (s) => s.endpoint.name, key);
+        head = band.concat(rest);
       }
       return head.slice(0, p.maxNumOfEndpoints).map((s) => s.endpoint);
     },
   };
 }
 
+/**
+ * The band's endpoints with the least prefill pending (uncached prompt tokens sent, answer
+ * not started), the others moved to the front of `rest` in score order: a pod busy
+ * prefilling shows no queue and little KV, but a new prompt sent there waits for that
+ * prefill. Idle pods all have 0 pending, so replicas still agree on them by hash.
+ */
+function leastPending(
+  band: ScoredEndpoint[],
+  rest: ScoredEndpoint[],
+  index: PrefixIndex,
+): [ScoredEndpoint[], ScoredEndpoint[]] {
+  const pending = band.map((s) => index.pendingTokens(s.endpoint.name));
+  const least = Math.min(...pending);
+  const keep = band.filter((_, i) => pending[i] === least);
+  if (keep.length === band.length) return [band, rest];
+  return [keep, band.filter((_, i) => pending[i] !== least).concat(rest)];
+}
+
+/**
+ * The rendezvous key: the prompt's distinctive block from the request's prefix match
+ * (the first block most prompts do not share), else its first 64-character block.
+ */
+function rendezvousKey(ctx: SchedulingContext): { hi: number; lo: number } | undefined {
+  const m = currentMatch(ctx);
+  if (m !== undefined && m.hashes.count > 0) {
+    const j = m.distinctive;
+    return { hi: m.hashes.words[2 * j]!, lo: m.hashes.words[2 * j + 1]! };
+  }
+  const first = ctx.prefixHashes(DEFAULT_BLOCK_CHARS, 1);
+  return first.count > 0 ? { hi: first.words[0]!, lo: first.words[1]! } : undefined;
+}
+
 export const maxScorePickerPlugin: PluginDefinition = {
   type: MAX_SCORE_PICKER,
   factory: withParameters(MaxScoreParameters, (name, params, deps) =>
-    maxScorePicker({ name, random: deps.random, params }),
+    maxScorePicker({ name, random: deps.random, params, index: deps.prefixIndex }),
   ),
 };

@@ -5,35 +5,46 @@
  *
  *   match(e)  = matched prefix blocks on e / prompt blocks  (approximate prefix index)
  *   sticky    = { e : match(e) >= affinityThreshold };  none sticky -> keep all
- *   ttft(e)   = tokensInFlight(e) / peakPrefillThroughput x 1000  (ms)
+ *   ttft(e)   = tokensInFlight(e) / peakPrefillThroughput x 1000  (ms; uncached tokens,
+ *               from the inflight-load-producer)
  *   break     = min ttft(sticky) - min ttft(others) > maxTTFTPenaltyMs   (0 = never break)
  *               or min tokens(sticky) - min tokens(others) > maxTokensInFlightPenalty (when set)
- *   with probability explorationProbability the gate is skipped (keep all)
+ *   with probability explorationProbability the gate is skipped (keep all); one candidate
+ *   or affinityThreshold 0: keep all
  *
- * Inputs: the prompt's block hashes (block size and window from the config's
- * approx-prefix-cache-producer, else 16 tokens x 256 blocks), the pool's prefix index, and
- * the tokens in flight from an inflight-load-producer (without one the load gate is
- * skipped and all endpoints are kept, as upstream does on a missing signal). Like the
- * prefix scorer it records the request's blocks on the primary (PreRequest) and on a
- * fallback that served (ResponseReceived), so a config without a prefix scorer still
- * builds the index. Parameters (upstream names): `affinityThreshold` (0.80),
- * `explorationProbability` (0), `maxTTFTPenaltyMs` (18,000), `peakPrefillThroughput`
+ * "Sticky until saturated": affinity holds while the holder's queued prefill is within
+ * the penalty of the best other pod's; past it every pod is kept and the load scorer
+ * after the filter (token-load-scorer) moves the request, the new pod caches the prefix
+ * too and becomes sticky as well.
+ *
+ * Inputs: the request's prefix match (plugins/prefix-match.ts; block size and window
+ * from the config's approx-prefix-cache-producer, else 16 tokens x 256 blocks) and the
+ * tokens in flight from an inflight-load-producer, which the config must declare when
+ * the load gate is on (maxTTFTPenaltyMs > 0 or maxTokensInFlightPenalty set), as upstream
+ * requires. Like the prefix scorer it records the request's blocks on the primary
+ * (PreRequest) and on a fallback that served (ResponseReceived), so a config without a
+ * prefix scorer still builds the index. Parameters (upstream names): `affinityThreshold`
+ * (0.80), `explorationProbability` (0), `maxTTFTPenaltyMs` (18,000), `peakPrefillThroughput`
  * (15,928 tokens/s), `maxTokensInFlightPenalty`, `ttftSource` (`prefillThroughput` only:
- * `latencyPredictor` needs the latency-predictor sidecar).
+ * `latencyPredictor` needs the latency-predictor sidecar), `prefixMatchInfoProducerName`,
+ * `inFlightLoadProducerName`, `latencyPredictionInfoProducerName` (accepted),
+ * `prefillCalibrationFile` / `prefillCalibrationFingerprint` (accepted, not read: the
+ * default or the explicit throughput applies, as upstream falls back when a record cannot
+ * be applied), `prefillCalibrationRequired` (true is refused: no record is read here).
  */
 import * as v from "valibot";
 import type { Endpoint } from "../src/endpoints/types.ts";
 import {
   type Filter,
   type PreRequest,
+  type ResponseComplete,
   type ResponseReceived,
   stateKey,
 } from "../src/scheduling/framework/interfaces.ts";
 import { type PluginDefinition, withParameters } from "../src/scheduling/framework/registry.ts";
-import { CHARS_PER_TOKEN, DEFAULT_BLOCK_TOKENS, type PrefixHashes } from "../src/scheduling/prefix/hashes.ts";
-import { prefixSettingsOf } from "./approx-prefix-cache-producer.ts";
-import { isInFlightTokens } from "./inflight-load-producer.ts";
-import { commonBlockSize } from "./prefix-cache-scorer.ts";
+import { blockCharsOf, prefixSettingsOf } from "./approx-prefix-cache-producer.ts";
+import { capacityOf, currentMatch, prefixMatch, recordPick, settlePending } from "./prefix-match.ts";
+import { inflightTokensOf } from "./token-load-scorer.ts";
 
 export const PREFIX_CACHE_AFFINITY_FILTER = "prefix-cache-affinity-filter";
 
@@ -43,6 +54,14 @@ const Parameters = v.strictObject({
   maxTTFTPenaltyMs: v.optional(v.pipe(v.number(), v.minValue(0)), 18_000),
   peakPrefillThroughput: v.optional(v.pipe(v.number(), v.gtValue(0)), 15_928),
   maxTokensInFlightPenalty: v.optional(v.pipe(v.number(), v.minValue(0))),
+  prefixMatchInfoProducerName: v.optional(v.pipe(v.string(), v.minLength(1))),
+  inFlightLoadProducerName: v.optional(v.pipe(v.string(), v.minLength(1))),
+  latencyPredictionInfoProducerName: v.optional(v.string()),
+  prefillCalibrationFile: v.optional(v.string()),
+  prefillCalibrationFingerprint: v.optional(v.string()),
+  prefillCalibrationRequired: v.optional(
+    v.literal(false, "false (this gateway reads no calibration record: set peakPrefillThroughput instead)"),
+  ),
   ttftSource: v.optional(
     v.picklist(
       ["prefillThroughput"],
@@ -56,54 +75,63 @@ const min = (xs: readonly number[]) => xs.reduce((a, b) => Math.min(a, b), Numbe
 
 export const prefixCacheAffinityFilterPlugin: PluginDefinition = {
   type: PREFIX_CACHE_AFFINITY_FILTER,
-  factory: withParameters(Parameters, (name, p, deps): Filter & PreRequest & ResponseReceived => {
-    const settings = prefixSettingsOf(deps.producers);
-    const load = [...(deps.producers?.values() ?? [])].find(isInFlightTokens);
-    const index = deps.prefixIndex;
-    const key = stateKey<{ hashes: PrefixHashes; recordedOn?: string }>(
-      `${PREFIX_CACHE_AFFINITY_FILTER}/${name}`,
-    );
-    const blockChars = (endpoints: readonly Endpoint[]) => {
-      const tuned = settings.autoTune ? commonBlockSize(endpoints) : undefined;
-      const tokens = tuned === undefined ? settings.blockSizeTokens : Math.max(tuned, DEFAULT_BLOCK_TOKENS);
-      return tokens * CHARS_PER_TOKEN;
-    };
-    /** True when the sticky endpoints are loaded past the configured penalties. */
-    const overloaded = (sticky: readonly Endpoint[], others: readonly Endpoint[]) => {
-      if (!load || others.length === 0) return false;
-      const tokens = (es: readonly Endpoint[]) => min(es.map((e) => load.tokensInFlight(e)));
-      const gap = tokens(sticky) - tokens(others);
-      if (p.maxTokensInFlightPenalty !== undefined && gap > p.maxTokensInFlightPenalty) return true;
-      return p.maxTTFTPenaltyMs > 0 && (gap / p.peakPrefillThroughput) * 1000 > p.maxTTFTPenaltyMs;
-    };
-    return {
-      type: PREFIX_CACHE_AFFINITY_FILTER,
-      name,
-      filter(ctx, endpoints) {
-        const hashes = ctx.prefixHashes(blockChars(endpoints), settings.maxPrefixBlocksToMatch);
-        ctx.set(key, { hashes });
-        if (hashes.count === 0) return endpoints;
-        if (p.explorationProbability > 0 && deps.random() < p.explorationProbability) return endpoints;
-        const matches = index.match(hashes.keys);
-        const sticky = endpoints.filter(
-          (e) => (matches.get(e.name) ?? 0) / hashes.count >= p.affinityThreshold,
-        );
-        if (sticky.length === 0) return endpoints;
-        const others = endpoints.filter((e) => !sticky.includes(e));
-        return overloaded(sticky, others) ? endpoints : sticky;
-      },
-      preRequest(ctx, endpoints) {
-        const state = ctx.get(key);
-        const primary = endpoints[0];
-        if (!state || !primary || state.hashes.count === 0) return;
-        index.record(primary.name, state.hashes.keys, settings.lruCapacityPerServer);
-        ctx.set(key, { ...state, recordedOn: primary.name });
-      },
-      responseReceived(ctx, { endpoint }) {
-        const state = ctx.get(key);
-        if (!state?.recordedOn || state.recordedOn === endpoint.name) return;
-        index.record(endpoint.name, state.hashes.keys, settings.lruCapacityPerServer);
-      },
-    };
-  }),
+  factory: withParameters(
+    Parameters,
+    (name, p, deps): Filter & PreRequest & ResponseReceived & ResponseComplete => {
+      const settings = prefixSettingsOf(deps.producers);
+      const gated = p.maxTTFTPenaltyMs > 0 || p.maxTokensInFlightPenalty !== undefined;
+      const load = gated
+        ? inflightTokensOf(deps.producers, PREFIX_CACHE_AFFINITY_FILTER, p.inFlightLoadProducerName)
+        : undefined;
+      const index = deps.prefixIndex;
+      const recordedOn = stateKey<string>(`${PREFIX_CACHE_AFFINITY_FILTER}/${name}`);
+      const capacity = (e: Endpoint, blockChars: number) =>
+        capacityOf(e, { blockChars, autoTune: settings.autoTune, fallback: settings.lruCapacityPerServer });
+      /** True when the sticky endpoints are loaded past the configured penalties. */
+      const overloaded = (sticky: readonly Endpoint[], others: readonly Endpoint[]) => {
+        if (!load || others.length === 0) return false;
+        const tokens = (es: readonly Endpoint[]) => min(es.map((e) => load.tokensInFlight(e)));
+        const gap = tokens(sticky) - tokens(others);
+        if (p.maxTokensInFlightPenalty !== undefined && gap > p.maxTokensInFlightPenalty) return true;
+        return p.maxTTFTPenaltyMs > 0 && (gap / p.peakPrefillThroughput) * 1000 > p.maxTTFTPenaltyMs;
+      };
+      return {
+        type: PREFIX_CACHE_AFFINITY_FILTER,
+        name,
+        filter(ctx, endpoints) {
+          const m = prefixMatch(
+            ctx,
+            index,
+            { blockChars: blockCharsOf(settings, endpoints), maxBlocks: settings.maxPrefixBlocksToMatch },
+            endpoints,
+          );
+          if (m.hashes.count === 0 || endpoints.length <= 1 || p.affinityThreshold <= 0) return endpoints;
+          if (p.explorationProbability > 0 && deps.random() < p.explorationProbability) return endpoints;
+          const sticky = endpoints.filter(
+            (e) => (m.matches.get(e.name) ?? 0) / m.hashes.count >= p.affinityThreshold,
+          );
+          if (sticky.length === 0) return endpoints;
+          const others = endpoints.filter((e) => !sticky.includes(e));
+          return overloaded(sticky, others) ? endpoints : sticky;
+        },
+        preRequest(ctx, endpoints) {
+          const primary = endpoints[0];
+          const m = currentMatch(ctx);
+          if (!primary || !m || m.hashes.count === 0) return;
+          recordPick(ctx, index, primary, capacity(primary, m.blockChars));
+          ctx.set(recordedOn, primary.name);
+        },
+        responseReceived(ctx, { endpoint }) {
+          settlePending(ctx, index, "received", endpoint);
+          const m = currentMatch(ctx);
+          const recorded = ctx.get(recordedOn);
+          if (!m || recorded === undefined || recorded === endpoint.name) return;
+          index.record(endpoint.name, m.hashes.keys, capacity(endpoint, m.blockChars));
+        },
+        responseComplete(ctx) {
+          settlePending(ctx, index, "complete");
+        },
+      };
+    },
+  ),
 };

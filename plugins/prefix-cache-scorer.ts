@@ -2,35 +2,46 @@
  * prefix-cache-scorer: prefer endpoints that probably hold the request's prompt prefix
  * in their KV cache (the approximate prefix index, src/scheduling/prefix/).
  *
- *   score = matched blocks / total blocks    (0 for all when the prompt has no full block)
+ *   score(e) = matched blocks(e) / total blocks     (0 for all when the prompt has no full block)
+ *            = 0 when e is saturated: its waiting queue >= saturationQueueDepth while
+ *              another candidate's is not ("sticky until saturated")
  *
- * Inputs: the prompt's chained block hashes (`ctx.prefixHashes`, shared with other
- * plugins) and the pool's prefix index. Sets NEW_PREFIX for pickers when no candidate
- * holds any block. Before the request is sent (PreRequest) every block of the request
- * is recorded on the primary endpoint, and the primary's match feeds the index's hit
- * ratio. When a fallback answered instead (ResponseReceived with another endpoint), the
- * blocks are recorded on that endpoint too: its cache holds them now.
+ * Inputs: the request's prefix match (plugins/prefix-match.ts, shared with the other
+ * prefix plugins) and the candidates' assumed load. Sets NEW_PREFIX for pickers when no
+ * candidate holds the prompt's distinctive block (a preamble every prompt shares does
+ * not make a prompt known). Before the request is sent (PreRequest) every block is
+ * recorded on the primary, with the primary's KV capacity as its index bound, and its
+ * uncached tokens count as pending prefill there until the answer starts; the primary's
+ * match feeds the index's hit ratio. When a fallback answered instead (ResponseReceived
+ * with another endpoint), the blocks are recorded on that endpoint too.
  *
  * Parameters:
  * - `blockSize` or `blockSizeTokens` (GIE v1.5's name; tokens, default 16): block =
  *   blockSize x 4 characters.
  * - `prefixMatchInfoProducerName` (llm-d v0.10): an approx-prefix-cache-producer whose
- *   block size, window and LRU capacity are used instead (default: the config's only one).
+ *   block size, window, LRU capacity and autoTune are used instead (default: the
+ *   config's only one).
  * - `autoTune` (default true): use the candidates' engine block size
  *   (`metrics.cache.blockSize`, the most common one, smaller one on a tie) when known,
- *   but never below 16 tokens: engines with tiny pages (SGLang's page_size 1) would
- *   otherwise shrink the matched window to 1 KB of prompt.
+ *   but never below 16 tokens (SGLang's page_size 1 would shrink the window to 1 KB of
+ *   prompt); and size each endpoint's index from the KV capacity it reports
+ *   (num_gpu_blocks x block_size tokens), as llm-d's autoTune does.
  * - `hashBlockSize` (characters; GIE's older name): when set, fixes the block size in
  *   characters and disables autoTune.
  * - `maxPrefixBlocksToMatch` (default 256): blocks beyond are ignored.
- * - `lruCapacityPerServer` (default 31,250): index entries kept per endpoint.
+ * - `lruCapacityPerServer` (default 31,250): index entries per endpoint when it reports
+ *   no KV capacity (or autoTune is off).
+ * - `saturationQueueDepth` (gateway extension, default 5 = GIE's queueDepthThreshold;
+ *   0 = never spill): see the formula.
  */
 import * as v from "valibot";
 import type { Endpoint } from "../src/endpoints/types.ts";
 import {
   NEW_PREFIX,
   type PreRequest,
+  type ResponseComplete,
   type ResponseReceived,
+  type SchedulingContext,
   type Scorer,
   stateKey,
 } from "../src/scheduling/framework/interfaces.ts";
@@ -44,12 +55,18 @@ import {
   CHARS_PER_TOKEN,
   DEFAULT_BLOCK_TOKENS,
   DEFAULT_MAX_BLOCKS,
-  type PrefixHashes,
 } from "../src/scheduling/prefix/hashes.ts";
 import { DEFAULT_LRU_CAPACITY_PER_SERVER, type PrefixIndex } from "../src/scheduling/prefix/prefix-index.ts";
-import { isPrefixProducer } from "./approx-prefix-cache-producer.ts";
+import { commonBlockSize, isPrefixProducer } from "./approx-prefix-cache-producer.ts";
+
+export { commonBlockSize };
+
+import { capacityOf, currentMatch, prefixMatch, recordPick, settlePending } from "./prefix-match.ts";
 
 export const PREFIX_CACHE_SCORER = "prefix-cache-scorer";
+
+/** GIE's saturation detector's default `queueDepthThreshold`: a pod this far behind is saturated. */
+export const DEFAULT_SATURATION_QUEUE_DEPTH = 5;
 
 const PositiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
 
@@ -63,35 +80,21 @@ export const PrefixCacheParameters = v.strictObject({
   hashBlockSize: v.optional(v.pipe(PositiveInt, v.maxValue(16384))),
   maxPrefixBlocksToMatch: v.optional(v.pipe(PositiveInt, v.maxValue(65536)), DEFAULT_MAX_BLOCKS),
   lruCapacityPerServer: v.optional(PositiveInt, DEFAULT_LRU_CAPACITY_PER_SERVER),
+  /** Gateway extension (no upstream name): waiting queue at which a holder's credit is withheld; 0 = never. */
+  saturationQueueDepth: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(0)),
+    DEFAULT_SATURATION_QUEUE_DEPTH,
+  ),
 });
 export type PrefixCacheParameters = v.InferOutput<typeof PrefixCacheParameters>;
-
-/** The most common engine block size among `endpoints` (smaller on a tie), if any reports one. */
-export function commonBlockSize(endpoints: readonly Endpoint[]): number | undefined {
-  const counts = new Map<number, number>();
-  for (const e of endpoints) {
-    const b = e.metrics.cache?.blockSize;
-    if (b !== undefined && b > 0) counts.set(b, (counts.get(b) ?? 0) + 1);
-  }
-  let best: number | undefined;
-  let bestCount = 0;
-  for (const [b, n] of counts) {
-    if (n > bestCount || (n === bestCount && best !== undefined && b < best)) {
-      best = b;
-      bestCount = n;
-    }
-  }
-  return best;
-}
 
 export function prefixCacheScorer(opts: {
   name?: string;
   index: PrefixIndex;
   params?: Partial<PrefixCacheParameters>;
-}): Scorer & PreRequest & ResponseReceived {
+}): Scorer & PreRequest & ResponseReceived & ResponseComplete {
   const p = { ...v.parse(PrefixCacheParameters, {}), ...opts.params };
   const { index } = opts;
-  const key = stateKey<{ hashes: PrefixHashes; matches: ReadonlyMap<string, number> }>(PREFIX_CACHE_SCORER);
   const recordedOn = stateKey<string>(`${PREFIX_CACHE_SCORER}/recorded-on`);
 
   function blockChars(endpoints: readonly Endpoint[]): number {
@@ -100,33 +103,61 @@ export function prefixCacheScorer(opts: {
     const tokens = tuned === undefined ? p.blockSize : Math.max(tuned, DEFAULT_BLOCK_TOKENS);
     return tokens * CHARS_PER_TOKEN;
   }
+  const capacity = (e: Endpoint, chars: number) =>
+    capacityOf(e, {
+      blockChars: chars,
+      autoTune: p.autoTune && p.hashBlockSize === undefined,
+      fallback: p.lruCapacityPerServer,
+    });
 
   return {
     type: PREFIX_CACHE_SCORER,
     name: opts.name ?? PREFIX_CACHE_SCORER,
     score(ctx, endpoints) {
-      const hashes = ctx.prefixHashes(blockChars(endpoints), p.maxPrefixBlocksToMatch);
-      const matches = hashes.count > 0 ? index.match(hashes.keys) : new Map<string, number>();
-      ctx.set(key, { hashes, matches });
-      ctx.set(NEW_PREFIX, hashes.count > 0 && endpoints.every((e) => !matches.get(e.name)));
-      const total = hashes.count;
-      return endpoints.map((e) => (total > 0 ? (matches.get(e.name) ?? 0) / total : 0));
+      const m = prefixMatch(
+        ctx,
+        index,
+        { blockChars: blockChars(endpoints), maxBlocks: p.maxPrefixBlocksToMatch },
+        endpoints,
+      );
+      ctx.set(NEW_PREFIX, m.isNew);
+      const total = m.hashes.count;
+      if (total === 0) return endpoints.map(() => 0);
+      const saturated = saturatedOf(ctx, endpoints, p.saturationQueueDepth);
+      return endpoints.map((e) => (saturated.has(e) ? 0 : (m.matches.get(e.name) ?? 0) / total));
     },
     preRequest(ctx, endpoints) {
-      const state = ctx.get(key);
       const primary = endpoints[0];
-      if (state === undefined || primary === undefined || state.hashes.count === 0) return;
-      index.record(primary.name, state.hashes.keys, p.lruCapacityPerServer);
-      index.recordHit(state.matches.get(primary.name) ?? 0, state.hashes.count);
+      const m = currentMatch(ctx);
+      if (primary === undefined || m === undefined || m.hashes.count === 0) return;
+      recordPick(ctx, index, primary, capacity(primary, m.blockChars));
+      index.recordHit(m.matches.get(primary.name) ?? 0, m.hashes.count);
       ctx.set(recordedOn, primary.name);
     },
     responseReceived(ctx, { endpoint }) {
-      const state = ctx.get(key);
+      settlePending(ctx, index, "received", endpoint);
+      const m = currentMatch(ctx);
       const recorded = ctx.get(recordedOn);
-      if (state === undefined || recorded === undefined || recorded === endpoint.name) return;
-      index.record(endpoint.name, state.hashes.keys, p.lruCapacityPerServer);
+      if (m === undefined || recorded === undefined || recorded === endpoint.name) return;
+      index.record(endpoint.name, m.hashes.keys, capacity(endpoint, m.blockChars));
+    },
+    responseComplete(ctx) {
+      settlePending(ctx, index, "complete");
     },
   };
+}
+
+/**
+ * Sticky until saturated: the endpoints whose prefix credit is withheld because their
+ * waiting queue (scraped plus what this gateway sent since) is at or over `depth` while
+ * another candidate's is not. Such a holder then competes on load alone, so a hot prefix
+ * spills to a second pod, which caches it too, and comes back once the queue drains.
+ * Empty when `depth` is 0 (never spill) or when every candidate is that loaded.
+ */
+function saturatedOf(ctx: SchedulingContext, endpoints: readonly Endpoint[], depth: number): Set<Endpoint> {
+  if (depth <= 0 || endpoints.length < 2) return new Set();
+  const over = endpoints.filter((e) => ctx.load(e).waiting >= depth);
+  return over.length === endpoints.length ? new Set() : new Set(over);
 }
 
 /**

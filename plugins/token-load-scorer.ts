@@ -1,12 +1,17 @@
 /**
- * token-load-scorer (llm-d v0.10): prefer endpoints with fewer prompt tokens in flight.
+ * token-load-scorer (llm-d v0.10): prefer endpoints with less prefill work queued, this
+ * request's included.
  *
- *   score = 1 - min(1, tokens(e) / queueThresholdTokens)
+ *   load(e)  = uncached tokens in flight on e + this request's tokens e has not cached
+ *   score(e) = 1 - min(1, load(e) / queueThresholdTokens)
  *
- * Input: an inflight-load-producer in the same config (as upstream, the config must
- * declare one; without it start-up fails naming what to add). Parameters (upstream
- * names): `queueThresholdTokens` (4,194,304), `nonTextTokenWeight` (accepted; the
- * gateway counts prompt characters, so every token weighs the same).
+ * So cache warmth lowers a request's cost on a warm endpoint in the same units as the
+ * load it is compared against (upstream's InFlightLoad + CurrentRequestLoad). Input: an
+ * inflight-load-producer in the same config (as upstream, the config must declare one;
+ * without it start-up fails naming what to add). Parameters (upstream names):
+ * `queueThresholdTokens` (4,194,304), `inFlightLoadProducerName` (default: the config's
+ * only one), `nonTextTokenWeight` (accepted; the gateway counts prompt characters, so
+ * every token weighs the same).
  */
 import * as v from "valibot";
 import type { Scorer } from "../src/scheduling/framework/interfaces.ts";
@@ -22,6 +27,7 @@ export const TOKEN_LOAD_SCORER = "token-load-scorer";
 const Parameters = v.strictObject({
   queueThresholdTokens: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 4_194_304),
   nonTextTokenWeight: v.optional(v.number()),
+  inFlightLoadProducerName: v.optional(v.pipe(v.string(), v.minLength(1))),
 });
 
 export function tokenLoadScorer(opts: {
@@ -32,8 +38,12 @@ export function tokenLoadScorer(opts: {
   return {
     type: TOKEN_LOAD_SCORER,
     name: opts.name ?? TOKEN_LOAD_SCORER,
-    score: (_ctx, endpoints) =>
-      endpoints.map((e) => 1 - Math.min(1, opts.load.tokensInFlight(e) / opts.queueThresholdTokens)),
+    score(ctx, endpoints) {
+      const own = opts.load.requestTokens(ctx, endpoints);
+      return endpoints.map(
+        (e, i) => 1 - Math.min(1, (opts.load.tokensInFlight(e) + own[i]!) / opts.queueThresholdTokens),
+      );
+    },
   };
 }
 
@@ -41,8 +51,16 @@ export function tokenLoadScorer(opts: {
 export function inflightTokensOf(
   producers: ReadonlyMap<string, unknown> | undefined,
   who: string,
+  wanted?: string,
 ): InFlightTokens {
-  const found = [...(producers?.values() ?? [])].find(isInFlightTokens);
+  const all = [...(producers?.values() ?? [])].filter(isInFlightTokens);
+  const found = wanted ? all.find((p) => p.name === wanted) : all[0];
+  if (wanted && !found)
+    throw new ParameterError(
+      "inFlightLoadProducerName",
+      `the name of an inflight-load-producer in plugins (defined: ${all.map((p) => p.name).join(", ") || "none"})`,
+      JSON.stringify(wanted),
+    );
   if (!found)
     throw new ParameterError(
       "",
@@ -56,7 +74,7 @@ export const tokenLoadScorerPlugin: PluginDefinition = {
   factory: withParameters(Parameters, (name, params, deps) =>
     tokenLoadScorer({
       name,
-      load: inflightTokensOf(deps.producers, TOKEN_LOAD_SCORER),
+      load: inflightTokensOf(deps.producers, TOKEN_LOAD_SCORER, params.inFlightLoadProducerName),
       queueThresholdTokens: params.queueThresholdTokens,
     }),
   ),

@@ -89,8 +89,8 @@ describe("prefix-cache-scorer: matched blocks / total blocks", () => {
 
   test("autoTune uses the engines' block size, floored at 16 tokens", () => {
     const make = (blockSize: number) => [
-      endpoint("x", { cache: { blockSize, numBlocks: 1 } }),
-      endpoint("y", { cache: { blockSize, numBlocks: 1 } }),
+      endpoint("x", { cache: { blockSize, numBlocks: 1000 } }),
+      endpoint("y", { cache: { blockSize, numBlocks: 1000 } }),
     ];
     for (const [engineBlock, chars] of [
       [32, 128],

@@ -10,9 +10,17 @@
  *   at most capacity x endpoints entries, however long the gateway runs.
  * - Removing an endpoint (pod gone) frees all of its entries at once.
  *
+ * Beside the blocks, the index keeps what the gateway's own picks tell about the pods'
+ * caches in the making: the uncached prompt tokens sent to each endpoint whose answer has
+ * not started (`pendingTokens`: the prefill in progress or queued, which a pod's waiting
+ * queue does not show), and the prompt statistics that give a prompt's distinctive block
+ * (`prompts`, see distinctive.ts).
+ *
  * Shared by every request of a pool (one per scheduler, carried across config
  * reloads); all operations are synchronous.
  */
+
+import { PromptStatistics } from "./distinctive.ts";
 
 export const DEFAULT_LRU_CAPACITY_PER_SERVER = 31_250;
 
@@ -33,6 +41,9 @@ export interface PrefixIndexStats {
 export class PrefixIndex {
   private readonly holders = new Map<number, Set<string>>();
   private readonly lrus = new Map<string, Map<number, true>>();
+  private readonly pending = new Map<string, number>();
+  /** Which leading blocks most prompts share (the distinctive block of a prompt). */
+  readonly prompts = new PromptStatistics();
   private entryCount = 0;
   private lookups = 0;
   private matchedBlocks = 0;
@@ -102,8 +113,24 @@ export class PrefixIndex {
     }
   }
 
+  /**
+   * Adds `tokens` (negative to take off) uncached prompt tokens on `endpoint`: sent there,
+   * answer not started. Callers take off exactly what they added.
+   */
+  addPending(endpoint: string, tokens: number): void {
+    const next = (this.pending.get(endpoint) ?? 0) + tokens;
+    if (next > 0) this.pending.set(endpoint, next);
+    else this.pending.delete(endpoint);
+  }
+
+  /** Uncached prompt tokens this gateway sent to `endpoint` whose answer has not started. */
+  pendingTokens(endpoint: string): number {
+    return this.pending.get(endpoint) ?? 0;
+  }
+
   /** Forgets everything `endpoint` held (the endpoint left the pool). */
   removeEndpoint(endpoint: string): void {
+    this.pending.delete(endpoint);
     const lru = this.lrus.get(endpoint);
     if (lru === undefined) return;
     for (const key of lru.keys()) this.release(key, endpoint);
@@ -113,7 +140,8 @@ export class PrefixIndex {
   /** Removes every endpoint not in `names` (call when the pool's endpoint set changes). */
   retain(names: Iterable<string>): void {
     const keep = new Set(names);
-    for (const endpoint of [...this.lrus.keys()]) if (!keep.has(endpoint)) this.removeEndpoint(endpoint);
+    for (const endpoint of [...this.lrus.keys(), ...this.pending.keys()])
+      if (!keep.has(endpoint)) this.removeEndpoint(endpoint);
   }
 
   /** Told of every recorded pick (the hit ratio and hit length histograms). */
@@ -145,6 +173,9 @@ export class PrefixIndex {
     const set = this.holders.get(key);
     if (set === undefined) return;
     set.delete(endpoint);
-    if (set.size === 0) this.holders.delete(key);
+    if (set.size === 0) {
+      this.holders.delete(key);
+      this.prompts.forget(key);
+    }
   }
 }

@@ -1,0 +1,71 @@
+/**
+ * The prompt's distinctive block: the first block of its prefix chain that is NOT shared
+ * by most prompts this gateway has seen. It is the rendezvous key of a prompt (the pod a
+ * new prefix goes to) and the start of what counts as "new": a preamble every prompt
+ * shares (the same first 512 characters before each system prompt) is common and says
+ * nothing about which pod should hold the prompt, so it must neither be the key (every
+ * group would hash to one pod) nor make a prompt look known.
+ *
+ * Statistics: with n the number of prompts recorded, decayed with a half-life of
+ * `halfLife` prompts, and seen(k) the decayed number of recorded prompts whose chain ran
+ * through block key k,
+ *
+ *   common(k)   = seen(k) >= share x n          (share = 0.5: "shared by most prompts")
+ *   distinctive = first j with not common(k_j); the last block when every block is common
+ *
+ * From the second prompt on, a preamble two prompts share is common and the first block
+ * after it is distinctive; one group of prompts among many stays under the share, so its
+ * own first block is its key. Decay lets the statistics follow a changing workload;
+ * replicas that see the same traffic mix compute the same blocks (the shares they see are
+ * the same up to sampling noise, and the rule is far from its threshold on a preamble,
+ * ~100 %, or on one group among several).
+ *
+ * Cost: one Map update per block recorded. Decay without touching every entry: counts
+ * are kept scaled by 2^(seq / halfLife) (a later prompt adds a larger weight), so the
+ * ratio seen(k) / n is the decayed share; the scale is brought back when it grows large.
+ *
+ * Memory: one number per block key; the prefix index forgets a key here when no
+ * endpoint holds it any more, so this is bounded by the index itself.
+ */
+export class PromptStatistics {
+  private readonly seen = new Map<number, number>();
+  private total = 0;
+  private seq = 0;
+
+  constructor(
+    readonly share = 0.5,
+    readonly halfLife = 4096,
+  ) {}
+
+  /** Index of the distinctive block of `keys` (see the module comment); 0 for an empty chain. */
+  distinctive(keys: readonly number[]): number {
+    const bar = this.share * this.total;
+    if (bar === 0) return 0;
+    for (let j = 0; j < keys.length; j++) if ((this.seen.get(keys[j]!) ?? 0) < bar) return j;
+    return Math.max(0, keys.length - 1);
+  }
+
+  /** Counts one prompt: every block of `keys`. */
+  record(keys: readonly number[]): void {
+    const w = 2 ** (++this.seq / this.halfLife);
+    this.total += w;
+    for (const key of keys) this.seen.set(key, (this.seen.get(key) ?? 0) + w);
+    if (w > 2 ** 64) this.rescale(w);
+  }
+
+  /** Drops the statistics of a block key (no endpoint holds it any more). */
+  forget(key: number): void {
+    this.seen.delete(key);
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+
+  /** Divides every weight by `w` and restarts the sequence (shares are unchanged). */
+  private rescale(w: number): void {
+    for (const [k, v] of this.seen) this.seen.set(k, v / w);
+    this.total /= w;
+    this.seq = 0;
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Issue 20: cache-aware routing that never loses to load-only. Through the gateway's
+ * default profile (no EndpointPickerConfig), on a fixed clock:
+ * - a new prompt is not sent to a pod busy prefilling another one while a pod is idle;
+ * - prompts that share a preamble spread over the pool instead of hashing to one pod;
+ * - a hot prefix spills when its holder is saturated, and comes back when it drains;
+ * - the prefix index keeps, per pod, what the pod's KV cache reports it can hold.
+ */
+import { describe, expect, test } from "bun:test";
+import { builtinRegistry } from "../../plugins/index.ts";
+import { seededRandom } from "../../src/clock.ts";
+import { InFlight } from "../../src/endpoints/inflight.ts";
+import type { Endpoint } from "../../src/endpoints/types.ts";
+import { createScheduler } from "../../src/scheduling/framework/index.ts";
+import type { RequestLifecycle } from "../../src/scheduling/types.ts";
+import { endpoint, fixedClock, pods, prompt, request } from "./helpers.ts";
+
+function gateway(seed = 1, config?: unknown) {
+  const inflight = new InFlight();
+  const s = createScheduler({
+    config,
+    registry: builtinRegistry(),
+    inflight,
+    clock: fixedClock(),
+    random: seededRandom(seed),
+  });
+  return {
+    s,
+    /** Schedules a streamed request and sends it; returns the primary and its lifecycle. */
+    send(text: string, eps: readonly Endpoint[]): { pod: string; life: RequestLifecycle; end(): void } {
+      const r = request({ body: { model: "m", prompt: text, stream: true } });
+      const d = s.schedule(r, eps);
+      const primary = d.endpoints[0]!;
+      const slot = inflight.acquire(primary.name);
+      return {
+        pod: primary.name,
+        life: d.lifecycle!,
+        end() {
+          d.lifecycle!.responseComplete("success");
+          slot.release();
+        },
+      };
+    },
+  };
+}
+
+const started = (pod: Endpoint, life: RequestLifecycle) =>
+  life.responseReceived(pod, { status: 200, headers: new Headers() });
+
+describe("new prefixes: never behind a prefill while a pod is idle", () => {
+  test("a pod busy prefilling (no queue, same KV) is not chosen for a new prompt", () => {
+    const eps = pods(4);
+    // Every one of 40 new prompts is placed while some pod prefills a long prompt: none
+    // goes there. Before the fix the hash chose among all four pods, ~1 in 4 behind it.
+    for (let i = 0; i < 40; i++) {
+      const g = gateway(i);
+      const long = g.send(prompt(1000 + i, 64 * 200), eps); // 3,200 tokens prefilling
+      const next = g.send(prompt(i, 64 * 20), eps);
+      expect(next.pod).not.toBe(long.pod);
+    }
+  });
+
+  test("once the long prompt's first byte is back, its pod is a candidate again", () => {
+    const eps = pods(2);
+    const g = gateway(3);
+    const long = g.send(prompt(7, 64 * 200), eps);
+    const busy = eps.find((e) => e.name === long.pod)!;
+    started(busy, long.life);
+    long.end();
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const r = g.send(prompt(100 + i, 64 * 10), eps);
+      seen.add(r.pod);
+      started(eps.find((e) => e.name === r.pod)!, r.life);
+      r.end();
+    }
+    expect(seen.has(busy.name)).toBe(true);
+  });
+
+  test("replicas still agree on idle pods", () => {
+    const eps = pods(6);
+    const a = gateway(1);
+    const b = gateway(99);
+    for (let i = 0; i < 30; i++) {
+      const ra = a.send(prompt(i, 64 * 8), eps);
+      const rb = b.send(prompt(i, 64 * 8), eps);
+      expect(rb.pod).toBe(ra.pod);
+      ra.end();
+      rb.end();
+    }
+  });
+});
+
+describe("a preamble common to every prompt", () => {
+  test("groups that share their first 512 characters spread over every pod, and each group stays put", () => {
+    const eps = pods(6);
+    const g = gateway(5);
+    const preamble = prompt(42, 512);
+    const groups = Array.from({ length: 24 }, (_, k) => preamble + prompt(500 + k, 64 * 30));
+    const podOf = new Map<number, Set<string>>();
+    for (let round = 0; round < 6; round++) {
+      for (let k = 0; k < groups.length; k++) {
+        const r = g.send(groups[k]! + prompt(round * 100 + k, 200), eps);
+        started(eps.find((e) => e.name === r.pod)!, r.life);
+        r.end();
+        if (round >= 2) podOf.set(k, (podOf.get(k) ?? new Set()).add(r.pod));
+      }
+    }
+    const used = new Set([...podOf.values()].flatMap((s) => [...s]));
+    expect(used.size).toBe(6); // before: the first block was every group's key
+    for (const s of podOf.values()) expect(s.size).toBe(1);
+  });
+});
+
+describe("sticky until saturated", () => {
+  test("a hot prefix spills when its holder's queue is at saturationQueueDepth, and comes back", () => {
+    const g = gateway(8);
+    const hot = prompt(77, 64 * 40);
+    const idle = pods(3);
+    const first = g.send(`${hot}q0`, idle);
+    started(idle.find((e) => e.name === first.pod)!, first.life);
+    first.end();
+    const holder = first.pod;
+    // The holder is saturated (5 waiting); the others are idle.
+    const loaded = idle.map((e) => (e.name === holder ? endpoint(e.name, { waitingQueueSize: 5 }) : e));
+    const spill = g.send(`${hot}q1`, loaded);
+    expect(spill.pod).not.toBe(holder); // before: the prefix weight kept it on the holder
+    started(loaded.find((e) => e.name === spill.pod)!, spill.life);
+    spill.end();
+    // The second pod holds the prefix now: further hot requests stay on it while the holder is saturated.
+    expect(g.send(`${hot}q2`, loaded).pod).toBe(spill.pod);
+    // Drained: both hold it, load decides between them; a cold pod gets nothing.
+    const drained = idle.map((e) =>
+      e.name === spill.pod ? endpoint(e.name, { waitingQueueSize: 1 }) : endpoint(e.name),
+    );
+    expect(g.send(`${hot}q3`, drained).pod).toBe(holder);
+  });
+
+  test("below saturation the holder keeps the prefix", () => {
+    const g = gateway(8);
+    const hot = prompt(78, 64 * 40);
+    const eps = pods(3);
+    const first = g.send(`${hot}q0`, eps);
+    first.end();
+    const busy = eps.map((e) => (e.name === first.pod ? endpoint(e.name, { waitingQueueSize: 4 }) : e));
+    expect(g.send(`${hot}q1`, busy).pod).toBe(first.pod);
+  });
+});
+
+describe("the index is the size of the pods' caches", () => {
+  test.each([
+    // 10 prompts of 3,200 characters sent to one pod.
+    {
+      case: "1,600 tokens of KV: 100 blocks of 16 tokens",
+      cache: { blockSize: 16, numBlocks: 100 },
+      want: 100,
+    },
+    {
+      case: "3,200 tokens in blocks of 32: 100 of our 128-character blocks",
+      cache: { blockSize: 32, numBlocks: 100 },
+      want: 100,
+    },
+    { case: "room for everything", cache: { blockSize: 16, numBlocks: 10_000 }, want: 500 },
+    { case: "no report: lruCapacityPerServer (31,250)", cache: undefined, want: 500 },
+  ])("$case -> $want entries", ({ cache, want }) => {
+    const pod = endpoint("pod", cache ? { cache } : {});
+    const g = gateway(2);
+    for (let i = 0; i < 10; i++) g.send(prompt(300 + i, 64 * 50), [pod]).end();
+    expect(g.s.prefixIndex.stats().entries).toBe(want);
+  });
+});
