@@ -27,6 +27,11 @@ Usage: bun run src/simulator/cli.ts --model NAME [options]
   --jitter X               Gaussian jitter std-dev as a fraction (default 0.05)
   --default-max-tokens N   output length without max_tokens (default: random 16..128)
   --legacy-kv-metric       also publish vllm:gpu_cache_usage_perc
+  --runner KIND            generate (chat, completions, responses, messages,
+                           transcriptions) or pooling (embeddings, score, rerank)
+                           (default generate)
+  --embedding-size N       pooling model's vector length (default 384)
+  --max-stored-responses N responses kept for previous_response_id (default 1000)
   -h, --help               show this help
 `;
 
@@ -65,6 +70,9 @@ async function main(): Promise<void> {
         jitter: str,
         "default-max-tokens": str,
         "legacy-kv-metric": { type: "boolean" },
+        runner: str,
+        "embedding-size": str,
+        "max-stored-responses": str,
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -98,10 +106,18 @@ async function main(): Promise<void> {
     ["time-factor-max", "timeFactorMax"],
     ["jitter", "jitter"],
     ["default-max-tokens", "defaultMaxTokens"],
+    ["embedding-size", "embeddingSize"],
+    ["max-stored-responses", "maxStoredResponses"],
   ];
   for (const [flag, key] of numeric) {
     const n = num(flag, s(flag));
     if (n !== undefined) (opts as unknown as Record<string, number>)[key] = n;
+  }
+  const runner = s("runner");
+  if (runner !== undefined) {
+    if (runner !== "generate" && runner !== "pooling")
+      fail(`--runner expects generate or pooling, got "${runner}"`);
+    opts.runner = runner;
   }
   const port = num("port", s("port")) ?? 8000;
   const hostname = s("host") ?? "0.0.0.0";

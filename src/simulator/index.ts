@@ -8,10 +8,10 @@ import type { ServeFn } from "../runtime/server.ts";
 import { createApp, type Fault } from "./app.ts";
 import { Engine } from "./engine.ts";
 import { SimError } from "./errors.ts";
-import { resolveOptions, type SimulatorOptions } from "./options.ts";
+import { type Runner, resolveOptions, type SimulatorOptions } from "./options.ts";
 
 export type { Fault } from "./app.ts";
-export type { SimulatorOptions } from "./options.ts";
+export type { Runner, SimulatorOptions } from "./options.ts";
 
 export interface SimulatorStats {
   running: number;
@@ -36,6 +36,8 @@ export interface RunningSimulator {
   /** The port actually bound. */
   port: number;
   model: string;
+  /** What the pod serves: generation or pooling routes. */
+  runner: Runner;
   simulator: Simulator;
   close(): Promise<void>;
 }
@@ -100,6 +102,7 @@ export async function startSimulators(serve: ServeFn, specs: SimulatorSpec[]): P
       started.push({
         port: server.port,
         model: opts.model,
+        runner: opts.runner ?? "generate",
         simulator,
         close: async () => {
           simulator.close();
