@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { hashPrefix, keyOf, truncateHashes } from "../../src/scheduling/prefix/hashes.ts";
-import { xxh64 } from "../../src/scheduling/prefix/xxhash64.ts";
+import { murmur3Words } from "../../src/scheduling/prefix/murmur3.ts";
 import { prompt } from "./helpers.ts";
 
 const opts = { model: "llama", blockChars: 64, maxBlocks: 256 };
@@ -12,16 +12,26 @@ function le64(hi: number, lo: number): Uint8Array {
   return b;
 }
 
+/** H: MurmurHash3_x86_128's first 64 bits as [hi, lo], over a fresh aligned copy of the bytes. */
+function h64(input: string | Uint8Array): [number, number] {
+  const bytes = typeof input === "string" ? new TextEncoder().encode(input) : input;
+  const copy = new Uint8Array((bytes.length + 3) & ~3);
+  copy.set(bytes);
+  const out = new Uint32Array(4);
+  murmur3Words(copy, new Uint32Array(copy.buffer), bytes.length, 0, out, 0, true);
+  return [out[1]!, out[0]!];
+}
+
 /** The reference formula, written the slow obvious way. */
 function reference(text: string, model: string, blockChars: number, n: number): [number, number][] {
   const out: [number, number][] = [];
-  let [hi, lo] = xxh64(model) as unknown as [number, number];
+  let [hi, lo] = h64(model);
   for (let i = 0; i < n; i++) {
     const block = new TextEncoder().encode(text.slice(i * blockChars, (i + 1) * blockChars));
     const buf = new Uint8Array(block.length + 8);
     buf.set(block);
     buf.set(le64(hi, lo), block.length);
-    [hi, lo] = xxh64(buf) as unknown as [number, number];
+    [hi, lo] = h64(buf);
     out.push([hi, lo]);
   }
   return out;
