@@ -19,6 +19,7 @@ import { labelSelectorFilterPlugin } from "./label-selector-filter.ts";
 import { loraAffinityScorerPlugin } from "./lora-affinity-scorer.ts";
 import { maxScorePickerPlugin } from "./max-score-picker.ts";
 import { noHitLruScorerPlugin } from "./no-hit-lru-scorer.ts";
+import { registerPrecisePrefix } from "./precise-prefix-cache.ts";
 import { prefixCacheAffinityFilterPlugin } from "./prefix-cache-affinity-filter.ts";
 import { prefixCacheScorerPlugin } from "./prefix-cache-scorer.ts";
 import { queueScorerPlugin } from "./queue-scorer.ts";
@@ -69,6 +70,7 @@ export function registerBuiltins(registry: PluginRegistry, tokens?: InFlightToke
   }
   registry.declareForeign(FLOW_PLUGIN_TYPES);
   registry.declareUnsupported(UPSTREAM_ONLY_TYPES);
+  registerPrecisePrefix(registry);
   return registry;
 }
 

@@ -32,6 +32,8 @@ Usage: bun run src/simulator/cli.ts --model NAME [options]
                            (default generate)
   --embedding-size N       pooling model's vector length (default 384)
   --max-stored-responses N responses kept for previous_response_id (default 1000)
+  --kv-events-config JSON  publish KV-cache events as vLLM does, e.g.
+                           '{"enable_kv_cache_events":true,"publisher":"zmq","endpoint":"tcp://*:5557","topic":"kv@10.0.0.5@m"}'
   -h, --help               show this help
 `;
 
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
         runner: str,
         "embedding-size": str,
         "max-stored-responses": str,
+        "kv-events-config": str,
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -112,6 +115,14 @@ async function main(): Promise<void> {
   for (const [flag, key] of numeric) {
     const n = num(flag, s(flag));
     if (n !== undefined) (opts as unknown as Record<string, number>)[key] = n;
+  }
+  const kvEvents = s("kv-events-config");
+  if (kvEvents !== undefined) {
+    try {
+      opts.kvEventsConfig = JSON.parse(kvEvents);
+    } catch {
+      fail(`--kv-events-config expects JSON, got ${JSON.stringify(kvEvents)}`);
+    }
   }
   const runner = s("runner");
   if (runner !== undefined) {

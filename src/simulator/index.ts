@@ -8,6 +8,7 @@ import type { ServeFn } from "../runtime/server.ts";
 import { createApp, type Fault } from "./app.ts";
 import { Engine } from "./engine.ts";
 import { SimError } from "./errors.ts";
+import { engineCache, publishKvEvents } from "./kv-events.ts";
 import { type Runner, resolveOptions, type SimulatorOptions } from "./options.ts";
 
 export type { Fault } from "./app.ts";
@@ -47,6 +48,9 @@ export type SimulatorSpec = SimulatorOptions & { port: number; hostname?: string
 export function createSimulator(opts: SimulatorOptions): Simulator {
   const options = resolveOptions(opts);
   const engine = new Engine(options);
+  const kvEvents = options.kvEventsConfig
+    ? publishKvEvents(engineCache(engine), options.kvEventsConfig, { clock: options.clock })
+    : undefined;
   const sleepers = new Set<() => void>();
   let fault: Fault | undefined;
   let closed = false;
@@ -83,6 +87,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       closed = true;
       for (const wake of [...sleepers]) wake();
       engine.close();
+      kvEvents?.close();
     },
   };
 }

@@ -8,6 +8,7 @@
  * jitter = max(0, 1 + jitter * N(0, 1))
  */
 import { type Clock, type Random, type SetTimer, systemClock, systemRandom, systemTimer } from "../clock.ts";
+import { checkKvEventsConfig, type KvEventsConfig } from "./kv-events.ts";
 
 export interface SimulatorOptions {
   /** Base model name, also the `model_name` label of every metric. */
@@ -53,6 +54,8 @@ export interface SimulatorOptions {
   embeddingSize?: number;
   /** Responses kept for `previous_response_id` and GET /v1/responses/{id}, least recently used dropped first; default 1000. */
   maxStoredResponses?: number;
+  /** Publish KV-cache events as vLLM's `--kv-events-config` (kv-events.ts); null/absent = off. */
+  kvEventsConfig?: KvEventsConfig | null;
 }
 
 /** vLLM's `--runner`: a generation model or a pooling (embedding, score, rerank) model. */
@@ -86,6 +89,7 @@ export function resolveOptions(opts: SimulatorOptions): ResolvedOptions {
     runner: opts.runner ?? "generate",
     embeddingSize: opts.embeddingSize ?? 384,
     maxStoredResponses: opts.maxStoredResponses ?? 1000,
+    kvEventsConfig: opts.kvEventsConfig ?? null,
   };
   if (!r.model) throw new Error("simulator: `model` must be a non-empty string");
   if (r.runner !== "generate" && r.runner !== "pooling") {
@@ -124,6 +128,7 @@ export function resolveOptions(opts: SimulatorOptions): ResolvedOptions {
   ) {
     throw new Error("simulator: `defaultMaxTokens` must be an integer >= 1");
   }
+  if (r.kvEventsConfig) checkKvEventsConfig(r.kvEventsConfig);
   if (r.loras.includes(r.model)) throw new Error(`simulator: LoRA name "${r.model}" equals the base model`);
   return r;
 }

@@ -1,0 +1,128 @@
+/**
+ * precise-prefix-cache-producer (llm-d-router v0.10) and precise-prefix-cache-scorer
+ * (llm-d-inference-scheduler v0.2, the older all-in-one form): prefix-cache routing from
+ * what the pods report in their vLLM KV events instead of what the gateway guesses.
+ *
+ * - The producer owns the index and the ZMQ subscriptions (src/kvevents/) and, with
+ *   `speculativeIndexing`, adds the request's blocks to the chosen pod before its events
+ *   confirm them (PreRequest). Upstream reads its per-endpoint match through
+ *   `prefix-cache-scorer` (`prefixMatchInfoProducerName`); here the precise scorer does,
+ *   naming it the same way (default: the config's only precise producer).
+ * - The scorer with no producer in the config builds its own state from its own
+ *   parameters (upstream's precise-prefix-cache-scorer), the same parameters as the
+ *   producer (plugins/precise-prefix-params.ts).
+ *
+ * Score formula: plugins/precise-prefix-scoring.ts. Bun and Node only (TCP sockets);
+ * elsewhere a logged fallback to the approximate index.
+ */
+import type { Clock } from "../src/clock.ts";
+import { KvEventsHub } from "../src/kvevents/hub.ts";
+import type { SchedulingPlugin } from "../src/scheduling/framework/interfaces.ts";
+import {
+  ParameterError,
+  type PluginDefinition,
+  type PluginDeps,
+  type PluginRegistry,
+  parseParameters,
+} from "../src/scheduling/framework/registry.ts";
+import { PreciseParameters, preciseSettings } from "./precise-prefix-params.ts";
+import { type PreciseScoring, preciseScoring } from "./precise-prefix-scoring.ts";
+import { prefixCacheScorer } from "./prefix-cache-scorer.ts";
+
+export const PRECISE_PRODUCER = "precise-prefix-cache-producer";
+export const PRECISE_SCORER = "precise-prefix-cache-scorer";
+
+interface PreciseProducer extends SchedulingPlugin {
+  readonly precise: PreciseScoring;
+}
+
+function isPreciseProducer(p: unknown): p is PreciseProducer {
+  return (
+    typeof p === "object" &&
+    p !== null &&
+    "precise" in p &&
+    (p as { type?: string }).type === PRECISE_PRODUCER
+  );
+}
+
+function build(hub: KvEventsHub, name: string, parameters: unknown, deps: PluginDeps): PreciseScoring {
+  const p = parseParameters(PreciseParameters, parameters);
+  const state = hub.state(preciseSettings(p), deps.clock);
+  return preciseScoring({
+    name,
+    state,
+    charsPerToken: p.tokenizer.charsPerToken,
+    speculative: p.speculativeIndexing,
+    fallback: prefixCacheScorer({
+      name,
+      index: deps.prefixIndex,
+      params: { blockSize: p.tokenProcessorConfig.blockSize, autoTune: false },
+    }),
+  });
+}
+
+function describe(s: PreciseScoring): string {
+  const ev = s.state.settings.events;
+  const mode = ev.zmqEndpoint
+    ? `binds ${ev.zmqEndpoint} for the pods' KV events`
+    : ev.discoverPods
+      ? `subscribes to each pod's KV events on port ${ev.socketPort}`
+      : "no KV-event source configured (set kvEventsConfig.zmqEndpoint or podDiscoveryConfig)";
+  return `${mode}, topic filter ${JSON.stringify(ev.topicFilter)}, blocks of ${s.state.settings.blockSize} tokens`;
+}
+
+/** The two plugin types over one gateway's hub. */
+export function precisePrefixCachePlugins(hub: KvEventsHub): PluginDefinition[] {
+  const producer: PluginDefinition = {
+    type: PRECISE_PRODUCER,
+    producer: true,
+    factory: (name, parameters, deps): PreciseProducer => {
+      const precise = build(hub, name, parameters, deps);
+      return {
+        type: PRECISE_PRODUCER,
+        name,
+        precise,
+        note: describe(precise),
+        preRequest: (ctx, endpoints) => precise.preRequest(ctx, endpoints),
+      };
+    },
+  };
+  const scorer: PluginDefinition = {
+    type: PRECISE_SCORER,
+    factory: (name, parameters, deps) => {
+      const raw = (parameters ?? {}) as Record<string, unknown>;
+      const wanted = raw["prefixMatchInfoProducerName"];
+      const producers = [...(deps.producers?.values() ?? [])].filter(isPreciseProducer);
+      const { prefixMatchInfoProducerName: _, ...own } = raw;
+      let precise: PreciseScoring;
+      if (wanted !== undefined) {
+        const found = producers.find((p) => p.name === wanted);
+        if (!found)
+          throw new ParameterError(
+            "prefixMatchInfoProducerName",
+            `the name of a ${PRECISE_PRODUCER} in plugins (defined: ${producers.map((p) => p.name).join(", ") || "none"})`,
+            JSON.stringify(wanted),
+          );
+        precise = found.precise;
+      } else if (producers.length === 1 && Object.keys(own).length === 0) precise = producers[0]!.precise;
+      else precise = build(hub, name, own, deps);
+      return {
+        type: PRECISE_SCORER,
+        name,
+        note: describe(precise),
+        score: (ctx, endpoints) => precise.score(ctx, endpoints),
+        preRequest: (ctx, endpoints) => precise.preRequest(ctx, endpoints),
+        responseReceived: (ctx, r) => precise.responseReceived(ctx, r),
+      };
+    },
+  };
+  return [producer, scorer];
+}
+
+/** Registers both types with a hub of their own (one per registry, i.e. per gateway). */
+export function registerPrecisePrefix(registry: PluginRegistry, opts: { clock?: Clock } = {}): KvEventsHub {
+  const hub = new KvEventsHub({ clock: opts.clock ?? { now: () => performance.now() } });
+  for (const d of precisePrefixCachePlugins(hub))
+    registry.register(d.type, d.factory, { producer: d.producer === true });
+  return hub;
+}

@@ -1,0 +1,123 @@
+/**
+ * Parameters of precise-prefix-cache-producer and precise-prefix-cache-scorer, with
+ * upstream's names and defaults (llm-d-router's preciseprefixcache PluginConfig, llm-d-kv-cache
+ * `kvcache.Config`, `kvevents.Config`, `kvblock.TokenProcessorConfig`):
+ *
+ *   tokenProcessorConfig.blockSize            16      tokens per KV block (must equal the engine's block_size)
+ *   tokenProcessorConfig.hashSeed             ""      seeds the request keys
+ *   indexerConfig.kvBlockIndexConfig
+ *     .inMemoryConfig.size                    1e8     keys in the index
+ *     .inMemoryConfig.podCacheSize            10      pods per key
+ *     .enableMetrics                          false   accepted (counters are always kept)
+ *   kvEventsConfig.zmqEndpoint                ""      central mode: bind here (tcp://*:5557)
+ *   kvEventsConfig.topicFilter                "kv@"
+ *   kvEventsConfig.concurrency                4       accepted (events are applied in order on one thread)
+ *   kvEventsConfig.discoverPods               true    per-pod mode, when podDiscoveryConfig is given
+ *   kvEventsConfig.podDiscoveryConfig.socketPort 5557
+ *   kvEventsConfig.engineType                 "vllm"  (sglang is refused: its events differ)
+ *   speculativeIndexing                       false
+ *   speculativeTTL                            "2s"
+ *
+ * This gateway's own: `tokenizer.charsPerToken` (4: the built-in simulator's tokenizer;
+ * see docs/precise-prefix.md), `maxBlocksPerPod` (1,000,000 keys per pod, a memory bound).
+ */
+import * as v from "valibot";
+import type { PreciseSettings } from "../src/kvevents/hub.ts";
+
+const PositiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
+const Port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
+/** A Go duration the gateway reads: "2s", "500ms", "1.5s", "1m". */
+const Duration = v.pipe(
+  v.string(),
+  v.regex(/^\d+(\.\d+)?(ms|s|m)$/, 'a duration such as "2s" or "500ms"'),
+  v.transform((s) => {
+    const n = Number.parseFloat(s);
+    return s.endsWith("ms") ? n : s.endsWith("m") ? n * 60_000 : n * 1000;
+  }),
+);
+
+export const PreciseParameters = v.strictObject({
+  tokenProcessorConfig: v.optional(
+    v.strictObject({
+      blockSize: v.optional(v.pipe(PositiveInt, v.maxValue(4096)), 16),
+      hashSeed: v.optional(v.string(), ""),
+    }),
+    {},
+  ),
+  indexerConfig: v.optional(
+    v.strictObject({
+      kvBlockIndexConfig: v.optional(
+        v.strictObject({
+          inMemoryConfig: v.optional(
+            v.strictObject({
+              size: v.optional(PositiveInt, 100_000_000),
+              podCacheSize: v.optional(PositiveInt, 10),
+            }),
+            {},
+          ),
+          enableMetrics: v.optional(v.boolean(), false),
+          metricsLoggingInterval: v.optional(v.string()),
+        }),
+        {},
+      ),
+    }),
+    {},
+  ),
+  kvEventsConfig: v.optional(
+    v.strictObject({
+      zmqEndpoint: v.optional(
+        v.pipe(
+          v.string(),
+          v.regex(
+            /^(|tcp:\/\/(\*|\[[^\]]+\]|[^:/]+):\d{1,5})$/,
+            "tcp://HOST:PORT (tcp://*:5557 binds every interface)",
+          ),
+        ),
+        "",
+      ),
+      topicFilter: v.optional(v.string(), "kv@"),
+      concurrency: v.optional(PositiveInt, 4),
+      discoverPods: v.optional(v.boolean(), true),
+      podDiscoveryConfig: v.optional(
+        v.strictObject({
+          socketPort: v.optional(Port, 5557),
+          podLabelSelector: v.optional(v.string()),
+          podNamespace: v.optional(v.string()),
+        }),
+      ),
+      engineType: v.optional(
+        v.picklist(["vllm"], 'only "vllm" (SGLang\'s events carry no token ids)'),
+        "vllm",
+      ),
+    }),
+    {},
+  ),
+  speculativeIndexing: v.optional(v.boolean(), false),
+  speculativeTTL: v.optional(Duration, "2s"),
+  tokenizer: v.optional(
+    v.strictObject({ charsPerToken: v.optional(v.pipe(PositiveInt, v.maxValue(64)), 4) }),
+    {},
+  ),
+  maxBlocksPerPod: v.optional(PositiveInt, 1_000_000),
+});
+export type PreciseParameters = v.InferOutput<typeof PreciseParameters>;
+
+/** The index and events settings these parameters mean (the hub's key). */
+export function preciseSettings(p: PreciseParameters): PreciseSettings {
+  const mem = p.indexerConfig.kvBlockIndexConfig.inMemoryConfig;
+  const ev = p.kvEventsConfig;
+  return {
+    blockSize: p.tokenProcessorConfig.blockSize,
+    hashSeed: p.tokenProcessorConfig.hashSeed,
+    speculativeTtlMs: p.speculativeTTL,
+    maxBlocksPerPod: p.maxBlocksPerPod,
+    maxKeys: mem.size,
+    maxPodsPerKey: mem.podCacheSize,
+    events: {
+      zmqEndpoint: ev.zmqEndpoint,
+      topicFilter: ev.topicFilter,
+      discoverPods: ev.discoverPods && ev.podDiscoveryConfig !== undefined,
+      socketPort: ev.podDiscoveryConfig?.socketPort ?? 5557,
+    },
+  };
+}
