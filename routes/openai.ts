@@ -1,7 +1,10 @@
 import { Hono } from "hono";
 import type { GatewayDeps } from "../src/deps.ts";
 import type { GatewayEnv } from "../src/env.ts";
-import type { ApiKind } from "../src/request.ts";
+import { GatewayError, quoted } from "../src/errors.ts";
+import { RESPONSE_ID_ROUTES, type ResponseHomes } from "../src/openai/response-homes.ts";
+import { ROUTES, type RouteSpec } from "../src/openai/routes.ts";
+import { downstreamHeaders, upstreamHeaders } from "../src/proxy/headers.ts";
 import { accepted } from "../src/stages/accepted.ts";
 import { admit } from "../src/stages/admit.ts";
 import { authenticate } from "../src/stages/authenticate.ts";
@@ -15,20 +18,31 @@ import { schedule } from "../src/stages/schedule.ts";
 import { scope } from "../src/stages/scope.ts";
 
 /**
- * The inference routes. Each is the same chain of stages:
- * scope → authenticate → parse → route (the model's pool) → rewrite → authorize →
- * candidates → accepted → admit → schedule → forward. From route on, stages use the
- * request's pool (c.var.pool): its rewrites, endpoints, flow control and scheduler. Authorize runs after rewrite so it judges the model actually
- * served; `accepted` marks the point after which model names may label metrics.
+ * The inference routes (src/openai/routes.ts: every route a vLLM pod serves). Each is the
+ * same chain of stages: scope → authenticate → parse → route (the model's pool) → rewrite
+ * → authorize → candidates → accepted → admit → schedule → forward. From route on, stages
+ * use the request's pool (c.var.pool): its rewrites, endpoints, flow control and
+ * scheduler. Authorize runs after rewrite so it judges the model actually served;
+ * `accepted` marks the point after which model names may label metrics. Mounted at `/`:
+ * the table's paths are full paths (`/v1/embeddings`, `/tokenize`).
  */
 export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const config = () => deps.config.current;
-  const chain = (kind: ApiKind) =>
+  // Which pod holds each Responses API response (vLLM keeps them in that pod's memory).
+  const homes = deps.responseHomes;
+  const onAnswered: Parameters<typeof forward>[0]["onAnswered"] = ({ request, endpoint, result }) => {
+    const id = result.responseId;
+    // Pods mint the ids; a length cap keeps a misbehaving pod from growing the memory by id size.
+    if (request.kind !== "responses" || !id || id.length > MAX_RESPONSE_ID_LENGTH) return;
+    const pool = deps.pools.list().find((p) => p.endpoints.get(endpoint.name) === endpoint);
+    if (pool) homes.remember(id, { pool: pool.name, endpoint: endpoint.name, model: request.model });
+  };
+  const chain = (spec: RouteSpec) =>
     [
       scope(deps),
       authenticate({ config }),
       parse({
-        kind,
+        route: spec,
         maxBodyBytes: () => config().settings.maxBodyBytes,
         bodyReadTimeoutMs: () => config().settings.bodyReadTimeoutMs,
         setTimer: deps.setTimer,
@@ -40,9 +54,61 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
       accepted(deps),
       admit(),
       schedule(deps),
-      forward({ ...deps, config }),
+      forward({ ...deps, config, onAnswered }),
     ] as const;
-  return new Hono<GatewayEnv>()
-    .post("/chat/completions", ...chain("chat"))
-    .post("/completions", ...chain("completions"));
+  const app = new Hono<GatewayEnv>();
+  for (const spec of ROUTES) app.post(spec.path, ...chain(spec));
+  for (const r of RESPONSE_ID_ROUTES)
+    app.on(r.method, r.path, authenticate({ config }), (c) => {
+      const id = c.req.param("id") ?? "";
+      return toStoredResponse(deps, homes, c.req.raw, id, r.upstreamPath(id));
+    });
+  return app;
+}
+
+/** Longest response id remembered (OpenAI's and vLLM's are `resp_` + up to 64 characters). */
+const MAX_RESPONSE_ID_LENGTH = 256;
+
+/**
+ * A route that names a stored response (`GET /v1/responses/{id}`, cancel, delete, input
+ * items): sent to the pod that produced it, with no queueing or scheduling (a lookup on one
+ * known pod). An id this gateway did not see answered, or whose pod left, is a 404.
+ */
+async function toStoredResponse(
+  deps: GatewayDeps,
+  homes: ResponseHomes,
+  request: Request,
+  id: string,
+  upstreamPath: string,
+): Promise<Response> {
+  const home = homes.find(id);
+  const endpoint = home ? deps.pools.get(home.pool)?.endpoints.get(home.endpoint) : undefined;
+  if (!endpoint)
+    throw new GatewayError({
+      status: 404,
+      message: `No response with id ${quoted(id)} is held by a pod behind this gateway (it was never answered here, or its pod left).`,
+      param: "response_id",
+      code: "response_not_found",
+    });
+  const settings = deps.config.current.settings;
+  const search = new URL(request.url, "http://gateway").search;
+  const headers = upstreamHeaders(request.headers, {
+    forwardAuthorization: settings.upstream.forwardAuthorization,
+  });
+  const credential = settings.upstream.credential;
+  if (credential?.value) headers.set(credential.header, credential.value);
+  try {
+    const res = await deps.fetch(`http://${endpoint.address}${upstreamPath}${search}`, {
+      method: request.method,
+      headers,
+      signal: AbortSignal.any([request.signal, AbortSignal.timeout(settings.upstream.responseTimeoutMs)]),
+    });
+    return new Response(res.body, { status: res.status, headers: downstreamHeaders(res.headers) });
+  } catch (err) {
+    throw new GatewayError({
+      status: 502,
+      message: `The pod holding response ${quoted(id)} did not answer: ${err instanceof Error ? err.message : String(err)}`,
+      code: "upstream_unreachable",
+    });
+  }
 }

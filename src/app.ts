@@ -7,6 +7,7 @@ import { modelRoutes } from "../routes/models.ts";
 import { openaiRoutes } from "../routes/openai.ts";
 import type { GatewayDeps } from "./deps.ts";
 import type { GatewayEnv } from "./env.ts";
+import { routeAt } from "./openai/routes.ts";
 import { GatewayError, notFound, toErrorResponse } from "./errors.ts";
 import { requestId } from "./stages/request-id.ts";
 
@@ -28,7 +29,7 @@ export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
   app.route("/", metricsRoutes(deps));
   app.route("/", dashboardRoutes(deps));
   app.route("/v1", modelRoutes(deps));
-  app.route("/v1", openaiRoutes(deps));
+  app.route("/", openaiRoutes(deps));
   app.notFound((c) =>
     toErrorResponse(notFound(`Unknown path: ${c.req.method} ${c.req.path}`, "unknown_url")),
   );
@@ -40,7 +41,8 @@ export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
         error: err instanceof Error ? err.stack || `${err.name}: ${err.message}` : String(err),
       });
     }
-    return toErrorResponse(err);
+    // /v1/messages answers errors in Anthropic's shape, as Anthropic's SDKs expect.
+    return toErrorResponse(err, {}, routeAt(c.req.path)?.errors);
   });
   return app;
 }

@@ -8,6 +8,7 @@ import type { Closing } from "./lifecycle.ts";
 import type { Logger } from "./log.ts";
 import type { GatewayMetrics } from "./metrics/gateway-metrics.ts";
 import type { RecentRequests } from "./observability/recent.ts";
+import type { ResponseHomes } from "./openai/response-homes.ts";
 import type { PoolSet } from "./pools/set.ts";
 import type { Scheduler } from "./scheduling/types.ts";
 import type { Admitter } from "./stages/admit.ts";
@@ -30,6 +31,8 @@ export interface GatewayDeps {
   readonly admitter: Admitter;
   /** Pool saturation now (>= 1 means full), from the configured detector. */
   readonly saturation: () => number;
+  /** Which pool and pod hold each Responses API response (for `previous_response_id` and the id routes). */
+  responseHomes: ResponseHomes;
   /** The last finished requests, for the dashboard. */
   recent: RecentRequests;
   /** The first pool's flow controller when flow control is on (queues, stats, shutdown). */

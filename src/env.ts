@@ -1,5 +1,6 @@
 import type { ApiKey } from "./config/settings.ts";
 import type { Endpoint } from "./endpoints/types.ts";
+import type { ResponseHome } from "./openai/response-homes.ts";
 import type { Pool } from "./pools/pool.ts";
 import type { Admission, InferenceRequest, ScheduledEndpoints, TargetModel } from "./request.ts";
 import type { RequestLifecycle } from "./scheduling/types.ts";
@@ -14,6 +15,8 @@ export interface GatewayVariables {
   inferenceRequest: InferenceRequest;
   /** The pool the request's model routes to (the route stage). */
   pool: Pool;
+  /** Where the stored response a Responses API request continues lives, when known. */
+  responseHome: ResponseHome;
   targetModel: TargetModel;
   /** Endpoints serving the target model, before health and scheduling. */
   candidates: readonly Endpoint[];

@@ -21,6 +21,7 @@ import { createGatewayMetrics } from "./metrics/gateway-metrics.ts";
 import { registerPoolMetrics } from "./metrics/pool-metrics.ts";
 import { schedulerMetrics } from "./metrics/scheduler-metrics.ts";
 import { RecentRequests } from "./observability/recent.ts";
+import { createResponseHomes } from "./openai/response-homes.ts";
 import type { Pool } from "./pools/pool.ts";
 import { PoolSet } from "./pools/set.ts";
 import { decodingFetch } from "./proxy/decode.ts";
@@ -193,6 +194,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     },
     inflight,
     health,
+    responseHomes: createResponseHomes(),
     recent: new RecentRequests(),
     metrics,
     logger,

@@ -17,7 +17,6 @@ import { LoadTracker } from "../scheduling/framework/load.ts";
 import type { PluginRegistry } from "../scheduling/framework/registry.ts";
 import { PoolScheduler } from "../scheduling/pool-scheduler.ts";
 import type { Admitter } from "../stages/admit.ts";
-import { ResponseAffinity } from "./response-affinity.ts";
 
 /** What every pool shares: the gateway's clock, timers, plugins, health and metrics. */
 export interface PoolShared {
@@ -39,8 +38,7 @@ export interface PoolShared {
 
 /**
  * One InferencePool as the gateway runs it: its own endpoints and data layer (scraping,
- * model discovery), assumed load, flow control, scheduler (with its prefix index) and
- * the Responses API ids its pods hold. Its config holder sees the config as if this pool
+ * model discovery), assumed load, flow control and scheduler (with its prefix index). Its config holder sees the config as if this pool
  * were the only one (`poolView`), so the single-pool parts need not know about pools.
  */
 export class Pool {
@@ -52,8 +50,6 @@ export class Pool {
   /** Pool saturation now (>= 1 means full), from the configured detector. */
   readonly saturation: () => number;
   readonly scheduler: PoolScheduler;
-  /** Which pod holds a Responses API response, for `previous_response_id`. */
-  readonly responses = new ResponseAffinity();
   private readonly background: { stop(): void }[] = [];
   private rounds: { scrapeNow(): Promise<void>; refresh(): Promise<void> } | undefined;
   private readonly detach: (() => void)[] = [];
@@ -99,7 +95,6 @@ export class Pool {
       logger,
     });
     this.detach.push(shared.schedulerMetrics.attach(this.scheduler));
-    this.endpoints.onChange(() => this.responses.retainEndpoints((n) => this.endpoints.get(n) !== undefined));
   }
 
   /** Takes this pool's part of a new config (a reload, or the cluster's resources changed). */

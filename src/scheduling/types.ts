@@ -1,4 +1,5 @@
 import type { Endpoint } from "../endpoints/types.ts";
+import type { ApiKind } from "../request.ts";
 
 /** What a scheduler may look at for one request. */
 export interface SchedulingRequest {
@@ -7,6 +8,8 @@ export interface SchedulingRequest {
   readonly targetModel: string;
   readonly body: Record<string, unknown>;
   readonly headers: Headers;
+  /** The API (chat, responses, embeddings...): where the body keeps its prompt. Absent: read by shape. */
+  readonly kind?: ApiKind;
 }
 
 /**

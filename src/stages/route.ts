@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { GatewayEnv } from "../env.ts";
 import { badRequest, GatewayError, quoted } from "../errors.ts";
+import type { ResponseHomes } from "../openai/response-homes.ts";
 import type { PoolSet } from "../pools/set.ts";
 import { gatewayHeader, MAX_FAIRNESS_ID_LENGTH } from "./parse.ts";
 
@@ -9,12 +10,18 @@ import { gatewayHeader, MAX_FAIRNESS_ID_LENGTH } from "./parse.ts";
  * per pool would (`PoolSet.route`): a model no pool serves is a 404 naming what the client
  * asked for. The request counts as the pool's until it ends, so a pool removed by a
  * reload finishes it before stopping. A request that sent no fairness id gets the one its
- * pool's PreAdmission plugins derive (e.g. agent-identity).
+ * pool's PreAdmission plugins derive (e.g. agent-identity). A Responses API request with
+ * a `previous_response_id` this gateway saw answered goes to that response's pool (and the
+ * schedule stage to its pod), whatever its model routes to.
  */
-export function route(deps: { pools: PoolSet }): MiddlewareHandler<GatewayEnv> {
+export function route(deps: { pools: PoolSet; responseHomes: ResponseHomes }): MiddlewareHandler<GatewayEnv> {
   return async function routeStage(c, next) {
     const req = c.get("inferenceRequest");
-    const pool = deps.pools.route(req.model, req.modelRewriteHeader);
+    // A Responses API turn that continues a stored response goes where that response lives.
+    const home = req.previousResponseId ? deps.responseHomes.find(req.previousResponseId) : undefined;
+    const homePool = home ? deps.pools.get(home.pool) : undefined;
+    if (home && homePool) c.set("responseHome", home);
+    const pool = homePool ?? deps.pools.route(req.model, req.modelRewriteHeader);
     if (!pool)
       throw new GatewayError({
         status: 404,

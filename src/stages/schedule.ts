@@ -7,7 +7,6 @@ import { usableEndpoints } from "../endpoints/usable.ts";
 import type { GatewayEnv } from "../env.ts";
 import { badRequest, GatewayError } from "../errors.ts";
 import type { Admission } from "../request.ts";
-import type { ResponseAffinity } from "../pools/response-affinity.ts";
 import { gatewayHeader } from "./parse.ts";
 
 /** What the schedule stage asks of flow control: which endpoints have room for this admitted request. */
@@ -48,7 +47,8 @@ export function schedule(deps: {
       now: deps.clock.now(),
       stalenessMs: deps.config.current.settings.dataLayer.stalenessMs,
     });
-    const holder = responseHolder(c.get("inferenceRequest").body, pool.responses, usable);
+    const home = c.get("responseHome");
+    const holder = home ? usable.find((e) => e.name === home.endpoint) : undefined;
     if (holder) {
       // The previous response lives in that pod's memory: only it can continue the conversation.
       flow?.withRoom([holder], c.get("admission"));
@@ -61,6 +61,7 @@ export function schedule(deps: {
         requestId: c.get("requestId"),
         targetModel: target,
         body: c.get("inferenceRequest").body,
+        kind: c.get("inferenceRequest").kind,
         headers: c.req.raw.headers,
       },
       candidates,
@@ -82,22 +83,6 @@ export function schedule(deps: {
     }
     await next();
   };
-}
-
-/**
- * The usable endpoint holding the Responses API response a request continues
- * (`previous_response_id`), if the gateway saw which pod produced it. A pod that left or
- * is ejected or lagging holds nothing usable: the request is scheduled as any other.
- */
-function responseHolder(
-  body: Record<string, unknown>,
-  responses: ResponseAffinity,
-  usable: readonly Endpoint[],
-): Endpoint | undefined {
-  const id = body["previous_response_id"];
-  if (typeof id !== "string") return undefined;
-  const name = responses.holder(id);
-  return name === undefined ? undefined : usable.find((e) => e.name === name);
 }
 
 /** `ip:port[,ip:port...]` → endpoints of the pool serving the model, in that order; anything else is refused. */

@@ -32,7 +32,7 @@ export function createContext(opts: {
       return l;
     },
     promptText() {
-      text ??= promptText(request.body);
+      text ??= promptText(request.body, request.kind);
       return text;
     },
     prefixHashes(blockChars, maxBlocks) {
