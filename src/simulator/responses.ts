@@ -20,6 +20,7 @@ import { invalid, planGeneration } from "./parse.ts";
 import { eventStream, jsonOf, type RunContext } from "./respond.ts";
 import type { ResponseStore } from "./response-store.ts";
 import { newResponseHead, responseBody, responseEvents } from "./responses-format.ts";
+import type { GenerationResult } from "./types.ts";
 
 export interface ResponsesContext {
   options: ResolvedOptions;
@@ -94,9 +95,8 @@ export function createResponse(
     maxParam: "max_output_tokens",
     random,
   });
-  const echo: Record<string, unknown> = {};
-  for (const key of ECHOED)
-    if ((b as Record<string, unknown>)[key] != null) echo[key] = (b as Record<string, unknown>)[key];
+  const sent = b as Record<string, unknown>;
+  const echo = Object.fromEntries(ECHOED.filter((k) => sent[k] != null).map((k) => [k, sent[k]]));
   const head = newResponseHead({
     model: plan.model,
     instructions: b.instructions ?? null,
@@ -106,7 +106,8 @@ export function createResponse(
     echo,
   });
   const itemId = randomId("msg_");
-  const finish = (result: Parameters<typeof responseBody>[2] & object) => {
+  /** The final object, stored (with the conversation so far) unless `store: false`. */
+  const finish = (result: GenerationResult) => {
     const final = responseBody(head, itemId, result);
     if (head.store) {
       const context = `${earlier}${input}assistant\n${outputText(result.completionTokens)}\n`;
