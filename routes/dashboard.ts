@@ -15,6 +15,7 @@ export const EVENT_INTERVAL_MS = { min: 100, max: 5000, default: 500 } as const;
 
 /** The `data` of one `snapshot` event. */
 export interface DashboardEvent {
+  /** Every pool: its saturation, flow control, endpoints and queues (see DashboardSnapshot). */
   snapshot: DashboardSnapshot;
   /** Sums of `inference_objective_request_total` and `_request_error_total`, as /metrics shows them. */
   totals: { requests: number; errors: number };
@@ -24,22 +25,14 @@ export interface DashboardEvent {
 
 type DashboardDeps = Pick<
   GatewayDeps,
-  | "endpoints"
-  | "inflight"
-  | "health"
-  | "flow"
-  | "metrics"
-  | "config"
-  | "clock"
-  | "setTimer"
-  | "saturation"
-  | "recent"
-  | "logger"
+  "pools" | "inflight" | "health" | "metrics" | "config" | "clock" | "setTimer" | "recent" | "logger"
 >;
 
 /**
  * The live dashboard: `GET /dashboard` (one self-contained page) and `GET /dashboard/events`
  * (server-sent events, one `snapshot` event per `?interval=` ms, 100..5000, default 500).
+ * Each event carries every pool the gateway serves; the page shows one pool's details at
+ * a time (`/dashboard?pool=<name>` opens on that one) and all pools at a glance.
  *
  * Protected like /metrics (`auth.metricsKeys`). A browser's EventSource cannot send
  * headers, so both routes also take the key as `?key=<metrics key>`: open

@@ -9,6 +9,8 @@ export interface RequestSummary {
   targetModel?: string;
   rewrite?: string;
   fairnessId?: string;
+  /** The InferencePool the request was routed to (absent before routing, e.g. a 404 model). */
+  pool?: string;
   endpoint?: string;
   priority?: number;
   status: number;

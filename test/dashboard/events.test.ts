@@ -117,13 +117,19 @@ describe("GET /dashboard/events", () => {
       received.push(JSON.parse(e.data));
     }
     const [a, b] = received as [DashboardEvent, DashboardEvent];
-    expect(a.snapshot).toMatchObject({
-      pool: expect.any(String),
+    // One pool (the file names none): the snapshot carries it alone, under its default name.
+    expect(a.snapshot.pools).toHaveLength(1);
+    const pool = a.snapshot.pools[0]!;
+    expect(pool).toMatchObject({
+      name: "default",
       saturation: expect.any(Number),
       flowControl: false,
+      queues: [],
+      queued: 0,
+      rewrites: ["canary"],
     });
-    expect(a.snapshot.endpoints.map((e) => e.name)).toEqual(["a", "b"]);
-    expect(Object.keys(a.snapshot.endpoints[0]!).sort()).toEqual(
+    expect(pool.endpoints.map((e) => e.name)).toEqual(["a", "b"]);
+    expect(Object.keys(pool.endpoints[0]!).sort()).toEqual(
       [
         "address",
         "ejected",
@@ -138,7 +144,9 @@ describe("GET /dashboard/events", () => {
       ].sort(),
     );
     expect(a.snapshot.rewrites.reduce((n, r) => n + r.count, 0)).toBe(6);
-    expect(a.snapshot.rewrites.every((r) => r.rewrite === "canary" && r.model === "stable")).toBe(true);
+    expect(
+      a.snapshot.rewrites.every((r) => r.rewrite === "canary" && r.model === "stable" && r.pool === "default"),
+    ).toBe(true);
     expect(a.totals).toEqual({ requests: 6, errors: 0 });
     // The first event carries what the ring holds; the id is the ring's sequence number.
     expect(a.recent.seq).toBe(6);

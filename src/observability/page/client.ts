@@ -3,7 +3,9 @@
  * `<page path>/events` (passing `?key=` and `?interval=` on from the page's own URL),
  * state kept in memory, panels updated in place. Everything a client can name (models,
  * fairness ids) is written with textContent, never as HTML. No template literals inside,
- * so this source stays a plain string; panels are drawn by `panels.ts`, charts by `chart.ts`.
+ * so this source stays a plain string; panels are drawn by `panels.ts`, the pool selector
+ * by `pools.ts`, charts by `chart.ts`. Gateway-wide figures (stats, TTFT, recent requests)
+ * cover every pool; the endpoint, saturation, flow and rewrite panels show the selected one.
  */
 export const clientScript = String.raw`
 var MAX_ITEMS = 500, TABLE_ROWS = 100, MAX_POINTS = 20000;
@@ -13,6 +15,7 @@ var PALETTE = ["#5794f2", "#73bf69", "#ff9830", "#b877d9", "#f2cc0c", "#8ab8ff",
 var state = {
   items: [], points: [], received: 0, samples: [], offset: 0, colors: {}, nextColor: 0,
   scale: { waiting: 4, running: 4, inflight: 4 }, rows: {}, epNames: null,
+  selected: PARAMS.get("pool"), poolOf: {}, cards: {}, poolNames: null, last: null,
 };
 
 function byId(id) { return document.getElementById(id); }
@@ -68,11 +71,13 @@ function connect() {
 function onEvent(ev) {
   var snap = ev.snapshot, fresh = ev.recent.items;
   state.offset = snap.time - Date.now();
+  state.last = ev;
+  indexPools(snap.pools);
   for (var i = 0; i < fresh.length; i++) {
     var it = fresh[i];
     state.items.push(it);
     state.points.push({
-      end: it.at, endpoint: it.endpoint, v: it.ttftMs, rewrite: it.rewrite, requested: it.model, target: it.targetModel,
+      end: it.at, endpoint: it.endpoint, pool: poolOfItem(it), v: it.ttftMs, rewrite: it.rewrite, requested: it.model, target: it.targetModel,
       t: it.ttftMs === undefined ? it.at : it.at - it.durationMs + it.ttftMs,
       model: it.targetModel || it.model || "?", color: colorOf(it.targetModel || it.model || "?"),
     });
@@ -84,13 +89,9 @@ function onEvent(ev) {
   state.received += fresh.length;
   state.samples.push({ t: snap.time, requests: ev.totals.requests, errors: ev.totals.errors });
   while (state.samples.length > 2 && state.samples[0].t < snap.time - 60000) state.samples.shift();
-  setText(byId("pool"), snap.pool);
-  setText(byId("flow-chip"), "flow control " + (snap.flowControl ? "on" : "off"));
   setText(byId("updated"), fmtTime(snap.time).slice(0, 8));
-  renderEndpoints(snap.endpoints);
-  renderGauge(snap.saturation);
-  renderFlow(snap);
-  renderRewrites(snap.rewrites);
+  renderPools(snap);
+  renderSelected(snap);
   if (fresh.length) renderTable(fresh.length);
   var ttft = drawTtft();
   renderStats(ev, ttft);
@@ -104,15 +105,18 @@ function renderStats(ev, ttft) {
   setText(byId("stat-rate"), rate.toFixed(1));
   setText(byId("stat-errors"), fmtInt(t.errors));
   setText(byId("stat-errors-sub"), (t.requests ? ((100 * t.errors) / t.requests).toFixed(1) : "0") + "% of requests");
-  var eps = ev.snapshot.endpoints;
+  var pools = ev.snapshot.pools, eps = [];
+  pools.forEach(function (p) { eps = eps.concat(p.endpoints); });
   var inflight = eps.reduce(function (n, e) { return n + e.inflight; }, 0);
+  var flow = pools.some(function (p) { return p.flowControl; });
   setText(byId("stat-inflight"), fmtInt(inflight));
-  setText(byId("stat-inflight-sub"), ev.snapshot.flowControl ? "queued in flow control: " + ev.snapshot.queued : "flow control off");
+  setText(byId("stat-inflight-sub"), flow ? "queued in flow control: " + ev.snapshot.queued : "flow control off");
   setText(byId("stat-ttft"), ttft.p50 === undefined ? "–" : fmtMs(ttft.p50) + " / " + fmtMs(ttft.p90));
   setText(byId("stat-endpoints"), String(eps.length));
   var stale = eps.filter(function (e) { return e.stale; }).length;
   var ejected = eps.filter(function (e) { return e.ejected; }).length;
-  setText(byId("stat-endpoints-sub"), stale || ejected ? stale + " stale · " + ejected + " ejected" : "all fresh, none ejected");
+  var health = stale || ejected ? stale + " stale · " + ejected + " ejected" : "all fresh, none ejected";
+  setText(byId("stat-endpoints-sub"), (pools.length > 1 ? pools.length + " pools · " : "") + health);
   drawSparkline(byId("spark"), state.samples);
 }
 
@@ -139,6 +143,7 @@ function renderTable(freshCount) {
     }
     if (it.rewrite) model.title = "rewrite " + it.rewrite;
     tr.appendChild(model);
+    tr.appendChild(el("td", "pool-col", poolOfItem(it) || "–"));
     tr.appendChild(el("td", null, it.endpoint || "–"));
     tr.appendChild(el("td", "r", it.priority === undefined ? "–" : it.priority));
     tr.appendChild(el("td", "mono", it.fairnessId || "–"));

@@ -2,6 +2,7 @@ import { chartScript } from "./chart.ts";
 import { clientScript } from "./client.ts";
 import { markup } from "./markup.ts";
 import { panelsScript } from "./panels.ts";
+import { poolsScript } from "./pools.ts";
 import { styles } from "./styles.ts";
 
 /** The dashboard page and the Content-Security-Policy that lets exactly its inline script and style run. */
@@ -10,7 +11,7 @@ export interface DashboardPage {
   contentSecurityPolicy: string;
 }
 
-const script = `(function () {\n"use strict";\n${chartScript}\n${panelsScript}\n${clientScript}\n})();`;
+const script = `(function () {\n"use strict";\n${chartScript}\n${panelsScript}\n${poolsScript}\n${clientScript}\n})();`;
 
 /** The page's one inline script (helpers + client), exported for a syntax check in tests. */
 export const dashboardScript = script;

@@ -1,6 +1,7 @@
 /**
  * The dashboard's static skeleton. Every live value is filled in by the client script,
- * by id, with textContent (names come from clients: never parsed as HTML).
+ * by id, with textContent (names come from clients: never parsed as HTML). The pools
+ * panel and the pool column show only when the gateway serves more than one pool.
  */
 export const markup = `
 <header class="top">
@@ -29,9 +30,14 @@ export const markup = `
       <div class="sub" id="stat-endpoints-sub">–</div></div>
   </section>
 
+  <section class="panel" id="pools-panel" hidden>
+    <h2>Pools <span class="aside" id="pools-aside">select one for its endpoints, queues and rewrites</span></h2>
+    <div class="pools" id="pools" role="group" aria-label="pools"></div>
+  </section>
+
   <section class="row">
     <div class="panel">
-      <h2>Endpoints <span class="aside">bars scale to the busiest endpoint; KV cache to 100%</span></h2>
+      <h2>Endpoints <span class="pool-tag" data-pool-tag></span><span class="aside">bars scale to the busiest endpoint; KV cache to 100%</span></h2>
       <div class="ep-grid" id="endpoints">
         <div class="colhead" id="ep-window">endpoint</div><div class="colhead">queue<span class="wide"> (waiting)</span></div>
         <div class="colhead">running</div><div class="colhead">KV cache</div><div class="colhead">in flight<span class="wide"> (gateway)</span></div>
@@ -39,7 +45,7 @@ export const markup = `
       <div class="empty" id="endpoints-empty">No endpoints in the pool.</div>
     </div>
     <div class="panel side">
-      <h2>Pool saturation</h2>
+      <h2>Pool saturation <span class="pool-tag" data-pool-tag></span></h2>
       <div class="gauge">
         <svg viewBox="0 0 200 110" aria-label="pool saturation">
           <path d="M 20 100 A 80 80 0 0 1 180 100" fill="none" stroke="#23262d" stroke-width="14" stroke-linecap="round"/>
@@ -63,7 +69,7 @@ export const markup = `
       <div class="legend chart-foot" id="ttft-models"></div>
     </div>
     <div class="panel">
-      <h2>Rewrite splits <span class="aside">share per target</span></h2>
+      <h2>Rewrite splits <span class="pool-tag" data-pool-tag></span><span class="aside">share per target</span></h2>
       <div id="rewrites"></div>
     </div>
   </section>
@@ -73,7 +79,7 @@ export const markup = `
     <div class="table-wrap">
       <table>
         <thead><tr>
-          <th>time</th><th>model → target</th><th>endpoint</th><th class="r">priority</th><th>fairness id</th>
+          <th>time</th><th>model → target</th><th class="pool-col">pool</th><th>endpoint</th><th class="r">priority</th><th>fairness id</th>
           <th>status</th><th class="r">queue ms</th><th class="r">TTFT ms</th><th class="r">duration ms</th>
           <th class="r">tokens in → out</th>
         </tr></thead>

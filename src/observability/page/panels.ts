@@ -28,11 +28,12 @@ function makeRow(grid, e) {
   return row;
 }
 
-function renderEndpoints(eps) {
-  var grid = byId("endpoints"), names = eps.map(function (e) { return e.name; }).join("\n");
+function renderEndpoints(eps, pool) {
+  var grid = byId("endpoints"), names = pool + "\u0000" + eps.map(function (e) { return e.name; }).join("\n");
   if (names !== state.epNames) {
     while (grid.children.length > 5) grid.removeChild(grid.lastChild);
     state.rows = {};
+    state.scale = { waiting: 4, running: 4, inflight: 4 };
     eps.forEach(function (e) { state.rows[e.name] = makeRow(grid, e); });
     state.epNames = names;
   }
@@ -71,6 +72,7 @@ function renderGauge(sat) {
   setText(byId("gauge-value"), v.toFixed(2));
 }
 
+/** Flow control of one pool (its queues by priority band, then by fairness id). */
 function renderFlow(snap) {
   var box = byId("flow");
   box.textContent = "";

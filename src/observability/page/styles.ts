@@ -49,6 +49,26 @@ main { padding: 12px 16px 16px; display: grid; gap: 12px; }
 .stat .sub { color: var(--faint); font-size: 11px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .stat svg.spark { position: absolute; right: 12px; top: 28px; width: 46%; height: 34px; }
 
+/* Pools: shown with two or more; a card per pool selects the pool the panels below show. */
+.pools { display: grid; grid-template-columns: repeat(auto-fill, minmax(180px, 1fr)); gap: 8px; }
+.pool-card {
+  display: flex; flex-direction: column; gap: 4px; min-width: 0; padding: 6px 10px 8px; text-align: left;
+  font: inherit; color: inherit; background: var(--bg); border: 1px solid var(--line); border-radius: 4px; cursor: pointer;
+}
+.pool-card:hover { border-color: var(--faint); }
+.pool-card.on { border-color: var(--blue); box-shadow: inset 0 0 0 1px var(--blue); }
+.pool-card:focus-visible { outline: 2px solid var(--blue); outline-offset: 1px; }
+.pc-head { display: flex; justify-content: space-between; align-items: baseline; gap: 8px; min-width: 0; }
+.pc-name { font-family: var(--mono); font-size: 12px; font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.pc-sat { color: var(--muted); font-size: 12px; }
+.pc-sub { color: var(--muted); font-size: 11px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; font-variant-numeric: tabular-nums; }
+.pool-tag, .pool-col { display: none; }
+body.multi .pool-tag {
+  display: block; min-width: 0; max-width: 24ch; color: var(--blue); font-family: var(--mono); font-size: 12px; font-weight: 400;
+  overflow: hidden; text-overflow: ellipsis;
+}
+body.multi .pool-col { display: table-cell; }
+
 .ep-grid { display: grid; grid-template-columns: minmax(150px, 1.3fr) repeat(4, minmax(0, 1fr)); gap: 6px 14px; align-items: center; }
 .ep-grid .colhead { color: var(--muted); font-size: 11px; text-transform: uppercase; letter-spacing: .04em; }
 .ep-name { display: flex; flex-direction: column; min-width: 0; padding: 4px 0; border-top: 1px solid var(--line); }
@@ -135,6 +155,7 @@ td .outcome { color: var(--muted); margin-left: 6px; }
   .brand .muted { display: none; }
   main { padding: 10px; gap: 10px; }
   .stats { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 10px; }
+  .pools { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 6px; }
   .panel h2 { flex-wrap: wrap; white-space: normal; row-gap: 2px; }
   .panel h2 .aside { white-space: normal; margin-left: 0; flex-basis: 100%; }
   .legend { flex-wrap: wrap; }
