@@ -169,8 +169,14 @@ export const SettingsSchema = v.strictObject({
     v.strictObject({
       /** Namespace of the InferencePool; default: the service account's namespace, else `default`. */
       namespace: v.optional(v.pipe(v.string(), v.minLength(1))),
+      /** Namespaces watched, in routing order (with `namespace`, that one first); default as `namespace`. */
+      namespaces: v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1))),
       /** InferencePool name; default: the `pool` setting. */
       pool: v.optional(v.pipe(v.string(), v.minLength(1))),
+      /** InferencePools served by name in every watched namespace; listed ones route first, in this order. */
+      pools: v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1))),
+      /** InferencePools served because their labels match; `matchLabels: {}` serves every pool. */
+      poolSelector: v.optional(v.strictObject({ matchLabels: v.record(v.string(), v.string()) })),
       /** A kubeconfig file; default: in-cluster service account, else $KUBECONFIG, else ~/.kube/config. */
       kubeconfig: v.optional(v.string()),
     }),

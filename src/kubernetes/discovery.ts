@@ -1,194 +1,178 @@
 /**
- * Kubernetes discovery: one reflector (list + watch) per collection, combined into the
- * callbacks the gateway consumes.
+ * Kubernetes discovery of many pools: one NamespaceWatch per namespace (its pools, their
+ * pods, its objectives and rewrites), combined into the callbacks the gateway consumes,
+ * each pool under the name the gateway serves it by (its key):
  *
- *   InferencePool  inference.networking.k8s.io/v1, fieldSelector metadata.name=<pool>
- *     -> onPool; its matchLabels become the pods' labelSelector (a selector change
- *        restarts the pod watch: re-LIST with the new selector)
- *   Pods           labelSelector = pool matchLabels -> onEndpoints (see pods.ts)
- *   InferenceObjective, InferenceModelRewrite in both alpha groups -> onObjectives, onRewrites
+ *   key     the pool's name; when a pool of that name is already served (from a namespace
+ *           earlier in the list, or one seen first), `namespace/name`, logged. A pool keeps
+ *           its key while it is served, so a pool appearing elsewhere never renames it.
+ *   order   pools listed by name first, in the list's order; then the rest; ties by the
+ *           namespaces' order, then by name.
  *
- * Callbacks fire with the whole current set, only when it changed, and never before that
- * collection's first sync. A throwing callback is logged; it cannot break a watch.
+ * Nothing is reported before every namespace's pools were listed once, so keys and order
+ * at start-up do not depend on which namespace answers first. Callbacks fire with the whole
+ * current set, only when it changed. A pool leaves `onPools` before its endpoints are
+ * reported empty. A throwing callback is logged; it cannot break a watch.
  */
 import type { InferenceObjective, InferencePool } from "../config/resources.ts";
 import type { Endpoint } from "../endpoints/types.ts";
 import type { Logger } from "../log.ts";
 import type { InferenceModelRewrite } from "../rewrite/index.ts";
 import type { ApiClient } from "./api-client.ts";
-import { endpointsKey, labelSelector, type PodInfo, podInfo, poolEndpoints } from "./pods.ts";
-import { type KubeObject, Reflector, type WatchTuning } from "./reflector.ts";
-import {
-  ALPHA_GROUP_VERSIONS,
-  decodeObjective,
-  decodePool,
-  decodeRewrite,
-  mergeGroups,
-  POOL_GROUP_VERSION,
-} from "./resources.ts";
+import { NamespaceWatch, type PoolChoice } from "./namespace-watch.ts";
+import { endpointsKey } from "./pods.ts";
+import type { WatchTuning } from "./reflector.ts";
+
+/** A pool discovery serves, under the name the gateway routes it by. */
+export interface DiscoveredPool {
+  /** The gateway's name for it: `name`, or `namespace/name` when another pool holds `name`. */
+  readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly pool: InferencePool;
+}
 
 export interface DiscoveryCallbacks {
-  onEndpoints(endpoints: Omit<Endpoint, "metrics">[]): void;
-  onPool(pool: InferencePool | undefined): void;
-  onObjectives(objectives: InferenceObjective[]): void;
-  onRewrites(rewrites: InferenceModelRewrite[]): void;
+  /** Every served pool, in routing order. */
+  onPools(pools: DiscoveredPool[]): void;
+  /** A pool's whole endpoint set (one per Ready pod x target port); [] after the pool left `onPools`. */
+  onEndpoints(pool: string, endpoints: Omit<Endpoint, "metrics">[]): void;
+  /** Objectives of both groups whose spec.poolRef.name is the pool's (in its namespace). */
+  onObjectives(pool: string, objectives: InferenceObjective[]): void;
+  /** Rewrites of both groups referencing the pool, by creationTimestamp then name. */
+  onRewrites(pool: string, rewrites: InferenceModelRewrite[]): void;
 }
 
 export interface DiscoveryContext extends DiscoveryCallbacks {
   client: ApiClient;
-  namespace: string;
-  poolName: string;
+  namespaces: readonly string[];
+  choice: PoolChoice;
   logger: Logger;
   tuning?: Partial<WatchTuning> | undefined;
 }
 
-type Doc = InferenceObjective | InferenceModelRewrite;
+type Report = { text: string; fire: (key: string) => void };
 
 export class Discovery {
   readonly ready: Promise<void>;
-  private readonly ns: string;
-  private readonly poolReflector: Reflector<InferencePool>;
-  private readonly crdReflectors: Reflector<Doc>[] = [];
-  private pods: Reflector<PodInfo> | undefined;
-  private readonly retiring: Promise<void>[] = [];
-  private podSelector: string | undefined;
-  private podItems: ReadonlyMap<string, PodInfo> = new Map();
-  /** Pods were listed at least once for some selector (so `podItems` means something). */
-  private podsKnown = false;
-  private pool: InferencePool | undefined;
-  private poolSynced = false;
-  private stopped = false;
+  private readonly watches: NamespaceWatch[];
+  /** Key of each served pool, by `namespace/name`. */
+  private readonly keys = new Map<string, string>();
+  /** The latest report of each kind per pool, replayed once the pool has its key. */
+  private readonly reports = new Map<string, Map<string, Report>>();
   private readonly last = new Map<string, string>();
-  private readonly warned = new Set<string>();
+  private stopped = false;
 
   constructor(private readonly ctx: DiscoveryContext) {
-    this.ns = encodeURIComponent(ctx.namespace);
-    this.poolReflector = new Reflector<InferencePool>({
-      ...this.common(`InferencePool ${ctx.namespace}/${ctx.poolName}`),
-      path: `/apis/${POOL_GROUP_VERSION}/namespaces/${this.ns}/inferencepools`,
-      query: { fieldSelector: `metadata.name=${ctx.poolName}` },
-      kind: { apiVersion: POOL_GROUP_VERSION, kind: "InferencePool" },
-      decode: decodePool(ctx.logger),
-      onChange: (items) => this.poolChanged(items.get(ctx.poolName)),
-    });
-    this.watchAlpha("InferenceObjective", "inferenceobjectives", decodeObjective(ctx.logger), (xs) =>
-      ctx.onObjectives(xs as InferenceObjective[]),
+    this.watches = [...new Set(ctx.namespaces)].map(
+      (namespace) =>
+        new NamespaceWatch({
+          client: ctx.client,
+          namespace,
+          choice: ctx.choice,
+          logger: ctx.logger,
+          tuning: ctx.tuning,
+          onPools: () => this.poolsChanged(),
+          onEndpoints: (name, eps) =>
+            this.report(`${namespace}/${name}`, "endpoints", endpointsKey(eps), (k) =>
+              ctx.onEndpoints(k, eps),
+            ),
+          onDocs: (name, kind, docs) =>
+            this.report(`${namespace}/${name}`, kind, JSON.stringify(docs), (k) =>
+              kind === "InferenceObjective"
+                ? ctx.onObjectives(k, docs as InferenceObjective[])
+                : ctx.onRewrites(k, docs as InferenceModelRewrite[]),
+            ),
+        }),
     );
-    this.watchAlpha("InferenceModelRewrite", "inferencemodelrewrites", decodeRewrite(ctx.logger), (xs) =>
-      ctx.onRewrites(xs as InferenceModelRewrite[]),
-    );
-    this.poolReflector.start();
-    for (const r of this.crdReflectors) r.start();
-    this.ready = this.waitReady();
+    this.ready = Promise.all(this.watches.map((w) => w.ready())).then(() => {});
   }
 
+  /** Aborts every request and wait; resolves once nothing is left running or scheduled. */
   async stop(): Promise<void> {
     this.stopped = true;
-    const all = [this.poolReflector, ...this.crdReflectors, ...(this.pods ? [this.pods] : [])];
-    await Promise.all([...all.map((r) => r.stop()), ...this.retiring]);
+    await Promise.all(this.watches.map((w) => w.stop()));
   }
 
-  private common(what: string) {
-    return { client: this.ctx.client, what, logger: this.ctx.logger, tuning: this.ctx.tuning };
-  }
-
-  private async waitReady(): Promise<void> {
-    await Promise.all([this.poolReflector.synced, ...this.crdReflectors.map((r) => r.synced)]);
-    for (let r = this.pods; r; r = this.pods === r ? undefined : this.pods) await r.synced;
-  }
-
-  /** One reflector per alpha group; `emit` gets the merged, filtered, sorted set once all groups synced. */
-  private watchAlpha(
-    kind: string,
-    plural: string,
-    decode: (obj: KubeObject) => Doc | undefined,
-    emit: (docs: Doc[]) => void,
-  ): void {
-    const groups: (ReadonlyMap<string, Doc> | undefined)[] = ALPHA_GROUP_VERSIONS.map(() => undefined);
-    ALPHA_GROUP_VERSIONS.forEach((gv, i) => {
-      const reflector = new Reflector<Doc>({
-        ...this.common(`${kind} ${gv} in ${this.ctx.namespace}`),
-        path: `/apis/${gv}/namespaces/${this.ns}/${plural}`,
-        kind: { apiVersion: gv, kind },
-        decode,
-        onChange: (items) => {
-          groups[i] = items;
-          const synced = groups.filter((g): g is ReadonlyMap<string, Doc> => g !== undefined);
-          if (synced.length < groups.length) return;
-          const docs = mergeGroups(synced, this.ctx.poolName, (kept, dropped) =>
-            this.duplicate(kind, kept, dropped),
-          );
-          this.notify(kind, docs, () => emit(docs));
-        },
-      });
-      this.crdReflectors.push(reflector);
-    });
-  }
-
-  private poolChanged(pool: InferencePool | undefined): void {
-    this.pool = pool;
-    this.poolSynced = true;
-    this.notify("pool", pool ?? null, () => this.ctx.onPool(pool));
-    this.syncPodWatch();
-    this.emitEndpoints();
-  }
-
-  /** (Re)starts the pod watch when the pool's selector changed; stops it when the pool is gone. */
-  private syncPodWatch(): void {
-    const selector = this.pool ? labelSelector(this.pool.spec.selector.matchLabels) : undefined;
-    if (selector === this.podSelector || this.stopped) return;
-    this.podSelector = selector;
-    if (this.pods) this.retiring.push(this.pods.stop());
-    this.pods = undefined;
-    // Known pods stay until the new list lands; poolEndpoints filters them by the new selector.
-    if (selector === undefined) {
-      this.podItems = new Map();
-      this.podsKnown = false;
-      return;
+  private poolsChanged(): void {
+    if (!this.watches.every((w) => w.synced)) return;
+    const served = this.order(
+      this.watches.flatMap((w) =>
+        w.served().map((pool) => ({ namespace: w.namespace, name: pool.metadata.name, pool })),
+      ),
+    );
+    const ids = new Set(served.map((p) => `${p.namespace}/${p.name}`));
+    const released: string[] = [];
+    for (const [id, key] of this.keys)
+      if (!ids.has(id)) {
+        this.keys.delete(id);
+        this.reports.delete(id);
+        for (const what of this.last.keys()) if (what.endsWith(`\0${key}`)) this.last.delete(what);
+        released.push(key);
+      }
+    const assigned: string[] = [];
+    for (const p of served) {
+      const id = `${p.namespace}/${p.name}`;
+      if (this.keys.has(id)) continue;
+      const taken = new Set(this.keys.values());
+      const key = taken.has(p.name) ? id : p.name;
+      if (key !== p.name)
+        this.ctx.logger.warn(
+          "kubernetes: two namespaces hold an InferencePool of this name; served as namespace/name",
+          {
+            pool: p.name,
+            namespace: p.namespace,
+            servedAs: key,
+          },
+        );
+      this.keys.set(id, key);
+      assigned.push(id);
     }
-    const reflector: Reflector<PodInfo> = new Reflector<PodInfo>({
-      ...this.common(`pods (${selector}) in ${this.ctx.namespace}`),
-      path: `/api/v1/namespaces/${this.ns}/pods`,
-      query: { labelSelector: selector },
-      kind: { apiVersion: "v1", kind: "Pod" },
-      decode: podInfo,
-      onChange: (items) => {
-        if (this.pods !== reflector) return; // a retired watch's last words
-        this.podItems = items;
-        this.podsKnown = true;
-        this.emitEndpoints();
-      },
-    });
-    this.pods = reflector.start();
+    const pools = served.map((p) => ({ key: this.keys.get(`${p.namespace}/${p.name}`)!, ...p }));
+    this.notify("pools", JSON.stringify(pools), () => this.ctx.onPools(pools));
+    const reused = new Set(this.keys.values());
+    for (const key of released)
+      if (!reused.has(key)) this.notify(`endpoints\0${key}`, "[]", () => this.ctx.onEndpoints(key, []));
+    for (const id of assigned) for (const [what, r] of this.reports.get(id) ?? []) this.deliver(id, what, r);
   }
 
-  /** No news before the pool is known, nor while its pods have not been listed yet. */
-  private emitEndpoints(): void {
-    if (!this.poolSynced || (this.pool && !this.podsKnown)) return;
-    const endpoints = this.pool ? poolEndpoints(this.pool, this.podItems.values()) : [];
-    this.notify("endpoints", endpointsKey(endpoints), () => this.ctx.onEndpoints(endpoints));
+  /** Listed names first (in the list's order), then the namespaces' order, then by name. */
+  private order<T extends { namespace: string; name: string }>(pools: T[]): T[] {
+    const { names } = this.ctx.choice;
+    const rank = (n: string) => (names.includes(n) ? names.indexOf(n) : names.length);
+    const nsRank = (ns: string) => this.watches.findIndex((w) => w.namespace === ns);
+    return pools.sort(
+      (a, b) =>
+        rank(a.name) - rank(b.name) ||
+        nsRank(a.namespace) - nsRank(b.namespace) ||
+        (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+    );
   }
 
-  /** Calls `fire` when `value` differs from the last one notified under `key`. */
-  private notify(key: string, value: unknown, fire: () => void): void {
-    const text = typeof value === "string" ? value : JSON.stringify(value);
-    if (this.last.get(key) === text || this.stopped) return;
-    this.last.set(key, text);
+  private report(id: string, what: string, text: string, fire: (key: string) => void): void {
+    const r = { text, fire };
+    const mine = this.reports.get(id) ?? new Map<string, Report>();
+    this.reports.set(id, mine);
+    mine.set(what, r);
+    this.deliver(id, what, r);
+  }
+
+  private deliver(id: string, what: string, r: Report): void {
+    const key = this.keys.get(id);
+    if (key !== undefined) this.notify(`${what}\0${key}`, r.text, () => r.fire(key));
+  }
+
+  /** Calls `fire` when `text` differs from the last one notified under `what`. */
+  private notify(what: string, text: string, fire: () => void): void {
+    if (this.last.get(what) === text || this.stopped) return;
+    this.last.set(what, text);
     try {
       fire();
     } catch (err) {
-      this.ctx.logger.error("kubernetes: discovery callback threw", { what: key, error: String(err) });
+      this.ctx.logger.error("kubernetes: discovery callback threw", {
+        what: what.replace("\0", " "),
+        error: String(err),
+      });
     }
-  }
-
-  private duplicate(kind: string, kept: Doc, dropped: Doc): void {
-    const id = `${kind}/${dropped.metadata.namespace ?? ""}/${dropped.metadata.name}`;
-    if (this.warned.has(id)) return;
-    this.warned.add(id);
-    this.ctx.logger.warn("kubernetes: same resource name in both API groups; the older one is used", {
-      resource: id,
-      used: kept.apiVersion,
-      ignored: dropped.apiVersion,
-    });
   }
 }

@@ -102,10 +102,7 @@ export class PrefixCache {
       this.entries.delete(oldest);
       evicted.push(oldest);
     }
-    if (fresh && this.listener) {
-      const events = storedEvents(hashes, fresh, evicted);
-      if (events.length > 0) this.listener(events);
-    }
+    if (fresh && this.listener) this.listener(storedEvents(hashes, fresh, evicted));
   }
 
   has(hash: number): boolean {

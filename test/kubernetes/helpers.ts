@@ -2,6 +2,7 @@
 import type { InferenceObjective, InferencePool } from "../../src/config/resources.ts";
 import type { Endpoint } from "../../src/endpoints/types.ts";
 import {
+  type DiscoveredPool,
   type KubernetesDiscovery,
   startKubernetesDiscovery,
   type WatchTuning,
@@ -47,10 +48,14 @@ export interface Harness {
   server: FakeApiServer;
   discovery: KubernetesDiscovery;
   kubeconfig: string;
+  /** The harness pool's reports (`poolName`, else the first of `pools`). */
   endpoints: Omit<Endpoint, "metrics">[][];
   pools: (InferencePool | undefined)[];
   objectives: InferenceObjective[][];
   rewrites: InferenceModelRewrite[][];
+  /** Every `onPools` report, and every pool's last reports by key. */
+  poolLists: DiscoveredPool[][];
+  latest: Map<string, { endpoints?: string[]; objectives?: string[]; rewrites?: string[] }>;
   logs: LogLine[];
   /** Names of the endpoints last reported, sorted. */
   names(): string[];
@@ -64,6 +69,10 @@ export async function startHarness(
     seed?: (s: FakeApiServer) => void;
     token?: string;
     poolName?: string;
+    /** Discovery's choice; default: the one pool `poolName` in NS. */
+    namespaces?: string[];
+    pools?: string[];
+    poolSelector?: Record<string, string>;
     /** Replaces TEST_TUNING (e.g. to add a fake `setTimer`). */
     tuning?: Partial<WatchTuning>;
   } = {},
@@ -79,6 +88,8 @@ export async function startHarness(
     pools: [],
     objectives: [],
     rewrites: [],
+    poolLists: [],
+    latest: new Map(),
     logs,
     names: () => [...(h.endpoints.at(-1) ?? [])].map((e) => e.name).sort(),
     lastRewrites: () =>
@@ -88,16 +99,45 @@ export async function startHarness(
       await server.stop();
     },
   } as unknown as Harness;
+  const mine = opts.poolName ?? opts.pools?.[0] ?? POOL;
+  const note = (key: string, what: "endpoints" | "objectives" | "rewrites", names: string[]) =>
+    h.latest.set(key, { ...h.latest.get(key), [what]: names });
   h.discovery = await startKubernetesDiscovery({
-    namespace: NS,
-    poolName: opts.poolName ?? POOL,
+    namespaces: opts.namespaces ?? [NS],
+    pools: opts.pools ?? (opts.poolSelector ? [] : [mine]),
+    ...(opts.poolSelector ? { poolSelector: opts.poolSelector } : {}),
     kubeconfig,
     logger: createLogger("debug", (line) => logs.push(JSON.parse(line) as LogLine)),
     tuning: opts.tuning ?? TEST_TUNING,
-    onEndpoints: (e) => h.endpoints.push(e),
-    onPool: (p) => h.pools.push(p),
-    onObjectives: (o) => h.objectives.push(o),
-    onRewrites: (r) => h.rewrites.push(r),
+    onPools: (ps) => {
+      h.poolLists.push(ps);
+      const p = ps.find((x) => x.key === mine)?.pool;
+      if (h.pools.length === 0 || h.pools.at(-1) !== p) h.pools.push(p);
+    },
+    onEndpoints: (key, e) => {
+      note(
+        key,
+        "endpoints",
+        e.map((x) => x.name),
+      );
+      if (key === mine) h.endpoints.push(e);
+    },
+    onObjectives: (key, o) => {
+      note(
+        key,
+        "objectives",
+        o.map((x) => x.metadata.name),
+      );
+      if (key === mine) h.objectives.push(o);
+    },
+    onRewrites: (key, r) => {
+      note(
+        key,
+        "rewrites",
+        r.map((x) => x.metadata.name),
+      );
+      if (key === mine) h.rewrites.push(r);
+    },
   });
   return h;
 }

@@ -122,13 +122,13 @@ describe("kubernetes discovery: the watch protocol", () => {
       const logs: { level: string; msg: string; error?: string }[] = [];
       const seen: string[][] = [];
       const discovery = await startKubernetesDiscovery({
-        namespace: NS,
-        poolName: POOL,
+        namespaces: [NS],
+        pools: [POOL],
         kubeconfig: writeKubeconfig(server.url, "s3cret-token"),
         logger: createLogger("debug", (l) => logs.push(JSON.parse(l))),
         tuning: TEST_TUNING,
-        onEndpoints: (e) => seen.push(e.map((x) => x.name)),
-        onPool: () => {},
+        onEndpoints: (_pool, e) => seen.push(e.map((x) => x.name)),
+        onPools: () => {},
         onObjectives: () => {},
         onRewrites: () => {},
       });

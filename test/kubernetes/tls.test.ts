@@ -69,15 +69,15 @@ describe.skipIf(!haveOpenssl)("kubernetes client over TLS (CA from the kubeconfi
     server.apply(pod("vllm-0", { ip: "10.0.0.1" }));
     let names: string[] = [];
     const d = await startKubernetesDiscovery({
-      namespace: NS,
-      poolName: POOL,
+      namespaces: [NS],
+      pools: [POOL],
       cluster,
       logger: silentLogger(),
       tuning: TEST_TUNING,
-      onEndpoints: (e) => {
+      onEndpoints: (_pool, e) => {
         names = e.map((x) => x.name);
       },
-      onPool: () => {},
+      onPools: () => {},
       onObjectives: () => {},
       onRewrites: () => {},
     });
