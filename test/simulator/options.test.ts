@@ -38,6 +38,7 @@ describe("resolveOptions", () => {
   test("fills vLLM-like defaults", () => {
     const o = resolveOptions({ model: "m" });
     expect(o).toMatchObject({ maxNumSeqs: 5, maxLoras: 4, blockSize: 16, maxModelLen: 8192, jitter: 0.05 });
+    expect(o).toMatchObject({ runner: "generate", embeddingSize: 384, maxStoredResponses: 1000 });
   });
 
   test.each([
@@ -46,6 +47,10 @@ describe("resolveOptions", () => {
     [{ timeScale: -1 }, "timeScale"],
     [{ timeFactorMax: 0.5 }, "timeFactorMax"],
     [{ loras: ["m"] }, "LoRA"],
+    [{ runner: "embed" as "pooling" }, "runner"],
+    [{ embeddingSize: 0 }, "embeddingSize"],
+    [{ maxStoredResponses: -1 }, "maxStoredResponses"],
+    [{ maxStoredResponses: 2.5 }, "maxStoredResponses"],
   ])("rejects %p naming the field", (bad, field) => {
     expect(() => resolveOptions({ model: "m", ...bad })).toThrow(field);
   });

@@ -68,6 +68,15 @@ describe("POST /v1/embeddings", () => {
     for (const [i, x] of decoded.entries()) expect(x).toBeCloseTo(floats[i]!, 6);
   });
 
+  test("chat-style messages embed their rendered prompt, as the chat route renders it", async () => {
+    sim = pooling();
+    const body = await embed({ messages: [{ role: "user", content: "embed me" }] });
+    expect(body.data).toHaveLength(1);
+    expect(body.usage.prompt_tokens).toBe(4); // "user\nembed me\n" = 14 characters
+    const same = await embed({ input: "user\nembed me\n" });
+    expect(same.data[0].embedding).toEqual(body.data[0].embedding);
+  });
+
   test("token-id input counts its ids as prompt tokens", async () => {
     sim = pooling();
     const body = await embed({
