@@ -102,7 +102,10 @@ export class PrefixCache {
       this.entries.delete(oldest);
       evicted.push(oldest);
     }
-    if (fresh && this.listener) this.listener(storedEvents(hashes, fresh, evicted));
+    if (fresh && this.listener) {
+      const events = storedEvents(hashes, fresh, evicted);
+      if (events.length > 0) this.listener(events);
+    }
   }
 
   has(hash: number): boolean {

@@ -1,0 +1,114 @@
+/**
+ * Run by node-interop.test.ts under Node (`node --import tsx`): our ZMTP sockets against
+ * libzmq itself (the `zeromq` package, which loads under Node only), both directions and
+ * both subscription modes, then the KV-events pool on the gateway's path. Prints one JSON
+ * line with what arrived; bounded: every wait gives up after 200 tries.
+ */
+import * as zmq from "zeromq";
+import { KvBlockIndex } from "../../src/kvevents/block-index.ts";
+import { encodeKvEventBatch, seqFrame } from "../../src/kvevents/events.ts";
+import { KvEventsPool } from "../../src/kvevents/pool.ts";
+import { tcpSubscriber, ZmqPublisher, ZmqSubscriber } from "../../src/kvevents/zmq-socket.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(done: () => boolean, step: () => Promise<unknown> | unknown): Promise<boolean> {
+  for (let i = 0; i < 200 && !done(); i++) {
+    await step();
+    await sleep(10);
+  }
+  return done();
+}
+
+const result: Record<string, unknown> = { runtime: `node ${process.versions.node}` };
+
+// 1. libzmq PUB binds (vLLM's default), our SUB connects (per-pod mode).
+{
+  const pub = new zmq.Publisher();
+  await pub.bind("tcp://127.0.0.1:*");
+  const got: string[][] = [];
+  const sub = new ZmqSubscriber(["kv@"], (frames) => got.push(frames.map(dec)));
+  sub.connect(pub.lastEndpoint!);
+  result["libzmqPubToOurSub"] = await until(
+    () => got.length > 0,
+    () => pub.send(["kv@10.0.0.5@m", "seq", "payload"]),
+  );
+  result["libzmqFrames"] = got[0];
+  sub.close();
+  pub.close();
+}
+
+// 2. Our PUB binds, libzmq SUB connects and filters by topic.
+{
+  const pub = new ZmqPublisher();
+  const { port } = await pub.bind("tcp://127.0.0.1:0");
+  const sub = new zmq.Subscriber();
+  sub.connect(`tcp://127.0.0.1:${port}`);
+  sub.subscribe("kv@");
+  const got: string[][] = [];
+  void (async () => {
+    for await (const frames of sub) got.push(frames.map((f) => dec(f)));
+  })().catch(() => {});
+  result["ourPubToLibzmqSub"] = await until(
+    () => got.length > 0,
+    () => {
+      pub.send([enc("other@x@m"), enc("filtered out")]);
+      pub.send([enc("kv@p@m"), enc("hello")]);
+    },
+  );
+  result["libzmqSubGot"] = got[0];
+  result["libzmqSubFiltered"] = got.every((m) => m[0] === "kv@p@m");
+  sub.close();
+  pub.close();
+}
+
+// 3. Central mode as vLLM runs it: the gateway's pool binds, libzmq PUB connects and
+//    sends [topic, seq, KVEventBatch].
+{
+  const index = new KvBlockIndex({ clock: { now: () => 0 }, blockSize: 2 });
+  const probe = new ZmqSubscriber([], () => {});
+  const { port } = await probe.bind("tcp://127.0.0.1:0");
+  probe.close();
+  await sleep(20);
+  const pool = new KvEventsPool({
+    config: {
+      zmqEndpoint: `tcp://127.0.0.1:${port}`,
+      topicFilter: "kv@",
+      discoverPods: false,
+      socketPort: 5557,
+    },
+    index,
+    subscriber: tcpSubscriber,
+  });
+  await pool.start();
+  const pub = new zmq.Publisher();
+  pub.connect(`tcp://127.0.0.1:${port}`);
+  const batch = encodeKvEventBatch({
+    ts: 1,
+    dataParallelRank: 0,
+    events: [
+      {
+        kind: "BlockStored",
+        blockHashes: ["11", "12"],
+        parentBlockHash: undefined,
+        tokenIds: [1, 2, 3, 4],
+        blockSize: 2,
+        loraId: undefined,
+        medium: "GPU",
+      },
+    ],
+  });
+  let seq = 0;
+  result["centralIndexed"] = await until(
+    () => index.match(index.requestKeys("m", [1, 2, 3, 4]), ["10.0.0.5"]).get("10.0.0.5") === 2,
+    () => pub.send(["kv@10.0.0.5@m", Buffer.from(seqFrame(seq++)), Buffer.from(batch)]),
+  );
+  result["centralMalformed"] = pool.counters.malformed;
+  pool.close();
+  pub.close();
+}
+
+console.log(JSON.stringify(result));
+process.exit(0);
