@@ -57,7 +57,15 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
   const what = opts.firstByteTimeoutMs ? "first byte" : "response";
   const cancelTimer = setTimer(() => controller.abort(new AttemptTimeout()), limit);
   const unsubscribe = opts.closing?.onClose(() => controller.abort(new Error("shutting down")));
-  const signal = AbortSignal.any([opts.clientSignal, controller.signal]);
+  // One controller for the pod's request, aborted by the client's signal too (for as long as
+  // the answer is read). AbortSignal.any costs 3-16 µs a call under Node 20 (weak refs and a
+  // FinalizationRegistry); a listener costs next to nothing.
+  const client = opts.clientSignal;
+  const onClientGone = () => controller.abort(client.reason);
+  if (client.aborted) onClientGone();
+  else client.addEventListener("abort", onClientGone, { once: true });
+  let answered = false;
+  const signal = controller.signal;
   try {
     if (opts.closing?.closed) return { kind: "shutdown" };
     let response = await opts.fetch(opts.url, {
@@ -82,6 +90,7 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
         return { kind: "retryable", reason: `its answer could not be read (${why})`, broken: true };
       }
     }
+    answered = true;
     return { kind: "response", response, controller };
   } catch (err) {
     if (opts.clientSignal.aborted) return { kind: "client-gone" };
@@ -92,6 +101,7 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
   } finally {
     cancelTimer();
     unsubscribe?.();
+    if (!answered) client.removeEventListener("abort", onClientGone);
   }
 }
 

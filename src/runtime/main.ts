@@ -5,6 +5,7 @@ import { ConfigError } from "../config/errors.ts";
 import { type GatewayConfig, parseConfig } from "../config/load.ts";
 import { reloadConfig } from "../config/reload.ts";
 import type { StaticEndpoint } from "../config/settings.ts";
+import type { FetchFn } from "../deps.ts";
 import { createGateway, type Gateway } from "../gateway.ts";
 import { createLogger, type LogLevel } from "../log.ts";
 import { startSimulators } from "../simulator/index.ts";
@@ -46,6 +47,8 @@ export async function main(opts: {
   runtime: string;
   argv: string[];
   env: Record<string, string | undefined>;
+  /** The upstream fetch (Node passes one on undici.request); the runtime's fetch when absent. */
+  fetch?: FetchFn;
 }): Promise<Started | undefined> {
   let cli: ReturnType<typeof parseCli>;
   try {
@@ -94,11 +97,17 @@ export async function main(opts: {
     labels: { app: "sim", ...(sim?.pods[i]?.labels ?? {}) },
     engine: "vllm",
     models: [p.model, ...(sim?.pods[i]?.loras ?? [])],
+    ...(sim?.pods[i]?.pool ? { pool: sim.pods[i]!.pool } : {}),
   }));
 
   let gateway: ReturnType<typeof createGateway>;
   try {
-    gateway = createGateway({ config, endpoints: podEndpoints, logger });
+    gateway = createGateway({
+      config,
+      endpoints: podEndpoints,
+      logger,
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    });
   } catch (err) {
     // A plugin type or parameter the gateway cannot build: the same answer as a bad file.
     if (!(err instanceof ConfigError)) throw err;

@@ -1,0 +1,70 @@
+/**
+ * Run under Node by undici-fetch.test.ts (Bun replaces the `undici` module with its own):
+ * exercises the Node entry's upstream fetch against a loopback node:http server and
+ * prints what it saw as one JSON line.
+ */
+import { createServer } from "node:http";
+import { undiciFetch } from "../../src/runtime/undici-fetch.ts";
+
+let aborted = false;
+let streamClosed: () => void = () => {};
+const closed = new Promise<void>((r) => {
+  streamClosed = r;
+});
+const server = createServer((req, res) => {
+  if (req.url === "/echo") {
+    const parts: Buffer[] = [];
+    req.on("data", (d: Buffer) => parts.push(d));
+    req.on("end", () => {
+      res.setHeader("content-type", "application/json");
+      res.setHeader("set-cookie", ["a=1", "b=2"]);
+      res.end(JSON.stringify({ body: Buffer.concat(parts).toString(), ct: req.headers["content-type"], x: req.headers["x-custom"] }));
+    });
+  } else if (req.url === "/empty") {
+    res.statusCode = 204;
+    res.end();
+  } else if (req.url === "/stream") {
+    res.setHeader("content-type", "text/event-stream");
+    let i = 0;
+    const timer = setInterval(() => {
+      res.write(`data: ${i++}\n\n`);
+    }, 5);
+    res.on("close", () => {
+      clearInterval(timer);
+      aborted = !res.writableEnded;
+      streamClosed();
+    });
+  }
+});
+await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+const fetchFn = undiciFetch();
+const out: Record<string, unknown> = {};
+
+const echo = await fetchFn(`${base}/echo`, {
+  method: "POST",
+  headers: new Headers({ "content-type": "application/json", "x-custom": "kept" }),
+  body: new TextEncoder().encode('{"a":1}'),
+});
+out["echo"] = { status: echo.status, json: await echo.json(), cookies: echo.headers.getSetCookie() };
+const empty = await fetchFn(`${base}/empty`, { method: "GET" });
+out["empty"] = { status: empty.status, body: empty.body };
+
+const controller = new AbortController();
+const stream = await fetchFn(`${base}/stream`, { method: "GET", signal: controller.signal });
+const reader = stream.body!.getReader();
+const first = await reader.read();
+out["stream"] = { status: stream.status, type: stream.headers.get("content-type"), first: new TextDecoder().decode(first.value) };
+await reader.cancel();
+await closed;
+out["cancelReachedServer"] = aborted;
+
+try {
+  await fetchFn("http://127.0.0.1:1/", { method: "GET" });
+  out["refused"] = "no error";
+} catch (err) {
+  out["refused"] = (err as Error).message;
+}
+console.log(JSON.stringify(out));
+await fetchFn.close();
+server.close();
