@@ -6,7 +6,6 @@ import { RESPONSE_ID_ROUTES, type ResponseHomes } from "../src/openai/response-h
 import { ROUTES, type RouteSpec } from "../src/openai/routes.ts";
 import { downstreamHeaders, upstreamHeaders } from "../src/proxy/headers.ts";
 import { accepted } from "../src/stages/accepted.ts";
-import { admit } from "../src/stages/admit.ts";
 import { authenticate } from "../src/stages/authenticate.ts";
 import { authorize } from "../src/stages/authorize.ts";
 import { candidates } from "../src/stages/candidates.ts";
@@ -15,6 +14,7 @@ import { parse } from "../src/stages/parse.ts";
 import { rewrite } from "../src/stages/rewrite.ts";
 import { route } from "../src/stages/route.ts";
 import { schedule } from "../src/stages/schedule.ts";
+import { admitOrSpill, spillOnFailure } from "../src/stages/spill.ts";
 import { scope } from "../src/stages/scope.ts";
 
 /**
@@ -34,7 +34,11 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     const id = result.responseId;
     // Pods mint the ids; a length cap keeps a misbehaving pod from growing the memory by id size.
     if (request.kind !== "responses" || !id || id.length > MAX_RESPONSE_ID_LENGTH) return;
-    const pool = deps.pools.list().find((p) => p.endpoints.get(endpoint.name) === endpoint);
+    // The pool the model routes to, unless the endpoint is not its (a pod can be in two pools).
+    const routed = deps.pools.route(request.model);
+    const pool = routed?.endpoints.get(endpoint.name)
+      ? routed
+      : deps.pools.list().find((p) => p.endpoints.get(endpoint.name) !== undefined);
     if (pool) homes.remember(id, { pool: pool.name, endpoint: endpoint.name, model: request.model });
   };
   const chain = (spec: RouteSpec) =>
@@ -48,11 +52,12 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
         setTimer: deps.setTimer,
       }),
       route(deps),
+      spillOnFailure(deps),
       rewrite({ random: deps.random }),
       authorize(),
       candidates(),
       accepted(deps),
-      admit(),
+      admitOrSpill(deps),
       schedule(deps),
       forward({ ...deps, config, onAnswered }),
     ] as const;

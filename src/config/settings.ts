@@ -31,6 +31,8 @@ export const SimulatedPodSchema = v.strictObject({
   labels: v.optional(v.record(v.string(), v.string()), {}),
   /** The InferencePool this pod belongs to; default: the pool whose selector matches its labels. */
   pool: v.optional(v.pipe(v.string(), v.minLength(1))),
+  /** As vLLM's `--runner`: a generation model, or a pooling model (embeddings, score, rerank). */
+  runner: v.optional(v.picklist(["generate", "pooling"]), "generate"),
 });
 
 const Rfc3339 = v.pipe(
@@ -90,6 +92,12 @@ export const SettingsSchema = v.strictObject({
   logLevel: v.optional(v.picklist(["debug", "info", "warn", "error", "silent"]), "info"),
   /** Which model name responses carry: the target actually served, or the one the client asked for. */
   responseModel: v.optional(v.picklist(["served", "requested"]), "served"),
+  /**
+   * Lets a client choose the backend of its matched AIGatewayRoute rule by name with the
+   * `x-gateway-backend` header: only among that rule's backends, only with keys that have
+   * `trustedRouting`. Off: the header is ignored (and never forwarded).
+   */
+  clientBackendSelection: v.optional(v.boolean(), false),
   auth: v.optional(
     v.strictObject({
       /** When any keys are configured (here, in apiKeysFile or apiKeysEnv), inference routes need one. */

@@ -29,6 +29,8 @@ export async function startStack(opts: {
   fetch?: FetchFn;
   /** Labels every endpoint carries (for pool selectors and role filters). */
   endpointLabels?: Record<string, string>;
+  /** Labels of pod i's endpoint, besides endpointLabels (e.g. to match one of several pools' selectors). */
+  podLabels?: (i: number) => Record<string, string>;
 }): Promise<Stack> {
   const pods = await startSimulators(
     serveBun,
@@ -50,7 +52,9 @@ export async function startStack(opts: {
         name: `pod-${i}`,
         address: `127.0.0.1:${p.port}`,
         models: [p.model, ...(opts.pods[i]?.loras ?? [])],
-        ...(opts.endpointLabels ? { labels: opts.endpointLabels } : {}),
+        ...(opts.endpointLabels || opts.podLabels
+          ? { labels: { ...opts.endpointLabels, ...opts.podLabels?.(i) } }
+          : {}),
       })),
       ...opts.settings,
     };

@@ -18,10 +18,16 @@ function configError(text: string): ConfigError {
 }
 
 describe("config loading", () => {
-  test("the embedded quickstart parses: settings, pool, objectives, rewrite", () => {
+  test("the embedded quickstart parses: settings, two pools, objectives, rewrite", () => {
     const config = parseConfig(readFileSync(DEFAULT_CONFIG, "utf8"), DEFAULT_CONFIG);
     expect(config.settings.port).toBe(8080);
-    expect(config.settings.simulator?.pods.length).toBe(3);
+    expect(config.settings.simulator?.pods.map((p) => p.runner)).toEqual([
+      "generate",
+      "generate",
+      "generate",
+      "pooling",
+    ]);
+    expect(config.pools.map((p) => p.name)).toEqual(["vllm-pool", "embed-pool"]);
     expect(config.pool?.metadata.name).toBe("vllm-pool");
     expect(config.objectives.map((o) => [o.metadata.name, o.spec.priority])).toEqual([
       ["critical", 10],
