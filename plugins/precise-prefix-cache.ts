@@ -119,10 +119,18 @@ export function precisePrefixCachePlugins(hub: KvEventsHub): PluginDefinition[] 
   return [producer, scorer];
 }
 
+const hubs = new WeakMap<PluginRegistry, KvEventsHub>();
+
 /** Registers both types with a hub of their own (one per registry, i.e. per gateway). */
 export function registerPrecisePrefix(registry: PluginRegistry, opts: { clock?: Clock } = {}): KvEventsHub {
   const hub = new KvEventsHub({ clock: opts.clock ?? { now: () => performance.now() } });
   for (const d of precisePrefixCachePlugins(hub))
     registry.register(d.type, d.factory, { producer: d.producer === true });
+  hubs.set(registry, hub);
   return hub;
+}
+
+/** The KV-events hub a registry's precise plugins share (to close it, or to inspect it in tests). */
+export function kvEventsHubOf(registry: PluginRegistry): KvEventsHub | undefined {
+  return hubs.get(registry);
 }

@@ -85,6 +85,11 @@ export class KvEventsHub {
     return state;
   }
 
+  /** Every state made so far (one per distinct settings). */
+  all(): PreciseState[] {
+    return [...this.states.values()];
+  }
+
   /** Closes every subscription (the gateway stops). */
   close(): void {
     for (const s of this.states.values()) s.pool.close();
