@@ -43,24 +43,31 @@ export function pool(
   matchLabels: Record<string, string> = { app: "vllm" },
   ports: number[] = [8000],
   name = POOL,
+  opts: { namespace?: string; labels?: Record<string, string>; picker?: string } = {},
 ): KubeObject {
   return {
     apiVersion: "inference.networking.k8s.io/v1",
     kind: "InferencePool",
-    metadata: { name, namespace: NS },
+    metadata: { name, namespace: opts.namespace ?? NS, ...(opts.labels ? { labels: opts.labels } : {}) },
     spec: {
       selector: { matchLabels },
       targetPorts: ports.map((number) => ({ number })),
-      endpointPickerRef: { name: "epp", port: { number: 9002 } },
+      endpointPickerRef: { name: opts.picker ?? "epp", port: { number: 9002 } },
     },
   };
 }
 
-export function objective(name: string, priority: number, poolName = POOL, group = X_GROUP): KubeObject {
+export function objective(
+  name: string,
+  priority: number,
+  poolName = POOL,
+  group = X_GROUP,
+  namespace = NS,
+): KubeObject {
   return {
     apiVersion: group,
     kind: "InferenceObjective",
-    metadata: { name, namespace: NS },
+    metadata: { name, namespace },
     spec: { priority, poolRef: { group: "inference.networking.k8s.io", name: poolName } },
   };
 }
@@ -68,12 +75,16 @@ export function objective(name: string, priority: number, poolName = POOL, group
 export function rewrite(
   name: string,
   rules: { from?: string[]; to: Record<string, number | undefined> }[],
-  opts: { group?: string; poolName?: string; created?: string } = {},
+  opts: { group?: string; poolName?: string; created?: string; namespace?: string } = {},
 ): KubeObject {
   return {
     apiVersion: opts.group ?? X_GROUP,
     kind: "InferenceModelRewrite",
-    metadata: { name, namespace: NS, ...(opts.created ? { creationTimestamp: opts.created } : {}) },
+    metadata: {
+      name,
+      namespace: opts.namespace ?? NS,
+      ...(opts.created ? { creationTimestamp: opts.created } : {}),
+    },
     spec: {
       poolRef: { name: opts.poolName ?? POOL },
       rules: rules.map((r) => ({

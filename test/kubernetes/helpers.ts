@@ -56,6 +56,8 @@ export interface Harness {
   /** Every `onPools` report, and every pool's last reports by key. */
   poolLists: DiscoveredPool[][];
   latest: Map<string, { endpoints?: string[]; objectives?: string[]; rewrites?: string[] }>;
+  /** Every report in order: `pools a,b` and `endpoints <key> <n>`. */
+  events: string[];
   logs: LogLine[];
   /** Names of the endpoints last reported, sorted. */
   names(): string[];
@@ -90,6 +92,7 @@ export async function startHarness(
     rewrites: [],
     poolLists: [],
     latest: new Map(),
+    events: [],
     logs,
     names: () => [...(h.endpoints.at(-1) ?? [])].map((e) => e.name).sort(),
     lastRewrites: () =>
@@ -111,10 +114,12 @@ export async function startHarness(
     tuning: opts.tuning ?? TEST_TUNING,
     onPools: (ps) => {
       h.poolLists.push(ps);
+      h.events.push(`pools ${ps.map((p) => p.key).join(",")}`);
       const p = ps.find((x) => x.key === mine)?.pool;
       if (h.pools.length === 0 || h.pools.at(-1) !== p) h.pools.push(p);
     },
     onEndpoints: (key, e) => {
+      h.events.push(`endpoints ${key} ${e.length}`);
       note(
         key,
         "endpoints",
