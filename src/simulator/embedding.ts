@@ -1,10 +1,11 @@
 /**
- * Deterministic embeddings of a simulated pooling model: feature hashing of the input's
- * words (each lower-cased word adds +-1 to the dimension its hash picks), normalised to a
- * unit vector. Equal inputs give equal vectors, and inputs that share words point the same
- * way, so score and rerank (cosine similarity) rank like a real model would on lexical
- * overlap. `dimensions` keeps the first n components and normalises again, as Matryoshka
- * models do.
+ * Deterministic embeddings of a simulated pooling model: each lower-cased word of the input
+ * stands for a dense pseudo-random vector (components uniform in [-1, 1], drawn from a
+ * generator seeded by the word's hash); the input's vector is their sum, normalised to a
+ * unit vector. Equal inputs give equal vectors, inputs that share words point the same way
+ * and unrelated ones are nearly orthogonal, so score and rerank (cosine similarity) rank
+ * like a real model would on lexical overlap. `dimensions` keeps the first n components and
+ * normalises again, as Matryoshka models do.
  */
 import { hash53 } from "./prefix-cache.ts";
 
@@ -15,10 +16,22 @@ export function embed(text: string, size: number): number[] {
   const v = new Array<number>(size).fill(0);
   const words = text.toLowerCase().match(WORD) ?? [text];
   for (const word of words) {
-    const h = hash53(word, 7);
-    v[h % size]! += Math.floor(h / size) % 2 === 0 ? 1 : -1;
+    const next = mulberry32(hash53(word, 7));
+    for (let i = 0; i < size; i++) v[i]! += next() * 2 - 1;
   }
   return normalise(v);
+}
+
+/** A small seeded generator of uniform [0, 1) numbers (mulberry32). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /** The first `dimensions` components, normalised (Matryoshka truncation). */
