@@ -2,8 +2,16 @@
  * token-load-scorer (llm-d v0.10): prefer endpoints with less prefill work queued, this
  * request's included.
  *
- *   load(e)  = uncached tokens in flight on e + this request's tokens e has not cached
- *   score(e) = 1 - min(1, load(e) / queueThresholdTokens)
+ *   load(e)  = min(queueThresholdTokens, uncached tokens in flight on e + this request's
+ *              tokens e has not cached)
+ *   score(e) = (max load - load(e)) / (max load - min load) over the candidates; 1 for all
+ *              when equal
+ *
+ * Upstream scores 1 - load / queueThresholdTokens; the order is the same, so with
+ * max-score-picker the pick is the same (deliberate difference). Normalized because the
+ * picker's rendezvous tie band (0.05 of the total) would otherwise treat as tied every pod
+ * within 5 % of 4M tokens, i.e. place by hash whatever the load (measured: p90 up to 2×
+ * load-only's on prompts that share nothing).
  *
  * So cache warmth lowers a request's cost on a warm endpoint in the same units as the
  * load it is compared against (upstream's InFlightLoad + CurrentRequestLoad). Input: an
@@ -15,6 +23,7 @@
  */
 import * as v from "valibot";
 import type { Scorer } from "../src/scheduling/framework/interfaces.ts";
+import { lowerIsBetter } from "../src/scheduling/framework/normalize.ts";
 import {
   ParameterError,
   type PluginDefinition,
@@ -40,8 +49,8 @@ export function tokenLoadScorer(opts: {
     name: opts.name ?? TOKEN_LOAD_SCORER,
     score(ctx, endpoints) {
       const own = opts.load.requestTokens(ctx, endpoints);
-      return endpoints.map(
-        (e, i) => 1 - Math.min(1, (opts.load.tokensInFlight(e) + own[i]!) / opts.queueThresholdTokens),
+      return lowerIsBetter(
+        endpoints.map((e, i) => Math.min(opts.queueThresholdTokens, opts.load.tokensInFlight(e) + own[i]!)),
       );
     },
   };

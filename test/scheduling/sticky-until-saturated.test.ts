@@ -57,12 +57,16 @@ describe("inflight-load-producer: uncached tokens, as upstream", () => {
     filter.filter!(again, eps);
     producer.preRequest!(again, [eps[0]!]);
     expect(inflight(eps[0]!)).toBe(32);
-    // token-load-scorer: the pod's tokens plus this request's own uncached ones (192 on the cold pod).
+    // token-load-scorer: the pod's tokens plus this request's own uncached ones: 32 + 32 on
+    // the warm pod, 192 on the cold one; normalized over the candidates, the warm one wins.
     const next = context({ request: streamed(`${system}${prompt(3, 64 * 2)}`) });
     filter.filter!(next, eps);
-    const scores = asArray(scorer.score!(next, eps), eps);
-    expect(scores[0]).toBeCloseTo(1 - (32 + 32) / 4_194_304, 12);
-    expect(scores[1]).toBeCloseTo(1 - 192 / 4_194_304, 12);
+    expect(asArray(scorer.score!(next, eps), eps)).toEqual([1, 0]);
+    const third = pods(3);
+    const three = context({ request: streamed(`${system}${prompt(3, 64 * 2)}`) });
+    filter.filter!(three, third);
+    // pod-0: 64, pod-1 and pod-2: 192 each (nothing cached, nothing in flight for this context's pods list)
+    expect(asArray(scorer.score!(three, third), third)).toEqual([1, 0, 0]);
     producer.responseComplete!(again, eps[0]!, "success");
     expect(inflight(eps[0]!)).toBe(0);
   });
@@ -125,5 +129,27 @@ describe("the optimized baseline spills a hot prefix and keeps it on both pods",
     for (const r of waiting) r.life.responseComplete("success");
     const back = send(5);
     expect([first.pod.name, spilled.pod.name]).toContain(back.pod.name);
+  });
+});
+
+describe("token-load-scorer decides under max-score-picker's tie band", () => {
+  test("a new prompt goes to a pod with less prefill in flight, not by hash among all", () => {
+    // Absolute scores (1 - tokens / 4M) put every pod within the picker's 0.05 band, so
+    // the hash chose: about 1 in 3 of these landed on the loaded pod.
+    let onLoaded = 0;
+    for (let i = 0; i < 30; i++) {
+      const s = createScheduler({
+        config: baseline({}),
+        registry: builtinRegistry(),
+        inflight: new InFlight(),
+        clock: fixedClock(),
+        random: seededRandom(i),
+      });
+      const eps = pods(3);
+      const busy = s.schedule(streamed(prompt(500 + i, 64 * 125)), [eps[0]!]); // 2,000 tokens in flight
+      expect(busy.endpoints[0]!.name).toBe("pod-0");
+      if (s.schedule(streamed(prompt(i, 64 * 20)), eps).endpoints[0]!.name === "pod-0") onLoaded++;
+    }
+    expect(onLoaded).toBe(0);
   });
 });

@@ -202,9 +202,10 @@ describe("inflight-load-producer + token-load-scorer", () => {
     const eps = pods(2);
     const ctx = context({ request: request({ prompt: "x".repeat(200) }) }); // 50 tokens
     producer.preRequest!(ctx, eps);
-    expect(asArray(scorer.score!(context(), eps), eps)).toEqual([0.5, 1]);
+    // Normalized over the candidates: the loaded one 0, the idle one 1 (upstream: 0.5 and 1, same order).
+    expect(asArray(scorer.score!(context(), eps), eps)).toEqual([0, 1]);
     producer.responseReceived!(ctx, { endpoint: eps[1]!, status: 200, headers: new Headers() });
-    expect(asArray(scorer.score!(context(), eps), eps)).toEqual([1, 0.5]);
+    expect(asArray(scorer.score!(context(), eps), eps)).toEqual([1, 0]);
     producer.responseComplete!(ctx, eps[1]!, "success");
     expect(asArray(scorer.score!(context(), eps), eps)).toEqual([1, 1]);
   });

@@ -10,7 +10,8 @@
  * `halfLife` prompts, and seen(k) the decayed number of recorded prompts whose chain ran
  * through block key k,
  *
- *   common(k)   = seen(k) >= share x n          (share = 0.5: "shared by most prompts")
+ *   common(k)   = seen(k) >= share x n and more than one prompt ran through k
+ *                 (share = 0.5: "shared by most prompts")
  *   distinctive = first j with not common(k_j); the last block when every block is common
  *
  * From the second prompt on, a preamble two prompts share is common and the first block
@@ -39,8 +40,10 @@ export class PromptStatistics {
 
   /** Index of the distinctive block of `keys` (see the module comment); 0 for an empty chain. */
   distinctive(keys: readonly number[]): number {
-    const bar = this.share * this.total;
-    if (bar === 0) return 0;
+    // More than one prompt's weight: a block only the previous prompt had is not common,
+    // however few prompts there are yet (with 2 prompts seen, 1 is half).
+    const bar = Math.max(this.share * this.total, 1.5 * 2 ** (this.seq / this.halfLife));
+    if (this.total === 0) return 0;
     for (let j = 0; j < keys.length; j++) if ((this.seen.get(keys[j]!) ?? 0) < bar) return j;
     return Math.max(0, keys.length - 1);
   }
