@@ -173,6 +173,23 @@ export function createGateway(opts: GatewayOptions): Gateway {
     },
     feed,
   );
+  if (feed) {
+    // An endpoint no pool takes serves nothing: say so (at start-up and after each reload).
+    let said = "";
+    const warnUnpooled = (c: GatewayConfig) => {
+      const left = statics(c).filter((e) => poolOfEndpoint(e, c.pools) === undefined);
+      const text = left
+        .map((e) => `${e.name} (labels ${JSON.stringify(e.labels)}${e.pool ? `, pool '${e.pool}'` : ""})`)
+        .join(", ");
+      if (text && text !== said)
+        logger.warn(
+          `config: endpoints in no pool, so never used: ${text}; give each a pool: field or the labels of a pool's spec.selector.matchLabels (pools: ${c.pools.map((p) => `'${p.name}'`).join(", ")})`,
+        );
+      said = text;
+    };
+    warnUnpooled(opts.config);
+    config.onSwap(warnUnpooled);
+  }
   const deps: GatewayDeps = {
     config,
     pools,

@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { ConfigError } from "../../src/config/errors.ts";
 import { poolOfEndpoint } from "../../src/config/pools.ts";
+import { createGateway } from "../../src/gateway.ts";
+import { silentLogger } from "../../src/log.ts";
 import { testConfig } from "../helpers/config.ts";
 
 /** Many pools in one file: each resource and picker config goes to the pool it names. */
@@ -118,5 +120,32 @@ describe("many pools in one file", () => {
     const c = testConfig({}, objective("o", "anything", 1));
     expect(c.pools.map((p) => p.name)).toEqual(["default"]);
     expect(c.objectives.length).toBe(1);
+  });
+});
+
+describe("endpoints in no pool", () => {
+  test("are warned about at start-up, naming them and what would place them", () => {
+    const lines: string[] = [];
+    const logger = { ...silentLogger(), warn: (m: string) => lines.push(m) };
+    const config = testConfig(
+      {
+        endpoints: [
+          { name: "a", address: "127.0.0.1:1", labels: { app: "chat" } },
+          { name: "stray", address: "127.0.0.1:2", labels: { app: "other" } },
+        ],
+      },
+      pool("chat", "chat"),
+      pool("embed", "embed"),
+    );
+    const gateway = createGateway({ config, logger });
+    expect(
+      gateway.deps.pools
+        .get("chat")!
+        .endpoints.list()
+        .map((e) => e.name),
+    ).toEqual(["a"]);
+    expect(lines.length).toBe(1);
+    expect(lines[0]).toContain("stray");
+    expect(lines[0]).toContain("'chat', 'embed'");
   });
 });
