@@ -145,7 +145,9 @@ describe("GET /dashboard/events", () => {
     );
     expect(a.snapshot.rewrites.reduce((n, r) => n + r.count, 0)).toBe(6);
     expect(
-      a.snapshot.rewrites.every((r) => r.rewrite === "canary" && r.model === "stable" && r.pool === "default"),
+      a.snapshot.rewrites.every(
+        (r) => r.rewrite === "canary" && r.model === "stable" && r.pool === "default",
+      ),
     ).toBe(true);
     expect(a.totals).toEqual({ requests: 6, errors: 0 });
     // The first event carries what the ring holds; the id is the ring's sequence number.

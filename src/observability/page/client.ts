@@ -116,7 +116,8 @@ function renderStats(ev, ttft) {
   var stale = eps.filter(function (e) { return e.stale; }).length;
   var ejected = eps.filter(function (e) { return e.ejected; }).length;
   var health = stale || ejected ? stale + " stale · " + ejected + " ejected" : "all fresh, none ejected";
-  setText(byId("stat-endpoints-sub"), (pools.length > 1 ? pools.length + " pools · " : "") + health);
+  if (pools.length > 1) health = pools.length + " pools · " + (stale || ejected ? health : "all fresh");
+  setText(byId("stat-endpoints-sub"), health);
   drawSparkline(byId("spark"), state.samples);
 }
 

@@ -36,7 +36,7 @@ function makeCard(box, p) {
   card.setAttribute("data-testid", "pool");
   card.setAttribute("data-pool", p.name);
   card.addEventListener("click", function () { selectPool(p.name); });
-  var c = { card: card, sat: el("span", "pc-sat num"), fill: fill, ready: el("div", "pc-sub"), load: el("div", "pc-sub") };
+  var c = { card: card, sat: el("span", "pc-sat num"), fill: fill, ready: el("div", "pc-sub pc-ready"), load: el("div", "pc-sub pc-load") };
   head.appendChild(el("span", "pc-name", p.name));
   head.appendChild(c.sat);
   card.appendChild(head);
@@ -81,7 +81,8 @@ function renderPools(snap) {
     width(c.fill, Math.min(1, v), 1);
     c.fill.style.background = v >= 1 ? "#f2495c" : v >= 0.7 ? "#ff9830" : "#73bf69";
     setText(c.ready, ready + "/" + p.endpoints.length + " ready · " + fmtInt(inflight) + " in flight");
-    setText(c.load, (p.flowControl ? fmtInt(p.queued) + " queued" : "flow control off") + " · " + fmtInt(counts[p.name] || 0) + " req / " + span);
+    setText(c.load, (p.flowControl ? fmtInt(p.queued) + " queued" : "no flow control") + " · " + fmtInt(counts[p.name] || 0) + " req");
+    c.load.title = "requests finished in the last " + span;
   });
 }
 
