@@ -14,8 +14,8 @@ import { parse } from "../src/stages/parse.ts";
 import { rewrite } from "../src/stages/rewrite.ts";
 import { route } from "../src/stages/route.ts";
 import { schedule } from "../src/stages/schedule.ts";
-import { admitOrSpill, spillOnFailure } from "../src/stages/spill.ts";
 import { scope } from "../src/stages/scope.ts";
+import { admitOrSpill, spillOnFailure } from "../src/stages/spill.ts";
 
 /**
  * The inference routes (src/openai/routes.ts: every route a vLLM pod serves). Each is the

@@ -1,3 +1,4 @@
+import type { AigwRouting } from "./aigw/routing.ts";
 import type { ApiKey } from "./config/settings.ts";
 import type { Endpoint } from "./endpoints/types.ts";
 import type { ResponseHome } from "./openai/response-homes.ts";
@@ -15,6 +16,8 @@ export interface GatewayVariables {
   inferenceRequest: InferenceRequest;
   /** The pool the request's model routes to (the route stage). */
   pool: Pool;
+  /** The AIGatewayRoute rule the request matched, and the hosted backends it may spill to (src/aigw/). */
+  aigw: AigwRouting;
   /** Where the stored response a Responses API request continues lives, when known. */
   responseHome: ResponseHome;
   targetModel: TargetModel;

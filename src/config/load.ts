@@ -1,5 +1,8 @@
 import * as v from "valibot";
 import { parseAllDocuments } from "yaml";
+import { type AigwDoc, buildAigw, loneKeyValueDoc } from "../aigw/build.ts";
+import { AIGW_KINDS } from "../aigw/schema.ts";
+import type { AigwConfig } from "../aigw/types.ts";
 import { type InferenceModelRewrite, parseRewrite, type RewriteTable } from "../rewrite/index.ts";
 import { InferenceModelRewriteSchema } from "../rewrite/schema.ts";
 import { ConfigError } from "./errors.ts";
@@ -43,6 +46,8 @@ export interface GatewayConfig {
   readonly pickerConfig: EndpointPickerConfig | undefined;
   /** Things the file says that are probably mistakes but load (logged at start-up and on reload). */
   readonly warnings: readonly string[];
+  /** Envoy AI Gateway route rules and hosted backends (src/aigw/); undefined: routing is model → pool. */
+  readonly routes?: AigwConfig | undefined;
 }
 
 function validate<S extends v.GenericSchema>(
@@ -93,12 +98,23 @@ const KINDS = [
   "EndpointPickerConfig",
 ];
 
+/** A kind the file may not hold, with a near miss (Envoy AI Gateway's kinds are guessed too). */
+function unknownKind(kind: unknown, index: number): ConfigError {
+  const guess = typeof kind === "string" ? closest(kind, [...KINDS, ...AIGW_KINDS]) : undefined;
+  return new ConfigError({
+    path: `document ${index + 1} kind`,
+    expected: `one of ${KINDS.join(", ")}${guess ? ` (did you mean "${guess}"?)` : ""}`,
+    received: JSON.stringify(kind),
+  });
+}
+
 function build(text: string, file: string | undefined, opts: ParseOptions): GatewayConfig {
   let settings: Settings | undefined;
   const pools: InferencePool[] = [];
   const objectives: InferenceObjective[] = [];
   const rewrites: InferenceModelRewrite[] = [];
   const pickers: EndpointPickerConfig[] = [];
+  const aigwDocs: AigwDoc[] = [];
 
   const docs = parseAllDocuments(text, { prettyErrors: true });
   if (!Array.isArray(docs)) throw new ConfigError({ path: "", expected: "YAML documents" });
@@ -136,18 +152,27 @@ function build(text: string, file: string | undefined, opts: ParseOptions): Gate
         rejectUnknownFields(doc, PickerConfigFields, where, PICKER_EXTRAS);
         pickers.push(validate(EndpointPickerConfigSchema, doc, where, null));
         break;
-      default: {
-        const guess = typeof record["kind"] === "string" ? closest(record["kind"], KINDS) : undefined;
-        throw new ConfigError({
-          path: `document ${index + 1} kind`,
-          expected: `one of ${KINDS.join(", ")}${guess ? ` (did you mean "${guess}"?)` : ""}`,
-          received: JSON.stringify(record["kind"]),
-        });
-      }
+      case "AIGatewayRoute":
+      case "AIServiceBackend":
+      case "BackendSecurityPolicy":
+      case "Backend":
+      case "BackendTLSPolicy":
+      case "Secret":
+      case "ConfigMap":
+        aigwDocs.push({ kind: record["kind"], doc, where, index });
+        break;
+      default:
+        throw unknownKind(record["kind"], index);
     }
   });
+  // A Secret or ConfigMap belongs to an Envoy AI Gateway route; alone it is not a gateway document.
+  const lone = loneKeyValueDoc(aigwDocs);
+  if (lone) throw unknownKind(lone.kind, lone.index);
 
-  if (!settings && pools.length + objectives.length + rewrites.length + pickers.length === 0)
+  if (
+    !settings &&
+    pools.length + objectives.length + rewrites.length + pickers.length + aigwDocs.length === 0
+  )
     throw new ConfigError({
       path: "",
       expected:
@@ -164,6 +189,11 @@ function build(text: string, file: string | undefined, opts: ParseOptions): Gate
     pickers,
   });
   for (const p of parts) opts.checkPicker?.(p.pickerConfig);
+  const routes = buildAigw(aigwDocs, {
+    pools: parts.map((p) => p.name),
+    discovery: finalSettings.kubernetes !== undefined,
+    warnings,
+  });
   const first = parts[0]!;
   return Object.freeze({
     file,
@@ -172,6 +202,7 @@ function build(text: string, file: string | undefined, opts: ParseOptions): Gate
     pickers,
     ...poolFields(first),
     warnings,
+    routes,
   });
 }
 

@@ -1,27 +1,72 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { BACKEND_HEADER, chosenBackend } from "../aigw/choose.ts";
+import { backendOrder, matchRule } from "../aigw/match.ts";
+import type { CompiledRule, RuleBackend } from "../aigw/types.ts";
+import { sendToHosted } from "../backends/forward.ts";
+import { type HostedBackends, type HostedDeps, hostedBackends } from "../backends/hosted.ts";
+import type { Random } from "../clock.ts";
 import type { GatewayEnv } from "../env.ts";
 import { badRequest, GatewayError, quoted } from "../errors.ts";
 import type { ResponseHomes } from "../openai/response-homes.ts";
+import type { Pool } from "../pools/pool.ts";
 import type { PoolSet } from "../pools/set.ts";
 import { gatewayHeader, MAX_FAIRNESS_ID_LENGTH } from "./parse.ts";
 
 /**
- * Picks the request's pool from its model, as BBR (body model → header) and an HTTPRoute
- * per pool would (`PoolSet.route`): a model no pool serves is a 404 naming what the client
- * asked for. The request counts as the pool's until it ends, so a pool removed by a
- * reload finishes it before stopping. A request that sent no fairness id gets the one its
- * pool's PreAdmission plugins derive (e.g. agent-identity). A Responses API request with
- * a `previous_response_id` this gateway saw answered goes to that response's pool (and the
- * schedule stage to its pod), whatever its model routes to.
+ * Picks where the request goes. With AIGatewayRoute documents, the first rule whose
+ * headers match (`x-ai-eg-model` is the body's model) decides: its backends in priority
+ * order, by weight within a priority. A hosted backend (AIServiceBackend) first: the
+ * request is sent there now and the pool stages are skipped. An InferencePool first: the
+ * request continues in that pool, and the rule's hosted backends behind it become its spill
+ * targets (c.var.aigw). Without route documents, or when no rule matches, the pool is the
+ * model's, as BBR (body model → header) and an HTTPRoute per pool would pick it
+ * (`PoolSet.route`): a model no pool serves is a 404 naming what the client asked for.
+ * A Responses API request with a `previous_response_id` this gateway saw answered goes to
+ * that response's pool (and the schedule stage to its pod), whatever its model routes to.
+ * The request counts as the pool's until it ends, so a pool removed by a reload finishes
+ * it before stopping. A request that sent no fairness id gets the one its pool's
+ * PreAdmission plugins derive (e.g. agent-identity).
  */
-export function route(deps: { pools: PoolSet; responseHomes: ResponseHomes }): MiddlewareHandler<GatewayEnv> {
+export function route(
+  deps: HostedDeps & { pools: PoolSet; random: Random; responseHomes: ResponseHomes },
+): MiddlewareHandler<GatewayEnv> {
+  const hosted = hostedBackends(deps);
   return async function routeStage(c, next) {
     const req = c.get("inferenceRequest");
-    // A Responses API turn that continues a stored response goes where that response lives.
-    const home = req.previousResponseId ? deps.responseHomes.find(req.previousResponseId) : undefined;
-    const homePool = home ? deps.pools.get(home.pool) : undefined;
-    if (home && homePool) c.set("responseHome", home);
-    const pool = homePool ?? deps.pools.route(req.model, req.modelRewriteHeader);
+    const routes = deps.config.current.routes;
+    const rule = routes ? matchRule(routes, { headers: c.req.raw.headers, model: req.model }) : undefined;
+    let pool: Pool | undefined;
+    if (rule) {
+      const order = ruleOrder(c, rule, hosted, deps);
+      const first = order[0];
+      if (!first)
+        throw new GatewayError({
+          status: 503,
+          message: `The route rule ${rule.id} has no backend that takes traffic (every weight is 0).`,
+          code: "no_backend",
+        });
+      if (first.target.kind === "hosted") {
+        authorizeHosted(c, req.model);
+        c.set("aigw", { rule, spillTo: [], spilled: true });
+        return sendToHosted(c, hosted, { rule, backends: order });
+      }
+      pool = deps.pools.get(first.target.pool);
+      if (!pool)
+        throw new GatewayError({
+          status: 503,
+          message: `The InferencePool ${quoted(first.target.pool)} that ${rule.id} names is not known yet (Kubernetes discovery has not seen it).`,
+          code: "no_endpoints",
+          droppedReason: "rejected-no-endpoints",
+        });
+      const spillTo = order.filter((b) => b.target.kind === "hosted" && b.priority > first.priority);
+      c.set("aigw", { rule, spillTo });
+    } else {
+      // A Responses API turn that continues a stored response goes where that response lives.
+      const home = req.previousResponseId ? deps.responseHomes.find(req.previousResponseId) : undefined;
+      const homePool = home ? deps.pools.get(home.pool) : undefined;
+      if (home && homePool) c.set("responseHome", home);
+      pool = homePool ?? deps.pools.route(req.model, req.modelRewriteHeader);
+    }
     if (!pool)
       throw new GatewayError({
         status: 404,
@@ -46,4 +91,39 @@ export function route(deps: { pools: PoolSet; responseHomes: ResponseHomes }): M
     }
     await next();
   };
+}
+
+/** The rule's backends in the order to try: the client's choice alone, else priority and weight (ejected hosted ones last). */
+function ruleOrder(
+  c: Context<GatewayEnv>,
+  rule: CompiledRule,
+  hosted: HostedBackends,
+  deps: HostedDeps & { random: Random },
+): RuleBackend[] {
+  const chosen = chosenBackend(rule, {
+    enabled: deps.config.current.settings.clientBackendSelection,
+    header: c.req.raw.headers.get(BACKEND_HEADER),
+    principal: c.get("principal"),
+  });
+  if (chosen) return [chosen];
+  return backendOrder(
+    rule,
+    deps.random,
+    (b) => b.target.kind === "hosted" && hosted.health.isEjected(b.name),
+  );
+}
+
+/**
+ * A key limited to some models may use a hosted backend only for a model in its list (the
+ * operator's modelNameOverride is the operator's choice, as an InferenceModelRewrite is).
+ */
+function authorizeHosted(c: Context<GatewayEnv>, model: string): void {
+  const allowed = c.get("principal")?.models;
+  if (allowed && !allowed.includes(model))
+    throw new GatewayError({
+      status: 403,
+      message: `This API key may not use the model ${quoted(model)}.`,
+      param: "model",
+      code: "model_not_allowed",
+    });
 }

@@ -1,0 +1,290 @@
+import * as v from "valibot";
+import { ConfigError } from "../config/errors.ts";
+import { toConfigError } from "../config/issues.ts";
+import { hostedBackend, type Resources } from "./backends.ts";
+import { headerTest } from "./match.ts";
+import {
+  type AIGatewayRoute,
+  AIGatewayRouteSchema,
+  AIServiceBackendSchema,
+  BackendSecurityPolicySchema,
+  BackendTLSPolicySchema,
+  EgBackendSchema,
+  KeyValueDocSchema,
+  type RuleDoc,
+} from "./schema.ts";
+import type { AigwConfig, CompiledRule, HostedBackend, RuleBackend } from "./types.ts";
+
+/** Envoy AI Gateway's default `modelsOwnedBy`. */
+export const DEFAULT_OWNED_BY = "Envoy AI Gateway";
+/** Gateway extension annotations on an AIGatewayRoute (the CRD itself has no place for them). */
+export const SPILL_AFTER_ANNOTATION = "gateway.inference.dev/spill-after-ms";
+export const SPILL_MIN_PRIORITY_ANNOTATION = "gateway.inference.dev/spill-min-priority";
+/** Default spill budget: a request waits at most this long in the pool's queue before it spills. */
+export const DEFAULT_SPILL_AFTER_MS = 200;
+
+const POOL_GROUPS = new Set(["inference.networking.k8s.io", "inference.networking.x-k8s.io"]);
+/** When none of a file's documents gives a time: 2025-01-01T00:00:00Z (as /v1/models' fallback). */
+const FALLBACK_CREATED = 1735689600;
+
+/** One document of an AIGW kind, as the loader hands it over. */
+export interface AigwDoc {
+  readonly kind: string;
+  readonly doc: unknown;
+  readonly where: string;
+  /** Position in the file (0-based). */
+  readonly index: number;
+}
+
+/**
+ * A Secret or ConfigMap in a file with no other Envoy AI Gateway document: such a file is
+ * not about routes, so the loader refuses the kind as it refuses any foreign one.
+ */
+export function loneKeyValueDoc(docs: readonly AigwDoc[]): AigwDoc | undefined {
+  if (docs.some((d) => d.kind !== "Secret" && d.kind !== "ConfigMap")) return undefined;
+  return docs[0];
+}
+
+function parse<S extends v.GenericSchema>(schema: S, doc: unknown, where: string): v.InferOutput<S> {
+  const r = v.safeParse(schema, doc);
+  if (!r.success) throw toConfigError(r.issues, where);
+  return r.output;
+}
+
+/**
+ * Compiles the file's AIGatewayRoute, AIServiceBackend, BackendSecurityPolicy, Backend,
+ * BackendTLSPolicy, Secret and ConfigMap documents. undefined when the file has no
+ * AIGatewayRoute: routing stays model → pool. `pools` are the pools served (a rule may only
+ * name those, unless the cluster brings pools: `discovery`).
+ */
+export function buildAigw(
+  docs: readonly AigwDoc[],
+  opts: { pools: readonly string[]; discovery: boolean; warnings: string[] },
+): AigwConfig | undefined {
+  const res: Resources = {
+    services: new Map(),
+    policies: [],
+    backends: new Map(),
+    tls: [],
+    values: new Map(),
+  };
+  const routes: { route: AIGatewayRoute; where: string }[] = [];
+  for (const { kind, doc, where } of docs) {
+    switch (kind) {
+      case "AIGatewayRoute":
+        routes.push({ route: parse(AIGatewayRouteSchema, doc, where), where });
+        break;
+      case "AIServiceBackend": {
+        const d = parse(AIServiceBackendSchema, doc, where);
+        res.services.set(d.metadata.name, d);
+        break;
+      }
+      case "BackendSecurityPolicy":
+        res.policies.push(parse(BackendSecurityPolicySchema, doc, where));
+        break;
+      case "Backend": {
+        const d = parse(EgBackendSchema, doc, where);
+        res.backends.set(d.metadata.name, d);
+        break;
+      }
+      case "BackendTLSPolicy":
+        res.tls.push(parse(BackendTLSPolicySchema, doc, where));
+        break;
+      default: {
+        const d = parse(KeyValueDocSchema, doc, where);
+        res.values.set(`${d.kind}/${d.metadata.name}`, d);
+      }
+    }
+  }
+  if (routes.length === 0) {
+    if (res.services.size > 0)
+      opts.warnings.push(
+        "AIServiceBackend documents without an AIGatewayRoute are not used: add a route rule naming them",
+      );
+    return undefined;
+  }
+  const hosted = new Map<string, HostedBackend>();
+  const rules: { rule: CompiledRule; order: number; specificity: number }[] = [];
+  for (const { route, where } of routes) {
+    if (route.spec.rateLimitsFromHeaders?.length)
+      throw new ConfigError({
+        path: `${where} spec.rateLimitsFromHeaders`,
+        expected:
+          "no rateLimitsFromHeaders: this gateway has no Envoy rate-limit service to feed; remove the field",
+      });
+    if (route.spec.filterConfig !== undefined)
+      opts.warnings.push(
+        `${where} spec.filterConfig configures Envoy's external processor: ignored (this gateway is its own filter)`,
+      );
+    if (route.spec.llmRequestCosts?.length)
+      opts.warnings.push(
+        `${where} spec.llmRequestCosts: ignored; tokens are metered per backend (gateway_backend_tokens_total)`,
+      );
+    const spill = spillOptions(route, where);
+    route.spec.rules.forEach((doc, i) => {
+      const id = `${where} spec.rules[${i}]`;
+      const backends = doc.backendRefs.map((ref, j) =>
+        resolveRef(ref, `${id}.backendRefs[${j}]`, { res, hosted, opts }),
+      );
+      checkMix(backends, id);
+      const rule: CompiledRule = {
+        id,
+        hostnames: route.spec.hostnames ?? [],
+        matches: doc.matches.map((m, k) =>
+          m.headers.map((h, l) => headerTest(h, `${id}.matches[${k}].headers[${l}]`)),
+        ),
+        backends,
+        ...timeouts(doc, id),
+        models: modelsOf(doc),
+        ownedBy: doc.modelsOwnedBy ?? DEFAULT_OWNED_BY,
+        created: createdOf(doc, route, id),
+        ...spill,
+      };
+      const specificity = Math.max(0, ...doc.matches.map((m) => m.headers.length));
+      rules.push({ rule, order: rules.length, specificity });
+    });
+  }
+  // Gateway API precedence, simplified: the rule with the most header matches first, then file order.
+  rules.sort((a, b) => b.specificity - a.specificity || a.order - b.order);
+  return Object.freeze({ rules: rules.map((r) => r.rule), backends: hosted });
+}
+
+function resolveRef(
+  ref: RuleDoc["backendRefs"][number],
+  path: string,
+  ctx: {
+    res: Resources;
+    hosted: Map<string, HostedBackend>;
+    opts: { pools: readonly string[]; discovery: boolean };
+  },
+): RuleBackend {
+  if (ref.headerMutation !== undefined || ref.bodyMutation !== undefined)
+    throw new ConfigError({
+      path,
+      expected:
+        "no headerMutation or bodyMutation: this gateway does not rewrite headers or bodies per backend; remove them",
+    });
+  if ((ref.group === undefined) !== (ref.kind === undefined))
+    throw new ConfigError({ path, expected: "group and kind together, or neither (an AIServiceBackend)" });
+  const base = {
+    name: ref.name,
+    weight: ref.weight,
+    priority: ref.priority,
+    modelNameOverride: ref.modelNameOverride || undefined,
+  };
+  if (ref.group !== undefined) {
+    if (!POOL_GROUPS.has(ref.group) || ref.kind !== "InferencePool")
+      throw new ConfigError({
+        path,
+        expected: "group inference.networking.k8s.io with kind InferencePool (the only other backend kind)",
+        received: `${ref.group}/${ref.kind}`,
+      });
+    if (!ctx.opts.discovery && !ctx.opts.pools.includes(ref.name))
+      throw new ConfigError({
+        path: `${path}.name`,
+        expected: `an InferencePool this gateway serves (${ctx.opts.pools.map((p) => `'${p}'`).join(", ")})`,
+        received: `'${ref.name}'`,
+      });
+    if (ref.modelNameOverride)
+      throw new ConfigError({
+        path: `${path}.modelNameOverride`,
+        expected:
+          "no modelNameOverride on an InferencePool (Envoy AI Gateway ignores it there); use an InferenceModelRewrite",
+      });
+    return { ...base, target: { kind: "pool", pool: ref.name } };
+  }
+  let backend = ctx.hosted.get(ref.name);
+  if (!backend) {
+    backend = hostedBackend(ref.name, ctx.res, path);
+    ctx.hosted.set(ref.name, backend);
+  }
+  return { ...base, target: { kind: "hosted", backend } };
+}
+
+/**
+ * Upstream allows one InferencePool per rule and never mixes it with AIServiceBackends.
+ * This gateway keeps the first rule and relaxes the second for pool-first spillover: the
+ * pool must come first (lowest priority number) and every hosted backend after it.
+ */
+function checkMix(backends: readonly RuleBackend[], id: string): void {
+  const pools = backends.filter((b) => b.target.kind === "pool");
+  if (pools.length > 1)
+    throw new ConfigError({
+      path: `${id}.backendRefs`,
+      expected: "at most one InferencePool per rule (as Envoy AI Gateway)",
+    });
+  const pool = pools[0];
+  if (!pool) return;
+  const early = backends.find((b) => b.target.kind === "hosted" && b.priority <= pool.priority);
+  if (early)
+    throw new ConfigError({
+      path: `${id}.backendRefs`,
+      expected: `every AIServiceBackend behind the InferencePool '${pool.name}' at a higher priority number (a spill target): '${early.name}' has priority ${early.priority}, the pool ${pool.priority}`,
+    });
+}
+
+const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+
+/** Gateway API duration (`1m30s`, `500ms`) in ms. */
+export function durationMs(d: string): number {
+  let ms = 0;
+  for (const [, n, unit] of d.matchAll(/([0-9]+)(ms|h|m|s)/g)) ms += Number(n) * UNIT_MS[unit!]!;
+  return ms;
+}
+
+function timeouts(doc: RuleDoc, id: string) {
+  const ms = (d: string | undefined, field: string) => {
+    if (d === undefined) return undefined;
+    const n = durationMs(d);
+    if (n <= 0)
+      throw new ConfigError({ path: `${id}.${field}`, expected: "a duration above zero", received: d });
+    return n;
+  };
+  return {
+    requestTimeoutMs: ms(doc.timeouts?.request, "timeouts.request"),
+    backendRequestTimeoutMs: ms(doc.timeouts?.backendRequest, "timeouts.backendRequest"),
+    streamIdleTimeoutMs: ms(doc.streamIdleTimeout, "streamIdleTimeout"),
+  };
+}
+
+function modelsOf(doc: RuleDoc): string[] {
+  const out: string[] = [];
+  for (const m of doc.matches)
+    for (const h of m.headers)
+      if (h.name.toLowerCase() === "x-ai-eg-model" && h.type === "Exact" && !out.includes(h.value))
+        out.push(h.value);
+  return out;
+}
+
+function createdOf(doc: RuleDoc, route: AIGatewayRoute, id: string): number {
+  const t = doc.modelsCreatedAt ?? route.metadata.creationTimestamp;
+  if (t === undefined) return FALLBACK_CREATED;
+  const ms = Date.parse(t);
+  if (!Number.isFinite(ms))
+    throw new ConfigError({
+      path: `${id}.modelsCreatedAt`,
+      expected: "an RFC 3339 time, e.g. 2024-05-21T10:00:00Z",
+      received: t,
+    });
+  return Math.floor(ms / 1000);
+}
+
+function spillOptions(route: AIGatewayRoute, where: string) {
+  const a = route.metadata.annotations ?? {};
+  const num = (key: string, fallback: number, min: number) => {
+    const raw = a[key];
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min)
+      throw new ConfigError({
+        path: `${where} metadata.annotations["${key}"]`,
+        expected: `an integer of at least ${min}`,
+        received: JSON.stringify(raw),
+      });
+    return n;
+  };
+  return {
+    spillAfterMs: num(SPILL_AFTER_ANNOTATION, DEFAULT_SPILL_AFTER_MS, 0),
+    spillMinPriority: num(SPILL_MIN_PRIORITY_ANNOTATION, 0, -1_000_000),
+  };
+}

@@ -1,0 +1,96 @@
+import type { Random } from "../clock.ts";
+import { ConfigError } from "../config/errors.ts";
+import type { AigwConfig, CompiledRule, HeaderTest, RuleBackend } from "./types.ts";
+
+/** The header a rule matches the body's model with (Envoy AI Gateway sets it from the body). */
+export const MODEL_HEADER = "x-ai-eg-model";
+/** Longest header value a RegularExpression match is run on (a client controls it). */
+const MAX_MATCHED_VALUE = 4096;
+
+/**
+ * Compiles one `matches[].headers[]` entry. Exact compares the whole value; RegularExpression
+ * must match the whole value, as Envoy's safe_regex does (written in RE2 syntax upstream;
+ * JavaScript's syntax is a superset for the common cases).
+ */
+export function headerTest(
+  h: { type: "Exact" | "RegularExpression"; name: string; value: string },
+  path: string,
+): HeaderTest {
+  const name = h.name.toLowerCase();
+  if (h.type === "Exact") return { name, test: (value) => value === h.value };
+  let re: RegExp;
+  try {
+    re = new RegExp(`^(?:${h.value})$`);
+  } catch (err) {
+    throw new ConfigError({
+      path: `${path}.value`,
+      expected: `a valid regular expression (${err instanceof Error ? err.message : String(err)})`,
+      received: JSON.stringify(h.value),
+    });
+  }
+  return { name, test: (value) => value.length <= MAX_MATCHED_VALUE && re.test(value) };
+}
+
+/** What a rule is matched against. */
+export interface MatchInput {
+  readonly headers: Headers;
+  /** The body's model: the `x-ai-eg-model` header whatever the client sent as that header. */
+  readonly model: string;
+}
+
+/** The first rule (in precedence order) whose hostnames and any one match accept the request. */
+export function matchRule(config: AigwConfig, input: MatchInput): CompiledRule | undefined {
+  const host = (input.headers.get("host") ?? "").replace(/:\d+$/, "").toLowerCase();
+  const value = (name: string) => (name === MODEL_HEADER ? input.model : input.headers.get(name));
+  for (const rule of config.rules) {
+    if (rule.hostnames.length > 0 && !rule.hostnames.some((h) => hostMatches(h, host))) continue;
+    if (rule.matches.length === 0) return rule;
+    const ok = rule.matches.some((tests) =>
+      tests.every((t) => {
+        const v = value(t.name);
+        return v !== null && t.test(v);
+      }),
+    );
+    if (ok) return rule;
+  }
+  return undefined;
+}
+
+function hostMatches(pattern: string, host: string): boolean {
+  const p = pattern.toLowerCase();
+  return p.startsWith("*.") ? host.endsWith(p.slice(1)) && host.length > p.length - 1 : host === p;
+}
+
+/**
+ * The order a rule's backends are tried in: priority levels from 0 up (Envoy's priority
+ * fallback); within a level, a weighted random order (Gateway API weights; weight 0 takes
+ * no traffic). Backends `down` says are out (passive health) go behind the others of their
+ * level, so they are tried only when nothing else answered.
+ */
+export function backendOrder(
+  rule: CompiledRule,
+  random: Random,
+  down: (b: RuleBackend) => boolean = () => false,
+): RuleBackend[] {
+  const levels = [...new Set(rule.backends.map((b) => b.priority))].sort((a, b) => a - b);
+  const out: RuleBackend[] = [];
+  for (const level of levels) {
+    const pool = rule.backends.filter((b) => b.priority === level && b.weight > 0);
+    const ordered = weightedShuffle(pool, random);
+    out.push(...ordered.filter((b) => !down(b)), ...ordered.filter(down));
+  }
+  return out;
+}
+
+function weightedShuffle(items: RuleBackend[], random: Random): RuleBackend[] {
+  const left = [...items];
+  const out: RuleBackend[] = [];
+  while (left.length > 0) {
+    const total = left.reduce((s, b) => s + b.weight, 0);
+    let r = random() * total;
+    let i = 0;
+    while (i < left.length - 1 && r >= left[i]!.weight) r -= left[i++]!.weight;
+    out.push(left.splice(i, 1)[0]!);
+  }
+  return out;
+}

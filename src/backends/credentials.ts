@@ -1,0 +1,55 @@
+import type { Credential, KeySource } from "../aigw/types.ts";
+import { GatewayError } from "../errors.ts";
+
+/** How long a key read from a file is reused before the file is read again (rotation without reload). */
+const FILE_TTL_MS = 10_000;
+
+/**
+ * API keys for hosted backends, read where the BackendSecurityPolicy's Secret says: its
+ * value, an environment variable or a file (re-read every 10 s, so a mounted Secret that
+ * rotates is picked up). The client's own key is never used. A key that cannot be read is
+ * a 503 naming where it was looked for, never the key.
+ */
+export class KeyStore {
+  private readonly files = new Map<string, { value: string; at: number }>();
+
+  constructor(private readonly now: () => number) {}
+
+  async header(credential: Credential, backend: string): Promise<[string, string]> {
+    const key = await this.read(credential.source, credential.from, backend);
+    return [credential.header, `${credential.prefix}${key}`];
+  }
+
+  private async read(source: KeySource, from: string, backend: string): Promise<string> {
+    if (source.kind === "value") return source.value;
+    if (source.kind === "env") {
+      const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+      const value = env?.[source.name]?.trim();
+      if (!value) throw missing(backend, `the environment variable ${source.name} (${from}) is not set`);
+      return value;
+    }
+    const cached = this.files.get(source.path);
+    if (cached && this.now() - cached.at < FILE_TTL_MS) return cached.value;
+    let value: string;
+    try {
+      const fs = await import("node:fs/promises");
+      value = (await fs.readFile(source.path, "utf8")).trim();
+    } catch (err) {
+      throw missing(
+        backend,
+        `the file ${source.path} (${from}) cannot be read: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    if (!value) throw missing(backend, `the file ${source.path} (${from}) is empty`);
+    this.files.set(source.path, { value, at: this.now() });
+    return value;
+  }
+}
+
+function missing(backend: string, why: string): GatewayError {
+  return new GatewayError({
+    status: 503,
+    message: `The backend '${backend}' has no API key: ${why}. Set it, then retry.`,
+    code: "backend_credential_missing",
+  });
+}

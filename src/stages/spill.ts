@@ -1,0 +1,124 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { type SpillReason, sendToHosted } from "../backends/forward.ts";
+import { type HostedDeps, hostedBackends } from "../backends/hosted.ts";
+import { systemTimer } from "../clock.ts";
+import type { GatewayEnv } from "../env.ts";
+import { GatewayError } from "../errors.ts";
+import { priorityOf } from "../flow/objectives.ts";
+import { type Admitter, admit } from "./admit.ts";
+
+/** Header carrying a time-to-first-token budget in ms (as the admit stage reads it). */
+const SLO_HEADER = "x-slo-ttft-ms";
+
+function positiveNumber(v: unknown): number | undefined {
+  const n = typeof v === "string" ? Number(v) : v;
+  return typeof n === "number" && Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+/** Whether this request may leave its pool: its rule has a spill target and its priority may spill. */
+function spillable(c: Context<GatewayEnv>): boolean {
+  const a = c.get("aigw");
+  if (!a || a.spilled || a.spillTo.length === 0) return false;
+  const priority = priorityOf(c.get("pool").config.current, c.get("inferenceRequest").objective);
+  // Sheddable (negative) priorities never spill: they queue or are shed, as flow control says.
+  return priority >= 0 && priority >= a.rule.spillMinPriority;
+}
+
+/** Sends the request to its rule's spill targets instead of its pool. */
+function spill(c: Context<GatewayEnv>, deps: HostedDeps, reason: SpillReason): Promise<Response> {
+  const a = c.get("aigw");
+  a.spilled = true;
+  return sendToHosted(c, hostedBackends(deps), {
+    rule: a.rule,
+    backends: a.spillTo,
+    spill: { pool: c.get("pool").name, reason },
+  });
+}
+
+/**
+ * Admission, pool first and then spill (replaces the admit stage). A request whose
+ * AIGatewayRoute rule puts a hosted backend behind its pool, and whose InferenceObjective
+ * priority may spill, asks flow control for a slot with a budget: when the pool would make
+ * it wait longer than the rule's `spill-after-ms`, or sheds it, the request goes to the
+ * hosted backend instead (with its modelNameOverride). Every other request is admitted as
+ * the admit stage does.
+ */
+export function admitOrSpill(deps: HostedDeps): MiddlewareHandler<GatewayEnv> {
+  const plain = admit();
+  const setTimer = deps.setTimer ?? systemTimer;
+  return async function admitOrSpillStage(c, next) {
+    if (!spillable(c)) return plain(c, next);
+    const req = c.get("inferenceRequest");
+    const budget = new AbortController();
+    let over = false;
+    const cancel = setTimer(() => {
+      over = true;
+      budget.abort();
+    }, c.get("aigw").rule.spillAfterMs);
+    const expectedOutputTokens = positiveNumber(req.body["max_tokens"] ?? req.body["max_completion_tokens"]);
+    const deadlineMs = positiveNumber(c.req.header(SLO_HEADER));
+    let granted: Awaited<ReturnType<Admitter["admit"]>>;
+    try {
+      granted = await c.get("pool").admitter.admit({
+        model: req.model,
+        objective: req.objective,
+        fairnessId: req.fairnessId,
+        targetModel: c.get("targetModel").target,
+        bytes: req.bytes.byteLength,
+        signal: AbortSignal.any([c.req.raw.signal, budget.signal]),
+        ...(expectedOutputTokens ? { expectedOutputTokens } : {}),
+        ...(deadlineMs ? { deadlineMs } : {}),
+      });
+    } catch (err) {
+      if (c.req.raw.signal.aborted || !(err instanceof GatewayError)) throw err;
+      if (over) return spill(c, deps, "queue_budget");
+      if (err.status === 429 || err.droppedReason === "rejected-no-endpoints") return spill(c, deps, "shed");
+      throw err;
+    } finally {
+      cancel();
+    }
+    const { admission, slot } = granted;
+    const scope = c.get("scope");
+    scope.hold(slot);
+    scope.log.priority = admission.priority;
+    scope.log.queueMs = Math.round(admission.queuedMs * 100) / 100;
+    c.set("admission", admission);
+    await next();
+  };
+}
+
+/** Error codes that mean the pool could not answer and nothing reached the client. */
+const POOL_FAILED: Record<string, SpillReason> = {
+  no_endpoints: "pool_failed",
+  upstream_unreachable: "pool_failed",
+  upstream_bad_response: "pool_failed",
+  rejected_saturated: "saturated",
+  rejected_ttl_expired: "shed",
+};
+
+/**
+ * Spill on pool failure (right after the route stage): when every pod failed before the
+ * first byte (refused, timed out, a retryOn status), the pool has no endpoint, or it was
+ * saturated at scheduling, a spillable request is sent to its rule's hosted backend
+ * instead of getting the error. Nothing is spilled once the client got a byte.
+ */
+export function spillOnFailure(deps: HostedDeps): MiddlewareHandler<GatewayEnv> {
+  return async function spillOnFailureStage(c, next) {
+    await next();
+    if (!spillable(c) || c.get("scope").streaming) return;
+    const err = c.error;
+    let reason: SpillReason | undefined;
+    if (err instanceof GatewayError) reason = err.code ? POOL_FAILED[err.code] : undefined;
+    else if (
+      !err &&
+      c.res.headers.has("x-gateway-destination-endpoint-served") &&
+      deps.config.current.settings.upstream.retryOn.includes(c.res.status)
+    )
+      reason = "pool_failed";
+    if (!reason) return;
+    await c.res.body?.cancel().catch(() => {});
+    c.error = undefined;
+    c.res = undefined;
+    c.res = await spill(c, deps, reason);
+  };
+}
