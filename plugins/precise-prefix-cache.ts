@@ -122,8 +122,14 @@ export function precisePrefixCachePlugins(hub: KvEventsHub): PluginDefinition[] 
 const hubs = new WeakMap<PluginRegistry, KvEventsHub>();
 
 /** Registers both types with a hub of their own (one per registry, i.e. per gateway). */
-export function registerPrecisePrefix(registry: PluginRegistry, opts: { clock?: Clock } = {}): KvEventsHub {
-  const hub = new KvEventsHub({ clock: opts.clock ?? { now: () => performance.now() } });
+export function registerPrecisePrefix(
+  registry: PluginRegistry,
+  opts: { clock?: Clock; log?: (msg: string) => void } = {},
+): KvEventsHub {
+  const hub = new KvEventsHub({
+    clock: opts.clock ?? { now: () => performance.now() },
+    ...(opts.log ? { log: opts.log } : {}),
+  });
   for (const d of precisePrefixCachePlugins(hub))
     registry.register(d.type, d.factory, { producer: d.producer === true });
   hubs.set(registry, hub);

@@ -9,6 +9,7 @@ import { KvBlockIndex } from "../../src/kvevents/block-index.ts";
 import { encodeKvEventBatch, seqFrame } from "../../src/kvevents/events.ts";
 import { KvEventsPool } from "../../src/kvevents/pool.ts";
 import { tcpSubscriber, ZmqPublisher, ZmqSubscriber } from "../../src/kvevents/zmq-socket.ts";
+import { createSimulator } from "../../src/simulator/index.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -108,6 +109,44 @@ const result: Record<string, unknown> = { runtime: `node ${process.versions.node
   result["centralMalformed"] = pool.counters.malformed;
   pool.close();
   pub.close();
+}
+
+// 4. The simulator publishes under Node too (its publisher loads the same sockets).
+{
+  const index = new KvBlockIndex({ clock: { now: () => 0 }, blockSize: 16 });
+  const pool = new KvEventsPool({
+    config: { zmqEndpoint: "", topicFilter: "kv@", discoverPods: false, socketPort: 5557 },
+    index,
+    subscriber: tcpSubscriber,
+  });
+  const sub = tcpSubscriber(
+    ["kv@"],
+    (frames) => pool.handle(frames, undefined),
+    () => {},
+  );
+  const { port } = (await sub.bind("tcp://127.0.0.1:0")) as { port: number };
+  const sim = createSimulator({
+    model: "m",
+    jitter: 0,
+    timeScale: 0.01,
+    kvEventsConfig: { enable_kv_cache_events: true, endpoint: `tcp://127.0.0.1:${port}`, topic: "kv@sim@m" },
+  });
+  let n = 0;
+  result["simulatorPublishes"] = await until(
+    () => index.knows("sim"),
+    async () => {
+      const res = await sim.fetch(
+        new Request("http://sim/v1/completions", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model: "m", prompt: `node ${n++} `.repeat(40), max_tokens: 1 }),
+        }),
+      );
+      await res.text();
+    },
+  );
+  sim.close();
+  sub.close();
 }
 
 console.log(JSON.stringify(result));

@@ -26,5 +26,6 @@ test("under Node, our ZMTP sockets and the KV-events pool interoperate with libz
     libzmqSubFiltered: true,
     centralIndexed: true,
     centralMalformed: 0,
+    simulatorPublishes: true,
   });
 }, 60_000);
