@@ -25,7 +25,7 @@ type Inputs = readonly unknown[];
  * the same name until the cluster's are known) and the file's EndpointPickerConfig that
  * `splitByPool` assigns it (by `spec.endpointPickerRef.name` or the pool's name, else the
  * unnamed or only one). Kept here so a file reload (which rebuilds the config) gets them
- * again through `apply`. While the cluster serves no pool, the file's pools stay.
+ * again through `apply`. While the cluster serves no pool, the file's pools are served.
  */
 export class ClusterOverlay {
   private pools: readonly ClusterPool[] = [];
@@ -34,12 +34,22 @@ export class ClusterOverlay {
   /** Each pool's last built part and what it was built from, so unchanged pools are not rebuilt. */
   private readonly built = new Map<string, { inputs: Inputs; part: PoolConfig }>();
   private readonly checked = new WeakMap<EndpointPickerConfig, string | undefined>();
+  /** The file's config under the one in force: what a cluster change is laid over again. */
+  private base: GatewayConfig;
+  /** What each config `apply` built was built from, to find the file's config when it is swapped in. */
+  private readonly from = new WeakMap<GatewayConfig, GatewayConfig>();
 
   constructor(
     private readonly holder: ConfigHolder,
     private readonly logger: Logger,
     private readonly opts: ClusterOverlayOptions = {},
-  ) {}
+  ) {
+    this.base = holder.current;
+    // A reload swaps in apply(file); a config swapped in some other way is the new base itself.
+    holder.onSwap((next) => {
+      this.base = this.from.get(next) ?? next;
+    });
+  }
 
   /** The pools the cluster serves now, in routing order; their documents follow the pools. */
   setPools(pools: readonly ClusterPool[]): void {
@@ -73,11 +83,13 @@ export class ClusterOverlay {
   /** The config with the cluster's pools in place of the file's (as far as they are known yet). */
   apply(config: GatewayConfig): GatewayConfig {
     const parts = this.pools.map((p) => this.part(p, config)).filter((p): p is PoolConfig => p !== undefined);
-    return withPools(config, parts);
+    const next = withPools(config, parts);
+    this.from.set(next, config);
+    return next;
   }
 
   private swap(): void {
-    this.holder.swap(this.apply(this.holder.current));
+    this.holder.swap(this.apply(this.base));
   }
 
   private part({ key, pool }: ClusterPool, config: GatewayConfig): PoolConfig | undefined {
