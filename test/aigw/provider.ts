@@ -15,11 +15,56 @@ export function makePki(): TestPki {
   const p = (f: string) => join(dir, f);
   const ssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
   try {
-    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p("ca.key"), "-out", p("ca.crt"), "-days", "2", "-subj", "/CN=aigw test CA");
-    ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", p("srv.key"), "-out", p("srv.csr"), "-subj", "/CN=localhost");
+    ssl(
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      p("ca.key"),
+      "-out",
+      p("ca.crt"),
+      "-days",
+      "2",
+      "-subj",
+      "/CN=aigw test CA",
+    );
+    ssl(
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      p("srv.key"),
+      "-out",
+      p("srv.csr"),
+      "-subj",
+      "/CN=localhost",
+    );
     writeFileSync(p("ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-    ssl("x509", "-req", "-in", p("srv.csr"), "-CA", p("ca.crt"), "-CAkey", p("ca.key"), "-CAcreateserial", "-out", p("srv.crt"), "-days", "2", "-extfile", p("ext"));
-    return { ca: readFileSync(p("ca.crt"), "utf8"), key: readFileSync(p("srv.key"), "utf8"), cert: readFileSync(p("srv.crt"), "utf8") };
+    ssl(
+      "x509",
+      "-req",
+      "-in",
+      p("srv.csr"),
+      "-CA",
+      p("ca.crt"),
+      "-CAkey",
+      p("ca.key"),
+      "-CAcreateserial",
+      "-out",
+      p("srv.crt"),
+      "-days",
+      "2",
+      "-extfile",
+      p("ext"),
+    );
+    return {
+      ca: readFileSync(p("ca.crt"), "utf8"),
+      key: readFileSync(p("srv.key"), "utf8"),
+      cert: readFileSync(p("srv.crt"), "utf8"),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -39,7 +84,10 @@ export interface Seen {
  * (401 otherwise), counts and records every request, answers chat completions (JSON or SSE,
  * with usage) naming the model it was asked for. `failWith` makes it answer that status.
  */
-export function startProvider(pki: TestPki, opts: { key: string; name: string; header?: "authorization" | "api-key" }) {
+export function startProvider(
+  pki: TestPki,
+  opts: { key: string; name: string; header?: "authorization" | "api-key" },
+) {
   const seen: Seen[] = [];
   const state = { failWith: 0 };
   const server = Bun.serve({
@@ -53,19 +101,43 @@ export function startProvider(pki: TestPki, opts: { key: string; name: string; h
       req.headers.forEach((v, k) => {
         headers[k] = v;
       });
-      seen.push({ path: url.pathname + url.search, authorization: req.headers.get("authorization"), apiKey: req.headers.get("x-api-key"), headers, body });
+      seen.push({
+        path: url.pathname + url.search,
+        authorization: req.headers.get("authorization"),
+        apiKey: req.headers.get("x-api-key"),
+        headers,
+        body,
+      });
       const given = opts.header === "api-key" ? req.headers.get("api-key") : req.headers.get("authorization");
       const want = opts.header === "api-key" ? opts.key : `Bearer ${opts.key}`;
       if (given !== want)
-        return Response.json({ error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } }, { status: 401 });
-      if (state.failWith) return Response.json({ error: { message: "overloaded", type: "server_error" } }, { status: state.failWith });
+        return Response.json(
+          {
+            error: {
+              message: "Incorrect API key provided",
+              type: "invalid_request_error",
+              code: "invalid_api_key",
+            },
+          },
+          { status: 401 },
+        );
+      if (state.failWith)
+        return Response.json(
+          { error: { message: "overloaded", type: "server_error" } },
+          { status: state.failWith },
+        );
       const model = String(body["model"] ?? "deployment");
       const usage = { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 };
       if (body["stream"]) {
         const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
           `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", model, choices: [{ index: 0, delta, finish_reason: null }], ...extra })}\n\n`;
         const so = body["stream_options"] as { include_usage?: boolean } | undefined;
-        const text = chunk({ role: "assistant", content: `from ${opts.name}` }) + (so?.include_usage ? `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", model, choices: [], usage })}\n\n` : "") + "data: [DONE]\n\n";
+        const text =
+          chunk({ role: "assistant", content: `from ${opts.name}` }) +
+          (so?.include_usage
+            ? `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", model, choices: [], usage })}\n\n`
+            : "") +
+          "data: [DONE]\n\n";
         return new Response(text, { headers: { "content-type": "text/event-stream" } });
       }
       return Response.json({
@@ -73,7 +145,9 @@ export function startProvider(pki: TestPki, opts: { key: string; name: string; h
         object: "chat.completion",
         created: 1,
         model,
-        choices: [{ index: 0, message: { role: "assistant", content: `from ${opts.name}` }, finish_reason: "stop" }],
+        choices: [
+          { index: 0, message: { role: "assistant", content: `from ${opts.name}` }, finish_reason: "stop" },
+        ],
         usage,
       });
     },
@@ -87,8 +161,20 @@ export function startProvider(pki: TestPki, opts: { key: string; name: string; h
 }
 
 /** The Envoy AI Gateway documents for one hosted backend at `127.0.0.1:port` with the test CA. */
-export function hostedDocs(o: { name: string; port: number; ca: string; key: string; schema?: string; version?: string; azure?: boolean }): string[] {
-  const ca = o.ca.trim().split("\n").map((l) => `    ${l}`).join("\n");
+export function hostedDocs(o: {
+  name: string;
+  port: number;
+  ca: string;
+  key: string;
+  schema?: string;
+  version?: string;
+  azure?: boolean;
+}): string[] {
+  const ca = o.ca
+    .trim()
+    .split("\n")
+    .map((l) => `    ${l}`)
+    .join("\n");
   return [
     `apiVersion: aigateway.envoyproxy.io/v1beta1
 kind: AIServiceBackend

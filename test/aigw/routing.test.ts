@@ -47,9 +47,7 @@ ${rules}`;
 const CLIENT_KEY = "client-secret-key";
 const auth = {
   auth: {
-    apiKeys: [
-      { name: "client", sha256: new Bun.CryptoHasher("sha256").update(CLIENT_KEY).digest("hex") },
-    ],
+    apiKeys: [{ name: "client", sha256: new Bun.CryptoHasher("sha256").update(CLIENT_KEY).digest("hex") }],
   },
 };
 
@@ -69,13 +67,20 @@ export function metric(text: string, series: string): number | undefined {
 }
 
 const chat = (client: OpenAI, model: string, headers: Record<string, string> = {}) =>
-  client.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }], max_tokens: 3 }, { headers });
+  client.chat.completions.create(
+    { model, messages: [{ role: "user", content: "hi" }], max_tokens: 3 },
+    { headers },
+  );
 
 describe("AIGatewayRoute rules and hosted backends over HTTPS (a CA the test made)", () => {
   test("an x-ai-eg-model Exact rule sends to its backend with the override, the backend's own key, never the client's", async () => {
-    const client = await start(`
+    const client = await start(
+      `
     - matches: [{ headers: [{ type: Exact, name: x-ai-eg-model, value: gpt-4o-mini }] }]
-      backendRefs: [{ name: prov-a, modelNameOverride: gpt-4o-mini-2024-07-18 }]`);
+      backendRefs: [{ name: prov-a, modelNameOverride: gpt-4o-mini-2024-07-18 }]`,
+      // Pods may get the client's key; a hosted backend never does.
+      { upstream: { forwardAuthorization: true } },
+    );
     const out = await chat(client, "gpt-4o-mini", { "x-api-key": "client-extra" });
     expect(out.choices[0]!.message.content).toBe("from a");
     expect(out.model).toBe("gpt-4o-mini-2024-07-18");
@@ -136,14 +141,20 @@ describe("AIGatewayRoute rules and hosted backends over HTTPS (a CA the test mad
     // Every answer of prov-b reported 7 prompt tokens: the counter is exactly 7 per answer.
     const answeredByB = metric(metrics, 'gateway_backend_requests_total{backend="prov-b",code="200"}')!;
     expect(answeredByB).toBeGreaterThan(10);
-    expect(metric(metrics, 'gateway_backend_tokens_total{backend="prov-b",type="input"}')).toBe(7 * answeredByB);
+    expect(metric(metrics, 'gateway_backend_tokens_total{backend="prov-b",type="input"}')).toBe(
+      7 * answeredByB,
+    );
   });
 
   test("streams from a hosted backend carry usage to the metrics and the client sees the chunks", async () => {
     const client = await start(`
     - matches: [{ headers: [{ type: Exact, name: x-ai-eg-model, value: gpt-4o-mini }] }]
       backendRefs: [{ name: prov-a }]`);
-    const stream = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "hi" }],
+      stream: true,
+    });
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
     expect(text).toBe("from a");
@@ -162,8 +173,14 @@ describe("AIGatewayRoute rules and hosted backends over HTTPS (a CA the test mad
       backendRefs: [{ name: prov-b }]`);
     const list = await client.models.list();
     const byId = new Map(list.data.map((m) => [m.id, m]));
-    expect(byId.get("gpt-4o-mini")).toMatchObject({ owned_by: "OpenAI", created: Date.parse("2024-05-21T10:00:00Z") / 1000 });
-    expect(byId.get("other-model")).toMatchObject({ owned_by: "Envoy AI Gateway", created: Date.parse("2025-03-01T00:00:00Z") / 1000 });
+    expect(byId.get("gpt-4o-mini")).toMatchObject({
+      owned_by: "OpenAI",
+      created: Date.parse("2024-05-21T10:00:00Z") / 1000,
+    });
+    expect(byId.get("other-model")).toMatchObject({
+      owned_by: "Envoy AI Gateway",
+      created: Date.parse("2025-03-01T00:00:00Z") / 1000,
+    });
     expect(byId.has("llama")).toBe(true);
     expect((await client.models.retrieve("gpt-4o-mini")).owned_by).toBe("OpenAI");
   });
