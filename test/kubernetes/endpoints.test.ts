@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { NS, POOL, pod, pool } from "./fake-objects.ts";
-import { type Harness, startHarness, until, untilNames } from "./helpers.ts";
+import { type Harness, startHarness, untilNames } from "./helpers.ts";
 
 const POOL_API = "inference.networking.k8s.io/v1";
 /** Generous per-test limit for a noisy 2-core machine; waits inside poll, never sleep. */
