@@ -215,3 +215,9 @@ type: Opaque
 stringData: { apiKey: ${o.key} }`,
   ];
 }
+
+/** One sample's value from a /metrics text (undefined when absent). */
+export function metric(text: string, series: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import OpenAI from "openai";
 import { POOL } from "../helpers/config.ts";
 import { type Stack, startStack } from "../helpers/stack.ts";
-import { hostedDocs, makePki, startProvider, type TestPki } from "./provider.ts";
+import { hostedDocs, makePki, metric, startProvider, type TestPki } from "./provider.ts";
 
 let pki: TestPki;
 let a: ReturnType<typeof startProvider>;
@@ -58,12 +58,6 @@ async function start(rules: string, settings: Record<string, unknown> = {}) {
     yaml: [POOL, ...backends(), route(rules)],
   });
   return new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0 });
-}
-
-/** One sample's value from a /metrics text (undefined when absent). */
-export function metric(text: string, series: string): number | undefined {
-  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 const chat = (client: OpenAI, model: string, headers: Record<string, string> = {}) =>
