@@ -64,12 +64,15 @@ export class Discovery {
   private stopped = false;
 
   constructor(private readonly ctx: DiscoveryContext) {
-    this.watches = [...new Set(ctx.namespaces)].map(
+    const namespaces = [...new Set(ctx.namespaces)];
+    this.watches = namespaces.map(
       (namespace) =>
         new NamespaceWatch({
           client: ctx.client,
           namespace,
           choice: ctx.choice,
+          // Pod names repeat across namespaces; the gateway keeps health by endpoint name.
+          ...(namespaces.length > 1 ? { endpointPrefix: `${namespace}/` } : {}),
           logger: ctx.logger,
           tuning: ctx.tuning,
           onPools: () => this.poolsChanged(),

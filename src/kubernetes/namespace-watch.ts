@@ -38,6 +38,8 @@ export interface NamespaceWatchOptions {
   client: ApiClient;
   namespace: string;
   choice: PoolChoice;
+  /** Put before each endpoint name (`namespace/` when several namespaces are watched). */
+  endpointPrefix?: string;
   logger: Logger;
   tuning?: Partial<WatchTuning> | undefined;
   /** The served pools changed (added, removed or edited): read `served()`. Called before their pods are read. */
@@ -145,6 +147,7 @@ export class NamespaceWatch {
           ...this.common(name),
           namespace: this.opts.namespace,
           name,
+          ...(this.opts.endpointPrefix ? { endpointPrefix: this.opts.endpointPrefix } : {}),
           onEndpoints: (eps) => {
             if (this.pools.get(name) === watch) this.opts.onEndpoints(name, eps);
           },

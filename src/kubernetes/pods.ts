@@ -2,7 +2,9 @@
  * Pods -> endpoints. A pod serves when it is Ready (condition Ready=True), has a podIP
  * and is not terminating (no deletionTimestamp); then each `spec.targetPorts[].number`
  * of the pool is one endpoint (data-parallel ranks):
- *   name    `${podName}:${port}`   (stable across restarts of the pod's IP, unique per port)
+ *   name    `${podName}:${port}`   (stable across restarts of the pod's IP, unique per port);
+ *           `${namespace}/${podName}:${port}` when several namespaces are watched (the gateway
+ *           keeps health and in-flight counts by endpoint name, and pod names repeat across them)
  *   address `${podIP}:${port}`     (`[ip]:port` for IPv6)
  *   labels  the pod's labels
  *   engine  label `llm-d.ai/engine-type` or `inference.networking.k8s.io/engine-type`, else `vllm`
@@ -57,8 +59,12 @@ export function labelSelector(matchLabels: Record<string, string>): string {
     .join(",");
 }
 
-/** The endpoints of `pool` among `pods`, ordered by pod name then port order. */
-export function poolEndpoints(pool: InferencePool, pods: Iterable<PodInfo>): Omit<Endpoint, "metrics">[] {
+/** The endpoints of `pool` among `pods`, ordered by pod name then port order; names start with `prefix`. */
+export function poolEndpoints(
+  pool: InferencePool,
+  pods: Iterable<PodInfo>,
+  prefix = "",
+): Omit<Endpoint, "metrics">[] {
   const selector = pool.spec.selector.matchLabels;
   const serving = [...pods]
     .filter((p) => p.ready && p.ip && !p.terminating && matches(p.labels, selector))
@@ -69,7 +75,7 @@ export function poolEndpoints(pool: InferencePool, pods: Iterable<PodInfo>): Omi
     const engine = ENGINE_LABELS.map((l) => pod.labels[l]).find(Boolean) ?? DEFAULT_ENGINE;
     for (const { number } of pool.spec.targetPorts) {
       out.push({
-        name: `${pod.name}:${number}`,
+        name: `${prefix}${pod.name}:${number}`,
         address: `${host}:${number}`,
         labels: pod.labels,
         engine,

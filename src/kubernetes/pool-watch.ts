@@ -15,6 +15,8 @@ export interface PoolWatchOptions {
   client: ApiClient;
   namespace: string;
   name: string;
+  /** Put before each endpoint name (`namespace/` when several namespaces are watched). */
+  endpointPrefix?: string;
   logger: Logger;
   tuning?: Partial<WatchTuning> | undefined;
   /** The whole endpoint set, whenever it may have changed (the caller skips repeats). */
@@ -97,6 +99,8 @@ export class PoolWatch {
   /** No news before the pool is known, nor while its pods have not been listed yet. */
   private emitEndpoints(): void {
     if (this.stopped || !this.poolKnown || (this.pool && !this.podsKnown)) return;
-    this.opts.onEndpoints(this.pool ? poolEndpoints(this.pool, this.podItems.values()) : []);
+    this.opts.onEndpoints(
+      this.pool ? poolEndpoints(this.pool, this.podItems.values(), this.opts.endpointPrefix) : [],
+    );
   }
 }

@@ -66,9 +66,9 @@ describe("kubernetes discovery: many pools", () => {
           s.apply(pool({ app: "aaa" }, [8000], "aaa", { ...prod, namespace: TEAM }));
           s.apply(pool({ app: "vllm" }, [8000], POOL, prod));
           s.apply(pool({ app: "vllm" }, [8000], "dev", { namespace: TEAM, labels: { tier: "dev" } }));
-          // Same labels in both namespaces: each pool sees only its own namespace's pods.
-          s.apply(pod("a-0", { ip: "10.0.0.1" }));
-          s.apply(pod("b-0", { ip: "10.0.1.1", namespace: TEAM }));
+          // Same name and labels in both namespaces: each pool sees only its own namespace's pods.
+          s.apply(pod("vllm-0", { ip: "10.0.0.1" }));
+          s.apply(pod("vllm-0", { ip: "10.0.1.1", namespace: TEAM }));
           s.apply(pod("aaa-0", { ip: "10.0.1.2", namespace: TEAM, labels: { app: "aaa" } }));
           s.apply(objective("crit", 3, POOL, undefined, TEAM));
         },
@@ -81,13 +81,14 @@ describe("kubernetes discovery: many pools", () => {
         `${TEAM}/aaa`,
         `${TEAM}/${POOL}`,
       ]);
-      expect(latest(h, POOL)).toEqual({ endpoints: ["a-0:8000"], objectives: [], rewrites: [] });
+      // Several namespaces: endpoint names carry the namespace (pod names repeat across them).
+      expect(latest(h, POOL)).toEqual({ endpoints: [`${NS}/vllm-0:8000`], objectives: [], rewrites: [] });
       expect(latest(h, `${TEAM}/${POOL}`)).toEqual({
-        endpoints: ["b-0:8000"],
+        endpoints: [`${TEAM}/vllm-0:8000`],
         objectives: ["crit"],
         rewrites: [],
       });
-      expect(latest(h, "aaa").endpoints).toEqual(["aaa-0:8000"]);
+      expect(latest(h, "aaa").endpoints).toEqual([`${TEAM}/aaa-0:8000`]);
       const warned = h.logs.filter((l) => l.msg.includes("served as namespace/name"));
       expect(warned.map((l) => l["servedAs"])).toEqual([`${TEAM}/${POOL}`]);
       // A selector only: the API server filters the pools.
