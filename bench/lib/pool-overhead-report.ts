@@ -1,0 +1,132 @@
+/**
+ * Part 2 of the many-pools benchmark: one gateway process per variant (pools × endpoints),
+ * measured in interleaved rounds (the order rotates each round) against the mock upstream
+ * directly; returns the results file's section with medians and ratios to 1 pool × 4.
+ */
+import { killAllOnExit, type Proc, stop, stopAll } from "../overhead/procs.ts";
+import { type Measured, measureGateway, modelOf, OverheadRig, type Variant } from "./pool-overhead.ts";
+
+const LAST_POOLS = 10;
+
+/** "p10e4" = 10 pools × 4 endpoints each. */
+function parseVariant(id: string): Variant {
+  const m = /^p(\d+)e(\d+)$/.exec(id);
+  if (!m) throw new Error(`BENCH_VARIANTS: '${id}' is not p<pools>e<endpoints per pool> (e.g. p10e4)`);
+  return { id, pools: Number(m[1]), endpointsPerPool: Number(m[2]) };
+}
+
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  const n = v.length;
+  return n === 0 ? Number.NaN : n % 2 ? v[(n - 1) / 2]! : (v[n / 2 - 1]! + v[n / 2]!) / 2;
+};
+
+const CASES = [
+  { id: "c1", conns: 1, what: "1 connection (latency)" },
+  { id: "c32", conns: 32, what: "32 connections (throughput, CPU)" },
+] as const;
+
+export async function overheadSection(opts: {
+  rounds: number;
+  seconds: number;
+  variants: string[];
+}): Promise<string[]> {
+  killAllOnExit();
+  const variants = opts.variants.map(parseVariant);
+  const lastPools = Math.max(...variants.map((v) => v.pools));
+  const lastModel = modelOf(Math.max(LAST_POOLS, lastPools) - 1);
+  const rig = new OverheadRig(lastModel);
+  const body = (model: string) => ({
+    model,
+    messages: [{ role: "user", content: "Hello, how are you today? Please answer briefly." }],
+    max_tokens: 16,
+  });
+  const script = rig.script("mix", [body(modelOf(0)), body(lastModel)]);
+  try {
+    const upstream = await rig.startUpstream(Math.max(...variants.map((v) => v.pools * v.endpointsPerPool)));
+    const gateways = new Map<string, { proc: Proc; port: number }>();
+    for (const v of variants) {
+      const g = await rig.launch(v);
+      gateways.set(v.id, g);
+      console.log(
+        `${v.id}: ${v.pools} pool(s) × ${v.endpointsPerPool} endpoints on ${g.port} (pid ${g.proc.pid})`,
+      );
+    }
+    const procs = [...gateways.values()].map((g) => g.proc);
+    const targets = [
+      { id: "direct", proc: undefined, url: `http://127.0.0.1:${rig.ports[0]}` },
+      ...variants.map((v) => ({
+        id: v.id,
+        proc: gateways.get(v.id)!.proc,
+        url: `http://127.0.0.1:${gateways.get(v.id)!.port}`,
+      })),
+    ];
+    const got = new Map<string, Measured[]>();
+    for (let round = 0; round < opts.rounds; round++) {
+      for (const c of CASES) {
+        const order = targets.map((_, k) => targets[(k + round) % targets.length]!);
+        for (const t of order) {
+          const m = await measureGateway(
+            rig,
+            t,
+            procs.filter((p) => p !== t.proc),
+            { script, conns: c.conns, seconds: opts.seconds, idleS: t.proc && c.id === "c32" ? 2 : 0 },
+          );
+          const key = `${t.id}/${c.id}`;
+          got.set(key, [...(got.get(key) ?? []), m]);
+          console.log(
+            `round ${round + 1} ${c.id} ${t.id.padEnd(6)} ${m.rps.toFixed(0)} req/s p50 ${m.p50Ms.toFixed(3)} ms ` +
+              `CPU ${m.cpuUs.toFixed(0)} µs/req (net ${m.netCpuUs.toFixed(0)}), idle ${(m.idleUsPerS / 1000).toFixed(1)} ms/s` +
+              (m.errors ? ` ERRORS ${m.errors}` : ""),
+          );
+        }
+      }
+    }
+    await Promise.all(procs.map((p) => stop(p)));
+    await stop(upstream);
+    const med = (id: string, c: string, f: (m: Measured) => number) =>
+      median((got.get(`${id}/${c}`) ?? []).map(f));
+    const base = variants[0]!.id;
+    const direct = med("direct", "c1", (m) => m.p50Ms);
+    const rows = variants.map((v) => {
+      const cpu = med(v.id, "c32", (m) => m.cpuUs);
+      const net = med(v.id, "c32", (m) => m.netCpuUs);
+      const cpu1 = med(v.id, "c1", (m) => m.cpuUs);
+      const p50 = med(v.id, "c1", (m) => m.p50Ms);
+      const errors = [...(got.get(`${v.id}/c1`) ?? []), ...(got.get(`${v.id}/c32`) ?? [])].reduce(
+        (a, m) => a + m.errors,
+        0,
+      );
+      const x = (a: number, b: number) => (a / b).toFixed(2);
+      return (
+        `| ${v.id} | ${v.pools} | ${v.endpointsPerPool} | ${med(v.id, "c32", (m) => m.rps).toFixed(0)} | ${cpu.toFixed(0)} | ` +
+        `${net.toFixed(0)} | **${x(
+          net,
+          med(base, "c32", (m) => m.netCpuUs),
+        )}** | ${(med(v.id, "c32", (m) => m.idleUsPerS) / 1000).toFixed(1)} | ` +
+        `${cpu1.toFixed(0)} | ${p50.toFixed(3)} | ${(p50 - direct).toFixed(3)} | **${x(p50 - direct, med(base, "c1", (m) => m.p50Ms) - direct)}** | ${errors} |`
+      );
+    });
+    return [
+      "## 2. Overhead per request: 1 vs 10 pools (and 4 vs 40 vs 64 endpoints in one pool)",
+      "",
+      `Gateway processes under Bun (\`bun run src/runtime/bun.ts --config ...\`, logLevel info, default scheduling profile, ` +
+        "default scrape interval 50 ms, models given in the config), one per variant, all started at once; the one " +
+        "measured runs, the others are SIGSTOPped. Upstream: bench/overhead/upstream.ts, one Bun process with a port per " +
+        `endpoint (prebuilt JSON answers). wrk -t1, ${opts.seconds} s per measurement, non-streamed chat bodies ` +
+        `alternating \`${modelOf(0)}\` (the first pool's model) and \`${lastModel}\` (the last pool's); with one pool, its ` +
+        "endpoints serve both. Pinned: wrk and upstream on core 0, the gateway on core 1. " +
+        `${opts.rounds} interleaved rounds (the order rotates), medians. CPU µs/req = utime+stime of the gateway process ` +
+        "(all threads, /proc/<pid>/stat) over the wrk run ÷ requests; net = less the same process's CPU rate with no " +
+        "traffic (idle, measured for 2 s right before: scraping every endpoint every 50 ms). Added p50 = the gateway's " +
+        `p50 at 1 connection − the upstream's own (${direct.toFixed(3)} ms).`,
+      "",
+      "| variant | pools | endpoints per pool | c32 req/s | CPU µs/req (c32) | net CPU µs/req | net ÷ first | idle CPU ms/s | CPU µs/req (c1) | p50 ms (c1) | added p50 ms | added ÷ first | errors |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+      ...rows,
+      "",
+    ];
+  } finally {
+    await stopAll();
+  }
+}
