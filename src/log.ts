@@ -1,5 +1,6 @@
 /** A tiny structured logger: one JSON object per line, levels configurable. */
 
+import { type SetTimer, systemTimer } from "./clock.ts";
 import { cut } from "./cut.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
@@ -12,21 +13,77 @@ export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
+  /** Writes what is batched now (the process is about to exit). */
+  flush?(): void;
 }
 
-export function createLogger(level: LogLevel = "info", write: (line: string) => void = console.log): Logger {
+export function createLogger(
+  level: LogLevel = "info",
+  write: ((line: string) => void) | Batched | undefined = undefined,
+): Logger {
+  const out = write ?? batchedConsole();
+  const batched = "now" in out ? (out as Batched) : undefined;
   const logger: Logger = {
     level,
     debug: (msg, fields) => emit("debug", msg, fields),
     info: (msg, fields) => emit("info", msg, fields),
     warn: (msg, fields) => emit("warn", msg, fields),
     error: (msg, fields) => emit("error", msg, fields),
+    flush: () => batched?.flush(),
   };
   function emit(at: LogLevel, msg: string, fields?: Record<string, unknown>): void {
     if (RANK[at] < RANK[logger.level]) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: at, msg, ...bounded(fields) }));
+    // One object, built once: no spread of the fields into a copy, then into another.
+    const line: Record<string, unknown> = { time: new Date().toISOString(), level: at, msg };
+    if (fields) for (const k in fields) line[k] = bounded(fields[k]);
+    const text = JSON.stringify(line);
+    if (batched && RANK[at] >= RANK.warn) batched.now(text);
+    else out(text);
   }
   return logger;
+}
+
+/** A line writer that batches; `now` writes at once (after what is pending). */
+export type Batched = ((line: string) => void) & { now(line: string): void; flush(): void };
+
+/** Lines kept before a write: past this many characters they go out at once. */
+const BATCH_CHARS = 64 * 1024;
+
+/**
+ * console.log, one call per batch of lines: a request's log line is written with the
+ * others of the same moment (a timer of 0 ms, or 64 KiB), not one write per request,
+ * which cost ~8 µs of syscall per request under load. Warnings and errors go out at
+ * once, after what is pending, so a line written just before the process dies is kept.
+ */
+export function batchedConsole(
+  setTimer: SetTimer = systemTimer,
+  print: (text: string) => void = (text) => console.log(text),
+): Batched {
+  let pending: string[] = [];
+  let chars = 0;
+  let cancel: (() => void) | undefined;
+  const flush = () => {
+    cancel?.();
+    cancel = undefined;
+    if (pending.length === 0) return;
+    const text = pending.join("\n");
+    pending = [];
+    chars = 0;
+    print(text);
+  };
+  const batched = (line: string) => {
+    pending.push(line);
+    chars += line.length;
+    if (chars >= BATCH_CHARS) flush();
+    else cancel ??= setTimer(flush, 0);
+  };
+  return Object.assign(batched, {
+    flush,
+    now(line: string) {
+      flush();
+      print(line);
+    },
+  });
 }
 
 /** Longest string field a log line carries; client strings (model names, ids) can be megabytes. */
@@ -37,20 +94,14 @@ export function truncate(text: string, max: number): string {
   return cut(text, max, `…(${text.length} chars)`);
 }
 
-/** Fields with every string (top level, and one level into plain objects) cut to MAX_LOG_FIELD. */
-function bounded(fields: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  if (!fields) return fields;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields)) {
-    if (typeof v === "string") out[k] = truncate(v, MAX_LOG_FIELD);
-    else if (v && Object.getPrototypeOf(v) === Object.prototype) {
-      const inner: Record<string, unknown> = {};
-      for (const [ik, iv] of Object.entries(v))
-        inner[ik] = typeof iv === "string" ? truncate(iv, MAX_LOG_FIELD) : iv;
-      out[k] = inner;
-    } else out[k] = v;
-  }
-  return out;
+/** A field with every string (top level, and one level into plain objects) cut to MAX_LOG_FIELD. */
+function bounded(v: unknown): unknown {
+  if (typeof v === "string") return v.length > MAX_LOG_FIELD ? truncate(v, MAX_LOG_FIELD) : v;
+  if (!v || Object.getPrototypeOf(v) !== Object.prototype) return v;
+  const inner: Record<string, unknown> = {};
+  for (const [ik, iv] of Object.entries(v))
+    inner[ik] = typeof iv === "string" && iv.length > MAX_LOG_FIELD ? truncate(iv, MAX_LOG_FIELD) : iv;
+  return inner;
 }
 
 export const silentLogger = (): Logger => createLogger("silent");

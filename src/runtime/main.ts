@@ -211,7 +211,10 @@ function overrideFromCli(config: GatewayConfig, cli: CliOptions): GatewayConfig 
 export function exitOnSignals(started: Started): void {
   const stop = (signal: string) => {
     started.gateway.deps.logger.warn(`received ${signal}, shutting down`, { signal });
-    void started.shutdown().then(() => process.exit(0));
+    void started.shutdown().then(() => {
+      started.gateway.deps.logger.flush?.();
+      process.exit(0);
+    });
   };
   process.once("SIGINT", () => stop("SIGINT"));
   process.once("SIGTERM", () => stop("SIGTERM"));
