@@ -179,3 +179,55 @@ describe("AIGatewayRoute rules and hosted backends over HTTPS (a CA the test mad
     expect((await client.models.retrieve("gpt-4o-mini")).owned_by).toBe("OpenAI");
   });
 });
+
+describe("a client-chosen backend (x-gateway-backend)", () => {
+  const TRUSTED = "trusted-client-key";
+  const keys = {
+    auth: {
+      apiKeys: [
+        { name: "client", sha256: new Bun.CryptoHasher("sha256").update(CLIENT_KEY).digest("hex") },
+        {
+          name: "trusted",
+          sha256: new Bun.CryptoHasher("sha256").update(TRUSTED).digest("hex"),
+          trustedRouting: true,
+        },
+      ],
+    },
+  };
+  const RULE = `
+    - matches: [{ headers: [{ type: Exact, name: x-ai-eg-model, value: split }] }]
+      backendRefs: [{ name: prov-a }, { name: prov-b, priority: 1 }]`;
+  const post = (key: string, backend: string) =>
+    fetch(`${stack!.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${key}`,
+        "content-type": "application/json",
+        "x-gateway-backend": backend,
+      },
+      body: JSON.stringify({ model: "split", messages: [{ role: "user", content: "x" }] }),
+    });
+
+  test("on: a trusted key picks among the rule's backends only; other keys get a 403; unknown names a 400", async () => {
+    await start(RULE, { ...keys, clientBackendSelection: true });
+    const chosen = await post(TRUSTED, "prov-b");
+    expect(chosen.status).toBe(200);
+    expect(chosen.headers.get("x-gateway-backend")).toBe("prov-b");
+    expect(b.seen).toHaveLength(1);
+    expect(b.seen[0]!.headers["x-gateway-backend"]).toBeUndefined();
+    expect((await post(CLIENT_KEY, "prov-b")).status).toBe(403);
+    const unknown = await post(TRUSTED, "pool");
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain(
+      "'prov-a', 'prov-b'",
+    );
+    expect(b.seen).toHaveLength(1);
+  });
+
+  test("off (the default): the header is ignored", async () => {
+    await start(RULE, keys);
+    const res = await post(TRUSTED, "prov-b");
+    expect(res.headers.get("x-gateway-backend")).toBe("prov-a");
+    expect(b.seen).toHaveLength(0);
+  });
+});
