@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import OpenAI from "openai";
+import { seededRandom } from "../../src/clock.ts";
+import { parseConfig } from "../../src/config/load.ts";
+import { createGateway, type Gateway } from "../../src/gateway.ts";
+import { silentLogger } from "../../src/log.ts";
+import { attachKubernetes } from "../../src/runtime/kubernetes.ts";
+import { serveBun } from "../../src/runtime/serve-bun.ts";
+import type { RunningServer } from "../../src/runtime/server.ts";
+import { type RunningSimulator, startSimulators } from "../../src/simulator/index.ts";
+import { FakeApiServer } from "./fake-apiserver.ts";
+import { NS, objective, pod, pool, rewrite, writeKubeconfig } from "./fake-objects.ts";
+import { TEST_TUNING, until } from "./helpers.ts";
+
+/**
+ * Two namespaces, pools chosen by label: `alpha` (llm) and `beta` (team-b) each with one real
+ * simulated pod on loopback, a third pool created and deleted while the gateway runs.
+ */
+const TEAM = "team-b";
+const POOL_API = "inference.networking.k8s.io/v1";
+const ON = { labels: { gateway: "on" } };
+
+const picker = (name: string | undefined, scorer: string) =>
+  [
+    "apiVersion: inference.networking.x-k8s.io/v1alpha1",
+    "kind: EndpointPickerConfig",
+    ...(name ? [`metadata: { name: ${name} }`] : []),
+    `plugins: [{ type: ${scorer} }, { type: max-score-picker }]`,
+    `schedulingProfiles: [{ name: default, plugins: [{ pluginRef: ${scorer} }, { pluginRef: max-score-picker }] }]`,
+  ].join("\n");
+
+let api: FakeApiServer;
+let pods: RunningSimulator[];
+let gateway: Gateway;
+let server: RunningServer;
+let cluster: Awaited<ReturnType<typeof attachKubernetes>>;
+let client: OpenAI;
+let text: string;
+
+beforeAll(async () => {
+  pods = await startSimulators(serveBun, [
+    { model: "model-a", timeScale: 0.01, port: 0, hostname: "127.0.0.1" },
+    { model: "model-b", timeScale: 0.01, port: 0, hostname: "127.0.0.1" },
+    { model: "model-c", timeScale: 0.01, port: 0, hostname: "127.0.0.1" },
+  ]);
+  api = await FakeApiServer.start();
+  api.apply(pool({ app: "a" }, [pods[0]!.port], "alpha", ON));
+  api.apply(pool({ app: "b" }, [pods[1]!.port], "beta", { ...ON, namespace: TEAM }));
+  api.apply(pool({ app: "x" }, [9], "not-served")); // no label: not the gateway's
+  api.apply(pod("vllm-0", { ip: "127.0.0.1", labels: { app: "a" } }));
+  api.apply(pod("vllm-0", { ip: "127.0.0.1", labels: { app: "b" }, namespace: TEAM }));
+  api.apply(pod("gamma-0", { ip: "127.0.0.1", labels: { app: "c" } }));
+  api.apply(objective("critical", 5, "alpha"));
+  api.apply(
+    rewrite("alias", [{ from: ["my-alias"], to: { "model-b": undefined } }], {
+      poolName: "beta",
+      namespace: TEAM,
+    }),
+  );
+  const settings = {
+    apiVersion: "gateway.inference.dev/v1alpha1",
+    kind: "GatewayConfig",
+    logLevel: "silent",
+    kubernetes: {
+      namespaces: [NS, TEAM],
+      poolSelector: { matchLabels: { gateway: "on" } },
+      kubeconfig: writeKubeconfig(api.url, api.token),
+    },
+    dataLayer: { scrapeIntervalMs: 20 },
+  };
+  text = [
+    JSON.stringify(settings),
+    picker("alpha", "queue-scorer"),
+    picker(undefined, "prefix-cache-scorer"),
+  ].join("\n---\n");
+  gateway = createGateway({
+    config: parseConfig(text, "k8s.yaml"),
+    logger: silentLogger(),
+    random: seededRandom(5),
+  });
+  cluster = await attachKubernetes({ gateway, logger: silentLogger(), tuning: TEST_TUNING });
+  gateway.start();
+  server = await serveBun({ fetch: gateway.fetch, port: 0, hostname: "127.0.0.1" });
+  client = new OpenAI({ baseURL: `http://127.0.0.1:${server.port}/v1`, apiKey: "unused", maxRetries: 0 });
+  await cluster.ready;
+});
+
+afterAll(async () => {
+  await cluster.stop();
+  await gateway.stop();
+  await server.close();
+  await api.stop();
+  await Promise.all(pods.map((p) => p.close()));
+});
+
+const served = () => gateway.deps.pools.list().map((p) => p.name);
+const learned = (pool: string, model: string) =>
+  gateway.deps.pools
+    .get(pool)
+    ?.endpoints.list()
+    .some((e) => e.models.has(model)) || undefined;
+const chat = (model: string) =>
+  client.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }], max_tokens: 2 });
+
+test("every labelled pool of both namespaces is a pool of the gateway, with its own pods, objectives, rewrites and picker", async () => {
+  await until(
+    () => served().join() === "alpha,beta" || undefined,
+    () => served().join(),
+  );
+  const alpha = gateway.deps.pools.get("alpha")!;
+  const beta = gateway.deps.pools.get("beta")!;
+  expect(alpha.endpoints.list().map((e) => e.name)).toEqual([`${NS}/vllm-0:${pods[0]!.port}`]);
+  expect(beta.endpoints.list().map((e) => e.name)).toEqual([`${TEAM}/vllm-0:${pods[1]!.port}`]);
+  await until(() => alpha.config.current.objectives.length === 1 || undefined, "alpha's objective");
+  expect(beta.config.current.objectives).toEqual([]);
+  await until(() => beta.config.current.rewrites.length === 1 || undefined, "beta's rewrite");
+  expect(alpha.config.current.rewrites).toEqual([]);
+  expect(alpha.config.current.pickerConfig?.plugins[0]?.type).toBe("queue-scorer");
+  expect(beta.config.current.pickerConfig?.plugins[0]?.type).toBe("prefix-cache-scorer");
+});
+
+test("a request reaches the pod of the pool serving its model, a rewrite of one pool included", async () => {
+  await until(() => learned("alpha", "model-a") && learned("beta", "model-b"), "models learned");
+  expect((await chat("model-a")).model).toBe("model-a");
+  expect((await chat("model-b")).model).toBe("model-b");
+  expect((await chat("my-alias")).model).toBe("model-b");
+  expect(pods[0]!.simulator.stats().completed).toBe(1);
+  expect(pods[1]!.simulator.stats().completed).toBe(2);
+});
+
+test("a pool created while running is served; deleted, it is retired and its model is no longer found", async () => {
+  api.apply(pool({ app: "c" }, [pods[2]!.port], "gamma", ON));
+  await until(() => learned("gamma", "model-c"), "gamma's pod and model");
+  expect(served()).toEqual(["alpha", "gamma", "beta"]); // namespace, then name
+  expect((await chat("model-c")).model).toBe("model-c");
+  const gamma = gateway.deps.pools.get("gamma")!;
+  api.remove(POOL_API, "InferencePool", "gamma");
+  await until(
+    () => served().join() === "alpha,beta" || undefined,
+    () => served().join(),
+  );
+  // The retired pool kept its endpoints to finish what it had: discovery stopped feeding it, no more.
+  expect(gamma.endpoints.list().length).toBe(1);
+  const err = await chat("model-c").catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+  expect((await chat("model-a")).model).toBe("model-a");
+});
+
+test("a file reload keeps the cluster's pools (the overlay lays them over the new file)", async () => {
+  gateway.deps.config.swap(cluster.overlay.apply(parseConfig(text, "k8s.yaml")));
+  expect(served()).toEqual(["alpha", "beta"]);
+  expect(gateway.deps.pools.get("alpha")!.config.current.objectives.map((o) => o.metadata.name)).toEqual([
+    "critical",
+  ]);
+  expect((await chat("my-alias")).model).toBe("model-b");
+});
