@@ -117,16 +117,40 @@ describe("a preamble common to every prompt", () => {
 });
 
 describe("sticky until saturated", () => {
-  test("a hot prefix spills when its holder's queue is at saturationQueueDepth, and comes back", () => {
-    const g = gateway(8);
+  // The default profile with a heavier prefix weight (5): load scorers (at most 4) can no
+  // longer outweigh a full match, so only the saturation gate can move a hot prefix.
+  const heavy = {
+    apiVersion: "inference.networking.x-k8s.io/v1alpha1",
+    kind: "EndpointPickerConfig",
+    plugins: [
+      { type: "queue-scorer" },
+      { type: "kv-cache-utilization-scorer" },
+      { type: "prefix-cache-scorer" },
+      { type: "max-score-picker", parameters: { maxNumOfEndpoints: 3 } },
+    ],
+    schedulingProfiles: [
+      {
+        name: "default",
+        plugins: [
+          { pluginRef: "queue-scorer", weight: 2 },
+          { pluginRef: "kv-cache-utilization-scorer", weight: 2 },
+          { pluginRef: "prefix-cache-scorer", weight: 5 },
+          { pluginRef: "max-score-picker" },
+        ],
+      },
+    ],
+  };
+  const saturated = { waitingQueueSize: 5, kvCacheUsage: 0.85, runningRequests: 8 };
+
+  test("a hot prefix spills when its holder is saturated (queue 5, KV 0.8), and comes back", () => {
+    const g = gateway(8, heavy);
     const hot = prompt(77, 64 * 40);
     const idle = pods(3);
     const first = g.send(`${hot}q0`, idle);
     started(idle.find((e) => e.name === first.pod)!, first.life);
     first.end();
     const holder = first.pod;
-    // The holder is saturated (5 waiting); the others are idle.
-    const loaded = idle.map((e) => (e.name === holder ? endpoint(e.name, { waitingQueueSize: 5 }) : e));
+    const loaded = idle.map((e) => (e.name === holder ? endpoint(e.name, saturated) : e));
     const spill = g.send(`${hot}q1`, loaded);
     expect(spill.pod).not.toBe(holder); // before: the prefix weight kept it on the holder
     started(loaded.find((e) => e.name === spill.pod)!, spill.life);
@@ -140,13 +164,18 @@ describe("sticky until saturated", () => {
     expect(g.send(`${hot}q3`, drained).pod).toBe(holder);
   });
 
-  test("below saturation the holder keeps the prefix", () => {
-    const g = gateway(8);
+  test.each([
+    { case: "queue 4, KV full", waitingQueueSize: 4, kvCacheUsage: 0.95 },
+    { case: "queue 8 behind one long prefill, KV low", waitingQueueSize: 8, kvCacheUsage: 0.3 },
+  ])("below saturation the holder keeps the prefix ($case)", (load) => {
+    const g = gateway(8, heavy);
     const hot = prompt(78, 64 * 40);
     const eps = pods(3);
     const first = g.send(`${hot}q0`, eps);
     first.end();
-    const busy = eps.map((e) => (e.name === first.pod ? endpoint(e.name, { waitingQueueSize: 4 }) : e));
+    const busy = eps.map((e) =>
+      e.name === first.pod ? endpoint(e.name, { ...load, runningRequests: 2 }) : e,
+    );
     expect(g.send(`${hot}q1`, busy).pod).toBe(first.pod);
   });
 });
