@@ -17,6 +17,9 @@ export const MODEL = "facebook/opt-125m";
 export const LORA = "sql-lora";
 export const ALIAS = "opt-alias";
 export const POOL = "runtime-pool";
+/** A second pool: an embedding model (vLLM's pooling runner), the third pod. */
+export const EMBED_POOL = "embed-pool";
+export const EMBED_MODEL = "BAAI/bge-small-en-v1.5";
 
 /** Simulated pods, with a count of the /metrics scrapes they answered. */
 export interface Pods {
@@ -38,7 +41,11 @@ export async function startPods(): Promise<Pods> {
       },
     });
   const common = { model: MODEL, jitter: 0, timeScale: 0.05, hostname: "127.0.0.1", port: 0 };
-  const pods = await startSimulators(counting, [common, { ...common, loras: [LORA] }]);
+  const pods = await startSimulators(counting, [
+    common,
+    { ...common, loras: [LORA] },
+    { ...common, model: EMBED_MODEL, runner: "pooling" },
+  ]);
   return {
     pods,
     addresses: pods.map((p) => `127.0.0.1:${p.port}`),
@@ -51,13 +58,15 @@ export async function startPods(): Promise<Pods> {
 
 /**
  * The gateway config for the pods: static endpoints whose models the gateway learns from
- * each pod's /v1/models, one pool, and an alias rewritten to the base model.
+ * each pod's /v1/models, two pools (the chat pods, and the third pod's embedding model),
+ * and an alias rewritten to the base model.
  */
 export function gatewayYaml(addresses: readonly string[]): string {
-  const endpoints = addresses.map((a, i) => `  - { name: pod-${i}, address: "${a}" }`).join("\n");
+  const endpoints = addresses
+    .map((a, i) => `  - { name: pod-${i}, address: "${a}", pool: ${i === 2 ? EMBED_POOL : POOL} }`)
+    .join("\n");
   return `apiVersion: gateway.inference.dev/v1alpha1
 kind: GatewayConfig
-pool: ${POOL}
 logLevel: warn
 shutdownGraceMs: 2000
 dataLayer:
@@ -74,6 +83,17 @@ spec:
   selector:
     matchLabels:
       app: sim
+  targetPorts:
+    - number: 8000
+---
+apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata:
+  name: ${EMBED_POOL}
+spec:
+  selector:
+    matchLabels:
+      app: embed
   targetPorts:
     - number: 8000
 ---

@@ -3,9 +3,12 @@ import {
   ALIAS,
   type Child,
   chat,
+  EMBED_MODEL,
+  EMBED_POOL,
   gatewayYaml,
   LORA,
   MODEL,
+  POOL,
   type Pods,
   sseData,
   startPods,
@@ -118,6 +121,39 @@ export function describeRuntime(
       const text = chunks.map((c) => c.choices[0]?.delta.content ?? "").join("");
       expect(text.length).toBeGreaterThan(0);
       expect(chunks.some((c) => c.choices[0]?.finish_reason === "length")).toBe(true);
+    }, 20_000);
+
+    test("embeddings go to the second pool; /readyz lists both pools", async () => {
+      const res = await fetch(`${url()}/v1/embeddings`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: EMBED_MODEL, input: ["a", "b"] }),
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-gateway-destination-endpoint-served")).toBe(pods.addresses[2]!);
+      const body = (await res.json()) as { model: string; data: { embedding: number[] }[] };
+      expect(body.model).toBe(EMBED_MODEL);
+      expect(body.data.length).toBe(2);
+      const ready = (await (await fetch(`${url()}/readyz`)).json()) as { pools: { name: string }[] };
+      expect(ready.pools.map((p) => p.name)).toEqual([POOL, EMBED_POOL]);
+    }, 20_000);
+
+    test("a Responses API conversation continues on the pod that holds it", async () => {
+      let previous: string | undefined;
+      for (let turn = 0; turn < 4; turn++) {
+        const res = await fetch(`${url()}/v1/responses`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            model: MODEL,
+            input: `turn ${turn}`,
+            max_output_tokens: 3,
+            ...(previous ? { previous_response_id: previous } : {}),
+          }),
+        });
+        expect(res.status).toBe(200);
+        previous = ((await res.json()) as { id: string }).id;
+      }
     }, 20_000);
 
     test("an unknown model is an OpenAI error body, not a crash", async () => {

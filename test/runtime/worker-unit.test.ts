@@ -129,7 +129,7 @@ describe("the pool's Durable Object", () => {
     const pool = new GatewayPool(state, env(yaml));
     expect(blocked).toHaveLength(1);
     await blocked[0];
-    expect(pods.scrapes()).toBe(before + 2); // one per pod, before any request is let in
+    expect(pods.scrapes()).toBe(before + pods.pods.length); // one per pod (both pools), before any request is let in
     expect(alarms).toHaveLength(1);
     expect(alarms[0]! - Date.now()).toBeLessThanOrEqual(50);
 
@@ -141,7 +141,7 @@ describe("the pool's Durable Object", () => {
     expect(models.data.map((m) => m.id)).toContain(MODEL);
 
     await pool.alarm();
-    expect(pods.scrapes()).toBe(before + 4);
+    expect(pods.scrapes()).toBe(before + 2 * pods.pods.length);
     expect(alarms).toHaveLength(2);
   });
 
