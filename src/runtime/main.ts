@@ -141,7 +141,9 @@ export async function main(opts: {
     runtime: opts.runtime,
     url: `http://${shown}:${server.port}`,
     config: file,
-    endpoints: gateway.deps.endpoints.list().map((e) => `${e.name}=${e.address}`),
+    pools: Object.fromEntries(
+      gateway.deps.pools.list().map((p) => [p.name, p.endpoints.list().map((e) => `${e.name}=${e.address}`)]),
+    ),
   });
   // Watch from here on: an edit made since the file was loaded is picked up too.
   const unwatchFile = watchConfigFile(
@@ -170,8 +172,11 @@ export async function main(opts: {
       banner({
         url: `http://${shown}:${server.port}`,
         runtime: opts.runtime,
-        endpoints: gateway.deps.endpoints.list(),
-        config: gateway.deps.config.current,
+        pools: gateway.deps.pools.list().map((p) => ({
+          name: p.name,
+          endpoints: p.endpoints.list(),
+          config: p.config.current,
+        })),
       }),
     );
   }

@@ -167,26 +167,32 @@ test("the banner lists each endpoint's models, learned ones included, and the al
   const text = banner({
     url: "http://localhost:8080",
     runtime: "bun 1",
-    config,
-    endpoints: [
+    pools: [
       {
-        name: "a",
-        address: "10.0.0.1:8000",
-        labels: {},
-        engine: "vllm",
-        models: new Set(["m", "lora"]),
-        metrics: {} as never,
-      },
-      {
-        name: "b",
-        address: "10.0.0.2:8000",
-        labels: {},
-        engine: "vllm",
-        models: new Set(),
-        metrics: {} as never,
+        name: "pool",
+        config,
+        endpoints: [
+          {
+            name: "a",
+            address: "10.0.0.1:8000",
+            labels: {},
+            engine: "vllm",
+            models: new Set(["m", "lora"]),
+            metrics: {} as never,
+          },
+          {
+            name: "b",
+            address: "10.0.0.2:8000",
+            labels: {},
+            engine: "vllm",
+            models: new Set(),
+            metrics: {} as never,
+          },
+        ],
       },
     ],
   });
+  expect(text).not.toContain("pool      "); // one pool: no pool lines
   expect(text).toContain("endpoint  a        http://10.0.0.1:8000  m, lora");
   expect(text).toContain(
     "endpoint  b        http://10.0.0.2:8000  (models not known yet: asking its /v1/models)",
