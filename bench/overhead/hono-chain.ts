@@ -1,0 +1,92 @@
+/**
+ * What the gateway's Hono chain costs by itself (issue 19: "measure the cost of the chain
+ * itself"). In-process, no network: `app.fetch(new Request(...))` in a loop, the same
+ * POST as the overhead benchmark's small JSON case, answered with a prebuilt body.
+ *
+ * - chain-11: `request-id` as app.use plus 11 route middlewares (scope, authenticate,
+ *   parse, route, rewrite, authorize, candidates, accepted, admit, schedule, forward),
+ *   each an async function that sets one context variable and awaits next(), as the
+ *   stages do;
+ * - composed: one route handler that calls 12 plain functions in order with one
+ *   per-request object (what "composing the chain" would look like);
+ * - bare: one route handler that answers at once (Hono's routing and Response alone).
+ *
+ * Run: `bun bench/overhead/hono-chain.ts` and `node --import tsx bench/overhead/hono-chain.ts`.
+ * Prints µs per request (median of 5 rounds of BENCH_N requests, default 100,000).
+ */
+import { Hono } from "hono";
+
+const N = Number(process.env["BENCH_N"] ?? 100_000);
+const STAGES = 11;
+const body = new TextEncoder().encode('{"id":"x","object":"chat.completion","choices":[]}');
+const reqBody = '{"model":"m","messages":[{"role":"user","content":"Hello"}],"max_tokens":16}';
+const answer = () => new Response(body, { headers: { "content-type": "application/json" } });
+
+type Vars = Record<`v${number}`, number> & { requestId: string };
+
+function chainApp(): Hono<{ Variables: Vars }> {
+  const app = new Hono<{ Variables: Vars }>();
+  app.use("*", async (c, next) => {
+    c.set("requestId", c.req.raw.headers.get("x-request-id") ?? "generated");
+    await next();
+    c.header("x-request-id", c.get("requestId"));
+  });
+  const stages = Array.from(
+    { length: STAGES },
+    (_, i) => async (c: { set(k: `v${number}`, v: number): void }, next: () => Promise<void>) => {
+      c.set(`v${i}`, i);
+      await next();
+    },
+  );
+  app.post("/v1/chat/completions", ...(stages as never[]), () => answer());
+  return app;
+}
+
+function composedApp(): Hono {
+  const app = new Hono();
+  const steps = Array.from({ length: STAGES + 1 }, (_, i) => (r: Record<string, unknown>) => {
+    r[`v${i}`] = i;
+  });
+  app.post("/v1/chat/completions", async (c) => {
+    const r: Record<string, unknown> = { requestId: c.req.raw.headers.get("x-request-id") ?? "generated" };
+    for (const step of steps) step(r);
+    const res = answer();
+    res.headers.set("x-request-id", r["requestId"] as string);
+    return res;
+  });
+  return app;
+}
+
+function bareApp(): Hono {
+  const app = new Hono();
+  app.post("/v1/chat/completions", () => answer());
+  return app;
+}
+
+async function run(app: { fetch(r: Request): Response | Promise<Response> }): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) {
+    const res = await app.fetch(
+      new Request("http://gw/v1/chat/completions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: reqBody,
+      }),
+    );
+    if (res.status !== 200) throw new Error(`status ${res.status}`);
+  }
+  return ((performance.now() - t0) * 1000) / N;
+}
+
+const apps = { bare: bareApp(), composed: composedApp(), "chain-11": chainApp() };
+const results: Record<string, number[]> = { bare: [], composed: [], "chain-11": [] };
+for (const app of Object.values(apps)) await run(app); // warm-up
+for (let round = 0; round < 5; round++)
+  for (const [name, app] of Object.entries(apps)) results[name]!.push(await run(app));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.version}`;
+console.log(`${runtime}, ${N} requests per round, median of 5 rounds (µs per request):`);
+for (const [name, xs] of Object.entries(results)) console.log(`  ${name.padEnd(9)} ${median(xs).toFixed(2)}`);
+console.log(
+  `  chain-11 − composed: ${(median(results["chain-11"]!) - median(results["composed"]!)).toFixed(2)} µs`,
+);
