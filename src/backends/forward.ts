@@ -109,7 +109,12 @@ export async function sendToHosted(
       model,
     });
   }
-  if (last.response) return last.response;
+  // Every backend refused: the last one's answer passes through as it said it.
+  if (last.response)
+    return new Response(last.response.body, {
+      status: last.response.status,
+      headers: downstreamHeaders(last.response.headers),
+    });
   throw new GatewayError({
     status: 503,
     message: `No backend of ${plan.rule.id} could answer (${backends.length} tried): ${last.reason}.`,

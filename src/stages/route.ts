@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { BACKEND_HEADER, chosenBackend } from "../aigw/choose.ts";
+import { Deadline } from "../aigw/deadline.ts";
 import { backendOrder, matchRule } from "../aigw/match.ts";
 import type { CompiledRule, RuleBackend } from "../aigw/types.ts";
 import { sendToHosted } from "../backends/forward.ts";
@@ -36,7 +37,10 @@ export function route(
     const routes = deps.config.current.routes;
     const rule = routes ? matchRule(routes, { headers: c.req.raw.headers, model: req.model }) : undefined;
     let pool: Pool | undefined;
+    let deadline: Deadline | undefined;
     if (rule) {
+      if (rule.requestTimeoutMs !== undefined)
+        deadline = new Deadline(c, rule.requestTimeoutMs, deps.setTimer);
       const order = ruleOrder(c, rule, hosted, deps);
       const first = order[0];
       if (!first)
@@ -48,7 +52,13 @@ export function route(
       if (first.target.kind === "hosted") {
         authorizeHosted(c, req.model);
         c.set("aigw", { rule, spillTo: [], spilled: true });
-        return sendToHosted(c, hosted, { rule, backends: order });
+        try {
+          return await sendToHosted(c, hosted, { rule, backends: order });
+        } catch (err) {
+          throw deadline?.passed && err instanceof GatewayError && err.status === 499
+            ? deadline.error()
+            : err;
+        }
       }
       pool = deps.pools.get(first.target.pool);
       if (!pool)
@@ -90,6 +100,7 @@ export function route(
       }
     }
     await next();
+    deadline?.settle();
   };
 }
 

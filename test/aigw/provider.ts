@@ -89,7 +89,7 @@ export function startProvider(
   opts: { key: string; name: string; header?: "authorization" | "api-key" },
 ) {
   const seen: Seen[] = [];
-  const state = { failWith: 0 };
+  const state = { failWith: 0, delayMs: 0 };
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
@@ -121,6 +121,7 @@ export function startProvider(
           },
           { status: 401 },
         );
+      if (state.delayMs) await Bun.sleep(state.delayMs);
       if (state.failWith)
         return Response.json(
           { error: { message: "overloaded", type: "server_error" } },

@@ -25,6 +25,7 @@ afterEach(async () => {
   b.seen.length = 0;
   a.state.failWith = 0;
   b.state.failWith = 0;
+  a.state.delayMs = 0;
 });
 
 const backends = () => [
@@ -178,6 +179,21 @@ describe("AIGatewayRoute rules and hosted backends over HTTPS (a CA the test mad
     expect(byId.has("llama")).toBe(true);
     expect((await client.models.retrieve("gpt-4o-mini")).owned_by).toBe("OpenAI");
   });
+});
+
+test("a rule's timeouts.request cuts a slow backend with a 504; timeouts.backendRequest moves on to the next priority", async () => {
+  const client = await start(`
+    - matches: [{ headers: [{ type: Exact, name: x-ai-eg-model, value: slow }] }]
+      backendRefs: [{ name: prov-a }]
+      timeouts: { request: 300ms }
+    - matches: [{ headers: [{ type: Exact, name: x-ai-eg-model, value: hedged }] }]
+      backendRefs: [{ name: prov-a }, { name: prov-b, priority: 1 }]
+      timeouts: { backendRequest: 200ms }`);
+  a.state.delayMs = 3000;
+  const err = await chat(client, "slow").catch((e) => e);
+  expect(err.status).toBe(504);
+  expect(err.error.code).toBe("route_timeout");
+  expect((await chat(client, "hedged")).choices[0]!.message.content).toBe("from b");
 });
 
 describe("a client-chosen backend (x-gateway-backend)", () => {
