@@ -16,7 +16,7 @@ const docs = parseAllDocuments(readFileSync(join(import.meta.dir, "../../deploy/
       kind: string;
       metadata: { name: string };
       rules?: Rule[];
-      roleRef?: { name: string };
+      roleRef?: { kind: string; name: string };
       subjects?: { name: string }[];
     },
 );
@@ -32,17 +32,18 @@ describe("deploy/rbac.yaml", () => {
     ]),
   ];
 
-  test.each(watched)("the Role grants get/list/watch on %s %s", (apiGroup, resource) => {
-    const role = docs.find((d) => d.kind === "Role")!;
+  test.each(watched)("the ClusterRole grants get/list/watch on %s %s", (apiGroup, resource) => {
+    const role = docs.find((d) => d.kind === "ClusterRole")!;
     const rule = role.rules!.find((r) => r.apiGroups.includes(apiGroup) && r.resources.includes(resource));
     expect(rule?.verbs).toEqual(expect.arrayContaining(["get", "list", "watch"]));
   });
 
-  test("the RoleBinding ties the Role to the ServiceAccount", () => {
+  test("a RoleBinding (per watched namespace) ties the ClusterRole to the ServiceAccount; nothing is granted cluster-wide", () => {
     const sa = docs.find((d) => d.kind === "ServiceAccount")!;
-    const role = docs.find((d) => d.kind === "Role")!;
+    const role = docs.find((d) => d.kind === "ClusterRole")!;
     const binding = docs.find((d) => d.kind === "RoleBinding")!;
-    expect(binding.roleRef!.name).toBe(role.metadata.name);
+    expect(binding.roleRef).toMatchObject({ kind: "ClusterRole", name: role.metadata.name });
     expect(binding.subjects!.map((s) => s.name)).toEqual([sa.metadata.name]);
+    expect(docs.filter((d) => d.kind === "ClusterRoleBinding")).toEqual([]);
   });
 });
