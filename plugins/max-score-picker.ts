@@ -23,11 +23,12 @@
  * wider band `newPrefixTieEpsilon` (default 1.0): a replica that never saw the prefix
  * scores pods by load alone, and replicas' load views differ by more than 0.05, so with
  * the narrow band each would place the prefix on a different pod (bench/replicas.ts).
- * Within that band only the endpoints with the least prefill pending are kept (uncached
- * prompt tokens this gateway sent whose answer has not started, from the prefix index):
- * a pod busy prefilling shows no queue and little KV, and a new prompt hashed onto it
- * would wait behind that prefill. Idle pods have none pending, so replicas agree on them;
- * under load the pod that will start the prompt soonest wins, as load-only would pick.
+ * Within that band a pod is kept only when its prefill pending (uncached prompt tokens
+ * this gateway sent whose answer has not started, from the prefix index) is below the
+ * prompt's own tokens, or is the least of the band: a pod busy prefilling shows no queue
+ * and little KV, and a new prompt hashed onto it would wait behind that prefill. Idle
+ * pods have none pending, so replicas agree on them; when every pod is busy the one that
+ * will start the prompt soonest wins, as load-only would pick.
  *
  * Parameters: `maxNumOfEndpoints` (1), `tieEpsilon` (0.05), `newPrefixTieEpsilon` (1.0),
  * `rendezvous` (true).
@@ -81,7 +82,8 @@ export function maxScorePicker(opts: {
         while (group < head.length && head[group]!.score >= best - epsilon) group++;
         let band = head.slice(0, group);
         let rest = head.slice(group);
-        if (fresh && index && band.length > 1) [band, rest] = leastPending(band, rest, index);
+        if (fresh && index && band.length > 1)
+          [band, rest] = leastPending(band, rest, index, currentMatch(ctx)?.promptTokens ?? 0);
         const key = band.length > 1 ? rendezvousKey(ctx) : undefined;
         if (key) band = rendezvousOrder(band, (s) => s.endpoint.name, key);
         head = band.concat(rest);
@@ -92,21 +94,26 @@ export function maxScorePicker(opts: {
 }
 
 /**
- * The band's endpoints with the least prefill pending (uncached prompt tokens sent, answer
- * not started), the others moved to the front of `rest` in score order: a pod busy
- * prefilling shows no queue and little KV, but a new prompt sent there waits for that
- * prefill. Idle pods all have 0 pending, so replicas still agree on them by hash.
+ * The band's endpoints where the prompt would not wait behind a prefill as long as its
+ * own: pending prefill (uncached prompt tokens sent, answer not started) below the
+ * prompt's own uncached tokens, and always those with the least pending. The others are
+ * moved to the front of `rest`, in score order. A pod busy prefilling shows no queue and
+ * little KV, but a new prompt sent there waits for that prefill; a few short prompts
+ * pending there cost little, and leaving such pods in the band keeps replicas (which
+ * each see only their own pending) agreeing on where a new prefix goes.
  */
 function leastPending(
   band: ScoredEndpoint[],
   rest: ScoredEndpoint[],
   index: PrefixIndex,
+  own: number,
 ): [ScoredEndpoint[], ScoredEndpoint[]] {
   const pending = band.map((s) => index.pendingTokens(s.endpoint.name));
   const least = Math.min(...pending);
-  const keep = band.filter((_, i) => pending[i] === least);
+  const ok = (p: number) => p === least || p < own;
+  const keep = band.filter((_, i) => ok(pending[i]!));
   if (keep.length === band.length) return [band, rest];
-  return [keep, band.filter((_, i) => pending[i] !== least).concat(rest)];
+  return [keep, band.filter((_, i) => !ok(pending[i]!)).concat(rest)];
 }
 
 /**

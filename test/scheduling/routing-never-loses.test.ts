@@ -81,6 +81,22 @@ describe("new prefixes: never behind a prefill while a pod is idle", () => {
     expect(seen.has(busy.name)).toBe(true);
   });
 
+  test("a few short prompts pending on a pod do not take it out of the band: replicas still agree", () => {
+    const eps = pods(6);
+    for (let i = 0; i < 20; i++) {
+      const busy = gateway(i);
+      // 50-token prompts waiting for their first byte on pods 0-2 of this replica only.
+      for (const e of eps.slice(0, 3)) busy.send(prompt(900 + i, 200), [e]);
+      // Both replicas' next scrape shows them running there.
+      const scraped = eps.map((e, k) =>
+        k < 3 ? endpoint(e.name, { runningRequests: 1, updatedAt: NOW + 1 }) : e,
+      );
+      const fresh = gateway(1000 + i);
+      const long = prompt(i, 64 * 125); // 2,000 tokens, new to both
+      expect(busy.send(long, scraped).pod).toBe(fresh.send(long, scraped).pod);
+    }
+  });
+
   test("replicas still agree on idle pods", () => {
     const eps = pods(6);
     const a = gateway(1);
