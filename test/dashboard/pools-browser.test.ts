@@ -84,6 +84,9 @@ describe.skipIf(!runs)("the dashboard with two pools", () => {
 
     await waitFor(async () => (await page.getByTestId("pool").count()) === 2);
     expect(await texts(page, "[data-testid=pool] .pc-name")).toEqual(["chat", "embed"]);
+    expect(await page.locator("[data-testid=pool][data-pool=embed]").getAttribute("title")).toBe(
+      "embed · serves Qwen/Qwen3-0.6B",
+    );
     // Both pools at a glance: ready pods of each, once their pods are scraped.
     await waitFor(async () => {
       const subs = await texts(page, "[data-testid=pool] .pc-ready");

@@ -116,6 +116,7 @@ describe("the dashboard with two pools", () => {
 
   test("a reload that adds a pool shows it in the next event; one that removes a pool drops it", async () => {
     const { gw } = twoPools();
+    expect((await post(gw, "embed-latest")).status).toBe(200);
     const third = { name: "code-0", address: "10.0.2.1:8000", models: ["code-m"], labels: { app: "code" } };
     gw.deps.config.swap(
       testConfig(
@@ -132,7 +133,12 @@ describe("the dashboard with two pools", () => {
       ["code", ["code-0"]],
     ]);
     gw.deps.config.swap(testConfig({ endpoints: [third] }, inferencePool("code")));
-    expect((await snapshotOf(gw)).pools.map((p) => p.name)).toEqual(["code"]);
+    const removed = await snapshotOf(gw);
+    expect(removed.pools.map((p) => p.name)).toEqual(["code"]);
+    // Decisions made by a rewrite no pool has any more still count, with no pool.
+    expect(removed.rewrites).toEqual([
+      { pool: null, rewrite: "embed-alias", model: "embed-latest", target: "embed-m", count: 1 },
+    ]);
     await gw.stop();
   });
 });

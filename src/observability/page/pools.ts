@@ -44,7 +44,6 @@ function makeCard(box, p) {
   card.appendChild(bar);
   card.appendChild(c.ready);
   card.appendChild(c.load);
-  card.title = p.name;
   box.appendChild(card);
   return c;
 }
@@ -75,6 +74,9 @@ function renderPools(snap) {
     var c = state.cards[p.name], v = Math.max(0, p.saturation);
     var ready = p.endpoints.filter(function (e) { return !e.stale && !e.ejected; }).length;
     var inflight = p.endpoints.reduce(function (n, e) { return n + e.inflight; }, 0);
+    var models = {};
+    p.endpoints.forEach(function (e) { e.models.forEach(function (m) { models[m] = true; }); });
+    c.card.title = p.name + (Object.keys(models).length ? " · serves " + Object.keys(models).sort().join(", ") : "");
     c.card.setAttribute("aria-pressed", p.name === chosen ? "true" : "false");
     c.card.className = "pool-card" + (p.name === chosen ? " on" : "");
     setText(c.sat, v.toFixed(2));
