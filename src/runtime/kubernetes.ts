@@ -1,7 +1,7 @@
 import { ClusterOverlay } from "../config/cluster-overlay.ts";
 import type { Settings } from "../config/settings.ts";
 import type { Gateway } from "../gateway.ts";
-import { startKubernetesDiscovery } from "../kubernetes/index.ts";
+import { type KubernetesDiscovery, startKubernetesDiscovery } from "../kubernetes/index.ts";
 import { PoolFeed } from "../kubernetes/pool-feed.ts";
 import type { WatchTuning } from "../kubernetes/reflector.ts";
 import type { Logger } from "../log.ts";
@@ -40,7 +40,9 @@ export function discoveryTarget(settings: Settings, fallbackNamespace: string): 
  * Feeds a gateway from Kubernetes: every InferencePool named or selected, in each watched
  * namespace, becomes one of the gateway's pools (added and retired as the cluster changes),
  * its Ready pods that pool's endpoints, and the objectives and rewrites naming it that
- * pool's. Returns the overlay so file reloads can re-apply the cluster's pools.
+ * pool's. Returns the overlay so file reloads can re-apply the cluster's pools. A reload
+ * that changes which pools or namespaces (or the kubeconfig) starts a new discovery; the
+ * pools served stay until it reports, and the old one is stopped once the new one runs.
  */
 export async function attachKubernetes(opts: {
   gateway: Gateway;
@@ -48,38 +50,78 @@ export async function attachKubernetes(opts: {
   tuning?: Partial<WatchTuning>;
 }): Promise<{ overlay: ClusterOverlay; ready: Promise<void>; stop(): Promise<void> }> {
   const { gateway, logger } = opts;
-  const settings = gateway.deps.config.current.settings;
-  const target = discoveryTarget(
-    settings,
-    settings.kubernetes?.namespace || settings.kubernetes?.namespaces?.length
-      ? "default"
-      : ((await inClusterNamespace()) ?? "default"),
-  );
-  const overlay = new ClusterOverlay(gateway.deps.config, logger, { check: gateway.checkConfig });
+  const holder = gateway.deps.config;
+  const fallbackNamespace = (await inClusterNamespace()) ?? "default";
+  const overlay = new ClusterOverlay(holder, logger, { check: gateway.checkConfig });
   const feed = new PoolFeed(gateway.deps.pools);
-  const kubeconfig = settings.kubernetes?.kubeconfig;
-  let discovery: Awaited<ReturnType<typeof startKubernetesDiscovery>>;
-  try {
-    discovery = await startKubernetesDiscovery({
+  /** Only the latest discovery's reports count (an older one may speak while it stops). */
+  let generation = 0;
+  const start = (target: DiscoveryTarget, kubeconfig: string | undefined) => {
+    const mine = ++generation;
+    const live = () => mine === generation;
+    return startKubernetesDiscovery({
       namespaces: target.namespaces,
       pools: target.pools,
       ...(target.poolSelector ? { poolSelector: target.poolSelector } : {}),
       ...(kubeconfig ? { kubeconfig } : {}),
       logger,
       ...(opts.tuning ? { tuning: opts.tuning } : {}),
-      onPools: (pools) => overlay.setPools(pools),
-      onEndpoints: (pool, endpoints) => feed.set(pool, endpoints),
-      onObjectives: (pool, objectives) => overlay.setObjectives(pool, objectives),
-      onRewrites: (pool, rewrites) => overlay.setRewrites(pool, rewrites),
+      onPools: (pools) => live() && overlay.setPools(pools),
+      onEndpoints: (pool, endpoints) => live() && feed.set(pool, endpoints),
+      onObjectives: (pool, objectives) => live() && overlay.setObjectives(pool, objectives),
+      onRewrites: (pool, rewrites) => live() && overlay.setRewrites(pool, rewrites),
+    }).catch((err: unknown) => {
+      if (mine === generation) generation--; // the one running stays in charge
+      throw err;
     });
+  };
+  const settingsKey = (s: Settings) =>
+    JSON.stringify([discoveryTarget(s, fallbackNamespace), s.kubernetes?.kubeconfig]);
+  const first = holder.current.settings;
+  let watching = settingsKey(first);
+  let discovery: KubernetesDiscovery;
+  try {
+    discovery = await start(discoveryTarget(first, fallbackNamespace), first.kubernetes?.kubeconfig);
   } catch (err) {
     feed.stop();
     throw err;
   }
+  let restarts = Promise.resolve();
+  const unwatch = holder.onSwap((next) => {
+    if (!next.settings.kubernetes) {
+      logger.warn("kubernetes section removed from the config: discovery goes on until a restart");
+      return;
+    }
+    let key: string;
+    try {
+      key = settingsKey(next.settings);
+    } catch (err) {
+      logger.error("kubernetes settings refused; discovery goes on as it was", { error: String(err) });
+      return;
+    }
+    if (key === watching) return;
+    watching = key;
+    const target = discoveryTarget(next.settings, fallbackNamespace);
+    const kubeconfig = next.settings.kubernetes.kubeconfig;
+    restarts = restarts.then(async () => {
+      logger.info("kubernetes: discovery settings changed; watching anew", { ...target });
+      try {
+        const replaced = discovery;
+        discovery = await start(target, kubeconfig);
+        await replaced.stop();
+      } catch (err) {
+        logger.error("kubernetes: new discovery settings could not start; the previous discovery goes on", {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    });
+  });
   return {
     overlay,
     ready: discovery.ready,
     stop: async () => {
+      unwatch();
+      await restarts;
       await discovery.stop();
       feed.stop();
     },

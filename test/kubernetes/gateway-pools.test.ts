@@ -154,3 +154,31 @@ test("a file reload keeps the cluster's pools (the overlay lays them over the ne
   ]);
   expect((await chat("my-alias")).model).toBe("model-b");
 });
+
+test("a reload that changes the namespaces watches anew: team-b's pool leaves, alpha's endpoints are renamed", async () => {
+  const k8s = JSON.parse(text.split("\n---\n")[0]!) as { kubernetes: { namespaces: string[] } };
+  k8s.kubernetes.namespaces = [NS];
+  const narrowed = [JSON.stringify(k8s), ...text.split("\n---\n").slice(1)].join("\n---\n");
+  gateway.deps.config.swap(cluster.overlay.apply(parseConfig(narrowed, "k8s.yaml")));
+  await until(
+    () => served().join() === "alpha" || undefined,
+    () => served().join(),
+  );
+  const alpha = gateway.deps.pools.get("alpha")!;
+  // One namespace: endpoint names without it.
+  await until(
+    () =>
+      alpha.endpoints
+        .list()
+        .map((e) => e.name)
+        .join() === `vllm-0:${pods[0]!.port}` || undefined,
+    () =>
+      alpha.endpoints
+        .list()
+        .map((e) => e.name)
+        .join(),
+  );
+  await until(() => learned("alpha", "model-a"), "model-a learned again");
+  expect((await chat("model-a")).model).toBe("model-a");
+  expect(await chat("model-b").catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
+});
