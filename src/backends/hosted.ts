@@ -30,7 +30,7 @@ export interface HostedDeps {
 export class HostedBackends {
   readonly keys: KeyStore;
   readonly health: PassiveHealth;
-  readonly metrics: BackendMetrics;
+  private metricsOnce: BackendMetrics | undefined;
   private readonly fetchers = new Map<string, FetchFn>();
 
   constructor(readonly deps: HostedDeps) {
@@ -45,7 +45,12 @@ export class HostedBackends {
       maxFailureRate: () => up().maxFailureRate,
       ...(deps.setTimer ? { setTimer: deps.setTimer } : {}),
     });
-    this.metrics = new BackendMetrics(deps.metrics.registry);
+  }
+
+  /** Registered on first use: a gateway without route documents exposes no backend families. */
+  get metrics(): BackendMetrics {
+    this.metricsOnce ??= new BackendMetrics(this.deps.metrics.registry);
+    return this.metricsOnce;
   }
 
   /** The fetch for a backend: the gateway's own (system CAs), or one trusting its BackendTLSPolicy's CA. */
