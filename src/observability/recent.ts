@@ -6,6 +6,8 @@ export interface RequestSummary {
   at: number;
   requestId?: string;
   model?: string;
+  /** The API (chat, embeddings, responses...). */
+  kind?: string;
   targetModel?: string;
   rewrite?: string;
   fairnessId?: string;

@@ -56,6 +56,8 @@ export function scope(deps: {
       at: Date.now(),
       requestId: c.get("requestId"),
       model: req?.model,
+      kind: req?.kind,
+      pool: c.get("pool")?.name,
       targetModel: target,
       rewrite: c.get("targetModel")?.rewriteName,
       fairnessId: req?.fairnessId,
