@@ -14,8 +14,10 @@
  *     interleaved rounds, medians (bench/lib/pool-overhead.ts).
  *
  * Knobs (env): BENCH_PARTS ("crosstalk,overhead"), BENCH_SECONDS (cross-talk arrival
- * window, default 10), BENCH_ROUNDS (overhead rounds, 3), BENCH_WRK_SECONDS (3),
- * BENCH_VARIANTS ("p1e4,p10e4,p1e40,p1e64"), BENCH_OUT (results file; "-" = don't write).
+ * window, default 8), BENCH_ROUNDS (overhead rounds, 3), BENCH_WRK_SECONDS (2),
+ * BENCH_VARIANTS ("p1e4,p10e4,p1e40,p1e64,p1e4q,p10e4q": p<pools>e<endpoints per pool>,
+ * q = no scraping), BENCH_MICRO_VARIANTS ("p1e4,p10e4,p100e4,p1e40,p1e64"), BENCH_MICRO_ROUNDS (7),
+ * BENCH_MICRO_REQUESTS (4000 per batch), BENCH_PIN (1 = pin wrk and upstream to core 0, the gateway to core 1), BENCH_OUT (results file; "-" = don't write).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { crosstalkSection } from "./lib/pool-crosstalk-report.ts";
@@ -30,13 +32,18 @@ const started = Date.now();
 const loadBefore = loadavg();
 const sections: string[] = [];
 if (PARTS.has("crosstalk"))
-  sections.push(...(await crosstalkSection({ seconds: Number(env("BENCH_SECONDS", "10")) })));
+  sections.push(...(await crosstalkSection({ seconds: Number(env("BENCH_SECONDS", "8")) })));
 if (PARTS.has("overhead"))
   sections.push(
     ...(await overheadSection({
       rounds: Number(env("BENCH_ROUNDS", "3")),
-      seconds: Number(env("BENCH_WRK_SECONDS", "3")),
-      variants: list(env("BENCH_VARIANTS", "p1e4,p10e4,p1e40,p1e64")),
+      seconds: Number(env("BENCH_WRK_SECONDS", "2")),
+      variants: list(env("BENCH_VARIANTS", "p1e4,p10e4,p1e40,p1e64,p1e4q,p10e4q")),
+      micro: {
+        variants: list(env("BENCH_MICRO_VARIANTS", "p1e4,p10e4,p100e4,p1e40,p1e64")),
+        rounds: Number(env("BENCH_MICRO_ROUNDS", "7")),
+        n: Number(env("BENCH_MICRO_REQUESTS", "4000")),
+      },
     })),
   );
 const minutes = (Date.now() - started) / 60_000;
@@ -53,6 +60,10 @@ const text = [
     "BENCH_ROUNDS",
     "BENCH_WRK_SECONDS",
     "BENCH_VARIANTS",
+    "BENCH_PIN",
+    "BENCH_MICRO_VARIANTS",
+    "BENCH_MICRO_ROUNDS",
+    "BENCH_MICRO_REQUESTS",
   ]),
   "```",
   "",

@@ -4,15 +4,17 @@
  * directly; returns the results file's section with medians and ratios to 1 pool × 4.
  */
 import { killAllOnExit, type Proc, stop, stopAll } from "../overhead/procs.ts";
+import { microSection } from "./pool-micro.ts";
 import { type Measured, measureGateway, modelOf, OverheadRig, type Variant } from "./pool-overhead.ts";
 
 const LAST_POOLS = 10;
 
-/** "p10e4" = 10 pools × 4 endpoints each. */
+/** "p10e4" = 10 pools × 4 endpoints each; "p10e4q" = the same, quiet (no scraping during the run). */
 function parseVariant(id: string): Variant {
-  const m = /^p(\d+)e(\d+)$/.exec(id);
-  if (!m) throw new Error(`BENCH_VARIANTS: '${id}' is not p<pools>e<endpoints per pool> (e.g. p10e4)`);
-  return { id, pools: Number(m[1]), endpointsPerPool: Number(m[2]) };
+  const m = /^p(\d+)e(\d+)(q?)$/.exec(id);
+  if (!m)
+    throw new Error(`BENCH_VARIANTS: '${id}' is not p<pools>e<endpoints per pool>[q] (e.g. p10e4, p10e4q)`);
+  return { id, pools: Number(m[1]), endpointsPerPool: Number(m[2]), quiet: m[3] === "q" };
 }
 
 const median = (xs: number[]) => {
@@ -30,8 +32,11 @@ export async function overheadSection(opts: {
   rounds: number;
   seconds: number;
   variants: string[];
+  /** In-process variants, rounds and requests per batch (bench/lib/pool-micro.ts). */
+  micro: { variants: string[]; rounds: number; n: number };
 }): Promise<string[]> {
   killAllOnExit();
+  const micro = await microSection({ ...opts.micro, variants: opts.micro.variants.map(parseVariant) });
   const variants = opts.variants.map(parseVariant);
   const lastPools = Math.max(...variants.map((v) => v.pools));
   const lastModel = modelOf(Math.max(LAST_POOLS, lastPools) - 1);
@@ -53,6 +58,21 @@ export async function overheadSection(opts: {
       );
     }
     const procs = [...gateways.values()].map((g) => g.proc);
+    // Warm-up (JIT, connection pools), not recorded: each gateway for 2 s at 8 connections.
+    for (const [id, g] of gateways) {
+      await measureGateway(
+        rig,
+        { proc: g.proc, url: `http://127.0.0.1:${g.port}` },
+        procs.filter((p) => p !== g.proc),
+        {
+          script,
+          conns: 8,
+          seconds: 2,
+          idleS: 0,
+        },
+      );
+      console.log(`${id} warmed up`);
+    }
     const targets = [
       { id: "direct", proc: undefined, url: `http://127.0.0.1:${rig.ports[0]}` },
       ...variants.map((v) => ({
@@ -70,7 +90,7 @@ export async function overheadSection(opts: {
             rig,
             t,
             procs.filter((p) => p !== t.proc),
-            { script, conns: c.conns, seconds: opts.seconds, idleS: t.proc && c.id === "c32" ? 2 : 0 },
+            { script, conns: c.conns, seconds: opts.seconds, idleS: t.proc ? 1.5 : 0 },
           );
           const key = `${t.id}/${c.id}`;
           got.set(key, [...(got.get(key) ?? []), m]);
@@ -86,45 +106,66 @@ export async function overheadSection(opts: {
     await stop(upstream);
     const med = (id: string, c: string, f: (m: Measured) => number) =>
       median((got.get(`${id}/${c}`) ?? []).map(f));
-    const base = variants[0]!.id;
     const direct = med("direct", "c1", (m) => m.p50Ms);
+    const x = (a: number, b: number) => (Number.isFinite(a / b) ? (a / b).toFixed(2) : "-");
     const rows = variants.map((v) => {
-      const cpu = med(v.id, "c32", (m) => m.cpuUs);
-      const net = med(v.id, "c32", (m) => m.netCpuUs);
-      const cpu1 = med(v.id, "c1", (m) => m.cpuUs);
-      const p50 = med(v.id, "c1", (m) => m.p50Ms);
+      // Ratios against the first variant scraping as this one does.
+      const base = variants.find((b) => b.quiet === v.quiet)!.id;
+      const m = (id: string, c: string, f: (m: Measured) => number) => med(id, c, f);
+      const net32 = m(v.id, "c32", (r) => r.netCpuUs);
+      const net1 = m(v.id, "c1", (r) => r.netCpuUs);
+      const added = m(v.id, "c1", (r) => r.p50Ms) - direct;
       const errors = [...(got.get(`${v.id}/c1`) ?? []), ...(got.get(`${v.id}/c32`) ?? [])].reduce(
-        (a, m) => a + m.errors,
+        (a, r) => a + r.errors,
         0,
       );
-      const x = (a: number, b: number) => (a / b).toFixed(2);
-      return (
-        `| ${v.id} | ${v.pools} | ${v.endpointsPerPool} | ${med(v.id, "c32", (m) => m.rps).toFixed(0)} | ${cpu.toFixed(0)} | ` +
-        `${net.toFixed(0)} | **${x(
-          net,
-          med(base, "c32", (m) => m.netCpuUs),
-        )}** | ${(med(v.id, "c32", (m) => m.idleUsPerS) / 1000).toFixed(1)} | ` +
-        `${cpu1.toFixed(0)} | ${p50.toFixed(3)} | ${(p50 - direct).toFixed(3)} | **${x(p50 - direct, med(base, "c1", (m) => m.p50Ms) - direct)}** | ${errors} |`
-      );
+      return [
+        v.id,
+        v.pools,
+        v.endpointsPerPool,
+        v.quiet ? "off" : "50 ms",
+        (m(v.id, "c32", (r) => r.idleUsPerS) / 1000).toFixed(1),
+        m(v.id, "c32", (r) => r.rps).toFixed(0),
+        m(v.id, "c32", (r) => r.cpuUs).toFixed(0),
+        net32.toFixed(0),
+        `**${x(
+          net32,
+          m(base, "c32", (r) => r.netCpuUs),
+        )}**`,
+        m(v.id, "c1", (r) => r.cpuUs).toFixed(0),
+        net1.toFixed(0),
+        `**${x(
+          net1,
+          m(base, "c1", (r) => r.netCpuUs),
+        )}**`,
+        added.toFixed(3),
+        `**${x(added, m(base, "c1", (r) => r.p50Ms) - direct)}**`,
+        errors,
+      ].join(" | ");
     });
     return [
       "## 2. Overhead per request: 1 vs 10 pools (and 4 vs 40 vs 64 endpoints in one pool)",
       "",
       `Gateway processes under Bun (\`bun run src/runtime/bun.ts --config ...\`, logLevel info, default scheduling profile, ` +
-        "default scrape interval 50 ms, models given in the config), one per variant, all started at once; the one " +
-        "measured runs, the others are SIGSTOPped. Upstream: bench/overhead/upstream.ts, one Bun process with a port per " +
-        `endpoint (prebuilt JSON answers). wrk -t1, ${opts.seconds} s per measurement, non-streamed chat bodies ` +
-        `alternating \`${modelOf(0)}\` (the first pool's model) and \`${lastModel}\` (the last pool's); with one pool, its ` +
-        "endpoints serve both. Pinned: wrk and upstream on core 0, the gateway on core 1. " +
+        "models given in the config; scrape interval 50 ms (the default), or 10 min for the variants marked q), one per " +
+        "variant, all started at once, each warmed up for 2 s at 8 connections; the one measured runs, the others are " +
+        "SIGSTOPped. Upstream: bench/overhead/upstream.ts, one Bun process with a port per endpoint (prebuilt JSON " +
+        `answers). wrk -t1, ${opts.seconds} s per measurement, non-streamed chat bodies alternating \`${modelOf(0)}\` ` +
+        `(the first pool's model) and \`${lastModel}\` (the last pool's); with one pool, its endpoints serve both. ` +
+        (process.env["BENCH_PIN"] !== "1"
+          ? "Not pinned (BENCH_PIN=1 pins). "
+          : "Pinned: wrk and upstream on core 0, the gateway on core 1. ") +
         `${opts.rounds} interleaved rounds (the order rotates), medians. CPU µs/req = utime+stime of the gateway process ` +
         "(all threads, /proc/<pid>/stat) over the wrk run ÷ requests; net = less the same process's CPU rate with no " +
-        "traffic (idle, measured for 2 s right before: scraping every endpoint every 50 ms). Added p50 = the gateway's " +
-        `p50 at 1 connection − the upstream's own (${direct.toFixed(3)} ms).`,
+        "traffic (idle, measured for 1.5 s right before each run: background scraping). Added p50 = the gateway's p50 " +
+        `at 1 connection − the upstream's own (${direct.toFixed(3)} ms). Ratios are against the first variant with the ` +
+        "same scraping.",
       "",
-      "| variant | pools | endpoints per pool | c32 req/s | CPU µs/req (c32) | net CPU µs/req | net ÷ first | idle CPU ms/s | CPU µs/req (c1) | p50 ms (c1) | added p50 ms | added ÷ first | errors |",
-      "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-      ...rows,
+      "| variant | pools | endpoints per pool | scraping | idle CPU ms/s | c32 req/s | CPU µs/req (c32) | net | net ÷ first | CPU µs/req (c1) | net | net ÷ first | added p50 ms (c1) | ÷ first | errors |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+      ...rows.map((r) => `| ${r} |`),
       "",
+      ...micro,
     ];
   } finally {
     await stopAll();

@@ -26,12 +26,20 @@ import {
 } from "../overhead/procs.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
-const CORE = { load: "0", upstream: "0", proxy: "1" };
+/** BENCH_PIN=1: pin as bench/overhead does (off by default: on a machine others load, a pinned process waits for its one core). */
+const PIN = process.env["BENCH_PIN"] === "1";
+const CORE = PIN
+  ? { load: "0", upstream: "0", proxy: "1" }
+  : { load: undefined, upstream: undefined, proxy: undefined };
+
+const core = (c: string | undefined) => (c === undefined ? {} : { core: c });
 
 export interface Variant {
   id: string;
   pools: number;
   endpointsPerPool: number;
+  /** Scraping every 10 min instead of every 50 ms: the request path alone. */
+  quiet: boolean;
 }
 
 /** The model the k-th pool's pods serve; with one pool, its pods serve the first and the last. */
@@ -53,8 +61,8 @@ export class OverheadRig {
   async startUpstream(ports: number): Promise<Proc> {
     this.upstream = start(
       "upstream",
-      ["bun", "bench/overhead/upstream.ts", "--ports", Array(ports).fill(0).join(",")],
-      { core: CORE.upstream, stdout: "pipe", log: this.log("upstream"), cwd: ROOT },
+      [process.execPath, "bench/overhead/upstream.ts", "--ports", Array(ports).fill(0).join(",")],
+      { ...core(CORE.upstream), stdout: "pipe", log: this.log("upstream"), cwd: ROOT },
     );
     this.ports = (await firstJsonLine<{ ports: number[] }>(this.upstream)).ports;
     return this.upstream;
@@ -89,11 +97,12 @@ export class OverheadRig {
     writeFileSync(
       file,
       [
-        `# many-pools overhead: ${v.pools} pool(s) x ${v.endpointsPerPool} endpoints`,
+        `# many-pools overhead: ${v.pools} pool(s) x ${v.endpointsPerPool} endpoints${v.quiet ? ", no scraping" : ""}`,
         "apiVersion: gateway.inference.dev/v1alpha1",
         "kind: GatewayConfig",
         "hostname: 127.0.0.1",
         "logLevel: info",
+        ...(v.quiet ? ["dataLayer: { scrapeIntervalMs: 600000 }"] : []),
         "endpoints:",
         ...endpoints,
         ...docs,
@@ -108,9 +117,18 @@ export class OverheadRig {
     const port = await freePort();
     const proc = start(
       v.id,
-      ["bun", ...extra, "run", "src/runtime/bun.ts", "--config", this.config(v), "--port", String(port)],
+      [
+        process.execPath,
+        ...extra,
+        "run",
+        "src/runtime/bun.ts",
+        "--config",
+        this.config(v),
+        "--port",
+        String(port),
+      ],
       {
-        core: CORE.proxy,
+        ...core(CORE.proxy),
         env: { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" },
         stdout: "ignore",
         log: this.log(v.id),
@@ -159,7 +177,7 @@ export class OverheadRig {
     const { code, stdout } = await run(
       "wrk",
       ["wrk", "-t1", `-c${conns}`, `-d${seconds}s`, "--timeout", "10s", "-s", script, url],
-      { core: CORE.load, log: this.log("wrk"), timeoutMs: (seconds + 30) * 1000 },
+      { ...core(CORE.load), log: this.log("wrk"), timeoutMs: (seconds + 30) * 1000 },
     );
     const line = stdout.split("\n").find((l) => l.startsWith("WRKJSON "));
     if (!line) throw new Error(`wrk failed (${code}): ${stdout.slice(-500)}`);

@@ -1,0 +1,163 @@
+/**
+ * The gateway's own work per request against the number of pools, without network or
+ * background work: `createGateway` in this process with a fetch that answers at once
+ * (canned vLLM-style answers, /metrics and /v1/models too), one scrape round before
+ * measuring and no timers. What is left is the request path (routing to a pool, stages,
+ * scheduling, accounting, metrics, logging): its CPU per request, measured with
+ * process.cpuUsage() over a batch, variants interleaved, medians. This separates what
+ * grows with pools from machine noise, which the process-level figures carry a lot of.
+ */
+import { parseConfig } from "../../src/config/load.ts";
+import type { FetchFn } from "../../src/deps.ts";
+import { createGateway, type Gateway } from "../../src/gateway.ts";
+import { silentLogger } from "../../src/log.ts";
+import type { Variant } from "./pool-overhead.ts";
+
+const ANSWER = JSON.stringify({
+  id: "chatcmpl-bench",
+  object: "chat.completion",
+  created: 1700000000,
+  model: "m",
+  choices: [{ index: 0, message: { role: "assistant", content: "Hello!" }, finish_reason: "stop" }],
+  usage: { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 },
+});
+const METRICS = [
+  "# TYPE vllm:num_requests_waiting gauge",
+  'vllm:num_requests_waiting{model_name="m"} 0',
+  "# TYPE vllm:num_requests_running gauge",
+  'vllm:num_requests_running{model_name="m"} 1',
+  "# TYPE vllm:kv_cache_usage_perc gauge",
+  'vllm:kv_cache_usage_perc{model_name="m"} 0.1',
+  "",
+].join("\n");
+
+/** Answers every upstream call at once, as a pod would. */
+const instantFetch: FetchFn = async (url, init) => {
+  if (url.endsWith("/metrics")) return new Response(METRICS, { headers: { "content-type": "text/plain" } });
+  if (url.endsWith("/v1/models"))
+    return Response.json({ object: "list", data: [{ id: "m", object: "model" }] });
+  if (init.body instanceof ReadableStream) await new Response(init.body).arrayBuffer();
+  return new Response(ANSWER, { headers: { "content-type": "application/json" } });
+};
+
+function configOf(v: Variant, lastModel: string): string {
+  const endpoints: unknown[] = [];
+  const docs: string[] = [];
+  for (let k = 0; k < v.pools; k++) {
+    const models = v.pools === 1 ? ["model-0", lastModel] : [`model-${k}`];
+    for (let i = 0; i < v.endpointsPerPool; i++)
+      endpoints.push({
+        name: `p${k}-e${i}`,
+        address: `10.0.${k}.${i + 1}:8000`,
+        models,
+        labels: { app: `pool-${k}` },
+      });
+    docs.push(`apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata: { name: pool-${k} }
+spec: { selector: { matchLabels: { app: pool-${k} } }, targetPorts: [{ number: 8000 }] }`);
+  }
+  const settings = { apiVersion: "gateway.inference.dev/v1alpha1", kind: "GatewayConfig", endpoints };
+  return [JSON.stringify(settings), ...docs].join("\n---\n");
+}
+
+/** A gateway for `v` with the instant fetch, scraped once, no background timers. */
+export async function microGateway(v: Variant, lastModel: string): Promise<Gateway> {
+  const gateway = createGateway({
+    config: parseConfig(configOf(v, lastModel), `${v.id}.yaml`),
+    logger: silentLogger(),
+    fetch: instantFetch,
+  });
+  gateway.start({ timers: false });
+  await gateway.refresh({ models: true });
+  return gateway;
+}
+
+/**
+ * CPU µs per request over `n` requests, `concurrency` at a time, bodies for `models` in
+ * turn. Throws on any non-200 (a benchmark that measures errors measures nothing).
+ */
+export async function microBatch(
+  gateway: Gateway,
+  models: readonly string[],
+  n: number,
+  concurrency = 8,
+): Promise<number> {
+  const bodies = models.map((model) =>
+    JSON.stringify({
+      model,
+      messages: [{ role: "user", content: "Hello, how are you today?" }],
+      max_tokens: 16,
+    }),
+  );
+  let next = 0;
+  const cpu0 = process.cpuUsage();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        const res = await gateway.fetch(
+          new Request("http://gateway/v1/chat/completions", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: bodies[i % bodies.length]!,
+          }),
+        );
+        const text = await res.text();
+        if (res.status !== 200) throw new Error(`micro: ${res.status} ${text.slice(0, 200)}`);
+      }
+    }),
+  );
+  const cpu = process.cpuUsage(cpu0);
+  return (cpu.user + cpu.system) / n;
+}
+
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+};
+
+/** The request mix of a variant: the first pool's model and the last's (one pool: it serves both). */
+const mixOf = (v: Variant) => ["model-0", `model-${Math.max(v.pools, 10) - 1}`];
+
+/** Runs the variants interleaved (order rotating), `rounds` batches of `n` each; the section's lines. */
+export async function microSection(opts: {
+  variants: Variant[];
+  rounds: number;
+  n: number;
+}): Promise<string[]> {
+  const gateways = new Map<string, Gateway>();
+  for (const v of opts.variants) gateways.set(v.id, await microGateway(v, mixOf(v)[1]!));
+  // Warm-up: JIT and caches, not recorded.
+  for (const v of opts.variants) await microBatch(gateways.get(v.id)!, mixOf(v), opts.n);
+  const got = new Map<string, number[]>();
+  for (let r = 0; r < opts.rounds; r++)
+    for (let k = 0; k < opts.variants.length; k++) {
+      const v = opts.variants[(k + r) % opts.variants.length]!;
+      const us = await microBatch(gateways.get(v.id)!, mixOf(v), opts.n);
+      got.set(v.id, [...(got.get(v.id) ?? []), us]);
+    }
+  await Promise.all([...gateways.values()].map((g) => g.stop()));
+  const base = median(got.get(opts.variants[0]!.id)!);
+  const rows = opts.variants.map((v) => {
+    const xs = got.get(v.id)!;
+    const m = median(xs);
+    console.log(`micro ${v.id}: ${xs.map((x) => x.toFixed(0)).join(", ")} µs/req`);
+    return `| ${v.id} | ${v.pools} | ${v.endpointsPerPool} | ${m.toFixed(1)} | ${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)} | **${(m / base).toFixed(2)}** |`;
+  });
+  return [
+    "### The request path alone, in-process",
+    "",
+    "`createGateway` in the benchmark process with a fetch that answers at once (canned chat answer, /metrics, " +
+      "/v1/models), scraped once, no background timers, default profile, logger silent: CPU µs per request " +
+      `(process.cpuUsage over ${opts.n} requests, 8 at a time, through \`gateway.fetch\`), ${opts.rounds} interleaved ` +
+      "rounds after a warm-up batch, median and range. Request mix: the first pool's model and the last pool's in turn " +
+      "(one pool serves both). No network, no scraping: what is left is routing to the pool, the stages, the scheduler, " +
+      "accounting and metrics.",
+    "",
+    "| variant | pools | endpoints per pool | CPU µs/req (median) | range | ÷ first |",
+    "|---|---|---|---|---|---|",
+    ...rows,
+    "",
+  ];
+}
