@@ -10,7 +10,8 @@
  *           namespaces' order, then by name.
  *
  * Nothing is reported before every namespace's pools were listed once, so keys and order
- * at start-up do not depend on which namespace answers first. Callbacks fire with the whole
+ * at start-up do not depend on which namespace answers first; a namespace that cannot be
+ * listed (no RoleBinding there) holds the others back only `firstSyncWaitMs`. Callbacks fire with the whole
  * current set, only when it changed. A pool leaves `onPools` before its endpoints are
  * reported empty. A throwing callback is logged; it cannot break a watch.
  */
@@ -21,7 +22,7 @@ import type { InferenceModelRewrite } from "../rewrite/index.ts";
 import type { ApiClient } from "./api-client.ts";
 import { NamespaceWatch, type PoolChoice } from "./namespace-watch.ts";
 import { endpointsKey } from "./pods.ts";
-import type { WatchTuning } from "./reflector.ts";
+import { DEFAULT_TUNING, type WatchTuning } from "./reflector.ts";
 
 /** A pool discovery serves, under the name the gateway routes it by. */
 export interface DiscoveredPool {
@@ -62,6 +63,9 @@ export class Discovery {
   private readonly reports = new Map<string, Map<string, Report>>();
   private readonly last = new Map<string, string>();
   private stopped = false;
+  /** Set once the first report stops waiting for namespaces that have not been listed. */
+  private waited = false;
+  private cancelWait: (() => void) | undefined;
 
   constructor(private readonly ctx: DiscoveryContext) {
     const namespaces = [...new Set(ctx.namespaces)];
@@ -89,16 +93,34 @@ export class Discovery {
         }),
     );
     this.ready = Promise.all(this.watches.map((w) => w.ready())).then(() => {});
+    const { setTimer, firstSyncWaitMs } = { ...DEFAULT_TUNING, ...ctx.tuning };
+    this.cancelWait = setTimer(() => {
+      this.cancelWait = undefined;
+      this.waited = true;
+      const missing = this.watches.filter((w) => !w.synced).map((w) => w.namespace);
+      if (missing.length === 0) return;
+      ctx.logger.warn("kubernetes: namespaces not listed yet; serving the pools of the others meanwhile", {
+        namespaces: missing,
+        waitedMs: firstSyncWaitMs,
+      });
+      this.poolsChanged();
+    }, firstSyncWaitMs);
   }
 
   /** Aborts every request and wait; resolves once nothing is left running or scheduled. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.cancelWait?.();
     await Promise.all(this.watches.map((w) => w.stop()));
   }
 
   private poolsChanged(): void {
-    if (!this.watches.every((w) => w.synced)) return;
+    if (!this.watches.every((w) => w.synced)) {
+      if (!this.waited) return;
+    } else if (this.cancelWait) {
+      this.cancelWait();
+      this.cancelWait = undefined;
+    }
     const served = this.order(
       this.watches.flatMap((w) =>
         w.served().map((pool) => ({ namespace: w.namespace, name: pool.metadata.name, pool })),

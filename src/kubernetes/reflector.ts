@@ -39,6 +39,12 @@ export interface WatchTuning {
   requestTimeoutMs: number;
   /** `limit` of each LIST page. */
   pageSize: number;
+  /**
+   * Discovery: how long the first report of pools waits for every namespace's pools to be
+   * listed; past it, the namespaces that answered are served (one that cannot be read, a
+   * missing RoleBinding, must not keep every pool out).
+   */
+  firstSyncWaitMs: number;
   /** Timers for back-off waits and deadlines; real ones by default (tests pass a fake). */
   setTimer: SetTimer;
 }
@@ -50,6 +56,7 @@ export const DEFAULT_TUNING: WatchTuning = {
   watchTimeoutSeconds: 300,
   requestTimeoutMs: 30_000,
   pageSize: 500,
+  firstSyncWaitMs: 10_000,
   setTimer: systemTimer,
 };
 

@@ -104,6 +104,8 @@ describe("kubernetes discovery: the watch protocol", () => {
     async () => {
       h = await startHarness({ seed: seeded });
       await untilNames(h, ["vllm-0:8000"]);
+      // The pod watch must be open to be expired (endpoints are reported before it opens).
+      await until(() => h!.server.watchRequests("pods").length > 0 || undefined, "the pod watch");
       h.server.compact();
       h.server.expireWatches();
       await until(() => podRequests(h!, false).length === 2 || undefined, "a pod re-list");
