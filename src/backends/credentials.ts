@@ -1,6 +1,8 @@
 import type { Credential, KeySource } from "../aigw/types.ts";
 import { GatewayError } from "../errors.ts";
 
+const FS = ["node:fs", "promises"].join("/");
+
 /** How long a key read from a file is reused before the file is read again (rotation without reload). */
 const FILE_TTL_MS = 10_000;
 
@@ -32,7 +34,8 @@ export class KeyStore {
     if (cached && this.now() - cached.at < FILE_TTL_MS) return cached.value;
     let value: string;
     try {
-      const fs = await import("node:fs/promises");
+      // A computed specifier: Workers have no files, and their bundle must not ask for node:fs.
+      const fs: typeof import("node:fs/promises") = await import(FS);
       value = (await fs.readFile(source.path, "utf8")).trim();
     } catch (err) {
       throw missing(

@@ -1,5 +1,7 @@
 import type { FetchFn } from "../deps.ts";
 
+const UNDICI = ["un", "dici"].join("");
+
 /**
  * A fetch that trusts `ca` (PEM) for HTTPS instead of the system's CAs, for a backend whose
  * BackendTLSPolicy names its own CA. Each runtime spells this differently, so this is the one
@@ -17,7 +19,8 @@ export function fetchTrusting(ca: string): FetchFn {
   }
   let dispatcher: Promise<unknown> | undefined;
   return async (url, init) => {
-    dispatcher ??= import("undici").then((u) => new u.Agent({ connect: { ca } }));
+    // A computed specifier: bundlers for the edge (wrangler) must not pull undici in.
+    dispatcher ??= import(UNDICI).then((u: typeof import("undici")) => new u.Agent({ connect: { ca } }));
     const d = await dispatcher.catch(() => {
       throw new Error("this runtime cannot trust a configured CA (no undici): use the system's CAs");
     });
