@@ -64,8 +64,8 @@ function hostMatches(pattern: string, host: string): boolean {
 /**
  * The order a rule's backends are tried in: priority levels from 0 up (Envoy's priority
  * fallback); within a level, a weighted random order (Gateway API weights; weight 0 takes
- * no traffic). Backends `down` says are out (passive health) go behind the others of their
- * level, so they are tried only when nothing else answered.
+ * no traffic). Backends `down` says are out (passive health) go behind every other one, so
+ * they are tried only when nothing else answered.
  */
 export function backendOrder(
   rule: CompiledRule,
@@ -73,13 +73,14 @@ export function backendOrder(
   down: (b: RuleBackend) => boolean = () => false,
 ): RuleBackend[] {
   const levels = [...new Set(rule.backends.map((b) => b.priority))].sort((a, b) => a - b);
-  const out: RuleBackend[] = [];
-  for (const level of levels) {
-    const pool = rule.backends.filter((b) => b.priority === level && b.weight > 0);
-    const ordered = weightedShuffle(pool, random);
-    out.push(...ordered.filter((b) => !down(b)), ...ordered.filter(down));
-  }
-  return out;
+  const ordered = levels.flatMap((level) =>
+    weightedShuffle(
+      rule.backends.filter((b) => b.priority === level && b.weight > 0),
+      random,
+    ),
+  );
+  // As Envoy's priority load: a level whose backends are out sends its traffic to the next.
+  return [...ordered.filter((b) => !down(b)), ...ordered.filter(down)];
 }
 
 function weightedShuffle(items: RuleBackend[], random: Random): RuleBackend[] {

@@ -131,8 +131,11 @@ describe("AIGatewayRoute rules and hosted backends over HTTPS (a CA the test mad
     const out = await chat(client, "fallback");
     expect(out.choices[0]!.message.content).toBe("from b");
     expect(a.seen).toHaveLength(2);
+    // Passive health as for pods: after 3 failures in a row prov-a is ejected and no longer tried first.
+    for (let i = 0; i < 4; i++) expect((await chat(client, "fallback")).choices[0]!.message.content).toBe("from b");
+    expect(a.seen).toHaveLength(4);
     const metrics = await (await fetch(`${stack!.url}/metrics`)).text();
-    expect(metric(metrics, 'gateway_backend_requests_total{backend="prov-a",code="503"}')).toBe(1);
+    expect(metric(metrics, 'gateway_backend_requests_total{backend="prov-a",code="503"}')).toBe(3);
     // Every answer of prov-b reported 7 prompt tokens: the counter is exactly 7 per answer.
     const answeredByB = metric(metrics, 'gateway_backend_requests_total{backend="prov-b",code="200"}')!;
     expect(answeredByB).toBeGreaterThan(10);
