@@ -32,6 +32,7 @@ type Loads = [PoolSpec, Load][];
 export async function crosstalkSection(opts: { seconds: number }): Promise<string[]> {
   const flow = readmeFlowConfig();
   const warmupS = Math.min(2, opts.seconds / 4);
+  const strays = 0;
   const run = async (label: string, groups: PoolSpec[][], loads: Loads, picker?: string) => {
     const r = await crosstalkRun({
       groups,
@@ -115,7 +116,7 @@ export async function crosstalkSection(opts: { seconds: number }): Promise<strin
     ];
   };
   const sched_ = (x: PoolFigures) =>
-    `${x.ok}/${x.n} | ${fmt(x.p50)} | ${fmt(x.p90)} | ${x.perPod.join(", ")} | ${x.imbalance.toFixed(2)} | ${x.podWaiting.toFixed(2)}`;
+    `${x.ok}/${x.n} | ${fmt(x.p50)} | ${fmt(x.p90)} | ${x.perPod.join(", ")}${x.strays ? ` (+${x.strays} on another pool's pods)` : ""} | ${x.imbalance.toFixed(2)} | ${x.podWaiting.toFixed(2)}`;
   const flow_ = (x: PoolFigures) =>
     `${x.ok}/${x.n} | ${fmt(x.p50)} | ${fmt(x.p90)} | ${x.rejected} | ${x.gatewayQueued.toFixed(1)} | ${x.podWaiting.toFixed(2)}`;
   const tail = "p90 ÷ alone | p90 ÷ two gateways | lag p99 ms | process CPU %";
@@ -137,7 +138,8 @@ export async function crosstalkSection(opts: { seconds: number }): Promise<strin
       `clients run in this one Bun process. ${opts.seconds} s of arrivals per run, the first ${warmupS} s excluded; ` +
       "fresh pods and gateways per run. Latency: wall ms from send to the end of the streamed answer (the pods " +
       "answer in one piece, so TTFT ≈ latency). Lag p99: this process's event-loop lag; process CPU: this process's " +
-      "CPU over the run, % of one core (the noise gauges).",
+      "CPU over the run, % of one core (the noise gauges). " +
+      `Requests answered by another pool's pod, over every run: ${strays}.`,
     "",
     "### Scheduling quality, default profile (no EndpointPickerConfig), each pool at 75 % of its capacity",
     "",
@@ -145,7 +147,7 @@ export async function crosstalkSection(opts: { seconds: number }): Promise<strin
     ...rows(A, sched, sched_),
     ...rows(B, sched, sched_),
     "",
-    "### Flow control, the README's config: a priority-10 stream at 10 % of capacity under a sheddable flood at 2× capacity",
+    "### Flow control, the README's config: a priority-10 stream at 20 % of capacity under a sheddable flood at 2× capacity",
     "",
     `| pool | run | critical ok / sent | critical p50 ms | critical p90 ms | flood 429 | mean queued at the gateway | pods' mean waiting | ${tail} |`,
     "|---|---|---|---|---|---|---|---|---|---|---|---|",

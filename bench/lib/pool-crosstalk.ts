@@ -10,7 +10,7 @@ import { capacity, type PoolSpec, withPools } from "./pool-fleet.ts";
 
 export type Load = "steady" | "priority";
 
-/** A pool's load in a run. steady: 75 % of capacity; priority: critical at 10 % + sheddable flood at 2×. */
+/** A pool's load in a run. steady: 75 % of capacity; priority: critical at 20 % + sheddable flood at 2×. */
 export function streams(p: PoolSpec, load: Load): StreamSpec[] {
   const body = (tag: string) => (i: number) => ({
     model: p.model,
@@ -29,7 +29,7 @@ export function streams(p: PoolSpec, load: Load): StreamSpec[] {
   const cap = capacity(p);
   return load === "steady"
     ? [spec("steady", 0.75 * cap)]
-    : [spec("critical", 0.1 * cap, "critical"), spec("flood", 2 * cap, "batch")];
+    : [spec("critical", 0.2 * cap, "critical"), spec("flood", 2 * cap, "batch")];
 }
 
 export interface PoolFigures {
@@ -43,6 +43,8 @@ export interface PoolFigures {
   perPod: number[];
   /** Busiest pod's requests ÷ the mean (1 = even). */
   imbalance: number;
+  /** Requests of this pool answered by a pod of another pool (must be 0). */
+  strays: number;
   /** Pods' time-weighted mean waiting queue and the gateway's mean queued requests, this pool. */
   podWaiting: number;
   gatewayQueued: number;
@@ -124,6 +126,7 @@ function figuresOf(samples: Sample[], tag: string, addresses: string[]) {
   for (const s of samples)
     if (s.status === 200 && s.endpoint) byPod.set(s.endpoint, (byPod.get(s.endpoint) ?? 0) + 1);
   const counts = addresses.map((a) => byPod.get(a) ?? 0);
+  const strays = [...byPod].filter(([a]) => !addresses.includes(a)).reduce((n, [, k]) => n + k, 0);
   const mean = counts.reduce((a, b) => a + b, 0) / Math.max(1, counts.length);
   return {
     n: mine.length,
@@ -138,6 +141,7 @@ function figuresOf(samples: Sample[], tag: string, addresses: string[]) {
     ),
     perPod: counts,
     imbalance: mean > 0 ? Math.max(...counts) / mean : Number.NaN,
+    strays,
   };
 }
 
