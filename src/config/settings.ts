@@ -181,7 +181,7 @@ export const SettingsSchema = v.strictObject({
       namespaces: v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1))),
       /** InferencePool name; default: the `pool` setting. */
       pool: v.optional(v.pipe(v.string(), v.minLength(1))),
-      /** InferencePools served by name in every watched namespace; listed ones route first, in this order. */
+      /** InferencePools served by name: `name` in every watched namespace, `namespace/name` in that one; listed ones route first, in this order. */
       pools: v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1))),
       /** InferencePools served because their labels match; `matchLabels: {}` serves every pool. */
       poolSelector: v.optional(v.strictObject({ matchLabels: v.record(v.string(), v.string()) })),

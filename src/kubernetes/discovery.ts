@@ -164,11 +164,14 @@ export class Discovery {
   /** Listed names first (in the list's order), then the namespaces' order, then by name. */
   private order<T extends { namespace: string; name: string }>(pools: T[]): T[] {
     const { names } = this.ctx.choice;
-    const rank = (n: string) => (names.includes(n) ? names.indexOf(n) : names.length);
+    const rank = (p: T) => {
+      const at = names.findIndex((n) => n === p.name || n === `${p.namespace}/${p.name}`);
+      return at < 0 ? names.length : at;
+    };
     const nsRank = (ns: string) => this.watches.findIndex((w) => w.namespace === ns);
     return pools.sort(
       (a, b) =>
-        rank(a.name) - rank(b.name) ||
+        rank(a) - rank(b) ||
         nsRank(a.namespace) - nsRank(b.namespace) ||
         (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
     );

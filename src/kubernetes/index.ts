@@ -29,7 +29,7 @@ export { ALPHA_GROUP_VERSIONS, POOL_GROUP_VERSION } from "./resources.ts";
 export interface KubernetesDiscoveryOptions extends DiscoveryCallbacks {
   /** Namespaces to watch, in routing order (duplicates ignored). */
   namespaces: readonly string[];
-  /** InferencePools served by name, in each namespace (listed ones route first, in this order). */
+  /** InferencePools served by name: `name` in each namespace, `namespace/name` in that one (listed ones route first, in this order). */
   pools?: readonly string[];
   /** InferencePools served because their labels match (matchLabels; `{}` matches every pool). */
   poolSelector?: Readonly<Record<string, string>>;

@@ -30,6 +30,7 @@ type Kind = "InferenceObjective" | "InferenceModelRewrite";
 
 /** Which pools a namespace serves: those named, and those whose labels match the selector. */
 export interface PoolChoice {
+  /** `name` (in every namespace) or `namespace/name` (in that one). */
   readonly names: readonly string[];
   readonly selector: Readonly<Record<string, string>> | undefined;
 }
@@ -50,6 +51,15 @@ export interface NamespaceWatchOptions {
   onDocs(pool: string, kind: Kind, docs: Doc[]): void;
 }
 
+/** The pool names `names` gives for `namespace`: plain ones, and `namespace/name` ones of it. */
+export function namesIn(names: readonly string[], namespace: string): string[] {
+  return names.flatMap((n) => {
+    const slash = n.indexOf("/");
+    if (slash < 0) return [n];
+    return n.slice(0, slash) === namespace ? [n.slice(slash + 1)] : [];
+  });
+}
+
 export class NamespaceWatch {
   private readonly poolReflector: Reflector<InferencePool>;
   private readonly crdReflectors: Reflector<Doc>[] = [];
@@ -57,11 +67,14 @@ export class NamespaceWatch {
   private readonly docs = new Map<Kind, (ReadonlyMap<string, Doc> | undefined)[]>();
   private readonly warned = new Set<string>();
   private poolsSynced = false;
+  /** The pool names served here. */
+  private readonly names: readonly string[];
 
   constructor(private readonly opts: NamespaceWatchOptions) {
     const { namespace, choice } = opts;
     const ns = encodeURIComponent(namespace);
-    const only = choice.names.length === 1 && !choice.selector ? choice.names[0] : undefined;
+    this.names = [...new Set(namesIn(choice.names, namespace))];
+    const only = this.names.length === 1 && !choice.selector ? this.names[0] : undefined;
     const bySelector =
       choice.names.length === 0 && choice.selector ? labelSelector({ ...choice.selector }) : "";
     this.poolReflector = new Reflector<InferencePool>({
@@ -118,9 +131,9 @@ export class NamespaceWatch {
   }
 
   private serves(pool: InferencePool): boolean {
-    const { names, selector } = this.opts.choice;
+    const { selector } = this.opts.choice;
     return (
-      names.includes(pool.metadata.name) ||
+      this.names.includes(pool.metadata.name) ||
       (selector !== undefined && matches(pool.metadata.labels ?? {}, { ...selector }))
     );
   }

@@ -104,6 +104,28 @@ describe("kubernetes discovery: many pools", () => {
   );
 
   test(
+    "a listed `namespace/name` serves that namespace's pool only, and routes in its listed place",
+    async () => {
+      h = await startHarness({
+        namespaces: [NS, TEAM],
+        pools: [`${TEAM}/chat`, "embed"],
+        seed: (s) => {
+          for (const namespace of [NS, TEAM])
+            for (const name of ["chat", "embed"]) s.apply(pool({ app: name }, [8000], name, { namespace }));
+        },
+      });
+      await h.discovery.ready;
+      await until(() => h!.poolLists.length > 0 || undefined, "the pools");
+      expect(h.poolLists.at(-1)!.map((p) => `${p.key}=${p.namespace}/${p.name}`)).toEqual([
+        `chat=${TEAM}/chat`,
+        `embed=${NS}/embed`,
+        `${TEAM}/embed=${TEAM}/embed`,
+      ]);
+    },
+    SLOW,
+  );
+
+  test(
     "pools come and go while running: created or relabelled to match joins, deleted or relabelled away leaves before its endpoints empty",
     async () => {
       h = await startHarness({
