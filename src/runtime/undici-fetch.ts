@@ -12,6 +12,9 @@
 import { Agent, request } from "undici";
 import type { FetchFn } from "../deps.ts";
 
+/** Largest answer with a content-length that is read whole before the Response is made. */
+const MAX_BUFFERED = 1 << 20;
+
 /** Statuses whose responses have no body (a web Response refuses one). */
 const NO_BODY = new Set([101, 204, 205, 304]);
 
@@ -72,6 +75,15 @@ export function undiciFetch(
     if (NO_BODY.has(res.statusCode) || method === "HEAD") {
       res.body.resume();
       return new Response(null, { status: res.statusCode, headers });
+    }
+    // A whole answer of known, bounded size (every non-streamed vLLM answer) is read here
+    // as bytes: a web stream costs Node 20 a transferable object per response, and the
+    // proxy reads such an answer whole anyway. Streams (SSE) stay pull-based.
+    const length = Number(res.headers["content-length"] ?? Number.NaN);
+    const type = headers.get("content-type") ?? "";
+    if (length <= MAX_BUFFERED && !type.includes("text/event-stream")) {
+      const bytes = new Uint8Array(await res.body.arrayBuffer());
+      return new Response(bytes, { status: res.statusCode, headers });
     }
     return new Response(webBody(res.body), { status: res.statusCode, headers });
   };

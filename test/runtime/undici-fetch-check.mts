@@ -20,6 +20,10 @@ const server = createServer((req, res) => {
       res.setHeader("set-cookie", ["a=1", "b=2"]);
       res.end(JSON.stringify({ body: Buffer.concat(parts).toString(), ct: req.headers["content-type"], x: req.headers["x-custom"] }));
     });
+  } else if (req.url === "/chunked") {
+    res.setHeader("content-type", "application/json");
+    res.write('{"a":');
+    res.end("1}");
   } else if (req.url === "/empty") {
     res.statusCode = 204;
     res.end();
@@ -47,6 +51,8 @@ const echo = await fetchFn(`${base}/echo`, {
   body: new TextEncoder().encode('{"a":1}'),
 });
 out["echo"] = { status: echo.status, json: await echo.json(), cookies: echo.headers.getSetCookie() };
+const chunked = await fetchFn(`${base}/chunked`, { method: "GET" });
+out["chunked"] = { status: chunked.status, json: await chunked.json() };
 const empty = await fetchFn(`${base}/empty`, { method: "GET" });
 out["empty"] = { status: empty.status, body: empty.body };
 

@@ -13,6 +13,7 @@ test("the Node entry's undici fetch: headers and body out, status, headers and a
     json: { body: '{"a":1}', ct: "application/json", x: "kept" },
     cookies: ["a=1", "b=2"],
   });
+  expect(out.chunked).toEqual({ status: 200, json: { a: 1 } });
   expect(out.empty).toEqual({ status: 204, body: null });
   expect(out.stream).toEqual({ status: 200, type: "text/event-stream", first: "data: 0\n\n" });
   expect(out.cancelReachedServer).toBe(true);
