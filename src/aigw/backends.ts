@@ -20,6 +20,8 @@ export interface Resources {
   tls: BackendTLSPolicy[];
   /** `Secret/<name>` and `ConfigMap/<name>`. */
   values: Map<string, KeyValueDoc>;
+  /** Kubernetes discovery is on: a Secret not in the file is read from the cluster. */
+  discovery: boolean;
 }
 
 const WHY_NOT: Record<string, string> = {
@@ -161,15 +163,17 @@ function credentialOf(name: string, svc: AIServiceBackend, res: Resources): Cred
       path: `${where} spec`,
       expected: `${spec.type === "APIKey" ? "apiKey" : "azureAPIKey"}.secretRef`,
     });
-  return { header, prefix, source: keySource(ref.name, res, where), from: where };
+  const namespace = (ref as { namespace?: string }).namespace ?? p.metadata.namespace;
+  return { header, prefix, source: keySource(ref.name, namespace, res, where), from: where };
 }
 
-function keySource(secret: string, res: Resources, where: string): KeySource {
+function keySource(secret: string, namespace: string | undefined, res: Resources, where: string): KeySource {
   const doc = res.values.get(`Secret/${secret}`);
+  if (!doc && res.discovery) return { kind: "secret", namespace, name: secret };
   if (!doc)
     throw new ConfigError({
       path: `${where} secretRef`,
-      expected: `a Secret named '${secret}' in the file: paste it with stringData.apiKey, or annotate it ${KEY_ENV_ANNOTATION}: <ENV VARIABLE> or ${KEY_FILE_ANNOTATION}: <path> (reading Secrets from the cluster is not built yet)`,
+      expected: `a Secret named '${secret}' in the file: paste it with stringData.apiKey, or annotate it ${KEY_ENV_ANNOTATION}: <ENV VARIABLE> or ${KEY_FILE_ANNOTATION}: <path> (with Kubernetes discovery on, the cluster's Secret is read instead)`,
     });
   const a = doc.metadata.annotations ?? {};
   const env = a[KEY_ENV_ANNOTATION];

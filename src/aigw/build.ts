@@ -67,6 +67,7 @@ export function buildAigw(
     backends: new Map(),
     tls: [],
     values: new Map(),
+    discovery: opts.discovery,
   };
   const routes: { route: AIGatewayRoute; where: string }[] = [];
   for (const { kind, doc, where } of docs) {

@@ -7,7 +7,9 @@
 export type KeySource =
   | { readonly kind: "value"; readonly value: string }
   | { readonly kind: "env"; readonly name: string }
-  | { readonly kind: "file"; readonly path: string };
+  | { readonly kind: "file"; readonly path: string }
+  /** With Kubernetes discovery: the Secret in the cluster (its `apiKey` entry), read through the API. */
+  | { readonly kind: "secret"; readonly namespace: string | undefined; readonly name: string };
 
 /** The credential a hosted backend gets instead of anything the client sent. */
 export interface Credential {

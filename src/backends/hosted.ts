@@ -8,6 +8,7 @@ import type { Closing } from "../lifecycle.ts";
 import type { Logger } from "../log.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
 import type { InferenceRequest } from "../request.ts";
+import { clusterSecretReader } from "./cluster-secrets.ts";
 import { KeyStore } from "./credentials.ts";
 import { BackendMetrics } from "./metrics.ts";
 import { fetchTrusting } from "./tls-fetch.ts";
@@ -35,7 +36,11 @@ export class HostedBackends {
 
   constructor(readonly deps: HostedDeps) {
     const up = () => deps.config.current.settings.upstream;
-    this.keys = new KeyStore(() => deps.clock.now());
+    const kubernetes = () => deps.config.current.settings.kubernetes;
+    this.keys = new KeyStore(
+      () => deps.clock.now(),
+      kubernetes() ? clusterSecretReader(kubernetes) : undefined,
+    );
     this.health = new PassiveHealth({
       logger: deps.logger,
       ejectAfterFailures: () => up().ejectAfterFailures,

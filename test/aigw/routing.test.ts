@@ -132,7 +132,8 @@ describe("AIGatewayRoute rules and hosted backends over HTTPS (a CA the test mad
     expect(out.choices[0]!.message.content).toBe("from b");
     expect(a.seen).toHaveLength(2);
     // Passive health as for pods: after 3 failures in a row prov-a is ejected and no longer tried first.
-    for (let i = 0; i < 4; i++) expect((await chat(client, "fallback")).choices[0]!.message.content).toBe("from b");
+    for (let i = 0; i < 4; i++)
+      expect((await chat(client, "fallback")).choices[0]!.message.content).toBe("from b");
     expect(a.seen).toHaveLength(4);
     const metrics = await (await fetch(`${stack!.url}/metrics`)).text();
     expect(metric(metrics, 'gateway_backend_requests_total{backend="prov-a",code="503"}')).toBe(3);
