@@ -12,7 +12,9 @@ import type { FetchFn } from "../deps.ts";
  */
 export function decodingFetch(base: FetchFn): FetchFn {
   return async (url, init) => {
-    const res = await base(url, { ...init, decompress: false } as RequestInit);
+    // Set on the caller's own init (a fresh object per attempt) rather than a copy of it.
+    (init as RequestInit & { decompress?: boolean }).decompress = false;
+    const res = await base(url, init);
     const encoding = res.headers.get("content-encoding")?.trim().toLowerCase();
     if (!res.body || (encoding !== "gzip" && encoding !== "x-gzip" && encoding !== "deflate")) return res;
     return new Response(decodeIfCompressed(res.body), {

@@ -10,6 +10,7 @@ import { GatewayError, shuttingDown } from "../errors.ts";
 import type { Closing } from "../lifecycle.ts";
 import type { Logger } from "../log.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
+import type { RequestSeries } from "../metrics/request-series.ts";
 import { type AccountingResult, JsonAccounting, SseAccounting } from "../proxy/accounting.ts";
 import { attempt } from "../proxy/attempt.ts";
 import { downstreamHeaders, upstreamHeaders } from "../proxy/headers.ts";
@@ -176,6 +177,7 @@ export function forward(deps: ForwardDeps) {
         endpoint,
         usageInjected,
         requestBytes: bytes.byteLength,
+        series,
       });
     }
     // Every endpoint refused: a last 503 passes through as the pod said it; else our own 503.
@@ -186,6 +188,7 @@ export function forward(deps: ForwardDeps) {
         endpoint: attempts.at(-1)!,
         usageInjected,
         requestBytes: bytes.byteLength,
+        series,
       });
     if (last.broken)
       throw new GatewayError({
@@ -211,6 +214,7 @@ async function respond(
     endpoint: Endpoint;
     usageInjected: boolean;
     requestBytes: number;
+    series: RequestSeries;
   },
 ): Promise<Response> {
   const { response: upstream, endpoint } = opts;
@@ -218,12 +222,7 @@ async function respond(
   const scope = c.get("scope");
   const req = c.get("inferenceRequest");
   const target = c.get("targetModel");
-  const series = deps.metrics.series(
-    req.model,
-    target.target,
-    req.fairnessId,
-    c.get("admission")?.priority ?? 0,
-  );
+  const { series } = opts;
   scope.log.endpoint = endpoint.name;
   const isSse = (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
   const renameTo =
