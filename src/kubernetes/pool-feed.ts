@@ -30,8 +30,15 @@ export class PoolFeed {
 
   /** The whole current endpoint set of the pool named `key`. */
   set(key: string, endpoints: readonly Described[]): void {
-    this.latest.set(key, endpoints);
+    // A gone pool's last word: nothing to keep (a pool built later starts empty anyway).
+    if (endpoints.length === 0 && !this.pools.get(key)) this.latest.delete(key);
+    else this.latest.set(key, endpoints);
     this.sync();
+  }
+
+  /** Pool names whose latest endpoints are kept (bounded by the pools discovery serves). */
+  get size(): number {
+    return this.latest.size;
   }
 
   stop(): void {

@@ -57,6 +57,14 @@ test("a retired pool keeps the endpoints it has; a pool built anew under the nam
   const second = set.add("chat");
   expect(names(second)).toEqual(["chat-1:8000"]);
   expect(names(first)).toEqual(["chat-0:8000"]);
+  // Pools that come and go under new names leave nothing behind once gone.
+  for (let i = 0; i < 100; i++) {
+    set.add(`pr-${i}`);
+    feed.set(`pr-${i}`, [ep(`pr-${i}-0:8000`, "10.0.1.1:8000")]);
+    set.remove(`pr-${i}`);
+    feed.set(`pr-${i}`, []);
+  }
+  expect(feed.size).toBe(1); // chat
   feed.stop();
 });
 
