@@ -251,3 +251,45 @@ describe("a client-chosen backend (x-gateway-backend)", () => {
     expect(b.seen).toHaveLength(0);
   });
 });
+
+test("AzureOpenAI: the deployment URL with api-version and the api-key header; other routes go to an OpenAI backend's path", async () => {
+  const azure = startProvider(pki, { key: "azure-key", name: "azure", header: "api-key" });
+  try {
+    stack = await startStack({
+      pods: [{ model: "llama" }],
+      settings: auth,
+      yaml: [
+        POOL,
+        ...backends(),
+        ...hostedDocs({
+          name: "az",
+          port: azure.port,
+          ca: pki.ca,
+          key: "azure-key",
+          schema: "AzureOpenAI",
+          version: "2024-10-21",
+          azure: true,
+        }),
+        route(`
+    - matches: [{ headers: [{ type: Exact, name: x-ai-eg-model, value: gpt-4o }] }]
+      backendRefs: [{ name: az }]
+    - matches: [{ headers: [{ type: Exact, name: x-ai-eg-model, value: text-embedding-3-small }] }]
+      backendRefs: [{ name: prov-a }]`),
+      ],
+    });
+    const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0 });
+    expect((await chat(client, "gpt-4o")).choices[0]!.message.content).toBe("from azure");
+    expect(azure.seen[0]!.path).toBe("/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21");
+    expect(azure.seen[0]!.headers["api-key"]).toBe("azure-key");
+    expect(azure.seen[0]!.authorization).toBeNull();
+    const emb = await fetch(`${stack.url}/v1/embeddings`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "text-embedding-3-small", input: "hello" }),
+    });
+    expect(emb.status).toBe(200);
+    expect(a.seen.at(-1)!.path).toBe("/v1/embeddings");
+  } finally {
+    azure.stop();
+  }
+});
