@@ -146,6 +146,39 @@ test("a pool created while running is served; deleted, it is retired and its mod
   expect((await chat("model-a")).model).toBe("model-a");
 });
 
+test("requests to a pool keep succeeding while another pool is created and deleted around them", async () => {
+  const statuses: number[] = [];
+  let churning = true;
+  const load = (async () => {
+    for (let i = 0; i < 200 && (churning || statuses.length < 20); i++) {
+      const res = await fetch(`http://127.0.0.1:${server.port}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "model-a",
+          messages: [{ role: "user", content: "hi" }],
+          max_tokens: 2,
+        }),
+      });
+      await res.arrayBuffer();
+      statuses.push(res.status);
+    }
+  })();
+  for (let round = 0; round < 3; round++) {
+    api.apply(pool({ app: "c" }, [pods[2]!.port], "gamma", ON));
+    await until(
+      () => gateway.deps.pools.get("gamma")?.endpoints.list().length === 1 || undefined,
+      "gamma in",
+    );
+    api.remove(POOL_API, "InferencePool", "gamma");
+    await until(() => !gateway.deps.pools.get("gamma") || undefined, "gamma out");
+  }
+  churning = false;
+  await load;
+  expect(statuses.length).toBeGreaterThanOrEqual(20);
+  expect(statuses.filter((s) => s !== 200)).toEqual([]);
+});
+
 test("a file reload keeps the cluster's pools (the overlay lays them over the new file)", async () => {
   gateway.deps.config.swap(cluster.overlay.apply(parseConfig(text, "k8s.yaml")));
   expect(served()).toEqual(["alpha", "beta"]);
