@@ -270,3 +270,17 @@ describe("rule matching and backend order", () => {
     expect(backendOrder(rule, seededRandom(1)).map((b) => b.name)).toEqual(["envoy-ai-gateway-basic-openai"]);
   });
 });
+
+test("hostnames narrow a route to the Host header (exact, or a *. wildcard)", () => {
+  const routes = load(
+    ENVOY_BASIC_OPENAI.replace(
+      "spec:\n  parentRefs:",
+      'spec:\n  hostnames: ["api.example.com", "*.corp.example"]\n  parentRefs:',
+    ),
+  ).routes!;
+  const at = (host: string) => matchRule(routes, { headers: new Headers({ host }), model: "gpt-4o-mini" });
+  expect(at("api.example.com:8080")).toBeDefined();
+  expect(at("team.corp.example")).toBeDefined();
+  expect(at("corp.example")).toBeUndefined();
+  expect(at("other.example.com")).toBeUndefined();
+});
