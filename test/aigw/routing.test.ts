@@ -293,3 +293,28 @@ test("AzureOpenAI: the deployment URL with api-version and the api-key header; o
     azure.stop();
   }
 });
+
+test("a key limited to some models cannot reach a hosted backend for another model (403, nothing sent)", async () => {
+  const LIMITED = "limited-key";
+  await start(
+    `
+    - matches: [{ headers: [{ type: Exact, name: x-ai-eg-model, value: gpt-4o-mini }] }]
+      backendRefs: [{ name: prov-a }]`,
+    {
+      auth: {
+        apiKeys: [
+          {
+            name: "limited",
+            sha256: new Bun.CryptoHasher("sha256").update(LIMITED).digest("hex"),
+            models: ["llama"],
+          },
+        ],
+      },
+    },
+  );
+  const client = new OpenAI({ baseURL: `${stack!.url}/v1`, apiKey: LIMITED, maxRetries: 0 });
+  const err = await chat(client, "gpt-4o-mini").catch((e) => e);
+  expect(err.status).toBe(403);
+  expect(a.seen).toHaveLength(0);
+  expect((await chat(client, "llama")).model).toBe("llama");
+});
