@@ -16,8 +16,11 @@
  * elsewhere a logged fallback to the approximate index.
  */
 import type { Clock } from "../src/clock.ts";
+import type { Endpoint } from "../src/endpoints/types.ts";
+import { charTokens } from "../src/kvevents/char-tokenizer.ts";
 import { KvEventsHub } from "../src/kvevents/hub.ts";
-import type { SchedulingPlugin } from "../src/scheduling/framework/interfaces.ts";
+import { PodTokens } from "../src/kvevents/pod-tokens.ts";
+import type { SchedulingContext, SchedulingPlugin } from "../src/scheduling/framework/interfaces.ts";
 import {
   ParameterError,
   type PluginDefinition,
@@ -45,13 +48,21 @@ function isPreciseProducer(p: unknown): p is PreciseProducer {
   );
 }
 
+/** Where the prompt's token ids come from (`tokenizer.source`). */
+function tokenSource(p: PreciseParameters, deps: PluginDeps, hub: KvEventsHub) {
+  if (p.tokenizer.source === "simulator") return (ctx: SchedulingContext) => charTokens(ctx.promptText());
+  const learned = new PodTokens({ clock: deps.clock, maxEntries: p.tokenizer.cacheSize, log: hub.log });
+  return (ctx: SchedulingContext, endpoints: readonly Endpoint[]) =>
+    learned.lookup(ctx.targetModel, ctx.request.body, endpoints);
+}
+
 function build(hub: KvEventsHub, name: string, parameters: unknown, deps: PluginDeps): PreciseScoring {
   const p = parseParameters(PreciseParameters, parameters);
   const state = hub.state(preciseSettings(p), deps.clock);
   return preciseScoring({
     name,
     state,
-    charsPerToken: p.tokenizer.charsPerToken,
+    tokens: tokenSource(p, deps, hub),
     speculative: p.speculativeIndexing,
     fallback: prefixCacheScorer({
       name,

@@ -18,8 +18,10 @@
  *   speculativeIndexing                       false
  *   speculativeTTL                            "2s"
  *
- * This gateway's own: `tokenizer.charsPerToken` (4: the built-in simulator's tokenizer;
- * see docs/precise-prefix.md), `maxBlocksPerPod` (1,000,000 keys per pod, a memory bound).
+ * This gateway's own: `tokenizer.source` ("simulator": run the built-in simulator's
+ * tokenizer; "pods": learn token ids from the pods' /tokenize, see docs/precise-prefix.md),
+ * `tokenizer.cacheSize` (10,000 learned prompt prefixes), `maxBlocksPerPod` (1,000,000
+ * keys per pod, a memory bound).
  */
 import * as v from "valibot";
 import type { PreciseSettings } from "../src/kvevents/hub.ts";
@@ -95,7 +97,10 @@ export const PreciseParameters = v.strictObject({
   speculativeIndexing: v.optional(v.boolean(), false),
   speculativeTTL: v.optional(Duration, "2s"),
   tokenizer: v.optional(
-    v.strictObject({ charsPerToken: v.optional(v.pipe(PositiveInt, v.maxValue(64)), 4) }),
+    v.strictObject({
+      source: v.optional(v.picklist(["simulator", "pods"], '"simulator" or "pods"'), "simulator"),
+      cacheSize: v.optional(PositiveInt, 10_000),
+    }),
     {},
   ),
   maxBlocksPerPod: v.optional(PositiveInt, 1_000_000),

@@ -1,7 +1,8 @@
 /**
  * Precise prefix scoring, shared by precise-prefix-cache-producer and -scorer:
  *
- *   tokens  = the prompt's tokens (ctx.promptText() through the configured tokenizer)
+ *   tokens  = the prompt's tokens: the simulator's tokenizer run here, or what the pods'
+ *             /tokenize answered for its longest learned prefix (src/kvevents/pod-tokens.ts)
  *   keys    = chained request keys of its full blocks (src/kvevents/block-keys.ts)
  *   score   = leading keys the endpoint holds / keys        (upstream's absolute normalizer)
  *
@@ -16,7 +17,6 @@
  * approximate prefix index (prefix-cache-scorer's), logged once.
  */
 import type { Endpoint } from "../src/endpoints/types.ts";
-import { charTokens } from "../src/kvevents/char-tokenizer.ts";
 import type { PreciseState } from "../src/kvevents/hub.ts";
 import {
   NEW_PREFIX,
@@ -45,7 +45,8 @@ export interface PreciseScoring {
 export function preciseScoring(opts: {
   name: string;
   state: PreciseState;
-  charsPerToken: number;
+  /** The prompt's (leading) token ids, or undefined when not known (yet). */
+  tokens: (ctx: SchedulingContext, endpoints: readonly Endpoint[]) => ArrayLike<number> | undefined;
   speculative: boolean;
   /** The approximate scorer used when KV events cannot be had. */
   fallback: Scorer & PreRequest & ResponseReceived;
@@ -64,10 +65,11 @@ export function preciseScoring(opts: {
     return state.settings.events.discoverPods ? e.name : e.address;
   }
 
-  function keysOf(ctx: SchedulingContext): readonly number[] {
+  function keysOf(ctx: SchedulingContext, endpoints: readonly Endpoint[]): readonly number[] {
     let keys = ctx.get(keysKey);
     if (keys === undefined) {
-      keys = index.requestKeys(ctx.targetModel, charTokens(ctx.promptText(), opts.charsPerToken));
+      const tokens = opts.tokens(ctx, endpoints);
+      keys = tokens === undefined ? [] : index.requestKeys(ctx.targetModel, tokens);
       ctx.set(keysKey, keys);
     }
     return keys;
@@ -82,7 +84,7 @@ export function preciseScoring(opts: {
         return Array.from(fallback.score(ctx, endpoints) as ArrayLike<number>);
       }
       if (state.status === "ready") for (const e of endpoints) pool.ensurePod(e.name, hostOf(e.address));
-      const keys = keysOf(ctx);
+      const keys = keysOf(ctx, endpoints);
       if (keys.length === 0) return endpoints.map(() => 0);
       const ids = endpoints.map(podId);
       const matches = index.match(keys, ids);
@@ -96,7 +98,7 @@ export function preciseScoring(opts: {
       if (ctx.get(usedFallback)) return fallback.preRequest(ctx, endpoints);
       const primary = endpoints[0];
       if (!opts.speculative || primary === undefined || state.status === "failed") return;
-      const keys = keysOf(ctx);
+      const keys = keysOf(ctx, endpoints);
       if (keys.length > 0) index.speculate(podId(primary), keys);
     },
     responseReceived(ctx, response) {

@@ -45,14 +45,19 @@ async function loadTcpSubscriber(): Promise<SubscriberFactory> {
 export class KvEventsHub {
   private readonly states = new Map<string, PreciseState>();
 
-  constructor(private readonly o: KvEventsHubOptions) {}
+  /** Where the plugins' runtime problems are logged (once per kind). */
+  readonly log: (msg: string) => void;
+
+  constructor(private readonly o: KvEventsHubOptions) {
+    this.log = o.log ?? ((m: string) => console.warn(m));
+  }
 
   /** The state for these settings (one per distinct settings, per hub). */
   state(settings: PreciseSettings, clock: Clock = this.o.clock): PreciseState {
     const key = JSON.stringify(settings);
     const had = this.states.get(key);
     if (had) return had;
-    const log = this.o.log ?? ((m: string) => console.warn(m));
+    const log = this.log;
     const index = new KvBlockIndex({ ...settings, clock });
     let factory: SubscriberFactory | undefined = this.o.subscriber;
     const lazy: SubscriberFactory = (topics, onMessage, onError) => {

@@ -36,9 +36,10 @@ let gateway: Gateway;
 let server: RunningServer;
 let state: () => PreciseState;
 let url: string;
-const plugins = builtinPlugins();
+let plugins: ReturnType<typeof builtinPlugins>;
 
-beforeAll(async () => {
+async function setup(tokenizer: "simulator" | "pods"): Promise<void> {
+  plugins = builtinPlugins();
   const kvPort = await freePort();
   pods = await startSimulators(
     serveBun,
@@ -76,6 +77,7 @@ kind: EndpointPickerConfig
 plugins:
   - type: precise-prefix-cache-scorer
     parameters:
+      tokenizer: { source: ${tokenizer} }
       kvEventsConfig: { zmqEndpoint: "tcp://127.0.0.1:${kvPort}" }
   - type: queue-scorer
   - type: max-score-picker
@@ -93,14 +95,14 @@ schedulingProfiles:
   server = await serveBun({ fetch: gateway.fetch, port: 0, hostname: "127.0.0.1" });
   url = `http://127.0.0.1:${server.port}`;
   state = () => kvEventsHubOf(plugins.registry)!.all()[0]!;
-});
+}
 
-afterAll(async () => {
+async function teardown(): Promise<void> {
   kvEventsHubOf(plugins.registry)?.close();
   await gateway.stop();
   await server.close();
   await Promise.all(pods.map((p) => p.close()));
-});
+}
 
 const say = (text: string) => [{ role: "user", content: text }];
 
@@ -132,29 +134,35 @@ function held(text: string): number[] {
   return [m.get("pod-0") ?? 0, m.get("pod-1") ?? 0];
 }
 
-describe("precise prefix-cache routing on real ports", () => {
-  test("a repeated prompt goes to the pod whose KV events say it holds the prompt, not where the gateway last sent it", async () => {
-    // The first decision starts the subscription; pods' publishers connect to it.
-    await viaGateway("hello");
-    await waitFor(() => state().status === "ready");
-    let n = 0;
-    await waitFor(async () => {
-      await Promise.all(pods.map((p) => direct(p, `warm-up ${n++} `.repeat(20))));
-      return state().index.knows("pod-0") && state().index.knows("pod-1");
+describe.each(["simulator", "pods"] as const)(
+  "precise prefix-cache routing on real ports, tokens from %s",
+  (tokenizer) => {
+    beforeAll(() => setup(tokenizer));
+    afterAll(teardown);
+
+    test("a repeated prompt goes to the pod whose KV events say it holds the prompt, not where the gateway last sent it", async () => {
+      // The first decision starts the subscription; pods' publishers connect to it.
+      await viaGateway("hello");
+      await waitFor(() => state().status === "ready");
+      let n = 0;
+      await waitFor(async () => {
+        await Promise.all(pods.map((p) => direct(p, `warm-up ${n++} `.repeat(20))));
+        return state().index.knows("pod-0") && state().index.knows("pod-1");
+      });
+
+      const prompt = "The quarterly report, section 4: ".repeat(40); // ~20 blocks of 64 characters
+      const first = await viaGateway(prompt);
+      const x = pods.findIndex((p) => first.endsWith(`:${p.port}`));
+      const y = 1 - x;
+      await waitFor(() => held(prompt)[x]! > 15);
+
+      // X evicts it (other prompts fill its 48 blocks); Y caches it, sent there directly.
+      for (let i = 0; i < 3; i++) await direct(pods[x]!, `filler ${i} `.repeat(120));
+      await direct(pods[y]!, prompt);
+      await waitFor(() => held(prompt)[x] === 0 && held(prompt)[y]! > 15);
+
+      for (let i = 0; i < 3; i++) expect(await viaGateway(prompt)).toEndWith(`:${pods[y]!.port}`);
+      expect(state().pool.counters.malformed).toBe(0);
     });
-
-    const prompt = "The quarterly report, section 4: ".repeat(40); // ~20 blocks of 64 characters
-    const first = await viaGateway(prompt);
-    const x = pods.findIndex((p) => first.endsWith(`:${p.port}`));
-    const y = 1 - x;
-    await waitFor(() => held(prompt)[x]! > 15);
-
-    // X evicts it (other prompts fill its 48 blocks); Y caches it, sent there directly.
-    for (let i = 0; i < 3; i++) await direct(pods[x]!, `filler ${i} `.repeat(120));
-    await direct(pods[y]!, prompt);
-    await waitFor(() => held(prompt)[x] === 0 && held(prompt)[y]! > 15);
-
-    for (let i = 0; i < 3; i++) expect(await viaGateway(prompt)).toEndWith(`:${pods[y]!.port}`);
-    expect(state().pool.counters.malformed).toBe(0);
-  });
-});
+  },
+);
