@@ -1,9 +1,19 @@
 import { type SetTimer, systemTimer } from "../clock.ts";
 import type { FetchFn } from "../deps.ts";
 import type { Closing } from "../lifecycle.ts";
+import type { ChunkSource } from "./relay.ts";
 
 export type AttemptResult =
-  | { kind: "response"; response: Response; controller: AbortController }
+  | {
+      kind: "response";
+      response: Response;
+      controller: AbortController;
+      /**
+       * An event stream whose first chunk is already in: read the body from here (the
+       * first read replays that chunk), not from `response.body`, which is locked.
+       */
+      body?: ChunkSource;
+    }
   /** Worth trying the next endpoint: refused, reset, timed out, or a retryOn status before any byte. */
   | {
       kind: "retryable";
@@ -81,9 +91,12 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
         status: response.status,
         response,
       };
+    let body: ChunkSource | undefined;
     if (opts.firstByteTimeoutMs && response.ok && response.body) {
       try {
-        response = await withFirstChunk(response, signal);
+        const read = await withFirstChunk(response, signal);
+        if ("read" in read) body = read;
+        else response = read;
       } catch (err) {
         if (signal.aborted) throw err;
         const why = err instanceof Error ? err.message : String(err);
@@ -91,7 +104,9 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
       }
     }
     answered = true;
-    return { kind: "response", response, controller };
+    return body
+      ? { kind: "response", response, controller, body }
+      : { kind: "response", response, controller };
   } catch (err) {
     if (opts.clientSignal.aborted) return { kind: "client-gone" };
     if (opts.closing?.closed) return { kind: "shutdown" };
@@ -106,11 +121,12 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
 }
 
 /**
- * Waits for the first body chunk (or the end), then returns a response that replays it
- * and reads the rest only as the client pulls (no read-ahead). An abort of `signal`
- * while waiting cancels the body and throws.
+ * Waits for the first body chunk (or the end), then returns what replays it and reads the
+ * rest only as the client pulls (no read-ahead): for an event stream the reader itself (the
+ * relay reads it directly), for any other body a response over a replaying stream. An
+ * abort of `signal` while waiting cancels the body and throws.
  */
-async function withFirstChunk(response: Response, signal: AbortSignal): Promise<Response> {
+async function withFirstChunk(response: Response, signal: AbortSignal): Promise<Response | ChunkSource> {
   const reader = response.body!.getReader();
   const onAbort = () => void reader.cancel(signal.reason).catch(() => {});
   signal.addEventListener("abort", onAbort);
@@ -122,6 +138,15 @@ async function withFirstChunk(response: Response, signal: AbortSignal): Promise<
     signal.removeEventListener("abort", onAbort);
   }
   let pending: ReadResult | undefined = first;
+  if ((response.headers.get("content-type") ?? "").includes("text/event-stream"))
+    return {
+      read() {
+        const r = pending;
+        pending = undefined;
+        return r ? Promise.resolve(r) : reader.read();
+      },
+      cancel: (reason) => reader.cancel(reason),
+    };
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(c) {

@@ -36,6 +36,16 @@ export interface RelayOptions {
 
 type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
 
+/**
+ * A body as its reader: what `attempt` hands over when it has already read a stream's
+ * first chunk (replayed by the first `read`), so the relay reads the pod's stream itself
+ * instead of through one more ReadableStream layer.
+ */
+export interface ChunkSource {
+  read(): Promise<ReadResult>;
+  cancel(reason?: unknown): Promise<void>;
+}
+
 class IdleTimeout extends Error {
   constructor(ms: number) {
     super(`no data from the model server for ${ms} ms`);
@@ -57,11 +67,7 @@ class ShuttingDown extends Error {
  * a slow client is never taken for a silent pod. When it fires it cancels the reader,
  * which ends the pending read; `fired` tells the reader why.
  */
-function idleWatch(
-  ms: number,
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  time: { clock: Clock; setTimer: SetTimer },
-) {
+function idleWatch(ms: number, reader: ChunkSource, time: { clock: Clock; setTimer: SetTimer }) {
   let since: number | undefined;
   let cancel: (() => void) | undefined;
   const state = {
@@ -93,8 +99,11 @@ function idleWatch(
  * Pull-based pass-through of an upstream body: reads one chunk only when the client
  * wants one (backpressure reaches the pod), never buffers, and ends exactly once.
  */
-export function relay(upstream: ReadableStream<Uint8Array>, opts: RelayOptions): ReadableStream<Uint8Array> {
-  const reader = upstream.getReader();
+export function relay(
+  upstream: ReadableStream<Uint8Array> | ChunkSource,
+  opts: RelayOptions,
+): ReadableStream<Uint8Array> {
+  const reader: ChunkSource = upstream instanceof ReadableStream ? upstream.getReader() : upstream;
   let ended = false;
   const time = { clock: opts.clock ?? systemClock, setTimer: opts.setTimer ?? systemTimer };
   const idle = opts.idleTimeoutMs ? idleWatch(opts.idleTimeoutMs, reader, time) : undefined;

@@ -17,7 +17,7 @@ import { downstreamHeaders, upstreamHeaders } from "../proxy/headers.ts";
 import { renameModelInJson } from "../proxy/model-field.ts";
 import { multipartWithModel } from "../proxy/multipart-model.ts";
 import { recordAnswer } from "../proxy/record.ts";
-import { relay, type Tap } from "../proxy/relay.ts";
+import { type ChunkSource, relay, type Tap } from "../proxy/relay.ts";
 import type { InferenceRequest, TargetModel } from "../request.ts";
 
 const encoder = new TextEncoder();
@@ -178,6 +178,7 @@ export function forward(deps: ForwardDeps) {
         usageInjected,
         requestBytes: bytes.byteLength,
         series,
+        ...(result.body ? { body: result.body } : {}),
       });
     }
     // Every endpoint refused: a last 503 passes through as the pod said it; else our own 503.
@@ -215,6 +216,8 @@ async function respond(
     usageInjected: boolean;
     requestBytes: number;
     series: RequestSeries;
+    /** The stream's reader, its first chunk already in (attempt), when there is one. */
+    body?: ChunkSource;
   },
 ): Promise<Response> {
   const { response: upstream, endpoint } = opts;
@@ -274,7 +277,7 @@ async function respond(
     }
     return new Response(bytes, init);
   }
-  const body = upstream.body;
+  const body = opts.body ?? upstream.body;
   scope.streaming = true;
   const streamed = c.get("lifecycle")?.responseStreaming;
   const relayed = relay(body, {
