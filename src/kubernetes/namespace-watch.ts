@@ -64,6 +64,8 @@ export class NamespaceWatch {
   private readonly poolReflector: Reflector<InferencePool>;
   private readonly crdReflectors: Reflector<Doc>[] = [];
   private readonly pools = new Map<string, PoolWatch>();
+  /** Pod watches of pools no longer served, still closing (stop() waits for them). */
+  private readonly retiring = new Set<Promise<void>>();
   private readonly docs = new Map<Kind, (ReadonlyMap<string, Doc> | undefined)[]>();
   private readonly warned = new Set<string>();
   private poolsSynced = false;
@@ -122,6 +124,7 @@ export class NamespaceWatch {
       this.poolReflector.stop(),
       ...this.crdReflectors.map((r) => r.stop()),
       ...[...this.pools.values()].map((p) => p.stop()),
+      ...this.retiring,
     ]);
   }
 
@@ -170,7 +173,10 @@ export class NamespaceWatch {
     // Documents first, so `served()` is current when the caller reads it.
     for (const [name, watch] of this.pools) watch.setDoc(wanted.get(name));
     this.opts.onPools();
-    for (const watch of gone) void watch.stop();
+    for (const watch of gone) {
+      const done = watch.stop().finally(() => this.retiring.delete(done));
+      this.retiring.add(done);
+    }
     for (const name of added) for (const kind of this.docs.keys()) this.emitDocs(kind, [name]);
     for (const [name, watch] of this.pools) watch.setPool(wanted.get(name));
   }
