@@ -6,7 +6,7 @@ import { JsonAccounting, SseAccounting } from "../proxy/accounting.ts";
 import { attempt } from "../proxy/attempt.ts";
 import { downstreamHeaders, upstreamHeaders } from "../proxy/headers.ts";
 import { recordAnswer } from "../proxy/record.ts";
-import { relay } from "../proxy/relay.ts";
+import { type ChunkSource, relay } from "../proxy/relay.ts";
 import { upstreamBody } from "../stages/forward.ts";
 import { backendUrl, type HostedBackends } from "./hosted.ts";
 
@@ -104,6 +104,7 @@ export async function sendToHosted(
       backend: b,
       response: result.response,
       controller: result.controller,
+      ...(result.body ? { body: result.body } : {}),
       usageInjected,
       requestBytes: bytes.byteLength,
       model,
@@ -133,6 +134,8 @@ async function respond(
     usageInjected: boolean;
     requestBytes: number;
     model: string;
+    /** The stream's reader with its first chunk already in (attempt), when there is one. */
+    body?: ChunkSource;
   },
 ): Promise<Response> {
   const { deps } = rt;
@@ -189,10 +192,10 @@ async function respond(
   out.set("x-gateway-backend", b.name);
   if (o.plan.spill) out.set("x-gateway-spilled-to", b.name);
   const init = { status: upstream.status, statusText: upstream.statusText, headers: out };
-  if (!isSse || !upstream.body) {
+  if (!isSse || !(o.body ?? upstream.body)) {
     let bytes: Uint8Array<ArrayBuffer>;
     try {
-      bytes = new Uint8Array(await upstream.arrayBuffer());
+      bytes = o.body ? await readAll(o.body) : new Uint8Array(await upstream.arrayBuffer());
     } catch (err) {
       o.controller.abort();
       if (c.req.raw.signal.aborted)
@@ -215,7 +218,7 @@ async function respond(
     return new Response(bytes, init);
   }
   scope.streaming = true;
-  const body = relay(upstream.body, {
+  const body = relay((o.body ?? upstream.body)!, {
     sse: true,
     tap: accounting,
     idleTimeoutMs: o.plan.rule.streamIdleTimeoutMs ?? settings.upstream.idleTimeoutMs,
@@ -229,4 +232,21 @@ async function respond(
     abortUpstream: (reason) => o.controller.abort(new Error(reason)),
   });
   return new Response(body, init);
+}
+
+/** Every chunk of a reader attempt already started, as one array. */
+async function readAll(source: ChunkSource): Promise<Uint8Array<ArrayBuffer>> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (let r = await source.read(); !r.done; r = await source.read()) {
+    parts.push(r.value);
+    size += r.value.byteLength;
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
 }
