@@ -263,6 +263,11 @@ function servedPools(
     }
     return { names: [...seen], implicit: false };
   }
-  const named = settings.kubernetes?.pool ?? settings.pool;
+  // Until the cluster answers, the first pool the settings name stands in (its resources wait with it).
+  const listed = settings.kubernetes?.pools?.[0];
+  const named =
+    settings.kubernetes?.pool ??
+    (listed ? listed.slice(listed.indexOf("/") + 1) : undefined) ??
+    settings.pool;
   return named ? { names: [named], implicit: false } : { names: [IMPLICIT_POOL], implicit: true };
 }
