@@ -1,4 +1,5 @@
 import { ClusterOverlay } from "../config/cluster-overlay.ts";
+import { ConfigError } from "../config/errors.ts";
 import type { Settings } from "../config/settings.ts";
 import type { Gateway } from "../gateway.ts";
 import { type KubernetesDiscovery, startKubernetesDiscovery } from "../kubernetes/index.ts";
@@ -25,9 +26,10 @@ export function discoveryTarget(settings: Settings, fallbackNamespace: string): 
   let pools = [...new Set([...(k8s.pool ? [k8s.pool] : []), ...(k8s.pools ?? [])])];
   if (pools.length === 0 && !selector && settings.pool) pools = [settings.pool];
   if (pools.length === 0 && !selector)
-    throw new Error(
-      "kubernetes discovery needs the pools to serve: set kubernetes.pools (names), kubernetes.poolSelector (labels) or pool",
-    );
+    throw new ConfigError({
+      path: "GatewayConfig kubernetes",
+      expected: "the pools to serve: kubernetes.pools (names), kubernetes.poolSelector (labels) or pool",
+    });
   const listed = [...(k8s.namespace ? [k8s.namespace] : []), ...(k8s.namespaces ?? [])];
   return {
     namespaces: listed.length ? [...new Set(listed)] : [fallbackNamespace],

@@ -116,7 +116,18 @@ export async function main(opts: {
     process.exitCode = 1;
     return undefined;
   }
-  const cluster = settings.kubernetes ? await attachKubernetes({ gateway, logger }) : undefined;
+  let cluster: Awaited<ReturnType<typeof attachKubernetes>> | undefined;
+  try {
+    cluster = settings.kubernetes ? await attachKubernetes({ gateway, logger }) : undefined;
+  } catch (err) {
+    // Settings that name no pool, or a kubeconfig that cannot be read: the answer to a bad file.
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`config error: ${err.message}`);
+    await gateway.stop();
+    await Promise.all(pods.map((p) => p.close()));
+    process.exitCode = 1;
+    return undefined;
+  }
   gateway.start();
   const stopAdvice = watchAdvice({ config: gateway.deps.config, pools: gateway.deps.pools, logger });
   let server: RunningServer;
