@@ -20,6 +20,7 @@ import type { Endpoint } from "../src/endpoints/types.ts";
 import { charTokens } from "../src/kvevents/char-tokenizer.ts";
 import { KvEventsHub } from "../src/kvevents/hub.ts";
 import { PodTokens } from "../src/kvevents/pod-tokens.ts";
+import type { SubscriberFactory } from "../src/kvevents/pool.ts";
 import type { SchedulingContext, SchedulingPlugin } from "../src/scheduling/framework/interfaces.ts";
 import {
   ParameterError,
@@ -130,15 +131,35 @@ export function precisePrefixCachePlugins(hub: KvEventsHub): PluginDefinition[] 
   return [producer, scorer];
 }
 
+/**
+ * The TCP subscriber, on Bun and Node only. Workers cannot keep long-lived sockets in a
+ * request-scoped isolate (and have no TCP listener); Deno is not tested with them. There
+ * the plugins fall back to the approximate index, logged once, rather than refusing the
+ * config: the same config then serves on every runtime, with the weaker, still correct index.
+ */
+export async function loadSubscriber(
+  g: { navigator?: { userAgent?: string }; Deno?: unknown } = globalThis as never,
+): Promise<SubscriberFactory> {
+  if (g.navigator?.userAgent === "Cloudflare-Workers")
+    throw new Error("Cloudflare Workers cannot keep the TCP sockets KV events need; Bun and Node can");
+  if (g.Deno !== undefined) throw new Error("KV events run on Bun and Node only (not tested on Deno)");
+  return (await import("../src/kvevents/zmq-socket.ts")).tcpSubscriber;
+}
+
 const hubs = new WeakMap<PluginRegistry, KvEventsHub>();
 
 /** Registers both types with a hub of their own (one per registry, i.e. per gateway). */
 export function registerPrecisePrefix(
   registry: PluginRegistry,
-  opts: { clock?: Clock; log?: (msg: string) => void } = {},
+  opts: {
+    clock?: Clock;
+    log?: (msg: string) => void;
+    loadSubscriber?: () => Promise<SubscriberFactory>;
+  } = {},
 ): KvEventsHub {
   const hub = new KvEventsHub({
     clock: opts.clock ?? { now: () => performance.now() },
+    loadSubscriber: opts.loadSubscriber ?? loadSubscriber,
     ...(opts.log ? { log: opts.log } : {}),
   });
   for (const d of precisePrefixCachePlugins(hub))

@@ -34,6 +34,8 @@ export interface KvEventsHubOptions {
   readonly clock: Clock;
   /** The TCP subscriber; by default loaded from zmq-socket.ts on first start. */
   readonly subscriber?: SubscriberFactory;
+  /** Loads the subscriber on first start (default: zmq-socket.ts); may refuse with why. */
+  readonly loadSubscriber?: () => Promise<SubscriberFactory>;
   readonly log?: (msg: string) => void;
 }
 
@@ -58,6 +60,7 @@ export class KvEventsHub {
     const had = this.states.get(key);
     if (had) return had;
     const log = this.log;
+    const hub = this;
     const index = new KvBlockIndex({ ...settings, clock });
     let factory: SubscriberFactory | undefined = this.o.subscriber;
     const lazy: SubscriberFactory = (topics, onMessage, onError) => {
@@ -74,7 +77,7 @@ export class KvEventsHub {
         if (state.status !== "idle") return;
         state.status = "starting";
         (async () => {
-          factory ??= await loadTcpSubscriber();
+          factory ??= await (hub.o.loadSubscriber ?? loadTcpSubscriber)();
           await pool.start();
           state.status = "ready";
         })().catch((err: unknown) => {

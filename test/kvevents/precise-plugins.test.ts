@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import * as net from "node:net";
 import { parseAllDocuments } from "yaml";
 import { builtinRegistry } from "../../plugins/index.ts";
-import { kvEventsHubOf, registerPrecisePrefix } from "../../plugins/precise-prefix-cache.ts";
+import { kvEventsHubOf, loadSubscriber, registerPrecisePrefix } from "../../plugins/precise-prefix-cache.ts";
 import { chainKeys, rootKey } from "../../src/kvevents/block-keys.ts";
 import { charTokens } from "../../src/kvevents/char-tokenizer.ts";
 import { encodeKvEventBatch, seqFrame } from "../../src/kvevents/events.ts";
@@ -208,5 +208,34 @@ describe("scoring", () => {
     plugin.score(ctx, eps);
     plugin.preRequest(ctx, [eps[0]!]);
     expect(Array.from(plugin.score(context({ request: chat(text) }), eps) as number[])).toEqual([1, 0]);
+  });
+
+  test("on Workers (and Deno) the plugin logs why and keeps the approximate index", async () => {
+    await expect(loadSubscriber({ navigator: { userAgent: "Cloudflare-Workers" } })).rejects.toThrow(
+      /Workers/,
+    );
+    await expect(loadSubscriber({ Deno: {} })).rejects.toThrow(/Bun and Node only/);
+    expect(typeof (await loadSubscriber())).toBe("function"); // here, under Bun
+    const logs: string[] = [];
+    const registry = new PluginRegistry();
+    const hub = registerPrecisePrefix(registry, {
+      log: (m) => logs.push(m),
+      loadSubscriber: () => loadSubscriber({ navigator: { userAgent: "Cloudflare-Workers" } }),
+    });
+    closers.push(() => hub.close());
+    const plugin = registry.create(
+      { type: "precise-prefix-cache-scorer", name: "p" },
+      deps(),
+      "p0",
+    ) as Scorer & PreRequest;
+    const eps = [endpoint("a"), endpoint("bb")];
+    const text = "on workers ".repeat(40);
+    plugin.score(context({ request: chat(text) }), eps);
+    await waitFor(() => hub.all()[0]!.status === "failed");
+    expect(logs[0]).toMatch(/KV events unavailable \(Cloudflare Workers cannot keep the TCP sockets/);
+    const ctx = context({ request: chat(text) });
+    plugin.score(ctx, eps);
+    plugin.preRequest(ctx, [eps[1]!]);
+    expect(Array.from(plugin.score(context({ request: chat(text) }), eps) as number[])).toEqual([0, 1]);
   });
 });
