@@ -12,47 +12,51 @@ export function pattern(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
-/** Index of `needle` in `hay[from, to)`, or -1. */
+/**
+ * Index of `needle` in `hay[from, to)`, or -1. The native `indexOf` looks for the needle's
+ * last byte (for the patterns used here a rare one, `{` or `:`, not the `"` that JSON is
+ * full of), then the rest is compared.
+ */
 export function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from = 0, to = hay.length): number {
   const n = needle.length;
   if (n === 0) return from;
-  const first = needle[0]!;
-  const last = to - n;
-  let i = from;
-  while (i <= last) {
-    i = hay.indexOf(first, i);
-    if (i === -1 || i > last) return -1;
-    let j = 1;
-    while (j < n && hay[i + j] === needle[j]) j++;
-    if (j === n) return i;
-    i++;
+  const k = n - 1;
+  const anchor = needle[k]!;
+  let at = from + k;
+  while (at < to) {
+    at = hay.indexOf(anchor, at);
+    if (at === -1 || at >= to) return -1;
+    const start = at - k;
+    let j = 0;
+    while (j < k && hay[start + j] === needle[j]) j++;
+    if (j === k) return start;
+    at++;
   }
   return -1;
 }
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const COLON_QUOTE = pattern('":"');
+const COLON = 0x3a;
 
 /**
  * True when `hay` has a string field named by one of `keys` (each given as `"name`, with
- * its opening quote) whose value is not empty: `"name":"x...`. One scan for `":"`, then
- * a look back at the key, so the cost does not grow with the number of keys.
+ * its opening quote) whose value is not empty: `"name":"x...`. One scan for `:`, then a
+ * look around it, so the cost does not grow with the number of keys.
  */
 export function hasNonEmptyStringAfter(hay: Uint8Array, keys: readonly Uint8Array[]): boolean {
-  let at = indexOfBytes(hay, COLON_QUOTE);
-  while (at !== -1) {
-    const next = hay[at + 3];
-    if (next !== undefined && next !== QUOTE) {
-      for (const k of keys) {
-        const from = at - k.length;
-        if (from < 0) continue;
-        let j = 0;
-        while (j < k.length && hay[from + j] === k[j]) j++;
-        if (j === k.length) return true;
-      }
+  for (let p = hay.indexOf(COLON, 1); p !== -1; p = hay.indexOf(COLON, p + 1)) {
+    if (hay[p - 1] !== QUOTE || hay[p + 1] !== QUOTE) continue;
+    const next = hay[p + 2];
+    if (next === undefined || next === QUOTE) continue;
+    const close = p - 1;
+    for (const k of keys) {
+      const from = close - k.length;
+      if (from < 0) continue;
+      let j = 0;
+      while (j < k.length && hay[from + j] === k[j]) j++;
+      if (j === k.length) return true;
     }
-    at = indexOfBytes(hay, COLON_QUOTE, at + 3);
   }
   return false;
 }

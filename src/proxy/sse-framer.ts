@@ -65,6 +65,29 @@ export class SseFramer {
       }
       this.complete(chunk.subarray(0, frameStart), step);
     }
+    if (chunk.indexOf(CR, i) === -1) {
+      // No CR in this chunk (the usual case): jump from LF to LF with the native indexOf.
+      while (i < len) {
+        const lf = chunk.indexOf(LF, i);
+        if (lf === -1) {
+          this.lineStart = false;
+          this.afterCR = false;
+          i = len;
+          break;
+        }
+        if (lf > i) {
+          this.lineStart = false;
+          this.afterCR = false;
+        }
+        i = lf + 1;
+        if (this.afterCR) this.afterCR = false;
+        else if (!this.lineStart) this.lineStart = true;
+        else {
+          this.complete(chunk.subarray(frameStart, i), step);
+          frameStart = i;
+        }
+      }
+    }
     for (; i < len; i++) {
       const b = chunk[i]!;
       if (b !== LF && b !== CR) {
