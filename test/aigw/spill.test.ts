@@ -153,3 +153,23 @@ describe("pool first, then spill", () => {
     ).toBe(1);
   }, 30_000);
 });
+
+test("a pool rule's timeouts.request answers 504 when the pod has not answered in time", async () => {
+  stack = await startStack({
+    pods: [{ ...slowPod, interTokenMs: 200 }],
+    yaml: [
+      POOL,
+      `
+apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: AIGatewayRoute
+metadata: { name: bounded }
+spec:
+  rules:
+    - backendRefs: [{ name: pool, group: inference.networking.k8s.io, kind: InferencePool }]
+      timeouts: { request: 300ms }`,
+    ],
+  });
+  const res = await send(stack, "slow");
+  expect(res.status).toBe(504);
+  expect(((await res.json()) as { error: { code: string } }).error.code).toBe("route_timeout");
+});
