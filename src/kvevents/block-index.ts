@@ -89,7 +89,7 @@ export class KvBlockIndex {
     return chainKeys(rootKey(model, this.o.hashSeed), tokens, this.blockSize, maxBlocks);
   }
 
-  /** Applies a BlockStored from `pod` serving `model`. */
+  /** Applies a BlockStored from `pod` serving `model` (its `lora_name` instead, for an adapter's blocks). */
   stored(pod: string, model: string, ev: BlockStored): void {
     this.sweep();
     if (ev.blockSize !== this.blockSize) {
@@ -97,7 +97,7 @@ export class KvBlockIndex {
       return;
     }
     const p = this.pod(pod);
-    let parent: number | undefined = rootKey(model, this.o.hashSeed);
+    let parent: number | undefined = rootKey(ev.loraName ?? model, this.o.hashSeed);
     if (ev.parentBlockHash !== undefined) parent = p.engine.get(ev.parentBlockHash);
     if (parent === undefined) {
       this.stats.orphaned++;

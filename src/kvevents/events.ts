@@ -7,6 +7,7 @@
  * both decode here. Events:
  *
  *   BlockStored      [block_hashes, parent_block_hash, token_ids, block_size, lora_id, medium, lora_name, ...]
+ *                    (blocks of a LoRA adapter are keyed by its `lora_name`, as requests for it are)
  *   BlockRemoved     [block_hashes, medium, ...]
  *   AllBlocksCleared []
  *
@@ -29,6 +30,8 @@ export interface BlockStored {
   readonly blockSize: number;
   readonly loraId: number | undefined;
   readonly medium: string | undefined;
+  /** The LoRA adapter the blocks belong to (vLLM's `lora_name`), when any. */
+  readonly loraName?: string | undefined;
 }
 
 export interface BlockRemoved {
@@ -111,7 +114,15 @@ function fields(ev: unknown, names: readonly string[]): { tag: unknown; values: 
   return fail("an event must be a list or a map");
 }
 
-const STORED = ["block_hashes", "parent_block_hash", "token_ids", "block_size", "lora_id", "medium"] as const;
+const STORED = [
+  "block_hashes",
+  "parent_block_hash",
+  "token_ids",
+  "block_size",
+  "lora_id",
+  "medium",
+  "lora_name",
+] as const;
 const REMOVED = ["block_hashes", "medium"] as const;
 
 function event(ev: unknown): KvEvent {
@@ -129,7 +140,8 @@ function event(ev: unknown): KvEvent {
       loraId: optInt(values[4]),
       medium: optString(values[5]),
     };
-    return stored;
+    const loraName = optString(values[6]);
+    return loraName === undefined ? stored : { ...stored, loraName };
   }
   if (tag === "BlockRemoved") {
     const r = Array.isArray(ev) ? values : fields(ev, REMOVED).values;
@@ -184,7 +196,7 @@ export function encodeKvEventBatch(batch: KvEventBatch): Uint8Array {
         e.blockSize,
         e.loraId ?? null,
         e.medium ?? null,
-        null,
+        e.loraName ?? null,
       ];
     if (e.kind === "BlockRemoved") return ["BlockRemoved", e.blockHashes.map(int), e.medium ?? null];
     return ["AllBlocksCleared"];

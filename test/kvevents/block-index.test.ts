@@ -41,6 +41,13 @@ describe("KvBlockIndex follows the events", () => {
     expect(index.match(index.requestKeys("other", tokens(12)), ["a"]).size).toBe(0);
   });
 
+  test("an adapter's blocks (lora_name) are keyed by the adapter, as a request for it is", () => {
+    const { index } = setup();
+    index.stored("a", M, { ...stored(["e1"], undefined, tokens(4)), loraName: "sql-lora" });
+    expect(index.match(index.requestKeys("sql-lora", tokens(4)), ["a"]).get("a")).toBe(1);
+    expect(index.match(index.requestKeys(M, tokens(4)), ["a"]).size).toBe(0);
+  });
+
   test("BlockRemoved drops the block by its engine hash; the chain is matched only up to it", () => {
     const { index } = setup();
     index.stored("a", M, stored(["e1", "e2", "e3"], undefined, tokens(12)));

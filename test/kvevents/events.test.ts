@@ -105,6 +105,8 @@ describe("KVEventBatch decoding", () => {
       ],
     };
     expect(decodeKvEventBatch(encodeKvEventBatch(batch))).toEqual(batch);
+    const lora = { ...batch, events: [{ ...batch.events[0]!, loraName: "sql-lora" }] };
+    expect(decodeKvEventBatch(encodeKvEventBatch(lora))).toEqual(lora);
   });
 
   test.each([
