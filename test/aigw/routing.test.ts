@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
+import { parseConfig } from "../../src/config/load.ts";
 import { POOL } from "../helpers/config.ts";
 import { type Stack, startStack } from "../helpers/stack.ts";
 import { hostedDocs, makePki, metric, startProvider, type TestPki } from "./provider.ts";
@@ -317,4 +318,29 @@ test("a key limited to some models cannot reach a hosted backend for another mod
   expect(err.status).toBe(403);
   expect(a.seen).toHaveLength(0);
   expect((await chat(client, "llama")).model).toBe("llama");
+});
+
+test("a reload adds and removes route rules: routing follows the config in force", async () => {
+  stack = await startStack({ pods: [{ model: "llama" }], settings: auth, yaml: [POOL] });
+  const s = stack;
+  const client = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0 });
+  expect(((await chat(client, "gpt-4o-mini").catch((e) => e)) as { status: number }).status).toBe(404);
+  const before = s.gateway.deps.config.current;
+  const text = [
+    JSON.stringify({
+      ...before.settings,
+      apiVersion: "gateway.inference.dev/v1alpha1",
+      kind: "GatewayConfig",
+    }),
+    POOL,
+    ...backends(),
+    route(`
+    - matches: [{ headers: [{ type: Exact, name: x-ai-eg-model, value: gpt-4o-mini }] }]
+      backendRefs: [{ name: prov-a }]`),
+  ].join("\n---\n");
+  s.gateway.deps.config.swap(parseConfig(text, "reloaded.yaml"));
+  expect((await chat(client, "gpt-4o-mini")).choices[0]!.message.content).toBe("from a");
+  s.gateway.deps.config.swap(before);
+  expect(((await chat(client, "gpt-4o-mini").catch((e) => e)) as { status: number }).status).toBe(404);
+  expect(a.seen).toHaveLength(1);
 });
