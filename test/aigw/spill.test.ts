@@ -110,6 +110,26 @@ describe("pool first, then spill", () => {
     expect(log).toMatchObject({ spilled_to: "hosted", endpoint: "backend/hosted", status: 200 });
   }, 30_000);
 
+  test("a streamed interactive request spills as a stream, with usage accounted for the backend", async () => {
+    stack = await startStack({ pods: [slowPod], yaml: docs(0) });
+    const s = stack;
+    const fills = [send(s, "fill-1"), send(s, "fill-2")];
+    await waitFor(() => s.gateway.deps.inflight.total() === 2);
+    const res = await fetch(`${s.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: MODEL, stream: true, messages: [{ role: "user", content: "x" }] }),
+    });
+    expect(res.headers.get("x-gateway-spilled-to")).toBe("hosted");
+    const text = await res.text();
+    expect(text).toContain('"content":"from hosted"');
+    expect(text).not.toContain('"usage"'); // asked for by the gateway, not by the client
+    expect(text.trimEnd().endsWith("data: [DONE]")).toBe(true);
+    for (const f of fills) await f;
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metric(metrics, 'gateway_backend_tokens_total{backend="hosted",type="output"}')).toBe(3);
+  }, 30_000);
+
   test("within the budget the pool serves: a request granted before the budget ends never spills", async () => {
     stack = await startStack({ pods: [slowPod], yaml: docs(60_000) });
     const s = stack;
