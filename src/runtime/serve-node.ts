@@ -1,12 +1,22 @@
-import { serve } from "@hono/node-server";
+import { createAdaptorServer } from "@hono/node-server";
 import type { RunningServer, ServeFn } from "./server.ts";
 
-/** @hono/node-server behind the ServeFn seam. */
+/**
+ * Pending connections the kernel keeps for the gateway (capped by net.core.somaxconn).
+ * Node's default is 511: 2,000 clients connecting within a second overflowed it
+ * (bench/overhead: 7,672 dropped SYNs, streams stretched by retransmits).
+ */
+const BACKLOG = 4096;
+
+/** @hono/node-server behind the ServeFn seam, listening with a deep accept backlog. */
 export const serveNode: ServeFn = ({ fetch, port, hostname = "0.0.0.0" }) =>
   new Promise<RunningServer>((resolve, reject) => {
-    const server = serve({ fetch, port, hostname }, (info) => {
+    const server = createAdaptorServer({ fetch });
+    server.once("error", reject);
+    server.listen({ port, host: hostname, backlog: BACKLOG }, () => {
+      const address = server.address();
       resolve({
-        port: info.port,
+        port: typeof address === "object" && address ? address.port : port,
         hostname,
         close: ({ drainMs = 0 } = {}) =>
           new Promise<void>((done) => {
@@ -25,5 +35,4 @@ export const serveNode: ServeFn = ({ fetch, port, hostname = "0.0.0.0" }) =>
           }),
       });
     });
-    server.once("error", reject);
   });
