@@ -86,11 +86,17 @@ export async function crosstalkRun(opts: {
     const reset = setTimeout(() => {
       for (const ps of pods.values()) for (const pod of ps) pod.resetStats();
     }, opts.warmupS * 1000);
+    // One open loop per stream, seeded by its tag: its arrivals are the same in every run
+    // (streams sharing one loop would share its Random in an order timing decides).
     const results = await Promise.all(
-      opts.loads.map(({ pool, load }) =>
-        runOpenLoop(urls.get(pool.name)!, streams(pool, load), opts.seconds, seedOf(pool.name), {
-          drainSeconds: 15,
-        }),
+      opts.loads.map(async ({ pool, load }) =>
+        (
+          await Promise.all(
+            streams(pool, load).map((spec) =>
+              runOpenLoop(urls.get(pool.name)!, [spec], opts.seconds, seedOf(spec.tag), { drainSeconds: 15 }),
+            ),
+          )
+        ).flat(),
       ),
     );
     clearInterval(sampler);
