@@ -1,16 +1,18 @@
+import { RE2JS } from "re2js";
 import type { Random } from "../clock.ts";
 import { ConfigError } from "../config/errors.ts";
 import type { AigwConfig, CompiledRule, HeaderTest, RuleBackend } from "./types.ts";
 
 /** The header a rule matches the body's model with (Envoy AI Gateway sets it from the body). */
 export const MODEL_HEADER = "x-ai-eg-model";
-/** Longest header value a RegularExpression match is run on (a client controls it). */
-const MAX_MATCHED_VALUE = 4096;
 
 /**
  * Compiles one `matches[].headers[]` entry. Exact compares the whole value; RegularExpression
- * must match the whole value, as Envoy's safe_regex does (written in RE2 syntax upstream;
- * JavaScript's syntax is a superset for the common cases).
+ * must match the whole value, as Envoy's safe_regex does, and is compiled by RE2's own rules
+ * (re2js, a port of RE2): the syntax upstream documents, and matching in time linear in the
+ * header's length. A JavaScript RegExp would backtrack: a config pattern like `(a+)+$` and a
+ * client's 40-character header would hold the event loop for hours. Syntax RE2 lacks
+ * (backreferences, lookaround) is refused at load.
  */
 export function headerTest(
   h: { type: "Exact" | "RegularExpression"; name: string; value: string },
@@ -18,17 +20,17 @@ export function headerTest(
 ): HeaderTest {
   const name = h.name.toLowerCase();
   if (h.type === "Exact") return { name, test: (value) => value === h.value };
-  let re: RegExp;
+  let re: RE2JS;
   try {
-    re = new RegExp(`^(?:${h.value})$`);
+    re = RE2JS.compile(h.value);
   } catch (err) {
     throw new ConfigError({
       path: `${path}.value`,
-      expected: `a valid regular expression (${err instanceof Error ? err.message : String(err)})`,
+      expected: `a regular expression in RE2 syntax, as Envoy uses (${err instanceof Error ? err.message : String(err)})`,
       received: JSON.stringify(h.value),
     });
   }
-  return { name, test: (value) => value.length <= MAX_MATCHED_VALUE && re.test(value) };
+  return { name, test: (value) => re.testExact(value) };
 }
 
 /** What a rule is matched against. */
