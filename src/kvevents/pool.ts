@@ -42,12 +42,15 @@ export interface PoolCounters {
   events: number;
   malformed: number;
   socketErrors: number;
+  /** Pods forgotten because their sequence numbers jumped (lost batches) or restarted. */
+  resets: number;
 }
 
 const MAX_POD_SUBSCRIPTIONS = 4096;
 
 export class KvEventsPool {
-  readonly counters: PoolCounters = { messages: 0, events: 0, malformed: 0, socketErrors: 0 };
+  readonly counters: PoolCounters = { messages: 0, events: 0, malformed: 0, socketErrors: 0, resets: 0 };
+  private readonly lastSeq = new Map<string, bigint>();
   private central: KvSubscriber | undefined;
   private readonly perPod = new Map<string, { host: string; sub: KvSubscriber }>();
   private closed = false;
@@ -97,12 +100,31 @@ export class KvEventsPool {
   removePod(name: string): void {
     this.perPod.get(name)?.sub.close();
     this.perPod.delete(name);
+    this.lastSeq.delete(name);
     this.o.index.cleared(name);
   }
 
   /** Names of the endpoints subscribed to in per-pod mode. */
   podSubscriptions(): string[] {
     return [...this.perPod.keys()];
+  }
+
+  /**
+   * vLLM numbers its batches 0, 1, 2, ... per publisher. A gap means batches were lost
+   * (a slow subscriber, a reconnect) and a smaller number that the pod restarted with an
+   * empty cache: either way what the index holds for the pod is no longer what it has, so
+   * it is forgotten (upstream's Reset) and rebuilt from the events that follow.
+   */
+  private sequence(pod: string, frame: Uint8Array): void {
+    if (frame.length !== 8) return;
+    const seq = new DataView(frame.buffer, frame.byteOffset, 8).getBigUint64(0);
+    const last = this.lastSeq.get(pod);
+    if (this.lastSeq.size >= MAX_POD_SUBSCRIPTIONS && last === undefined) return;
+    this.lastSeq.set(pod, seq);
+    if (last !== undefined && seq !== last + 1n) {
+      this.counters.resets++;
+      this.o.index.cleared(pod);
+    }
   }
 
   /** Applies one ZMQ message; `pod` names the sender in per-pod mode (else the topic does). */
@@ -116,6 +138,7 @@ export class KvEventsPool {
         throw new Error(`topic ${JSON.stringify(topic.slice(0, 80))} is not kv@<pod>@<model>`);
       const batch = decodeKvEventBatch(frames[frames.length - 1]!);
       const who = pod ?? parsed.pod;
+      if (frames.length === 3) this.sequence(who, frames[1]!);
       for (const ev of batch.events) {
         this.counters.events++;
         if (ev.kind === "BlockStored") {

@@ -130,8 +130,42 @@ describe("ZMTP PUB/SUB over loopback", () => {
     pool.handle([enc("nope"), seqFrame(1), good], undefined); // topic without pod and model
     pool.handle([enc("kv@p@m")], undefined); // one frame
     pool.handle([enc("kv@p@m"), seqFrame(2), good], undefined);
-    expect(pool.counters).toMatchObject({ messages: 4, malformed: 3, events: 1 });
+    expect(pool.counters).toMatchObject({ messages: 4, malformed: 3, events: 1, resets: 0 });
     expect(index.match(index.requestKeys("m", [7, 8]), ["p"]).get("p")).toBe(1);
     expect(logs.length).toBeGreaterThan(0);
+  });
+
+  test("a sequence gap (lost batches) or a restart (numbers start over) forgets the pod, then rebuilds it", () => {
+    const index = new KvBlockIndex({ clock: { now: () => 0 }, blockSize: 2 });
+    const pool = new KvEventsPool({
+      config: { zmqEndpoint: "", topicFilter: "kv@", discoverPods: false, socketPort: 5557 },
+      index,
+      subscriber: tcpSubscriber,
+    });
+    const batch = (hash: string, tokens: number[]) =>
+      encodeKvEventBatch({
+        ts: 1,
+        dataParallelRank: 0,
+        events: [
+          {
+            kind: "BlockStored",
+            blockHashes: [hash],
+            parentBlockHash: undefined,
+            tokenIds: tokens,
+            blockSize: 2,
+            loraId: undefined,
+            medium: "GPU",
+          },
+        ],
+      });
+    const held = (tokens: number[]) => index.match(index.requestKeys("m", tokens), ["p"]).get("p") ?? 0;
+    pool.handle([enc("kv@p@m"), seqFrame(7), batch("1", [1, 1])], undefined);
+    pool.handle([enc("kv@p@m"), seqFrame(8), batch("2", [2, 2])], undefined);
+    expect([held([1, 1]), held([2, 2]), pool.counters.resets]).toEqual([1, 1, 0]);
+    pool.handle([enc("kv@p@m"), seqFrame(10), batch("3", [3, 3])], undefined); // 9 was lost
+    expect([held([1, 1]), held([2, 2]), held([3, 3]), pool.counters.resets]).toEqual([0, 0, 1, 1]);
+    pool.handle([enc("kv@p@m"), seqFrame(0), batch("4", [4, 4])], undefined); // the pod restarted
+    expect([held([3, 3]), held([4, 4]), pool.counters.resets]).toEqual([0, 1, 2]);
+    pool.close();
   });
 });
