@@ -124,6 +124,27 @@ export async function crosstalkSection(opts: { seconds: number }): Promise<strin
     `| pool | run | ok / sent | p50 ms | p90 ms | requests per pod | busiest ÷ mean | pods' mean waiting | ${tail} |`,
     "|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
+  // Summary: one gateway ÷ two gateways (cross-talk) against alone ÷ two gateways (the noise), p50 and p90.
+  const pairs: [PoolSpec, Runs][] = [
+    [A, sched],
+    [B, sched],
+    [A, flowRuns],
+    [B, flowRuns],
+    [A, besideB],
+    [B, besideA],
+  ];
+  const spread = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+  const ratios = (pick: (x: PoolFigures) => number, which: (r: Runs) => RunResult[]) =>
+    pairs.flatMap(([p, r]) => which(r).map((x) => pick(f(x, p)) / pick(f(r.apart, p))));
+  const together = (r: Runs) => [r.together];
+  const alone = (r: Runs) => [...r.alone.values()];
+  const summary = [
+    `**Summary.** One gateway ÷ two gateways, over the ${pairs.length} pool figures below: p50 ${spread(ratios((x) => x.p50, together))}, ` +
+      `p90 ${spread(ratios((x) => x.p90, together))}; for scale, the same pool alone ÷ two gateways (the run-to-run noise ` +
+      `of this setup): p50 ${spread(ratios((x) => x.p50, alone))}, p90 ${spread(ratios((x) => x.p90, alone))}. ` +
+      `Requests answered by another pool's pod: ${strays}.`,
+    "",
+  ];
   const describe = (p: PoolSpec) =>
     `${p.name}: ${p.pods} pods × ${p.slots} slots, ${p.serviceMs} ms per request (±5 %), model \`${p.model}\`, capacity ${capacity(p)} req/s`;
   return [
@@ -138,9 +159,9 @@ export async function crosstalkSection(opts: { seconds: number }): Promise<strin
       `clients run in this one Bun process. ${opts.seconds} s of arrivals per run, the first ${warmupS} s excluded; ` +
       "fresh pods and gateways per run. Latency: wall ms from send to the end of the streamed answer (the pods " +
       "answer in one piece, so TTFT ≈ latency). Lag p99: this process's event-loop lag; process CPU: this process's " +
-      "CPU over the run, % of one core (the noise gauges). " +
-      `Requests answered by another pool's pod, over every run: ${strays}.`,
+      "CPU over the run, % of one core (the noise gauges).",
     "",
+    ...summary,
     "### Scheduling quality, default profile (no EndpointPickerConfig), each pool at 75 % of its capacity",
     "",
     ...schedHead,

@@ -125,7 +125,7 @@ export async function microSection(opts: {
   variants: Variant[];
   rounds: number;
   n: number;
-}): Promise<string[]> {
+}): Promise<{ lines: string[]; median: (id: string) => number }> {
   const gateways = new Map<string, Gateway>();
   for (const v of opts.variants) gateways.set(v.id, await microGateway(v, mixOf(v)[1]!));
   // Warm-up: JIT and caches, not recorded.
@@ -145,7 +145,7 @@ export async function microSection(opts: {
     console.log(`micro ${v.id}: ${xs.map((x) => x.toFixed(0)).join(", ")} µs/req`);
     return `| ${v.id} | ${v.pools} | ${v.endpointsPerPool} | ${m.toFixed(1)} | ${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)} | **${(m / base).toFixed(2)}** |`;
   });
-  return [
+  const lines = [
     "### The request path alone, in-process",
     "",
     "`createGateway` in the benchmark process with a fetch that answers at once (canned chat answer, /metrics, " +
@@ -160,4 +160,5 @@ export async function microSection(opts: {
     ...rows,
     "",
   ];
+  return { lines, median: (id) => median(got.get(id) ?? []) };
 }
