@@ -5,11 +5,19 @@
  * line with what arrived; bounded: every wait gives up after 200 tries.
  */
 import * as zmq from "zeromq";
+import { builtinPlugins } from "../../plugins/index.ts";
+import { kvEventsHubOf } from "../../plugins/precise-prefix-cache.ts";
+import { parseConfig } from "../../src/config/load.ts";
+import { createGateway } from "../../src/gateway.ts";
 import { KvBlockIndex } from "../../src/kvevents/block-index.ts";
+import { charTokens } from "../../src/kvevents/char-tokenizer.ts";
 import { encodeKvEventBatch, seqFrame } from "../../src/kvevents/events.ts";
 import { KvEventsPool } from "../../src/kvevents/pool.ts";
 import { tcpSubscriber, ZmqPublisher, ZmqSubscriber } from "../../src/kvevents/zmq-socket.ts";
-import { createSimulator } from "../../src/simulator/index.ts";
+import { silentLogger } from "../../src/log.ts";
+import { serveNode } from "../../src/runtime/serve-node.ts";
+import { promptText } from "../../src/scheduling/prefix/prompt.ts";
+import { createSimulator, startSimulators } from "../../src/simulator/index.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -147,6 +155,95 @@ const result: Record<string, unknown> = { runtime: `node ${process.versions.node
   );
   sim.close();
   sub.close();
+}
+
+// 5. The gateway on Node with precise-prefix-cache-scorer in central mode: a prompt cached
+//    on pod 1 only (sent there directly) is routed there.
+{
+  const probe = new ZmqSubscriber([], () => {});
+  const { port: kvPort } = await probe.bind("tcp://127.0.0.1:0");
+  probe.close();
+  await sleep(20);
+  const pods = await startSimulators(
+    serveNode,
+    [0, 1].map((i) => ({
+      model: "m",
+      jitter: 0,
+      timeScale: 0.01,
+      port: 0,
+      hostname: "127.0.0.1",
+      kvEventsConfig: {
+        enable_kv_cache_events: true,
+        endpoint: `tcp://127.0.0.1:${kvPort}`,
+        topic: `kv@pod-${i}@m`,
+      },
+    })),
+  );
+  const plugins = builtinPlugins();
+  const config = parseConfig(
+    [
+      JSON.stringify({
+        apiVersion: "gateway.inference.dev/v1alpha1",
+        kind: "GatewayConfig",
+        logLevel: "silent",
+        endpoints: pods.map((p, i) => ({ name: `pod-${i}`, address: `127.0.0.1:${p.port}`, models: ["m"] })),
+      }),
+      `apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+  - type: precise-prefix-cache-scorer
+    parameters: { kvEventsConfig: { zmqEndpoint: "tcp://127.0.0.1:${kvPort}" } }
+  - type: max-score-picker
+schedulingProfiles:
+  - name: default
+    plugins: [{ pluginRef: precise-prefix-cache-scorer, weight: 3 }, { pluginRef: max-score-picker }]`,
+    ].join("\n---\n"),
+    "node.yaml",
+  );
+  const gateway = createGateway({ config, logger: silentLogger(), plugins });
+  gateway.start();
+  const server = await serveNode({ fetch: gateway.fetch, port: 0, hostname: "127.0.0.1" });
+  const chat = async (base: string, content: string) => {
+    const res = await fetch(`${base}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", messages: [{ role: "user", content }], max_tokens: 1 }),
+    });
+    await res.text();
+    return res.headers.get("x-gateway-destination-endpoint-served") ?? "";
+  };
+  const gw = `http://127.0.0.1:${server.port}`;
+  await chat(gw, "start the subscription");
+  const state = kvEventsHubOf(plugins.registry)!.all()[0]!;
+  let n = 0;
+  await until(
+    () => state.index.knows("pod-1"),
+    () => chat(`http://127.0.0.1:${pods[1]!.port}`, `warm-up ${n++} `.repeat(20)),
+  );
+  // Each prompt cached on one pod only, sent there directly: the gateway must follow the
+  // events (by load and hash alone both would go to the same pod).
+  const served: boolean[] = [];
+  for (const [i, prompt] of [
+    [1, "only pod one holds this "],
+    [0, "only pod zero holds that "],
+  ] as const) {
+    const text = prompt.repeat(12);
+    await chat(`http://127.0.0.1:${pods[i]!.port}`, text);
+    const keys = state.index.requestKeys(
+      "m",
+      charTokens(promptText({ messages: [{ role: "user", content: text }] })),
+    );
+    await until(
+      () => state.index.match(keys, [`pod-${i}`]).get(`pod-${i}`) === keys.length,
+      () => {},
+    );
+    served.push((await chat(gw, text)).endsWith(`:${pods[i]!.port}`));
+  }
+  result["gatewayOnNodeRoutesToHolder"] = served.every(Boolean);
+  kvEventsHubOf(plugins.registry)!.close();
+  await gateway.stop();
+  await server.close();
+  await Promise.all(pods.map((p) => p.close()));
 }
 
 console.log(JSON.stringify(result));

@@ -4,7 +4,7 @@ import { expect, test } from "bun:test";
  * The KV-event sockets under Node, against libzmq (the `zeromq` package, whose addon
  * cannot load under Bun): node-interop-script.ts runs there and reports what arrived.
  */
-test("under Node, our ZMTP sockets and the KV-events pool interoperate with libzmq both ways", async () => {
+test("under Node: our ZMTP sockets interoperate with libzmq both ways, the simulator publishes, and the gateway routes to the holder", async () => {
   const proc = Bun.spawn(["node", "--import", "tsx", "test/kvevents/node-interop-script.ts"], {
     stdout: "pipe",
     stderr: "pipe",
@@ -27,5 +27,6 @@ test("under Node, our ZMTP sockets and the KV-events pool interoperate with libz
     centralIndexed: true,
     centralMalformed: 0,
     simulatorPublishes: true,
+    gatewayOnNodeRoutesToHolder: true,
   });
 }, 60_000);
