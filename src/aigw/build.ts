@@ -9,7 +9,9 @@ import {
   AIServiceBackendSchema,
   BackendSecurityPolicySchema,
   BackendTLSPolicySchema,
+  COMPANION_KINDS,
   EgBackendSchema,
+  GatewayApiDocSchema,
   KeyValueDocSchema,
   type RuleDoc,
 } from "./schema.ts";
@@ -37,11 +39,12 @@ export interface AigwDoc {
 }
 
 /**
- * A Secret or ConfigMap in a file with no other Envoy AI Gateway document: such a file is
- * not about routes, so the loader refuses the kind as it refuses any foreign one.
+ * A Secret, ConfigMap, GatewayClass or Gateway in a file with no other Envoy AI Gateway
+ * document: such a file is not about routes, so the loader refuses the kind as it refuses
+ * any foreign one.
  */
 export function loneKeyValueDoc(docs: readonly AigwDoc[]): AigwDoc | undefined {
-  if (docs.some((d) => d.kind !== "Secret" && d.kind !== "ConfigMap")) return undefined;
+  if (docs.some((d) => !COMPANION_KINDS.has(d.kind))) return undefined;
   return docs[0];
 }
 
@@ -90,6 +93,10 @@ export function buildAigw(
       }
       case "BackendTLSPolicy":
         res.tls.push(parse(BackendTLSPolicySchema, doc, where));
+        break;
+      case "GatewayClass":
+      case "Gateway":
+        parse(GatewayApiDocSchema, doc, where); // this gateway is the Gateway: nothing to take from it
         break;
       default: {
         const d = parse(KeyValueDocSchema, doc, where);

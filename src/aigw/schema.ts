@@ -159,6 +159,26 @@ export const KeyValueDocSchema = v.object({
 });
 export type KeyValueDoc = v.InferOutput<typeof KeyValueDocSchema>;
 
+/**
+ * The Gateway API's GatewayClass and Gateway, which upstream's examples paste beside their
+ * routes (examples/inference-pool/aigwroute.yaml): this gateway is the Gateway, so they are
+ * read for their shape and nothing else.
+ */
+export const GatewayApiDocSchema = v.object({
+  apiVersion: v.pipe(v.string(), v.startsWith("gateway.networking.k8s.io/")),
+  kind: v.picklist(["GatewayClass", "Gateway"]),
+  metadata: Meta,
+  spec: v.optional(v.unknown()),
+});
+
+/** Kinds that only accompany routes: alone in a file they are not gateway documents. */
+export const COMPANION_KINDS: ReadonlySet<string> = new Set([
+  "Secret",
+  "ConfigMap",
+  "GatewayClass",
+  "Gateway",
+]);
+
 /** The kinds this module reads, for the loader's KINDS list. */
 export const AIGW_KINDS = [
   "AIGatewayRoute",
@@ -168,4 +188,6 @@ export const AIGW_KINDS = [
   "BackendTLSPolicy",
   "Secret",
   "ConfigMap",
+  "GatewayClass",
+  "Gateway",
 ] as const;

@@ -103,7 +103,7 @@ function unknownKind(kind: unknown, index: number): ConfigError {
   const guess = typeof kind === "string" ? closest(kind, [...KINDS, ...AIGW_KINDS]) : undefined;
   return new ConfigError({
     path: `document ${index + 1} kind`,
-    expected: `one of ${KINDS.join(", ")}${guess ? ` (did you mean "${guess}"?)` : ""}`,
+    expected: `one of ${KINDS.join(", ")}, or Envoy AI Gateway's routing documents (${AIGW_KINDS.join(", ")}; Secrets, ConfigMaps and Gateways only beside an AIGatewayRoute)${guess ? ` (did you mean "${guess}"?)` : ""}`,
     received: JSON.stringify(kind),
   });
 }
@@ -159,6 +159,8 @@ function build(text: string, file: string | undefined, opts: ParseOptions): Gate
       case "BackendTLSPolicy":
       case "Secret":
       case "ConfigMap":
+      case "GatewayClass":
+      case "Gateway":
         aigwDocs.push({ kind: record["kind"], doc, where, index });
         break;
       default:

@@ -195,7 +195,7 @@ describe("Envoy AI Gateway documents in the config file", () => {
         "value: gpt-4o-mini",
         'value: "gpt-("',
       ),
-      "valid regular expression",
+      "RE2 syntax",
     ],
     [
       "a pool the gateway does not serve",

@@ -158,7 +158,9 @@ test("a misspelt kind gets a near miss", () => {
   );
   expect(err.message).toBe(
     "gw.yaml: document 1 kind: one of GatewayConfig, InferencePool, InferenceObjective, InferenceModelRewrite, " +
-      'EndpointPickerConfig (did you mean "InferencePool"?) (got "InferencePol")',
+      "EndpointPickerConfig, or Envoy AI Gateway's routing documents (AIGatewayRoute, AIServiceBackend, " +
+      "BackendSecurityPolicy, Backend, BackendTLSPolicy, Secret, ConfigMap, GatewayClass, Gateway; Secrets, " +
+      'ConfigMaps and Gateways only beside an AIGatewayRoute) (did you mean "InferencePool"?) (got "InferencePol")',
   );
 });
 
