@@ -90,7 +90,10 @@ export function hostedBackend(name: string, res: Resources, path: string): Hoste
   return Object.freeze({
     name,
     schema,
-    version: svc.spec.schema.version ?? svc.spec.schema.prefix,
+    // OpenAI: `prefix` is the path prefix; `version` stands for it only without one (upstream's
+    // deprecated v1alpha1 spelling, which its provider table still shows). Azure: the api-version.
+    version:
+      schema === "OpenAI" ? (svc.spec.schema.prefix ?? svc.spec.schema.version) : svc.spec.schema.version,
     origin: `${https ? "https" : "http"}://${hostPart}:${port}`,
     ca: tls ? caOf(tls, res) : undefined,
     credential: credentialOf(name, svc, res),

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { matchRule } from "../../src/aigw/match.ts";
+import { backendUrl } from "../../src/backends/hosted.ts";
+import type { InferenceRequest } from "../../src/request.ts";
 import { testConfig } from "../helpers/config.ts";
 
 /**
@@ -343,6 +345,21 @@ describe("Envoy AI Gateway's examples pasted as written", () => {
     expect(error(pool("p"), HEADER_BODY_MUTATIONS)).toContain(
       "AIGatewayRoute/my-route spec.rules[0].backendRefs[0]: no headerMutation or bodyMutation",
     );
+  });
+
+  test("schema.prefix is the OpenAI path prefix; version is one only without it (upstream's deprecated spelling)", () => {
+    const url = (yaml: string) =>
+      backendUrl(
+        testConfig({}, pool("p"), yaml).routes!.backends.get("openai-backend")!,
+        { kind: "chat", path: "/v1/chat/completions" } as InferenceRequest,
+        "m",
+      );
+    expect(url(MODEL_METADATA)).toBe("https://api.openai.com:443/v1/chat/completions");
+    const gemini = MODEL_METADATA.replace(
+      '    version: "v1"',
+      '    version: "v1"\n    prefix: /v1beta/openai',
+    );
+    expect(url(gemini)).toBe("https://api.openai.com:443/v1beta/openai/chat/completions");
   });
 
   test("the model metadata snippet sets owned_by and created for /v1/models", () => {
