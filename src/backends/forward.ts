@@ -21,6 +21,13 @@ export interface HostedPlan {
   spill?: { pool: string; reason: SpillReason };
 }
 
+/**
+ * Client headers that carry a credential besides Authorization and x-api-key (which
+ * upstreamHeaders drops): Azure's key header and cookies. A hosted provider is a third
+ * party: it gets the BackendSecurityPolicy's key and nothing the client authenticates with.
+ */
+const CLIENT_CREDENTIALS = ["api-key", "cookie"];
+
 type Hosted = RuleBackend & { target: { kind: "hosted"; backend: HostedBackend } };
 
 /**
@@ -49,6 +56,7 @@ export async function sendToHosted(
     const url = backendUrl(backend, req, model);
     const { bytes, usageInjected } = upstreamBody(req, target);
     const headers = upstreamHeaders(c.req.raw.headers, { forwardAuthorization: false });
+    for (const name of CLIENT_CREDENTIALS) headers.delete(name);
     headers.set(
       "content-type",
       req.kind === "transcriptions"
