@@ -28,13 +28,14 @@ import type { PreciseSettings } from "../src/kvevents/hub.ts";
 
 const PositiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
 const Port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
-/** A Go duration the gateway reads: "2s", "500ms", "1.5s", "1m". */
+/** A Go duration the gateway reads: "2s", "500ms", "1.5s", "1m", "1h". */
 const Duration = v.pipe(
   v.string(),
-  v.regex(/^\d+(\.\d+)?(ms|s|m)$/, 'a duration such as "2s" or "500ms"'),
+  v.regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'a duration such as "2s" or "500ms"'),
   v.transform((s) => {
     const n = Number.parseFloat(s);
-    return s.endsWith("ms") ? n : s.endsWith("m") ? n * 60_000 : n * 1000;
+    if (s.endsWith("ms")) return n;
+    return n * (s.endsWith("h") ? 3_600_000 : s.endsWith("m") ? 60_000 : 1000);
   }),
 );
 

@@ -12,6 +12,9 @@
  * (`host:port`) or its host, whichever its events used (per-pod mode: the name; central
  * mode: the topic's `kv@<pod>@<model>`).
  *
+ * A pod that sent no event and was no candidate for 10 minutes is forgotten (and its
+ * per-pod subscription closed): Kubernetes pods that left never come back by name.
+ *
  * Until the KV-event sockets are up nothing is known (scores 0); when they cannot be had
  * at all (a runtime without TCP sockets, a port in use) scoring falls back to the
  * approximate prefix index (prefix-cache-scorer's), logged once.
@@ -26,6 +29,10 @@ import {
   type Scorer,
   stateKey,
 } from "../src/scheduling/framework/interfaces.ts";
+
+/** A pod with no event and no scheduling decision for this long has left: forgotten, unsubscribed. */
+export const POD_IDLE_MS = 10 * 60_000;
+const PRUNE_EVERY_MS = 60_000;
 
 /** Host of `host:port` / `[v6]:port`. */
 export function hostOf(address: string): string {
@@ -54,6 +61,7 @@ export function preciseScoring(opts: {
   const { state, fallback } = opts;
   const { index, pool } = state;
   const keysKey = stateKey<readonly number[]>(`precise-prefix/${opts.name}/keys`);
+  let lastPrune = Number.NEGATIVE_INFINITY;
   const usedFallback = stateKey<boolean>(`precise-prefix/${opts.name}/fallback`);
 
   /** The index's name for this endpoint: the one its events used, else the mode's default. */
@@ -84,9 +92,15 @@ export function preciseScoring(opts: {
         return Array.from(fallback.score(ctx, endpoints) as ArrayLike<number>);
       }
       if (state.status === "ready") for (const e of endpoints) pool.ensurePod(e.name, hostOf(e.address));
+      const ids = endpoints.map(podId);
+      index.touch(ids);
+      const now = ctx.clock.now();
+      if (now - lastPrune >= PRUNE_EVERY_MS) {
+        lastPrune = now;
+        for (const gone of index.prune(POD_IDLE_MS)) pool.removePod(gone);
+      }
       const keys = keysOf(ctx, endpoints);
       if (keys.length === 0) return endpoints.map(() => 0);
-      const ids = endpoints.map(podId);
       const matches = index.match(keys, ids);
       ctx.set(
         NEW_PREFIX,

@@ -28,6 +28,8 @@ interface Entry {
 interface Pod {
   readonly blocks: Map<number, Entry>;
   readonly engine: Map<EngineHash, number>;
+  /** Last event from it, or last time it was a scheduling candidate (clock ms). */
+  seen: number;
 }
 
 export interface BlockIndexOptions {
@@ -172,10 +174,32 @@ export class KvBlockIndex {
   private pod(name: string): Pod {
     let p = this.pods.get(name);
     if (p === undefined) {
-      p = { blocks: new Map(), engine: new Map() };
+      p = { blocks: new Map(), engine: new Map(), seen: 0 };
       this.pods.set(name, p);
     }
+    p.seen = this.o.clock.now();
     return p;
+  }
+
+  /** The pods are scheduling candidates now: not idle. */
+  touch(pods: readonly string[]): void {
+    const now = this.o.clock.now();
+    for (const name of pods) {
+      const p = this.pods.get(name);
+      if (p !== undefined) p.seen = now;
+    }
+  }
+
+  /**
+   * Forgets pods that sent no event and were no candidate for `idleMs` (pods that left:
+   * their names never come back in Kubernetes); returns their names. Bounds the index by
+   * the pods that are live, not by every pod ever seen.
+   */
+  prune(idleMs: number): string[] {
+    const cutoff = this.o.clock.now() - idleMs;
+    const gone = [...this.pods].filter(([, p]) => p.seen < cutoff).map(([name]) => name);
+    for (const name of gone) this.cleared(name);
+    return gone;
   }
 
   private add(pod: string, p: Pod, key: number, until: number, engine: EngineHash | undefined): boolean {

@@ -238,4 +238,30 @@ describe("scoring", () => {
     plugin.preRequest(ctx, [eps[1]!]);
     expect(Array.from(plugin.score(context({ request: chat(text) }), eps) as number[])).toEqual([0, 1]);
   });
+
+  test("a pod with no event and no decision for 10 minutes is forgotten; live ones are kept", () => {
+    const clock = fixedClock();
+    const { plugin, hub } = create(
+      "precise-prefix-cache-scorer",
+      { speculativeIndexing: true, speculativeTTL: "1h" },
+      builtinRegistry(),
+      { ...deps(), clock },
+    );
+    const [a, b] = [endpoint("a"), endpoint("bb")];
+    const text = "prune me ".repeat(40);
+    const ctx = context({ request: chat(text), clock });
+    plugin.score(ctx, [a, b]);
+    plugin.preRequest(ctx, [a]); // a holds it (speculatively, for an hour)
+    const index = hub.all()[0]!.index;
+    expect(index.knows(a.address)).toBe(true);
+    clock.t += 9 * 60_000;
+    plugin.score(context({ request: chat("x"), clock }), [b]); // only b is a candidate now
+    expect(index.knows(a.address)).toBe(true);
+    clock.t += 2 * 60_000; // a: 11 minutes without an event or a decision
+    plugin.score(context({ request: chat("y"), clock }), [b]);
+    expect(index.knows(a.address)).toBe(false);
+    expect(Array.from(plugin.score(context({ request: chat(text), clock }), [a, b]) as number[])).toEqual([
+      0, 0,
+    ]);
+  });
 });
