@@ -66,7 +66,10 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   for (const r of RESPONSE_ID_ROUTES)
     app.on(r.method, r.path, authenticate({ config }), (c) => {
       const id = c.req.param("id") ?? "";
-      return toStoredResponse(deps, homes, c.req.raw, id, r.upstreamPath(id));
+      return toStoredResponse(deps, homes, c.req.raw, id, {
+        upstreamPath: r.upstreamPath(id),
+        allowedModels: c.get("principal")?.models,
+      });
     });
   return app;
 }
@@ -77,16 +80,26 @@ const MAX_RESPONSE_ID_LENGTH = 256;
 /**
  * A route that names a stored response (`GET /v1/responses/{id}`, cancel, delete, input
  * items): sent to the pod that produced it, with no queueing or scheduling (a lookup on one
- * known pod). An id this gateway did not see answered, or whose pod left, is a 404.
+ * known pod). An id this gateway did not see answered, or whose pod left, is a 404; a key
+ * limited to some models may only reach responses made for one of them (403), as it may
+ * only continue those.
  */
 async function toStoredResponse(
   deps: GatewayDeps,
   homes: ResponseHomes,
   request: Request,
   id: string,
-  upstreamPath: string,
+  opts: { upstreamPath: string; allowedModels: readonly string[] | undefined },
 ): Promise<Response> {
+  const { upstreamPath, allowedModels } = opts;
   const home = homes.find(id);
+  if (home && allowedModels && !allowedModels.includes(home.model))
+    throw new GatewayError({
+      status: 403,
+      message: `This API key may not use the model ${quoted(home.model)}, which made the response ${quoted(id)}.`,
+      param: "model",
+      code: "model_not_allowed",
+    });
   const endpoint = home ? deps.pools.get(home.pool)?.endpoints.get(home.endpoint) : undefined;
   if (!endpoint)
     throw new GatewayError({
@@ -108,7 +121,9 @@ async function toStoredResponse(
       headers,
       signal: AbortSignal.any([request.signal, AbortSignal.timeout(settings.upstream.responseTimeoutMs)]),
     });
-    return new Response(res.body, { status: res.status, headers: downstreamHeaders(res.headers) });
+    const out = downstreamHeaders(res.headers);
+    out.set("x-gateway-destination-endpoint-served", endpoint.address);
+    return new Response(res.body, { status: res.status, headers: out });
   } catch (err) {
     throw new GatewayError({
       status: 502,

@@ -71,9 +71,11 @@ export function route(
       const spillTo = order.filter((b) => b.target.kind === "hosted" && b.priority > first.priority);
       c.set("aigw", { rule, spillTo });
     } else {
-      // A Responses API turn that continues a stored response goes where that response lives.
+      // A Responses API turn that continues a stored response goes where that response lives,
+      // if that pool serves the turn's model; a turn switching to another pool's model is
+      // routed by its model (that pod then says whether it knows the id, as vLLM does).
       const home = req.previousResponseId ? deps.responseHomes.find(req.previousResponseId) : undefined;
-      const homePool = home ? deps.pools.get(home.pool) : undefined;
+      const homePool = home ? servingPool(deps.pools.get(home.pool), req.model) : undefined;
       if (home && homePool) c.set("responseHome", home);
       pool = homePool ?? deps.pools.route(req.model, req.modelRewriteHeader);
     }
@@ -102,6 +104,13 @@ export function route(
     await next();
     deadline?.settle();
   };
+}
+
+/** `pool` when it serves `model` (its endpoints or a rewrite rule of its), else undefined. */
+function servingPool(pool: Pool | undefined, model: string): Pool | undefined {
+  if (!pool) return undefined;
+  const serves = pool.endpoints.serving(model).length > 0 || pool.config.current.rewriteTable.match(model);
+  return serves ? pool : undefined;
 }
 
 /** The rule's backends in the order to try: the client's choice alone, else priority and weight (ejected hosted ones last). */
