@@ -90,6 +90,7 @@ const preciseYaml = (port: number) =>
   - type: precise-prefix-cache-scorer
     parameters:
       speculativeIndexing: true
+      tokenizer: { source: simulator }
       kvEventsConfig: { podDiscoveryConfig: { socketPort: ${port} } }
   - type: prefix-cache-scorer${others}${profile("precise-prefix-cache-scorer")}
       - { pluginRef: prefix-cache-scorer, weight: 0 }`;

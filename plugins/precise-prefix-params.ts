@@ -18,8 +18,9 @@
  *   speculativeIndexing                       false
  *   speculativeTTL                            "2s"
  *
- * This gateway's own: `tokenizer.source` ("simulator": run the built-in simulator's
- * tokenizer; "pods": learn token ids from the pods' /tokenize, see docs/precise-prefix.md),
+ * This gateway's own: `tokenizer.source` ("pods", the default: learn token ids from the
+ * pods' /tokenize; "simulator": run the built-in simulator's tokenizer; see
+ * docs/precise-prefix.md),
  * `tokenizer.cacheSize` (10,000 learned prompt prefixes), `maxBlocksPerPod` (1,000,000
  * keys per pod, a memory bound).
  */
@@ -99,7 +100,7 @@ export const PreciseParameters = v.strictObject({
   speculativeTTL: v.optional(Duration, "2s"),
   tokenizer: v.optional(
     v.strictObject({
-      source: v.optional(v.picklist(["simulator", "pods"], '"simulator" or "pods"'), "simulator"),
+      source: v.optional(v.picklist(["pods", "simulator"], '"pods" or "simulator"'), "pods"),
       cacheSize: v.optional(PositiveInt, 10_000),
     }),
     {},

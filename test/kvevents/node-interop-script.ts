@@ -192,7 +192,7 @@ const result: Record<string, unknown> = { runtime: `node ${process.versions.node
 kind: EndpointPickerConfig
 plugins:
   - type: precise-prefix-cache-scorer
-    parameters: { kvEventsConfig: { zmqEndpoint: "tcp://127.0.0.1:${kvPort}" } }
+    parameters: { tokenizer: { source: simulator }, kvEventsConfig: { zmqEndpoint: "tcp://127.0.0.1:${kvPort}" } }
   - type: max-score-picker
 schedulingProfiles:
   - name: default

@@ -35,7 +35,7 @@ async function freePort(host = "127.0.0.1"): Promise<number> {
 }
 
 describe("configured as upstream", () => {
-  test("defaults: blocks of 16 tokens, topic kv@, speculative TTL 2s, 10 pods per key, 1e8 keys, per-pod port 5557", () => {
+  test("defaults: blocks of 16 tokens, topic kv@, speculative TTL 2s, 10 pods per key, 1e8 keys, per-pod port 5557, tokens from the pods", () => {
     const { hub } = create("precise-prefix-cache-producer", undefined);
     expect(hub.all()[0]!.settings).toMatchObject({
       blockSize: 16,
@@ -111,7 +111,7 @@ describe("scoring", () => {
     const d = { ...deps(), clock };
     const { plugin } = create(
       "precise-prefix-cache-scorer",
-      { speculativeIndexing: true, speculativeTTL: "500ms" },
+      { speculativeIndexing: true, speculativeTTL: "500ms", tokenizer: { source: "simulator" } },
       builtinRegistry(),
       d,
     );
@@ -140,6 +140,7 @@ describe("scoring", () => {
       }),
     );
     const { plugin, hub } = create("precise-prefix-cache-scorer", {
+      tokenizer: { source: "simulator" },
       kvEventsConfig: { podDiscoveryConfig: { socketPort: port } },
     });
     const a = { ...endpoint("a"), address: "127.0.0.2:8000" };
@@ -191,7 +192,10 @@ describe("scoring", () => {
       {
         type: "precise-prefix-cache-scorer",
         name: "p",
-        parameters: { kvEventsConfig: { zmqEndpoint: `tcp://127.0.0.1:${port}` } },
+        parameters: {
+          tokenizer: { source: "simulator" },
+          kvEventsConfig: { zmqEndpoint: `tcp://127.0.0.1:${port}` },
+        },
       },
       d,
       "p0",
@@ -224,7 +228,7 @@ describe("scoring", () => {
     });
     closers.push(() => hub.close());
     const plugin = registry.create(
-      { type: "precise-prefix-cache-scorer", name: "p" },
+      { type: "precise-prefix-cache-scorer", name: "p", parameters: { tokenizer: { source: "simulator" } } },
       deps(),
       "p0",
     ) as Scorer & PreRequest;
@@ -243,7 +247,7 @@ describe("scoring", () => {
     const clock = fixedClock();
     const { plugin, hub } = create(
       "precise-prefix-cache-scorer",
-      { speculativeIndexing: true, speculativeTTL: "1h" },
+      { speculativeIndexing: true, speculativeTTL: "1h", tokenizer: { source: "simulator" } },
       builtinRegistry(),
       { ...deps(), clock },
     );
