@@ -66,8 +66,9 @@ export async function reloadConfig(
   holder.swap(next);
   const fields = {
     file,
-    rewrites: next.rewrites.map((r) => r.metadata.name),
-    objectives: next.objectives.map((o) => o.metadata.name),
+    pools: next.pools.map((p) => p.name),
+    rewrites: next.pools.flatMap((p) => p.rewrites.map((r) => r.metadata.name)),
+    objectives: next.pools.flatMap((p) => p.objectives.map((o) => o.metadata.name)),
     ...(restart.length ? { needsRestart: restart } : {}),
   };
   if (removes.length > 0) logger.warn(`config reloaded: it ${removes.join(" and ")}`, { ...fields, removes });

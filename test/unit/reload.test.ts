@@ -72,6 +72,44 @@ describe("config reload", () => {
   });
 });
 
+test("the reload log names every pool's rewrites and objectives, not only the first pool's", async () => {
+  const twoPools = (extra: string) => `
+apiVersion: gateway.inference.dev/v1alpha1
+kind: GatewayConfig
+---
+apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata: { name: chat }
+---
+apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata: { name: embed }
+---
+apiVersion: inference.networking.x-k8s.io/v1alpha2
+kind: InferenceModelRewrite
+metadata: { name: chat-alias }
+spec: { poolRef: { name: chat }, rules: [{ matches: [{ model: { value: a } }], targets: [{ modelRewrite: m }] }] }
+---
+apiVersion: inference.networking.x-k8s.io/v1alpha2
+kind: InferenceObjective
+metadata: { name: embed-batch }
+spec: { priority: -1, poolRef: { name: embed } }
+${extra}`;
+  const holder = new ConfigHolder(parseConfig(twoPools(""), "gw.yaml"));
+  const { lines, logger } = capture();
+  const added = `---
+apiVersion: inference.networking.x-k8s.io/v1alpha2
+kind: InferenceModelRewrite
+metadata: { name: embed-alias }
+spec: { poolRef: { name: embed }, rules: [{ matches: [{ model: { value: v } }], targets: [{ modelRewrite: e }] }] }
+`;
+  expect(await reloadConfig(holder, twoPools(added), "gw.yaml", logger)).toBe(true);
+  const logged = lines.find((l) => l["msg"] === "config reloaded");
+  expect(logged?.["rewrites"]).toEqual(["chat-alias", "embed-alias"]);
+  expect(logged?.["objectives"]).toEqual(["embed-batch"]);
+  expect(logged?.["pools"]).toEqual(["chat", "embed"]);
+});
+
 describe("watching the config file", () => {
   let dir: string | undefined;
   afterEach(() => {
