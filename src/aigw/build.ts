@@ -112,8 +112,8 @@ export function buildAigw(
     return undefined;
   }
   const hosted = new Map<string, HostedBackend>();
-  const rules: { rule: CompiledRule; order: number; specificity: number }[] = [];
-  for (const { route, where } of routes) {
+  const rules: CompiledRule[] = [];
+  for (const { route, where } of routes.sort(byAge)) {
     if (route.spec.rateLimitsFromHeaders?.length)
       throw new ConfigError({
         path: `${where} spec.rateLimitsFromHeaders`,
@@ -148,13 +148,27 @@ export function buildAigw(
         created: createdOf(doc, route, id),
         ...spill,
       };
-      const specificity = Math.max(0, ...doc.matches.map((m) => m.headers.length));
-      rules.push({ rule, order: rules.length, specificity });
+      rules.push(rule);
     });
   }
-  // Gateway API precedence, simplified: the rule with the most header matches first, then file order.
-  rules.sort((a, b) => b.specificity - a.specificity || a.order - b.order);
-  return Object.freeze({ rules: rules.map((r) => r.rule), backends: hosted });
+  return Object.freeze({ rules, backends: hosted });
+}
+
+/**
+ * Gateway API's tie-break between routes: the oldest `creationTimestamp` first (a route
+ * without one counts as the newest), then `namespace/name` in alphabetical order.
+ */
+function byAge(a: { route: AIGatewayRoute }, b: { route: AIGatewayRoute }): number {
+  const age = (r: AIGatewayRoute) => {
+    const t = Date.parse(r.metadata.creationTimestamp ?? "");
+    return Number.isFinite(t) ? t : Number.POSITIVE_INFINITY;
+  };
+  const key = (r: AIGatewayRoute) => `${r.metadata.namespace ?? ""}/${r.metadata.name}`;
+  const d = age(a.route) - age(b.route);
+  if (d !== 0 && !Number.isNaN(d)) return d;
+  const ka = key(a.route);
+  const kb = key(b.route);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
 function resolveRef(

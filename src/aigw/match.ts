@@ -40,27 +40,63 @@ export interface MatchInput {
   readonly model: string;
 }
 
-/** The first rule (in precedence order) whose hostnames and any one match accept the request. */
+/**
+ * The rule whose match wins by the Gateway API's HTTPRoute precedence, as Envoy AI Gateway
+ * matches (its rules become one HTTPRoute): among every match that accepts the request, the
+ * one of a route naming the request's host exactly (longest first), then by a wildcard
+ * (longest first), then of a route without hostnames; then the match with the most headers;
+ * then the earlier rule in `config.rules` (route age, then namespace/name, then rule order).
+ * A rule without matches accepts every request with no headers.
+ */
 export function matchRule(config: AigwConfig, input: MatchInput): CompiledRule | undefined {
   const host = (input.headers.get("host") ?? "").replace(/:\d+$/, "").toLowerCase();
   const value = (name: string) => (name === MODEL_HEADER ? input.model : input.headers.get(name));
+  let best: { rule: CompiledRule; hostScore: number; headers: number } | undefined;
   for (const rule of config.rules) {
-    if (rule.hostnames.length > 0 && !rule.hostnames.some((h) => hostMatches(h, host))) continue;
-    if (rule.matches.length === 0) return rule;
-    const ok = rule.matches.some((tests) =>
-      tests.every((t) => {
-        const v = value(t.name);
-        return v !== null && t.test(v);
-      }),
-    );
-    if (ok) return rule;
+    const hostScore = hostScoreOf(rule.hostnames, host);
+    if (hostScore < 0) continue;
+    if (
+      best &&
+      (hostScore < best.hostScore || (hostScore === best.hostScore && maxHeaders(rule) <= best.headers))
+    )
+      continue;
+    let headers = -1;
+    if (rule.matches.length === 0) headers = 0;
+    for (const tests of rule.matches)
+      if (
+        tests.length > headers &&
+        tests.every((t) => {
+          const v = value(t.name);
+          return v !== null && t.test(v);
+        })
+      )
+        headers = tests.length;
+    if (headers < 0) continue;
+    if (!best || hostScore > best.hostScore || headers > best.headers) best = { rule, hostScore, headers };
   }
-  return undefined;
+  return best?.rule;
 }
 
-function hostMatches(pattern: string, host: string): boolean {
-  const p = pattern.toLowerCase();
-  return p.startsWith("*.") ? host.endsWith(p.slice(1)) && host.length > p.length - 1 : host === p;
+function maxHeaders(rule: CompiledRule): number {
+  let n = 0;
+  for (const m of rule.matches) n = Math.max(n, m.length);
+  return n;
+}
+
+/**
+ * How specifically a route's hostnames name the request's host: an exact name scores above
+ * any wildcard, a longer one above a shorter; no hostnames scores 0; -1 when none matches.
+ */
+function hostScoreOf(hostnames: readonly string[], host: string): number {
+  if (hostnames.length === 0) return 0;
+  let score = -1;
+  for (const pattern of hostnames) {
+    const p = pattern.toLowerCase();
+    if (p.startsWith("*.")) {
+      if (host.endsWith(p.slice(1)) && host.length > p.length - 1) score = Math.max(score, p.length);
+    } else if (host === p) score = Math.max(score, 1_000_000 + p.length);
+  }
+  return score;
 }
 
 /**

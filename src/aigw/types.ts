@@ -76,7 +76,7 @@ export interface CompiledRule {
 }
 
 export interface AigwConfig {
-  /** In matching order (most header matches first, then file order). */
+  /** In route precedence order: the oldest route first (creationTimestamp, then namespace/name), its rules in order. matchRule ranks matches by host and header count before that. */
   readonly rules: readonly CompiledRule[];
   readonly backends: ReadonlyMap<string, HostedBackend>;
 }
