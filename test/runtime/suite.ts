@@ -15,6 +15,7 @@ import {
   tempDir,
   waitFor,
 } from "./harness.ts";
+import { describeRouteChecks } from "./suite-routes.ts";
 
 /** What a runtime's launcher gets: the config as YAML text and as a file in a temp folder. */
 export interface LaunchInput {
@@ -155,6 +156,8 @@ export function describeRuntime(
         previous = ((await res.json()) as { id: string }).id;
       }
     }, 20_000);
+
+    describeRouteChecks({ url, pods: () => pods });
 
     test("an unknown model is an OpenAI error body, not a crash", async () => {
       const res = await chat(url(), { model: "no-such-model" });
