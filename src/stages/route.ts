@@ -46,7 +46,10 @@ export function route(
       if (!first)
         throw new GatewayError({
           status: 503,
-          message: `The route rule ${rule.id} has no backend that takes traffic (every weight is 0).`,
+          message:
+            rule.backends.length === 0
+              ? `The route rule ${rule.id} has no backendRefs: add one (an AIServiceBackend or an InferencePool) to serve its requests.`
+              : `The route rule ${rule.id} has no backend that takes traffic (every weight is 0).`,
           code: "no_backend",
         });
       if (first.target.kind === "hosted") {

@@ -2,7 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { matchRule } from "../../src/aigw/match.ts";
 import { backendUrl } from "../../src/backends/hosted.ts";
 import type { InferenceRequest } from "../../src/request.ts";
-import { testConfig } from "../helpers/config.ts";
+import { POOL, testConfig } from "../helpers/config.ts";
+import { startStack } from "../helpers/stack.ts";
+import { hostedDocs, makePki } from "./provider.ts";
 
 /**
  * Envoy AI Gateway's own examples, pasted as its repository and documentation give them
@@ -285,6 +287,33 @@ spec:
         port: 443
 `;
 
+/** site/docs/getting-started/connect-providers/examples/openai-more-models.yaml: its o1 rule has no backendRefs. */
+const OPENAI_MORE_MODELS = `
+apiVersion: aigateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata:
+  name: envoy-ai-gateway-basic-openai
+  namespace: default
+spec:
+  parentRefs:
+    - name: envoy-ai-gateway-basic
+      kind: Gateway
+      group: gateway.networking.k8s.io
+  rules:
+    - matches:
+        - headers:
+            - type: Exact
+              name: x-ai-eg-model
+              value: o1
+    - matches:
+        - headers:
+            - type: Exact
+              name: x-ai-eg-model
+              value: text-embedding-ada-002
+      backendRefs:
+        - name: envoy-ai-gateway-basic-openai
+`;
+
 const pool = (name: string) => `
 apiVersion: inference.networking.k8s.io/v1
 kind: InferencePool
@@ -365,5 +394,30 @@ describe("Envoy AI Gateway's examples pasted as written", () => {
   test("the model metadata snippet sets owned_by and created for /v1/models", () => {
     const rule = testConfig({}, pool("p"), MODEL_METADATA).routes!.rules[0]!;
     expect(rule).toMatchObject({ models: ["gpt-4o-mini"], ownedBy: "OpenAI", created: 1704067200 });
+  });
+
+  test("openai-more-models.yaml loads; its rule without backendRefs answers a 503 that says so", async () => {
+    const pki = makePki();
+    const stack = await startStack({
+      pods: [{ model: "llama" }],
+      yaml: [
+        POOL,
+        OPENAI_MORE_MODELS,
+        ...hostedDocs({ name: "envoy-ai-gateway-basic-openai", port: 1, ca: pki.ca, key: "k" }),
+      ],
+    });
+    try {
+      const res = await fetch(`${stack.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "o1", messages: [{ role: "user", content: "x" }] }),
+      });
+      expect(res.status).toBe(503);
+      const err = ((await res.json()) as { error: { message: string; code: string } }).error;
+      expect(err.code).toBe("no_backend");
+      expect(err.message).toContain("has no backendRefs");
+    } finally {
+      await stack.close();
+    }
   });
 });
