@@ -134,10 +134,13 @@ export async function crosstalkSection(opts: { seconds: number }): Promise<strin
     [B, besideA],
   ];
   const spread = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
-  const ratios = (pick: (x: PoolFigures) => number, which: (r: Runs) => RunResult[]) =>
-    pairs.flatMap(([p, r]) => which(r).map((x) => pick(f(x, p)) / pick(f(r.apart, p))));
+  const ratios = (pick: (x: PoolFigures) => number, which: (r: Runs, p: PoolSpec) => RunResult[]) =>
+    pairs.flatMap(([p, r]) => which(r, p).map((x) => pick(f(x, p)) / pick(f(r.apart, p))));
   const together = (r: Runs) => [r.together];
-  const alone = (r: Runs) => [...r.alone.values()];
+  const alone = (r: Runs, p: PoolSpec) => {
+    const x = r.alone.get(p.name);
+    return x ? [x] : [];
+  };
   const summary = [
     `**Summary.** One gateway ÷ two gateways, over the ${pairs.length} pool figures below: p50 ${spread(ratios((x) => x.p50, together))}, ` +
       `p90 ${spread(ratios((x) => x.p90, together))}; for scale, the same pool alone ÷ two gateways (the run-to-run noise ` +
