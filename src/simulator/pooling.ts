@@ -222,7 +222,7 @@ export async function rerank(c: PoolingContext, body: unknown): Promise<Response
   return Response.json({
     id: id("rerank"),
     model,
-    usage: { total_tokens: sum(s.inputs) },
+    usage: { prompt_tokens: sum(s.inputs), total_tokens: sum(s.inputs) },
     results: top,
   });
 }

@@ -172,6 +172,8 @@ describe("score and rerank", () => {
       expect(body.results[0].document).toEqual({ text: docs[1] });
       expect(body.results[0].relevance_score).toBeGreaterThan(body.results[1].relevance_score);
       expect(body.usage.total_tokens).toBeGreaterThan(0);
+      // vLLM's RerankUsage: prompt_tokens (what the gateway accounts) and total_tokens.
+      expect(body.usage.prompt_tokens).toBe(body.usage.total_tokens);
     }
     const bare = await post(sim, "/v1/rerank", {
       model: "e",
