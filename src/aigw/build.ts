@@ -135,6 +135,14 @@ export function buildAigw(
         resolveRef(ref, `${id}.backendRefs[${j}]`, { res, hosted, opts }),
       );
       checkMix(backends, id);
+      if (
+        backends.length > 0 &&
+        backends.every((b) => b.target.kind === "pool") &&
+        (doc.timeouts?.backendRequest !== undefined || doc.streamIdleTimeout !== undefined)
+      )
+        opts.warnings.push(
+          `${id}: timeouts.backendRequest and streamIdleTimeout apply to hosted backends only; a pool's attempts use the GatewayConfig's upstream.responseTimeoutMs and upstream.idleTimeoutMs (timeouts.request does apply)`,
+        );
       const rule: CompiledRule = {
         id,
         hostnames: route.spec.hostnames ?? [],

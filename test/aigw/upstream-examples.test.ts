@@ -391,6 +391,18 @@ describe("Envoy AI Gateway's examples pasted as written", () => {
     expect(url(gemini)).toBe("https://api.openai.com:443/v1beta/openai/chat/completions");
   });
 
+  test("a pool rule's backendRequest and streamIdleTimeout, which only hosted attempts honour, load with a warning", () => {
+    const withTimeouts = INFERENCE_POOL_AIGWROUTE.replace(
+      "          name: mistral\n",
+      "          name: mistral\n      timeouts: { request: 60s, backendRequest: 10s }\n      streamIdleTimeout: 5s\n",
+    );
+    const config = testConfig({}, ...POOLS, withTimeouts, TESTUPSTREAM);
+    expect(
+      config.warnings.some((w) => w.includes("spec.rules[1]: timeouts.backendRequest and streamIdleTimeout")),
+    ).toBe(true);
+    expect(config.routes!.rules[1]!.requestTimeoutMs).toBe(60_000);
+  });
+
   test("the model metadata snippet sets owned_by and created for /v1/models", () => {
     const rule = testConfig({}, pool("p"), MODEL_METADATA).routes!.rules[0]!;
     expect(rule).toMatchObject({ models: ["gpt-4o-mini"], ownedBy: "OpenAI", created: 1704067200 });
