@@ -34,6 +34,29 @@ const WHY_NOT: Record<string, string> = {
   Cohere: "it needs request translation",
 };
 
+/**
+ * Policy fields this gateway cannot honour, refused whether or not a rule uses the policy:
+ * a key for an InferencePool's pods (pods get the client's Authorization per
+ * `upstream.forwardAuthorization`, never a policy's key) and a per-request credentialOverride.
+ */
+export function checkPolicies(policies: readonly BackendSecurityPolicy[]): void {
+  for (const p of policies) {
+    const where = `BackendSecurityPolicy/${p.metadata.name} spec`;
+    if ((p.spec as Record<string, unknown>)["credentialOverride"] !== undefined)
+      throw new ConfigError({
+        path: `${where}.credentialOverride`,
+        expected:
+          "no credentialOverride: a hosted backend always gets the policy's own key, never one taken from the request; remove the field",
+      });
+    const pool = (p.spec.targetRefs ?? []).find((r) => r.kind === "InferencePool");
+    if (pool)
+      throw new ConfigError({
+        path: `${where}.targetRefs`,
+        expected: `AIServiceBackends only: a key for the InferencePool '${pool.name}' is not supported (pods get the client's Authorization when upstream.forwardAuthorization is on); remove the reference`,
+      });
+  }
+}
+
 /** Resolves the AIServiceBackend `name` to an origin, TLS trust and credential. */
 export function hostedBackend(name: string, res: Resources, path: string): HostedBackend {
   const svc = res.services.get(name);

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { ConfigError } from "../config/errors.ts";
 import { toConfigError } from "../config/issues.ts";
-import { hostedBackend, type Resources } from "./backends.ts";
+import { checkPolicies, hostedBackend, type Resources } from "./backends.ts";
 import { headerTest } from "./match.ts";
 import {
   type AIGatewayRoute,
@@ -111,6 +111,7 @@ export function buildAigw(
       );
     return undefined;
   }
+  checkPolicies(res.policies);
   const hosted = new Map<string, HostedBackend>();
   const rules: CompiledRule[] = [];
   for (const { route, where } of routes.sort(byAge)) {

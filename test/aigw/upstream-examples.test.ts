@@ -403,6 +403,27 @@ describe("Envoy AI Gateway's examples pasted as written", () => {
     expect(config.routes!.rules[1]!.requestTimeoutMs).toBe(60_000);
   });
 
+  test("a policy keyed for an InferencePool, or one with a credentialOverride, is refused naming the field", () => {
+    const policy = (spec: string) => `
+apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: BackendSecurityPolicy
+metadata: { name: pods-key }
+spec:
+${spec}
+  type: APIKey
+  apiKey: { secretRef: { name: s } }`;
+    const forPool = policy(
+      "  targetRefs: [{ group: inference.networking.k8s.io, kind: InferencePool, name: vllm-llama3-8b-instruct }]",
+    );
+    expect(error(...POOLS, INFERENCE_POOL_AIGWROUTE, TESTUPSTREAM, forPool)).toContain(
+      "BackendSecurityPolicy/pods-key spec.targetRefs: AIServiceBackends only",
+    );
+    const override = policy("  credentialOverride: { fromHeader: { name: x-user-key } }");
+    expect(error(...POOLS, INFERENCE_POOL_AIGWROUTE, TESTUPSTREAM, override)).toContain(
+      "BackendSecurityPolicy/pods-key spec.credentialOverride: no credentialOverride",
+    );
+  });
+
   test("the model metadata snippet sets owned_by and created for /v1/models", () => {
     const rule = testConfig({}, pool("p"), MODEL_METADATA).routes!.rules[0]!;
     expect(rule).toMatchObject({ models: ["gpt-4o-mini"], ownedBy: "OpenAI", created: 1704067200 });
