@@ -20,3 +20,13 @@ export const AnthropicMessagesSchema = v.looseObject({
   system: v.optional(v.nullable(Content)),
   stream: Stream,
 });
+
+/**
+ * `POST /v1/messages/count_tokens` (Anthropic's, which vLLM serves): the same `model`,
+ * `messages` and `system` as a message, no `max_tokens`; the answer is `{input_tokens}`.
+ */
+export const AnthropicCountTokensSchema = v.looseObject({
+  model: NonEmpty,
+  messages: AnthropicMessagesSchema.entries.messages,
+  system: AnthropicMessagesSchema.entries.system,
+});

@@ -1,6 +1,6 @@
 import type { ErrorShape } from "../errors.ts";
 import type { ApiKind } from "../request.ts";
-import { AnthropicMessagesSchema } from "./anthropic.ts";
+import { AnthropicCountTokensSchema, AnthropicMessagesSchema } from "./anthropic.ts";
 import { TRANSCRIPTION_FILE_FIELD, TranscriptionFormSchema } from "./audio.ts";
 import { EmbeddingsSchema, RerankSchema, SCORE_PAIRS, ScoreSchema } from "./pooling.ts";
 import { ResponsesSchema } from "./responses.ts";
@@ -153,9 +153,22 @@ const PATHS: { readonly [K in ApiKind]: readonly string[] } = {
  * Every POST route the gateway serves, for `for (const spec of ROUTES) app.post(spec.path, ...chain(spec))`.
  * The paths are full paths: mount the routes at `/`, not under `/v1`.
  */
-export const ROUTES: readonly RouteSpec[] = (Object.keys(PATHS) as ApiKind[]).flatMap((kind) =>
-  PATHS[kind].map((path) => ({ ...APIS[kind], path, upstreamPath: path })),
-);
+export const ROUTES: readonly RouteSpec[] = [
+  ...(Object.keys(PATHS) as ApiKind[]).flatMap((kind) =>
+    PATHS[kind].map((path) => ({ ...APIS[kind], path, upstreamPath: path })),
+  ),
+  // Anthropic's token count (Claude clients call it before a message): the Messages API's
+  // body without max_tokens, answered with `{input_tokens}`; no stream, no prefill to cache.
+  {
+    ...APIS.messages,
+    schema: AnthropicCountTokensSchema,
+    stream: undefined,
+    prompt: false,
+    usage: "none",
+    path: "/v1/messages/count_tokens",
+    upstreamPath: "/v1/messages/count_tokens",
+  },
+];
 
 /** The canonical route of a kind (its first path), for callers that name a kind only. */
 export function routeOf(kind: ApiKind): RouteSpec {

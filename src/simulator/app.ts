@@ -1,7 +1,7 @@
 /**
  * HTTP routes of a simulated vLLM pod, as vLLM's OpenAI-compatible server serves them:
  * POST /v1/chat/completions, /v1/completions, /v1/responses (+ GET /v1/responses/{id}),
- * /v1/messages, /v1/audio/transcriptions (generation models); POST /v1/embeddings,
+ * /v1/messages (and its count_tokens), /v1/audio/transcriptions (generation models); POST /v1/embeddings,
  * /v1/score (/score), /v1/rerank (/rerank, /v2/rerank) (pooling models); POST /tokenize,
  * /detokenize (both); GET /v1/models, /health, /metrics. A route of the other runner is
  * a 400 ("The model does not support ... API."), as vLLM answers it. Every error leaves
@@ -13,7 +13,7 @@
 import { Hono } from "hono";
 import type { Engine } from "./engine.ts";
 import { SimError } from "./errors.ts";
-import { anthropicError, createMessage } from "./messages.ts";
+import { anthropicError, countMessageTokens, createMessage } from "./messages.ts";
 import { renderMetrics } from "./metrics.ts";
 import { errorBody, modelList } from "./openai-format.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -141,6 +141,10 @@ export function createApp(deps: AppDeps): Hono {
     serve("messages", async (raw, run) => createMessage(o, run, await readJson(raw), o.random)),
   );
   app.post(
+    "/v1/messages/count_tokens",
+    serve("messages", async (raw) => countMessageTokens(o, await readJson(raw), o.random)),
+  );
+  app.post(
     "/v1/audio/transcriptions",
     serve("transcriptions", async (raw, run) => transcribe(o, run, await readForm(raw), o.random)),
   );
@@ -174,7 +178,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.onError((err, c) => {
     const e = err instanceof SimError ? err : new SimError(500, err.message || "Internal simulator error.");
-    const anthropic = new URL(c.req.url).pathname === "/v1/messages";
+    const anthropic = new URL(c.req.url).pathname.startsWith("/v1/messages");
     return c.json(anthropic ? anthropicError(e) : errorBody(e), e.status as 400);
   });
 

@@ -6,6 +6,8 @@
  * the chat route renders it. Streams Anthropic's events (message_start, content_block_start,
  * content_block_delta..., content_block_stop, message_delta with the output tokens,
  * message_stop). Errors on this route have Anthropic's shape (see anthropicError).
+ * POST /v1/messages/count_tokens (vLLM serves it too) answers `{input_tokens}` for the same
+ * prompt, without generating.
  */
 import * as v from "valibot";
 import type { SimError } from "./errors.ts";
@@ -28,6 +30,12 @@ const MessagesSchema = v.looseObject({
   stream: v.nullish(v.boolean()),
 });
 
+const CountSchema = v.looseObject({
+  model: v.nullish(v.string()),
+  messages: MessagesSchema.entries.messages,
+  system: v.nullish(Content),
+});
+
 const text = (c: v.InferOutput<typeof Content>) =>
   typeof c === "string" ? c : c.map((b) => (b.type === "text" ? (b.text ?? "") : "")).join("");
 
@@ -47,10 +55,9 @@ export function createMessage(
   const r = v.safeParse(MessagesSchema, body);
   if (!r.success) throw invalid(r.issues);
   const b = r.output;
-  const system = b.system ? `system\n${text(b.system)}\n` : "";
   const plan = planGeneration(o, {
     model: b.model,
-    prompt: system + b.messages.map((m) => `${m.role}\n${text(m.content)}\n`).join(""),
+    prompt: promptOf(b),
     param: "messages",
     requested: b.max_tokens,
     random,
@@ -91,6 +98,29 @@ export function createMessage(
       ev("message_stop"),
     ],
   });
+}
+
+/** The prompt a Messages body renders to, as the chat route renders it. */
+function promptOf(b: {
+  system?: v.InferOutput<typeof Content> | null;
+  messages: { role: string; content: v.InferOutput<typeof Content> }[];
+}): string {
+  const system = b.system ? `system\n${text(b.system)}\n` : "";
+  return system + b.messages.map((m) => `${m.role}\n${text(m.content)}\n`).join("");
+}
+
+/** POST /v1/messages/count_tokens: `{input_tokens}` of the prompt a Messages body would send. */
+export function countMessageTokens(o: ResolvedOptions, body: unknown, random: () => number): Response {
+  const r = v.safeParse(CountSchema, body);
+  if (!r.success) throw invalid(r.issues);
+  const plan = planGeneration(o, {
+    model: r.output.model,
+    prompt: promptOf(r.output),
+    param: "messages",
+    requested: 1,
+    random,
+  });
+  return Response.json({ input_tokens: plan.promptTokens });
 }
 
 /** Anthropic's error body: `{"type":"error","error":{"type","message"}}`, its type chosen by status. */
