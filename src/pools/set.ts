@@ -65,13 +65,15 @@ export class PoolSet {
   route(model: string, fallbackTarget?: string): Pool | undefined {
     const cached = this.routes.get(model);
     if (cached) return cached;
-    const pool = this.decide(model) ?? (fallbackTarget ? this.decide(fallbackTarget) : undefined);
+    const pool = this.decide(model);
     if (pool) {
       if (this.routes.size >= ROUTE_CACHE_LIMIT) this.routes = new Map();
       this.routes.set(model, pool);
       return pool;
     }
-    return this.pools.size === 1 ? this.first() : undefined;
+    // Not cached: it depends on the header, and the same model may come with another one.
+    const byHeader = fallbackTarget ? this.decide(fallbackTarget) : undefined;
+    return byHeader ?? (this.pools.size === 1 ? this.first() : undefined);
   }
 
   /** Models two or more pools serve (or have a rule for), with those pools in routing order. */
