@@ -80,6 +80,10 @@ export function buildAigw(
         break;
       case "AIServiceBackend": {
         const d = parse(AIServiceBackendSchema, doc, where);
+        if (d.spec.timeouts !== undefined)
+          opts.warnings.push(
+            `${where} spec.timeouts: ignored (an older v1alpha1 field); set timeouts.request / timeouts.backendRequest on the route rule instead`,
+          );
         res.services.set(d.metadata.name, d);
         break;
       }

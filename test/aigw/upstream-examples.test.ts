@@ -391,7 +391,7 @@ describe("Envoy AI Gateway's examples pasted as written", () => {
     expect(url(gemini)).toBe("https://api.openai.com:443/v1beta/openai/chat/completions");
   });
 
-  test("a pool rule's backendRequest and streamIdleTimeout, which only hosted attempts honour, load with a warning", () => {
+  test("a pool rule's backendRequest and streamIdleTimeout (hosted attempts only) and a backend's old spec.timeouts load with a warning", () => {
     const withTimeouts = INFERENCE_POOL_AIGWROUTE.replace(
       "          name: mistral\n",
       "          name: mistral\n      timeouts: { request: 60s, backendRequest: 10s }\n      streamIdleTimeout: 5s\n",
@@ -401,6 +401,12 @@ describe("Envoy AI Gateway's examples pasted as written", () => {
       config.warnings.some((w) => w.includes("spec.rules[1]: timeouts.backendRequest and streamIdleTimeout")),
     ).toBe(true);
     expect(config.routes!.rules[1]!.requestTimeoutMs).toBe(60_000);
+    const backendTimeouts = TESTUPSTREAM.replace("  schema:\n", "  timeouts: { request: 30s }\n  schema:\n");
+    expect(
+      testConfig({}, ...POOLS, INFERENCE_POOL_AIGWROUTE, backendTimeouts).warnings.some((w) =>
+        w.includes("AIServiceBackend/envoy-ai-gateway-basic-testupstream spec.timeouts: ignored"),
+      ),
+    ).toBe(true);
   });
 
   test("a policy keyed for an InferencePool, or one with a credentialOverride, is refused naming the field", () => {
