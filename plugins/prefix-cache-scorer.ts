@@ -3,9 +3,9 @@
  * in their KV cache (the approximate prefix index, src/scheduling/prefix/).
  *
  *   score(e) = matched blocks(e) / total blocks     (0 for all when the prompt has no full block)
- *            = 0 when e is saturated: waiting queue >= saturationQueueDepth and KV usage
- *              >= saturationKvCacheUtil, while another candidate is not ("sticky until
- *              saturated")
+ *            = 0 when e is saturated: waiting queue >= saturationQueueDepth and either KV
+ *              usage >= saturationKvCacheUtil or less prefill pending on e than the
+ *              prompt's tokens, while another candidate is not ("sticky until saturated")
  *
  * Inputs: the request's prefix match (plugins/prefix-match.ts, shared with the other
  * prefix plugins) and the candidates' assumed load. Sets NEW_PREFIX for pickers when no
@@ -126,7 +126,12 @@ export function prefixCacheScorer(opts: {
       ctx.set(NEW_PREFIX, m.isNew);
       const total = m.hashes.count;
       if (total === 0) return endpoints.map(() => 0);
-      const saturated = saturatedOf(ctx, endpoints, p.saturationQueueDepth, p.saturationKvCacheUtil);
+      const saturated = saturatedOf(ctx, endpoints, {
+        depth: p.saturationQueueDepth,
+        kvUtil: p.saturationKvCacheUtil,
+        pending: (e) => index.pendingTokens(e.name),
+        promptTokens: m.promptTokens,
+      });
       return endpoints.map((e) => (saturated.has(e) ? 0 : (m.matches.get(e.name) ?? 0) / total));
     },
     preRequest(ctx, endpoints) {
@@ -152,25 +157,26 @@ export function prefixCacheScorer(opts: {
 
 /**
  * Sticky until saturated: the endpoints whose prefix credit is withheld because they are
- * saturated, their waiting queue (scraped plus what this gateway sent since) at or over
- * `depth` AND their KV cache at or over `kvUtil` (GIE's two saturation thresholds, both
- * required), while another candidate is not. Such a holder then competes on load alone,
- * so a hot prefix spills to a second pod, which caches it too, and comes back once the
- * holder drains. A queue alone is not enough: a pod prefilling one long prompt queues the
- * short ones behind it for a moment, and spilling those (a cold prefill elsewhere, which
- * queues that pod in turn) cascaded: measured p50 TTFT 693 ms instead of 44 ms at 32 req/s.
- * Empty when `depth` is 0 (never spill) or when every candidate is saturated.
+ * saturated while another candidate is not. Saturated = a waiting queue (scraped plus
+ * what this gateway sent since) of at least `depth`, and either a KV cache at least
+ * `kvUtil` full (GIE's two thresholds) or less prefill pending there than this prompt's
+ * own tokens (the queue is not one long prefill: the pod is out of sequences). Such a
+ * holder then competes on load alone, so a hot prefix spills to a second pod, which
+ * caches it too, and comes back once the holder drains. A queue behind one long prefill
+ * is not saturation: spilling the short prompts queued behind it (a cold prefill
+ * elsewhere, which queues that pod in turn) cascaded, measured p50 TTFT 693 ms instead
+ * of 44 ms at 32 req/s. Empty when `depth` is 0 (never spill) or when every candidate is
+ * saturated.
  */
 function saturatedOf(
   ctx: SchedulingContext,
   endpoints: readonly Endpoint[],
-  depth: number,
-  kvUtil: number,
+  o: { depth: number; kvUtil: number; pending: (e: Endpoint) => number; promptTokens: number },
 ): Set<Endpoint> {
-  if (depth <= 0 || endpoints.length < 2) return new Set();
+  if (o.depth <= 0 || endpoints.length < 2) return new Set();
   const over = endpoints.filter((e) => {
     const l = ctx.load(e);
-    return l.waiting >= depth && l.kvUsage >= kvUtil;
+    return l.waiting >= o.depth && (l.kvUsage >= o.kvUtil || o.pending(e) < o.promptTokens);
   });
   return over.length === endpoints.length ? new Set() : new Set(over);
 }

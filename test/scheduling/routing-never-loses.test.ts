@@ -180,15 +180,37 @@ describe("sticky until saturated", () => {
     expect(g.send(`${hot}q3`, drained).pod).toBe(holder);
   });
 
+  test("a holder out of sequences (queue 5, KV low, little prefill pending) is saturated too", () => {
+    const g = gateway(8, heavy);
+    const hot = prompt(79, 64 * 40);
+    const eps = pods(3);
+    const first = g.send(`${hot}q0`, eps);
+    started(eps.find((e) => e.name === first.pod)!, first.life);
+    first.end();
+    const full = eps.map((e) =>
+      e.name === first.pod
+        ? endpoint(e.name, { waitingQueueSize: 5, kvCacheUsage: 0.2, runningRequests: 8 })
+        : e,
+    );
+    expect(g.send(`${hot}q1`, full).pod).not.toBe(first.pod);
+  });
+
   test.each([
-    { case: "queue 4, KV full", waitingQueueSize: 4, kvCacheUsage: 0.95 },
-    { case: "queue 8 behind one long prefill, KV low", waitingQueueSize: 8, kvCacheUsage: 0.3 },
-  ])("below saturation the holder keeps the prefix ($case)", (load) => {
+    { case: "queue 4, KV full", waitingQueueSize: 4, kvCacheUsage: 0.95, longPrefill: false },
+    {
+      case: "queue 8 behind one long prefill, KV low",
+      waitingQueueSize: 8,
+      kvCacheUsage: 0.3,
+      longPrefill: true,
+    },
+  ])("below saturation the holder keeps the prefix ($case)", ({ longPrefill, ...load }) => {
     const g = gateway(8, heavy);
     const hot = prompt(78, 64 * 40);
     const eps = pods(3);
     const first = g.send(`${hot}q0`, eps);
     first.end();
+    const holder = eps.find((e) => e.name === first.pod)!;
+    if (longPrefill) g.send(prompt(5, 64 * 200), [holder]); // 3,200 cold tokens prefilling there
     const busy = eps.map((e) =>
       e.name === first.pod ? endpoint(e.name, { ...load, runningRequests: 2 }) : e,
     );
