@@ -29,7 +29,7 @@ const unsupported = (message: string) =>
 export function refuseForm(contentType: string | null, path: string): void {
   if (isMultipartForm(contentType))
     throw unsupported(
-      `${path} takes a JSON body, not multipart/form-data (only /v1/audio/transcriptions takes a form). Send the request as JSON with content-type: application/json.`,
+      `${path} takes a JSON body, not multipart/form-data (only /v1/audio/transcriptions and /v1/audio/translations take a form). Send the request as JSON with content-type: application/json.`,
     );
 }
 

@@ -146,7 +146,8 @@ const PATHS: { readonly [K in ApiKind]: readonly string[] } = {
   score: ["/v1/score", "/score"],
   tokenize: ["/tokenize"],
   detokenize: ["/detokenize"],
-  transcriptions: ["/v1/audio/transcriptions"],
+  // Translations (Whisper's translate task) take the same form and answer the same way.
+  transcriptions: ["/v1/audio/transcriptions", "/v1/audio/translations"],
 };
 
 /**

@@ -1,7 +1,7 @@
 /**
  * HTTP routes of a simulated vLLM pod, as vLLM's OpenAI-compatible server serves them:
  * POST /v1/chat/completions, /v1/completions, /v1/responses (+ GET /v1/responses/{id}),
- * /v1/messages (and its count_tokens), /v1/audio/transcriptions (generation models); POST /v1/embeddings,
+ * /v1/messages (and its count_tokens), /v1/audio/transcriptions and translations (generation models); POST /v1/embeddings,
  * /v1/score (/score), /v1/rerank (/rerank, /v2/rerank) (pooling models); POST /tokenize,
  * /detokenize (both); GET /v1/models, /health, /metrics. A route of the other runner is
  * a 400 ("The model does not support ... API."), as vLLM answers it. Every error leaves
@@ -147,6 +147,12 @@ export function createApp(deps: AppDeps): Hono {
   app.post(
     "/v1/audio/transcriptions",
     serve("transcriptions", async (raw, run) => transcribe(o, run, await readForm(raw), o.random)),
+  );
+  app.post(
+    "/v1/audio/translations",
+    serve("transcriptions", async (raw, run) =>
+      transcribe(o, run, await readForm(raw), o.random, "translate"),
+    ),
   );
 
   const pooling = (api: "embeddings" | "score" | "rerank", run: typeof embeddings) =>

@@ -1,6 +1,7 @@
 /**
- * POST /v1/audio/transcriptions of a simulated vLLM pod (a Whisper-like model): a
- * multipart form with `file` (required), `model`, `language` (default "en"), `prompt`,
+ * POST /v1/audio/transcriptions (and /v1/audio/translations, the same form with Whisper's
+ * `<|translate|>` task and `translation.chunk` stream chunks) of a simulated vLLM pod (a
+ * Whisper-like model): a multipart form with `file` (required), `model`, `language` (default "en"), `prompt`,
  * `response_format` (json, text or verbose_json; vLLM refuses srt and vtt), `stream`
  * and `stream_include_usage`.
  *
@@ -70,6 +71,7 @@ export async function transcribe(
   run: RunContext,
   form: FormData,
   random: () => number,
+  task: "transcribe" | "translate" = "transcribe",
 ): Promise<Response> {
   const file = form.get("file");
   if (file === null || typeof file === "string") {
@@ -88,7 +90,7 @@ export async function transcribe(
   const language = field(form, "language") || "en";
   const seconds = audioSeconds(new Uint8Array(await file.arrayBuffer()));
   const speech = Math.max(1, Math.ceil(seconds * TOKENS_PER_SECOND));
-  const prompt = `<|startoftranscript|><|${language}|><|transcribe|><|notimestamps|>${field(form, "prompt") ?? ""}`;
+  const prompt = `<|startoftranscript|><|${language}|><|${task}|><|notimestamps|>${field(form, "prompt") ?? ""}`;
   const room = o.maxModelLen - countTokens(prompt);
   const plan = {
     ...planGeneration(o, {
@@ -112,7 +114,7 @@ export async function transcribe(
       const text = outputText(r.completionTokens);
       if (format === "json") return { text, usage: duration };
       return {
-        task: "transcribe",
+        task,
         language,
         duration: seconds,
         text,
@@ -122,8 +124,8 @@ export async function transcribe(
     });
   }
   const head = {
-    id: randomId("trsc-"),
-    object: "transcription.chunk",
+    id: randomId(task === "translate" ? "trsl-" : "trsc-"),
+    object: task === "translate" ? "translation.chunk" : "transcription.chunk",
     created: Math.floor(Date.now() / 1000),
     model: plan.model,
   };

@@ -14,9 +14,10 @@ describe("the route table", () => {
     expect(routeAt("/v1/nope")).toBeUndefined();
   });
 
-  test("only transcriptions take a form, and it names the file part it needs", () => {
+  test("only transcriptions (and translations, the same form) take a form, and it names the file part it needs", () => {
     expect(ROUTES.filter((r) => r.body === "multipart").map((r) => [r.path, r.file])).toEqual([
       ["/v1/audio/transcriptions", "file"],
+      ["/v1/audio/translations", "file"],
     ]);
   });
 
