@@ -7,8 +7,8 @@ import { modelRoutes } from "../routes/models.ts";
 import { openaiRoutes } from "../routes/openai.ts";
 import type { GatewayDeps } from "./deps.ts";
 import type { GatewayEnv } from "./env.ts";
-import { routeAt } from "./openai/routes.ts";
 import { GatewayError, notFound, toErrorResponse } from "./errors.ts";
+import { routeAt } from "./openai/routes.ts";
 import { requestId } from "./stages/request-id.ts";
 
 /**
