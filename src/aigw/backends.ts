@@ -148,9 +148,17 @@ function entryOf(doc: KeyValueDoc, key: string): string | undefined {
   if (s !== undefined) return s;
   const d = doc.data?.[key];
   if (d === undefined) return undefined;
-  return doc.kind === "Secret"
-    ? new TextDecoder().decode(Uint8Array.from(atob(d), (ch) => ch.charCodeAt(0)))
-    : d;
+  if (doc.kind !== "Secret") return d;
+  let raw: string;
+  try {
+    raw = atob(d.replace(/\s+/g, ""));
+  } catch {
+    throw new ConfigError({
+      path: `Secret/${doc.metadata.name} data.${key}`,
+      expected: "base64, as a Secret's data is (or put the plain value under stringData)",
+    });
+  }
+  return new TextDecoder().decode(Uint8Array.from(raw, (ch) => ch.charCodeAt(0)));
 }
 
 function credentialOf(name: string, svc: AIServiceBackend, res: Resources): Credential | undefined {

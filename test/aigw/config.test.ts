@@ -214,6 +214,14 @@ describe("Envoy AI Gateway documents in the config file", () => {
       "higher priority number",
     ],
     [
+      "a Secret data entry that is not base64",
+      ENVOY_BASIC_OPENAI.replace(
+        "stringData:\n  apiKey: OPENAI_API_KEY",
+        'data:\n  apiKey: "sk-not base64!"',
+      ),
+      "Secret/envoy-ai-gateway-basic-openai-apikey data.apiKey: base64",
+    ],
+    [
       "rateLimitsFromHeaders",
       ENVOY_BASIC_OPENAI.replace(
         "  rules:\n",
