@@ -116,5 +116,5 @@ describe("flow-control metrics", () => {
     expect(series.length).toBe(5000 + 2);
     // `other`: the 201st id at priorities 0-23 (the 200-id cap), then 24 and 25 (the set cap).
     expect(series.filter((l) => l.includes('fairness_id="other"')).length).toBe(24 + 2);
-  });
+  }, 30_000); // 5,000 series through prom-client's exposition: seconds on a loaded machine
 });
