@@ -29,76 +29,140 @@ const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? (a / b).toFixe
 
 type Loads = [PoolSpec, Load][];
 
-export async function crosstalkSection(opts: { seconds: number }): Promise<string[]> {
+interface Planned {
+  key: string;
+  groups: PoolSpec[][];
+  loads: Loads;
+  picker: string | undefined;
+}
+
+const median = (xs: number[]) => {
+  const v = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  return v.length === 0
+    ? Number.NaN
+    : v.length % 2
+      ? v[(v.length - 1) / 2]!
+      : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+};
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** One run's figures from its rounds: medians of the latencies and gauges, sums of the counts. */
+function merge(rounds: RunResult[]): RunResult {
+  const figures = new Map<string, PoolFigures>();
+  for (const name of rounds[0]!.figures.keys()) {
+    const fs = rounds.map((r) => r.figures.get(name)!);
+    const m = (k: "p50" | "p90" | "imbalance" | "podWaiting" | "gatewayQueued") =>
+      median(fs.map((x) => x[k]));
+    const t = (k: "n" | "ok" | "rejected" | "strays") => sum(fs.map((x) => x[k]));
+    figures.set(name, {
+      n: t("n"),
+      ok: t("ok"),
+      rejected: t("rejected"),
+      strays: t("strays"),
+      p50: m("p50"),
+      p90: m("p90"),
+      imbalance: m("imbalance"),
+      podWaiting: m("podWaiting"),
+      gatewayQueued: m("gatewayQueued"),
+      perPod: fs[0]!.perPod.map((_, i) => sum(fs.map((x) => x.perPod[i] ?? 0))),
+    });
+  }
+  return {
+    figures,
+    lagP99: median(rounds.map((r) => r.lagP99)),
+    cpuPct: median(rounds.map((r) => r.cpuPct)),
+  };
+}
+
+export async function crosstalkSection(opts: { seconds: number; rounds: number }): Promise<string[]> {
   const flow = readmeFlowConfig();
   const warmupS = Math.min(2, opts.seconds / 4);
-  const strays = 0;
-  const run = async (label: string, groups: PoolSpec[][], loads: Loads, picker?: string) => {
-    const r = await crosstalkRun({
-      groups,
-      loads: loads.map(([pool, load]) => ({ pool, load })),
-      picker,
-      seconds: opts.seconds,
-      warmupS,
-    });
-    const parts = [...r.figures].map(
-      ([name, f]) =>
-        `${name} p50 ${fmt(f.p50)} p90 ${fmt(f.p90)} ok ${f.ok}/${f.n} 429 ${f.rejected} per pod [${f.perPod}] gw queue ${f.gatewayQueued.toFixed(1)}`,
-    );
-    console.log(
-      `${label}: ${parts.join(" | ")} lag p99 ${r.lagP99.toFixed(1)} ms, CPU ${r.cpuPct.toFixed(0)} %`,
-    );
-    return r;
-  };
   const [A, B] = [POOL_A, POOL_B];
-  /** Each pool alone (only its load), both on two gateways (load-matched), both on one gateway. */
-  const scenario = async (name: string, loads: Loads, picker: string | undefined, withAlone: boolean) => {
-    const alone = new Map<string, RunResult>();
+  // Each scenario: each pool alone (only its load), both on two gateways (load-matched), both on one gateway.
+  const plan: Planned[] = [];
+  const scenario = (name: string, loads: Loads, picker: string | undefined, withAlone: boolean) => {
     if (withAlone)
       for (const [pool, load] of loads)
-        alone.set(pool.name, await run(`${name}: ${pool.name} alone`, [[pool]], [[pool, load]], picker));
-    const apart = await run(`${name}: two gateways`, [[A], [B]], loads, picker);
-    const together = await run(`${name}: one gateway`, [[A, B]], loads, picker);
-    return { alone, apart, together };
+        plan.push({ key: `${name}: ${pool.name} alone`, groups: [[pool]], loads: [[pool, load]], picker });
+    plan.push({ key: `${name}: two gateways`, groups: [[A], [B]], loads, picker });
+    plan.push({ key: `${name}: one gateway`, groups: [[A, B]], loads, picker });
+    return name;
   };
-  const sched = await scenario(
-    "scheduling",
-    [
-      [A, "steady"],
-      [B, "steady"],
-    ],
-    undefined,
-    true,
-  );
-  const flowRuns = await scenario(
-    "flow",
-    [
-      [A, "priority"],
-      [B, "priority"],
-    ],
-    flow,
-    true,
-  );
-  const besideB = await scenario(
-    "beside B flooded",
-    [
-      [A, "steady"],
-      [B, "priority"],
-    ],
-    flow,
-    false,
-  );
-  const besideA = await scenario(
-    "beside A flooded",
-    [
-      [A, "priority"],
-      [B, "steady"],
-    ],
-    flow,
-    false,
-  );
+  const names = {
+    sched: scenario(
+      "scheduling",
+      [
+        [A, "steady"],
+        [B, "steady"],
+      ],
+      undefined,
+      true,
+    ),
+    flow: scenario(
+      "flow",
+      [
+        [A, "priority"],
+        [B, "priority"],
+      ],
+      flow,
+      true,
+    ),
+    besideB: scenario(
+      "beside B flooded",
+      [
+        [A, "steady"],
+        [B, "priority"],
+      ],
+      flow,
+      false,
+    ),
+    besideA: scenario(
+      "beside A flooded",
+      [
+        [A, "priority"],
+        [B, "steady"],
+      ],
+      flow,
+      false,
+    ),
+  };
+  // Rounds interleave: every planned run once per round, so a burst of machine noise hits one round of each.
+  const got = new Map<string, RunResult[]>();
+  for (let round = 1; round <= opts.rounds; round++)
+    for (const p of plan) {
+      const r = await crosstalkRun({
+        groups: p.groups,
+        loads: p.loads.map(([pool, load]) => ({ pool, load })),
+        picker: p.picker,
+        seconds: opts.seconds,
+        warmupS,
+      });
+      got.set(p.key, [...(got.get(p.key) ?? []), r]);
+      const parts = [...r.figures].map(
+        ([name, f]) =>
+          `${name} p50 ${fmt(f.p50)} p90 ${fmt(f.p90)} ok ${f.ok}/${f.n} 429 ${f.rejected} per pod [${f.perPod}] strays ${f.strays} gw queue ${f.gatewayQueued.toFixed(1)}`,
+      );
+      console.log(
+        `round ${round} ${p.key}: ${parts.join(" | ")} lag p99 ${r.lagP99.toFixed(1)} ms, CPU ${r.cpuPct.toFixed(0)} %`,
+      );
+    }
+  const runsOf = (name: string) => ({
+    alone: new Map(
+      [A, B].flatMap((p) => {
+        const rs = got.get(`${name}: ${p.name} alone`);
+        return rs ? [[p.name, merge(rs)] as const] : [];
+      }),
+    ),
+    apart: merge(got.get(`${name}: two gateways`)!),
+    together: merge(got.get(`${name}: one gateway`)!),
+  });
+  const sched = runsOf(names.sched);
+  const flowRuns = runsOf(names.flow);
+  const besideB = runsOf(names.besideB);
+  const besideA = runsOf(names.besideA);
+  const strays = sum([...got.values()].flat().flatMap((r) => [...r.figures.values()].map((x) => x.strays)));
 
-  type Runs = Awaited<ReturnType<typeof scenario>>;
+  type Runs = ReturnType<typeof runsOf>;
   const f = (r: RunResult, p: PoolSpec) => r.figures.get(p.name)!;
   const noise = (r: RunResult) => `${r.lagP99.toFixed(0)} | ${r.cpuPct.toFixed(0)}`;
   const rows = (p: PoolSpec, runs: Runs, cells: (x: PoolFigures) => string) => {
@@ -160,7 +224,8 @@ export async function crosstalkSection(opts: { seconds: number }): Promise<strin
       "gateway serving both pools, both pools' load at once. Cross-talk is what differs between the last two. " +
       "Each pool's traffic is its own seeded Poisson stream (same arrivals in every run). Pods, gateways and " +
       `clients run in this one Bun process. ${opts.seconds} s of arrivals per run, the first ${warmupS} s excluded; ` +
-      "fresh pods and gateways per run. Latency: wall ms from send to the end of the streamed answer (the pods " +
+      `fresh pods and gateways per run; ${opts.rounds} rounds, each running every configuration once (interleaved): ` +
+      "latencies and gauges are the median over the rounds, counts (ok / sent, requests per pod, 429s) their sum. Latency: wall ms from send to the end of the streamed answer (the pods " +
       "answer in one piece, so TTFT ≈ latency). Lag p99: this process's event-loop lag; process CPU: this process's " +
       "CPU over the run, % of one core (the noise gauges).",
     "",
