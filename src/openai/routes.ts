@@ -158,6 +158,15 @@ export const ROUTES: readonly RouteSpec[] = [
   ...(Object.keys(PATHS) as ApiKind[]).flatMap((kind) =>
     PATHS[kind].map((path) => ({ ...APIS[kind], path, upstreamPath: path })),
   ),
+  // vLLM's other pooling routes take the embeddings body (`/pooling` also a plugin's `data`)
+  // and answer with the same usage: routed, validated and accounted as embeddings.
+  {
+    ...APIS.embeddings,
+    oneOf: [["input"], ["messages"], ["data"]],
+    path: "/pooling",
+    upstreamPath: "/pooling",
+  },
+  { ...APIS.embeddings, path: "/classify", upstreamPath: "/classify" },
   // Anthropic's token count (Claude clients call it before a message): the Messages API's
   // body without max_tokens, answered with `{input_tokens}`; no stream, no prefill to cache.
   {

@@ -158,6 +158,14 @@ export function createApp(deps: AppDeps): Hono {
   const pooling = (api: "embeddings" | "score" | "rerank", run: typeof embeddings) =>
     serve(api, async (raw, ctx) => run({ options: o, tokenizer, run: ctx }, await readJson(raw)));
   app.post("/v1/embeddings", pooling("embeddings", embeddings));
+  app.post(
+    "/pooling",
+    pooling("embeddings", (c, body) => embeddings(c, body, "pooling")),
+  );
+  app.post(
+    "/classify",
+    pooling("embeddings", (c, body) => embeddings(c, body, "classify")),
+  );
   for (const path of ["/v1/score", "/score"]) app.post(path, pooling("score", score));
   for (const path of ["/v1/rerank", "/rerank", "/v2/rerank"]) app.post(path, pooling("rerank", rerank));
 

@@ -2,7 +2,8 @@
  * The pooling routes of a simulated vLLM pod (`runner: "pooling"`), in vLLM's formats:
  * POST /v1/embeddings (OpenAI's), /v1/score (and /score: `text_1`/`text_2`, also spelled
  * `data_1`/`data_2` or `queries`/`documents`), /v1/rerank (and /rerank, /v2/rerank:
- * Jina/Cohere-style `results[{index, document, relevance_score}]`).
+ * Jina/Cohere-style `results[{index, document, relevance_score}]`), /pooling and /classify
+ * (the embeddings body, vLLM's answers).
  *
  * Every input (or query/document pair) runs through the engine as its own prefill-only
  * request, as vLLM schedules a batch input, so it counts in the pod's metrics and load.
@@ -101,7 +102,16 @@ async function runInputs(c: PoolingContext, model: string, inputs: Input[], para
   return outcome === "fault" ? undefined : outcome;
 }
 
-export async function embeddings(c: PoolingContext, body: unknown): Promise<Response> {
+/**
+ * POST /v1/embeddings, and vLLM's two routes that take the same body: /pooling (`data` of
+ * `{object: "pooling", data: vector}`) and /classify (`{label, probs, num_classes}`: two
+ * classes, softmax of the embedding's first two axes).
+ */
+export async function embeddings(
+  c: PoolingContext,
+  body: unknown,
+  format: "embeddings" | "pooling" | "classify" = "embeddings",
+): Promise<Response> {
   const b = parse(EmbeddingSchema, body);
   const o = c.options;
   const model = resolveModel(o, b.model);
@@ -132,17 +142,30 @@ export async function embeddings(c: PoolingContext, body: unknown): Promise<Resp
   const base64 = b.encoding_format === "base64";
   const data = inputs.map((input, index) => {
     const full = embed(input.text, o.embeddingSize);
+    if (format === "classify") return { index, ...classes(full) };
     const vector = dims === undefined ? full : truncate(full, dims);
-    return { index, object: "embedding", embedding: base64 ? toBase64(vector) : vector };
+    const encoded = base64 ? toBase64(vector) : vector;
+    return format === "pooling"
+      ? { index, object: "pooling", data: encoded }
+      : { index, object: "embedding", embedding: encoded };
   });
   return Response.json({
-    id: id("embd"),
+    id: id(format === "embeddings" ? "embd" : format === "pooling" ? "pool" : "classify"),
     object: "list",
     created: created(),
     model,
     data,
     usage: usage(sum(inputs)),
   });
+}
+
+/** Two classes: the softmax of the vector's first two axes, the likelier one as the label. */
+function classes(vector: readonly number[]) {
+  const [a = 0, b = 0] = vector;
+  const ea = Math.exp(a);
+  const eb = Math.exp(b);
+  const probs = [ea / (ea + eb), eb / (ea + eb)];
+  return { label: probs[0]! >= probs[1]! ? "LABEL_0" : "LABEL_1", probs, num_classes: 2 };
 }
 
 function decodeIds(c: PoolingContext, ids: number[]): string {
