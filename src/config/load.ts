@@ -5,6 +5,7 @@ import { AIGW_KINDS } from "../aigw/schema.ts";
 import type { AigwConfig } from "../aigw/types.ts";
 import { type InferenceModelRewrite, parseRewrite, type RewriteTable } from "../rewrite/index.ts";
 import { InferenceModelRewriteSchema } from "../rewrite/schema.ts";
+import { isBbrConfigMap, readBbrConfigMap } from "./bbr.ts";
 import { ConfigError } from "./errors.ts";
 import { toConfigError } from "./issues.ts";
 import { PICKER_EXTRAS, PickerConfigFields } from "./picker-fields.ts";
@@ -37,6 +38,8 @@ export interface GatewayConfig {
   readonly settings: Settings;
   /** Every pool served, in routing order (the first wins a tie); never empty. */
   readonly pools: readonly PoolConfig[];
+  /** LoRA adapter → base model, from BBR's `bbr-managed` ConfigMaps (routing by the base model when no pod lists the adapter). */
+  readonly baseModels: ReadonlyMap<string, string>;
   /** Every EndpointPickerConfig of the file (`splitByPool` assigns them; the cluster overlay re-splits). */
   readonly pickers: readonly EndpointPickerConfig[];
   readonly pool: InferencePool | undefined;
@@ -114,6 +117,7 @@ function build(text: string, file: string | undefined, opts: ParseOptions): Gate
   const objectives: InferenceObjective[] = [];
   const rewrites: InferenceModelRewrite[] = [];
   const pickers: EndpointPickerConfig[] = [];
+  const baseModels = new Map<string, string>();
   const aigwDocs: AigwDoc[] = [];
 
   const docs = parseAllDocuments(text, { prettyErrors: true });
@@ -157,8 +161,15 @@ function build(text: string, file: string | undefined, opts: ParseOptions): Gate
       case "BackendSecurityPolicy":
       case "Backend":
       case "BackendTLSPolicy":
-      case "Secret":
       case "ConfigMap":
+        // BBR's adapter → base model ConfigMaps; any other ConfigMap belongs to an AI Gateway route.
+        if (isBbrConfigMap(record)) {
+          readBbrConfigMap(record, where, baseModels);
+          break;
+        }
+        aigwDocs.push({ kind: record["kind"], doc, where, index });
+        break;
+      case "Secret":
       case "GatewayClass":
       case "Gateway":
         aigwDocs.push({ kind: record["kind"], doc, where, index });
@@ -173,7 +184,13 @@ function build(text: string, file: string | undefined, opts: ParseOptions): Gate
 
   if (
     !settings &&
-    pools.length + objectives.length + rewrites.length + pickers.length + aigwDocs.length === 0
+    pools.length +
+      objectives.length +
+      rewrites.length +
+      pickers.length +
+      aigwDocs.length +
+      baseModels.size ===
+      0
   )
     throw new ConfigError({
       path: "",
@@ -202,6 +219,7 @@ function build(text: string, file: string | undefined, opts: ParseOptions): Gate
     settings: finalSettings,
     pools: parts,
     pickers,
+    baseModels,
     ...poolFields(first),
     warnings,
     routes,

@@ -58,14 +58,17 @@ export class PoolSet {
    * the first pool (config order) with an InferenceModelRewrite rule naming the model;
    * else the first whose endpoints serve it (base model or LoRA adapter); else the first
    * with a rewrite rule for every model; else the first with endpoints whose models are not
-   * known yet; else, with one pool, that pool (its stages say what is missing); else none
+   * known yet; else the pool of the LoRA adapter's base model (BBR's `bbr-managed`
+   * ConfigMaps); else, with one pool, that pool (its stages say what is missing); else none
    * (a 404 naming the model). `fallbackTarget` (the rewrite
    * header's model) is tried where the model itself found nothing.
    */
   route(model: string, fallbackTarget?: string): Pool | undefined {
     const cached = this.routes.get(model);
     if (cached) return cached;
-    const pool = this.decide(model);
+    // An adapter no pod lists yet goes where its base model is served (BBR's ConfigMaps).
+    const base = this.config.current.baseModels.get(model);
+    const pool = this.decide(model) ?? (base !== undefined ? this.decide(base) : undefined);
     if (pool) {
       if (this.routes.size >= ROUTE_CACHE_LIMIT) this.routes = new Map();
       this.routes.set(model, pool);
