@@ -1,23 +1,26 @@
 /**
  * Many-pools benchmark (issue 17; run on purpose: `npm run bench:pools`). Two parts, each
- * measured side by side in one run:
+ * measured side by side in one run and written to its own block of the results file:
  *
- *  1. Cross-talk. Two InferencePools behind one gateway, each on its own slot pods
- *     (bench/lib/slot-pod.ts), driven at once, against each pool alone (a gateway serving
- *     only it, the same arrivals): scheduling quality with the default profile (latency
- *     p50/p90 at 75 % load, requests per pod), flow control with the README's config
- *     (a priority-10 stream's p90 under a sheddable flood, 429s, where the queue is held),
- *     and a steady pool beside a flooded neighbour. Ratios near 1.0 = no cross-talk.
- *  2. Overhead. Gateway processes with 1 pool × 4 endpoints, 10 pools × 4, 1 × 40 (the
- *     same endpoints as 10 × 4 in one pool) and 1 × 64, on fast fake upstreams, the same
- *     request mix (first and last pool's models): CPU µs per request and added latency,
- *     interleaved rounds, medians (bench/lib/pool-overhead.ts).
+ *  1. Cross-talk (bench/lib/pool-crosstalk*.ts). Two InferencePools, each on its own slot
+ *     pods (bench/lib/slot-pod.ts), each alone, on two gateways, and on one gateway, with
+ *     the same arrivals: scheduling quality with the default profile (latency p50/p90 at
+ *     75 % load, requests per pod), flow control with the README's config (a priority-10
+ *     stream's p90 under a sheddable flood, 429s, where the queue is held), and a steady
+ *     pool beside a flooded one. Interleaved rounds, medians. Ratios near 1 = no cross-talk.
+ *  2. Overhead (bench/lib/pool-overhead*.ts, pool-micro.ts). Gateway processes with 1 pool
+ *     × 4 endpoints, 10 × 4, 1 × 40 and 1 × 64 (with and without scraping) on fast fake
+ *     upstreams, the same request mix (first and last pool's models): CPU µs per request
+ *     and added latency, interleaved rounds, medians; and the request path alone in-process
+ *     for 1, 10 and 100 pools.
  *
  * Knobs (env): BENCH_PARTS ("crosstalk,overhead"), BENCH_SECONDS (cross-talk arrival
- * window, default 6), BENCH_XT_ROUNDS (cross-talk rounds, 3), BENCH_ROUNDS (overhead rounds, 3), BENCH_WRK_SECONDS (2),
- * BENCH_VARIANTS ("p1e4,p10e4,p1e40,p1e64,p1e4q,p10e4q": p<pools>e<endpoints per pool>,
- * q = no scraping), BENCH_MICRO_VARIANTS ("p1e4,p10e4,p100e4,p1e40,p1e64"), BENCH_MICRO_ROUNDS (7),
- * BENCH_MICRO_REQUESTS (4000 per batch), BENCH_PIN (1 = pin wrk and upstream to core 0, the gateway to core 1), BENCH_OUT (results file; "-" = don't write).
+ * window, 6), BENCH_XT_ROUNDS (cross-talk rounds, 3), BENCH_ROUNDS (overhead rounds, 3),
+ * BENCH_WRK_SECONDS (2), BENCH_VARIANTS ("p1e4,p10e4,p1e40,p1e64,p1e4q,p10e4q":
+ * p<pools>e<endpoints per pool>, q = no scraping), BENCH_MICRO_VARIANTS
+ * ("p1e4,p10e4,p100e4,p1e40,p1e64"), BENCH_MICRO_ROUNDS (7), BENCH_MICRO_REQUESTS (4000 per
+ * batch), BENCH_PIN (1 = wrk and upstream on core 0, the gateway on core 1), BENCH_OUT
+ * (results file; "-" = don't write).
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { crosstalkSection } from "./lib/pool-crosstalk-report.ts";
