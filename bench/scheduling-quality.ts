@@ -5,7 +5,8 @@
  *
  * - shared: 24 groups with 8,000-character system prompts; default vs round-robin;
  * - unique: 4,000-character prompts that share nothing; default vs load-only, at each rate;
- * - hot: half of the traffic on one group; default, against the same rate uniform;
+ * - hot: half of the traffic on one group; default, against the same rate uniform, on
+ *   these pods and on pods with a 4× larger cache (out of sequences before KV);
  * - preamble: every system prompt opens with the same 512 characters; requests per pod;
  * - replicas: the shared workload through three independent gateways vs one (hit rate).
  *
@@ -20,7 +21,8 @@
  * and default in A B B A order on the same arrivals, p90s averaged), BENCH_DRAIN_SECONDS
  * (10), BENCH_UNIQUE_RATES ("4,6,8,10,12"), BENCH_SHARED_RATE (16), BENCH_HOT_RATE (24),
  * BENCH_PREAMBLE_RATE (32), BENCH_SCENARIOS ("shared,unique,hot,preamble,replicas"),
- * BENCH_LLMD ("hot": scenarios that also run the llm-d config; "unique,hot" for both), BENCH_OUT
+ * BENCH_LAG_LIMIT_MS (60: a run whose event-loop lag p99 exceeds it is repeated, at most
+ * twice), BENCH_LLMD ("hot": scenarios that also run the llm-d config; "unique,hot" for both), BENCH_OUT
  * (results file; "-" = don't write).
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -41,6 +43,7 @@ const HOT_RATE = Number(env("BENCH_HOT_RATE", "24"));
 const PREAMBLE_RATE = Number(env("BENCH_PREAMBLE_RATE", "32"));
 const SCENARIOS = new Set(list(env("BENCH_SCENARIOS", "shared,unique,hot,preamble,replicas")));
 const LLMD = new Set(list(env("BENCH_LLMD", "hot")));
+const LAG_LIMIT = Number(env("BENCH_LAG_LIMIT_MS", "60"));
 const OUT = env("BENCH_OUT", new URL("./results/scheduling-quality.md", import.meta.url).pathname);
 
 const POD = {
@@ -89,6 +92,7 @@ interface Row {
   stats: RoutingStats;
 }
 const rows: Row[] = [];
+const rerun: string[] = [];
 
 async function run(
   scenario: string,
@@ -98,10 +102,11 @@ async function run(
   replicas = 1,
   seconds = SECONDS,
   warmupFraction = 0.3,
+  pod = POD,
 ) {
   const spec: RoutingRun = {
     pods: PODS,
-    pod: POD,
+    pod,
     pickerYaml: config.yaml,
     replicas,
     body: body(),
@@ -111,7 +116,13 @@ async function run(
     drainSeconds: DRAIN,
     seed: 42 + rate,
   };
-  const stats = await routingRun(spec);
+  let stats = await routingRun(spec);
+  // A run during which this process stalled (another job took the cores) measures the
+  // machine, not the routing: run it again, at most twice, and say so.
+  for (let retry = 0; retry < 2 && stats.lagP99 > LAG_LIMIT; retry++) {
+    rerun.push(`${scenario} ${config.name} @${rate} (lag p99 ${ms(stats.lagP99)} ms)`);
+    stats = await routingRun(spec);
+  }
   rows.push({ scenario, config: config.name, rate, replicas, stats });
   console.log(
     `${scenario} ${config.name}${replicas > 1 ? ` x${replicas}` : ""} @${rate}: ttft p50 ${ms(stats.ttftP50)} p90 ${ms(stats.ttftP90)}` +
@@ -179,18 +190,26 @@ if (SCENARIOS.has("unique")) {
   );
 }
 if (SCENARIOS.has("hot")) {
+  const hotBody = () => sharedBodies({ ...SHARED, hotShare: 0.5 });
   const uniform = await run("hot", DEFAULT, shared, HOT_RATE);
-  const hot = await run("hot", DEFAULT, () => sharedBodies({ ...SHARED, hotShare: 0.5 }), HOT_RATE);
+  const hot = await run("hot", DEFAULT, hotBody, HOT_RATE);
   const x = hot.ttftP90 / uniform.ttftP90;
   let extra = "";
   if (LLMD.has("hot")) {
     const lu = await run("hot", LLMD_BASELINE, shared, HOT_RATE);
-    const lh = await run("hot", LLMD_BASELINE, () => sharedBodies({ ...SHARED, hotShare: 0.5 }), HOT_RATE);
+    const lh = await run("hot", LLMD_BASELINE, hotBody, HOT_RATE);
     extra = `; llm-d: ${ms(lh.ttftP90)} vs ${ms(lu.ttftP90)} ms (×${(lh.ttftP90 / lu.ttftP90).toFixed(2)})`;
   }
+  // Pods out of sequences before KV: a cache 4× larger, so 8 running requests fill 21 %.
+  const wide = { ...POD, kvBlocks: 4 * POD.kvBlocks };
+  const su = await run("hot, seq-bound pods", DEFAULT, shared, HOT_RATE, 1, SECONDS, 0.3, wide);
+  const sh = await run("hot, seq-bound pods", DEFAULT, hotBody, HOT_RATE, 1, SECONDS, 0.3, wide);
+  const y = sh.ttftP90 / su.ttftP90;
   targets.push(
     `- Hot group (half of the traffic on one prefix) at ${HOT_RATE} req/s: TTFT p90 ${ms(hot.ttftP90)} ms vs ${ms(uniform.ttftP90)} ms uniform ` +
-      `= ×${x.toFixed(2)} (target ≤ 2×): **${x <= 2 ? "met" : "not met"}**; requests per pod [${hot.perPod.join(", ")}]${extra}.`,
+      `= ×${x.toFixed(2)}; on pods that run out of sequences before KV (${wide.kvBlocks} blocks) ${ms(sh.ttftP90)} vs ${ms(su.ttftP90)} ms ` +
+      `= ×${y.toFixed(2)} (target ≤ 2×): **${Math.max(x, y) <= 2 ? "met" : "not met"}**; requests per pod [${hot.perPod.join(", ")}] ` +
+      `and [${sh.perPod.join(", ")}]${extra}.`,
   );
 }
 if (SCENARIOS.has("preamble")) {
@@ -227,6 +246,7 @@ const lines = [
     "BENCH_PREAMBLE_RATE",
     "BENCH_SCENARIOS",
     "BENCH_LLMD",
+    "BENCH_LAG_LIMIT_MS",
   ]),
   "```",
   "",
@@ -258,6 +278,10 @@ const lines = [
       `| ${r.scenario} | ${r.config} | ${r.rate} | ${r.replicas} | ${r.stats.measured} | ${r.stats.failed} | ${ms(r.stats.ttftP50)} | ` +
       `${ms(r.stats.ttftP90)} | ${pct(r.stats.hitRate)} | ${r.stats.perPod.join(", ")} | ${ms(r.stats.lagP99)} |`,
   ),
+  "",
+  rerun.length
+    ? `Runs repeated because the process's event-loop lag p99 exceeded ${LAG_LIMIT} ms (the table shows the repeat): ${rerun.join("; ")}.`
+    : `No run exceeded ${LAG_LIMIT} ms of event-loop lag p99 (runs that do are repeated, at most twice).`,
   "",
   "## Targets",
   "",
