@@ -99,7 +99,7 @@ for (const name of ["crosstalk", "overhead"]) {
 const text = [
   "# Many pools: cross-talk and overhead per pool",
   "",
-  "`npm run bench:pools` runs both parts (about 5 and 4 minutes); `BENCH_PARTS=crosstalk` or `BENCH_PARTS=overhead` " +
+  "`npm run bench:pools` runs both parts (about 5 and 3 minutes); `BENCH_PARTS=crosstalk` or `BENCH_PARTS=overhead` " +
     "runs one and keeps the other's block of this file as it was. Each part says when it ran, the machine's load and " +
     "its command.",
   "",
