@@ -121,8 +121,9 @@ out(
 );
 out(
   "- Rendezvous on = the default profile: max-score-picker orders near-ties by rendezvous hashing of " +
-    "the prompt's first block; the near-tie band is 0.05 (total-score units, out of 7) when some pod " +
-    "holds the prefix, and `newPrefixTieEpsilon` 1.0 when none does (a prefix this replica has not seen). " +
+    "the prompt's distinctive block (the first block most prompts do not share); the near-tie band is 0.05 " +
+    "(total-score units, out of 7) when some pod holds that block, and `newPrefixTieEpsilon` 1.0 when none " +
+    "does (a prefix this replica has not seen), less the pods with more prefill pending than the prompt. " +
     "Narrow = the same with `newPrefixTieEpsilon: 0.05` (the behaviour before the band was widened). " +
     "Off = `rendezvous: false` (near-ties broken at random).",
 );
