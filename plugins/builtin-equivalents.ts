@@ -8,6 +8,10 @@
  *   the gateway scrapes each pod's metrics itself (GatewayConfig `dataLayer`, `engines`).
  * - models-data-source: the gateway asks each pod's /v1/models itself.
  * - openai-parser, passthrough-parser, anthropic-parser: the gateway's own request parsing.
+ * - token-producer (llm-d v0.10): the precise prefix producer tokenizes itself (its
+ *   `tokenizer.source`: the pods' /tokenize by default).
+ * - endpoint-notification-source (llm-d v0.10): the gateway tells the precise producer which
+ *   pods exist itself (pool discovery), and it subscribes to each one's KV events.
  */
 import * as v from "valibot";
 import type { SchedulingPlugin } from "../src/scheduling/framework/interfaces.ts";
@@ -36,6 +40,14 @@ export const BUILTIN_EQUIVALENTS: readonly PluginDefinition[] = [
   ),
   accepted(
     "anthropic-parser",
-    "not served: this gateway speaks the OpenAI API only; Anthropic Messages requests get a 404",
+    "built in: the gateway parses Anthropic Messages requests (/v1/messages) itself",
+  ),
+  accepted(
+    "token-producer",
+    "built in: precise-prefix-cache-producer tokenizes the prompt itself (tokenizer.source: the pods' /tokenize by default, not the vllm.url given here)",
+  ),
+  accepted(
+    "endpoint-notification-source",
+    "built in: the gateway knows the pool's pods itself and precise-prefix-cache-producer subscribes to each one's KV events",
   ),
 ];

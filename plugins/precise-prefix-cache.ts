@@ -83,6 +83,43 @@ function describe(s: PreciseScoring): string {
   return `${mode}, topic filter ${JSON.stringify(ev.topicFilter)}, blocks of ${s.state.settings.blockSize} tokens`;
 }
 
+/** A scorer over a precise producer's index: what `type`/`name` scores with when it names that producer. */
+function scorerOver(type: string, name: string, precise: PreciseScoring) {
+  return {
+    type,
+    name,
+    note: describe(precise),
+    score: (ctx: Parameters<PreciseScoring["score"]>[0], endpoints: Parameters<PreciseScoring["score"]>[1]) =>
+      precise.score(ctx, endpoints),
+    preRequest: (
+      ctx: Parameters<PreciseScoring["preRequest"]>[0],
+      endpoints: Parameters<PreciseScoring["preRequest"]>[1],
+    ) => precise.preRequest(ctx, endpoints),
+    responseReceived: (
+      ctx: Parameters<PreciseScoring["responseReceived"]>[0],
+      r: Parameters<PreciseScoring["responseReceived"]>[1],
+    ) => precise.responseReceived(ctx, r),
+  };
+}
+
+/**
+ * llm-d v0.10's split pipeline (token-producer → precise-prefix-cache-producer →
+ * prefix-cache-scorer): a `prefix-cache-scorer` whose `prefixMatchInfoProducerName` names a
+ * precise producer scores by that producer's index. undefined when the name is not one.
+ */
+export function preciseScorerNamed(
+  producerName: string | undefined,
+  deps: Parameters<PluginDefinition["factory"]>[2],
+  type: string,
+  name: string,
+) {
+  if (producerName === undefined) return undefined;
+  const found = [...(deps.producers?.values() ?? [])]
+    .filter(isPreciseProducer)
+    .find((p) => p.name === producerName);
+  return found ? scorerOver(type, name, found.precise) : undefined;
+}
+
 /** The two plugin types over one gateway's hub. */
 export function precisePrefixCachePlugins(hub: KvEventsHub): PluginDefinition[] {
   const producer: PluginDefinition = {
@@ -118,14 +155,7 @@ export function precisePrefixCachePlugins(hub: KvEventsHub): PluginDefinition[] 
         precise = found.precise;
       } else if (producers.length === 1 && Object.keys(own).length === 0) precise = producers[0]!.precise;
       else precise = build(hub, name, own, deps);
-      return {
-        type: PRECISE_SCORER,
-        name,
-        note: describe(precise),
-        score: (ctx, endpoints) => precise.score(ctx, endpoints),
-        preRequest: (ctx, endpoints) => precise.preRequest(ctx, endpoints),
-        responseReceived: (ctx, r) => precise.responseReceived(ctx, r),
-      };
+      return scorerOver(PRECISE_SCORER, name, precise);
     },
   };
   return [producer, scorer];

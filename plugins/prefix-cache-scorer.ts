@@ -60,6 +60,7 @@ import {
 } from "../src/scheduling/prefix/hashes.ts";
 import { DEFAULT_LRU_CAPACITY_PER_SERVER, type PrefixIndex } from "../src/scheduling/prefix/prefix-index.ts";
 import { commonBlockSize, isPrefixProducer } from "./approx-prefix-cache-producer.ts";
+import { preciseScorerNamed } from "./precise-prefix-cache.ts";
 
 export { commonBlockSize };
 
@@ -197,7 +198,7 @@ function withProducer(params: PrefixCacheParameters, deps: PluginDeps): PrefixCa
   if (wanted && !producer)
     throw new ParameterError(
       "prefixMatchInfoProducerName",
-      `the name of an approx-prefix-cache-producer in plugins (defined: ${producers.map((p) => p.name).join(", ") || "none"})`,
+      `the name of an approx-prefix-cache-producer or precise-prefix-cache-producer in plugins (defined: ${producers.map((p) => p.name).join(", ") || "none"})`,
       JSON.stringify(wanted),
     );
   if (!producer) return own;
@@ -213,7 +214,11 @@ function withProducer(params: PrefixCacheParameters, deps: PluginDeps): PrefixCa
 
 export const prefixCacheScorerPlugin: PluginDefinition = {
   type: PREFIX_CACHE_SCORER,
-  factory: withParameters(PrefixCacheParameters, (name, params, deps) =>
-    prefixCacheScorer({ name, index: deps.prefixIndex, params: withProducer(params, deps) }),
+  factory: withParameters(
+    PrefixCacheParameters,
+    (name, params, deps) =>
+      // Naming a precise producer (llm-d's split pipeline): score by what the pods report holding.
+      preciseScorerNamed(params.prefixMatchInfoProducerName, deps, PREFIX_CACHE_SCORER, name) ??
+      prefixCacheScorer({ name, index: deps.prefixIndex, params: withProducer(params, deps) }),
   ),
 };
