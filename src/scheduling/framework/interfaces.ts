@@ -47,9 +47,10 @@ export function stateKey<T>(name: string): StateKey<T> {
 }
 
 /**
- * Set by the prefix-cache scorer: true when no candidate holds any block of the
- * request's prompt (a prefix new to this gateway). Pickers may then break ties more
- * widely and deterministically, so replicas that never saw the prefix agree.
+ * Set by the prefix-cache scorers: true when no candidate holds the prompt's distinctive
+ * block (the first block most recent prompts do not share: src/scheduling/prefix/distinctive.ts),
+ * i.e. a prefix new to this gateway beyond a common preamble. Pickers may then break ties
+ * more widely and deterministically, so replicas that never saw the prefix agree.
  */
 export const NEW_PREFIX = stateKey<boolean>("new-prefix");
 
