@@ -2,9 +2,9 @@ import { describe, expect, test } from "bun:test";
 import type { DashboardEvent } from "../../routes/dashboard.ts";
 import { createGateway, type Gateway } from "../../src/gateway.ts";
 import { silentLogger } from "../../src/log.ts";
-import { testConfig } from "../helpers/config.ts";
+import { inferencePool, testConfig } from "../helpers/config.ts";
 import { fakeUpstream } from "../helpers/fake-upstream.ts";
-import { inferencePool, picker, rewrite } from "./pools-config.ts";
+import { picker, rewrite } from "./pools-config.ts";
 import { readEvents } from "./sse.ts";
 
 // Issue 17 item 1: with many pools, the dashboard's events carry every pool, each with what

@@ -1,11 +1,9 @@
 import { seededRandom } from "../../src/clock.ts";
-import { parseConfig } from "../../src/config/load.ts";
-import { createGateway } from "../../src/gateway.ts";
-import { silentLogger } from "../../src/log.ts";
 import { serveBun } from "../../src/runtime/serve-bun.ts";
 import { type RunningSimulator, startSimulators } from "../../src/simulator/index.ts";
-import type { Stack } from "../helpers/stack.ts";
-import { inferencePool, picker } from "./pools-config.ts";
+import { inferencePool } from "../helpers/config.ts";
+import { type Stack, serveOver } from "../helpers/stack.ts";
+import { picker } from "./pools-config.ts";
 
 /** One pool of the stack: its name, the model its pods serve, how many pods, and flow control. */
 export interface PoolSpec {
@@ -33,11 +31,9 @@ export async function startPools(specs: PoolSpec[], yaml: string[] = []): Promis
       hostname: "127.0.0.1",
     })),
   );
-  try {
-    const settings = {
-      apiVersion: "gateway.inference.dev/v1alpha1",
-      kind: "GatewayConfig",
-      logLevel: "silent",
+  return serveOver(pods, {
+    file: "pools.yaml",
+    settings: {
       dataLayer: { scrapeIntervalMs: 50 },
       endpoints: layout.map(({ pool, i }, n) => ({
         name: `${pool.name}-${i}`,
@@ -45,28 +41,14 @@ export async function startPools(specs: PoolSpec[], yaml: string[] = []): Promis
         models: [pool.model],
         labels: { app: pool.name },
       })),
-    };
-    const docs = specs.flatMap((s) => [
-      inferencePool(s.name),
-      picker(s.name, { flowControl: s.flowControl ?? false, maxConcurrency: 4 }),
-    ]);
-    const config = parseConfig([JSON.stringify(settings), ...docs, ...yaml].join("\n---\n"), "pools.yaml");
-    const gateway = createGateway({ config, logger: silentLogger(), random: seededRandom(1) });
-    gateway.start();
-    const server = await serveBun({ fetch: gateway.fetch, port: 0, hostname: "127.0.0.1" });
-    return {
-      gateway,
-      server,
-      pods,
-      url: `http://127.0.0.1:${server.port}`,
-      async close() {
-        await gateway.stop();
-        await server.close();
-        await Promise.all(pods.map((p) => p.close()));
-      },
-    };
-  } catch (err) {
-    await Promise.all(pods.map((p) => p.close()));
-    throw err;
-  }
+    },
+    yaml: [
+      ...specs.flatMap((s) => [
+        inferencePool(s.name),
+        picker(s.name, { flowControl: s.flowControl ?? false, maxConcurrency: 4 }),
+      ]),
+      ...yaml,
+    ],
+    seed: 1,
+  });
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { type Stack, startStack } from "../helpers/stack.ts";
+import { type Stack, startPoolPerPod } from "../helpers/stack.ts";
 
 /**
  * Anthropic's `POST /v1/messages/count_tokens`, which vLLM serves beside `/v1/messages`
@@ -9,18 +9,10 @@ import { type Stack, startStack } from "../helpers/stack.ts";
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({
-    pods: [{ model: "facebook/opt-125m" }, { model: "Qwen/Qwen3-8B" }],
-    podLabels: (i) => ({ app: i === 0 ? "opt" : "qwen" }),
-    yaml: ["opt", "qwen"].map(
-      (name) => `
-apiVersion: inference.networking.k8s.io/v1
-kind: InferencePool
-metadata: { name: ${name} }
-spec: { selector: { matchLabels: { app: ${name} } }, targetPorts: [{ number: 8000 }] }
-`,
-    ),
-  });
+  stack = await startPoolPerPod(
+    ["opt", "qwen"],
+    [{ model: "facebook/opt-125m" }, { model: "Qwen/Qwen3-8B" }],
+  );
 });
 
 afterAll(() => stack.close());

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import OpenAI, { toFile } from "openai";
-import { type Stack, startStack } from "../helpers/stack.ts";
+import { type Stack, startPoolPerPod } from "../helpers/stack.ts";
 
 /**
  * `POST /v1/audio/translations` (vLLM serves it beside transcriptions, for Whisper models):
@@ -11,18 +11,7 @@ const WHISPER = "openai/whisper-large-v3";
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({
-    pods: [{ model: "facebook/opt-125m" }, { model: WHISPER }],
-    podLabels: (i) => ({ app: i === 0 ? "chat" : "speech" }),
-    yaml: ["chat", "speech"].map(
-      (name) => `
-apiVersion: inference.networking.k8s.io/v1
-kind: InferencePool
-metadata: { name: ${name} }
-spec: { selector: { matchLabels: { app: ${name} } }, targetPorts: [{ number: 8000 }] }
-`,
-    ),
-  });
+  stack = await startPoolPerPod(["chat", "speech"], [{ model: "facebook/opt-125m" }, { model: WHISPER }]);
 });
 
 afterAll(() => stack.close());

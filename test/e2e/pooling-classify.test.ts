@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { type Stack, startStack } from "../helpers/stack.ts";
+import { type Stack, startPoolPerPod } from "../helpers/stack.ts";
 
 /**
  * vLLM's `/pooling` and `/classify` (pooling runner) take the embeddings body: routed by
@@ -9,18 +9,10 @@ const EMBED = "BAAI/bge-small-en-v1.5";
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({
-    pods: [{ model: "facebook/opt-125m" }, { model: EMBED, runner: "pooling" }],
-    podLabels: (i) => ({ app: i === 0 ? "chat" : "embed" }),
-    yaml: ["chat", "embed"].map(
-      (name) => `
-apiVersion: inference.networking.k8s.io/v1
-kind: InferencePool
-metadata: { name: ${name} }
-spec: { selector: { matchLabels: { app: ${name} } }, targetPorts: [{ number: 8000 }] }
-`,
-    ),
-  });
+  stack = await startPoolPerPod(
+    ["chat", "embed"],
+    [{ model: "facebook/opt-125m" }, { model: EMBED, runner: "pooling" }],
+  );
 });
 
 afterAll(() => stack.close());

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { type Stack, startStack } from "../helpers/stack.ts";
+import { type Stack, startPoolPerPod } from "../helpers/stack.ts";
 
 /**
  * `x-gateway-model-name-rewrite` names the model to serve when the body's model routes
@@ -11,18 +11,7 @@ const QWEN = "Qwen/Qwen3-8B";
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({
-    pods: [{ model: OPT }, { model: QWEN }],
-    podLabels: (i) => ({ app: i === 0 ? "opt" : "qwen" }),
-    yaml: ["opt", "qwen"].map(
-      (name) => `
-apiVersion: inference.networking.k8s.io/v1
-kind: InferencePool
-metadata: { name: ${name} }
-spec: { selector: { matchLabels: { app: ${name} } }, targetPorts: [{ number: 8000 }] }
-`,
-    ),
-  });
+  stack = await startPoolPerPod(["opt", "qwen"], [{ model: OPT }, { model: QWEN }]);
 });
 
 afterAll(() => stack.close());

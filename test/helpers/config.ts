@@ -19,3 +19,10 @@ spec:
   selector: { matchLabels: { app: vllm } }
   targetPorts: [{ number: 8000 }]
 `;
+
+/** An InferencePool `name` whose selector is `app: <name>`: endpoints labelled so join it (`poolOfEndpoint`). */
+export const inferencePool = (name: string) => `
+apiVersion: inference.networking.k8s.io/v1
+kind: InferencePool
+metadata: { name: ${name} }
+spec: { selector: { matchLabels: { app: ${name} } }, targetPorts: [{ number: 8000 }] }`;

@@ -6,6 +6,7 @@ import { silentLogger } from "../../src/log.ts";
 import { serveBun } from "../../src/runtime/serve-bun.ts";
 import type { RunningServer } from "../../src/runtime/server.ts";
 import { type RunningSimulator, type SimulatorSpec, startSimulators } from "../../src/simulator/index.ts";
+import { inferencePool } from "./config.ts";
 
 export interface Stack {
   gateway: Gateway;
@@ -42,11 +43,9 @@ export async function startStack(opts: {
       hostname: "127.0.0.1",
     })),
   );
-  try {
-    const settings = {
-      apiVersion: "gateway.inference.dev/v1alpha1",
-      kind: "GatewayConfig",
-      logLevel: "silent",
+  return serveOver(pods, {
+    file: "stack.yaml",
+    settings: {
       dataLayer: { scrapeIntervalMs: 20 },
       endpoints: pods.map((p, i) => ({
         name: `pod-${i}`,
@@ -57,15 +56,34 @@ export async function startStack(opts: {
           : {}),
       })),
       ...opts.settings,
+    },
+    yaml: opts.yaml ?? [],
+    seed: opts.seed ?? 1,
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
+}
+
+/**
+ * A gateway over pods already started, served on its own loopback port: its config is a
+ * silent GatewayConfig with `settings` plus the `yaml` documents. Every test stack ends here,
+ * so that a config the gateway refuses never leaves the pods' ports open.
+ */
+export async function serveOver(
+  pods: RunningSimulator[],
+  opts: { file: string; settings: Record<string, unknown>; yaml: string[]; seed: number; fetch?: FetchFn },
+): Promise<Stack> {
+  try {
+    const settings = {
+      apiVersion: "gateway.inference.dev/v1alpha1",
+      kind: "GatewayConfig",
+      logLevel: "silent",
+      ...opts.settings,
     };
-    const config = parseConfig(
-      [JSON.stringify(settings), ...(opts.yaml ?? [])].join("\n---\n"),
-      "stack.yaml",
-    );
+    const config = parseConfig([JSON.stringify(settings), ...opts.yaml].join("\n---\n"), opts.file);
     const gateway = createGateway({
       config,
       logger: silentLogger(),
-      random: seededRandom(opts.seed ?? 1),
+      random: seededRandom(opts.seed),
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
     });
     gateway.start();
@@ -82,10 +100,24 @@ export async function startStack(opts: {
       },
     };
   } catch (err) {
-    // A config the gateway refuses must not leave the pods' ports open.
     await Promise.all(pods.map((p) => p.close()));
     throw err;
   }
+}
+
+/**
+ * One pod per InferencePool: pod i serves `pods[i]` and is labelled `app: <pools[i]>`, and each
+ * name gets a pool selecting that label (routing by model to the pool that serves it).
+ */
+export function startPoolPerPod(
+  pools: string[],
+  pods: Omit<SimulatorSpec, "port" | "hostname">[],
+): Promise<Stack> {
+  return startStack({
+    pods,
+    podLabels: (i) => ({ app: pools[i]! }),
+    yaml: pools.map(inferencePool),
+  });
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes (generous: CI machines are noisy). */
