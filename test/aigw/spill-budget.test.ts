@@ -3,18 +3,10 @@ import { seededRandom } from "../../src/clock.ts";
 import type { FetchFn } from "../../src/deps.ts";
 import { createGateway } from "../../src/gateway.ts";
 import { silentLogger } from "../../src/log.ts";
-import { POOL, testConfig } from "../helpers/config.ts";
+import { concurrencyPicker, POOL, testConfig } from "../helpers/config.ts";
 import { FakeTime } from "../helpers/fake-time.ts";
 
-const PICKER = `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-featureGates: [flowControl]
-plugins:
-  - type: concurrency-detector
-    parameters: { maxConcurrency: 1 }
-flowControl:
-  defaultRequestTTL: 60s`;
+const PICKER = concurrencyPicker(1, { flowControl: ["defaultRequestTTL: 60s"] });
 
 const ROUTE = `
 apiVersion: aigateway.envoyproxy.io/v1beta1

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { POOL } from "../helpers/config.ts";
+import { concurrencyPicker, objective, POOL } from "../helpers/config.ts";
 import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
 import { hostedDocs, makePki, startProvider, type TestPki } from "./provider.ts";
 
@@ -12,22 +12,8 @@ beforeAll(() => {
 });
 afterAll(() => provider.stop());
 
-const objective = (name: string, priority: number) => `
-apiVersion: inference.networking.x-k8s.io/v1alpha2
-kind: InferenceObjective
-metadata: { name: ${name} }
-spec: { priority: ${priority}, poolRef: { name: pool } }`;
-
 /** Flow control on; the pool is full at 2 requests in flight. */
-const PICKER = `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-featureGates: [flowControl]
-plugins:
-  - type: concurrency-detector
-    parameters: { maxConcurrency: 2 }
-flowControl:
-  defaultRequestTTL: 30s`;
+const PICKER = concurrencyPicker(2, { flowControl: ["defaultRequestTTL: 30s"] });
 
 /** The README's spill rule with spill-min-priority 5: only objectives of priority 5 and up may leave the pool. */
 const ROUTE = `

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { POOL } from "../helpers/config.ts";
+import { concurrencyPicker, objective, POOL } from "../helpers/config.ts";
 import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
 import { hostedDocs, makePki, metric, startProvider, type TestPki } from "./provider.ts";
 
@@ -19,27 +19,10 @@ afterEach(async () => {
 });
 
 const MODEL = "m";
-const OBJECTIVES = [
-  ["critical", 10],
-  ["sheddable", -1],
-].map(
-  ([name, priority]) => `
-apiVersion: inference.networking.x-k8s.io/v1alpha2
-kind: InferenceObjective
-metadata: { name: ${name} }
-spec: { priority: ${priority}, poolRef: { name: pool } }`,
-);
+const OBJECTIVES = [objective("critical", 10), objective("sheddable", -1)];
 
 /** Flow control on; the pool is full at 2 requests in flight (the gateway's own counts). */
-const PICKER = `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-featureGates: [flowControl]
-plugins:
-  - type: concurrency-detector
-    parameters: { maxConcurrency: 2 }
-flowControl:
-  defaultRequestTTL: 30s`;
+const PICKER = concurrencyPicker(2, { flowControl: ["defaultRequestTTL: 30s"] });
 
 /** Pool first; the hosted backend at priority 1 with a model override is the spill target. */
 const route = (spillAfterMs: number) => `

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
+import { concurrencyPicker, objective } from "../helpers/config.ts";
 import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
 import { POOL, REWRITE } from "./canary-config.ts";
 import { CHROMIUM, launchChromium, chromiumRuns as runs } from "./chromium.ts";
@@ -25,29 +26,13 @@ if (!runs)
     `dashboard browser test skipped: ${CHROMIUM} is missing (apt-get install -y chromium; CI installs it and always runs this test)`,
   );
 
-const OBJECTIVES = (
-  [
-    ["critical", 10],
-    ["standard", 0],
-    ["batch", -1],
-  ] as const
-).map(
-  ([name, priority]) => `
-apiVersion: inference.networking.x-k8s.io/v1alpha2
-kind: InferenceObjective
-metadata: { name: ${name} }
-spec: { priority: ${priority}, poolRef: { name: vllm-pool } }`,
-);
+const OBJECTIVES = [
+  objective("critical", 10, "vllm-pool"),
+  objective("standard", 0, "vllm-pool"),
+  objective("batch", -1, "vllm-pool"),
+];
 /** Flow control on; the pool counts as full at 5 requests in flight per endpoint, so queues form. */
-const PICKER = `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-featureGates: [flowControl]
-plugins:
-  - type: concurrency-detector
-    parameters: { maxConcurrency: 5 }
-flowControl:
-  defaultRequestTTL: 30s`;
+const PICKER = concurrencyPicker(5, { flowControl: ["defaultRequestTTL: 30s"] });
 
 /** Like a small vLLM at a quarter of real time: a few hundred ms per answer, a KV cache that fills. */
 const pod = (model: string, loras: string[] = []) => ({

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
+import { concurrencyPicker } from "../helpers/config.ts";
 import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
 import { POOL, REWRITE } from "./canary-config.ts";
 import { launchChromium, chromiumRuns as runs } from "./chromium.ts";
@@ -16,13 +17,7 @@ import { measureLayout } from "./layout.ts";
 
 const WIDTH = 390;
 const SCREENSHOT = join(tmpdir(), "inference-gateway-dashboard-390.png");
-const PICKER = `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-featureGates: [flowControl]
-plugins:
-  - type: concurrency-detector
-    parameters: { maxConcurrency: 5 }`;
+const PICKER = concurrencyPicker(5, { flowControl: true });
 
 let stack: Stack;
 let browser: Browser;

@@ -2,9 +2,9 @@ import { describe, expect, test } from "bun:test";
 import type { DashboardEvent } from "../../routes/dashboard.ts";
 import { createGateway, type Gateway } from "../../src/gateway.ts";
 import { silentLogger } from "../../src/log.ts";
-import { inferencePool, testConfig } from "../helpers/config.ts";
+import { concurrencyPicker, inferencePool, testConfig } from "../helpers/config.ts";
 import { fakeUpstream } from "../helpers/fake-upstream.ts";
-import { picker, rewrite } from "./pools-config.ts";
+import { rewrite } from "./pools-config.ts";
 import { readEvents } from "./sse.ts";
 
 // Issue 17 item 1: with many pools, the dashboard's events carry every pool, each with what
@@ -29,8 +29,8 @@ function twoPools() {
     { endpoints: ENDPOINTS },
     inferencePool("chat"),
     inferencePool("embed"),
-    picker("chat", { flowControl: true, maxConcurrency: 1 }),
-    picker("embed", { flowControl: false, maxConcurrency: 1 }),
+    concurrencyPicker(1, { name: "chat", flowControl: true }),
+    concurrencyPicker(1, { name: "embed" }),
     rewrite("chat-alias", "chat", "chat-latest", ["chat-m"]),
     rewrite("embed-alias", "embed", "embed-latest", ["embed-m"]),
   );

@@ -1,9 +1,8 @@
 import { seededRandom } from "../../src/clock.ts";
 import { serveBun } from "../../src/runtime/serve-bun.ts";
 import { type RunningSimulator, startSimulators } from "../../src/simulator/index.ts";
-import { inferencePool } from "../helpers/config.ts";
+import { concurrencyPicker, inferencePool } from "../helpers/config.ts";
 import { type Stack, serveOver } from "../helpers/stack.ts";
-import { picker } from "./pools-config.ts";
 
 /** One pool of the stack: its name, the model its pods serve, how many pods, and flow control. */
 export interface PoolSpec {
@@ -45,7 +44,7 @@ export async function startPools(specs: PoolSpec[], yaml: string[] = []): Promis
     yaml: [
       ...specs.flatMap((s) => [
         inferencePool(s.name),
-        picker(s.name, { flowControl: s.flowControl ?? false, maxConcurrency: 4 }),
+        concurrencyPicker(4, { name: s.name, flowControl: s.flowControl ?? false }),
       ]),
       ...yaml,
     ],

@@ -1,4 +1,5 @@
 import { afterEach, expect, test } from "bun:test";
+import { concurrencyPicker } from "../helpers/config.ts";
 import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
 
 let stack: Stack | undefined;
@@ -24,16 +25,7 @@ apiVersion: inference.networking.x-k8s.io/v1alpha2
 kind: InferenceObjective
 metadata: { name: sheddable }
 spec: { priority: -1, poolRef: { name: pool } }`,
-  `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-featureGates: [flowControl]
-plugins:
-  - type: concurrency-detector
-    parameters: { maxConcurrency: 1 }
-flowControl:
-  defaultRequestTTL: 30s
-  enableEviction: true`,
+  concurrencyPicker(1, { flowControl: ["defaultRequestTTL: 30s", "enableEviction: true"] }),
 ];
 
 /** A pod that takes ~5 s for 500 tokens: the sheddable request is still running when critical arrives. */

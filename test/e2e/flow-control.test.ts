@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { FetchFn } from "../../src/deps.ts";
-import { POOL } from "../helpers/config.ts";
+import { concurrencyPicker, objective, POOL } from "../helpers/config.ts";
 import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
 
 let stack: Stack | undefined;
@@ -10,27 +10,11 @@ afterEach(async () => {
 });
 
 const MODEL = "m";
-const OBJECTIVES = ["critical", 10, "sheddable", -1].reduce<string[]>((docs, _, i, a) => {
-  if (i % 2) return docs;
-  docs.push(`
-apiVersion: inference.networking.x-k8s.io/v1alpha2
-kind: InferenceObjective
-metadata: { name: ${a[i]} }
-spec: { priority: ${a[i + 1]}, poolRef: { name: pool } }`);
-  return docs;
-}, []);
+const OBJECTIVES = [objective("critical", 10), objective("sheddable", -1)];
 
 /** Flow control on, and the pool full at 2 requests in flight (exact, from the gateway's own counts). */
-const picker = (extra = "") => `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-featureGates: [flowControl]
-plugins:
-  - type: concurrency-detector
-    parameters: { maxConcurrency: 2 }
-flowControl:
-  defaultRequestTTL: 30s
-${extra}`;
+const picker = (...extra: string[]) =>
+  concurrencyPicker(2, { flowControl: ["defaultRequestTTL: 30s", ...extra] });
 
 function recordingFetch() {
   const order: string[] = [];
@@ -136,7 +120,7 @@ flowControl:
   }, 30_000);
 
   test("a full band rejects with 429 naming the limit", async () => {
-    const extra = "  defaultPriorityBand: { maxRequests: 1 }";
+    const extra = "defaultPriorityBand: { maxRequests: 1 }";
     stack = await startStack({ pods: [slowPod], yaml: [POOL, ...OBJECTIVES, picker(extra)] });
     const s = stack;
     const fill = [send(s, "fill-1"), send(s, "fill-2")];

@@ -7,7 +7,7 @@ import { afterEach, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { silentLogger } from "../../src/log.ts";
 import { drainAndStop } from "../../src/runtime/shutdown.ts";
-import { POOL } from "../helpers/config.ts";
+import { concurrencyPicker, POOL } from "../helpers/config.ts";
 import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
 
 let stack: Stack | undefined;
@@ -18,15 +18,7 @@ afterEach(async () => {
 
 const MODEL = "m";
 /** The pool is full at 2 requests in flight: later ones queue in flow control. */
-const PICKER = `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-featureGates: [flowControl]
-plugins:
-  - type: concurrency-detector
-    parameters: { maxConcurrency: 2 }
-flowControl:
-  defaultRequestTTL: 60s`;
+const PICKER = concurrencyPicker(2, { flowControl: ["defaultRequestTTL: 60s"] });
 /** A pod slow enough that nothing finishes during the test (1,000 tokens at 20 ms). */
 const POD = { model: MODEL, timeScale: 1, prefillOverheadMs: 5, interTokenMs: 20, maxNumSeqs: 8 };
 
