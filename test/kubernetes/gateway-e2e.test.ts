@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { seededRandom } from "../../src/clock.ts";
-import { parseConfig } from "../../src/config/load.ts";
-import { createGateway, type Gateway } from "../../src/gateway.ts";
-import { silentLogger } from "../../src/log.ts";
-import { attachKubernetes } from "../../src/runtime/kubernetes.ts";
+import type { Gateway } from "../../src/gateway.ts";
 import { serveBun } from "../../src/runtime/serve-bun.ts";
 import type { RunningServer } from "../../src/runtime/server.ts";
 import { type RunningSimulator, startSimulators } from "../../src/simulator/index.ts";
+import { type ClusterGateway, serveClusterGateway } from "./cluster-gateway.ts";
 import { FakeApiServer } from "./fake-apiserver.ts";
 import { NS, POOL, pod, pool, rewrite, writeKubeconfig } from "./fake-objects.ts";
-import { TEST_TUNING, until } from "./helpers.ts";
+import { until } from "./helpers.ts";
 
 /** Polls an async condition (generous timeout: CI machines are noisy). */
 async function eventually(probe: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
@@ -24,7 +21,7 @@ let api: FakeApiServer;
 let pods: RunningSimulator[];
 let gateway: Gateway;
 let server: RunningServer;
-let cluster: Awaited<ReturnType<typeof attachKubernetes>>;
+let served: ClusterGateway;
 let port: number;
 
 /** Two simulated pods on one port number at two loopback addresses, like two pod IPs. */
@@ -48,21 +45,12 @@ beforeAll(async () => {
     `{"apiVersion":"gateway.inference.dev/v1alpha1","kind":"GatewayConfig","logLevel":"silent","pool":"${POOL}",` +
       `"kubernetes":{"namespace":"${NS}","kubeconfig":"${writeKubeconfig(api.url, api.token)}"},"dataLayer":{"scrapeIntervalMs":20}}`,
   ].join("\n");
-  gateway = createGateway({
-    config: parseConfig(text, "k8s.yaml"),
-    logger: silentLogger(),
-    random: seededRandom(3),
-  });
-  cluster = await attachKubernetes({ gateway, logger: silentLogger(), tuning: TEST_TUNING });
-  gateway.start();
-  server = await serveBun({ fetch: gateway.fetch, port: 0, hostname: "127.0.0.1" });
-  await cluster.ready;
+  served = await serveClusterGateway(text, 3);
+  ({ gateway, server } = served);
 });
 
 afterAll(async () => {
-  await cluster.stop();
-  await gateway.stop();
-  await server.close();
+  await served.stop();
   await api.stop();
   await Promise.all(pods.map((p) => p.close()));
 });

@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import OpenAI from "openai";
-import { seededRandom } from "../../src/clock.ts";
 import { parseConfig } from "../../src/config/load.ts";
-import { createGateway, type Gateway } from "../../src/gateway.ts";
-import { silentLogger } from "../../src/log.ts";
-import { attachKubernetes } from "../../src/runtime/kubernetes.ts";
+import type { Gateway } from "../../src/gateway.ts";
 import { serveBun } from "../../src/runtime/serve-bun.ts";
 import type { RunningServer } from "../../src/runtime/server.ts";
 import { type RunningSimulator, startSimulators } from "../../src/simulator/index.ts";
+import { type ClusterGateway, serveClusterGateway } from "./cluster-gateway.ts";
 import { FakeApiServer } from "./fake-apiserver.ts";
 import { NS, objective, pod, pool, rewrite, writeKubeconfig } from "./fake-objects.ts";
-import { TEST_TUNING, until } from "./helpers.ts";
+import { until } from "./helpers.ts";
 
 /**
  * Two namespaces, pools chosen by label: `alpha` (llm) and `beta` (team-b) each with one real
@@ -33,7 +31,8 @@ let api: FakeApiServer;
 let pods: RunningSimulator[];
 let gateway: Gateway;
 let server: RunningServer;
-let cluster: Awaited<ReturnType<typeof attachKubernetes>>;
+let cluster: ClusterGateway["cluster"];
+let running: ClusterGateway;
 let client: OpenAI;
 let text: string;
 
@@ -73,22 +72,13 @@ beforeAll(async () => {
     picker("alpha", "queue-scorer"),
     picker(undefined, "prefix-cache-scorer"),
   ].join("\n---\n");
-  gateway = createGateway({
-    config: parseConfig(text, "k8s.yaml"),
-    logger: silentLogger(),
-    random: seededRandom(5),
-  });
-  cluster = await attachKubernetes({ gateway, logger: silentLogger(), tuning: TEST_TUNING });
-  gateway.start();
-  server = await serveBun({ fetch: gateway.fetch, port: 0, hostname: "127.0.0.1" });
+  running = await serveClusterGateway(text, 5);
+  ({ gateway, server, cluster } = running);
   client = new OpenAI({ baseURL: `http://127.0.0.1:${server.port}/v1`, apiKey: "unused", maxRetries: 0 });
-  await cluster.ready;
 });
 
 afterAll(async () => {
-  await cluster.stop();
-  await gateway.stop();
-  await server.close();
+  await running.stop();
   await api.stop();
   await Promise.all(pods.map((p) => p.close()));
 });
