@@ -10,12 +10,13 @@
  *     waiting queue and throughput, off and on.
  */
 import { execSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { parseConfig } from "../src/config/load.ts";
 import { createGateway, type Gateway } from "../src/gateway.ts";
 import { silentLogger } from "../src/log.ts";
 import { serveBun } from "../src/runtime/serve-bun.ts";
 import { runClosedLoop } from "./lib/closed-loop.ts";
+import { readmeFlowConfig } from "./lib/configs.ts";
 import { fmt, quantile, runOpenLoop, type Sample, type StreamSpec } from "./lib/load.ts";
 import { type SlotPod, startSlotPod } from "./lib/slot-pod.ts";
 
@@ -33,20 +34,7 @@ const CAPACITY = (PODS * SLOTS * 1000) / SERVICE_MS;
  */
 const stagger = (clients: number) => (SERVICE_MS * clients) / (PODS * SLOTS);
 
-/** The README's flow-control example, exactly as the README shows it. */
-function readmeExample(): string {
-  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
-  const m =
-    /```yaml\n(apiVersion: inference\.networking\.x-k8s\.io\/v1alpha1\nkind: EndpointPickerConfig\nfeatureGates: \[flowControl\][\s\S]*?)```/.exec(
-      readme,
-    );
-  if (!m)
-    throw new Error(
-      "README.md: the flow-control example (EndpointPickerConfig with featureGates) was not found",
-    );
-  return m[1]!;
-}
-const FLOW_ON = readmeExample();
+const FLOW_ON = readmeFlowConfig();
 /** The same config with the feature gate off: gate-off admission, same detector thresholds. */
 const FLOW_OFF = FLOW_ON.replace(/^featureGates: \[flowControl\]\n/m, "");
 const withThreshold = (yaml: string, q: number) =>

@@ -1,4 +1,5 @@
 /** The scheduling configurations the benchmarks compare, as EndpointPickerConfig YAML. */
+import { readFileSync } from "node:fs";
 
 type PluginSpec = { type: string; name?: string; parameters?: Record<string, unknown> };
 type Ref = { pluginRef: string; weight?: number };
@@ -79,3 +80,17 @@ export const DEFAULT_NARROW: NamedConfig = {
   name: "default-narrow",
   yaml: defaultProfile({ newPrefixTieEpsilon: 0.05 }),
 };
+
+/** The README's flow-control example, exactly as the README shows it (so a benchmark and the README cannot drift). */
+export function readmeFlowConfig(): string {
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const m =
+    /```yaml\n(apiVersion: inference\.networking\.x-k8s\.io\/v1alpha1\nkind: EndpointPickerConfig\nfeatureGates: \[flowControl\][\s\S]*?)```/.exec(
+      readme,
+    );
+  if (!m)
+    throw new Error(
+      "README.md: the flow-control example (EndpointPickerConfig with featureGates) was not found",
+    );
+  return m[1]!;
+}

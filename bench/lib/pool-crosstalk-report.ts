@@ -3,27 +3,13 @@
  * the default profile, under the README's flow-control config, and beside a flooded
  * neighbour; returns the results file's section (tables with the together ÷ alone ratios).
  */
-import { readFileSync } from "node:fs";
+import { readmeFlowConfig } from "./configs.ts";
 import { fmt } from "./load.ts";
 import { crosstalkRun, type Load, type PoolFigures, type RunResult } from "./pool-crosstalk.ts";
 import { capacity, type PoolSpec } from "./pool-fleet.ts";
 
 export const POOL_A: PoolSpec = { name: "pool-a", model: "model-a", pods: 4, slots: 4, serviceMs: 400 };
 export const POOL_B: PoolSpec = { name: "pool-b", model: "model-b", pods: 3, slots: 2, serviceMs: 200 };
-
-/** The README's flow-control example, as the README shows it (so the two cannot drift). */
-export function readmeFlowConfig(): string {
-  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-  const m =
-    /```yaml\n(apiVersion: inference\.networking\.x-k8s\.io\/v1alpha1\nkind: EndpointPickerConfig\nfeatureGates: \[flowControl\][\s\S]*?)```/.exec(
-      readme,
-    );
-  if (!m)
-    throw new Error(
-      "README.md: the flow-control example (EndpointPickerConfig with featureGates) was not found",
-    );
-  return m[1]!;
-}
 
 const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? (a / b).toFixed(2) : "-");
 
