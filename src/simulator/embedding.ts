@@ -7,6 +7,7 @@
  * like a real model would on lexical overlap. `dimensions` keeps the first n components and
  * normalises again, as Matryoshka models do.
  */
+import { seededRandom } from "../clock.ts";
 import { hash53 } from "./prefix-cache.ts";
 
 const WORD = /[\p{L}\p{N}]+/gu;
@@ -16,22 +17,10 @@ export function embed(text: string, size: number): number[] {
   const v = new Array<number>(size).fill(0);
   const words = text.toLowerCase().match(WORD) ?? [text];
   for (const word of words) {
-    const next = mulberry32(hash53(word, 7));
+    const next = seededRandom(hash53(word, 7));
     for (let i = 0; i < size; i++) v[i]! += next() * 2 - 1;
   }
   return normalise(v);
-}
-
-/** A small seeded generator of uniform [0, 1) numbers (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The first `dimensions` components, normalised (Matryoshka truncation). */
