@@ -56,3 +56,13 @@ export function concurrencyPicker(
     ...(Array.isArray(flowControl) ? ["flowControl:", ...flowControl.map((line) => `  ${line}`)] : []),
   ].join("\n");
 }
+
+/** An EndpointPickerConfig that ranks by one `scorer` and takes the best; `name` ties it to that pool. */
+export const scorerPicker = (name: string | undefined, scorer: string) =>
+  [
+    "apiVersion: inference.networking.x-k8s.io/v1alpha1",
+    "kind: EndpointPickerConfig",
+    ...(name ? [`metadata: { name: ${name} }`] : []),
+    `plugins: [{ type: ${scorer} }, { type: max-score-picker }]`,
+    `schedulingProfiles: [{ name: default, plugins: [{ pluginRef: ${scorer} }, { pluginRef: max-score-picker }] }]`,
+  ].join("\n");

@@ -5,6 +5,7 @@ import type { Gateway } from "../../src/gateway.ts";
 import { serveBun } from "../../src/runtime/serve-bun.ts";
 import type { RunningServer } from "../../src/runtime/server.ts";
 import { type RunningSimulator, startSimulators } from "../../src/simulator/index.ts";
+import { scorerPicker } from "../helpers/config.ts";
 import { type ClusterGateway, serveClusterGateway } from "./cluster-gateway.ts";
 import { FakeApiServer } from "./fake-apiserver.ts";
 import { NS, objective, pod, pool, rewrite, writeKubeconfig } from "./fake-objects.ts";
@@ -17,15 +18,6 @@ import { until } from "./helpers.ts";
 const TEAM = "team-b";
 const POOL_API = "inference.networking.k8s.io/v1";
 const ON = { labels: { gateway: "on" } };
-
-const picker = (name: string | undefined, scorer: string) =>
-  [
-    "apiVersion: inference.networking.x-k8s.io/v1alpha1",
-    "kind: EndpointPickerConfig",
-    ...(name ? [`metadata: { name: ${name} }`] : []),
-    `plugins: [{ type: ${scorer} }, { type: max-score-picker }]`,
-    `schedulingProfiles: [{ name: default, plugins: [{ pluginRef: ${scorer} }, { pluginRef: max-score-picker }] }]`,
-  ].join("\n");
 
 let api: FakeApiServer;
 let pods: RunningSimulator[];
@@ -69,8 +61,8 @@ beforeAll(async () => {
   };
   text = [
     JSON.stringify(settings),
-    picker("alpha", "queue-scorer"),
-    picker(undefined, "prefix-cache-scorer"),
+    scorerPicker("alpha", "queue-scorer"),
+    scorerPicker(undefined, "prefix-cache-scorer"),
   ].join("\n---\n");
   running = await serveClusterGateway(text, 5);
   ({ gateway, server, cluster } = running);

@@ -6,7 +6,7 @@ import type { InferenceObjective, InferencePool } from "../../src/config/resourc
 import { decodeObjective, decodePool, decodeRewrite } from "../../src/kubernetes/resources.ts";
 import { createLogger, silentLogger } from "../../src/log.ts";
 import type { InferenceModelRewrite } from "../../src/rewrite/index.ts";
-import { testConfig } from "../helpers/config.ts";
+import { scorerPicker, testConfig } from "../helpers/config.ts";
 import { objective, pool, rewrite } from "./fake-objects.ts";
 
 const log = silentLogger();
@@ -19,21 +19,13 @@ const asRewrite = (name: string, poolName: string, from: string, to: string) =>
     rewrite(name, [{ from: [from], to: { [to]: undefined } }], { poolName }),
   ) as InferenceModelRewrite;
 
-const picker = (name: string | undefined, scorer: string) => `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-${name ? `metadata: { name: ${name} }` : ""}
-plugins: [{ type: ${scorer} }, { type: max-score-picker }]
-schedulingProfiles: [{ name: default, plugins: [{ pluginRef: ${scorer} }, { pluginRef: max-score-picker }] }]
-`;
-
 /** A file as a platform team writes it with discovery on: settings and picker configs, no pools. */
 const file = () =>
   testConfig(
     { kubernetes: { namespaces: ["llm", "team-b"], poolSelector: { matchLabels: { tier: "prod" } } } },
-    picker("alpha", "queue-scorer"),
-    picker("shared-epp", "kv-cache-utilization-scorer"),
-    picker(undefined, "prefix-cache-scorer"),
+    scorerPicker("alpha", "queue-scorer"),
+    scorerPicker("shared-epp", "kv-cache-utilization-scorer"),
+    scorerPicker(undefined, "prefix-cache-scorer"),
   );
 
 const scorer = (h: ConfigHolder, key: string) =>

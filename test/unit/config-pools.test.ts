@@ -3,7 +3,7 @@ import { ConfigError } from "../../src/config/errors.ts";
 import { poolOfEndpoint } from "../../src/config/pools.ts";
 import { createGateway } from "../../src/gateway.ts";
 import { silentLogger } from "../../src/log.ts";
-import { testConfig } from "../helpers/config.ts";
+import { scorerPicker, testConfig } from "../helpers/config.ts";
 
 /** Many pools in one file: each resource and picker config goes to the pool it names. */
 const pool = (name: string, app: string, picker?: string) => `
@@ -28,13 +28,6 @@ metadata: { name: ${name} }
 spec:
   poolRef: { name: ${poolName} }
   rules: [{ matches: [{ model: { type: Exact, value: ${from} } }], targets: [{ modelRewrite: ${to} }] }]
-`;
-const picker = (name: string | undefined, scorer: string) => `
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-${name ? `metadata: { name: ${name} }` : ""}
-plugins: [{ type: ${scorer} }, { type: max-score-picker }]
-schedulingProfiles: [{ name: default, plugins: [{ pluginRef: ${scorer} }, { pluginRef: max-score-picker }] }]
 `;
 
 describe("many pools in one file", () => {
@@ -77,9 +70,9 @@ describe("many pools in one file", () => {
       pool("a", "a", "a-epp"),
       pool("b", "b"),
       pool("c", "c"),
-      picker("a-epp", "queue-scorer"),
-      picker("b", "kv-cache-utilization-scorer"),
-      picker(undefined, "prefix-cache-scorer"),
+      scorerPicker("a-epp", "queue-scorer"),
+      scorerPicker("b", "kv-cache-utilization-scorer"),
+      scorerPicker(undefined, "prefix-cache-scorer"),
     );
     const scorer = (name: string) => c.pools.find((p) => p.name === name)?.pickerConfig?.plugins[0]?.type;
     expect(scorer("a")).toBe("queue-scorer");
@@ -88,19 +81,24 @@ describe("many pools in one file", () => {
   });
 
   test("one picker config, named or not, serves every pool (the single-pool files of upstream)", () => {
-    const c = testConfig({}, pool("a", "a"), pool("b", "b"), picker("whatever", "queue-scorer"));
+    const c = testConfig({}, pool("a", "a"), pool("b", "b"), scorerPicker("whatever", "queue-scorer"));
     expect(c.pools.map((p) => p.pickerConfig?.plugins[0]?.type)).toEqual(["queue-scorer", "queue-scorer"]);
   });
 
   test("two unnamed picker configs are refused; a named one no pool uses is warned about", () => {
     expect(() =>
-      testConfig({}, pool("a", "a"), picker(undefined, "queue-scorer"), picker(undefined, "queue-scorer")),
+      testConfig(
+        {},
+        pool("a", "a"),
+        scorerPicker(undefined, "queue-scorer"),
+        scorerPicker(undefined, "queue-scorer"),
+      ),
     ).toThrow(ConfigError);
     const c = testConfig(
       {},
       pool("a", "a"),
-      picker(undefined, "queue-scorer"),
-      picker("typo-epp", "queue-scorer"),
+      scorerPicker(undefined, "queue-scorer"),
+      scorerPicker("typo-epp", "queue-scorer"),
     );
     expect(c.warnings.some((w) => w.startsWith("EndpointPickerConfig/typo-epp serves no pool"))).toBe(true);
   });
