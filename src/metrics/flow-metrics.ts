@@ -116,16 +116,7 @@ export function flowMetrics(opts: { metrics: Pick<GatewayMetrics, "registry" | "
       request: { model?: string; targetModel: string };
     }) {
       const pair = opts.metrics.labels.of(e.request.model ?? e.request.targetModel, e.request.targetModel);
-      let byPriority = cache.get(pair);
-      if (!byPriority) {
-        byPriority = new Map();
-        cache.set(pair, byPriority);
-      }
-      let byFlow = byPriority.get(e.priority);
-      if (!byFlow) {
-        byFlow = new Map();
-        byPriority.set(e.priority, byFlow);
-      }
+      const byFlow = inner(inner(cache, pair), e.priority);
       let fairness = flows.value(e.fairnessId);
       let s = byFlow.get(fairness);
       if (!s && sets >= MAX_FLOW_SERIES) {
@@ -169,16 +160,7 @@ export function flowMetrics(opts: { metrics: Pick<GatewayMetrics, "registry" | "
       },
       enqueue(e) {
         const outcome = gieOutcome(e.outcome, false);
-        let byPriority = arrivals.get(outcome);
-        if (!byPriority) {
-          byPriority = new Map();
-          arrivals.set(outcome, byPriority);
-        }
-        let byFlow = byPriority.get(e.priority);
-        if (!byFlow) {
-          byFlow = new Map();
-          byPriority.set(e.priority, byFlow);
-        }
+        const byFlow = inner(inner(arrivals, outcome), e.priority);
         const fairness = flows.value(e.fairnessId);
         let c = byFlow.get(fairness);
         if (!c) {
@@ -200,4 +182,14 @@ export function flowMetrics(opts: { metrics: Pick<GatewayMetrics, "registry" | "
     };
   };
   return { forPool };
+}
+
+/** The map under `key` in `outer`, made empty on first use: the flow series caches nest two deep. */
+function inner<K, K2, V>(outer: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
+  let map = outer.get(key);
+  if (!map) {
+    map = new Map();
+    outer.set(key, map);
+  }
+  return map;
 }
