@@ -44,6 +44,9 @@ export async function readBody(request: Request, opts: ReadBodyOptions): Promise
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
   if (!request.body) return new Uint8Array();
+  // A declared length within the limit (the usual case): the runtime reads it whole, without a
+  // JS stream reader (its promise reactions were the largest per-request cost left on Bun).
+  if (declared !== null && /^\d+$/.test(declared)) return readDeclared(request, opts);
   const reader = request.body.getReader();
   let timedOut = false;
   const cancelTimer = (opts.setTimer ?? systemTimer)(() => {
@@ -73,6 +76,27 @@ export async function readBody(request: Request, opts: ReadBodyOptions): Promise
     cancelTimer();
   }
   return concat(chunks, size);
+}
+
+/** The body of a request whose content-length is within the limit, within the time limit. */
+async function readDeclared(request: Request, opts: ReadBodyOptions): Promise<Uint8Array<ArrayBuffer>> {
+  const { timeoutMs } = opts;
+  let cancelTimer = () => {};
+  const late = new Promise<never>((_, reject) => {
+    cancelTimer = (opts.setTimer ?? systemTimer)(() => reject(tooSlow(timeoutMs)), timeoutMs);
+  });
+  const body = request.arrayBuffer();
+  // A body that fails after the 408 went out must not be an unhandled rejection.
+  body.catch(() => {});
+  try {
+    return new Uint8Array(await Promise.race([body, late]));
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    if (request.signal.aborted || (err instanceof Error && err.name === "AbortError")) throw clientClosed();
+    throw badRequest("The request body could not be read (broken framing?).", null, "invalid_body");
+  } finally {
+    cancelTimer();
+  }
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {

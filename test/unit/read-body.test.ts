@@ -6,7 +6,7 @@ import { FakeTime, flushMicrotasks } from "../helpers/fake-time.ts";
 const enc = new TextEncoder();
 
 /** A request whose body sends `first` and then nothing, until `fail` or never. */
-function halfSent(first: string, opts: { signal?: AbortSignal } = {}) {
+function halfSent(first: string, opts: { signal?: AbortSignal; declared?: number } = {}) {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   const body = new ReadableStream<Uint8Array>({
     start(c) {
@@ -17,6 +17,7 @@ function halfSent(first: string, opts: { signal?: AbortSignal } = {}) {
   const request = new Request("http://gw/v1/chat/completions", {
     method: "POST",
     body,
+    ...(opts.declared !== undefined ? { headers: { "content-length": String(opts.declared) } } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   return { request, fail: (err: unknown) => controller.error(err) };
@@ -54,6 +55,25 @@ describe("readBody", () => {
     expect((error as GatewayError).status).toBe(408);
     expect((error as GatewayError).code).toBe("request_body_timeout");
     expect((error as GatewayError).message).toContain("bodyReadTimeoutMs");
+  });
+
+  test("with a declared length (read whole, no stream reader) a half-sent body is a 408 too, and a hang-up after it is no unhandled rejection", async () => {
+    const time = new FakeTime();
+    const { request, fail } = halfSent('{"model":', { declared: 200 });
+    expect(request.headers.get("content-length")).toBe("200");
+    const result = settle(readBody(request, { limit: 1024, timeoutMs: 5000, setTimer: time.setTimer }));
+    let done = false;
+    result.then(() => {
+      done = true;
+    });
+    await time.advanceAsync(4999);
+    expect(done).toBe(false);
+    await time.advanceAsync(1);
+    const { error } = await result;
+    expect((error as GatewayError).status).toBe(408);
+    expect(time.pending).toBe(0);
+    fail(new Error("connection reset"));
+    await flushMicrotasks();
   });
 
   test("a client that hangs up mid-body is a 499, not an unhandled error", async () => {
