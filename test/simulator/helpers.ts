@@ -1,3 +1,4 @@
+import { expect } from "bun:test";
 import { seededRandom } from "../../src/clock.ts";
 import { createSimulator, type Simulator, type SimulatorOptions } from "../../src/simulator/index.ts";
 
@@ -25,6 +26,13 @@ export function post(
       ...(init.signal ? { signal: init.signal } : {}),
     }),
   );
+}
+
+/** POSTs `body` to `path`, expects 200 and gives back the parsed JSON body. */
+export async function postOk(sim: Simulator, path: string, body: Record<string, unknown>) {
+  const res = await post(sim, path, body);
+  expect(res.status).toBe(200);
+  return res.json();
 }
 
 export function chat(

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Simulator } from "../../src/simulator/index.ts";
-import { chat, fastSim, metrics, post, say } from "./helpers.ts";
+import { chat, fastSim, metrics, post, postOk, say } from "./helpers.ts";
 
 let sim: Simulator;
 afterEach(() => sim?.close());
@@ -9,11 +9,7 @@ const pooling = (opts = {}) => fastSim({ model: "e", runner: "pooling", embeddin
 const norm = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
 
-async function embed(body: Record<string, unknown>) {
-  const res = await post(sim, "/v1/embeddings", { model: "e", ...body });
-  expect(res.status).toBe(200);
-  return res.json();
-}
+const embed = (body: Record<string, unknown>) => postOk(sim, "/v1/embeddings", { model: "e", ...body });
 
 describe("POST /v1/embeddings", () => {
   test("OpenAI's shape: one unit vector per input, deterministic, usage counted", async () => {

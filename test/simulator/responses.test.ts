@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Simulator } from "../../src/simulator/index.ts";
-import { fastSim, get, metrics, parseEvents, post } from "./helpers.ts";
+import { fastSim, get, metrics, parseEvents, post, postOk } from "./helpers.ts";
 
 let sim: Simulator;
 afterEach(() => sim?.close());
@@ -8,11 +8,8 @@ afterEach(() => sim?.close());
 // biome-ignore lint/suspicious/noExplicitAny: response bodies
 type Body = any;
 
-async function respond(body: Record<string, unknown>): Promise<Body> {
-  const res = await post(sim, "/v1/responses", { model: "m", ...body });
-  expect(res.status).toBe(200);
-  return res.json();
-}
+const respond = (body: Record<string, unknown>): Promise<Body> =>
+  postOk(sim, "/v1/responses", { model: "m", ...body });
 
 describe("POST /v1/responses", () => {
   test("the response object: one assistant message, usage in input/output tokens", async () => {

@@ -1,15 +1,11 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Simulator } from "../../src/simulator/index.ts";
-import { chat, fastSim, metrics, post, say } from "./helpers.ts";
+import { chat, fastSim, metrics, post, postOk, say } from "./helpers.ts";
 
 let sim: Simulator;
 afterEach(() => sim?.close());
 
-async function tokenize(body: Record<string, unknown>) {
-  const res = await post(sim, "/tokenize", { model: "m", ...body });
-  expect(res.status).toBe(200);
-  return res.json();
-}
+const tokenize = (body: Record<string, unknown>) => postOk(sim, "/tokenize", { model: "m", ...body });
 
 describe("/tokenize and /detokenize", () => {
   test("vLLM's shape; the count is the prompt tokens the pod bills", async () => {
