@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import type { Simulator } from "../../src/simulator/index.ts";
 import { FakeTime } from "../helpers/fake-time.ts";
 import { fakeDurations } from "./fake-run.ts";
-import { chat, fastSim, get, parseSse, say, waitFor } from "./helpers.ts";
+import { chat, fastSim, get, parseSse, readUntilBroken, say, waitFor } from "./helpers.ts";
 
 let sim: Simulator;
 afterEach(() => sim?.close());
@@ -53,19 +53,7 @@ describe("fault injection", () => {
     sim = fastSim();
     sim.setFault({ breakStreamAfterTokens: 3 });
     const res = await chat(sim, { messages: say("hi"), max_tokens: 10, stream: true });
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = "";
-    await expect(
-      (async () => {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return;
-          text += decoder.decode(value);
-        }
-      })(),
-    ).rejects.toThrow();
-    const frames = parseSse(text);
+    const frames = parseSse(await readUntilBroken(res));
     expect(frames).toHaveLength(4); // role + 3 tokens, no [DONE]
     expect(sim.stats()).toMatchObject({ aborted: 1, completed: 0, running: 0 });
   });

@@ -51,6 +51,23 @@ export async function get(sim: Simulator, path: string): Promise<Response> {
   return sim.fetch(new Request(`http://sim${path}`));
 }
 
+/** Reads a streamed body that must break before its end; gives back the text that came first. */
+export async function readUntilBroken(res: Response): Promise<string> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  await expect(
+    (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += decoder.decode(value);
+      }
+    })(),
+  ).rejects.toThrow();
+  return text;
+}
+
 /** Splits an SSE body into its `data:` payloads, parsing JSON ones. */
 export function parseSse(text: string): unknown[] {
   return text

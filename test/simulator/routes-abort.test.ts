@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Simulator } from "../../src/simulator/index.ts";
-import { fastSim, holdingSim, parseEvents, post, say, waitFor } from "./helpers.ts";
+import { fastSim, holdingSim, parseEvents, post, readUntilBroken, say, waitFor } from "./helpers.ts";
 
 let sim: Simulator;
 afterEach(() => sim?.close());
@@ -65,19 +65,7 @@ describe("the new routes share the engine's cancellation and faults", () => {
       max_output_tokens: 5,
       stream: true,
     });
-    const reader = res.body!.getReader();
-    let text = "";
-    const decoder = new TextDecoder();
-    await expect(
-      (async () => {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) return;
-          text += decoder.decode(value);
-        }
-      })(),
-    ).rejects.toThrow();
-    const events = parseEvents(text);
+    const events = parseEvents(await readUntilBroken(res));
     expect(events.filter((e) => e.event === "response.output_text.delta")).toHaveLength(2);
     expect(events.some((e) => e.event === "response.completed")).toBe(false);
     const json = await post(sim, "/v1/responses", { model: "m", input: "x", max_output_tokens: 5 });
