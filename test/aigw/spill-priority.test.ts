@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { concurrencyPicker, objective, POOL } from "../helpers/config.ts";
-import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
+import { chatAs, type Stack, startStack, waitFor } from "../helpers/stack.ts";
 import { hostedDocs, makePki, startProvider, type TestPki } from "./provider.ts";
 
 let pki: TestPki;
@@ -32,14 +32,7 @@ spec:
         - { name: hosted, priority: 1, modelNameOverride: gpt-4o-mini }`;
 
 const send = (s: Stack, objectiveName?: string) =>
-  fetch(`${s.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      ...(objectiveName ? { "x-gateway-inference-objective": objectiveName } : {}),
-    },
-    body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "x" }], max_tokens: 20 }),
-  });
+  chatAs(s, objectiveName, { model: "m", messages: [{ role: "user", content: "x" }], max_tokens: 20 });
 
 test("spill-min-priority: an objective below it queues for the pool, one at or above it spills", async () => {
   const stack = await startStack({

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { concurrencyPicker, objective, POOL } from "../helpers/config.ts";
-import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
+import { chatAs, type Stack, startStack, waitFor } from "../helpers/stack.ts";
 import { hostedDocs, makePki, metric, startProvider, type TestPki } from "./provider.ts";
 
 let pki: TestPki;
@@ -46,16 +46,8 @@ const docs = (spillAfterMs: number) => [
   route(spillAfterMs),
 ];
 
-function send(s: Stack, tag: string, objective?: string) {
-  return fetch(`${s.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      ...(objective ? { "x-gateway-inference-objective": objective } : {}),
-    },
-    body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: tag }], max_tokens: 20 }),
-  });
-}
+const send = (s: Stack, tag: string, objective?: string) =>
+  chatAs(s, objective, { model: MODEL, messages: [{ role: "user", content: tag }], max_tokens: 20 });
 
 const slowPod = { model: MODEL, timeScale: 1, prefillOverheadMs: 30, interTokenMs: 15, maxNumSeqs: 8 };
 

@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from "bun:test";
 import { concurrencyPicker } from "../helpers/config.ts";
-import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
+import { chatAs, type Stack, startStack, waitFor } from "../helpers/stack.ts";
 
 let stack: Stack | undefined;
 afterEach(async () => {
@@ -31,19 +31,14 @@ spec: { priority: -1, poolRef: { name: pool } }`,
 /** A pod that takes ~5 s for 500 tokens: the sheddable request is still running when critical arrives. */
 const slowPod = { model: MODEL, timeScale: 1, prefillOverheadMs: 5, interTokenMs: 10, maxNumSeqs: 8 };
 
-function send(s: Stack, objective: string, maxTokens: number, stream = false) {
-  return fetch(`${s.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-gateway-inference-objective": objective },
-    body: JSON.stringify({
-      model: MODEL,
-      messages: [{ role: "user", content: objective }],
-      max_tokens: maxTokens,
-      ignore_eos: true,
-      stream,
-    }),
+const send = (s: Stack, objective: string, maxTokens: number, stream = false) =>
+  chatAs(s, objective, {
+    model: MODEL,
+    messages: [{ role: "user", content: objective }],
+    max_tokens: maxTokens,
+    ignore_eos: true,
+    stream,
   });
-}
 
 test("a streaming sheddable request is evicted for a waiting critical one: SSE error event, pod request aborted, slot released once", async () => {
   stack = await startStack({ pods: [slowPod], yaml: YAML });

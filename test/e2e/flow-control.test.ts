@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { FetchFn } from "../../src/deps.ts";
 import { concurrencyPicker, objective, POOL } from "../helpers/config.ts";
-import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
+import { chatAs, type Stack, startStack, waitFor } from "../helpers/stack.ts";
 
 let stack: Stack | undefined;
 afterEach(async () => {
@@ -28,17 +28,8 @@ function recordingFetch() {
   return { order, fetch };
 }
 
-function send(s: Stack, tag: string, objective?: string, signal?: AbortSignal) {
-  return fetch(`${s.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      ...(objective ? { "x-gateway-inference-objective": objective } : {}),
-    },
-    body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: tag }], max_tokens: 5 }),
-    ...(signal ? { signal } : {}),
-  });
-}
+const send = (s: Stack, tag: string, objective?: string, signal?: AbortSignal) =>
+  chatAs(s, objective, { model: MODEL, messages: [{ role: "user", content: tag }], max_tokens: 5 }, signal);
 
 const slowPod = { model: MODEL, timeScale: 1, prefillOverheadMs: 30, interTokenMs: 10, maxNumSeqs: 8 };
 

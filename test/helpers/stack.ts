@@ -120,6 +120,27 @@ export function startPoolPerPod(
   });
 }
 
+/**
+ * POSTs a chat completion `body` to the stack's gateway, in the flow-control objective named
+ * (the `x-gateway-inference-objective` header) when one is given.
+ */
+export function chatAs(
+  s: Stack,
+  objective: string | undefined,
+  body: Record<string, unknown>,
+  signal?: AbortSignal,
+): Promise<Response> {
+  return fetch(`${s.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(objective ? { "x-gateway-inference-objective": objective } : {}),
+    },
+    body: JSON.stringify(body),
+    ...(signal ? { signal } : {}),
+  });
+}
+
 /** Polls `check` until it returns true or `timeoutMs` passes (generous: CI machines are noisy). */
 export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
