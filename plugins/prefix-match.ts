@@ -82,8 +82,10 @@ export function recordPick(
 ): PrefixMatch | undefined {
   const m = ctx.get(MATCH);
   if (m === undefined || m.hashes.count === 0 || ctx.get(PENDING) !== undefined) return undefined;
-  index.record(primary.name, m.hashes.keys, capacity);
+  // Statistics first: keys the index evicts at once (a prompt longer than the pod's KV)
+  // are then forgotten there too, so the statistics never outgrow the index.
   index.prompts.record(m.hashes.keys);
+  index.record(primary.name, m.hashes.keys, capacity);
   const tokens = uncachedTokens(m, primary.name);
   index.addPending(primary.name, tokens);
   ctx.set(PENDING, { endpoint: primary.name, tokens, open: true });

@@ -106,3 +106,20 @@ describe("prefix-cache-scorer: matched blocks / total blocks", () => {
     }
   });
 });
+
+describe("prefix-cache-scorer: bounded whatever clients send", () => {
+  test("prompts longer than a small pod's KV: the distinctive-block statistics stay within the index", () => {
+    // A pod reporting 4 KV blocks of 16 tokens holds 4 index entries; every prompt has 40
+    // blocks, so each pick evicts 36 of its own blocks at once. Their statistics must go too.
+    const index = new PrefixIndex();
+    const scorer = prefixCacheScorer({ index });
+    const small = [endpoint("tiny", { cache: { blockSize: 16, numBlocks: 4 } })];
+    for (let i = 0; i < 300; i++) {
+      const ctx = context({ request: request({ model: "m", prompt: prompt(10_000 + i, 64 * 40) }) });
+      scorer.score(ctx, small);
+      scorer.preRequest(ctx, small);
+    }
+    expect(index.size).toBeLessThanOrEqual(4);
+    expect(index.prompts.size).toBeLessThanOrEqual(index.size);
+  });
+});
