@@ -8,7 +8,6 @@
 import type { UnsupportedType } from "../src/scheduling/framework/registry.ts";
 
 const PD = "P/D disaggregation (prefill and decode pods), which this gateway does not do yet";
-const KV = "vLLM KV-cache events and a tokenizer, which this gateway does not consume yet";
 const PREDICTOR = "the latency-predictor sidecar, which this gateway does not run yet";
 
 /** Upstream plugin types this gateway does not build, by type. */

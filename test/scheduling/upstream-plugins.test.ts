@@ -134,7 +134,7 @@ describe("approx-prefix-cache-producer feeds the prefix-cache scorers", () => {
     });
     expect(() => load(body("b"))).not.toThrow();
     expect(() => load(body("c"))).toThrow(
-      "plugins[2] (prefix-cache-scorer).parameters.prefixMatchInfoProducerName: the name of an approx-prefix-cache-producer in plugins (defined: a, b)",
+      "plugins[2] (prefix-cache-scorer).parameters.prefixMatchInfoProducerName: the name of an approx-prefix-cache-producer or precise-prefix-cache-producer in plugins (defined: a, b)",
     );
   });
 
