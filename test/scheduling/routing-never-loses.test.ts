@@ -240,3 +240,48 @@ describe("the index is the size of the pods' caches", () => {
     expect(g.s.prefixIndex.stats().entries).toBe(want);
   });
 });
+
+describe("recurring prompts: replicas agree on a new prefix whatever their own pending prefill", () => {
+  /** Four prompts sent twice each: half of this replica's requests found their prefix held. */
+  function recurring(g: ReturnType<typeof gateway>, eps: readonly Endpoint[], seed: number) {
+    for (let k = 0; k < 8; k++) {
+      const r = g.send(prompt(seed + (k % 4), 64 * 10), eps);
+      started(eps.find((e) => e.name === r.pod)!, r.life);
+      r.end();
+    }
+  }
+
+  test("a long prompt pending on one replica's rendezvous pod does not move the new prefix there", () => {
+    // Replica A has 3,200 tokens waiting for their first byte on pod P (its own request);
+    // B has none. Both see P running one request. Before: A's pending filter took P out
+    // of the band, so every new prefix whose rendezvous pod is P went elsewhere on A and
+    // to P on B: two copies.
+    let onP = 0;
+    let disagree = 0;
+    for (let i = 0; i < 6; i++) {
+      const eps = pods(6);
+      const a = gateway(10 + i);
+      const b = gateway(500 + i);
+      recurring(a, eps, 100 * i);
+      recurring(b, eps, 100 * i);
+      const P = eps[i]!;
+      a.send(prompt(9000 + i, 64 * 200), [P]); // pending on P, A only
+      const scraped = eps.map((e) =>
+        e === P ? endpoint(e.name, { runningRequests: 1, updatedAt: NOW + 1 }) : e,
+      );
+      for (let j = 0; j < 30; j++) {
+        const text = prompt(20_000 + 100 * i + j, 64 * 125); // 2,000 tokens, new to both
+        const rb = b.send(text, scraped);
+        const ra = a.send(text, scraped);
+        for (const r of [rb, ra]) {
+          started(scraped.find((e) => e.name === r.pod)!, r.life);
+          r.end();
+        }
+        if (rb.pod === P.name) onP++;
+        if (ra.pod !== rb.pod) disagree++;
+      }
+    }
+    expect(onP).toBeGreaterThan(0);
+    expect(disagree).toBe(0);
+  });
+});
