@@ -15,6 +15,9 @@
  *   kvEventsConfig.discoverPods               true    per-pod mode, when podDiscoveryConfig is given
  *   kvEventsConfig.podDiscoveryConfig.socketPort 5557
  *   kvEventsConfig.engineType                 "vllm"  (sglang is refused: its events differ)
+ *   kvEventsConfig.snapshotPort               0       accepted, not used: no snapshot recovery; a
+ *                                                     sequence gap forgets the pod, which is rebuilt
+ *                                                     from the live events that follow
  *   speculativeIndexing                       false
  *   speculativeTTL                            "2s"
  *
@@ -82,6 +85,8 @@ export const PreciseParameters = v.strictObject({
       topicFilter: v.optional(v.string(), "kv@"),
       concurrency: v.optional(PositiveInt, 4),
       discoverPods: v.optional(v.boolean(), true),
+      /** llm-d's vLLM snapshot recovery (0 = off): accepted, not used; see the module comment. */
+      snapshotPort: v.optional(v.union([v.literal(0), Port]), 0),
       podDiscoveryConfig: v.optional(
         v.strictObject({
           socketPort: v.optional(Port, 5557),

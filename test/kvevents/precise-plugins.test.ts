@@ -59,7 +59,22 @@ describe("configured as upstream", () => {
     expect((plugin as unknown as { note: string }).note).toContain("blocks of 64 tokens");
   });
 
+  test("llm-d's snapshot-recovery example (kvEventsConfig.snapshotPort) loads; recovery is from live events", () => {
+    const parameters = {
+      speculativeIndexing: false,
+      kvEventsConfig: {
+        discoverPods: true,
+        topicFilter: "kv@",
+        snapshotPort: 6000,
+        podDiscoveryConfig: { socketPort: 5557 },
+      },
+    };
+    const { hub } = create("precise-prefix-cache-producer", parameters);
+    expect(hub.all()[0]!.settings.events).toMatchObject({ discoverPods: true, socketPort: 5557 });
+  });
+
   test.each([
+    [{ kvEventsConfig: { snapshotPort: 70_000 } }, /kvEventsConfig\.snapshotPort/],
     [{ kvEventsConfig: { zmqEndpont: "tcp://*:5557" } }, /kvEventsConfig\.zmqEndpont.*unknown field/],
     [{ kvEventsConfig: { zmqEndpoint: "localhost:5557" } }, /kvEventsConfig\.zmqEndpoint.*tcp:\/\/HOST:PORT/],
     [{ kvEventsConfig: { engineType: "sglang" } }, /engineType.*only "vllm"/],
