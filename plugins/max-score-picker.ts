@@ -39,6 +39,11 @@
  * and gets the band `recurringTieEpsilon` (default 2.0: a pod with a queue or a fuller
  * cache still loses when the difference exceeds it), so replicas agree on the rendezvous
  * pod; when prompts do not recur (no agreement to win) the per-replica rule applies.
+ * Only when other senders share the pods: this gateway's in-flight requests are under
+ * OWN_SHARE_REPLICAS (3/4) of what the pods report running and waiting (a running mean
+ * over the decisions). A lone gateway sees every pending prefill, keeps the filter, and
+ * does not queue a new group behind another group's prefill (bench:quality, uniform
+ * shared prompts at 24 req/s: p90 328 ms without the filter, 46 ms with it).
  *
  * Parameters: `maxNumOfEndpoints` (1), `tieEpsilon` (0.05), `newPrefixTieEpsilon` (1.0),
  * `rendezvous` (true), `recurringShare` (0.1; 0 = never), `recurringTieEpsilon` (2.0).
@@ -83,6 +88,7 @@ export function maxScorePicker(opts: {
   const p = { ...v.parse(MaxScoreParameters, {}), ...opts.params };
   const { random, index } = opts;
   const recurrence = recurrenceTracker();
+  const ownShare = recurrenceTracker(64);
   return {
     type: MAX_SCORE_PICKER,
     name: opts.name ?? MAX_SCORE_PICKER,
@@ -92,11 +98,19 @@ export function maxScorePicker(opts: {
       let head: ScoredEndpoint[] = order.map((o) => o.s);
       const isNew = ctx.get(NEW_PREFIX);
       const share = isNew === undefined ? recurrence.share() : recurrence.add(!isNew);
+      let reported = 0;
+      let own = 0;
+      for (const s of scored) {
+        reported += s.endpoint.metrics.runningRequests + s.endpoint.metrics.waitingQueueSize;
+        own += ctx.load(s.endpoint).inflight;
+      }
+      const shared =
+        (reported > 0 ? ownShare.add(Math.min(1, own / reported)) : ownShare.share()) < OWN_SHARE_REPLICAS;
       if (p.rendezvous && head.length > 1) {
         const best = head[0]!.score;
         let group = 1;
         const fresh = isNew === true;
-        const recurring = fresh && p.recurringShare > 0 && share >= p.recurringShare;
+        const recurring = fresh && shared && p.recurringShare > 0 && share >= p.recurringShare;
         const epsilon = !fresh ? p.tieEpsilon : recurring ? p.recurringTieEpsilon : p.newPrefixTieEpsilon;
         while (group < head.length && head[group]!.score >= best - epsilon) group++;
         let band = head.slice(0, group);
@@ -113,22 +127,26 @@ export function maxScorePicker(opts: {
 }
 
 /**
- * Share of the last 32 requests with a prompt block whose prefix some candidate held
- * (NEW_PREFIX false), as a running mean weighting each new one 1/min(n, 32): meaningful from
- * the first requests on (a replica places most new prefixes early).
+ * A running mean of about the last `window` samples (each new one weighs 1/min(n, window)),
+ * meaningful from the first sample on (a replica places most new prefixes early); 1 before
+ * any. Used for the share of requests whose prefix some candidate held (NEW_PREFIX false)
+ * and for this gateway's share of the pods' reported requests.
  */
-function recurrenceTracker() {
+function recurrenceTracker(window = 32) {
   let n = 0;
-  let mean = 0;
+  let mean = 1;
   return {
-    add(recurred: boolean): number {
-      n = Math.min(n + 1, 32);
-      mean += ((recurred ? 1 : 0) - mean) / n;
+    add(sample: boolean | number): number {
+      n = Math.min(n + 1, window);
+      mean += (Number(sample) - mean) / n;
       return mean;
     },
     share: () => mean,
   };
 }
+
+/** Below this share of the pods' reported requests, other gateway replicas send there too. */
+const OWN_SHARE_REPLICAS = 0.75;
 
 /**
  * The band's endpoints where the prompt would not wait behind a prefill as long as its

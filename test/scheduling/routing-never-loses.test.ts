@@ -251,12 +251,14 @@ describe("recurring prompts: replicas agree on a new prefix whatever their own p
     }
   }
 
-  test("a long prompt pending on one replica's rendezvous pod does not move the new prefix there", () => {
-    // Replica A has 3,200 tokens waiting for their first byte on pod P (its own request);
-    // B has none. Both see P running one request. Before: A's pending filter took P out
-    // of the band, so every new prefix whose rendezvous pod is P went elsewhere on A and
-    // to P on B: two copies.
-    let onP = 0;
+  /**
+   * A has 3,200 tokens waiting for their first byte on pod P (its own request); B has none.
+   * Each pod reports `others` requests besides it. Returns how many of 30 new 2,000-token
+   * prefixes B placed on P, how many A placed on P, and on how many they disagreed.
+   */
+  function place(others: number) {
+    let bOnP = 0;
+    let aOnP = 0;
     let disagree = 0;
     for (let i = 0; i < 6; i++) {
       const eps = pods(6);
@@ -267,21 +269,36 @@ describe("recurring prompts: replicas agree on a new prefix whatever their own p
       const P = eps[i]!;
       a.send(prompt(9000 + i, 64 * 200), [P]); // pending on P, A only
       const scraped = eps.map((e) =>
-        e === P ? endpoint(e.name, { runningRequests: 1, updatedAt: NOW + 1 }) : e,
+        endpoint(e.name, { runningRequests: others + (e === P ? 1 : 0), updatedAt: NOW + 1 }),
       );
       for (let j = 0; j < 30; j++) {
-        const text = prompt(20_000 + 100 * i + j, 64 * 125); // 2,000 tokens, new to both
+        const text = prompt(20_000 + 100 * i + j, 64 * 125); // new to both
         const rb = b.send(text, scraped);
         const ra = a.send(text, scraped);
         for (const r of [rb, ra]) {
           started(scraped.find((e) => e.name === r.pod)!, r.life);
           r.end();
         }
-        if (rb.pod === P.name) onP++;
+        if (rb.pod === P.name) bOnP++;
+        if (ra.pod === P.name) aOnP++;
         if (ra.pod !== rb.pod) disagree++;
       }
     }
-    expect(onP).toBeGreaterThan(0);
-    expect(disagree).toBe(0);
+    return { bOnP, aOnP, disagree };
+  }
+
+  test("other replicas send to the pods too: a long prompt pending on one replica's rendezvous pod does not split the prefix", () => {
+    // Every pod reports 4 requests this gateway did not send. Before: A's pending filter
+    // took P out of the band, so every new prefix whose rendezvous pod is P went elsewhere
+    // on A and to P on B: two copies.
+    const r = place(4);
+    expect(r.bOnP).toBeGreaterThan(0);
+    expect(r.disagree).toBe(0);
+  });
+
+  test("a lone gateway (the pods report only its requests) still keeps new prefixes off its prefill", () => {
+    const r = place(0);
+    expect(r.bOnP).toBeGreaterThan(0);
+    expect(r.aOnP).toBe(0);
   });
 });
