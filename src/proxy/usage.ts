@@ -3,7 +3,8 @@
  *
  * - OpenAI (chat, completions, embeddings and the other vLLM JSON routes):
  *   `usage.prompt_tokens`, `usage.completion_tokens` (absent for embeddings: 0),
- *   `usage.prompt_tokens_details.cached_tokens`.
+ *   `usage.prompt_tokens_details.cached_tokens`; a usage with only `total_tokens` (older
+ *   vLLM rerank) counts it as prompt tokens.
  * - Responses API: `usage.input_tokens`, `usage.output_tokens`,
  *   `usage.input_tokens_details.cached_tokens`.
  * - Anthropic Messages: `usage.input_tokens`, `usage.output_tokens`,
@@ -35,7 +36,10 @@ export function usageOf(dialect: Dialect, raw: unknown): Usage | undefined {
   const u = obj(raw);
   if (!u) return undefined;
   if (dialect === "openai") {
-    const prompt = num(u["prompt_tokens"]);
+    // vLLM's rerank answered `{"total_tokens": N}` alone before it added prompt_tokens: with no
+    // completion either, the total is all prompt (pooling models generate nothing).
+    const prompt =
+      num(u["prompt_tokens"]) ?? (u["completion_tokens"] === undefined ? num(u["total_tokens"]) : undefined);
     if (prompt === undefined) return undefined;
     return {
       promptTokens: prompt,
