@@ -89,7 +89,9 @@ export function startProvider(
   opts: { key: string; name: string; header?: "authorization" | "api-key" },
 ) {
   const seen: Seen[] = [];
-  const state = { failWith: 0, delayMs: 0 };
+  const state = { failWith: 0, holding: false };
+  // While `holding`, answers wait here until `release()`: a slow provider without real sleeps.
+  let held: (() => void)[] = [];
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
@@ -121,7 +123,7 @@ export function startProvider(
           },
           { status: 401 },
         );
-      if (state.delayMs) await Bun.sleep(state.delayMs);
+      if (state.holding) await new Promise<void>((resolve) => held.push(resolve));
       if (state.failWith)
         return Response.json(
           { error: { message: "overloaded", type: "server_error" } },
@@ -156,6 +158,12 @@ export function startProvider(
   return {
     seen,
     state,
+    /** Lets every held answer go (and stops holding new ones). */
+    release() {
+      state.holding = false;
+      for (const go of held) go();
+      held = [];
+    },
     port: server.port as number,
     stop: () => server.stop(true),
   };

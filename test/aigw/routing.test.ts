@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import OpenAI from "openai";
 import { parseConfig } from "../../src/config/load.ts";
 import { POOL } from "../helpers/config.ts";
-import { type Stack, startStack } from "../helpers/stack.ts";
+import { FakeTime } from "../helpers/fake-time.ts";
+import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
 import { hostedDocs, makePki, metric, startProvider, type TestPki } from "./provider.ts";
 
 let pki: TestPki;
@@ -26,7 +27,7 @@ afterEach(async () => {
   b.seen.length = 0;
   a.state.failWith = 0;
   b.state.failWith = 0;
-  a.state.delayMs = 0;
+  a.release();
 });
 
 const backends = () => [
@@ -53,11 +54,12 @@ const auth = {
   },
 };
 
-async function start(rules: string, settings: Record<string, unknown> = {}) {
+async function start(rules: string, settings: Record<string, unknown> = {}, time?: FakeTime) {
   stack = await startStack({
     pods: [{ model: "llama" }],
     settings: { ...auth, ...settings },
     yaml: [POOL, ...backends(), route(rules)],
+    ...(time ? { time } : {}),
   });
   return new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0 });
 }
@@ -187,18 +189,31 @@ describe("AIGatewayRoute rules and hosted backends over HTTPS (a CA the test mad
 });
 
 test("a rule's timeouts.request cuts a slow backend with a 504; timeouts.backendRequest moves on to the next priority", async () => {
-  const client = await start(`
+  const time = new FakeTime();
+  const client = await start(
+    `
     - matches: [{ headers: [{ type: Exact, name: x-ai-eg-model, value: slow }] }]
       backendRefs: [{ name: prov-a }]
       timeouts: { request: 300ms }
     - matches: [{ headers: [{ type: Exact, name: x-ai-eg-model, value: hedged }] }]
       backendRefs: [{ name: prov-a }, { name: prov-b, priority: 1 }]
-      timeouts: { backendRequest: 200ms }`);
-  a.state.delayMs = 3000;
-  const err = await chat(client, "slow").catch((e) => e);
+      timeouts: { backendRequest: 200ms }`,
+    {},
+    time,
+  );
+  a.state.holding = true; // prov-a answers nothing until released
+  const slow = chat(client, "slow").catch((e) => e);
+  await waitFor(() => a.seen.length === 1);
+  await time.advanceAsync(299);
+  expect(a.seen.length).toBe(1);
+  await time.advanceAsync(1);
+  const err = await slow;
   expect(err.status).toBe(504);
   expect(err.error.code).toBe("route_timeout");
-  expect((await chat(client, "hedged")).choices[0]!.message.content).toBe("from b");
+  const hedged = chat(client, "hedged");
+  await waitFor(() => a.seen.length === 2);
+  await time.advanceAsync(200);
+  expect((await hedged).choices[0]!.message.content).toBe("from b");
 });
 
 describe("a client-chosen backend (x-gateway-backend)", () => {

@@ -1,4 +1,4 @@
-import { seededRandom } from "../../src/clock.ts";
+import { type Clock, type SetTimer, seededRandom } from "../../src/clock.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import type { FetchFn } from "../../src/deps.ts";
 import { createGateway, type Gateway } from "../../src/gateway.ts";
@@ -26,6 +26,8 @@ export async function startStack(opts: {
   settings?: Record<string, unknown>;
   yaml?: string[];
   seed?: number;
+  /** Fake time for the gateway's timers and clock (FakeTime); real ones when absent. */
+  time?: { setTimer: SetTimer; clock: Clock };
   /** Wraps the gateway's upstream fetch (to observe what it sends). */
   fetch?: FetchFn;
   /** Labels every endpoint carries (for pool selectors and role filters). */
@@ -60,6 +62,7 @@ export async function startStack(opts: {
     yaml: opts.yaml ?? [],
     seed: opts.seed ?? 1,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    ...(opts.time ? { time: opts.time } : {}),
   });
 }
 
@@ -70,7 +73,14 @@ export async function startStack(opts: {
  */
 export async function serveOver(
   pods: RunningSimulator[],
-  opts: { file: string; settings: Record<string, unknown>; yaml: string[]; seed: number; fetch?: FetchFn },
+  opts: {
+    file: string;
+    settings: Record<string, unknown>;
+    yaml: string[];
+    seed: number;
+    fetch?: FetchFn;
+    time?: { setTimer: SetTimer; clock: Clock };
+  },
 ): Promise<Stack> {
   try {
     const settings = {
@@ -85,6 +95,7 @@ export async function serveOver(
       logger: silentLogger(),
       random: seededRandom(opts.seed),
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...(opts.time ? { setTimer: opts.time.setTimer, clock: opts.time.clock } : {}),
     });
     gateway.start();
     const server = await serveBun({ fetch: gateway.fetch, port: 0, hostname: "127.0.0.1" });
