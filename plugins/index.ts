@@ -1,4 +1,5 @@
 import type { FlowPlugins } from "../src/flow/admitter.ts";
+import type { SubscriberFactory } from "../src/kvevents/pool.ts";
 import { type PluginDefinition, PluginRegistry } from "../src/scheduling/framework/registry.ts";
 import { activeRequestScorerPlugin } from "./active-request-scorer.ts";
 import { agentIdentityPlugin } from "./agent-identity.ts";
@@ -63,20 +64,27 @@ export const SCHEDULING_PLUGINS: readonly PluginDefinition[] = [
  * Registers the built-in scheduling plugins on `registry` (custom ones may be added before
  * or after). With `tokens`, inflight-load-producer instances feed that counter.
  */
-export function registerBuiltins(registry: PluginRegistry, tokens?: InFlightTokenCounter): PluginRegistry {
+export function registerBuiltins(
+  registry: PluginRegistry,
+  tokens?: InFlightTokenCounter,
+  kvSubscriber?: SubscriberFactory,
+): PluginRegistry {
   for (const d of SCHEDULING_PLUGINS) {
     const p = tokens && d === inflightLoadProducerPlugin ? inflightLoadProducerPluginWith(tokens) : d;
     registry.register(p.type, p.factory, { producer: p.producer === true });
   }
   registry.declareForeign(FLOW_PLUGIN_TYPES);
   registry.declareUnsupported(UPSTREAM_ONLY_TYPES);
-  registerPrecisePrefix(registry);
+  registerPrecisePrefix(registry, kvSubscriber ? { subscriber: kvSubscriber } : {});
   return registry;
 }
 
 /** A fresh registry with every built-in scheduling plugin; flow-control types are known as foreign. */
-export function builtinRegistry(tokens?: InFlightTokenCounter): PluginRegistry {
-  return registerBuiltins(new PluginRegistry(), tokens);
+export function builtinRegistry(
+  tokens?: InFlightTokenCounter,
+  kvSubscriber?: SubscriberFactory,
+): PluginRegistry {
+  return registerBuiltins(new PluginRegistry(), tokens, kvSubscriber);
 }
 
 /** The built-in flow-control plugins: fairness and ordering policies, saturation detectors. */
@@ -104,7 +112,12 @@ export function flowPlugins(tokens?: InFlightTokenCounter): FlowPlugins {
  * Everything `createGateway` wires in: the scheduling registry and the flow-control
  * plugins, sharing one counter of the prompt tokens in flight.
  */
-export function builtinPlugins(): { registry: PluginRegistry; flow: FlowPlugins } {
+export function builtinPlugins(
+  opts: {
+    /** The runtime's TCP subscriber for vLLM KV events (Bun and Node entries); precise mode falls back without it. */
+    kvSubscriber?: SubscriberFactory;
+  } = {},
+): { registry: PluginRegistry; flow: FlowPlugins } {
   const tokens = inflightTokenCounter();
-  return { registry: builtinRegistry(tokens), flow: flowPlugins(tokens) };
+  return { registry: builtinRegistry(tokens, opts.kvSubscriber), flow: flowPlugins(tokens) };
 }

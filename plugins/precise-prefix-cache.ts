@@ -162,18 +162,27 @@ export function precisePrefixCachePlugins(hub: KvEventsHub): PluginDefinition[] 
 }
 
 /**
- * The TCP subscriber, on Bun and Node only. Workers cannot keep long-lived sockets in a
- * request-scoped isolate (and have no TCP listener); Deno is not tested with them. There
- * the plugins fall back to the approximate index, logged once, rather than refusing the
- * config: the same config then serves on every runtime, with the weaker, still correct index.
+ * How the hub gets its TCP subscriber: the one the runtime entry injected (Bun and Node pass
+ * src/runtime/zmq-socket.ts through `builtinPlugins({ kvSubscriber })`). Workers cannot keep
+ * long-lived sockets in a request-scoped isolate (and have no TCP listener); Deno is not
+ * tested with them. There the plugins fall back to the approximate index, logged once,
+ * rather than refusing the config: the same config then serves on every runtime, with the
+ * weaker, still correct index.
  */
-export async function loadSubscriber(
+export function subscriberLoader(
+  factory: SubscriberFactory | undefined,
   g: { navigator?: { userAgent?: string }; Deno?: unknown } = globalThis as never,
-): Promise<SubscriberFactory> {
-  if (g.navigator?.userAgent === "Cloudflare-Workers")
-    throw new Error("Cloudflare Workers cannot keep the TCP sockets KV events need; Bun and Node can");
-  if (g.Deno !== undefined) throw new Error("KV events run on Bun and Node only (not tested on Deno)");
-  return (await import("../src/kvevents/zmq-socket.ts")).tcpSubscriber;
+): () => Promise<SubscriberFactory> {
+  return async () => {
+    if (g.navigator?.userAgent === "Cloudflare-Workers")
+      throw new Error("Cloudflare Workers cannot keep the TCP sockets KV events need; Bun and Node can");
+    if (g.Deno !== undefined) throw new Error("KV events run on Bun and Node only (not tested on Deno)");
+    if (!factory)
+      throw new Error(
+        "this runtime gives the gateway no TCP sockets for KV events (the Bun and Node entries do)",
+      );
+    return factory;
+  };
 }
 
 const hubs = new WeakMap<PluginRegistry, KvEventsHub>();
@@ -184,12 +193,14 @@ export function registerPrecisePrefix(
   opts: {
     clock?: Clock;
     log?: (msg: string) => void;
+    /** The runtime's TCP subscriber (src/runtime/zmq-socket.ts on Bun and Node). */
+    subscriber?: SubscriberFactory;
     loadSubscriber?: () => Promise<SubscriberFactory>;
   } = {},
 ): KvEventsHub {
   const hub = new KvEventsHub({
     clock: opts.clock ?? { now: () => performance.now() },
-    loadSubscriber: opts.loadSubscriber ?? loadSubscriber,
+    loadSubscriber: opts.loadSubscriber ?? subscriberLoader(opts.subscriber),
     ...(opts.log ? { log: opts.log } : {}),
   });
   for (const d of precisePrefixCachePlugins(hub))

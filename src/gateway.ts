@@ -14,6 +14,7 @@ import { keepLearned } from "./endpoints/keep-learned.ts";
 import type { Endpoint } from "./endpoints/types.ts";
 import type { GatewayEnv } from "./env.ts";
 import type { FlowPlugins } from "./flow/admitter.ts";
+import type { SubscriberFactory } from "./kvevents/pool.ts";
 import { Closing } from "./lifecycle.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { flowMetrics } from "./metrics/flow-metrics.ts";
@@ -45,6 +46,12 @@ export interface GatewayOptions {
    * `plugins/index.ts` when absent (a test or an embedder adds its own plugins here).
    */
   plugins?: GatewayPlugins;
+  /**
+   * The TCP subscriber precise prefix-cache routing reads vLLM's KV events with: the Bun and
+   * Node entries pass src/runtime/zmq-socket.ts; without it (Workers, Deno) precise mode
+   * falls back to the approximate index. Used by the built-in plugins only.
+   */
+  kvSubscriber?: SubscriberFactory;
 }
 
 /** What the composition root hands the framework: every plugin it may build. */
@@ -86,7 +93,8 @@ export interface Gateway {
  */
 export function createGateway(opts: GatewayOptions): Gateway {
   const config = new ConfigHolder(opts.config);
-  const plugins = opts.plugins ?? builtinPlugins();
+  const plugins =
+    opts.plugins ?? builtinPlugins(opts.kvSubscriber ? { kvSubscriber: opts.kvSubscriber } : {});
   const checkConfig = (c: GatewayConfig) => {
     try {
       for (const p of c.pools) checkPickerConfig(p.pickerConfig, plugins.registry);

@@ -4,6 +4,7 @@ import { parseConfig } from "../../src/config/load.ts";
 import { createGateway, type Gateway } from "../../src/gateway.ts";
 import { silentLogger } from "../../src/log.ts";
 import { serveBun } from "../../src/runtime/serve-bun.ts";
+import { tcpSubscriber } from "../../src/runtime/zmq-socket.ts";
 
 export interface GatewaySet {
   gateways: Gateway[];
@@ -41,6 +42,8 @@ export async function startGateways(opts: {
       config: parseConfig(yaml, "bench.yaml"),
       logger: silentLogger(),
       random: seededRandom((opts.seed ?? 1) + 7919 * k),
+      // As the Bun entry does: TCP sockets for vLLM KV events (precise prefix mode).
+      kvSubscriber: tcpSubscriber,
     });
     gateway.start();
     const server = await serveBun({ fetch: gateway.fetch, port: 0, hostname: "127.0.0.1" });

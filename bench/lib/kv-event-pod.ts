@@ -20,7 +20,7 @@
  */
 import { charTokens } from "../../src/kvevents/char-tokenizer.ts";
 import { encodeKvEventBatch, type KvEvent, seqFrame } from "../../src/kvevents/events.ts";
-import { ZmqPublisher } from "../../src/kvevents/zmq-socket.ts";
+import { ZmqPublisher } from "../../src/runtime/zmq-socket.ts";
 import { promptText } from "../../src/scheduling/prefix/prompt.ts";
 
 export interface KvEventPodOptions {

@@ -6,10 +6,11 @@
  * created on first use and started lazily, on the first scheduling decision, never by
  * merely building (checking) a config.
  *
- * Starting loads the TCP subscriber (`zmq-socket.ts`, `node:net`) with a dynamic import,
- * so the module graph of a web-only runtime never needs it. When the sockets cannot be
- * had (Workers has no TCP listener; a port already bound) the state is `failed` with the
- * reason, logged once, and the plugins fall back to the approximate prefix index.
+ * The TCP subscriber is injected (`subscriber`, or `loadSubscriber`): the Bun and Node
+ * entries give src/runtime/zmq-socket.ts (`node:net`), so the core never imports a socket.
+ * When the sockets cannot be had (no transport on this runtime, e.g. Workers; a port already
+ * bound) the state is `failed` with the reason, logged once, and the plugins fall back to
+ * the approximate prefix index.
  */
 import type { Clock } from "../clock.ts";
 import { type BlockIndexOptions, KvBlockIndex } from "./block-index.ts";
@@ -32,16 +33,17 @@ export interface PreciseState {
 
 export interface KvEventsHubOptions {
   readonly clock: Clock;
-  /** The TCP subscriber; by default loaded from zmq-socket.ts on first start. */
+  /** The TCP subscriber (the runtime entry's); without it and `loadSubscriber`, precise mode falls back. */
   readonly subscriber?: SubscriberFactory;
-  /** Loads the subscriber on first start (default: zmq-socket.ts); may refuse with why. */
+  /** Gets the subscriber on first start; may refuse with why. */
   readonly loadSubscriber?: () => Promise<SubscriberFactory>;
   readonly log?: (msg: string) => void;
 }
 
-async function loadTcpSubscriber(): Promise<SubscriberFactory> {
-  const mod = await import("./zmq-socket.ts");
-  return mod.tcpSubscriber;
+async function noTransport(): Promise<SubscriberFactory> {
+  throw new Error(
+    "this runtime gives the gateway no TCP sockets for KV events (the Bun and Node entries do)",
+  );
 }
 
 export class KvEventsHub {
@@ -77,7 +79,7 @@ export class KvEventsHub {
         if (state.status !== "idle") return;
         state.status = "starting";
         (async () => {
-          factory ??= await (hub.o.loadSubscriber ?? loadTcpSubscriber)();
+          factory ??= await (hub.o.loadSubscriber ?? noTransport)();
           await pool.start();
           state.status = "ready";
         })().catch((err: unknown) => {

@@ -22,7 +22,7 @@ export interface KvSubscriber {
   close(): void;
 }
 
-/** Makes a SUB socket (zmq-socket.ts on Bun and Node); injected so cores stay socket-free. */
+/** Makes a SUB socket (src/runtime/zmq-socket.ts, injected by the Bun and Node entries) so the core stays socket-free. */
 export type SubscriberFactory = (
   topics: readonly string[],
   onMessage: (frames: Uint8Array[]) => void,

@@ -1,7 +1,7 @@
 /**
  * ZMTP 3 framing (ZeroMQ's wire protocol, rfc.zeromq.org 23/ZMTP and 37/ZMTP 3.1), the
  * part a PUB/SUB pair needs: the 64-byte greeting with the NULL mechanism, the READY
- * command, and frames. Pure bytes, no sockets: `zmq-socket.ts` drives it over TCP.
+ * command, and frames. Pure bytes, no sockets: src/runtime/zmq-socket.ts drives it over TCP.
  *
  * Why hand-written: the `zeromq` npm package (libzmq bindings) aborts the whole Bun
  * process when it loads (Bun lacks libuv's `uv_poll_init_socket`), and no maintained

@@ -1,6 +1,7 @@
 /** Bun entry: `npm start` / `bun run src/runtime/bun.ts`. */
 import { exitOnSignals, main } from "./main.ts";
 import { serveBun } from "./serve-bun.ts";
+import { tcpSubscriber } from "./zmq-socket.ts";
 
 // Bun's fetch runs at most 256 requests at once per process unless told otherwise
 // (read once at start-up); past that, upstream requests would silently queue.
@@ -11,6 +12,7 @@ if (!process.env["BUN_CONFIG_MAX_HTTP_REQUESTS"]) {
 }
 
 const started = await main({
+  kvSubscriber: tcpSubscriber,
   serve: serveBun,
   runtime: `bun ${Bun.version}`,
   argv: process.argv.slice(2),

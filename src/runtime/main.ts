@@ -7,6 +7,7 @@ import { reloadConfig } from "../config/reload.ts";
 import type { StaticEndpoint } from "../config/settings.ts";
 import type { FetchFn } from "../deps.ts";
 import { createGateway, type Gateway } from "../gateway.ts";
+import type { SubscriberFactory } from "../kvevents/pool.ts";
 import { createLogger, type LogLevel } from "../log.ts";
 import { startSimulators } from "../simulator/index.ts";
 import { banner } from "./banner.ts";
@@ -49,6 +50,8 @@ export async function main(opts: {
   env: Record<string, string | undefined>;
   /** The upstream fetch (Node passes one on undici.request); the runtime's fetch when absent. */
   fetch?: FetchFn;
+  /** TCP sockets for vLLM KV events (Bun and Node pass zmq-socket.ts); precise mode falls back without. */
+  kvSubscriber?: SubscriberFactory;
 }): Promise<Started | undefined> {
   let cli: ReturnType<typeof parseCli>;
   try {
@@ -106,6 +109,7 @@ export async function main(opts: {
       config,
       endpoints: podEndpoints,
       logger,
+      ...(opts.kvSubscriber ? { kvSubscriber: opts.kvSubscriber } : {}),
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
     });
   } catch (err) {

@@ -3,8 +3,10 @@ import { decodingFetch } from "../proxy/decode.ts";
 import { exitOnSignals, main } from "./main.ts";
 import { serveNode } from "./serve-node.ts";
 import { undiciFetch } from "./undici-fetch.ts";
+import { tcpSubscriber } from "./zmq-socket.ts";
 
 const started = await main({
+  kvSubscriber: tcpSubscriber,
   serve: serveNode,
   runtime: `node ${process.version}`,
   argv: process.argv.slice(2),

@@ -8,7 +8,7 @@
  * batch of the prefix cache's events is sent as `[topic, seq (8-byte big-endian),
  * msgpack KVEventBatch]`, `[ts, [events], data_parallel_rank 0]` (array_like).
  *
- * The sockets come from src/kvevents/zmq-socket.ts (`node:net`), loaded only when the
+ * The sockets come from src/runtime/zmq-socket.ts (`node:net`), loaded only when the
  * option is set, so the simulator stays web-standard otherwise. A publisher that cannot
  * bind logs and the pod serves on without events.
  */
@@ -60,7 +60,7 @@ export function publishKvEvents(
   let closed = false;
   let pub: { send(frames: Uint8Array[]): number; close(): void } | undefined;
   const ready = (async () => {
-    const { ZmqPublisher } = await import("../kvevents/zmq-socket.ts");
+    const { ZmqPublisher } = await import("../runtime/zmq-socket.ts");
     const p = new ZmqPublisher();
     if (closed) return;
     pub = p;

@@ -10,6 +10,7 @@ import type { PreciseState } from "../../src/kvevents/hub.ts";
 import { silentLogger } from "../../src/log.ts";
 import { serveBun } from "../../src/runtime/serve-bun.ts";
 import type { RunningServer } from "../../src/runtime/server.ts";
+import { tcpSubscriber } from "../../src/runtime/zmq-socket.ts";
 import { promptText } from "../../src/scheduling/prefix/prompt.ts";
 import { type RunningSimulator, startSimulators } from "../../src/simulator/index.ts";
 import { waitFor } from "../helpers/stack.ts";
@@ -39,7 +40,7 @@ let url: string;
 let plugins: ReturnType<typeof builtinPlugins>;
 
 async function setup(tokenizer: "simulator" | "pods"): Promise<void> {
-  plugins = builtinPlugins();
+  plugins = builtinPlugins({ kvSubscriber: tcpSubscriber });
   const kvPort = await freePort();
   pods = await startSimulators(
     serveBun,

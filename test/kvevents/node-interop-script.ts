@@ -13,9 +13,9 @@ import { KvBlockIndex } from "../../src/kvevents/block-index.ts";
 import { charTokens } from "../../src/kvevents/char-tokenizer.ts";
 import { encodeKvEventBatch, seqFrame } from "../../src/kvevents/events.ts";
 import { KvEventsPool } from "../../src/kvevents/pool.ts";
-import { tcpSubscriber, ZmqPublisher, ZmqSubscriber } from "../../src/kvevents/zmq-socket.ts";
 import { silentLogger } from "../../src/log.ts";
 import { serveNode } from "../../src/runtime/serve-node.ts";
+import { tcpSubscriber, ZmqPublisher, ZmqSubscriber } from "../../src/runtime/zmq-socket.ts";
 import { promptText } from "../../src/scheduling/prefix/prompt.ts";
 import { createSimulator, startSimulators } from "../../src/simulator/index.ts";
 
@@ -179,7 +179,7 @@ const result: Record<string, unknown> = { runtime: `node ${process.versions.node
       },
     })),
   );
-  const plugins = builtinPlugins();
+  const plugins = builtinPlugins({ kvSubscriber: tcpSubscriber });
   const config = parseConfig(
     [
       JSON.stringify({

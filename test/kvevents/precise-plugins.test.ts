@@ -3,11 +3,15 @@ import { readFileSync } from "node:fs";
 import * as net from "node:net";
 import { parseAllDocuments } from "yaml";
 import { builtinRegistry } from "../../plugins/index.ts";
-import { kvEventsHubOf, loadSubscriber, registerPrecisePrefix } from "../../plugins/precise-prefix-cache.ts";
+import {
+  kvEventsHubOf,
+  registerPrecisePrefix,
+  subscriberLoader,
+} from "../../plugins/precise-prefix-cache.ts";
 import { chainKeys, rootKey } from "../../src/kvevents/block-keys.ts";
 import { charTokens } from "../../src/kvevents/char-tokenizer.ts";
 import { encodeKvEventBatch, seqFrame } from "../../src/kvevents/events.ts";
-import { ZmqPublisher } from "../../src/kvevents/zmq-socket.ts";
+import { tcpSubscriber, ZmqPublisher } from "../../src/runtime/zmq-socket.ts";
 import type { PreRequest, Scorer } from "../../src/scheduling/framework/interfaces.ts";
 import { PluginRegistry } from "../../src/scheduling/framework/registry.ts";
 import { promptText } from "../../src/scheduling/prefix/prompt.ts";
@@ -19,7 +23,12 @@ afterEach(() => {
   for (const c of closers.splice(0)) c();
 });
 
-function create(type: string, parameters: unknown, registry = builtinRegistry(), d = deps()) {
+function create(
+  type: string,
+  parameters: unknown,
+  registry = builtinRegistry(undefined, tcpSubscriber),
+  d = deps(),
+) {
   const plugin = registry.create({ type, name: type, parameters }, d, `plugins[0] (${type})`);
   const hub = kvEventsHubOf(registry);
   if (hub) closers.push(() => hub.close());
@@ -85,7 +94,7 @@ describe("configured as upstream", () => {
   });
 
   test("the scorer reads a producer named by prefixMatchInfoProducerName (one shared index); a wrong name is refused", () => {
-    const registry = builtinRegistry();
+    const registry = builtinRegistry(undefined, tcpSubscriber);
     const d = deps();
     const producer = registry.create(
       { type: "precise-prefix-cache-producer", name: "cache", parameters: {} },
@@ -127,7 +136,7 @@ describe("scoring", () => {
     const { plugin } = create(
       "precise-prefix-cache-scorer",
       { speculativeIndexing: true, speculativeTTL: "500ms", tokenizer: { source: "simulator" } },
-      builtinRegistry(),
+      builtinRegistry(undefined, tcpSubscriber),
       d,
     );
     const eps = [endpoint("a"), endpoint("bb")];
@@ -200,7 +209,7 @@ describe("scoring", () => {
     const port = (busy.address() as net.AddressInfo).port;
     const logs: string[] = [];
     const registry = new PluginRegistry();
-    const hub = registerPrecisePrefix(registry, { log: (m) => logs.push(m) });
+    const hub = registerPrecisePrefix(registry, { log: (m) => logs.push(m), subscriber: tcpSubscriber });
     closers.push(() => hub.close());
     const d = deps();
     const plugin = registry.create(
@@ -230,16 +239,18 @@ describe("scoring", () => {
   });
 
   test("on Workers (and Deno) the plugin logs why and keeps the approximate index", async () => {
-    await expect(loadSubscriber({ navigator: { userAgent: "Cloudflare-Workers" } })).rejects.toThrow(
-      /Workers/,
-    );
-    await expect(loadSubscriber({ Deno: {} })).rejects.toThrow(/Bun and Node only/);
-    expect(typeof (await loadSubscriber())).toBe("function"); // here, under Bun
+    await expect(
+      subscriberLoader(tcpSubscriber, { navigator: { userAgent: "Cloudflare-Workers" } })(),
+    ).rejects.toThrow(/Workers/);
+    await expect(subscriberLoader(tcpSubscriber, { Deno: {} })()).rejects.toThrow(/Bun and Node only/);
+    // No transport injected (a runtime entry that has none): refused with why, not a crash.
+    await expect(subscriberLoader(undefined)()).rejects.toThrow(/no TCP sockets/);
+    expect(await subscriberLoader(tcpSubscriber)()).toBe(tcpSubscriber); // here, under Bun
     const logs: string[] = [];
     const registry = new PluginRegistry();
     const hub = registerPrecisePrefix(registry, {
       log: (m) => logs.push(m),
-      loadSubscriber: () => loadSubscriber({ navigator: { userAgent: "Cloudflare-Workers" } }),
+      loadSubscriber: subscriberLoader(tcpSubscriber, { navigator: { userAgent: "Cloudflare-Workers" } }),
     });
     closers.push(() => hub.close());
     const plugin = registry.create(
@@ -263,7 +274,7 @@ describe("scoring", () => {
     const { plugin, hub } = create(
       "precise-prefix-cache-scorer",
       { speculativeIndexing: true, speculativeTTL: "1h", tokenizer: { source: "simulator" } },
-      builtinRegistry(),
+      builtinRegistry(undefined, tcpSubscriber),
       { ...deps(), clock },
     );
     const [a, b] = [endpoint("a"), endpoint("bb")];

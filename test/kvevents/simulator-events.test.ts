@@ -3,7 +3,7 @@ import { KvBlockIndex } from "../../src/kvevents/block-index.ts";
 import { charTokens } from "../../src/kvevents/char-tokenizer.ts";
 import { decodeKvEventBatch, type KvEvent } from "../../src/kvevents/events.ts";
 import { KvEventsPool } from "../../src/kvevents/pool.ts";
-import { tcpSubscriber, ZmqSubscriber } from "../../src/kvevents/zmq-socket.ts";
+import { tcpSubscriber, ZmqSubscriber } from "../../src/runtime/zmq-socket.ts";
 import { promptText } from "../../src/scheduling/prefix/prompt.ts";
 import type { Simulator } from "../../src/simulator/index.ts";
 import { blockHashes, PrefixCache } from "../../src/simulator/prefix-cache.ts";

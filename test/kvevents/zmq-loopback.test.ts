@@ -3,7 +3,7 @@ import * as net from "node:net";
 import { KvBlockIndex } from "../../src/kvevents/block-index.ts";
 import { encodeKvEventBatch, seqFrame } from "../../src/kvevents/events.ts";
 import { KvEventsPool } from "../../src/kvevents/pool.ts";
-import { tcpSubscriber, ZmqPublisher, ZmqSubscriber } from "../../src/kvevents/zmq-socket.ts";
+import { tcpSubscriber, ZmqPublisher, ZmqSubscriber } from "../../src/runtime/zmq-socket.ts";
 import { waitFor } from "../helpers/stack.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);

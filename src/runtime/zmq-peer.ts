@@ -14,7 +14,7 @@ import {
   parseCommand,
   readyCommand,
   readySocketType,
-} from "./zmtp.ts";
+} from "../kvevents/zmtp.ts";
 
 /** One TCP connection after (and during) the ZMTP handshake. */
 export class Peer {

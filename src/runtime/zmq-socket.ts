@@ -14,8 +14,8 @@
  */
 import * as net from "node:net";
 import type { SetTimer } from "../clock.ts";
+import { encodeMessage } from "../kvevents/zmtp.ts";
 import { Peer } from "./zmq-peer.ts";
-import { encodeMessage } from "./zmtp.ts";
 
 export interface ZmqAddress {
   readonly host: string;
