@@ -3,8 +3,9 @@
  * with a hosted provider behind it in the same AIGatewayRoute rule. Side by side in one
  * run, the same seeded arrivals:
  *   unloaded   interactive requests at 0.3x capacity (the TTFT baseline);
- *   spill      3x capacity (70 % interactive, 30 % sheddable batch), hosted backend at
- *              priority 1 with a model override, spill-after-ms 100;
+ *   spill      3x capacity (70 % interactive, 30 % sheddable batch), the README's
+ *              spillover route as written (hosted backend at priority 1 with a model
+ *              override, its spill-after-ms) and the README's flow-control example;
  *   no spill   the same 3x load, the same rule without the hosted backend.
  * Figures: interactive TTFT p50/p90 (censored: a request cut off at the drain limit counts
  * as never answered), the share of interactive requests that spilled, what happened to the
@@ -20,6 +21,7 @@ import { parseConfig } from "../src/config/load.ts";
 import { createGateway } from "../src/gateway.ts";
 import { silentLogger } from "../src/log.ts";
 import { serveBun } from "../src/runtime/serve-bun.ts";
+import { readmeFlowConfig, readmeSpillRoute } from "./lib/configs.ts";
 import { censoredQuantile, fmt, runOpenLoop, type Sample, type StreamSpec } from "./lib/load.ts";
 import { startSlotPod } from "./lib/slot-pod.ts";
 
@@ -28,8 +30,11 @@ const PODS = 2;
 const SLOTS = 4;
 const SERVICE_MS = 400;
 const CAPACITY = (PODS * SLOTS * 1000) / SERVICE_MS; // requests per second
-const MODEL = "m";
-const SPILL_AFTER_MS = 100;
+// The README's names: its spillover route sends llama-3-8b to llama-pool, then to openai.
+const MODEL = "llama-3-8b";
+const POOL = "llama-pool";
+const ROUTE = readmeSpillRoute();
+const SPILL_AFTER_MS = Number(/spill-after-ms: "(\d+)"/.exec(ROUTE)?.[1]);
 
 /** A hosted OpenAI-compatible provider that answers like a pod: SERVICE_MS, then one SSE content chunk. */
 function startProvider() {
@@ -73,44 +78,30 @@ function configYaml(pods: string[], providerPort: number, spill: boolean): strin
     dataLayer: { scrapeIntervalMs: 50 },
     endpoints: pods.map((address, i) => ({ name: `pod-${i}`, address, models: [MODEL] })),
   };
-  const hosted = spill ? `\n        - { name: hosted, priority: 1, modelNameOverride: hosted-model }` : "";
+  // Without spillover: the same route minus its hosted backend.
+  const route = spill ? ROUTE : ROUTE.replace(/\n\s*- \{ name: openai,[^\n]*/, "");
   return [
     JSON.stringify(settings),
     `apiVersion: inference.networking.k8s.io/v1
 kind: InferencePool
-metadata: { name: pool }
+metadata: { name: ${POOL} }
 spec: { selector: { matchLabels: { app: sim } }, targetPorts: [{ number: 8000 }] }`,
     `apiVersion: inference.networking.x-k8s.io/v1alpha2
 kind: InferenceObjective
 metadata: { name: batch }
-spec: { priority: -1, poolRef: { name: pool } }`,
-    `apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-featureGates: [flowControl]
-plugins:
-  - type: concurrency-detector
-    parameters: { maxConcurrency: ${SLOTS} }
-flowControl:
-  defaultRequestTTL: 60s`,
-    `apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: AIGatewayRoute
-metadata:
-  name: pool-first
-  annotations: { gateway.inference.dev/spill-after-ms: "${SPILL_AFTER_MS}" }
-spec:
-  rules:
-    - matches: [{ headers: [{ type: Exact, name: x-ai-eg-model, value: ${MODEL} }] }]
-      backendRefs:
-        - { name: pool, group: inference.networking.k8s.io, kind: InferencePool }${hosted}`,
+spec: { priority: -1, poolRef: { name: ${POOL} } }`,
+    // The README's flow-control example, as written.
+    readmeFlowConfig(),
+    route,
     `apiVersion: aigateway.envoyproxy.io/v1beta1
 kind: AIServiceBackend
-metadata: { name: hosted }
+metadata: { name: openai }
 spec:
   schema: { name: OpenAI }
-  backendRef: { name: hosted, kind: Backend, group: gateway.envoyproxy.io }`,
+  backendRef: { name: openai, kind: Backend, group: gateway.envoyproxy.io }`,
     `apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: Backend
-metadata: { name: hosted }
+metadata: { name: openai }
 spec: { endpoints: [{ ip: { address: 127.0.0.1, port: ${providerPort} } }] }`,
   ].join("\n---\n");
 }
@@ -203,9 +194,9 @@ const rows = [unloaded, withSpill, noSpill].map((r) => {
 });
 const report = `# Pool first, then spill (bench/spillover.ts)
 
-${PODS} slot pods x ${SLOTS} slots, ${SERVICE_MS} ms service time: capacity ${CAPACITY} req/s. Flow control on
-(concurrency-detector, ${SLOTS} per pod). The hosted provider answers in the same ${SERVICE_MS} ms.
-Spill budget ${SPILL_AFTER_MS} ms (\`gateway.inference.dev/spill-after-ms\`). ${SECONDS} s of Poisson arrivals per
+${PODS} slot pods x ${SLOTS} slots, ${SERVICE_MS} ms service time: capacity ${CAPACITY} req/s. The config is the
+README's: its flow-control example and its spillover route, as written (read from README.md). The hosted
+provider answers in the same ${SERVICE_MS} ms. Spill budget ${SPILL_AFTER_MS} ms (\`gateway.inference.dev/spill-after-ms\`). ${SECONDS} s of Poisson arrivals per
 scenario (seed 42), at most 15 s of drain; a request cut off then counts as never answered (p90 ∞).
 Load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after (2 cores, shared).
 

@@ -94,3 +94,18 @@ export function readmeFlowConfig(): string {
     );
   return m[1]!;
 }
+
+/**
+ * The README's pool-first spillover route (an AIGatewayRoute: `llama-3-8b` on `llama-pool`,
+ * spilling to the hosted `openai` backend), as written there, so the spillover benchmark
+ * runs what users are told to write.
+ */
+export function readmeSpillRoute(): string {
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const m =
+    /```yaml\n(apiVersion: aigateway\.envoyproxy\.io\/v1beta1\nkind: AIGatewayRoute\n[\s\S]*?)```/.exec(
+      readme,
+    );
+  if (!m) throw new Error("README.md: the spillover example (an AIGatewayRoute) was not found");
+  return m[1]!;
+}
