@@ -9,11 +9,17 @@
  *   stages do;
  * - composed: one route handler that calls 12 plain functions in order with one
  *   per-request object (what "composing the chain" would look like);
- * - bare: one route handler that answers at once (Hono's routing and Response alone).
+ * - bare: one route handler that answers at once (Hono's routing and Response alone);
+ * - gateway: the real app (`createGateway` on a one-pool config with two endpoints, the default
+ *   scheduling profile, metrics and the request log on, written to a sink that drops it), its
+ *   fetch seam answering every pod call at once with a prebuilt chat completion: the whole
+ *   pipeline's in-process cost, so the figure is the gateway's, not a model of it. With
+ *   BENCH_GATEWAY_ROOT=<another checkout> that tree's gateway runs beside it as gateway-base.
  *
  * Run: `bun bench/overhead/hono-chain.ts` and `node --import tsx bench/overhead/hono-chain.ts`.
  * Prints µs per request (median of 5 rounds of BENCH_N requests, default 100,000).
  */
+import { resolve } from "node:path";
 import { Hono } from "hono";
 
 const N = Number(process.env["BENCH_N"] ?? 100_000);
@@ -68,13 +74,46 @@ function bareApp(): Hono {
   return app;
 }
 
+const completion = new TextEncoder().encode(
+  JSON.stringify({
+    id: "cmpl-1",
+    object: "chat.completion",
+    model: "m",
+    choices: [{ index: 0, message: { role: "assistant", content: "Hi" }, finish_reason: "stop" }],
+    usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
+  }),
+);
+
+/** The real gateway of the checkout at `root`, in process, its pods answering at once. */
+async function gatewayApp(root: string): Promise<{ fetch(r: Request): Response | Promise<Response> }> {
+  const { createGateway } = await import(resolve(root, "src/gateway.ts"));
+  const { parseConfig } = await import(resolve(root, "src/config/load.ts"));
+  const { createLogger } = await import(resolve(root, "src/log.ts"));
+  const yaml = [
+    "apiVersion: gateway.inference.dev/v1alpha1",
+    "kind: GatewayConfig",
+    "logLevel: info",
+    "endpoints:",
+    '  - { name: pod-0, address: "127.0.0.1:1", models: [m] }',
+    '  - { name: pod-1, address: "127.0.0.1:2", models: [m] }',
+  ].join("\n");
+  const gateway = createGateway({
+    config: parseConfig(yaml, "bench.yaml"),
+    // The log line is built and serialised as in production, then dropped.
+    logger: createLogger("info", () => {}),
+    fetch: async () =>
+      new Response(completion, { headers: { "content-type": "application/json" } }),
+  });
+  return gateway;
+}
+
 async function run(app: { fetch(r: Request): Response | Promise<Response> }): Promise<number> {
   const t0 = performance.now();
   for (let i = 0; i < N; i++) {
     const res = await app.fetch(
       new Request("http://gw/v1/chat/completions", {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", "content-length": String(reqBody.length) },
         body: reqBody,
       }),
     );
@@ -83,15 +122,22 @@ async function run(app: { fetch(r: Request): Response | Promise<Response> }): Pr
   return ((performance.now() - t0) * 1000) / N;
 }
 
-const apps = { bare: bareApp(), composed: composedApp(), "chain-11": chainApp() };
-const results: Record<string, number[]> = { bare: [], composed: [], "chain-11": [] };
+const apps: Record<string, { fetch(r: Request): Response | Promise<Response> }> = {
+  bare: bareApp(),
+  composed: composedApp(),
+  "chain-11": chainApp(),
+  gateway: await gatewayApp(resolve(import.meta.dirname ?? ".", "../..")),
+};
+const baseRoot = process.env["BENCH_GATEWAY_ROOT"];
+if (baseRoot) apps["gateway-base"] = await gatewayApp(resolve(baseRoot));
+const results: Record<string, number[]> = Object.fromEntries(Object.keys(apps).map((k) => [k, []]));
 for (const app of Object.values(apps)) await run(app); // warm-up
 for (let round = 0; round < 5; round++)
   for (const [name, app] of Object.entries(apps)) results[name]!.push(await run(app));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.version}`;
 console.log(`${runtime}, ${N} requests per round, median of 5 rounds (µs per request):`);
-for (const [name, xs] of Object.entries(results)) console.log(`  ${name.padEnd(9)} ${median(xs).toFixed(2)}`);
+for (const [name, xs] of Object.entries(results)) console.log(`  ${name.padEnd(12)} ${median(xs).toFixed(2)}`);
 console.log(
   `  chain-11 − composed: ${(median(results["chain-11"]!) - median(results["composed"]!)).toFixed(2)} µs`,
 );
