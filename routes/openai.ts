@@ -3,34 +3,28 @@ import type { GatewayDeps } from "../src/deps.ts";
 import type { GatewayEnv } from "../src/env.ts";
 import { GatewayError, quoted } from "../src/errors.ts";
 import { RESPONSE_ID_ROUTES, type ResponseHomes } from "../src/openai/response-homes.ts";
-import { ROUTES, type RouteSpec } from "../src/openai/routes.ts";
+import { ROUTES } from "../src/openai/routes.ts";
 import { downstreamHeaders, upstreamHeaders } from "../src/proxy/headers.ts";
-import { accepted } from "../src/stages/accepted.ts";
-import { authenticate } from "../src/stages/authenticate.ts";
-import { authorize } from "../src/stages/authorize.ts";
-import { candidates } from "../src/stages/candidates.ts";
-import { forward } from "../src/stages/forward.ts";
-import { parse } from "../src/stages/parse.ts";
-import { rewrite } from "../src/stages/rewrite.ts";
-import { route } from "../src/stages/route.ts";
-import { schedule } from "../src/stages/schedule.ts";
-import { scope } from "../src/stages/scope.ts";
-import { admitOrSpill, spillOnFailure } from "../src/stages/spill.ts";
+import { authenticateRoute } from "../src/stages/authenticate.ts";
+import type { ForwardDeps } from "../src/stages/forward.ts";
+import { inferenceHandler } from "../src/stages/pipeline.ts";
+import { requestId } from "../src/stages/request-id.ts";
 
 /**
- * The inference routes (src/openai/routes.ts: every route a vLLM pod serves). Each is the
- * same chain of stages: scope → authenticate → parse → route (the model's pool) → rewrite
- * → authorize → candidates → accepted → admit → schedule → forward. From route on, stages
- * use the request's pool (c.var.pool): its rewrites, endpoints, flow control and
- * scheduler. Authorize runs after rewrite so it judges the model actually served;
- * `accepted` marks the point after which model names may label metrics. Mounted at `/`:
- * the table's paths are full paths (`/v1/embeddings`, `/tokenize`).
+ * The inference routes (src/openai/routes.ts: every route a vLLM pod serves). Each is ONE
+ * handler running the same stages (src/stages/pipeline.ts): scope → authenticate → parse →
+ * route (the model's pool) → rewrite → authorize → candidates → accepted → admit →
+ * schedule → forward. From route on, stages use the request's pool (x.pool): its rewrites,
+ * endpoints, flow control and scheduler. Authorize runs after rewrite so it judges the
+ * model actually served; `accepted` marks the point after which model names may label
+ * metrics. Mounted at `/`: the table's paths are full paths (`/v1/embeddings`, `/tokenize`).
+ * The stored-response routes are ordinary Hono routes with their own request-id middleware.
  */
 export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const config = () => deps.config.current;
   // Which pod holds each Responses API response (vLLM keeps them in that pod's memory).
   const homes = deps.responseHomes;
-  const onAnswered: Parameters<typeof forward>[0]["onAnswered"] = ({ request, endpoint, result }) => {
+  const onAnswered: ForwardDeps["onAnswered"] = ({ request, endpoint, result }) => {
     const id = result.responseId;
     // Pods mint the ids; a length cap keeps a misbehaving pod from growing the memory by id size.
     if (request.kind !== "responses" || !id || id.length > MAX_RESPONSE_ID_LENGTH) return;
@@ -41,30 +35,10 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
       : deps.pools.list().find((p) => p.endpoints.get(endpoint.name) !== undefined);
     if (pool) homes.remember(id, { pool: pool.name, endpoint: endpoint.name, model: request.model });
   };
-  const chain = (spec: RouteSpec) =>
-    [
-      scope(deps),
-      authenticate({ config }),
-      parse({
-        route: spec,
-        maxBodyBytes: () => config().settings.maxBodyBytes,
-        bodyReadTimeoutMs: () => config().settings.bodyReadTimeoutMs,
-        setTimer: deps.setTimer,
-      }),
-      route(deps),
-      spillOnFailure(deps),
-      rewrite({ random: deps.random }),
-      authorize(),
-      candidates(),
-      accepted(deps),
-      admitOrSpill(deps),
-      schedule(deps),
-      forward({ ...deps, config, onAnswered }),
-    ] as const;
   const app = new Hono<GatewayEnv>();
-  for (const spec of ROUTES) app.post(spec.path, ...chain(spec));
+  for (const spec of ROUTES) app.post(spec.path, inferenceHandler(deps, spec, onAnswered));
   for (const r of RESPONSE_ID_ROUTES)
-    app.on(r.method, r.path, authenticate({ config }), (c) => {
+    app.on(r.method, r.path, requestId(), authenticateRoute({ config }), (c) => {
       const id = c.req.param("id") ?? "";
       return toStoredResponse(deps, homes, c.req.raw, id, {
         upstreamPath: r.upstreamPath(id),

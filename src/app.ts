@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { getPath } from "hono/utils/url";
+import { getPath, mergePath } from "hono/utils/url";
 import { dashboardRoutes } from "../routes/dashboard.ts";
 import { healthRoutes } from "../routes/health.ts";
 import { metricsRoutes } from "../routes/metrics.ts";
@@ -7,9 +7,10 @@ import { modelRoutes } from "../routes/models.ts";
 import { openaiRoutes } from "../routes/openai.ts";
 import type { GatewayDeps } from "./deps.ts";
 import type { GatewayEnv } from "./env.ts";
-import { GatewayError, notFound, toErrorResponse } from "./errors.ts";
+import { notFound, toErrorResponse } from "./errors.ts";
 import { routeAt } from "./openai/routes.ts";
-import { requestId } from "./stages/request-id.ts";
+import { errorResponse } from "./stages/error-response.ts";
+import { REQUEST_ID_HEADER, requestId, requestIdOf } from "./stages/request-id.ts";
 
 /**
  * The request's path. An HTTP/1.0 request without `Host` reaches the app with an
@@ -21,28 +22,33 @@ export function requestPath(request: Request): string {
   return getPath(url.startsWith("/") ? ({ url: `http://unknown${url}` } as Request) : request);
 }
 
-/** Builds the gateway's Hono app from its dependencies. No I/O happens here. */
+/**
+ * Builds the gateway's Hono app from its dependencies. No I/O happens here. Every answer
+ * carries `x-request-id` (the client's, or a new one). No middleware is mounted on `*`: each
+ * inference route is one handler that sets the id itself (routes/openai.ts), so Hono takes its
+ * single-handler path for them; the other routes get the request-id middleware on their own
+ * paths (`tagged`), and unknown paths in the not-found answer.
+ */
 export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>({ getPath: requestPath });
-  app.use("*", requestId());
-  app.route("/", healthRoutes(deps));
-  app.route("/", metricsRoutes(deps));
-  app.route("/", dashboardRoutes(deps));
-  app.route("/v1", modelRoutes(deps));
+  tagged(app, "/", healthRoutes(deps));
+  tagged(app, "/", metricsRoutes(deps));
+  tagged(app, "/", dashboardRoutes(deps));
+  tagged(app, "/v1", modelRoutes(deps));
   app.route("/", openaiRoutes(deps));
-  app.notFound((c) =>
-    toErrorResponse(notFound(`Unknown path: ${c.req.method} ${c.req.path}`, "unknown_url")),
-  );
-  app.onError((err, c) => {
-    if (!(err instanceof GatewayError)) {
-      deps.logger.error("unhandled error", {
-        requestId: c.get("requestId"),
-        // A DOMException's stack can be empty: fall back to its name and message.
-        error: err instanceof Error ? err.stack || `${err.name}: ${err.message}` : String(err),
-      });
-    }
-    // /v1/messages answers errors in Anthropic's shape, as Anthropic's SDKs expect.
-    return toErrorResponse(err, {}, routeAt(c.req.path)?.errors);
+  app.notFound((c) => {
+    const res = toErrorResponse(notFound(`Unknown path: ${c.req.method} ${c.req.path}`, "unknown_url"));
+    res.headers.set(REQUEST_ID_HEADER, requestIdOf(c.req.raw.headers));
+    return res;
   });
+  // /v1/messages answers errors in Anthropic's shape, as Anthropic's SDKs expect.
+  app.onError((err, c) => errorResponse(deps.logger, err, c.get("requestId"), routeAt(c.req.path)?.errors));
   return app;
+}
+
+/** Mounts `sub` at `base`, the request-id middleware first on each of its paths. */
+function tagged(app: Hono<GatewayEnv>, base: string, sub: Hono<GatewayEnv>): void {
+  const stage = requestId();
+  for (const path of new Set(sub.routes.map((r) => mergePath(base, r.path)))) app.use(path, stage);
+  app.route(base, sub);
 }

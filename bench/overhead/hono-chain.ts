@@ -17,7 +17,8 @@
  *   BENCH_GATEWAY_ROOT=<another checkout> that tree's gateway runs beside it as gateway-base.
  *
  * Run: `bun bench/overhead/hono-chain.ts` and `node --import tsx bench/overhead/hono-chain.ts`.
- * Prints µs per request (median of 5 rounds of BENCH_N requests, default 100,000).
+ * Prints µs per request (median of BENCH_ROUNDS rounds, default 5, of BENCH_N requests, default
+ * 100,000).
  */
 import { resolve } from "node:path";
 import { Hono } from "hono";
@@ -101,8 +102,7 @@ async function gatewayApp(root: string): Promise<{ fetch(r: Request): Response |
     config: parseConfig(yaml, "bench.yaml"),
     // The log line is built and serialised as in production, then dropped.
     logger: createLogger("info", () => {}),
-    fetch: async () =>
-      new Response(completion, { headers: { "content-type": "application/json" } }),
+    fetch: async () => new Response(completion, { headers: { "content-type": "application/json" } }),
   });
   return gateway;
 }
@@ -132,12 +132,19 @@ const baseRoot = process.env["BENCH_GATEWAY_ROOT"];
 if (baseRoot) apps["gateway-base"] = await gatewayApp(resolve(baseRoot));
 const results: Record<string, number[]> = Object.fromEntries(Object.keys(apps).map((k) => [k, []]));
 for (const app of Object.values(apps)) await run(app); // warm-up
-for (let round = 0; round < 5; round++)
-  for (const [name, app] of Object.entries(apps)) results[name]!.push(await run(app));
+const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 5);
+// Every other round runs the apps in reverse order: what one leaves to the collector is not
+// always paid by the same next one.
+for (let round = 0; round < ROUNDS; round++) {
+  const order = Object.entries(apps);
+  if (round % 2 === 1) order.reverse();
+  for (const [name, app] of order) results[name]!.push(await run(app));
+}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.version}`;
-console.log(`${runtime}, ${N} requests per round, median of 5 rounds (µs per request):`);
-for (const [name, xs] of Object.entries(results)) console.log(`  ${name.padEnd(12)} ${median(xs).toFixed(2)}`);
+console.log(`${runtime}, ${N} requests per round, median of ${ROUNDS} rounds (µs per request):`);
+for (const [name, xs] of Object.entries(results))
+  console.log(`  ${name.padEnd(12)} ${median(xs).toFixed(2)}`);
 console.log(
   `  chain-11 − composed: ${(median(results["chain-11"]!) - median(results["composed"]!)).toFixed(2)} µs`,
 );

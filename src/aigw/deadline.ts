@@ -1,19 +1,18 @@
-import type { Context } from "hono";
 import { type SetTimer, systemTimer } from "../clock.ts";
-import type { GatewayEnv } from "../env.ts";
 import { GatewayError } from "../errors.ts";
+import type { Exchange } from "../stages/exchange.ts";
 
 /**
  * A rule's `timeouts.request`: the whole request, stream included, as Envoy's route timeout.
- * The client signal the later stages read is made to abort when it passes (so the pod's or
- * backend's request is cancelled); `timedOut` then turns what they made of the abort (a 499)
- * into a 504. The timer ends with the request.
+ * The client signal the later stages read (`x.signal`) is made to abort when it passes (so
+ * the pod's or backend's request is cancelled); `settle` then turns what they made of the
+ * abort (a 499) into a 504. The timer ends with the request.
  */
 export class Deadline {
   private fired = false;
 
   constructor(
-    private readonly c: Context<GatewayEnv>,
+    x: Exchange,
     private readonly ms: number,
     setTimer: SetTimer = systemTimer,
   ) {
@@ -22,13 +21,8 @@ export class Deadline {
       this.fired = true;
       controller.abort(new Error("route timeout"));
     }, ms);
-    c.get("scope").hold({ release: cancel });
-    const raw = c.req.raw;
-    c.req.raw = new Request(raw.url, {
-      method: raw.method,
-      headers: raw.headers,
-      signal: AbortSignal.any([raw.signal, controller.signal]),
-    });
+    x.scope.hold({ release: cancel });
+    x.signal = AbortSignal.any([x.signal, controller.signal]);
   }
 
   get passed(): boolean {
@@ -43,14 +37,15 @@ export class Deadline {
     });
   }
 
-  /** After the stages: a request the deadline cut before any byte answers 504. */
-  settle(): void {
-    const c = this.c;
-    if (!this.fired || c.get("scope").streaming) return;
-    if (c.error instanceof GatewayError && c.error.status !== 499) return;
-    c.error = undefined;
-    c.res = undefined;
-    c.res = new Response(JSON.stringify(this.error()), {
+  /**
+   * After the pool stages answered `res` (`x.error` being what it was made of, if anything):
+   * a request the deadline cut before any byte answers 504 instead.
+   */
+  settle(x: Exchange, res: Response): Response {
+    if (!this.fired || x.scope.streaming) return res;
+    if (x.error instanceof GatewayError && x.error.status !== 499) return res;
+    x.error = undefined;
+    return new Response(JSON.stringify(this.error()), {
       status: 504,
       headers: { "content-type": "application/json" },
     });

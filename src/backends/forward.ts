@@ -1,12 +1,11 @@
-import type { Context } from "hono";
 import type { CompiledRule, HostedBackend, RuleBackend } from "../aigw/types.ts";
-import type { GatewayEnv } from "../env.ts";
 import { GatewayError } from "../errors.ts";
 import { JsonAccounting, SseAccounting } from "../proxy/accounting.ts";
 import { attempt } from "../proxy/attempt.ts";
 import { downstreamHeaders, upstreamHeaders } from "../proxy/headers.ts";
 import { recordAnswer } from "../proxy/record.ts";
 import { type ChunkSource, relay } from "../proxy/relay.ts";
+import type { Exchange } from "../stages/exchange.ts";
 import { upstreamBody } from "../stages/forward.ts";
 import { backendUrl, type HostedBackends } from "./hosted.ts";
 
@@ -37,14 +36,10 @@ type Hosted = RuleBackend & { target: { kind: "hosted"; backend: HostedBackend }
  * backend's BackendSecurityPolicy key does. Answers carry `x-gateway-backend` and, after a
  * spill, `x-gateway-spilled-to`; the request log says `backend` and `spilled_to`.
  */
-export async function sendToHosted(
-  c: Context<GatewayEnv>,
-  rt: HostedBackends,
-  plan: HostedPlan,
-): Promise<Response> {
+export async function sendToHosted(x: Exchange, rt: HostedBackends, plan: HostedPlan): Promise<Response> {
   const { deps } = rt;
   const settings = deps.config.current.settings;
-  const req = c.get("inferenceRequest");
+  const req = x.inferenceRequest;
   const backends = plan.backends
     .filter((b): b is Hosted => b.target.kind === "hosted")
     .slice(0, settings.upstream.maxAttempts);
@@ -55,15 +50,15 @@ export async function sendToHosted(
     const target = { requested: req.model, target: model, rewriteName: undefined };
     const url = backendUrl(backend, req, model);
     const { bytes, usageInjected } = upstreamBody(req, target);
-    const headers = upstreamHeaders(c.req.raw.headers, { forwardAuthorization: false });
+    const headers = upstreamHeaders(x.headers, { forwardAuthorization: false });
     for (const name of CLIENT_CREDENTIALS) headers.delete(name);
     headers.set(
       "content-type",
       req.kind === "transcriptions"
-        ? (c.req.raw.headers.get("content-type") ?? "multipart/form-data")
+        ? (x.headers.get("content-type") ?? "multipart/form-data")
         : "application/json",
     );
-    headers.set("x-request-id", c.get("requestId"));
+    headers.set("x-request-id", x.requestId);
     if (backend.credential) {
       const [name, value] = await rt.keys.header(backend.credential, backend.name);
       headers.set(name, value);
@@ -73,7 +68,7 @@ export async function sendToHosted(
       url,
       headers,
       body: bytes,
-      clientSignal: c.req.raw.signal,
+      clientSignal: x.signal,
       responseTimeoutMs: plan.rule.backendRequestTimeoutMs ?? settings.upstream.responseTimeoutMs,
       ...(req.stream ? { firstByteTimeoutMs: settings.upstream.firstByteTimeoutMs } : {}),
       retryOn: settings.upstream.retryOn,
@@ -98,7 +93,7 @@ export async function sendToHosted(
       if (i < backends.length - 1) await result.response?.body?.cancel().catch(() => {});
       last = result;
       deps.logger.warn("hosted backend failed before answering", {
-        requestId: c.get("requestId"),
+        requestId: x.requestId,
         backend: b.name,
         reason: result.reason,
         nextTry: i < backends.length - 1,
@@ -107,7 +102,7 @@ export async function sendToHosted(
     }
     if (result.response.status >= 500) rt.health.failure(b.name, `HTTP ${result.response.status}`);
     else rt.health.success(b.name);
-    return respond(c, rt, {
+    return respond(x, rt, {
       plan,
       backend: b,
       response: result.response,
@@ -132,7 +127,7 @@ export async function sendToHosted(
 }
 
 async function respond(
-  c: Context<GatewayEnv>,
+  x: Exchange,
   rt: HostedBackends,
   o: {
     plan: HostedPlan;
@@ -149,10 +144,10 @@ async function respond(
   const { deps } = rt;
   const { response: upstream, backend: b } = o;
   const settings = deps.config.current.settings;
-  const scope = c.get("scope");
-  const req = c.get("inferenceRequest");
-  const priority = c.get("admission")?.priority ?? 0;
-  c.set("targetModel", { requested: req.model, target: o.model, rewriteName: undefined });
+  const scope = x.scope;
+  const req = x.inferenceRequest;
+  const priority = x.admission?.priority ?? 0;
+  x.targetModel = { requested: req.model, target: o.model, rewriteName: undefined };
   deps.metrics.labels.accept(req.model, o.model);
   const series = deps.metrics.series(req.model, o.model, req.fairnessId, priority);
   series.started();
@@ -206,7 +201,7 @@ async function respond(
       bytes = o.body ? await readAll(o.body) : new Uint8Array(await upstream.arrayBuffer());
     } catch (err) {
       o.controller.abort();
-      if (c.req.raw.signal.aborted)
+      if (x.signal.aborted)
         throw new GatewayError({
           status: 499,
           message: "The client closed the request before it was answered.",

@@ -1,7 +1,6 @@
-import type { MiddlewareHandler } from "hono";
 import type { GatewayConfig } from "../config/load.ts";
-import type { GatewayEnv } from "../env.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
+import type { Exchange } from "./exchange.ts";
 
 /**
  * Runs once a request is authorized and a pod serves its target: from here on the
@@ -12,12 +11,12 @@ import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
  */
 export function accepted(deps: {
   metrics: Pick<GatewayMetrics, "labels" | "rewrites" | "llmdRewrites">;
-}): MiddlewareHandler<GatewayEnv> {
+}): (x: Exchange) => void {
   const pinnedFrom = new WeakSet<GatewayConfig>();
-  return async function acceptedStage(c, next) {
-    const target = c.get("targetModel");
+  return function acceptedStage(x) {
+    const target = x.targetModel;
     const labels = deps.metrics.labels;
-    const config = c.get("pool").config.current;
+    const config = x.pool.config.current;
     if (!pinnedFrom.has(config)) {
       pinnedFrom.add(config);
       labels.pin(config.rewriteTable.aliases().map((a) => a.model));
@@ -32,6 +31,5 @@ export function accepted(deps: {
       deps.metrics.rewrites.inc(decision);
       deps.metrics.llmdRewrites.inc(decision);
     }
-    await next();
   };
 }

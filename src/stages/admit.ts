@@ -1,9 +1,8 @@
-import type { MiddlewareHandler } from "hono";
-import type { GatewayEnv } from "../env.ts";
 import type { GatewayError } from "../errors.ts";
 import type { Admission } from "../request.ts";
 import type { Releasable } from "../scope.ts";
 import { Eviction } from "./evictable.ts";
+import type { Exchange } from "./exchange.ts";
 
 /** What the admit stage sends to flow control. */
 export interface AdmissionRequest {
@@ -42,33 +41,36 @@ function positiveNumber(v: unknown): number | undefined {
   return typeof n === "number" && Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
-/** Admission: asks flow control for a slot and holds it until the request ends. */
-export function admit(): MiddlewareHandler<GatewayEnv> {
-  return async function admitStage(c, next) {
-    const req = c.get("inferenceRequest");
+/**
+ * Admission: asks flow control for a slot and holds it until the request ends. A request
+ * flow control may evict (negative priority) leaves its Eviction in `x.eviction`, for the
+ * pipeline to settle after the stages that follow.
+ */
+export function admit(): (x: Exchange) => Promise<void> {
+  return async function admitStage(x) {
+    const req = x.inferenceRequest;
     const expectedOutputTokens = positiveNumber(req.body["max_tokens"] ?? req.body["max_completion_tokens"]);
-    const deadlineMs = positiveNumber(c.req.header(SLO_HEADER));
+    const deadlineMs = positiveNumber(x.headers.get(SLO_HEADER));
     const eviction = new Eviction();
-    const { admission, slot } = await c.get("pool").admitter.admit({
+    const { admission, slot } = await x.pool.admitter.admit({
       model: req.model,
       objective: req.objective,
       fairnessId: req.fairnessId,
-      targetModel: c.get("targetModel").target,
+      targetModel: x.targetModel.target,
       bytes: req.bytes.byteLength,
-      signal: c.req.raw.signal,
+      signal: x.signal,
       ...(expectedOutputTokens ? { expectedOutputTokens } : {}),
       ...(deadlineMs ? { deadlineMs } : {}),
       onEvicted: eviction.evict,
     });
-    const scope = c.get("scope");
+    const scope = x.scope;
     scope.hold(slot);
     scope.log.priority = admission.priority;
     scope.log.queueMs = Math.round(admission.queuedMs * 100) / 100;
-    c.set("admission", admission);
+    x.admission = admission;
     // Only sheddable (negative) priorities can be evicted: the others pay nothing more.
-    if (admission.priority >= 0) return next();
-    eviction.arm(c);
-    await next();
-    eviction.settle(c);
+    if (admission.priority >= 0) return;
+    eviction.arm(x);
+    x.eviction = eviction;
   };
 }

@@ -1,8 +1,10 @@
 import type { MiddlewareHandler } from "hono";
 import { KeyRing, presentedKey } from "../auth/keys.ts";
 import type { GatewayConfig } from "../config/load.ts";
+import type { ApiKey } from "../config/settings.ts";
 import type { GatewayEnv } from "../env.ts";
 import { GatewayError } from "../errors.ts";
+import type { Exchange } from "./exchange.ts";
 
 const unauthenticated = (message: string, code: string) =>
   new GatewayError({
@@ -25,22 +27,35 @@ function ringOf(config: GatewayConfig): KeyRing {
 
 /**
  * When API keys are configured, inference routes need one: missing or unknown → 401.
- * Sets `principal` (the key's entry: tenant, allowed models, trusted routing).
+ * Returns the key's entry (tenant, allowed models, trusted routing); undefined when auth
+ * is off, without a promise (the usual case pays nothing).
  */
-export function authenticate(deps: { config: () => GatewayConfig }): MiddlewareHandler<GatewayEnv> {
-  return async function authenticateStage(c, next) {
-    const ring = ringOf(deps.config());
-    if (ring.size > 0) {
-      const key = presentedKey(c.req.raw.headers);
-      if (!key)
-        throw unauthenticated(
-          "Missing API key: send it as 'Authorization: Bearer <key>'.",
-          "missing_api_key",
-        );
-      const principal = await ring.verify(key);
-      if (!principal) throw unauthenticated("Invalid API key.", "invalid_api_key");
-      c.set("principal", principal);
-    }
+export function authenticateHeaders(config: GatewayConfig, headers: Headers): Promise<ApiKey> | undefined {
+  const ring = ringOf(config);
+  if (ring.size === 0) return undefined;
+  const key = presentedKey(headers);
+  if (!key)
+    throw unauthenticated("Missing API key: send it as 'Authorization: Bearer <key>'.", "missing_api_key");
+  return ring.verify(key).then((principal) => {
+    if (!principal) throw unauthenticated("Invalid API key.", "invalid_api_key");
+    return principal;
+  });
+}
+
+/** The authenticate stage: sets `principal` when keys are configured (see authenticateHeaders). */
+export function authenticate(deps: { config: () => GatewayConfig }) {
+  return function authenticateStage(x: Exchange): Promise<void> | undefined {
+    return authenticateHeaders(deps.config(), x.headers)?.then((principal) => {
+      x.principal = principal;
+    });
+  };
+}
+
+/** The same check for the stored-response routes, as a Hono middleware setting `principal`. */
+export function authenticateRoute(deps: { config: () => GatewayConfig }): MiddlewareHandler<GatewayEnv> {
+  return async function authenticateRouteStage(c, next) {
+    const principal = await authenticateHeaders(deps.config(), c.req.raw.headers);
+    if (principal) c.set("principal", principal);
     await next();
   };
 }

@@ -1,6 +1,5 @@
-import type { MiddlewareHandler } from "hono";
-import type { GatewayEnv } from "../env.ts";
 import { GatewayError, quoted } from "../errors.ts";
+import type { Exchange } from "./exchange.ts";
 
 const forbidden = (message: string) =>
   new GatewayError({ status: 403, message, param: "model", code: "model_not_allowed" });
@@ -12,11 +11,11 @@ const forbidden = (message: string) =>
  * (the operator decided it); a target the client chose with the
  * `x-gateway-model-name-rewrite` header must be in the key's list itself.
  */
-export function authorize(): MiddlewareHandler<GatewayEnv> {
-  return async function authorizeStage(c, next) {
-    const allowed = c.get("principal")?.models;
+export function authorize(): (x: Exchange) => void {
+  return function authorizeStage(x) {
+    const allowed = x.principal?.models;
     if (allowed) {
-      const { requested, target, rewriteName } = c.get("targetModel");
+      const { requested, target, rewriteName } = x.targetModel;
       if (!allowed.includes(requested))
         throw forbidden(`This API key may not use the model ${quoted(requested)}.`);
       if (rewriteName === undefined && target !== requested && !allowed.includes(target))
@@ -24,6 +23,5 @@ export function authorize(): MiddlewareHandler<GatewayEnv> {
           `This API key may not use the model ${quoted(target)}, which the model-name-rewrite header asks to serve instead of ${quoted(requested)}. Authorization applies to the model served; drop the header or use a key allowed that model.`,
         );
     }
-    await next();
   };
 }

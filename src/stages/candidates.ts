@@ -1,6 +1,5 @@
-import type { MiddlewareHandler } from "hono";
-import type { GatewayEnv } from "../env.ts";
 import { GatewayError, modelNotFound, noEndpoints, quoted } from "../errors.ts";
+import type { Exchange } from "./exchange.ts";
 
 /**
  * The endpoints that serve the target model (base model or adapter). Decided before
@@ -11,10 +10,10 @@ import { GatewayError, modelNotFound, noEndpoints, quoted } from "../errors.ts";
  * adapter that BBR's ConfigMaps map to a base model and no pod lists yet is served by the
  * pods of its base model (vLLM loads adapters on demand).
  */
-export function candidates(): MiddlewareHandler<GatewayEnv> {
-  return async function candidatesStage(c, next) {
-    const { requested, target } = c.get("targetModel");
-    const pool = c.get("pool");
+export function candidates(): (x: Exchange) => void {
+  return function candidatesStage(x) {
+    const { requested, target } = x.targetModel;
+    const pool = x.pool;
     let serving = pool.endpoints.serving(target);
     // A LoRA adapter no pod lists yet: the pods of its base model load it on demand (BBR's mapping).
     const base = serving.length === 0 ? pool.config.current.baseModels.get(target) : undefined;
@@ -30,7 +29,6 @@ export function candidates(): MiddlewareHandler<GatewayEnv> {
         code: "model_not_found",
       });
     }
-    c.set("candidates", serving);
-    await next();
+    x.candidates = serving;
   };
 }

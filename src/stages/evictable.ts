@@ -1,7 +1,6 @@
-import type { Context } from "hono";
-import type { GatewayEnv } from "../env.ts";
 import type { GatewayError } from "../errors.ts";
 import { sseErrorEvent } from "../proxy/relay.ts";
+import type { Exchange } from "./exchange.ts";
 
 /**
  * How the admit stage ends a request flow control evicts after admission
@@ -22,29 +21,24 @@ export class Eviction {
     this.controller.abort(err);
   };
 
-  /** Makes the client signal the forward stage reads also abort on eviction. */
-  arm(c: Context<GatewayEnv>): void {
-    const raw = c.req.raw;
-    c.req.raw = new Request(raw.url, {
-      method: raw.method,
-      headers: raw.headers,
-      signal: AbortSignal.any([raw.signal, this.controller.signal]),
-    });
+  /** Makes the client signal the forward stage reads (`x.signal`) also abort on eviction. */
+  arm(x: Exchange): void {
+    x.signal = AbortSignal.any([x.signal, this.controller.signal]);
   }
 
-  /** After the forward stage: the eviction error, or a streamed body that ends on eviction. */
-  settle(c: Context<GatewayEnv>): void {
+  /**
+   * After the forward stage answered `res`: the eviction error (thrown), or a streamed body
+   * that ends on eviction.
+   */
+  settle(x: Exchange, res: Response): Response {
     if (this.error) {
       // Evicted before the answer went out: whatever the forward stage made of the abort is
       // replaced. A relayed stream not read yet is cancelled, which ends the scope (slot released).
-      c.res.body?.cancel().catch(() => {});
-      c.res = undefined as unknown as Response;
+      res.body?.cancel().catch(() => {});
       throw this.error;
     }
-    const res = c.res;
-    if (!res.body || !c.get("scope").streaming) return;
-    c.res = undefined as unknown as Response;
-    c.res = new Response(endsOnEviction(res.body, this.controller.signal), res);
+    if (!res.body || !x.scope.streaming) return res;
+    return new Response(endsOnEviction(res.body, this.controller.signal), res);
   }
 }
 

@@ -1,11 +1,9 @@
-import type { Context } from "hono";
 import type { Clock, SetTimer } from "../clock.ts";
 import type { GatewayConfig } from "../config/load.ts";
 import type { FetchFn } from "../deps.ts";
 import type { PassiveHealth } from "../endpoints/health.ts";
 import type { InFlight } from "../endpoints/inflight.ts";
 import type { Endpoint } from "../endpoints/types.ts";
-import type { GatewayEnv } from "../env.ts";
 import { GatewayError, shuttingDown } from "../errors.ts";
 import type { Closing } from "../lifecycle.ts";
 import type { Logger } from "../log.ts";
@@ -19,6 +17,7 @@ import { multipartWithModel } from "../proxy/multipart-model.ts";
 import { recordAnswer } from "../proxy/record.ts";
 import { type ChunkSource, relay, type Tap } from "../proxy/relay.ts";
 import type { InferenceRequest, TargetModel } from "../request.ts";
+import type { Exchange } from "./exchange.ts";
 
 const encoder = new TextEncoder();
 
@@ -103,35 +102,30 @@ function insertAt(bytes: Uint8Array, at: number, prefix: Uint8Array): Uint8Array
  * the answer back untouched. Nothing is retried once the client got a byte.
  */
 export function forward(deps: ForwardDeps) {
-  return async function forwardStage(c: Context<GatewayEnv>): Promise<Response> {
-    const req = c.get("inferenceRequest");
-    const target = c.get("targetModel");
+  return async function forwardStage(x: Exchange): Promise<Response> {
+    const req = x.inferenceRequest;
+    const target = x.targetModel;
     const { settings } = deps.config();
     const { bytes, usageInjected } = upstreamBody(req, target);
-    const headers = upstreamHeaders(c.req.raw.headers, {
+    const headers = upstreamHeaders(x.headers, {
       forwardAuthorization: settings.upstream.forwardAuthorization,
     });
     headers.set(
       "content-type",
       req.kind === "transcriptions"
-        ? (c.req.raw.headers.get("content-type") ?? "multipart/form-data")
+        ? (x.headers.get("content-type") ?? "multipart/form-data")
         : "application/json",
     );
-    headers.set("x-request-id", c.get("requestId"));
+    headers.set("x-request-id", x.requestId);
     const credential = settings.upstream.credential;
     if (credential?.value) headers.set(credential.header, credential.value);
 
-    const attempts = c.get("endpoints").slice(0, settings.upstream.maxAttempts);
+    const attempts = x.endpoints.slice(0, settings.upstream.maxAttempts);
     // Running from dispatch to the pod until the request ends, as GIE counts it: a pod sends
     // a non-streamed answer's headers only when it is done, so counting then reads far low.
-    const series = deps.metrics.series(
-      req.model,
-      target.target,
-      req.fairnessId,
-      c.get("admission")?.priority ?? 0,
-    );
+    const series = deps.metrics.series(req.model, target.target, req.fairnessId, x.admission?.priority ?? 0);
     series.started();
-    c.get("scope").hold({ release: () => series.stopped() });
+    x.scope.hold({ release: () => series.stopped() });
     let last: { reason: string; response?: Response; broken?: boolean } = { reason: "no endpoint tried" };
     for (const [i, endpoint] of attempts.entries()) {
       const slot = deps.inflight.acquire(endpoint.name);
@@ -140,7 +134,7 @@ export function forward(deps: ForwardDeps) {
         url: `http://${endpoint.address}${req.path}`,
         headers,
         body: bytes,
-        clientSignal: c.req.raw.signal,
+        clientSignal: x.signal,
         responseTimeoutMs: settings.upstream.responseTimeoutMs,
         ...(req.stream ? { firstByteTimeoutMs: settings.upstream.firstByteTimeoutMs } : {}),
         retryOn: settings.upstream.retryOn,
@@ -161,7 +155,7 @@ export function forward(deps: ForwardDeps) {
         if (i < attempts.length - 1) await result.response?.body?.cancel().catch(() => {});
         last = result;
         deps.logger.warn("endpoint failed before answering", {
-          requestId: c.get("requestId"),
+          requestId: x.requestId,
           endpoint: endpoint.name,
           reason: result.reason,
           nextTry: i < attempts.length - 1,
@@ -170,8 +164,8 @@ export function forward(deps: ForwardDeps) {
       }
       if (result.response.status >= 500) deps.health.failure(endpoint.name, `HTTP ${result.response.status}`);
       else deps.health.success(endpoint.name);
-      c.get("scope").hold(slot);
-      return respond(c, deps, {
+      x.scope.hold(slot);
+      return respond(x, deps, {
         response: result.response,
         controller: result.controller,
         endpoint,
@@ -183,7 +177,7 @@ export function forward(deps: ForwardDeps) {
     }
     // Every endpoint refused: a last 503 passes through as the pod said it; else our own 503.
     if (last.response)
-      return respond(c, deps, {
+      return respond(x, deps, {
         response: last.response,
         controller: new AbortController(),
         endpoint: attempts.at(-1)!,
@@ -207,7 +201,7 @@ export function forward(deps: ForwardDeps) {
 
 /** Wraps the pod's answer for the client; the relay ends the request scope when the body ends. */
 async function respond(
-  c: Context<GatewayEnv>,
+  x: Exchange,
   deps: ForwardDeps,
   opts: {
     response: Response;
@@ -222,9 +216,9 @@ async function respond(
 ): Promise<Response> {
   const { response: upstream, endpoint } = opts;
   const { settings } = deps.config();
-  const scope = c.get("scope");
-  const req = c.get("inferenceRequest");
-  const target = c.get("targetModel");
+  const scope = x.scope;
+  const req = x.inferenceRequest;
+  const target = x.targetModel;
   const { series } = opts;
   scope.log.endpoint = endpoint.name;
   const isSse = (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
@@ -263,12 +257,12 @@ async function respond(
   out.set("x-gateway-target-model", target.target);
   out.set("x-gateway-destination-endpoint-served", endpoint.address);
   // Plugins' response hooks, once, with the endpoint that served (session affinity adds its header).
-  c.get("lifecycle")?.responseReceived(endpoint, { status: upstream.status, headers: out });
+  x.lifecycle?.responseReceived(endpoint, { status: upstream.status, headers: out });
   const init = { status: upstream.status, statusText: upstream.statusText, headers: out };
   if (!isSse || !upstream.body) {
     // A non-streamed answer arrives whole (pods send it when generation is done): read it
     // as bytes and answer with bytes. No stream to relay, and the scope ends right here.
-    let bytes = await readWhole(c, upstream, opts.controller, deps.lifecycle?.closing);
+    let bytes = await readWhole(x, upstream, opts.controller, deps.lifecycle?.closing);
     if (upstream.ok) {
       accounting.chunk(bytes);
       accounting.flush();
@@ -279,7 +273,7 @@ async function respond(
   }
   const body = opts.body ?? upstream.body;
   scope.streaming = true;
-  const streamed = c.get("lifecycle")?.responseStreaming;
+  const streamed = x.lifecycle?.responseStreaming;
   const relayed = relay(body, {
     sse: true,
     // Plugins' ResponseStreaming hooks see each chunk the client gets; no wrapper when none has one.
@@ -318,7 +312,7 @@ function tapped(tap: Tap, seen: (bytes: Uint8Array) => void): Tap {
  * breaks gives 502, a shutdown past its grace gives 503 (no header was sent yet).
  */
 async function readWhole(
-  c: Context<GatewayEnv>,
+  x: Exchange,
   upstream: Response,
   controller: AbortController,
   closing: Closing | undefined,
@@ -329,9 +323,9 @@ async function readWhole(
     return new Uint8Array(await upstream.arrayBuffer());
   } catch (err) {
     controller.abort();
-    if (c.req.raw.signal.aborted) throw clientGone();
+    if (x.signal.aborted) throw clientGone();
     if (closing?.closed) throw graceOver();
-    c.get("scope").log.error = err instanceof Error ? err.message : String(err);
+    x.scope.log.error = err instanceof Error ? err.message : String(err);
     throw new GatewayError({
       status: 502,
       message: "The model server's answer broke off before it was complete.",

@@ -1,11 +1,10 @@
-import type { MiddlewareHandler } from "hono";
 import type { SetTimer } from "../clock.ts";
-import type { GatewayEnv } from "../env.ts";
 import { badRequest } from "../errors.ts";
 import { formBody, jsonBody, refuseForm, requireFile } from "../openai/body.ts";
 import { type RouteSpec, routeOf } from "../openai/routes.ts";
 import { validateBody } from "../openai/validate.ts";
 import type { ApiKind } from "../request.ts";
+import type { Exchange } from "./exchange.ts";
 import { readBody } from "./read-body.ts";
 
 /** First of the `x-gateway-` / `x-llm-d-` spellings that is set. */
@@ -42,7 +41,7 @@ function fairnessIdOf(headers: Headers, derive?: (headers: Headers) => string | 
 /**
  * Reads the body within the size and time limits, parses it as its route takes it (a JSON
  * object, or a multipart form's text fields), validates what routing needs, and sets
- * `inferenceRequest`. Pass the route's table entry (`route`), or a `kind` for its first path.
+ * `x.inferenceRequest`. Pass the route's table entry (`route`), or a `kind` for its first path.
  */
 export function parse(opts: {
   /** The route's table entry; or `kind`, for that kind's first path. */
@@ -53,16 +52,16 @@ export function parse(opts: {
   setTimer?: SetTimer;
   /** The configured PreAdmission plugins' fairness id for requests that send none. */
   fairnessIdFor?: (headers: Headers) => string | undefined;
-}): MiddlewareHandler<GatewayEnv> {
+}): (x: Exchange) => Promise<void> {
   if (opts.route === undefined && opts.kind === undefined)
     throw new Error("parse: pass the route (or its kind)");
   const route = opts.route ?? routeOf(opts.kind!);
-  return async function parseStage(c, next) {
-    const headers = c.req.raw.headers;
+  return async function parseStage(x) {
+    const headers = x.headers;
     const contentType = headers.get("content-type");
     if (route.body === "json") refuseForm(contentType, route.path);
     const read = () =>
-      readBody(c.req.raw, {
+      readBody(x.request, {
         limit: opts.maxBodyBytes(),
         timeoutMs: opts.bodyReadTimeoutMs(),
         ...(opts.setTimer ? { setTimer: opts.setTimer } : {}),
@@ -73,7 +72,7 @@ export function parse(opts: {
     if (route.file !== undefined) requireFile(parsed, route.file);
     const stream = route.stream !== undefined && (body["stream"] === true || body["stream"] === "true");
     const previous = route.kind === "responses" ? body["previous_response_id"] : undefined;
-    c.set("inferenceRequest", {
+    x.inferenceRequest = {
       kind: route.kind,
       path: route.upstreamPath,
       model: body["model"] as string,
@@ -82,10 +81,9 @@ export function parse(opts: {
       bytes,
       objective: gatewayHeader(headers, "inference-objective"),
       // An API key's tenant is its fairness id; a client cannot claim another tenant's flow.
-      fairnessId: c.get("principal")?.tenant ?? fairnessIdOf(headers, opts.fairnessIdFor),
+      fairnessId: x.principal?.tenant ?? fairnessIdOf(headers, opts.fairnessIdFor),
       modelRewriteHeader: gatewayHeader(headers, "model-name-rewrite") || undefined,
       ...(typeof previous === "string" ? { previousResponseId: previous } : {}),
-    });
-    await next();
+    };
   };
 }

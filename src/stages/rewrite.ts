@@ -1,6 +1,5 @@
-import type { MiddlewareHandler } from "hono";
 import type { Random } from "../clock.ts";
-import type { GatewayEnv } from "../env.ts";
+import type { Exchange } from "./exchange.ts";
 
 /**
  * Decides the target model. The `x-gateway-model-name-rewrite` header sets the
@@ -9,16 +8,15 @@ import type { GatewayEnv } from "../env.ts";
  * counted later, once the request is accepted (stages/accepted.ts), and authorized
  * right after this stage, against the model actually served.
  */
-export function rewrite(deps: { random: Random }): MiddlewareHandler<GatewayEnv> {
-  return async function rewriteStage(c, next) {
-    const req = c.get("inferenceRequest");
+export function rewrite(deps: { random: Random }): (x: Exchange) => void {
+  return function rewriteStage(x) {
+    const req = x.inferenceRequest;
     // The rules of the request's pool (their poolRef names it).
-    const decision = c.get("pool").config.current.rewriteTable.resolve(req.model, deps.random);
-    c.set("targetModel", {
+    const decision = x.pool.config.current.rewriteTable.resolve(req.model, deps.random);
+    x.targetModel = {
       requested: req.model,
       target: decision?.targetModel ?? req.modelRewriteHeader ?? req.model,
       rewriteName: decision?.rewriteName,
-    });
-    await next();
+    };
   };
 }

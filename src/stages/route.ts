@@ -1,4 +1,3 @@
-import type { Context, MiddlewareHandler } from "hono";
 import { BACKEND_HEADER, chosenBackend } from "../aigw/choose.ts";
 import { Deadline } from "../aigw/deadline.ts";
 import { backendOrder, matchRule } from "../aigw/match.ts";
@@ -6,11 +5,11 @@ import type { CompiledRule, RuleBackend } from "../aigw/types.ts";
 import { sendToHosted } from "../backends/forward.ts";
 import { type HostedBackends, type HostedDeps, hostedBackends } from "../backends/hosted.ts";
 import type { Random } from "../clock.ts";
-import type { GatewayEnv } from "../env.ts";
 import { badRequest, GatewayError, quoted } from "../errors.ts";
 import type { ResponseHomes } from "../openai/response-homes.ts";
 import type { Pool } from "../pools/pool.ts";
 import type { PoolSet } from "../pools/set.ts";
+import type { Exchange } from "./exchange.ts";
 import { gatewayHeader, MAX_FAIRNESS_ID_LENGTH } from "./parse.ts";
 
 /**
@@ -19,29 +18,33 @@ import { gatewayHeader, MAX_FAIRNESS_ID_LENGTH } from "./parse.ts";
  * order, by weight within a priority. A hosted backend (AIServiceBackend) first: the
  * request is sent there now and the pool stages are skipped. An InferencePool first: the
  * request continues in that pool, and the rule's hosted backends behind it become its spill
- * targets (c.var.aigw). Without route documents, or when no rule matches, the pool is the
+ * targets (x.aigw). Without route documents, or when no rule matches, the pool is the
  * model's, as BBR (body model → header) and an HTTPRoute per pool would pick it
  * (`PoolSet.route`): a model no pool serves is a 404 naming what the client asked for.
  * A Responses API request with a `previous_response_id` this gateway saw answered goes to
  * that response's pool (and the schedule stage to its pod), whatever its model routes to.
  * The request counts as the pool's until it ends, so a pool removed by a reload finishes
  * it before stopping. A request that sent no fairness id gets the one its pool's
- * PreAdmission plugins derive (e.g. agent-identity).
+ * PreAdmission plugins derive (e.g. agent-identity). Returns the hosted backend's answer when
+ * one answered, else nothing (the pool stages go on); a rule's `timeouts.request` is left in
+ * `x.deadline`, for the pipeline to settle after them.
  */
 export function route(
   deps: HostedDeps & { pools: PoolSet; random: Random; responseHomes: ResponseHomes },
-): MiddlewareHandler<GatewayEnv> {
+): (x: Exchange) => Promise<Response> | undefined {
   const hosted = hostedBackends(deps);
-  return async function routeStage(c, next) {
-    const req = c.get("inferenceRequest");
+  return function routeStage(x) {
+    const req = x.inferenceRequest;
     const routes = deps.config.current.routes;
-    const rule = routes ? matchRule(routes, { headers: c.req.raw.headers, model: req.model }) : undefined;
+    const rule = routes ? matchRule(routes, { headers: x.headers, model: req.model }) : undefined;
     let pool: Pool | undefined;
-    let deadline: Deadline | undefined;
     if (rule) {
-      if (rule.requestTimeoutMs !== undefined)
-        deadline = new Deadline(c, rule.requestTimeoutMs, deps.setTimer);
-      const order = ruleOrder(c, rule, hosted, deps);
+      const deadline =
+        rule.requestTimeoutMs !== undefined
+          ? new Deadline(x, rule.requestTimeoutMs, deps.setTimer)
+          : undefined;
+      x.deadline = deadline;
+      const order = ruleOrder(x, rule, hosted, deps);
       const first = order[0];
       if (!first)
         throw new GatewayError({
@@ -53,15 +56,13 @@ export function route(
           code: "no_backend",
         });
       if (first.target.kind === "hosted") {
-        authorizeHosted(c, req.model);
-        c.set("aigw", { rule, spillTo: [], spilled: true });
-        try {
-          return await sendToHosted(c, hosted, { rule, backends: order });
-        } catch (err) {
+        authorizeHosted(x, req.model);
+        x.aigw = { rule, spillTo: [], spilled: true };
+        return sendToHosted(x, hosted, { rule, backends: order }).catch((err) => {
           throw deadline?.passed && err instanceof GatewayError && err.status === 499
             ? deadline.error()
             : err;
-        }
+        });
       }
       pool = deps.pools.get(first.target.pool);
       if (!pool)
@@ -72,14 +73,14 @@ export function route(
           droppedReason: "rejected-no-endpoints",
         });
       const spillTo = order.filter((b) => b.target.kind === "hosted" && b.priority > first.priority);
-      c.set("aigw", { rule, spillTo });
+      x.aigw = { rule, spillTo };
     } else {
       // A Responses API turn that continues a stored response goes where that response lives,
       // if that pool serves the turn's model; a turn switching to another pool's model is
       // routed by its model (that pod then says whether it knows the id, as vLLM does).
       const home = req.previousResponseId ? deps.responseHomes.find(req.previousResponseId) : undefined;
       const homePool = home ? servingPool(deps.pools.get(home.pool), req.model) : undefined;
-      if (home && homePool) c.set("responseHome", home);
+      if (home && homePool) x.responseHome = home;
       pool = homePool ?? deps.pools.route(req.model, req.modelRewriteHeader);
     }
     if (!pool)
@@ -89,10 +90,10 @@ export function route(
         param: "model",
         code: "model_not_found",
       });
-    c.set("pool", pool);
-    c.get("scope").hold(pool.enter());
-    const headers = c.req.raw.headers;
-    if (!c.get("principal")?.tenant && !gatewayHeader(headers, "inference-fairness-id")) {
+    x.pool = pool;
+    x.scope.hold(pool.enter());
+    const headers = x.headers;
+    if (!x.principal?.tenant && !gatewayHeader(headers, "inference-fairness-id")) {
       const derived = pool.scheduler.fairnessIdFor(headers);
       if (derived) {
         if (derived.length > MAX_FAIRNESS_ID_LENGTH)
@@ -101,11 +102,10 @@ export function route(
             null,
             "invalid_fairness_id",
           );
-        c.set("inferenceRequest", { ...req, fairnessId: derived });
+        x.inferenceRequest = { ...req, fairnessId: derived };
       }
     }
-    await next();
-    deadline?.settle();
+    return undefined;
   };
 }
 
@@ -118,15 +118,15 @@ function servingPool(pool: Pool | undefined, model: string): Pool | undefined {
 
 /** The rule's backends in the order to try: the client's choice alone, else priority and weight (ejected hosted ones last). */
 function ruleOrder(
-  c: Context<GatewayEnv>,
+  x: Exchange,
   rule: CompiledRule,
   hosted: HostedBackends,
   deps: HostedDeps & { random: Random },
 ): RuleBackend[] {
   const chosen = chosenBackend(rule, {
     enabled: deps.config.current.settings.clientBackendSelection,
-    header: c.req.raw.headers.get(BACKEND_HEADER),
-    principal: c.get("principal"),
+    header: x.headers.get(BACKEND_HEADER),
+    principal: x.principal,
   });
   if (chosen) return [chosen];
   return backendOrder(
@@ -140,8 +140,8 @@ function ruleOrder(
  * A key limited to some models may use a hosted backend only for a model in its list (the
  * operator's modelNameOverride is the operator's choice, as an InferenceModelRewrite is).
  */
-function authorizeHosted(c: Context<GatewayEnv>, model: string): void {
-  const allowed = c.get("principal")?.models;
+function authorizeHosted(x: Exchange, model: string): void {
+  const allowed = x.principal?.models;
   if (allowed && !allowed.includes(model))
     throw new GatewayError({
       status: 403,

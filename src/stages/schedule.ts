@@ -1,12 +1,11 @@
-import type { MiddlewareHandler } from "hono";
 import type { Clock } from "../clock.ts";
 import type { ConfigHolder } from "../config/holder.ts";
 import type { PassiveHealth } from "../endpoints/health.ts";
 import type { Endpoint } from "../endpoints/types.ts";
 import { usableEndpoints } from "../endpoints/usable.ts";
-import type { GatewayEnv } from "../env.ts";
 import { badRequest, GatewayError } from "../errors.ts";
 import type { Admission } from "../request.ts";
+import type { Exchange } from "./exchange.ts";
 import { gatewayHeader } from "./parse.ts";
 
 /** What the schedule stage asks of flow control: which endpoints have room for this admitted request. */
@@ -27,42 +26,40 @@ export function schedule(deps: {
   health: PassiveHealth;
   clock: Clock;
   config: ConfigHolder;
-}): MiddlewareHandler<GatewayEnv> {
-  return async function scheduleStage(c, next) {
-    const target = c.get("targetModel").target;
-    const serving = c.get("candidates");
-    const pool = c.get("pool");
+}): (x: Exchange) => void {
+  return function scheduleStage(x) {
+    const target = x.targetModel.target;
+    const serving = x.candidates;
+    const pool = x.pool;
     const flow: RoomFilter | undefined = pool.flow;
-    const pinned = c.get("principal")?.trustedRouting
-      ? gatewayHeader(c.req.raw.headers, "destination-endpoint")
-      : undefined;
+    const pinned = x.principal?.trustedRouting ? gatewayHeader(x.headers, "destination-endpoint") : undefined;
     if (pinned) {
       const endpoints = pinnedEndpoints(pinned, serving);
-      flow?.withRoom(endpoints, c.get("admission")); // gives back its reserved place; the pin wins
-      c.set("endpoints", endpoints);
-      return next();
+      flow?.withRoom(endpoints, x.admission!); // gives back its reserved place; the pin wins
+      x.endpoints = endpoints;
+      return;
     }
     const usable = usableEndpoints(serving, {
       health: deps.health,
       now: deps.clock.now(),
       stalenessMs: deps.config.current.settings.dataLayer.stalenessMs,
     });
-    const home = c.get("responseHome");
+    const home = x.responseHome;
     const holder = home ? usable.find((e) => e.name === home.endpoint) : undefined;
     if (holder) {
       // The previous response lives in that pod's memory: only it can continue the conversation.
-      flow?.withRoom([holder], c.get("admission"));
-      c.set("endpoints", [holder]);
-      return next();
+      flow?.withRoom([holder], x.admission!);
+      x.endpoints = [holder];
+      return;
     }
-    const candidates = flow ? flow.withRoom(usable, c.get("admission")) : usable;
+    const candidates = flow ? flow.withRoom(usable, x.admission!) : usable;
     const { endpoints: picked, lifecycle } = pool.scheduler.schedule(
       {
-        requestId: c.get("requestId"),
+        requestId: x.requestId,
         targetModel: target,
-        body: c.get("inferenceRequest").body,
-        kind: c.get("inferenceRequest").kind,
-        headers: c.req.raw.headers,
+        body: x.inferenceRequest.body,
+        kind: x.inferenceRequest.kind,
+        headers: x.headers,
       },
       candidates,
     );
@@ -75,13 +72,12 @@ export function schedule(deps: {
         headers: { "retry-after": "1" },
       });
     }
-    c.set("endpoints", picked);
+    x.endpoints = picked;
     if (lifecycle) {
-      c.set("lifecycle", lifecycle);
+      x.lifecycle = lifecycle;
       // Ends with the request, answered or not: plugins give back what they took.
-      c.get("scope").hold({ release: (outcome) => lifecycle.responseComplete(outcome) });
+      x.scope.hold({ release: (outcome) => lifecycle.responseComplete(outcome) });
     }
-    await next();
   };
 }
 

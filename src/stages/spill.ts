@@ -1,11 +1,10 @@
-import type { Context, MiddlewareHandler } from "hono";
 import { type SpillReason, sendToHosted } from "../backends/forward.ts";
 import { type HostedDeps, hostedBackends } from "../backends/hosted.ts";
 import { systemTimer } from "../clock.ts";
-import type { GatewayEnv } from "../env.ts";
 import { GatewayError } from "../errors.ts";
 import { priorityOf } from "../flow/objectives.ts";
 import { type Admitter, admit } from "./admit.ts";
+import type { Exchange } from "./exchange.ts";
 
 /** Header carrying a time-to-first-token budget in ms (as the admit stage reads it). */
 const SLO_HEADER = "x-slo-ttft-ms";
@@ -16,22 +15,22 @@ function positiveNumber(v: unknown): number | undefined {
 }
 
 /** Whether this request may leave its pool: its rule has a spill target and its priority may spill. */
-function spillable(c: Context<GatewayEnv>): boolean {
-  const a = c.get("aigw");
+function spillable(x: Exchange): boolean {
+  const a = x.aigw;
   if (!a || a.spilled || a.spillTo.length === 0) return false;
-  const priority = priorityOf(c.get("pool").config.current, c.get("inferenceRequest").objective);
+  const priority = priorityOf(x.pool.config.current, x.inferenceRequest.objective);
   // Sheddable (negative) priorities never spill: they queue or are shed, as flow control says.
   return priority >= 0 && priority >= a.rule.spillMinPriority;
 }
 
 /** Sends the request to its rule's spill targets instead of its pool. */
-function spill(c: Context<GatewayEnv>, deps: HostedDeps, reason: SpillReason): Promise<Response> {
-  const a = c.get("aigw");
+function spill(x: Exchange, deps: HostedDeps, reason: SpillReason): Promise<Response> {
+  const a = x.aigw!;
   a.spilled = true;
-  return sendToHosted(c, hostedBackends(deps), {
+  return sendToHosted(x, hostedBackends(deps), {
     rule: a.rule,
     backends: a.spillTo,
-    spill: { pool: c.get("pool").name, reason },
+    spill: { pool: x.pool.name, reason },
   });
 }
 
@@ -41,49 +40,53 @@ function spill(c: Context<GatewayEnv>, deps: HostedDeps, reason: SpillReason): P
  * priority may spill, asks flow control for a slot with a budget: when the pool would make
  * it wait longer than the rule's `spill-after-ms`, or sheds it, the request goes to the
  * hosted backend instead (with its modelNameOverride). Every other request is admitted as
- * the admit stage does.
+ * the admit stage does. Returns the hosted backend's answer when the request spilled, else
+ * nothing (the request was admitted to its pool).
  */
-export function admitOrSpill(deps: HostedDeps): MiddlewareHandler<GatewayEnv> {
+export function admitOrSpill(deps: HostedDeps): (x: Exchange) => Promise<Response | undefined> {
   const plain = admit();
   const setTimer = deps.setTimer ?? systemTimer;
-  return async function admitOrSpillStage(c, next) {
-    if (!spillable(c)) return plain(c, next);
-    const req = c.get("inferenceRequest");
+  return async function admitOrSpillStage(x) {
+    if (!spillable(x)) {
+      await plain(x);
+      return undefined;
+    }
+    const req = x.inferenceRequest;
     const budget = new AbortController();
     let over = false;
     const cancel = setTimer(() => {
       over = true;
       budget.abort();
-    }, c.get("aigw").rule.spillAfterMs);
+    }, x.aigw!.rule.spillAfterMs);
     const expectedOutputTokens = positiveNumber(req.body["max_tokens"] ?? req.body["max_completion_tokens"]);
-    const deadlineMs = positiveNumber(c.req.header(SLO_HEADER));
+    const deadlineMs = positiveNumber(x.headers.get(SLO_HEADER));
     let granted: Awaited<ReturnType<Admitter["admit"]>>;
     try {
-      granted = await c.get("pool").admitter.admit({
+      granted = await x.pool.admitter.admit({
         model: req.model,
         objective: req.objective,
         fairnessId: req.fairnessId,
-        targetModel: c.get("targetModel").target,
+        targetModel: x.targetModel.target,
         bytes: req.bytes.byteLength,
-        signal: AbortSignal.any([c.req.raw.signal, budget.signal]),
+        signal: AbortSignal.any([x.signal, budget.signal]),
         ...(expectedOutputTokens ? { expectedOutputTokens } : {}),
         ...(deadlineMs ? { deadlineMs } : {}),
       });
     } catch (err) {
-      if (c.req.raw.signal.aborted || !(err instanceof GatewayError)) throw err;
-      if (over) return spill(c, deps, "queue_budget");
-      if (err.status === 429 || err.droppedReason === "rejected-no-endpoints") return spill(c, deps, "shed");
+      if (x.signal.aborted || !(err instanceof GatewayError)) throw err;
+      if (over) return spill(x, deps, "queue_budget");
+      if (err.status === 429 || err.droppedReason === "rejected-no-endpoints") return spill(x, deps, "shed");
       throw err;
     } finally {
       cancel();
     }
     const { admission, slot } = granted;
-    const scope = c.get("scope");
+    const scope = x.scope;
     scope.hold(slot);
     scope.log.priority = admission.priority;
     scope.log.queueMs = Math.round(admission.queuedMs * 100) / 100;
-    c.set("admission", admission);
-    await next();
+    x.admission = admission;
+    return undefined;
   };
 }
 
@@ -100,25 +103,35 @@ const POOL_FAILED: Record<string, SpillReason> = {
  * Spill on pool failure (right after the route stage): when every pod failed before the
  * first byte (refused, timed out, a retryOn status), the pool has no endpoint, or it was
  * saturated at scheduling, a spillable request is sent to its rule's hosted backend
- * instead of getting the error. Nothing is spilled once the client got a byte.
+ * instead of getting the error. Nothing is spilled once the client got a byte. Runs after the
+ * pool stages answered `res` (`x.error` being what it was made of, if anything).
  */
-export function spillOnFailure(deps: HostedDeps): MiddlewareHandler<GatewayEnv> {
-  return async function spillOnFailureStage(c, next) {
-    await next();
-    if (!spillable(c) || c.get("scope").streaming) return;
-    const err = c.error;
+export function spillOnFailure(
+  deps: HostedDeps,
+): (x: Exchange, res: Response) => Promise<Response> | Response {
+  return function spillOnFailureStage(x, res) {
+    if (!spillable(x) || x.scope.streaming) return res;
+    const err = x.error;
     let reason: SpillReason | undefined;
     if (err instanceof GatewayError) reason = err.code ? POOL_FAILED[err.code] : undefined;
     else if (
       !err &&
-      c.res.headers.has("x-gateway-destination-endpoint-served") &&
-      deps.config.current.settings.upstream.retryOn.includes(c.res.status)
+      res.headers.has("x-gateway-destination-endpoint-served") &&
+      deps.config.current.settings.upstream.retryOn.includes(res.status)
     )
       reason = "pool_failed";
-    if (!reason) return;
-    await c.res.body?.cancel().catch(() => {});
-    c.error = undefined;
-    c.res = undefined;
-    c.res = await spill(c, deps, reason);
+    if (!reason) return res;
+    return spillAfter(x, deps, res, reason);
   };
+}
+
+async function spillAfter(
+  x: Exchange,
+  deps: HostedDeps,
+  res: Response,
+  reason: SpillReason,
+): Promise<Response> {
+  await res.body?.cancel().catch(() => {});
+  x.error = undefined;
+  return spill(x, deps, reason);
 }

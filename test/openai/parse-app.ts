@@ -3,6 +3,7 @@ import type { GatewayEnv } from "../../src/env.ts";
 import { toErrorResponse } from "../../src/errors.ts";
 import { ROUTES } from "../../src/openai/routes.ts";
 import type { InferenceRequest } from "../../src/request.ts";
+import { Exchange } from "../../src/stages/exchange.ts";
 import { parse } from "../../src/stages/parse.ts";
 import { FakeTime } from "../helpers/fake-time.ts";
 
@@ -15,20 +16,19 @@ export function parseApp(opts: { maxBodyBytes?: number; seen?: InferenceRequest[
   const time = new FakeTime();
   const app = new Hono<GatewayEnv>();
   for (const route of ROUTES) {
-    app.post(
-      route.path,
-      parse({
-        route,
-        maxBodyBytes: () => opts.maxBodyBytes ?? 1024 * 1024,
-        bodyReadTimeoutMs: () => 5000,
-        setTimer: time.setTimer,
-      }),
-      (c) => {
-        const r = c.get("inferenceRequest");
-        opts.seen?.push(r);
-        return c.json(opts.answer ?? { ...r, bytes: r.bytes.byteLength });
-      },
-    );
+    const parsed = parse({
+      route,
+      maxBodyBytes: () => opts.maxBodyBytes ?? 1024 * 1024,
+      bodyReadTimeoutMs: () => 5000,
+      setTimer: time.setTimer,
+    });
+    app.post(route.path, async (c) => {
+      const x = new Exchange(c.req.raw, "test");
+      await parsed(x);
+      const r = x.inferenceRequest;
+      opts.seen?.push(r);
+      return c.json(opts.answer ?? { ...r, bytes: r.bytes.byteLength });
+    });
   }
   app.onError((err, c) => toErrorResponse(err, {}, ROUTES.find((r) => r.path === c.req.path)?.errors));
   return app;
