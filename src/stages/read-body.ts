@@ -43,10 +43,12 @@ export async function readBody(request: Request, opts: ReadBodyOptions): Promise
   const { limit, timeoutMs } = opts;
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
-  if (!request.body) return new Uint8Array();
   // A declared length within the limit (the usual case): the runtime reads it whole, without a
-  // JS stream reader (its promise reactions were the largest per-request cost left on Bun).
-  if (declared !== null && /^\d+$/.test(declared)) return readDeclared(request, opts);
+  // JS stream reader (its promise reactions were the largest per-request cost left on Bun),
+  // and without asking for `request.body`, which makes Bun build a ReadableStream for it.
+  if (declared !== null && /^\d+$/.test(declared))
+    return declared === "0" ? new Uint8Array() : readDeclared(request, opts);
+  if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   let timedOut = false;
   const cancelTimer = (opts.setTimer ?? systemTimer)(() => {
@@ -78,25 +80,33 @@ export async function readBody(request: Request, opts: ReadBodyOptions): Promise
   return concat(chunks, size);
 }
 
-/** The body of a request whose content-length is within the limit, within the time limit. */
-async function readDeclared(request: Request, opts: ReadBodyOptions): Promise<Uint8Array<ArrayBuffer>> {
+/**
+ * The body of a request whose content-length is within the limit, within the time limit.
+ * One promise, settled by the body or by the timer, whichever comes first (no race of two
+ * promises and an async function around them: a few µs a request on Bun).
+ */
+function readDeclared(request: Request, opts: ReadBodyOptions): Promise<Uint8Array<ArrayBuffer>> {
   const { timeoutMs } = opts;
-  let cancelTimer = () => {};
-  const late = new Promise<never>((_, reject) => {
-    cancelTimer = (opts.setTimer ?? systemTimer)(() => reject(tooSlow(timeoutMs)), timeoutMs);
+  return new Promise((resolve, reject) => {
+    const cancelTimer = (opts.setTimer ?? systemTimer)(() => reject(tooSlow(timeoutMs)), timeoutMs);
+    // A body that fails after the 408 went out settles nothing more (and is not unhandled).
+    request.arrayBuffer().then(
+      (buffer) => {
+        cancelTimer();
+        resolve(new Uint8Array(buffer));
+      },
+      (err) => {
+        cancelTimer();
+        reject(unreadable(request, err));
+      },
+    );
   });
-  const body = request.arrayBuffer();
-  // A body that fails after the 408 went out must not be an unhandled rejection.
-  body.catch(() => {});
-  try {
-    return new Uint8Array(await Promise.race([body, late]));
-  } catch (err) {
-    if (err instanceof GatewayError) throw err;
-    if (request.signal.aborted || (err instanceof Error && err.name === "AbortError")) throw clientClosed();
-    throw badRequest("The request body could not be read (broken framing?).", null, "invalid_body");
-  } finally {
-    cancelTimer();
-  }
+}
+
+/** Why a body could not be read: the client left (499), or its framing is broken (400). */
+function unreadable(request: Request, err: unknown): GatewayError {
+  if (request.signal.aborted || (err instanceof Error && err.name === "AbortError")) return clientClosed();
+  return badRequest("The request body could not be read (broken framing?).", null, "invalid_body");
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {

@@ -76,6 +76,32 @@ describe("readBody", () => {
     await flushMicrotasks();
   });
 
+  test("a declared length is read whole without asking for request.body (Bun builds a stream for it)", async () => {
+    const time = new FakeTime();
+    const real = new Request("http://gw/", {
+      method: "POST",
+      headers: { "content-length": "13" },
+      body: '{"model":"m"}',
+    });
+    let bodyAsked = 0;
+    const request = new Proxy(real, {
+      get(target, key) {
+        if (key === "body") bodyAsked++;
+        const v = Reflect.get(target, key, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const bytes = await readBody(request, { limit: 1024, timeoutMs: 100, setTimer: time.setTimer });
+    expect(new TextDecoder().decode(bytes)).toBe('{"model":"m"}');
+    expect(bodyAsked).toBe(0);
+    expect(time.pending).toBe(0);
+    const empty = new Request("http://gw/", { method: "POST", headers: { "content-length": "0" } });
+    expect((await readBody(empty, { limit: 1024, timeoutMs: 100, setTimer: time.setTimer })).byteLength).toBe(
+      0,
+    );
+    expect(time.pending).toBe(0);
+  });
+
   test("a client that hangs up mid-body is a 499, not an unhandled error", async () => {
     const time = new FakeTime();
     const gone = new AbortController();
