@@ -8,22 +8,30 @@ import type { Exchange } from "./exchange.ts";
  * forward stage's client signal aborts, which aborts the pod's request, and the client
  * gets the eviction error (429 `evicted`). During a stream, the client gets an SSE error
  * event and the stream ends; cancelling the relayed body aborts the pod's request and
- * ends the request scope, which releases the flow-control slot once.
+ * ends the request scope, which releases the flow-control slot once. The abort controller
+ * is made by `arm`, for the (negative-priority) requests that can be evicted: the others,
+ * nearly all, pay for none.
  */
 export class Eviction {
-  private readonly controller = new AbortController();
-  error: GatewayError | undefined;
+  private controller: AbortController | undefined = undefined;
+  error: GatewayError | undefined = undefined;
 
   /** Passed to flow control as `onEvicted`. */
   readonly evict = (err: GatewayError): void => {
     if (this.error) return;
     this.error = err;
-    this.controller.abort(err);
+    this.controller?.abort(err);
   };
 
-  /** Makes the client signal the forward stage reads (`x.signal`) also abort on eviction. */
+  /**
+   * Makes the client signal the forward stage reads (`x.signal`) also abort on eviction
+   * (at once when flow control evicted the request before it got here).
+   */
   arm(x: Exchange): void {
-    x.signal = AbortSignal.any([x.signal, this.controller.signal]);
+    const controller = new AbortController();
+    this.controller = controller;
+    if (this.error) controller.abort(this.error);
+    x.signal = AbortSignal.any([x.signal, controller.signal]);
   }
 
   /**
@@ -38,7 +46,8 @@ export class Eviction {
       throw this.error;
     }
     if (!res.body || !x.scope.streaming) return res;
-    return new Response(endsOnEviction(res.body, this.controller.signal), res);
+    const controller = this.controller ?? new AbortController();
+    return new Response(endsOnEviction(res.body, controller.signal), res);
   }
 }
 
