@@ -28,6 +28,8 @@ export class Exchange {
   /** The API key entry the request authenticated with; unset when auth is off. */
   principal: ApiKey | undefined = undefined;
   inferenceRequest!: InferenceRequest;
+  /** Whether the client sent a fairness id header (parse reads it; route derives one when not). */
+  fairnessIdSent = false;
   /** The pool the request's model routes to (the route stage). */
   pool!: Pool;
   /** The AIGatewayRoute rule the request matched, and the hosted backends it may spill to (src/aigw/). */

@@ -3,9 +3,9 @@ import { badRequest } from "../errors.ts";
 import { formBody, jsonBody, refuseForm, requireFile } from "../openai/body.ts";
 import { type RouteSpec, routeOf } from "../openai/routes.ts";
 import { validateBody } from "../openai/validate.ts";
-import type { ApiKind } from "../request.ts";
+import type { ApiKind, InferenceRequest } from "../request.ts";
 import type { Exchange } from "./exchange.ts";
-import { readBody } from "./read-body.ts";
+import { type ReadBodyOptions, readBody } from "./read-body.ts";
 
 /** First of the `x-gateway-` / `x-llm-d-` spellings that is set. */
 export function gatewayHeader(headers: Headers, name: string): string | undefined {
@@ -24,8 +24,11 @@ export const MAX_FAIRNESS_ID_LENGTH = 256;
  * (`derive`, e.g. agent-identity from an agent's session header); else `default-flow`.
  * An over-long one is refused with a 400.
  */
-function fairnessIdOf(headers: Headers, derive?: (headers: Headers) => string | undefined): string {
-  const sent = gatewayHeader(headers, "inference-fairness-id");
+function fairnessIdOf(
+  headers: Headers,
+  sent: string | undefined,
+  derive?: (headers: Headers) => string | undefined,
+): string {
   const id = sent || derive?.(headers);
   if (id && id.length > MAX_FAIRNESS_ID_LENGTH)
     throw badRequest(
@@ -56,23 +59,29 @@ export function parse(opts: {
   if (opts.route === undefined && opts.kind === undefined)
     throw new Error("parse: pass the route (or its kind)");
   const route = opts.route ?? routeOf(opts.kind!);
+  const setTimer = opts.setTimer;
   return async function parseStage(x) {
     const headers = x.headers;
     const contentType = headers.get("content-type");
     if (route.body === "json") refuseForm(contentType, route.path);
-    const read = () =>
-      readBody(x.request, {
-        limit: opts.maxBodyBytes(),
-        timeoutMs: opts.bodyReadTimeoutMs(),
-        ...(opts.setTimer ? { setTimer: opts.setTimer } : {}),
-      });
+    const request = x.request;
+    const limits: ReadBodyOptions = {
+      limit: opts.maxBodyBytes(),
+      timeoutMs: opts.bodyReadTimeoutMs(),
+      setTimer,
+    };
+    const read = () => readBody(request, limits);
     const parsed = route.body === "json" ? await jsonBody(read) : await formBody(read, contentType);
     const { body, bytes } = parsed;
     validateBody(body, route.schema, route.oneOf);
     if (route.file !== undefined) requireFile(parsed, route.file);
     const stream = route.stream !== undefined && (body["stream"] === true || body["stream"] === "true");
     const previous = route.kind === "responses" ? body["previous_response_id"] : undefined;
-    x.inferenceRequest = {
+    // An API key's tenant is its fairness id; a client cannot claim another tenant's flow.
+    const tenant = x.principal?.tenant;
+    const sent = tenant ? undefined : gatewayHeader(headers, "inference-fairness-id");
+    x.fairnessIdSent = !!sent;
+    const req: { -readonly [K in keyof InferenceRequest]: InferenceRequest[K] } = {
       kind: route.kind,
       path: route.upstreamPath,
       model: body["model"] as string,
@@ -80,10 +89,10 @@ export function parse(opts: {
       body,
       bytes,
       objective: gatewayHeader(headers, "inference-objective"),
-      // An API key's tenant is its fairness id; a client cannot claim another tenant's flow.
-      fairnessId: x.principal?.tenant ?? fairnessIdOf(headers, opts.fairnessIdFor),
+      fairnessId: tenant ?? fairnessIdOf(headers, sent, opts.fairnessIdFor),
       modelRewriteHeader: gatewayHeader(headers, "model-name-rewrite") || undefined,
-      ...(typeof previous === "string" ? { previousResponseId: previous } : {}),
     };
+    if (typeof previous === "string") req.previousResponseId = previous;
+    x.inferenceRequest = req;
   };
 }

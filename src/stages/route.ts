@@ -10,7 +10,7 @@ import type { ResponseHomes } from "../openai/response-homes.ts";
 import type { Pool } from "../pools/pool.ts";
 import type { PoolSet } from "../pools/set.ts";
 import type { Exchange } from "./exchange.ts";
-import { gatewayHeader, MAX_FAIRNESS_ID_LENGTH } from "./parse.ts";
+import { MAX_FAIRNESS_ID_LENGTH } from "./parse.ts";
 
 /**
  * Picks where the request goes. With AIGatewayRoute documents, the first rule whose
@@ -93,7 +93,7 @@ export function route(
     x.pool = pool;
     x.scope.hold(pool.enter());
     const headers = x.headers;
-    if (!x.principal?.tenant && !gatewayHeader(headers, "inference-fairness-id")) {
+    if (!x.principal?.tenant && !x.fairnessIdSent) {
       const derived = pool.scheduler.fairnessIdFor(headers);
       if (derived) {
         if (derived.length > MAX_FAIRNESS_ID_LENGTH)
