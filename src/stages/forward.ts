@@ -121,6 +121,7 @@ export function forward(deps: ForwardDeps) {
     if (credential?.value) headers.set(credential.header, credential.value);
 
     const attempts = x.endpoints.slice(0, settings.upstream.maxAttempts);
+    const closing = deps.lifecycle?.closing;
     // Running from dispatch to the pod until the request ends, as GIE counts it: a pod sends
     // a non-streamed answer's headers only when it is done, so counting then reads far low.
     const series = deps.metrics.series(req.model, target.target, req.fairnessId, x.admission?.priority ?? 0);
@@ -129,6 +130,7 @@ export function forward(deps: ForwardDeps) {
     let last: { reason: string; response?: Response; broken?: boolean } = { reason: "no endpoint tried" };
     for (const [i, endpoint] of attempts.entries()) {
       const slot = deps.inflight.acquire(endpoint.name);
+      // One object of one shape per attempt (no spreads: attempt reads absent and undefined alike).
       const result = await attempt({
         fetch: deps.fetch,
         url: `http://${endpoint.address}${req.path}`,
@@ -136,10 +138,10 @@ export function forward(deps: ForwardDeps) {
         body: bytes,
         clientSignal: x.signal,
         responseTimeoutMs: settings.upstream.responseTimeoutMs,
-        ...(req.stream ? { firstByteTimeoutMs: settings.upstream.firstByteTimeoutMs } : {}),
+        firstByteTimeoutMs: req.stream ? settings.upstream.firstByteTimeoutMs : undefined,
         retryOn: settings.upstream.retryOn,
-        ...(deps.lifecycle?.closing ? { closing: deps.lifecycle.closing } : {}),
-        ...(deps.setTimer ? { setTimer: deps.setTimer } : {}),
+        closing,
+        setTimer: deps.setTimer,
       });
       if (result.kind === "client-gone") {
         slot.release();
@@ -172,7 +174,7 @@ export function forward(deps: ForwardDeps) {
         usageInjected,
         requestBytes: bytes.byteLength,
         series,
-        ...(result.body ? { body: result.body } : {}),
+        body: result.body,
       });
     }
     // Every endpoint refused: a last 503 passes through as the pod said it; else our own 503.
