@@ -126,14 +126,17 @@ export function prefixCacheScorer(opts: {
       );
       ctx.set(NEW_PREFIX, m.isNew);
       const total = m.hashes.count;
-      if (total === 0) return endpoints.map(() => 0);
+      const scores = new Float64Array(endpoints.length);
+      if (total === 0 || m.matches.size === 0) return scores;
       const saturated = saturatedOf(ctx, endpoints, {
         depth: p.saturationQueueDepth,
         kvUtil: p.saturationKvCacheUtil,
         pending: (e) => index.pendingTokens(e.name),
         promptTokens: m.promptTokens,
       });
-      return endpoints.map((e) => (saturated.has(e) ? 0 : (m.matches.get(e.name) ?? 0) / total));
+      for (let i = 0; i < endpoints.length; i++)
+        scores[i] = saturated?.[i] === 1 ? 0 : (m.matches.get(endpoints[i]!.name) ?? 0) / total;
+      return scores;
     },
     preRequest(ctx, endpoints) {
       const primary = endpoints[0];
@@ -166,20 +169,27 @@ export function prefixCacheScorer(opts: {
  * caches it too, and comes back once the holder drains. A queue behind one long prefill
  * is not saturation: spilling the short prompts queued behind it (a cold prefill
  * elsewhere, which queues that pod in turn) cascaded, measured p50 TTFT 693 ms instead
- * of 44 ms at 32 req/s. Empty when `depth` is 0 (never spill) or when every candidate is
- * saturated.
+ * of 44 ms at 32 req/s. Returned as a flag per candidate (1 = saturated), undefined
+ * when none is, when `depth` is 0 (never spill) or when every candidate is saturated.
  */
 function saturatedOf(
   ctx: SchedulingContext,
   endpoints: readonly Endpoint[],
   o: { depth: number; kvUtil: number; pending: (e: Endpoint) => number; promptTokens: number },
-): Set<Endpoint> {
-  if (o.depth <= 0 || endpoints.length < 2) return new Set();
-  const over = endpoints.filter((e) => {
+): Uint8Array | undefined {
+  if (o.depth <= 0 || endpoints.length < 2) return undefined;
+  let over: Uint8Array | undefined;
+  let count = 0;
+  for (let i = 0; i < endpoints.length; i++) {
+    const e = endpoints[i]!;
     const l = ctx.load(e);
-    return l.waiting >= o.depth && (l.kvUsage >= o.kvUtil || o.pending(e) < o.promptTokens);
-  });
-  return over.length === endpoints.length ? new Set() : new Set(over);
+    if (l.waiting >= o.depth && (l.kvUsage >= o.kvUtil || o.pending(e) < o.promptTokens)) {
+      over ??= new Uint8Array(endpoints.length);
+      over[i] = 1;
+      count++;
+    }
+  }
+  return count === endpoints.length ? undefined : over;
 }
 
 /**

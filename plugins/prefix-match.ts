@@ -17,12 +17,13 @@
 import type { Endpoint } from "../src/endpoints/types.ts";
 import { type SchedulingContext, stateKey } from "../src/scheduling/framework/interfaces.ts";
 import { CHARS_PER_TOKEN, type PrefixHashes } from "../src/scheduling/prefix/hashes.ts";
-import type { PrefixIndex } from "../src/scheduling/prefix/prefix-index.ts";
+import type { PrefixIndex, PrefixLengths } from "../src/scheduling/prefix/prefix-index.ts";
 
 export interface PrefixMatch {
   readonly hashes: PrefixHashes;
   readonly blockChars: number;
-  readonly matches: ReadonlyMap<string, number>;
+  /** Leading blocks per endpoint name (undefined: none), as `PrefixIndex.matchLengths` answers. */
+  readonly matches: PrefixLengths;
   /** Index of the distinctive block (0 when the prompt has no full block). */
   readonly distinctive: number;
   /** True when the prompt has a block and no candidate holds its distinctive block. */
@@ -45,14 +46,17 @@ export function prefixMatch(
   if (memo !== undefined && memo.blockChars === opts.blockChars && memo.hashes.count <= opts.maxBlocks)
     return memo;
   const hashes = ctx.prefixHashes(opts.blockChars, opts.maxBlocks);
-  const matches = hashes.count > 0 ? index.match(hashes.keys) : new Map<string, number>();
+  const matches = index.matchLengths(hashes.keys);
   const distinctive = hashes.count > 0 ? index.prompts.distinctive(hashes.keys) : 0;
+  let isNew = hashes.count > 0;
+  for (let i = 0; isNew && i < endpoints.length && matches.size > 0; i++)
+    if ((matches.get(endpoints[i]!.name) ?? 0) > distinctive) isNew = false;
   const m: PrefixMatch = {
     hashes,
     blockChars: opts.blockChars,
     matches,
     distinctive,
-    isNew: hashes.count > 0 && endpoints.every((e) => (matches.get(e.name) ?? 0) <= distinctive),
+    isNew,
     promptTokens: Math.ceil(ctx.promptText().length / CHARS_PER_TOKEN),
   };
   ctx.set(MATCH, m);

@@ -21,15 +21,20 @@
  * the same up to sampling noise, and the rule is far from its threshold on a preamble,
  * ~100 %, or on one group among several).
  *
- * Cost: one Map update per block recorded. Decay without touching every entry: counts
+ * Cost: one hash-table update per block recorded (key-table.ts: typed arrays, no
+ * allocation per key). Decay without touching every entry: counts
  * are kept scaled by 2^(seq / halfLife) (a later prompt adds a larger weight), so the
  * ratio seen(k) / n is the decayed share; the scale is brought back when it grows large.
  *
- * Memory: one number per block key; the prefix index forgets a key here when no
+ * Memory: one number (and a table slot) per block key; the prefix index forgets a key here when no
  * endpoint holds it any more, so this is bounded by the index itself.
  */
+import { grownFloat64, KeyTable } from "./key-table.ts";
+
 export class PromptStatistics {
-  private readonly seen = new Map<number, number>();
+  /** Block key -> id; `seen[id]` is the key's scaled weight (no Map entry per key). */
+  private readonly ids = new KeyTable();
+  private seen = new Float64Array(64);
   private total = 0;
   private seq = 0;
 
@@ -44,7 +49,10 @@ export class PromptStatistics {
     // however few prompts there are yet (with 2 prompts seen, 1 is half).
     const bar = Math.max(this.share * this.total, 1.5 * 2 ** (this.seq / this.halfLife));
     if (this.total === 0) return 0;
-    for (let j = 0; j < keys.length; j++) if ((this.seen.get(keys[j]!) ?? 0) < bar) return j;
+    for (let j = 0; j < keys.length; j++) {
+      const id = this.ids.find(keys[j]!);
+      if ((id < 0 ? 0 : this.seen[id]!) < bar) return j;
+    }
     return Math.max(0, keys.length - 1);
   }
 
@@ -52,22 +60,30 @@ export class PromptStatistics {
   record(keys: readonly number[]): void {
     const w = 2 ** (++this.seq / this.halfLife);
     this.total += w;
-    for (const key of keys) this.seen.set(key, (this.seen.get(key) ?? 0) + w);
+    for (let j = 0; j < keys.length; j++) {
+      const id = this.ids.insert(keys[j]!);
+      if (id >= this.seen.length) this.seen = grownFloat64(this.seen, this.ids.idCapacity);
+      this.seen[id]! += w;
+    }
     if (w > 2 ** 64) this.rescale(w);
   }
 
   /** Drops the statistics of a block key (no endpoint holds it any more). */
   forget(key: number): void {
-    this.seen.delete(key);
+    const id = this.ids.find(key);
+    if (id < 0) return;
+    this.seen[id] = 0;
+    this.ids.removeId(id);
   }
 
   get size(): number {
-    return this.seen.size;
+    return this.ids.size;
   }
 
   /** Divides every weight by `w` and restarts the sequence (shares are unchanged). */
   private rescale(w: number): void {
-    for (const [k, v] of this.seen) this.seen.set(k, v / w);
+    const seen = this.seen;
+    for (let id = 0; id < seen.length; id++) seen[id]! /= w;
     this.total /= w;
     this.seq = 0;
   }

@@ -2,8 +2,8 @@
  * The approximate prefix index: which endpoints probably hold which prompt blocks in
  * their KV cache, learned from the gateway's own picks (no engine events needed).
  *
- * - `holders`: block key -> names of the endpoints it was sent to.
- * - one LRU per endpoint (a Map in recency order, oldest first) bounded by the
+ * - `holders`: block key -> the endpoints it was sent to.
+ * - one LRU per endpoint (recency order, oldest first) bounded by the
  *   capacity the caller passes (`lruCapacityPerServer`, default 31,250 = vLLM's block
  *   count for a Llama-3-8B on one H100). Evicting from an endpoint's LRU also removes
  *   the endpoint from `holders`, and a key with no holder left is deleted, so memory is
@@ -18,9 +18,21 @@
  *
  * Shared by every request of a pool (one per scheduler, carried across config
  * reloads); all operations are synchronous.
+ *
+ * Layout (no allocation per entry, so a full index of millions of entries neither feeds
+ * the GC nor rehashes a Map; see docs/scheduling.md "The prefix index's layout"):
+ * - block keys -> key ids in a `KeyTable` (open addressing over typed arrays);
+ * - endpoints -> small ints (`endpointIds`; ids of removed endpoints are reused);
+ * - one entry per (key, endpoint) pair, in parallel Int32Arrays indexed by entry id: its
+ *   key id and endpoint id, its place in the endpoint's LRU (a doubly linked list,
+ *   `lruPrev`/`lruNext`, head = oldest) and in the key's holder list (`holdPrev`/
+ *   `holdNext`, from `holderHead[key id]`); freed entries are chained for reuse;
+ * - arrays grow by doubling and are never shrunk: their size follows the largest the
+ *   index has been, which the capacities bound (capacity x endpoints entries).
  */
 
 import { PromptStatistics } from "./distinctive.ts";
+import { grownInt32, KeyTable } from "./key-table.ts";
 
 export const DEFAULT_LRU_CAPACITY_PER_SERVER = 31_250;
 
@@ -38,12 +50,74 @@ export interface PrefixIndexStats {
   readonly hitRatio: number;
 }
 
+/**
+ * Leading blocks each endpoint holds, from `PrefixIndex.matchLengths`: `get(name)` as a
+ * `Map` of the match would answer (undefined for no match), without a Map per request.
+ */
+export interface PrefixLengths {
+  get(name: string): number | undefined;
+  /** Endpoints with a match. */
+  readonly size: number;
+}
+
+const NONE = -1;
+
+const NO_MATCH: PrefixLengths = Object.freeze({ get: () => undefined, size: 0 });
+
+class MatchedLengths implements PrefixLengths {
+  constructor(
+    private readonly index: PrefixIndex,
+    /** Leading blocks per endpoint id at match time (0: none). */
+    private readonly byId: Int32Array,
+    /** The matched endpoints' names and lengths (when ids were reassigned since). */
+    private readonly names: readonly string[],
+    private readonly lengths: Int32Array,
+    private readonly epoch: number,
+  ) {}
+
+  get size(): number {
+    return this.names.length;
+  }
+
+  get(name: string): number | undefined {
+    if (this.epoch === this.index.endpointEpoch) {
+      const id = this.index.endpointIdOf(name);
+      const n = id < 0 ? 0 : (this.byId[id] ?? 0);
+      return n === 0 ? undefined : n;
+    }
+    for (let k = 0; k < this.names.length; k++) if (this.names[k] === name) return this.lengths[k];
+    return undefined;
+  }
+}
+
 export class PrefixIndex {
-  private readonly holders = new Map<number, Set<string>>();
-  private readonly lrus = new Map<string, Map<number, true>>();
+  private readonly keys = new KeyTable(1024);
+  /** key id -> first entry holding it (NONE: none). */
+  private holderHead = new Int32Array(1024).fill(NONE);
+  /** entry id -> key id, endpoint id, LRU neighbours, holder-list neighbours. */
+  private entKey = new Int32Array(1024);
+  private entEndpoint = new Int32Array(1024);
+  private lruPrev = new Int32Array(1024);
+  private lruNext = new Int32Array(1024);
+  private holdPrev = new Int32Array(1024);
+  private holdNext = new Int32Array(1024);
+  /** Freed entries, chained through `lruNext`; `entryTop` = first entry id never used. */
+  private freeEntry = NONE;
+  private entryTop = 0;
+  /** endpoint id -> oldest entry, newest entry, entries. */
+  private lruHead = new Int32Array(8).fill(NONE);
+  private lruTail = new Int32Array(8).fill(NONE);
+  private lruSize = new Int32Array(8);
+  private readonly endpointIds = new Map<string, number>();
+  private readonly endpointNames: string[] = [];
+  private readonly freeEndpoints: number[] = [];
+  /** Scratch for `match`: leading blocks per endpoint id (0 outside a call). */
+  private scratch = new Int32Array(8);
   private readonly pending = new Map<string, number>();
   /** Which leading blocks most prompts share (the distinctive block of a prompt). */
   readonly prompts = new PromptStatistics();
+  /** Bumped whenever an endpoint id is freed (a later endpoint may get it). */
+  endpointEpoch = 0;
   private entryCount = 0;
   private lookups = 0;
   private matchedBlocks = 0;
@@ -51,7 +125,12 @@ export class PrefixIndex {
 
   /** Distinct block keys in the index. */
   get size(): number {
-    return this.holders.size;
+    return this.keys.size;
+  }
+
+  /** The small-int id of an endpoint in the index, or -1. */
+  endpointIdOf(name: string): number {
+    return this.endpointIds.get(name) ?? NONE;
   }
 
   /**
@@ -60,20 +139,51 @@ export class PrefixIndex {
    * it holds without a gap. Endpoints with no match are absent. Does not touch the LRUs.
    */
   match(keys: readonly number[]): Map<string, number> {
+    const m = this.matchLengths(keys);
     const out = new Map<string, number>();
-    for (let i = 0; i < keys.length; i++) {
-      const set = this.holders.get(keys[i]!);
-      if (set === undefined) break;
+    for (const name of this.endpointNames) {
+      const n = m.get(name);
+      if (n !== undefined) out.set(name, n);
+    }
+    return out;
+  }
+
+  /** As `match`, answered by a small typed-array record instead of a Map. */
+  matchLengths(keys: readonly number[]): PrefixLengths {
+    const scratch = this.scratch;
+    const { holderHead, holdNext, entEndpoint } = this;
+    const first = keys.length > 0 ? this.keys.find(keys[0]!) : NONE;
+    // Holders of block 0: the only endpoints that can match at all.
+    let matched = 0;
+    for (let e = first === NONE ? NONE : holderHead[first]!; e !== NONE; e = holdNext[e]!) {
+      scratch[entEndpoint[e]!] = 1;
+      matched++;
+    }
+    if (matched === 0) return NO_MATCH;
+    for (let i = 1; i < keys.length; i++) {
+      const k = this.keys.find(keys[i]!);
+      if (k === NONE) break;
       let extended = false;
-      for (const name of set) {
-        if ((out.get(name) ?? 0) === i) {
-          out.set(name, i + 1);
+      for (let e = holderHead[k]!; e !== NONE; e = holdNext[e]!) {
+        const ep = entEndpoint[e]!;
+        if (scratch[ep] === i) {
+          scratch[ep] = i + 1;
           extended = true;
         }
       }
       if (!extended) break;
     }
-    return out;
+    const byId = scratch.slice(0, this.endpointNames.length);
+    const lengths = new Int32Array(matched);
+    const names = new Array<string>(matched);
+    let n = 0;
+    for (let e = holderHead[first]!; e !== NONE; e = holdNext[e]!) {
+      const ep = entEndpoint[e]!;
+      lengths[n] = scratch[ep]!;
+      names[n++] = this.endpointNames[ep]!;
+      scratch[ep] = 0;
+    }
+    return new MatchedLengths(this, byId, names, lengths, this.endpointEpoch);
   }
 
   /**
@@ -83,33 +193,37 @@ export class PrefixIndex {
    */
   record(endpoint: string, keys: readonly number[], capacity = DEFAULT_LRU_CAPACITY_PER_SERVER): void {
     if (keys.length === 0 || capacity <= 0) return;
-    let lru = this.lrus.get(endpoint);
-    if (lru === undefined) {
-      lru = new Map();
-      this.lrus.set(endpoint, lru);
-    }
+    const ep = this.endpointFor(endpoint);
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]!;
-      if (lru.delete(key)) {
-        lru.set(key, true);
-        continue;
+      let k = this.keys.find(key);
+      if (k !== NONE) {
+        const held = this.entryOf(k, ep);
+        if (held !== NONE) {
+          this.unlinkLru(ep, held);
+          this.pushLru(ep, held);
+          continue;
+        }
+      } else {
+        k = this.keys.insert(key);
+        if (k >= this.holderHead.length) this.holderHead = grownInt32(this.holderHead, k + 1, NONE);
+        this.holderHead[k] = NONE;
       }
-      lru.set(key, true);
+      const e = this.newEntry();
+      this.entKey[e] = k;
+      this.entEndpoint[e] = ep;
+      const head = this.holderHead[k]!;
+      this.holdPrev[e] = NONE;
+      this.holdNext[e] = head;
+      if (head !== NONE) this.holdPrev[head] = e;
+      this.holderHead[k] = e;
+      this.pushLru(ep, e);
       this.entryCount++;
-      const set = this.holders.get(key);
-      if (set === undefined) this.holders.set(key, new Set([endpoint]));
-      else set.add(endpoint);
     }
-    // One iterator for all evictions of this call: a fresh `keys().next()` per eviction
-    // would skip over every slot deleted before it (JS Maps compact only on rehash), which
-    // made each eviction cost tens of microseconds once an index was full.
-    if (lru.size > capacity) {
-      const oldest = lru.keys();
-      while (lru.size > capacity) {
-        const key = oldest.next().value as number;
-        lru.delete(key);
-        this.release(key, endpoint);
-      }
+    while (this.lruSize[ep]! > capacity) {
+      const oldest = this.lruHead[ep]!;
+      this.unlinkLru(ep, oldest);
+      this.release(oldest);
     }
   }
 
@@ -131,16 +245,25 @@ export class PrefixIndex {
   /** Forgets everything `endpoint` held (the endpoint left the pool). */
   removeEndpoint(endpoint: string): void {
     this.pending.delete(endpoint);
-    const lru = this.lrus.get(endpoint);
-    if (lru === undefined) return;
-    for (const key of lru.keys()) this.release(key, endpoint);
-    this.lrus.delete(endpoint);
+    const ep = this.endpointIds.get(endpoint);
+    if (ep === undefined) return;
+    for (let e = this.lruHead[ep]!; e !== NONE; ) {
+      const next = this.lruNext[e]!;
+      this.release(e);
+      e = next;
+    }
+    this.lruHead[ep] = NONE;
+    this.lruTail[ep] = NONE;
+    this.lruSize[ep] = 0;
+    this.endpointIds.delete(endpoint);
+    this.freeEndpoints.push(ep);
+    this.endpointEpoch++;
   }
 
   /** Removes every endpoint not in `names` (call when the pool's endpoint set changes). */
   retain(names: Iterable<string>): void {
     const keep = new Set(names);
-    for (const endpoint of [...this.lrus.keys(), ...this.pending.keys()])
+    for (const endpoint of [...this.endpointIds.keys(), ...this.pending.keys()])
       if (!keep.has(endpoint)) this.removeEndpoint(endpoint);
   }
 
@@ -158,9 +281,9 @@ export class PrefixIndex {
 
   stats(): PrefixIndexStats {
     return {
-      size: this.holders.size,
+      size: this.keys.size,
       entries: this.entryCount,
-      endpoints: this.lrus.size,
+      endpoints: this.endpointIds.size,
       lookups: this.lookups,
       matchedBlocks: this.matchedBlocks,
       totalBlocks: this.totalBlocks,
@@ -168,14 +291,94 @@ export class PrefixIndex {
     };
   }
 
-  private release(key: number, endpoint: string): void {
+  /** Entry slots allocated (live + free): the arrays' high-water mark, for tests of boundedness. */
+  get allocatedEntries(): number {
+    return this.entryTop;
+  }
+
+  private endpointFor(name: string): number {
+    let ep = this.endpointIds.get(name);
+    if (ep !== undefined) return ep;
+    ep = this.freeEndpoints.pop() ?? this.endpointNames.length;
+    this.endpointIds.set(name, ep);
+    this.endpointNames[ep] = name;
+    if (ep >= this.lruHead.length) {
+      this.lruHead = grownInt32(this.lruHead, ep + 1, NONE);
+      this.lruTail = grownInt32(this.lruTail, ep + 1, NONE);
+      this.lruSize = grownInt32(this.lruSize, ep + 1);
+      this.scratch = grownInt32(this.scratch, ep + 1);
+    }
+    this.lruHead[ep] = NONE;
+    this.lruTail[ep] = NONE;
+    this.lruSize[ep] = 0;
+    return ep;
+  }
+
+  /** The entry of (key id, endpoint id), or NONE: a walk of the key's holders. */
+  private entryOf(k: number, ep: number): number {
+    const { holdNext, entEndpoint } = this;
+    for (let e = this.holderHead[k]!; e !== NONE; e = holdNext[e]!) if (entEndpoint[e] === ep) return e;
+    return NONE;
+  }
+
+  private newEntry(): number {
+    if (this.freeEntry !== NONE) {
+      const e = this.freeEntry;
+      this.freeEntry = this.lruNext[e]!;
+      return e;
+    }
+    const e = this.entryTop++;
+    if (e >= this.entKey.length) {
+      const n = e + 1;
+      this.entKey = grownInt32(this.entKey, n);
+      this.entEndpoint = grownInt32(this.entEndpoint, n);
+      this.lruPrev = grownInt32(this.lruPrev, n);
+      this.lruNext = grownInt32(this.lruNext, n);
+      this.holdPrev = grownInt32(this.holdPrev, n);
+      this.holdNext = grownInt32(this.holdNext, n);
+    }
+    return e;
+  }
+
+  /** Appends entry `e` as the newest of endpoint `ep`'s LRU. */
+  private pushLru(ep: number, e: number): void {
+    const tail = this.lruTail[ep]!;
+    this.lruPrev[e] = tail;
+    this.lruNext[e] = NONE;
+    if (tail === NONE) this.lruHead[ep] = e;
+    else this.lruNext[tail] = e;
+    this.lruTail[ep] = e;
+    this.lruSize[ep]!++;
+  }
+
+  private unlinkLru(ep: number, e: number): void {
+    const prev = this.lruPrev[e]!;
+    const next = this.lruNext[e]!;
+    if (prev === NONE) this.lruHead[ep] = next;
+    else this.lruNext[prev] = next;
+    if (next === NONE) this.lruTail[ep] = prev;
+    else this.lruPrev[next] = prev;
+    this.lruSize[ep]!--;
+  }
+
+  /**
+   * Drops entry `e` (already out of its LRU, or its whole LRU is being dropped) from its
+   * key's holders; a key with no holder left leaves the index and the prompt statistics.
+   */
+  private release(e: number): void {
     this.entryCount--;
-    const set = this.holders.get(key);
-    if (set === undefined) return;
-    set.delete(endpoint);
-    if (set.size === 0) {
-      this.holders.delete(key);
+    const k = this.entKey[e]!;
+    const prev = this.holdPrev[e]!;
+    const next = this.holdNext[e]!;
+    if (prev === NONE) this.holderHead[k] = next;
+    else this.holdNext[prev] = next;
+    if (next !== NONE) this.holdPrev[next] = prev;
+    if (this.holderHead[k] === NONE) {
+      const key = this.keys.keyOf(k);
+      this.keys.removeId(k);
       this.prompts.forget(key);
     }
+    this.lruNext[e] = this.freeEntry;
+    this.freeEntry = e;
   }
 }
