@@ -59,8 +59,9 @@ export function admit(): (x: Exchange) => Promise<void> {
       targetModel: x.targetModel.target,
       bytes: req.bytes.byteLength,
       signal: x.signal,
-      ...(expectedOutputTokens ? { expectedOutputTokens } : {}),
-      ...(deadlineMs ? { deadlineMs } : {}),
+      // Absent and undefined read alike (`??`): one shape, no spread per request.
+      expectedOutputTokens,
+      deadlineMs,
       onEvicted: eviction.evict,
     });
     const scope = x.scope;
