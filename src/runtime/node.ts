@@ -1,8 +1,7 @@
 /** Node entry: `npm run start:node`. */
-import { decodingFetch } from "../proxy/decode.ts";
 import { exitOnSignals, main } from "./main.ts";
 import { serveNode } from "./serve-node.ts";
-import { undiciFetch } from "./undici-fetch.ts";
+import { decodingWhenEncoded, undiciFetch } from "./undici-fetch.ts";
 import { tcpSubscriber } from "./zmq-socket.ts";
 
 const started = await main({
@@ -12,6 +11,6 @@ const started = await main({
   argv: process.argv.slice(2),
   env: process.env,
   // Upstream calls on undici.request: Node's global fetch costs several times as much CPU per call.
-  fetch: decodingFetch(undiciFetch()),
+  fetch: decodingWhenEncoded(undiciFetch()),
 });
 if (started) exitOnSignals(started);

@@ -11,6 +11,8 @@
  */
 import { Agent, request } from "undici";
 import type { FetchFn } from "../deps.ts";
+import { decodingFetch } from "../proxy/decode.ts";
+import { bufferedResponse } from "./node-buffered-response.ts";
 
 /** Largest answer with a content-length that is read whole before the Response is made. */
 const MAX_BUFFERED = 1 << 20;
@@ -77,15 +79,30 @@ export function undiciFetch(
       return new Response(null, { status: res.statusCode, headers });
     }
     // A whole answer of known, bounded size (every non-streamed vLLM answer) is read here
-    // as bytes: a web stream costs Node 20 a transferable object per response, and the
-    // proxy reads such an answer whole anyway. Streams (SSE) stay pull-based.
+    // as bytes, into a Response that builds no stream unless asked (a web stream costs
+    // Node 20 a transferable object per response, and the proxy reads such an answer
+    // whole anyway). Streams (SSE) stay pull-based.
     const length = Number(res.headers["content-length"] ?? Number.NaN);
     const type = headers.get("content-type") ?? "";
     if (length <= MAX_BUFFERED && !type.includes("text/event-stream")) {
       const bytes = new Uint8Array(await res.body.arrayBuffer());
-      return new Response(bytes, { status: res.statusCode, headers });
+      return bufferedResponse(bytes, res.statusCode, headers);
     }
     return new Response(webBody(res.body), { status: res.statusCode, headers });
   };
   return Object.assign(fetchFn, { close: () => dispatcher.close() });
+}
+
+/**
+ * `decodingFetch` (gzip/deflate bodies decoded when their bytes really are compressed),
+ * consulted only for answers that declare a content-encoding: it reads `body`, which
+ * would build a web stream for every answer (see node-buffered-response.ts), and an
+ * answer without one passes through it untouched anyway.
+ */
+export function decodingWhenEncoded(base: FetchFn): FetchFn {
+  return async (url, init) => {
+    const res = await base(url, init);
+    if (!res.headers.has("content-encoding")) return res;
+    return decodingFetch(async () => res)(url, init);
+  };
 }
