@@ -8,7 +8,8 @@
  *   each an async function that sets one context variable and awaits next(), as the
  *   stages do;
  * - composed: one route handler that calls 12 plain functions in order with one
- *   per-request object (what "composing the chain" would look like);
+ *   per-request object (the shape src/stages/pipeline.ts now has: one handler per inference
+ *   route, the stages plain steps over an Exchange);
  * - bare: one route handler that answers at once (Hono's routing and Response alone);
  * - gateway: the real app (`createGateway` on a one-pool config with two endpoints, the default
  *   scheduling profile, metrics and the request log on, written to a sink that drops it), its
