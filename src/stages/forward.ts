@@ -128,7 +128,8 @@ export function forward(deps: ForwardDeps) {
     series.started();
     x.scope.hold({ release: () => series.stopped() });
     let last: { reason: string; response?: Response; broken?: boolean } = { reason: "no endpoint tried" };
-    for (const [i, endpoint] of attempts.entries()) {
+    for (let i = 0; i < attempts.length; i++) {
+      const endpoint = attempts[i]!;
       const slot = deps.inflight.acquire(endpoint.name);
       // One object of one shape per attempt (no spreads: attempt reads absent and undefined alike).
       const result = await attempt({
