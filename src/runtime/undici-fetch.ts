@@ -12,7 +12,7 @@
 import { Agent, request } from "undici";
 import type { FetchFn } from "../deps.ts";
 import { decodingFetch } from "../proxy/decode.ts";
-import { bufferedResponse } from "./node-buffered-response.ts";
+import { bufferedResponse, streamedResponse } from "./node-upstream-response.ts";
 
 /** Largest answer with a content-length that is read whole before the Response is made. */
 const MAX_BUFFERED = 1 << 20;
@@ -79,16 +79,16 @@ export function undiciFetch(
       return new Response(null, { status: res.statusCode, headers });
     }
     // A whole answer of known, bounded size (every non-streamed vLLM answer) is read here
-    // as bytes, into a Response that builds no stream unless asked (a web stream costs
-    // Node 20 a transferable object per response, and the proxy reads such an answer
-    // whole anyway). Streams (SSE) stay pull-based.
+    // as bytes, and the proxy reads it whole anyway. Neither kind of answer is wrapped in
+    // the platform's Response, whose web stream Node 20 pays for per answer
+    // (node-upstream-response.ts); streams (SSE) stay pull-based.
     const length = Number(res.headers["content-length"] ?? Number.NaN);
     const type = headers.get("content-type") ?? "";
     if (length <= MAX_BUFFERED && !type.includes("text/event-stream")) {
       const bytes = new Uint8Array(await res.body.arrayBuffer());
       return bufferedResponse(bytes, res.statusCode, headers);
     }
-    return new Response(webBody(res.body), { status: res.statusCode, headers });
+    return streamedResponse(webBody(res.body), res.statusCode, headers);
   };
   return Object.assign(fetchFn, { close: () => dispatcher.close() });
 }

@@ -1,0 +1,112 @@
+/**
+ * Web `Response`s for upstream answers under Node that build no more than they must.
+ *
+ * Node 20 builds a ReadableStream for every `new Response(bytes)`, and each stream costs
+ * ~25-30 µs of CPU and garbage (its constructor makes it transferable; measured in
+ * bench/overhead). The gateway reads a non-streamed answer with `arrayBuffer()` and never
+ * touches its stream, and reads a streamed one (SSE) through `body` only. So an answer
+ * read whole hands its bytes over directly, a streamed one hands over the stream it was
+ * given, and the platform's Response is built only if something asks for more
+ * (`clone()`, `blob()`, `formData()`, or a streamed body read as a whole). They are
+ * `instanceof Response`, with the same fields, and a body can be read once, as always.
+ */
+
+/** The Response constructor when this module loaded (the platform's, before any adapter replaced it). */
+const NativeResponse = globalThis.Response;
+
+const unusable = () => new TypeError("Body is unusable: it has already been read.");
+
+class UpstreamResponse {
+  readonly status: number;
+  readonly statusText = "";
+  readonly headers: Headers;
+  readonly ok: boolean;
+  readonly redirected = false;
+  readonly type = "default" as ResponseType;
+  readonly url = "";
+  #bytes: Uint8Array<ArrayBuffer> | undefined;
+  #stream: ReadableStream<Uint8Array> | undefined;
+  #full: Response | undefined;
+
+  constructor(body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>, status: number, headers: Headers) {
+    if (body instanceof Uint8Array) this.#bytes = body;
+    else this.#stream = body;
+    this.status = status;
+    this.ok = status >= 200 && status < 300;
+    this.headers = headers;
+  }
+
+  /** The platform's Response, built once on first need; the body then belongs to it. */
+  #native(): Response {
+    if (!this.#full) {
+      const read = this.#bytes === undefined && this.#stream === undefined;
+      this.#full = new NativeResponse(this.#stream ?? this.#bytes ?? new Uint8Array(), {
+        status: this.status,
+        headers: this.headers,
+      });
+      if (read) void this.#full.arrayBuffer().catch(() => {}); // read already: the platform's one says so too
+      this.#bytes = undefined;
+      this.#stream = undefined;
+    }
+    return this.#full;
+  }
+
+  get body(): ReadableStream<Uint8Array> | null {
+    return this.#stream ?? this.#native().body;
+  }
+
+  get bodyUsed(): boolean {
+    if (this.#full) return this.#full.bodyUsed;
+    if (this.#stream) return this.#stream.locked;
+    return this.#bytes === undefined;
+  }
+
+  arrayBuffer(): Promise<ArrayBuffer> {
+    if (this.#full || this.#stream) return this.#native().arrayBuffer();
+    const bytes = this.#bytes;
+    if (!bytes) return Promise.reject(unusable());
+    this.#bytes = undefined;
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    return Promise.resolve(whole ? bytes.buffer : bytes.slice().buffer);
+  }
+
+  bytes(): Promise<Uint8Array<ArrayBuffer>> {
+    return this.arrayBuffer().then((b) => new Uint8Array(b));
+  }
+
+  text(): Promise<string> {
+    if (this.#full || this.#stream) return this.#native().text();
+    return this.arrayBuffer().then((b) => new TextDecoder().decode(b));
+  }
+
+  json(): Promise<unknown> {
+    return this.text().then(JSON.parse);
+  }
+
+  blob(): Promise<Blob> {
+    return this.#native().blob();
+  }
+
+  formData(): Promise<FormData> {
+    return this.#native().formData();
+  }
+
+  clone(): Response {
+    return this.#native().clone();
+  }
+}
+Object.setPrototypeOf(UpstreamResponse.prototype, NativeResponse.prototype);
+
+/** An answer of `status` with `headers` whose body, `bytes`, was read whole already. */
+export function bufferedResponse(bytes: Uint8Array<ArrayBuffer>, status: number, headers: Headers): Response {
+  return new UpstreamResponse(bytes, status, headers) as unknown as Response;
+}
+
+/** An answer of `status` with `headers` whose body is read from `stream` as the relay pulls. */
+export function streamedResponse(
+  stream: ReadableStream<Uint8Array>,
+  status: number,
+  headers: Headers,
+): Response {
+  return new UpstreamResponse(stream, status, headers) as unknown as Response;
+}
