@@ -34,13 +34,31 @@ export function createLogger(
   function emit(at: LogLevel, msg: string, fields?: Record<string, unknown>): void {
     if (RANK[at] < RANK[logger.level]) return;
     // One object, built once: no spread of the fields into a copy, then into another.
-    const line: Record<string, unknown> = { time: new Date().toISOString(), level: at, msg };
+    const line: Record<string, unknown> = { time: isoNow(), level: at, msg };
     if (fields) for (const k in fields) line[k] = bounded(fields[k]);
     const text = JSON.stringify(line);
     if (batched && RANK[at] >= RANK.warn) batched.now(text);
     else out(text);
   }
   return logger;
+}
+
+let isoSecond = Number.NaN;
+let isoPrefix = "";
+
+/**
+ * `new Date().toISOString()` without a Date and a full format per line: the
+ * "YYYY-MM-DDTHH:MM:SS." part is formatted once a second, the milliseconds appended.
+ */
+export function isoNow(ms = Date.now()): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    const iso = new Date(second * 1000).toISOString();
+    isoPrefix = iso.slice(0, iso.length - 4); // drop "000Z"
+    isoSecond = second;
+  }
+  const rest = ms - second * 1000;
+  return `${isoPrefix}${rest < 10 ? "00" : rest < 100 ? "0" : ""}${rest}Z`;
 }
 
 /** A line writer that batches; `now` writes at once (after what is pending). */
