@@ -11,7 +11,8 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Histogram, Registry } from "prom-client";
 import * as v from "valibot";
-import { createLogger } from "../../src/log.ts";
+import { createLogger, isoNow } from "../../src/log.ts";
+import { CounterFamily } from "../../src/metrics/series-family.ts";
 import { ChatCompletionSchema } from "../../src/openai/schemas.ts";
 import { downstreamHeaders, upstreamHeaders } from "../../src/proxy/headers.ts";
 import { hashPrefix } from "../../src/scheduling/prefix/hashes.ts";
@@ -82,6 +83,13 @@ const pluginHist = new Histogram({
 });
 
 const logger = createLogger("info");
+const attemptsFamily = new CounterFamily(
+  "a_total",
+  "a",
+  ["model_name", "target_model_name", "pod_name", "fairness_id", "priority"],
+  registry,
+);
+const podLabels = { model_name: "m", target_model_name: "m", pod_name: "mock-1", fairness_id: "f", priority: "0" };
 const summary = {
   at: Date.now(),
   requestId: "0b8a3c1e-5d4f-4a7b-9c2e-1f3a5b7c9d0e",
@@ -193,10 +201,22 @@ const items: Item[] = [
     fn: () => logger.info("request", { ...summary, tenantKey: undefined, stream: false }),
   },
   {
-    name: "new Date().toISOString()",
-    perRequest: 1,
+    name: "new Date().toISOString() (before isoNow)",
+    perRequest: 0,
     where: "src/log.ts:25",
     fn: () => new Date().toISOString(),
+  },
+  {
+    name: "isoNow() (log.ts: the second formatted once)",
+    perRequest: 1,
+    where: "src/log.ts:37",
+    fn: () => isoNow(),
+  },
+  {
+    name: "CounterFamily.labels, 5 labels (a label set looked up per request)",
+    perRequest: 1,
+    where: "src/metrics/scheduler-metrics.ts:120 (scheduling attempts per pod)",
+    fn: () => attemptsFamily.labels({ ...podLabels }),
   },
   {
     name: "upstreamHeaders (new Headers + forEach copy)",

@@ -13,7 +13,14 @@ type Labels = Record<string, string>;
 type Value = { labels: Labels; value: number; metricName?: string; sharedLabels?: Labels };
 
 abstract class Family<S extends { touched: boolean; labels: Labels }> {
-  private readonly byKey = new Map<string, S>();
+  /**
+   * Label values, one Map level per label name, the series at the leaf: a lookup hashes
+   * the caller's own value strings (their hash is cached), where a joined key string was
+   * built and hashed anew on every call.
+   */
+  private readonly tree = new Map<string, unknown>();
+  /** Every series, in creation order (the order /metrics shows them). */
+  private readonly all: S[] = [];
 
   constructor(
     readonly name: string,
@@ -30,14 +37,26 @@ abstract class Family<S extends { touched: boolean; labels: Labels }> {
 
   /** The series for one label set, created on first use (shown once it is first touched). */
   labels(labels: Labels): S {
-    let key = "";
-    for (const n of this.labelNames) key += `${labels[n] ?? ""}\u0000`;
-    let s = this.byKey.get(key);
+    const names = this.labelNames;
+    let level = this.tree;
+    const last = names.length - 1;
+    for (let i = 0; i < last; i++) {
+      const value = labels[names[i]!] ?? "";
+      let next = level.get(value) as Map<string, unknown> | undefined;
+      if (!next) {
+        next = new Map();
+        level.set(value, next);
+      }
+      level = next;
+    }
+    const leaf = last < 0 ? "" : (labels[names[last]!] ?? "");
+    let s = level.get(leaf) as S | undefined;
     if (!s) {
       const own: Labels = {};
-      for (const n of this.labelNames) own[n] = labels[n] ?? "";
+      for (const n of names) own[n] = labels[n] ?? "";
       s = this.create(own);
-      this.byKey.set(key, s);
+      level.set(leaf, s);
+      this.all.push(s);
     }
     return s;
   }
@@ -47,12 +66,13 @@ abstract class Family<S extends { touched: boolean; labels: Labels }> {
     const values: Value[] = [];
     // A family without labels shows its one series from the start, as prom-client's do.
     const all = this.labelNames.length === 0;
-    for (const s of this.byKey.values()) if (s.touched || all) this.render(s, values);
+    for (const s of this.all) if (s.touched || all) this.render(s, values);
     return { name: this.name, help: this.help, type: this.type, values, aggregator: "sum" };
   }
 
   reset(): void {
-    this.byKey.clear();
+    this.tree.clear();
+    this.all.length = 0;
   }
 }
 

@@ -74,3 +74,15 @@ test("error codes: the pod's status as a number, the gateway's own errors as GIE
   expect(errorCode(502, false)).toBe("ModelServerError");
   expect(errorCode(500, false)).toBe("Internal");
 });
+
+test("label sets that would join to the same string keep their own series", async () => {
+  const registry = new Registry();
+  const c = new CounterFamily("joined_total", "help", ["a", "b"], registry);
+  // Joined with a NUL separator, both read "x\0\0y\0": one series took both counts.
+  c.labels({ a: "x\u0000", b: "y" }).inc();
+  c.labels({ a: "x", b: "\u0000y" }).inc(2);
+  expect(c.labels({ a: "x\u0000", b: "y" }).value).toBe(1);
+  expect(c.labels({ a: "x", b: "\u0000y" }).value).toBe(2);
+  expect(c.labels({ a: "x", b: "\u0000y" })).toBe(c.labels({ b: "\u0000y", a: "x" }));
+  expect((await c.get()).values.map((v) => v.value)).toEqual([1, 2]);
+});
