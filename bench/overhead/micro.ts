@@ -89,7 +89,13 @@ const attemptsFamily = new CounterFamily(
   ["model_name", "target_model_name", "pod_name", "fairness_id", "priority"],
   registry,
 );
-const podLabels = { model_name: "m", target_model_name: "m", pod_name: "mock-1", fairness_id: "f", priority: "0" };
+const podLabels = {
+  model_name: "m",
+  target_model_name: "m",
+  pod_name: "mock-1",
+  fairness_id: "f",
+  priority: "0",
+};
 const summary = {
   at: Date.now(),
   requestId: "0b8a3c1e-5d4f-4a7b-9c2e-1f3a5b7c9d0e",
