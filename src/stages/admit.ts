@@ -1,4 +1,5 @@
 import type { GatewayError } from "../errors.ts";
+import { priorityOf } from "../flow/objectives.ts";
 import type { Admission } from "../request.ts";
 import type { Releasable } from "../scope.ts";
 import { Eviction } from "./evictable.ts";
@@ -51,7 +52,9 @@ export function admit(): (x: Exchange) => Promise<void> {
     const req = x.inferenceRequest;
     const expectedOutputTokens = positiveNumber(req.body["max_tokens"] ?? req.body["max_completion_tokens"]);
     const deadlineMs = positiveNumber(x.headers.get(SLO_HEADER));
-    const eviction = new Eviction();
+    // Only sheddable (negative) priorities can be evicted (flow control judges the objective's
+    // priority the same way): the others make no Eviction at all.
+    const eviction = priorityOf(x.pool.config.current, req.objective) < 0 ? new Eviction() : undefined;
     const { admission, slot } = await x.pool.admitter.admit({
       model: req.model,
       objective: req.objective,
@@ -62,7 +65,7 @@ export function admit(): (x: Exchange) => Promise<void> {
       // Absent and undefined read alike (`??`): one shape, no spread per request.
       expectedOutputTokens,
       deadlineMs,
-      onEvicted: eviction.evict,
+      onEvicted: eviction?.evict,
     });
     const scope = x.scope;
     scope.hold(slot);
@@ -70,7 +73,7 @@ export function admit(): (x: Exchange) => Promise<void> {
     scope.log.queueMs = Math.round(admission.queuedMs * 100) / 100;
     x.admission = admission;
     // Only sheddable (negative) priorities can be evicted: the others pay nothing more.
-    if (admission.priority >= 0) return;
+    if (admission.priority >= 0 || !eviction) return;
     eviction.arm(x);
     x.eviction = eviction;
   };
