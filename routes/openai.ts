@@ -20,7 +20,11 @@ import { requestId } from "../src/stages/request-id.ts";
  * metrics. Mounted at `/`: the table's paths are full paths (`/v1/embeddings`, `/tokenize`).
  * The stored-response routes are ordinary Hono routes with their own request-id middleware.
  */
-export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
+export function openaiRoutes(deps: GatewayDeps): {
+  app: Hono<GatewayEnv>;
+  /** Each inference path's handler, for the app to call by exact path (POST) before routing. */
+  direct: ReadonlyMap<string, (request: Request) => Promise<Response>>;
+} {
   const config = () => deps.config.current;
   // Which pod holds each Responses API response (vLLM keeps them in that pod's memory).
   const homes = deps.responseHomes;
@@ -36,7 +40,13 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     if (pool) homes.remember(id, { pool: pool.name, endpoint: endpoint.name, model: request.model });
   };
   const app = new Hono<GatewayEnv>();
-  for (const spec of ROUTES) app.post(spec.path, inferenceHandler(deps, spec, onAnswered));
+  const direct = new Map<string, (request: Request) => Promise<Response>>();
+  for (const spec of ROUTES) {
+    const handle = inferenceHandler(deps, spec, onAnswered);
+    direct.set(spec.path, handle);
+    // Also a Hono route (one handler), for app.routes and anything that dispatches through Hono.
+    app.post(spec.path, (c) => handle(c.req.raw));
+  }
   for (const r of RESPONSE_ID_ROUTES)
     app.on(r.method, r.path, requestId(), authenticateRoute({ config }), (c) => {
       const id = c.req.param("id") ?? "";
@@ -45,7 +55,7 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
         allowedModels: c.get("principal")?.models,
       });
     });
-  return app;
+  return { app, direct };
 }
 
 /** Longest response id remembered (OpenAI's and vLLM's are `resp_` + up to 64 characters). */

@@ -24,10 +24,11 @@ export function requestPath(request: Request): string {
 
 /**
  * Builds the gateway's Hono app from its dependencies. No I/O happens here. Every answer
- * carries `x-request-id` (the client's, or a new one). No middleware is mounted on `*`: each
- * inference route is one handler that sets the id itself (routes/openai.ts), so Hono takes its
- * single-handler path for them; the other routes get the request-id middleware on their own
- * paths (`tagged`), and unknown paths in the not-found answer.
+ * carries `x-request-id` (the client's, or a new one). An inference POST (src/openai/routes.ts)
+ * goes straight to its route's one handler by exact path, before Hono's router (the router and
+ * its Context cost ~1.6 µs a request on Bun and ~11 on Node, measured in process); it is also
+ * a Hono route, and sets the id itself. No middleware is mounted on `*`: the other routes get
+ * the request-id middleware on their own paths (`tagged`), unknown paths in the not-found answer.
  */
 export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>({ getPath: requestPath });
@@ -35,7 +36,8 @@ export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
   tagged(app, "/", metricsRoutes(deps));
   tagged(app, "/", dashboardRoutes(deps));
   tagged(app, "/v1", modelRoutes(deps));
-  app.route("/", openaiRoutes(deps));
+  const inference = openaiRoutes(deps);
+  app.route("/", inference.app);
   app.notFound((c) => {
     const res = toErrorResponse(notFound(`Unknown path: ${c.req.method} ${c.req.path}`, "unknown_url"));
     res.headers.set(REQUEST_ID_HEADER, requestIdOf(c.req.raw.headers));
@@ -43,6 +45,16 @@ export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
   });
   // /v1/messages answers errors in Anthropic's shape, as Anthropic's SDKs expect.
   app.onError((err, c) => errorResponse(deps.logger, err, c.get("requestId"), routeAt(c.req.path)?.errors));
+  const routed = app.fetch;
+  // Hono's router would pick the same handler (strict paths, POST only): this skips only the
+  // router's match and the Context it builds.
+  app.fetch = (request, env, executionCtx) => {
+    if (request.method === "POST") {
+      const handle = inference.direct.get(requestPath(request));
+      if (handle) return handle(request);
+    }
+    return routed(request, env, executionCtx);
+  };
   return app;
 }
 

@@ -94,4 +94,32 @@ describe("x-request-id on every answer", () => {
       expect({ path: spec.path, handlers: handlers.length }).toEqual({ path: spec.path, handlers: 1 });
     }
   });
+
+  test("an inference POST reaches its handler without Hono's router; everything else still goes through it", async () => {
+    const gw = gateway();
+    // Hono's router builds its matcher on the first match and then replaces its own match method.
+    await (await gw.fetch(request("GET", "/healthz"))).body?.cancel();
+    let matched = 0;
+    const match = gw.app.router.match.bind(gw.app.router);
+    gw.app.router.match = (method, path) => {
+      matched++;
+      return match(method, path);
+    };
+    for (const spec of ROUTES) {
+      const res = await gw.fetch(request("POST", spec.path, "direct-1"));
+      await res.body?.cancel();
+      expect(res.headers.get("x-request-id")).toBe("direct-1");
+    }
+    expect(matched).toBe(0);
+    // A trailing slash, another method or another path is Hono's, as before.
+    for (const [method, path] of [
+      ["POST", "/v1/chat/completions/"],
+      ["GET", "/v1/chat/completions"],
+      ["GET", "/healthz"],
+    ] as const) {
+      const res = await gw.fetch(request(method, path));
+      await res.body?.cancel();
+    }
+    expect(matched).toBe(3);
+  });
 });
