@@ -22,17 +22,37 @@ const NO_BODY = new Set([101, 204, 205, 304]);
 
 type Body = Awaited<ReturnType<typeof request>>["body"];
 
-/** A web stream over undici's body: one chunk per pull, cancel destroys the socket read. */
+/**
+ * A web stream over undici's body, driven by its events: each pull resumes the socket read
+ * and the next chunk pauses it again (no read-ahead, so backpressure reaches the pod), with
+ * no promise per chunk (the async iterator made two). Cancel destroys the read; a broken
+ * or aborted answer errors the stream.
+ */
 function webBody(body: Body): ReadableStream<Uint8Array> {
-  const chunks = body[Symbol.asyncIterator]();
+  let open = true;
   return new ReadableStream<Uint8Array>(
     {
-      async pull(controller) {
-        const r = await chunks.next();
-        if (r.done) controller.close();
-        else controller.enqueue(r.value as Uint8Array);
+      start(controller) {
+        body.pause();
+        body.on("data", (chunk: Uint8Array) => {
+          if (!open) return;
+          controller.enqueue(chunk);
+          if ((controller.desiredSize ?? 0) <= 0) body.pause();
+        });
+        body.once("end", () => {
+          if (open) controller.close();
+          open = false;
+        });
+        body.on("error", (err) => {
+          if (open) controller.error(err);
+          open = false;
+        });
+      },
+      pull() {
+        body.resume();
       },
       cancel(reason) {
+        open = false;
         body.destroy(reason instanceof Error ? reason : undefined);
       },
     },

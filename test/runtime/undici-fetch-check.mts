@@ -24,6 +24,22 @@ const server = createServer((req, res) => {
     res.setHeader("content-type", "application/json");
     res.write('{"a":');
     res.end("1}");
+  } else if (req.url === "/events") {
+    // A finite stream, written in bursts (several events per socket read and one per read).
+    res.setHeader("content-type", "text/event-stream");
+    for (let i = 0; i < 50; i++) res.write(`data: ${i}\n\n`);
+    let i = 50;
+    const timer = setInterval(() => {
+      res.write(`data: ${i++}\n\n`);
+      if (i === 60) {
+        clearInterval(timer);
+        res.end("data: [DONE]\n\n");
+      }
+    }, 1);
+  } else if (req.url === "/broken") {
+    res.setHeader("content-type", "text/event-stream");
+    res.write("data: 0\n\n");
+    setTimeout(() => res.destroy(), 5);
   } else if (req.url === "/empty") {
     res.statusCode = 204;
     res.end();
@@ -64,6 +80,34 @@ out["stream"] = { status: stream.status, type: stream.headers.get("content-type"
 await reader.cancel();
 await closed;
 out["cancelReachedServer"] = aborted;
+
+/** The whole body of a streamed answer, or the error that ended it. */
+async function drain(res: Response): Promise<string> {
+  const reader = res.body!.getReader();
+  let text = "";
+  try {
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) return text;
+      text += new TextDecoder().decode(r.value);
+    }
+  } catch (err) {
+    return `${text}<error: ${(err as Error).name}>`;
+  }
+}
+const events = await drain(await fetchFn(`${base}/events`, { method: "GET" }));
+const expected = `${Array.from({ length: 60 }, (_, i) => `data: ${i}\n\n`).join("")}data: [DONE]\n\n`;
+out["eventsWhole"] = events === expected;
+out["broken"] = await drain(await fetchFn(`${base}/broken`, { method: "GET" }));
+const abortMid = new AbortController();
+const midway = await fetchFn(`${base}/stream`, { method: "GET", signal: abortMid.signal });
+const midReader = midway.body!.getReader();
+await midReader.read();
+abortMid.abort();
+out["abortedMidStream"] = await midReader.read().then(
+  () => "no error",
+  (err: Error) => err.name,
+);
 
 try {
   await fetchFn("http://127.0.0.1:1/", { method: "GET" });

@@ -17,5 +17,9 @@ test("the Node entry's undici fetch: headers and body out, status, headers and a
   expect(out.empty).toEqual({ status: 204, body: null });
   expect(out.stream).toEqual({ status: 200, type: "text/event-stream", first: "data: 0\n\n" });
   expect(out.cancelReachedServer).toBe(true);
+  // Read to the end, every byte in order; a pod that breaks off or an abort errors the stream.
+  expect(out.eventsWhole).toBe(true);
+  expect(out.broken).toMatch(/^data: 0\n\n<error: /);
+  expect(out.abortedMidStream).toBe("AbortError");
   expect(out.refused).toContain("ECONNREFUSED");
 }, 40_000);
