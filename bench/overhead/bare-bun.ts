@@ -10,6 +10,10 @@
  *              AbortSignal.any with the client's signal)
  *   --relay    the answer through `relay()` (pull-based JS ReadableStream, idle timer per
  *              read) with the accounting tap (JsonAccounting / SseAccounting)
+ *   --read-whole  a JSON answer read whole (arrayBuffer) and answered as bytes, as the
+ *              gateway's forward stage does
+ *   --headers  the gateway's upstreamHeaders()/downstreamHeaders() instead of copies
+ *   --decode   the upstream call through decodingFetch() (src/proxy/decode.ts)
  *
  *   BUN_CONFIG_MAX_HTTP_REQUESTS=65535 bun bench/overhead/bare-bun.ts --port 0 --upstreams 127.0.0.1:8001,...
  * prints one line `{"port":N}` once listening.
@@ -18,6 +22,8 @@ import { parseArgs } from "node:util";
 import { systemClock } from "../../src/clock.ts";
 import { JsonAccounting, SseAccounting } from "../../src/proxy/accounting.ts";
 import { attempt } from "../../src/proxy/attempt.ts";
+import { decodingFetch } from "../../src/proxy/decode.ts";
+import { downstreamHeaders, upstreamHeaders } from "../../src/proxy/headers.ts";
 import { relay } from "../../src/proxy/relay.ts";
 
 const { values } = parseArgs({
@@ -27,6 +33,9 @@ const { values } = parseArgs({
     upstreams: { type: "string" },
     attempt: { type: "boolean", default: false },
     relay: { type: "boolean", default: false },
+    "read-whole": { type: "boolean", default: false },
+    headers: { type: "boolean", default: false },
+    decode: { type: "boolean", default: false },
   },
 });
 const upstreams = (values.upstreams ?? "").split(",").map((a) => `http://${a}`);
@@ -34,6 +43,9 @@ if (upstreams.length === 0 || !upstreams[0])
   throw new Error("--upstreams host:port[,host:port...] is required");
 let next = 0;
 const decoder = new TextDecoder();
+const upstreamFetch = values.decode
+  ? decodingFetch((url, init) => fetch(url, init))
+  : (url: string, init: RequestInit) => fetch(url, init);
 
 const server = Bun.serve({
   port: Number(values.port),
@@ -43,16 +55,22 @@ const server = Bun.serve({
     const bytes = await req.arrayBuffer();
     const body = JSON.parse(decoder.decode(bytes)) as { model?: unknown };
     if (typeof body.model !== "string") return new Response("model missing", { status: 400 });
-    const headers = new Headers(req.headers);
-    headers.delete("host");
-    headers.delete("content-length");
+    let headers: Headers;
+    if (values.headers) {
+      headers = upstreamHeaders(req.headers, { forwardAuthorization: false });
+      headers.set("content-type", "application/json");
+    } else {
+      headers = new Headers(req.headers);
+      headers.delete("host");
+      headers.delete("content-length");
+    }
     const path = req.url.slice(req.url.indexOf("/", 8));
     const upstream = upstreams[next++ % upstreams.length]!;
     let res: Response;
     let controller: AbortController | undefined;
     if (values.attempt) {
       const r = await attempt({
-        fetch: (url, init) => fetch(url, init),
+        fetch: upstreamFetch,
         url: upstream + path,
         headers,
         body: new Uint8Array(bytes),
@@ -63,12 +81,20 @@ const server = Bun.serve({
       res = r.response;
       controller = r.controller;
     } else {
-      res = await fetch(upstream + path, { method: "POST", headers, body: bytes, signal: req.signal });
+      res = await upstreamFetch(upstream + path, { method: "POST", headers, body: bytes, signal: req.signal });
+    }
+    const sse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
+    if (values["read-whole"] && !sse) {
+      const answer = new Uint8Array(await res.arrayBuffer());
+      const out = values.headers ? downstreamHeaders(res.headers) : new Headers(res.headers);
+      return new Response(answer, { status: res.status, headers: out });
     }
     if (!values.relay || !res.body)
-      return new Response(res.body, { status: res.status, headers: res.headers });
-    const sse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
-    const out = new Headers(res.headers);
+      return new Response(res.body, {
+        status: res.status,
+        headers: values.headers ? downstreamHeaders(res.headers) : res.headers,
+      });
+    const out = values.headers ? downstreamHeaders(res.headers) : new Headers(res.headers);
     out.delete("content-length");
     return new Response(
       relay(res.body, {

@@ -11,18 +11,24 @@ import type { FetchFn } from "../deps.ts";
  * event, logged as JSON like everything else.
  */
 export function decodingFetch(base: FetchFn): FetchFn {
-  return async (url, init) => {
+  return (url, init) => {
     // Set on the caller's own init (a fresh object per attempt) rather than a copy of it.
     (init as RequestInit & { decompress?: boolean }).decompress = false;
-    const res = await base(url, init);
-    const encoding = res.headers.get("content-encoding")?.trim().toLowerCase();
-    if (!res.body || (encoding !== "gzip" && encoding !== "x-gzip" && encoding !== "deflate")) return res;
-    return new Response(decodeIfCompressed(res.body), {
-      status: res.status,
-      statusText: res.statusText,
-      headers: res.headers,
-    });
+    return base(url, init).then(decoded);
   };
+}
+
+/** The response as it is unless it says gzip/deflate (no async frame per request: a plain `then`). */
+function decoded(res: Response): Response {
+  const encoding = res.headers.get("content-encoding");
+  if (!encoding || !res.body) return res;
+  const e = encoding.trim().toLowerCase();
+  if (e !== "gzip" && e !== "x-gzip" && e !== "deflate") return res;
+  return new Response(decodeIfCompressed(res.body), {
+    status: res.status,
+    statusText: res.statusText,
+    headers: res.headers,
+  });
 }
 
 /** gzip (1f 8b) or zlib (0x78, header checksum divisible by 31). */
