@@ -81,7 +81,12 @@ const server = Bun.serve({
       res = r.response;
       controller = r.controller;
     } else {
-      res = await upstreamFetch(upstream + path, { method: "POST", headers, body: bytes, signal: req.signal });
+      res = await upstreamFetch(upstream + path, {
+        method: "POST",
+        headers,
+        body: bytes,
+        signal: req.signal,
+      });
     }
     const sse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
     if (values["read-whole"] && !sse) {
