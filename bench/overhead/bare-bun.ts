@@ -14,6 +14,11 @@
  *              gateway's forward stage does
  *   --headers  the gateway's upstreamHeaders()/downstreamHeaders() instead of copies
  *   --decode   the upstream call through decodingFetch() (src/proxy/decode.ts)
+ *   --no-tap   (with --relay) no accounting tap: what the stream machinery alone costs
+ *   --direct   the answer through a Bun `type: "direct"` stream that reads the pod's body
+ *              and writes each chunk (after the accounting tap) straight to the socket
+ *   --first-byte  (with --attempt) a stream's first chunk awaited in attempt() and replayed,
+ *              as the gateway does for `"stream": true`
  *
  *   BUN_CONFIG_MAX_HTTP_REQUESTS=65535 bun bench/overhead/bare-bun.ts --port 0 --upstreams 127.0.0.1:8001,...
  * prints one line `{"port":N}` once listening.
@@ -24,7 +29,7 @@ import { JsonAccounting, SseAccounting } from "../../src/proxy/accounting.ts";
 import { attempt } from "../../src/proxy/attempt.ts";
 import { decodingFetch } from "../../src/proxy/decode.ts";
 import { downstreamHeaders, upstreamHeaders } from "../../src/proxy/headers.ts";
-import { relay } from "../../src/proxy/relay.ts";
+import { type ChunkSource, relay } from "../../src/proxy/relay.ts";
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +41,9 @@ const { values } = parseArgs({
     "read-whole": { type: "boolean", default: false },
     headers: { type: "boolean", default: false },
     decode: { type: "boolean", default: false },
+    "first-byte": { type: "boolean", default: false },
+    "no-tap": { type: "boolean", default: false },
+    direct: { type: "boolean", default: false },
   },
 });
 const upstreams = (values.upstreams ?? "").split(",").map((a) => `http://${a}`);
@@ -53,7 +61,7 @@ const server = Bun.serve({
   idleTimeout: 0,
   async fetch(req) {
     const bytes = await req.arrayBuffer();
-    const body = JSON.parse(decoder.decode(bytes)) as { model?: unknown };
+    const body = JSON.parse(decoder.decode(bytes)) as { model?: unknown; stream?: unknown };
     if (typeof body.model !== "string") return new Response("model missing", { status: 400 });
     let headers: Headers;
     if (values.headers) {
@@ -68,6 +76,7 @@ const server = Bun.serve({
     const upstream = upstreams[next++ % upstreams.length]!;
     let res: Response;
     let controller: AbortController | undefined;
+    let source: ChunkSource | undefined;
     if (values.attempt) {
       const r = await attempt({
         fetch: upstreamFetch,
@@ -76,10 +85,12 @@ const server = Bun.serve({
         body: new Uint8Array(bytes),
         clientSignal: req.signal,
         responseTimeoutMs: 600_000,
+        ...(values["first-byte"] && body.stream === true ? { firstByteTimeoutMs: 600_000 } : {}),
       });
       if (r.kind !== "response") return new Response("upstream failed", { status: 502 });
       res = r.response;
       controller = r.controller;
+      source = r.body;
     } else {
       res = await upstreamFetch(upstream + path, {
         method: "POST",
@@ -101,10 +112,40 @@ const server = Bun.serve({
       });
     const out = values.headers ? downstreamHeaders(res.headers) : new Headers(res.headers);
     out.delete("content-length");
+    if (values.direct) {
+      const reader = source ?? res.body.getReader();
+      const tap = sse
+        ? new SseAccounting({ kind: "chat", now: () => systemClock.now() })
+        : new JsonAccounting();
+      const direct = {
+        type: "direct",
+        async pull(c: { write(b: Uint8Array): unknown; close(): void }) {
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) {
+              const rest = tap.flush();
+              if (rest) c.write(rest);
+              c.close();
+              return;
+            }
+            const bytes = tap.chunk(value);
+            if (bytes?.byteLength) await c.write(bytes);
+          }
+        },
+        cancel: (reason: unknown) => reader.cancel(reason),
+      };
+      return new Response(new ReadableStream(direct as never), { status: res.status, headers: out });
+    }
     return new Response(
-      relay(res.body, {
+      relay(source ?? res.body, {
         sse,
-        tap: sse ? new SseAccounting({ kind: "chat", now: () => systemClock.now() }) : new JsonAccounting(),
+        ...(values["no-tap"]
+          ? {}
+          : {
+              tap: sse
+                ? new SseAccounting({ kind: "chat", now: () => systemClock.now() })
+                : new JsonAccounting(),
+            }),
         idleTimeoutMs: 120_000,
         onEnd: () => {},
         abortUpstream: (reason) => controller?.abort(new Error(reason)),
