@@ -39,6 +39,8 @@ const emptyResult = (): AccountingResult => ({
   responseId: undefined,
 });
 const MAX_JSON_KEPT = 1 << 20;
+/** One decoder for every answer (stateless without `stream: true`): not one per request. */
+const decoder = new TextDecoder();
 const USAGE_OBJECT = pattern('"usage":{');
 const USAGE_KEY = pattern('"usage":');
 /** OpenAI chunk fields that carry generated text (chat deltas, completions, reasoning). */
@@ -207,7 +209,7 @@ export class JsonAccounting {
       const whole = concatBytes(this.parts, this.result.responseBytes);
       try {
         if (this.dialect === "responses") {
-          const obj = JSON.parse(new TextDecoder().decode(whole)) as Record<string, unknown>;
+          const obj = JSON.parse(decoder.decode(whole)) as Record<string, unknown>;
           this.result.responseId = str(obj["id"]);
           this.result.usage = usageOf("responses", obj["usage"]);
         } else this.result.usage = usageOf(this.dialect, usageSlice(whole));
@@ -234,5 +236,5 @@ function usageSlice(whole: Uint8Array): unknown {
     const end = valueEnd(whole, at);
     if (end !== -1) found = [at, end];
   }
-  return found && JSON.parse(new TextDecoder().decode(whole.subarray(found[0], found[1])));
+  return found && JSON.parse(decoder.decode(whole.subarray(found[0], found[1])));
 }
