@@ -19,7 +19,7 @@ export type FetchFn = (url: string, init: RequestInit) => Promise<Response>;
 /** Everything the app is built from; tests pass fakes for any of it. */
 export interface GatewayDeps {
   config: ConfigHolder;
-  /** Every pool served; a request's own is `c.var.pool` (the route stage picks it by model). */
+  /** Every pool served; a request's own is its Exchange's `pool` (the route stage picks it by model). */
   pools: PoolSet;
   /** The first pool's endpoints (single-pool callers and tests); requests use their pool's. */
   readonly endpoints: EndpointStore;

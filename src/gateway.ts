@@ -201,7 +201,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const deps: GatewayDeps = {
     config,
     pools,
-    // The first pool's parts, for single-pool callers; requests use their own pool (c.var.pool).
+    // The first pool's parts, for single-pool callers; requests use their own pool (the Exchange's pool).
     get endpoints() {
       return pools.first().endpoints;
     },
