@@ -117,37 +117,36 @@ export function relay(
     unsubscribe?.();
     opts.onEnd(outcome, detail);
   };
-  const read = async () => {
-    if (opts.closing?.closed) throw new ShuttingDown();
-    if (!idle) return checked(await reader.read());
-    idle.waiting(true);
-    try {
-      const r = await reader.read();
-      if (idle.fired) throw new IdleTimeout(opts.idleTimeoutMs!);
-      return checked(r);
-    } finally {
-      idle.waiting(false);
-    }
-  };
-  /** A read cancelled by shutdown resolves as done: that is no success. */
-  const checked = (r: ReadResult) => {
-    if (opts.closing?.closed) throw new ShuttingDown();
-    return r;
-  };
+  const closing = opts.closing;
+  const tap = opts.tap;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         try {
           for (;;) {
-            const { done, value } = await read();
+            // One read, inline (no async helper per chunk): the idle watch counts only while
+            // it is pending; a read cancelled by shutdown resolves as done, which is no success.
+            if (closing?.closed) throw new ShuttingDown();
+            let r: ReadResult;
+            if (idle) {
+              idle.waiting(true);
+              try {
+                r = await reader.read();
+              } finally {
+                idle.waiting(false);
+              }
+              if (idle.fired) throw new IdleTimeout(opts.idleTimeoutMs!);
+            } else r = await reader.read();
+            if (closing?.closed) throw new ShuttingDown();
+            const { done, value } = r;
             if (done) {
-              const rest = opts.tap?.flush();
+              const rest = tap?.flush();
               if (rest) controller.enqueue(rest);
               controller.close();
               end("success");
               return;
             }
-            const out = opts.tap ? opts.tap.chunk(value) : value;
+            const out = tap ? tap.chunk(value) : value;
             if (out?.byteLength) {
               controller.enqueue(out);
               return;
