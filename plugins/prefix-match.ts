@@ -86,10 +86,11 @@ export function recordPick(
 ): PrefixMatch | undefined {
   const m = ctx.get(MATCH);
   if (m === undefined || m.hashes.count === 0 || ctx.get(PENDING) !== undefined) return undefined;
-  // Statistics first: keys the index evicts at once (a prompt longer than the pod's KV)
-  // are then forgotten there too, so the statistics never outgrow the index.
-  index.prompts.record(m.hashes.keys);
+  // The pick first, then the prompt statistics, which weigh only keys the index holds:
+  // keys it evicts at once (a prompt longer than the pod's KV) get no statistics, so the
+  // statistics never outgrow the index.
   index.record(primary.name, m.hashes.keys, capacity);
+  index.prompts.record(m.hashes.keys);
   const tokens = uncachedTokens(m, primary.name);
   index.addPending(primary.name, tokens);
   ctx.set(PENDING, { endpoint: primary.name, tokens, open: true });

@@ -168,19 +168,27 @@ describe("prefix index layout: edge cases of the typed arrays", () => {
     expect(index.match([2 ** 34]).get("a")).toBeUndefined();
   });
 
-  test("the prompt statistics forget a key when its last holder evicts it", () => {
+  test("the prompt statistics weigh only keys the index holds, and lose a key with its last holder", () => {
     const index = new PrefixIndex();
+    index.record("a", [1, 2, 3, 4], 2); // keeps 1, 2 (block 0 is the most recent)
     index.prompts.record([1, 2, 3, 4]);
-    index.record("a", [1, 2, 3, 4], 2);
     expect(index.prompts.size).toBe(2);
-    expect(index.size).toBe(2);
+    index.record("b", [1], 2);
+    index.record("a", [8, 9], 2); // a evicts 1 and 2; b still holds 1
+    expect(index.prompts.size).toBe(1);
+    index.prompts.record([1, 5]);
+    index.prompts.record([1, 5]);
+    // 1 was seen by all three prompts; 5 by none held: the distinctive block is 5's.
+    expect(index.prompts.distinctive([1, 5])).toBe(1);
+    index.removeEndpoint("b");
+    expect(index.prompts.size).toBe(0);
   });
 });
 
 describe("key table", () => {
   test("insert, find and remove against a Map, through growth and backward-shift deletes", () => {
     const r = seededRandom(5);
-    const table = new KeyTable(8);
+    const table = new KeyTable();
     const ref = new Map<number, number>();
     let most = 0;
     for (let step = 0; step < 50_000; step++) {

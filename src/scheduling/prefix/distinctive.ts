@@ -31,16 +31,66 @@
  */
 import { grownFloat64, KeyTable } from "./key-table.ts";
 
-export class PromptStatistics {
-  /** Block key -> id; `seen[id]` is the key's scaled weight (no Map entry per key). */
+/**
+ * Where the statistics keep one weight per block key. Standalone: their own key table.
+ * The prefix index keeps them beside its own entries (`PrefixIndex.prompts`): a weight is
+ * then added only to keys the index holds and dropped with the key, with no second table
+ * to probe on every insert and eviction.
+ */
+export interface PromptWeights {
+  /** The key's weight (0 when unknown). */
+  get(key: number): number;
+  /** Adds `w` to the key's weight (a store may ignore keys it does not keep). */
+  add(key: number, w: number): void;
+  /** Drops the key's weight. */
+  forget(key: number): void;
+  /** Divides every weight by `w`. */
+  divideAll(w: number): void;
+  /** Keys with a weight. */
+  readonly size: number;
+}
+
+/** Weights in their own open-addressing table (no Map entry per key). */
+class TableWeights implements PromptWeights {
   private readonly ids = new KeyTable();
   private seen = new Float64Array(64);
+
+  get(key: number): number {
+    const id = this.ids.find(key);
+    return id < 0 ? 0 : this.seen[id]!;
+  }
+
+  add(key: number, w: number): void {
+    const id = this.ids.insert(key);
+    if (id >= this.seen.length) this.seen = grownFloat64(this.seen, this.ids.idCapacity);
+    this.seen[id]! += w;
+  }
+
+  forget(key: number): void {
+    const id = this.ids.find(key);
+    if (id < 0) return;
+    this.seen[id] = 0;
+    this.ids.removeId(id);
+  }
+
+  divideAll(w: number): void {
+    const seen = this.seen;
+    for (let id = 0; id < seen.length; id++) seen[id]! /= w;
+  }
+
+  get size(): number {
+    return this.ids.size;
+  }
+}
+
+export class PromptStatistics {
   private total = 0;
   private seq = 0;
 
   constructor(
     readonly share = 0.5,
     readonly halfLife = 4096,
+    private readonly weights: PromptWeights = new TableWeights(),
   ) {}
 
   /** Index of the distinctive block of `keys` (see the module comment); 0 for an empty chain. */
@@ -49,10 +99,7 @@ export class PromptStatistics {
     // however few prompts there are yet (with 2 prompts seen, 1 is half).
     const bar = Math.max(this.share * this.total, 1.5 * 2 ** (this.seq / this.halfLife));
     if (this.total === 0) return 0;
-    for (let j = 0; j < keys.length; j++) {
-      const id = this.ids.find(keys[j]!);
-      if ((id < 0 ? 0 : this.seen[id]!) < bar) return j;
-    }
+    for (let j = 0; j < keys.length; j++) if (this.weights.get(keys[j]!) < bar) return j;
     return Math.max(0, keys.length - 1);
   }
 
@@ -60,30 +107,22 @@ export class PromptStatistics {
   record(keys: readonly number[]): void {
     const w = 2 ** (++this.seq / this.halfLife);
     this.total += w;
-    for (let j = 0; j < keys.length; j++) {
-      const id = this.ids.insert(keys[j]!);
-      if (id >= this.seen.length) this.seen = grownFloat64(this.seen, this.ids.idCapacity);
-      this.seen[id]! += w;
-    }
+    for (let j = 0; j < keys.length; j++) this.weights.add(keys[j]!, w);
     if (w > 2 ** 64) this.rescale(w);
   }
 
   /** Drops the statistics of a block key (no endpoint holds it any more). */
   forget(key: number): void {
-    const id = this.ids.find(key);
-    if (id < 0) return;
-    this.seen[id] = 0;
-    this.ids.removeId(id);
+    this.weights.forget(key);
   }
 
   get size(): number {
-    return this.ids.size;
+    return this.weights.size;
   }
 
   /** Divides every weight by `w` and restarts the sequence (shares are unchanged). */
   private rescale(w: number): void {
-    const seen = this.seen;
-    for (let id = 0; id < seen.length; id++) seen[id]! /= w;
+    this.weights.divideAll(w);
     this.total /= w;
     this.seq = 0;
   }

@@ -25,26 +25,34 @@ function mix(key: number): number {
   return h ^ (h >>> 16);
 }
 
+/** Shards of the table: 2^SHARD_BITS independent open-addressing tables (see `KeyTable`). */
+const SHARD_BITS = 10;
+const SHARDS = 1 << SHARD_BITS;
+/** Ids per chunk of the id -> key storage (2^14 doubles = 128 KiB). */
+const CHUNK_BITS = 14;
+const CHUNK = 1 << CHUNK_BITS;
+
 export class KeyTable {
-  /** slot -> id + 1 (0 = empty). */
-  private slots: Int32Array;
-  private mask: number;
-  /** id -> key, id -> mixed hash (for rehash and backward shift without re-mixing). */
-  private keys: Float64Array;
-  private hashes: Int32Array;
-  /** Ids freed by `remove`, reused first; `next` is the first id never used. */
-  private free: Int32Array;
-  private freeCount = 0;
+  /**
+   * 1024 shards picked by the hash's top bits, each its own linear-probing table whose
+   * slot i is `[key, id + 1]` at 2i, 2i + 1 (id + 1 = 0: empty): a probe reads one cache
+   * line, and a shard grows on its own, so doubling rehashes 1/1024 of the keys (tens of
+   * µs at millions of keys) instead of stopping a decision for the whole table.
+   */
+  private readonly shards: Float64Array<ArrayBuffer>[] = [];
+  private readonly masks = new Int32Array(SHARDS);
+  private readonly counts = new Int32Array(SHARDS);
+  /** id -> key, in chunks (no copy when ids grow); a freed id holds the next free id. */
+  private readonly keys: Float64Array<ArrayBuffer>[] = [];
+  private freeHead = -1;
   private next = 0;
   private count = 0;
 
-  constructor(initialIds = 64) {
-    const ids = Math.max(8, 2 ** Math.ceil(Math.log2(initialIds)));
-    this.slots = new Int32Array(ids * 2);
-    this.mask = ids * 2 - 1;
-    this.keys = new Float64Array(ids);
-    this.hashes = new Int32Array(ids);
-    this.free = new Int32Array(ids);
+  constructor() {
+    for (let s = 0; s < SHARDS; s++) {
+      this.shards.push(new Float64Array(16));
+      this.masks[s] = 7;
+    }
   }
 
   /** Keys in the table. */
@@ -59,93 +67,92 @@ export class KeyTable {
 
   /** The key of a live id. */
   keyOf(id: number): number {
-    return this.keys[id]!;
+    return this.keys[id >>> CHUNK_BITS]![id & (CHUNK - 1)]!;
   }
 
   /** The id of `key`, or -1. */
   find(key: number): number {
     if (key === 0) key = 0;
-    const { slots, keys, mask } = this;
-    let i = mix(key) & mask;
-    for (;;) {
-      const s = slots[i]!;
-      if (s === 0) return -1;
-      if (keys[s - 1] === key) return s - 1;
-      i = (i + 1) & mask;
+    const h = mix(key);
+    const slots = this.shards[h >>> (32 - SHARD_BITS)]!;
+    const mask = this.masks[h >>> (32 - SHARD_BITS)]!;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const id1 = slots[2 * i + 1]!;
+      if (id1 === 0) return -1;
+      if (slots[2 * i] === key) return id1 - 1;
     }
   }
 
   /** The id of `key`, added when absent (check `idCapacity` for new ids). */
   insert(key: number): number {
     if (key === 0) key = 0;
-    const found = this.find(key);
-    if (found >= 0) return found;
-    if ((this.count + 1) * 2 > this.slots.length) this.growSlots();
-    const id = this.freeCount > 0 ? this.free[--this.freeCount]! : this.next++;
-    if (id >= this.keys.length) this.growIds();
     const h = mix(key);
-    this.keys[id] = key;
-    this.hashes[id] = h;
-    this.place(id, h);
+    const s = h >>> (32 - SHARD_BITS);
+    if ((this.counts[s]! + 1) * 2 > this.masks[s]! + 1) this.growShard(s);
+    const slots = this.shards[s]!;
+    const mask = this.masks[s]!;
+    let i = h & mask;
+    for (; ; i = (i + 1) & mask) {
+      const id1 = slots[2 * i + 1]!;
+      if (id1 === 0) break;
+      if (slots[2 * i] === key) return id1 - 1;
+    }
+    let id = this.freeHead;
+    if (id >= 0) this.freeHead = this.keyOf(id);
+    else {
+      id = this.next++;
+      if (id >>> CHUNK_BITS >= this.keys.length) this.keys.push(new Float64Array(CHUNK));
+    }
+    this.keys[id >>> CHUNK_BITS]![id & (CHUNK - 1)] = key;
+    slots[2 * i] = key;
+    slots[2 * i + 1] = id + 1;
+    this.counts[s]!++;
     this.count++;
     return id;
   }
 
   /** Removes the key with this id (a live id from `find` or `insert`); the id is reused later. */
   removeId(id: number): void {
-    const { slots, hashes, mask } = this;
-    let i = hashes[id]! & mask;
-    while (slots[i] !== id + 1) i = (i + 1) & mask;
+    const h = mix(this.keyOf(id));
+    const s = h >>> (32 - SHARD_BITS);
+    const slots = this.shards[s]!;
+    const mask = this.masks[s]!;
+    let i = h & mask;
+    while (slots[2 * i + 1] !== id + 1) i = (i + 1) & mask;
     // Backward shift: pull later members of the probe run into the hole when their home
     // slot is not cyclically within (hole, their slot].
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-      const s = slots[j]!;
-      if (s === 0) break;
-      const home = hashes[s - 1]! & mask;
+      const id1 = slots[2 * j + 1]!;
+      if (id1 === 0) break;
+      const home = mix(slots[2 * j]!) & mask;
       const stays = i <= j ? i < home && home <= j : i < home || home <= j;
       if (stays) continue;
-      slots[i] = s;
+      slots[2 * i] = slots[2 * j]!;
+      slots[2 * i + 1] = id1;
       i = j;
     }
-    slots[i] = 0;
-    this.free[this.freeCount++] = id;
+    slots[2 * i] = 0;
+    slots[2 * i + 1] = 0;
+    this.keys[id >>> CHUNK_BITS]![id & (CHUNK - 1)] = this.freeHead;
+    this.freeHead = id;
+    this.counts[s]!--;
     this.count--;
   }
 
-  /** Calls `fn` with every live id (in slot order). */
-  forEachId(fn: (id: number) => void): void {
-    const { slots } = this;
-    for (let i = 0; i < slots.length; i++) if (slots[i] !== 0) fn(slots[i]! - 1);
-  }
-
-  private place(id: number, h: number): void {
-    const { slots, mask } = this;
-    let i = h & mask;
-    while (slots[i] !== 0) i = (i + 1) & mask;
-    slots[i] = id + 1;
-  }
-
-  private growSlots(): void {
-    const old = this.slots;
-    this.slots = new Int32Array(old.length * 2);
-    this.mask = this.slots.length - 1;
-    for (let i = 0; i < old.length; i++) {
-      const s = old[i]!;
-      if (s !== 0) this.place(s - 1, this.hashes[s - 1]!);
+  private growShard(s: number): void {
+    const old = this.shards[s]!;
+    const slots = new Float64Array(old.length * 2);
+    const mask = slots.length / 2 - 1;
+    for (let o = 0; o < old.length; o += 2) {
+      const id1 = old[o + 1]!;
+      if (id1 === 0) continue;
+      let i = mix(old[o]!) & mask;
+      while (slots[2 * i + 1] !== 0) i = (i + 1) & mask;
+      slots[2 * i] = old[o]!;
+      slots[2 * i + 1] = id1;
     }
-  }
-
-  private growIds(): void {
-    const n = this.keys.length * 2;
-    const keys = new Float64Array(n);
-    keys.set(this.keys);
-    this.keys = keys;
-    const hashes = new Int32Array(n);
-    hashes.set(this.hashes);
-    this.hashes = hashes;
-    const free = new Int32Array(n);
-    free.set(this.free);
-    this.free = free;
+    this.shards[s] = slots;
+    this.masks[s] = mask;
   }
 }
 

@@ -21,14 +21,17 @@
  *
  * Layout (no allocation per entry, so a full index of millions of entries neither feeds
  * the GC nor rehashes a Map; see docs/scheduling.md "The prefix index's layout"):
- * - block keys -> key ids in a `KeyTable` (open addressing over typed arrays);
+ * - block keys -> key ids in a `KeyTable` (sharded open addressing over typed arrays);
+ *   per key id, the first entry holding it and its prompt-statistics weight;
  * - endpoints -> small ints (`endpointIds`; ids of removed endpoints are reused);
- * - one entry per (key, endpoint) pair, in parallel Int32Arrays indexed by entry id: its
- *   key id and endpoint id, its place in the endpoint's LRU (a doubly linked list,
- *   `lruPrev`/`lruNext`, head = oldest) and in the key's holder list (`holdPrev`/
- *   `holdNext`, from `holderHead[key id]`); freed entries are chained for reuse;
- * - arrays grow by doubling and are never shrunk: their size follows the largest the
- *   index has been, which the capacities bound (capacity x endpoints entries).
+ * - one entry per (key, endpoint) pair, six Int32s side by side: its key id and endpoint
+ *   id, its place in the endpoint's LRU (a doubly linked list, head = oldest) and in the
+ *   key's holder list; freed entries are chained for reuse. A full index is a hundred MB
+ *   or more, so each entry is one cache line to read, not six;
+ * - storage comes in fixed chunks of 16,384 entries or key ids, added as needed and never
+ *   copied (a doubling copy or rehash of the whole index stalled one decision for up to
+ *   0.4 s at a million keys) and never freed: its size follows the largest the index has
+ *   been, which the capacities bound (capacity x endpoints entries).
  */
 
 import { PromptStatistics } from "./distinctive.ts";
@@ -62,6 +65,19 @@ export interface PrefixLengths {
 
 const NONE = -1;
 
+/** An entry's fields, side by side in `ent` (one cache line per entry, not six). */
+const ENTRY = 6;
+const KEY = 0;
+const EP = 1;
+const LRU_PREV = 2;
+const LRU_NEXT = 3;
+const HOLD_PREV = 4;
+const HOLD_NEXT = 5;
+/** Entries and key ids per chunk: storage grows a chunk at a time, never by copying. */
+const CHUNK_BITS = 14;
+const CHUNK = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK - 1;
+
 const NO_MATCH: PrefixLengths = Object.freeze({ get: () => undefined, size: 0 });
 
 class MatchedLengths implements PrefixLengths {
@@ -91,16 +107,11 @@ class MatchedLengths implements PrefixLengths {
 }
 
 export class PrefixIndex {
-  private readonly keys = new KeyTable(1024);
+  private readonly keys = new KeyTable();
   /** key id -> first entry holding it (NONE: none). */
-  private holderHead = new Int32Array(1024).fill(NONE);
+  private readonly heads: Int32Array<ArrayBuffer>[] = [];
   /** entry id -> key id, endpoint id, LRU neighbours, holder-list neighbours. */
-  private entKey = new Int32Array(1024);
-  private entEndpoint = new Int32Array(1024);
-  private lruPrev = new Int32Array(1024);
-  private lruNext = new Int32Array(1024);
-  private holdPrev = new Int32Array(1024);
-  private holdNext = new Int32Array(1024);
+  private readonly ent: Int32Array<ArrayBuffer>[] = [];
   /** Freed entries, chained through `lruNext`; `entryTop` = first entry id never used. */
   private freeEntry = NONE;
   private entryTop = 0;
@@ -114,14 +125,49 @@ export class PrefixIndex {
   /** Scratch for `match`: leading blocks per endpoint id (0 outside a call). */
   private scratch = new Int32Array(8);
   private readonly pending = new Map<string, number>();
-  /** Which leading blocks most prompts share (the distinctive block of a prompt). */
-  readonly prompts = new PromptStatistics();
+  /** key id -> prompt statistics weight (see `prompts`); `weighted` = keys with one. */
+  private readonly weights: Float64Array<ArrayBuffer>[] = [];
+  private weighted = 0;
+  /**
+   * Which leading blocks most prompts share (the distinctive block of a prompt). Its
+   * weights live beside the index's keys: a prompt's keys are counted only while the
+   * index holds them (record the pick first, then the prompt), and a key leaving the
+   * index takes its weight along.
+   */
+  readonly prompts: PromptStatistics;
   /** Bumped whenever an endpoint id is freed (a later endpoint may get it). */
   endpointEpoch = 0;
   private entryCount = 0;
   private lookups = 0;
   private matchedBlocks = 0;
   private totalBlocks = 0;
+
+  constructor() {
+    const self = this;
+    this.prompts = new PromptStatistics(0.5, 4096, {
+      get(key) {
+        const k = self.keys.find(key);
+        return k === NONE ? 0 : self.weightOf(k);
+      },
+      add(key, w) {
+        const k = self.keys.find(key);
+        if (k === NONE || !(w > 0)) return;
+        const was = self.weightOf(k);
+        if (was === 0) self.weighted++;
+        self.weights[k >>> CHUNK_BITS]![k & CHUNK_MASK] = was + w;
+      },
+      forget(key) {
+        const k = self.keys.find(key);
+        if (k !== NONE) self.dropWeight(k);
+      },
+      divideAll(w) {
+        for (const chunk of self.weights) for (let i = 0; i < chunk.length; i++) chunk[i]! /= w;
+      },
+      get size() {
+        return self.weighted;
+      },
+    });
+  }
 
   /** Distinct block keys in the index. */
   get size(): number {
@@ -151,12 +197,11 @@ export class PrefixIndex {
   /** As `match`, answered by a small typed-array record instead of a Map. */
   matchLengths(keys: readonly number[]): PrefixLengths {
     const scratch = this.scratch;
-    const { holderHead, holdNext, entEndpoint } = this;
     const first = keys.length > 0 ? this.keys.find(keys[0]!) : NONE;
     // Holders of block 0: the only endpoints that can match at all.
     let matched = 0;
-    for (let e = first === NONE ? NONE : holderHead[first]!; e !== NONE; e = holdNext[e]!) {
-      scratch[entEndpoint[e]!] = 1;
+    for (let e = first === NONE ? NONE : this.head(first); e !== NONE; e = this.at(e, HOLD_NEXT)) {
+      scratch[this.at(e, EP)] = 1;
       matched++;
     }
     if (matched === 0) return NO_MATCH;
@@ -164,8 +209,8 @@ export class PrefixIndex {
       const k = this.keys.find(keys[i]!);
       if (k === NONE) break;
       let extended = false;
-      for (let e = holderHead[k]!; e !== NONE; e = holdNext[e]!) {
-        const ep = entEndpoint[e]!;
+      for (let e = this.head(k); e !== NONE; e = this.at(e, HOLD_NEXT)) {
+        const ep = this.at(e, EP);
         if (scratch[ep] === i) {
           scratch[ep] = i + 1;
           extended = true;
@@ -177,8 +222,8 @@ export class PrefixIndex {
     const lengths = new Int32Array(matched);
     const names = new Array<string>(matched);
     let n = 0;
-    for (let e = holderHead[first]!; e !== NONE; e = holdNext[e]!) {
-      const ep = entEndpoint[e]!;
+    for (let e = this.head(first); e !== NONE; e = this.at(e, HOLD_NEXT)) {
+      const ep = this.at(e, EP);
       lengths[n] = scratch[ep]!;
       names[n++] = this.endpointNames[ep]!;
       scratch[ep] = 0;
@@ -206,17 +251,20 @@ export class PrefixIndex {
         }
       } else {
         k = this.keys.insert(key);
-        if (k >= this.holderHead.length) this.holderHead = grownInt32(this.holderHead, k + 1, NONE);
-        this.holderHead[k] = NONE;
+        while (k >>> CHUNK_BITS >= this.heads.length) {
+          this.heads.push(new Int32Array(CHUNK).fill(NONE));
+          this.weights.push(new Float64Array(CHUNK));
+        }
+        this.setHead(k, NONE);
       }
       const e = this.newEntry();
-      this.entKey[e] = k;
-      this.entEndpoint[e] = ep;
-      const head = this.holderHead[k]!;
-      this.holdPrev[e] = NONE;
-      this.holdNext[e] = head;
-      if (head !== NONE) this.holdPrev[head] = e;
-      this.holderHead[k] = e;
+      this.put(e, KEY, k);
+      this.put(e, EP, ep);
+      const head = this.head(k);
+      this.put(e, HOLD_PREV, NONE);
+      this.put(e, HOLD_NEXT, head);
+      if (head !== NONE) this.put(head, HOLD_PREV, e);
+      this.setHead(k, e);
       this.pushLru(ep, e);
       this.entryCount++;
     }
@@ -248,7 +296,7 @@ export class PrefixIndex {
     const ep = this.endpointIds.get(endpoint);
     if (ep === undefined) return;
     for (let e = this.lruHead[ep]!; e !== NONE; ) {
-      const next = this.lruNext[e]!;
+      const next = this.at(e, LRU_NEXT);
       this.release(e);
       e = next;
     }
@@ -296,6 +344,28 @@ export class PrefixIndex {
     return this.entryTop;
   }
 
+  /** Field `f` of entry `e`. */
+  private at(e: number, f: number): number {
+    return this.ent[e >>> CHUNK_BITS]![(e & CHUNK_MASK) * ENTRY + f]!;
+  }
+
+  private put(e: number, f: number, v: number): void {
+    this.ent[e >>> CHUNK_BITS]![(e & CHUNK_MASK) * ENTRY + f] = v;
+  }
+
+  /** The first entry holding key id `k` (NONE: none). */
+  private head(k: number): number {
+    return this.heads[k >>> CHUNK_BITS]![k & CHUNK_MASK]!;
+  }
+
+  private setHead(k: number, e: number): void {
+    this.heads[k >>> CHUNK_BITS]![k & CHUNK_MASK] = e;
+  }
+
+  private weightOf(k: number): number {
+    return this.weights[k >>> CHUNK_BITS]![k & CHUNK_MASK]!;
+  }
+
   private endpointFor(name: string): number {
     let ep = this.endpointIds.get(name);
     if (ep !== undefined) return ep;
@@ -316,49 +386,46 @@ export class PrefixIndex {
 
   /** The entry of (key id, endpoint id), or NONE: a walk of the key's holders. */
   private entryOf(k: number, ep: number): number {
-    const { holdNext, entEndpoint } = this;
-    for (let e = this.holderHead[k]!; e !== NONE; e = holdNext[e]!) if (entEndpoint[e] === ep) return e;
+    for (let e = this.head(k); e !== NONE; e = this.at(e, HOLD_NEXT)) if (this.at(e, EP) === ep) return e;
     return NONE;
   }
 
   private newEntry(): number {
     if (this.freeEntry !== NONE) {
       const e = this.freeEntry;
-      this.freeEntry = this.lruNext[e]!;
+      this.freeEntry = this.at(e, LRU_NEXT);
       return e;
     }
     const e = this.entryTop++;
-    if (e >= this.entKey.length) {
-      const n = e + 1;
-      this.entKey = grownInt32(this.entKey, n);
-      this.entEndpoint = grownInt32(this.entEndpoint, n);
-      this.lruPrev = grownInt32(this.lruPrev, n);
-      this.lruNext = grownInt32(this.lruNext, n);
-      this.holdPrev = grownInt32(this.holdPrev, n);
-      this.holdNext = grownInt32(this.holdNext, n);
-    }
+    if (e >>> CHUNK_BITS >= this.ent.length) this.ent.push(new Int32Array(CHUNK * ENTRY));
     return e;
   }
 
   /** Appends entry `e` as the newest of endpoint `ep`'s LRU. */
   private pushLru(ep: number, e: number): void {
     const tail = this.lruTail[ep]!;
-    this.lruPrev[e] = tail;
-    this.lruNext[e] = NONE;
+    this.put(e, LRU_PREV, tail);
+    this.put(e, LRU_NEXT, NONE);
     if (tail === NONE) this.lruHead[ep] = e;
-    else this.lruNext[tail] = e;
+    else this.put(tail, LRU_NEXT, e);
     this.lruTail[ep] = e;
     this.lruSize[ep]!++;
   }
 
   private unlinkLru(ep: number, e: number): void {
-    const prev = this.lruPrev[e]!;
-    const next = this.lruNext[e]!;
+    const prev = this.at(e, LRU_PREV);
+    const next = this.at(e, LRU_NEXT);
     if (prev === NONE) this.lruHead[ep] = next;
-    else this.lruNext[prev] = next;
+    else this.put(prev, LRU_NEXT, next);
     if (next === NONE) this.lruTail[ep] = prev;
-    else this.lruPrev[next] = prev;
+    else this.put(next, LRU_PREV, prev);
     this.lruSize[ep]!--;
+  }
+
+  private dropWeight(k: number): void {
+    if (this.weightOf(k) === 0) return;
+    this.weights[k >>> CHUNK_BITS]![k & CHUNK_MASK] = 0;
+    this.weighted--;
   }
 
   /**
@@ -367,18 +434,17 @@ export class PrefixIndex {
    */
   private release(e: number): void {
     this.entryCount--;
-    const k = this.entKey[e]!;
-    const prev = this.holdPrev[e]!;
-    const next = this.holdNext[e]!;
-    if (prev === NONE) this.holderHead[k] = next;
-    else this.holdNext[prev] = next;
-    if (next !== NONE) this.holdPrev[next] = prev;
-    if (this.holderHead[k] === NONE) {
-      const key = this.keys.keyOf(k);
+    const k = this.at(e, KEY);
+    const prev = this.at(e, HOLD_PREV);
+    const next = this.at(e, HOLD_NEXT);
+    if (prev === NONE) this.setHead(k, next);
+    else this.put(prev, HOLD_NEXT, next);
+    if (next !== NONE) this.put(next, HOLD_PREV, prev);
+    if (this.head(k) === NONE) {
+      this.dropWeight(k);
       this.keys.removeId(k);
-      this.prompts.forget(key);
     }
-    this.lruNext[e] = this.freeEntry;
+    this.put(e, LRU_NEXT, this.freeEntry);
     this.freeEntry = e;
   }
 }
