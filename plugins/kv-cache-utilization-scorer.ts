@@ -16,7 +16,11 @@ export function kvCacheUtilizationScorer(name = KV_CACHE_UTILIZATION_SCORER): Sc
   return {
     type: KV_CACHE_UTILIZATION_SCORER,
     name,
-    score: (_ctx, endpoints) => endpoints.map((e) => 1 - e.metrics.kvCacheUsage),
+    score(_ctx, endpoints) {
+      const out = new Float64Array(endpoints.length);
+      for (let i = 0; i < out.length; i++) out[i] = 1 - endpoints[i]!.metrics.kvCacheUsage;
+      return out;
+    },
   };
 }
 

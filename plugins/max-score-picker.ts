@@ -60,7 +60,7 @@ import { MaxNumOfEndpoints } from "../src/scheduling/framework/params.ts";
 import { type PluginDefinition, withParameters } from "../src/scheduling/framework/registry.ts";
 import { DEFAULT_BLOCK_CHARS } from "../src/scheduling/prefix/hashes.ts";
 import type { PrefixIndex } from "../src/scheduling/prefix/prefix-index.ts";
-import { rendezvousOrder } from "../src/scheduling/prefix/rendezvous.ts";
+import { rendezvousWeight } from "../src/scheduling/prefix/rendezvous.ts";
 import { currentMatch } from "./prefix-match.ts";
 
 export const MAX_SCORE_PICKER = "max-score-picker";
@@ -93,37 +93,93 @@ export function maxScorePicker(opts: {
     type: MAX_SCORE_PICKER,
     name: opts.name ?? MAX_SCORE_PICKER,
     pick(ctx, scored) {
-      const order = scored.map((s) => ({ s, tie: random() }));
-      order.sort((a, b) => b.s.score - a.s.score || a.tie - b.tie);
-      let head: ScoredEndpoint[] = order.map((o) => o.s);
+      const n = scored.length;
+      // One tie-break draw per endpoint, in order, whatever is picked (seeded runs replay).
+      const score = new Float64Array(n);
+      const tie = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        score[i] = scored[i]!.score;
+        tie[i] = random();
+      }
+      const better = (i: number, j: number) =>
+        score[i]! > score[j]! || (score[i] === score[j] && tie[i]! < tie[j]!);
       const isNew = ctx.get(NEW_PREFIX);
       const share = isNew === undefined ? recurrence.share() : recurrence.add(!isNew);
       let reported = 0;
       let own = 0;
-      for (const s of scored) {
-        reported += s.endpoint.metrics.runningRequests + s.endpoint.metrics.waitingQueueSize;
-        own += ctx.load(s.endpoint).inflight;
+      for (let i = 0; i < n; i++) {
+        const e = scored[i]!.endpoint;
+        reported += e.metrics.runningRequests + e.metrics.waitingQueueSize;
+        own += ctx.load(e).inflight;
       }
       const shared =
         (reported > 0 ? ownShare.add(Math.min(1, own / reported)) : ownShare.share()) < OWN_SHARE_REPLICAS;
-      if (p.rendezvous && head.length > 1) {
-        const best = head[0]!.score;
-        let group = 1;
-        const fresh = isNew === true;
-        const recurring = fresh && shared && p.recurringShare > 0 && share >= p.recurringShare;
-        const epsilon = !fresh ? p.tieEpsilon : recurring ? p.recurringTieEpsilon : p.newPrefixTieEpsilon;
-        while (group < head.length && head[group]!.score >= best - epsilon) group++;
-        let band = head.slice(0, group);
-        let rest = head.slice(group);
-        if (fresh && !recurring && index && band.length > 1)
-          [band, rest] = leastPending(band, rest, index, currentMatch(ctx)?.promptTokens ?? 0);
-        const key = band.length > 1 ? rendezvousKey(ctx) : undefined;
-        if (key) band = rendezvousOrder(band, (s) => s.endpoint.name, key);
-        head = band.concat(rest);
+      const k = Math.min(p.maxNumOfEndpoints, n);
+      const picked: number[] = [];
+      if (!p.rendezvous || n < 2) {
+        topInto(picked, allOf(n), k, better);
+        return picked.map((i) => scored[i]!.endpoint);
       }
-      return head.slice(0, p.maxNumOfEndpoints).map((s) => s.endpoint);
+      let best = 0;
+      for (let i = 1; i < n; i++) if (better(i, best)) best = i;
+      const fresh = isNew === true;
+      const recurring = fresh && shared && p.recurringShare > 0 && share >= p.recurringShare;
+      const epsilon = !fresh ? p.tieEpsilon : recurring ? p.recurringTieEpsilon : p.newPrefixTieEpsilon;
+      // The band: every endpoint within epsilon of the best (the sorted order's head).
+      let band: number[] = [];
+      const rest: number[] = [];
+      for (let i = 0; i < n; i++) (score[i]! >= score[best]! - epsilon ? band : rest).push(i);
+      let moved: number[] = [];
+      if (fresh && !recurring && index && band.length > 1)
+        [band, moved] = leastPending(band, scored, index, currentMatch(ctx)?.promptTokens ?? 0);
+      const key = band.length > 1 ? rendezvousKey(ctx) : undefined;
+      if (key) {
+        const weight = new Float64Array(n);
+        for (const i of band) weight[i] = rendezvousWeight(key.hi, key.lo, scored[i]!.endpoint.name);
+        const name = (i: number) => scored[i]!.endpoint.name;
+        topInto(
+          picked,
+          band,
+          k,
+          (i, j) => weight[i]! > weight[j]! || (weight[i] === weight[j] && name(i) < name(j)),
+        );
+      } else topInto(picked, band, k, better);
+      topInto(picked, moved, k, better);
+      topInto(picked, rest, k, better);
+      return picked.map((i) => scored[i]!.endpoint);
     },
   };
+}
+
+/** 0 .. n-1. */
+function allOf(n: number): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  return out;
+}
+
+/**
+ * Appends to `picked` the best of `from` by `better`, in order, until `picked` holds `k`:
+ * a partial selection (k passes of a linear scan at most; k is the few endpoints a picker
+ * returns), where sorting every candidate would cost n log n per decision.
+ */
+function topInto(
+  picked: number[],
+  from: readonly number[],
+  k: number,
+  better: (i: number, j: number) => boolean,
+) {
+  const start = picked.length;
+  while (picked.length < k && picked.length - start < from.length) {
+    let best = -1;
+    for (const i of from) {
+      if (best !== -1 && !better(i, best)) continue;
+      let taken = false;
+      for (let j = start; j < picked.length; j++) if (picked[j] === i) taken = true;
+      if (!taken) best = i;
+    }
+    picked.push(best);
+  }
 }
 
 /**
@@ -149,26 +205,27 @@ function recurrenceTracker(window = 32) {
 const OWN_SHARE_REPLICAS = 0.75;
 
 /**
- * The band's endpoints where the prompt would not wait behind a prefill as long as its
- * own: pending prefill (uncached prompt tokens sent, answer not started) below the
- * prompt's own uncached tokens, and always those with the least pending. The others are
- * moved to the front of `rest`, in score order. A pod busy prefilling shows no queue and
+ * The band's endpoints (indexes into `scored`) where the prompt would not wait behind a
+ * prefill as long as its own: pending prefill (uncached prompt tokens sent, answer not
+ * started) below the prompt's own uncached tokens, and always those with the least
+ * pending; returned with the others, which rank after the band and before the rest. A pod busy prefilling shows no queue and
  * little KV, but a new prompt sent there waits for that prefill; a few short prompts
  * pending there cost little, and leaving such pods in the band keeps replicas (which
  * each see only their own pending) agreeing on where a new prefix goes.
  */
 function leastPending(
-  band: ScoredEndpoint[],
-  rest: ScoredEndpoint[],
+  band: number[],
+  scored: readonly ScoredEndpoint[],
   index: PrefixIndex,
   own: number,
-): [ScoredEndpoint[], ScoredEndpoint[]] {
-  const pending = band.map((s) => index.pendingTokens(s.endpoint.name));
-  const least = Math.min(...pending);
-  const ok = (p: number) => p === least || p < own;
-  const keep = band.filter((_, i) => ok(pending[i]!));
-  if (keep.length === band.length) return [band, rest];
-  return [keep, band.filter((_, i) => !ok(pending[i]!)).concat(rest)];
+): [number[], number[]] {
+  const pending = band.map((i) => index.pendingTokens(scored[i]!.endpoint.name));
+  let least = Number.POSITIVE_INFINITY;
+  for (const x of pending) if (x < least) least = x;
+  const ok = (x: number) => x === least || x < own;
+  const keep = band.filter((_, b) => ok(pending[b]!));
+  if (keep.length === band.length) return [band, []];
+  return [keep, band.filter((_, b) => !ok(pending[b]!))];
 }
 
 /**

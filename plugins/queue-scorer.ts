@@ -18,7 +18,11 @@ export function queueScorer(name = QUEUE_SCORER): Scorer {
   return {
     type: QUEUE_SCORER,
     name,
-    score: (ctx, endpoints) => lowerIsBetter(endpoints.map((e) => ctx.load(e).waiting)),
+    score(ctx, endpoints) {
+      const raw = new Float64Array(endpoints.length);
+      for (let i = 0; i < raw.length; i++) raw[i] = ctx.load(endpoints[i]!).waiting;
+      return lowerIsBetter(raw, raw);
+    },
   };
 }
 

@@ -18,7 +18,11 @@ export function runningRequestsSizeScorer(name = RUNNING_REQUESTS_SIZE_SCORER): 
   return {
     type: RUNNING_REQUESTS_SIZE_SCORER,
     name,
-    score: (ctx, endpoints) => lowerIsBetter(endpoints.map((e) => ctx.load(e).running)),
+    score(ctx, endpoints) {
+      const raw = new Float64Array(endpoints.length);
+      for (let i = 0; i < raw.length; i++) raw[i] = ctx.load(endpoints[i]!).running;
+      return lowerIsBetter(raw, raw);
+    },
   };
 }
 

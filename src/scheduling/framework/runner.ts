@@ -32,9 +32,20 @@ export function clamp01(x: number | undefined): number {
   return x > 1 ? 1 : x;
 }
 
-function scoreAt(result: ScoreResult, endpoints: readonly Endpoint[], i: number): number | undefined {
-  if (result instanceof Map) return (result as ReadonlyMap<Endpoint, number>).get(endpoints[i]!);
-  return (result as ArrayLike<number | undefined>)[i];
+/** Adds `clamp01(score) x weight` of each endpoint to `totals` (a Map result by endpoint, else by position). */
+function addScores(
+  totals: Float64Array,
+  result: ScoreResult,
+  endpoints: readonly Endpoint[],
+  weight: number,
+): void {
+  if (result instanceof Map) {
+    const byEndpoint = result as ReadonlyMap<Endpoint, number>;
+    for (let i = 0; i < totals.length; i++) totals[i]! += clamp01(byEndpoint.get(endpoints[i]!)) * weight;
+    return;
+  }
+  const list = result as ArrayLike<number | undefined>;
+  for (let i = 0; i < totals.length; i++) totals[i]! += clamp01(list[i]) * weight;
 }
 
 /** Runs `fn`, reporting its duration for `plugin` when an observer is set. */
@@ -75,10 +86,14 @@ export function runProfile(
   const totals = new Float64Array(endpoints.length);
   for (const { scorer, weight } of profile.scorers) {
     const input = endpoints;
-    const result = timed(ctx, observe, "Scorer", scorer, () => scorer.score(ctx, input));
-    for (let i = 0; i < totals.length; i++) totals[i]! += clamp01(scoreAt(result, input, i)) * weight;
+    const result =
+      observe === undefined
+        ? scorer.score(ctx, input)
+        : timed(ctx, observe, "Scorer", scorer, () => scorer.score(ctx, input));
+    addScores(totals, result, input, weight);
   }
-  const scored: ScoredEndpoint[] = endpoints.map((endpoint, i) => ({ endpoint, score: totals[i]! }));
+  const scored = new Array<ScoredEndpoint>(endpoints.length);
+  for (let i = 0; i < scored.length; i++) scored[i] = { endpoint: endpoints[i]!, score: totals[i]! };
   const picked = timed(ctx, observe, "Picker", profile.picker, () => profile.picker.pick(ctx, scored));
   if (picked.length === 0) return { kind: "saturated", profile: profile.name };
   return { kind: "picked", profile: profile.name, endpoints: picked, scored };

@@ -13,9 +13,23 @@ import { alignedWords, xxh64Words } from "./xxhash64.ts";
 const encoder = new TextEncoder();
 const out = new Uint32Array(2);
 
+/**
+ * Endpoint names as UTF-8 bytes and words, encoded once: a decision weighs every endpoint
+ * of its band, and the names change only when pods do. Cleared past `MAX_NAMES` (pods
+ * come and go; a bounded cache cannot grow with them).
+ */
+const names = new Map<string, { bytes: Uint8Array; words: Uint32Array }>();
+const MAX_NAMES = 4096;
+
 export function rendezvousWeight(keyHi: number, keyLo: number, name: string): number {
-  const bytes = encoder.encode(name);
-  xxh64Words(bytes, alignedWords(bytes), bytes.length, keyHi, keyLo, out);
+  let n = names.get(name);
+  if (n === undefined) {
+    if (names.size >= MAX_NAMES) names.clear();
+    const bytes = encoder.encode(name);
+    n = { bytes, words: alignedWords(bytes) };
+    names.set(name, n);
+  }
+  xxh64Words(n.bytes, n.words, n.bytes.length, keyHi, keyLo, out);
   return out[0]! * 4294967296 + out[1]!;
 }
 
