@@ -283,17 +283,26 @@ function fullGc(): boolean {
   return true;
 }
 
+/**
+ * Heap bytes in use, typed arrays' storage included: V8 counts it outside `heapUsed`
+ * (in `arrayBuffers`), JSC inside.
+ */
+function heapBytes(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + (typeof Bun === "undefined" ? m.arrayBuffers : 0);
+}
+
 /** Heap taken by a full prefix index of `n` endpoints (default capacity), per (block, endpoint) entry. */
 function indexMemory(n: number): { mib: number; bytesPerEntry: number } | undefined {
   if (!fullGc()) return undefined;
-  const h0 = process.memoryUsage().heapUsed;
+  const h0 = heapBytes();
   const index = new PrefixIndex();
   prefill(
     index,
     Array.from({ length: n }, (_, i) => `pod-${i}:8000`),
   );
   fullGc();
-  const bytes = process.memoryUsage().heapUsed - h0;
+  const bytes = heapBytes() - h0;
   const entries = index.stats().entries;
   return { mib: bytes / 2 ** 20, bytesPerEntry: bytes / entries };
 }
