@@ -225,13 +225,13 @@ const items: Item[] = [
     fn: () => attemptsFamily.labels({ ...podLabels }),
   },
   {
-    name: "upstreamHeaders (new Headers + forEach copy)",
+    name: "upstreamHeaders (native copy, unwanted names deleted)",
     perRequest: 1,
     where: "src/proxy/headers.ts:23",
     fn: () => upstreamHeaders(clientHeaders, { forwardAuthorization: false }),
   },
   {
-    name: "downstreamHeaders (new Headers + forEach copy)",
+    name: "downstreamHeaders (native copy, hop-by-hop deleted)",
     perRequest: 1,
     where: "src/proxy/headers.ts:36",
     fn: () => downstreamHeaders(upstreamResponseHeaders),
@@ -239,7 +239,7 @@ const items: Item[] = [
   {
     name: "2 × new AbortController + AbortSignal.any([client, own])",
     perRequest: ABORT_ANY,
-    where: "src/proxy/attempt.ts:23,30",
+    where: "src/stages/evictable.ts, spill.ts (attempt.ts links the client with a listener)",
     fn: () => {
       const a = new AbortController();
       const b = new AbortController();
