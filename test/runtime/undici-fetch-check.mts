@@ -40,6 +40,8 @@ const server = createServer((req, res) => {
     res.setHeader("content-type", "text/event-stream");
     res.write("data: 0\n\n");
     setTimeout(() => res.destroy(), 5);
+  } else if (req.url === "/silent") {
+    // Never answers: only an abort ends the call.
   } else if (req.url === "/empty") {
     res.statusCode = 204;
     res.end();
@@ -109,6 +111,14 @@ out["abortedMidStream"] = await midReader.read().then(
   (err: Error) => err.name,
 );
 
+const beforeAnswer = new AbortController();
+const pending = fetchFn(`${base}/silent`, { method: "POST", body: "{}", signal: beforeAnswer.signal });
+setTimeout(() => beforeAnswer.abort(new Error("gave up waiting")), 20);
+out["abortedBeforeAnswer"] = await pending.then(
+  () => "answered",
+  (err: Error) => err.message,
+);
+
 try {
   await fetchFn("http://127.0.0.1:1/", { method: "GET" });
   out["refused"] = "no error";
@@ -117,4 +127,5 @@ try {
 }
 console.log(JSON.stringify(out));
 await fetchFn.close();
+server.closeAllConnections();
 server.close();

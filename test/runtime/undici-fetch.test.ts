@@ -21,5 +21,7 @@ test("the Node entry's undici fetch: headers and body out, status, headers and a
   expect(out.eventsWhole).toBe(true);
   expect(out.broken).toMatch(/^data: 0\n\n<error: /);
   expect(out.abortedMidStream).toBe("AbortError");
+  // An abort before the answer rejects the call with the signal's reason.
+  expect(out.abortedBeforeAnswer).toBe("gave up waiting");
   expect(out.refused).toContain("ECONNREFUSED");
 }, 40_000);

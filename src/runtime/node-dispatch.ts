@@ -1,0 +1,174 @@
+/**
+ * One upstream call on undici's dispatcher, answered as a web Response, under Node.
+ *
+ * `undici.request` wraps every answer in a Node Readable (its body), an AsyncResource and
+ * an abort listener of its own; the gateway then read that Readable whole or turned it into
+ * a web stream. Here the dispatcher's handler callbacks feed the answer directly: an answer
+ * read whole (a content-length up to `maxBuffered`, not an event stream) is collected as
+ * chunks and handed over as bytes (node-upstream-response.ts); a streamed one becomes a
+ * web stream whose pulls resume the socket and which pauses it once 64 KiB wait unread
+ * (backpressure reaches the pod, as with undici.request's own body).
+ */
+import type { Dispatcher } from "undici";
+import { bufferedResponse, streamedResponse } from "./node-upstream-response.ts";
+
+/** Bytes of a streamed answer read from the socket before the reader asks for them. */
+const READ_AHEAD = 64 * 1024;
+
+/** Statuses whose responses have no body (a web Response refuses one). */
+const NO_BODY = new Set([101, 204, 205, 304]);
+
+interface CallOptions {
+  url: string;
+  method: string;
+  /** Flat [name, value, ...]. */
+  headers: string[];
+  body: Uint8Array | string | null;
+  signal: AbortSignal | null;
+  maxBuffered: number;
+}
+
+/** `http://host:port/path?q` → origin and path, without a URL object. */
+function split(url: string): { origin: string; path: string } {
+  const slash = url.indexOf("/", url.indexOf("//") + 2);
+  return slash < 0 ? { origin: url, path: "/" } : { origin: url.slice(0, slash), path: url.slice(slash) };
+}
+
+/** Calls `url` through `dispatcher`; resolves with the answer's Response, rejects if none came. */
+export function dispatchCall(dispatcher: Dispatcher, opts: CallOptions): Promise<Response> {
+  return new Promise<Response>((resolve, reject) => {
+    const { origin, path } = split(opts.url);
+    const call = new Call(opts, resolve, reject);
+    dispatcher.dispatch(
+      { origin, path, method: opts.method as Dispatcher.HttpMethod, headers: opts.headers, body: opts.body },
+      call as unknown as Dispatcher.DispatchHandler,
+    );
+  });
+}
+
+/** undici's handler for one call (its callback API: onConnect, onHeaders, onData, onComplete, onError). */
+class Call {
+  #abort: ((reason?: Error) => void) | undefined;
+  #resolve: ((res: Response) => void) | undefined;
+  #reject: ((err: Error) => void) | undefined;
+  #status = 0;
+  #headers: Headers | undefined;
+  /** Collecting a whole answer: its chunks and their size. */
+  #chunks: Buffer[] | undefined;
+  #size = 0;
+  /** Relaying a stream: its controller while open, and the socket's resume. */
+  #stream: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #resume: (() => void) | undefined;
+  #discard = false;
+  readonly #signal: AbortSignal | null;
+  readonly #opts: CallOptions;
+  readonly #onAbort = () => this.#abort?.(this.#signal?.reason ?? new Error("aborted"));
+
+  constructor(opts: CallOptions, resolve: (res: Response) => void, reject: (err: Error) => void) {
+    this.#opts = opts;
+    this.#signal = opts.signal;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  onConnect(abort: (reason?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#signal?.aborted) abort(this.#signal.reason);
+    else this.#signal?.addEventListener("abort", this.#onAbort);
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    if (status < 200) return true; // 1xx: the answer is still to come
+    const headers = new Headers();
+    let length = Number.NaN;
+    let eventStream = false;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!.toString("latin1").toLowerCase();
+      const value = raw[i + 1]!.toString("latin1");
+      headers.append(name, value);
+      if (name === "content-length") length = Number(value);
+      else if (name === "content-type") eventStream = value.includes("text/event-stream");
+    }
+    this.#status = status;
+    this.#headers = headers;
+    if (NO_BODY.has(status) || this.#opts.method === "HEAD") {
+      this.#discard = true;
+      this.#settle(new Response(null, { status, headers }));
+    } else if (length <= this.#opts.maxBuffered && !eventStream) {
+      this.#chunks = [];
+    } else {
+      this.#resume = resume;
+      const body = new ReadableStream<Uint8Array>(
+        {
+          start: (controller) => {
+            this.#stream = controller;
+          },
+          pull: () => this.#resume?.(),
+          cancel: (reason) => {
+            this.#stream = undefined;
+            this.#abort?.(reason instanceof Error ? reason : new Error("cancelled"));
+          },
+        },
+        // Up to 64 KiB read ahead, as undici.request's body did: pausing the socket at every
+        // chunk would cost a readStop/readStart pair (epoll changes) per SSE event.
+        { highWaterMark: READ_AHEAD, size: (chunk) => chunk?.byteLength ?? 0 },
+      );
+      this.#settle(streamedResponse(body, status, headers));
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#chunks) {
+      this.#chunks.push(chunk);
+      this.#size += chunk.byteLength;
+      return true;
+    }
+    if (this.#discard || !this.#stream) return true;
+    this.#stream.enqueue(chunk);
+    // false pauses the socket until a pull resumes it.
+    return (this.#stream.desiredSize ?? 0) > 0;
+  }
+
+  onComplete(): void {
+    this.#done();
+    if (this.#chunks) {
+      const chunks = this.#chunks;
+      this.#chunks = undefined;
+      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#size);
+      const whole = new Uint8Array(
+        bytes.buffer,
+        bytes.byteOffset,
+        bytes.byteLength,
+      ) as Uint8Array<ArrayBuffer>;
+      this.#settle(bufferedResponse(whole, this.#status, this.#headers!));
+    } else if (this.#stream) {
+      this.#stream.close();
+      this.#stream = undefined;
+    }
+  }
+
+  onError(err: Error): void {
+    this.#done();
+    this.#chunks = undefined;
+    if (this.#reject) {
+      const reject = this.#reject;
+      this.#resolve = this.#reject = undefined;
+      reject(err);
+    } else if (this.#stream) {
+      this.#stream.error(err);
+      this.#stream = undefined;
+    }
+  }
+
+  #settle(res: Response): void {
+    const resolve = this.#resolve;
+    this.#resolve = this.#reject = undefined;
+    resolve?.(res);
+  }
+
+  #done(): void {
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+    this.#resume = undefined;
+  }
+}
