@@ -13,6 +13,7 @@ import { Histogram, Registry } from "prom-client";
 import * as v from "valibot";
 import { createLogger, isoNow } from "../../src/log.ts";
 import { CounterFamily } from "../../src/metrics/series-family.ts";
+import { acceptsChat } from "../../src/openai/fast-accept.ts";
 import { ChatCompletionSchema } from "../../src/openai/schemas.ts";
 import { downstreamHeaders, upstreamHeaders } from "../../src/proxy/headers.ts";
 import { hashPrefix } from "../../src/scheduling/prefix/hashes.ts";
@@ -148,7 +149,7 @@ const items: Item[] = [
   },
   {
     name: "valibot safeParse ChatCompletionSchema, small body",
-    perRequest: 1,
+    perRequest: 0,
     where: "src/stages/parse.ts:37",
     fn: () => v.safeParse(ChatCompletionSchema, small),
   },
@@ -157,6 +158,18 @@ const items: Item[] = [
     perRequest: 0,
     where: "src/stages/parse.ts:37",
     fn: () => v.safeParse(ChatCompletionSchema, big),
+  },
+  {
+    name: "acceptsChat (hand-written check before valibot), small body",
+    perRequest: 1,
+    where: "src/openai/fast-accept.ts",
+    fn: () => acceptsChat(small),
+  },
+  {
+    name: "acceptsChat, 30 KiB body",
+    perRequest: 0,
+    where: "src/openai/fast-accept.ts",
+    fn: () => acceptsChat(big),
   },
   {
     name: "JSON.parse, 30 KiB body (for scale)",

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { issuePath } from "../config/issues.ts";
 import { GatewayError } from "../errors.ts";
+import { FAST_ACCEPT } from "./fast-accept.ts";
 
 /** A schema over a request body: what a route's table entry validates with. */
 export type BodySchema = v.GenericSchema<Record<string, unknown>, unknown>;
@@ -35,6 +36,20 @@ export function validateBody(body: Record<string, unknown>, schema: BodySchema, 
     });
   }
   if (oneOf !== undefined) checkOneOf(body, oneOf);
+}
+
+/**
+ * `validateBody` for one route, resolved once: a body the schema's hand-written check
+ * (fast-accept.ts) accepts skips valibot; any other body is judged by valibot as before,
+ * so the 400s are unchanged.
+ */
+export function bodyValidator(schema: BodySchema, oneOf?: OneOf): (body: Record<string, unknown>) => void {
+  const accepts = FAST_ACCEPT.get(schema);
+  if (accepts === undefined) return (body) => validateBody(body, schema, oneOf);
+  return (body) => {
+    if (!accepts(body)) validateBody(body, schema, oneOf);
+    else if (oneOf !== undefined) checkOneOf(body, oneOf);
+  };
 }
 
 /**

@@ -2,7 +2,7 @@ import type { SetTimer } from "../clock.ts";
 import { badRequest } from "../errors.ts";
 import { formBody, jsonBody, refuseForm, requireFile } from "../openai/body.ts";
 import { type RouteSpec, routeOf } from "../openai/routes.ts";
-import { validateBody } from "../openai/validate.ts";
+import { bodyValidator } from "../openai/validate.ts";
 import type { ApiKind, InferenceRequest } from "../request.ts";
 import type { Exchange } from "./exchange.ts";
 import { type ReadBodyOptions, readBody } from "./read-body.ts";
@@ -60,6 +60,7 @@ export function parse(opts: {
     throw new Error("parse: pass the route (or its kind)");
   const route = opts.route ?? routeOf(opts.kind!);
   const setTimer = opts.setTimer;
+  const validate = bodyValidator(route.schema, route.oneOf);
   return async function parseStage(x) {
     const headers = x.headers;
     const contentType = headers.get("content-type");
@@ -73,7 +74,7 @@ export function parse(opts: {
     const read = () => readBody(request, limits);
     const parsed = route.body === "json" ? await jsonBody(read) : await formBody(read, contentType);
     const { body, bytes } = parsed;
-    validateBody(body, route.schema, route.oneOf);
+    validate(body);
     if (route.file !== undefined) requireFile(parsed, route.file);
     const stream = route.stream !== undefined && (body["stream"] === true || body["stream"] === "true");
     const previous = route.kind === "responses" ? body["previous_response_id"] : undefined;
