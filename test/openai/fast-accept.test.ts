@@ -13,7 +13,7 @@ const VALUES: unknown[] = [
   1,
   2,
   1.5,
-  1e400,
+  Number.POSITIVE_INFINITY, // what JSON.parse makes of 1e400
   "",
   "x",
   true,
