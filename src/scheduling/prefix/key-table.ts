@@ -113,7 +113,13 @@ export class KeyTable {
 
   /** Removes the key with this id (a live id from `find` or `insert`); the id is reused later. */
   removeId(id: number): void {
-    const h = mix(this.keyOf(id));
+    this.remove(this.keyOf(id), id);
+  }
+
+  /** `removeId` for a caller that has the key at hand (one memory read less). */
+  remove(key: number, id: number): void {
+    if (key === 0) key = 0;
+    const h = mix(key);
     const s = h >>> (32 - SHARD_BITS);
     const slots = this.shards[s]!;
     const mask = this.masks[s]!;

@@ -24,10 +24,11 @@
  * - block keys -> key ids in a `KeyTable` (sharded open addressing over typed arrays);
  *   per key id, the first entry holding it and its prompt-statistics weight;
  * - endpoints -> small ints (`endpointIds`; ids of removed endpoints are reused);
- * - one entry per (key, endpoint) pair, six Int32s side by side: its key id and endpoint
- *   id, its place in the endpoint's LRU (a doubly linked list, head = oldest) and in the
- *   key's holder list; freed entries are chained for reuse. A full index is a hundred MB
- *   or more, so each entry is one cache line to read, not six;
+ * - one entry per (key, endpoint) pair, 32 bytes side by side: its key id, endpoint id,
+ *   place in the endpoint's LRU (a doubly linked list, head = oldest) and in the key's
+ *   holder list, and the key itself; freed entries are chained for reuse. A full index is
+ *   a hundred MB or more, so what an eviction reads is one entry's cache line, the key's
+ *   record (first holder and weight side by side) and its table slot;
  * - storage comes in fixed chunks of 16,384 entries or key ids, added as needed and never
  *   copied (a doubling copy or rehash of the whole index stalled one decision for up to
  *   0.4 s at a million keys) and never freed: its size follows the largest the index has
@@ -65,14 +66,16 @@ export interface PrefixLengths {
 
 const NONE = -1;
 
-/** An entry's fields, side by side in `ent` (one cache line per entry, not six). */
-const ENTRY = 6;
+/** An entry's fields, side by side in `ent` (half a cache line per entry, not six lines). */
+const ENTRY = 8;
 const KEY = 0;
 const EP = 1;
 const LRU_PREV = 2;
 const LRU_NEXT = 3;
 const HOLD_PREV = 4;
 const HOLD_NEXT = 5;
+/** The block key itself, as a double over Int32 fields 6 and 7 (so evicting reads no other line). */
+const KEY_F64 = 3;
 /** Entries and key ids per chunk: storage grows a chunk at a time, never by copying. */
 const CHUNK_BITS = 14;
 const CHUNK = 1 << CHUNK_BITS;
@@ -109,9 +112,12 @@ class MatchedLengths implements PrefixLengths {
 export class PrefixIndex {
   private readonly keys = new KeyTable();
   /** key id -> first entry holding it (NONE: none). */
-  private readonly heads: Int32Array<ArrayBuffer>[] = [];
+  /** key id -> [first entry holding it (NONE: none), prompt-statistics weight], side by side. */
+  private readonly perKey: Float64Array<ArrayBuffer>[] = [];
   /** entry id -> key id, endpoint id, LRU neighbours, holder-list neighbours. */
   private readonly ent: Int32Array<ArrayBuffer>[] = [];
+  /** The same chunks as Float64Arrays (the key field). */
+  private readonly entKeys: Float64Array<ArrayBuffer>[] = [];
   /** Freed entries, chained through `lruNext`; `entryTop` = first entry id never used. */
   private freeEntry = NONE;
   private entryTop = 0;
@@ -126,7 +132,7 @@ export class PrefixIndex {
   private scratch = new Int32Array(8);
   private readonly pending = new Map<string, number>();
   /** key id -> prompt statistics weight (see `prompts`); `weighted` = keys with one. */
-  private readonly weights: Float64Array<ArrayBuffer>[] = [];
+
   private weighted = 0;
   /**
    * Which leading blocks most prompts share (the distinctive block of a prompt). Its
@@ -154,14 +160,14 @@ export class PrefixIndex {
         if (k === NONE || !(w > 0)) return;
         const was = self.weightOf(k);
         if (was === 0) self.weighted++;
-        self.weights[k >>> CHUNK_BITS]![k & CHUNK_MASK] = was + w;
+        self.perKey[k >>> CHUNK_BITS]![2 * (k & CHUNK_MASK) + 1] = was + w;
       },
       forget(key) {
         const k = self.keys.find(key);
         if (k !== NONE) self.dropWeight(k);
       },
       divideAll(w) {
-        for (const chunk of self.weights) for (let i = 0; i < chunk.length; i++) chunk[i]! /= w;
+        for (const chunk of self.perKey) for (let i = 1; i < chunk.length; i += 2) chunk[i]! /= w;
       },
       get size() {
         return self.weighted;
@@ -251,14 +257,12 @@ export class PrefixIndex {
         }
       } else {
         k = this.keys.insert(key);
-        while (k >>> CHUNK_BITS >= this.heads.length) {
-          this.heads.push(new Int32Array(CHUNK).fill(NONE));
-          this.weights.push(new Float64Array(CHUNK));
-        }
+        while (k >>> CHUNK_BITS >= this.perKey.length) this.perKey.push(new Float64Array(2 * CHUNK));
         this.setHead(k, NONE);
       }
       const e = this.newEntry();
       this.put(e, KEY, k);
+      this.entKeys[e >>> CHUNK_BITS]![(e & CHUNK_MASK) * (ENTRY / 2) + KEY_F64] = key;
       this.put(e, EP, ep);
       const head = this.head(k);
       this.put(e, HOLD_PREV, NONE);
@@ -355,15 +359,15 @@ export class PrefixIndex {
 
   /** The first entry holding key id `k` (NONE: none). */
   private head(k: number): number {
-    return this.heads[k >>> CHUNK_BITS]![k & CHUNK_MASK]!;
+    return this.perKey[k >>> CHUNK_BITS]![2 * (k & CHUNK_MASK)]!;
   }
 
   private setHead(k: number, e: number): void {
-    this.heads[k >>> CHUNK_BITS]![k & CHUNK_MASK] = e;
+    this.perKey[k >>> CHUNK_BITS]![2 * (k & CHUNK_MASK)] = e;
   }
 
   private weightOf(k: number): number {
-    return this.weights[k >>> CHUNK_BITS]![k & CHUNK_MASK]!;
+    return this.perKey[k >>> CHUNK_BITS]![2 * (k & CHUNK_MASK) + 1]!;
   }
 
   private endpointFor(name: string): number {
@@ -397,7 +401,11 @@ export class PrefixIndex {
       return e;
     }
     const e = this.entryTop++;
-    if (e >>> CHUNK_BITS >= this.ent.length) this.ent.push(new Int32Array(CHUNK * ENTRY));
+    if (e >>> CHUNK_BITS >= this.ent.length) {
+      const chunk = new Int32Array(CHUNK * ENTRY);
+      this.ent.push(chunk);
+      this.entKeys.push(new Float64Array(chunk.buffer));
+    }
     return e;
   }
 
@@ -424,7 +432,7 @@ export class PrefixIndex {
 
   private dropWeight(k: number): void {
     if (this.weightOf(k) === 0) return;
-    this.weights[k >>> CHUNK_BITS]![k & CHUNK_MASK] = 0;
+    this.perKey[k >>> CHUNK_BITS]![2 * (k & CHUNK_MASK) + 1] = 0;
     this.weighted--;
   }
 
@@ -442,7 +450,7 @@ export class PrefixIndex {
     if (next !== NONE) this.put(next, HOLD_PREV, prev);
     if (this.head(k) === NONE) {
       this.dropWeight(k);
-      this.keys.removeId(k);
+      this.keys.remove(this.entKeys[e >>> CHUNK_BITS]![(e & CHUNK_MASK) * (ENTRY / 2) + KEY_F64]!, k);
     }
     this.put(e, LRU_NEXT, this.freeEntry);
     this.freeEntry = e;
