@@ -396,6 +396,42 @@ function whereTimeGoes(r: Results): string[] {
   return out;
 }
 
+/** Runs this benchmark (or a baseline tree's) in a child process; its results, or undefined when it failed. */
+function child(cmd: string, args: string[], cwd?: string): Results | undefined {
+  console.log(`running ${cmd} ${args.join(" ")} …`);
+  const res = spawnSync(cmd, args, {
+    cwd,
+    env: { ...process.env, DECISION_JSON: "1" },
+    encoding: "utf8",
+    maxBuffer: 16 << 20,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return res.status === 0 ? (JSON.parse(res.stdout) as Results) : undefined;
+}
+
+/** p50 / p99 / mean before → after per cell, for one runtime. */
+function compare(label: string, a: Results | undefined, b: Results | undefined): string[] {
+  if (!a || !b) return [`${label}: not run.`, ""];
+  const rows = b.cells.flatMap((c) => {
+    const o = a.cells.find((x) => x.phase === c.phase && x.endpoints === c.endpoints && x.chars === c.chars);
+    if (!o) return [];
+    const cell = (x: number, y: number) => `${us(x)} → ${us(y)}`;
+    return [
+      `| ${label} | ${c.phase === "fresh" ? "young" : "full"} | ${c.endpoints} | ${c.chars.toLocaleString("en-US")} | ${cell(o.p50, c.p50)} | ${cell(o.p99, c.p99)} | ${cell(o.mean, c.mean)} | ${cell(o.max, c.max)} |`,
+    ];
+  });
+  const mem =
+    a.memory && b.memory ? `${a.memory.mib.toFixed(0)} → ${b.memory.mib.toFixed(0)} MiB` : "not measured";
+  return [
+    `${label}: heap of a full 64-endpoint index ${mem}.`,
+    "",
+    "| runtime | index | endpoints | prompt chars | p50 (µs) | p99 (µs) | mean (µs) | max (µs) |",
+    "|---|---|---|---|---|---|---|---|",
+    ...rows,
+    "",
+  ];
+}
+
 const results = run();
 if (process.env["DECISION_JSON"]) {
   process.stdout.write(JSON.stringify(results));
@@ -404,17 +440,16 @@ if (process.env["DECISION_JSON"]) {
 } else {
   let node: Results | undefined;
   let nodeError = "";
+  const self = fileURLToPath(import.meta.url);
+  const baseline = process.env["BENCH_BASELINE"];
+  const baseScript = baseline ? `${baseline}/bench/decision-time.ts` : undefined;
+  const before: { bun?: Results; node?: Results } = {};
+  if (baseScript) before.bun = child("bun", [baseScript], baseline);
   if (process.env["BENCH_NO_NODE"] !== "1") {
     console.log("running under Node …");
-    const self = fileURLToPath(import.meta.url);
-    const res = spawnSync("node", ["--expose-gc", "--import", "tsx", self], {
-      env: { ...process.env, DECISION_JSON: "1" },
-      encoding: "utf8",
-      maxBuffer: 16 << 20,
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    if (res.status === 0) node = JSON.parse(res.stdout) as typeof node;
-    else nodeError = `node exited with ${res.status ?? res.error}`;
+    node = child("node", ["--expose-gc", "--import", "tsx", self]);
+    if (!node) nodeError = "node failed (see stderr)";
+    if (baseScript) before.node = child("node", ["--expose-gc", "--import", "tsx", baseScript], baseline);
   }
   const target = (cs: Cell[], phase: Cell["phase"]) =>
     cs.find((c) => c.endpoints === 64 && c.chars === 32_000 && c.phase === phase);
@@ -424,7 +459,10 @@ if (process.env["DECISION_JSON"]) {
     `Run ${new Date().toISOString().slice(0, 10)} on a shared machine with 2 cores (other work running). Command:`,
     "",
     "```sh",
-    `${process.env["BENCH_DECISIONS"] ? `BENCH_DECISIONS=${DECISIONS} ` : ""}npm run bench:decision`,
+    `${["BENCH_DECISIONS", "BENCH_ENDPOINTS", "BENCH_CHARS", "BENCH_BASELINE"]
+      .filter((k) => process.env[k])
+      .map((k) => `${k}=${process.env[k]} `)
+      .join("")}npm run bench:decision`,
     "```",
     "",
     "One `decide` of the default profile (queue-scorer ×2, kv-cache-utilization-scorer ×2, " +
@@ -454,6 +492,15 @@ if (process.env["DECISION_JSON"]) {
     "",
     ...(node ? tables(node) : [`Not run: ${nodeError || "BENCH_NO_NODE=1"}`]),
     "",
+    ...(baseline
+      ? [
+          `## Before → after (same run; before = the tree in ${baseline}, run as a child process)`,
+          "",
+          ...compare("Bun", before.bun, results),
+          ...compare("Node", before.node, node),
+          "",
+        ]
+      : []),
     "## Where the time goes (Bun, 64 endpoints, 32k characters)",
     "",
     ...whereTimeGoes(results),
