@@ -54,6 +54,8 @@ export class Exchange {
    */
   res: Response | undefined = undefined;
   error: unknown = undefined;
+  /** The answer forward built with `x-request-id` already among its headers (the pipeline sets it on any other). */
+  idSetOn: Response | undefined = undefined;
 
   constructor(
     /** The client's request as it arrived (its body is read once, by parse). */

@@ -261,6 +261,9 @@ async function respond(
   out.set("x-gateway-destination-endpoint-served", endpoint.address);
   // Plugins' response hooks, once, with the endpoint that served (session affinity adds its header).
   x.lifecycle?.responseReceived(endpoint, { status: upstream.status, headers: out });
+  // The request id the pipeline would set last, set here instead: the pipeline sees it is
+  // there (x.idSetOn) and does not fetch the answer's headers again to set it.
+  out.set("x-request-id", x.requestId);
   const init = { status: upstream.status, statusText: upstream.statusText, headers: out };
   if (!isSse || !upstream.body) {
     // A non-streamed answer arrives whole (pods send it when generation is done): read it
@@ -272,7 +275,7 @@ async function respond(
       if (renameTo !== undefined)
         bytes = encoder.encode(renameModelInJson(new TextDecoder().decode(bytes), renameTo));
     }
-    return new Response(bytes, init);
+    return (x.idSetOn = new Response(bytes, init));
   }
   const body = opts.body ?? upstream.body;
   scope.streaming = true;
@@ -291,7 +294,7 @@ async function respond(
     },
     abortUpstream: (reason) => opts.controller.abort(new Error(reason)),
   });
-  return new Response(relayed, init);
+  return (x.idSetOn = new Response(relayed, init));
 }
 
 /** `tap`, also handing every chunk it lets through to `seen` (the plugins' ResponseStreaming). */

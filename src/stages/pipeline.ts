@@ -121,7 +121,7 @@ export function inferenceHandler(
     } catch (err) {
       res = fail(x, err);
     }
-    res.headers.set(REQUEST_ID_HEADER, x.requestId);
+    if (res !== x.idSetOn) res.headers.set(REQUEST_ID_HEADER, x.requestId);
     return res;
   };
 }

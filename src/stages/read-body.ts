@@ -39,15 +39,21 @@ export interface ReadBodyOptions {
  * passes the limit) and more than `timeoutMs` of waiting for it, so a half-sent body
  * cannot hold a request open. A client that hangs up mid-body is a 499.
  */
-export async function readBody(request: Request, opts: ReadBodyOptions): Promise<Uint8Array<ArrayBuffer>> {
-  const { limit, timeoutMs } = opts;
+export function readBody(request: Request, opts: ReadBodyOptions): Promise<Uint8Array<ArrayBuffer>> {
   const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
+  if (declared !== null && Number(declared) > opts.limit) return Promise.reject(tooLarge(opts.limit));
   // A declared length within the limit (the usual case): the runtime reads it whole, without a
   // JS stream reader (its promise reactions were the largest per-request cost left on Bun),
-  // and without asking for `request.body`, which makes Bun build a ReadableStream for it.
+  // and without asking for `request.body`, which makes Bun build a ReadableStream for it. Not
+  // an async function: its promise is readDeclared's own, not one more wrapped around it.
   if (declared !== null && /^\d+$/.test(declared))
-    return declared === "0" ? new Uint8Array() : readDeclared(request, opts);
+    return declared === "0" ? Promise.resolve(new Uint8Array()) : readDeclared(request, opts);
+  return readStreamed(request, opts);
+}
+
+/** A body of no declared length (chunked), read chunk by chunk within the limits. */
+async function readStreamed(request: Request, opts: ReadBodyOptions): Promise<Uint8Array<ArrayBuffer>> {
+  const { limit, timeoutMs } = opts;
   if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   let timedOut = false;

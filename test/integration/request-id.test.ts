@@ -52,6 +52,40 @@ describe("x-request-id on every answer", () => {
     }
   });
 
+  test("a forwarded answer carries the gateway's id, not the pod's, JSON and SSE alike", async () => {
+    for (const sse of [false, true]) {
+      const upstream = fakeUpstream(
+        () =>
+          new Response(sse ? 'data: {"choices":[]}\n\ndata: [DONE]\n\n' : '{"choices":[]}', {
+            headers: {
+              "content-type": sse ? "text/event-stream" : "application/json",
+              "x-request-id": "pod-id",
+            },
+          }),
+      );
+      const gw = createGateway({
+        config: testConfig({ endpoints: ENDPOINTS }),
+        fetch: upstream.fetch,
+        logger: silentLogger(),
+      });
+      const body = { model: "m", messages: [{ role: "user", content: "hi" }], stream: sse };
+      const res = await gw.fetch(
+        new Request("http://gw/v1/chat/completions", {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-request-id": "client-id-2" },
+          body: JSON.stringify(body),
+        }),
+      );
+      await res.text();
+      expect({ sse, status: res.status, id: res.headers.get("x-request-id") }).toEqual({
+        sse,
+        status: 200,
+        id: "client-id-2",
+      });
+      expect(upstream.calls[0]!.headers.get("x-request-id")).toBe("client-id-2");
+    }
+  });
+
   test("every route makes one when the client sent none or an unsafe one", async () => {
     const gw = gateway();
     for (const { method, path } of servedRoutes(gw)) {
