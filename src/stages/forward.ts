@@ -275,7 +275,8 @@ async function respond(
       if (renameTo !== undefined)
         bytes = encoder.encode(renameModelInJson(new TextDecoder().decode(bytes), renameTo));
     }
-    return (x.idSetOn = new Response(bytes, init));
+    x.idSetOn = new Response(bytes, init);
+    return x.idSetOn;
   }
   const body = opts.body ?? upstream.body;
   scope.streaming = true;
@@ -294,7 +295,8 @@ async function respond(
     },
     abortUpstream: (reason) => opts.controller.abort(new Error(reason)),
   });
-  return (x.idSetOn = new Response(relayed, init));
+  x.idSetOn = new Response(relayed, init);
+  return x.idSetOn;
 }
 
 /** `tap`, also handing every chunk it lets through to `seen` (the plugins' ResponseStreaming). */
