@@ -47,7 +47,7 @@ function positiveNumber(v: unknown): number | undefined {
  * flow control may evict (negative priority) leaves its Eviction in `x.eviction`, for the
  * pipeline to settle after the stages that follow.
  */
-export function admit(): (x: Exchange) => Promise<void> {
+export function admit(): (x: Exchange) => Promise<undefined> {
   return async function admitStage(x) {
     const req = x.inferenceRequest;
     const expectedOutputTokens = positiveNumber(req.body["max_tokens"] ?? req.body["max_completion_tokens"]);
@@ -73,8 +73,9 @@ export function admit(): (x: Exchange) => Promise<void> {
     scope.log.queueMs = Math.round(admission.queuedMs * 100) / 100;
     x.admission = admission;
     // Only sheddable (negative) priorities can be evicted: the others pay nothing more.
-    if (admission.priority >= 0 || !eviction) return;
+    if (admission.priority >= 0 || !eviction) return undefined;
     eviction.arm(x);
     x.eviction = eviction;
+    return undefined;
   };
 }

@@ -46,11 +46,13 @@ function spill(x: Exchange, deps: HostedDeps, reason: SpillReason): Promise<Resp
 export function admitOrSpill(deps: HostedDeps): (x: Exchange) => Promise<Response | undefined> {
   const plain = admit();
   const setTimer = deps.setTimer ?? systemTimer;
-  return async function admitOrSpillStage(x) {
-    if (!spillable(x)) {
-      await plain(x);
-      return undefined;
-    }
+  // Not an async function itself: a request that cannot spill (the usual one) gets the admit
+  // stage's own promise, not one more around it.
+  return function admitOrSpillStage(x) {
+    return spillable(x) ? admitWithBudget(x) : plain(x);
+  };
+
+  async function admitWithBudget(x: Exchange): Promise<Response | undefined> {
     const req = x.inferenceRequest;
     const budget = new AbortController();
     let over = false;
@@ -87,7 +89,7 @@ export function admitOrSpill(deps: HostedDeps): (x: Exchange) => Promise<Respons
     scope.log.queueMs = Math.round(admission.queuedMs * 100) / 100;
     x.admission = admission;
     return undefined;
-  };
+  }
 }
 
 /** Error codes that mean the pool could not answer and nothing reached the client. */
