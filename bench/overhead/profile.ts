@@ -140,7 +140,7 @@ function definitionLine(root: string, file: string, fn: string): string {
 
 export function analyzeProfile(
   file: string,
-  opts: { root: string; bundle?: string; top?: number; window?: RegExp },
+  opts: { root: string; bundle?: string; top?: number; window?: RegExp; skipMs?: number },
 ): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const top = opts.top ?? 25;
@@ -215,6 +215,11 @@ export function analyzeProfile(
   if (first === -1) {
     first = 0;
     last = profile.samples.length - 1;
+  }
+  // A warm-up at the start of the load (JIT compilation) is left out when asked.
+  if (opts.skipMs) {
+    const from = times[first]! + opts.skipMs * 1000;
+    while (first < last && times[first]! < from) first++;
   }
 
   const self = new Map<string, { n: number; ours: Map<string, number>; hot: Map<number, number> }>();

@@ -18,7 +18,7 @@
  * temp file), BENCH_ROUNDS, BENCH_SECONDS (per wrk run), BENCH_TTFB_SECONDS,
  * BENCH_TARGETS=direct,gw-bun,..., BENCH_CASES=c1,c32,..., BENCH_MEMORY=0, BENCH_PROFILE=0,
  * BENCH_MEM_REQUESTS, BENCH_MEM_REQUESTS_NODE, BENCH_STREAMS, BENCH_STREAM_SECONDS,
- * BENCH_PROFILE_SECONDS, BENCH_ENDPOINTS (mock ports = gateway endpoints, default 4),
+ * BENCH_PROFILE_SECONDS, BENCH_WARMUP_S (load per target before measuring, default 10; JIT), BENCH_ENDPOINTS (mock ports = gateway endpoints, default 4),
  * BENCH_WAIT_MAX_S (wait for other benchmarks or a busy machine, default 1200),
  * BENCH_QUIET_PCT (CPU % of a core used by others that counts as busy, default 50),
  * BENCH_ABLATION=0, BENCH_MICRO=0, BENCH_OUT (results file), BENCH_BASELINE (an earlier tree run
@@ -67,6 +67,9 @@ const CFG = {
   streams: num("BENCH_STREAMS", QUICK ? 300 : 2000),
   streamSeconds: num("BENCH_STREAM_SECONDS", QUICK ? 3 : 10),
   profileSeconds: num("BENCH_PROFILE_SECONDS", QUICK ? 2 : 5),
+  // Bun's optimizing JIT works through the gateway's code for its first ~15k requests (50-90 µs
+  // a request of compiler CPU in the first 3 s at 32 connections, ~0-5 after): measure warm.
+  warmupSeconds: num("BENCH_WARMUP_S", QUICK ? 5 : 10),
   endpoints: num("BENCH_ENDPOINTS", 4),
   waitMaxS: num("BENCH_WAIT_MAX_S", 1200),
   quietPct: num("BENCH_QUIET_PCT", 50),
@@ -738,6 +741,7 @@ async function profileRun(spec: Spec, c: Case, runtime: "bun" | "node", title: s
   const url = `http://127.0.0.1:${port}/v1/chat/completions`;
   let rps = 0;
   try {
+    await wrk(url, c.script, c.conns, CFG.warmupSeconds);
     const w = await wrk(url, c.script, c.conns, CFG.profileSeconds);
     rps = (w.requests * 1e6) / w.durationUs;
   } finally {
@@ -753,6 +757,7 @@ async function profileRun(spec: Spec, c: Case, runtime: "bun" | "node", title: s
     top: 25,
     ...(bundlePath ? { bundle: bundlePath } : {}),
     ...(spec.kind === "bare" ? { window: /^bench\/overhead\/bare-/ } : {}),
+    skipMs: CFG.warmupSeconds * 1000,
   });
   profiles.push({ title, summary, rps });
   say(
@@ -878,7 +883,7 @@ function report(meta: Meta): string {
       .join(", ")}.`,
     "",
     `Layout: ${hasTaskset ? "" : "(taskset missing: NOT pinned) "}load generator (wrk -t1, stream clients) and the mock upstream on core ${CFG.core.load}, the proxy under test on core ${CFG.core.proxy}; the gateways not under test are SIGSTOPped meanwhile. ` +
-      `${CFG.rounds} round(s), targets interleaved within each case (order rotated each round), ${CFG.seconds} s per wrk run, medians over rounds. ` +
+      `each target warmed by ${CFG.warmupSeconds} s of load first (JIT), ${CFG.rounds} round(s), targets interleaved within each case (order rotated each round), ${CFG.seconds} s per wrk run, medians over rounds. ` +
       `Mock upstream: ${upstreamPorts.length} ports of one Bun process (the gateway's ${upstreamPorts.length} endpoints; the bare proxies round-robin over them), prebuilt JSON/SSE answers, vLLM-style /metrics and /v1/models.`,
     "",
     `Gateway config: GatewayConfig with \`endpoints:\` (models learned from /v1/models), \`logLevel: info\` with stdout (the per-request log line) to /dev/null, default scrape interval (50 ms per endpoint), DEFAULT scheduling profile (no EndpointPickerConfig): metrics and logging on.`,
@@ -1004,7 +1009,7 @@ function report(meta: Meta): string {
     out.push(
       "## CPU profiles",
       "",
-      `Each profile is a separate process started with the profiler on (Bun: \`bun --cpu-prof\`; Node: \`node --cpu-prof\` on the bundle), loaded by wrk for ${CFG.profileSeconds} s, then stopped with SIGTERM. Percentages are of the JS thread's samples in the load window (Bun's HTTP client thread is not sampled: its cost shows in the CPU µs/req above, not here). Bun reports the self line of each function ("hot line"); for the Node bundle, lines are the function's definition found by name (~). Profiles are kept in \`${WORK}\` (open them in Chrome DevTools or VS Code).`,
+      `Each profile is a separate process started with the profiler on (Bun: \`bun --cpu-prof\`; Node: \`node --cpu-prof\` on the bundle), loaded by wrk for ${CFG.warmupSeconds} s of warm-up (left out of the window) and ${CFG.profileSeconds} s profiled, then stopped with SIGTERM. Percentages are of the JS thread's samples in the load window (Bun's HTTP client thread is not sampled: its cost shows in the CPU µs/req above, not here). Bun reports the self line of each function ("hot line"); for the Node bundle, lines are the function's definition found by name (~). Profiles are kept in \`${WORK}\` (open them in Chrome DevTools or VS Code).`,
       "",
     );
     for (const p of profiles)
@@ -1032,7 +1037,7 @@ function report(meta: Meta): string {
     "bun bench/overhead/profile.ts <file.cpuprofile> [--bundle gw-node.mjs]   # summarize any profile",
     "```",
     "",
-    "Knobs: BENCH_ROUNDS, BENCH_SECONDS, BENCH_TTFB_SECONDS, BENCH_TARGETS (direct, bare-bun, gw-bun, gw-node, bare-node, bare-node-fetch, gw-node-tsx), BENCH_CASES (c1, c32, c128, body30k, sse32), BENCH_MEMORY=0, BENCH_PROFILE=0, BENCH_MEM_REQUESTS, BENCH_MEM_REQUESTS_NODE, BENCH_STREAMS, BENCH_STREAM_SECONDS, BENCH_PROFILE_SECONDS, BENCH_ENDPOINTS, BENCH_WAIT_MAX_S, BENCH_QUIET_PCT, BENCH_ABLATION=0, BENCH_MICRO=0, BENCH_OUT, BENCH_BASELINE (+ gw-bun-base, gw-node-base), BENCH_BASELINE_NAME. Every process the run starts is in its own process group and is killed at the end, also on error or Ctrl-C.",
+    "Knobs: BENCH_ROUNDS, BENCH_SECONDS, BENCH_TTFB_SECONDS, BENCH_TARGETS (direct, bare-bun, gw-bun, gw-node, bare-node, bare-node-fetch, gw-node-tsx), BENCH_CASES (c1, c32, c128, body30k, sse32), BENCH_MEMORY=0, BENCH_PROFILE=0, BENCH_MEM_REQUESTS, BENCH_MEM_REQUESTS_NODE, BENCH_STREAMS, BENCH_STREAM_SECONDS, BENCH_PROFILE_SECONDS, BENCH_WARMUP_S, BENCH_ENDPOINTS, BENCH_WAIT_MAX_S, BENCH_QUIET_PCT, BENCH_ABLATION=0, BENCH_MICRO=0, BENCH_OUT, BENCH_BASELINE (+ gw-bun-base, gw-node-base), BENCH_BASELINE_NAME. Every process the run starts is in its own process group and is killed at the end, also on error or Ctrl-C.",
     "",
     "<details><summary>every run (round, case, target, req/s, p50, p99, CPU µs/req, upstream CPU µs/req, errors)</summary>",
     "",
@@ -1195,7 +1200,7 @@ async function main(): Promise<void> {
   say("warm-up");
   for (const t of targets) {
     await activate(t);
-    await wrk(urlOf(t), small, 32, QUICK || t.ablation ? 1 : 2);
+    await wrk(urlOf(t), small, 32, CFG.warmupSeconds);
     if (!t.ablation) await wrk(urlOf(t), allCases[4]!.script, 8, 1);
   }
 
