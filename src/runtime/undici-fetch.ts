@@ -50,7 +50,7 @@ export function undiciFetch(
 /**
  * `decodingFetch` (gzip/deflate bodies decoded when their bytes really are compressed),
  * consulted only for answers that declare a content-encoding: it reads `body`, which
- * would build a web stream for every answer (see node-buffered-response.ts), and an
+ * would build a web stream for every answer (see node-upstream-response.ts), and an
  * answer without one passes through it untouched anyway.
  */
 export function decodingWhenEncoded(base: FetchFn): FetchFn {
