@@ -57,7 +57,7 @@ export function prefixMatch(
     matches,
     distinctive,
     isNew,
-    promptTokens: Math.ceil(ctx.promptText().length / CHARS_PER_TOKEN),
+    promptTokens: Math.ceil(ctx.promptLength() / CHARS_PER_TOKEN),
   };
   ctx.set(MATCH, m);
   return m;

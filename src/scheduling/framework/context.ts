@@ -1,7 +1,11 @@
 import type { Clock } from "../../clock.ts";
 import type { Endpoint } from "../../endpoints/types.ts";
 import { hashPrefix, type PrefixHashes, truncateHashes } from "../prefix/hashes.ts";
-import { promptText } from "../prefix/prompt.ts";
+import { promptPrefix, promptText } from "../prefix/prompt.ts";
+
+/** Characters of prompt kept for hashing at least: the default window (256 blocks of 64). */
+const HASH_WINDOW = 256 * 64;
+
 import type { SchedulingRequest } from "../types.ts";
 import type { EffectiveLoad, InFlightView, SchedulingContext, StateKey } from "./interfaces.ts";
 import type { LoadTracker } from "./load.ts";
@@ -18,6 +22,16 @@ export function createContext(opts: {
   const hashes = new Map<number, { maxBlocks: number; hashes: PrefixHashes }>();
   const loadMemo = new Map<Endpoint, EffectiveLoad>();
   const state = new Map<StateKey<unknown>, unknown>();
+  /** The prompt's first characters and its whole length (prompt.ts `promptPrefix`). */
+  let prefix: { text: string; length: number; limit: number } | undefined;
+  const window = (chars: number) => {
+    if (prefix === undefined || prefix.limit < chars)
+      prefix = {
+        ...promptPrefix(request.body, request.kind, Math.max(chars, HASH_WINDOW)),
+        limit: Math.max(chars, HASH_WINDOW),
+      };
+    return prefix;
+  };
   const ctx: SchedulingContext = {
     request,
     targetModel: request.targetModel,
@@ -35,10 +49,17 @@ export function createContext(opts: {
       text ??= promptText(request.body, request.kind);
       return text;
     },
+    promptLength() {
+      return text?.length ?? window(0).length;
+    },
     prefixHashes(blockChars, maxBlocks) {
       const memo = hashes.get(blockChars);
       if (memo !== undefined && memo.maxBlocks >= maxBlocks) return truncateHashes(memo.hashes, maxBlocks);
-      const h = hashPrefix(ctx.promptText(), { model: request.targetModel, blockChars, maxBlocks });
+      const h = hashPrefix(text ?? window(blockChars * maxBlocks).text, {
+        model: request.targetModel,
+        blockChars,
+        maxBlocks,
+      });
       hashes.set(blockChars, { maxBlocks, hashes: h });
       return h;
     },

@@ -68,6 +68,8 @@ export interface SchedulingContext {
   load(endpoint: Endpoint): EffectiveLoad;
   /** The serialized prompt (see prefix/prompt.ts), computed on first use. */
   promptText(): string;
+  /** `promptText().length`, without building the text when it was not needed otherwise. */
+  promptLength(): number;
   /**
    * Chained block hashes of the prompt, computed on first use and memoized per block
    * size; asking again for the same or fewer blocks reuses the work.

@@ -36,7 +36,25 @@ export function promptText(
   kind?: ApiKind,
   limit = Infinity,
 ): string {
-  const out = new Text(limit);
+  return serialize(body, kind, new Text(limit, false)).text();
+}
+
+/**
+ * The first `limit` characters of `promptText(body, kind)` and the whole text's length,
+ * without building the whole text: the prefix hashes read only their window (256 blocks
+ * of 64 characters), and a 32k-character string per request cost Bun ~80 µs per decision
+ * while a large prefix index was live (its allocator, measured in bench/decision-time.ts).
+ */
+export function promptPrefix(
+  body: Readonly<Record<string, unknown>>,
+  kind: ApiKind | undefined,
+  limit: number,
+): { text: string; length: number } {
+  const out = serialize(body, kind, new Text(limit, true));
+  return { text: out.text(), length: out.total };
+}
+
+function serialize(body: Readonly<Record<string, unknown>>, kind: ApiKind | undefined, out: Text): Text {
   switch (kind) {
     case undefined:
       untyped(body, out);
@@ -60,25 +78,38 @@ export function promptText(
     default:
       break;
   }
-  return out.text();
+  return out;
 }
 
-/** A string builder that stops growing once it holds `limit` characters. */
+/**
+ * A string builder that stops growing once it holds `limit` characters. Counting, it
+ * still measures what follows (`total`: the whole text's length) and never reports
+ * itself full, so serialization goes to the end.
+ */
 class Text {
   private parts: string[] = [];
   private length = 0;
-  constructor(private readonly limit: number) {}
+  /** Characters added in all, kept or not. */
+  total = 0;
+  constructor(
+    private readonly limit: number,
+    private readonly counting: boolean,
+  ) {}
   get full(): boolean {
-    return this.length >= this.limit;
+    return !this.counting && this.length >= this.limit;
   }
   add(s: string): void {
-    if (this.full) return;
-    this.parts.push(s);
-    this.length += s.length;
+    this.total += s.length;
+    const room = this.limit - this.length;
+    if (room <= 0) return;
+    // Only the part that fits: joining a whole long message and then cutting it would
+    // build the long string anyway.
+    const kept = s.length > room ? s.slice(0, room) : s;
+    this.parts.push(kept);
+    this.length += kept.length;
   }
   text(): string {
-    const t = this.parts.join("");
-    return t.length > this.limit ? t.slice(0, this.limit) : t;
+    return this.parts.join("");
   }
 }
 
