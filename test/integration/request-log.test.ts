@@ -67,6 +67,36 @@ describe("one structured log line per request", () => {
     expect(all).not.toContain("sk-live-123");
   });
 
+  test("the line has the dashboard summary's fields in the same order, then tenantKey and stream", async () => {
+    const { gw, lines } = await setup();
+    await (await gw.fetch(chat("m"))).text();
+    const line = lines.find((l) => l["msg"] === "request")!;
+    const summary = gw.deps.recent.since(0).items.at(-1)!;
+    const defined = (o: object) =>
+      Object.entries(o)
+        .filter(([, v]) => v !== undefined)
+        .map(([k]) => k);
+    expect(Object.keys(line)).toEqual(["time", "level", "msg", ...defined(summary), "tenantKey", "stream"]);
+    expect(defined(summary)).toEqual([
+      "at",
+      "requestId",
+      "model",
+      "kind",
+      "pool",
+      "targetModel",
+      "fairnessId",
+      "status",
+      "outcome",
+      "durationMs",
+      "priority",
+      "queueMs",
+      "endpoint",
+      "promptTokens",
+      "completionTokens",
+      "cachedTokens",
+    ]);
+  });
+
   test("rejections are logged with their status and drop reason", async () => {
     const { gw, lines } = await setup();
     await (await gw.fetch(chat("m", "sk-wrong"))).text();
