@@ -68,8 +68,16 @@ export type Batched = ((line: string) => void) & { now(line: string): void; flus
 const BATCH_CHARS = 64 * 1024;
 
 /**
+ * How long a request line may wait for others to share its write. With a 0 ms timer a
+ * client sending one request at a time paid one write syscall per request (~8 µs, measured
+ * on Node at 1 connection); 20 ms batches every rate above 50 requests a second, and a line
+ * is never later than that.
+ */
+export const BATCH_DELAY_MS = 20;
+
+/**
  * console.log, one call per batch of lines: a request's log line is written with the
- * others of the same moment (a timer of 0 ms, or 64 KiB), not one write per request,
+ * others of the next BATCH_DELAY_MS (or 64 KiB), not one write per request,
  * which cost ~8 µs of syscall per request under load. Warnings and errors go out at
  * once, after what is pending, so a line written just before the process dies is kept.
  */
@@ -93,7 +101,7 @@ export function batchedConsole(
     pending.push(line);
     chars += line.length;
     if (chars >= BATCH_CHARS) flush();
-    else cancel ??= setTimer(flush, 0);
+    else cancel ??= setTimer(flush, BATCH_DELAY_MS);
   };
   return Object.assign(batched, {
     flush,

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { batchedConsole, createLogger, MAX_LOG_FIELD } from "../../src/log.ts";
+import { BATCH_DELAY_MS, batchedConsole, createLogger, MAX_LOG_FIELD } from "../../src/log.ts";
 import { FakeTime } from "../helpers/fake-time.ts";
 
 function setup() {
@@ -12,15 +12,21 @@ function setup() {
   return { time, writes, logger };
 }
 
-test("request lines of the same moment go out in one write, in order, once the 0 ms timer fires", () => {
+test("request lines within BATCH_DELAY_MS go out in one write, in order, when its timer fires", () => {
   const { time, writes, logger } = setup();
-  for (let i = 0; i < 3; i++) logger.info("request", { i });
+  logger.info("request", { i: 0 });
+  time.advance(BATCH_DELAY_MS - 1);
+  for (let i = 1; i < 3; i++) logger.info("request", { i });
   expect(writes).toEqual([]);
-  time.advance(0);
+  time.advance(1);
   expect(writes.length).toBe(1);
   expect(writes[0]!.split("\n").map((l) => JSON.parse(l).i)).toEqual([0, 1, 2]);
-  time.advance(10);
+  time.advance(10 * BATCH_DELAY_MS);
   expect(writes.length).toBe(1);
+  // The next line starts a new batch with its own timer.
+  logger.info("request", { i: 3 });
+  time.advance(BATCH_DELAY_MS);
+  expect(writes.length).toBe(2);
 });
 
 test("a warning or an error goes out at once, after the lines pending before it", () => {
