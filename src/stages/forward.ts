@@ -232,7 +232,8 @@ async function respond(
         kind: req.kind,
         now: () => deps.clock.now(),
         dropUsageEvent: opts.usageInjected,
-        ...(upstream.ok && renameTo !== undefined ? { renameTo } : {}),
+        // Fixed shapes, undefined where absent (read alike): no conditional spread per stream.
+        renameTo: upstream.ok ? renameTo : undefined,
       })
     : new JsonAccounting(req.kind);
   scope.hold({
@@ -287,8 +288,8 @@ async function respond(
     tap: streamed ? tapped(accounting, streamed) : accounting,
     idleTimeoutMs: settings.upstream.idleTimeoutMs,
     clock: deps.clock,
-    ...(deps.lifecycle?.closing ? { closing: deps.lifecycle.closing } : {}),
-    ...(deps.setTimer ? { setTimer: deps.setTimer } : {}),
+    closing: deps.lifecycle?.closing,
+    setTimer: deps.setTimer,
     onEnd: (outcome, detail) => {
       if (outcome === "error") scope.log.error = detail;
       scope.end(upstream.status >= 400 && outcome === "success" ? "error" : outcome);
