@@ -4,7 +4,7 @@ import type { ApiKind } from "../../src/request.ts";
 import { createContext } from "../../src/scheduling/framework/context.ts";
 import { LoadTracker } from "../../src/scheduling/framework/load.ts";
 import { hashPrefix } from "../../src/scheduling/prefix/hashes.ts";
-import { promptPrefix, promptText } from "../../src/scheduling/prefix/prompt.ts";
+import { promptParts, promptPrefix, promptText } from "../../src/scheduling/prefix/prompt.ts";
 import { fixedClock } from "./helpers.ts";
 
 const words = (r: () => number, n: number) =>
@@ -69,6 +69,7 @@ describe("promptPrefix: the head of promptText and its length, without the whole
         expect(p.length).toBe(full.length);
         expect(p.text).toBe(full.slice(0, limit));
         expect(promptText(body, kind, limit)).toBe(full.slice(0, limit));
+        expect(promptParts(body, kind, limit).parts.join("")).toBe(full.slice(0, limit));
       }
     }
   });
@@ -95,6 +96,28 @@ describe("promptPrefix: the head of promptText and its length, without the whole
         expect([...got.keys]).toEqual([...want.keys]);
       }
       expect(ctx.promptText()).toBe(full);
+    }
+  });
+});
+
+describe("hashPrefix over parts: the hashes of the parts joined", () => {
+  test("random splits, empty parts, non-ASCII and surrogate pairs cut at part and block edges", () => {
+    const r = seededRandom(11);
+    for (let trial = 0; trial < 200; trial++) {
+      const text = words(r, 20 + Math.floor(r() * 400));
+      const parts: string[] = [];
+      for (let at = 0; at < text.length; ) {
+        const n = Math.floor(r() * 150);
+        parts.push(text.slice(at, at + n)); // may split a surrogate pair, may be empty
+        at += n;
+      }
+      for (const blockChars of [1, 7, 64]) {
+        const opts = { model: "m", blockChars, maxBlocks: 1 + Math.floor(r() * 300) };
+        const want = hashPrefix(text, opts);
+        const got = hashPrefix(parts, opts);
+        expect(got.count).toBe(want.count);
+        expect([...got.words]).toEqual([...want.words]);
+      }
     }
   });
 });

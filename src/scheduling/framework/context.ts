@@ -1,7 +1,7 @@
 import type { Clock } from "../../clock.ts";
 import type { Endpoint } from "../../endpoints/types.ts";
 import { hashPrefix, type PrefixHashes, truncateHashes } from "../prefix/hashes.ts";
-import { promptPrefix, promptText } from "../prefix/prompt.ts";
+import { promptParts, promptText } from "../prefix/prompt.ts";
 
 /** Characters of prompt kept for hashing at least: the default window (256 blocks of 64). */
 const HASH_WINDOW = 256 * 64;
@@ -23,13 +23,12 @@ export function createContext(opts: {
   const loadMemo = new Map<Endpoint, EffectiveLoad>();
   const state = new Map<StateKey<unknown>, unknown>();
   /** The prompt's first characters and its whole length (prompt.ts `promptPrefix`). */
-  let prefix: { text: string; length: number; limit: number } | undefined;
+  let prefix: { parts: readonly string[]; length: number; limit: number } | undefined;
   const window = (chars: number) => {
-    if (prefix === undefined || prefix.limit < chars)
-      prefix = {
-        ...promptPrefix(request.body, request.kind, Math.max(chars, HASH_WINDOW)),
-        limit: Math.max(chars, HASH_WINDOW),
-      };
+    if (prefix === undefined || prefix.limit < chars) {
+      const limit = Math.max(chars, HASH_WINDOW);
+      prefix = { ...promptParts(request.body, request.kind, limit), limit };
+    }
     return prefix;
   };
   const ctx: SchedulingContext = {
@@ -55,7 +54,7 @@ export function createContext(opts: {
     prefixHashes(blockChars, maxBlocks) {
       const memo = hashes.get(blockChars);
       if (memo !== undefined && memo.maxBlocks >= maxBlocks) return truncateHashes(memo.hashes, maxBlocks);
-      const h = hashPrefix(text ?? window(blockChars * maxBlocks).text, {
+      const h = hashPrefix(text ?? window(blockChars * maxBlocks).parts, {
         model: request.targetModel,
         blockChars,
         maxBlocks,

@@ -56,13 +56,20 @@ export function hash64(text: string): Uint32Array {
   return out;
 }
 
-/** Hashes the first `maxBlocks` full blocks of `text` (see the module comment). */
+/**
+ * Hashes the first `maxBlocks` full blocks of `text` (see the module comment). The text
+ * may come as parts (the prompt's pieces, prompt.ts `promptParts`): the hashes are those
+ * of the parts joined, without building the joined string.
+ */
 export function hashPrefix(
-  text: string,
+  text: string | readonly string[],
   opts: { model: string; blockChars: number; maxBlocks: number },
 ): PrefixHashes {
   const { blockChars } = opts;
-  const count = Math.min(Math.floor(text.length / blockChars), opts.maxBlocks);
+  const parts = typeof text === "string" ? [text] : text;
+  let total = 0;
+  for (const part of parts) total += part.length;
+  const count = Math.min(Math.floor(total / blockChars), opts.maxBlocks);
   if (count <= 0 || blockChars <= 0) return NO_HASHES;
   // Room for a block at 3 UTF-8 bytes per code unit plus the previous hash, word aligned.
   const buffer = new ArrayBuffer((blockChars * 3 + 8 + 3) & ~3);
@@ -73,13 +80,34 @@ export function hashPrefix(
   const seed = hash64(opts.model);
   let prevHi = seed[0]!;
   let prevLo = seed[1]!;
+  let p = 0;
+  let off = 0;
   for (let i = 0; i < count; i++) {
-    const start = i * blockChars;
+    // The block as (src, start): inside one part, or (rarely) built across parts.
+    let src = parts[p]!;
+    let start = off;
+    if (src.length - off >= blockChars) {
+      off += blockChars;
+    } else {
+      src = "";
+      start = 0;
+      for (let need = blockChars; need > 0; ) {
+        const part = parts[p]!;
+        const take = Math.min(need, part.length - off);
+        src += part.slice(off, off + take);
+        need -= take;
+        off += take;
+        if (off === part.length) {
+          p++;
+          off = 0;
+        }
+      }
+    }
     let len = blockChars;
     for (let j = 0; j < blockChars; j++) {
-      const c = text.charCodeAt(start + j);
+      const c = src.charCodeAt(start + j);
       if (c >= 0x80) {
-        len = encoder.encodeInto(text.slice(start, start + blockChars), bytes).written;
+        len = encoder.encodeInto(src.slice(start, start + blockChars), bytes).written;
         break;
       }
       bytes[j] = c;

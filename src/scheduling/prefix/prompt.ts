@@ -42,8 +42,9 @@ export function promptText(
 /**
  * The first `limit` characters of `promptText(body, kind)` and the whole text's length,
  * without building the whole text: the prefix hashes read only their window (256 blocks
- * of 64 characters), and a 32k-character string per request cost Bun ~80 µs per decision
- * while a large prefix index was live (its allocator, measured in bench/decision-time.ts).
+ * of 64 characters). Under Bun, a 32k-character string per decision cost ~80 µs while a
+ * large prefix index was live: the bigger heap defers GC, so each new string lands on
+ * fresh pages (page faults), measured outside the gateway.
  */
 export function promptPrefix(
   body: Readonly<Record<string, unknown>>,
@@ -52,6 +53,16 @@ export function promptPrefix(
 ): { text: string; length: number } {
   const out = serialize(body, kind, new Text(limit, true));
   return { text: out.text(), length: out.total };
+}
+
+/** As `promptPrefix`, the text left in its pieces (mostly the request's own strings; `hashPrefix` takes them). */
+export function promptParts(
+  body: Readonly<Record<string, unknown>>,
+  kind: ApiKind | undefined,
+  limit: number,
+): { parts: readonly string[]; length: number } {
+  const out = serialize(body, kind, new Text(limit, true));
+  return { parts: out.parts, length: out.total };
 }
 
 function serialize(body: Readonly<Record<string, unknown>>, kind: ApiKind | undefined, out: Text): Text {
@@ -87,7 +98,7 @@ function serialize(body: Readonly<Record<string, unknown>>, kind: ApiKind | unde
  * itself full, so serialization goes to the end.
  */
 class Text {
-  private parts: string[] = [];
+  readonly parts: string[] = [];
   private length = 0;
   /** Characters added in all, kept or not. */
   total = 0;
