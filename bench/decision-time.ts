@@ -31,7 +31,7 @@ import type { Endpoint } from "../src/endpoints/types.ts";
 import { createScheduler, type SchedulingResult } from "../src/scheduling/framework/index.ts";
 import { hashPrefix } from "../src/scheduling/prefix/hashes.ts";
 import { DEFAULT_LRU_CAPACITY_PER_SERVER, PrefixIndex } from "../src/scheduling/prefix/prefix-index.ts";
-import { promptText } from "../src/scheduling/prefix/prompt.ts";
+import { promptParts } from "../src/scheduling/prefix/prompt.ts";
 import type { SchedulingRequest } from "../src/scheduling/types.ts";
 import { text } from "./lib/workload.ts";
 
@@ -217,22 +217,30 @@ function components(n: number, chars: number, phase: Cell["phase"]): Component[]
   const names = Array.from({ length: n }, (_, i) => `pod-${i}:8000`);
   if (phase === "full") prefill(index, names);
   const next = requestStream(chars);
-  const steps = ["promptText", "hashPrefix (256 blocks max)", "PrefixIndex.match", "PrefixIndex.record"];
+  const steps = [
+    "promptParts (16 KiB window)",
+    "hashPrefix (256 blocks max)",
+    "PrefixIndex.matchLengths",
+    "PrefixIndex.record",
+  ];
   const count = phase === "full" ? DECISIONS : FRESH;
   const warm = phase === "full" ? WARMUP_FULL : WARMUP;
   const times = steps.map(() => new Float64Array(count));
   for (let k = 0; k < warm + count; k++) {
     const body = next(k);
     const t0 = performance.now();
-    const prompt = promptText(body);
+    const prompt = promptParts(body, undefined, 256 * 64).parts;
     const t1 = performance.now();
     const h = hashPrefix(prompt, { model: MODEL, blockChars: 64, maxBlocks: 256 });
     const t2 = performance.now();
-    const m = index.match(h.keys);
+    const m = index.matchLengths(h.keys);
     const t3 = performance.now();
     let best = names[k % n]!;
     let bestN = 0;
-    for (const [name, c] of m) if (c > bestN) [best, bestN] = [name, c];
+    for (const name of names) {
+      const c = m.get(name) ?? 0;
+      if (c > bestN) [best, bestN] = [name, c];
+    }
     const t4 = performance.now();
     index.record(best, h.keys);
     const t5 = performance.now();
