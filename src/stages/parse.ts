@@ -7,9 +7,21 @@ import type { ApiKind, InferenceRequest } from "../request.ts";
 import type { Exchange } from "./exchange.ts";
 import { type ReadBodyOptions, readBody } from "./read-body.ts";
 
-/** First of the `x-gateway-` / `x-llm-d-` spellings that is set. */
+/** Both spellings of each name asked for (a handful of constants from the code), built once. */
+const SPELLINGS = new Map<string, readonly [string, string]>();
+
+/**
+ * First of the `x-gateway-` / `x-llm-d-` spellings that is set. The two names are built once
+ * per name, not per call: Bun flattens a freshly concatenated name on every lookup (three
+ * headers, two spellings each, per request: ~0.6 → ~0.4 µs on Bun, micro).
+ */
 export function gatewayHeader(headers: Headers, name: string): string | undefined {
-  return headers.get(`x-gateway-${name}`) ?? headers.get(`x-llm-d-${name}`) ?? undefined;
+  let names = SPELLINGS.get(name);
+  if (names === undefined) {
+    names = [`x-gateway-${name}`, `x-llm-d-${name}`];
+    SPELLINGS.set(name, names);
+  }
+  return headers.get(names[0]) ?? headers.get(names[1]) ?? undefined;
 }
 
 /**
