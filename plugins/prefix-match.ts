@@ -17,7 +17,8 @@
 import type { Endpoint } from "../src/endpoints/types.ts";
 import { type SchedulingContext, stateKey } from "../src/scheduling/framework/interfaces.ts";
 import { CHARS_PER_TOKEN, type PrefixHashes } from "../src/scheduling/prefix/hashes.ts";
-import type { PrefixIndex, PrefixLengths } from "../src/scheduling/prefix/prefix-index.ts";
+import type { PrefixLengths } from "../src/scheduling/prefix/matched-lengths.ts";
+import type { PrefixIndex } from "../src/scheduling/prefix/prefix-index.ts";
 
 export interface PrefixMatch {
   readonly hashes: PrefixHashes;

@@ -37,6 +37,8 @@
 
 import { PromptStatistics } from "./distinctive.ts";
 import { grownInt32, KeyTable } from "./key-table.ts";
+import { MatchedLengths, NO_MATCH, type PrefixLengths } from "./matched-lengths.ts";
+import { EntrySlab, KeyColumns, NONE } from "./prefix-storage.ts";
 
 export const DEFAULT_LRU_CAPACITY_PER_SERVER = 31_250;
 
@@ -54,73 +56,20 @@ export interface PrefixIndexStats {
   readonly hitRatio: number;
 }
 
-/**
- * Leading blocks each endpoint holds, from `PrefixIndex.matchLengths`: `get(name)` as a
- * `Map` of the match would answer (undefined for no match), without a Map per request.
- */
-export interface PrefixLengths {
-  get(name: string): number | undefined;
-  /** Endpoints with a match. */
-  readonly size: number;
-}
-
-const NONE = -1;
-
-/** An entry's fields, side by side in `ent` (half a cache line per entry, not six lines). */
-const ENTRY = 8;
+/** An entry's fields, side by side in the slab (half a cache line per entry, not six lines). */
 const KEY = 0;
 const EP = 1;
 const LRU_PREV = 2;
 const LRU_NEXT = 3;
 const HOLD_PREV = 4;
 const HOLD_NEXT = 5;
-/** The block key itself, as a double over Int32 fields 6 and 7 (so evicting reads no other line). */
-const KEY_F64 = 3;
-/** Entries and key ids per chunk: storage grows a chunk at a time, never by copying. */
-const CHUNK_BITS = 14;
-const CHUNK = 1 << CHUNK_BITS;
-const CHUNK_MASK = CHUNK - 1;
-
-const NO_MATCH: PrefixLengths = Object.freeze({ get: () => undefined, size: 0 });
-
-class MatchedLengths implements PrefixLengths {
-  constructor(
-    private readonly index: PrefixIndex,
-    /** Leading blocks per endpoint id at match time (0: none). */
-    private readonly byId: Int32Array,
-    /** The matched endpoints' names and lengths (when ids were reassigned since). */
-    private readonly names: readonly string[],
-    private readonly lengths: Int32Array,
-    private readonly epoch: number,
-  ) {}
-
-  get size(): number {
-    return this.names.length;
-  }
-
-  get(name: string): number | undefined {
-    if (this.epoch === this.index.endpointEpoch) {
-      const id = this.index.endpointIdOf(name);
-      const n = id < 0 ? 0 : (this.byId[id] ?? 0);
-      return n === 0 ? undefined : n;
-    }
-    for (let k = 0; k < this.names.length; k++) if (this.names[k] === name) return this.lengths[k];
-    return undefined;
-  }
-}
 
 export class PrefixIndex {
   private readonly keys = new KeyTable();
-  /** key id -> first entry holding it (NONE: none). */
-  /** key id -> [first entry holding it (NONE: none), prompt-statistics weight], side by side. */
-  private readonly perKey: Float64Array<ArrayBuffer>[] = [];
-  /** entry id -> key id, endpoint id, LRU neighbours, holder-list neighbours. */
-  private readonly ent: Int32Array<ArrayBuffer>[] = [];
-  /** The same chunks as Float64Arrays (the key field). */
-  private readonly entKeys: Float64Array<ArrayBuffer>[] = [];
-  /** Freed entries, chained through `lruNext`; `entryTop` = first entry id never used. */
-  private freeEntry = NONE;
-  private entryTop = 0;
+  /** key id -> first entry holding it (NONE: none) and prompt-statistics weight, side by side. */
+  private readonly perKey = new KeyColumns();
+  /** entry id -> key id, endpoint id, LRU neighbours, holder-list neighbours, block key. */
+  private readonly ent = new EntrySlab();
   /** endpoint id -> oldest entry, newest entry, entries. */
   private lruHead = new Int32Array(8).fill(NONE);
   private lruTail = new Int32Array(8).fill(NONE);
@@ -131,8 +80,7 @@ export class PrefixIndex {
   /** Scratch for `match`: leading blocks per endpoint id (0 outside a call). */
   private scratch = new Int32Array(8);
   private readonly pending = new Map<string, number>();
-  /** key id -> prompt statistics weight (see `prompts`); `weighted` = keys with one. */
-
+  /** Keys with a prompt-statistics weight (see `prompts`). */
   private weighted = 0;
   /**
    * Which leading blocks most prompts share (the distinctive block of a prompt). Its
@@ -153,21 +101,21 @@ export class PrefixIndex {
     this.prompts = new PromptStatistics(0.5, 4096, {
       get(key) {
         const k = self.keys.find(key);
-        return k === NONE ? 0 : self.weightOf(k);
+        return k === NONE ? 0 : self.perKey.weight(k);
       },
       add(key, w) {
         const k = self.keys.find(key);
         if (k === NONE || !(w > 0)) return;
-        const was = self.weightOf(k);
+        const was = self.perKey.weight(k);
         if (was === 0) self.weighted++;
-        self.perKey[k >>> CHUNK_BITS]![2 * (k & CHUNK_MASK) + 1] = was + w;
+        self.perKey.setWeight(k, was + w);
       },
       forget(key) {
         const k = self.keys.find(key);
         if (k !== NONE) self.dropWeight(k);
       },
       divideAll(w) {
-        for (const chunk of self.perKey) for (let i = 1; i < chunk.length; i += 2) chunk[i]! /= w;
+        self.perKey.divideWeights(w);
       },
       get size() {
         return self.weighted;
@@ -206,7 +154,7 @@ export class PrefixIndex {
     const first = keys.length > 0 ? this.keys.find(keys[0]!) : NONE;
     // Holders of block 0: the only endpoints that can match at all.
     let matched = 0;
-    for (let e = first === NONE ? NONE : this.head(first); e !== NONE; e = this.at(e, HOLD_NEXT)) {
+    for (let e = first === NONE ? NONE : this.perKey.head(first); e !== NONE; e = this.at(e, HOLD_NEXT)) {
       scratch[this.at(e, EP)] = 1;
       matched++;
     }
@@ -215,7 +163,7 @@ export class PrefixIndex {
       const k = this.keys.find(keys[i]!);
       if (k === NONE) break;
       let extended = false;
-      for (let e = this.head(k); e !== NONE; e = this.at(e, HOLD_NEXT)) {
+      for (let e = this.perKey.head(k); e !== NONE; e = this.at(e, HOLD_NEXT)) {
         const ep = this.at(e, EP);
         if (scratch[ep] === i) {
           scratch[ep] = i + 1;
@@ -228,7 +176,7 @@ export class PrefixIndex {
     const lengths = new Int32Array(matched);
     const names = new Array<string>(matched);
     let n = 0;
-    for (let e = this.head(first); e !== NONE; e = this.at(e, HOLD_NEXT)) {
+    for (let e = this.perKey.head(first); e !== NONE; e = this.at(e, HOLD_NEXT)) {
       const ep = this.at(e, EP);
       lengths[n] = scratch[ep]!;
       names[n++] = this.endpointNames[ep]!;
@@ -257,18 +205,18 @@ export class PrefixIndex {
         }
       } else {
         k = this.keys.insert(key);
-        while (k >>> CHUNK_BITS >= this.perKey.length) this.perKey.push(new Float64Array(2 * CHUNK));
-        this.setHead(k, NONE);
+        this.perKey.ensure(k);
+        this.perKey.setHead(k, NONE);
       }
-      const e = this.newEntry();
+      const e = this.ent.alloc();
       this.put(e, KEY, k);
-      this.entKeys[e >>> CHUNK_BITS]![(e & CHUNK_MASK) * (ENTRY / 2) + KEY_F64] = key;
+      this.ent.setKey(e, key);
       this.put(e, EP, ep);
-      const head = this.head(k);
+      const head = this.perKey.head(k);
       this.put(e, HOLD_PREV, NONE);
       this.put(e, HOLD_NEXT, head);
       if (head !== NONE) this.put(head, HOLD_PREV, e);
-      this.setHead(k, e);
+      this.perKey.setHead(k, e);
       this.pushLru(ep, e);
       this.entryCount++;
     }
@@ -345,29 +293,16 @@ export class PrefixIndex {
 
   /** Entry slots allocated (live + free): the arrays' high-water mark, for tests of boundedness. */
   get allocatedEntries(): number {
-    return this.entryTop;
+    return this.ent.allocated;
   }
 
   /** Field `f` of entry `e`. */
   private at(e: number, f: number): number {
-    return this.ent[e >>> CHUNK_BITS]![(e & CHUNK_MASK) * ENTRY + f]!;
+    return this.ent.field(e, f);
   }
 
   private put(e: number, f: number, v: number): void {
-    this.ent[e >>> CHUNK_BITS]![(e & CHUNK_MASK) * ENTRY + f] = v;
-  }
-
-  /** The first entry holding key id `k` (NONE: none). */
-  private head(k: number): number {
-    return this.perKey[k >>> CHUNK_BITS]![2 * (k & CHUNK_MASK)]!;
-  }
-
-  private setHead(k: number, e: number): void {
-    this.perKey[k >>> CHUNK_BITS]![2 * (k & CHUNK_MASK)] = e;
-  }
-
-  private weightOf(k: number): number {
-    return this.perKey[k >>> CHUNK_BITS]![2 * (k & CHUNK_MASK) + 1]!;
+    this.ent.set(e, f, v);
   }
 
   private endpointFor(name: string): number {
@@ -390,23 +325,9 @@ export class PrefixIndex {
 
   /** The entry of (key id, endpoint id), or NONE: a walk of the key's holders. */
   private entryOf(k: number, ep: number): number {
-    for (let e = this.head(k); e !== NONE; e = this.at(e, HOLD_NEXT)) if (this.at(e, EP) === ep) return e;
+    for (let e = this.perKey.head(k); e !== NONE; e = this.at(e, HOLD_NEXT))
+      if (this.at(e, EP) === ep) return e;
     return NONE;
-  }
-
-  private newEntry(): number {
-    if (this.freeEntry !== NONE) {
-      const e = this.freeEntry;
-      this.freeEntry = this.at(e, LRU_NEXT);
-      return e;
-    }
-    const e = this.entryTop++;
-    if (e >>> CHUNK_BITS >= this.ent.length) {
-      const chunk = new Int32Array(CHUNK * ENTRY);
-      this.ent.push(chunk);
-      this.entKeys.push(new Float64Array(chunk.buffer));
-    }
-    return e;
   }
 
   /** Appends entry `e` as the newest of endpoint `ep`'s LRU. */
@@ -431,8 +352,8 @@ export class PrefixIndex {
   }
 
   private dropWeight(k: number): void {
-    if (this.weightOf(k) === 0) return;
-    this.perKey[k >>> CHUNK_BITS]![2 * (k & CHUNK_MASK) + 1] = 0;
+    if (this.perKey.weight(k) === 0) return;
+    this.perKey.setWeight(k, 0);
     this.weighted--;
   }
 
@@ -445,14 +366,13 @@ export class PrefixIndex {
     const k = this.at(e, KEY);
     const prev = this.at(e, HOLD_PREV);
     const next = this.at(e, HOLD_NEXT);
-    if (prev === NONE) this.setHead(k, next);
+    if (prev === NONE) this.perKey.setHead(k, next);
     else this.put(prev, HOLD_NEXT, next);
     if (next !== NONE) this.put(next, HOLD_PREV, prev);
-    if (this.head(k) === NONE) {
+    if (this.perKey.head(k) === NONE) {
       this.dropWeight(k);
-      this.keys.remove(this.entKeys[e >>> CHUNK_BITS]![(e & CHUNK_MASK) * (ENTRY / 2) + KEY_F64]!, k);
+      this.keys.remove(this.ent.key(e), k);
     }
-    this.put(e, LRU_NEXT, this.freeEntry);
-    this.freeEntry = e;
+    this.ent.release(e);
   }
 }
