@@ -16,8 +16,8 @@
 const scratch = new Float64Array(1);
 const scratchWords = new Uint32Array(scratch.buffer);
 
-/** A 32-bit mix of the double's bits (murmur3's finalizer over both words). */
-function mix(key: number): number {
+/** A 32-bit mix of the double's bits (murmur3's finalizer over both words); the tables' slot hash. */
+export function mix(key: number): number {
   scratch[0] = key;
   let h = Math.imul(scratchWords[0]! ^ Math.imul(scratchWords[1]!, 0x9e3779b1), 0x85ebca6b);
   h ^= h >>> 13;

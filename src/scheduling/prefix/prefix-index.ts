@@ -21,24 +21,25 @@
  *
  * Layout (no allocation per entry, so a full index of millions of entries neither feeds
  * the GC nor rehashes a Map; see docs/scheduling.md "The prefix index's layout"):
- * - block keys -> key ids in a `KeyTable` (sharded open addressing over typed arrays);
- *   per key id, the first entry holding it and its prompt-statistics weight;
+ * - block keys in a `KeyRecords` table (sharded open addressing over typed arrays), each
+ *   slot holding the key, the first entry holding it and its prompt-statistics weight;
  * - endpoints -> small ints (`endpointIds`; ids of removed endpoints are reused);
- * - one entry per (key, endpoint) pair, 32 bytes side by side: its key id, endpoint id,
- *   place in the endpoint's LRU (a doubly linked list, head = oldest) and in the key's
- *   holder list, and the key itself; freed entries are chained for reuse. A full index is
- *   a hundred MB or more, so what an eviction reads is one entry's cache line, the key's
- *   record (first holder and weight side by side) and its table slot;
- * - storage comes in fixed chunks of 16,384 entries or key ids, added as needed and never
+ * - one entry per (key, endpoint) pair, 32 bytes side by side: its endpoint id, place in
+ *   the endpoint's LRU (a doubly linked list, head = oldest) and in the key's holder
+ *   list, and the key itself; freed entries are chained for reuse. A full index is a
+ *   hundred MB or more, so what an eviction reads is one entry's cache line and its key's
+ *   table slot (holders and weight in it), and a new key is one slot;
+ * - entries come in fixed chunks of 16,384, added as needed and never
  *   copied (a doubling copy or rehash of the whole index stalled one decision for up to
  *   0.4 s at a million keys) and never freed: its size follows the largest the index has
  *   been, which the capacities bound (capacity x endpoints entries).
  */
 
 import { PromptStatistics } from "./distinctive.ts";
-import { grownInt32, KeyTable } from "./key-table.ts";
+import { KeyRecords } from "./key-records.ts";
+import { grownInt32 } from "./key-table.ts";
 import { MatchedLengths, NO_MATCH, type PrefixLengths } from "./matched-lengths.ts";
-import { EntrySlab, KeyColumns, NONE } from "./prefix-storage.ts";
+import { EntrySlab, NONE } from "./prefix-storage.ts";
 
 export const DEFAULT_LRU_CAPACITY_PER_SERVER = 31_250;
 
@@ -56,8 +57,7 @@ export interface PrefixIndexStats {
   readonly hitRatio: number;
 }
 
-/** An entry's fields, side by side in the slab (half a cache line per entry, not six lines). */
-const KEY = 0;
+/** An entry's fields, side by side in the slab (half a cache line per entry, not six lines); field 0 chains free entries. */
 const EP = 1;
 const LRU_PREV = 2;
 const LRU_NEXT = 3;
@@ -65,10 +65,9 @@ const HOLD_PREV = 4;
 const HOLD_NEXT = 5;
 
 export class PrefixIndex {
-  private readonly keys = new KeyTable();
-  /** key id -> first entry holding it (NONE: none) and prompt-statistics weight, side by side. */
-  private readonly perKey = new KeyColumns();
-  /** entry id -> key id, endpoint id, LRU neighbours, holder-list neighbours, block key. */
+  /** block key -> first entry holding it and prompt-statistics weight, in the key's table slot. */
+  private readonly keys = new KeyRecords();
+  /** entry id -> endpoint id, LRU neighbours, holder-list neighbours, block key. */
   private readonly ent = new EntrySlab();
   /** endpoint id -> oldest entry, newest entry, entries. */
   private lruHead = new Int32Array(8).fill(NONE);
@@ -80,8 +79,6 @@ export class PrefixIndex {
   /** Scratch for `match`: leading blocks per endpoint id (0 outside a call). */
   private scratch = new Int32Array(8);
   private readonly pending = new Map<string, number>();
-  /** Keys with a prompt-statistics weight (see `prompts`). */
-  private weighted = 0;
   /**
    * Which leading blocks most prompts share (the distinctive block of a prompt). Its
    * weights live beside the index's keys: a prompt's keys are counted only while the
@@ -99,26 +96,12 @@ export class PrefixIndex {
   constructor() {
     const self = this;
     this.prompts = new PromptStatistics(0.5, 4096, {
-      get(key) {
-        const k = self.keys.find(key);
-        return k === NONE ? 0 : self.perKey.weight(k);
-      },
-      add(key, w) {
-        const k = self.keys.find(key);
-        if (k === NONE || !(w > 0)) return;
-        const was = self.perKey.weight(k);
-        if (was === 0) self.weighted++;
-        self.perKey.setWeight(k, was + w);
-      },
-      forget(key) {
-        const k = self.keys.find(key);
-        if (k !== NONE) self.dropWeight(k);
-      },
-      divideAll(w) {
-        self.perKey.divideWeights(w);
-      },
+      get: (key) => this.keys.weight(key),
+      add: (key, w) => this.keys.addWeight(key, w),
+      forget: (key) => this.keys.clearWeight(key),
+      divideAll: (w) => this.keys.divideWeights(w),
       get size() {
-        return self.weighted;
+        return self.keys.weighted;
       },
     });
   }
@@ -151,19 +134,21 @@ export class PrefixIndex {
   /** As `match`, answered by a small typed-array record instead of a Map. */
   matchLengths(keys: readonly number[]): PrefixLengths {
     const scratch = this.scratch;
-    const first = keys.length > 0 ? this.keys.find(keys[0]!) : NONE;
+    // The slots of all the keys at once (a new prompt's are read again by `record`).
+    if (keys.length > 1) this.warmth += this.keys.warm(keys, 0, keys.length);
+    const first = keys.length > 0 ? this.keys.head(keys[0]!) : NONE;
     // Holders of block 0: the only endpoints that can match at all.
     let matched = 0;
-    for (let e = first === NONE ? NONE : this.perKey.head(first); e !== NONE; e = this.at(e, HOLD_NEXT)) {
+    for (let e = first; e !== NONE; e = this.at(e, HOLD_NEXT)) {
       scratch[this.at(e, EP)] = 1;
       matched++;
     }
     if (matched === 0) return NO_MATCH;
     for (let i = 1; i < keys.length; i++) {
-      const k = this.keys.find(keys[i]!);
-      if (k === NONE) break;
+      const head = this.keys.head(keys[i]!);
+      if (head === NONE) break;
       let extended = false;
-      for (let e = this.perKey.head(k); e !== NONE; e = this.at(e, HOLD_NEXT)) {
+      for (let e = head; e !== NONE; e = this.at(e, HOLD_NEXT)) {
         const ep = this.at(e, EP);
         if (scratch[ep] === i) {
           scratch[ep] = i + 1;
@@ -176,7 +161,7 @@ export class PrefixIndex {
     const lengths = new Int32Array(matched);
     const names = new Array<string>(matched);
     let n = 0;
-    for (let e = this.perKey.head(first); e !== NONE; e = this.at(e, HOLD_NEXT)) {
+    for (let e = first; e !== NONE; e = this.at(e, HOLD_NEXT)) {
       const ep = this.at(e, EP);
       lengths[n] = scratch[ep]!;
       names[n++] = this.endpointNames[ep]!;
@@ -193,33 +178,31 @@ export class PrefixIndex {
   record(endpoint: string, keys: readonly number[], capacity = DEFAULT_LRU_CAPACITY_PER_SERVER): void {
     if (keys.length === 0 || capacity <= 0) return;
     const ep = this.endpointFor(endpoint);
+    this.warmth += this.keys.warm(keys, 0, keys.length);
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]!;
-      let k = this.keys.find(key);
-      if (k !== NONE) {
-        const held = this.entryOf(k, ep);
-        if (held !== NONE) {
-          this.unlinkLru(ep, held);
-          this.pushLru(ep, held);
-          continue;
-        }
-      } else {
-        k = this.keys.insert(key);
-        this.perKey.ensure(k);
-        this.perKey.setHead(k, NONE);
+      const head = this.keys.head(key);
+      const held = head === NONE ? NONE : this.heldBy(head, ep);
+      if (held !== NONE) {
+        this.unlinkLru(ep, held);
+        this.pushLru(ep, held);
+        continue;
       }
       const e = this.ent.alloc();
-      this.put(e, KEY, k);
       this.ent.setKey(e, key);
       this.put(e, EP, ep);
-      const head = this.perKey.head(k);
       this.put(e, HOLD_PREV, NONE);
       this.put(e, HOLD_NEXT, head);
-      if (head !== NONE) this.put(head, HOLD_PREV, e);
-      this.perKey.setHead(k, e);
+      if (head === NONE) this.keys.add(key, e);
+      else {
+        this.put(head, HOLD_PREV, e);
+        this.keys.setHead(key, e);
+      }
       this.pushLru(ep, e);
       this.entryCount++;
     }
+    const over = this.lruSize[ep]! - capacity;
+    if (over > 1) this.warmOldest(ep, over);
     while (this.lruSize[ep]! > capacity) {
       const oldest = this.lruHead[ep]!;
       this.unlinkLru(ep, oldest);
@@ -323,10 +306,29 @@ export class PrefixIndex {
     return ep;
   }
 
-  /** The entry of (key id, endpoint id), or NONE: a walk of the key's holders. */
-  private entryOf(k: number, ep: number): number {
-    for (let e = this.perKey.head(k); e !== NONE; e = this.at(e, HOLD_NEXT))
-      if (this.at(e, EP) === ep) return e;
+  /** Keys of the `n` oldest entries of `ep` (scratch for `warmOldest`). */
+  private oldestKeys = new Float64Array(256);
+  /** What the warm-up reads summed to (kept so that they happen). */
+  private warmth = 0;
+
+  /**
+   * Brings the table slots of endpoint `ep`'s `n` oldest keys into cache before they are
+   * evicted one by one (see `KeyRecords.warm`): their entries are read in LRU order,
+   * which is mostly the order they were allocated in, then their slots in one tight loop.
+   */
+  private warmOldest(ep: number, n: number): void {
+    if (n > this.oldestKeys.length)
+      this.oldestKeys = new Float64Array(Math.max(n, 2 * this.oldestKeys.length));
+    const keys = this.oldestKeys;
+    let k = 0;
+    for (let e = this.lruHead[ep]!; e !== NONE && k < n; e = this.at(e, LRU_NEXT))
+      keys[k++] = this.ent.key(e);
+    this.warmth += this.keys.warm(keys, 0, k);
+  }
+
+  /** The entry of endpoint `ep` among the holders starting at entry `head`, or NONE. */
+  private heldBy(head: number, ep: number): number {
+    for (let e = head; e !== NONE; e = this.at(e, HOLD_NEXT)) if (this.at(e, EP) === ep) return e;
     return NONE;
   }
 
@@ -351,28 +353,17 @@ export class PrefixIndex {
     this.lruSize[ep]!--;
   }
 
-  private dropWeight(k: number): void {
-    if (this.perKey.weight(k) === 0) return;
-    this.perKey.setWeight(k, 0);
-    this.weighted--;
-  }
-
   /**
    * Drops entry `e` (already out of its LRU, or its whole LRU is being dropped) from its
    * key's holders; a key with no holder left leaves the index and the prompt statistics.
    */
   private release(e: number): void {
     this.entryCount--;
-    const k = this.at(e, KEY);
     const prev = this.at(e, HOLD_PREV);
     const next = this.at(e, HOLD_NEXT);
-    if (prev === NONE) this.perKey.setHead(k, next);
+    if (prev === NONE) this.keys.setHead(this.ent.key(e), next);
     else this.put(prev, HOLD_NEXT, next);
     if (next !== NONE) this.put(next, HOLD_PREV, prev);
-    if (this.perKey.head(k) === NONE) {
-      this.dropWeight(k);
-      this.keys.remove(this.ent.key(e), k);
-    }
     this.ent.release(e);
   }
 }

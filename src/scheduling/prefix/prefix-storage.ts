@@ -71,34 +71,3 @@ export class EntrySlab {
     this.free = e;
   }
 }
-
-/** Per key id: the first entry holding the key, and its prompt-statistics weight. */
-export class KeyColumns {
-  private readonly chunks: Float64Array<ArrayBuffer>[] = [];
-
-  /** Makes room for key id `k`. */
-  ensure(k: number): void {
-    while (k >>> CHUNK_BITS >= this.chunks.length) this.chunks.push(new Float64Array(2 * CHUNK));
-  }
-
-  head(k: number): number {
-    return this.chunks[k >>> CHUNK_BITS]![2 * (k & CHUNK_MASK)]!;
-  }
-
-  setHead(k: number, e: number): void {
-    this.chunks[k >>> CHUNK_BITS]![2 * (k & CHUNK_MASK)] = e;
-  }
-
-  weight(k: number): number {
-    return this.chunks[k >>> CHUNK_BITS]![2 * (k & CHUNK_MASK) + 1]!;
-  }
-
-  setWeight(k: number, w: number): void {
-    this.chunks[k >>> CHUNK_BITS]![2 * (k & CHUNK_MASK) + 1] = w;
-  }
-
-  /** Divides every weight by `w` (the statistics' decay). */
-  divideWeights(w: number): void {
-    for (const chunk of this.chunks) for (let i = 1; i < chunk.length; i += 2) chunk[i]! /= w;
-  }
-}

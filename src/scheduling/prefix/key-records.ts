@@ -1,0 +1,200 @@
+/**
+ * The prefix index's block keys with their per-key record in the table slot itself: key ->
+ * (first holding entry, prompt-statistics weight). A full 64-endpoint index holds two
+ * million keys in a structure far larger than the CPU caches, so every random line a
+ * block touches is a cache miss (~0.1 µs): keeping the key's record in its slot makes
+ * looking a key up and reading its holders one miss instead of two (slot, then a per-id
+ * column), and a key leaving the index touches no per-id storage at all (no id free list
+ * written through a random line). Recording a new prompt in a full index evicts one old
+ * entry per new block, so this is most of what a large prompt's record costs.
+ *
+ * - Slots are 32 bytes, `[key, head + 1, weight, 0]` (head + 1 = 0: empty), two to a
+ *   cache line; linear probing in 1,024 shards picked by the hash's top bits, each at most
+ *   half full and doubling on its own (a whole-table doubling at a million keys stalled
+ *   one decision for 0.36 s); removal by backward shift, no tombstones.
+ * - A slot moves (backward shift, a shard's doubling), so callers hold keys, never slot
+ *   positions; each call probes again, which after the first probe of a key reads a line
+ *   already in cache.
+ * - Keys compare with `===` after mapping -0 to 0 (as a Map's SameValueZero; NaN is not a
+ *   valid key), and the slot comes from a mix of the key's 64 bits (key-table.ts `mix`).
+ */
+import { mix } from "./key-table.ts";
+
+const SHARD_BITS = 10;
+const SHARDS = 1 << SHARD_BITS;
+/** Doubles per slot, and the fields' offsets in it. */
+const SLOT = 4;
+const HEAD = 1;
+const WEIGHT = 2;
+
+export class KeyRecords {
+  private readonly shards: Float64Array<ArrayBuffer>[] = [];
+  /** Per shard: slots - 1 (a power of two minus one). */
+  private readonly masks = new Int32Array(SHARDS);
+  private readonly counts = new Int32Array(SHARDS);
+  private count = 0;
+  /** Keys with a non-zero weight. */
+  private weightedCount = 0;
+
+  constructor() {
+    for (let s = 0; s < SHARDS; s++) {
+      this.shards.push(new Float64Array(8 * SLOT));
+      this.masks[s] = 7;
+    }
+  }
+
+  /** Keys in the table. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Keys with a non-zero weight. */
+  get weighted(): number {
+    return this.weightedCount;
+  }
+
+  /** The first entry holding `key`, or -1 when the key is absent. */
+  head(key: number): number {
+    if (key === 0) key = 0;
+    const h = mix(key);
+    const slots = this.shards[h >>> (32 - SHARD_BITS)]!;
+    const mask = this.masks[h >>> (32 - SHARD_BITS)]!;
+    for (let i = (h & mask) * SLOT; ; i = (i + SLOT) & (mask * SLOT + SLOT - 1)) {
+      const head1 = slots[i + HEAD]!;
+      if (head1 === 0) return -1;
+      if (slots[i] === key) return head1 - 1;
+    }
+  }
+
+  /**
+   * Reads the home slot of each of `keys[from..to)` and nothing else: a loop this small lets
+   * the CPU have many of those cache misses in flight at once, so the caller's real pass
+   * over the same keys, each step of which depends on the last, finds them in cache. Returns
+   * a meaningless number (keep it, so the reads are not optimised away).
+   */
+  warm(keys: ArrayLike<number>, from: number, to: number): number {
+    let acc = 0;
+    for (let j = from; j < to; j++) {
+      const h = mix(keys[j]!);
+      acc += this.shards[h >>> (32 - SHARD_BITS)]![(h & this.masks[h >>> (32 - SHARD_BITS)]!) * SLOT + HEAD]!;
+    }
+    return acc;
+  }
+
+  /** The key's weight (0 when absent). */
+  weight(key: number): number {
+    const i = this.slotOf(key);
+    return i < 0 ? 0 : this.shards[this.shard]![i + WEIGHT]!;
+  }
+
+  /** Adds `key` (absent) with `entry` as its first holder and no weight. */
+  add(key: number, entry: number): void {
+    if (key === 0) key = 0;
+    const h = mix(key);
+    const s = h >>> (32 - SHARD_BITS);
+    if ((this.counts[s]! + 1) * 2 > this.masks[s]! + 1) this.growShard(s);
+    const slots = this.shards[s]!;
+    const wrap = this.masks[s]! * SLOT + SLOT - 1;
+    let i = (h & this.masks[s]!) * SLOT;
+    while (slots[i + HEAD] !== 0) i = (i + SLOT) & wrap;
+    slots[i] = key;
+    slots[i + HEAD] = entry + 1;
+    slots[i + WEIGHT] = 0;
+    this.counts[s]!++;
+    this.count++;
+  }
+
+  /** Sets the first holder of a present `key`; -1 removes the key (and its weight). */
+  setHead(key: number, entry: number): void {
+    const i = this.slotOf(key);
+    if (i < 0) return;
+    if (entry >= 0) this.shards[this.shard]![i + HEAD] = entry + 1;
+    else this.removeAt(this.shard, i);
+  }
+
+  /** Adds `w` to a present key's weight (absent keys are not kept: nothing happens). */
+  addWeight(key: number, w: number): void {
+    const i = this.slotOf(key);
+    if (i < 0 || !(w > 0)) return;
+    const slots = this.shards[this.shard]!;
+    if (slots[i + WEIGHT] === 0) this.weightedCount++;
+    slots[i + WEIGHT]! += w;
+  }
+
+  /** Drops a key's weight (the key stays). */
+  clearWeight(key: number): void {
+    const i = this.slotOf(key);
+    if (i < 0) return;
+    const slots = this.shards[this.shard]!;
+    if (slots[i + WEIGHT] === 0) return;
+    slots[i + WEIGHT] = 0;
+    this.weightedCount--;
+  }
+
+  /** Divides every weight by `w` (the statistics' decay). */
+  divideWeights(w: number): void {
+    for (const slots of this.shards) for (let i = WEIGHT; i < slots.length; i += SLOT) slots[i]! /= w;
+  }
+
+  /** Shard of the last `slotOf` that found its key. */
+  private shard = 0;
+
+  /** Offset of `key`'s slot in its shard (the shard in `this.shard`), or -1. */
+  private slotOf(key: number): number {
+    if (key === 0) key = 0;
+    const h = mix(key);
+    const s = h >>> (32 - SHARD_BITS);
+    const slots = this.shards[s]!;
+    const wrap = this.masks[s]! * SLOT + SLOT - 1;
+    for (let i = (h & this.masks[s]!) * SLOT; ; i = (i + SLOT) & wrap) {
+      if (slots[i + HEAD] === 0) return -1;
+      if (slots[i] === key) {
+        this.shard = s;
+        return i;
+      }
+    }
+  }
+
+  /**
+   * Empties slot `i` of shard `s`. Backward shift: later members of the probe run move
+   * into the hole unless their home slot is cyclically within (hole, their slot].
+   */
+  private removeAt(s: number, i: number): void {
+    const slots = this.shards[s]!;
+    const mask = this.masks[s]!;
+    const wrap = mask * SLOT + SLOT - 1;
+    if (slots[i + WEIGHT] !== 0) this.weightedCount--;
+    for (let j = (i + SLOT) & wrap; ; j = (j + SLOT) & wrap) {
+      if (slots[j + HEAD] === 0) break;
+      const home = (mix(slots[j]!) & mask) * SLOT;
+      const stays = i <= j ? i < home && home <= j : i < home || home <= j;
+      if (stays) continue;
+      slots[i] = slots[j]!;
+      slots[i + HEAD] = slots[j + HEAD]!;
+      slots[i + WEIGHT] = slots[j + WEIGHT]!;
+      i = j;
+    }
+    slots[i] = 0;
+    slots[i + HEAD] = 0;
+    slots[i + WEIGHT] = 0;
+    this.counts[s]!--;
+    this.count--;
+  }
+
+  private growShard(s: number): void {
+    const old = this.shards[s]!;
+    const slots = new Float64Array(old.length * 2);
+    const mask = slots.length / SLOT - 1;
+    const wrap = mask * SLOT + SLOT - 1;
+    for (let o = 0; o < old.length; o += SLOT) {
+      if (old[o + HEAD] === 0) continue;
+      let i = (mix(old[o]!) & mask) * SLOT;
+      while (slots[i + HEAD] !== 0) i = (i + SLOT) & wrap;
+      slots[i] = old[o]!;
+      slots[i + HEAD] = old[o + HEAD]!;
+      slots[i + WEIGHT] = old[o + WEIGHT]!;
+    }
+    this.shards[s] = slots;
+    this.masks[s] = mask;
+  }
+}
