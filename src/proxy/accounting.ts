@@ -7,7 +7,15 @@
  * the usage-only chunk the gateway asked the pod for when the client did not, and it
  * renames `model` when `responseModel: requested` says so.
  */
-import { concatBytes, hasNonEmptyStringAfter, indexOfBytes, pattern, valueEnd } from "./bytes.ts";
+import {
+  concatBytes,
+  FIELD_OBJECT,
+  FIELD_TEXT,
+  indexOfBytes,
+  pattern,
+  scanFields,
+  valueEnd,
+} from "./bytes.ts";
 import { renameFirstModel, renameModelAt } from "./model-field.ts";
 import { eventName, frameJson } from "./sse-frame.ts";
 import { type FrameVerdict, SseFramer } from "./sse-framer.ts";
@@ -41,7 +49,7 @@ const emptyResult = (): AccountingResult => ({
 const MAX_JSON_KEPT = 1 << 20;
 /** One decoder for every answer (stateless without `stream: true`): not one per request. */
 const decoder = new TextDecoder();
-const USAGE_OBJECT = pattern('"usage":{');
+const USAGE_OBJECT_KEY = pattern('"usage');
 const USAGE_KEY = pattern('"usage":');
 /** OpenAI chunk fields that carry generated text (chat deltas, completions, reasoning). */
 const TEXT_KEYS = ['"content', '"text', '"reasoning_content', '"reasoning'].map(pattern);
@@ -83,6 +91,8 @@ export class SseAccounting {
   private readonly renameTo: string | undefined;
   private readonly now: () => number;
   private messageUsage: { input: number; cached: number } | undefined;
+  /** The clock read for the chunk being pushed (frames of one chunk arrived together): read once, at its first content frame. */
+  private stamp: number | undefined;
 
   constructor(opts: SseAccountingOptions) {
     this.dialect = dialectOf(opts.kind);
@@ -91,46 +101,54 @@ export class SseAccounting {
     this.renameTo = opts.renameTo;
     const visit =
       this.dialect === "openai"
-        ? (f: Uint8Array) => this.openai(f)
+        ? (b: Uint8Array, s: number, e: number) => this.openai(b, s, e)
         : this.dialect === "responses"
-          ? (f: Uint8Array) => this.responses(f)
-          : (f: Uint8Array) => this.messages(f);
+          ? (b: Uint8Array, s: number, e: number) => this.responses(b.subarray(s, e))
+          : (b: Uint8Array, s: number, e: number) => this.messages(b.subarray(s, e));
     this.framer = new SseFramer(visit, this.drop || this.renameTo !== undefined);
   }
 
   /** Sees one chunk; returns what the client should get (the same bytes unless a frame is dropped or renamed). */
   chunk(bytes: Uint8Array): Uint8Array | undefined {
     this.result.responseBytes += bytes.byteLength;
+    this.stamp = undefined;
     return this.framer.push(bytes);
   }
 
   /** End of stream: a last frame without its blank line. */
   flush(): Uint8Array | undefined {
+    this.stamp = undefined;
     return this.framer.end();
   }
 
   private content(): void {
     const r = this.result;
-    const t = this.now();
+    if (this.stamp === undefined) this.stamp = this.now();
+    const t = this.stamp;
     if (r.firstTokenAt === undefined) r.firstTokenAt = t;
     else if (r.lastTokenAt !== undefined) r.maxInterTokenMs = Math.max(r.maxInterTokenMs, t - r.lastTokenAt);
     r.lastTokenAt = t;
     r.contentEvents++;
   }
 
-  /** OpenAI chat / completions chunk: `data: {...}` or `data: [DONE]`. */
-  private openai(frame: Uint8Array): FrameVerdict {
-    if (hasNonEmptyStringAfter(frame, TEXT_KEYS)) {
+  /** OpenAI chat / completions chunk, `buf[start, end)`: `data: {...}` or `data: [DONE]`. */
+  private openai(buf: Uint8Array, start: number, end: number): FrameVerdict {
+    // One pass over the frame's bytes finds both a non-empty text field and a usage object.
+    const found = scanFields(buf, start, end, TEXT_KEYS, USAGE_OBJECT_KEY);
+    if (found & FIELD_TEXT) {
       // The byte test decides from the second content frame on; the first is parsed to be sure.
-      if (this.result.firstTokenAt !== undefined || confirmedContent(frameJson(frame))) this.content();
+      if (this.result.firstTokenAt !== undefined || confirmedContent(frameJson(buf.subarray(start, end))))
+        this.content();
     }
-    if (indexOfBytes(frame, USAGE_OBJECT) !== -1) {
-      const obj = frameJson(frame);
+    if (found & FIELD_OBJECT) {
+      const obj = frameJson(buf.subarray(start, end));
       this.result.usage = usageOf("openai", obj?.["usage"]) ?? this.result.usage;
       const choices = obj?.["choices"];
       if (this.drop && Array.isArray(choices) && choices.length === 0) return null;
     }
-    return this.renameTo === undefined ? undefined : renameFirstModel(frame, this.renameTo);
+    return this.renameTo === undefined
+      ? undefined
+      : renameFirstModel(buf.subarray(start, end), this.renameTo);
   }
 
   /** Responses API typed events: `event: response.output_text.delta` and the like. */

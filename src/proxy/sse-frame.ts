@@ -43,9 +43,25 @@ export function dataLines(frame: Uint8Array): { data: string | undefined; others
   return { data, others };
 }
 
+/**
+ * The data of a frame that is one `data:` line and its blank line (what vLLM sends), as
+ * text, without splitting the frame into lines; undefined for any other frame.
+ */
+function singleData(frame: Uint8Array): string | undefined {
+  if (frame[0] !== 0x64 || frame[1] !== 0x61 || frame[2] !== 0x74 || frame[3] !== 0x61 || frame[4] !== 0x3a)
+    return undefined; // "data:"
+  const from = frame[5] === 0x20 ? 6 : 5;
+  let end = frame.indexOf(LF, from);
+  const cr = frame.indexOf(CR, from);
+  if (cr !== -1 && (end === -1 || cr < end)) end = cr;
+  if (end === -1) end = frame.length;
+  for (let i = end; i < frame.length; i++) if (frame[i] !== LF && frame[i] !== CR) return undefined;
+  return decoder.decode(frame.subarray(from, end));
+}
+
 /** The frame's data parsed as JSON, or undefined (no data, `[DONE]`, not JSON). */
 export function frameJson(frame: Uint8Array): Record<string, unknown> | undefined {
-  const { data } = dataLines(frame);
+  const data = singleData(frame) ?? dataLines(frame).data;
   if (data === undefined || !data.trimStart().startsWith("{")) return undefined;
   try {
     const obj = JSON.parse(data) as unknown;

@@ -6,8 +6,9 @@ import { concatBytes } from "./bytes.ts";
  * An event (frame) ends at a blank line. Lines end with LF, CRLF or a bare CR, in any
  * mix, as the SSE spec allows, so `\n\n`, `\r\n\r\n`, `\r\n\n` and `\r\r` all end a
  * frame. The framer scans each chunk's bytes for those boundaries and hands every
- * complete frame to `visit`, which answers what the client gets for it:
- * `undefined` (the frame as it came), `null` (drop it) or replacement bytes.
+ * complete frame to `visit` as a range of bytes (`buf[start, end)`: the chunk itself
+ * for a frame that lies in it, no view made per frame), which answers what the client
+ * gets for it: `undefined` (the frame as it came), `null` (drop it) or replacement bytes.
  *
  * - Tap mode (`aligned: false`): the chunk always goes out as it came, at once; the
  *   framer keeps a copy of a frame split across chunks only to show it whole to
@@ -15,19 +16,21 @@ import { concatBytes } from "./bytes.ts";
  * - Aligned mode (`aligned: true`, when a frame may be dropped or renamed): only whole
  *   frames go out; a trailing partial frame is held until its end arrives (at most one
  *   frame). A chunk made only of whole frames that all stay as they came is returned
- *   as the same object: no copy, no encode.
+ *   as the same object: no copy, no encode; frames that stay as they came go out as
+ *   runs of the chunk (one view per run), so dropping one frame costs one copy at most.
  *
  * A frame longer than `maxFrame` bytes is not held or shown: its bytes pass as they
  * came (in aligned mode too) and `visit` never sees it.
  */
 export type FrameVerdict = undefined | null | Uint8Array;
 
-/** What one push() has queued for the client so far. */
-type Step = { out: Uint8Array[] | undefined; changed: boolean };
+/** Sees one whole frame, `buf[start, end)`; answers what the client gets for it. */
+export type FrameVisitor = (buf: Uint8Array, start: number, end: number) => FrameVerdict;
 
 const LF = 0x0a;
 const CR = 0x0d;
 export const MAX_FRAME_BYTES = 4 << 20;
+const EMPTY = new Uint8Array(0);
 
 export class SseFramer {
   /** At the start of a line (after a terminator, or at the start of the stream). */
@@ -42,8 +45,16 @@ export class SseFramer {
   /** The held frame ended with a bare CR at the end of a chunk; an LF may still follow. */
   private endsAtCR = false;
 
+  /** Aligned mode, during one push: what the client gets, in order (pieces, then the open run). */
+  private out: Uint8Array[] = [];
+  private changed = false;
+  /** The chunk being pushed and the run of it that goes out as it came, not yet in `out`. */
+  private current: Uint8Array = new Uint8Array(0);
+  private runStart = 0;
+  private runEnd = 0;
+
   constructor(
-    private readonly visit: (frame: Uint8Array) => FrameVerdict,
+    private readonly visit: FrameVisitor,
     private readonly aligned: boolean,
     private readonly maxFrame = MAX_FRAME_BYTES,
   ) {}
@@ -52,7 +63,9 @@ export class SseFramer {
   push(chunk: Uint8Array): Uint8Array | undefined {
     const aligned = this.aligned;
     const carriedIn = this.carried > 0 || this.oversized;
-    const step: Step = { out: undefined, changed: false };
+    this.current = chunk;
+    this.changed = false;
+    this.runStart = this.runEnd = 0;
     let frameStart = 0;
     const len = chunk.length;
     let i = 0;
@@ -63,7 +76,7 @@ export class SseFramer {
         i = frameStart = 1;
         this.afterCR = false;
       }
-      this.complete(chunk.subarray(0, frameStart), step);
+      this.complete(chunk, 0, frameStart);
     }
     if (chunk.indexOf(CR, i) === -1) {
       // No CR in this chunk (the usual case): jump from LF to LF with the native indexOf.
@@ -83,7 +96,7 @@ export class SseFramer {
         if (this.afterCR) this.afterCR = false;
         else if (!this.lineStart) this.lineStart = true;
         else {
-          this.complete(chunk.subarray(frameStart, i), step);
+          this.complete(chunk, frameStart, i);
           frameStart = i;
         }
       }
@@ -117,38 +130,74 @@ export class SseFramer {
           this.afterCR = false;
         }
       }
-      this.complete(chunk.subarray(frameStart, end), step);
+      this.complete(chunk, frameStart, end);
       frameStart = end;
     }
     const tail = len - frameStart;
-    if (tail > 0) {
-      if (aligned) step.out ??= [];
-      this.hold(chunk.subarray(frameStart), step.out);
-    }
+    if (tail > 0) this.hold(chunk, frameStart);
     if (!aligned) return chunk;
-    if (!step.changed && !carriedIn && tail === 0) return chunk;
-    if (!step.out || step.out.length === 0) return undefined;
-    return concatBytes(step.out);
+    if (!this.changed && !carriedIn && tail === 0) return chunk;
+    return this.take();
   }
 
-  /** A frame's last bytes arrived: show it whole to `visit` and queue what the client gets. */
-  private complete(piece: Uint8Array, step: Step): void {
-    if (this.oversized) {
-      this.oversized = false;
-      if (this.aligned && piece.byteLength) {
-        step.out ??= [];
-        step.out.push(piece);
-      }
+  /** Aligned mode: what this push queued, as one array (a view of the chunk when that is all). */
+  private take(): Uint8Array | undefined {
+    const out = this.out;
+    if (out.length === 0) {
+      if (this.runEnd === this.runStart) return undefined;
+      return this.runStart === 0 && this.runEnd === this.current.length
+        ? this.current
+        : this.current.subarray(this.runStart, this.runEnd);
+    }
+    this.endRun();
+    this.out = [];
+    return concatBytes(out);
+  }
+
+  /** Aligned mode: `current[start, end)` goes out as it came (joined to the open run when it follows it). */
+  private keep(start: number, end: number): void {
+    if (end === start) return;
+    if (this.runEnd === start && this.runEnd !== this.runStart) {
+      this.runEnd = end;
       return;
     }
-    const frame = this.carried > 0 ? this.takeCarry(piece) : piece;
-    const verdict = this.visit(frame);
+    this.endRun();
+    this.runStart = start;
+    this.runEnd = end;
+  }
+
+  /** Aligned mode: bytes of their own go out (after the open run). */
+  private emit(bytes: Uint8Array): void {
+    this.endRun();
+    if (bytes.byteLength) this.out.push(bytes);
+  }
+
+  private endRun(): void {
+    if (this.runEnd !== this.runStart) this.out.push(this.current.subarray(this.runStart, this.runEnd));
+    this.runStart = this.runEnd = 0;
+  }
+
+  /** A frame's last bytes, `chunk[start, end)`, arrived: show it whole to `visit` and queue what the client gets. */
+  private complete(chunk: Uint8Array, start: number, end: number): void {
+    if (this.oversized) {
+      this.oversized = false;
+      if (this.aligned) this.keep(start, end);
+      return;
+    }
+    if (this.carried > 0) {
+      const frame = this.takeCarry(chunk.subarray(start, end));
+      const verdict = this.visit(frame, 0, frame.length);
+      if (!this.aligned) return;
+      if (verdict !== undefined) this.changed = true;
+      this.emit(verdict === undefined ? frame : verdict === null ? EMPTY : verdict);
+      return;
+    }
+    const verdict = this.visit(chunk, start, end);
     if (!this.aligned) return;
-    step.out ??= [];
-    if (verdict === undefined) step.out.push(frame);
+    if (verdict === undefined) this.keep(start, end);
     else {
-      step.changed = true;
-      if (verdict !== null && verdict.byteLength > 0) step.out.push(verdict);
+      this.changed = true;
+      if (verdict !== null) this.emit(verdict);
     }
   }
 
@@ -156,8 +205,8 @@ export class SseFramer {
   end(): Uint8Array | undefined {
     this.endsAtCR = false;
     if (this.oversized || this.carried === 0) return undefined;
-    const frame = this.takeCarry(new Uint8Array(0));
-    const verdict = this.visit(frame);
+    const frame = this.takeCarry(EMPTY);
+    const verdict = this.visit(frame, 0, frame.length);
     if (!this.aligned) return undefined;
     if (verdict === undefined) return frame;
     return verdict === null || verdict.byteLength === 0 ? undefined : verdict;
@@ -173,23 +222,27 @@ export class SseFramer {
   }
 
   /**
-   * Keeps the unfinished frame's bytes. Past maxFrame the frame is given up: in aligned
-   * mode its held bytes and this tail go out now (pushed onto `out`), and so do its
-   * later bytes until it ends.
+   * Keeps the unfinished frame's bytes, `chunk[from..]`. Past maxFrame the frame is given
+   * up: in aligned mode its held bytes and this tail go out now, and so do its later
+   * bytes until it ends.
    */
-  private hold(tail: Uint8Array, out: Uint8Array[] | undefined): void {
+  private hold(chunk: Uint8Array, from: number): void {
+    const size = chunk.length - from;
     if (this.oversized) {
-      if (this.aligned) out?.push(tail);
+      if (this.aligned) this.keep(from, chunk.length);
       return;
     }
-    if (this.carried + tail.byteLength > this.maxFrame) {
+    if (this.carried + size > this.maxFrame) {
       this.oversized = true;
-      if (this.aligned) out?.push(...this.carry, tail);
+      if (this.aligned) {
+        for (const part of this.carry) this.emit(part);
+        this.keep(from, chunk.length);
+      }
       this.carry = [];
       this.carried = 0;
       return;
     }
-    this.carry.push(tail.slice());
-    this.carried += tail.byteLength;
+    this.carry.push(chunk.slice(from));
+    this.carried += size;
   }
 }

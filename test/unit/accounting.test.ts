@@ -72,6 +72,19 @@ describe("SSE accounting", () => {
     expect(r.contentEvents).toBe(2);
   });
 
+  test("reads the clock once per chunk, however many content frames it holds", () => {
+    let reads = 0;
+    const acc = new SseAccounting({ kind: "chat", now: () => 100 + 10 * reads++ });
+    acc.chunk(enc.encode([ROLE, content("a"), content(" b"), content(" c")].join("")));
+    expect(reads).toBe(1);
+    acc.chunk(enc.encode(content(" d") + USAGE + DONE));
+    acc.flush();
+    expect(reads).toBe(2);
+    expect(acc.result.contentEvents).toBe(4);
+    expect(acc.result.firstTokenAt).toBe(100);
+    expect(acc.result.maxInterTokenMs).toBe(10);
+  });
+
   test("counts response bytes", () => {
     const { r } = run(stream, true);
     expect(r.responseBytes).toBe(enc.encode(stream.join("")).byteLength);

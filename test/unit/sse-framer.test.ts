@@ -11,8 +11,8 @@ function run(
 ) {
   const seen: string[] = [];
   const framer = new SseFramer(
-    (f) => {
-      const text = dec.decode(f);
+    (buf, start, end) => {
+      const text = dec.decode(buf.subarray(start, end));
       seen.push(text);
       return opts.verdict?.(text);
     },

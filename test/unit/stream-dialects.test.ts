@@ -68,13 +68,19 @@ const MESSAGES = [
   ev("message_stop", {}),
 ];
 const STREAMS = { chat: CHAT, responses: RESPONSES, messages: MESSAGES } as const;
+/** Which frames of each stream carry generated text. */
+const CONTENT = { chat: [1, 2], responses: [3, 4], messages: [3, 4] } as const;
 const crlf = (s: string) => s.replace(/\n/g, "\r\n");
 
+/**
+ * Feeds `chunks`; the clock reads 100 + 10 × the index of the chunk being pushed: frames
+ * that arrive in one chunk arrive at the same time.
+ */
 function run(kind: string, chunks: Uint8Array[], opts: { drop?: boolean; renameTo?: string } = {}) {
   let t = 100;
   const acc = new SseAccounting({
     kind,
-    now: () => (t += 10),
+    now: () => t,
     ...(opts.drop ? { dropUsageEvent: true } : {}),
     ...(opts.renameTo ? { renameTo: opts.renameTo } : {}),
   });
@@ -82,6 +88,7 @@ function run(kind: string, chunks: Uint8Array[], opts: { drop?: boolean; renameT
   for (const c of chunks) {
     const o = acc.chunk(c);
     if (o) parts.push(o);
+    t += 10;
   }
   const rest = acc.flush();
   if (rest) parts.push(rest);
@@ -103,12 +110,24 @@ describe("stream dialects: accounting at every split point", () => {
     ] as const) {
       test(`${kind}, ${ending}: TTFT, content frames and usage whatever the chunking`, () => {
         const whole = fix(frames.join(""));
+        // Where the two content frames end: each is timed by the chunk its last byte came in.
+        const [first, second] = CONTENT[kind as keyof typeof STREAMS].map(
+          (k) => enc.encode(fix(frames.slice(0, k + 1).join(""))).length - 1,
+        );
         for (const chunks of splits(enc.encode(whole))) {
           const { out, r } = run(kind, chunks);
+          const at = (byte: number) => {
+            let end = 0;
+            for (let i = 0; i < chunks.length; i++) {
+              end += chunks[i]!.length;
+              if (end > byte) return i;
+            }
+            return -1;
+          };
           expect(out).toBe(whole);
           expect(r.contentEvents).toBe(2);
-          expect(r.firstTokenAt).toBe(110);
-          expect(r.maxInterTokenMs).toBe(10);
+          expect(r.firstTokenAt).toBe(100 + 10 * at(first!));
+          expect(r.maxInterTokenMs).toBe(10 * (at(second!) - at(first!)));
           expect(r.usage).toEqual({ promptTokens: 12, completionTokens: 2, cachedTokens: 8 });
           expect(r.responseId).toBe(kind === "responses" ? "resp_abc" : undefined);
         }
