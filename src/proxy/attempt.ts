@@ -56,6 +56,14 @@ class AttemptTimeout extends Error {}
 const RETRY_ON: readonly number[] = [503];
 
 /**
+ * Where a runtime's upstream Response may offer its body as its chunks, with no web stream
+ * (Node: src/runtime/node-chunks.ts); their reads fail once the call's signal aborts.
+ */
+const CHUNK_SOURCE = Symbol.for("inference-gateway.chunkSource");
+const ownChunks = (res: Response) =>
+  (res as { [CHUNK_SOURCE]?: () => ChunkSource | undefined })[CHUNK_SOURCE]?.();
+
+/**
  * One try at one endpoint: POST and wait for the response headers (and, for streams, the
  * first body byte). A status in `retryOn` counts as retryable (the caller passes it
  * through when no endpoint is left); its body is kept so it can be shown then.
@@ -96,9 +104,10 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
         response,
       };
     let body: ChunkSource | undefined;
-    if (opts.firstByteTimeoutMs && response.ok && response.body) {
+    const chunks = opts.firstByteTimeoutMs && response.ok ? ownChunks(response) : undefined;
+    if (opts.firstByteTimeoutMs && response.ok && (chunks || response.body)) {
       try {
-        const read = await withFirstChunk(response, signal);
+        const read = await withFirstChunk(response, signal, chunks);
         if ("read" in read) body = read;
         else response = read;
       } catch (err) {
@@ -130,16 +139,21 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
  * relay reads it directly), for any other body a response over a replaying stream. An
  * abort of `signal` while waiting cancels the body and throws.
  */
-async function withFirstChunk(response: Response, signal: AbortSignal): Promise<Response | ChunkSource> {
-  const reader = response.body!.getReader();
+async function withFirstChunk(
+  response: Response,
+  signal: AbortSignal,
+  chunks: ChunkSource | undefined,
+): Promise<Response | ChunkSource> {
+  const reader = chunks ?? response.body!.getReader();
   const onAbort = () => void reader.cancel(signal.reason).catch(() => {});
-  signal.addEventListener("abort", onAbort);
+  // The runtime's own chunks fail on the signal already (no listener: ~8 µs under Node 20).
+  if (!chunks) signal.addEventListener("abort", onAbort);
   let first: ReadResult;
   try {
     first = await reader.read();
     if (signal.aborted) throw signal.reason;
   } finally {
-    signal.removeEventListener("abort", onAbort);
+    if (!chunks) signal.removeEventListener("abort", onAbort);
   }
   let pending: ReadResult | undefined = first;
   if ((response.headers.get("content-type") ?? "").includes("text/event-stream"))

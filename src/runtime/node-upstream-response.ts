@@ -4,12 +4,14 @@
  * Node 20 builds a ReadableStream for every `new Response(bytes)`, and each stream costs
  * ~25-30 µs of CPU and garbage (its constructor makes it transferable; measured in
  * bench/overhead). The gateway reads a non-streamed answer with `arrayBuffer()` and never
- * touches its stream, and reads a streamed one (SSE) through `body` only. So an answer
- * read whole hands its bytes over directly, a streamed one hands over the stream it was
- * given, and the platform's Response is built only if something asks for more
- * (`clone()`, `blob()`, `formData()`, or a streamed body read as a whole). They are
- * `instanceof Response`, with the same fields, and a body can be read once, as always.
+ * touches its stream, and reads a streamed one (SSE) chunk by chunk. So an answer read
+ * whole hands its bytes over directly, a streamed one hands over its chunks (`CHUNK_SOURCE`,
+ * node-chunks.ts) or a web stream over them when `body` is asked for, and the platform's
+ * Response is built only if something asks for more (`clone()`, `blob()`, `formData()`, or
+ * a streamed body read as a whole). They are `instanceof Response`, with the same fields,
+ * and a body can be read once, as always.
  */
+import { CHUNK_SOURCE, ChunkQueue, streamOf } from "./node-chunks.ts";
 
 /** The Response constructor when this module loaded (the platform's, before any adapter replaced it). */
 const NativeResponse = globalThis.Response;
@@ -26,19 +28,43 @@ class UpstreamResponse {
   readonly url = "";
   #bytes: Uint8Array<ArrayBuffer> | undefined;
   #stream: ReadableStream<Uint8Array> | undefined;
+  /** A streamed body's chunks, until they are taken (`CHUNK_SOURCE`) or a stream is built over them. */
+  #queue: ChunkQueue | undefined;
   #full: Response | undefined;
 
-  constructor(body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>, status: number, headers: Headers) {
+  constructor(
+    body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | ChunkQueue,
+    status: number,
+    headers: Headers,
+  ) {
     if (body instanceof Uint8Array) this.#bytes = body;
+    else if (body instanceof ChunkQueue) this.#queue = body;
     else this.#stream = body;
     this.status = status;
     this.ok = status >= 200 && status < 300;
     this.headers = headers;
   }
 
+  /** A streamed body's chunks, once and only while nothing else read it; undefined otherwise. */
+  [CHUNK_SOURCE](): ChunkQueue | undefined {
+    const queue = this.#queue;
+    this.#queue = undefined;
+    return queue;
+  }
+
+  /** The stream over the queue, built on first need. */
+  #streamed(): ReadableStream<Uint8Array> | undefined {
+    if (this.#queue) {
+      this.#stream = streamOf(this.#queue);
+      this.#queue = undefined;
+    }
+    return this.#stream;
+  }
+
   /** The platform's Response, built once on first need; the body then belongs to it. */
   #native(): Response {
     if (!this.#full) {
+      this.#streamed();
       const read = this.#bytes === undefined && this.#stream === undefined;
       this.#full = new NativeResponse(this.#stream ?? this.#bytes ?? new Uint8Array(), {
         status: this.status,
@@ -52,17 +78,18 @@ class UpstreamResponse {
   }
 
   get body(): ReadableStream<Uint8Array> | null {
-    return this.#stream ?? this.#native().body;
+    return this.#streamed() ?? this.#native().body;
   }
 
   get bodyUsed(): boolean {
     if (this.#full) return this.#full.bodyUsed;
+    if (this.#queue) return false;
     if (this.#stream) return this.#stream.locked;
     return this.#bytes === undefined;
   }
 
   arrayBuffer(): Promise<ArrayBuffer> {
-    if (this.#full || this.#stream) return this.#native().arrayBuffer();
+    if (this.#full || this.#stream || this.#queue) return this.#native().arrayBuffer();
     const bytes = this.#bytes;
     if (!bytes) return Promise.reject(unusable());
     this.#bytes = undefined;
@@ -75,7 +102,7 @@ class UpstreamResponse {
   }
 
   text(): Promise<string> {
-    if (this.#full || this.#stream) return this.#native().text();
+    if (this.#full || this.#stream || this.#queue) return this.#native().text();
     return this.arrayBuffer().then((b) => new TextDecoder().decode(b));
   }
 
@@ -102,9 +129,9 @@ export function bufferedResponse(bytes: Uint8Array<ArrayBuffer>, status: number,
   return new UpstreamResponse(bytes, status, headers) as unknown as Response;
 }
 
-/** An answer of `status` with `headers` whose body is read from `stream` as the relay pulls. */
+/** An answer of `status` with `headers` whose body is read from `stream` (or a queue of its chunks) as the relay pulls. */
 export function streamedResponse(
-  stream: ReadableStream<Uint8Array>,
+  stream: ReadableStream<Uint8Array> | ChunkQueue,
   status: number,
   headers: Headers,
 ): Response {

@@ -266,7 +266,9 @@ async function respond(
   // there (x.idSetOn) and does not fetch the answer's headers again to set it.
   out.set("x-request-id", x.requestId);
   const init = { status: upstream.status, statusText: upstream.statusText, headers: out };
-  if (!isSse || !upstream.body) {
+  // opts.body first: an answer whose chunks attempt took builds no web stream for `body` (Node).
+  const body = isSse ? (opts.body ?? upstream.body) : null;
+  if (!body) {
     // A non-streamed answer arrives whole (pods send it when generation is done): read it
     // as bytes and answer with bytes. No stream to relay, and the scope ends right here.
     let bytes = await readWhole(x, upstream, opts.controller, deps.lifecycle?.closing);
@@ -279,7 +281,6 @@ async function respond(
     x.idSetOn = new Response(bytes, init);
     return x.idSetOn;
   }
-  const body = opts.body ?? upstream.body;
   scope.streaming = true;
   const streamed = x.lifecycle?.responseStreaming;
   const relayed = relay(body, {

@@ -3,6 +3,7 @@
  * exercises the Node entry's upstream fetch against a loopback node:http server and
  * prints what it saw as one JSON line.
  */
+import { getEventListeners } from "node:events";
 import { createServer } from "node:http";
 import { undiciFetch } from "../../src/runtime/undici-fetch.ts";
 
@@ -118,6 +119,27 @@ out["abortedBeforeAnswer"] = await pending.then(
   () => "answered",
   (err: Error) => err.message,
 );
+
+// The chunks the gateway's attempt takes (no web stream): the same bytes; an abort fails the read.
+type Chunks = { read(): Promise<ReadableStreamReadResult<Uint8Array>> };
+const chunksOf = (res: Response) =>
+  (res as unknown as Record<symbol, () => Chunks>)[Symbol.for("inference-gateway.chunkSource")]!();
+const viaChunks = chunksOf(await fetchFn(`${base}/events`, { method: "GET" }));
+let chunkText = "";
+for (let r = await viaChunks.read(); !r.done; r = await viaChunks.read()) chunkText += new TextDecoder().decode(r.value);
+out["chunksWhole"] = chunkText === expected;
+const abortChunks = new AbortController();
+const chunkedMid = chunksOf(await fetchFn(`${base}/stream`, { method: "GET", signal: abortChunks.signal }));
+await chunkedMid.read();
+abortChunks.abort(new Error("client left"));
+out["chunksAborted"] = await chunkedMid.read().then(
+  () => "no error",
+  (err: Error) => err.message,
+);
+// One signal over many calls keeps one abort listener (not one per call, nor one left per call).
+const shared = new AbortController();
+for (let i = 0; i < 20; i++) await (await fetchFn(`${base}/echo`, { method: "POST", body: "{}", signal: shared.signal })).text();
+out["sharedSignalListeners"] = getEventListeners(shared.signal, "abort").length;
 
 try {
   await fetchFn("http://127.0.0.1:1/", { method: "GET" });

@@ -23,5 +23,9 @@ test("the Node entry's undici fetch: headers and body out, status, headers and a
   expect(out.abortedMidStream).toBe("AbortError");
   // An abort before the answer rejects the call with the signal's reason.
   expect(out.abortedBeforeAnswer).toBe("gave up waiting");
+  // The chunks attempt takes instead of a web stream: the same bytes, aborted by the signal.
+  expect(out.chunksWhole).toBe(true);
+  expect(out.chunksAborted).toBe("client left");
+  expect(out.sharedSignalListeners).toBeLessThanOrEqual(1); // none left behind per call
   expect(out.refused).toContain("ECONNREFUSED");
 }, 40_000);

@@ -1,0 +1,127 @@
+/**
+ * A streamed upstream answer's body under Node as the chunks undici hands over, read one
+ * by one, with no web stream in between.
+ *
+ * Node 20's `new ReadableStream()` costs ~19-26 µs (its constructor makes it transferable)
+ * and every chunk through it a few promise hops more; the gateway reads an event stream
+ * only through `read()` and `cancel()` (attempt's first-byte wait, then the relay). So the
+ * dispatcher's handler (node-dispatch.ts) feeds this queue, the Response offers it under
+ * `CHUNK_SOURCE` (attempt.ts asks for it), and a web stream is built over it only when
+ * something reads `body` instead.
+ *
+ * Same behaviour as the stream it replaces: up to `readAhead` bytes are read from the socket
+ * before anyone asks, then the socket pauses until a read takes them (backpressure reaches
+ * the pod); `cancel()` aborts the upstream call and ends a pending read as done; an error of
+ * the call (the pod broke off, the signal aborted) rejects the pending and later reads.
+ */
+
+/**
+ * The key under which an upstream Response offers its body as a ChunkSource (read, cancel).
+ * A registered symbol, so the core (src/proxy/attempt.ts) asks for it without importing runtime code.
+ */
+export const CHUNK_SOURCE = Symbol.for("inference-gateway.chunkSource");
+
+type ReadResult = ReadableStreamReadResult<Uint8Array>;
+
+const DONE: ReadResult = { done: true, value: undefined };
+
+export class ChunkQueue {
+  #chunks: Uint8Array[] = [];
+  #queued = 0;
+  #paused = false;
+  /** The call ended well: reads drain what is queued, then are done. */
+  #ended = false;
+  /** The reader cancelled: everything after is dropped and reads are done. */
+  #cancelled = false;
+  #error: Error | undefined;
+  #pending: { resolve: (r: ReadResult) => void; reject: (err: Error) => void } | undefined;
+
+  constructor(
+    /** Resumes a socket paused by `push` returning false. */
+    private readonly resume: () => void,
+    /** Aborts the upstream call (cancel). */
+    private readonly abort: (reason: Error) => void,
+    private readonly readAhead: number,
+  ) {}
+
+  /** A chunk from the socket; false asks undici to pause it until a read takes the queue below `readAhead`. */
+  push(chunk: Uint8Array): boolean {
+    if (this.#cancelled) return true;
+    const pending = this.#pending;
+    if (pending) {
+      this.#pending = undefined;
+      pending.resolve({ done: false, value: chunk });
+      return true;
+    }
+    this.#chunks.push(chunk);
+    this.#queued += chunk.byteLength;
+    if (this.#queued < this.readAhead) return true;
+    this.#paused = true;
+    return false;
+  }
+
+  /** The answer is complete. */
+  end(): void {
+    this.#ended = true;
+    const pending = this.#pending;
+    this.#pending = undefined;
+    pending?.resolve(DONE);
+  }
+
+  /** The call failed (pod broke off, aborted): the pending read and later ones reject with `err`. */
+  fail(err: Error): void {
+    if (this.#cancelled || this.#ended) return;
+    this.#error = err;
+    this.#chunks = [];
+    const pending = this.#pending;
+    this.#pending = undefined;
+    pending?.reject(err);
+  }
+
+  read(): Promise<ReadResult> {
+    if (this.#chunks.length > 0) {
+      const value = this.#chunks.shift()!;
+      this.#queued -= value.byteLength;
+      if (this.#paused && this.#queued < this.readAhead) this.#unpause();
+      return Promise.resolve({ done: false, value });
+    }
+    if (this.#error) return Promise.reject(this.#error);
+    if (this.#ended || this.#cancelled) return Promise.resolve(DONE);
+    if (this.#pending) return Promise.reject(new TypeError("The upstream body is already being read."));
+    if (this.#paused) this.#unpause();
+    return new Promise((resolve, reject) => {
+      this.#pending = { resolve, reject };
+    });
+  }
+
+  cancel(reason?: unknown): Promise<void> {
+    if (this.#cancelled || this.#ended || this.#error) return Promise.resolve();
+    this.#cancelled = true;
+    this.#chunks = [];
+    const pending = this.#pending;
+    this.#pending = undefined;
+    pending?.resolve(DONE);
+    this.abort(reason instanceof Error ? reason : new Error("cancelled"));
+    return Promise.resolve();
+  }
+
+  #unpause(): void {
+    this.#paused = false;
+    this.resume();
+  }
+}
+
+/** A web stream over `queue`, for a reader that asks for `body` (pull-based: nothing read ahead of the queue's own). */
+export function streamOf(queue: ChunkQueue): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>(
+    {
+      pull: (controller) =>
+        queue.read().then((r) => {
+          if (r.done) controller.close();
+          else controller.enqueue(r.value);
+        }),
+      cancel: (reason) => queue.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+}
