@@ -1,0 +1,121 @@
+/**
+ * Writes the app's web `Response` to Node's `ServerResponse`: status and headers with one
+ * `writeHead`, a body of bytes or text with one `end()` (one write syscall with the head), a
+ * stream chunk by chunk with `write()`, waiting for 'drain' when it returns false
+ * (backpressure reaches the relay, and through it the pod), the head going out with the first
+ * chunk. A client that leaves cancels the stream (the relay then aborts the pod's request).
+ *
+ * What @hono/node-server does for a Response, less its per-request costs under Node 20: no
+ * async function and header record per answer, no separate write for a stream's head (the
+ * gateway's streams have their first chunk in hand when the answer is made). Its lightweight
+ * Response (which it installs as the global one) keeps `[status, body, init]` under a private
+ * symbol, found once here (`responseCacheKey`); a Response without one is read through its
+ * public fields.
+ */
+import type { ServerResponse } from "node:http";
+
+/** @hono/node-server's default for a body without a content-type. */
+const DEFAULT_TYPE = "text/plain; charset=UTF-8";
+
+type Cached = [status: number, body: unknown, init: unknown];
+
+/** The symbol under which node-server's Response keeps `[status, body, init]`, if the installed one does. */
+export function responseCacheKey(): symbol | undefined {
+  const probe = new Response("probe") as unknown as Record<symbol, unknown>;
+  return Object.getOwnPropertySymbols(probe).find((s) => {
+    const v = probe[s];
+    return s.description === "cache" && Array.isArray(v) && v.length === 3 && v[1] === "probe";
+  });
+}
+
+/** Headers of any init shape as `writeHead`'s flat [name, value, ...] list; content-type and -length noted. */
+function headerList(init: unknown): { list: string[]; type: boolean; length: boolean } {
+  const list: string[] = [];
+  let type = false;
+  let length = false;
+  const add = (name: string, value: string) => {
+    const lower = name.toLowerCase();
+    if (lower === "content-type") type = true;
+    else if (lower === "content-length") length = true;
+    list.push(name, value);
+  };
+  if (init instanceof Headers)
+    init.forEach((value, name) => {
+      add(name, value);
+    });
+  else if (Array.isArray(init)) for (const [name, value] of init as [string, string][]) add(name, value);
+  else if (init && typeof init === "object")
+    for (const name in init) add(name, String((init as Record<string, unknown>)[name]));
+  return { list, type, length };
+}
+
+/** Writes `res` to `outgoing` (see the module's comment). */
+export function writeResponse(res: Response, outgoing: ServerResponse, cacheKey: symbol | undefined): void {
+  const cached = cacheKey
+    ? ((res as unknown as Record<symbol, Cached | undefined>)[cacheKey] ?? undefined)
+    : undefined;
+  let status: number;
+  let body: unknown;
+  let init: unknown;
+  if (cached && !(cached[1] instanceof Blob)) {
+    [status, body, init] = cached;
+    // node-server's Response answers `headers` from the same array, as a Headers once asked.
+  } else {
+    status = res.status;
+    body = res.body;
+    init = res.headers;
+  }
+  const { list, type, length } = headerList(init);
+  if (body === null || body === undefined) {
+    outgoing.writeHead(status, list);
+    outgoing.end();
+    return;
+  }
+  if (!type) list.push("content-type", DEFAULT_TYPE);
+  if (typeof body === "string" || body instanceof Uint8Array) {
+    if (!length)
+      list.push(
+        "content-length",
+        String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength),
+      );
+    outgoing.writeHead(status, list);
+    outgoing.end(body);
+    return;
+  }
+  outgoing.writeHead(status, list);
+  pump((body as ReadableStream<Uint8Array>).getReader(), outgoing);
+}
+
+/** Writes a stream's chunks as they come, 'drain' pacing the reads; the head leaves with the first one. */
+function pump(reader: ReadableStreamDefaultReader<Uint8Array>, outgoing: ServerResponse): void {
+  let wrote = false;
+  // A stream whose first chunk is not at hand this turn still sends its head at once.
+  const flush = setImmediate(() => {
+    if (!wrote && !outgoing.destroyed) outgoing.flushHeaders();
+  });
+  const onClose = () => {
+    clearImmediate(flush);
+    if (!outgoing.writableFinished) void reader.cancel(new Error("client disconnected")).catch(() => {});
+  };
+  outgoing.on("close", onClose);
+  const next = () => void reader.read().then(step, fail);
+  const step = (r: Awaited<ReturnType<typeof reader.read>>) => {
+    if (outgoing.destroyed) return;
+    if (r.done) {
+      clearImmediate(flush);
+      outgoing.off("close", onClose);
+      outgoing.end();
+      return;
+    }
+    wrote = true;
+    if (outgoing.write(r.value)) next();
+    else outgoing.once("drain", next);
+  };
+  // A body that breaks mid-way: the cut connection is the answer (its head is out, or stored).
+  const fail = (err: unknown) => {
+    clearImmediate(flush);
+    outgoing.off("close", onClose);
+    if (!outgoing.destroyed) outgoing.destroy(err instanceof Error ? err : new Error(String(err)));
+  };
+  next();
+}
