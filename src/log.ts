@@ -2,6 +2,11 @@
 
 import { type SetTimer, systemTimer } from "./clock.ts";
 import { cut } from "./cut.ts";
+import { LineBuffer } from "./line-buffer.ts";
+import { type Batched, type BatchedBytes, batchedBytes, stdoutBytes } from "./log-bytes.ts";
+import { MAX_LOG_FIELD, type RequestRecord, requestFields, writeRequestLine } from "./request-line.ts";
+
+export { type Batched, MAX_LOG_FIELD };
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
@@ -13,6 +18,11 @@ export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
+  /**
+   * The one line per request (msg "request", level info): the same characters as
+   * `info("request", fields)` would write, from a pre-built template (src/request-line.ts).
+   */
+  request(record: RequestRecord): void;
   /** Writes what is batched now (the process is about to exit). */
   flush?(): void;
 }
@@ -21,14 +31,30 @@ export function createLogger(
   level: LogLevel = "info",
   write: ((line: string) => void) | Batched | undefined = undefined,
 ): Logger {
-  const out = write ?? batchedConsole();
+  const out = write ?? batchedStdout();
   const batched = "now" in out ? (out as Batched) : undefined;
+  const bytes = "bytes" in out ? (out as BatchedBytes) : undefined;
+  // Where the line is built for a writer that takes strings (a test's, console.log's).
+  const scratch = new LineBuffer(1024);
   const logger: Logger = {
     level,
     debug: (msg, fields) => emit("debug", msg, fields),
     info: (msg, fields) => emit("info", msg, fields),
     warn: (msg, fields) => emit("warn", msg, fields),
     error: (msg, fields) => emit("error", msg, fields),
+    request(record) {
+      if (RANK.info < RANK[logger.level]) return;
+      const time = isoNow();
+      const fill = (b: LineBuffer) => writeRequestLine(b, time, record, bounded);
+      if (bytes) {
+        if (bytes.bytes(fill)) return;
+      } else {
+        scratch.pos = 0;
+        if (fill(scratch)) return out(scratch.text());
+      }
+      // A note whose name would reorder the line: the generic path writes it.
+      emit("info", "request", requestFields(record));
+    },
     flush: () => batched?.flush(),
   };
   function emit(at: LogLevel, msg: string, fields?: Record<string, unknown>): void {
@@ -61,9 +87,6 @@ export function isoNow(ms = Date.now()): string {
   return `${isoPrefix}${rest < 10 ? "00" : rest < 100 ? "0" : ""}${rest}Z`;
 }
 
-/** A line writer that batches; `now` writes at once (after what is pending). */
-export type Batched = ((line: string) => void) & { now(line: string): void; flush(): void };
-
 /** Lines kept before a write: past this many characters they go out at once. */
 const BATCH_CHARS = 64 * 1024;
 
@@ -74,6 +97,17 @@ const BATCH_CHARS = 64 * 1024;
  * is never later than that.
  */
 export const BATCH_DELAY_MS = 20;
+
+/**
+ * Standard output, batched: lines encoded as they come and written as bytes, one write per
+ * batch, where the runtime has a synchronous byte writer (src/log-bytes.ts); console.log
+ * batches elsewhere. Either way the same characters, in the same batches.
+ */
+export function batchedStdout(setTimer: SetTimer = systemTimer): Batched | BatchedBytes {
+  const lines = batchedConsole(setTimer);
+  const write = stdoutBytes();
+  return write ? batchedBytes(write, lines, BATCH_DELAY_MS, setTimer) : lines;
+}
 
 /**
  * console.log, one call per batch of lines: a request's log line is written with the
@@ -111,9 +145,6 @@ export function batchedConsole(
     },
   });
 }
-
-/** Longest string field a log line carries; client strings (model names, ids) can be megabytes. */
-export const MAX_LOG_FIELD = 2048;
 
 /** Cuts a long string to `max` characters (a copy: see src/cut.ts) and says how long it was. */
 export function truncate(text: string, max: number): string {

@@ -11,7 +11,7 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Histogram, Registry } from "prom-client";
 import * as v from "valibot";
-import { createLogger, isoNow } from "../../src/log.ts";
+import { batchedConsole, createLogger, isoNow } from "../../src/log.ts";
 import { CounterFamily } from "../../src/metrics/series-family.ts";
 import { acceptsChat } from "../../src/openai/fast-accept.ts";
 import { ChatCompletionSchema } from "../../src/openai/schemas.ts";
@@ -84,6 +84,7 @@ const pluginHist = new Histogram({
 });
 
 const logger = createLogger("info");
+const consoleLogger = createLogger("info", batchedConsole());
 const attemptsFamily = new CounterFamily(
   "a_total",
   "a",
@@ -108,10 +109,9 @@ const summary = {
   outcome: "success",
   droppedReason: undefined,
   durationMs: 0.42,
-  endpoint: "mock-1",
-  priority: 0,
-  queueMs: 0,
 };
+const summaryLog = { priority: 0, queueMs: 0, endpoint: "mock-1" };
+const record = { ...summary, kind: "chat", pool: "p", log: summaryLog, tenantKey: undefined, stream: false };
 
 const clientHeaders = new Headers({
   host: "127.0.0.1:8080",
@@ -214,10 +214,17 @@ const items: Item[] = [
     fn: () => pluginHist.observe({ plugin_type: "queue-scorer", plugin_name: "queue-scorer" }, 0.00001),
   },
   {
-    name: "logger.info request line (JSON.stringify + console.log to stdout)",
+    name: "request line as before: fields object + JSON.stringify, console.log batches",
+    perRequest: 0,
+    where: "src/log.ts emit (the generic path; the request line took it before the template)",
+    fn: () =>
+      consoleLogger.info("request", { ...summary, ...summaryLog, tenantKey: undefined, stream: false }),
+  },
+  {
+    name: "logger.request (the line from its template, batched as bytes to stdout)",
     perRequest: 1,
-    where: "src/stages/scope.ts:70 → src/log.ts:25",
-    fn: () => logger.info("request", { ...summary, tenantKey: undefined, stream: false }),
+    where: "src/stages/scope.ts finish → src/request-line.ts, src/log-bytes.ts",
+    fn: () => logger.request(record),
   },
   {
     name: "new Date().toISOString() (before isoNow)",

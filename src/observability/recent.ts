@@ -1,4 +1,5 @@
 import { cut } from "../cut.ts";
+import type { RequestRecord } from "../request-line.ts";
 
 /** One finished request as the dashboard shows it (the same fields as the request log line). */
 export interface RequestSummary {
@@ -43,12 +44,53 @@ function boundStrings(summary: RequestSummary): RequestSummary {
   return (out as RequestSummary | undefined) ?? summary;
 }
 
+/** The strings of a record (and of its notes) cut to MAX_SUMMARY_TEXT, in place: the ring keeps it. */
+function boundRecord(r: RequestRecord): RequestRecord {
+  if (r.model !== undefined && r.model.length > MAX_SUMMARY_TEXT) r.model = cut(r.model, MAX_SUMMARY_TEXT);
+  if (r.targetModel !== undefined && r.targetModel.length > MAX_SUMMARY_TEXT)
+    r.targetModel = cut(r.targetModel, MAX_SUMMARY_TEXT);
+  if (r.rewrite !== undefined && r.rewrite.length > MAX_SUMMARY_TEXT)
+    r.rewrite = cut(r.rewrite, MAX_SUMMARY_TEXT);
+  if (r.fairnessId !== undefined && r.fairnessId.length > MAX_SUMMARY_TEXT)
+    r.fairnessId = cut(r.fairnessId, MAX_SUMMARY_TEXT);
+  if (r.pool !== undefined && r.pool.length > MAX_SUMMARY_TEXT) r.pool = cut(r.pool, MAX_SUMMARY_TEXT);
+  if (r.kind !== undefined && r.kind.length > MAX_SUMMARY_TEXT) r.kind = cut(r.kind, MAX_SUMMARY_TEXT);
+  if (r.requestId.length > MAX_SUMMARY_TEXT) r.requestId = cut(r.requestId, MAX_SUMMARY_TEXT);
+  if (r.droppedReason !== undefined && r.droppedReason.length > MAX_SUMMARY_TEXT)
+    r.droppedReason = cut(r.droppedReason, MAX_SUMMARY_TEXT);
+  if (r.outcome.length > MAX_SUMMARY_TEXT) r.outcome = cut(r.outcome, MAX_SUMMARY_TEXT);
+  // The notes are the scope's own object: a copy when one of them is cut.
+  r.log = boundStrings(r.log as RequestSummary) as RequestRecord["log"];
+  return r;
+}
+
+/** The dashboard's summary of a record: its fields, then its notes (the log line's order). */
+function summaryOf(r: RequestRecord): RequestSummary {
+  return {
+    at: r.at,
+    requestId: r.requestId,
+    model: r.model,
+    kind: r.kind,
+    pool: r.pool,
+    targetModel: r.targetModel,
+    rewrite: r.rewrite,
+    fairnessId: r.fairnessId,
+    status: r.status,
+    outcome: r.outcome,
+    droppedReason: r.droppedReason,
+    durationMs: r.durationMs,
+    ...r.log,
+  } as RequestSummary;
+}
+
 /**
  * The last `capacity` finished requests, in a fixed ring (memory stays flat), plus a
- * sequence number so a reader can ask for what it has not seen yet.
+ * sequence number so a reader can ask for what it has not seen yet. The gateway keeps each
+ * request's record (`record`) and builds the summaries only when the dashboard asks
+ * (`since`): most requests are never shown.
  */
 export class RecentRequests {
-  private readonly ring: (RequestSummary | undefined)[];
+  private readonly ring: (RequestSummary | RequestRecord | undefined)[];
   private next = 0;
   private total = 0;
 
@@ -63,14 +105,25 @@ export class RecentRequests {
     this.total++;
   }
 
+  /** Keeps a request's record (strings cut to MAX_SUMMARY_TEXT); its summary is built when read. */
+  record(record: RequestRecord): void {
+    this.ring[this.next] = boundRecord(record);
+    this.next = (this.next + 1) % this.capacity;
+    this.total++;
+  }
+
   /** Requests numbered after `seq` (at most `capacity`), oldest first, and the newest number. */
   since(seq: number): { seq: number; items: RequestSummary[] } {
     const count = Math.min(this.total - seq, this.capacity, this.total);
     const items: RequestSummary[] = [];
     for (let i = count; i > 0; i--) {
       const item = this.ring[(this.next - i + this.capacity * 2) % this.capacity];
-      if (item) items.push(item);
+      if (item) items.push(isRecord(item) ? summaryOf(item) : item);
     }
     return { seq: this.total, items };
   }
+}
+
+function isRecord(item: RequestSummary | RequestRecord): item is RequestRecord {
+  return typeof (item as RequestRecord).log === "object";
 }

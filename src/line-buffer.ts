@@ -1,0 +1,73 @@
+/**
+ * A growable byte buffer that JSON values are written into directly: ASCII copied a byte
+ * at a time, everything else through TextEncoder. What the request log line is built in, so
+ * no line-sized string is made per request (JSC builds a concatenation as a rope, and
+ * flattening a 30-piece rope cost more than the whole JSON.stringify it replaced: ~430 ns).
+ */
+export class LineBuffer {
+  buf: Uint8Array;
+  pos = 0;
+  private static readonly encoder = new TextEncoder();
+
+  constructor(size = 4096) {
+    this.buf = new Uint8Array(size);
+  }
+
+  /** Room for `n` more bytes (the bytes written so far are kept). */
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const grown = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+    grown.set(this.buf.subarray(0, this.pos));
+    this.buf = grown;
+  }
+
+  /** A string known to need no escaping and to be ASCII (field names, a formatted number). */
+  ascii(s: string): void {
+    const n = s.length;
+    this.ensure(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  /**
+   * A string as JSON.stringify writes it: quoted; printable ASCII without `"` or `\` is
+   * copied as is, anything else takes JSON.stringify and UTF-8 (the same characters).
+   */
+  string(s: string): void {
+    const n = s.length;
+    this.ensure(n + 2);
+    const buf = this.buf;
+    const start = this.pos;
+    let p = start;
+    buf[p++] = 34;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 32 || c > 126 || c === 34 || c === 92) {
+        this.pos = start;
+        this.encoded(JSON.stringify(s));
+        return;
+      }
+      buf[p++] = c;
+    }
+    buf[p++] = 34;
+    this.pos = p;
+  }
+
+  /** A number as JSON.stringify writes it (NaN and the infinities are null). */
+  number(v: number): void {
+    this.ascii(Number.isFinite(v) ? `${v}` : "null");
+  }
+
+  /** Any string, UTF-8 encoded (JSON.stringify's output: its lone surrogates are escaped). */
+  encoded(s: string): void {
+    this.ensure(s.length * 3);
+    this.pos += LineBuffer.encoder.encodeInto(s, this.buf.subarray(this.pos)).written;
+  }
+
+  /** The bytes from `start` as a string (for a writer that takes strings). */
+  text(start = 0): string {
+    return new TextDecoder().decode(this.buf.subarray(start, this.pos));
+  }
+}
