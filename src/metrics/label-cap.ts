@@ -60,6 +60,16 @@ export class ModelLabelCap {
   private readonly accepted = new Set<string>();
   private readonly pinned = new Set<string>();
   private readonly pairs = new Map<string, ModelLabels>();
+  /**
+   * `of` answers by the names as given (requested → target → pair): no label object and no
+   * joined key string per request (the key's concatenation and hash were most of `of`).
+   * Valid until a name is newly accepted or pinned (the only changes that alter an answer
+   * already given); bounded, as clients choose the names.
+   */
+  private answers = new Map<string, Map<string, ModelLabels>>();
+  private answered = 0;
+  private version = 0;
+  private answersVersion = 0;
 
   constructor(
     max = 100,
@@ -70,13 +80,13 @@ export class ModelLabelCap {
 
   /** Lets these names label metrics: `target` (served by a pod) always, `requested` within the caps. */
   accept(requested: string, target: string): void {
-    add(this.pinned, target);
-    if (!this.pinned.has(requested)) add(this.accepted, requested);
+    if (add(this.pinned, target)) this.version++;
+    if (!this.pinned.has(requested) && add(this.accepted, requested)) this.version++;
   }
 
   /** Names the operator configured: they always label as themselves (length cap aside). */
   pin(names: Iterable<string>): void {
-    for (const name of names) add(this.pinned, name);
+    for (const name of names) if (add(this.pinned, name)) this.version++;
   }
 
   /** The label value for one model name: its own, `unknown`, `other`, or "" for none. */
@@ -88,7 +98,27 @@ export class ModelLabelCap {
     return this.models.value(model);
   }
 
+  /** The interned label pair for a requested and a target model name. */
   of(model: string, target: string): ModelLabels {
+    if (this.answersVersion !== this.version || this.answered >= MAX_ANSWERS) {
+      this.answers = new Map();
+      this.answered = 0;
+      this.answersVersion = this.version;
+    }
+    let byTarget = this.answers.get(model);
+    const known = byTarget?.get(target);
+    if (known) return known;
+    const pair = this.pairOf(model, target);
+    if (!byTarget) {
+      byTarget = new Map();
+      this.answers.set(model, byTarget);
+    }
+    byTarget.set(target, pair);
+    this.answered++;
+    return pair;
+  }
+
+  private pairOf(model: string, target: string): ModelLabels {
     const labels = { model_name: this.name(model), target_model_name: this.name(target) };
     const key = `${labels.model_name}\u0000${labels.target_model_name}`;
     const known = this.pairs.get(key);
@@ -100,7 +130,12 @@ export class ModelLabelCap {
   }
 }
 
-/** Adds a name within the length cap to a set that never holds more than 10,000. */
-function add(set: Set<string>, name: string): void {
-  if (name.length <= MAX_LABEL_LENGTH && set.size < 10_000) set.add(name);
+/** Answers `ModelLabelCap.of` remembers before it starts over (client-chosen names). */
+const MAX_ANSWERS = 10_000;
+
+/** Adds a name within the length cap to a set that never holds more than 10,000; true if it was new. */
+function add(set: Set<string>, name: string): boolean {
+  if (name.length > MAX_LABEL_LENGTH || set.size >= 10_000 || set.has(name)) return false;
+  set.add(name);
+  return true;
 }

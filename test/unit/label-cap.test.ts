@@ -75,3 +75,40 @@ describe("ModelLabelCap", () => {
     expect(Object.isFrozen(labels.of("m", "t"))).toBe(true);
   });
 });
+
+describe("ModelLabelCap.of remembers its answers by the names given", () => {
+  test("the same names give the same interned pair; a name accepted or pinned later changes the answer", () => {
+    const labels = new ModelLabelCap();
+    const before = labels.of("alias", "m");
+    expect(labels.of("alias", "m")).toBe(before);
+    expect(before).toEqual({ model_name: "unknown", target_model_name: "unknown" });
+    labels.accept("m", "m");
+    expect(labels.of("alias", "m")).toEqual({ model_name: "unknown", target_model_name: "m" });
+    labels.pin(["alias"]);
+    expect(labels.of("alias", "m")).toEqual({ model_name: "alias", target_model_name: "m" });
+    labels.accept("other-alias", "m");
+    expect(labels.of("other-alias", "m")).toEqual({ model_name: "other-alias", target_model_name: "m" });
+  });
+
+  test("answers agree with a fresh cap fed the same calls, over many names (the memory is bounded)", () => {
+    const cached = new ModelLabelCap(30, 60);
+    const fresh = () => new ModelLabelCap(30, 60);
+    const calls: [string, string, boolean][] = [];
+    let seed = 3;
+    for (let i = 0; i < 30_000; i++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      calls.push([`n${seed % 97}`, `t${seed % 5}`, seed % 7 === 0]);
+    }
+    // The reference: every answer recomputed by a cap that never reuses one (a new key each call).
+    const reference = fresh();
+    for (const [m, t, acc] of calls) {
+      if (acc) {
+        cached.accept(m, t);
+        reference.accept(m, t);
+      }
+      const got = cached.of(m, t);
+      const want = (reference as unknown as { pairOf(a: string, b: string): unknown }).pairOf(m, t);
+      expect(got).toEqual(want as typeof got);
+    }
+  });
+});
