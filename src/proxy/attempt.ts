@@ -144,7 +144,7 @@ async function withFirstChunk(
   signal: AbortSignal,
   chunks: ChunkSource | undefined,
 ): Promise<Response | ChunkSource> {
-  const reader = chunks ?? response.body!.getReader();
+  const reader: ChunkSource = chunks ?? response.body!.getReader();
   const onAbort = () => void reader.cancel(signal.reason).catch(() => {});
   // The runtime's own chunks fail on the signal already (no listener: ~8 µs under Node 20).
   if (!chunks) signal.addEventListener("abort", onAbort);
@@ -162,6 +162,11 @@ async function withFirstChunk(
         const r = pending;
         pending = undefined;
         return r ? Promise.resolve(r) : reader.read();
+      },
+      ready() {
+        const r = pending;
+        pending = undefined;
+        return r;
       },
       cancel: (reason) => reader.cancel(reason),
     };

@@ -32,6 +32,8 @@ export interface RelayOptions {
   closing?: Closing;
   clock?: Clock;
   setTimer?: SetTimer;
+  /** Bun's `type: "direct"` stream (default: on Bun); false: the standard pull stream. */
+  direct?: boolean;
 }
 
 type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
@@ -44,6 +46,11 @@ type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["re
 export interface ChunkSource {
   read(): Promise<ReadResult>;
   cancel(reason?: unknown): Promise<void>;
+  /**
+   * The chunk already read, if it is still there (taken: later reads go on from the pod):
+   * the relay sends it at its first pull without a read, a promise or the idle timer.
+   */
+  ready?(): ReadResult | undefined;
 }
 
 class IdleTimeout extends Error {
@@ -95,9 +102,27 @@ function idleWatch(ms: number, reader: ChunkSource, time: { clock: Clock; setTim
   return state;
 }
 
+/** Bun's own `type: "direct"` streams: Bun.serve writes their chunks straight to the socket. */
+const BUN_DIRECT = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+
+/** What a direct stream's pull gets (Bun): writes go to the destination, no queue per chunk. */
+interface DirectController {
+  /** A number when taken at once; a promise while the destination is full (backpressure). */
+  write(bytes: Uint8Array): number | Promise<number>;
+  close(error?: Error): void;
+}
+
 /**
- * Pull-based pass-through of an upstream body: reads one chunk only when the client
- * wants one (backpressure reaches the pod), never buffers, and ends exactly once.
+ * Pass-through of an upstream body that reads the pod only as fast as the client takes
+ * the answer (backpressure reaches the pod), never buffers, and ends exactly once.
+ *
+ * Two shapes, the same behaviour: on Bun (`direct`, the default there) a `type: "direct"`
+ * stream whose one pull reads the pod and writes each chunk straight to the response
+ * (Bun.serve flushes it at the end of the tick; a full socket makes `write` a promise,
+ * which the loop awaits), so no queue, promise and pull per chunk; elsewhere a standard
+ * pull stream with highWaterMark 0 that reads one chunk per pull. The direct shape reads
+ * at most one chunk ahead of what the client has taken (the one waiting for room), and
+ * its idle watch runs while the pod has room to send and is silent.
  */
 export function relay(
   upstream: ReadableStream<Uint8Array> | ChunkSource,
@@ -106,8 +131,9 @@ export function relay(
   const reader: ChunkSource = upstream instanceof ReadableStream ? upstream.getReader() : upstream;
   let ended = false;
   const time = { clock: opts.clock ?? systemClock, setTimer: opts.setTimer ?? systemTimer };
-  const idle = opts.idleTimeoutMs ? idleWatch(opts.idleTimeoutMs, reader, time) : undefined;
-  // Shutdown ends a pending read at once; a stream between reads sees it on the next pull.
+  const idleMs = opts.idleTimeoutMs;
+  const idle = idleMs ? idleWatch(idleMs, reader, time) : undefined;
+  // Shutdown ends a pending read at once; a stream between reads sees it on the next read.
   const onClosing = () => void reader.cancel(new ShuttingDown()).catch(() => {});
   const unsubscribe = opts.closing?.onClose(onClosing);
   const end = (outcome: Outcome, detail?: string) => {
@@ -119,26 +145,90 @@ export function relay(
   };
   const closing = opts.closing;
   const tap = opts.tap;
+  /** The next upstream chunk; throws when the idle watch or shutdown cut the read. */
+  const next = async (): Promise<ReadResult> => {
+    // One read, inline: the idle watch counts only while it is pending; a read cancelled
+    // by shutdown resolves as done, which is no success.
+    if (closing?.closed) throw new ShuttingDown();
+    let r: ReadResult;
+    if (idle) {
+      idle.waiting(true);
+      try {
+        r = await reader.read();
+      } finally {
+        idle.waiting(false);
+      }
+      if (idle.fired) throw new IdleTimeout(idleMs!);
+    } else r = await reader.read();
+    if (closing?.closed) throw new ShuttingDown();
+    return r;
+  };
+  /**
+   * A read or the tap failed: `send` gets the SSE error event (undefined for any other
+   * body: error the stream), then the relay ends as an error.
+   */
+  const fail = (err: unknown, send: (event: Uint8Array | undefined) => void) => {
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof IdleTimeout || err instanceof ShuttingDown) opts.abortUpstream(message);
+    send(
+      !opts.sse
+        ? undefined
+        : err instanceof ShuttingDown
+          ? sseErrorEvent(message, "shutting_down")
+          : sseErrorEvent(`The model server's stream broke: ${message}`),
+    );
+    end("error", message);
+  };
+  const cancel = (reason: unknown) => {
+    end("aborted");
+    opts.abortUpstream("client disconnected");
+    return reader.cancel(reason).catch(() => {});
+  };
+  /** attempt's first chunk, sent at the first pull as it is (unless shutdown came first). */
+  const first = (): ReadResult | undefined => (closing?.closed ? undefined : reader.ready?.());
+  if (opts.direct ?? BUN_DIRECT) {
+    const source = {
+      type: "direct",
+      async pull(controller: DirectController) {
+        try {
+          let ready = first();
+          for (;;) {
+            const { done, value } = ready ?? (await next());
+            ready = undefined;
+            if (ended) return; // the client left meanwhile (cancel ran)
+            const out = done ? tap?.flush() : tap ? tap.chunk(value) : value;
+            if (out?.byteLength) {
+              const wrote = controller.write(out);
+              if (typeof wrote !== "number") await wrote;
+            }
+            if (done) {
+              controller.close();
+              end("success");
+              return;
+            }
+          }
+        } catch (err) {
+          if (ended) return;
+          fail(err, (event) => {
+            if (event) {
+              controller.write(event);
+              controller.close();
+            } else controller.close(err instanceof Error ? err : new Error(String(err)));
+          });
+        }
+      },
+      cancel,
+    };
+    return new ReadableStream(source as unknown as UnderlyingDefaultSource<Uint8Array>);
+  }
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         try {
+          let ready = first();
           for (;;) {
-            // One read, inline (no async helper per chunk): the idle watch counts only while
-            // it is pending; a read cancelled by shutdown resolves as done, which is no success.
-            if (closing?.closed) throw new ShuttingDown();
-            let r: ReadResult;
-            if (idle) {
-              idle.waiting(true);
-              try {
-                r = await reader.read();
-              } finally {
-                idle.waiting(false);
-              }
-              if (idle.fired) throw new IdleTimeout(opts.idleTimeoutMs!);
-            } else r = await reader.read();
-            if (closing?.closed) throw new ShuttingDown();
-            const { done, value } = r;
+            const { done, value } = ready ?? (await next());
+            ready = undefined;
             if (done) {
               const rest = tap?.flush();
               if (rest) controller.enqueue(rest);
@@ -154,26 +244,15 @@ export function relay(
           }
         } catch (err) {
           if (ended) return; // cancelled by the client meanwhile
-          const message = err instanceof Error ? err.message : String(err);
-          if (err instanceof IdleTimeout || err instanceof ShuttingDown) opts.abortUpstream(message);
-          if (opts.sse) {
-            controller.enqueue(
-              err instanceof ShuttingDown
-                ? sseErrorEvent(message, "shutting_down")
-                : sseErrorEvent(`The model server's stream broke: ${message}`),
-            );
-            controller.close();
-          } else {
-            controller.error(err);
-          }
-          end("error", message);
+          fail(err, (event) => {
+            if (event) {
+              controller.enqueue(event);
+              controller.close();
+            } else controller.error(err);
+          });
         }
       },
-      cancel(reason) {
-        end("aborted");
-        opts.abortUpstream("client disconnected");
-        return reader.cancel(reason).catch(() => {});
-      },
+      cancel,
     },
     { highWaterMark: 0 },
   );
