@@ -1,0 +1,144 @@
+/**
+ * Run under Node by node-gateway.test.ts: the real gateway on the Node entry's pieces
+ * (serveNode, undiciFetch) in front of two simulated pods, also served by serveNode, and
+ * clients that misbehave: the hostile-body rules (tests/e2e/hostile-bodies.test.ts, on Bun)
+ * checked on Node's own request path. Prints what it saw as one JSON line.
+ */
+import { request as httpRequest } from "node:http";
+import { seededRandom } from "../../src/clock.ts";
+import { parseConfig } from "../../src/config/load.ts";
+import { createGateway } from "../../src/gateway.ts";
+import { createLogger } from "../../src/log.ts";
+import { serveNode } from "../../src/runtime/serve-node.ts";
+import { undiciFetch } from "../../src/runtime/undici-fetch.ts";
+import { createSimulator } from "../../src/simulator/index.ts";
+import { chatBody, MODEL, raw } from "../e2e/hostile-kit.ts";
+
+const out: Record<string, unknown> = {};
+/** Inference requests the pods saw close before their answer was complete. */
+let podAborts = 0;
+const pods = await Promise.all(
+  [0, 1].map(async (i) => {
+    const simulator = createSimulator({
+      model: MODEL,
+      jitter: 0,
+      prefillOverheadMs: 1,
+      interTokenMs: 2,
+      random: seededRandom(10 + i),
+    });
+    const server = await serveNode({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (request) => {
+        if (request.method === "POST")
+          request.signal.addEventListener("abort", () => {
+            podAborts++;
+          });
+        return simulator.fetch(request);
+      },
+    });
+    return { simulator, server };
+  }),
+);
+const config = parseConfig(
+  JSON.stringify({
+    apiVersion: "gateway.inference.dev/v1alpha1",
+    kind: "GatewayConfig",
+    logLevel: "info",
+    maxBodyBytes: 4096,
+    bodyReadTimeoutMs: 200,
+    endpoints: pods.map((p, i) => ({ name: `pod-${i}`, address: `127.0.0.1:${p.server.port}`, models: [MODEL] })),
+  }),
+  "node-gateway.yaml",
+);
+const logs: Record<string, unknown>[] = [];
+const fetchFn = undiciFetch();
+const gateway = createGateway({
+  config,
+  logger: createLogger("info", (line) => logs.push(JSON.parse(line) as Record<string, unknown>)),
+  random: seededRandom(1),
+  fetch: fetchFn,
+});
+gateway.start();
+const server = await serveNode({ fetch: gateway.fetch, port: 0, hostname: "127.0.0.1" });
+const port = server.port;
+const url = `http://127.0.0.1:${port}/v1/chat/completions`;
+const head = (length: number) =>
+  `POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
+const requestLines = () => logs.filter((l) => l["msg"] === "request");
+const until = async (what: () => boolean) => {
+  for (let i = 0; i < 1000 && !what(); i++) await new Promise((r) => setTimeout(r, 5));
+};
+
+// A chunked body (no content-length) is read through the platform's stream.
+const chunked = await fetch(url, {
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: new ReadableStream({
+    start(c) {
+      c.enqueue(new TextEncoder().encode(chatBody()));
+      c.close();
+    },
+  }),
+  duplex: "half",
+} as RequestInit);
+out["chunkedBody"] = { status: chunked.status, object: ((await chunked.json()) as { object?: string }).object };
+
+// Over maxBodyBytes: declared (not read; the connection still carries the next request) and chunked.
+const big = chatBody(MODEL, { pad: "x".repeat(10_000) });
+const declared = await raw(port, [head(big.length), big]);
+const tooBig = await fetch(url, {
+  method: "POST",
+  body: new ReadableStream({
+    pull(c) {
+      c.enqueue(new TextEncoder().encode("x".repeat(1024)));
+    },
+  }),
+  duplex: "half",
+} as RequestInit);
+out["tooLarge"] = [declared.status, tooBig.status, ((await tooBig.json()) as { error: { code: string } }).error.code];
+
+// Half-sent bodies: 408 with the gateway's error, declared or chunked.
+const body = chatBody();
+const half = await raw(port, [head(body.length), body.slice(0, 10)]);
+const dribble = await raw(port, [
+  "POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+  "1\r\n{\r\n",
+]);
+out["halfSent"] = [half.status, JSON.parse(half.body).error.code, dribble.status];
+
+// Clients that hang up mid-body: ordinary 499s, no error line, nothing held.
+const before = requestLines().length;
+await Promise.all(Array.from({ length: 50 }, () => raw(port, [head(body.length), body.slice(0, 20)], { hangUp: true })));
+await until(() => requestLines().length === before + 50);
+out["hungUp"] = {
+  lines: requestLines().length - before,
+  all499: requestLines()
+    .slice(before)
+    .every((l) => l["status"] === 499 && l["level"] === "info"),
+};
+
+// A client that leaves while its (non-streamed) answer is being generated: the pod's request is aborted.
+const abortsBefore = podAborts;
+await new Promise<void>((resolve) => {
+  const req = httpRequest(url, { method: "POST", headers: { "content-type": "application/json" } });
+  req.on("error", () => {});
+  req.end(chatBody(MODEL, { max_tokens: 2000 }));
+  setTimeout(() => {
+    req.destroy();
+    resolve();
+  }, 50);
+});
+await until(() => podAborts > abortsBefore && gateway.deps.inflight.total() === 0);
+out["leftWhileWaiting"] = { podAborted: podAborts > abortsBefore, lastStatus: requestLines().at(-1)?.["status"] };
+out["errorLines"] = logs.filter((l) => l["level"] === "error").length;
+out["inflight"] = gateway.deps.inflight.total();
+
+console.log(JSON.stringify(out));
+await gateway.stop();
+await server.close();
+await fetchFn.close();
+for (const p of pods) {
+  p.simulator.close();
+  await p.server.close();
+}
