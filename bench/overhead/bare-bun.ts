@@ -129,7 +129,7 @@ const server = Bun.serve({
               return;
             }
             const bytes = tap.chunk(value);
-            if (bytes?.byteLength) await c.write(bytes);
+            for (const piece of bytes instanceof Uint8Array ? [bytes] : (bytes ?? [])) await c.write(piece);
           }
         },
         cancel: (reason: unknown) => reader.cancel(reason),

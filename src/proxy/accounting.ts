@@ -18,7 +18,7 @@ import {
 } from "./bytes.ts";
 import { renameFirstModel, renameModelAt } from "./model-field.ts";
 import { eventName, frameJson } from "./sse-frame.ts";
-import { type FrameVerdict, SseFramer } from "./sse-framer.ts";
+import { type FrameVerdict, type Pieces, SseFramer } from "./sse-framer.ts";
 import { type Dialect, dialectOf, type Usage, usageOf } from "./usage.ts";
 
 export type { Usage } from "./usage.ts";
@@ -108,8 +108,11 @@ export class SseAccounting {
     this.framer = new SseFramer(visit, this.drop || this.renameTo !== undefined);
   }
 
-  /** Sees one chunk; returns what the client should get (the same bytes unless a frame is dropped or renamed). */
-  chunk(bytes: Uint8Array): Uint8Array | undefined {
+  /**
+   * Sees one chunk; returns what the client should get: the same bytes unless a frame is
+   * dropped or renamed (then the pieces around it, in order).
+   */
+  chunk(bytes: Uint8Array): Pieces {
     this.result.responseBytes += bytes.byteLength;
     this.stamp = undefined;
     return this.framer.push(bytes);

@@ -1,6 +1,7 @@
 import { type Clock, type SetTimer, systemClock, systemTimer } from "../clock.ts";
 import type { Closing } from "../lifecycle.ts";
 import type { Outcome } from "../scope.ts";
+import type { Pieces } from "./sse-framer.ts";
 
 const encoder = new TextEncoder();
 
@@ -12,8 +13,8 @@ export function sseErrorEvent(message: string, code = "upstream_stream_error"): 
 
 /** Sees every chunk on its way (accounting); may hold back or drop bytes, never delays a whole stream. */
 export interface Tap {
-  /** Returns the bytes to send for this chunk (undefined: nothing now). */
-  chunk(bytes: Uint8Array): Uint8Array | undefined;
+  /** Returns the bytes to send for this chunk: one array, pieces in order, or undefined (nothing now). */
+  chunk(bytes: Uint8Array): Pieces;
   /** End of the body: anything held back. */
   flush(): Uint8Array | undefined;
 }
@@ -197,10 +198,16 @@ export function relay(
             ready = undefined;
             if (ended) return; // the client left meanwhile (cancel ran)
             const out = done ? tap?.flush() : tap ? tap.chunk(value) : value;
-            if (out?.byteLength) {
-              const wrote = controller.write(out);
-              if (typeof wrote !== "number") await wrote;
-            }
+            if (out instanceof Uint8Array) {
+              if (out.byteLength) {
+                const wrote = controller.write(out);
+                if (typeof wrote !== "number") await wrote;
+              }
+            } else if (out !== undefined)
+              for (const piece of out) {
+                const wrote = controller.write(piece);
+                if (typeof wrote !== "number") await wrote;
+              }
             if (done) {
               controller.close();
               end("success");
@@ -237,8 +244,13 @@ export function relay(
               return;
             }
             const out = tap ? tap.chunk(value) : value;
-            if (out?.byteLength) {
-              controller.enqueue(out);
+            if (out instanceof Uint8Array) {
+              if (out.byteLength) {
+                controller.enqueue(out);
+                return;
+              }
+            } else if (out !== undefined && out.length > 0) {
+              for (const piece of out) controller.enqueue(piece);
               return;
             }
           }

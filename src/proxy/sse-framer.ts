@@ -24,6 +24,9 @@ import { concatBytes } from "./bytes.ts";
  */
 export type FrameVerdict = undefined | null | Uint8Array;
 
+/** Bytes for the client: one array, several in order, or nothing (undefined). */
+export type Pieces = Uint8Array | readonly Uint8Array[] | undefined;
+
 /** Sees one whole frame, `buf[start, end)`; answers what the client gets for it. */
 export type FrameVisitor = (buf: Uint8Array, start: number, end: number) => FrameVerdict;
 
@@ -60,7 +63,7 @@ export class SseFramer {
   ) {}
 
   /** One chunk in; what the client gets now (undefined: nothing yet). */
-  push(chunk: Uint8Array): Uint8Array | undefined {
+  push(chunk: Uint8Array): Pieces {
     const aligned = this.aligned;
     const carriedIn = this.carried > 0 || this.oversized;
     this.current = chunk;
@@ -140,8 +143,11 @@ export class SseFramer {
     return this.take();
   }
 
-  /** Aligned mode: what this push queued, as one array (a view of the chunk when that is all). */
-  private take(): Uint8Array | undefined {
+  /**
+   * Aligned mode: what this push queued: one array (a view of the chunk when that is all)
+   * or its pieces in order, not joined (the relay sends them one after the other).
+   */
+  private take(): Pieces {
     const out = this.out;
     if (out.length === 0) {
       if (this.runEnd === this.runStart) return undefined;
@@ -151,7 +157,7 @@ export class SseFramer {
     }
     this.endRun();
     this.out = [];
-    return concatBytes(out);
+    return out.length === 1 ? out[0] : out;
   }
 
   /** Aligned mode: `current[start, end)` goes out as it came (joined to the open run when it follows it). */

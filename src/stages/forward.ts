@@ -306,7 +306,9 @@ function tapped(tap: Tap, seen: (bytes: Uint8Array) => void): Tap {
   return {
     chunk(bytes) {
       const out = tap.chunk(bytes);
-      if (out?.byteLength) seen(out);
+      if (out instanceof Uint8Array) {
+        if (out.byteLength) seen(out);
+      } else if (out !== undefined) for (const piece of out) seen(piece);
       return out;
     },
     flush() {

@@ -28,7 +28,7 @@ function run(chunks: string[], drop: boolean) {
   let out = "";
   for (const c of chunks) {
     const b = acc.chunk(enc.encode(c));
-    if (b) out += dec.decode(b);
+    for (const piece of b instanceof Uint8Array ? [b] : (b ?? [])) out += dec.decode(piece);
   }
   const rest = acc.flush();
   if (rest) out += dec.decode(rest);

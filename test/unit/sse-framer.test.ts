@@ -1,8 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { type FrameVerdict, SseFramer } from "../../src/proxy/sse-framer.ts";
+import { type FrameVerdict, type Pieces, SseFramer } from "../../src/proxy/sse-framer.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+/** What the client gets from one push: one array or pieces in order. */
+const text = (o: Pieces) =>
+  o instanceof Uint8Array ? dec.decode(o) : (o ?? []).map((p) => dec.decode(p)).join("");
 
 /** Feeds `chunks`, returns the frames `visit` saw and what the client got. */
 function run(
@@ -20,12 +23,12 @@ function run(
     opts.max,
   );
   let out = "";
-  const outs: (Uint8Array | undefined)[] = [];
+  const outs: Pieces[] = [];
   for (const c of chunks) {
     const bytes = enc.encode(c);
     const o = framer.push(bytes);
     outs.push(o);
-    if (o) out += dec.decode(o);
+    out += text(o);
   }
   const rest = framer.end();
   if (rest) out += dec.decode(rest);
@@ -78,11 +81,7 @@ describe("SseFramer: frame boundaries", () => {
 
   test("aligned mode holds a partial frame until it ends", () => {
     const { outs } = run(["data: a\n\nda", "ta: b\n", "\n"], { aligned: true });
-    expect(outs.map((o) => (o ? dec.decode(o) : undefined))).toEqual([
-      "data: a\n\n",
-      undefined,
-      "data: b\n\n",
-    ]);
+    expect(outs.map((o) => (o ? text(o) : undefined))).toEqual(["data: a\n\n", undefined, "data: b\n\n"]);
   });
 
   test("a dropped frame is cut out wherever the chunks split", () => {
@@ -91,6 +90,19 @@ describe("SseFramer: frame boundaries", () => {
       const { out } = run(chunks, { aligned: true, verdict: (f) => (f.includes("DROP") ? null : undefined) });
       expect(out).toBe("data: a\r\n\r\ndata: c\r\n\r\n");
     }
+  });
+
+  test("a frame dropped mid-chunk leaves the pieces around it as views of the chunk, not a copy", () => {
+    const framer = new SseFramer(
+      (b, s, e) => (dec.decode(b.subarray(s, e)).includes("DROP") ? null : undefined),
+      true,
+    );
+    const chunk = enc.encode("data: a\n\ndata: DROP\n\ndata: c\n\n");
+    const out = framer.push(chunk);
+    expect(Array.isArray(out)).toBe(true);
+    const pieces = out as readonly Uint8Array[];
+    expect(pieces.map((p) => dec.decode(p))).toEqual(["data: a\n\n", "data: c\n\n"]);
+    for (const p of pieces) expect(p.buffer).toBe(chunk.buffer);
   });
 
   test("a replaced frame goes out in place of the original", () => {

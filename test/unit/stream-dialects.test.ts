@@ -87,7 +87,8 @@ function run(kind: string, chunks: Uint8Array[], opts: { drop?: boolean; renameT
   const parts: Uint8Array[] = [];
   for (const c of chunks) {
     const o = acc.chunk(c);
-    if (o) parts.push(o);
+    if (o instanceof Uint8Array) parts.push(o);
+    else if (o) parts.push(...o);
     t += 10;
   }
   const rest = acc.flush();
