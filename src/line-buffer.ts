@@ -55,8 +55,27 @@ export class LineBuffer {
     this.pos = p;
   }
 
-  /** A number as JSON.stringify writes it (NaN and the infinities are null). */
+  /**
+   * A number as JSON.stringify writes it (NaN and the infinities are null). Non-negative
+   * integers below 2^53 (times in ms, statuses, token counts) are written digit by digit:
+   * JSC formats them as doubles otherwise.
+   */
   number(v: number): void {
+    if (v >= 0 && v <= Number.MAX_SAFE_INTEGER && Math.floor(v) === v && !Object.is(v, -0)) {
+      let digits = 1;
+      for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+      this.ensure(digits);
+      const buf = this.buf;
+      let p = this.pos + digits;
+      this.pos = p;
+      let t = v;
+      do {
+        const q = Math.floor(t / 10);
+        buf[--p] = 48 + (t - q * 10);
+        t = q;
+      } while (t > 0);
+      return;
+    }
     this.ascii(Number.isFinite(v) ? `${v}` : "null");
   }
 

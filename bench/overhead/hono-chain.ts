@@ -25,6 +25,8 @@ import { resolve } from "node:path";
 import { Hono } from "hono";
 
 const N = Number(process.env["BENCH_N"] ?? 100_000);
+const TO_STDOUT = process.env["BENCH_LOG"] === "stdout";
+const print = TO_STDOUT ? console.error : console.log;
 const STAGES = 11;
 const body = new TextEncoder().encode('{"id":"x","object":"chat.completion","choices":[]}');
 const reqBody = '{"model":"m","messages":[{"role":"user","content":"Hello"}],"max_tokens":16}';
@@ -101,8 +103,10 @@ async function gatewayApp(root: string): Promise<{ fetch(r: Request): Response |
   ].join("\n");
   const gateway = createGateway({
     config: parseConfig(yaml, "bench.yaml"),
-    // The log line is built and serialised as in production, then dropped.
-    logger: createLogger("info", () => {}),
+    // The log line is built and serialised as in production, then dropped; with
+    // BENCH_LOG=stdout it is written by the logger's own default writer, as in production
+    // (run with stdout to /dev/null: the results go to stderr then).
+    logger: TO_STDOUT ? createLogger("info") : createLogger("info", () => {}),
     fetch: async () => new Response(completion, { headers: { "content-type": "application/json" } }),
   });
   return gateway;
@@ -143,9 +147,9 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.version}`;
-console.log(`${runtime}, ${N} requests per round, median of ${ROUNDS} rounds (µs per request):`);
+print(`${runtime}, ${N} requests per round, median of ${ROUNDS} rounds (µs per request):`);
 for (const [name, xs] of Object.entries(results))
-  console.log(`  ${name.padEnd(12)} ${median(xs).toFixed(2)}`);
-console.log(
+  print(`  ${name.padEnd(12)} ${median(xs).toFixed(2)}`);
+print(
   `  chain-11 − composed: ${(median(results["chain-11"]!) - median(results["composed"]!)).toFixed(2)} µs`,
 );

@@ -294,3 +294,28 @@ describe("the dashboard keeps records and builds summaries when read", () => {
     expect(log.error.length).toBe(10_000);
   });
 });
+
+test("LineBuffer writes numbers as JSON.stringify does: integers digit by digit, the rest as JS prints them", () => {
+  const values = [
+    0,
+    -0,
+    1,
+    9,
+    10,
+    99,
+    100,
+    200,
+    499,
+    1_796_472_957_411,
+    2 ** 31,
+    2 ** 32 + 1,
+    Number.MAX_SAFE_INTEGER,
+  ];
+  for (let i = 0; i < 2000; i++) values.push(Math.floor(Math.random() * 10 ** (i % 16)));
+  values.push(2 ** 53, 2 ** 60, 1e21, 0.5, 12.34, -1, -12.5, 1e-7, Number.NaN, Infinity);
+  for (const v of values) {
+    const b = new LineBuffer(1);
+    b.number(v);
+    expect(b.text()).toBe(JSON.stringify(v));
+  }
+});
