@@ -148,8 +148,7 @@ for (let round = 0; round < ROUNDS; round++) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.version}`;
 print(`${runtime}, ${N} requests per round, median of ${ROUNDS} rounds (µs per request):`);
-for (const [name, xs] of Object.entries(results))
-  print(`  ${name.padEnd(12)} ${median(xs).toFixed(2)}`);
+for (const [name, xs] of Object.entries(results)) print(`  ${name.padEnd(12)} ${median(xs).toFixed(2)}`);
 print(
   `  chain-11 − composed: ${(median(results["chain-11"]!) - median(results["composed"]!)).toFixed(2)} µs`,
 );
