@@ -9,9 +9,14 @@
  * entry per new block, so this is most of what a large prompt's record costs.
  *
  * - Slots are 32 bytes, `[key, head + 1, weight, 0]` (head + 1 = 0: empty), two to a
- *   cache line; linear probing in 1,024 shards picked by the hash's top bits, each at most
- *   half full and doubling on its own (a whole-table doubling at a million keys stalled
- *   one decision for 0.36 s); removal by backward shift, no tombstones.
+ *   cache line; linear probing in 1,024 shards picked by the hash's top bits, each
+ *   doubling on its own (a whole-table doubling at a million keys stalled one decision
+ *   for 0.36 s); removal by backward shift, no tombstones.
+ * - Shards do not all grow at once: shard s doubles past a load of 0.3 x 2^(s / 1024)
+ *   (0.3-0.6), so as a young index fills, its shards' doublings are spread evenly over
+ *   each doubling of the keys instead of coming in waves. Hashing spreads keys evenly, so
+ *   with one load limit all 1,024 shards doubled within a few dozen records: ~10 doublings
+ *   (fresh memory: ~20 µs each on the benchmark machine) in each of those records.
  * - A slot moves (backward shift, a shard's doubling), so callers hold keys, never slot
  *   positions; each call probes again, which after the first probe of a key reads a line
  *   already in cache.
@@ -26,12 +31,16 @@ const SHARDS = 1 << SHARD_BITS;
 const SLOT = 4;
 const HEAD = 1;
 const WEIGHT = 2;
+/** Shard s doubles when its keys would exceed its slots x LOAD x 2^(s / SHARDS). */
+const LOAD = 0.3;
 
 export class KeyRecords {
   private readonly shards: Float64Array<ArrayBuffer>[] = [];
   /** Per shard: slots - 1 (a power of two minus one). */
   private readonly masks = new Int32Array(SHARDS);
   private readonly counts = new Int32Array(SHARDS);
+  /** Per shard: the most keys it holds before doubling. */
+  private readonly limits = new Int32Array(SHARDS);
   private count = 0;
   /** Keys with a non-zero weight. */
   private weightedCount = 0;
@@ -40,6 +49,7 @@ export class KeyRecords {
     for (let s = 0; s < SHARDS; s++) {
       this.shards.push(new Float64Array(8 * SLOT));
       this.masks[s] = 7;
+      this.limits[s] = limitOf(s, 8);
     }
   }
 
@@ -92,7 +102,7 @@ export class KeyRecords {
     if (key === 0) key = 0;
     const h = mix(key);
     const s = h >>> (32 - SHARD_BITS);
-    if ((this.counts[s]! + 1) * 2 > this.masks[s]! + 1) this.growShard(s);
+    if (this.counts[s]! >= this.limits[s]!) this.growShard(s);
     const slots = this.shards[s]!;
     const wrap = this.masks[s]! * SLOT + SLOT - 1;
     let i = (h & this.masks[s]!) * SLOT;
@@ -196,5 +206,11 @@ export class KeyRecords {
     }
     this.shards[s] = slots;
     this.masks[s] = mask;
+    this.limits[s] = limitOf(s, mask + 1);
   }
+}
+
+/** Keys shard `s` holds at most with `slots` slots (at least 1, and a free slot always left). */
+function limitOf(s: number, slots: number): number {
+  return Math.max(1, Math.min(slots - 1, Math.floor(slots * LOAD * 2 ** (s / SHARDS))));
 }
