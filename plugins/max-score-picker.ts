@@ -110,7 +110,7 @@ export function maxScorePicker(opts: {
       for (let i = 0; i < n; i++) {
         const e = scored[i]!.endpoint;
         reported += e.metrics.runningRequests + e.metrics.waitingQueueSize;
-        own += ctx.load(e).inflight;
+        own += ctx.inflight.get(e.name); // ctx.load(e).inflight, without the rest of the load
       }
       const shared =
         (reported > 0 ? ownShare.add(Math.min(1, own / reported)) : ownShare.share()) < OWN_SHARE_REPLICAS;

@@ -180,10 +180,10 @@ function saturatedOf(
   if (o.depth <= 0 || endpoints.length < 2) return undefined;
   let over: Uint8Array | undefined;
   let count = 0;
+  const { waiting, kvUsage } = ctx.loads(endpoints);
   for (let i = 0; i < endpoints.length; i++) {
     const e = endpoints[i]!;
-    const l = ctx.load(e);
-    if (l.waiting >= o.depth && (l.kvUsage >= o.kvUtil || o.pending(e) < o.promptTokens)) {
+    if (waiting[i]! >= o.depth && (kvUsage[i]! >= o.kvUtil || o.pending(e) < o.promptTokens)) {
       over ??= new Uint8Array(endpoints.length);
       over[i] = 1;
       count++;

@@ -3,7 +3,7 @@
  *
  *   score = (max - q) / (max - min) over the candidates; 1.0 for all when all are equal
  *
- * Input: q = `ctx.load(e).waiting` = scraped `waitingQueueSize` + the assumed load (what
+ * Input: q = `ctx.loads(endpoints).waiting` (`ctx.load(e).waiting`) = scraped `waitingQueueSize` + the assumed load (what
  * this gateway sent since that scrape; see src/scheduling/framework/load.ts), so a burst
  * between two scrapes spreads. Parameters: none.
  */
@@ -19,9 +19,7 @@ export function queueScorer(name = QUEUE_SCORER): Scorer {
     type: QUEUE_SCORER,
     name,
     score(ctx, endpoints) {
-      const raw = new Float64Array(endpoints.length);
-      for (let i = 0; i < raw.length; i++) raw[i] = ctx.load(endpoints[i]!).waiting;
-      return lowerIsBetter(raw, raw);
+      return lowerIsBetter(ctx.loads(endpoints).waiting);
     },
   };
 }

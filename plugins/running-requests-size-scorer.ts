@@ -19,9 +19,7 @@ export function runningRequestsSizeScorer(name = RUNNING_REQUESTS_SIZE_SCORER): 
     type: RUNNING_REQUESTS_SIZE_SCORER,
     name,
     score(ctx, endpoints) {
-      const raw = new Float64Array(endpoints.length);
-      for (let i = 0; i < raw.length; i++) raw[i] = ctx.load(endpoints[i]!).running;
-      return lowerIsBetter(raw, raw);
+      return lowerIsBetter(ctx.loads(endpoints).running);
     },
   };
 }

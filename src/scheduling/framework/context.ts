@@ -7,7 +7,7 @@ import { promptParts, promptText } from "../prefix/prompt.ts";
 const HASH_WINDOW = 256 * 64;
 
 import type { SchedulingRequest } from "../types.ts";
-import type { EffectiveLoad, InFlightView, SchedulingContext, StateKey } from "./interfaces.ts";
+import type { EffectiveLoad, InFlightView, LoadColumns, SchedulingContext, StateKey } from "./interfaces.ts";
 import type { LoadTracker } from "./load.ts";
 
 /** Builds the per-request context: lazy prompt text and hashes, memoized loads, plugin state. */
@@ -20,7 +20,10 @@ export function createContext(opts: {
   const { request, clock, inflight, loads } = opts;
   let text: string | undefined;
   const hashes = new Map<number, { maxBlocks: number; hashes: PrefixHashes }>();
-  const loadMemo = new Map<Endpoint, EffectiveLoad>();
+  let loadMemo: Map<Endpoint, EffectiveLoad> | undefined;
+  /** The columns of the last endpoints array asked for (a profile's scorers share one array). */
+  let columnsOf: readonly Endpoint[] | undefined;
+  let columns: LoadColumns | undefined;
   const state = new Map<StateKey<unknown>, unknown>();
   /** The prompt's first characters and its whole length (prompt.ts `promptPrefix`). */
   let prefix: { parts: readonly string[]; length: number; limit: number } | undefined;
@@ -37,12 +40,28 @@ export function createContext(opts: {
     clock,
     inflight,
     load(endpoint) {
+      loadMemo ??= new Map();
       let l = loadMemo.get(endpoint);
       if (l === undefined) {
         l = loads.load(endpoint, inflight);
         loadMemo.set(endpoint, l);
       }
       return l;
+    },
+    loads(endpoints) {
+      if (columns !== undefined && columnsOf === endpoints) return columns;
+      const n = endpoints.length;
+      const c: LoadColumns = {
+        waiting: new Float64Array(n),
+        running: new Float64Array(n),
+        assumed: new Float64Array(n),
+        kvUsage: new Float64Array(n),
+        inflight: new Float64Array(n),
+      };
+      loads.fill(endpoints, inflight, c);
+      columnsOf = endpoints;
+      columns = c;
+      return c;
     },
     promptText() {
       text ??= promptText(request.body, request.kind);

@@ -1,5 +1,5 @@
 import type { Endpoint } from "../../endpoints/types.ts";
-import type { EffectiveLoad, InFlightView } from "./interfaces.ts";
+import type { EffectiveLoad, InFlightView, LoadColumns } from "./interfaces.ts";
 
 /**
  * Assumed load: what this gateway sent to an endpoint that its last metrics scrape
@@ -52,14 +52,13 @@ export class LoadTracker {
 
   /** Requests sent since the snapshot (net of completions); see the class comment. */
   assumed(endpoint: Endpoint, inflight: InFlightView): number {
-    return this.record(endpoint, inflight.get(endpoint.name)).assumed;
+    return this.record(endpoint, inflight.get(endpoint.name));
   }
 
   /** The endpoint's load now, plus `extra` requests not sent yet (what-if for flow control). */
   load(endpoint: Endpoint, inflight: InFlightView, extra = 0): EffectiveLoad {
     const now = inflight.get(endpoint.name);
-    const r = this.record(endpoint, now);
-    const assumed = r.assumed + extra;
+    const assumed = this.record(endpoint, now) + extra;
     const m = endpoint.metrics;
     const total = m.waitingQueueSize + m.runningRequests + assumed;
     const full = m.waitingQueueSize > 0;
@@ -70,10 +69,31 @@ export class LoadTracker {
     return {
       waiting,
       running,
-      kvUsage: Math.max(0, m.kvCacheUsage + (running - m.runningRequests) * r.kvPerRequest),
+      kvUsage: Math.max(0, m.kvCacheUsage + (running - m.runningRequests) * this.kvPerRequest),
       inflight: now + extra,
       assumed,
     };
+  }
+
+  /** `load` of each endpoint (no extra) into `out`'s columns at the endpoint's position: no object per endpoint. */
+  fill(endpoints: readonly Endpoint[], inflight: InFlightView, out: LoadColumns): void {
+    for (let i = 0; i < endpoints.length; i++) {
+      const endpoint = endpoints[i]!;
+      const now = inflight.get(endpoint.name);
+      const assumed = this.record(endpoint, now);
+      const m = endpoint.metrics;
+      // The same expressions as `load`, so both give the same numbers to the last bit.
+      const total = m.waitingQueueSize + m.runningRequests + assumed;
+      const full = m.waitingQueueSize > 0;
+      const running = full
+        ? Math.max(0, Math.min(total, m.runningRequests))
+        : Math.max(0, m.runningRequests + assumed);
+      out.waiting[i] = full ? Math.max(0, total - m.runningRequests) : Math.max(0, assumed);
+      out.running[i] = running;
+      out.kvUsage[i] = Math.max(0, m.kvCacheUsage + (running - m.runningRequests) * this.kvPerRequest);
+      out.inflight[i] = now;
+      out.assumed[i] = assumed;
+    }
   }
 
   forget(name: string): void {
@@ -89,16 +109,29 @@ export class LoadTracker {
     return this.base.size;
   }
 
-  private record(endpoint: Endpoint, now: number): { assumed: number; kvPerRequest: number } {
+  /** KV per request of the endpoint of the last `record` call (its second answer, without an object per call). */
+  private kvPerRequest = 0;
+
+  /** The endpoint's assumed requests; leaves its KV per request in `kvPerRequest`. */
+  private record(endpoint: Endpoint, now: number): number {
     const m = endpoint.metrics;
     const b = this.base.get(endpoint.name);
     const unreported = now - (m.waitingQueueSize + m.runningRequests);
-    if (b !== undefined && b.updatedAt === m.updatedAt)
-      return { assumed: Math.max(now - b.inflight, unreported), kvPerRequest: b.kvPerRequest };
+    if (b !== undefined && b.updatedAt === m.updatedAt) {
+      this.kvPerRequest = b.kvPerRequest;
+      return Math.max(now - b.inflight, unreported);
+    }
     const kvPerRequest = m.runningRequests > 0 ? m.kvCacheUsage / m.runningRequests : (b?.kvPerRequest ?? 0);
-    if (m.updatedAt === 0) return { assumed: now, kvPerRequest };
+    this.kvPerRequest = kvPerRequest;
+    if (m.updatedAt === 0) return now;
     if (b === undefined && this.base.size >= this.maxEndpoints) this.base.clear();
-    this.base.set(endpoint.name, { updatedAt: m.updatedAt, inflight: now, kvPerRequest });
-    return { assumed: Math.max(0, unreported), kvPerRequest };
+    if (b === undefined)
+      this.base.set(endpoint.name, { updatedAt: m.updatedAt, inflight: now, kvPerRequest });
+    else {
+      b.updatedAt = m.updatedAt;
+      b.inflight = now;
+      b.kvPerRequest = kvPerRequest;
+    }
+    return Math.max(0, unreported);
   }
 }
