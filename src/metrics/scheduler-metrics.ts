@@ -1,14 +1,14 @@
 import { Gauge, type Registry } from "prom-client";
 import type { Endpoint } from "../endpoints/types.ts";
 import type { SchedulingResult } from "../scheduling/framework/interfaces.ts";
-import type { ExtensionPoint } from "../scheduling/framework/runner.ts";
+import type { ExtensionPoint, PluginObserver } from "../scheduling/framework/runner.ts";
 import type { PoolScheduler } from "../scheduling/pool-scheduler.ts";
 import { DEFAULT_BLOCK_CHARS } from "../scheduling/prefix/hashes.ts";
 import type { SchedulingRequest } from "../scheduling/types.ts";
 import * as B from "./buckets.ts";
 import { alpha } from "./gateway-metrics.ts";
 import { MAX_LABEL_LENGTH, OVERFLOW_LABEL } from "./label-cap.ts";
-import { CounterFamily, HistogramFamily, type HistogramSeries } from "./series-family.ts";
+import { CounterFamily, HistogramFamily, type HistogramSeries, type ScalarSeries } from "./series-family.ts";
 
 /**
  * Scheduler metrics under GIE's `inference_extension_*` names and llm-d's `llm_d_epp_*`:
@@ -85,40 +85,76 @@ export function schedulerMetrics(registry: Registry) {
   const children = new Map<string, Map<string, Map<string, HistogramSeries[]>>>();
   const decisionSeries = decision.map((h) => h.labels({}));
   const indexers = indexerFamilies();
-  return {
-    observe(point: ExtensionPoint, type: string, name: string, seconds: number) {
-      let byType = children.get(point);
-      if (!byType) {
-        byType = new Map();
-        children.set(point, byType);
-      }
-      let byName = byType.get(type);
-      if (!byName) {
-        byName = new Map();
-        byType.set(type, byName);
-      }
-      let c = byName.get(name);
-      if (!c) {
-        const labels = { extension_point: point, plugin_type: type, plugin_name: name };
-        c = plugin.map((h) => h.labels(labels));
-        byName.set(name, c);
-      }
-      for (const h of c) h.observe(seconds);
-    },
-    observeDecision(seconds: number, request?: SchedulingRequest, result?: SchedulingResult) {
-      for (const h of decisionSeries) h.observe(seconds);
-      if (request === undefined) return;
-      const picked = result?.kind === "picked" ? result.endpoints[0] : undefined;
+  /** The two attempt series (GIE's, llm-d's) per picked endpoint and target model, resolved once. */
+  const attemptsByEndpoint = new WeakMap<Endpoint, Map<string, ScalarSeries[]>>();
+  /** The same for attempts that picked nothing, per target model. */
+  const failedAttempts = new Map<string, ScalarSeries[]>();
+  const attemptSeries = (picked: Endpoint | undefined, targetModel: string): ScalarSeries[] => {
+    let byModel = picked === undefined ? failedAttempts : attemptsByEndpoint.get(picked);
+    if (byModel === undefined) {
+      byModel = new Map();
+      attemptsByEndpoint.set(picked!, byModel);
+    }
+    let series = byModel.get(targetModel);
+    if (series === undefined) {
       const { pod, port } = picked ? podOf(picked) : { pod: "", port: "" };
-      const target = request.targetModel.length > MAX_LABEL_LENGTH ? OVERFLOW_LABEL : request.targetModel;
+      const target = targetModel.length > MAX_LABEL_LENGTH ? OVERFLOW_LABEL : targetModel;
       const common = {
         status: picked ? "success" : "failure",
         target_model_name: target,
         namespace: "",
         port,
       };
-      gieAttempts.labels({ ...common, pod_name: pod }).inc();
-      llmdAttempts.labels({ ...common, endpoint_name: pod }).inc();
+      series = [
+        gieAttempts.labels({ ...common, pod_name: pod }),
+        llmdAttempts.labels({ ...common, endpoint_name: pod }),
+      ];
+      // At most 1,024 models an endpoint are kept here; past that, the families are asked each time.
+      if (byModel.size < 1024) byModel.set(targetModel, series);
+    }
+    return series;
+  };
+  const pluginSeries = (point: ExtensionPoint, type: string, name: string): HistogramSeries[] => {
+    let byType = children.get(point);
+    if (!byType) {
+      byType = new Map();
+      children.set(point, byType);
+    }
+    let byName = byType.get(type);
+    if (!byName) {
+      byName = new Map();
+      byType.set(type, byName);
+    }
+    let c = byName.get(name);
+    if (!c) {
+      const labels = { extension_point: point, plugin_type: type, plugin_name: name };
+      c = plugin.map((h) => h.labels(labels));
+      byName.set(name, c);
+    }
+    return c;
+  };
+  /** One plugin call's duration, into GIE's and llm-d's histograms (the scheduler resolves `recorder` once per plugin). */
+  const observe: PluginObserver = Object.assign(
+    (point: ExtensionPoint, type: string, name: string, seconds: number) => {
+      for (const h of pluginSeries(point, type, name)) h.observe(seconds);
+    },
+    {
+      recorder(point: ExtensionPoint, type: string, name: string) {
+        const [gie, llmd] = pluginSeries(point, type, name) as [HistogramSeries, HistogramSeries];
+        return (seconds: number) => {
+          gie.observe(seconds);
+          llmd.observe(seconds);
+        };
+      },
+    },
+  );
+  return {
+    observe,
+    observeDecision(seconds: number, request?: SchedulingRequest, result?: SchedulingResult) {
+      for (const h of decisionSeries) h.observe(seconds);
+      if (request === undefined) return;
+      const picked = result?.kind === "picked" ? result.endpoints[0] : undefined;
+      for (const c of attemptSeries(picked, request.targetModel)) c.inc();
     },
     /**
      * Gauges read from the schedulers when /metrics is scraped (summed over pools: GIE's

@@ -16,7 +16,7 @@ import { isPreAdmission } from "./interfaces.ts";
 import { LoadTracker } from "./load.ts";
 import { loadConfig } from "./load-config.ts";
 import type { PluginRegistry } from "./registry.ts";
-import { type PluginObserver, runProfile, timed } from "./runner.ts";
+import { type ExtensionPoint, type PluginObserver, type Recorder, runProfile, slot } from "./runner.ts";
 
 export { PrefixIndex, type PrefixIndexStats } from "../prefix/prefix-index.ts";
 export * from "./interfaces.ts";
@@ -84,6 +84,7 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
   const loaded = loadConfig(opts.config, registry, { random: opts.random, clock, prefixIndex });
   const loads = opts.loads ?? new LoadTracker();
   const preAdmission = [...loaded.plugins.values()].filter(isPreAdmission);
+  const hooks = hookRunners(loaded.hooks, observe, clock);
 
   function run(
     request: SchedulingRequest,
@@ -99,14 +100,7 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
         loaded.profiles,
         (profile: SchedulerProfile): ProfileResult => runProfile(ctx, profile, candidates, observe),
       );
-      if (result.kind === "picked") {
-        for (const hook of loaded.hooks) {
-          if (hook.preRequest)
-            guarded(() =>
-              timed(ctx, observe, "PreRequest", hook, () => hook.preRequest!(ctx, result.endpoints)),
-            );
-        }
-      }
+      if (result.kind === "picked") hooks.preRequest((h) => h.preRequest?.(ctx, result.endpoints));
       decided = result;
       return { result, ctx };
     } finally {
@@ -120,7 +114,7 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
       const { result, ctx } = run(request, candidates);
       if (result.kind !== "picked") return { endpoints: [] };
       if (ctx === undefined || loaded.hooks.length === 0) return { endpoints: result.endpoints };
-      return { endpoints: result.endpoints, lifecycle: lifecycleOf(ctx, loaded.hooks, observe) };
+      return { endpoints: result.endpoints, lifecycle: lifecycleOf(ctx, loaded.hooks, hooks) };
     },
     fairnessIdFor(headers) {
       for (const p of preAdmission) {
@@ -153,6 +147,47 @@ function guarded(fn: () => void): void {
   }
 }
 
+/** Runs every hook of one kind in config order (see `hookRunners`). */
+type HookRun = (call: (hook: PluginIdentity & LifecycleHooks) => void) => void;
+
+/**
+ * One runner per kind of lifecycle hook: calls `call` on each hook that has it, a throw
+ * caught per hook; with an observer, each call is timed under its extension point by
+ * chained clock readings (one per call, plus one before the first), through recorders
+ * resolved once per hook.
+ */
+function hookRunners(
+  hooks: readonly (PluginIdentity & LifecycleHooks)[],
+  observe: PluginObserver | undefined,
+  clock: Clock,
+): Record<"preRequest" | "responseReceived" | "responseStreaming" | "responseComplete", HookRun> {
+  const runner = (kind: keyof LifecycleHooks, point: ExtensionPoint): HookRun => {
+    const having = hooks.filter((h) => h[kind] !== undefined);
+    if (observe === undefined)
+      return (call) => {
+        for (const h of having) guarded(() => call(h));
+      };
+    // Resolved at each hook's first call, so series appear in the order of first use.
+    const recorders = new Array<Recorder | undefined>(having.length);
+    return (call) => {
+      let t = clock.now();
+      for (let i = 0; i < having.length; i++) {
+        const h = having[i]!;
+        guarded(() => call(h));
+        const t1 = clock.now();
+        slot(recorders, i, observe, point, h)((t1 - t) / 1000);
+        t = t1;
+      }
+    };
+  };
+  return {
+    preRequest: runner("preRequest", "PreRequest"),
+    responseReceived: runner("responseReceived", "ResponseReceived"),
+    responseStreaming: runner("responseStreaming", "ResponseStreaming"),
+    responseComplete: runner("responseComplete", "ResponseComplete"),
+  };
+}
+
 /**
  * The request's lifecycle: each kind of hook runs at most once; ResponseComplete gets the
  * endpoint that served (undefined when none answered).
@@ -160,38 +195,30 @@ function guarded(fn: () => void): void {
 function lifecycleOf(
   ctx: SchedulingContext,
   hooks: readonly (PluginIdentity & LifecycleHooks)[],
-  observe: PluginObserver | undefined,
+  run: ReturnType<typeof hookRunners>,
 ): RequestLifecycle {
   let served: Endpoint | undefined;
   let completed = false;
-  const streamers = hooks.filter((h) => h.responseStreaming);
   const lifecycle: RequestLifecycle = {
     responseReceived(endpoint, response) {
       if (served) return;
       served = endpoint;
       const answer = { endpoint, status: response.status, headers: response.headers };
-      for (const h of hooks)
-        if (h.responseReceived)
-          guarded(() => timed(ctx, observe, "ResponseReceived", h, () => h.responseReceived!(ctx, answer)));
+      run.responseReceived((h) => h.responseReceived?.(ctx, answer));
     },
     responseComplete(outcome) {
       if (completed) return;
       completed = true;
       const endpoint = served;
-      for (const h of hooks)
-        if (h.responseComplete)
-          guarded(() =>
-            timed(ctx, observe, "ResponseComplete", h, () => h.responseComplete!(ctx, endpoint, outcome)),
-          );
+      run.responseComplete((h) => h.responseComplete?.(ctx, endpoint, outcome));
     },
   };
   // Per chunk, so only when some plugin listens: the hot path pays nothing otherwise.
-  if (streamers.length > 0)
+  if (hooks.some((h) => h.responseStreaming))
     lifecycle.responseStreaming = (bytes) => {
       if (!served || completed) return;
       const chunk = { endpoint: served, bytes };
-      for (const h of streamers)
-        guarded(() => timed(ctx, observe, "ResponseStreaming", h, () => h.responseStreaming!(ctx, chunk)));
+      run.responseStreaming((h) => h.responseStreaming?.(ctx, chunk));
     };
   return lifecycle;
 }

@@ -18,13 +18,72 @@ export type ExtensionPoint =
   | "ResponseStreaming"
   | "ResponseComplete";
 
-/** Receives every plugin call's duration (e.g. `inference_extension_plugin_duration_seconds`). */
-export type PluginObserver = (
+/**
+ * Receives every plugin call's duration (e.g. `inference_extension_plugin_duration_seconds`).
+ * It may also offer `recorder`: the same observation for one (point, type, name) resolved
+ * once, which the scheduler then keeps per plugin, so a call costs no label lookup.
+ */
+export type PluginObserver = ((
   extensionPoint: ExtensionPoint,
   pluginType: string,
   pluginName: string,
   seconds: number,
-) => void;
+) => void) & {
+  recorder?: (extensionPoint: ExtensionPoint, pluginType: string, pluginName: string) => Recorder;
+};
+
+/** Takes one call's duration in seconds. */
+export type Recorder = (seconds: number) => void;
+
+/** The observer's recorder for one plugin at one extension point. */
+export function recorderOf(observe: PluginObserver, point: ExtensionPoint, plugin: PluginIdentity): Recorder {
+  if (observe.recorder) return observe.recorder(point, plugin.type, plugin.name);
+  return (seconds) => observe(point, plugin.type, plugin.name, seconds);
+}
+
+/**
+ * A profile's recorders, in the order of its filters and scorers, then the picker's, each
+ * resolved at the plugin's first call (so the series appear in the order of first use, as
+ * they did when every call looked its series up).
+ */
+interface ProfileRecorders {
+  readonly observe: PluginObserver;
+  readonly filters: (Recorder | undefined)[];
+  readonly scorers: (Recorder | undefined)[];
+  picker: Recorder | undefined;
+}
+
+/** `recorders[i]`, resolved for `plugin` on first use. */
+export function slot(
+  recorders: (Recorder | undefined)[],
+  i: number,
+  observe: PluginObserver,
+  point: ExtensionPoint,
+  plugin: PluginIdentity,
+): Recorder {
+  let r = recorders[i];
+  if (r === undefined) {
+    r = recorderOf(observe, point, plugin);
+    recorders[i] = r;
+  }
+  return r;
+}
+
+const recordersByProfile = new WeakMap<SchedulerProfile, ProfileRecorders>();
+
+/** The recorders of `profile` for `observe` (see `ProfileRecorders`). */
+function recordersOf(profile: SchedulerProfile, observe: PluginObserver): ProfileRecorders {
+  const known = recordersByProfile.get(profile);
+  if (known !== undefined && known.observe === observe) return known;
+  const made: ProfileRecorders = {
+    observe,
+    filters: new Array(profile.filters.length),
+    scorers: new Array(profile.scorers.length),
+    picker: undefined,
+  };
+  recordersByProfile.set(profile, made);
+  return made;
+}
 
 /** Clamps a raw score to [0, 1]; undefined and NaN count as 0. */
 export function clamp01(x: number | undefined): number {
@@ -48,27 +107,14 @@ function addScores(
   for (let i = 0; i < totals.length; i++) totals[i]! += clamp01(list[i]) * weight;
 }
 
-/** Runs `fn`, reporting its duration for `plugin` when an observer is set. */
-export function timed<T>(
-  ctx: SchedulingContext,
-  observe: PluginObserver | undefined,
-  point: ExtensionPoint,
-  plugin: PluginIdentity,
-  fn: () => T,
-): T {
-  if (observe === undefined) return fn();
-  const t0 = ctx.clock.now();
-  try {
-    return fn();
-  } finally {
-    observe(point, plugin.type, plugin.name, (ctx.clock.now() - t0) / 1000);
-  }
-}
-
 /**
  * One profile on one request: filters in order, then the weighted sum of clamped
  * scores, then the picker. Empty candidates -> `no-endpoints`; filters (or the picker)
  * leaving nothing -> `saturated`.
+ *
+ * With an observer, each plugin call is timed by chained clock readings (the end of one
+ * call is the start of the next: one reading per call instead of two; the scores are
+ * added up after the last scorer so that no work of ours falls between two calls).
  */
 export function runProfile(
   ctx: SchedulingContext,
@@ -77,24 +123,75 @@ export function runProfile(
   observe?: PluginObserver,
 ): ProfileResult {
   if (candidates.length === 0) return { kind: "no-endpoints" };
+  if (observe !== undefined) return runTimed(ctx, profile, candidates, recordersOf(profile, observe));
   let endpoints = candidates;
   for (const f of profile.filters) {
-    const input = endpoints;
-    endpoints = timed(ctx, observe, "Filter", f, () => f.filter(ctx, input));
+    endpoints = f.filter(ctx, endpoints);
     if (endpoints.length === 0) return { kind: "saturated", profile: profile.name };
   }
   const totals = new Float64Array(endpoints.length);
-  for (const { scorer, weight } of profile.scorers) {
-    const input = endpoints;
-    const result =
-      observe === undefined
-        ? scorer.score(ctx, input)
-        : timed(ctx, observe, "Scorer", scorer, () => scorer.score(ctx, input));
-    addScores(totals, result, input, weight);
+  for (const { scorer, weight } of profile.scorers)
+    addScores(totals, scorer.score(ctx, endpoints), endpoints, weight);
+  return pickFrom(ctx, profile, endpoints, totals, undefined);
+}
+
+/** `runProfile` with every plugin call timed (see there). */
+function runTimed(
+  ctx: SchedulingContext,
+  profile: SchedulerProfile,
+  candidates: readonly Endpoint[],
+  rec: ProfileRecorders,
+): ProfileResult {
+  const clock = ctx.clock;
+  let t = clock.now();
+  let endpoints = candidates;
+  for (let i = 0; i < profile.filters.length; i++) {
+    try {
+      endpoints = profile.filters[i]!.filter(ctx, endpoints);
+    } finally {
+      const t1 = clock.now();
+      slot(rec.filters, i, rec.observe, "Filter", profile.filters[i]!)((t1 - t) / 1000);
+      t = t1;
+    }
+    if (endpoints.length === 0) return { kind: "saturated", profile: profile.name };
   }
+  const scorers = profile.scorers;
+  const results = new Array<ScoreResult>(scorers.length);
+  for (let i = 0; i < scorers.length; i++) {
+    try {
+      results[i] = scorers[i]!.scorer.score(ctx, endpoints);
+    } finally {
+      const t1 = clock.now();
+      slot(rec.scorers, i, rec.observe, "Scorer", scorers[i]!.scorer)((t1 - t) / 1000);
+      t = t1;
+    }
+  }
+  const totals = new Float64Array(endpoints.length);
+  for (let i = 0; i < scorers.length; i++) addScores(totals, results[i]!, endpoints, scorers[i]!.weight);
+  return pickFrom(ctx, profile, endpoints, totals, rec);
+}
+
+/** The picker over the scored endpoints (timed from here to its return when `rec` is given). */
+function pickFrom(
+  ctx: SchedulingContext,
+  profile: SchedulerProfile,
+  endpoints: readonly Endpoint[],
+  totals: Float64Array,
+  rec: ProfileRecorders | undefined,
+): ProfileResult {
   const scored = new Array<ScoredEndpoint>(endpoints.length);
   for (let i = 0; i < scored.length; i++) scored[i] = { endpoint: endpoints[i]!, score: totals[i]! };
-  const picked = timed(ctx, observe, "Picker", profile.picker, () => profile.picker.pick(ctx, scored));
+  let picked: readonly Endpoint[];
+  if (rec === undefined) picked = profile.picker.pick(ctx, scored);
+  else {
+    const t0 = ctx.clock.now();
+    try {
+      picked = profile.picker.pick(ctx, scored);
+    } finally {
+      rec.picker ??= recorderOf(rec.observe, "Picker", profile.picker);
+      rec.picker((ctx.clock.now() - t0) / 1000);
+    }
+  }
   if (picked.length === 0) return { kind: "saturated", profile: profile.name };
   return { kind: "picked", profile: profile.name, endpoints: picked, scored };
 }
