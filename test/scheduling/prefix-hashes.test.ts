@@ -66,6 +66,18 @@ describe("chained prefix hashes", () => {
     }
   });
 
+  test.each([48, 52, 56, 60, 63, 64, 68, 72])(
+    "ASCII blocks hashed straight from the string match the reference, mixed with UTF-8 ones (%i characters a block)",
+    (blockChars) => {
+      // ASCII blocks, a block with one accented letter, ASCII again, a control character and DEL.
+      const text = `${prompt(3, blockChars * 4)}é${prompt(4, blockChars * 3)}\u0001\u007f${prompt(5, blockChars * 2)}`;
+      const h = hashPrefix([text.slice(0, 100), text.slice(100)], { model: "m", blockChars, maxBlocks: 256 });
+      const want = reference(text, "m", blockChars, h.count);
+      expect(h.count).toBe(Math.floor(text.length / blockChars));
+      for (let i = 0; i < h.count; i++) expect([h.words[2 * i], h.words[2 * i + 1]]).toEqual(want[i]!);
+    },
+  );
+
   test("a prompt's hashes are a prefix of its continuation's hashes", () => {
     const base = prompt(3, 64 * 4);
     const a = hashPrefix(base, opts);

@@ -1,4 +1,4 @@
-import { murmur3Words } from "./murmur3.ts";
+import { murmur3AsciiBlock, murmur3Words } from "./murmur3.ts";
 import { alignedWords, LITTLE_ENDIAN } from "./xxhash64.ts";
 
 /**
@@ -56,6 +56,19 @@ export function hash64(text: string): Uint32Array {
   return out;
 }
 
+/** The chain's seed per model: `hash64(model)`, kept for the last few models (one per request otherwise). */
+const seeds = new Map<string, Uint32Array>();
+
+function seedOf(model: string): Uint32Array {
+  let seed = seeds.get(model);
+  if (seed === undefined) {
+    seed = hash64(model);
+    if (seeds.size >= 64) seeds.clear();
+    seeds.set(model, seed);
+  }
+  return seed;
+}
+
 /**
  * Hashes the first `maxBlocks` full blocks of `text` (see the module comment). The text
  * may come as parts (the prompt's pieces, prompt.ts `promptParts`): the hashes are those
@@ -77,7 +90,9 @@ export function hashPrefix(
   const view = LITTLE_ENDIAN ? new Uint32Array(buffer) : undefined;
   const words = new Uint32Array(count * 2);
   const keys = new Array<number>(count);
-  const seed = hash64(opts.model);
+  const seed = seedOf(opts.model);
+  // Blocks of whole words hash straight from the string when ASCII (murmur3AsciiBlock).
+  const ascii16 = (blockChars & 15) === 0;
   let prevHi = seed[0]!;
   let prevLo = seed[1]!;
   let p = 0;
@@ -102,6 +117,12 @@ export function hashPrefix(
           off = 0;
         }
       }
+    }
+    if (ascii16 && murmur3AsciiBlock(src, start, blockChars, prevLo, prevHi, words, i * 2)) {
+      prevHi = words[i * 2]!;
+      prevLo = words[i * 2 + 1]!;
+      keys[i] = keyOf(prevHi, prevLo);
+      continue;
     }
     let len = blockChars;
     for (let j = 0; j < blockChars; j++) {

@@ -105,3 +105,77 @@ export function murmur3Words(
     out[at + 1] = h1;
   }
 }
+
+/** The little-endian word of `src[i, i + 4)` (ASCII), or -1 when one of them is not ASCII. */
+function asciiWord(src: string, i: number): number {
+  const a = src.charCodeAt(i);
+  const b = src.charCodeAt(i + 1);
+  const c = src.charCodeAt(i + 2);
+  const d = src.charCodeAt(i + 3);
+  if ((a | b | c | d) >= 0x80) return -1;
+  return a | (b << 8) | (c << 16) | (d << 24);
+}
+
+/**
+ * `murmur3Words` of one prefix block straight from the string: the bytes of
+ * `src[start, start + chars)` (ASCII: one byte a character) followed by `lo` and `hi` as
+ * little-endian words, with seed 0, writing the first 64 bits of the digest to
+ * `out[at]` (high) and `out[at + 1]` (low). The same digest as writing those bytes out
+ * and hashing them, without the copy. `chars` must be a multiple of 16; returns false
+ * (and writes nothing) at the first character that is not ASCII, which the caller then
+ * encodes as UTF-8 and hashes the long way.
+ */
+export function murmur3AsciiBlock(
+  src: string,
+  start: number,
+  chars: number,
+  lo: number,
+  hi: number,
+  out: Uint32Array,
+  at: number,
+): boolean {
+  let h1 = 0;
+  let h2 = 0;
+  let h3 = 0;
+  let h4 = 0;
+  for (let i = start; i < start + chars; i += 16) {
+    let k1 = asciiWord(src, i);
+    let k2 = asciiWord(src, i + 4);
+    let k3 = asciiWord(src, i + 8);
+    let k4 = asciiWord(src, i + 12);
+    if ((k1 | k2 | k3 | k4) < 0) return false; // a word of ASCII is never negative; -1 is
+    k1 = Math.imul(rotl(Math.imul(k1, C1), 15), C2);
+    h1 ^= k1;
+    h1 = (Math.imul(rotl(h1, 19) + h2, 5) + 0x561ccd1b) | 0;
+    k2 = Math.imul(rotl(Math.imul(k2, C2), 16), C3);
+    h2 ^= k2;
+    h2 = (Math.imul(rotl(h2, 17) + h3, 5) + 0x0bcaa747) | 0;
+    k3 = Math.imul(rotl(Math.imul(k3, C3), 17), C4);
+    h3 ^= k3;
+    h3 = (Math.imul(rotl(h3, 15) + h4, 5) + 0x96cd1c35) | 0;
+    k4 = Math.imul(rotl(Math.imul(k4, C4), 18), C1);
+    h4 ^= k4;
+    h4 = (Math.imul(rotl(h4, 13) + h1, 5) + 0x32ac3b17) | 0;
+  }
+  // The 8-byte tail (the previous hash), as the reference's fall-through reads it.
+  h2 ^= Math.imul(rotl(Math.imul(hi, C2), 16), C3);
+  h1 ^= Math.imul(rotl(Math.imul(lo, C1), 15), C2);
+  const len = chars + 8;
+  h1 ^= len;
+  h2 ^= len;
+  h3 ^= len;
+  h4 ^= len;
+  h1 = (h1 + h2 + h3 + h4) | 0;
+  h2 = (h2 + h1) | 0;
+  h3 = (h3 + h1) | 0;
+  h4 = (h4 + h1) | 0;
+  h1 = fmix(h1);
+  h2 = fmix(h2);
+  h3 = fmix(h3);
+  h4 = fmix(h4);
+  h1 = (h1 + h2 + h3 + h4) | 0;
+  h2 = (h2 + h1) | 0;
+  out[at] = h2;
+  out[at + 1] = h1;
+  return true;
+}
