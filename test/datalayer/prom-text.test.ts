@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { BUILTIN_ENGINES, wantedMetrics } from "../../src/datalayer/engines.ts";
 import { parsePromText, type Sample } from "../../src/datalayer/prom-text.ts";
+import { VLLM_METRICS } from "./fixtures/vllm.ts";
 
 function only(text: string): Sample {
   const { families, errors } = parsePromText(text);
@@ -138,5 +140,25 @@ h_count 5
     expect(errors).toBe(0);
     expect([...families.keys()]).toEqual(["b"]);
     expect(families.get("b")?.map((s) => s.value)).toEqual([2, 4]);
+  });
+
+  test("a wanted filter matches whole names only (names compared in place, not sliced)", () => {
+    // Names of equal length, names that are prefixes of others, leading blanks, labels.
+    const text = 'ab 1\nabc 2\nabd 3\na 4\nac{x="1"} 5\nabcd 6\n  ab 7\nab_bucket 8\nbc 9\nac 10\n';
+    const wanted = new Set(["ab", "ac", "abc"]);
+    const filtered = parsePromText(text, wanted).families;
+    const all = parsePromText(text).families;
+    expect([...filtered]).toEqual([...all].filter(([name]) => wanted.has(name)));
+    expect(filtered.get("ab")?.map((s) => s.value)).toEqual([1, 7]);
+    expect(filtered.get("ac")?.map((s) => s.value)).toEqual([5, 10]);
+    expect(filtered.get("abc")?.map((s) => s.value)).toEqual([2]);
+  });
+
+  test("a wanted filter gives the same samples as parsing everything, on a vLLM page", () => {
+    const wanted = wantedMetrics(BUILTIN_ENGINES["vllm"]!);
+    const filtered = parsePromText(VLLM_METRICS, wanted).families;
+    const all = parsePromText(VLLM_METRICS).families;
+    expect(filtered.size).toBeGreaterThan(2);
+    expect([...filtered]).toEqual([...all].filter(([name]) => wanted.has(name)));
   });
 });

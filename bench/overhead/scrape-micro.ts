@@ -1,0 +1,161 @@
+/**
+ * What one background scrape costs, in process (issue 19: scraping every endpoint every
+ * 50 ms is CPU the request path shares). Two parts:
+ *
+ *  1. Parsing alone: `parsePromText` with the vLLM mapping's `wanted` filter, then
+ *     `missingMetrics` + `toSnapshot`, on three pages: the overhead benchmark's mock (three
+ *     gauges), the test fixture (a small vLLM page) and a full-size vLLM V1 page (Python
+ *     runtime metrics, ~20 histograms of ~30 buckets, counters with `_created`; ~70 KB, the
+ *     size a real pod serves). Best of 7 batches, µs per page.
+ *  2. Whole scrapes: the real scraper (`createScraper`, the gateway's fetch options) against
+ *     a loopback Bun.serve answering each page, `scrapeNow()` in a loop, CPU µs per scrape
+ *     from `process.cpuUsage()` (both threads: Bun's HTTP client thread is in it).
+ *
+ *   bun bench/overhead/scrape-micro.ts [--scrapes 3000]
+ */
+import { parseArgs } from "node:util";
+import { systemClock } from "../../src/clock.ts";
+import { BUILTIN_ENGINES, missingMetrics, toSnapshot, wantedMetrics } from "../../src/datalayer/engines.ts";
+import { parsePromText } from "../../src/datalayer/prom-text.ts";
+import { createScraper } from "../../src/datalayer/scraper.ts";
+import { VLLM_METRICS } from "../../test/datalayer/fixtures/vllm.ts";
+
+const { values } = parseArgs({ options: { scrapes: { type: "string", default: "3000" } } });
+const SCRAPES = Number(values.scrapes);
+const MODEL = 'model_name="meta-llama/Llama-3.1-8B-Instruct"';
+const vllm = BUILTIN_ENGINES["vllm"]!;
+const wanted = wantedMetrics(vllm);
+
+/** The overhead benchmark's mock page (bench/overhead/upstream.ts). */
+const MOCK = [
+  "# HELP vllm:num_requests_waiting Number of requests waiting to be processed.",
+  "# TYPE vllm:num_requests_waiting gauge",
+  `vllm:num_requests_waiting{${MODEL}} 0.0`,
+  "# HELP vllm:num_requests_running Number of requests in model execution batches.",
+  "# TYPE vllm:num_requests_running gauge",
+  `vllm:num_requests_running{${MODEL}} 3.0`,
+  "# HELP vllm:kv_cache_usage_perc KV-cache usage. 1 means 100 percent usage.",
+  "# TYPE vllm:kv_cache_usage_perc gauge",
+  `vllm:kv_cache_usage_perc{${MODEL}} 0.1`,
+  "",
+].join("\n");
+
+/** A full-size vLLM V1 page: the fixture plus the histograms and counters a pod also serves. */
+function fullPage(): string {
+  const lines = [VLLM_METRICS];
+  const histograms = [
+    "time_to_first_token_seconds",
+    "inter_token_latency_seconds",
+    "e2e_request_latency_seconds",
+    "request_queue_time_seconds",
+    "request_inference_time_seconds",
+    "request_prefill_time_seconds",
+    "request_decode_time_seconds",
+    "request_prompt_tokens",
+    "request_generation_tokens",
+    "iteration_tokens_total",
+    "request_max_num_generation_tokens",
+    "request_params_n",
+    "request_params_max_tokens",
+    "time_per_output_token_seconds",
+    "request_time_per_output_token_seconds",
+    "kv_block_lifetime_seconds",
+    "kv_block_idle_before_evict_seconds",
+    "kv_block_reuse_gap_seconds",
+    "request_prefill_kv_computed_tokens",
+    "num_preemptions_per_request",
+  ];
+  for (const h of histograms) {
+    lines.push(`# HELP vllm:${h} Histogram of ${h.replaceAll("_", " ")}.`, `# TYPE vllm:${h} histogram`);
+    for (const engine of ["0", "1"]) {
+      let count = 0;
+      for (let b = 0; b < 28; b++) {
+        count += 17 * b;
+        const le = (0.001 * 2 ** (b / 2)).toPrecision(3);
+        lines.push(`vllm:${h}_bucket{engine="${engine}",le="${le}",${MODEL}} ${count}.0`);
+      }
+      lines.push(`vllm:${h}_bucket{engine="${engine}",le="+Inf",${MODEL}} ${count}.0`);
+      lines.push(`vllm:${h}_count{engine="${engine}",${MODEL}} ${count}.0`);
+      lines.push(`vllm:${h}_sum{engine="${engine}",${MODEL}} ${count * 0.137}`);
+    }
+    lines.push(`# HELP vllm:${h}_created Histogram of ${h} created.`, `# TYPE vllm:${h}_created gauge`);
+    lines.push(`vllm:${h}_created{engine="0",${MODEL}} 1.731845129e+09`);
+  }
+  for (const c of [
+    "prompt_tokens",
+    "generation_tokens",
+    "request_success",
+    "num_preemptions",
+    "prefix_cache_queries",
+    "prefix_cache_hits",
+  ]) {
+    lines.push(`# HELP vllm:${c}_total Number of ${c}.`, `# TYPE vllm:${c}_total counter`);
+    for (const engine of ["0", "1"]) {
+      lines.push(`vllm:${c}_total{engine="${engine}",${MODEL}} 123456.0`);
+      lines.push(`vllm:${c}_created{engine="${engine}",${MODEL}} 1.731845129e+09`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+const PAGES: Record<string, string> = {
+  "mock (3 gauges)": MOCK,
+  "vLLM fixture": VLLM_METRICS,
+  "full vLLM page": fullPage(),
+};
+
+let sink: unknown;
+function perOp(fn: () => unknown): number {
+  const batch = (n: number) => {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) sink = fn();
+    return ((performance.now() - t) * 1e3) / n;
+  };
+  let n = 100;
+  while (batch(n) * n < 20e3) n *= 2; // batches of >= 20 ms
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 7; i++) best = Math.min(best, batch(n));
+  return best;
+}
+
+console.log("| page | bytes | lines | parse + snapshot µs |");
+console.log("|---|---:|---:|---:|");
+for (const [name, text] of Object.entries(PAGES)) {
+  const us = perOp(() => {
+    const { families } = parsePromText(text, wanted);
+    missingMetrics(families, vllm);
+    return toSnapshot(families, vllm, 0);
+  });
+  console.log(`| ${name} | ${text.length} | ${text.split("\n").length} | ${us.toFixed(2)} |`);
+}
+
+console.log("\n| page | whole scrape, CPU µs (process, all threads) | wall µs |");
+console.log("|---|---:|---:|");
+for (const [name, text] of Object.entries(PAGES)) {
+  const body = new TextEncoder().encode(text);
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: () => new Response(body, { headers: { "content-type": "text/plain; version=0.0.4" } }),
+  });
+  let snapshots = 0;
+  const scraper = createScraper({
+    clock: systemClock,
+    timers: false,
+    engines: BUILTIN_ENGINES,
+    onSnapshot: () => void snapshots++,
+  });
+  scraper.setTargets([{ name: "pod", url: `http://127.0.0.1:${server.port}/metrics`, engine: "vllm" }]);
+  for (let i = 0; i < 300; i++) await scraper.scrapeNow(); // warm-up (JIT, connection)
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < SCRAPES; i++) await scraper.scrapeNow();
+  const wall = ((performance.now() - t0) * 1e3) / SCRAPES;
+  const cpu = process.cpuUsage(cpu0);
+  scraper.stop();
+  server.stop(true);
+  if (snapshots < SCRAPES) throw new Error(`only ${snapshots} of ${SCRAPES} scrapes succeeded`);
+  // The server's CPU is in the same process: half of a scrape's round trip is the answer.
+  console.log(`| ${name} | ${((cpu.user + cpu.system) / SCRAPES).toFixed(1)} | ${wall.toFixed(1)} |`);
+}
+void sink;
