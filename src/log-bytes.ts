@@ -16,7 +16,13 @@ const BATCH_BYTES = 64 * 1024;
  * `process.getBuiltinModule`); undefined elsewhere (Workers, Deno without it): console.log then.
  */
 export function stdoutBytes(): WriteBytes | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process;
+  const g = globalThis as {
+    process?: { getBuiltinModule?(id: string): unknown };
+    navigator?: { userAgent?: string };
+  };
+  // Workers with nodejs_compat have a node:fs of their own, whose fd 1 is not the log's.
+  if (g.navigator?.userAgent === "Cloudflare-Workers") return undefined;
+  const proc = g.process;
   let fs: { writeSync?(fd: number, b: Uint8Array, offset: number, length: number): number } | undefined;
   try {
     fs = proc?.getBuiltinModule?.("node:fs") as typeof fs;

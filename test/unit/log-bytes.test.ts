@@ -121,3 +121,16 @@ test("flush writes what is pending at once", () => {
 test("Bun and Node have a synchronous stdout byte writer", () => {
   expect(typeof stdoutBytes()).toBe("function");
 });
+
+test("not on Cloudflare Workers, whose node:fs has an fd 1 of its own: console.log there", () => {
+  Object.defineProperty(globalThis.navigator, "userAgent", {
+    value: "Cloudflare-Workers",
+    configurable: true,
+  });
+  try {
+    expect(stdoutBytes()).toBeUndefined();
+  } finally {
+    delete (globalThis.navigator as { userAgent?: string }).userAgent;
+  }
+  expect(typeof stdoutBytes()).toBe("function");
+});
