@@ -1,6 +1,6 @@
 /**
  * Writes the app's web `Response` to Node's `ServerResponse`: status and headers with one
- * `writeHead`, a body of bytes or text with one `end()` (one write syscall with the head), a
+ * `writeHead` (a plain record), a body of bytes or text with one `end()` (one write syscall with the head), a
  * stream chunk by chunk with `write()`, waiting for 'drain' when it returns false
  * (backpressure reaches the relay, and through it the pod), the head going out with the first
  * chunk. A client that leaves cancels the stream (the relay then aborts the pod's request).
@@ -28,25 +28,33 @@ export function responseCacheKey(): symbol | undefined {
   });
 }
 
-/** Headers of any init shape as `writeHead`'s flat [name, value, ...] list; content-type and -length noted. */
-function headerList(init: unknown): { list: string[]; type: boolean; length: boolean } {
-  const list: string[] = [];
+/** What `writeHead` takes: a name's values, an array when it repeats. */
+type HeaderRecord = Record<string, string | string[]>;
+
+/**
+ * Headers of any init shape as a plain record for `writeHead` (Node takes a record without
+ * copying it; a flat list goes through removeHeader and appendHeader per name, measured
+ * slower), repeated names (set-cookie) as arrays; content-type and -length noted.
+ */
+function headerRecord(init: unknown): { record: HeaderRecord; type: boolean; length: boolean } {
+  // No prototype: a header named "constructor" or "__proto__" is just a header.
+  const record: HeaderRecord = Object.create(null);
   let type = false;
   let length = false;
-  const add = (name: string, value: string) => {
+  const add = (value: string, name: string) => {
     const lower = name.toLowerCase();
     if (lower === "content-type") type = true;
     else if (lower === "content-length") length = true;
-    list.push(name, value);
+    const had = record[lower];
+    if (had === undefined) record[lower] = value;
+    else if (Array.isArray(had)) had.push(value);
+    else record[lower] = [had, value];
   };
-  if (init instanceof Headers)
-    init.forEach((value, name) => {
-      add(name, value);
-    });
-  else if (Array.isArray(init)) for (const [name, value] of init as [string, string][]) add(name, value);
+  if (init instanceof Headers) init.forEach(add);
+  else if (Array.isArray(init)) for (const [name, value] of init as [string, string][]) add(value, name);
   else if (init && typeof init === "object")
-    for (const name in init) add(name, String((init as Record<string, unknown>)[name]));
-  return { list, type, length };
+    for (const name in init) add(String((init as Record<string, unknown>)[name]), name);
+  return { record, type, length };
 }
 
 /** Writes `res` to `outgoing` (see the module's comment). */
@@ -65,24 +73,21 @@ export function writeResponse(res: Response, outgoing: ServerResponse, cacheKey:
     body = res.body;
     init = res.headers;
   }
-  const { list, type, length } = headerList(init);
+  const { record, type, length } = headerRecord(init);
   if (body === null || body === undefined) {
-    outgoing.writeHead(status, list);
+    outgoing.writeHead(status, record);
     outgoing.end();
     return;
   }
-  if (!type) list.push("content-type", DEFAULT_TYPE);
+  if (!type) record["content-type"] = DEFAULT_TYPE;
   if (typeof body === "string" || body instanceof Uint8Array) {
     if (!length)
-      list.push(
-        "content-length",
-        String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength),
-      );
-    outgoing.writeHead(status, list);
+      record["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
+    outgoing.writeHead(status, record);
     outgoing.end(body);
     return;
   }
-  outgoing.writeHead(status, list);
+  outgoing.writeHead(status, record);
   pump((body as ReadableStream<Uint8Array>).getReader(), outgoing);
 }
 

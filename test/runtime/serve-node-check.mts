@@ -29,6 +29,12 @@ const server = await serveNode({
       });
     }
     if (url.pathname === "/too-large") return new Response("too large", { status: 413 });
+    if (url.pathname === "/cookies") {
+      const headers = new Headers({ constructor: "x" });
+      headers.append("set-cookie", "a=1");
+      headers.append("set-cookie", "b=2");
+      return new Response("ok", { headers });
+    }
     if (url.pathname === "/text") return new Response(`${request.method} ${await request.text()}`);
     if (url.pathname === "/endless" || url.pathname === "/leave") {
       const signal = request.signal;
@@ -71,6 +77,8 @@ out["json"] = {
 };
 const text = await fetch(`${base}/text`, { method: "POST", body: "hi" });
 out["text"] = { type: text.headers.get("content-type"), body: await text.text() };
+const cookies = await fetch(`${base}/cookies`, { method: "POST" });
+out["cookies"] = { setCookie: cookies.headers.getSetCookie(), constructor: cookies.headers.get("constructor") };
 // A GET takes node-server's path, as before.
 await (await fetch(`${base}/text`)).text();
 out["seen"] = { ...seen };

@@ -18,7 +18,9 @@ test("serveNode: POSTs on the Node path (its own Request and writer), answers, k
   });
   // node-server's default content-type for a text body without one.
   expect(out.text).toEqual({ type: "text/plain; charset=UTF-8", body: "POST hi" });
-  expect(out.seen).toEqual({ "/json": true, "/text": false });
+  // Repeated names stay separate; any token is a header name, "constructor" too.
+  expect(out.cookies).toEqual({ setCookie: ["a=1", "b=2"], constructor: "x" });
+  expect(out.seen).toEqual({ "/json": true, "/text": false, "/cookies": true });
   // The 413 did not read its 200 kB body; the next request on the same connection is still answered.
   expect(out.keepAlive).toEqual(["HTTP/1.1 413", "HTTP/1.1 200"]);
   // 256 KiB chunks into a paused client: a bounded number read (socket buffers), not an endless stream.
