@@ -87,6 +87,16 @@ export function blockCharsOf(settings: PrefixSettings, endpoints: readonly Endpo
 
 /** The most common engine block size among `endpoints` (smaller on a tie), if any reports one. */
 export function commonBlockSize(endpoints: readonly Endpoint[]): number | undefined {
+  // Usually every endpoint reports the same size: one pass, no Map.
+  let only: number | undefined;
+  let uniform = true;
+  for (let i = 0; i < endpoints.length && uniform; i++) {
+    const b = endpoints[i]!.metrics.cache?.blockSize;
+    if (b === undefined || !(b > 0)) uniform = false;
+    else if (only === undefined) only = b;
+    else if (b !== only) uniform = false;
+  }
+  if (uniform) return only;
   const counts = new Map<number, number>();
   for (const e of endpoints) {
     const b = e.metrics.cache?.blockSize;

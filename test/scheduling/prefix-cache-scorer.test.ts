@@ -80,6 +80,10 @@ describe("prefix-cache-scorer: matched blocks / total blocks", () => {
     { case: "nobody reports", sizes: [undefined, undefined], want: undefined },
     { case: "most common wins", sizes: [32, 16, 32], want: 32 },
     { case: "a tie picks the smaller", sizes: [32, 16], want: 16 },
+    { case: "all the same", sizes: [64, 64, 64], want: 64 },
+    { case: "the same but one reports nothing", sizes: [64, undefined, 64], want: 64 },
+    { case: "the same but one reports 0", sizes: [0, 64, 0, 0], want: 64 },
+    { case: "no endpoints", sizes: [], want: undefined },
   ])("commonBlockSize: $case", ({ sizes, want }) => {
     const list = sizes.map((b, i) =>
       endpoint(`e${i}`, b === undefined ? {} : { cache: { blockSize: b, numBlocks: 1000 } }),
