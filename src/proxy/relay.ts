@@ -122,8 +122,9 @@ interface DirectController {
  * (Bun.serve flushes it at the end of the tick; a full socket makes `write` a promise,
  * which the loop awaits), so no queue, promise and pull per chunk; elsewhere a standard
  * pull stream with highWaterMark 0 that reads one chunk per pull. The direct shape reads
- * at most one chunk ahead of what the client has taken (the one waiting for room), and
- * its idle watch runs while the pod has room to send and is silent.
+ * ahead at most what the destination holds (the socket's buffers; ~64 KiB for a reader),
+ * and its idle watch runs while the client's side has room and the pod is silent
+ * (docs/overhead-streaming.md).
  */
 export function relay(
   upstream: ReadableStream<Uint8Array> | ChunkSource,
