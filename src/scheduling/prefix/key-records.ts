@@ -12,11 +12,10 @@
  *   cache line; linear probing in 1,024 shards picked by the hash's top bits, each
  *   doubling on its own (a whole-table doubling at a million keys stalled one decision
  *   for 0.36 s); removal by backward shift, no tombstones.
- * - Shards do not all grow at once: shard s doubles past a load of 0.3 x 2^(s / 1024)
- *   (0.3-0.6), so as a young index fills, its shards' doublings are spread evenly over
- *   each doubling of the keys instead of coming in waves. Hashing spreads keys evenly, so
- *   with one load limit all 1,024 shards doubled within a few dozen records: ~10 doublings
- *   (fresh memory: ~20 µs each on the benchmark machine) in each of those records.
+ * - A shard doubles when it would be more than half full. (Staggering the shards' limits,
+ *   0.3-0.6, so that they do not all double within the same few dozen records of a young
+ *   index, was tried: no measurable change in a young index's tail, whose slow decisions
+ *   are fresh memory of every kind, and up to 60 % more table memory at a given size.)
  * - A slot moves (backward shift, a shard's doubling), so callers hold keys, never slot
  *   positions; each call probes again, which after the first probe of a key reads a line
  *   already in cache.
@@ -31,8 +30,6 @@ const SHARDS = 1 << SHARD_BITS;
 const SLOT = 4;
 const HEAD = 1;
 const WEIGHT = 2;
-/** Shard s doubles when its keys would exceed its slots x LOAD x 2^(s / SHARDS). */
-const LOAD = 0.3;
 
 export class KeyRecords {
   private readonly shards: Float64Array<ArrayBuffer>[] = [];
@@ -49,7 +46,7 @@ export class KeyRecords {
     for (let s = 0; s < SHARDS; s++) {
       this.shards.push(new Float64Array(8 * SLOT));
       this.masks[s] = 7;
-      this.limits[s] = limitOf(s, 8);
+      this.limits[s] = limitOf(8);
     }
   }
 
@@ -206,11 +203,11 @@ export class KeyRecords {
     }
     this.shards[s] = slots;
     this.masks[s] = mask;
-    this.limits[s] = limitOf(s, mask + 1);
+    this.limits[s] = limitOf(mask + 1);
   }
 }
 
-/** Keys shard `s` holds at most with `slots` slots (at least 1, and a free slot always left). */
-function limitOf(s: number, slots: number): number {
-  return Math.max(1, Math.min(slots - 1, Math.floor(slots * LOAD * 2 ** (s / SHARDS))));
+/** Keys a shard of `slots` slots holds at most: half of them. */
+function limitOf(slots: number): number {
+  return slots >>> 1;
 }
