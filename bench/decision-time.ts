@@ -13,27 +13,57 @@
  * endpoints with scraped-looking metrics (waiting 0-5, running 0-20, KV 0-90 %, cache
  * block size 16) and a few in-flight requests each; chat prompts in 16 groups sharing a
  * system prompt (up to 4,000 characters), half of them new questions and half repeats
- * (see requestStream), so the prefix index sees hits and misses; 500 warm-up decisions (JIT, index filling), then BENCH_DECISIONS (3000) timed
- * ones, each a full `decide` including PostPick (index update). A second pass with the
- * plugin observer gives the mean time per plugin.
+ * (see requestStream), so the prefix index sees hits and misses; warm-up decisions (JIT,
+ * index filling), then the timed ones, each a full `decide` including PostPick (index
+ * update). A second pass with the plugin observer gives the mean time per plugin.
  *
- * Knobs: BENCH_DECISIONS (3000), BENCH_ENDPOINTS ("8,64,256"), BENCH_CHARS
- * ("1000,32000,128000"), BENCH_OUT (results file; "-" = don't write),
- * BENCH_NO_NODE=1 (skip the Node run).
+ * What is charged to a decision: the requests (their bodies JSON round-tripped, as a
+ * gateway parses them) are all made before the first timed decision, so the collections
+ * the benchmark's own garbage causes do not land in a timed decision; the decision's own
+ * allocations (hashes, match, load columns, scores) stay in it. Under Node the table
+ * also counts the timed decisions a GC pause overlapped (`gc` performance entries).
+ *
+ * Knobs: BENCH_DECISIONS (timed decisions with a full index, 1500), BENCH_ENDPOINTS
+ * ("8,64,256"), BENCH_CHARS ("1000,32000,128000"), BENCH_OUT (results file; "-" = don't
+ * write), BENCH_NO_NODE=1 (skip the Node run), BENCH_BASELINE (a worktree of an older
+ * commit: its scheduler measured by this same harness, in a child process per runtime,
+ * and a before → after table), BENCH_TREE (set by BENCH_BASELINE: the tree measured).
  */
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { builtinRegistry } from "../plugins/index.ts";
-import { seededRandom, systemClock } from "../src/clock.ts";
-import { InFlight } from "../src/endpoints/inflight.ts";
 import type { Endpoint } from "../src/endpoints/types.ts";
-import { createScheduler, type SchedulingResult } from "../src/scheduling/framework/index.ts";
-import { hashPrefix } from "../src/scheduling/prefix/hashes.ts";
-import { DEFAULT_LRU_CAPACITY_PER_SERVER, PrefixIndex } from "../src/scheduling/prefix/prefix-index.ts";
-import { promptParts } from "../src/scheduling/prefix/prompt.ts";
+import type { SchedulingResult } from "../src/scheduling/framework/index.ts";
 import type { SchedulingRequest } from "../src/scheduling/types.ts";
 import { text } from "./lib/workload.ts";
+
+/**
+ * The tree whose scheduler is measured: this one, or BENCH_TREE (how BENCH_BASELINE runs
+ * an older tree: under this same harness, so before and after are measured alike).
+ */
+const TREE = process.env["BENCH_TREE"] ?? fileURLToPath(new URL("..", import.meta.url));
+const { builtinRegistry } = (await import(
+  `${TREE}/plugins/index.ts`
+)) as typeof import("../plugins/index.ts");
+const { seededRandom, systemClock } = (await import(
+  `${TREE}/src/clock.ts`
+)) as typeof import("../src/clock.ts");
+const { InFlight } = (await import(
+  `${TREE}/src/endpoints/inflight.ts`
+)) as typeof import("../src/endpoints/inflight.ts");
+const { createScheduler } = (await import(
+  `${TREE}/src/scheduling/framework/index.ts`
+)) as typeof import("../src/scheduling/framework/index.ts");
+const { hashPrefix } = (await import(
+  `${TREE}/src/scheduling/prefix/hashes.ts`
+)) as typeof import("../src/scheduling/prefix/hashes.ts");
+const { DEFAULT_LRU_CAPACITY_PER_SERVER, PrefixIndex } = (await import(
+  `${TREE}/src/scheduling/prefix/prefix-index.ts`
+)) as typeof import("../src/scheduling/prefix/prefix-index.ts");
+const { promptParts } = (await import(
+  `${TREE}/src/scheduling/prefix/prompt.ts`
+)) as typeof import("../src/scheduling/prefix/prompt.ts");
+type PrefixIndex = InstanceType<typeof PrefixIndex>;
 
 const DECISIONS = Number(process.env["BENCH_DECISIONS"] ?? 1500);
 const FRESH = 1000;
@@ -68,6 +98,8 @@ interface Cell {
    * descheduled (the machine was busy) and the tail is partly that; above 1, GC threads.
    */
   cpuShare: number;
+  /** Timed decisions during which a garbage collection ran (Node only; undefined under Bun). */
+  gcIn: number | undefined;
 }
 
 function endpoints(n: number, seed: number): Endpoint[] {
@@ -129,7 +161,7 @@ function requestStream(chars: number): (i: number) => Record<string, unknown> {
  * Load moves as in a gateway: each decision takes an in-flight slot on its primary,
  * released 4 x endpoints decisions later, so the assumed load spreads the picks.
  */
-function measurePhase(n: number, chars: number, phase: Cell["phase"]): Cell {
+async function measurePhase(n: number, chars: number, phase: Cell["phase"]): Promise<Cell> {
   const eps = endpoints(n, n);
   const inflight = new InFlight();
   const slots: { release(): void }[] = [];
@@ -151,18 +183,29 @@ function measurePhase(n: number, chars: number, phase: Cell["phase"]): Cell {
     );
   const next = requestStream(chars);
   const headers = new Headers();
+  const warmup = phase === "full" ? WARMUP_FULL : WARMUP;
+  const count = phase === "full" ? DECISIONS : FRESH;
+  const observed = Math.min(count, 300);
+  // Every request is made before any is timed: the bodies are the benchmark's garbage, and
+  // a collection they cause must not land in (and be charged to) a timed decision. What a
+  // decision allocates itself (hashes, the match, load columns, scores) stays in it.
+  const requests = Array.from(
+    { length: warmup + count + observed },
+    (_, k): SchedulingRequest => ({ requestId: `r${k}`, targetModel: MODEL, body: next(k + 1), headers }),
+  );
   let i = 0;
-  const req = (): SchedulingRequest => ({ requestId: `r${i++}`, targetModel: MODEL, body: next(i), headers });
+  const req = (): SchedulingRequest => requests[i++]!;
   const settle = (result: SchedulingResult) => {
     if (result.kind !== "picked") return;
     slots.push(inflight.acquire(result.endpoints[0]!.name));
     if (slots.length > 4 * n) slots.shift()!.release();
   };
 
-  for (let k = 0; k < (phase === "full" ? WARMUP_FULL : WARMUP); k++) settle(s.decide(req(), eps));
-  const count = phase === "full" ? DECISIONS : FRESH;
+  for (let k = 0; k < warmup; k++) settle(s.decide(req(), eps));
+  const gc = gcWatch();
   const before = s.prefixIndex.stats();
   const times = new Float64Array(count);
+  const starts = new Float64Array(count);
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
   for (let k = 0; k < count; k++) {
@@ -170,14 +213,15 @@ function measurePhase(n: number, chars: number, phase: Cell["phase"]): Cell {
     const t0 = performance.now();
     const result = s.decide(rq, eps);
     times[k] = performance.now() - t0;
+    starts[k] = t0;
     settle(result);
   }
   const cpu = process.cpuUsage(cpu0);
+  const gcIn = await gc.during(starts, times);
   const cpuShare = (cpu.user + cpu.system) / 1000 / (performance.now() - wall0);
   const after = s.prefixIndex.stats();
   // The observer pass: more decisions of the same stream, with per-plugin timing on.
   observing = true;
-  const observed = Math.min(count, 300);
   for (let k = 0; k < observed; k++) settle(s.decide(req(), eps));
   times.sort();
   const at = (q: number) => times[Math.min(count - 1, Math.floor(q * count))]!;
@@ -196,6 +240,34 @@ function measurePhase(n: number, chars: number, phase: Cell["phase"]): Cell {
         : 0,
     indexEntries: after.entries,
     cpuShare,
+    gcIn,
+  };
+}
+
+/**
+ * Timed decisions a garbage collection ran in, where the runtime reports its pauses (Node:
+ * `gc` performance entries; Bun reports none): a tail made of those is collection, not
+ * the decision's own work.
+ */
+function gcWatch(): { during(starts: Float64Array, times: Float64Array): Promise<number | undefined> } {
+  if (typeof Bun !== "undefined") return { during: async () => undefined };
+  const pauses: { start: number; end: number }[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) pauses.push({ start: e.startTime, end: e.startTime + e.duration });
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  return {
+    async during(starts, times) {
+      await new Promise((r) => setTimeout(r, 0)); // the observer is told asynchronously
+      observer.disconnect();
+      let n = 0;
+      for (let k = 0; k < starts.length; k++) {
+        const a = starts[k]!;
+        const b = a + times[k]!;
+        if (pauses.some((p) => p.start < b && p.end > a)) n++;
+      }
+      return n;
+    },
   };
 }
 
@@ -226,8 +298,9 @@ function components(n: number, chars: number, phase: Cell["phase"]): Component[]
   const count = phase === "full" ? DECISIONS : FRESH;
   const warm = phase === "full" ? WARMUP_FULL : WARMUP;
   const times = steps.map(() => new Float64Array(count));
+  const bodies = Array.from({ length: warm + count }, (_, k) => next(k)); // before any timing (see measurePhase)
   for (let k = 0; k < warm + count; k++) {
-    const body = next(k);
+    const body = bodies[k]!;
     const t0 = performance.now();
     const prompt = promptParts(body, undefined, 256 * 64).parts;
     const t1 = performance.now();
@@ -275,9 +348,9 @@ function prefill(index: PrefixIndex, names: readonly string[]): void {
   }
 }
 
-function measureCell(n: number, chars: number): Cell[] {
-  const cells = [measurePhase(n, chars, "fresh")];
-  if (n <= FULL_MAX_ENDPOINTS) cells.push(measurePhase(n, chars, "full"));
+async function measureCell(n: number, chars: number): Promise<Cell[]> {
+  const cells = [await measurePhase(n, chars, "fresh")];
+  if (n <= FULL_MAX_ENDPOINTS) cells.push(await measurePhase(n, chars, "full"));
   fullGc();
   return cells;
 }
@@ -322,11 +395,11 @@ interface Results {
   memory: { mib: number; bytesPerEntry: number } | undefined;
 }
 
-function run(): Results {
+async function run(): Promise<Results> {
   const cells: Cell[] = [];
   for (const n of ENDPOINTS) {
     for (const chars of CHARS) {
-      for (const c of measureCell(n, chars)) {
+      for (const c of await measureCell(n, chars)) {
         cells.push(c);
         console.error(
           `${runtime}: ${n} endpoints, ${chars} chars, ${c.phase} index (${c.indexEntries} entries): ` +
@@ -351,12 +424,13 @@ const SHORT: Record<string, string> = {
 
 function table(cells: Cell[]): string[] {
   const types = [...new Set(cells.flatMap((c) => Object.keys(c.plugins)))];
+  const gc = cells.some((c) => c.gcIn !== undefined);
   return [
-    `| endpoints | prompt chars | p50 (µs) | p99 (µs) | mean (µs) | max (µs) | ${types.map((t) => `${SHORT[t] ?? t} (µs)`).join(" | ")} | index hit ratio | index entries | CPU/wall |`,
-    `|---|---|---|---|---|---|${types.map(() => "---|").join("")}---|---|---|`,
+    `| endpoints | prompt chars | p50 (µs) | p99 (µs) | mean (µs) | max (µs) | ${types.map((t) => `${SHORT[t] ?? t} (µs)`).join(" | ")} | index hit ratio | index entries | CPU/wall |${gc ? " timed decisions a GC ran in |" : ""}`,
+    `|---|---|---|---|---|---|${types.map(() => "---|").join("")}---|---|---|${gc ? "---|" : ""}`,
     ...cells.map(
       (c) =>
-        `| ${c.endpoints} | ${c.chars.toLocaleString("en-US")} | ${us(c.p50)} | ${us(c.p99)} | ${us(c.mean)} | ${us(c.max)} | ${types.map((t) => (c.plugins[t] ?? 0).toFixed(0)).join(" | ")} | ${(c.hitRatio * 100).toFixed(0)} % | ${c.indexEntries.toLocaleString("en-US")} | ${c.cpuShare.toFixed(2)} |`,
+        `| ${c.endpoints} | ${c.chars.toLocaleString("en-US")} | ${us(c.p50)} | ${us(c.p99)} | ${us(c.mean)} | ${us(c.max)} | ${types.map((t) => (c.plugins[t] ?? 0).toFixed(0)).join(" | ")} | ${(c.hitRatio * 100).toFixed(0)} % | ${c.indexEntries.toLocaleString("en-US")} | ${c.cpuShare.toFixed(2)} |${gc ? ` ${c.gcIn ?? "-"} |` : ""}`,
     ),
   ];
 }
@@ -405,11 +479,10 @@ function whereTimeGoes(r: Results): string[] {
 }
 
 /** Runs this benchmark (or a baseline tree's) in a child process; its results, or undefined when it failed. */
-function child(cmd: string, args: string[], cwd?: string): Results | undefined {
-  console.log(`running ${cmd} ${args.join(" ")} …`);
+function child(cmd: string, args: string[], tree?: string): Results | undefined {
+  console.log(`running ${cmd} ${args.join(" ")}${tree ? ` over ${tree}` : ""} …`);
   const res = spawnSync(cmd, args, {
-    cwd,
-    env: { ...process.env, DECISION_JSON: "1" },
+    env: { ...process.env, DECISION_JSON: "1", ...(tree ? { BENCH_TREE: tree } : {}) },
     encoding: "utf8",
     maxBuffer: 16 << 20,
     stdio: ["ignore", "pipe", "inherit"],
@@ -440,7 +513,7 @@ function compare(label: string, a: Results | undefined, b: Results | undefined):
   ];
 }
 
-const results = run();
+const results = await run();
 if (process.env["DECISION_JSON"]) {
   process.stdout.write(JSON.stringify(results));
 } else if (typeof Bun === "undefined") {
@@ -450,14 +523,14 @@ if (process.env["DECISION_JSON"]) {
   let nodeError = "";
   const self = fileURLToPath(import.meta.url);
   const baseline = process.env["BENCH_BASELINE"];
-  const baseScript = baseline ? `${baseline}/bench/decision-time.ts` : undefined;
+
   const before: { bun?: Results; node?: Results } = {};
-  if (baseScript) before.bun = child("bun", [baseScript], baseline);
+  if (baseline) before.bun = child("bun", [self], baseline);
   if (process.env["BENCH_NO_NODE"] !== "1") {
     console.log("running under Node …");
     node = child("node", ["--expose-gc", "--import", "tsx", self]);
     if (!node) nodeError = "node failed (see stderr)";
-    if (baseScript) before.node = child("node", ["--expose-gc", "--import", "tsx", baseScript], baseline);
+    if (baseline) before.node = child("node", ["--expose-gc", "--import", "tsx", self], baseline);
   }
   const target = (cs: Cell[], phase: Cell["phase"]) =>
     cs.find((c) => c.endpoints === 64 && c.chars === 32_000 && c.phase === phase);
@@ -484,7 +557,7 @@ if (process.env["DECISION_JSON"]) {
       `${FRESH} timed. Full index: every endpoint's LRU first filled to the default capacity (31,250 blocks) ` +
       `with blocks of old, unrelated prompts, as in a gateway that has run a while, ${WARMUP_FULL} warm-up ` +
       `decisions, ${DECISIONS} timed; skipped above ${FULL_MAX_ENDPOINTS} endpoints (the index alone would take ` +
-      "GBs). `performance.now()` around each decision. Plugin columns: mean per decision from a second " +
+      "GBs). `performance.now()` around each decision; every request is made before the first timed decision (the benchmark's own garbage out of the timed ones). Plugin columns: mean per decision from a second " +
       "pass with the plugin observer on (its own timing adds a little); the prefix column includes the " +
       "PostPick index update. CPU/wall: process CPU time over wall time during the timed decisions; below 1, " +
       "the process was descheduled (busy machine) and the tail includes that. The prefix scorer hashes at " +
@@ -502,7 +575,7 @@ if (process.env["DECISION_JSON"]) {
     "",
     ...(baseline
       ? [
-          `## Before → after (same run; before = the tree in ${baseline}, run as a child process)`,
+          `## Before → after (same run; before = the tree in ${baseline}, measured by this harness in a child process)`,
           "",
           ...compare("Bun", before.bun, results),
           ...compare("Node", before.node, node),
