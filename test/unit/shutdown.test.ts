@@ -74,3 +74,39 @@ test("Closing fires each listener once, skips those that left, and fires late on
   closing.onClose(() => calls.push("late"));
   expect(calls.at(-1)).toBe("late");
 });
+
+test("Closing reuses the slots of those that left: a second unsubscribe never removes the one after", () => {
+  const closing = new Closing();
+  const calls: string[] = [];
+  const leaveA = closing.onClose(() => calls.push("a"));
+  leaveA();
+  const leaveB = closing.onClose(() => calls.push("b")); // takes a's slot
+  leaveA(); // a second time: b stays
+  const shared = () => calls.push("shared");
+  closing.onClose(shared);
+  closing.onClose(shared);
+  // Churn: many come and go, a few stay.
+  for (let i = 0; i < 1000; i++) {
+    const leave = closing.onClose(() => calls.push(`gone-${i}`));
+    if (i % 100 !== 0) leave();
+  }
+  closing.close();
+  expect(calls.sort()).toEqual(
+    [
+      "b",
+      "gone-0",
+      "gone-100",
+      "gone-200",
+      "gone-300",
+      "gone-400",
+      "gone-500",
+      "gone-600",
+      "gone-700",
+      "gone-800",
+      "gone-900",
+      "shared",
+    ].sort(),
+  );
+  leaveB(); // after closing: nothing
+  expect(calls.length).toBe(12);
+});
