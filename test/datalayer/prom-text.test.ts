@@ -154,6 +154,18 @@ h_count 5
     expect(filtered.get("abc")?.map((s) => s.value)).toEqual([2]);
   });
 
+  test("a wanted filter keeps exactly the wanted names whatever prefix they share", () => {
+    const text =
+      'ab 1\nabc 2\nabd 3\na 4\nac{x="1"} 5\nabcd 6\n  ab 7\nab_bucket 8\nbc 9\nac 10\nx 11\ny 12\n{a="1"} 13\n9z 14\n';
+    const all = parsePromText(text).families;
+    for (const names of [[], ["ab"], ["ab", "abc"], ["x", "y"], ["abc", "abd"], ["a", "ac"], ["zz"]]) {
+      const wanted = new Set(names);
+      const { families, errors } = parsePromText(text, wanted);
+      expect([...families]).toEqual([...all].filter(([name]) => wanted.has(name)));
+      expect(errors).toBe(2); // the two lines that start with no metric name, wanted or not
+    }
+  });
+
   test("a wanted filter gives the same samples as parsing everything, on a vLLM page", () => {
     const wanted = wantedMetrics(BUILTIN_ENGINES["vllm"]!);
     const filtered = parsePromText(VLLM_METRICS, wanted).families;
