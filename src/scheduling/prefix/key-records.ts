@@ -9,7 +9,7 @@
  * entry per new block, so this is most of what a large prompt's record costs.
  *
  * - Slots are 32 bytes, `[key, head + 1, weight, 0]` (head + 1 = 0: empty), two to a
- *   cache line; linear probing in 1,024 shards picked by the hash's top bits, each
+ *   cache line; linear probing in 8,192 shards picked by the hash's top bits, each
  *   doubling on its own (a whole-table doubling at a million keys stalled one decision
  *   for 0.36 s); removal by backward shift, no tombstones.
  * - A shard doubles when it would be more than half full. (Staggering the shards' limits,
@@ -24,7 +24,14 @@
  */
 import { mix } from "./key-table.ts";
 
-const SHARD_BITS = 10;
+/**
+ * 8,192 shards: at a full 64-endpoint index (2M keys) a shard holds ~250 keys in 512-1,024
+ * slots (16-32 KiB), so the doubling of one, which allocates fresh memory, costs tens of
+ * µs. With 1,024 shards it was a 256 KiB array: 0.7-1.5 ms on the benchmark VM (fresh
+ * pages cost 10-30 µs each there), and the shards that crossed half full as a full index's
+ * keys came and went put those in the decision-time tail.
+ */
+const SHARD_BITS = 13;
 const SHARDS = 1 << SHARD_BITS;
 /** Doubles per slot, and the fields' offsets in it. */
 const SLOT = 4;
@@ -43,10 +50,11 @@ export class KeyRecords {
   private weightedCount = 0;
 
   constructor() {
+    // Every shard starts as the shared empty one (no memory per shard until its first key).
     for (let s = 0; s < SHARDS; s++) {
-      this.shards.push(new Float64Array(8 * SLOT));
-      this.masks[s] = 7;
-      this.limits[s] = limitOf(8);
+      this.shards.push(EMPTY);
+      this.masks[s] = 1;
+      this.limits[s] = 0;
     }
   }
 
@@ -140,7 +148,8 @@ export class KeyRecords {
 
   /** Divides every weight by `w` (the statistics' decay). */
   divideWeights(w: number): void {
-    for (const slots of this.shards) for (let i = WEIGHT; i < slots.length; i += SLOT) slots[i]! /= w;
+    for (const slots of this.shards)
+      if (slots !== EMPTY) for (let i = WEIGHT; i < slots.length; i += SLOT) slots[i]! /= w;
   }
 
   /** Shard of the last `slotOf` that found its key. */
@@ -206,6 +215,9 @@ export class KeyRecords {
     this.limits[s] = limitOf(mask + 1);
   }
 }
+
+/** Two empty slots, shared by every shard before its first key (its limit, 0, makes `add` grow it first). */
+const EMPTY = new Float64Array(2 * SLOT);
 
 /** Keys a shard of `slots` slots holds at most: half of them. */
 function limitOf(slots: number): number {
