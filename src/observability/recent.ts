@@ -1,5 +1,5 @@
 import { cut } from "../cut.ts";
-import type { RequestRecord } from "../request-line.ts";
+import { type RequestRecord, requestFields } from "../request-line.ts";
 
 /** One finished request as the dashboard shows it (the same fields as the request log line). */
 export interface RequestSummary {
@@ -64,23 +64,10 @@ function boundRecord(r: RequestRecord): RequestRecord {
   return r;
 }
 
-/** The dashboard's summary of a record: its fields, then its notes (the log line's order). */
+/** The dashboard's summary of a record: the log line's fields in its order, without the tenant key and stream flag. */
 function summaryOf(r: RequestRecord): RequestSummary {
-  return {
-    at: r.at,
-    requestId: r.requestId,
-    model: r.model,
-    kind: r.kind,
-    pool: r.pool,
-    targetModel: r.targetModel,
-    rewrite: r.rewrite,
-    fairnessId: r.fairnessId,
-    status: r.status,
-    outcome: r.outcome,
-    droppedReason: r.droppedReason,
-    durationMs: r.durationMs,
-    ...r.log,
-  } as RequestSummary;
+  const { tenantKey: _tenantKey, stream: _stream, ...summary } = requestFields(r);
+  return summary as unknown as RequestSummary;
 }
 
 /**
