@@ -57,21 +57,14 @@ export class LoadTracker {
 
   /** The endpoint's load now, plus `extra` requests not sent yet (what-if for flow control). */
   load(endpoint: Endpoint, inflight: InFlightView, extra = 0): EffectiveLoad {
-    const now = inflight.get(endpoint.name);
-    const assumed = this.record(endpoint, now) + extra;
-    const m = endpoint.metrics;
-    const total = m.waitingQueueSize + m.runningRequests + assumed;
-    const full = m.waitingQueueSize > 0;
-    const running = full
-      ? Math.max(0, Math.min(total, m.runningRequests))
-      : Math.max(0, m.runningRequests + assumed);
-    const waiting = full ? Math.max(0, total - m.runningRequests) : Math.max(0, assumed);
+    const one = this.one;
+    this.into(endpoint, inflight.get(endpoint.name), extra, one, 0);
     return {
-      waiting,
-      running,
-      kvUsage: Math.max(0, m.kvCacheUsage + (running - m.runningRequests) * this.kvPerRequest),
-      inflight: now + extra,
-      assumed,
+      waiting: one.waiting[0]!,
+      running: one.running[0]!,
+      kvUsage: one.kvUsage[0]!,
+      inflight: one.inflight[0]!,
+      assumed: one.assumed[0]!,
     };
   }
 
@@ -79,22 +72,34 @@ export class LoadTracker {
   fill(endpoints: readonly Endpoint[], inflight: InFlightView, out: LoadColumns): void {
     for (let i = 0; i < endpoints.length; i++) {
       const endpoint = endpoints[i]!;
-      const now = inflight.get(endpoint.name);
-      const assumed = this.record(endpoint, now);
-      const m = endpoint.metrics;
-      // The same expressions as `load`, so both give the same numbers to the last bit.
-      const total = m.waitingQueueSize + m.runningRequests + assumed;
-      const full = m.waitingQueueSize > 0;
-      const running = full
-        ? Math.max(0, Math.min(total, m.runningRequests))
-        : Math.max(0, m.runningRequests + assumed);
-      out.waiting[i] = full ? Math.max(0, total - m.runningRequests) : Math.max(0, assumed);
-      out.running[i] = running;
-      out.kvUsage[i] = Math.max(0, m.kvCacheUsage + (running - m.runningRequests) * this.kvPerRequest);
-      out.inflight[i] = now;
-      out.assumed[i] = assumed;
+      this.into(endpoint, inflight.get(endpoint.name), 0, out, i);
     }
   }
+
+  /** `load`'s columns for one endpoint with `now` in flight, written at `out[…][i]` (the formula above). */
+  private into(endpoint: Endpoint, now: number, extra: number, out: LoadColumns, i: number): void {
+    const assumed = this.record(endpoint, now) + extra;
+    const m = endpoint.metrics;
+    const total = m.waitingQueueSize + m.runningRequests + assumed;
+    const full = m.waitingQueueSize > 0;
+    const running = full
+      ? Math.max(0, Math.min(total, m.runningRequests))
+      : Math.max(0, m.runningRequests + assumed);
+    out.waiting[i] = full ? Math.max(0, total - m.runningRequests) : Math.max(0, assumed);
+    out.running[i] = running;
+    out.kvUsage[i] = Math.max(0, m.kvCacheUsage + (running - m.runningRequests) * this.kvPerRequest);
+    out.inflight[i] = now + extra;
+    out.assumed[i] = assumed;
+  }
+
+  /** `load`'s one-endpoint columns, reused. */
+  private readonly one: LoadColumns = {
+    waiting: new Float64Array(1),
+    running: new Float64Array(1),
+    assumed: new Float64Array(1),
+    kvUsage: new Float64Array(1),
+    inflight: new Float64Array(1),
+  };
 
   forget(name: string): void {
     this.base.delete(name);
