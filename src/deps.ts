@@ -44,6 +44,8 @@ export interface GatewayDeps {
   /** Timers of the request path (attempts, relays) and passive health; fake in tests. */
   setTimer: SetTimer;
   fetch: FetchFn;
+  /** Streamed answers as the runtime's direct streams (GatewayOptions.directStreams). */
+  directStreams: boolean;
   /**
    * Lifecycle flags read by /readyz; `closing` fires when shutdown stops waiting for
    * running requests (they then end with a 503 body or an SSE error event).

@@ -52,6 +52,12 @@ export interface GatewayOptions {
    * falls back to the approximate index. Used by the built-in plugins only.
    */
   kvSubscriber?: SubscriberFactory;
+  /**
+   * Streamed answers relayed as the runtime's direct streams (Bun's `type: "direct"`: each
+   * chunk written straight to the response, src/proxy/relay.ts); the Bun entry sets it.
+   * Elsewhere, and when absent, a standard pull stream.
+   */
+  directStreams?: boolean;
 }
 
 /** What the composition root hands the framework: every plugin it may build. */
@@ -227,6 +233,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     random,
     setTimer,
     fetch: fetchFn,
+    directStreams: opts.directStreams ?? false,
     lifecycle: { shuttingDown: false, closing },
   };
   const app = createApp(deps);

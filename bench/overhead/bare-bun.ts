@@ -147,6 +147,7 @@ const server = Bun.serve({
                 : new JsonAccounting(),
             }),
         idleTimeoutMs: 120_000,
+        direct: true, // as the gateway's Bun entry relays
         onEnd: () => {},
         abortUpstream: (reason) => controller?.abort(new Error(reason)),
       }),

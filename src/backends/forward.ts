@@ -228,6 +228,7 @@ async function respond(
     clock: deps.clock,
     ...(deps.lifecycle?.closing ? { closing: deps.lifecycle.closing } : {}),
     ...(deps.setTimer ? { setTimer: deps.setTimer } : {}),
+    direct: deps.directStreams === true,
     onEnd: (outcome, detail) => {
       if (outcome === "error") scope.log.error = detail;
       scope.end(upstream.status >= 400 && outcome === "success" ? "error" : outcome);

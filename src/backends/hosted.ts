@@ -22,6 +22,8 @@ export interface HostedDeps {
   logger: Logger;
   metrics: GatewayMetrics;
   lifecycle?: { closing?: Closing };
+  /** Streamed answers as the runtime's direct streams (GatewayOptions.directStreams). */
+  directStreams?: boolean;
 }
 
 /**

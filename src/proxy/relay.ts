@@ -33,7 +33,11 @@ export interface RelayOptions {
   closing?: Closing;
   clock?: Clock;
   setTimer?: SetTimer;
-  /** Bun's `type: "direct"` stream (default: on Bun); false: the standard pull stream. */
+  /**
+   * A `type: "direct"` stream (Bun's: its server writes each chunk straight to the socket;
+   * the Bun entry asks for it through GatewayOptions.directStreams); absent or false: the
+   * standard pull stream.
+   */
   direct?: boolean;
 }
 
@@ -103,9 +107,6 @@ function idleWatch(ms: number, reader: ChunkSource, time: { clock: Clock; setTim
   return state;
 }
 
-/** Bun's own `type: "direct"` streams: Bun.serve writes their chunks straight to the socket. */
-const BUN_DIRECT = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
-
 /** What a direct stream's pull gets (Bun): writes go to the destination, no queue per chunk. */
 export interface DirectController {
   /** A number when taken at once; a promise while the destination is full (backpressure). */
@@ -148,7 +149,7 @@ async function sendPieces(controller: DirectController, pieces: readonly Uint8Ar
  * Pass-through of an upstream body that reads the pod only as fast as the client takes
  * the answer (backpressure reaches the pod), never buffers, and ends exactly once.
  *
- * Two shapes, the same behaviour: on Bun (`direct`, the default there) a `type: "direct"`
+ * Two shapes, the same behaviour: on Bun (`direct`, which the Bun entry asks for) a `type: "direct"`
  * stream whose one pull reads the pod and writes each chunk straight to the response
  * (Bun.serve flushes it at the end of the tick; a full socket makes `write` a promise,
  * which the loop awaits), so no queue, promise and pull per chunk; elsewhere a standard
@@ -219,7 +220,7 @@ export function relay(
   };
   /** attempt's first chunk, sent at the first pull as it is (unless shutdown came first). */
   const first = (): ReadResult | undefined => (closing?.closed ? undefined : reader.ready?.());
-  if (opts.direct ?? BUN_DIRECT) {
+  if (opts.direct) {
     const source = {
       type: "direct",
       async pull(controller: DirectController) {

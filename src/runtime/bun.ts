@@ -14,6 +14,9 @@ if (!process.env["BUN_CONFIG_MAX_HTTP_REQUESTS"]) {
 const started = await main({
   kvSubscriber: tcpSubscriber,
   serve: serveBun,
+  // Bun.serve writes a `type: "direct"` stream's chunks straight to the socket: the SSE relay
+  // as one loop instead of a queue, a pull and a promise pair per chunk (docs/overhead-streaming.md).
+  directStreams: true,
   runtime: `bun ${Bun.version}`,
   argv: process.argv.slice(2),
   env: process.env,

@@ -52,6 +52,8 @@ export async function main(opts: {
   fetch?: FetchFn;
   /** TCP sockets for vLLM KV events (Bun and Node pass zmq-socket.ts); precise mode falls back without. */
   kvSubscriber?: SubscriberFactory;
+  /** Streamed answers as the runtime's direct streams (the Bun entry: GatewayOptions.directStreams). */
+  directStreams?: boolean;
 }): Promise<Started | undefined> {
   let cli: ReturnType<typeof parseCli>;
   try {
@@ -111,6 +113,7 @@ export async function main(opts: {
       logger,
       ...(opts.kvSubscriber ? { kvSubscriber: opts.kvSubscriber } : {}),
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...(opts.directStreams ? { directStreams: true } : {}),
     });
   } catch (err) {
     // A plugin type or parameter the gateway cannot build: the same answer as a bad file.

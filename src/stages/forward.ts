@@ -31,6 +31,8 @@ export interface ForwardDeps {
   clock: Clock;
   /** Timers for attempts and relays (fake in tests); real timers when absent. */
   setTimer?: SetTimer;
+  /** Streamed answers as the runtime's direct streams (GatewayOptions.directStreams). */
+  directStreams?: boolean;
   /** `closing` fires when shutdown stops waiting: running requests then end with a 503 or an SSE error event. */
   lifecycle?: { closing?: Closing };
   /**
@@ -291,6 +293,7 @@ async function respond(
     clock: deps.clock,
     closing: deps.lifecycle?.closing,
     setTimer: deps.setTimer,
+    direct: deps.directStreams === true,
     onEnd: (outcome, detail) => {
       if (outcome === "error") scope.log.error = detail;
       scope.end(upstream.status >= 400 && outcome === "success" ? "error" : outcome);
