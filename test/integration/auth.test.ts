@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { sha256Hex } from "../../src/auth/keys.ts";
+import { seededRandom } from "../../src/clock.ts";
 import { createGateway } from "../../src/gateway.ts";
 import { silentLogger } from "../../src/log.ts";
 import { POOL, testConfig } from "../helpers/config.ts";
@@ -23,7 +24,14 @@ async function gateway(extra: Record<string, unknown> = {}) {
     },
     ...extra,
   });
-  const gw = createGateway({ config, fetch: upstream.fetch, logger: silentLogger() });
+  // Seeded: the picker breaks ties between the two idle endpoints at random, and "some
+  // request went to the other endpoint" must not depend on luck (1 run in 256 sent all 8 to one).
+  const gw = createGateway({
+    config,
+    fetch: upstream.fetch,
+    logger: silentLogger(),
+    random: seededRandom(7),
+  });
   return { gw, upstream };
 }
 
