@@ -17,6 +17,8 @@ import { chatBody, MODEL, raw } from "../e2e/hostile-kit.ts";
 const out: Record<string, unknown> = {};
 /** Inference requests the pods saw close before their answer was complete. */
 let podAborts = 0;
+/** Called when a pod gets a POST (the check waits on the event, not on the clock). */
+let onPodPost: (() => void) | undefined;
 const pods = await Promise.all(
   [0, 1].map(async (i) => {
     const simulator = createSimulator({
@@ -30,10 +32,12 @@ const pods = await Promise.all(
       hostname: "127.0.0.1",
       port: 0,
       fetch: (request) => {
-        if (request.method === "POST")
+        if (request.method === "POST") {
           request.signal.addEventListener("abort", () => {
             podAborts++;
           });
+          onPodPost?.();
+        }
         return simulator.fetch(request);
       },
     });
@@ -123,11 +127,13 @@ const abortsBefore = podAborts;
 await new Promise<void>((resolve) => {
   const req = httpRequest(url, { method: "POST", headers: { "content-type": "application/json" } });
   req.on("error", () => {});
-  req.end(chatBody(MODEL, { max_tokens: 2000 }));
-  setTimeout(() => {
+  // Leaves once a pod has the request (while it generates), not after a guessed delay.
+  onPodPost = () => {
+    onPodPost = undefined;
     req.destroy();
     resolve();
-  }, 50);
+  };
+  req.end(chatBody(MODEL, { max_tokens: 2000 }));
 });
 await until(() => podAborts > abortsBefore && gateway.deps.inflight.total() === 0);
 out["leftWhileWaiting"] = { podAborted: podAborts > abortsBefore, lastStatus: requestLines().at(-1)?.["status"] };

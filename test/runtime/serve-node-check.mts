@@ -13,6 +13,8 @@ const seen: Record<string, unknown> = {};
 let pulls = 0;
 /** Per path: the stream's cancel reason, and whether the request's signal had aborted by then. */
 const cancels: Record<string, { reason: string; signalAborted: boolean }> = {};
+/** Called when a stream is cancelled (the check waits on the event, not on the clock). */
+let onCancel: ((path: string) => void) | undefined;
 const signals: Record<string, AbortSignal> = {};
 const enc = new TextEncoder();
 
@@ -50,6 +52,7 @@ const server = await serveNode({
             cancel(reason) {
               const message = reason instanceof Error ? reason.message : String(reason);
               cancels[url.pathname] = { reason: message, signalAborted: signal.aborted };
+              onCancel?.(url.pathname);
             },
           },
           { highWaterMark: 0 },
@@ -125,10 +128,9 @@ await new Promise<void>((resolve) => {
     res.once("data", () => req.destroy());
   });
   req.on("error", () => {});
-  req.on("close", () => {
-    const wait = () => (cancels["/leave"] === undefined ? setTimeout(wait, 5) : resolve());
-    wait();
-  });
+  onCancel = (path) => {
+    if (path === "/leave") resolve();
+  };
   req.end("{}");
 });
 out["leave"] = { ...cancels["/leave"], signalNow: signals["/leave"]?.aborted };
