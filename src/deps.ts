@@ -10,6 +10,7 @@ import type { GatewayMetrics } from "./metrics/gateway-metrics.ts";
 import type { RecentRequests } from "./observability/recent.ts";
 import type { ResponseHomes } from "./openai/response-homes.ts";
 import type { PoolSet } from "./pools/set.ts";
+import type { DirectStreams } from "./proxy/relay.ts";
 import type { Scheduler } from "./scheduling/types.ts";
 import type { Admitter } from "./stages/admit.ts";
 
@@ -45,7 +46,7 @@ export interface GatewayDeps {
   setTimer: SetTimer;
   fetch: FetchFn;
   /** Streamed answers as the runtime's direct streams (GatewayOptions.directStreams). */
-  directStreams: boolean;
+  directStreams: DirectStreams;
   /**
    * Lifecycle flags read by /readyz; `closing` fires when shutdown stops waiting for
    * running requests (they then end with a 503 body or an SSE error event).

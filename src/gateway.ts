@@ -26,6 +26,7 @@ import { createResponseHomes } from "./openai/response-homes.ts";
 import type { Pool } from "./pools/pool.ts";
 import { PoolSet } from "./pools/set.ts";
 import { decodingFetch } from "./proxy/decode.ts";
+import type { DirectStreams } from "./proxy/relay.ts";
 import { loadConfig } from "./scheduling/framework/load-config.ts";
 import type { PluginRegistry } from "./scheduling/framework/registry.ts";
 import { schedulingPart } from "./scheduling/pool-scheduler.ts";
@@ -55,9 +56,10 @@ export interface GatewayOptions {
   /**
    * Streamed answers relayed as the runtime's direct streams (Bun's `type: "direct"`: each
    * chunk written straight to the response, src/proxy/relay.ts); the Bun entry sets it.
+   * A function builds the runtime's own (the Node entry: src/runtime/node-relay.ts).
    * Elsewhere, and when absent, a standard pull stream.
    */
-  directStreams?: boolean;
+  directStreams?: DirectStreams;
 }
 
 /** What the composition root hands the framework: every plugin it may build. */

@@ -7,6 +7,7 @@ import { badRequest } from "../errors.ts";
 import type { Closing } from "../lifecycle.ts";
 import type { Logger } from "../log.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
+import type { DirectStreams } from "../proxy/relay.ts";
 import type { InferenceRequest } from "../request.ts";
 import { clusterSecretReader } from "./cluster-secrets.ts";
 import { KeyStore } from "./credentials.ts";
@@ -23,7 +24,7 @@ export interface HostedDeps {
   metrics: GatewayMetrics;
   lifecycle?: { closing?: Closing };
   /** Streamed answers as the runtime's direct streams (GatewayOptions.directStreams). */
-  directStreams?: boolean;
+  directStreams?: DirectStreams;
 }
 
 /**

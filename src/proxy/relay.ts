@@ -36,10 +36,20 @@ export interface RelayOptions {
   /**
    * A `type: "direct"` stream (Bun's: its server writes each chunk straight to the socket;
    * the Bun entry asks for it through GatewayOptions.directStreams); absent or false: the
-   * standard pull stream.
+   * standard pull stream. A function builds the runtime's own direct stream from the source
+   * (the Node entry: src/runtime/node-relay.ts).
    */
-  direct?: boolean;
+  direct?: DirectStreams;
 }
+
+/** The one pull and the cancel of a direct stream: what a runtime's own direct stream drives. */
+export interface DirectSource {
+  pull(controller: DirectController): Promise<void>;
+  cancel(reason?: unknown): Promise<void>;
+}
+
+/** Bun's `type: "direct"` streams (true), a runtime's own (a function of the source), or none. */
+export type DirectStreams = boolean | ((source: DirectSource) => ReadableStream<Uint8Array>);
 
 type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
 
@@ -252,6 +262,7 @@ export function relay(
       },
       cancel,
     };
+    if (typeof opts.direct === "function") return opts.direct(source);
     return new ReadableStream(source as unknown as UnderlyingDefaultSource<Uint8Array>);
   }
   return new ReadableStream<Uint8Array>(

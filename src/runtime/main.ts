@@ -9,6 +9,7 @@ import type { FetchFn } from "../deps.ts";
 import { createGateway, type Gateway } from "../gateway.ts";
 import type { SubscriberFactory } from "../kvevents/pool.ts";
 import { createLogger, type LogLevel } from "../log.ts";
+import type { DirectStreams } from "../proxy/relay.ts";
 import { startSimulators } from "../simulator/index.ts";
 import { banner } from "./banner.ts";
 import { type CliOptions, parseCli, USAGE } from "./cli.ts";
@@ -53,7 +54,7 @@ export async function main(opts: {
   /** TCP sockets for vLLM KV events (Bun and Node pass zmq-socket.ts); precise mode falls back without. */
   kvSubscriber?: SubscriberFactory;
   /** Streamed answers as the runtime's direct streams (the Bun entry: GatewayOptions.directStreams). */
-  directStreams?: boolean;
+  directStreams?: DirectStreams;
 }): Promise<Started | undefined> {
   let cli: ReturnType<typeof parseCli>;
   try {
@@ -113,7 +114,7 @@ export async function main(opts: {
       logger,
       ...(opts.kvSubscriber ? { kvSubscriber: opts.kvSubscriber } : {}),
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
-      ...(opts.directStreams ? { directStreams: true } : {}),
+      ...(opts.directStreams ? { directStreams: opts.directStreams } : {}),
     });
   } catch (err) {
     // A plugin type or parameter the gateway cannot build: the same answer as a bad file.

@@ -13,6 +13,8 @@
  * public fields.
  */
 import type { ServerResponse } from "node:http";
+import type { DirectController, DirectSource } from "../proxy/relay.ts";
+import { NODE_DIRECT } from "./node-relay.ts";
 
 /** @hono/node-server's default for a body without a content-type. */
 const DEFAULT_TYPE = "text/plain; charset=UTF-8";
@@ -88,7 +90,63 @@ export function writeResponse(res: Response, outgoing: ServerResponse, cacheKey:
     return;
   }
   outgoing.writeHead(status, record);
-  pump((body as ReadableStream<Uint8Array>).getReader(), outgoing);
+  const direct = (body as { [NODE_DIRECT]?: () => DirectSource | undefined })[NODE_DIRECT]?.();
+  if (direct) drive(direct, outgoing);
+  else pump((body as ReadableStream<Uint8Array>).getReader(), outgoing);
+}
+
+/**
+ * Runs the relay's direct source (node-relay.ts) with `outgoing` as its destination: each
+ * chunk is one `write()`, a promise only until 'drain' when the socket is full; the head
+ * leaves with the first chunk, which the relay writes during this call when it has it.
+ */
+function drive(source: DirectSource, outgoing: ServerResponse): void {
+  let wrote = false;
+  let resume: (() => void) | undefined;
+  const flush = setImmediate(() => {
+    if (!wrote && !outgoing.destroyed) outgoing.flushHeaders();
+  });
+  const wake = () => {
+    const r = resume;
+    resume = undefined;
+    r?.();
+  };
+  const onClose = () => {
+    clearImmediate(flush);
+    if (!outgoing.writableFinished) void source.cancel(new Error("client disconnected")).catch(() => {});
+    // A write waiting for 'drain' goes on: the relay sees it ended and stops.
+    wake();
+  };
+  // Once: a relay is cancelled once (a second cancel would abort the pod's request again).
+  outgoing.once("close", onClose);
+  const done = () => {
+    clearImmediate(flush);
+    outgoing.off("close", onClose);
+    outgoing.off("drain", wake);
+  };
+  const controller: DirectController = {
+    write(bytes) {
+      if (outgoing.destroyed) return 0;
+      wrote = true;
+      if (outgoing.write(bytes)) return bytes.byteLength;
+      return new Promise<number>((ok) => {
+        resume = () => ok(bytes.byteLength);
+        outgoing.once("drain", wake);
+      });
+    },
+    // Node writes to the socket at once: nothing waits for a flush.
+    flush: () => 0,
+    close(error) {
+      done();
+      if (outgoing.destroyed) return;
+      // A body that breaks mid-way: the cut connection is the answer (its head is out, or stored).
+      if (error) outgoing.destroy(error);
+      else outgoing.end();
+    },
+  };
+  source
+    .pull(controller)
+    .catch((err: unknown) => controller.close(err instanceof Error ? err : new Error(String(err))));
 }
 
 /** Writes a stream's chunks as they come, 'drain' pacing the reads; the head leaves with the first one. */

@@ -1,5 +1,6 @@
 /** Node entry: `npm run start:node`. */
 import { exitOnSignals, main } from "./main.ts";
+import { nodeDirectStreams } from "./node-relay.ts";
 import { serveNode } from "./serve-node.ts";
 import { decodingWhenEncoded, undiciFetch } from "./undici-fetch.ts";
 import { tcpSubscriber } from "./zmq-socket.ts";
@@ -12,5 +13,7 @@ const started = await main({
   env: process.env,
   // Upstream calls on undici.request: Node's global fetch costs several times as much CPU per call.
   fetch: decodingWhenEncoded(undiciFetch()),
+  // SSE answers relayed straight into the ServerResponse: no web stream, pull and promise per chunk.
+  directStreams: nodeDirectStreams,
 });
 if (started) exitOnSignals(started);

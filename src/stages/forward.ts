@@ -15,7 +15,7 @@ import { downstreamHeaders, upstreamHeaders } from "../proxy/headers.ts";
 import { renameModelInJson } from "../proxy/model-field.ts";
 import { multipartWithModel } from "../proxy/multipart-model.ts";
 import { recordAnswer } from "../proxy/record.ts";
-import { type ChunkSource, relay, type Tap } from "../proxy/relay.ts";
+import { type ChunkSource, type DirectStreams, relay, type Tap } from "../proxy/relay.ts";
 import type { InferenceRequest, TargetModel } from "../request.ts";
 import type { Exchange } from "./exchange.ts";
 
@@ -32,7 +32,7 @@ export interface ForwardDeps {
   /** Timers for attempts and relays (fake in tests); real timers when absent. */
   setTimer?: SetTimer;
   /** Streamed answers as the runtime's direct streams (GatewayOptions.directStreams). */
-  directStreams?: boolean;
+  directStreams?: DirectStreams;
   /** `closing` fires when shutdown stops waiting: running requests then end with a 503 or an SSE error event. */
   lifecycle?: { closing?: Closing };
   /**
@@ -293,7 +293,7 @@ async function respond(
     clock: deps.clock,
     closing: deps.lifecycle?.closing,
     setTimer: deps.setTimer,
-    direct: deps.directStreams === true,
+    direct: deps.directStreams,
     onEnd: (outcome, detail) => {
       if (outcome === "error") scope.log.error = detail;
       scope.end(upstream.status >= 400 && outcome === "success" ? "error" : outcome);

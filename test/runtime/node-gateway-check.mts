@@ -9,6 +9,7 @@ import { seededRandom } from "../../src/clock.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { createGateway } from "../../src/gateway.ts";
 import { createLogger } from "../../src/log.ts";
+import { nodeDirectStreams } from "../../src/runtime/node-relay.ts";
 import { serveNode } from "../../src/runtime/serve-node.ts";
 import { undiciFetch } from "../../src/runtime/undici-fetch.ts";
 import { createSimulator } from "../../src/simulator/index.ts";
@@ -62,6 +63,8 @@ const gateway = createGateway({
   logger: createLogger("info", (line) => logs.push(JSON.parse(line) as Record<string, unknown>)),
   random: seededRandom(1),
   fetch: fetchFn,
+  // As the Node entry (node.ts): streamed answers relayed straight into the ServerResponse.
+  directStreams: nodeDirectStreams,
 });
 gateway.start();
 const server = await serveNode({ fetch: gateway.fetch, port: 0, hostname: "127.0.0.1" });
