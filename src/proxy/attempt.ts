@@ -64,12 +64,21 @@ const ownChunks = (res: Response) =>
   (res as { [CHUNK_SOURCE]?: () => ChunkSource | undefined })[CHUNK_SOURCE]?.();
 
 /**
+ * A runtime's fetch may offer its own, lighter AbortController for the calls made through it
+ * (Node: src/runtime/node-abort.ts, no platform AbortSignal per attempt); only that fetch and
+ * this module's callers (abort, `signal.aborted`, `signal.reason`, 'abort' listeners) see it.
+ */
+const ABORT_CONTROLLER = Symbol.for("inference-gateway.abortController");
+const offeredController = (fetch: FetchFn) =>
+  (fetch as { [ABORT_CONTROLLER]?: () => AbortController })[ABORT_CONTROLLER]?.();
+
+/**
  * One try at one endpoint: POST and wait for the response headers (and, for streams, the
  * first body byte). A status in `retryOn` counts as retryable (the caller passes it
  * through when no endpoint is left); its body is kept so it can be shown then.
  */
 export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
-  const controller = new AbortController();
+  const controller = offeredController(opts.fetch) ?? new AbortController();
   const setTimer = opts.setTimer ?? systemTimer;
   const limit = opts.firstByteTimeoutMs
     ? Math.min(opts.firstByteTimeoutMs, opts.responseTimeoutMs)

@@ -11,6 +11,7 @@
  * reaches the pod, as with undici.request's own body).
  */
 import type { Dispatcher } from "undici";
+import { LightAbortSignal } from "./node-abort.ts";
 import { ChunkQueue } from "./node-chunks.ts";
 import { bufferedResponse, streamedResponse } from "./node-upstream-response.ts";
 
@@ -26,7 +27,8 @@ interface CallOptions {
   /** Flat [name, value, ...]. */
   headers: string[];
   body: Uint8Array | string | null;
-  signal: AbortSignal | null;
+  /** The platform's, or attempt's LightAbortSignal (node-abort.ts: the call is its `call`, no listener). */
+  signal: AbortSignal | LightAbortSignal | null;
   maxBuffered: number;
 }
 
@@ -61,7 +63,7 @@ class Call {
   /** Relaying a stream: its chunks while open. */
   #stream: ChunkQueue | undefined;
   #discard = false;
-  readonly #signal: AbortSignal | null;
+  readonly #signal: AbortSignal | LightAbortSignal | null;
   readonly #opts: CallOptions;
 
   constructor(opts: CallOptions, resolve: (res: Response) => void, reject: (err: Error) => void) {
@@ -75,6 +77,7 @@ class Call {
     this.#abort = abort;
     const signal = this.#signal;
     if (signal?.aborted) abort(signal.reason);
+    else if (signal instanceof LightAbortSignal) signal.call = this;
     else if (signal) watch(signal, this);
   }
 
@@ -160,7 +163,10 @@ class Call {
   }
 
   #done(): void {
-    if (this.#signal) unwatch(this.#signal, this);
+    const signal = this.#signal;
+    if (signal instanceof LightAbortSignal) {
+      if (signal.call === this) signal.call = undefined;
+    } else if (signal) unwatch(signal, this);
     this.#abort = undefined;
   }
 }

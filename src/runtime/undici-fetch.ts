@@ -13,6 +13,7 @@
 import { Agent } from "undici";
 import type { FetchFn } from "../deps.ts";
 import { decodingFetch } from "../proxy/decode.ts";
+import { ABORT_CONTROLLER, type LightAbortSignal, offerLightAborts } from "./node-abort.ts";
 import { dispatchCall } from "./node-dispatch.ts";
 
 /** Largest answer with a content-length that is read whole before the Response is made. */
@@ -39,12 +40,13 @@ export function undiciFetch(
       method: init.method ?? "GET",
       headers: flatHeaders(init.headers),
       body: (init.body as Uint8Array | string | null | undefined) ?? null,
-      signal: init.signal ?? null,
+      signal: (init.signal as AbortSignal | LightAbortSignal | undefined) ?? null,
       // A whole answer of known, bounded size (every non-streamed vLLM answer) is read as
       // bytes; the proxy reads it whole anyway. Streams (SSE) stay pull-based.
       maxBuffered: MAX_BUFFERED,
     });
-  return Object.assign(fetchFn, { close: () => dispatcher.close() });
+  // attempt's controllers for these calls are LightAbortControllers (node-abort.ts).
+  return offerLightAborts(Object.assign(fetchFn, { close: () => dispatcher.close() }));
 }
 
 /**
@@ -54,9 +56,12 @@ export function undiciFetch(
  * answer without one passes through it untouched anyway.
  */
 export function decodingWhenEncoded(base: FetchFn): FetchFn {
-  return async (url, init) => {
+  const decoding: FetchFn = async (url, init) => {
     const res = await base(url, init);
     if (!res.headers.has("content-encoding")) return res;
     return decodingFetch(async () => res)(url, init);
   };
+  // What `base` offers its callers (a light AbortController for its calls), this offers too.
+  const offer = (base as { [ABORT_CONTROLLER]?: unknown })[ABORT_CONTROLLER];
+  return offer ? Object.assign(decoding, { [ABORT_CONTROLLER]: offer }) : decoding;
 }

@@ -107,7 +107,10 @@ describe("the relay's Node shape, written by writeResponse", () => {
     const p = pod(["data: a\n\n", "data: b\n\n"]);
     const h = harness();
     const out = new FakeOutgoing();
-    serve(relay({ ...p.source, ready: () => ({ done: false, value: enc.encode("data: 0\n\n") }) }, h.opts), out);
+    serve(
+      relay({ ...p.source, ready: () => ({ done: false, value: enc.encode("data: 0\n\n") }) }, h.opts),
+      out,
+    );
     expect(out.chunks).toEqual(["data: 0\n\n"]); // no read, no promise before the first chunk
     await flushMicrotasks(20);
     expect(out.chunks).toEqual(["data: 0\n\n", "data: a\n\n", "data: b\n\n"]);

@@ -5,7 +5,8 @@
  */
 import { getEventListeners } from "node:events";
 import { createServer } from "node:http";
-import { undiciFetch } from "../../src/runtime/undici-fetch.ts";
+import { LightAbortController } from "../../src/runtime/node-abort.ts";
+import { decodingWhenEncoded, undiciFetch } from "../../src/runtime/undici-fetch.ts";
 
 let aborted = false;
 let streamClosed: () => void = () => {};
@@ -140,6 +141,38 @@ out["chunksAborted"] = await chunkedMid.read().then(
 const shared = new AbortController();
 for (let i = 0; i < 20; i++) await (await fetchFn(`${base}/echo`, { method: "POST", body: "{}", signal: shared.signal })).text();
 out["sharedSignalListeners"] = getEventListeners(shared.signal, "abort").length;
+
+// The light controller the fetch offers attempt (node-abort.ts): the same aborts, no listener left.
+const offered = (fetchFn as unknown as Record<symbol, () => AbortController>)[
+  Symbol.for("inference-gateway.abortController")
+];
+const viaDecoding = decodingWhenEncoded(fetchFn) as unknown as Record<symbol, unknown>;
+out["offered"] = {
+  light: offered?.() instanceof LightAbortController,
+  throughDecoding: viaDecoding[Symbol.for("inference-gateway.abortController")] === offered,
+};
+const lightBefore = offered!();
+// Settled now (the timer may fire while the calls below run: no unhandled rejection).
+const lightPending = fetchFn(`${base}/silent`, { method: "POST", body: "{}", signal: lightBefore.signal }).then(
+  () => "answered",
+  (err: Error) => err.message,
+);
+setTimeout(() => lightBefore.abort(new Error("gave up waiting")), 20);
+const lightMid = offered!();
+const lightChunks = chunksOf(await fetchFn(`${base}/stream`, { method: "GET", signal: lightMid.signal }));
+await lightChunks.read();
+lightMid.abort(new Error("client left"));
+const lightDone = offered!();
+await (await fetchFn(`${base}/echo`, { method: "POST", body: "{}", signal: lightDone.signal })).text();
+out["light"] = {
+  beforeAnswer: await lightPending,
+  midStream: await lightChunks.read().then(
+    () => "no error",
+    (err: Error) => err.message,
+  ),
+  // A finished call is no longer the signal's: a late abort reaches nothing.
+  callLeft: (lightDone.signal as unknown as { call: unknown }).call === undefined,
+};
 
 try {
   await fetchFn("http://127.0.0.1:1/", { method: "GET" });

@@ -27,5 +27,8 @@ test("the Node entry's undici fetch: headers and body out, status, headers and a
   expect(out.chunksWhole).toBe(true);
   expect(out.chunksAborted).toBe("client left");
   expect(out.sharedSignalListeners).toBeLessThanOrEqual(1); // none left behind per call
+  // attempt's light controller (node-abort.ts), offered through decodingWhenEncoded too: the same aborts.
+  expect(out.offered).toEqual({ light: true, throughDecoding: true });
+  expect(out.light).toEqual({ beforeAnswer: "gave up waiting", midStream: "client left", callLeft: true });
   expect(out.refused).toContain("ECONNREFUSED");
 }, 40_000);
