@@ -35,6 +35,7 @@ import { fileURLToPath } from "node:url";
 import type { Endpoint } from "../src/endpoints/types.ts";
 import type { SchedulingResult } from "../src/scheduling/framework/index.ts";
 import type { SchedulingRequest } from "../src/scheduling/types.ts";
+import { type DecisionTrace, decisionTrace } from "./lib/decision-trace.ts";
 import { text } from "./lib/workload.ts";
 
 /**
@@ -75,6 +76,8 @@ const nums = (k: string, d: string) => (process.env[k] ?? d).split(",").map(Numb
 const ENDPOINTS = nums("BENCH_ENDPOINTS", "8,64,256");
 const CHARS = nums("BENCH_CHARS", "1000,32000,128000");
 const MODEL = "meta-llama/Llama-3.1-8B-Instruct";
+/** BENCH_TRACE=1: each phase's timed decisions split and printed (bench/lib/decision-trace.ts). */
+const TRACE = process.env["BENCH_TRACE"] === "1";
 
 const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.versions.node} (tsx)`;
 
@@ -87,6 +90,13 @@ interface Cell {
   p99: number;
   mean: number;
   max: number;
+  /**
+   * The work left after the pick returned, before the next decision (a microtask: the
+   * pick's index record, `PrefixIndex.recordLater`), p50 and p99; in a gateway it runs
+   * once the request is on its way to the pod.
+   */
+  after50: number;
+  after99: number;
   /** Mean µs per plugin (observer pass), by plugin type. */
   plugins: Record<string, number>;
   /** Index hit ratio over the timed decisions. */
@@ -167,13 +177,15 @@ async function measurePhase(n: number, chars: number, phase: Cell["phase"]): Pro
   const slots: { release(): void }[] = [];
   const plugins = new Map<string, number>();
   let observing = false;
+  let tr: DecisionTrace | undefined;
   const s = createScheduler({
     registry: builtinRegistry(),
     inflight,
     random: seededRandom(2),
     clock: systemClock,
-    observe: (_point, type, _name, seconds) => {
-      if (observing) plugins.set(type, (plugins.get(type) ?? 0) + seconds);
+    observe: (point, type, _name, seconds) => {
+      if (tr !== undefined) tr.observe(point, type, seconds);
+      else if (observing) plugins.set(type, (plugins.get(type) ?? 0) + seconds);
     },
   });
   if (phase === "full")
@@ -201,29 +213,48 @@ async function measurePhase(n: number, chars: number, phase: Cell["phase"]): Pro
     if (slots.length > 4 * n) slots.shift()!.release();
   };
 
-  for (let k = 0; k < warmup; k++) settle(s.decide(req(), eps));
+  for (let k = 0; k < warmup; k++) {
+    settle(s.decide(req(), eps));
+    await null; // a gateway's requests are tasks of their own: microtasks run between decisions
+  }
   const gc = gcWatch();
   const before = s.prefixIndex.stats();
   const times = new Float64Array(count);
+  const afters = new Float64Array(count);
   const starts = new Float64Array(count);
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
+  tr = TRACE ? decisionTrace(count) : undefined;
   for (let k = 0; k < count; k++) {
     const rq = req();
+    tr?.before(s.prefixIndex.stats());
     const t0 = performance.now();
     const result = s.decide(rq, eps);
-    times[k] = performance.now() - t0;
+    const t1 = performance.now();
+    times[k] = t1 - t0;
     starts[k] = t0;
+    await null; // the pick's record, deferred to a microtask (PrefixIndex.recordLater)
+    afters[k] = performance.now() - t1;
+    tr?.after(k, times[k]!, s.prefixIndex.stats());
     settle(result);
   }
   const cpu = process.cpuUsage(cpu0);
-  const gcIn = await gc.during(starts, times);
   const cpuShare = (cpu.user + cpu.system) / 1000 / (performance.now() - wall0);
+  const gcFlags = await gc.flags(starts, times);
+  const gcIn = gcFlags?.reduce((a, b) => a + b, 0);
+  if (tr) {
+    tr.report(`${phase} ${n} endpoints ${chars} chars`, gcFlags);
+    tr = undefined;
+  }
   const after = s.prefixIndex.stats();
   // The observer pass: more decisions of the same stream, with per-plugin timing on.
   observing = true;
-  for (let k = 0; k < observed; k++) settle(s.decide(req(), eps));
+  for (let k = 0; k < observed; k++) {
+    settle(s.decide(req(), eps));
+    await null;
+  }
   times.sort();
+  afters.sort();
   const at = (q: number) => times[Math.min(count - 1, Math.floor(q * count))]!;
   return {
     phase,
@@ -233,6 +264,8 @@ async function measurePhase(n: number, chars: number, phase: Cell["phase"]): Pro
     p99: at(0.99),
     mean: times.reduce((a, b) => a + b, 0) / count,
     max: times[count - 1]!,
+    after50: afters[Math.floor(count * 0.5)]!,
+    after99: afters[Math.floor(count * 0.99)]!,
     plugins: Object.fromEntries([...plugins].map(([type, total]) => [type, (total / observed) * 1e6])),
     hitRatio:
       after.totalBlocks > before.totalBlocks
@@ -249,24 +282,24 @@ async function measurePhase(n: number, chars: number, phase: Cell["phase"]): Pro
  * `gc` performance entries; Bun reports none): a tail made of those is collection, not
  * the decision's own work.
  */
-function gcWatch(): { during(starts: Float64Array, times: Float64Array): Promise<number | undefined> } {
-  if (typeof Bun !== "undefined") return { during: async () => undefined };
+function gcWatch(): { flags(starts: Float64Array, times: Float64Array): Promise<Uint8Array | undefined> } {
+  if (typeof Bun !== "undefined") return { flags: async () => undefined };
   const pauses: { start: number; end: number }[] = [];
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) pauses.push({ start: e.startTime, end: e.startTime + e.duration });
   });
   observer.observe({ entryTypes: ["gc"] });
   return {
-    async during(starts, times) {
+    async flags(starts, times) {
       await new Promise((r) => setTimeout(r, 0)); // the observer is told asynchronously
       observer.disconnect();
-      let n = 0;
+      const out = new Uint8Array(starts.length);
       for (let k = 0; k < starts.length; k++) {
         const a = starts[k]!;
         const b = a + times[k]!;
-        if (pauses.some((p) => p.start < b && p.end > a)) n++;
+        if (pauses.some((p) => p.start < b && p.end > a)) out[k] = 1;
       }
-      return n;
+      return out;
     },
   };
 }
@@ -433,11 +466,11 @@ function table(cells: Cell[]): string[] {
   const types = [...new Set(cells.flatMap((c) => Object.keys(c.plugins)))];
   const gc = cells.some((c) => c.gcIn !== undefined);
   return [
-    `| endpoints | prompt chars | p50 (µs) | p99 (µs) | mean (µs) | max (µs) | ${types.map((t) => `${SHORT[t] ?? t} (µs)`).join(" | ")} | index hit ratio | index entries | CPU/wall |${gc ? " timed decisions a GC ran in |" : ""}`,
-    `|---|---|---|---|---|---|${types.map(() => "---|").join("")}---|---|---|${gc ? "---|" : ""}`,
+    `| endpoints | prompt chars | p50 (µs) | p99 (µs) | mean (µs) | max (µs) | after the pick p50 / p99 (µs) | ${types.map((t) => `${SHORT[t] ?? t} (µs)`).join(" | ")} | index hit ratio | index entries | CPU/wall |${gc ? " timed decisions a GC ran in |" : ""}`,
+    `|---|---|---|---|---|---|---|${types.map(() => "---|").join("")}---|---|---|${gc ? "---|" : ""}`,
     ...cells.map(
       (c) =>
-        `| ${c.endpoints} | ${c.chars.toLocaleString("en-US")} | ${us(c.p50)} | ${us(c.p99)} | ${us(c.mean)} | ${us(c.max)} | ${types.map((t) => (c.plugins[t] ?? 0).toFixed(0)).join(" | ")} | ${(c.hitRatio * 100).toFixed(0)} % | ${c.indexEntries.toLocaleString("en-US")} | ${c.cpuShare.toFixed(2)} |${gc ? ` ${c.gcIn ?? "-"} |` : ""}`,
+        `| ${c.endpoints} | ${c.chars.toLocaleString("en-US")} | ${us(c.p50)} | ${us(c.p99)} | ${us(c.mean)} | ${us(c.max)} | ${us(c.after50 ?? 0)} / ${us(c.after99 ?? 0)} | ${types.map((t) => (c.plugins[t] ?? 0).toFixed(0)).join(" | ")} | ${(c.hitRatio * 100).toFixed(0)} % | ${c.indexEntries.toLocaleString("en-US")} | ${c.cpuShare.toFixed(2)} |${gc ? ` ${c.gcIn ?? "-"} |` : ""}`,
     ),
   ];
 }
@@ -505,7 +538,7 @@ function compare(label: string, a: Results | undefined, b: Results | undefined):
     if (!o) return [];
     const cell = (x: number, y: number) => `${us(x)} → ${us(y)}`;
     return [
-      `| ${label} | ${c.phase === "fresh" ? "young" : "full"} | ${c.endpoints} | ${c.chars.toLocaleString("en-US")} | ${cell(o.p50, c.p50)} | ${cell(o.p99, c.p99)} | ${cell(o.mean, c.mean)} | ${cell(o.max, c.max)} |`,
+      `| ${label} | ${c.phase === "fresh" ? "young" : "full"} | ${c.endpoints} | ${c.chars.toLocaleString("en-US")} | ${cell(o.p50, c.p50)} | ${cell(o.p99, c.p99)} | ${cell(o.mean, c.mean)} | ${cell(o.max, c.max)} | ${cell(o.after99 ?? 0, c.after99 ?? 0)} | ${cell(o.p50 + (o.after50 ?? 0), c.p50 + (c.after50 ?? 0))} |`,
     ];
   });
   const mem =
@@ -513,8 +546,8 @@ function compare(label: string, a: Results | undefined, b: Results | undefined):
   return [
     `${label}: heap of a full 64-endpoint index ${mem}.`,
     "",
-    "| runtime | index | endpoints | prompt chars | p50 (µs) | p99 (µs) | mean (µs) | max (µs) |",
-    "|---|---|---|---|---|---|---|---|",
+    "| runtime | index | endpoints | prompt chars | p50 (µs) | p99 (µs) | mean (µs) | max (µs) | after the pick p99 (µs) | p50 decision + after (µs) |",
+    "|---|---|---|---|---|---|---|---|---|---|",
     ...rows,
     "",
   ];

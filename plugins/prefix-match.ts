@@ -76,8 +76,10 @@ export function uncachedTokens(m: PrefixMatch, endpoint: string): number {
 }
 
 /**
- * Records the request on `primary` (before sending): its blocks in the index with the
- * endpoint's capacity and in the prompt statistics, its uncached tokens as pending. Idempotent per request: a second prefix plugin records nothing more.
+ * Records the request on `primary` (PreRequest): its blocks in the index with the
+ * endpoint's capacity and in the prompt statistics (applied once the request is on its
+ * way, before anything reads the index: `PrefixIndex.recordLater`), its uncached tokens
+ * as pending. Idempotent per request: a second prefix plugin records nothing more.
  */
 export function recordPick(
   ctx: SchedulingContext,
@@ -89,9 +91,9 @@ export function recordPick(
   if (m === undefined || m.hashes.count === 0 || ctx.get(PENDING) !== undefined) return undefined;
   // The pick first, then the prompt statistics, which weigh only keys the index holds:
   // keys it evicts at once (a prompt longer than the pod's KV) get no statistics, so the
-  // statistics never outgrow the index.
-  index.record(primary.name, m.hashes.keys, capacity);
-  index.prompts.record(m.hashes.keys);
+  // statistics never outgrow the index. Both once this request is on its way (before
+  // anything reads the index again: `recordLater`).
+  index.recordLater(primary.name, m.hashes.keys, capacity, true);
   const tokens = uncachedTokens(m, primary.name);
   index.addPending(primary.name, tokens);
   ctx.set(PENDING, { endpoint: primary.name, tokens, open: true });

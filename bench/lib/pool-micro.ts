@@ -162,3 +162,19 @@ export async function microSection(opts: {
   ];
   return { lines, median: (id) => median(got.get(id) ?? []) };
 }
+
+/**
+ * Run alone: `bun bench/lib/pool-micro.ts [variants] [rounds] [n]`, e.g. `p1e4,p1e64 7 4000`
+ * (p<pools>e<endpoints per pool>): the in-process section only, printed.
+ */
+if (import.meta.main) {
+  const [ids = "p1e4,p1e64", rounds = "7", n = "4000"] = process.argv.slice(2);
+  const variants = ids.split(",").map((id) => {
+    const m = /^p(\d+)e(\d+)$/.exec(id);
+    if (!m) throw new Error(`'${id}' is not p<pools>e<endpoints per pool>`);
+    return { id, pools: Number(m[1]), endpointsPerPool: Number(m[2]), quiet: true } as Variant;
+  });
+  const { lines } = await microSection({ variants, rounds: Number(rounds), n: Number(n) });
+  console.log(lines.join("\n"));
+  process.exit(0);
+}

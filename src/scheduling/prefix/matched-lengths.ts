@@ -11,8 +11,8 @@ export interface PrefixLengths {
 /** The endpoint ids of a prefix index, and a counter bumped whenever one is freed and may be reused. */
 export interface EndpointIds {
   readonly endpointEpoch: number;
-  /** The endpoint's id, or a negative number when it holds nothing. */
-  endpointIdOf(name: string): number;
+  /** The endpoint's id, or a negative number when it holds nothing (as of the last applied record). */
+  matchedIdOf(name: string): number;
 }
 
 export const NO_MATCH: PrefixLengths = Object.freeze({ get: () => undefined, size: 0 });
@@ -35,7 +35,7 @@ export class MatchedLengths implements PrefixLengths {
 
   get(name: string): number | undefined {
     if (this.epoch === this.index.endpointEpoch) {
-      const id = this.index.endpointIdOf(name);
+      const id = this.index.matchedIdOf(name);
       const n = id < 0 ? 0 : (this.byId[id] ?? 0);
       return n === 0 ? undefined : n;
     }

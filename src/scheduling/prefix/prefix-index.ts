@@ -96,11 +96,15 @@ export class PrefixIndex {
   constructor() {
     const self = this;
     this.prompts = new PromptStatistics(0.5, 4096, {
-      get: (key) => this.keys.weight(key),
+      get: (key) => {
+        if (this.later.length > 0) this.settle();
+        return this.keys.weight(key);
+      },
       add: (key, w) => this.keys.addWeight(key, w),
       forget: (key) => this.keys.clearWeight(key),
       divideAll: (w) => this.keys.divideWeights(w),
       get size() {
+        if (self.later.length > 0) self.settle();
         return self.keys.weighted;
       },
     });
@@ -108,12 +112,66 @@ export class PrefixIndex {
 
   /** Distinct block keys in the index. */
   get size(): number {
+    if (this.later.length > 0) this.settle();
     return this.keys.size;
   }
 
   /** The small-int id of an endpoint in the index, or -1. */
   endpointIdOf(name: string): number {
+    if (this.later.length > 0) this.settle();
     return this.endpointIds.get(name) ?? NONE;
+  }
+
+  /**
+   * `endpointIdOf` without applying deferred picks first, for `MatchedLengths`: an id a
+   * deferred pick would add is new (or freed, which bumps the epoch), so a match made
+   * before answers 0 for it either way, and reading a match (the pick's hit) does not pull
+   * the deferred record back into the request.
+   */
+  matchedIdOf(name: string): number {
+    return this.endpointIds.get(name) ?? NONE;
+  }
+
+  /** Picks recorded by `recordLater` and not applied yet, oldest first. */
+  private later: { endpoint: string; keys: readonly number[]; capacity: number; prompt: boolean }[] = [];
+
+  /**
+   * `record(endpoint, keys, capacity)` (and, with `prompt`, `prompts.record(keys)`) after
+   * the caller's synchronous work: in a microtask, or before anything reads or changes the
+   * index if that comes first. So every later match, record, stats or statistics read sees
+   * exactly what it would have seen had the pick been recorded at once, and the pick's
+   * caller (the request whose decision it was) does not wait for it: recording a new
+   * prompt's 256 blocks in a full index is most of a decision's time. GIE's prefix plugin
+   * also records in PreRequest off the request path (in a goroutine).
+   */
+  recordLater(endpoint: string, keys: readonly number[], capacity: number, prompt: boolean): void {
+    if (keys.length === 0) return;
+    this.later.push({ endpoint, keys, capacity, prompt });
+    if (this.later.length === 1) queueMicrotask(this.settleSoon);
+  }
+
+  /** Picks `recordLater` has not applied yet (0 once the microtask ran or anything read the index). */
+  get deferred(): number {
+    return this.later.length;
+  }
+
+  private readonly settleSoon = () => {
+    try {
+      this.settle();
+    } catch {
+      // As a PreRequest hook's throw: the index stays as it was before the failing record.
+    }
+  };
+
+  /** Applies the picks `recordLater` deferred, oldest first (every read and change of the index calls it). */
+  settle(): void {
+    const later = this.later;
+    if (later.length === 0) return;
+    this.later = [];
+    for (const r of later) {
+      this.recordNow(r.endpoint, r.keys, r.capacity);
+      if (r.prompt) this.prompts.record(r.keys);
+    }
   }
 
   /**
@@ -122,6 +180,7 @@ export class PrefixIndex {
    * it holds without a gap. Endpoints with no match are absent. Does not touch the LRUs.
    */
   match(keys: readonly number[]): Map<string, number> {
+    if (this.later.length > 0) this.settle();
     const m = this.matchLengths(keys);
     const out = new Map<string, number>();
     for (const name of this.endpointNames) {
@@ -133,6 +192,7 @@ export class PrefixIndex {
 
   /** As `match`, answered by a small typed-array record instead of a Map. */
   matchLengths(keys: readonly number[]): PrefixLengths {
+    if (this.later.length > 0) this.settle();
     const scratch = this.scratch;
     // The slots of all the keys at once (a new prompt's are read again by `record`).
     if (keys.length > 1) this.warmth += this.keys.warm(keys, 0, keys.length);
@@ -176,6 +236,11 @@ export class PrefixIndex {
    * (as vLLM evicts). Then evicts the endpoint's oldest keys down to `capacity`.
    */
   record(endpoint: string, keys: readonly number[], capacity = DEFAULT_LRU_CAPACITY_PER_SERVER): void {
+    if (this.later.length > 0) this.settle();
+    this.recordNow(endpoint, keys, capacity);
+  }
+
+  private recordNow(endpoint: string, keys: readonly number[], capacity: number): void {
     if (keys.length === 0 || capacity <= 0) return;
     const ep = this.endpointFor(endpoint);
     this.warmth += this.keys.warm(keys, 0, keys.length);
@@ -227,6 +292,7 @@ export class PrefixIndex {
 
   /** Forgets everything `endpoint` held (the endpoint left the pool). */
   removeEndpoint(endpoint: string): void {
+    if (this.later.length > 0) this.settle();
     this.pending.delete(endpoint);
     const ep = this.endpointIds.get(endpoint);
     if (ep === undefined) return;
@@ -245,6 +311,7 @@ export class PrefixIndex {
 
   /** Removes every endpoint not in `names` (call when the pool's endpoint set changes). */
   retain(names: Iterable<string>): void {
+    if (this.later.length > 0) this.settle();
     const keep = new Set(names);
     for (const endpoint of [...this.endpointIds.keys(), ...this.pending.keys()])
       if (!keep.has(endpoint)) this.removeEndpoint(endpoint);
@@ -263,6 +330,7 @@ export class PrefixIndex {
   }
 
   stats(): PrefixIndexStats {
+    if (this.later.length > 0) this.settle();
     return {
       size: this.keys.size,
       entries: this.entryCount,
@@ -276,6 +344,7 @@ export class PrefixIndex {
 
   /** Entry slots allocated (live + free): the arrays' high-water mark, for tests of boundedness. */
   get allocatedEntries(): number {
+    if (this.later.length > 0) this.settle();
     return this.ent.allocated;
   }
 
