@@ -32,7 +32,8 @@ export interface AttemptOptions {
   fetch: FetchFn;
   url: string;
   headers: Headers;
-  body: Uint8Array<ArrayBuffer>;
+  /** The request body; a Blob only where the runtime's fetch sends one as it is (Bun). */
+  body: Uint8Array<ArrayBuffer> | Blob;
   clientSignal: AbortSignal;
   /** Time to the pod's response headers. */
   responseTimeoutMs: number;
@@ -52,6 +53,10 @@ export interface AttemptOptions {
 type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
 
 class AttemptTimeout extends Error {}
+
+const EMPTY = new Uint8Array(0);
+/** Microtask turns `ended` gives a read to settle (a body already in whole: two under Bun 1.4). */
+const ENDED_TURNS = 3;
 
 const RETRY_ON: readonly number[] = [503];
 
@@ -165,20 +170,51 @@ async function withFirstChunk(
     if (!chunks) signal.removeEventListener("abort", onAbort);
   }
   let pending: ReadResult | undefined = first;
-  if ((response.headers.get("content-type") ?? "").includes("text/event-stream"))
+  if ((response.headers.get("content-type") ?? "").includes("text/event-stream")) {
+    /** The read `ended` started, replayed by the next `read`. */
+    let ahead: Promise<ReadResult> | undefined;
     return {
       read() {
         const r = pending;
         pending = undefined;
-        return r ? Promise.resolve(r) : reader.read();
+        if (r) return Promise.resolve(r);
+        const a = ahead;
+        ahead = undefined;
+        return a ?? reader.read();
       },
       ready() {
         const r = pending;
         pending = undefined;
         return r;
       },
+      async ended() {
+        const held = pending;
+        if (!held || ahead) return undefined;
+        if (held.done) {
+          pending = undefined;
+          return EMPTY;
+        }
+        let next: ReadResult | undefined;
+        const read = reader.read();
+        read.then(
+          (r) => {
+            next = r;
+          },
+          () => {},
+        );
+        // A body already in whole has its end queued: the read settles within these turns
+        // (Bun 1.4: two). Later, or a read that fails: the stream goes on as usual.
+        for (let i = 0; i < ENDED_TURNS && next === undefined; i++) await null;
+        if (next?.done && pending === held) {
+          pending = undefined;
+          return held.value;
+        }
+        ahead = read;
+        return undefined;
+      },
       cancel: (reason) => reader.cancel(reason),
     };
+  }
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(c) {

@@ -1,6 +1,7 @@
 import { type Clock, type SetTimer, systemClock, systemTimer } from "../clock.ts";
 import type { Closing } from "../lifecycle.ts";
 import type { Outcome } from "../scope.ts";
+import { concatBytes } from "./bytes.ts";
 import type { Pieces } from "./sse-framer.ts";
 
 const encoder = new TextEncoder();
@@ -66,6 +67,28 @@ export interface ChunkSource {
    * the relay sends it at its first pull without a read, a promise or the idle timer.
    */
   ready?(): ReadResult | undefined;
+  /**
+   * While the held chunk is still there: the whole answer when the pod's stream already
+   * ended with it (a short answer sent at once; the held chunk is taken), else undefined
+   * and the stream goes on, the next read already started (replayed by `read`). Only for
+   * relays that read ahead anyway (the direct shape): it reads one chunk early.
+   */
+  ended?(): Promise<Uint8Array | undefined>;
+}
+
+/**
+ * A stream that had already ended when its answer was built (`ChunkSource.ended`): what
+ * the client gets for it, after the tap, as one array. Bytes instead of a relay: Bun
+ * writes the head and the body in one go (Content-Length, no chunked framing), with no
+ * stream, pull or close, as for a JSON answer. The same tap calls as the relay makes.
+ */
+export function tappedWhole(bytes: Uint8Array, tap: Tap | undefined): Uint8Array {
+  if (!tap) return bytes;
+  const out = tap.chunk(bytes);
+  const rest = tap.flush();
+  const parts: Uint8Array[] = out instanceof Uint8Array ? [out] : out ? [...out] : [];
+  if (rest?.byteLength) parts.push(rest);
+  return parts.length === 1 ? parts[0]! : concatBytes(parts);
 }
 
 class IdleTimeout extends Error {
