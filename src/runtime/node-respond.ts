@@ -103,16 +103,14 @@ export function writeResponse(res: Response, outgoing: ServerResponse, cacheKey:
 function drive(source: DirectSource, outgoing: ServerResponse): void {
   let wrote = false;
   let resume: (() => void) | undefined;
-  const flush = setImmediate(() => {
-    if (!wrote && !outgoing.destroyed) outgoing.flushHeaders();
-  });
+  let flush: NodeJS.Immediate | undefined;
   const wake = () => {
     const r = resume;
     resume = undefined;
     r?.();
   };
   const onClose = () => {
-    clearImmediate(flush);
+    if (flush) clearImmediate(flush);
     if (!outgoing.writableFinished) void source.cancel(new Error("client disconnected")).catch(() => {});
     // A write waiting for 'drain' goes on: the relay sees it ended and stops.
     wake();
@@ -120,7 +118,7 @@ function drive(source: DirectSource, outgoing: ServerResponse): void {
   // Once: a relay is cancelled once (a second cancel would abort the pod's request again).
   outgoing.once("close", onClose);
   const done = () => {
-    clearImmediate(flush);
+    if (flush) clearImmediate(flush);
     outgoing.off("close", onClose);
     outgoing.off("drain", wake);
   };
@@ -147,6 +145,12 @@ function drive(source: DirectSource, outgoing: ServerResponse): void {
   source
     .pull(controller)
     .catch((err: unknown) => controller.close(err instanceof Error ? err : new Error(String(err))));
+  // The relay writes a chunk attempt already read during the pull's first turn; a stream
+  // with none at hand still sends its head at once (no timer per stream otherwise).
+  if (!wrote && !outgoing.destroyed && !outgoing.writableEnded)
+    flush = setImmediate(() => {
+      if (!wrote && !outgoing.destroyed) outgoing.flushHeaders();
+    });
 }
 
 /** Writes a stream's chunks as they come, 'drain' pacing the reads; the head leaves with the first one. */

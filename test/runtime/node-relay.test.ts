@@ -66,7 +66,10 @@ class FakeOutgoing extends EventEmitter {
   writeHead(status: number, headers: Record<string, unknown>) {
     this.head = { status, headers };
   }
-  flushHeaders() {}
+  flushed = 0;
+  flushHeaders() {
+    this.flushed++;
+  }
   write(bytes: Uint8Array) {
     this.chunks.push(dec.decode(bytes));
     this.buffered += bytes.byteLength;
@@ -116,6 +119,21 @@ describe("the relay's Node shape, written by writeResponse", () => {
     expect(out.chunks).toEqual(["data: 0\n\n", "data: a\n\n", "data: b\n\n"]);
     expect(out.ended).toBe(true);
     expect(h.ends).toEqual(["success"]);
+  });
+
+  test("the head goes out with the first chunk; alone, one turn later, only when no chunk is at hand", async () => {
+    const turn = () => new Promise((r) => setImmediate(r));
+    const withChunk = new FakeOutgoing();
+    const ready = () => ({ done: false as const, value: enc.encode("data: 0\n\n") });
+    serve(relay({ ...pod([], { hang: true }).source, ready }, harness().opts), withChunk);
+    await turn();
+    expect(withChunk.flushed).toBe(0);
+    const silent = new FakeOutgoing();
+    serve(relay(pod([], { hang: true }).source, harness().opts), silent);
+    expect(silent.flushed).toBe(0);
+    await turn();
+    expect(silent.flushed).toBe(1);
+    expect(silent.chunks).toEqual([]);
   });
 
   test("a full socket stops the reads until 'drain' (backpressure reaches the pod)", async () => {
