@@ -16,6 +16,7 @@ import { CounterFamily } from "../../src/metrics/series-family.ts";
 import { acceptsChat } from "../../src/openai/fast-accept.ts";
 import { ChatCompletionSchema } from "../../src/openai/schemas.ts";
 import { downstreamHeaders, upstreamHeaders } from "../../src/proxy/headers.ts";
+import { LightAbortController } from "../../src/runtime/node-abort.ts";
 import { hashPrefix } from "../../src/scheduling/prefix/hashes.ts";
 import { promptText } from "../../src/scheduling/prefix/prompt.ts";
 
@@ -41,6 +42,7 @@ interface Item {
 }
 
 let sink: unknown;
+const noop = () => {};
 function measure(fn: () => unknown): number {
   const batch = (n: number) => {
     const t = performance.now();
@@ -264,6 +266,26 @@ const items: Item[] = [
       const a = new AbortController();
       const b = new AbortController();
       return AbortSignal.any([a.signal, b.signal]);
+    },
+  },
+  {
+    name: "AbortController, its signal, a listener (attempt's pod call; Bun, and Node before node-abort.ts)",
+    perRequest: 0,
+    where: "src/proxy/attempt.ts",
+    fn: () => {
+      const c = new AbortController();
+      c.signal.addEventListener("abort", noop);
+      return c;
+    },
+  },
+  {
+    name: "LightAbortController, a listener (attempt's pod call on Node: the Node fetch offers it)",
+    perRequest: 0,
+    where: "src/runtime/node-abort.ts",
+    fn: () => {
+      const c = new LightAbortController();
+      c.signal.addEventListener("abort", noop);
+      return c;
     },
   },
   {
