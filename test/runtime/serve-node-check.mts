@@ -5,6 +5,7 @@
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { NodeRequest } from "../../src/runtime/node-request.ts";
+import { nodeDirectStreams } from "../../src/runtime/node-relay.ts";
 import { responseCacheKey } from "../../src/runtime/node-respond.ts";
 import { serveNode } from "../../src/runtime/serve-node.ts";
 
@@ -60,6 +61,19 @@ const server = await serveNode({
         { headers: { "content-type": "text/event-stream" } },
       );
     }
+    if (url.pathname === "/direct" || url.pathname === "/direct-rewrapped") {
+      // The relay's Node shape (node-relay.ts) over a source that writes three chunks.
+      const source = {
+        async pull(c: { write(b: Uint8Array): number | Promise<number>; close(): void }) {
+          for (const part of ["data: 1\n\n", "data: 2\n\n", "data: 3\n\n"]) await c.write(enc.encode(part));
+          c.close();
+        },
+        cancel: async () => {},
+      };
+      const answer = new Response(nodeDirectStreams(source), { headers: { "content-type": "text/event-stream" } });
+      // A stage that wraps the answer reads its body as a stream (the platform's Response over it).
+      return url.pathname === "/direct" ? answer : new Response(answer.body, answer);
+    }
     return new Response("not here", { status: 404 });
   },
 });
@@ -85,6 +99,30 @@ out["cookies"] = { setCookie: cookies.headers.getSetCookie(), constructor: cooki
 // A GET takes node-server's path, as before.
 await (await fetch(`${base}/text`)).text();
 out["seen"] = { ...seen };
+
+// The relay's Node shape: written by our writer, by node-server's (a host it does not take as
+// plain), and read as a stream by a wrapping Response.
+const directText = async (path: string, host?: string) =>
+  new Promise<string>((resolve, reject) => {
+    const req = httpRequest(
+      `${base}${path}`,
+      { method: "POST", ...(host ? { headers: { host } } : {}) },
+      (res) => {
+        let got = "";
+        res.on("data", (d: Buffer) => {
+          got += d.toString();
+        });
+        res.on("end", () => resolve(got));
+      },
+    );
+    req.on("error", reject);
+    req.end("{}");
+  });
+out["direct"] = {
+  own: await directText("/direct"),
+  nodeServer: await directText("/direct", "Odd.Host"),
+  rewrapped: await directText("/direct-rewrapped"),
+};
 
 // An answer that did not read the body: the rest of the body is drained, the connection carries the next request.
 out["keepAlive"] = await new Promise<string[]>((resolve) => {

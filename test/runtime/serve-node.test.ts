@@ -21,6 +21,9 @@ test("serveNode: POSTs on the Node path (its own Request and writer), answers, k
   // Repeated names stay separate; any token is a header name, "constructor" too.
   expect(out.cookies).toEqual({ setCookie: ["a=1", "b=2"], constructor: "x" });
   expect(out.seen).toEqual({ "/json": true, "/text": false, "/cookies": true });
+  // The relay's Node shape, whoever writes or reads it: our writer, node-server's, a wrapping Response.
+  const events = "data: 1\n\ndata: 2\n\ndata: 3\n\n";
+  expect(out.direct).toEqual({ own: events, nodeServer: events, rewrapped: events });
   // The 413 did not read its 200 kB body; the next request on the same connection is still answered.
   expect(out.keepAlive).toEqual(["HTTP/1.1 413", "HTTP/1.1 200"]);
   // 256 KiB chunks into a paused client: a bounded number read (socket buffers), not an endless stream.
