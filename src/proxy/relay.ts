@@ -190,6 +190,14 @@ async function sendPieces(controller: DirectController, pieces: readonly Uint8Ar
  * ahead at most what the destination holds (the socket's buffers; ~64 KiB for a reader),
  * and its idle watch runs while the client's side has room and the pod is silent
  * (docs/overhead-streaming.md).
+ *
+ * The contract every shape keeps (a runtime's own direct stream drives the same `pull`):
+ * every chunk passes `tap.chunk` and the end `tap.flush`, in order, and the client gets
+ * what they return; `onEnd` runs exactly once ("success" at the pod's end, "error" when a
+ * read or the tap fails, "aborted" when the client cancels); a client cancel aborts the
+ * pod's request (`abortUpstream`); a pod silent for `idleTimeoutMs` while a read is pending,
+ * or shutdown past its grace (`closing`), aborts it too and ends an SSE answer with an error
+ * event (`upstream_stream_error`, `shutting_down`) instead of a bare cut.
  */
 export function relay(
   upstream: ReadableStream<Uint8Array> | ChunkSource,
