@@ -96,6 +96,91 @@ export function stringEnd(hay: Uint8Array, at: number): number {
   return -1;
 }
 
+/**
+ * stringEnd for strings that may be long (a prompt): the closing quote is looked for with
+ * the native `indexOf` (a quote preceded by an odd run of backslashes is escaped), so a
+ * 30 KiB string costs a memchr or a few, not a JS loop over its bytes.
+ */
+export function longStringEnd(hay: Uint8Array, at: number): number {
+  let i = at;
+  for (;;) {
+    i = hay.indexOf(QUOTE, i + 1);
+    if (i === -1) return -1;
+    let b = i - 1;
+    while (hay[b] === BACKSLASH) b--;
+    if ((i - 1 - b) % 2 === 0) return i + 1;
+  }
+}
+
+const isSpace = (b: number | undefined) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+
+/** First index at or after `at` that is not JSON whitespace. */
+export function skipSpace(hay: Uint8Array, at: number): number {
+  while (isSpace(hay[at])) at++;
+  return at;
+}
+
+/** Index just past the JSON value starting at `hay[at]` (strings skipped natively), or -1. */
+function skipValue(hay: Uint8Array, at: number): number {
+  const b = hay[at];
+  if (b === QUOTE) return longStringEnd(hay, at);
+  if (b !== 0x7b && b !== 0x5b) {
+    // A number, true, false or null: up to the next delimiter.
+    let i = at;
+    while (i < hay.length && hay[i] !== 0x2c && hay[i] !== 0x7d && hay[i] !== 0x5d && !isSpace(hay[i])) i++;
+    return i > at ? i : -1;
+  }
+  let depth = 0;
+  for (let i = at; i < hay.length; i++) {
+    const c = hay[i];
+    if (c === QUOTE) {
+      const end = longStringEnd(hay, i);
+      if (end === -1) return -1;
+      i = end - 1;
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return -1;
+}
+
+/**
+ * Where the top-level `key` (its bytes with the quotes, e.g. `"model"`) of a JSON object
+ * holds its value: `[start, end)`, the last one when the key is repeated (the one
+ * `JSON.parse` keeps). Undefined when there is none, a key is escaped, or the bytes are not
+ * an object. One walk
+ * over the object's structure; string values (prompts) are skipped by the native indexOf.
+ */
+export function topLevelValue(hay: Uint8Array, key: Uint8Array): [number, number] | undefined {
+  let i = skipSpace(hay, 0);
+  if (hay[i] !== 0x7b) return undefined;
+  let found: [number, number] | undefined;
+  i = skipSpace(hay, i + 1);
+  if (hay[i] === 0x7d) return undefined;
+  for (;;) {
+    if (hay[i] !== QUOTE) return undefined;
+    const keyEnd = longStringEnd(hay, i);
+    if (keyEnd === -1) return undefined;
+    // An escaped key might spell `key` another way (`"mod\u0065l"`): leave such bodies alone.
+    const escaped = hay.indexOf(BACKSLASH, i);
+    if (escaped !== -1 && escaped < keyEnd) return undefined;
+    let same = keyEnd - i === key.length;
+    for (let j = 0; same && j < key.length; j++) same = hay[i + j] === key[j];
+    i = skipSpace(hay, keyEnd);
+    if (hay[i] !== COLON) return undefined;
+    const start = skipSpace(hay, i + 1);
+    const end = skipValue(hay, start);
+    if (end === -1) return undefined;
+    if (same) found = [start, end];
+    i = skipSpace(hay, end);
+    if (hay[i] === 0x7d) return found;
+    if (hay[i] !== 0x2c) return undefined;
+    i = skipSpace(hay, i + 1);
+  }
+}
+
 /** Index just past the JSON object or array opening at `hay[at]`, or -1 when it does not close. */
 export function valueEnd(hay: Uint8Array, at: number): number {
   let depth = 0;

@@ -3,11 +3,52 @@
  * the rewrite target. Only used when a rewrite changed the name, so the common path
  * pays nothing.
  */
-import { indexOfBytes, pattern, stringEnd } from "./bytes.ts";
+import { indexOfBytes, pattern, skipSpace, stringEnd, topLevelValue } from "./bytes.ts";
 import { dataLines } from "./sse-frame.ts";
 
 const encoder = new TextEncoder();
 const MODEL_KEY = pattern('"model":');
+const MODEL_NAME = pattern('"model"');
+
+/**
+ * A JSON request body with its top-level `model` set to `to` and/or its opening `{` replaced
+ * by `prefix` (which opens the object and ends with a comma, so the body needs a first key),
+ * in one copy of the bytes: no parse and no re-serialising (a renamed 30 KiB request was
+ * `JSON.stringify` + encode, two prompt-sized copies), everything else as the client sent
+ * it. Undefined when the bytes do not allow it (no first key, a model that is not a string):
+ * the caller then re-serialises.
+ */
+export function spliceRequestBody(
+  bytes: Uint8Array,
+  to: string | undefined,
+  prefix: Uint8Array | undefined,
+): Uint8Array<ArrayBuffer> | undefined {
+  const open = skipSpace(bytes, 0);
+  if (bytes[open] !== 0x7b) return undefined;
+  if (prefix !== undefined && bytes[skipSpace(bytes, open + 1)] !== 0x22) return undefined;
+  let value: Uint8Array | undefined;
+  let start = 0;
+  let end = 0;
+  if (to !== undefined) {
+    const range = topLevelValue(bytes, MODEL_NAME);
+    if (range === undefined || bytes[range[0]] !== 0x22) return undefined;
+    [start, end] = range;
+    value = encoder.encode(JSON.stringify(to));
+  }
+  const head = prefix ?? bytes.subarray(open, open + 1);
+  const grown = head.length - 1 + (value ? value.length - (end - start) : 0);
+  const out = new Uint8Array(bytes.length + grown);
+  out.set(bytes.subarray(0, open), 0);
+  out.set(head, open);
+  let at = open + head.length;
+  if (value) {
+    out.set(bytes.subarray(open + 1, start), at);
+    at += start - open - 1;
+    out.set(value, at);
+    out.set(bytes.subarray(end), at + value.length);
+  } else out.set(bytes.subarray(open + 1), at);
+  return out;
+}
 
 function rename(json: string, to: string): string {
   try {
