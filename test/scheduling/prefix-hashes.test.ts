@@ -78,6 +78,30 @@ describe("chained prefix hashes", () => {
     },
   );
 
+  test.each([16, 32, 64, 128])(
+    "an ASCII window encoded whole (parts cut anywhere, empty parts, control characters) hashes as the reference (%i characters a block)",
+    (blockChars) => {
+      const text = `${prompt(6, blockChars * 5 + 7)}\u0000\u0001\u007f${prompt(7, blockChars * 9)}`;
+      const cuts = [0, 1, 17, 17, blockChars * 2 + 3, blockChars * 6, text.length];
+      const parts = cuts.slice(1).map((end, i) => text.slice(cuts[i], end));
+      for (const maxBlocks of [1, 3, 256]) {
+        const h = hashPrefix(parts, { model: "m", blockChars, maxBlocks });
+        const want = reference(text, "m", blockChars, h.count);
+        expect(h.count).toBe(Math.min(maxBlocks, Math.floor(text.length / blockChars)));
+        for (let i = 0; i < h.count; i++) expect([h.words[2 * i], h.words[2 * i + 1]]).toEqual(want[i]!);
+      }
+      // Non-ASCII past the window does not matter; inside it, the long way gives the same digests.
+      const after = hashPrefix([...parts, "日本語"], { model: "m", blockChars, maxBlocks: 3 });
+      expect([...after.words]).toEqual([
+        ...hashPrefix(parts, { model: "m", blockChars, maxBlocks: 3 }).words,
+      ]);
+      const inside = `${text.slice(0, blockChars + 5)}é${text.slice(blockChars + 5)}`;
+      const h = hashPrefix(inside, { model: "m", blockChars, maxBlocks: 256 });
+      const want = reference(inside, "m", blockChars, h.count);
+      for (let i = 0; i < h.count; i++) expect([h.words[2 * i], h.words[2 * i + 1]]).toEqual(want[i]!);
+    },
+  );
+
   test("a prompt's hashes are a prefix of its continuation's hashes", () => {
     const base = prompt(3, 64 * 4);
     const a = hashPrefix(base, opts);

@@ -1,4 +1,4 @@
-import { murmur3AsciiBlock, murmur3Words } from "./murmur3.ts";
+import { murmur3AsciiBlock, murmur3WordBlock, murmur3Words } from "./murmur3.ts";
 import { alignedWords, LITTLE_ENDIAN } from "./xxhash64.ts";
 
 /**
@@ -93,6 +93,19 @@ export function hashPrefix(
   const seed = seedOf(opts.model);
   // Blocks of whole words hash straight from the string when ASCII (murmur3AsciiBlock).
   const ascii16 = (blockChars & 15) === 0;
+  if (ascii16 && LITTLE_ENDIAN && asciiWindow(parts, count * blockChars)) {
+    // The whole window is ASCII and in `window` as bytes: every block from its words.
+    const view = windowWords;
+    let hi = seed[0]!;
+    let lo = seed[1]!;
+    for (let i = 0; i < count; i++) {
+      murmur3WordBlock(view, (i * blockChars) >>> 2, blockChars, lo, hi, words, i * 2);
+      hi = words[i * 2]!;
+      lo = words[i * 2 + 1]!;
+      keys[i] = keyOf(hi, lo);
+    }
+    return { count, keys, words };
+  }
   let prevHi = seed[0]!;
   let prevLo = seed[1]!;
   let p = 0;
@@ -147,6 +160,39 @@ export function hashPrefix(
     keys[i] = keyOf(prevHi, prevLo);
   }
   return { count, keys, words };
+}
+
+/** Windows up to this many characters are encoded whole for hashing (256 blocks of 64 = 16 KiB by default). */
+const WINDOW_MAX = 64 * 1024;
+/** The hash window's bytes (reused: hashing is synchronous), and its words. */
+let window = new Uint8Array(16 * 1024);
+let windowWords = new Uint32Array(window.buffer);
+
+/**
+ * Encodes the first `chars` characters of the parts into `window` when they are all ASCII
+ * (one byte each: `encodeInto` then writes as many bytes as it reads characters, natively,
+ * far faster than reading characters one by one); false otherwise (or for a window over
+ * WINDOW_MAX), and the caller hashes the long way.
+ */
+function asciiWindow(parts: readonly string[], chars: number): boolean {
+  if (chars > WINDOW_MAX) return false;
+  if (window.length < chars) {
+    window = new Uint8Array(Math.max(chars, window.length * 2));
+    windowWords = new Uint32Array(window.buffer);
+  }
+  let at = 0;
+  for (let p = 0; at < chars && p < parts.length; p++) {
+    const part = parts[p]!;
+    const take = Math.min(part.length, chars - at);
+    if (take === 0) continue;
+    const r = encoder.encodeInto(
+      take === part.length ? part : part.slice(0, take),
+      window.subarray(at, at + take),
+    );
+    if (r.read !== take || r.written !== take) return false;
+    at += take;
+  }
+  return at === chars;
 }
 
 /** The first `n` blocks of `h` (a chain's prefix does not depend on what follows it). */

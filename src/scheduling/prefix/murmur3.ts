@@ -179,3 +179,63 @@ export function murmur3AsciiBlock(
   out[at + 1] = h1;
   return true;
 }
+
+/**
+ * `murmur3AsciiBlock` over bytes already in `words` (a little-endian `Uint32Array` view):
+ * the block is the `chars` bytes from word `q0` (`chars` a multiple of 16), followed by
+ * `lo` and `hi`. For ASCII prompts the caller encodes the whole window once (a native
+ * `encodeInto`) and hashes every block from it: no character read one at a time (about
+ * twice as fast as `murmur3AsciiBlock` on V8 and on JSC), the same digests.
+ */
+export function murmur3WordBlock(
+  words: Uint32Array,
+  q0: number,
+  chars: number,
+  lo: number,
+  hi: number,
+  out: Uint32Array,
+  at: number,
+): void {
+  let h1 = 0;
+  let h2 = 0;
+  let h3 = 0;
+  let h4 = 0;
+  const end = q0 + (chars >>> 2);
+  for (let q = q0; q < end; q += 4) {
+    let k1 = words[q]!;
+    let k2 = words[q + 1]!;
+    let k3 = words[q + 2]!;
+    let k4 = words[q + 3]!;
+    k1 = Math.imul(rotl(Math.imul(k1, C1), 15), C2);
+    h1 ^= k1;
+    h1 = (Math.imul(rotl(h1, 19) + h2, 5) + 0x561ccd1b) | 0;
+    k2 = Math.imul(rotl(Math.imul(k2, C2), 16), C3);
+    h2 ^= k2;
+    h2 = (Math.imul(rotl(h2, 17) + h3, 5) + 0x0bcaa747) | 0;
+    k3 = Math.imul(rotl(Math.imul(k3, C3), 17), C4);
+    h3 ^= k3;
+    h3 = (Math.imul(rotl(h3, 15) + h4, 5) + 0x96cd1c35) | 0;
+    k4 = Math.imul(rotl(Math.imul(k4, C4), 18), C1);
+    h4 ^= k4;
+    h4 = (Math.imul(rotl(h4, 13) + h1, 5) + 0x32ac3b17) | 0;
+  }
+  h2 ^= Math.imul(rotl(Math.imul(hi, C2), 16), C3);
+  h1 ^= Math.imul(rotl(Math.imul(lo, C1), 15), C2);
+  const len = chars + 8;
+  h1 ^= len;
+  h2 ^= len;
+  h3 ^= len;
+  h4 ^= len;
+  h1 = (h1 + h2 + h3 + h4) | 0;
+  h2 = (h2 + h1) | 0;
+  h3 = (h3 + h1) | 0;
+  h4 = (h4 + h1) | 0;
+  h1 = fmix(h1);
+  h2 = fmix(h2);
+  h3 = fmix(h3);
+  h4 = fmix(h4);
+  h1 = (h1 + h2 + h3 + h4) | 0;
+  h2 = (h2 + h1) | 0;
+  out[at] = h2;
+  out[at + 1] = h1;
+}
