@@ -12,10 +12,10 @@ import type { RequestSeries } from "../metrics/request-series.ts";
 import { type AccountingResult, JsonAccounting, SseAccounting } from "../proxy/accounting.ts";
 import { attempt } from "../proxy/attempt.ts";
 import { downstreamHeaders, upstreamHeaders } from "../proxy/headers.ts";
-import { renameModelInJson } from "../proxy/model-field.ts";
+import { renameModelInJson, spliceRequestBody } from "../proxy/model-field.ts";
 import { multipartWithModel } from "../proxy/multipart-model.ts";
 import { recordAnswer } from "../proxy/record.ts";
-import { type ChunkSource, type DirectStreams, relay, type Tap } from "../proxy/relay.ts";
+import { type ChunkSource, type DirectStreams, relay, type Tap, tappedWhole } from "../proxy/relay.ts";
 import type { InferenceRequest, TargetModel } from "../request.ts";
 import type { Exchange } from "./exchange.ts";
 
@@ -51,50 +51,38 @@ const STREAM_OPTIONS_FIRST = encoder.encode('{"stream_options":{"include_usage":
 /**
  * What the pod gets: the client's bytes as they came, unless the model was rewritten
  * or a stream did not ask for usage (the gateway asks for it, to account tokens, and
- * drops that event from what the client sees). A body without `stream_options` gets it
- * in front of its own bytes, not re-serialised; a multipart body (transcriptions) has
- * its `model` part replaced in place.
+ * drops that event from what the client sees). The new name and a missing `stream_options`
+ * are spliced into the client's bytes (spliceRequestBody), not re-serialised; a multipart
+ * body (transcriptions) has its `model` part replaced in place. `blob`: the client's Blob
+ * (InferenceRequest.blob) when the bytes go unchanged, for fetch to send instead.
  */
 export function upstreamBody(
   req: InferenceRequest,
   target: TargetModel,
-): { bytes: Uint8Array<ArrayBuffer>; usageInjected: boolean } {
+): { bytes: Uint8Array<ArrayBuffer>; usageInjected: boolean; blob: Blob | undefined } {
   const streamOptions = req.body["stream_options"] as { include_usage?: boolean } | null | undefined;
   const usageInjected =
     req.stream && USAGE_OPTION_KINDS.has(req.kind) && streamOptions?.include_usage !== true;
   const renamed = target.target !== req.model;
-  if (!renamed && !usageInjected) return { bytes: req.bytes, usageInjected };
+  // Unchanged: the client's bytes, and its Blob when the body was read as one (sent instead).
+  if (!renamed && !usageInjected) return { bytes: req.bytes, usageInjected, blob: req.blob };
   if (req.kind === "transcriptions")
-    return {
-      bytes: renamed ? multipartWithModel(req.bytes, target.target) : req.bytes,
-      usageInjected: false,
-    };
-  if (!renamed && streamOptions === undefined) {
-    const open = req.bytes.indexOf(0x7b);
-    let next = open + 1;
-    while (
-      req.bytes[next] === 0x20 ||
-      req.bytes[next] === 0x0a ||
-      req.bytes[next] === 0x0d ||
-      req.bytes[next] === 0x09
-    )
-      next++;
-    // Only in front of a first key: `{}` would be left with a trailing comma.
-    if (open !== -1 && req.bytes[next] === 0x22)
-      return { bytes: insertAt(req.bytes, open, STREAM_OPTIONS_FIRST), usageInjected };
+    return renamed
+      ? { bytes: multipartWithModel(req.bytes, target.target), usageInjected: false, blob: undefined }
+      : { bytes: req.bytes, usageInjected: false, blob: req.blob };
+  // The new name and/or the usage option spliced into the client's bytes (one copy). Only a
+  // stream_options the client sent without include_usage: true needs the body re-serialised.
+  if (!usageInjected || streamOptions === undefined) {
+    const spliced = spliceRequestBody(
+      req.bytes,
+      renamed ? target.target : undefined,
+      usageInjected ? STREAM_OPTIONS_FIRST : undefined,
+    );
+    if (spliced) return { bytes: spliced, usageInjected, blob: undefined };
   }
   const body: Record<string, unknown> = { ...req.body, model: target.target };
   if (usageInjected) body["stream_options"] = { ...streamOptions, include_usage: true };
-  return { bytes: encoder.encode(JSON.stringify(body)), usageInjected };
-}
-
-/** `bytes` with its byte at `at` (a `{`) replaced by `prefix`. */
-function insertAt(bytes: Uint8Array, at: number, prefix: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(bytes.length - 1 + prefix.length);
-  out.set(bytes.subarray(0, at), 0);
-  out.set(prefix, at);
-  out.set(bytes.subarray(at + 1), at + prefix.length);
-  return out;
+  return { bytes: encoder.encode(JSON.stringify(body)), usageInjected, blob: undefined };
 }
 
 /**
@@ -108,7 +96,7 @@ export function forward(deps: ForwardDeps) {
     const req = x.inferenceRequest;
     const target = x.targetModel;
     const { settings } = deps.config();
-    const { bytes, usageInjected } = upstreamBody(req, target);
+    const { bytes, usageInjected, blob } = upstreamBody(req, target);
     const headers = upstreamHeaders(x.headers, {
       forwardAuthorization: settings.upstream.forwardAuthorization,
     });
@@ -138,7 +126,7 @@ export function forward(deps: ForwardDeps) {
         fetch: deps.fetch,
         url: `http://${endpoint.address}${req.path}`,
         headers,
-        body: bytes,
+        body: blob ?? bytes,
         clientSignal: x.signal,
         responseTimeoutMs: settings.upstream.responseTimeoutMs,
         firstByteTimeoutMs: req.stream ? settings.upstream.firstByteTimeoutMs : undefined,
@@ -283,12 +271,22 @@ async function respond(
     x.idSetOn = new Response(bytes, init);
     return x.idSetOn;
   }
-  scope.streaming = true;
   const streamed = x.lifecycle?.responseStreaming;
+  // Plugins' ResponseStreaming hooks see each chunk the client gets; no wrapper when none has one.
+  const tap = streamed ? tapped(accounting, streamed) : accounting;
+  // Bun: a stream that had ended with its first chunk (a short answer sent at once) goes out
+  // as bytes, like a JSON answer; the scope ends as the pipeline closes (not streaming).
+  if (deps.directStreams === true && opts.body?.ended && !deps.lifecycle?.closing?.closed) {
+    const whole = await opts.body.ended();
+    if (whole) {
+      x.idSetOn = new Response(tappedWhole(whole, tap) as Uint8Array<ArrayBuffer>, init);
+      return x.idSetOn;
+    }
+  }
+  scope.streaming = true;
   const relayed = relay(body, {
     sse: true,
-    // Plugins' ResponseStreaming hooks see each chunk the client gets; no wrapper when none has one.
-    tap: streamed ? tapped(accounting, streamed) : accounting,
+    tap,
     idleTimeoutMs: settings.upstream.idleTimeoutMs,
     clock: deps.clock,
     closing: deps.lifecycle?.closing,
