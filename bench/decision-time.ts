@@ -14,8 +14,14 @@
  * block size 16) and a few in-flight requests each; chat prompts in 16 groups sharing a
  * system prompt (up to 4,000 characters), half of them new questions and half repeats
  * (see requestStream), so the prefix index sees hits and misses; warm-up decisions (JIT,
- * index filling), then the timed ones, each a full `decide` including PostPick (index
- * update). A second pass with the plugin observer gives the mean time per plugin.
+ * index filling), then the timed ones, each a full `decide` (filters, scorers, picker,
+ * PreRequest hooks). The prefix index records a pick in a microtask after the decision
+ * (`PrefixIndex.recordLater`; in a gateway, once the request is on its way to the pod):
+ * the loop lets microtasks run between decisions, as a gateway's requests do, and times
+ * that work apart ("after the pick"). A second pass with the plugin observer gives the
+ * mean time per plugin. BENCH_TRACE=1 prints each phase's decisions split (prefix score,
+ * PreRequest, other plugins, framework; new blocks; GC), BENCH_TRACE=marks also marks
+ * each decision on stderr for BUN_JSC_logGC=1 / --trace-gc (bench/lib/decision-trace.ts).
  *
  * What is charged to a decision: the requests (their bodies JSON round-tripped, as a
  * gateway parses them) are all made before the first timed decision, so the collections
@@ -77,7 +83,7 @@ const ENDPOINTS = nums("BENCH_ENDPOINTS", "8,64,256");
 const CHARS = nums("BENCH_CHARS", "1000,32000,128000");
 const MODEL = "meta-llama/Llama-3.1-8B-Instruct";
 /** BENCH_TRACE=1: each phase's timed decisions split and printed (bench/lib/decision-trace.ts). */
-const TRACE = process.env["BENCH_TRACE"] === "1";
+const TRACE = process.env["BENCH_TRACE"] === "1" || process.env["BENCH_TRACE"] === "marks";
 
 const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.versions.node} (tsx)`;
 
@@ -233,9 +239,11 @@ async function measurePhase(n: number, chars: number, phase: Cell["phase"]): Pro
     const t1 = performance.now();
     times[k] = t1 - t0;
     starts[k] = t0;
-    await null; // the pick's record, deferred to a microtask (PrefixIndex.recordLater)
-    afters[k] = performance.now() - t1;
     tr?.after(k, times[k]!, s.prefixIndex.stats());
+    const t2 = performance.now();
+    await null; // the pick's record, deferred to a microtask (PrefixIndex.recordLater)
+    afters[k] = performance.now() - t2;
+    tr?.settled(k);
     settle(result);
   }
   const cpu = process.cpuUsage(cpu0);
@@ -458,7 +466,7 @@ const us = (ms: number) => (ms * 1000).toFixed(0);
 const SHORT: Record<string, string> = {
   "queue-scorer": "queue",
   "kv-cache-utilization-scorer": "kv",
-  "prefix-cache-scorer": "prefix (score + PostPick)",
+  "prefix-cache-scorer": "prefix (score + PreRequest)",
   "max-score-picker": "picker",
 };
 
@@ -587,7 +595,7 @@ if (process.env["DECISION_JSON"]) {
     "```",
     "",
     "One `decide` of the default profile (queue-scorer ×2, kv-cache-utilization-scorer ×2, " +
-      "prefix-cache-scorer ×3, max-score-picker with 3 endpoints, PostPick index update), called " +
+      "prefix-cache-scorer ×3, max-score-picker with 3 endpoints, PreRequest hooks), called " +
       "directly on `createScheduler` (no HTTP, no JSON parsing). Fake endpoints with scraped-looking " +
       "metrics; chat prompts in 16 groups sharing a system prompt (up to 4,000 characters), half of " +
       "them new questions (unique after the system prompt), half repeats of an earlier request, so the " +
@@ -599,7 +607,9 @@ if (process.env["DECISION_JSON"]) {
       `decisions, ${DECISIONS} timed; skipped above ${FULL_MAX_ENDPOINTS} endpoints (the index alone would take ` +
       "GBs). `performance.now()` around each decision; every request is made before the first timed decision (the benchmark's own garbage out of the timed ones). Plugin columns: mean per decision from a second " +
       "pass with the plugin observer on (its own timing adds a little); the prefix column includes the " +
-      "PostPick index update. CPU/wall: process CPU time over wall time during the timed decisions; below 1, " +
+      "PreRequest hook. The pick's index record runs in a microtask after the decision (PrefixIndex.recordLater; " +
+      "in a gateway once the request is on its way to the pod): the loop lets microtasks run between decisions and " +
+      'times that work apart ("after the pick"). CPU/wall: process CPU time over wall time during the timed decisions; below 1, ' +
       "the process was descheduled (busy machine) and the tail includes that. The prefix scorer hashes at " +
       "most 256 blocks of 64 " +
       "characters (16 KiB), so 32k and 128k prompts hash the same amount; the difference between them is " +

@@ -6,7 +6,15 @@
  * decision; Node: a `gc` performance entry overlapped it). Printed to stderr: the slowest
  * 1 % against all decisions, and the p99 of the decisions no collection ran in.
  */
+import { writeSync } from "node:fs";
 import type { PrefixIndexStats } from "../../src/scheduling/framework/index.ts";
+
+/**
+ * BENCH_TRACE=marks: also writes "@D k µs" to stderr after each timed decision and "@A k"
+ * after its deferred work, synchronously, so the collector's own log on the same stream
+ * (Bun: BUN_JSC_logGC=1; Node: --trace-gc) shows which decision each collection ran in.
+ */
+const MARKS = process.env["BENCH_TRACE"] === "marks";
 
 const jsc = typeof Bun !== "undefined" ? ((await import("bun:jsc")) as { heapSize(): number }) : undefined;
 
@@ -14,6 +22,8 @@ export interface DecisionTrace {
   observe(point: string, type: string, seconds: number): void;
   before(stats: PrefixIndexStats): void;
   after(k: number, ms: number, stats: PrefixIndexStats): void;
+  /** After the decision's deferred work (the microtask). */
+  settled(k: number): void;
   report(label: string, nodeGc: Uint8Array | undefined): void;
 }
 
@@ -42,6 +52,7 @@ export function decisionTrace(count: number): DecisionTrace {
       heap0 = jsc?.heapSize() ?? 0;
     },
     after(k, ms, stats) {
+      if (MARKS) writeSync(2, `@D ${k} ${(ms * 1000).toFixed(0)}\n`);
       if (jsc !== undefined && jsc.heapSize() < heap0) gc[k] = 1;
       total[k] = ms * 1000;
       parts[0]![k] = prefix;
@@ -49,6 +60,9 @@ export function decisionTrace(count: number): DecisionTrace {
       parts[2]![k] = other;
       parts[3]![k] = Math.max(0, ms * 1000 - prefix - pre - other);
       fresh[k] = stats.totalBlocks - stats.matchedBlocks - (s0!.totalBlocks - s0!.matchedBlocks);
+    },
+    settled(k) {
+      if (MARKS) writeSync(2, `@A ${k}\n`);
     },
     report(label, nodeGc) {
       const flags = nodeGc ?? gc;
