@@ -10,8 +10,9 @@
  * Inputs: the request's prefix match (plugins/prefix-match.ts, shared with the other
  * prefix plugins) and the candidates' assumed load. Sets NEW_PREFIX for pickers when no
  * candidate holds the prompt's distinctive block (a preamble every prompt shares does
- * not make a prompt known). Before the request is sent (PreRequest) every block is
- * recorded on the primary, with the primary's KV capacity as its index bound, and its
+ * not make a prompt known). In PreRequest every block is recorded on the primary, with
+ * the primary's KV capacity as its index bound (applied once the request is on its way,
+ * before anything reads the index again: `PrefixIndex.recordLater`), and its
  * uncached tokens count as pending prefill there until the answer starts; the primary's
  * match feeds the index's hit ratio. When a fallback answered instead (ResponseReceived
  * with another endpoint), the blocks are recorded on that endpoint too.
