@@ -17,7 +17,8 @@
  * (`prompts`, see distinctive.ts).
  *
  * Shared by every request of a pool (one per scheduler, carried across config
- * reloads); all operations are synchronous.
+ * reloads); all operations are synchronous, and a pick recorded with `recordLater` is
+ * applied in a microtask or before the next read, whichever comes first.
  *
  * Layout (no allocation per entry, so a full index of millions of entries neither feeds
  * the GC nor rehashes a Map; see docs/scheduling.md "The prefix index's layout"):
@@ -155,22 +156,24 @@ export class PrefixIndex {
     return this.later.length;
   }
 
-  private readonly settleSoon = () => {
-    try {
-      this.settle();
-    } catch {
-      // As a PreRequest hook's throw: the index stays as it was before the failing record.
-    }
-  };
+  private readonly settleSoon = () => this.settle();
 
-  /** Applies the picks `recordLater` deferred, oldest first (every read and change of the index calls it). */
+  /**
+   * Applies the picks `recordLater` deferred, oldest first (every read and change of the
+   * index calls it). A pick whose record throws is skipped, as a PreRequest hook's throw
+   * was: it fails neither the other picks nor the caller that happened to apply it.
+   */
   settle(): void {
     const later = this.later;
     if (later.length === 0) return;
     this.later = [];
     for (const r of later) {
-      this.recordNow(r.endpoint, r.keys, r.capacity);
-      if (r.prompt) this.prompts.record(r.keys);
+      try {
+        this.recordNow(r.endpoint, r.keys, r.capacity);
+        if (r.prompt) this.prompts.record(r.keys);
+      } catch {
+        // See above: the hook runner swallowed it before.
+      }
     }
   }
 
