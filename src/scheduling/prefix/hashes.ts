@@ -84,10 +84,6 @@ export function hashPrefix(
   for (const part of parts) total += part.length;
   const count = Math.min(Math.floor(total / blockChars), opts.maxBlocks);
   if (count <= 0 || blockChars <= 0) return NO_HASHES;
-  // Room for a block at 3 UTF-8 bytes per code unit plus the previous hash, word aligned.
-  const buffer = new ArrayBuffer((blockChars * 3 + 8 + 3) & ~3);
-  const bytes = new Uint8Array(buffer);
-  const view = LITTLE_ENDIAN ? new Uint32Array(buffer) : undefined;
   const words = new Uint32Array(count * 2);
   const keys = new Array<number>(count);
   const seed = seedOf(opts.model);
@@ -106,6 +102,10 @@ export function hashPrefix(
     }
     return { count, keys, words };
   }
+  // Room for a block at 3 UTF-8 bytes per code unit plus the previous hash, word aligned.
+  const buffer = new ArrayBuffer((blockChars * 3 + 8 + 3) & ~3);
+  const bytes = new Uint8Array(buffer);
+  const view = LITTLE_ENDIAN ? new Uint32Array(buffer) : undefined;
   let prevHi = seed[0]!;
   let prevLo = seed[1]!;
   let p = 0;
