@@ -90,3 +90,73 @@ describe("upstreamBody", () => {
     expect(dec.decode(await file.arrayBuffer())).toBe('name="model"\r\n\r\nnot a field');
   });
 });
+
+describe("a renamed model is spliced into the client's bytes", () => {
+  const renamed = (text: string, target = "pod-model", kind = "chat") => {
+    const req = request(kind, JSON.parse(text), enc.encode(text));
+    return upstreamBody(req, to(String(JSON.parse(text).model), target));
+  };
+
+  test("only the top-level value changes: spacing, key order, nested 'model' keys and the prompt stay as sent", () => {
+    const text =
+      '{ "messages" : [ {"role":"user","content":"say \\"model\\": \\"x\\" ü","model":"m"} ],\n  "model" :  "alias" , "n": 1 }';
+    const out = dec.decode(renamed(text).bytes);
+    expect(out).toBe(text.replace('"alias"', '"pod-model"'));
+  });
+
+  test("a repeated model key: the last one is the one JSON.parse read, and the one replaced", () => {
+    const text = '{"model":"first","model":"alias","messages":[]}';
+    expect(JSON.parse(dec.decode(renamed(text).bytes)).model).toBe("pod-model");
+    expect(dec.decode(renamed(text).bytes)).toBe('{"model":"first","model":"pod-model","messages":[]}');
+  });
+
+  test("an escaped key that may spell model: re-serialised, still right", () => {
+    const text = '{"model":"a","mod\\u0065l":"alias","x":1}';
+    expect(JSON.parse(dec.decode(renamed(text).bytes))).toEqual({ model: "pod-model", x: 1 });
+  });
+
+  test("a name that needs escaping is written as JSON", () => {
+    const text = '{"model":"alias","input":"x"}';
+    const out = dec.decode(renamed(text, 'we"ird\\name', "embeddings").bytes);
+    expect(JSON.parse(out)).toEqual({ model: 'we"ird\\name', input: "x" });
+  });
+
+  test("renamed and asked for usage: both in one copy of the bytes", () => {
+    const text = '{"model":"alias","stream":true,"prompt":"hello"}';
+    const out = renamed(text, "pod-model", "completions");
+    expect(out.usageInjected).toBe(true);
+    expect(dec.decode(out.bytes)).toBe(
+      '{"stream_options":{"include_usage":true},"model":"pod-model","stream":true,"prompt":"hello"}',
+    );
+  });
+
+  test("random bodies: the spliced bytes parse to the body with the new name", () => {
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pieces = ['"', "\\", "model", '"model":', "{", "}", "[", "]", ",", " ", "é", "\n", "x"];
+    const text = () => Array.from({ length: rnd(12) }, () => pieces[rnd(pieces.length)]).join("");
+    const value = (depth: number): unknown => {
+      const k = rnd(depth > 2 ? 4 : 6);
+      if (k === 0) return text();
+      if (k === 1) return rnd(1000) - 500 + rnd(10) / 10;
+      if (k === 2) return [true, false, null][rnd(3)];
+      if (k === 3) return text();
+      if (k === 4) return Array.from({ length: rnd(4) }, () => value(depth + 1));
+      return Object.fromEntries(Array.from({ length: rnd(4) }, () => [text(), value(depth + 1)]));
+    };
+    for (let i = 0; i < 300; i++) {
+      const body: Record<string, unknown> = {};
+      const keys = 1 + rnd(5);
+      const at = rnd(keys);
+      for (let k = 0; k < keys; k++)
+        body[k === at ? "model" : `k${k}${text()}`] = k === at ? text() : value(0);
+      const spacing = ["", " ", "\n  "][rnd(3)]!;
+      const sent = JSON.stringify(body, null, spacing || undefined);
+      const target = `target-${text()}`;
+      expect(JSON.parse(dec.decode(renamed(sent, target).bytes))).toEqual({ ...body, model: target });
+    }
+  });
+});
