@@ -20,6 +20,15 @@
  *   --first-byte  (with --attempt) a stream's first chunk awaited in attempt() and replayed,
  *              as the gateway does for `"stream": true`
  *
+ * And what the plain fetch is given, one piece at a time (without --attempt), to see what
+ * of Bun's `fetch` cost is ours to choose:
+ *   --u8       the body as a Uint8Array view (as the gateway sends it) instead of the ArrayBuffer
+ *   --signal=client|own|none  the client's signal (default), an AbortController's own signal
+ *              with a listener on the client's, or no signal at all
+ *   --timer    a setTimeout set and cleared per request (attempt's response timer)
+ *   --no-decompress  `decompress: false` in the init (as decodingFetch sets it)
+ *   --plain-headers  the upstream headers as a plain [name, value][] list, not a Headers
+ *
  *   BUN_CONFIG_MAX_HTTP_REQUESTS=65535 bun bench/overhead/bare-bun.ts --port 0 --upstreams 127.0.0.1:8001,...
  * prints one line `{"port":N}` once listening.
  */
@@ -44,6 +53,11 @@ const { values } = parseArgs({
     "first-byte": { type: "boolean", default: false },
     "no-tap": { type: "boolean", default: false },
     direct: { type: "boolean", default: false },
+    u8: { type: "boolean", default: false },
+    signal: { type: "string", default: "client" },
+    timer: { type: "boolean", default: false },
+    "no-decompress": { type: "boolean", default: false },
+    "plain-headers": { type: "boolean", default: false },
   },
 });
 const upstreams = (values.upstreams ?? "").split(",").map((a) => `http://${a}`);
@@ -63,8 +77,11 @@ const server = Bun.serve({
     const bytes = await req.arrayBuffer();
     const body = JSON.parse(decoder.decode(bytes)) as { model?: unknown; stream?: unknown };
     if (typeof body.model !== "string") return new Response("model missing", { status: 400 });
-    let headers: Headers;
-    if (values.headers) {
+    let headers: Headers | [string, string][];
+    if (values["plain-headers"]) {
+      headers = [];
+      for (const [k, v] of req.headers) if (k !== "host" && k !== "content-length") headers.push([k, v]);
+    } else if (values.headers) {
       headers = upstreamHeaders(req.headers, { forwardAuthorization: false });
       headers.set("content-type", "application/json");
     } else {
@@ -81,7 +98,7 @@ const server = Bun.serve({
       const r = await attempt({
         fetch: upstreamFetch,
         url: upstream + path,
-        headers,
+        headers: headers as Headers,
         body: new Uint8Array(bytes),
         clientSignal: req.signal,
         responseTimeoutMs: 600_000,
@@ -92,12 +109,27 @@ const server = Bun.serve({
       controller = r.controller;
       source = r.body;
     } else {
-      res = await upstreamFetch(upstream + path, {
+      let signal: AbortSignal | undefined = req.signal;
+      let own: AbortController | undefined;
+      const client = req.signal;
+      const onGone = () => own?.abort(client.reason);
+      if (values.signal === "none") signal = undefined;
+      else if (values.signal === "own") {
+        own = new AbortController();
+        signal = own.signal;
+        client.addEventListener("abort", onGone);
+      }
+      const timer = values.timer ? setTimeout(onGone, 600_000) : undefined;
+      const init: RequestInit & { decompress?: boolean } = {
         method: "POST",
         headers,
-        body: bytes,
-        signal: req.signal,
-      });
+        body: values.u8 ? new Uint8Array(bytes) : bytes,
+        signal,
+      };
+      if (values["no-decompress"]) init.decompress = false;
+      res = await upstreamFetch(upstream + path, init);
+      if (timer) clearTimeout(timer);
+      if (own) client.removeEventListener("abort", onGone);
     }
     const sse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
     if (values["read-whole"] && !sse) {
