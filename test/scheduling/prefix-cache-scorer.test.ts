@@ -91,6 +91,29 @@ describe("prefix-cache-scorer: matched blocks / total blocks", () => {
     expect(commonBlockSize(list)).toBe(want);
   });
 
+  test("commonBlockSize: random mixes (some reporting nothing) agree with counting them all", () => {
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let round = 0; round < 500; round++) {
+      const sizes = Array.from({ length: 1 + Math.floor(next() * 8) }, () => {
+        const x = next();
+        return x < 0.3 ? undefined : x < 0.4 ? 0 : x < 0.8 ? 16 : 32;
+      });
+      const counts = new Map<number, number>();
+      for (const b of sizes) if (b !== undefined && b > 0) counts.set(b, (counts.get(b) ?? 0) + 1);
+      let want: number | undefined;
+      for (const [b, n] of counts)
+        if (want === undefined || n > counts.get(want)! || (n === counts.get(want)! && b < want)) want = b;
+      const list = sizes.map((b, i) =>
+        endpoint(`e${i}`, b === undefined ? {} : { cache: { blockSize: b, numBlocks: 1000 } }),
+      );
+      expect(commonBlockSize(list)).toBe(want);
+    }
+  });
+
   test("autoTune uses the engines' block size, floored at 16 tokens", () => {
     const make = (blockSize: number) => [
       endpoint("x", { cache: { blockSize, numBlocks: 1000 } }),
