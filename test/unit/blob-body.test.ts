@@ -81,6 +81,23 @@ describe("jsonBody over a Blob", () => {
     expect(read.blob).toBeInstanceOf(Blob);
   });
 
+  test("a Blob parses to what the bytes parse to: a BOM, bad UTF-8, repeated keys, __proto__, lone surrogates", async () => {
+    const enc = new TextEncoder();
+    const bodies = [
+      new Uint8Array([0xef, 0xbb, 0xbf, ...enc.encode('{"model":"m"}')]),
+      new Uint8Array([...enc.encode('{"model":"'), 0xff, 0xfe, ...enc.encode('"}')]),
+      enc.encode('{"__proto__":{"x":1},"a":1e400,"b":"\\ud800","model":"m","model":"n"}'),
+      enc.encode(' \n{"a":"é😀","n":[1,2.5e-3,null,true]} \t'),
+    ];
+    for (const bytes of bodies) {
+      const fromBytes = await jsonBody(() => Promise.resolve(bytes));
+      const fromBlob = await jsonBody(() => Promise.resolve(new Blob([bytes])));
+      expect(fromBlob.body).toStrictEqual(fromBytes.body);
+      expect(JSON.stringify(fromBlob.body)).toBe(JSON.stringify(fromBytes.body));
+      expect(fromBlob.bytes).toEqual(bytes);
+    }
+  });
+
   test("bad JSON in a Blob is the same 400 invalid_json", async () => {
     const error = await jsonBody(() => Promise.resolve(new Blob(["{nope"]))).catch((e) => e);
     expect((error as GatewayError).status).toBe(400);
