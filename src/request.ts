@@ -33,12 +33,6 @@ export interface InferenceRequest {
   readonly body: Record<string, unknown>;
   /** The original body bytes (JSON or multipart): forwarded as they came unless the model is rewritten. */
   readonly bytes: Uint8Array<ArrayBuffer>;
-  /**
-   * The same body as the runtime's Blob, when it was read as one (the Bun entry: Bun's fetch
-   * sends a Blob as it is, where it copies a `Uint8Array`). Forwarded instead of `bytes`
-   * when they go to the pod unchanged; anything that changes the body works on `bytes`.
-   */
-  readonly blob?: Blob | undefined;
   /** InferenceObjective name from `x-gateway-inference-objective`. */
   readonly objective: string | undefined;
   /** Flow / tenant id from `x-gateway-inference-fairness-id`, default `default-flow`. */

@@ -11,14 +11,11 @@ import { boundaryOf, formFields, formParts, isMultipartForm, MultipartError } fr
 export interface ReadBody {
   readonly body: Record<string, unknown>;
   readonly bytes: Uint8Array<ArrayBuffer>;
-  /** The same body as the runtime's Blob, when it was read as one (readBodyAsBlob); else undefined. */
-  readonly blob: Blob | undefined;
   /** Names of the form's file parts (multipart only). */
   readonly files?: readonly string[];
 }
 
-/** The body's bytes, or (readBodyAsBlob) the Blob they are read from here. */
-type Read = () => Promise<Uint8Array<ArrayBuffer> | Blob>;
+type Read = () => Promise<Uint8Array<ArrayBuffer>>;
 const decoder = new TextDecoder();
 
 const unsupported = (message: string) =>
@@ -38,14 +35,7 @@ export function refuseForm(contentType: string | null, path: string): void {
 
 /** Reads and parses a JSON object body (400 `invalid_json` otherwise). */
 export async function jsonBody(read: Read): Promise<ReadBody> {
-  const got = await read();
-  let blob: Blob | undefined;
-  let bytes: Uint8Array<ArrayBuffer>;
-  if (got instanceof Uint8Array) bytes = got;
-  else {
-    blob = got;
-    bytes = await got.bytes();
-  }
+  const bytes = await read();
   let json: unknown;
   try {
     json = JSON.parse(decoder.decode(bytes));
@@ -59,7 +49,7 @@ export async function jsonBody(read: Read): Promise<ReadBody> {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw badRequest("The request body must be a JSON object.", null, "invalid_json");
   }
-  return { body: json as Record<string, unknown>, bytes, blob };
+  return { body: json as Record<string, unknown>, bytes };
 }
 
 /**
@@ -79,13 +69,11 @@ export async function formBody(read: Read, contentType: string | null): Promise<
       null,
       "invalid_multipart",
     );
-  const got = await read();
-  const blob = got instanceof Uint8Array ? undefined : got;
-  const bytes = blob ? await blob.bytes() : (got as Uint8Array<ArrayBuffer>);
+  const bytes = await read();
   try {
     const parts = formParts(bytes, boundary);
     const files = parts.filter((p) => p.filename !== undefined).map((p) => p.name);
-    return { body: formFields(bytes, parts), bytes, blob, files };
+    return { body: formFields(bytes, parts), bytes, files };
   } catch (err) {
     if (!(err instanceof MultipartError)) throw err;
     throw badRequest(

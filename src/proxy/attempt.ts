@@ -32,8 +32,7 @@ export interface AttemptOptions {
   fetch: FetchFn;
   url: string;
   headers: Headers;
-  /** The request body; a Blob only where the runtime's fetch sends one as it is (Bun). */
-  body: Uint8Array<ArrayBuffer> | Blob;
+  body: Uint8Array<ArrayBuffer>;
   clientSignal: AbortSignal;
   /** Time to the pod's response headers. */
   responseTimeoutMs: number;
@@ -187,13 +186,14 @@ async function withFirstChunk(
         pending = undefined;
         return r;
       },
-      async ended() {
+      async ended(last) {
         const held = pending;
         if (!held || ahead) return undefined;
         if (held.done) {
           pending = undefined;
           return EMPTY;
         }
+        if (last && !last(held.value)) return undefined;
         let next: ReadResult | undefined;
         const read = reader.read();
         read.then(

@@ -9,7 +9,7 @@ import type { Closing } from "../lifecycle.ts";
 import type { Logger } from "../log.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
 import type { RequestSeries } from "../metrics/request-series.ts";
-import { type AccountingResult, JsonAccounting, SseAccounting } from "../proxy/accounting.ts";
+import { type AccountingResult, endsStream, JsonAccounting, SseAccounting } from "../proxy/accounting.ts";
 import { attempt } from "../proxy/attempt.ts";
 import { downstreamHeaders, upstreamHeaders } from "../proxy/headers.ts";
 import { renameModelInJson, spliceRequestBody } from "../proxy/model-field.ts";
@@ -53,23 +53,22 @@ const STREAM_OPTIONS_FIRST = encoder.encode('{"stream_options":{"include_usage":
  * or a stream did not ask for usage (the gateway asks for it, to account tokens, and
  * drops that event from what the client sees). The new name and a missing `stream_options`
  * are spliced into the client's bytes (spliceRequestBody), not re-serialised; a multipart
- * body (transcriptions) has its `model` part replaced in place. `blob`: the client's Blob
- * (InferenceRequest.blob) when the bytes go unchanged, for fetch to send instead.
+ * body (transcriptions) has its `model` part replaced in place.
  */
 export function upstreamBody(
   req: InferenceRequest,
   target: TargetModel,
-): { bytes: Uint8Array<ArrayBuffer>; usageInjected: boolean; blob: Blob | undefined } {
+): { bytes: Uint8Array<ArrayBuffer>; usageInjected: boolean } {
   const streamOptions = req.body["stream_options"] as { include_usage?: boolean } | null | undefined;
   const usageInjected =
     req.stream && USAGE_OPTION_KINDS.has(req.kind) && streamOptions?.include_usage !== true;
   const renamed = target.target !== req.model;
-  // Unchanged: the client's bytes, and its Blob when the body was read as one (sent instead).
-  if (!renamed && !usageInjected) return { bytes: req.bytes, usageInjected, blob: req.blob };
+  if (!renamed && !usageInjected) return { bytes: req.bytes, usageInjected };
   if (req.kind === "transcriptions")
-    return renamed
-      ? { bytes: multipartWithModel(req.bytes, target.target), usageInjected: false, blob: undefined }
-      : { bytes: req.bytes, usageInjected: false, blob: req.blob };
+    return {
+      bytes: renamed ? multipartWithModel(req.bytes, target.target) : req.bytes,
+      usageInjected: false,
+    };
   // The new name and/or the usage option spliced into the client's bytes (one copy). Only a
   // stream_options the client sent without include_usage: true needs the body re-serialised.
   if (!usageInjected || streamOptions === undefined) {
@@ -78,11 +77,11 @@ export function upstreamBody(
       renamed ? target.target : undefined,
       usageInjected ? STREAM_OPTIONS_FIRST : undefined,
     );
-    if (spliced) return { bytes: spliced, usageInjected, blob: undefined };
+    if (spliced) return { bytes: spliced, usageInjected };
   }
   const body: Record<string, unknown> = { ...req.body, model: target.target };
   if (usageInjected) body["stream_options"] = { ...streamOptions, include_usage: true };
-  return { bytes: encoder.encode(JSON.stringify(body)), usageInjected, blob: undefined };
+  return { bytes: encoder.encode(JSON.stringify(body)), usageInjected };
 }
 
 /**
@@ -96,7 +95,7 @@ export function forward(deps: ForwardDeps) {
     const req = x.inferenceRequest;
     const target = x.targetModel;
     const { settings } = deps.config();
-    const { bytes, usageInjected, blob } = upstreamBody(req, target);
+    const { bytes, usageInjected } = upstreamBody(req, target);
     const headers = upstreamHeaders(x.headers, {
       forwardAuthorization: settings.upstream.forwardAuthorization,
     });
@@ -126,7 +125,7 @@ export function forward(deps: ForwardDeps) {
         fetch: deps.fetch,
         url: `http://${endpoint.address}${req.path}`,
         headers,
-        body: blob ?? bytes,
+        body: bytes,
         clientSignal: x.signal,
         responseTimeoutMs: settings.upstream.responseTimeoutMs,
         firstByteTimeoutMs: req.stream ? settings.upstream.firstByteTimeoutMs : undefined,
@@ -277,7 +276,7 @@ async function respond(
   // Bun: a stream that had ended with its first chunk (a short answer sent at once) goes out
   // as bytes, like a JSON answer; the scope ends as the pipeline closes (not streaming).
   if (deps.directStreams === true && opts.body?.ended && !deps.lifecycle?.closing?.closed) {
-    const whole = await opts.body.ended();
+    const whole = await opts.body.ended((chunk) => endsStream(req.kind, chunk));
     if (whole) {
       x.idSetOn = new Response(tappedWhole(whole, tap) as Uint8Array<ArrayBuffer>, init);
       return x.idSetOn;

@@ -5,7 +5,7 @@ import { type RouteSpec, routeOf } from "../openai/routes.ts";
 import { bodyValidator } from "../openai/validate.ts";
 import type { ApiKind, InferenceRequest } from "../request.ts";
 import type { Exchange } from "./exchange.ts";
-import { type ReadBodyOptions, readBody, readBodyAsBlob } from "./read-body.ts";
+import { type ReadBodyOptions, readBody } from "./read-body.ts";
 
 /** Both spellings of each name asked for (a handful of constants from the code), built once. */
 const SPELLINGS = new Map<string, readonly [string, string]>();
@@ -67,14 +67,11 @@ export function parse(opts: {
   setTimer?: SetTimer;
   /** The configured PreAdmission plugins' fairness id for requests that send none. */
   fairnessIdFor?: (headers: Headers) => string | undefined;
-  /** Read the body as the runtime's Blob too (the Bun entry; see InferenceRequest.blob). */
-  bodyAsBlob?: boolean;
 }): (x: Exchange) => Promise<void> {
   if (opts.route === undefined && opts.kind === undefined)
     throw new Error("parse: pass the route (or its kind)");
   const route = opts.route ?? routeOf(opts.kind!);
   const setTimer = opts.setTimer;
-  const readFrom = opts.bodyAsBlob ? readBodyAsBlob : readBody;
   const validate = bodyValidator(route.schema, route.oneOf);
   return async function parseStage(x) {
     const headers = x.headers;
@@ -86,7 +83,7 @@ export function parse(opts: {
       timeoutMs: opts.bodyReadTimeoutMs(),
       setTimer,
     };
-    const read = () => readFrom(request, limits);
+    const read = () => readBody(request, limits);
     const parsed = route.body === "json" ? await jsonBody(read) : await formBody(read, contentType);
     const { body, bytes } = parsed;
     validate(body);
@@ -104,7 +101,6 @@ export function parse(opts: {
       stream,
       body,
       bytes,
-      blob: parsed.blob,
       objective: gatewayHeader(headers, "inference-objective"),
       fairnessId: tenant ?? fairnessIdOf(headers, sent, opts.fairnessIdFor),
       modelRewriteHeader: gatewayHeader(headers, "model-name-rewrite") || undefined,

@@ -41,9 +41,6 @@ export function inferenceHandler(
     maxBodyBytes: () => config().settings.maxBodyBytes,
     bodyReadTimeoutMs: () => config().settings.bodyReadTimeoutMs,
     setTimer: deps.setTimer,
-    // The Bun entry (and only it) asks for direct streams: its fetch sends a Blob body as it
-    // is, where it copies a Uint8Array (docs/overhead-bodies.md, fourth pass).
-    bodyAsBlob: deps.directStreams === true,
   });
   const routed = route(deps);
   const spilledOnFailure = spillOnFailure(deps);

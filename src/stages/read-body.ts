@@ -47,23 +47,8 @@ export function readBody(request: Request, opts: ReadBodyOptions): Promise<Uint8
   // and without asking for `request.body`, which makes Bun build a ReadableStream for it. Not
   // an async function: its promise is readDeclared's own, not one more wrapped around it.
   if (declared !== null && /^\d+$/.test(declared))
-    return declared === "0" ? Promise.resolve(new Uint8Array()) : readDeclared(request, opts, false);
+    return declared === "0" ? Promise.resolve(new Uint8Array()) : readDeclared(request, opts);
   return readStreamed(request, opts);
-}
-
-/**
- * readBody, but a body of declared length within the limit comes as the runtime's `Blob`
- * (`request.blob()`: on Bun the body's own memory, no copy), which Bun's fetch can send on
- * as it is; a chunked or empty body still comes as bytes. Same limits, errors and timer.
- */
-export function readBodyAsBlob(
-  request: Request,
-  opts: ReadBodyOptions,
-): Promise<Uint8Array<ArrayBuffer> | Blob> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && declared !== "0" && /^\d+$/.test(declared) && Number(declared) <= opts.limit)
-    return readDeclared(request, opts, true);
-  return readBody(request, opts);
 }
 
 /** A body of no declared length (chunked), read chunk by chunk within the limits. */
@@ -106,21 +91,15 @@ async function readStreamed(request: Request, opts: ReadBodyOptions): Promise<Ui
  * One promise, settled by the body or by the timer, whichever comes first (no race of two
  * promises and an async function around them: a few µs a request on Bun).
  */
-function readDeclared(request: Request, opts: ReadBodyOptions, blob: false): Promise<Uint8Array<ArrayBuffer>>;
-function readDeclared(request: Request, opts: ReadBodyOptions, blob: true): Promise<Blob>;
-function readDeclared(
-  request: Request,
-  opts: ReadBodyOptions,
-  blob: boolean,
-): Promise<Uint8Array<ArrayBuffer> | Blob> {
+function readDeclared(request: Request, opts: ReadBodyOptions): Promise<Uint8Array<ArrayBuffer>> {
   const { timeoutMs } = opts;
   return new Promise((resolve, reject) => {
     const cancelTimer = (opts.setTimer ?? systemTimer)(() => reject(tooSlow(timeoutMs)), timeoutMs);
     // A body that fails after the 408 went out settles nothing more (and is not unhandled).
-    (blob ? request.blob() : request.arrayBuffer()).then(
-      (body) => {
+    request.arrayBuffer().then(
+      (buffer) => {
         cancelTimer();
-        resolve(body instanceof ArrayBuffer ? new Uint8Array(body) : body);
+        resolve(new Uint8Array(buffer));
       },
       (err) => {
         cancelTimer();
