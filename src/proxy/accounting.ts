@@ -54,6 +54,32 @@ const USAGE_KEY = pattern('"usage":');
 /** OpenAI chunk fields that carry generated text (chat deltas, completions, reasoning). */
 const TEXT_KEYS = ['"content', '"text', '"reasoning_content', '"reasoning'].map(pattern);
 
+/** The last event of a stream, per dialect: what `endsStream` looks for in a chunk's tail. */
+const LAST_EVENTS: Record<Dialect, readonly Uint8Array[]> = {
+  openai: [pattern("data: [DONE]")],
+  responses: ["response.completed", "response.incomplete", "response.failed"].map(pattern),
+  messages: [pattern("message_stop")],
+};
+/**
+ * How far from a chunk's end the last event's marker is looked for: `[DONE]` and
+ * `message_stop` end their small events; a Responses API `response.completed` event
+ * carries the whole response after its type.
+ */
+const LAST_EVENT_TAIL: Record<Dialect, number> = { openai: 64, responses: 64 << 10, messages: 256 };
+
+/**
+ * Whether `chunk` holds the last event of a stream of the route `kind` (OpenAI `[DONE]`,
+ * Responses `response.completed`/`incomplete`/`failed`, Anthropic `message_stop`): a
+ * stream whose first chunk holds it is worth checking for its end before answering. A
+ * byte search of the chunk's tail; a false positive costs only that check.
+ */
+export function endsStream(kind: string, chunk: Uint8Array): boolean {
+  const dialect = dialectOf(kind);
+  const from = Math.max(0, chunk.length - LAST_EVENT_TAIL[dialect]);
+  for (const marker of LAST_EVENTS[dialect]) if (indexOfBytes(chunk, marker, from) !== -1) return true;
+  return false;
+}
+
 /** True when an OpenAI chunk (already known to hold non-empty text bytes) really carries text. */
 function confirmedContent(obj: Record<string, unknown> | undefined): boolean {
   const choices = obj?.["choices"];

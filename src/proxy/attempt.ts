@@ -186,34 +186,38 @@ async function withFirstChunk(
         pending = undefined;
         return r;
       },
-      async ended(last) {
+      ended(last) {
         const held = pending;
         if (!held || ahead) return undefined;
         if (held.done) {
           pending = undefined;
-          return EMPTY;
+          return Promise.resolve(EMPTY);
         }
         if (last && !last(held.value)) return undefined;
-        let next: ReadResult | undefined;
-        const read = reader.read();
-        read.then(
-          (r) => {
-            next = r;
-          },
-          () => {},
-        );
-        // A body already in whole has its end queued: the read settles within these turns
-        // (Bun 1.4: two). Later, or a read that fails: the stream goes on as usual.
-        for (let i = 0; i < ENDED_TURNS && next === undefined; i++) await null;
-        if (next?.done && pending === held) {
-          pending = undefined;
-          return held.value;
-        }
-        ahead = read;
-        return undefined;
+        return settlesDone(held);
       },
       cancel: (reason) => reader.cancel(reason),
     };
+    /** The held chunk when the read after it settles as the end within ENDED_TURNS; else the read is kept. */
+    async function settlesDone(held: ReadResult): Promise<Uint8Array | undefined> {
+      let next: ReadResult | undefined;
+      const read = reader.read();
+      read.then(
+        (r) => {
+          next = r;
+        },
+        () => {},
+      );
+      // A body already in whole has its end queued: the read settles within these turns
+      // (Bun 1.4: two). Later, or a read that fails: the stream goes on as usual.
+      for (let i = 0; i < ENDED_TURNS && next === undefined; i++) await null;
+      if (next?.done && pending === held) {
+        pending = undefined;
+        return held.value;
+      }
+      ahead = read;
+      return undefined;
+    }
   }
   const body = new ReadableStream<Uint8Array>(
     {

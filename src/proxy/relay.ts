@@ -71,9 +71,12 @@ export interface ChunkSource {
    * While the held chunk is still there: the whole answer when the pod's stream already
    * ended with it (a short answer sent at once; the held chunk is taken), else undefined
    * and the stream goes on, the next read already started (replayed by `read`). Only for
-   * relays that read ahead anyway (the direct shape): it reads one chunk early.
+   * relays that read ahead anyway (the direct shape): it reads one chunk early. `last`
+   * says whether the held chunk ends with the stream's last event (`[DONE]` and the like):
+   * when it does not, nothing is read early (starting a read costs the first write ~10 µs)
+   * and the answer is undefined at once, not a promise (no await on a running stream's way).
    */
-  ended?(): Promise<Uint8Array | undefined>;
+  ended?(last?: (chunk: Uint8Array) => boolean): Promise<Uint8Array | undefined> | undefined;
 }
 
 /**

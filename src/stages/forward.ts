@@ -276,7 +276,8 @@ async function respond(
   // Bun: a stream that had ended with its first chunk (a short answer sent at once) goes out
   // as bytes, like a JSON answer; the scope ends as the pipeline closes (not streaming).
   if (deps.directStreams === true && opts.body?.ended && !deps.lifecycle?.closing?.closed) {
-    const whole = await opts.body.ended((chunk) => endsStream(req.kind, chunk));
+    const ended = opts.body.ended((chunk) => endsStream(req.kind, chunk));
+    const whole = ended && (await ended);
     if (whole) {
       x.idSetOn = new Response(tappedWhole(whole, tap) as Uint8Array<ArrayBuffer>, init);
       return x.idSetOn;

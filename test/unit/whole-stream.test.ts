@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createGateway, type Gateway } from "../../src/gateway.ts";
 import { createLogger } from "../../src/log.ts";
+import { endsStream } from "../../src/proxy/accounting.ts";
 import { attempt } from "../../src/proxy/attempt.ts";
 import { type ChunkSource, tappedWhole } from "../../src/proxy/relay.ts";
 import { serveBun } from "../../src/runtime/serve-bun.ts";
@@ -60,12 +61,14 @@ describe("ChunkSource.ended: the pod's stream ended with its first chunk", () =>
   function running() {
     let then: (c: ReadableStreamDefaultController<Uint8Array>) => void = () => {};
     let step: () => void = () => {};
+    let pulls = 0;
     const stream = new ReadableStream<Uint8Array>(
       {
         start(c) {
           c.enqueue(enc.encode("data: 1\n\n"));
         },
         pull(c) {
+          pulls++;
           return new Promise<void>((ok) => {
             step = () => {
               then(c);
@@ -80,8 +83,17 @@ describe("ChunkSource.ended: the pod's stream ended with its first chunk", () =>
       then = f;
       step();
     };
-    return { stream, next };
+    return { stream, next, pulls: () => pulls };
   }
+
+  test("a first chunk without the stream's last event: nothing, and nothing read early", async () => {
+    const pod = running();
+    const src = await sourceOf(pod.stream);
+    const before = pod.pulls();
+    expect(await src.ended!((chunk) => endsStream("chat", chunk))).toBeUndefined();
+    expect(pod.pulls()).toBe(before);
+    expect(dec.decode(src.ready!()!.value)).toBe("data: 1\n\n");
+  });
 
   test("a stream still running: nothing, and its chunks come in order, the early read replayed", async () => {
     const pod = running();
@@ -113,6 +125,20 @@ describe("ChunkSource.ended: the pod's stream ended with its first chunk", () =>
   });
 });
 
+describe("endsStream: the stream's last event, per route", () => {
+  test("[DONE], response.completed / incomplete / failed, message_stop; not a running stream's chunk", () => {
+    expect(endsStream("chat", enc.encode(WHOLE))).toBe(true);
+    expect(endsStream("completions", enc.encode("data: {}\r\n\r\ndata: [DONE]\r\n\r\n"))).toBe(true);
+    expect(endsStream("chat", enc.encode(chunk("Hel")))).toBe(false);
+    const ev = (type: string) => `event: ${type}\ndata: {"type":"${type}"}\n\n`;
+    expect(endsStream("responses", enc.encode(ev("response.created") + ev("response.completed")))).toBe(true);
+    expect(endsStream("responses", enc.encode(ev("response.failed")))).toBe(true);
+    expect(endsStream("responses", enc.encode(ev("response.output_text.delta")))).toBe(false);
+    expect(endsStream("messages", enc.encode(ev("message_start") + ev("message_stop")))).toBe(true);
+    expect(endsStream("messages", enc.encode(ev("content_block_delta")))).toBe(false);
+  });
+});
+
 describe("tappedWhole", () => {
   test("the tap's pieces and what it held back, joined in order", () => {
     const tap = {
@@ -136,6 +162,8 @@ describe("end to end, the Bun entry's shape (directStreams: true)", () => {
       hostname: "127.0.0.1",
       async fetch(r) {
         if (r.method !== "POST") return new Response("ok");
+        if (r.headers.get("x-test-no-done") === "1")
+          return new Response(WHOLE.replace("data: [DONE]\n\n", ""), { headers: SSE });
         if (r.headers.get("x-test-slow") !== "1") return new Response(WHOLE, { headers: SSE });
         // The first token, then the rest only once the client has read that token.
         const gate = new Promise<void>((ok) => (release = ok));
@@ -184,6 +212,14 @@ describe("end to end, the Bun entry's shape (directStreams: true)", () => {
     const line = lines.findLast((l) => l["msg"] === "request")!;
     expect(line).toMatchObject({ status: 200, outcome: "success", promptTokens: 3, completionTokens: 2 });
     expect(typeof line["ttftMs"]).toBe("number");
+  });
+
+  test("an answer whole but without its last event ([DONE]) is relayed as before, the same bytes", async () => {
+    const res = await ask({ "x-test-no-done": "1" });
+    expect(res.headers.get("content-length")).toBeNull();
+    expect(await res.text()).toBe(chunk("Hel") + chunk("lo"));
+    const line = lines.findLast((l) => l["msg"] === "request")!;
+    expect(line).toMatchObject({ status: 200, outcome: "success", promptTokens: 3, completionTokens: 2 });
   });
 
   test("a stream still running is relayed as it comes: the first token before the pod sends the rest", async () => {
