@@ -362,8 +362,9 @@ function defineSpecs(config: string, bundles: { gw: string; bare: string; base?:
     bareBun(
       "bare-bun-relay",
       "bare Bun proxy + relay()",
-      ["--relay"],
-      "bare Bun proxy + the gateway's relay() and accounting tap (src/proxy/relay.ts, accounting.ts)",
+      // JSON answers read whole, as the gateway's forward does; event streams through relay().
+      ["--relay", "--read-whole"],
+      "bare Bun proxy + the gateway's relay() and accounting tap for streams, JSON answers read whole (src/proxy/relay.ts, accounting.ts)",
     ),
   );
   const before: Spec[] = BASELINE
@@ -1037,7 +1038,7 @@ function report(meta: Meta): string {
     "bun bench/overhead/profile.ts <file.cpuprofile> [--bundle gw-node.mjs]   # summarize any profile",
     "```",
     "",
-    "Knobs: BENCH_ROUNDS, BENCH_SECONDS, BENCH_TTFB_SECONDS, BENCH_TARGETS (direct, bare-bun, gw-bun, gw-node, bare-node, bare-node-fetch, gw-node-tsx), BENCH_CASES (c1, c32, c128, body30k, sse32), BENCH_MEMORY=0, BENCH_PROFILE=0, BENCH_MEM_REQUESTS, BENCH_MEM_REQUESTS_NODE, BENCH_STREAMS, BENCH_STREAM_SECONDS, BENCH_PROFILE_SECONDS, BENCH_WARMUP_S, BENCH_ENDPOINTS, BENCH_WAIT_MAX_S, BENCH_QUIET_PCT, BENCH_ABLATION=0, BENCH_MICRO=0, BENCH_OUT, BENCH_BASELINE (+ gw-bun-base, gw-node-base), BENCH_BASELINE_NAME. Every process the run starts is in its own process group and is killed at the end, also on error or Ctrl-C.",
+    "Knobs: BENCH_ROUNDS, BENCH_SECONDS, BENCH_TTFB_SECONDS, BENCH_TARGETS (direct, bare-bun, gw-bun, gw-node, bare-node, bare-node-fetch, gw-node-tsx), BENCH_CASES (c1, c32, c128, body30k, sse32, sse32p), BENCH_MEMORY=0, BENCH_PROFILE=0, BENCH_MEM_REQUESTS, BENCH_MEM_REQUESTS_NODE, BENCH_STREAMS, BENCH_STREAM_SECONDS, BENCH_PROFILE_SECONDS, BENCH_WARMUP_S, BENCH_ENDPOINTS, BENCH_WAIT_MAX_S, BENCH_QUIET_PCT, BENCH_ABLATION=0, BENCH_MICRO=0, BENCH_OUT, BENCH_BASELINE (+ gw-bun-base, gw-node-base), BENCH_BASELINE_NAME. Every process the run starts is in its own process group and is killed at the end, also on error or Ctrl-C.",
     "",
     "<details><summary>every run (round, case, target, req/s, p50, p99, CPU µs/req, upstream CPU µs/req, errors)</summary>",
     "",
@@ -1193,6 +1194,14 @@ async function main(): Promise<void> {
       label: "32 connections, SSE answer (20 chunks, sent at once), read to the end by wrk",
       conns: 32,
       script: lua("stream", BODIES.stream, { "x-mock-chunks": "20" }),
+    },
+    {
+      // The issue's own SSE case: the pod sends a chunk every 5 ms, as a pod generating
+      // tokens does, so every stream is relayed chunk by chunk.
+      id: "sse32p",
+      label: "32 connections, SSE answer (20 chunks 5 ms apart), read to the end by wrk",
+      conns: 32,
+      script: lua("paced", BODIES.stream, { "x-mock-chunks": "20", "x-mock-interval-ms": "5" }),
     },
   ];
   CASES = CFG.cases.length ? allCases.filter((c) => CFG.cases.includes(c.id)) : allCases;
