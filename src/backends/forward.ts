@@ -68,7 +68,7 @@ export async function sendToHosted(x: Exchange, rt: HostedBackends, plan: Hosted
       url,
       headers,
       body: bytes,
-      clientSignal: x.signal,
+      clientSignal: x.clientSignal,
       responseTimeoutMs: plan.rule.backendRequestTimeoutMs ?? settings.upstream.responseTimeoutMs,
       ...(req.stream ? { firstByteTimeoutMs: settings.upstream.firstByteTimeoutMs } : {}),
       retryOn: settings.upstream.retryOn,

@@ -28,12 +28,25 @@ export type AttemptResult =
   /** The gateway is shutting down past its grace period: answer 503, try nothing else. */
   | { kind: "shutdown" };
 
+/**
+ * What attempt reads of the client's signal: an AbortSignal, or a runtime's lighter
+ * equivalent that aborts with the same reason (Node: a LightAbortSignal from the request,
+ * src/runtime/node-request.ts), so a client that stays costs no platform AbortSignal.
+ */
+export interface ClientSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: "abort", listener: () => void): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+}
+
 export interface AttemptOptions {
   fetch: FetchFn;
   url: string;
   headers: Headers;
   body: Uint8Array<ArrayBuffer>;
-  clientSignal: AbortSignal;
+  /** The client's signal: an AbortSignal, or what the Exchange prefers for this (Exchange.clientSignal). */
+  clientSignal: ClientSignal;
   /** Time to the pod's response headers. */
   responseTimeoutMs: number;
   /**

@@ -43,6 +43,40 @@ function positiveNumber(v: unknown): number | undefined {
 }
 
 /**
+ * The admission request of one exchange. `signal` is read from the exchange only when
+ * asked (flow control does, the gate-off admitter never does): under Node the client's
+ * AbortSignal is built on first read, and a request whose client stays needs none.
+ * Absent and undefined read alike (`??`): one shape, no spread per request.
+ */
+class ExchangeAdmission implements AdmissionRequest {
+  readonly model: string | undefined;
+  readonly objective: string | undefined;
+  readonly fairnessId: string;
+  readonly targetModel: string;
+  readonly bytes: number;
+  readonly #x: Exchange;
+
+  constructor(
+    x: Exchange,
+    readonly expectedOutputTokens: number | undefined,
+    readonly deadlineMs: number | undefined,
+    readonly onEvicted: ((err: GatewayError) => void) | undefined,
+  ) {
+    const req = x.inferenceRequest;
+    this.model = req.model;
+    this.objective = req.objective;
+    this.fairnessId = req.fairnessId;
+    this.targetModel = x.targetModel.target;
+    this.bytes = req.bytes.byteLength;
+    this.#x = x;
+  }
+
+  get signal(): AbortSignal {
+    return this.#x.signal;
+  }
+}
+
+/**
  * Admission: asks flow control for a slot and holds it until the request ends. A request
  * flow control may evict (negative priority) leaves its Eviction in `x.eviction`, for the
  * pipeline to settle after the stages that follow.
@@ -55,18 +89,9 @@ export function admit(): (x: Exchange) => Promise<undefined> {
     // Only sheddable (negative) priorities can be evicted (flow control judges the objective's
     // priority the same way): the others make no Eviction at all.
     const eviction = priorityOf(x.pool.config.current, req.objective) < 0 ? new Eviction() : undefined;
-    const { admission, slot } = await x.pool.admitter.admit({
-      model: req.model,
-      objective: req.objective,
-      fairnessId: req.fairnessId,
-      targetModel: x.targetModel.target,
-      bytes: req.bytes.byteLength,
-      signal: x.signal,
-      // Absent and undefined read alike (`??`): one shape, no spread per request.
-      expectedOutputTokens,
-      deadlineMs,
-      onEvicted: eviction?.evict,
-    });
+    const { admission, slot } = await x.pool.admitter.admit(
+      new ExchangeAdmission(x, expectedOutputTokens, deadlineMs, eviction?.evict),
+    );
     const scope = x.scope;
     scope.hold(slot);
     scope.log.priority = admission.priority;

@@ -4,10 +4,14 @@ import type { ApiKey } from "../config/settings.ts";
 import type { Endpoint } from "../endpoints/types.ts";
 import type { ResponseHome } from "../openai/response-homes.ts";
 import type { Pool } from "../pools/pool.ts";
+import type { ClientSignal } from "../proxy/attempt.ts";
 import type { Admission, InferenceRequest, ScheduledEndpoints, TargetModel } from "../request.ts";
 import type { RequestLifecycle } from "../scheduling/types.ts";
 import type { RequestScope } from "../scope.ts";
 import type { Eviction } from "./evictable.ts";
+
+/** Where a runtime's request offers a light "client gone" signal (src/runtime/node-request.ts). */
+const CLIENT_SIGNAL = Symbol.for("inference-gateway.clientSignal");
 
 /**
  * One inference request on its way through the stages (routes/openai.ts runs them as one
@@ -18,11 +22,8 @@ import type { Eviction } from "./evictable.ts";
 export class Exchange {
   /** The client's headers, as they came. */
   readonly headers: Headers;
-  /**
-   * Aborts when the client goes away; a route rule's `timeouts.request` (Deadline) and an
-   * eviction (Eviction) add their own reasons to it. Pod and backend calls follow this one.
-   */
-  signal: AbortSignal;
+  /** The signal once read or replaced (see `signal`). */
+  #signal: AbortSignal | undefined = undefined;
   /** Opened first (the scope stage); everything the request holds is released through it. */
   scope!: RequestScope;
   /** The API key entry the request authenticated with; unset when auth is off. */
@@ -63,6 +64,32 @@ export class Exchange {
     readonly requestId: string,
   ) {
     this.headers = request.headers;
-    this.signal = request.signal;
+  }
+
+  /**
+   * Aborts when the client goes away; a route rule's `timeouts.request` (Deadline) and an
+   * eviction (Eviction) add their own reasons to it (they replace it). Read from the request
+   * on first use: under Node the request's signal is built when read (~4 µs), and a request
+   * whose client stays needs none (attempt takes `clientSignal`).
+   */
+  get signal(): AbortSignal {
+    if (!this.#signal) this.#signal = this.request.signal;
+    return this.#signal;
+  }
+
+  set signal(signal: AbortSignal) {
+    this.#signal = signal;
+  }
+
+  /**
+   * What pod and backend calls follow: `signal` once something read or replaced it;
+   * before that, the lighter "client gone" signal the runtime's request offers (Node:
+   * src/runtime/node-request.ts, CLIENT_SIGNAL), which aborts with the same reason.
+   * Runtimes offering none get `signal`.
+   */
+  get clientSignal(): ClientSignal {
+    if (this.#signal) return this.#signal;
+    const offered = (this.request as { [CLIENT_SIGNAL]?: () => ClientSignal })[CLIENT_SIGNAL];
+    return offered ? offered.call(this.request) : this.signal;
   }
 }

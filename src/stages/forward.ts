@@ -126,7 +126,7 @@ export function forward(deps: ForwardDeps) {
         url: `http://${endpoint.address}${req.path}`,
         headers,
         body: bytes,
-        clientSignal: x.signal,
+        clientSignal: x.clientSignal,
         responseTimeoutMs: settings.upstream.responseTimeoutMs,
         firstByteTimeoutMs: req.stream ? settings.upstream.firstByteTimeoutMs : undefined,
         retryOn: settings.upstream.retryOn,

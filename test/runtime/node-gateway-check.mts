@@ -9,6 +9,7 @@ import { seededRandom } from "../../src/clock.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { createGateway } from "../../src/gateway.ts";
 import { createLogger } from "../../src/log.ts";
+import { NodeRequest } from "../../src/runtime/node-request.ts";
 import { nodeDirectStreams } from "../../src/runtime/node-relay.ts";
 import { serveNode } from "../../src/runtime/serve-node.ts";
 import { undiciFetch } from "../../src/runtime/undici-fetch.ts";
@@ -76,6 +77,24 @@ const requestLines = () => logs.filter((l) => l["msg"] === "request");
 const until = async (what: () => boolean) => {
   for (let i = 0; i < 1000 && !what(); i++) await new Promise((r) => setTimeout(r, 5));
 };
+
+// Clients that stay build no platform AbortSignal: the gateway's requests' `signal` is never
+// read (the pods' own requests, on other ports, are not counted).
+const signalGetter = Object.getOwnPropertyDescriptor(NodeRequest.prototype, "signal")!.get!;
+let gatewaySignalReads = 0;
+Object.defineProperty(NodeRequest.prototype, "signal", {
+  get(this: NodeRequest) {
+    if (new URL(this.url).port === String(port)) gatewaySignalReads++;
+    return signalGetter.call(this);
+  },
+});
+const stays: number[] = [];
+for (const extra of [{}, { stream: true }]) {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: chatBody(MODEL, extra) });
+  await res.arrayBuffer();
+  stays.push(res.status);
+}
+out["clientStays"] = { statuses: stays, signalReads: gatewaySignalReads };
 
 // A chunked body (no content-length) is read through the platform's stream.
 const chunked = await fetch(url, {

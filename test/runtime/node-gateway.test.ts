@@ -9,6 +9,8 @@ test("the gateway on Node's own request path: chunked and oversized bodies, half
   const run = spawnSync("node", ["--import", "tsx", script], { encoding: "utf8", timeout: 30_000 });
   expect(run.stderr).toBe("");
   const out = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
+  // Clients that stay (JSON and a stream) cost no platform AbortSignal on this path.
+  expect(out.clientStays).toEqual({ statuses: [200, 200], signalReads: 0 });
   expect(out.chunkedBody).toEqual({ status: 200, object: "chat.completion" });
   // maxBodyBytes: declared (never read) and chunked (cut as it passes the limit).
   expect(out.tooLarge).toEqual([413, 413, "request_too_large"]);
@@ -17,6 +19,7 @@ test("the gateway on Node's own request path: chunked and oversized bodies, half
   // 50 clients hanging up mid-body: 50 ordinary 499 lines.
   expect(out.hungUp).toEqual({ lines: 50, all499: true });
   // A client leaving while its answer is generated aborts the pod's request: a 499.
+  // (attempt learns it from the request's light signal under Node).
   expect(out.leftWhileWaiting).toEqual({ podAborted: true, lastStatus: 499 });
   expect(out.errorLines).toBe(0);
   expect(out.inflight).toBe(0);
