@@ -9,6 +9,7 @@
  *   ... --out file.md                            (results written to a file as well)
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { IncomingMessage } from "node:http";
 import { Histogram, Registry } from "prom-client";
 import * as v from "valibot";
 import { systemClock } from "../../src/clock.ts";
@@ -18,8 +19,12 @@ import { acceptsChat } from "../../src/openai/fast-accept.ts";
 import { ChatCompletionSchema } from "../../src/openai/schemas.ts";
 import { downstreamHeaders, isGatewayControl, upstreamHeaders } from "../../src/proxy/headers.ts";
 import { LightAbortController } from "../../src/runtime/node-abort.ts";
+import { CLIENT_SIGNAL, NodeRequest } from "../../src/runtime/node-request.ts";
 import { hashPrefix } from "../../src/scheduling/prefix/hashes.ts";
 import { promptText } from "../../src/scheduling/prefix/prompt.ts";
+
+const incoming = { method: "POST", rawHeaders: [] as string[] } as unknown as IncomingMessage;
+const nodeRequest = () => new NodeRequest(incoming, "http://gw/v1/chat/completions");
 
 /** How often a pattern appears in the request-path sources now (the tree changes under this file). */
 function occurrences(re: RegExp, dirs = ["src/stages", "src/proxy"]): number {
@@ -313,6 +318,18 @@ const items: Item[] = [
       c.signal.addEventListener("abort", noop);
       return c;
     },
+  },
+  {
+    name: "the client's signal on Node as before: NodeRequest's platform signal + attempt's listener",
+    perRequest: 0,
+    where: "src/runtime/node-request.ts signal (read by the Exchange, admit, attempt before the fourth pass)",
+    fn: () => nodeRequest().signal.addEventListener("abort", noop),
+  },
+  {
+    name: "the client's signal on Node now: NodeRequest's light signal + attempt's listener",
+    perRequest: 1,
+    where: "src/stages/exchange.ts clientSignal → src/runtime/node-request.ts CLIENT_SIGNAL",
+    fn: () => nodeRequest()[CLIENT_SIGNAL]().addEventListener("abort", noop),
   },
   {
     name: "setTimeout + clearTimeout (response timer)",
