@@ -13,6 +13,10 @@
  *   BENCH_BASELINE=/tmp/base bun bench/overhead/stream-micro.ts
  *   BENCH_BASELINE=/tmp/base node --import tsx bench/overhead/stream-micro.ts
  *
+ * Also the relay's direct shape (Bun's) with the tap over one chunk per event, as a paced
+ * pod's stream arrives (the sse32p case): what our JS costs per chunk, apart from Bun's
+ * own read and write paths.
+ *
  * Prints µs per stream: the best of 9 batches per side.
  */
 import { join } from "node:path";
@@ -74,8 +78,56 @@ const cases = (Acc: Accounting) => {
   };
 };
 
+/**
+ * The relay's direct shape (Bun's) over one chunk per event, as a paced pod's stream
+ * arrives (sse32p): each read a settled promise, as a native reader's, the tap on, the
+ * idle watch on (one timer per stream), writes to a destination that takes everything.
+ * Needs a baseline whose relay takes `direct` as a function (from 131be0e on).
+ */
+type Relay = (
+  source: { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> },
+  opts: object,
+) => unknown;
+const relayed = (relay: Relay, Acc: Accounting) => async () => {
+  let i = 0;
+  const source = {
+    read: () =>
+      Promise.resolve(i < perEvent.length ? { done: false, value: perEvent[i++]! } : { done: true }),
+    cancel: () => Promise.resolve(),
+  };
+  let pull: ((c: object) => Promise<void>) | undefined;
+  relay(source, {
+    sse: true,
+    tap: new Acc({ kind: "chat", now }),
+    idleTimeoutMs: 60_000,
+    onEnd: () => {},
+    abortUpstream: () => {},
+    direct: (s: { pull(c: object): Promise<void> }) => {
+      pull = (c) => s.pull(c);
+      return undefined;
+    },
+  });
+  if (!pull) return false; // a relay without the direct-function shape
+  await pull({ write: (b: Uint8Array) => b.byteLength, flush: () => 0, close: () => {} });
+  return true;
+};
+
+async function batchAsync(fn: () => Promise<unknown>, n: number): Promise<number> {
+  const t = performance.now();
+  for (let i = 0; i < n; i++) await fn();
+  return ((performance.now() - t) * 1000) / n;
+}
+
 const before = cases((await import(there("src/proxy/accounting.ts"))).SseAccounting);
 const after = cases((await import(here("src/proxy/accounting.ts"))).SseAccounting);
+const relayBefore = relayed(
+  (await import(there("src/proxy/relay.ts"))).relay,
+  (await import(there("src/proxy/accounting.ts"))).SseAccounting,
+);
+const relayAfter = relayed(
+  (await import(here("src/proxy/relay.ts"))).relay,
+  (await import(here("src/proxy/accounting.ts"))).SseAccounting,
+);
 const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.version}`;
 console.log(`${runtime}: before (${BASE}) → after (this tree), best of 9 interleaved batches`);
 for (const k of Object.keys(after) as (keyof typeof after)[]) {
@@ -86,4 +138,16 @@ for (const k of Object.keys(after) as (keyof typeof after)[]) {
     a = Math.min(a, batch(after[k], 2000));
   }
   console.log(`  ${k}: ${b.toFixed(2)} → ${a.toFixed(2)} (${(b / a).toFixed(2)}x)`);
+}
+{
+  const k = "relay, direct shape, tap and idle watch on, one chunk per event (µs per stream)";
+  const withBase = await relayBefore();
+  let b = Number.POSITIVE_INFINITY;
+  let a = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 9; i++) {
+    if (withBase) b = Math.min(b, await batchAsync(relayBefore, 2000));
+    a = Math.min(a, await batchAsync(relayAfter, 2000));
+  }
+  if (withBase) console.log(`  ${k}: ${b.toFixed(2)} → ${a.toFixed(2)} (${(b / a).toFixed(2)}x)`);
+  else console.log(`  ${k}: ${a.toFixed(2)} (the baseline's relay has no direct-function shape)`);
 }
