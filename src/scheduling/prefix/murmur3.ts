@@ -157,26 +157,7 @@ export function murmur3AsciiBlock(
     h4 ^= k4;
     h4 = (Math.imul(rotl(h4, 13) + h1, 5) + 0x32ac3b17) | 0;
   }
-  // The 8-byte tail (the previous hash), as the reference's fall-through reads it.
-  h2 ^= Math.imul(rotl(Math.imul(hi, C2), 16), C3);
-  h1 ^= Math.imul(rotl(Math.imul(lo, C1), 15), C2);
-  const len = chars + 8;
-  h1 ^= len;
-  h2 ^= len;
-  h3 ^= len;
-  h4 ^= len;
-  h1 = (h1 + h2 + h3 + h4) | 0;
-  h2 = (h2 + h1) | 0;
-  h3 = (h3 + h1) | 0;
-  h4 = (h4 + h1) | 0;
-  h1 = fmix(h1);
-  h2 = fmix(h2);
-  h3 = fmix(h3);
-  h4 = fmix(h4);
-  h1 = (h1 + h2 + h3 + h4) | 0;
-  h2 = (h2 + h1) | 0;
-  out[at] = h2;
-  out[at + 1] = h1;
+  finishBlock(h1, h2, h3, h4, chars, lo, hi, out, at);
   return true;
 }
 
@@ -219,6 +200,25 @@ export function murmur3WordBlock(
     h4 ^= k4;
     h4 = (Math.imul(rotl(h4, 13) + h1, 5) + 0x32ac3b17) | 0;
   }
+  finishBlock(h1, h2, h3, h4, chars, lo, hi, out, at);
+}
+
+/**
+ * The end of one block's hash for both block readers: the 8-byte tail (the previous hash,
+ * `lo` then `hi`) as the reference's fall-through reads it, the length, the final mix, and
+ * the first 64 bits written to `out[at]` (high word) and `out[at + 1]`.
+ */
+function finishBlock(
+  h1: number,
+  h2: number,
+  h3: number,
+  h4: number,
+  chars: number,
+  lo: number,
+  hi: number,
+  out: Uint32Array,
+  at: number,
+): void {
   h2 ^= Math.imul(rotl(Math.imul(hi, C2), 16), C3);
   h1 ^= Math.imul(rotl(Math.imul(lo, C1), 15), C2);
   const len = chars + 8;
