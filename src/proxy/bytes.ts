@@ -130,20 +130,7 @@ function skipValue(hay: Uint8Array, at: number): number {
     while (i < hay.length && hay[i] !== 0x2c && hay[i] !== 0x7d && hay[i] !== 0x5d && !isSpace(hay[i])) i++;
     return i > at ? i : -1;
   }
-  let depth = 0;
-  for (let i = at; i < hay.length; i++) {
-    const c = hay[i];
-    if (c === QUOTE) {
-      const end = longStringEnd(hay, i);
-      if (end === -1) return -1;
-      i = end - 1;
-    } else if (c === 0x7b || c === 0x5b) depth++;
-    else if (c === 0x7d || c === 0x5d) {
-      depth--;
-      if (depth === 0) return i + 1;
-    }
-  }
-  return -1;
+  return containerEnd(hay, at, longStringEnd);
 }
 
 /**
@@ -183,11 +170,20 @@ export function topLevelValue(hay: Uint8Array, key: Uint8Array): [number, number
 
 /** Index just past the JSON object or array opening at `hay[at]`, or -1 when it does not close. */
 export function valueEnd(hay: Uint8Array, at: number): number {
+  return containerEnd(hay, at, stringEnd);
+}
+
+/**
+ * Index just past the object or array opening at `hay[at]` (-1 when it does not close),
+ * strings skipped by `endOf`: the JS loop for short ones (usage objects), the native
+ * indexOf for ones that may be long (prompts in a request body).
+ */
+function containerEnd(hay: Uint8Array, at: number, endOf: (hay: Uint8Array, at: number) => number): number {
   let depth = 0;
   for (let i = at; i < hay.length; i++) {
     const b = hay[i];
     if (b === QUOTE) {
-      const end = stringEnd(hay, i);
+      const end = endOf(hay, i);
       if (end === -1) return -1;
       i = end - 1;
     } else if (b === 0x7b || b === 0x5b) depth++;
