@@ -9,39 +9,8 @@
  *                                           (imports .ts): bundle it with bun build first.
  */
 import { spliceRequestBody } from "../../src/proxy/model-field.ts";
-
-let sink: unknown;
-function measure(fn: () => unknown): number {
-  const batch = (n: number) => {
-    const t = performance.now();
-    for (let i = 0; i < n; i++) sink = fn();
-    return ((performance.now() - t) * 1e3) / n;
-  };
-  let n = 100;
-  while (batch(n) * n < 20e3) n *= 2; // batches of >= 20 ms
-  let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 7; i++) best = Math.min(best, batch(n));
-  return best;
-}
-
-/** The overhead benchmark's 30 KiB body (bench/overhead/run.ts bigBody), rebuilt here. */
-function bigBody(bytes: number) {
-  const words = [
-    "context",
-    "tokens",
-    "prefix",
-    "cache",
-    "pod",
-    "gateway",
-    "stream",
-    "model",
-    "batch",
-    "queue",
-  ];
-  let text = "";
-  for (let i = 0; text.length < bytes; i++) text += `${words[i % words.length]} ${i} `;
-  return { model: "m", messages: [{ role: "user", content: text.slice(0, bytes) }], max_tokens: 16 };
-}
+import { bestNsPerCall } from "./best-of.ts";
+import { bigBody } from "./bodies.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -69,8 +38,7 @@ const lines = [
   `body: ${bytes.length} bytes, ${typeof Bun !== "undefined" ? `bun ${Bun.version}` : `node ${process.version}`}`,
 ];
 for (const [name, fn] of items) {
-  const us = measure(fn);
+  const us = bestNsPerCall(fn) / 1e3;
   lines.push(`${us.toFixed(2).padStart(8)} µs  ${name}`);
 }
-void sink;
 console.log(lines.join("\n"));

@@ -22,6 +22,7 @@ import { LightAbortController } from "../../src/runtime/node-abort.ts";
 import { CLIENT_SIGNAL, NodeRequest } from "../../src/runtime/node-request.ts";
 import { hashPrefix } from "../../src/scheduling/prefix/hashes.ts";
 import { promptText } from "../../src/scheduling/prefix/prompt.ts";
+import { bestNsPerCall } from "./best-of.ts";
 
 const incoming = { method: "POST", rawHeaders: [] as string[] } as unknown as IncomingMessage;
 const nodeRequest = () => new NodeRequest(incoming, "http://gw/v1/chat/completions");
@@ -47,20 +48,7 @@ interface Item {
   fn: () => unknown;
 }
 
-let sink: unknown;
 const noop = () => {};
-function measure(fn: () => unknown): number {
-  const batch = (n: number) => {
-    const t = performance.now();
-    for (let i = 0; i < n; i++) sink = fn();
-    return ((performance.now() - t) * 1e6) / n;
-  };
-  let n = 1000;
-  while (batch(n) * n < 20e6) n *= 2; // batches of >= 20 ms
-  let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 7; i++) best = Math.min(best, batch(n));
-  return best;
-}
 
 const small = {
   model: "m",
@@ -363,14 +351,13 @@ const runtime = typeof Bun !== "undefined" ? `bun ${Bun.version}` : `node ${proc
 const rows: string[] = [];
 let total = 0;
 for (const it of items) {
-  const ns = measure(it.fn);
+  const ns = bestNsPerCall(it.fn);
   const perReq = (ns * it.perRequest) / 1000;
   total += perReq;
   rows.push(
     `| ${it.name} | ${(ns / 1000).toFixed(2)} | ${it.perRequest || "-"} | ${it.perRequest ? perReq.toFixed(1) : "-"} | ${it.where} |`,
   );
 }
-void sink;
 const table = [
   `Micro-costs (${runtime}; best of 7 batches; stdout to /dev/null):`,
   "",

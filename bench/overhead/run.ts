@@ -28,6 +28,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
+import { bigBody, SMALL } from "./bodies.ts";
 import {
   CLK_TCK,
   cpuTicks,
@@ -95,29 +96,6 @@ const say = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 
 
 // ---------------------------------------------------------------- inputs
 
-const SMALL = {
-  model: "m",
-  messages: [{ role: "user", content: "Hello, how are you today? Please answer briefly." }],
-  max_tokens: 16,
-};
-function bigBody(bytes: number) {
-  const words = [
-    "context",
-    "tokens",
-    "prefix",
-    "cache",
-    "pod",
-    "gateway",
-    "stream",
-    "model",
-    "batch",
-    "queue",
-  ];
-  const base = JSON.stringify({ ...SMALL, messages: [{ role: "user", content: "" }] }).length;
-  let text = "";
-  for (let i = 0; text.length < bytes - base; i++) text += `${words[i % words.length]} ${i} `;
-  return { ...SMALL, messages: [{ role: "user", content: text.slice(0, bytes - base) }] };
-}
 const BODIES = {
   small: SMALL,
   big: bigBody(30 * 1024),

@@ -19,6 +19,7 @@ import { BUILTIN_ENGINES, missingMetrics, toSnapshot, wantedMetrics } from "../.
 import { parsePromText } from "../../src/datalayer/prom-text.ts";
 import { createScraper } from "../../src/datalayer/scraper.ts";
 import { VLLM_METRICS } from "../../test/datalayer/fixtures/vllm.ts";
+import { bestNsPerCall } from "./best-of.ts";
 
 const { values } = parseArgs({ options: { scrapes: { type: "string", default: "3000" } } });
 const SCRAPES = Number(values.scrapes);
@@ -104,19 +105,7 @@ const PAGES: Record<string, string> = {
   "full vLLM page": fullPage(),
 };
 
-let sink: unknown;
-function perOp(fn: () => unknown): number {
-  const batch = (n: number) => {
-    const t = performance.now();
-    for (let i = 0; i < n; i++) sink = fn();
-    return ((performance.now() - t) * 1e3) / n;
-  };
-  let n = 100;
-  while (batch(n) * n < 20e3) n *= 2; // batches of >= 20 ms
-  let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 7; i++) best = Math.min(best, batch(n));
-  return best;
-}
+const perOp = (fn: () => unknown) => bestNsPerCall(fn) / 1e3;
 
 console.log("| page | bytes | lines | parse + snapshot µs |");
 console.log("|---|---:|---:|---:|");
@@ -158,4 +147,3 @@ for (const [name, text] of Object.entries(PAGES)) {
   // The server's CPU is in the same process: half of a scrape's round trip is the answer.
   console.log(`| ${name} | ${((cpu.user + cpu.system) / SCRAPES).toFixed(1)} | ${wall.toFixed(1)} |`);
 }
-void sink;
