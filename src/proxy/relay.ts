@@ -187,7 +187,7 @@ async function sendPieces(controller: DirectController, pieces: readonly Uint8Ar
  *
  * Two shapes, the same behaviour: on Bun (`direct`, which the Bun entry asks for) a `type: "direct"`
  * stream whose one pull reads the pod and writes each chunk straight to the response
- * (Bun.serve flushes it at the end of the tick; a full socket makes `write` a promise,
+ * (Bun's server flushes it at the end of the tick; a full socket makes `write` a promise,
  * which the loop awaits), so no queue, promise and pull per chunk; elsewhere a standard
  * pull stream with highWaterMark 0 that reads one chunk per pull. The direct shape reads
  * ahead at most what the destination holds (the socket's buffers; ~64 KiB for a reader),
