@@ -36,6 +36,7 @@
  *   been, which the capacities bound (capacity x endpoints entries).
  */
 
+import { DeferredPicks } from "./deferred-picks.ts";
 import { PromptStatistics } from "./distinctive.ts";
 import { KeyRecords } from "./key-records.ts";
 import { grownInt32 } from "./key-table.ts";
@@ -98,14 +99,14 @@ export class PrefixIndex {
     const self = this;
     this.prompts = new PromptStatistics(0.5, 4096, {
       get: (key) => {
-        if (this.later.length > 0) this.settle();
+        if (this.later.size > 0) this.settle();
         return this.keys.weight(key);
       },
       add: (key, w) => this.keys.addWeight(key, w),
       forget: (key) => this.keys.clearWeight(key),
       divideAll: (w) => this.keys.divideWeights(w),
       get size() {
-        if (self.later.length > 0) self.settle();
+        if (self.later.size > 0) self.settle();
         return self.keys.weighted;
       },
     });
@@ -113,13 +114,13 @@ export class PrefixIndex {
 
   /** Distinct block keys in the index. */
   get size(): number {
-    if (this.later.length > 0) this.settle();
+    if (this.later.size > 0) this.settle();
     return this.keys.size;
   }
 
   /** The small-int id of an endpoint in the index, or -1. */
   endpointIdOf(name: string): number {
-    if (this.later.length > 0) this.settle();
+    if (this.later.size > 0) this.settle();
     return this.endpointIds.get(name) ?? NONE;
   }
 
@@ -134,7 +135,10 @@ export class PrefixIndex {
   }
 
   /** Picks recorded by `recordLater` and not applied yet, oldest first. */
-  private later: { endpoint: string; keys: readonly number[]; capacity: number; prompt: boolean }[] = [];
+  private readonly later = new DeferredPicks((pick) => {
+    this.recordNow(pick.endpoint, pick.keys, pick.capacity);
+    if (pick.prompt) this.prompts.record(pick.keys);
+  });
 
   /**
    * `record(endpoint, keys, capacity)` (and, with `prompt`, `prompts.record(keys)`) after
@@ -146,35 +150,17 @@ export class PrefixIndex {
    * also records in PreRequest off the request path (in a goroutine).
    */
   recordLater(endpoint: string, keys: readonly number[], capacity: number, prompt: boolean): void {
-    if (keys.length === 0) return;
-    this.later.push({ endpoint, keys, capacity, prompt });
-    if (this.later.length === 1) queueMicrotask(this.settleSoon);
+    if (keys.length > 0) this.later.add({ endpoint, keys, capacity, prompt });
   }
 
   /** Picks `recordLater` has not applied yet (0 once the microtask ran or anything read the index). */
   get deferred(): number {
-    return this.later.length;
+    return this.later.size;
   }
 
-  private readonly settleSoon = () => this.settle();
-
-  /**
-   * Applies the picks `recordLater` deferred, oldest first (every read and change of the
-   * index calls it). A pick whose record throws is skipped, as a PreRequest hook's throw
-   * was: it fails neither the other picks nor the caller that happened to apply it.
-   */
+  /** Applies the picks `recordLater` deferred, oldest first (every read and change of the index calls it). */
   settle(): void {
-    const later = this.later;
-    if (later.length === 0) return;
-    this.later = [];
-    for (const r of later) {
-      try {
-        this.recordNow(r.endpoint, r.keys, r.capacity);
-        if (r.prompt) this.prompts.record(r.keys);
-      } catch {
-        // See above: the hook runner swallowed it before.
-      }
-    }
+    this.later.settle();
   }
 
   /**
@@ -183,7 +169,7 @@ export class PrefixIndex {
    * it holds without a gap. Endpoints with no match are absent. Does not touch the LRUs.
    */
   match(keys: readonly number[]): Map<string, number> {
-    if (this.later.length > 0) this.settle();
+    if (this.later.size > 0) this.settle();
     const m = this.matchLengths(keys);
     const out = new Map<string, number>();
     for (const name of this.endpointNames) {
@@ -195,7 +181,7 @@ export class PrefixIndex {
 
   /** As `match`, answered by a small typed-array record instead of a Map. */
   matchLengths(keys: readonly number[]): PrefixLengths {
-    if (this.later.length > 0) this.settle();
+    if (this.later.size > 0) this.settle();
     const scratch = this.scratch;
     // The slots of all the keys at once (a new prompt's are read again by `record`).
     if (keys.length > 1) this.warmth += this.keys.warm(keys, 0, keys.length);
@@ -239,7 +225,7 @@ export class PrefixIndex {
    * (as vLLM evicts). Then evicts the endpoint's oldest keys down to `capacity`.
    */
   record(endpoint: string, keys: readonly number[], capacity = DEFAULT_LRU_CAPACITY_PER_SERVER): void {
-    if (this.later.length > 0) this.settle();
+    if (this.later.size > 0) this.settle();
     this.recordNow(endpoint, keys, capacity);
   }
 
@@ -295,7 +281,7 @@ export class PrefixIndex {
 
   /** Forgets everything `endpoint` held (the endpoint left the pool). */
   removeEndpoint(endpoint: string): void {
-    if (this.later.length > 0) this.settle();
+    if (this.later.size > 0) this.settle();
     this.pending.delete(endpoint);
     const ep = this.endpointIds.get(endpoint);
     if (ep === undefined) return;
@@ -314,7 +300,7 @@ export class PrefixIndex {
 
   /** Removes every endpoint not in `names` (call when the pool's endpoint set changes). */
   retain(names: Iterable<string>): void {
-    if (this.later.length > 0) this.settle();
+    if (this.later.size > 0) this.settle();
     const keep = new Set(names);
     for (const endpoint of [...this.endpointIds.keys(), ...this.pending.keys()])
       if (!keep.has(endpoint)) this.removeEndpoint(endpoint);
@@ -333,7 +319,7 @@ export class PrefixIndex {
   }
 
   stats(): PrefixIndexStats {
-    if (this.later.length > 0) this.settle();
+    if (this.later.size > 0) this.settle();
     return {
       size: this.keys.size,
       entries: this.entryCount,
@@ -347,7 +333,7 @@ export class PrefixIndex {
 
   /** Entry slots allocated (live + free): the arrays' high-water mark, for tests of boundedness. */
   get allocatedEntries(): number {
-    if (this.later.length > 0) this.settle();
+    if (this.later.size > 0) this.settle();
     return this.ent.allocated;
   }
 
