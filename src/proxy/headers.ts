@@ -42,16 +42,17 @@ export function isGatewayControl(name: string): boolean {
  * unwanted names deleted: a third of the cost of setting every header one by one.
  */
 export function upstreamHeaders(client: Headers, opts: { forwardAuthorization: boolean }): Headers {
-  const out = new Headers(client);
   const dropped = connectionTokens(client);
+  const without = (client as Offers)[WITHOUT];
+  if (without) {
+    // The runtime's own Headers (Node: src/runtime/node-headers.ts) copies itself without them.
+    const out = without.call(client, (key) => unwanted(key, dropped, opts.forwardAuthorization));
+    out.set("accept-encoding", "identity");
+    return out;
+  }
+  const out = new Headers(client);
   for (const key of client.keys()) {
-    if (
-      HOP_BY_HOP.has(key) ||
-      dropped.has(key) ||
-      isGatewayControl(key) ||
-      (!opts.forwardAuthorization && CREDENTIALS.has(key))
-    )
-      out.delete(key);
+    if (unwanted(key, dropped, opts.forwardAuthorization)) out.delete(key);
   }
   out.set("accept-encoding", "identity");
   return out;
@@ -59,11 +60,31 @@ export function upstreamHeaders(client: Headers, opts: { forwardAuthorization: b
 
 /** Response headers to send back to the client (a native copy, the hop-by-hop ones deleted). */
 export function downstreamHeaders(upstream: Headers): Headers {
-  const out = new Headers(upstream);
   const dropped = connectionTokens(upstream);
+  const without = (upstream as Offers)[WITHOUT];
+  if (without) return without.call(upstream, (key) => HOP_BY_HOP.has(key) || dropped.has(key));
+  const out = new Headers(upstream);
   for (const key of upstream.keys()) if (HOP_BY_HOP.has(key) || dropped.has(key)) out.delete(key);
   return out;
 }
+
+/** A client header the pod must not get. */
+function unwanted(key: string, dropped: ReadonlySet<string>, forwardAuthorization: boolean): boolean {
+  return (
+    HOP_BY_HOP.has(key) ||
+    dropped.has(key) ||
+    isGatewayControl(key) ||
+    (!forwardAuthorization && CREDENTIALS.has(key))
+  );
+}
+
+/**
+ * Where a runtime's own Headers offers a copy of itself without some names (Node's
+ * LightHeaders, src/runtime/node-headers.ts): the copy is of the same kind, with no platform
+ * Headers built on the way. Any other Headers is copied natively, as before.
+ */
+const WITHOUT = Symbol.for("inference-gateway.headersWithout");
+type Offers = { [WITHOUT]?: (drop: (lowerName: string) => boolean) => Headers };
 
 const NONE: ReadonlySet<string> = new Set();
 

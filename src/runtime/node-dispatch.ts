@@ -13,6 +13,7 @@
 import type { Dispatcher } from "undici";
 import { LightAbortSignal } from "./node-abort.ts";
 import { ChunkQueue } from "./node-chunks.ts";
+import { LightHeaders } from "./node-headers.ts";
 import { bufferedResponse, streamedResponse } from "./node-upstream-response.ts";
 
 /** Bytes of a streamed answer read from the socket before the reader asks for them. */
@@ -88,16 +89,19 @@ class Call {
 
   onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
     if (status < 200) return true; // 1xx: the answer is still to come
-    const headers = new Headers();
+    const pairs: string[] = new Array(raw.length);
     let length = Number.NaN;
     let eventStream = false;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!.toString("latin1").toLowerCase();
       const value = raw[i + 1]!.toString("latin1");
-      headers.append(name, value);
+      pairs[i] = name;
+      pairs[i + 1] = value;
       if (name === "content-length") length = Number(value);
       else if (name === "content-type") eventStream = value.includes("text/event-stream");
     }
+    // A Headers without undici's webidl layer (node-headers.ts): the proxy reads and copies it.
+    const headers = LightHeaders.fromRaw(pairs) as unknown as Headers;
     this.#status = status;
     this.#headers = headers;
     if (NO_BODY.has(status) || this.#opts.method === "HEAD") {

@@ -4,8 +4,8 @@
  * The gateway reads an inference POST's method, URL, headers, signal and its bytes
  * (`arrayBuffer()`, once); under Node 20 a full `Request` would cost a web stream (~19-26 µs)
  * and an AbortSignal (~4 µs) up front. This one answers those from the `IncomingMessage`:
- * headers as a native `Headers` built once from the raw pairs (so copying them, as the proxy
- * does, is the platform's fast path), the body read straight from the socket, the signal
+ * headers as a `LightHeaders` built once from the raw pairs (node-headers.ts: a Headers
+ * without undici's webidl layer, which the proxy copies without building a platform one), the body read straight from the socket, the signal
  * created on first read and aborted when the client goes away before its answer is written
  * (serve-node.ts calls `clientGone`). Anything else (`body`, `formData()`, `clone()`...)
  * builds the platform's Request over the same socket and hands over to it.
@@ -13,6 +13,7 @@
 import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { LightAbortSignal } from "./node-abort.ts";
+import { LightHeaders } from "./node-headers.ts";
 
 /**
  * Where a runtime's client request offers a light "client gone" signal (read by
@@ -43,10 +44,7 @@ export class NodeRequest {
 
   get headers(): Headers {
     if (!this.#headers) {
-      const headers = new Headers();
-      const raw = this.#incoming.rawHeaders;
-      for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
-      this.#headers = headers;
+      this.#headers = LightHeaders.fromRaw(this.#incoming.rawHeaders) as unknown as Headers;
     }
     return this.#headers;
   }

@@ -14,6 +14,7 @@
  */
 import type { ServerResponse } from "node:http";
 import type { DirectController, DirectSource } from "../proxy/relay.ts";
+import { PAIRS } from "./node-headers.ts";
 import { NODE_DIRECT } from "./node-relay.ts";
 
 /** @hono/node-server's default for a body without a content-type. */
@@ -52,7 +53,12 @@ function headerRecord(init: unknown): { record: HeaderRecord; type: boolean; len
     else if (Array.isArray(had)) had.push(value);
     else record[lower] = [had, value];
   };
-  if (init instanceof Headers) init.forEach(add);
+  const pairs = (init as { [PAIRS]?: () => string[] } | null)?.[PAIRS];
+  if (pairs) {
+    // LightHeaders (node-headers.ts): its pairs, in the order its forEach gives them, no callbacks.
+    const flat = pairs.call(init);
+    for (let i = 0; i < flat.length; i += 2) add(flat[i + 1]!, flat[i]!);
+  } else if (init instanceof Headers) init.forEach(add);
   else if (Array.isArray(init)) for (const [name, value] of init as [string, string][]) add(value, name);
   else if (init && typeof init === "object")
     for (const name in init) add(String((init as Record<string, unknown>)[name]), name);

@@ -15,12 +15,16 @@ import type { FetchFn } from "../deps.ts";
 import { decodingFetch } from "../proxy/decode.ts";
 import { ABORT_CONTROLLER, type LightAbortSignal, offerLightAborts } from "./node-abort.ts";
 import { dispatchCall } from "./node-dispatch.ts";
+import { PAIRS } from "./node-headers.ts";
 
 /** Largest answer with a content-length that is read whole before the Response is made. */
 const MAX_BUFFERED = 1 << 20;
 
 /** Request headers as undici takes them: flat [name, value, ...] (Headers joins repeated values already). */
 function flatHeaders(init: RequestInit["headers"]): string[] {
+  // LightHeaders (node-headers.ts: the proxy's copy of a Node client's headers) hands its pairs over.
+  const pairs = (init as { [PAIRS]?: () => string[] } | undefined)?.[PAIRS];
+  if (pairs) return pairs.call(init);
   const out: string[] = [];
   if (init === undefined) return out;
   (init instanceof Headers ? init : new Headers(init)).forEach((value, name) => {
