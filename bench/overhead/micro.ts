@@ -19,6 +19,7 @@ import { acceptsChat } from "../../src/openai/fast-accept.ts";
 import { ChatCompletionSchema } from "../../src/openai/schemas.ts";
 import { downstreamHeaders, isGatewayControl, upstreamHeaders } from "../../src/proxy/headers.ts";
 import { LightAbortController } from "../../src/runtime/node-abort.ts";
+import { LightHeaders, PAIRS } from "../../src/runtime/node-headers.ts";
 import { CLIENT_SIGNAL, NodeRequest } from "../../src/runtime/node-request.ts";
 import { hashPrefix } from "../../src/scheduling/prefix/hashes.ts";
 import { promptText } from "../../src/scheduling/prefix/prompt.ts";
@@ -120,6 +121,75 @@ const upstreamResponseHeaders = new Headers({
   "content-length": "291",
   date: new Date().toUTCString(),
 });
+
+/**
+ * One request's header work on the Node path, start to end: the client's headers from Node's
+ * raw pairs, the gets the stages make, the copy for the pod with forward's sets and the flat
+ * list undici takes; the pod's answer from raw pairs, its content-type read, the copy for the
+ * client with forward's sets and writeHead's record. `make` builds a Headers from raw pairs.
+ */
+function headerRound(make: (raw: string[]) => Headers): number {
+  const client = make(rawClient);
+  let n = 0;
+  for (const name of STAGE_GETS) if (client.get(name) !== null) n++;
+  const up = upstreamHeaders(client, { forwardAuthorization: false });
+  up.set("content-type", "application/json");
+  up.set("x-request-id", "0f8e3d52-1c1f-4a4e-9d1e-8a0a9a3e2b1c");
+  const pairs = (up as unknown as { [PAIRS]?: () => string[] })[PAIRS];
+  const flat: string[] = [];
+  if (pairs) flat.push(...pairs.call(up));
+  else up.forEach((v, k) => flat.push(k, v));
+  const answer = make(rawAnswer);
+  if ((answer.get("content-type") ?? "").includes("text/event-stream")) n++;
+  const out = downstreamHeaders(answer);
+  out.set("x-gateway-target-model", "m");
+  out.set("x-gateway-destination-endpoint-served", "127.0.0.1:8000");
+  out.set("x-request-id", "0f8e3d52-1c1f-4a4e-9d1e-8a0a9a3e2b1c");
+  const record: Record<string, string> = Object.create(null);
+  const outPairs = (out as unknown as { [PAIRS]?: () => string[] })[PAIRS];
+  if (outPairs) {
+    const f = outPairs.call(out);
+    for (let i = 0; i < f.length; i += 2) record[f[i]!] = f[i + 1]!;
+  } else out.forEach((v, k) => (record[k] = v));
+  return n + flat.length;
+}
+const rawClient = [
+  "Host",
+  "127.0.0.1:8080",
+  "Content-Type",
+  "application/json",
+  "Content-Length",
+  "130",
+  "User-Agent",
+  "wrk",
+];
+const rawAnswer = [
+  "date",
+  new Date().toUTCString(),
+  "server",
+  "uvicorn",
+  "content-length",
+  "291",
+  "content-type",
+  "application/json",
+];
+const STAGE_GETS = [
+  "x-request-id",
+  "content-type",
+  "x-gateway-inference-fairness-id",
+  "x-llm-d-inference-fairness-id",
+  "x-gateway-inference-objective",
+  "x-llm-d-inference-objective",
+  "x-gateway-model-name-rewrite",
+  "x-llm-d-model-name-rewrite",
+  "authorization",
+];
+const nativeFromRaw = (raw: string[]) => {
+  const h = new Headers();
+  for (let i = 0; i < raw.length; i += 2) h.append(raw[i]!, raw[i + 1]!);
+  return h;
+};
+const lightFromRaw = (raw: string[]) => LightHeaders.fromRaw(raw) as unknown as Headers;
 
 // Hono's `c.var` getter: `Object.fromEntries(this.#var)` on every access.
 const vars = new Map<string, unknown>(
@@ -251,6 +321,20 @@ const items: Item[] = [
     perRequest: 1,
     where: "src/proxy/headers.ts:36",
     fn: () => downstreamHeaders(upstreamResponseHeaders),
+  },
+  {
+    // Node before the fifth pass (and Bun's Headers, for scale): platform Headers throughout.
+    name: "one request's header work, platform Headers (Node path before the fifth pass)",
+    perRequest: 0,
+    where:
+      "node-request.ts, parse.ts, headers.ts, forward.ts, undici-fetch.ts, node-dispatch.ts, node-respond.ts",
+    fn: () => headerRound(nativeFromRaw),
+  },
+  {
+    name: "one request's header work, LightHeaders (Node path, fifth pass)",
+    perRequest: 0,
+    where: "src/runtime/node-headers.ts",
+    fn: () => headerRound(lightFromRaw),
   },
   {
     // Fourth pass, measured and not kept: Bun's fetch takes a Headers no slower than a plain

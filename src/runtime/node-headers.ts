@@ -42,7 +42,15 @@ function normalize(value: string): string {
 }
 
 function checkedName(method: string, name: unknown): string {
-  const s = String(name);
+  const s = typeof name === "string" ? name : String(name);
+  // Fast path: a name in lower case already (every name the gateway itself asks for) is
+  // checked by one pass over its characters and needs no lower-casing.
+  let i = 0;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || c === 45 || (c >= 48 && c <= 57))) break;
+  }
+  if (i === s.length && i > 0) return s;
   if (!TOKEN.test(s)) throw new TypeError(`Headers.${method}: "${s}" is an invalid header name.`);
   return s.toLowerCase();
 }
