@@ -29,6 +29,12 @@
  *   --no-decompress  `decompress: false` in the init (as decodingFetch sets it)
  *   --plain-headers  the upstream headers as a plain [name, value][] list, not a Headers
  *
+ * And the transport under the call:
+ *   --wire     the upstream calls on the gateway's own HTTP/1.1 client over Bun.connect
+ *              (src/runtime/bun-wire.ts) instead of Bun's fetch; a JSON answer (read whole
+ *              by that client already) is answered as bytes, a relayed stream read from its
+ *              chunk queue (CHUNK_SOURCE), as the gateway reads them
+ *
  *   BUN_CONFIG_MAX_HTTP_REQUESTS=65535 bun bench/overhead/bare-bun.ts --port 0 --upstreams 127.0.0.1:8001,...
  * prints one line `{"port":N}` once listening.
  */
@@ -39,6 +45,8 @@ import { attempt } from "../../src/proxy/attempt.ts";
 import { decodingFetch } from "../../src/proxy/decode.ts";
 import { downstreamHeaders, upstreamHeaders } from "../../src/proxy/headers.ts";
 import { type ChunkSource, relay } from "../../src/proxy/relay.ts";
+import { wireFetch } from "../../src/runtime/bun-wire.ts";
+import { CHUNK_SOURCE } from "../../src/runtime/node-chunks.ts";
 
 const { values } = parseArgs({
   options: {
@@ -58,6 +66,7 @@ const { values } = parseArgs({
     timer: { type: "boolean", default: false },
     "no-decompress": { type: "boolean", default: false },
     "plain-headers": { type: "boolean", default: false },
+    wire: { type: "boolean", default: false },
   },
 });
 const upstreams = (values.upstreams ?? "").split(",").map((a) => `http://${a}`);
@@ -65,9 +74,8 @@ if (upstreams.length === 0 || !upstreams[0])
   throw new Error("--upstreams host:port[,host:port...] is required");
 let next = 0;
 const decoder = new TextDecoder();
-const upstreamFetch = values.decode
-  ? decodingFetch((url, init) => fetch(url, init))
-  : (url: string, init: RequestInit) => fetch(url, init);
+const transport = values.wire ? wireFetch() : (url: string, init: RequestInit) => fetch(url, init);
+const upstreamFetch = values.decode ? decodingFetch(transport) : transport;
 
 const server = Bun.serve({
   port: Number(values.port),
@@ -132,7 +140,9 @@ const server = Bun.serve({
       if (own) client.removeEventListener("abort", onGone);
     }
     const sse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
-    if (values["read-whole"] && !sse) {
+    if (values.wire && values.relay && !source)
+      source = (res as { [CHUNK_SOURCE]?: () => ChunkSource | undefined })[CHUNK_SOURCE]?.();
+    if ((values["read-whole"] || values.wire) && !sse) {
       const answer = new Uint8Array(await res.arrayBuffer());
       const out = values.headers ? downstreamHeaders(res.headers) : new Headers(res.headers);
       return new Response(answer, { status: res.status, headers: out });

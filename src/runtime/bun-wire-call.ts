@@ -1,0 +1,159 @@
+/**
+ * One upstream call of the Bun wire client (bun-wire.ts): the request as the bytes written
+ * to the socket, and its answer turned into a web Response as it arrives.
+ *
+ * As the Node fetch does (node-dispatch.ts): an answer whose Content-Length is at most 1 MiB
+ * and that is no event stream is collected and handed over as bytes; any other is handed
+ * over at its head as a queue of its chunks (node-chunks.ts, offered under CHUNK_SOURCE),
+ * which pauses the socket once 64 KiB wait unread and resumes it when the relay reads.
+ */
+import type { ResponseHead } from "./http1-parse.ts";
+import { LightAbortSignal } from "./node-abort.ts";
+import { ChunkQueue } from "./node-chunks.ts";
+import { bufferedResponse, streamedResponse } from "./node-upstream-response.ts";
+
+/** Bytes of a streamed answer read from the socket before the reader asks for them. */
+const READ_AHEAD = 64 * 1024;
+/** Largest answer with a content-length that is read whole before the Response is made. */
+const MAX_BUFFERED = 1 << 20;
+
+/** What a call needs of the connection it runs on. */
+export interface CallConnection {
+  pause(): void;
+  resume(call: WireCall): void;
+  /** Closes the socket now (abort, cancel): it is never reused. */
+  destroy(call: WireCall): void;
+}
+
+/** One request and its answer. */
+export class WireCall {
+  /** The request, head and body, as written to the socket. */
+  readonly bytes: Uint8Array;
+  readonly isHead: boolean;
+  /** Retried once already on a new connection (a reused one closed before answering). */
+  retried = false;
+  /** Any byte of the answer arrived. */
+  answered = false;
+  conn: CallConnection | undefined;
+  #resolve: ((res: Response) => void) | undefined;
+  #reject: ((err: Error) => void) | undefined;
+  #head: ResponseHead | undefined;
+  #chunks: Uint8Array[] | undefined;
+  #size = 0;
+  #queue: ChunkQueue | undefined;
+  readonly #signal: AbortSignal | LightAbortSignal | undefined;
+  #onAbort: (() => void) | undefined;
+
+  constructor(
+    bytes: Uint8Array,
+    isHead: boolean,
+    signal: AbortSignal | LightAbortSignal | undefined,
+    resolve: (res: Response) => void,
+    reject: (err: Error) => void,
+  ) {
+    this.bytes = bytes;
+    this.isHead = isHead;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#signal = signal;
+    if (signal instanceof LightAbortSignal) signal.call = this;
+    else if (signal) {
+      this.#onAbort = () => this.aborted(signal.reason);
+      signal.addEventListener("abort", this.#onAbort);
+    }
+  }
+
+  /** Still waiting for its answer, or reading its body. */
+  get open(): boolean {
+    return this.#resolve !== undefined || this.#queue !== undefined || this.#chunks !== undefined;
+  }
+
+  /** The call's signal aborted: reject what is pending with its reason and close the socket. */
+  aborted(reason: unknown): void {
+    if (!this.open) return;
+    const conn = this.conn;
+    // As fetch does: the rejection is the signal's reason itself.
+    this.fail(reason ?? new DOMException("This operation was aborted", "AbortError"));
+    conn?.destroy(this);
+  }
+
+  head(head: ResponseHead): void {
+    this.#head = head;
+    if (head.length === 0) return; // no body: answered at `end`
+    if (head.length > 0 && head.length <= MAX_BUFFERED && !head.eventStream) {
+      this.#chunks = [];
+      return;
+    }
+    this.#queue = new ChunkQueue(
+      () => this.conn?.resume(this),
+      (reason) => this.aborted(reason),
+      READ_AHEAD,
+    );
+    this.#settle(streamedResponse(this.#queue, head.status, head.headers));
+  }
+
+  body(chunk: Uint8Array): void {
+    if (this.#chunks) {
+      this.#chunks.push(chunk);
+      this.#size += chunk.byteLength;
+    } else if (this.#queue && !this.#queue.push(chunk)) this.conn?.pause();
+  }
+
+  /** The answer ended well. */
+  end(): void {
+    const head = this.#head!;
+    this.#done();
+    if (this.#queue) {
+      const queue = this.#queue;
+      this.#queue = undefined;
+      queue.end();
+    } else if (head.length === 0) {
+      const noBody = this.isHead || head.status === 204 || head.status === 304;
+      this.#settle(
+        noBody
+          ? new Response(null, { status: head.status, headers: head.headers })
+          : bufferedResponse(new Uint8Array(0), head.status, head.headers),
+      );
+    } else {
+      const chunks = this.#chunks ?? [];
+      this.#chunks = undefined;
+      const b = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#size);
+      // A plain view, not a Buffer: the Response's arrayBuffer() copies a partial view with
+      // `slice()`, which on a Buffer is another view of the whole socket buffer.
+      const bytes = new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength);
+      this.#settle(bufferedResponse(bytes, head.status, head.headers));
+    }
+  }
+
+  /** The call failed: the pending answer rejects, or the body's pending and later reads do. */
+  fail(reason: unknown): void {
+    this.#done();
+    this.#chunks = undefined;
+    const err = reason as Error;
+    if (this.#reject) {
+      const reject = this.#reject;
+      this.#resolve = this.#reject = undefined;
+      reject(err);
+    } else if (this.#queue) {
+      const queue = this.#queue;
+      this.#queue = undefined;
+      queue.fail(err);
+    }
+  }
+
+  #settle(res: Response): void {
+    const resolve = this.#resolve;
+    this.#resolve = this.#reject = undefined;
+    resolve?.(res);
+  }
+
+  #done(): void {
+    const signal = this.#signal;
+    if (signal instanceof LightAbortSignal) {
+      if (signal.call === this) signal.call = undefined;
+    } else if (signal && this.#onAbort) {
+      signal.removeEventListener("abort", this.#onAbort);
+      this.#onAbort = undefined;
+    }
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The gateway's upstream fetch under Bun: its own HTTP/1.1 client on `Bun.connect` sockets.
+ *
+ * Bun's `fetch` runs each exchange on its HTTP-client thread and hands the request and the
+ * answer across threads (measured in bench/overhead: most of the bare Bun proxy's CPU per
+ * request is on that thread, and the hop adds to the time to first byte). Here a call is one
+ * socket write and a data callback per answer on the JS thread's own loop (bun-wire-pool.ts),
+ * the answer parsed in JS (http1-parse.ts) into the same Response shapes the Node fetch makes
+ * (bun-wire-call.ts). Bytes as sent (fetch's `decompress: false`; the entry wraps this in
+ * `decodingWhenEncoded`), no redirects followed (as the Node fetch), request headers as
+ * given plus Host and Content-Length.
+ *
+ * Anything else goes to Bun's own `fetch`, unchanged: https and other schemes, a body that is
+ * not bytes or a string, an `Upgrade` request, and init fields other than method, headers,
+ * body, signal and decompress.
+ */
+import type { FetchFn } from "../deps.ts";
+import { WireCall } from "./bun-wire-call.ts";
+import { Pool, type PoolOptions } from "./bun-wire-pool.ts";
+import { type LightAbortSignal, offerLightAborts } from "./node-abort.ts";
+import { decodingWhenEncoded } from "./undici-fetch.ts";
+
+/** The init fields the wire client handles itself. */
+const HANDLED = new Set(["method", "headers", "body", "signal", "decompress"]);
+/** Request headers the client writes itself (framing), dropped from the given ones. */
+const OWN = new Set(["content-length", "transfer-encoding"]);
+const NORMALISED = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
+
+type Body = Uint8Array | string | null | undefined;
+
+/** The options of `wireFetch`. */
+export interface WireOptions {
+  /** Idle sockets are closed after this long (default 4,000 ms: below uvicorn's, so vLLM's, 5 s). */
+  idleMs?: number;
+  /** Sockets open at once per origin (default 1,024); calls past it wait for one. */
+  maxSockets?: number;
+  /** Where calls it does not handle go (default: Bun's fetch). */
+  fallback?: FetchFn;
+}
+
+/** A FetchFn on the wire client, with `close()` (idle sockets) and its pools (tests). */
+export type WireFetch = FetchFn & { close(): void; pools: Map<string, Pool> };
+
+/** Builds the wire client's FetchFn (its own pools: one per origin). */
+export function wireFetch(opts: WireOptions = {}): WireFetch {
+  const poolOpts: PoolOptions = {
+    idleMs: opts.idleMs ?? 4000,
+    maxSockets: opts.maxSockets ?? 1024,
+    now: () => performance.now(),
+  };
+  const fallback: FetchFn = opts.fallback ?? ((url, init) => fetch(url, init));
+  const pools = new Map<string, Pool>();
+
+  const wire = (url: string, init: RequestInit = {}): Promise<Response> => {
+    const request = handled(url, init);
+    if (!request) return fallback(url, init);
+    const signal = (init.signal ?? undefined) as AbortSignal | LightAbortSignal | undefined;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    let pool = pools.get(request.origin);
+    if (!pool) {
+      pool = new Pool(request.origin, request.hostname, request.port, poolOpts);
+      pools.set(request.origin, pool);
+    }
+    const target = pool;
+    return new Promise<Response>((resolve, reject) => {
+      const call = new WireCall(request.bytes, request.method === "HEAD", signal, resolve, reject);
+      target.dispatch(call);
+    });
+  };
+  const close = () => {
+    for (const pool of pools.values()) pool.close();
+  };
+  // attempt's controllers for these calls are LightAbortControllers (node-abort.ts).
+  return offerLightAborts(Object.assign(wire, { close, pools }));
+}
+
+interface Request {
+  origin: string;
+  hostname: string;
+  port: number;
+  method: string;
+  bytes: Uint8Array;
+}
+
+/** The request as bytes on the wire, or undefined when it is Bun's fetch's to make. */
+function handled(url: string, init: RequestInit): Request | undefined {
+  if (!url.startsWith("http://")) return undefined;
+  for (const key in init) if (!HANDLED.has(key)) return undefined;
+  const body = init.body as Body | ArrayBuffer;
+  let payload: Uint8Array | undefined;
+  if (body === null || body === undefined) payload = undefined;
+  else if (typeof body === "string") payload = Buffer.from(body);
+  else if (body instanceof Uint8Array) payload = body;
+  else if (body instanceof ArrayBuffer) payload = new Uint8Array(body);
+  else return undefined;
+  const slash = url.indexOf("/", 7);
+  const origin = slash < 0 ? url.slice(7) : url.slice(7, slash);
+  const path = slash < 0 ? "/" : url.slice(slash);
+  const address = hostAndPort(origin);
+  if (!address || /[\s#]/.test(path)) return undefined;
+  let method = init.method ?? "GET";
+  const upper = method.toUpperCase();
+  if (NORMALISED.has(upper)) method = upper;
+  let head = `${method} ${path} HTTP/1.1\r\n`;
+  let host = false;
+  const headers = init.headers instanceof Headers ? init.headers : new Headers(init.headers);
+  let upgrade = false;
+  headers.forEach((value, name) => {
+    if (OWN.has(name)) return;
+    if (name === "host") host = true;
+    else if (name === "upgrade") upgrade = true;
+    head += `${name}: ${value}\r\n`;
+  });
+  if (upgrade) return undefined;
+  if (!host) head += `host: ${origin}\r\n`;
+  const length = payload?.byteLength ?? 0;
+  // As fetch: a length for every body, and 0 for a method that usually has one.
+  if (payload || method === "POST" || method === "PUT" || method === "PATCH")
+    head += `content-length: ${length}\r\n`;
+  head += "\r\n";
+  const headLength = Buffer.byteLength(head, "latin1");
+  const bytes = Buffer.allocUnsafe(headLength + length);
+  bytes.write(head, 0, "latin1");
+  if (payload) bytes.set(payload, headLength);
+  return { origin, hostname: address.hostname, port: address.port, method, bytes };
+}
+
+/** `host:port`, `host` or `[v6]:port` → hostname and port (80 when absent); undefined if malformed. */
+function hostAndPort(origin: string): { hostname: string; port: number } | undefined {
+  if (origin === "" || origin.includes("@")) return undefined;
+  const v6 = origin.startsWith("[");
+  const close = v6 ? origin.indexOf("]") : -1;
+  if (v6 && close < 0) return undefined;
+  const colon = origin.indexOf(":", v6 ? close : 0);
+  const hostname = v6 ? origin.slice(1, close) : colon < 0 ? origin : origin.slice(0, colon);
+  const port = colon < 0 ? 80 : Number(origin.slice(colon + 1));
+  if (!Number.isInteger(port) || port <= 0 || port > 65535 || hostname === "") return undefined;
+  return { hostname, port };
+}
+
+/**
+ * The Bun entry's upstream fetch: the wire client, gzip/deflate bodies decoded when their
+ * bytes really are compressed (as the default fetch's decodingFetch, only for answers that
+ * declare an encoding). `GATEWAY_UPSTREAM_CLIENT=fetch` in `env` keeps Bun's own fetch
+ * instead (undefined: main() then uses its default).
+ */
+export function bunUpstreamFetch(env: Record<string, string | undefined> = {}): FetchFn | undefined {
+  if (env["GATEWAY_UPSTREAM_CLIENT"] === "fetch") return undefined;
+  return decodingWhenEncoded(wireFetch());
+}

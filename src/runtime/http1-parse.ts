@@ -1,0 +1,217 @@
+/**
+ * An HTTP/1.1 response parser for the Bun wire client (bun-wire.ts): bytes in as the
+ * socket hands them over, the answer's head and its body chunks out.
+ *
+ * Framing as RFC 9112 §6.3 says, for a client that sends no pipelined requests: no body for
+ * HEAD, 1xx, 204 and 304; `Transfer-Encoding` ending in `chunked` (extensions and trailers
+ * read and dropped, as fetch drops them); else `Content-Length`; else the body runs until
+ * the server closes. Interim answers (100, 102, 103) are skipped. Anything it cannot frame
+ * with certainty (a 101, folded or malformed header lines, differing Content-Length values,
+ * a bad chunk size, bytes after the end of the answer) throws a FramingError: the caller
+ * closes the socket and never reuses it.
+ */
+
+/** The answer could not be framed: the connection cannot be trusted any further. */
+export class FramingError extends Error {
+  constructor(what: string) {
+    super(`the model server's answer is not valid HTTP/1.1 (${what})`);
+  }
+}
+
+/** An answer's head, as parsed. */
+export interface ResponseHead {
+  status: number;
+  headers: Headers;
+  /** The connection may carry another request once this answer's body has ended. */
+  keepAlive: boolean;
+  /** The body's length when declared (and not chunked); -1 otherwise. */
+  length: number;
+  /** `content-type` is an event stream. */
+  eventStream: boolean;
+}
+
+/** Where the parser sends what it found. */
+export interface ParserSink {
+  head(head: ResponseHead): void;
+  /** A piece of the body: a view into the socket's buffer (the socket gives a fresh one per callback). */
+  body(chunk: Uint8Array): void;
+}
+
+enum State {
+  Head,
+  Length,
+  SizeLine,
+  Data,
+  DataEnd,
+  Trailers,
+  UntilClose,
+  Done,
+}
+
+/** Largest head (status line and headers) accepted; Node's default is 16 KiB. */
+const MAX_HEAD = 64 * 1024;
+/** Largest chunk-size line or trailer line accepted. */
+const MAX_LINE = 8 * 1024;
+const HEX = /^[0-9a-fA-F]{1,12}$/;
+const DIGITS = /^\d{1,15}$/;
+
+/** One answer at a time; `reset` before each request. */
+export class ResponseParser {
+  #state = State.Done;
+  #remaining = 0;
+  #pending: Buffer | undefined;
+  #noBody = false;
+  #keepAlive = true;
+
+  constructor(private readonly sink: ParserSink) {}
+
+  /** Ready for the answer to a new request (`head`: it was a HEAD request, so the answer has no body). */
+  reset(head: boolean): void {
+    this.#state = State.Head;
+    this.#pending = undefined;
+    this.#noBody = head;
+  }
+
+  /** The answer's body runs until the connection closes (a close now ends it well). */
+  get untilClose(): boolean {
+    return this.#state === State.UntilClose;
+  }
+
+  /** The answer has ended and the connection may carry another request. */
+  get reusable(): boolean {
+    return this.#state === State.Done && this.#keepAlive;
+  }
+
+  /** Feeds bytes from the socket; true once the answer has ended. Throws a FramingError. */
+  feed(input: Buffer): boolean {
+    let data = input;
+    if (this.#pending) {
+      data = Buffer.concat([this.#pending, input]);
+      this.#pending = undefined;
+    }
+    let i = 0;
+    const n = data.length;
+    while (i < n) {
+      switch (this.#state) {
+        case State.Head: {
+          const end = data.indexOf("\r\n\r\n", i, "latin1");
+          if (end < 0) return this.#keep(data, i, MAX_HEAD, "a head over 64 KiB");
+          this.#head(data.toString("latin1", i, end));
+          i = end + 4;
+          break;
+        }
+        case State.Length:
+        case State.Data:
+        case State.UntilClose: {
+          const take = this.#state === State.UntilClose ? n - i : Math.min(this.#remaining, n - i);
+          this.sink.body(i === 0 && take === n ? data : data.subarray(i, i + take));
+          i += take;
+          if (this.#state === State.UntilClose) break;
+          this.#remaining -= take;
+          if (this.#remaining === 0) this.#state = this.#state === State.Data ? State.DataEnd : State.Done;
+          break;
+        }
+        case State.SizeLine:
+        case State.DataEnd:
+        case State.Trailers: {
+          const lf = data.indexOf(10, i);
+          if (lf < 0) return this.#keep(data, i, MAX_LINE, "a chunk line over 8 KiB");
+          const end = lf > i && data[lf - 1] === 13 ? lf - 1 : lf;
+          const line = data.toString("latin1", i, end);
+          i = lf + 1;
+          this.#line(line);
+          break;
+        }
+        case State.Done:
+          throw new FramingError("bytes after the end of the answer");
+      }
+    }
+    return this.#state === State.Done;
+  }
+
+  /** Keeps the unparsed tail for the next feed. */
+  #keep(data: Buffer, from: number, max: number, what: string): boolean {
+    if (data.length - from > max) throw new FramingError(what);
+    this.#pending = Buffer.from(data.subarray(from));
+    return false;
+  }
+
+  #line(line: string): void {
+    if (this.#state === State.DataEnd) {
+      if (line !== "") throw new FramingError("no line end after a chunk");
+      this.#state = State.SizeLine;
+    } else if (this.#state === State.SizeLine) {
+      const semi = line.indexOf(";");
+      const hex = (semi < 0 ? line : line.slice(0, semi)).trim();
+      if (!HEX.test(hex)) throw new FramingError(`bad chunk size ${JSON.stringify(line.slice(0, 40))}`);
+      const size = Number.parseInt(hex, 16);
+      if (size === 0) this.#state = State.Trailers;
+      else {
+        this.#remaining = size;
+        this.#state = State.Data;
+      }
+    } else if (line === "") this.#state = State.Done; // the empty line after the trailers
+  }
+
+  #head(text: string): void {
+    const lines = text.split("\r\n");
+    const status = statusOf(lines[0]!);
+    if (status === 101)
+      throw new FramingError("101 Switching Protocols to a request that asked for no upgrade");
+    if (status < 200) return; // 100, 102, 103: the answer is still to come
+    const headers = new Headers();
+    let length = -1;
+    let chunked = false;
+    let encoded = false;
+    let connection = "";
+    let eventStream = false;
+    for (let k = 1; k < lines.length; k++) {
+      const line = lines[k]!;
+      const colon = line.indexOf(":");
+      if (colon <= 0 || line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9)
+        throw new FramingError(`bad header line ${JSON.stringify(line.slice(0, 40))}`);
+      const name = line.slice(0, colon).toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      headers.append(name, value);
+      if (name === "content-length") length = lengthOf(value, length);
+      else if (name === "transfer-encoding") {
+        encoded = true;
+        chunked = /(^|,)\s*chunked\s*$/i.test(value);
+      } else if (name === "connection") connection += `${value.toLowerCase()},`;
+      else if (name === "content-type") eventStream = value.includes("text/event-stream");
+    }
+    const http10 = lines[0]!.charCodeAt(7) === 48; // HTTP/1.0
+    this.#keepAlive = http10
+      ? /(^|[\s,])keep-alive\s*,/.test(connection)
+      : !/(^|[\s,])close\s*,/.test(connection);
+    const noBody = this.#noBody || status === 204 || status === 304;
+    if (noBody) this.#state = State.Done;
+    else if (encoded) {
+      this.#state = chunked ? State.SizeLine : State.UntilClose;
+      length = -1;
+    } else if (length >= 0) this.#state = length === 0 ? State.Done : State.Length;
+    else this.#state = State.UntilClose;
+    if (this.#state === State.Length) this.#remaining = length;
+    if (this.#state === State.UntilClose) this.#keepAlive = false;
+    this.sink.head({ status, headers, keepAlive: this.#keepAlive, length: noBody ? 0 : length, eventStream });
+  }
+}
+
+function statusOf(line: string): number {
+  const m = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(line);
+  if (!m) throw new FramingError(`bad status line ${JSON.stringify(line.slice(0, 40))}`);
+  return Number(m[1]);
+}
+
+/** A Content-Length value (a list of equal values counts as one); differing values throw. */
+function lengthOf(value: string, before: number): number {
+  let length = before;
+  for (const part of value.split(",")) {
+    const v = part.trim();
+    if (!DIGITS.test(v)) throw new FramingError(`bad content-length ${JSON.stringify(value.slice(0, 40))}`);
+    const n = Number(v);
+    if (length >= 0 && n !== length) throw new FramingError("differing content-length values");
+    length = n;
+  }
+  return length;
+}

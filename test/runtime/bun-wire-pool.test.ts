@@ -1,0 +1,163 @@
+import { describe, expect, test } from "bun:test";
+import { createServer as httpServer } from "node:http";
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import { wireFetch } from "../../src/runtime/bun-wire.ts";
+
+const OK = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+
+/**
+ * A raw pod: `answer(n, socket)` decides what the n-th request on a connection gets (the
+ * bytes to write, or undefined to close the socket without a byte). Counts connections.
+ */
+async function rawPod(answer: (n: number, socket: Socket) => string | undefined) {
+  const stats = { connections: 0, closed: 0 };
+  const server: Server = createServer((socket) => {
+    stats.connections++;
+    let n = 0;
+    socket.on("close", () => stats.closed++);
+    socket.on("error", () => {});
+    socket.on("data", (d) => {
+      // one request per data event (small requests, one at a time)
+      if (!d.includes("\r\n\r\n")) return;
+      const out = answer(++n, socket);
+      if (out === undefined) socket.destroy();
+      else socket.write(out);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`,
+    stats,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** Event-loop turns until `ok()` (bounded: no wall-clock wait). */
+async function turnsUntil(ok: () => boolean, max = 20_000): Promise<boolean> {
+  for (let i = 0; i < max && !ok(); i++) await new Promise((r) => setImmediate(r));
+  return ok();
+}
+
+describe("the wire client's keep-alive pool", () => {
+  test("a reused socket the pod closes before answering: the call is sent once more on a new one", async () => {
+    // The second request on any connection is dropped, as by a pod that closed it idle.
+    const pod = await rawPod((n) => (n === 1 ? OK : undefined));
+    const wire = wireFetch();
+    try {
+      expect(await (await wire(pod.url, {})).text()).toBe("ok");
+      expect(await (await wire(pod.url, {})).text()).toBe("ok");
+      expect(pod.stats.connections).toBe(2);
+    } finally {
+      wire.close();
+      await pod.close();
+    }
+  });
+
+  test("a new socket closed before any answer is not retried: the call rejects", async () => {
+    const pod = await rawPod(() => undefined);
+    const wire = wireFetch();
+    try {
+      const err = await wire(pod.url, {}).catch((e: Error) => e.message);
+      expect(err).toContain("closed the connection before answering");
+      expect(pod.stats.connections).toBe(1);
+    } finally {
+      await pod.close();
+    }
+  });
+
+  test("a reused socket is retried once only", async () => {
+    // First request answered; every later one on any connection... and first ones on new connections dropped.
+    let first = true;
+    const pod = await rawPod(() => {
+      const out = first ? OK : undefined;
+      first = false;
+      return out;
+    });
+    const wire = wireFetch();
+    try {
+      await (await wire(pod.url, {})).text();
+      const err = await wire(pod.url, {}).catch((e: Error) => e.message);
+      expect(err).toContain("closed the connection before answering");
+      expect(pod.stats.connections).toBe(2); // the reused one, then one retry
+    } finally {
+      await pod.close();
+    }
+  });
+
+  test("sockets idle past idleMs are closed, not reused", async () => {
+    const pod = await rawPod(() => OK);
+    const wire = wireFetch({ idleMs: 0 });
+    try {
+      for (let i = 0; i < 3; i++) await (await wire(pod.url, {})).text();
+      expect(pod.stats.connections).toBe(3);
+      expect(await turnsUntil(() => pod.stats.closed >= 2)).toBe(true);
+    } finally {
+      wire.close();
+      await pod.close();
+    }
+  });
+
+  test("at most maxSockets at once; the calls past it wait and then run", async () => {
+    const held: Socket[] = [];
+    const pod = await rawPod((_, socket) => {
+      held.push(socket);
+      return "";
+    });
+    const wire = wireFetch({ maxSockets: 2 });
+    try {
+      const calls = Array.from({ length: 5 }, () => wire(pod.url, {}).then((r) => r.text()));
+      expect(await turnsUntil(() => held.length === 2)).toBe(true);
+      expect(pod.stats.connections).toBe(2);
+      // Answer one at a time: each answer frees a socket for a waiting call.
+      for (let answered = 0; answered < 5; answered++) {
+        expect(await turnsUntil(() => held.length > answered)).toBe(true);
+        held[answered]!.write(OK);
+      }
+      expect(await Promise.all(calls)).toEqual(["ok", "ok", "ok", "ok", "ok"]);
+      expect(pod.stats.connections).toBe(2);
+    } finally {
+      wire.close();
+      await pod.close();
+    }
+  });
+
+  test("a slow reader: the socket pauses once the read-ahead is full, and the pod's writes stall", async () => {
+    const TOTAL = 64 << 20;
+    const piece = Buffer.alloc(64 * 1024, "a");
+    let written = 0;
+    let finished = false;
+    const server = httpServer((_, res) => {
+      res.setHeader("content-type", "text/event-stream");
+      const pump = () => {
+        while (written < TOTAL) {
+          written += piece.byteLength;
+          if (!res.write(piece)) return void res.once("drain", pump);
+        }
+        res.end(() => {
+          finished = true;
+        });
+      };
+      pump();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const wire = wireFetch();
+    try {
+      const res = await wire(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, {});
+      const pool = [...wire.pools.values()][0]!;
+      // Nobody reads: the client pauses its socket, and the pod stops short of the end.
+      expect(await turnsUntil(() => pool.paused === 1)).toBe(true);
+      expect(finished).toBe(false);
+      expect(written).toBeLessThan(TOTAL);
+      // Then everything is read, every byte.
+      const reader = res.body!.getReader();
+      let got = 0;
+      for (let r = await reader.read(); !r.done; r = await reader.read()) got += r.value.byteLength;
+      expect(got).toBe(TOTAL);
+      expect(pool.paused).toBe(0);
+    } finally {
+      wire.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
