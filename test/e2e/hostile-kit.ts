@@ -11,6 +11,7 @@ import { createLogger } from "../../src/log.ts";
 import { serveBun } from "../../src/runtime/serve-bun.ts";
 import type { RunningServer } from "../../src/runtime/server.ts";
 import { createSimulator } from "../../src/simulator/index.ts";
+import { testUpstreamFetch } from "../helpers/upstream-client.ts";
 
 export const MODEL = "facebook/opt-125m";
 export const OTHER = "other-model";
@@ -90,7 +91,7 @@ export async function startHostile(opts: { settings?: Record<string, unknown>; y
     logSizes.push(line.length);
     logs.push(JSON.parse(line) as Record<string, unknown>);
   });
-  const gateway = createGateway({ config, logger, random: seededRandom(1) });
+  const gateway = createGateway({ config, logger, random: seededRandom(1), ...testUpstreamFetch() });
   gateway.start();
   const server = await serveBun({ fetch: gateway.fetch, port: 0, hostname: "127.0.0.1" });
   return {

@@ -7,6 +7,7 @@ import { serveBun } from "../../src/runtime/serve-bun.ts";
 import type { RunningServer } from "../../src/runtime/server.ts";
 import { type RunningSimulator, type SimulatorSpec, startSimulators } from "../../src/simulator/index.ts";
 import { inferencePool } from "./config.ts";
+import { testUpstreamFetch } from "./upstream-client.ts";
 
 export interface Stack {
   gateway: Gateway;
@@ -94,7 +95,7 @@ export async function serveOver(
       config,
       logger: silentLogger(),
       random: seededRandom(opts.seed),
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...(opts.fetch ? { fetch: opts.fetch } : testUpstreamFetch()),
       ...(opts.time ? { setTimer: opts.time.setTimer, clock: opts.time.clock } : {}),
     });
     gateway.start();
