@@ -55,6 +55,7 @@ class Conn {
   start(call: WireCall): void {
     this.call = call;
     call.conn = this;
+    if (this.reused) this.socket!.ref(); // idle, it was unref'd
     this.parser.reset(call.isHead);
     this.write(call.bytes);
   }
@@ -227,8 +228,10 @@ export class Pool {
   release(conn: Conn): void {
     conn.reused = true;
     conn.resume(undefined);
+    // An idle socket does not keep the process alive (as undici's and Bun's fetch pools).
+    conn.socket?.unref();
     // A socket that just carried an answer to its end is live: a waiting call takes it.
-    const next = this.#waiting.shift();
+    const next = this.#nextWaiting();
     if (next) conn.start(next.call);
     else {
       conn.idleSince = this.opts.now();
@@ -242,8 +245,15 @@ export class Pool {
     this.#open--;
     const i = this.#idle.indexOf(conn);
     if (i >= 0) this.#idle.splice(i, 1);
-    const next = this.#waiting.shift();
+    const next = this.#nextWaiting();
     if (next) this.#connect(next.call);
+  }
+
+  /** The first waiting call still open (one aborted while it waited is dropped). */
+  #nextWaiting(): { call: WireCall; fresh: boolean } | undefined {
+    let next = this.#waiting.shift();
+    while (next && !next.call.open) next = this.#waiting.shift();
+    return next;
   }
 
   /** Closes the sockets idle for `idleMs` or more; true while idle ones remain. */

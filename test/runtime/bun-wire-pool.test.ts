@@ -121,6 +121,33 @@ describe("the wire client's keep-alive pool", () => {
     }
   });
 
+  test("a call aborted while it waits for a socket is dropped: its request is never sent", async () => {
+    const held: Socket[] = [];
+    const pod = await rawPod((_, socket) => {
+      held.push(socket);
+      return "";
+    });
+    const wire = wireFetch({ maxSockets: 1 });
+    try {
+      const first = wire(pod.url, {}).then((r) => r.text());
+      const c = new AbortController();
+      const waiting = wire(pod.url, { signal: c.signal }).catch((e: Error) => e.message);
+      const third = wire(pod.url, {}).then((r) => r.text());
+      expect(await turnsUntil(() => held.length === 1)).toBe(true);
+      c.abort(new Error("gave up"));
+      expect(await waiting).toBe("gave up");
+      held[0]!.write(OK);
+      expect(await first).toBe("ok");
+      expect(await turnsUntil(() => held.length === 2)).toBe(true);
+      held[1]!.write(OK);
+      expect(await third).toBe("ok");
+      expect(held).toHaveLength(2);
+    } finally {
+      wire.close();
+      await pod.close();
+    }
+  });
+
   test("a slow reader: the socket pauses once the read-ahead is full, and the pod's writes stall", async () => {
     const TOTAL = 64 << 20;
     const piece = Buffer.alloc(64 * 1024, "a");
