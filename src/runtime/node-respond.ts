@@ -55,10 +55,23 @@ function headerRecord(init: unknown): { record: HeaderRecord; type: boolean; len
   };
   const pairs = (init as { [PAIRS]?: () => string[] } | null)?.[PAIRS];
   if (pairs) {
-    // LightHeaders (node-headers.ts): its pairs, in the order its forEach gives them, no callbacks.
+    // LightHeaders (node-headers.ts): its pairs (lower-case names), in the order its forEach
+    // gives them; no callback and no lower-casing per name.
     const flat = pairs.call(init);
-    for (let i = 0; i < flat.length; i += 2) add(flat[i + 1]!, flat[i]!);
-  } else if (init instanceof Headers) init.forEach(add);
+    for (let i = 0; i < flat.length; i += 2) {
+      const name = flat[i]!;
+      const had = record[name];
+      if (had === undefined) record[name] = flat[i + 1]!;
+      else if (Array.isArray(had)) had.push(flat[i + 1]!);
+      else record[name] = [had, flat[i + 1]!];
+    }
+    return {
+      record,
+      type: record["content-type"] !== undefined,
+      length: record["content-length"] !== undefined,
+    };
+  }
+  if (init instanceof Headers) init.forEach(add);
   else if (Array.isArray(init)) for (const [name, value] of init as [string, string][]) add(value, name);
   else if (init && typeof init === "object")
     for (const name in init) add(String((init as Record<string, unknown>)[name]), name);
