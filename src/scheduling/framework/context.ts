@@ -2,13 +2,12 @@ import type { Clock } from "../../clock.ts";
 import type { Endpoint } from "../../endpoints/types.ts";
 import { hashPrefix, type PrefixHashes, truncateHashes } from "../prefix/hashes.ts";
 import { promptParts, promptText } from "../prefix/prompt.ts";
-
-/** Characters of prompt kept for hashing at least: the default window (256 blocks of 64). */
-const HASH_WINDOW = 256 * 64;
-
 import type { SchedulingRequest } from "../types.ts";
 import type { EffectiveLoad, InFlightView, LoadColumns, SchedulingContext, StateKey } from "./interfaces.ts";
 import type { LoadTracker } from "./load.ts";
+
+/** Characters of prompt kept for hashing at least: the default window (256 blocks of 64). */
+const HASH_WINDOW = 256 * 64;
 
 /** Builds the per-request context: lazy prompt text and hashes, memoized loads, plugin state. */
 export function createContext(opts: {
@@ -17,76 +16,100 @@ export function createContext(opts: {
   inflight: InFlightView;
   loads: LoadTracker;
 }): SchedulingContext {
-  const { request, clock, inflight, loads } = opts;
-  let text: string | undefined;
-  const hashes = new Map<number, { maxBlocks: number; hashes: PrefixHashes }>();
-  let loadMemo: Map<Endpoint, EffectiveLoad> | undefined;
+  return new RequestContext(opts.request, opts.clock, opts.inflight, opts.loads);
+}
+
+/**
+ * One request's context. A class rather than an object of closures: one decision made
+ * eight functions, a scope for them and two Maps per request (issue 19, fifth pass: the
+ * allocation per request is what Bun's collector pays for); the methods live on the
+ * prototype and the memo Maps are made on first use.
+ */
+class RequestContext implements SchedulingContext {
+  readonly targetModel: string;
+  private text: string | undefined = undefined;
+  private hashes: Map<number, { maxBlocks: number; hashes: PrefixHashes }> | undefined = undefined;
+  private loadMemo: Map<Endpoint, EffectiveLoad> | undefined = undefined;
   /** The columns of the last endpoints array asked for (a profile's scorers share one array). */
-  let columnsOf: readonly Endpoint[] | undefined;
-  let columns: LoadColumns | undefined;
-  const state = new Map<StateKey<unknown>, unknown>();
+  private columnsOf: readonly Endpoint[] | undefined = undefined;
+  private columns: LoadColumns | undefined = undefined;
+  private state: Map<StateKey<unknown>, unknown> | undefined = undefined;
   /** The prompt's first characters and its whole length (prompt.ts `promptPrefix`). */
-  let prefix: { parts: readonly string[]; length: number; limit: number } | undefined;
-  const window = (chars: number) => {
-    if (prefix === undefined || prefix.limit < chars) {
-      const limit = Math.max(chars, HASH_WINDOW);
-      prefix = { ...promptParts(request.body, request.kind, limit), limit };
+  private prefix: { parts: readonly string[]; length: number; limit: number } | undefined = undefined;
+
+  constructor(
+    readonly request: SchedulingRequest,
+    readonly clock: Clock,
+    readonly inflight: InFlightView,
+    private readonly tracker: LoadTracker,
+  ) {
+    this.targetModel = request.targetModel;
+  }
+
+  private window(chars: number) {
+    const prefix = this.prefix;
+    if (prefix !== undefined && prefix.limit >= chars) return prefix;
+    const limit = Math.max(chars, HASH_WINDOW);
+    const made = { ...promptParts(this.request.body, this.request.kind, limit), limit };
+    this.prefix = made;
+    return made;
+  }
+
+  load(endpoint: Endpoint): EffectiveLoad {
+    this.loadMemo ??= new Map();
+    const memo = this.loadMemo;
+    let l = memo.get(endpoint);
+    if (l === undefined) {
+      l = this.tracker.load(endpoint, this.inflight);
+      memo.set(endpoint, l);
     }
-    return prefix;
-  };
-  const ctx: SchedulingContext = {
-    request,
-    targetModel: request.targetModel,
-    clock,
-    inflight,
-    load(endpoint) {
-      loadMemo ??= new Map();
-      let l = loadMemo.get(endpoint);
-      if (l === undefined) {
-        l = loads.load(endpoint, inflight);
-        loadMemo.set(endpoint, l);
-      }
-      return l;
-    },
-    loads(endpoints) {
-      if (columns !== undefined && columnsOf === endpoints) return columns;
-      const n = endpoints.length;
-      const c: LoadColumns = {
-        waiting: new Float64Array(n),
-        running: new Float64Array(n),
-        assumed: new Float64Array(n),
-        kvUsage: new Float64Array(n),
-        inflight: new Float64Array(n),
-      };
-      loads.fill(endpoints, inflight, c);
-      columnsOf = endpoints;
-      columns = c;
-      return c;
-    },
-    promptText() {
-      text ??= promptText(request.body, request.kind);
-      return text;
-    },
-    promptLength() {
-      return text?.length ?? window(0).length;
-    },
-    prefixHashes(blockChars, maxBlocks) {
-      const memo = hashes.get(blockChars);
-      if (memo !== undefined && memo.maxBlocks >= maxBlocks) return truncateHashes(memo.hashes, maxBlocks);
-      const h = hashPrefix(text ?? window(blockChars * maxBlocks).parts, {
-        model: request.targetModel,
-        blockChars,
-        maxBlocks,
-      });
-      hashes.set(blockChars, { maxBlocks, hashes: h });
-      return h;
-    },
-    get<T>(key: StateKey<T>): T | undefined {
-      return state.get(key) as T | undefined;
-    },
-    set<T>(key: StateKey<T>, value: T): void {
-      state.set(key, value);
-    },
-  };
-  return ctx;
+    return l;
+  }
+
+  loads(endpoints: readonly Endpoint[]): LoadColumns {
+    if (this.columns !== undefined && this.columnsOf === endpoints) return this.columns;
+    const n = endpoints.length;
+    const c: LoadColumns = {
+      waiting: new Float64Array(n),
+      running: new Float64Array(n),
+      assumed: new Float64Array(n),
+      kvUsage: new Float64Array(n),
+      inflight: new Float64Array(n),
+    };
+    this.tracker.fill(endpoints, this.inflight, c);
+    this.columnsOf = endpoints;
+    this.columns = c;
+    return c;
+  }
+
+  promptText(): string {
+    this.text ??= promptText(this.request.body, this.request.kind);
+    return this.text;
+  }
+
+  promptLength(): number {
+    return this.text?.length ?? this.window(0).length;
+  }
+
+  prefixHashes(blockChars: number, maxBlocks: number): PrefixHashes {
+    const memo = this.hashes?.get(blockChars);
+    if (memo !== undefined && memo.maxBlocks >= maxBlocks) return truncateHashes(memo.hashes, maxBlocks);
+    const h = hashPrefix(this.text ?? this.window(blockChars * maxBlocks).parts, {
+      model: this.request.targetModel,
+      blockChars,
+      maxBlocks,
+    });
+    this.hashes ??= new Map();
+    this.hashes.set(blockChars, { maxBlocks, hashes: h });
+    return h;
+  }
+
+  get<T>(key: StateKey<T>): T | undefined {
+    return this.state?.get(key) as T | undefined;
+  }
+
+  set<T>(key: StateKey<T>, value: T): void {
+    this.state ??= new Map();
+    this.state.set(key, value);
+  }
 }

@@ -11,6 +11,8 @@ import type {
   SchedulerProfile,
   SchedulingContext,
   SchedulingResult,
+  ServedResponse,
+  StreamedChunk,
 } from "./interfaces.ts";
 import { isPreAdmission } from "./interfaces.ts";
 import { LoadTracker } from "./load.ts";
@@ -86,35 +88,55 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
   const preAdmission = [...loaded.plugins.values()].filter(isPreAdmission);
   const hooks = hookRunners(loaded.hooks, observe, clock);
 
-  function run(
-    request: SchedulingRequest,
-    candidates: readonly Endpoint[],
-  ): { result: SchedulingResult; ctx?: SchedulingContext } {
+  const streams = loaded.hooks.some((h) => h.responseStreaming);
+  /** The context of the last `run` that made one (read at once by `schedule`: runs are synchronous). */
+  let lastCtx: SchedulingContext | undefined;
+
+  /** The decision being made, for `runOne` (one function for every decision, not one per decision). */
+  let currentCtx: SchedulingContext | undefined;
+  let currentCandidates: readonly Endpoint[] = [];
+  const runOne = (profile: SchedulerProfile): ProfileResult => {
+    if (currentCtx === undefined) throw new Error("scheduler: a profile was run outside a decision");
+    return runProfile(currentCtx, profile, currentCandidates, observe);
+  };
+
+  function run(request: SchedulingRequest, candidates: readonly Endpoint[]): SchedulingResult {
     const t0 = clock.now();
     let decided: SchedulingResult | undefined;
+    lastCtx = undefined;
     try {
-      if (candidates.length === 0) return { result: { kind: "no-endpoints" } };
+      if (candidates.length === 0) return { kind: "no-endpoints" };
       const ctx = createContext({ request, clock, inflight, loads });
-      const result = loaded.handler.handle(
-        ctx,
-        loaded.profiles,
-        (profile: SchedulerProfile): ProfileResult => runProfile(ctx, profile, candidates, observe),
-      );
-      if (result.kind === "picked") hooks.preRequest((h) => h.preRequest?.(ctx, result.endpoints));
+      lastCtx = ctx;
+      // Saved and restored: a plugin that decides inside a decision gets its own.
+      const outerCtx = currentCtx;
+      const outerCandidates = currentCandidates;
+      currentCtx = ctx;
+      currentCandidates = candidates;
+      let result: SchedulingResult;
+      try {
+        result = loaded.handler.handle(ctx, loaded.profiles, runOne);
+      } finally {
+        currentCtx = outerCtx;
+        currentCandidates = outerCandidates;
+      }
+      if (result.kind === "picked") hooks.preRequest(ctx, result.endpoints);
       decided = result;
-      return { result, ctx };
+      return result;
     } finally {
       observeDecision?.((clock.now() - t0) / 1000, request, decided);
     }
   }
 
   return {
-    decide: (request, candidates) => run(request, candidates).result,
+    decide: (request, candidates) => run(request, candidates),
     schedule(request, candidates): Scheduled {
-      const { result, ctx } = run(request, candidates);
+      const result = run(request, candidates);
+      const ctx = lastCtx;
+      lastCtx = undefined;
       if (result.kind !== "picked") return { endpoints: [] };
       if (ctx === undefined || loaded.hooks.length === 0) return { endpoints: result.endpoints };
-      return { endpoints: result.endpoints, lifecycle: lifecycleOf(ctx, loaded.hooks, hooks) };
+      return { endpoints: result.endpoints, lifecycle: new Lifecycle(ctx, hooks, streams) };
     },
     fairnessIdFor(headers) {
       for (const p of preAdmission) {
@@ -138,42 +160,55 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
   };
 }
 
-/** A hook's throw must not fail the request it observes. */
-function guarded(fn: () => void): void {
-  try {
-    fn();
-  } catch {
-    // Lifecycle hooks are observers; see interfaces.ts.
-  }
-}
+/** Runs every hook of one kind in config order (see `hookRunners`) with the call's arguments. */
+type HookRun = (ctx: SchedulingContext, a: unknown, b?: unknown) => void;
 
-/** Runs every hook of one kind in config order (see `hookRunners`). */
-type HookRun = (call: (hook: PluginIdentity & LifecycleHooks) => void) => void;
+type Hook = PluginIdentity & LifecycleHooks;
+type HookKind = "preRequest" | "responseReceived" | "responseStreaming" | "responseComplete";
+
+/** One call of each kind of hook, made once: a run allocates no closure per hook. */
+const CALLS: Record<HookKind, (h: Hook, ctx: SchedulingContext, a: unknown, b: unknown) => void> = {
+  preRequest: (h, ctx, a) => h.preRequest?.(ctx, a as readonly Endpoint[]),
+  responseReceived: (h, ctx, a) => h.responseReceived?.(ctx, a as ServedResponse),
+  responseStreaming: (h, ctx, a) => h.responseStreaming?.(ctx, a as StreamedChunk),
+  responseComplete: (h, ctx, a, b) => h.responseComplete?.(ctx, a as Endpoint | undefined, b as string),
+};
 
 /**
- * One runner per kind of lifecycle hook: calls `call` on each hook that has it, a throw
- * caught per hook; with an observer, each call is timed under its extension point by
- * chained clock readings (one per call, plus one before the first), through recorders
- * resolved once per hook.
+ * One runner per kind of lifecycle hook: calls each hook that has it, a throw caught per
+ * hook (hooks are observers; see interfaces.ts); with an observer, each call is timed
+ * under its extension point by chained clock readings (one per call, plus one before the
+ * first), through recorders resolved once per hook.
  */
 function hookRunners(
-  hooks: readonly (PluginIdentity & LifecycleHooks)[],
+  hooks: readonly Hook[],
   observe: PluginObserver | undefined,
   clock: Clock,
-): Record<"preRequest" | "responseReceived" | "responseStreaming" | "responseComplete", HookRun> {
-  const runner = (kind: keyof LifecycleHooks, point: ExtensionPoint): HookRun => {
+): Record<HookKind, HookRun> {
+  const runner = (kind: HookKind, point: ExtensionPoint): HookRun => {
     const having = hooks.filter((h) => h[kind] !== undefined);
+    const call = CALLS[kind];
     if (observe === undefined)
-      return (call) => {
-        for (const h of having) guarded(() => call(h));
+      return (ctx, a, b) => {
+        for (let i = 0; i < having.length; i++) {
+          try {
+            call(having[i]!, ctx, a, b);
+          } catch {
+            // A hook's throw must not fail the request it observes.
+          }
+        }
       };
     // Resolved at each hook's first call, so series appear in the order of first use.
     const recorders = new Array<Recorder | undefined>(having.length);
-    return (call) => {
+    return (ctx, a, b) => {
       let t = clock.now();
       for (let i = 0; i < having.length; i++) {
         const h = having[i]!;
-        guarded(() => call(h));
+        try {
+          call(h, ctx, a, b);
+        } catch {
+          // As above.
+        }
         const t1 = clock.now();
         slot(recorders, i, observe, point, h)((t1 - t) / 1000);
         t = t1;
@@ -190,35 +225,37 @@ function hookRunners(
 
 /**
  * The request's lifecycle: each kind of hook runs at most once; ResponseComplete gets the
- * endpoint that served (undefined when none answered).
+ * endpoint that served (undefined when none answered). A class, so a request makes one
+ * object here rather than an object, its closures and their scope (issue 19, fifth pass).
  */
-function lifecycleOf(
-  ctx: SchedulingContext,
-  hooks: readonly (PluginIdentity & LifecycleHooks)[],
-  run: ReturnType<typeof hookRunners>,
-): RequestLifecycle {
-  let served: Endpoint | undefined;
-  let completed = false;
-  const lifecycle: RequestLifecycle = {
-    responseReceived(endpoint, response) {
-      if (served) return;
-      served = endpoint;
-      const answer = { endpoint, status: response.status, headers: response.headers };
-      run.responseReceived((h) => h.responseReceived?.(ctx, answer));
-    },
-    responseComplete(outcome) {
-      if (completed) return;
-      completed = true;
-      const endpoint = served;
-      run.responseComplete((h) => h.responseComplete?.(ctx, endpoint, outcome));
-    },
-  };
-  // Per chunk, so only when some plugin listens: the hot path pays nothing otherwise.
-  if (hooks.some((h) => h.responseStreaming))
-    lifecycle.responseStreaming = (bytes) => {
-      if (!served || completed) return;
-      const chunk = { endpoint: served, bytes };
-      run.responseStreaming((h) => h.responseStreaming?.(ctx, chunk));
-    };
-  return lifecycle;
+class Lifecycle implements RequestLifecycle {
+  private served: Endpoint | undefined = undefined;
+  private completed = false;
+  /** Per chunk, so only when some plugin listens: the hot path pays nothing otherwise. */
+  readonly responseStreaming?: (bytes: Uint8Array) => void;
+
+  constructor(
+    private readonly ctx: SchedulingContext,
+    private readonly run: Record<HookKind, HookRun>,
+    streams: boolean,
+  ) {
+    // Taken detached by the stream's tap (forward.ts), so a bound function.
+    if (streams)
+      this.responseStreaming = (bytes) => {
+        if (!this.served || this.completed) return;
+        this.run.responseStreaming(this.ctx, { endpoint: this.served, bytes });
+      };
+  }
+
+  responseReceived(endpoint: Endpoint, response: { status: number; headers: Headers }): void {
+    if (this.served) return;
+    this.served = endpoint;
+    this.run.responseReceived(this.ctx, { endpoint, status: response.status, headers: response.headers });
+  }
+
+  responseComplete(outcome: string): void {
+    if (this.completed) return;
+    this.completed = true;
+    this.run.responseComplete(this.ctx, this.served, outcome);
+  }
 }

@@ -214,6 +214,7 @@ export type SchedulingResult = ProfileResult;
 export interface ProfileHandler extends PluginIdentity {
   /** Largest number of profiles this handler can drive (the loader enforces it). */
   readonly maxProfiles?: number;
+  /** `run` runs one profile on this request; call it only before `handle` returns. */
   handle(
     ctx: SchedulingContext,
     profiles: readonly SchedulerProfile[],
