@@ -15,7 +15,9 @@
  *   scheduling profile, metrics and the request log on, written to a sink that drops it), its
  *   fetch seam answering every pod call at once with a prebuilt chat completion: the whole
  *   pipeline's in-process cost, so the figure is the gateway's, not a model of it. With
- *   BENCH_GATEWAY_ROOT=<another checkout> that tree's gateway runs beside it as gateway-base.
+ *   BENCH_GATEWAY_ROOT=<another checkout> that tree's gateway runs beside it as gateway-base;
+ *   with BENCH_SILENT=1 the same gateway at logLevel silent, as gateway-silent (what the
+ *   log line costs in the pipeline; with BENCH_LOG=stdout, through the production writer).
  *
  * Run: `bun bench/overhead/hono-chain.ts` and `node --import tsx bench/overhead/hono-chain.ts`.
  * Prints µs per request (median of BENCH_ROUNDS rounds, default 5, of BENCH_N requests, default
@@ -89,7 +91,10 @@ const completion = new TextEncoder().encode(
 );
 
 /** The real gateway of the checkout at `root`, in process, its pods answering at once. */
-async function gatewayApp(root: string): Promise<{ fetch(r: Request): Response | Promise<Response> }> {
+async function gatewayApp(
+  root: string,
+  level: "info" | "silent" = "info",
+): Promise<{ fetch(r: Request): Response | Promise<Response> }> {
   const { createGateway } = await import(resolve(root, "src/gateway.ts"));
   const { parseConfig } = await import(resolve(root, "src/config/load.ts"));
   const { createLogger } = await import(resolve(root, "src/log.ts"));
@@ -106,7 +111,7 @@ async function gatewayApp(root: string): Promise<{ fetch(r: Request): Response |
     // The log line is built and serialised as in production, then dropped; with
     // BENCH_LOG=stdout it is written by the logger's own default writer, as in production
     // (run with stdout to /dev/null: the results go to stderr then).
-    logger: TO_STDOUT ? createLogger("info") : createLogger("info", () => {}),
+    logger: TO_STDOUT ? createLogger(level) : createLogger(level, () => {}),
     fetch: async () => new Response(completion, { headers: { "content-type": "application/json" } }),
   });
   return gateway;
@@ -133,6 +138,9 @@ const apps: Record<string, { fetch(r: Request): Response | Promise<Response> }> 
   "chain-11": chainApp(),
   gateway: await gatewayApp(resolve(import.meta.dirname ?? ".", "../..")),
 };
+// BENCH_SILENT=1: the same gateway with logLevel silent beside it (what the log line costs).
+if (process.env["BENCH_SILENT"] === "1")
+  apps["gateway-silent"] = await gatewayApp(resolve(import.meta.dirname ?? ".", "../.."), "silent");
 const baseRoot = process.env["BENCH_GATEWAY_ROOT"];
 if (baseRoot) apps["gateway-base"] = await gatewayApp(resolve(baseRoot));
 const results: Record<string, number[]> = Object.fromEntries(Object.keys(apps).map((k) => [k, []]));
