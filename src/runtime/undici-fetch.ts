@@ -60,10 +60,17 @@ export function undiciFetch(
  * answer without one passes through it untouched anyway.
  */
 export function decodingWhenEncoded(base: FetchFn): FetchFn {
-  const decoding: FetchFn = async (url, init) => {
-    const res = await base(url, init);
-    if (!res.headers.has("content-encoding")) return res;
-    return decodingFetch(async () => res)(url, init);
+  // A plain `then`, no async frame per call; a call that throws at once still rejects.
+  const decoding: FetchFn = (url, init) => {
+    let call: Promise<Response>;
+    try {
+      call = base(url, init);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return call.then((res) =>
+      res.headers.has("content-encoding") ? decodingFetch(async () => res)(url, init) : res,
+    );
   };
   // What `base` offers its callers (a light AbortController for its calls), this offers too.
   const offer = (base as { [ABORT_CONTROLLER]?: unknown })[ABORT_CONTROLLER];
