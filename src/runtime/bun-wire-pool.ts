@@ -44,12 +44,26 @@ class Conn {
   /** Bytes of the request still to write (the socket's buffer was full). */
   unsent: Uint8Array | undefined;
   readonly parser: ResponseParser;
+  /**
+   * The body pieces of one data callback, handed over as one chunk: a chunked answer that
+   * arrives at once (a short stream) is then one chunk, as fetch gives it, so the relay can
+   * see it ended with its first read (ChunkSource.ended) instead of relaying each HTTP chunk.
+   */
+  #pieces: Uint8Array[] = [];
 
   constructor(readonly pool: Pool) {
     this.parser = new ResponseParser({
       head: (head: ResponseHead) => this.call?.head(head),
-      body: (chunk: Uint8Array) => this.call?.body(chunk),
+      body: (chunk: Uint8Array) => this.#pieces.push(chunk),
     });
+  }
+
+  /** Hands the pieces of this data callback to the call as one chunk. */
+  #flush(): void {
+    const pieces = this.#pieces;
+    if (pieces.length === 0) return;
+    this.#pieces = [];
+    this.call?.body(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
   }
 
   start(call: WireCall): void {
@@ -77,11 +91,13 @@ class Conn {
       ended = this.parser.feed(data);
     } catch (err) {
       if (!(err instanceof FramingError)) throw err;
+      this.#pieces = [];
       this.call = undefined;
       call.fail(err);
       this.destroy(undefined);
       return;
     }
+    this.#flush();
     if (!ended || this.call !== call) return;
     this.call = undefined;
     call.conn = undefined;

@@ -148,6 +148,28 @@ describe("the wire client's keep-alive pool", () => {
     }
   });
 
+  test("a chunked stream that arrives at once is one chunk (so the relay can see it ended), then done", async () => {
+    const events = ["data: 1\n\n", "data: 2\n\n", "data: [DONE]\n\n"];
+    const body = events.map((e) => `${e.length.toString(16)}\r\n${e}\r\n`).join("");
+    const pod = await rawPod(
+      () =>
+        `HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n${body}0\r\n\r\n`,
+    );
+    const wire = wireFetch();
+    try {
+      const res = await wire(pod.url, {});
+      const chunks = (
+        res as unknown as Record<symbol, () => { read(): Promise<ReadableStreamReadResult<Uint8Array>> }>
+      )[Symbol.for("inference-gateway.chunkSource")]!();
+      const first = await chunks.read();
+      expect(new TextDecoder().decode(first.value)).toBe(events.join(""));
+      expect((await chunks.read()).done).toBe(true);
+    } finally {
+      wire.close();
+      await pod.close();
+    }
+  });
+
   test("a slow reader: the socket pauses once the read-ahead is full, and the pod's writes stall", async () => {
     const TOTAL = 64 << 20;
     const piece = Buffer.alloc(64 * 1024, "a");
