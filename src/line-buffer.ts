@@ -76,7 +76,45 @@ export class LineBuffer {
       } while (t > 0);
       return;
     }
+    // Hundredths (durations rounded to 0.01 ms): the digits of v * 100 with the point put
+    // in. v is the double nearest n / 100, so that decimal, without a trailing zero, is the
+    // shortest that reads back as v, which is what JS prints (below 1e9 no other decimal of
+    // at most two places is within half a unit of v's last place).
+    if (v > 0 && v < 1e9) {
+      const n = Math.round(v * 100);
+      if (n / 100 === v) {
+        const whole = Math.floor(n / 100);
+        const cents = n - whole * 100;
+        this.number(whole);
+        this.ensure(3);
+        const buf = this.buf;
+        buf[this.pos++] = 46;
+        const tens = Math.floor(cents / 10);
+        buf[this.pos++] = 48 + tens;
+        if (cents !== tens * 10) buf[this.pos++] = 48 + (cents - tens * 10);
+        return;
+      }
+    }
     this.ascii(Number.isFinite(v) ? `${v}` : "null");
+  }
+
+  /**
+   * `new Date(ms).toISOString()` for a time in ms since 1970 (a non-negative integer, as
+   * Date.now() gives), without a string per call: the part up to the second is formatted
+   * once a second (`isoSecondPrefix`), the milliseconds written as digits.
+   */
+  isoTime(ms: number): void {
+    const second = Math.floor(ms / 1000);
+    this.ascii(isoSecondPrefix(second));
+    const rest = ms - second * 1000;
+    this.ensure(4);
+    const buf = this.buf;
+    const hundreds = Math.floor(rest / 100);
+    const tens = Math.floor((rest - hundreds * 100) / 10);
+    buf[this.pos++] = 48 + hundreds;
+    buf[this.pos++] = 48 + tens;
+    buf[this.pos++] = 48 + (rest - hundreds * 100 - tens * 10);
+    buf[this.pos++] = 90; // Z
   }
 
   /** Any string, UTF-8 encoded (JSON.stringify's output: its lone surrogates are escaped). */
@@ -89,4 +127,17 @@ export class LineBuffer {
   text(start = 0): string {
     return new TextDecoder().decode(this.buf.subarray(start, this.pos));
   }
+}
+
+let isoSecond = Number.NaN;
+let isoPrefix = "";
+
+/** "YYYY-MM-DDTHH:MM:SS." of the second `second` (since 1970), formatted once a second. */
+export function isoSecondPrefix(second: number): string {
+  if (second !== isoSecond) {
+    const iso = new Date(second * 1000).toISOString();
+    isoPrefix = iso.slice(0, iso.length - 4); // drop "000Z"
+    isoSecond = second;
+  }
+  return isoPrefix;
 }

@@ -2,7 +2,7 @@
 
 import { type SetTimer, systemTimer } from "./clock.ts";
 import { cut } from "./cut.ts";
-import { LineBuffer } from "./line-buffer.ts";
+import { isoSecondPrefix, LineBuffer } from "./line-buffer.ts";
 import { type Batched, type BatchedBytes, batchedBytes, stdoutBytes } from "./log-bytes.ts";
 import { MAX_LOG_FIELD, type RequestRecord, requestFields, writeRequestLine } from "./request-line.ts";
 
@@ -44,7 +44,7 @@ export function createLogger(
     error: (msg, fields) => emit("error", msg, fields),
     request(record) {
       if (RANK.info < RANK[logger.level]) return;
-      const time = isoNow();
+      const time = Date.now();
       const fill = (b: LineBuffer) => writeRequestLine(b, time, record, bounded);
       if (bytes) {
         if (bytes.bytes(fill)) return;
@@ -69,22 +69,14 @@ export function createLogger(
   return logger;
 }
 
-let isoSecond = Number.NaN;
-let isoPrefix = "";
-
 /**
  * `new Date().toISOString()` without a Date and a full format per line: the
  * "YYYY-MM-DDTHH:MM:SS." part is formatted once a second, the milliseconds appended.
  */
 export function isoNow(ms = Date.now()): string {
   const second = Math.floor(ms / 1000);
-  if (second !== isoSecond) {
-    const iso = new Date(second * 1000).toISOString();
-    isoPrefix = iso.slice(0, iso.length - 4); // drop "000Z"
-    isoSecond = second;
-  }
   const rest = ms - second * 1000;
-  return `${isoPrefix}${rest < 10 ? "00" : rest < 100 ? "0" : ""}${rest}Z`;
+  return `${isoSecondPrefix(second)}${rest < 10 ? "00" : rest < 100 ? "0" : ""}${rest}Z`;
 }
 
 /** Lines kept before a write: past this many characters they go out at once. */

@@ -49,6 +49,30 @@ const FIXED = new Set([
   "stream",
 ]);
 
+/** `,"name":` of each note name seen (the stages' own few), or null for a name the template cannot write. */
+const notePrefixes = new Map<string, string | null>();
+
+/**
+ * A note's `,"name":` as the line writes it: null when its name would reorder the line (a
+ * fixed field's name, or an integer-like name, which JSON objects list first), undefined
+ * when it needs escaping (written through LineBuffer.string each time). Remembered for the
+ * first 256 names: the stages write a handful; a name is looked up once instead of checked
+ * and escaped per line.
+ */
+function notePrefix(k: string): string | null | undefined {
+  const known = notePrefixes.get(k);
+  if (known !== undefined) return known;
+  const c = k.charCodeAt(0);
+  if ((c >= 48 && c <= 57) || FIXED.has(k)) return null;
+  for (let i = 0; i < k.length; i++) {
+    const ch = k.charCodeAt(i);
+    if (ch < 32 || ch > 126 || ch === 34 || ch === 92) return undefined;
+  }
+  const prefix = `,"${k}":`;
+  if (notePrefixes.size < 256) notePrefixes.set(k, prefix);
+  return prefix;
+}
+
 /** Writes `prefix` (`,"key":`) and `v` as JSON.stringify would in an object; nothing for what JSON leaves out. */
 function member(b: LineBuffer, prefix: string, v: unknown, cut: (v: unknown) => unknown): void {
   switch (typeof v) {
@@ -89,17 +113,15 @@ function member(b: LineBuffer, prefix: string, v: unknown, cut: (v: unknown) => 
  */
 export function writeRequestLine(
   b: LineBuffer,
-  time: string,
+  time: string | number,
   r: RequestRecord,
   cut: (v: unknown) => unknown,
 ): boolean {
   const log = r.log as Record<string, unknown>;
-  for (const k in log) {
-    const c = k.charCodeAt(0);
-    if ((c >= 48 && c <= 57) || FIXED.has(k)) return false;
-  }
+  for (const k in log) if (notePrefix(k) === null) return false;
   b.ascii('{"time":"');
-  b.ascii(time);
+  if (typeof time === "number") b.isoTime(time);
+  else b.ascii(time);
   b.ascii('","level":"info","msg":"request","at":');
   b.number(r.at);
   member(b, ',"requestId":', r.requestId, cut);
@@ -118,6 +140,11 @@ export function writeRequestLine(
   for (const k in log) {
     const v = log[k];
     if (v === undefined) continue;
+    const prefix = notePrefix(k);
+    if (prefix !== undefined) {
+      member(b, prefix as string, v, cut);
+      continue;
+    }
     const at = b.pos;
     b.ascii(",");
     b.string(k);

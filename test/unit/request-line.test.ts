@@ -4,6 +4,7 @@ import { BATCH_DELAY_MS, batchedConsole, createLogger, MAX_LOG_FIELD, truncate }
 import { batchedBytes } from "../../src/log-bytes.ts";
 import { RecentRequests } from "../../src/observability/recent.ts";
 import type { RequestRecord } from "../../src/request-line.ts";
+import type { RequestLog } from "../../src/scope.ts";
 
 /**
  * The request line as the gateway wrote it before the template: the scope's object literal
@@ -212,6 +213,18 @@ describe("the request line from its template is today's line, byte for byte", ()
       const [line, today] = both(r);
       expect(line).toBe(today);
     }
+  });
+
+  test("note names: escaped ones, and more names than the line remembers (256)", () => {
+    const names = ['q"uote', "back\\slash", "tab\t", "é", "\u2028", "", " ", "-1", "1x", "x1"];
+    for (let i = 0; i < 300; i++) names.push(`note${i}`);
+    for (let round = 0; round < 2; round++)
+      for (const name of names) {
+        const [line, today] = both(
+          record({ log: { endpoint: "p", [name]: round, queueMs: 0.5 } as RequestLog }),
+        );
+        expect(line).toBe(today);
+      }
   });
 
   test("LineBuffer writes strings as JSON.stringify does, in UTF-8", () => {
