@@ -25,6 +25,8 @@ export const PAIRS = Symbol.for("inference-gateway.headerPairs");
 
 /** RFC 9110 token: what the platform accepts as a header name. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** The names the gateway reads and writes: lower-case letters, digits and dashes. */
+const LOWER_TOKEN = /^[a-z0-9-]+$/;
 /** NUL, CR, LF, and what is not a byte (the platform's ByteString conversion refuses it). */
 const FORBIDDEN_VALUE = /[\0\r\n\u0100-\uffff]/;
 
@@ -43,14 +45,9 @@ function normalize(value: string): string {
 
 function checkedName(method: string, name: unknown): string {
   const s = typeof name === "string" ? name : String(name);
-  // Fast path: a name in lower case already (every name the gateway itself asks for) is
-  // checked by one pass over its characters and needs no lower-casing.
-  let i = 0;
-  for (; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (!((c >= 97 && c <= 122) || c === 45 || (c >= 48 && c <= 57))) break;
-  }
-  if (i === s.length && i > 0) return s;
+  // Fast path: a name in lower case already (every name the gateway itself asks for) needs
+  // no lower-casing (one regex test: measured faster than a loop over its characters).
+  if (LOWER_TOKEN.test(s)) return s;
   if (!TOKEN.test(s)) throw new TypeError(`Headers.${method}: "${s}" is an invalid header name.`);
   return s.toLowerCase();
 }
