@@ -66,7 +66,9 @@ export class LightHeaders {
   #values: string[] = [];
 
   constructor(init?: Init) {
-    if (init === undefined || init === null) return;
+    if (init === undefined) return;
+    if (init === null || (typeof init !== "object" && typeof init !== "function"))
+      throw new TypeError("Headers constructor: Argument 1 could not be converted to a sequence or record.");
     if (typeof (init as Iterable<unknown>)[Symbol.iterator] === "function") {
       for (const pair of init as Iterable<readonly [string, string]>) {
         if (pair.length !== 2)

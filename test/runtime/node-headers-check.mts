@@ -78,6 +78,38 @@ for (let round = 0; round < 200; round++) {
 }
 out["differential"] = { mismatches, firstMismatch };
 
+// 1b. Construction from each kind of init (and what the platform refuses).
+const inits: unknown[] = [
+  undefined,
+  null,
+  5,
+  "x",
+  { "X-R": " 1 ", y: "2" },
+  [["X-L", "1"], ["x-l", "2"], ["Set-Cookie", "a"], ["set-cookie", "b"]],
+  [["only-name"]],
+  [["bad name", "v"]],
+  { ok: "line\nbreak" },
+  new NativeHeaders({ b: "2", cookie: "c=1" }),
+  new Map([["m", "1"]]),
+];
+let ctorMismatches = 0;
+for (const init of inits) {
+  const build = (make: () => Headers) => {
+    try {
+      return JSON.stringify([...make()]);
+    } catch (err) {
+      return (err as Error).constructor.name;
+    }
+  };
+  const a = build(() => new NativeHeaders(init as HeadersInit));
+  const b = build(() => new LightHeaders(init as Iterable<[string, string]>) as unknown as Headers);
+  if (a !== b) {
+    ctorMismatches++;
+    console.error("constructor mismatch", String(init), a, b);
+  }
+}
+out["constructors"] = { mismatches: ctorMismatches, tried: inits.length };
+
 // 2. Constructed from raw pairs, records and pair lists, as Node's and built from each other.
 const raw = ["Host", "gw", "Cookie", "a=1", "cookie", "b=2", "X-A", " 1 ", "x-a", "2", "Set-Cookie", "s=1", "set-cookie", "t=2"];
 const fromRaw = LightHeaders.fromRaw(raw) as unknown as Headers;

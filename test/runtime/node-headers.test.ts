@@ -11,6 +11,9 @@ test("LightHeaders behaves as Node's Headers, the proxy's copies match, and the 
   // 200 seeded runs of 12 appends, sets, deletes, gets and has (bad names and values, cookie,
   // set-cookie, mixed case, padded values): the same result, entries, get/has and errors.
   expect(out.differential).toEqual({ mismatches: 0, firstMismatch: [] });
+  // Every kind of init (none, null, a number, a string, a record, pairs, bad pairs, a Headers,
+  // a Map): the same entries or the same refusal.
+  expect(out.constructors).toEqual({ mismatches: 0, tried: 11 });
   expect(out.fromRaw).toEqual({
     same: true,
     pairs: ["cookie", "a=1; b=2", "host", "gw", "set-cookie", "s=1", "set-cookie", "t=2", "x-a", "1, 2"],
