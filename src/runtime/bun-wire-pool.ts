@@ -191,6 +191,8 @@ export class Pool {
     private readonly hostname: string,
     private readonly port: number,
     private readonly opts: PoolOptions,
+    /** Called when its last socket has closed and no call waits (its owner forgets it). */
+    private readonly onEmpty: (pool: Pool) => void = () => {},
   ) {}
 
   /** Sockets open or connecting, idle ones included. */
@@ -263,6 +265,9 @@ export class Pool {
     if (i >= 0) this.#idle.splice(i, 1);
     const next = this.#nextWaiting();
     if (next) this.#connect(next.call);
+    // Checked after the caller is done: a dispatch closing an expired socket, or a retry,
+    // opens a new one right after.
+    else if (this.#open === 0) queueMicrotask(() => this.#open === 0 && this.onEmpty(this));
   }
 
   /** The first waiting call still open (one aborted while it waited is dropped). */

@@ -58,7 +58,10 @@ export function wireFetch(opts: WireOptions = {}): WireFetch {
     if (signal?.aborted) return Promise.reject(signal.reason);
     let pool = pools.get(request.origin);
     if (!pool) {
-      pool = new Pool(request.origin, request.hostname, request.port, poolOpts);
+      // Forgotten once its last socket closes: pods come and go, origins would pile up.
+      pool = new Pool(request.origin, request.hostname, request.port, poolOpts, (p) => {
+        if (pools.get(p.origin) === p) pools.delete(p.origin);
+      });
       pools.set(request.origin, pool);
     }
     const target = pool;
@@ -97,7 +100,8 @@ function handled(url: string, init: RequestInit): Request | undefined {
   const origin = slash < 0 ? url.slice(7) : url.slice(7, slash);
   const path = slash < 0 ? "/" : url.slice(slash);
   const address = hostAndPort(origin);
-  if (!address || /[\s#]/.test(path)) return undefined;
+  // A path fetch would have to encode (non-ASCII, spaces) or trim (a fragment) is fetch's to send.
+  if (!address || /[^\x21-\x7e]|#/.test(path)) return undefined;
   let method = init.method ?? "GET";
   const upper = method.toUpperCase();
   if (NORMALISED.has(upper)) method = upper;

@@ -97,6 +97,17 @@ describe("the wire client's keep-alive pool", () => {
     }
   });
 
+  test("a pod's pool is forgotten once its last socket closes (pods come and go)", async () => {
+    const pod = await rawPod(() => "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok");
+    const wire = wireFetch();
+    try {
+      expect(await (await wire(pod.url, {})).text()).toBe("ok");
+      expect(wire.pools.size).toBe(0);
+    } finally {
+      await pod.close();
+    }
+  });
+
   test("at most maxSockets at once; the calls past it wait and then run", async () => {
     const held: Socket[] = [];
     const pod = await rawPod((_, socket) => {

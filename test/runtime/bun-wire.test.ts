@@ -293,7 +293,14 @@ describe("what goes to Bun's fetch instead", () => {
     await wire(`${base}/a`, { method: "POST", body: new ReadableStream() });
     await wire(`${base}/b`, { method: "GET", headers: { upgrade: "websocket", connection: "upgrade" } });
     await wire(`${base}/c`, { method: "GET", redirect: "follow" });
-    expect(calls).toEqual(["https://example.invalid/x", `${base}/a`, `${base}/b`, `${base}/c`]);
+    await wire(`${base}/d é`, { method: "GET" });
+    expect(calls).toEqual([
+      "https://example.invalid/x",
+      `${base}/a`,
+      `${base}/b`,
+      `${base}/c`,
+      `${base}/d é`,
+    ]);
     expect(wire.pools.size).toBe(0);
   });
 });
