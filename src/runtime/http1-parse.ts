@@ -173,7 +173,8 @@ export class ResponseParser {
       const name = line.slice(0, colon).toLowerCase();
       const value = line.slice(colon + 1).trim();
       headers.append(name, value);
-      if (name === "content-length") length = lengthOf(value, length);
+      if (name === "content-length")
+        length = length < 0 && DIGITS.test(value) ? Number(value) : lengthOf(value, length);
       else if (name === "transfer-encoding") {
         encoded = true;
         chunked = /(^|,)\s*chunked\s*$/i.test(value);
