@@ -22,6 +22,7 @@ const CHUNKED =
   "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
   "9;ext=1\r\ndata: 1\n\n\r\n" +
   "9\r\ndata: 2\n\n\r\n" +
+  "A\r\ndata: 10\n\n\r\n" +
   "0\r\nX-Trailer: t\r\n\r\n";
 
 describe("ResponseParser", () => {
@@ -42,7 +43,7 @@ describe("ResponseParser", () => {
   test("chunked with extensions and trailers, in any split", () => {
     for (const step of [1, 3, 5, 17, CHUNKED.length]) {
       const r = parse(CHUNKED, step);
-      expect(r.body).toBe("data: 1\n\ndata: 2\n\n");
+      expect(r.body).toBe("data: 1\n\ndata: 2\n\ndata: 10\n\n");
       expect(r.heads[0]!.eventStream).toBe(true);
       expect(r.heads[0]!.length).toBe(-1);
       expect(r.ended).toBe(true);
