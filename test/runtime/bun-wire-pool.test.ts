@@ -183,14 +183,17 @@ describe("the wire client's keep-alive pool", () => {
 
   test("a slow reader: the socket pauses once the read-ahead is full, and the pod's writes stall", async () => {
     const TOTAL = 64 << 20;
-    const piece = Buffer.alloc(64 * 1024, "a");
+    const PIECE = 64 * 1024;
+    /** Piece i is all one letter, so a chunk held across socket reads would show if its bytes changed. */
+    const letter = (i: number) => 97 + (i % 26);
     let written = 0;
     let finished = false;
     const server = httpServer((_, res) => {
       res.setHeader("content-type", "text/event-stream");
       const pump = () => {
         while (written < TOTAL) {
-          written += piece.byteLength;
+          const piece = Buffer.alloc(PIECE, letter(written / PIECE));
+          written += PIECE;
           if (!res.write(piece)) return void res.once("drain", pump);
         }
         res.end(() => {
@@ -208,11 +211,17 @@ describe("the wire client's keep-alive pool", () => {
       expect(await turnsUntil(() => pool.paused === 1)).toBe(true);
       expect(finished).toBe(false);
       expect(written).toBeLessThan(TOTAL);
-      // Then everything is read, every byte.
+      // Then everything is read, every byte, unchanged (the chunks held meanwhile included).
       const reader = res.body!.getReader();
       let got = 0;
-      for (let r = await reader.read(); !r.done; r = await reader.read()) got += r.value.byteLength;
+      let wrong = 0;
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        const v = r.value;
+        for (let k = 0; k < v.length; k += 512) if (v[k] !== letter(Math.floor((got + k) / PIECE))) wrong++;
+        got += v.byteLength;
+      }
       expect(got).toBe(TOTAL);
+      expect(wrong).toBe(0);
       expect(pool.paused).toBe(0);
     } finally {
       wire.close();
