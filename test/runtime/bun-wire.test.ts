@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { wireFetch } from "../../src/runtime/bun-wire.ts";
+import { gzipSync } from "node:zlib";
+import { bunUpstreamFetch, wireFetch } from "../../src/runtime/bun-wire.ts";
 import { LightAbortController } from "../../src/runtime/node-abort.ts";
 
 type Chunks = { read(): Promise<ReadableStreamReadResult<Uint8Array>>; cancel(r?: unknown): Promise<void> };
@@ -84,6 +85,10 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   } else if (url === "/not-modified") {
     res.statusCode = 304;
     res.end();
+  } else if (url === "/gzip") {
+    res.setHeader("content-type", "application/json");
+    res.setHeader("content-encoding", "gzip");
+    res.end(gzipSync('{"zipped":true}'));
   } else if (url === "/silent") {
     // never answers
   } else res.end(`path ${url}`);
@@ -277,6 +282,20 @@ describe("wireFetch against a Bun.serve pod", () => {
       wire.close();
       server.stop(true);
     }
+  });
+});
+
+describe("the Bun entry's upstream fetch", () => {
+  test("the wire client, gzip answers decoded, attempt offered its light controller; GATEWAY_UPSTREAM_CLIENT=fetch opts out", async () => {
+    expect(bunUpstreamFetch({ GATEWAY_UPSTREAM_CLIENT: "fetch" })).toBeUndefined();
+    const upstream = bunUpstreamFetch({})!;
+    expect(
+      typeof (upstream as unknown as Record<symbol, unknown>)[
+        Symbol.for("inference-gateway.abortController")
+      ],
+    ).toBe("function");
+    const res = await upstream(`${base}/gzip`, { method: "GET" });
+    expect(await res.json()).toEqual({ zipped: true });
   });
 });
 
