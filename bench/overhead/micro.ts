@@ -138,7 +138,10 @@ function headerRound(make: (raw: string[]) => Headers): number {
   const pairs = (up as unknown as { [PAIRS]?: () => string[] })[PAIRS];
   const flat: string[] = [];
   if (pairs) flat.push(...pairs.call(up));
-  else up.forEach((v, k) => flat.push(k, v));
+  else
+    up.forEach((v, k) => {
+      flat.push(k, v);
+    });
   const answer = make(rawAnswer);
   if ((answer.get("content-type") ?? "").includes("text/event-stream")) n++;
   const out = downstreamHeaders(answer);
@@ -150,7 +153,10 @@ function headerRound(make: (raw: string[]) => Headers): number {
   if (outPairs) {
     const f = outPairs.call(out);
     for (let i = 0; i < f.length; i += 2) record[f[i]!] = f[i + 1]!;
-  } else out.forEach((v, k) => (record[k] = v));
+  } else
+    out.forEach((v, k) => {
+      record[k] = v;
+    });
   return n + flat.length;
 }
 const rawClient = [
