@@ -5,6 +5,7 @@ import type { Endpoint } from "../endpoints/types.ts";
 import { usableEndpoints } from "../endpoints/usable.ts";
 import { badRequest, GatewayError } from "../errors.ts";
 import type { Admission } from "../request.ts";
+import type { Releasable } from "../scope.ts";
 import type { Exchange } from "./exchange.ts";
 import { gatewayHeader } from "./parse.ts";
 
@@ -76,7 +77,14 @@ export function schedule(deps: {
     if (lifecycle) {
       x.lifecycle = lifecycle;
       // Ends with the request, answered or not: plugins give back what they took.
-      x.scope.hold({ release: (outcome) => lifecycle.responseComplete(outcome) });
+      // The framework's lifecycle is releasable itself (no closure per request); another
+      // scheduler's is wrapped.
+      const releasable = lifecycle as Partial<Releasable>;
+      x.scope.hold(
+        typeof releasable.release === "function"
+          ? (releasable as Releasable)
+          : { release: (outcome) => lifecycle.responseComplete(outcome) },
+      );
     }
   };
 }

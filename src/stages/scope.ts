@@ -5,7 +5,7 @@ import { errorCode, SERVED_BY_HEADER } from "../metrics/error-code.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
 import type { RecentRequests } from "../observability/recent.ts";
 import type { RequestRecord } from "../request-line.ts";
-import { type Outcome, RequestScope } from "../scope.ts";
+import { type Outcome, type Releasable, RequestScope } from "../scope.ts";
 import type { Exchange } from "./exchange.ts";
 
 /**
@@ -28,7 +28,7 @@ export function scope(deps: {
       }
       const s = new RequestScope(deps.clock);
       x.scope = s;
-      s.hold({ release: (outcome) => finish(x, s, outcome) });
+      s.hold(new ScopeEnd(x, s, finish));
     },
     close(x: Exchange, res: Response): void {
       const s = x.scope;
@@ -75,6 +75,22 @@ export function scope(deps: {
     };
     deps.logger.request(record);
     deps.recent?.record(record);
+  }
+}
+
+/**
+ * What the scope holds to write the request's metrics and line at its end: one object
+ * rather than an object, a closure and the scope it keeps (issue 19, fifth pass).
+ */
+class ScopeEnd implements Releasable {
+  constructor(
+    private readonly x: Exchange,
+    private readonly s: RequestScope,
+    private readonly finish: (x: Exchange, s: RequestScope, outcome: Outcome) => void,
+  ) {}
+
+  release(outcome: Outcome): void {
+    this.finish(this.x, this.s, outcome);
   }
 }
 

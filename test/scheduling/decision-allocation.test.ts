@@ -43,4 +43,34 @@ describe("a decision's allocation", () => {
     expect(per("Function")).toBeLessThanOrEqual(3);
     expect(per("JSLexicalEnvironment")).toBeLessThanOrEqual(4);
   });
+
+  test("the lifecycle is what the request scope holds: its release is ResponseComplete, once", () => {
+    const ends: string[] = [];
+    const registry = builtinRegistry();
+    registry.register("end-counter", () => ({
+      type: "end-counter",
+      name: "end-counter",
+      responseComplete: (_ctx: unknown, endpoint: { name: string } | undefined, outcome: string) =>
+        ends.push(`${endpoint?.name ?? "-"}:${outcome}`),
+    }));
+    const s = createScheduler({
+      registry,
+      inflight: new InFlight(),
+      clock: fixedClock(),
+      random: seededRandom(1),
+      config: {
+        apiVersion: "inference.networking.x-k8s.io/v1alpha1",
+        kind: "EndpointPickerConfig",
+        plugins: [{ type: "end-counter" }, { type: "random-picker" }],
+        schedulingProfiles: [{ name: "default", plugins: [{ pluginRef: "random-picker" }] }],
+      },
+    });
+    const d = s.schedule(request({ prompt: "x" }), pods(2));
+    const lifecycle = d.lifecycle as unknown as { release(outcome: string): void } & typeof d.lifecycle;
+    lifecycle!.responseReceived(d.endpoints[0]!, { status: 200, headers: new Headers() });
+    lifecycle.release("success");
+    lifecycle.release("error");
+    lifecycle!.responseComplete("aborted");
+    expect(ends).toEqual([`${d.endpoints[0]!.name}:success`]);
+  });
 });

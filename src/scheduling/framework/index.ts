@@ -258,4 +258,9 @@ class Lifecycle implements RequestLifecycle {
     this.completed = true;
     this.run.responseComplete(this.ctx, this.served, outcome);
   }
+
+  /** The request scope's end (the schedule stage holds the lifecycle itself): ResponseComplete. */
+  release(outcome: string): void {
+    this.responseComplete(outcome);
+  }
 }
