@@ -88,29 +88,63 @@ type Relay = (
   source: { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> },
   opts: object,
 ) => unknown;
-const relayed = (relay: Relay, Acc: Accounting) => async () => {
-  let i = 0;
-  const source = {
-    read: () =>
-      Promise.resolve(i < perEvent.length ? { done: false, value: perEvent[i++]! } : { done: true }),
-    cancel: () => Promise.resolve(),
-  };
-  let pull: ((c: object) => Promise<void>) | undefined;
-  relay(source, {
-    sse: true,
-    tap: new Acc({ kind: "chat", now }),
-    idleTimeoutMs: 60_000,
-    onEnd: () => {},
-    abortUpstream: () => {},
-    direct: (s: { pull(c: object): Promise<void> }) => {
-      pull = (c) => s.pull(c);
-      return undefined;
-    },
-  });
-  if (!pull) return false; // a relay without the direct-function shape
-  await pull({ write: (b: Uint8Array) => b.byteLength, flush: () => 0, close: () => {} });
-  return true;
+/** What one stream asked of the clock and the timers (the trace below counts them). */
+const counts = { clock: 0, timers: 0, cleared: 0, writes: 0, flushes: 0 };
+const countingClock = {
+  now: () => {
+    counts.clock++;
+    return now();
+  },
 };
+const countingTimer = (fn: () => void, ms: number) => {
+  counts.timers++;
+  const id = setTimeout(fn, ms);
+  return () => {
+    counts.cleared++;
+    clearTimeout(id);
+  };
+};
+/**
+ * A pod's chunk as the relay's read gets it: settled at once (`settled`, the in-process
+ * floor), or after a macrotask (`paced`: each chunk wakes the loop, as a socket read does).
+ */
+const nextTick = () => new Promise<void>((r) => setImmediate(r));
+const relayed =
+  (relay: Relay, Acc: Accounting, paced = false, trace = false) =>
+  async () => {
+    let i = 0;
+    const item = () => (i < perEvent.length ? { done: false, value: perEvent[i++]! } : { done: true });
+    const source = {
+      read: paced ? () => nextTick().then(item) : () => Promise.resolve(item()),
+      cancel: () => Promise.resolve(),
+    };
+    let pull: ((c: object) => Promise<void>) | undefined;
+    relay(source, {
+      sse: true,
+      tap: new Acc({ kind: "chat", now: trace ? countingClock.now : now, dropUsageEvent: true }),
+      idleTimeoutMs: 60_000,
+      ...(trace ? { clock: countingClock, setTimer: countingTimer } : {}),
+      onEnd: () => {},
+      abortUpstream: () => {},
+      direct: (s: { pull(c: object): Promise<void> }) => {
+        pull = (c) => s.pull(c);
+        return undefined;
+      },
+    });
+    if (!pull) return false; // a relay without the direct-function shape
+    await pull({
+      write: (b: Uint8Array) => {
+        counts.writes++;
+        return b.byteLength;
+      },
+      flush: () => {
+        counts.flushes++;
+        return 0;
+      },
+      close: () => {},
+    });
+    return true;
+  };
 
 async function batchAsync(fn: () => Promise<unknown>, n: number): Promise<number> {
   const t = performance.now();
@@ -150,4 +184,41 @@ for (const k of Object.keys(after) as (keyof typeof after)[]) {
   }
   if (withBase) console.log(`  ${k}: ${b.toFixed(2)} → ${a.toFixed(2)} (${(b / a).toFixed(2)}x)`);
   else console.log(`  ${k}: ${a.toFixed(2)} (the baseline's relay has no direct-function shape)`);
+}
+{
+  const k = "relay, direct shape, paced (a macrotask per chunk), tap and idle watch on (µs per stream)";
+  const pacedBefore = relayed(
+    (await import(there("src/proxy/relay.ts"))).relay,
+    (await import(there("src/proxy/accounting.ts"))).SseAccounting,
+    true,
+  );
+  const pacedAfter = relayed(
+    (await import(here("src/proxy/relay.ts"))).relay,
+    (await import(here("src/proxy/accounting.ts"))).SseAccounting,
+    true,
+  );
+  const withBase = await pacedBefore();
+  let b = Number.POSITIVE_INFINITY;
+  let a = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 9; i++) {
+    if (withBase) b = Math.min(b, await batchAsync(pacedBefore, 500));
+    a = Math.min(a, await batchAsync(pacedAfter, 500));
+  }
+  console.log(`  ${k}: ${withBase ? `${b.toFixed(2)} → ` : ""}${a.toFixed(2)}`);
+}
+{
+  // Per stream: what the relay and the tap ask of the clock and the timers, and its writes.
+  const trace = relayed(
+    (await import(here("src/proxy/relay.ts"))).relay,
+    (await import(here("src/proxy/accounting.ts"))).SseAccounting,
+    true,
+    true,
+  );
+  for (const key of Object.keys(counts) as (keyof typeof counts)[]) counts[key] = 0;
+  const n = 200;
+  for (let i = 0; i < n; i++) await trace();
+  const per = (v: number) => (v / n).toFixed(1);
+  console.log(
+    `  per stream of ${perEvent.length} chunks (this tree): clock reads ${per(counts.clock)}, timers set ${per(counts.timers)} / cleared ${per(counts.cleared)}, writes ${per(counts.writes)}, flushes ${per(counts.flushes)}`,
+  );
 }

@@ -267,32 +267,71 @@ export function relay(
   if (opts.direct) {
     const source = {
       type: "direct",
-      async pull(controller: DirectController) {
-        try {
-          let ready = first();
-          for (;;) {
-            const { done, value } = ready ?? (await next());
-            ready = undefined;
-            if (ended) return; // the client left meanwhile (cancel ran)
-            const out = done ? tap?.flush() : tap ? tap.chunk(value) : value;
-            // The last bytes go out with the close, not a flush of their own.
-            const waiting = send(controller, out, !done);
-            if (waiting) await waiting;
-            if (done) {
+      /**
+       * One read's reaction per chunk, no async frame: each chunk a promise (the read's)
+       * instead of three (the read, `next`'s, the loop's await). Settles when the stream ends.
+       */
+      pull(controller: DirectController): Promise<void> {
+        return new Promise<void>((settle) => {
+          const failed = (err: unknown) => {
+            if (!ended)
+              fail(err, (event) => {
+                if (event) {
+                  controller.write(event);
+                  controller.close();
+                } else controller.close(err instanceof Error ? err : new Error(String(err)));
+              });
+            settle();
+          };
+          const finished = () => {
+            try {
               controller.close();
-              end("success");
-              return;
+            } catch (err) {
+              return failed(err);
+            }
+            end("success");
+            settle();
+          };
+          /** A chunk (or the end) to the client: the last bytes go out with the close, not a flush of their own. */
+          const take = (r: ReadResult) => {
+            if (ended) return settle(); // the client left meanwhile (cancel ran)
+            try {
+              const out = r.done ? tap?.flush() : tap ? tap.chunk(r.value) : r.value;
+              const waiting = send(controller, out, !r.done);
+              if (waiting) waiting.then(r.done ? finished : readNext, failed);
+              else if (r.done) finished();
+              else readNext();
+            } catch (err) {
+              failed(err);
+            }
+          };
+          // The idle watch counts only while a read is pending; a read cancelled by
+          // shutdown resolves as done, which is no success.
+          const arrived = (r: ReadResult) => {
+            if (idle) {
+              idle.waiting(false);
+              if (idle.fired) return failed(new IdleTimeout(idleMs!));
+            }
+            if (closing?.closed) return failed(new ShuttingDown());
+            take(r);
+          };
+          const broke = (err: unknown) => {
+            idle?.waiting(false);
+            failed(err);
+          };
+          function readNext() {
+            if (closing?.closed) return failed(new ShuttingDown());
+            idle?.waiting(true);
+            try {
+              reader.read().then(arrived, broke);
+            } catch (err) {
+              broke(err);
             }
           }
-        } catch (err) {
-          if (ended) return;
-          fail(err, (event) => {
-            if (event) {
-              controller.write(event);
-              controller.close();
-            } else controller.close(err instanceof Error ? err : new Error(String(err)));
-          });
-        }
+          const ready = first();
+          if (ready) take(ready);
+          else readNext();
+        });
       },
       cancel,
     };

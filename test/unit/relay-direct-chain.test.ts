@@ -1,0 +1,128 @@
+import { describe, expect, test } from "bun:test";
+import { type ChunkSource, type DirectController, type DirectSource, relay } from "../../src/proxy/relay.ts";
+import type { Outcome } from "../../src/scope.ts";
+import { FakeTime } from "../helpers/fake-time.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+type ReadResult = Awaited<ReturnType<ChunkSource["read"]>>;
+
+/** A pod whose reads the test settles one by one. */
+function pod() {
+  const pending: { resolve(r: ReadResult): void; reject(e: Error): void }[] = [];
+  let reads = 0;
+  const source: ChunkSource = {
+    read: () => {
+      reads++;
+      return new Promise<ReadResult>((resolve, reject) => pending.push({ resolve, reject }));
+    },
+    cancel: async () => {
+      for (const p of pending.splice(0)) p.resolve({ done: true, value: undefined });
+    },
+  };
+  return {
+    source,
+    reads: () => reads,
+    send: (text: string) => pending.shift()!.resolve({ done: false, value: enc.encode(text) }),
+    end: () => pending.shift()!.resolve({ done: true, value: undefined }),
+    fail: (err: Error) => pending.shift()!.reject(err),
+  };
+}
+
+/** Enough microtask turns for any shape of the loop (the tests of behaviour, not of turns). */
+const turns = async () => {
+  for (let i = 0; i < 10; i++) await null;
+};
+
+/** The relay's direct source, driven as Bun.serve drives it, with a controller that records calls. */
+function direct(source: ChunkSource, extra: { idleTimeoutMs?: number; time?: FakeTime } = {}) {
+  const calls: string[] = [];
+  const ends: Outcome[] = [];
+  let src: DirectSource | undefined;
+  relay(source, {
+    sse: true,
+    onEnd: (o) => ends.push(o),
+    abortUpstream: () => calls.push("abort"),
+    idleTimeoutMs: extra.idleTimeoutMs,
+    clock: extra.time?.clock,
+    setTimer: extra.time?.setTimer,
+    direct: (s) => {
+      src = s;
+      return new ReadableStream();
+    },
+  });
+  const controller: DirectController = {
+    write: (b) => {
+      calls.push(`write ${dec.decode(b)}`);
+      return b.byteLength;
+    },
+    flush: () => {
+      calls.push("flush");
+      return 0;
+    },
+    close: (err) => calls.push(err ? `close ${err.message}` : "close"),
+  };
+  const pulled = src!.pull(controller);
+  return { calls, ends, pulled, cancel: (r?: unknown) => src!.cancel(r) };
+}
+
+// Issue 19, fifth pass: the direct loop was an async function awaiting an async `next()` per
+// chunk (three promises and their turns per chunk); it is now the read's own reaction.
+describe("relay, direct shape: each chunk goes out in its read's own reaction", () => {
+  test("a chunk is written and flushed one microtask turn after the pod's read settles", async () => {
+    const p = pod();
+    const r = direct(p.source, { idleTimeoutMs: 1000, time: new FakeTime() });
+    expect(p.reads()).toBe(1);
+    for (const text of ["a", "b", "c"]) {
+      p.send(text);
+      await null; // the read's reaction runs before this turn ends
+      expect(r.calls.at(-2)).toBe(`write ${text}`);
+      expect(r.calls.at(-1)).toBe("flush");
+    }
+    p.end();
+    await null;
+    expect(r.calls.at(-1)).toBe("close");
+    expect(r.ends).toEqual(["success"]);
+    await r.pulled;
+  });
+
+  test("a pod that breaks: the SSE error event, then the close, one end", async () => {
+    const p = pod();
+    const r = direct(p.source);
+    p.send("a");
+    await turns();
+    p.fail(new Error("reset"));
+    await r.pulled;
+    expect(r.calls[2]).toStartWith("write data: ");
+    expect(r.calls[2]).toContain("upstream_stream_error");
+    expect(r.calls.at(-1)).toBe("close");
+    expect(r.ends).toEqual(["error"]);
+  });
+
+  test("a silent pod: the idle watch ends the stream with an error event and aborts the pod", async () => {
+    const time = new FakeTime();
+    const p = pod();
+    const r = direct(p.source, { idleTimeoutMs: 100, time });
+    p.send("a");
+    await turns();
+    time.advance(99);
+    await turns();
+    expect(r.ends).toEqual([]);
+    time.advance(1);
+    await r.pulled;
+    expect(r.calls).toContain("abort");
+    expect(r.calls.some((c) => c.includes("no data from the model server for 100 ms"))).toBe(true);
+    expect(r.ends).toEqual(["error"]);
+  });
+
+  test("a client that leaves mid-stream: the loop stops, nothing more is written, one end", async () => {
+    const p = pod();
+    const r = direct(p.source);
+    p.send("a");
+    await turns();
+    await r.cancel(new Error("gone"));
+    await r.pulled;
+    expect(r.ends).toEqual(["aborted"]);
+    expect(r.calls).toEqual(["write a", "flush", "abort"]);
+  });
+});
