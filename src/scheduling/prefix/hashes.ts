@@ -84,24 +84,40 @@ export function hashPrefix(
   for (const part of parts) total += part.length;
   const count = Math.min(Math.floor(total / blockChars), opts.maxBlocks);
   if (count <= 0 || blockChars <= 0) return NO_HASHES;
+  const seed = seedOf(opts.model);
+  const same = last.seed === seed && last.blockChars === blockChars;
+  if (same && count === last.count && sameParts(parts, last.parts)) {
+    // The very text of the last call (strings compare natively): its hashes, copied.
+    hashWork.reused += count;
+    last.parts = parts;
+    return { count, keys: last.keys.slice(), words: last.words.slice() };
+  }
   const words = new Uint32Array(count * 2);
   const keys = new Array<number>(count);
-  const seed = seedOf(opts.model);
   // Blocks of whole words hash straight from the string when ASCII (murmur3AsciiBlock).
   const ascii16 = (blockChars & 15) === 0;
   if (ascii16 && LITTLE_ENDIAN && asciiWindow(parts, count * blockChars)) {
-    // The whole window is ASCII and in `window` as bytes: every block from its words.
+    // The whole window is ASCII and in `window` as bytes: every block from its words, but
+    // the leading blocks whose bytes the last ASCII window had too (same model and block
+    // size) keep that window's hashes: a chain's hash names its prefix and nothing after.
     const view = windowWords;
-    let hi = seed[0]!;
-    let lo = seed[1]!;
-    for (let i = 0; i < count; i++) {
+    const reused = same && last.ascii ? sameBlocks(count, blockChars) : 0;
+    for (let i = 0; i < reused; i++) keys[i] = last.keys[i]!;
+    if (reused > 0) words.set(last.words.subarray(0, reused * 2));
+    let hi = reused > 0 ? words[reused * 2 - 2]! : seed[0]!;
+    let lo = reused > 0 ? words[reused * 2 - 1]! : seed[1]!;
+    for (let i = reused; i < count; i++) {
       murmur3WordBlock(view, (i * blockChars) >>> 2, blockChars, lo, hi, words, i * 2);
       hi = words[i * 2]!;
       lo = words[i * 2 + 1]!;
       keys[i] = keyOf(hi, lo);
     }
+    hashWork.blocks += count - reused;
+    hashWork.reused += reused;
+    keep(seed, blockChars, parts, count, keys, words, true);
     return { count, keys, words };
   }
+  hashWork.blocks += count;
   // Room for a block at 3 UTF-8 bytes per code unit plus the previous hash, word aligned.
   const buffer = new ArrayBuffer((blockChars * 3 + 8 + 3) & ~3);
   const bytes = new Uint8Array(buffer);
@@ -159,6 +175,7 @@ export function hashPrefix(
     prevLo = words[i * 2 + 1]!;
     keys[i] = keyOf(prevHi, prevLo);
   }
+  keep(seed, blockChars, parts, count, keys, words, false);
   return { count, keys, words };
 }
 
@@ -193,6 +210,79 @@ function asciiWindow(parts: readonly string[], chars: number): boolean {
     at += take;
   }
   return at === chars;
+}
+
+/** Blocks hashed and blocks reused from the last window since start (tests and benchmarks read it). */
+export const hashWork = { blocks: 0, reused: 0 };
+
+/**
+ * The last call's text (its parts, model seed and block size) and hashes, and when it was
+ * ASCII its window's bytes (`lastWindow`, trading places with `window`: nothing copied):
+ * the same text again (strings compare natively) costs two copies of its hashes, and an
+ * ASCII prompt that shares leading blocks with the one before (a system prompt, an earlier
+ * turn) hashes only the blocks after the first difference; comparing a block's words costs
+ * a fraction of hashing them. A chain's hash names its prefix and nothing after it, so the
+ * digests are those of hashing every block. Module state like `window`: hashing is
+ * synchronous.
+ */
+const last = {
+  seed: undefined as Uint32Array | undefined,
+  blockChars: 0,
+  parts: [] as readonly string[],
+  /** `lastWindow` holds this text's first `count` blocks as bytes. */
+  ascii: false,
+  count: 0,
+  keys: [] as readonly number[],
+  words: new Uint32Array(0) as Uint32Array,
+};
+let lastWindow = new Uint8Array(16 * 1024);
+let lastWindowWords = new Uint32Array(lastWindow.buffer);
+
+function sameParts(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Leading blocks of the window (`count` blocks of `blockChars` ASCII bytes) equal to the
+ * last window's. Compared 8 bytes at a time as doubles: ASCII bytes never set a double's
+ * sign or exponent high bits, so no NaN and no -0, and equal doubles are equal bytes.
+ */
+function sameBlocks(count: number, blockChars: number): number {
+  const n = Math.min(count, last.count);
+  const a = new Float64Array(window.buffer, 0, (n * blockChars) >>> 3);
+  const b = new Float64Array(lastWindow.buffer, 0, (n * blockChars) >>> 3);
+  let q = 0;
+  while (q < a.length && a[q] === b[q]) q++;
+  return Math.floor((q * 8) / blockChars);
+}
+
+/** Keeps this call's text and hashes as the last (an ASCII window's buffers trade places). */
+function keep(
+  seed: Uint32Array,
+  blockChars: number,
+  parts: readonly string[],
+  count: number,
+  keys: readonly number[],
+  words: Uint32Array,
+  ascii: boolean,
+): void {
+  if (ascii) {
+    const bytes = window;
+    const w = windowWords;
+    window = lastWindow;
+    windowWords = lastWindowWords;
+    lastWindow = bytes;
+    lastWindowWords = w;
+  }
+  last.seed = seed;
+  last.blockChars = blockChars;
+  last.parts = parts;
+  last.ascii = ascii;
+  last.count = count;
+  last.keys = keys;
+  last.words = words;
 }
 
 /** The first `n` blocks of `h` (a chain's prefix does not depend on what follows it). */
