@@ -94,6 +94,7 @@ export class PrefixIndex {
   private lookups = 0;
   private matchedBlocks = 0;
   private totalBlocks = 0;
+  private repeated = 0;
 
   constructor() {
     const self = this;
@@ -232,6 +233,14 @@ export class PrefixIndex {
   private recordNow(endpoint: string, keys: readonly number[], capacity: number): void {
     if (keys.length === 0 || capacity <= 0) return;
     const ep = this.endpointFor(endpoint);
+    if (this.newestAre(ep, keys)) {
+      // The same prompt as this endpoint's last record (a repeated prompt): the loop below
+      // would unlink and append each of its entries to the same places, so the LRU is as
+      // it would be; only a capacity lowered since can still evict.
+      this.repeated++;
+      this.evictOver(ep, capacity);
+      return;
+    }
     this.warmth += this.keys.warm(keys, 0, keys.length);
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]!;
@@ -255,6 +264,27 @@ export class PrefixIndex {
       this.pushLru(ep, e);
       this.entryCount++;
     }
+    this.evictOver(ep, capacity);
+  }
+
+  /**
+   * Whether endpoint `ep`'s newest entries are `keys` in the order a record leaves them
+   * (block 0 newest, then block 1...): what recording `keys` again would change nothing of.
+   * One read per block along the LRU, against a table probe, a holder walk and four links
+   * per block for the record itself.
+   */
+  private newestAre(ep: number, keys: readonly number[]): boolean {
+    if (this.lruSize[ep]! < keys.length) return false;
+    let e = this.lruTail[ep]!;
+    for (let i = 0; i < keys.length; i++) {
+      if (e === NONE || this.ent.key(e) !== keys[i]) return false;
+      e = this.at(e, LRU_PREV);
+    }
+    return true;
+  }
+
+  /** Evicts endpoint `ep`'s oldest entries down to `capacity`. */
+  private evictOver(ep: number, capacity: number): void {
     const over = this.lruSize[ep]! - capacity;
     if (over > 1) this.warmOldest(ep, over);
     while (this.lruSize[ep]! > capacity) {
@@ -335,6 +365,12 @@ export class PrefixIndex {
   get allocatedEntries(): number {
     if (this.later.size > 0) this.settle();
     return this.ent.allocated;
+  }
+
+  /** Records that found their prompt already the endpoint's newest and relinked nothing (tests, benchmarks). */
+  get repeatedRecords(): number {
+    if (this.later.size > 0) this.settle();
+    return this.repeated;
   }
 
   /** Field `f` of entry `e`. */

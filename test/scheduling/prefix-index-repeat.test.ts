@@ -1,0 +1,73 @@
+import { describe, expect, test } from "bun:test";
+import { PrefixIndex } from "../../src/scheduling/prefix/prefix-index.ts";
+
+/**
+ * Recording a prompt an endpoint's LRU already ends with (the same prompt again) relinks
+ * nothing; the LRU order, holders, evictions and counts must be those of a full record.
+ */
+
+const chain = (base: number, n: number) => Array.from({ length: n }, (_, i) => base + i);
+
+/** Which of `keys` each endpoint still holds, read through matches of one key each. */
+function held(index: PrefixIndex, keys: readonly number[]): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const k of keys)
+    for (const [name] of index.match([k])) {
+      out[name] ??= [];
+      out[name].push(k);
+    }
+  return out;
+}
+
+describe("a prompt recorded again on the endpoint that holds it last", () => {
+  test("nothing is relinked, and later evictions take the same keys as after a full record", () => {
+    const a = chain(1000, 20);
+    const b = chain(2000, 20);
+    const fast = new PrefixIndex();
+    fast.record("p", a, 60);
+    fast.record("p", a, 60);
+    fast.record("p", a, 60);
+    expect(fast.repeatedRecords).toBe(2);
+    // b, then a's first half again (a full record: moves a[0..9] to newest), then a whole.
+    fast.record("p", b, 60);
+    fast.record("p", a.slice(0, 10), 60);
+    fast.record("p", a, 60);
+    fast.record("p", a, 60);
+    expect(fast.repeatedRecords).toBe(3);
+    // 40 entries; 30 more evict the 30 oldest: b's blocks (a is newer, whole).
+    fast.record("q", a, 60);
+    fast.record("p", chain(3000, 30), 60);
+    expect(held(fast, [...a, ...b])).toEqual({ p: [...a, ...b.slice(0, 10)], q: [...a] });
+    expect(fast.stats()).toMatchObject({ entries: 60 + 20, size: 20 + 10 + 30 });
+  });
+
+  test("the same prompt on another endpoint, or a longer one, is a full record; its start is not", () => {
+    const index = new PrefixIndex();
+    const a = chain(1, 16);
+    index.record("p", a);
+    index.record("q", a);
+    index.record("p", [...a, 99]);
+    expect(index.repeatedRecords).toBe(0);
+    index.record("p", a.slice(0, 8)); // blocks 0-7 are already p's newest, in order
+    expect(index.repeatedRecords).toBe(1);
+    index.record("p", a.slice(1, 8)); // block 0 is newer than them: a full record
+    expect(index.repeatedRecords).toBe(1);
+    expect(index.match(a)).toEqual(
+      new Map([
+        ["p", 16],
+        ["q", 16],
+      ]),
+    );
+  });
+
+  test("a capacity lowered since the last record still evicts the oldest", () => {
+    const index = new PrefixIndex();
+    const a = chain(1, 16);
+    index.record("p", a, 100);
+    index.record("p", a, 10);
+    expect(index.repeatedRecords).toBe(1);
+    // Block 0 is the newest, block 15 the oldest: the 6 oldest went.
+    expect(index.match(a)).toEqual(new Map([["p", 10]]));
+    expect(index.stats().entries).toBe(10);
+  });
+});
