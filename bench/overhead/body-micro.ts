@@ -8,7 +8,11 @@
  *   bun bench/overhead/body-micro.ts        node --experimental-strip-types is not enough
  *                                           (imports .ts): bundle it with bun build first.
  */
+import { acceptsChat } from "../../src/openai/fast-accept.ts";
 import { spliceRequestBody } from "../../src/proxy/model-field.ts";
+import { DEFAULT_BLOCK_CHARS, DEFAULT_MAX_BLOCKS, hashPrefix } from "../../src/scheduling/prefix/hashes.ts";
+import { PrefixIndex } from "../../src/scheduling/prefix/prefix-index.ts";
+import { promptParts } from "../../src/scheduling/prefix/prompt.ts";
 import { bestNsPerCall } from "./best-of.ts";
 import { bigBody } from "./bodies.ts";
 
@@ -20,7 +24,40 @@ const parsed = JSON.parse(decoder.decode(bytes)) as Record<string, unknown>;
 const USAGE = encoder.encode('{"stream_options":{"include_usage":true},');
 const blob = new Blob([bytes]);
 
+// One request's steps, as the gateway runs them for the benchmark's body (the same prompt every
+// time: the index already holds it on the endpoint the pick goes to, 4 endpoints).
+const WINDOW = DEFAULT_BLOCK_CHARS * DEFAULT_MAX_BLOCKS;
+const hashOpts = { model: "m", blockChars: DEFAULT_BLOCK_CHARS, maxBlocks: DEFAULT_MAX_BLOCKS };
+const parts = promptParts(parsed, "chat", WINDOW).parts;
+const keys = hashPrefix(parts, hashOpts).keys;
+const index = new PrefixIndex();
+for (const ep of ["a", "b", "c", "d"]) index.record(ep, keys.slice(0, 8));
+index.record("a", keys);
+for (let i = 0; i < 100; i++) index.prompts.record(keys);
+/** Socket chunks of the body as Node hands them (64 KiB reads, here 16 KiB pieces of one buffer). */
+const socket = Buffer.from(bytes);
+const chunks = [socket.subarray(0, 16384), socket.subarray(16384)];
+
 const items: [string, () => unknown][] = [
+  [
+    "step: read body, Node chunks concatenated (node-request readWhole)",
+    () => {
+      const out = new Uint8Array(socket.length);
+      let at = 0;
+      for (const c of chunks) {
+        out.set(c, at);
+        at += c.byteLength;
+      }
+      return out.buffer;
+    },
+  ],
+  ["step: validate (acceptsChat)", () => acceptsChat(parsed)],
+  ["step: prompt parts (promptParts, 16 KiB window)", () => promptParts(parsed, "chat", WINDOW)],
+  ["step: hash 256 blocks (hashPrefix)", () => hashPrefix(parts, hashOpts)],
+  ["step: match in the index (matchLengths)", () => index.matchLengths(keys)],
+  ["step: distinctive block (prompts.distinctive)", () => index.prompts.distinctive(keys)],
+  ["step: record, prompt already held (record)", () => index.record("a", keys)],
+  ["step: prompt statistics (prompts.record)", () => index.prompts.record(keys)],
   ["decode (TextDecoder)", () => decoder.decode(bytes)],
   ["JSON.parse of the decoded string", () => JSON.parse(decoder.decode(bytes))],
   [
