@@ -41,6 +41,13 @@ export interface RelayOptions {
    * (the Node entry: src/runtime/node-relay.ts).
    */
   direct?: DirectStreams;
+  /**
+   * Direct shape: whether a chunk holds the stream's last event (`[DONE]` and the like,
+   * accounting.ts `endsStream`). Such a chunk is written without a flush of its own and goes
+   * out with the close that follows (one socket write fewer per stream); should the pod
+   * keep the stream open after it, Bun's own flush sends it a moment later.
+   */
+  lastEvent?: (chunk: Uint8Array) => boolean;
 }
 
 /** The one pull and the cancel of a direct stream: what a runtime's own direct stream drives. */
@@ -223,6 +230,7 @@ export function relay(
   };
   const closing = opts.closing;
   const tap = opts.tap;
+  const lastEvent = opts.lastEvent;
   /** The next upstream chunk; throws when the idle watch or shutdown cut the read. */
   const next = async (): Promise<ReadResult> => {
     // One read, inline: the idle watch counts only while it is pending; a read cancelled
@@ -297,7 +305,7 @@ export function relay(
             if (ended) return settle(); // the client left meanwhile (cancel ran)
             try {
               const out = r.done ? tap?.flush() : tap ? tap.chunk(r.value) : r.value;
-              const waiting = send(controller, out, !r.done);
+              const waiting = send(controller, out, !r.done && !lastEvent?.(r.value));
               if (waiting) waiting.then(r.done ? finished : readNext, failed);
               else if (r.done) finished();
               else readNext();

@@ -292,6 +292,8 @@ async function respond(
     closing: deps.lifecycle?.closing,
     setTimer: deps.setTimer,
     direct: deps.directStreams,
+    // The chunk with the last event goes out with the close (one write fewer per stream).
+    lastEvent: (chunk) => endsStream(req.kind, chunk),
     onEnd: (outcome, detail) => {
       if (outcome === "error") scope.log.error = detail;
       scope.end(upstream.status >= 400 && outcome === "success" ? "error" : outcome);

@@ -1,6 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import { createGateway } from "../../src/gateway.ts";
+import { createLogger } from "../../src/log.ts";
 import { type ChunkSource, type DirectController, type DirectSource, relay } from "../../src/proxy/relay.ts";
 import type { Outcome } from "../../src/scope.ts";
+import { testConfig } from "../helpers/config.ts";
 import { FakeTime } from "../helpers/fake-time.ts";
 
 const enc = new TextEncoder();
@@ -35,7 +38,10 @@ const turns = async () => {
 };
 
 /** The relay's direct source, driven as Bun.serve drives it, with a controller that records calls. */
-function direct(source: ChunkSource, extra: { idleTimeoutMs?: number; time?: FakeTime } = {}) {
+function direct(
+  source: ChunkSource,
+  extra: { idleTimeoutMs?: number; time?: FakeTime; lastEvent?: (chunk: Uint8Array) => boolean } = {},
+) {
   const calls: string[] = [];
   const ends: Outcome[] = [];
   let src: DirectSource | undefined;
@@ -46,6 +52,7 @@ function direct(source: ChunkSource, extra: { idleTimeoutMs?: number; time?: Fak
     idleTimeoutMs: extra.idleTimeoutMs,
     clock: extra.time?.clock,
     setTimer: extra.time?.setTimer,
+    lastEvent: extra.lastEvent,
     direct: (s) => {
       src = s;
       return new ReadableStream();
@@ -124,5 +131,87 @@ describe("relay, direct shape: each chunk goes out in its read's own reaction", 
     await r.pulled;
     expect(r.ends).toEqual(["aborted"]);
     expect(r.calls).toEqual(["write a", "flush", "abort"]);
+  });
+});
+
+describe("relay, direct shape: the last event goes out with the close", () => {
+  test("a chunk holding the last event is written without a flush of its own; the close sends it", async () => {
+    const p = pod();
+    const r = direct(p.source, { lastEvent: (c) => dec.decode(c).endsWith("data: [DONE]\n\n") });
+    p.send("data: {}\n\n");
+    await turns();
+    p.send("data: [DONE]\n\n");
+    await turns();
+    expect(r.calls).toEqual(["write data: {}\n\n", "flush", "write data: [DONE]\n\n"]);
+    p.end();
+    await r.pulled;
+    expect(r.calls.slice(2)).toEqual(["write data: [DONE]\n\n", "close"]);
+    expect(r.ends).toEqual(["success"]);
+  });
+
+  test("through the gateway: the chat route's [DONE] chunk is not flushed, the close sends it", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((ok) => (release = ok));
+    const frame = (content: string) =>
+      `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", model: "m", choices: [{ index: 0, delta: { content } }] })}\n\n`;
+    const pod = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch(r) {
+        if (r.method !== "POST") return new Response("ok");
+        const body = new ReadableStream<Uint8Array>({
+          async start(c) {
+            c.enqueue(enc.encode(frame("Hel")));
+            await gate;
+            c.enqueue(enc.encode(frame("lo")));
+            await Bun.sleep(0);
+            c.enqueue(enc.encode("data: [DONE]\n\n"));
+            c.close();
+          },
+        });
+        return new Response(body, { headers: { "content-type": "text/event-stream" } });
+      },
+    });
+    let source: DirectSource | undefined;
+    const gateway = createGateway({
+      config: testConfig({ endpoints: [{ name: "pod", address: `127.0.0.1:${pod.port}`, models: ["m"] }] }),
+      logger: createLogger("silent", () => {}),
+      directStreams: (s) => {
+        source = s;
+        return new ReadableStream();
+      },
+    });
+    gateway.start();
+    try {
+      const res = await gateway.fetch(
+        new Request("http://gw/v1/chat/completions", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model: "m", stream: true, messages: [{ role: "user", content: "hi" }] }),
+        }),
+      );
+      expect(res.status).toBe(200);
+      const calls: string[] = [];
+      const pulled = source!.pull({
+        write: (b) => {
+          const text = dec.decode(b);
+          calls.push(text.includes("[DONE]") ? "write [DONE]" : "write chunk");
+          return b.byteLength;
+        },
+        flush: () => {
+          calls.push("flush");
+          if (calls.length === 2) release(); // the client has the first token: the pod goes on
+          return 0;
+        },
+        close: () => calls.push("close"),
+      });
+      await pulled;
+      // The first token flushed at once; "lo" and [DONE] may come in one read or two.
+      expect(calls.slice(0, 2)).toEqual(["write chunk", "flush"]);
+      expect(calls.slice(-2)).toEqual(["write [DONE]", "close"]);
+    } finally {
+      await gateway.stop();
+      pod.stop(true);
+    }
   });
 });
