@@ -71,3 +71,33 @@ describe("a prompt recorded again on the endpoint that holds it last", () => {
     expect(index.stats().entries).toBe(10);
   });
 });
+
+describe("the same keys matched again", () => {
+  test("answers from the last match until a key gains or loses a holder", () => {
+    const index = new PrefixIndex();
+    const a = chain(1, 8);
+    index.record("p", a, 100);
+    const first = index.matchLengths(a);
+    expect(first.get("p")).toBe(8);
+    expect(index.matchLengths([...a])).toBe(first); // same keys, nothing changed: the same answer
+    index.record("p", a, 100); // a repeat relinks nothing and adds no holder
+    expect(index.matchLengths(a)).toBe(first);
+    index.record("q", a.slice(0, 3), 100);
+    const second = index.matchLengths(a);
+    expect(second).not.toBe(first);
+    expect([second.get("p"), second.get("q")]).toEqual([8, 3]);
+    index.record("p", chain(100, 95), 100); // evicts p's 3 oldest: blocks 7, 6, 5
+    expect(index.matchLengths(a).get("p")).toBe(5);
+    index.removeEndpoint("q");
+    expect(index.matchLengths(a).get("q")).toBeUndefined();
+  });
+
+  test("a caller's keys array changed after a match is matched anew", () => {
+    const index = new PrefixIndex();
+    const keys = chain(1, 4);
+    index.record("p", keys);
+    expect(index.matchLengths(keys).get("p")).toBe(4);
+    keys[0] = 999;
+    expect(index.matchLengths(keys).get("p")).toBeUndefined();
+  });
+});

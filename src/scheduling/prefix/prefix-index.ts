@@ -183,6 +183,25 @@ export class PrefixIndex {
   /** As `match`, answered by a small typed-array record instead of a Map. */
   matchLengths(keys: readonly number[]): PrefixLengths {
     if (this.later.size > 0) this.settle();
+    const memo = this.lastMatch;
+    if (memo.holders === this.holdersVersion && sameKeys(keys, memo.keys)) return memo.lengths;
+    const lengths = this.matchNow(keys);
+    memo.holders = this.holdersVersion;
+    memo.keys = keys.slice(); // the caller's array may change after the call
+    memo.lengths = lengths;
+    return lengths;
+  }
+
+  /**
+   * The last match and the holders it was read from: the same keys again (the same prompt)
+   * while no key has gained or lost a holder get the same answer (it is read-only), without
+   * reading the holders of every block again.
+   */
+  private readonly lastMatch = { holders: -1, keys: [] as readonly number[], lengths: NO_MATCH };
+  /** Bumped whenever a key gains or loses a holder or an endpoint leaves (an LRU's order is not a holder). */
+  private holdersVersion = 0;
+
+  private matchNow(keys: readonly number[]): PrefixLengths {
     const scratch = this.scratch;
     // The slots of all the keys at once (a new prompt's are read again by `record`).
     if (keys.length > 1) this.warmth += this.keys.warm(keys, 0, keys.length);
@@ -241,6 +260,7 @@ export class PrefixIndex {
       this.evictOver(ep, capacity);
       return;
     }
+    this.holdersVersion++;
     this.warmth += this.keys.warm(keys, 0, keys.length);
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]!;
@@ -326,6 +346,7 @@ export class PrefixIndex {
     this.endpointIds.delete(endpoint);
     this.freeEndpoints.push(ep);
     this.endpointEpoch++;
+    this.holdersVersion++;
   }
 
   /** Removes every endpoint not in `names` (call when the pool's endpoint set changes). */
@@ -452,6 +473,7 @@ export class PrefixIndex {
    * key's holders; a key with no holder left leaves the index and the prompt statistics.
    */
   private release(e: number): void {
+    this.holdersVersion++;
     this.entryCount--;
     const prev = this.at(e, HOLD_PREV);
     const next = this.at(e, HOLD_NEXT);
@@ -460,4 +482,10 @@ export class PrefixIndex {
     if (next !== NONE) this.put(next, HOLD_PREV, prev);
     this.ent.release(e);
   }
+}
+
+function sameKeys(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
