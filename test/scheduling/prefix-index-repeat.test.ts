@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { PromptStatistics } from "../../src/scheduling/prefix/distinctive.ts";
 import { PrefixIndex } from "../../src/scheduling/prefix/prefix-index.ts";
 
 /**
@@ -99,5 +100,25 @@ describe("the same keys matched again", () => {
     expect(index.matchLengths(keys).get("p")).toBe(4);
     keys[0] = 999;
     expect(index.matchLengths(keys).get("p")).toBeUndefined();
+  });
+});
+
+describe("prompt statistics read and written a prompt at a time", () => {
+  test("the index's batched weights give the distinctive blocks of per-key weights", () => {
+    const index = new PrefixIndex();
+    const standalone = new PromptStatistics(0.5, 4096); // its own table, one key at a time
+    const preamble = chain(1, 4);
+    const seen = new Set<number>();
+    for (let n = 0; n < 300; n++) {
+      const group = n % 5;
+      const keys = [...preamble, ...chain(1000 * (group + 1), 3 + (n % 4)), ...chain(100_000 + n * 10, 2)];
+      const j = index.prompts.distinctive(keys);
+      expect(j).toBe(standalone.distinctive(keys));
+      seen.add(j);
+      index.record("p", keys, 1_000_000);
+      index.prompts.record(keys);
+      standalone.record(keys);
+    }
+    expect([...seen].sort((a, b) => a - b)).toEqual([0, 4]); // the first prompt, then the first block after the shared preamble
   });
 });

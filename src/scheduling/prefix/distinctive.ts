@@ -48,6 +48,9 @@ export interface PromptWeights {
   divideAll(w: number): void;
   /** Keys with a weight. */
   readonly size: number;
+  /** Optional batch forms (one call per prompt): `add(key, w)` for each key; the first j with `get(keys[j]) < bar`, or -1. */
+  addAll?(keys: readonly number[], w: number): void;
+  firstBelow?(keys: readonly number[], bar: number): number;
 }
 
 /** Weights in their own open-addressing table (no Map entry per key). */
@@ -99,6 +102,11 @@ export class PromptStatistics {
     // however few prompts there are yet (with 2 prompts seen, 1 is half).
     const bar = Math.max(this.share * this.total, 1.5 * 2 ** (this.seq / this.halfLife));
     if (this.total === 0) return 0;
+    const below = this.weights.firstBelow;
+    if (below !== undefined) {
+      const j = below.call(this.weights, keys, bar);
+      return j >= 0 ? j : Math.max(0, keys.length - 1);
+    }
     for (let j = 0; j < keys.length; j++) if (this.weights.get(keys[j]!) < bar) return j;
     return Math.max(0, keys.length - 1);
   }
@@ -107,7 +115,8 @@ export class PromptStatistics {
   record(keys: readonly number[]): void {
     const w = 2 ** (++this.seq / this.halfLife);
     this.total += w;
-    for (let j = 0; j < keys.length; j++) this.weights.add(keys[j]!, w);
+    if (this.weights.addAll !== undefined) this.weights.addAll(keys, w);
+    else for (let j = 0; j < keys.length; j++) this.weights.add(keys[j]!, w);
     if (w > 2 ** 64) this.rescale(w);
   }
 

@@ -136,6 +136,27 @@ export class KeyRecords {
     slots[i + WEIGHT]! += w;
   }
 
+  /** `addWeight(key, w)` for each of `keys` (one call per prompt rather than per block). */
+  addWeights(keys: readonly number[], w: number): void {
+    if (!(w > 0)) return;
+    for (let j = 0; j < keys.length; j++) {
+      const i = this.slotOf(keys[j]!);
+      if (i < 0) continue;
+      const slots = this.shards[this.shard]!;
+      if (slots[i + WEIGHT] === 0) this.weightedCount++;
+      slots[i + WEIGHT]! += w;
+    }
+  }
+
+  /** The first index j of `keys` whose weight is below `bar` (absent: 0), or -1 when none is. */
+  firstBelow(keys: readonly number[], bar: number): number {
+    for (let j = 0; j < keys.length; j++) {
+      const i = this.slotOf(keys[j]!);
+      if ((i < 0 ? 0 : this.shards[this.shard]![i + WEIGHT]!) < bar) return j;
+    }
+    return -1;
+  }
+
   /** Drops a key's weight (the key stays). */
   clearWeight(key: number): void {
     const i = this.slotOf(key);

@@ -106,6 +106,11 @@ export class PrefixIndex {
       add: (key, w) => this.keys.addWeight(key, w),
       forget: (key) => this.keys.clearWeight(key),
       divideAll: (w) => this.keys.divideWeights(w),
+      addAll: (keys, w) => this.keys.addWeights(keys, w),
+      firstBelow: (keys, bar) => {
+        if (this.later.size > 0) this.settle();
+        return this.keys.firstBelow(keys, bar);
+      },
       get size() {
         if (self.later.size > 0) self.settle();
         return self.keys.weighted;
