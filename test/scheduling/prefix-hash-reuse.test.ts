@@ -130,4 +130,13 @@ describe("what a repeated start costs", () => {
     expect(hashWork.blocks - before.blocks).toBe(30);
     expect(hashWork.reused - before.reused).toBe(50);
   });
+
+  test("the same text in other strings gets the same (read-only) hashes object, no new arrays", () => {
+    const opts = { model: "m", blockChars: 64, maxBlocks: 256 };
+    const t = text(30, 64 * 40);
+    const h = hashPrefix([t.slice(0, 100), t.slice(100)], opts);
+    expect(hashPrefix([`${t.slice(0, 50)}`.concat(t.slice(50, 100)), t.slice(100)], opts)).toBe(h);
+    expect(hashPrefix([t], opts)).not.toBe(h); // other parts: hashed (from the window), equal values
+    expect([...hashPrefix([t], opts).words]).toEqual([...h.words]);
+  });
 });

@@ -28,6 +28,10 @@ export const DEFAULT_BLOCK_TOKENS = 16;
 export const DEFAULT_BLOCK_CHARS = DEFAULT_BLOCK_TOKENS * CHARS_PER_TOKEN;
 export const DEFAULT_MAX_BLOCKS = 256;
 
+/**
+ * A prompt's block hashes. Read-only once made: `hashPrefix` hands the same object to
+ * every call with the same text (a repeated prompt), so nothing may write to its arrays.
+ */
 export interface PrefixHashes {
   /** Full blocks hashed (at most the `maxBlocks` asked for). */
   readonly count: number;
@@ -87,10 +91,11 @@ export function hashPrefix(
   const seed = seedOf(opts.model);
   const same = last.seed === seed && last.blockChars === blockChars;
   if (same && count === last.count && sameParts(parts, last.parts)) {
-    // The very text of the last call (strings compare natively): its hashes, copied.
+    // The very text of the last call (strings compare natively): its hashes, shared (they
+    // are read-only: nothing writes a PrefixHashes after it is made).
     hashWork.reused += count;
     last.parts = parts;
-    return { count, keys: last.keys.slice(), words: last.words.slice() };
+    return last.hashes;
   }
   const words = new Uint32Array(count * 2);
   const keys = new Array<number>(count);
@@ -115,7 +120,7 @@ export function hashPrefix(
     hashWork.blocks += count - reused;
     hashWork.reused += reused;
     keep(seed, blockChars, parts, count, keys, words, true);
-    return { count, keys, words };
+    return last.hashes;
   }
   hashWork.blocks += count;
   // Room for a block at 3 UTF-8 bytes per code unit plus the previous hash, word aligned.
@@ -176,7 +181,7 @@ export function hashPrefix(
     keys[i] = keyOf(prevHi, prevLo);
   }
   keep(seed, blockChars, parts, count, keys, words, false);
-  return { count, keys, words };
+  return last.hashes;
 }
 
 /** Windows up to this many characters are encoded whole for hashing (256 blocks of 64 = 16 KiB by default). */
@@ -234,6 +239,7 @@ const last = {
   count: 0,
   keys: [] as readonly number[],
   words: new Uint32Array(0) as Uint32Array,
+  hashes: NO_HASHES,
 };
 let lastWindow = new Uint8Array(16 * 1024);
 let lastWindowWords = new Uint32Array(lastWindow.buffer);
@@ -283,6 +289,7 @@ function keep(
   last.count = count;
   last.keys = keys;
   last.words = words;
+  last.hashes = { count, keys, words };
 }
 
 /** The first `n` blocks of `h` (a chain's prefix does not depend on what follows it). */
