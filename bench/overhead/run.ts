@@ -102,7 +102,12 @@ const BODIES = {
   stream: { ...SMALL, stream: true, max_tokens: 20 },
 };
 
-function lua(name: string, body: object, headers: Record<string, string> = {}): string {
+/**
+ * A wrk script POSTing `body`. With `vary`, every request's first message starts with a
+ * token of its own (the run's seed and a counter), so no two prompts share a block: the
+ * prefix index records a new prompt each time, as with traffic that shares nothing.
+ */
+function lua(name: string, body: object, headers: Record<string, string> = {}, vary = false): string {
   const bodyFile = join(WORK, `${name}.json`);
   writeFileSync(bodyFile, JSON.stringify(body));
   const script = join(WORK, `${name}.lua`);
@@ -115,6 +120,16 @@ function lua(name: string, body: object, headers: Record<string, string> = {}): 
       'wrk.method = "POST"',
       'wrk.headers["Content-Type"] = "application/json"',
       ...Object.entries(headers).map(([k, v]) => `wrk.headers["${k}"] = "${v}"`),
+      ...(vary
+        ? [
+            `local head, tail = wrk.body:match('^(.-"content":")(.*)$')`,
+            "local seed, n = os.time() % 100000, 0",
+            "request = function()",
+            "  n = n + 1",
+            '  return wrk.format(nil, nil, nil, head .. seed .. "-" .. n .. " " .. tail)',
+            "end",
+          ]
+        : []),
       "done = function(summary, latency, requests)",
       "  local e = summary.errors",
       '  io.write(string.format(\'\\nWRKJSON {"requests":%d,"durationUs":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"p50":%d,"p90":%d,"p99":%d,"mean":%.1f,"max":%d}\\n\',',
@@ -1016,7 +1031,7 @@ function report(meta: Meta): string {
     "bun bench/overhead/profile.ts <file.cpuprofile> [--bundle gw-node.mjs]   # summarize any profile",
     "```",
     "",
-    "Knobs: BENCH_ROUNDS, BENCH_SECONDS, BENCH_TTFB_SECONDS, BENCH_TARGETS (direct, bare-bun, gw-bun, gw-node, bare-node, bare-node-fetch, gw-node-tsx), BENCH_CASES (c1, c32, c128, body30k, sse32, sse32p), BENCH_MEMORY=0, BENCH_PROFILE=0, BENCH_MEM_REQUESTS, BENCH_MEM_REQUESTS_NODE, BENCH_STREAMS, BENCH_STREAM_SECONDS, BENCH_PROFILE_SECONDS, BENCH_WARMUP_S, BENCH_ENDPOINTS, BENCH_WAIT_MAX_S, BENCH_QUIET_PCT, BENCH_ABLATION=0, BENCH_MICRO=0, BENCH_OUT, BENCH_BASELINE (+ gw-bun-base, gw-node-base), BENCH_BASELINE_NAME. Every process the run starts is in its own process group and is killed at the end, also on error or Ctrl-C.",
+    "Knobs: BENCH_ROUNDS, BENCH_SECONDS, BENCH_TTFB_SECONDS, BENCH_TARGETS (direct, bare-bun, gw-bun, gw-node, bare-node, bare-node-fetch, gw-node-tsx), BENCH_CASES (c1, c32, c128, body30k, body30kv, sse32, sse32p), BENCH_MEMORY=0, BENCH_PROFILE=0, BENCH_MEM_REQUESTS, BENCH_MEM_REQUESTS_NODE, BENCH_STREAMS, BENCH_STREAM_SECONDS, BENCH_PROFILE_SECONDS, BENCH_WARMUP_S, BENCH_ENDPOINTS, BENCH_WAIT_MAX_S, BENCH_QUIET_PCT, BENCH_ABLATION=0, BENCH_MICRO=0, BENCH_OUT, BENCH_BASELINE (+ gw-bun-base, gw-node-base), BENCH_BASELINE_NAME. Every process the run starts is in its own process group and is killed at the end, also on error or Ctrl-C.",
     "",
     "<details><summary>every run (round, case, target, req/s, p50, p99, CPU µs/req, upstream CPU µs/req, errors)</summary>",
     "",
@@ -1168,6 +1183,12 @@ async function main(): Promise<void> {
       script: lua("big", BODIES.big),
     },
     {
+      id: "body30kv",
+      label: "32 connections, 30 KiB JSON body, a different prompt every request (no shared block), JSON answer",
+      conns: 32,
+      script: lua("bigvary", BODIES.big, {}, true),
+    },
+    {
       id: "sse32",
       label: "32 connections, SSE answer (20 chunks, sent at once), read to the end by wrk",
       conns: 32,
@@ -1188,7 +1209,7 @@ async function main(): Promise<void> {
   for (const t of targets) {
     await activate(t);
     await wrk(urlOf(t), small, 32, CFG.warmupSeconds);
-    if (!t.ablation) await wrk(urlOf(t), allCases[4]!.script, 8, 1);
+    if (!t.ablation) await wrk(urlOf(t), allCases.find((c) => c.id === "sse32")!.script, 8, 1);
   }
 
   const main = targets.filter((t) => !t.ablation);
