@@ -1184,7 +1184,8 @@ async function main(): Promise<void> {
     },
     {
       id: "body30kv",
-      label: "32 connections, 30 KiB JSON body, a different prompt every request (no shared block), JSON answer",
+      label:
+        "32 connections, 30 KiB JSON body, a different prompt every request (no shared block), JSON answer",
       conns: 32,
       script: lua("bigvary", BODIES.big, {}, true),
     },
