@@ -29,6 +29,15 @@ const blob = new Blob([bytes]);
 const WINDOW = DEFAULT_BLOCK_CHARS * DEFAULT_MAX_BLOCKS;
 const hashOpts = { model: "m", blockChars: DEFAULT_BLOCK_CHARS, maxBlocks: DEFAULT_MAX_BLOCKS };
 const parts = promptParts(parsed, "chat", WINDOW).parts;
+// The same prompt from two parses (equal strings, not the same ones), as requests bring it.
+const twins = [parts, promptParts(JSON.parse(decoder.decode(bytes)), "chat", WINDOW).parts];
+let twin = 0;
+const content = body.messages[0]!.content;
+const other = promptParts(
+  { ...body, messages: [{ role: "user", content: `X${content.slice(1)}` }] },
+  "chat",
+  WINDOW,
+).parts;
 const keys = hashPrefix(parts, hashOpts).keys;
 const index = new PrefixIndex();
 for (const ep of ["a", "b", "c", "d"]) index.record(ep, keys.slice(0, 8));
@@ -53,7 +62,14 @@ const items: [string, () => unknown][] = [
   ],
   ["step: validate (acceptsChat)", () => acceptsChat(parsed)],
   ["step: prompt parts (promptParts, 16 KiB window)", () => promptParts(parsed, "chat", WINDOW)],
-  ["step: hash 256 blocks (hashPrefix)", () => hashPrefix(parts, hashOpts)],
+  [
+    "step: hash 256 blocks, the same prompt again (hashPrefix)",
+    () => hashPrefix(twins[twin++ & 1]!, hashOpts),
+  ],
+  [
+    "step: hash 256 blocks, two prompts in turn (no reuse)",
+    () => hashPrefix(twin++ & 1 ? parts : other, hashOpts),
+  ],
   ["step: match in the index (matchLengths)", () => index.matchLengths(keys)],
   ["step: distinctive block (prompts.distinctive)", () => index.prompts.distinctive(keys)],
   ["step: record, prompt already held (record)", () => index.record("a", keys)],
