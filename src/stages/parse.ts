@@ -1,6 +1,6 @@
 import type { SetTimer } from "../clock.ts";
 import { badRequest } from "../errors.ts";
-import { formBody, jsonBody, refuseForm, requireFile } from "../openai/body.ts";
+import { formBody, parseJsonBody, refuseForm, requireFile } from "../openai/body.ts";
 import { type RouteSpec, routeOf } from "../openai/routes.ts";
 import { bodyValidator } from "../openai/validate.ts";
 import type { ApiKind, InferenceRequest } from "../request.ts";
@@ -83,8 +83,10 @@ export function parse(opts: {
       timeoutMs: opts.bodyReadTimeoutMs(),
       setTimer,
     };
-    const read = () => readBody(request, limits);
-    const parsed = route.body === "json" ? await jsonBody(read) : await formBody(read, contentType);
+    const parsed =
+      route.body === "json"
+        ? parseJsonBody(await readBody(request, limits))
+        : await formBody(() => readBody(request, limits), contentType);
     const { body, bytes } = parsed;
     validate(body);
     if (route.file !== undefined) requireFile(parsed, route.file);
