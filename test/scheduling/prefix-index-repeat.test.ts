@@ -111,7 +111,9 @@ describe("prompt statistics read and written a prompt at a time", () => {
     const seen = new Set<number>();
     for (let n = 0; n < 300; n++) {
       const group = n % 5;
-      const keys = [...preamble, ...chain(1000 * (group + 1), 3 + (n % 4)), ...chain(100_000 + n * 10, 2)];
+      // Every third prompt repeats the one before (its slots are read from the last placement).
+      const m = n % 3 === 2 ? n - 1 : n;
+      const keys = [...preamble, ...chain(1000 * (group + 1), 3 + (m % 4)), ...chain(100_000 + m * 10, 2)];
       const j = index.prompts.distinctive(keys);
       expect(j).toBe(standalone.distinctive(keys));
       seen.add(j);
@@ -120,5 +122,23 @@ describe("prompt statistics read and written a prompt at a time", () => {
       standalone.record(keys);
     }
     expect([...seen].sort((a, b) => a - b)).toEqual([0, 4]); // the first prompt, then the first block after the shared preamble
+  });
+
+  test("weights placed for a prompt follow its keys when other keys come and go in between", () => {
+    const index = new PrefixIndex();
+    const standalone = new PromptStatistics(0.5, 4096);
+    const a = chain(1, 64);
+    index.record("p", a, 1_000_000);
+    for (let round = 0; round < 6; round++) {
+      expect(index.prompts.distinctive(a)).toBe(standalone.distinctive(a));
+      // 20,000 other keys arrive (shards double: slots move), then some leave (backward shifts).
+      const others = chain(1_000_000 * (round + 1), 20_000);
+      index.record("q", others, 1_000_000);
+      index.removeEndpoint("q");
+      index.prompts.record(a);
+      standalone.record(a);
+      expect(index.prompts.distinctive(a)).toBe(standalone.distinctive(a));
+    }
+    expect(index.prompts.size).toBe(64);
   });
 });

@@ -136,23 +136,36 @@ export class KeyRecords {
     slots[i + WEIGHT]! += w;
   }
 
-  /** `addWeight(key, w)` for each of `keys` (one call per prompt rather than per block). */
-  addWeights(keys: readonly number[], w: number): void {
-    if (!(w > 0)) return;
+  /**
+   * Where each of `keys` sits: `shardAt[j]` and `slotAt[j]` (its slot's offset in the
+   * shard; -1 when absent). Valid until a key is added or removed (slots move then:
+   * backward shifts and doublings); weights may change meanwhile. For `addWeightsAt` and
+   * `firstBelowAt`: a prompt's weights read and then added, each without probing again.
+   */
+  locate(keys: readonly number[], shardAt: Int32Array, slotAt: Int32Array): void {
     for (let j = 0; j < keys.length; j++) {
-      const i = this.slotOf(keys[j]!);
+      slotAt[j] = this.slotOf(keys[j]!);
+      shardAt[j] = this.shard;
+    }
+  }
+
+  /** `addWeight` for the first `n` keys `locate` placed. */
+  addWeightsAt(shardAt: Int32Array, slotAt: Int32Array, n: number, w: number): void {
+    if (!(w > 0)) return;
+    for (let j = 0; j < n; j++) {
+      const i = slotAt[j]!;
       if (i < 0) continue;
-      const slots = this.shards[this.shard]!;
+      const slots = this.shards[shardAt[j]!]!;
       if (slots[i + WEIGHT] === 0) this.weightedCount++;
       slots[i + WEIGHT]! += w;
     }
   }
 
-  /** The first index j of `keys` whose weight is below `bar` (absent: 0), or -1 when none is. */
-  firstBelow(keys: readonly number[], bar: number): number {
-    for (let j = 0; j < keys.length; j++) {
-      const i = this.slotOf(keys[j]!);
-      if ((i < 0 ? 0 : this.shards[this.shard]![i + WEIGHT]!) < bar) return j;
+  /** The first j < n whose key (placed by `locate`) weighs less than `bar` (absent: 0), or -1. */
+  firstBelowAt(shardAt: Int32Array, slotAt: Int32Array, n: number, bar: number): number {
+    for (let j = 0; j < n; j++) {
+      const i = slotAt[j]!;
+      if ((i < 0 ? 0 : this.shards[shardAt[j]!]![i + WEIGHT]!) < bar) return j;
     }
     return -1;
   }

@@ -106,10 +106,14 @@ export class PrefixIndex {
       add: (key, w) => this.keys.addWeight(key, w),
       forget: (key) => this.keys.clearWeight(key),
       divideAll: (w) => this.keys.divideWeights(w),
-      addAll: (keys, w) => this.keys.addWeights(keys, w),
+      addAll: (keys, w) => {
+        const p = this.placed(keys);
+        this.keys.addWeightsAt(p.shards, p.slots, keys.length, w);
+      },
       firstBelow: (keys, bar) => {
         if (this.later.size > 0) this.settle();
-        return this.keys.firstBelow(keys, bar);
+        const p = this.placed(keys);
+        return this.keys.firstBelowAt(p.shards, p.slots, keys.length, bar);
       },
       get size() {
         if (self.later.size > 0) self.settle();
@@ -205,6 +209,32 @@ export class PrefixIndex {
   private readonly lastMatch = { holders: -1, keys: [] as readonly number[], lengths: NO_MATCH };
   /** Bumped whenever a key gains or loses a holder or an endpoint leaves (an LRU's order is not a holder). */
   private holdersVersion = 0;
+
+  /**
+   * The slots of the last keys the prompt statistics read or wrote (`KeyRecords.locate`),
+   * kept while no key came or went (which is when slots move): a decision reads a prompt's
+   * weights and its record adds to them, and a repeated prompt does both again, so the keys
+   * are probed once instead of two or four times.
+   */
+  private readonly placedFor = {
+    holders: -1,
+    keys: [] as readonly number[],
+    shards: new Int32Array(256),
+    slots: new Int32Array(256),
+  };
+
+  private placed(keys: readonly number[]): { shards: Int32Array; slots: Int32Array } {
+    const p = this.placedFor;
+    if (p.holders === this.holdersVersion && sameKeys(keys, p.keys)) return p;
+    if (p.slots.length < keys.length) {
+      p.shards = new Int32Array(Math.max(keys.length, 2 * p.slots.length));
+      p.slots = new Int32Array(p.shards.length);
+    }
+    this.keys.locate(keys, p.shards, p.slots);
+    p.holders = this.holdersVersion;
+    p.keys = keys.slice();
+    return p;
+  }
 
   private matchNow(keys: readonly number[]): PrefixLengths {
     const scratch = this.scratch;
