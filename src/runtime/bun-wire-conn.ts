@@ -1,0 +1,165 @@
+/**
+ * One keep-alive socket of the Bun wire client's pool (bun-wire-pool.ts) and the call it
+ * carries: writes the request, feeds the answer's bytes to the parser (http1-parse.ts) and
+ * the call (bun-wire-call.ts), pauses and resumes reading for backpressure, and tells its
+ * pool when it is free again or gone. A close before the answer on a reused socket sends the
+ * call once more on a new one (the retry-once rule); any other close fails the call.
+ */
+import type { Socket, SocketHandler } from "bun";
+import type { WireCall } from "./bun-wire-call.ts";
+import type { Pool } from "./bun-wire-pool.ts";
+import { FramingError, type ResponseHead, ResponseParser } from "./http1-parse.ts";
+
+const connectionLost = (origin: string, answered: boolean) =>
+  new Error(
+    answered
+      ? `the model server at ${origin} closed the connection in the middle of its answer`
+      : `the model server at ${origin} closed the connection before answering`,
+  );
+
+/** One socket and the call it carries. */
+export class Conn {
+  socket: Socket<Conn> | undefined;
+  call: WireCall | undefined;
+  /** Has carried a call already. */
+  reused = false;
+  idleSince = 0;
+  closed = false;
+  paused = false;
+  /** Bytes of the request still to write (the socket's buffer was full). */
+  unsent: Uint8Array | undefined;
+  readonly parser: ResponseParser;
+  /**
+   * The body pieces of one data callback, handed over as one chunk: a chunked answer that
+   * arrives at once (a short stream) is then one chunk, as fetch gives it, so the relay can
+   * see it ended with its first read (ChunkSource.ended) instead of relaying each HTTP chunk.
+   */
+  #pieces: Uint8Array[] = [];
+
+  constructor(readonly pool: Pool) {
+    this.parser = new ResponseParser({
+      head: (head: ResponseHead) => this.call?.head(head),
+      body: (chunk: Uint8Array) => this.#pieces.push(chunk),
+    });
+  }
+
+  /** Hands the pieces of this data callback to the call as one chunk. */
+  #flush(): void {
+    const pieces = this.#pieces;
+    if (pieces.length === 0) return;
+    this.#pieces = [];
+    this.call?.body(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+  }
+
+  start(call: WireCall): void {
+    this.call = call;
+    call.conn = this;
+    if (this.reused) this.socket!.ref(); // idle, it was unref'd
+    this.parser.reset(call.isHead);
+    this.write(call.bytes);
+  }
+
+  write(bytes: Uint8Array): void {
+    const n = this.socket!.write(bytes);
+    this.unsent = n < bytes.byteLength ? bytes.subarray(Math.max(0, n)) : undefined;
+  }
+
+  onData(data: Buffer): void {
+    const call = this.call;
+    if (!call) {
+      this.destroy(undefined); // bytes nobody asked for: not trusted any more
+      return;
+    }
+    call.answered = true;
+    let ended: boolean;
+    try {
+      ended = this.parser.feed(data);
+    } catch (err) {
+      if (!(err instanceof FramingError)) throw err;
+      this.#pieces = [];
+      this.call = undefined;
+      call.fail(err);
+      this.destroy(undefined);
+      return;
+    }
+    this.#flush();
+    if (!ended || this.call !== call) return;
+    this.call = undefined;
+    call.conn = undefined;
+    const reusable = this.parser.reusable && this.unsent === undefined;
+    call.end();
+    if (reusable) this.pool.release(this);
+    else this.destroy(undefined);
+  }
+
+  onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.paused) this.pool.paused--;
+    this.paused = false;
+    const call = this.call;
+    this.call = undefined;
+    this.pool.gone(this);
+    if (!call?.open) return;
+    call.conn = undefined;
+    if (this.parser.untilClose) call.end();
+    else if (!call.answered && this.reused && !call.retried) {
+      call.retried = true;
+      this.pool.dispatch(call, true);
+    } else call.fail(connectionLost(this.pool.origin, call.answered));
+  }
+
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.pool.paused++;
+    this.socket?.pause();
+  }
+
+  resume(call: WireCall | undefined): void {
+    if (!this.paused || (call && call !== this.call)) return;
+    this.paused = false;
+    this.pool.paused--;
+    this.socket?.resume();
+  }
+
+  /** The server closed its end, or the socket failed: as a close, and the socket is let go. */
+  lost(): void {
+    this.onClose();
+    this.socket?.terminate();
+  }
+
+  /** Closes the socket (if `call` is given: only while it still carries that call). */
+  destroy(call: WireCall | undefined): void {
+    if (call && call !== this.call) return;
+    this.call = undefined;
+    this.socket?.terminate();
+    this.onClose();
+  }
+}
+
+/** The socket callbacks, shared by every socket (each finds its Conn as `socket.data`). */
+export const handlers: SocketHandler<Conn> = {
+  open(socket) {
+    const conn = socket.data;
+    conn.socket = socket;
+    if (conn.closed) {
+      socket.terminate(); // its call was aborted while connecting
+      return;
+    }
+    socket.setNoDelay(true);
+    const call = conn.call;
+    conn.call = undefined;
+    if (call?.open) conn.start(call);
+    else conn.pool.release(conn);
+  },
+  data: (socket, data) => socket.data.onData(data as Buffer),
+  drain(socket) {
+    const conn = socket.data;
+    if (conn.unsent) conn.write(conn.unsent);
+  },
+  close: (socket) => socket.data.onClose(),
+  end: (socket) => socket.data.lost(),
+  error: (socket) => socket.data.lost(),
+  connectError: () => {}, // the promise of Bun.connect rejects: handled there
+};
