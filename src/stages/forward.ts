@@ -293,7 +293,8 @@ async function respond(
     setTimer: deps.setTimer,
     direct: deps.directStreams,
     // The chunk with the last event goes out with the close (one write fewer per stream).
-    lastEvent: (chunk) => endsStream(req.kind, chunk),
+    // Not for the Responses API: its check scans whole chunks (~0.8 µs each), more than it saves.
+    lastEvent: req.kind === "responses" ? undefined : (chunk) => endsStream(req.kind, chunk),
     onEnd: (outcome, detail) => {
       if (outcome === "error") scope.log.error = detail;
       scope.end(upstream.status >= 400 && outcome === "success" ? "error" : outcome);
