@@ -215,3 +215,43 @@ describe("relay, direct shape: the last event goes out with the close", () => {
     }
   });
 });
+
+describe("Bun's direct stream, what the last-event rule relies on", () => {
+  test("a write left without a flush reaches the client while the stream stays open", async () => {
+    let letClose: () => void = () => {};
+    const open = new Promise<void>((ok) => (letClose = ok));
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: () =>
+        new Response(
+          new ReadableStream({
+            type: "direct",
+            async pull(c: DirectController) {
+              c.write(enc.encode("data: {}\n\n"));
+              c.flush();
+              c.write(enc.encode("data: [DONE]\n\n")); // no flush: Bun sends it on its own
+              await open; // the pod keeps its stream open until the client has [DONE]
+              c.close();
+            },
+          } as unknown as UnderlyingDefaultSource<Uint8Array>),
+          { headers: { "content-type": "text/event-stream" } },
+        ),
+    });
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.port}/`);
+      const reader = res.body!.getReader();
+      let text = "";
+      while (!text.includes("[DONE]")) {
+        const r = await reader.read();
+        expect(r.done).toBe(false);
+        text += dec.decode(r.value);
+      }
+      expect(text).toBe("data: {}\n\ndata: [DONE]\n\n");
+      letClose();
+      expect((await reader.read()).done).toBe(true);
+    } finally {
+      server.stop(true);
+    }
+  });
+});
