@@ -29,6 +29,8 @@ export interface CallConnection {
 export class WireCall {
   /** The request, head and body, as written to the socket. */
   readonly bytes: Uint8Array;
+  /** A large body, written after `bytes` (the head) instead of copied into it. */
+  largeBody: Uint8Array | undefined;
   readonly isHead: boolean;
   /** Retried once already on a new connection (a reused one closed before answering). */
   retried = false;

@@ -57,6 +57,10 @@ export class Conn {
     if (this.reused) this.socket!.ref(); // idle, it was unref'd
     this.parser.reset(call.isHead);
     this.write(call.bytes);
+    const body = call.largeBody;
+    if (!body) return;
+    if (this.unsent) this.unsent = Buffer.concat([this.unsent, body]);
+    else this.write(body);
   }
 
   write(bytes: Uint8Array): void {

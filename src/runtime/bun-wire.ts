@@ -25,6 +25,8 @@ const HANDLED = new Set(["method", "headers", "body", "signal", "decompress"]);
 /** Request headers the client writes itself (framing), dropped from the given ones. */
 const OWN = new Set(["content-length", "transfer-encoding"]);
 const NORMALISED = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
+/** Bodies larger than this are written after the head instead of copied into one buffer with it. */
+const SEPARATE_BODY = 8 * 1024;
 
 type Body = Uint8Array | string | null | undefined;
 
@@ -67,6 +69,7 @@ export function wireFetch(opts: WireOptions = {}): WireFetch {
     const target = pool;
     return new Promise<Response>((resolve, reject) => {
       const call = new WireCall(request.bytes, request.method === "HEAD", signal, resolve, reject);
+      if (request.body) call.largeBody = request.body;
       target.dispatch(call);
     });
   };
@@ -82,7 +85,10 @@ interface Request {
   hostname: string;
   port: number;
   method: string;
+  /** The head, and the body when small (one write). */
   bytes: Uint8Array;
+  /** A large body, written after the head. */
+  body?: Uint8Array;
 }
 
 /** The request as bytes on the wire, or undefined when it is Bun's fetch's to make. */
@@ -122,7 +128,13 @@ function handled(url: string, init: RequestInit): Request | undefined {
   if (payload || method === "POST" || method === "PUT" || method === "PATCH")
     head += `content-length: ${length}\r\n`;
   head += "\r\n";
-  const headLength = Buffer.byteLength(head, "latin1");
+  const headLength = head.length;
+  if (payload && length > SEPARATE_BODY) {
+    // A large body goes out as it is, after the head: no copy of it (measured: copying 30 KiB
+    // into a fresh buffer per call cost more than the second write saves).
+    const bytes = Buffer.from(head, "latin1");
+    return { origin, hostname: address.hostname, port: address.port, method, bytes, body: payload };
+  }
   const bytes = Buffer.allocUnsafe(headLength + length);
   bytes.write(head, 0, "latin1");
   if (payload) bytes.set(payload, headLength);

@@ -165,6 +165,16 @@ describe("wireFetch against a node:http pod", () => {
     expect(await (await wire(`${base}/x`, { method: "GET" })).text()).toBe("path /x");
   });
 
+  test("request bodies on either side of the one-buffer limit (8 KiB) arrive whole", async () => {
+    for (const size of [8 * 1024, 8 * 1024 + 1, 30 * 1024]) {
+      const body = new Uint8Array(size).fill(66);
+      const json = (await (await wire(`${base}/echo`, { method: "POST", body })).json()) as {
+        length: number;
+      };
+      expect(json.length).toBe(size);
+    }
+  });
+
   test("a large request body arrives whole", async () => {
     const big = new Uint8Array(8 << 20).fill(65);
     big.set(new TextEncoder().encode("first"), 0);
