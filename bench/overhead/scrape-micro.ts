@@ -17,11 +17,20 @@ import { parseArgs } from "node:util";
 import { systemClock } from "../../src/clock.ts";
 import { BUILTIN_ENGINES, missingMetrics, toSnapshot, wantedMetrics } from "../../src/datalayer/engines.ts";
 import { parsePromText } from "../../src/datalayer/prom-text.ts";
-import { createScraper } from "../../src/datalayer/scraper.ts";
+import { createScraper, type FetchLike } from "../../src/datalayer/scraper.ts";
+import { bunUpstreamFetch } from "../../src/runtime/bun-wire.ts";
 import { VLLM_METRICS } from "../../test/datalayer/fixtures/vllm.ts";
 import { bestNsPerCall } from "./best-of.ts";
 
-const { values } = parseArgs({ options: { scrapes: { type: "string", default: "3000" } } });
+const { values } = parseArgs({
+  options: {
+    scrapes: { type: "string", default: "3000" },
+    /** Which pod client the whole scrapes use: Bun's fetch, the gateway's wire client (the Bun entry's), or both. */
+    client: { type: "string", default: "fetch,wire" },
+    /** Only the whole scrapes of the mock page (for a CPU profile of one scrape). */
+    "mock-only": { type: "boolean", default: false },
+  },
+});
 const SCRAPES = Number(values.scrapes);
 const MODEL = 'model_name="meta-llama/Llama-3.1-8B-Instruct"';
 const vllm = BUILTIN_ENGINES["vllm"]!;
@@ -109,7 +118,7 @@ const perOp = (fn: () => unknown) => bestNsPerCall(fn) / 1e3;
 
 console.log("| page | bytes | lines | parse + snapshot µs |");
 console.log("|---|---:|---:|---:|");
-for (const [name, text] of Object.entries(PAGES)) {
+for (const [name, text] of Object.entries(values["mock-only"] ? {} : PAGES)) {
   const us = perOp(() => {
     const { families } = parsePromText(text, wanted);
     missingMetrics(families, vllm);
@@ -118,9 +127,18 @@ for (const [name, text] of Object.entries(PAGES)) {
   console.log(`| ${name} | ${text.length} | ${text.split("\n").length} | ${us.toFixed(2)} |`);
 }
 
-console.log("\n| page | whole scrape, CPU µs (process, all threads) | wall µs |");
-console.log("|---|---:|---:|");
-for (const [name, text] of Object.entries(PAGES)) {
+console.log("\n| page | client | whole scrape, CPU µs (process, all threads) | wall µs |");
+console.log("|---|---|---:|---:|");
+const CLIENTS: Record<string, () => FetchLike | undefined> = {
+  fetch: () => undefined,
+  wire: () => bunUpstreamFetch() as FetchLike,
+};
+const pages = values["mock-only"] ? { "mock (3 gauges)": MOCK } : PAGES;
+for (const [name, text] of Object.entries(pages))
+  for (const client of values.client.split(",")) await wholeScrapes(name, text, client);
+
+async function wholeScrapes(name: string, text: string, client: string): Promise<void> {
+  const fetch = CLIENTS[client]?.();
   const body = new TextEncoder().encode(text);
   const server = Bun.serve({
     port: 0,
@@ -129,6 +147,7 @@ for (const [name, text] of Object.entries(PAGES)) {
   });
   let snapshots = 0;
   const scraper = createScraper({
+    ...(fetch ? { fetch } : {}),
     clock: systemClock,
     timers: false,
     engines: BUILTIN_ENGINES,
@@ -145,5 +164,7 @@ for (const [name, text] of Object.entries(PAGES)) {
   server.stop(true);
   if (snapshots < SCRAPES) throw new Error(`only ${snapshots} of ${SCRAPES} scrapes succeeded`);
   // The server's CPU is in the same process: half of a scrape's round trip is the answer.
-  console.log(`| ${name} | ${((cpu.user + cpu.system) / SCRAPES).toFixed(1)} | ${wall.toFixed(1)} |`);
+  console.log(
+    `| ${name} | ${client} | ${((cpu.user + cpu.system) / SCRAPES).toFixed(1)} | ${wall.toFixed(1)} |`,
+  );
 }

@@ -43,6 +43,26 @@ export interface ScrapeTarget {
 /** The slice of `fetch` the scraper uses; `globalThis.fetch` fits, and so does a test double. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
+/**
+ * Where the gateway's own fetches (Bun wire client, Node undici client: src/runtime/node-abort.ts)
+ * offer a light controller for their calls. A platform AbortController costs each scrape a
+ * signal (under Node an EventTarget re-prototyped, with a FinalizationRegistry entry) and an
+ * abort listener in the call; the light one is two fields. Same `abort(reason)` semantics.
+ */
+const ABORT_CONTROLLER = Symbol.for("inference-gateway.abortController");
+
+/** What a scrape needs of its controller: `AbortController` and the light one both fit. */
+interface Controller {
+  readonly signal: { readonly aborted: boolean; readonly reason: unknown };
+  abort(reason?: unknown): void;
+}
+
+/**
+ * The scrape request's headers, built once: each fetch would otherwise turn a plain object
+ * into `Headers` per scrape. Nothing mutates request headers, so sharing one is safe.
+ */
+const SCRAPE_HEADERS = new Headers({ accept: "text/plain;version=0.0.4;q=1,*/*;q=0.1" });
+
 export interface ScraperOptions {
   /** Default: the global `fetch`. */
   fetch?: FetchLike;
@@ -90,7 +110,7 @@ interface TargetState {
   /** Cancels the armed timer, if any. */
   timer: (() => void) | undefined;
   inFlight: Promise<void> | undefined;
-  controller: AbortController | undefined;
+  controller: Controller | undefined;
   /** Consecutive failures, for back-off. */
   failures: number;
   removed: boolean;
@@ -122,6 +142,9 @@ export function createScraper(opts: ScraperOptions): Scraper {
   const { clock, engines } = opts;
   const setTimer = opts.setTimer ?? systemTimer;
   const fetchFn: FetchLike = opts.fetch ?? ((url, init) => fetch(url, init)); // unbound fetch throws on Workers
+  const newController: () => Controller =
+    (opts.fetch as { [ABORT_CONTROLLER]?: () => Controller } | undefined)?.[ABORT_CONTROLLER] ??
+    (() => new AbortController());
   const intervalMs = positive("intervalMs", opts.intervalMs ?? 50);
   const timeoutMs = positive("timeoutMs", opts.timeoutMs ?? 1000);
   const abandonAfterMs = Math.max(timeoutMs, positive("abandonAfterMs", opts.abandonAfterMs ?? timeoutMs));
@@ -148,16 +171,13 @@ export function createScraper(opts: ScraperOptions): Scraper {
     }
   }
 
-  async function fetchSnapshot(st: TargetState, controller: AbortController): Promise<MetricsSnapshot> {
+  async function fetchSnapshot(st: TargetState, controller: Controller): Promise<MetricsSnapshot> {
     const { url, engine } = st.target;
     const mapping = engines[engine];
     if (!mapping) {
       throw new Error(`unknown engine "${engine}"; known engines: ${Object.keys(engines).join(", ")}`);
     }
-    const res = await fetchFn(url, {
-      signal: controller.signal,
-      headers: { accept: "text/plain;version=0.0.4;q=1,*/*;q=0.1" },
-    });
+    const res = await fetchFn(url, { signal: controller.signal as AbortSignal, headers: SCRAPE_HEADERS });
     if (!res.ok) {
       await res.arrayBuffer(); // read to the end so the connection can be reused
       throw new Error(`GET ${url}: HTTP ${res.status}`);
@@ -173,7 +193,7 @@ export function createScraper(opts: ScraperOptions): Scraper {
   }
 
   async function scrape(st: TargetState): Promise<void> {
-    const controller = new AbortController();
+    const controller = newController();
     st.controller = controller;
     const cancelTimeout = setTimer(() => {
       const msg = `GET ${st.target.url}: timed out after ${abandonAfterMs} ms`;
