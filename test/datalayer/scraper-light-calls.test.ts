@@ -24,7 +24,9 @@ function recordingWire() {
     inits.push(init);
     return wire(url, init);
   };
-  Object.assign(fetch, { [ABORT_CONTROLLER]: (wire as unknown as Record<symbol, unknown>)[ABORT_CONTROLLER] });
+  Object.assign(fetch, {
+    [ABORT_CONTROLLER]: (wire as unknown as Record<symbol, unknown>)[ABORT_CONTROLLER],
+  });
   cleanups.push(() => wire.close());
   return { fetch, inits };
 }
