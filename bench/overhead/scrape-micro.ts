@@ -127,6 +127,34 @@ for (const [name, text] of Object.entries(values["mock-only"] ? {} : PAGES)) {
   console.log(`| ${name} | ${text.length} | ${text.split("\n").length} | ${us.toFixed(2)} |`);
 }
 
+// What each scrape allocates for its call (fifth pass): a platform AbortController (signal and
+// the client's abort listener) against the light one the gateway's pod clients offer, and a
+// Headers built from a plain object against the shared one the scraper passes.
+if (!values["mock-only"]) {
+  const noop = () => {};
+  const shared = new Headers({ accept: "text/plain" });
+  const light = (bunUpstreamFetch() as unknown as Record<symbol, () => { signal: unknown }>)[
+    Symbol.for("inference-gateway.abortController")
+  ]!;
+  const rows: [string, () => unknown][] = [
+    [
+      "platform AbortController + signal + add/remove listener",
+      () => {
+        const s = new AbortController().signal;
+        s.addEventListener("abort", noop);
+        s.removeEventListener("abort", noop);
+        return s;
+      },
+    ],
+    ["the pod client's light controller", () => light().signal],
+    ["new Headers(plain object) + forEach", () => new Headers({ accept: "text/plain" }).forEach(noop)],
+    ["shared Headers + forEach", () => shared.forEach(noop)],
+  ];
+  console.log("\n| per scrape | ns |");
+  console.log("|---|---:|");
+  for (const [name, fn] of rows) console.log(`| ${name} | ${(perOp(fn) * 1e3).toFixed(0)} |`);
+}
+
 console.log("\n| page | client | whole scrape, CPU µs (process, all threads) | wall µs |");
 console.log("|---|---|---:|---:|");
 const CLIENTS: Record<string, () => FetchLike | undefined> = {
