@@ -4,6 +4,7 @@
  * Targets, side by side, interleaved over several rounds (medians reported):
  *   direct          (a) the mock upstream, no proxy
  *   bare-bun        (b) Bun.serve + fetch, JSON body parsed, then forwarded: the Bun floor
+ *   bare-bun-wire   (b') the same on the gateway's wire client (bare-bun.ts --wire)
  *   gw-bun          (c) the gateway under Bun (`bun run src/runtime/bun.ts --config ...`)
  *   gw-node         (d) the gateway under Node, bundled once with `bun build --target=node`
  *   bare-node       (e) node:http + undici.request (npm undici): the Node floor
@@ -382,6 +383,16 @@ function defineSpecs(config: string, bundles: { gw: string; bare: string; base?:
     ...(CFG.ablation ? ablations : []),
     ...before,
     bareBun("bare-bun", "(b) bare Bun proxy: Bun.serve + fetch", []),
+    // The same floor on the gateway's own pod client (src/runtime/bun-wire.ts): what a bare
+    // proxy costs without Bun's fetch, so the gateway's ratio is also read against it.
+    {
+      ...bareBun(
+        "bare-bun-wire",
+        "(b') bare Bun proxy on the gateway's wire client: Bun.serve + Bun.connect",
+        ["--wire"],
+      ),
+      floor: "bare-bun",
+    },
     bunGateway("gw-bun", "(c) gateway under Bun", config),
     {
       id: "gw-node",
@@ -460,6 +471,7 @@ const BASELINE_NAME = env["BENCH_BASELINE_NAME"] ?? "BENCH_BASELINE";
 const DEFAULT_TARGETS = [
   "direct",
   "bare-bun",
+  "bare-bun-wire",
   "gw-bun",
   "gw-node",
   "bare-node",
@@ -817,6 +829,11 @@ function evaluate(): string[] {
   const added = c1 && d1 ? c1.p50 - d1.p50 : Number.NaN;
   lines.push(
     `- Bun, CPU per request ≤ 1.5× the bare Bun proxy: ${verdict(allWithin("gw-bun", "bare-bun", 1.5))} (${ratios("gw-bun", "bare-bun")}).`,
+    ...(caseIds.some((c) => agg(c, "bare-bun-wire"))
+      ? [
+          `- Bun, the same ratio against the bare proxy on the gateway's wire client (b', cheaper than fetch): ${ratios("gw-bun", "bare-bun-wire")}.`,
+        ]
+      : []),
     `- Bun, added p50 at one connection < 0.2 ms: ${verdict(Number.isFinite(added) ? added < 0.2 : undefined)} (${f(added, 3)} ms added vs the upstream directly; the bare Bun proxy adds ${f((agg("c1", "bare-bun")?.p50 ?? Number.NaN) - (d1?.p50 ?? Number.NaN), 3)} ms).`,
     `- Node, at most 1.5× the bare undici proxy (CPU per request): ${verdict(allWithin("gw-node", "bare-node", 1.5))} (${ratios("gw-node", "bare-node")}).`,
   );
@@ -1003,7 +1020,7 @@ function report(meta: Meta): string {
     out.push(
       "## CPU profiles",
       "",
-      `Each profile is a separate process started with the profiler on (Bun: \`bun --cpu-prof\`; Node: \`node --cpu-prof\` on the bundle), loaded by wrk for ${CFG.warmupSeconds} s of warm-up (left out of the window) and ${CFG.profileSeconds} s profiled, then stopped with SIGTERM. Percentages are of the JS thread's samples in the load window (Bun's HTTP client thread is not sampled: its cost shows in the CPU µs/req above, not here). Bun reports the self line of each function ("hot line"); for the Node bundle, lines are the function's definition found by name (~). Profiles are kept in \`${WORK}\` (open them in Chrome DevTools or VS Code).`,
+      `Each profile is a separate process started with the profiler on (Bun: \`bun --cpu-prof\`; Node: \`node --cpu-prof\` on the bundle), loaded by wrk for ${CFG.warmupSeconds} s of warm-up (left out of the window) and ${CFG.profileSeconds} s profiled, then stopped with SIGTERM. Percentages are of the JS thread's samples in the load window (Bun's HTTP client thread, which the bare fetch proxy's pod calls run on and the gateway's wire client does not use, is not sampled: its cost shows in the CPU µs/req above, not here; the gateway's pod writes show on its JS thread). Bun reports the self line of each function ("hot line"); for the Node bundle, lines are the function's definition found by name (~). Profiles are kept in \`${WORK}\` (open them in Chrome DevTools or VS Code).`,
       "",
     );
     for (const p of profiles)
@@ -1031,7 +1048,7 @@ function report(meta: Meta): string {
     "bun bench/overhead/profile.ts <file.cpuprofile> [--bundle gw-node.mjs]   # summarize any profile",
     "```",
     "",
-    "Knobs: BENCH_ROUNDS, BENCH_SECONDS, BENCH_TTFB_SECONDS, BENCH_TARGETS (direct, bare-bun, gw-bun, gw-node, bare-node, bare-node-fetch, gw-node-tsx), BENCH_CASES (c1, c32, c128, body30k, body30kv, sse32, sse32p), BENCH_MEMORY=0, BENCH_PROFILE=0, BENCH_MEM_REQUESTS, BENCH_MEM_REQUESTS_NODE, BENCH_STREAMS, BENCH_STREAM_SECONDS, BENCH_PROFILE_SECONDS, BENCH_WARMUP_S, BENCH_ENDPOINTS, BENCH_WAIT_MAX_S, BENCH_QUIET_PCT, BENCH_ABLATION=0, BENCH_MICRO=0, BENCH_OUT, BENCH_BASELINE (+ gw-bun-base, gw-node-base), BENCH_BASELINE_NAME. Every process the run starts is in its own process group and is killed at the end, also on error or Ctrl-C.",
+    "Knobs: BENCH_ROUNDS, BENCH_SECONDS, BENCH_TTFB_SECONDS, BENCH_TARGETS (direct, bare-bun, bare-bun-wire, gw-bun, gw-node, bare-node, bare-node-fetch, gw-node-tsx), BENCH_CASES (c1, c32, c128, body30k, body30kv, sse32, sse32p), BENCH_MEMORY=0, BENCH_PROFILE=0, BENCH_MEM_REQUESTS, BENCH_MEM_REQUESTS_NODE, BENCH_STREAMS, BENCH_STREAM_SECONDS, BENCH_PROFILE_SECONDS, BENCH_WARMUP_S, BENCH_ENDPOINTS, BENCH_WAIT_MAX_S, BENCH_QUIET_PCT, BENCH_ABLATION=0, BENCH_MICRO=0, BENCH_OUT, BENCH_BASELINE (+ gw-bun-base, gw-node-base), BENCH_BASELINE_NAME. Every process the run starts is in its own process group and is killed at the end, also on error or Ctrl-C.",
     "",
     "<details><summary>every run (round, case, target, req/s, p50, p99, CPU µs/req, upstream CPU µs/req, errors)</summary>",
     "",
