@@ -49,6 +49,7 @@ import {
   stopAll,
 } from "./procs.ts";
 import { analyzeProfile, type ProfileSummary, profileMarkdown } from "./profile.ts";
+import { wrkScript } from "./wrk-lua.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const HERE = import.meta.dir;
@@ -103,45 +104,9 @@ const BODIES = {
   stream: { ...SMALL, stream: true, max_tokens: 20 },
 };
 
-/**
- * A wrk script POSTing `body`. With `vary`, every request's first message starts with a
- * token of its own (the run's seed and a counter), so no two prompts share a block: the
- * prefix index records a new prompt each time, as with traffic that shares nothing.
- */
-function lua(name: string, body: object, headers: Record<string, string> = {}, vary = false): string {
-  const bodyFile = join(WORK, `${name}.json`);
-  writeFileSync(bodyFile, JSON.stringify(body));
-  const script = join(WORK, `${name}.lua`);
-  writeFileSync(
-    script,
-    [
-      `local f = assert(io.open("${bodyFile}", "rb"))`,
-      "wrk.body = f:read('*a')",
-      "f:close()",
-      'wrk.method = "POST"',
-      'wrk.headers["Content-Type"] = "application/json"',
-      ...Object.entries(headers).map(([k, v]) => `wrk.headers["${k}"] = "${v}"`),
-      ...(vary
-        ? [
-            `local head, tail = wrk.body:match('^(.-"content":")(.*)$')`,
-            "local seed, n = os.time() % 100000, 0",
-            "request = function()",
-            "  n = n + 1",
-            '  return wrk.format(nil, nil, nil, head .. seed .. "-" .. n .. " " .. tail)',
-            "end",
-          ]
-        : []),
-      "done = function(summary, latency, requests)",
-      "  local e = summary.errors",
-      '  io.write(string.format(\'\\nWRKJSON {"requests":%d,"durationUs":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"p50":%d,"p90":%d,"p99":%d,"mean":%.1f,"max":%d}\\n\',',
-      "    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,",
-      "    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean, latency.max))",
-      "end",
-      "",
-    ].join("\n"),
-  );
-  return script;
-}
+/** A wrk script in this run's work directory (wrk-lua.ts). */
+const lua = (name: string, body: object, headers: Record<string, string> = {}, vary = false) =>
+  wrkScript(WORK, name, body, headers, vary);
 
 interface Case {
   id: string;

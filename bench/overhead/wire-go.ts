@@ -9,11 +9,11 @@
  * Knobs: WIRE_ROUNDS (3), WIRE_SECONDS (4), WIRE_CASES (c1,c32,body30k,sse32,sse32p),
  * WIRE_VARIANTS ("name=flags;..." default: fetch vs wire, read whole / relayed).
  */
-import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bigBody, SMALL } from "./bodies.ts";
 import { CLK_TCK, cpuTicks, firstJsonLine, killAllOnExit, type Proc, run, start, stopAll } from "./procs.ts";
+import { type WrkJson, wrkErrors, wrkScript } from "./wrk-lua.ts";
 
 const env = process.env;
 const ROUNDS = Number(env["WIRE_ROUNDS"] ?? 3);
@@ -27,34 +27,11 @@ const VARIANTS = (env["WIRE_VARIANTS"] ?? "fetch=--read-whole --relay;wire=--wir
   });
 const BUN = process.execPath;
 const HERE = import.meta.dir;
-const WORK = join(tmpdir(), `wire-go-${process.pid}`);
 const MAXREQ = { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" };
 const log = (name: string) => join(tmpdir(), `wire-go-${process.pid}-${name}.log`);
 
-function lua(name: string, body: object, headers: Record<string, string> = {}): string {
-  const bodyFile = `${WORK}-${name}.json`;
-  writeFileSync(bodyFile, JSON.stringify(body));
-  const script = `${WORK}-${name}.lua`;
-  writeFileSync(
-    script,
-    [
-      `local f = assert(io.open("${bodyFile}", "rb"))`,
-      "wrk.body = f:read('*a')",
-      "f:close()",
-      'wrk.method = "POST"',
-      'wrk.headers["Content-Type"] = "application/json"',
-      ...Object.entries(headers).map(([k, v]) => `wrk.headers["${k}"] = "${v}"`),
-      "done = function(summary, latency, requests)",
-      "  local e = summary.errors",
-      '  io.write(string.format(\'\\nWRKJSON {"requests":%d,"durationUs":%d,"errors":%d,"p50":%d,"p99":%d}\\n\',',
-      "    summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,",
-      "    latency:percentile(50), latency:percentile(99)))",
-      "end",
-      "",
-    ].join("\n"),
-  );
-  return script;
-}
+const lua = (name: string, body: object, headers: Record<string, string> = {}) =>
+  wrkScript(tmpdir(), `wire-go-${process.pid}-${name}`, body, headers);
 
 const stream = { ...SMALL, stream: true, max_tokens: 20 };
 const CASE_DEFS: Record<string, { conns: number; script: () => string; perStream?: boolean }> = {
@@ -76,13 +53,8 @@ async function wrk(url: string, script: string, conns: number, seconds: number) 
   );
   const line = stdout.split("\n").find((l) => l.startsWith("WRKJSON "));
   if (!line) throw new Error(`wrk failed: ${stdout.slice(-300)}`);
-  return JSON.parse(line.slice(8)) as {
-    requests: number;
-    durationUs: number;
-    errors: number;
-    p50: number;
-    p99: number;
-  };
+  const w = JSON.parse(line.slice(8)) as WrkJson;
+  return { ...w, errors: wrkErrors(w) };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
