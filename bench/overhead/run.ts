@@ -49,7 +49,7 @@ import {
   stopAll,
 } from "./procs.ts";
 import { analyzeProfile, type ProfileSummary, profileMarkdown } from "./profile.ts";
-import { wrkScript } from "./wrk-lua.ts";
+import { type WrkJson, wrkScript } from "./wrk-lua.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const HERE = import.meta.dir;
@@ -117,20 +117,7 @@ interface Case {
 
 // ---------------------------------------------------------------- load generator
 
-interface WrkResult {
-  requests: number;
-  durationUs: number;
-  connect: number;
-  read: number;
-  write: number;
-  status: number;
-  timeout: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  mean: number;
-  max: number;
-}
+type WrkResult = WrkJson;
 
 async function wrk(url: string, script: string, conns: number, seconds: number): Promise<WrkResult> {
   const { code, stdout } = await run(
