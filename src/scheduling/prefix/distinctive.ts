@@ -113,10 +113,26 @@ export class PromptStatistics {
 
   /** Counts one prompt: every block of `keys`. */
   record(keys: readonly number[]): void {
-    const w = 2 ** (++this.seq / this.halfLife);
-    this.total += w;
+    const w = this.nextWeight();
     if (this.weights.addAll !== undefined) this.weights.addAll(keys, w);
     else for (let j = 0; j < keys.length; j++) this.weights.add(keys[j]!, w);
+    this.added(w);
+  }
+
+  /**
+   * `record` for a store that adds the weights itself while it records the prompt's keys
+   * (the prefix index, which has each key's slot in hand then): counts one prompt and
+   * returns the weight to add to each of its keys (once per occurrence, as `record` does);
+   * call `added(w)` once they are in.
+   */
+  nextWeight(): number {
+    const w = 2 ** (++this.seq / this.halfLife);
+    this.total += w;
+    return w;
+  }
+
+  /** After a prompt's weights `w` were added (see `nextWeight`). */
+  added(w: number): void {
     if (w > 2 ** 64) this.rescale(w);
   }
 

@@ -48,6 +48,8 @@ export class KeyRecords {
   private count = 0;
   /** Keys with a non-zero weight. */
   private weightedCount = 0;
+  /** Keys looked up (`head`, `find`, and every weight or holder read or write by key): for tests and benchmarks of what a call reads. */
+  probes = 0;
 
   constructor() {
     // Every shard starts as the shared empty one (no memory per shard until its first key).
@@ -71,6 +73,7 @@ export class KeyRecords {
   /** The first entry holding `key`, or -1 when the key is absent. */
   head(key: number): number {
     if (key === 0) key = 0;
+    this.probes++;
     const h = mix(key);
     const slots = this.shards[h >>> (32 - SHARD_BITS)]!;
     const mask = this.masks[h >>> (32 - SHARD_BITS)]!;
@@ -102,8 +105,75 @@ export class KeyRecords {
     return i < 0 ? 0 : this.shards[this.shard]![i + WEIGHT]!;
   }
 
-  /** Adds `key` (absent) with `entry` as its first holder and no weight. */
-  add(key: number, entry: number): void {
+  /**
+   * Where `key` is, in one probe: its slot's offset (>= 0) in shard `foundShard`, or, when
+   * absent, -1 - the offset of the empty slot that ends its probe run (for `addAt`).
+   */
+  find(key: number): number {
+    if (key === 0) key = 0;
+    this.probes++;
+    const h = mix(key);
+    const s = h >>> (32 - SHARD_BITS);
+    const slots = this.shards[s]!;
+    const wrap = this.masks[s]! * SLOT + SLOT - 1;
+    this.shard = s;
+    for (let i = (h & this.masks[s]!) * SLOT; ; i = (i + SLOT) & wrap) {
+      if (slots[i + HEAD] === 0) return -1 - i;
+      if (slots[i] === key) return i;
+    }
+  }
+
+  /** Shard of the last `find`, `addAt` (and `slotOf` that found its key). */
+  get foundShard(): number {
+    return this.shard;
+  }
+
+  /** The first entry holding the key in slot `i` of shard `s` (from `find`). */
+  headAt(s: number, i: number): number {
+    return this.shards[s]![i + HEAD]! - 1;
+  }
+
+  /** Sets the first holder of the key in slot `i` of shard `s` (an entry, not -1). */
+  setHeadAt(s: number, i: number, entry: number): void {
+    this.shards[s]![i + HEAD] = entry + 1;
+  }
+
+  /** Adds `w` (> 0) to the weight of the key in slot `i` of shard `s`. */
+  addWeightAt(s: number, i: number, w: number): void {
+    const slots = this.shards[s]!;
+    if (slots[i + WEIGHT] === 0) this.weightedCount++;
+    slots[i + WEIGHT]! += w;
+  }
+
+  /**
+   * Adds `key`, absent, where `find` said (`absent` = its answer, no change since) unless
+   * the shard must double first; returns its slot's offset (shard in `foundShard`).
+   */
+  addAt(key: number, entry: number, absent: number): number {
+    if (key === 0) key = 0;
+    const s = this.shard;
+    if (this.counts[s]! >= this.limits[s]!) return this.add(key, entry);
+    const slots = this.shards[s]!;
+    const i = -1 - absent;
+    slots[i] = key;
+    slots[i + HEAD] = entry + 1;
+    slots[i + WEIGHT] = 0;
+    this.counts[s]!++;
+    this.count++;
+    return i;
+  }
+
+  /** The first j whose key weighs less than `bar` (absent: 0), or -1; probes only up to j. */
+  firstBelow(keys: readonly number[], bar: number): number {
+    for (let j = 0; j < keys.length; j++) {
+      const i = this.slotOf(keys[j]!);
+      if ((i < 0 ? 0 : this.shards[this.shard]![i + WEIGHT]!) < bar) return j;
+    }
+    return -1;
+  }
+
+  /** Adds `key` (absent) with `entry` as its first holder and no weight; returns its slot's offset (shard in `foundShard`). */
+  add(key: number, entry: number): number {
     if (key === 0) key = 0;
     const h = mix(key);
     const s = h >>> (32 - SHARD_BITS);
@@ -117,6 +187,8 @@ export class KeyRecords {
     slots[i + WEIGHT] = 0;
     this.counts[s]!++;
     this.count++;
+    this.shard = s;
+    return i;
   }
 
   /** Sets the first holder of a present `key`; -1 removes the key (and its weight). */
@@ -192,6 +264,7 @@ export class KeyRecords {
   /** Offset of `key`'s slot in its shard (the shard in `this.shard`), or -1. */
   private slotOf(key: number): number {
     if (key === 0) key = 0;
+    this.probes++;
     const h = mix(key);
     const s = h >>> (32 - SHARD_BITS);
     const slots = this.shards[s]!;

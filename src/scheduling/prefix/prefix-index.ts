@@ -112,8 +112,12 @@ export class PrefixIndex {
       },
       firstBelow: (keys, bar) => {
         if (this.later.size > 0) this.settle();
-        const p = this.placed(keys);
-        return this.keys.firstBelowAt(p.shards, p.slots, keys.length, bar);
+        // The slots a repeated prompt's record placed; a new prompt is probed only up to
+        // its first light block (its block 0: no key of it is in the index).
+        const p = this.placedFor;
+        if (p.holders === this.holdersVersion && sameKeys(keys, p.keys))
+          return this.keys.firstBelowAt(p.shards, p.slots, keys.length, bar);
+        return this.keys.firstBelow(keys, bar);
       },
       get size() {
         if (self.later.size > 0) self.settle();
@@ -146,8 +150,16 @@ export class PrefixIndex {
 
   /** Picks recorded by `recordLater` and not applied yet, oldest first. */
   private readonly later = new DeferredPicks((pick) => {
-    this.recordNow(pick.endpoint, pick.keys, pick.capacity);
-    if (pick.prompt) this.prompts.record(pick.keys);
+    if (!pick.prompt) {
+      this.recordNow(pick.endpoint, pick.keys, pick.capacity, 0);
+      return;
+    }
+    // = recordNow, then prompts.record(keys): the record adds each key's weight while it
+    // has the key's slot in hand (before its evictions, which take a key's weight along
+    // whether it was added before or after), instead of probing all the keys again.
+    const w = this.prompts.nextWeight();
+    this.recordNow(pick.endpoint, pick.keys, pick.capacity, w);
+    this.prompts.added(w);
   });
 
   /**
@@ -238,9 +250,12 @@ export class PrefixIndex {
 
   private matchNow(keys: readonly number[]): PrefixLengths {
     const scratch = this.scratch;
-    // The slots of all the keys at once (a new prompt's are read again by `record`).
-    if (keys.length > 1) this.warmth += this.keys.warm(keys, 0, keys.length);
     const first = keys.length > 0 ? this.keys.head(keys[0]!) : NONE;
+    // A prompt whose block 0 no endpoint holds (a new one) matches nothing: its other
+    // blocks are not read here (its record reads them, after the decision).
+    if (first === NONE) return NO_MATCH;
+    // The slots of the other keys at once, so their misses overlap.
+    if (keys.length > 1) this.warmth += this.keys.warm(keys, 1, keys.length);
     // Holders of block 0: the only endpoints that can match at all.
     let matched = 0;
     for (let e = first; e !== NONE; e = this.at(e, HOLD_NEXT)) {
@@ -281,11 +296,15 @@ export class PrefixIndex {
    */
   record(endpoint: string, keys: readonly number[], capacity = DEFAULT_LRU_CAPACITY_PER_SERVER): void {
     if (this.later.size > 0) this.settle();
-    this.recordNow(endpoint, keys, capacity);
+    this.recordNow(endpoint, keys, capacity, 0);
   }
 
-  private recordNow(endpoint: string, keys: readonly number[], capacity: number): void {
-    if (keys.length === 0 || capacity <= 0) return;
+  /** `record`, adding `w` (> 0; 0: none) to each key's prompt-statistics weight, as `prompts.record` would after it. */
+  private recordNow(endpoint: string, keys: readonly number[], capacity: number, w: number): void {
+    if (keys.length === 0 || capacity <= 0) {
+      this.addWeights(keys, w);
+      return;
+    }
     const ep = this.endpointFor(endpoint);
     if (this.newestAre(ep, keys)) {
       // The same prompt as this endpoint's last record (a repeated prompt): the loop below
@@ -293,33 +312,50 @@ export class PrefixIndex {
       // it would be; only a capacity lowered since can still evict.
       this.repeated++;
       this.evictOver(ep, capacity);
+      this.addWeights(keys, w);
       return;
     }
     this.holdersVersion++;
-    this.warmth += this.keys.warm(keys, 0, keys.length);
+    const table = this.keys;
+    this.warmth += table.warm(keys, 0, keys.length);
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]!;
-      const head = this.keys.head(key);
-      const held = head === NONE ? NONE : this.heldBy(head, ep);
-      if (held !== NONE) {
-        this.unlinkLru(ep, held);
-        this.pushLru(ep, held);
-        continue;
-      }
-      const e = this.ent.alloc();
-      this.ent.setKey(e, key);
-      this.put(e, EP, ep);
-      this.put(e, HOLD_PREV, NONE);
-      this.put(e, HOLD_NEXT, head);
-      if (head === NONE) this.keys.add(key, e);
-      else {
-        this.put(head, HOLD_PREV, e);
-        this.keys.setHead(key, e);
-      }
-      this.pushLru(ep, e);
-      this.entryCount++;
+      // One probe per key: its slot when present, else where it goes.
+      let at = table.find(key);
+      if (at >= 0) {
+        const head = table.headAt(table.foundShard, at);
+        const held = this.heldBy(head, ep);
+        if (held !== NONE) {
+          this.unlinkLru(ep, held);
+          this.pushLru(ep, held);
+        } else {
+          const e = this.newEntry(ep, key, head);
+          this.put(head, HOLD_PREV, e);
+          table.setHeadAt(table.foundShard, at, e);
+        }
+      } else at = table.addAt(key, this.newEntry(ep, key, NONE), at);
+      if (w > 0) table.addWeightAt(table.foundShard, at, w);
     }
     this.evictOver(ep, capacity);
+  }
+
+  /** A new entry of endpoint `ep` for `key`, ahead of holder `next`, appended to the LRU. */
+  private newEntry(ep: number, key: number, next: number): number {
+    const e = this.ent.alloc();
+    this.ent.setKey(e, key);
+    this.put(e, EP, ep);
+    this.put(e, HOLD_PREV, NONE);
+    this.put(e, HOLD_NEXT, next);
+    this.pushLru(ep, e);
+    this.entryCount++;
+    return e;
+  }
+
+  /** `prompts.record`'s weights for keys a record did not add them to. */
+  private addWeights(keys: readonly number[], w: number): void {
+    if (!(w > 0) || keys.length === 0) return;
+    const p = this.placed(keys);
+    this.keys.addWeightsAt(p.shards, p.slots, keys.length, w);
   }
 
   /**
@@ -421,6 +457,11 @@ export class PrefixIndex {
   get allocatedEntries(): number {
     if (this.later.size > 0) this.settle();
     return this.ent.allocated;
+  }
+
+  /** Keys looked up in the key table so far (`KeyRecords.probes`; tests, benchmarks). */
+  get keyProbes(): number {
+    return this.keys.probes;
   }
 
   /** Records that found their prompt already the endpoint's newest and relinked nothing (tests, benchmarks). */
