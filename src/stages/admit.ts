@@ -32,6 +32,12 @@ export interface AdmissionRequest {
  */
 export interface Admitter {
   admit(request: AdmissionRequest): Promise<{ admission: Admission; slot: Releasable }>;
+  /**
+   * The same answer without a promise, for an admitter that never waits (flow control off,
+   * src/flow/gate-off.ts): the admit stage then goes on in the same turn, with no async frame,
+   * promise or microtask of its own or the admitter's (issue 19, sixth pass).
+   */
+  admitNow?(request: AdmissionRequest): { admission: Admission; slot: Releasable };
 }
 
 /** Header carrying a time-to-first-token budget in ms (llm-d's spelling); sets the EDF deadline. */
@@ -79,28 +85,51 @@ class ExchangeAdmission implements AdmissionRequest {
 /**
  * Admission: asks flow control for a slot and holds it until the request ends. A request
  * flow control may evict (negative priority) leaves its Eviction in `x.eviction`, for the
- * pipeline to settle after the stages that follow.
+ * pipeline to settle after the stages that follow. An admitter that never waits
+ * (`admitNow`) is answered in the same turn: the stage returns undefined then, not a promise;
+ * a refusal is thrown as it is.
  */
-export function admit(): (x: Exchange) => Promise<undefined> {
-  return async function admitStage(x) {
+export function admit(): (x: Exchange) => Promise<undefined> | undefined {
+  return function admitStage(x) {
     const req = x.inferenceRequest;
     const expectedOutputTokens = positiveNumber(req.body["max_tokens"] ?? req.body["max_completion_tokens"]);
     const deadlineMs = positiveNumber(x.headers.get(SLO_HEADER));
     // Only sheddable (negative) priorities can be evicted (flow control judges the objective's
     // priority the same way): the others make no Eviction at all.
     const eviction = priorityOf(x.pool.config.current, req.objective) < 0 ? new Eviction() : undefined;
-    const { admission, slot } = await x.pool.admitter.admit(
-      new ExchangeAdmission(x, expectedOutputTokens, deadlineMs, eviction?.evict),
-    );
-    const scope = x.scope;
-    scope.hold(slot);
-    scope.log.priority = admission.priority;
-    scope.log.queueMs = Math.round(admission.queuedMs * 100) / 100;
-    x.admission = admission;
-    // Only sheddable (negative) priorities can be evicted: the others pay nothing more.
-    if (admission.priority >= 0 || !eviction) return undefined;
-    eviction.arm(x);
-    x.eviction = eviction;
-    return undefined;
+    const request = new ExchangeAdmission(x, expectedOutputTokens, deadlineMs, eviction?.evict);
+    const admitter = x.pool.admitter;
+    if (admitter.admitNow !== undefined) {
+      admitted(x, admitter.admitNow(request), eviction);
+      return undefined;
+    }
+    return admitLater(x, admitter.admit(request), eviction);
   };
+}
+
+async function admitLater(
+  x: Exchange,
+  granted: Promise<{ admission: Admission; slot: Releasable }>,
+  eviction: Eviction | undefined,
+): Promise<undefined> {
+  admitted(x, await granted, eviction);
+  return undefined;
+}
+
+/** Holds the slot, notes the priority and queue time, and arms an eviction where one applies. */
+function admitted(
+  x: Exchange,
+  granted: { admission: Admission; slot: Releasable },
+  eviction: Eviction | undefined,
+): void {
+  const { admission, slot } = granted;
+  const scope = x.scope;
+  scope.hold(slot);
+  scope.log.priority = admission.priority;
+  scope.log.queueMs = Math.round(admission.queuedMs * 100) / 100;
+  x.admission = admission;
+  // Only sheddable (negative) priorities can be evicted: the others pay nothing more.
+  if (admission.priority >= 0 || !eviction) return;
+  eviction.arm(x);
+  x.eviction = eviction;
 }

@@ -76,7 +76,9 @@ export function inferenceHandler(
       authorized(x);
       served(x);
       acceptedStage(x);
-      const spilled = await admitted(x);
+      // Admitted at once (flow control off): no promise, no await.
+      const admitting = admitted(x);
+      const spilled = admitting === undefined ? undefined : await admitting;
       const eviction = x.eviction;
       if (spilled) res = spilled;
       else if (!eviction) {

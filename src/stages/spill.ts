@@ -43,11 +43,11 @@ function spill(x: Exchange, deps: HostedDeps, reason: SpillReason): Promise<Resp
  * the admit stage does. Returns the hosted backend's answer when the request spilled, else
  * nothing (the request was admitted to its pool).
  */
-export function admitOrSpill(deps: HostedDeps): (x: Exchange) => Promise<Response | undefined> {
+export function admitOrSpill(deps: HostedDeps): (x: Exchange) => Promise<Response | undefined> | undefined {
   const plain = admit();
   const setTimer = deps.setTimer ?? systemTimer;
   // Not an async function itself: a request that cannot spill (the usual one) gets the admit
-  // stage's own promise, not one more around it.
+  // stage's own answer (undefined when admitted at once, else its promise), not a promise more.
   return function admitOrSpillStage(x) {
     return spillable(x) ? admitWithBudget(x) : plain(x);
   };
