@@ -10,7 +10,7 @@
  */
 export class Closing {
   private fired = false;
-  private readonly fns: ((() => void) | undefined)[] = [];
+  private readonly subscribers: (Subscriber | undefined)[] = [];
   private readonly generations: number[] = [];
   private readonly free: number[] = [];
 
@@ -20,35 +20,67 @@ export class Closing {
 
   /** Calls `fn` once when closing (never, if it unsubscribes first); returns the unsubscribe. */
   onClose(fn: () => void): () => void {
+    const token = this.watch(fn);
+    return () => this.unwatch(token);
+  }
+
+  /**
+   * `onClose` without a function made per subscription: `subscriber` is called, or aborted
+   * with `Error("shutting down")`, once when closing (at once if closed already); the
+   * number returned ends the subscription through `unwatch`. For the request path, which
+   * subscribes per request (issue 19, sixth pass: an abort closure and an unsubscribe
+   * closure per request were two functions and two scopes for the collector).
+   */
+  watch(subscriber: Subscriber): number {
     if (this.fired) {
-      fn();
-      return () => {};
+      notify(subscriber);
+      return -1;
     }
-    const { fns, generations, free } = this;
-    const slot = free.length > 0 ? free.pop()! : fns.length;
-    fns[slot] = fn;
-    const generation = (generations[slot] ?? 0) + 1;
+    const { subscribers, generations, free } = this;
+    const slot = free.length > 0 ? free.pop()! : subscribers.length;
+    subscribers[slot] = subscriber;
+    // Generations wrap well below 2^53 / SLOTS; a token stays unique while its slot is held.
+    const generation = ((generations[slot] ?? 0) + 1) % GENERATIONS;
     generations[slot] = generation;
-    return () => {
-      if (generations[slot] !== generation || this.fired) return;
-      generations[slot] = generation + 1;
-      fns[slot] = undefined;
-      free.push(slot);
-    };
+    return generation * SLOTS + slot;
+  }
+
+  /** Ends a `watch`; a second call, or one after the slot went to someone else, does nothing. */
+  unwatch(token: number): void {
+    if (token < 0 || this.fired) return;
+    const slot = token % SLOTS;
+    const generation = (token - slot) / SLOTS;
+    const { generations } = this;
+    if (generations[slot] !== generation) return;
+    generations[slot] = (generation + 1) % GENERATIONS;
+    this.subscribers[slot] = undefined;
+    this.free.push(slot);
   }
 
   close(): void {
     if (this.fired) return;
     this.fired = true;
-    const all = this.fns.slice();
-    this.fns.length = 0;
+    const all = this.subscribers.slice();
+    this.subscribers.length = 0;
     this.free.length = 0;
-    // A function subscribed twice is still called once (as when they were kept in a Set).
-    const called = new Set<() => void>();
-    for (const fn of all) {
-      if (fn === undefined || called.has(fn)) continue;
-      called.add(fn);
-      fn();
+    // A subscriber watching twice is still told once (as when they were kept in a Set).
+    const called = new Set<Subscriber>();
+    for (const s of all) {
+      if (s === undefined || called.has(s)) continue;
+      called.add(s);
+      notify(s);
     }
   }
+}
+
+/** What `Closing.watch` tells: a function to call, or a controller to abort. */
+export type Subscriber = (() => void) | { abort(reason?: unknown): void };
+
+/** Slots a token can name (concurrent subscriptions); the generation is the token's high part. */
+const SLOTS = 2 ** 22;
+const GENERATIONS = 2 ** 30;
+
+function notify(s: Subscriber): void {
+  if (typeof s === "function") s();
+  else s.abort(new Error("shutting down"));
 }

@@ -36,6 +36,11 @@ export function createLogger(
   const bytes = "bytes" in out ? (out as BatchedBytes) : undefined;
   // Where the line is built for a writer that takes strings (a test's, console.log's).
   const scratch = new LineBuffer(1024);
+  // The line being written (set just before, cleared just after): one `fill` for every line,
+  // not a closure per request (issue 19, sixth pass). Writing is synchronous.
+  let lineTime = 0;
+  let lineRecord: RequestRecord | undefined;
+  const fill = (b: LineBuffer) => writeRequestLine(b, lineTime, lineRecord!, bounded);
   const logger: Logger = {
     level,
     debug: (msg, fields) => emit("debug", msg, fields),
@@ -44,14 +49,20 @@ export function createLogger(
     error: (msg, fields) => emit("error", msg, fields),
     request(record) {
       if (RANK.info < RANK[logger.level]) return;
-      const time = Date.now();
-      const fill = (b: LineBuffer) => writeRequestLine(b, time, record, bounded);
-      if (bytes) {
-        if (bytes.bytes(fill)) return;
-      } else {
-        scratch.pos = 0;
-        if (fill(scratch)) return out(scratch.text());
+      lineTime = Date.now();
+      lineRecord = record;
+      let written: boolean;
+      try {
+        if (bytes) written = bytes.bytes(fill);
+        else {
+          scratch.pos = 0;
+          written = fill(scratch);
+          if (written) out(scratch.text());
+        }
+      } finally {
+        lineRecord = undefined;
       }
+      if (written) return;
       // A note whose name would reorder the line: the generic path writes it.
       emit("info", "request", requestFields(record));
     },

@@ -98,6 +98,12 @@ export class RequestSeries {
   }
 
   /**
+   * `stopped()` as a request scope's hold (forward holds it from dispatch to the request's
+   * end): made once per series, not an object and a closure per request.
+   */
+  readonly running = { release: (): void => this.stopped() };
+
+  /**
    * One finished answer: TTFT = first non-empty chunk − request received (queueing
    * included); TPOT = (e2e − TTFT)/(out − 1); NTPOT = e2e/out. llm-d's TTFT equals the
    * whole duration for a non-streamed answer, and its TPOT is for streams only.

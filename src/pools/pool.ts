@@ -137,16 +137,22 @@ export class Pool {
     await Promise.all([this.rounds?.scrapeNow(), models ? this.rounds?.refresh() : undefined]);
   }
 
-  /** Counts a request routed here until it ends; returns its release. */
+  /**
+   * Counts a request routed here until it ends; returns its release (call it once per
+   * `enter`). One object per pool, not one and a closure per request: every request's
+   * release does the same thing.
+   */
   enter(): { release(): void } {
     this.active++;
-    return {
-      release: () => {
-        this.active--;
-        this.settle();
-      },
-    };
+    return this.exit;
   }
+
+  private readonly exit = {
+    release: () => {
+      this.active--;
+      this.settle();
+    },
+  };
 
   /**
    * The pool left the config: new requests no longer come, those routed here (queued or

@@ -17,6 +17,7 @@ import { multipartWithModel } from "../proxy/multipart-model.ts";
 import { recordAnswer } from "../proxy/record.ts";
 import { type ChunkSource, type DirectStreams, relay, type Tap, tappedWhole } from "../proxy/relay.ts";
 import type { InferenceRequest, TargetModel } from "../request.ts";
+import type { Outcome, Releasable } from "../scope.ts";
 import type { Exchange } from "./exchange.ts";
 
 const encoder = new TextEncoder();
@@ -115,7 +116,7 @@ export function forward(deps: ForwardDeps) {
     // a non-streamed answer's headers only when it is done, so counting then reads far low.
     const series = deps.metrics.series(req.model, target.target, req.fairnessId, x.admission?.priority ?? 0);
     series.started();
-    x.scope.hold({ release: () => series.stopped() });
+    x.scope.hold(series.running);
     let last: { reason: string; response?: Response; broken?: boolean } = { reason: "no endpoint tried" };
     for (let i = 0; i < attempts.length; i++) {
       const endpoint = attempts[i]!;
@@ -211,7 +212,6 @@ async function respond(
   const scope = x.scope;
   const req = x.inferenceRequest;
   const target = x.targetModel;
-  const { series } = opts;
   scope.log.endpoint = endpoint.name;
   const isSse = (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
   const renameTo =
@@ -225,27 +225,7 @@ async function respond(
         renameTo: upstream.ok ? renameTo : undefined,
       })
     : new JsonAccounting(req.kind);
-  scope.hold({
-    release: (outcome) => {
-      const r = accounting.result;
-      if (r.firstTokenAt !== undefined)
-        scope.log.ttftMs = Math.round((r.firstTokenAt - scope.receivedAt) * 100) / 100;
-      scope.log.promptTokens = r.usage?.promptTokens;
-      scope.log.completionTokens = r.usage?.completionTokens ?? (r.contentEvents || undefined);
-      scope.log.cachedTokens = r.usage?.cachedTokens;
-      if (outcome === "success" && upstream.ok) {
-        recordAnswer({
-          series,
-          stream: isSse,
-          receivedAt: scope.receivedAt,
-          endedAt: deps.clock.now(),
-          requestBytes: opts.requestBytes,
-          result: accounting.result,
-        });
-        deps.onAnswered?.({ request: req, endpoint, result: accounting.result });
-      }
-    },
-  });
+  scope.hold(new AnswerEnd(x, deps, opts, accounting, isSse));
   const out = downstreamHeaders(upstream.headers);
   out.set("x-gateway-target-model", target.target);
   out.set("x-gateway-destination-endpoint-served", endpoint.address);
@@ -305,6 +285,48 @@ async function respond(
   return x.idSetOn;
 }
 
+/**
+ * What the scope holds to note the answer's tokens and TTFT and record its metrics at the
+ * request's end: one object, not an object, a closure and its scope per request (issue 19,
+ * sixth pass). Positional: an options object would be one more allocation per request.
+ */
+class AnswerEnd implements Releasable {
+  constructor(
+    private readonly x: Exchange,
+    private readonly deps: ForwardDeps,
+    private readonly opts: {
+      response: Response;
+      endpoint: Endpoint;
+      requestBytes: number;
+      series: RequestSeries;
+    },
+    private readonly accounting: JsonAccounting | SseAccounting,
+    private readonly stream: boolean,
+  ) {}
+
+  release(outcome: Outcome): void {
+    const { x, deps, opts, accounting } = this;
+    const scope = x.scope;
+    const r = accounting.result;
+    if (r.firstTokenAt !== undefined)
+      scope.log.ttftMs = Math.round((r.firstTokenAt - scope.receivedAt) * 100) / 100;
+    scope.log.promptTokens = r.usage?.promptTokens;
+    scope.log.completionTokens = r.usage?.completionTokens ?? (r.contentEvents || undefined);
+    scope.log.cachedTokens = r.usage?.cachedTokens;
+    if (outcome === "success" && opts.response.ok) {
+      recordAnswer({
+        series: opts.series,
+        stream: this.stream,
+        receivedAt: scope.receivedAt,
+        endedAt: deps.clock.now(),
+        requestBytes: opts.requestBytes,
+        result: accounting.result,
+      });
+      deps.onAnswered?.({ request: x.inferenceRequest, endpoint: opts.endpoint, result: accounting.result });
+    }
+  }
+}
+
 /** `tap`, also handing every chunk it lets through to `seen` (the plugins' ResponseStreaming). */
 function tapped(tap: Tap, seen: (bytes: Uint8Array) => void): Tap {
   return {
@@ -333,7 +355,8 @@ async function readWhole(
   controller: AbortController,
   closing: Closing | undefined,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const unsubscribe = closing?.onClose(() => controller.abort(new Error("shutting down")));
+  // Aborted with Error("shutting down") when shutdown stops waiting (no closure per request).
+  const watching = closing?.watch(controller);
   try {
     if (closing?.closed) throw new Error("shutting down");
     return new Uint8Array(await upstream.arrayBuffer());
@@ -348,7 +371,7 @@ async function readWhole(
       code: "upstream_response_incomplete",
     });
   } finally {
-    unsubscribe?.();
+    if (watching !== undefined) closing!.unwatch(watching);
   }
 }
 
