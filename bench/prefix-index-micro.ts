@@ -12,14 +12,21 @@
  * as a gateway's parse, copies and I/O between two decisions push the index out of the
  * caches; 0 runs the index alone. Prints, per endpoint count, the best and median of
  * BENCH_BATCHES (7) batches of BENCH_REQUESTS (400) requests: µs per request and ns per
- * block. BENCH_TREE measures another worktree's index (a before → after in one run).
+ * block, and the index's key-table bytes. BENCH_BASELINE (a worktree of an older commit)
+ * measures its index beside this one's in the same process, batches alternating, on the
+ * same stream of prompts: a before → after in one run.
  */
 import { fileURLToPath } from "node:url";
 
-const TREE = process.env["BENCH_TREE"] ?? fileURLToPath(new URL("..", import.meta.url));
-const { DEFAULT_LRU_CAPACITY_PER_SERVER, PrefixIndex } = (await import(
-  `${TREE}/src/scheduling/prefix/prefix-index.ts`
-)) as typeof import("../src/scheduling/prefix/prefix-index.ts");
+const HERE = fileURLToPath(new URL("..", import.meta.url));
+const BASELINE = process.env["BENCH_BASELINE"];
+type IndexClass = typeof import("../src/scheduling/prefix/prefix-index.ts").PrefixIndex;
+const load = async (tree: string) =>
+  ((await import(`${tree}/src/scheduling/prefix/prefix-index.ts`)) as { PrefixIndex: IndexClass })
+    .PrefixIndex;
+const trees: { name: string; Index: IndexClass }[] = [{ name: "this tree", Index: await load(HERE) }];
+if (BASELINE) trees.unshift({ name: "baseline", Index: await load(BASELINE) });
+const DEFAULT_LRU_CAPACITY_PER_SERVER = 31_250;
 
 const BLOCKS = 256;
 const REQUESTS = Number(process.env["BENCH_REQUESTS"] ?? 400);
@@ -28,20 +35,22 @@ const POLLUTE = Number(process.env["BENCH_POLLUTE_KIB"] ?? 1024) * 1024;
 const ENDPOINTS = (process.env["BENCH_ENDPOINTS"] ?? "4,64").split(",").map(Number);
 const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.versions.node}`;
 
-/** xorshift: the same stream of keys and picks in every tree and runtime. */
-let state = 0x9e3779b9;
-function next32(): number {
-  state ^= state << 13;
-  state ^= state >>> 17;
-  state ^= state << 5;
-  return state >>> 0;
-}
+/** xorshift, one state per index measured: the same stream of keys and picks in every tree and runtime. */
+class Stream {
+  private state = 0x9e3779b9;
+  next32(): number {
+    this.state ^= this.state << 13;
+    this.state ^= this.state >>> 17;
+    this.state ^= this.state << 5;
+    return this.state >>> 0;
+  }
 
-/** A new prompt's keys: 256 random 53-bit integers, as `hashes.ts` `keyOf` makes them. */
-function newPrompt(): number[] {
-  const keys = new Array<number>(BLOCKS);
-  for (let j = 0; j < BLOCKS; j++) keys[j] = (next32() >>> 11) * 4294967296 + next32();
-  return keys;
+  /** A new prompt's keys: 256 random 53-bit integers, as `hashes.ts` `keyOf` makes them. */
+  newPrompt(): number[] {
+    const keys = new Array<number>(BLOCKS);
+    for (let j = 0; j < BLOCKS; j++) keys[j] = (this.next32() >>> 11) * 4294967296 + this.next32();
+    return keys;
+  }
 }
 
 const junk = new Uint8Array(Math.max(POLLUTE, 64));
@@ -56,13 +65,18 @@ interface Times {
   record: number;
 }
 
-function request(
-  index: InstanceType<typeof PrefixIndex>,
-  names: readonly string[],
-  t: Times | undefined,
-): void {
-  const keys = newPrompt();
-  const name = names[next32() % names.length]!;
+interface Subject {
+  name: string;
+  index: InstanceType<IndexClass>;
+  stream: Stream;
+  decide: number[];
+  record: number[];
+}
+
+function request(s: Subject, names: readonly string[], t: Times | undefined): void {
+  const index = s.index;
+  const keys = s.stream.newPrompt();
+  const name = names[s.stream.next32() % names.length]!;
   if (POLLUTE > 0) pollute();
   const t0 = performance.now();
   const m = index.matchLengths(keys);
@@ -78,32 +92,54 @@ function request(
   }
 }
 
+/** Bytes of the index's key table (its shards' arrays), read from its fields in any tree. */
+function tableBytes(index: object): number {
+  const keys = (index as { keys?: { shards?: { byteLength: number }[] } }).keys;
+  return (keys?.shards ?? []).reduce((a, s) => a + s.byteLength, 0);
+}
+
 function measure(n: number): void {
-  const index = new PrefixIndex();
   const names = Array.from({ length: n }, (_, i) => `pod-${i}:8000`);
+  const subjects: Subject[] = trees.map(({ name, Index }) => ({
+    name,
+    index: new Index(),
+    stream: new Stream(),
+    decide: [],
+    record: [],
+  }));
   // Fill every LRU, then as many requests again so that entries and free lists are as
   // scrambled as a long-running gateway's.
   const fill = Math.ceil((2.2 * n * DEFAULT_LRU_CAPACITY_PER_SERVER) / BLOCKS);
-  for (let k = 0; k < fill; k++) request(index, names, undefined);
-  const decide: number[] = [];
-  const record: number[] = [];
+  for (const s of subjects) for (let k = 0; k < fill; k++) request(s, names, undefined);
   for (let b = 0; b < BATCHES; b++) {
-    const t: Times = { decide: 0, record: 0 };
-    for (let k = 0; k < REQUESTS; k++) request(index, names, t);
-    decide.push((t.decide * 1000) / REQUESTS);
-    record.push((t.record * 1000) / REQUESTS);
+    for (const s of subjects) {
+      const t: Times = { decide: 0, record: 0 };
+      for (let k = 0; k < REQUESTS; k++) request(s, names, t);
+      s.decide.push((t.decide * 1000) / REQUESTS);
+      s.record.push((t.record * 1000) / REQUESTS);
+    }
   }
   const best = (a: number[]) => Math.min(...a);
   const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
-  const total = decide.map((d, i) => d + record[i]!);
   const f = (x: number) => x.toFixed(1);
-  console.log(
-    `${runtime} ${n} endpoints (${index.stats().entries} entries): per request best (median) µs: ` +
-      `decision ${f(best(decide))} (${f(median(decide))}), record ${f(best(record))} (${f(median(record))}), ` +
-      `total ${f(best(total))} (${f(median(total))}); ${((best(total) * 1000) / BLOCKS).toFixed(0)} ns/block`,
-  );
+  const totals = subjects.map((s) => s.decide.map((d, i) => d + s.record[i]!));
+  subjects.forEach((s, i) => {
+    const total = totals[i]!;
+    console.log(
+      `${runtime} ${n} endpoints, ${s.name} (${s.index.stats().entries} entries, key table ` +
+        `${(tableBytes(s.index) / 2 ** 20).toFixed(0)} MiB): per request best (median) µs: ` +
+        `decision ${f(best(s.decide))} (${f(median(s.decide))}), record ${f(best(s.record))} (${f(median(s.record))}), ` +
+        `total ${f(best(total))} (${f(median(total))}); ${((best(total) * 1000) / BLOCKS).toFixed(0)} ns/block`,
+    );
+  });
+  if (totals.length === 2) {
+    const ratios = totals[1]!.map((t, i) => t / totals[0]![i]!);
+    console.log(
+      `  this tree / baseline, batch by batch: median ${f(median(ratios) * 100)} %, best ${f(best(ratios) * 100)} %`,
+    );
+  }
 }
 
-console.log(`${TREE}: pollute ${POLLUTE / 1024} KiB between requests`);
+console.log(`pollute ${POLLUTE / 1024} KiB between requests`);
 for (const n of ENDPOINTS) measure(n);
 if (junkSum < 0) console.log(junkSum);

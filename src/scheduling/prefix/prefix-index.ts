@@ -374,15 +374,33 @@ export class PrefixIndex {
     return true;
   }
 
-  /** Evicts endpoint `ep`'s oldest entries down to `capacity`. */
+  /**
+   * Evicts endpoint `ep`'s oldest entries down to `capacity`, oldest first, in one pass:
+   * their ids and keys read in one walk along the LRU (mostly the order they were
+   * allocated in), their key slots brought into cache together (`KeyRecords.warm`), each
+   * dropped from its key's holders, and the LRU cut once behind the last of them.
+   */
   private evictOver(ep: number, capacity: number): void {
     const over = this.lruSize[ep]! - capacity;
-    if (over > 1) this.warmOldest(ep, over);
-    while (this.lruSize[ep]! > capacity) {
-      const oldest = this.lruHead[ep]!;
-      this.unlinkLru(ep, oldest);
-      this.release(oldest);
+    if (over <= 0) return;
+    if (over > this.oldest.length) {
+      this.oldest = new Int32Array(Math.max(over, 2 * this.oldest.length));
+      this.oldestKeys = new Float64Array(this.oldest.length);
     }
+    const ids = this.oldest;
+    const keys = this.oldestKeys;
+    let e = this.lruHead[ep]!;
+    for (let k = 0; k < over; k++) {
+      ids[k] = e;
+      keys[k] = this.ent.key(e);
+      e = this.at(e, LRU_NEXT);
+    }
+    if (over > 1) this.warmth += this.keys.warm(keys, 0, over);
+    for (let k = 0; k < over; k++) this.release(ids[k]!);
+    this.lruHead[ep] = e;
+    if (e === NONE) this.lruTail[ep] = NONE;
+    else this.put(e, LRU_PREV, NONE);
+    this.lruSize[ep]! -= over;
   }
 
   /**
@@ -497,25 +515,11 @@ export class PrefixIndex {
     return ep;
   }
 
-  /** Keys of the `n` oldest entries of `ep` (scratch for `warmOldest`). */
+  /** The entries an eviction drops and their keys (scratch for `evictOver`). */
+  private oldest = new Int32Array(256);
   private oldestKeys = new Float64Array(256);
   /** What the warm-up reads summed to (kept so that they happen). */
   private warmth = 0;
-
-  /**
-   * Brings the table slots of endpoint `ep`'s `n` oldest keys into cache before they are
-   * evicted one by one (see `KeyRecords.warm`): their entries are read in LRU order,
-   * which is mostly the order they were allocated in, then their slots in one tight loop.
-   */
-  private warmOldest(ep: number, n: number): void {
-    if (n > this.oldestKeys.length)
-      this.oldestKeys = new Float64Array(Math.max(n, 2 * this.oldestKeys.length));
-    const keys = this.oldestKeys;
-    let k = 0;
-    for (let e = this.lruHead[ep]!; e !== NONE && k < n; e = this.at(e, LRU_NEXT))
-      keys[k++] = this.ent.key(e);
-    this.warmth += this.keys.warm(keys, 0, k);
-  }
 
   /** The entry of endpoint `ep` among the holders starting at entry `head`, or NONE. */
   private heldBy(head: number, ep: number): number {
