@@ -102,6 +102,7 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
 
   function run(request: SchedulingRequest, candidates: readonly Endpoint[]): SchedulingResult {
     const t0 = clock.now();
+    let end: number | undefined;
     let decided: SchedulingResult | undefined;
     lastCtx = undefined;
     try {
@@ -120,11 +121,13 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
         currentCtx = outerCtx;
         currentCandidates = outerCandidates;
       }
-      if (result.kind === "picked") hooks.preRequest(ctx, result.endpoints);
+      // With an observer the hooks' last clock reading ends the decision too (nothing of ours
+      // runs between them): one reading a decision less.
+      if (result.kind === "picked") end = hooks.preRequest(ctx, result.endpoints);
       decided = result;
       return result;
     } finally {
-      observeDecision?.((clock.now() - t0) / 1000, request, decided);
+      observeDecision?.(((end ?? clock.now()) - t0) / 1000, request, decided);
     }
   }
 
@@ -160,8 +163,11 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
   };
 }
 
-/** Runs every hook of one kind in config order (see `hookRunners`) with the call's arguments. */
-type HookRun = (ctx: SchedulingContext, a: unknown, b?: unknown) => void;
+/**
+ * Runs every hook of one kind in config order (see `hookRunners`) with the call's arguments;
+ * returns its last clock reading when timed (undefined when not).
+ */
+type HookRun = (ctx: SchedulingContext, a: unknown, b?: unknown) => number | undefined;
 
 type Hook = PluginIdentity & LifecycleHooks;
 type HookKind = "preRequest" | "responseReceived" | "responseStreaming" | "responseComplete";
@@ -197,6 +203,7 @@ function hookRunners(
             // A hook's throw must not fail the request it observes.
           }
         }
+        return undefined;
       };
     // Resolved at each hook's first call, so series appear in the order of first use.
     const recorders = new Array<Recorder | undefined>(having.length);
@@ -213,6 +220,7 @@ function hookRunners(
         slot(recorders, i, observe, point, h)((t1 - t) / 1000);
         t = t1;
       }
+      return t;
     };
   };
   return {
