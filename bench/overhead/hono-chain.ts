@@ -21,7 +21,9 @@
  *
  * Run: `bun bench/overhead/hono-chain.ts` and `node --import tsx bench/overhead/hono-chain.ts`.
  * Prints µs per request (median of BENCH_ROUNDS rounds, default 5, of BENCH_N requests, default
- * 100,000).
+ * 100,000), wall time of one request at a time unless BENCH_CONCURRENCY (requests at a time) and
+ * BENCH_CPU=1 (process CPU, the collector's threads included) say otherwise; with a base, the
+ * median paired difference too. Every answer's body is read.
  */
 import { resolve } from "node:path";
 import { Hono } from "hono";
@@ -117,17 +119,30 @@ async function gatewayApp(
   return gateway;
 }
 
+/** BENCH_CONCURRENCY requests at a time (default 1); BENCH_CPU=1 reports process CPU instead of wall time. */
+const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 1);
+const CPU = process.env["BENCH_CPU"] === "1";
+
 async function run(app: { fetch(r: Request): Response | Promise<Response> }): Promise<number> {
   const t0 = performance.now();
-  for (let i = 0; i < N; i++) {
-    const res = await app.fetch(
-      new Request("http://gw/v1/chat/completions", {
-        method: "POST",
-        headers: { "content-type": "application/json", "content-length": String(reqBody.length) },
-        body: reqBody,
-      }),
-    );
-    if (res.status !== 200) throw new Error(`status ${res.status}`);
+  const c0 = process.cpuUsage();
+  const one = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const res = await app.fetch(
+        new Request("http://gw/v1/chat/completions", {
+          method: "POST",
+          headers: { "content-type": "application/json", "content-length": String(reqBody.length) },
+          body: reqBody,
+        }),
+      );
+      if (res.status !== 200) throw new Error(`status ${res.status}`);
+      await res.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, () => one(Math.ceil(N / CONCURRENCY))));
+  if (CPU) {
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / N;
   }
   return ((performance.now() - t0) * 1000) / N;
 }
@@ -155,7 +170,17 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.version}`;
-print(`${runtime}, ${N} requests per round, median of ${ROUNDS} rounds (µs per request):`);
+print(
+  `${runtime}, ${N} requests per round, ${CONCURRENCY} at a time, median of ${ROUNDS} rounds (${CPU ? "CPU" : "wall"} µs per request):`,
+);
+if (baseRoot) {
+  // Paired rounds: the same round's gateway against gateway-base (what noise moves both by cancels).
+  const diffs = results["gateway"]!.map((g, i) => g - results["gateway-base"]![i]!);
+  const lower = diffs.filter((d) => d < 0).length;
+  print(
+    `  gateway − gateway-base, median of paired rounds: ${median(diffs).toFixed(2)} µs (lower in ${lower} of ${diffs.length})`,
+  );
+}
 for (const [name, xs] of Object.entries(results)) print(`  ${name.padEnd(12)} ${median(xs).toFixed(2)}`);
 print(
   `  chain-11 − composed: ${(median(results["chain-11"]!) - median(results["composed"]!)).toFixed(2)} µs`,
