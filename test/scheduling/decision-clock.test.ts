@@ -17,8 +17,9 @@ test("the decision ends at the PreRequest hooks' last reading: one clock reading
   const clock: Clock = { now: () => readings++ };
   const plugin: { point: string; name: string; seconds: number }[] = [];
   const observe: PluginObserver = Object.assign(() => {}, {
-    recorder: (point: string, p: { name: string }) => (seconds: number) =>
-      plugin.push({ point, name: p.name, seconds }),
+    recorder: (point: string, _type: string, name: string) => (seconds: number) => {
+      plugin.push({ point, name, seconds });
+    },
   });
   const decisions: number[] = [];
   const s = createScheduler({
