@@ -89,20 +89,45 @@ export function maxScorePicker(opts: {
   const { random, index } = opts;
   const recurrence = recurrenceTracker();
   const ownShare = recurrenceTracker(64);
+  // Scratch reused by every pick of this picker (picks are synchronous and never nested; the
+  // arrays grow to the largest candidate list seen): no typed arrays, index lists or
+  // comparison closures allocated per decision (issue 19, sixth pass). Entries past the
+  // current decision's `n` are stale and never read.
+  let score = new Float64Array(8);
+  let tie = new Float64Array(8);
+  let weight = new Float64Array(8);
+  let current: readonly ScoredEndpoint[] = [];
+  const picked: number[] = [];
+  const all: number[] = [];
+  const band: number[] = [];
+  const rest: number[] = [];
+  const better = (i: number, j: number) =>
+    score[i]! > score[j]! || (score[i] === score[j] && tie[i]! < tie[j]!);
+  const heavier = (i: number, j: number) =>
+    weight[i]! > weight[j]! ||
+    (weight[i] === weight[j] && current[i]!.endpoint.name < current[j]!.endpoint.name);
+  const endpointsOf = (indices: readonly number[]) => {
+    const out = new Array<ScoredEndpoint["endpoint"]>(indices.length);
+    for (let i = 0; i < indices.length; i++) out[i] = current[indices[i]!]!.endpoint;
+    return out;
+  };
   return {
     type: MAX_SCORE_PICKER,
     name: opts.name ?? MAX_SCORE_PICKER,
     pick(ctx, scored) {
       const n = scored.length;
+      if (score.length < n) {
+        score = new Float64Array(2 * n);
+        tie = new Float64Array(2 * n);
+        weight = new Float64Array(2 * n);
+      }
+      current = scored;
+      picked.length = 0;
       // One tie-break draw per endpoint, in order, whatever is picked (seeded runs replay).
-      const score = new Float64Array(n);
-      const tie = new Float64Array(n);
       for (let i = 0; i < n; i++) {
         score[i] = scored[i]!.score;
         tie[i] = random();
       }
-      const better = (i: number, j: number) =>
-        score[i]! > score[j]! || (score[i] === score[j] && tie[i]! < tie[j]!);
       const isNew = ctx.get(NEW_PREFIX);
       const share = isNew === undefined ? recurrence.share() : recurrence.add(!isNew);
       let reported = 0;
@@ -115,48 +140,43 @@ export function maxScorePicker(opts: {
       const shared =
         (reported > 0 ? ownShare.add(Math.min(1, own / reported)) : ownShare.share()) < OWN_SHARE_REPLICAS;
       const k = Math.min(p.maxNumOfEndpoints, n);
-      const picked: number[] = [];
-      if (!p.rendezvous || n < 2) {
-        topInto(picked, allOf(n), k, better);
-        return picked.map((i) => scored[i]!.endpoint);
+      try {
+        if (!p.rendezvous || n < 2) {
+          all.length = n;
+          for (let i = 0; i < n; i++) all[i] = i;
+          topInto(picked, all, k, better);
+          return endpointsOf(picked);
+        }
+        let best = 0;
+        for (let i = 1; i < n; i++) if (better(i, best)) best = i;
+        const fresh = isNew === true;
+        const recurring = fresh && shared && p.recurringShare > 0 && share >= p.recurringShare;
+        const epsilon = !fresh ? p.tieEpsilon : recurring ? p.recurringTieEpsilon : p.newPrefixTieEpsilon;
+        // The band: every endpoint within epsilon of the best (the sorted order's head).
+        band.length = 0;
+        rest.length = 0;
+        for (let i = 0; i < n; i++) (score[i]! >= score[best]! - epsilon ? band : rest).push(i);
+        let head: readonly number[] = band;
+        let moved: readonly number[] = NONE;
+        if (fresh && !recurring && index && band.length > 1)
+          [head, moved] = leastPending(band, scored, index, currentMatch(ctx)?.promptTokens ?? 0);
+        const key = head.length > 1 ? rendezvousKey(ctx) : undefined;
+        if (key) {
+          for (const i of head) weight[i] = rendezvousWeight(key.hi, key.lo, scored[i]!.endpoint.name);
+          topInto(picked, head, k, heavier);
+        } else topInto(picked, head, k, better);
+        topInto(picked, moved, k, better);
+        topInto(picked, rest, k, better);
+        return endpointsOf(picked);
+      } finally {
+        current = NONE_SCORED;
       }
-      let best = 0;
-      for (let i = 1; i < n; i++) if (better(i, best)) best = i;
-      const fresh = isNew === true;
-      const recurring = fresh && shared && p.recurringShare > 0 && share >= p.recurringShare;
-      const epsilon = !fresh ? p.tieEpsilon : recurring ? p.recurringTieEpsilon : p.newPrefixTieEpsilon;
-      // The band: every endpoint within epsilon of the best (the sorted order's head).
-      let band: number[] = [];
-      const rest: number[] = [];
-      for (let i = 0; i < n; i++) (score[i]! >= score[best]! - epsilon ? band : rest).push(i);
-      let moved: number[] = [];
-      if (fresh && !recurring && index && band.length > 1)
-        [band, moved] = leastPending(band, scored, index, currentMatch(ctx)?.promptTokens ?? 0);
-      const key = band.length > 1 ? rendezvousKey(ctx) : undefined;
-      if (key) {
-        const weight = new Float64Array(n);
-        for (const i of band) weight[i] = rendezvousWeight(key.hi, key.lo, scored[i]!.endpoint.name);
-        const name = (i: number) => scored[i]!.endpoint.name;
-        topInto(
-          picked,
-          band,
-          k,
-          (i, j) => weight[i]! > weight[j]! || (weight[i] === weight[j] && name(i) < name(j)),
-        );
-      } else topInto(picked, band, k, better);
-      topInto(picked, moved, k, better);
-      topInto(picked, rest, k, better);
-      return picked.map((i) => scored[i]!.endpoint);
     },
   };
 }
 
-/** 0 .. n-1. */
-function allOf(n: number): number[] {
-  const out = new Array<number>(n);
-  for (let i = 0; i < n; i++) out[i] = i;
-  return out;
-}
+const NONE: readonly number[] = [];
+const NONE_SCORED: readonly ScoredEndpoint[] = [];
 
 /**
  * Appends to `picked` the best of `from` by `better`, in order, until `picked` holds `k`:
