@@ -33,7 +33,19 @@ class RequestContext implements SchedulingContext {
   /** The columns of the last endpoints array asked for (a profile's scorers share one array). */
   private columnsOf: readonly Endpoint[] | undefined = undefined;
   private columns: LoadColumns | undefined = undefined;
-  private state: Map<StateKey<unknown>, unknown> | undefined = undefined;
+  /**
+   * Plugin state: the first four keys in fields (a decision of the default profile sets three),
+   * any more in a Map made then. No Map per decision (issue 19, sixth pass).
+   */
+  private k0: StateKey<unknown> | undefined = undefined;
+  private v0: unknown = undefined;
+  private k1: StateKey<unknown> | undefined = undefined;
+  private v1: unknown = undefined;
+  private k2: StateKey<unknown> | undefined = undefined;
+  private v2: unknown = undefined;
+  private k3: StateKey<unknown> | undefined = undefined;
+  private v3: unknown = undefined;
+  private more: Map<StateKey<unknown>, unknown> | undefined = undefined;
   /** The prompt's first characters and its whole length (prompt.ts `promptPrefix`). */
   private prefix: { parts: readonly string[]; length: number; limit: number } | undefined = undefined;
 
@@ -107,11 +119,30 @@ class RequestContext implements SchedulingContext {
   }
 
   get<T>(key: StateKey<T>): T | undefined {
-    return this.state?.get(key) as T | undefined;
+    if (this.k0 === key) return this.v0 as T;
+    if (this.k1 === key) return this.v1 as T;
+    if (this.k2 === key) return this.v2 as T;
+    if (this.k3 === key) return this.v3 as T;
+    return this.more?.get(key) as T | undefined;
   }
 
   set<T>(key: StateKey<T>, value: T): void {
-    this.state ??= new Map();
-    this.state.set(key, value);
+    // Slots fill in order and are never emptied: the first free one is past every key held.
+    if (this.k0 === undefined || this.k0 === key) {
+      this.k0 = key;
+      this.v0 = value;
+    } else if (this.k1 === undefined || this.k1 === key) {
+      this.k1 = key;
+      this.v1 = value;
+    } else if (this.k2 === undefined || this.k2 === key) {
+      this.k2 = key;
+      this.v2 = value;
+    } else if (this.k3 === undefined || this.k3 === key) {
+      this.k3 = key;
+      this.v3 = value;
+    } else {
+      this.more ??= new Map();
+      this.more.set(key, value);
+    }
   }
 }
