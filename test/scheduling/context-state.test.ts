@@ -28,7 +28,7 @@ test("plugin state: set, overwrite and read back any number of keys, each its ow
   expect(context().get(keys[0]!)).toBeUndefined();
 });
 
-test("up to four keys a decision make no Map", () => {
+test("up to four keys and one block size's hashes a decision make no Map", () => {
   const keys = Array.from({ length: 4 }, (_, i) => stateKey<number>(`s${i}`));
   const shared = {
     request: request(),
@@ -39,6 +39,8 @@ test("up to four keys a decision make no Map", () => {
   const one = () => {
     const ctx = createContext(shared);
     for (const k of keys) ctx.set(k, 1);
+    ctx.prefixHashes(64, 4);
+    ctx.prefixHashes(64, 2);
     return ctx.get(keys[3]!);
   };
   for (let i = 0; i < 200; i++) one();
@@ -47,4 +49,21 @@ test("up to four keys a decision make no Map", () => {
   for (let i = 0; i < 100; i++) one();
   const after = heapStats().objectTypeCounts;
   expect(((after["Map"] ?? 0) - (before["Map"] ?? 0)) / 100).toBe(0);
+});
+
+test("prompt hashes: one block size in fields, others in a Map, each the same as a fresh context's", () => {
+  const req = request({ prompt: "The quick brown fox jumps over the lazy dog. ".repeat(20) });
+  const fresh = (chars: number, blocks: number) => {
+    const h = context({ request: req }).prefixHashes(chars, blocks);
+    return Array.from(h.words.subarray(0, 2 * h.count));
+  };
+  const words = (h: { words: Uint32Array; count: number }) => Array.from(h.words.subarray(0, 2 * h.count));
+  const ctx = context({ request: req });
+  expect(words(ctx.prefixHashes(64, 4))).toEqual(fresh(64, 4));
+  expect(words(ctx.prefixHashes(64, 2))).toEqual(fresh(64, 2));
+  expect(words(ctx.prefixHashes(16, 3))).toEqual(fresh(16, 3));
+  expect(words(ctx.prefixHashes(64, 8))).toEqual(fresh(64, 8));
+  expect(words(ctx.prefixHashes(16, 5))).toEqual(fresh(16, 5));
+  expect(words(ctx.prefixHashes(64, 3))).toEqual(fresh(64, 3));
+  expect(words(ctx.prefixHashes(32, 1))).toEqual(fresh(32, 1));
 });

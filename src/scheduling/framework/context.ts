@@ -28,6 +28,10 @@ export function createContext(opts: {
 class RequestContext implements SchedulingContext {
   readonly targetModel: string;
   private text: string | undefined = undefined;
+  /** The hashes of the first block size asked for in fields (one a decision, usually), others in a Map. */
+  private hashChars = 0;
+  private hashBlocks = 0;
+  private hashed: PrefixHashes | undefined = undefined;
   private hashes: Map<number, { maxBlocks: number; hashes: PrefixHashes }> | undefined = undefined;
   private loadMemo: Map<Endpoint, EffectiveLoad> | undefined = undefined;
   /** The columns of the last endpoints array asked for (a profile's scorers share one array). */
@@ -106,15 +110,27 @@ class RequestContext implements SchedulingContext {
   }
 
   prefixHashes(blockChars: number, maxBlocks: number): PrefixHashes {
-    const memo = this.hashes?.get(blockChars);
-    if (memo !== undefined && memo.maxBlocks >= maxBlocks) return truncateHashes(memo.hashes, maxBlocks);
+    const first = this.hashed === undefined || this.hashChars === blockChars;
+    if (first) {
+      if (this.hashed !== undefined && this.hashBlocks >= maxBlocks)
+        return truncateHashes(this.hashed, maxBlocks);
+    } else {
+      const memo = this.hashes?.get(blockChars);
+      if (memo !== undefined && memo.maxBlocks >= maxBlocks) return truncateHashes(memo.hashes, maxBlocks);
+    }
     const h = hashPrefix(this.text ?? this.window(blockChars * maxBlocks).parts, {
       model: this.request.targetModel,
       blockChars,
       maxBlocks,
     });
-    this.hashes ??= new Map();
-    this.hashes.set(blockChars, { maxBlocks, hashes: h });
+    if (first) {
+      this.hashChars = blockChars;
+      this.hashBlocks = maxBlocks;
+      this.hashed = h;
+    } else {
+      this.hashes ??= new Map();
+      this.hashes.set(blockChars, { maxBlocks, hashes: h });
+    }
     return h;
   }
 
