@@ -2,6 +2,7 @@ import type { Deadline } from "../aigw/deadline.ts";
 import type { AigwRouting } from "../aigw/routing.ts";
 import type { ApiKey } from "../config/settings.ts";
 import type { Endpoint } from "../endpoints/types.ts";
+import type { RequestSeries } from "../metrics/request-series.ts";
 import type { ResponseHome } from "../openai/response-homes.ts";
 import type { Pool } from "../pools/pool.ts";
 import type { ClientSignal } from "../proxy/attempt.ts";
@@ -55,6 +56,13 @@ export class Exchange {
    */
   res: Response | undefined = undefined;
   error: unknown = undefined;
+  /**
+   * The request series forward counted the request in, and the target it was resolved for:
+   * the scope's end reuses it while the target is the same (a spill to a hosted backend
+   * replaces the target) instead of resolving the same series again (issue 19, sixth pass).
+   */
+  series: RequestSeries | undefined = undefined;
+  seriesFor: TargetModel | undefined = undefined;
   /** The answer forward built with `x-request-id` already among its headers (the pipeline sets it on any other). */
   idSetOn: Response | undefined = undefined;
 

@@ -115,6 +115,8 @@ export function forward(deps: ForwardDeps) {
     // Running from dispatch to the pod until the request ends, as GIE counts it: a pod sends
     // a non-streamed answer's headers only when it is done, so counting then reads far low.
     const series = deps.metrics.series(req.model, target.target, req.fairnessId, x.admission?.priority ?? 0);
+    x.series = series;
+    x.seriesFor = target;
     series.started();
     x.scope.hold(series.running);
     let last: { reason: string; response?: Response; broken?: boolean } = { reason: "no endpoint tried" };

@@ -45,7 +45,11 @@ export function scope(deps: {
     const durationMs = deps.clock.now() - s.receivedAt;
     const headers = x.res?.headers;
     if (req) {
-      const series = deps.metrics.series(req.model, target ?? "", req.fairnessId, x.admission?.priority ?? 0);
+      // Forward's series when it resolved one for this target (the same arguments, the same answer).
+      const series =
+        x.series !== undefined && x.seriesFor === targetModel
+          ? x.series
+          : deps.metrics.series(req.model, target ?? "", req.fairnessId, x.admission?.priority ?? 0);
       series.counted();
       if (outcome === "success" && s.status < 400) series.succeeded(durationMs / 1000);
       // A client that leaves (mid-stream, or before the answer: 499) is not the pool's
