@@ -43,6 +43,11 @@ const index = new PrefixIndex();
 for (const ep of ["a", "b", "c", "d"]) index.record(ep, keys.slice(0, 8));
 index.record("a", keys);
 for (let i = 0; i < 100; i++) index.prompts.record(keys);
+/** A pod request's head, as the wire client writes it before the body (bun-wire.ts). */
+const HEAD = encoder.encode(
+  `POST /v1/chat/completions HTTP/1.1\r\ncontent-type: application/json\r\nx-request-id: 0123456789abcdef0123\r\nhost: 127.0.0.1:8001\r\ncontent-length: ${bytes.byteLength}\r\n\r\n`,
+);
+const SCRATCH = new Uint8Array(64 * 1024);
 /** Socket chunks of the body as Node hands them (64 KiB reads, here 16 KiB pieces of one buffer). */
 const socket = Buffer.from(bytes);
 const chunks = [socket.subarray(0, 16384), socket.subarray(16384)];
@@ -84,6 +89,23 @@ const items: [string, () => unknown][] = [
   ["renamed + usage, spliced", () => spliceRequestBody(bytes, "n", USAGE)],
   ["usage only, spliced (prefix, one copy)", () => spliceRequestBody(bytes, undefined, USAGE)],
   ["copy of the bytes (slice)", () => bytes.slice()],
+  [
+    "wire write's buffer: head + body into a fresh buffer",
+    () => {
+      const out = Buffer.allocUnsafe(HEAD.byteLength + bytes.byteLength);
+      out.set(HEAD, 0);
+      out.set(bytes, HEAD.byteLength);
+      return out;
+    },
+  ],
+  [
+    "wire write's buffer: head + body into the reused scratch (now)",
+    () => {
+      SCRATCH.set(HEAD, 0);
+      SCRATCH.set(bytes, HEAD.byteLength);
+      return SCRATCH;
+    },
+  ],
 ];
 if (typeof Bun !== "undefined") items.push(["Blob.bytes() (a copy)", () => blob.bytes()]);
 
