@@ -40,4 +40,13 @@ describe("key lookups for a new prompt", () => {
     expect(index.stats()).toMatchObject({ entries: 1024, size: 1024 });
     // (That the weights it adds are prompts.record's: prefix-index-model.test.ts.)
   });
+
+  test("a match of a new prompt keeps the last match: nothing copied, the matched prompt still answered from it", () => {
+    const index = fullIndex();
+    const held = chain(7000, 256);
+    const first = index.matchLengths(held);
+    expect(first.get("a")).toBe(256);
+    expect(index.matchLengths(chain(2_000_000, 256)).size).toBe(0);
+    expect(index.matchLengths(held)).toBe(first);
+  });
 });

@@ -207,6 +207,9 @@ export class PrefixIndex {
     const memo = this.lastMatch;
     if (memo.holders === this.holdersVersion && sameKeys(keys, memo.keys)) return memo.lengths;
     const lengths = this.matchNow(keys);
+    // No match (a new prompt, whose block 0 no endpoint holds) is one probe to find again:
+    // not worth copying its keys; the memo keeps the last prompt that matched.
+    if (lengths === NO_MATCH) return lengths;
     memo.holders = this.holdersVersion;
     memo.keys = keys.slice(); // the caller's array may change after the call
     memo.lengths = lengths;
