@@ -2,17 +2,21 @@
  * Background scraping of model-server `/metrics`, one self-rescheduling timer per target.
  *
  * Contract:
- * - A target is scraped right away when added, then on a grid of `intervalMs` measured from
- *   the start of each scrape. The next timer is armed only when a scrape ends, so two scrapes
- *   of one target are never in flight; a scrape slower than the interval skips the ticks it
- *   overlapped (next start = start + k * interval for the smallest k that lies in the future).
+ * - A target is scraped right away when added, then on a grid of `intervalMs` from the time
+ *   each scrape was due (its timer's time, not when the timer ran: a timer that fires late
+ *   does not move the grid, as with Go's `time.Ticker` in GIE's refresh loop). The next timer
+ *   is armed only when a scrape ends, so two scrapes of one target are never in flight; a
+ *   scrape slower than the interval skips the ticks it overlapped (next = due + k * interval
+ *   for the smallest k that lies in the future). So targets added together stay due in the
+ *   same millisecond and the runtime fires their timers in one wake-up; before, each target's
+ *   grid moved by its own timer's lateness every tick and the targets spread over the interval.
  * - A scrape not answered (headers and body) within `timeoutMs` is late; it is abandoned
  *   (its own `AbortController` aborted, a failure) after `abandonAfterMs` (default
  *   `timeoutMs`). Between the two the pod lags but its connection and last snapshot are
  *   kept, so a busy pod's slow answer still lands (see freshness.ts).
  * - A failed scrape (network error, abandoned, non-2xx, unknown engine, or none of the mapped
  *   metrics present) is counted and retried `intervalMs * 2^consecutiveFailures` (capped at
- *   `maxBackoffMs`) after that scrape started, so an abandoned scrape is retried at once
+ *   `maxBackoffMs`) after that scrape was due, so an abandoned scrape is retried at once
  *   while a refused connection backs off; one success resets the back-off.
  * - `onStatus` hears when each scrape starts and ends (see `ScrapeStatus`), so freshness can
  *   tell a late scrape from a dead pod (freshness.ts).
@@ -111,14 +115,16 @@ interface TargetState {
   timer: (() => void) | undefined;
   inFlight: Promise<void> | undefined;
   controller: Controller | undefined;
+  /** When the armed timer (or the scrape it started) was due: the anchor of the grid. */
+  dueAt: number;
   /** Consecutive failures, for back-off. */
   failures: number;
   removed: boolean;
 }
 
 /**
- * Delay from the end of a scrape to the start of the next, given how long it took: after
- * failures, what is left of the back-off counted from the scrape's start; else the next
+ * Delay from the end of a scrape to the start of the next, given the time since that scrape
+ * was due: after failures, what is left of the back-off counted from then; else the next
  * tick on the interval grid.
  */
 export function nextDelay(o: {
@@ -234,22 +240,28 @@ export function createScraper(opts: ScraperOptions): Scraper {
     return p;
   }
 
-  function arm(st: TargetState, delay: number): void {
+  /** Arms `st`'s timer `delay` ms from `now`; that time is the next scrape's grid time. */
+  function arm(st: TargetState, now: number, delay: number): void {
+    st.dueAt = now + delay;
     st.timer = setTimer(() => tick(st), delay);
+  }
+
+  /** Arms the next tick after one due at `due`, given the failures so far. */
+  function armAfter(st: TargetState, due: number, failures: number): void {
+    const now = clock.now();
+    arm(st, now, nextDelay({ intervalMs, maxBackoffMs, failures, elapsedMs: now - due }));
   }
 
   function tick(st: TargetState): void {
     st.timer = undefined;
     if (st.removed) return;
+    const due = st.dueAt;
     if (st.inFlight) {
-      arm(st, intervalMs); // a scrapeNow() is running: skip this tick
+      armAfter(st, due, 0); // a scrapeNow() is running: skip this tick
       return;
     }
-    const started = clock.now();
     void scrapeOnce(st).then(() => {
-      if (st.removed) return;
-      const elapsedMs = clock.now() - started;
-      arm(st, nextDelay({ intervalMs, maxBackoffMs, failures: st.failures, elapsedMs }));
+      if (!st.removed) armAfter(st, due, st.failures);
     });
   }
 
@@ -266,6 +278,7 @@ export function createScraper(opts: ScraperOptions): Scraper {
     setTargets(targets) {
       if (stopped) return;
       const next = new Map(targets.map((t) => [t.name, t]));
+      const now = clock.now(); // targets added together share one grid
       for (const st of [...states.values()]) if (!next.has(st.target.name)) remove(st);
       for (const t of next.values()) {
         const st = states.get(t.name);
@@ -281,12 +294,13 @@ export function createScraper(opts: ScraperOptions): Scraper {
           timer: undefined,
           inFlight: undefined,
           controller: undefined,
+          dueAt: 0,
           failures: 0,
           removed: false,
         };
         states.set(t.name, fresh);
         errorCounts.set(t.name, 0);
-        if (opts.timers !== false) arm(fresh, 0);
+        if (opts.timers !== false) arm(fresh, now, 0);
       }
     },
     stop() {
