@@ -11,7 +11,13 @@
  *     a loopback Bun.serve answering each page, `scrapeNow()` in a loop, CPU µs per scrape
  *     from `process.cpuUsage()` (both threads: Bun's HTTP client thread is in it).
  *
- *   bun bench/overhead/scrape-micro.ts [--scrapes 3000]
+ *  3. The grid on real timers (sixth pass, --grid): 8 targets against one loopback server,
+ *     scraped by the scraper's own timers every --interval ms for --seconds; how many wake-ups
+ *     (scrape starts more than 0.5 ms after the previous one) each tick of the 8 took, first
+ *     and last second, and the CPU per scrape. --tree runs another tree's scraper (e.g. the
+ *     session's start) for a before → after in one run.
+ *
+ *   bun bench/overhead/scrape-micro.ts [--scrapes 3000] [--grid [--interval 5] [--seconds 4] [--tree /path]]
  */
 import { parseArgs } from "node:util";
 import { systemClock } from "../../src/clock.ts";
@@ -29,6 +35,11 @@ const { values } = parseArgs({
     client: { type: "string", default: "fetch,wire" },
     /** Only the whole scrapes of the mock page (for a CPU profile of one scrape). */
     "mock-only": { type: "boolean", default: false },
+    /** Only the grid on real timers (part 3). */
+    grid: { type: "boolean", default: false },
+    interval: { type: "string", default: "5" },
+    seconds: { type: "string", default: "4" },
+    tree: { type: "string", multiple: true, default: [] },
   },
 });
 const SCRAPES = Number(values.scrapes);
@@ -114,6 +125,11 @@ const PAGES: Record<string, string> = {
   "full vLLM page": fullPage(),
 };
 
+if (values.grid) {
+  await gridRuns();
+  process.exit(0);
+}
+
 const perOp = (fn: () => unknown) => bestNsPerCall(fn) / 1e3;
 
 console.log("| page | bytes | lines | parse + snapshot µs |");
@@ -195,4 +211,58 @@ async function wholeScrapes(name: string, text: string, client: string): Promise
   console.log(
     `| ${name} | ${client} | ${((cpu.user + cpu.system) / SCRAPES).toFixed(1)} | ${wall.toFixed(1)} |`,
   );
+}
+
+/** Part 3: wake-ups per tick of 8 targets on the scraper's own (real) timers, per tree. */
+async function gridRuns(): Promise<void> {
+  const root = new URL("../..", import.meta.url).pathname;
+  const trees = [root, ...values.tree];
+  const intervalMs = Number(values.interval);
+  const seconds = Number(values.seconds);
+  const body = new TextEncoder().encode(MOCK);
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(body) });
+  console.log(
+    `| tree | interval | wake-ups per tick of 8 targets, first second | last second | CPU µs per scrape (both sides) |`,
+  );
+  console.log("|---|---:|---:|---:|---:|");
+  for (const tree of trees) {
+    const mod = (await import(
+      `${tree}/src/datalayer/scraper.ts`
+    )) as typeof import("../../src/datalayer/scraper.ts");
+    const starts: number[] = [];
+    const base = bunUpstreamFetch() as FetchLike;
+    const scraper = mod.createScraper({
+      fetch: (url, init) => {
+        starts.push(performance.now());
+        return base(url, init);
+      },
+      clock: systemClock,
+      intervalMs,
+      engines: BUILTIN_ENGINES,
+      onSnapshot: () => {},
+    });
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    scraper.setTargets(
+      Array.from({ length: 8 }, (_, i) => ({
+        name: `pod-${i}`,
+        url: `http://127.0.0.1:${server.port}/metrics?pod=${i}`,
+        engine: "vllm",
+      })),
+    );
+    await Bun.sleep(seconds * 1000);
+    scraper.stop();
+    const cpu = process.cpuUsage(cpu0);
+    const wakeups = (from: number, to: number) => {
+      const xs = starts.filter((t) => t >= t0 + from && t < t0 + to);
+      let groups = 0;
+      for (let i = 0; i < xs.length; i++) if (i === 0 || xs[i]! - xs[i - 1]! > 0.5) groups++;
+      return (groups / (xs.length / 8)).toFixed(2);
+    };
+    const end = seconds * 1000;
+    console.log(
+      `| ${tree === root ? "this" : tree} | ${intervalMs} ms | ${wakeups(0, 1000)} | ${wakeups(end - 1000, end)} | ${((cpu.user + cpu.system) / starts.length).toFixed(1)} |`,
+    );
+  }
+  server.stop(true);
 }

@@ -240,16 +240,50 @@ export function createScraper(opts: ScraperOptions): Scraper {
     return p;
   }
 
+  /**
+   * Armed targets by the millisecond they fall due in (`Math.floor(dueAt)`). Runtimes
+   * truncate a timer's delay to whole milliseconds from when it was armed, so targets due at
+   * the same time but armed at different times would fire in different wake-ups: the first
+   * timer of a millisecond to fire starts every target due in that millisecond.
+   */
+  const dueIn = new Map<number, Set<TargetState>>();
+
   /** Arms `st`'s timer `delay` ms from `now`; that time is the next scrape's grid time. */
   function arm(st: TargetState, now: number, delay: number): void {
     st.dueAt = now + delay;
-    st.timer = setTimer(() => tick(st), delay);
+    const ms = Math.floor(st.dueAt);
+    const due = dueIn.get(ms);
+    if (due) due.add(st);
+    else dueIn.set(ms, new Set([st]));
+    const cancel = setTimer(() => fire(ms), delay);
+    st.timer = () => {
+      cancel();
+      unlist(st, ms);
+    };
+  }
+
+  function unlist(st: TargetState, ms: number): void {
+    const due = dueIn.get(ms);
+    if (due?.delete(st) && due.size === 0) dueIn.delete(ms);
+  }
+
+  /** One wake-up: every target due in millisecond `ms`, in the order they were armed. */
+  function fire(ms: number): void {
+    const due = dueIn.get(ms);
+    if (!due) return;
+    dueIn.delete(ms);
+    for (const st of due) {
+      st.timer?.(); // its own timer, when another one's woke us
+      tick(st);
+    }
   }
 
   /** Arms the next tick after one due at `due`, given the failures so far. */
   function armAfter(st: TargetState, due: number, failures: number): void {
     const now = clock.now();
-    arm(st, now, nextDelay({ intervalMs, maxBackoffMs, failures, elapsedMs: now - due }));
+    // A timer may fire before its time (the delay truncated): the grid still counts from `due`.
+    const early = Math.max(0, due - now);
+    arm(st, now, early + nextDelay({ intervalMs, maxBackoffMs, failures, elapsedMs: now - due }));
   }
 
   function tick(st: TargetState): void {

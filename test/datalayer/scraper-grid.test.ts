@@ -67,6 +67,30 @@ describe("scraper: the grid does not move with late timers", () => {
     expect(time.pending).toBe(0);
   });
 
+  test("targets due in the same millisecond start in one wake-up, whichever timer fires first", async () => {
+    const random = seededRandom(7);
+    const { time, scraper, starts } = lateScraper(() => random() * 0.99);
+    const names = ["a", "b", "c", "d"];
+    scraper.setTargets(names.map((name) => ({ name, url: `http://${name}/metrics`, engine: "vllm" })));
+    await time.advanceAsync(2000);
+    const all = names.map((n) => starts.get(`http://${n}/metrics`)!);
+    // Each tick's four scrapes start at one time: the earliest of their four timers.
+    for (let k = 0; k < 40; k++) expect(new Set(all.map((s) => s[k])).size).toBe(1);
+    scraper.stop();
+  });
+
+  test("a timer that fires early (its delay truncated, as runtimes do) does not pull the grid earlier", async () => {
+    // Fires whole milliseconds after it was armed, plus 0.3 ms to wake up: before its time when
+    // armed at a fractional time.
+    const { time, scraper, starts } = lateScraper((ms) => Math.trunc(ms) - ms + 0.3);
+    scraper.setTargets([{ name: "a", url: "http://a/metrics", engine: "vllm" }]);
+    await time.advanceAsync(2000);
+    const a = starts.get("http://a/metrics")!.slice(0, 40);
+    expect(a.length).toBe(40);
+    for (const off of offsets(a)) expect(Math.abs(off)).toBeLessThan(1);
+    scraper.stop();
+  });
+
   test("a timer late by more than an interval skips the ticks it overlapped, then the grid goes on", async () => {
     let ticks = 0;
     // The first tick after the first scrape (not the scrape's abandon timer) fires 120 ms late.
