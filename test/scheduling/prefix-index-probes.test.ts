@@ -49,4 +49,15 @@ describe("key lookups for a new prompt", () => {
     expect(index.matchLengths(chain(2_000_000, 256)).size).toBe(0);
     expect(index.matchLengths(held)).toBe(first);
   });
+
+  test("a prompt that shares its first blocks only warms about what it matches, not all its blocks", () => {
+    const index = fullIndex();
+    const shared = [...chain(7000, 20), ...chain(3_000_000, 236)]; // 20 blocks held, 236 new
+    const before = index.keysWarmed;
+    expect(index.matchLengths(shared).get("a")).toBe(20);
+    expect(index.keysWarmed - before).toBeLessThanOrEqual(48);
+    const whole = index.keysWarmed;
+    expect(index.matchLengths(chain(6000, 256)).get("a")).toBe(256);
+    expect(index.keysWarmed - whole).toBe(255);
+  });
 });

@@ -50,6 +50,8 @@ export class KeyRecords {
   private weightedCount = 0;
   /** Keys looked up (`head`, `find`, and every weight or holder read or write by key): for tests and benchmarks of what a call reads. */
   probes = 0;
+  /** Slots `warm` touched (tests and benchmarks, as `probes`). */
+  warmed = 0;
 
   constructor() {
     // Every shard starts as the shared empty one (no memory per shard until its first key).
@@ -92,6 +94,7 @@ export class KeyRecords {
    */
   warm(keys: ArrayLike<number>, from: number, to: number): number {
     let acc = 0;
+    if (to > from) this.warmed += to - from;
     for (let j = from; j < to; j++) {
       const h = mix(keys[j]!);
       acc += this.shards[h >>> (32 - SHARD_BITS)]![(h & this.masks[h >>> (32 - SHARD_BITS)]!) * SLOT + HEAD]!;

@@ -257,8 +257,6 @@ export class PrefixIndex {
     // A prompt whose block 0 no endpoint holds (a new one) matches nothing: its other
     // blocks are not read here (its record reads them, after the decision).
     if (first === NONE) return NO_MATCH;
-    // The slots of the other keys at once, so their misses overlap.
-    if (keys.length > 1) this.warmth += this.keys.warm(keys, 1, keys.length);
     // Holders of block 0: the only endpoints that can match at all.
     let matched = 0;
     for (let e = first; e !== NONE; e = this.at(e, HOLD_NEXT)) {
@@ -266,7 +264,18 @@ export class PrefixIndex {
       matched++;
     }
     if (matched === 0) return NO_MATCH;
+    // The slots of the keys ahead are touched together, so their misses overlap, in windows
+    // that double (16, 32, 64...): a prompt that shares its first blocks only (a system
+    // prompt) warms about twice what it matches, not all its 256 blocks (its record reads
+    // the rest, after the decision); a full match takes four windows.
+    let warmed = 1;
+    let window = 16;
     for (let i = 1; i < keys.length; i++) {
+      if (i === warmed) {
+        warmed = Math.min(keys.length, warmed + window);
+        window *= 2;
+        this.warmth += this.keys.warm(keys, i, warmed);
+      }
       const head = this.keys.head(keys[i]!);
       if (head === NONE) break;
       let extended = false;
@@ -483,6 +492,11 @@ export class PrefixIndex {
   /** Keys looked up in the key table so far (`KeyRecords.probes`; tests, benchmarks). */
   get keyProbes(): number {
     return this.keys.probes;
+  }
+
+  /** Key slots touched ahead of a pass so far (`KeyRecords.warmed`; tests, benchmarks). */
+  get keysWarmed(): number {
+    return this.keys.warmed;
   }
 
   /** Records that found their prompt already the endpoint's newest and relinked nothing (tests, benchmarks). */
