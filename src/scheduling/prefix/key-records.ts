@@ -12,10 +12,14 @@
  *   cache line; linear probing in 8,192 shards picked by the hash's top bits, each
  *   doubling on its own (a whole-table doubling at a million keys stalled one decision
  *   for 0.36 s); removal by backward shift, no tombstones.
- * - A shard doubles when it would be more than half full. (Staggering the shards' limits,
- *   0.3-0.6, so that they do not all double within the same few dozen records of a young
- *   index, was tried: no measurable change in a young index's tail, whose slow decisions
- *   are fresh memory of every kind, and up to 60 % more table memory at a given size.)
+ * - A shard doubles when it would be more than 5/8 full. At half full, a full index kept
+ *   doubling shards as keys came and went: a 64-endpoint index holds ~244 keys a shard
+ *   against a limit of 256 in 512 slots, so every shard's count crossed it sooner or later
+ *   (a doubling is fresh memory, tens of µs in a record) and the table crept from 128 to
+ *   222 MiB after two fills' worth of churn. At 5/8 (320) the same counts stay below it; the
+ *   load a shard settles at is the same. (Staggering the shards' limits, 0.3-0.6, so that
+ *   they do not all double within the same few dozen records of a young index, was tried:
+ *   no measurable change in a young index's tail, and up to 60 % more table memory.)
  * - A slot moves (backward shift, a shard's doubling), so callers hold keys, never slot
  *   positions; each call probes again, which after the first probe of a key reads a line
  *   already in cache.
