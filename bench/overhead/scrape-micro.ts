@@ -15,7 +15,8 @@
  *     scraped by the scraper's own timers every --interval ms for --seconds; how many wake-ups
  *     (scrape starts more than 0.5 ms after the previous one) each tick of the 8 took, first
  *     and last second, and the CPU per scrape. --tree runs another tree's scraper (e.g. the
- *     session's start) for a before → after in one run.
+ *     session's start) for a before → after in one run; --jitter N: each answer waits a random
+ *     0..N ms (pods answer at different speeds).
  *
  *   bun bench/overhead/scrape-micro.ts [--scrapes 3000] [--grid [--interval 5] [--seconds 4] [--tree /path]]
  */
@@ -40,6 +41,8 @@ const { values } = parseArgs({
     interval: { type: "string", default: "5" },
     seconds: { type: "string", default: "4" },
     tree: { type: "string", multiple: true, default: [] },
+    /** The server answers each scrape after a random 0..jitter ms (pods answer at different speeds). */
+    jitter: { type: "string", default: "0" },
   },
 });
 const SCRAPES = Number(values.scrapes);
@@ -220,7 +223,16 @@ async function gridRuns(): Promise<void> {
   const intervalMs = Number(values.interval);
   const seconds = Number(values.seconds);
   const body = new TextEncoder().encode(MOCK);
-  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(body) });
+  const jitter = Number(values.jitter);
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: async () => {
+      if (jitter > 0) await Bun.sleep(Math.random() * jitter);
+      return new Response(body);
+    },
+  });
+  console.log(`jitter: answers after 0-${jitter} ms`);
   console.log(
     `| tree | interval | wake-ups per tick of 8 targets, first second | last second | CPU µs per scrape (both sides) |`,
   );
