@@ -26,7 +26,7 @@ const load = async (tree: string) =>
     .PrefixIndex;
 const trees: { name: string; Index: IndexClass }[] = [{ name: "this tree", Index: await load(HERE) }];
 if (BASELINE) trees.unshift({ name: "baseline", Index: await load(BASELINE) });
-const DEFAULT_LRU_CAPACITY_PER_SERVER = 31_250;
+const { DEFAULT_LRU_CAPACITY_PER_SERVER } = await import("../src/scheduling/prefix/prefix-index.ts");
 
 const BLOCKS = 256;
 const REQUESTS = Number(process.env["BENCH_REQUESTS"] ?? 400);
