@@ -575,6 +575,8 @@ interface MemoryResult {
   errors: number;
   rssStartKb: number;
   samples: { at: number; rssKb: number }[];
+  /** RSS after every wrk segment (a few seconds each): the floor and peak of each quarter. */
+  dense: { at: number; rssKb: number }[];
   streams?: {
     n: number;
     stats: StreamStats;
@@ -599,6 +601,19 @@ function listenOverflows(): number {
   }
 }
 
+/** Each quarter of a memory run's requests: its lowest and highest RSS sample (empty without samples). */
+function quarterFloors(m: MemoryResult): { floorKb: number; peakKb: number }[] {
+  const out: { floorKb: number; peakKb: number }[] = [];
+  for (let i = 0; i < 4; i++) {
+    const xs = m.dense
+      .filter((d) => d.at > (m.requests * i) / 4 && d.at <= (m.requests * (i + 1)) / 4)
+      .map((d) => d.rssKb);
+    if (xs.length === 0) return [];
+    out.push({ floorKb: Math.min(...xs), peakKb: Math.max(...xs) });
+  }
+  return out;
+}
+
 async function memoryRun(t: Target, total: number, caseSmall: Case): Promise<void> {
   await activate(t);
   const rps =
@@ -612,6 +627,7 @@ async function memoryRun(t: Target, total: number, caseSmall: Case): Promise<voi
     errors: 0,
     rssStartKb: rssKb(t.proc.pid),
     samples: [],
+    dense: [],
   };
   let next = step;
   say(
@@ -621,6 +637,7 @@ async function memoryRun(t: Target, total: number, caseSmall: Case): Promise<voi
     const w = await wrk(urlOf(t), caseSmall.script, 32, seg);
     res.requests += w.requests;
     res.errors += w.connect + w.read + w.write + w.timeout + w.status;
+    res.dense.push({ at: res.requests, rssKb: rssKb(t.proc.pid) });
     if (res.requests >= next) {
       res.samples.push({ at: res.requests, rssKb: rssKb(t.proc.pid) });
       say(`  after ${res.requests} requests: RSS ${(res.samples.at(-1)!.rssKb / 1024).toFixed(1)} MiB`);
@@ -802,10 +819,12 @@ function evaluate(): string[] {
   const bunMem = memory.find((m) => m.target === "gw-bun");
   for (const m of memory) {
     const rss = m.samples.map((s) => s.rssKb);
-    const growth = rss.length ? (Math.max(...rss) - Math.min(...rss)) / Math.min(...rss) : Number.NaN;
+    const spread = rss.length ? (Math.max(...rss) - Math.min(...rss)) / Math.min(...rss) : Number.NaN;
+    const q = quarterFloors(m);
+    const growth = q.length === 4 ? q[3]!.floorKb / q[0]!.floorKb - 1 : Number.NaN;
     const flat = Number.isFinite(growth) ? growth <= 0.1 : undefined;
     lines.push(
-      `- ${m.target}: RSS flat within 10 % over ${m.requests.toLocaleString("en")} requests: ${verdict(flat)} (spread ${f(100 * growth, 1)} % between the quarter samples).`,
+      `- ${m.target}: RSS flat within 10 % over ${m.requests.toLocaleString("en")} requests (its floor in the last quarter against the first, sampled after every wrk segment): ${verdict(flat)} (floor ${f(100 * growth, 1)} %; spread between the four quarter samples ${f(100 * spread, 1)} %, peaks ${q.map((x) => mib(x.peakKb)).join(" / ")} MiB).`,
     );
     if (m.streams) {
       const ok = m.streams.stats.ok === m.streams.n;
@@ -940,16 +959,17 @@ function report(meta: Meta): string {
     out.push(
       "## Memory",
       "",
-      "RSS of the gateway process (VmRSS), sampled at each quarter of the request count (32 connections, small JSON body):",
+      "RSS of the gateway process (VmRSS), sampled at each quarter of the request count (32 connections, small JSON body), and after every wrk segment of a few seconds: each quarter's lowest and highest sample. A collected runtime's RSS follows its heap between full collections (a sawtooth); its floor is what grows when something is kept.",
       "",
-      "| gateway | start MiB | samples (requests: MiB) | spread | errors |",
-      "|---|---:|---|---:|---:|",
+      "| gateway | start MiB | samples (requests: MiB) | spread | floor / peak per quarter MiB | errors |",
+      "|---|---:|---|---:|---|---:|",
     );
     for (const m of memory) {
       const rss = m.samples.map((s) => s.rssKb);
       const spread = rss.length ? (Math.max(...rss) - Math.min(...rss)) / Math.min(...rss) : Number.NaN;
+      const q = quarterFloors(m);
       out.push(
-        `| ${labels[m.target]} | ${mib(m.rssStartKb)} | ${m.samples.map((s) => `${Math.round(s.at / 1000)}k: ${mib(s.rssKb)}`).join(", ")} | ${f(100 * spread, 1)} % | ${m.errors} |`,
+        `| ${labels[m.target]} | ${mib(m.rssStartKb)} | ${m.samples.map((s) => `${Math.round(s.at / 1000)}k: ${mib(s.rssKb)}`).join(", ")} | ${f(100 * spread, 1)} % | ${q.map((x) => `${mib(x.floorKb)} / ${mib(x.peakKb)}`).join(", ")} | ${m.errors} |`,
       );
     }
     out.push(
