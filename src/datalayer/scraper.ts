@@ -7,9 +7,12 @@
  *   does not move the grid, as with Go's `time.Ticker` in GIE's refresh loop). The next timer
  *   is armed only when a scrape ends, so two scrapes of one target are never in flight; a
  *   scrape slower than the interval skips the ticks it overlapped (next = due + k * interval
- *   for the smallest k that lies in the future). So targets added together stay due in the
- *   same millisecond and the runtime fires their timers in one wake-up; before, each target's
- *   grid moved by its own timer's lateness every tick and the targets spread over the interval.
+ *   for the smallest k that lies in the future). So targets added together stay due at the
+ *   same time; before, each target's grid moved by its own timer's error every tick and the
+ *   targets spread over the interval, each in a wake-up of its own.
+ * - Targets due in the same millisecond start in one wake-up: the first of their timers to
+ *   fire starts them all (runtimes truncate delays to whole ms, so their timers would fire
+ *   apart). No scrape starts before the millisecond it is due in; each keeps its own grid.
  * - A scrape not answered (headers and body) within `timeoutMs` is late; it is abandoned
  *   (its own `AbortController` aborted, a failure) after `abandonAfterMs` (default
  *   `timeoutMs`). Between the two the pod lags but its connection and last snapshot are
