@@ -12,7 +12,8 @@
  *   targets spread over the interval, each in a wake-up of its own.
  * - Targets due in the same millisecond start in one wake-up: the first of their timers to
  *   fire starts them all (runtimes truncate delays to whole ms, so their timers would fire
- *   apart). No scrape starts before the millisecond it is due in; each keeps its own grid.
+ *   apart). Sharing starts no scrape before the millisecond it is due in (a runtime's timer
+ *   may fire a little early, as before); each target keeps its own timer and grid.
  * - A scrape not answered (headers and body) within `timeoutMs` is late; it is abandoned
  *   (its own `AbortController` aborted, a failure) after `abandonAfterMs` (default
  *   `timeoutMs`). Between the two the pod lags but its connection and last snapshot are
