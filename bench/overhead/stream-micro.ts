@@ -17,6 +17,10 @@
  * pod's stream arrives (the sse32p case): what our JS costs per chunk, apart from Bun's
  * own read and write paths.
  *
+ * And the whole gateway in process (this tree and the baseline), a streamed answer against
+ * a JSON one, the pod answering as the wire client hands answers over: what a stream costs
+ * the gateway over a JSON answer apart from the sockets (CPU µs per request).
+ *
  * Prints µs per stream: the best of 9 batches per side.
  */
 import { join } from "node:path";
@@ -221,4 +225,89 @@ for (const k of Object.keys(after) as (keyof typeof after)[]) {
   console.log(
     `  per stream of ${perEvent.length} chunks (this tree): clock reads ${per(counts.clock)}, timers set ${per(counts.timers)} / cleared ${per(counts.cleared)}, writes ${per(counts.writes)}, flushes ${per(counts.flushes)}`,
   );
+}
+{
+  // The whole gateway in process (sixth pass): a streamed chat completion (the stream
+  // above, in one chunk, as sse32's pod sends it) against a JSON one, the pod answering
+  // as the runtime's wire client hands an answer over (node-upstream-response.ts: the
+  // JSON one as bytes, the stream as a queue of its chunks), Bun's direct streams on.
+  // The difference is what a stream costs the gateway over a JSON answer, apart from
+  // the sockets. CPU µs per request, best of 5 interleaved rounds.
+  const completion = enc.encode(
+    JSON.stringify({
+      id: "c",
+      object: "chat.completion",
+      model: "m",
+      choices: [{ index: 0, message: { role: "assistant", content: "Hi" }, finish_reason: "stop" }],
+      usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
+    }),
+  );
+  const gateway = async (url: (p: string) => string) => {
+    const { createGateway } = await import(url("src/gateway.ts"));
+    const { parseConfig } = await import(url("src/config/load.ts"));
+    const { createLogger } = await import(url("src/log.ts"));
+    const { ChunkQueue } = await import(url("src/runtime/node-chunks.ts"));
+    const { bufferedResponse, streamedResponse } = await import(url("src/runtime/node-upstream-response.ts"));
+    const yaml = `apiVersion: gateway.inference.dev/v1alpha1\nkind: GatewayConfig\nendpoints:\n  - { name: p0, address: "127.0.0.1:1", models: [m] }\n`;
+    const headers = (type: string, n: number) =>
+      new Headers({ "content-type": type, "content-length": String(n) });
+    return createGateway({
+      config: parseConfig(yaml, "bench.yaml"),
+      logger: createLogger("info", () => {}),
+      directStreams: typeof Bun !== "undefined" ? true : undefined,
+      fetch: async (_url: unknown, init: { body: Uint8Array | string }) => {
+        const text = typeof init.body === "string" ? init.body : new TextDecoder().decode(init.body);
+        if (!text.includes('"stream":true'))
+          return bufferedResponse(completion, 200, headers("application/json", completion.length));
+        const queue = new ChunkQueue(
+          () => {},
+          () => {},
+          65536,
+        );
+        queueMicrotask(() => {
+          queue.push(oneChunk[0]!);
+          queue.end();
+        });
+        return streamedResponse(queue, 200, headers("text/event-stream", oneChunk[0]!.length));
+      },
+    }) as { fetch(r: Request): Promise<Response> };
+  };
+  const ask = (stream: boolean) =>
+    JSON.stringify({
+      model: "m",
+      ...(stream ? { stream: true } : {}),
+      messages: [{ role: "user", content: "hi" }],
+    });
+  const run = async (gw: { fetch(r: Request): Promise<Response> }, body: string, n: number) => {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) {
+      const res = await gw.fetch(
+        new Request("http://gw/v1/chat/completions", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        }),
+      );
+      if (res.status !== 200) throw new Error(`status ${res.status}: ${await res.text()}`);
+      await res.arrayBuffer();
+    }
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / n;
+  };
+  const trees = { before: await gateway(there), after: await gateway(here) };
+  const best: Record<string, number> = {};
+  for (let round = 0; round < 6; round++)
+    for (const [tree, gw] of Object.entries(trees))
+      for (const stream of [false, true]) {
+        const key = `${tree} ${stream ? "stream" : "json"}`;
+        const us = await run(gw, ask(stream), round === 0 ? 2000 : 5000);
+        if (round > 0) best[key] = Math.min(best[key] ?? Number.POSITIVE_INFINITY, us);
+      }
+  for (const tree of Object.keys(trees)) {
+    const json = best[`${tree} json`]!;
+    const stream = best[`${tree} stream`]!;
+    console.log(
+      `  whole gateway in process, ${tree}: JSON ${json.toFixed(1)}, stream ${stream.toFixed(1)} (a stream +${(stream - json).toFixed(1)} µs CPU)`,
+    );
+  }
 }
