@@ -7,15 +7,8 @@
  * the usage-only chunk the gateway asked the pod for when the client did not, and it
  * renames `model` when `responseModel: requested` says so.
  */
-import {
-  concatBytes,
-  FIELD_OBJECT,
-  FIELD_TEXT,
-  indexOfBytes,
-  pattern,
-  scanFields,
-  valueEnd,
-} from "./bytes.ts";
+import { concatBytes, indexOfBytes, pattern, valueEnd } from "./bytes.ts";
+import { chunkFields, FIELD_OBJECT, FIELD_TEXT } from "./frame-fields.ts";
 import { renameFirstModel, renameModelAt } from "./model-field.ts";
 import { eventName, frameJson } from "./sse-frame.ts";
 import { type FrameVerdict, type Pieces, SseFramer } from "./sse-framer.ts";
@@ -49,10 +42,7 @@ const emptyResult = (): AccountingResult => ({
 const MAX_JSON_KEPT = 1 << 20;
 /** One decoder for every answer (stateless without `stream: true`): not one per request. */
 const decoder = new TextDecoder();
-const USAGE_OBJECT_KEY = pattern('"usage');
 const USAGE_KEY = pattern('"usage":');
-/** OpenAI chunk fields that carry generated text (chat deltas, completions, reasoning). */
-const TEXT_KEYS = ['"content', '"text', '"reasoning_content', '"reasoning'].map(pattern);
 
 /** The last event of a stream, per dialect: what `endsStream` looks for in a chunk's tail. */
 const LAST_EVENTS: Record<Dialect, readonly Uint8Array[]> = {
@@ -162,8 +152,8 @@ export class SseAccounting {
 
   /** OpenAI chat / completions chunk, `buf[start, end)`: `data: {...}` or `data: [DONE]`. */
   private openai(buf: Uint8Array, start: number, end: number): FrameVerdict {
-    // One pass over the frame's bytes finds both a non-empty text field and a usage object.
-    const found = scanFields(buf, start, end, TEXT_KEYS, USAGE_OBJECT_KEY);
+    // A non-empty text field and a usage object, found without a JS loop over every byte (frame-fields.ts).
+    const found = chunkFields(buf, start, end);
     if (found & FIELD_TEXT) {
       // The byte test decides from the second content frame on; the first is parsed to be sure.
       if (this.result.firstTokenAt !== undefined || confirmedContent(frameJson(buf.subarray(start, end))))

@@ -1,0 +1,87 @@
+import { describe, expect, test } from "bun:test";
+import { FIELD_OBJECT, FIELD_TEXT, pattern, scanFields } from "../../src/proxy/bytes.ts";
+import { chunkFields } from "../../src/proxy/frame-fields.ts";
+
+const enc = new TextEncoder();
+const TEXT_KEYS = ['"content', '"text', '"reasoning_content', '"reasoning'].map(pattern);
+const USAGE = pattern('"usage');
+const reference = (b: Uint8Array, from: number, to: number) => scanFields(b, from, to, TEXT_KEYS, USAGE);
+const frame = (o: unknown) => enc.encode(`data: ${JSON.stringify(o)}\n\n`);
+
+/** A small deterministic generator (no Math.random: a failure replays). */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+describe("chunkFields (the SSE tap's frame scan)", () => {
+  test("vLLM chunks: text, none, usage, both", () => {
+    const token = frame({
+      id: "c",
+      choices: [{ index: 0, delta: { content: " tok" }, finish_reason: null }],
+    });
+    expect(chunkFields(token, 0, token.length)).toBe(FIELD_TEXT);
+    const role = frame({ choices: [{ index: 0, delta: { role: "assistant", content: "" } }] });
+    expect(chunkFields(role, 0, role.length)).toBe(0);
+    const usage = frame({ choices: [], usage: { prompt_tokens: 1, completion_tokens: 2 } });
+    expect(chunkFields(usage, 0, usage.length)).toBe(FIELD_OBJECT);
+    // continuous_usage_stats: a token frame with its usage after the text (found past the text).
+    const both = frame({ choices: [{ delta: { reasoning: "r" } }], usage: { prompt_tokens: 1 } });
+    expect(chunkFields(both, 0, both.length)).toBe(FIELD_TEXT | FIELD_OBJECT);
+    // A text field at the frame's start, found by the backward scan's last steps.
+    const first = frame({ text: "x", choices: [{ index: 0, finish_reason: "stop" }] });
+    expect(chunkFields(first, 0, first.length)).toBe(FIELD_TEXT);
+  });
+
+  test("the same answer as scanFields at the range's edges", () => {
+    // `"content":"x` ending right at `to` (its colon at to - 3), and a usage `{` at to - 2 / to - 1.
+    for (const s of [
+      '"content":"x',
+      '"content":"x"',
+      '"usage":{',
+      '"usage":{}',
+      'x"usage":{1',
+      '"text":""',
+    ]) {
+      const b = enc.encode(s);
+      for (let from = 0; from < 3; from++)
+        for (let to = b.length; to >= Math.max(from, b.length - 3); to--)
+          expect([s, from, to, chunkFields(b, from, to)]).toEqual([s, from, to, reference(b, from, to)]);
+    }
+  });
+
+  test("the same answer as scanFields on 200,000 generated frames", () => {
+    const parts = [
+      '"',
+      ":",
+      "{",
+      "}",
+      "a",
+      "content",
+      "usage",
+      "text",
+      "reasoning",
+      "_content",
+      "\\",
+      " ",
+      '""',
+      "\n",
+      ",",
+    ];
+    const next = rng(19);
+    let differ = 0;
+    for (let i = 0; i < 200_000; i++) {
+      let s = "";
+      const n = 1 + Math.floor(next() * 16);
+      for (let j = 0; j < n; j++) s += parts[Math.floor(next() * parts.length)];
+      const b = enc.encode(s);
+      const from = Math.floor(next() * 3);
+      const to = Math.max(from, b.length - Math.floor(next() * 3));
+      if (chunkFields(b, from, to) !== reference(b, from, to)) differ++;
+    }
+    expect(differ).toBe(0);
+  });
+});
