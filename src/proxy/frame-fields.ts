@@ -2,7 +2,7 @@
  * What the SSE tap needs from one OpenAI chunk frame, `hay[from, to)`: whether it holds a
  * generated-text field with a non-empty string value (`"content":"x`, FIELD_TEXT) and
  * whether it holds a usage object (`"usage":{`, FIELD_OBJECT). The same answer as
- * `scanFields` (bytes.ts) with the tap's keys, found another way (issue 19, sixth pass):
+ * `scanFields` (its first form, kept in test/helpers/scan-fields.ts) with the tap's keys, found another way (issue 19, sixth pass):
  *
  * - the usage object with the native byte search (`indexOfBytes` anchors on the rare `{`:
  *   three calls for a chat chunk), not a JS loop over every byte;
@@ -14,9 +14,12 @@
  * with no text (role, finish, usage) is scanned whole, as before. Bun: 172-196 → 95-107 ns
  * per token frame, a usage frame 180 → 270 (one a stream).
  */
-import { FIELD_OBJECT, FIELD_TEXT, indexOfBytes, pattern } from "./bytes.ts";
+import { indexOfBytes, pattern } from "./bytes.ts";
 
-export { FIELD_OBJECT, FIELD_TEXT } from "./bytes.ts";
+/** chunkFields found a field named by one of the text keys, with a non-empty string value. */
+export const FIELD_TEXT = 1;
+/** chunkFields found the usage key followed by an object: `"usage":{`. */
+export const FIELD_OBJECT = 2;
 
 const QUOTE = 0x22;
 const COLON = 0x3a;

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { FIELD_OBJECT, FIELD_TEXT, pattern, scanFields } from "../../src/proxy/bytes.ts";
-import { chunkFields } from "../../src/proxy/frame-fields.ts";
+import { pattern } from "../../src/proxy/bytes.ts";
+import { chunkFields, FIELD_OBJECT, FIELD_TEXT } from "../../src/proxy/frame-fields.ts";
+import { scanFields } from "../helpers/scan-fields.ts";
 
 const enc = new TextEncoder();
 const TEXT_KEYS = ['"content', '"text', '"reasoning_content', '"reasoning'].map(pattern);
