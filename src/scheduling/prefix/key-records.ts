@@ -130,7 +130,7 @@ export class KeyRecords {
     }
   }
 
-  /** Shard of the last `find`, `addAt` (and `slotOf` that found its key). */
+  /** Shard of the last `find` or `addAt`. */
   get foundShard(): number {
     return this.shard;
   }
@@ -265,24 +265,13 @@ export class KeyRecords {
       if (slots !== EMPTY) for (let i = WEIGHT; i < slots.length; i += SLOT) slots[i]! /= w;
   }
 
-  /** Shard of the last `slotOf` that found its key. */
+  /** Shard of the last `find`, `addAt` or `slotOf`. */
   private shard = 0;
 
   /** Offset of `key`'s slot in its shard (the shard in `this.shard`), or -1. */
   private slotOf(key: number): number {
-    if (key === 0) key = 0;
-    this.probes++;
-    const h = mix(key);
-    const s = h >>> (32 - SHARD_BITS);
-    const slots = this.shards[s]!;
-    const wrap = this.masks[s]! * SLOT + SLOT - 1;
-    for (let i = (h & this.masks[s]!) * SLOT; ; i = (i + SLOT) & wrap) {
-      if (slots[i + HEAD] === 0) return -1;
-      if (slots[i] === key) {
-        this.shard = s;
-        return i;
-      }
-    }
+    const i = this.find(key);
+    return i < 0 ? -1 : i;
   }
 
   /**
