@@ -41,9 +41,11 @@ export interface Admitter {
 }
 
 /** Header carrying a time-to-first-token budget in ms (llm-d's spelling); sets the EDF deadline. */
-const SLO_HEADER = "x-slo-ttft-ms";
+/** The header a request's TTFT objective in ms comes in (docs/architecture.md), read for admission. */
+export const SLO_HEADER = "x-slo-ttft-ms";
 
-function positiveNumber(v: unknown): number | undefined {
+/** A finite number above 0 (a numeric string too), else undefined. */
+export function positiveNumber(v: unknown): number | undefined {
   const n = typeof v === "string" ? Number(v) : v;
   return typeof n === "number" && Number.isFinite(n) && n > 0 ? n : undefined;
 }
@@ -117,7 +119,7 @@ async function admitLater(
 }
 
 /** Holds the slot, notes the priority and queue time, and arms an eviction where one applies. */
-function admitted(
+export function admitted(
   x: Exchange,
   granted: { admission: Admission; slot: Releasable },
   eviction: Eviction | undefined,

@@ -3,17 +3,10 @@ import { type HostedDeps, hostedBackends } from "../backends/hosted.ts";
 import { systemTimer } from "../clock.ts";
 import { GatewayError } from "../errors.ts";
 import { priorityOf } from "../flow/objectives.ts";
-import { type Admitter, admit } from "./admit.ts";
+import { type Admitter, admit, admitted, positiveNumber, SLO_HEADER } from "./admit.ts";
 import type { Exchange } from "./exchange.ts";
 
 /** Header carrying a time-to-first-token budget in ms (as the admit stage reads it). */
-const SLO_HEADER = "x-slo-ttft-ms";
-
-function positiveNumber(v: unknown): number | undefined {
-  const n = typeof v === "string" ? Number(v) : v;
-  return typeof n === "number" && Number.isFinite(n) && n > 0 ? n : undefined;
-}
-
 /** Whether this request may leave its pool: its rule has a spill target and its priority may spill. */
 function spillable(x: Exchange): boolean {
   const a = x.aigw;
@@ -82,12 +75,7 @@ export function admitOrSpill(deps: HostedDeps): (x: Exchange) => Promise<Respons
     } finally {
       cancel();
     }
-    const { admission, slot } = granted;
-    const scope = x.scope;
-    scope.hold(slot);
-    scope.log.priority = admission.priority;
-    scope.log.queueMs = Math.round(admission.queuedMs * 100) / 100;
-    x.admission = admission;
+    admitted(x, granted, undefined);
     return undefined;
   }
 }
