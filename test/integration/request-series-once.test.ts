@@ -1,7 +1,6 @@
 import { expect, test } from "bun:test";
-import { parseConfig } from "../../src/config/load.ts";
-import { createGateway } from "../../src/gateway.ts";
 import { silentLogger } from "../../src/log.ts";
+import { chatRequest, jsonGateway } from "../helpers/json-gateway.ts";
 
 /**
  * Issue 19, sixth pass: a forwarded request's series (its label lookups: model pair,
@@ -10,24 +9,7 @@ import { silentLogger } from "../../src/log.ts";
  * the ones /metrics showed before.
  */
 test("the request series is resolved once per forwarded request, and counted as before", async () => {
-  const completion = JSON.stringify({
-    id: "c",
-    object: "chat.completion",
-    model: "m",
-    choices: [{ index: 0, message: { role: "assistant", content: "Hi" }, finish_reason: "stop" }],
-    usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
-  });
-  const yaml = [
-    "apiVersion: gateway.inference.dev/v1alpha1",
-    "kind: GatewayConfig",
-    "endpoints:",
-    '  - { name: pod-0, address: "127.0.0.1:1", models: [m] }',
-  ].join("\n");
-  const gw = createGateway({
-    config: parseConfig(yaml, "series.yaml"),
-    logger: silentLogger(),
-    fetch: async () => new Response(completion, { headers: { "content-type": "application/json" } }),
-  });
+  const gw = jsonGateway(1, silentLogger());
   const metrics = gw.deps.metrics;
   const resolve = metrics.series.bind(metrics);
   let calls = 0;
@@ -35,14 +17,7 @@ test("the request series is resolved once per forwarded request, and counted as 
     calls++;
     return resolve(...args);
   };
-  const post = (model: string) =>
-    gw.fetch(
-      new Request("http://gw/v1/chat/completions", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model, messages: [{ role: "user", content: "Hello" }] }),
-      }),
-    );
+  const post = (model: string) => gw.fetch(chatRequest(model));
   for (let i = 0; i < 3; i++) expect((await post("m")).status).toBe(200);
   expect(calls).toBe(3);
   // Refused before forward (no pool serves it): resolved at the scope's end, as before.

@@ -1,0 +1,44 @@
+/**
+ * A gateway over `endpoints` pods serving model `m`, whose pod calls all answer one small chat
+ * completion (no sockets): for tests that count what one JSON request does inside the gateway.
+ */
+import { parseConfig } from "../../src/config/load.ts";
+import { createGateway } from "../../src/gateway.ts";
+import type { Logger } from "../../src/log.ts";
+
+const COMPLETION = new TextEncoder().encode(
+  JSON.stringify({
+    id: "c",
+    object: "chat.completion",
+    model: "m",
+    choices: [{ index: 0, message: { role: "assistant", content: "Hi" }, finish_reason: "stop" }],
+    usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
+  }),
+);
+
+export function jsonGateway(endpoints: number, logger: Logger): ReturnType<typeof createGateway> {
+  const yaml = [
+    "apiVersion: gateway.inference.dev/v1alpha1",
+    "kind: GatewayConfig",
+    "endpoints:",
+    ...Array.from(
+      { length: endpoints },
+      (_, i) => `  - { name: pod-${i}, address: "127.0.0.1:${i + 1}", models: [m] }`,
+    ),
+  ].join("\n");
+  return createGateway({
+    config: parseConfig(yaml, "json-gateway.yaml"),
+    logger,
+    fetch: async () => new Response(COMPLETION, { headers: { "content-type": "application/json" } }),
+  });
+}
+
+/** A chat completion request for `model` with a declared length, as clients send it. */
+export function chatRequest(model = "m"): Request {
+  const body = JSON.stringify({ model, messages: [{ role: "user", content: "Hello" }], max_tokens: 16 });
+  return new Request("http://gw/v1/chat/completions", {
+    method: "POST",
+    headers: { "content-type": "application/json", "content-length": String(body.length) },
+    body,
+  });
+}
