@@ -28,7 +28,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { bigBody, SMALL } from "./bodies.ts";
 import {
   CLK_TCK,
@@ -190,7 +190,11 @@ function gatewayConfig(
   name = "gateway",
   opts: { silent?: boolean; noScrape?: boolean; randomPicker?: boolean } = {},
 ): string {
-  const file = join(WORK, `${name}.yaml`);
+  // Its own folder: the gateway watches its config file's folder, and the logs written in WORK
+  // (its own request log among them) would wake that watcher every batch, as a user's would not
+  // (a ConfigMap mount, logs to stdout).
+  const file = join(WORK, "config", `${name}.yaml`);
+  mkdirSync(dirname(file), { recursive: true });
   writeFileSync(
     file,
     [

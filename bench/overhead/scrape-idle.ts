@@ -14,7 +14,7 @@
  *     [--runtimes bun,node] [--tree name=/path ...]
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -53,7 +53,9 @@ function cpuNs(pid: number): number {
 }
 
 function config(name: string, ports: number[], scrape: boolean): string {
-  const file = join(WORK, `${name}.yaml`);
+  // Its own folder: the gateway watches its config file's folder, where the logs would wake it.
+  const file = join(WORK, "config", `${name}.yaml`);
+  mkdirSync(dirname(file), { recursive: true });
   writeFileSync(
     file,
     [
