@@ -41,7 +41,6 @@ export interface Admitter {
 }
 
 /** Header carrying a time-to-first-token budget in ms (llm-d's spelling); sets the EDF deadline. */
-/** The header a request's TTFT objective in ms comes in (docs/architecture.md), read for admission. */
 export const SLO_HEADER = "x-slo-ttft-ms";
 
 /** A finite number above 0 (a numeric string too), else undefined. */
