@@ -1020,7 +1020,7 @@ function report(meta: Meta): string {
     "",
     "```sh",
     "apt-get install -y wrk                     # the load generator (Debian package)",
-    "npm run bench:overhead                     # full run, ~10 min, writes bench/results/overhead.md",
+    "npm run bench:overhead                     # full run, ~20 min, writes bench/results/overhead.md",
     "BENCH_QUICK=1 npm run bench:overhead       # ~3-4 min smoke run (one short round), writes to $TMPDIR/overhead-quick.md",
     "BENCH_TARGETS=direct,bare-bun,gw-bun BENCH_CASES=c1,c32 BENCH_MEMORY=0 BENCH_PROFILE=0 npm run bench:overhead",
     "bun bench/overhead/profile.ts <file.cpuprofile> [--bundle gw-node.mjs]   # summarize any profile",
