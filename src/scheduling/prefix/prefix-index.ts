@@ -26,7 +26,7 @@
  *   slot holding the key, the first entry holding it and its prompt-statistics weight;
  * - endpoints -> small ints (`endpointIds`; ids of removed endpoints are reused);
  * - one entry per (key, endpoint) pair, 32 bytes side by side: its endpoint id, place in
- *   the endpoint's LRU (a doubly linked list, head = oldest) and in the key's holder
+ *   the endpoint's LRU (a doubly linked list, head = oldest: endpoint-lrus.ts) and in the key's holder
  *   list, and the key itself; freed entries are chained for reuse. A full index is a
  *   hundred MB or more, so what an eviction reads is one entry's cache line and its key's
  *   table slot (holders and weight in it), and a new key is one slot;
@@ -38,6 +38,7 @@
 
 import { DeferredPicks } from "./deferred-picks.ts";
 import { PromptStatistics } from "./distinctive.ts";
+import { EndpointLrus, LRU_NEXT, LRU_PREV } from "./endpoint-lrus.ts";
 import { KeyRecords } from "./key-records.ts";
 import { grownInt32 } from "./key-table.ts";
 import { MatchedLengths, NO_MATCH, type PrefixLengths } from "./matched-lengths.ts";
@@ -59,10 +60,11 @@ export interface PrefixIndexStats {
   readonly hitRatio: number;
 }
 
-/** An entry's fields, side by side in the slab (half a cache line per entry, not six lines); field 0 chains free entries. */
+/**
+ * An entry's fields, side by side in the slab (half a cache line per entry, not six lines);
+ * field 0 chains free entries, 2 and 3 are its place in its endpoint's LRU (endpoint-lrus.ts).
+ */
 const EP = 1;
-const LRU_PREV = 2;
-const LRU_NEXT = 3;
 const HOLD_PREV = 4;
 const HOLD_NEXT = 5;
 
@@ -72,9 +74,7 @@ export class PrefixIndex {
   /** entry id -> endpoint id, LRU neighbours, holder-list neighbours, block key. */
   private readonly ent = new EntrySlab();
   /** endpoint id -> oldest entry, newest entry, entries. */
-  private lruHead = new Int32Array(8).fill(NONE);
-  private lruTail = new Int32Array(8).fill(NONE);
-  private lruSize = new Int32Array(8);
+  private readonly lrus = new EndpointLrus(this.ent);
   private readonly endpointIds = new Map<string, number>();
   private readonly endpointNames: string[] = [];
   private readonly freeEndpoints: number[] = [];
@@ -338,8 +338,8 @@ export class PrefixIndex {
         const head = table.headAt(table.foundShard, at);
         const held = this.heldBy(head, ep);
         if (held !== NONE) {
-          this.unlinkLru(ep, held);
-          this.pushLru(ep, held);
+          this.lrus.unlink(ep, held);
+          this.lrus.push(ep, held);
         } else {
           const e = this.newEntry(ep, key, head);
           this.put(head, HOLD_PREV, e);
@@ -358,7 +358,7 @@ export class PrefixIndex {
     this.put(e, EP, ep);
     this.put(e, HOLD_PREV, NONE);
     this.put(e, HOLD_NEXT, next);
-    this.pushLru(ep, e);
+    this.lrus.push(ep, e);
     this.entryCount++;
     return e;
   }
@@ -377,8 +377,8 @@ export class PrefixIndex {
    * per block for the record itself.
    */
   private newestAre(ep: number, keys: readonly number[]): boolean {
-    if (this.lruSize[ep]! < keys.length) return false;
-    let e = this.lruTail[ep]!;
+    if (this.lrus.size[ep]! < keys.length) return false;
+    let e = this.lrus.tail[ep]!;
     for (let i = 0; i < keys.length; i++) {
       if (e === NONE || this.ent.key(e) !== keys[i]) return false;
       e = this.at(e, LRU_PREV);
@@ -393,7 +393,7 @@ export class PrefixIndex {
    * dropped from its key's holders, and the LRU cut once behind the last of them.
    */
   private evictOver(ep: number, capacity: number): void {
-    const over = this.lruSize[ep]! - capacity;
+    const over = this.lrus.size[ep]! - capacity;
     if (over <= 0) return;
     if (over > this.oldest.length) {
       this.oldest = new Int32Array(Math.max(over, 2 * this.oldest.length));
@@ -401,7 +401,7 @@ export class PrefixIndex {
     }
     const ids = this.oldest;
     const keys = this.oldestKeys;
-    let e = this.lruHead[ep]!;
+    let e = this.lrus.head[ep]!;
     for (let k = 0; k < over; k++) {
       ids[k] = e;
       keys[k] = this.ent.key(e);
@@ -409,10 +409,7 @@ export class PrefixIndex {
     }
     if (over > 1) this.warmth += this.keys.warm(keys, 0, over);
     for (let k = 0; k < over; k++) this.release(ids[k]!);
-    this.lruHead[ep] = e;
-    if (e === NONE) this.lruTail[ep] = NONE;
-    else this.put(e, LRU_PREV, NONE);
-    this.lruSize[ep]! -= over;
+    this.lrus.dropOldest(ep, over, e);
   }
 
   /**
@@ -436,14 +433,12 @@ export class PrefixIndex {
     this.pending.delete(endpoint);
     const ep = this.endpointIds.get(endpoint);
     if (ep === undefined) return;
-    for (let e = this.lruHead[ep]!; e !== NONE; ) {
+    for (let e = this.lrus.head[ep]!; e !== NONE; ) {
       const next = this.at(e, LRU_NEXT);
       this.release(e);
       e = next;
     }
-    this.lruHead[ep] = NONE;
-    this.lruTail[ep] = NONE;
-    this.lruSize[ep] = 0;
+    this.lrus.reset(ep);
     this.endpointIds.delete(endpoint);
     this.freeEndpoints.push(ep);
     this.endpointEpoch++;
@@ -520,15 +515,8 @@ export class PrefixIndex {
     ep = this.freeEndpoints.pop() ?? this.endpointNames.length;
     this.endpointIds.set(name, ep);
     this.endpointNames[ep] = name;
-    if (ep >= this.lruHead.length) {
-      this.lruHead = grownInt32(this.lruHead, ep + 1, NONE);
-      this.lruTail = grownInt32(this.lruTail, ep + 1, NONE);
-      this.lruSize = grownInt32(this.lruSize, ep + 1);
-      this.scratch = grownInt32(this.scratch, ep + 1);
-    }
-    this.lruHead[ep] = NONE;
-    this.lruTail[ep] = NONE;
-    this.lruSize[ep] = 0;
+    if (ep >= this.scratch.length) this.scratch = grownInt32(this.scratch, ep + 1);
+    this.lrus.reset(ep);
     return ep;
   }
 
@@ -542,27 +530,6 @@ export class PrefixIndex {
   private heldBy(head: number, ep: number): number {
     for (let e = head; e !== NONE; e = this.at(e, HOLD_NEXT)) if (this.at(e, EP) === ep) return e;
     return NONE;
-  }
-
-  /** Appends entry `e` as the newest of endpoint `ep`'s LRU. */
-  private pushLru(ep: number, e: number): void {
-    const tail = this.lruTail[ep]!;
-    this.put(e, LRU_PREV, tail);
-    this.put(e, LRU_NEXT, NONE);
-    if (tail === NONE) this.lruHead[ep] = e;
-    else this.put(tail, LRU_NEXT, e);
-    this.lruTail[ep] = e;
-    this.lruSize[ep]!++;
-  }
-
-  private unlinkLru(ep: number, e: number): void {
-    const prev = this.at(e, LRU_PREV);
-    const next = this.at(e, LRU_NEXT);
-    if (prev === NONE) this.lruHead[ep] = next;
-    else this.put(prev, LRU_NEXT, next);
-    if (next === NONE) this.lruTail[ep] = prev;
-    else this.put(next, LRU_PREV, prev);
-    this.lruSize[ep]!--;
   }
 
   /**

@@ -1,0 +1,67 @@
+/**
+ * The prefix index's recency lists, one per endpoint id: doubly linked through the entries'
+ * own `LRU_PREV` / `LRU_NEXT` fields in the slab (no allocation per entry), head = oldest,
+ * with each list's head, tail and length in typed columns indexed by endpoint id.
+ */
+
+import { grownInt32 } from "./key-table.ts";
+import { type EntrySlab, NONE } from "./prefix-storage.ts";
+
+/** An entry's place in its endpoint's list (fields of the slab; prefix-index.ts names the rest). */
+export const LRU_PREV = 2;
+export const LRU_NEXT = 3;
+
+export class EndpointLrus {
+  /** Oldest entry of each endpoint, or NONE. */
+  head = new Int32Array(8).fill(NONE);
+  /** Newest entry of each endpoint, or NONE. */
+  tail = new Int32Array(8).fill(NONE);
+  /** Entries in each endpoint's list. */
+  size = new Int32Array(8);
+
+  constructor(private readonly ent: EntrySlab) {}
+
+  /** An empty list for endpoint id `ep` (new or reused), the columns grown to hold it. */
+  reset(ep: number): void {
+    if (ep >= this.head.length) {
+      this.head = grownInt32(this.head, ep + 1, NONE);
+      this.tail = grownInt32(this.tail, ep + 1, NONE);
+      this.size = grownInt32(this.size, ep + 1);
+    }
+    this.head[ep] = NONE;
+    this.tail[ep] = NONE;
+    this.size[ep] = 0;
+  }
+
+  /** Appends entry `e` as the newest of endpoint `ep`'s list. */
+  push(ep: number, e: number): void {
+    const ent = this.ent;
+    const tail = this.tail[ep]!;
+    ent.set(e, LRU_PREV, tail);
+    ent.set(e, LRU_NEXT, NONE);
+    if (tail === NONE) this.head[ep] = e;
+    else ent.set(tail, LRU_NEXT, e);
+    this.tail[ep] = e;
+    this.size[ep]!++;
+  }
+
+  /** Takes entry `e` out of endpoint `ep`'s list. */
+  unlink(ep: number, e: number): void {
+    const ent = this.ent;
+    const prev = ent.field(e, LRU_PREV);
+    const next = ent.field(e, LRU_NEXT);
+    if (prev === NONE) this.head[ep] = next;
+    else ent.set(prev, LRU_NEXT, next);
+    if (next === NONE) this.tail[ep] = prev;
+    else ent.set(next, LRU_PREV, prev);
+    this.size[ep]!--;
+  }
+
+  /** Cuts endpoint `ep`'s `n` oldest entries off at once; `rest` is the entry after them (NONE: all). */
+  dropOldest(ep: number, n: number, rest: number): void {
+    this.head[ep] = rest;
+    if (rest === NONE) this.tail[ep] = NONE;
+    else this.ent.set(rest, LRU_PREV, NONE);
+    this.size[ep]! -= n;
+  }
+}
