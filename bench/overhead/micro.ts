@@ -17,7 +17,7 @@ import { batchedConsole, createLogger, isoNow } from "../../src/log.ts";
 import { CounterFamily } from "../../src/metrics/series-family.ts";
 import { acceptsChat } from "../../src/openai/fast-accept.ts";
 import { ChatCompletionSchema } from "../../src/openai/schemas.ts";
-import { downstreamHeaders, isGatewayControl, upstreamHeaders } from "../../src/proxy/headers.ts";
+import { answerHeaders, downstreamHeaders, isGatewayControl, upstreamHeaders } from "../../src/proxy/headers.ts";
 import { LightAbortController } from "../../src/runtime/node-abort.ts";
 import { LightHeaders, PAIRS } from "../../src/runtime/node-headers.ts";
 import { CLIENT_SIGNAL, NodeRequest } from "../../src/runtime/node-request.ts";
@@ -195,6 +195,14 @@ const nativeFromRaw = (raw: string[]) => {
   for (let i = 0; i < raw.length; i += 2) h.append(raw[i]!, raw[i + 1]!);
   return h;
 };
+const editable = { ok: true };
+/** Forward's three sets on the answer's headers. */
+function answerSets(out: Headers): Headers {
+  out.set("x-gateway-target-model", "m");
+  out.set("x-gateway-destination-endpoint-served", "127.0.0.1:8000");
+  out.set("x-request-id", "0f8e3d52-1c1f-4a4e-9d1e-8a0a9a3e2b1c");
+  return out;
+}
 const lightFromRaw = (raw: string[]) => LightHeaders.fromRaw(raw) as unknown as Headers;
 
 // Hono's `c.var` getter: `Object.fromEntries(this.#var)` on every access.
@@ -323,10 +331,26 @@ const items: Item[] = [
     fn: () => upstreamHeaders(clientHeaders, { forwardAuthorization: false }),
   },
   {
-    name: "downstreamHeaders (native copy, hop-by-hop deleted)",
-    perRequest: 1,
+    name: "downstreamHeaders (native copy, hop-by-hop deleted; hosted backends, immutable answers)",
+    perRequest: 0,
     where: "src/proxy/headers.ts:36",
     fn: () => downstreamHeaders(upstreamResponseHeaders),
+  },
+  {
+    // Seventh pass: the pod answer's Headers (the wire client builds one per answer, as
+    // below) made into the client's: a copy with the hop-by-hop names deleted, then three
+    // sets, against the same edits in place (answerHeaders). The pod's Headers is built in
+    // both, so the difference is the copy.
+    name: "the answer's headers as before: pod Headers built, copied (downstreamHeaders), 3 sets",
+    perRequest: 0,
+    where: "src/stages/forward.ts respond (before the seventh pass)",
+    fn: () => answerSets(downstreamHeaders(nativeFromRaw(rawAnswer))),
+  },
+  {
+    name: "the answer's headers now: pod Headers built, edited in place (answerHeaders), 3 sets",
+    perRequest: 1,
+    where: "src/stages/forward.ts respond, src/proxy/headers.ts answerHeaders",
+    fn: () => answerSets(answerHeaders(nativeFromRaw(rawAnswer), editable)),
   },
   {
     // Node before the fifth pass (and Bun's Headers, for scale): platform Headers throughout.

@@ -68,6 +68,35 @@ export function downstreamHeaders(upstream: Headers): Headers {
   return out;
 }
 
+/**
+ * The pod's answer headers made fit for the client in place (hop-by-hop names deleted), or,
+ * when that Headers may not be edited (a platform fetch's answer on Node, Deno or Workers
+ * has an immutable guard: its first `delete` or `set` throws before changing anything), a
+ * copy as `downstreamHeaders` makes. Every answer's Headers is its own object (the
+ * gateway's pod clients build one per answer, a platform `Response` holds its own), so
+ * editing it changes nothing anyone else reads: one Headers built per answer instead of two.
+ * `editable.ok` remembers a refusal, so a fetch whose answers are immutable pays the throw once.
+ */
+export function answerHeaders(upstream: Headers, editable: { ok: boolean }): Headers {
+  if (!editable.ok) return downstreamHeaders(upstream);
+  const dropped = connectionTokens(upstream);
+  let hop: string[] | undefined;
+  for (const key of upstream.keys()) {
+    if (!HOP_BY_HOP.has(key) && !dropped.has(key)) continue;
+    if (hop === undefined) hop = [key];
+    else hop.push(key);
+  }
+  try {
+    // A probe that changes nothing when it succeeds: an immutable Headers throws on it.
+    if (hop === undefined) upstream.delete("transfer-encoding");
+    else for (const key of hop) upstream.delete(key);
+    return upstream;
+  } catch {
+    editable.ok = false;
+    return downstreamHeaders(upstream);
+  }
+}
+
 /** A client header the pod must not get. */
 function unwanted(key: string, dropped: ReadonlySet<string>, forwardAuthorization: boolean): boolean {
   return (

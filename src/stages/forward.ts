@@ -11,7 +11,7 @@ import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
 import type { RequestSeries } from "../metrics/request-series.ts";
 import { type AccountingResult, endsStream, JsonAccounting, SseAccounting } from "../proxy/accounting.ts";
 import { attempt } from "../proxy/attempt.ts";
-import { downstreamHeaders, upstreamHeaders } from "../proxy/headers.ts";
+import { answerHeaders, upstreamHeaders } from "../proxy/headers.ts";
 import { renameModelInJson, spliceRequestBody } from "../proxy/model-field.ts";
 import { multipartWithModel } from "../proxy/multipart-model.ts";
 import { recordAnswer } from "../proxy/record.ts";
@@ -92,6 +92,8 @@ export function upstreamBody(
  * the answer back untouched. Nothing is retried once the client got a byte.
  */
 export function forward(deps: ForwardDeps) {
+  /** Whether this fetch's answers take edits (answerHeaders): false after the first refusal. */
+  const editable = { ok: true };
   return async function forwardStage(x: Exchange): Promise<Response> {
     const req = x.inferenceRequest;
     const target = x.targetModel;
@@ -168,6 +170,7 @@ export function forward(deps: ForwardDeps) {
         requestBytes: bytes.byteLength,
         series,
         body: result.body,
+        editable,
       });
     }
     // Every endpoint refused: a last 503 passes through as the pod said it; else our own 503.
@@ -179,6 +182,7 @@ export function forward(deps: ForwardDeps) {
         usageInjected,
         requestBytes: bytes.byteLength,
         series,
+        editable,
       });
     if (last.broken)
       throw new GatewayError({
@@ -207,6 +211,8 @@ async function respond(
     series: RequestSeries;
     /** The stream's reader, its first chunk already in (attempt), when there is one. */
     body?: ChunkSource;
+    /** Whether the pod's answers take edits in place (answerHeaders). */
+    editable: { ok: boolean };
   },
 ): Promise<Response> {
   const { response: upstream, endpoint } = opts;
@@ -228,7 +234,8 @@ async function respond(
       })
     : new JsonAccounting(req.kind);
   scope.hold(new AnswerEnd(x, deps, opts, accounting, isSse));
-  const out = downstreamHeaders(upstream.headers);
+  // The pod's answer headers, edited in place where they may be: one Headers per answer.
+  const out = answerHeaders(upstream.headers, opts.editable);
   out.set("x-gateway-target-model", target.target);
   out.set("x-gateway-destination-endpoint-served", endpoint.address);
   // Plugins' response hooks, once, with the endpoint that served (session affinity adds its header).
