@@ -96,32 +96,40 @@ const offeredController = (fetch: FetchFn) =>
  */
 export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
   const controller = offeredController(opts.fetch) ?? new AbortController();
-  const setTimer = opts.setTimer ?? systemTimer;
   const limit = opts.firstByteTimeoutMs
     ? Math.min(opts.firstByteTimeoutMs, opts.responseTimeoutMs)
     : opts.responseTimeoutMs;
   const what = opts.firstByteTimeoutMs ? "first byte" : "response";
-  const cancelTimer = setTimer(() => controller.abort(new AttemptTimeout()), limit);
-  const unsubscribe = opts.closing?.onClose(() => controller.abort(new Error("shutting down")));
   // One controller for the pod's request, aborted by the client's signal too (for as long as
   // the answer is read). AbortSignal.any costs 3-16 µs a call under Node 20 (weak refs and a
   // FinalizationRegistry); a listener costs next to nothing.
   const client = opts.clientSignal;
   const onClientGone = () => controller.abort(client.reason);
-  if (client.aborted) onClientGone();
-  // No `{ once: true }`: a signal aborts once anyway, and the options object costs Bun
-  // 0.2-0.3 µs a call (more under GC pressure).
-  else client.addEventListener("abort", onClientGone);
+  // A client already gone: the call is made aborted (it fails at once; the pod gets nothing).
+  const gone = client.aborted;
+  if (gone) onClientGone();
+  let cancelTimer: (() => void) | undefined;
+  let unsubscribe: (() => void) | undefined;
   let answered = false;
   const signal = controller.signal;
   try {
     if (opts.closing?.closed) return { kind: "shutdown" };
-    let response = await opts.fetch(opts.url, {
+    const call = opts.fetch(opts.url, {
       method: "POST",
       headers: opts.headers,
       body: opts.body,
       signal,
     });
+    // The watches on the call (its timer, shutdown, the client leaving) are set right after
+    // it went out, in the same turn: nothing can fire or abort in between, and the pod has
+    // the request one timer and one listener sooner (issue 19, seventh pass: the work before
+    // the pod call is what the first byte waits for).
+    cancelTimer = (opts.setTimer ?? systemTimer)(() => controller.abort(new AttemptTimeout()), limit);
+    unsubscribe = opts.closing?.onClose(() => controller.abort(new Error("shutting down")));
+    // No `{ once: true }`: a signal aborts once anyway, and the options object costs Bun
+    // 0.2-0.3 µs a call (more under GC pressure).
+    if (!gone) client.addEventListener("abort", onClientGone);
+    let response = await call;
     if ((opts.retryOn ?? RETRY_ON).includes(response.status))
       return {
         kind: "retryable",
@@ -153,9 +161,9 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
       return { kind: "retryable", reason: `no ${what} within ${limit} ms` };
     return { kind: "retryable", reason: err instanceof Error ? err.message : String(err) };
   } finally {
-    cancelTimer();
+    cancelTimer?.();
     unsubscribe?.();
-    if (!answered) client.removeEventListener("abort", onClientGone);
+    if (!answered && !gone) client.removeEventListener("abort", onClientGone);
   }
 }
 

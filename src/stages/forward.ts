@@ -114,19 +114,15 @@ export function forward(deps: ForwardDeps) {
 
     const attempts = x.endpoints.slice(0, settings.upstream.maxAttempts);
     const closing = deps.lifecycle?.closing;
-    // Running from dispatch to the pod until the request ends, as GIE counts it: a pod sends
-    // a non-streamed answer's headers only when it is done, so counting then reads far low.
-    const series = deps.metrics.series(req.model, target.target, req.fairnessId, x.admission?.priority ?? 0);
-    x.series = series;
-    x.seriesFor = target;
-    series.started();
-    x.scope.hold(series.running);
+    let series: RequestSeries | undefined;
+    if (attempts.length === 0) series = started(x, deps);
     let last: { reason: string; response?: Response; broken?: boolean } = { reason: "no endpoint tried" };
     for (let i = 0; i < attempts.length; i++) {
       const endpoint = attempts[i]!;
-      const slot = deps.inflight.acquire(endpoint.name);
       // One object of one shape per attempt (no spreads: attempt reads absent and undefined alike).
-      const result = await attempt({
+      // attempt runs up to the pod call before it returns: what follows here, in the same
+      // turn, is counted as before (nothing else runs in between) but no longer delays the call.
+      const pending = attempt({
         fetch: deps.fetch,
         url: `http://${endpoint.address}${req.path}`,
         headers,
@@ -138,6 +134,9 @@ export function forward(deps: ForwardDeps) {
         closing,
         setTimer: deps.setTimer,
       });
+      series ??= started(x, deps);
+      const slot = deps.inflight.acquire(endpoint.name);
+      const result = await pending;
       if (result.kind === "client-gone") {
         slot.release();
         throw clientGone();
@@ -181,7 +180,7 @@ export function forward(deps: ForwardDeps) {
         endpoint: attempts.at(-1)!,
         usageInjected,
         requestBytes: bytes.byteLength,
-        series,
+        series: series!, // set: a response means an attempt was made
         editable,
       });
     if (last.broken)
@@ -196,6 +195,26 @@ export function forward(deps: ForwardDeps) {
       code: "upstream_unreachable",
     });
   };
+}
+
+/**
+ * The request's series, counted running from its dispatch to the pod until the request ends,
+ * as GIE counts it (a pod sends a non-streamed answer's headers only when it is done, so
+ * counting then reads far low).
+ */
+function started(x: Exchange, deps: ForwardDeps): RequestSeries {
+  const req = x.inferenceRequest;
+  const series = deps.metrics.series(
+    req.model,
+    x.targetModel.target,
+    req.fairnessId,
+    x.admission?.priority ?? 0,
+  );
+  x.series = series;
+  x.seriesFor = x.targetModel;
+  series.started();
+  x.scope.hold(series.running);
+  return series;
 }
 
 /** Wraps the pod's answer for the client; the relay ends the request scope when the body ends. */
