@@ -8,7 +8,13 @@ import type { SchedulingRequest } from "../scheduling/types.ts";
 import * as B from "./buckets.ts";
 import { alpha } from "./gateway-metrics.ts";
 import { MAX_LABEL_LENGTH, OVERFLOW_LABEL } from "./label-cap.ts";
-import { CounterFamily, HistogramFamily, type HistogramSeries, type ScalarSeries } from "./series-family.ts";
+import {
+  CounterFamily,
+  HistogramFamily,
+  type HistogramSeries,
+  type ScalarSeries,
+  TwinFamily,
+} from "./series-family.ts";
 
 /**
  * Scheduler metrics under GIE's `inference_extension_*` names and llm-d's `llm_d_epp_*`:
@@ -56,15 +62,13 @@ export function schedulerMetrics(registry: Registry) {
   const pluginLabels = ["extension_point", "plugin_type", "plugin_name"] as const;
   const pluginHelp =
     "Plugin processing latency distribution in seconds for each extension point, plugin type and plugin name.";
-  const plugin = [
-    hist("inference_extension_plugin_duration_seconds", pluginHelp, pluginLabels, B.FAST_PATH),
-    hist("llm_d_epp_plugin_duration_seconds", pluginHelp, pluginLabels, B.FAST_PATH),
-  ];
+  // GIE's and llm-d's names for the same observations: recorded once, shown under both
+  // (TwinFamily; issue 19, seventh pass: two observations a plugin call and decision were one).
+  const plugin = hist("inference_extension_plugin_duration_seconds", pluginHelp, pluginLabels, B.FAST_PATH);
+  new TwinFamily("llm_d_epp_plugin_duration_seconds", alpha(pluginHelp), plugin, registry);
   const decisionHelp = "End-to-end scheduling latency distribution in seconds.";
-  const decision = [
-    hist("inference_extension_scheduler_e2e_duration_seconds", decisionHelp, [], B.FAST_PATH),
-    hist("llm_d_epp_scheduler_e2e_duration_seconds", decisionHelp, [], B.FAST_PATH),
-  ];
+  const decision = hist("inference_extension_scheduler_e2e_duration_seconds", decisionHelp, [], B.FAST_PATH);
+  new TwinFamily("llm_d_epp_scheduler_e2e_duration_seconds", alpha(decisionHelp), decision, registry);
   // GIE names the picked pod `pod_name`; llm-d renamed it `endpoint_name`.
   const attemptHelp = alpha("Total number of scheduling attempts.");
   // Series families, not prom-client Counters: prom-client hashes the label object on every
@@ -75,21 +79,22 @@ export function schedulerMetrics(registry: Registry) {
     ["status", "target_model_name", "namespace", "port", "pod_name"],
     registry,
   );
-  const llmdAttempts = new CounterFamily(
-    "llm_d_epp_scheduler_attempts_total",
-    attemptHelp,
-    ["status", "target_model_name", "namespace", "port", "endpoint_name"],
-    registry,
-  );
+  new TwinFamily("llm_d_epp_scheduler_attempts_total", attemptHelp, gieAttempts, registry, [
+    "status",
+    "target_model_name",
+    "namespace",
+    "port",
+    "endpoint_name",
+  ]);
   // Extension point -> plugin type -> plugin name -> series: no key string per call.
-  const children = new Map<string, Map<string, Map<string, HistogramSeries[]>>>();
-  const decisionSeries = decision.map((h) => h.labels({}));
+  const children = new Map<string, Map<string, Map<string, HistogramSeries>>>();
+  const decisionSeries = decision.labels({});
   const indexers = indexerFamilies();
-  /** The two attempt series (GIE's, llm-d's) per picked endpoint and target model, resolved once. */
-  const attemptsByEndpoint = new WeakMap<Endpoint, Map<string, ScalarSeries[]>>();
+  /** The attempt series (GIE's, which llm-d's name shows too) per picked endpoint and target model, resolved once. */
+  const attemptsByEndpoint = new WeakMap<Endpoint, Map<string, ScalarSeries>>();
   /** The same for attempts that picked nothing, per target model. */
-  const failedAttempts = new Map<string, ScalarSeries[]>();
-  const attemptSeries = (picked: Endpoint | undefined, targetModel: string): ScalarSeries[] => {
+  const failedAttempts = new Map<string, ScalarSeries>();
+  const attemptSeries = (picked: Endpoint | undefined, targetModel: string): ScalarSeries => {
     let byModel = picked === undefined ? failedAttempts : attemptsByEndpoint.get(picked);
     if (byModel === undefined) {
       byModel = new Map();
@@ -105,16 +110,13 @@ export function schedulerMetrics(registry: Registry) {
         namespace: "",
         port,
       };
-      series = [
-        gieAttempts.labels({ ...common, pod_name: pod }),
-        llmdAttempts.labels({ ...common, endpoint_name: pod }),
-      ];
+      series = gieAttempts.labels({ ...common, pod_name: pod });
       // At most 1,024 models an endpoint are kept here; past that, the families are asked each time.
       if (byModel.size < 1024) byModel.set(targetModel, series);
     }
     return series;
   };
-  const pluginSeries = (point: ExtensionPoint, type: string, name: string): HistogramSeries[] => {
+  const pluginSeries = (point: ExtensionPoint, type: string, name: string): HistogramSeries => {
     let byType = children.get(point);
     if (!byType) {
       byType = new Map();
@@ -128,7 +130,7 @@ export function schedulerMetrics(registry: Registry) {
     let c = byName.get(name);
     if (!c) {
       const labels = { extension_point: point, plugin_type: type, plugin_name: name };
-      c = plugin.map((h) => h.labels(labels));
+      c = plugin.labels(labels);
       byName.set(name, c);
     }
     return c;
@@ -136,25 +138,22 @@ export function schedulerMetrics(registry: Registry) {
   /** One plugin call's duration, into GIE's and llm-d's histograms (the scheduler resolves `recorder` once per plugin). */
   const observe: PluginObserver = Object.assign(
     (point: ExtensionPoint, type: string, name: string, seconds: number) => {
-      for (const h of pluginSeries(point, type, name)) h.observe(seconds);
+      pluginSeries(point, type, name).observe(seconds);
     },
     {
       recorder(point: ExtensionPoint, type: string, name: string) {
-        const [gie, llmd] = pluginSeries(point, type, name) as [HistogramSeries, HistogramSeries];
-        return (seconds: number) => {
-          gie.observe(seconds);
-          llmd.observe(seconds);
-        };
+        const series = pluginSeries(point, type, name);
+        return (seconds: number) => series.observe(seconds);
       },
     },
   );
   return {
     observe,
     observeDecision(seconds: number, request?: SchedulingRequest, result?: SchedulingResult) {
-      for (const h of decisionSeries) h.observe(seconds);
+      decisionSeries.observe(seconds);
       if (request === undefined) return;
       const picked = result?.kind === "picked" ? result.endpoints[0] : undefined;
-      for (const c of attemptSeries(picked, request.targetModel)) c.inc();
+      attemptSeries(picked, request.targetModel).inc();
     },
     /**
      * Gauges read from the schedulers when /metrics is scraped (summed over pools: GIE's

@@ -33,7 +33,8 @@ abstract class Family<S extends { touched: boolean; labels: Labels }> {
 
   abstract readonly type: string;
   protected abstract create(labels: Labels): S;
-  protected abstract render(series: S, out: Value[]): void;
+  /** One series' value lines, under `name` (this family's, or a twin's). */
+  protected abstract render(series: S, out: Value[], name: string): void;
 
   /** The series for one label set, created on first use (shown once it is first touched). */
   labels(labels: Labels): S {
@@ -63,11 +64,29 @@ abstract class Family<S extends { touched: boolean; labels: Labels }> {
 
   /** prom-client's Metric contract: what Registry#metrics() renders. */
   async get() {
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      values: this.values(this.name),
+      aggregator: "sum",
+    };
+  }
+
+  /**
+   * The value lines of every shown series under `name`, each series' labels through `relabel`
+   * (a twin's own label names). A family without labels shows its one series from the start,
+   * as prom-client's do.
+   */
+  values(name: string, relabel?: (labels: Labels) => Labels): Value[] {
     const values: Value[] = [];
-    // A family without labels shows its one series from the start, as prom-client's do.
     const all = this.labelNames.length === 0;
-    for (const s of this.all) if (s.touched || all) this.render(s, values);
-    return { name: this.name, help: this.help, type: this.type, values, aggregator: "sum" };
+    for (const s of this.all) {
+      if (!s.touched && !all) continue;
+      if (relabel === undefined) this.render(s, values, name);
+      else this.render({ ...s, labels: relabel(s.labels) }, values, name);
+    }
+    return values;
   }
 
   reset(): void {
@@ -96,7 +115,7 @@ export class CounterFamily extends Family<ScalarSeries> {
   protected create(labels: Labels) {
     return new ScalarSeries(labels);
   }
-  protected render(s: ScalarSeries, out: Value[]) {
+  protected render(s: ScalarSeries, out: Value[], _name: string) {
     out.push({ labels: s.labels, value: s.value });
   }
 }
@@ -144,8 +163,8 @@ export class HistogramFamily extends Family<HistogramSeries> {
   protected create(labels: Labels) {
     return new HistogramSeries(labels, this.buckets);
   }
-  protected render(s: HistogramSeries, out: Value[]) {
-    const bucket = `${this.name}_bucket`;
+  protected render(s: HistogramSeries, out: Value[], name: string) {
+    const bucket = `${name}_bucket`;
     let acc = 0;
     for (let i = 0; i < this.buckets.length; i++) {
       acc += s.counts[i]!;
@@ -157,7 +176,49 @@ export class HistogramFamily extends Family<HistogramSeries> {
       });
     }
     out.push({ labels: { le: "+Inf" }, sharedLabels: s.labels, value: s.count, metricName: bucket });
-    out.push({ labels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
-    out.push({ labels: s.labels, value: s.count, metricName: `${this.name}_count` });
+    out.push({ labels: s.labels, value: s.sum, metricName: `${name}_sum` });
+    out.push({ labels: s.labels, value: s.count, metricName: `${name}_count` });
   }
+}
+
+/**
+ * A family shown under its own name from another family's series: for a metric upstream
+ * publishes under two names with the same values (GIE's `inference_extension_*` and llm-d's
+ * `llm_d_epp_*`), so each observation is recorded once, not once per name. Its label names
+ * stand in the same positions as the source's (llm-d's `endpoint_name` for GIE's `pod_name`);
+ * what /metrics shows is what a second family fed the same observations would show. Issue 19,
+ * seventh pass.
+ */
+export class TwinFamily {
+  readonly type: string;
+  private readonly relabel: ((labels: Labels) => Labels) | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly of: Family<{ touched: boolean; labels: Labels }>,
+    registry: Registry,
+    readonly labelNames: readonly string[] = of.labelNames,
+  ) {
+    if (labelNames.length !== of.labelNames.length)
+      throw new Error(`metric ${name}: a twin needs as many labels as ${of.name}`);
+    this.type = of.type;
+    const from = of.labelNames;
+    this.relabel = labelNames.every((n, i) => n === from[i])
+      ? undefined
+      : (labels) => {
+          const out: Labels = {};
+          for (let i = 0; i < from.length; i++) out[labelNames[i]!] = labels[from[i]!]!;
+          return out;
+        };
+    registry.registerMetric(this as never);
+  }
+
+  async get() {
+    const values = this.of.values(this.name, this.relabel);
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: "sum" };
+  }
+
+  /** The source family's reset clears the series both show. */
+  reset(): void {}
 }
