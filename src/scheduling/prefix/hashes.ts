@@ -1,4 +1,4 @@
-import { murmur3AsciiBlock, murmur3WordBlock, murmur3Words } from "./murmur3.ts";
+import { murmur3AsciiBlock, murmur3WordBlock, murmur3WordPair, murmur3Words } from "./murmur3.ts";
 import { alignedWords, LITTLE_ENDIAN } from "./xxhash64.ts";
 
 /**
@@ -111,11 +111,18 @@ export function hashPrefix(
     if (reused > 0) words.set(last.words.subarray(0, reused * 2));
     let hi = reused > 0 ? words[reused * 2 - 2]! : seed[0]!;
     let lo = reused > 0 ? words[reused * 2 - 1]! : seed[1]!;
-    for (let i = reused; i < count; i++) {
+    // Two blocks a call (their bodies are independent: murmur3WordPair), the odd one alone.
+    let i = reused;
+    for (; i + 1 < count; i += 2) {
+      murmur3WordPair(view, (i * blockChars) >>> 2, blockChars, lo, hi, words, i * 2);
+      keys[i] = keyOf(words[i * 2]!, words[i * 2 + 1]!);
+      hi = words[i * 2 + 2]!;
+      lo = words[i * 2 + 3]!;
+      keys[i + 1] = keyOf(hi, lo);
+    }
+    if (i < count) {
       murmur3WordBlock(view, (i * blockChars) >>> 2, blockChars, lo, hi, words, i * 2);
-      hi = words[i * 2]!;
-      lo = words[i * 2 + 1]!;
-      keys[i] = keyOf(hi, lo);
+      keys[i] = keyOf(words[i * 2]!, words[i * 2 + 1]!);
     }
     hashWork.blocks += count - reused;
     hashWork.reused += reused;
