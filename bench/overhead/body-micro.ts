@@ -107,7 +107,12 @@ const items: [string, () => unknown][] = [
     },
   ],
 ];
-if (typeof Bun !== "undefined") items.push(["Blob.bytes() (a copy)", () => blob.bytes()]);
+if (typeof Bun !== "undefined") {
+  items.push(["Blob.bytes() (a copy)", () => blob.bytes()]);
+  // Parsing the bytes without a decoded string (seventh pass: measured end to end, not kept).
+  const jsonl = (Bun as unknown as { JSONL: { parseChunk(b: Uint8Array): unknown } }).JSONL;
+  items.push(["Bun.JSONL.parseChunk of the bytes (no decoded string)", () => jsonl.parseChunk(bytes)]);
+}
 
 const lines = [
   `body: ${bytes.length} bytes, ${typeof Bun !== "undefined" ? `bun ${Bun.version}` : `node ${process.version}`}`,
