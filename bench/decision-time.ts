@@ -13,8 +13,10 @@
  * endpoints with scraped-looking metrics (waiting 0-5, running 0-20, KV 0-90 %, cache
  * block size 16) and a few in-flight requests each; chat prompts in 16 groups sharing a
  * system prompt (up to 4,000 characters), half of them new questions and half repeats
- * (see requestStream), so the prefix index sees hits and misses; warm-up decisions (JIT,
- * index filling), then the timed ones, each a full `decide` (filters, scorers, picker,
+ * (see requestStream), so the prefix index sees hits and misses. Before the young phase,
+ * BENCH_WARM_CODE (10,000) decisions of the same stream on a throwaway scheduler compile the
+ * code, as a gateway that has served a few thousand requests runs it (`warmCode`); then
+ * warm-up decisions (index filling), then the timed ones, each a full `decide` (filters, scorers, picker,
  * PreRequest hooks). The prefix index records a pick in a microtask after the decision
  * (`PrefixIndex.recordLater`; in a gateway, once the request is on its way to the pod):
  * the loop lets microtasks run between decisions, as a gateway's requests do, and times
@@ -29,19 +31,26 @@
  * allocations (hashes, match, load columns, scores) stay in it. Under Node the table
  * also counts the timed decisions a GC pause overlapped (`gc` performance entries).
  *
+ * On Linux each timed decision also records whether the main thread waited for a core
+ * during it (another thread or process ran: the machine, not the decision) and its page
+ * faults (bench/lib/thread-clock.ts); the table gives the p99 of the decisions that did
+ * not wait beside the p99 of all.
+ *
  * Knobs: BENCH_DECISIONS (timed decisions with a full index, 1500), BENCH_ENDPOINTS
  * ("8,64,256"), BENCH_CHARS ("1000,32000,128000"), BENCH_OUT (results file; "-" = don't
- * write), BENCH_NO_NODE=1 (skip the Node run), BENCH_BASELINE (a worktree of an older
+ * write), BENCH_NO_NODE=1 (skip the Node run), BENCH_WARM_CODE, BENCH_COLD=1 (also the young phase
+ * before the code warm-up, as measured up to the sixth pass), BENCH_BASELINE (a worktree of an older
  * commit: its scheduler measured by this same harness, in a child process per runtime,
  * and a before → after table), BENCH_TREE (set by BENCH_BASELINE: the tree measured).
  */
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { writeFileSync, writeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Endpoint } from "../src/endpoints/types.ts";
 import type { SchedulingResult } from "../src/scheduling/framework/index.ts";
 import type { SchedulingRequest } from "../src/scheduling/types.ts";
 import { type DecisionTrace, decisionTrace } from "./lib/decision-trace.ts";
+import { threadClock } from "./lib/thread-clock.ts";
 import { text } from "./lib/workload.ts";
 
 /**
@@ -82,20 +91,53 @@ const nums = (k: string, d: string) => (process.env[k] ?? d).split(",").map(Numb
 const ENDPOINTS = nums("BENCH_ENDPOINTS", "8,64,256");
 const CHARS = nums("BENCH_CHARS", "1000,32000,128000");
 const MODEL = "meta-llama/Llama-3.1-8B-Instruct";
+/**
+ * Decisions of the cell's own request stream run on throwaway schedulers (their own young
+ * indexes, dropped after) before the young phase, so the decision's code is compiled as in
+ * a gateway that has served some thousands of requests. Under Bun, JSC was still moving
+ * decision functions to its top tier (FTL) up to ~15,000 decisions in; after 3,000, FTL
+ * compiles of the pickers, scorers and prefix match still landed in the timed young phase
+ * (docs/scheduling.md §5, seventh pass).
+ */
+const WARM_CODE = Number(process.env["BENCH_WARM_CODE"] ?? 10_000);
+/**
+ * BENCH_COLD=1: each cell's young phase is also measured before that warm-up, as this
+ * benchmark measured it up to the sixth pass (the code only as warm as the cells before
+ * it in the process left it; in a run of one cell, a process's first decisions).
+ */
+const COLD = process.env["BENCH_COLD"] === "1";
+/** Linux: what the main thread waited for a core and faulted in each timed decision. */
+const tc = threadClock();
 /** BENCH_TRACE=1: each phase's timed decisions split and printed (bench/lib/decision-trace.ts). */
 const TRACE = process.env["BENCH_TRACE"] === "1" || process.env["BENCH_TRACE"] === "marks";
+/** BENCH_TRACE=marks: also "@W k" on stderr every 500 decisions of the code warm-up (`warmCode`). */
+const MARKS = process.env["BENCH_TRACE"] === "marks";
 
 const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.versions.node} (tsx)`;
 
 interface Cell {
-  /** fresh: a young index, no evictions yet; full: the index has stopped growing (LRUs evicting). */
-  phase: "fresh" | "full";
+  /**
+   * fresh: a young index, no evictions yet, the code warmed on a throwaway scheduler
+   * first; full: the index has stopped growing (LRUs evicting); cold: a young index
+   * before that warm-up (BENCH_COLD=1).
+   */
+  phase: "cold" | "fresh" | "full";
   endpoints: number;
   chars: number;
   p50: number;
   p99: number;
   mean: number;
   max: number;
+  /**
+   * p99 of the timed decisions during which the thread never waited for a core (Linux
+   * schedstat; undefined elsewhere): the decision's own tail, the machine's left out.
+   * A longer decision is likelier to be descheduled, so this leans a little low.
+   */
+  p99Own: number | undefined;
+  /** Timed decisions during which the thread waited for a core (another thread or process ran). */
+  descheduled: number | undefined;
+  /** Minor page faults per timed decision (Linux). */
+  faults: number | undefined;
   /**
    * The work left after the pick returned, before the next decision (a microtask: the
    * pick's index record, `PrefixIndex.recordLater`), p50 and p99; in a gateway it runs
@@ -228,18 +270,28 @@ async function measurePhase(n: number, chars: number, phase: Cell["phase"]): Pro
   const times = new Float64Array(count);
   const afters = new Float64Array(count);
   const starts = new Float64Array(count);
+  const waits = new Float64Array(count).fill(tc ? 0 : Number.NaN);
+  const faults = new Float64Array(count).fill(tc ? 0 : Number.NaN);
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
   tr = TRACE ? decisionTrace(count) : undefined;
   for (let k = 0; k < count; k++) {
     const rq = req();
     tr?.before(s.prefixIndex.stats());
+    tc?.read();
+    const w0 = tc?.waited ?? 0;
+    const f0 = tc?.faults ?? 0;
     const t0 = performance.now();
     const result = s.decide(rq, eps);
     const t1 = performance.now();
+    if (tc) {
+      tc.read();
+      waits[k] = (tc.waited - w0) / 1000;
+      faults[k] = tc.faults - f0;
+    }
     times[k] = t1 - t0;
     starts[k] = t0;
-    tr?.after(k, times[k]!, s.prefixIndex.stats());
+    tr?.after(k, times[k]!, s.prefixIndex.stats(), waits[k]!, faults[k]!);
     const t2 = performance.now();
     await null; // the pick's record, deferred to a microtask (PrefixIndex.recordLater)
     afters[k] = performance.now() - t2;
@@ -261,6 +313,7 @@ async function measurePhase(n: number, chars: number, phase: Cell["phase"]): Pro
     settle(s.decide(req(), eps));
     await null;
   }
+  const own = times.filter((_, k) => waits[k] === 0).sort();
   times.sort();
   afters.sort();
   const at = (q: number) => times[Math.min(count - 1, Math.floor(q * count))]!;
@@ -272,6 +325,9 @@ async function measurePhase(n: number, chars: number, phase: Cell["phase"]): Pro
     p99: at(0.99),
     mean: times.reduce((a, b) => a + b, 0) / count,
     max: times[count - 1]!,
+    p99Own: tc && own.length > 0 ? own[Math.min(own.length - 1, Math.floor(0.99 * own.length))] : undefined,
+    descheduled: tc ? count - own.length : undefined,
+    faults: tc ? faults.reduce((a, b) => a + b, 0) / count : undefined,
     after50: afters[Math.floor(count * 0.5)]!,
     after99: afters[Math.floor(count * 0.99)]!,
     plugins: Object.fromEntries([...plugins].map(([type, total]) => [type, (total / observed) * 1e6])),
@@ -389,8 +445,48 @@ function prefill(index: PrefixIndex, names: readonly string[]): void {
   }
 }
 
+/**
+ * Runs `WARM_CODE` decisions of the cell's request stream on a throwaway scheduler (same
+ * profile, endpoints and observer shape, its own young index) and drops it, so the young
+ * phase's fresh scheduler runs code JSC or V8 has compiled, as a gateway's does once it
+ * has served a few thousand requests (of this pool or another), while its index is as
+ * young as ever. Without this, a cell run first in its process timed the decision's code
+ * while it was still being compiled: under Bun the decision functions reach the
+ * optimizing tiers only after some hundreds of calls, and the compiler threads share the
+ * machine's cores with the decisions (docs/scheduling.md §5, seventh pass).
+ */
+async function warmCode(n: number, chars: number): Promise<void> {
+  const eps = endpoints(n, n);
+  const headers = new Headers();
+  // A new throwaway scheduler every 2,000 decisions: the code stays warm, the index young
+  // (its memory bounded: ~200k entries at most).
+  for (let done = 0; done < WARM_CODE; done += 2000) {
+    const inflight = new InFlight();
+    const slots: { release(): void }[] = [];
+    const s = createScheduler({
+      registry: builtinRegistry(),
+      inflight,
+      random: seededRandom(3 + done),
+      clock: systemClock,
+      observe: () => {},
+    });
+    const next = requestStream(chars + done);
+    for (let k = 0; k < Math.min(2000, WARM_CODE - done); k++) {
+      const result = s.decide({ requestId: `w${k}`, targetModel: MODEL, body: next(k + 1), headers }, eps);
+      await null;
+      if (MARKS && k % 500 === 0) writeSync(2, `@W ${done + k}\n`);
+      if (result.kind !== "picked") continue;
+      slots.push(inflight.acquire(result.endpoints[0]!.name));
+      if (slots.length > 4 * n) slots.shift()!.release();
+    }
+  }
+  fullGc(); // the throwaway indexes and requests are garbage now: collected here, not in a timed decision
+}
+
 async function measureCell(n: number, chars: number): Promise<Cell[]> {
-  const cells = [await measurePhase(n, chars, "fresh")];
+  const cells = COLD ? [await measurePhase(n, chars, "cold")] : [];
+  await warmCode(n, chars);
+  cells.push(await measurePhase(n, chars, "fresh"));
   if (n <= FULL_MAX_ENDPOINTS) cells.push(await measurePhase(n, chars, "full"));
   fullGc();
   return cells;
@@ -463,6 +559,8 @@ async function run(): Promise<Results> {
 
 const us = (ms: number) => (ms * 1000).toFixed(0);
 
+const PHASE: Record<Cell["phase"], string> = { cold: "young, code cold", fresh: "young", full: "full" };
+
 const SHORT: Record<string, string> = {
   "queue-scorer": "queue",
   "kv-cache-utilization-scorer": "kv",
@@ -474,11 +572,11 @@ function table(cells: Cell[]): string[] {
   const types = [...new Set(cells.flatMap((c) => Object.keys(c.plugins)))];
   const gc = cells.some((c) => c.gcIn !== undefined);
   return [
-    `| endpoints | prompt chars | p50 (µs) | p99 (µs) | mean (µs) | max (µs) | after the pick p50 / p99 (µs) | ${types.map((t) => `${SHORT[t] ?? t} (µs)`).join(" | ")} | index hit ratio | index entries | CPU/wall |${gc ? " timed decisions a GC ran in |" : ""}`,
-    `|---|---|---|---|---|---|---|${types.map(() => "---|").join("")}---|---|---|${gc ? "---|" : ""}`,
+    `| endpoints | prompt chars | p50 (µs) | p99 (µs) | mean (µs) | max (µs) | p99 not descheduled (µs) / decisions descheduled | page faults a decision | after the pick p50 / p99 (µs) | ${types.map((t) => `${SHORT[t] ?? t} (µs)`).join(" | ")} | index hit ratio | index entries | CPU/wall |${gc ? " timed decisions a GC ran in |" : ""}`,
+    `|---|---|---|---|---|---|---|---|---|${types.map(() => "---|").join("")}---|---|---|${gc ? "---|" : ""}`,
     ...cells.map(
       (c) =>
-        `| ${c.endpoints} | ${c.chars.toLocaleString("en-US")} | ${us(c.p50)} | ${us(c.p99)} | ${us(c.mean)} | ${us(c.max)} | ${us(c.after50 ?? 0)} / ${us(c.after99 ?? 0)} | ${types.map((t) => (c.plugins[t] ?? 0).toFixed(0)).join(" | ")} | ${(c.hitRatio * 100).toFixed(0)} % | ${c.indexEntries.toLocaleString("en-US")} | ${c.cpuShare.toFixed(2)} |${gc ? ` ${c.gcIn ?? "-"} |` : ""}`,
+        `| ${c.endpoints} | ${c.chars.toLocaleString("en-US")} | ${us(c.p50)} | ${us(c.p99)} | ${us(c.mean)} | ${us(c.max)} | ${c.p99Own === undefined ? "-" : `${us(c.p99Own)} / ${c.descheduled}`} | ${c.faults === undefined ? "-" : c.faults.toFixed(1)} | ${us(c.after50 ?? 0)} / ${us(c.after99 ?? 0)} | ${types.map((t) => (c.plugins[t] ?? 0).toFixed(0)).join(" | ")} | ${(c.hitRatio * 100).toFixed(0)} % | ${c.indexEntries.toLocaleString("en-US")} | ${c.cpuShare.toFixed(2)} |${gc ? ` ${c.gcIn ?? "-"} |` : ""}`,
     ),
   ];
 }
@@ -491,7 +589,15 @@ function tables(r: Results): string[] {
   return [
     mem,
     "",
-    "Young index (no LRU full yet):",
+    ...(r.cells.some((c) => c.phase === "cold")
+      ? [
+          "Young index, measured before the code warm-up (BENCH_COLD=1; as up to the sixth pass: the code only as warm as the cells before it left it):",
+          "",
+          ...table(r.cells.filter((c) => c.phase === "cold")),
+          "",
+        ]
+      : []),
+    `Young index (no LRU full yet; the code first warmed by ${WARM_CODE} decisions on a throwaway scheduler):`,
     "",
     ...table(r.cells.filter((c) => c.phase === "fresh")),
     "",
@@ -546,7 +652,7 @@ function compare(label: string, a: Results | undefined, b: Results | undefined):
     if (!o) return [];
     const cell = (x: number, y: number) => `${us(x)} → ${us(y)}`;
     return [
-      `| ${label} | ${c.phase === "fresh" ? "young" : "full"} | ${c.endpoints} | ${c.chars.toLocaleString("en-US")} | ${cell(o.p50, c.p50)} | ${cell(o.p99, c.p99)} | ${cell(o.mean, c.mean)} | ${cell(o.max, c.max)} | ${cell(o.after99 ?? 0, c.after99 ?? 0)} | ${cell(o.p50 + (o.after50 ?? 0), c.p50 + (c.after50 ?? 0))} |`,
+      `| ${label} | ${PHASE[c.phase]} | ${c.endpoints} | ${c.chars.toLocaleString("en-US")} | ${cell(o.p50, c.p50)} | ${cell(o.p99, c.p99)} | ${cell(o.mean, c.mean)} | ${cell(o.max, c.max)} | ${cell(o.after99 ?? 0, c.after99 ?? 0)} | ${cell(o.p50 + (o.after50 ?? 0), c.p50 + (c.after50 ?? 0))} |`,
     ];
   });
   const mem =
@@ -601,7 +707,8 @@ if (process.env["DECISION_JSON"]) {
       "them new questions (unique after the system prompt), half repeats of an earlier request, so the " +
       "prefix index sees hits and misses and keeps growing; bodies are JSON round-tripped (flat strings). " +
       "Each decision takes an in-flight slot on its primary, released 4 × endpoints decisions later, so " +
-      `picks spread as the assumed load moves. Young index: a fresh scheduler, ${WARMUP} warm-up decisions, ` +
+      `picks spread as the assumed load moves. Young index: the code first warmed by ${WARM_CODE} decisions of the same stream ` +
+      `on a throwaway scheduler (as in a gateway that has served a few thousand requests), then a fresh scheduler, ${WARMUP} warm-up decisions, ` +
       `${FRESH} timed. Full index: every endpoint's LRU first filled to the default capacity (31,250 blocks) ` +
       `with blocks of old, unrelated prompts, as in a gateway that has run a while, ${WARMUP_FULL} warm-up ` +
       `decisions, ${DECISIONS} timed; skipped above ${FULL_MAX_ENDPOINTS} endpoints (the index alone would take ` +
@@ -610,7 +717,9 @@ if (process.env["DECISION_JSON"]) {
       "PreRequest hook. The pick's index record runs in a microtask after the decision (PrefixIndex.recordLater; " +
       "in a gateway once the request is on its way to the pod): the loop lets microtasks run between decisions and " +
       'times that work apart ("after the pick"). CPU/wall: process CPU time over wall time during the timed decisions; below 1, ' +
-      "the process was descheduled (busy machine) and the tail includes that. The prefix scorer hashes at " +
+      'the process was descheduled (busy machine) and the tail includes that; "p99 not descheduled": the p99 of the timed decisions during ' +
+      "which the main thread never waited for a core (Linux schedstat), i.e. the decisions' own tail with the machine's left out, and how many " +
+      "decisions did wait. The prefix scorer hashes at " +
       "most 256 blocks of 64 " +
       "characters (16 KiB), so 32k and 128k prompts hash the same amount; the difference between them is " +
       "the prompt serialization.",

@@ -3,10 +3,13 @@
  * decision, its time split by the plugin observer (prefix scorer = hash + match, PreRequest
  * = index record, the rest = other scorers, picker, framework), the blocks it added to the
  * index, and whether a garbage collection ran in it (Bun: the JSC heap shrank across the
- * decision; Node: a `gc` performance entry overlapped it). Printed to stderr: the slowest
- * 1 % against all decisions, and the p99 of the decisions no collection ran in.
+ * decision; Node: a `gc` performance entry overlapped it), and on Linux how long the thread
+ * waited for a core and how many pages it faulted in during the decision
+ * (bench/lib/thread-clock.ts). Printed to stderr: the slowest 1 % against all decisions,
+ * and the p99 of the decisions no collection ran in. BENCH_TRACE_CSV=file appends one
+ * line per decision (phase, k, µs, new blocks, µs waited, faults, GC, the four parts).
  */
-import { writeSync } from "node:fs";
+import { writeFileSync, writeSync } from "node:fs";
 import type { PrefixIndexStats } from "../../src/scheduling/framework/index.ts";
 
 /**
@@ -21,7 +24,11 @@ const jsc = typeof Bun !== "undefined" ? ((await import("bun:jsc")) as { heapSiz
 export interface DecisionTrace {
   observe(point: string, type: string, seconds: number): void;
   before(stats: PrefixIndexStats): void;
-  after(k: number, ms: number, stats: PrefixIndexStats): void;
+  /**
+   * After the decision: its time, the index's stats once its record is applied, and what
+   * the thread waited for a core (µs) and faulted during the decision (NaN: not measured).
+   */
+  after(k: number, ms: number, stats: PrefixIndexStats, waitedUs: number, faults: number): void;
   /** After the decision's deferred work (the microtask). */
   settled(k: number): void;
   report(label: string, nodeGc: Uint8Array | undefined): void;
@@ -34,6 +41,9 @@ export function decisionTrace(count: number): DecisionTrace {
   const parts = PARTS.map(() => new Float64Array(count));
   const fresh = new Float64Array(count);
   const gc = new Uint8Array(count);
+  const waited = new Float64Array(count);
+  const faults = new Float64Array(count);
+  let machine = false;
   let prefix = 0;
   let pre = 0;
   let other = 0;
@@ -51,7 +61,10 @@ export function decisionTrace(count: number): DecisionTrace {
       prefix = pre = other = 0;
       heap0 = jsc?.heapSize() ?? 0;
     },
-    after(k, ms, stats) {
+    after(k, ms, stats, waitedUs, faulted) {
+      waited[k] = waitedUs;
+      faults[k] = faulted;
+      machine = !Number.isNaN(waitedUs);
       if (MARKS) writeSync(2, `@D ${k} ${(ms * 1000).toFixed(0)}\n`);
       if (jsc !== undefined && jsc.heapSize() < heap0) gc[k] = 1;
       total[k] = ms * 1000;
@@ -73,7 +86,26 @@ export function decisionTrace(count: number): DecisionTrace {
       const line = (name: string, ks: readonly number[]) =>
         `  ${name.padEnd(8)} n=${String(ks.length).padStart(4)} total ${mean(total, ks).toFixed(0)} µs = ` +
         PARTS.map((p, i) => `${p} ${mean(parts[i]!, ks).toFixed(0)}`).join(" + ") +
-        `; new blocks ${mean(fresh, ks).toFixed(0)}; GC in ${(mean(flags, ks) * 100).toFixed(0)} %`;
+        `; new blocks ${mean(fresh, ks).toFixed(0)}; GC in ${(mean(flags, ks) * 100).toFixed(0)} %` +
+        (machine
+          ? `; waited for a core ${mean(waited, ks).toFixed(0)} µs; page faults ${mean(faults, ks).toFixed(1)}`
+          : "");
+      const dump = process.env["BENCH_TRACE_CSV"];
+      if (dump) {
+        const rows = Array.from(total, (t, k) =>
+          [
+            label,
+            k,
+            t.toFixed(1),
+            fresh[k],
+            waited[k]!.toFixed(0),
+            faults[k],
+            flags[k],
+            ...parts.map((p) => p[k]!.toFixed(1)),
+          ].join(","),
+        );
+        writeFileSync(dump, `${rows.join("\n")}\n`, { flag: "a" });
+      }
       const clean = order.filter((k) => flags[k] === 0);
       const pct = (ks: number[], q: number) =>
         total[ks[Math.min(ks.length - 1, Math.floor(ks.length * q))]!]!;
@@ -88,7 +120,7 @@ export function decisionTrace(count: number): DecisionTrace {
           line("slowest", slow),
           line("new", newOnes),
           line("repeat", repeats),
-          `  slowest: ${slow.map((k) => `${total[k]!.toFixed(0)}${flags[k] ? "g" : ""}/${fresh[k]}`).join(" ")} (µs, g = GC, /new blocks)`,
+          `  slowest: ${slow.map((k) => `${total[k]!.toFixed(0)}${flags[k] ? "g" : ""}/${fresh[k]}${machine ? `/${waited[k]!.toFixed(0)}` : ""}`).join(" ")} (µs, g = GC, /new blocks${machine ? "/µs waited for a core" : ""})`,
         ].join("\n"),
       );
     },
