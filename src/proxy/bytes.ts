@@ -104,8 +104,10 @@ export function topLevelValue(hay: Uint8Array, key: Uint8Array): [number, number
     const keyEnd = longStringEnd(hay, i);
     if (keyEnd === -1) return undefined;
     // An escaped key might spell `key` another way (`"mod\u0065l"`): leave such bodies alone.
-    const escaped = hay.indexOf(BACKSLASH, i);
-    if (escaped !== -1 && escaped < keyEnd) return undefined;
+    // Looked for inside the key only: a search of the rest of the body stopped at the first
+    // backslash or the end, a whole prompt per key on a body without one (V8's typed-array
+    // indexOf is no memchr: a renamed 30 KiB body took ~50 µs on Node).
+    for (let j = i + 1; j < keyEnd - 1; j++) if (hay[j] === BACKSLASH) return undefined;
     let same = keyEnd - i === key.length;
     for (let j = 0; same && j < key.length; j++) same = hay[i + j] === key[j];
     i = skipSpace(hay, keyEnd);
