@@ -4,6 +4,7 @@ import { parseConfig } from "../../src/config/load.ts";
 import { createGateway } from "../../src/gateway.ts";
 import { createLogger } from "../../src/log.ts";
 import { answerHeaders } from "../../src/proxy/headers.ts";
+import { LightHeaders } from "../../src/runtime/node-headers.ts";
 import { chatRequest } from "../helpers/json-gateway.ts";
 
 /**
@@ -135,6 +136,16 @@ describe("the answer's headers", () => {
     expect([...copy.keys()]).toEqual(["content-type"]);
     const later = new Headers(POD_HEADERS);
     expect(answerHeaders(later, editable)).not.toBe(later);
+  });
+
+  test("answerHeaders: Node's own Headers is copied as before (its copy is a plain loop, its iteration sorts)", () => {
+    const raw = Object.entries(POD_HEADERS).flat();
+    const light = LightHeaders.fromRaw(raw) as unknown as Headers;
+    const out = answerHeaders(light, { ok: true });
+    expect(out).not.toBe(light);
+    expect(out).toBeInstanceOf(LightHeaders);
+    expect([...out.keys()].sort()).toEqual(["content-type", "x-pod"]);
+    expect(light.has("content-length")).toBe(true);
   });
 
   test("a JSON request builds one Headers fewer for its answer", async () => {
