@@ -50,6 +50,21 @@ export function stringEnd(hay: Uint8Array, at: number): number {
 }
 
 /**
+ * A byte searched for over a span that may be long (a prompt). Bun's typed-array `indexOf`
+ * is a memchr; V8's is a loop (~10 µs over 30 KiB on Node 20), while Node's
+ * `Buffer.prototype.indexOf` is a memchr that takes any `Uint8Array` (~0.3 µs). The same
+ * answer either way; where there is no Node `Buffer` (Workers, Deno) the typed array's own.
+ */
+const nodeIndexOf: ((this: Uint8Array, value: number, from: number) => number) | undefined =
+  typeof (globalThis as { Bun?: unknown }).Bun === "undefined" &&
+  typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === "string"
+    ? (globalThis as { Buffer?: { prototype: { indexOf(value: number, from: number): number } } }).Buffer
+        ?.prototype.indexOf
+    : undefined;
+const longIndexOf = (hay: Uint8Array, value: number, from: number): number =>
+  nodeIndexOf === undefined ? hay.indexOf(value, from) : nodeIndexOf.call(hay, value, from);
+
+/**
  * stringEnd for strings that may be long (a prompt): the closing quote is looked for with
  * the native `indexOf` (a quote preceded by an odd run of backslashes is escaped), so a
  * 30 KiB string costs a memchr or a few, not a JS loop over its bytes.
@@ -57,7 +72,7 @@ export function stringEnd(hay: Uint8Array, at: number): number {
 export function longStringEnd(hay: Uint8Array, at: number): number {
   let i = at;
   for (;;) {
-    i = hay.indexOf(QUOTE, i + 1);
+    i = longIndexOf(hay, QUOTE, i + 1);
     if (i === -1) return -1;
     let b = i - 1;
     while (hay[b] === BACKSLASH) b--;
