@@ -597,7 +597,7 @@ function tables(r: Results): string[] {
           "",
         ]
       : []),
-    `Young index (no LRU full yet; the code first warmed by ${WARM_CODE} decisions on a throwaway scheduler):`,
+    `Young index (no LRU full yet; the code first warmed by ${WARM_CODE.toLocaleString("en-US")} decisions on throwaway schedulers):`,
     "",
     ...table(r.cells.filter((c) => c.phase === "fresh")),
     "",
@@ -707,8 +707,8 @@ if (process.env["DECISION_JSON"]) {
       "them new questions (unique after the system prompt), half repeats of an earlier request, so the " +
       "prefix index sees hits and misses and keeps growing; bodies are JSON round-tripped (flat strings). " +
       "Each decision takes an in-flight slot on its primary, released 4 × endpoints decisions later, so " +
-      `picks spread as the assumed load moves. Young index: the code first warmed by ${WARM_CODE} decisions of the same stream ` +
-      `on a throwaway scheduler (as in a gateway that has served a few thousand requests), then a fresh scheduler, ${WARMUP} warm-up decisions, ` +
+      `picks spread as the assumed load moves. Young index: the code first warmed by ${WARM_CODE.toLocaleString("en-US")} decisions of the same stream ` +
+      `on throwaway schedulers (a new one every 2,000; as in a gateway that has served that many requests), then a fresh scheduler, ${WARMUP} warm-up decisions, ` +
       `${FRESH} timed. Full index: every endpoint's LRU first filled to the default capacity (31,250 blocks) ` +
       `with blocks of old, unrelated prompts, as in a gateway that has run a while, ${WARMUP_FULL} warm-up ` +
       `decisions, ${DECISIONS} timed; skipped above ${FULL_MAX_ENDPOINTS} endpoints (the index alone would take ` +
