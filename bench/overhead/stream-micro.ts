@@ -227,6 +227,46 @@ for (const k of Object.keys(after) as (keyof typeof after)[]) {
   );
 }
 {
+  // The wire client's parse of a pod's answer head (seventh pass): every answer on Bun pays
+  // it, and a stream's first byte waits for it. Heads as Bun.serve (the mock pod) and
+  // uvicorn (vLLM) write them, with their first body bytes.
+  const heads: Record<string, string> = {
+    "Bun.serve SSE":
+      "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nDate: Sat, 05 Dec 2026 21:00:00 GMT\r\nContent-Length: 4321\r\n\r\ndata: {}\n\n",
+    "uvicorn SSE, chunked":
+      "HTTP/1.1 200 OK\r\ndate: Sat, 05 Dec 2026 21:00:00 GMT\r\nserver: uvicorn\r\ncontent-type: text/event-stream; charset=utf-8\r\ntransfer-encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n",
+    "Bun.serve JSON":
+      "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nDate: Sat, 05 Dec 2026 21:00:00 GMT\r\nContent-Length: 300\r\n\r\n{}",
+  };
+  const parsers = async (url: (p: string) => string) => {
+    const { ResponseParser } = await import(url("src/runtime/http1-parse.ts"));
+    return Object.entries(heads).map(([name, wire]) => {
+      const bytes = Buffer.from(wire, "latin1");
+      const p = new ResponseParser({ head: () => {}, body: () => {} });
+      return [
+        name,
+        () => {
+          p.reset(false);
+          p.feed(bytes);
+        },
+      ] as const;
+    });
+  };
+  const before = await parsers(there);
+  const after = await parsers(here);
+  for (let k = 0; k < before.length; k++) {
+    let b = Number.POSITIVE_INFINITY;
+    let a = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 9; i++) {
+      b = Math.min(b, batch(before[k]![1], 20000));
+      a = Math.min(a, batch(after[k]![1], 20000));
+    }
+    console.log(
+      `  wire client, an answer's head parsed, ${before[k]![0]} (µs): ${b.toFixed(2)} → ${a.toFixed(2)} (${(b / a).toFixed(2)}x)`,
+    );
+  }
+}
+{
   // The whole gateway in process (sixth pass): a streamed chat completion (the stream
   // above, in one chunk, as sse32's pod sends it) against a JSON one, the pod answering
   // as the runtime's wire client hands an answer over (node-upstream-response.ts: the

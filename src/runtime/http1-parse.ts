@@ -154,8 +154,8 @@ export class ResponseParser {
   }
 
   #head(text: string): void {
-    const lines = text.split("\r\n");
-    const status = statusOf(lines[0]!);
+    const firstEnd = text.indexOf("\r\n");
+    const status = statusOf(firstEnd < 0 ? text : text.slice(0, firstEnd));
     if (status === 101)
       throw new FramingError("101 Switching Protocols to a request that asked for no upgrade");
     if (status < 200) return; // 100, 102, 103: the answer is still to come
@@ -165,14 +165,25 @@ export class ResponseParser {
     let encoded = false;
     let connection = "";
     let eventStream = false;
-    for (let k = 1; k < lines.length; k++) {
-      const line = lines[k]!;
-      const colon = line.indexOf(":");
-      if (colon <= 0 || line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9)
-        throw new FramingError(`bad header line ${JSON.stringify(line.slice(0, 40))}`);
-      const name = line.slice(0, colon).toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      headers.append(name, value);
+    let at = firstEnd;
+    while (at >= 0) {
+      const from = at + 2;
+      const next = text.indexOf("\r\n", from);
+      const lineEnd = next < 0 ? text.length : next;
+      at = next;
+      const colon = text.indexOf(":", from);
+      const first = text.charCodeAt(from);
+      if (colon <= from || colon >= lineEnd || first === 32 || first === 9)
+        throw new FramingError(
+          `bad header line ${JSON.stringify(text.slice(from, Math.min(lineEnd, from + 40)))}`,
+        );
+      const raw = text.slice(from, colon);
+      const value = text.slice(colon + 1, lineEnd).trim();
+      headers.append(raw, value);
+      // Only the four names framing reads are lower-cased and compared (by length first).
+      const size = colon - from;
+      if (size !== 14 && size !== 17 && size !== 10 && size !== 12) continue;
+      const name = raw.toLowerCase();
       if (name === "content-length")
         length = length < 0 && DIGITS.test(value) ? Number(value) : lengthOf(value, length);
       else if (name === "transfer-encoding") {
@@ -181,10 +192,13 @@ export class ResponseParser {
       } else if (name === "connection") connection += `${value.toLowerCase()},`;
       else if (name === "content-type") eventStream = value.includes("text/event-stream");
     }
-    const http10 = lines[0]!.charCodeAt(7) === 48; // HTTP/1.0
-    this.#keepAlive = http10
-      ? /(^|[\s,])keep-alive\s*,/.test(connection)
-      : !/(^|[\s,])close\s*,/.test(connection);
+    const http10 = text.charCodeAt(7) === 48; // HTTP/1.0
+    this.#keepAlive =
+      connection === ""
+        ? !http10
+        : http10
+          ? /(^|[\s,])keep-alive\s*,/.test(connection)
+          : !/(^|[\s,])close\s*,/.test(connection);
     const noBody = this.#noBody || status === 204 || status === 304;
     if (noBody) this.#state = State.Done;
     else if (encoded) {

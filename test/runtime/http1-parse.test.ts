@@ -95,6 +95,36 @@ describe("ResponseParser", () => {
     ).toBe(true);
   });
 
+  test("framing names are read in any case, and only those: a look-alike of the same length is a plain header", () => {
+    // The head's names are lower-cased and compared only when their length is one of the
+    // four framing names' (14, 17, 10, 12): the cases below pin that filter.
+    const r = parse(
+      "HTTP/1.1 200 OK\r\nX-Content-Leng: 99\r\nCONTENT-TYPE: Text/Event-Stream\r\nx-connection: close\r\n" +
+        "Content-LENGTH: 2\r\nconnectioN: keep-alive\r\n\r\nok",
+    );
+    expect(r.heads[0]!.length).toBe(2);
+    expect(r.heads[0]!.eventStream).toBe(false); // the value's case counts, as before: "text/event-stream" only
+    expect(r.heads[0]!.headers.get("x-content-leng")).toBe("99");
+    expect(r.heads[0]!.headers.get("content-type")).toBe("Text/Event-Stream");
+    expect(r.body).toBe("ok");
+    expect(r.reusable).toBe(true);
+    const t = parse(
+      "HTTP/1.1 200 OK\r\nTRANSFER-ENCODING: Chunked\r\nContent-Type: text/event-stream\r\n\r\n0\r\n\r\n",
+    );
+    expect(t.heads[0]!.eventStream).toBe(true);
+    expect(t.ended).toBe(true);
+    expect(parse("HTTP/1.1 200 OK\r\nCONNECTION: Close\r\nContent-Length: 0\r\n\r\n").reusable).toBe(false);
+    expect(parse("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").reusable).toBe(true);
+    expect(parse("HTTP/1.1 204 No Content\r\n\r\n").reusable).toBe(true);
+  });
+
+  test("a header line without a colon is refused, even when the next line has one", () => {
+    expect(() => parse("HTTP/1.1 200 OK\r\nX-A\r\nB: 1\r\nContent-Length: 0\r\n\r\n")).toThrow(
+      /bad header line "X-A"/,
+    );
+    expect(() => parse("HTTP/1.1 200 OK\r\n: 1\r\nContent-Length: 0\r\n\r\n")).toThrow(FramingError);
+  });
+
   test("a list of equal Content-Length values counts as one", () => {
     expect(parse("HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok").body).toBe("ok");
   });
