@@ -238,6 +238,12 @@ for (const k of Object.keys(after) as (keyof typeof after)[]) {
     "Bun.serve JSON":
       "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nDate: Sat, 05 Dec 2026 21:00:00 GMT\r\nContent-Length: 300\r\n\r\n{}",
   };
+  const frame =
+    'data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" tok"}}]}\n\n';
+  heads["uvicorn SSE, head and 22 chunks (a stream's bytes)"] =
+    `${heads["uvicorn SSE, chunked"]!.split("\r\n\r\n")[0]}\r\n\r\n` +
+    `${frame.length.toString(16)}\r\n${frame}\r\n`.repeat(22) +
+    "0\r\n\r\n";
   const parsers = async (url: (p: string) => string) => {
     const { ResponseParser } = await import(url("src/runtime/http1-parse.ts"));
     return Object.entries(heads).map(([name, wire]) => {

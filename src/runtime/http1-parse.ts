@@ -116,10 +116,24 @@ export class ResponseParser {
         case State.Trailers: {
           const lf = data.indexOf(10, i);
           if (lf < 0) return this.#keep(data, i, MAX_LINE, "a chunk line over 8 KiB");
+          const start = i;
           const end = lf > i && data[lf - 1] === 13 ? lf - 1 : lf;
-          const line = data.toString("latin1", i, end);
           i = lf + 1;
-          this.#line(line);
+          // The usual lines of a chunked stream, read as bytes: the empty line after a chunk,
+          // a size of bare hex digits. Anything else is read as text (#line).
+          if (this.#state === State.DataEnd && end === start) {
+            this.#state = State.SizeLine;
+            break;
+          }
+          if (this.#state === State.SizeLine) {
+            const size = hexSize(data, start, end);
+            if (size > 0) {
+              this.#remaining = size;
+              this.#state = State.Data;
+              break;
+            }
+          }
+          this.#line(data.toString("latin1", start, end));
           break;
         }
         case State.Done:
@@ -210,6 +224,23 @@ export class ResponseParser {
     if (this.#state === State.UntilClose) this.#keepAlive = false;
     this.sink.head({ status, headers, keepAlive: this.#keepAlive, length: noBody ? 0 : length, eventStream });
   }
+}
+
+/**
+ * A chunk-size line of 1-12 bare hex digits, `data[start, end)`, as a number; -1 for any
+ * other line (extensions, spaces, zero), which `#line` then reads as text.
+ */
+function hexSize(data: Uint8Array, start: number, end: number): number {
+  if (end <= start || end - start > 12) return -1;
+  let size = 0;
+  for (let k = start; k < end; k++) {
+    const c = data[k]!;
+    const digit =
+      c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (digit < 0) return -1;
+    size = size * 16 + digit;
+  }
+  return size;
 }
 
 function statusOf(line: string): number {

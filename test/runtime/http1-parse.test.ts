@@ -51,6 +51,26 @@ describe("ResponseParser", () => {
     }
   });
 
+  test("chunk sizes read as bytes or as text agree: cases, leading zeros, spaces, bare LF, in any split", () => {
+    const a = "x".repeat(0x1a);
+    const b = "y".repeat(0x1f);
+    const wire =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      `1a\r\n${a}\r\n` +
+      `1F \r\n${b}\r\n` +
+      `00A\n${"z".repeat(10)}\n` +
+      "0\r\n\r\n";
+    for (const step of [1, 2, 3, 7, 31, wire.length]) {
+      const r = parse(wire, step);
+      expect(r.body).toBe(a + b + "z".repeat(10));
+      expect(r.ended).toBe(true);
+      expect(r.reusable).toBe(true);
+    }
+    expect(() => parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1234567890abc\r\n")).toThrow(
+      /bad chunk size/,
+    );
+  });
+
   test("repeated header names are all kept", () => {
     const r = parse(
       "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-A: 1\r\nX-A: 2\r\nContent-Length: 0\r\n\r\n",
