@@ -17,7 +17,12 @@ import { batchedConsole, createLogger, isoNow } from "../../src/log.ts";
 import { CounterFamily } from "../../src/metrics/series-family.ts";
 import { acceptsChat } from "../../src/openai/fast-accept.ts";
 import { ChatCompletionSchema } from "../../src/openai/schemas.ts";
-import { answerHeaders, downstreamHeaders, isGatewayControl, upstreamHeaders } from "../../src/proxy/headers.ts";
+import {
+  answerHeaders,
+  downstreamHeaders,
+  isGatewayControl,
+  upstreamHeaders,
+} from "../../src/proxy/headers.ts";
 import { LightAbortController } from "../../src/runtime/node-abort.ts";
 import { LightHeaders, PAIRS } from "../../src/runtime/node-headers.ts";
 import { CLIENT_SIGNAL, NodeRequest } from "../../src/runtime/node-request.ts";
