@@ -44,10 +44,10 @@ describe("the pod call goes out first", () => {
       log.push("shutdown watch");
       return onClose(fn);
     };
+    const time = new FakeTime();
     const setTimer: SetTimer = (fn, ms) => {
       log.push("timer");
-      const id = setTimeout(fn, ms);
-      return () => clearTimeout(id);
+      return time.setTimer(fn, ms);
     };
     let inNextMicrotask: string[] = [];
     const fetch: FetchFn = async () => {
