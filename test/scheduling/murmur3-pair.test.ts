@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { hashPrefix } from "../../src/scheduling/prefix/hashes.ts";
-import { murmur3WordBlock, murmur3WordPair, murmur3Words } from "../../src/scheduling/prefix/murmur3.ts";
+import { murmur3WordBlock, murmur3WordPair } from "../../src/scheduling/prefix/murmur3.ts";
+import { referenceChain } from "../helpers/prefix-chain.ts";
 
 /**
  * Two chained blocks hashed in one loop (murmur3WordPair, issue 19 seventh pass) must give
@@ -37,33 +38,6 @@ describe("murmur3WordPair", () => {
   });
 });
 
-function h64(bytes: Uint8Array): [number, number] {
-  const copy = new Uint8Array((bytes.length + 3) & ~3);
-  copy.set(bytes);
-  const out = new Uint32Array(4);
-  murmur3Words(copy, new Uint32Array(copy.buffer), bytes.length, 0, out, 0, true);
-  return [out[1]!, out[0]!];
-}
-
-/** The chain the slow obvious way (REFERENCE "Approximate prefix index"), as [hi0, lo0, ...]. */
-function reference(text: string, model: string, blockChars: number, maxBlocks: number): number[] {
-  const enc = new TextEncoder();
-  const out: number[] = [];
-  let [hi, lo] = h64(enc.encode(model));
-  const n = Math.min(Math.floor(text.length / blockChars), maxBlocks);
-  for (let i = 0; i < n; i++) {
-    const block = enc.encode(text.slice(i * blockChars, (i + 1) * blockChars));
-    const buf = new Uint8Array(block.length + 8);
-    buf.set(block);
-    const v = new DataView(buf.buffer);
-    v.setUint32(block.length, lo, true);
-    v.setUint32(block.length + 4, hi, true);
-    [hi, lo] = h64(buf);
-    out.push(hi, lo);
-  }
-  return out;
-}
-
 function ascii(next: () => number, chars: number): string {
   let s = "";
   while (s.length < chars) s += String.fromCharCode(32 + (next() >>> 26));
@@ -82,7 +56,7 @@ describe("hashPrefix over an ASCII window, two blocks a call", () => {
         const text = `${base.slice(0, at)}${base[at] === "a" ? "b" : "a"}${base.slice(at + 1, blocks * 64 + 10)}`;
         hashPrefix(base, { model: "m", blockChars: 64, maxBlocks: 256 });
         const h = hashPrefix(text, { model: "m", blockChars: 64, maxBlocks: 256 });
-        expect([...h.words]).toEqual(reference(text, "m", 64, 256));
+        expect([...h.words]).toEqual(referenceChain(text, "m", 64, 256));
         expect(h.keys.length).toBe(h.count);
       }
     }
@@ -95,7 +69,7 @@ describe("hashPrefix over an ASCII window, two blocks a call", () => {
       const maxBlocks = 1 + (next() % 300);
       const text = ascii(next, next() % (blockChars * 40));
       const h = hashPrefix(text, { model: round % 3 ? "m" : "lora-a", blockChars, maxBlocks });
-      expect([...h.words]).toEqual(reference(text, round % 3 ? "m" : "lora-a", blockChars, maxBlocks));
+      expect([...h.words]).toEqual(referenceChain(text, round % 3 ? "m" : "lora-a", blockChars, maxBlocks));
     }
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { hashPrefix, hashWork } from "../../src/scheduling/prefix/hashes.ts";
-import { murmur3Words } from "../../src/scheduling/prefix/murmur3.ts";
+import { referenceChain } from "../helpers/prefix-chain.ts";
 
 /**
  * hashPrefix reuses the leading blocks the last ASCII window shared with this one: every
@@ -8,36 +8,10 @@ import { murmur3Words } from "../../src/scheduling/prefix/murmur3.ts";
  * obvious way with no state.
  */
 
-function h64(bytes: Uint8Array): [number, number] {
-  const copy = new Uint8Array((bytes.length + 3) & ~3);
-  copy.set(bytes);
-  const out = new Uint32Array(4);
-  murmur3Words(copy, new Uint32Array(copy.buffer), bytes.length, 0, out, 0, true);
-  return [out[1]!, out[0]!];
-}
-
-function reference(text: string, model: string, blockChars: number, maxBlocks: number): number[] {
-  const enc = new TextEncoder();
-  const out: number[] = [];
-  let [hi, lo] = h64(enc.encode(model));
-  const n = Math.min(Math.floor(text.length / blockChars), maxBlocks);
-  for (let i = 0; i < n; i++) {
-    const block = enc.encode(text.slice(i * blockChars, (i + 1) * blockChars));
-    const buf = new Uint8Array(block.length + 8);
-    buf.set(block);
-    const v = new DataView(buf.buffer);
-    v.setUint32(block.length, lo, true);
-    v.setUint32(block.length + 4, hi, true);
-    [hi, lo] = h64(buf);
-    out.push(hi, lo);
-  }
-  return out;
-}
-
 function expectChain(text: string | string[], model: string, blockChars = 64, maxBlocks = 256) {
   const joined = typeof text === "string" ? text : text.join("");
   const h = hashPrefix(text, { model, blockChars, maxBlocks });
-  expect([...h.words]).toEqual(reference(joined, model, blockChars, maxBlocks));
+  expect([...h.words]).toEqual(referenceChain(joined, model, blockChars, maxBlocks));
   expect(h.keys.length).toBe(h.count);
 }
 
