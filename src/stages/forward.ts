@@ -4,21 +4,20 @@ import type { FetchFn } from "../deps.ts";
 import type { PassiveHealth } from "../endpoints/health.ts";
 import type { InFlight } from "../endpoints/inflight.ts";
 import type { Endpoint } from "../endpoints/types.ts";
-import { GatewayError, shuttingDown } from "../errors.ts";
+import { GatewayError } from "../errors.ts";
 import type { Closing } from "../lifecycle.ts";
 import type { Logger } from "../log.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
 import type { RequestSeries } from "../metrics/request-series.ts";
-import { type AccountingResult, endsStream, JsonAccounting, SseAccounting } from "../proxy/accounting.ts";
+import type { AccountingResult } from "../proxy/accounting.ts";
 import { attempt } from "../proxy/attempt.ts";
-import { answerHeaders, upstreamHeaders } from "../proxy/headers.ts";
-import { renameModelInJson, spliceRequestBody } from "../proxy/model-field.ts";
+import { upstreamHeaders } from "../proxy/headers.ts";
+import { spliceRequestBody } from "../proxy/model-field.ts";
 import { multipartWithModel } from "../proxy/multipart-model.ts";
-import { recordAnswer } from "../proxy/record.ts";
-import { type ChunkSource, type DirectStreams, relay, type Tap, tappedWhole } from "../proxy/relay.ts";
+import type { DirectStreams } from "../proxy/relay.ts";
 import type { InferenceRequest, TargetModel } from "../request.ts";
-import type { Outcome, Releasable } from "../scope.ts";
 import type { Exchange } from "./exchange.ts";
+import { clientGone, graceOver, respond } from "./respond.ts";
 
 const encoder = new TextEncoder();
 
@@ -215,204 +214,4 @@ function started(x: Exchange, deps: ForwardDeps): RequestSeries {
   series.started();
   x.scope.hold(series.running);
   return series;
-}
-
-/** Wraps the pod's answer for the client; the relay ends the request scope when the body ends. */
-async function respond(
-  x: Exchange,
-  deps: ForwardDeps,
-  opts: {
-    response: Response;
-    controller: AbortController;
-    endpoint: Endpoint;
-    usageInjected: boolean;
-    requestBytes: number;
-    series: RequestSeries;
-    /** The stream's reader, its first chunk already in (attempt), when there is one. */
-    body?: ChunkSource;
-    /** Whether the pod's answers take edits in place (answerHeaders). */
-    editable: { ok: boolean };
-  },
-): Promise<Response> {
-  const { response: upstream, endpoint } = opts;
-  const { settings } = deps.config();
-  const scope = x.scope;
-  const req = x.inferenceRequest;
-  const target = x.targetModel;
-  scope.log.endpoint = endpoint.name;
-  const isSse = (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
-  const renameTo =
-    target.target !== req.model && settings.responseModel === "requested" ? req.model : undefined;
-  const accounting = isSse
-    ? new SseAccounting({
-        kind: req.kind,
-        now: () => deps.clock.now(),
-        dropUsageEvent: opts.usageInjected,
-        // Fixed shapes, undefined where absent (read alike): no conditional spread per stream.
-        renameTo: upstream.ok ? renameTo : undefined,
-      })
-    : new JsonAccounting(req.kind);
-  scope.hold(new AnswerEnd(x, deps, opts, accounting, isSse));
-  // The pod's answer headers, edited in place where they may be: one Headers per answer.
-  const out = answerHeaders(upstream.headers, opts.editable);
-  out.set("x-gateway-target-model", target.target);
-  out.set("x-gateway-destination-endpoint-served", endpoint.address);
-  // Plugins' response hooks, once, with the endpoint that served (session affinity adds its header).
-  x.lifecycle?.responseReceived(endpoint, { status: upstream.status, headers: out });
-  // The request id the pipeline would set last, set here instead: the pipeline sees it is
-  // there (x.idSetOn) and does not fetch the answer's headers again to set it.
-  out.set("x-request-id", x.requestId);
-  const init = { status: upstream.status, statusText: upstream.statusText, headers: out };
-  // opts.body first: an answer whose chunks attempt took builds no web stream for `body` (Node).
-  const body = isSse ? (opts.body ?? upstream.body) : null;
-  if (!body) {
-    // A non-streamed answer arrives whole (pods send it when generation is done): read it
-    // as bytes and answer with bytes. No stream to relay, and the scope ends right here.
-    let bytes = await readWhole(x, upstream, opts.controller, deps.lifecycle?.closing);
-    if (upstream.ok) {
-      accounting.chunk(bytes);
-      accounting.flush();
-      if (renameTo !== undefined)
-        bytes = encoder.encode(renameModelInJson(new TextDecoder().decode(bytes), renameTo));
-    }
-    x.idSetOn = new Response(bytes, init);
-    return x.idSetOn;
-  }
-  const streamed = x.lifecycle?.responseStreaming;
-  // Plugins' ResponseStreaming hooks see each chunk the client gets; no wrapper when none has one.
-  const tap = streamed ? tapped(accounting, streamed) : accounting;
-  // Bun: a stream that had ended with its first chunk (a short answer sent at once) goes out
-  // as bytes, like a JSON answer; the scope ends as the pipeline closes (not streaming).
-  if (deps.directStreams === true && opts.body?.ended && !deps.lifecycle?.closing?.closed) {
-    const ended = opts.body.ended((chunk) => endsStream(req.kind, chunk));
-    const whole = ended && (await ended);
-    if (whole) {
-      x.idSetOn = new Response(tappedWhole(whole, tap) as Uint8Array<ArrayBuffer>, init);
-      return x.idSetOn;
-    }
-  }
-  scope.streaming = true;
-  const relayed = relay(body, {
-    sse: true,
-    tap,
-    idleTimeoutMs: settings.upstream.idleTimeoutMs,
-    clock: deps.clock,
-    closing: deps.lifecycle?.closing,
-    setTimer: deps.setTimer,
-    direct: deps.directStreams,
-    // The chunk with the last event goes out with the close (one write fewer per stream).
-    // Not for the Responses API: its check scans whole chunks (~0.8 µs each), more than it saves.
-    lastEvent: req.kind === "responses" ? undefined : (chunk) => endsStream(req.kind, chunk),
-    onEnd: (outcome, detail) => {
-      if (outcome === "error") scope.log.error = detail;
-      scope.end(upstream.status >= 400 && outcome === "success" ? "error" : outcome);
-    },
-    abortUpstream: (reason) => opts.controller.abort(new Error(reason)),
-  });
-  x.idSetOn = new Response(relayed, init);
-  return x.idSetOn;
-}
-
-/**
- * What the scope holds to note the answer's tokens and TTFT and record its metrics at the
- * request's end: one object, not an object, a closure and its scope per request (issue 19,
- * sixth pass). Positional: an options object would be one more allocation per request.
- */
-class AnswerEnd implements Releasable {
-  constructor(
-    private readonly x: Exchange,
-    private readonly deps: ForwardDeps,
-    private readonly opts: {
-      response: Response;
-      endpoint: Endpoint;
-      requestBytes: number;
-      series: RequestSeries;
-    },
-    private readonly accounting: JsonAccounting | SseAccounting,
-    private readonly stream: boolean,
-  ) {}
-
-  release(outcome: Outcome): void {
-    const { x, deps, opts, accounting } = this;
-    const scope = x.scope;
-    const r = accounting.result;
-    if (r.firstTokenAt !== undefined)
-      scope.log.ttftMs = Math.round((r.firstTokenAt - scope.receivedAt) * 100) / 100;
-    scope.log.promptTokens = r.usage?.promptTokens;
-    scope.log.completionTokens = r.usage?.completionTokens ?? (r.contentEvents || undefined);
-    scope.log.cachedTokens = r.usage?.cachedTokens;
-    if (outcome === "success" && opts.response.ok) {
-      recordAnswer({
-        series: opts.series,
-        stream: this.stream,
-        receivedAt: scope.receivedAt,
-        endedAt: deps.clock.now(),
-        requestBytes: opts.requestBytes,
-        result: accounting.result,
-      });
-      deps.onAnswered?.({ request: x.inferenceRequest, endpoint: opts.endpoint, result: accounting.result });
-    }
-  }
-}
-
-/** `tap`, also handing every chunk it lets through to `seen` (the plugins' ResponseStreaming). */
-function tapped(tap: Tap, seen: (bytes: Uint8Array) => void): Tap {
-  return {
-    chunk(bytes) {
-      const out = tap.chunk(bytes);
-      if (out instanceof Uint8Array) {
-        if (out.byteLength) seen(out);
-      } else if (out !== undefined) for (const piece of out) seen(piece);
-      return out;
-    },
-    flush() {
-      const out = tap.flush();
-      if (out?.byteLength) seen(out);
-      return out;
-    },
-  };
-}
-
-/**
- * Reads a whole upstream body; a client that leaves meanwhile aborts it (499), a pod that
- * breaks gives 502, a shutdown past its grace gives 503 (no header was sent yet).
- */
-async function readWhole(
-  x: Exchange,
-  upstream: Response,
-  controller: AbortController,
-  closing: Closing | undefined,
-): Promise<Uint8Array<ArrayBuffer>> {
-  // Aborted with Error("shutting down") when shutdown stops waiting (no closure per request).
-  const watching = closing?.watch(controller);
-  try {
-    if (closing?.closed) throw new Error("shutting down");
-    return new Uint8Array(await upstream.arrayBuffer());
-  } catch (err) {
-    controller.abort();
-    if (x.signal.aborted) throw clientGone();
-    if (closing?.closed) throw graceOver();
-    x.scope.log.error = err instanceof Error ? err.message : String(err);
-    throw new GatewayError({
-      status: 502,
-      message: "The model server's answer broke off before it was complete.",
-      code: "upstream_response_incomplete",
-    });
-  } finally {
-    if (watching !== undefined) closing!.unwatch(watching);
-  }
-}
-
-/** What a request still running when shutdown stops waiting gets, if no header was sent yet. */
-function graceOver(): GatewayError {
-  return shuttingDown("The gateway is shutting down and its grace period is over; retry on another replica.");
-}
-
-function clientGone(): GatewayError {
-  return new GatewayError({
-    status: 499,
-    message: "The client closed the request before it was answered.",
-    code: "client_closed_request",
-    droppedReason: "rejected-context-cancelled",
-  });
 }
