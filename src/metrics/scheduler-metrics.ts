@@ -135,7 +135,7 @@ export function schedulerMetrics(registry: Registry) {
     }
     return c;
   };
-  /** One plugin call's duration, into GIE's and llm-d's histograms (the scheduler resolves `recorder` once per plugin). */
+  /** One plugin call's duration, into GIE's histogram, which llm-d's name shows too (the scheduler resolves `recorder` once per plugin). */
   const observe: PluginObserver = Object.assign(
     (point: ExtensionPoint, type: string, name: string, seconds: number) => {
       pluginSeries(point, type, name).observe(seconds);
