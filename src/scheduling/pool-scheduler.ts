@@ -80,8 +80,8 @@ export class PoolScheduler implements Scheduler {
     return this.current.prefixIndex;
   }
 
-  schedule(request: SchedulingRequest, candidates: readonly Endpoint[]): Scheduled {
-    return this.current.schedule(request, candidates);
+  schedule(request: SchedulingRequest, candidates: readonly Endpoint[], deferred?: boolean): Scheduled {
+    return this.current.schedule(request, candidates, deferred);
   }
 
   /** The fairness id the current config's PreAdmission plugins derive (see Scheduler). */

@@ -18,6 +18,14 @@ export interface SchedulingRequest {
  * session affinity follow the real outcome. Calls after the first of each kind are ignored.
  */
 export interface RequestLifecycle {
+  /**
+   * The pod call was made (`schedule(..., deferred)` only): the decision's PreRequest hooks
+   * and metrics run here. The caller calls it in the same synchronous turn as `schedule`,
+   * right after the call leaves, so no other request is scheduled before the hooks' effects
+   * (prefix record, in-flight tokens, LRU) are in place; `responseReceived` and
+   * `responseComplete` run it first if it was not called.
+   */
+  requestSent?(): void;
   /** The serving endpoint's headers arrived; hooks may add to `headers` (sent to the client). */
   responseReceived(endpoint: Endpoint, response: { status: number; headers: Headers }): void;
   /**
@@ -44,7 +52,12 @@ export interface Scheduled {
  * result means no candidate was acceptable.
  */
 export interface Scheduler {
-  schedule(request: SchedulingRequest, candidates: readonly Endpoint[]): Scheduled;
+  /**
+   * With `deferred`, a picked decision's PreRequest hooks and decision metrics wait for
+   * `lifecycle.requestSent()` (see there), so the pod call does not wait for them; without
+   * it (and in a scheduler that ignores it) they run here, before this returns.
+   */
+  schedule(request: SchedulingRequest, candidates: readonly Endpoint[], deferred?: boolean): Scheduled;
   /**
    * The fairness id the configured PreAdmission plugins derive from the request's
    * headers (the parse stage asks when the client sent none); undefined when none does.

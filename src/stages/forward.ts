@@ -97,24 +97,37 @@ export function forward(deps: ForwardDeps) {
     const req = x.inferenceRequest;
     const target = x.targetModel;
     const { settings } = deps.config();
-    const { bytes, usageInjected } = upstreamBody(req, target);
-    const headers = upstreamHeaders(x.headers, {
-      forwardAuthorization: settings.upstream.forwardAuthorization,
-    });
-    headers.set(
-      "content-type",
-      req.kind === "transcriptions"
-        ? (x.headers.get("content-type") ?? "multipart/form-data")
-        : "application/json",
-    );
-    headers.set("x-request-id", x.requestId);
-    const credential = settings.upstream.credential;
-    if (credential?.value) headers.set(credential.header, credential.value);
+    const lifecycle = x.lifecycle;
+    let bytes: Uint8Array<ArrayBuffer>;
+    let usageInjected: boolean;
+    let headers: Headers;
+    try {
+      ({ bytes, usageInjected } = upstreamBody(req, target));
+      headers = upstreamHeaders(x.headers, {
+        forwardAuthorization: settings.upstream.forwardAuthorization,
+      });
+      headers.set(
+        "content-type",
+        req.kind === "transcriptions"
+          ? (x.headers.get("content-type") ?? "multipart/form-data")
+          : "application/json",
+      );
+      headers.set("x-request-id", x.requestId);
+      const credential = settings.upstream.credential;
+      if (credential?.value) headers.set(credential.header, credential.value);
+    } catch (err) {
+      // No pod call: the decision's PreRequest hooks run now, in the schedule stage's turn.
+      lifecycle?.requestSent?.();
+      throw err;
+    }
 
     const attempts = x.endpoints.slice(0, settings.upstream.maxAttempts);
     const closing = deps.lifecycle?.closing;
     let series: RequestSeries | undefined;
-    if (attempts.length === 0) series = started(x, deps);
+    if (attempts.length === 0) {
+      lifecycle?.requestSent?.();
+      series = started(x, deps);
+    }
     let last: { reason: string; response?: Response; broken?: boolean } = { reason: "no endpoint tried" };
     for (let i = 0; i < attempts.length; i++) {
       const endpoint = attempts[i]!;
@@ -133,6 +146,9 @@ export function forward(deps: ForwardDeps) {
         closing,
         setTimer: deps.setTimer,
       });
+      // The decision's PreRequest hooks and metrics (held by the schedule stage), once: after
+      // the call has left, before anything else counts this request or any other is scheduled.
+      if (i === 0) lifecycle?.requestSent?.();
       series ??= started(x, deps);
       const slot = deps.inflight.acquire(endpoint.name);
       const result = await pending;

@@ -63,6 +63,9 @@ export function schedule(deps: {
         headers: x.headers,
       },
       candidates,
+      // The PreRequest hooks and the decision's metrics run when forward has made the pod
+      // call (lifecycle.requestSent), in this same synchronous turn.
+      true,
     );
     if (picked.length === 0) {
       throw new GatewayError({

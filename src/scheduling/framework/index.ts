@@ -100,10 +100,22 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
     return runProfile(currentCtx, profile, currentCandidates, observe);
   };
 
-  function run(request: SchedulingRequest, candidates: readonly Endpoint[]): SchedulingResult {
+  /**
+   * Set by `run` when it left a picked decision's PreRequest hooks and metrics to the caller
+   * (`deferred`): the decision's first clock reading and the one that ended its profiles.
+   */
+  let heldT0 = 0;
+  let heldMid = 0;
+
+  function run(
+    request: SchedulingRequest,
+    candidates: readonly Endpoint[],
+    deferred = false,
+  ): SchedulingResult {
     const t0 = clock.now();
     let end: number | undefined;
     let decided: SchedulingResult | undefined;
+    let held = false;
     lastCtx = undefined;
     try {
       if (candidates.length === 0) return { kind: "no-endpoints" };
@@ -121,25 +133,50 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
         currentCtx = outerCtx;
         currentCandidates = outerCandidates;
       }
-      // With an observer the hooks' last clock reading ends the decision too (nothing of ours
-      // runs between them): one reading a decision less.
-      if (result.kind === "picked") end = hooks.preRequest(ctx, result.endpoints);
       decided = result;
+      if (result.kind === "picked") {
+        if (deferred && loaded.hooks.length > 0) {
+          // The hooks and the decision's metrics wait for the pod call (Lifecycle.requestSent).
+          held = true;
+          heldT0 = t0;
+          heldMid = observeDecision === undefined ? 0 : clock.now();
+          return result;
+        }
+        // With an observer the hooks' last clock reading ends the decision too (nothing of ours
+        // runs between them): one reading a decision less.
+        end = hooks.preRequest(ctx, result.endpoints);
+      }
       return result;
     } finally {
-      observeDecision?.(((end ?? clock.now()) - t0) / 1000, request, decided);
+      if (!held) observeDecision?.(((end ?? clock.now()) - t0) / 1000, request, decided);
     }
   }
 
+  /**
+   * A deferred decision's PreRequest hooks, then its duration and attempt metrics, as `run`
+   * would have recorded them: the profiles' time plus the hooks' (not the pod call's between).
+   */
+  const sent: Sent = (ctx, t0, mid, request, result) => {
+    if (observeDecision === undefined) {
+      hooks.preRequest(ctx, result.endpoints);
+      return;
+    }
+    const s = clock.now();
+    const end = hooks.preRequest(ctx, result.endpoints, undefined, s) ?? clock.now();
+    observeDecision((mid - t0 + (end - s)) / 1000, request, result);
+  };
+
   return {
     decide: (request, candidates) => run(request, candidates),
-    schedule(request, candidates): Scheduled {
-      const result = run(request, candidates);
+    schedule(request, candidates, deferred): Scheduled {
+      const result = run(request, candidates, deferred);
       const ctx = lastCtx;
       lastCtx = undefined;
       if (result.kind !== "picked") return { endpoints: [] };
       if (ctx === undefined || loaded.hooks.length === 0) return { endpoints: result.endpoints };
-      return { endpoints: result.endpoints, lifecycle: new Lifecycle(ctx, hooks, streams) };
+      const lifecycle = new Lifecycle(ctx, hooks, streams);
+      if (deferred) lifecycle.hold(sent, heldT0, heldMid, request, result);
+      return { endpoints: result.endpoints, lifecycle };
     },
     fairnessIdFor(headers) {
       for (const p of preAdmission) {
@@ -167,7 +204,21 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
  * Runs every hook of one kind in config order (see `hookRunners`) with the call's arguments;
  * returns its last clock reading when timed (undefined when not).
  */
-type HookRun = (ctx: SchedulingContext, a: unknown, b?: unknown) => number | undefined;
+type HookRun = (ctx: SchedulingContext, a: unknown, b?: unknown, start?: number) => number | undefined;
+
+type Picked = Extract<SchedulingResult, { kind: "picked" }>;
+
+/**
+ * A held decision's PreRequest hooks, then its metrics (`t0`: the decision's first clock
+ * reading, `mid`: the one that ended its profiles; see `run`).
+ */
+type Sent = (
+  ctx: SchedulingContext,
+  t0: number,
+  mid: number,
+  request: SchedulingRequest,
+  result: Picked,
+) => void;
 
 type Hook = PluginIdentity & LifecycleHooks;
 type HookKind = "preRequest" | "responseReceived" | "responseStreaming" | "responseComplete";
@@ -207,8 +258,8 @@ function hookRunners(
       };
     // Resolved at each hook's first call, so series appear in the order of first use.
     const recorders = new Array<Recorder | undefined>(having.length);
-    return (ctx, a, b) => {
-      let t = clock.now();
+    return (ctx, a, b, start) => {
+      let t = start ?? clock.now();
       for (let i = 0; i < having.length; i++) {
         const h = having[i]!;
         try {
@@ -239,6 +290,12 @@ function hookRunners(
 class Lifecycle implements RequestLifecycle {
   private served: Endpoint | undefined = undefined;
   private completed = false;
+  /** Set while a held decision waits for `requestSent` (one shape for every lifecycle). */
+  private sent: Sent | undefined = undefined;
+  private t0 = 0;
+  private mid = 0;
+  private request: SchedulingRequest | undefined = undefined;
+  private picked: Picked | undefined = undefined;
   /** Per chunk, so only when some plugin listens: the hot path pays nothing otherwise. */
   readonly responseStreaming?: (bytes: Uint8Array) => void;
 
@@ -255,13 +312,34 @@ class Lifecycle implements RequestLifecycle {
       };
   }
 
+  /** The pod call was made: a deferred decision's PreRequest hooks and metrics, once. */
+  requestSent(): void {
+    const sent = this.sent;
+    if (sent === undefined) return;
+    this.sent = undefined;
+    sent(this.ctx, this.t0, this.mid, this.request!, this.picked!);
+    this.request = undefined;
+    this.picked = undefined;
+  }
+
+  /** Leaves the decision's PreRequest hooks and metrics to `requestSent` (see `Scheduler.schedule`). */
+  hold(sent: Sent, t0: number, mid: number, request: SchedulingRequest, picked: Picked): void {
+    this.sent = sent;
+    this.t0 = t0;
+    this.mid = mid;
+    this.request = request;
+    this.picked = picked;
+  }
+
   responseReceived(endpoint: Endpoint, response: { status: number; headers: Headers }): void {
+    if (this.sent !== undefined) this.requestSent();
     if (this.served) return;
     this.served = endpoint;
     this.run.responseReceived(this.ctx, { endpoint, status: response.status, headers: response.headers });
   }
 
   responseComplete(outcome: string): void {
+    if (this.sent !== undefined) this.requestSent();
     if (this.completed) return;
     this.completed = true;
     this.run.responseComplete(this.ctx, this.served, outcome);
