@@ -14,7 +14,7 @@ import { pods, request } from "./helpers.ts";
  * plus the hooks' (not the pod call's between): the same value as an inline decision's.
  */
 function setup() {
-  const clock = { t: 0, now: () => clock.t++ } satisfies Clock & { t: number };
+  const clock: Clock & { t: number } = { t: 0, now: () => clock.t++ };
   const calls: string[] = [];
   const observe: PluginObserver = Object.assign(() => {}, {
     recorder: (point: string, _type: string, name: string) => (seconds: number) => {
