@@ -87,13 +87,16 @@ export function blockCharsOf(settings: PrefixSettings, endpoints: readonly Endpo
 
 /** The most common engine block size among `endpoints` (smaller on a tie), if any reports one. */
 export function commonBlockSize(endpoints: readonly Endpoint[]): number | undefined {
-  // Usually every endpoint reports the same size: one pass, no Map.
+  // Usually every endpoint that reports a size reports the same one: one pass, no Map. Those
+  // that report none (no cache_config_info, e.g. a mock pod) do not count, so they do not send
+  // every decision to the counting below (issue 19, eighth pass: a Map and a second pass over
+  // the candidates a decision, ~2 µs at 64 endpoints).
   let only: number | undefined;
   let uniform = true;
   for (let i = 0; i < endpoints.length && uniform; i++) {
     const b = endpoints[i]!.metrics.cache?.blockSize;
-    if (b === undefined || !(b > 0)) uniform = false;
-    else if (only === undefined) only = b;
+    if (b === undefined || !(b > 0)) continue;
+    if (only === undefined) only = b;
     else if (b !== only) uniform = false;
   }
   if (uniform) return only;

@@ -50,14 +50,11 @@
  */
 import * as v from "valibot";
 import type { Random } from "../src/clock.ts";
-import {
-  NEW_PREFIX,
-  type Picker,
-  type SchedulingContext,
-  type ScoredEndpoint,
-} from "../src/scheduling/framework/interfaces.ts";
+import type { Endpoint } from "../src/endpoints/types.ts";
+import { NEW_PREFIX, type SchedulingContext } from "../src/scheduling/framework/interfaces.ts";
 import { MaxNumOfEndpoints } from "../src/scheduling/framework/params.ts";
 import { type PluginDefinition, withParameters } from "../src/scheduling/framework/registry.ts";
+import type { ScorePicker } from "../src/scheduling/framework/runner.ts";
 import { DEFAULT_BLOCK_CHARS } from "../src/scheduling/prefix/hashes.ts";
 import type { PrefixIndex } from "../src/scheduling/prefix/prefix-index.ts";
 import { rendezvousWeight } from "../src/scheduling/prefix/rendezvous.ts";
@@ -84,7 +81,7 @@ export function maxScorePicker(opts: {
   params?: Partial<MaxScoreParameters>;
   /** The pool's prefix index: the prefill each endpoint has pending (new-prefix band). */
   index?: PrefixIndex;
-}): Picker {
+}): ScorePicker {
   const p = { ...v.parse(MaxScoreParameters, {}), ...opts.params };
   const { random, index } = opts;
   const recurrence = recurrenceTracker();
@@ -96,7 +93,9 @@ export function maxScorePicker(opts: {
   let score = new Float64Array(8);
   let tie = new Float64Array(8);
   let weight = new Float64Array(8);
-  let current: readonly ScoredEndpoint[] = [];
+  let current: readonly Endpoint[] = NONE_ENDPOINTS;
+  /** `pick`'s endpoints of its ScoredEndpoints, reused (`pickScores` takes the runner's array). */
+  const unwrapped: Endpoint[] = [];
   const picked: number[] = [];
   const all: number[] = [];
   const band: number[] = [];
@@ -104,84 +103,106 @@ export function maxScorePicker(opts: {
   const better = (i: number, j: number) =>
     score[i]! > score[j]! || (score[i] === score[j] && tie[i]! < tie[j]!);
   const heavier = (i: number, j: number) =>
-    weight[i]! > weight[j]! ||
-    (weight[i] === weight[j] && current[i]!.endpoint.name < current[j]!.endpoint.name);
+    weight[i]! > weight[j]! || (weight[i] === weight[j] && current[i]!.name < current[j]!.name);
   const endpointsOf = (indices: readonly number[]) => {
-    const out = new Array<ScoredEndpoint["endpoint"]>(indices.length);
-    for (let i = 0; i < indices.length; i++) out[i] = current[indices[i]!]!.endpoint;
+    const out = new Array<Endpoint>(indices.length);
+    for (let i = 0; i < indices.length; i++) out[i] = current[indices[i]!]!;
     return out;
   };
+  const grow = (n: number) => {
+    if (score.length >= n) return;
+    score = new Float64Array(2 * n);
+    tie = new Float64Array(2 * n);
+    weight = new Float64Array(2 * n);
+  };
+  /** The pick over `endpoints` whose totals are already in `score[0..n)`. */
+  function choose(ctx: SchedulingContext, endpoints: readonly Endpoint[]): readonly Endpoint[] {
+    const n = endpoints.length;
+    current = endpoints;
+    picked.length = 0;
+    // One tie-break draw per endpoint, in order, whatever is picked (seeded runs replay).
+    for (let i = 0; i < n; i++) tie[i] = random();
+    const isNew = ctx.get(NEW_PREFIX);
+    const share = isNew === undefined ? recurrence.share() : recurrence.add(!isNew);
+    let reported = 0;
+    let own = 0;
+    for (let i = 0; i < n; i++) {
+      const e = endpoints[i]!;
+      reported += e.metrics.runningRequests + e.metrics.waitingQueueSize;
+      own += ctx.inflight.get(e.name); // ctx.load(e).inflight, without the rest of the load
+    }
+    const shared =
+      (reported > 0 ? ownShare.add(Math.min(1, own / reported)) : ownShare.share()) < OWN_SHARE_REPLICAS;
+    const k = Math.min(p.maxNumOfEndpoints, n);
+    try {
+      if (!p.rendezvous || n < 2) {
+        all.length = n;
+        for (let i = 0; i < n; i++) all[i] = i;
+        topInto(picked, all, k, better);
+        return endpointsOf(picked);
+      }
+      let best = 0;
+      for (let i = 1; i < n; i++) if (better(i, best)) best = i;
+      const fresh = isNew === true;
+      const recurring = fresh && shared && p.recurringShare > 0 && share >= p.recurringShare;
+      const epsilon = !fresh ? p.tieEpsilon : recurring ? p.recurringTieEpsilon : p.newPrefixTieEpsilon;
+      // The band: every endpoint within epsilon of the best (the sorted order's head).
+      band.length = 0;
+      rest.length = 0;
+      const floor = score[best]! - epsilon;
+      for (let i = 0; i < n; i++) (score[i]! >= floor ? band : rest).push(i);
+      let head: readonly number[] = band;
+      let moved: readonly number[] = NONE;
+      if (fresh && !recurring && index && band.length > 1)
+        [head, moved] = leastPending(band, endpoints, index, currentMatch(ctx)?.promptTokens ?? 0);
+      const key = head.length > 1 ? rendezvousKey(ctx) : undefined;
+      if (key) {
+        for (const i of head) weight[i] = rendezvousWeight(key.hi, key.lo, endpoints[i]!.name);
+        topInto(picked, head, k, heavier);
+      } else topInto(picked, head, k, better);
+      topInto(picked, moved, k, better);
+      topInto(picked, rest, k, better);
+      return endpointsOf(picked);
+    } finally {
+      current = NONE_ENDPOINTS;
+    }
+  }
   return {
     type: MAX_SCORE_PICKER,
     name: opts.name ?? MAX_SCORE_PICKER,
     pick(ctx, scored) {
       const n = scored.length;
-      if (score.length < n) {
-        score = new Float64Array(2 * n);
-        tie = new Float64Array(2 * n);
-        weight = new Float64Array(2 * n);
-      }
-      current = scored;
-      picked.length = 0;
-      // One tie-break draw per endpoint, in order, whatever is picked (seeded runs replay).
+      grow(n);
+      unwrapped.length = n;
       for (let i = 0; i < n; i++) {
-        score[i] = scored[i]!.score;
-        tie[i] = random();
+        const s = scored[i]!;
+        score[i] = s.score;
+        unwrapped[i] = s.endpoint;
       }
-      const isNew = ctx.get(NEW_PREFIX);
-      const share = isNew === undefined ? recurrence.share() : recurrence.add(!isNew);
-      let reported = 0;
-      let own = 0;
-      for (let i = 0; i < n; i++) {
-        const e = scored[i]!.endpoint;
-        reported += e.metrics.runningRequests + e.metrics.waitingQueueSize;
-        own += ctx.inflight.get(e.name); // ctx.load(e).inflight, without the rest of the load
-      }
-      const shared =
-        (reported > 0 ? ownShare.add(Math.min(1, own / reported)) : ownShare.share()) < OWN_SHARE_REPLICAS;
-      const k = Math.min(p.maxNumOfEndpoints, n);
       try {
-        if (!p.rendezvous || n < 2) {
-          all.length = n;
-          for (let i = 0; i < n; i++) all[i] = i;
-          topInto(picked, all, k, better);
-          return endpointsOf(picked);
-        }
-        let best = 0;
-        for (let i = 1; i < n; i++) if (better(i, best)) best = i;
-        const fresh = isNew === true;
-        const recurring = fresh && shared && p.recurringShare > 0 && share >= p.recurringShare;
-        const epsilon = !fresh ? p.tieEpsilon : recurring ? p.recurringTieEpsilon : p.newPrefixTieEpsilon;
-        // The band: every endpoint within epsilon of the best (the sorted order's head).
-        band.length = 0;
-        rest.length = 0;
-        for (let i = 0; i < n; i++) (score[i]! >= score[best]! - epsilon ? band : rest).push(i);
-        let head: readonly number[] = band;
-        let moved: readonly number[] = NONE;
-        if (fresh && !recurring && index && band.length > 1)
-          [head, moved] = leastPending(band, scored, index, currentMatch(ctx)?.promptTokens ?? 0);
-        const key = head.length > 1 ? rendezvousKey(ctx) : undefined;
-        if (key) {
-          for (const i of head) weight[i] = rendezvousWeight(key.hi, key.lo, scored[i]!.endpoint.name);
-          topInto(picked, head, k, heavier);
-        } else topInto(picked, head, k, better);
-        topInto(picked, moved, k, better);
-        topInto(picked, rest, k, better);
-        return endpointsOf(picked);
+        return choose(ctx, unwrapped);
       } finally {
-        current = NONE_SCORED;
+        unwrapped.length = 0;
       }
+    },
+    pickScores(ctx, endpoints, totals) {
+      const n = endpoints.length;
+      grow(n);
+      for (let i = 0; i < n; i++) score[i] = totals[i]!;
+      return choose(ctx, endpoints);
     },
   };
 }
 
 const NONE: readonly number[] = [];
-const NONE_SCORED: readonly ScoredEndpoint[] = [];
+const NONE_ENDPOINTS: readonly Endpoint[] = [];
 
 /**
- * Appends to `picked` the best of `from` by `better`, in order, until `picked` holds `k`:
- * a partial selection (k passes of a linear scan at most; k is the few endpoints a picker
- * returns), where sorting every candidate would cost n log n per decision.
+ * Appends to `picked` the best of `from` by `better`, in order, until `picked` holds `k`
+ * (or `from` is used up). Equals among them keep `from`'s order, as k passes of a linear
+ * scan that keep the first best would pick them. One pass that keeps the best few seen so
+ * far in order (issue 19, eighth pass: k passes cost 3n comparisons a decision); k is the
+ * few endpoints a picker returns, where sorting every candidate would cost n log n.
  */
 function topInto(
   picked: number[],
@@ -190,15 +211,23 @@ function topInto(
   better: (i: number, j: number) => boolean,
 ) {
   const start = picked.length;
-  while (picked.length < k && picked.length - start < from.length) {
-    let best = -1;
-    for (const i of from) {
-      if (best !== -1 && !better(i, best)) continue;
-      let taken = false;
-      for (let j = start; j < picked.length; j++) if (picked[j] === i) taken = true;
-      if (!taken) best = i;
+  const want = Math.min(k - start, from.length);
+  if (want <= 0) return;
+  for (let f = 0; f < from.length; f++) {
+    const i = from[f]!;
+    let end = picked.length;
+    if (end - start === want) {
+      // Full: `i` enters only if it beats the last kept (an equal one came first and stays).
+      if (!better(i, picked[end - 1]!)) continue;
+      end--;
+    } else picked.push(i);
+    // After every kept one that `i` does not beat: the kept ones `i` beats are a suffix.
+    let p = end;
+    while (p > start && better(i, picked[p - 1]!)) {
+      picked[p] = picked[p - 1]!;
+      p--;
     }
-    picked.push(best);
+    picked[p] = i;
   }
 }
 
@@ -235,11 +264,11 @@ const OWN_SHARE_REPLICAS = 0.75;
  */
 function leastPending(
   band: number[],
-  scored: readonly ScoredEndpoint[],
+  endpoints: readonly Endpoint[],
   index: PrefixIndex,
   own: number,
 ): [number[], number[]] {
-  const pending = band.map((i) => index.pendingTokens(scored[i]!.endpoint.name));
+  const pending = band.map((i) => index.pendingTokens(endpoints[i]!.name));
   let least = Number.POSITIVE_INFINITY;
   for (const x of pending) if (x < least) least = x;
   const ok = (x: number) => x === least || x < own;

@@ -7,6 +7,8 @@
  * process.cpuUsage() over a batch, variants interleaved, medians. This separates what
  * grows with pools from machine noise, which the process-level figures carry a lot of.
  */
+import { resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseConfig } from "../../src/config/load.ts";
 import type { FetchFn } from "../../src/deps.ts";
 import { createGateway, type Gateway } from "../../src/gateway.ts";
@@ -61,8 +63,28 @@ spec: { selector: { matchLabels: { app: pool-${k} } }, targetPorts: [{ number: 8
   return [JSON.stringify(settings), ...docs].join("\n---\n");
 }
 
-/** A gateway for `v` with the instant fetch, scraped once, no background timers. */
-export async function microGateway(v: Variant, lastModel: string): Promise<Gateway> {
+/** This tree's gateway modules, or another checkout's (`root`): both measured by this harness. */
+async function gatewayModules(root?: string) {
+  if (root === undefined) return { parseConfig, createGateway, silentLogger };
+  const at = (path: string) => pathToFileURL(resolve(root, path)).href;
+  const [config, gateway, log] = await Promise.all([
+    import(at("src/config/load.ts")),
+    import(at("src/gateway.ts")),
+    import(at("src/log.ts")),
+  ]);
+  return {
+    parseConfig: config.parseConfig as typeof parseConfig,
+    createGateway: gateway.createGateway as typeof createGateway,
+    silentLogger: log.silentLogger as typeof silentLogger,
+  };
+}
+
+/**
+ * A gateway for `v` with the instant fetch, scraped once, no background timers; built from
+ * the checkout at `root` when given (a baseline measured beside this tree).
+ */
+export async function microGateway(v: Variant, lastModel: string, root?: string): Promise<Gateway> {
+  const { parseConfig, createGateway, silentLogger } = await gatewayModules(root);
   const gateway = createGateway({
     config: parseConfig(configOf(v, lastModel), `${v.id}.yaml`),
     logger: silentLogger(),
@@ -117,17 +139,20 @@ const median = (xs: number[]) => {
   return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
 };
 
+/** A variant, optionally of another checkout (`root`: BENCH_GATEWAY_ROOT's baseline). */
+export type MicroVariant = Variant & { root?: string };
+
 /** The request mix of a variant: the first pool's model and the last's (one pool: it serves both). */
 const mixOf = (v: Variant) => ["model-0", `model-${Math.max(v.pools, 10) - 1}`];
 
 /** Runs the variants interleaved (order rotating), `rounds` batches of `n` each; the section's lines. */
 export async function microSection(opts: {
-  variants: Variant[];
+  variants: MicroVariant[];
   rounds: number;
   n: number;
-}): Promise<{ lines: string[]; median: (id: string) => number }> {
+}): Promise<{ lines: string[]; median: (id: string) => number; rounds: (id: string) => number[] }> {
   const gateways = new Map<string, Gateway>();
-  for (const v of opts.variants) gateways.set(v.id, await microGateway(v, mixOf(v)[1]!));
+  for (const v of opts.variants) gateways.set(v.id, await microGateway(v, mixOf(v)[1]!, v.root));
   // Warm-up: JIT and caches, not recorded.
   for (const v of opts.variants) await microBatch(gateways.get(v.id)!, mixOf(v), opts.n);
   const got = new Map<string, number[]>();
@@ -160,21 +185,56 @@ export async function microSection(opts: {
     ...rows,
     "",
   ];
-  return { lines, median: (id) => median(got.get(id) ?? []) };
+  return { lines, median: (id) => median(got.get(id) ?? []), rounds: (id) => got.get(id) ?? [] };
 }
 
 /**
- * Run alone: `bun bench/lib/pool-micro.ts [variants] [rounds] [n]`, e.g. `p1e4,p1e64 7 4000`
- * (p<pools>e<endpoints per pool>): the in-process section only, printed.
+ * Run alone: `bun bench/lib/pool-micro.ts [variants] [rounds] [n]`, e.g. `p1e4,p1e16,p1e64 7 4000`
+ * (p<pools>e<endpoints per pool>): the in-process section only, printed, then the cost per
+ * endpoint (slope between the fewest and the most endpoints of one pool count). Under Node:
+ * `node --import tsx bench/lib/pool-micro.ts …`. BENCH_GATEWAY_ROOT=<another checkout> runs
+ * that tree's gateway beside this one (`<id>-base`, same rounds) and prints the paired
+ * differences (this tree − base, round by round: what noise moves both by cancels).
  */
-if (import.meta.main) {
+const main =
+  (import.meta as { main?: boolean }).main ??
+  (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url));
+if (main) {
   const [ids = "p1e4,p1e64", rounds = "7", n = "4000"] = process.argv.slice(2);
-  const variants = ids.split(",").map((id) => {
+  const baseRoot = process.env["BENCH_GATEWAY_ROOT"];
+  const variants: MicroVariant[] = ids.split(",").flatMap((id) => {
     const m = /^p(\d+)e(\d+)$/.exec(id);
     if (!m) throw new Error(`'${id}' is not p<pools>e<endpoints per pool>`);
-    return { id, pools: Number(m[1]), endpointsPerPool: Number(m[2]), quiet: true } as Variant;
+    const v = { id, pools: Number(m[1]), endpointsPerPool: Number(m[2]), quiet: true };
+    return baseRoot ? [v, { ...v, id: `${id}-base`, root: resolve(baseRoot) }] : [v];
   });
-  const { lines } = await microSection({ variants, rounds: Number(rounds), n: Number(n) });
-  console.log(lines.join("\n"));
+  const section = await microSection({ variants, rounds: Number(rounds), n: Number(n) });
+  console.log(section.lines.join("\n"));
+  const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.version}`;
+  console.log(`${runtime}, medians:`);
+  const ours = variants.filter((v) => v.root === undefined);
+  const slope = (suffix: string) => {
+    const first = ours[0]!;
+    const last = ours[ours.length - 1]!;
+    const span = last.endpointsPerPool - first.endpointsPerPool;
+    if (span <= 0 || first.pools !== last.pools) return undefined;
+    return (section.median(last.id + suffix) - section.median(first.id + suffix)) / span;
+  };
+  const s = slope("");
+  if (s !== undefined)
+    console.log(`  per endpoint (slope ${ours[0]!.id} → ${ours.at(-1)!.id}): ${s.toFixed(3)} µs`);
+  if (baseRoot) {
+    const b = slope("-base");
+    if (b !== undefined) console.log(`  per endpoint, base: ${b.toFixed(3)} µs`);
+    for (const v of ours) {
+      const a = section.rounds(v.id);
+      const d = a.map((x, i) => x - section.rounds(`${v.id}-base`)[i]!);
+      const lower = d.filter((x) => x < 0).length;
+      console.log(
+        `  ${v.id}: ${section.median(v.id).toFixed(1)} vs base ${section.median(`${v.id}-base`).toFixed(1)} µs; ` +
+          `paired difference median ${median(d).toFixed(1)} µs (lower in ${lower} of ${d.length})`,
+      );
+    }
+  }
   process.exit(0);
 }

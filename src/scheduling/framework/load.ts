@@ -46,7 +46,18 @@ import type { EffectiveLoad, InFlightView, LoadColumns } from "./interfaces.ts";
  * endpoints and a hard cap (`maxEndpoints`) clears it should nobody call them.
  */
 export class LoadTracker {
-  private readonly base = new Map<string, { updatedAt: number; inflight: number; kvPerRequest: number }>();
+  private readonly base = new Map<string, Baseline>();
+  /**
+   * `fill`'s records of the last endpoints array, by position: a pool's candidates are the
+   * same frozen array request after request (until the endpoint set changes), so the
+   * records are found by name once, not once per endpoint per request (issue 19, eighth
+   * pass). A slot is used only while its record still holds that endpoint's name and no
+   * record has left `base` since (`epoch`, bumped by forget, retain and the cap).
+   */
+  private slotsOf: readonly Endpoint[] | undefined = undefined;
+  private slots: (Baseline | undefined)[] = [];
+  private slotsEpoch = 0;
+  private epoch = 0;
 
   constructor(private readonly maxEndpoints = 10_000) {}
 
@@ -70,15 +81,42 @@ export class LoadTracker {
 
   /** `load` of each endpoint (no extra) into `out`'s columns at the endpoint's position: no object per endpoint. */
   fill(endpoints: readonly Endpoint[], inflight: InFlightView, out: LoadColumns): void {
-    for (let i = 0; i < endpoints.length; i++) {
+    const n = endpoints.length;
+    if (this.slotsOf !== endpoints || this.slotsEpoch !== this.epoch) {
+      this.slotsOf = endpoints;
+      this.slotsEpoch = this.epoch;
+      this.slots.length = 0;
+      for (let i = 0; i < n; i++) this.slots.push(undefined);
+    }
+    for (let i = 0; i < n; i++) {
       const endpoint = endpoints[i]!;
-      this.into(endpoint, inflight.get(endpoint.name), 0, out, i);
+      const name = endpoint.name;
+      const now = inflight.get(name);
+      let b = this.slots[i];
+      // (The epoch moves within this loop only when the cap clears every record.)
+      if (b === undefined || b.name !== name || this.slotsEpoch !== this.epoch) b = this.base.get(name);
+      const recorded = this.recordWith(endpoint, now, b);
+      // A first snapshot made the record just now.
+      this.slots[i] = b ?? (endpoint.metrics.updatedAt === 0 ? undefined : this.base.get(name));
+      this.write(endpoint, now, 0, recorded, out, i);
     }
   }
 
   /** `load`'s columns for one endpoint with `now` in flight, written at `out[…][i]` (the formula above). */
   private into(endpoint: Endpoint, now: number, extra: number, out: LoadColumns, i: number): void {
-    const assumed = this.record(endpoint, now) + extra;
+    this.write(endpoint, now, extra, this.record(endpoint, now), out, i);
+  }
+
+  /** The formula's columns for an endpoint with `now` in flight whose record gave `recorded` assumed. */
+  private write(
+    endpoint: Endpoint,
+    now: number,
+    extra: number,
+    recorded: number,
+    out: LoadColumns,
+    i: number,
+  ): void {
+    const assumed = recorded + extra;
     const m = endpoint.metrics;
     const total = m.waitingQueueSize + m.runningRequests + assumed;
     const full = m.waitingQueueSize > 0;
@@ -102,12 +140,12 @@ export class LoadTracker {
   };
 
   forget(name: string): void {
-    this.base.delete(name);
+    if (this.base.delete(name)) this.epoch++;
   }
 
   retain(names: Iterable<string>): void {
     const keep = new Set(names);
-    for (const name of [...this.base.keys()]) if (!keep.has(name)) this.base.delete(name);
+    for (const name of [...this.base.keys()]) if (!keep.has(name) && this.base.delete(name)) this.epoch++;
   }
 
   get size(): number {
@@ -119,8 +157,12 @@ export class LoadTracker {
 
   /** The endpoint's assumed requests; leaves its KV per request in `kvPerRequest`. */
   private record(endpoint: Endpoint, now: number): number {
+    return this.recordWith(endpoint, now, this.base.get(endpoint.name));
+  }
+
+  /** `record` with the endpoint's record (`base.get(name)`) already found. */
+  private recordWith(endpoint: Endpoint, now: number, b: Baseline | undefined): number {
     const m = endpoint.metrics;
-    const b = this.base.get(endpoint.name);
     const unreported = now - (m.waitingQueueSize + m.runningRequests);
     if (b !== undefined && b.updatedAt === m.updatedAt) {
       this.kvPerRequest = b.kvPerRequest;
@@ -129,9 +171,14 @@ export class LoadTracker {
     const kvPerRequest = m.runningRequests > 0 ? m.kvCacheUsage / m.runningRequests : (b?.kvPerRequest ?? 0);
     this.kvPerRequest = kvPerRequest;
     if (m.updatedAt === 0) return now;
-    if (b === undefined && this.base.size >= this.maxEndpoints) this.base.clear();
+    if (b === undefined && this.base.size >= this.maxEndpoints) this.clear();
     if (b === undefined)
-      this.base.set(endpoint.name, { updatedAt: m.updatedAt, inflight: now, kvPerRequest });
+      this.base.set(endpoint.name, {
+        name: endpoint.name,
+        updatedAt: m.updatedAt,
+        inflight: now,
+        kvPerRequest,
+      });
     else {
       b.updatedAt = m.updatedAt;
       b.inflight = now;
@@ -139,4 +186,18 @@ export class LoadTracker {
     }
     return Math.max(0, unreported);
   }
+
+  /** Drops every record (the cap): no slot may keep one. */
+  private clear(): void {
+    this.base.clear();
+    this.epoch++;
+  }
+}
+
+/** One endpoint's baseline (B and its snapshot's time, KV per request); `name` checks a slot. */
+interface Baseline {
+  readonly name: string;
+  updatedAt: number;
+  inflight: number;
+  kvPerRequest: number;
 }

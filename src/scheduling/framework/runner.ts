@@ -1,5 +1,6 @@
 import type { Endpoint } from "../../endpoints/types.ts";
 import type {
+  Picker,
   PluginIdentity,
   ProfileResult,
   SchedulerProfile,
@@ -179,19 +180,59 @@ function pickFrom(
   totals: Float64Array,
   rec: ProfileRecorders | undefined,
 ): ProfileResult {
-  const scored = new Array<ScoredEndpoint>(endpoints.length);
-  for (let i = 0; i < scored.length; i++) scored[i] = { endpoint: endpoints[i]!, score: totals[i]! };
+  const picker = profile.picker as ScorePicker;
+  // A picker that reads the totals column gets no ScoredEndpoint per endpoint (issue 19,
+  // eighth pass): `scored` is then made only if someone reads it (see Picked).
+  const scored = picker.pickScores === undefined ? scoredOf(endpoints, totals) : undefined;
   let picked: readonly Endpoint[];
-  if (rec === undefined) picked = profile.picker.pick(ctx, scored);
+  if (rec === undefined)
+    picked = scored === undefined ? picker.pickScores!(ctx, endpoints, totals) : picker.pick(ctx, scored);
   else {
     const t0 = ctx.clock.now();
     try {
-      picked = profile.picker.pick(ctx, scored);
+      picked = scored === undefined ? picker.pickScores!(ctx, endpoints, totals) : picker.pick(ctx, scored);
     } finally {
       rec.picker ??= recorderOf(rec.observe, "Picker", profile.picker);
       rec.picker((ctx.clock.now() - t0) / 1000);
     }
   }
   if (picked.length === 0) return { kind: "saturated", profile: profile.name };
-  return { kind: "picked", profile: profile.name, endpoints: picked, scored };
+  return new Picked(profile.name, picked, endpoints, totals, scored);
+}
+
+/**
+ * A picker that may also pick from the endpoints and their totals (one column, in the
+ * same order as `pick`'s ScoredEndpoints, the same answer): the runner then makes no object
+ * per endpoint. `pick` stays for callers that hold ScoredEndpoints.
+ */
+export interface ScorePicker extends Picker {
+  pickScores?(
+    ctx: SchedulingContext,
+    endpoints: readonly Endpoint[],
+    totals: Float64Array,
+  ): readonly Endpoint[];
+}
+
+function scoredOf(endpoints: readonly Endpoint[], totals: Float64Array): ScoredEndpoint[] {
+  const scored = new Array<ScoredEndpoint>(endpoints.length);
+  for (let i = 0; i < scored.length; i++) scored[i] = { endpoint: endpoints[i]!, score: totals[i]! };
+  return scored;
+}
+
+/** A "picked" result whose `scored` list is made on first read (the request path never reads it). */
+class Picked {
+  readonly kind = "picked" as const;
+  constructor(
+    readonly profile: string,
+    readonly endpoints: readonly Endpoint[],
+    private readonly candidates: readonly Endpoint[],
+    private readonly totals: Float64Array,
+    private list: readonly ScoredEndpoint[] | undefined,
+  ) {}
+
+  /** Every endpoint that passed the filters, with its total, in filter order. */
+  get scored(): readonly ScoredEndpoint[] {
+    this.list ??= scoredOf(this.candidates, this.totals);
+    return this.list;
+  }
 }
