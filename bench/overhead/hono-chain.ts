@@ -18,6 +18,10 @@
  *   BENCH_GATEWAY_ROOT=<another checkout> that tree's gateway runs beside it as gateway-base;
  *   with BENCH_SILENT=1 the same gateway at logLevel silent, as gateway-silent (what the
  *   log line costs in the pipeline; with BENCH_LOG=stdout, through the production writer).
+ *   With BENCH_FULL_INDEX=<prompts>, every app is measured again after the gateway (and
+ *   gateway-base) had its prefix index filled through its own fetch with that many new 30 KiB
+ *   prompts, as the overhead run's body30kv case fills it (BENCH_ENDPOINTS pods, default 2; the
+ *   run has 4): what a full index costs a small request, and the rest of the process.
  *
  * Run: `bun bench/overhead/hono-chain.ts` and `node --import tsx bench/overhead/hono-chain.ts`.
  * Prints µs per request (median of BENCH_ROUNDS rounds, default 5, of BENCH_N requests, default
@@ -27,6 +31,7 @@
  */
 import { resolve } from "node:path";
 import { Hono } from "hono";
+import { bigBody } from "./bodies.ts";
 
 const N = Number(process.env["BENCH_N"] ?? 100_000);
 const TO_STDOUT = process.env["BENCH_LOG"] === "stdout";
@@ -105,8 +110,10 @@ async function gatewayApp(
     "kind: GatewayConfig",
     "logLevel: info",
     "endpoints:",
-    '  - { name: pod-0, address: "127.0.0.1:1", models: [m] }',
-    '  - { name: pod-1, address: "127.0.0.1:2", models: [m] }',
+    ...Array.from(
+      { length: ENDPOINTS },
+      (_, i) => `  - { name: pod-${i}, address: "127.0.0.1:${i + 1}", models: [m] }`,
+    ),
   ].join("\n");
   const gateway = createGateway({
     config: parseConfig(yaml, "bench.yaml"),
@@ -117,6 +124,41 @@ async function gatewayApp(
     fetch: async () => new Response(completion, { headers: { "content-type": "application/json" } }),
   });
   return gateway;
+}
+
+const ENDPOINTS = Number(process.env["BENCH_ENDPOINTS"] ?? 2);
+const FULL_INDEX = Number(process.env["BENCH_FULL_INDEX"] ?? 0);
+const SAME = process.env["BENCH_FILL_SAME"] === "1";
+
+/**
+ * Sends `prompts` new 30 KiB prompts (each starting with a token of its own, as body30kv's) through
+ * the gateway, 8 at a time: its prefix index records each on the endpoint picked.
+ */
+async function fill(
+  app: { fetch(r: Request): Response | Promise<Response> },
+  prompts: number,
+): Promise<void> {
+  const big = JSON.stringify(bigBody(30 * 1024));
+  const at = big.indexOf('"content":"') + '"content":"'.length;
+  let n = 0;
+  const one = async () => {
+    while (n < prompts) {
+      // BENCH_FILL_SAME=1 (the control): the same 30 KiB prompt every time, so the same work
+      // runs but the index keeps one prompt.
+      const b = `${big.slice(0, at)}fill-${SAME ? 0 : n} ${big.slice(at)}`;
+      n++;
+      const res = await app.fetch(
+        new Request("http://gw/v1/chat/completions", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: b,
+        }),
+      );
+      if (res.status !== 200) throw new Error(`fill: status ${res.status}`);
+      await res.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, one));
 }
 
 /** BENCH_CONCURRENCY requests at a time (default 1); BENCH_CPU=1 reports process CPU instead of wall time. */
@@ -147,6 +189,120 @@ async function run(app: { fetch(r: Request): Response | Promise<Response> }): Pr
   return ((performance.now() - t0) * 1000) / N;
 }
 
+/**
+ * BENCH_PAIR=1: what a full prefix index costs the whole process, paired against machine
+ * noise. Two processes of this script, each with the gateway alone, one filled with
+ * BENCH_FULL_INDEX new 30 KiB prompts ("full") and one with the same number of one repeated
+ * prompt ("same": the same work, an index of one prompt), then measured in turns, one round
+ * each at a time, BENCH_ROUNDS times: both see the same moments of a shared machine.
+ */
+if (process.env["BENCH_PAIR"] === "1") {
+  const { spawn } = await import("node:child_process");
+  const { createInterface } = await import("node:readline");
+  const child = (same: boolean) => {
+    const p = spawn(process.execPath, [...process.execArgv, process.argv[1]!], {
+      env: { ...process.env, BENCH_PAIR: "", BENCH_PAIR_CHILD: "1", BENCH_FILL_SAME: same ? "1" : "0" },
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    const lines = createInterface({ input: p.stdout! })[Symbol.asyncIterator]();
+    const next = async () => String((await lines.next()).value);
+    const ask = async () => {
+      p.stdin!.write("go\n");
+      const [us, ...gc] = (await next()).split(" ");
+      if (process.env["BENCH_GC"] === "1")
+        print(
+          `  ${same ? "same" : "full"}: ${Number(us).toFixed(1)} µs, scavenges ${gc[0]} (${gc[1]} ms), others ${gc[2]} (${gc[3]} ms)`,
+        );
+      return Number(us);
+    };
+    return { p, next, ask };
+  };
+  const full = child(false);
+  const same = child(true);
+  print(`full: ${await full.next()}`);
+  print(`same: ${await same.next()}`);
+  const fulls: number[] = [];
+  const sames: number[] = [];
+  for (let r = 0; r < Number(process.env["BENCH_ROUNDS"] ?? 5); r++) {
+    // Alternate who goes first.
+    if (r % 2 === 0) {
+      fulls.push(await full.ask());
+      sames.push(await same.ask());
+    } else {
+      sames.push(await same.ask());
+      fulls.push(await full.ask());
+    }
+  }
+  full.p.stdin!.end();
+  same.p.stdin!.end();
+  await Promise.all([full.p, same.p].map((p) => new Promise((r) => p.on("exit", r))));
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const diffs = fulls.map((f, i) => f - sames[i]!);
+  print(
+    `${typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.version}`}, ${N} requests a round, ${CONCURRENCY} at a time, ${CPU ? "CPU" : "wall"} µs per request: full ${med(fulls).toFixed(2)}, same ${med(sames).toFixed(2)}, full − same median of paired rounds ${med(diffs).toFixed(2)} (higher in ${diffs.filter((d) => d > 0).length} of ${diffs.length}): ${diffs.map((d) => d.toFixed(1)).join(" ")}`,
+  );
+  process.exit(0);
+}
+if (process.env["BENCH_PAIR_CHILD"] === "1") {
+  const { createInterface } = await import("node:readline");
+  const gw = await gatewayApp(resolve(import.meta.dirname ?? ".", "../.."));
+  await fill(gw, FULL_INDEX);
+  // BENCH_BALLAST=<n>x<bytes> (the "same" process only): n Float64Arrays of that size kept alive, the shape of a full index's key-table shards without the index.
+  const ballast = SAME ? (process.env["BENCH_BALLAST"] ?? "") : "";
+  const kept: Float64Array[] = [];
+  if (ballast) {
+    const [n, bytes] = ballast.split("x").map(Number);
+    for (let i = 0; i < n!; i++) kept.push(new Float64Array(bytes! / 8));
+  }
+  (globalThis as { kept?: unknown }).kept = kept;
+  await run(gw); // warm-up
+  const m = process.memoryUsage();
+  console.log(
+    `filled (${SAME ? "one prompt" : "new prompts"}): heapUsed ${(m.heapUsed / 2 ** 20).toFixed(0)} MiB, arrayBuffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MiB, rss ${(m.rss / 2 ** 20).toFixed(0)} MiB`,
+  );
+  // With BENCH_GC=1 (Node) each answer adds the round's collections: "µs scavenges ms marks ms".
+  const gc = { s: 0, sms: 0, m: 0, mms: 0 };
+  if (process.env["BENCH_GC"] === "1") {
+    const { PerformanceObserver, constants } = await import("node:perf_hooks");
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        const minor =
+          (e as unknown as { detail: { kind: number } }).detail.kind === constants.NODE_PERFORMANCE_GC_MINOR;
+        if (minor) {
+          gc.s++;
+          gc.sms += e.duration;
+        } else {
+          gc.m++;
+          gc.mms += e.duration;
+        }
+      }
+    }).observe({ entryTypes: ["gc"] });
+  }
+  // BENCH_PROFILE_DIR (Node): a CPU profile of the measured rounds only (not the fill), written when the parent is done.
+  const profileDir = process.env["BENCH_PROFILE_DIR"];
+  let stopProfile = async () => {};
+  if (profileDir && typeof Bun === "undefined") {
+    const { Session } = await import("node:inspector/promises");
+    const { writeFileSync } = await import("node:fs");
+    const session = new Session();
+    session.connect();
+    await session.post("Profiler.enable");
+    await session.post("Profiler.start");
+    stopProfile = async () => {
+      const { profile } = await session.post("Profiler.stop");
+      writeFileSync(resolve(profileDir, `${SAME ? "same" : "full"}.cpuprofile`), JSON.stringify(profile));
+    };
+  }
+  process.stdin.on("end", () => void stopProfile().then(() => process.exit(0)));
+  for await (const _ of createInterface({ input: process.stdin })) {
+    const us = await run(gw);
+    await new Promise((r) => setTimeout(r, 5));
+    console.log(`${us} ${gc.s} ${gc.sms.toFixed(1)} ${gc.m} ${gc.mms.toFixed(1)}`);
+    Object.assign(gc, { s: 0, sms: 0, m: 0, mms: 0 });
+  }
+  process.exit(0);
+}
+
 const apps: Record<string, { fetch(r: Request): Response | Promise<Response> }> = {
   bare: bareApp(),
   composed: composedApp(),
@@ -158,15 +314,68 @@ if (process.env["BENCH_SILENT"] === "1")
   apps["gateway-silent"] = await gatewayApp(resolve(import.meta.dirname ?? ".", "../.."), "silent");
 const baseRoot = process.env["BENCH_GATEWAY_ROOT"];
 if (baseRoot) apps["gateway-base"] = await gatewayApp(resolve(baseRoot));
-const results: Record<string, number[]> = Object.fromEntries(Object.keys(apps).map((k) => [k, []]));
-for (const app of Object.values(apps)) await run(app); // warm-up
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 5);
-// Every other round runs the apps in reverse order: what one leaves to the collector is not
-// always paid by the same next one.
-for (let round = 0; round < ROUNDS; round++) {
-  const order = Object.entries(apps);
-  if (round % 2 === 1) order.reverse();
-  for (const [name, app] of order) results[name]!.push(await run(app));
+
+/** ROUNDS rounds of every app; every other round in reverse order (what one leaves to the collector is not always paid by the same next one). */
+async function measure(): Promise<Record<string, number[]>> {
+  const results: Record<string, number[]> = Object.fromEntries(Object.keys(apps).map((k) => [k, []]));
+  for (const app of Object.values(apps)) await run(app); // warm-up
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = Object.entries(apps);
+    if (round % 2 === 1) order.reverse();
+    for (const [name, app] of order) results[name]!.push(await run(app));
+  }
+  return results;
+}
+
+// BENCH_GC=1 (Node): the collections during each phase's rounds, by kind (perf_hooks "gc" entries).
+const gcKinds = new Map<string, { n: number; ms: number }>();
+if (process.env["BENCH_GC"] === "1") {
+  const { PerformanceObserver, constants } = await import("node:perf_hooks");
+  const names: Record<number, string> = {
+    [constants.NODE_PERFORMANCE_GC_MINOR]: "scavenge",
+    [constants.NODE_PERFORMANCE_GC_MAJOR]: "mark-compact",
+    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: "incremental",
+    [constants.NODE_PERFORMANCE_GC_WEAKCB]: "weak-callbacks",
+  };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = names[(e as unknown as { detail: { kind: number } }).detail.kind] ?? "other";
+      const k = gcKinds.get(kind) ?? { n: 0, ms: 0 };
+      k.n++;
+      k.ms += e.duration;
+      gcKinds.set(kind, k);
+    }
+  }).observe({ entryTypes: ["gc"] });
+}
+const gcReport = (phase: string) => {
+  if (gcKinds.size === 0) return;
+  print(
+    `  gc during ${phase}: ${[...gcKinds].map(([k, v]) => `${k} ${v.n} (${v.ms.toFixed(0)} ms)`).join(", ")}`,
+  );
+  gcKinds.clear();
+};
+
+const results = await measure();
+await new Promise((r) => setTimeout(r, 10)); // the observer's entries are delivered in a task
+gcReport("the rounds");
+// BENCH_FULL_INDEX: the same apps again in the same process once the gateways' indexes are
+// full (the process's heap then holds them, as a production gateway's does: what it costs
+// the other apps shows too).
+let full: Record<string, number[]> | undefined;
+if (FULL_INDEX > 0) {
+  const m0 = process.memoryUsage();
+  await fill(apps["gateway"]!, FULL_INDEX);
+  if (baseRoot) await fill(apps["gateway-base"]!, FULL_INDEX);
+  const m1 = process.memoryUsage();
+  const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+  print(
+    `filled: ${FULL_INDEX} new 30 KiB prompts per gateway over ${ENDPOINTS} endpoints; heapUsed ${mib(m0.heapUsed)} -> ${mib(m1.heapUsed)} MiB, arrayBuffers ${mib(m0.arrayBuffers)} -> ${mib(m1.arrayBuffers)} MiB, rss ${mib(m0.rss)} -> ${mib(m1.rss)} MiB`,
+  );
+  gcReport("the fill");
+  full = await measure();
+  await new Promise((r) => setTimeout(r, 10));
+  gcReport("the rounds with the index full");
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.version}`;
@@ -181,7 +390,10 @@ if (baseRoot) {
     `  gateway − gateway-base, median of paired rounds: ${median(diffs).toFixed(2)} µs (lower in ${lower} of ${diffs.length})`,
   );
 }
-for (const [name, xs] of Object.entries(results)) print(`  ${name.padEnd(12)} ${median(xs).toFixed(2)}`);
+for (const [name, xs] of Object.entries(results))
+  print(
+    `  ${name.padEnd(12)} ${median(xs).toFixed(2)}${full ? ` -> ${median(full[name]!).toFixed(2)} with the index full` : ""}`,
+  );
 print(
   `  chain-11 − composed: ${(median(results["chain-11"]!) - median(results["composed"]!)).toFixed(2)} µs`,
 );
