@@ -7,6 +7,7 @@
  * framework). Parameters: none.
  */
 import * as v from "valibot";
+import { madeLoads } from "../src/scheduling/framework/context.ts";
 import type { Scorer } from "../src/scheduling/framework/interfaces.ts";
 import { type PluginDefinition, withParameters } from "../src/scheduling/framework/registry.ts";
 
@@ -16,7 +17,10 @@ export function kvCacheUtilizationScorer(name = KV_CACHE_UTILIZATION_SCORER): Sc
   return {
     type: KV_CACHE_UTILIZATION_SCORER,
     name,
-    score(_ctx, endpoints) {
+    score(ctx, endpoints) {
+      // Taken in the load columns' pass when a scorer before this one made them (issue 19, eighth pass).
+      const made = madeLoads(ctx, endpoints);
+      if (made !== undefined) return made.kvScore;
       const out = new Float64Array(endpoints.length);
       for (let i = 0; i < out.length; i++) out[i] = 1 - endpoints[i]!.metrics.kvCacheUsage;
       return out;

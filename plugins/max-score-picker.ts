@@ -51,6 +51,7 @@
 import * as v from "valibot";
 import type { Random } from "../src/clock.ts";
 import type { Endpoint } from "../src/endpoints/types.ts";
+import { madeLoads } from "../src/scheduling/framework/context.ts";
 import { NEW_PREFIX, type SchedulingContext } from "../src/scheduling/framework/interfaces.ts";
 import { MaxNumOfEndpoints } from "../src/scheduling/framework/params.ts";
 import { type PluginDefinition, withParameters } from "../src/scheduling/framework/registry.ts";
@@ -126,11 +127,18 @@ export function maxScorePicker(opts: {
     const share = isNew === undefined ? recurrence.share() : recurrence.add(!isNew);
     let reported = 0;
     let own = 0;
-    for (let i = 0; i < n; i++) {
-      const e = endpoints[i]!;
-      reported += e.metrics.runningRequests + e.metrics.waitingQueueSize;
-      own += ctx.inflight.get(e.name); // ctx.load(e).inflight, without the rest of the load
-    }
+    const made = madeLoads(ctx, endpoints);
+    if (made !== undefined) {
+      // The scorers' load columns of these endpoints (issue 19, eighth pass): no pass of its own.
+      reported = made.reported;
+      const inflight = made.inflight;
+      for (let i = 0; i < n; i++) own += inflight[i]!;
+    } else
+      for (let i = 0; i < n; i++) {
+        const e = endpoints[i]!;
+        reported += e.metrics.runningRequests + e.metrics.waitingQueueSize;
+        own += ctx.inflight.get(e.name); // ctx.load(e).inflight, without the rest of the load
+      }
     const shared =
       (reported > 0 ? ownShare.add(Math.min(1, own / reported)) : ownShare.share()) < OWN_SHARE_REPLICAS;
     const k = Math.min(p.maxNumOfEndpoints, n);

@@ -39,6 +39,7 @@
  */
 import * as v from "valibot";
 import type { Endpoint } from "../src/endpoints/types.ts";
+import { madeLoads } from "../src/scheduling/framework/context.ts";
 import {
   NEW_PREFIX,
   type PreRequest,
@@ -48,6 +49,7 @@ import {
   type Scorer,
   stateKey,
 } from "../src/scheduling/framework/interfaces.ts";
+import { MIXED_BLOCK_SIZES } from "../src/scheduling/framework/load.ts";
 import {
   ParameterError,
   type PluginDefinition,
@@ -102,9 +104,9 @@ export function prefixCacheScorer(opts: {
   const { index } = opts;
   const recordedOn = stateKey<string>(`${PREFIX_CACHE_SCORER}/recorded-on`);
 
-  function blockChars(endpoints: readonly Endpoint[]): number {
+  function blockChars(ctx: SchedulingContext, endpoints: readonly Endpoint[]): number {
     if (p.hashBlockSize !== undefined) return p.hashBlockSize;
-    const tuned = p.autoTune ? commonBlockSize(endpoints) : undefined;
+    const tuned = p.autoTune ? blockSizeOf(ctx, endpoints) : undefined;
     const tokens = tuned === undefined ? p.blockSize : Math.max(tuned, DEFAULT_BLOCK_TOKENS);
     return tokens * CHARS_PER_TOKEN;
   }
@@ -122,7 +124,7 @@ export function prefixCacheScorer(opts: {
       const m = prefixMatch(
         ctx,
         index,
-        { blockChars: blockChars(endpoints), maxBlocks: p.maxPrefixBlocksToMatch },
+        { blockChars: blockChars(ctx, endpoints), maxBlocks: p.maxPrefixBlocksToMatch },
         endpoints,
       );
       ctx.set(NEW_PREFIX, m.isNew);
@@ -158,6 +160,13 @@ export function prefixCacheScorer(opts: {
       settlePending(ctx, index, "complete");
     },
   };
+}
+
+/** `commonBlockSize(endpoints)`, from the load columns' pass when this decision made them. */
+function blockSizeOf(ctx: SchedulingContext, endpoints: readonly Endpoint[]): number | undefined {
+  const made = madeLoads(ctx, endpoints);
+  if (made === undefined || made.blockSize === MIXED_BLOCK_SIZES) return commonBlockSize(endpoints);
+  return made.blockSize;
 }
 
 /**

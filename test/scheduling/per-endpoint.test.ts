@@ -2,13 +2,15 @@ import { heapStats } from "bun:jsc";
 import { describe, expect, test } from "bun:test";
 import { commonBlockSize } from "../../plugins/approx-prefix-cache-producer.ts";
 import { builtinRegistry } from "../../plugins/index.ts";
+import { kvCacheUtilizationScorer } from "../../plugins/kv-cache-utilization-scorer.ts";
 import { maxScorePicker } from "../../plugins/max-score-picker.ts";
 import { seededRandom } from "../../src/clock.ts";
 import { isLagging, preferFresh } from "../../src/datalayer/freshness.ts";
 import { InFlight } from "../../src/endpoints/inflight.ts";
 import type { Endpoint, ScrapeStatus } from "../../src/endpoints/types.ts";
+import { createContext, madeLoads } from "../../src/scheduling/framework/context.ts";
 import { createScheduler } from "../../src/scheduling/framework/index.ts";
-import { LoadTracker } from "../../src/scheduling/framework/load.ts";
+import { LoadTracker, MIXED_BLOCK_SIZES } from "../../src/scheduling/framework/load.ts";
 import type { PluginObserver } from "../../src/scheduling/framework/runner.ts";
 import { context, endpoint, fixedClock, NOW, pods, prompt, request } from "./helpers.ts";
 
@@ -16,8 +18,9 @@ import { context, endpoint, fixedClock, NOW, pods, prompt, request } from "./hel
  * Issue 19, eighth pass: what a decision does per candidate endpoint. Each test pins one
  * change: the runner makes no object per endpoint for a picker that reads the totals
  * column, the load tracker finds its records by position in the pool's (unchanged)
- * candidates array, the block size is found without a Map when some pods report none;
- * and the results are those of the plain versions.
+ * candidates array, the KV scorer, the block size and the picker read what the load
+ * columns' pass took (no walk of their own), the block size is found without a Map when
+ * some pods report none; and the results are those of the plain versions.
  */
 const observe: PluginObserver = Object.assign(() => {}, { recorder: () => () => {} });
 
@@ -175,6 +178,73 @@ describe("per endpoint: the load tracker finds its records by position", () => {
         ]);
       });
       expect(fast.size).toBe(plain.size);
+    }
+  });
+});
+
+describe("per endpoint: one pass over the candidates' snapshots a decision", () => {
+  test("the picker reads the scorers' in-flight column: one lookup by name per candidate, not two", () => {
+    const inflight = new InFlight();
+    let lookups = 0;
+    const counted = {
+      get: (name: string) => {
+        lookups++;
+        return inflight.get(name);
+      },
+    };
+    const s = createScheduler({
+      registry: builtinRegistry(),
+      inflight: counted,
+      clock: fixedClock(),
+      random: seededRandom(1),
+    });
+    const eps = pods(16);
+    s.decide(request({ prompt: "Hello" }), eps);
+    lookups = 0;
+    s.decide(request({ prompt: "Hello" }), eps);
+    expect(lookups).toBe(16);
+  });
+
+  test("the KV score, the block size, the reported and own load from the columns equal their own passes", () => {
+    const r = seededRandom(9);
+    const inflight = new InFlight();
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 1 + Math.floor(r() * 20);
+      const sizes = [undefined, 0, 16, 16, 32];
+      const eps = Array.from({ length: n }, (_, i) => {
+        const size = sizes[Math.floor(r() * (trial % 2 === 0 ? 4 : 5))];
+        return endpoint(`e${i}`, {
+          kvCacheUsage: r(),
+          runningRequests: Math.floor(r() * 9),
+          waitingQueueSize: Math.floor(r() * 3),
+          ...(size === undefined ? {} : { cache: { blockSize: size, numBlocks: 100 } }),
+        });
+      });
+      if (r() < 0.5) inflight.acquire(eps[Math.floor(r() * n)]!.name);
+      const ctx = createContext({
+        request: request(),
+        clock: fixedClock(),
+        inflight,
+        loads: new LoadTracker(),
+      });
+      const before = kvCacheUtilizationScorer().score(ctx, eps);
+      expect(madeLoads(ctx, eps)).toBeUndefined();
+      ctx.loads(eps);
+      const made = madeLoads(ctx, eps)!;
+      expect(kvCacheUtilizationScorer().score(ctx, eps)).toBe(made.kvScore);
+      expect(Array.from(made.kvScore)).toEqual(Array.from(before as Float64Array));
+      const common = commonBlockSize(eps);
+      if (made.blockSize === MIXED_BLOCK_SIZES) expect(common).toBeGreaterThan(0);
+      else expect(made.blockSize).toBe(common);
+      let reported = 0;
+      let own = 0;
+      for (const e of eps) {
+        reported += e.metrics.runningRequests + e.metrics.waitingQueueSize;
+        own += inflight.get(e.name);
+      }
+      expect(made.reported).toBe(reported);
+      expect(Array.from(made.inflight).reduce((a, b) => a + b, 0)).toBe(own);
+      expect(madeLoads(ctx, [...eps])).toBeUndefined(); // another array: its own pass
     }
   });
 });

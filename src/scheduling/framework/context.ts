@@ -4,7 +4,7 @@ import { hashPrefix, type PrefixHashes, truncateHashes } from "../prefix/hashes.
 import { promptParts, promptText } from "../prefix/prompt.ts";
 import type { SchedulingRequest } from "../types.ts";
 import type { EffectiveLoad, InFlightView, LoadColumns, SchedulingContext, StateKey } from "./interfaces.ts";
-import type { LoadTracker } from "./load.ts";
+import type { LoadTracker, SnapshotColumns } from "./load.ts";
 
 /** Characters of prompt kept for hashing at least: the default window (256 blocks of 64). */
 const HASH_WINDOW = 256 * 64;
@@ -17,6 +17,20 @@ export function createContext(opts: {
   loads: LoadTracker;
 }): SchedulingContext {
   return new RequestContext(opts.request, opts.clock, opts.inflight, opts.loads);
+}
+
+/**
+ * The load and snapshot columns of `endpoints` when some plugin of this decision already
+ * asked `ctx.loads` for that same array (the default profile's queue scorer does, first):
+ * the later plugins then read these instead of walking the candidates again. Undefined
+ * otherwise: a plugin then takes its own pass, and asks nothing of the load tracker it
+ * would not have asked (the tracker's baseline is taken at a snapshot's first use).
+ */
+export function madeLoads(
+  ctx: SchedulingContext,
+  endpoints: readonly Endpoint[],
+): SnapshotColumns | undefined {
+  return ctx instanceof RequestContext ? ctx.made(endpoints) : undefined;
 }
 
 /**
@@ -36,7 +50,7 @@ class RequestContext implements SchedulingContext {
   private loadMemo: Map<Endpoint, EffectiveLoad> | undefined = undefined;
   /** The columns of the last endpoints array asked for (a profile's scorers share one array). */
   private columnsOf: readonly Endpoint[] | undefined = undefined;
-  private columns: LoadColumns | undefined = undefined;
+  private columns: SnapshotColumns | undefined = undefined;
   /**
    * Plugin state: the first four keys in fields (a decision of the default profile sets three),
    * any more in a Map made then. No Map per decision (issue 19, sixth pass).
@@ -87,17 +101,25 @@ class RequestContext implements SchedulingContext {
   loads(endpoints: readonly Endpoint[]): LoadColumns {
     if (this.columns !== undefined && this.columnsOf === endpoints) return this.columns;
     const n = endpoints.length;
-    const c: LoadColumns = {
+    const c: SnapshotColumns = {
       waiting: new Float64Array(n),
       running: new Float64Array(n),
       assumed: new Float64Array(n),
       kvUsage: new Float64Array(n),
       inflight: new Float64Array(n),
+      kvScore: new Float64Array(n),
+      reported: 0,
+      blockSize: undefined,
     };
     this.tracker.fill(endpoints, this.inflight, c);
     this.columnsOf = endpoints;
     this.columns = c;
     return c;
+  }
+
+  /** The columns `loads(endpoints)` made in this decision, if it made them (no pass of its own). */
+  made(endpoints: readonly Endpoint[]): SnapshotColumns | undefined {
+    return this.columnsOf === endpoints ? this.columns : undefined;
   }
 
   promptText(): string {

@@ -80,8 +80,12 @@ export class LoadTracker {
   }
 
   /** `load` of each endpoint (no extra) into `out`'s columns at the endpoint's position: no object per endpoint. */
-  fill(endpoints: readonly Endpoint[], inflight: InFlightView, out: LoadColumns): void {
+  fill(endpoints: readonly Endpoint[], inflight: InFlightView, out: LoadColumns | SnapshotColumns): void {
     const n = endpoints.length;
+    const snap = "kvScore" in out ? out : undefined;
+    let reported = 0;
+    let block: number | undefined;
+    let blockUniform = true;
     if (this.slotsOf !== endpoints || this.slotsEpoch !== this.epoch) {
       this.slotsOf = endpoints;
       this.slotsEpoch = this.epoch;
@@ -99,7 +103,20 @@ export class LoadTracker {
       // A first snapshot made the record just now.
       this.slots[i] = b ?? (endpoint.metrics.updatedAt === 0 ? undefined : this.base.get(name));
       this.write(endpoint, now, 0, recorded, out, i);
+      if (snap === undefined) continue;
+      // What the other per-endpoint passes of a decision read, taken in this one (see SnapshotColumns).
+      const m = endpoint.metrics;
+      reported += m.runningRequests + m.waitingQueueSize;
+      snap.kvScore[i] = 1 - m.kvCacheUsage;
+      const size = m.cache?.blockSize;
+      if (size !== undefined && size > 0 && blockUniform) {
+        if (block === undefined) block = size;
+        else if (size !== block) blockUniform = false;
+      }
     }
+    if (snap === undefined) return;
+    snap.reported = reported;
+    snap.blockSize = blockUniform ? block : MIXED_BLOCK_SIZES;
   }
 
   /** `load`'s columns for one endpoint with `now` in flight, written at `out[…][i]` (the formula above). */
@@ -193,6 +210,23 @@ export class LoadTracker {
     this.epoch++;
   }
 }
+
+/**
+ * Load columns plus what the rest of a decision reads of every candidate's snapshot, taken
+ * in the same pass over the endpoints (issue 19, eighth pass: the KV scorer, the block size
+ * and the picker each walked the candidates again). Filled by `fill` when `out` has them.
+ */
+export interface SnapshotColumns extends LoadColumns {
+  /** 1 − scraped `kvCacheUsage` per endpoint: kv-cache-utilization-scorer's score, unclamped. */
+  readonly kvScore: Float64Array;
+  /** Σ scraped `runningRequests + waitingQueueSize`. */
+  reported: number;
+  /** The engine block size every reporting endpoint shares (undefined: none reports), or MIXED_BLOCK_SIZES. */
+  blockSize: number | undefined;
+}
+
+/** `SnapshotColumns.blockSize` when the endpoints report different sizes: count them (commonBlockSize). */
+export const MIXED_BLOCK_SIZES = -1;
 
 /** One endpoint's baseline (B and its snapshot's time, KV per request); `name` checks a slot. */
 interface Baseline {
