@@ -189,12 +189,83 @@ export async function microSection(opts: {
 }
 
 /**
+ * One scheduling decision alone, on a micro gateway's own pool (its scheduler, its scraped
+ * endpoints, the data layer's candidate filter): CPU ns per decision over `n` decisions
+ * (`usableEndpoints` + `schedule` + the lifecycle's end, as a request makes them, no HTTP),
+ * variants interleaved, `rounds` rounds, medians. Separates what grows with the endpoints
+ * in the decision from the rest of the request path. `root` variants use that checkout's
+ * modules for the filter too.
+ */
+export async function decisionSection(opts: {
+  variants: MicroVariant[];
+  rounds: number;
+  n: number;
+}): Promise<{ lines: string[]; median: (id: string) => number }> {
+  const runs = new Map<string, () => number>();
+  const gateways: Gateway[] = [];
+  for (const v of opts.variants) {
+    const g = await microGateway(v, mixOf(v)[1]!, v.root);
+    gateways.push(g);
+    const { usableEndpoints } = (await import(
+      pathToFileURL(
+        resolve(v.root ?? resolve(fileURLToPath(import.meta.url), "../../.."), "src/endpoints/usable.ts"),
+      ).href
+    )) as typeof import("../../src/endpoints/usable.ts");
+    const pool = g.deps.endpoints;
+    const body = { model: "model-0", messages: [{ role: "user", content: "Hello, how are you today?" }] };
+    const headers = new Headers();
+    const health = g.deps.health;
+    const clock = g.deps.clock;
+    const stalenessMs = g.deps.config.current.settings.dataLayer.stalenessMs;
+    runs.set(v.id, () => {
+      const cpu0 = process.cpuUsage();
+      for (let i = 0; i < opts.n; i++) {
+        const usable = usableEndpoints(pool.serving("model-0"), { health, now: clock.now(), stalenessMs });
+        const d = g.deps.scheduler.schedule(
+          { requestId: "r", targetModel: "model-0", body, kind: "chat", headers },
+          usable,
+        );
+        d.lifecycle?.responseReceived(d.endpoints[0]!, { status: 200, headers });
+        d.lifecycle?.responseComplete("success");
+      }
+      const cpu = process.cpuUsage(cpu0);
+      return ((cpu.user + cpu.system) * 1000) / opts.n;
+    });
+  }
+  for (const run of runs.values()) run(); // warm-up
+  const got = new Map<string, number[]>();
+  for (let r = 0; r < opts.rounds; r++)
+    for (let k = 0; k < opts.variants.length; k++) {
+      const v = opts.variants[(k + r) % opts.variants.length]!;
+      got.set(v.id, [...(got.get(v.id) ?? []), runs.get(v.id)!()]);
+      await Promise.resolve(); // the prefix index records picks in a microtask
+    }
+  await Promise.all(gateways.map((g) => g.stop()));
+  const rows = opts.variants.map((v) => {
+    const xs = got.get(v.id)!;
+    return `| ${v.id} | ${v.endpointsPerPool} | ${median(xs).toFixed(0)} | ${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)} |`;
+  });
+  const lines = [
+    "### One decision alone, in-process",
+    "",
+    `The candidate filter, \`schedule\` and the lifecycle's end on the micro gateway's pool: CPU ns per decision over ${opts.n} decisions, ${opts.rounds} interleaved rounds, median and range.`,
+    "",
+    "| variant | endpoints | CPU ns/decision (median) | range |",
+    "|---|---|---|---|",
+    ...rows,
+    "",
+  ];
+  return { lines, median: (id) => median(got.get(id) ?? []) };
+}
+
+/**
  * Run alone: `bun bench/lib/pool-micro.ts [variants] [rounds] [n]`, e.g. `p1e4,p1e16,p1e64 7 4000`
  * (p<pools>e<endpoints per pool>): the in-process section only, printed, then the cost per
  * endpoint (slope between the fewest and the most endpoints of one pool count). Under Node:
  * `node --import tsx bench/lib/pool-micro.ts …`. BENCH_GATEWAY_ROOT=<another checkout> runs
  * that tree's gateway beside this one (`<id>-base`, same rounds) and prints the paired
  * differences (this tree − base, round by round: what noise moves both by cancels).
+ * BENCH_DECISION=1: one decision alone instead (`decisionSection`; n = decisions a round).
  */
 const main =
   (import.meta as { main?: boolean }).main ??
@@ -208,6 +279,19 @@ if (main) {
     const v = { id, pools: Number(m[1]), endpointsPerPool: Number(m[2]), quiet: true };
     return baseRoot ? [v, { ...v, id: `${id}-base`, root: resolve(baseRoot) }] : [v];
   });
+  if (process.env["BENCH_DECISION"] === "1") {
+    // BENCH_DECISION=1: the decision alone (decisionSection), n decisions a round.
+    const d = await decisionSection({ variants, rounds: Number(rounds), n: Number(n) });
+    console.log(d.lines.join("\n"));
+    const ours = variants.filter((v) => v.root === undefined);
+    const span = ours.at(-1)!.endpointsPerPool - ours[0]!.endpointsPerPool;
+    for (const suffix of baseRoot ? ["", "-base"] : [""])
+      if (span > 0)
+        console.log(
+          `  per endpoint${suffix ? ", base" : ""}: ${((d.median(ours.at(-1)!.id + suffix) - d.median(ours[0]!.id + suffix)) / span).toFixed(1)} ns`,
+        );
+    process.exit(0);
+  }
   const section = await microSection({ variants, rounds: Number(rounds), n: Number(n) });
   console.log(section.lines.join("\n"));
   const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.version}`;
