@@ -7,14 +7,25 @@
  *
  *   bun bench/overhead/body-micro.ts        node --experimental-strip-types is not enough
  *                                           (imports .ts): bundle it with bun build first.
+ *
+ * With `--chain` (eighth pass) it times whole requests instead, in process: the real gateway
+ * (createGateway, two endpoints, the default profile, metrics and the request log on, written
+ * to a sink; the fetch seam answers at once) against a bare handler that reads, decodes,
+ * parses and "forwards" the same bytes, each with the 30 KiB body and with the small one.
+ * What the gateway pays for a large body beyond what the bare handler pays for it is
+ * (gw30k − gwSmall) − (bare30k − bareSmall). CPU µs per request (process.cpuUsage, the
+ * collector's threads included), BENCH_CONCURRENCY at a time (default 32), median of
+ * BENCH_ROUNDS rounds of BENCH_N requests; BENCH_GATEWAY_ROOT=<other checkout> adds its
+ * gateway beside this one.
  */
+import { resolve } from "node:path";
 import { acceptsChat } from "../../src/openai/fast-accept.ts";
 import { spliceRequestBody } from "../../src/proxy/model-field.ts";
 import { DEFAULT_BLOCK_CHARS, DEFAULT_MAX_BLOCKS, hashPrefix } from "../../src/scheduling/prefix/hashes.ts";
 import { PrefixIndex } from "../../src/scheduling/prefix/prefix-index.ts";
 import { promptParts } from "../../src/scheduling/prefix/prompt.ts";
 import { bestNsPerCall } from "./best-of.ts";
-import { bigBody } from "./bodies.ts";
+import { bigBody, SMALL } from "./bodies.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -114,11 +125,190 @@ if (typeof Bun !== "undefined") {
   items.push(["Bun.JSONL.parseChunk of the bytes (no decoded string)", () => jsonl.parseChunk(bytes)]);
 }
 
-const lines = [
-  `body: ${bytes.length} bytes, ${typeof Bun !== "undefined" ? `bun ${Bun.version}` : `node ${process.version}`}`,
-];
-for (const [name, fn] of items) {
-  const us = bestNsPerCall(fn) / 1e3;
-  lines.push(`${us.toFixed(2).padStart(8)} µs  ${name}`);
+type App = { fetch(r: Request): Response | Promise<Response> };
+const COMPLETION = encoder.encode(
+  JSON.stringify({
+    id: "cmpl-1",
+    object: "chat.completion",
+    model: "m",
+    choices: [{ index: 0, message: { role: "assistant", content: "Hi" }, finish_reason: "stop" }],
+    usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
+  }),
+);
+const answer = () => new Response(COMPLETION, { headers: { "content-type": "application/json" } });
+
+/**
+ * An EndpointPickerConfig for a variant: `random` (the random picker alone), `noprefix` (the
+ * default profile without the prefix scorer), `prefix` (the prefix scorer alone); none otherwise.
+ */
+function profileOf(variant: string | undefined): string[] {
+  const plugins =
+    variant === "random"
+      ? ["random-picker"]
+      : variant === "noprefix"
+        ? ["queue-scorer", "kv-cache-utilization-scorer", "max-score-picker"]
+        : variant === "prefix"
+          ? ["prefix-cache-scorer", "max-score-picker"]
+          : [];
+  if (plugins.length === 0) return [];
+  return [
+    "---",
+    "apiVersion: inference.networking.x-k8s.io/v1alpha1",
+    "kind: EndpointPickerConfig",
+    "plugins:",
+    ...plugins.map(
+      (p) => `  - { type: ${p}${p.endsWith("picker") ? ", parameters: { maxNumOfEndpoints: 3 }" : ""} }`,
+    ),
+    "schedulingProfiles:",
+    "  - name: default",
+    "    plugins:",
+    ...plugins.map((p) => `      - pluginRef: ${p}`),
+  ];
 }
-console.log(lines.join("\n"));
+
+/** The real gateway of the checkout at `root`, in process, its pods answering at once. */
+async function gatewayApp(root: string, variant?: string): Promise<App> {
+  const { createGateway } = await import(resolve(root, "src/gateway.ts"));
+  const { parseConfig } = await import(resolve(root, "src/config/load.ts"));
+  const { createLogger } = await import(resolve(root, "src/log.ts"));
+  const yaml = [
+    "apiVersion: gateway.inference.dev/v1alpha1",
+    "kind: GatewayConfig",
+    `logLevel: ${variant === "silent" ? "silent" : "info"}`,
+    "endpoints:",
+    '  - { name: pod-0, address: "127.0.0.1:1", models: [m] }',
+    '  - { name: pod-1, address: "127.0.0.1:2", models: [m] }',
+    ...profileOf(variant),
+  ].join("\n");
+  return createGateway({
+    config: parseConfig(yaml, "bench.yaml"),
+    logger: createLogger("info", () => {}),
+    fetch: async () => answer(),
+  });
+}
+
+/** The floor: read the body whole, decode, parse, check the model, "forward" the bytes. */
+const bareApp: App = {
+  async fetch(req) {
+    const body = await req.arrayBuffer();
+    const parsed = JSON.parse(decoder.decode(body)) as { model?: unknown };
+    if (typeof parsed.model !== "string") return new Response("model missing", { status: 400 });
+    const res = await (async (_b: ArrayBuffer) => answer())(body);
+    return new Response(new Uint8Array(await res.arrayBuffer()), {
+      status: res.status,
+      headers: res.headers,
+    });
+  },
+};
+
+const RING = new Uint8Array(4 << 20);
+const PIECE = new Uint8Array(30 * 1024).fill(97);
+let ringAt = 0;
+/** `app` with 5 copies of 30 KiB into the next stretch of a 4 MiB ring before each request. */
+function touching(app: App): App {
+  return {
+    fetch(r) {
+      for (let i = 0; i < 5; i++) {
+        if (ringAt + PIECE.length > RING.length) ringAt = 0;
+        RING.set(PIECE, ringAt);
+        ringAt += PIECE.length;
+      }
+      return app.fetch(r);
+    },
+  };
+}
+
+/** CPU µs per request of `app` over `n` requests of `payload`, `concurrency` at a time. */
+async function cpuPerRequest(app: App, payload: string, n: number, concurrency: number): Promise<number> {
+  const c0 = process.cpuUsage();
+  const one = async (k: number) => {
+    for (let i = 0; i < k; i++) {
+      const res = await app.fetch(
+        new Request("http://gw/v1/chat/completions", {
+          method: "POST",
+          headers: { "content-type": "application/json", "content-length": String(payload.length) },
+          body: payload,
+        }),
+      );
+      if (res.status !== 200) throw new Error(`status ${res.status}: ${await res.text()}`);
+      await res.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, () => one(Math.ceil(n / concurrency))));
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / n;
+}
+
+/** `--chain`: the in-process differential described in the module comment. */
+async function chainDifferential(): Promise<void> {
+  const n = Number(process.env["BENCH_N"] ?? 20_000);
+  const rounds = Number(process.env["BENCH_ROUNDS"] ?? 7);
+  const concurrency = Number(process.env["BENCH_CONCURRENCY"] ?? 32);
+  const large = JSON.stringify(body);
+  const small = JSON.stringify(SMALL);
+  const padded = JSON.stringify({ ...SMALL, x_pad: body.messages[0]!.content });
+  const apps: Record<string, App> = {
+    gateway: await gatewayApp(resolve(import.meta.dirname ?? ".", "../..")),
+    bare: bareApp,
+  };
+  // BENCH_VARIANTS=random,silent: the same gateway with the random picker (no prefix work), or silent.
+  for (const v of process.env["BENCH_VARIANTS"]?.split(",") ?? [])
+    apps[`gateway-${v}`] = await gatewayApp(resolve(import.meta.dirname ?? ".", "../.."), v);
+  const baseRoot = process.env["BENCH_GATEWAY_ROOT"];
+  if (baseRoot) apps["gateway-base"] = await gatewayApp(resolve(baseRoot));
+  // BENCH_TOUCH=1: each app again, with 150 KiB copied through a 4 MiB ring before every
+  // request (what a 30 KiB body's reads, decode, parse and writes stream through the caches),
+  // the request itself small: whether the app's own work slows down after the caches are swept.
+  if (process.env["BENCH_TOUCH"] === "1")
+    for (const [name, app] of Object.entries(apps)) apps[`${name}+touch`] = touching(app);
+  const cells: [string, App, string, string][] = [];
+  for (const [name, app] of Object.entries(apps)) {
+    cells.push([`${name} 30k`, app, large, name], [`${name} small`, app, small, name]);
+    // BENCH_PAD=1: also the small prompt with 30 KiB in a field nothing reads (bytes, not prompt).
+    if (process.env["BENCH_PAD"] === "1") cells.push([`${name} pad`, app, padded, name]);
+  }
+  // BENCH_CELLS="gateway 30k,bare 30k": only those cells (e.g. under `bun --cpu-prof`).
+  const only = process.env["BENCH_CELLS"]?.split(",");
+  if (only) cells.splice(0, cells.length, ...cells.filter(([k]) => only.includes(k)));
+  const results = new Map<string, number[]>(cells.map(([k]) => [k, []]));
+  for (const [, app, payload] of cells) await cpuPerRequest(app, payload, n / 4, concurrency); // warm-up
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 ? [...cells].reverse() : cells;
+    for (const [k, app, payload] of order)
+      results.get(k)!.push(await cpuPerRequest(app, payload, n, concurrency));
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.version}`;
+  const out = [`${runtime}: CPU µs per request, ${n} a round, ${concurrency} at a time, median of ${rounds}`];
+  for (const [k, xs] of results)
+    out.push(`  ${k.padEnd(20)} ${med(xs).toFixed(1).padStart(7)}  (best ${Math.min(...xs).toFixed(1)})`);
+  const extra = (name: string) => {
+    // Paired by round: each round's (30k − small) of the app minus the bare handler's.
+    const d = results
+      .get(`${name} 30k`)!
+      .map(
+        (v, i) =>
+          v -
+          results.get(`${name} small`)![i]! -
+          (results.get("bare 30k")![i]! - results.get("bare small")![i]!),
+      );
+    return med(d);
+  };
+  if (!only)
+    for (const name of Object.keys(apps))
+      if (name !== "bare")
+        out.push(`  ${name}: a 30 KiB body's extra beyond the bare handler's: ${extra(name).toFixed(1)} µs`);
+  console.log(out.join("\n"));
+}
+
+if (process.argv.includes("--chain")) await chainDifferential();
+else {
+  const lines = [
+    `body: ${bytes.length} bytes, ${typeof Bun !== "undefined" ? `bun ${Bun.version}` : `node ${process.version}`}`,
+  ];
+  for (const [name, fn] of items) {
+    const us = bestNsPerCall(fn) / 1e3;
+    lines.push(`${us.toFixed(2).padStart(8)} µs  ${name}`);
+  }
+  console.log(lines.join("\n"));
+}
