@@ -1,0 +1,90 @@
+import type { SnapshotColumns } from "./load.ts";
+
+/**
+ * Per-decision column buffers, reused across decisions (issue 19, eighth pass).
+ *
+ * A decision at n candidates wrote seven typed arrays of n doubles (six load columns and
+ * the first profile's totals). V8 keeps a typed array on its heap only up to 64 bytes;
+ * past 8 candidates each one got its own off-heap backing store (~0.3-0.6 µs each on
+ * Node, ~0.05-0.1 on Bun). A scheduler now keeps a free list of column sets: a decision
+ * takes one (`ColumnPool.take`) and the framework gives it back once no hook of that
+ * decision can read it any more (the end of `decide`, of a `schedule` without lifecycle,
+ * or the lifecycle's ResponseComplete). A set lost on the way (a request whose lifecycle
+ * is never ended, a throw) is left to the collector: the pool only ever loses reuse.
+ *
+ * The guard: every `take` bumps the set's `epoch`; a holder keeps the epoch it took and
+ * checks it before each read (`ColumnLease.check`), so a context read after its decision
+ * was given back fails loudly instead of reading another decision's numbers.
+ */
+export class ColumnSet implements SnapshotColumns {
+  readonly waiting: Float64Array;
+  readonly running: Float64Array;
+  readonly assumed: Float64Array;
+  readonly kvUsage: Float64Array;
+  readonly inflight: Float64Array;
+  readonly kvScore: Float64Array;
+  readonly totals: Float64Array;
+  /** SnapshotColumns' totals of the load pass (load.ts `fill` writes them). */
+  reported = 0;
+  blockSize: number | undefined = undefined;
+  /** Bumped by every `take`: which decision holds the set now. */
+  epoch = 0;
+  /** Whether the set is out (taken and not given back). */
+  out = false;
+
+  constructor(readonly size: number) {
+    // One backing store for all seven columns, each a view of `size` doubles.
+    const all = new Float64Array(7 * size);
+    this.waiting = all.subarray(0, size);
+    this.running = all.subarray(size, 2 * size);
+    this.assumed = all.subarray(2 * size, 3 * size);
+    this.kvUsage = all.subarray(3 * size, 4 * size);
+    this.inflight = all.subarray(4 * size, 5 * size);
+    this.kvScore = all.subarray(5 * size, 6 * size);
+    this.totals = all.subarray(6 * size, 7 * size);
+  }
+}
+
+/** Error text of a read past the decision's end (a plugin kept its context too long). */
+export const STALE_COLUMNS =
+  "scheduler: a decision's columns were read after the decision ended (its lifecycle completed); " +
+  "a plugin must read ctx.loads() and the scores during the decision or its lifecycle hooks, not later";
+
+/**
+ * A scheduler's free column sets. Sets are exact in size (plugins read `.length`): a take
+ * of another size than the free sets' drops them (a pool's size changes rarely). At most
+ * `max` sets are kept free (the concurrency of decisions whose lifecycles are open).
+ */
+export class ColumnPool {
+  private readonly free: ColumnSet[] = [];
+
+  constructor(private readonly max = 256) {}
+
+  /** A set of `size` doubles a column, taken for one decision (its epoch is the holder's). */
+  take(size: number): ColumnSet {
+    const free = this.free;
+    let set = free.pop();
+    if (set !== undefined && set.size !== size) {
+      free.length = 0;
+      set = undefined;
+    }
+    set ??= new ColumnSet(size);
+    set.epoch++;
+    set.out = true;
+    return set;
+  }
+
+  /** Gives `set` back, if it is still held at `epoch` (a second give is ignored). */
+  give(set: ColumnSet, epoch: number): void {
+    if (!set.out || set.epoch !== epoch) return;
+    set.out = false;
+    // Bumped on return too: a reader still holding `epoch` now fails its check.
+    set.epoch++;
+    if (this.free.length < this.max) this.free.push(set);
+  }
+
+  /** Free sets (tests). */
+  get freeCount(): number {
+    return this.free.length;
+  }
+}
