@@ -8,6 +8,7 @@
  * between two scrapes spreads. Parameters: none.
  */
 import * as v from "valibot";
+import { scoreColumn } from "../src/scheduling/framework/context.ts";
 import type { Scorer } from "../src/scheduling/framework/interfaces.ts";
 import { lowerIsBetter } from "../src/scheduling/framework/normalize.ts";
 import { type PluginDefinition, withParameters } from "../src/scheduling/framework/registry.ts";
@@ -19,7 +20,7 @@ export function queueScorer(name = QUEUE_SCORER): Scorer {
     type: QUEUE_SCORER,
     name,
     score(ctx, endpoints) {
-      return lowerIsBetter(ctx.loads(endpoints).waiting);
+      return lowerIsBetter(ctx.loads(endpoints).waiting, scoreColumn(ctx, endpoints.length));
     },
   };
 }

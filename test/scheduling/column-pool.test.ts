@@ -52,7 +52,7 @@ const READER_CONFIG = {
 };
 
 describe("the decisions' column pool", () => {
-  test("a decision at 64 endpoints makes no typed array per load column (Bun counts them)", async () => {
+  test("a decision at 64 endpoints makes no typed array for its columns and scores (Bun counts them)", async () => {
     const s = createScheduler({
       registry: builtinRegistry(),
       inflight: new InFlight(),
@@ -74,8 +74,8 @@ describe("the decisions' column pool", () => {
     for (let i = 0; i < n; i++) one();
     const after = heapStats().objectTypeCounts;
     const per = ((after["Float64Array"] ?? 0) - (before["Float64Array"] ?? 0)) / n;
-    // The queue scorer's and the prefix scorer's scores remain (two); it made nine.
-    expect(per).toBeLessThanOrEqual(2);
+    // Six load columns, the totals, the queue and prefix scorers' scores: it made nine.
+    expect(per).toBeLessThan(0.5);
   });
 
   test("a hook reads its own decision's columns while other decisions ran and ended since", () => {

@@ -3,8 +3,8 @@ import type { SnapshotColumns } from "./load.ts";
 /**
  * Per-decision column buffers, reused across decisions (issue 19, eighth pass).
  *
- * A decision at n candidates wrote seven typed arrays of n doubles (six load columns and
- * the first profile's totals). V8 keeps a typed array on its heap only up to 64 bytes;
+ * A decision at n candidates wrote nine typed arrays of n doubles (six load columns, the
+ * first profile's totals, the queue and prefix scorers' scores). V8 keeps a typed array on its heap only up to 64 bytes;
  * past 8 candidates each one got its own off-heap backing store (~0.3-0.6 µs each on
  * Node, ~0.05-0.1 on Bun). A scheduler now keeps a free list of column sets: a decision
  * takes one (`ColumnPool.take`) and the framework gives it back once no hook of that
@@ -24,6 +24,8 @@ export class ColumnSet implements SnapshotColumns {
   readonly inflight: Float64Array;
   readonly kvScore: Float64Array;
   readonly totals: Float64Array;
+  /** Score columns a decision's scorers write their results into (`scoreColumn`), in order. */
+  readonly scores: readonly Float64Array[];
   /** SnapshotColumns' totals of the load pass (load.ts `fill` writes them). */
   reported = 0;
   blockSize: number | undefined = undefined;
@@ -33,8 +35,8 @@ export class ColumnSet implements SnapshotColumns {
   out = false;
 
   constructor(readonly size: number) {
-    // One backing store for all seven columns, each a view of `size` doubles.
-    const all = new Float64Array(7 * size);
+    // One backing store for all ten columns, each a view of `size` doubles.
+    const all = new Float64Array((7 + SCORE_COLUMNS) * size);
     this.waiting = all.subarray(0, size);
     this.running = all.subarray(size, 2 * size);
     this.assumed = all.subarray(2 * size, 3 * size);
@@ -42,8 +44,14 @@ export class ColumnSet implements SnapshotColumns {
     this.inflight = all.subarray(4 * size, 5 * size);
     this.kvScore = all.subarray(5 * size, 6 * size);
     this.totals = all.subarray(6 * size, 7 * size);
+    const scores: Float64Array[] = [];
+    for (let k = 7; k < 7 + SCORE_COLUMNS; k++) scores.push(all.subarray(k * size, (k + 1) * size));
+    this.scores = scores;
   }
 }
+
+/** Score columns in a set: the default profile's scorers need two (queue, prefix). */
+const SCORE_COLUMNS = 3;
 
 /** Error text of a read past the decision's end (a plugin kept its context too long). */
 export const STALE_COLUMNS =
@@ -58,7 +66,7 @@ export const STALE_COLUMNS =
 export class ColumnPool {
   private readonly free: ColumnSet[] = [];
 
-  constructor(private readonly max = 256) {}
+  constructor(private readonly max = 64) {}
 
   /** A set of `size` doubles a column, taken for one decision (its epoch is the holder's). */
   take(size: number): ColumnSet {

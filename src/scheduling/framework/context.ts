@@ -39,6 +39,15 @@ export function lentTotals(ctx: SchedulingContext, n: number): ColumnSet | undef
   return ctx instanceof RequestContext ? ctx.lendTotals(n) : undefined;
 }
 
+/**
+ * A zeroed column of `n` doubles for a scorer's result, lent from the decision's column set
+ * (a few a decision, each once; then, or without a set, a new one). The runner adds it to the
+ * totals within the decision, before the set can go back: a scorer must not keep it.
+ */
+export function scoreColumn(ctx: SchedulingContext, n: number): Float64Array {
+  return (ctx instanceof RequestContext ? ctx.lendScore(n) : undefined) ?? new Float64Array(n);
+}
+
 /** Throws when `set` was given back since it was lent at `epoch` (a read past the decision's end). */
 export function checkLent(set: ColumnSet, epoch: number): void {
   if (set.epoch !== epoch) throw new Error(STALE_COLUMNS);
@@ -96,6 +105,7 @@ class RequestContext implements SchedulingContext {
   private setEpoch = 0;
   private setLoads = false;
   private setTotals = false;
+  private setScores = 0;
 
   constructor(
     readonly request: SchedulingRequest,
@@ -125,6 +135,14 @@ class RequestContext implements SchedulingContext {
     this.setTotals = true;
     set.totals.fill(0);
     return set;
+  }
+
+  lendScore(n: number): Float64Array | undefined {
+    const set = this.lease(n);
+    if (set === undefined || this.setScores >= set.scores.length) return undefined;
+    checkLent(set, this.setEpoch);
+    const column = set.scores[this.setScores++]!;
+    return column.fill(0);
   }
 
   end(): void {
