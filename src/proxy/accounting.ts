@@ -7,7 +7,7 @@
  * the usage-only chunk the gateway asked the pod for when the client did not, and it
  * renames `model` when `responseModel: requested` says so.
  */
-import { concatBytes, indexOfBytes, pattern, valueEnd } from "./bytes.ts";
+import { concatBytes, indexOfBytes, lastIndexOfBytes, pattern, valueEnd } from "./bytes.ts";
 import { chunkFields, FIELD_OBJECT, FIELD_TEXT } from "./frame-fields.ts";
 import { renameFirstModel, renameModelAt } from "./model-field.ts";
 import { eventName, frameJson } from "./sse-frame.ts";
@@ -262,16 +262,21 @@ export class JsonAccounting {
 /**
  * The answer's `"usage": {...}` object, parsed alone (undefined when there is none). The
  * last such object wins: servers put the top-level usage after the output, where a
- * tool's input object could hold a key of that name too.
+ * tool's input object could hold a key of that name too. Searched from the end (the first
+ * match from there is the last one), so a long answer's output is not scanned (issue 19,
+ * eighth pass).
  */
 function usageSlice(whole: Uint8Array): unknown {
-  let found: [number, number] | undefined;
-  for (let key = indexOfBytes(whole, USAGE_KEY); key !== -1; key = indexOfBytes(whole, USAGE_KEY, key + 1)) {
+  for (
+    let key = lastIndexOfBytes(whole, USAGE_KEY);
+    key !== -1;
+    key = lastIndexOfBytes(whole, USAGE_KEY, key)
+  ) {
     let at = key + USAGE_KEY.length;
     while (whole[at] === 0x20 || whole[at] === 0x0a || whole[at] === 0x0d || whole[at] === 0x09) at++;
     if (whole[at] !== 0x7b) continue;
     const end = valueEnd(whole, at);
-    if (end !== -1) found = [at, end];
+    if (end !== -1) return JSON.parse(decoder.decode(whole.subarray(at, end)));
   }
-  return found && JSON.parse(decoder.decode(whole.subarray(found[0], found[1])));
+  return undefined;
 }

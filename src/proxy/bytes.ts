@@ -35,6 +35,29 @@ export function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from = 0, to =
   return -1;
 }
 
+/**
+ * Index of the last `needle` that starts in `hay[0, before)`, or -1: `indexOfBytes` from
+ * the end (the native `lastIndexOf` finds the needle's last byte). For what servers put
+ * last, as the answer's top-level usage, it reads the tail of the body, not all of it.
+ */
+export function lastIndexOfBytes(hay: Uint8Array, needle: Uint8Array, before = hay.length): number {
+  const n = needle.length;
+  if (n === 0) return Math.min(before, hay.length);
+  const k = n - 1;
+  const anchor = needle[k]!;
+  let at = Math.min(before + k, hay.length) - 1;
+  while (at >= k) {
+    at = hay.lastIndexOf(anchor, at);
+    if (at < k) return -1;
+    const start = at - k;
+    let j = 0;
+    while (j < k && hay[start + j] === needle[j]) j++;
+    if (j === k) return start;
+    at--;
+  }
+  return -1;
+}
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
