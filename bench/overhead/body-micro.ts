@@ -18,6 +18,7 @@
  * BENCH_ROUNDS rounds of BENCH_N requests; BENCH_GATEWAY_ROOT=<other checkout> adds its
  * gateway beside this one.
  */
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { acceptsChat } from "../../src/openai/fast-accept.ts";
 import { spliceRequestBody } from "../../src/proxy/model-field.ts";
@@ -218,6 +219,17 @@ function touching(app: App): App {
   };
 }
 
+/** Minor page faults of this process so far (Linux; 0 elsewhere). */
+function minorFaults(): number {
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[7]);
+  } catch {
+    return 0;
+  }
+}
+const faults = new Map<string, number[]>();
+
 /** CPU µs per request of `app` over `n` requests of `payload`, `concurrency` at a time. */
 async function cpuPerRequest(app: App, payload: string, n: number, concurrency: number): Promise<number> {
   const c0 = process.cpuUsage();
@@ -274,14 +286,19 @@ async function chainDifferential(): Promise<void> {
   for (const [, app, payload] of cells) await cpuPerRequest(app, payload, n / 4, concurrency); // warm-up
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 ? [...cells].reverse() : cells;
-    for (const [k, app, payload] of order)
+    for (const [k, app, payload] of order) {
+      const f0 = minorFaults();
       results.get(k)!.push(await cpuPerRequest(app, payload, n, concurrency));
+      faults.set(k, [...(faults.get(k) ?? []), (minorFaults() - f0) / n]);
+    }
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.version}`;
   const out = [`${runtime}: CPU µs per request, ${n} a round, ${concurrency} at a time, median of ${rounds}`];
   for (const [k, xs] of results)
-    out.push(`  ${k.padEnd(20)} ${med(xs).toFixed(1).padStart(7)}  (best ${Math.min(...xs).toFixed(1)})`);
+    out.push(
+      `  ${k.padEnd(20)} ${med(xs).toFixed(1).padStart(7)}  (best ${Math.min(...xs).toFixed(1)}), page faults a request ${med(faults.get(k)!).toFixed(2)}`,
+    );
   const extra = (name: string) => {
     // Paired by round: each round's (30k − small) of the app minus the bare handler's.
     const d = results
