@@ -194,14 +194,30 @@ async function run(app: { fetch(r: Request): Response | Promise<Response> }): Pr
  * noise. Two processes of this script, each with the gateway alone, one filled with
  * BENCH_FULL_INDEX new 30 KiB prompts ("full") and one with the same number of one repeated
  * prompt ("same": the same work, an index of one prompt), then measured in turns, one round
- * each at a time, BENCH_ROUNDS times: both see the same moments of a shared machine.
+ * each at a time, BENCH_ROUNDS times (who goes first alternates): both see the same moments
+ * of a shared machine. BENCH_GATEWAY_ROOT: the second process is that tree's gateway, filled
+ * with new prompts too (before → after); BENCH_PAIR_ROOT: the first process's tree (default
+ * this one). BENCH_GC=1 (Node) prints each round with its collections and page faults;
+ * BENCH_PROFILE_DIR (Node) writes a CPU profile of each process's measured rounds;
+ * BENCH_PAIR_WAIT_S pauses before the rounds, printing the pids (to attach perf).
+ * Run: `BENCH_PAIR=1 BENCH_FULL_INDEX=4000 BENCH_ENDPOINTS=4 BENCH_N=4000 BENCH_ROUNDS=24
+ * BENCH_CPU=1 node --import tsx bench/overhead/hono-chain.ts` (docs/scheduling.md §5, eighth pass).
  */
 if (process.env["BENCH_PAIR"] === "1") {
   const { spawn } = await import("node:child_process");
   const { createInterface } = await import("node:readline");
+  const pairBase = process.env["BENCH_GATEWAY_ROOT"] ?? "";
   const child = (same: boolean) => {
     const p = spawn(process.execPath, [...process.execArgv, process.argv[1]!], {
-      env: { ...process.env, BENCH_PAIR: "", BENCH_PAIR_CHILD: "1", BENCH_FILL_SAME: same ? "1" : "0" },
+      env: {
+        ...process.env,
+        BENCH_PAIR: "",
+        BENCH_PAIR_CHILD: "1",
+        // With BENCH_GATEWAY_ROOT the second process is that tree's gateway, filled the same way
+        // (before -> after of a change to what a full index costs); else this tree's, one prompt.
+        BENCH_FILL_SAME: same && !pairBase ? "1" : "0",
+        BENCH_PAIR_ROOT: same && pairBase ? pairBase : (process.env["BENCH_PAIR_ROOT"] ?? ""),
+      },
       stdio: ["pipe", "pipe", "inherit"],
     });
     const lines = createInterface({ input: p.stdout! })[Symbol.asyncIterator]();
@@ -211,7 +227,7 @@ if (process.env["BENCH_PAIR"] === "1") {
       const [us, ...gc] = (await next()).split(" ");
       if (process.env["BENCH_GC"] === "1")
         print(
-          `  ${same ? "same" : "full"}: ${Number(us).toFixed(1)} µs, scavenges ${gc[0]} (${gc[1]} ms), others ${gc[2]} (${gc[3]} ms)`,
+          `  ${same ? "same" : "full"}: ${Number(us).toFixed(1)} µs, scavenges ${gc[0]} (${gc[1]} ms), others ${gc[2]} (${gc[3]} ms), ${Number(gc[4]).toFixed(2)} page faults a request`,
         );
       return Number(us);
     };
@@ -220,7 +236,13 @@ if (process.env["BENCH_PAIR"] === "1") {
   const full = child(false);
   const same = child(true);
   print(`full: ${await full.next()}`);
-  print(`same: ${await same.next()}`);
+  print(`${pairBase ? "base" : "same"}: ${await same.next()}`);
+  // BENCH_PAIR_WAIT_S: a pause before the rounds (to attach a profiler to the two pids printed).
+  const wait = Number(process.env["BENCH_PAIR_WAIT_S"] ?? 0);
+  if (wait > 0) {
+    print(`pids: full ${full.p.pid}, ${pairBase ? "base" : "same"} ${same.p.pid}`);
+    await new Promise((r) => setTimeout(r, wait * 1000));
+  }
   const fulls: number[] = [];
   const sames: number[] = [];
   for (let r = 0; r < Number(process.env["BENCH_ROUNDS"] ?? 5); r++) {
@@ -239,13 +261,13 @@ if (process.env["BENCH_PAIR"] === "1") {
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const diffs = fulls.map((f, i) => f - sames[i]!);
   print(
-    `${typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.version}`}, ${N} requests a round, ${CONCURRENCY} at a time, ${CPU ? "CPU" : "wall"} µs per request: full ${med(fulls).toFixed(2)}, same ${med(sames).toFixed(2)}, full − same median of paired rounds ${med(diffs).toFixed(2)} (higher in ${diffs.filter((d) => d > 0).length} of ${diffs.length}): ${diffs.map((d) => d.toFixed(1)).join(" ")}`,
+    `${typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.version}`}, ${N} requests a round, ${CONCURRENCY} at a time, ${CPU ? "CPU" : "wall"} µs per request: full ${med(fulls).toFixed(2)}, same ${med(sames).toFixed(2)}, full − ${pairBase ? "base (full)" : "same"} median of paired rounds ${med(diffs).toFixed(2)} (higher in ${diffs.filter((d) => d > 0).length} of ${diffs.length}): ${diffs.map((d) => d.toFixed(1)).join(" ")}`,
   );
   process.exit(0);
 }
 if (process.env["BENCH_PAIR_CHILD"] === "1") {
   const { createInterface } = await import("node:readline");
-  const gw = await gatewayApp(resolve(import.meta.dirname ?? ".", "../.."));
+  const gw = await gatewayApp(process.env["BENCH_PAIR_ROOT"] || resolve(import.meta.dirname ?? ".", "../.."));
   await fill(gw, FULL_INDEX);
   // BENCH_BALLAST=<n>x<bytes> (the "same" process only): n Float64Arrays of that size kept alive, the shape of a full index's key-table shards without the index.
   const ballast = SAME ? (process.env["BENCH_BALLAST"] ?? "") : "";
@@ -290,14 +312,19 @@ if (process.env["BENCH_PAIR_CHILD"] === "1") {
     await session.post("Profiler.start");
     stopProfile = async () => {
       const { profile } = await session.post("Profiler.stop");
-      writeFileSync(resolve(profileDir, `${SAME ? "same" : "full"}.cpuprofile`), JSON.stringify(profile));
+      writeFileSync(
+        resolve(profileDir, `${SAME ? "same" : process.env["BENCH_PAIR_ROOT"] ? "base" : "full"}.cpuprofile`),
+        JSON.stringify(profile),
+      );
     };
   }
   process.stdin.on("end", () => void stopProfile().then(() => process.exit(0)));
   for await (const _ of createInterface({ input: process.stdin })) {
+    const f0 = process.resourceUsage().minorPageFault;
     const us = await run(gw);
+    const faults = (process.resourceUsage().minorPageFault - f0) / N;
     await new Promise((r) => setTimeout(r, 5));
-    console.log(`${us} ${gc.s} ${gc.sms.toFixed(1)} ${gc.m} ${gc.mms.toFixed(1)}`);
+    console.log(`${us} ${gc.s} ${gc.sms.toFixed(1)} ${gc.m} ${gc.mms.toFixed(1)} ${faults}`);
     Object.assign(gc, { s: 0, sms: 0, m: 0, mms: 0 });
   }
   process.exit(0);
