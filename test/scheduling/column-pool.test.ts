@@ -223,5 +223,23 @@ describe("the decisions' column pool", () => {
     const c = pool.take(12);
     expect(c).not.toBe(a);
     expect(c.kvScore.length).toBe(12);
+    // Sizes alternating (flow control's candidates with room): each size's set is reused.
+    pool.give(c, c.epoch);
+    expect(pool.take(10)).toBe(a);
+    expect(pool.take(12)).toBe(c);
+  });
+
+  test("a full pool drops the sizes it no longer hands out rather than stop reusing", () => {
+    const pool = new ColumnPool(4);
+    const small = [pool.take(4), pool.take(4), pool.take(4), pool.take(4)];
+    for (const s of small) pool.give(s, s.epoch);
+    expect(pool.freeCount).toBe(4);
+    const big = pool.take(64);
+    pool.give(big, big.epoch);
+    expect(pool.freeCount).toBe(1);
+    expect(pool.take(64)).toBe(big);
+    const more = [pool.take(64), pool.take(64), pool.take(64), pool.take(64), pool.take(64)];
+    for (const s of more) pool.give(s, s.epoch);
+    expect(pool.freeCount).toBe(4);
   });
 });

@@ -59,24 +59,24 @@ export const STALE_COLUMNS =
   "a plugin must read ctx.loads() and the scores during the decision or its lifecycle hooks, not later";
 
 /**
- * A scheduler's free column sets. Sets are exact in size (plugins read `.length`): a take
- * of another size than the free sets' drops them (a pool's size changes rarely). At most
- * `max` sets are kept free (the concurrency of decisions whose lifecycles are open).
+ * A scheduler's free column sets, by size. Sets are exact in size (plugins read `.length`);
+ * a pool's candidate count moves with health and, under flow control, with the endpoints
+ * that have room, so sets of a few sizes are kept. At most `max` sets are kept free in all
+ * (about the concurrency of decisions whose lifecycles are open); a set given back to a full
+ * pool first drops the other sizes' sets, then, if its own size fills the pool, is left to
+ * the collector.
  */
 export class ColumnPool {
-  private readonly free: ColumnSet[] = [];
+  private readonly free = new Map<number, ColumnSet[]>();
+  private count = 0;
 
   constructor(private readonly max = 64) {}
 
   /** A set of `size` doubles a column, taken for one decision (its epoch is the holder's). */
   take(size: number): ColumnSet {
-    const free = this.free;
-    let set = free.pop();
-    if (set !== undefined && set.size !== size) {
-      free.length = 0;
-      set = undefined;
-    }
-    set ??= new ColumnSet(size);
+    let set = this.free.get(size)?.pop();
+    if (set !== undefined) this.count--;
+    else set = new ColumnSet(size);
     set.epoch++;
     set.out = true;
     return set;
@@ -88,11 +88,29 @@ export class ColumnPool {
     set.out = false;
     // Bumped on return too: a reader still holding `epoch` now fails its check.
     set.epoch++;
-    if (this.free.length < this.max) this.free.push(set);
+    if (this.count >= this.max) this.keepOnly(set.size);
+    if (this.count >= this.max) return;
+    let list = this.free.get(set.size);
+    if (list === undefined) {
+      list = [];
+      this.free.set(set.size, list);
+    }
+    list.push(set);
+    this.count++;
+  }
+
+  /** Drops the free sets of every other size (sizes a pool no longer has must not fill the pool). */
+  private keepOnly(size: number): void {
+    const kept = this.free.get(size);
+    this.free.clear();
+    this.count = 0;
+    if (kept === undefined) return;
+    this.free.set(size, kept);
+    this.count = kept.length;
   }
 
   /** Free sets (tests). */
   get freeCount(): number {
-    return this.free.length;
+    return this.count;
   }
 }
