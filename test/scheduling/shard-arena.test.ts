@@ -73,3 +73,11 @@ describe("KeyRecords on the arena", () => {
     for (let k = 1; k <= 100_000; k++) expect(table.head(k * 7919)).toBe(k);
   });
 });
+
+describe("ShardArena sizes", () => {
+  test("a size that is not a power of two is refused (a block's size is its buddy's)", () => {
+    const arena = new ShardArena();
+    expect(() => arena.alloc(24)).toThrow(RangeError);
+    expect(arena.alloc(2 ** 18).length).toBe(2 ** 18); // larger than a buffer: its own array
+  });
+});

@@ -47,6 +47,8 @@ export class ShardArena {
 
   /** A zeroed view of `doubles` doubles (a power of two). */
   alloc(doubles: number): Float64Array<ArrayBuffer> {
+    if (!(doubles >= 1) || (doubles & (doubles - 1)) !== 0)
+      throw new RangeError(`ShardArena.alloc: ${doubles} is not a power of two`);
     if (doubles >= BUFFER) return new Float64Array(doubles);
     const k = log2(doubles);
     let at = this.take(k);
