@@ -20,7 +20,7 @@
  * checkout> (not bundled: imported at run time) that tree's gateway runs beside it, in
  * alternating order. Prints process CPU µs per request (median and best of BENCH_ROUNDS,
  * default 7, of BENCH_N requests, default 50,000), BENCH_CONCURRENCY at a time (default 1),
- * and with a base the median paired difference.
+ * and with a base the median paired difference. BENCH_ANSWER_CHARS makes the pod's answer longer.
  */
 import { resolve } from "node:path";
 import { getRequestListener } from "@hono/node-server";
@@ -38,6 +38,13 @@ getRequestListener(() => new Response(""));
 const N = Number(process.env["BENCH_N"] ?? 50_000);
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 7);
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 1);
+/** BENCH_ANSWER_CHARS: the completion's text, that many characters of prose (default "Hi", the overhead pods' size). */
+const ANSWER_CHARS = Number(process.env["BENCH_ANSWER_CHARS"] ?? 0);
+const ANSWER_TEXT = ANSWER_CHARS
+  ? "The quick brown fox jumps over the lazy dog. "
+      .repeat(Math.ceil(ANSWER_CHARS / 45))
+      .slice(0, ANSWER_CHARS)
+  : "Hi";
 const enc = new TextEncoder();
 const reqBody = enc.encode('{"model":"m","messages":[{"role":"user","content":"Hello"}],"max_tokens":16}');
 const completion = enc.encode(
@@ -45,7 +52,7 @@ const completion = enc.encode(
     id: "cmpl-1",
     object: "chat.completion",
     model: "m",
-    choices: [{ index: 0, message: { role: "assistant", content: "Hi" }, finish_reason: "stop" }],
+    choices: [{ index: 0, message: { role: "assistant", content: ANSWER_TEXT }, finish_reason: "stop" }],
     usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
   }),
 );
