@@ -39,7 +39,7 @@
  */
 import * as v from "valibot";
 import type { Endpoint } from "../src/endpoints/types.ts";
-import { madeLoads, scoreColumn } from "../src/scheduling/framework/context.ts";
+import { madeLoads } from "../src/scheduling/framework/context.ts";
 import {
   NEW_PREFIX,
   type PreRequest,
@@ -129,7 +129,7 @@ export function prefixCacheScorer(opts: {
       );
       ctx.set(NEW_PREFIX, m.isNew);
       const total = m.hashes.count;
-      const scores = scoreColumn(ctx, endpoints.length);
+      const scores = new Float64Array(endpoints.length);
       if (total === 0 || m.matches.size === 0) return scores;
       const saturated = saturatedOf(ctx, endpoints, {
         depth: p.saturationQueueDepth,

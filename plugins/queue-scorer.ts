@@ -8,7 +8,6 @@
  * between two scrapes spreads. Parameters: none.
  */
 import * as v from "valibot";
-import { scoreColumn } from "../src/scheduling/framework/context.ts";
 import type { Scorer } from "../src/scheduling/framework/interfaces.ts";
 import { lowerIsBetter } from "../src/scheduling/framework/normalize.ts";
 import { type PluginDefinition, withParameters } from "../src/scheduling/framework/registry.ts";
@@ -20,7 +19,7 @@ export function queueScorer(name = QUEUE_SCORER): Scorer {
     type: QUEUE_SCORER,
     name,
     score(ctx, endpoints) {
-      return lowerIsBetter(ctx.loads(endpoints).waiting, scoreColumn(ctx, endpoints.length));
+      return lowerIsBetter(ctx.loads(endpoints).waiting);
     },
   };
 }

@@ -8,7 +8,6 @@
  * Parameters: none.
  */
 import * as v from "valibot";
-import { scoreColumn } from "../src/scheduling/framework/context.ts";
 import type { Scorer } from "../src/scheduling/framework/interfaces.ts";
 import { lowerIsBetter } from "../src/scheduling/framework/normalize.ts";
 import { type PluginDefinition, withParameters } from "../src/scheduling/framework/registry.ts";
@@ -20,7 +19,7 @@ export function runningRequestsSizeScorer(name = RUNNING_REQUESTS_SIZE_SCORER): 
     type: RUNNING_REQUESTS_SIZE_SCORER,
     name,
     score(ctx, endpoints) {
-      return lowerIsBetter(ctx.loads(endpoints).running, scoreColumn(ctx, endpoints.length));
+      return lowerIsBetter(ctx.loads(endpoints).running);
     },
   };
 }

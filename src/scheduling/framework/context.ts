@@ -3,7 +3,6 @@ import type { Endpoint } from "../../endpoints/types.ts";
 import { hashPrefix, type PrefixHashes, truncateHashes } from "../prefix/hashes.ts";
 import { promptParts, promptText } from "../prefix/prompt.ts";
 import type { SchedulingRequest } from "../types.ts";
-import { type ColumnPool, type ColumnSet, STALE_COLUMNS } from "./columns.ts";
 import type { EffectiveLoad, InFlightView, LoadColumns, SchedulingContext, StateKey } from "./interfaces.ts";
 import type { LoadTracker, SnapshotColumns } from "./load.ts";
 
@@ -16,41 +15,8 @@ export function createContext(opts: {
   clock: Clock;
   inflight: InFlightView;
   loads: LoadTracker;
-  /** The scheduler's column sets: the decision's columns come from here (see columns.ts). */
-  columns?: ColumnPool;
 }): SchedulingContext {
-  return new RequestContext(opts.request, opts.clock, opts.inflight, opts.loads, opts.columns);
-}
-
-/**
- * The decision is over: no hook of it will run any more. Its column set goes back to the
- * scheduler's pool, and a later read of its columns throws (columns.ts). Idempotent.
- */
-export function endDecision(ctx: SchedulingContext): void {
-  if (ctx instanceof RequestContext) ctx.end();
-}
-
-/**
- * A zeroed totals column of `n` for the runner from the decision's column set (the first
- * profile's of that size; later ones get undefined: the runner makes its own), and the set,
- * whose epoch a reader of the totals checks (`checkLent`).
- */
-export function lentTotals(ctx: SchedulingContext, n: number): ColumnSet | undefined {
-  return ctx instanceof RequestContext ? ctx.lendTotals(n) : undefined;
-}
-
-/**
- * A zeroed column of `n` doubles for a scorer's result, lent from the decision's column set
- * (a few a decision, each once; then, or without a set, a new one). The runner adds it to the
- * totals within the decision, before the set can go back: a scorer must not keep it.
- */
-export function scoreColumn(ctx: SchedulingContext, n: number): Float64Array {
-  return (ctx instanceof RequestContext ? ctx.lendScore(n) : undefined) ?? new Float64Array(n);
-}
-
-/** Throws when `set` was given back since it was lent at `epoch` (a read past the decision's end). */
-export function checkLent(set: ColumnSet, epoch: number): void {
-  if (set.epoch !== epoch) throw new Error(STALE_COLUMNS);
+  return new RequestContext(opts.request, opts.clock, opts.inflight, opts.loads);
 }
 
 /**
@@ -100,54 +66,14 @@ class RequestContext implements SchedulingContext {
   private more: Map<StateKey<unknown>, unknown> | undefined = undefined;
   /** The prompt's first characters and its whole length (prompt.ts `promptPrefix`). */
   private prefix: { parts: readonly string[]; length: number; limit: number } | undefined = undefined;
-  /** The column set taken from the pool for this decision, the epoch it was taken at, what of it is used. */
-  private lent: ColumnSet | undefined = undefined;
-  private setEpoch = 0;
-  private setLoads = false;
-  private setTotals = false;
-  private setScores = 0;
 
   constructor(
     readonly request: SchedulingRequest,
     readonly clock: Clock,
     readonly inflight: InFlightView,
     private readonly tracker: LoadTracker,
-    private readonly pool: ColumnPool | undefined,
   ) {
     this.targetModel = request.targetModel;
-  }
-
-  /** The pool's set for `n` candidates if this decision may take or has one of that size. */
-  private lease(n: number): ColumnSet | undefined {
-    if (this.lent === undefined) {
-      if (this.pool === undefined || n === 0) return undefined;
-      this.lent = this.pool.take(n);
-      this.setEpoch = this.lent.epoch;
-    }
-    return this.lent.size === n ? this.lent : undefined;
-  }
-
-  lendTotals(n: number): ColumnSet | undefined {
-    if (this.setTotals) return undefined;
-    const set = this.lease(n);
-    if (set === undefined) return undefined;
-    checkLent(set, this.setEpoch);
-    this.setTotals = true;
-    set.totals.fill(0);
-    return set;
-  }
-
-  lendScore(n: number): Float64Array | undefined {
-    const set = this.lease(n);
-    if (set === undefined || this.setScores >= set.scores.length) return undefined;
-    checkLent(set, this.setEpoch);
-    const column = set.scores[this.setScores++]!;
-    return column.fill(0);
-  }
-
-  end(): void {
-    const set = this.lent;
-    if (set !== undefined && this.pool !== undefined) this.pool.give(set, this.setEpoch);
   }
 
   private window(chars: number) {
@@ -173,43 +99,27 @@ class RequestContext implements SchedulingContext {
   }
 
   loads(endpoints: readonly Endpoint[]): LoadColumns {
-    if (this.columns !== undefined && this.columnsOf === endpoints) return this.checked(this.columns);
+    if (this.columns !== undefined && this.columnsOf === endpoints) return this.columns;
     const n = endpoints.length;
-    // The first columns of the decision come from the pool's set (no allocation: columns.ts).
-    const set = this.setLoads ? undefined : this.lease(n);
-    let c: SnapshotColumns;
-    if (set !== undefined) {
-      checkLent(set, this.setEpoch);
-      this.setLoads = true;
-      c = set;
-    } else
-      c = {
-        waiting: new Float64Array(n),
-        running: new Float64Array(n),
-        assumed: new Float64Array(n),
-        kvUsage: new Float64Array(n),
-        inflight: new Float64Array(n),
-        kvScore: new Float64Array(n),
-        reported: 0,
-        blockSize: undefined,
-      };
+    const c: SnapshotColumns = {
+      waiting: new Float64Array(n),
+      running: new Float64Array(n),
+      assumed: new Float64Array(n),
+      kvUsage: new Float64Array(n),
+      inflight: new Float64Array(n),
+      kvScore: new Float64Array(n),
+      reported: 0,
+      blockSize: undefined,
+    };
     this.tracker.fill(endpoints, this.inflight, c);
     this.columnsOf = endpoints;
     this.columns = c;
     return c;
   }
 
-  /** `c`, after checking that it is not a set given back since this decision took it. */
-  private checked(c: SnapshotColumns): SnapshotColumns {
-    if (c === this.lent) checkLent(this.lent, this.setEpoch);
-    return c;
-  }
-
   /** The columns `loads(endpoints)` made in this decision, if it made them (no pass of its own). */
   made(endpoints: readonly Endpoint[]): SnapshotColumns | undefined {
-    return this.columnsOf === endpoints && this.columns !== undefined
-      ? this.checked(this.columns)
-      : undefined;
+    return this.columnsOf === endpoints ? this.columns : undefined;
   }
 
   promptText(): string {

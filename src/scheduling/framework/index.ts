@@ -2,8 +2,7 @@ import type { Clock, Random } from "../../clock.ts";
 import type { Endpoint } from "../../endpoints/types.ts";
 import { PrefixIndex } from "../prefix/prefix-index.ts";
 import type { RequestLifecycle, Scheduled, Scheduler, SchedulingRequest } from "../types.ts";
-import { ColumnPool } from "./columns.ts";
-import { createContext, endDecision } from "./context.ts";
+import { createContext } from "./context.ts";
 import type {
   InFlightView,
   LifecycleHooks,
@@ -86,8 +85,6 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
   const { clock, inflight, observe, observeDecision, registry } = opts;
   const loaded = loadConfig(opts.config, registry, { random: opts.random, clock, prefixIndex });
   const loads = opts.loads ?? new LoadTracker();
-  /** The decisions' column sets, reused once a decision is over (columns.ts). */
-  const columns = new ColumnPool();
   const preAdmission = [...loaded.plugins.values()].filter(isPreAdmission);
   const hooks = hookRunners(loaded.hooks, observe, clock);
 
@@ -122,7 +119,7 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
     lastCtx = undefined;
     try {
       if (candidates.length === 0) return { kind: "no-endpoints" };
-      const ctx = createContext({ request, clock, inflight, loads, columns });
+      const ctx = createContext({ request, clock, inflight, loads });
       lastCtx = ctx;
       // Saved and restored: a plugin that decides inside a decision gets its own.
       const outerCtx = currentCtx;
@@ -170,19 +167,13 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
   };
 
   return {
-    // decide's result keeps its totals (its `scored` may be read any time later): its
-    // context's column set is not given back (the collector takes it).
     decide: (request, candidates) => run(request, candidates),
     schedule(request, candidates, deferred): Scheduled {
       const result = run(request, candidates, deferred);
       const ctx = lastCtx;
       lastCtx = undefined;
-      if (result.kind !== "picked" || loaded.hooks.length === 0) {
-        // No hook will read this decision any more: its columns go back to the pool.
-        if (ctx !== undefined) endDecision(ctx);
-        return { endpoints: result.kind === "picked" ? result.endpoints : [] };
-      }
-      if (ctx === undefined) return { endpoints: result.endpoints };
+      if (result.kind !== "picked") return { endpoints: [] };
+      if (ctx === undefined || loaded.hooks.length === 0) return { endpoints: result.endpoints };
       const lifecycle = new Lifecycle(ctx, hooks, streams);
       if (deferred) lifecycle.hold(sent, heldT0, heldMid, request, result);
       return { endpoints: result.endpoints, lifecycle };
@@ -352,8 +343,6 @@ class Lifecycle implements RequestLifecycle {
     if (this.completed) return;
     this.completed = true;
     this.run.responseComplete(this.ctx, this.served, outcome);
-    // The decision's last hook has run: its columns go back to the scheduler's pool.
-    endDecision(this.ctx);
   }
 
   /** The request scope's end (the schedule stage holds the lifecycle itself): ResponseComplete. */

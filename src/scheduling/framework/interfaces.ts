@@ -79,12 +79,7 @@ export interface SchedulingContext {
   readonly inflight: InFlightView;
   /** The endpoint's load including what this gateway sent since the last scrape. */
   load(endpoint: Endpoint): EffectiveLoad;
-  /**
-   * `load` of each of `endpoints` as columns (computed once per endpoints array). The columns
-   * may be a set the scheduler reuses (columns.ts): valid during the decision and its
-   * lifecycle hooks; a plugin must not keep the arrays past its request's ResponseComplete
-   * (a later `loads` call on this context throws rather than show another decision's values).
-   */
+  /** `load` of each of `endpoints` as columns (computed once per endpoints array). */
   loads(endpoints: readonly Endpoint[]): LoadColumns;
   /** The serialized prompt (see prefix/prompt.ts), computed on first use. */
   promptText(): string;
@@ -109,9 +104,7 @@ export interface Filter extends PluginIdentity {
  * Raw scores for `endpoints`, either a Map keyed by endpoint or an array aligned with the
  * input. Higher is better; the intended range is [0, 1]. The framework clamps each score
  * to [0, 1] (so 5 counts as 1 and -1 as 0); a missing entry, `undefined` or NaN counts
- * as 0. Scorers never see an empty list. The framework reads the result at once, within
- * the decision: a scorer may return a column it got from `scoreColumn` (context.ts), which
- * the scheduler reuses once the decision is over, so neither side keeps it after.
+ * as 0. Scorers never see an empty list.
  */
 export type ScoreResult = ReadonlyMap<Endpoint, number> | ArrayLike<number | undefined>;
 

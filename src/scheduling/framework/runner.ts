@@ -1,6 +1,4 @@
 import type { Endpoint } from "../../endpoints/types.ts";
-import type { ColumnSet } from "./columns.ts";
-import { checkLent, lentTotals } from "./context.ts";
 import type {
   Picker,
   PluginIdentity,
@@ -132,11 +130,10 @@ export function runProfile(
     endpoints = f.filter(ctx, endpoints);
     if (endpoints.length === 0) return { kind: "saturated", profile: profile.name };
   }
-  const set = lentTotals(ctx, endpoints.length);
-  const totals = set?.totals ?? new Float64Array(endpoints.length);
+  const totals = new Float64Array(endpoints.length);
   for (const { scorer, weight } of profile.scorers)
     addScores(totals, scorer.score(ctx, endpoints), endpoints, weight);
-  return pickFrom(ctx, profile, endpoints, totals, undefined, set);
+  return pickFrom(ctx, profile, endpoints, totals, undefined);
 }
 
 /** `runProfile` with every plugin call timed (see there). */
@@ -170,10 +167,9 @@ function runTimed(
       t = t1;
     }
   }
-  const set = lentTotals(ctx, endpoints.length);
-  const totals = set?.totals ?? new Float64Array(endpoints.length);
+  const totals = new Float64Array(endpoints.length);
   for (let i = 0; i < scorers.length; i++) addScores(totals, results[i]!, endpoints, scorers[i]!.weight);
-  return pickFrom(ctx, profile, endpoints, totals, rec, set);
+  return pickFrom(ctx, profile, endpoints, totals, rec);
 }
 
 /** The picker over the scored endpoints (timed from here to its return when `rec` is given). */
@@ -183,7 +179,6 @@ function pickFrom(
   endpoints: readonly Endpoint[],
   totals: Float64Array,
   rec: ProfileRecorders | undefined,
-  set: ColumnSet | undefined,
 ): ProfileResult {
   const picker = profile.picker as ScorePicker;
   // A picker that reads the totals column gets no ScoredEndpoint per endpoint (issue 19,
@@ -202,7 +197,7 @@ function pickFrom(
     }
   }
   if (picked.length === 0) return { kind: "saturated", profile: profile.name };
-  return new Picked(profile.name, picked, endpoints, totals, scored, set, set?.epoch ?? 0);
+  return new Picked(profile.name, picked, endpoints, totals, scored);
 }
 
 /**
@@ -233,17 +228,11 @@ class Picked {
     private readonly candidates: readonly Endpoint[],
     private readonly totals: Float64Array,
     private list: readonly ScoredEndpoint[] | undefined,
-    /** The column set the totals are lent from, and its epoch then (read only while it holds). */
-    private readonly set: ColumnSet | undefined,
-    private readonly epoch: number,
   ) {}
 
   /** Every endpoint that passed the filters, with its total, in filter order. */
   get scored(): readonly ScoredEndpoint[] {
-    if (this.list === undefined) {
-      if (this.set !== undefined) checkLent(this.set, this.epoch);
-      this.list = scoredOf(this.candidates, this.totals);
-    }
+    this.list ??= scoredOf(this.candidates, this.totals);
     return this.list;
   }
 }
