@@ -92,13 +92,9 @@ function request(s: Subject, names: readonly string[], t: Times | undefined): vo
   }
 }
 
-/**
- * Bytes of the index's key table, read from its fields in any tree: the arena's buffers (live
- * shards and free blocks) where there is one (eighth pass), else its shards' arrays.
- */
+/** Bytes of the index's key table (its shards' arrays), read from its fields in any tree. */
 function tableBytes(index: object): number {
-  const keys = (index as { keys?: { bytes?: number; shards?: { byteLength: number }[] } }).keys;
-  if (typeof keys?.bytes === "number") return keys.bytes;
+  const keys = (index as { keys?: { shards?: { byteLength: number }[] } }).keys;
   return (keys?.shards ?? []).reduce((a, s) => a + s.byteLength, 0);
 }
 

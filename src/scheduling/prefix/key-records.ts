@@ -27,7 +27,6 @@
  *   valid key), and the slot comes from a mix of the key's 64 bits (key-table.ts `mix`).
  */
 import { mix } from "./key-table.ts";
-import { ShardArena } from "./shard-arena.ts";
 
 /**
  * 8,192 shards: at a full 64-endpoint index (2M keys) a shard holds ~250 keys in 512-1,024
@@ -45,8 +44,6 @@ const WEIGHT = 2;
 
 export class KeyRecords {
   private readonly shards: Float64Array<ArrayBuffer>[] = [];
-  /** Where the shards' arrays come from (shard-arena.ts: views of a few large buffers, not one malloc each). */
-  private readonly arena = new ShardArena();
   /** Per shard: slots - 1 (a power of two minus one). */
   private readonly masks = new Int32Array(SHARDS);
   private readonly counts = new Int32Array(SHARDS);
@@ -72,18 +69,6 @@ export class KeyRecords {
   /** Keys in the table. */
   get size(): number {
     return this.count;
-  }
-
-  /** Distinct ArrayBuffers under the shards (tests: the arena keeps them few). */
-  get buffers(): number {
-    const seen = new Set<ArrayBufferLike>();
-    for (const slots of this.shards) if (slots !== EMPTY) seen.add(slots.buffer);
-    return seen.size;
-  }
-
-  /** Bytes the shards' buffers hold (live shards and free blocks; benchmarks of the index's memory). */
-  get bytes(): number {
-    return this.arena.bytes;
   }
 
   /** Keys with a non-zero weight. */
@@ -317,7 +302,7 @@ export class KeyRecords {
 
   private growShard(s: number): void {
     const old = this.shards[s]!;
-    const slots = this.arena.alloc(old.length * 2);
+    const slots = new Float64Array(old.length * 2);
     const mask = slots.length / SLOT - 1;
     const wrap = mask * SLOT + SLOT - 1;
     for (let o = 0; o < old.length; o += SLOT) {
@@ -331,7 +316,6 @@ export class KeyRecords {
     this.shards[s] = slots;
     this.masks[s] = mask;
     this.limits[s] = limitOf(mask + 1);
-    if (old !== EMPTY) this.arena.release(old);
   }
 }
 
