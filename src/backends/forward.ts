@@ -2,7 +2,7 @@ import type { CompiledRule, HostedBackend, RuleBackend } from "../aigw/types.ts"
 import { GatewayError } from "../errors.ts";
 import { JsonAccounting, SseAccounting } from "../proxy/accounting.ts";
 import { attempt } from "../proxy/attempt.ts";
-import { downstreamHeaders, upstreamHeaders } from "../proxy/headers.ts";
+import { bodyRequestHeaders, downstreamHeaders } from "../proxy/headers.ts";
 import { recordAnswer } from "../proxy/record.ts";
 import { type ChunkSource, relay } from "../proxy/relay.ts";
 import type { Exchange } from "../stages/exchange.ts";
@@ -50,15 +50,8 @@ export async function sendToHosted(x: Exchange, rt: HostedBackends, plan: Hosted
     const target = { requested: req.model, target: model, rewriteName: undefined };
     const url = backendUrl(backend, req, model);
     const { bytes, usageInjected } = upstreamBody(req, target);
-    const headers = upstreamHeaders(x.headers, { forwardAuthorization: false });
+    const headers = bodyRequestHeaders(x.headers, req.kind, x.requestId, { forwardAuthorization: false });
     for (const name of CLIENT_CREDENTIALS) headers.delete(name);
-    headers.set(
-      "content-type",
-      req.kind === "transcriptions"
-        ? (x.headers.get("content-type") ?? "multipart/form-data")
-        : "application/json",
-    );
-    headers.set("x-request-id", x.requestId);
     if (backend.credential) {
       const [name, value] = await rt.keys.header(backend.credential, backend.name);
       headers.set(name, value);

@@ -58,6 +58,25 @@ export function upstreamHeaders(client: Headers, opts: { forwardAuthorization: b
   return out;
 }
 
+/**
+ * The headers of a request to a model server or backend: `upstreamHeaders`, then the body's
+ * content type (a transcription keeps the client's multipart boundary) and the request id.
+ */
+export function bodyRequestHeaders(
+  client: Headers,
+  kind: string,
+  requestId: string,
+  opts: { forwardAuthorization: boolean },
+): Headers {
+  const headers = upstreamHeaders(client, opts);
+  headers.set(
+    "content-type",
+    kind === "transcriptions" ? (client.get("content-type") ?? "multipart/form-data") : "application/json",
+  );
+  headers.set("x-request-id", requestId);
+  return headers;
+}
+
 /** Response headers to send back to the client (a native copy, the hop-by-hop ones deleted). */
 export function downstreamHeaders(upstream: Headers): Headers {
   const dropped = connectionTokens(upstream);

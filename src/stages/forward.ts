@@ -11,7 +11,7 @@ import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
 import type { RequestSeries } from "../metrics/request-series.ts";
 import type { AccountingResult } from "../proxy/accounting.ts";
 import { attempt } from "../proxy/attempt.ts";
-import { upstreamHeaders } from "../proxy/headers.ts";
+import { bodyRequestHeaders } from "../proxy/headers.ts";
 import { spliceRequestBody } from "../proxy/model-field.ts";
 import { multipartWithModel } from "../proxy/multipart-model.ts";
 import type { DirectStreams } from "../proxy/relay.ts";
@@ -103,16 +103,9 @@ export function forward(deps: ForwardDeps) {
     let headers: Headers;
     try {
       ({ bytes, usageInjected } = upstreamBody(req, target));
-      headers = upstreamHeaders(x.headers, {
+      headers = bodyRequestHeaders(x.headers, req.kind, x.requestId, {
         forwardAuthorization: settings.upstream.forwardAuthorization,
       });
-      headers.set(
-        "content-type",
-        req.kind === "transcriptions"
-          ? (x.headers.get("content-type") ?? "multipart/form-data")
-          : "application/json",
-      );
-      headers.set("x-request-id", x.requestId);
       const credential = settings.upstream.credential;
       if (credential?.value) headers.set(credential.header, credential.value);
     } catch (err) {

@@ -1,18 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { seededRandom as rng } from "../../src/clock.ts";
 import { JsonAccounting } from "../../src/proxy/accounting.ts";
 import { indexOfBytes, lastIndexOfBytes, pattern, valueEnd } from "../../src/proxy/bytes.ts";
-
-/** A seeded generator (mulberry32): the same cases on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const enc = new TextEncoder();
 const USAGE = pattern('"usage":');
