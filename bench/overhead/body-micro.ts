@@ -25,6 +25,7 @@ import { spliceRequestBody } from "../../src/proxy/model-field.ts";
 import { DEFAULT_BLOCK_CHARS, DEFAULT_MAX_BLOCKS, hashPrefix } from "../../src/scheduling/prefix/hashes.ts";
 import { PrefixIndex } from "../../src/scheduling/prefix/prefix-index.ts";
 import { promptParts } from "../../src/scheduling/prefix/prompt.ts";
+import { type FetchApp, perRequest, postChat } from "../lib/in-process.ts";
 import { bestNsPerCall } from "./best-of.ts";
 import { bigBody, SMALL } from "./bodies.ts";
 
@@ -126,7 +127,7 @@ if (typeof Bun !== "undefined") {
   items.push(["Bun.JSONL.parseChunk of the bytes (no decoded string)", () => jsonl.parseChunk(bytes)]);
 }
 
-type App = { fetch(r: Request): Response | Promise<Response> };
+type App = FetchApp;
 const COMPLETION = encoder.encode(
   JSON.stringify({
     id: "cmpl-1",
@@ -231,24 +232,8 @@ function minorFaults(): number {
 const faults = new Map<string, number[]>();
 
 /** CPU µs per request of `app` over `n` requests of `payload`, `concurrency` at a time. */
-async function cpuPerRequest(app: App, payload: string, n: number, concurrency: number): Promise<number> {
-  const c0 = process.cpuUsage();
-  const one = async (k: number) => {
-    for (let i = 0; i < k; i++) {
-      const res = await app.fetch(
-        new Request("http://gw/v1/chat/completions", {
-          method: "POST",
-          headers: { "content-type": "application/json", "content-length": String(payload.length) },
-          body: payload,
-        }),
-      );
-      if (res.status !== 200) throw new Error(`status ${res.status}: ${await res.text()}`);
-      await res.arrayBuffer();
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, () => one(Math.ceil(n / concurrency))));
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / n;
+function cpuPerRequest(app: App, payload: string, n: number, concurrency: number): Promise<number> {
+  return perRequest(() => postChat(app, payload), n, concurrency);
 }
 
 /** `--chain`: the in-process differential described in the module comment. */

@@ -31,6 +31,7 @@
  */
 import { resolve } from "node:path";
 import { Hono } from "hono";
+import { alternatingRounds, type FetchApp, perRequest, postChat } from "../lib/in-process.ts";
 import { bigBody } from "./bodies.ts";
 
 const N = Number(process.env["BENCH_N"] ?? 100_000);
@@ -165,28 +166,8 @@ async function fill(
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 1);
 const CPU = process.env["BENCH_CPU"] === "1";
 
-async function run(app: { fetch(r: Request): Response | Promise<Response> }): Promise<number> {
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  const one = async (n: number) => {
-    for (let i = 0; i < n; i++) {
-      const res = await app.fetch(
-        new Request("http://gw/v1/chat/completions", {
-          method: "POST",
-          headers: { "content-type": "application/json", "content-length": String(reqBody.length) },
-          body: reqBody,
-        }),
-      );
-      if (res.status !== 200) throw new Error(`status ${res.status}`);
-      await res.arrayBuffer();
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, () => one(Math.ceil(N / CONCURRENCY))));
-  if (CPU) {
-    const c = process.cpuUsage(c0);
-    return (c.user + c.system) / N;
-  }
-  return ((performance.now() - t0) * 1000) / N;
+function run(app: FetchApp): Promise<number> {
+  return perRequest(() => postChat(app, reqBody), N, CONCURRENCY, !CPU);
 }
 
 /**
@@ -343,16 +324,9 @@ const baseRoot = process.env["BENCH_GATEWAY_ROOT"];
 if (baseRoot) apps["gateway-base"] = await gatewayApp(resolve(baseRoot));
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 5);
 
-/** ROUNDS rounds of every app; every other round in reverse order (what one leaves to the collector is not always paid by the same next one). */
-async function measure(): Promise<Record<string, number[]>> {
-  const results: Record<string, number[]> = Object.fromEntries(Object.keys(apps).map((k) => [k, []]));
-  for (const app of Object.values(apps)) await run(app); // warm-up
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = Object.entries(apps);
-    if (round % 2 === 1) order.reverse();
-    for (const [name, app] of order) results[name]!.push(await run(app));
-  }
-  return results;
+/** ROUNDS alternating rounds of every app (bench/lib/in-process.ts). */
+function measure(): Promise<Record<string, number[]>> {
+  return alternatingRounds(apps, ROUNDS, run);
 }
 
 // BENCH_GC=1 (Node): the collections during each phase's rounds, by kind (perf_hooks "gc" entries).

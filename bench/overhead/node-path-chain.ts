@@ -32,6 +32,7 @@ import { LightHeaders } from "../../src/runtime/node-headers.ts";
 import { CLIENT_SIGNAL } from "../../src/runtime/node-request.ts";
 import { responseCacheKey } from "../../src/runtime/node-respond.ts";
 import { bufferedResponse } from "../../src/runtime/node-upstream-response.ts";
+import { alternatingRounds, perRequest } from "../lib/in-process.ts";
 
 // Under Node, node-server's light Response becomes the global one (as serve-node's listener makes it).
 getRequestListener(() => new Response(""));
@@ -125,14 +126,12 @@ async function consume(res: Response): Promise<void> {
   if (!cached) await res.arrayBuffer();
 }
 
-async function run(app: Gateway): Promise<number> {
-  const c0 = process.cpuUsage();
-  const one = async (n: number) => {
-    for (let i = 0; i < n; i++) await consume(await app.fetch(new BenchRequest() as unknown as Request));
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, () => one(Math.ceil(N / CONCURRENCY))));
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / N;
+function run(app: Gateway): Promise<number> {
+  return perRequest(
+    async () => consume(await app.fetch(new BenchRequest() as unknown as Request)),
+    N,
+    CONCURRENCY,
+  );
 }
 
 const apps: Record<string, Gateway> = { gateway: gatewayOf({ createGateway, parseConfig, createLogger }) };
@@ -143,13 +142,7 @@ if (baseRoot)
     parseConfig: (await import(resolve(baseRoot, "src/config/load.ts"))).parseConfig,
     createLogger: (await import(resolve(baseRoot, "src/log.ts"))).createLogger,
   });
-const results: Record<string, number[]> = Object.fromEntries(Object.keys(apps).map((k) => [k, []]));
-for (const app of Object.values(apps)) await run(app); // warm-up
-for (let round = 0; round < ROUNDS; round++) {
-  const order = Object.entries(apps);
-  if (round % 2 === 1) order.reverse();
-  for (const [name, app] of order) results[name]!.push(await run(app));
-}
+const results = await alternatingRounds(apps, ROUNDS, run);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.version}`;
 console.log(
