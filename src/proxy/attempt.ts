@@ -109,7 +109,8 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
   const gone = client.aborted;
   if (gone) onClientGone();
   let cancelTimer: (() => void) | undefined;
-  let unsubscribe: (() => void) | undefined;
+  /** The shutdown watch's number (Closing.watch), -1 when none. */
+  let watching = -1;
   let answered = false;
   const signal = controller.signal;
   try {
@@ -125,7 +126,9 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
     // the request one timer and one listener sooner (issue 19, seventh pass: the work before
     // the pod call is what the first byte waits for).
     cancelTimer = (opts.setTimer ?? systemTimer)(() => controller.abort(new AttemptTimeout()), limit);
-    unsubscribe = opts.closing?.onClose(() => controller.abort(new Error("shutting down")));
+    // Shutdown aborts the controller itself (with Error("shutting down"), as the closure given to
+    // `onClose` did): no abort closure and no unsubscribe closure an attempt (ninth pass).
+    if (opts.closing !== undefined) watching = opts.closing.watch(controller);
     // No `{ once: true }`: a signal aborts once anyway, and the options object costs Bun
     // 0.2-0.3 µs a call (more under GC pressure).
     if (!gone) client.addEventListener("abort", onClientGone);
@@ -162,7 +165,7 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
     return { kind: "retryable", reason: err instanceof Error ? err.message : String(err) };
   } finally {
     cancelTimer?.();
-    unsubscribe?.();
+    if (watching !== -1) opts.closing!.unwatch(watching);
     if (!answered && !gone) client.removeEventListener("abort", onClientGone);
   }
 }

@@ -103,9 +103,8 @@ export function forward(deps: ForwardDeps) {
     let headers: Headers;
     try {
       ({ bytes, usageInjected } = upstreamBody(req, target));
-      headers = bodyRequestHeaders(x.headers, req.kind, x.requestId, {
-        forwardAuthorization: settings.upstream.forwardAuthorization,
-      });
+      // The settings' own object carries `forwardAuthorization`: no options object a request.
+      headers = bodyRequestHeaders(x.headers, req.kind, x.requestId, settings.upstream);
       const credential = settings.upstream.credential;
       if (credential?.value) headers.set(credential.header, credential.value);
     } catch (err) {
@@ -114,15 +113,18 @@ export function forward(deps: ForwardDeps) {
       throw err;
     }
 
-    const attempts = x.endpoints.slice(0, settings.upstream.maxAttempts);
+    // The first `tried` scheduled endpoints, read in place (no copy a request).
+    const attempts = x.endpoints;
+    const tried = Math.min(attempts.length, settings.upstream.maxAttempts);
     const closing = deps.lifecycle?.closing;
     let series: RequestSeries | undefined;
-    if (attempts.length === 0) {
+    if (tried === 0) {
       lifecycle?.requestSent?.();
       series = started(x, deps);
     }
-    let last: { reason: string; response?: Response; broken?: boolean } = { reason: "no endpoint tried" };
-    for (let i = 0; i < attempts.length; i++) {
+    /** The last refusal (made only when an attempt fails: most requests never need one). */
+    let last: { reason: string; response?: Response; broken?: boolean } | undefined;
+    for (let i = 0; i < tried; i++) {
       const endpoint = attempts[i]!;
       // One object of one shape per attempt (no spreads: attempt reads absent and undefined alike).
       // attempt runs up to the pod call before it returns: what follows here, in the same
@@ -156,13 +158,13 @@ export function forward(deps: ForwardDeps) {
       if (result.kind === "retryable") {
         slot.release();
         deps.health.failure(endpoint.name, result.reason);
-        if (i < attempts.length - 1) await result.response?.body?.cancel().catch(() => {});
+        if (i < tried - 1) await result.response?.body?.cancel().catch(() => {});
         last = result;
         deps.logger.warn("endpoint failed before answering", {
           requestId: x.requestId,
           endpoint: endpoint.name,
           reason: result.reason,
-          nextTry: i < attempts.length - 1,
+          nextTry: i < tried - 1,
         });
         continue;
       }
@@ -181,25 +183,25 @@ export function forward(deps: ForwardDeps) {
       });
     }
     // Every endpoint refused: a last 503 passes through as the pod said it; else our own 503.
-    if (last.response)
+    if (last?.response)
       return respond(x, deps, {
         response: last.response,
         controller: new AbortController(),
-        endpoint: attempts.at(-1)!,
+        endpoint: attempts[tried - 1]!,
         usageInjected,
         requestBytes: bytes.byteLength,
         series: series!, // set: a response means an attempt was made
         editable,
       });
-    if (last.broken)
+    if (last?.broken)
       throw new GatewayError({
         status: 502,
-        message: `The model server answered, but ${last.reason}; ${attempts.length} endpoint(s) tried.`,
+        message: `The model server answered, but ${last.reason}; ${tried} endpoint(s) tried.`,
         code: "upstream_bad_response",
       });
     throw new GatewayError({
       status: 503,
-      message: `No endpoint could answer (${attempts.length} tried): ${last.reason}.`,
+      message: `No endpoint could answer (${tried} tried): ${last?.reason ?? "no endpoint tried"}.`,
       code: "upstream_unreachable",
     });
   };

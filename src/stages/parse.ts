@@ -1,6 +1,6 @@
 import type { SetTimer } from "../clock.ts";
 import { badRequest } from "../errors.ts";
-import { formBody, parseJsonBody, refuseForm, requireFile } from "../openai/body.ts";
+import { formBody, parseJsonBody, type ReadBody, refuseForm, requireFile } from "../openai/body.ts";
 import { type RouteSpec, routeOf } from "../openai/routes.ts";
 import { bodyValidator } from "../openai/validate.ts";
 import type { ApiKind, InferenceRequest } from "../request.ts";
@@ -54,6 +54,19 @@ function fairnessIdOf(
 }
 
 /**
+ * The parse stage in two steps, so that the pipeline awaits the body read's own promise and
+ * no async frame of the stage's around it (issue 19, ninth pass: one promise, one async
+ * frame and one microtask turn a request fewer): `read(x)` reads the body within the size
+ * and time limits (a JSON route: the bytes; a form route: its parsed text fields), `apply(x,
+ * read)` parses and validates what routing needs and sets `x.inferenceRequest`.
+ * `await stage.read(x)` then `stage.apply(x, …)` is what one async stage did.
+ */
+export interface ParseStage {
+  read(x: Exchange): Promise<Uint8Array<ArrayBuffer> | ReadBody>;
+  apply(x: Exchange, read: Uint8Array<ArrayBuffer> | ReadBody): void;
+}
+
+/**
  * Reads the body within the size and time limits, parses it as its route takes it (a JSON
  * object, or a multipart form's text fields), validates what routing needs, and sets
  * `x.inferenceRequest`. Pass the route's table entry (`route`), or a `kind` for its first path.
@@ -67,47 +80,57 @@ export function parse(opts: {
   setTimer?: SetTimer;
   /** The configured PreAdmission plugins' fairness id for requests that send none. */
   fairnessIdFor?: (headers: Headers) => string | undefined;
-}): (x: Exchange) => Promise<void> {
+}): ParseStage {
   if (opts.route === undefined && opts.kind === undefined)
     throw new Error("parse: pass the route (or its kind)");
   const route = opts.route ?? routeOf(opts.kind!);
   const setTimer = opts.setTimer;
   const validate = bodyValidator(route.schema, route.oneOf);
-  return async function parseStage(x) {
-    const headers = x.headers;
-    const contentType = headers.get("content-type");
-    if (route.body === "json") refuseForm(contentType, route.path);
-    const request = x.request;
-    const limits: ReadBodyOptions = {
-      limit: opts.maxBodyBytes(),
-      timeoutMs: opts.bodyReadTimeoutMs(),
-      setTimer,
-    };
-    const parsed =
-      route.body === "json"
-        ? parseJsonBody(await readBody(request, limits))
-        : await formBody(() => readBody(request, limits), contentType);
-    const { body, bytes } = parsed;
-    validate(body);
-    if (route.file !== undefined) requireFile(parsed, route.file);
-    const stream = route.stream !== undefined && (body["stream"] === true || body["stream"] === "true");
-    const previous = route.kind === "responses" ? body["previous_response_id"] : undefined;
-    // An API key's tenant is its fairness id; a client cannot claim another tenant's flow.
-    const tenant = x.principal?.tenant;
-    const sent = tenant ? undefined : gatewayHeader(headers, "inference-fairness-id");
-    x.fairnessIdSent = !!sent;
-    const req: { -readonly [K in keyof InferenceRequest]: InferenceRequest[K] } = {
-      kind: route.kind,
-      path: route.upstreamPath,
-      model: body["model"] as string,
-      stream,
-      body,
-      bytes,
-      objective: gatewayHeader(headers, "inference-objective"),
-      fairnessId: tenant ?? fairnessIdOf(headers, sent, opts.fairnessIdFor),
-      modelRewriteHeader: gatewayHeader(headers, "model-name-rewrite") || undefined,
-    };
-    if (typeof previous === "string") req.previousResponseId = previous;
-    x.inferenceRequest = req;
+  /** The limits as last read: one object while the settings stay (not one a request). */
+  let limits: ReadBodyOptions = { limit: Number.NaN, timeoutMs: Number.NaN, setTimer };
+  const limitsNow = (): ReadBodyOptions => {
+    const limit = opts.maxBodyBytes();
+    const timeoutMs = opts.bodyReadTimeoutMs();
+    if (limits.limit !== limit || limits.timeoutMs !== timeoutMs) limits = { limit, timeoutMs, setTimer };
+    return limits;
+  };
+  return {
+    read(x) {
+      const contentType = x.headers.get("content-type");
+      if (route.body === "json") {
+        // A throw here is the pipeline's to catch, as the async stage's rejection was.
+        refuseForm(contentType, route.path);
+        return readBody(x.request, limitsNow());
+      }
+      const request = x.request;
+      const now = limitsNow();
+      return formBody(() => readBody(request, now), contentType);
+    },
+    apply(x, read) {
+      const headers = x.headers;
+      const parsed = read instanceof Uint8Array ? parseJsonBody(read) : read;
+      const { body, bytes } = parsed;
+      validate(body);
+      if (route.file !== undefined) requireFile(parsed, route.file);
+      const stream = route.stream !== undefined && (body["stream"] === true || body["stream"] === "true");
+      const previous = route.kind === "responses" ? body["previous_response_id"] : undefined;
+      // An API key's tenant is its fairness id; a client cannot claim another tenant's flow.
+      const tenant = x.principal?.tenant;
+      const sent = tenant ? undefined : gatewayHeader(headers, "inference-fairness-id");
+      x.fairnessIdSent = !!sent;
+      const req: { -readonly [K in keyof InferenceRequest]: InferenceRequest[K] } = {
+        kind: route.kind,
+        path: route.upstreamPath,
+        model: body["model"] as string,
+        stream,
+        body,
+        bytes,
+        objective: gatewayHeader(headers, "inference-objective"),
+        fairnessId: tenant ?? fairnessIdOf(headers, sent, opts.fairnessIdFor),
+        modelRewriteHeader: gatewayHeader(headers, "model-name-rewrite") || undefined,
+      };
+      if (typeof previous === "string") req.previousResponseId = previous;
+      x.inferenceRequest = req;
+    },
   };
 }

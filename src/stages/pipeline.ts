@@ -61,61 +61,62 @@ export function inferenceHandler(
   }
 
   /**
-   * From authenticate on, inside the scope. The pool's stages (rewrite to forward) run inline
-   * here, not in an async function of their own: one promise and one await less a request.
+   * The whole request, in one async function (ninth pass: authenticate, parse, route and the
+   * pool's stages no longer in an async function of their own inside it: one async frame, one
+   * promise and one await less a request). Inside the scope, a throw before the pool's stages
+   * (authenticate, parse, route) is the answer the scope ends with; the pool's stages (rewrite
+   * to forward) have their own catch, so spill on failure and the route's deadline see it.
    */
-  async function inScope(x: Exchange): Promise<Response> {
-    const auth = authenticated(x);
-    if (auth) await auth;
-    await parsed(x);
-    const hosted = routed(x);
-    if (hosted) return await hosted;
-    let res: Response;
-    try {
-      rewritten(x);
-      authorized(x);
-      served(x);
-      acceptedStage(x);
-      // Admitted at once (flow control off): no promise, no await.
-      const admitting = admitted(x);
-      const spilled = admitting === undefined ? undefined : await admitting;
-      const eviction = x.eviction;
-      if (spilled) res = spilled;
-      else if (!eviction) {
-        scheduled(x);
-        res = await forwarded(x);
-      } else {
-        try {
-          scheduled(x);
-          res = await forwarded(x);
-        } catch (err) {
-          res = fail(x, err);
-        }
-        x.res = res;
-        res = await eviction.settle(x, res);
-      }
-    } catch (err) {
-      res = fail(x, err);
-    }
-    x.res = res;
-    try {
-      // Usually the same answer, synchronously: no await (and no microtask) for it then.
-      const after = spilledOnFailure(x, res);
-      if (after !== res) res = await after;
-    } catch (err) {
-      res = fail(x, err);
-    }
-    x.res = res;
-    return x.deadline ? x.deadline.settle(x, res) : res;
-  }
-
   return async function inference(request) {
     const x = new Exchange(request, requestIdOf(request.headers));
     let res: Response;
     try {
       scoped.open(x);
       try {
-        res = await inScope(x);
+        const auth = authenticated(x);
+        if (auth) await auth;
+        // The body read's own promise awaited here (no async frame of the parse stage around it).
+        parsed.apply(x, await parsed.read(x));
+        const hosted = routed(x);
+        if (hosted) res = await hosted;
+        else {
+          try {
+            rewritten(x);
+            authorized(x);
+            served(x);
+            acceptedStage(x);
+            // Admitted at once (flow control off): no promise, no await.
+            const admitting = admitted(x);
+            const spilled = admitting === undefined ? undefined : await admitting;
+            const eviction = x.eviction;
+            if (spilled) res = spilled;
+            else if (!eviction) {
+              scheduled(x);
+              res = await forwarded(x);
+            } else {
+              try {
+                scheduled(x);
+                res = await forwarded(x);
+              } catch (err) {
+                res = fail(x, err);
+              }
+              x.res = res;
+              res = await eviction.settle(x, res);
+            }
+          } catch (err) {
+            res = fail(x, err);
+          }
+          x.res = res;
+          try {
+            // Usually the same answer, synchronously: no await (and no microtask) for it then.
+            const after = spilledOnFailure(x, res);
+            if (after !== res) res = await after;
+          } catch (err) {
+            res = fail(x, err);
+          }
+          x.res = res;
+          if (x.deadline) res = x.deadline.settle(x, res);
+        }
       } catch (err) {
         res = fail(x, err);
       }

@@ -28,6 +28,8 @@ export function schedule(deps: {
   clock: Clock;
   config: ConfigHolder;
 }): (x: Exchange) => void {
+  /** usableEndpoints' options, refilled each request (read at once, never kept): no object a request. */
+  const usableOpts = { health: deps.health, now: 0, stalenessMs: 0 };
   return function scheduleStage(x) {
     const target = x.targetModel.target;
     const serving = x.candidates;
@@ -40,11 +42,9 @@ export function schedule(deps: {
       x.endpoints = endpoints;
       return;
     }
-    const usable = usableEndpoints(serving, {
-      health: deps.health,
-      now: deps.clock.now(),
-      stalenessMs: deps.config.current.settings.dataLayer.stalenessMs,
-    });
+    usableOpts.now = deps.clock.now();
+    usableOpts.stalenessMs = deps.config.current.settings.dataLayer.stalenessMs;
+    const usable = usableEndpoints(serving, usableOpts);
     const home = x.responseHome;
     const holder = home ? usable.find((e) => e.name === home.endpoint) : undefined;
     if (holder) {

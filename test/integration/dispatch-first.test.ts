@@ -39,10 +39,11 @@ describe("the pod call goes out first", () => {
   test("attempt: the call, then its timer, shutdown watch and client listener, all in the same turn", async () => {
     const log: string[] = [];
     const closing = new Closing();
-    const onClose = closing.onClose.bind(closing);
-    closing.onClose = (fn) => {
+    // attempt watches shutdown with its controller (Closing.watch), not a closure (ninth pass).
+    const watch = closing.watch.bind(closing);
+    closing.watch = (subscriber) => {
       log.push("shutdown watch");
-      return onClose(fn);
+      return watch(subscriber);
     };
     const time = new FakeTime();
     const setTimer: SetTimer = (fn, ms) => {
@@ -72,6 +73,10 @@ describe("the pod call goes out first", () => {
     expect(log).toEqual(["fetch", "timer", "shutdown watch", "listen"]);
     expect(inNextMicrotask).toEqual(log);
     expect(client.listeners).toBe(1); // kept while the answer is read, as before
+    // The shutdown watch ended with the attempt: a later close leaves the answer's call alone.
+    if (result.kind !== "response") throw new Error("no response");
+    closing.close();
+    expect(result.controller.signal.aborted).toBe(false);
   });
 
   test("attempt: the timeout, a client that leaves and shutdown still abort the call", async () => {

@@ -24,7 +24,7 @@ export function parseApp(opts: { maxBodyBytes?: number; seen?: InferenceRequest[
     });
     app.post(route.path, async (c) => {
       const x = new Exchange(c.req.raw, "test");
-      await parsed(x);
+      parsed.apply(x, await parsed.read(x));
       const r = x.inferenceRequest;
       opts.seen?.push(r);
       return c.json(opts.answer ?? { ...r, bytes: r.bytes.byteLength });
