@@ -19,7 +19,8 @@
  * temp file), BENCH_ROUNDS, BENCH_SECONDS (per wrk run), BENCH_TTFB_SECONDS,
  * BENCH_TARGETS=direct,gw-bun,..., BENCH_CASES=c1,c32,..., BENCH_MEMORY=0, BENCH_PROFILE=0,
  * BENCH_MEM_REQUESTS, BENCH_MEM_REQUESTS_NODE, BENCH_STREAMS, BENCH_STREAM_SECONDS,
- * BENCH_PROFILE_SECONDS, BENCH_WARMUP_S (load per target before measuring, default 10; JIT), BENCH_ENDPOINTS (mock ports = gateway endpoints, default 4),
+ * BENCH_PROFILE_SECONDS, BENCH_WARMUP_S (load per target before measuring, default 10; JIT),
+ * BENCH_WARMUP_REQUESTS and BENCH_WARMUP_MAX_S (each case warmed until steady: warmUp), BENCH_ENDPOINTS (mock ports = gateway endpoints, default 4),
  * BENCH_WAIT_MAX_S (wait for other benchmarks or a busy machine, default 1200),
  * BENCH_QUIET_PCT (CPU % of a core used by others that counts as busy, default 50),
  * BENCH_ABLATION=0, BENCH_MICRO=0, BENCH_OUT (results file), BENCH_BASELINE (an earlier tree run
@@ -73,6 +74,11 @@ const CFG = {
   // Bun's optimizing JIT works through the gateway's code for its first ~15k requests (50-90 µs
   // a request of compiler CPU in the first 3 s at 32 connections, ~0-5 after): measure warm.
   warmupSeconds: num("BENCH_WARMUP_S", QUICK ? 5 : 10),
+  // ...and JSC and V8 compile by call count, so each case's warm-up also runs until it has served
+  // this many requests and its CPU per request has stopped falling (a slice of BENCH_SECONDS no
+  // more than 3 % under the best slice before it), at most BENCH_WARMUP_MAX_S seconds a case.
+  warmupRequests: num("BENCH_WARMUP_REQUESTS", QUICK ? 2_000 : 20_000),
+  warmupMaxSeconds: num("BENCH_WARMUP_MAX_S", QUICK ? 10 : 40),
   endpoints: num("BENCH_ENDPOINTS", 4),
   waitMaxS: num("BENCH_WAIT_MAX_S", 1200),
   quietPct: num("BENCH_QUIET_PCT", 50),
@@ -113,6 +119,8 @@ interface Case {
   label: string;
   conns: number;
   script: string;
+  /** Requests of warm-up, where not BENCH_WARMUP_REQUESTS (a paced stream runs its relay 20 times). */
+  warmRequests?: number;
 }
 
 // ---------------------------------------------------------------- load generator
@@ -507,6 +515,47 @@ async function measure(t: Target, c: Case, round: number): Promise<Measurement> 
   return m;
 }
 
+/** One target's warm-up on one case: what it took to reach a steady CPU per request. */
+interface WarmUp {
+  target: string;
+  caseId: string;
+  seconds: number;
+  requests: number;
+  /** CPU µs a request of each slice, in order. */
+  slices: number[];
+}
+const warmUps: WarmUp[] = [];
+
+/**
+ * Loads one target with one case in slices of BENCH_SECONDS until it has run at least
+ * `minSeconds`, served BENCH_WARMUP_REQUESTS requests, and its CPU per request has stopped
+ * falling (the last slice within 3 % of the best before it), or BENCH_WARMUP_MAX_S have passed.
+ * Seconds alone are not enough on a loaded machine: the compilers work by call count.
+ */
+async function warmUp(t: Target, c: Case, minSeconds: number): Promise<void> {
+  const slices: number[] = [];
+  let seconds = 0;
+  let requests = 0;
+  const usPerTick = 1e6 / CLK_TCK;
+  for (;;) {
+    const cpu0 = cpuTicks(t.proc.pid);
+    const w = await wrk(urlOf(t), c.script, c.conns, CFG.seconds);
+    const cpuUs = (cpuTicks(t.proc.pid) - cpu0) * usPerTick;
+    seconds += CFG.seconds;
+    requests += w.requests;
+    const slice = cpuUs / Math.max(1, w.requests);
+    const best = slices.length ? Math.min(...slices) : Number.POSITIVE_INFINITY;
+    slices.push(slice);
+    const steady = slice >= best * 0.97;
+    if (seconds >= CFG.warmupMaxSeconds) break;
+    if (seconds >= minSeconds && requests >= (c.warmRequests ?? CFG.warmupRequests) && steady) break;
+  }
+  warmUps.push({ target: t.id, caseId: c.id, seconds, requests, slices });
+  say(
+    `  warm ${c.id.padEnd(7)} ${t.id.padEnd(16)} ${seconds} s, ${requests} requests: ${slices.map((x) => x.toFixed(0)).join(" → ")} µs CPU/req`,
+  );
+}
+
 interface StreamStats {
   n: number;
   ok: number;
@@ -871,7 +920,7 @@ function report(meta: Meta): string {
       .join(", ")}.`,
     "",
     `Layout: ${hasTaskset ? "" : "(taskset missing: NOT pinned) "}load generator (wrk -t1, stream clients) and the mock upstream on core ${CFG.core.load}, the proxy under test on core ${CFG.core.proxy}; the gateways not under test are SIGSTOPped meanwhile. ` +
-      `each target warmed by ${CFG.warmupSeconds} s of small JSON load and then ${Math.max(1, Math.round(CFG.warmupSeconds / 2))} s of each other case measured (JIT), ${CFG.rounds} round(s), targets interleaved within each case (order rotated each round), ${CFG.seconds} s per wrk run, medians over rounds. ` +
+      `each target warmed by ${CFG.warmupSeconds} s of small JSON load and then each case measured, in ${CFG.seconds} s slices, for at least ${Math.max(1, Math.round(CFG.warmupSeconds / 2))} s and ${CFG.warmupRequests} requests and until its CPU per request stopped falling (a slice within 3 % of the best before it; at most ${CFG.warmupMaxSeconds} s; the table "Warm-up" below) (JIT), ${CFG.rounds} round(s), targets interleaved within each case (order rotated each round), ${CFG.seconds} s per wrk run, medians over rounds. ` +
       `Mock upstream: ${upstreamPorts.length} ports of one Bun process (the gateway's ${upstreamPorts.length} endpoints; the bare proxies round-robin over them), prebuilt JSON/SSE answers, vLLM-style /metrics and /v1/models.`,
     "",
     `Gateway config: GatewayConfig with \`endpoints:\` (models learned from /v1/models), \`logLevel: info\` with stdout (the per-request log line) to /dev/null, default scrape interval (50 ms per endpoint), DEFAULT scheduling profile (no EndpointPickerConfig): metrics and logging on.`,
@@ -1026,7 +1075,7 @@ function report(meta: Meta): string {
     "bun bench/overhead/profile.ts <file.cpuprofile> [--bundle gw-node.mjs]   # summarize any profile",
     "```",
     "",
-    "Knobs: BENCH_ROUNDS, BENCH_SECONDS, BENCH_TTFB_SECONDS, BENCH_TARGETS (direct, bare-bun, bare-bun-wire, gw-bun, gw-node, bare-node, bare-node-fetch, gw-node-tsx), BENCH_CASES (c1, c32, c128, body30k, body30kv, sse32, sse32p), BENCH_MEMORY=0, BENCH_PROFILE=0, BENCH_MEM_REQUESTS, BENCH_MEM_REQUESTS_NODE, BENCH_STREAMS, BENCH_STREAM_SECONDS, BENCH_PROFILE_SECONDS, BENCH_WARMUP_S, BENCH_ENDPOINTS, BENCH_WAIT_MAX_S, BENCH_QUIET_PCT, BENCH_ABLATION=0, BENCH_MICRO=0, BENCH_OUT, BENCH_BASELINE (+ gw-bun-base, gw-node-base), BENCH_BASELINE_NAME. Every process the run starts is in its own process group and is killed at the end, also on error or Ctrl-C.",
+    "Knobs: BENCH_ROUNDS, BENCH_SECONDS, BENCH_TTFB_SECONDS, BENCH_TARGETS (direct, bare-bun, bare-bun-wire, gw-bun, gw-node, bare-node, bare-node-fetch, gw-node-tsx), BENCH_CASES (c1, c32, c128, body30k, body30kv, sse32, sse32p), BENCH_MEMORY=0, BENCH_PROFILE=0, BENCH_MEM_REQUESTS, BENCH_MEM_REQUESTS_NODE, BENCH_STREAMS, BENCH_STREAM_SECONDS, BENCH_PROFILE_SECONDS, BENCH_WARMUP_S, BENCH_WARMUP_REQUESTS, BENCH_WARMUP_MAX_S, BENCH_ENDPOINTS, BENCH_WAIT_MAX_S, BENCH_QUIET_PCT, BENCH_ABLATION=0, BENCH_MICRO=0, BENCH_OUT, BENCH_BASELINE (+ gw-bun-base, gw-node-base), BENCH_BASELINE_NAME. Every process the run starts is in its own process group and is killed at the end, also on error or Ctrl-C.",
     "",
     "<details><summary>every run (round, case, target, req/s, p50, p99, CPU µs/req, upstream CPU µs/req, errors)</summary>",
     "",
@@ -1035,6 +1084,17 @@ function report(meta: Meta): string {
     ...measurements.map(
       (m) =>
         `| ${m.round} | ${m.caseId} | ${m.target} | ${f(m.rps, 0)} | ${f(m.p50Ms, 3)} | ${f(m.p99Ms, 3)} | ${f(m.cpuUsPerReq, 0)} | ${f(m.upstreamCpuUsPerReq, 0)} | ${m.errors} |`,
+    ),
+    "",
+    "</details>",
+    "",
+    "<details><summary>warm-up (target, case, seconds, requests, CPU µs/req of each slice)</summary>",
+    "",
+    "| target | case | seconds | requests | CPU µs/req by slice |",
+    "|---|---|---:|---:|---|",
+    ...warmUps.map(
+      (w) =>
+        `| ${w.target} | ${w.caseId} | ${w.seconds} | ${w.requests} | ${w.slices.map((x) => f(x, 0)).join(" → ")} |`,
     ),
     "",
     "</details>",
@@ -1197,6 +1257,7 @@ async function main(): Promise<void> {
       label: "32 connections, SSE answer (20 chunks 5 ms apart), read to the end by wrk",
       conns: 32,
       script: lua("paced", BODIES.stream, { "x-mock-chunks": "20", "x-mock-interval-ms": "5" }),
+      warmRequests: QUICK ? 500 : 5_000,
     },
   ];
   CASES = CFG.cases.length ? allCases.filter((c) => CFG.cases.includes(c.id)) : allCases;
@@ -1207,11 +1268,11 @@ async function main(): Promise<void> {
   for (const t of targets) {
     await activate(t);
     await wrk(urlOf(t), small, 32, CFG.warmupSeconds);
-    // Then a few seconds of every other case measured: a relayed stream or a large body runs
-    // code a small JSON request does not, which JSC compiles by call count (at ~300 paced
-    // streams a second it was still compiling the relay 25 s in when only JSON warmed it).
+    // Then every other case measured, until it is warm (warmUp): a relayed stream or a large
+    // body runs code a small JSON request does not, which JSC compiles by call count (at ~300
+    // paced streams a second it was still compiling the relay 25 s in when only JSON warmed it).
     if (t.ablation) continue;
-    for (const c of CASES) if (c.script !== small) await wrk(urlOf(t), c.script, c.conns, CASE_WARMUP_S);
+    for (const c of CASES) await warmUp(t, c, c.script === small ? 0 : CASE_WARMUP_S);
   }
 
   const main = targets.filter((t) => !t.ablation);
@@ -1291,7 +1352,7 @@ async function main(): Promise<void> {
   };
   writeFileSync(
     join(WORK, "results.json"),
-    JSON.stringify({ CFG, meta, measurements, ttfbs, memory }, null, 2),
+    JSON.stringify({ CFG, meta, measurements, warmUps, ttfbs, memory }, null, 2),
   );
   const md = report(meta);
   mkdirSync(resolve(CFG.out, ".."), { recursive: true });
