@@ -4,8 +4,8 @@
  * whether it holds a usage object (`"usage":{`, FIELD_OBJECT). The same answer as
  * `scanFields` (its first form, kept in test/helpers/scan-fields.ts) with the tap's keys, found another way (issue 19, sixth pass):
  *
- * - the usage object with the native byte search (`indexOfBytes` anchors on the rare `{`:
- *   three calls for a chat chunk), not a JS loop over every byte;
+ * - the usage object with the native byte search (`usageObject`, anchored on the key's
+ *   `g`: two calls for a chat chunk), not a JS loop over every byte;
  * - the text field from the frame's end backwards, stopping at the first found: vLLM puts
  *   `delta.content` near the end of a chunk (only `logprobs` and `finish_reason` after
  *   it), so a token frame's loop runs over ~45 bytes instead of all ~170.
@@ -14,7 +14,7 @@
  * with no text (role, finish, usage) is scanned whole, as before. Bun: 172-196 → 95-107 ns
  * per token frame, a usage frame 180 → 270 (one a stream).
  */
-import { indexOfBytes, pattern } from "./bytes.ts";
+import { pattern } from "./bytes.ts";
 
 /** chunkFields found a field named by one of the text keys, with a non-empty string value. */
 export const FIELD_TEXT = 1;
@@ -26,6 +26,11 @@ const COLON = 0x3a;
 /** OpenAI chunk fields that carry generated text (chat deltas, completions, reasoning), with their opening quote. */
 const TEXT_KEYS = ['"content', '"text', '"reasoning_content', '"reasoning'].map(pattern);
 const USAGE_OBJECT = pattern('"usage":{');
+/** The byte of USAGE_OBJECT the search anchors on, and its index: the `g`. */
+const ANCHOR_AT = 4;
+const ANCHOR = USAGE_OBJECT[ANCHOR_AT]!;
+/** USAGE_OBJECT's bytes after its anchor. */
+const AFTER_ANCHOR = USAGE_OBJECT.length - ANCHOR_AT;
 
 /** True when `hay[at - key.length, at)` is `key`, all of it at or after `from`. */
 function endsWith(hay: Uint8Array, at: number, key: Uint8Array, from: number): boolean {
@@ -35,10 +40,30 @@ function endsWith(hay: Uint8Array, at: number, key: Uint8Array, from: number): b
   return true;
 }
 
+/**
+ * Whether `"usage":{` lies whole in `hay[from, to)`: `indexOfBytes(hay, USAGE_OBJECT, from,
+ * to) !== -1`, anchored on the key's `g` instead of the `{` (a chat chunk has three `{`
+ * and one `g`, in `logprobs`: two native searches a frame instead of four; ninth pass).
+ */
+export function usageObject(hay: Uint8Array, from: number, to: number): boolean {
+  const last = to - AFTER_ANCHOR; // the anchor of a match that ends by `to`
+  for (
+    let at = hay.indexOf(ANCHOR, from + ANCHOR_AT);
+    at !== -1 && at <= last;
+    at = hay.indexOf(ANCHOR, at + 1)
+  ) {
+    const start = at - ANCHOR_AT;
+    let j = 0;
+    while (j < USAGE_OBJECT.length && hay[start + j] === USAGE_OBJECT[j]) j++;
+    if (j === USAGE_OBJECT.length) return true;
+  }
+  return false;
+}
+
 /** FIELD_TEXT | FIELD_OBJECT as found in the chunk frame `hay[from, to)` (see the module's note). */
 export function chunkFields(hay: Uint8Array, from: number, to: number): number {
   // scanFields looks at a `"key":` whose colon is before `to - 2` and its value's first byte after it.
-  const found = indexOfBytes(hay, USAGE_OBJECT, from, to - 1) === -1 ? 0 : FIELD_OBJECT;
+  const found = usageObject(hay, from, to - 1) ? FIELD_OBJECT : 0;
   // A non-empty string value: `"key":"` then a byte that is not its closing quote.
   for (let p = to - 3; p > from; p--) {
     if (hay[p] !== COLON || hay[p - 1] !== QUOTE || hay[p + 1] !== QUOTE || hay[p + 2] === QUOTE) continue;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { pattern } from "../../src/proxy/bytes.ts";
-import { chunkFields, FIELD_OBJECT, FIELD_TEXT } from "../../src/proxy/frame-fields.ts";
+import { indexOfBytes, pattern } from "../../src/proxy/bytes.ts";
+import { chunkFields, FIELD_OBJECT, FIELD_TEXT, usageObject } from "../../src/proxy/frame-fields.ts";
 import { scanFields } from "../helpers/scan-fields.ts";
 
 const enc = new TextEncoder();
@@ -82,6 +82,45 @@ describe("chunkFields (the SSE tap's frame scan)", () => {
       const from = Math.floor(next() * 3);
       const to = Math.max(from, b.length - Math.floor(next() * 3));
       if (chunkFields(b, from, to) !== reference(b, from, to)) differ++;
+    }
+    expect(differ).toBe(0);
+  });
+});
+
+describe("usageObject (the usage key's search, anchored on its `g`)", () => {
+  const KEY = pattern('"usage":{');
+  const same = (b: Uint8Array) => {
+    const wrong: string[] = [];
+    for (let from = 0; from <= b.length; from++)
+      for (let to = from; to <= b.length; to++)
+        if (usageObject(b, from, to) !== (indexOfBytes(b, KEY, from, to) !== -1)) wrong.push(`${from}-${to}`);
+    return wrong;
+  };
+
+  test("the same answer as indexOfBytes for every range of chat chunks", () => {
+    const token = frame({ id: "c", choices: [{ index: 0, delta: { content: "egg" }, logprobs: null }] });
+    const usage = frame({ choices: [], usage: { prompt_tokens: 1 } });
+    expect(usageObject(usage, 0, usage.length)).toBe(true);
+    expect(usageObject(token, 0, token.length)).toBe(false);
+    expect(same(token)).toEqual([]);
+    expect(same(usage)).toEqual([]);
+    // The key whole at a range's very start and end, and cut by either.
+    expect(same(enc.encode('"usage":{'))).toEqual([]);
+    expect(same(enc.encode('gg"usage":{g"usage":'))).toEqual([]);
+  });
+
+  test("the same answer as indexOfBytes on 20,000 generated strings", () => {
+    const parts = ['"usage":{', '"usage":', "usage", "g", "{", '"', ":", "a"];
+    const next = rng(9);
+    let differ = 0;
+    for (let i = 0; i < 20_000; i++) {
+      let s = "";
+      const n = 1 + Math.floor(next() * 8);
+      for (let j = 0; j < n; j++) s += parts[Math.floor(next() * parts.length)];
+      const b = enc.encode(s);
+      const from = Math.floor(next() * 4);
+      const to = Math.max(from, b.length - Math.floor(next() * 4));
+      if (usageObject(b, from, to) !== (indexOfBytes(b, KEY, from, to) !== -1)) differ++;
     }
     expect(differ).toBe(0);
   });
