@@ -8,10 +8,15 @@
  * written through a random line). Recording a new prompt in a full index evicts one old
  * entry per new block, so this is most of what a large prompt's record costs.
  *
- * - Slots are 32 bytes, `[key, head + 1, weight, 0]` (head + 1 = 0: empty), two to a
+ * - Slots are 32 bytes, `[key, head + 1, weight, hash]` (head + 1 = 0: empty), two to a
  *   cache line; linear probing in 8,192 shards picked by the hash's top bits, each
  *   doubling on its own (a whole-table doubling at a million keys stalled one decision
  *   for 0.36 s); removal by backward shift, no tombstones.
+ * - The slot keeps its key's hash (`keyHash`), so a backward shift and a doubling read a
+ *   moved key's home from the slot instead of hashing it again, and callers that carry a
+ *   key's hash (the prefix index keeps it in the key's entries) look it up with `*Hashed`
+ *   calls without hashing at all: a new prompt's record hashed each block about seven
+ *   times (warm, find, the evicted key's warm and find, ~3 for the shift), now once.
  * - A shard doubles when it would be more than 5/8 full. At half full, a full index kept
  *   doubling shards as keys came and went: a 64-endpoint index holds ~244 keys a shard
  *   against a limit of 256 in 512 slots, so every shard's count crossed it sooner or later
@@ -41,6 +46,12 @@ const SHARDS = 1 << SHARD_BITS;
 const SLOT = 4;
 const HEAD = 1;
 const WEIGHT = 2;
+const HASH = 3;
+
+/** The hash a key's slot is placed by (`mix` of the key, -0 read as 0); what the `*Hashed` calls take. */
+export function keyHash(key: number): number {
+  return mix(key === 0 ? 0 : key);
+}
 
 export class KeyRecords {
   private readonly shards: Float64Array<ArrayBuffer>[] = [];
@@ -106,6 +117,40 @@ export class KeyRecords {
     return acc;
   }
 
+  /**
+   * `warm` for a record's pass, which probes past a key's home slot (to the empty slot
+   * that ends an absent key's run; a removal's backward shift over the run after it):
+   * stores each key's hash in `hashes[j]` for `findHashed`, and touches the home slot's
+   * line and the next one.
+   */
+  hashAndWarm(keys: ArrayLike<number>, hashes: Int32Array, from: number, to: number): number {
+    let acc = 0;
+    if (to > from) this.warmed += to - from;
+    for (let j = from; j < to; j++) {
+      const h = keyHash(keys[j]!);
+      hashes[j] = h;
+      acc += this.touch(h);
+    }
+    return acc;
+  }
+
+  /** `hashAndWarm` for keys whose hashes the caller has (`hashes[from..to)`). */
+  warmHashed(hashes: Int32Array, from: number, to: number): number {
+    let acc = 0;
+    if (to > from) this.warmed += to - from;
+    for (let j = from; j < to; j++) acc += this.touch(hashes[j]!);
+    return acc;
+  }
+
+  /** Reads the line of hash `h`'s home slot and the line after it. */
+  private touch(h: number): number {
+    const s = h >>> (32 - SHARD_BITS);
+    const mask = this.masks[s]!;
+    const slots = this.shards[s]!;
+    const i = (h & mask) * SLOT;
+    return slots[i + HEAD]! + slots[(i + 2 * SLOT) & (mask * SLOT + SLOT - 1)]!;
+  }
+
   /** The key's weight (0 when absent). */
   weight(key: number): number {
     const i = this.slotOf(key);
@@ -118,8 +163,13 @@ export class KeyRecords {
    */
   find(key: number): number {
     if (key === 0) key = 0;
+    return this.findHashed(key, mix(key));
+  }
+
+  /** `find` for a key whose `keyHash` is `h`. */
+  findHashed(key: number, h: number): number {
+    if (key === 0) key = 0;
     this.probes++;
-    const h = mix(key);
     const s = h >>> (32 - SHARD_BITS);
     const slots = this.shards[s]!;
     const wrap = this.masks[s]! * SLOT + SLOT - 1;
@@ -156,15 +206,16 @@ export class KeyRecords {
    * Adds `key`, absent, where `find` said (`absent` = its answer, no change since) unless
    * the shard must double first; returns its slot's offset (shard in `foundShard`).
    */
-  addAt(key: number, entry: number, absent: number): number {
+  addAt(key: number, entry: number, absent: number, hash = keyHash(key)): number {
     if (key === 0) key = 0;
     const s = this.shard;
-    if (this.counts[s]! >= this.limits[s]!) return this.add(key, entry);
+    if (this.counts[s]! >= this.limits[s]!) return this.addHashed(key, entry, hash);
     const slots = this.shards[s]!;
     const i = -1 - absent;
     slots[i] = key;
     slots[i + HEAD] = entry + 1;
     slots[i + WEIGHT] = 0;
+    slots[i + HASH] = hash;
     this.counts[s]!++;
     this.count++;
     return i;
@@ -181,8 +232,11 @@ export class KeyRecords {
 
   /** Adds `key` (absent) with `entry` as its first holder and no weight; returns its slot's offset (shard in `foundShard`). */
   add(key: number, entry: number): number {
+    return this.addHashed(key, entry, keyHash(key));
+  }
+
+  private addHashed(key: number, entry: number, h: number): number {
     if (key === 0) key = 0;
-    const h = mix(key);
     const s = h >>> (32 - SHARD_BITS);
     if (this.counts[s]! >= this.limits[s]!) this.growShard(s);
     const slots = this.shards[s]!;
@@ -192,6 +246,7 @@ export class KeyRecords {
     slots[i] = key;
     slots[i + HEAD] = entry + 1;
     slots[i + WEIGHT] = 0;
+    slots[i + HASH] = h;
     this.counts[s]!++;
     this.count++;
     this.shard = s;
@@ -200,7 +255,12 @@ export class KeyRecords {
 
   /** Sets the first holder of a present `key`; -1 removes the key (and its weight). */
   setHead(key: number, entry: number): void {
-    const i = this.slotOf(key);
+    this.setHeadHashed(key, keyHash(key), entry);
+  }
+
+  /** `setHead` for a key whose `keyHash` is `h`. */
+  setHeadHashed(key: number, h: number, entry: number): void {
+    const i = this.findHashed(key, h);
     if (i < 0) return;
     if (entry >= 0) this.shards[this.shard]![i + HEAD] = entry + 1;
     else this.removeAt(this.shard, i);
@@ -285,17 +345,19 @@ export class KeyRecords {
     if (slots[i + WEIGHT] !== 0) this.weightedCount--;
     for (let j = (i + SLOT) & wrap; ; j = (j + SLOT) & wrap) {
       if (slots[j + HEAD] === 0) break;
-      const home = (mix(slots[j]!) & mask) * SLOT;
+      const home = (slots[j + HASH]! & mask) * SLOT;
       const stays = i <= j ? i < home && home <= j : i < home || home <= j;
       if (stays) continue;
       slots[i] = slots[j]!;
       slots[i + HEAD] = slots[j + HEAD]!;
       slots[i + WEIGHT] = slots[j + WEIGHT]!;
+      slots[i + HASH] = slots[j + HASH]!;
       i = j;
     }
     slots[i] = 0;
     slots[i + HEAD] = 0;
     slots[i + WEIGHT] = 0;
+    slots[i + HASH] = 0;
     this.counts[s]!--;
     this.count--;
   }
@@ -307,11 +369,12 @@ export class KeyRecords {
     const wrap = mask * SLOT + SLOT - 1;
     for (let o = 0; o < old.length; o += SLOT) {
       if (old[o + HEAD] === 0) continue;
-      let i = (mix(old[o]!) & mask) * SLOT;
+      let i = (old[o + HASH]! & mask) * SLOT;
       while (slots[i + HEAD] !== 0) i = (i + SLOT) & wrap;
       slots[i] = old[o]!;
       slots[i + HEAD] = old[o + HEAD]!;
       slots[i + WEIGHT] = old[o + WEIGHT]!;
+      slots[i + HASH] = old[o + HASH]!;
     }
     this.shards[s] = slots;
     this.masks[s] = mask;

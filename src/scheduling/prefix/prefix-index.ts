@@ -62,8 +62,11 @@ export interface PrefixIndexStats {
 
 /**
  * An entry's fields, side by side in the slab (half a cache line per entry, not six lines);
- * field 0 chains free entries, 2 and 3 are its place in its endpoint's LRU (endpoint-lrus.ts).
+ * field 0 chains free entries and, while the entry is live, holds its key's hash
+ * (`keyHash`: an eviction finds the key's slot without hashing it), 2 and 3 are its place in
+ * its endpoint's LRU (endpoint-lrus.ts).
  */
+const KEY_HASH = 0;
 const EP = 1;
 const HOLD_PREV = 4;
 const HOLD_NEXT = 5;
@@ -329,11 +332,16 @@ export class PrefixIndex {
     }
     this.holdersVersion++;
     const table = this.keys;
-    this.warmth += table.warm(keys, 0, keys.length);
+    if (this.hashes.length < keys.length)
+      this.hashes = new Int32Array(Math.max(keys.length, 2 * this.hashes.length));
+    const hashes = this.hashes;
+    // Each key hashed once, here: the pass below and, later, its entry's eviction reuse it.
+    this.warmth += table.hashAndWarm(keys, hashes, 0, keys.length);
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]!;
+      const h = hashes[i]!;
       // One probe per key: its slot when present, else where it goes.
-      let at = table.find(key);
+      let at = table.findHashed(key, h);
       if (at >= 0) {
         const head = table.headAt(table.foundShard, at);
         const held = this.heldBy(head, ep);
@@ -341,20 +349,21 @@ export class PrefixIndex {
           this.lrus.unlink(ep, held);
           this.lrus.push(ep, held);
         } else {
-          const e = this.newEntry(ep, key, head);
+          const e = this.newEntry(ep, key, head, h);
           this.put(head, HOLD_PREV, e);
           table.setHeadAt(table.foundShard, at, e);
         }
-      } else at = table.addAt(key, this.newEntry(ep, key, NONE), at);
+      } else at = table.addAt(key, this.newEntry(ep, key, NONE, h), at, h);
       if (w > 0) table.addWeightAt(table.foundShard, at, w);
     }
     this.evictOver(ep, capacity);
   }
 
-  /** A new entry of endpoint `ep` for `key`, ahead of holder `next`, appended to the LRU. */
-  private newEntry(ep: number, key: number, next: number): number {
+  /** A new entry of endpoint `ep` for `key` (whose `keyHash` is `h`), ahead of holder `next`, appended to the LRU. */
+  private newEntry(ep: number, key: number, next: number, h: number): number {
     const e = this.ent.alloc();
     this.ent.setKey(e, key);
+    this.put(e, KEY_HASH, h);
     this.put(e, EP, ep);
     this.put(e, HOLD_PREV, NONE);
     this.put(e, HOLD_NEXT, next);
@@ -388,8 +397,8 @@ export class PrefixIndex {
 
   /**
    * Evicts endpoint `ep`'s oldest entries down to `capacity`, oldest first, in one pass:
-   * their ids and keys read in one walk along the LRU (mostly the order they were
-   * allocated in), their key slots brought into cache together (`KeyRecords.warm`), each
+   * their ids and key hashes read in one walk along the LRU (mostly the order they were
+   * allocated in), their key slots brought into cache together (`KeyRecords.warmHashed`), each
    * dropped from its key's holders, and the LRU cut once behind the last of them.
    */
   private evictOver(ep: number, capacity: number): void {
@@ -397,17 +406,17 @@ export class PrefixIndex {
     if (over <= 0) return;
     if (over > this.oldest.length) {
       this.oldest = new Int32Array(Math.max(over, 2 * this.oldest.length));
-      this.oldestKeys = new Float64Array(this.oldest.length);
+      this.oldestHashes = new Int32Array(this.oldest.length);
     }
     const ids = this.oldest;
-    const keys = this.oldestKeys;
+    const hashes = this.oldestHashes;
     let e = this.lrus.head[ep]!;
     for (let k = 0; k < over; k++) {
       ids[k] = e;
-      keys[k] = this.ent.key(e);
+      hashes[k] = this.at(e, KEY_HASH);
       e = this.at(e, LRU_NEXT);
     }
-    if (over > 1) this.warmth += this.keys.warm(keys, 0, over);
+    if (over > 1) this.warmth += this.keys.warmHashed(hashes, 0, over);
     for (let k = 0; k < over; k++) this.release(ids[k]!);
     this.lrus.dropOldest(ep, over, e);
   }
@@ -520,9 +529,11 @@ export class PrefixIndex {
     return ep;
   }
 
-  /** The entries an eviction drops and their keys (scratch for `evictOver`). */
+  /** The entries an eviction drops and their keys' hashes (scratch for `evictOver`). */
   private oldest = new Int32Array(256);
-  private oldestKeys = new Float64Array(256);
+  private oldestHashes = new Int32Array(256);
+  /** A record's keys' hashes (scratch for `recordNow`). */
+  private hashes = new Int32Array(256);
   /** What the warm-up reads summed to (kept so that they happen). */
   private warmth = 0;
 
@@ -541,7 +552,7 @@ export class PrefixIndex {
     this.entryCount--;
     const prev = this.at(e, HOLD_PREV);
     const next = this.at(e, HOLD_NEXT);
-    if (prev === NONE) this.keys.setHead(this.ent.key(e), next);
+    if (prev === NONE) this.keys.setHeadHashed(this.ent.key(e), this.at(e, KEY_HASH), next);
     else this.put(prev, HOLD_NEXT, next);
     if (next !== NONE) this.put(next, HOLD_PREV, prev);
     this.ent.release(e);
