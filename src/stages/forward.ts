@@ -60,8 +60,7 @@ export function upstreamBody(
   target: TargetModel,
 ): { bytes: Uint8Array<ArrayBuffer>; usageInjected: boolean } {
   const streamOptions = req.body["stream_options"] as { include_usage?: boolean } | null | undefined;
-  const usageInjected =
-    req.stream && USAGE_OPTION_KINDS.has(req.kind) && streamOptions?.include_usage !== true;
+  const usageInjected = usageAsked(req);
   const renamed = target.target !== req.model;
   if (!renamed && !usageInjected) return { bytes: req.bytes, usageInjected };
   if (req.kind === "transcriptions")
@@ -84,6 +83,13 @@ export function upstreamBody(
   return { bytes: encoder.encode(JSON.stringify(body)), usageInjected };
 }
 
+/** Whether the gateway asks the pod for the stream's usage (see `upstreamBody`). */
+function usageAsked(req: InferenceRequest): boolean {
+  if (!req.stream || !USAGE_OPTION_KINDS.has(req.kind)) return false;
+  const streamOptions = req.body["stream_options"] as { include_usage?: boolean } | null | undefined;
+  return streamOptions?.include_usage !== true;
+}
+
 /**
  * The last stage: tries the scheduled endpoints in order (primary, then fallbacks)
  * while an attempt fails before any byte (refused, timed out, a `retryOn` status such as
@@ -102,7 +108,10 @@ export function forward(deps: ForwardDeps) {
     let usageInjected: boolean;
     let headers: Headers;
     try {
-      ({ bytes, usageInjected } = upstreamBody(req, target));
+      usageInjected = usageAsked(req);
+      // The client's bytes as they came (most requests): no result object made for them.
+      if (!usageInjected && target.target === req.model) bytes = req.bytes;
+      else ({ bytes, usageInjected } = upstreamBody(req, target));
       // The settings' own object carries `forwardAuthorization`: no options object a request.
       headers = bodyRequestHeaders(x.headers, req.kind, x.requestId, settings.upstream);
       const credential = settings.upstream.credential;

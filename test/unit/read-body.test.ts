@@ -115,6 +115,28 @@ describe("readBody", () => {
     expect(time.pending).toBe(0);
   });
 
+  test("with a declared length, a read that fails is a 400 (or a 499 once the client left), its timer cancelled", async () => {
+    // readDeclared settles both outcomes through one reaction (ninth pass): a failure must not
+    // pass for a body.
+    for (const [aborted, status] of [
+      [false, 400],
+      [true, 499],
+    ] as const) {
+      const time = new FakeTime();
+      const broken = {
+        headers: new Headers({ "content-length": "12" }),
+        signal: { aborted },
+        arrayBuffer: () => Promise.reject(new TypeError("framing")),
+      } as unknown as Request;
+      const { value, error } = await settle(
+        readBody(broken, { limit: 1024, timeoutMs: 5000, setTimer: time.setTimer }),
+      );
+      expect(value).toBeUndefined();
+      expect((error as GatewayError).status).toBe(status);
+      expect(time.pending).toBe(0);
+    }
+  });
+
   test("a declared or streamed body over the limit is a 413", async () => {
     const time = new FakeTime();
     const declared = new Request("http://gw/", {

@@ -64,8 +64,10 @@ class RequestContext implements SchedulingContext {
   private k3: StateKey<unknown> | undefined = undefined;
   private v3: unknown = undefined;
   private more: Map<StateKey<unknown>, unknown> | undefined = undefined;
-  /** The prompt's first characters and its whole length (prompt.ts `promptPrefix`). */
-  private prefix: { parts: readonly string[]; length: number; limit: number } | undefined = undefined;
+  /** The prompt's first characters and its whole length (prompt.ts `promptParts`), as made. */
+  private prefix: { readonly parts: readonly string[]; readonly length: number } | undefined = undefined;
+  /** How many characters `prefix` was made for (kept beside it: no copy of it a decision). */
+  private prefixLimit = 0;
 
   constructor(
     readonly request: SchedulingRequest,
@@ -78,12 +80,11 @@ class RequestContext implements SchedulingContext {
 
   private window(chars: number) {
     const prefix = this.prefix;
-    if (prefix !== undefined && prefix.limit >= chars) return prefix;
+    if (prefix !== undefined && this.prefixLimit >= chars) return prefix;
     const limit = Math.max(chars, HASH_WINDOW);
-    // Fields copied, not spread: V8 takes a slow path for a spread per request.
-    const parts = promptParts(this.request.body, this.request.kind, limit);
-    const made = { parts: parts.parts, length: parts.length, limit };
+    const made = promptParts(this.request.body, this.request.kind, limit);
     this.prefix = made;
+    this.prefixLimit = limit;
     return made;
   }
 
