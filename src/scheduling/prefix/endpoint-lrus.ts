@@ -57,6 +57,23 @@ export class EndpointLrus {
     this.size[ep]!--;
   }
 
+  /**
+   * Whether endpoint `ep`'s newest entries are `keys` in the order a record leaves them
+   * (block 0 newest, then block 1...): what recording `keys` again would change nothing of
+   * (the prefix index's repeated record). One read per block along the list, against a
+   * table probe, a holder walk and four links per block for the record itself.
+   */
+  newestAre(ep: number, keys: readonly number[]): boolean {
+    if (this.size[ep]! < keys.length) return false;
+    const ent = this.ent;
+    let e = this.tail[ep]!;
+    for (let i = 0; i < keys.length; i++) {
+      if (e === NONE || ent.key(e) !== keys[i]) return false;
+      e = ent.field(e, LRU_PREV);
+    }
+    return true;
+  }
+
   /** Cuts endpoint `ep`'s `n` oldest entries off at once; `rest` is the entry after them (NONE: all). */
   dropOldest(ep: number, n: number, rest: number): void {
     this.head[ep] = rest;

@@ -38,10 +38,11 @@
 
 import { DeferredPicks } from "./deferred-picks.ts";
 import { PromptStatistics } from "./distinctive.ts";
-import { EndpointLrus, LRU_NEXT, LRU_PREV } from "./endpoint-lrus.ts";
+import { EndpointLrus, LRU_NEXT } from "./endpoint-lrus.ts";
 import { KeyRecords } from "./key-records.ts";
 import { grownInt32 } from "./key-table.ts";
 import { MatchedLengths, NO_MATCH, type PrefixLengths } from "./matched-lengths.ts";
+import { LastMatch, PlacedKeys } from "./prefix-memos.ts";
 import { EntrySlab, NONE } from "./prefix-storage.ts";
 
 export const DEFAULT_LRU_CAPACITY_PER_SERVER = 31_250;
@@ -110,7 +111,7 @@ export class PrefixIndex {
       forget: (key) => this.keys.clearWeight(key),
       divideAll: (w) => this.keys.divideWeights(w),
       addAll: (keys, w) => {
-        const p = this.placed(keys);
+        const p = this.placedFor.place(keys, this.holdersVersion, this.keys);
         this.keys.addWeightsAt(p.shards, p.slots, keys.length, w);
       },
       firstBelow: (keys, bar) => {
@@ -118,7 +119,7 @@ export class PrefixIndex {
         // The slots a repeated prompt's record placed; a new prompt is probed only up to
         // its first light block (its block 0: no key of it is in the index).
         const p = this.placedFor;
-        if (p.holders === this.holdersVersion && sameKeys(keys, p.keys))
+        if (p.current(keys, this.holdersVersion))
           return this.keys.firstBelowAt(p.shards, p.slots, keys.length, bar);
         return this.keys.firstBelow(keys, bar);
       },
@@ -207,52 +208,22 @@ export class PrefixIndex {
   /** As `match`, answered by a small typed-array record instead of a Map. */
   matchLengths(keys: readonly number[]): PrefixLengths {
     if (this.later.size > 0) this.settle();
-    const memo = this.lastMatch;
-    if (memo.holders === this.holdersVersion && sameKeys(keys, memo.keys)) return memo.lengths;
+    const last = this.lastMatch.get(keys, this.holdersVersion);
+    if (last !== undefined) return last;
     const lengths = this.matchNow(keys);
     // No match (a new prompt, whose block 0 no endpoint holds) is one probe to find again:
     // not worth copying its keys; the memo keeps the last prompt that matched.
-    if (lengths === NO_MATCH) return lengths;
-    memo.holders = this.holdersVersion;
-    memo.keys = keys.slice(); // the caller's array may change after the call
-    memo.lengths = lengths;
+    if (lengths !== NO_MATCH) this.lastMatch.set(keys, this.holdersVersion, lengths);
     return lengths;
   }
 
-  /**
-   * The last match and the holders it was read from: the same keys again (the same prompt)
-   * while no key has gained or lost a holder get the same answer (it is read-only), without
-   * reading the holders of every block again.
-   */
-  private readonly lastMatch = { holders: -1, keys: [] as readonly number[], lengths: NO_MATCH };
+  /** The last match (prefix-memos.ts). */
+  private readonly lastMatch = new LastMatch();
   /** Bumped whenever a key gains or loses a holder or an endpoint leaves (an LRU's order is not a holder). */
   private holdersVersion = 0;
 
-  /**
-   * The slots of the last keys the prompt statistics read or wrote (`KeyRecords.locate`),
-   * kept while no key came or went (which is when slots move): a decision reads a prompt's
-   * weights and its record adds to them, and a repeated prompt does both again, so the keys
-   * are probed once instead of two or four times.
-   */
-  private readonly placedFor = {
-    holders: -1,
-    keys: [] as readonly number[],
-    shards: new Int32Array(256),
-    slots: new Int32Array(256),
-  };
-
-  private placed(keys: readonly number[]): { shards: Int32Array; slots: Int32Array } {
-    const p = this.placedFor;
-    if (p.holders === this.holdersVersion && sameKeys(keys, p.keys)) return p;
-    if (p.slots.length < keys.length) {
-      p.shards = new Int32Array(Math.max(keys.length, 2 * p.slots.length));
-      p.slots = new Int32Array(p.shards.length);
-    }
-    this.keys.locate(keys, p.shards, p.slots);
-    p.holders = this.holdersVersion;
-    p.keys = keys.slice();
-    return p;
-  }
+  /** The slots of the last keys the prompt statistics read or wrote (prefix-memos.ts). */
+  private readonly placedFor = new PlacedKeys();
 
   private matchNow(keys: readonly number[]): PrefixLengths {
     const scratch = this.scratch;
@@ -321,7 +292,7 @@ export class PrefixIndex {
       return;
     }
     const ep = this.endpointFor(endpoint);
-    if (this.newestAre(ep, keys)) {
+    if (this.lrus.newestAre(ep, keys)) {
       // The same prompt as this endpoint's last record (a repeated prompt): the loop below
       // would unlink and append each of its entries to the same places, so the LRU is as
       // it would be; only a capacity lowered since can still evict.
@@ -375,24 +346,8 @@ export class PrefixIndex {
   /** `prompts.record`'s weights for keys a record did not add them to. */
   private addWeights(keys: readonly number[], w: number): void {
     if (!(w > 0) || keys.length === 0) return;
-    const p = this.placed(keys);
+    const p = this.placedFor.place(keys, this.holdersVersion, this.keys);
     this.keys.addWeightsAt(p.shards, p.slots, keys.length, w);
-  }
-
-  /**
-   * Whether endpoint `ep`'s newest entries are `keys` in the order a record leaves them
-   * (block 0 newest, then block 1...): what recording `keys` again would change nothing of.
-   * One read per block along the LRU, against a table probe, a holder walk and four links
-   * per block for the record itself.
-   */
-  private newestAre(ep: number, keys: readonly number[]): boolean {
-    if (this.lrus.size[ep]! < keys.length) return false;
-    let e = this.lrus.tail[ep]!;
-    for (let i = 0; i < keys.length; i++) {
-      if (e === NONE || this.ent.key(e) !== keys[i]) return false;
-      e = this.at(e, LRU_PREV);
-    }
-    return true;
   }
 
   /**
@@ -557,10 +512,4 @@ export class PrefixIndex {
     if (next !== NONE) this.put(next, HOLD_PREV, prev);
     this.ent.release(e);
   }
-}
-
-function sameKeys(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

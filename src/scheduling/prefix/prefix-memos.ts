@@ -1,0 +1,69 @@
+/**
+ * What the prefix index remembers of its last calls so that the same prompt again costs
+ * no second pass over its keys (prefix-index.ts). Each memo is valid while the index's
+ * holders version is the one it was made at: a key gaining or losing a holder (which is
+ * also when key slots move: a key comes or goes) or an endpoint leaving bumps it.
+ */
+import type { KeyRecords } from "./key-records.ts";
+import { NO_MATCH, type PrefixLengths } from "./matched-lengths.ts";
+
+/** Whether two key lists are the same keys in the same order. */
+export function sameKeys(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The last match and the holders it was read from: the same keys again (the same prompt)
+ * while no key has gained or lost a holder get the same answer (it is read-only), without
+ * reading the holders of every block again.
+ */
+export class LastMatch {
+  private holders = -1;
+  private keys: readonly number[] = [];
+  private lengths: PrefixLengths = NO_MATCH;
+
+  /** The match of `keys` made at holders version `holders`, or undefined. */
+  get(keys: readonly number[], holders: number): PrefixLengths | undefined {
+    return this.holders === holders && sameKeys(keys, this.keys) ? this.lengths : undefined;
+  }
+
+  set(keys: readonly number[], holders: number, lengths: PrefixLengths): void {
+    this.holders = holders;
+    this.keys = keys.slice(); // the caller's array may change after the call
+    this.lengths = lengths;
+  }
+}
+
+/**
+ * The slots of the last keys the prompt statistics read or wrote (`KeyRecords.locate`),
+ * kept while no key came or went (which is when slots move): a decision reads a prompt's
+ * weights and its record adds to them, and a repeated prompt does both again, so the keys
+ * are probed once instead of two or four times.
+ */
+export class PlacedKeys {
+  private holders = -1;
+  private keys: readonly number[] = [];
+  /** Shard and slot offset of each key (`KeyRecords.locate`), valid when `current`. */
+  shards = new Int32Array(256);
+  slots = new Int32Array(256);
+
+  /** Whether `shards`/`slots` place `keys` at holders version `holders`. */
+  current(keys: readonly number[], holders: number): boolean {
+    return this.holders === holders && sameKeys(keys, this.keys);
+  }
+
+  /** Places `keys` in `table` (unless already placed at this version); read `shards`/`slots` after. */
+  place(keys: readonly number[], holders: number, table: KeyRecords): this {
+    if (this.current(keys, holders)) return this;
+    if (this.slots.length < keys.length) {
+      this.shards = new Int32Array(Math.max(keys.length, 2 * this.slots.length));
+      this.slots = new Int32Array(this.shards.length);
+    }
+    table.locate(keys, this.shards, this.slots);
+    this.holders = holders;
+    this.keys = keys.slice();
+    return this;
+  }
+}
