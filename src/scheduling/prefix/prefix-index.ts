@@ -23,11 +23,13 @@
  * Layout (no allocation per entry, so a full index of millions of entries neither feeds
  * the GC nor rehashes a Map; see docs/scheduling.md "The prefix index's layout"):
  * - block keys in a `KeyRecords` table (sharded open addressing over typed arrays), each
- *   slot holding the key, the first entry holding it and its prompt-statistics weight;
+ *   slot holding the key, the first entry holding it, its prompt-statistics weight and its
+ *   hash;
  * - endpoints -> small ints (`endpointIds`; ids of removed endpoints are reused);
  * - one entry per (key, endpoint) pair, 32 bytes side by side: its endpoint id, place in
  *   the endpoint's LRU (a doubly linked list, head = oldest: endpoint-lrus.ts) and in the key's holder
- *   list, and the key itself; freed entries are chained for reuse. A full index is a
+ *   list, the key itself and its hash (a record hashes each key once; its eviction reuses
+ *   the hash); freed entries are chained for reuse. A full index is a
  *   hundred MB or more, so what an eviction reads is one entry's cache line and its key's
  *   table slot (holders and weight in it), and a new key is one slot;
  * - entries come in fixed chunks of 16,384, added as needed and never
