@@ -45,6 +45,19 @@ export class EndpointLrus {
     this.size[ep]!++;
   }
 
+  /**
+   * `push` for an entry whose own links the caller writes (`EntrySlab.init`: previous =
+   * the returned old newest, next = NONE): links it behind the newest.
+   */
+  pushNew(ep: number, e: number): number {
+    const tail = this.tail[ep]!;
+    if (tail === NONE) this.head[ep] = e;
+    else this.ent.set(tail, LRU_NEXT, e);
+    this.tail[ep] = e;
+    this.size[ep]!++;
+    return tail;
+  }
+
   /** Takes entry `e` out of endpoint `ep`'s list. */
   unlink(ep: number, e: number): void {
     const ent = this.ent;

@@ -335,12 +335,9 @@ export class PrefixIndex {
   /** A new entry of endpoint `ep` for `key` (whose `keyHash` is `h`), ahead of holder `next`, appended to the LRU. */
   private newEntry(ep: number, key: number, next: number, h: number): number {
     const e = this.ent.alloc();
-    this.ent.setKey(e, key);
-    this.put(e, KEY_HASH, h);
-    this.put(e, EP, ep);
-    this.put(e, HOLD_PREV, NONE);
-    this.put(e, HOLD_NEXT, next);
-    this.lrus.push(ep, e);
+    const prev = this.lrus.pushNew(ep, e);
+    // Fields: KEY_HASH, EP, LRU_PREV, LRU_NEXT, HOLD_PREV, HOLD_NEXT.
+    this.ent.init(e, h, ep, prev, NONE, NONE, next, key);
     this.entryCount++;
     return e;
   }

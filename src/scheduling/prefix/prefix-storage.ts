@@ -49,6 +49,22 @@ export class EntrySlab {
     this.doubles[e >>> CHUNK_BITS]![(e & CHUNK_MASK) * (ENTRY / 2) + KEY_F64] = key;
   }
 
+  /**
+   * Sets a new entry's six fields and key with one chunk lookup (`set` and `setKey` each
+   * look the chunk up again): the index's record writes them for every block of a new prompt.
+   */
+  init(e: number, f0: number, f1: number, f2: number, f3: number, f4: number, f5: number, key: number): void {
+    const ints = this.ints[e >>> CHUNK_BITS]!;
+    const o = (e & CHUNK_MASK) * ENTRY;
+    ints[o] = f0;
+    ints[o + 1] = f1;
+    ints[o + 2] = f2;
+    ints[o + 3] = f3;
+    ints[o + 4] = f4;
+    ints[o + 5] = f5;
+    this.doubles[e >>> CHUNK_BITS]![(o >> 1) + KEY_F64] = key;
+  }
+
   /** A free entry's id (its fields hold whatever they held). */
   alloc(): number {
     if (this.free !== NONE) {
