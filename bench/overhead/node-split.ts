@@ -1,0 +1,355 @@
+/**
+ * Where the Node gateway's CPU per request goes beside the bare undici proxy, split by kind
+ * (issue 19, ninth pass): the JS thread's user and kernel time, V8's worker threads (the
+ * optimising compiler, GC helpers), and with `--perf` the user time split further by
+ * `perf record -e cpu-clock` (this VM has no hardware counters, but the software clock
+ * samples kernel and user code alike): kernel, JIT-compiled JS, V8 builtins (ICs, the
+ * interpreter, promises), the V8 runtime in C++, the optimising compiler, GC, node's C++ and
+ * libuv, libc. A CPU profile (`node --cpu-prof`) sees only the JS thread and charges a
+ * syscall to the JS frame that made it; this says how much of a gap is kernel, how much is
+ * JS and how much is V8 compiling.
+ *
+ * Layout as run.ts: the mock pods (upstream.ts, 4 ports) and wrk on core 0, the proxy
+ * under test on core 1, the other proxy SIGSTOPped meanwhile; both bundled from this tree
+ * with `bun build --target=node`; each warmed (small JSON at 32 connections, then every case),
+ * then rounds alternate the two targets (order swapped each round). CPU from
+ * /proc/<pid>/task/<tid>/stat (utime, stime), µs per request; medians over rounds.
+ *
+ *   flock /tmp/bench.lock bun bench/overhead/node-split.ts [--cases c1,body30k,sse32]
+ *     [--rounds 3] [--seconds 4] [--warmup 10] [--perf]
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { bigBody, SMALL } from "./bodies.ts";
+import {
+  CLK_TCK,
+  firstJsonLine,
+  freePort,
+  killAllOnExit,
+  type Proc,
+  run,
+  signal,
+  sleep,
+  start,
+  stopAll,
+} from "./procs.ts";
+import { type WrkJson, wrkScript } from "./wrk-lua.ts";
+
+const { values } = parseArgs({
+  options: {
+    cases: { type: "string", default: "c1,body30k,sse32" },
+    rounds: { type: "string", default: "3" },
+    seconds: { type: "string", default: "4" },
+    warmup: { type: "string", default: "10" },
+    perf: { type: "boolean", default: false },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const SECONDS = Number(values.seconds);
+const WARMUP = Number(values.warmup);
+const PERF = values.perf;
+const ROOT = resolve(import.meta.dir, "../..");
+const WORK = mkdtempSync(join(tmpdir(), "node-split-"));
+const BUN = process.execPath;
+const LOAD_CORE = "0";
+const PROXY_CORE = "1";
+const log = (name: string) => join(WORK, `${name}.log`);
+const say = (s: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
+
+interface Case {
+  id: string;
+  conns: number;
+  script: string;
+}
+const ALL_CASES: Case[] = [
+  { id: "c1", conns: 1, script: wrkScript(WORK, "small", SMALL) },
+  { id: "c32", conns: 32, script: wrkScript(WORK, "small", SMALL) },
+  { id: "body30k", conns: 32, script: wrkScript(WORK, "big", bigBody(30 * 1024)) },
+  {
+    id: "sse32",
+    conns: 32,
+    script: wrkScript(WORK, "stream", { ...SMALL, stream: true, max_tokens: 20 }, { "x-mock-chunks": "20" }),
+  },
+];
+const CASES = values.cases.split(",").map((id) => {
+  const c = ALL_CASES.find((x) => x.id === id);
+  if (!c) throw new Error(`unknown case ${id} (one of ${ALL_CASES.map((x) => x.id).join(", ")})`);
+  return c;
+});
+
+interface Target {
+  id: "gw-node" | "bare-node";
+  proc: Proc;
+  port: number;
+}
+
+/** utime and stime of the JS thread (tid = pid) and of every other thread, in µs. */
+function threadCpu(pid: number): { jsUser: number; jsSys: number; workers: number } {
+  const out = { jsUser: 0, jsSys: 0, workers: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let s: string;
+    try {
+      s = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    } catch {
+      continue; // thread gone
+    }
+    const rest = s.slice(s.lastIndexOf(")") + 2).split(" ");
+    const user = (Number(rest[11]) * 1e6) / CLK_TCK;
+    const sys = (Number(rest[12]) * 1e6) / CLK_TCK;
+    if (Number(tid) === pid) {
+      out.jsUser += user;
+      out.jsSys += sys;
+    } else out.workers += user + sys;
+  }
+  return out;
+}
+
+/** A perf sample's symbol and object, sorted into the kinds this tool reports. */
+function kindOf(dso: string, sym: string): string {
+  if (dso.includes("kernel")) return "kernel";
+  if (sym.startsWith("JS:") || sym.startsWith("RegExp:") || dso.startsWith("[JIT]")) return "JS (JIT code)";
+  if (sym.startsWith("Builtins_") || sym.startsWith("Bytecodes_")) return "V8 builtins";
+  if (/compiler::|Compil|Turbofan|turboshaft/.test(sym)) return "V8 compiler";
+  if (/Scaveng|Heap|Sweep|Evacuat|Marking|MarkCompact|heap::|Remembered|ArrayBufferSweeper/.test(sym))
+    return "GC";
+  if (dso.startsWith("libc") || dso.startsWith("libstdc++") || dso.startsWith("libm")) return "libc";
+  if (/node::|uv_|uv__|llhttp|ada::|simdutf/.test(sym)) return "node C++ / libuv";
+  if (sym.includes("v8::")) return "V8 runtime (C++)";
+  return "other";
+}
+
+/** µs per kind in a perf.data file (each sample one period of the software clock). */
+function perfKinds(file: string): Map<string, number> {
+  const text = execFileSync(
+    "perf",
+    [
+      "report",
+      "-i",
+      file,
+      "--stdio",
+      "--no-children",
+      "-g",
+      "none",
+      "--sort",
+      "dso,sym",
+      "-F",
+      "period,dso,sym",
+    ],
+    { encoding: "utf8", maxBuffer: 64 << 20, stdio: ["ignore", "pipe", "ignore"] },
+  );
+  const kinds = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    const m = /^\s*(\d+)\s+(.+?)\s+\[[.k]\]\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const ns = Number(m[1]); // cpu-clock periods are ns
+    const k = kindOf(m[2]!, m[3]!.trim());
+    kinds.set(k, (kinds.get(k) ?? 0) + ns / 1000);
+  }
+  return kinds;
+}
+
+async function wrk(t: Target, c: Case, seconds: number): Promise<WrkJson> {
+  const url = `http://127.0.0.1:${t.port}/v1/chat/completions`;
+  const { stdout } = await run(
+    "wrk",
+    ["wrk", "-t1", `-c${c.conns}`, `-d${seconds}s`, "--timeout", "10s", "-s", c.script, url],
+    { core: LOAD_CORE, log: log("wrk"), timeoutMs: (seconds + 30) * 1000 },
+  );
+  const line = stdout.split("\n").find((l) => l.startsWith("WRKJSON "));
+  if (!line) throw new Error(`wrk printed no result: ${stdout.slice(-300)}`);
+  return JSON.parse(line.slice(8)) as WrkJson;
+}
+
+async function activate(targets: Target[], t: Target): Promise<void> {
+  for (const o of targets) if (o !== t) signal(o.proc, "SIGSTOP");
+  signal(t.proc, "SIGCONT");
+  await sleep(300);
+}
+
+interface Row {
+  caseId: string;
+  target: string;
+  rps: number;
+  jsUser: number;
+  jsSys: number;
+  workers: number;
+  kinds: Map<string, number>;
+}
+
+async function measure(t: Target, c: Case, round: number): Promise<Row> {
+  const before = threadCpu(t.proc.pid);
+  const perfFile = join(WORK, `perf-${t.id}-${c.id}-${round}.data`);
+  const perf = PERF
+    ? start(
+        "perf",
+        ["perf", "record", "-q", "-F", "1999", "-e", "cpu-clock", "-p", String(t.proc.pid), "-o", perfFile],
+        { stdout: "ignore", log: log("perf") },
+      )
+    : undefined;
+  const w = await wrk(t, c, SECONDS);
+  if (perf) {
+    signal(perf, "SIGINT");
+    await perf.exited;
+  }
+  const after = threadCpu(t.proc.pid);
+  const n = w.requests;
+  const per = (a: number, b: number) => (a - b) / n;
+  const kinds = new Map<string, number>();
+  if (perf) for (const [k, us] of perfKinds(perfFile)) kinds.set(k, us / n);
+  return {
+    caseId: c.id,
+    target: t.id,
+    rps: (n * 1e6) / w.durationUs,
+    jsUser: per(after.jsUser, before.jsUser),
+    jsSys: per(after.jsSys, before.jsSys),
+    workers: per(after.workers, before.workers),
+    kinds,
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function report(rows: Row[]): string {
+  const out: string[] = [
+    `Node gateway vs bare undici proxy, CPU µs per request by kind (medians of ${ROUNDS} rounds of ${SECONDS} s, ${WARMUP} s warm-up; ${new Date().toISOString()})`,
+    "",
+  ];
+  const kindsSeen = [...new Set(rows.flatMap((r) => [...r.kinds.keys()]))].sort();
+  const head = ["case", "target", "req/s", "JS thread user", "JS thread kernel", "other threads", "total"];
+  out.push(`| ${[...head, ...kindsSeen.map((k) => `perf: ${k}`)].join(" | ")} |`);
+  out.push(`|${[...head, ...kindsSeen].map((_, i) => (i < 2 ? "---" : "---:")).join("|")}|`);
+  for (const c of CASES) {
+    const med: Record<string, number[]> = {};
+    for (const id of ["gw-node", "bare-node"]) {
+      const rs = rows.filter((r) => r.caseId === c.id && r.target === id);
+      if (!rs.length) continue;
+      const cols = [
+        median(rs.map((r) => r.rps)),
+        median(rs.map((r) => r.jsUser)),
+        median(rs.map((r) => r.jsSys)),
+        median(rs.map((r) => r.workers)),
+        median(rs.map((r) => r.jsUser + r.jsSys + r.workers)),
+        ...kindsSeen.map((k) => median(rs.map((r) => r.kinds.get(k) ?? 0))),
+      ];
+      med[id] = cols;
+      out.push(`| ${c.id} | ${id} | ${cols.map((x) => x.toFixed(x > 500 ? 0 : 1)).join(" | ")} |`);
+    }
+    const [g, b] = [med["gw-node"], med["bare-node"]];
+    if (g && b)
+      out.push(
+        `| ${c.id} | gap | | ${g
+          .slice(1)
+          .map((x, i) => (x - b[i + 1]!).toFixed(1))
+          .join(" | ")} |`,
+      );
+  }
+  const paired = rows.map((r) => `${r.caseId}/${r.target} ${(r.jsUser + r.jsSys + r.workers).toFixed(0)}`);
+  out.push("", `Per round (total µs/request): ${paired.join(", ")}`, "");
+  return out.join("\n");
+}
+
+async function main(): Promise<void> {
+  killAllOnExit();
+  say(`work dir ${WORK}`);
+  const bundle = (entry: string, name: string) => {
+    const file = join(WORK, `${name}.mjs`);
+    execFileSync(BUN, ["build", "--target=node", entry, "--outfile", file], { cwd: ROOT, stdio: "pipe" });
+    return file;
+  };
+  const gwBundle = bundle("src/runtime/node.ts", "gw-node");
+  const bareBundle = bundle("bench/overhead/bare-node.ts", "bare-node");
+  const upstream = start("upstream", [BUN, join(import.meta.dir, "upstream.ts"), "--ports", "0,0,0,0"], {
+    core: LOAD_CORE,
+    stdout: "pipe",
+    log: log("upstream"),
+    cwd: ROOT,
+  });
+  const { ports } = await firstJsonLine<{ ports: number[] }>(upstream);
+  const config = join(WORK, "gateway.yaml");
+  writeFileSync(
+    config,
+    [
+      "apiVersion: gateway.inference.dev/v1alpha1",
+      "kind: GatewayConfig",
+      "hostname: 127.0.0.1",
+      "logLevel: info",
+      "endpoints:",
+      ...ports.map((p, i) => `  - { name: mock-${i}, address: "127.0.0.1:${p}" }`),
+      "",
+    ].join("\n"),
+  );
+  const nodeFlags = PERF ? ["--perf-basic-prof"] : [];
+  const gwPort = await freePort();
+  const gw = start(
+    "gw-node",
+    ["node", ...nodeFlags, gwBundle, "--config", config, "--port", String(gwPort)],
+    {
+      core: PROXY_CORE,
+      stdout: "ignore",
+      log: log("gw-node"),
+      cwd: ROOT,
+    },
+  );
+  for (let i = 0; i < 100; i++) {
+    const ok = await fetch(`http://127.0.0.1:${gwPort}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    await sleep(100);
+  }
+  const bare = start(
+    "bare-node",
+    [
+      "node",
+      ...nodeFlags,
+      bareBundle,
+      "--port",
+      "0",
+      "--upstreams",
+      ports.map((p) => `127.0.0.1:${p}`).join(","),
+    ],
+    { core: PROXY_CORE, stdout: "pipe", log: log("bare-node"), cwd: ROOT },
+  );
+  const { port: barePort } = await firstJsonLine<{ port: number }>(bare);
+  const targets: Target[] = [
+    { id: "gw-node", proc: gw, port: gwPort },
+    { id: "bare-node", proc: bare, port: barePort },
+  ];
+  const smallCase = ALL_CASES[1]!;
+  for (const t of targets) {
+    say(`warm-up ${t.id}`);
+    await activate(targets, t);
+    await wrk(t, smallCase, WARMUP);
+    for (const c of CASES) if (c.script !== smallCase.script) await wrk(t, c, Math.ceil(WARMUP / 2));
+  }
+  const rows: Row[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const c of CASES) {
+      const order = round % 2 ? targets : [...targets].reverse();
+      for (const t of order) {
+        await activate(targets, t);
+        const r = await measure(t, c, round);
+        rows.push(r);
+        say(
+          `round ${round} ${c.id} ${t.id}: ${(r.jsUser + r.jsSys + r.workers).toFixed(0)} µs/req (JS user ${r.jsUser.toFixed(0)}, kernel ${r.jsSys.toFixed(0)}, other threads ${r.workers.toFixed(0)})`,
+        );
+      }
+    }
+  }
+  console.log(report(rows));
+  await stopAll();
+}
+
+await main().catch(async (err) => {
+  console.error(err);
+  await stopAll();
+  process.exit(1);
+});
