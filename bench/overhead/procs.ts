@@ -251,6 +251,9 @@ export function otherBenchmarks(): string[] {
   for (const pid of stats.keys()) {
     if (mine.has(pid)) continue;
     const cmd = cmdline(pid);
+    // A `flock <lock> ...` wrapper (or a shell around one) waits for the lock or wraps the
+    // benchmark that holds it; the benchmark is its own process, found below if it runs.
+    if (/(^|\s)flock\s/.test(cmd)) continue;
     // A script under bench/ run by someone else (not a tool merely naming the folder).
     if (/(^|[\s/])bench\/[\w./-]+\.(ts|js|mjs)\b/.test(cmd) && !/\bbench\/overhead\//.test(cmd))
       found.push(`${pid} ${cmd}`);
