@@ -116,8 +116,8 @@ describe("readBody", () => {
   });
 
   test("with a declared length, a read that fails is a 400 (or a 499 once the client left), its timer cancelled", async () => {
-    // readDeclared settles both outcomes through one reaction (ninth pass): a failure must not
-    // pass for a body.
+    // A failure must not pass for a body (ninth pass: one reaction for both outcomes was tried,
+    // and cost Node ~0.5 us a request in process; the two reactions stay).
     for (const [aborted, status] of [
       [false, 400],
       [true, 499],
