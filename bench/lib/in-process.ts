@@ -1,11 +1,65 @@
 /**
  * Driving a gateway app in process (no HTTP): the in-process benchmarks (hono-chain,
- * node-path-chain, body-micro) share these so each measures the same way.
+ * node-path-chain, body-micro, core-census, core-census-split, core-gc) share these so each
+ * measures the same way.
  */
+import { resolve } from "node:path";
 
 /** Anything with a web-standard `fetch`: a Hono app, the gateway's `fetch`. */
 export interface FetchApp {
   fetch(request: Request): Response | Promise<Response>;
+}
+
+/** A small chat completion's bytes, as a pod answers the benchmarks' JSON requests. */
+export const COMPLETION = new TextEncoder().encode(
+  JSON.stringify({
+    id: "cmpl-1",
+    object: "chat.completion",
+    model: "m",
+    choices: [{ index: 0, message: { role: "assistant", content: "Hi" }, finish_reason: "stop" }],
+    usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
+  }),
+);
+
+/** The pod's answer to one call: `COMPLETION` as JSON. */
+export const completionAnswer = (): Response =>
+  new Response(COMPLETION, { headers: { "content-type": "application/json" } });
+
+export interface GatewayAtOptions {
+  /** Endpoints (pods of model `m` on unused ports; the fetch seam answers for them). Default 4. */
+  endpoints?: number;
+  /** The log level; the log line is built and serialised as in production, then dropped. */
+  level?: "info" | "silent";
+  /** Where log lines go instead of being dropped (e.g. the logger's own default writer). */
+  toStdout?: boolean;
+  /** The pod calls' fetch seam; default: `completionAnswer()` at once. */
+  fetch?: (input: unknown, init?: unknown) => Promise<Response>;
+}
+
+/**
+ * The real gateway of the checkout at `root` (this one, or a worktree of an earlier tree run
+ * beside it), in process, with the default profile, metrics and the log line on.
+ */
+export async function gatewayAt(root: string, options: GatewayAtOptions = {}): Promise<FetchApp> {
+  const { createGateway } = await import(resolve(root, "src/gateway.ts"));
+  const { parseConfig } = await import(resolve(root, "src/config/load.ts"));
+  const { createLogger } = await import(resolve(root, "src/log.ts"));
+  const level = options.level ?? "info";
+  const yaml = [
+    "apiVersion: gateway.inference.dev/v1alpha1",
+    "kind: GatewayConfig",
+    `logLevel: ${level}`,
+    "endpoints:",
+    ...Array.from(
+      { length: options.endpoints ?? 4 },
+      (_, i) => `  - { name: pod-${i}, address: "127.0.0.1:${i + 1}", models: [m] }`,
+    ),
+  ].join("\n");
+  return createGateway({
+    config: parseConfig(yaml, "bench.yaml"),
+    logger: options.toStdout ? createLogger(level) : createLogger(level, () => {}),
+    fetch: options.fetch ?? (async () => completionAnswer()),
+  }) as FetchApp;
 }
 
 /** A chat-completions POST of `body` (a JSON string), as a client sends it. */

@@ -25,7 +25,7 @@ import { spliceRequestBody } from "../../src/proxy/model-field.ts";
 import { DEFAULT_BLOCK_CHARS, DEFAULT_MAX_BLOCKS, hashPrefix } from "../../src/scheduling/prefix/hashes.ts";
 import { PrefixIndex } from "../../src/scheduling/prefix/prefix-index.ts";
 import { promptParts } from "../../src/scheduling/prefix/prompt.ts";
-import { type FetchApp, perRequest, postChat } from "../lib/in-process.ts";
+import { completionAnswer, type FetchApp, perRequest, postChat } from "../lib/in-process.ts";
 import { bestNsPerCall } from "./best-of.ts";
 import { bigBody, SMALL } from "./bodies.ts";
 
@@ -128,16 +128,7 @@ if (typeof Bun !== "undefined") {
 }
 
 type App = FetchApp;
-const COMPLETION = encoder.encode(
-  JSON.stringify({
-    id: "cmpl-1",
-    object: "chat.completion",
-    model: "m",
-    choices: [{ index: 0, message: { role: "assistant", content: "Hi" }, finish_reason: "stop" }],
-    usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
-  }),
-);
-const answer = () => new Response(COMPLETION, { headers: { "content-type": "application/json" } });
+const answer = completionAnswer;
 
 /**
  * An EndpointPickerConfig for a variant: `random` (the random picker alone), `noprefix` (the

@@ -7,55 +7,24 @@
  */
 import { heapStats } from "bun:jsc";
 import { resolve } from "node:path";
+import { chatRequest, completionAnswer, gatewayAt } from "../lib/in-process.ts";
 
 const N = Number(process.env["BENCH_N"] ?? 300);
 const root = process.env["BENCH_GATEWAY_ROOT"] ?? resolve(import.meta.dirname ?? ".", "../..");
-const COMPLETION = new TextEncoder().encode(
-  JSON.stringify({
-    id: "c",
-    object: "chat.completion",
-    model: "m",
-    choices: [{ index: 0, message: { role: "assistant", content: "Hi" }, finish_reason: "stop" }],
-    usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
-  }),
-);
 type Counts = Record<string, number>;
 let atFetch: Counts | undefined;
-const { createGateway } = await import(resolve(root, "src/gateway.ts"));
-const { parseConfig } = await import(resolve(root, "src/config/load.ts"));
-const { createLogger } = await import(resolve(root, "src/log.ts"));
-const yaml = [
-  "apiVersion: gateway.inference.dev/v1alpha1",
-  "kind: GatewayConfig",
-  "endpoints:",
-  ...Array.from(
-    { length: 4 },
-    (_, i) => `  - { name: pod-${i}, address: "127.0.0.1:${i + 1}", models: [m] }`,
-  ),
-].join("\n");
 let counting = false;
-const answers = Array.from(
-  { length: 3000 },
-  () => new Response(COMPLETION, { headers: { "content-type": "application/json" } }),
-);
+const answers = Array.from({ length: 3000 }, completionAnswer);
 let k = 0;
-const gw = createGateway({
-  config: parseConfig(yaml, "census.yaml"),
-  logger: createLogger("info", () => {}),
+const gw = await gatewayAt(root, {
   // Prebuilt answers: the mock's own Response and Headers are not counted.
-  fetch: (() => {
+  fetch: () => {
     if (counting) atFetch = heapStats().objectTypeCounts;
     return Promise.resolve(answers[k++]!);
-  }) as unknown as typeof fetch,
+  },
 });
-const request = () => {
-  const body = JSON.stringify({ model: "m", messages: [{ role: "user", content: "Hello" }], max_tokens: 16 });
-  return new Request("http://gw/v1/chat/completions", {
-    method: "POST",
-    headers: { "content-type": "application/json", "content-length": String(body.length) },
-    body,
-  });
-};
+const request = () =>
+  chatRequest(JSON.stringify({ model: "m", messages: [{ role: "user", content: "Hello" }], max_tokens: 16 }));
 for (let i = 0; i < 2000; i++) {
   const res = await gw.fetch(request());
   await res.arrayBuffer();

@@ -7,49 +7,14 @@
  */
 import { heapStats } from "bun:jsc";
 import { resolve } from "node:path";
+import { chatRequest, gatewayAt } from "../lib/in-process.ts";
 
 const N = Number(process.env["BENCH_N"] ?? 300);
-const COMPLETION = new TextEncoder().encode(
-  JSON.stringify({
-    id: "c",
-    object: "chat.completion",
-    model: "m",
-    choices: [{ index: 0, message: { role: "assistant", content: "Hi" }, finish_reason: "stop" }],
-    usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
-  }),
-);
-
-async function gateway(root: string) {
-  const { createGateway } = await import(resolve(root, "src/gateway.ts"));
-  const { parseConfig } = await import(resolve(root, "src/config/load.ts"));
-  const { createLogger } = await import(resolve(root, "src/log.ts"));
-  const yaml = [
-    "apiVersion: gateway.inference.dev/v1alpha1",
-    "kind: GatewayConfig",
-    "endpoints:",
-    ...Array.from(
-      { length: 4 },
-      (_, i) => `  - { name: pod-${i}, address: "127.0.0.1:${i + 1}", models: [m] }`,
-    ),
-  ].join("\n");
-  return createGateway({
-    config: parseConfig(yaml, "census.yaml"),
-    logger: createLogger("info", () => {}),
-    fetch: async () => new Response(COMPLETION, { headers: { "content-type": "application/json" } }),
-  }) as { fetch(r: Request): Response | Promise<Response> };
-}
-
-function request(): Request {
-  const body = JSON.stringify({ model: "m", messages: [{ role: "user", content: "Hello" }], max_tokens: 16 });
-  return new Request("http://gw/v1/chat/completions", {
-    method: "POST",
-    headers: { "content-type": "application/json", "content-length": String(body.length) },
-    body,
-  });
-}
+const request = () =>
+  chatRequest(JSON.stringify({ model: "m", messages: [{ role: "user", content: "Hello" }], max_tokens: 16 }));
 
 async function census(root: string): Promise<Record<string, number>> {
-  const gw = await gateway(root);
+  const gw = await gatewayAt(root);
   const one = async (r: Request) => {
     const res = await gw.fetch(r);
     if (res.status !== 200) throw new Error(`status ${res.status}`);

@@ -31,7 +31,7 @@
  */
 import { resolve } from "node:path";
 import { Hono } from "hono";
-import { alternatingRounds, type FetchApp, perRequest, postChat } from "../lib/in-process.ts";
+import { alternatingRounds, type FetchApp, gatewayAt, perRequest, postChat } from "../lib/in-process.ts";
 import { bigBody } from "./bodies.ts";
 
 const N = Number(process.env["BENCH_N"] ?? 100_000);
@@ -88,43 +88,12 @@ function bareApp(): Hono {
   return app;
 }
 
-const completion = new TextEncoder().encode(
-  JSON.stringify({
-    id: "cmpl-1",
-    object: "chat.completion",
-    model: "m",
-    choices: [{ index: 0, message: { role: "assistant", content: "Hi" }, finish_reason: "stop" }],
-    usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
-  }),
-);
-
 /** The real gateway of the checkout at `root`, in process, its pods answering at once. */
-async function gatewayApp(
-  root: string,
-  level: "info" | "silent" = "info",
-): Promise<{ fetch(r: Request): Response | Promise<Response> }> {
-  const { createGateway } = await import(resolve(root, "src/gateway.ts"));
-  const { parseConfig } = await import(resolve(root, "src/config/load.ts"));
-  const { createLogger } = await import(resolve(root, "src/log.ts"));
-  const yaml = [
-    "apiVersion: gateway.inference.dev/v1alpha1",
-    "kind: GatewayConfig",
-    "logLevel: info",
-    "endpoints:",
-    ...Array.from(
-      { length: ENDPOINTS },
-      (_, i) => `  - { name: pod-${i}, address: "127.0.0.1:${i + 1}", models: [m] }`,
-    ),
-  ].join("\n");
-  const gateway = createGateway({
-    config: parseConfig(yaml, "bench.yaml"),
-    // The log line is built and serialised as in production, then dropped; with
-    // BENCH_LOG=stdout it is written by the logger's own default writer, as in production
-    // (run with stdout to /dev/null: the results go to stderr then).
-    logger: TO_STDOUT ? createLogger(level) : createLogger(level, () => {}),
-    fetch: async () => new Response(completion, { headers: { "content-type": "application/json" } }),
-  });
-  return gateway;
+function gatewayApp(root: string, level: "info" | "silent" = "info"): Promise<FetchApp> {
+  // The log line is built and serialised as in production, then dropped; with
+  // BENCH_LOG=stdout it is written by the logger's own default writer, as in production
+  // (run with stdout to /dev/null: the results go to stderr then).
+  return gatewayAt(root, { endpoints: ENDPOINTS, level, toStdout: TO_STDOUT });
 }
 
 const ENDPOINTS = Number(process.env["BENCH_ENDPOINTS"] ?? 2);

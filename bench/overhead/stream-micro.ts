@@ -25,6 +25,7 @@
  */
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { COMPLETION } from "../lib/in-process.ts";
 
 const BASE = process.env["BENCH_BASELINE"];
 if (!BASE) throw new Error("set BENCH_BASELINE to an earlier tree (with node_modules)");
@@ -279,15 +280,6 @@ for (const k of Object.keys(after) as (keyof typeof after)[]) {
   // JSON one as bytes, the stream as a queue of its chunks), Bun's direct streams on.
   // The difference is what a stream costs the gateway over a JSON answer, apart from
   // the sockets. CPU µs per request, best of 5 interleaved rounds.
-  const completion = enc.encode(
-    JSON.stringify({
-      id: "c",
-      object: "chat.completion",
-      model: "m",
-      choices: [{ index: 0, message: { role: "assistant", content: "Hi" }, finish_reason: "stop" }],
-      usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
-    }),
-  );
   const gateway = async (url: (p: string) => string) => {
     const { createGateway } = await import(url("src/gateway.ts"));
     const { parseConfig } = await import(url("src/config/load.ts"));
@@ -304,7 +296,7 @@ for (const k of Object.keys(after) as (keyof typeof after)[]) {
       fetch: async (_url: unknown, init: { body: Uint8Array | string }) => {
         const text = typeof init.body === "string" ? init.body : new TextDecoder().decode(init.body);
         if (!text.includes('"stream":true'))
-          return bufferedResponse(completion, 200, headers("application/json", completion.length));
+          return bufferedResponse(COMPLETION, 200, headers("application/json", COMPLETION.length));
         const queue = new ChunkQueue(
           () => {},
           () => {},
