@@ -45,13 +45,9 @@ export class EntrySlab {
     return this.doubles[e >>> CHUNK_BITS]![(e & CHUNK_MASK) * (ENTRY / 2) + KEY_F64]!;
   }
 
-  setKey(e: number, key: number): void {
-    this.doubles[e >>> CHUNK_BITS]![(e & CHUNK_MASK) * (ENTRY / 2) + KEY_F64] = key;
-  }
-
   /**
-   * Sets a new entry's six fields and key with one chunk lookup (`set` and `setKey` each
-   * look the chunk up again): the index's record writes them for every block of a new prompt.
+   * Sets a new entry's six fields and key with one chunk lookup (`set` looks the chunk up
+   * for each field): the index's record writes them for every block of a new prompt.
    */
   init(e: number, f0: number, f1: number, f2: number, f3: number, f4: number, f5: number, key: number): void {
     const ints = this.ints[e >>> CHUNK_BITS]!;
