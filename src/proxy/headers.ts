@@ -42,18 +42,24 @@ export function isGatewayControl(name: string): boolean {
  * unwanted names deleted: a third of the cost of setting every header one by one.
  */
 export function upstreamHeaders(client: Headers, opts: { forwardAuthorization: boolean }): Headers {
-  const dropped = connectionTokens(client);
   const without = (client as Offers)[WITHOUT];
   if (without) {
+    const dropped = connectionTokens(client);
     // The runtime's own Headers (Node: src/runtime/node-headers.ts) copies itself without them.
     const out = without.call(client, (key) => unwanted(key, dropped, opts.forwardAuthorization));
     out.set("accept-encoding", "identity");
     return out;
   }
   const out = new Headers(client);
+  // `connection` is asked for only when the scan meets it (it is hop-by-hop itself), and the
+  // names it lists are then found by a second scan: a request without one costs no `get`
+  // (tenth pass). Only names the headers hold are deleted (a token need not be a valid name).
+  let connection = false;
   for (const key of client.keys()) {
-    if (unwanted(key, dropped, opts.forwardAuthorization)) out.delete(key);
+    if (key === "connection") connection = true;
+    if (unwanted(key, NONE, opts.forwardAuthorization)) out.delete(key);
   }
+  if (connection) deleteListed(client, out);
   out.set("accept-encoding", "identity");
   return out;
 }
@@ -100,12 +106,18 @@ export function answerHeaders(upstream: Headers, editable: { ok: boolean }): Hea
   // A runtime's own Headers (Node's LightHeaders) copies itself in one plain loop, where its
   // iteration sorts: the copy stays cheaper there.
   if (!editable.ok || (upstream as Offers)[WITHOUT]) return downstreamHeaders(upstream);
-  const dropped = connectionTokens(upstream);
+  // As in upstreamHeaders: `connection`'s names are asked for only when it is there.
   let hop: string[] | undefined;
+  let connection = false;
   for (const key of upstream.keys()) {
-    if (!HOP_BY_HOP.has(key) && !dropped.has(key)) continue;
+    if (!HOP_BY_HOP.has(key)) continue;
+    if (key === "connection") connection = true;
     if (hop === undefined) hop = [key];
     else hop.push(key);
+  }
+  if (connection) {
+    const dropped = connectionTokens(upstream);
+    for (const key of upstream.keys()) if (dropped.has(key) && !HOP_BY_HOP.has(key)) hop!.push(key);
   }
   try {
     // A probe that changes nothing when it succeeds: an immutable Headers throws on it.
@@ -137,6 +149,13 @@ const WITHOUT = Symbol.for("inference-gateway.headersWithout");
 type Offers = { [WITHOUT]?: (drop: (lowerName: string) => boolean) => Headers };
 
 const NONE: ReadonlySet<string> = new Set();
+
+/** Deletes from `out` the names of `from` that its `Connection` header lists. */
+function deleteListed(from: Headers, out: Headers): void {
+  const dropped = connectionTokens(from);
+  if (dropped.size === 0) return;
+  for (const key of from.keys()) if (dropped.has(key)) out.delete(key);
+}
 
 /** Header names listed in `Connection` are hop-by-hop too. */
 function connectionTokens(h: Headers): ReadonlySet<string> {

@@ -1,6 +1,6 @@
 import type { SetTimer } from "../clock.ts";
 import { badRequest } from "../errors.ts";
-import { formBody, parseJsonBody, type ReadBody, refuseForm, requireFile } from "../openai/body.ts";
+import { formBody, parseJsonObject, type ReadBody, refuseForm, requireFile } from "../openai/body.ts";
 import { type RouteSpec, routeOf } from "../openai/routes.ts";
 import { bodyValidator } from "../openai/validate.ts";
 import type { ApiKind, InferenceRequest } from "../request.ts";
@@ -10,18 +10,32 @@ import { type ReadBodyOptions, readBody } from "./read-body.ts";
 /** Both spellings of each name asked for (a handful of constants from the code), built once. */
 const SPELLINGS = new Map<string, readonly [string, string]>();
 
+/** The spellings of a header the parse stage reads on every request, built at load (no Map lookup a call). */
+const FAIRNESS_ID = spellings("inference-fairness-id");
+const OBJECTIVE = spellings("inference-objective");
+const MODEL_REWRITE = spellings("model-name-rewrite");
+
+function spellings(name: string): readonly [string, string] {
+  let names = SPELLINGS.get(name);
+  if (names === undefined) {
+    names = [`x-gateway-${name}`, `x-llm-d-${name}`];
+    SPELLINGS.set(name, names);
+  }
+  return names;
+}
+
+/** The first of a pair of spellings that is set. */
+function firstOf(headers: Headers, names: readonly [string, string]): string | undefined {
+  return headers.get(names[0]) ?? headers.get(names[1]) ?? undefined;
+}
+
 /**
  * First of the `x-gateway-` / `x-llm-d-` spellings that is set. The two names are built once
  * per name, not per call: Bun flattens a freshly concatenated name on every lookup (three
  * headers, two spellings each, per request: ~0.6 → ~0.4 µs on Bun, micro).
  */
 export function gatewayHeader(headers: Headers, name: string): string | undefined {
-  let names = SPELLINGS.get(name);
-  if (names === undefined) {
-    names = [`x-gateway-${name}`, `x-llm-d-${name}`];
-    SPELLINGS.set(name, names);
-  }
-  return headers.get(names[0]) ?? headers.get(names[1]) ?? undefined;
+  return firstOf(headers, spellings(name));
 }
 
 /**
@@ -108,15 +122,17 @@ export function parse(opts: {
     },
     apply(x, read) {
       const headers = x.headers;
-      const parsed = read instanceof Uint8Array ? parseJsonBody(read) : read;
-      const { body, bytes } = parsed;
+      // A JSON route's bytes parsed with no result object around them (tenth pass).
+      const json = read instanceof Uint8Array;
+      const body = json ? parseJsonObject(read) : read.body;
+      const bytes = json ? read : read.bytes;
       validate(body);
-      if (route.file !== undefined) requireFile(parsed, route.file);
+      if (route.file !== undefined) requireFile(json ? { body, bytes } : read, route.file);
       const stream = route.stream !== undefined && (body["stream"] === true || body["stream"] === "true");
       const previous = route.kind === "responses" ? body["previous_response_id"] : undefined;
       // An API key's tenant is its fairness id; a client cannot claim another tenant's flow.
       const tenant = x.principal?.tenant;
-      const sent = tenant ? undefined : gatewayHeader(headers, "inference-fairness-id");
+      const sent = tenant ? undefined : firstOf(headers, FAIRNESS_ID);
       x.fairnessIdSent = !!sent;
       const req: { -readonly [K in keyof InferenceRequest]: InferenceRequest[K] } = {
         kind: route.kind,
@@ -125,9 +141,9 @@ export function parse(opts: {
         stream,
         body,
         bytes,
-        objective: gatewayHeader(headers, "inference-objective"),
+        objective: firstOf(headers, OBJECTIVE),
         fairnessId: tenant ?? fairnessIdOf(headers, sent, opts.fairnessIdFor),
-        modelRewriteHeader: gatewayHeader(headers, "model-name-rewrite") || undefined,
+        modelRewriteHeader: firstOf(headers, MODEL_REWRITE) || undefined,
       };
       if (typeof previous === "string") req.previousResponseId = previous;
       x.inferenceRequest = req;

@@ -18,7 +18,14 @@ import { isPreAdmission } from "./interfaces.ts";
 import { LoadTracker } from "./load.ts";
 import { loadConfig } from "./load-config.ts";
 import type { PluginRegistry } from "./registry.ts";
-import { type ExtensionPoint, type PluginObserver, type Recorder, runProfile, slot } from "./runner.ts";
+import {
+  type ExtensionPoint,
+  type PluginObserver,
+  type ProfileTiming,
+  type Recorder,
+  runProfile,
+  slot,
+} from "./runner.ts";
 
 export { PrefixIndex, type PrefixIndexStats } from "../prefix/prefix-index.ts";
 export * from "./interfaces.ts";
@@ -95,9 +102,11 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
   /** The decision being made, for `runOne` (one function for every decision, not one per decision). */
   let currentCtx: SchedulingContext | undefined;
   let currentCandidates: readonly Endpoint[] = [];
+  /** The last clock reading of the profiles a decision ran (NaN when none was timed). */
+  const timing: ProfileTiming = { end: Number.NaN };
   const runOne = (profile: SchedulerProfile): ProfileResult => {
     if (currentCtx === undefined) throw new Error("scheduler: a profile was run outside a decision");
-    return runProfile(currentCtx, profile, currentCandidates, observe);
+    return runProfile(currentCtx, profile, currentCandidates, observe, timing);
   };
 
   /**
@@ -126,6 +135,7 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
       const outerCandidates = currentCandidates;
       currentCtx = ctx;
       currentCandidates = candidates;
+      timing.end = Number.NaN;
       let result: SchedulingResult;
       try {
         result = loaded.handler.handle(ctx, loaded.profiles, runOne);
@@ -139,7 +149,10 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
           // The hooks and the decision's metrics wait for the pod call (Lifecycle.requestSent).
           held = true;
           heldT0 = t0;
-          heldMid = observeDecision === undefined ? 0 : clock.now();
+          // The profiles' last reading ends them (nothing but the result's return ran since):
+          // one reading a held decision less (tenth pass).
+          const last = timing.end;
+          heldMid = observeDecision === undefined ? 0 : Number.isNaN(last) ? clock.now() : last;
           return result;
         }
         // With an observer the hooks' last clock reading ends the decision too (nothing of ours

@@ -122,9 +122,10 @@ export function runProfile(
   profile: SchedulerProfile,
   candidates: readonly Endpoint[],
   observe?: PluginObserver,
+  timing?: ProfileTiming,
 ): ProfileResult {
   if (candidates.length === 0) return { kind: "no-endpoints" };
-  if (observe !== undefined) return runTimed(ctx, profile, candidates, recordersOf(profile, observe));
+  if (observe !== undefined) return runTimed(ctx, profile, candidates, recordersOf(profile, observe), timing);
   let endpoints = candidates;
   for (const f of profile.filters) {
     endpoints = f.filter(ctx, endpoints);
@@ -136,12 +137,22 @@ export function runProfile(
   return pickFrom(ctx, profile, endpoints, totals, undefined);
 }
 
+/**
+ * Where a timed run leaves its last clock reading (the end of its last plugin call), for a
+ * caller that would otherwise read the clock again at once: the scheduler ends a held
+ * decision's profiles with it (issue 19, tenth pass). Untouched by an untimed run.
+ */
+export interface ProfileTiming {
+  end: number;
+}
+
 /** `runProfile` with every plugin call timed (see there). */
 function runTimed(
   ctx: SchedulingContext,
   profile: SchedulerProfile,
   candidates: readonly Endpoint[],
   rec: ProfileRecorders,
+  timing: ProfileTiming | undefined,
 ): ProfileResult {
   const clock = ctx.clock;
   let t = clock.now();
@@ -154,7 +165,10 @@ function runTimed(
       slot(rec.filters, i, rec.observe, "Filter", profile.filters[i]!)((t1 - t) / 1000);
       t = t1;
     }
-    if (endpoints.length === 0) return { kind: "saturated", profile: profile.name };
+    if (endpoints.length === 0) {
+      if (timing !== undefined) timing.end = t;
+      return { kind: "saturated", profile: profile.name };
+    }
   }
   const scorers = profile.scorers;
   const results = new Array<ScoreResult>(scorers.length);
@@ -169,7 +183,7 @@ function runTimed(
   }
   const totals = new Float64Array(endpoints.length);
   for (let i = 0; i < scorers.length; i++) addScores(totals, results[i]!, endpoints, scorers[i]!.weight);
-  return pickFrom(ctx, profile, endpoints, totals, rec);
+  return pickFrom(ctx, profile, endpoints, totals, rec, timing);
 }
 
 /** The picker over the scored endpoints (timed from here to its return when `rec` is given). */
@@ -179,6 +193,7 @@ function pickFrom(
   endpoints: readonly Endpoint[],
   totals: Float64Array,
   rec: ProfileRecorders | undefined,
+  timing?: ProfileTiming,
 ): ProfileResult {
   const picker = profile.picker as ScorePicker;
   // A picker that reads the totals column gets no ScoredEndpoint per endpoint (issue 19,
@@ -193,7 +208,9 @@ function pickFrom(
       picked = scored === undefined ? picker.pickScores!(ctx, endpoints, totals) : picker.pick(ctx, scored);
     } finally {
       rec.picker ??= recorderOf(rec.observe, "Picker", profile.picker);
-      rec.picker((ctx.clock.now() - t0) / 1000);
+      const t1 = ctx.clock.now();
+      rec.picker((t1 - t0) / 1000);
+      if (timing !== undefined) timing.end = t1;
     }
   }
   if (picked.length === 0) return { kind: "saturated", profile: profile.name };
