@@ -25,6 +25,27 @@ export const systemTimer: SetTimer = (fn, ms) => {
   return () => clearTimeout(id);
 };
 
+/**
+ * A timer armed by `arm`: the runtime's own timer when `setTimer` is `systemTimer`, else the
+ * injected timer's cancel function. `disarm` cancels either.
+ */
+export type Armed = ReturnType<typeof setTimeout> | (() => void);
+
+/**
+ * `setTimer(fn, ms)`, but with `systemTimer` the runtime's timer itself is kept, so a hot
+ * path's timer costs no cancel closure and its scope (two per request: the body read's and
+ * the attempt's; issue 19, tenth pass). Injected timers (tests) are called as before.
+ */
+export function arm(setTimer: SetTimer, fn: () => void, ms: number): Armed {
+  return setTimer === systemTimer ? setTimeout(fn, ms) : setTimer(fn, ms);
+}
+
+/** Cancels what `arm` armed. */
+export function disarm(armed: Armed): void {
+  if (typeof armed === "function") armed();
+  else clearTimeout(armed);
+}
+
 /** Mulberry32: a tiny, fast, seedable PRNG; good enough for tie-breaks, splits and tests. */
 export function seededRandom(seed: number): Random {
   let a = seed >>> 0;

@@ -1,4 +1,4 @@
-import { type SetTimer, systemTimer } from "../clock.ts";
+import { type Armed, arm, disarm, type SetTimer, systemTimer } from "../clock.ts";
 import type { FetchFn } from "../deps.ts";
 import type { Closing } from "../lifecycle.ts";
 import type { ChunkSource } from "./relay.ts";
@@ -108,7 +108,7 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
   // A client already gone: the call is made aborted (it fails at once; the pod gets nothing).
   const gone = client.aborted;
   if (gone) onClientGone();
-  let cancelTimer: (() => void) | undefined;
+  let timer: Armed | undefined;
   /** The shutdown watch's number (Closing.watch), -1 when none. */
   let watching = -1;
   let answered = false;
@@ -125,7 +125,7 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
     // it went out, in the same turn: nothing can fire or abort in between, and the pod has
     // the request one timer and one listener sooner (issue 19, seventh pass: the work before
     // the pod call is what the first byte waits for).
-    cancelTimer = (opts.setTimer ?? systemTimer)(() => controller.abort(new AttemptTimeout()), limit);
+    timer = arm(opts.setTimer ?? systemTimer, () => controller.abort(new AttemptTimeout()), limit);
     // Shutdown aborts the controller itself (with Error("shutting down"), as the closure given to
     // `onClose` did): no abort closure and no unsubscribe closure an attempt (ninth pass).
     if (opts.closing !== undefined) watching = opts.closing.watch(controller);
@@ -164,7 +164,7 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
       return { kind: "retryable", reason: `no ${what} within ${limit} ms` };
     return { kind: "retryable", reason: err instanceof Error ? err.message : String(err) };
   } finally {
-    cancelTimer?.();
+    if (timer !== undefined) disarm(timer);
     if (watching !== -1) opts.closing!.unwatch(watching);
     if (!answered && !gone) client.removeEventListener("abort", onClientGone);
   }

@@ -1,4 +1,4 @@
-import { type SetTimer, systemTimer } from "../clock.ts";
+import { arm, disarm, type SetTimer, systemTimer } from "../clock.ts";
 import { badRequest, GatewayError } from "../errors.ts";
 
 const tooLarge = (limit: number) =>
@@ -94,15 +94,15 @@ async function readStreamed(request: Request, opts: ReadBodyOptions): Promise<Ui
 function readDeclared(request: Request, opts: ReadBodyOptions): Promise<Uint8Array<ArrayBuffer>> {
   const { timeoutMs } = opts;
   return new Promise((resolve, reject) => {
-    const cancelTimer = (opts.setTimer ?? systemTimer)(() => reject(tooSlow(timeoutMs)), timeoutMs);
+    const timer = arm(opts.setTimer ?? systemTimer, () => reject(tooSlow(timeoutMs)), timeoutMs);
     // A body that fails after the 408 went out settles nothing more (and is not unhandled).
     request.arrayBuffer().then(
       (buffer) => {
-        cancelTimer();
+        disarm(timer);
         resolve(new Uint8Array(buffer));
       },
       (err) => {
-        cancelTimer();
+        disarm(timer);
         reject(unreadable(request, err));
       },
     );
