@@ -7,6 +7,7 @@ import type { FlowController } from "./flow/control/index.ts";
 import type { Closing } from "./lifecycle.ts";
 import type { Logger } from "./log.ts";
 import type { GatewayMetrics } from "./metrics/gateway-metrics.ts";
+import type { AfterAnswer } from "./observability/after-answer.ts";
 import type { RecentRequests } from "./observability/recent.ts";
 import type { ResponseHomes } from "./openai/response-homes.ts";
 import type { PoolSet } from "./pools/set.ts";
@@ -36,6 +37,11 @@ export interface GatewayDeps {
   responseHomes: ResponseHomes;
   /** The last finished requests, for the dashboard. */
   recent: RecentRequests;
+  /**
+   * Where a request's metrics and log line are written: at once, unless a runtime entry
+   * defers them past the answer's write (`afterAnswer.defer(setImmediate)`; src/runtime/bun.ts).
+   */
+  afterAnswer: AfterAnswer;
   /** The first pool's flow controller when flow control is on (queues, stats, shutdown). */
   readonly flow: FlowController | undefined;
   metrics: GatewayMetrics;

@@ -21,6 +21,7 @@ import { flowMetrics } from "./metrics/flow-metrics.ts";
 import { createGatewayMetrics } from "./metrics/gateway-metrics.ts";
 import { registerPoolMetrics } from "./metrics/pool-metrics.ts";
 import { schedulerMetrics } from "./metrics/scheduler-metrics.ts";
+import { AfterAnswer } from "./observability/after-answer.ts";
 import { RecentRequests } from "./observability/recent.ts";
 import { createResponseHomes } from "./openai/response-homes.ts";
 import type { Pool } from "./pools/pool.ts";
@@ -229,6 +230,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     health,
     responseHomes: createResponseHomes(),
     recent: new RecentRequests(),
+    afterAnswer: new AfterAnswer(),
     metrics,
     logger,
     clock,
@@ -254,6 +256,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       await pools.refresh(models);
     },
     async stop() {
+      deps.afterAnswer.drain();
       closing.close();
       health.stop();
       pools.stop();
