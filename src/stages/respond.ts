@@ -6,6 +6,7 @@ import type { Endpoint } from "../endpoints/types.ts";
 import { GatewayError, shuttingDown } from "../errors.ts";
 import type { Closing } from "../lifecycle.ts";
 import type { RequestSeries } from "../metrics/request-series.ts";
+import type { AfterAnswer, Deferred } from "../observability/after-answer.ts";
 import { endsStream, JsonAccounting, SseAccounting } from "../proxy/accounting.ts";
 import { answerHeaders } from "../proxy/headers.ts";
 import { renameModelInJson } from "../proxy/model-field.ts";
@@ -17,10 +18,17 @@ import type { ForwardDeps } from "./forward.ts";
 
 const encoder = new TextEncoder();
 
+/**
+ * What respond reads: forward's deps, and where the answer's metrics are written (the
+ * gateway's AfterAnswer, in forward's deps by the pipeline's spread of GatewayDeps; absent:
+ * at once).
+ */
+export type RespondDeps = ForwardDeps & { afterAnswer?: AfterAnswer };
+
 /** Wraps the pod's answer for the client; the relay ends the request scope when the body ends. */
 export async function respond(
   x: Exchange,
-  deps: ForwardDeps,
+  deps: RespondDeps,
   opts: {
     response: Response;
     controller: AbortController;
@@ -70,8 +78,9 @@ export async function respond(
     // as bytes and answer with bytes. No stream to relay, and the scope ends right here.
     let bytes = await readWhole(x, upstream, opts.controller, deps.lifecycle?.closing);
     if (upstream.ok) {
+      // Its usage is read at the request's end (AnswerEnd), after the answer has left when the
+      // gateway defers its records: the answer does not wait for a JSON parse it does not need.
       accounting.chunk(bytes);
-      accounting.flush();
       if (renameTo !== undefined)
         bytes = encoder.encode(renameModelInJson(new TextDecoder().decode(bytes), renameTo));
     }
@@ -117,11 +126,20 @@ export async function respond(
  * What the scope holds to note the answer's tokens and TTFT and record its metrics at the
  * request's end: one object, not an object, a closure and its scope per request (issue 19,
  * sixth pass). Positional: an options object would be one more allocation per request.
+ * Its release reads the end time and hands it to AfterAnswer, whose `write` (at once, or
+ * after the answer has left: tenth pass) reads a JSON answer's usage, notes the log fields
+ * (before the scope's own end writes the line: added first, written first) and records the
+ * answer's metrics. A Responses API answer's id is routing's (`previous_response_id` must
+ * find its pod), so its usage is read and `onAnswered` told in the release itself.
  */
-class AnswerEnd implements Releasable {
+class AnswerEnd implements Releasable, Deferred {
+  private endedAt = 0;
+  private outcome: Outcome = "success";
+  private told = false;
+
   constructor(
     private readonly x: Exchange,
-    private readonly deps: ForwardDeps,
+    private readonly deps: RespondDeps,
     private readonly opts: {
       response: Response;
       endpoint: Endpoint;
@@ -133,7 +151,21 @@ class AnswerEnd implements Releasable {
   ) {}
 
   release(outcome: Outcome): void {
-    const { x, deps, opts, accounting } = this;
+    const answered = outcome === "success" && this.opts.response.ok;
+    this.outcome = outcome;
+    if (answered) this.endedAt = this.deps.clock.now();
+    if (this.x.inferenceRequest.kind === "responses") {
+      this.read();
+      if (answered) this.tell();
+    }
+    const after = this.deps.afterAnswer;
+    if (after === undefined) this.write();
+    else after.add(this);
+  }
+
+  write(): void {
+    const { x, opts, accounting } = this;
+    this.read();
     const scope = x.scope;
     const r = accounting.result;
     if (r.firstTokenAt !== undefined)
@@ -141,17 +173,34 @@ class AnswerEnd implements Releasable {
     scope.log.promptTokens = r.usage?.promptTokens;
     scope.log.completionTokens = r.usage?.completionTokens ?? (r.contentEvents || undefined);
     scope.log.cachedTokens = r.usage?.cachedTokens;
-    if (outcome === "success" && opts.response.ok) {
+    if (this.outcome === "success" && opts.response.ok) {
       recordAnswer({
         series: opts.series,
         stream: this.stream,
         receivedAt: scope.receivedAt,
-        endedAt: deps.clock.now(),
+        endedAt: this.endedAt,
         requestBytes: opts.requestBytes,
-        result: accounting.result,
+        result: r,
       });
-      deps.onAnswered?.({ request: x.inferenceRequest, endpoint: opts.endpoint, result: accounting.result });
+      this.tell();
     }
+  }
+
+  /** A JSON answer's usage (and Responses API id), read once from the bytes it kept. */
+  private read(): void {
+    if (!this.stream) (this.accounting as JsonAccounting).flush();
+  }
+
+  /** `onAnswered`, once. */
+  private tell(): void {
+    if (this.told) return;
+    this.told = true;
+    const { x, opts } = this;
+    this.deps.onAnswered?.({
+      request: x.inferenceRequest,
+      endpoint: opts.endpoint,
+      result: this.accounting.result,
+    });
   }
 }
 

@@ -3,6 +3,7 @@ import { shuttingDown } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { errorCode, SERVED_BY_HEADER } from "../metrics/error-code.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
+import type { AfterAnswer, Deferred } from "../observability/after-answer.ts";
 import type { RecentRequests } from "../observability/recent.ts";
 import type { RequestRecord } from "../request-line.ts";
 import { type Outcome, type Releasable, RequestScope } from "../scope.ts";
@@ -20,7 +21,10 @@ export function scope(deps: {
   metrics: Pick<GatewayMetrics, "series">;
   logger: Logger;
   recent?: RecentRequests;
+  /** Where the request's metrics and line are written after its answer (absent: at once). */
+  afterAnswer?: AfterAnswer;
 }) {
+  const ends: ScopeEnds = { clock: deps.clock, after: deps.afterAnswer, finish };
   return {
     open(x: Exchange): void {
       if (deps.lifecycle.shuttingDown) {
@@ -28,7 +32,7 @@ export function scope(deps: {
       }
       const s = new RequestScope(deps.clock);
       x.scope = s;
-      s.hold(new ScopeEnd(x, s, finish));
+      s.hold(new ScopeEnd(x, s, ends));
     },
     close(x: Exchange, res: Response): void {
       const s = x.scope;
@@ -38,11 +42,12 @@ export function scope(deps: {
     },
   };
 
-  function finish(x: Exchange, s: RequestScope, outcome: Outcome): void {
+  /** The request's series and line, from what its end read (ScopeEnd.release); maybe after the answer. */
+  function finish(end: ScopeEnd): void {
+    const { x, s, outcome, durationMs } = end;
     const req = x.inferenceRequest as Exchange["inferenceRequest"] | undefined;
     const targetModel = x.targetModel as Exchange["targetModel"] | undefined;
     const target = targetModel?.target;
-    const durationMs = deps.clock.now() - s.receivedAt;
     const headers = x.res?.headers;
     if (req) {
       // Forward's series when it resolved one for this target (the same arguments, the same answer).
@@ -61,7 +66,7 @@ export function scope(deps: {
     // fixed-shape record serves the line (written from a template, src/request-line.ts) and
     // the dashboard (which builds its summary only when read): no object spread per request.
     const record: RequestRecord = {
-      at: Date.now(),
+      at: end.at,
       requestId: x.requestId,
       model: req?.model,
       kind: req?.kind,
@@ -82,19 +87,41 @@ export function scope(deps: {
   }
 }
 
+/** What every ScopeEnd of one stage shares: one object, not three fields a request. */
+interface ScopeEnds {
+  clock: Clock;
+  after: AfterAnswer | undefined;
+  finish: (end: ScopeEnd) => void;
+}
+
 /**
  * What the scope holds to write the request's metrics and line at its end: one object
- * rather than an object, a closure and the scope it keeps (issue 19, fifth pass).
+ * rather than an object, a closure and the scope it keeps (issue 19, fifth pass). Its
+ * release reads the clocks (the request's duration, the wall-clock end) and hands itself to
+ * AfterAnswer, which writes it at once or after the answer has left (tenth pass).
  */
-class ScopeEnd implements Releasable {
+class ScopeEnd implements Releasable, Deferred {
+  outcome: Outcome = "success";
+  durationMs = 0;
+  at = 0;
+
   constructor(
-    private readonly x: Exchange,
-    private readonly s: RequestScope,
-    private readonly finish: (x: Exchange, s: RequestScope, outcome: Outcome) => void,
+    readonly x: Exchange,
+    readonly s: RequestScope,
+    private readonly ends: ScopeEnds,
   ) {}
 
   release(outcome: Outcome): void {
-    this.finish(this.x, this.s, outcome);
+    const ends = this.ends;
+    this.outcome = outcome;
+    this.durationMs = ends.clock.now() - this.s.receivedAt;
+    this.at = Date.now();
+    if (ends.after === undefined) ends.finish(this);
+    else ends.after.add(this);
+  }
+
+  write(): void {
+    this.ends.finish(this);
   }
 }
 
