@@ -15,8 +15,8 @@
  * then rounds alternate the two targets (order swapped each round). CPU from
  * /proc/<pid>/task/<tid>/stat (utime, stime), µs per request; medians over rounds.
  *
- *   flock /tmp/bench.lock bun bench/overhead/node-split.ts [--cases c1,body30k,sse32]
- *     [--rounds 3] [--seconds 4] [--warmup 10] [--perf]
+ *   flock /tmp/bench.lock bun bench/overhead/node-split.ts [--cases c1,c32,c128,body30k,body30kv,sse32]
+ *     [--rounds 3] [--seconds 4] [--warmup 10] [--perf [--files] | --strace] [--gw-flags "--node-flag ..."]
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -45,12 +45,19 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "4" },
     warmup: { type: "string", default: "10" },
     perf: { type: "boolean", default: false },
+    strace: { type: "boolean", default: false },
+    /** With --perf: the JIT-compiled JS split by the bundle's source file. */
+    files: { type: "boolean", default: false },
+    /** Extra node flags for the gateway only, space-separated (e.g. "--single-threaded-gc"). */
+    "gw-flags": { type: "string", default: "" },
   },
 });
 const ROUNDS = Number(values.rounds);
 const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 const PERF = values.perf;
+/** `strace -c -f` over each measured round instead of perf: syscalls a request by name (CPU figures then inflated). */
+const STRACE = values.strace && !PERF;
 const ROOT = resolve(import.meta.dir, "../..");
 const WORK = mkdtempSync(join(tmpdir(), "node-split-"));
 const BUN = process.execPath;
@@ -67,7 +74,10 @@ interface Case {
 const ALL_CASES: Case[] = [
   { id: "c1", conns: 1, script: wrkScript(WORK, "small", SMALL) },
   { id: "c32", conns: 32, script: wrkScript(WORK, "small", SMALL) },
+  { id: "c128", conns: 128, script: wrkScript(WORK, "small", SMALL) },
   { id: "body30k", conns: 32, script: wrkScript(WORK, "big", bigBody(30 * 1024)) },
+  // A new prompt every request (run.ts's body30kv): the prefix index fills as in a full run.
+  { id: "body30kv", conns: 32, script: wrkScript(WORK, "bigvary", bigBody(30 * 1024), {}, true) },
   {
     id: "sse32",
     conns: 32,
@@ -84,6 +94,7 @@ interface Target {
   id: "gw-node" | "bare-node";
   proc: Proc;
   port: number;
+  bundle: string;
 }
 
 /** utime and stime of the JS thread (tid = pid) and of every other thread, in µs. */
@@ -169,6 +180,84 @@ async function activate(targets: Target[], t: Target): Promise<void> {
   await sleep(300);
 }
 
+/**
+ * JIT-compiled JS per source file of the bundle, µs in all. perf resolves a JIT address
+ * through node's /tmp/perf-<pid>.map, which only grows: when V8 frees code and reuses its
+ * address, `perf report` names the first function ever mapped there (a body30k run charged the
+ * prefix index's addWeights and firstBelow, compiled later at the same address, to the relay's
+ * `end`). Here the latest entry covering an address wins, and the function's bundle line is
+ * mapped to the `// src/...` (or node_modules package) marker above it.
+ */
+function jitFiles(perfFile: string, pid: number, bundle: string): Map<string, number> {
+  const entries = readFileSync(`/tmp/perf-${pid}.map`, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line, order) => {
+      const [start, size] = line.split(" ", 2);
+      return { start: Number.parseInt(start!, 16), size: Number.parseInt(size!, 16), order, name: line };
+    })
+    .sort((a, b) => a.start - b.start);
+  const marks: { line: number; file: string }[] = [];
+  readFileSync(bundle, "utf8")
+    .split("\n")
+    .forEach((l, i) => {
+      const m = /^\/\/ ((?:src|plugins|bench)\/\S+|node_modules\/(?:@[^/]+\/)?[^/]+)/.exec(l);
+      if (m) marks.push({ line: i + 1, file: m[1]! });
+    });
+  const fileOf = (name: string): string => {
+    const line = /\.mjs:(\d+):/.exec(name);
+    if (!line) {
+      if (name.includes("wasm-function")) return "wasm (undici's llhttp)";
+      if (name.includes("RegExp:")) return "regular expressions";
+      return /JS:\S+ (node:[^:]+)/.exec(name)?.[1] ?? "other JIT code";
+    }
+    const at = Number(line[1]);
+    let lo = 0;
+    let hi = marks.length - 1;
+    let found = "the bundle's prelude";
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (marks[mid]!.line <= at) {
+        found = marks[mid]!.file;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  };
+  const resolve = (ip: number): string => {
+    let lo = 0;
+    let hi = entries.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (entries[mid]!.start <= ip) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    let best: (typeof entries)[number] | undefined;
+    // Code objects are under 256 KiB: look back that far for every entry that covers ip.
+    for (let k = hi; k >= 0 && entries[k]!.start > ip - 0x40000; k--) {
+      const e = entries[k]!;
+      if (ip < e.start + e.size && (!best || e.order > best.order)) best = e;
+    }
+    return best ? fileOf(best.name) : "unresolved";
+  };
+  const text = execFileSync("perf", ["script", "-i", perfFile, "-F", "ip,dso,period"], {
+    encoding: "utf8",
+    maxBuffer: 256 << 20,
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const out = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    // "<period> <ip> (<dso>)": cpu-clock periods are ns.
+    const m = /^\s*(\d+)\s+([0-9a-f]+)\s+\((.*)\)/.exec(line);
+    if (!m) continue;
+    const [, period, ip, dso] = m as unknown as [string, string, string, string];
+    if (!dso.includes("perf-") && !dso.startsWith("[JIT]")) continue;
+    const file = resolve(Number.parseInt(ip, 16));
+    out.set(file, (out.get(file) ?? 0) + Number(period) / 1000);
+  }
+  return out;
+}
+
 interface Row {
   caseId: string;
   target: string;
@@ -177,6 +266,18 @@ interface Row {
   jsSys: number;
   workers: number;
   kinds: Map<string, number>;
+  syscalls: Map<string, number>;
+  files: Map<string, number>;
+}
+
+/** Calls per syscall in an `strace -c` summary. */
+function straceCounts(file: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?([a-z_0-9]+)$/.exec(line);
+    if (m && m[2] !== "total") out.set(m[2]!, Number(m[1]));
+  }
+  return out;
 }
 
 async function measure(t: Target, c: Case, round: number): Promise<Row> {
@@ -188,7 +289,13 @@ async function measure(t: Target, c: Case, round: number): Promise<Row> {
         ["perf", "record", "-q", "-F", "1999", "-e", "cpu-clock", "-p", String(t.proc.pid), "-o", perfFile],
         { stdout: "ignore", log: log("perf") },
       )
-    : undefined;
+    : STRACE
+      ? start("strace", ["strace", "-c", "-f", "-p", String(t.proc.pid), "-o", `${perfFile}.strace`], {
+          stdout: "ignore",
+          log: log("strace"),
+        })
+      : undefined;
+  if (STRACE) await sleep(300);
   const w = await wrk(t, c, SECONDS);
   if (perf) {
     signal(perf, "SIGINT");
@@ -198,7 +305,12 @@ async function measure(t: Target, c: Case, round: number): Promise<Row> {
   const n = w.requests;
   const per = (a: number, b: number) => (a - b) / n;
   const kinds = new Map<string, number>();
-  if (perf) for (const [k, us] of perfKinds(perfFile)) kinds.set(k, us / n);
+  const syscalls = new Map<string, number>();
+  if (perf && STRACE) for (const [k, calls] of straceCounts(`${perfFile}.strace`)) syscalls.set(k, calls / n);
+  else if (perf) for (const [k, us] of perfKinds(perfFile)) kinds.set(k, us / n);
+  const files = new Map<string, number>();
+  if (perf && !STRACE && values.files)
+    for (const [f, us] of jitFiles(perfFile, t.proc.pid, t.bundle)) files.set(f, us / n);
   return {
     caseId: c.id,
     target: t.id,
@@ -207,6 +319,8 @@ async function measure(t: Target, c: Case, round: number): Promise<Row> {
     jsSys: per(after.jsSys, before.jsSys),
     workers: per(after.workers, before.workers),
     kinds,
+    syscalls,
+    files,
   };
 }
 
@@ -250,6 +364,39 @@ function report(rows: Row[]): string {
           .join(" | ")} |`,
       );
   }
+  const names = [...new Set(rows.flatMap((r) => [...r.syscalls.keys()]))].sort();
+  if (names.length) {
+    out.push("", "Syscalls a request (strace -c -f, medians of rounds):", "");
+    for (const c of CASES)
+      for (const id of ["gw-node", "bare-node"]) {
+        const rs = rows.filter((r) => r.caseId === c.id && r.target === id);
+        const cells = names
+          .map((k) => [k, median(rs.map((r) => r.syscalls.get(k) ?? 0))] as const)
+          .filter(([, v]) => v >= 0.005)
+          .map(([k, v]) => `${k} ${v.toFixed(2)}`);
+        out.push(`- ${c.id} ${id}: ${cells.join(", ")}`);
+      }
+  }
+  if (rows.some((r) => r.files.size)) {
+    out.push(
+      "",
+      "JIT-compiled JS by source file, µs a request (medians of rounds; the largest, and src/runtime/ in all):",
+      "",
+    );
+    for (const c of CASES)
+      for (const id of ["gw-node", "bare-node"]) {
+        const rs = rows.filter((r) => r.caseId === c.id && r.target === id);
+        const names = [...new Set(rs.flatMap((r) => [...r.files.keys()]))];
+        const med = names
+          .map((f) => [f, median(rs.map((r) => r.files.get(f) ?? 0))] as const)
+          .sort((a, b) => b[1] - a[1]);
+        const runtime = median(
+          rs.map((r) => [...r.files].reduce((s, [f, us]) => s + (f.startsWith("src/runtime/") ? us : 0), 0)),
+        );
+        const top = med.slice(0, 12).map(([f, us]) => `${f} ${us.toFixed(2)}`);
+        out.push(`- ${c.id} ${id}: src/runtime/ ${runtime.toFixed(2)}; ${top.join(", ")}`);
+      }
+  }
   const paired = rows.map((r) => `${r.caseId}/${r.target} ${(r.jsUser + r.jsSys + r.workers).toFixed(0)}`);
   out.push("", `Per round (total µs/request): ${paired.join(", ")}`, "");
   return out.join("\n");
@@ -289,7 +436,16 @@ async function main(): Promise<void> {
   const gwPort = await freePort();
   const gw = start(
     "gw-node",
-    ["node", ...nodeFlags, gwBundle, "--config", config, "--port", String(gwPort)],
+    [
+      "node",
+      ...nodeFlags,
+      ...values["gw-flags"].split(" ").filter(Boolean),
+      gwBundle,
+      "--config",
+      config,
+      "--port",
+      String(gwPort),
+    ],
     {
       core: PROXY_CORE,
       stdout: "ignore",
@@ -320,8 +476,8 @@ async function main(): Promise<void> {
   );
   const { port: barePort } = await firstJsonLine<{ port: number }>(bare);
   const targets: Target[] = [
-    { id: "gw-node", proc: gw, port: gwPort },
-    { id: "bare-node", proc: bare, port: barePort },
+    { id: "gw-node", proc: gw, port: gwPort, bundle: gwBundle },
+    { id: "bare-node", proc: bare, port: barePort, bundle: bareBundle },
   ];
   const smallCase = ALL_CASES[1]!;
   for (const t of targets) {
