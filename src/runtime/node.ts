@@ -16,4 +16,14 @@ const started = await main({
   // SSE answers relayed straight into the ServerResponse: no web stream, pull and promise per chunk.
   directStreams: nodeDirectStreams,
 });
-if (started) exitOnSignals(started);
+if (started) {
+  // A request's metrics and log line are written after its answer has left, as on Bun: the
+  // listener writes the answer when the handler's promise settles (a microtask), and
+  // immediates run after that turn's I/O callbacks, one drain for every record the turn
+  // queued (src/observability/after-answer.ts). At one connection the bookkeeping was on the
+  // client's clock.
+  const after = started.gateway.deps.afterAnswer;
+  after.defer(setImmediate);
+  // What the last requests queued is written before the logger's last flush and the exit.
+  exitOnSignals({ ...started, shutdown: () => started.shutdown().then(() => after.drain()) });
+}
