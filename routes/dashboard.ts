@@ -5,6 +5,7 @@ import type { GatewayConfig } from "../src/config/load.ts";
 import type { GatewayDeps } from "../src/deps.ts";
 import type { GatewayEnv } from "../src/env.ts";
 import { GatewayError } from "../src/errors.ts";
+import type { AfterAnswer } from "../src/observability/after-answer.ts";
 import { dashboardPage } from "../src/observability/page/index.ts";
 import type { RequestSummary } from "../src/observability/recent.ts";
 import { type DashboardSnapshot, dashboardSnapshot } from "../src/observability/snapshot.ts";
@@ -26,7 +27,7 @@ export interface DashboardEvent {
 type DashboardDeps = Pick<
   GatewayDeps,
   "pools" | "inflight" | "health" | "metrics" | "config" | "clock" | "setTimer" | "recent" | "logger"
->;
+> & { afterAnswer?: Pick<AfterAnswer, "drain"> };
 
 /**
  * The live dashboard: `GET /dashboard` (one self-contained page) and `GET /dashboard/events`
@@ -61,6 +62,8 @@ export function dashboardRoutes(deps: DashboardDeps): Hono<GatewayEnv> {
       let seq = Number(c.req.query("since") ?? c.req.header("last-event-id") ?? 0);
       if (!Number.isSafeInteger(seq) || seq < 0) seq = 0;
       const next = async () => {
+        // Answers already sent whose records wait for the loop's turn (afterAnswer) count too.
+        deps.afterAnswer?.drain();
         let recent = deps.recent.since(seq);
         // A seq ahead of the ring's means the gateway restarted: send everything it has.
         if (recent.seq < seq) recent = deps.recent.since(0);

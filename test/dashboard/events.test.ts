@@ -188,6 +188,19 @@ describe("GET /dashboard/events", () => {
     await reader.cancel();
   });
 
+  test("records deferred past the answer (a runtime entry's afterAnswer) are in the next event", async () => {
+    const gw = await gateway();
+    // A loop turn that never comes: only the event's own drain can write the records.
+    gw.deps.afterAnswer.defer(() => {});
+    await chat(gw, "m");
+    await chat(gw, "stable");
+    expect(gw.deps.afterAnswer.pending).toBeGreaterThan(0);
+    const event = JSON.parse((await readEvents((await events(gw, "")).body!, 1))[0]!.data) as DashboardEvent;
+    expect(event.recent.items.map((i) => i.model)).toEqual(["m", "stable"]);
+    expect(event.totals.requests).toBe(2);
+    expect(gw.deps.afterAnswer.pending).toBe(0);
+  });
+
   test("resumes after the client's last seq (?since= or Last-Event-ID); a seq from before a restart gets all", async () => {
     const gw = await gateway();
     for (const m of ["m", "stable", "m"]) await chat(gw, m);

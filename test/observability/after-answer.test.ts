@@ -156,7 +156,7 @@ describe("a gateway whose records are deferred", () => {
     expect(later.text).toContain("inference_objective_request_total");
   });
 
-  test("before the drain, /metrics counts none of the deferred requests; gateway.stop() drains", async () => {
+  test("a /metrics scrape writes what waits before it reads; gateway.stop() drains", async () => {
     const gw = metricsGateway(upstream().fetch, () => 1000);
     const { later } = manualLater();
     gw.deps.afterAnswer.defer(later);
@@ -164,9 +164,15 @@ describe("a gateway whose records are deferred", () => {
     await (await chat("m")).text();
     expect(gw.deps.afterAnswer.pending).toBe(2);
     expect(gw.deps.recent.since(0).items.length).toBe(0);
+    // The loop's turn has not come (the manual `later`): the scrape itself writes the records.
+    const scraped = await (await gw.fetch(new Request("http://gw/metrics"))).text();
+    expect(gw.deps.afterAnswer.pending).toBe(0);
+    expect(scraped).toMatch(/inference_objective_request_total\{[^}]*model_name="m"[^}]*\} 1\n/);
+    await (await chat("m")).text();
+    expect(gw.deps.afterAnswer.pending).toBe(2);
     await gw.stop();
     expect(gw.deps.afterAnswer.pending).toBe(0);
-    expect(gw.deps.recent.since(0).items.map((s) => s.status)).toEqual([200]);
+    expect(gw.deps.recent.since(0).items.map((s) => s.status)).toEqual([200, 200]);
   });
 });
 
