@@ -51,7 +51,8 @@ endpoints:
     const base = `http://127.0.0.1:${port}`;
     await waitFor(
       "the gateway listening",
-      async () => ((await fetch(`${base}/healthz`).catch(() => undefined))?.status === 200 ? true : undefined),
+      async () =>
+        (await fetch(`${base}/healthz`).catch(() => undefined))?.status === 200 ? true : undefined,
       { timeoutMs: 15_000, child },
     );
     const N = 40;
