@@ -24,7 +24,8 @@
  * BENCH_WAIT_MAX_S (wait for other benchmarks or a busy machine, default 1200),
  * BENCH_QUIET_PCT (CPU % of a core used by others that counts as busy, default 50),
  * BENCH_ABLATION=0, BENCH_MICRO=0, BENCH_OUT (results file), BENCH_BASELINE (an earlier tree run
- * beside this one as gw-bun-base / gw-node-base) and BENCH_BASELINE_NAME (its label).
+ * beside this one as gw-bun-base / gw-node-base; with BENCH_TARGETS, beside each gw-* listed)
+ * and BENCH_BASELINE_NAME (its label).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -442,6 +443,13 @@ const DEFAULT_TARGETS = [
   "bare-node-fetch",
   ...(BASELINE ? ["gw-bun-base", "gw-node-base"] : []),
 ];
+
+/** The listed targets, and with BENCH_BASELINE the `-base` twin of each gateway among them. */
+function withBaseTwins(listed: string[]): string[] {
+  if (!BASELINE) return listed;
+  const twins = listed.filter((t) => t === "gw-bun" || t === "gw-node").map((t) => `${t}-base`);
+  return [...new Set([...listed, ...twins])];
+}
 
 async function launch(
   spec: Spec,
@@ -1206,7 +1214,9 @@ async function main(): Promise<void> {
 
   const config = gatewayConfig();
   specs = defineSpecs(config, bundles);
-  const wanted = CFG.targets.length ? CFG.targets : DEFAULT_TARGETS;
+  // With BENCH_BASELINE, each listed gateway brings its "before" twin (gw-bun → gw-bun-base),
+  // so a run that names its targets still measures before and after in the same rounds.
+  const wanted = CFG.targets.length ? withBaseTwins(CFG.targets) : DEFAULT_TARGETS;
   if (wanted.includes("direct"))
     targets.push({
       id: "direct",
