@@ -136,16 +136,16 @@ export class SseAccounting {
     this.framer = new SseFramer(visit, this.drop || this.renameTo !== undefined);
   }
 
-  /**
-   * Sees one chunk; returns what the client should get: the same bytes unless a frame is
-   * dropped or renamed (then the pieces around it, in order).
-   */
   /** What the stream has told so far (a first content frame still to confirm is confirmed first). */
   get result(): AccountingResult {
     if (this.candidate !== undefined) this.confirm();
     return this.r;
   }
 
+  /**
+   * Sees one chunk; returns what the client should get: the same bytes unless a frame is
+   * dropped or renamed (then the pieces around it, in order).
+   */
   chunk(bytes: Uint8Array): Pieces {
     if (this.candidate !== undefined) this.confirm();
     this.r.responseBytes += bytes.byteLength;
