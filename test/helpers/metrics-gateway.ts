@@ -3,6 +3,7 @@ import type { FetchFn } from "../../src/deps.ts";
 import { createGateway, type Gateway } from "../../src/gateway.ts";
 import { silentLogger } from "../../src/log.ts";
 import { POOL, testConfig } from "./config.ts";
+import { fakeUpstream } from "./fake-upstream.ts";
 
 /** `alias` is rewritten to `m`, so rewrite counters and target_model_name labels get values. */
 const REWRITE = `
@@ -55,4 +56,22 @@ export function chatOn(gw: Gateway, promptChars: number) {
         }),
       }),
     );
+}
+
+/**
+ * The golden /metrics test's pod: a JSON answer with usage for plain requests, an event
+ * stream of two content events, a usage event and `[DONE]` for streamed ones.
+ */
+export function goldenUpstream() {
+  const sse = [
+    `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "a" } }] })}\n\n`,
+    `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "b" } }] })}\n\n`,
+    `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } })}\n\n`,
+    "data: [DONE]\n\n",
+  ].join("");
+  return fakeUpstream((call) =>
+    call.body["stream"]
+      ? new Response(sse, { headers: { "content-type": "text/event-stream" } })
+      : Response.json({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 } }),
+  );
 }

@@ -1,7 +1,6 @@
 import { expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { fakeUpstream } from "../helpers/fake-upstream.ts";
-import { chatOn, metricsGateway } from "../helpers/metrics-gateway.ts";
+import { chatOn, goldenUpstream, metricsGateway } from "../helpers/metrics-gateway.ts";
 
 /**
  * Pins the /metrics exposition (names, HELP, TYPE, labels, buckets) so a change to what
@@ -11,17 +10,7 @@ import { chatOn, metricsGateway } from "../helpers/metrics-gateway.ts";
 const GOLDEN = new URL("../golden/metrics.txt", import.meta.url);
 
 test("the /metrics exposition matches the golden file", async () => {
-  const sse = [
-    `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "a" } }] })}\n\n`,
-    `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "b" } }] })}\n\n`,
-    `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } })}\n\n`,
-    "data: [DONE]\n\n",
-  ].join("");
-  const upstream = fakeUpstream((call) =>
-    call.body["stream"]
-      ? new Response(sse, { headers: { "content-type": "text/event-stream" } })
-      : Response.json({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 } }),
-  );
+  const upstream = goldenUpstream();
   const gw = metricsGateway(upstream.fetch, () => 1000);
   const chat = chatOn(gw, 200);
   await (await chat("m")).text();

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { createLogger } from "../../src/log.ts";
 import { AfterAnswer, type Deferred } from "../../src/observability/after-answer.ts";
 import { fakeUpstream } from "../helpers/fake-upstream.ts";
-import { chatOn, metricsGateway } from "../helpers/metrics-gateway.ts";
+import { chatOn, goldenUpstream, metricsGateway } from "../helpers/metrics-gateway.ts";
 
 /** A `later` that keeps the drains it is asked for, run when the test says. */
 function manualLater() {
@@ -93,28 +93,13 @@ describe("AfterAnswer", () => {
   });
 });
 
-/** The golden /metrics test's answers: a JSON answer, a stream through a rewrite, an unknown model. */
-function upstream() {
-  const sse = [
-    `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "a" } }] })}\n\n`,
-    `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "b" } }] })}\n\n`,
-    `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } })}\n\n`,
-    "data: [DONE]\n\n",
-  ].join("");
-  return fakeUpstream((call) =>
-    call.body["stream"]
-      ? new Response(sse, { headers: { "content-type": "text/event-stream" } })
-      : Response.json({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 } }),
-  );
-}
-
 /**
  * Three requests on a clock that moves 7 ms at each read; with `deferred`, the clock moves
  * 1,000 ms more before the records are written: durations must not see it.
  */
 async function run(deferred: boolean) {
   let t = 1000;
-  const gw = metricsGateway(upstream().fetch, () => (t += 7));
+  const gw = metricsGateway(goldenUpstream().fetch, () => (t += 7));
   const lines: Record<string, unknown>[] = [];
   gw.deps.logger = createLogger("info", (l) => lines.push(JSON.parse(l)));
   const { later, turn } = manualLater();
@@ -157,7 +142,7 @@ describe("a gateway whose records are deferred", () => {
   });
 
   test("a /metrics scrape writes what waits before it reads; gateway.stop() drains", async () => {
-    const gw = metricsGateway(upstream().fetch, () => 1000);
+    const gw = metricsGateway(goldenUpstream().fetch, () => 1000);
     const { later } = manualLater();
     gw.deps.afterAnswer.defer(later);
     const chat = chatOn(gw, 200);
