@@ -134,7 +134,10 @@ describe("chaos on real ports", () => {
     const pod = { model: MODEL, timeScale: 0.01 };
     stack = await startStack({
       pods: [pod, pod],
-      settings: { upstream: { firstByteTimeoutMs: 300, ejectAfterFailures: 100 } },
+      // 1 s, not 300 ms: under a busy suite a request read 503 (upstream_unreachable) twice in
+      // the tenth pass, likely its retry's headers too late on real time as well; it passed
+      // alone every time. The hung pod's 20 s is still far past 1 s.
+      settings: { upstream: { firstByteTimeoutMs: 1_000, ejectAfterFailures: 100 } },
     });
     const s = stack;
     s.pods[0]!.simulator.setFault({ delayMs: 20_000 });
