@@ -32,8 +32,6 @@ if (started) {
   // A request's metrics and log line are written after its answer has left: Bun.serve writes
   // the answer when the handler's promise settles, before the turn's immediates, and at one
   // connection the bookkeeping was on the client's clock (src/observability/after-answer.ts).
-  const after = started.gateway.deps.afterAnswer;
-  after.defer(setImmediate);
-  // What the last requests queued is written before the logger's last flush and the exit.
-  exitOnSignals({ ...started, shutdown: () => started.shutdown().then(() => after.drain()) });
+  started.gateway.deps.afterAnswer.defer(setImmediate);
+  exitOnSignals(started);
 }

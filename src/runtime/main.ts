@@ -236,6 +236,9 @@ export function exitOnSignals(started: Started): void {
   const stop = (signal: string) => {
     started.gateway.deps.logger.warn(`received ${signal}, shutting down`, { signal });
     void started.shutdown().then(() => {
+      // Records of the requests answered while the server closed (after the gateway's stop
+      // drained), written before the logger's last flush (an entry that defers them).
+      started.gateway.deps.afterAnswer.drain();
       started.gateway.deps.logger.flush?.();
       process.exit(0);
     });

@@ -22,8 +22,6 @@ if (started) {
   // immediates run after that turn's I/O callbacks, one drain for every record the turn
   // queued (src/observability/after-answer.ts). At one connection the bookkeeping was on the
   // client's clock.
-  const after = started.gateway.deps.afterAnswer;
-  after.defer(setImmediate);
-  // What the last requests queued is written before the logger's last flush and the exit.
-  exitOnSignals({ ...started, shutdown: () => started.shutdown().then(() => after.drain()) });
+  started.gateway.deps.afterAnswer.defer(setImmediate);
+  exitOnSignals(started);
 }
