@@ -14,6 +14,7 @@
  * with no text (role, finish, usage) is scanned whole, as before. Bun: 172-196 → 95-107 ns
  * per token frame, a usage frame 180 → 270 (one a stream).
  */
+import { indexOfByte } from "./byte-index.ts";
 import { pattern } from "./bytes.ts";
 
 /** chunkFields found a field named by one of the text keys, with a non-empty string value. */
@@ -48,9 +49,9 @@ function endsWith(hay: Uint8Array, at: number, key: Uint8Array, from: number): b
 export function usageObject(hay: Uint8Array, from: number, to: number): boolean {
   const last = to - AFTER_ANCHOR; // the anchor of a match that ends by `to`
   for (
-    let at = hay.indexOf(ANCHOR, from + ANCHOR_AT);
+    let at = indexOfByte(hay, ANCHOR, from + ANCHOR_AT);
     at !== -1 && at <= last;
-    at = hay.indexOf(ANCHOR, at + 1)
+    at = indexOfByte(hay, ANCHOR, at + 1)
   ) {
     const start = at - ANCHOR_AT;
     let j = 0;

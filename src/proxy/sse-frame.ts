@@ -3,6 +3,8 @@
  * when a frame must be parsed, its `data:` lines as text.
  */
 
+import { indexOfByte } from "./byte-index.ts";
+
 const decoder = new TextDecoder();
 const LF = 0x0a;
 const CR = 0x0d;
@@ -51,8 +53,8 @@ function singleData(frame: Uint8Array): string | undefined {
   if (frame[0] !== 0x64 || frame[1] !== 0x61 || frame[2] !== 0x74 || frame[3] !== 0x61 || frame[4] !== 0x3a)
     return undefined; // "data:"
   const from = frame[5] === 0x20 ? 6 : 5;
-  let end = frame.indexOf(LF, from);
-  const cr = frame.indexOf(CR, from);
+  let end = indexOfByte(frame, LF, from);
+  const cr = indexOfByte(frame, CR, from);
   if (cr !== -1 && (end === -1 || cr < end)) end = cr;
   if (end === -1) end = frame.length;
   for (let i = end; i < frame.length; i++) if (frame[i] !== LF && frame[i] !== CR) return undefined;

@@ -1,3 +1,4 @@
+import { indexOfByte } from "./byte-index.ts";
 import { concatBytes } from "./bytes.ts";
 
 /**
@@ -81,12 +82,12 @@ export class SseFramer {
       }
       this.complete(chunk, 0, frameStart);
     }
-    if (chunk.indexOf(CR, i) === -1) {
+    if (indexOfByte(chunk, CR, i) === -1) {
       // No CR in this chunk (the usual case): jump from LF to LF with the native indexOf;
       // the LF of a frame's blank line follows its last line's at once, so that byte is
       // looked at first (one native call a frame instead of two: issue 19, ninth pass).
       while (i < len) {
-        const lf = chunk[i] === LF ? i : chunk.indexOf(LF, i);
+        const lf = chunk[i] === LF ? i : indexOfByte(chunk, LF, i);
         if (lf === -1) {
           this.lineStart = false;
           this.afterCR = false;
