@@ -38,6 +38,8 @@ export interface ClientSignal {
   readonly reason: unknown;
   addEventListener(type: "abort", listener: () => void): void;
   removeEventListener(type: "abort", listener: () => void): void;
+  /** A platform AbortSignal's handler slot (null when free); absent on a runtime's lighter signal. */
+  onabort?: ((this: never, ev: never) => unknown) | null;
 }
 
 export interface AttemptOptions {
@@ -108,6 +110,10 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
   // A client already gone: the call is made aborted (it fails at once; the pod gets nothing).
   const gone = client.aborted;
   if (gone) onClientGone();
+  // A platform signal whose `onabort` slot is free takes the watch there: Bun hooks a request's
+  // signal up for less than an 'abort' listener costs (issue 19, eleventh pass). Same call, same
+  // order among its listeners; a slot someone holds (or a lighter signal) gets the listener.
+  const slot = !gone && client.onabort === null;
   let timer: Armed | undefined;
   /** The shutdown watch's number (Closing.watch), -1 when none. */
   let watching = -1;
@@ -131,7 +137,8 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
     if (opts.closing !== undefined) watching = opts.closing.watch(controller);
     // No `{ once: true }`: a signal aborts once anyway, and the options object costs Bun
     // 0.2-0.3 µs a call (more under GC pressure).
-    if (!gone) client.addEventListener("abort", onClientGone);
+    if (slot) client.onabort = onClientGone;
+    else if (!gone) client.addEventListener("abort", onClientGone);
     let response = await call;
     if ((opts.retryOn ?? RETRY_ON).includes(response.status))
       return {
@@ -166,7 +173,10 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
   } finally {
     if (timer !== undefined) disarm(timer);
     if (watching !== -1) opts.closing!.unwatch(watching);
-    if (!answered && !gone) client.removeEventListener("abort", onClientGone);
+    if (!answered && !gone) {
+      if (!slot) client.removeEventListener("abort", onClientGone);
+      else if (client.onabort === onClientGone) client.onabort = null;
+    }
   }
 }
 
