@@ -100,8 +100,18 @@ class UpstreamResponse {
     return Promise.resolve(whole ? bytes.buffer : bytes.slice().buffer);
   }
 
+  /**
+   * The body's bytes as the pod client collected them: a view into the buffer it read them
+   * into, handed over as it is (no copy: nothing else holds or writes that buffer once the
+   * answer is complete). `arrayBuffer()` must copy a partial view (`slice`); the gateway
+   * reads a whole answer here instead (respond.ts).
+   */
   bytes(): Promise<Uint8Array<ArrayBuffer>> {
-    return this.arrayBuffer().then((b) => new Uint8Array(b));
+    if (this.#full || this.#stream || this.#queue) return this.arrayBuffer().then((b) => new Uint8Array(b));
+    const bytes = this.#bytes;
+    if (!bytes) return Promise.reject(unusable());
+    this.#bytes = undefined;
+    return Promise.resolve(bytes);
   }
 
   text(): Promise<string> {

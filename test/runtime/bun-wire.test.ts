@@ -148,6 +148,14 @@ describe("wireFetch against a node:http pod", () => {
     expect(new Set(seen.slice(from)).size).toBe(1);
   });
 
+  test("an answer's bytes (handed over without a copy) stay as they were while the socket reads on", async () => {
+    // bytes() gives a view into the buffer the socket read the answer into: the socket must
+    // never read a later answer into that buffer (eleventh pass; respond.ts relies on it).
+    const kept: Uint8Array[] = [];
+    for (let i = 0; i < 6; i++) kept.push(await (await wire(`${base}/n${i}`, { method: "GET" })).bytes());
+    expect(kept.map(text)).toEqual(Array.from({ length: 6 }, (_, i) => `path /n${i}`));
+  });
+
   test("after Connection: close the next call opens a new socket", async () => {
     expect(await (await wire(`${base}/close`, { method: "GET" })).text()).toBe("bye");
     const port = seen.at(-1);

@@ -26,6 +26,27 @@ describe("the Node entry's upstream Responses", () => {
     await expect(res.text()).rejects.toThrow(TypeError);
   });
 
+  test("bytes() hands over the very view it was given, once, with no copy (eleventh pass)", async () => {
+    const read = json('HTTP/1.1 200 OK\r\n\r\n{"id":"x"}');
+    const body = read.subarray(19); // the body, after the head in the same socket buffer
+    const res = bufferedResponse(body, 200, headers());
+    const got = await res.bytes();
+    expect(got).toBe(body);
+    expect(new TextDecoder().decode(got)).toBe('{"id":"x"}');
+    expect(res.bodyUsed).toBe(true);
+    await expect(res.bytes()).rejects.toThrow(TypeError);
+    await expect(res.arrayBuffer()).rejects.toThrow(TypeError);
+    // After any other read, bytes() is the platform's: a copy of exactly the body.
+    const other = bufferedResponse(json('xx{"a":1}'), 200, headers());
+    expect(await new Response(other.body).text()).toBe('xx{"a":1}');
+    await expect(other.bytes()).rejects.toThrow(TypeError);
+    const cloned = bufferedResponse(json('{"a":2}'), 200, headers());
+    cloned.clone();
+    expect(new TextDecoder().decode(await cloned.bytes())).toBe('{"a":2}');
+    const streamed = streamedResponse(new Response("data: 1\n\n").body!, 200, headers());
+    expect(new TextDecoder().decode(await streamed.bytes())).toBe("data: 1\n\n");
+  });
+
   test("its body, clone, text and json still work when asked for", async () => {
     const streamed = bufferedResponse(json('{"a":1}'), 503, headers());
     expect(streamed.ok).toBe(false);

@@ -1,0 +1,104 @@
+/**
+ * The gateway's answer path as the Bun wire client feeds it, without a socket (issue 19,
+ * eleventh pass): two trees side by side in one process, each an in-process gateway
+ * (`createGateway`, default profile, metrics and the log line on, written nowhere) whose
+ * fetch seam does what the wire client does with an answer that arrives in one data callback:
+ * a fresh copy of the pod's bytes (head and body, as Bun's socket hands them over), fed to
+ * that tree's `ResponseParser` into that tree's `WireCall`, which settles the Response. The
+ * pod's answer is upstream.ts's JSON answer as Bun.serve frames it. Less noisy than
+ * wire-pod.ts (no pod process), so sub-µs differences on the answer's side show.
+ *
+ *   npx bun bench/overhead/wire-answer.ts
+ * Knobs: WIRE_HEAD (default this checkout), WIRE_BASE (/tmp/base11), WIRE_N (20,000 requests
+ * a round), WIRE_CONC (8 at a time), WIRE_ROUNDS (21, alternating A B / B A). Prints process
+ * CPU µs per request, medians and the median paired difference.
+ */
+import { resolve } from "node:path";
+import { chatRequest, perRequest } from "../lib/in-process.ts";
+
+const env = process.env;
+const N = Number(env["WIRE_N"] ?? 20_000);
+const CONC = Number(env["WIRE_CONC"] ?? 8);
+const ROUNDS = Number(env["WIRE_ROUNDS"] ?? 21);
+const ROOTS = {
+  head: env["WIRE_HEAD"] ?? resolve(import.meta.dir, "../.."),
+  base: env["WIRE_BASE"] ?? "/tmp/base11",
+};
+
+const COMPLETION = JSON.stringify({
+  id: "chatcmpl-bench",
+  object: "chat.completion",
+  created: 1700000000,
+  model: "m",
+  choices: [
+    {
+      index: 0,
+      message: { role: "assistant", content: "Hello! How can I help you today?" },
+      logprobs: null,
+      finish_reason: "stop",
+    },
+  ],
+  usage: { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 },
+});
+const ANSWER = Buffer.from(
+  "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n" +
+    "Date: Sun, 06 Dec 2026 07:00:00 GMT\r\n" +
+    `Content-Length: ${COMPLETION.length}\r\n\r\n${COMPLETION}`,
+  "latin1",
+);
+
+async function gateway(root: string) {
+  const { createGateway } = await import(resolve(root, "src/gateway.ts"));
+  const { parseConfig } = await import(resolve(root, "src/config/load.ts"));
+  const { createLogger } = await import(resolve(root, "src/log.ts"));
+  const { ResponseParser } = await import(resolve(root, "src/runtime/http1-parse.ts"));
+  const { WireCall } = await import(resolve(root, "src/runtime/bun-wire-call.ts"));
+  const yaml = [
+    "apiVersion: gateway.inference.dev/v1alpha1",
+    "kind: GatewayConfig",
+    "logLevel: info",
+    "endpoints:",
+    ...[1, 2, 3, 4].map((p) => `  - { name: pod-${p}, address: "127.0.0.1:${p}", models: [m] }`),
+  ].join("\n");
+  // One parser per in-flight call is what the pool has (one per socket); calls here settle
+  // synchronously, so one parser serves them all.
+  let call: InstanceType<typeof WireCall> | undefined;
+  const parser = new ResponseParser({
+    head: (h: unknown) => call!.head(h),
+    body: (c: Uint8Array) => call!.body(c),
+  });
+  const fetch = (_url: string, init: RequestInit) =>
+    new Promise<Response>((res, rej) => {
+      call = new WireCall(ANSWER, false, init.signal ?? undefined, res, rej);
+      parser.reset(false);
+      if (parser.feed(Buffer.from(ANSWER))) call.end();
+      call = undefined;
+    });
+  return createGateway({
+    config: parseConfig(yaml, "bench.yaml"),
+    logger: createLogger("info", () => {}),
+    fetch,
+  }) as { fetch(r: Request): Promise<Response> };
+}
+
+const body = JSON.stringify({ model: "m", messages: [{ role: "user", content: "Hello" }], max_tokens: 16 });
+const apps = { head: await gateway(ROOTS.head), base: await gateway(ROOTS.base) };
+const send = (app: { fetch(r: Request): Promise<Response> }) => async () => {
+  const res = await app.fetch(chatRequest(body));
+  if (res.status !== 200) throw new Error(`status ${res.status}: ${await res.text()}`);
+  await res.arrayBuffer();
+};
+const results: Record<string, number[]> = { head: [], base: [] };
+for (const app of Object.values(apps)) await perRequest(send(app), N, CONC);
+for (let round = 0; round < ROUNDS; round++) {
+  const order = Object.entries(apps);
+  if (round % 2 === 1) order.reverse();
+  for (const [name, app] of order) results[name]!.push(await perRequest(send(app), N, CONC));
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const diffs = results["head"]!.map((h, i) => h - results["base"]![i]!);
+console.log(
+  `answer path c${CONC}, ${ROUNDS} rounds of ${N}: head ${median(results["head"]!).toFixed(2)} µs, ` +
+    `base ${median(results["base"]!).toFixed(2)} µs, median paired diff ${median(diffs).toFixed(2)} ` +
+    `(head lower in ${diffs.filter((d) => d < 0).length}/${ROUNDS}; diffs ${diffs.map((d) => d.toFixed(1)).join(" ")})`,
+);
