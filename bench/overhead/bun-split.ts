@@ -1,0 +1,335 @@
+/**
+ * Where the Bun gateway's CPU per request goes beside the bare Bun proxies, split by thread
+ * and by kind of code (issue 19, eleventh pass): the Bun counterpart of node-split.ts.
+ *
+ * A JS-thread CPU profile (`bun --cpu-prof`) and the in-process benchmarks (hono-chain.ts,
+ * body-micro.ts --chain) see the gateway's JS hot in one process; end to end the gap to the
+ * bare proxy is larger (tenth pass: in process the core is ~15 µs a request at 32 at a time,
+ * end to end the gateway costs ~30 µs more than the bare proxy on its wire client). This says
+ * which threads and which kinds of code hold the difference: per thread from
+ * /proc/<pid>/task/<tid>/stat (the JS thread's user and kernel time; Bun's HTTP-client thread,
+ * which the fetch proxy's pod calls run on; JSC's collector and compiler threads, by name),
+ * and with `--perf` the samples of `perf record -e cpu-clock` (software clock: this VM has
+ * no hardware counters) sorted by the bun binary's own symbols (it is not stripped): kernel,
+ * JIT-compiled JS (no symbol: JSC writes no perf map), JSC's interpreter, its collector,
+ * allocators, JSC's runtime, Bun's native server and sockets (uSockets / uWS), libc.
+ *
+ * Layout as run.ts: the mock pods (upstream.ts, 4 ports) and wrk on core 0, the proxy under
+ * test on core 1, the others SIGSTOPped meanwhile. Targets: gw-bun (the gateway as the README
+ * starts it, default profile, metrics and log on), bare-wire (b': bare-bun.ts --wire, the
+ * gateway's own pod client), bare-fetch (b: bare-bun.ts on fetch). Each is warmed on small
+ * JSON and every case, then rounds alternate the targets (order rotated each round).
+ *
+ *   flock /tmp/bench.lock bun bench/overhead/bun-split.ts [--cases c32,body30k,sse32]
+ *     [--targets gw-bun,bare-wire,bare-fetch] [--rounds 3] [--seconds 4] [--warmup 10] [--perf]
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { bigBody, SMALL } from "./bodies.ts";
+import { firstJsonLine, freePort, killAllOnExit, type Proc, signal, sleep, start, stopAll } from "./procs.ts";
+import {
+  activate,
+  LOAD_CORE,
+  median,
+  PROXY_CORE,
+  type SplitCase,
+  type SplitTarget,
+  threadCpu,
+  wrkOn,
+} from "./split-lib.ts";
+import { wrkScript } from "./wrk-lua.ts";
+
+const { values } = parseArgs({
+  options: {
+    cases: { type: "string", default: "c32,body30k,sse32" },
+    targets: { type: "string", default: "gw-bun,bare-wire,bare-fetch" },
+    rounds: { type: "string", default: "3" },
+    seconds: { type: "string", default: "4" },
+    warmup: { type: "string", default: "10" },
+    perf: { type: "boolean", default: false },
+    /** `strace -c -f` over each round instead: syscalls a request by name (CPU then inflated). */
+    strace: { type: "boolean", default: false },
+    /**
+     * A second gateway, "gw-bun-env", started with these environment variables
+     * (space-separated K=V, e.g. "MIMALLOC_PURGE_DELAY=-1"); add it to --targets.
+     */
+    "gw-env": { type: "string", default: "" },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const SECONDS = Number(values.seconds);
+const WARMUP = Number(values.warmup);
+const ROOT = resolve(import.meta.dir, "../..");
+const WORK = mkdtempSync(join(tmpdir(), "bun-split-"));
+const BUN = process.execPath;
+const MAXREQ = { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" };
+const log = (name: string) => join(WORK, `${name}.log`);
+const say = (s: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
+
+const ALL_CASES: SplitCase[] = [
+  { id: "c1", conns: 1, script: wrkScript(WORK, "small", SMALL) },
+  { id: "c32", conns: 32, script: wrkScript(WORK, "small", SMALL) },
+  { id: "c128", conns: 128, script: wrkScript(WORK, "small", SMALL) },
+  { id: "body30k", conns: 32, script: wrkScript(WORK, "big", bigBody(30 * 1024)) },
+  { id: "body30kv", conns: 32, script: wrkScript(WORK, "bigvary", bigBody(30 * 1024), {}, true) },
+  {
+    id: "sse32",
+    conns: 32,
+    script: wrkScript(WORK, "stream", { ...SMALL, stream: true, max_tokens: 20 }, { "x-mock-chunks": "20" }),
+  },
+];
+const pick = <T extends { id: string }>(all: T[], ids: string): T[] =>
+  ids.split(",").map((id) => {
+    const found = all.find((x) => x.id === id);
+    if (!found) throw new Error(`unknown ${id} (one of ${all.map((x) => x.id).join(", ")})`);
+    return found;
+  });
+const CASES = pick(ALL_CASES, values.cases);
+const TARGET_IDS = values.targets.split(",");
+
+/**
+ * The kind of code a perf sample's object belongs to. The bun binary keeps only its exported
+ * symbols (~700), so its natives (JSC's runtime, interpreter and collector, Bun's server and
+ * WebCore classes, the allocators) stay one kind; JIT-compiled JS has no object.
+ */
+function kindOf(dso: string): string {
+  if (dso.includes("kernel")) return "kernel";
+  if (dso.startsWith("[JIT]") || dso === "[unknown]" || dso.startsWith("//anon")) return "JIT code";
+  if (dso.startsWith("bun")) return "bun natives";
+  if (dso.startsWith("libc") || dso.startsWith("libm") || dso.startsWith("ld-linux")) return "libc";
+  return dso.replace(/^\[|\]$/g, "");
+}
+
+/** µs per kind in a perf.data file (cpu-clock periods are ns). */
+function perfKinds(file: string): Map<string, number> {
+  const text = execFileSync(
+    "perf",
+    ["report", "-i", file, "--stdio", "--no-children", "-g", "none", "--sort", "dso", "-F", "period,dso"],
+    { encoding: "utf8", maxBuffer: 64 << 20, stdio: ["ignore", "pipe", "ignore"] },
+  );
+  const kinds = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    const m = /^\s*(\d+)\s+(\S.*?)\s*$/.exec(line);
+    if (!m) continue;
+    const k = kindOf(m[2]!);
+    kinds.set(k, (kinds.get(k) ?? 0) + Number(m[1]) / 1000);
+  }
+  return kinds;
+}
+
+/** Calls per syscall in an `strace -c` summary. */
+function straceCounts(file: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?([a-z_0-9]+)$/.exec(line);
+    if (m && m[2] !== "total") out.set(m[2]!, Number(m[1]));
+  }
+  return out;
+}
+
+interface Row {
+  caseId: string;
+  target: string;
+  rps: number;
+  /** µs a request by thread ("js", "js (kernel)", thread names) and by perf kind ("perf: ..."). */
+  cols: Map<string, number>;
+}
+
+async function measure(t: SplitTarget, c: SplitCase, round: number): Promise<Row> {
+  const before = threadCpu(t.proc.pid);
+  const perfFile = join(WORK, `perf-${t.id}-${c.id}-${round}.data`);
+  const tracer = values.perf
+    ? start(
+        "perf",
+        ["perf", "record", "-q", "-F", "1999", "-e", "cpu-clock", "-p", String(t.proc.pid), "-o", perfFile],
+        { stdout: "ignore", log: log("perf") },
+      )
+    : values.strace
+      ? start("strace", ["strace", "-c", "-f", "-p", String(t.proc.pid), "-o", `${perfFile}.strace`], {
+          stdout: "ignore",
+          log: log("strace"),
+        })
+      : undefined;
+  if (values.strace) await sleep(300);
+  const w = await wrkOn(t, c, SECONDS, log("wrk"));
+  if (tracer) {
+    signal(tracer, "SIGINT");
+    await tracer.exited;
+  }
+  const after = threadCpu(t.proc.pid);
+  const n = w.requests;
+  const cols = new Map<string, number>();
+  let total = 0;
+  for (const [k, us] of after) {
+    const d = (us - (before.get(k) ?? 0)) / n;
+    cols.set(k, d);
+    if (k !== "js (kernel)" && k !== "page faults") total += d;
+  }
+  cols.set("total", total);
+  if (values.perf) for (const [k, us] of perfKinds(perfFile)) cols.set(`perf: ${k}`, us / n);
+  if (values.strace)
+    for (const [k, calls] of straceCounts(`${perfFile}.strace`)) cols.set(`calls: ${k}`, calls / n);
+  return { caseId: c.id, target: t.id, rps: (n * 1e6) / w.durationUs, cols };
+}
+
+function report(rows: Row[], targets: SplitTarget[]): string {
+  const names = [...new Set(rows.flatMap((r) => [...r.cols.keys()]))];
+  // total first, then the JS thread, then the other threads by size, then perf's kinds.
+  const order = (k: string) =>
+    k === "total"
+      ? 0
+      : k === "js"
+        ? 1
+        : k === "js (kernel)"
+          ? 2
+          : k.startsWith("perf: ")
+            ? 4
+            : k.startsWith("calls: ")
+              ? 5
+              : 3;
+  const size = (k: string) => rows.reduce((s, r) => s + (r.cols.get(k) ?? 0), 0);
+  names.sort((a, b) => order(a) - order(b) || size(b) - size(a));
+  const shown = names.filter((k) => size(k) / rows.length >= 0.05);
+  // Counts a request (page faults, syscalls) with two decimals; µs with one; req/s whole.
+  const digits = (i: number) => (i === 0 ? 0 : /^(page faults|calls: )/.test(shown[i - 1]!) ? 2 : 1);
+  const out = [
+    `Bun gateway vs bare Bun proxies, CPU µs per request by thread${values.perf ? " and by kind of code (perf)" : ""} (medians of ${ROUNDS} rounds of ${SECONDS} s, ${WARMUP} s warm-up; ${new Date().toISOString()})`,
+    "",
+    `| case | target | req/s | ${shown.join(" | ")} |`,
+    `|---|---|---:|${shown.map(() => "---:").join("|")}|`,
+  ];
+  for (const c of CASES) {
+    const med = new Map<string, number[]>();
+    for (const t of targets) {
+      const rs = rows.filter((r) => r.caseId === c.id && r.target === t.id);
+      if (!rs.length) continue;
+      const cells = [
+        median(rs.map((r) => r.rps)),
+        ...shown.map((k) => median(rs.map((r) => r.cols.get(k) ?? 0))),
+      ];
+      med.set(t.id, cells);
+      out.push(`| ${c.id} | ${t.id} | ${cells.map((x, i) => x.toFixed(digits(i))).join(" | ")} |`);
+    }
+    const g = med.get("gw-bun");
+    for (const [id, b] of med) {
+      if (id === "gw-bun" || !g) continue;
+      out.push(
+        `| ${c.id} | gw − ${id} | | ${g
+          .slice(1)
+          .map((x, i) => (x - b[i + 1]!).toFixed(digits(i + 1)))
+          .join(" | ")} |`,
+      );
+    }
+  }
+  const per = rows.map((r) => `${r.caseId}/${r.target} ${(r.cols.get("total") ?? 0).toFixed(0)}`);
+  out.push("", `Per round (total µs/request): ${per.join(", ")}`, "");
+  return out.join("\n");
+}
+
+/** "K=V K2=V2" as an environment record. */
+function envOf(list: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list.split(" ").filter(Boolean)) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw new Error(`--gw-env: ${kv} is not K=V`);
+    out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  killAllOnExit();
+  say(`work dir ${WORK}`);
+  const upstream = start("upstream", [BUN, join(import.meta.dir, "upstream.ts"), "--ports", "0,0,0,0"], {
+    core: LOAD_CORE,
+    stdout: "pipe",
+    log: log("upstream"),
+    cwd: ROOT,
+  });
+  const { ports } = await firstJsonLine<{ ports: number[] }>(upstream);
+  const upstreams = ports.map((p) => `127.0.0.1:${p}`).join(",");
+  const targets: SplitTarget[] = [];
+  for (const id of TARGET_IDS) {
+    let proc: Proc;
+    let port: number;
+    if (id === "gw-bun" || id === "gw-bun-env") {
+      // As run.ts's gw-bun: its config in a folder of its own (the gateway watches it).
+      const config = join(WORK, "config", "gateway.yaml");
+      execFileSync("mkdir", ["-p", join(WORK, "config")]);
+      writeFileSync(
+        config,
+        [
+          "apiVersion: gateway.inference.dev/v1alpha1",
+          "kind: GatewayConfig",
+          "hostname: 127.0.0.1",
+          "logLevel: info",
+          "endpoints:",
+          ...ports.map((p, i) => `  - { name: mock-${i}, address: "127.0.0.1:${p}" }`),
+          "",
+        ].join("\n"),
+      );
+      port = await freePort();
+      const extra = id === "gw-bun-env" ? envOf(values["gw-env"]) : {};
+      proc = start(id, [BUN, "run", "src/runtime/bun.ts", "--config", config, "--port", String(port)], {
+        core: PROXY_CORE,
+        env: { ...MAXREQ, ...extra },
+        stdout: "ignore",
+        log: log(id),
+        cwd: ROOT,
+      });
+      for (let i = 0; i < 100; i++) {
+        const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ok) break;
+        await sleep(100);
+      }
+    } else if (id === "bare-wire" || id === "bare-fetch") {
+      const wire = id === "bare-wire" ? ["--wire"] : [];
+      proc = start(
+        id,
+        [BUN, "bench/overhead/bare-bun.ts", ...wire, "--port", "0", "--upstreams", upstreams],
+        {
+          core: PROXY_CORE,
+          env: MAXREQ,
+          stdout: "pipe",
+          log: log(id),
+          cwd: ROOT,
+        },
+      );
+      port = (await firstJsonLine<{ port: number }>(proc)).port;
+    } else throw new Error(`unknown target ${id} (gw-bun, gw-bun-env, bare-wire, bare-fetch)`);
+    targets.push({ id, proc, port });
+  }
+  const small = ALL_CASES[1]!;
+  for (const t of targets) {
+    say(`warm-up ${t.id}`);
+    await activate(targets, t);
+    await wrkOn(t, small, WARMUP, log("wrk"));
+    for (const c of CASES)
+      if (c.script !== small.script) await wrkOn(t, c, Math.ceil(WARMUP / 2), log("wrk"));
+  }
+  const rows: Row[] = [];
+  for (let round = 1; round <= ROUNDS; round++)
+    for (const c of CASES) {
+      const k = round % targets.length;
+      for (const t of [...targets.slice(k), ...targets.slice(0, k)]) {
+        await activate(targets, t);
+        const r = await measure(t, c, round);
+        rows.push(r);
+        say(`round ${round} ${c.id} ${t.id}: ${(r.cols.get("total") ?? 0).toFixed(0)} µs/req`);
+      }
+    }
+  console.log(report(rows, targets));
+  await stopAll();
+}
+
+await main().catch(async (err) => {
+  console.error(err);
+  await stopAll();
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+/**
+ * What the CPU splits of a gateway against its bare proxy share (node-split.ts, bun-split.ts):
+ * per-thread CPU from /proc, wrk on the load core, one target running at a time, medians.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { CLK_TCK, type Proc, run, signal, sleep } from "./procs.ts";
+import type { WrkJson } from "./wrk-lua.ts";
+
+/** The core wrk and the mock pods run on; the proxy under test runs on PROXY_CORE. */
+export const LOAD_CORE = "0";
+export const PROXY_CORE = "1";
+
+/** A load case: connections and the wrk script that sends its requests. */
+export interface SplitCase {
+  id: string;
+  conns: number;
+  script: string;
+}
+
+/** A proxy under test: its process and port. */
+export interface SplitTarget {
+  id: string;
+  proc: Proc;
+  port: number;
+}
+
+/**
+ * utime + stime of each thread of `pid` in µs, keyed "js" for the main thread (tid = pid)
+ * and by the thread's name (/proc/<pid>/task/<tid>/comm) for the others; the main thread's
+ * kernel time also under "js (kernel)"; and the minor page faults of all threads under
+ * "page faults" (a count, not µs).
+ */
+export function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  const add = (k: string, us: number) => out.set(k, (out.get(k) ?? 0) + us);
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    let name: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      name = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
+    } catch {
+      continue; // thread gone
+    }
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const user = (Number(rest[11]) * 1e6) / CLK_TCK;
+    const sys = (Number(rest[12]) * 1e6) / CLK_TCK;
+    add("page faults", Number(rest[7]));
+    if (Number(tid) === pid) {
+      add("js", user + sys);
+      add("js (kernel)", sys);
+    } else add(name.replace(/\s*\d+$/, ""), user + sys); // "Bun Pool 3" → "Bun Pool"
+  }
+  return out;
+}
+
+/** Runs wrk against `t` on the load core for `seconds`; its WRKJSON line. */
+export async function wrkOn(t: SplitTarget, c: SplitCase, seconds: number, log: string): Promise<WrkJson> {
+  const url = `http://127.0.0.1:${t.port}/v1/chat/completions`;
+  const { stdout } = await run(
+    "wrk",
+    ["wrk", "-t1", `-c${c.conns}`, `-d${seconds}s`, "--timeout", "10s", "-s", c.script, url],
+    { core: LOAD_CORE, log, timeoutMs: (seconds + 30) * 1000 },
+  );
+  const line = stdout.split("\n").find((l) => l.startsWith("WRKJSON "));
+  if (!line) throw new Error(`wrk printed no result: ${stdout.slice(-300)}`);
+  return JSON.parse(line.slice(8)) as WrkJson;
+}
+
+/** Stops every other target (SIGSTOP) and lets `t` run. */
+export async function activate(targets: SplitTarget[], t: SplitTarget): Promise<void> {
+  for (const o of targets) if (o !== t) signal(o.proc, "SIGSTOP");
+  signal(t.proc, "SIGCONT");
+  await sleep(300);
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
