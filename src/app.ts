@@ -6,6 +6,7 @@ import { metricsRoutes } from "../routes/metrics.ts";
 import { modelRoutes } from "../routes/models.ts";
 import { openaiRoutes } from "../routes/openai.ts";
 import type { GatewayDeps } from "./deps.ts";
+import { offerDirectRoutes } from "./direct-routes.ts";
 import type { GatewayEnv } from "./env.ts";
 import { notFound, toErrorResponse } from "./errors.ts";
 import { routeAt } from "./openai/routes.ts";
@@ -48,13 +49,14 @@ export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
   const routed = app.fetch;
   // Hono's router would pick the same handler (strict paths, POST only): this skips only the
   // router's match and the Context it builds.
-  app.fetch = (request, env, executionCtx) => {
+  // A server that matches exact paths itself (Bun.serve's routes) is offered the same table.
+  app.fetch = offerDirectRoutes((request, env, executionCtx) => {
     if (request.method === "POST") {
       const handle = inference.direct.get(requestPath(request));
       if (handle) return handle(request);
     }
     return routed(request, env, executionCtx);
-  };
+  }, inference.direct);
   return app;
 }
 

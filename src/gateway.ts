@@ -8,6 +8,7 @@ import type { GatewayConfig } from "./config/load.ts";
 import { poolOfEndpoint } from "./config/pools.ts";
 import type { StaticEndpoint } from "./config/settings.ts";
 import type { FetchFn, GatewayDeps } from "./deps.ts";
+import { directRoutesOf, offerDirectRoutes } from "./direct-routes.ts";
 import { PassiveHealth } from "./endpoints/health.ts";
 import { InFlight } from "./endpoints/inflight.ts";
 import { keepLearned } from "./endpoints/keep-learned.ts";
@@ -245,7 +246,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   return {
     app,
     deps,
-    fetch: (request) => app.fetch(request),
+    // The app's exact-path table stays offered on the handler the runtime's server gets.
+    fetch: offerDirectRoutes((request: Request) => app.fetch(request), directRoutesOf(app.fetch)),
     checkConfig,
     start({ timers = true } = {}) {
       if (started) return;

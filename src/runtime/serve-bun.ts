@@ -1,8 +1,19 @@
+import { directRoutesOf } from "../direct-routes.ts";
 import type { RunningServer, ServeFn } from "./server.ts";
 
-/** Bun.serve behind the ServeFn seam. Idle timeout off: LLM streams can be slow to start. */
+/**
+ * Bun.serve behind the ServeFn seam. Idle timeout off: LLM streams can be slow to start. The
+ * exact-path POST handlers a fetch offers (the gateway's inference routes, src/direct-routes.ts)
+ * become Bun routes, matched by Bun before any JS runs; every other request (another method or
+ * path, an encoded one) goes to `fetch`, which picks the same handler for the same path.
+ */
 export const serveBun: ServeFn = async ({ fetch, port, hostname = "0.0.0.0" }) => {
-  const server = Bun.serve({ fetch, port, hostname, idleTimeout: 0 });
+  const direct = directRoutesOf(fetch);
+  const routes =
+    direct === undefined
+      ? undefined
+      : Object.fromEntries([...direct].map(([path, POST]) => [path, { POST }]));
+  const server = Bun.serve({ fetch, port, hostname, idleTimeout: 0, ...(routes ? { routes } : {}) });
   const running: RunningServer = {
     port: server.port ?? port,
     hostname,
