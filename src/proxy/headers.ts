@@ -16,6 +16,20 @@ const HOP_BY_HOP = new Set([
   "content-encoding",
 ]);
 
+/** Whether a lower-case header name is one the gateway never passes on (hop-by-hop, framing, encoding). */
+export function isHopByHop(lowerName: string): boolean {
+  return HOP_BY_HOP.has(lowerName);
+}
+
+/**
+ * Where a pod client's Response names the hop-by-hop headers its answer holds, as it read
+ * them (the Bun wire client: http1-parse.ts): the lower-case names `isHopByHop` accepts, each
+ * as often as it came, for an answer without a `Connection` header (absent otherwise). Its
+ * Headers is the client's own, editable, and nothing has changed it since: `answerHeaders`
+ * then deletes those names without reading the Headers again.
+ */
+export const HOP_NAMES = Symbol.for("inference-gateway.hopByHopNames");
+
 /**
  * Client headers that steer the gateway itself (`x-gateway-*` / `x-llm-d-*`: model
  * rewrite, objective, fairness id, destination endpoint...) and the SLO header it reads:
@@ -101,8 +115,18 @@ export function downstreamHeaders(upstream: Headers): Headers {
  * gateway's pod clients build one per answer, a platform `Response` holds its own), so
  * editing it changes nothing anyone else reads: one Headers built per answer instead of two.
  * `editable.ok` remembers a refusal, so a fetch whose answers are immutable pays the throw once.
+ * `known`: the hop-by-hop names the pod client found (its Response's `HOP_NAMES`), deleted as they are.
  */
-export function answerHeaders(upstream: Headers, editable: { ok: boolean }): Headers {
+export function answerHeaders(
+  upstream: Headers,
+  editable: { ok: boolean },
+  known?: readonly string[],
+): Headers {
+  // The pod client read the names already (HOP_NAMES): no scan of the Headers (~0.25 µs).
+  if (known !== undefined) {
+    for (const key of known) upstream.delete(key);
+    return upstream;
+  }
   // A runtime's own Headers (Node's LightHeaders) copies itself in one plain loop, where its
   // iteration sorts: the copy stays cheaper there.
   if (!editable.ok || (upstream as Offers)[WITHOUT]) return downstreamHeaders(upstream);

@@ -91,7 +91,7 @@ export class WireCall {
       (reason) => this.aborted(reason),
       READ_AHEAD,
     );
-    this.#settle(streamedResponse(this.#queue, head.status, head.headers));
+    this.#settle(streamedResponse(this.#queue, head.status, head.headers, head.hop));
   }
 
   body(chunk: Uint8Array): void {
@@ -114,7 +114,7 @@ export class WireCall {
       this.#settle(
         noBody
           ? new Response(null, { status: head.status, headers: head.headers })
-          : bufferedResponse(new Uint8Array(0), head.status, head.headers),
+          : bufferedResponse(new Uint8Array(0), head.status, head.headers, head.hop),
       );
     } else {
       const chunks = this.#chunks ?? [];
@@ -123,7 +123,7 @@ export class WireCall {
       // A plain view, not a Buffer: the Response's arrayBuffer() copies a partial view with
       // `slice()`, which on a Buffer is another view of the whole socket buffer.
       const bytes = new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength);
-      this.#settle(bufferedResponse(bytes, head.status, head.headers));
+      this.#settle(bufferedResponse(bytes, head.status, head.headers, head.hop));
     }
   }
 

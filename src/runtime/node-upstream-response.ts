@@ -11,6 +11,7 @@
  * a streamed body read as a whole). They are `instanceof Response`, with the same fields,
  * and a body can be read once, as always.
  */
+import { HOP_NAMES } from "../proxy/headers.ts";
 import { CHUNK_SOURCE, ChunkQueue, streamOf } from "./node-chunks.ts";
 
 /** The Response constructor when this module loaded (the platform's, before any adapter replaced it). */
@@ -29,6 +30,8 @@ class UpstreamResponse {
   readonly redirected = false;
   readonly type = "default" as ResponseType;
   readonly url = "";
+  /** The hop-by-hop names the pod client read in the head, when it says (HOP_NAMES). */
+  readonly [HOP_NAMES]: readonly string[] | undefined;
   #bytes: Uint8Array<ArrayBuffer> | undefined;
   #stream: ReadableStream<Uint8Array> | undefined;
   /** A streamed body's chunks, until they are taken (`CHUNK_SOURCE`) or a stream is built over them. */
@@ -39,6 +42,7 @@ class UpstreamResponse {
     body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | ChunkQueue,
     status: number,
     headers: Headers,
+    hop: readonly string[] | undefined,
   ) {
     if (body instanceof Uint8Array) this.#bytes = body;
     else if (body instanceof ChunkQueue) this.#queue = body;
@@ -46,6 +50,7 @@ class UpstreamResponse {
     this.status = status;
     this.ok = status >= 200 && status < 300;
     this.headers = headers;
+    this[HOP_NAMES] = hop;
   }
 
   /** A streamed body's chunks, once and only while nothing else read it; undefined otherwise. */
@@ -137,9 +142,17 @@ class UpstreamResponse {
 }
 Object.setPrototypeOf(UpstreamResponse.prototype, NativeResponse.prototype);
 
-/** An answer of `status` with `headers` whose body, `bytes`, was read whole already. */
-export function bufferedResponse(bytes: Uint8Array<ArrayBuffer>, status: number, headers: Headers): Response {
-  return new UpstreamResponse(bytes, status, headers) as unknown as Response;
+/**
+ * An answer of `status` with `headers` whose body, `bytes`, was read whole already; `hop`: the
+ * hop-by-hop names its head held, when the client read them (offered under HOP_NAMES).
+ */
+export function bufferedResponse(
+  bytes: Uint8Array<ArrayBuffer>,
+  status: number,
+  headers: Headers,
+  hop?: readonly string[],
+): Response {
+  return new UpstreamResponse(bytes, status, headers, hop) as unknown as Response;
 }
 
 /** An answer of `status` with `headers` whose body is read from `stream` (or a queue of its chunks) as the relay pulls. */
@@ -147,6 +160,7 @@ export function streamedResponse(
   stream: ReadableStream<Uint8Array> | ChunkQueue,
   status: number,
   headers: Headers,
+  hop?: readonly string[],
 ): Response {
-  return new UpstreamResponse(stream, status, headers) as unknown as Response;
+  return new UpstreamResponse(stream, status, headers, hop) as unknown as Response;
 }

@@ -8,7 +8,7 @@ import type { Closing } from "../lifecycle.ts";
 import type { RequestSeries } from "../metrics/request-series.ts";
 import type { AfterAnswer, Deferred } from "../observability/after-answer.ts";
 import { endsStream, JsonAccounting, SseAccounting } from "../proxy/accounting.ts";
-import { answerHeaders } from "../proxy/headers.ts";
+import { answerHeaders, HOP_NAMES } from "../proxy/headers.ts";
 import { renameModelInJson } from "../proxy/model-field.ts";
 import { recordAnswer } from "../proxy/record.ts";
 import { type ChunkSource, relay, type Tap, tappedWhole } from "../proxy/relay.ts";
@@ -62,7 +62,11 @@ export async function respond(
     : new JsonAccounting(req.kind);
   scope.hold(new AnswerEnd(x, deps, opts, accounting, isSse));
   // The pod's answer headers, edited in place where they may be: one Headers per answer.
-  const out = answerHeaders(upstream.headers, opts.editable);
+  const out = answerHeaders(
+    upstream.headers,
+    opts.editable,
+    (upstream as { [HOP_NAMES]?: readonly string[] })[HOP_NAMES],
+  );
   out.set("x-gateway-target-model", target.target);
   out.set("x-gateway-destination-endpoint-served", endpoint.address);
   // Plugins' response hooks, once, with the endpoint that served (session affinity adds its header).
