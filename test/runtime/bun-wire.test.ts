@@ -340,4 +340,22 @@ describe("what goes to Bun's fetch instead", () => {
     ]);
     expect(wire.pools.size).toBe(0);
   });
+
+  test("a malformed origin goes to fetch, before and after a good one has a pool (read once per pool)", async () => {
+    const calls: string[] = [];
+    const wire = wireFetch({
+      fallback: async (url) => {
+        calls.push(url);
+        return new Response("fallback");
+      },
+    });
+    const odd = ["http://user@127.0.0.1:1/x", "http://[::1/x", "http://127.0.0.1:99999/x", "http://:80/x"];
+    for (const url of odd) await wire(url, { method: "GET" });
+    expect(await (await wire(`${base}/x`, { method: "GET" })).text()).toBe("path /x");
+    expect(await (await wire(`${base}/y`, { method: "GET" })).text()).toBe("path /y");
+    for (const url of odd) await wire(url, { method: "GET" });
+    expect(calls).toEqual([...odd, ...odd]);
+    expect([...wire.pools.keys()]).toEqual([base.slice(7)]);
+    wire.close();
+  });
 });
