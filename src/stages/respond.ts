@@ -94,11 +94,9 @@ export async function respond(
   const streamed = x.lifecycle?.responseStreaming;
   // Plugins' ResponseStreaming hooks see each chunk the client gets; no wrapper when none has one.
   const tap = streamed ? tapped(accounting, streamed) : accounting;
-  // A stream that had ended with its first chunk (a short answer sent at once) goes out as
-  // bytes, like a JSON answer, where the entry writes streams itself (Bun; Node's direct
-  // bodies): one write with a Content-Length, no relay, no idle timer; the scope ends as the
-  // pipeline closes (not streaming).
-  if (deps.directStreams && opts.body?.ended && !deps.lifecycle?.closing?.closed) {
+  // Bun: a stream that had ended with its first chunk (a short answer sent at once) goes out
+  // as bytes, like a JSON answer; the scope ends as the pipeline closes (not streaming).
+  if (deps.directStreams === true && opts.body?.ended && !deps.lifecycle?.closing?.closed) {
     const ended = opts.body.ended((chunk) => endsStream(req.kind, chunk));
     const whole = ended && (await ended);
     if (whole) {
