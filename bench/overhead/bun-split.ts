@@ -24,7 +24,7 @@
  *     [--targets gw-bun,bare-wire,bare-fetch] [--rounds 3] [--seconds 4] [--warmup 10] [--perf]
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -37,6 +37,7 @@ import {
   PROXY_CORE,
   type SplitCase,
   type SplitTarget,
+  straceCounts,
   threadCpu,
   wrkOn,
 } from "./split-lib.ts";
@@ -118,16 +119,6 @@ function perfKinds(file: string): Map<string, number> {
     kinds.set(k, (kinds.get(k) ?? 0) + Number(m[1]) / 1000);
   }
   return kinds;
-}
-
-/** Calls per syscall in an `strace -c` summary. */
-function straceCounts(file: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of readFileSync(file, "utf8").split("\n")) {
-    const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?([a-z_0-9]+)$/.exec(line);
-    if (m && m[2] !== "total") out.set(m[2]!, Number(m[1]));
-  }
-  return out;
 }
 
 interface Row {

@@ -19,24 +19,22 @@
  *     [--rounds 3] [--seconds 4] [--warmup 10] [--perf [--files] | --strace] [--gw-flags "--node-flag ..."]
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { bigBody, SMALL } from "./bodies.ts";
+import { firstJsonLine, freePort, killAllOnExit, type Proc, signal, sleep, start, stopAll } from "./procs.ts";
 import {
-  CLK_TCK,
-  firstJsonLine,
-  freePort,
-  killAllOnExit,
-  type Proc,
-  run,
-  signal,
-  sleep,
-  start,
-  stopAll,
-} from "./procs.ts";
-import { type WrkJson, wrkScript } from "./wrk-lua.ts";
+  activate,
+  LOAD_CORE,
+  median,
+  PROXY_CORE,
+  straceCounts,
+  threadCpu as threadCpus,
+  wrkOn,
+} from "./split-lib.ts";
+import { wrkScript } from "./wrk-lua.ts";
 
 const { values } = parseArgs({
   options: {
@@ -61,8 +59,6 @@ const STRACE = values.strace && !PERF;
 const ROOT = resolve(import.meta.dir, "../..");
 const WORK = mkdtempSync(join(tmpdir(), "node-split-"));
 const BUN = process.execPath;
-const LOAD_CORE = "0";
-const PROXY_CORE = "1";
 const log = (name: string) => join(WORK, `${name}.log`);
 const say = (s: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 
@@ -97,25 +93,13 @@ interface Target {
   bundle: string;
 }
 
-/** utime and stime of the JS thread (tid = pid) and of every other thread, in µs. */
+/** The JS thread's user and kernel time and every other thread's, in µs (split-lib's threadCpu). */
 function threadCpu(pid: number): { jsUser: number; jsSys: number; workers: number } {
-  const out = { jsUser: 0, jsSys: 0, workers: 0 };
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let s: string;
-    try {
-      s = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-    } catch {
-      continue; // thread gone
-    }
-    const rest = s.slice(s.lastIndexOf(")") + 2).split(" ");
-    const user = (Number(rest[11]) * 1e6) / CLK_TCK;
-    const sys = (Number(rest[12]) * 1e6) / CLK_TCK;
-    if (Number(tid) === pid) {
-      out.jsUser += user;
-      out.jsSys += sys;
-    } else out.workers += user + sys;
-  }
-  return out;
+  const t = threadCpus(pid);
+  let workers = 0;
+  for (const [k, us] of t) if (k !== "js" && k !== "js (kernel)" && k !== "page faults") workers += us;
+  const jsSys = t.get("js (kernel)") ?? 0;
+  return { jsUser: (t.get("js") ?? 0) - jsSys, jsSys, workers };
 }
 
 /** A perf sample's symbol and object, sorted into the kinds this tool reports. */
@@ -162,23 +146,7 @@ function perfKinds(file: string): Map<string, number> {
   return kinds;
 }
 
-async function wrk(t: Target, c: Case, seconds: number): Promise<WrkJson> {
-  const url = `http://127.0.0.1:${t.port}/v1/chat/completions`;
-  const { stdout } = await run(
-    "wrk",
-    ["wrk", "-t1", `-c${c.conns}`, `-d${seconds}s`, "--timeout", "10s", "-s", c.script, url],
-    { core: LOAD_CORE, log: log("wrk"), timeoutMs: (seconds + 30) * 1000 },
-  );
-  const line = stdout.split("\n").find((l) => l.startsWith("WRKJSON "));
-  if (!line) throw new Error(`wrk printed no result: ${stdout.slice(-300)}`);
-  return JSON.parse(line.slice(8)) as WrkJson;
-}
-
-async function activate(targets: Target[], t: Target): Promise<void> {
-  for (const o of targets) if (o !== t) signal(o.proc, "SIGSTOP");
-  signal(t.proc, "SIGCONT");
-  await sleep(300);
-}
+const wrk = (t: Target, c: Case, seconds: number) => wrkOn(t, c, seconds, log("wrk"));
 
 /**
  * JIT-compiled JS per source file of the bundle, µs in all. perf resolves a JIT address
@@ -270,16 +238,6 @@ interface Row {
   files: Map<string, number>;
 }
 
-/** Calls per syscall in an `strace -c` summary. */
-function straceCounts(file: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of readFileSync(file, "utf8").split("\n")) {
-    const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?([a-z_0-9]+)$/.exec(line);
-    if (m && m[2] !== "total") out.set(m[2]!, Number(m[1]));
-  }
-  return out;
-}
-
 async function measure(t: Target, c: Case, round: number): Promise<Row> {
   const before = threadCpu(t.proc.pid);
   const perfFile = join(WORK, `perf-${t.id}-${c.id}-${round}.data`);
@@ -322,12 +280,6 @@ async function measure(t: Target, c: Case, round: number): Promise<Row> {
     syscalls,
     files,
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function report(rows: Row[]): string {

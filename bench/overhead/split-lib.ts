@@ -74,6 +74,16 @@ export async function activate(targets: SplitTarget[], t: SplitTarget): Promise<
   await sleep(300);
 }
 
+/** Calls per syscall in an `strace -c` summary. */
+export function straceCounts(file: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?([a-z_0-9]+)$/.exec(line);
+    if (m && m[2] !== "total") out.set(m[2]!, Number(m[1]));
+  }
+  return out;
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
