@@ -28,7 +28,6 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { bigBody, SMALL } from "./bodies.ts";
 import { firstJsonLine, freePort, killAllOnExit, type Proc, signal, sleep, start, stopAll } from "./procs.ts";
 import {
   activate,
@@ -37,11 +36,11 @@ import {
   PROXY_CORE,
   type SplitCase,
   type SplitTarget,
+  splitCases,
   straceCounts,
   threadCpu,
   wrkOn,
 } from "./split-lib.ts";
-import { wrkScript } from "./wrk-lua.ts";
 
 const { values } = parseArgs({
   options: {
@@ -70,25 +69,7 @@ const MAXREQ = { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" };
 const log = (name: string) => join(WORK, `${name}.log`);
 const say = (s: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 
-const ALL_CASES: SplitCase[] = [
-  { id: "c1", conns: 1, script: wrkScript(WORK, "small", SMALL) },
-  { id: "c32", conns: 32, script: wrkScript(WORK, "small", SMALL) },
-  { id: "c128", conns: 128, script: wrkScript(WORK, "small", SMALL) },
-  { id: "body30k", conns: 32, script: wrkScript(WORK, "big", bigBody(30 * 1024)) },
-  { id: "body30kv", conns: 32, script: wrkScript(WORK, "bigvary", bigBody(30 * 1024), {}, true) },
-  {
-    id: "sse32",
-    conns: 32,
-    script: wrkScript(WORK, "stream", { ...SMALL, stream: true, max_tokens: 20 }, { "x-mock-chunks": "20" }),
-  },
-];
-const pick = <T extends { id: string }>(all: T[], ids: string): T[] =>
-  ids.split(",").map((id) => {
-    const found = all.find((x) => x.id === id);
-    if (!found) throw new Error(`unknown ${id} (one of ${all.map((x) => x.id).join(", ")})`);
-    return found;
-  });
-const CASES = pick(ALL_CASES, values.cases);
+const { all: ALL_CASES, picked: CASES } = splitCases(WORK, values.cases);
 const TARGET_IDS = values.targets.split(",");
 
 /**
@@ -296,7 +277,7 @@ async function main(): Promise<void> {
     } else throw new Error(`unknown target ${id} (gw-bun, gw-bun-env, bare-wire, bare-fetch)`);
     targets.push({ id, proc, port });
   }
-  const small = ALL_CASES[1]!;
+  const small = ALL_CASES[0]!;
   for (const t of targets) {
     say(`warm-up ${t.id}`);
     await activate(targets, t);

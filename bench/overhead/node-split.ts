@@ -23,18 +23,18 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { bigBody, SMALL } from "./bodies.ts";
 import { firstJsonLine, freePort, killAllOnExit, type Proc, signal, sleep, start, stopAll } from "./procs.ts";
 import {
   activate,
   LOAD_CORE,
   median,
   PROXY_CORE,
+  type SplitCase,
+  splitCases,
   straceCounts,
   threadCpu as threadCpus,
   wrkOn,
 } from "./split-lib.ts";
-import { wrkScript } from "./wrk-lua.ts";
 
 const { values } = parseArgs({
   options: {
@@ -62,29 +62,8 @@ const BUN = process.execPath;
 const log = (name: string) => join(WORK, `${name}.log`);
 const say = (s: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 
-interface Case {
-  id: string;
-  conns: number;
-  script: string;
-}
-const ALL_CASES: Case[] = [
-  { id: "c1", conns: 1, script: wrkScript(WORK, "small", SMALL) },
-  { id: "c32", conns: 32, script: wrkScript(WORK, "small", SMALL) },
-  { id: "c128", conns: 128, script: wrkScript(WORK, "small", SMALL) },
-  { id: "body30k", conns: 32, script: wrkScript(WORK, "big", bigBody(30 * 1024)) },
-  // A new prompt every request (run.ts's body30kv): the prefix index fills as in a full run.
-  { id: "body30kv", conns: 32, script: wrkScript(WORK, "bigvary", bigBody(30 * 1024), {}, true) },
-  {
-    id: "sse32",
-    conns: 32,
-    script: wrkScript(WORK, "stream", { ...SMALL, stream: true, max_tokens: 20 }, { "x-mock-chunks": "20" }),
-  },
-];
-const CASES = values.cases.split(",").map((id) => {
-  const c = ALL_CASES.find((x) => x.id === id);
-  if (!c) throw new Error(`unknown case ${id} (one of ${ALL_CASES.map((x) => x.id).join(", ")})`);
-  return c;
-});
+type Case = SplitCase;
+const { all: ALL_CASES, picked: CASES } = splitCases(WORK, values.cases);
 
 interface Target {
   id: "gw-node" | "bare-node";
@@ -431,7 +410,7 @@ async function main(): Promise<void> {
     { id: "gw-node", proc: gw, port: gwPort, bundle: gwBundle },
     { id: "bare-node", proc: bare, port: barePort, bundle: bareBundle },
   ];
-  const smallCase = ALL_CASES[1]!;
+  const smallCase = ALL_CASES[0]!;
   for (const t of targets) {
     say(`warm-up ${t.id}`);
     await activate(targets, t);

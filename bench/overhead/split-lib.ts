@@ -3,8 +3,9 @@
  * per-thread CPU from /proc, wrk on the load core, one target running at a time, medians.
  */
 import { readdirSync, readFileSync } from "node:fs";
+import { bigBody, SMALL } from "./bodies.ts";
 import { CLK_TCK, type Proc, run, signal, sleep } from "./procs.ts";
-import type { WrkJson } from "./wrk-lua.ts";
+import { type WrkJson, wrkScript } from "./wrk-lua.ts";
 
 /** The core wrk and the mock pods run on; the proxy under test runs on PROXY_CORE. */
 export const LOAD_CORE = "0";
@@ -15,6 +16,33 @@ export interface SplitCase {
   id: string;
   conns: number;
   script: string;
+}
+
+/**
+ * The cases, their wrk scripts written into `dir`; `ids` (comma-separated) picks them in that
+ * order. The first of `all` is small JSON at 32 connections, which warms every target.
+ */
+export function splitCases(dir: string, ids: string): { all: SplitCase[]; picked: SplitCase[] } {
+  const small = wrkScript(dir, "small", SMALL);
+  const all: SplitCase[] = [
+    { id: "c32", conns: 32, script: small },
+    { id: "c1", conns: 1, script: small },
+    { id: "c128", conns: 128, script: small },
+    { id: "body30k", conns: 32, script: wrkScript(dir, "big", bigBody(30 * 1024)) },
+    // A new prompt every request (run.ts's body30kv): the prefix index fills as in a full run.
+    { id: "body30kv", conns: 32, script: wrkScript(dir, "bigvary", bigBody(30 * 1024), {}, true) },
+    {
+      id: "sse32",
+      conns: 32,
+      script: wrkScript(dir, "stream", { ...SMALL, stream: true, max_tokens: 20 }, { "x-mock-chunks": "20" }),
+    },
+  ];
+  const picked = ids.split(",").map((id) => {
+    const c = all.find((x) => x.id === id);
+    if (!c) throw new Error(`unknown case ${id} (one of ${all.map((x) => x.id).join(", ")})`);
+    return c;
+  });
+  return { all, picked };
 }
 
 /** A proxy under test: its process and port. */
