@@ -117,3 +117,19 @@ export async function alternatingRounds<A>(
   }
   return results;
 }
+
+/**
+ * `head` against `base` from alternatingRounds' results, as one line: each one's median µs,
+ * the median of the paired differences, and in how many rounds head was lower.
+ */
+export function pairedLine(label: string, results: Record<string, number[]>, n: number): string {
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const head = results["head"]!;
+  const base = results["base"]!;
+  const diffs = head.map((h, i) => h - base[i]!);
+  return (
+    `${label}, ${head.length} rounds of ${n}: head ${median(head).toFixed(2)} µs, ` +
+    `base ${median(base).toFixed(2)} µs, median paired diff ${median(diffs).toFixed(2)} ` +
+    `(head lower in ${diffs.filter((d) => d < 0).length}/${head.length}; diffs ${diffs.map((d) => d.toFixed(1)).join(" ")})`
+  );
+}

@@ -14,7 +14,7 @@
  * CPU µs per request, medians and the median paired difference.
  */
 import { resolve } from "node:path";
-import { chatRequest, perRequest } from "../lib/in-process.ts";
+import { alternatingRounds, pairedLine, perRequest, postChat } from "../lib/in-process.ts";
 
 const env = process.env;
 const N = Number(env["WIRE_N"] ?? 20_000);
@@ -83,22 +83,7 @@ async function gateway(root: string) {
 
 const body = JSON.stringify({ model: "m", messages: [{ role: "user", content: "Hello" }], max_tokens: 16 });
 const apps = { head: await gateway(ROOTS.head), base: await gateway(ROOTS.base) };
-const send = (app: { fetch(r: Request): Promise<Response> }) => async () => {
-  const res = await app.fetch(chatRequest(body));
-  if (res.status !== 200) throw new Error(`status ${res.status}: ${await res.text()}`);
-  await res.arrayBuffer();
-};
-const results: Record<string, number[]> = { head: [], base: [] };
-for (const app of Object.values(apps)) await perRequest(send(app), N, CONC);
-for (let round = 0; round < ROUNDS; round++) {
-  const order = Object.entries(apps);
-  if (round % 2 === 1) order.reverse();
-  for (const [name, app] of order) results[name]!.push(await perRequest(send(app), N, CONC));
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const diffs = results["head"]!.map((h, i) => h - results["base"]![i]!);
-console.log(
-  `answer path c${CONC}, ${ROUNDS} rounds of ${N}: head ${median(results["head"]!).toFixed(2)} µs, ` +
-    `base ${median(results["base"]!).toFixed(2)} µs, median paired diff ${median(diffs).toFixed(2)} ` +
-    `(head lower in ${diffs.filter((d) => d < 0).length}/${ROUNDS}; diffs ${diffs.map((d) => d.toFixed(1)).join(" ")})`,
+const results = await alternatingRounds(apps, ROUNDS, (app) =>
+  perRequest(() => postChat(app, body), N, CONC),
 );
+console.log(pairedLine(`answer path c${CONC}`, results, N));

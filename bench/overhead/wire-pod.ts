@@ -14,7 +14,7 @@
  */
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chatRequest, perRequest } from "../lib/in-process.ts";
+import { alternatingRounds, pairedLine, perRequest, postChat } from "../lib/in-process.ts";
 import { firstJsonLine, hasTaskset, killAllOnExit, start, stopAll } from "./procs.ts";
 
 const env = process.env;
@@ -63,25 +63,9 @@ const body = JSON.stringify({
   ...(STREAM ? { stream: true } : {}),
 });
 const apps = { head: await gateway(ROOTS.head), base: await gateway(ROOTS.base) };
-const send = (app: { fetch(r: Request): Promise<Response> }) => async () => {
-  const res = await app.fetch(chatRequest(body));
-  if (res.status !== 200) throw new Error(`status ${res.status}: ${await res.text()}`);
-  await res.arrayBuffer();
-};
-const results: Record<string, number[]> = { head: [], base: [] };
-for (const app of Object.values(apps)) await perRequest(send(app), N, CONC);
-for (let round = 0; round < ROUNDS; round++) {
-  const order = Object.entries(apps);
-  if (round % 2 === 1) order.reverse();
-  for (const [name, app] of order) results[name]!.push(await perRequest(send(app), N, CONC));
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const diffs = results["head"]!.map((h, i) => h - results["base"]![i]!);
-const lower = diffs.filter((d) => d < 0).length;
-console.log(
-  `${STREAM ? "sse" : "json"} c${CONC}, ${ROUNDS} rounds of ${N}: head ${median(results["head"]!).toFixed(2)} µs, ` +
-    `base ${median(results["base"]!).toFixed(2)} µs, median paired diff ${median(diffs).toFixed(2)} ` +
-    `(head lower in ${lower}/${ROUNDS}; diffs ${diffs.map((d) => d.toFixed(1)).join(" ")})`,
+const results = await alternatingRounds(apps, ROUNDS, (app) =>
+  perRequest(() => postChat(app, body), N, CONC),
 );
+console.log(pairedLine(`${STREAM ? "sse" : "json"} c${CONC}`, results, N));
 await stopAll();
 process.exit(0);
