@@ -49,7 +49,8 @@ export function createApp(deps: GatewayDeps): Hono<GatewayEnv> {
   const routed = app.fetch;
   // Hono's router would pick the same handler (strict paths, POST only): this skips only the
   // router's match and the Context it builds.
-  // A server that matches exact paths itself (Bun.serve's routes) is offered the same table.
+  // A server that matches exact paths itself (the Bun entry's, src/runtime/serve-bun.ts) is
+  // offered the same table.
   app.fetch = offerDirectRoutes((request, env, executionCtx) => {
     if (request.method === "POST") {
       const handle = inference.direct.get(requestPath(request));

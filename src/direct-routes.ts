@@ -1,10 +1,10 @@
 /**
  * The inference routes' handlers by exact path (POST only), offered on a fetch handler to a
- * server that can match paths itself (Bun.serve's `routes`, src/runtime/serve-bun.ts): such a
- * request then reaches its handler without the app reading its URL (on Bun, `request.url`
- * builds a string a request) and looking the path up (issue 19, eleventh pass). Every other
- * request, and every server that does not look, goes through the fetch handler, which picks
- * the same handler by the same exact path (src/app.ts).
+ * server that can match paths itself (the Bun entry's server takes them as its `routes`:
+ * src/runtime/serve-bun.ts): such a request then reaches its handler without the app reading
+ * its URL (on Bun, `request.url` builds a string a request) and looking the path up (issue
+ * 19, eleventh pass). Every other request, and every server that does not look, goes through
+ * the fetch handler, which picks the same handler by the same exact path (src/app.ts).
  */
 export type DirectRoutes = ReadonlyMap<string, (request: Request) => Promise<Response>>;
 
