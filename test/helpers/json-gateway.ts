@@ -1,22 +1,28 @@
 /**
  * A gateway over `endpoints` pods serving model `m`, whose pod calls all answer one small chat
- * completion (no sockets): for tests that count what one JSON request does inside the gateway.
+ * completion (no sockets), or what `answer` makes: for tests of what one JSON request does
+ * inside the gateway.
  */
 import { parseConfig } from "../../src/config/load.ts";
 import { createGateway } from "../../src/gateway.ts";
 import type { Logger } from "../../src/log.ts";
 
-const COMPLETION = new TextEncoder().encode(
-  JSON.stringify({
-    id: "c",
-    object: "chat.completion",
-    model: "m",
-    choices: [{ index: 0, message: { role: "assistant", content: "Hi" }, finish_reason: "stop" }],
-    usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
-  }),
-);
+/** The pods' chat completion, as text. */
+export const COMPLETION_TEXT = JSON.stringify({
+  id: "c",
+  object: "chat.completion",
+  model: "m",
+  choices: [{ index: 0, message: { role: "assistant", content: "Hi" }, finish_reason: "stop" }],
+  usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
+});
+const COMPLETION = new TextEncoder().encode(COMPLETION_TEXT);
+const completion = () => new Response(COMPLETION, { headers: { "content-type": "application/json" } });
 
-export function jsonGateway(endpoints: number, logger: Logger): ReturnType<typeof createGateway> {
+export function jsonGateway(
+  endpoints: number,
+  logger: Logger,
+  answer: () => Response = completion,
+): ReturnType<typeof createGateway> {
   const yaml = [
     "apiVersion: gateway.inference.dev/v1alpha1",
     "kind: GatewayConfig",
@@ -29,7 +35,7 @@ export function jsonGateway(endpoints: number, logger: Logger): ReturnType<typeo
   return createGateway({
     config: parseConfig(yaml, "json-gateway.yaml"),
     logger,
-    fetch: async () => new Response(COMPLETION, { headers: { "content-type": "application/json" } }),
+    fetch: async () => answer(),
   });
 }
 

@@ -1,9 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { parseConfig } from "../../src/config/load.ts";
-import { createGateway } from "../../src/gateway.ts";
 import { createLogger } from "../../src/log.ts";
 import { bufferedResponse } from "../../src/runtime/node-upstream-response.ts";
-import { chatRequest } from "../helpers/json-gateway.ts";
+import { COMPLETION_TEXT as COMPLETION, chatRequest, jsonGateway } from "../helpers/json-gateway.ts";
 
 /**
  * Issue 19, eleventh pass: a JSON answer is read with `bytes()` where the pod's Response has
@@ -11,27 +9,13 @@ import { chatRequest } from "../helpers/json-gateway.ts";
  * `arrayBuffer()` where it has not; the client gets the same bytes either way.
  */
 
-const COMPLETION = JSON.stringify({
-  id: "c",
-  object: "chat.completion",
-  model: "m",
-  choices: [{ index: 0, message: { role: "assistant", content: "Hi" }, finish_reason: "stop" }],
-  usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
-});
-
-function gatewayWith(answer: () => Response) {
-  const yaml = [
-    "apiVersion: gateway.inference.dev/v1alpha1",
-    "kind: GatewayConfig",
-    "endpoints:",
-    '  - { name: pod-0, address: "127.0.0.1:1", models: [m] }',
-  ].join("\n");
-  return createGateway({
-    config: parseConfig(yaml, "answer-bytes.yaml"),
-    logger: createLogger("silent", () => {}),
-    fetch: async () => answer(),
-  });
-}
+/** One pod, whose every call gets `answer`. */
+const gatewayWith = (answer: () => Response) =>
+  jsonGateway(
+    1,
+    createLogger("silent", () => {}),
+    answer,
+  );
 
 /** The pod client's answer: the body a view after the head, in the buffer the socket read. */
 function podAnswer(withBytes: boolean): { res: Response; reads: string[] } {

@@ -1,11 +1,9 @@
 import { heapStats } from "bun:jsc";
 import { describe, expect, test } from "bun:test";
-import { parseConfig } from "../../src/config/load.ts";
-import { createGateway } from "../../src/gateway.ts";
 import { createLogger } from "../../src/log.ts";
 import { answerHeaders } from "../../src/proxy/headers.ts";
 import { LightHeaders } from "../../src/runtime/node-headers.ts";
-import { chatRequest } from "../helpers/json-gateway.ts";
+import { COMPLETION_TEXT as COMPLETION, chatRequest, jsonGateway } from "../helpers/json-gateway.ts";
 
 /**
  * Issue 19, seventh pass: the answer's headers are the pod answer's own Headers edited in
@@ -13,14 +11,6 @@ import { chatRequest } from "../helpers/json-gateway.ts";
  * fetch's answers refuse edits (an immutable platform Headers), a copy as before, and the
  * refusal is remembered so it is paid once.
  */
-
-const COMPLETION = JSON.stringify({
-  id: "c",
-  object: "chat.completion",
-  model: "m",
-  choices: [{ index: 0, message: { role: "assistant", content: "Hi" }, finish_reason: "stop" }],
-  usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
-});
 
 /** A Headers that refuses every edit, as a platform fetch's answer does (its guard is immutable). */
 class ImmutableHeaders extends Headers {
@@ -48,19 +38,13 @@ const POD_HEADERS = {
   "x-pod": "kept",
 };
 
-function gatewayWith(answer: () => Response) {
-  const yaml = [
-    "apiVersion: gateway.inference.dev/v1alpha1",
-    "kind: GatewayConfig",
-    "endpoints:",
-    '  - { name: pod-0, address: "127.0.0.1:1", models: [m] }',
-  ].join("\n");
-  return createGateway({
-    config: parseConfig(yaml, "answer-headers.yaml"),
-    logger: createLogger("silent", () => {}),
-    fetch: async () => answer(),
-  });
-}
+/** One pod, whose every call gets `answer`. */
+const gatewayWith = (answer: () => Response) =>
+  jsonGateway(
+    1,
+    createLogger("silent", () => {}),
+    answer,
+  );
 
 /** The answer's header names and the gateway's values, as the client sees them. */
 async function seen(res: Response) {

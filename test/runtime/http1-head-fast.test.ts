@@ -1,12 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { parseConfig } from "../../src/config/load.ts";
-import { createGateway } from "../../src/gateway.ts";
 import { createLogger } from "../../src/log.ts";
 import { answerHeaders, HOP_NAMES } from "../../src/proxy/headers.ts";
 import { WireCall } from "../../src/runtime/bun-wire-call.ts";
 import { FramingError, type ResponseHead, ResponseParser } from "../../src/runtime/http1-parse.ts";
 import { bufferedResponse } from "../../src/runtime/node-upstream-response.ts";
-import { chatRequest } from "../helpers/json-gateway.ts";
+import { chatRequest, jsonGateway } from "../helpers/json-gateway.ts";
 
 /**
  * Issue 19, eleventh pass: the answer's head read without a regular expression for the status,
@@ -137,25 +135,19 @@ describe("the noted names, from the wire call to the client", () => {
   });
 
   test("respond deletes what the answer names under HOP_NAMES, and reads nothing else for it", async () => {
-    const yaml = [
-      "apiVersion: gateway.inference.dev/v1alpha1",
-      "kind: GatewayConfig",
-      "endpoints:",
-      '  - { name: pod-0, address: "127.0.0.1:1", models: [m] }',
-    ].join("\n");
     const body = new TextEncoder().encode('{"id":"c","object":"chat.completion","choices":[]}');
-    const gateway = createGateway({
-      config: parseConfig(yaml, "hop-names.yaml"),
-      logger: createLogger("silent", () => {}),
-      // A name no scan would drop, to see that the offered list is what is deleted.
-      fetch: async () =>
+    // A name no scan would drop, to see that the offered list is what is deleted.
+    const gateway = jsonGateway(
+      1,
+      createLogger("silent", () => {}),
+      () =>
         bufferedResponse(
           body as Uint8Array<ArrayBuffer>,
           200,
           new Headers({ "content-type": "application/json", "x-named": "1", "x-pod": "a" }),
           ["x-named"],
         ),
-    });
+    );
     const res = await gateway.fetch(chatRequest());
     expect(res.status).toBe(200);
     expect(res.headers.has("x-named")).toBe(false);
