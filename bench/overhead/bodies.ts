@@ -25,3 +25,33 @@ export function bigBody(bytes: number) {
   for (let i = 0; text.length < bytes - base; i++) text += `${words[i % words.length]} ${i} `;
   return { ...SMALL, messages: [{ role: "user", content: text.slice(0, bytes - base) }] };
 }
+
+const sse = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
+const streamChunk = (delta: object, finish: string | null) =>
+  sse({
+    id: "chatcmpl-bench",
+    object: "chat.completion.chunk",
+    created: 1700000000,
+    model: "m",
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+  });
+
+/**
+ * A streamed chat answer as the mock pod sends sse32's (stream-micro.ts, stream-relay-whole.ts):
+ * its events, each `data: ...` with its blank line: a role chunk, 20 tokens, the finish, the
+ * usage event and `[DONE]`.
+ */
+export const STREAM_EVENTS: readonly string[] = [
+  streamChunk({ role: "assistant", content: "" }, null),
+  ...Array.from({ length: 20 }, () => streamChunk({ content: " tok" }, null)),
+  streamChunk({}, "stop"),
+  sse({
+    id: "chatcmpl-bench",
+    object: "chat.completion.chunk",
+    created: 1700000000,
+    model: "m",
+    choices: [],
+    usage: { prompt_tokens: 12, completion_tokens: 20, total_tokens: 32 },
+  }),
+  "data: [DONE]\n\n",
+];

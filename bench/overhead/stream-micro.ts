@@ -26,6 +26,7 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { COMPLETION } from "../lib/in-process.ts";
+import { STREAM_EVENTS } from "./bodies.ts";
 
 const BASE = process.env["BENCH_BASELINE"];
 if (!BASE) throw new Error("set BENCH_BASELINE to an earlier tree (with node_modules)");
@@ -36,29 +37,7 @@ const there = (p: string) => pathToFileURL(join(BASE, p)).href;
 type Tap = { chunk(b: Uint8Array): Uint8Array | undefined; flush(): Uint8Array | undefined };
 type Accounting = new (o: { kind: string; now: () => number; dropUsageEvent?: boolean }) => Tap;
 
-const sse = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
-const chunk = (delta: object, finish: string | null) =>
-  sse({
-    id: "chatcmpl-bench",
-    object: "chat.completion.chunk",
-    created: 1700000000,
-    model: "m",
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-  });
-const events = [
-  chunk({ role: "assistant", content: "" }, null),
-  ...Array.from({ length: 20 }, () => chunk({ content: " tok" }, null)),
-  chunk({}, "stop"),
-  sse({
-    id: "chatcmpl-bench",
-    object: "chat.completion.chunk",
-    created: 1700000000,
-    model: "m",
-    choices: [],
-    usage: { prompt_tokens: 12, completion_tokens: 20, total_tokens: 32 },
-  }),
-  "data: [DONE]\n\n",
-];
+const events = STREAM_EVENTS;
 const oneChunk = [enc.encode(events.join(""))];
 const perEvent = events.map((e) => enc.encode(e));
 const now = () => performance.now();

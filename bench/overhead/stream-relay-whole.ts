@@ -10,37 +10,14 @@
  */
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { STREAM_EVENTS } from "./bodies.ts";
 
 const BASE = process.env["BENCH_BASELINE"];
 if (!BASE) throw new Error("set BENCH_BASELINE to an earlier tree (with node_modules)");
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 9);
 const N = Number(process.env["BENCH_N"] ?? 20_000);
 const enc = new TextEncoder();
-const sse = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
-const chunk = (delta: object, finish: string | null) =>
-  sse({
-    id: "chatcmpl-bench",
-    object: "chat.completion.chunk",
-    created: 1700000000,
-    model: "m",
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-  });
-const whole = enc.encode(
-  [
-    chunk({ role: "assistant", content: "" }, null),
-    ...Array.from({ length: 20 }, () => chunk({ content: " tok" }, null)),
-    chunk({}, "stop"),
-    sse({
-      id: "x",
-      object: "chat.completion.chunk",
-      created: 1,
-      model: "m",
-      choices: [],
-      usage: { prompt_tokens: 12, completion_tokens: 20, total_tokens: 32 },
-    }),
-    "data: [DONE]\n\n",
-  ].join(""),
-);
+const whole = enc.encode(STREAM_EVENTS.join(""));
 
 type Mod = { relay: (s: unknown, o: object) => unknown };
 type Acc = new (o: object) => unknown;
