@@ -30,6 +30,11 @@ export class RequestScope {
   streaming = false;
   status = 0;
   readonly log: RequestLog = {};
+  /**
+   * When `end` ran (the clock's ms), read once there for every holder that times the
+   * request (its duration, the answer's end): one clock reading, not one per holder.
+   */
+  endedAt = 0;
   private readonly held: Releasable[] = [];
   private ended = false;
 
@@ -45,6 +50,7 @@ export class RequestScope {
   end(outcome: Outcome): void {
     if (this.ended) return;
     this.ended = true;
+    this.endedAt = this.clock.now();
     // Release in reverse order of acquisition; one failing release must not skip the others.
     for (let i = this.held.length - 1; i >= 0; i--) {
       try {

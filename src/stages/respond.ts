@@ -130,7 +130,7 @@ export async function respond(
  * What the scope holds to note the answer's tokens and TTFT and record its metrics at the
  * request's end: one object, not an object, a closure and its scope per request (issue 19,
  * sixth pass). Positional: an options object would be one more allocation per request.
- * Its release reads the end time and hands it to AfterAnswer, whose `write` (at once, or
+ * Its release takes the end time the scope read as it ended and hands itself to AfterAnswer, whose `write` (at once, or
  * after the answer has left: tenth pass) reads a JSON answer's usage, notes the log fields
  * (before the scope's own end writes the line: added first, written first) and records the
  * answer's metrics. A Responses API answer's id is routing's (`previous_response_id` must
@@ -157,7 +157,7 @@ class AnswerEnd implements Releasable, Deferred {
   release(outcome: Outcome): void {
     const answered = outcome === "success" && this.opts.response.ok;
     this.outcome = outcome;
-    if (answered) this.endedAt = this.deps.clock.now();
+    if (answered) this.endedAt = this.x.scope.endedAt;
     if (this.x.inferenceRequest.kind === "responses") {
       this.read();
       if (answered) this.tell();

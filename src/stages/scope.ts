@@ -24,7 +24,7 @@ export function scope(deps: {
   /** Where the request's metrics and line are written after its answer (absent: at once). */
   afterAnswer?: AfterAnswer;
 }) {
-  const ends: ScopeEnds = { clock: deps.clock, after: deps.afterAnswer, finish };
+  const ends: ScopeEnds = { after: deps.afterAnswer, finish };
   return {
     open(x: Exchange): void {
       if (deps.lifecycle.shuttingDown) {
@@ -89,7 +89,6 @@ export function scope(deps: {
 
 /** What every ScopeEnd of one stage shares: one object, not three fields a request. */
 interface ScopeEnds {
-  clock: Clock;
   after: AfterAnswer | undefined;
   finish: (end: ScopeEnd) => void;
 }
@@ -97,7 +96,8 @@ interface ScopeEnds {
 /**
  * What the scope holds to write the request's metrics and line at its end: one object
  * rather than an object, a closure and the scope it keeps (issue 19, fifth pass). Its
- * release reads the clocks (the request's duration, the wall-clock end) and hands itself to
+ * release takes the request's duration from the scope's end time, reads the wall clock
+ * (the line's `at`) and hands itself to
  * AfterAnswer, which writes it at once or after the answer has left (tenth pass).
  */
 class ScopeEnd implements Releasable, Deferred {
@@ -114,7 +114,7 @@ class ScopeEnd implements Releasable, Deferred {
   release(outcome: Outcome): void {
     const ends = this.ends;
     this.outcome = outcome;
-    this.durationMs = ends.clock.now() - this.s.receivedAt;
+    this.durationMs = this.s.endedAt - this.s.receivedAt;
     this.at = Date.now();
     if (ends.after === undefined) ends.finish(this);
     else ends.after.add(this);
