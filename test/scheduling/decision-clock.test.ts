@@ -43,10 +43,12 @@ test("the decision ends at the PreRequest hooks' last reading: one clock reading
   for (const p of plugin) expect(p.seconds).toBe(0.001);
   // The decision spans every reading it made: the first to the last, none after the hooks.
   expect(decisions.at(-1)).toBe((used - 1) / 1000);
-  // The decision's start, the profile's first reading and one after each scorer, two around
-  // the picker, the PreRequest run's first and one after each hook (the last ends the decision).
+  // The decision's start (which also starts the first scorer's window: twelfth pass), one
+  // after each scorer, one after the picker (whose window starts at the last scorer's end:
+  // twelfth pass), the PreRequest run's first and one after each hook (the last ends the
+  // decision). Before the twelfth pass: two more (the profile's own first, the picker's).
   const scorers = plugin.filter((p) => p.point === "Scorer").length;
   expect(plugin.filter((p) => p.point === "Picker")).toHaveLength(1);
-  expect(used).toBe(1 + (1 + scorers) + 2 + (1 + preRequest.length));
+  expect(used).toBe(1 + scorers + 1 + (1 + preRequest.length));
   expect(d.endpoints.length).toBeGreaterThan(0);
 });

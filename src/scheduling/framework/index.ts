@@ -102,8 +102,11 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
   /** The decision being made, for `runOne` (one function for every decision, not one per decision). */
   let currentCtx: SchedulingContext | undefined;
   let currentCandidates: readonly Endpoint[] = [];
-  /** The last clock reading of the profiles a decision ran (NaN when none was timed). */
-  const timing: ProfileTiming = { end: Number.NaN };
+  /**
+   * The decision's first clock reading for its first timed plugin call (`start`), and the
+   * last reading of the profiles it ran (`end`, NaN when none was timed).
+   */
+  const timing: ProfileTiming = { end: Number.NaN, start: Number.NaN };
   const runOne = (profile: SchedulerProfile): ProfileResult => {
     if (currentCtx === undefined) throw new Error("scheduler: a profile was run outside a decision");
     return runProfile(currentCtx, profile, currentCandidates, observe, timing);
@@ -121,13 +124,16 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
     candidates: readonly Endpoint[],
     deferred = false,
   ): SchedulingResult {
-    const t0 = clock.now();
+    let t0 = Number.NaN;
     let end: number | undefined;
     let decided: SchedulingResult | undefined;
     let held = false;
     lastCtx = undefined;
     try {
-      if (candidates.length === 0) return { kind: "no-endpoints" };
+      if (candidates.length === 0) {
+        t0 = clock.now();
+        return { kind: "no-endpoints" };
+      }
       const ctx = createContext({ request, clock, inflight, loads });
       lastCtx = ctx;
       // Saved and restored: a plugin that decides inside a decision gets its own.
@@ -135,6 +141,11 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
       const outerCandidates = currentCandidates;
       currentCtx = ctx;
       currentCandidates = candidates;
+      // The decision's first reading, once its context is made, also starts the first
+      // plugin call's window (issue 19, twelfth pass: one reading a decision fewer); none
+      // when nothing observes it.
+      t0 = observe === undefined && observeDecision === undefined ? Number.NaN : clock.now();
+      timing.start = t0;
       timing.end = Number.NaN;
       let result: SchedulingResult;
       try {
@@ -161,7 +172,11 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
       }
       return result;
     } finally {
-      if (!held) observeDecision?.(((end ?? clock.now()) - t0) / 1000, request, decided);
+      if (!held && observeDecision !== undefined) {
+        // NaN only if making the context threw: then the decision is timed from here.
+        const stop = end ?? clock.now();
+        observeDecision((stop - (Number.isNaN(t0) ? stop : t0)) / 1000, request, decided);
+      }
     }
   }
 

@@ -114,8 +114,11 @@ function addScores(
  * leaving nothing -> `saturated`.
  *
  * With an observer, each plugin call is timed by chained clock readings (the end of one
- * call is the start of the next: one reading per call instead of two; the scores are
- * added up after the last scorer so that no work of ours falls between two calls).
+ * call is the start of the next: one reading per call instead of two). A scorer's window
+ * also holds the weighting of its own scores into the totals (a multiply-add per endpoint),
+ * so the picker's starts at the last scorer's end (issue 19, twelfth pass: one reading a
+ * profile fewer); the first call's starts at `timing.start` when the caller just read the
+ * clock (the decision's start).
  */
 export function runProfile(
   ctx: SchedulingContext,
@@ -144,6 +147,12 @@ export function runProfile(
  */
 export interface ProfileTiming {
   end: number;
+  /**
+   * A clock reading the caller took just before running the profiles (the decision's
+   * start), which then also starts the first timed profile's first plugin call; taken
+   * (set to NaN) by that profile, so a handler's later profiles read their own. NaN: none.
+   */
+  start: number;
 }
 
 /** `runProfile` with every plugin call timed (see there). */
@@ -155,7 +164,11 @@ function runTimed(
   timing: ProfileTiming | undefined,
 ): ProfileResult {
   const clock = ctx.clock;
-  let t = clock.now();
+  let t: number;
+  if (timing !== undefined && !Number.isNaN(timing.start)) {
+    t = timing.start;
+    timing.start = Number.NaN;
+  } else t = clock.now();
   let endpoints = candidates;
   for (let i = 0; i < profile.filters.length; i++) {
     try {
@@ -171,22 +184,25 @@ function runTimed(
     }
   }
   const scorers = profile.scorers;
-  const results = new Array<ScoreResult>(scorers.length);
+  const totals = new Float64Array(endpoints.length);
   for (let i = 0; i < scorers.length; i++) {
+    const { scorer, weight } = scorers[i]!;
     try {
-      results[i] = scorers[i]!.scorer.score(ctx, endpoints);
+      // Added in the scorer's own window, in scorer order (the same sums as adding after the last).
+      addScores(totals, scorer.score(ctx, endpoints), endpoints, weight);
     } finally {
       const t1 = clock.now();
-      slot(rec.scorers, i, rec.observe, "Scorer", scorers[i]!.scorer)((t1 - t) / 1000);
+      slot(rec.scorers, i, rec.observe, "Scorer", scorer)((t1 - t) / 1000);
       t = t1;
     }
   }
-  const totals = new Float64Array(endpoints.length);
-  for (let i = 0; i < scorers.length; i++) addScores(totals, results[i]!, endpoints, scorers[i]!.weight);
-  return pickFrom(ctx, profile, endpoints, totals, rec, timing);
+  return pickFrom(ctx, profile, endpoints, totals, rec, timing, t);
 }
 
-/** The picker over the scored endpoints (timed from here to its return when `rec` is given). */
+/**
+ * The picker over the scored endpoints (timed when `rec` is given: from `start`, the last
+ * scorer's end, to its return).
+ */
 function pickFrom(
   ctx: SchedulingContext,
   profile: SchedulerProfile,
@@ -194,6 +210,7 @@ function pickFrom(
   totals: Float64Array,
   rec: ProfileRecorders | undefined,
   timing?: ProfileTiming,
+  start = 0,
 ): ProfileResult {
   const picker = profile.picker as ScorePicker;
   // A picker that reads the totals column gets no ScoredEndpoint per endpoint (issue 19,
@@ -203,13 +220,12 @@ function pickFrom(
   if (rec === undefined)
     picked = scored === undefined ? picker.pickScores!(ctx, endpoints, totals) : picker.pick(ctx, scored);
   else {
-    const t0 = ctx.clock.now();
     try {
       picked = scored === undefined ? picker.pickScores!(ctx, endpoints, totals) : picker.pick(ctx, scored);
     } finally {
       rec.picker ??= recorderOf(rec.observe, "Picker", profile.picker);
       const t1 = ctx.clock.now();
-      rec.picker((t1 - t0) / 1000);
+      rec.picker((t1 - start) / 1000);
       if (timing !== undefined) timing.end = t1;
     }
   }
