@@ -103,6 +103,8 @@ export function prefixCacheScorer(opts: {
   const p = { ...v.parse(PrefixCacheParameters, {}), ...opts.params };
   const { index } = opts;
   const recordedOn = stateKey<string>(`${PREFIX_CACHE_SCORER}/recorded-on`);
+  /** `score`'s result, reused across calls of the same candidate count (see `Scorer.score`). */
+  let scores = new Float64Array(0);
 
   function blockChars(ctx: SchedulingContext, endpoints: readonly Endpoint[]): number {
     if (p.hashBlockSize !== undefined) return p.hashBlockSize;
@@ -129,8 +131,12 @@ export function prefixCacheScorer(opts: {
       );
       ctx.set(NEW_PREFIX, m.isNew);
       const total = m.hashes.count;
-      const scores = new Float64Array(endpoints.length);
-      if (total === 0 || m.matches.size === 0) return scores;
+      // The last call's array when the candidate count is the same (see `Scorer.score`).
+      if (scores.length !== endpoints.length) scores = new Float64Array(endpoints.length);
+      if (total === 0 || m.matches.size === 0) {
+        for (let i = 0; i < scores.length; i++) scores[i] = 0;
+        return scores;
+      }
       const saturated = saturatedOf(ctx, endpoints, {
         depth: p.saturationQueueDepth,
         kvUtil: p.saturationKvCacheUtil,

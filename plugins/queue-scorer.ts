@@ -15,11 +15,14 @@ import { type PluginDefinition, withParameters } from "../src/scheduling/framewo
 export const QUEUE_SCORER = "queue-scorer";
 
 export function queueScorer(name = QUEUE_SCORER): Scorer {
+  /** The last call's result, handed back again when the candidate count is the same (see `Scorer.score`). */
+  let out = new Float64Array(0);
   return {
     type: QUEUE_SCORER,
     name,
     score(ctx, endpoints) {
-      return lowerIsBetter(ctx.loads(endpoints).waiting);
+      if (out.length !== endpoints.length) out = new Float64Array(endpoints.length);
+      return lowerIsBetter(ctx.loads(endpoints).waiting, out);
     },
   };
 }

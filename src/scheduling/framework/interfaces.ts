@@ -109,6 +109,13 @@ export interface Filter extends PluginIdentity {
 export type ScoreResult = ReadonlyMap<Endpoint, number> | ArrayLike<number | undefined>;
 
 export interface Scorer extends PluginIdentity {
+  /**
+   * The runner adds the result into the decision's totals as soon as the call returns, before
+   * any other plugin call, and keeps nothing of it: a scorer may hand back the same array on
+   * every call, overwritten by the next (the queue and prefix-cache scorers do, when the
+   * candidate count is the same: no typed array a decision; issue 19, twelfth pass). A caller
+   * other than the runner that keeps a result past the scorer's next call copies it.
+   */
   score(ctx: SchedulingContext, endpoints: readonly Endpoint[]): ScoreResult;
 }
 
