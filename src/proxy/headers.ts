@@ -60,7 +60,7 @@ export function upstreamHeaders(client: Headers, opts: { forwardAuthorization: b
   if (without) {
     const dropped = connectionTokens(client);
     // The runtime's own Headers (Node: src/runtime/node-headers.ts) copies itself without them.
-    const out = without.call(client, (key) => unwanted(key, dropped, opts.forwardAuthorization));
+    const out = without.call(client, (key) => isUnwantedUpstream(key, dropped, opts.forwardAuthorization));
     out.set("accept-encoding", "identity");
     return out;
   }
@@ -71,7 +71,7 @@ export function upstreamHeaders(client: Headers, opts: { forwardAuthorization: b
   let connection = false;
   for (const key of client.keys()) {
     if (key === "connection") connection = true;
-    if (unwanted(key, NONE, opts.forwardAuthorization)) out.delete(key);
+    if (isUnwantedUpstream(key, NONE, opts.forwardAuthorization)) out.delete(key);
   }
   if (connection) deleteListed(client, out);
   out.set("accept-encoding", "identity");
@@ -154,8 +154,12 @@ export function answerHeaders(
   }
 }
 
-/** A client header the pod must not get. */
-function unwanted(key: string, dropped: ReadonlySet<string>, forwardAuthorization: boolean): boolean {
+/** A client header the pod must not get (`dropped`: the names its `Connection` header lists). */
+export function isUnwantedUpstream(
+  key: string,
+  dropped: ReadonlySet<string>,
+  forwardAuthorization: boolean,
+): boolean {
   return (
     HOP_BY_HOP.has(key) ||
     dropped.has(key) ||
@@ -182,7 +186,7 @@ function deleteListed(from: Headers, out: Headers): void {
 }
 
 /** Header names listed in `Connection` are hop-by-hop too. */
-function connectionTokens(h: Headers): ReadonlySet<string> {
+export function connectionTokens(h: Headers): ReadonlySet<string> {
   const v = h.get("connection");
   if (!v) return NONE;
   return new Set(

@@ -15,6 +15,7 @@
  * body, signal and decompress.
  */
 import type { FetchFn } from "../deps.ts";
+import { isPodHead, POD_HEAD } from "../proxy/pod-head.ts";
 import { WireCall } from "./bun-wire-call.ts";
 import { Pool, type PoolOptions } from "./bun-wire-pool.ts";
 import { type LightAbortSignal, offerLightAborts } from "./node-abort.ts";
@@ -29,6 +30,8 @@ const NORMALISED = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
 const SEPARATE_BODY = 8 * 1024;
 
 type Body = Uint8Array | string | null | undefined;
+/** Node's and Bun's Buffer method (not in @types/node). */
+type Latin1Writer = Buffer & { latin1Write(text: string, offset: number, length: number): number };
 
 /** The options of `wireFetch`. */
 export interface WireOptions {
@@ -54,14 +57,19 @@ export function wireFetch(opts: WireOptions = {}): WireFetch {
   const pools = new Map<string, Pool>();
 
   const wire = (url: string, init: RequestInit = {}): Promise<Response> => {
-    const request = handled(url, init);
-    if (!request) return fallback(url, init);
+    const request = handled(url, init, pools);
+    if (!request) {
+      // Bun's fetch gets a Headers, as from any other caller.
+      if (isPodHead(init.headers)) return fallback(url, { ...init, headers: init.headers.toHeaders() });
+      return fallback(url, init);
+    }
     const signal = (init.signal ?? undefined) as AbortSignal | LightAbortSignal | undefined;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    let pool = pools.get(request.origin);
+    let pool = request.pool;
     if (!pool) {
+      const { hostname, port } = request.address!;
       // Forgotten once its last socket closes: pods come and go, origins would pile up.
-      pool = new Pool(request.origin, request.hostname, request.port, poolOpts, (p) => {
+      pool = new Pool(request.origin, hostname, port, poolOpts, (p) => {
         if (pools.get(p.origin) === p) pools.delete(p.origin);
       });
       pools.set(request.origin, pool);
@@ -76,14 +84,17 @@ export function wireFetch(opts: WireOptions = {}): WireFetch {
   const close = () => {
     for (const pool of pools.values()) pool.close();
   };
-  // attempt's controllers for these calls are LightAbortControllers (node-abort.ts).
-  return offerLightAborts(Object.assign(wire, { close, pools }));
+  // attempt's controllers for these calls are LightAbortControllers (node-abort.ts); forward.ts
+  // hands it the pod's headers as a PodHead (src/proxy/pod-head.ts), its head lines written already.
+  return offerLightAborts(Object.assign(wire, { close, pools, [POD_HEAD]: true }));
 }
 
 interface Request {
   origin: string;
-  hostname: string;
-  port: number;
+  /** The origin's pool, when it has one (its host and port were read when it was made). */
+  pool: Pool | undefined;
+  /** The origin's host and port, read for an origin without a pool. */
+  address: { hostname: string; port: number } | undefined;
   method: string;
   /** The head, and the body when small (one write). */
   bytes: Uint8Array;
@@ -92,7 +103,7 @@ interface Request {
 }
 
 /** The request as bytes on the wire, or undefined when it is Bun's fetch's to make. */
-function handled(url: string, init: RequestInit): Request | undefined {
+function handled(url: string, init: RequestInit, pools: Map<string, Pool>): Request | undefined {
   if (!url.startsWith("http://")) return undefined;
   for (const key in init) if (!HANDLED.has(key)) return undefined;
   const body = init.body as Body | ArrayBuffer;
@@ -105,23 +116,31 @@ function handled(url: string, init: RequestInit): Request | undefined {
   const slash = url.indexOf("/", 7);
   const origin = slash < 0 ? url.slice(7) : url.slice(7, slash);
   const path = slash < 0 ? "/" : url.slice(slash);
-  const address = hostAndPort(origin);
+  // An origin with a pool was read when the pool was made: not parsed again a call.
+  const pool = pools.get(origin);
+  const address = pool === undefined ? hostAndPort(origin) : undefined;
   // A path fetch would have to encode (non-ASCII, spaces) or trim (a fragment) is fetch's to send.
-  if (!address || /[^\x21-\x7e]|#/.test(path)) return undefined;
+  if ((pool === undefined && !address) || /[^\x21-\x7e]|#/.test(path)) return undefined;
   let method = init.method ?? "GET";
   const upper = method.toUpperCase();
   if (NORMALISED.has(upper)) method = upper;
   let head = `${method} ${path} HTTP/1.1\r\n`;
   let host = false;
-  const headers = init.headers instanceof Headers ? init.headers : new Headers(init.headers);
-  let upgrade = false;
-  headers.forEach((value, name) => {
-    if (OWN.has(name)) return;
-    if (name === "host") host = true;
-    else if (name === "upgrade") upgrade = true;
-    head += `${name}: ${value}\r\n`;
-  });
-  if (upgrade) return undefined;
+  const given = init.headers;
+  if (isPodHead(given)) {
+    // Its lines hold no hop-by-hop name (so no host, upgrade or framing header): as they are.
+    head += given.lines;
+  } else {
+    const headers = given instanceof Headers ? given : new Headers(given);
+    let upgrade = false;
+    headers.forEach((value, name) => {
+      if (OWN.has(name)) return;
+      if (name === "host") host = true;
+      else if (name === "upgrade") upgrade = true;
+      head += `${name}: ${value}\r\n`;
+    });
+    if (upgrade) return undefined;
+  }
   if (!host) head += `host: ${origin}\r\n`;
   const length = payload?.byteLength ?? 0;
   // As fetch: a length for every body, and 0 for a method that usually has one.
@@ -133,12 +152,13 @@ function handled(url: string, init: RequestInit): Request | undefined {
     // A large body goes out as it is, after the head: no copy of it (measured: copying 30 KiB
     // into a fresh buffer per call cost more than the second write saves).
     const bytes = Buffer.from(head, "latin1");
-    return { origin, hostname: address.hostname, port: address.port, method, bytes, body: payload };
+    return { origin, pool, address, method, bytes, body: payload };
   }
   const bytes = Buffer.allocUnsafe(headLength + length);
-  bytes.write(head, 0, "latin1");
+  // Buffer's own latin1 writer (what `write(head, 0, "latin1")` ends in, without its argument checks).
+  (bytes as Latin1Writer).latin1Write(head, 0, headLength);
   if (payload) bytes.set(payload, headLength);
-  return { origin, hostname: address.hostname, port: address.port, method, bytes };
+  return { origin, pool, address, method, bytes };
 }
 
 /** `host:port`, `host` or `[v6]:port` → hostname and port (80 when absent); undefined if malformed. */
@@ -162,5 +182,6 @@ function hostAndPort(origin: string): { hostname: string; port: number } | undef
  */
 export function bunUpstreamFetch(env: Record<string, string | undefined> = {}): FetchFn | undefined {
   if (env["GATEWAY_UPSTREAM_CLIENT"] === "fetch") return undefined;
-  return decodingWhenEncoded(wireFetch());
+  // decodingWhenEncoded passes init on as it is: the wire client under it still takes a PodHead.
+  return Object.assign(decodingWhenEncoded(wireFetch()), { [POD_HEAD]: true });
 }

@@ -14,6 +14,7 @@ import { attempt } from "../proxy/attempt.ts";
 import { bodyRequestHeaders } from "../proxy/headers.ts";
 import { spliceRequestBody } from "../proxy/model-field.ts";
 import { multipartWithModel } from "../proxy/multipart-model.ts";
+import { POD_HEAD, type PodHead, podHead } from "../proxy/pod-head.ts";
 import type { DirectStreams } from "../proxy/relay.ts";
 import type { InferenceRequest, TargetModel } from "../request.ts";
 import type { Exchange } from "./exchange.ts";
@@ -99,6 +100,11 @@ function usageAsked(req: InferenceRequest): boolean {
 export function forward(deps: ForwardDeps) {
   /** Whether this fetch's answers take edits (answerHeaders): false after the first refusal. */
   const editable = { ok: true };
+  /**
+   * Whether the pod client writes its head from a PodHead (the Bun wire client): the pod's
+   * headers as head lines in one pass over the client's (src/proxy/pod-head.ts), no Headers built.
+   */
+  const podHeads = (deps.fetch as { [POD_HEAD]?: boolean })[POD_HEAD] === true;
   return async function forwardStage(x: Exchange): Promise<Response> {
     const req = x.inferenceRequest;
     const target = x.targetModel;
@@ -106,16 +112,19 @@ export function forward(deps: ForwardDeps) {
     const lifecycle = x.lifecycle;
     let bytes: Uint8Array<ArrayBuffer>;
     let usageInjected: boolean;
-    let headers: Headers;
+    let headers: Headers | PodHead | undefined;
     try {
       usageInjected = usageAsked(req);
       // The client's bytes as they came (most requests): no result object made for them.
       if (!usageInjected && target.target === req.model) bytes = req.bytes;
       else ({ bytes, usageInjected } = upstreamBody(req, target));
       // The settings' own object carries `forwardAuthorization`: no options object a request.
-      headers = bodyRequestHeaders(x.headers, req.kind, x.requestId, settings.upstream);
-      const credential = settings.upstream.credential;
-      if (credential?.value) headers.set(credential.header, credential.value);
+      if (podHeads) headers = podHead(x.headers, req.kind, x.requestId, settings.upstream);
+      if (headers === undefined) {
+        headers = bodyRequestHeaders(x.headers, req.kind, x.requestId, settings.upstream);
+        const credential = settings.upstream.credential;
+        if (credential?.value) headers.set(credential.header, credential.value);
+      }
     } catch (err) {
       // No pod call: the decision's PreRequest hooks run now, in the schedule stage's turn.
       lifecycle?.requestSent?.();
@@ -141,7 +150,8 @@ export function forward(deps: ForwardDeps) {
       const pending = attempt({
         fetch: deps.fetch,
         url: `http://${endpoint.address}${req.path}`,
-        headers,
+        // A PodHead goes only to the fetch that offered to take one (`podHeads`), as its init.headers.
+        headers: headers as Headers,
         body: bytes,
         clientSignal: x.clientSignal,
         responseTimeoutMs: settings.upstream.responseTimeoutMs,
