@@ -10,6 +10,7 @@ import {
   type PluginObserver,
   type ProfileTiming,
   runProfile,
+  type ScorePicker,
 } from "../../src/scheduling/framework/runner.ts";
 import { context, pods, request } from "./helpers.ts";
 
@@ -54,12 +55,16 @@ describe("shared clock readings", () => {
     },
   });
   const inner = maxScorePicker({ random: seededRandom(1), params: { maxNumOfEndpoints: 2 } });
-  const picker: Picker = {
+  /** Takes the totals column (as the default picker does): its window starts at the last scorer's end. */
+  const picker: Picker & ScorePicker = {
     type: "slow-picker",
     name: "p",
-    pick: (c, scored) => {
+    pick: () => {
+      throw new Error("pickScores should be used");
+    },
+    pickScores: (c, endpoints, totals) => {
       spend(80);
-      return inner.pick(c, scored);
+      return inner.pickScores!(c, endpoints, totals);
     },
   };
   const profile: SchedulerProfile = {
@@ -100,6 +105,26 @@ describe("shared clock readings", () => {
     runProfile(context({ clock }), profile, pods(3), observe, timing);
     expect(clock.readings).toBe(5);
     expect(seen.map((s) => s[2])).toEqual([0.011, 0.021, 0.041, 0.081]);
+  });
+
+  test("a picker that takes ScoredEndpoints reads its own start (its list is made before its window)", () => {
+    const { seen, observe } = observed();
+    const listPicker: Picker = {
+      type: "list-picker",
+      name: "l",
+      pick: (c, scored) => {
+        spend(80);
+        return inner.pick(c, scored);
+      },
+    };
+    clock.readings = 0;
+    const r = runProfile(context({ clock }), { ...profile, picker: listPicker }, pods(3), observe, {
+      start: clock.t,
+      end: Number.NaN,
+    });
+    expect(r.kind).toBe("picked");
+    expect(clock.readings).toBe(5);
+    expect(seen.at(-1)).toEqual(["Picker", "l", 0.081]);
   });
 
   test("the totals are the same weighted sums as before (scores added in scorer order)", () => {

@@ -201,7 +201,8 @@ function runTimed(
 
 /**
  * The picker over the scored endpoints (timed when `rec` is given: from `start`, the last
- * scorer's end, to its return).
+ * scorer's end, to its return; from a reading of its own for a picker without `pickScores`,
+ * whose ScoredEndpoint list is made first).
  */
 function pickFrom(
   ctx: SchedulingContext,
@@ -220,12 +221,14 @@ function pickFrom(
   if (rec === undefined)
     picked = scored === undefined ? picker.pickScores!(ctx, endpoints, totals) : picker.pick(ctx, scored);
   else {
+    // A picker that takes ScoredEndpoints gets its window from here: making its list is ours.
+    const t0 = scored === undefined ? start : ctx.clock.now();
     try {
       picked = scored === undefined ? picker.pickScores!(ctx, endpoints, totals) : picker.pick(ctx, scored);
     } finally {
       rec.picker ??= recorderOf(rec.observe, "Picker", profile.picker);
       const t1 = ctx.clock.now();
-      rec.picker((t1 - start) / 1000);
+      rec.picker((t1 - t0) / 1000);
       if (timing !== undefined) timing.end = t1;
     }
   }
