@@ -22,6 +22,13 @@ const utf8 = new TextDecoder();
 
 const unusable = () => new TypeError("Body is unusable: it has already been read.");
 
+/**
+ * Where a pod client's Response hands over a body it read whole at once, without a promise
+ * (respond.ts: a JSON answer's bytes, with no await, async frame or shutdown watch around
+ * reading what is already here; issue 19, twelfth pass). Undefined for any other body.
+ */
+export const WHOLE_BYTES = Symbol.for("inference-gateway.wholeBytes");
+
 class UpstreamResponse {
   readonly status: number;
   readonly statusText = "";
@@ -117,6 +124,14 @@ class UpstreamResponse {
     if (!bytes) return Promise.reject(unusable());
     this.#bytes = undefined;
     return Promise.resolve(bytes);
+  }
+
+  /** The body's bytes now, as `bytes()` gives them, when it was read whole; undefined otherwise (nothing taken). */
+  [WHOLE_BYTES](): Uint8Array<ArrayBuffer> | undefined {
+    if (this.#full || this.#stream || this.#queue) return undefined;
+    const bytes = this.#bytes;
+    this.#bytes = undefined;
+    return bytes;
   }
 
   text(): Promise<string> {

@@ -25,23 +25,33 @@ const encoder = new TextEncoder();
  */
 export type RespondDeps = ForwardDeps & { afterAnswer?: AfterAnswer };
 
-/** Wraps the pod's answer for the client; the relay ends the request scope when the body ends. */
-export async function respond(
-  x: Exchange,
-  deps: RespondDeps,
-  opts: {
-    response: Response;
-    controller: AbortController;
-    endpoint: Endpoint;
-    usageInjected: boolean;
-    requestBytes: number;
-    series: RequestSeries;
-    /** The stream's reader, its first chunk already in (attempt), when there is one. */
-    body?: ChunkSource;
-    /** Whether the pod's answers take edits in place (answerHeaders). */
-    editable: { ok: boolean };
-  },
-): Promise<Response> {
+/** The answer forward hands over, and what respond needs to account for it. */
+export interface RespondOptions {
+  response: Response;
+  controller: AbortController;
+  endpoint: Endpoint;
+  usageInjected: boolean;
+  requestBytes: number;
+  series: RequestSeries;
+  /** The stream's reader, its first chunk already in (attempt), when there is one. */
+  body?: ChunkSource;
+  /** Whether the pod's answers take edits in place (answerHeaders). */
+  editable: { ok: boolean };
+}
+
+/**
+ * Where a pod client's Response offers a body it read whole without a promise
+ * (src/runtime/node-upstream-response.ts, WHOLE_BYTES).
+ */
+const WHOLE_BYTES = Symbol.for("inference-gateway.wholeBytes");
+type OffersWhole = { [WHOLE_BYTES]?: () => Uint8Array<ArrayBuffer> | undefined };
+
+/**
+ * Wraps the pod's answer for the client; the relay ends the request scope when the body ends.
+ * A JSON answer the pod client read whole is answered at once (no promise: twelfth pass); one
+ * whose body is still to read, and a stream, settle later.
+ */
+export function respond(x: Exchange, deps: RespondDeps, opts: RespondOptions): Response | Promise<Response> {
   const { response: upstream, endpoint } = opts;
   const { settings } = deps.config();
   const scope = x.scope;
@@ -80,16 +90,14 @@ export async function respond(
   if (!body) {
     // A non-streamed answer arrives whole (pods send it when generation is done): read it
     // as bytes and answer with bytes. No stream to relay, and the scope ends right here.
-    let bytes = await readWhole(x, upstream, opts.controller, deps.lifecycle?.closing);
-    if (upstream.ok) {
-      // Its usage is read at the request's end (AnswerEnd), after the answer has left when the
-      // gateway defers its records: the answer does not wait for a JSON parse it does not need.
-      accounting.chunk(bytes);
-      if (renameTo !== undefined)
-        bytes = encoder.encode(renameModelInJson(new TextDecoder().decode(bytes), renameTo));
-    }
-    x.idSetOn = new Response(bytes, init);
-    return x.idSetOn;
+    // The gateway's pod clients have its bytes already: taken at once, no promise (a gateway
+    // shutting down past its grace still gets readWhole's 503).
+    const closing = deps.lifecycle?.closing;
+    const bytes = closing?.closed ? undefined : (upstream as OffersWhole)[WHOLE_BYTES]?.();
+    if (bytes !== undefined) return answerWhole(x, upstream.ok, bytes, accounting, renameTo, init);
+    return readWhole(x, upstream, opts.controller, closing).then((read) =>
+      answerWhole(x, upstream.ok, read, accounting, renameTo, init),
+    );
   }
   const streamed = x.lifecycle?.responseStreaming;
   // Plugins' ResponseStreaming hooks see each chunk the client gets; no wrapper when none has one.
@@ -98,17 +106,55 @@ export async function respond(
   // as bytes, like a JSON answer; the scope ends as the pipeline closes (not streaming).
   if (deps.directStreams === true && opts.body?.ended && !deps.lifecycle?.closing?.closed) {
     const ended = opts.body.ended((chunk) => endsStream(req.kind, chunk));
-    const whole = ended && (await ended);
-    if (whole) {
-      x.idSetOn = new Response(tappedWhole(whole, tap) as Uint8Array<ArrayBuffer>, init);
-      return x.idSetOn;
-    }
+    if (ended)
+      return ended.then((whole) => {
+        if (!whole) return relayed(x, deps, opts, body, tap, init, settings.upstream.idleTimeoutMs);
+        x.idSetOn = new Response(tappedWhole(whole, tap) as Uint8Array<ArrayBuffer>, init);
+        return x.idSetOn;
+      });
   }
+  return relayed(x, deps, opts, body, tap, init, settings.upstream.idleTimeoutMs);
+}
+
+/** A whole answer's Response: its usage kept for the request's end, the model renamed if asked. */
+function answerWhole(
+  x: Exchange,
+  ok: boolean,
+  read: Uint8Array<ArrayBuffer>,
+  accounting: JsonAccounting | SseAccounting,
+  renameTo: string | undefined,
+  init: ResponseInit,
+): Response {
+  let bytes = read;
+  if (ok) {
+    // Its usage is read at the request's end (AnswerEnd), after the answer has left when the
+    // gateway defers its records: the answer does not wait for a JSON parse it does not need.
+    accounting.chunk(bytes);
+    if (renameTo !== undefined)
+      bytes = encoder.encode(renameModelInJson(new TextDecoder().decode(bytes), renameTo));
+  }
+  x.idSetOn = new Response(bytes, init);
+  return x.idSetOn;
+}
+
+/** A stream relayed chunk by chunk to the client; the relay ends the scope when it ends. */
+function relayed(
+  x: Exchange,
+  deps: RespondDeps,
+  opts: RespondOptions,
+  body: ChunkSource | ReadableStream<Uint8Array>,
+  tap: Tap,
+  init: ResponseInit,
+  idleTimeoutMs: number,
+): Response {
+  const scope = x.scope;
+  const req = x.inferenceRequest;
+  const upstream = opts.response;
   scope.streaming = true;
-  const relayed = relay(body, {
+  const stream = relay(body, {
     sse: true,
     tap,
-    idleTimeoutMs: settings.upstream.idleTimeoutMs,
+    idleTimeoutMs,
     clock: deps.clock,
     closing: deps.lifecycle?.closing,
     setTimer: deps.setTimer,
@@ -122,7 +168,7 @@ export async function respond(
     },
     abortUpstream: (reason) => opts.controller.abort(new Error(reason)),
   });
-  x.idSetOn = new Response(relayed, init);
+  x.idSetOn = new Response(stream, init);
   return x.idSetOn;
 }
 
@@ -130,8 +176,8 @@ export async function respond(
  * What the scope holds to note the answer's tokens and TTFT and record its metrics at the
  * request's end: one object, not an object, a closure and its scope per request (issue 19,
  * sixth pass). Positional: an options object would be one more allocation per request.
- * Its release takes the end time the scope read as it ended and hands itself to AfterAnswer, whose `write` (at once, or
- * after the answer has left: tenth pass) reads a JSON answer's usage, notes the log fields
+ * Its release takes the end time the scope read as it ended and hands itself to AfterAnswer,
+ * whose `write` (at once, or after the answer has left: tenth pass) reads a JSON answer's usage, notes the log fields
  * (before the scope's own end writes the line: added first, written first) and records the
  * answer's metrics. A Responses API answer's id is routing's (`previous_response_id` must
  * find its pod), so its usage is read and `onAnswered` told in the release itself.
