@@ -128,6 +128,29 @@ export class ResponseParser {
         case State.SizeLine:
         case State.DataEnd:
         case State.Trailers: {
+          // The CRLF after a chunk's data, as every server writes it: no search for the LF.
+          if (this.#state === State.DataEnd && i + 1 < n && data[i] === 13 && data[i + 1] === 10) {
+            i += 2;
+            this.#state = State.SizeLine;
+            break;
+          }
+          if (this.#state === State.SizeLine) {
+            // A size of 1-12 bare hex digits and its CRLF, read in one pass (no search for
+            // the LF); any other line (extensions, spaces, 0, a bare LF, split) as below.
+            let k = i;
+            let size = 0;
+            for (const last = Math.min(n, i + 12); k < last; k++) {
+              const digit = hexDigit(data[k]!);
+              if (digit < 0) break;
+              size = size * 16 + digit;
+            }
+            if (size > 0 && k + 1 < n && data[k] === 13 && data[k + 1] === 10) {
+              i = k + 2;
+              this.#remaining = size;
+              this.#state = State.Data;
+              break;
+            }
+          }
           const lf = data.indexOf(10, i);
           if (lf < 0) return this.#keep(data, i, MAX_LINE, "a chunk line over 8 KiB");
           const start = i;
@@ -273,13 +296,16 @@ function hexSize(data: Uint8Array, start: number, end: number): number {
   if (end <= start || end - start > 12) return -1;
   let size = 0;
   for (let k = start; k < end; k++) {
-    const c = data[k]!;
-    const digit =
-      c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    const digit = hexDigit(data[k]!);
     if (digit < 0) return -1;
     size = size * 16 + digit;
   }
   return size;
+}
+
+/** A hex digit's value, -1 for any other byte. */
+function hexDigit(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
 }
 
 /**
