@@ -77,7 +77,9 @@ describe("chunked framing read in place", () => {
   test("sizes: 12 hex digits at most; a CR not followed by LF, a sign or a space inside are refused", () => {
     for (const step of [1, 4, 100]) {
       expect(parse(`${HEAD}00000000000A\r\n0123456789\r\n0\r\n\r\n`, [step]).body).toBe("0123456789");
-      expect(() => parse(`${HEAD}000000000000A\r\n0123456789\r\n0\r\n\r\n`, [step])).toThrow(/bad chunk size/);
+      expect(() => parse(`${HEAD}000000000000A\r\n0123456789\r\n0\r\n\r\n`, [step])).toThrow(
+        /bad chunk size/,
+      );
       expect(() => parse(`${HEAD}A\rX\n0123456789\r\n0\r\n\r\n`, [step])).toThrow(/bad chunk size/);
       expect(() => parse(`${HEAD}+A\r\n0123456789\r\n0\r\n\r\n`, [step])).toThrow(/bad chunk size/);
       expect(() => parse(`${HEAD}1 0\r\n0123456789abcdef\r\n0\r\n\r\n`, [step])).toThrow(/bad chunk size/);
