@@ -84,6 +84,13 @@ export interface ChunkSource {
    * and the answer is undefined at once, not a promise (no await on a running stream's way).
    */
   ended?(last?: (chunk: Uint8Array) => boolean): Promise<Uint8Array | undefined> | undefined;
+  /**
+   * The next chunk handed to `arrived` by the producer itself as it comes (the Bun wire
+   * client's socket callback), with no promise or microtask turn per chunk; the end as
+   * `arrived(undefined)`, a failure to `broke`. False when it cannot now (a chunk or the end
+   * already there, a read pending): `read` then. The direct shape's loop asks it first.
+   */
+  wait?(arrived: (chunk: Uint8Array | undefined) => void, broke: (err: Error) => void): boolean;
 }
 
 /**
@@ -300,14 +307,18 @@ export function relay(
             end("success");
             settle();
           };
-          /** A chunk (or the end) to the client: the last bytes go out with the close, not a flush of their own. */
-          const take = (r: ReadResult) => {
+          /**
+           * A chunk (undefined: the end) to the client: the last bytes go out with the
+           * close, not a flush of their own.
+           */
+          const take = (chunk: Uint8Array | undefined) => {
             if (ended) return settle(); // the client left meanwhile (cancel ran)
             try {
-              const out = r.done ? tap?.flush() : tap ? tap.chunk(r.value) : r.value;
-              const waiting = send(controller, out, !r.done && !lastEvent?.(r.value));
-              if (waiting) waiting.then(r.done ? finished : readNext, failed);
-              else if (r.done) finished();
+              const done = chunk === undefined;
+              const out = done ? tap?.flush() : tap ? tap.chunk(chunk) : chunk;
+              const waiting = send(controller, out, !done && !lastEvent?.(chunk));
+              if (waiting) waiting.then(done ? finished : readNext, failed);
+              else if (done) finished();
               else readNext();
             } catch (err) {
               failed(err);
@@ -315,29 +326,33 @@ export function relay(
           };
           // The idle watch counts only while a read is pending; a read cancelled by
           // shutdown resolves as done, which is no success.
-          const arrived = (r: ReadResult) => {
+          const got = (chunk: Uint8Array | undefined) => {
             if (idle) {
               idle.waiting(false);
               if (idle.fired) return failed(new IdleTimeout(idleMs!));
             }
             if (closing?.closed) return failed(new ShuttingDown());
-            take(r);
+            take(chunk);
           };
+          const arrived = (r: ReadResult) => got(r.done ? undefined : r.value);
           const broke = (err: unknown) => {
             idle?.waiting(false);
             failed(err);
           };
+          // A source that hands chunks over itself (`wait`) is asked first: no promise a chunk.
+          const waits = reader.wait !== undefined;
           function readNext() {
             if (closing?.closed) return failed(new ShuttingDown());
             idle?.waiting(true);
             try {
+              if (waits && reader.wait!(got, broke)) return;
               reader.read().then(arrived, broke);
             } catch (err) {
               broke(err);
             }
           }
           const ready = first();
-          if (ready) take(ready);
+          if (ready) take(ready.done ? undefined : ready.value);
           else readNext();
         });
       },

@@ -35,6 +35,9 @@ export class ChunkQueue {
   #cancelled = false;
   #error: Error | undefined;
   #pending: { resolve: (r: ReadResult) => void; reject: (err: Error) => void } | undefined;
+  /** A waiter of `wait`: the next chunk goes to it from `push` itself. */
+  #arrived: ((chunk: Uint8Array | undefined) => void) | undefined;
+  #broke: ((err: Error) => void) | undefined;
 
   constructor(
     /** Resumes a socket paused by `push` returning false. */
@@ -47,6 +50,12 @@ export class ChunkQueue {
   /** A chunk from the socket; false asks undici to pause it until a read takes the queue below `readAhead`. */
   push(chunk: Uint8Array): boolean {
     if (this.#cancelled) return true;
+    const arrived = this.#arrived;
+    if (arrived) {
+      this.#arrived = this.#broke = undefined;
+      arrived(chunk);
+      return true;
+    }
     const pending = this.#pending;
     if (pending) {
       this.#pending = undefined;
@@ -63,6 +72,7 @@ export class ChunkQueue {
   /** The answer is complete. */
   end(): void {
     this.#ended = true;
+    this.#settleWaiter(undefined);
     const pending = this.#pending;
     this.#pending = undefined;
     pending?.resolve(DONE);
@@ -73,6 +83,7 @@ export class ChunkQueue {
     if (this.#cancelled || this.#ended) return;
     this.#error = err;
     this.#chunks = [];
+    this.#settleWaiter(err);
     const pending = this.#pending;
     this.#pending = undefined;
     pending?.reject(err);
@@ -87,22 +98,58 @@ export class ChunkQueue {
     }
     if (this.#error) return Promise.reject(this.#error);
     if (this.#ended || this.#cancelled) return Promise.resolve(DONE);
-    if (this.#pending) return Promise.reject(new TypeError("The upstream body is already being read."));
+    if (this.#pending || this.#arrived)
+      return Promise.reject(new TypeError("The upstream body is already being read."));
     if (this.#paused) this.#unpause();
     return new Promise((resolve, reject) => {
       this.#pending = { resolve, reject };
     });
   }
 
+  /**
+   * The next chunk handed to `arrived` by `push` itself, in the socket's own callback: no
+   * promise, no result object and no microtask turn per chunk (a paced stream's every chunk
+   * wakes the process on its own). Only while nothing is queued, ended, failed, cancelled or
+   * being read: false then, and the caller reads with `read` instead. The end (`arrived` with
+   * undefined), a failure (`broke`) and a cancel (undefined) come a microtask later, as a
+   * read's settling would: never inside the socket's callback that ends the call (its
+   * connection goes back to the pool first) nor inside the caller's own `cancel`.
+   */
+  wait(arrived: (chunk: Uint8Array | undefined) => void, broke: (err: Error) => void): boolean {
+    if (
+      this.#chunks.length > 0 ||
+      this.#error ||
+      this.#ended ||
+      this.#cancelled ||
+      this.#pending ||
+      this.#arrived
+    )
+      return false;
+    if (this.#paused) this.#unpause();
+    this.#arrived = arrived;
+    this.#broke = broke;
+    return true;
+  }
+
   cancel(reason?: unknown): Promise<void> {
     if (this.#cancelled || this.#ended || this.#error) return Promise.resolve();
     this.#cancelled = true;
     this.#chunks = [];
+    this.#settleWaiter(undefined);
     const pending = this.#pending;
     this.#pending = undefined;
     pending?.resolve(DONE);
     this.abort(reason instanceof Error ? reason : new Error("cancelled"));
     return Promise.resolve();
+  }
+
+  /** The waiter of `wait` gets the end (undefined) or `err`, a microtask later. */
+  #settleWaiter(err: Error | undefined): void {
+    const arrived = this.#arrived;
+    if (!arrived) return;
+    const broke = this.#broke!;
+    this.#arrived = this.#broke = undefined;
+    queueMicrotask(err === undefined ? () => arrived(undefined) : () => broke(err));
   }
 
   #unpause(): void {

@@ -1,0 +1,197 @@
+import { describe, expect, test } from "bun:test";
+import { Closing } from "../../src/lifecycle.ts";
+import {
+  type ChunkSource,
+  type DirectController,
+  type DirectSource,
+  relay,
+  SHUTDOWN_MESSAGE,
+} from "../../src/proxy/relay.ts";
+import { ChunkQueue } from "../../src/runtime/node-chunks.ts";
+import type { Outcome } from "../../src/scope.ts";
+import { FakeTime } from "../helpers/fake-time.ts";
+
+// Issue 19, twelfth pass: the direct loop asks a source that hands chunks over itself
+// (ChunkSource.wait: the Bun wire client's queue) for the next chunk, so a paced stream's chunk
+// is written in the pod socket's own callback, with no read promise; the same bytes, ends and
+// timeouts as through `read`.
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** The pod's queue, its calls counted: reads, waits that took, aborts. */
+function pod(readAhead = 64 * 1024) {
+  const seen = { reads: 0, waits: 0, aborted: [] as string[], resumed: 0 };
+  const queue = new ChunkQueue(
+    () => seen.resumed++,
+    (reason) => seen.aborted.push(reason.message),
+    readAhead,
+  );
+  const source: ChunkSource = {
+    read: () => {
+      seen.reads++;
+      return queue.read();
+    },
+    wait: (arrived, broke) => {
+      const took = queue.wait(arrived, broke);
+      if (took) seen.waits++;
+      return took;
+    },
+    cancel: (reason) => queue.cancel(reason),
+  };
+  return { queue, source, seen, send: (text: string) => queue.push(enc.encode(text)) };
+}
+
+/** The relay's direct source, pulled as Bun.serve pulls it; `write` answers as `writeResult` says. */
+function direct(
+  source: ChunkSource,
+  extra: {
+    idleTimeoutMs?: number;
+    time?: FakeTime;
+    closing?: Closing;
+    writeResult?: () => number | Promise<number>;
+  } = {},
+) {
+  const calls: string[] = [];
+  const ends: Outcome[] = [];
+  let src: DirectSource | undefined;
+  relay(source, {
+    sse: true,
+    onEnd: (o) => ends.push(o),
+    abortUpstream: (why) => calls.push(`abort ${why}`),
+    idleTimeoutMs: extra.idleTimeoutMs,
+    clock: extra.time?.clock,
+    setTimer: extra.time?.setTimer,
+    closing: extra.closing,
+    direct: (s) => {
+      src = s;
+      return new ReadableStream();
+    },
+  });
+  const controller: DirectController = {
+    write: (b) => {
+      calls.push(`write ${dec.decode(b)}`);
+      return extra.writeResult ? extra.writeResult() : b.byteLength;
+    },
+    flush: () => {
+      calls.push("flush");
+      return 0;
+    },
+    close: (err) => calls.push(err ? `close ${err.message}` : "close"),
+  };
+  const pulled = src!.pull(controller);
+  return { calls, ends, pulled, cancel: (r?: unknown) => src!.cancel(r) };
+}
+
+describe("relay, direct shape, over a source that hands chunks over (wait)", () => {
+  test("each chunk is written and flushed inside the push that brings it; no read; the end closes once", async () => {
+    const p = pod();
+    const r = direct(p.source, { idleTimeoutMs: 1000, time: new FakeTime() });
+    for (const text of ["a", "b", "c"]) {
+      p.send(text);
+      expect(r.calls.slice(-2)).toEqual([`write ${text}`, "flush"]); // no await: written in the push
+    }
+    expect(p.seen.reads).toBe(0);
+    expect(p.seen.waits).toBe(4);
+    p.queue.end();
+    await r.pulled;
+    expect(r.calls).toEqual(["write a", "flush", "write b", "flush", "write c", "flush", "close"]);
+    expect(r.ends).toEqual(["success"]);
+  });
+
+  test("chunks already queued are read (wait refuses), then the loop waits again", async () => {
+    const p = pod();
+    p.send("a");
+    p.send("b");
+    const r = direct(p.source);
+    await null;
+    await null;
+    await null;
+    expect(r.calls).toEqual(["write a", "flush", "write b", "flush"]);
+    expect(p.seen.reads).toBe(2);
+    const waits = p.seen.waits;
+    expect(waits).toBeGreaterThanOrEqual(1);
+    p.send("c");
+    expect(r.calls.slice(-2)).toEqual(["write c", "flush"]);
+    p.queue.end();
+    await r.pulled;
+    expect(r.ends).toEqual(["success"]);
+  });
+
+  test("a full destination: no wait until its write settles; what came meanwhile is read, in order", async () => {
+    const p = pod();
+    let room: () => void = () => {};
+    let full = true;
+    const r = direct(p.source, {
+      writeResult: () => (full ? new Promise<number>((ok) => (room = () => ok(1))) : 1),
+    });
+    p.send("a"); // written, the destination full: the loop waits on the write
+    expect(p.seen.waits).toBe(1);
+    p.send("b");
+    p.send("c");
+    expect(r.calls).toEqual(["write a"]);
+    full = false;
+    room();
+    for (let i = 0; i < 10; i++) await null;
+    expect(r.calls).toEqual(["write a", "write b", "flush", "write c", "flush"]);
+    p.queue.end();
+    await r.pulled;
+    expect(r.ends).toEqual(["success"]);
+  });
+
+  test("a pod that breaks while waited on: the SSE error event, then the close, one end", async () => {
+    const p = pod();
+    const r = direct(p.source);
+    p.send("a");
+    p.queue.fail(new Error("reset"));
+    await r.pulled;
+    expect(r.calls[2]).toStartWith("write data: ");
+    expect(r.calls[2]).toContain("upstream_stream_error");
+    expect(r.calls[2]).toContain("reset");
+    expect(r.calls.at(-1)).toBe("close");
+    expect(r.ends).toEqual(["error"]);
+  });
+
+  test("a silent pod: the idle watch cancels the wait, ends with an error event and aborts the pod", async () => {
+    const time = new FakeTime();
+    const p = pod();
+    const r = direct(p.source, { idleTimeoutMs: 100, time });
+    p.send("a");
+    time.advance(60);
+    p.send("b"); // the watch restarts with each wait
+    time.advance(99);
+    await null;
+    expect(r.ends).toEqual([]);
+    time.advance(1);
+    await r.pulled;
+    expect(p.seen.aborted).toEqual(["no data from the model server for 100 ms"]);
+    expect(r.calls).toContain("abort no data from the model server for 100 ms");
+    expect(r.calls.some((c) => c.includes("upstream_stream_error"))).toBe(true);
+    expect(r.ends).toEqual(["error"]);
+  });
+
+  test("a client that leaves while the loop waits: nothing more is written, the pod is aborted, one end", async () => {
+    const p = pod();
+    const r = direct(p.source);
+    p.send("a");
+    await r.cancel(new Error("gone"));
+    await r.pulled;
+    p.send("late");
+    expect(r.ends).toEqual(["aborted"]);
+    expect(r.calls).toEqual(["write a", "flush", "abort client disconnected"]);
+    expect(p.seen.aborted).toEqual(["gone"]);
+  });
+
+  test("shutdown past its grace while the loop waits: the shutting_down event, the pod aborted, one end", async () => {
+    const closing = new Closing();
+    const p = pod();
+    const r = direct(p.source, { closing });
+    p.send("a");
+    closing.close();
+    await r.pulled;
+    expect(r.calls.slice(0, 3)).toEqual(["write a", "flush", `abort ${SHUTDOWN_MESSAGE}`]);
+    expect(r.calls[3]).toContain('"code":"shutting_down"');
+    expect(r.calls.slice(4)).toEqual(["close"]);
+    expect(r.ends).toEqual(["error"]);
+  });
+});
