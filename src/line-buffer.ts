@@ -8,6 +8,8 @@ export class LineBuffer {
   buf: Uint8Array;
   pos = 0;
   private static readonly encoder = new TextEncoder();
+  /** One decoder for every `text()` (without `stream` it keeps nothing between calls). */
+  private static readonly decoder = new TextDecoder();
 
   constructor(size = 4096) {
     this.buf = new Uint8Array(size);
@@ -125,7 +127,7 @@ export class LineBuffer {
 
   /** The bytes from `start` as a string (for a writer that takes strings). */
   text(start = 0): string {
-    return new TextDecoder().decode(this.buf.subarray(start, this.pos));
+    return LineBuffer.decoder.decode(this.buf.subarray(start, this.pos));
   }
 }
 

@@ -48,7 +48,7 @@ export function scope(deps: {
     const req = x.inferenceRequest as Exchange["inferenceRequest"] | undefined;
     const targetModel = x.targetModel as Exchange["targetModel"] | undefined;
     const target = targetModel?.target;
-    const headers = x.res?.headers;
+    const res = x.res;
     if (req) {
       // Forward's series when it resolved one for this target (the same arguments, the same answer).
       const series =
@@ -60,7 +60,7 @@ export function scope(deps: {
       // A client that leaves (mid-stream, or before the answer: 499) is not the pool's
       // error; GIE counts no error for a cancelled request either.
       else if (!clientLeft(outcome, s.status))
-        series.failed(errorCode(s.status || 500, headers?.has(SERVED_BY_HEADER) ?? false));
+        series.failed(errorCode(s.status || 500, res?.headers.has(SERVED_BY_HEADER) ?? false));
     }
     // One line per request: routing decision and latencies; never a key or a prompt. One
     // fixed-shape record serves the line (written from a template, src/request-line.ts) and
@@ -76,7 +76,9 @@ export function scope(deps: {
       fairnessId: req?.fairnessId,
       status: s.status,
       outcome,
-      droppedReason: headers?.get("x-gateway-request-dropped-reason") ?? undefined,
+      // Only an answer of 400 or more says why the request was dropped: a success reads no headers.
+      droppedReason:
+        s.status >= 400 ? (res?.headers.get("x-gateway-request-dropped-reason") ?? undefined) : undefined,
       durationMs: Math.round(durationMs * 100) / 100,
       log: s.log,
       tenantKey: x.principal?.name,
