@@ -44,7 +44,9 @@ const client = new Request("http://gw/v1/chat/completions", {
 const body = new TextEncoder().encode(
   JSON.stringify({ model: "m", messages: [{ role: "user", content: "Hello there" }], max_tokens: 16 }),
 );
-const URL_ = "http://127.0.0.1:8000/v1/chat/completions";
+// The URL made per call, as forward.ts makes it (a concatenation, not a constant).
+const ADDRESS = ["127.0.0.1:8000"];
+const PATH = ["/v1/chat/completions"];
 const ID = "0191b2c3-d4e5-7f00-8a9b-0123456789ab";
 
 let sink = 0;
@@ -74,7 +76,12 @@ async function side(root: string): Promise<() => void> {
   return () => {
     for (let i = 0; i < N; i++) {
       const controller = new LightAbortController();
-      wire(URL_, { method: "POST", headers: headersOf(), body, signal: controller.signal });
+      wire(`http://${ADDRESS[i & 0]}${PATH[i & 0]}`, {
+        method: "POST",
+        headers: headersOf(),
+        body,
+        signal: controller.signal,
+      });
     }
   };
 }

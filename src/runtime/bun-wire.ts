@@ -102,6 +102,9 @@ interface Request {
   body?: Uint8Array;
 }
 
+/** The last request path `handled` found plain (no byte fetch would encode, no fragment). */
+let plainPath = "/";
+
 /** The request as bytes on the wire, or undefined when it is Bun's fetch's to make. */
 function handled(url: string, init: RequestInit, pools: Map<string, Pool>): Request | undefined {
   if (!url.startsWith("http://")) return undefined;
@@ -119,11 +122,19 @@ function handled(url: string, init: RequestInit, pools: Map<string, Pool>): Requ
   // An origin with a pool was read when the pool was made: not parsed again a call.
   const pool = pools.get(origin);
   const address = pool === undefined ? hostAndPort(origin) : undefined;
+  if (pool === undefined && !address) return undefined;
   // A path fetch would have to encode (non-ASCII, spaces) or trim (a fragment) is fetch's to send.
-  if ((pool === undefined && !address) || /[^\x21-\x7e]|#/.test(path)) return undefined;
+  // The last path that passed is not tested again (a gateway calls a few paths over and over).
+  if (path !== plainPath) {
+    if (/[^\x21-\x7e]|#/.test(path)) return undefined;
+    plainPath = path;
+  }
   let method = init.method ?? "GET";
-  const upper = method.toUpperCase();
-  if (NORMALISED.has(upper)) method = upper;
+  // A method written as sent already (attempt's POST) is not upper-cased again.
+  if (!NORMALISED.has(method)) {
+    const upper = method.toUpperCase();
+    if (NORMALISED.has(upper)) method = upper;
+  }
   let head = `${method} ${path} HTTP/1.1\r\n`;
   let host = false;
   const given = init.headers;
