@@ -36,6 +36,17 @@ export function splitCases(dir: string, ids: string): { all: SplitCase[]; picked
       conns: 32,
       script: wrkScript(dir, "stream", { ...SMALL, stream: true, max_tokens: 20 }, { "x-mock-chunks": "20" }),
     },
+    {
+      // The paced case (run.ts's sse32p): 20 chunks 5 ms apart, each relayed on its own.
+      id: "sse32p",
+      conns: 32,
+      script: wrkScript(
+        dir,
+        "paced",
+        { ...SMALL, stream: true, max_tokens: 20 },
+        { "x-mock-chunks": "20", "x-mock-interval-ms": "5" },
+      ),
+    },
   ];
   const picked = ids.split(",").map((id) => {
     const c = all.find((x) => x.id === id);
