@@ -1,0 +1,111 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type ChunkSource, type DirectController, type DirectSource, relay } from "../../src/proxy/relay.ts";
+import { wireFetch } from "../../src/runtime/bun-wire.ts";
+import { CHUNK_SOURCE } from "../../src/runtime/node-chunks.ts";
+import type { Outcome } from "../../src/scope.ts";
+
+// Issue 19, twelfth pass: the wire client's chunk queue hands each chunk to the relay's direct
+// loop from the socket's data callback (ChunkQueue.wait). Against a real pod: the same bytes,
+// one end, and a client that leaves cuts the pod's answer off.
+
+const dec = new TextDecoder();
+/** Answers cut off before their end: the pod saw its client go. */
+const pods = { cut: 0 };
+const frames = Array.from({ length: 12 }, (_, i) => `data: {"n":${i}}\n\n`);
+
+/** A pod that writes each frame 2 ms after the last (chunked). */
+const pod: Server = createServer((req, res) => {
+  res.once("close", () => {
+    if (!res.writableEnded) pods.cut++;
+  });
+  req.resume();
+  res.writeHead(200, { "content-type": "text/event-stream" });
+  let i = 0;
+  const next = () => {
+    if (res.destroyed) return;
+    if (i === frames.length) return res.end();
+    res.write(frames[i++]);
+    setTimeout(next, 2);
+  };
+  next();
+});
+await new Promise<void>((ok) => pod.listen(0, "127.0.0.1", ok));
+const url = `http://127.0.0.1:${(pod.address() as AddressInfo).port}/v1/chat/completions`;
+const wire = wireFetch();
+
+afterAll(() => {
+  wire.close();
+  pod.close();
+});
+
+/** The pod's stream as the relay's direct shape writes it; `stopAfter` writes: the client leaves. */
+async function relayed(stopAfter = Number.POSITIVE_INFINITY) {
+  const controller = new AbortController();
+  const res = await wire(url, { method: "POST", body: "{}", signal: controller.signal });
+  const queue = (res as unknown as { [CHUNK_SOURCE]: () => ChunkSource })[CHUNK_SOURCE]();
+  let reads = 0;
+  let waits = 0;
+  const source: ChunkSource = {
+    read: () => {
+      reads++;
+      return queue.read();
+    },
+    wait: (arrived, broke) => {
+      const took = queue.wait!(arrived, broke);
+      if (took) waits++;
+      return took;
+    },
+    cancel: (reason) => queue.cancel(reason),
+  };
+  const ends: Outcome[] = [];
+  let src: DirectSource | undefined;
+  relay(source, {
+    sse: true,
+    idleTimeoutMs: 10_000,
+    onEnd: (o) => ends.push(o),
+    abortUpstream: (why) => controller.abort(new Error(why)),
+    direct: (s) => {
+      src = s;
+      return new ReadableStream();
+    },
+  });
+  let text = "";
+  let writes = 0;
+  let cancelled: Promise<void> | undefined;
+  const out: DirectController = {
+    write: (b) => {
+      text += dec.decode(b);
+      if (++writes === stopAfter) cancelled = src!.cancel(new Error("client gone"));
+      return b.byteLength;
+    },
+    flush: () => 0,
+    close: () => {},
+  };
+  await src!.pull(out);
+  await cancelled;
+  return { text, ends, reads, waits };
+}
+
+describe("the wire client's queue and the relay's direct loop, chunk by chunk", () => {
+  test("a paced stream: every frame, in order, handed over without reads; one success", async () => {
+    const r = await relayed();
+    expect(r.text).toBe(frames.join(""));
+    expect(r.ends).toEqual(["success"]);
+    expect(r.waits).toBeGreaterThanOrEqual(frames.length - 1);
+    expect(r.reads).toBeLessThanOrEqual(2); // at most what was queued before the loop started
+  });
+
+  test("a client that leaves mid-stream: one end (aborted), the pod's answer cut off", async () => {
+    const before = pods.cut;
+    const r = await relayed(3);
+    expect(r.ends).toEqual(["aborted"]);
+    // Three writes, then nothing: a prefix of the stream (a busy socket may bring two frames in one chunk).
+    expect(r.text.startsWith(frames.slice(0, 3).join(""))).toBe(true);
+    expect(frames.join("").startsWith(r.text)).toBe(true);
+    expect(r.text.length).toBeLessThan(frames.join("").length);
+    for (let i = 0; i < 100 && pods.cut === before; i++) await Bun.sleep(5);
+    expect(pods.cut).toBe(before + 1);
+  });
+});
