@@ -30,7 +30,7 @@ function pod(readAhead = 64 * 1024) {
   const source: ChunkSource = {
     read: () => {
       seen.reads++;
-      return queue.read();
+      return queue.read() as ReturnType<ChunkSource["read"]>;
     },
     wait: (arrived, broke) => {
       const took = queue.wait(arrived, broke);
