@@ -1,6 +1,7 @@
 import { type Armed, arm, disarm, type SetTimer, systemTimer } from "../clock.ts";
 import type { FetchFn } from "../deps.ts";
 import type { Closing } from "../lifecycle.ts";
+import type { PodHead } from "./pod-head.ts";
 import type { ChunkSource } from "./relay.ts";
 
 export type AttemptResult =
@@ -45,7 +46,8 @@ export interface ClientSignal {
 export interface AttemptOptions {
   fetch: FetchFn;
   url: string;
-  headers: Headers;
+  /** The pod request's headers; a PodHead only for a fetch that offers to take one (POD_HEAD). */
+  headers: Headers | PodHead;
   body: Uint8Array<ArrayBuffer>;
   /** The client's signal: an AbortSignal, or what the Exchange prefers for this (Exchange.clientSignal). */
   clientSignal: ClientSignal;
@@ -126,7 +128,8 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
     if (opts.closing?.closed) return { kind: "shutdown" };
     const call = opts.fetch(opts.url, {
       method: "POST",
-      headers: opts.headers,
+      // A PodHead is a HeadersInit too (its pairs), for any fetch handed one by mistake.
+      headers: opts.headers as HeadersInit,
       body: opts.body,
       signal,
     });

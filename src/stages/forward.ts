@@ -151,7 +151,7 @@ export function forward(deps: ForwardDeps) {
         fetch: deps.fetch,
         url: `http://${endpoint.address}${req.path}`,
         // A PodHead goes only to the fetch that offered to take one (`podHeads`), as its init.headers.
-        headers: headers as Headers,
+        headers: headers!,
         body: bytes,
         clientSignal: x.clientSignal,
         responseTimeoutMs: settings.upstream.responseTimeoutMs,
