@@ -58,6 +58,7 @@ async function tree(root: string) {
       () => {},
       () => {},
       64 * 1024,
+      true, // as the Bun wire client makes it (bun-wire-call.ts)
     );
     let held: ReadResult | undefined = { done: false, value: chunks[0]! };
     const source = {

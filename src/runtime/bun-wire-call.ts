@@ -90,6 +90,7 @@ export class WireCall {
       () => this.conn?.resume(this),
       (reason) => this.aborted(reason),
       READ_AHEAD,
+      true, // each chunk handed to a waiting relay from the socket's callback (ChunkQueue.wait)
     );
     this.#settle(streamedResponse(this.#queue, head.status, head.headers, head.hop));
   }

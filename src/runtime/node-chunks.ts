@@ -45,6 +45,12 @@ export class ChunkQueue {
     /** Aborts the upstream call (cancel). */
     private readonly abort: (reason: Error) => void,
     private readonly readAhead: number,
+    /**
+     * `wait` may hand chunks over from `push` (the Bun wire client's socket callback). Off by
+     * default: under Node, undici's onData would then write the client's answer from inside
+     * its parser (an end-to-end run with it on read sse32p no better, 2 of 3 rounds worse).
+     */
+    private readonly handsOver = false,
   ) {}
 
   /** A chunk from the socket; false asks undici to pause it until a read takes the queue below `readAhead`. */
@@ -110,13 +116,15 @@ export class ChunkQueue {
    * The next chunk handed to `arrived` by `push` itself, in the socket's own callback: no
    * promise, no result object and no microtask turn per chunk (a paced stream's every chunk
    * wakes the process on its own). Only while nothing is queued, ended, failed, cancelled or
-   * being read: false then, and the caller reads with `read` instead. The end (`arrived` with
+   * being read, nor for a queue made without `handsOver`: false then, and the caller reads with
+   * `read` instead. The end (`arrived` with
    * undefined), a failure (`broke`) and a cancel (undefined) come a microtask later, as a
    * read's settling would: never inside the socket's callback that ends the call (its
    * connection goes back to the pool first) nor inside the caller's own `cancel`.
    */
   wait(arrived: (chunk: Uint8Array | undefined) => void, broke: (err: Error) => void): boolean {
     if (
+      !this.handsOver ||
       this.#chunks.length > 0 ||
       this.#error ||
       this.#ended ||

@@ -14,6 +14,7 @@ function queue(readAhead = 10) {
     () => seen.resumed++,
     (reason) => seen.aborted.push(reason.message),
     readAhead,
+    true,
   );
   return { q, seen };
 }
@@ -62,6 +63,20 @@ describe("ChunkQueue.wait: the next chunk handed over by push itself", () => {
     expect(twice.wait(w.arrived, w.broke)).toBe(false);
     await expect(twice.read()).rejects.toThrow("already being read");
     expect(w.got).toEqual([]);
+  });
+
+  test("refused by a queue made without handsOver (Node's dispatcher): its reader reads as before", async () => {
+    const q = new ChunkQueue(
+      () => {},
+      () => {},
+      10,
+    );
+    const w = waiter();
+    expect(q.wait(w.arrived, w.broke)).toBe(false);
+    const pending = q.read();
+    q.push(bytes("a"));
+    expect(w.got).toEqual([]);
+    expect(text((await pending).value)).toBe("a");
   });
 
   test("refused after a failure or a cancel", async () => {

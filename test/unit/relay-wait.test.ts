@@ -26,6 +26,7 @@ function pod(readAhead = 64 * 1024) {
     () => seen.resumed++,
     (reason) => seen.aborted.push(reason.message),
     readAhead,
+    true,
   );
   const source: ChunkSource = {
     read: () => {
