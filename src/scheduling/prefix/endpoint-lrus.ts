@@ -5,6 +5,7 @@
  */
 
 import { grownInt32 } from "./key-table.ts";
+import { sameKeys } from "./prefix-memos.ts";
 import { type EntrySlab, NONE } from "./prefix-storage.ts";
 
 /** An entry's place in its endpoint's list (fields of the slab; prefix-index.ts names the rest). */
@@ -18,6 +19,10 @@ export class EndpointLrus {
   tail = new Int32Array(8).fill(NONE);
   /** Entries in each endpoint's list. */
   size = new Int32Array(8);
+  /** Bumped by every change of any list: a `newestAre` answer holds while this is unchanged. */
+  private changes = 0;
+  /** Per endpoint id: the keys `newestAre` last found newest (a copy) and `changes` then. */
+  private readonly newest: ({ at: number; keys: readonly number[] } | undefined)[] = [];
 
   constructor(private readonly ent: EntrySlab) {}
 
@@ -31,6 +36,7 @@ export class EndpointLrus {
     this.head[ep] = NONE;
     this.tail[ep] = NONE;
     this.size[ep] = 0;
+    this.changes++;
   }
 
   /** Appends entry `e` as the newest of endpoint `ep`'s list. */
@@ -43,6 +49,7 @@ export class EndpointLrus {
     else ent.set(tail, LRU_NEXT, e);
     this.tail[ep] = e;
     this.size[ep]!++;
+    this.changes++;
   }
 
   /**
@@ -55,6 +62,7 @@ export class EndpointLrus {
     else this.ent.set(tail, LRU_NEXT, e);
     this.tail[ep] = e;
     this.size[ep]!++;
+    this.changes++;
     return tail;
   }
 
@@ -68,15 +76,20 @@ export class EndpointLrus {
     if (next === NONE) this.tail[ep] = prev;
     else ent.set(next, LRU_PREV, prev);
     this.size[ep]!--;
+    this.changes++;
   }
 
   /**
    * Whether endpoint `ep`'s newest entries are `keys` in the order a record leaves them
    * (block 0 newest, then block 1...): what recording `keys` again would change nothing of
    * (the prefix index's repeated record). One read per block along the list, against a
-   * table probe, a holder walk and four links per block for the record itself.
+   * table probe, a holder walk and four links per block for the record itself. The same
+   * keys again while no list changed (a prompt repeated, on any endpoints) compare with the
+   * last answer's copy, in one array, instead of chasing the list's links again.
    */
   newestAre(ep: number, keys: readonly number[]): boolean {
+    const last = this.newest[ep];
+    if (last !== undefined && last.at === this.changes && sameKeys(keys, last.keys)) return true;
     if (this.size[ep]! < keys.length) return false;
     const ent = this.ent;
     let e = this.tail[ep]!;
@@ -84,6 +97,9 @@ export class EndpointLrus {
       if (e === NONE || ent.key(e) !== keys[i]) return false;
       e = ent.field(e, LRU_PREV);
     }
+    // Kept by copy: the caller's array may change after the call.
+    if (last !== undefined && sameKeys(keys, last.keys)) last.at = this.changes;
+    else this.newest[ep] = { at: this.changes, keys: keys.slice() };
     return true;
   }
 
@@ -93,5 +109,6 @@ export class EndpointLrus {
     if (rest === NONE) this.tail[ep] = NONE;
     else this.ent.set(rest, LRU_PREV, NONE);
     this.size[ep]! -= n;
+    this.changes++;
   }
 }
