@@ -236,6 +236,10 @@ async function withFirstChunk(
         if (last && !last(held.value)) return undefined;
         return settlesDone(held);
       },
+      // The relay's direct loop may take the next chunk handed over by the pod client's queue
+      // (Bun's wire client: ChunkQueue.wait), once nothing is held or read ahead here.
+      wait: (arrived, broke) =>
+        pending === undefined && ahead === undefined && reader.wait?.(arrived, broke) === true,
       cancel: (reason) => reader.cancel(reason),
     };
     /** The held chunk when the read after it settles as the end within ENDED_TURNS; else the read is kept. */
