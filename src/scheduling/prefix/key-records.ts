@@ -293,16 +293,28 @@ export class KeyRecords {
     }
   }
 
-  /** `addWeight` for the first `n` keys `locate` placed. */
-  addWeightsAt(shardAt: Int32Array, slotAt: Int32Array, n: number, w: number): void {
-    if (!(w > 0)) return;
+  /**
+   * `addWeight` for the first `n` keys `locate` placed; returns the least of their weights
+   * after it (an absent key's 0; -Infinity when nothing was added), which they stay at or
+   * above until a weight is cleared or divided or a key comes or goes (`PlacedKeys.floor`).
+   */
+  addWeightsAt(shardAt: Int32Array, slotAt: Int32Array, n: number, w: number): number {
+    if (!(w > 0)) return Number.NEGATIVE_INFINITY;
+    let least = Number.POSITIVE_INFINITY;
     for (let j = 0; j < n; j++) {
       const i = slotAt[j]!;
-      if (i < 0) continue;
+      if (i < 0) {
+        least = 0;
+        continue;
+      }
       const slots = this.shards[shardAt[j]!]!;
-      if (slots[i + WEIGHT] === 0) this.weightedCount++;
-      slots[i + WEIGHT]! += w;
+      const old = slots[i + WEIGHT]!;
+      if (old === 0) this.weightedCount++;
+      const v = old + w;
+      slots[i + WEIGHT] = v;
+      if (v < least) least = v;
     }
+    return least;
   }
 
   /** The first j < n whose key (placed by `locate`) weighs less than `bar` (absent: 0), or -1. */

@@ -48,6 +48,13 @@ export class PlacedKeys {
   /** Shard and slot offset of each key (`KeyRecords.locate`), valid when `current`. */
   shards = new Int32Array(256);
   slots = new Int32Array(256);
+  /**
+   * A lower bound of the placed keys' weights (-Infinity: none known): the least of them
+   * after the last batch add. Weights only grow while the placement is current, except when
+   * cleared or divided, which set it back to -Infinity (`forgetFloor`); a statistics read
+   * whose bar is at or below it finds no light block without reading the weights.
+   */
+  floor = Number.NEGATIVE_INFINITY;
 
   /** Whether `shards`/`slots` place `keys` at holders version `holders`. */
   current(keys: readonly number[], holders: number): boolean {
@@ -62,8 +69,14 @@ export class PlacedKeys {
       this.slots = new Int32Array(this.shards.length);
     }
     table.locate(keys, this.shards, this.slots);
+    this.floor = Number.NEGATIVE_INFINITY;
     this.holders = holders;
     this.keys = keys.slice();
     return this;
+  }
+
+  /** A weight was cleared or divided: no lower bound is known any more. */
+  forgetFloor(): void {
+    this.floor = Number.NEGATIVE_INFINITY;
   }
 }
