@@ -28,6 +28,8 @@ export const completionAnswer = (): Response =>
 export interface GatewayAtOptions {
   /** Endpoints (pods of model `m` on unused ports; the fetch seam answers for them). Default 4. */
   endpoints?: number;
+  /** The endpoints' addresses instead (real pods the `fetch` given calls). */
+  addresses?: readonly string[];
   /** The log level; the log line is built and serialised as in production, then dropped. */
   level?: "info" | "silent";
   /** Where log lines go instead of being dropped (e.g. the logger's own default writer). */
@@ -50,10 +52,9 @@ export async function gatewayAt(root: string, options: GatewayAtOptions = {}): P
     "kind: GatewayConfig",
     `logLevel: ${level}`,
     "endpoints:",
-    ...Array.from(
-      { length: options.endpoints ?? 4 },
-      (_, i) => `  - { name: pod-${i}, address: "127.0.0.1:${i + 1}", models: [m] }`,
-    ),
+    ...(
+      options.addresses ?? Array.from({ length: options.endpoints ?? 4 }, (_, i) => `127.0.0.1:${i + 1}`)
+    ).map((address, i) => `  - { name: pod-${i}, address: "${address}", models: [m] }`),
   ].join("\n");
   return createGateway({
     config: parseConfig(yaml, "bench.yaml"),
