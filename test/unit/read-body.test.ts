@@ -102,6 +102,28 @@ describe("readBody", () => {
     expect(time.pending).toBe(0);
   });
 
+  test("on Bun a declared length is taken with bytes() (a native Uint8Array), elsewhere with arrayBuffer()", async () => {
+    const time = new FakeTime();
+    const real = new Request("http://gw/", {
+      method: "POST",
+      headers: { "content-length": "13" },
+      body: '{"model":"m"}',
+    });
+    const asked: string[] = [];
+    const request = new Proxy(real, {
+      get(target, key) {
+        if (key === "bytes" || key === "arrayBuffer") asked.push(key);
+        const v = Reflect.get(target, key, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const bytes = await readBody(request, { limit: 1024, timeoutMs: 100, setTimer: time.setTimer });
+    expect(new TextDecoder().decode(bytes)).toBe('{"model":"m"}');
+    expect([bytes.byteOffset, bytes.buffer.byteLength]).toEqual([0, 13]);
+    expect(asked).toEqual([typeof Bun !== "undefined" ? "bytes" : "arrayBuffer"]);
+    expect(time.pending).toBe(0);
+  });
+
   test("a client that hangs up mid-body is a 499, not an unhandled error", async () => {
     const time = new FakeTime();
     const gone = new AbortController();
@@ -127,6 +149,7 @@ describe("readBody", () => {
         headers: new Headers({ "content-length": "12" }),
         signal: { aborted },
         arrayBuffer: () => Promise.reject(new TypeError("framing")),
+        bytes: () => Promise.reject(new TypeError("framing")),
       } as unknown as Request;
       const { value, error } = await settle(
         readBody(broken, { limit: 1024, timeoutMs: 5000, setTimer: time.setTimer }),
