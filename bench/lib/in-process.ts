@@ -36,6 +36,8 @@ export interface GatewayAtOptions {
   toStdout?: boolean;
   /** The pod calls' fetch seam; default: `completionAnswer()` at once. */
   fetch?: (input: unknown, init?: unknown) => Promise<Response>;
+  /** Streams relayed as the Bun entry relays them (Bun's direct streams). */
+  directStreams?: boolean;
 }
 
 /**
@@ -60,6 +62,7 @@ export async function gatewayAt(root: string, options: GatewayAtOptions = {}): P
     config: parseConfig(yaml, "bench.yaml"),
     logger: options.toStdout ? createLogger(level) : createLogger(level, () => {}),
     fetch: options.fetch ?? (async () => completionAnswer()),
+    directStreams: options.directStreams,
   }) as FetchApp;
 }
 

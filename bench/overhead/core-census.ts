@@ -13,9 +13,10 @@
  *   the ninth pass measured;
  * - `--wire`: the pod calls on the Bun wire client to a real mock pod (bench/overhead/upstream.ts,
  *   2 ports, in a child process), as the gateway runs under Bun; `--bare` then adds a handler
- *   that reads, parses and forwards the same bytes on the same wire client (the floor).
+ *   that reads, parses and forwards the same bytes on the same wire client (the floor);
+ *   `--stream`: a streamed request (the mock pod sends its 20 chunks at once, as sse32).
  *
- *   bun bench/overhead/core-census.ts [<checkout> ...] [--wire [--bare]] [--bursts 7]
+ *   bun bench/overhead/core-census.ts [<checkout> ...] [--wire [--bare] [--stream]] [--bursts 7]
  * One column per checkout (default: this one; BENCH_GATEWAY_ROOT adds one, as before).
  */
 import { heapStats } from "bun:jsc";
@@ -30,6 +31,7 @@ const { values, positionals } = parseArgs({
     bursts: { type: "string", default: "7" },
     wire: { type: "boolean", default: false },
     bare: { type: "boolean", default: false },
+    stream: { type: "boolean", default: false },
   },
 });
 const roots = [
@@ -44,6 +46,7 @@ const body = JSON.stringify({
   model: "m",
   messages: [{ role: "user", content: "Hello there, how are you today?" }],
   max_tokens: 16,
+  ...(values.stream ? { stream: true } : {}),
 });
 
 /** The mock pod's ports (`--wire`), its process stopped when this one exits. */
@@ -69,6 +72,7 @@ async function gateway(root: string): Promise<FetchApp> {
   return gatewayAt(root, {
     addresses: ports.map((p) => `127.0.0.1:${p}`),
     fetch: bunUpstreamFetch(),
+    directStreams: true, // as the Bun entry relays streams
   });
 }
 

@@ -14,6 +14,8 @@ export type AttemptResult =
        * first read replays that chunk), not from `response.body`, which is locked.
        */
       body?: ChunkSource;
+      /** The whole body, when it had all come with the answer's head (`wholeStreams`). */
+      whole?: Uint8Array;
     }
   /** Worth trying the next endpoint: refused, reset, timed out, or a retryOn status before any byte. */
   | {
@@ -64,6 +66,11 @@ export interface AttemptOptions {
   /** Aborted when the gateway stops waiting for running requests. */
   closing?: Closing;
   setTimer?: SetTimer;
+  /**
+   * A streamed answer that had all come with its head is handed over whole (`whole`), with
+   * no first-chunk read: for a caller that answers such a stream as bytes (Bun's direct streams).
+   */
+  wholeStreams?: boolean;
 }
 
 type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
@@ -155,6 +162,12 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
       };
     let body: ChunkSource | undefined;
     const chunks = opts.firstByteTimeoutMs && response.ok ? ownChunks(response) : undefined;
+    // All of it came with the head (a short stream sent at once): no first chunk to wait for.
+    const whole = opts.wholeStreams === true ? chunks?.whole?.() : undefined;
+    if (whole !== undefined) {
+      answered = true;
+      return { kind: "response", response, controller, whole };
+    }
     if (opts.firstByteTimeoutMs && response.ok && (chunks || response.body)) {
       try {
         const read = await withFirstChunk(response, signal, chunks);

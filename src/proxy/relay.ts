@@ -91,6 +91,11 @@ export interface ChunkSource {
    * already there, a read pending): `read` then. The direct shape's loop asks it first.
    */
   wait?(arrived: (chunk: Uint8Array | undefined) => void, broke: (err: Error) => void): boolean;
+  /**
+   * The whole body at once when the pod's answer has already ended with all of it queued
+   * (taken); undefined otherwise (the Bun wire client's queue: ChunkQueue.whole).
+   */
+  whole?(): Uint8Array | undefined;
 }
 
 /**

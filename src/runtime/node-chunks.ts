@@ -139,6 +139,22 @@ export class ChunkQueue {
     return true;
   }
 
+  /**
+   * The whole body at once, when the answer has already ended with everything still queued
+   * (a short stream the pod sent in one go, read in the same socket callback as its head),
+   * taken (the queue is then done); undefined otherwise, nothing taken. Only a queue made with
+   * `handsOver` (the Bun wire client's), whose gateway answers such a stream as bytes.
+   */
+  whole(): Uint8Array | undefined {
+    if (!this.handsOver || !this.#ended || this.#error || this.#cancelled || this.#pending || this.#arrived)
+      return undefined;
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    this.#queued = 0;
+    if (chunks.length === 1) return chunks[0]!;
+    return chunks.length === 0 ? new Uint8Array(0) : Buffer.concat(chunks);
+  }
+
   cancel(reason?: unknown): Promise<void> {
     if (this.#cancelled || this.#ended || this.#error) return Promise.resolve();
     this.#cancelled = true;

@@ -105,6 +105,8 @@ export function forward(deps: ForwardDeps) {
    * headers as head lines in one pass over the client's (src/proxy/pod-head.ts), no Headers built.
    */
   const podHeads = (deps.fetch as { [POD_HEAD]?: boolean })[POD_HEAD] === true;
+  /** Bun answers a stream that had all come with its head as bytes (respond.ts): attempt hands it over whole. */
+  const wholeStreams = deps.directStreams === true;
   return async function forwardStage(x: Exchange): Promise<Response> {
     const req = x.inferenceRequest;
     const target = x.targetModel;
@@ -159,6 +161,7 @@ export function forward(deps: ForwardDeps) {
         retryOn: settings.upstream.retryOn,
         closing,
         setTimer: deps.setTimer,
+        wholeStreams,
       });
       // The decision's PreRequest hooks and metrics (held by the schedule stage), once: after
       // the call has left, before anything else counts this request or any other is scheduled.
@@ -198,6 +201,7 @@ export function forward(deps: ForwardDeps) {
         requestBytes: bytes.byteLength,
         series,
         body: result.body,
+        whole: result.whole,
         editable,
       });
     }

@@ -35,6 +35,8 @@ export interface RespondOptions {
   series: RequestSeries;
   /** The stream's reader, its first chunk already in (attempt), when there is one. */
   body?: ChunkSource;
+  /** The whole body, when it had all come with the head (attempt's `wholeStreams`, Bun). */
+  whole?: Uint8Array;
   /** Whether the pod's answers take edits in place (answerHeaders). */
   editable: { ok: boolean };
 }
@@ -85,6 +87,15 @@ export function respond(x: Exchange, deps: RespondDeps, opts: RespondOptions): R
   // there (x.idSetOn) and does not fetch the answer's headers again to set it.
   out.set("x-request-id", x.requestId);
   const init = { status: upstream.status, statusText: upstream.statusText, headers: out };
+  // Every byte came with the head (attempt's `wholeStreams`, Bun): a stream goes out as bytes
+  // after the tap, as an ended one does below; a body of any other type as a whole answer.
+  const whole = opts.whole;
+  if (whole !== undefined) {
+    if (!isSse)
+      return answerWhole(x, upstream.ok, whole as Uint8Array<ArrayBuffer>, accounting, renameTo, init);
+    x.idSetOn = new Response(tappedWhole(whole, tapOf(x, accounting)) as Uint8Array<ArrayBuffer>, init);
+    return x.idSetOn;
+  }
   // opts.body first: an answer whose chunks attempt took builds no web stream for `body` (Node).
   const body = isSse ? (opts.body ?? upstream.body) : null;
   if (!body) {
@@ -99,17 +110,15 @@ export function respond(x: Exchange, deps: RespondDeps, opts: RespondOptions): R
       answerWhole(x, upstream.ok, read, accounting, renameTo, init),
     );
   }
-  const streamed = x.lifecycle?.responseStreaming;
-  // Plugins' ResponseStreaming hooks see each chunk the client gets; no wrapper when none has one.
-  const tap = streamed ? tapped(accounting, streamed) : accounting;
+  const tap = tapOf(x, accounting);
   // Bun: a stream that had ended with its first chunk (a short answer sent at once) goes out
   // as bytes, like a JSON answer; the scope ends as the pipeline closes (not streaming).
   if (deps.directStreams === true && opts.body?.ended && !deps.lifecycle?.closing?.closed) {
     const ended = opts.body.ended((chunk) => endsStream(req.kind, chunk));
     if (ended)
-      return ended.then((whole) => {
-        if (!whole) return relayed(x, deps, opts, body, tap, init, settings.upstream.idleTimeoutMs);
-        x.idSetOn = new Response(tappedWhole(whole, tap) as Uint8Array<ArrayBuffer>, init);
+      return ended.then((all) => {
+        if (!all) return relayed(x, deps, opts, body, tap, init, settings.upstream.idleTimeoutMs);
+        x.idSetOn = new Response(tappedWhole(all, tap) as Uint8Array<ArrayBuffer>, init);
         return x.idSetOn;
       });
   }
@@ -252,6 +261,12 @@ class AnswerEnd implements Releasable, Deferred {
       result: this.accounting.result,
     });
   }
+}
+
+/** Plugins' ResponseStreaming hooks see each chunk the client gets; no wrapper when none has one. */
+function tapOf(x: Exchange, accounting: Tap): Tap {
+  const streamed = x.lifecycle?.responseStreaming;
+  return streamed ? tapped(accounting, streamed) : accounting;
 }
 
 /** `tap`, also handing every chunk it lets through to `seen` (the plugins' ResponseStreaming). */

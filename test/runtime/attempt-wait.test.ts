@@ -25,26 +25,41 @@ const pod: Server = createServer((req, res) => {
 });
 await new Promise<void>((ok) => pod.listen(0, "127.0.0.1", ok));
 const url = `http://127.0.0.1:${(pod.address() as AddressInfo).port}/v1/chat/completions`;
+
+/** A pod that sends its whole stream at once, with a length (as a short answer comes). */
+const STREAM = frames.join("") + "data: [DONE]\n\n";
+const atOnce: Server = createServer((req, res) => {
+  req.resume();
+  res.writeHead(200, { "content-type": "text/event-stream", "content-length": Buffer.byteLength(STREAM) });
+  res.end(STREAM);
+});
+await new Promise<void>((ok) => atOnce.listen(0, "127.0.0.1", ok));
+const atOnceUrl = `http://127.0.0.1:${(atOnce.address() as AddressInfo).port}/v1/chat/completions`;
 const wire = wireFetch();
 
 afterAll(() => {
   wire.close();
   pod.close();
+  atOnce.close();
 });
+
+const streamAttempt = (to: string, wholeStreams: boolean) =>
+  attempt({
+    fetch: wire,
+    url: to,
+    headers: new Headers({ "content-type": "application/json" }),
+    body: new TextEncoder().encode("{}") as Uint8Array<ArrayBuffer>,
+    clientSignal: new AbortController().signal,
+    responseTimeoutMs: 5_000,
+    firstByteTimeoutMs: 5_000,
+    wholeStreams,
+  });
 
 const dec = new TextDecoder();
 
 describe("a stream attempt's source", () => {
   test("passes the wire client's hand-over on once its held chunk is read; the frames arrive in order", async () => {
-    const result = await attempt({
-      fetch: wire,
-      url,
-      headers: new Headers({ "content-type": "application/json" }),
-      body: new TextEncoder().encode("{}") as Uint8Array<ArrayBuffer>,
-      clientSignal: new AbortController().signal,
-      responseTimeoutMs: 5_000,
-      firstByteTimeoutMs: 5_000,
-    });
+    const result = await streamAttempt(url, true);
     if (result.kind !== "response" || !result.body) throw new Error(`no stream: ${result.kind}`);
     const source = result.body;
     const noop = () => {};
@@ -69,5 +84,30 @@ describe("a stream attempt's source", () => {
     // The pod paces its frames 20 ms apart: those after the first are handed over, not read
     // (at least one, whatever a busy machine does to the timing).
     expect(waits).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("a stream that came whole with its head", () => {
+  test("is handed over whole (no first-chunk read) when the caller answers such streams as bytes", async () => {
+    const result = await streamAttempt(atOnceUrl, true);
+    if (result.kind !== "response") throw new Error(result.kind);
+    expect(result.body).toBeUndefined();
+    expect(dec.decode(result.whole)).toBe(STREAM);
+  });
+
+  test("goes the usual way (its first chunk held) for a caller that does not", async () => {
+    const result = await streamAttempt(atOnceUrl, false);
+    if (result.kind !== "response" || !result.body) throw new Error(result.kind);
+    expect(result.whole).toBeUndefined();
+    let text = "";
+    for (let r = await result.body.read(); !r.done; r = await result.body.read()) text += dec.decode(r.value);
+    expect(text).toBe(STREAM);
+  });
+
+  test("a paced stream is not whole: its chunks follow as they come", async () => {
+    const result = await streamAttempt(url, true);
+    if (result.kind !== "response" || !result.body) throw new Error(result.kind);
+    expect(result.whole).toBeUndefined();
+    await result.body.cancel();
   });
 });
