@@ -110,3 +110,21 @@ test("Closing reuses the slots of those that left: a second unsubscribe never re
   leaveB(); // after closing: nothing
   expect(calls.length).toBe(12);
 });
+
+test("the grace's waits are never negative, however the clock moves between readings", async () => {
+  // A clock that moves on by 0.4 ms at every reading: read twice per wait, the last wait came
+  // out below zero (Bun warns of a negative timeout on stderr).
+  let t = 0;
+  const clock = { now: () => (t += 0.4) };
+  const waits: number[] = [];
+  const setTimer = (fn: () => void, ms: number) => {
+    waits.push(ms);
+    queueMicrotask(fn);
+    return () => {};
+  };
+  const { gateway, server, steps } = fakeGateway({ running: 1, queued: 0 });
+  await drainAndStop({ gateway, server, graceMs: 3, pollMs: 1, logger: silentLogger(), clock, setTimer });
+  expect(waits.length).toBeGreaterThan(0);
+  expect(Math.min(...waits)).toBeGreaterThan(0);
+  expect(steps).toEqual(["stop (running 1, queued 0)", "close (drain 2000)"]);
+});
