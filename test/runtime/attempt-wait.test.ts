@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { attempt } from "../../src/proxy/attempt.ts";
 import { wireFetch } from "../../src/runtime/bun-wire.ts";
+import { pacedSsePod } from "../helpers/paced-sse-pod.ts";
 
 // Issue 19, twelfth pass: the stream attempt hands the relay (its first chunk held) passes the
 // pod client's hand-over on (`ChunkSource.wait`, Bun's wire client): refused while a chunk is
@@ -11,20 +12,8 @@ import { wireFetch } from "../../src/runtime/bun-wire.ts";
 const frames = Array.from({ length: 4 }, (_, i) => `data: {"n":${i}}\n\n`);
 
 /** A pod that writes each frame 20 ms after the last (chunked). */
-const pod: Server = createServer((req, res) => {
-  req.resume();
-  res.writeHead(200, { "content-type": "text/event-stream" });
-  let i = 0;
-  const next = () => {
-    if (res.destroyed) return;
-    if (i === frames.length) return res.end();
-    res.write(frames[i++]);
-    setTimeout(next, 20);
-  };
-  next();
-});
-await new Promise<void>((ok) => pod.listen(0, "127.0.0.1", ok));
-const url = `http://127.0.0.1:${(pod.address() as AddressInfo).port}/v1/chat/completions`;
+const pod = await pacedSsePod(frames, 20);
+const url = pod.url;
 
 /** A pod that sends its whole stream at once, with a length (as a short answer comes). */
 const STREAM = frames.join("") + "data: [DONE]\n\n";

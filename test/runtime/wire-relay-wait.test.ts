@@ -1,38 +1,19 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { type ChunkSource, type DirectController, type DirectSource, relay } from "../../src/proxy/relay.ts";
 import { wireFetch } from "../../src/runtime/bun-wire.ts";
 import { CHUNK_SOURCE } from "../../src/runtime/node-chunks.ts";
 import type { Outcome } from "../../src/scope.ts";
+import { pacedSsePod } from "../helpers/paced-sse-pod.ts";
 
 // Issue 19, twelfth pass: the wire client's chunk queue hands each chunk to the relay's direct
 // loop from the socket's data callback (ChunkQueue.wait). Against a real pod: the same bytes,
 // one end, and a client that leaves cuts the pod's answer off.
 
 const dec = new TextDecoder();
-/** Answers cut off before their end: the pod saw its client go. */
-const pods = { cut: 0 };
 const frames = Array.from({ length: 12 }, (_, i) => `data: {"n":${i}}\n\n`);
-
 /** A pod that writes each frame 2 ms after the last (chunked). */
-const pod: Server = createServer((req, res) => {
-  res.once("close", () => {
-    if (!res.writableEnded) pods.cut++;
-  });
-  req.resume();
-  res.writeHead(200, { "content-type": "text/event-stream" });
-  let i = 0;
-  const next = () => {
-    if (res.destroyed) return;
-    if (i === frames.length) return res.end();
-    res.write(frames[i++]);
-    setTimeout(next, 2);
-  };
-  next();
-});
-await new Promise<void>((ok) => pod.listen(0, "127.0.0.1", ok));
-const url = `http://127.0.0.1:${(pod.address() as AddressInfo).port}/v1/chat/completions`;
+const pod = await pacedSsePod(frames, 2);
+const url = pod.url;
 const wire = wireFetch();
 
 afterAll(() => {
@@ -98,14 +79,14 @@ describe("the wire client's queue and the relay's direct loop, chunk by chunk", 
   });
 
   test("a client that leaves mid-stream: one end (aborted), the pod's answer cut off", async () => {
-    const before = pods.cut;
+    const before = pod.cut;
     const r = await relayed(3);
     expect(r.ends).toEqual(["aborted"]);
     // Three writes, then nothing: a prefix of the stream (a busy socket may bring two frames in one chunk).
     expect(r.text.startsWith(frames.slice(0, 3).join(""))).toBe(true);
     expect(frames.join("").startsWith(r.text)).toBe(true);
     expect(r.text.length).toBeLessThan(frames.join("").length);
-    for (let i = 0; i < 100 && pods.cut === before; i++) await Bun.sleep(5);
-    expect(pods.cut).toBe(before + 1);
+    for (let i = 0; i < 100 && pod.cut === before; i++) await Bun.sleep(5);
+    expect(pod.cut).toBe(before + 1);
   });
 });
