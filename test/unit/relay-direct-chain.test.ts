@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { createGateway } from "../../src/gateway.ts";
 import { createLogger } from "../../src/log.ts";
-import { type ChunkSource, type DirectController, type DirectSource, relay } from "../../src/proxy/relay.ts";
-import type { Outcome } from "../../src/scope.ts";
+import type { ChunkSource, DirectController, DirectSource } from "../../src/proxy/relay.ts";
 import { testConfig } from "../helpers/config.ts";
+import { directRelay } from "../helpers/direct-relay.ts";
 import { FakeTime } from "../helpers/fake-time.ts";
 
 const enc = new TextEncoder();
@@ -37,48 +37,12 @@ const turns = async () => {
   for (let i = 0; i < 10; i++) await null;
 };
 
-/** The relay's direct source, driven as Bun.serve drives it, with a controller that records calls. */
-function direct(
-  source: ChunkSource,
-  extra: { idleTimeoutMs?: number; time?: FakeTime; lastEvent?: (chunk: Uint8Array) => boolean } = {},
-) {
-  const calls: string[] = [];
-  const ends: Outcome[] = [];
-  let src: DirectSource | undefined;
-  relay(source, {
-    sse: true,
-    onEnd: (o) => ends.push(o),
-    abortUpstream: () => calls.push("abort"),
-    idleTimeoutMs: extra.idleTimeoutMs,
-    clock: extra.time?.clock,
-    setTimer: extra.time?.setTimer,
-    lastEvent: extra.lastEvent,
-    direct: (s) => {
-      src = s;
-      return new ReadableStream();
-    },
-  });
-  const controller: DirectController = {
-    write: (b) => {
-      calls.push(`write ${dec.decode(b)}`);
-      return b.byteLength;
-    },
-    flush: () => {
-      calls.push("flush");
-      return 0;
-    },
-    close: (err) => calls.push(err ? `close ${err.message}` : "close"),
-  };
-  const pulled = src!.pull(controller);
-  return { calls, ends, pulled, cancel: (r?: unknown) => src!.cancel(r) };
-}
-
 // Issue 19, fifth pass: the direct loop was an async function awaiting an async `next()` per
 // chunk (three promises and their turns per chunk); it is now the read's own reaction.
 describe("relay, direct shape: each chunk goes out in its read's own reaction", () => {
   test("a chunk is written and flushed one microtask turn after the pod's read settles", async () => {
     const p = pod();
-    const r = direct(p.source, { idleTimeoutMs: 1000, time: new FakeTime() });
+    const r = directRelay(p.source, { idleTimeoutMs: 1000, time: new FakeTime() });
     expect(p.reads()).toBe(1);
     for (const text of ["a", "b", "c"]) {
       p.send(text);
@@ -95,7 +59,7 @@ describe("relay, direct shape: each chunk goes out in its read's own reaction", 
 
   test("a pod that breaks: the SSE error event, then the close, one end", async () => {
     const p = pod();
-    const r = direct(p.source);
+    const r = directRelay(p.source);
     p.send("a");
     await turns();
     p.fail(new Error("reset"));
@@ -109,7 +73,7 @@ describe("relay, direct shape: each chunk goes out in its read's own reaction", 
   test("a silent pod: the idle watch ends the stream with an error event and aborts the pod", async () => {
     const time = new FakeTime();
     const p = pod();
-    const r = direct(p.source, { idleTimeoutMs: 100, time });
+    const r = directRelay(p.source, { idleTimeoutMs: 100, time });
     p.send("a");
     await turns();
     time.advance(99);
@@ -124,7 +88,7 @@ describe("relay, direct shape: each chunk goes out in its read's own reaction", 
 
   test("a client that leaves mid-stream: the loop stops, nothing more is written, one end", async () => {
     const p = pod();
-    const r = direct(p.source);
+    const r = directRelay(p.source);
     p.send("a");
     await turns();
     await r.cancel(new Error("gone"));
@@ -137,7 +101,7 @@ describe("relay, direct shape: each chunk goes out in its read's own reaction", 
 describe("relay, direct shape: the last event goes out with the close", () => {
   test("a chunk holding the last event is written without a flush of its own; the close sends it", async () => {
     const p = pod();
-    const r = direct(p.source, { lastEvent: (c) => dec.decode(c).endsWith("data: [DONE]\n\n") });
+    const r = directRelay(p.source, { lastEvent: (c) => dec.decode(c).endsWith("data: [DONE]\n\n") });
     p.send("data: {}\n\n");
     await turns();
     p.send("data: [DONE]\n\n");
