@@ -55,3 +55,23 @@ export const STREAM_EVENTS: readonly string[] = [
   }),
   "data: [DONE]\n\n",
 ];
+
+/**
+ * A client's request headers as the gateway receives them: wrk's few (`small`) or a typical SDK
+ * client's, with a credential (the reqhead benches).
+ */
+export function clientHeaders(small: boolean): Headers {
+  return new Request("http://gw/v1/chat/completions", {
+    method: "POST",
+    headers: small
+      ? { host: "127.0.0.1:8080", "content-type": "application/json", "content-length": "120" }
+      : {
+          host: "127.0.0.1:8080",
+          "user-agent": "python-httpx/0.27",
+          accept: "application/json",
+          "content-type": "application/json",
+          "content-length": "120",
+          authorization: "Bearer client-key",
+        },
+  }).headers;
+}

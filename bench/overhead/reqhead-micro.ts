@@ -10,6 +10,7 @@
  * instead of six a typical SDK sends.
  */
 import { podHead, podHeaders } from "../../src/proxy/pod-head.ts";
+import { clientHeaders } from "./bodies.ts";
 
 const args = process.argv.slice(2);
 const flag = (name: string, d: number) => {
@@ -23,19 +24,7 @@ const opts = args.includes("--auth")
   : { forwardAuthorization: false };
 
 // A small JSON request as a typical client sends it (what Bun.serve's request.headers holds).
-const client = new Request("http://gw/v1/chat/completions", {
-  method: "POST",
-  headers: args.includes("--small")
-    ? { host: "127.0.0.1:8080", "content-type": "application/json", "content-length": "120" }
-    : {
-        host: "127.0.0.1:8080",
-        "user-agent": "python-httpx/0.27",
-        accept: "application/json",
-        "content-type": "application/json",
-        "content-length": "120",
-        authorization: "Bearer client-key",
-      },
-}).headers;
+const client = clientHeaders(args.includes("--small"));
 
 let sink = 0;
 function old(): void {

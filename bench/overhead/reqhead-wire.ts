@@ -12,6 +12,7 @@
  */
 import { resolve } from "node:path";
 import { LightAbortController } from "../../src/runtime/node-abort.ts";
+import { clientHeaders } from "./bodies.ts";
 
 const args = process.argv.slice(2);
 const flag = (name: string, d: number) => {
@@ -28,19 +29,7 @@ const ROOTS = {
   base: process.env["REQHEAD_BASE"] ?? "/tmp/base12",
 };
 
-const client = new Request("http://gw/v1/chat/completions", {
-  method: "POST",
-  headers: args.includes("--small")
-    ? { host: "127.0.0.1:8080", "content-type": "application/json", "content-length": "120" }
-    : {
-        host: "127.0.0.1:8080",
-        "user-agent": "python-httpx/0.27",
-        accept: "application/json",
-        "content-type": "application/json",
-        "content-length": "120",
-        authorization: "Bearer client-key",
-      },
-}).headers;
+const client = clientHeaders(args.includes("--small"));
 const body = new TextEncoder().encode(
   JSON.stringify({ model: "m", messages: [{ role: "user", content: "Hello there" }], max_tokens: 16 }),
 );

@@ -11,6 +11,7 @@ import { createGateway } from "../../src/gateway.ts";
 import { createLogger } from "../../src/log.ts";
 import { isPodHead, POD_HEAD, type PodHead, podHead, podHeaders } from "../../src/proxy/pod-head.ts";
 import { bunUpstreamFetch, wireFetch } from "../../src/runtime/bun-wire.ts";
+import { headPod } from "../helpers/head-pod.ts";
 
 const ANSWER = JSON.stringify({
   id: "c",
@@ -21,24 +22,11 @@ const ANSWER = JSON.stringify({
 });
 
 /** A raw TCP pod: records each request's head (as text) and answers one JSON completion. */
-const heads: string[] = [];
-const pod = Bun.listen({
-  hostname: "127.0.0.1",
-  port: 0,
-  socket: {
-    data(socket, data) {
-      const text = Buffer.from(data).toString("latin1");
-      const end = text.indexOf("\r\n\r\n");
-      if (end < 0) return; // the tests' requests come in one piece
-      heads.push(text.slice(0, end + 4));
-      socket.write(
-        `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${ANSWER.length}\r\n\r\n${ANSWER}`,
-      );
-    },
-  },
-});
-const origin = `127.0.0.1:${pod.port}`;
-afterAll(() => pod.stop(true));
+const pod = headPod(
+  `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${ANSWER.length}\r\n\r\n${ANSWER}`,
+);
+const { heads, origin } = pod;
+afterAll(() => pod.stop());
 
 const ID = "0191b2c3-d4e5-7f00-8a9b-0123456789ab";
 const client = new Headers({
@@ -155,25 +143,7 @@ describe("forward and PodHead", () => {
 
   test("over the wire client: the pod gets the head; a retry on another endpoint sends the same", async () => {
     // Two pods that answer 503 (a retryOn status): one request is sent to both, one after the other.
-    const busy: { origin: string; heads: string[] }[] = [];
-    const servers = [0, 1].map(() => {
-      const seen: string[] = [];
-      const server = Bun.listen({
-        hostname: "127.0.0.1",
-        port: 0,
-        socket: {
-          data(socket, data) {
-            const text = Buffer.from(data).toString("latin1");
-            const end = text.indexOf("\r\n\r\n");
-            if (end < 0) return;
-            seen.push(text.slice(0, end + 4));
-            socket.write("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n");
-          },
-        },
-      });
-      busy.push({ origin: `127.0.0.1:${server.port}`, heads: seen });
-      return server;
-    });
+    const busy = [0, 1].map(() => headPod("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n"));
     const fetch = bunUpstreamFetch({})!;
     const res = await gateway(
       busy.map((b) => b.origin),
@@ -181,7 +151,7 @@ describe("forward and PodHead", () => {
     ).fetch(chat());
     expect(res.status).toBe(503);
     await res.text();
-    for (const server of servers) server.stop(true);
+    for (const b of busy) b.stop();
     for (const b of busy) {
       expect(b.heads.length).toBe(1);
       const lines = b.heads[0]!.split("\r\n");
