@@ -2,6 +2,7 @@ import { type Clock, type SetTimer, systemClock, systemTimer } from "../clock.ts
 import type { Closing } from "../lifecycle.ts";
 import type { Outcome } from "../scope.ts";
 import { concatBytes } from "./bytes.ts";
+import { IdleTimeout, idleWatch } from "./idle-watch.ts";
 import type { Pieces } from "./sse-framer.ts";
 
 const encoder = new TextEncoder();
@@ -113,12 +114,6 @@ export function tappedWhole(bytes: Uint8Array, tap: Tap | undefined): Uint8Array
   return parts.length === 1 ? parts[0]! : concatBytes(parts);
 }
 
-class IdleTimeout extends Error {
-  constructor(ms: number) {
-    super(`no data from the model server for ${ms} ms`);
-  }
-}
-
 /** Why a stream cut by shutdown ends: the client should retry elsewhere. */
 export const SHUTDOWN_MESSAGE =
   "The gateway is shutting down and its grace period is over; retry the request on another replica.";
@@ -127,39 +122,6 @@ class ShuttingDown extends Error {
   constructor() {
     super(SHUTDOWN_MESSAGE);
   }
-}
-
-/**
- * One timer per stream (not one per chunk): it only counts while a read is pending, so
- * a slow client is never taken for a silent pod. When it fires it cancels the reader,
- * which ends the pending read; `fired` tells the reader why.
- */
-function idleWatch(ms: number, reader: ChunkSource, time: { clock: Clock; setTimer: SetTimer }) {
-  let since: number | undefined;
-  let cancel: (() => void) | undefined;
-  const state = {
-    fired: false,
-    waiting(on: boolean) {
-      since = on ? time.clock.now() : undefined;
-      if (on && cancel === undefined) cancel = time.setTimer(check, ms);
-    },
-    stop() {
-      cancel?.();
-      cancel = undefined;
-    },
-  };
-  function check() {
-    cancel = undefined;
-    if (since === undefined) return; // not waiting: re-armed by the next read
-    const waited = time.clock.now() - since;
-    if (waited >= ms) {
-      state.fired = true;
-      void reader.cancel(new IdleTimeout(ms)).catch(() => {});
-    } else {
-      cancel = time.setTimer(check, ms - waited);
-    }
-  }
-  return state;
 }
 
 /** What a direct stream's pull gets (Bun): writes go to the destination, no queue per chunk. */
