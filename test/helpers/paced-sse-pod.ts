@@ -10,14 +10,20 @@ export interface PacedSsePod {
   url: string;
   /** Answers cut off before their end: the pod saw its client go. */
   readonly cut: number;
+  /** Settles when the next answer is cut off (no polling on real time). */
+  nextCut(): Promise<void>;
   close(): void;
 }
 
 export async function pacedSsePod(frames: readonly string[], intervalMs: number): Promise<PacedSsePod> {
   let cut = 0;
+  let onCut: (() => void) | undefined;
   const server = createServer((req, res) => {
     res.once("close", () => {
-      if (!res.writableEnded) cut++;
+      if (res.writableEnded) return;
+      cut++;
+      onCut?.();
+      onCut = undefined;
     });
     req.resume();
     res.writeHead(200, { "content-type": "text/event-stream" });
@@ -36,6 +42,7 @@ export async function pacedSsePod(frames: readonly string[], intervalMs: number)
     get cut() {
       return cut;
     },
+    nextCut: () => new Promise<void>((ok) => (onCut = ok)),
     close: () => server.close(),
   };
 }
