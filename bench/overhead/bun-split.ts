@@ -138,7 +138,7 @@ async function measure(t: SplitTarget, c: SplitCase, round: number): Promise<Row
   for (const [k, us] of after) {
     const d = (us - (before.get(k) ?? 0)) / n;
     cols.set(k, d);
-    if (k !== "js (kernel)" && k !== "page faults") total += d;
+    if (k !== "js (kernel)" && k !== "page faults" && k !== "js wakeups") total += d;
   }
   cols.set("total", total);
   if (values.perf) for (const [k, us] of perfKinds(perfFile)) cols.set(`perf: ${k}`, us / n);
@@ -166,7 +166,7 @@ function report(rows: Row[], targets: SplitTarget[]): string {
   names.sort((a, b) => order(a) - order(b) || size(b) - size(a));
   const shown = names.filter((k) => size(k) / rows.length >= 0.05);
   // Counts a request (page faults, syscalls) with two decimals; µs with one; req/s whole.
-  const digits = (i: number) => (i === 0 ? 0 : /^(page faults|calls: )/.test(shown[i - 1]!) ? 2 : 1);
+  const digits = (i: number) => (i === 0 ? 0 : /^(page faults|js wakeups|calls: )/.test(shown[i - 1]!) ? 2 : 1);
   const out = [
     `Bun gateway vs bare Bun proxies, CPU µs per request by thread${values.perf ? " and by kind of code (perf)" : ""} (medians of ${ROUNDS} rounds of ${SECONDS} s, ${WARMUP} s warm-up; ${new Date().toISOString()})`,
     "",
@@ -293,7 +293,10 @@ async function main(): Promise<void> {
         await activate(targets, t);
         const r = await measure(t, c, round);
         rows.push(r);
-        say(`round ${round} ${c.id} ${t.id}: ${(r.cols.get("total") ?? 0).toFixed(0)} µs/req`);
+        const col = (k: string, d = 0) => (r.cols.get(k) ?? 0).toFixed(d);
+        say(
+          `round ${round} ${c.id} ${t.id}: ${col("total")} µs/req (js ${col("js")}, JIT ${col("JITWorker")}, collector ${col("Heap Helper")}, wakeups ${col("js wakeups", 2)})`,
+        );
       }
     }
   console.log(report(rows, targets));

@@ -88,6 +88,13 @@ export function threadCpu(pid: number): Map<string, number> {
     if (Number(tid) === pid) {
       add("js", user + sys);
       add("js (kernel)", sys);
+      // Times the JS thread slept and was woken (a blocking epoll_wait ends in one of these).
+      try {
+        const status = readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8");
+        add("js wakeups", Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0));
+      } catch {
+        // thread gone
+      }
     } else add(name.replace(/\s*\d+$/, ""), user + sys); // "Bun Pool 3" → "Bun Pool"
   }
   return out;
