@@ -166,7 +166,8 @@ function report(rows: Row[], targets: SplitTarget[]): string {
   names.sort((a, b) => order(a) - order(b) || size(b) - size(a));
   const shown = names.filter((k) => size(k) / rows.length >= 0.05);
   // Counts a request (page faults, syscalls) with two decimals; µs with one; req/s whole.
-  const digits = (i: number) => (i === 0 ? 0 : /^(page faults|js wakeups|calls: )/.test(shown[i - 1]!) ? 2 : 1);
+  const digits = (i: number) =>
+    i === 0 ? 0 : /^(page faults|js wakeups|calls: )/.test(shown[i - 1]!) ? 2 : 1;
   const out = [
     `Bun gateway vs bare Bun proxies, CPU µs per request by thread${values.perf ? " and by kind of code (perf)" : ""} (medians of ${ROUNDS} rounds of ${SECONDS} s, ${WARMUP} s warm-up; ${new Date().toISOString()})`,
     "",

@@ -76,7 +76,8 @@ interface Target {
 function threadCpu(pid: number): { jsUser: number; jsSys: number; workers: number } {
   const t = threadCpus(pid);
   let workers = 0;
-  for (const [k, us] of t) if (k !== "js" && k !== "js (kernel)" && k !== "page faults" && k !== "js wakeups") workers += us;
+  for (const [k, us] of t)
+    if (k !== "js" && k !== "js (kernel)" && k !== "page faults" && k !== "js wakeups") workers += us;
   const jsSys = t.get("js (kernel)") ?? 0;
   return { jsUser: (t.get("js") ?? 0) - jsSys, jsSys, workers };
 }
