@@ -7,6 +7,7 @@
  * over at its head as a queue of its chunks (node-chunks.ts, offered under CHUNK_SOURCE),
  * which pauses the socket once 64 KiB wait unread and resumes it when the relay reads.
  */
+import { decodingFetch } from "../proxy/decode.ts";
 import type { ResponseHead } from "./http1-parse.ts";
 import { LightAbortSignal } from "./node-abort.ts";
 import { ChunkQueue } from "./node-chunks.ts";
@@ -36,8 +37,14 @@ export class WireCall {
   retried = false;
   /** Any byte of the answer arrived. */
   answered = false;
+  /**
+   * An answer with a `Content-Encoding` header goes through `decodingFetch` (decode.ts) before
+   * it is handed over: what `decodingWhenEncoded` did for every answer, here decided by the
+   * parser, which has read the header already (thirteenth pass).
+   */
+  decode = false;
   conn: CallConnection | undefined;
-  #resolve: ((res: Response) => void) | undefined;
+  #resolve: ((res: Response | Promise<Response>) => void) | undefined;
   #reject: ((err: Error) => void) | undefined;
   #head: ResponseHead | undefined;
   #chunks: Uint8Array[] | undefined;
@@ -50,7 +57,7 @@ export class WireCall {
     bytes: Uint8Array,
     isHead: boolean,
     signal: AbortSignal | LightAbortSignal | undefined,
-    resolve: (res: Response) => void,
+    resolve: (res: Response | Promise<Response>) => void,
     reject: (err: Error) => void,
   ) {
     this.bytes = bytes;
@@ -147,7 +154,8 @@ export class WireCall {
   #settle(res: Response): void {
     const resolve = this.#resolve;
     this.#resolve = this.#reject = undefined;
-    resolve?.(res);
+    if (this.decode && this.#head?.contentEncoding) resolve?.(decoded(res));
+    else resolve?.(res);
   }
 
   #done(): void {
@@ -159,4 +167,9 @@ export class WireCall {
       this.#onAbort = undefined;
     }
   }
+}
+
+/** An answer that declares a content encoding, decoded when its bytes really are gzip or zlib. */
+function decoded(res: Response): Promise<Response> {
+  return decodingFetch(() => Promise.resolve(res))("", {});
 }

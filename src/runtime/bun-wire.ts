@@ -6,8 +6,8 @@
  * request is on that thread, and the hop adds to the time to first byte). Here a call is one
  * socket write and a data callback per answer on the JS thread's own loop (bun-wire-pool.ts),
  * the answer parsed in JS (http1-parse.ts) into the same Response shapes the Node fetch makes
- * (bun-wire-call.ts). Bytes as sent (fetch's `decompress: false`; the entry wraps this in
- * `decodingWhenEncoded`), no redirects followed (as the Node fetch), request headers as
+ * (bun-wire-call.ts). Bytes as sent (fetch's `decompress: false`; the entry's client decodes
+ * as `decodingWhenEncoded` would: the `decode` option), no redirects followed (as the Node fetch), request headers as
  * given plus Host and Content-Length.
  *
  * Anything else goes to Bun's own `fetch`, unchanged: https and other schemes, a body that is
@@ -41,6 +41,12 @@ export interface WireOptions {
   maxSockets?: number;
   /** Where calls it does not handle go (default: Bun's fetch). */
   fallback?: FetchFn;
+  /**
+   * Answers that declare a content encoding decoded when their bytes really are gzip or zlib,
+   * as `decodingWhenEncoded` does (the fallback's answers too), decided by the answer's parser:
+   * no `then` and no `Headers.has` for every answer (thirteenth pass). Default false.
+   */
+  decode?: boolean;
 }
 
 /** A FetchFn on the wire client, with `close()` (idle sockets) and its pools (tests). */
@@ -53,7 +59,9 @@ export function wireFetch(opts: WireOptions = {}): WireFetch {
     maxSockets: opts.maxSockets ?? 1024,
     now: () => performance.now(),
   };
-  const fallback: FetchFn = opts.fallback ?? ((url, init) => fetch(url, init));
+  const given: FetchFn = opts.fallback ?? ((url, init) => fetch(url, init));
+  const fallback = opts.decode === true ? decodingWhenEncoded(given) : given;
+  const decode = opts.decode === true;
   const pools = new Map<string, Pool>();
 
   const wire = (url: string, init: RequestInit = {}): Promise<Response> => {
@@ -74,12 +82,20 @@ export function wireFetch(opts: WireOptions = {}): WireFetch {
       });
       pools.set(request.origin, pool);
     }
-    const target = pool;
-    return new Promise<Response>((resolve, reject) => {
+    // The promise's resolving functions taken by one shared executor: no closure and scope a call.
+    const answer = new Promise<Response>(grab);
+    const resolve = grabbed.resolve!;
+    const reject = grabbed.reject!;
+    grabbed.resolve = grabbed.reject = undefined;
+    try {
       const call = new WireCall(request.bytes, request.method === "HEAD", signal, resolve, reject);
       if (request.body) call.largeBody = request.body;
-      target.dispatch(call);
-    });
+      if (decode) call.decode = true;
+      pool.dispatch(call);
+    } catch (err) {
+      reject(err as Error); // as a throw in an executor would
+    }
+    return answer;
   };
   const close = () => {
     for (const pool of pools.values()) pool.close();
@@ -100,6 +116,17 @@ interface Request {
   bytes: Uint8Array;
   /** A large body, written after the head. */
   body?: Uint8Array;
+}
+
+/** Where `grab`, the executor every call's promise shares, leaves its resolving functions. */
+const grabbed: {
+  resolve: ((res: Response | Promise<Response>) => void) | undefined;
+  reject: ((err: Error) => void) | undefined;
+} = { resolve: undefined, reject: undefined };
+
+function grab(resolve: (res: Response | Promise<Response>) => void, reject: (err: Error) => void): void {
+  grabbed.resolve = resolve;
+  grabbed.reject = reject;
 }
 
 /** The last request path `handled` found plain (no byte fetch would encode, no fragment). */
@@ -193,6 +220,6 @@ function hostAndPort(origin: string): { hostname: string; port: number } | undef
  */
 export function bunUpstreamFetch(env: Record<string, string | undefined> = {}): FetchFn | undefined {
   if (env["GATEWAY_UPSTREAM_CLIENT"] === "fetch") return undefined;
-  // decodingWhenEncoded passes init on as it is: the wire client under it still takes a PodHead.
-  return Object.assign(decodingWhenEncoded(wireFetch()), { [POD_HEAD]: true });
+  // The wire client decodes itself (`decode`), as decodingWhenEncoded did around it.
+  return wireFetch({ decode: true });
 }

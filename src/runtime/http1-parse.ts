@@ -29,6 +29,8 @@ export interface ResponseHead {
   length: number;
   /** `content-type` is an event stream. */
   eventStream: boolean;
+  /** The answer has a `Content-Encoding` header (the wire client then decodes: decode.ts). */
+  contentEncoding: boolean;
   /**
    * The hop-by-hop names among the headers (lower-case, `isHopByHop`), as they came; undefined
    * when the answer has a `Connection` header (the names it lists are the reader's to find).
@@ -67,6 +69,11 @@ const HEX = /^[0-9a-fA-F]{1,12}$/;
 const READ_SIZES = new Uint8Array(20);
 for (const size of [2, 4, 7, 10, 12, 14, 16, 17, 18, 19]) READ_SIZES[size] = 1;
 const NO_NAMES: readonly string[] = Object.freeze([]);
+/**
+ * The hop-by-hop names of nearly every answer with a body (a JSON answer's only one): shared,
+ * not a fresh array an answer. A second name copies it (`#head`).
+ */
+const LENGTH_ONLY: readonly string[] = Object.freeze(["content-length"]);
 const DIGITS = /^\d{1,15}$/;
 
 /** One answer at a time; `reset` before each request. */
@@ -216,7 +223,8 @@ export class ResponseParser {
     let encoded = false;
     let connection = "";
     let eventStream = false;
-    let hop: string[] | undefined;
+    let contentEncoding = false;
+    let hop: readonly string[] | undefined;
     let at = firstEnd;
     while (at >= 0) {
       const from = at + 2;
@@ -245,8 +253,9 @@ export class ResponseParser {
       if (size >= 20 || READ_SIZES[size] === 0) continue;
       const name = raw.toLowerCase();
       if (isHopByHop(name)) {
-        if (hop === undefined) hop = [name];
-        else hop.push(name);
+        if (hop === undefined) hop = name === "content-length" ? LENGTH_ONLY : [name];
+        else if (hop === LENGTH_ONLY) hop = ["content-length", name];
+        else (hop as string[]).push(name);
       }
       if (name === "content-length")
         length = length < 0 && DIGITS.test(value) ? Number(value) : lengthOf(value, length);
@@ -255,6 +264,7 @@ export class ResponseParser {
         chunked = /(^|,)\s*chunked\s*$/i.test(value);
       } else if (name === "connection") connection += `${value.toLowerCase()},`;
       else if (name === "content-type") eventStream = value.includes("text/event-stream");
+      else if (name === "content-encoding") contentEncoding = true;
     }
     const http10 = text.charCodeAt(7) === 48; // HTTP/1.0
     this.#keepAlive =
@@ -278,6 +288,7 @@ export class ResponseParser {
       keepAlive: this.#keepAlive,
       length: noBody ? 0 : length,
       eventStream,
+      contentEncoding,
       hop: connection === "" ? (hop ?? NO_NAMES) : undefined,
     });
   }

@@ -124,7 +124,7 @@ describe("the noted names, from the wire call to the client", () => {
       false,
       undefined,
       (r) => {
-        res = r;
+        res = r as Response;
       },
       () => {},
     );

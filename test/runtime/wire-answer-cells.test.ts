@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
+import { wireFetch } from "../../src/runtime/bun-wire.ts";
+import { type ResponseHead, ResponseParser } from "../../src/runtime/http1-parse.ts";
+
+/**
+ * Issue 19, thirteenth pass: what the wire client allocates for an answer, cut without a
+ * change in what the caller sees. The parser notes a `Content-Encoding` header (the client
+ * decodes on that, where `decodingWhenEncoded` asked every answer's Headers), and the one
+ * hop-by-hop name of a usual answer is a shared list.
+ */
+function heads(...texts: string[]): ResponseHead[] {
+  const out: ResponseHead[] = [];
+  const p = new ResponseParser({ head: (h) => out.push(h), body: () => {} });
+  for (const text of texts) {
+    p.reset(false);
+    p.feed(Buffer.from(`${text}\r\n\r\n`, "latin1"));
+  }
+  return out;
+}
+
+describe("the answer's head", () => {
+  test("contentEncoding: whether a Content-Encoding header came, whatever its case or value", () => {
+    const [plain, gzip, upper, empty] = heads(
+      "HTTP/1.1 200 OK\r\nContent-Length: 0",
+      "HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\nContent-Length: 0",
+      "HTTP/1.1 200 OK\r\nCONTENT-ENCODING: identity\r\nContent-Length: 0",
+      "HTTP/1.1 200 OK\r\nContent-Encoding:\r\nContent-Length: 0",
+    );
+    expect(plain!.contentEncoding).toBe(false);
+    expect(gzip!.contentEncoding).toBe(true);
+    expect(upper!.contentEncoding).toBe(true);
+    expect(empty!.contentEncoding).toBe(true);
+    // A name of the same length that is not it.
+    expect(heads("HTTP/1.1 200 OK\r\nx-content-encode: gzip\r\nContent-Length: 0")[0]!.contentEncoding).toBe(
+      false,
+    );
+  });
+
+  test("hop names: content-length alone, then more names after it or before it, each answer its own list", () => {
+    const [alone, after, before, again, twice] = heads(
+      "HTTP/1.1 200 OK\r\nContent-Length: 0",
+      "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nKeep-Alive: timeout=5\r\nTE: x",
+      "HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5\r\nContent-Length: 0",
+      "HTTP/1.1 200 OK\r\ncontent-length: 0",
+      "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nContent-Length: 0",
+    );
+    expect(alone!.hop).toEqual(["content-length"]);
+    expect(after!.hop).toEqual(["content-length", "keep-alive", "te"]);
+    expect(before!.hop).toEqual(["keep-alive", "content-length"]);
+    // The shared list was not changed by the answers after the first.
+    expect(again!.hop).toEqual(["content-length"]);
+    expect(again!.hop).toBe(alone!.hop);
+    expect(twice!.hop).toEqual(["content-length", "content-length"]);
+    expect(Object.isFrozen(alone!.hop)).toBe(true);
+  });
+});
+
+let pod: Server;
+let base: string;
+const ZIPPED = gzipSync('{"zipped":true}');
+
+function handle(req: IncomingMessage, res: ServerResponse): void {
+  if (req.url === "/gzip") {
+    res.setHeader("content-encoding", "gzip");
+    res.end(ZIPPED);
+  } else if (req.url === "/lying") {
+    // Says gzip, sends plain bytes: passed on as they are.
+    res.setHeader("content-encoding", "gzip");
+    res.end('{"plain":true}');
+  } else if (req.url === "/gzip-head") {
+    res.setHeader("content-encoding", "gzip");
+    res.setHeader("content-length", String(ZIPPED.length));
+    res.end();
+  } else res.end('{"ok":true}');
+}
+
+beforeAll(async () => {
+  pod = createServer(handle);
+  await new Promise<void>((r) => pod.listen(0, "127.0.0.1", () => r()));
+  base = `http://127.0.0.1:${(pod.address() as AddressInfo).port}`;
+});
+afterAll(() => {
+  pod.closeAllConnections();
+  pod.close();
+});
+
+describe("wireFetch's decode option", () => {
+  const decoding = wireFetch({ decode: true });
+  const raw = wireFetch();
+  afterAll(() => {
+    decoding.close();
+    raw.close();
+  });
+
+  test("decode: a gzip answer is decoded, a lying one and a plain one pass as they came", async () => {
+    expect(await (await decoding(`${base}/gzip`, { method: "GET" })).json()).toEqual({ zipped: true });
+    expect(await (await decoding(`${base}/lying`, { method: "GET" })).json()).toEqual({ plain: true });
+    const plain = await decoding(`${base}/plain`, { method: "GET" });
+    expect(plain.headers.has("content-encoding")).toBe(false);
+    expect(await plain.json()).toEqual({ ok: true });
+  });
+
+  test("decode: a HEAD answer that declares gzip has no body and its headers", async () => {
+    const res = await decoding(`${base}/gzip-head`, { method: "HEAD" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-encoding")).toBe("gzip");
+    expect(res.body).toBeNull();
+  });
+
+  test("without it, the bytes as sent", async () => {
+    const res = await raw(`${base}/gzip`, { method: "GET" });
+    expect(res.headers.get("content-encoding")).toBe("gzip");
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(new Uint8Array(ZIPPED));
+  });
+
+  test("decode: the fallback's answers are decoded too; without it, not", async () => {
+    const zipped = () => Promise.resolve(new Response(ZIPPED, { headers: { "content-encoding": "gzip" } }));
+    const viaFallback = wireFetch({ decode: true, fallback: zipped });
+    const rawFallback = wireFetch({ fallback: zipped });
+    expect(await (await viaFallback("https://pod.invalid/x", { method: "GET" })).json()).toEqual({
+      zipped: true,
+    });
+    const res = await rawFallback("https://pod.invalid/x", { method: "GET" });
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(new Uint8Array(ZIPPED));
+  });
+
+  test("calls at once each get their own answer (the shared executor hands each its own resolvers)", async () => {
+    const paths = ["/a", "/gzip", "/b", "/lying", "/c"];
+    const answers = await Promise.all(
+      paths.map((p) => decoding(`${base}${p}`, { method: "GET" }).then((r) => r.json())),
+    );
+    expect(answers).toEqual([{ ok: true }, { zipped: true }, { ok: true }, { plain: true }, { ok: true }]);
+  });
+
+  test("an aborted signal still rejects with its reason, before any socket", async () => {
+    const reason = new Error("gone");
+    await expect(decoding(`${base}/a`, { method: "GET", signal: AbortSignal.abort(reason) })).rejects.toBe(
+      reason,
+    );
+  });
+});
