@@ -92,9 +92,11 @@ function request(s: Subject, names: readonly string[], t: Times | undefined): vo
   }
 }
 
-/** Bytes of the index's key table (its shards' arrays), read from its fields in any tree. */
+/** Bytes of the index's key table (its shards' arrays), read from its fields in any tree (`store.keys` since the thirteenth pass). */
 function tableBytes(index: object): number {
-  const keys = (index as { keys?: { shards?: { byteLength: number }[] } }).keys;
+  type Keys = { shards?: { byteLength: number }[] };
+  const i = index as { keys?: Keys; store?: { keys?: Keys } };
+  const keys = i.store?.keys ?? i.keys;
   return (keys?.shards ?? []).reduce((a, s) => a + s.byteLength, 0);
 }
 

@@ -17,14 +17,12 @@
  *   key's hash (the prefix index keeps it in the key's entries) look it up with `*Hashed`
  *   calls without hashing at all: a new prompt's record hashed each block about seven
  *   times (warm, find, the evicted key's warm and find, ~3 for the shift), now once.
- * - A shard doubles when it would be more than 5/8 full. At half full, a full index kept
- *   doubling shards as keys came and went: a 64-endpoint index holds ~244 keys a shard
- *   against a limit of 256 in 512 slots, so every shard's count crossed it sooner or later
- *   (a doubling is fresh memory, tens of µs in a record) and the table crept from 128 to
- *   222 MiB after two fills' worth of churn. At 5/8 (320) the same counts stay below it; the
- *   load a shard settles at is the same. (Staggering the shards' limits, 0.3-0.6, so that
- *   they do not all double within the same few dozen records of a young index, was tried:
- *   no measurable change in a young index's tail, and up to 60 % more table memory.)
+ * - A shard doubles when it would be more than 5/8 full: at half full a full 64-endpoint
+ *   index (~244 keys a shard, limit 256) kept doubling shards as keys came and went, fresh
+ *   memory in records (docs/scheduling.md §5, "Shards double at 5/8 full"). (Staggering the
+ *   shards' limits, 0.3-0.6, so that they do not all double within the same few dozen
+ *   records of a young index, was tried: no measurable change in a young index's tail, and
+ *   up to 60 % more table memory.)
  * - A slot moves (backward shift, a shard's doubling), so callers hold keys, never slot
  *   positions; each call probes again, which after the first probe of a key reads a line
  *   already in cache.
@@ -70,11 +68,8 @@ export class KeyRecords {
 
   constructor() {
     // Every shard starts as the shared empty one (no memory per shard until its first key).
-    for (let s = 0; s < SHARDS; s++) {
-      this.shards.push(EMPTY);
-      this.masks[s] = 1;
-      this.limits[s] = 0;
-    }
+    for (let s = 0; s < SHARDS; s++) this.shards.push(EMPTY);
+    this.masks.fill(1);
   }
 
   /** Keys in the table. */
@@ -274,10 +269,7 @@ export class KeyRecords {
   /** Adds `w` to a present key's weight (absent keys are not kept: nothing happens). */
   addWeight(key: number, w: number): void {
     const i = this.slotOf(key);
-    if (i < 0 || !(w > 0)) return;
-    const slots = this.shards[this.shard]!;
-    if (slots[i + WEIGHT] === 0) this.weightedCount++;
-    slots[i + WEIGHT]! += w;
+    if (i >= 0 && w > 0) this.addWeightAt(this.shard, i, w);
   }
 
   /**
@@ -329,9 +321,8 @@ export class KeyRecords {
   /** Drops a key's weight (the key stays). */
   clearWeight(key: number): void {
     const i = this.slotOf(key);
-    if (i < 0) return;
     const slots = this.shards[this.shard]!;
-    if (slots[i + WEIGHT] === 0) return;
+    if (i < 0 || slots[i + WEIGHT] === 0) return;
     slots[i + WEIGHT] = 0;
     this.weightedCount--;
   }

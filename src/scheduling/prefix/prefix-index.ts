@@ -20,8 +20,9 @@
  * reloads); all operations are synchronous, and a pick recorded with `recordLater` is
  * applied in a microtask or before the next read, whichever comes first.
  *
- * Layout (no allocation per entry, so a full index of millions of entries neither feeds
- * the GC nor rehashes a Map; see docs/scheduling.md "The prefix index's layout"):
+ * Layout (holder-store.ts; no allocation per entry, so a full index of millions of entries
+ * neither feeds the GC nor rehashes a Map; see docs/scheduling.md "The prefix index's
+ * layout"):
  * - block keys in a `KeyRecords` table (sharded open addressing over typed arrays), each
  *   slot holding the key, the first entry holding it, its prompt-statistics weight and its
  *   hash;
@@ -40,12 +41,12 @@
 
 import { DeferredPicks } from "./deferred-picks.ts";
 import { PromptStatistics } from "./distinctive.ts";
-import { EndpointLrus, LRU_NEXT } from "./endpoint-lrus.ts";
-import { KeyRecords } from "./key-records.ts";
+import { EP, HOLD_NEXT, HolderStore } from "./holder-store.ts";
+import { IndexWeights } from "./index-weights.ts";
 import { grownInt32 } from "./key-table.ts";
 import { MatchedLengths, NO_MATCH, type PrefixLengths } from "./matched-lengths.ts";
-import { LastMatch, PlacedKeys } from "./prefix-memos.ts";
-import { EntrySlab, NONE } from "./prefix-storage.ts";
+import { LastMatch } from "./prefix-memos.ts";
+import { NONE } from "./prefix-storage.ts";
 
 export const DEFAULT_LRU_CAPACITY_PER_SERVER = 31_250;
 
@@ -63,24 +64,9 @@ export interface PrefixIndexStats {
   readonly hitRatio: number;
 }
 
-/**
- * An entry's fields, side by side in the slab (half a cache line per entry, not six lines);
- * field 0 chains free entries and, while the entry is live, holds its key's hash
- * (`keyHash`: an eviction finds the key's slot without hashing it), 2 and 3 are its place in
- * its endpoint's LRU (endpoint-lrus.ts).
- */
-const KEY_HASH = 0;
-const EP = 1;
-const HOLD_PREV = 4;
-const HOLD_NEXT = 5;
-
 export class PrefixIndex {
-  /** block key -> first entry holding it and prompt-statistics weight, in the key's table slot. */
-  private readonly keys = new KeyRecords();
-  /** entry id -> endpoint id, LRU neighbours, holder-list neighbours, block key. */
-  private readonly ent = new EntrySlab();
-  /** endpoint id -> oldest entry, newest entry, entries. */
-  private readonly lrus = new EndpointLrus(this.ent);
+  /** The keys, their entries and the endpoints' LRUs, by endpoint id (holder-store.ts). */
+  private readonly store = new HolderStore();
   private readonly endpointIds = new Map<string, number>();
   private readonly endpointNames: string[] = [];
   private readonly freeEndpoints: number[] = [];
@@ -94,56 +80,24 @@ export class PrefixIndex {
    * index takes its weight along.
    */
   readonly prompts: PromptStatistics;
+  /** The statistics' weights, in the index's key slots (index-weights.ts). */
+  private readonly weights = new IndexWeights(this.store, () => {
+    if (this.later.size > 0) this.settle();
+  });
   /** Bumped whenever an endpoint id is freed (a later endpoint may get it). */
   endpointEpoch = 0;
-  private entryCount = 0;
   private lookups = 0;
   private matchedBlocks = 0;
   private totalBlocks = 0;
-  private repeated = 0;
 
   constructor() {
-    const self = this;
-    this.prompts = new PromptStatistics(0.5, 4096, {
-      get: (key) => {
-        if (this.later.size > 0) this.settle();
-        return this.keys.weight(key);
-      },
-      add: (key, w) => this.keys.addWeight(key, w),
-      forget: (key) => {
-        this.placedFor.forgetFloor();
-        this.keys.clearWeight(key);
-      },
-      divideAll: (w) => {
-        this.placedFor.forgetFloor();
-        this.keys.divideWeights(w);
-      },
-      addAll: (keys, w) => {
-        const p = this.placedFor.place(keys, this.holdersVersion, this.keys);
-        p.floor = this.keys.addWeightsAt(p.shards, p.slots, keys.length, w);
-      },
-      firstBelow: (keys, bar) => {
-        if (this.later.size > 0) this.settle();
-        // The slots a repeated prompt's record placed; a new prompt is probed only up to
-        // its first light block (its block 0: no key of it is in the index).
-        const p = this.placedFor;
-        if (p.current(keys, this.holdersVersion))
-          // No weight of them below their floor: every block common (a repeated prompt that
-          // is all preamble, as the overhead benchmark's) reads no weight.
-          return p.floor >= bar ? -1 : this.keys.firstBelowAt(p.shards, p.slots, keys.length, bar);
-        return this.keys.firstBelow(keys, bar);
-      },
-      get size() {
-        if (self.later.size > 0) self.settle();
-        return self.keys.weighted;
-      },
-    });
+    this.prompts = new PromptStatistics(0.5, 4096, this.weights);
   }
 
   /** Distinct block keys in the index. */
   get size(): number {
     if (this.later.size > 0) this.settle();
-    return this.keys.size;
+    return this.store.keys.size;
   }
 
   /** The small-int id of an endpoint in the index, or -1. */
@@ -218,26 +172,23 @@ export class PrefixIndex {
   /** As `match`, answered by a small typed-array record instead of a Map. */
   matchLengths(keys: readonly number[]): PrefixLengths {
     if (this.later.size > 0) this.settle();
-    const last = this.lastMatch.get(keys, this.holdersVersion);
+    const last = this.lastMatch.get(keys, this.store.holdersVersion);
     if (last !== undefined) return last;
     const lengths = this.matchNow(keys);
     // No match (a new prompt, whose block 0 no endpoint holds) is one probe to find again:
     // not worth copying its keys; the memo keeps the last prompt that matched.
-    if (lengths !== NO_MATCH) this.lastMatch.set(keys, this.holdersVersion, lengths);
+    if (lengths !== NO_MATCH) this.lastMatch.set(keys, this.store.holdersVersion, lengths);
     return lengths;
   }
 
   /** The last match (prefix-memos.ts). */
   private readonly lastMatch = new LastMatch();
-  /** Bumped whenever a key gains or loses a holder or an endpoint leaves (an LRU's order is not a holder). */
-  private holdersVersion = 0;
-
-  /** The slots of the last keys the prompt statistics read or wrote (prefix-memos.ts). */
-  private readonly placedFor = new PlacedKeys();
 
   private matchNow(keys: readonly number[]): PrefixLengths {
     const scratch = this.scratch;
-    const first = keys.length > 0 ? this.keys.head(keys[0]!) : NONE;
+    const store = this.store;
+    const table = store.keys;
+    const first = keys.length > 0 ? table.head(keys[0]!) : NONE;
     // A prompt whose block 0 no endpoint holds (a new one) matches nothing: its other
     // blocks are not read here (its record reads them, after the decision).
     if (first === NONE) return NO_MATCH;
@@ -258,9 +209,9 @@ export class PrefixIndex {
       if (i === warmed) {
         warmed = Math.min(keys.length, warmed + window);
         window *= 2;
-        this.warmth += this.keys.warm(keys, i, warmed);
+        store.warmth += table.warm(keys, i, warmed);
       }
-      const head = this.keys.head(keys[i]!);
+      const head = table.head(keys[i]!);
       if (head === NONE) break;
       let extended = false;
       for (let e = head; e !== NONE; e = this.at(e, HOLD_NEXT)) {
@@ -297,90 +248,10 @@ export class PrefixIndex {
 
   /** `record`, adding `w` (> 0; 0: none) to each key's prompt-statistics weight, as `prompts.record` would after it. */
   private recordNow(endpoint: string, keys: readonly number[], capacity: number, w: number): void {
-    if (keys.length === 0 || capacity <= 0) {
-      this.addWeights(keys, w);
+    // The store adds the weights as it records, except to a repeated prompt's keys.
+    if (keys.length > 0 && capacity > 0 && this.store.record(this.endpointFor(endpoint), keys, capacity, w))
       return;
-    }
-    const ep = this.endpointFor(endpoint);
-    if (this.lrus.newestAre(ep, keys)) {
-      // The same prompt as this endpoint's last record (a repeated prompt): the loop below
-      // would unlink and append each of its entries to the same places, so the LRU is as
-      // it would be; only a capacity lowered since can still evict.
-      this.repeated++;
-      this.evictOver(ep, capacity);
-      this.addWeights(keys, w);
-      return;
-    }
-    this.holdersVersion++;
-    const table = this.keys;
-    if (this.hashes.length < keys.length)
-      this.hashes = new Int32Array(Math.max(keys.length, 2 * this.hashes.length));
-    const hashes = this.hashes;
-    // Each key hashed once, here: the pass below and, later, its entry's eviction reuse it.
-    this.warmth += table.hashAndWarm(keys, hashes, 0, keys.length);
-    for (let i = keys.length - 1; i >= 0; i--) {
-      const key = keys[i]!;
-      const h = hashes[i]!;
-      // One probe per key: its slot when present, else where it goes.
-      let at = table.findHashed(key, h);
-      if (at >= 0) {
-        const head = table.headAt(table.foundShard, at);
-        const held = this.heldBy(head, ep);
-        if (held !== NONE) {
-          this.lrus.unlink(ep, held);
-          this.lrus.push(ep, held);
-        } else {
-          const e = this.newEntry(ep, key, head, h);
-          this.put(head, HOLD_PREV, e);
-          table.setHeadAt(table.foundShard, at, e);
-        }
-      } else at = table.addAt(key, this.newEntry(ep, key, NONE, h), at, h);
-      if (w > 0) table.addWeightAt(table.foundShard, at, w);
-    }
-    this.evictOver(ep, capacity);
-  }
-
-  /** A new entry of endpoint `ep` for `key` (whose `keyHash` is `h`), ahead of holder `next`, appended to the LRU. */
-  private newEntry(ep: number, key: number, next: number, h: number): number {
-    const e = this.ent.alloc();
-    const prev = this.lrus.pushNew(ep, e);
-    // Fields: KEY_HASH, EP, LRU_PREV, LRU_NEXT, HOLD_PREV, HOLD_NEXT.
-    this.ent.init(e, h, ep, prev, NONE, NONE, next, key);
-    this.entryCount++;
-    return e;
-  }
-
-  /** `prompts.record`'s weights for keys a record did not add them to. */
-  private addWeights(keys: readonly number[], w: number): void {
-    if (!(w > 0) || keys.length === 0) return;
-    const p = this.placedFor.place(keys, this.holdersVersion, this.keys);
-    p.floor = this.keys.addWeightsAt(p.shards, p.slots, keys.length, w);
-  }
-
-  /**
-   * Evicts endpoint `ep`'s oldest entries down to `capacity`, oldest first, in one pass:
-   * their ids and key hashes read in one walk along the LRU (mostly the order they were
-   * allocated in), their key slots brought into cache together (`KeyRecords.warmHashed`), each
-   * dropped from its key's holders, and the LRU cut once behind the last of them.
-   */
-  private evictOver(ep: number, capacity: number): void {
-    const over = this.lrus.size[ep]! - capacity;
-    if (over <= 0) return;
-    if (over > this.oldest.length) {
-      this.oldest = new Int32Array(Math.max(over, 2 * this.oldest.length));
-      this.oldestHashes = new Int32Array(this.oldest.length);
-    }
-    const ids = this.oldest;
-    const hashes = this.oldestHashes;
-    let e = this.lrus.head[ep]!;
-    for (let k = 0; k < over; k++) {
-      ids[k] = e;
-      hashes[k] = this.at(e, KEY_HASH);
-      e = this.at(e, LRU_NEXT);
-    }
-    if (over > 1) this.warmth += this.keys.warmHashed(hashes, 0, over);
-    for (let k = 0; k < over; k++) this.release(ids[k]!);
-    this.lrus.dropOldest(ep, over, e);
+    this.weights.addWeights(keys, w);
   }
 
   /**
@@ -404,16 +275,10 @@ export class PrefixIndex {
     this.pending.delete(endpoint);
     const ep = this.endpointIds.get(endpoint);
     if (ep === undefined) return;
-    for (let e = this.lrus.head[ep]!; e !== NONE; ) {
-      const next = this.at(e, LRU_NEXT);
-      this.release(e);
-      e = next;
-    }
-    this.lrus.reset(ep);
+    this.store.dropAll(ep);
     this.endpointIds.delete(endpoint);
     this.freeEndpoints.push(ep);
     this.endpointEpoch++;
-    this.holdersVersion++;
   }
 
   /** Removes every endpoint not in `names` (call when the pool's endpoint set changes). */
@@ -439,8 +304,8 @@ export class PrefixIndex {
   stats(): PrefixIndexStats {
     if (this.later.size > 0) this.settle();
     return {
-      size: this.keys.size,
-      entries: this.entryCount,
+      size: this.store.keys.size,
+      entries: this.store.entryCount,
       endpoints: this.endpointIds.size,
       lookups: this.lookups,
       matchedBlocks: this.matchedBlocks,
@@ -452,32 +317,28 @@ export class PrefixIndex {
   /** Entry slots allocated (live + free): the arrays' high-water mark, for tests of boundedness. */
   get allocatedEntries(): number {
     if (this.later.size > 0) this.settle();
-    return this.ent.allocated;
+    return this.store.ent.allocated;
   }
 
   /** Keys looked up in the key table so far (`KeyRecords.probes`; tests, benchmarks). */
   get keyProbes(): number {
-    return this.keys.probes;
+    return this.store.keys.probes;
   }
 
   /** Key slots touched ahead of a pass so far (`KeyRecords.warmed`; tests, benchmarks). */
   get keysWarmed(): number {
-    return this.keys.warmed;
+    return this.store.keys.warmed;
   }
 
   /** Records that found their prompt already the endpoint's newest and relinked nothing (tests, benchmarks). */
   get repeatedRecords(): number {
     if (this.later.size > 0) this.settle();
-    return this.repeated;
+    return this.store.repeated;
   }
 
   /** Field `f` of entry `e`. */
   private at(e: number, f: number): number {
-    return this.ent.field(e, f);
-  }
-
-  private put(e: number, f: number, v: number): void {
-    this.ent.set(e, f, v);
+    return this.store.ent.field(e, f);
   }
 
   private endpointFor(name: string): number {
@@ -487,36 +348,7 @@ export class PrefixIndex {
     this.endpointIds.set(name, ep);
     this.endpointNames[ep] = name;
     if (ep >= this.scratch.length) this.scratch = grownInt32(this.scratch, ep + 1);
-    this.lrus.reset(ep);
+    this.store.lrus.reset(ep);
     return ep;
-  }
-
-  /** The entries an eviction drops and their keys' hashes (scratch for `evictOver`). */
-  private oldest = new Int32Array(256);
-  private oldestHashes = new Int32Array(256);
-  /** A record's keys' hashes (scratch for `recordNow`). */
-  private hashes = new Int32Array(256);
-  /** What the warm-up reads summed to (kept so that they happen). */
-  private warmth = 0;
-
-  /** The entry of endpoint `ep` among the holders starting at entry `head`, or NONE. */
-  private heldBy(head: number, ep: number): number {
-    for (let e = head; e !== NONE; e = this.at(e, HOLD_NEXT)) if (this.at(e, EP) === ep) return e;
-    return NONE;
-  }
-
-  /**
-   * Drops entry `e` (already out of its LRU, or its whole LRU is being dropped) from its
-   * key's holders; a key with no holder left leaves the index and the prompt statistics.
-   */
-  private release(e: number): void {
-    this.holdersVersion++;
-    this.entryCount--;
-    const prev = this.at(e, HOLD_PREV);
-    const next = this.at(e, HOLD_NEXT);
-    if (prev === NONE) this.keys.setHeadHashed(this.ent.key(e), this.at(e, KEY_HASH), next);
-    else this.put(prev, HOLD_NEXT, next);
-    if (next !== NONE) this.put(next, HOLD_PREV, prev);
-    this.ent.release(e);
   }
 }
