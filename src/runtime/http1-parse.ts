@@ -22,6 +22,10 @@ export class FramingError extends Error {
 /** An answer's head, as parsed. */
 export interface ResponseHead {
   status: number;
+  /**
+   * The answer's headers, as they came, without `Content-Length`: framing's alone (read into
+   * `length`), which every reader of an answer's headers in the gateway deletes (thirteenth pass).
+   */
   headers: Headers;
   /** The connection may carry another request once this answer's body has ended. */
   keepAlive: boolean;
@@ -69,11 +73,6 @@ const HEX = /^[0-9a-fA-F]{1,12}$/;
 const READ_SIZES = new Uint8Array(20);
 for (const size of [2, 4, 7, 10, 12, 14, 16, 17, 18, 19]) READ_SIZES[size] = 1;
 const NO_NAMES: readonly string[] = Object.freeze([]);
-/**
- * The hop-by-hop names of nearly every answer with a body (a JSON answer's only one): shared,
- * not a fresh array an answer. A second name copies it (`#head`).
- */
-const LENGTH_ONLY: readonly string[] = Object.freeze(["content-length"]);
 const DIGITS = /^\d{1,15}$/;
 
 /** One answer at a time; `reset` before each request. */
@@ -224,7 +223,7 @@ export class ResponseParser {
     let connection = "";
     let eventStream = false;
     let contentEncoding = false;
-    let hop: readonly string[] | undefined;
+    let hop: string[] | undefined;
     let at = firstEnd;
     while (at >= 0) {
       const from = at + 2;
@@ -247,19 +246,26 @@ export class ResponseParser {
         lineEnd > colon + 2
           ? text.slice(colon + 2, lineEnd)
           : text.slice(colon + 1, lineEnd).trim();
-      headers.append(raw, value);
       // Only names framing reads or the gateway drops are lower-cased and compared (by length first).
       const size = colon - from;
-      if (size >= 20 || READ_SIZES[size] === 0) continue;
-      const name = raw.toLowerCase();
-      if (isHopByHop(name)) {
-        if (hop === undefined) hop = name === "content-length" ? LENGTH_ONLY : [name];
-        else if (hop === LENGTH_ONLY) hop = ["content-length", name];
-        else (hop as string[]).push(name);
+      if (size >= 20 || READ_SIZES[size] === 0) {
+        headers.append(raw, value);
+        continue;
       }
-      if (name === "content-length")
+      // The two spellings servers use, without a lower-cased copy.
+      const name = raw === "Content-Length" ? "content-length" : raw === "Date" ? "date" : raw.toLowerCase();
+      if (name === "content-length") {
+        // Framing's alone: read here, never passed on (every reader of the answer's headers
+        // deletes it), so not in the Headers at all (thirteenth pass).
         length = length < 0 && DIGITS.test(value) ? Number(value) : lengthOf(value, length);
-      else if (name === "transfer-encoding") {
+        continue;
+      }
+      headers.append(raw, value);
+      if (isHopByHop(name)) {
+        if (hop === undefined) hop = [name];
+        else hop.push(name);
+      }
+      if (name === "transfer-encoding") {
         encoded = true;
         chunked = /(^|,)\s*chunked\s*$/i.test(value);
       } else if (name === "connection") connection += `${value.toLowerCase()},`;
