@@ -142,12 +142,13 @@ export class ChunkQueue {
   /**
    * The whole body at once, when the answer has already ended with everything still queued
    * (a short stream the pod sent in one go, read in the same socket callback as its head),
-   * taken (the queue is then done); undefined otherwise, nothing taken. Only a queue made with
-   * `handsOver` (the Bun wire client's), whose gateway answers such a stream as bytes.
+   * taken (the queue is then done); undefined otherwise, nothing taken. Asked only by a caller
+   * that answers such a stream as bytes (attempt's `wholeStreams`): the Bun wire client's queue,
+   * and Node's dispatcher's (undici hands the head, the data and the end over in one parser
+   * run, before the call's promise settles; issue 19, thirteenth pass).
    */
   whole(): Uint8Array | undefined {
-    if (!this.handsOver || !this.#ended || this.#error || this.#cancelled || this.#pending || this.#arrived)
-      return undefined;
+    if (!this.#ended || this.#error || this.#cancelled || this.#pending || this.#arrived) return undefined;
     const chunks = this.#chunks;
     this.#chunks = [];
     this.#queued = 0;

@@ -83,6 +83,47 @@ describe("ChunkQueue (a streamed upstream body under Node, no web stream)", () =
   });
 });
 
+describe("ChunkQueue.whole on Node's dispatcher queue (no handsOver; issue 19, thirteenth pass)", () => {
+  test("an ended answer's queued chunks at once, joined, then done; the socket resumed only by reads", async () => {
+    const { q, seen } = queue(4);
+    q.push(bytes("ab"));
+    expect(q.push(bytes("cd"))).toBe(false); // past readAhead: the socket pauses
+    q.push(bytes("e"));
+    q.end();
+    expect(text(q.whole())).toBe("abcde");
+    expect(await q.read()).toEqual({ done: true, value: undefined });
+    expect(seen.resumed).toBe(0);
+    const one = queue().q;
+    one.push(bytes("x"));
+    one.end();
+    expect(text(one.whole())).toBe("x");
+    const none = queue().q;
+    none.end();
+    expect(none.whole()?.byteLength).toBe(0);
+  });
+
+  test("nothing while the answer is still coming, failed, cancelled or being read; reads go on as before", async () => {
+    const open = queue().q;
+    open.push(bytes("a"));
+    expect(open.whole()).toBeUndefined();
+    expect(text((await open.read()).value)).toBe("a");
+    const failed = queue().q;
+    failed.push(bytes("a"));
+    failed.fail(new Error("reset"));
+    expect(failed.whole()).toBeUndefined();
+    await expect(failed.read()).rejects.toThrow("reset");
+    const cancelled = queue().q;
+    cancelled.push(bytes("a"));
+    await cancelled.cancel(new Error("gone"));
+    expect(cancelled.whole()).toBeUndefined();
+    const reading = queue().q;
+    const pending = reading.read();
+    expect(reading.whole()).toBeUndefined();
+    reading.push(bytes("r"));
+    expect(text((await pending).value)).toBe("r");
+  });
+});
+
 describe("a streamed upstream Response offers its chunks", () => {
   const sse = () => new Headers({ "content-type": "text/event-stream" });
 

@@ -1,0 +1,72 @@
+/**
+ * Run under Node by node-whole.test.ts: Node's pod client (undiciFetch: undici's dispatcher
+ * feeding a ChunkQueue) hands a stream the pod sent at once over whole to an attempt that
+ * answers such streams as bytes (`wholeStreams`), and a paced one the usual way. undici runs
+ * the head, the data and the end through its parser in one socket callback, before the call's
+ * promise settles, so the queue has ended by the time attempt asks. Prints one JSON line.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { attempt } from "../../src/proxy/attempt.ts";
+import { undiciFetch } from "../../src/runtime/undici-fetch.ts";
+import { pacedSsePod } from "../helpers/paced-sse-pod.ts";
+
+const frames = Array.from({ length: 20 }, (_, i) => `data: {"n":${i}}\n\n`);
+const STREAM = `${frames.join("")}data: [DONE]\n\n`;
+/** Sends the whole stream in one write, with a length (as a short answer comes). */
+const atOnce: Server = createServer((req, res) => {
+  req.resume();
+  res.writeHead(200, { "content-type": "text/event-stream", "content-length": Buffer.byteLength(STREAM) });
+  res.end(STREAM);
+});
+/** Sends the whole stream in one write, chunked (no length: how vLLM frames a stream). */
+const atOnceChunked: Server = createServer((req, res) => {
+  req.resume();
+  res.writeHead(200, { "content-type": "text/event-stream" });
+  res.end(STREAM);
+});
+const listen = async (s: Server) => {
+  await new Promise<void>((ok) => s.listen(0, "127.0.0.1", ok));
+  return `http://127.0.0.1:${(s.address() as AddressInfo).port}/v1/chat/completions`;
+};
+const lengthUrl = await listen(atOnce);
+const chunkedUrl = await listen(atOnceChunked);
+const paced = await pacedSsePod(frames.slice(0, 3), 20);
+const fetch = undiciFetch();
+const dec = new TextDecoder();
+
+const streamAttempt = (url: string, wholeStreams: boolean) =>
+  attempt({
+    fetch,
+    url,
+    headers: new Headers({ "content-type": "application/json" }),
+    body: new TextEncoder().encode("{}") as Uint8Array<ArrayBuffer>,
+    clientSignal: new AbortController().signal,
+    responseTimeoutMs: 5_000,
+    firstByteTimeoutMs: 5_000,
+    wholeStreams,
+  });
+
+/** What one attempt gave: the whole body, or the stream read to its end. */
+async function seen(url: string, wholeStreams: boolean) {
+  const result = await streamAttempt(url, wholeStreams);
+  if (result.kind !== "response") return { kind: result.kind };
+  if (result.whole !== undefined) return { whole: dec.decode(result.whole) === STREAM, body: result.body !== undefined };
+  let text = "";
+  const body = result.body!;
+  for (let r = await body.read(); !r.done; r = await body.read()) text += dec.decode(r.value);
+  return { whole: false, read: text };
+}
+
+const out = {
+  // Many times over: every one whole, not only when the timing allows.
+  length: await Promise.all(Array.from({ length: 8 }, () => seen(lengthUrl, true))),
+  chunked: await Promise.all(Array.from({ length: 8 }, () => seen(chunkedUrl, true))),
+  notAsked: await seen(lengthUrl, false),
+  paced: await seen(paced.url, true),
+};
+await fetch.close();
+atOnce.close();
+atOnceChunked.close();
+paced.close();
+console.log(JSON.stringify(out));
