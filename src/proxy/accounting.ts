@@ -267,7 +267,12 @@ export class SseAccounting {
  */
 export class JsonAccounting {
   readonly result: AccountingResult = emptyResult();
-  private parts: Uint8Array[] = [];
+  /**
+   * The first chunk kept, alone: a whole answer (every JSON answer the gateway's pod clients
+   * read) is one chunk, so no array an answer (thirteenth pass); the later ones in `parts`.
+   */
+  private first: Uint8Array | undefined = undefined;
+  private parts: Uint8Array[] | undefined = undefined;
   private readonly dialect: Dialect;
 
   constructor(kind = "chat") {
@@ -276,13 +281,18 @@ export class JsonAccounting {
 
   chunk(bytes: Uint8Array): Uint8Array {
     this.result.responseBytes += bytes.byteLength;
-    if (this.result.responseBytes <= MAX_JSON_KEPT) this.parts.push(bytes);
+    if (this.result.responseBytes <= MAX_JSON_KEPT) {
+      if (this.first === undefined) this.first = bytes;
+      else if (this.parts === undefined) this.parts = [this.first, bytes];
+      else this.parts.push(bytes);
+    }
     return bytes;
   }
 
   flush(): undefined {
-    if (this.result.responseBytes <= MAX_JSON_KEPT && this.parts.length > 0) {
-      const whole = concatBytes(this.parts, this.result.responseBytes);
+    const first = this.first;
+    if (this.result.responseBytes <= MAX_JSON_KEPT && first !== undefined) {
+      const whole = this.parts === undefined ? first : concatBytes(this.parts, this.result.responseBytes);
       try {
         if (this.dialect === "responses") {
           const obj = JSON.parse(decoder.decode(whole)) as Record<string, unknown>;
@@ -293,7 +303,7 @@ export class JsonAccounting {
         // Not JSON (an error page): no usage.
       }
     }
-    this.parts = [];
+    this.first = this.parts = undefined;
     return undefined;
   }
 }

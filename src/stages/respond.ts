@@ -48,6 +48,14 @@ export interface RespondOptions {
 const WHOLE_BYTES = Symbol.for("inference-gateway.wholeBytes");
 type OffersWhole = { [WHOLE_BYTES]?: () => Uint8Array<ArrayBuffer> | undefined };
 
+/** `answer`'s init object, one for every answer (filled, read by the constructor, emptied). */
+const NO_HEADERS = new Headers();
+const INIT: { status: number; statusText: string; headers: Headers } = {
+  status: 0,
+  statusText: "",
+  headers: NO_HEADERS,
+};
+
 /**
  * Wraps the pod's answer for the client; the relay ends the request scope when the body ends.
  * A JSON answer the pod client read whole is answered at once (no promise: twelfth pass); one
@@ -86,14 +94,12 @@ export function respond(x: Exchange, deps: RespondDeps, opts: RespondOptions): R
   // The request id the pipeline would set last, set here instead: the pipeline sees it is
   // there (x.idSetOn) and does not fetch the answer's headers again to set it.
   out.set("x-request-id", x.requestId);
-  const init = { status: upstream.status, statusText: upstream.statusText, headers: out };
   // Every byte came with the head (attempt's `wholeStreams`, Bun): a stream goes out as bytes
   // after the tap, as an ended one does below; a body of any other type as a whole answer.
   const whole = opts.whole;
   if (whole !== undefined) {
-    if (!isSse)
-      return answerWhole(x, upstream.ok, whole as Uint8Array<ArrayBuffer>, accounting, renameTo, init);
-    x.idSetOn = new Response(tappedWhole(whole, tapOf(x, accounting)) as Uint8Array<ArrayBuffer>, init);
+    if (!isSse) return answerWhole(x, upstream, out, whole as Uint8Array<ArrayBuffer>, accounting, renameTo);
+    x.idSetOn = answer(tappedWhole(whole, tapOf(x, accounting)) as Uint8Array<ArrayBuffer>, upstream, out);
     return x.idSetOn;
   }
   // opts.body first: an answer whose chunks attempt took builds no web stream for `body` (Node).
@@ -105,9 +111,9 @@ export function respond(x: Exchange, deps: RespondDeps, opts: RespondOptions): R
     // shutting down past its grace still gets readWhole's 503).
     const closing = deps.lifecycle?.closing;
     const bytes = closing?.closed ? undefined : (upstream as OffersWhole)[WHOLE_BYTES]?.();
-    if (bytes !== undefined) return answerWhole(x, upstream.ok, bytes, accounting, renameTo, init);
+    if (bytes !== undefined) return answerWhole(x, upstream, out, bytes, accounting, renameTo);
     return readWhole(x, upstream, opts.controller, closing).then((read) =>
-      answerWhole(x, upstream.ok, read, accounting, renameTo, init),
+      answerWhole(x, upstream, out, read, accounting, renameTo),
     );
   }
   const tap = tapOf(x, accounting);
@@ -117,33 +123,48 @@ export function respond(x: Exchange, deps: RespondDeps, opts: RespondOptions): R
     const ended = opts.body.ended((chunk) => endsStream(req.kind, chunk));
     if (ended)
       return ended.then((all) => {
-        if (!all) return relayed(x, deps, opts, body, tap, init, settings.upstream.idleTimeoutMs);
-        x.idSetOn = new Response(tappedWhole(all, tap) as Uint8Array<ArrayBuffer>, init);
+        if (!all) return relayed(x, deps, opts, body, tap, out, settings.upstream.idleTimeoutMs);
+        x.idSetOn = answer(tappedWhole(all, tap) as Uint8Array<ArrayBuffer>, upstream, out);
         return x.idSetOn;
       });
   }
-  return relayed(x, deps, opts, body, tap, init, settings.upstream.idleTimeoutMs);
+  return relayed(x, deps, opts, body, tap, out, settings.upstream.idleTimeoutMs);
 }
 
 /** A whole answer's Response: its usage kept for the request's end, the model renamed if asked. */
 function answerWhole(
   x: Exchange,
-  ok: boolean,
+  upstream: Response,
+  headers: Headers,
   read: Uint8Array<ArrayBuffer>,
   accounting: JsonAccounting | SseAccounting,
   renameTo: string | undefined,
-  init: ResponseInit,
 ): Response {
   let bytes = read;
-  if (ok) {
+  if (upstream.ok) {
     // Its usage is read at the request's end (AnswerEnd), after the answer has left when the
     // gateway defers its records: the answer does not wait for a JSON parse it does not need.
     accounting.chunk(bytes);
     if (renameTo !== undefined)
       bytes = encoder.encode(renameModelInJson(new TextDecoder().decode(bytes), renameTo));
   }
-  x.idSetOn = new Response(bytes, init);
+  x.idSetOn = answer(bytes, upstream, headers);
   return x.idSetOn;
+}
+
+/**
+ * The client's Response: the pod's status and status text, `headers`. One init object for every
+ * answer: the constructor reads it at once and nothing keeps it (thirteenth pass).
+ */
+function answer(body: BodyInit | null, upstream: Response, headers: Headers): Response {
+  INIT.status = upstream.status;
+  INIT.statusText = upstream.statusText;
+  INIT.headers = headers;
+  try {
+    return new Response(body, INIT);
+  } finally {
+    INIT.headers = NO_HEADERS;
+  }
 }
 
 /** A stream relayed chunk by chunk to the client; the relay ends the scope when it ends. */
@@ -153,7 +174,7 @@ function relayed(
   opts: RespondOptions,
   body: ChunkSource | ReadableStream<Uint8Array>,
   tap: Tap,
-  init: ResponseInit,
+  headers: Headers,
   idleTimeoutMs: number,
 ): Response {
   const scope = x.scope;
@@ -177,7 +198,7 @@ function relayed(
     },
     abortUpstream: (reason) => opts.controller.abort(new Error(reason)),
   });
-  x.idSetOn = new Response(stream, init);
+  x.idSetOn = answer(stream, upstream, headers);
   return x.idSetOn;
 }
 

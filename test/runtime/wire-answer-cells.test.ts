@@ -2,8 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
+import { createLogger } from "../../src/log.ts";
+import { JsonAccounting } from "../../src/proxy/accounting.ts";
 import { wireFetch } from "../../src/runtime/bun-wire.ts";
 import { type ResponseHead, ResponseParser } from "../../src/runtime/http1-parse.ts";
+import { chatRequest, jsonGateway } from "../helpers/json-gateway.ts";
 
 /**
  * Issue 19, thirteenth pass: what the wire client allocates for an answer, cut without a
@@ -149,5 +152,64 @@ describe("wireFetch's decode option", () => {
     await expect(decoding(`${base}/a`, { method: "GET", signal: AbortSignal.abort(reason) })).rejects.toBe(
       reason,
     );
+  });
+});
+
+describe("respond's answers, one init object for all of them", () => {
+  test("answers at once and one after the other each keep their own status, status text, headers and body", async () => {
+    let n = 0;
+    const gateway = jsonGateway(
+      2,
+      createLogger("silent", () => {}),
+      () => {
+        const k = n++;
+        return new Response(`{"k":${k},"choices":[]}`, {
+          status: k % 2 === 0 ? 200 : 429,
+          statusText: k % 2 === 0 ? "Fine" : "Slow Down",
+          headers: { "content-type": "application/json", "x-k": String(k) },
+        });
+      },
+    );
+    const answers = [
+      ...(await Promise.all([0, 1, 2].map(() => gateway.fetch(chatRequest())))),
+      await gateway.fetch(chatRequest()),
+    ];
+    const seen = await Promise.all(
+      answers.map(async (r) => [r.status, r.statusText, r.headers.get("x-k"), await r.text()]),
+    );
+    for (const [status, text, k, body] of seen)
+      expect([status, text, body]).toEqual(
+        Number(k) % 2 === 0
+          ? [200, "Fine", `{"k":${k},"choices":[]}`]
+          : [429, "Slow Down", `{"k":${k},"choices":[]}`],
+      );
+    expect(new Set(seen.map((s) => s[2])).size).toBe(4);
+    for (const r of answers) expect(r.headers.get("x-gateway-target-model")).toBe("m");
+    await gateway.stop?.();
+  });
+});
+
+describe("JsonAccounting keeps its first chunk alone", () => {
+  test("one chunk, two, many: the same usage; past 1 MiB, none", () => {
+    const body = new TextEncoder().encode(
+      '{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}',
+    );
+    const want = { promptTokens: 5, completionTokens: 2, cachedTokens: 0 };
+    for (const cuts of [[], [10], [3, 40, 41, 70]]) {
+      const acc = new JsonAccounting();
+      let at = 0;
+      for (const cut of [...cuts, body.length]) {
+        acc.chunk(body.subarray(at, cut));
+        at = cut;
+      }
+      acc.flush();
+      expect([cuts, acc.result.usage]).toEqual([cuts, want]);
+      expect(acc.result.responseBytes).toBe(body.length);
+    }
+    const big = new JsonAccounting();
+    big.chunk(body);
+    big.chunk(new Uint8Array(1 << 20));
+    big.flush();
+    expect(big.result.usage).toBeUndefined();
   });
 });
