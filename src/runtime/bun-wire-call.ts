@@ -47,7 +47,13 @@ export class WireCall {
   #resolve: ((res: Response | Promise<Response>) => void) | undefined;
   #reject: ((err: Error) => void) | undefined;
   #head: ResponseHead | undefined;
-  #chunks: Uint8Array[] | undefined;
+  /**
+   * A whole answer being collected: its first chunk alone (nearly every such answer is one
+   * chunk: no array an answer, thirteenth pass), the array only from a second chunk on.
+   */
+  #collecting = false;
+  #first: Uint8Array | undefined;
+  #more: Uint8Array[] | undefined;
   #size = 0;
   #queue: ChunkQueue | undefined;
   readonly #signal: AbortSignal | LightAbortSignal | undefined;
@@ -74,7 +80,7 @@ export class WireCall {
 
   /** Still waiting for its answer, or reading its body. */
   get open(): boolean {
-    return this.#resolve !== undefined || this.#queue !== undefined || this.#chunks !== undefined;
+    return this.#resolve !== undefined || this.#queue !== undefined || this.#collecting;
   }
 
   /** The call's signal aborted: reject what is pending with its reason and close the socket. */
@@ -90,7 +96,7 @@ export class WireCall {
     this.#head = head;
     if (head.length === 0) return; // no body: answered at `end`
     if (head.length > 0 && head.length <= MAX_BUFFERED && !head.eventStream) {
-      this.#chunks = [];
+      this.#collecting = true;
       return;
     }
     this.#queue = new ChunkQueue(
@@ -103,8 +109,10 @@ export class WireCall {
   }
 
   body(chunk: Uint8Array): void {
-    if (this.#chunks) {
-      this.#chunks.push(chunk);
+    if (this.#collecting) {
+      if (this.#first === undefined) this.#first = chunk;
+      else if (this.#more === undefined) this.#more = [this.#first, chunk];
+      else this.#more.push(chunk);
       this.#size += chunk.byteLength;
     } else if (this.#queue && !this.#queue.push(chunk)) this.conn?.pause();
   }
@@ -125,9 +133,11 @@ export class WireCall {
           : bufferedResponse(new Uint8Array(0), head.status, head.headers, head.hop),
       );
     } else {
-      const chunks = this.#chunks ?? [];
-      this.#chunks = undefined;
-      const b = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#size);
+      const first = this.#first;
+      const more = this.#more;
+      this.#collecting = false;
+      this.#first = this.#more = undefined;
+      const b = more !== undefined ? Buffer.concat(more, this.#size) : (first ?? new Uint8Array(0));
       // A plain view, not a Buffer: the Response's arrayBuffer() copies a partial view with
       // `slice()`, which on a Buffer is another view of the whole socket buffer.
       const bytes = new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength);
@@ -138,7 +148,8 @@ export class WireCall {
   /** The call failed: the pending answer rejects, or the body's pending and later reads do. */
   fail(reason: unknown): void {
     this.#done();
-    this.#chunks = undefined;
+    this.#collecting = false;
+    this.#first = this.#more = undefined;
     const err = reason as Error;
     if (this.#reject) {
       const reject = this.#reject;

@@ -45,7 +45,7 @@ export class Conn {
    * arrives at once (a short stream) is then one chunk, as fetch gives it, so the relay can
    * see it ended with its first read (ChunkSource.ended) instead of relaying each HTTP chunk.
    */
-  #pieces: Uint8Array[] = [];
+  readonly #pieces: Uint8Array[] = [];
 
   constructor(readonly pool: Pool) {
     this.parser = new ResponseParser({
@@ -58,8 +58,11 @@ export class Conn {
   #flush(): void {
     const pieces = this.#pieces;
     if (pieces.length === 0) return;
-    this.#pieces = [];
-    this.call?.body(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+    // The same array for every callback (thirteenth pass: not one an answer): emptied before
+    // the chunk is handed over, the chunk itself a piece or a copy, never the array.
+    const chunk = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+    pieces.length = 0;
+    this.call?.body(chunk);
   }
 
   start(call: WireCall): void {
@@ -110,7 +113,7 @@ export class Conn {
       ended = this.parser.feed(data);
     } catch (err) {
       if (!(err instanceof FramingError)) throw err;
-      this.#pieces = [];
+      this.#pieces.length = 0;
       this.call = undefined;
       call.fail(err);
       this.destroy(undefined);

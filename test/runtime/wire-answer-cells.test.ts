@@ -5,6 +5,7 @@ import { gzipSync } from "node:zlib";
 import { createLogger } from "../../src/log.ts";
 import { JsonAccounting } from "../../src/proxy/accounting.ts";
 import { wireFetch } from "../../src/runtime/bun-wire.ts";
+import { WireCall } from "../../src/runtime/bun-wire-call.ts";
 import { type ResponseHead, ResponseParser } from "../../src/runtime/http1-parse.ts";
 import { chatRequest, jsonGateway } from "../helpers/json-gateway.ts";
 
@@ -211,5 +212,58 @@ describe("JsonAccounting keeps its first chunk alone", () => {
     big.chunk(new Uint8Array(1 << 20));
     big.flush();
     expect(big.result.usage).toBeUndefined();
+  });
+});
+
+describe("WireCall collects a whole answer's chunks without an array for one", () => {
+  const enc = new TextEncoder();
+  const call = () => {
+    const settled: { res?: Response; err?: Error } = {};
+    const c = new WireCall(
+      new Uint8Array(0),
+      false,
+      undefined,
+      (r) => {
+        settled.res = r as Response;
+      },
+      (e) => {
+        settled.err = e;
+      },
+    );
+    return { c, settled };
+  };
+  const head = (length: number): ResponseHead => ({
+    status: 200,
+    headers: new Headers({ "content-type": "application/json" }),
+    keepAlive: true,
+    length,
+    eventStream: false,
+    contentEncoding: false,
+    hop: [],
+  });
+
+  test("one chunk, two, three: the bytes in order, open until the end", async () => {
+    for (const pieces of [["{}"], ['{"a"', ":1}"], ['{"a":', '"b', '"}']]) {
+      const { c, settled } = call();
+      const text = pieces.join("");
+      c.head(head(text.length));
+      for (const p of pieces) c.body(enc.encode(p));
+      expect(c.open).toBe(true);
+      c.end();
+      expect(c.open).toBe(false);
+      expect(await settled.res!.text()).toBe(text);
+    }
+  });
+
+  test("a failure while collecting rejects, and drops what it held", () => {
+    const { c, settled } = call();
+    c.head(head(10));
+    c.body(enc.encode("12345"));
+    c.body(enc.encode("67"));
+    const err = new Error("broke");
+    c.fail(err);
+    expect(settled.err).toBe(err);
+    expect(settled.res).toBeUndefined();
+    expect(c.open).toBe(false);
   });
 });
