@@ -105,8 +105,8 @@ export function forward(deps: ForwardDeps) {
    * headers as head lines in one pass over the client's (src/proxy/pod-head.ts), no Headers built.
    */
   const podHeads = (deps.fetch as { [POD_HEAD]?: boolean })[POD_HEAD] === true;
-  /** Bun answers a stream that had all come with its head as bytes (respond.ts): attempt hands it over whole. */
-  const wholeStreams = deps.directStreams === true;
+  /** Where the entry writes streams itself (Bun; Node's direct bodies) a stream that had all come with its head is answered as bytes (respond.ts): attempt hands it over whole. */
+  const wholeStreams = deps.directStreams !== undefined && deps.directStreams !== false;
   return async function forwardStage(x: Exchange): Promise<Response> {
     const req = x.inferenceRequest;
     const target = x.targetModel;

@@ -35,7 +35,7 @@ export interface RespondOptions {
   series: RequestSeries;
   /** The stream's reader, its first chunk already in (attempt), when there is one. */
   body?: ChunkSource;
-  /** The whole body, when it had all come with the head (attempt's `wholeStreams`, Bun). */
+  /** The whole body, when it had all come with the head (attempt's `wholeStreams`: Bun; Node's direct bodies). */
   whole?: Uint8Array;
   /** Whether the pod's answers take edits in place (answerHeaders). */
   editable: { ok: boolean };
@@ -94,7 +94,7 @@ export function respond(x: Exchange, deps: RespondDeps, opts: RespondOptions): R
   // The request id the pipeline would set last, set here instead: the pipeline sees it is
   // there (x.idSetOn) and does not fetch the answer's headers again to set it.
   out.set("x-request-id", x.requestId);
-  // Every byte came with the head (attempt's `wholeStreams`, Bun): a stream goes out as bytes
+  // Every byte came with the head (attempt's `wholeStreams`: Bun; Node's direct bodies): a stream goes out as bytes
   // after the tap, as an ended one does below; a body of any other type as a whole answer.
   const whole = opts.whole;
   if (whole !== undefined) {

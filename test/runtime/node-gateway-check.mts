@@ -159,6 +159,63 @@ await new Promise<void>((resolve) => {
 });
 await until(() => podAborts > abortsBefore && gateway.deps.inflight.total() === 0);
 out["leftWhileWaiting"] = { podAborted: podAborts > abortsBefore, lastStatus: requestLines().at(-1)?.["status"] };
+// Streams under the Node entry: one the pod sent whole goes out as bytes (Content-Length, one
+// write, no relay); one still arriving (the simulated pods pace their tokens) stays chunked.
+const WHOLE = [
+  `data: ${JSON.stringify({ id: "w", object: "chat.completion.chunk", model: MODEL, choices: [{ index: 0, delta: { content: "hi" } }] })}\n\n`,
+  "data: [DONE]\n\n",
+].join("");
+const wholePod = await serveNode({
+  hostname: "127.0.0.1",
+  port: 0,
+  fetch: () => new Response(WHOLE, { headers: { "content-type": "text/event-stream" } }),
+});
+const wholeFetch = undiciFetch();
+const wholeGateway = createGateway({
+  config: parseConfig(
+    JSON.stringify({
+      apiVersion: "gateway.inference.dev/v1alpha1",
+      kind: "GatewayConfig",
+      logLevel: "silent",
+      endpoints: [{ name: "whole", address: `127.0.0.1:${wholePod.port}`, models: [MODEL] }],
+    }),
+    "node-gateway-whole.yaml",
+  ),
+  logger: createLogger("silent", () => {}),
+  random: seededRandom(2),
+  fetch: wholeFetch,
+  directStreams: nodeDirectStreams,
+});
+wholeGateway.start();
+const wholeServer = await serveNode({ fetch: wholeGateway.fetch, port: 0, hostname: "127.0.0.1" });
+const streamBody = chatBody(MODEL, { stream: true });
+const whole = await raw(wholeServer.port, [
+  `POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: ${streamBody.length}\r\n\r\n`,
+  streamBody,
+]);
+const paced = await new Promise<{ status: number; te: string | undefined; length: string | undefined }>((resolve, reject) => {
+  const req = httpRequest(url, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+    res.resume();
+    res.on("end", () =>
+      resolve({ status: res.statusCode ?? 0, te: res.headers["transfer-encoding"], length: res.headers["content-length"] }),
+    );
+  });
+  req.on("error", reject);
+  req.end(chatBody(MODEL, { stream: true, max_tokens: 8 }));
+});
+out["streams"] = {
+  whole: {
+    status: whole.status,
+    length: /\r\ncontent-length: (\d+)/i.exec(whole.head)?.[1],
+    chunked: /\r\ntransfer-encoding: chunked/i.test(whole.head),
+    same: whole.body === WHOLE,
+  },
+  paced,
+};
+await wholeGateway.stop();
+await wholeServer.close();
+await wholeFetch.close();
+await wholePod.close();
 out["errorLines"] = logs.filter((l) => l["level"] === "error").length;
 out["inflight"] = gateway.deps.inflight.total();
 

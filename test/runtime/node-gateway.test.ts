@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 
 // Under Node (Bun's node:http is its own): the gateway's POSTs take the Node entry's own path
 // (serve-node.ts), so the hostile-client rules are checked there too.
-test("the gateway on Node's own request path: chunked and oversized bodies, half-sent bodies, clients that leave", () => {
+test("the gateway on Node's own request path: chunked and oversized bodies, half-sent bodies, clients that leave, whole and paced streams", () => {
   const script = fileURLToPath(new URL("./node-gateway-check.mts", import.meta.url));
   const run = spawnSync("node", ["--import", "tsx", script], { encoding: "utf8", timeout: 30_000 });
   expect(run.stderr).toBe("");
@@ -21,6 +21,12 @@ test("the gateway on Node's own request path: chunked and oversized bodies, half
   // A client leaving while its answer is generated aborts the pod's request: a 499.
   // (attempt learns it from the request's light signal under Node).
   expect(out.leftWhileWaiting).toEqual({ podAborted: true, lastStatus: 499 });
+  // A stream the pod sent whole goes out as bytes on Node too; one still arriving stays chunked.
+  expect(out.streams).toEqual({
+    whole: { status: 200, length: String(out.streams.whole.length), chunked: false, same: true },
+    paced: { status: 200, te: "chunked" },
+  });
+  expect(Number(out.streams.whole.length)).toBeGreaterThan(0);
   expect(out.errorLines).toBe(0);
   expect(out.inflight).toBe(0);
 }, 40_000);
