@@ -57,6 +57,11 @@ const { values } = parseArgs({
      * (space-separated K=V, e.g. "MIMALLOC_PURGE_DELAY=-1"); add it to --targets.
      */
     "gw-env": { type: "string", default: "" },
+    /**
+     * A bare proxy on the wire client with these bare-bun.ts flags (space-separated, e.g.
+     * "--relay" for the gateway's relay and tap), as target "bare-wire-x": an ablation.
+     */
+    "bare-flags": { type: "string", default: "" },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -228,9 +233,9 @@ async function main(): Promise<void> {
   for (const id of TARGET_IDS) {
     let proc: Proc;
     let port: number;
-    if (id === "gw-bun" || id === "gw-bun-env") {
+    if (id === "gw-bun" || id === "gw-bun-env" || id === "gw-bun-noscrape") {
       // As run.ts's gw-bun: its config in a folder of its own (the gateway watches it).
-      const config = join(WORK, "config", "gateway.yaml");
+      const config = join(WORK, "config", `${id}.yaml`);
       execFileSync("mkdir", ["-p", join(WORK, "config")]);
       writeFileSync(
         config,
@@ -239,6 +244,10 @@ async function main(): Promise<void> {
           "kind: GatewayConfig",
           "hostname: 127.0.0.1",
           "logLevel: info",
+          // gw-bun-noscrape: what background scraping costs (as run.ts's ablation)
+          ...(id === "gw-bun-noscrape"
+            ? ["dataLayer: { scrapeIntervalMs: 600000, modelsRefreshMs: 600000 }"]
+            : []),
           "endpoints:",
           ...ports.map((p, i) => `  - { name: mock-${i}, address: "127.0.0.1:${p}" }`),
           "",
@@ -261,8 +270,11 @@ async function main(): Promise<void> {
         if (ok) break;
         await sleep(100);
       }
-    } else if (id === "bare-wire" || id === "bare-fetch") {
-      const wire = id === "bare-wire" ? ["--wire"] : [];
+    } else if (id === "bare-wire" || id === "bare-fetch" || id === "bare-wire-x") {
+      const wire =
+        id === "bare-fetch"
+          ? []
+          : ["--wire", ...(id === "bare-wire-x" ? values["bare-flags"].split(" ").filter(Boolean) : [])];
       proc = start(
         id,
         [BUN, "bench/overhead/bare-bun.ts", ...wire, "--port", "0", "--upstreams", upstreams],
@@ -275,7 +287,10 @@ async function main(): Promise<void> {
         },
       );
       port = (await firstJsonLine<{ port: number }>(proc)).port;
-    } else throw new Error(`unknown target ${id} (gw-bun, gw-bun-env, bare-wire, bare-fetch)`);
+    } else
+      throw new Error(
+        `unknown target ${id} (gw-bun, gw-bun-env, gw-bun-noscrape, bare-wire, bare-wire-x, bare-fetch)`,
+      );
     targets.push({ id, proc, port });
   }
   const small = ALL_CASES[0]!;
