@@ -13,6 +13,7 @@
  * ANSWER_HEAD (default this checkout) and ANSWER_BASE (default /tmp/base13) name the trees.
  */
 import { resolve } from "node:path";
+import { wireAnswer } from "./bodies.ts";
 
 const env = process.env;
 const N = Number(env["ANSWER_N"] ?? 50_000);
@@ -22,27 +23,7 @@ const ROOTS = {
   head: env["ANSWER_HEAD"] ?? resolve(import.meta.dir, "../.."),
   base: env["ANSWER_BASE"] ?? "/tmp/base13",
 };
-const COMPLETION = JSON.stringify({
-  id: "chatcmpl-bench",
-  object: "chat.completion",
-  created: 1700000000,
-  model: "m",
-  choices: [
-    {
-      index: 0,
-      message: { role: "assistant", content: "Hello! How can I help you today?" },
-      logprobs: null,
-      finish_reason: "stop",
-    },
-  ],
-  usage: { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 },
-});
-const ANSWER = Buffer.from(
-  "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n" +
-    "Date: Sun, 06 Dec 2026 07:00:00 GMT\r\n" +
-    `Content-Length: ${COMPLETION.length}\r\n\r\n${COMPLETION}`,
-  "latin1",
-);
+const ANSWER = wireAnswer();
 const BODY = new TextEncoder().encode('{"model":"m","messages":[{"role":"user","content":"Hello"}]}');
 const HOP_NAMES = Symbol.for("inference-gateway.hopByHopNames");
 const WHOLE_BYTES = Symbol.for("inference-gateway.wholeBytes");

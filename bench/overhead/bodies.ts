@@ -75,3 +75,33 @@ export function clientHeaders(small: boolean): Headers {
         },
   }).headers;
 }
+
+/** The mock pod's JSON answer body (upstream.ts serves it; the wire benches parse it). */
+export function completionJson(model = "m"): string {
+  return JSON.stringify({
+    id: "chatcmpl-bench",
+    object: "chat.completion",
+    created: 1700000000,
+    model,
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content: "Hello! How can I help you today?" },
+        logprobs: null,
+        finish_reason: "stop",
+      },
+    ],
+    usage: { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 },
+  });
+}
+
+/** That answer as the bytes a pod sends: head (with a Date) and body, for the wire client's parser. */
+export function wireAnswer(model = "m"): Buffer {
+  const body = completionJson(model);
+  return Buffer.from(
+    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n" +
+      "Date: Sun, 06 Dec 2026 07:00:00 GMT\r\n" +
+      `Content-Length: ${body.length}\r\n\r\n${body}`,
+    "latin1",
+  );
+}

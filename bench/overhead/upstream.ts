@@ -15,6 +15,7 @@
  * prints one line `{"ports":[...]}` once listening.
  */
 import { parseArgs } from "node:util";
+import { completionJson } from "./bodies.ts";
 
 const { values } = parseArgs({
   options: {
@@ -26,23 +27,7 @@ const { values } = parseArgs({
 const MODEL = values.model;
 const encoder = new TextEncoder();
 
-const JSON_ANSWER = encoder.encode(
-  JSON.stringify({
-    id: "chatcmpl-bench",
-    object: "chat.completion",
-    created: 1700000000,
-    model: MODEL,
-    choices: [
-      {
-        index: 0,
-        message: { role: "assistant", content: "Hello! How can I help you today?" },
-        logprobs: null,
-        finish_reason: "stop",
-      },
-    ],
-    usage: { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 },
-  }),
-);
+const JSON_ANSWER = encoder.encode(completionJson(MODEL));
 const JSON_HEADERS = { "content-type": "application/json" };
 const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
 

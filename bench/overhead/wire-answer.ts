@@ -15,6 +15,7 @@
  */
 import { resolve } from "node:path";
 import { alternatingRounds, pairedLine, perRequest, postChat } from "../lib/in-process.ts";
+import { wireAnswer } from "./bodies.ts";
 
 const env = process.env;
 const N = Number(env["WIRE_N"] ?? 20_000);
@@ -25,27 +26,7 @@ const ROOTS = {
   base: env["WIRE_BASE"] ?? "/tmp/base11",
 };
 
-const COMPLETION = JSON.stringify({
-  id: "chatcmpl-bench",
-  object: "chat.completion",
-  created: 1700000000,
-  model: "m",
-  choices: [
-    {
-      index: 0,
-      message: { role: "assistant", content: "Hello! How can I help you today?" },
-      logprobs: null,
-      finish_reason: "stop",
-    },
-  ],
-  usage: { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 },
-});
-const ANSWER = Buffer.from(
-  "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n" +
-    "Date: Sun, 06 Dec 2026 07:00:00 GMT\r\n" +
-    `Content-Length: ${COMPLETION.length}\r\n\r\n${COMPLETION}`,
-  "latin1",
-);
+const ANSWER = wireAnswer();
 
 async function gateway(root: string) {
   const { createGateway } = await import(resolve(root, "src/gateway.ts"));
