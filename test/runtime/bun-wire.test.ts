@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { bunUpstreamFetch, wireFetch } from "../../src/runtime/bun-wire.ts";
 import { LightAbortController } from "../../src/runtime/node-abort.ts";
+import { type NodePod, startNodePod } from "../helpers/node-pod.ts";
 
 type Chunks = { read(): Promise<ReadableStreamReadResult<Uint8Array>>; cancel(r?: unknown): Promise<void> };
 const chunksOf = (res: Response) =>
@@ -27,7 +28,7 @@ const EVENTS = `${Array.from({ length: 30 }, (_, i) => `data: ${i}\n\n`).join(""
 /** Ports of the sockets the pod saw, in order of requests. */
 const seen: number[] = [];
 let closedMidStream: () => void = () => {};
-let pod: Server;
+let pod: NodePod;
 let base = "";
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
@@ -95,14 +96,10 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 }
 
 beforeAll(async () => {
-  pod = createServer(handle);
-  await new Promise<void>((r) => pod.listen(0, "127.0.0.1", () => r()));
-  base = `http://127.0.0.1:${(pod.address() as AddressInfo).port}`;
+  pod = await startNodePod(handle);
+  base = pod.base;
 });
-afterAll(() => {
-  pod.closeAllConnections();
-  pod.close();
-});
+afterAll(() => pod.close());
 
 describe("wireFetch against a node:http pod", () => {
   const wire = wireFetch();

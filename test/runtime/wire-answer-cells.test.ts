@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { gzipSync } from "node:zlib";
 import { createLogger } from "../../src/log.ts";
 import { JsonAccounting } from "../../src/proxy/accounting.ts";
@@ -8,6 +7,7 @@ import { wireFetch } from "../../src/runtime/bun-wire.ts";
 import { WireCall } from "../../src/runtime/bun-wire-call.ts";
 import { type ResponseHead, ResponseParser } from "../../src/runtime/http1-parse.ts";
 import { chatRequest, jsonGateway } from "../helpers/json-gateway.ts";
+import { type NodePod, startNodePod } from "../helpers/node-pod.ts";
 
 /**
  * Issue 19, thirteenth pass: what the wire client allocates for an answer, cut without a
@@ -71,7 +71,7 @@ describe("the answer's head", () => {
   });
 });
 
-let pod: Server;
+let pod: NodePod;
 let base: string;
 const ZIPPED = gzipSync('{"zipped":true}');
 
@@ -91,14 +91,10 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 }
 
 beforeAll(async () => {
-  pod = createServer(handle);
-  await new Promise<void>((r) => pod.listen(0, "127.0.0.1", () => r()));
-  base = `http://127.0.0.1:${(pod.address() as AddressInfo).port}`;
+  pod = await startNodePod(handle);
+  base = pod.base;
 });
-afterAll(() => {
-  pod.closeAllConnections();
-  pod.close();
-});
+afterAll(() => pod.close());
 
 describe("wireFetch's decode option", () => {
   const decoding = wireFetch({ decode: true });
