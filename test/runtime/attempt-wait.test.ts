@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { attempt } from "../../src/proxy/attempt.ts";
 import { wireFetch } from "../../src/runtime/bun-wire.ts";
 import { pacedSsePod } from "../helpers/paced-sse-pod.ts";
+import { streamAttempt as attemptStream } from "../helpers/stream-attempt.ts";
 
 // Issue 19, twelfth pass: the stream attempt hands the relay (its first chunk held) passes the
 // pod client's hand-over on (`ChunkSource.wait`, Bun's wire client): refused while a chunk is
@@ -32,17 +32,7 @@ afterAll(() => {
   atOnce.close();
 });
 
-const streamAttempt = (to: string, wholeStreams: boolean) =>
-  attempt({
-    fetch: wire,
-    url: to,
-    headers: new Headers({ "content-type": "application/json" }),
-    body: new TextEncoder().encode("{}") as Uint8Array<ArrayBuffer>,
-    clientSignal: new AbortController().signal,
-    responseTimeoutMs: 5_000,
-    firstByteTimeoutMs: 5_000,
-    wholeStreams,
-  });
+const streamAttempt = (to: string, wholeStreams: boolean) => attemptStream(wire, to, wholeStreams);
 
 const dec = new TextDecoder();
 

@@ -7,9 +7,9 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { attempt } from "../../src/proxy/attempt.ts";
 import { undiciFetch } from "../../src/runtime/undici-fetch.ts";
 import { pacedSsePod } from "../helpers/paced-sse-pod.ts";
+import { streamAttempt as attemptStream } from "../helpers/stream-attempt.ts";
 
 const frames = Array.from({ length: 20 }, (_, i) => `data: {"n":${i}}\n\n`);
 const STREAM = `${frames.join("")}data: [DONE]\n\n`;
@@ -35,17 +35,7 @@ const paced = await pacedSsePod(frames.slice(0, 3), 20);
 const fetch = undiciFetch();
 const dec = new TextDecoder();
 
-const streamAttempt = (url: string, wholeStreams: boolean) =>
-  attempt({
-    fetch,
-    url,
-    headers: new Headers({ "content-type": "application/json" }),
-    body: new TextEncoder().encode("{}") as Uint8Array<ArrayBuffer>,
-    clientSignal: new AbortController().signal,
-    responseTimeoutMs: 5_000,
-    firstByteTimeoutMs: 5_000,
-    wholeStreams,
-  });
+const streamAttempt = (url: string, wholeStreams: boolean) => attemptStream(fetch, url, wholeStreams);
 
 /** What one attempt gave: the whole body, or the stream read to its end. */
 async function seen(url: string, wholeStreams: boolean) {
