@@ -31,20 +31,23 @@ const listen = async (s: Server) => {
 };
 const lengthUrl = await listen(atOnce);
 const chunkedUrl = await listen(atOnceChunked);
-const paced = await pacedSsePod(frames.slice(0, 3), 20);
+const paced = await pacedSsePod(frames.slice(0, 3));
 const fetch = undiciFetch();
 const dec = new TextDecoder();
 
 const streamAttempt = (url: string, wholeStreams: boolean) => attemptStream(fetch, url, wholeStreams);
 
-/** What one attempt gave: the whole body, or the stream read to its end. */
-async function seen(url: string, wholeStreams: boolean) {
+/** What one attempt gave: the whole body, or the stream read to its end (`read`: after each chunk). */
+async function seen(url: string, wholeStreams: boolean, read = () => {}) {
   const result = await streamAttempt(url, wholeStreams);
   if (result.kind !== "response") return { kind: result.kind };
   if (result.whole !== undefined) return { whole: dec.decode(result.whole) === STREAM, body: result.body !== undefined };
   let text = "";
   const body = result.body!;
-  for (let r = await body.read(); !r.done; r = await body.read()) text += dec.decode(r.value);
+  for (let r = await body.read(); !r.done; r = await body.read()) {
+    text += dec.decode(r.value);
+    read();
+  }
   return { whole: false, read: text };
 }
 
@@ -53,7 +56,8 @@ const out = {
   length: await Promise.all(Array.from({ length: 8 }, () => seen(lengthUrl, true))),
   chunked: await Promise.all(Array.from({ length: 8 }, () => seen(chunkedUrl, true))),
   notAsked: await seen(lengthUrl, false),
-  paced: await seen(paced.url, true),
+  // The paced pod sends each next frame once the last was read: never whole.
+  paced: await seen(paced.url, true, () => paced.next()),
 };
 await fetch.close();
 atOnce.close();
