@@ -89,28 +89,36 @@ async function readStreamed(request: Request, opts: ReadBodyOptions): Promise<Ui
 /**
  * The body of a request whose content-length is within the limit, within the time limit.
  * One promise, settled by the body or by the timer, whichever comes first (no race of two
- * promises and an async function around them: a few µs a request on Bun).
+ * promises and an async function around them: a few µs a request on Bun). Its resolving
+ * functions are kept in this function's scope, which the timer and the body's callbacks share,
+ * not in an executor scope of their own (issue 19, fourteenth pass: 2 heap cells a request
+ * fewer; `Promise.withResolvers` saves one more but cost Bun 50-100 ns a read).
  */
 function readDeclared(request: Request, opts: ReadBodyOptions): Promise<Uint8Array<ArrayBuffer>> {
   const { timeoutMs } = opts;
-  return new Promise((resolve, reject) => {
-    const timer = arm(opts.setTimer ?? systemTimer, () => reject(tooSlow(timeoutMs)), timeoutMs);
-    const failed = (err: unknown) => {
-      disarm(timer);
-      reject(unreadable(request, err));
-    };
-    // A body that fails after the 408 went out settles nothing more (and is not unhandled).
-    if (NATIVE_BYTES)
-      request.bytes().then((bytes) => {
-        disarm(timer);
-        resolve(bytes);
-      }, failed);
-    else
-      request.arrayBuffer().then((buffer) => {
-        disarm(timer);
-        resolve(new Uint8Array(buffer));
-      }, failed);
+  let resolve!: (bytes: Uint8Array<ArrayBuffer>) => void;
+  let reject!: (reason: unknown) => void;
+  const read = new Promise<Uint8Array<ArrayBuffer>>((ok, no) => {
+    resolve = ok;
+    reject = no;
   });
+  const timer = arm(opts.setTimer ?? systemTimer, () => reject(tooSlow(timeoutMs)), timeoutMs);
+  const failed = (err: unknown) => {
+    disarm(timer);
+    reject(unreadable(request, err));
+  };
+  // A body that fails after the 408 went out settles nothing more (and is not unhandled).
+  if (NATIVE_BYTES)
+    request.bytes().then((bytes) => {
+      disarm(timer);
+      resolve(bytes);
+    }, failed);
+  else
+    request.arrayBuffer().then((buffer) => {
+      disarm(timer);
+      resolve(new Uint8Array(buffer));
+    }, failed);
+  return read;
 }
 
 /**
