@@ -59,6 +59,23 @@ export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
  */
 const ABORT_CONTROLLER = Symbol.for("inference-gateway.abortController");
 
+/**
+ * Where the gateway's Bun wire client (src/runtime/bun-wire.ts) offers a light GET: the
+ * answer's status and whole body, with no `Headers` parsed and no `Response` made (fourteenth
+ * pass: a scrape reads nothing else). Same abort, keep-alive and decoding as its fetch.
+ */
+const LIGHT_GET = Symbol.for("inference-gateway.lightGet");
+
+/** The light GET a fetch may offer under `LIGHT_GET`. */
+type LightGet = (
+  url: string,
+  headers: Headers,
+  signal: Controller["signal"],
+) => Promise<{ status: number; body: Uint8Array }>;
+
+/** A body's text as `Response.text()` gives it (UTF-8, a leading BOM dropped). */
+const UTF8 = new TextDecoder();
+
 /** What a scrape needs of its controller: `AbortController` and the light one both fit. */
 interface Controller {
   readonly signal: { readonly aborted: boolean; readonly reason: unknown };
@@ -70,6 +87,9 @@ interface Controller {
  * into `Headers` per scrape. Nothing mutates request headers, so sharing one is safe.
  */
 const SCRAPE_HEADERS = new Headers({ accept: "text/plain;version=0.0.4;q=1,*/*;q=0.1" });
+
+/** No scrape in flight, no failure: the status after every successful scrape. */
+const IDLE: ScrapeStatus = Object.freeze({ inFlightSince: undefined, lateAt: undefined, failures: 0 });
 
 export interface ScraperOptions {
   /** Default: the global `fetch`. */
@@ -155,6 +175,7 @@ export function createScraper(opts: ScraperOptions): Scraper {
   const newController: () => Controller =
     (opts.fetch as { [ABORT_CONTROLLER]?: () => Controller } | undefined)?.[ABORT_CONTROLLER] ??
     (() => new AbortController());
+  const lightGet = opts.fetch ? (opts.fetch as { [LIGHT_GET]?: LightGet })[LIGHT_GET] : undefined;
   const intervalMs = positive("intervalMs", opts.intervalMs ?? 50);
   const timeoutMs = positive("timeoutMs", opts.timeoutMs ?? 1000);
   const abandonAfterMs = Math.max(timeoutMs, positive("abandonAfterMs", opts.abandonAfterMs ?? timeoutMs));
@@ -165,9 +186,18 @@ export function createScraper(opts: ScraperOptions): Scraper {
 
   function status(st: TargetState, inFlightSince: number | undefined): void {
     if (!opts.onStatus || st.removed) return;
-    const lateAt = inFlightSince === undefined ? undefined : inFlightSince + timeoutMs;
+    const idle = inFlightSince === undefined;
+    // The status after a success is always the same frozen object (one allocation fewer a scrape).
+    const s =
+      idle && st.failures === 0
+        ? IDLE
+        : Object.freeze({
+            inFlightSince,
+            lateAt: idle ? undefined : inFlightSince + timeoutMs,
+            failures: st.failures,
+          });
     try {
-      opts.onStatus(st.target.name, Object.freeze({ inFlightSince, lateAt, failures: st.failures }));
+      opts.onStatus(st.target.name, s);
     } catch (err) {
       report(st.target.name, err);
     }
@@ -187,12 +217,21 @@ export function createScraper(opts: ScraperOptions): Scraper {
     if (!mapping) {
       throw new Error(`unknown engine "${engine}"; known engines: ${Object.keys(engines).join(", ")}`);
     }
-    const res = await fetchFn(url, { signal: controller.signal as AbortSignal, headers: SCRAPE_HEADERS });
-    if (!res.ok) {
-      await res.arrayBuffer(); // read to the end so the connection can be reused
-      throw new Error(`GET ${url}: HTTP ${res.status}`);
+    let text: string;
+    if (lightGet) {
+      // The body is read to the end before the answer resolves (the connection is reused).
+      const { status, body } = await lightGet(url, SCRAPE_HEADERS, controller.signal);
+      if (status < 200 || status > 299) throw new Error(`GET ${url}: HTTP ${status}`);
+      text = UTF8.decode(body);
+    } else {
+      const res = await fetchFn(url, { signal: controller.signal as AbortSignal, headers: SCRAPE_HEADERS });
+      if (!res.ok) {
+        await res.arrayBuffer(); // read to the end so the connection can be reused
+        throw new Error(`GET ${url}: HTTP ${res.status}`);
+      }
+      text = await res.text();
     }
-    const { families } = parsePromText(await res.text(), wantedMetrics(mapping));
+    const { families } = parsePromText(text, wantedMetrics(mapping));
     const missing = missingMetrics(families, mapping);
     if (missing.length === 3) {
       const names = [...wantedMetrics(mapping)].join(", ");
@@ -245,30 +284,31 @@ export function createScraper(opts: ScraperOptions): Scraper {
   }
 
   /**
-   * Armed targets by the millisecond they fall due in (`Math.floor(dueAt)`). Runtimes
-   * truncate a timer's delay to whole milliseconds from when it was armed, so targets due at
-   * the same time but armed at different times would fire in different wake-ups: the first
-   * timer of a millisecond to fire starts every target due in that millisecond.
+   * Armed targets by the millisecond they fall due in (`Math.floor(dueAt)`), and the one timer
+   * that starts them. Runtimes truncate a timer's delay to whole milliseconds from when it was
+   * armed, so targets due at the same time but armed at different times would fire in
+   * different wake-ups: the first target armed for a millisecond arms its timer, and later
+   * ones join it (fourteenth pass: one timer a tick, not one a target); it starts every target
+   * due in that millisecond, in the order they were armed.
    */
-  const dueIn = new Map<number, Set<TargetState>>();
+  const dueIn = new Map<number, { targets: Set<TargetState>; cancel: () => void }>();
 
   /** Arms `st`'s timer `delay` ms from `now`; that time is the next scrape's grid time. */
   function arm(st: TargetState, now: number, delay: number): void {
     st.dueAt = now + delay;
     const ms = Math.floor(st.dueAt);
     const due = dueIn.get(ms);
-    if (due) due.add(st);
-    else dueIn.set(ms, new Set([st]));
-    const cancel = setTimer(() => fire(ms), delay);
-    st.timer = () => {
-      cancel();
-      unlist(st, ms);
-    };
+    if (due) due.targets.add(st);
+    else dueIn.set(ms, { targets: new Set([st]), cancel: setTimer(() => fire(ms), delay) });
+    st.timer = () => unlist(st, ms);
   }
 
+  /** `st` is no longer due in `ms`; the millisecond's timer is cancelled with its last target. */
   function unlist(st: TargetState, ms: number): void {
     const due = dueIn.get(ms);
-    if (due?.delete(st) && due.size === 0) dueIn.delete(ms);
+    if (!due?.targets.delete(st) || due.targets.size > 0) return;
+    dueIn.delete(ms);
+    due.cancel();
   }
 
   /** One wake-up: every target due in millisecond `ms`, in the order they were armed. */
@@ -276,8 +316,8 @@ export function createScraper(opts: ScraperOptions): Scraper {
     const due = dueIn.get(ms);
     if (!due) return;
     dueIn.delete(ms);
-    for (const st of due) {
-      st.timer?.(); // its own timer, when another one's woke us
+    for (const st of due.targets) {
+      st.timer = undefined;
       tick(st);
     }
   }

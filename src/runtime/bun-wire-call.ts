@@ -18,6 +18,19 @@ const READ_AHEAD = 64 * 1024;
 /** Largest answer with a content-length that is read whole before the Response is made. */
 const MAX_BUFFERED = 1 << 20;
 
+/**
+ * A light GET's answer (bun-wire.ts `LIGHT_GET`): the status and the whole body, decoded as a
+ * fetch of the same client would give it. No Headers, no Response (fourteenth pass).
+ */
+export interface LightAnswer {
+  status: number;
+  body: Uint8Array;
+}
+
+type Resolve = (res: Response | Promise<Response>) => void;
+/** A light call's resolve, under the name of a Response's one (the call keeps one field). */
+type LightResolve = (answer: LightAnswer | Promise<LightAnswer>) => void;
+
 /** What a call needs of the connection it runs on. */
 export interface CallConnection {
   pause(): void;
@@ -43,8 +56,13 @@ export class WireCall {
    * parser, which has read the header already (thirteenth pass).
    */
   decode = false;
+  /**
+   * A light GET (a background scrape): the parser builds no Headers (`reset(…, bare)`), the whole
+   * body is collected whatever its framing, and the call resolves to a `LightAnswer`.
+   */
+  light = false;
   conn: CallConnection | undefined;
-  #resolve: ((res: Response | Promise<Response>) => void) | undefined;
+  #resolve: Resolve | undefined;
   #reject: ((err: Error) => void) | undefined;
   #head: ResponseHead | undefined;
   /**
@@ -63,7 +81,7 @@ export class WireCall {
     bytes: Uint8Array,
     isHead: boolean,
     signal: AbortSignal | LightAbortSignal | undefined,
-    resolve: (res: Response | Promise<Response>) => void,
+    resolve: Resolve,
     reject: (err: Error) => void,
   ) {
     this.bytes = bytes;
@@ -95,7 +113,7 @@ export class WireCall {
   head(head: ResponseHead): void {
     this.#head = head;
     if (head.length === 0) return; // no body: answered at `end`
-    if (head.length > 0 && head.length <= MAX_BUFFERED && !head.eventStream) {
+    if (this.light || (head.length > 0 && head.length <= MAX_BUFFERED && !head.eventStream)) {
       this.#collecting = true;
       return;
     }
@@ -121,7 +139,8 @@ export class WireCall {
   end(): void {
     const head = this.#head!;
     this.#done();
-    if (this.#queue) {
+    if (this.light) this.#lightEnd(head);
+    else if (this.#queue) {
       const queue = this.#queue;
       this.#queue = undefined;
       queue.end();
@@ -133,16 +152,39 @@ export class WireCall {
           : bufferedResponse(new Uint8Array(0), head.status, head.headers, head.hop),
       );
     } else {
-      const first = this.#first;
-      const more = this.#more;
-      this.#collecting = false;
-      this.#first = this.#more = undefined;
-      const b = more !== undefined ? Buffer.concat(more, this.#size) : (first ?? new Uint8Array(0));
-      // A plain view, not a Buffer: the Response's arrayBuffer() copies a partial view with
-      // `slice()`, which on a Buffer is another view of the whole socket buffer.
-      const bytes = new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength);
-      this.#settle(bufferedResponse(bytes, head.status, head.headers, head.hop));
+      this.#settle(bufferedResponse(this.#collected(), head.status, head.headers, head.hop));
     }
+  }
+
+  /** The collected body as one plain view (empty when none), the collection emptied. */
+  #collected(): Uint8Array<ArrayBuffer> {
+    const first = this.#first;
+    const more = this.#more;
+    this.#collecting = false;
+    this.#first = this.#more = undefined;
+    const b = more !== undefined ? Buffer.concat(more, this.#size) : (first ?? new Uint8Array(0));
+    // A plain view, not a Buffer: the Response's arrayBuffer() copies a partial view with
+    // `slice()`, which on a Buffer is another view of the whole socket buffer.
+    return new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength);
+  }
+
+  /** A light call's end: its status and body, decoded (as `#settle` would) when encoded. */
+  #lightEnd(head: ResponseHead): void {
+    const resolve = this.#resolve as LightResolve | undefined;
+    this.#resolve = this.#reject = undefined;
+    const body = this.#collected();
+    const status = head.status;
+    if (!(this.decode && head.encoding !== undefined && body.byteLength > 0)) {
+      resolve?.({ status, body });
+      return;
+    }
+    // Rare (a scrape asks for no encoding): through the Response path's own decoding.
+    const headers = new Headers({ "content-encoding": head.encoding });
+    resolve?.(
+      decoded(bufferedResponse(body, status, headers))
+        .then((res) => res.arrayBuffer())
+        .then((bytes) => ({ status, body: new Uint8Array(bytes) })),
+    );
   }
 
   /** The call failed: the pending answer rejects, or the body's pending and later reads do. */

@@ -69,7 +69,7 @@ export class Conn {
     this.call = call;
     call.conn = this;
     if (this.reused) this.socket!.ref(); // idle, it was unref'd
-    this.parser.reset(call.isHead);
+    this.parser.reset(call.isHead, call.light);
     const body = call.largeBody;
     if (!body) this.write(call.bytes);
     else if (call.bytes.byteLength + body.byteLength <= MAX_JOINED) this.#writeJoined(call.bytes, body);

@@ -16,7 +16,7 @@
  */
 import type { FetchFn } from "../deps.ts";
 import { isPodHead, POD_HEAD } from "../proxy/pod-head.ts";
-import { WireCall } from "./bun-wire-call.ts";
+import { type LightAnswer, WireCall } from "./bun-wire-call.ts";
 import { Pool, type PoolOptions } from "./bun-wire-pool.ts";
 import { type LightAbortSignal, offerLightAborts } from "./node-abort.ts";
 import { decodingWhenEncoded } from "./undici-fetch.ts";
@@ -26,6 +26,8 @@ const HANDLED = new Set(["method", "headers", "body", "signal", "decompress"]);
 /** Request headers the client writes itself (framing), dropped from the given ones. */
 const OWN = new Set(["content-length", "transfer-encoding"]);
 const NORMALISED = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
+/** Light GET heads kept (one per scraped URL); past it the cache starts again. */
+const MAX_LIGHT_HEADS = 1024;
 /** Bodies larger than this are written after the head instead of copied into one buffer with it. */
 const SEPARATE_BODY = 8 * 1024;
 
@@ -49,8 +51,25 @@ export interface WireOptions {
   decode?: boolean;
 }
 
+/**
+ * Where the wire client offers its light GET (read by src/datalayer/scraper.ts): a GET of
+ * `url` with `headers`, aborted through `signal` as a fetch would be, that resolves to the
+ * answer's status and whole body (decoded as this client's fetch decodes) with no `Headers`
+ * and no `Response` made. A background scrape reads nothing else (fourteenth pass).
+ */
+export const LIGHT_GET = Symbol.for("inference-gateway.lightGet");
+
+/** The light GET's signature. */
+export type LightGet = (
+  url: string,
+  headers: Headers,
+  signal: AbortSignal | LightAbortSignal | undefined,
+) => Promise<LightAnswer>;
+
+export type { LightAnswer };
+
 /** A FetchFn on the wire client, with `close()` (idle sockets) and its pools (tests). */
-export type WireFetch = FetchFn & { close(): void; pools: Map<string, Pool> };
+export type WireFetch = FetchFn & { close(): void; pools: Map<string, Pool>; [LIGHT_GET]: LightGet };
 
 /** Builds the wire client's FetchFn (its own pools: one per origin). */
 export function wireFetch(opts: WireOptions = {}): WireFetch {
@@ -64,15 +83,8 @@ export function wireFetch(opts: WireOptions = {}): WireFetch {
   const decode = opts.decode === true;
   const pools = new Map<string, Pool>();
 
-  const wire = (url: string, init: RequestInit = {}): Promise<Response> => {
-    const request = handled(url, init, pools);
-    if (!request) {
-      // Bun's fetch gets a Headers, as from any other caller.
-      if (isPodHead(init.headers)) return fallback(url, { ...init, headers: init.headers.toHeaders() });
-      return fallback(url, init);
-    }
-    const signal = (init.signal ?? undefined) as AbortSignal | LightAbortSignal | undefined;
-    if (signal?.aborted) return Promise.reject(signal.reason);
+  /** The origin's pool, made when it has none. */
+  const poolOf = (request: Pick<Request, "origin" | "pool" | "address">): Pool => {
     let pool = request.pool;
     if (!pool) {
       const { hostname, port } = request.address!;
@@ -82,6 +94,19 @@ export function wireFetch(opts: WireOptions = {}): WireFetch {
       });
       pools.set(request.origin, pool);
     }
+    return pool;
+  };
+
+  const wire = (url: string, init: RequestInit = {}): Promise<Response> => {
+    const request = handled(url, init, pools);
+    if (!request) {
+      // Bun's fetch gets a Headers, as from any other caller.
+      if (isPodHead(init.headers)) return fallback(url, { ...init, headers: init.headers.toHeaders() });
+      return fallback(url, init);
+    }
+    const signal = (init.signal ?? undefined) as AbortSignal | LightAbortSignal | undefined;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const pool = poolOf(request);
     // The promise's resolving functions taken by one shared executor: no closure and scope a call.
     const answer = new Promise<Response>(grab);
     const resolve = grabbed.resolve!;
@@ -97,12 +122,42 @@ export function wireFetch(opts: WireOptions = {}): WireFetch {
     }
     return answer;
   };
+  /** The light GETs' requests as bytes, by URL (a scraper asks for a few URLs with one Headers). */
+  const lightHeads = new Map<string, { headers: Headers; origin: string; bytes: Uint8Array }>();
+  const lightGet: LightGet = (url, headers, signal) => {
+    let head = lightHeads.get(url);
+    if (head === undefined || head.headers !== headers) {
+      const init = { headers, signal: signal as AbortSignal | undefined };
+      const request = handled(url, init, pools);
+      // What the wire client does not send itself: through fetch, the body read to the end.
+      if (!request) return wire(url, init).then(lightAnswer);
+      if (lightHeads.size >= MAX_LIGHT_HEADS) lightHeads.clear(); // pods come and go
+      head = { headers, origin: request.origin, bytes: request.bytes };
+      lightHeads.set(url, head);
+    }
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const pool =
+      pools.get(head.origin) ??
+      poolOf({ origin: head.origin, pool: undefined, address: hostAndPort(head.origin) });
+    const bytes = head.bytes;
+    return new Promise<LightAnswer>((resolve, reject) => {
+      const call = new WireCall(bytes, false, signal, resolve as never, reject);
+      call.light = true;
+      if (decode) call.decode = true;
+      pool.dispatch(call);
+    });
+  };
   const close = () => {
     for (const pool of pools.values()) pool.close();
   };
   // attempt's controllers for these calls are LightAbortControllers (node-abort.ts); forward.ts
   // hands it the pod's headers as a PodHead (src/proxy/pod-head.ts), its head lines written already.
-  return offerLightAborts(Object.assign(wire, { close, pools, [POD_HEAD]: true }));
+  return offerLightAborts(Object.assign(wire, { close, pools, [POD_HEAD]: true, [LIGHT_GET]: lightGet }));
+}
+
+/** A fetched answer as a light one: its status and its whole body. */
+async function lightAnswer(res: Response): Promise<LightAnswer> {
+  return { status: res.status, body: new Uint8Array(await res.arrayBuffer()) };
 }
 
 interface Request {

@@ -36,6 +36,11 @@ export interface ResponseHead {
   /** The answer has a `Content-Encoding` header (the wire client then decodes: decode.ts). */
   contentEncoding: boolean;
   /**
+   * A bare head's (`reset(…, true)`) `Content-Encoding` value (several lines joined with ", ",
+   * as `Headers.get` joins them); undefined in a full head (read `headers`) or when there is none.
+   */
+  encoding?: string;
+  /**
    * The hop-by-hop names among the headers (lower-case, `isHopByHop`), as they came; undefined
    * when the answer has a `Connection` header (the names it lists are the reader's to find).
    */
@@ -74,6 +79,11 @@ const READ_SIZES = new Uint8Array(20);
 for (const size of [2, 4, 7, 10, 12, 14, 16, 17, 18, 19]) READ_SIZES[size] = 1;
 const NO_NAMES: readonly string[] = Object.freeze([]);
 const DIGITS = /^\d{1,15}$/;
+/**
+ * The `headers` of every bare head: empty, never appended to (a bare head's reader, the wire
+ * client's light GET, reads only the status, the framing and `encoding`).
+ */
+const BARE_HEADERS = new Headers();
 
 /** One answer at a time; `reset` before each request. */
 export class ResponseParser {
@@ -82,14 +92,21 @@ export class ResponseParser {
   #pending: Buffer | undefined;
   #noBody = false;
   #keepAlive = true;
+  #bare = false;
 
   constructor(private readonly sink: ParserSink) {}
 
-  /** Ready for the answer to a new request (`head`: it was a HEAD request, so the answer has no body). */
-  reset(head: boolean): void {
+  /**
+   * Ready for the answer to a new request (`head`: it was a HEAD request, so the answer has no
+   * body). `bare`: the head's headers are read for framing only, no `Headers` is built
+   * (`headers` is an empty shared one; `encoding` holds any Content-Encoding): a background
+   * scrape reads only the status and the body (fourteenth pass).
+   */
+  reset(head: boolean, bare = false): void {
     this.#state = State.Head;
     this.#pending = undefined;
     this.#noBody = head;
+    this.#bare = bare;
   }
 
   /** The answer's body runs until the connection closes (a close now ends it well). */
@@ -216,7 +233,9 @@ export class ResponseParser {
     if (status === 101)
       throw new FramingError("101 Switching Protocols to a request that asked for no upgrade");
     if (status < 200) return; // 100, 102, 103: the answer is still to come
-    const headers = new Headers();
+    const bare = this.#bare;
+    const headers = bare ? BARE_HEADERS : new Headers();
+    let encoding: string | undefined;
     let length = -1;
     let chunked = false;
     let encoded = false;
@@ -249,7 +268,7 @@ export class ResponseParser {
       // Only names framing reads or the gateway drops are lower-cased and compared (by length first).
       const size = colon - from;
       if (size >= 20 || READ_SIZES[size] === 0) {
-        headers.append(raw, value);
+        if (!bare) headers.append(raw, value);
         continue;
       }
       // The two spellings servers use, without a lower-cased copy.
@@ -260,7 +279,7 @@ export class ResponseParser {
         length = length < 0 && DIGITS.test(value) ? Number(value) : lengthOf(value, length);
         continue;
       }
-      headers.append(raw, value);
+      if (!bare) headers.append(raw, value);
       if (isHopByHop(name)) {
         if (hop === undefined) hop = [name];
         else hop.push(name);
@@ -270,7 +289,10 @@ export class ResponseParser {
         chunked = /(^|,)\s*chunked\s*$/i.test(value);
       } else if (name === "connection") connection += `${value.toLowerCase()},`;
       else if (name === "content-type") eventStream = value.includes("text/event-stream");
-      else if (name === "content-encoding") contentEncoding = true;
+      else if (name === "content-encoding") {
+        contentEncoding = true;
+        if (bare) encoding = encoding === undefined ? value : `${encoding}, ${value}`;
+      }
     }
     const http10 = text.charCodeAt(7) === 48; // HTTP/1.0
     this.#keepAlive =
@@ -295,6 +317,7 @@ export class ResponseParser {
       length: noBody ? 0 : length,
       eventStream,
       contentEncoding,
+      encoding,
       hop: connection === "" ? (hop ?? NO_NAMES) : undefined,
     });
   }

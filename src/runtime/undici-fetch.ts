@@ -10,10 +10,10 @@
  * a pull-based body that reads the socket only when the relay asks (backpressure reaches
  * the pod, as with fetch). Node only: the entry (node.ts) passes it to createGateway.
  */
-import { Agent } from "undici";
+import { Agent, type Dispatcher } from "undici";
 import type { FetchFn } from "../deps.ts";
 import { decodingFetch } from "../proxy/decode.ts";
-import { ABORT_CONTROLLER, type LightAbortSignal, offerLightAborts } from "./node-abort.ts";
+import { ABORT_CONTROLLER, LightAbortSignal, offerLightAborts } from "./node-abort.ts";
 import { dispatchCall } from "./node-dispatch.ts";
 import { PAIRS } from "./node-headers.ts";
 
@@ -33,10 +33,33 @@ function flatHeaders(init: RequestInit["headers"]): string[] {
   return out;
 }
 
+/**
+ * Where a pod client offers its light GET (read by src/datalayer/scraper.ts; the Bun wire
+ * client offers one too: bun-wire.ts): a GET of `url` with `headers`, aborted through `signal`
+ * as a fetch would be, resolving to the answer's status and whole body, no Headers and no
+ * Response made (fourteenth pass: a background scrape reads nothing else). `encoding`: the
+ * answer's Content-Encoding, its bytes as sent (`decodingWhenEncoded` offers one that decodes).
+ */
+export const LIGHT_GET = Symbol.for("inference-gateway.lightGet");
+
+/** A light GET's answer. */
+export interface LightAnswer {
+  status: number;
+  body: Uint8Array;
+  encoding?: string | undefined;
+}
+
+/** The light GET's signature. */
+export type LightGet = (
+  url: string,
+  headers: Headers,
+  signal: AbortSignal | LightAbortSignal | undefined,
+) => Promise<LightAnswer>;
+
 /** A FetchFn on undici's dispatcher with its own keep-alive connection pool. */
 export function undiciFetch(
   opts: { keepAliveTimeoutMs?: number } = {},
-): FetchFn & { close(): Promise<void> } {
+): FetchFn & { close(): Promise<void>; [LIGHT_GET]: LightGet } {
   const dispatcher = new Agent({ keepAliveTimeout: opts.keepAliveTimeoutMs ?? 30_000 });
   const fetchFn = (url: string, init: RequestInit): Promise<Response> =>
     dispatchCall(dispatcher, {
@@ -49,8 +72,111 @@ export function undiciFetch(
       // bytes; the proxy reads it whole anyway. Streams (SSE) stay pull-based.
       maxBuffered: MAX_BUFFERED,
     });
+  /** The light GETs' request headers as undici takes them, for the one Headers a scraper passes. */
+  let lightHeaders: { given: Headers; flat: string[] } | undefined;
+  const lightGet: LightGet = (url, headers, signal) => {
+    if (lightHeaders?.given !== headers) lightHeaders = { given: headers, flat: flatHeaders(headers) };
+    const flat = lightHeaders.flat;
+    return new Promise<LightAnswer>((resolve, reject) => {
+      const slash = url.indexOf("/", url.indexOf("//") + 2);
+      const origin = slash < 0 ? url : url.slice(0, slash);
+      const path = slash < 0 ? "/" : url.slice(slash);
+      const call = new LightCall(signal, resolve, reject);
+      dispatcher.dispatch(
+        { origin, path, method: "GET", headers: flat },
+        call as unknown as Dispatcher.DispatchHandler,
+      );
+    });
+  };
   // attempt's controllers for these calls are LightAbortControllers (node-abort.ts).
-  return offerLightAborts(Object.assign(fetchFn, { close: () => dispatcher.close() }));
+  return offerLightAborts(Object.assign(fetchFn, { close: () => dispatcher.close(), [LIGHT_GET]: lightGet }));
+}
+
+/** undici's handler for one light GET (its callback API, as node-dispatch.ts's Call): bytes only. */
+class LightCall {
+  #abort: ((reason?: Error) => void) | undefined;
+  #resolve: ((answer: LightAnswer) => void) | undefined;
+  #reject: ((err: Error) => void) | undefined;
+  #status = 0;
+  #encoding: string | undefined;
+  #first: Buffer | undefined;
+  #more: Buffer[] | undefined;
+  #size = 0;
+  #onAbort: (() => void) | undefined;
+  readonly #signal: AbortSignal | LightAbortSignal | undefined;
+
+  constructor(
+    signal: AbortSignal | LightAbortSignal | undefined,
+    resolve: (answer: LightAnswer) => void,
+    reject: (err: Error) => void,
+  ) {
+    this.#signal = signal;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  onConnect(abort: (reason?: Error) => void): void {
+    this.#abort = abort;
+    const signal = this.#signal;
+    if (signal?.aborted) abort(signal.reason as Error);
+    else if (signal instanceof LightAbortSignal) signal.call = this;
+    else if (signal) {
+      this.#onAbort = () => this.aborted(signal.reason);
+      signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
+  }
+
+  /** The call's signal aborted: abort it, if it is still running (undici rejects with the reason). */
+  aborted(reason: unknown): void {
+    this.#abort?.(reason instanceof Error ? reason : new Error("aborted"));
+  }
+
+  onHeaders(status: number, raw: Buffer[]): boolean {
+    if (status < 200) return true; // 1xx: the answer is still to come
+    this.#status = status;
+    for (let i = 0; i < raw.length; i += 2) {
+      // Only the encoding is read: "content-encoding" is 16 bytes long.
+      if (raw[i]!.byteLength !== 16 || raw[i]!.toString("latin1").toLowerCase() !== "content-encoding")
+        continue;
+      const value = raw[i + 1]!.toString("latin1");
+      this.#encoding = this.#encoding === undefined ? value : `${this.#encoding}, ${value}`;
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#first === undefined) this.#first = chunk;
+    else if (this.#more === undefined) this.#more = [this.#first, chunk];
+    else this.#more.push(chunk);
+    this.#size += chunk.byteLength;
+    return true;
+  }
+
+  onComplete(): void {
+    this.#done();
+    const b = this.#more !== undefined ? Buffer.concat(this.#more, this.#size) : this.#first;
+    this.#first = this.#more = undefined;
+    const body = b === undefined ? new Uint8Array(0) : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    const resolve = this.#resolve;
+    this.#resolve = this.#reject = undefined;
+    resolve?.({ status: this.#status, body, encoding: this.#encoding });
+  }
+
+  onError(err: Error): void {
+    this.#done();
+    this.#first = this.#more = undefined;
+    const reject = this.#reject;
+    this.#resolve = this.#reject = undefined;
+    reject?.(err);
+  }
+
+  #done(): void {
+    const signal = this.#signal;
+    if (signal instanceof LightAbortSignal) {
+      if (signal.call === this) signal.call = undefined;
+    } else if (signal && this.#onAbort) signal.removeEventListener("abort", this.#onAbort);
+    this.#abort = undefined;
+  }
 }
 
 /**
@@ -74,5 +200,24 @@ export function decodingWhenEncoded(base: FetchFn): FetchFn {
   };
   // What `base` offers its callers (a light AbortController for its calls), this offers too.
   const offer = (base as { [ABORT_CONTROLLER]?: unknown })[ABORT_CONTROLLER];
-  return offer ? Object.assign(decoding, { [ABORT_CONTROLLER]: offer }) : decoding;
+  if (offer) Object.assign(decoding, { [ABORT_CONTROLLER]: offer });
+  // And its light GET, decoding as this does (undici-fetch's own leaves the bytes as sent).
+  const light = (base as { [LIGHT_GET]?: LightGet })[LIGHT_GET];
+  if (light) {
+    const decodingLight: LightGet = (url, headers, signal) =>
+      light(url, headers, signal).then((a) => (a.encoding === undefined ? a : decodedLight(a)));
+    Object.assign(decoding, { [LIGHT_GET]: decodingLight });
+  }
+  return decoding;
+}
+
+/** A light answer that declares an encoding, decoded as `decodingFetch` decodes a Response's body. */
+async function decodedLight(a: LightAnswer): Promise<LightAnswer> {
+  if (a.body.byteLength === 0) return { status: a.status, body: a.body };
+  const res = new Response(a.body as Uint8Array<ArrayBuffer>, {
+    status: a.status,
+    headers: { "content-encoding": a.encoding! },
+  });
+  const bytes = await (await decodingFetch(async () => res)("", {})).arrayBuffer();
+  return { status: a.status, body: new Uint8Array(bytes) };
 }

@@ -1,0 +1,137 @@
+/**
+ * Whole scrapes, this tree against another (fourteenth pass): each tree's own scraper on its
+ * own Bun wire client (the Bun entry's `bunUpstreamFetch()`), against one loopback pod that
+ * answers from a raw `Bun.listen` socket (a fixed HTTP/1.1 answer, so the pod side costs
+ * little of the process's CPU), `scrapeNow()` in a loop. Rounds alternate the trees (A B A B);
+ * CPU µs per scrape from `process.cpuUsage()` (all threads), and per-round ratios.
+ *
+ *   bun bench/overhead/scrape-pair.ts --tree /tmp/base14 [--rounds 8] [--scrapes 2000]
+ *     [--page mock|fixture] [--targets 4]
+ */
+import { parseArgs } from "node:util";
+import { VLLM_METRICS } from "../../test/datalayer/fixtures/vllm.ts";
+
+const { values } = parseArgs({
+  options: {
+    tree: { type: "string" },
+    rounds: { type: "string", default: "8" },
+    scrapes: { type: "string", default: "2000" },
+    page: { type: "string", default: "mock" },
+    /** Targets scraped together per `scrapeNow()` (a tick of the grid: 4 pods). */
+    targets: { type: "string", default: "4" },
+  },
+});
+if (!values.tree) throw new Error("--tree /path/of/the/other/tree is required");
+const ROUNDS = Number(values.rounds);
+const SCRAPES = Number(values.scrapes);
+const TARGETS = Number(values.targets);
+const MODEL = 'model_name="meta-llama/Llama-3.1-8B-Instruct"';
+const MOCK = [
+  "# HELP vllm:num_requests_waiting Number of requests waiting to be processed.",
+  "# TYPE vllm:num_requests_waiting gauge",
+  `vllm:num_requests_waiting{${MODEL}} 0.0`,
+  "# HELP vllm:num_requests_running Number of requests in model execution batches.",
+  "# TYPE vllm:num_requests_running gauge",
+  `vllm:num_requests_running{${MODEL}} 3.0`,
+  "# HELP vllm:kv_cache_usage_perc KV-cache usage. 1 means 100 percent usage.",
+  "# TYPE vllm:kv_cache_usage_perc gauge",
+  `vllm:kv_cache_usage_perc{${MODEL}} 0.1`,
+  "",
+].join("\n");
+const page = values.page === "fixture" ? VLLM_METRICS : MOCK;
+const body = Buffer.from(page);
+// What uvicorn (vLLM) sends: date, server, content-length, content-type.
+const answer = Buffer.concat([
+  Buffer.from(
+    "HTTP/1.1 200 OK\r\ndate: Sun, 06 Dec 2026 13:00:00 GMT\r\nserver: uvicorn\r\n" +
+      `content-length: ${body.byteLength}\r\ncontent-type: text/plain; version=0.0.4; charset=utf-8\r\n\r\n`,
+  ),
+  body,
+]);
+const server = Bun.listen({
+  hostname: "127.0.0.1",
+  port: 0,
+  socket: {
+    data(socket, data) {
+      // One request a data callback (the scraper sends one at a time per connection).
+      if (data.indexOf("\r\n\r\n") >= 0) socket.write(answer);
+    },
+  },
+});
+
+interface Tree {
+  name: string;
+  run(n: number): Promise<number>;
+}
+
+async function load(name: string, root: string): Promise<Tree> {
+  const { createScraper } = (await import(
+    `${root}/src/datalayer/scraper.ts`
+  )) as typeof import("../../src/datalayer/scraper.ts");
+  const { BUILTIN_ENGINES } = (await import(
+    `${root}/src/datalayer/engines.ts`
+  )) as typeof import("../../src/datalayer/engines.ts");
+  const { bunUpstreamFetch } = (await import(
+    `${root}/src/runtime/bun-wire.ts`
+  )) as typeof import("../../src/runtime/bun-wire.ts");
+  const { systemClock } = (await import(`${root}/src/clock.ts`)) as typeof import("../../src/clock.ts");
+  let snapshots = 0;
+  const scraper = createScraper({
+    fetch: bunUpstreamFetch() as never,
+    clock: systemClock,
+    timers: false,
+    engines: BUILTIN_ENGINES,
+    onSnapshot: () => void snapshots++,
+    onStatus: () => {},
+  });
+  scraper.setTargets(
+    Array.from({ length: TARGETS }, (_, i) => ({
+      name: `pod-${i}`,
+      url: `http://127.0.0.1:${server.port}/metrics?pod=${i}`,
+      engine: "vllm",
+    })),
+  );
+  return {
+    name,
+    async run(n) {
+      const before = snapshots;
+      const cpu0 = process.cpuUsage();
+      for (let i = 0; i < n; i++) await scraper.scrapeNow();
+      const cpu = process.cpuUsage(cpu0);
+      if (snapshots - before < n * TARGETS) throw new Error(`${name}: scrapes failed`);
+      return (cpu.user + cpu.system) / (n * TARGETS);
+    },
+  };
+}
+
+const trees = [
+  await load("this", new URL("../..", import.meta.url).pathname),
+  await load("other", values.tree),
+];
+for (const t of trees) await t.run(300); // warm-up: JIT, connections
+const per: Record<string, number[]> = { this: [], other: [] };
+const ratios: number[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  const order = r % 2 === 0 ? trees : [...trees].reverse();
+  const got: Record<string, number> = {};
+  for (const t of order) got[t.name] = await t.run(SCRAPES);
+  per["this"]!.push(got["this"]!);
+  per["other"]!.push(got["other"]!);
+  ratios.push(got["this"]! / got["other"]!);
+}
+const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(" ");
+console.log(
+  `page ${values.page} (${answer.byteLength} B answer), ${TARGETS} targets a round, ${SCRAPES} rounds`,
+);
+console.log(
+  `CPU µs per scrape, this:  ${fmt(per["this"]!)}  (median ${med(per["this"]!).toFixed(1)}, best ${Math.min(...per["this"]!).toFixed(1)})`,
+);
+console.log(
+  `CPU µs per scrape, other: ${fmt(per["other"]!)}  (median ${med(per["other"]!).toFixed(1)}, best ${Math.min(...per["other"]!).toFixed(1)})`,
+);
+console.log(
+  `this / other per round: ${ratios.map((x) => x.toFixed(2)).join(" ")}  (median ${med(ratios).toFixed(2)})`,
+);
+server.stop(true);
+process.exit(0);

@@ -1,0 +1,85 @@
+/**
+ * Run under Node by undici-light-get.test.ts (Bun replaces the `undici` module with its own):
+ * the Node entry's pod client's light GET (undici-fetch.ts `LIGHT_GET`, what a background
+ * scrape uses) against a loopback node:http server, and the scraper on it; one JSON line out.
+ */
+import { createServer } from "node:http";
+import { gzipSync } from "node:zlib";
+import { systemClock } from "../../src/clock.ts";
+import { BUILTIN_ENGINES } from "../../src/datalayer/engines.ts";
+import { createScraper } from "../../src/datalayer/scraper.ts";
+import { LightAbortController } from "../../src/runtime/node-abort.ts";
+import { decodingWhenEncoded, LIGHT_GET, type LightGet, undiciFetch } from "../../src/runtime/undici-fetch.ts";
+
+const PAGE = "# TYPE vllm:num_requests_waiting gauge\nvllm:num_requests_waiting 2\nvllm:num_requests_running 3\nvllm:kv_cache_usage_perc 0.25\n";
+const seen: { url: string; accept: string | undefined }[] = [];
+let hungClosed = false;
+const sockets = new Set<unknown>();
+const server = createServer((req, res) => {
+  seen.push({ url: req.url!, accept: req.headers.accept });
+  if (req.url === "/plain") res.end(PAGE);
+  else if (req.url === "/chunked") {
+    res.write(PAGE.slice(0, 10));
+    res.end(PAGE.slice(10));
+  } else if (req.url === "/gzip") {
+    res.setHeader("content-encoding", "gzip");
+    res.end(gzipSync(PAGE));
+  } else if (req.url === "/missing") {
+    res.statusCode = 404;
+    res.end("no such page");
+  } else if (req.url === "/hang") req.on("close", () => (hungClosed = true));
+});
+server.on("connection", (s) => sockets.add(s));
+await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+const { port } = server.address() as { port: number };
+const base = `http://127.0.0.1:${port}`;
+const raw = undiciFetch();
+const decoding = decodingWhenEncoded(raw);
+const headers = new Headers({ accept: "text/plain" });
+const text = (b: Uint8Array) => Buffer.from(b).toString();
+const get = (f: unknown, path: string, signal?: LightAbortController["signal"]) =>
+  (f as { [LIGHT_GET]: LightGet })[LIGHT_GET](`${base}${path}`, headers, signal);
+
+const out: Record<string, unknown> = {};
+const plain = await get(decoding, "/plain");
+out.plain = { status: plain.status, body: text(plain.body), encoding: plain.encoding ?? null };
+const chunked = await get(decoding, "/chunked");
+out.chunked = text(chunked.body);
+const gz = await get(decoding, "/gzip");
+out.gzip = { body: text(gz.body), encoding: gz.encoding ?? null };
+const rawGz = await get(raw, "/gzip");
+out.rawGzip = { gzipped: rawGz.body[0] === 0x1f && rawGz.body[1] === 0x8b, encoding: rawGz.encoding ?? null };
+const missing = await get(decoding, "/missing");
+out.missing = { status: missing.status, body: text(missing.body) };
+const controller = new LightAbortController();
+const hung = get(decoding, "/hang", controller.signal).then(
+  () => "resolved",
+  (err: Error) => err.name,
+);
+setTimeout(() => controller.abort(new DOMException("late", "TimeoutError")), 50);
+out.hung = await hung;
+await new Promise((r) => setTimeout(r, 50));
+out.hungClosed = hungClosed;
+out.accept = seen[0]!.accept;
+// The scraper on the Node entry's client: its snapshot from the light GET, no fetch called.
+let fetched = 0;
+const counting = Object.assign((url: string, init: RequestInit) => {
+  fetched++;
+  return decoding(url, init);
+}, { [LIGHT_GET]: (decoding as unknown as Record<symbol, unknown>)[LIGHT_GET] });
+const snapshots: unknown[] = [];
+const scraper = createScraper({
+  fetch: counting,
+  clock: systemClock,
+  timers: false,
+  engines: BUILTIN_ENGINES,
+  onSnapshot: (_name, s) => snapshots.push({ waiting: s.waitingQueueSize, running: s.runningRequests, kvUsage: s.kvCacheUsage }),
+});
+scraper.setTargets([{ name: "a", url: `${base}/gzip`, engine: "vllm" }]);
+await scraper.scrapeNow();
+scraper.stop();
+out.scrape = { snapshots, fetched };
+console.log(JSON.stringify(out));
+for (const s of sockets) (s as { destroy(): void }).destroy();
+server.close();
+await raw.close();
