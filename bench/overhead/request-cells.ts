@@ -4,7 +4,7 @@
  * Each round: a full collection, heapStats(), N calls awaited 32 at a time, the counts again;
  * variants alternate round by round (A B A B ...).
  *
- *   bun bench/overhead/request-cells.ts <moduleA> <moduleB> [--what attempt|body|body-real] [--rounds 15]
+ *   bun bench/overhead/request-cells.ts <moduleA> <moduleB> [--what attempt|body|body-real|scope] [--rounds 15]
  */
 import { heapStats } from "bun:jsc";
 import { resolve } from "node:path";
@@ -48,6 +48,35 @@ function runner(mod: Record<string, (...a: unknown[]) => Promise<unknown>>): Run
         setTimer: undefined,
         wholeStreams: false,
       });
+  if (values.what === "scope") {
+    // The scope stage of a tree (its src/stages/scope.ts): open, two held resources, close.
+    const stage = mod["scope"]!({
+      clock: { now: () => performance.now() },
+      lifecycle: { shuttingDown: false },
+      metrics: { series: () => ({}) },
+      logger: { request: () => {} },
+    }) as unknown as {
+      open(x: unknown): void;
+      close(x: unknown, res: Response): void;
+    };
+    const request = new Request("http://gw/v1/chat/completions", { method: "POST" });
+    const res = new Response(null, { status: 200 });
+    const held = { release: () => {} };
+    return () => {
+      const x = {
+        scope: undefined as unknown as { hold(r: unknown): void },
+        requestId: "r",
+        request,
+        headers: request.headers,
+        res: undefined,
+      };
+      stage.open(x);
+      x.scope.hold(held);
+      x.scope.hold(held);
+      stage.close(x, res);
+      return Promise.resolve();
+    };
+  }
   if (values.what === "body-real") {
     const text = JSON.stringify({
       model: "m",

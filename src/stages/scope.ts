@@ -6,7 +6,7 @@ import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
 import type { AfterAnswer, Deferred } from "../observability/after-answer.ts";
 import type { RecentRequests } from "../observability/recent.ts";
 import type { RequestRecord } from "../request-line.ts";
-import { type Outcome, type Releasable, RequestScope } from "../scope.ts";
+import { type Outcome, RequestScope } from "../scope.ts";
 import type { Exchange } from "./exchange.ts";
 
 /**
@@ -30,9 +30,7 @@ export function scope(deps: {
       if (deps.lifecycle.shuttingDown) {
         throw shuttingDown("The gateway is shutting down; retry on another replica.");
       }
-      const s = new RequestScope(deps.clock);
-      x.scope = s;
-      s.hold(new ScopeEnd(x, s, ends));
+      x.scope = new ExchangeScope(deps.clock, x, ends);
     },
     close(x: Exchange, res: Response): void {
       const s = x.scope;
@@ -42,9 +40,10 @@ export function scope(deps: {
     },
   };
 
-  /** The request's series and line, from what its end read (ScopeEnd.release); maybe after the answer. */
-  function finish(end: ScopeEnd): void {
-    const { x, s, outcome, durationMs } = end;
+  /** The request's series and line, from what its end read (ExchangeScope.released); maybe after the answer. */
+  function finish(end: ExchangeScope): void {
+    const { x, outcome, durationMs } = end;
+    const s = end;
     const req = x.inferenceRequest as Exchange["inferenceRequest"] | undefined;
     const targetModel = x.targetModel as Exchange["targetModel"] | undefined;
     const target = targetModel?.target;
@@ -89,34 +88,37 @@ export function scope(deps: {
   }
 }
 
-/** What every ScopeEnd of one stage shares: one object, not three fields a request. */
+/** What every ExchangeScope of one stage shares: one object, not three fields a request. */
 interface ScopeEnds {
   after: AfterAnswer | undefined;
-  finish: (end: ScopeEnd) => void;
+  finish: (end: ExchangeScope) => void;
 }
 
 /**
- * What the scope holds to write the request's metrics and line at its end: one object
- * rather than an object, a closure and the scope it keeps (issue 19, fifth pass). Its
- * release takes the request's duration from the scope's end time, reads the wall clock
- * (the line's `at`) and hands itself to
- * AfterAnswer, which writes it at once or after the answer has left (tenth pass).
+ * The request's scope, which writes the request's metrics and line at its end itself: after
+ * every resource it holds is released, as the object it held first did (issue 19: that object
+ * replaced an object, a closure and its scope in the fifth pass; it is the scope itself since
+ * the fourteenth, one object a request fewer). Its end takes the request's duration from the
+ * scope's end time, reads the wall clock (the line's `at`) and hands itself to AfterAnswer,
+ * which writes it at once or after the answer has left (tenth pass).
  */
-class ScopeEnd implements Releasable, Deferred {
+class ExchangeScope extends RequestScope implements Deferred {
   outcome: Outcome = "success";
   durationMs = 0;
   at = 0;
 
   constructor(
+    clock: Clock,
     readonly x: Exchange,
-    readonly s: RequestScope,
     private readonly ends: ScopeEnds,
-  ) {}
+  ) {
+    super(clock);
+  }
 
-  release(outcome: Outcome): void {
+  protected override released(outcome: Outcome): void {
     const ends = this.ends;
     this.outcome = outcome;
-    this.durationMs = this.s.endedAt - this.s.receivedAt;
+    this.durationMs = this.endedAt - this.receivedAt;
     this.at = Date.now();
     if (ends.after === undefined) ends.finish(this);
     else ends.after.add(this);
