@@ -4,7 +4,7 @@
  * Each round: a full collection, heapStats(), N calls awaited 32 at a time, the counts again;
  * variants alternate round by round (A B A B ...).
  *
- *   bun bench/overhead/request-cells.ts <moduleA> <moduleB> [--what attempt|body|body-real|scope] [--rounds 15]
+ *   bun bench/overhead/request-cells.ts <moduleA> <moduleB> [--what attempt|attempt-stream|body|body-real|scope] [--rounds 15]
  */
 import { heapStats } from "bun:jsc";
 import { resolve } from "node:path";
@@ -31,6 +31,19 @@ const fetchFn = () => {
 };
 const body = new Uint8Array(64);
 
+/** A streamed answer whose pod client offers its chunks (as Bun's wire client does), first chunk in. */
+const CHUNK_SOURCE = Symbol.for("inference-gateway.chunkSource");
+const chunk = { done: false as const, value: new Uint8Array(32) };
+const streamed = () => ({
+  status: 200,
+  ok: true,
+  headers: new Headers({ "content-type": "text/event-stream" }),
+  [CHUNK_SOURCE]: () => ({
+    read: () => Promise.resolve(chunk),
+    cancel: () => Promise.resolve(),
+  }),
+});
+
 type Run = () => Promise<unknown>;
 function runner(mod: Record<string, (...a: unknown[]) => Promise<unknown>>): Run {
   if (values.what === "attempt")
@@ -47,6 +60,21 @@ function runner(mod: Record<string, (...a: unknown[]) => Promise<unknown>>): Run
         closing: undefined,
         setTimer: undefined,
         wholeStreams: false,
+      });
+  if (values.what === "attempt-stream")
+    return () =>
+      mod["attempt"]!({
+        fetch: () => Promise.resolve(streamed() as unknown as Response),
+        url: "http://127.0.0.1:1/v1/chat/completions",
+        headers: new Headers(),
+        body,
+        clientSignal: new AbortController().signal,
+        responseTimeoutMs: 30_000,
+        firstByteTimeoutMs: 10_000,
+        retryOn: undefined,
+        closing: undefined,
+        setTimer: undefined,
+        wholeStreams: true,
       });
   if (values.what === "scope") {
     // The scope stage of a tree (its src/stages/scope.ts): open, two held resources, close.

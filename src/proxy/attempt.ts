@@ -211,71 +211,21 @@ async function withFirstChunk(
   chunks: ChunkSource | undefined,
 ): Promise<Response | ChunkSource> {
   const reader: ChunkSource = chunks ?? response.body!.getReader();
-  const onAbort = () => void reader.cancel(signal.reason).catch(() => {});
-  // The runtime's own chunks fail on the signal already (no listener: ~8 µs under Node 20).
-  if (!chunks) signal.addEventListener("abort", onAbort);
+  // The runtime's own chunks fail on the signal already (no listener: ~8 µs under Node 20,
+  // and no closure made for it: fourteenth pass).
+  const onAbort = chunks ? undefined : () => void reader.cancel(signal.reason).catch(() => {});
+  if (onAbort) signal.addEventListener("abort", onAbort);
   let first: ReadResult;
   try {
     first = await reader.read();
     if (signal.aborted) throw signal.reason;
   } finally {
-    if (!chunks) signal.removeEventListener("abort", onAbort);
+    if (onAbort) signal.removeEventListener("abort", onAbort);
   }
+  // An event stream: the reader itself with its first chunk held (the relay reads it directly).
+  if ((response.headers.get("content-type") ?? "").includes("text/event-stream"))
+    return new HeldFirst(reader, first);
   let pending: ReadResult | undefined = first;
-  if ((response.headers.get("content-type") ?? "").includes("text/event-stream")) {
-    /** The read `ended` started, replayed by the next `read`. */
-    let ahead: Promise<ReadResult> | undefined;
-    return {
-      read() {
-        const r = pending;
-        pending = undefined;
-        if (r) return Promise.resolve(r);
-        const a = ahead;
-        ahead = undefined;
-        return a ?? reader.read();
-      },
-      ready() {
-        const r = pending;
-        pending = undefined;
-        return r;
-      },
-      ended(last) {
-        const held = pending;
-        if (!held || ahead) return undefined;
-        if (held.done) {
-          pending = undefined;
-          return Promise.resolve(EMPTY);
-        }
-        if (last && !last(held.value)) return undefined;
-        return settlesDone(held);
-      },
-      // The relay's direct loop may take the next chunk handed over by the pod client's queue
-      // (Bun's wire client: ChunkQueue.wait), once nothing is held or read ahead here.
-      wait: (arrived, broke) =>
-        pending === undefined && ahead === undefined && reader.wait?.(arrived, broke) === true,
-      cancel: (reason) => reader.cancel(reason),
-    };
-    /** The held chunk when the read after it settles as the end within ENDED_TURNS; else the read is kept. */
-    async function settlesDone(held: ReadResult): Promise<Uint8Array | undefined> {
-      let next: ReadResult | undefined;
-      const read = reader.read();
-      read.then(
-        (r) => {
-          next = r;
-        },
-        () => {},
-      );
-      // A body already in whole has its end queued: the read settles within these turns
-      // (Bun 1.4: two). Later, or a read that fails: the stream goes on as usual.
-      for (let i = 0; i < ENDED_TURNS && next === undefined; i++) await null;
-      if (next?.done && pending === held) {
-        pending = undefined;
-        return held.value;
-      }
-      ahead = read;
-      return undefined;
-    }
-  }
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(c) {
@@ -293,4 +243,79 @@ async function withFirstChunk(
     statusText: response.statusText,
     headers: response.headers,
   });
+}
+
+/**
+ * An event stream's source with its first chunk held (attempt waited for it): the first read
+ * replays it, and what the relay asks of a source (`ready`, `ended`, `wait`) answers from it.
+ * One object a stream, its state in fields (issue 19, fourteenth pass: it was an object of
+ * five closures and the scope they shared).
+ */
+class HeldFirst implements ChunkSource {
+  /** The read `ended` started, replayed by the next `read`. */
+  private ahead: Promise<ReadResult> | undefined = undefined;
+
+  constructor(
+    private readonly reader: ChunkSource,
+    private pending: ReadResult | undefined,
+  ) {}
+
+  read(): Promise<ReadResult> {
+    const r = this.pending;
+    this.pending = undefined;
+    if (r) return Promise.resolve(r);
+    const a = this.ahead;
+    this.ahead = undefined;
+    return a ?? this.reader.read();
+  }
+
+  ready(): ReadResult | undefined {
+    const r = this.pending;
+    this.pending = undefined;
+    return r;
+  }
+
+  ended(last?: (chunk: Uint8Array) => boolean): Promise<Uint8Array | undefined> | undefined {
+    const held = this.pending;
+    if (!held || this.ahead) return undefined;
+    if (held.done) {
+      this.pending = undefined;
+      return Promise.resolve(EMPTY);
+    }
+    if (last && !last(held.value)) return undefined;
+    return this.settlesDone(held);
+  }
+
+  // The relay's direct loop may take the next chunk handed over by the pod client's queue
+  // (Bun's wire client: ChunkQueue.wait), once nothing is held or read ahead here.
+  wait(arrived: (chunk: Uint8Array | undefined) => void, broke: (err: Error) => void): boolean {
+    return (
+      this.pending === undefined && this.ahead === undefined && this.reader.wait?.(arrived, broke) === true
+    );
+  }
+
+  cancel(reason?: unknown): Promise<void> {
+    return this.reader.cancel(reason);
+  }
+
+  /** The held chunk when the read after it settles as the end within ENDED_TURNS; else the read is kept. */
+  private async settlesDone(held: ReadResult & { done: false }): Promise<Uint8Array | undefined> {
+    let next: ReadResult | undefined;
+    const read = this.reader.read();
+    read.then(
+      (r) => {
+        next = r;
+      },
+      () => {},
+    );
+    // A body already in whole has its end queued: the read settles within these turns
+    // (Bun 1.4: two). Later, or a read that fails: the stream goes on as usual.
+    for (let i = 0; i < ENDED_TURNS && next === undefined; i++) await null;
+    if (next?.done && this.pending === held) {
+      this.pending = undefined;
+      return held.value;
+    }
+    this.ahead = read;
+    return undefined;
+  }
 }
