@@ -89,7 +89,8 @@ describe("attempt's outcomes and the watches each leaves", () => {
     s.closing.close();
     if (result.kind === "response") {
       expect(result.controller.signal.aborted).toBe(false);
-      for (const fn of s.client.listeners) fn.call(null, { type: "abort" } as never);
+      // The client leaves: its signal calls the listener with its abort event.
+      for (const fn of s.client.listeners) (fn as (event: unknown) => void)({ type: "abort" });
       expect(result.controller.signal.aborted).toBe(true);
     }
   });
