@@ -7,6 +7,7 @@
  * the usage-only chunk the gateway asked the pod for when the client did not, and it
  * renames `model` when `responseModel: requested` says so.
  */
+import type { Clock } from "../clock.ts";
 import { concatBytes, indexOfBytes, lastIndexOfBytes, pattern, valueEnd } from "./bytes.ts";
 import { chunkFields, FIELD_OBJECT, FIELD_TEXT } from "./frame-fields.ts";
 import { renameFirstModel, renameModelAt } from "./model-field.ts";
@@ -64,11 +65,32 @@ const LAST_EVENT_TAIL: Record<Dialect, number> = { openai: 64, responses: 64 << 
  * byte search of the chunk's tail; a false positive costs only that check.
  */
 export function endsStream(kind: string, chunk: Uint8Array): boolean {
-  const dialect = dialectOf(kind);
-  const from = Math.max(0, chunk.length - LAST_EVENT_TAIL[dialect]);
-  for (const marker of LAST_EVENTS[dialect]) if (indexOfBytes(chunk, marker, from) !== -1) return true;
-  return false;
+  return ENDS_STREAM[dialectOf(kind)](chunk);
 }
+
+/**
+ * `endsStream` for one route kind, as a function of the chunk alone: one per dialect, made
+ * once (no closure per stream, no dialect looked up per chunk; issue 19, fourteenth pass).
+ */
+export function endsStreamOf(kind: string): (chunk: Uint8Array) => boolean {
+  return ENDS_STREAM[dialectOf(kind)];
+}
+
+function lastEventCheck(dialect: Dialect): (chunk: Uint8Array) => boolean {
+  const markers = LAST_EVENTS[dialect];
+  const tail = LAST_EVENT_TAIL[dialect];
+  return (chunk) => {
+    const from = Math.max(0, chunk.length - tail);
+    for (const marker of markers) if (indexOfBytes(chunk, marker, from) !== -1) return true;
+    return false;
+  };
+}
+
+const ENDS_STREAM: Record<Dialect, (chunk: Uint8Array) => boolean> = {
+  openai: lastEventCheck("openai"),
+  responses: lastEventCheck("responses"),
+  messages: lastEventCheck("messages"),
+};
 
 /** True when an OpenAI chunk (already known to hold non-empty text bytes) really carries text. */
 function confirmedContent(obj: Record<string, unknown> | undefined): boolean {
@@ -91,7 +113,9 @@ const field = (o: unknown, k: string): unknown =>
 export interface SseAccountingOptions {
   /** The route's ApiKind: its stream dialect (OpenAI chunks, Responses events, Anthropic events). */
   kind: string;
-  now: () => number;
+  /** The clock content frames are timed by: `clock` (read as `clock.now()`, no closure per stream) or `now`. */
+  now?: () => number;
+  clock?: Clock;
   /** Drop the usage-only chunk (chat / completions: the gateway asked for usage, the client did not). */
   dropUsageEvent?: boolean;
   /** Rename `model` to this name in the frames that carry it. */
@@ -117,14 +141,16 @@ export class SseAccounting {
   private readonly dialect: Dialect;
   private readonly drop: boolean;
   private readonly renameTo: string | undefined;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private messageUsage: { input: number; cached: number } | undefined;
   /** The clock read for the chunk being pushed (frames of one chunk arrived together): read once, at its first content frame. */
   private stamp: number | undefined;
 
   constructor(opts: SseAccountingOptions) {
     this.dialect = dialectOf(opts.kind);
-    this.now = opts.now;
+    const clock = opts.clock ?? (opts.now ? { now: opts.now } : undefined);
+    if (clock === undefined) throw new TypeError("SseAccounting needs `clock` or `now`");
+    this.clock = clock;
     this.drop = opts.dropUsageEvent === true && this.dialect === "openai";
     this.renameTo = opts.renameTo;
     const visit =
@@ -161,7 +187,7 @@ export class SseAccounting {
   }
 
   private content(): void {
-    if (this.stamp === undefined) this.stamp = this.now();
+    if (this.stamp === undefined) this.stamp = this.clock.now();
     this.contentAt(this.stamp);
   }
 
@@ -183,7 +209,7 @@ export class SseAccounting {
       if (this.candidate !== undefined) this.confirm();
       if (this.r.firstTokenAt !== undefined) this.content();
       else {
-        if (this.stamp === undefined) this.stamp = this.now();
+        if (this.stamp === undefined) this.stamp = this.clock.now();
         this.candidateAt = this.stamp;
         this.candidate = buf;
         this.candidateStart = start;

@@ -35,6 +35,12 @@ const LF = 0x0a;
 const CR = 0x0d;
 export const MAX_FRAME_BYTES = 4 << 20;
 const EMPTY = new Uint8Array(0);
+/**
+ * The empty list `carry` and `out` start from (and go back to), shared by every framer and
+ * never pushed to: each is made at its first piece, so a stream whose frames all lie within
+ * their chunks, or a tap that only reads, allocates neither (issue 19, fourteenth pass).
+ */
+const NONE: Uint8Array[] = [];
 
 export class SseFramer {
   /** At the start of a line (after a terminator, or at the start of the stream). */
@@ -42,7 +48,7 @@ export class SseFramer {
   /** The last byte seen was a CR: an LF right after it belongs to the same terminator. */
   private afterCR = false;
   /** Bytes of the current, not yet ended frame (copies), when it started in an earlier chunk. */
-  private carry: Uint8Array[] = [];
+  private carry: Uint8Array[] = NONE;
   private carried = 0;
   /** The current frame outgrew maxFrame: pass its bytes until it ends. */
   private oversized = false;
@@ -50,10 +56,10 @@ export class SseFramer {
   private endsAtCR = false;
 
   /** Aligned mode, during one push: what the client gets, in order (pieces, then the open run). */
-  private out: Uint8Array[] = [];
+  private out: Uint8Array[] = NONE;
   private changed = false;
   /** The chunk being pushed and the run of it that goes out as it came, not yet in `out`. */
-  private current: Uint8Array = new Uint8Array(0);
+  private current: Uint8Array = EMPTY;
   private runStart = 0;
   private runEnd = 0;
 
@@ -159,7 +165,7 @@ export class SseFramer {
         : this.current.subarray(this.runStart, this.runEnd);
     }
     this.endRun();
-    this.out = [];
+    this.out = NONE;
     return out.length === 1 ? out[0] : out;
   }
 
@@ -178,12 +184,18 @@ export class SseFramer {
   /** Aligned mode: bytes of their own go out (after the open run). */
   private emit(bytes: Uint8Array): void {
     this.endRun();
-    if (bytes.byteLength) this.out.push(bytes);
+    if (bytes.byteLength) this.queue(bytes);
   }
 
   private endRun(): void {
-    if (this.runEnd !== this.runStart) this.out.push(this.current.subarray(this.runStart, this.runEnd));
+    if (this.runEnd !== this.runStart) this.queue(this.current.subarray(this.runStart, this.runEnd));
     this.runStart = this.runEnd = 0;
+  }
+
+  /** Aligned mode: `bytes` after what this push already queued (the list made at its first piece). */
+  private queue(bytes: Uint8Array): void {
+    if (this.out === NONE) this.out = [bytes];
+    else this.out.push(bytes);
   }
 
   /** A frame's last bytes, `chunk[start, end)`, arrived: show it whole to `visit` and queue what the client gets. */
@@ -225,7 +237,7 @@ export class SseFramer {
     const parts = this.carry;
     if (last.byteLength) parts.push(last);
     const frame = concatBytes(parts, this.carried + last.byteLength);
-    this.carry = [];
+    this.carry = NONE;
     this.carried = 0;
     return frame;
   }
@@ -247,11 +259,12 @@ export class SseFramer {
         for (const part of this.carry) this.emit(part);
         this.keep(from, chunk.length);
       }
-      this.carry = [];
+      this.carry = NONE;
       this.carried = 0;
       return;
     }
-    this.carry.push(chunk.slice(from));
+    if (this.carry === NONE) this.carry = [chunk.slice(from)];
+    else this.carry.push(chunk.slice(from));
     this.carried += size;
   }
 }

@@ -7,7 +7,7 @@ import { GatewayError, shuttingDown } from "../errors.ts";
 import type { Closing } from "../lifecycle.ts";
 import type { RequestSeries } from "../metrics/request-series.ts";
 import type { AfterAnswer, Deferred } from "../observability/after-answer.ts";
-import { endsStream, JsonAccounting, SseAccounting } from "../proxy/accounting.ts";
+import { endsStreamOf, JsonAccounting, SseAccounting } from "../proxy/accounting.ts";
 import { answerHeaders, HOP_NAMES } from "../proxy/headers.ts";
 import { renameModelInJson } from "../proxy/model-field.ts";
 import { recordAnswer } from "../proxy/record.ts";
@@ -74,7 +74,7 @@ export function respond(x: Exchange, deps: RespondDeps, opts: RespondOptions): R
   const accounting = isSse
     ? new SseAccounting({
         kind: req.kind,
-        now: () => deps.clock.now(),
+        clock: deps.clock,
         dropUsageEvent: opts.usageInjected,
         // Fixed shapes, undefined where absent (read alike): no conditional spread per stream.
         renameTo: upstream.ok ? renameTo : undefined,
@@ -112,23 +112,63 @@ export function respond(x: Exchange, deps: RespondDeps, opts: RespondOptions): R
     const closing = deps.lifecycle?.closing;
     const bytes = closing?.closed ? undefined : (upstream as OffersWhole)[WHOLE_BYTES]?.();
     if (bytes !== undefined) return answerWhole(x, upstream, out, bytes, accounting, renameTo);
-    return readWhole(x, upstream, opts.controller, closing).then((read) =>
-      answerWhole(x, upstream, out, read, accounting, renameTo),
-    );
+    return answerRead(x, opts, out, accounting, renameTo, closing);
   }
   const tap = tapOf(x, accounting);
   // Bun: a stream that had ended with its first chunk (a short answer sent at once) goes out
   // as bytes, like a JSON answer; the scope ends as the pipeline closes (not streaming).
   if (deps.directStreams === true && opts.body?.ended && !deps.lifecycle?.closing?.closed) {
-    const ended = opts.body.ended((chunk) => endsStream(req.kind, chunk));
+    const ended = opts.body.ended(endsStreamOf(req.kind));
     if (ended)
-      return ended.then((all) => {
-        if (!all) return relayed(x, deps, opts, body, tap, out, settings.upstream.idleTimeoutMs);
-        x.idSetOn = answer(tappedWhole(all, tap) as Uint8Array<ArrayBuffer>, upstream, out);
-        return x.idSetOn;
+      return answerEnded(x, deps, opts, {
+        ended,
+        body,
+        tap,
+        headers: out,
+        idleTimeoutMs: settings.upstream.idleTimeoutMs,
       });
   }
   return relayed(x, deps, opts, body, tap, out, settings.upstream.idleTimeoutMs);
+}
+
+/*
+ * The two answers that settle later, each in a function of its own: `respond` itself then
+ * makes no closure, so no scope of its own is kept per request (issue 19, fourteenth pass).
+ */
+
+/** A JSON answer whose body is still to read: read whole, then answered. */
+function answerRead(
+  x: Exchange,
+  opts: RespondOptions,
+  headers: Headers,
+  accounting: JsonAccounting | SseAccounting,
+  renameTo: string | undefined,
+  closing: Closing | undefined,
+): Promise<Response> {
+  const upstream = opts.response;
+  return readWhole(x, upstream, opts.controller, closing).then((read) =>
+    answerWhole(x, upstream, headers, read, accounting, renameTo),
+  );
+}
+
+/** A stream asked whether it had ended with its first chunk: bytes if it had, else relayed. */
+function answerEnded(
+  x: Exchange,
+  deps: RespondDeps,
+  opts: RespondOptions,
+  s: {
+    ended: Promise<Uint8Array | undefined>;
+    body: ChunkSource | ReadableStream<Uint8Array>;
+    tap: Tap;
+    headers: Headers;
+    idleTimeoutMs: number;
+  },
+): Promise<Response> {
+  return s.ended.then((all) => {
+    if (!all) return relayed(x, deps, opts, s.body, s.tap, s.headers, s.idleTimeoutMs);
+    x.idSetOn = answer(tappedWhole(all, s.tap) as Uint8Array<ArrayBuffer>, opts.response, s.headers);
+    return x.idSetOn;
+  });
 }
 
 /** A whole answer's Response: its usage kept for the request's end, the model renamed if asked. */
@@ -191,7 +231,7 @@ function relayed(
     direct: deps.directStreams,
     // The chunk with the last event goes out with the close (one write fewer per stream).
     // Not for the Responses API: its check scans whole chunks (~0.8 µs each), more than it saves.
-    lastEvent: req.kind === "responses" ? undefined : (chunk) => endsStream(req.kind, chunk),
+    lastEvent: req.kind === "responses" ? undefined : endsStreamOf(req.kind),
     onEnd: (outcome, detail) => {
       if (outcome === "error") scope.log.error = detail;
       scope.end(upstream.status >= 400 && outcome === "success" ? "error" : outcome);
