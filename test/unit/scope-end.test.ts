@@ -14,7 +14,10 @@ function setup() {
   const events: string[] = [];
   const lines: RequestRecord[] = [];
   const logger = {
-    request: (r: RequestRecord) => void (events.push("line"), lines.push(r)),
+    request: (r: RequestRecord) => {
+      events.push("line");
+      lines.push(r);
+    },
   } as unknown as Logger;
   const stage = scope({
     clock: { now: () => now },
@@ -24,7 +27,15 @@ function setup() {
   });
   const x = new Exchange(new Request("http://gw/v1/chat/completions", { method: "POST" }), "req-1");
   stage.open(x);
-  return { stage, x, events, lines, advance: (ms: number) => void (now += ms) };
+  return {
+    stage,
+    x,
+    events,
+    lines,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe("the request scope's end", () => {
