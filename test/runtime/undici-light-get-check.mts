@@ -14,6 +14,16 @@ import { decodingWhenEncoded, LIGHT_GET, type LightGet, undiciFetch } from "../.
 const PAGE = "# TYPE vllm:num_requests_waiting gauge\nvllm:num_requests_waiting 2\nvllm:num_requests_running 3\nvllm:kv_cache_usage_perc 0.25\n";
 const seen: { url: string; accept: string | undefined }[] = [];
 let hungClosed = false;
+/** Settled when the server has the hanging request, and when its connection closes. */
+const hang = { arrived: resolvers(), closed: resolvers() };
+/** A promise and its resolve (Node 20 has no `Promise.withResolvers`). */
+function resolvers(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
 const sockets = new Set<unknown>();
 const server = createServer((req, res) => {
   seen.push({ url: req.url!, accept: req.headers.accept });
@@ -27,7 +37,13 @@ const server = createServer((req, res) => {
   } else if (req.url === "/missing") {
     res.statusCode = 404;
     res.end("no such page");
-  } else if (req.url === "/hang") req.on("close", () => (hungClosed = true));
+  } else if (req.url === "/hang") {
+    hang.arrived.resolve();
+    req.on("close", () => {
+      hungClosed = true;
+      hang.closed.resolve();
+    });
+  }
 });
 server.on("connection", (s) => sockets.add(s));
 await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -56,9 +72,14 @@ const hung = get(decoding, "/hang", controller.signal).then(
   () => "resolved",
   (err: Error) => err.name,
 );
-setTimeout(() => controller.abort(new DOMException("late", "TimeoutError")), 50);
+// Aborted once the pod has the request, and the socket's close awaited (not a time: a loaded
+// machine cannot make it flaky); 10 s is only a guard so a socket left open fails the check.
+await hang.arrived.promise;
+controller.abort(new DOMException("late", "TimeoutError"));
 out.hung = await hung;
-await new Promise((r) => setTimeout(r, 50));
+const guard = setTimeout(() => hang.closed.resolve(), 10_000);
+await hang.closed.promise;
+clearTimeout(guard);
 out.hungClosed = hungClosed;
 out.accept = seen[0]!.accept;
 // The scraper on the Node entry's client: its snapshot from the light GET, no fetch called.
