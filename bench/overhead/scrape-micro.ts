@@ -28,6 +28,7 @@ import { createScraper, type FetchLike } from "../../src/datalayer/scraper.ts";
 import { bunUpstreamFetch } from "../../src/runtime/bun-wire.ts";
 import { VLLM_METRICS } from "../../test/datalayer/fixtures/vllm.ts";
 import { bestNsPerCall } from "./best-of.ts";
+import { MOCK_PAGE, MODEL } from "./scrape-pages.ts";
 
 const { values } = parseArgs({
   options: {
@@ -46,23 +47,8 @@ const { values } = parseArgs({
   },
 });
 const SCRAPES = Number(values.scrapes);
-const MODEL = 'model_name="meta-llama/Llama-3.1-8B-Instruct"';
 const vllm = BUILTIN_ENGINES["vllm"]!;
 const wanted = wantedMetrics(vllm);
-
-/** The overhead benchmark's mock page (bench/overhead/upstream.ts). */
-const MOCK = [
-  "# HELP vllm:num_requests_waiting Number of requests waiting to be processed.",
-  "# TYPE vllm:num_requests_waiting gauge",
-  `vllm:num_requests_waiting{${MODEL}} 0.0`,
-  "# HELP vllm:num_requests_running Number of requests in model execution batches.",
-  "# TYPE vllm:num_requests_running gauge",
-  `vllm:num_requests_running{${MODEL}} 3.0`,
-  "# HELP vllm:kv_cache_usage_perc KV-cache usage. 1 means 100 percent usage.",
-  "# TYPE vllm:kv_cache_usage_perc gauge",
-  `vllm:kv_cache_usage_perc{${MODEL}} 0.1`,
-  "",
-].join("\n");
 
 /** A full-size vLLM V1 page: the fixture plus the histograms and counters a pod also serves. */
 function fullPage(): string {
@@ -123,7 +109,7 @@ function fullPage(): string {
 }
 
 const PAGES: Record<string, string> = {
-  "mock (3 gauges)": MOCK,
+  "mock (3 gauges)": MOCK_PAGE,
   "vLLM fixture": VLLM_METRICS,
   "full vLLM page": fullPage(),
 };
@@ -180,7 +166,7 @@ const CLIENTS: Record<string, () => FetchLike | undefined> = {
   fetch: () => undefined,
   wire: () => bunUpstreamFetch() as FetchLike,
 };
-const pages = values["mock-only"] ? { "mock (3 gauges)": MOCK } : PAGES;
+const pages = values["mock-only"] ? { "mock (3 gauges)": MOCK_PAGE } : PAGES;
 for (const [name, text] of Object.entries(pages))
   for (const client of values.client.split(",")) await wholeScrapes(name, text, client);
 
@@ -222,7 +208,7 @@ async function gridRuns(): Promise<void> {
   const trees = [root, ...values.tree];
   const intervalMs = Number(values.interval);
   const seconds = Number(values.seconds);
-  const body = new TextEncoder().encode(MOCK);
+  const body = new TextEncoder().encode(MOCK_PAGE);
   const jitter = Number(values.jitter);
   const server = Bun.serve({
     port: 0,

@@ -8,6 +8,7 @@
  */
 import { createServer } from "node:net";
 import { parseArgs } from "node:util";
+import { MOCK_PAGE, rawAnswer } from "./scrape-pages.ts";
 
 const { values } = parseArgs({
   options: {
@@ -21,20 +22,7 @@ if (!values.tree) throw new Error("--tree /path/of/the/other/tree is required");
 const ROUNDS = Number(values.rounds);
 const SCRAPES = Number(values.scrapes);
 const TARGETS = Number(values.targets);
-const MODEL = 'model_name="meta-llama/Llama-3.1-8B-Instruct"';
-const page = [
-  "# TYPE vllm:num_requests_waiting gauge",
-  `vllm:num_requests_waiting{${MODEL}} 0.0`,
-  "# TYPE vllm:num_requests_running gauge",
-  `vllm:num_requests_running{${MODEL}} 3.0`,
-  "# TYPE vllm:kv_cache_usage_perc gauge",
-  `vllm:kv_cache_usage_perc{${MODEL}} 0.1`,
-  "",
-].join("\n");
-const answer = Buffer.from(
-  "HTTP/1.1 200 OK\r\ndate: Sun, 06 Dec 2026 13:00:00 GMT\r\nserver: uvicorn\r\n" +
-    `content-length: ${Buffer.byteLength(page)}\r\ncontent-type: text/plain; version=0.0.4; charset=utf-8\r\n\r\n${page}`,
-);
+const answer = rawAnswer(MOCK_PAGE);
 const server = createServer((s) => {
   s.setNoDelay(true);
   s.on("data", (d) => {

@@ -10,6 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import { VLLM_METRICS } from "../../test/datalayer/fixtures/vllm.ts";
+import { MOCK_PAGE, rawAnswer } from "./scrape-pages.ts";
 
 const { values } = parseArgs({
   options: {
@@ -25,29 +26,7 @@ if (!values.tree) throw new Error("--tree /path/of/the/other/tree is required");
 const ROUNDS = Number(values.rounds);
 const SCRAPES = Number(values.scrapes);
 const TARGETS = Number(values.targets);
-const MODEL = 'model_name="meta-llama/Llama-3.1-8B-Instruct"';
-const MOCK = [
-  "# HELP vllm:num_requests_waiting Number of requests waiting to be processed.",
-  "# TYPE vllm:num_requests_waiting gauge",
-  `vllm:num_requests_waiting{${MODEL}} 0.0`,
-  "# HELP vllm:num_requests_running Number of requests in model execution batches.",
-  "# TYPE vllm:num_requests_running gauge",
-  `vllm:num_requests_running{${MODEL}} 3.0`,
-  "# HELP vllm:kv_cache_usage_perc KV-cache usage. 1 means 100 percent usage.",
-  "# TYPE vllm:kv_cache_usage_perc gauge",
-  `vllm:kv_cache_usage_perc{${MODEL}} 0.1`,
-  "",
-].join("\n");
-const page = values.page === "fixture" ? VLLM_METRICS : MOCK;
-const body = Buffer.from(page);
-// What uvicorn (vLLM) sends: date, server, content-length, content-type.
-const answer = Buffer.concat([
-  Buffer.from(
-    "HTTP/1.1 200 OK\r\ndate: Sun, 06 Dec 2026 13:00:00 GMT\r\nserver: uvicorn\r\n" +
-      `content-length: ${body.byteLength}\r\ncontent-type: text/plain; version=0.0.4; charset=utf-8\r\n\r\n`,
-  ),
-  body,
-]);
+const answer = rawAnswer(values.page === "fixture" ? VLLM_METRICS : MOCK_PAGE);
 const server = Bun.listen({
   hostname: "127.0.0.1",
   port: 0,
