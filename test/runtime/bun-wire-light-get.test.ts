@@ -35,6 +35,20 @@ let connections = 0;
 const requests: string[] = [];
 const closed: number[] = [];
 let base = "";
+/** Conditions a test waits on, looked at after each request and close the server sees. */
+const waiting: { holds: () => boolean; resolve: () => void }[] = [];
+/** Settles once `holds()` is true: checked now and at each server event (no timer, no polling). */
+function when(holds: () => boolean): Promise<void> {
+  if (holds()) return Promise.resolve();
+  return new Promise((resolve) => waiting.push({ holds, resolve }));
+}
+function serverEvent(): void {
+  for (const w of [...waiting])
+    if (w.holds()) {
+      waiting.splice(waiting.indexOf(w), 1);
+      w.resolve();
+    }
+}
 
 beforeAll(() => {
   server = Bun.listen<{ id: number }>({
@@ -47,6 +61,7 @@ beforeAll(() => {
       data(s: Socket<{ id: number }>, data) {
         const text = data.toString("latin1");
         requests.push(text);
+        serverEvent();
         const path = text.slice(4, text.indexOf(" ", 4));
         const answer = ANSWERS[path];
         if (answer === undefined) return; // /hang
@@ -55,6 +70,7 @@ beforeAll(() => {
       },
       close(s) {
         closed.push(s.data.id);
+        serverEvent();
       },
     },
   });
@@ -101,12 +117,12 @@ test("a light GET aborts as a fetch does: the signal's reason, the socket closed
   const wire = wireFetch({ decode: true });
   const controller = new LightAbortController();
   const pending = lightOf(wire)(`${base}/hang`, accept, controller.signal);
-  while (!requests.at(-1)?.startsWith("GET /hang")) await Bun.sleep(1);
+  await when(() => requests.at(-1)?.startsWith("GET /hang") === true);
   const id = connections;
   const reason = new DOMException("late", "TimeoutError");
   controller.abort(reason);
   expect(await pending.catch((err: unknown) => err)).toBe(reason);
-  while (!closed.includes(id)) await Bun.sleep(1);
+  await when(() => closed.includes(id));
   // Already aborted: rejected at once, nothing sent.
   const sent = requests.length;
   expect(await lightOf(wire)(`${base}/plain`, accept, controller.signal).catch((e: unknown) => e)).toBe(
