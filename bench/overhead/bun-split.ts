@@ -24,13 +24,14 @@
  *     [--targets gw-bun,bare-wire,bare-fetch] [--rounds 3] [--seconds 4] [--warmup 10] [--perf]
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { firstJsonLine, freePort, killAllOnExit, type Proc, signal, sleep, start, stopAll } from "./procs.ts";
 import {
   activate,
+  gatewayConfig,
   LOAD_CORE,
   median,
   PROXY_CORE,
@@ -234,25 +235,8 @@ async function main(): Promise<void> {
     let proc: Proc;
     let port: number;
     if (id === "gw-bun" || id === "gw-bun-env" || id === "gw-bun-noscrape") {
-      // As run.ts's gw-bun: its config in a folder of its own (the gateway watches it).
-      const config = join(WORK, "config", `${id}.yaml`);
-      execFileSync("mkdir", ["-p", join(WORK, "config")]);
-      writeFileSync(
-        config,
-        [
-          "apiVersion: gateway.inference.dev/v1alpha1",
-          "kind: GatewayConfig",
-          "hostname: 127.0.0.1",
-          "logLevel: info",
-          // gw-bun-noscrape: what background scraping costs (as run.ts's ablation)
-          ...(id === "gw-bun-noscrape"
-            ? ["dataLayer: { scrapeIntervalMs: 600000, modelsRefreshMs: 600000 }"]
-            : []),
-          "endpoints:",
-          ...ports.map((p, i) => `  - { name: mock-${i}, address: "127.0.0.1:${p}" }`),
-          "",
-        ].join("\n"),
-      );
+      // As run.ts's gw-bun; gw-bun-noscrape: what background scraping costs (as run.ts's ablation).
+      const config = gatewayConfig(WORK, id, ports, id === "gw-bun-noscrape");
       port = await freePort();
       const extra = id === "gw-bun-env" ? envOf(values["gw-env"]) : {};
       proc = start(id, [BUN, "run", "src/runtime/bun.ts", "--config", config, "--port", String(port)], {

@@ -19,13 +19,14 @@
  *     [--rounds 3] [--seconds 4] [--warmup 10] [--perf [--files] | --strace] [--gw-flags "--node-flag ..."]
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { firstJsonLine, freePort, killAllOnExit, type Proc, signal, sleep, start, stopAll } from "./procs.ts";
 import {
   activate,
+  gatewayConfig,
   LOAD_CORE,
   median,
   PROXY_CORE,
@@ -351,19 +352,7 @@ async function main(): Promise<void> {
     cwd: ROOT,
   });
   const { ports } = await firstJsonLine<{ ports: number[] }>(upstream);
-  const config = join(WORK, "gateway.yaml");
-  writeFileSync(
-    config,
-    [
-      "apiVersion: gateway.inference.dev/v1alpha1",
-      "kind: GatewayConfig",
-      "hostname: 127.0.0.1",
-      "logLevel: info",
-      "endpoints:",
-      ...ports.map((p, i) => `  - { name: mock-${i}, address: "127.0.0.1:${p}" }`),
-      "",
-    ].join("\n"),
-  );
+  const config = gatewayConfig(WORK, "gateway", ports);
   const nodeFlags = PERF ? ["--perf-basic-prof"] : [];
   const gwPort = await freePort();
   const gw = start(

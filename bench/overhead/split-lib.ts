@@ -1,8 +1,10 @@
 /**
- * What the CPU splits of a gateway against its bare proxy share (node-split.ts, bun-split.ts):
+ * What the CPU splits of a gateway against its bare proxy share (node-split.ts, bun-split.ts,
+ * streams-prof.ts):
  * per-thread CPU from /proc, wrk on the load core, one target running at a time, medians.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { bigBody, SMALL } from "./bodies.ts";
 import { CLK_TCK, type Proc, run, signal, sleep } from "./procs.ts";
 import { type WrkJson, wrkScript } from "./wrk-lua.ts";
@@ -10,6 +12,32 @@ import { type WrkJson, wrkScript } from "./wrk-lua.ts";
 /** The core wrk and the mock pods run on; the proxy under test runs on PROXY_CORE. */
 export const LOAD_CORE = "0";
 export const PROXY_CORE = "1";
+
+/**
+ * Writes the gateway's config as the README has users write it (static endpoints, every
+ * default: the scheduling profile, metrics and the log line on) into a folder of its own under
+ * `dir` (the gateway watches its config's folder: the tools' logs and strace output written
+ * next to it would wake it on every write); returns its path. `noScrape`: background scraping
+ * every 600 s instead of 50 ms (what scraping costs, as run.ts's ablation).
+ */
+export function gatewayConfig(dir: string, name: string, ports: readonly number[], noScrape = false): string {
+  mkdirSync(join(dir, "config"), { recursive: true });
+  const file = join(dir, "config", `${name}.yaml`);
+  writeFileSync(
+    file,
+    [
+      "apiVersion: gateway.inference.dev/v1alpha1",
+      "kind: GatewayConfig",
+      "hostname: 127.0.0.1",
+      "logLevel: info",
+      ...(noScrape ? ["dataLayer: { scrapeIntervalMs: 600000, modelsRefreshMs: 600000 }"] : []),
+      "endpoints:",
+      ...ports.map((p, i) => `  - { name: mock-${i}, address: "127.0.0.1:${p}" }`),
+      "",
+    ].join("\n"),
+  );
+  return file;
+}
 
 /** A load case: connections and the wrk script that sends its requests. */
 export interface SplitCase {

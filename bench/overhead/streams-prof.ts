@@ -10,12 +10,12 @@
  *   flock /tmp/bench.lock npx bun bench/overhead/streams-prof.ts [--seconds 6] [--warmup 6] [--case sse32p]
  *     [--targets gw,bare] [--interval 250] [--strace] [--out /tmp/streams-prof]
  */
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { firstJsonLine, freePort, killAllOnExit, type Proc, sleep, start, stop, stopAll } from "./procs.ts";
 import { analyzeProfile } from "./profile.ts";
-import { LOAD_CORE, PROXY_CORE, splitCases, wrkOn } from "./split-lib.ts";
+import { gatewayConfig, LOAD_CORE, PROXY_CORE, splitCases, wrkOn } from "./split-lib.ts";
 
 const { values } = parseArgs({
   options: {
@@ -52,23 +52,8 @@ for (const id of values.targets.split(",")) {
   let port: number;
   let proc: Proc;
   if (id === "gw") {
-    // In a folder of its own: the gateway watches its config's folder, and the logs and the
-    // strace output written next to it would wake it (fs.watch's thread) on every write.
-    mkdirSync(join(WORK, "config"), { recursive: true });
-    const config = join(WORK, "config", "gw.yaml");
-    writeFileSync(
-      config,
-      [
-        "apiVersion: gateway.inference.dev/v1alpha1",
-        "kind: GatewayConfig",
-        "hostname: 127.0.0.1",
-        "logLevel: info",
-        "dataLayer: { scrapeIntervalMs: 600000, modelsRefreshMs: 600000 }",
-        "endpoints:",
-        ...ports.map((p, i) => `  - { name: mock-${i}, address: "127.0.0.1:${p}" }`),
-        "",
-      ].join("\n"),
-    );
+    // Scraping off: this profile is of the stream path (scraping's cost: bun-split.ts).
+    const config = gatewayConfig(WORK, "gw", ports, true);
     port = await freePort();
     proc = start(id, [BUN, ...prof, "src/runtime/bun.ts", "--config", config, "--port", String(port)], {
       core: PROXY_CORE,
