@@ -76,10 +76,7 @@ class Call {
 
   onConnect(abort: (reason?: Error) => void): void {
     this.#abort = abort;
-    const signal = this.#signal;
-    if (signal?.aborted) abort(signal.reason);
-    else if (signal instanceof LightAbortSignal) signal.call = this;
-    else if (signal) watch(signal, this);
+    tieToSignal(this.#signal, this, abort);
   }
 
   /** The call's signal aborted (watch): abort it, if it is still running. */
@@ -167,10 +164,7 @@ class Call {
   }
 
   #done(): void {
-    const signal = this.#signal;
-    if (signal instanceof LightAbortSignal) {
-      if (signal.call === this) signal.call = undefined;
-    } else if (signal) unwatch(signal, this);
+    untieFromSignal(this.#signal, this);
     this.#abort = undefined;
   }
 }
@@ -182,12 +176,42 @@ class Call {
  * keeps one listener, and its set only holds the calls still running. Weakly keyed: a signal
  * and its set go together.
  */
-const watched = new WeakMap<AbortSignal, Set<Call>>();
+const watched = new WeakMap<AbortSignal, Set<SignalledCall>>();
 
-function watch(signal: AbortSignal, call: Call): void {
+/** What a dispatched call offers its signal: told the reason when the signal aborts. */
+export interface SignalledCall {
+  aborted(reason: unknown): void;
+}
+
+/**
+ * Ties an undici call to its signal as it connects (this file's `Call`, undici-fetch.ts's light
+ * GET): aborted at once when the signal already is; else told when it aborts, through a light
+ * signal's own field or the platform signal's one shared listener (`watched`).
+ */
+export function tieToSignal(
+  signal: AbortSignal | LightAbortSignal | null | undefined,
+  call: SignalledCall,
+  abort: (reason?: Error) => void,
+): void {
+  if (signal?.aborted) abort(signal.reason as Error);
+  else if (signal instanceof LightAbortSignal) signal.call = call;
+  else if (signal) watch(signal, call);
+}
+
+/** The call has ended: its signal no longer tells it. */
+export function untieFromSignal(
+  signal: AbortSignal | LightAbortSignal | null | undefined,
+  call: SignalledCall,
+): void {
+  if (signal instanceof LightAbortSignal) {
+    if (signal.call === call) signal.call = undefined;
+  } else if (signal) watched.get(signal)?.delete(call);
+}
+
+function watch(signal: AbortSignal, call: SignalledCall): void {
   let calls = watched.get(signal);
   if (!calls) {
-    const set = new Set<Call>();
+    const set = new Set<SignalledCall>();
     calls = set;
     watched.set(signal, set);
     signal.addEventListener("abort", () => {
@@ -196,8 +220,4 @@ function watch(signal: AbortSignal, call: Call): void {
     });
   }
   calls.add(call);
-}
-
-function unwatch(signal: AbortSignal, call: Call): void {
-  watched.get(signal)?.delete(call);
 }

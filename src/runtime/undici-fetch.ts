@@ -13,8 +13,8 @@
 import { Agent, type Dispatcher } from "undici";
 import type { FetchFn } from "../deps.ts";
 import { decodingFetch } from "../proxy/decode.ts";
-import { ABORT_CONTROLLER, LightAbortSignal, offerLightAborts } from "./node-abort.ts";
-import { dispatchCall } from "./node-dispatch.ts";
+import { ABORT_CONTROLLER, type LightAbortSignal, offerLightAborts } from "./node-abort.ts";
+import { dispatchCall, tieToSignal, untieFromSignal } from "./node-dispatch.ts";
 import { PAIRS } from "./node-headers.ts";
 
 /** Largest answer with a content-length that is read whole before the Response is made. */
@@ -102,7 +102,6 @@ class LightCall {
   #first: Buffer | undefined;
   #more: Buffer[] | undefined;
   #size = 0;
-  #onAbort: (() => void) | undefined;
   readonly #signal: AbortSignal | LightAbortSignal | undefined;
 
   constructor(
@@ -117,13 +116,7 @@ class LightCall {
 
   onConnect(abort: (reason?: Error) => void): void {
     this.#abort = abort;
-    const signal = this.#signal;
-    if (signal?.aborted) abort(signal.reason as Error);
-    else if (signal instanceof LightAbortSignal) signal.call = this;
-    else if (signal) {
-      this.#onAbort = () => this.aborted(signal.reason);
-      signal.addEventListener("abort", this.#onAbort, { once: true });
-    }
+    tieToSignal(this.#signal, this, abort);
   }
 
   /** The call's signal aborted: abort it, if it is still running (undici rejects with the reason). */
@@ -171,10 +164,7 @@ class LightCall {
   }
 
   #done(): void {
-    const signal = this.#signal;
-    if (signal instanceof LightAbortSignal) {
-      if (signal.call === this) signal.call = undefined;
-    } else if (signal && this.#onAbort) signal.removeEventListener("abort", this.#onAbort);
+    untieFromSignal(this.#signal, this);
     this.#abort = undefined;
   }
 }

@@ -16,6 +16,9 @@ const seen: { url: string; accept: string | undefined }[] = [];
 let hungClosed = false;
 /** Settled when the server has the hanging request, and when its connection closes. */
 const hang = { arrived: resolvers(), closed: resolvers() };
+/** The same for a GET aborted through the platform's AbortController (the shared listener). */
+const hang2 = { arrived: resolvers(), closed: resolvers() };
+let hung2Closed = false;
 /** A promise and its resolve (Node 20 has no `Promise.withResolvers`). */
 function resolvers(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -37,6 +40,12 @@ const server = createServer((req, res) => {
   } else if (req.url === "/missing") {
     res.statusCode = 404;
     res.end("no such page");
+  } else if (req.url === "/hang2") {
+    hang2.arrived.resolve();
+    req.on("close", () => {
+      hung2Closed = true;
+      hang2.closed.resolve();
+    });
   } else if (req.url === "/hang") {
     hang.arrived.resolve();
     req.on("close", () => {
@@ -53,7 +62,7 @@ const raw = undiciFetch();
 const decoding = decodingWhenEncoded(raw);
 const headers = new Headers({ accept: "text/plain" });
 const text = (b: Uint8Array) => Buffer.from(b).toString();
-const get = (f: unknown, path: string, signal?: LightAbortController["signal"]) =>
+const get = (f: unknown, path: string, signal?: LightAbortController["signal"] | AbortSignal) =>
   (f as { [LIGHT_GET]: LightGet })[LIGHT_GET](`${base}${path}`, headers, signal);
 
 const out: Record<string, unknown> = {};
@@ -80,6 +89,16 @@ controller.abort(new DOMException("late", "TimeoutError"));
 out.hung = await hung;
 await hang.closed.promise;
 out.hungClosed = hungClosed;
+const platform = new AbortController();
+const hung2 = get(decoding, "/hang2", platform.signal).then(
+  () => "resolved",
+  (err: Error) => err.name,
+);
+await hang2.arrived.promise;
+platform.abort(new DOMException("late", "TimeoutError"));
+out.hung2 = await hung2;
+await hang2.closed.promise;
+out.hung2Closed = hung2Closed;
 out.accept = seen[0]!.accept;
 // The scraper on the Node entry's client: its snapshot from the light GET, no fetch called.
 let fetched = 0;

@@ -19,6 +19,9 @@ test("Node's pod client's light GET: status, whole body, gzip decoded by the dec
   expect(out.missing).toEqual({ status: 404, body: "no such page" });
   expect(out.hung).toBe("TimeoutError");
   expect(out.hungClosed).toBe(true);
+  // The same through the platform's AbortController (node-dispatch.ts's shared listener).
+  expect(out.hung2).toBe("TimeoutError");
+  expect(out.hung2Closed).toBe(true);
   expect(out.accept).toBe("text/plain");
   expect(out.scrape).toEqual({ snapshots: [{ waiting: 2, running: 3, kvUsage: 0.25 }], fetched: 0 });
 }, 40_000);
