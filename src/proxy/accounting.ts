@@ -8,11 +8,12 @@
  * renames `model` when `responseModel: requested` says so.
  */
 import type { Clock } from "../clock.ts";
+import { indexOfByte } from "./byte-index.ts";
 import { concatBytes, indexOfBytes, lastIndexOfBytes, pattern, valueEnd } from "./bytes.ts";
-import { chunkFields, FIELD_OBJECT, FIELD_TEXT } from "./frame-fields.ts";
+import { chunkFields, FIELD_OBJECT, FIELD_TEXT, nextUsageObject, textField } from "./frame-fields.ts";
 import { renameFirstModel, renameModelAt } from "./model-field.ts";
-import { eventName, frameJson } from "./sse-frame.ts";
-import { type FrameVerdict, type Pieces, SseFramer } from "./sse-framer.ts";
+import { eventName, frameJson, frameJsonIn } from "./sse-frame.ts";
+import { type FrameVerdict, MAX_FRAME_BYTES, type Pieces, SseFramer } from "./sse-framer.ts";
 import { type Dialect, dialectOf, type Usage, usageOf } from "./usage.ts";
 
 export type { Usage } from "./usage.ts";
@@ -44,6 +45,12 @@ const MAX_JSON_KEPT = 1 << 20;
 /** One decoder for every answer (stateless without `stream: true`): not one per request. */
 const decoder = new TextDecoder();
 const USAGE_KEY = pattern('"usage":');
+/** The length of `"usage":{` (frame-fields.ts's USAGE_OBJECT). */
+const USAGE_OBJECT_LENGTH = 9;
+const LF = 0x0a;
+const CR = 0x0d;
+/** A kept run at most this long is copied by a loop, not through a view (whole's join). */
+const SHORT_RUN = 64;
 
 /** The last event of a stream, per dialect: what `endsStream` looks for in a chunk's tail. */
 const LAST_EVENTS: Record<Dialect, readonly Uint8Array[]> = {
@@ -137,7 +144,7 @@ export class SseAccounting {
   private candidateStart = 0;
   private candidateEnd = 0;
   private candidateAt = 0;
-  private readonly framer: SseFramer;
+  private framer: SseFramer | undefined = undefined;
   private readonly dialect: Dialect;
   private readonly drop: boolean;
   private readonly renameTo: string | undefined;
@@ -145,6 +152,9 @@ export class SseAccounting {
   private messageUsage: { input: number; cached: number } | undefined;
   /** The clock read for the chunk being pushed (frames of one chunk arrived together): read once, at its first content frame. */
   private stamp: number | undefined;
+  /** `whole`: where the next usage object starts (-1: none), and that the stream holds no CR. */
+  private usageAt = -1;
+  private noCR = false;
 
   constructor(opts: SseAccountingOptions) {
     this.dialect = dialectOf(opts.kind);
@@ -153,6 +163,13 @@ export class SseAccounting {
     this.clock = clock;
     this.drop = opts.dropUsageEvent === true && this.dialect === "openai";
     this.renameTo = opts.renameTo;
+  }
+
+  /**
+   * The framer, made at the first chunk: a stream tapped whole (`whole`) makes none, nor its
+   * visitor closure (issue 19, fifteenth pass).
+   */
+  private framed(): SseFramer {
     const visit =
       this.dialect === "openai"
         ? (b: Uint8Array, s: number, e: number) => this.openai(b, s, e)
@@ -160,6 +177,7 @@ export class SseAccounting {
           ? (b: Uint8Array, s: number, e: number) => this.responses(b.subarray(s, e))
           : (b: Uint8Array, s: number, e: number) => this.messages(b.subarray(s, e));
     this.framer = new SseFramer(visit, this.drop || this.renameTo !== undefined);
+    return this.framer;
   }
 
   /** What the stream has told so far (a first content frame still to confirm is confirmed first). */
@@ -176,14 +194,80 @@ export class SseAccounting {
     if (this.candidate !== undefined) this.confirm();
     this.r.responseBytes += bytes.byteLength;
     this.stamp = undefined;
-    return this.framer.push(bytes);
+    return (this.framer ?? this.framed()).push(bytes);
+  }
+
+  /**
+   * A whole stream at once (it came with its answer's head: respond's bytes path): what the
+   * client gets, as one array, and the same result, as `chunk(bytes)` then `flush()` would
+   * give them joined (tappedWhole). One pass over the frames: the usage objects are found by
+   * one native search over the whole stream instead of two a frame, frames are ranges of
+   * `bytes` (no framer, no runs or pieces), and what stays is `bytes` itself, or one new array
+   * when a frame is dropped (issue 19, fifteenth pass). Undefined, with nothing done, where the
+   * framer's general path is needed: another dialect, a rename, a CR in the stream, a stream
+   * longer than the framer's largest frame, or an accounting that has already had a chunk.
+   */
+  whole(bytes: Uint8Array): Uint8Array | undefined {
+    const len = bytes.length;
+    if (
+      this.dialect !== "openai" ||
+      this.renameTo !== undefined ||
+      this.framer !== undefined ||
+      len > MAX_FRAME_BYTES ||
+      indexOfByte(bytes, CR, 0) !== -1
+    )
+      return undefined;
+    this.r.responseBytes = len;
+    this.stamp = undefined;
+    this.noCR = true;
+    this.usageAt = nextUsageObject(bytes, 0);
+    /** Dropped frames' ranges, [start, end) pairs in order. */
+    let cut: number[] | undefined;
+    // The framer's walk from LF to LF (no CR: a blank line is an LF at a line's start).
+    let lineStart = true;
+    let frameStart = 0;
+    let i = 0;
+    while (i < len) {
+      const lf = bytes[i] === LF ? i : indexOfByte(bytes, LF, i);
+      if (lf === -1) break;
+      if (lf > i) lineStart = false;
+      i = lf + 1;
+      if (!lineStart) lineStart = true;
+      else {
+        if (this.wholeFrame(bytes, frameStart, i) === null) cut = cutOut(cut, frameStart, i);
+        frameStart = i;
+      }
+    }
+    // The end (flush): the first content frame confirmed, then a last frame without its blank line.
+    if (this.candidate !== undefined) this.confirm();
+    this.stamp = undefined;
+    if (frameStart < len && this.wholeFrame(bytes, frameStart, len) === null)
+      cut = cutOut(cut, frameStart, len);
+    this.noCR = false;
+    return cut === undefined ? bytes : without(bytes, cut);
+  }
+
+  /** One frame of a whole stream, `bytes[start, end)`: its usage object known from the one search. */
+  private wholeFrame(bytes: Uint8Array, start: number, end: number): FrameVerdict {
+    let at = this.usageAt;
+    while (at !== -1 && at < start) at = nextUsageObject(bytes, at + 1);
+    this.usageAt = at;
+    // As chunkFields: the whole key and its `{` before the frame's last byte.
+    const object = at !== -1 && at + USAGE_OBJECT_LENGTH <= end - 1;
+    return this.openaiFound(
+      bytes,
+      start,
+      end,
+      (textField(bytes, start, end) ? FIELD_TEXT : 0) | (object ? FIELD_OBJECT : 0),
+    );
   }
 
   /** End of stream: a last frame without its blank line. */
   flush(): Uint8Array | undefined {
     if (this.candidate !== undefined) this.confirm();
     this.stamp = undefined;
-    return this.framer.end();
+    // No framer: no chunk came, so nothing is held.
+    return this.framer?.end();
   }
 
   private content(): void {
@@ -202,7 +286,11 @@ export class SseAccounting {
   /** OpenAI chat / completions chunk, `buf[start, end)`: `data: {...}` or `data: [DONE]`. */
   private openai(buf: Uint8Array, start: number, end: number): FrameVerdict {
     // A non-empty text field and a usage object, found without a JS loop over every byte (frame-fields.ts).
-    const found = chunkFields(buf, start, end);
+    return this.openaiFound(buf, start, end, chunkFields(buf, start, end));
+  }
+
+  /** An OpenAI chunk frame whose fields (chunkFields' FIELD_TEXT, FIELD_OBJECT) are `found`. */
+  private openaiFound(buf: Uint8Array, start: number, end: number, found: number): FrameVerdict {
     if (found & FIELD_TEXT) {
       // The byte test decides from the second content frame on; the first is parsed to be
       // sure, later (a candidate): its clock is read now, as content() would.
@@ -217,7 +305,7 @@ export class SseAccounting {
       }
     }
     if (found & FIELD_OBJECT) {
-      const obj = frameJson(buf.subarray(start, end));
+      const obj = frameJsonIn(buf, start, end, this.noCR);
       this.r.usage = usageOf("openai", obj?.["usage"]) ?? this.r.usage;
       const choices = obj?.["choices"];
       if (this.drop && Array.isArray(choices) && choices.length === 0) return null;
@@ -231,7 +319,7 @@ export class SseAccounting {
   private confirm(): void {
     const buf = this.candidate!;
     this.candidate = undefined;
-    if (confirmedContent(frameJson(buf.subarray(this.candidateStart, this.candidateEnd))))
+    if (confirmedContent(frameJsonIn(buf, this.candidateStart, this.candidateEnd, this.noCR)))
       this.contentAt(this.candidateAt);
   }
 
@@ -284,6 +372,35 @@ export class SseAccounting {
     }
     return undefined;
   }
+}
+
+/** `cut` with `[start, end)` added (made at its first range). */
+function cutOut(cut: number[] | undefined, start: number, end: number): number[] {
+  if (cut === undefined) return [start, end];
+  cut.push(start, end);
+  return cut;
+}
+
+/**
+ * `bytes` without the ranges `cut` ([start, end) pairs, in order, not overlapping) as one new
+ * array: a short run (the `[DONE]` after a dropped usage frame) copied by a loop, a longer one
+ * through a view.
+ */
+function without(bytes: Uint8Array, cut: readonly number[]): Uint8Array {
+  let size = bytes.length;
+  for (let k = 0; k < cut.length; k += 2) size -= cut[k + 1]! - cut[k]!;
+  const out = new Uint8Array(size);
+  let w = 0;
+  for (let k = 0, from = 0; k <= cut.length; k += 2) {
+    const to = k < cut.length ? cut[k]! : bytes.length;
+    if (to - from <= SHORT_RUN) for (let j = from; j < to; j++) out[w++] = bytes[j]!;
+    else {
+      out.set(bytes.subarray(from, to), w);
+      w += to - from;
+    }
+    if (k < cut.length) from = cut[k + 1]!;
+  }
+  return out;
 }
 
 /**

@@ -23,3 +23,15 @@ export const indexOfByte: (hay: Uint8Array, value: number, from: number) => numb
   nodeIndexOf === undefined
     ? (hay, value, from) => hay.indexOf(value, from)
     : (hay, value, from) => nodeIndexOf.call(hay, value, from);
+
+/**
+ * A byte sequence looked for in a `Uint8Array` by one native call, where the runtime's is fast:
+ * Bun's `Buffer.prototype.indexOf` (it takes any Uint8Array; a memmem). Undefined elsewhere:
+ * Node's costs more than a walk of single-byte hops over an SSE stream (issue 19, fifteenth
+ * pass: 3.7 µs against ~0.3 over sse32's 4.3 KiB), and Workers and Deno have no `Buffer`.
+ */
+export const indexOfSequence: ((this: Uint8Array, needle: Uint8Array, from: number) => number) | undefined =
+  typeof (globalThis as { Bun?: unknown }).Bun !== "undefined"
+    ? (globalThis as { Buffer?: { prototype: { indexOf(needle: Uint8Array, from: number): number } } }).Buffer
+        ?.prototype.indexOf
+    : undefined;

@@ -19,6 +19,11 @@ export interface Tap {
   chunk(bytes: Uint8Array): Pieces;
   /** End of the body: anything held back. */
   flush(): Uint8Array | undefined;
+  /**
+   * A whole body at once, as `chunk` then `flush` would give it, joined (tappedWhole); a tap
+   * that offers it may answer undefined, having done nothing: chunk and flush are used then.
+   */
+  whole?(bytes: Uint8Array): Uint8Array | undefined;
 }
 
 export interface RelayOptions {
@@ -107,6 +112,8 @@ export interface ChunkSource {
  */
 export function tappedWhole(bytes: Uint8Array, tap: Tap | undefined): Uint8Array {
   if (!tap) return bytes;
+  const all = tap.whole?.(bytes);
+  if (all !== undefined) return all;
   const out = tap.chunk(bytes);
   const rest = tap.flush();
   // No list made for the usual shapes: the chunk as it came, or its pieces with nothing held back.

@@ -63,7 +63,41 @@ function singleData(frame: Uint8Array): string | undefined {
 
 /** The frame's data parsed as JSON, or undefined (no data, `[DONE]`, not JSON). */
 export function frameJson(frame: Uint8Array): Record<string, unknown> | undefined {
-  const data = singleData(frame) ?? dataLines(frame).data;
+  return parsedData(singleData(frame) ?? dataLines(frame).data);
+}
+
+/**
+ * `frameJson(buf.subarray(start, end))` without the frame's view when the frame is one `data:`
+ * line and its blank line (what vLLM sends): only the data's view is made, to decode it
+ * (issue 19, fifteenth pass: a view costs Bun ~0.1-0.3 µs in the gateway's heap).
+ */
+export function frameJsonIn(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  /** `buf` holds no CR (the caller looked): none is searched for. */
+  noCR = false,
+): Record<string, unknown> | undefined {
+  if (
+    buf[start] !== 0x64 ||
+    buf[start + 1] !== 0x61 ||
+    buf[start + 2] !== 0x74 ||
+    buf[start + 3] !== 0x61 ||
+    buf[start + 4] !== 0x3a ||
+    start + 5 > end
+  )
+    return frameJson(buf.subarray(start, end)); // "data:"
+  const from = buf[start + 5] === 0x20 && start + 6 <= end ? start + 6 : start + 5;
+  let lineEnd = indexOfByte(buf, LF, from);
+  if (lineEnd === -1 || lineEnd > end) lineEnd = end;
+  const cr = noCR ? -1 : indexOfByte(buf, CR, from);
+  if (cr !== -1 && cr < lineEnd) lineEnd = cr;
+  for (let i = lineEnd; i < end; i++)
+    if (buf[i] !== LF && buf[i] !== CR) return frameJson(buf.subarray(start, end));
+  return parsedData(decoder.decode(buf.subarray(from, lineEnd)));
+}
+
+function parsedData(data: string | undefined): Record<string, unknown> | undefined {
   if (data === undefined || !data.trimStart().startsWith("{")) return undefined;
   try {
     const obj = JSON.parse(data) as unknown;
