@@ -5,7 +5,7 @@
  */
 
 import { grownInt32 } from "./key-table.ts";
-import { sameKeys } from "./prefix-memos.ts";
+import { keptKeys } from "./prefix-memos.ts";
 import { type EntrySlab, NONE } from "./prefix-storage.ts";
 
 /** An entry's place in its endpoint's list (fields of the slab; prefix-index.ts names the rest). */
@@ -21,8 +21,12 @@ export class EndpointLrus {
   size = new Int32Array(8);
   /** Bumped by every change of any list: a `newestAre` answer holds while this is unchanged. */
   private changes = 0;
-  /** Per endpoint id: the keys `newestAre` last found newest (a copy) and `changes` then. */
-  private readonly newest: ({ at: number; keys: readonly number[] } | undefined)[] = [];
+  /**
+   * Per endpoint id: the keys `newestAre` last found newest (a copy, and the array it was
+   * made from) and `changes` then.
+   */
+  private readonly newest: ({ at: number; given: readonly number[]; keys: readonly number[] } | undefined)[] =
+    [];
 
   constructor(private readonly ent: EntrySlab) {}
 
@@ -89,7 +93,7 @@ export class EndpointLrus {
    */
   newestAre(ep: number, keys: readonly number[]): boolean {
     const last = this.newest[ep];
-    if (last !== undefined && last.at === this.changes && sameKeys(keys, last.keys)) return true;
+    if (last !== undefined && last.at === this.changes && keptKeys(keys, last.given, last.keys)) return true;
     if (this.size[ep]! < keys.length) return false;
     const ent = this.ent;
     let e = this.tail[ep]!;
@@ -98,8 +102,10 @@ export class EndpointLrus {
       e = ent.field(e, LRU_PREV);
     }
     // Kept by copy: the caller's array may change after the call.
-    if (last !== undefined && sameKeys(keys, last.keys)) last.at = this.changes;
-    else this.newest[ep] = { at: this.changes, keys: keys.slice() };
+    if (last !== undefined && keptKeys(keys, last.given, last.keys)) {
+      last.at = this.changes;
+      last.given = keys;
+    } else this.newest[ep] = { at: this.changes, given: keys, keys: keys.slice() };
     return true;
   }
 

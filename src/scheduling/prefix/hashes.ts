@@ -251,6 +251,17 @@ const last = {
 let lastWindow = new Uint8Array(16 * 1024);
 let lastWindowWords = new Uint32Array(lastWindow.buffer);
 
+/**
+ * Whether `keys` is the keys array the last `hashPrefix` call handed out (its `keys`, also
+ * what a repeated text gets again). Nothing writes a PrefixHashes' arrays once it is made,
+ * and a new text gets new arrays: so a memo made from this very array still holds its keys,
+ * and may take identity for equality (prefix-memos.ts `keptKeys`). Arrays from anywhere else
+ * (a caller's own, which it may change after a call) answer false.
+ */
+export function isLastHashed(keys: readonly number[]): boolean {
+  return keys === last.keys && keys.length > 0;
+}
+
 function sameParts(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

@@ -4,6 +4,7 @@
  * holders version is the one it was made at: a key gaining or losing a holder (which is
  * also when key slots move: a key comes or goes) or an endpoint leaving bumps it.
  */
+import { isLastHashed } from "./hashes.ts";
 import type { KeyRecords } from "./key-records.ts";
 import { NO_MATCH, type PrefixLengths } from "./matched-lengths.ts";
 
@@ -15,22 +16,41 @@ export function sameKeys(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /**
+ * Whether `keys` are the keys a memo kept: `kept`, its copy of the array `given` it was made
+ * from. When `keys` is that very array and it is the one `hashPrefix` handed out last (which
+ * nothing writes: PrefixHashes are read-only), it still holds `kept`: no compare. A repeated
+ * prompt's match, its placement (twice) and its record's LRU memo each compared 256 keys
+ * (issue 19, fifteenth pass). A caller's own array (which it may change after a call) is
+ * compared as before.
+ */
+export function keptKeys(
+  keys: readonly number[],
+  given: readonly number[],
+  kept: readonly number[],
+): boolean {
+  return (keys === given && isLastHashed(keys)) || sameKeys(keys, kept);
+}
+
+/**
  * The last match and the holders it was read from: the same keys again (the same prompt)
  * while no key has gained or lost a holder get the same answer (it is read-only), without
  * reading the holders of every block again.
  */
 export class LastMatch {
   private holders = -1;
+  /** The array the match was made for, and a copy of its keys (the caller's array may change after the call). */
+  private given: readonly number[] = [];
   private keys: readonly number[] = [];
   private lengths: PrefixLengths = NO_MATCH;
 
   /** The match of `keys` made at holders version `holders`, or undefined. */
   get(keys: readonly number[], holders: number): PrefixLengths | undefined {
-    return this.holders === holders && sameKeys(keys, this.keys) ? this.lengths : undefined;
+    return this.holders === holders && keptKeys(keys, this.given, this.keys) ? this.lengths : undefined;
   }
 
   set(keys: readonly number[], holders: number, lengths: PrefixLengths): void {
     this.holders = holders;
+    this.given = keys;
     this.keys = keys.slice(); // the caller's array may change after the call
     this.lengths = lengths;
   }
@@ -44,6 +64,8 @@ export class LastMatch {
  */
 export class PlacedKeys {
   private holders = -1;
+  /** The array last placed, and a copy of its keys. */
+  private given: readonly number[] = [];
   private keys: readonly number[] = [];
   /** Shard and slot offset of each key (`KeyRecords.locate`), valid when `current`. */
   shards = new Int32Array(256);
@@ -58,7 +80,7 @@ export class PlacedKeys {
 
   /** Whether `shards`/`slots` place `keys` at holders version `holders`. */
   current(keys: readonly number[], holders: number): boolean {
-    return this.holders === holders && sameKeys(keys, this.keys);
+    return this.holders === holders && keptKeys(keys, this.given, this.keys);
   }
 
   /** Places `keys` in `table` (unless already placed at this version); read `shards`/`slots` after. */
@@ -71,6 +93,7 @@ export class PlacedKeys {
     table.locate(keys, this.shards, this.slots);
     this.floor = Number.NEGATIVE_INFINITY;
     this.holders = holders;
+    this.given = keys;
     this.keys = keys.slice();
     return this;
   }
