@@ -46,7 +46,18 @@ export class IndexWeights implements PromptWeights {
   }
 
   addAll(keys: readonly number[], w: number): void {
-    const p = this.placed.place(keys, this.store.holdersVersion, this.store.keys);
+    const holders = this.store.holdersVersion;
+    const placed = this.placed;
+    // The same prompt again, every key of it weighed (a floor above 0: no absent key) and
+    // placed: its adds deferred (key-records.ts `deferWeightsAt`, applied before anything
+    // else reads a weight), its floor carried forward exactly: fl(x + w) is monotone in x,
+    // so the least of the new weights is fl(floor + w).
+    if (w > 0 && placed.floor > 0 && placed.current(keys, holders)) {
+      this.store.keys.deferWeightsAt(placed.shards, placed.slots, keys.length, w);
+      placed.floor += w;
+      return;
+    }
+    const p = placed.place(keys, holders, this.store.keys);
     p.floor = this.store.keys.addWeightsAt(p.shards, p.slots, keys.length, w);
   }
 

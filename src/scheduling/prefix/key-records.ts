@@ -65,6 +65,17 @@ export class KeyRecords {
   probes = 0;
   /** Slots `warm` touched (tests and benchmarks, as `probes`). */
   warmed = 0;
+  /**
+   * Weight adds deferred (`deferWeightsAt`): `pendingW[0..pendingN)` in the order made, each
+   * to be added to the weight of every key `pendingShards`/`pendingSlots` place (the first
+   * `pendingKeys`). Applied (`flushWeights`) before anything reads or changes a weight, or
+   * moves or places a slot, so no caller sees them pending.
+   */
+  private readonly pendingW = new Float64Array(PENDING_MAX);
+  private pendingN = 0;
+  private pendingShards = NO_PLACES;
+  private pendingSlots = NO_PLACES;
+  private pendingKeys = 0;
 
   constructor() {
     // Every shard starts as the shared empty one (no memory per shard until its first key).
@@ -79,6 +90,7 @@ export class KeyRecords {
 
   /** Keys with a non-zero weight. */
   get weighted(): number {
+    if (this.pendingN > 0) this.flushWeights();
     return this.weightedCount;
   }
 
@@ -153,6 +165,7 @@ export class KeyRecords {
 
   /** The key's weight (0 when absent). */
   weight(key: number): number {
+    if (this.pendingN > 0) this.flushWeights();
     const i = this.slotOf(key);
     return i < 0 ? 0 : this.shards[this.shard]![i + WEIGHT]!;
   }
@@ -197,6 +210,7 @@ export class KeyRecords {
 
   /** Adds `w` (> 0) to the weight of the key in slot `i` of shard `s`. */
   addWeightAt(s: number, i: number, w: number): void {
+    if (this.pendingN > 0) this.flushWeights();
     const slots = this.shards[s]!;
     if (slots[i + WEIGHT] === 0) this.weightedCount++;
     slots[i + WEIGHT]! += w;
@@ -207,6 +221,7 @@ export class KeyRecords {
    * the shard must double first; returns its slot's offset (shard in `foundShard`).
    */
   addAt(key: number, entry: number, absent: number, hash = keyHash(key)): number {
+    if (this.pendingN > 0) this.flushWeights();
     if (key === 0) key = 0;
     const s = this.shard;
     if (this.counts[s]! >= this.limits[s]!) return this.addHashed(key, entry, hash);
@@ -223,6 +238,7 @@ export class KeyRecords {
 
   /** The first j whose key weighs less than `bar` (absent: 0), or -1; probes only up to j. */
   firstBelow(keys: readonly number[], bar: number): number {
+    if (this.pendingN > 0) this.flushWeights();
     for (let j = 0; j < keys.length; j++) {
       const i = this.slotOf(keys[j]!);
       if ((i < 0 ? 0 : this.shards[this.shard]![i + WEIGHT]!) < bar) return j;
@@ -236,6 +252,7 @@ export class KeyRecords {
   }
 
   private addHashed(key: number, entry: number, h: number): number {
+    if (this.pendingN > 0) this.flushWeights();
     if (key === 0) key = 0;
     const s = h >>> (32 - SHARD_BITS);
     if (this.counts[s]! >= this.limits[s]!) this.growShard(s);
@@ -279,6 +296,7 @@ export class KeyRecords {
    * `firstBelowAt`: a prompt's weights read and then added, each without probing again.
    */
   locate(keys: readonly number[], shardAt: Int32Array, slotAt: Int32Array): void {
+    if (this.pendingN > 0) this.flushWeights();
     for (let j = 0; j < keys.length; j++) {
       slotAt[j] = this.slotOf(keys[j]!);
       shardAt[j] = this.shard;
@@ -291,6 +309,11 @@ export class KeyRecords {
    * above until a weight is cleared or divided or a key comes or goes (`PlacedKeys.floor`).
    */
   addWeightsAt(shardAt: Int32Array, slotAt: Int32Array, n: number, w: number): number {
+    if (this.pendingN > 0) this.flushWeights();
+    return this.addWeightsNow(shardAt, slotAt, n, w);
+  }
+
+  private addWeightsNow(shardAt: Int32Array, slotAt: Int32Array, n: number, w: number): number {
     if (!(w > 0)) return Number.NEGATIVE_INFINITY;
     let least = Number.POSITIVE_INFINITY;
     for (let j = 0; j < n; j++) {
@@ -309,8 +332,85 @@ export class KeyRecords {
     return least;
   }
 
+  /**
+   * `addWeightsAt(shardAt, slotAt, n, w)` deferred (w > 0; the places from `locate`, which
+   * no slot move or other `locate` has changed since): kept, and added in the same order
+   * when anything next reads or changes a weight or moves or places a slot (every other
+   * method applies them first), or after `PENDING_MAX` of them. A repeated prompt's record
+   * adds the same prompt's weights again and again; deferred, its 256 weights are read and
+   * written once a batch instead of once a request (issue 19, fifteenth pass). Places other
+   * than the pending ones apply those first.
+   */
+  deferWeightsAt(shardAt: Int32Array, slotAt: Int32Array, n: number, w: number): void {
+    if (
+      this.pendingN > 0 &&
+      (shardAt !== this.pendingShards || slotAt !== this.pendingSlots || n !== this.pendingKeys)
+    )
+      this.flushWeights();
+    if (this.pendingN === PENDING_MAX) this.flushWeights();
+    this.pendingShards = shardAt;
+    this.pendingSlots = slotAt;
+    this.pendingKeys = n;
+    this.pendingW[this.pendingN++] = w;
+  }
+
+  /**
+   * Applies the deferred adds: each key's weight gets them in the order they were made, as
+   * `addWeightsAt` one call at a time would have (the same sums, to the bit). A key placed
+   * twice (the same slot at two positions) got each call's add at both positions in turn:
+   * then the adds go call by call, as they did.
+   */
+  private flushWeights(): void {
+    const n = this.pendingN;
+    this.pendingN = 0;
+    const ws = this.pendingW;
+    const shardAt = this.pendingShards;
+    const slotAt = this.pendingSlots;
+    const keys = this.pendingKeys;
+    // Each slot once: its weight put aside and the slot marked (NaN, which no weight is), so
+    // a second place of the same slot shows.
+    if (this.flushScratch.length < keys) this.flushScratch = new Float64Array(keys);
+    const was = this.flushScratch;
+    let twice = false;
+    let j = 0;
+    for (; j < keys; j++) {
+      const i = slotAt[j]!;
+      if (i < 0) continue;
+      const slots = this.shards[shardAt[j]!]!;
+      const v = slots[i + WEIGHT]!;
+      if (Number.isNaN(v)) {
+        twice = true;
+        break;
+      }
+      was[j] = v;
+      slots[i + WEIGHT] = Number.NaN;
+    }
+    if (twice) {
+      for (let k = 0; k < j; k++)
+        if (slotAt[k]! >= 0) this.shards[shardAt[k]!]![slotAt[k]! + WEIGHT] = was[k]!;
+      for (let c = 0; c < n; c++) this.addWeightsNow(shardAt, slotAt, keys, ws[c]!);
+      return;
+    }
+    for (j = 0; j < keys; j++) {
+      const i = slotAt[j]!;
+      if (i < 0) continue;
+      let v = was[j]!;
+      if (v === 0) this.weightedCount++;
+      for (let c = 0; c < n; c++) v += ws[c]!;
+      this.shards[shardAt[j]!]![i + WEIGHT] = v;
+    }
+  }
+
+  private flushScratch = new Float64Array(256);
+
+  /** Weight adds deferred and not yet applied (tests). */
+  get pendingWeights(): number {
+    return this.pendingN;
+  }
+
   /** The first j < n whose key (placed by `locate`) weighs less than `bar` (absent: 0), or -1. */
   firstBelowAt(shardAt: Int32Array, slotAt: Int32Array, n: number, bar: number): number {
+    if (this.pendingN > 0) this.flushWeights();
     for (let j = 0; j < n; j++) {
       const i = slotAt[j]!;
       if ((i < 0 ? 0 : this.shards[shardAt[j]!]![i + WEIGHT]!) < bar) return j;
@@ -320,6 +420,7 @@ export class KeyRecords {
 
   /** Drops a key's weight (the key stays). */
   clearWeight(key: number): void {
+    if (this.pendingN > 0) this.flushWeights();
     const i = this.slotOf(key);
     const slots = this.shards[this.shard]!;
     if (i < 0 || slots[i + WEIGHT] === 0) return;
@@ -329,6 +430,7 @@ export class KeyRecords {
 
   /** Divides every weight by `w` (the statistics' decay). */
   divideWeights(w: number): void {
+    if (this.pendingN > 0) this.flushWeights();
     for (const slots of this.shards)
       if (slots !== EMPTY) for (let i = WEIGHT; i < slots.length; i += SLOT) slots[i]! /= w;
   }
@@ -347,6 +449,7 @@ export class KeyRecords {
    * into the hole unless their home slot is cyclically within (hole, their slot].
    */
   private removeAt(s: number, i: number): void {
+    if (this.pendingN > 0) this.flushWeights();
     const slots = this.shards[s]!;
     const mask = this.masks[s]!;
     const wrap = mask * SLOT + SLOT - 1;
@@ -389,6 +492,10 @@ export class KeyRecords {
     this.limits[s] = limitOf(mask + 1);
   }
 }
+
+/** Weight adds `deferWeightsAt` keeps at most before it applies them. */
+const PENDING_MAX = 32;
+const NO_PLACES = new Int32Array(0);
 
 /** Two empty slots, shared by every shard before its first key (its limit, 0, makes `add` grow it first). */
 const EMPTY = new Float64Array(2 * SLOT);
