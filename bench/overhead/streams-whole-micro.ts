@@ -61,6 +61,8 @@ for (const [name, make] of Object.entries(cases)) {
     }
     if (b > 0 && r.after < r.before) wins++;
   }
-  console.log(`${name}: ${best.before.toFixed(2)} → ${best.after.toFixed(2)} µs a stream (lower in ${wins}/14 batches)`);
+  console.log(
+    `${name}: ${best.before.toFixed(2)} → ${best.after.toFixed(2)} µs a stream (lower in ${wins}/14 batches)`,
+  );
 }
 if (sink === 42) console.log("");
