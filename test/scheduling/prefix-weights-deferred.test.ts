@@ -69,7 +69,7 @@ describe("deferred weight adds", () => {
       ["clearWeight", (t) => t.clearWeight(keys[4]!)],
       ["divideWeights", (t) => t.divideWeights(3)],
       ["removal", (t) => t.setHead(keys[5]!, -1)],
-      ["add", (t) => other.forEach((k) => t.add(k, 0))],
+      ["add", (t) => other.map((k) => t.add(k, 0))],
       ["locate", (t) => t.locate(other, new Int32Array(8), new Int32Array(8))],
     ];
     for (const [name, step] of steps) {

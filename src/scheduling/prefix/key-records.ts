@@ -73,8 +73,8 @@ export class KeyRecords {
    */
   private readonly pendingW = new Float64Array(PENDING_MAX);
   private pendingN = 0;
-  private pendingShards = NO_PLACES;
-  private pendingSlots = NO_PLACES;
+  private pendingShards: Int32Array = NO_PLACES;
+  private pendingSlots: Int32Array = NO_PLACES;
   private pendingKeys = 0;
 
   constructor() {
