@@ -4,6 +4,18 @@ import { seededRandom } from "../../src/clock.ts";
 import { type Stack, startStack, waitFor } from "../helpers/stack.ts";
 
 let stack: Stack | undefined;
+
+/**
+ * A stack whose every pod the gateway has scraped once. Until a pod's first scrape answers,
+ * scheduling prefers the pods already scraped (datalayer/freshness.ts), so a request sent at
+ * once could find the faulty pod its only candidate and nothing to fail over to (under a busy
+ * suite: "No endpoint could answer (1 tried)" in the fifteenth pass, on the tree before too).
+ */
+async function startScraped(opts: Parameters<typeof startStack>[0]): Promise<Stack> {
+  const s = await startStack(opts);
+  await waitFor(() => s.gateway.deps.endpoints.list().every((e) => e.metrics.updatedAt > 0));
+  return s;
+}
 afterEach(async () => {
   await stack?.close();
   stack = undefined;
@@ -40,7 +52,7 @@ async function expectNoLeaks(s: Stack) {
 describe("chaos on real ports", () => {
   test("a pod killed under load: no non-streaming request fails; its streams end with an error the client sees", async () => {
     const pod = { model: MODEL, timeScale: 1, prefillOverheadMs: 5, interTokenMs: 10, maxNumSeqs: 64 };
-    stack = await startStack({
+    stack = await startScraped({
       pods: [pod, pod, pod],
       settings: { upstream: { ejectAfterFailures: 1, ejectionMs: 60_000 } },
     });
@@ -96,7 +108,7 @@ describe("chaos on real ports", () => {
 
   test("a pod answering 500s is ejected, and its 500s are retried on the others: the client sees none", async () => {
     const pod = { model: MODEL, timeScale: 0.01 };
-    stack = await startStack({
+    stack = await startScraped({
       pods: [pod, pod],
       settings: { upstream: { ejectAfterFailures: 3, ejectionMs: 60_000 } },
     });
@@ -116,7 +128,7 @@ describe("chaos on real ports", () => {
     const pod = { model: MODEL, timeScale: 0.01 };
     // 1 s, not less: the healthy pod answers in milliseconds, but a loaded CI machine once kept a
     // retried request's second attempt past a 300 ms timeout (1 failure in a clean-clone run).
-    stack = await startStack({ pods: [pod, pod], settings: { upstream: { responseTimeoutMs: 1000 } } });
+    stack = await startScraped({ pods: [pod, pod], settings: { upstream: { responseTimeoutMs: 1000 } } });
     stack.pods[0]!.simulator.setFault({ delayMs: 10_000 });
     const statuses = await Promise.all(
       Array.from({ length: 10 }, async () => {
@@ -132,7 +144,7 @@ describe("chaos on real ports", () => {
 
   test("a hung pod (headers never come) loses its streams to the first-byte timeout, not the 10-minute response timeout", async () => {
     const pod = { model: MODEL, timeScale: 0.01 };
-    stack = await startStack({
+    stack = await startScraped({
       pods: [pod, pod],
       // 1 s, not 300 ms: under a busy suite a request read 503 (upstream_unreachable) twice in
       // the tenth pass, likely its retry's headers too late on real time as well; it passed
@@ -165,7 +177,7 @@ describe("chaos on real ports", () => {
 
   test("a flood of clients hanging up mid-stream leaves no state behind and no upstream still running", async () => {
     const pod = { model: MODEL, timeScale: 1, prefillOverheadMs: 1, interTokenMs: 5, maxNumSeqs: 256 };
-    stack = await startStack({ pods: [pod, pod] });
+    stack = await startScraped({ pods: [pod, pod] });
     const s = stack;
     const random = seededRandom(9);
     const started = performance.now();
@@ -195,7 +207,7 @@ describe("chaos on real ports", () => {
   test("thousands of completed, failed and aborted requests release everything exactly once", async () => {
     const pod = { model: MODEL, timeScale: 0.02, maxNumSeqs: 128 };
     // No retries and no ejection, so failures reach clients and every path is exercised.
-    stack = await startStack({
+    stack = await startScraped({
       pods: [pod, pod, pod],
       settings: { upstream: { ejectAfterFailures: 1000, failureWindow: 0, retryOn: [] } },
     });
