@@ -52,6 +52,11 @@ function endsWith(hay: Uint8Array, at: number, key: Uint8Array, from: number): b
  * and one `g`, in `logprobs`: two native searches a frame instead of four; ninth pass).
  */
 export function usageObject(hay: Uint8Array, from: number, to: number): boolean {
+  return usageFrom(hay, from, to) !== -1;
+}
+
+/** Where the first `"usage":{` lying whole in `hay[from, to)` starts, or -1: the walk from one key's `g` to the next. */
+function usageFrom(hay: Uint8Array, from: number, to: number): number {
   const last = to - AFTER_ANCHOR; // the anchor of a match that ends by `to`
   for (
     let at = indexOfByte(hay, ANCHOR, from + ANCHOR_AT);
@@ -61,9 +66,9 @@ export function usageObject(hay: Uint8Array, from: number, to: number): boolean 
     const start = at - ANCHOR_AT;
     let j = 0;
     while (j < USAGE_OBJECT.length && hay[start + j] === USAGE_OBJECT[j]) j++;
-    if (j === USAGE_OBJECT.length) return true;
+    if (j === USAGE_OBJECT.length) return start;
   }
-  return false;
+  return -1;
 }
 
 /** FIELD_TEXT | FIELD_OBJECT as found in the chunk frame `hay[from, to)` (see the module's note). */
@@ -104,16 +109,5 @@ export function textField(hay: Uint8Array, from: number, to: number): boolean {
  */
 export function nextUsageObject(hay: Uint8Array, from: number): number {
   if (indexOfSequence !== undefined) return indexOfSequence.call(hay, USAGE_OBJECT, from);
-  const last = hay.length - AFTER_ANCHOR;
-  for (
-    let at = indexOfByte(hay, ANCHOR, from + ANCHOR_AT);
-    at !== -1 && at <= last;
-    at = indexOfByte(hay, ANCHOR, at + 1)
-  ) {
-    const start = at - ANCHOR_AT;
-    let j = 0;
-    while (j < USAGE_OBJECT.length && hay[start + j] === USAGE_OBJECT[j]) j++;
-    if (j === USAGE_OBJECT.length) return start;
-  }
-  return -1;
+  return usageFrom(hay, from, hay.length);
 }
