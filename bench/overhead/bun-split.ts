@@ -19,15 +19,23 @@
  * starts it, default profile, metrics and log on), bare-wire (b': bare-bun.ts --wire, the
  * gateway's own pod client), bare-fetch (b: bare-bun.ts on fetch). Each is warmed on small
  * JSON and every case, then rounds alternate the targets (order rotated each round).
+ * Also: gw-bun-noscrape, gw-bun-env (--gw-env), gw-alt (the gateway of another checkout,
+ * --gw-root) and gw-p-<variant>, the gateway with one scheduling profile of
+ * decide-profiles.ts each (random, max, default, noprefix, prefix...: the fifteenth pass's
+ * split of what the default profile costs end to end, first written as decide-split.ts).
+ * Each round also reads the mock pods' CPU a request, each core's busy share, the busiest
+ * pod's share of the pod calls and the sockets open to the pods.
  *
  *   flock /tmp/bench.lock bun bench/overhead/bun-split.ts [--cases c32,body30k,sse32]
  *     [--targets gw-bun,bare-wire,bare-fetch] [--rounds 3] [--seconds 4] [--warmup 10] [--perf]
+ *     [--warm-cases body30kv --warm-targets gw-bun]
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { PROFILE_YAML as PROFILES } from "./decide-profiles.ts";
 import { firstJsonLine, freePort, killAllOnExit, type Proc, signal, sleep, start, stopAll } from "./procs.ts";
 import {
   activate,
@@ -63,6 +71,14 @@ const { values } = parseArgs({
      * "--relay" for the gateway's relay and tap), as target "bare-wire-x": an ablation.
      */
     "bare-flags": { type: "string", default: "" },
+    /** Another checkout (a snapshot worktree, /tmp/base15): target "gw-alt" is its gateway, default profile. */
+    "gw-root": { type: "string", default: "" },
+    /**
+     * Cases only these targets are also warmed on (comma-separated, after small JSON), as
+     * run.ts warms gw-bun on every case and its ablation variants on small JSON only.
+     */
+    "warm-cases": { type: "string", default: "" },
+    "warm-targets": { type: "string", default: "gw-bun" },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -116,7 +132,49 @@ interface Row {
   cols: Map<string, number>;
 }
 
+/** Busy and total jiffies of each core (/proc/stat). */
+function coreJiffies(): { busy: number; all: number }[] {
+  const out: { busy: number; all: number }[] = [];
+  for (const line of readFileSync("/proc/stat", "utf8").split("\n")) {
+    const m = /^cpu(\d+) (.*)$/.exec(line);
+    if (!m) continue;
+    const f = m[2]!.trim().split(/\s+/).map(Number);
+    const all = f.reduce((a, b) => a + b, 0);
+    out[Number(m[1])] = { busy: all - f[3]! - f[4]!, all };
+  }
+  return out;
+}
+
+/** The mock pods' process (set in main): its CPU a request is read beside the target's. */
+let POD_PID = 0;
+
+/** The mock pods' ports (set in main): the pod calls' spread is read per port. */
+let POD_PORTS: number[] = [];
+
+/** Bytes received and sockets open on the connections to each pod port (`ss`: the proxy's side). */
+function podBytes(): { bytes: number[]; sockets: number[] } {
+  const bytes: number[] = [];
+  const sockets: number[] = [];
+  for (const p of POD_PORTS) {
+    const text = execFileSync("ss", ["-tinH", "state", "established", "dst", `127.0.0.1:${p}`], {
+      encoding: "utf8",
+    });
+    let b = 0;
+    let n = 0;
+    for (const m of text.matchAll(/bytes_received:(\d+)/g)) {
+      b += Number(m[1]);
+      n++;
+    }
+    bytes.push(b);
+    sockets.push(n);
+  }
+  return { bytes, sockets };
+}
+
 async function measure(t: SplitTarget, c: SplitCase, round: number): Promise<Row> {
+  const pods0 = podBytes();
+  const cores0 = coreJiffies();
+  const pod0 = threadCpu(POD_PID).get("js") ?? 0;
   const before = threadCpu(t.proc.pid);
   const perfFile = join(WORK, `perf-${t.id}-${c.id}-${round}.data`);
   const tracer = values.perf
@@ -147,6 +205,21 @@ async function measure(t: SplitTarget, c: SplitCase, round: number): Promise<Row
     if (k !== "js (kernel)" && k !== "page faults" && k !== "js wakeups") total += d;
   }
   cols.set("total", total);
+  // The pod calls' spread: the busiest pod's share of the bytes received in the round (%), and
+  // the sockets open to the pods at its end (only this target runs: the others are stopped).
+  const pods1 = podBytes();
+  const got = pods1.bytes.map((b, i) => Math.max(0, b - pods0.bytes[i]!));
+  const sum = got.reduce((a, b) => a + b, 0);
+  const cores1 = coreJiffies();
+  const pod1 = threadCpu(POD_PID).get("js") ?? 0;
+  cols.set("pod µs", (pod1 - pod0) / n);
+  for (const [i, c] of cores1.entries())
+    cols.set(`core${i} busy %`, (100 * (c.busy - cores0[i]!.busy)) / Math.max(1, c.all - cores0[i]!.all));
+  cols.set("pod share %", sum > 0 ? (100 * Math.max(...got)) / sum : 0);
+  cols.set(
+    "pod sockets",
+    pods1.sockets.reduce((a, b) => a + b, 0),
+  );
   if (values.perf) for (const [k, us] of perfKinds(perfFile)) cols.set(`perf: ${k}`, us / n);
   if (values.strace)
     for (const [k, calls] of straceCounts(`${perfFile}.strace`)) cols.set(`calls: ${k}`, calls / n);
@@ -173,7 +246,7 @@ function report(rows: Row[], targets: SplitTarget[]): string {
   const shown = names.filter((k) => size(k) / rows.length >= 0.05);
   // Counts a request (page faults, syscalls) with two decimals; µs with one; req/s whole.
   const digits = (i: number) =>
-    i === 0 ? 0 : /^(page faults|js wakeups|calls: )/.test(shown[i - 1]!) ? 2 : 1;
+    i === 0 ? 0 : /^(page faults|js wakeups|calls: |pod s)/.test(shown[i - 1]!) ? 2 : 1;
   const out = [
     `Bun gateway vs bare Bun proxies, CPU µs per request by thread${values.perf ? " and by kind of code (perf)" : ""} (medians of ${ROUNDS} rounds of ${SECONDS} s, ${WARMUP} s warm-up; ${new Date().toISOString()})`,
     "",
@@ -229,14 +302,28 @@ async function main(): Promise<void> {
     cwd: ROOT,
   });
   const { ports } = await firstJsonLine<{ ports: number[] }>(upstream);
+  POD_PORTS = ports;
+  POD_PID = upstream.pid;
   const upstreams = ports.map((p) => `127.0.0.1:${p}`).join(",");
   const targets: SplitTarget[] = [];
   for (const id of TARGET_IDS) {
     let proc: Proc;
     let port: number;
-    if (id === "gw-bun" || id === "gw-bun-env" || id === "gw-bun-noscrape") {
+    if (
+      id === "gw-bun" ||
+      id === "gw-bun-env" ||
+      id === "gw-bun-noscrape" ||
+      id === "gw-alt" ||
+      id.startsWith("gw-p-")
+    ) {
       // As run.ts's gw-bun; gw-bun-noscrape: what background scraping costs (as run.ts's ablation).
+      // gw-p-<variant>: the same gateway with the scheduling profile PROFILES[variant].
       const config = gatewayConfig(WORK, id, ports, id === "gw-bun-noscrape");
+      if (id.startsWith("gw-p-")) {
+        const profile = PROFILES[id.slice(5)];
+        if (profile === undefined) throw new Error(`unknown profile variant ${id}`);
+        appendFileSync(config, profile);
+      }
       port = await freePort();
       const extra = id === "gw-bun-env" ? envOf(values["gw-env"]) : {};
       proc = start(id, [BUN, "run", "src/runtime/bun.ts", "--config", config, "--port", String(port)], {
@@ -244,7 +331,7 @@ async function main(): Promise<void> {
         env: { ...MAXREQ, ...extra },
         stdout: "ignore",
         log: log(id),
-        cwd: ROOT,
+        cwd: id === "gw-alt" ? resolve(values["gw-root"]) : ROOT,
       });
       for (let i = 0; i < 100; i++) {
         const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
@@ -284,6 +371,13 @@ async function main(): Promise<void> {
     await wrkOn(t, small, WARMUP, log("wrk"));
     for (const c of CASES)
       if (c.script !== small.script) await wrkOn(t, c, Math.ceil(WARMUP / 2), log("wrk"));
+    if (values["warm-targets"].split(",").includes(t.id))
+      for (const id of values["warm-cases"].split(",").filter(Boolean)) {
+        const c = ALL_CASES.find((x) => x.id === id);
+        if (c === undefined) throw new Error(`--warm-cases: unknown case ${id}`);
+        say(`warm-up ${t.id} on ${id}`);
+        await wrkOn(t, c, WARMUP, log("wrk"));
+      }
   }
   const rows: Row[] = [];
   for (let round = 1; round <= ROUNDS; round++)
@@ -295,7 +389,7 @@ async function main(): Promise<void> {
         rows.push(r);
         const col = (k: string, d = 0) => (r.cols.get(k) ?? 0).toFixed(d);
         say(
-          `round ${round} ${c.id} ${t.id}: ${col("total")} µs/req (js ${col("js")}, JIT ${col("JITWorker")}, collector ${col("Heap Helper")}, wakeups ${col("js wakeups", 2)})`,
+          `round ${round} ${c.id} ${t.id}: ${col("total")} µs/req (js ${col("js")}, JIT ${col("JITWorker")}, collector ${col("Heap Helper")}, wakeups ${col("js wakeups", 2)}, pod ${col("pod µs")} µs, cores ${col("core0 busy %")}/${col("core1 busy %")} %, busiest pod ${col("pod share %")} %, pod sockets ${col("pod sockets")})`,
         );
       }
     }

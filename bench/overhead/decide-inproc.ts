@@ -1,6 +1,6 @@
 /**
  * The default scheduling profile against its parts, in process (issue 19, fifteenth pass):
- * the real gateway (createGateway) with one EndpointPickerConfig per variant (decide-split.ts's
+ * the real gateway (createGateway) with one EndpointPickerConfig per variant (bun-split.ts's
  * PROFILES), 4 pods answered by the fetch seam after `--delay` ms (0: at once), 32 requests at
  * a time; CPU µs a request per variant in alternating rounds, and how the pod calls spread
  * over the pods (share of calls on the busiest pod).

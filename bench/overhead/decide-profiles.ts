@@ -1,5 +1,5 @@
 /**
- * Scheduling profiles for the fifteenth pass's split of the default profile (decide-split.ts,
+ * Scheduling profiles for the fifteenth pass's split of the default profile (bun-split.ts,
  * decide-inproc.ts): each an EndpointPickerConfig document, appended to a GatewayConfig.
  */
 /** An EndpointPickerConfig appended to the gateway's config: one plugin set per variant. */

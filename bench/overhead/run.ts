@@ -270,7 +270,7 @@ function defineSpecs(config: string, bundles: { gw: string; bare: string; base?:
     // The table's baseline: the default gateway warmed as the variants are (small JSON only).
     // gw-bun itself is warmed on every case (body30kv fills its prefix index), which read up to
     // ~2 µs a request dearer on c32 than the same gateway warmed on small JSON (fifteenth pass,
-    // bench/overhead/decide-split.ts), and was read as the cost of the default profile.
+    // bench/overhead/bun-split.ts --warm-cases), and was read as the cost of the default profile.
     bunGateway(
       "gw-bun-plain",
       "gateway under Bun, defaults, warmed as the variants",
