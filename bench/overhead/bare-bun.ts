@@ -40,10 +40,11 @@
  */
 import { parseArgs } from "node:util";
 import { systemClock } from "../../src/clock.ts";
-import { JsonAccounting, SseAccounting } from "../../src/proxy/accounting.ts";
+import { SseAccounting } from "../../src/proxy/accounting.ts";
 import { attempt } from "../../src/proxy/attempt.ts";
 import { decodingFetch } from "../../src/proxy/decode.ts";
 import { downstreamHeaders, upstreamHeaders } from "../../src/proxy/headers.ts";
+import { JsonAccounting } from "../../src/proxy/json-accounting.ts";
 import { type ChunkSource, relay } from "../../src/proxy/relay.ts";
 import { wireFetch } from "../../src/runtime/bun-wire.ts";
 import { CHUNK_SOURCE } from "../../src/runtime/node-chunks.ts";

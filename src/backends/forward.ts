@@ -1,8 +1,9 @@
 import type { CompiledRule, HostedBackend, RuleBackend } from "../aigw/types.ts";
 import { GatewayError } from "../errors.ts";
-import { JsonAccounting, SseAccounting } from "../proxy/accounting.ts";
+import { SseAccounting } from "../proxy/accounting.ts";
 import { attempt } from "../proxy/attempt.ts";
 import { bodyRequestHeaders, downstreamHeaders } from "../proxy/headers.ts";
+import { JsonAccounting } from "../proxy/json-accounting.ts";
 import { recordAnswer } from "../proxy/record.ts";
 import { type ChunkSource, relay } from "../proxy/relay.ts";
 import type { Exchange } from "../stages/exchange.ts";

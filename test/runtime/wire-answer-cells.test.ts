@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { gzipSync } from "node:zlib";
 import { createLogger } from "../../src/log.ts";
-import { JsonAccounting } from "../../src/proxy/accounting.ts";
+import { JsonAccounting } from "../../src/proxy/json-accounting.ts";
 import { wireFetch } from "../../src/runtime/bun-wire.ts";
 import { WireCall } from "../../src/runtime/bun-wire-call.ts";
 import { type ResponseHead, ResponseParser } from "../../src/runtime/http1-parse.ts";

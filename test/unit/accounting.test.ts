@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { JsonAccounting, SseAccounting } from "../../src/proxy/accounting.ts";
+import { SseAccounting } from "../../src/proxy/accounting.ts";
+import { JsonAccounting } from "../../src/proxy/json-accounting.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { seededRandom as rng } from "../../src/clock.ts";
-import { JsonAccounting } from "../../src/proxy/accounting.ts";
 import { indexOfBytes, lastIndexOfBytes, pattern, valueEnd } from "../../src/proxy/bytes.ts";
+import { JsonAccounting } from "../../src/proxy/json-accounting.ts";
 
 const enc = new TextEncoder();
 const USAGE = pattern('"usage":');
