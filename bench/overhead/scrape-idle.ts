@@ -14,11 +14,12 @@
  *     [--runtimes bun,node] [--tree name=/path ...]
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { firstJsonLine, freePort, killAllOnExit, type Proc, signal, sleep, start, stopAll } from "./procs.ts";
+import { gatewayConfig } from "./split-lib.ts";
 
 const { values } = parseArgs({
   options: {
@@ -50,27 +51,6 @@ function cpuNs(pid: number): number {
     }
   }
   return ns;
-}
-
-function config(name: string, ports: number[], scrape: boolean): string {
-  // Its own folder: the gateway watches its config file's folder, where the logs would wake it.
-  const file = join(WORK, "config", `${name}.yaml`);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(
-    file,
-    [
-      "apiVersion: gateway.inference.dev/v1alpha1",
-      "kind: GatewayConfig",
-      "hostname: 127.0.0.1",
-      "logLevel: info",
-      // models refresh off in both: only the scrape differs
-      `dataLayer: { scrapeIntervalMs: ${scrape ? 50 : 600000}, modelsRefreshMs: 600000 }`,
-      "endpoints:",
-      ...ports.map((p, i) => `  - { name: mock-${i}, address: "127.0.0.1:${p}" }`),
-      "",
-    ].join("\n"),
-  );
-  return file;
 }
 
 interface Variant {
@@ -114,7 +94,8 @@ async function main(): Promise<void> {
       }
       for (const scrape of [true, false]) {
         const id = `${tree} ${runtime} scrape ${scrape ? "on" : "off"}`;
-        const file = config(id.replaceAll(" ", "-"), ports, scrape);
+        // Its own folder (split-lib.ts): the gateway watches its config's folder; models refresh off in both.
+        const file = gatewayConfig(WORK, id.replaceAll(" ", "-"), ports, !scrape, true);
         const port = await freePort();
         const cmd =
           runtime === "bun"

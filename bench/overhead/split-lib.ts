@@ -18,9 +18,16 @@ export const PROXY_CORE = "1";
  * default: the scheduling profile, metrics and the log line on) into a folder of its own under
  * `dir` (the gateway watches its config's folder: the tools' logs and strace output written
  * next to it would wake it on every write); returns its path. `noScrape`: background scraping
- * every 600 s instead of 50 ms (what scraping costs, as run.ts's ablation).
+ * every 600 s instead of 50 ms (what scraping costs, as run.ts's ablation). `noModels`: the
+ * models refresh off too while scraping stays on (scrape-idle.ts: only the scrape differs).
  */
-export function gatewayConfig(dir: string, name: string, ports: readonly number[], noScrape = false): string {
+export function gatewayConfig(
+  dir: string,
+  name: string,
+  ports: readonly number[],
+  noScrape = false,
+  noModels = false,
+): string {
   mkdirSync(join(dir, "config"), { recursive: true });
   const file = join(dir, "config", `${name}.yaml`);
   writeFileSync(
@@ -30,7 +37,11 @@ export function gatewayConfig(dir: string, name: string, ports: readonly number[
       "kind: GatewayConfig",
       "hostname: 127.0.0.1",
       "logLevel: info",
-      ...(noScrape ? ["dataLayer: { scrapeIntervalMs: 600000, modelsRefreshMs: 600000 }"] : []),
+      ...(noScrape
+        ? ["dataLayer: { scrapeIntervalMs: 600000, modelsRefreshMs: 600000 }"]
+        : noModels
+          ? ["dataLayer: { modelsRefreshMs: 600000 }"]
+          : []),
       "endpoints:",
       ...ports.map((p, i) => `  - { name: mock-${i}, address: "127.0.0.1:${p}" }`),
       "",
