@@ -182,8 +182,12 @@ export class SseAccounting {
    * when a frame is dropped (issue 19, fifteenth pass). Undefined, with nothing done, where the
    * framer's general path is needed: another dialect, a rename, a CR in the stream, a stream
    * longer than the framer's largest frame, or an accounting that has already had a chunk.
+   * `inPlace`: `bytes` are the caller's alone (a pod client's own copy of the answer), so a
+   * dropped frame is cut out of them in place and the answer is a view of their start, with no
+   * new array (issue 19, sixteenth pass: sse32 on Bun, the same gateway with and without it,
+   * 12 alternating rounds: medians 59 against 62 µs a stream, lower in 10; bun-split.ts).
    */
-  whole(bytes: Uint8Array): Uint8Array | undefined {
+  whole(bytes: Uint8Array, inPlace = false): Uint8Array | undefined {
     const len = bytes.length;
     if (
       this.dialect !== "openai" ||
@@ -220,7 +224,11 @@ export class SseAccounting {
     if (frameStart < len && this.wholeFrame(bytes, frameStart, len) === null)
       cut = cutOut(cut, frameStart, len);
     this.noCR = false;
-    return cut === undefined ? bytes : without(bytes, cut);
+    if (cut === undefined) return bytes;
+    if (!inPlace) return without(bytes, cut);
+    // A first content frame still to confirm (the last frame) is parsed before its bytes move.
+    if (this.candidate !== undefined) this.confirm();
+    return cutInPlace(bytes, cut);
   }
 
   /** One frame of a whole stream, `bytes[start, end)`: its usage object known from the one search. */
@@ -355,6 +363,25 @@ function cutOut(cut: number[] | undefined, start: number, end: number): number[]
   if (cut === undefined) return [start, end];
   cut.push(start, end);
   return cut;
+}
+
+/**
+ * `bytes` without the ranges `cut` ([start, end) pairs, in order, not overlapping), in place:
+ * the runs after the first range moved down over it (a short one, the `[DONE]` after a dropped
+ * usage frame, by a loop), the answer a view of `bytes`' start. `bytes` must be the caller's alone.
+ */
+function cutInPlace(bytes: Uint8Array, cut: readonly number[]): Uint8Array {
+  let w = cut[0]!;
+  for (let k = 1; k < cut.length; k += 2) {
+    const from = cut[k]!;
+    const to = k + 1 < cut.length ? cut[k + 1]! : bytes.length;
+    if (to - from <= SHORT_RUN) for (let j = from; j < to; j++) bytes[w++] = bytes[j]!;
+    else {
+      bytes.copyWithin(w, from, to);
+      w += to - from;
+    }
+  }
+  return bytes.subarray(0, w);
 }
 
 /**

@@ -23,7 +23,7 @@ export interface Tap {
    * A whole body at once, as `chunk` then `flush` would give it, joined (tappedWhole); a tap
    * that offers it may answer undefined, having done nothing: chunk and flush are used then.
    */
-  whole?(bytes: Uint8Array): Uint8Array | undefined;
+  whole?(bytes: Uint8Array, inPlace?: boolean): Uint8Array | undefined;
 }
 
 export interface RelayOptions {
@@ -99,7 +99,10 @@ export interface ChunkSource {
   wait?(arrived: (chunk: Uint8Array | undefined) => void, broke: (err: Error) => void): boolean;
   /**
    * The whole body at once when the pod's answer has already ended with all of it queued
-   * (taken); undefined otherwise (the Bun wire client's queue: ChunkQueue.whole).
+   * (taken); undefined otherwise (the Bun wire client's queue: ChunkQueue.whole). The bytes are
+   * the caller's alone: what the pod client read off the socket for this call (a fresh buffer
+   * a read, or their join), held by nothing else once taken; respond's tap may edit them in
+   * place (tappedWhole's `inPlace`).
    */
   whole?(): Uint8Array | undefined;
 }
@@ -109,10 +112,12 @@ export interface ChunkSource {
  * the client gets for it, after the tap, as one array. Bytes instead of a relay: Bun
  * writes the head and the body in one go (Content-Length, no chunked framing), with no
  * stream, pull or close, as for a JSON answer. The same tap calls as the relay makes.
+ * `inPlace`: `bytes` are the caller's alone (ChunkSource.whole's), and a tap that cuts a frame
+ * out may do it in them (SseAccounting.whole) instead of copying the rest into a new array.
  */
-export function tappedWhole(bytes: Uint8Array, tap: Tap | undefined): Uint8Array {
+export function tappedWhole(bytes: Uint8Array, tap: Tap | undefined, inPlace = false): Uint8Array {
   if (!tap) return bytes;
-  const all = tap.whole?.(bytes);
+  const all = tap.whole?.(bytes, inPlace);
   if (all !== undefined) return all;
   const out = tap.chunk(bytes);
   const rest = tap.flush();

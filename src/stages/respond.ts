@@ -100,7 +100,12 @@ export function respond(x: Exchange, deps: RespondDeps, opts: RespondOptions): R
   const whole = opts.whole;
   if (whole !== undefined) {
     if (!isSse) return answerWhole(x, upstream, out, whole as Uint8Array<ArrayBuffer>, accounting, renameTo);
-    x.idSetOn = answer(tappedWhole(whole, tapOf(x, accounting)) as Uint8Array<ArrayBuffer>, upstream, out);
+    // The pod client's own copy (ChunkSource.whole): a dropped usage frame is cut out in place.
+    x.idSetOn = answer(
+      tappedWhole(whole, tapOf(x, accounting), true) as Uint8Array<ArrayBuffer>,
+      upstream,
+      out,
+    );
     return x.idSetOn;
   }
   // opts.body first: an answer whose chunks attempt took builds no web stream for `body` (Node).

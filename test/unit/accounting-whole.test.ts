@@ -154,6 +154,50 @@ describe("SseAccounting.whole", () => {
     expect(tails).toBeGreaterThan(500);
   });
 
+  test("in place (the pod client's own bytes): the same bytes and result, cut in the input itself", () => {
+    const r = rng(23);
+    let inPlace = 0;
+    for (let i = 0; i < 5000; i++) {
+      const text = randomStream(r);
+      const drop = r() < 0.7;
+      const x = both(text, drop);
+      const own = enc.encode(text);
+      const acc = new SseAccounting({ kind: "chat", clock: steppingClock(), dropUsageEvent: drop });
+      const out = acc.whole(own, true)!;
+      expect(dec.decode(out)).toBe(dec.decode(x.out));
+      expect(acc.result).toEqual(x.fast);
+      if (out.length < own.length) {
+        // A view of the input's start, the runs after the cut moved down in it: no new array.
+        expect(out.buffer).toBe(own.buffer);
+        expect(out.byteOffset).toBe(own.byteOffset);
+        inPlace++;
+      } else expect(out).toBe(own);
+    }
+    expect(inPlace).toBeGreaterThan(500);
+  });
+
+  test("in place, sse32's stream: the [DONE] after the usage frame moved over it; not in place: the input untouched", () => {
+    const tok = data({ choices: [{ index: 0, delta: { content: " tok" } }] });
+    const u = data({ choices: [], usage });
+    const long = `: ${"x".repeat(100)}`; // a run after the cut longer than the loop's (copyWithin)
+    const text = `${`${tok}\n\n`.repeat(3)}${u}\n\n${long}\n\ndata: [DONE]\n\n`;
+    const expected = text.replace(`${u}\n\n`, "");
+    const own = enc.encode(text);
+    const out = new SseAccounting({ kind: "chat", clock: steppingClock(), dropUsageEvent: true }).whole(
+      own,
+      true,
+    )!;
+    expect(dec.decode(out)).toBe(expected);
+    expect(dec.decode(own.subarray(0, out.length))).toBe(expected);
+    const kept = enc.encode(text);
+    const copy = new SseAccounting({ kind: "chat", clock: steppingClock(), dropUsageEvent: true }).whole(
+      kept,
+    )!;
+    expect(dec.decode(copy)).toBe(expected);
+    expect(dec.decode(kept)).toBe(text);
+    expect(copy.buffer).not.toBe(kept.buffer);
+  });
+
   test("the framer's path where the pass does not apply, with nothing done", () => {
     const text = `${data({ choices: [{ delta: { content: "a" } }] })}\r\n\r\n`;
     const crlf = new SseAccounting({ kind: "chat", clock: steppingClock(), dropUsageEvent: true });
