@@ -15,8 +15,15 @@
  * then rounds alternate the two targets (order swapped each round). CPU from
  * /proc/<pid>/task/<tid>/stat (utime, stime), µs per request; medians over rounds.
  *
+ * With `--alt-root <checkout>` the second target is that checkout's Node gateway ("gw-alt",
+ * bundled from its src/, same config and flags) instead of the bare proxy, so two trees'
+ * gateways are split side by side (sixteenth pass: Node's small-JSON lean after 29839ea); with
+ * `--perf --files --functions` the JIT-compiled JS is split by function (name and bundle
+ * file) and the report lists the largest differences between the two targets.
+ *
  *   flock /tmp/bench.lock bun bench/overhead/node-split.ts [--cases c1,c32,c128,body30k,body30kv,sse32]
- *     [--rounds 3] [--seconds 4] [--warmup 10] [--perf [--files] | --strace] [--gw-flags "--node-flag ..."]
+ *     [--rounds 3] [--seconds 4] [--warmup 10] [--perf [--files [--functions]] | --strace]
+ *     [--gw-flags "--node-flag ..."] [--alt-root <checkout>]
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -49,6 +56,10 @@ const { values } = parseArgs({
     files: { type: "boolean", default: false },
     /** Extra node flags for the gateway only, space-separated (e.g. "--single-threaded-gc"). */
     "gw-flags": { type: "string", default: "" },
+    /** Another checkout whose Node gateway ("gw-alt") takes the bare proxy's place. */
+    "alt-root": { type: "string", default: "" },
+    /** With --perf --files: by function (perf map name, bundle file) rather than by file. */
+    functions: { type: "boolean", default: false },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -57,6 +68,7 @@ const WARMUP = Number(values.warmup);
 const PERF = values.perf;
 /** `strace -c -f` over each measured round instead of perf: syscalls a request by name (CPU figures then inflated). */
 const STRACE = values.strace && !PERF;
+const ALT_ROOT = values["alt-root"] ? resolve(values["alt-root"]) : "";
 const ROOT = resolve(import.meta.dir, "../..");
 const WORK = mkdtempSync(join(tmpdir(), "node-split-"));
 const BUN = process.execPath;
@@ -67,11 +79,14 @@ type Case = SplitCase;
 const { all: ALL_CASES, picked: CASES } = splitCases(WORK, values.cases);
 
 interface Target {
-  id: "gw-node" | "bare-node";
+  id: "gw-node" | "bare-node" | "gw-alt";
   proc: Proc;
   port: number;
   bundle: string;
 }
+/** The second target: the bare undici proxy, or with --alt-root the other checkout's gateway. */
+const OTHER: Target["id"] = ALT_ROOT ? "gw-alt" : "bare-node";
+const IDS = ["gw-node", OTHER] as const;
 
 /** The JS thread's user and kernel time and every other thread's, in µs (split-lib's threadCpu). */
 function threadCpu(pid: number): { jsUser: number; jsSys: number; workers: number } {
@@ -150,7 +165,8 @@ function jitFiles(perfFile: string, pid: number, bundle: string): Map<string, nu
   readFileSync(bundle, "utf8")
     .split("\n")
     .forEach((l, i) => {
-      const m = /^\/\/ ((?:src|plugins|bench)\/\S+|node_modules\/(?:@[^/]+\/)?[^/]+)/.exec(l);
+      // A checkout whose node_modules is a link (--alt-root) names them by their real path.
+      const m = /^\/\/ (?:\S*?\/)?((?:src|plugins|bench)\/\S+|node_modules\/(?:@[^/]+\/)?[^/]+)/.exec(l);
       if (m) marks.push({ line: i + 1, file: m[1]! });
     });
   const fileOf = (name: string): string => {
@@ -187,7 +203,11 @@ function jitFiles(perfFile: string, pid: number, bundle: string): Map<string, nu
       const e = entries[k]!;
       if (ip < e.start + e.size && (!best || e.order > best.order)) best = e;
     }
-    return best ? fileOf(best.name) : "unresolved";
+    if (!best) return "unresolved";
+    if (!values.functions) return fileOf(best.name);
+    // "<start> <size> JS:*name bundle.mjs:line:col": the name without the bundle's path and line.
+    const fn = /^\S+ \S+ (?:JS:|LazyCompile:|Function:)?[*~^+]?(\S*)/.exec(best.name)?.[1] || "(anonymous)";
+    return `${fileOf(best.name)} ${fn}`;
   };
   const text = execFileSync("perf", ["script", "-i", perfFile, "-F", "ip,dso,period"], {
     encoding: "utf8",
@@ -265,7 +285,7 @@ async function measure(t: Target, c: Case, round: number): Promise<Row> {
 
 function report(rows: Row[]): string {
   const out: string[] = [
-    `Node gateway vs bare undici proxy, CPU µs per request by kind (medians of ${ROUNDS} rounds of ${SECONDS} s, ${WARMUP} s warm-up; ${new Date().toISOString()})`,
+    `Node gateway vs ${ALT_ROOT ? `gw-alt (${ALT_ROOT})` : "bare undici proxy"}, CPU µs per request by kind (medians of ${ROUNDS} rounds of ${SECONDS} s, ${WARMUP} s warm-up; ${new Date().toISOString()})`,
     "",
   ];
   const kindsSeen = [...new Set(rows.flatMap((r) => [...r.kinds.keys()]))].sort();
@@ -274,7 +294,7 @@ function report(rows: Row[]): string {
   out.push(`|${[...head, ...kindsSeen].map((_, i) => (i < 2 ? "---" : "---:")).join("|")}|`);
   for (const c of CASES) {
     const med: Record<string, number[]> = {};
-    for (const id of ["gw-node", "bare-node"]) {
+    for (const id of IDS) {
       const rs = rows.filter((r) => r.caseId === c.id && r.target === id);
       if (!rs.length) continue;
       const cols = [
@@ -288,7 +308,7 @@ function report(rows: Row[]): string {
       med[id] = cols;
       out.push(`| ${c.id} | ${id} | ${cols.map((x) => x.toFixed(x > 500 ? 0 : 1)).join(" | ")} |`);
     }
-    const [g, b] = [med["gw-node"], med["bare-node"]];
+    const [g, b] = [med["gw-node"], med[OTHER]];
     if (g && b)
       out.push(
         `| ${c.id} | gap | | ${g
@@ -301,7 +321,7 @@ function report(rows: Row[]): string {
   if (names.length) {
     out.push("", "Syscalls a request (strace -c -f, medians of rounds):", "");
     for (const c of CASES)
-      for (const id of ["gw-node", "bare-node"]) {
+      for (const id of IDS) {
         const rs = rows.filter((r) => r.caseId === c.id && r.target === id);
         const cells = names
           .map((k) => [k, median(rs.map((r) => r.syscalls.get(k) ?? 0))] as const)
@@ -317,7 +337,7 @@ function report(rows: Row[]): string {
       "",
     );
     for (const c of CASES)
-      for (const id of ["gw-node", "bare-node"]) {
+      for (const id of IDS) {
         const rs = rows.filter((r) => r.caseId === c.id && r.target === id);
         const names = [...new Set(rs.flatMap((r) => [...r.files.keys()]))];
         const med = names
@@ -326,25 +346,84 @@ function report(rows: Row[]): string {
         const runtime = median(
           rs.map((r) => [...r.files].reduce((s, [f, us]) => s + (f.startsWith("src/runtime/") ? us : 0), 0)),
         );
-        const top = med.slice(0, 12).map(([f, us]) => `${f} ${us.toFixed(2)}`);
+        const top = med.slice(0, values.functions ? 40 : 12).map(([f, us]) => `${f} ${us.toFixed(2)}`);
         out.push(`- ${c.id} ${id}: src/runtime/ ${runtime.toFixed(2)}; ${top.join(", ")}`);
       }
+  }
+  if (values.functions && rows.some((r) => r.files.size)) {
+    out.push(
+      "",
+      `JIT-compiled JS by function, gw-node − ${OTHER}, µs a request (medians of rounds; the 30 largest differences):`,
+      "",
+    );
+    for (const c of CASES) {
+      const rs = (id: string) => rows.filter((r) => r.caseId === c.id && r.target === id);
+      const names = [...new Set(rows.filter((r) => r.caseId === c.id).flatMap((r) => [...r.files.keys()]))];
+      const med = (id: string, f: string) => median(rs(id).map((r) => r.files.get(f) ?? 0));
+      const diffs = names
+        .map((f) => [f, med("gw-node", f), med(OTHER, f)] as const)
+        .sort((a, b) => Math.abs(b[1] - b[2]) - Math.abs(a[1] - a[2]))
+        .slice(0, 30);
+      out.push(`| function | gw-node | ${OTHER} | diff |`, "|---|---:|---:|---:|");
+      for (const [f, a, b] of diffs)
+        out.push(`| ${f} | ${a.toFixed(2)} | ${b.toFixed(2)} | ${(a - b).toFixed(2)} |`);
+    }
   }
   const paired = rows.map((r) => `${r.caseId}/${r.target} ${(r.jsUser + r.jsSys + r.workers).toFixed(0)}`);
   out.push("", `Per round (total µs/request): ${paired.join(", ")}`, "");
   return out.join("\n");
 }
 
+/** Waits (up to 10 s) for a gateway's /healthz. */
+async function healthy(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await sleep(100);
+  }
+}
+
+/** Bundles a Node entry of the checkout `cwd` into the work dir. */
+function bundle(entry: string, name: string, cwd = ROOT): string {
+  const file = join(WORK, `${name}.mjs`);
+  execFileSync(BUN, ["build", "--target=node", entry, "--outfile", file], { cwd, stdio: "pipe" });
+  return file;
+}
+
+/** The bare undici proxy in front of the pods. */
+async function startBare(ports: number[], nodeFlags: string[]): Promise<Omit<Target, "id">> {
+  const file = bundle("bench/overhead/bare-node.ts", "bare-node");
+  const proc = start(
+    "bare-node",
+    ["node", ...nodeFlags, file, "--port", "0", "--upstreams", ports.map((p) => `127.0.0.1:${p}`).join(",")],
+    { core: PROXY_CORE, stdout: "pipe", log: log("bare-node"), cwd: ROOT },
+  );
+  const { port } = await firstJsonLine<{ port: number }>(proc);
+  return { proc, port, bundle: file };
+}
+
+/** The other checkout's Node gateway (--alt-root), with gw-node's config and flags. */
+async function startAlt(config: string, nodeFlags: string[]): Promise<Omit<Target, "id">> {
+  const file = bundle("src/runtime/node.ts", "gw-alt", ALT_ROOT);
+  const port = await freePort();
+  const flags = [...nodeFlags, ...values["gw-flags"].split(" ").filter(Boolean)];
+  const proc = start("gw-alt", ["node", ...flags, file, "--config", config, "--port", String(port)], {
+    core: PROXY_CORE,
+    stdout: "ignore",
+    log: log("gw-alt"),
+    cwd: ALT_ROOT,
+  });
+  await healthy(port);
+  return { proc, port, bundle: file };
+}
+
 async function main(): Promise<void> {
   killAllOnExit();
   say(`work dir ${WORK}`);
-  const bundle = (entry: string, name: string) => {
-    const file = join(WORK, `${name}.mjs`);
-    execFileSync(BUN, ["build", "--target=node", entry, "--outfile", file], { cwd: ROOT, stdio: "pipe" });
-    return file;
-  };
   const gwBundle = bundle("src/runtime/node.ts", "gw-node");
-  const bareBundle = bundle("bench/overhead/bare-node.ts", "bare-node");
   const upstream = start("upstream", [BUN, join(import.meta.dir, "upstream.ts"), "--ports", "0,0,0,0"], {
     core: LOAD_CORE,
     stdout: "pipe",
@@ -374,31 +453,11 @@ async function main(): Promise<void> {
       cwd: ROOT,
     },
   );
-  for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`http://127.0.0.1:${gwPort}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    await sleep(100);
-  }
-  const bare = start(
-    "bare-node",
-    [
-      "node",
-      ...nodeFlags,
-      bareBundle,
-      "--port",
-      "0",
-      "--upstreams",
-      ports.map((p) => `127.0.0.1:${p}`).join(","),
-    ],
-    { core: PROXY_CORE, stdout: "pipe", log: log("bare-node"), cwd: ROOT },
-  );
-  const { port: barePort } = await firstJsonLine<{ port: number }>(bare);
+  await healthy(gwPort);
+  const other = ALT_ROOT ? await startAlt(config, nodeFlags) : await startBare(ports, nodeFlags);
   const targets: Target[] = [
     { id: "gw-node", proc: gw, port: gwPort, bundle: gwBundle },
-    { id: "bare-node", proc: bare, port: barePort, bundle: bareBundle },
+    { id: OTHER, ...other },
   ];
   const smallCase = ALL_CASES[0]!;
   for (const t of targets) {
