@@ -1,13 +1,13 @@
 /**
  * The SSE tap's pieces over sse32's whole stream, in a hot loop (issue 19, sixteenth pass,
- * "tap"): ns a stream for each piece of SseAccounting.whole, to see where its time goes.
+ * "tap"): ns a stream for each piece of SseAccounting.whole, to see where its time goes. (The
+ * byte walk it was written beside, chunk-scan.ts, was measured and reverted: overhead-streaming.md.)
  *
  *   npx bun bench/overhead/tap-pieces.ts
  *   node --import tsx bench/overhead/tap-pieces.ts
  */
 import { SseAccounting } from "../../src/proxy/accounting.ts";
 import { indexOfByte, indexOfSequence } from "../../src/proxy/byte-index.ts";
-import { scanChunk } from "../../src/proxy/chunk-scan.ts";
 import { nextUsageObject, textField } from "../../src/proxy/frame-fields.ts";
 import { frameJsonIn } from "../../src/proxy/sse-frame.ts";
 import { STREAM_EVENTS } from "./bodies.ts";
@@ -58,9 +58,7 @@ const pieces: Record<string, () => void> = {
   "usage search": () => {
     for (let at = nextUsageObject(whole, 0); at !== -1; at = nextUsageObject(whole, at + 1)) sink++;
   },
-  "scan usage frame": () => (sink += scanChunk(whole, usageFrame[0], usageFrame[1])),
   "parse usage frame": () => (sink += frameJsonIn(whole, usageFrame[0], usageFrame[1], true) ? 1 : 0),
-  "scan first text": () => (sink += scanChunk(whole, firstText[0], firstText[1])),
   "parse first text": () => (sink += frameJsonIn(whole, firstText[0], firstText[1], true) ? 1 : 0),
 };
 const N = 20000;

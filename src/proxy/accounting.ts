@@ -3,8 +3,7 @@
  * token, gaps between tokens, token usage and (Responses API) the response id the pod
  * gave. Streams are read frame by frame by the byte-level SseFramer, in the dialect of
  * the request's route (usage.ts): JSON is parsed only for the first content frame and
- * the frames that carry usage or ids, and an OpenAI chunk's not even then where a strict
- * walk of its bytes is sure of the answer (chunk-scan.ts; issue 19, sixteenth pass). For chat and completions streams it can also drop
+ * the frames that carry usage or ids. For chat and completions streams it can also drop
  * the usage-only chunk the gateway asked the pod for when the client did not, and it
  * renames `model` when `responseModel: requested` says so. A JSON answer's tap is
  * json-accounting.ts; what either learns is accounting-result.ts.
@@ -13,7 +12,6 @@ import type { Clock } from "../clock.ts";
 import { type AccountingResult, emptyResult } from "./accounting-result.ts";
 import { indexOfByte } from "./byte-index.ts";
 import { indexOfBytes, pattern } from "./bytes.ts";
-import { SCAN_CONTENT, SCAN_NO_CHOICES, scanChunk, scannedUsage, UNSURE } from "./chunk-scan.ts";
 import { chunkFields, FIELD_OBJECT, FIELD_TEXT, nextUsageObject, textField } from "./frame-fields.ts";
 import { renameFirstModel, renameModelAt } from "./model-field.ts";
 import { eventName, frameJson, frameJsonIn } from "./sse-frame.ts";
@@ -291,15 +289,6 @@ export class SseAccounting {
       }
     }
     if (found & FIELD_OBJECT) {
-      // Read from the bytes where the walk is sure (chunk-scan.ts), else parsed.
-      const scan = scanChunk(buf, start, end);
-      if (scan !== UNSURE) {
-        this.r.usage = scannedUsage() ?? this.r.usage;
-        if (this.drop && scan & SCAN_NO_CHOICES) return null;
-        return this.renameTo === undefined
-          ? undefined
-          : renameFirstModel(buf.subarray(start, end), this.renameTo);
-      }
       const obj = frameJsonIn(buf, start, end, this.noCR);
       this.r.usage = usageOf("openai", obj?.["usage"]) ?? this.r.usage;
       const choices = obj?.["choices"];
@@ -314,12 +303,7 @@ export class SseAccounting {
   private confirm(): void {
     const buf = this.candidate!;
     this.candidate = undefined;
-    const scan = scanChunk(buf, this.candidateStart, this.candidateEnd);
-    if (
-      scan === UNSURE
-        ? confirmedContent(frameJsonIn(buf, this.candidateStart, this.candidateEnd, this.noCR))
-        : (scan & SCAN_CONTENT) !== 0
-    )
+    if (confirmedContent(frameJsonIn(buf, this.candidateStart, this.candidateEnd, this.noCR)))
       this.contentAt(this.candidateAt);
   }
 
