@@ -36,7 +36,17 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { PROFILE_YAML as PROFILES } from "./decide-profiles.ts";
-import { firstJsonLine, freePort, killAllOnExit, type Proc, signal, sleep, start, stopAll } from "./procs.ts";
+import {
+  firstJsonLine,
+  freePort,
+  killAllOnExit,
+  type Proc,
+  signal,
+  sleep,
+  start,
+  stopAll,
+  waitHealthy,
+} from "./procs.ts";
 import {
   activate,
   gatewayConfig,
@@ -333,14 +343,7 @@ async function main(): Promise<void> {
         log: log(id),
         cwd: id === "gw-alt" ? resolve(values["gw-root"]) : ROOT,
       });
-      for (let i = 0; i < 100; i++) {
-        const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        );
-        if (ok) break;
-        await sleep(100);
-      }
+      await waitHealthy(port);
     } else if (id === "bare-wire" || id === "bare-fetch" || id === "bare-wire-x") {
       const wire =
         id === "bare-fetch"

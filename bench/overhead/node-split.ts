@@ -30,7 +30,17 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { firstJsonLine, freePort, killAllOnExit, type Proc, signal, sleep, start, stopAll } from "./procs.ts";
+import {
+  firstJsonLine,
+  freePort,
+  killAllOnExit,
+  type Proc,
+  signal,
+  sleep,
+  start,
+  stopAll,
+  waitHealthy,
+} from "./procs.ts";
 import {
   activate,
   gatewayConfig,
@@ -374,18 +384,6 @@ function report(rows: Row[]): string {
   return out.join("\n");
 }
 
-/** Waits (up to 10 s) for a gateway's /healthz. */
-async function healthy(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    await sleep(100);
-  }
-}
-
 /** Bundles a Node entry of the checkout `cwd` into the work dir. */
 function bundle(entry: string, name: string, cwd = ROOT): string {
   const file = join(WORK, `${name}.mjs`);
@@ -416,7 +414,7 @@ async function startAlt(config: string, nodeFlags: string[]): Promise<Omit<Targe
     log: log("gw-alt"),
     cwd: ALT_ROOT,
   });
-  await healthy(port);
+  await waitHealthy(port);
   return { proc, port, bundle: file };
 }
 
@@ -453,7 +451,7 @@ async function main(): Promise<void> {
       cwd: ROOT,
     },
   );
-  await healthy(gwPort);
+  await waitHealthy(gwPort);
   const other = ALT_ROOT ? await startAlt(config, nodeFlags) : await startBare(ports, nodeFlags);
   const targets: Target[] = [
     { id: "gw-node", proc: gw, port: gwPort, bundle: gwBundle },

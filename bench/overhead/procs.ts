@@ -169,6 +169,18 @@ export async function run(
   return { code, stdout };
 }
 
+/** Waits (up to 10 s, 100 ms steps) until a gateway on `port` answers its /healthz. */
+export async function waitHealthy(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await sleep(100);
+  }
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();

@@ -13,7 +13,16 @@
 import { mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { firstJsonLine, freePort, killAllOnExit, type Proc, sleep, start, stop, stopAll } from "./procs.ts";
+import {
+  firstJsonLine,
+  freePort,
+  killAllOnExit,
+  type Proc,
+  start,
+  stop,
+  stopAll,
+  waitHealthy,
+} from "./procs.ts";
 import { analyzeProfile } from "./profile.ts";
 import { gatewayConfig, LOAD_CORE, PROXY_CORE, splitCases, wrkOn } from "./split-lib.ts";
 
@@ -61,16 +70,7 @@ for (const id of values.targets.split(",")) {
       log: join(WORK, `${id}.log`),
       cwd: ROOT,
     });
-    for (let i = 0; i < 100; i++) {
-      if (
-        await fetch(`http://127.0.0.1:${port}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      await sleep(100);
-    }
+    await waitHealthy(port);
   } else {
     const upstreams = ports.map((p) => `127.0.0.1:${p}`).join(",");
     proc = start(

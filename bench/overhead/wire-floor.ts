@@ -23,7 +23,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { wireFetch } from "../../src/runtime/bun-wire.ts";
 import { CHUNK_SOURCE } from "../../src/runtime/node-chunks.ts";
-import { firstJsonLine, freePort, killAllOnExit, type Proc, sleep, start, stopAll } from "./procs.ts";
+import { firstJsonLine, freePort, killAllOnExit, type Proc, start, stopAll, waitHealthy } from "./procs.ts";
 import {
   activate,
   gatewayConfig,
@@ -117,14 +117,7 @@ if (values.serve) {
         log: log(id),
         cwd: ROOT,
       });
-      for (let i = 0; i < 100; i++) {
-        const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        );
-        if (ok) break;
-        await sleep(100);
-      }
+      await waitHealthy(port);
       targets.push({ id, proc, port });
       continue;
     }
