@@ -50,12 +50,12 @@ import {
 import {
   activate,
   gatewayConfig,
-  LOAD_CORE,
   median,
   PROXY_CORE,
   type SplitCase,
   type SplitTarget,
   splitCases,
+  startMockPods,
   straceCounts,
   threadCpu,
   wrkOn,
@@ -305,13 +305,7 @@ function envOf(list: string): Record<string, string> {
 async function main(): Promise<void> {
   killAllOnExit();
   say(`work dir ${WORK}`);
-  const upstream = start("upstream", [BUN, join(import.meta.dir, "upstream.ts"), "--ports", "0,0,0,0"], {
-    core: LOAD_CORE,
-    stdout: "pipe",
-    log: log("upstream"),
-    cwd: ROOT,
-  });
-  const { ports } = await firstJsonLine<{ ports: number[] }>(upstream);
+  const { proc: upstream, ports } = await startMockPods(log("upstream"), ROOT);
   POD_PORTS = ports;
   POD_PID = upstream.pid;
   const upstreams = ports.map((p) => `127.0.0.1:${p}`).join(",");

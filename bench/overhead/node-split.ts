@@ -44,11 +44,11 @@ import {
 import {
   activate,
   gatewayConfig,
-  LOAD_CORE,
   median,
   PROXY_CORE,
   type SplitCase,
   splitCases,
+  startMockPods,
   straceCounts,
   threadCpu as threadCpus,
   wrkOn,
@@ -422,13 +422,7 @@ async function main(): Promise<void> {
   killAllOnExit();
   say(`work dir ${WORK}`);
   const gwBundle = bundle("src/runtime/node.ts", "gw-node");
-  const upstream = start("upstream", [BUN, join(import.meta.dir, "upstream.ts"), "--ports", "0,0,0,0"], {
-    core: LOAD_CORE,
-    stdout: "pipe",
-    log: log("upstream"),
-    cwd: ROOT,
-  });
-  const { ports } = await firstJsonLine<{ ports: number[] }>(upstream);
+  const { ports } = await startMockPods(log("upstream"), ROOT);
   const config = gatewayConfig(WORK, "gateway", ports);
   const nodeFlags = PERF ? ["--perf-basic-prof"] : [];
   const gwPort = await freePort();

@@ -6,7 +6,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bigBody, SMALL } from "./bodies.ts";
-import { CLK_TCK, type Proc, run, signal, sleep } from "./procs.ts";
+import { CLK_TCK, firstJsonLine, type Proc, run, signal, sleep, start } from "./procs.ts";
 import { type WrkJson, wrkScript } from "./wrk-lua.ts";
 
 /** The core wrk and the mock pods run on; the proxy under test runs on PROXY_CORE. */
@@ -173,4 +173,23 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * The 4 mock pods (upstream.ts, one Bun process) on the load core, as every split script runs
+ * them; logs to `logFile`. Returns the process and its ports.
+ */
+export async function startMockPods(logFile: string, root: string): Promise<{ proc: Proc; ports: number[] }> {
+  const proc = start(
+    "upstream",
+    [process.execPath, join(import.meta.dir, "upstream.ts"), "--ports", "0,0,0,0"],
+    {
+      core: LOAD_CORE,
+      stdout: "pipe",
+      log: logFile,
+      cwd: root,
+    },
+  );
+  const { ports } = await firstJsonLine<{ ports: number[] }>(proc);
+  return { proc, ports };
 }

@@ -27,11 +27,11 @@ import { firstJsonLine, freePort, killAllOnExit, type Proc, start, stopAll, wait
 import {
   activate,
   gatewayConfig,
-  LOAD_CORE,
   median,
   PROXY_CORE,
   type SplitTarget,
   splitCases,
+  startMockPods,
   threadCpu,
   wrkOn,
 } from "./split-lib.ts";
@@ -97,13 +97,7 @@ if (values.serve) {
   const say = (s: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
   const { all, picked } = splitCases(WORK, values.cases);
   killAllOnExit();
-  const upstream = start("upstream", [BUN, join(import.meta.dir, "upstream.ts"), "--ports", "0,0,0,0"], {
-    core: LOAD_CORE,
-    stdout: "pipe",
-    log: log("upstream"),
-    cwd: ROOT,
-  });
-  const { ports } = await firstJsonLine<{ ports: number[] }>(upstream);
+  const { ports } = await startMockPods(log("upstream"), ROOT);
   const upstreams = ports.map((p) => `127.0.0.1:${p}`).join(",");
   const targets: SplitTarget[] = [];
   for (const id of values.targets.split(",")) {
