@@ -11,6 +11,7 @@
 import type { Clock } from "../clock.ts";
 import { type AccountingResult, emptyResult } from "./accounting-result.ts";
 import { indexOfByte } from "./byte-index.ts";
+import { cutOut, withoutRanges } from "./byte-ranges.ts";
 import { indexOfBytes, pattern } from "./bytes.ts";
 import { chunkFields, FIELD_OBJECT, FIELD_TEXT, nextUsageObject, textField } from "./frame-fields.ts";
 import { renameFirstModel, renameModelAt } from "./model-field.ts";
@@ -25,8 +26,6 @@ export type { Usage } from "./usage.ts";
 const USAGE_OBJECT_LENGTH = 9;
 const LF = 0x0a;
 const CR = 0x0d;
-/** A kept run at most this long is copied by a loop, not through a view (whole's join). */
-const SHORT_RUN = 64;
 
 /** The last event of a stream, per dialect: what `endsStream` looks for in a chunk's tail. */
 const LAST_EVENTS: Record<Dialect, readonly Uint8Array[]> = {
@@ -225,10 +224,9 @@ export class SseAccounting {
       cut = cutOut(cut, frameStart, len);
     this.noCR = false;
     if (cut === undefined) return bytes;
-    if (!inPlace) return without(bytes, cut);
     // A first content frame still to confirm (the last frame) is parsed before its bytes move.
-    if (this.candidate !== undefined) this.confirm();
-    return cutInPlace(bytes, cut);
+    if (inPlace && this.candidate !== undefined) this.confirm();
+    return withoutRanges(bytes, cut, inPlace);
   }
 
   /** One frame of a whole stream, `bytes[start, end)`: its usage object known from the one search. */
@@ -356,52 +354,4 @@ export class SseAccounting {
     }
     return undefined;
   }
-}
-
-/** `cut` with `[start, end)` added (made at its first range). */
-function cutOut(cut: number[] | undefined, start: number, end: number): number[] {
-  if (cut === undefined) return [start, end];
-  cut.push(start, end);
-  return cut;
-}
-
-/**
- * `bytes` without the ranges `cut` ([start, end) pairs, in order, not overlapping), in place:
- * the runs after the first range moved down over it (a short one, the `[DONE]` after a dropped
- * usage frame, by a loop), the answer a view of `bytes`' start. `bytes` must be the caller's alone.
- */
-function cutInPlace(bytes: Uint8Array, cut: readonly number[]): Uint8Array {
-  let w = cut[0]!;
-  for (let k = 1; k < cut.length; k += 2) {
-    const from = cut[k]!;
-    const to = k + 1 < cut.length ? cut[k + 1]! : bytes.length;
-    if (to - from <= SHORT_RUN) for (let j = from; j < to; j++) bytes[w++] = bytes[j]!;
-    else {
-      bytes.copyWithin(w, from, to);
-      w += to - from;
-    }
-  }
-  return bytes.subarray(0, w);
-}
-
-/**
- * `bytes` without the ranges `cut` ([start, end) pairs, in order, not overlapping) as one new
- * array: a short run (the `[DONE]` after a dropped usage frame) copied by a loop, a longer one
- * through a view.
- */
-function without(bytes: Uint8Array, cut: readonly number[]): Uint8Array {
-  let size = bytes.length;
-  for (let k = 0; k < cut.length; k += 2) size -= cut[k + 1]! - cut[k]!;
-  const out = new Uint8Array(size);
-  let w = 0;
-  for (let k = 0, from = 0; k <= cut.length; k += 2) {
-    const to = k < cut.length ? cut[k]! : bytes.length;
-    if (to - from <= SHORT_RUN) for (let j = from; j < to; j++) out[w++] = bytes[j]!;
-    else {
-      out.set(bytes.subarray(from, to), w);
-      w += to - from;
-    }
-    if (k < cut.length) from = cut[k + 1]!;
-  }
-  return out;
 }

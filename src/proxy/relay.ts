@@ -112,8 +112,7 @@ export interface ChunkSource {
  * the client gets for it, after the tap, as one array. Bytes instead of a relay: Bun
  * writes the head and the body in one go (Content-Length, no chunked framing), with no
  * stream, pull or close, as for a JSON answer. The same tap calls as the relay makes.
- * `inPlace`: `bytes` are the caller's alone (ChunkSource.whole's), and a tap that cuts a frame
- * out may do it in them (SseAccounting.whole) instead of copying the rest into a new array.
+ * `inPlace`: `bytes` are ChunkSource.whole's (the caller's alone): a tap may cut frames out of them.
  */
 export function tappedWhole(bytes: Uint8Array, tap: Tap | undefined, inPlace = false): Uint8Array {
   if (!tap) return bytes;
