@@ -22,6 +22,7 @@
  * - `dependent`: one line a key, each read's address depending on the one before (a probe
  *   loop that finds its line cold).
  */
+import { xorshift32 } from "./lib/xorshift.ts";
 
 const SHARDS = 8192;
 const SLOTS = Number(process.env["BENCH_SHARD_SLOTS"] ?? 512); // 16 KiB a shard
@@ -42,13 +43,7 @@ for (let s = 0; s < SHARDS; s++) {
 const flat = new Float64Array(SHARDS * SLOTS * SLOT);
 for (let i = 1; i < flat.length; i += SLOT) flat[i] = (i * 2654435761) % 7;
 
-let state = 0x9e3779b9;
-function next32(): number {
-  state ^= state << 13;
-  state ^= state >>> 17;
-  state ^= state << 5;
-  return state >>> 0;
-}
+const next32 = xorshift32();
 
 const junk = new Uint8Array(Math.max(POLLUTE, 64));
 function pollute(): void {

@@ -16,6 +16,7 @@
  * and the median of the batch-by-batch ratios small / full.
  */
 import { DEFAULT_LRU_CAPACITY_PER_SERVER, PrefixIndex } from "../../src/scheduling/prefix/prefix-index.ts";
+import { xorshift32 } from "../lib/xorshift.ts";
 
 const BLOCKS = 256;
 const ENDPOINTS = Number(process.env["BENCH_ENDPOINTS"] ?? 4);
@@ -25,13 +26,7 @@ const SMALL = Number(process.env["BENCH_SMALL_CAPACITY"] ?? 1024);
 const POLLUTE = Number(process.env["BENCH_POLLUTE_KIB"] ?? 1024) * 1024;
 const runtime = typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.versions.node}`;
 
-let state = 0x9e3779b9;
-function next32(): number {
-  state ^= state << 13;
-  state ^= state >>> 17;
-  state ^= state << 5;
-  return state >>> 0;
-}
+const next32 = xorshift32();
 
 /** A new prompt's keys: 256 random 53-bit integers, as hashes.ts `keyOf` makes them. */
 function newPrompt(): number[] {
