@@ -39,9 +39,14 @@ export function jsonGateway(
   });
 }
 
-/** A chat completion request for `model` with a declared length, as clients send it. */
-export function chatRequest(model = "m"): Request {
-  const body = JSON.stringify({ model, messages: [{ role: "user", content: "Hello" }], max_tokens: 16 });
+/** A chat completion request for `model` with a declared length, as clients send it (`stream`: an SSE answer asked for). */
+export function chatRequest(model = "m", stream = false): Request {
+  const body = JSON.stringify({
+    model,
+    messages: [{ role: "user", content: "Hello" }],
+    max_tokens: 16,
+    ...(stream ? { stream: true } : {}),
+  });
   return new Request("http://gw/v1/chat/completions", {
     method: "POST",
     headers: { "content-type": "application/json", "content-length": String(body.length) },

@@ -6,6 +6,7 @@ import { tappedWhole } from "../../src/proxy/relay.ts";
 import { ChunkQueue } from "../../src/runtime/node-chunks.ts";
 import { streamedResponse } from "../../src/runtime/node-upstream-response.ts";
 import { testConfig } from "../helpers/config.ts";
+import { chatRequest } from "../helpers/json-gateway.ts";
 
 /**
  * A stream that came whole is the pod client's own copy (ChunkSource.whole): the usage frame the
@@ -71,13 +72,7 @@ describe("respond: a whole stream from the pod client is cut in place", () => {
       }) as never,
     });
     for (let i = 0; i < 2; i++) {
-      const res = await gateway.fetch(
-        new Request("http://gw/v1/chat/completions", {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ model: "m", stream: true, messages: [{ role: "user", content: "hi" }] }),
-        }),
-      );
+      const res = await gateway.fetch(chatRequest("m", true));
       expect(res.status).toBe(200);
       expect(await res.text()).toBe(ANSWER);
     }
