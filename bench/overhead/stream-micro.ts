@@ -24,8 +24,8 @@
  * Prints µs per stream: the best of 9 batches per side.
  */
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { COMPLETION } from "../lib/in-process.ts";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { chatBody, chatCpu, queuedStreamGateway } from "../lib/queued-stream-pod.ts";
 import { STREAM_EVENTS } from "./bodies.ts";
 
 const BASE = process.env["BENCH_BASELINE"];
@@ -255,69 +255,27 @@ for (const k of Object.keys(after) as (keyof typeof after)[]) {
 {
   // The whole gateway in process (sixth pass): a streamed chat completion (the stream
   // above, in one chunk, as sse32's pod sends it) against a JSON one, the pod answering
-  // as the runtime's wire client hands an answer over (node-upstream-response.ts: the
-  // JSON one as bytes, the stream as a queue of its chunks), Bun's direct streams on.
+  // as the runtime's wire client hands an answer over (../lib/queued-stream-pod.ts: the
+  // JSON one as bytes, the stream as a queue filled in a microtask, `microtask`), Bun's
+  // direct streams on.
   // The difference is what a stream costs the gateway over a JSON answer, apart from
   // the sockets. CPU µs per request, best of 5 interleaved rounds.
-  const gateway = async (url: (p: string) => string) => {
-    const { createGateway } = await import(url("src/gateway.ts"));
-    const { parseConfig } = await import(url("src/config/load.ts"));
-    const { createLogger } = await import(url("src/log.ts"));
-    const { ChunkQueue } = await import(url("src/runtime/node-chunks.ts"));
-    const { bufferedResponse, streamedResponse } = await import(url("src/runtime/node-upstream-response.ts"));
-    const yaml = `apiVersion: gateway.inference.dev/v1alpha1\nkind: GatewayConfig\nendpoints:\n  - { name: p0, address: "127.0.0.1:1", models: [m] }\n`;
-    const headers = (type: string, n: number) =>
-      new Headers({ "content-type": type, "content-length": String(n) });
-    return createGateway({
-      config: parseConfig(yaml, "bench.yaml"),
-      logger: createLogger("info", () => {}),
+  const gateway = (root: string) =>
+    queuedStreamGateway(root, {
+      stream: oneChunk[0]!,
+      delivery: "microtask",
       directStreams: typeof Bun !== "undefined" ? true : undefined,
-      fetch: async (_url: unknown, init: { body: Uint8Array | string }) => {
-        const text = typeof init.body === "string" ? init.body : new TextDecoder().decode(init.body);
-        if (!text.includes('"stream":true'))
-          return bufferedResponse(COMPLETION, 200, headers("application/json", COMPLETION.length));
-        const queue = new ChunkQueue(
-          () => {},
-          () => {},
-          65536,
-        );
-        queueMicrotask(() => {
-          queue.push(oneChunk[0]!);
-          queue.end();
-        });
-        return streamedResponse(queue, 200, headers("text/event-stream", oneChunk[0]!.length));
-      },
-    }) as { fetch(r: Request): Promise<Response> };
-  };
-  const ask = (stream: boolean) =>
-    JSON.stringify({
-      model: "m",
-      ...(stream ? { stream: true } : {}),
-      messages: [{ role: "user", content: "hi" }],
     });
-  const run = async (gw: { fetch(r: Request): Promise<Response> }, body: string, n: number) => {
-    const c0 = process.cpuUsage();
-    for (let i = 0; i < n; i++) {
-      const res = await gw.fetch(
-        new Request("http://gw/v1/chat/completions", {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body,
-        }),
-      );
-      if (res.status !== 200) throw new Error(`status ${res.status}: ${await res.text()}`);
-      await res.arrayBuffer();
-    }
-    const c = process.cpuUsage(c0);
-    return (c.user + c.system) / n;
+  const trees = {
+    before: await gateway(BASE),
+    after: await gateway(fileURLToPath(new URL("../..", import.meta.url))),
   };
-  const trees = { before: await gateway(there), after: await gateway(here) };
   const best: Record<string, number> = {};
   for (let round = 0; round < 6; round++)
     for (const [tree, gw] of Object.entries(trees))
       for (const stream of [false, true]) {
         const key = `${tree} ${stream ? "stream" : "json"}`;
-        const us = await run(gw, ask(stream), round === 0 ? 2000 : 5000);
+        const { us } = await chatCpu(gw, chatBody(stream), round === 0 ? 2000 : 5000);
         if (round > 0) best[key] = Math.min(best[key] ?? Number.POSITIVE_INFINITY, us);
       }
   for (const tree of Object.keys(trees)) {

@@ -1,9 +1,9 @@
 /**
  * What the SSE tap costs inside the whole gateway, for a stream that came whole (sse32's
  * shape), against what the rest of a stream's path costs over a JSON answer (issue 19,
- * sixteenth pass). The in-process gateway of streams-whole-prof.ts (the pod answering as the
- * Bun wire client hands answers over: the stream queued and ended before the call settles,
- * a live heap like the running gateway's), one mode per process, processes alternating:
+ * sixteenth pass). The in-process gateway of ../lib/queued-stream-pod.ts (the pod answering as
+ * the Bun wire client hands answers over: the stream queued and ended before the call settles,
+ * `whole`), a live heap like the running gateway's, one mode per process, processes alternating:
  *
  *   json    a JSON answer (the reference)
  *   stream  the stream as the gateway answers it (SseAccounting.whole: the frame walk, the
@@ -22,8 +22,9 @@
  *   npx bun bench/overhead/wire-tap-share.ts [--rounds 5] [--n 40000] [--modes json,stream,fake,nowalk]
  */
 import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { COMPLETION } from "../lib/in-process.ts";
+import { chatBody, chatCpu, queuedStreamGateway } from "../lib/queued-stream-pod.ts";
 import { STREAM_EVENTS } from "./bodies.ts";
 
 const { values } = parseArgs({
@@ -67,11 +68,7 @@ const N = Number(values.n);
 const kept = Array.from({ length: Number(values.heap) }, (_, i) => ({ i, s: `k${i}` }));
 const whole = new TextEncoder().encode(STREAM_EVENTS.join(""));
 
-const { createGateway } = await import("../../src/gateway.ts");
-const { parseConfig } = await import("../../src/config/load.ts");
-const { createLogger } = await import("../../src/log.ts");
-const { ChunkQueue } = await import("../../src/runtime/node-chunks.ts");
-const { bufferedResponse, streamedResponse } = await import("../../src/runtime/node-upstream-response.ts");
+const root = fileURLToPath(new URL("../..", import.meta.url));
 const { SseAccounting } = await import("../../src/proxy/accounting.ts");
 const { nextUsageObject } = await import("../../src/proxy/frame-fields.ts");
 const { frameJsonIn } = await import("../../src/proxy/sse-frame.ts");
@@ -84,15 +81,25 @@ type Result = {
   responseBytes: number;
 };
 type Inside = { r: Result; drop: boolean };
+/** fake's result: what the real pass finds in this stream, set without looking. */
+function constantResult(r: Result, bytes: Uint8Array): void {
+  const t = performance.now();
+  r.firstTokenAt = r.lastTokenAt = t;
+  r.contentEvents = 20;
+  r.responseBytes = bytes.length;
+  r.usage = { promptTokens: 12, completionTokens: 20, cachedTokens: 0 };
+}
+/** `bytes` without `s`..`e`, in a new array (as the real pass's cut). */
+function cutOut(bytes: Uint8Array, s: number, e: number): Uint8Array {
+  const out = new Uint8Array(bytes.length - (e - s));
+  out.set(bytes.subarray(0, s), 0);
+  out.set(bytes.subarray(e), s);
+  return out;
+}
 const proto = SseAccounting.prototype as unknown as { whole(bytes: Uint8Array): Uint8Array | undefined };
 if (mode === "fake")
   proto.whole = function (this: Inside, bytes: Uint8Array) {
-    const r = this.r;
-    const t = performance.now();
-    r.firstTokenAt = r.lastTokenAt = t;
-    r.contentEvents = 20;
-    r.responseBytes = bytes.length;
-    r.usage = { promptTokens: 12, completionTokens: 20, cachedTokens: 0 };
+    constantResult(this.r, bytes);
     return bytes;
   };
 else if (mode === "fakecut") {
@@ -102,16 +109,8 @@ else if (mode === "fakecut") {
   while (s > 1 && !(whole[s - 1] === 10 && whole[s - 2] === 10)) s--;
   const e = whole.indexOf(10, at) + 2;
   proto.whole = function (this: Inside, bytes: Uint8Array) {
-    const r = this.r;
-    const t = performance.now();
-    r.firstTokenAt = r.lastTokenAt = t;
-    r.contentEvents = 20;
-    r.responseBytes = bytes.length;
-    r.usage = { promptTokens: 12, completionTokens: 20, cachedTokens: 0 };
-    const out = new Uint8Array(bytes.length - (e - s));
-    out.set(bytes.subarray(0, s), 0);
-    out.set(bytes.subarray(e), s);
-    return out;
+    constantResult(this.r, bytes);
+    return cutOut(bytes, s, e);
   };
 } else if (mode === "nodrop") {
   // the real pass, the usage frame kept (no cut, no new array)
@@ -134,11 +133,7 @@ else if (mode === "fakecut") {
       const u = obj?.["usage"] as { prompt_tokens: number; completion_tokens: number } | undefined;
       if (u)
         r.usage = { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens, cachedTokens: 0 };
-      if (this.drop) {
-        out = new Uint8Array(bytes.length - (e - s));
-        out.set(bytes.subarray(0, s), 0);
-        out.set(bytes.subarray(e), s);
-      }
+      if (this.drop) out = cutOut(bytes, s, e);
     }
     const t = performance.now();
     r.firstTokenAt = r.lastTokenAt = t;
@@ -147,49 +142,9 @@ else if (mode === "fakecut") {
   };
 else if (mode !== "json" && mode !== "stream") throw new Error(`unknown mode ${mode}`);
 
-const yaml = `apiVersion: gateway.inference.dev/v1alpha1\nkind: GatewayConfig\nendpoints:\n  - { name: p0, address: "127.0.0.1:1", models: [m] }\n`;
-const headers = (type: string, n: number) =>
-  new Headers({ "content-type": type, "content-length": String(n) });
-const gw = createGateway({
-  config: parseConfig(yaml, "bench.yaml"),
-  logger: createLogger("info", () => {}),
-  directStreams: true,
-  fetch: async (_u: unknown, init: { body: Uint8Array | string }) => {
-    const text = typeof init.body === "string" ? init.body : new TextDecoder().decode(init.body);
-    if (!text.includes('"stream":true'))
-      return bufferedResponse(COMPLETION, 200, headers("application/json", COMPLETION.length));
-    const queue = new ChunkQueue(
-      () => {},
-      () => {},
-      65536,
-      true,
-    );
-    queue.push(whole.slice()); // a fresh buffer a call, as the socket hands one over
-    queue.end();
-    return streamedResponse(queue, 200, headers("text/event-stream", whole.length));
-  },
-} as never) as { fetch(r: Request): Promise<Response> };
-
-const body = JSON.stringify({
-  model: "m",
-  ...(mode === "json" ? {} : { stream: true }),
-  messages: [{ role: "user", content: "hi" }],
-});
-async function run(n: number): Promise<number> {
-  const c0 = process.cpuUsage();
-  for (let i = 0; i < n; i++) {
-    const res = await gw.fetch(
-      new Request("http://gw/v1/chat/completions", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body,
-      }),
-    );
-    if (res.status !== 200) throw new Error(`status ${res.status}: ${await res.text()}`);
-    await res.arrayBuffer();
-  }
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / n;
-}
-await run(5000);
-console.log(`${mode}: ${(await run(N)).toFixed(2)} µs a request (${kept.length} objects kept)`);
+const gw = await queuedStreamGateway(root, { stream: whole, delivery: "whole", directStreams: true });
+const body = chatBody(mode !== "json");
+await chatCpu(gw, body, 5000);
+console.log(
+  `${mode}: ${(await chatCpu(gw, body, N)).us.toFixed(2)} µs a request (${kept.length} objects kept)`,
+);
