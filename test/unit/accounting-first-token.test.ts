@@ -1,9 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { SseAccounting } from "../../src/proxy/accounting.ts";
+import { contentFrame, DONE, frame } from "../helpers/sse-frames.ts";
 
 const enc = new TextEncoder();
-const frame = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
-const text = (content: string) => frame({ choices: [{ index: 0, delta: { content } }] });
 /** A frame the byte test takes for text (a non-empty `content` string) that is no content: a tool's argument. */
 const notContent = frame({
   choices: [{ index: 0, delta: { tool_calls: [{ function: { arguments: "{}" } }] } }],
@@ -30,12 +29,12 @@ describe("the first content frame's confirming parse runs after its chunk went o
   test("no parse in the first chunk's tap; the next chunk confirms it at the time read for it", () => {
     let t = 10;
     const a = new SseAccounting({ kind: "chat", now: () => t });
-    const first = enc.encode(text("Hel"));
+    const first = enc.encode(contentFrame("Hel"));
     let out: unknown;
     expect(parses(() => (out = a.chunk(first)))).toBe(0);
     expect(out).toBe(first);
     t = 25;
-    expect(parses(() => a.chunk(enc.encode(text("lo"))))).toBe(1);
+    expect(parses(() => a.chunk(enc.encode(contentFrame("lo"))))).toBe(1);
     expect(a.result).toMatchObject({
       firstTokenAt: 10,
       lastTokenAt: 25,
@@ -47,11 +46,11 @@ describe("the first content frame's confirming parse runs after its chunk went o
   test("reading the result, or the end, confirms a first frame still waiting", () => {
     let t = 10;
     const a = new SseAccounting({ kind: "chat", now: () => t });
-    a.chunk(enc.encode(text("Hi")));
+    a.chunk(enc.encode(contentFrame("Hi")));
     t = 99;
     expect(a.result).toMatchObject({ firstTokenAt: 10, lastTokenAt: 10, contentEvents: 1 });
     const b = new SseAccounting({ kind: "chat", now: () => t });
-    b.chunk(enc.encode(text("Hi")));
+    b.chunk(enc.encode(contentFrame("Hi")));
     b.flush();
     expect(b.result.contentEvents).toBe(1);
   });
@@ -61,9 +60,9 @@ describe("the first content frame's confirming parse runs after its chunk went o
     const a = new SseAccounting({ kind: "chat", now: () => t });
     a.chunk(enc.encode(notContent));
     t = 20;
-    a.chunk(enc.encode(notContent + text("a") + text("b")));
+    a.chunk(enc.encode(notContent + contentFrame("a") + contentFrame("b")));
     t = 30;
-    a.chunk(enc.encode(text("c")));
+    a.chunk(enc.encode(contentFrame("c")));
     expect(a.result).toMatchObject({
       firstTokenAt: 20,
       lastTokenAt: 30,
@@ -73,7 +72,7 @@ describe("the first content frame's confirming parse runs after its chunk went o
   });
 
   test("the same counts as frames one by one, or in one chunk", () => {
-    const stream = text("a") + notContent + text("b") + text("c") + "data: [DONE]\n\n";
+    const stream = contentFrame("a") + notContent + contentFrame("b") + contentFrame("c") + DONE;
     const whole = new SseAccounting({ kind: "chat", now: () => 5 });
     whole.chunk(enc.encode(stream));
     whole.flush();

@@ -3,6 +3,7 @@ import { SseAccounting } from "../../src/proxy/accounting.ts";
 import { nextUsageObject } from "../../src/proxy/frame-fields.ts";
 import { frameJson, frameJsonIn } from "../../src/proxy/sse-frame.ts";
 import type { Pieces } from "../../src/proxy/sse-framer.ts";
+import { chatStream, contentFrame, DONE, roleFrame, type Usage, usageFrame } from "../helpers/sse-frames.ts";
 
 /**
  * SseAccounting.whole (issue 19, fifteenth pass): a stream that came whole, tapped in one pass
@@ -48,7 +49,7 @@ function rng(seed: number) {
 }
 
 const data = (obj: unknown) => `data: ${JSON.stringify(obj)}`;
-const usage = {
+const usage: Usage = {
   prompt_tokens: 12,
   completion_tokens: 7,
   total_tokens: 19,
@@ -111,16 +112,11 @@ function randomStream(r: () => number): string {
 
 describe("SseAccounting.whole", () => {
   test("sse32's stream: the usage frame dropped, the same bytes and result as the framer's path", () => {
-    const role = data({ choices: [{ index: 0, delta: { role: "assistant", content: "" } }] });
-    const tok = data({
-      choices: [{ index: 0, delta: { content: " tok" }, logprobs: null, finish_reason: null }],
-    });
-    const u = data({ choices: [], usage });
-    const text = `${role}\n\n${`${tok}\n\n`.repeat(20)}${u}\n\ndata: [DONE]\n\n`;
+    const text = roleFrame() + chatStream(20, { usage });
     const x = both(text, true);
     expect(x.out).toBeDefined();
     expect(dec.decode(x.out)).toBe(x.viaFramer);
-    expect(dec.decode(x.out)).toBe(text.replace(`${u}\n\n`, ""));
+    expect(dec.decode(x.out)).toBe(text.replace(usageFrame(usage), ""));
     expect(x.fast).toEqual(x.general);
     expect(x.fast.contentEvents).toBe(20);
     expect(x.fast.usage).toEqual({ promptTokens: 12, completionTokens: 7, cachedTokens: 4 });
@@ -129,8 +125,7 @@ describe("SseAccounting.whole", () => {
   });
 
   test("nothing dropped: the stream itself, no copy", () => {
-    const text = `${data({ choices: [{ delta: { content: "a" } }] })}\n\n${data({ choices: [], usage })}\n\ndata: [DONE]\n\n`;
-    const x = both(text, false);
+    const x = both(chatStream(["a"], { usage }), false);
     expect(x.out).toBe(x.bytes);
     expect(x.fast).toEqual(x.general);
   });
@@ -177,11 +172,9 @@ describe("SseAccounting.whole", () => {
   });
 
   test("in place, sse32's stream: the [DONE] after the usage frame moved over it; not in place: the input untouched", () => {
-    const tok = data({ choices: [{ index: 0, delta: { content: " tok" } }] });
-    const u = data({ choices: [], usage });
-    const long = `: ${"x".repeat(100)}`; // a run after the cut longer than the loop's (copyWithin)
-    const text = `${`${tok}\n\n`.repeat(3)}${u}\n\n${long}\n\ndata: [DONE]\n\n`;
-    const expected = text.replace(`${u}\n\n`, "");
+    const long = `: ${"x".repeat(100)}\n\n`; // a run after the cut longer than the loop's (copyWithin)
+    const text = contentFrame(" tok").repeat(3) + usageFrame(usage) + long + DONE;
+    const expected = text.replace(usageFrame(usage), "");
     const own = enc.encode(text);
     const out = new SseAccounting({ kind: "chat", clock: steppingClock(), dropUsageEvent: true }).whole(
       own,
@@ -199,7 +192,7 @@ describe("SseAccounting.whole", () => {
   });
 
   test("the framer's path where the pass does not apply, with nothing done", () => {
-    const text = `${data({ choices: [{ delta: { content: "a" } }] })}\r\n\r\n`;
+    const text = contentFrame("a", "\r\n");
     const crlf = new SseAccounting({ kind: "chat", clock: steppingClock(), dropUsageEvent: true });
     expect(crlf.whole(enc.encode(text))).toBeUndefined();
     expect(crlf.result.responseBytes).toBe(0);

@@ -1,27 +1,17 @@
 import { describe, expect, test } from "bun:test";
 import { SseAccounting } from "../../src/proxy/accounting.ts";
 import { JsonAccounting } from "../../src/proxy/json-accounting.ts";
+import { contentFrame, DONE, doneFrame, frame, roleFrame, usageFrame } from "../helpers/sse-frames.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const ev = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
-const content = (text: string) =>
-  ev({ object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: text } }] });
-const ROLE = ev({
-  object: "chat.completion.chunk",
-  choices: [{ index: 0, delta: { role: "assistant", content: "" } }],
+const ROLE = roleFrame();
+const USAGE = usageFrame({
+  prompt_tokens: 7,
+  completion_tokens: 3,
+  total_tokens: 10,
+  prompt_tokens_details: { cached_tokens: 4 },
 });
-const USAGE = ev({
-  object: "chat.completion.chunk",
-  choices: [],
-  usage: {
-    prompt_tokens: 7,
-    completion_tokens: 3,
-    total_tokens: 10,
-    prompt_tokens_details: { cached_tokens: 4 },
-  },
-});
-const DONE = "data: [DONE]\n\n";
 
 function run(chunks: string[], drop: boolean) {
   let t = 100;
@@ -37,7 +27,7 @@ function run(chunks: string[], drop: boolean) {
 }
 
 describe("SSE accounting", () => {
-  const stream = [ROLE, content("a"), content(" b"), content(" c"), USAGE, DONE];
+  const stream = [ROLE, contentFrame("a"), contentFrame(" b"), contentFrame(" c"), USAGE, DONE];
 
   test("passes the bytes untouched and reads TTFT, gaps and usage", () => {
     const { out, r } = run(stream, false);
@@ -50,7 +40,7 @@ describe("SSE accounting", () => {
 
   test("drops the usage event the gateway asked for, and nothing else", () => {
     const { out, r } = run(stream, true);
-    expect(out).toBe([ROLE, content("a"), content(" b"), content(" c"), DONE].join(""));
+    expect(out).toBe([ROLE, contentFrame("a"), contentFrame(" b"), contentFrame(" c"), DONE].join(""));
     expect(r.usage?.completionTokens).toBe(3);
   });
 
@@ -60,7 +50,9 @@ describe("SSE accounting", () => {
     for (let i = 0; i < whole.length; i += size) pieces.push(whole.slice(i, i + size));
     for (const drop of [false, true]) {
       const { out, r } = run(pieces, drop);
-      expect(out).toBe(drop ? [ROLE, content("a"), content(" b"), content(" c"), DONE].join("") : whole);
+      expect(out).toBe(
+        drop ? [ROLE, contentFrame("a"), contentFrame(" b"), contentFrame(" c"), DONE].join("") : whole,
+      );
       expect(r.contentEvents).toBe(3);
       expect(r.usage?.promptTokens).toBe(7);
     }
@@ -68,17 +60,17 @@ describe("SSE accounting", () => {
 
   test("CRLF framing and completions' text chunks", () => {
     const text = (t: string) =>
-      `data: ${JSON.stringify({ object: "text_completion", choices: [{ index: 0, text: t }] })}\r\n\r\n`;
-    const { r } = run([text("x"), text("y"), "data: [DONE]\r\n\r\n"], true);
+      frame({ object: "text_completion", choices: [{ index: 0, text: t }] }, "\r\n");
+    const { r } = run([text("x"), text("y"), doneFrame("\r\n")], true);
     expect(r.contentEvents).toBe(2);
   });
 
   test("reads the clock once per chunk, however many content frames it holds", () => {
     let reads = 0;
     const acc = new SseAccounting({ kind: "chat", now: () => 100 + 10 * reads++ });
-    acc.chunk(enc.encode([ROLE, content("a"), content(" b"), content(" c")].join("")));
+    acc.chunk(enc.encode([ROLE, contentFrame("a"), contentFrame(" b"), contentFrame(" c")].join("")));
     expect(reads).toBe(1);
-    acc.chunk(enc.encode(content(" d") + USAGE + DONE));
+    acc.chunk(enc.encode(contentFrame(" d") + USAGE + DONE));
     acc.flush();
     expect(reads).toBe(2);
     expect(acc.result.contentEvents).toBe(4);

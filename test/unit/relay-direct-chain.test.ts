@@ -5,6 +5,7 @@ import type { ChunkSource, DirectController, DirectSource } from "../../src/prox
 import { testConfig } from "../helpers/config.ts";
 import { directRelay } from "../helpers/direct-relay.ts";
 import { FakeTime } from "../helpers/fake-time.ts";
+import { contentFrame, DONE } from "../helpers/sse-frames.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -116,8 +117,6 @@ describe("relay, direct shape: the last event goes out with the close", () => {
   test("through the gateway: the chat route's [DONE] chunk is not flushed, the close sends it", async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((ok) => (release = ok));
-    const frame = (content: string) =>
-      `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", model: "m", choices: [{ index: 0, delta: { content } }] })}\n\n`;
     const pod = Bun.serve({
       port: 0,
       hostname: "127.0.0.1",
@@ -125,11 +124,11 @@ describe("relay, direct shape: the last event goes out with the close", () => {
         if (r.method !== "POST") return new Response("ok");
         const body = new ReadableStream<Uint8Array>({
           async start(c) {
-            c.enqueue(enc.encode(frame("Hel")));
+            c.enqueue(enc.encode(contentFrame("Hel")));
             await gate;
-            c.enqueue(enc.encode(frame("lo")));
+            c.enqueue(enc.encode(contentFrame("lo")));
             await Bun.sleep(0);
-            c.enqueue(enc.encode("data: [DONE]\n\n"));
+            c.enqueue(enc.encode(DONE));
             c.close();
           },
         });

@@ -8,6 +8,7 @@ import { describe, expect, test } from "bun:test";
 import { endsStream, endsStreamOf, SseAccounting } from "../../src/proxy/accounting.ts";
 import { type DirectController, send, tappedWhole } from "../../src/proxy/relay.ts";
 import { SseFramer } from "../../src/proxy/sse-framer.ts";
+import { contentFrame } from "../helpers/sse-frames.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -184,11 +185,9 @@ describe("the accounting timed by a clock object", () => {
     let t = 5;
     const clock = { now: () => t };
     const a = new SseAccounting({ kind: "chat", clock });
-    const frame = (content: string) =>
-      enc.encode(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`);
-    a.chunk(frame("a"));
+    a.chunk(enc.encode(contentFrame("a")));
     t = 12;
-    a.chunk(frame("b"));
+    a.chunk(enc.encode(contentFrame("b")));
     expect(a.result).toMatchObject({
       firstTokenAt: 5,
       lastTokenAt: 12,

@@ -7,6 +7,7 @@ import { ChunkQueue } from "../../src/runtime/node-chunks.ts";
 import { streamedResponse } from "../../src/runtime/node-upstream-response.ts";
 import { testConfig } from "../helpers/config.ts";
 import { chatRequest } from "../helpers/json-gateway.ts";
+import { chatStream, USAGE } from "../helpers/sse-frames.ts";
 
 /**
  * A stream that came whole is the pod client's own copy (ChunkSource.whole): the usage frame the
@@ -15,22 +16,8 @@ import { chatRequest } from "../helpers/json-gateway.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const frame = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
-const TOKEN = frame({
-  id: "c",
-  object: "chat.completion.chunk",
-  model: "m",
-  choices: [{ index: 0, delta: { content: "hi" } }],
-});
-const USAGE = frame({
-  id: "c",
-  object: "chat.completion.chunk",
-  model: "m",
-  choices: [],
-  usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
-});
-const STREAM = `${TOKEN}${TOKEN}${USAGE}data: [DONE]\n\n`;
-const ANSWER = `${TOKEN}${TOKEN}data: [DONE]\n\n`;
+const STREAM = chatStream(["hi", "hi"], { usage: USAGE });
+const ANSWER = chatStream(["hi", "hi"]);
 
 describe("tappedWhole in place", () => {
   test("passes `inPlace` to the tap: the answer a view of the input, the input edited", () => {

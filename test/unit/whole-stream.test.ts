@@ -7,6 +7,7 @@ import { type ChunkSource, tappedWhole } from "../../src/proxy/relay.ts";
 import { serveBun } from "../../src/runtime/serve-bun.ts";
 import type { RunningServer } from "../../src/runtime/server.ts";
 import { testConfig } from "../helpers/config.ts";
+import { chatStream, contentFrame, DONE, USAGE, usageFrame } from "../helpers/sse-frames.ts";
 
 /**
  * A stream whose pod had already sent all of it when its answer was built (a short answer
@@ -16,22 +17,7 @@ import { testConfig } from "../helpers/config.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const frame = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
-const chunk = (content: string) =>
-  frame({
-    id: "c",
-    object: "chat.completion.chunk",
-    model: "m",
-    choices: [{ index: 0, delta: { content } }],
-  });
-const USAGE = frame({
-  id: "c",
-  object: "chat.completion.chunk",
-  model: "m",
-  choices: [],
-  usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
-});
-const WHOLE = chunk("Hel") + chunk("lo") + USAGE + "data: [DONE]\n\n";
+const WHOLE = chatStream(["Hel", "lo"], { usage: USAGE });
 const SSE = { "content-type": "text/event-stream" };
 
 /** attempt() against a pod whose body is `stream`; the event stream's reader it hands over. */
@@ -129,7 +115,7 @@ describe("endsStream: the stream's last event, per route", () => {
   test("[DONE], response.completed / incomplete / failed, message_stop; not a running stream's chunk", () => {
     expect(endsStream("chat", enc.encode(WHOLE))).toBe(true);
     expect(endsStream("completions", enc.encode("data: {}\r\n\r\ndata: [DONE]\r\n\r\n"))).toBe(true);
-    expect(endsStream("chat", enc.encode(chunk("Hel")))).toBe(false);
+    expect(endsStream("chat", enc.encode(contentFrame("Hel")))).toBe(false);
     const ev = (type: string) => `event: ${type}\ndata: {"type":"${type}"}\n\n`;
     expect(endsStream("responses", enc.encode(ev("response.created") + ev("response.completed")))).toBe(true);
     expect(endsStream("responses", enc.encode(ev("response.failed")))).toBe(true);
@@ -163,15 +149,15 @@ describe("end to end, the Bun entry's shape (directStreams: true)", () => {
       async fetch(r) {
         if (r.method !== "POST") return new Response("ok");
         if (r.headers.get("x-test-no-done") === "1")
-          return new Response(WHOLE.replace("data: [DONE]\n\n", ""), { headers: SSE });
+          return new Response(WHOLE.replace(DONE, ""), { headers: SSE });
         if (r.headers.get("x-test-slow") !== "1") return new Response(WHOLE, { headers: SSE });
         // The first token, then the rest only once the client has read that token.
         const gate = new Promise<void>((ok) => (release = ok));
         const body = new ReadableStream<Uint8Array>({
           async start(c) {
-            c.enqueue(enc.encode(chunk("Hel")));
+            c.enqueue(enc.encode(contentFrame("Hel")));
             await gate;
-            c.enqueue(enc.encode(chunk("lo") + USAGE + "data: [DONE]\n\n"));
+            c.enqueue(enc.encode(contentFrame("lo") + usageFrame() + DONE));
             c.close();
           },
         });
@@ -201,7 +187,7 @@ describe("end to end, the Bun entry's shape (directStreams: true)", () => {
       headers: { "content-type": "application/json", ...headers },
       body: JSON.stringify({ model: "m", stream: true, messages: [{ role: "user", content: "hi" }] }),
     });
-  const expected = chunk("Hel") + chunk("lo") + "data: [DONE]\n\n"; // the usage frame the gateway asked for, dropped
+  const expected = chatStream(["Hel", "lo"]); // the usage frame the gateway asked for, dropped
 
   test("an answer already whole: one body with its length, the usage frame dropped, accounted", async () => {
     const res = await ask();
@@ -217,7 +203,7 @@ describe("end to end, the Bun entry's shape (directStreams: true)", () => {
   test("an answer whole but without its last event ([DONE]) is relayed as before, the same bytes", async () => {
     const res = await ask({ "x-test-no-done": "1" });
     expect(res.headers.get("content-length")).toBeNull();
-    expect(await res.text()).toBe(chunk("Hel") + chunk("lo"));
+    expect(await res.text()).toBe(contentFrame("Hel") + contentFrame("lo"));
     const line = lines.findLast((l) => l["msg"] === "request")!;
     expect(line).toMatchObject({ status: 200, outcome: "success", promptTokens: 3, completionTokens: 2 });
   });
@@ -227,11 +213,11 @@ describe("end to end, the Bun entry's shape (directStreams: true)", () => {
     expect(res.headers.get("content-length")).toBeNull();
     const reader = res.body!.getReader();
     const first = await reader.read();
-    expect(dec.decode(first.value)).toBe(chunk("Hel"));
+    expect(dec.decode(first.value)).toBe(contentFrame("Hel"));
     release();
     let rest = "";
     for (let r = await reader.read(); !r.done; r = await reader.read()) rest += dec.decode(r.value);
-    expect(chunk("Hel") + rest).toBe(expected);
+    expect(contentFrame("Hel") + rest).toBe(expected);
     const line = lines.findLast((l) => l["msg"] === "request")!;
     expect(line).toMatchObject({ status: 200, outcome: "success", promptTokens: 3, completionTokens: 2 });
   });
