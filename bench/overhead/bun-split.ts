@@ -27,7 +27,7 @@
  * pod's share of the pod calls and the sockets open to the pods.
  *
  *   flock /tmp/bench.lock bun bench/overhead/bun-split.ts [--cases c32,body30k,sse32]
- *     [--targets gw-bun,bare-wire,bare-fetch] [--rounds 3] [--seconds 4] [--warmup 10] [--perf]
+ *     [--targets gw-bun,bare-wire,bare-fetch] [--rounds 3] [--seconds 4] [--warmup 10] [--perf [--callgraph]]
  *     [--warm-cases body30kv --warm-targets gw-bun]
  */
 import { execFileSync } from "node:child_process";
@@ -69,6 +69,8 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "4" },
     warmup: { type: "string", default: "10" },
     perf: { type: "boolean", default: false },
+    /** With --perf: call graphs too (`perf record -g`), kept in the work dir for `perf report -g`. */
+    callgraph: { type: "boolean", default: false },
     /** `strace -c -f` over each round instead: syscalls a request by name (CPU then inflated). */
     strace: { type: "boolean", default: false },
     /**
@@ -190,7 +192,20 @@ async function measure(t: SplitTarget, c: SplitCase, round: number): Promise<Row
   const tracer = values.perf
     ? start(
         "perf",
-        ["perf", "record", "-q", "-F", "1999", "-e", "cpu-clock", "-p", String(t.proc.pid), "-o", perfFile],
+        [
+          "perf",
+          "record",
+          "-q",
+          "-F",
+          "1999",
+          "-e",
+          "cpu-clock",
+          ...(values.callgraph ? ["-g"] : []),
+          "-p",
+          String(t.proc.pid),
+          "-o",
+          perfFile,
+        ],
         { stdout: "ignore", log: log("perf") },
       )
     : values.strace
