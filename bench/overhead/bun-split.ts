@@ -71,6 +71,8 @@ const { values } = parseArgs({
     perf: { type: "boolean", default: false },
     /** With --perf: call graphs too (`perf record -g`), kept in the work dir for `perf report -g`. */
     callgraph: { type: "boolean", default: false },
+    /** With --perf: the event sampled (e.g. "page-faults": where the process faults memory in). */
+    "perf-event": { type: "string", default: "cpu-clock" },
     /** `strace -c -f` over each round instead: syscalls a request by name (CPU then inflated). */
     strace: { type: "boolean", default: false },
     /**
@@ -196,10 +198,9 @@ async function measure(t: SplitTarget, c: SplitCase, round: number): Promise<Row
           "perf",
           "record",
           "-q",
-          "-F",
-          "1999",
+          ...(values["perf-event"] === "cpu-clock" ? ["-F", "1999"] : []),
           "-e",
-          "cpu-clock",
+          values["perf-event"],
           ...(values.callgraph ? ["-g"] : []),
           "-p",
           String(t.proc.pid),
