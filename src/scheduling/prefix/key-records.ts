@@ -29,7 +29,6 @@
  * - Keys compare with `===` after mapping -0 to 0 (as a Map's SameValueZero; NaN is not a
  *   valid key), and the slot comes from a mix of the key's 64 bits (key-table.ts `mix`).
  */
-import { DeferredWeights } from "./deferred-weights.ts";
 import { mix } from "./key-table.ts";
 
 /**
@@ -66,10 +65,17 @@ export class KeyRecords {
   probes = 0;
   /** Slots `warm` touched (tests and benchmarks, as `probes`). */
   warmed = 0;
-  /** Weight adds deferred (`deferWeightsAt`), applied before a weight is read or changed or a slot moved or placed. */
-  private readonly pending = new DeferredWeights();
-  /** `pending.size`, kept here: read through `pending` on every key's add or removal, it cost a new prompt's record 2-3 % on Bun. */
+  /**
+   * Weight adds deferred (`deferWeightsAt`): `pendingW[0..pendingN)` in the order made, each
+   * to be added to the weight of every key `pendingShards`/`pendingSlots` place (the first
+   * `pendingKeys`). Applied (`flushWeights`) before anything reads or changes a weight, or
+   * moves or places a slot, so no caller sees them pending.
+   */
+  private readonly pendingW = new Float64Array(PENDING_MAX);
   private pendingN = 0;
+  private pendingShards: Int32Array = NO_PLACES;
+  private pendingSlots: Int32Array = NO_PLACES;
+  private pendingKeys = 0;
 
   constructor() {
     // Every shard starts as the shared empty one (no memory per shard until its first key).
@@ -304,6 +310,10 @@ export class KeyRecords {
    */
   addWeightsAt(shardAt: Int32Array, slotAt: Int32Array, n: number, w: number): number {
     if (this.pendingN > 0) this.flushWeights();
+    return this.addWeightsNow(shardAt, slotAt, n, w);
+  }
+
+  private addWeightsNow(shardAt: Int32Array, slotAt: Int32Array, n: number, w: number): number {
     if (!(w > 0)) return Number.NEGATIVE_INFINITY;
     let least = Number.POSITIVE_INFINITY;
     for (let j = 0; j < n; j++) {
@@ -323,21 +333,75 @@ export class KeyRecords {
   }
 
   /**
-   * `addWeightsAt(shardAt, slotAt, n, w)` deferred (w > 0; the places from `locate`, which no
-   * slot move or other `locate` has changed since; a repeated prompt's record): kept
-   * (deferred-weights.ts) and added in the order made before anything reads or changes a
-   * weight or moves or places a slot, when the list is full, or when other places are deferred.
+   * `addWeightsAt(shardAt, slotAt, n, w)` deferred (w > 0; the places from `locate`, which
+   * no slot move or other `locate` has changed since): kept, and added in the same order
+   * when anything next reads or changes a weight or moves or places a slot (every other
+   * method applies them first), or after `PENDING_MAX` of them. A repeated prompt's record
+   * adds the same prompt's weights again and again; deferred, its 256 weights are read and
+   * written once a batch instead of once a request (issue 19, fifteenth pass). Places other
+   * than the pending ones apply those first.
    */
   deferWeightsAt(shardAt: Int32Array, slotAt: Int32Array, n: number, w: number): void {
-    if (!this.pending.fits(shardAt, slotAt, n)) this.flushWeights();
-    this.pendingN = this.pending.keep(shardAt, slotAt, n, w);
+    if (
+      this.pendingN > 0 &&
+      (shardAt !== this.pendingShards || slotAt !== this.pendingSlots || n !== this.pendingKeys)
+    )
+      this.flushWeights();
+    if (this.pendingN === PENDING_MAX) this.flushWeights();
+    this.pendingShards = shardAt;
+    this.pendingSlots = slotAt;
+    this.pendingKeys = n;
+    this.pendingW[this.pendingN++] = w;
   }
 
-  /** Applies the deferred adds, in the order made (the same sums, to the bit). */
+  /**
+   * Applies the deferred adds: each key's weight gets them in the order they were made, as
+   * `addWeightsAt` one call at a time would have (the same sums, to the bit). A key placed
+   * twice (the same slot at two positions) got each call's add at both positions in turn:
+   * then the adds go call by call, as they did.
+   */
   private flushWeights(): void {
+    const n = this.pendingN;
     this.pendingN = 0;
-    this.weightedCount += this.pending.applyTo(this.shards, WEIGHT);
+    const ws = this.pendingW;
+    const shardAt = this.pendingShards;
+    const slotAt = this.pendingSlots;
+    const keys = this.pendingKeys;
+    // Each slot once: its weight put aside and the slot marked (NaN, which no weight is), so
+    // a second place of the same slot shows.
+    if (this.flushScratch.length < keys) this.flushScratch = new Float64Array(keys);
+    const was = this.flushScratch;
+    let twice = false;
+    let j = 0;
+    for (; j < keys; j++) {
+      const i = slotAt[j]!;
+      if (i < 0) continue;
+      const slots = this.shards[shardAt[j]!]!;
+      const v = slots[i + WEIGHT]!;
+      if (Number.isNaN(v)) {
+        twice = true;
+        break;
+      }
+      was[j] = v;
+      slots[i + WEIGHT] = Number.NaN;
+    }
+    if (twice) {
+      for (let k = 0; k < j; k++)
+        if (slotAt[k]! >= 0) this.shards[shardAt[k]!]![slotAt[k]! + WEIGHT] = was[k]!;
+      for (let c = 0; c < n; c++) this.addWeightsNow(shardAt, slotAt, keys, ws[c]!);
+      return;
+    }
+    for (j = 0; j < keys; j++) {
+      const i = slotAt[j]!;
+      if (i < 0) continue;
+      let v = was[j]!;
+      if (v === 0) this.weightedCount++;
+      for (let c = 0; c < n; c++) v += ws[c]!;
+      this.shards[shardAt[j]!]![i + WEIGHT] = v;
+    }
   }
+
+  private flushScratch = new Float64Array(256);
 
   /** Weight adds deferred and not yet applied (tests). */
   get pendingWeights(): number {
@@ -428,6 +492,10 @@ export class KeyRecords {
     this.limits[s] = limitOf(mask + 1);
   }
 }
+
+/** Weight adds `deferWeightsAt` keeps at most before it applies them. */
+const PENDING_MAX = 32;
+const NO_PLACES = new Int32Array(0);
 
 /** Two empty slots, shared by every shard before its first key (its limit, 0, makes `add` grow it first). */
 const EMPTY = new Float64Array(2 * SLOT);
