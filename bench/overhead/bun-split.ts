@@ -27,7 +27,8 @@
  * pod's share of the pod calls and the sockets open to the pods.
  *
  *   flock /tmp/bench.lock bun bench/overhead/bun-split.ts [--cases c32,body30k,sse32]
- *     [--targets gw-bun,bare-wire,bare-fetch] [--rounds 3] [--seconds 4] [--warmup 10] [--perf [--callgraph]]
+ *     [--targets gw-bun,bare-wire,bare-fetch] [--rounds 3] [--seconds 4] [--warmup 10]
+ *     [--perf [--callgraph] [--perf-event page-faults]]
  *     [--warm-cases body30kv --warm-targets gw-bun]
  */
 import { execFileSync } from "node:child_process";
@@ -71,7 +72,10 @@ const { values } = parseArgs({
     perf: { type: "boolean", default: false },
     /** With --perf: call graphs too (`perf record -g`), kept in the work dir for `perf report -g`. */
     callgraph: { type: "boolean", default: false },
-    /** With --perf: the event sampled (e.g. "page-faults": where the process faults memory in). */
+    /**
+     * With --perf: the event sampled (e.g. "page-faults": where the process faults memory in;
+     * the "perf:" columns then count it a request instead of µs).
+     */
     "perf-event": { type: "string", default: "cpu-clock" },
     /** `strace -c -f` over each round instead: syscalls a request by name (CPU then inflated). */
     strace: { type: "boolean", default: false },
@@ -121,7 +125,10 @@ function kindOf(dso: string): string {
   return dso.replace(/^\[|\]$/g, "");
 }
 
-/** µs per kind in a perf.data file (cpu-clock periods are ns). */
+/**
+ * µs per kind in a perf.data file (cpu-clock periods are ns); with another `--perf-event`, that
+ * event's count per kind (page faults, say), which the "perf:" columns then give a request.
+ */
 function perfKinds(file: string): Map<string, number> {
   const text = execFileSync(
     "perf",
@@ -133,7 +140,7 @@ function perfKinds(file: string): Map<string, number> {
     const m = /^\s*(\d+)\s+(\S.*?)\s*$/.exec(line);
     if (!m) continue;
     const k = kindOf(m[2]!);
-    kinds.set(k, (kinds.get(k) ?? 0) + Number(m[1]) / 1000);
+    kinds.set(k, (kinds.get(k) ?? 0) + Number(m[1]) / (values["perf-event"] === "cpu-clock" ? 1000 : 1));
   }
   return kinds;
 }
