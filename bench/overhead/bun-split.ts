@@ -97,6 +97,13 @@ const { values } = parseArgs({
      */
     "warm-cases": { type: "string", default: "" },
     "warm-targets": { type: "string", default: "gw-bun" },
+    /**
+     * Seconds of mixed load (every case of --mixed-cases at once, one wrk each) that the
+     * --warm-targets get before their own warm-up, as a gateway serving mixed traffic is: the
+     * JIT then compiles the request path with every case's paths in its profiles.
+     */
+    "mixed-warmup": { type: "string", default: "0" },
+    "mixed-cases": { type: "string", default: "c32,body30k,sse32,sse32p" },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -385,9 +392,15 @@ async function main(): Promise<void> {
     targets.push({ id, proc, port });
   }
   const small = ALL_CASES[0]!;
+  const mixedSeconds = Number(values["mixed-warmup"]);
   for (const t of targets) {
     say(`warm-up ${t.id}`);
     await activate(targets, t);
+    if (mixedSeconds > 0 && values["warm-targets"].split(",").includes(t.id)) {
+      say(`mixed warm-up ${t.id}: ${values["mixed-cases"]} at once for ${mixedSeconds} s`);
+      const mixed = values["mixed-cases"].split(",").map((id) => ALL_CASES.find((x) => x.id === id)!);
+      await Promise.all(mixed.map((c) => wrkOn(t, c, mixedSeconds, log("wrk"))));
+    }
     await wrkOn(t, small, WARMUP, log("wrk"));
     for (const c of CASES)
       if (c.script !== small.script) await wrkOn(t, c, Math.ceil(WARMUP / 2), log("wrk"));
