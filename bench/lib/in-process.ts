@@ -3,6 +3,7 @@
  * node-path-chain, body-micro, core-census, core-census-split, core-gc) share these so each
  * measures the same way.
  */
+import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 
 /** Anything with a web-standard `fetch`: a Hono app, the gateway's `fetch`. */
@@ -136,4 +137,24 @@ export function pairedLine(label: string, results: Record<string, number[]>, n: 
     `base ${median(base).toFixed(2)} µs, median paired diff ${median(diffs).toFixed(2)} ` +
     `(head lower in ${diffs.filter((d) => d < 0).length}/${head.length}; diffs ${diffs.map((d) => d.toFixed(1)).join(" ")})`
   );
+}
+
+/**
+ * The mock pod of the in-process benchmarks on the wire client (bench/overhead/upstream.ts,
+ * `count` ports in one child process), stopped when this process exits: its ports.
+ */
+export async function mockPodPorts(count = 2): Promise<number[]> {
+  const upstream = resolve(import.meta.dirname ?? ".", "../overhead/upstream.ts");
+  const pod = spawn(process.execPath, [upstream, "--ports", Array(count).fill("0").join(",")], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  process.on("exit", () => pod.kill());
+  return await new Promise((ok) => {
+    let buf = "";
+    pod.stdout!.on("data", (d: Buffer) => {
+      buf += d;
+      const nl = buf.indexOf("\n");
+      if (nl >= 0) ok((JSON.parse(buf.slice(0, nl)) as { ports: number[] }).ports);
+    });
+  });
 }

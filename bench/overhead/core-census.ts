@@ -20,10 +20,9 @@
  * One column per checkout (default: this one; BENCH_GATEWAY_ROOT adds one, as before).
  */
 import { heapStats } from "bun:jsc";
-import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { chatRequest, type FetchApp, gatewayAt } from "../lib/in-process.ts";
+import { chatRequest, type FetchApp, gatewayAt, mockPodPorts } from "../lib/in-process.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -49,22 +48,7 @@ const body = JSON.stringify({
   ...(values.stream ? { stream: true } : {}),
 });
 
-/** The mock pod's ports (`--wire`), its process stopped when this one exits. */
-async function mockPod(): Promise<number[]> {
-  const pod = spawn(process.execPath, [resolve(import.meta.dir, "upstream.ts"), "--ports", "0,0"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  process.on("exit", () => pod.kill());
-  return await new Promise((ok) => {
-    let buf = "";
-    pod.stdout!.on("data", (d: Buffer) => {
-      buf += d;
-      const nl = buf.indexOf("\n");
-      if (nl >= 0) ok((JSON.parse(buf.slice(0, nl)) as { ports: number[] }).ports);
-    });
-  });
-}
-const ports = values.wire ? await mockPod() : [];
+const ports = values.wire ? await mockPodPorts() : [];
 
 async function gateway(root: string): Promise<FetchApp> {
   if (!values.wire) return gatewayAt(root);

@@ -7,12 +7,12 @@
  *
  *   npx bun bench/overhead/request-pair.ts <head root> <base root>
  */
-import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import {
   alternatingRounds,
   type FetchApp,
   gatewayAt,
+  mockPodPorts,
   pairedLine,
   perRequest,
   postChat,
@@ -23,18 +23,7 @@ const ROUNDS = Number(process.env["PAIR_ROUNDS"] ?? 15);
 const CONC = Number(process.env["PAIR_CONC"] ?? 8);
 const [head = resolve(import.meta.dir, "../.."), base = "/tmp/base14"] = process.argv.slice(2);
 
-const pod = spawn(process.execPath, [resolve(import.meta.dir, "upstream.ts"), "--ports", "0,0"], {
-  stdio: ["ignore", "pipe", "inherit"],
-});
-process.on("exit", () => pod.kill());
-const ports: number[] = await new Promise((ok) => {
-  let buf = "";
-  pod.stdout!.on("data", (d: Buffer) => {
-    buf += d;
-    const nl = buf.indexOf("\n");
-    if (nl >= 0) ok((JSON.parse(buf.slice(0, nl)) as { ports: number[] }).ports);
-  });
-});
+const ports = await mockPodPorts();
 
 async function gateway(root: string): Promise<FetchApp> {
   const { bunUpstreamFetch } = await import(resolve(root, "src/runtime/bun-wire.ts"));
