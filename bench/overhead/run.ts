@@ -68,7 +68,7 @@ const CFG = {
   seconds: num("BENCH_SECONDS", QUICK ? 2 : 3),
   ttfbSeconds: num("BENCH_TTFB_SECONDS", QUICK ? 1.5 : 2),
   memRequests: num("BENCH_MEM_REQUESTS", QUICK ? 20_000 : 200_000),
-  memRequestsNode: num("BENCH_MEM_REQUESTS_NODE", QUICK ? 8_000 : 20_000),
+  memRequestsNode: num("BENCH_MEM_REQUESTS_NODE", QUICK ? 8_000 : 200_000),
   streams: num("BENCH_STREAMS", QUICK ? 300 : 2000),
   streamSeconds: num("BENCH_STREAM_SECONDS", QUICK ? 3 : 10),
   profileSeconds: num("BENCH_PROFILE_SECONDS", QUICK ? 2 : 5),
