@@ -50,6 +50,7 @@ import {
 } from "./procs.ts";
 import {
   activate,
+  envOf,
   gatewayConfig,
   median,
   PROXY_CORE,
@@ -319,17 +320,6 @@ function report(rows: Row[], targets: SplitTarget[]): string {
   const per = rows.map((r) => `${r.caseId}/${r.target} ${(r.cols.get("total") ?? 0).toFixed(0)}`);
   out.push("", `Per round (total µs/request): ${per.join(", ")}`, "");
   return out.join("\n");
-}
-
-/** "K=V K2=V2" as an environment record. */
-function envOf(list: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of list.split(" ").filter(Boolean)) {
-    const eq = kv.indexOf("=");
-    if (eq <= 0) throw new Error(`--gw-env: ${kv} is not K=V`);
-    out[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  return out;
 }
 
 async function main(): Promise<void> {

@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import { freePort, killAllOnExit, rssKb, signal, sleep, start, stopAll, waitHealthy } from "./procs.ts";
 import {
   activate,
+  envOf,
   gatewayConfig,
   PROXY_CORE,
   type SplitTarget,
@@ -36,12 +37,7 @@ const { values } = parseArgs({
 killAllOnExit();
 const ROOT = resolve(import.meta.dir, "../..");
 const WORK = mkdtempSync(join(tmpdir(), "rss-phases-"));
-const extra = Object.fromEntries(
-  values.env
-    .split(" ")
-    .filter(Boolean)
-    .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
-);
+const extra = envOf(values.env);
 const { ports } = await startMockPods(join(WORK, "upstream.log"), ROOT);
 const targets: SplitTarget[] = [];
 for (const [id, env] of [

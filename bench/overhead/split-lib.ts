@@ -193,3 +193,14 @@ export async function startMockPods(logFile: string, root: string): Promise<{ pr
   const { ports } = await firstJsonLine<{ ports: number[] }>(proc);
   return { proc, ports };
 }
+
+/** "K=V K2=V2" as an environment record. */
+export function envOf(list: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list.split(" ").filter(Boolean)) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw new Error(`${kv} is not K=V`);
+    out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
+}
