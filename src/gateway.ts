@@ -119,9 +119,17 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const logger = opts.logger ?? createLogger(opts.config.settings.logLevel);
   const setTimer = opts.setTimer ?? systemTimer;
   const statics = (c: GatewayConfig) => [...c.settings.endpoints, ...(opts.endpoints ?? [])];
-  /** True unless the config (or the embedded pods) gives this endpoint's models. */
-  const learns = (c: GatewayConfig, name: string) =>
-    !statics(c).some((e) => e.name === name && e.models.length > 0);
+  /**
+   * True unless the config (or the embedded pods) gives this endpoint's models. A loop, not
+   * `some` with an arrow: model discovery asks it for every endpoint each round, and a closure
+   * made per call gets its optimized callers thrown away whenever JSC ages this code out
+   * (docs/overhead-streaming.md, nineteenth pass).
+   */
+  const learns = (c: GatewayConfig, name: string) => {
+    for (const e of c.settings.endpoints) if (e.name === name && e.models.length > 0) return false;
+    for (const e of opts.endpoints ?? []) if (e.name === name && e.models.length > 0) return false;
+    return true;
+  };
   const inflight = new InFlight();
   const metrics = createGatewayMetrics();
   // Decodes compressed answers itself: a pod lying about gzip gets a clean 502, not a bare console line.

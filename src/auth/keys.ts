@@ -1,5 +1,8 @@
 import type { ApiKey } from "../config/settings.ts";
 
+/** `Bearer <key>` (a module constant: see src/runtime/http1-parse.ts's regular expressions). */
+const BEARER = /^Bearer\s+(.+)$/i;
+
 const encoder = new TextEncoder();
 
 /** SHA-256 of a string as lowercase hex: what config stores instead of a key. */
@@ -59,7 +62,7 @@ export class KeyRing {
 export function presentedKey(headers: Headers): string | undefined {
   const auth = headers.get("authorization");
   if (auth) {
-    const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
+    const m = BEARER.exec(auth.trim());
     return m?.[1]?.trim() || undefined;
   }
   return headers.get("x-api-key")?.trim() || undefined;

@@ -39,12 +39,16 @@ const decoder = new TextDecoder();
 
 /** True when the content type is `multipart/form-data` (any parameters). */
 export function isMultipartForm(contentType: string | null | undefined): boolean {
-  return /^\s*multipart\/form-data\s*(;|$)/i.test(contentType ?? "");
+  return MULTIPART_FORM.test(contentType ?? "");
 }
+
+/** Module constants, not literals in the functions that run per request (see src/runtime/http1-parse.ts). */
+const MULTIPART_FORM = /^\s*multipart\/form-data\s*(;|$)/i;
+const BOUNDARY = /;\s*boundary\s*=\s*(?:"([^"]{1,70})"|([^\s;"]{1,70}))\s*(?:;|$)/i;
 
 /** The `boundary` parameter of a multipart content type (quoted or not), if valid (1-70 characters). */
 export function boundaryOf(contentType: string): string | undefined {
-  const m = /;\s*boundary\s*=\s*(?:"([^"]{1,70})"|([^\s;"]{1,70}))\s*(?:;|$)/i.exec(contentType);
+  const m = BOUNDARY.exec(contentType);
   return m ? (m[1] ?? m[2]) : undefined;
 }
 

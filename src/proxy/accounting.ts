@@ -16,7 +16,13 @@ import { indexOfBytes, pattern } from "./bytes.ts";
 import { chunkFields, FIELD_OBJECT, FIELD_TEXT, nextUsageObject, textField } from "./frame-fields.ts";
 import { renameFirstModel, renameModelAt } from "./model-field.ts";
 import { eventName, frameJson, frameJsonIn } from "./sse-frame.ts";
-import { type FrameVerdict, MAX_FRAME_BYTES, type Pieces, SseFramer } from "./sse-framer.ts";
+import {
+  type FrameVerdict,
+  type FrameVisitor,
+  MAX_FRAME_BYTES,
+  type Pieces,
+  SseFramer,
+} from "./sse-framer.ts";
 import { type Dialect, dialectOf, usageOf } from "./usage.ts";
 
 export type { AccountingResult } from "./accounting-result.ts";
@@ -74,18 +80,28 @@ const ENDS_STREAM: Record<Dialect, (chunk: Uint8Array) => boolean> = {
   messages: lastEventCheck("messages"),
 };
 
-/** True when an OpenAI chunk (already known to hold non-empty text bytes) really carries text. */
+/**
+ * True when an OpenAI chunk (already known to hold non-empty text bytes) really carries text.
+ * No function is made per call (a loop, not `some` with an arrow): JSC inlines this into the
+ * tap's optimized code, and a closure made here has its code owned by this function's own
+ * code block, which JSC ages out while the inlined copy runs; the next call then makes the
+ * closure from new code and every optimized caller is thrown away for a dead reference and
+ * compiled again (`take`, `chunk`, `openaiFound`: issue 19, nineteenth pass).
+ */
 function confirmedContent(obj: Record<string, unknown> | undefined): boolean {
   const choices = obj?.["choices"];
   if (!Array.isArray(choices)) return false;
-  return choices.some((c: { delta?: Record<string, unknown>; text?: unknown }) => {
+  for (const c of choices as ({ delta?: Record<string, unknown>; text?: unknown } | null | undefined)[]) {
+    if (filled(c?.text)) return true;
     const d = c?.delta;
-    const filled = (v: unknown) => typeof v === "string" && v !== "";
-    return (
-      filled(c?.text) ||
-      (!!d && (filled(d["content"]) || filled(d["reasoning_content"]) || filled(d["reasoning"])))
-    );
-  });
+    if (d && (filled(d["content"]) || filled(d["reasoning_content"]) || filled(d["reasoning"]))) return true;
+  }
+  return false;
+}
+
+/** A non-empty string. */
+function filled(v: unknown): boolean {
+  return typeof v === "string" && v !== "";
 }
 
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
@@ -105,7 +121,7 @@ export interface SseAccountingOptions {
 }
 
 /** Accounting (and, when asked, usage-chunk dropping and model renaming) for one SSE answer. */
-export class SseAccounting {
+export class SseAccounting implements FrameVisitor {
   private readonly r: AccountingResult = emptyResult();
   /**
    * The first frame the byte test took for content, not yet confirmed by its parse, and the
@@ -141,18 +157,20 @@ export class SseAccounting {
   }
 
   /**
-   * The framer, made at the first chunk: a stream tapped whole (`whole`) makes none, nor its
-   * visitor closure (issue 19, fifteenth pass).
+   * The framer, made at the first chunk: a stream tapped whole (`whole`) makes none (issue 19,
+   * fifteenth pass). Its visitor is this accounting (`frame`), not a closure made per stream
+   * (sse-framer.ts `FrameVisitor` says why).
    */
   private framed(): SseFramer {
-    const visit =
-      this.dialect === "openai"
-        ? (b: Uint8Array, s: number, e: number) => this.openai(b, s, e)
-        : this.dialect === "responses"
-          ? (b: Uint8Array, s: number, e: number) => this.responses(b.subarray(s, e))
-          : (b: Uint8Array, s: number, e: number) => this.messages(b.subarray(s, e));
-    this.framer = new SseFramer(visit, this.drop || this.renameTo !== undefined);
+    this.framer = new SseFramer(this, this.drop || this.renameTo !== undefined);
     return this.framer;
+  }
+
+  /** One whole frame of the stream, `b[s, e)` (the framer's visitor): read by its dialect. */
+  frame(b: Uint8Array, s: number, e: number): FrameVerdict {
+    const dialect = this.dialect;
+    if (dialect === "openai") return this.openai(b, s, e);
+    return dialect === "responses" ? this.responses(b.subarray(s, e)) : this.messages(b.subarray(s, e));
   }
 
   /** What the stream has told so far (a first content frame still to confirm is confirmed first). */

@@ -5,6 +5,9 @@
 
 import { indexOfByte } from "./byte-index.ts";
 
+/** Any SSE line end (a module constant: see src/runtime/http1-parse.ts's regular expressions). */
+const LINE_END = /\r\n|\r|\n/;
+
 const decoder = new TextDecoder();
 const LF = 0x0a;
 const CR = 0x0d;
@@ -36,7 +39,7 @@ export function eventName(frame: Uint8Array): string | undefined {
 export function dataLines(frame: Uint8Array): { data: string | undefined; others: string[] } {
   const others: string[] = [];
   let data: string | undefined;
-  for (const line of decoder.decode(frame).split(/\r\n|\r|\n/)) {
+  for (const line of decoder.decode(frame).split(LINE_END)) {
     if (line.startsWith("data:")) {
       const value = line.charCodeAt(5) === 0x20 ? line.slice(6) : line.slice(5);
       data = data === undefined ? value : `${data}\n${value}`;

@@ -7,13 +7,13 @@ import { concatBytes } from "./bytes.ts";
  * An event (frame) ends at a blank line. Lines end with LF, CRLF or a bare CR, in any
  * mix, as the SSE spec allows, so `\n\n`, `\r\n\r\n`, `\r\n\n` and `\r\r` all end a
  * frame. The framer scans each chunk's bytes for those boundaries and hands every
- * complete frame to `visit` as a range of bytes (`buf[start, end)`: the chunk itself
+ * complete frame to its visitor as a range of bytes (`buf[start, end)`: the chunk itself
  * for a frame that lies in it, no view made per frame), which answers what the client
  * gets for it: `undefined` (the frame as it came), `null` (drop it) or replacement bytes.
  *
  * - Tap mode (`aligned: false`): the chunk always goes out as it came, at once; the
  *   framer keeps a copy of a frame split across chunks only to show it whole to
- *   `visit`, whose answer is ignored.
+ *   the visitor, whose answer is ignored.
  * - Aligned mode (`aligned: true`, when a frame may be dropped or renamed): only whole
  *   frames go out; a trailing partial frame is held until its end arrives (at most one
  *   frame). A chunk made only of whole frames that all stay as they came is returned
@@ -21,15 +21,23 @@ import { concatBytes } from "./bytes.ts";
  *   runs of the chunk (one view per run), so dropping one frame costs one copy at most.
  *
  * A frame longer than `maxFrame` bytes is not held or shown: its bytes pass as they
- * came (in aligned mode too) and `visit` never sees it.
+ * came (in aligned mode too) and the visitor never sees it.
  */
 export type FrameVerdict = undefined | null | Uint8Array;
 
 /** Bytes for the client: one array, several in order, or nothing (undefined). */
 export type Pieces = Uint8Array | readonly Uint8Array[] | undefined;
 
-/** Sees one whole frame, `buf[start, end)`; answers what the client gets for it. */
-export type FrameVisitor = (buf: Uint8Array, start: number, end: number) => FrameVerdict;
+/**
+ * Sees one whole frame, `buf[start, end)`, and answers what the client gets for it. An object
+ * with a method, not a function: a closure made per stream (a visitor bound to its accounting)
+ * has its code owned by the code block of the function that made it, which JSC ages out while
+ * an optimized caller runs it inlined, and every optimized caller of the framer is then thrown
+ * away for a dead reference and compiled again (docs/overhead-streaming.md, nineteenth pass).
+ */
+export interface FrameVisitor {
+  frame(buf: Uint8Array, start: number, end: number): FrameVerdict;
+}
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -64,7 +72,7 @@ export class SseFramer {
   private runEnd = 0;
 
   constructor(
-    private readonly visit: FrameVisitor,
+    private readonly visitor: FrameVisitor,
     private readonly aligned: boolean,
     private readonly maxFrame = MAX_FRAME_BYTES,
   ) {}
@@ -198,7 +206,7 @@ export class SseFramer {
     else this.out.push(bytes);
   }
 
-  /** A frame's last bytes, `chunk[start, end)`, arrived: show it whole to `visit` and queue what the client gets. */
+  /** A frame's last bytes, `chunk[start, end)`, arrived: show it whole to the visitor and queue what the client gets. */
   private complete(chunk: Uint8Array, start: number, end: number): void {
     if (this.oversized) {
       this.oversized = false;
@@ -207,13 +215,13 @@ export class SseFramer {
     }
     if (this.carried > 0) {
       const frame = this.takeCarry(chunk.subarray(start, end));
-      const verdict = this.visit(frame, 0, frame.length);
+      const verdict = this.visitor.frame(frame, 0, frame.length);
       if (!this.aligned) return;
       if (verdict !== undefined) this.changed = true;
       this.emit(verdict === undefined ? frame : verdict === null ? EMPTY : verdict);
       return;
     }
-    const verdict = this.visit(chunk, start, end);
+    const verdict = this.visitor.frame(chunk, start, end);
     if (!this.aligned) return;
     if (verdict === undefined) this.keep(start, end);
     else {
@@ -227,7 +235,7 @@ export class SseFramer {
     this.endsAtCR = false;
     if (this.oversized || this.carried === 0) return undefined;
     const frame = this.takeCarry(EMPTY);
-    const verdict = this.visit(frame, 0, frame.length);
+    const verdict = this.visitor.frame(frame, 0, frame.length);
     if (!this.aligned) return undefined;
     if (verdict === undefined) return frame;
     return verdict === null || verdict.byteLength === 0 ? undefined : verdict;

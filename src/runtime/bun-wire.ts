@@ -21,6 +21,9 @@ import { Pool, type PoolOptions } from "./bun-wire-pool.ts";
 import { type LightAbortSignal, offerLightAborts } from "./node-abort.ts";
 import { decodingWhenEncoded } from "./undici-fetch.ts";
 
+/** A byte fetch would encode, or a fragment (a module constant: see http1-parse.ts's regular expressions). */
+const NOT_PLAIN_PATH = /[^\x21-\x7e]|#/;
+
 /** The init fields the wire client handles itself. */
 const HANDLED = new Set(["method", "headers", "body", "signal", "decompress"]);
 /** Request headers the client writes itself (framing), dropped from the given ones. */
@@ -208,7 +211,7 @@ function handled(url: string, init: RequestInit, pools: Map<string, Pool>): Requ
   // A path fetch would have to encode (non-ASCII, spaces) or trim (a fragment) is fetch's to send.
   // The last path that passed is not tested again (a gateway calls a few paths over and over).
   if (path !== plainPath) {
-    if (/[^\x21-\x7e]|#/.test(path)) return undefined;
+    if (NOT_PLAIN_PATH.test(path)) return undefined;
     plainPath = path;
   }
   let method = init.method ?? "GET";

@@ -12,6 +12,17 @@
  */
 import { isHopByHop } from "../proxy/headers.ts";
 
+/**
+ * Regular expressions of the per-answer path are module constants, not literals in the
+ * functions: JSC makes a literal's object with its function's code block, and ages that code
+ * block out while an optimized caller runs it inlined; the next plain call then makes a new
+ * object and the caller's optimized code, which holds the old one, is thrown away and compiled
+ * again (docs/overhead-streaming.md, nineteenth pass).
+ */
+const CHUNKED_LAST = /(^|,)\s*chunked\s*$/i;
+const KEEP_ALIVE_TOKEN = /(^|[\s,])keep-alive\s*,/;
+const CLOSE_TOKEN = /(^|[\s,])close\s*,/;
+
 /** The answer could not be framed: the connection cannot be trusted any further. */
 export class FramingError extends Error {
   constructor(what: string) {
@@ -286,7 +297,7 @@ export class ResponseParser {
       }
       if (name === "transfer-encoding") {
         encoded = true;
-        chunked = /(^|,)\s*chunked\s*$/i.test(value);
+        chunked = CHUNKED_LAST.test(value);
       } else if (name === "connection") connection += `${value.toLowerCase()},`;
       else if (name === "content-type") eventStream = value.includes("text/event-stream");
       else if (name === "content-encoding") {
@@ -299,8 +310,8 @@ export class ResponseParser {
       connection === ""
         ? !http10
         : http10
-          ? /(^|[\s,])keep-alive\s*,/.test(connection)
-          : !/(^|[\s,])close\s*,/.test(connection);
+          ? KEEP_ALIVE_TOKEN.test(connection)
+          : !CLOSE_TOKEN.test(connection);
     const noBody = this.#noBody || status === 204 || status === 304;
     if (noBody) this.#state = State.Done;
     else if (encoded) {

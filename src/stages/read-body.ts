@@ -1,6 +1,9 @@
 import { arm, disarm, type SetTimer, systemTimer } from "../clock.ts";
 import { badRequest, GatewayError } from "../errors.ts";
 
+/** A plain decimal Content-Length (a module constant: see src/runtime/http1-parse.ts's regular expressions). */
+const DIGITS = /^\d+$/;
+
 const tooLarge = (limit: number) =>
   new GatewayError({
     status: 413,
@@ -46,7 +49,7 @@ export function readBody(request: Request, opts: ReadBodyOptions): Promise<Uint8
   // JS stream reader (its promise reactions were the largest per-request cost left on Bun),
   // and without asking for `request.body`, which makes Bun build a ReadableStream for it. Not
   // an async function: its promise is readDeclared's own, not one more wrapped around it.
-  if (declared !== null && /^\d+$/.test(declared))
+  if (declared !== null && DIGITS.test(declared))
     return declared === "0" ? Promise.resolve(new Uint8Array()) : readDeclared(request, opts);
   return readStreamed(request, opts);
 }

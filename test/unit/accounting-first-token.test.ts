@@ -84,3 +84,32 @@ describe("the first content frame's confirming parse runs after its chunk went o
     expect(whole.result.contentEvents).toBe(4);
   });
 });
+
+describe("what the confirming parse takes for text in a first frame", () => {
+  /** Whether a stream whose first frame is `obj` counts that frame as its first token. */
+  const counted = (obj: unknown): boolean => {
+    const a = new SseAccounting({ kind: "chat", now: () => 1 });
+    a.chunk(enc.encode(frame(obj)));
+    return a.result.contentEvents === 1;
+  };
+  // Each frame also holds `"content":"x"` at its top, so the byte test always takes it for text.
+  const first = (choices: unknown[]) => ({ choices, content: "x" });
+
+  test("text in any choice, in any of the fields that carry it", () => {
+    expect(counted(first([{ index: 0, text: "a" }]))).toBe(true); // completions
+    expect(counted(first([{ index: 0, delta: { content: "a" } }]))).toBe(true);
+    expect(counted(first([{ index: 0, delta: { reasoning_content: "a" } }]))).toBe(true);
+    expect(counted(first([{ index: 0, delta: { reasoning: "a" } }]))).toBe(true);
+    expect(
+      counted(first([null, { index: 0, delta: { content: "" } }, { index: 1, delta: { content: "b" } }])),
+    ).toBe(true);
+  });
+
+  test("no text: empty strings, other types, no choices", () => {
+    expect(counted(first([{ index: 0, delta: { content: "" }, text: "" }]))).toBe(false);
+    expect(counted(first([{ index: 0, delta: { content: 5, reasoning: null } }]))).toBe(false);
+    expect(counted(first([null, { index: 0 } as unknown]))).toBe(false);
+    expect(counted(first([]))).toBe(false);
+    expect(counted({ content: "x", choices: "text" })).toBe(false);
+  });
+});

@@ -14,10 +14,12 @@ function run(
 ) {
   const seen: string[] = [];
   const framer = new SseFramer(
-    (buf, start, end) => {
-      const text = dec.decode(buf.subarray(start, end));
-      seen.push(text);
-      return opts.verdict?.(text);
+    {
+      frame: (buf, start, end) => {
+        const text = dec.decode(buf.subarray(start, end));
+        seen.push(text);
+        return opts.verdict?.(text);
+      },
     },
     opts.aligned,
     opts.max,
@@ -66,7 +68,7 @@ describe("SseFramer: frame boundaries", () => {
   }
 
   test("tap mode returns every chunk object as it came, at once", () => {
-    const framer = new SseFramer(() => null, false);
+    const framer = new SseFramer({ frame: () => null }, false);
     const a = enc.encode("data: a\n\nda");
     const b = enc.encode("ta: b\n\n");
     expect(framer.push(a)).toBe(a);
@@ -74,7 +76,7 @@ describe("SseFramer: frame boundaries", () => {
   });
 
   test("aligned mode returns the very chunk when it is whole frames that stay", () => {
-    const framer = new SseFramer(() => undefined, true);
+    const framer = new SseFramer({ frame: () => undefined }, true);
     const a = enc.encode("data: a\n\ndata: b\n\n");
     expect(framer.push(a)).toBe(a);
   });
@@ -94,7 +96,7 @@ describe("SseFramer: frame boundaries", () => {
 
   test("a frame dropped mid-chunk leaves the pieces around it as views of the chunk, not a copy", () => {
     const framer = new SseFramer(
-      (b, s, e) => (dec.decode(b.subarray(s, e)).includes("DROP") ? null : undefined),
+      { frame: (b, s, e) => (dec.decode(b.subarray(s, e)).includes("DROP") ? null : undefined) },
       true,
     );
     const chunk = enc.encode("data: a\n\ndata: DROP\n\ndata: c\n\n");

@@ -127,7 +127,10 @@ describe("tappedWhole's shapes", () => {
 
 describe("the framer's lists, made only when used", () => {
   const dropping = () =>
-    new SseFramer((b, s, e) => (dec.decode(b.subarray(s, e)).includes("drop") ? null : undefined), true);
+    new SseFramer(
+      { frame: (b, s, e) => (dec.decode(b.subarray(s, e)).includes("drop") ? null : undefined) },
+      true,
+    );
   const text = (p: Uint8Array | readonly Uint8Array[] | undefined) =>
     p === undefined ? "" : p instanceof Uint8Array ? dec.decode(p) : p.map((x) => dec.decode(x)).join("");
 
@@ -155,7 +158,7 @@ describe("the framer's lists, made only when used", () => {
 
   test("a tap-mode framer shows a split frame whole and passes every chunk as it came", () => {
     const seen: string[] = [];
-    const f = new SseFramer((b, s, e) => void seen.push(dec.decode(b.subarray(s, e))), false);
+    const f = new SseFramer({ frame: (b, s, e) => void seen.push(dec.decode(b.subarray(s, e))) }, false);
     const one = enc.encode("data: a");
     const two = enc.encode("b\n\ndata: c\n\n");
     expect(f.push(one)).toBe(one);
