@@ -36,7 +36,8 @@ interface Queue {
   end(): void;
   read(): Promise<ReadResult>;
   cancel(reason?: unknown): Promise<void>;
-  wait?(arrived: (c: Uint8Array | undefined) => void, broke: (e: Error) => void): boolean;
+  /** `(waiter)` since the nineteenth pass, `(arrived, broke)` before: passed on as given. */
+  wait?(...args: unknown[]): boolean;
 }
 
 async function tree(root: string) {
@@ -70,8 +71,7 @@ async function tree(root: string) {
       },
       ...(queue.wait
         ? {
-            wait: (a: (c: Uint8Array | undefined) => void, b: (e: Error) => void) =>
-              held === undefined && queue.wait!(a, b),
+            wait: (...args: unknown[]) => held === undefined && queue.wait!(...args),
           }
         : {}),
       cancel: (reason?: unknown) => queue.cancel(reason),

@@ -2,7 +2,7 @@ import { type Armed, arm, disarm, type SetTimer, systemTimer } from "../clock.ts
 import type { FetchFn } from "../deps.ts";
 import type { Closing } from "../lifecycle.ts";
 import type { PodHead } from "./pod-head.ts";
-import type { ChunkSource } from "./relay.ts";
+import type { ChunkSource, ChunkWaiter } from "./relay.ts";
 
 export type AttemptResult =
   | {
@@ -288,10 +288,8 @@ class HeldFirst implements ChunkSource {
 
   // The relay's direct loop may take the next chunk handed over by the pod client's queue
   // (Bun's wire client: ChunkQueue.wait), once nothing is held or read ahead here.
-  wait(arrived: (chunk: Uint8Array | undefined) => void, broke: (err: Error) => void): boolean {
-    return (
-      this.pending === undefined && this.ahead === undefined && this.reader.wait?.(arrived, broke) === true
-    );
+  wait(waiter: ChunkWaiter): boolean {
+    return this.pending === undefined && this.ahead === undefined && this.reader.wait?.(waiter) === true;
   }
 
   cancel(reason?: unknown): Promise<void> {

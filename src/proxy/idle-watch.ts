@@ -15,32 +15,46 @@ export class IdleTimeout extends Error {
 /**
  * One timer per stream (not one per chunk): it only counts while a read is pending, so
  * a slow client is never taken for a silent pod. When it fires it cancels the reader,
- * which ends the pending read; `fired` tells the reader why.
+ * which ends the pending read; `fired` tells the reader why. A class, not an object of
+ * closures: `waiting` runs for every chunk from the relay's optimized code, and closures made
+ * per stream get such callers thrown away by JSC (docs/overhead-streaming.md, nineteenth pass).
  */
-export function idleWatch(ms: number, reader: ChunkSource, time: { clock: Clock; setTimer: SetTimer }) {
-  let since: number | undefined;
-  let cancel: (() => void) | undefined;
-  const state = {
-    fired: false,
-    waiting(on: boolean) {
-      since = on ? time.clock.now() : undefined;
-      if (on && cancel === undefined) cancel = time.setTimer(check, ms);
-    },
-    stop() {
-      cancel?.();
-      cancel = undefined;
-    },
-  };
-  function check() {
-    cancel = undefined;
-    if (since === undefined) return; // not waiting: re-armed by the next read
-    const waited = time.clock.now() - since;
-    if (waited >= ms) {
-      state.fired = true;
-      void reader.cancel(new IdleTimeout(ms)).catch(() => {});
-    } else {
-      cancel = time.setTimer(check, ms - waited);
-    }
+export class IdleWatch {
+  fired = false;
+  private since: number | undefined = undefined;
+  private cancelTimer: (() => void) | undefined = undefined;
+  /** The timer's callback, made at the first arm (timers call it, no JS caller inlines it). */
+  private onTimer: (() => void) | undefined = undefined;
+
+  constructor(
+    private readonly ms: number,
+    private readonly reader: ChunkSource,
+    private readonly time: { clock: Clock; setTimer: SetTimer },
+  ) {}
+
+  waiting(on: boolean): void {
+    this.since = on ? this.time.clock.now() : undefined;
+    if (on && this.cancelTimer === undefined) this.arm(this.ms);
   }
-  return state;
+
+  stop(): void {
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+  }
+
+  private arm(ms: number): void {
+    this.onTimer ??= () => this.check();
+    this.cancelTimer = this.time.setTimer(this.onTimer, ms);
+  }
+
+  private check(): void {
+    this.cancelTimer = undefined;
+    const since = this.since;
+    if (since === undefined) return; // not waiting: re-armed by the next read
+    const waited = this.time.clock.now() - since;
+    if (waited >= this.ms) {
+      this.fired = true;
+      void this.reader.cancel(new IdleTimeout(this.ms)).catch(() => {});
+    } else this.arm(this.ms - waited);
+  }
 }

@@ -2,7 +2,7 @@ import { type Clock, type SetTimer, systemClock, systemTimer } from "../clock.ts
 import type { Closing } from "../lifecycle.ts";
 import type { Outcome } from "../scope.ts";
 import { concatBytes } from "./bytes.ts";
-import { IdleTimeout, idleWatch } from "./idle-watch.ts";
+import { IdleTimeout, IdleWatch } from "./idle-watch.ts";
 import type { Pieces } from "./sse-framer.ts";
 
 const encoder = new TextEncoder();
@@ -56,6 +56,17 @@ export interface RelayOptions {
   lastEvent?: (chunk: Uint8Array) => boolean;
 }
 
+/**
+ * Who `ChunkSource.wait` hands the next chunk to: an object with methods (the relay's direct
+ * loop), not two closures, so the producer's optimized code calls methods of one class
+ * (closures made per stream get such callers thrown away by JSC: the relay below).
+ */
+export interface ChunkWaiter {
+  /** The next chunk; undefined: the end. */
+  arrived(chunk: Uint8Array | undefined): void;
+  broke(err: Error): void;
+}
+
 /** The one pull and the cancel of a direct stream: what a runtime's own direct stream drives. */
 export interface DirectSource {
   pull(controller: DirectController): Promise<void>;
@@ -91,12 +102,12 @@ export interface ChunkSource {
    */
   ended?(last?: (chunk: Uint8Array) => boolean): Promise<Uint8Array | undefined> | undefined;
   /**
-   * The next chunk handed to `arrived` by the producer itself as it comes (the Bun wire
+   * The next chunk handed to `waiter.arrived` by the producer itself as it comes (the Bun wire
    * client's socket callback), with no promise or microtask turn per chunk; the end as
    * `arrived(undefined)`, a failure to `broke`. False when it cannot now (a chunk or the end
    * already there, a read pending): `read` then. The direct shape's loop asks it first.
    */
-  wait?(arrived: (chunk: Uint8Array | undefined) => void, broke: (err: Error) => void): boolean;
+  wait?(waiter: ChunkWaiter): boolean;
   /**
    * The whole body at once when the pod's answer has already ended with all of it queued
    * (taken); undefined otherwise (the Bun wire client's queue: ChunkQueue.whole). The bytes are
@@ -216,185 +227,265 @@ export function relay(
   upstream: ReadableStream<Uint8Array> | ChunkSource,
   opts: RelayOptions,
 ): ReadableStream<Uint8Array> {
-  const reader: ChunkSource = upstream instanceof ReadableStream ? upstream.getReader() : upstream;
-  let ended = false;
-  const time = { clock: opts.clock ?? systemClock, setTimer: opts.setTimer ?? systemTimer };
-  const idleMs = opts.idleTimeoutMs;
-  const idle = idleMs ? idleWatch(idleMs, reader, time) : undefined;
-  // Shutdown ends a pending read at once; a stream between reads sees it on the next read.
-  const onClosing = () => void reader.cancel(new ShuttingDown()).catch(() => {});
-  const unsubscribe = opts.closing?.onClose(onClosing);
-  const end = (outcome: Outcome, detail?: string) => {
-    if (ended) return;
-    ended = true;
-    idle?.stop();
-    unsubscribe?.();
-    opts.onEnd(outcome, detail);
-  };
-  const closing = opts.closing;
-  const tap = opts.tap;
-  const lastEvent = opts.lastEvent;
-  /** The next upstream chunk; throws when the idle watch or shutdown cut the read. */
-  const next = async (): Promise<ReadResult> => {
-    // One read, inline: the idle watch counts only while it is pending; a read cancelled
-    // by shutdown resolves as done, which is no success.
-    if (closing?.closed) throw new ShuttingDown();
-    let r: ReadResult;
-    if (idle) {
-      idle.waiting(true);
-      try {
-        r = await reader.read();
-      } finally {
-        idle.waiting(false);
-      }
-      if (idle.fired) throw new IdleTimeout(idleMs!);
-    } else r = await reader.read();
-    if (closing?.closed) throw new ShuttingDown();
-    return r;
-  };
+  const r = new Relay(upstream instanceof ReadableStream ? upstream.getReader() : upstream, opts);
+  if (opts.direct) {
+    if (typeof opts.direct === "function") return opts.direct(r);
+    return new ReadableStream(r as unknown as UnderlyingDefaultSource<Uint8Array>);
+  }
+  return new ReadableStream<Uint8Array>(
+    { pull: (controller) => r.pullStandard(controller), cancel: (reason) => r.cancel(reason) },
+    { highWaterMark: 0 },
+  );
+}
+
+/**
+ * One relayed stream's state and steps. A class, not closures over `relay`'s scope (issue 19,
+ * nineteenth pass): JSC ages out the code block of a function that its optimized callers run
+ * inlined, and the closures it makes after that carry new code; every optimized function that
+ * had inlined one of the old ones (the pod client's socket callback calling a stream's
+ * `arrived`, the tap's steps) is then thrown away for a dead reference and compiled again,
+ * minutes apart for as long as the gateway runs. Methods of a class keep their code.
+ * Bun's direct stream takes the instance as its source (`type`, `pull`, `cancel`).
+ */
+class Relay implements DirectSource {
+  readonly type = "direct";
+  ended = false;
+  readonly idle: IdleWatch | undefined;
+  private readonly unsubscribe: (() => void) | undefined;
+
+  constructor(
+    readonly reader: ChunkSource,
+    readonly opts: RelayOptions,
+  ) {
+    const idleMs = opts.idleTimeoutMs;
+    this.idle = idleMs
+      ? new IdleWatch(idleMs, reader, {
+          clock: opts.clock ?? systemClock,
+          setTimer: opts.setTimer ?? systemTimer,
+        })
+      : undefined;
+    // Shutdown ends a pending read at once; a stream between reads sees it on the next read.
+    this.unsubscribe = opts.closing?.onClose(() => void reader.cancel(new ShuttingDown()).catch(() => {}));
+  }
+
+  end(outcome: Outcome, detail?: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.idle?.stop();
+    this.unsubscribe?.();
+    this.opts.onEnd(outcome, detail);
+  }
+
   /**
    * A read or the tap failed: `send` gets the SSE error event (undefined for any other
    * body: error the stream), then the relay ends as an error.
    */
-  const fail = (err: unknown, send: (event: Uint8Array | undefined) => void) => {
+  fail(err: unknown, send: (event: Uint8Array | undefined) => void): void {
     const message = err instanceof Error ? err.message : String(err);
-    if (err instanceof IdleTimeout || err instanceof ShuttingDown) opts.abortUpstream(message);
+    if (err instanceof IdleTimeout || err instanceof ShuttingDown) this.opts.abortUpstream(message);
     send(
-      !opts.sse
+      !this.opts.sse
         ? undefined
         : err instanceof ShuttingDown
           ? sseErrorEvent(message, "shutting_down")
           : sseErrorEvent(`The model server's stream broke: ${message}`),
     );
-    end("error", message);
-  };
-  const cancel = (reason: unknown) => {
-    end("aborted");
-    opts.abortUpstream("client disconnected");
-    return reader.cancel(reason).catch(() => {});
-  };
-  /** attempt's first chunk, sent at the first pull as it is (unless shutdown came first). */
-  const first = (): ReadResult | undefined => (closing?.closed ? undefined : reader.ready?.());
-  if (opts.direct) {
-    const source = {
-      type: "direct",
-      /**
-       * One read's reaction per chunk, no async frame: each chunk a promise (the read's)
-       * instead of three (the read, `next`'s, the loop's await). Settles when the stream ends.
-       */
-      pull(controller: DirectController): Promise<void> {
-        return new Promise<void>((settle) => {
-          const failed = (err: unknown) => {
-            if (!ended)
-              fail(err, (event) => {
-                if (event) {
-                  controller.write(event);
-                  controller.close();
-                } else controller.close(err instanceof Error ? err : new Error(String(err)));
-              });
-            settle();
-          };
-          const finished = () => {
-            try {
-              controller.close();
-            } catch (err) {
-              return failed(err);
-            }
-            end("success");
-            settle();
-          };
-          /**
-           * A chunk (undefined: the end) to the client: the last bytes go out with the
-           * close, not a flush of their own.
-           */
-          const take = (chunk: Uint8Array | undefined) => {
-            if (ended) return settle(); // the client left meanwhile (cancel ran)
-            try {
-              const done = chunk === undefined;
-              const out = done ? tap?.flush() : tap ? tap.chunk(chunk) : chunk;
-              const waiting = send(controller, out, !done && !lastEvent?.(chunk));
-              if (waiting) waiting.then(done ? finished : readNext, failed);
-              else if (done) finished();
-              else readNext();
-            } catch (err) {
-              failed(err);
-            }
-          };
-          // The idle watch counts only while a read is pending; a read cancelled by
-          // shutdown resolves as done, which is no success.
-          const got = (chunk: Uint8Array | undefined) => {
-            if (idle) {
-              idle.waiting(false);
-              if (idle.fired) return failed(new IdleTimeout(idleMs!));
-            }
-            if (closing?.closed) return failed(new ShuttingDown());
-            take(chunk);
-          };
-          const arrived = (r: ReadResult) => got(r.done ? undefined : r.value);
-          const broke = (err: unknown) => {
-            idle?.waiting(false);
-            failed(err);
-          };
-          // A source that hands chunks over itself (`wait`) is asked first: no promise a chunk.
-          const waits = reader.wait !== undefined;
-          function readNext() {
-            if (closing?.closed) return failed(new ShuttingDown());
-            idle?.waiting(true);
-            try {
-              if (waits && reader.wait!(got, broke)) return;
-              reader.read().then(arrived, broke);
-            } catch (err) {
-              broke(err);
-            }
-          }
-          const ready = first();
-          if (ready) take(ready.done ? undefined : ready.value);
-          else readNext();
-        });
-      },
-      cancel,
-    };
-    if (typeof opts.direct === "function") return opts.direct(source);
-    return new ReadableStream(source as unknown as UnderlyingDefaultSource<Uint8Array>);
+    this.end("error", message);
   }
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          let ready = first();
-          for (;;) {
-            const { done, value } = ready ?? (await next());
-            ready = undefined;
-            if (done) {
-              const rest = tap?.flush();
-              if (rest) controller.enqueue(rest);
-              controller.close();
-              end("success");
-              return;
-            }
-            const out = tap ? tap.chunk(value) : value;
-            if (out instanceof Uint8Array) {
-              if (out.byteLength) {
-                controller.enqueue(out);
-                return;
-              }
-            } else if (out !== undefined && out.length > 0) {
-              for (const piece of out) controller.enqueue(piece);
-              return;
-            }
-          }
-        } catch (err) {
-          if (ended) return; // cancelled by the client meanwhile
-          fail(err, (event) => {
-            if (event) {
-              controller.enqueue(event);
-              controller.close();
-            } else controller.error(err);
-          });
+
+  cancel(reason?: unknown): Promise<void> {
+    this.end("aborted");
+    this.opts.abortUpstream("client disconnected");
+    return this.reader.cancel(reason).catch(() => {});
+  }
+
+  /** attempt's first chunk, sent at the first pull as it is (unless shutdown came first). */
+  first(): ReadResult | undefined {
+    return this.opts.closing?.closed ? undefined : this.reader.ready?.();
+  }
+
+  /**
+   * The direct shape's one pull: one read's reaction per chunk, no async frame (each chunk a
+   * promise, the read's, or none through `wait`). Settles when the stream ends.
+   */
+  pull(controller: DirectController): Promise<void> {
+    return new Promise<void>((settle) => new DirectLoop(this, controller, settle).start());
+  }
+
+  /** The next upstream chunk; throws when the idle watch or shutdown cut the read. */
+  private async next(): Promise<ReadResult> {
+    // One read, inline: the idle watch counts only while it is pending; a read cancelled
+    // by shutdown resolves as done, which is no success.
+    const closing = this.opts.closing;
+    if (closing?.closed) throw new ShuttingDown();
+    const idle = this.idle;
+    let r: ReadResult;
+    if (idle) {
+      idle.waiting(true);
+      try {
+        r = await this.reader.read();
+      } finally {
+        idle.waiting(false);
+      }
+      if (idle.fired) throw new IdleTimeout(this.opts.idleTimeoutMs!);
+    } else r = await this.reader.read();
+    if (closing?.closed) throw new ShuttingDown();
+    return r;
+  }
+
+  /** The standard shape's pull: reads until one chunk has bytes for the client (or the end). */
+  async pullStandard(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    const tap = this.opts.tap;
+    try {
+      let ready = this.first();
+      for (;;) {
+        const { done, value } = ready ?? (await this.next());
+        ready = undefined;
+        if (done) {
+          const rest = tap?.flush();
+          if (rest) controller.enqueue(rest);
+          controller.close();
+          this.end("success");
+          return;
         }
-      },
-      cancel,
-    },
-    { highWaterMark: 0 },
-  );
+        const out = tap ? tap.chunk(value) : value;
+        if (out instanceof Uint8Array) {
+          if (out.byteLength) {
+            controller.enqueue(out);
+            return;
+          }
+        } else if (out !== undefined && out.length > 0) {
+          for (const piece of out) controller.enqueue(piece);
+          return;
+        }
+      }
+    } catch (err) {
+      if (this.ended) return; // cancelled by the client meanwhile
+      this.fail(err, (event) => {
+        if (event) {
+          controller.enqueue(event);
+          controller.close();
+        } else controller.error(err);
+      });
+    }
+  }
+}
+
+/**
+ * The direct shape's loop over one pull: a chunk in (`arrived`, from the source's `wait` or a
+ * read), through the tap, written (and flushed unless it holds the stream's last event), the
+ * next asked for; the end closes the stream. Also the source's waiter (ChunkWaiter).
+ */
+class DirectLoop implements ChunkWaiter {
+  /** A source that hands chunks over itself (`wait`) is asked first: no promise a chunk. */
+  private readonly waits: boolean;
+  /** A read's reactions, made at the first read (a source without `wait`), then reused. */
+  private reactions: { ok: (r: ReadResult) => void; failed: (err: unknown) => void } | undefined = undefined;
+
+  constructor(
+    private readonly relay: Relay,
+    private readonly controller: DirectController,
+    private readonly settle: () => void,
+  ) {
+    this.waits = relay.reader.wait !== undefined;
+  }
+
+  start(): void {
+    const ready = this.relay.first();
+    if (ready) this.take(ready.done ? undefined : ready.value);
+    else this.readNext();
+  }
+
+  /** The next chunk (undefined: the end), from `wait` or a read: checked, then taken. */
+  arrived(chunk: Uint8Array | undefined): void {
+    // The idle watch counts only while a read is pending; a read cancelled by shutdown
+    // resolves as done, which is no success.
+    const relay = this.relay;
+    const idle = relay.idle;
+    if (idle) {
+      idle.waiting(false);
+      if (idle.fired) {
+        this.failed(new IdleTimeout(relay.opts.idleTimeoutMs!));
+        return;
+      }
+    }
+    if (relay.opts.closing?.closed) {
+      this.failed(new ShuttingDown());
+      return;
+    }
+    this.take(chunk);
+  }
+
+  broke(err: unknown): void {
+    this.relay.idle?.waiting(false);
+    this.failed(err);
+  }
+
+  /** A chunk (undefined: the end) to the client: the last bytes go out with the close, not a flush of their own. */
+  private take(chunk: Uint8Array | undefined): void {
+    const relay = this.relay;
+    if (relay.ended) {
+      this.settle(); // the client left meanwhile (cancel ran)
+      return;
+    }
+    try {
+      const tap = relay.opts.tap;
+      const done = chunk === undefined;
+      const out = done ? tap?.flush() : tap ? tap.chunk(chunk) : chunk;
+      const waiting = send(this.controller, out, !done && !relay.opts.lastEvent?.(chunk));
+      if (waiting)
+        waiting.then(
+          () => (done ? this.finished() : this.readNext()),
+          (err: unknown) => this.failed(err),
+        );
+      else if (done) this.finished();
+      else this.readNext();
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  private readNext(): void {
+    const relay = this.relay;
+    if (relay.opts.closing?.closed) {
+      this.failed(new ShuttingDown());
+      return;
+    }
+    relay.idle?.waiting(true);
+    try {
+      const reader = relay.reader;
+      if (this.waits && reader.wait!(this)) return;
+      this.reactions ??= {
+        ok: (r: ReadResult) => this.arrived(r.done ? undefined : r.value),
+        failed: (err: unknown) => this.broke(err),
+      };
+      reader.read().then(this.reactions.ok, this.reactions.failed);
+    } catch (err) {
+      this.broke(err);
+    }
+  }
+
+  private finished(): void {
+    try {
+      this.controller.close();
+    } catch (err) {
+      this.failed(err);
+      return;
+    }
+    this.relay.end("success");
+    this.settle();
+  }
+
+  private failed(err: unknown): void {
+    const relay = this.relay;
+    const controller = this.controller;
+    if (!relay.ended)
+      relay.fail(err, (event) => {
+        if (event) {
+          controller.write(event);
+          controller.close();
+        } else controller.close(err instanceof Error ? err : new Error(String(err)));
+      });
+    this.settle();
+  }
 }

@@ -15,6 +15,8 @@
  * the call (the pod broke off, the signal aborted) rejects the pending and later reads.
  */
 
+import type { ChunkWaiter } from "../proxy/relay.ts";
+
 /**
  * The key under which an upstream Response offers its body as a ChunkSource (read, cancel).
  * A registered symbol, so the core (src/proxy/attempt.ts) asks for it without importing runtime code.
@@ -36,8 +38,8 @@ export class ChunkQueue {
   #error: Error | undefined;
   #pending: { resolve: (r: ReadResult) => void; reject: (err: Error) => void } | undefined;
   /** A waiter of `wait`: the next chunk goes to it from `push` itself. */
-  #arrived: ((chunk: Uint8Array | undefined) => void) | undefined;
-  #broke: ((err: Error) => void) | undefined;
+  /** Who `wait` hands the next chunk to (the relay's direct loop), while one waits. */
+  #waiter: ChunkWaiter | undefined;
 
   constructor(
     /** Resumes a socket paused by `push` returning false. */
@@ -56,10 +58,10 @@ export class ChunkQueue {
   /** A chunk from the socket; false asks undici to pause it until a read takes the queue below `readAhead`. */
   push(chunk: Uint8Array): boolean {
     if (this.#cancelled) return true;
-    const arrived = this.#arrived;
-    if (arrived) {
-      this.#arrived = this.#broke = undefined;
-      arrived(chunk);
+    const waiter = this.#waiter;
+    if (waiter) {
+      this.#waiter = undefined;
+      waiter.arrived(chunk);
       return true;
     }
     const pending = this.#pending;
@@ -104,7 +106,7 @@ export class ChunkQueue {
     }
     if (this.#error) return Promise.reject(this.#error);
     if (this.#ended || this.#cancelled) return Promise.resolve(DONE);
-    if (this.#pending || this.#arrived)
+    if (this.#pending || this.#waiter)
       return Promise.reject(new TypeError("The upstream body is already being read."));
     if (this.#paused) this.#unpause();
     return new Promise((resolve, reject) => {
@@ -113,7 +115,7 @@ export class ChunkQueue {
   }
 
   /**
-   * The next chunk handed to `arrived` by `push` itself, in the socket's own callback: no
+   * The next chunk handed to `waiter.arrived` by `push` itself, in the socket's own callback: no
    * promise, no result object and no microtask turn per chunk (a paced stream's every chunk
    * wakes the process on its own). Only while nothing is queued, ended, failed, cancelled or
    * being read, nor for a queue made without `handsOver`: false then, and the caller reads with
@@ -122,7 +124,7 @@ export class ChunkQueue {
    * read's settling would: never inside the socket's callback that ends the call (its
    * connection goes back to the pool first) nor inside the caller's own `cancel`.
    */
-  wait(arrived: (chunk: Uint8Array | undefined) => void, broke: (err: Error) => void): boolean {
+  wait(waiter: ChunkWaiter): boolean {
     if (
       !this.handsOver ||
       this.#chunks.length > 0 ||
@@ -130,12 +132,11 @@ export class ChunkQueue {
       this.#ended ||
       this.#cancelled ||
       this.#pending ||
-      this.#arrived
+      this.#waiter
     )
       return false;
     if (this.#paused) this.#unpause();
-    this.#arrived = arrived;
-    this.#broke = broke;
+    this.#waiter = waiter;
     return true;
   }
 
@@ -148,7 +149,7 @@ export class ChunkQueue {
    * run, before the call's promise settles; issue 19, thirteenth pass).
    */
   whole(): Uint8Array | undefined {
-    if (!this.#ended || this.#error || this.#cancelled || this.#pending || this.#arrived) return undefined;
+    if (!this.#ended || this.#error || this.#cancelled || this.#pending || this.#waiter) return undefined;
     const chunks = this.#chunks;
     this.#chunks = [];
     this.#queued = 0;
@@ -170,11 +171,10 @@ export class ChunkQueue {
 
   /** The waiter of `wait` gets the end (undefined) or `err`, a microtask later. */
   #settleWaiter(err: Error | undefined): void {
-    const arrived = this.#arrived;
-    if (!arrived) return;
-    const broke = this.#broke!;
-    this.#arrived = this.#broke = undefined;
-    queueMicrotask(err === undefined ? () => arrived(undefined) : () => broke(err));
+    const waiter = this.#waiter;
+    if (!waiter) return;
+    this.#waiter = undefined;
+    queueMicrotask(err === undefined ? () => waiter.arrived(undefined) : () => waiter.broke(err));
   }
 
   #unpause(): void {

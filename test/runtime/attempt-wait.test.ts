@@ -41,16 +41,16 @@ describe("a stream attempt's source", () => {
     const result = await streamAttempt(url, true);
     if (result.kind !== "response" || !result.body) throw new Error(`no stream: ${result.kind}`);
     const source = result.body;
-    const noop = () => {};
+    const noop = { arrived: () => {}, broke: () => {} };
     // The first chunk is held: no hand-over until it is read.
-    expect(source.wait?.(noop, noop)).toBe(false);
+    expect(source.wait?.(noop)).toBe(false);
     const first = await source.read();
     let text = dec.decode(first.value);
     let waits = 0;
     for (;;) {
       pod.next(); // the next frame (or the end) comes while the source is asked for it
       const chunk = await new Promise<Uint8Array | undefined>((arrived, broke) => {
-        if (source.wait?.(arrived, broke)) waits++;
+        if (source.wait?.({ arrived, broke })) waits++;
         else
           source.read().then(
             (r) => arrived(r.done ? undefined : r.value),

@@ -33,7 +33,7 @@ describe("ChunkQueue.wait: the next chunk handed over by push itself", () => {
   test("push gives the chunk to the waiter before it returns, once; the next chunk is queued for a read", async () => {
     const { q } = queue();
     const w = waiter();
-    expect(q.wait(w.arrived, w.broke)).toBe(true);
+    expect(q.wait(w)).toBe(true);
     expect(q.push(bytes("a"))).toBe(true);
     expect(w.got).toEqual(["a"]);
     q.push(bytes("b")); // nobody waits: queued
@@ -45,22 +45,22 @@ describe("ChunkQueue.wait: the next chunk handed over by push itself", () => {
     const w = waiter();
     const queued = queue().q;
     queued.push(bytes("a"));
-    expect(queued.wait(w.arrived, w.broke)).toBe(false);
+    expect(queued.wait(w)).toBe(false);
     expect(text((await queued.read()).value)).toBe("a");
 
     const ended = queue().q;
     ended.end();
-    expect(ended.wait(w.arrived, w.broke)).toBe(false);
+    expect(ended.wait(w)).toBe(false);
 
     const reading = queue().q;
     const pending = reading.read();
-    expect(reading.wait(w.arrived, w.broke)).toBe(false);
+    expect(reading.wait(w)).toBe(false);
     reading.push(bytes("r"));
     expect(text((await pending).value)).toBe("r");
 
     const twice = queue().q;
-    expect(twice.wait(w.arrived, w.broke)).toBe(true);
-    expect(twice.wait(w.arrived, w.broke)).toBe(false);
+    expect(twice.wait(w)).toBe(true);
+    expect(twice.wait(w)).toBe(false);
     await expect(twice.read()).rejects.toThrow("already being read");
     expect(w.got).toEqual([]);
   });
@@ -72,7 +72,7 @@ describe("ChunkQueue.wait: the next chunk handed over by push itself", () => {
       10,
     );
     const w = waiter();
-    expect(q.wait(w.arrived, w.broke)).toBe(false);
+    expect(q.wait(w)).toBe(false);
     const pending = q.read();
     q.push(bytes("a"));
     expect(w.got).toEqual([]);
@@ -83,17 +83,17 @@ describe("ChunkQueue.wait: the next chunk handed over by push itself", () => {
     const w = waiter();
     const failed = queue().q;
     failed.fail(new Error("reset"));
-    expect(failed.wait(w.arrived, w.broke)).toBe(false);
+    expect(failed.wait(w)).toBe(false);
     const cancelled = queue().q;
     await cancelled.cancel(new Error("gone"));
-    expect(cancelled.wait(w.arrived, w.broke)).toBe(false);
+    expect(cancelled.wait(w)).toBe(false);
     expect(w.got).toEqual([]);
   });
 
   test("the end reaches the waiter a microtask later, not inside the call that ends the answer", async () => {
     const { q } = queue();
     const w = waiter();
-    q.wait(w.arrived, w.broke);
+    q.wait(w);
     q.end();
     expect(w.got).toEqual([]);
     await null;
@@ -103,7 +103,7 @@ describe("ChunkQueue.wait: the next chunk handed over by push itself", () => {
   test("a failure reaches the waiter's `broke` a microtask later", async () => {
     const { q } = queue();
     const w = waiter();
-    q.wait(w.arrived, w.broke);
+    q.wait(w);
     q.fail(new Error("other side closed"));
     expect(w.got).toEqual([]);
     await null;
@@ -113,7 +113,7 @@ describe("ChunkQueue.wait: the next chunk handed over by push itself", () => {
   test("a cancel aborts the call and ends the waiter (a microtask later); later chunks are dropped", async () => {
     const { q, seen } = queue();
     const w = waiter();
-    q.wait(w.arrived, w.broke);
+    q.wait(w);
     await q.cancel(new Error("client disconnected"));
     expect(seen.aborted).toEqual(["client disconnected"]);
     await null;
@@ -125,7 +125,7 @@ describe("ChunkQueue.wait: the next chunk handed over by push itself", () => {
   test("a waiter that does not wait again leaves later chunks to the read-ahead limit (the socket pauses)", async () => {
     const { q, seen } = queue(4);
     const w = waiter();
-    q.wait(w.arrived, w.broke);
+    q.wait(w);
     expect(q.push(bytes("1234"))).toBe(true); // handed over: nothing queued
     expect(q.push(bytes("56"))).toBe(true);
     expect(q.push(bytes("78"))).toBe(false); // 4 bytes queued: pause

@@ -33,8 +33,8 @@ async function relayed(stopAfter = Number.POSITIVE_INFINITY) {
       reads++;
       return queue.read();
     },
-    wait: (arrived, broke) => {
-      const took = queue.wait!(arrived, broke);
+    wait: (waiter) => {
+      const took = queue.wait!(waiter);
       if (took) waits++;
       return took;
     },

@@ -26,8 +26,8 @@ function pod(readAhead = 64 * 1024) {
       seen.reads++;
       return queue.read() as ReturnType<ChunkSource["read"]>;
     },
-    wait: (arrived, broke) => {
-      const took = queue.wait(arrived, broke);
+    wait: (waiter) => {
+      const took = queue.wait(waiter);
       if (took) seen.waits++;
       return took;
     },
