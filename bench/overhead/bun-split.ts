@@ -19,7 +19,7 @@
  * starts it, default profile, metrics and log on), bare-wire (b': bare-bun.ts --wire, the
  * gateway's own pod client), bare-fetch (b: bare-bun.ts on fetch). Each is warmed on small
  * JSON and every case, then rounds alternate the targets (order rotated each round).
- * Also: gw-bun-noscrape, gw-bun-env (--gw-env), gw-alt (the gateway of another checkout,
+ * Also: gw-bun-noscrape, gw-bun-env (--gw-env), gw-alt (--alt-env; the gateway of another checkout,
  * --gw-root) and gw-p-<variant>, the gateway with one scheduling profile of
  * decide-profiles.ts each (random, max, default, noprefix, prefix...: the fifteenth pass's
  * split of what the default profile costs end to end, first written as decide-split.ts).
@@ -85,6 +85,8 @@ const { values } = parseArgs({
      * (space-separated K=V, e.g. "MIMALLOC_PURGE_DELAY=-1"); add it to --targets.
      */
     "gw-env": { type: "string", default: "" },
+    /** Extra environment for gw-alt, as --gw-env for gw-bun-env (e.g. the same JIT log options on both trees). */
+    "alt-env": { type: "string", default: "" },
     /**
      * A bare proxy on the wire client with these bare-bun.ts flags (space-separated, e.g.
      * "--relay" for the gateway's relay and tap), as target "bare-wire-x": an ablation.
@@ -349,7 +351,8 @@ async function main(): Promise<void> {
         appendFileSync(config, profile);
       }
       port = await freePort();
-      const extra = id === "gw-bun-env" ? envOf(values["gw-env"]) : {};
+      const extra =
+        id === "gw-bun-env" ? envOf(values["gw-env"]) : id === "gw-alt" ? envOf(values["alt-env"]) : {};
       proc = start(id, [BUN, "run", "src/runtime/bun.ts", "--config", config, "--port", String(port)], {
         core: PROXY_CORE,
         env: { ...MAXREQ, ...extra },
