@@ -205,23 +205,41 @@ export async function attempt(opts: AttemptOptions): Promise<AttemptResult> {
  * relay reads it directly), for any other body a response over a replaying stream. An
  * abort of `signal` while waiting cancels the body and throws.
  */
-async function withFirstChunk(
+function withFirstChunk(
   response: Response,
   signal: AbortSignal,
   chunks: ChunkSource | undefined,
 ): Promise<Response | ChunkSource> {
-  const reader: ChunkSource = chunks ?? response.body!.getReader();
   // The runtime's own chunks fail on the signal already (no listener: ~8 µs under Node 20,
-  // and no closure made for it: fourteenth pass).
-  const onAbort = chunks ? undefined : () => void reader.cancel(signal.reason).catch(() => {});
-  if (onAbort) signal.addEventListener("abort", onAbort);
+  // and no closure made for it: fourteenth pass). No async function either: its body is code
+  // that JSC ages out under its optimized callers (attempt), which are then thrown away and
+  // compiled again (src/proxy/relay.ts, nineteenth pass).
+  if (chunks) return chunks.read().then((first) => afterFirst(response, signal, chunks, first));
+  return withFirstChunkOf(response, signal);
+}
+
+/** withFirstChunk for a web stream body: its reader cancelled if `signal` aborts while it waits. */
+async function withFirstChunkOf(response: Response, signal: AbortSignal): Promise<Response | ChunkSource> {
+  const reader: ChunkSource = response.body!.getReader();
+  const onAbort = () => void reader.cancel(signal.reason).catch(() => {});
+  signal.addEventListener("abort", onAbort);
   let first: ReadResult;
   try {
     first = await reader.read();
-    if (signal.aborted) throw signal.reason;
   } finally {
-    if (onAbort) signal.removeEventListener("abort", onAbort);
+    signal.removeEventListener("abort", onAbort);
   }
+  return afterFirst(response, signal, reader, first);
+}
+
+/** What replays `first` (read off `reader`) and reads the rest as the client pulls. */
+function afterFirst(
+  response: Response,
+  signal: AbortSignal,
+  reader: ChunkSource,
+  first: ReadResult,
+): Response | ChunkSource {
+  if (signal.aborted) throw signal.reason;
   // An event stream: the reader itself with its first chunk held (the relay reads it directly).
   if ((response.headers.get("content-type") ?? "").includes("text/event-stream"))
     return new HeldFirst(reader, first);

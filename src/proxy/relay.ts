@@ -251,7 +251,8 @@ class Relay implements DirectSource {
   readonly type = "direct";
   ended = false;
   readonly idle: IdleWatch | undefined;
-  private readonly unsubscribe: (() => void) | undefined;
+  /** The shutdown subscription (`Closing.watch` of this relay: `abort` below), -1: none. */
+  private readonly watching: number;
 
   constructor(
     readonly reader: ChunkSource,
@@ -265,14 +266,19 @@ class Relay implements DirectSource {
         })
       : undefined;
     // Shutdown ends a pending read at once; a stream between reads sees it on the next read.
-    this.unsubscribe = opts.closing?.onClose(() => void reader.cancel(new ShuttingDown()).catch(() => {}));
+    this.watching = opts.closing?.watch(this) ?? -1;
+  }
+
+  /** Shutdown's grace is over (`Closing` calls it): a pending read ends at once. */
+  abort(): void {
+    void this.reader.cancel(new ShuttingDown()).catch(() => {});
   }
 
   end(outcome: Outcome, detail?: string): void {
     if (this.ended) return;
     this.ended = true;
     this.idle?.stop();
-    this.unsubscribe?.();
+    if (this.watching >= 0) this.opts.closing!.unwatch(this.watching);
     this.opts.onEnd(outcome, detail);
   }
 

@@ -2,6 +2,7 @@
  * The answer half of forward (forward.ts): the pod's answer wrapped for the client, read whole
  * (JSON) or relayed (a stream), its accounting tapped and the request's scope ended with it.
  */
+import type { Clock, SetTimer } from "../clock.ts";
 import type { Endpoint } from "../endpoints/types.ts";
 import { GatewayError, shuttingDown } from "../errors.ts";
 import type { Closing } from "../lifecycle.ts";
@@ -11,7 +12,15 @@ import { endsStreamOf, SseAccounting } from "../proxy/accounting.ts";
 import { answerHeaders, HOP_NAMES } from "../proxy/headers.ts";
 import { JsonAccounting } from "../proxy/json-accounting.ts";
 import { renameModelInJson } from "../proxy/model-field.ts";
-import { type ChunkSource, relay, type Tap, tappedWhole } from "../proxy/relay.ts";
+import {
+  type ChunkSource,
+  type DirectStreams,
+  type RelayOptions,
+  relay,
+  type Tap,
+  tappedWhole,
+} from "../proxy/relay.ts";
+import type { Outcome, RequestScope } from "../scope.ts";
 import { AnswerEnd } from "./answer-end.ts";
 import type { Exchange } from "./exchange.ts";
 import type { ForwardDeps } from "./forward.ts";
@@ -222,29 +231,59 @@ function relayed(
   headers: Headers,
   idleTimeoutMs: number,
 ): Response {
-  const scope = x.scope;
-  const req = x.inferenceRequest;
   const upstream = opts.response;
-  scope.streaming = true;
-  const stream = relay(body, {
-    sse: true,
-    tap,
-    idleTimeoutMs,
-    clock: deps.clock,
-    closing: deps.lifecycle?.closing,
-    setTimer: deps.setTimer,
-    direct: deps.directStreams,
-    // The chunk with the last event goes out with the close (one write fewer per stream).
-    // Not for the Responses API: its check scans whole chunks (~0.8 µs each), more than it saves.
-    lastEvent: req.kind === "responses" ? undefined : endsStreamOf(req.kind),
-    onEnd: (outcome, detail) => {
-      if (outcome === "error") scope.log.error = detail;
-      scope.end(upstream.status >= 400 && outcome === "success" ? "error" : outcome);
-    },
-    abortUpstream: (reason) => opts.controller.abort(new Error(reason)),
-  });
+  x.scope.streaming = true;
+  const stream = relay(body, new RelayedStream(x, deps, opts, tap, idleTimeoutMs));
   x.idSetOn = answer(stream, upstream, headers);
   return x.idSetOn;
+}
+
+/**
+ * A relayed stream's options, one object a stream whose `onEnd` and `abortUpstream` are
+ * methods: closures made per stream and called from the relay's optimized code get that code
+ * thrown away by JSC whenever the function that made them ages out (src/proxy/relay.ts).
+ */
+class RelayedStream implements RelayOptions {
+  readonly sse = true;
+  readonly clock: Clock;
+  readonly closing: Closing | undefined;
+  readonly setTimer: SetTimer | undefined;
+  readonly direct: DirectStreams | undefined;
+  /**
+   * The chunk with the last event goes out with the close (one write fewer per stream). Not
+   * for the Responses API: its check scans whole chunks (~0.8 µs each), more than it saves.
+   */
+  readonly lastEvent: ((chunk: Uint8Array) => boolean) | undefined;
+  private readonly scope: RequestScope;
+  private readonly status: number;
+  private readonly controller: AbortController;
+
+  constructor(
+    x: Exchange,
+    deps: RespondDeps,
+    opts: RespondOptions,
+    readonly tap: Tap,
+    readonly idleTimeoutMs: number,
+  ) {
+    const kind = x.inferenceRequest.kind;
+    this.clock = deps.clock;
+    this.closing = deps.lifecycle?.closing;
+    this.setTimer = deps.setTimer;
+    this.direct = deps.directStreams;
+    this.lastEvent = kind === "responses" ? undefined : endsStreamOf(kind);
+    this.scope = x.scope;
+    this.status = opts.response.status;
+    this.controller = opts.controller;
+  }
+
+  onEnd(outcome: Outcome, detail?: string): void {
+    if (outcome === "error") this.scope.log.error = detail;
+    this.scope.end(this.status >= 400 && outcome === "success" ? "error" : outcome);
+  }
+
+  abortUpstream(reason: string): void {
+    this.controller.abort(new Error(reason));
+  }
 }
 
 /** Plugins' ResponseStreaming hooks see each chunk the client gets; no wrapper when none has one. */
