@@ -18,18 +18,12 @@ export class Closing {
     return this.fired;
   }
 
-  /** Calls `fn` once when closing (never, if it unsubscribes first); returns the unsubscribe. */
-  onClose(fn: () => void): () => void {
-    const token = this.watch(fn);
-    return () => this.unwatch(token);
-  }
-
   /**
-   * `onClose` without a function made per subscription: `subscriber` is called, or aborted
-   * with `Error("shutting down")`, once when closing (at once if closed already); the
-   * number returned ends the subscription through `unwatch`. For the request path, which
-   * subscribes per request (issue 19, sixth pass: an abort closure and an unsubscribe
-   * closure per request were two functions and two scopes for the collector).
+   * `subscriber` is called, or aborted with `Error("shutting down")`, once when closing (at
+   * once if closed already); the number returned ends the subscription through `unwatch`. No
+   * function is made per subscription: the request path subscribes per request (issue 19,
+   * sixth pass), and an unsubscribe closure called from the relay's optimized code got that
+   * code thrown away by JSC (nineteenth pass; the `onClose` that returned one is gone).
    */
   watch(subscriber: Subscriber): number {
     if (this.fired) {

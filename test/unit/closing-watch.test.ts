@@ -1,6 +1,12 @@
 import { expect, test } from "bun:test";
 import { Closing } from "../../src/lifecycle.ts";
 
+/** `fn` called once when `closing` closes, and the function that ends the subscription (watch + unwatch). */
+function onClose(closing: Closing, fn: () => void): () => void {
+  const token = closing.watch(fn);
+  return () => closing.unwatch(token);
+}
+
 /**
  * Issue 19, sixth pass: the request path watches shutdown by a number (`watch` / `unwatch`),
  * a controller aborted directly, instead of an abort closure and an unsubscribe closure per
@@ -32,7 +38,7 @@ test("a second unwatch, after the slot went to another, leaves that one watching
   const b = closing.watch(() => calls.push("b")); // a's slot, a newer generation
   expect(b).not.toBe(a);
   closing.unwatch(a);
-  const leaveC = closing.onClose(() => calls.push("c"));
+  const leaveC = onClose(closing, () => calls.push("c"));
   leaveC();
   leaveC();
   // Churn through the same slots: tokens of those that left never end a later one.
@@ -54,7 +60,7 @@ test("the same subscriber watching twice is told once", () => {
   let n = 0;
   const fn = () => n++;
   closing.watch(fn);
-  closing.onClose(fn);
+  onClose(closing, fn);
   const controller = { aborts: 0, abort: () => controller.aborts++ };
   closing.watch(controller);
   closing.watch(controller);

@@ -5,6 +5,12 @@ import { silentLogger } from "../../src/log.ts";
 import { drainAndStop } from "../../src/runtime/shutdown.ts";
 import { FakeTime } from "../helpers/fake-time.ts";
 
+/** `fn` called once when `closing` closes, and the function that ends the subscription (watch + unwatch). */
+function onClose(closing: Closing, fn: () => void): () => void {
+  const token = closing.watch(fn);
+  return () => closing.unwatch(token);
+}
+
 /** A gateway with `running` requests in flight and `queued` waiting; records the shutdown steps. */
 function fakeGateway(state: { running: number; queued: number }) {
   const steps: string[] = [];
@@ -63,31 +69,31 @@ test("Closing fires each listener once, skips those that left, and fires late on
   const closing = new Closing();
   const calls: string[] = [];
   // Many at once: an AbortSignal would make Node print a MaxListenersExceededWarning past 10.
-  for (let i = 0; i < 50; i++) closing.onClose(() => calls.push("x"));
-  const leave = closing.onClose(() => calls.push("left"));
+  for (let i = 0; i < 50; i++) onClose(closing, () => calls.push("x"));
+  const leave = onClose(closing, () => calls.push("left"));
   leave();
   closing.close();
   closing.close();
   expect(calls.length).toBe(50);
   expect(calls).not.toContain("left");
   expect(closing.closed).toBe(true);
-  closing.onClose(() => calls.push("late"));
+  onClose(closing, () => calls.push("late"));
   expect(calls.at(-1)).toBe("late");
 });
 
 test("Closing reuses the slots of those that left: a second unsubscribe never removes the one after", () => {
   const closing = new Closing();
   const calls: string[] = [];
-  const leaveA = closing.onClose(() => calls.push("a"));
+  const leaveA = onClose(closing, () => calls.push("a"));
   leaveA();
-  const leaveB = closing.onClose(() => calls.push("b")); // takes a's slot
+  const leaveB = onClose(closing, () => calls.push("b")); // takes a's slot
   leaveA(); // a second time: b stays
   const shared = () => calls.push("shared");
-  closing.onClose(shared);
-  closing.onClose(shared);
+  onClose(closing, shared);
+  onClose(closing, shared);
   // Churn: many come and go, a few stay.
   for (let i = 0; i < 1000; i++) {
-    const leave = closing.onClose(() => calls.push(`gone-${i}`));
+    const leave = onClose(closing, () => calls.push(`gone-${i}`));
     if (i % 100 !== 0) leave();
   }
   closing.close();
