@@ -26,7 +26,7 @@ import {
   stopAll,
   waitHealthy,
 } from "./procs.ts";
-import { gatewayConfig, LOAD_CORE, PROXY_CORE } from "./split-lib.ts";
+import { gatewayConfig, LOAD_CORE, PROXY_CORE, startMockPods } from "./split-lib.ts";
 
 const { values } = parseArgs({
   options: {
@@ -82,13 +82,7 @@ const BUN = process.execPath;
 const WORK = values.out;
 mkdirSync(WORK, { recursive: true });
 killAllOnExit();
-const pods = start("upstream", [BUN, join(import.meta.dir, "upstream.ts"), "--ports", "0,0,0,0"], {
-  core: LOAD_CORE,
-  stdout: "pipe",
-  log: join(WORK, "upstream.log"),
-  cwd: ROOT,
-});
-const { ports } = await firstJsonLine<{ ports: number[] }>(pods);
+const { ports } = await startMockPods(join(WORK, "upstream.log"), ROOT);
 
 function client(port: number, seconds: string, concurrency: string): Promise<string> {
   const p = Bun.spawn(
