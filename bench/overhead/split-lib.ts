@@ -6,7 +6,17 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bigBody, SMALL } from "./bodies.ts";
-import { CLK_TCK, firstJsonLine, type Proc, run, signal, sleep, start } from "./procs.ts";
+import {
+  CLK_TCK,
+  firstJsonLine,
+  freePort,
+  type Proc,
+  run,
+  signal,
+  sleep,
+  start,
+  waitHealthy,
+} from "./procs.ts";
 import { type WrkJson, wrkScript } from "./wrk-lua.ts";
 
 /** The core wrk and the mock pods run on; the proxy under test runs on PROXY_CORE. */
@@ -192,6 +202,35 @@ export async function startMockPods(logFile: string, root: string): Promise<{ pr
   );
   const { ports } = await firstJsonLine<{ ports: number[] }>(proc);
   return { proc, ports };
+}
+
+/**
+ * The Bun gateway as the README starts it (`bun run src/runtime/bun.ts --config <file>`, from
+ * `root`) on the proxy core and a free port, returned once it answers /health. `bunFlags` go
+ * before `run` (e.g. `--cpu-prof`).
+ */
+export async function startBunGateway(
+  id: string,
+  config: string,
+  opts: { log: string; root: string; env?: Record<string, string>; bunFlags?: readonly string[] },
+): Promise<SplitTarget> {
+  const port = await freePort();
+  const proc = start(
+    id,
+    [
+      process.execPath,
+      ...(opts.bunFlags ?? []),
+      "run",
+      "src/runtime/bun.ts",
+      "--config",
+      config,
+      "--port",
+      String(port),
+    ],
+    { core: PROXY_CORE, env: opts.env, stdout: "ignore", log: opts.log, cwd: opts.root },
+  );
+  await waitHealthy(port);
+  return { id, proc, port };
 }
 
 /** "K=V K2=V2" as an environment record. */

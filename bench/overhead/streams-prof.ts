@@ -13,18 +13,9 @@
 import { mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  firstJsonLine,
-  freePort,
-  killAllOnExit,
-  type Proc,
-  start,
-  stop,
-  stopAll,
-  waitHealthy,
-} from "./procs.ts";
+import { firstJsonLine, killAllOnExit, type Proc, start, stop, stopAll } from "./procs.ts";
 import { analyzeProfile } from "./profile.ts";
-import { gatewayConfig, LOAD_CORE, PROXY_CORE, splitCases, wrkOn } from "./split-lib.ts";
+import { gatewayConfig, PROXY_CORE, splitCases, startBunGateway, startMockPods, wrkOn } from "./split-lib.ts";
 
 const { values } = parseArgs({
   options: {
@@ -44,13 +35,7 @@ const WORK = values.out;
 mkdirSync(WORK, { recursive: true });
 killAllOnExit();
 const c = splitCases(WORK, values.case).picked[0]!;
-const pods = start("upstream", [BUN, join(import.meta.dir, "upstream.ts"), "--ports", "0,0,0,0"], {
-  core: LOAD_CORE,
-  stdout: "pipe",
-  log: join(WORK, "upstream.log"),
-  cwd: ROOT,
-});
-const { ports } = await firstJsonLine<{ ports: number[] }>(pods);
+const { ports } = await startMockPods(join(WORK, "upstream.log"), ROOT);
 for (const id of values.targets.split(",")) {
   const dir = join(WORK, `prof-${id}`);
   mkdirSync(dir, { recursive: true });
@@ -63,14 +48,11 @@ for (const id of values.targets.split(",")) {
   if (id === "gw") {
     // Scraping off: this profile is of the stream path (scraping's cost: bun-split.ts).
     const config = gatewayConfig(WORK, "gw", ports, true);
-    port = await freePort();
-    proc = start(id, [BUN, ...prof, "src/runtime/bun.ts", "--config", config, "--port", String(port)], {
-      core: PROXY_CORE,
-      stdout: "ignore",
+    ({ proc, port } = await startBunGateway(id, config, {
       log: join(WORK, `${id}.log`),
-      cwd: ROOT,
-    });
-    await waitHealthy(port);
+      root: ROOT,
+      bunFlags: prof,
+    }));
   } else {
     const upstreams = ports.map((p) => `127.0.0.1:${p}`).join(",");
     proc = start(

@@ -16,17 +16,8 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  firstJsonLine,
-  freePort,
-  killAllOnExit,
-  type Proc,
-  start,
-  stop,
-  stopAll,
-  waitHealthy,
-} from "./procs.ts";
-import { gatewayConfig, LOAD_CORE, PROXY_CORE, startMockPods } from "./split-lib.ts";
+import { firstJsonLine, killAllOnExit, type Proc, start, stop, stopAll } from "./procs.ts";
+import { gatewayConfig, LOAD_CORE, PROXY_CORE, startBunGateway, startMockPods } from "./split-lib.ts";
 
 const { values } = parseArgs({
   options: {
@@ -114,14 +105,7 @@ for (const id of values.targets.split(",")) {
   let proc: Proc;
   if (id.startsWith("gw")) {
     const config = gatewayConfig(WORK, id, ports, id === "gw-noscrape");
-    port = await freePort();
-    proc = start(id, [BUN, "src/runtime/bun.ts", "--config", config, "--port", String(port)], {
-      core: PROXY_CORE,
-      stdout: "ignore",
-      log: join(WORK, `${id}.log`),
-      cwd: ROOT,
-    });
-    await waitHealthy(port);
+    ({ proc, port } = await startBunGateway(id, config, { log: join(WORK, `${id}.log`), root: ROOT }));
   } else {
     const upstreams = ports.map((p) => `127.0.0.1:${p}`).join(",");
     proc = start(id, [BUN, "bench/overhead/bare-bun.ts", "--wire", "--port", "0", "--upstreams", upstreams], {
