@@ -10,12 +10,16 @@
  * trace's own cost at its two ends (~100-200 µs here); compare targets, not absolute figures.
  * `--report` reads traces already written instead.
  *
+ * Targets: gw (scraping on), gw-noscrape, gw-p-<variant> (the scheduling profile of
+ * decide-profiles.ts's PROFILE_YAML, e.g. gw-p-random), bare (b').
+ *
  *   flock /tmp/bench.lock bun bench/overhead/ttfb-strace.ts [--targets gw,gw-noscrape,bare]
  *     [--seconds 2] [--warmup 6] [--out /tmp/ttfb-strace] [--report]
  */
-import { mkdirSync } from "node:fs";
+import { appendFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { PROFILE_YAML as PROFILES } from "./decide-profiles.ts";
 import { firstJsonLine, killAllOnExit, type Proc, start, stop, stopAll } from "./procs.ts";
 import { gatewayConfig, LOAD_CORE, PROXY_CORE, startBunGateway, startMockPods } from "./split-lib.ts";
 
@@ -105,6 +109,12 @@ for (const id of values.targets.split(",")) {
   let proc: Proc;
   if (id.startsWith("gw")) {
     const config = gatewayConfig(WORK, id, ports, id === "gw-noscrape");
+    // gw-p-<variant>: the scheduling profile PROFILES[variant] (decide-profiles.ts), as bun-split.ts.
+    if (id.startsWith("gw-p-")) {
+      const profile = PROFILES[id.slice(5)];
+      if (profile === undefined) throw new Error(`unknown profile variant ${id}`);
+      appendFileSync(config, profile);
+    }
     ({ proc, port } = await startBunGateway(id, config, { log: join(WORK, `${id}.log`), root: ROOT }));
   } else {
     const upstreams = ports.map((p) => `127.0.0.1:${p}`).join(",");
