@@ -11,7 +11,8 @@
  *   bare-node-fetch (e') node:http + Node's global fetch (the client the gateway uses)
  *   gw-node-tsx     (opt-in) the gateway under `node --import tsx`, to compare with the bundle
  *
- * Layout (2 cores): load generator (wrk, stream clients) and the mock upstream on core 0,
+ * Layout (2 cores): load generator (wrk, stream clients) and the mock upstream on core 0
+ * (BENCH_UPSTREAM_CORE=1: the upstream on the proxy's core, the issue's layout),
  * the proxy under test on core 1. Gateways not under test are SIGSTOPped so that their
  * background scraping does not run on the measured core.
  *
@@ -94,7 +95,12 @@ const CFG = {
   out:
     env["BENCH_OUT"] ??
     (QUICK ? join(tmpdir(), "overhead-quick.md") : join(ROOT, "bench/results/overhead.md")),
-  core: { load: "0", upstream: "0", proxy: "1" },
+  /**
+   * Cores. The mock upstream shares the load generator's core by default (as every run since
+   * the first); BENCH_UPSTREAM_CORE=1 puts it on the proxy's core instead, the layout issue 19
+   * states ("load generator on one core, mock upstream and proxy pinned to the other").
+   */
+  core: { load: "0", upstream: env["BENCH_UPSTREAM_CORE"] ?? "0", proxy: "1" },
 };
 
 const BUN = process.execPath;
@@ -978,7 +984,7 @@ function report(meta: Meta): string {
       .map(([k, v]) => `${k} ${v}`)
       .join(", ")}.`,
     "",
-    `Layout: ${hasTaskset ? "" : "(taskset missing: NOT pinned) "}load generator (wrk -t1, stream clients) and the mock upstream on core ${CFG.core.load}, the proxy under test on core ${CFG.core.proxy}; the gateways not under test are SIGSTOPped meanwhile. ` +
+    `Layout: ${hasTaskset ? "" : "(taskset missing: NOT pinned) "}load generator (wrk -t1, stream clients) on core ${CFG.core.load}, the mock upstream on core ${CFG.core.upstream}, the proxy under test on core ${CFG.core.proxy}; the gateways not under test are SIGSTOPped meanwhile. ` +
       `each target warmed by ${CFG.warmupSeconds} s of small JSON load and then each case measured, in ${CFG.seconds} s slices, for at least ${Math.max(1, Math.round(CFG.warmupSeconds / 2))} s and ${CFG.warmupRequests} requests and until its CPU per request stopped falling (a slice within 3 % of the best before it; at most ${CFG.warmupMaxSeconds} s; the table "Warm-up" below) (JIT)${CFG.ttfbWarmupSeconds > 0 ? `, and on the first-byte case itself in ${TTFB_WARM_SLICE_S} s slices for at least ${CFG.ttfbWarmupSeconds} s and until its p50 stopped falling (within 5 % of the best before it)` : ", the first-byte case not warmed on its own"}, ${CFG.rounds} round(s), targets interleaved within each case (order rotated each round), ${CFG.seconds} s per wrk run, medians over rounds. ` +
       `Mock upstream: ${upstreamPorts.length} ports of one Bun process (the gateway's ${upstreamPorts.length} endpoints; the bare proxies round-robin over them), prebuilt JSON/SSE answers, vLLM-style /metrics and /v1/models.`,
     "",
