@@ -37,17 +37,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { PROFILE_YAML as PROFILES } from "./decide-profiles.ts";
-import {
-  firstJsonLine,
-  freePort,
-  killAllOnExit,
-  type Proc,
-  signal,
-  sleep,
-  start,
-  stopAll,
-  waitHealthy,
-} from "./procs.ts";
+import { firstJsonLine, killAllOnExit, type Proc, signal, sleep, start, stopAll } from "./procs.ts";
 import {
   activate,
   envOf,
@@ -57,6 +47,7 @@ import {
   type SplitCase,
   type SplitTarget,
   splitCases,
+  startBunGateway,
   startMockPods,
   straceCounts,
   threadCpu,
@@ -350,17 +341,13 @@ async function main(): Promise<void> {
         if (profile === undefined) throw new Error(`unknown profile variant ${id}`);
         appendFileSync(config, profile);
       }
-      port = await freePort();
       const extra =
         id === "gw-bun-env" ? envOf(values["gw-env"]) : id === "gw-alt" ? envOf(values["alt-env"]) : {};
-      proc = start(id, [BUN, "run", "src/runtime/bun.ts", "--config", config, "--port", String(port)], {
-        core: PROXY_CORE,
+      ({ proc, port } = await startBunGateway(id, config, {
         env: { ...MAXREQ, ...extra },
-        stdout: "ignore",
         log: log(id),
-        cwd: id === "gw-alt" ? resolve(values["gw-root"]) : ROOT,
-      });
-      await waitHealthy(port);
+        root: id === "gw-alt" ? resolve(values["gw-root"]) : ROOT,
+      }));
     } else if (id === "bare-wire" || id === "bare-fetch" || id === "bare-wire-x") {
       const wire =
         id === "bare-fetch"

@@ -14,14 +14,14 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { freePort, killAllOnExit, rssKb, signal, sleep, start, stopAll, waitHealthy } from "./procs.ts";
+import { killAllOnExit, rssKb, signal, sleep, stopAll } from "./procs.ts";
 import {
   activate,
   envOf,
   gatewayConfig,
-  PROXY_CORE,
   type SplitTarget,
   splitCases,
+  startBunGateway,
   startMockPods,
   wrkOn,
 } from "./split-lib.ts";
@@ -44,21 +44,14 @@ for (const [id, env] of [
   ["default", {}],
   ["with-env", extra],
 ] as const) {
-  const port = await freePort();
   const config = gatewayConfig(WORK, id, ports);
-  const proc = start(
-    id,
-    [process.execPath, "run", "src/runtime/bun.ts", "--config", config, "--port", String(port)],
-    {
-      core: PROXY_CORE,
+  targets.push(
+    await startBunGateway(id, config, {
       env: { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535", ...env },
-      stdout: "ignore",
       log: join(WORK, `${id}.log`),
-      cwd: ROOT,
-    },
+      root: ROOT,
+    }),
   );
-  await waitHealthy(port);
-  targets.push({ id, proc, port });
 }
 const { picked } = splitCases(WORK, values.phases);
 const mib = (kb: number) => (kb / 1024).toFixed(0);

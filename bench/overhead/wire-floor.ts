@@ -23,7 +23,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { wireFetch } from "../../src/runtime/bun-wire.ts";
 import { CHUNK_SOURCE } from "../../src/runtime/node-chunks.ts";
-import { firstJsonLine, freePort, killAllOnExit, type Proc, start, stopAll, waitHealthy } from "./procs.ts";
+import { firstJsonLine, killAllOnExit, type Proc, start, stopAll } from "./procs.ts";
 import {
   activate,
   gatewayConfig,
@@ -31,6 +31,7 @@ import {
   PROXY_CORE,
   type SplitTarget,
   splitCases,
+  startBunGateway,
   startMockPods,
   threadCpu,
   wrkOn,
@@ -103,16 +104,7 @@ if (values.serve) {
   for (const id of values.targets.split(",")) {
     if (id === "gw-bun") {
       const config = gatewayConfig(WORK, id, ports);
-      const port = await freePort();
-      const proc = start(id, [BUN, "run", "src/runtime/bun.ts", "--config", config, "--port", String(port)], {
-        core: PROXY_CORE,
-        env: MAXREQ,
-        stdout: "ignore",
-        log: log(id),
-        cwd: ROOT,
-      });
-      await waitHealthy(port);
-      targets.push({ id, proc, port });
+      targets.push(await startBunGateway(id, config, { env: MAXREQ, log: log(id), root: ROOT }));
       continue;
     }
     const argv =
