@@ -37,16 +37,16 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { PROFILE_YAML as PROFILES } from "./decide-profiles.ts";
-import { firstJsonLine, killAllOnExit, type Proc, signal, sleep, start, stopAll } from "./procs.ts";
+import { killAllOnExit, type Proc, signal, sleep, start, stopAll } from "./procs.ts";
 import {
   activate,
   envOf,
   gatewayConfig,
   median,
-  PROXY_CORE,
   type SplitCase,
   type SplitTarget,
   splitCases,
+  startBareBun,
   startBunGateway,
   startMockPods,
   straceCounts,
@@ -105,7 +105,7 @@ const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 const ROOT = resolve(import.meta.dir, "../..");
 const WORK = mkdtempSync(join(tmpdir(), "bun-split-"));
-const BUN = process.execPath;
+const _BUN = process.execPath;
 const MAXREQ = { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" };
 const log = (name: string) => join(WORK, `${name}.log`);
 const say = (s: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
@@ -321,7 +321,7 @@ async function main(): Promise<void> {
   const { proc: upstream, ports } = await startMockPods(log("upstream"), ROOT);
   POD_PORTS = ports;
   POD_PID = upstream.pid;
-  const upstreams = ports.map((p) => `127.0.0.1:${p}`).join(",");
+  const _upstreams = ports.map((p) => `127.0.0.1:${p}`).join(",");
   const targets: SplitTarget[] = [];
   for (const id of TARGET_IDS) {
     let proc: Proc;
@@ -353,18 +353,12 @@ async function main(): Promise<void> {
         id === "bare-fetch"
           ? []
           : ["--wire", ...(id === "bare-wire-x" ? values["bare-flags"].split(" ").filter(Boolean) : [])];
-      proc = start(
-        id,
-        [BUN, "bench/overhead/bare-bun.ts", ...wire, "--port", "0", "--upstreams", upstreams],
-        {
-          core: PROXY_CORE,
-          env: MAXREQ,
-          stdout: "pipe",
-          log: log(id),
-          cwd: ROOT,
-        },
-      );
-      port = (await firstJsonLine<{ port: number }>(proc)).port;
+      ({ proc, port } = await startBareBun(id, ports, {
+        flags: wire,
+        env: MAXREQ,
+        log: log(id),
+        root: ROOT,
+      }));
     } else
       throw new Error(
         `unknown target ${id} (gw-bun, gw-bun-env, gw-bun-noscrape, bare-wire, bare-wire-x, bare-fetch)`,

@@ -186,15 +186,20 @@ export function median(xs: number[]): number {
 }
 
 /**
- * The 4 mock pods (upstream.ts, one Bun process) on the load core, as every split script runs
- * them; logs to `logFile`. Returns the process and its ports.
+ * The 4 mock pods (upstream.ts, one Bun process) on the load core (or `core`: PROXY_CORE is the
+ * issue's layout), as every split script runs them; logs to `logFile`. Returns the process and
+ * its ports.
  */
-export async function startMockPods(logFile: string, root: string): Promise<{ proc: Proc; ports: number[] }> {
+export async function startMockPods(
+  logFile: string,
+  root: string,
+  core = LOAD_CORE,
+): Promise<{ proc: Proc; ports: number[] }> {
   const proc = start(
     "upstream",
     [process.execPath, join(import.meta.dir, "upstream.ts"), "--ports", "0,0,0,0"],
     {
-      core: LOAD_CORE,
+      core,
       stdout: "pipe",
       log: logFile,
       cwd: root,
@@ -231,6 +236,69 @@ export async function startBunGateway(
   );
   await waitHealthy(port);
   return { id, proc, port };
+}
+
+/**
+ * The bare Bun proxy (bench/overhead/bare-bun.ts) on the proxy core over `ports`, from `root`:
+ * `flags` after the script (e.g. `--wire` for b', `--relay`), `bunFlags` before it (e.g.
+ * `--cpu-prof`, `--preload`); returned once it prints its port.
+ */
+export async function startBareBun(
+  id: string,
+  ports: readonly number[],
+  opts: {
+    log: string;
+    root: string;
+    flags?: readonly string[];
+    env?: Record<string, string>;
+    bunFlags?: readonly string[];
+  },
+): Promise<SplitTarget> {
+  const upstreams = ports.map((p) => `127.0.0.1:${p}`).join(",");
+  const proc = start(
+    id,
+    [
+      process.execPath,
+      ...(opts.bunFlags ?? []),
+      "bench/overhead/bare-bun.ts",
+      ...(opts.flags ?? []),
+      "--port",
+      "0",
+      "--upstreams",
+      upstreams,
+    ],
+    { core: PROXY_CORE, env: opts.env, stdout: "pipe", log: opts.log, cwd: opts.root },
+  );
+  return { id, proc, port: (await firstJsonLine<{ port: number }>(proc)).port };
+}
+
+/**
+ * run.ts's first-byte client (stream-client.ts ttfb: 20 chunks 2 ms apart) on the load core
+ * against `port` for `seconds` with `concurrency` clients; its JSON result line(s).
+ */
+export function ttfbClient(port: number, seconds: string, concurrency: string): Promise<string> {
+  const p = Bun.spawn(
+    [
+      "taskset",
+      "-c",
+      LOAD_CORE,
+      process.execPath,
+      join(import.meta.dir, "stream-client.ts"),
+      "ttfb",
+      "--url",
+      `http://127.0.0.1:${port}/v1/chat/completions`,
+      "--concurrency",
+      concurrency,
+      "--seconds",
+      seconds,
+      "--chunks",
+      "20",
+      "--interval-ms",
+      "2",
+    ],
+    { stdout: "pipe", stderr: "inherit" },
+  );
+  return new Response(p.stdout).text();
 }
 
 /** "K=V K2=V2" as an environment record. */

@@ -13,9 +13,16 @@
 import { mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { firstJsonLine, killAllOnExit, type Proc, start, stop, stopAll } from "./procs.ts";
+import { killAllOnExit, type Proc, stop, stopAll } from "./procs.ts";
 import { analyzeProfile } from "./profile.ts";
-import { gatewayConfig, PROXY_CORE, splitCases, startBunGateway, startMockPods, wrkOn } from "./split-lib.ts";
+import {
+  gatewayConfig,
+  splitCases,
+  startBareBun,
+  startBunGateway,
+  startMockPods,
+  wrkOn,
+} from "./split-lib.ts";
 
 const { values } = parseArgs({
   options: {
@@ -30,7 +37,7 @@ const { values } = parseArgs({
   },
 });
 const ROOT = resolve(import.meta.dir, "../..");
-const BUN = process.execPath;
+const _BUN = process.execPath;
 const WORK = values.out;
 mkdirSync(WORK, { recursive: true });
 killAllOnExit();
@@ -54,28 +61,12 @@ for (const id of values.targets.split(",")) {
       bunFlags: prof,
     }));
   } else {
-    const upstreams = ports.map((p) => `127.0.0.1:${p}`).join(",");
-    proc = start(
-      id,
-      [
-        BUN,
-        ...prof,
-        "bench/overhead/bare-bun.ts",
-        "--wire",
-        "--relay",
-        "--port",
-        "0",
-        "--upstreams",
-        upstreams,
-      ],
-      {
-        core: PROXY_CORE,
-        stdout: "pipe",
-        log: join(WORK, `${id}.log`),
-        cwd: ROOT,
-      },
-    );
-    port = (await firstJsonLine<{ port: number }>(proc)).port;
+    ({ proc, port } = await startBareBun(id, ports, {
+      flags: ["--wire", "--relay"],
+      bunFlags: prof,
+      log: join(WORK, `${id}.log`),
+      root: ROOT,
+    }));
   }
   const t = { id, proc, port };
   await wrkOn(t, c, Number(values.warmup), join(WORK, "wrk.log"));

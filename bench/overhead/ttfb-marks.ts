@@ -25,8 +25,16 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { firstJsonLine, freePort, killAllOnExit, type Proc, start, stop, waitHealthy } from "./procs.ts";
-import { gatewayConfig, LOAD_CORE, median, PROXY_CORE } from "./split-lib.ts";
+import { killAllOnExit, type Proc, stop } from "./procs.ts";
+import {
+  gatewayConfig,
+  LOAD_CORE,
+  median,
+  startBareBun,
+  startBunGateway,
+  startMockPods,
+  ttfbClient,
+} from "./split-lib.ts";
 
 const { values } = parseArgs({
   options: {
@@ -91,7 +99,7 @@ const LEGEND: Record<string, string> = {
 };
 
 const ROOT = resolve(import.meta.dir, "../..");
-const BUN = process.execPath;
+const _BUN = process.execPath;
 const WORK = values.out;
 mkdirSync(WORK, { recursive: true });
 killAllOnExit();
@@ -115,38 +123,7 @@ try {
 symlinkSync(join(ROOT, "node_modules"), join(tree, "node_modules"));
 const preload = join(import.meta.dir, "ttfb-marks-preload.ts");
 
-const pods = start("upstream", [BUN, join(tree, "bench/overhead/upstream.ts"), "--ports", "0,0,0,0"], {
-  core: values["pod-core"],
-  stdout: "pipe",
-  log: join(WORK, "upstream.log"),
-  cwd: tree,
-});
-const { ports } = await firstJsonLine<{ ports: number[] }>(pods);
-
-function client(port: number, seconds: string, concurrency: string): Promise<string> {
-  const p = Bun.spawn(
-    [
-      "taskset",
-      "-c",
-      LOAD_CORE,
-      BUN,
-      join(import.meta.dir, "stream-client.ts"),
-      "ttfb",
-      "--url",
-      `http://127.0.0.1:${port}/v1/chat/completions`,
-      "--concurrency",
-      concurrency,
-      "--seconds",
-      seconds,
-      "--chunks",
-      "20",
-      "--interval-ms",
-      "2",
-    ],
-    { stdout: "pipe", stderr: "inherit" },
-  );
-  return new Response(p.stdout).text();
-}
+const { proc: pods, ports } = await startMockPods(join(WORK, "upstream.log"), tree, values["pod-core"]);
 
 interface Target {
   id: string;
@@ -163,47 +140,26 @@ for (const id of values.targets.split(",")) {
   const log = join(WORK, `${id}.log`);
   if (id.startsWith("gw")) {
     const config = gatewayConfig(WORK, id, ports, id === "gw-noscrape");
-    const port = await freePort();
-    const proc = start(
-      id,
-      [BUN, "--preload", preload, "src/runtime/bun.ts", "--config", config, "--port", String(port)],
-      {
-        core: PROXY_CORE,
-        stdout: "ignore",
-        log,
-        cwd: tree,
-        env,
-      },
-    );
-    await waitHealthy(port);
-    targets.push({ id, proc, port, out, last });
+    // `--preload=<file>`: a separate argument would take `run` as a second preload.
+    const gw = await startBunGateway(id, config, {
+      log,
+      root: tree,
+      env,
+      bunFlags: [`--preload=${preload}`],
+    });
+    targets.push({ ...gw, out, last });
   } else if (id === "bare") {
-    const upstreams = ports.map((p) => `127.0.0.1:${p}`).join(",");
-    const proc = start(
-      id,
-      [
-        BUN,
-        "--preload",
-        preload,
-        "bench/overhead/bare-bun.ts",
-        "--wire",
-        "--port",
-        "0",
-        "--upstreams",
-        upstreams,
-      ],
-      {
-        core: PROXY_CORE,
-        stdout: "pipe",
-        log,
-        cwd: tree,
-        env,
-      },
-    );
-    targets.push({ id, proc, port: (await firstJsonLine<{ port: number }>(proc)).port, out, last });
+    const bare = await startBareBun(id, ports, {
+      flags: ["--wire"],
+      bunFlags: [`--preload=${preload}`],
+      log,
+      root: tree,
+      env,
+    });
+    targets.push({ ...bare, out, last });
   } else throw new Error(`unknown target ${id} (gw, gw-noscrape, bare)`);
 }
-for (const t of targets) await client(t.port, values.warmup, "2");
+for (const t of targets) await ttfbClient(t.port, values.warmup, "2");
 
 /** Per target: the client's p50 (ms) and each step's median (µs), one entry a round. */
 interface Result {
@@ -215,10 +171,10 @@ const span = (rec: Record<number, number>[], a: number, b: number) =>
   median(rec.filter((x) => x[a] !== undefined && x[b] !== undefined).map((x) => (x[b]! - x[a]!) * 1000));
 for (let r = 0; r < Number(values.rounds); r++) {
   for (const t of targets) {
-    await client(t.port, "2", "1"); // settles the switch from the other target
+    await ttfbClient(t.port, "2", "1"); // settles the switch from the other target
     process.kill(t.proc.pid, "SIGUSR2"); // forget those streams
     await Bun.sleep(200);
-    const c = JSON.parse(await client(t.port, values.seconds, "1")) as { ttfbP50: number; n: number };
+    const c = JSON.parse(await ttfbClient(t.port, values.seconds, "1")) as { ttfbP50: number; n: number };
     process.kill(t.proc.pid, "SIGUSR2");
     await Bun.sleep(300);
     const rec = JSON.parse(readFileSync(t.out, "utf8")) as Record<number, number>[];

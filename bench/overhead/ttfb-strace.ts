@@ -20,8 +20,8 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { PROFILE_YAML as PROFILES } from "./decide-profiles.ts";
-import { firstJsonLine, killAllOnExit, type Proc, start, stop, stopAll } from "./procs.ts";
-import { gatewayConfig, LOAD_CORE, PROXY_CORE, startBunGateway, startMockPods } from "./split-lib.ts";
+import { killAllOnExit, type Proc, stop, stopAll } from "./procs.ts";
+import { gatewayConfig, startBareBun, startBunGateway, startMockPods, ttfbClient } from "./split-lib.ts";
 
 const { values } = parseArgs({
   options: {
@@ -73,36 +73,11 @@ if (values.report) {
   process.exit(0);
 }
 const ROOT = resolve(import.meta.dir, "../..");
-const BUN = process.execPath;
+const _BUN = process.execPath;
 const WORK = values.out;
 mkdirSync(WORK, { recursive: true });
 killAllOnExit();
 const { ports } = await startMockPods(join(WORK, "upstream.log"), ROOT);
-
-function client(port: number, seconds: string, concurrency: string): Promise<string> {
-  const p = Bun.spawn(
-    [
-      "taskset",
-      "-c",
-      LOAD_CORE,
-      BUN,
-      join(import.meta.dir, "stream-client.ts"),
-      "ttfb",
-      "--url",
-      `http://127.0.0.1:${port}/v1/chat/completions`,
-      "--concurrency",
-      concurrency,
-      "--seconds",
-      seconds,
-      "--chunks",
-      "20",
-      "--interval-ms",
-      "2",
-    ],
-    { stdout: "pipe", stderr: "inherit" },
-  );
-  return new Response(p.stdout).text();
-}
 
 for (const id of values.targets.split(",")) {
   let port: number;
@@ -117,23 +92,20 @@ for (const id of values.targets.split(",")) {
     }
     ({ proc, port } = await startBunGateway(id, config, { log: join(WORK, `${id}.log`), root: ROOT }));
   } else {
-    const upstreams = ports.map((p) => `127.0.0.1:${p}`).join(",");
-    proc = start(id, [BUN, "bench/overhead/bare-bun.ts", "--wire", "--port", "0", "--upstreams", upstreams], {
-      core: PROXY_CORE,
-      stdout: "pipe",
+    ({ proc, port } = await startBareBun(id, ports, {
+      flags: ["--wire"],
       log: join(WORK, `${id}.log`),
-      cwd: ROOT,
-    });
-    port = (await firstJsonLine<{ port: number }>(proc)).port;
+      root: ROOT,
+    }));
   }
-  await client(port, values.warmup, "2");
-  const untraced = JSON.parse(await client(port, values.seconds, "1")) as { ttfbP50: number };
+  await ttfbClient(port, values.warmup, "2");
+  const untraced = JSON.parse(await ttfbClient(port, values.seconds, "1")) as { ttfbP50: number };
   const file = join(WORK, `${id}.strace`);
   const tracer = Bun.spawn(["strace", "-f", "-ttt", "-p", String(proc.pid), "-o", file], {
     stderr: "ignore",
   });
   await Bun.sleep(500);
-  const traced = JSON.parse(await client(port, values.seconds, "1")) as { ttfbP50: number };
+  const traced = JSON.parse(await ttfbClient(port, values.seconds, "1")) as { ttfbP50: number };
   tracer.kill("SIGINT");
   await tracer.exited;
   console.log(
