@@ -105,7 +105,6 @@ const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 const ROOT = resolve(import.meta.dir, "../..");
 const WORK = mkdtempSync(join(tmpdir(), "bun-split-"));
-const _BUN = process.execPath;
 const MAXREQ = { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" };
 const log = (name: string) => join(WORK, `${name}.log`);
 const say = (s: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
@@ -321,7 +320,6 @@ async function main(): Promise<void> {
   const { proc: upstream, ports } = await startMockPods(log("upstream"), ROOT);
   POD_PORTS = ports;
   POD_PID = upstream.pid;
-  const _upstreams = ports.map((p) => `127.0.0.1:${p}`).join(",");
   const targets: SplitTarget[] = [];
   for (const id of TARGET_IDS) {
     let proc: Proc;

@@ -1,6 +1,6 @@
 /**
- * What the CPU splits of a gateway against its bare proxy share (node-split.ts, bun-split.ts,
- * streams-prof.ts):
+ * What the overhead tools that set up their own targets share (node-split.ts, bun-split.ts,
+ * streams-prof.ts, wire-floor.ts, rss-phases.ts, ttfb-strace.ts, ttfb-marks.ts...):
  * per-thread CPU from /proc, wrk on the load core, one target running at a time, medians.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -241,7 +241,8 @@ export async function startBunGateway(
 /**
  * The bare Bun proxy (bench/overhead/bare-bun.ts) on the proxy core over `ports`, from `root`:
  * `flags` after the script (e.g. `--wire` for b', `--relay`), `bunFlags` before it (e.g.
- * `--cpu-prof`, `--preload`); returned once it prints its port.
+ * `--cpu-prof`; `--preload=<file>` with its `=`, or it takes the script as a second preload);
+ * returned once it prints its port.
  */
 export async function startBareBun(
   id: string,

@@ -37,7 +37,6 @@ const { values } = parseArgs({
   },
 });
 const ROOT = resolve(import.meta.dir, "../..");
-const _BUN = process.execPath;
 const WORK = values.out;
 mkdirSync(WORK, { recursive: true });
 killAllOnExit();

@@ -99,7 +99,6 @@ const LEGEND: Record<string, string> = {
 };
 
 const ROOT = resolve(import.meta.dir, "../..");
-const _BUN = process.execPath;
 const WORK = values.out;
 mkdirSync(WORK, { recursive: true });
 killAllOnExit();

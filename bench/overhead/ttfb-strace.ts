@@ -73,7 +73,6 @@ if (values.report) {
   process.exit(0);
 }
 const ROOT = resolve(import.meta.dir, "../..");
-const _BUN = process.execPath;
 const WORK = values.out;
 mkdirSync(WORK, { recursive: true });
 killAllOnExit();
