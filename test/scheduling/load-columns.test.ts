@@ -50,3 +50,56 @@ describe("load columns", () => {
     }
   });
 });
+
+/**
+ * Issue 19, twenty-second pass: a decision's load columns are the tracker's scratch, lent to
+ * that decision only. A second context asking while the first holds them, and any context
+ * asking after its decision ended, gets columns of its own that no later decision writes.
+ */
+describe("load columns lent to one decision", () => {
+  const setUp = () => {
+    const inflight = new InFlight();
+    const loads = new LoadTracker();
+    const eps = Array.from({ length: 6 }, (_, i) => endpoint(`pod-${i}`, { waitingQueueSize: i }));
+    const ctx = () => createContext({ request: request(), clock: fixedClock(), inflight, loads });
+    return { inflight, eps, ctx };
+  };
+
+  test("a decision after an ended one reuses its columns; one inside a decision does not", () => {
+    const { eps, ctx } = setUp();
+    const a = ctx();
+    const first = a.loads(eps);
+    const inner = ctx();
+    expect(inner.loads(eps)).not.toBe(first); // lent to `a` still
+    a.endDecision();
+    inner.endDecision(); // gives back nothing of the tracker's
+    const b = ctx();
+    expect(b.loads(eps)).toBe(first);
+    expect(Array.from(first.waiting)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  test("columns asked for after the decision are the caller's: a later decision leaves them be", () => {
+    const { inflight, eps, ctx } = setUp();
+    const a = ctx();
+    a.loads(eps);
+    a.endDecision();
+    const kept = a.loads(eps); // e.g. a PreRequest hook
+    const slot = inflight.acquire("pod-2");
+    const b = ctx();
+    const theirs = b.loads(eps);
+    expect(theirs).not.toBe(kept);
+    expect(theirs.inflight[2]).toBe(1);
+    expect(kept.inflight[2]).toBe(0);
+    slot.release();
+  });
+
+  test("another endpoints array in the same decision gets columns of its own", () => {
+    const { eps, ctx } = setUp();
+    const a = ctx();
+    const all = a.loads(eps);
+    const some = a.loads(eps.slice(0, 6)); // same count, another array (a filter's)
+    expect(some).not.toBe(all);
+    expect(Array.from(all.waiting)).toEqual([0, 1, 2, 3, 4, 5]);
+    a.endDecision();
+  });
+});

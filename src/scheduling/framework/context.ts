@@ -4,7 +4,7 @@ import { hashPrefix, type PrefixHashes, truncateHashes } from "../prefix/hashes.
 import { promptParts, promptText } from "../prefix/prompt.ts";
 import type { SchedulingRequest } from "../types.ts";
 import type { EffectiveLoad, InFlightView, LoadColumns, SchedulingContext, StateKey } from "./interfaces.ts";
-import type { LoadTracker, SnapshotColumns } from "./load.ts";
+import { type LoadTracker, newColumns, type SnapshotColumns } from "./load.ts";
 
 /** Characters of prompt kept for hashing at least: the default window (256 blocks of 64). */
 const HASH_WINDOW = 256 * 64;
@@ -15,7 +15,7 @@ export function createContext(opts: {
   clock: Clock;
   inflight: InFlightView;
   loads: LoadTracker;
-}): SchedulingContext {
+}): RequestContext {
   return new RequestContext(opts.request, opts.clock, opts.inflight, opts.loads);
 }
 
@@ -39,7 +39,7 @@ export function madeLoads(
  * allocation per request is what Bun's collector pays for); the methods live on the
  * prototype and the memo Maps are made on first use.
  */
-class RequestContext implements SchedulingContext {
+export class RequestContext implements SchedulingContext {
   readonly targetModel: string;
   private text: string | undefined = undefined;
   /** The hashes of the first block size asked for in fields (one a decision, usually), others in a Map. */
@@ -51,6 +51,10 @@ class RequestContext implements SchedulingContext {
   /** The columns of the last endpoints array asked for (a profile's scorers share one array). */
   private columnsOf: readonly Endpoint[] | undefined = undefined;
   private columns: SnapshotColumns | undefined = undefined;
+  /** Past `endDecision`: `loads` no longer borrows the tracker's scratch. */
+  private ended = false;
+  /** The tracker's scratch columns this decision holds (one at most). */
+  private borrowed: SnapshotColumns | undefined = undefined;
   /**
    * Plugin state: the first four keys in fields (a decision of the default profile sets three),
    * any more in a Map made then. No Map per decision (issue 19, sixth pass).
@@ -102,20 +106,34 @@ class RequestContext implements SchedulingContext {
   loads(endpoints: readonly Endpoint[]): LoadColumns {
     if (this.columns !== undefined && this.columnsOf === endpoints) return this.columns;
     const n = endpoints.length;
-    const c: SnapshotColumns = {
-      waiting: new Float64Array(n),
-      running: new Float64Array(n),
-      assumed: new Float64Array(n),
-      kvUsage: new Float64Array(n),
-      inflight: new Float64Array(n),
-      kvScore: new Float64Array(n),
-      reported: 0,
-      blockSize: undefined,
-    };
+    // The tracker's scratch for the decision's first array (no six typed arrays a decision;
+    // issue 19, twenty-second pass); columns of their own for another array (a plugin may
+    // still read the first) and after the decision (a hook may keep them).
+    let c: SnapshotColumns;
+    if (this.ended || this.borrowed !== undefined) c = newColumns(n);
+    else {
+      c = this.tracker.borrow(n);
+      this.borrowed = c;
+    }
     this.tracker.fill(endpoints, this.inflight, c);
     this.columnsOf = endpoints;
     this.columns = c;
     return c;
+  }
+
+  /**
+   * The decision is over (the scheduler calls this once its profiles ran, also when one
+   * threw): the scratch columns go back to the tracker for the next decision, and a later
+   * `loads` makes columns of its own.
+   */
+  endDecision(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.borrowed === undefined) return;
+    this.tracker.giveBack(this.borrowed);
+    this.borrowed = undefined;
+    this.columns = undefined;
+    this.columnsOf = undefined;
   }
 
   /** The columns `loads(endpoints)` made in this decision, if it made them (no pass of its own). */

@@ -153,6 +153,7 @@ export function createScheduler(opts: SchedulerOptions): FrameworkScheduler {
       } finally {
         currentCtx = outerCtx;
         currentCandidates = outerCandidates;
+        ctx.endDecision();
       }
       decided = result;
       if (result.kind === "picked") {

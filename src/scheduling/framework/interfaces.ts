@@ -79,7 +79,12 @@ export interface SchedulingContext {
   readonly inflight: InFlightView;
   /** The endpoint's load including what this gateway sent since the last scrape. */
   load(endpoint: Endpoint): EffectiveLoad;
-  /** `load` of each of `endpoints` as columns (computed once per endpoints array). */
+  /**
+   * `load` of each of `endpoints` as columns (computed once per endpoints array). Inside a
+   * decision (filters, scorers, picker) the columns are the load tracker's scratch, written
+   * again by the next decision: read them in the call that asked, do not keep them. Asked
+   * for after the decision (a PreRequest or response hook), they are the caller's own.
+   */
   loads(endpoints: readonly Endpoint[]): LoadColumns;
   /** The serialized prompt (see prefix/prompt.ts), computed on first use. */
   promptText(): string;
