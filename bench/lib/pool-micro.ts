@@ -232,11 +232,15 @@ export async function decisionSection(opts: {
       return ((cpu.user + cpu.system) * 1000) / opts.n;
     });
   }
+  const variantIndex = (v: MicroVariant) => opts.variants.indexOf(v);
   for (const run of runs.values()) run(); // warm-up
   const got = new Map<string, number[]>();
   for (let r = 0; r < opts.rounds; r++)
     for (let k = 0; k < opts.variants.length; k++) {
       const v = opts.variants[(k + r) % opts.variants.length]!;
+      // A scrape round first: without timers the snapshots go stale after `stalenessMs`
+      // (2 s), and every decision would then take the candidate filter's lagging path.
+      await gateways[variantIndex(v)]!.refresh();
       got.set(v.id, [...(got.get(v.id) ?? []), runs.get(v.id)!()]);
       await Promise.resolve(); // the prefix index records picks in a microtask
     }

@@ -21,7 +21,11 @@ if (analyse) {
     .map((f) => join(analyse, f))
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
   if (!newest) throw new Error(`${analyse}: no .cpuprofile`);
-  const s = analyzeProfile(newest, { root: resolve(import.meta.dir, "../.."), top: 20, window: /./ });
+  const s = analyzeProfile(newest, {
+    root: resolve(import.meta.dir, "../.."),
+    top: Number(process.env["TOP"] ?? 20),
+    window: /./,
+  });
   console.log(`${newest}: ${s.samples} samples`);
   for (const r of s.selfTop) console.log(`self ${r.pct.toFixed(1).padStart(5)} %  ${r.what}  [${r.ours}]`);
   for (const r of s.bySite) console.log(`ours ${r.pct.toFixed(1).padStart(5)} %  ${r.what}`);
