@@ -28,7 +28,7 @@ import { createScraper, type FetchLike } from "../../src/datalayer/scraper.ts";
 import { bunUpstreamFetch } from "../../src/runtime/bun-wire.ts";
 import { VLLM_METRICS } from "../../test/datalayer/fixtures/vllm.ts";
 import { bestNsPerCall } from "./best-of.ts";
-import { MOCK_PAGE, MODEL } from "./scrape-pages.ts";
+import { fullPage, MOCK_PAGE } from "./scrape-pages.ts";
 
 const { values } = parseArgs({
   options: {
@@ -49,64 +49,6 @@ const { values } = parseArgs({
 const SCRAPES = Number(values.scrapes);
 const vllm = BUILTIN_ENGINES["vllm"]!;
 const wanted = wantedMetrics(vllm);
-
-/** A full-size vLLM V1 page: the fixture plus the histograms and counters a pod also serves. */
-function fullPage(): string {
-  const lines = [VLLM_METRICS];
-  const histograms = [
-    "time_to_first_token_seconds",
-    "inter_token_latency_seconds",
-    "e2e_request_latency_seconds",
-    "request_queue_time_seconds",
-    "request_inference_time_seconds",
-    "request_prefill_time_seconds",
-    "request_decode_time_seconds",
-    "request_prompt_tokens",
-    "request_generation_tokens",
-    "iteration_tokens_total",
-    "request_max_num_generation_tokens",
-    "request_params_n",
-    "request_params_max_tokens",
-    "time_per_output_token_seconds",
-    "request_time_per_output_token_seconds",
-    "kv_block_lifetime_seconds",
-    "kv_block_idle_before_evict_seconds",
-    "kv_block_reuse_gap_seconds",
-    "request_prefill_kv_computed_tokens",
-    "num_preemptions_per_request",
-  ];
-  for (const h of histograms) {
-    lines.push(`# HELP vllm:${h} Histogram of ${h.replaceAll("_", " ")}.`, `# TYPE vllm:${h} histogram`);
-    for (const engine of ["0", "1"]) {
-      let count = 0;
-      for (let b = 0; b < 28; b++) {
-        count += 17 * b;
-        const le = (0.001 * 2 ** (b / 2)).toPrecision(3);
-        lines.push(`vllm:${h}_bucket{engine="${engine}",le="${le}",${MODEL}} ${count}.0`);
-      }
-      lines.push(`vllm:${h}_bucket{engine="${engine}",le="+Inf",${MODEL}} ${count}.0`);
-      lines.push(`vllm:${h}_count{engine="${engine}",${MODEL}} ${count}.0`);
-      lines.push(`vllm:${h}_sum{engine="${engine}",${MODEL}} ${count * 0.137}`);
-    }
-    lines.push(`# HELP vllm:${h}_created Histogram of ${h} created.`, `# TYPE vllm:${h}_created gauge`);
-    lines.push(`vllm:${h}_created{engine="0",${MODEL}} 1.731845129e+09`);
-  }
-  for (const c of [
-    "prompt_tokens",
-    "generation_tokens",
-    "request_success",
-    "num_preemptions",
-    "prefix_cache_queries",
-    "prefix_cache_hits",
-  ]) {
-    lines.push(`# HELP vllm:${c}_total Number of ${c}.`, `# TYPE vllm:${c}_total counter`);
-    for (const engine of ["0", "1"]) {
-      lines.push(`vllm:${c}_total{engine="${engine}",${MODEL}} 123456.0`);
-      lines.push(`vllm:${c}_created{engine="${engine}",${MODEL}} 1.731845129e+09`);
-    }
-  }
-  return `${lines.join("\n")}\n`;
-}
 
 const PAGES: Record<string, string> = {
   "mock (3 gauges)": MOCK_PAGE,

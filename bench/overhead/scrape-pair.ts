@@ -6,11 +6,11 @@
  * CPU µs per scrape from `process.cpuUsage()` (all threads), and per-round ratios.
  *
  *   bun bench/overhead/scrape-pair.ts --tree /tmp/base14 [--rounds 8] [--scrapes 2000]
- *     [--page mock|fixture] [--targets 4]
+ *     [--page mock|fixture|full] [--targets 4]
  */
 import { parseArgs } from "node:util";
 import { VLLM_METRICS } from "../../test/datalayer/fixtures/vllm.ts";
-import { MOCK_PAGE, rawAnswer } from "./scrape-pages.ts";
+import { fullPage, MOCK_PAGE, rawAnswer } from "./scrape-pages.ts";
 
 const { values } = parseArgs({
   options: {
@@ -26,14 +26,32 @@ if (!values.tree) throw new Error("--tree /path/of/the/other/tree is required");
 const ROUNDS = Number(values.rounds);
 const SCRAPES = Number(values.scrapes);
 const TARGETS = Number(values.targets);
-const answer = rawAnswer(values.page === "fixture" ? VLLM_METRICS : MOCK_PAGE);
+const PAGES: Record<string, () => string> = {
+  mock: () => MOCK_PAGE,
+  fixture: () => VLLM_METRICS,
+  full: fullPage,
+};
+const page = PAGES[values.page];
+if (page === undefined) throw new Error(`--page: one of ${Object.keys(PAGES).join(", ")}`);
+const answer = rawAnswer(page());
+/** What the kernel did not take of an answer yet, by socket (a full page is ~160 KB). */
+const unsent = new WeakMap<object, Uint8Array>();
+const send = (socket: { write(b: Uint8Array): number }, bytes: Uint8Array) => {
+  const wrote = socket.write(bytes);
+  if (wrote < bytes.byteLength) unsent.set(socket, bytes.subarray(Math.max(0, wrote)));
+  else unsent.delete(socket);
+};
 const server = Bun.listen({
   hostname: "127.0.0.1",
   port: 0,
   socket: {
     data(socket, data) {
       // One request a data callback (the scraper sends one at a time per connection).
-      if (data.indexOf("\r\n\r\n") >= 0) socket.write(answer);
+      if (data.indexOf("\r\n\r\n") >= 0) send(socket, answer);
+    },
+    drain(socket) {
+      const rest = unsent.get(socket);
+      if (rest !== undefined) send(socket, rest);
     },
   },
 });

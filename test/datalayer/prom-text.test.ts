@@ -162,8 +162,30 @@ h_count 5
       const wanted = new Set(names);
       const { families, errors } = parsePromText(text, wanted);
       expect([...families]).toEqual([...all].filter(([name]) => wanted.has(name)));
-      expect(errors).toBe(2); // the two lines that start with no metric name, wanted or not
+      // The two lines that start with no metric name are read only without a filter.
+      expect(errors).toBe(0);
     }
+  });
+
+  test("a wanted filter reads a wanted name only where a line starts with it", () => {
+    // CRLF, comments and label values that hold the name, a lone CR (no line break for
+    // this parser), blanks before the name, the last line without a break.
+    const text = [
+      "# HELP m Number of m.\r",
+      "# TYPE m gauge\r",
+      'other{note="m 5"} 1\r',
+      "m_total 2\r",
+      "x 3\rm 4",
+      '\t m{a="1"} 6\r',
+      "m",
+      "m 7",
+    ].join("\n");
+    const wanted = new Set(["m"]);
+    const { families, errors } = parsePromText(text, wanted);
+    const all = parsePromText(text);
+    expect([...families]).toEqual([...all.families].filter(([name]) => wanted.has(name)));
+    expect(families.get("m")?.map((s) => s.value)).toEqual([6, 7]);
+    expect(errors).toBe(1); // the bare "m": no value
   });
 
   test("a wanted filter gives the same samples as parsing everything, on a vLLM page", () => {
