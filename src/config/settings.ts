@@ -165,6 +165,11 @@ export const SettingsSchema = v.strictObject({
       scrapeTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10)), 1000),
       /** A snapshot older than this is stale (flow control counts stale pods as saturated). */
       stalenessMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10)), 2000),
+      /**
+       * Ask pods for the mapped metrics only (prometheus_client's `name[]` query; checked per
+       * pod against its full page, and asked in full where it does not answer so).
+       */
+      scrapeByName: v.optional(v.boolean(), true),
       /** How often endpoints' /v1/models is asked which models they serve. */
       modelsRefreshMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100)), 5000),
       /** Extra engines (or replacements for built-ins): metric names as data. */

@@ -30,12 +30,21 @@
  *   used from the next scrape), removed ones are cancelled and their in-flight scrape aborted.
  * - `stop()` clears every timer and aborts every scrape: no CPU is used afterwards.
  * - Time comes from `clock` and `setTimer` only, so tests drive it with a fake.
+ * - Only the metrics the engine mapping reads are asked for, where the pod can say so:
+ *   Python's prometheus_client (vLLM, SGLang) serves just the samples named by `name[]`
+ *   query parameters. A full-size vLLM page is ~160 KB and ~1,450 lines, of which the
+ *   gateway reads ~10; the pod renders it in Python every 50 ms for every gateway replica.
+ *   A pod's first scrape asks in full (which wanted metrics its page holds); later ones ask
+ *   by name while the answer holds all of them. One that does not, or fails, is followed at
+ *   once by the page in full, and the pod is asked by name again only if its answer held
+ *   all of that page (a multiprocess registry, as SGLang's and vLLM's with several API
+ *   servers, answers by name with an empty page; other servers ignore the parameters).
  */
 
 import { type Clock, type SetTimer, systemTimer } from "../clock.ts";
 import type { MetricsSnapshot, ScrapeStatus } from "../endpoints/types.ts";
 import { type EngineMapping, missingMetrics, toSnapshot, wantedMetrics } from "./engines.ts";
-import { parsePromText } from "./prom-text.ts";
+import { parsePromText, type Sample } from "./prom-text.ts";
 
 export { isStale } from "./freshness.ts";
 
@@ -91,6 +100,32 @@ const SCRAPE_HEADERS = new Headers({ accept: "text/plain;version=0.0.4;q=1,*/*;q
 /** No scrape in flight, no failure: the status after every successful scrape. */
 const IDLE: ScrapeStatus = Object.freeze({ inFlightSince: undefined, lateAt: undefined, failures: 0 });
 
+/** `url` asking prometheus_client for the `wanted` samples only (`?name[]=a&name[]=b`), made once per URL and set. */
+const BY_NAME = new WeakMap<ReadonlySet<string>, Map<string, string>>();
+
+function byNameUrl(url: string, wanted: ReadonlySet<string>): string {
+  let urls = BY_NAME.get(wanted);
+  if (urls === undefined) {
+    urls = new Map();
+    BY_NAME.set(wanted, urls);
+  }
+  let made = urls.get(url);
+  if (made === undefined) {
+    const query = [...wanted].map((n) => `name%5B%5D=${encodeURIComponent(n)}`).join("&");
+    made = `${url}${url.includes("?") ? "&" : "?"}${query}`;
+    // Bounded by the targets: a target's URL changes only when its pod does.
+    if (urls.size >= 4096) urls.clear();
+    urls.set(url, made);
+  }
+  return made;
+}
+
+/** Whether `families` holds a sample of every name in `names`. */
+function holdsAll(families: ReadonlyMap<string, readonly Sample[]>, names: Iterable<string>): boolean {
+  for (const n of names) if (!(families.get(n)?.length ?? 0)) return false;
+  return true;
+}
+
 export interface ScraperOptions {
   /** Default: the global `fetch`. */
   fetch?: FetchLike;
@@ -115,6 +150,11 @@ export interface ScraperOptions {
   onMissing?(name: string, fields: readonly string[]): void;
   /** Called when a scrape starts and when it ends (after `onSnapshot` / `onError`). */
   onStatus?(name: string, status: ScrapeStatus): void;
+  /**
+   * Ask each pod for the wanted metrics only (`name[]`, checked per pod: see the contract).
+   * Default false; the gateway's data layer turns it on (`dataLayer.scrapeByName`).
+   */
+  byName?: boolean;
   /**
    * false: no timers; targets are scraped only by `scrapeNow()` (runtimes without long-lived
    * timers, e.g. a Durable Object whose alarm drives the scrapes). Default true.
@@ -144,6 +184,12 @@ interface TargetState {
   /** Consecutive failures, for back-off. */
   failures: number;
   removed: boolean;
+  /**
+   * Asking by name (`name[]`): undefined before the first scrape (asked in full), else the
+   * wanted metrics the pod's full page held, which each answer by name must hold too;
+   * `false`: the pod does not answer by name, ask in full.
+   */
+  byName: ReadonlySet<string> | false | undefined;
 }
 
 /**
@@ -180,6 +226,7 @@ export function createScraper(opts: ScraperOptions): Scraper {
   const timeoutMs = positive("timeoutMs", opts.timeoutMs ?? 1000);
   const abandonAfterMs = Math.max(timeoutMs, positive("abandonAfterMs", opts.abandonAfterMs ?? timeoutMs));
   const maxBackoffMs = Math.max(intervalMs, positive("maxBackoffMs", opts.maxBackoffMs ?? 5000));
+  const askByName = opts.byName === true;
   const states = new Map<string, TargetState>();
   const errorCounts = new Map<string, number>();
   let stopped = false;
@@ -211,34 +258,64 @@ export function createScraper(opts: ScraperOptions): Scraper {
     }
   }
 
+  /** The page at `url`, as text; throws on a non-2xx answer (its body read to the end). */
+  async function page(url: string, controller: Controller): Promise<string> {
+    if (lightGet) {
+      // The body is read to the end before the answer resolves (the connection is reused).
+      const { status, body } = await lightGet(url, SCRAPE_HEADERS, controller.signal);
+      if (status < 200 || status > 299) throw new Error(`GET ${url}: HTTP ${status}`);
+      return UTF8.decode(body);
+    }
+    const res = await fetchFn(url, { signal: controller.signal as AbortSignal, headers: SCRAPE_HEADERS });
+    if (!res.ok) {
+      await res.arrayBuffer(); // read to the end so the connection can be reused
+      throw new Error(`GET ${url}: HTTP ${res.status}`);
+    }
+    return res.text();
+  }
+
+  /**
+   * The wanted metrics' samples: in full on a target's first scrape (which metrics its page
+   * holds), by name from then on while the pod's answers by name hold them all; an answer by
+   * name that does not (or fails) is followed at once by the page in full, and the pod is
+   * asked by name again only if its answer held all of that page (its metrics changed).
+   */
+  async function families(st: TargetState, controller: Controller, wanted: ReadonlySet<string>) {
+    const url = st.target.url;
+    const known = st.byName;
+    if (askByName && known !== false && known !== undefined) {
+      let named: Map<string, Sample[]> | undefined;
+      try {
+        named = parsePromText(await page(byNameUrl(url, wanted), controller), wanted).families;
+      } catch (err) {
+        if (controller.signal.aborted) throw err;
+        // Refused by name (e.g. a proxy that takes no query): asked in full below.
+      }
+      if (named !== undefined && holdsAll(named, known)) return named;
+      const full = parsePromText(await page(url, controller), wanted).families;
+      st.byName = named !== undefined && holdsAll(named, full.keys()) ? new Set(full.keys()) : false;
+      return full;
+    }
+    const full = parsePromText(await page(url, controller), wanted).families;
+    if (askByName && known === undefined) st.byName = new Set(full.keys());
+    return full;
+  }
+
   async function fetchSnapshot(st: TargetState, controller: Controller): Promise<MetricsSnapshot> {
     const { url, engine } = st.target;
     const mapping = engines[engine];
     if (!mapping) {
       throw new Error(`unknown engine "${engine}"; known engines: ${Object.keys(engines).join(", ")}`);
     }
-    let text: string;
-    if (lightGet) {
-      // The body is read to the end before the answer resolves (the connection is reused).
-      const { status, body } = await lightGet(url, SCRAPE_HEADERS, controller.signal);
-      if (status < 200 || status > 299) throw new Error(`GET ${url}: HTTP ${status}`);
-      text = UTF8.decode(body);
-    } else {
-      const res = await fetchFn(url, { signal: controller.signal as AbortSignal, headers: SCRAPE_HEADERS });
-      if (!res.ok) {
-        await res.arrayBuffer(); // read to the end so the connection can be reused
-        throw new Error(`GET ${url}: HTTP ${res.status}`);
-      }
-      text = await res.text();
-    }
-    const { families } = parsePromText(text, wantedMetrics(mapping));
-    const missing = missingMetrics(families, mapping);
+    const wanted = wantedMetrics(mapping);
+    const found = await families(st, controller, wanted);
+    const missing = missingMetrics(found, mapping);
     if (missing.length === 3) {
-      const names = [...wantedMetrics(mapping)].join(", ");
+      const names = [...wanted].join(", ");
       throw new Error(`GET ${url}: none of the "${engine}" metrics found (${names}); is the engine right?`);
     }
     if (missing.length > 0) opts.onMissing?.(st.target.name, missing);
-    return toSnapshot(families, mapping, clock.now());
+    return toSnapshot(found, mapping, clock.now());
   }
 
   async function scrape(st: TargetState): Promise<void> {
@@ -364,6 +441,7 @@ export function createScraper(opts: ScraperOptions): Scraper {
           if (st.target.url !== t.url || st.target.engine !== t.engine) {
             st.target = { ...t };
             st.failures = 0;
+            st.byName = undefined;
           }
           continue;
         }
@@ -375,6 +453,7 @@ export function createScraper(opts: ScraperOptions): Scraper {
           dueAt: 0,
           failures: 0,
           removed: false,
+          byName: undefined,
         };
         states.set(t.name, fresh);
         errorCounts.set(t.name, 0);

@@ -57,6 +57,7 @@ export function startScraping(opts: {
     // without timers: there a round (a Durable Object alarm) waits for its slowest scrape,
     // and every pod's next scrape with it.
     abandonAfterMs: data.scrapeTimeoutMs + (timers ? data.stalenessMs : 0),
+    byName: data.scrapeByName,
     timers,
     engines,
     onMissing: warnMissing.warn,

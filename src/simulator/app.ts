@@ -89,11 +89,15 @@ export function createApp(deps: AppDeps): Hono {
     return c.body(null, 200);
   });
 
-  app.get("/metrics", (c) =>
-    c.text(renderMetrics(engine.metricsState(Date.now() / 1000)), 200, {
-      "content-type": "text/plain; version=0.0.4; charset=utf-8",
-    }),
-  );
+  app.get("/metrics", (c) => {
+    // `?name[]=a&name[]=b`: those samples only, as vLLM's prometheus_client serves them.
+    const names = c.req.queries("name[]");
+    return c.text(
+      renderMetrics(engine.metricsState(Date.now() / 1000), names ? new Set(names) : undefined),
+      200,
+      { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+    );
+  });
 
   app.get("/v1/models", (c) => c.json(modelList(o.model, o.loras, o.maxModelLen)));
 

@@ -80,15 +80,26 @@ function formatValue(v: number): string {
   return String(v);
 }
 
+/**
+ * The exposition's lines; with `names`, only those samples, each family's HELP and TYPE
+ * written before its first kept sample (as prometheus_client's restricted registry answers
+ * `?name[]=…`, which vLLM's /metrics serves).
+ */
 class Writer {
   readonly lines: string[] = [];
+  private header: string[] = [];
+
+  constructor(private readonly names?: ReadonlySet<string>) {}
 
   family(name: string, type: "gauge" | "counter" | "histogram", help: string): this {
-    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    this.header = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
     return this;
   }
 
   sample(name: string, labels: Labels, value: number): this {
+    if (this.names !== undefined && !this.names.has(name)) return this;
+    this.lines.push(...this.header);
+    this.header = [];
     this.lines.push(`${name}${formatLabels(labels)} ${formatValue(value)}`);
     return this;
   }
@@ -103,11 +114,11 @@ class Writer {
   }
 }
 
-/** Renders the whole `/metrics` body. */
-export function renderMetrics(s: MetricsState): string {
+/** Renders the `/metrics` body: the whole of it, or with `names` only those samples. */
+export function renderMetrics(s: MetricsState, names?: ReadonlySet<string>): string {
   const c = s.counters;
   const m = { model_name: s.model };
-  const w = new Writer();
+  const w = new Writer(names);
   w.family("vllm:num_requests_running", "gauge", "Number of requests in model execution batches.");
   w.sample("vllm:num_requests_running", m, s.running);
   w.family("vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed.");
@@ -160,5 +171,5 @@ export function renderMetrics(s: MetricsState): string {
   w.histogram("vllm:time_to_first_token_seconds", m, c.ttft);
   w.family("vllm:e2e_request_latency_seconds", "histogram", "Histogram of e2e request latency in seconds.");
   w.histogram("vllm:e2e_request_latency_seconds", m, c.e2e);
-  return `${w.lines.join("\n")}\n`;
+  return w.lines.length === 0 ? "" : `${w.lines.join("\n")}\n`;
 }

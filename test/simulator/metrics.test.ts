@@ -85,6 +85,24 @@ describe("/metrics", () => {
     expect(m.get('vllm:kv_cache_usage_perc{model_name="m"}')).toBe(0);
   });
 
+  test("name[] parameters give those samples only, with their families' HELP and TYPE (vLLM's prometheus_client)", async () => {
+    sim = fastSim();
+    const full = await (await get(sim, "/metrics")).text();
+    const q = ["vllm:num_requests_waiting", "vllm:kv_cache_usage_perc", "vllm:nope"]
+      .map((n) => `name%5B%5D=${encodeURIComponent(n)}`)
+      .join("&");
+    const text = await (await get(sim, `/metrics?${q}`)).text();
+    checkExposition(text);
+    expect([...samples(text).keys()]).toEqual([
+      'vllm:num_requests_waiting{model_name="m"}',
+      'vllm:kv_cache_usage_perc{model_name="m"}',
+    ]);
+    // The same lines as the full page holds for them, in its order.
+    const lines = text.trimEnd().split("\n");
+    expect(full.split("\n").filter((l) => lines.includes(l))).toEqual(lines);
+    expect(await (await get(sim, "/metrics?name%5B%5D=vllm%3Anope")).text()).toBe("");
+  });
+
   test("label values are escaped", async () => {
     sim = fastSim({ model: 'we"ird\\name' });
     const text = await (await get(sim, "/metrics")).text();
