@@ -16,7 +16,7 @@
  *
  * Knobs (env): BENCH_PARTS ("crosstalk,overhead"), BENCH_SECONDS (cross-talk arrival
  * window, 6), BENCH_XT_ROUNDS (cross-talk rounds, 3), BENCH_ROUNDS (overhead rounds, 3),
- * BENCH_WRK_SECONDS (2), BENCH_VARIANTS ("p1e4,p10e4,p1e40,p1e64,p1e4q,p10e4q":
+ * BENCH_WRK_SECONDS (2), BENCH_VARIANTS ("p1e4,p10e4,p1e40,p1e64,p1e4q,p10e4q,p1e64q":
  * p<pools>e<endpoints per pool>, q = no scraping), BENCH_MICRO_VARIANTS
  * ("p1e4,p10e4,p100e4,p1e40,p1e64"), BENCH_MICRO_ROUNDS (7), BENCH_MICRO_REQUESTS (4000 per
  * batch), BENCH_PIN (1 = wrk and upstream on core 0, the gateway on core 1), BENCH_OUT
@@ -86,7 +86,7 @@ for (const name of ["crosstalk", "overhead"]) {
           overheadSection({
             rounds: Number(env("BENCH_ROUNDS", "3")),
             seconds: Number(env("BENCH_WRK_SECONDS", "2")),
-            variants: list(env("BENCH_VARIANTS", "p1e4,p10e4,p1e40,p1e64,p1e4q,p10e4q")),
+            variants: list(env("BENCH_VARIANTS", "p1e4,p10e4,p1e40,p1e64,p1e4q,p10e4q,p1e64q")),
             micro: {
               variants: list(env("BENCH_MICRO_VARIANTS", "p1e4,p10e4,p100e4,p1e40,p1e64")),
               rounds: Number(env("BENCH_MICRO_ROUNDS", "7")),

@@ -186,7 +186,7 @@ function findings(
   idle: (id: string) => number,
   micro: (id: string) => number,
 ): string[] {
-  const ids = ["p1e4", "p10e4", "p1e40", "p1e4q", "p10e4q"];
+  const ids = ["p1e4", "p10e4", "p1e40", "p1e64", "p1e4q", "p10e4q", "p1e64q"];
   if (ids.some((id) => !Number.isFinite(net(id))) || !Number.isFinite(micro("p1e64") + micro("p100e4")))
     return [
       "(The summary of what grows needs the default variants: BENCH_VARIANTS and BENCH_MICRO_VARIANTS unset.)",
@@ -203,26 +203,27 @@ function findings(
       `100 pools ÷ 1: ${r(micro("p100e4"), micro("p1e4"))}. A request meets one pool: \`PoolSet.route(model)\` ` +
       "answers from a cache (cleared only when a pool's endpoints or models change; its miss path is a scan of " +
       "the pools), and the pool's admitter, scheduler and load tracker see only that pool's endpoints.",
-    `- **Endpoints in the request's pool: linear, as the scheduler's design has it.** In-process, 64 endpoints ÷ 4 in ` +
-      `one pool: ${r(micro("p1e64"), micro("p1e4"))} (≈ ${perEndpoint.toFixed(2)} µs per endpoint per request); 1 pool × 40 ` +
-      `÷ 10 pools × 4 (same 40 endpoints): ${r(micro("p1e40"), micro("p10e4"))}. A CPU profile of 1 × 64 against 1 × 4 ` +
-      "(`bun --cpu-prof --cpu-prof-dir=/tmp/pool-prof/p1e64 bench/lib/pool-profile.ts p1e64 30000`, then " +
-      "`bun bench/lib/pool-profile.ts p1e64 0 /tmp/pool-prof/p1e64`) puts the extra time in per-endpoint scheduling " +
-      "work: the scorers' per-endpoint `map` (queue-scorer, runner: 11.4 % self vs 2.4 %), the scheduling context's " +
-      "`load` (src/scheduling/framework/context.ts), max-score-picker's sort, the load tracker's `record`/`load`, " +
-      "`preferFresh` and the approximate prefix producer's `commonBlockSize`: every endpoint of the pool is scored " +
-      "for every request, as GIE's scheduler does. Splitting a fleet into pools makes that cheaper, not dearer.",
+    `- **Endpoints in the request's pool: linear, as the scheduler's design has it.** End to end at 32 connections, ` +
+      `64 endpoints ÷ 4: ${r(net("p1e64"), net("p1e4"))} with scraping, ${r(net("p1e64q"), net("p1e4q"))} without (what ` +
+      `the scheduler's per-endpoint work costs alone). In-process, 64 endpoints ÷ 4 in one pool: ` +
+      `${r(micro("p1e64"), micro("p1e4"))} (≈ ${perEndpoint.toFixed(2)} µs per endpoint per request); 1 pool × 40 ÷ 10 ` +
+      `pools × 4 (same 40 endpoints): ${r(micro("p1e40"), micro("p10e4"))}. A CPU profile of one decision at 64 endpoints ` +
+      "(`BENCH_DECISION=1 bun bench/lib/pool-micro.ts p1e4,p1e64`; under `--cpu-prof`, `bench/lib/pool-profile.ts` reads " +
+      "it) puts the per-endpoint time in the load tracker's one pass over the candidates' snapshots (`fill`, ~23 ns an " +
+      "endpoint), the candidate filter's `preferFresh` (~11 ns) and max-score-picker's draw, band and top 3 (~15 ns): " +
+      "every endpoint of the pool is scored for every request, as GIE's scheduler does (twenty-second pass: the load " +
+      "columns are lent to each decision instead of six new typed arrays, 72 → 63 ns an endpoint). Splitting a fleet " +
+      "into pools makes that cheaper, not dearer.",
     `- **Background scraping: per endpoint, not per pool.** Idle gateway CPU is ${(idle("p10e4") / 1000).toFixed(0)} ms/s ` +
       `for 10 pools × 4 and ${(idle("p1e40") / 1000).toFixed(0)} ms/s for 1 pool × 40 (the same 40 endpoints), ` +
       `${(idle("p1e4") / 1000).toFixed(0)} ms/s for 4: ≈ ${scrapeUs.toFixed(0)} µs per /metrics scrape at the default ` +
-      "50 ms interval (20 scrapes per endpoint per second). A platform with many endpoints pays that whatever its pool " +
-      "count; `dataLayer.scrapeIntervalMs` is the knob. Where it goes: a CPU profile of an idle gateway with 64 " +
-      "endpoints (`bun --cpu-prof src/runtime/bun.ts --config <64 endpoints>`, 5 s idle) puts the JS thread's time in " +
-      "Bun's `fetch` call (27 % self, from the scraper's fetch in src/proxy/decode.ts) and runtime natives (19 %); the " +
-      "metrics parser (src/datalayer/prom-text.ts) and the scraper's own code are a few % each: the cost is the HTTP " +
-      "round trip per scrape (plus Bun's HTTP client thread, which the profile does not sample), not what the gateway " +
-      "does with the answer. Throughput at 32 connections (req/s columns) moves with what else " +
-      "the shared machine runs from one measurement to the next; CPU per request is the figure to compare.",
+      "50 ms interval (20 scrapes per endpoint per second), of the benchmark's pods' three-gauge page. A platform with " +
+      "many endpoints pays that whatever its pool count; `dataLayer.scrapeIntervalMs` is the knob. A real vLLM page is " +
+      "25-160 KB (its histograms): a whole scrape of a full-size one costs ~200 µs on Bun (`bench/overhead/scrape-pair.ts " +
+      "--page full`), so the gateway asks pods for the mapped metrics only (`name[]`, which prometheus_client serves; " +
+      "`dataLayer.scrapeByName`) and its answer is the size of the three-gauge page. Throughput at 32 connections " +
+      "(req/s columns) moves with what else the shared machine runs from one measurement to the next; CPU per request " +
+      "is the figure to compare.",
     "",
   ];
 }
