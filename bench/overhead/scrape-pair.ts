@@ -6,7 +6,11 @@
  * CPU µs per scrape from `process.cpuUsage()` (all threads), and per-round ratios.
  *
  *   bun bench/overhead/scrape-pair.ts --tree /tmp/base14 [--rounds 8] [--scrapes 2000]
- *     [--page mock|fixture|full] [--targets 4]
+ *     [--page mock|fixture|full] [--targets 4] [--by-name]
+ *
+ * --by-name: the pod answers a request with `name[]` parameters as prometheus_client does
+ * (those samples only, with their HELP and TYPE lines), and both scrapers are made with
+ * `byName: true` (a tree without the option asks in full, as before it).
  */
 import { parseArgs } from "node:util";
 import { VLLM_METRICS } from "../../test/datalayer/fixtures/vllm.ts";
@@ -20,6 +24,7 @@ const { values } = parseArgs({
     page: { type: "string", default: "mock" },
     /** Targets scraped together per `scrapeNow()` (a tick of the grid: 4 pods). */
     targets: { type: "string", default: "4" },
+    "by-name": { type: "boolean", default: false },
   },
 });
 if (!values.tree) throw new Error("--tree /path/of/the/other/tree is required");
@@ -33,7 +38,33 @@ const PAGES: Record<string, () => string> = {
 };
 const page = PAGES[values.page];
 if (page === undefined) throw new Error(`--page: one of ${Object.keys(PAGES).join(", ")}`);
-const answer = rawAnswer(page());
+const text = page();
+const answer = rawAnswer(text);
+/** The answer to a request line asking by name (`?name[]=…`), made once per query. */
+const restricted = new Map<string, Buffer>();
+function answerTo(requestLine: string): Buffer {
+  if (!values["by-name"] || !requestLine.includes("name%5B%5D=")) return answer;
+  const q = requestLine.indexOf("?");
+  const query = requestLine.slice(q + 1, requestLine.indexOf(" ", q));
+  let made = restricted.get(query);
+  if (made === undefined) {
+    const names = new Set(new URLSearchParams(query).getAll("name[]"));
+    const lines: string[] = [];
+    let header: string[] = [];
+    for (const line of text.split("\n")) {
+      if (line.startsWith("#")) {
+        if (line.startsWith("# HELP")) header = [];
+        header.push(line);
+      } else if (names.has(line.slice(0, line.search(/[{ ]/)))) {
+        lines.push(...header, line);
+        header = [];
+      }
+    }
+    made = rawAnswer(lines.length === 0 ? "" : `${lines.join("\n")}\n`);
+    restricted.set(query, made);
+  }
+  return made;
+}
 /** What the kernel did not take of an answer yet, by socket (a full page is ~160 KB). */
 const unsent = new WeakMap<object, Uint8Array>();
 const send = (socket: { write(b: Uint8Array): number }, bytes: Uint8Array) => {
@@ -47,7 +78,8 @@ const server = Bun.listen({
   socket: {
     data(socket, data) {
       // One request a data callback (the scraper sends one at a time per connection).
-      if (data.indexOf("\r\n\r\n") >= 0) send(socket, answer);
+      if (data.indexOf("\r\n\r\n") >= 0)
+        send(socket, answerTo(data.toString("latin1", 0, data.indexOf("\r\n"))));
     },
     drain(socket) {
       const rest = unsent.get(socket);
@@ -78,6 +110,7 @@ async function load(name: string, root: string): Promise<Tree> {
     clock: systemClock,
     timers: false,
     engines: BUILTIN_ENGINES,
+    byName: values["by-name"],
     onSnapshot: () => void snapshots++,
     onStatus: () => {},
   });
@@ -119,7 +152,7 @@ for (let r = 0; r < ROUNDS; r++) {
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(" ");
 console.log(
-  `page ${values.page} (${answer.byteLength} B answer), ${TARGETS} targets a round, ${SCRAPES} rounds`,
+  `page ${values.page} (${answer.byteLength} B answer${values["by-name"] ? `; by name ${[...restricted.values()].map((b) => b.byteLength).join(", ")} B` : ""}), ${TARGETS} targets a round, ${SCRAPES} rounds`,
 );
 console.log(
   `CPU µs per scrape, this:  ${fmt(per["this"]!)}  (median ${med(per["this"]!).toFixed(1)}, best ${Math.min(...per["this"]!).toFixed(1)})`,
