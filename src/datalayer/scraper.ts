@@ -30,23 +30,20 @@
  *   used from the next scrape), removed ones are cancelled and their in-flight scrape aborted.
  * - `stop()` clears every timer and aborts every scrape: no CPU is used afterwards.
  * - Time comes from `clock` and `setTimer` only, so tests drive it with a fake.
- * - Only the metrics the engine mapping reads are asked for, where the pod can say so:
- *   Python's prometheus_client (vLLM, SGLang) serves just the samples named by `name[]`
- *   query parameters. A full-size vLLM page is ~160 KB and ~1,450 lines, of which the
- *   gateway reads ~10; the pod renders it in Python every 50 ms for every gateway replica.
- *   A pod's first scrape asks in full (which wanted metrics its page holds); later ones ask
- *   by name while the answer holds all of them. One that does not, or fails, is followed at
- *   once by the page in full, and the pod is asked by name again only if its answer held
- *   all of that page (a multiprocess registry, as SGLang's and vLLM's with several API
- *   servers, answers by name with an empty page; other servers ignore the parameters).
+ * - With `byName`, only the metrics the engine mapping reads are asked for, where the pod
+ *   answers so (prometheus_client's `name[]`, checked per pod against its full page:
+ *   by-name.ts). The page itself is read by scrape-page.ts.
  */
 
 import { type Clock, type SetTimer, systemTimer } from "../clock.ts";
 import type { MetricsSnapshot, ScrapeStatus } from "../endpoints/types.ts";
+import { type ByNameState, wantedFamilies } from "./by-name.ts";
 import { type EngineMapping, missingMetrics, toSnapshot, wantedMetrics } from "./engines.ts";
-import { parsePromText, type Sample } from "./prom-text.ts";
+import { parsePromText } from "./prom-text.ts";
+import { type Controller, type FetchLike, pageReader } from "./scrape-page.ts";
 
 export { isStale } from "./freshness.ts";
+export type { FetchLike } from "./scrape-page.ts";
 
 export interface ScrapeTarget {
   /** Endpoint name; the key of `onSnapshot`, `onError` and `errors()`. */
@@ -57,74 +54,8 @@ export interface ScrapeTarget {
   engine: string;
 }
 
-/** The slice of `fetch` the scraper uses; `globalThis.fetch` fits, and so does a test double. */
-export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
-
-/**
- * Where the gateway's own fetches (Bun wire client, Node undici client: src/runtime/node-abort.ts)
- * offer a light controller for their calls. A platform AbortController costs each scrape a
- * signal (under Node an EventTarget re-prototyped, with a FinalizationRegistry entry) and an
- * abort listener in the call; the light one is two fields. Same `abort(reason)` semantics.
- */
-const ABORT_CONTROLLER = Symbol.for("inference-gateway.abortController");
-
-/**
- * Where the gateway's Bun wire client (src/runtime/bun-wire.ts) offers a light GET: the
- * answer's status and whole body, with no `Headers` parsed and no `Response` made (fourteenth
- * pass: a scrape reads nothing else). Same abort, keep-alive and decoding as its fetch.
- */
-const LIGHT_GET = Symbol.for("inference-gateway.lightGet");
-
-/** The light GET a fetch may offer under `LIGHT_GET`. */
-type LightGet = (
-  url: string,
-  headers: Headers,
-  signal: Controller["signal"],
-) => Promise<{ status: number; body: Uint8Array }>;
-
-/** A body's text as `Response.text()` gives it (UTF-8, a leading BOM dropped). */
-const UTF8 = new TextDecoder();
-
-/** What a scrape needs of its controller: `AbortController` and the light one both fit. */
-interface Controller {
-  readonly signal: { readonly aborted: boolean; readonly reason: unknown };
-  abort(reason?: unknown): void;
-}
-
-/**
- * The scrape request's headers, built once: each fetch would otherwise turn a plain object
- * into `Headers` per scrape. Nothing mutates request headers, so sharing one is safe.
- */
-const SCRAPE_HEADERS = new Headers({ accept: "text/plain;version=0.0.4;q=1,*/*;q=0.1" });
-
 /** No scrape in flight, no failure: the status after every successful scrape. */
 const IDLE: ScrapeStatus = Object.freeze({ inFlightSince: undefined, lateAt: undefined, failures: 0 });
-
-/** `url` asking prometheus_client for the `wanted` samples only (`?name[]=a&name[]=b`), made once per URL and set. */
-const BY_NAME = new WeakMap<ReadonlySet<string>, Map<string, string>>();
-
-function byNameUrl(url: string, wanted: ReadonlySet<string>): string {
-  let urls = BY_NAME.get(wanted);
-  if (urls === undefined) {
-    urls = new Map();
-    BY_NAME.set(wanted, urls);
-  }
-  let made = urls.get(url);
-  if (made === undefined) {
-    const query = [...wanted].map((n) => `name%5B%5D=${encodeURIComponent(n)}`).join("&");
-    made = `${url}${url.includes("?") ? "&" : "?"}${query}`;
-    // Bounded by the targets: a target's URL changes only when its pod does.
-    if (urls.size >= 4096) urls.clear();
-    urls.set(url, made);
-  }
-  return made;
-}
-
-/** Whether `families` holds a sample of every name in `names`. */
-function holdsAll(families: ReadonlyMap<string, readonly Sample[]>, names: Iterable<string>): boolean {
-  for (const n of names) if (!(families.get(n)?.length ?? 0)) return false;
-  return true;
-}
 
 export interface ScraperOptions {
   /** Default: the global `fetch`. */
@@ -173,7 +104,7 @@ export interface Scraper {
   scrapeNow(): Promise<void>;
 }
 
-interface TargetState {
+interface TargetState extends ByNameState {
   target: ScrapeTarget;
   /** Cancels the armed timer, if any. */
   timer: (() => void) | undefined;
@@ -184,12 +115,6 @@ interface TargetState {
   /** Consecutive failures, for back-off. */
   failures: number;
   removed: boolean;
-  /**
-   * Asking by name (`name[]`): undefined before the first scrape (asked in full), else the
-   * wanted metrics the pod's full page held, which each answer by name must hold too;
-   * `false`: the pod does not answer by name, ask in full.
-   */
-  byName: ReadonlySet<string> | false | undefined;
 }
 
 /**
@@ -217,11 +142,7 @@ function positive(name: string, value: number): number {
 export function createScraper(opts: ScraperOptions): Scraper {
   const { clock, engines } = opts;
   const setTimer = opts.setTimer ?? systemTimer;
-  const fetchFn: FetchLike = opts.fetch ?? ((url, init) => fetch(url, init)); // unbound fetch throws on Workers
-  const newController: () => Controller =
-    (opts.fetch as { [ABORT_CONTROLLER]?: () => Controller } | undefined)?.[ABORT_CONTROLLER] ??
-    (() => new AbortController());
-  const lightGet = opts.fetch ? (opts.fetch as { [LIGHT_GET]?: LightGet })[LIGHT_GET] : undefined;
+  const { newController, page } = pageReader(opts.fetch);
   const intervalMs = positive("intervalMs", opts.intervalMs ?? 50);
   const timeoutMs = positive("timeoutMs", opts.timeoutMs ?? 1000);
   const abandonAfterMs = Math.max(timeoutMs, positive("abandonAfterMs", opts.abandonAfterMs ?? timeoutMs));
@@ -258,47 +179,11 @@ export function createScraper(opts: ScraperOptions): Scraper {
     }
   }
 
-  /** The page at `url`, as text; throws on a non-2xx answer (its body read to the end). */
-  async function page(url: string, controller: Controller): Promise<string> {
-    if (lightGet) {
-      // The body is read to the end before the answer resolves (the connection is reused).
-      const { status, body } = await lightGet(url, SCRAPE_HEADERS, controller.signal);
-      if (status < 200 || status > 299) throw new Error(`GET ${url}: HTTP ${status}`);
-      return UTF8.decode(body);
-    }
-    const res = await fetchFn(url, { signal: controller.signal as AbortSignal, headers: SCRAPE_HEADERS });
-    if (!res.ok) {
-      await res.arrayBuffer(); // read to the end so the connection can be reused
-      throw new Error(`GET ${url}: HTTP ${res.status}`);
-    }
-    return res.text();
-  }
-
-  /**
-   * The wanted metrics' samples: in full on a target's first scrape (which metrics its page
-   * holds), by name from then on while the pod's answers by name hold them all; an answer by
-   * name that does not (or fails) is followed at once by the page in full, and the pod is
-   * asked by name again only if its answer held all of that page (its metrics changed).
-   */
-  async function families(st: TargetState, controller: Controller, wanted: ReadonlySet<string>) {
-    const url = st.target.url;
-    const known = st.byName;
-    if (askByName && known !== false && known !== undefined) {
-      let named: Map<string, Sample[]> | undefined;
-      try {
-        named = parsePromText(await page(byNameUrl(url, wanted), controller), wanted).families;
-      } catch (err) {
-        if (controller.signal.aborted) throw err;
-        // Refused by name (e.g. a proxy that takes no query): asked in full below.
-      }
-      if (named !== undefined && holdsAll(named, known)) return named;
-      const full = parsePromText(await page(url, controller), wanted).families;
-      st.byName = named !== undefined && holdsAll(named, full.keys()) ? new Set(full.keys()) : false;
-      return full;
-    }
-    const full = parsePromText(await page(url, controller), wanted).families;
-    if (askByName && known === undefined) st.byName = new Set(full.keys());
-    return full;
+  /** The wanted metrics' samples, asked by name where the pod answers so (by-name.ts). */
+  function families(st: TargetState, controller: Controller, wanted: ReadonlySet<string>) {
+    const read = (url: string) => page(url, controller);
+    if (!askByName) return read(st.target.url).then((text) => parsePromText(text, wanted).families);
+    return wantedFamilies(st, st.target.url, wanted, read, () => controller.signal.aborted);
   }
 
   async function fetchSnapshot(st: TargetState, controller: Controller): Promise<MetricsSnapshot> {
