@@ -67,6 +67,7 @@ const list = (name: string) => (env[name] ?? "").split(",").filter(Boolean);
 const CFG = {
   rounds: num("BENCH_ROUNDS", QUICK ? 1 : 3),
   seconds: num("BENCH_SECONDS", QUICK ? 2 : 3),
+  /** The first-byte case's seconds a round; 0 skips the case (its warm-up too). */
   ttfbSeconds: num("BENCH_TTFB_SECONDS", QUICK ? 1.5 : 2),
   /** The first-byte case's own warm-up, at least (warmTtfb; 0: none, as before the twentieth pass). */
   ttfbWarmupSeconds: num("BENCH_TTFB_WARMUP_S", QUICK ? 4 : 20),
@@ -1141,7 +1142,7 @@ function report(meta: Meta): string {
     "bun bench/overhead/profile.ts <file.cpuprofile> [--bundle gw-node.mjs]   # summarize any profile",
     "```",
     "",
-    "Knobs: BENCH_ROUNDS, BENCH_SECONDS, BENCH_TTFB_SECONDS, BENCH_TTFB_WARMUP_S (the first-byte case's own warm-up, 0: none), BENCH_TARGETS (direct, bare-bun, bare-bun-wire, gw-bun, gw-node, bare-node, bare-node-fetch, gw-node-tsx), BENCH_CASES (c1, c32, c128, body30k, body30kv, sse32, sse32p), BENCH_MEMORY=0, BENCH_PROFILE=0, BENCH_MEM_REQUESTS, BENCH_MEM_REQUESTS_NODE, BENCH_STREAMS, BENCH_STREAM_SECONDS, BENCH_PROFILE_SECONDS, BENCH_WARMUP_S, BENCH_WARMUP_REQUESTS, BENCH_WARMUP_MAX_S, BENCH_ENDPOINTS, BENCH_WAIT_MAX_S, BENCH_QUIET_PCT, BENCH_ABLATION=0, BENCH_MICRO=0, BENCH_OUT, BENCH_BASELINE (+ gw-bun-base, gw-node-base), BENCH_BASELINE_NAME. Every process the run starts is in its own process group and is killed at the end, also on error or Ctrl-C.",
+    "Knobs: BENCH_ROUNDS, BENCH_SECONDS, BENCH_TTFB_SECONDS (0: no first-byte case), BENCH_TTFB_WARMUP_S (the first-byte case's own warm-up, 0: none), BENCH_TARGETS (direct, bare-bun, bare-bun-wire, gw-bun, gw-node, bare-node, bare-node-fetch, gw-node-tsx), BENCH_CASES (c1, c32, c128, body30k, body30kv, sse32, sse32p), BENCH_MEMORY=0, BENCH_PROFILE=0, BENCH_MEM_REQUESTS, BENCH_MEM_REQUESTS_NODE, BENCH_STREAMS, BENCH_STREAM_SECONDS, BENCH_PROFILE_SECONDS, BENCH_WARMUP_S, BENCH_WARMUP_REQUESTS, BENCH_WARMUP_MAX_S, BENCH_ENDPOINTS, BENCH_WAIT_MAX_S, BENCH_QUIET_PCT, BENCH_ABLATION=0, BENCH_MICRO=0, BENCH_OUT, BENCH_BASELINE (+ gw-bun-base, gw-node-base), BENCH_BASELINE_NAME. Every process the run starts is in its own process group and is killed at the end, also on error or Ctrl-C.",
     "",
     "<details><summary>every run (round, case, target, req/s, p50, p99, CPU µs/req, upstream CPU µs/req, errors)</summary>",
     "",
@@ -1341,7 +1342,8 @@ async function main(): Promise<void> {
     // paced streams a second it was still compiling the relay 25 s in when only JSON warmed it).
     if (!t.ablation) for (const c of CASES) await warmUp(t, c, c.script === small ? 0 : CASE_WARMUP_S);
     // And the first-byte case, for every target whose first byte is measured.
-    if (CFG.ttfbWarmupSeconds > 0 && (!t.ablation || TTFB_ABLATIONS.includes(t.id))) await warmTtfb(t);
+    if (CFG.ttfbSeconds > 0 && CFG.ttfbWarmupSeconds > 0 && (!t.ablation || TTFB_ABLATIONS.includes(t.id)))
+      await warmTtfb(t);
   }
 
   const main = targets.filter((t) => !t.ablation);
@@ -1350,7 +1352,7 @@ async function main(): Promise<void> {
     say(`round ${round}/${CFG.rounds}`);
     const order = rotate(main, round);
     for (const c of CASES) for (const t of order) await measure(t, c, round);
-    for (const t of order) await ttfb(t, round);
+    if (CFG.ttfbSeconds > 0) for (const t of order) await ttfb(t, round);
   }
 
   const ablated = targets.filter((t) => t.ablation || t.id === "gw-bun" || t.id === "bare-bun");
