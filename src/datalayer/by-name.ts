@@ -10,8 +10,10 @@
  *   asked by name again only if its answer held all of that page (its metrics changed).
  *
  * A multiprocess registry (SGLang's, vLLM's with several API servers) knows no names and
- * answers by name with an empty page: such a pod is asked in full from then on. Servers that
- * ignore the parameters (llama.cpp, Triton) answer in full either way.
+ * answers by name with an empty page: such a pod is asked in full from then on, and checked
+ * again after `RECHECK_AFTER` scrapes in full (~10 min at the default 50 ms: a pod restarted
+ * another way, or a request by name that failed once, is not asked in full for good).
+ * Servers that ignore the parameters (llama.cpp, Triton) answer in full either way.
  */
 import { parsePromText, type Sample } from "./prom-text.ts";
 
@@ -22,7 +24,12 @@ export interface ByNameState {
    * page held, which each answer by name must hold too; `false`: ask in full.
    */
   byName: ReadonlySet<string> | false | undefined;
+  /** Scrapes asked in full since `byName` went false (then checked again at `RECHECK_AFTER`). */
+  inFull?: number;
 }
+
+/** Scrapes in full before a pod that did not answer by name is checked again. */
+export const RECHECK_AFTER = 12_000;
 
 type Families = Map<string, Sample[]>;
 
@@ -38,11 +45,20 @@ export async function wantedFamilies(
   wanted: ReadonlySet<string>,
   page: (url: string) => Promise<string>,
   aborted: () => boolean,
+  recheckAfter = RECHECK_AFTER,
 ): Promise<Families> {
   const known = st.byName;
   if (known === false || known === undefined) {
     const full = parsePromText(await page(url), wanted).families;
     if (known === undefined) st.byName = new Set(full.keys());
+    else {
+      st.inFull = (st.inFull ?? 0) + 1;
+      if (st.inFull >= recheckAfter) {
+        // Checked again: this page's metrics are what the next answer by name must hold.
+        st.byName = new Set(full.keys());
+        st.inFull = 0;
+      }
+    }
     return full;
   }
   let named: Families | undefined;

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { systemClock } from "../../src/clock.ts";
-import { BUILTIN_ENGINES } from "../../src/datalayer/engines.ts";
+import { type ByNameState, wantedFamilies } from "../../src/datalayer/by-name.ts";
+import { BUILTIN_ENGINES, wantedMetrics } from "../../src/datalayer/engines.ts";
 import { createScraper, type FetchLike } from "../../src/datalayer/scraper.ts";
 import type { MetricsSnapshot } from "../../src/endpoints/types.ts";
 
@@ -156,5 +157,31 @@ describe("scraper: asking by name", () => {
     await scraper.scrapeNow();
     expect(p.ways("f")).toEqual(["full", "full"]);
     expect(snapshots.get("f")!.length).toBe(2);
+  });
+});
+
+describe("wantedFamilies: a pod asked in full is checked again", () => {
+  test("after RECHECK_AFTER scrapes in full, the next scrape asks by name again", async () => {
+    const p = pods();
+    p.kinds.set("g", "refuses");
+    const url = "http://g:8000/metrics";
+    const wanted = wantedMetrics(BUILTIN_ENGINES["vllm"]!);
+    const st: ByNameState = { byName: undefined };
+    const read = async (u: string) => {
+      const res = await p.fetch(u, {});
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return res.text();
+    };
+    const scrape = () => wantedFamilies(st, url, wanted, read, () => false, 3);
+    await scrape(); // in full: what the page holds
+    await scrape(); // by name, refused: in full, and not by name from then on
+    expect(st.byName).toBe(false);
+    p.kinds.set("g", "honours"); // e.g. the pod restarted with a single registry
+    for (let i = 0; i < 3; i++) await scrape(); // in full; the third checks again
+    const mark = p.asked.length;
+    const got = await scrape();
+    expect(p.ways("g", mark)).toEqual(["name"]);
+    expect(got.get("vllm:num_requests_waiting")?.[0]?.value).toBe(1);
+    expect(p.ways("g")).toEqual(["full", "name", "full", "full", "full", "full", "name"]);
   });
 });
