@@ -62,8 +62,9 @@ export class LoadTracker {
   /**
    * Decisions' columns by candidate count, lent to one decision at a time (`borrow`,
    * `giveBack`): a pool's decisions ask for the same few counts, and six typed arrays a
-   * decision were its largest cost per endpoint (issue 19, twenty-second pass: 64 endpoints
-   * 6.0 → 5.0 µs a decision in process, 4 endpoints 1.71 → 1.53). At most `SCRATCH_COUNTS`
+   * decision were its largest cost per endpoint (issue 19, twenty-second pass: a decision at 64
+   * endpoints in process 6.1-6.6 → 5.2-5.9 µs on Bun, 19.8 → 9.4 on Node; nothing measurable
+   * at 4: docs/scheduling.md §6). At most `SCRATCH_COUNTS`
    * counts are kept; others (and a count already lent: a decision inside a decision) get
    * columns of their own.
    */
