@@ -20,6 +20,7 @@
  * which also fails open).
  */
 
+import type { EndpointColumns } from "../endpoints/columns.ts";
 import type { Endpoint, MetricsSnapshot, ScrapeStatus } from "../endpoints/types.ts";
 
 /** True when a snapshot was never taken, or is older than `stalenessMs` and no scrape in flight may still refresh it. */
@@ -61,9 +62,28 @@ export function preferFresh<T extends Pick<Endpoint, "metrics" | "scrape">>(
   endpoints: readonly T[],
   now: number,
   stalenessMs: number,
+  columns?: EndpointColumns,
 ): readonly T[] {
   const n = endpoints.length;
   let first = -1;
+  // An array the pool's store made: the same test on its columns, no endpoint object read
+  // (issue 19, twenty-third pass; src/endpoints/columns.ts). −1 failures: no scrape status.
+  const slots = columns?.slotsOf(endpoints as unknown as readonly Endpoint[]);
+  if (slots !== undefined) {
+    const { updatedAt, failures, lateAt } = columns!;
+    for (let i = 0; i < n; i++) {
+      const s = slots[i]!;
+      const at = updatedAt[s]!;
+      const f = failures[s]!;
+      const late = lateAt[s]!;
+      if (at !== 0 && now - at <= stalenessMs && (f === -1 || (f === 0 && !(now > late)))) continue;
+      if (isLagging(endpoints[i]!, now, stalenessMs)) {
+        first = i;
+        break;
+      }
+    }
+    return first === -1 ? endpoints : freshFrom(endpoints, first, now, stalenessMs);
+  }
   for (let i = 0; i < n; i++) {
     const e = endpoints[i]!;
     const scrape = e.scrape;
@@ -81,8 +101,18 @@ export function preferFresh<T extends Pick<Endpoint, "metrics" | "scrape">>(
       break;
     }
   }
-  if (first === -1) return endpoints;
-  // The ones before the first lagging one are fresh (passed over above), in order.
+  return first === -1 ? endpoints : freshFrom(endpoints, first, now, stalenessMs);
+}
+
+/** `preferFresh`'s answer when `first` is its first lagging endpoint. */
+function freshFrom<T extends Pick<Endpoint, "metrics" | "scrape">>(
+  endpoints: readonly T[],
+  first: number,
+  now: number,
+  stalenessMs: number,
+): readonly T[] {
+  const n = endpoints.length;
+  // The ones before the first lagging one are fresh (passed over), in order.
   const fresh: T[] = endpoints.slice(0, first);
   for (let i = first + 1; i < n; i++)
     if (!isLagging(endpoints[i]!, now, stalenessMs)) fresh.push(endpoints[i]!);

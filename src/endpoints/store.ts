@@ -1,3 +1,4 @@
+import { EndpointColumns, type InFlightSource } from "./columns.ts";
 import { EMPTY_METRICS, type Endpoint, type MetricsSnapshot, type ScrapeStatus } from "./types.ts";
 
 /**
@@ -12,6 +13,16 @@ export class EndpointStore {
   /** Endpoints that did not say which models they serve: candidates for any model. */
   private anyModel: readonly Endpoint[] = Object.freeze([]);
   private listeners = new Set<() => void>();
+  /**
+   * What a decision reads of each endpoint, by slot, written here whenever the store swaps
+   * what it mirrors (src/endpoints/columns.ts); `inflight`, when given, keeps their
+   * in-flight counts too.
+   */
+  readonly columns: EndpointColumns;
+
+  constructor(inflight?: InFlightSource) {
+    this.columns = new EndpointColumns(inflight);
+  }
 
   /** Every endpoint; the same array until something changes. */
   list(): readonly Endpoint[] {
@@ -45,6 +56,9 @@ export class EndpointStore {
       const scrape = e.scrape ?? known?.scrape;
       const next: Endpoint = { ...e, metrics: metrics ?? EMPTY_METRICS };
       this.byName.set(e.name, scrape ? { ...next, scrape } : next);
+      const slot = this.columns.assign(e.name);
+      this.columns.writeMetrics(slot, next.metrics);
+      this.columns.writeScrape(slot, scrape);
     }
     this.rebuild();
   }
@@ -52,12 +66,18 @@ export class EndpointStore {
   /** Replaces the whole set (what discovery sees now); unknown names are removed. */
   replaceAll(endpoints: readonly Omit<Endpoint, "metrics">[]): void {
     const keep = new Set(endpoints.map((e) => e.name));
-    for (const name of this.byName.keys()) if (!keep.has(name)) this.byName.delete(name);
+    for (const name of this.byName.keys())
+      if (!keep.has(name)) {
+        this.byName.delete(name);
+        this.columns.release(name);
+      }
     this.upsert(endpoints);
   }
 
   remove(name: string): void {
-    if (this.byName.delete(name)) this.rebuild();
+    if (!this.byName.delete(name)) return;
+    this.columns.release(name);
+    this.rebuild();
   }
 
   /**
@@ -67,7 +87,9 @@ export class EndpointStore {
    */
   setMetrics(name: string, metrics: MetricsSnapshot): void {
     const known = this.byName.get(name) as { metrics: MetricsSnapshot } | undefined;
-    if (known) known.metrics = metrics;
+    if (!known) return;
+    known.metrics = metrics;
+    this.columns.writeMetrics(this.columns.slot(name)!, metrics);
   }
 
   /**
@@ -76,7 +98,9 @@ export class EndpointStore {
    */
   setScrapeStatus(name: string, scrape: ScrapeStatus): void {
     const known = this.byName.get(name) as { scrape?: ScrapeStatus } | undefined;
-    if (known) known.scrape = scrape;
+    if (!known) return;
+    known.scrape = scrape;
+    this.columns.writeScrape(this.columns.slot(name)!, scrape);
   }
 
   /** Sets the models an endpoint serves (learned from its /v1/models). */
@@ -108,6 +132,11 @@ export class EndpointStore {
     this.all = Object.freeze(all);
     this.byModel = new Map([...byModel].map(([k, v]) => [k, Object.freeze(v)]));
     this.anyModel = Object.freeze(anyModel);
+    const columns = this.columns;
+    columns.reindex();
+    columns.index(this.all);
+    columns.index(this.anyModel);
+    for (const list of this.byModel.values()) columns.index(list);
     for (const l of this.listeners) l();
   }
 }

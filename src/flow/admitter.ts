@@ -187,6 +187,7 @@ export function createAdmitter(deps: {
               health: deps.health ?? ALL_HEALTHY,
               now,
               stalenessMs: deps.config.current.settings.dataLayer.stalenessMs,
+              columns: deps.endpoints.columns,
             }),
           inflight: deps.inflight,
           loads,

@@ -43,8 +43,8 @@ export interface PoolShared {
  */
 export class Pool {
   readonly config: ConfigHolder;
-  readonly endpoints = new EndpointStore();
-  readonly loads = new LoadTracker();
+  readonly endpoints: EndpointStore;
+  readonly loads: LoadTracker;
   readonly admitter: Admitter;
   readonly flow: SuccessiveFlowController | undefined;
   /** Pool saturation now (>= 1 means full), from the configured detector. */
@@ -64,6 +64,9 @@ export class Pool {
     private readonly shared: PoolShared,
   ) {
     this.config = new ConfigHolder(poolView(config, part));
+    // The store's columns keep the in-flight counts too; the tracker reads its endpoints from them.
+    this.endpoints = new EndpointStore(shared.inflight);
+    this.loads = new LoadTracker({ columns: this.endpoints.columns });
     const { clock, setTimer, logger } = shared;
     const observed = shared.flowMetrics.forPool(name, () => this.saturation());
     this.detach.push(observed.remove);

@@ -29,7 +29,12 @@ export function schedule(deps: {
   config: ConfigHolder;
 }): (x: Exchange) => void {
   /** usableEndpoints' options, refilled each request (read at once, never kept): no object a request. */
-  const usableOpts = { health: deps.health, now: 0, stalenessMs: 0 };
+  const usableOpts: Parameters<typeof usableEndpoints>[1] = {
+    health: deps.health,
+    now: 0,
+    stalenessMs: 0,
+    columns: undefined,
+  };
   return function scheduleStage(x) {
     const target = x.targetModel.target;
     const serving = x.candidates;
@@ -44,6 +49,7 @@ export function schedule(deps: {
     }
     usableOpts.now = deps.clock.now();
     usableOpts.stalenessMs = deps.config.current.settings.dataLayer.stalenessMs;
+    usableOpts.columns = pool.endpoints.columns;
     const usable = usableEndpoints(serving, usableOpts);
     const home = x.responseHome;
     const holder = home ? usable.find((e) => e.name === home.endpoint) : undefined;

@@ -110,7 +110,7 @@ describe("assumed load = in-flight now - in-flight when the snapshot was first s
   });
 
   test("bounded: forget, retain and a hard cap", () => {
-    const t = new LoadTracker(3);
+    const t = new LoadTracker({ maxEndpoints: 3 });
     for (const n of ["a", "b", "c"]) t.assumed(endpoint(n, { updatedAt: 1 }), new InFlight());
     t.forget("a");
     expect(t.size).toBe(2);

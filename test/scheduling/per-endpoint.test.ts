@@ -130,8 +130,8 @@ describe("per endpoint: the load tracker finds its records by position", () => {
   test("columns equal load(e) through forgets, retains, the cap, swaps in place and new snapshots", () => {
     const r = seededRandom(11);
     const inflight = new InFlight();
-    const fast = new LoadTracker(20);
-    const plain = new LoadTracker(20);
+    const fast = new LoadTracker({ maxEndpoints: 20 });
+    const plain = new LoadTracker({ maxEndpoints: 20 });
     const eps: Endpoint[] = Array.from({ length: 16 }, (_, i) =>
       endpoint(`pod-${i}`, { updatedAt: i % 5 === 0 ? 0 : NOW, runningRequests: i % 4 }),
     );

@@ -1,3 +1,4 @@
+import type { EndpointColumns } from "../../endpoints/columns.ts";
 import type { Endpoint } from "../../endpoints/types.ts";
 import type { EffectiveLoad, InFlightView, LoadColumns } from "./interfaces.ts";
 
@@ -43,7 +44,10 @@ import type { EffectiveLoad, InFlightView, LoadColumns } from "./interfaces.ts";
  * requests are assumed.
  *
  * The tracker keeps one small record per endpoint; `forget`/`retain` drop departed
- * endpoints and a hard cap (`maxEndpoints`) clears it should nobody call them.
+ * endpoints and a hard cap (`maxEndpoints`) clears it should nobody call them. A pool's
+ * tracker is given its endpoint store's columns (src/endpoints/columns.ts): the records of
+ * the store's endpoints are then kept by slot, in columns of its own, and `fill` over an
+ * array the store made reads only columns (issue 19, twenty-third pass).
  */
 export class LoadTracker {
   private readonly base = new Map<string, Baseline>();
@@ -70,7 +74,19 @@ export class LoadTracker {
    */
   private readonly scratch = new Map<number, ScratchColumns>();
 
-  constructor(private readonly maxEndpoints = 10_000) {}
+  private readonly maxEndpoints: number;
+  /** The pool store's columns (undefined: a tracker of its own, every record by name). */
+  private readonly columns: EndpointColumns | undefined;
+  /** The records of the store's endpoints, by slot: valid where `recGen` is the slot's `gen`. */
+  private recGen = new Uint32Array(0);
+  private recUpdatedAt = new Float64Array(0);
+  private recInflight = new Float64Array(0);
+  private recKv = new Float64Array(0);
+
+  constructor(opts: { maxEndpoints?: number; columns?: EndpointColumns } = {}) {
+    this.maxEndpoints = opts.maxEndpoints ?? 10_000;
+    this.columns = opts.columns;
+  }
 
   /** Columns for `n` candidates for one decision; `giveBack` them when it ends. */
   borrow(n: number): SnapshotColumns {
@@ -108,11 +124,19 @@ export class LoadTracker {
 
   /** `load` of each endpoint (no extra) into `out`'s columns at the endpoint's position: no object per endpoint. */
   fill(endpoints: readonly Endpoint[], inflight: InFlightView, out: LoadColumns | SnapshotColumns): void {
+    const cols = this.columns;
+    const slots = cols?.countsFrom(inflight) ? cols.slotsOf(endpoints) : undefined;
+    if (slots !== undefined) {
+      this.fillFromColumns(cols!, slots, out);
+      return;
+    }
+    // Another array (a subset, or of endpoints the store does not hold): read each endpoint's
+    // objects; records by slot for the store's endpoints, by name for the others.
+    if (cols !== undefined) {
+      this.fillByRecord(endpoints, inflight, out);
+      return;
+    }
     const n = endpoints.length;
-    const snap = "kvScore" in out ? out : undefined;
-    let reported = 0;
-    let block: number | undefined;
-    let blockUniform = true;
     if (this.slotsOf !== endpoints || this.slotsEpoch !== this.epoch) {
       this.slotsOf = endpoints;
       this.slotsEpoch = this.epoch;
@@ -129,31 +153,88 @@ export class LoadTracker {
       const recorded = this.recordWith(endpoint, now, b);
       // A first snapshot made the record just now.
       this.slots[i] = b ?? (endpoint.metrics.updatedAt === 0 ? undefined : this.base.get(name));
-      this.write(endpoint, now, 0, recorded, out, i);
-      if (snap === undefined) continue;
-      // What the other per-endpoint passes of a decision read, taken in this one (see SnapshotColumns).
       const m = endpoint.metrics;
-      reported += m.runningRequests + m.waitingQueueSize;
-      snap.kvScore[i] = 1 - m.kvCacheUsage;
-      const size = m.cache?.blockSize;
-      if (size !== undefined && size > 0 && blockUniform) {
-        if (block === undefined) block = size;
+      this.write(m.waitingQueueSize, m.runningRequests, m.kvCacheUsage, now, 0, recorded, out, i);
+    }
+    // What the other per-endpoint passes of a decision read, taken with the loads (see SnapshotColumns).
+    if ("kvScore" in out) snapshotFields(endpoints, out);
+  }
+
+  /** `fill` through `record` for each endpoint (a pool tracker's arrays the store did not make). */
+  private fillByRecord(
+    endpoints: readonly Endpoint[],
+    inflight: InFlightView,
+    out: LoadColumns | SnapshotColumns,
+  ): void {
+    for (let i = 0; i < endpoints.length; i++) {
+      const endpoint = endpoints[i]!;
+      const now = inflight.get(endpoint.name);
+      const m = endpoint.metrics;
+      this.write(
+        m.waitingQueueSize,
+        m.runningRequests,
+        m.kvCacheUsage,
+        now,
+        0,
+        this.record(endpoint, now),
+        out,
+        i,
+      );
+    }
+    if ("kvScore" in out) snapshotFields(endpoints, out);
+  }
+
+  /**
+   * `fill` over an array the pool's store made: every field from the store's columns and the
+   * records by slot, no endpoint object read (the same figures as the pass over the objects).
+   */
+  private fillFromColumns(
+    cols: EndpointColumns,
+    slots: Int32Array,
+    out: LoadColumns | SnapshotColumns,
+  ): void {
+    if (this.recGen.length < cols.capacity) this.growRecords(cols.capacity);
+    const snap = "kvScore" in out ? out : undefined;
+    const { waiting, running, kvUsage, blockSize, inflight } = cols;
+    let reported = 0;
+    let block = 0;
+    let blockUniform = true;
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i]!;
+      const now = inflight[s]!;
+      const w = waiting[s]!;
+      const r = running[s]!;
+      const kv = kvUsage[s]!;
+      this.write(w, r, kv, now, 0, this.recordAt(cols, s, now), out, i);
+      if (snap === undefined) continue;
+      reported += r + w;
+      snap.kvScore[i] = 1 - kv;
+      const size = blockSize[s]!;
+      if (size > 0 && blockUniform) {
+        if (block === 0) block = size;
         else if (size !== block) blockUniform = false;
       }
     }
     if (snap === undefined) return;
     snap.reported = reported;
-    snap.blockSize = blockUniform ? block : MIXED_BLOCK_SIZES;
+    snap.blockSize = !blockUniform ? MIXED_BLOCK_SIZES : block === 0 ? undefined : block;
   }
 
   /** `load`'s columns for one endpoint with `now` in flight, written at `out[…][i]` (the formula above). */
   private into(endpoint: Endpoint, now: number, extra: number, out: LoadColumns, i: number): void {
-    this.write(endpoint, now, extra, this.record(endpoint, now), out, i);
+    const recorded = this.record(endpoint, now);
+    const m = endpoint.metrics;
+    this.write(m.waitingQueueSize, m.runningRequests, m.kvCacheUsage, now, extra, recorded, out, i);
   }
 
-  /** The formula's columns for an endpoint with `now` in flight whose record gave `recorded` assumed. */
+  /**
+   * The formula's columns for an endpoint whose snapshot reported `waitingQueueSize`,
+   * `runningRequests` and `kvCacheUsage`, with `now` in flight and `recorded` assumed.
+   */
   private write(
-    endpoint: Endpoint,
+    waitingQueueSize: number,
+    runningRequests: number,
+    kvCacheUsage: number,
     now: number,
     extra: number,
     recorded: number,
@@ -161,15 +242,14 @@ export class LoadTracker {
     i: number,
   ): void {
     const assumed = recorded + extra;
-    const m = endpoint.metrics;
-    const total = m.waitingQueueSize + m.runningRequests + assumed;
-    const full = m.waitingQueueSize > 0;
+    const total = waitingQueueSize + runningRequests + assumed;
+    const full = waitingQueueSize > 0;
     const running = full
-      ? Math.max(0, Math.min(total, m.runningRequests))
-      : Math.max(0, m.runningRequests + assumed);
-    out.waiting[i] = full ? Math.max(0, total - m.runningRequests) : Math.max(0, assumed);
+      ? Math.max(0, Math.min(total, runningRequests))
+      : Math.max(0, runningRequests + assumed);
+    out.waiting[i] = full ? Math.max(0, total - runningRequests) : Math.max(0, assumed);
     out.running[i] = running;
-    out.kvUsage[i] = Math.max(0, m.kvCacheUsage + (running - m.runningRequests) * this.kvPerRequest);
+    out.kvUsage[i] = Math.max(0, kvCacheUsage + (running - runningRequests) * this.kvPerRequest);
     out.inflight[i] = now + extra;
     out.assumed[i] = assumed;
   }
@@ -185,15 +265,31 @@ export class LoadTracker {
 
   forget(name: string): void {
     if (this.base.delete(name)) this.epoch++;
+    const s = this.columns?.slot(name);
+    if (s !== undefined && s < this.recGen.length) this.recGen[s] = 0;
   }
 
   retain(names: Iterable<string>): void {
     const keep = new Set(names);
     for (const name of [...this.base.keys()]) if (!keep.has(name) && this.base.delete(name)) this.epoch++;
+    const cols = this.columns;
+    if (cols === undefined) return;
+    for (const name of cols.names()) {
+      const s = cols.slot(name)!;
+      if (!keep.has(name) && s < this.recGen.length) this.recGen[s] = 0;
+    }
   }
 
+  /** Records held: by name, and by slot for the store's endpoints. */
   get size(): number {
-    return this.base.size;
+    let n = this.base.size;
+    const cols = this.columns;
+    if (cols !== undefined)
+      for (const name of cols.names()) {
+        const s = cols.slot(name)!;
+        if (s < this.recGen.length && this.recGen[s] !== 0 && this.recGen[s] === cols.gen[s]) n++;
+      }
+    return n;
   }
 
   /** KV per request of the endpoint of the last `record` call (its second answer, without an object per call). */
@@ -201,7 +297,74 @@ export class LoadTracker {
 
   /** The endpoint's assumed requests; leaves its KV per request in `kvPerRequest`. */
   private record(endpoint: Endpoint, now: number): number {
-    return this.recordWith(endpoint, now, this.base.get(endpoint.name));
+    const cols = this.columns;
+    const s = cols?.slot(endpoint.name);
+    if (s === undefined) return this.recordWith(endpoint, now, this.base.get(endpoint.name));
+    // A store endpoint's record is kept by slot (shared with `fillFromColumns`); its snapshot is the object's.
+    if (this.recGen.length < cols!.capacity) this.growRecords(cols!.capacity);
+    const m = endpoint.metrics;
+    return this.recordOf(
+      cols!.gen[s]!,
+      s,
+      m.updatedAt,
+      m.waitingQueueSize,
+      m.runningRequests,
+      m.kvCacheUsage,
+      now,
+    );
+  }
+
+  /** `record` for the store endpoint at slot `s`, its snapshot read from the columns. */
+  private recordAt(cols: EndpointColumns, s: number, now: number): number {
+    return this.recordOf(
+      cols.gen[s]!,
+      s,
+      cols.updatedAt[s]!,
+      cols.waiting[s]!,
+      cols.running[s]!,
+      cols.kvUsage[s]!,
+      now,
+    );
+  }
+
+  /** `recordWith`'s rule on the record at slot `s` (valid while it holds `gen`). */
+  private recordOf(
+    gen: number,
+    s: number,
+    updatedAt: number,
+    waitingQueueSize: number,
+    runningRequests: number,
+    kvCacheUsage: number,
+    now: number,
+  ): number {
+    const unreported = now - (waitingQueueSize + runningRequests);
+    const has = this.recGen[s] === gen;
+    if (has && this.recUpdatedAt[s] === updatedAt) {
+      this.kvPerRequest = this.recKv[s]!;
+      return Math.max(now - this.recInflight[s]!, unreported);
+    }
+    const kvPerRequest = runningRequests > 0 ? kvCacheUsage / runningRequests : has ? this.recKv[s]! : 0;
+    this.kvPerRequest = kvPerRequest;
+    if (updatedAt === 0) return now;
+    this.recGen[s] = gen;
+    this.recUpdatedAt[s] = updatedAt;
+    this.recInflight[s] = now;
+    this.recKv[s] = kvPerRequest;
+    return Math.max(0, unreported);
+  }
+
+  private growRecords(n: number): void {
+    const gen = new Uint32Array(n);
+    gen.set(this.recGen);
+    this.recGen = gen;
+    const f64 = (a: Float64Array) => {
+      const b = new Float64Array(n);
+      b.set(a);
+      return b;
+    };
+    this.recUpdatedAt = f64(this.recUpdatedAt);
+    this.recInflight = f64(this.recInflight);
+    this.recKv = f64(this.recKv);
   }
 
   /** `record` with the endpoint's record (`base.get(name)`) already found. */
@@ -250,6 +413,25 @@ export interface SnapshotColumns extends LoadColumns {
   reported: number;
   /** The engine block size every reporting endpoint shares (undefined: none reports), or MIXED_BLOCK_SIZES. */
   blockSize: number | undefined;
+}
+
+/** `SnapshotColumns`' fields other than the loads, read from each endpoint's snapshot. */
+function snapshotFields(endpoints: readonly Endpoint[], snap: SnapshotColumns): void {
+  let reported = 0;
+  let block: number | undefined;
+  let blockUniform = true;
+  for (let i = 0; i < endpoints.length; i++) {
+    const m = endpoints[i]!.metrics;
+    reported += m.runningRequests + m.waitingQueueSize;
+    snap.kvScore[i] = 1 - m.kvCacheUsage;
+    const size = m.cache?.blockSize;
+    if (size !== undefined && size > 0 && blockUniform) {
+      if (block === undefined) block = size;
+      else if (size !== block) blockUniform = false;
+    }
+  }
+  snap.reported = reported;
+  snap.blockSize = blockUniform ? block : MIXED_BLOCK_SIZES;
 }
 
 /** Candidate counts whose columns a tracker keeps for reuse (a pool's decisions ask for a few). */
