@@ -93,7 +93,11 @@ export class OverheadRig {
         `spec: { selector: { matchLabels: { app: pool-${k} } }, targetPorts: [{ number: 8000 }] }`,
       );
     }
-    const file = join(this.work, `${v.id}.yaml`);
+    // A folder of its own: the gateway watches its config's folder, and the logs are written
+    // to the work dir (each write would have every gateway read its config again).
+    const dir = join(this.work, "config");
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${v.id}.yaml`);
     writeFileSync(
       file,
       [
@@ -102,7 +106,9 @@ export class OverheadRig {
         "kind: GatewayConfig",
         "hostname: 127.0.0.1",
         "logLevel: info",
-        ...(v.quiet ? ["dataLayer: { scrapeIntervalMs: 600000 }"] : []),
+        // Quiet: no scrape after the first, and that one kept fresh (else every request takes
+        // the candidate filter's path for lagging endpoints, which no deployment runs).
+        ...(v.quiet ? ["dataLayer: { scrapeIntervalMs: 600000, stalenessMs: 1200000 }"] : []),
         "endpoints:",
         ...endpoints,
         ...docs,
@@ -112,8 +118,11 @@ export class OverheadRig {
     return file;
   }
 
-  /** Starts the variant's gateway on core 1 and waits until /readyz and /v1/models say so. */
-  async launch(v: Variant, extra: string[] = []): Promise<{ proc: Proc; port: number }> {
+  /**
+   * Starts the variant's gateway on core 1 and waits until /readyz and /v1/models say so;
+   * `root`: another checkout's gateway (a baseline), this one's by default.
+   */
+  async launch(v: Variant, extra: string[] = [], root = ROOT): Promise<{ proc: Proc; port: number }> {
     const port = await freePort();
     const proc = start(
       v.id,
@@ -132,7 +141,7 @@ export class OverheadRig {
         env: { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" },
         stdout: "ignore",
         log: this.log(v.id),
-        cwd: ROOT,
+        cwd: root,
       },
     );
     await waitReady(`http://127.0.0.1:${port}`, this.lastModel);
