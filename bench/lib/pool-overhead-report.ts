@@ -209,10 +209,12 @@ function findings(
       `${r(micro("p1e64"), micro("p1e4"))} (≈ ${perEndpoint.toFixed(2)} µs per endpoint per request); 1 pool × 40 ÷ 10 ` +
       `pools × 4 (same 40 endpoints): ${r(micro("p1e40"), micro("p10e4"))}. A CPU profile of one decision at 64 endpoints ` +
       "(`BENCH_DECISION=1 bun bench/lib/pool-micro.ts p1e4,p1e64`; under `--cpu-prof`, `bench/lib/pool-profile.ts` reads " +
-      "it) puts the per-endpoint time in the load tracker's one pass over the candidates' snapshots (`fill`, ~23 ns an " +
-      "endpoint), the candidate filter's `preferFresh` (~11 ns) and max-score-picker's draw, band and top 3 (~15 ns): " +
-      "every endpoint of the pool is scored for every request, as GIE's scheduler does (twenty-second pass: the load " +
-      "columns are lent to each decision instead of six new typed arrays, 72 → 63 ns an endpoint). Splitting a fleet " +
+      "it) puts the per-endpoint time in the load tracker's one pass over the candidates, the candidate filter's " +
+      "`preferFresh` and max-score-picker's draw, band and top 3: every endpoint of the pool is scored for every " +
+      "request, as GIE's scheduler does. The first two read the pool store's columns since the twenty-third pass " +
+      "(typed arrays the store keeps up to date, not each endpoint's objects: one decision at 64 endpoints 5.0 → 4.0 µs " +
+      "in process on Bun; end to end, where those objects ran cold, `bench/overhead/endpoint-probe.ts` read 64 endpoints " +
+      "at 0.87-0.97× the tree before); the twenty-second pass lent each decision its load columns. Splitting a fleet " +
       "into pools makes that cheaper, not dearer.",
     `- **Background scraping: per endpoint, not per pool.** Idle gateway CPU is ${(idle("p10e4") / 1000).toFixed(0)} ms/s ` +
       `for 10 pools × 4 and ${(idle("p1e40") / 1000).toFixed(0)} ms/s for 1 pool × 40 (the same 40 endpoints), ` +
