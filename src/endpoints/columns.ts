@@ -88,6 +88,12 @@ export class EndpointColumns {
     this.free.push(s);
   }
 
+  /** Stops mirroring the in-flight counts (the pool stopped): the counts keep no reference to these columns. */
+  detach(): void {
+    if (this.counts === undefined) return;
+    for (const name of this.slotByName.keys()) this.counts.unbind(name, this);
+  }
+
   /** The names holding a slot. */
   names(): IterableIterator<string> {
     return this.slotByName.keys();

@@ -25,6 +25,11 @@ export class InFlight implements InFlightSource {
     return this.sum;
   }
 
+  /** Endpoints with a count or a binding held (requests out, or a pool's store holding them). */
+  get tracked(): number {
+    return this.counts.size;
+  }
+
   /** Takes one slot on `name`; the returned handle gives it back exactly once. */
   acquire(name: string): { release(): void } {
     const count = this.entry(name);

@@ -182,5 +182,7 @@ export class Pool {
     this.flow?.shutdown();
     for (const b of this.background.splice(0)) b.stop();
     for (const d of this.detach.splice(0)) d();
+    // The gateway's in-flight counts outlive the pool: they must not keep writing (and holding) its columns.
+    this.endpoints.columns.detach();
   }
 }

@@ -126,6 +126,19 @@ test("a pool created while running is served; deleted, it is retired and its mod
   const err = await chat("model-c").catch((e: unknown) => e);
   expect(err).toBeInstanceOf(OpenAI.NotFoundError);
   expect((await chat("model-a")).model).toBe("model-a");
+  // Stopped, it let go of the in-flight counts: they track only the serving pools' endpoints.
+  const serving = new Set(
+    ["alpha", "beta"].flatMap((p) =>
+      gateway.deps.pools
+        .get(p)!
+        .endpoints.list()
+        .map((e) => e.name),
+    ),
+  );
+  await until(
+    () => gateway.deps.inflight.tracked === serving.size || undefined,
+    () => `${gateway.deps.inflight.tracked} tracked`,
+  );
 });
 
 test("requests to a pool keep succeeding while another pool is created and deleted around them", async () => {

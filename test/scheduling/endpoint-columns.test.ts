@@ -215,3 +215,38 @@ describe("a decision over the store's own array reads the columns and gets what 
     }
   });
 });
+
+describe("the in-flight counts let go of a stopped pool's columns", () => {
+  test("detach: no more writes, and no entry kept for it", () => {
+    const inflight = new InFlight();
+    const store = new EndpointStore(inflight);
+    store.upsert([plain("e0"), plain("e1")]);
+    expect(inflight.tracked).toBe(2);
+    const held = inflight.acquire("e0");
+    store.columns.detach();
+    expect(inflight.tracked).toBe(1); // e0 has a request out
+    held.release();
+    expect(inflight.tracked).toBe(0);
+    inflight.acquire("e1");
+    expect(store.columns.inflight[store.columns.slot("e1")!]).toBe(0);
+  });
+});
+
+test("a slot given to a new endpoint does not inherit the old one's baseline", () => {
+  const inflight = new InFlight();
+  const store = new EndpointStore(inflight);
+  const tracker = new LoadTracker({ columns: store.columns });
+  store.upsert([plain("e0")]);
+  store.setMetrics("e0", { waitingQueueSize: 0, runningRequests: 2, kvCacheUsage: 0.5, updatedAt: 5 });
+  tracker.fill(store.serving("m"), inflight, newColumns(1)); // e0's record: 0.25 KV a request
+  store.remove("e0");
+  store.upsert([plain("e9")]);
+  expect(store.columns.slot("e9")).toBe(0);
+  // The same scrape time as e0's record, and one request out: the KV per request is e9's own (none yet).
+  store.setMetrics("e9", { waitingQueueSize: 0, runningRequests: 0, kvCacheUsage: 0.3, updatedAt: 5 });
+  inflight.acquire("e9");
+  const out = newColumns(1);
+  tracker.fill(store.serving("m"), inflight, out);
+  expect(out.kvUsage[0]).toBeCloseTo(0.3, 10);
+  expect(out.assumed[0]).toBe(1);
+});

@@ -66,9 +66,19 @@ export class Reservations {
     return undefined;
   }
 
-  /** The endpoints whose score is below `ceiling`. */
-  withRoom(endpoints: readonly Endpoint[], ceiling: number, now: number): Endpoint[] {
-    return endpoints.filter((e) => this.score(e, now) < ceiling);
+  /**
+   * The endpoints whose score is below `ceiling`: `endpoints` itself when all are (the usual
+   * case), so the decision that follows gets the pool store's own array and reads its columns
+   * (src/endpoints/columns.ts) instead of a copy's objects.
+   */
+  withRoom(endpoints: readonly Endpoint[], ceiling: number, now: number): readonly Endpoint[] {
+    let open: Endpoint[] | undefined;
+    for (let i = 0; i < endpoints.length; i++) {
+      const e = endpoints[i]!;
+      if (this.score(e, now) < ceiling) open?.push(e);
+      else open ??= endpoints.slice(0, i);
+    }
+    return open ?? endpoints;
   }
 
   /** Holds one place on `endpoint`; the returned function gives it back, once. */
