@@ -133,23 +133,23 @@ export class EndpointColumns {
   }
 
   private grow(n: number): void {
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(n);
-      b.set(a);
-      return b;
-    };
-    this.waiting = f64(this.waiting);
-    this.running = f64(this.running);
-    this.kvUsage = f64(this.kvUsage);
-    this.updatedAt = f64(this.updatedAt);
-    this.blockSize = f64(this.blockSize);
-    this.failures = f64(this.failures);
-    this.lateAt = f64(this.lateAt);
-    this.inflight = f64(this.inflight);
-    const gen = new Uint32Array(n);
-    gen.set(this.gen);
-    this.gen = gen;
+    this.waiting = grown(this.waiting, n);
+    this.running = grown(this.running, n);
+    this.kvUsage = grown(this.kvUsage, n);
+    this.updatedAt = grown(this.updatedAt, n);
+    this.blockSize = grown(this.blockSize, n);
+    this.failures = grown(this.failures, n);
+    this.lateAt = grown(this.lateAt, n);
+    this.inflight = grown(this.inflight, n);
+    this.gen = grown(this.gen, n);
   }
+}
+
+/** A copy of `a` lengthened to `n` (zeros after). */
+export function grown<T extends Float64Array | Uint32Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
 }
 
 /** What the columns ask of the gateway's in-flight counts: to be told each endpoint's count as it changes. */

@@ -1,4 +1,4 @@
-import type { EndpointColumns } from "../../endpoints/columns.ts";
+import { type EndpointColumns, grown } from "../../endpoints/columns.ts";
 import type { Endpoint } from "../../endpoints/types.ts";
 import type { EffectiveLoad, InFlightView, LoadColumns } from "./interfaces.ts";
 
@@ -354,17 +354,10 @@ export class LoadTracker {
   }
 
   private growRecords(n: number): void {
-    const gen = new Uint32Array(n);
-    gen.set(this.recGen);
-    this.recGen = gen;
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(n);
-      b.set(a);
-      return b;
-    };
-    this.recUpdatedAt = f64(this.recUpdatedAt);
-    this.recInflight = f64(this.recInflight);
-    this.recKv = f64(this.recKv);
+    this.recGen = grown(this.recGen, n);
+    this.recUpdatedAt = grown(this.recUpdatedAt, n);
+    this.recInflight = grown(this.recInflight, n);
+    this.recKv = grown(this.recKv, n);
   }
 
   /** `record` with the endpoint's record (`base.get(name)`) already found. */
