@@ -1,4 +1,4 @@
-import { type EndpointColumns, grown } from "../../endpoints/columns.ts";
+import type { EndpointColumns } from "../../endpoints/columns.ts";
 import type { Endpoint } from "../../endpoints/types.ts";
 import type { EffectiveLoad, InFlightView, LoadColumns } from "./interfaces.ts";
 import {
@@ -9,6 +9,7 @@ import {
   type SnapshotColumns,
   snapshotFields,
 } from "./load-columns.ts";
+import { SlotBaselines } from "./slot-baselines.ts";
 
 export { MIXED_BLOCK_SIZES, newColumns, type SnapshotColumns } from "./load-columns.ts";
 
@@ -87,11 +88,8 @@ export class LoadTracker {
   private readonly maxEndpoints: number;
   /** The pool store's columns (undefined: a tracker of its own, every record by name). */
   private readonly columns: EndpointColumns | undefined;
-  /** The records of the store's endpoints, by slot: valid where `recGen` is the slot's `gen`. */
-  private recGen = new Uint32Array(0);
-  private recUpdatedAt = new Float64Array(0);
-  private recInflight = new Float64Array(0);
-  private recKv = new Float64Array(0);
+  /** The records of the store's endpoints, by slot. */
+  private readonly bySlot = new SlotBaselines();
 
   constructor(opts: { maxEndpoints?: number; columns?: EndpointColumns } = {}) {
     this.maxEndpoints = opts.maxEndpoints ?? 10_000;
@@ -203,7 +201,8 @@ export class LoadTracker {
     slots: Int32Array,
     out: LoadColumns | SnapshotColumns,
   ): void {
-    if (this.recGen.length < cols.capacity) this.growRecords(cols.capacity);
+    const bySlot = this.bySlot;
+    bySlot.fit(cols.capacity);
     const snap = "kvScore" in out ? out : undefined;
     const { waiting, running, kvUsage, blockSize, inflight } = cols;
     let reported = 0;
@@ -215,7 +214,9 @@ export class LoadTracker {
       const w = waiting[s]!;
       const r = running[s]!;
       const kv = kvUsage[s]!;
-      this.write(w, r, kv, now, 0, this.recordAt(cols, s, now), out, i);
+      const recorded = bySlot.assumedAt(cols, s);
+      this.kvPerRequest = bySlot.kvPerRequest;
+      this.write(w, r, kv, now, 0, recorded, out, i);
       if (snap === undefined) continue;
       reported += r + w;
       snap.kvScore[i] = 1 - kv;
@@ -276,7 +277,7 @@ export class LoadTracker {
   forget(name: string): void {
     if (this.base.delete(name)) this.epoch++;
     const s = this.columns?.slot(name);
-    if (s !== undefined && s < this.recGen.length) this.recGen[s] = 0;
+    if (s !== undefined) this.bySlot.drop(s);
   }
 
   retain(names: Iterable<string>): void {
@@ -284,22 +285,12 @@ export class LoadTracker {
     for (const name of [...this.base.keys()]) if (!keep.has(name) && this.base.delete(name)) this.epoch++;
     const cols = this.columns;
     if (cols === undefined) return;
-    for (const name of cols.names()) {
-      const s = cols.slot(name)!;
-      if (!keep.has(name) && s < this.recGen.length) this.recGen[s] = 0;
-    }
+    for (const name of cols.names()) if (!keep.has(name)) this.bySlot.drop(cols.slot(name)!);
   }
 
   /** Records held: by name, and by slot for the store's endpoints. */
   get size(): number {
-    let n = this.base.size;
-    const cols = this.columns;
-    if (cols !== undefined)
-      for (const name of cols.names()) {
-        const s = cols.slot(name)!;
-        if (s < this.recGen.length && this.recGen[s] !== 0 && this.recGen[s] === cols.gen[s]) n++;
-      }
-    return n;
+    return this.base.size + (this.columns === undefined ? 0 : this.bySlot.held(this.columns));
   }
 
   /** KV per request of the endpoint of the last `record` call (its second answer, without an object per call). */
@@ -311,9 +302,10 @@ export class LoadTracker {
     const s = cols?.slot(endpoint.name);
     if (s === undefined) return this.recordWith(endpoint, now, this.base.get(endpoint.name));
     // A store endpoint's record is kept by slot (shared with `fillFromColumns`); its snapshot is the object's.
-    if (this.recGen.length < cols!.capacity) this.growRecords(cols!.capacity);
+    const bySlot = this.bySlot;
+    bySlot.fit(cols!.capacity);
     const m = endpoint.metrics;
-    return this.recordOf(
+    const assumed = bySlot.assumed(
       cols!.gen[s]!,
       s,
       m.updatedAt,
@@ -322,52 +314,8 @@ export class LoadTracker {
       m.kvCacheUsage,
       now,
     );
-  }
-
-  /** `record` for the store endpoint at slot `s`, its snapshot read from the columns. */
-  private recordAt(cols: EndpointColumns, s: number, now: number): number {
-    return this.recordOf(
-      cols.gen[s]!,
-      s,
-      cols.updatedAt[s]!,
-      cols.waiting[s]!,
-      cols.running[s]!,
-      cols.kvUsage[s]!,
-      now,
-    );
-  }
-
-  /** `recordWith`'s rule on the record at slot `s` (valid while it holds `gen`). */
-  private recordOf(
-    gen: number,
-    s: number,
-    updatedAt: number,
-    waitingQueueSize: number,
-    runningRequests: number,
-    kvCacheUsage: number,
-    now: number,
-  ): number {
-    const unreported = now - (waitingQueueSize + runningRequests);
-    const has = this.recGen[s] === gen;
-    if (has && this.recUpdatedAt[s] === updatedAt) {
-      this.kvPerRequest = this.recKv[s]!;
-      return Math.max(now - this.recInflight[s]!, unreported);
-    }
-    const kvPerRequest = runningRequests > 0 ? kvCacheUsage / runningRequests : has ? this.recKv[s]! : 0;
-    this.kvPerRequest = kvPerRequest;
-    if (updatedAt === 0) return now;
-    this.recGen[s] = gen;
-    this.recUpdatedAt[s] = updatedAt;
-    this.recInflight[s] = now;
-    this.recKv[s] = kvPerRequest;
-    return Math.max(0, unreported);
-  }
-
-  private growRecords(n: number): void {
-    this.recGen = grown(this.recGen, n);
-    this.recUpdatedAt = grown(this.recUpdatedAt, n);
-    this.recInflight = grown(this.recInflight, n);
-    this.recKv = grown(this.recKv, n);
+    this.kvPerRequest = bySlot.kvPerRequest;
+    return assumed;
   }
 
   /** `record` with the endpoint's record (`base.get(name)`) already found. */
