@@ -11,7 +11,10 @@
  *
  *   bun bench/decision-micro.ts [endpoints=2,4] [rounds=61] [n=4000]
  *
- * BENCH_BASE=<checkout> (default /tmp/base12) is the other tree.
+ * BENCH_BASE=<checkout> (default /tmp/base12) is the other tree. BENCH_PROMPT=new sends a
+ * prompt of one full block and more that no decision has sent before (a counter): no endpoint
+ * holds it, so the picker weighs its whole band by rendezvous (twenty-fourth pass); the
+ * default is a prompt under one block, which has no rendezvous key.
  */
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -36,7 +39,15 @@ async function variant(root: string, endpoints: number): Promise<{ run: Run; gat
   const pool = gateway.deps.endpoints;
   const { health, clock } = gateway.deps;
   const stalenessMs = gateway.deps.config.current.settings.dataLayer.stalenessMs;
-  const body = { model: "model-0", messages: [{ role: "user", content: "Hello, how are you today?" }] };
+  const fresh = process.env["BENCH_PROMPT"] === "new";
+  let asked = 0;
+  const short = { model: "model-0", messages: [{ role: "user", content: "Hello, how are you today?" }] };
+  const bodyOf = () => {
+    if (!fresh) return short;
+    asked++;
+    const content = `Ticket ${asked}: the customer asks why the invoice for order ${asked} shows two charges. Draft a short, polite reply.`;
+    return { model: "model-0", messages: [{ role: "user", content }] };
+  };
   const headers = new Headers();
   const answer = { status: 200, headers };
   const run: Run = async (n) => {
@@ -46,7 +57,7 @@ async function variant(root: string, endpoints: number): Promise<{ run: Run; gat
     for (let i = 0; i < n; i++) {
       const usable = usableEndpoints(pool.serving("model-0"), { health, now: clock.now(), stalenessMs });
       const d = gateway.deps.scheduler.schedule(
-        { requestId: "r", targetModel: "model-0", body, kind: "chat", headers },
+        { requestId: "r", targetModel: "model-0", body: bodyOf(), kind: "chat", headers },
         usable,
         true,
       );

@@ -94,6 +94,8 @@ export function maxScorePicker(opts: {
   let score = new Float64Array(8);
   let tie = new Float64Array(8);
   let weight = new Float64Array(8);
+  /** A band member's pending prefill (`splitPending`), by its place in the band. */
+  let pending = new Float64Array(8);
   let current: readonly Endpoint[] = NONE_ENDPOINTS;
   /** `pick`'s endpoints of its ScoredEndpoints, reused (`pickScores` takes the runner's array). */
   const unwrapped: Endpoint[] = [];
@@ -101,6 +103,8 @@ export function maxScorePicker(opts: {
   const all: number[] = [];
   const band: number[] = [];
   const rest: number[] = [];
+  const kept: number[] = [];
+  const waits: number[] = [];
   const better = (i: number, j: number) =>
     score[i]! > score[j]! || (score[i] === score[j] && tie[i]! < tie[j]!);
   const heavier = (i: number, j: number) =>
@@ -115,6 +119,32 @@ export function maxScorePicker(opts: {
     score = new Float64Array(2 * n);
     tie = new Float64Array(2 * n);
     weight = new Float64Array(2 * n);
+    pending = new Float64Array(2 * n);
+  };
+  /**
+   * The band's endpoints (indexes into the candidates) where the prompt would not wait
+   * behind a prefill as long as its own: pending prefill (uncached prompt tokens sent,
+   * answer not started) below the prompt's own uncached tokens, and always those with the
+   * least pending, into `kept`; the others into `waits`, which rank after the band and
+   * before the rest. A pod busy prefilling shows no queue and little KV, but a new prompt
+   * sent there waits for that prefill; a few short prompts pending there cost little, and
+   * leaving such pods in the band keeps replicas (which each see only their own pending)
+   * agreeing on where a new prefix goes. Into the picker's own lists: nothing allocated
+   * per decision (issue 19, twenty-fourth pass).
+   */
+  const splitPending = (endpoints: readonly Endpoint[], index: PrefixIndex, own: number) => {
+    let least = Number.POSITIVE_INFINITY;
+    for (let b = 0; b < band.length; b++) {
+      const x = index.pendingTokens(endpoints[band[b]!]!.name);
+      pending[b] = x;
+      if (x < least) least = x;
+    }
+    kept.length = 0;
+    waits.length = 0;
+    for (let b = 0; b < band.length; b++) {
+      const x = pending[b]!;
+      (x === least || x < own ? kept : waits).push(band[b]!);
+    }
   };
   /** The pick over `endpoints` whose totals are already in `score[0..n)`. */
   function choose(ctx: SchedulingContext, endpoints: readonly Endpoint[]): readonly Endpoint[] {
@@ -161,8 +191,11 @@ export function maxScorePicker(opts: {
       for (let i = 0; i < n; i++) (score[i]! >= floor ? band : rest).push(i);
       let head: readonly number[] = band;
       let moved: readonly number[] = NONE;
-      if (fresh && !recurring && index && band.length > 1)
-        [head, moved] = leastPending(band, endpoints, index, currentMatch(ctx)?.promptTokens ?? 0);
+      if (fresh && !recurring && index && band.length > 1) {
+        splitPending(endpoints, index, currentMatch(ctx)?.promptTokens ?? 0);
+        head = kept;
+        moved = waits;
+      }
       const key = head.length > 1 ? rendezvousKey(ctx) : undefined;
       if (key) {
         for (const i of head) weight[i] = rendezvousWeight(key.hi, key.lo, endpoints[i]!.name);
@@ -260,30 +293,6 @@ function recurrenceTracker(window = 32) {
 
 /** Below this share of the pods' reported requests, other gateway replicas send there too. */
 const OWN_SHARE_REPLICAS = 0.75;
-
-/**
- * The band's endpoints (indexes into `scored`) where the prompt would not wait behind a
- * prefill as long as its own: pending prefill (uncached prompt tokens sent, answer not
- * started) below the prompt's own uncached tokens, and always those with the least
- * pending; returned with the others, which rank after the band and before the rest. A pod busy prefilling shows no queue and
- * little KV, but a new prompt sent there waits for that prefill; a few short prompts
- * pending there cost little, and leaving such pods in the band keeps replicas (which
- * each see only their own pending) agreeing on where a new prefix goes.
- */
-function leastPending(
-  band: number[],
-  endpoints: readonly Endpoint[],
-  index: PrefixIndex,
-  own: number,
-): [number[], number[]] {
-  const pending = band.map((i) => index.pendingTokens(endpoints[i]!.name));
-  let least = Number.POSITIVE_INFINITY;
-  for (const x of pending) if (x < least) least = x;
-  const ok = (x: number) => x === least || x < own;
-  const keep = band.filter((_, b) => ok(pending[b]!));
-  if (keep.length === band.length) return [band, []];
-  return [keep, band.filter((_, b) => !ok(pending[b]!))];
-}
 
 /**
  * The rendezvous key: the prompt's distinctive block from the request's prefix match

@@ -148,8 +148,12 @@ export class OverheadRig {
     return { proc, port };
   }
 
-  /** A wrk script sending the two bodies in turn. */
-  script(name: string, bodies: object[]): string {
+  /**
+   * A wrk script sending the bodies in turn. With `unique`, every "@@N@@" in a body is
+   * replaced by a number no other request of any run has (wrk's counter from a start the
+   * clock gives): each request then carries a prompt the gateway has never seen.
+   */
+  script(name: string, bodies: object[], unique = false): string {
     const files = bodies.map((b, i) => {
       const f = join(this.work, `${name}-${i}.json`);
       writeFileSync(f, JSON.stringify(b));
@@ -165,10 +169,17 @@ export class OverheadRig {
             `do local h = assert(io.open("${f}", "rb")); bodies[${i + 1}] = h:read('*a'); h:close() end`,
         ),
         "local i = 0",
+        "local n = os.time() * 1000000",
         'local headers = { ["Content-Type"] = "application/json" }',
         "request = function()",
         `  i = i % ${files.length} + 1`,
-        '  return wrk.format("POST", "/v1/chat/completions", headers, bodies[i])',
+        ...(unique
+          ? [
+              "  n = n + 1",
+              '  local body = string.gsub(bodies[i], "@@N@@", string.format("%d", n))',
+              '  return wrk.format("POST", "/v1/chat/completions", headers, body)',
+            ]
+          : ['  return wrk.format("POST", "/v1/chat/completions", headers, bodies[i])']),
         "end",
         "done = function(summary, latency, requests)",
         "  local e = summary.errors",

@@ -7,8 +7,12 @@
  * bench/overhead/profile.ts); `--scrape` keeps the default 50 ms scraping; `--baseline <dir>`
  * runs another checkout's gateways beside these (ids suffixed "-base"). CPU by thread
  * (/proc/<pid>/task), "net" less the gateway's idle rate measured just before.
+ * `--prompt new` sends a prompt of more than one 64-character block that no request has
+ * sent before (a number wrk counts): no endpoint holds it, so the picker weighs its whole
+ * band by rendezvous; the default (`short`) sends a prompt under one block, which has no
+ * rendezvous key.
  *
- *   BENCH_PIN=1 bun bench/overhead/endpoint-probe.ts [--rounds 6] [--seconds 3] [--prof] [--scrape] [--baseline dir]
+ *   BENCH_PIN=1 bun bench/overhead/endpoint-probe.ts [--rounds 6] [--seconds 3] [--prof] [--scrape] [--prompt short|new] [--baseline dir]
  */
 import { parseArgs } from "node:util";
 import { measureGateway, modelOf, OverheadRig, type Variant } from "../lib/pool-overhead.ts";
@@ -23,8 +27,10 @@ const { values } = parseArgs({
     scrape: { type: "boolean", default: false },
     endpoints: { type: "string", default: "4,64" },
     baseline: { type: "string" },
+    prompt: { type: "string", default: "short" },
   },
 });
+if (values.prompt !== "short" && values.prompt !== "new") throw new Error("--prompt is short or new");
 killAllOnExit();
 const last = modelOf(9);
 const rig = new OverheadRig(last);
@@ -46,13 +52,19 @@ for (const [suffix, root] of roots)
     const g = await rig.launch(v, extra, root);
     gws.push({ v, proc: g.proc, url: `http://127.0.0.1:${g.port}` });
   }
+const messages = [
+  {
+    role: "user",
+    content:
+      values.prompt === "new"
+        ? "Ticket @@N@@: the customer asks why the invoice for order @@N@@ shows two charges. Draft a short, polite reply."
+        : "Say hello in one short sentence.",
+  },
+];
 const script = rig.script(
   "mix",
-  [modelOf(0), last].map((model) => ({
-    model,
-    messages: [{ role: "user", content: "Say hello in one short sentence." }],
-    max_tokens: 16,
-  })),
+  [modelOf(0), last].map((model) => ({ model, messages, max_tokens: 16 })),
+  values.prompt === "new",
 );
 // warm-up
 for (const g of gws) {

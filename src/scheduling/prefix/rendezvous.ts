@@ -1,4 +1,4 @@
-import { alignedWords, xxh64Words } from "./xxhash64.ts";
+import { fmix64, xxh64 } from "./xxhash64.ts";
 
 /**
  * Rendezvous (highest-random-weight) hashing: every endpoint gets a pseudo-random
@@ -6,31 +6,33 @@ import { alignedWords, xxh64Words } from "./xxhash64.ts";
  * the same endpoint names agree on the order without talking to each other, and adding
  * or removing one endpoint only moves the keys that endpoint wins.
  *
- * weight(key, name) = xxHash64(utf8(name), seed = key), compared as an unsigned 64-bit
- * number (read as a double: hi * 2^32 + lo; equal weights fall back to name order).
+ *   weight(key, name) = fmix64(key XOR xxHash64(utf8(name), seed 0))
+ *
+ * compared as an unsigned 64-bit number (read as a double: hi * 2^32 + lo; equal weights
+ * fall back to name order). fmix64 is MurmurHash3's finalizer (src/scheduling/prefix/xxhash64.ts),
+ * a bijection in which every input bit flips each output bit with probability ~1/2, so for
+ * a key the names' weights are as good as independent draws.
+ *
+ * A name's hash is computed once (names change only when pods do), so weighing a band costs
+ * one finalizer per endpoint, ~20 ns, where hashing each name with the key as seed cost
+ * ~150-250 ns (issue 19, twenty-fourth pass: a decision at 64 idle endpoints with a prompt
+ * block paid ~10 µs for it). Replicas must run the same definition to agree: one that
+ * still runs the older one (up to the twenty-third pass) places new prefixes elsewhere until
+ * it is upgraded.
  */
 
-const encoder = new TextEncoder();
-const out = new Uint32Array(2);
-
-/**
- * Endpoint names as UTF-8 bytes and words, encoded once: a decision weighs every endpoint
- * of its band, and the names change only when pods do. Cleared past `MAX_NAMES` (pods
- * come and go; a bounded cache cannot grow with them).
- */
-const names = new Map<string, { bytes: Uint8Array; words: Uint32Array }>();
+/** Each name's xxHash64 as [hi, lo], cleared past `MAX_NAMES` (pods come and go; a bounded cache cannot grow with them). */
+const names = new Map<string, Uint32Array>();
 const MAX_NAMES = 4096;
 
 export function rendezvousWeight(keyHi: number, keyLo: number, name: string): number {
-  let n = names.get(name);
-  if (n === undefined) {
+  let h = names.get(name);
+  if (h === undefined) {
     if (names.size >= MAX_NAMES) names.clear();
-    const bytes = encoder.encode(name);
-    n = { bytes, words: alignedWords(bytes) };
-    names.set(name, n);
+    h = xxh64(name);
+    names.set(name, h);
   }
-  xxh64Words(n.bytes, n.words, n.bytes.length, keyHi, keyLo, out);
-  return out[0]! * 4294967296 + out[1]!;
+  return fmix64((keyHi ^ h[0]!) >>> 0, (keyLo ^ h[1]!) >>> 0);
 }
 
 /** `items` ordered by descending rendezvous weight of `nameOf(item)` for the key (hi, lo). */
