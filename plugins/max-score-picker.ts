@@ -58,7 +58,8 @@ import { type PluginDefinition, withParameters } from "../src/scheduling/framewo
 import type { ScorePicker } from "../src/scheduling/framework/runner.ts";
 import { DEFAULT_BLOCK_CHARS } from "../src/scheduling/prefix/hashes.ts";
 import type { PrefixIndex } from "../src/scheduling/prefix/prefix-index.ts";
-import { rendezvousWeight } from "../src/scheduling/prefix/rendezvous.ts";
+import { nameHash } from "../src/scheduling/prefix/rendezvous.ts";
+import { fmix64 } from "../src/scheduling/prefix/xxhash64.ts";
 import { currentMatch } from "./prefix-match.ts";
 
 export const MAX_SCORE_PICKER = "max-score-picker";
@@ -96,6 +97,15 @@ export function maxScorePicker(opts: {
   let weight = new Float64Array(8);
   /** A band member's pending prefill (`splitPending`), by its place in the band. */
   let pending = new Float64Array(8);
+  /**
+   * The name hash of the candidate at each position, as the last decision found it
+   * (`weigh`): a pool hands the same candidates in the same order decision after decision,
+   * so a position whose name is the same string as last time reuses its hash, and a band
+   * is weighed without a lookup by name (twenty-fourth pass).
+   */
+  const hashedName: string[] = [];
+  let nameHi = new Uint32Array(8);
+  let nameLo = new Uint32Array(8);
   let current: readonly Endpoint[] = NONE_ENDPOINTS;
   /** `pick`'s endpoints of its ScoredEndpoints, reused (`pickScores` takes the runner's array). */
   const unwrapped: Endpoint[] = [];
@@ -120,6 +130,26 @@ export function maxScorePicker(opts: {
     tie = new Float64Array(2 * n);
     weight = new Float64Array(2 * n);
     pending = new Float64Array(2 * n);
+    const hi = new Uint32Array(2 * n);
+    const lo = new Uint32Array(2 * n);
+    hi.set(nameHi);
+    lo.set(nameLo);
+    nameHi = hi;
+    nameLo = lo;
+  };
+  /** `weight[i]` = rendezvousWeight(key, name of candidate i) for each i of `head`. */
+  const weigh = (endpoints: readonly Endpoint[], head: readonly number[], keyHi: number, keyLo: number) => {
+    for (let h = 0; h < head.length; h++) {
+      const i = head[h]!;
+      const name = endpoints[i]!.name;
+      if (hashedName[i] !== name) {
+        const hash = nameHash(name);
+        hashedName[i] = name;
+        nameHi[i] = hash[0]!;
+        nameLo[i] = hash[1]!;
+      }
+      weight[i] = fmix64((keyHi ^ nameHi[i]!) >>> 0, (keyLo ^ nameLo[i]!) >>> 0);
+    }
   };
   /**
    * The band's endpoints (indexes into the candidates) where the prompt would not wait
@@ -198,7 +228,7 @@ export function maxScorePicker(opts: {
       }
       const key = head.length > 1 ? rendezvousKey(ctx) : undefined;
       if (key) {
-        for (const i of head) weight[i] = rendezvousWeight(key.hi, key.lo, endpoints[i]!.name);
+        weigh(endpoints, head, key.hi, key.lo);
         topInto(picked, head, k, heavier);
       } else topInto(picked, head, k, better);
       topInto(picked, moved, k, better);

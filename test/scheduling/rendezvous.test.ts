@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { maxScorePicker } from "../../plugins/max-score-picker.ts";
 import { seededRandom } from "../../src/clock.ts";
 import { rendezvousOrder, rendezvousWeight } from "../../src/scheduling/prefix/rendezvous.ts";
 import { fmix64, xxh64Hex } from "../../src/scheduling/prefix/xxhash64.ts";
@@ -109,5 +110,30 @@ describe("rendezvousWeight", () => {
       if (grown !== added) expect(grown).toBe(before);
     }
     expect(moved).toBeGreaterThan(0);
+  });
+});
+
+describe("max-score-picker's band order", () => {
+  test("is the rendezvous order, whatever names a position held in the picker's earlier decisions", () => {
+    const all = pods(12);
+    const random = seededRandom(9);
+    const picker = maxScorePicker({ random, params: { maxNumOfEndpoints: 12 } });
+    for (let d = 0; d < 300; d++) {
+      // A random subset in a random order: positions change names from one decision to the next.
+      const names = all.filter(() => random() < 0.7).sort(() => random() - 0.5);
+      if (names.length < 2) continue;
+      const words = new Uint32Array([word(random), word(random)]);
+      const ctx = {
+        get: () => undefined,
+        inflight: { get: () => 0 },
+        prefixHashes: () => ({ count: 1, words }),
+      } as never;
+      const scored = names.map((name) => ({
+        endpoint: { name, metrics: { runningRequests: 0, waitingQueueSize: 0 } } as never,
+        score: 1,
+      }));
+      const order = picker.pick(ctx, scored).map((e) => e.name);
+      expect(order).toEqual(rendezvousOrder(names, (n) => n, { hi: words[0]!, lo: words[1]! }));
+    }
   });
 });

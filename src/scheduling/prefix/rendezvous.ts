@@ -25,13 +25,19 @@ import { fmix64, xxh64 } from "./xxhash64.ts";
 const names = new Map<string, Uint32Array>();
 const MAX_NAMES = 4096;
 
-export function rendezvousWeight(keyHi: number, keyLo: number, name: string): number {
+/** A name's xxHash64 as [hi, lo] (read-only: shared by every caller). */
+export function nameHash(name: string): Uint32Array {
   let h = names.get(name);
   if (h === undefined) {
     if (names.size >= MAX_NAMES) names.clear();
     h = xxh64(name);
     names.set(name, h);
   }
+  return h;
+}
+
+export function rendezvousWeight(keyHi: number, keyLo: number, name: string): number {
+  const h = nameHash(name);
   return fmix64((keyHi ^ h[0]!) >>> 0, (keyLo ^ h[1]!) >>> 0);
 }
 
