@@ -42,6 +42,28 @@ const instantFetch: FetchFn = async (url, init) => {
   return new Response(ANSWER, { headers: { "content-type": "application/json" } });
 };
 
+/** The README's flow-control example ("Flow control"), as written there. */
+const FLOW_EPP = `apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+metadata: { name: flow-epp }
+featureGates: [flowControl]
+saturationDetector:
+  queueDepthThreshold: 5
+  kvCacheUtilThreshold: 0.8
+  metricsStalenessThreshold: 2s
+flowControl:
+  defaultRequestTTL: 60s
+  noEndpointRequestTTL: 5m
+  maxRequests: 20k
+  maxBytes: 10Gi
+  defaultPriorityBand:
+    maxRequests: 5000
+    maxBytes: 1G
+    fairnessPolicyRef: round-robin-fairness-policy
+    orderingPolicyRef: fcfs-ordering-policy
+  priorityBands:
+    - { priority: -1, ceiling: 0.8, maxRequests: 50, defaultRequestTTL: 10s }`;
+
 function configOf(v: Variant, lastModel: string): string {
   const endpoints: unknown[] = [];
   const docs: string[] = [];
@@ -54,11 +76,13 @@ function configOf(v: Variant, lastModel: string): string {
         models,
         labels: { app: `pool-${k}` },
       });
+    const ref = v.flow ? ", endpointPickerRef: { name: flow-epp }" : "";
     docs.push(`apiVersion: inference.networking.k8s.io/v1
 kind: InferencePool
 metadata: { name: pool-${k} }
-spec: { selector: { matchLabels: { app: pool-${k} } }, targetPorts: [{ number: 8000 }] }`);
+spec: { selector: { matchLabels: { app: pool-${k} } }, targetPorts: [{ number: 8000 }]${ref} }`);
   }
+  if (v.flow) docs.push(FLOW_EPP);
   const settings = { apiVersion: "gateway.inference.dev/v1alpha1", kind: "GatewayConfig", endpoints };
   return [JSON.stringify(settings), ...docs].join("\n---\n");
 }
@@ -154,11 +178,17 @@ export async function microSection(opts: {
   const gateways = new Map<string, Gateway>();
   for (const v of opts.variants) gateways.set(v.id, await microGateway(v, mixOf(v)[1]!, v.root));
   // Warm-up: JIT and caches, not recorded.
-  for (const v of opts.variants) await microBatch(gateways.get(v.id)!, mixOf(v), opts.n);
+  for (const v of opts.variants) {
+    await gateways.get(v.id)!.refresh();
+    await microBatch(gateways.get(v.id)!, mixOf(v), opts.n);
+  }
   const got = new Map<string, number[]>();
   for (let r = 0; r < opts.rounds; r++)
     for (let k = 0; k < opts.variants.length; k++) {
       const v = opts.variants[(k + r) % opts.variants.length]!;
+      // Scraped first: without timers the snapshots go stale after 2 s, and flow control's
+      // detector then counts every pod saturated (a "f" variant would only queue).
+      await gateways.get(v.id)!.refresh();
       const us = await microBatch(gateways.get(v.id)!, mixOf(v), opts.n);
       got.set(v.id, [...(got.get(v.id) ?? []), us]);
     }
@@ -264,7 +294,8 @@ export async function decisionSection(opts: {
 
 /**
  * Run alone: `bun bench/lib/pool-micro.ts [variants] [rounds] [n]`, e.g. `p1e4,p1e16,p1e64 7 4000`
- * (p<pools>e<endpoints per pool>): the in-process section only, printed, then the cost per
+ * (p<pools>e<endpoints per pool>, an "f" after it: flow control on with the README's example,
+ * e.g. p1e64f): the in-process section only, printed, then the cost per
  * endpoint (slope between the fewest and the most endpoints of one pool count). Under Node:
  * `node --import tsx bench/lib/pool-micro.ts …`. BENCH_GATEWAY_ROOT=<another checkout> runs
  * that tree's gateway beside this one (`<id>-base`, same rounds) and prints the paired
@@ -278,9 +309,9 @@ if (main) {
   const [ids = "p1e4,p1e64", rounds = "7", n = "4000"] = process.argv.slice(2);
   const baseRoot = process.env["BENCH_GATEWAY_ROOT"];
   const variants: MicroVariant[] = ids.split(",").flatMap((id) => {
-    const m = /^p(\d+)e(\d+)$/.exec(id);
-    if (!m) throw new Error(`'${id}' is not p<pools>e<endpoints per pool>`);
-    const v = { id, pools: Number(m[1]), endpointsPerPool: Number(m[2]), quiet: true };
+    const m = /^p(\d+)e(\d+)(f?)$/.exec(id);
+    if (!m) throw new Error(`'${id}' is not p<pools>e<endpoints per pool>[f]`);
+    const v = { id, pools: Number(m[1]), endpointsPerPool: Number(m[2]), quiet: true, flow: m[3] === "f" };
     return baseRoot ? [v, { ...v, id: `${id}-base`, root: resolve(baseRoot) }] : [v];
   });
   if (process.env["BENCH_DECISION"] === "1") {

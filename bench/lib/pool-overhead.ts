@@ -40,6 +40,8 @@ export interface Variant {
   endpointsPerPool: number;
   /** Scraping every 10 min instead of every 50 ms: the request path alone. */
   quiet: boolean;
+  /** Flow control on, with the README's flow-control EndpointPickerConfig (pool-micro only). */
+  flow?: boolean;
 }
 
 /** The model the k-th pool's pods serve; with one pool, its pods serve the first and the last. */

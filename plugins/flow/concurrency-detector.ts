@@ -45,7 +45,15 @@ export function concurrencyDetector(
   const maxTokens = (params.maxTokenConcurrency ?? 1_000_000) * widen;
   const mode = params.concurrencyMode ?? "requests";
   if (mode === "requests")
-    return { type: CONCURRENCY_DETECTOR, name, score: (_endpoint, load) => load.inflight / maxRequests };
+    return {
+      type: CONCURRENCY_DETECTOR,
+      name,
+      score: (_endpoint, load) => load.inflight / maxRequests,
+      scoreColumns(cols, n, _now, out) {
+        const inflight = cols.inflight;
+        for (let i = 0; i < n; i++) out[i] = inflight[i]! / maxRequests;
+      },
+    };
   if (!tokens)
     throw new Error(`concurrency-detector ${name}: the ${mode} mode needs the gateway's token counter`);
   const byTokens = (endpoint: { name: string }) => tokens.get(endpoint.name) / maxTokens;

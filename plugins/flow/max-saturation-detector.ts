@@ -32,7 +32,7 @@ export function maxSaturationDetector(
   name = MAX_SATURATION_DETECTOR,
 ): SaturationDetector {
   if (detectors.length === 0) throw new Error("max-saturation-detector needs at least one detector");
-  return {
+  const detector: SaturationDetector = {
     type: MAX_SATURATION_DETECTOR,
     name,
     score(endpoint, load, now) {
@@ -44,4 +44,21 @@ export function maxSaturationDetector(
       return max;
     },
   };
+  // From columns only when every detector offers it: the larger of their scores, NaN (ask
+  // `score`) where any of them says so.
+  if (!detectors.every((d) => d.scoreColumns !== undefined)) return detector;
+  let other = new Float64Array(0);
+  detector.scoreColumns = (cols, n, now, out) => {
+    detectors[0]!.scoreColumns!(cols, n, now, out);
+    if (other.length < n) other = new Float64Array(n);
+    for (let k = 1; k < detectors.length; k++) {
+      detectors[k]!.scoreColumns!(cols, n, now, other);
+      for (let i = 0; i < n; i++) {
+        const a = out[i]!;
+        const b = other[i]!;
+        out[i] = Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : a > b ? a : b;
+      }
+    }
+  };
+  return detector;
 }

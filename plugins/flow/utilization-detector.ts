@@ -55,6 +55,18 @@ export function utilizationDetector(
       const score = Math.max(load.waiting / queueDepth, load.kvUsage / kvUtil);
       return isStale(endpoint.metrics, now, staleMs, endpoint.scrape) ? Math.max(1, score) : score;
     },
+    scoreColumns(cols, n, now, out) {
+      const { waiting, kvUsage, updatedAt } = cols;
+      for (let i = 0; i < n; i++) {
+        const at = updatedAt[i]!;
+        // Fresh for certain (isStale's first two tests); an older snapshot is stale or not by
+        // its scrape status, which `score` reads.
+        out[i] =
+          at !== 0 && now - at <= staleMs
+            ? Math.max(waiting[i]! / queueDepth, kvUsage[i]! / kvUtil)
+            : Number.NaN;
+      }
+    },
   };
 }
 

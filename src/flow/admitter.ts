@@ -168,7 +168,7 @@ export function createAdmitter(deps: {
       c?.saturationDetector,
       c?.plugins.filter((p) => deps.plugins.types.includes(p.type)),
     ]);
-  const loads = trackedLoads(deps.loads, deps.inflight);
+  const loads = trackedLoads(deps.loads, deps.inflight, deps.endpoints.columns);
   /** What one flow-control part builds: its detector and, with the gate on, its controller. */
   const build = (c: EndpointPickerConfig | undefined) => {
     const limited = c ? withUsageLimits(c, deps.plugins) : undefined;

@@ -3,13 +3,54 @@
  * pool's score (GIE's mean), and the places flow control has granted on endpoints but
  * the forward stage has not counted in flight yet (`Reservations`).
  */
+import type { EndpointColumns } from "../../endpoints/columns.ts";
 import type { Endpoint } from "../../endpoints/types.ts";
 import type { LoadTracker } from "../../scheduling/framework/load.ts";
-import type { InFlightView, LoadSource, SaturationDetector } from "./types.ts";
+import type { InFlightView, LoadSource, RoomColumns, SaturationDetector } from "./types.ts";
 
-/** A LoadSource over the gateway's LoadTracker and in-flight counts. */
-export function trackedLoads(tracker: LoadTracker, inflight: Pick<InFlightView, "get">): LoadSource {
-  return { load: (endpoint, extra = 0) => tracker.load(endpoint, inflight, extra) };
+/**
+ * A LoadSource over the gateway's LoadTracker and in-flight counts; `columns`, the pool
+ * store's, give the snapshot times of an array the store made without reading its objects.
+ */
+export function trackedLoads(
+  tracker: LoadTracker,
+  inflight: InFlightView,
+  columns?: EndpointColumns,
+): LoadSource {
+  return {
+    load: (endpoint, extra = 0) => tracker.load(endpoint, inflight, extra),
+    fill(endpoints, out) {
+      tracker.fill(endpoints, inflight, out);
+      const slots = columns?.slotsOf(endpoints);
+      if (slots !== undefined) {
+        const at = columns!.updatedAt;
+        for (let i = 0; i < slots.length; i++) out.updatedAt[i] = at[slots[i]!]!;
+      } else for (let i = 0; i < endpoints.length; i++) out.updatedAt[i] = endpoints[i]!.metrics.updatedAt;
+    },
+  };
+}
+
+/** `RoomColumns` with the scores beside them, for at least `n` endpoints. */
+class RoomScratch implements RoomColumns {
+  readonly waiting: Float64Array;
+  readonly running: Float64Array;
+  readonly assumed: Float64Array;
+  readonly kvUsage: Float64Array;
+  readonly inflight: Float64Array;
+  readonly updatedAt: Float64Array;
+  readonly score: Float64Array;
+
+  constructor(readonly capacity: number) {
+    const all = new Float64Array(7 * capacity);
+    const at = (k: number) => all.subarray(k * capacity, (k + 1) * capacity);
+    this.waiting = at(0);
+    this.running = at(1);
+    this.assumed = at(2);
+    this.kvUsage = at(3);
+    this.inflight = at(4);
+    this.updatedAt = at(5);
+    this.score = at(6);
+  }
 }
 
 /** One endpoint's score with `extra` more requests; NaN counts as 1 (saturated). */
@@ -72,6 +113,7 @@ export class Reservations {
    * (src/endpoints/columns.ts) instead of a copy's objects.
    */
   withRoom(endpoints: readonly Endpoint[], ceiling: number, now: number): readonly Endpoint[] {
+    if (this.allHaveRoom(endpoints, ceiling, now)) return endpoints;
     let open: Endpoint[] | undefined;
     for (let i = 0; i < endpoints.length; i++) {
       const e = endpoints[i]!;
@@ -79,6 +121,54 @@ export class Reservations {
       else open ??= endpoints.slice(0, i);
     }
     return open ?? endpoints;
+  }
+
+  /** Columns of `allHaveRoom`, grown to the largest candidate list seen. */
+  private scratch = new RoomScratch(0);
+
+  /**
+   * True when every endpoint's score is below `ceiling`, told from columns (the detector's
+   * `scoreColumns` over the loads' `fill`) where both offer them and nothing is reserved;
+   * false when some endpoint has no room, or the columns cannot tell (then `withRoom` asks
+   * each endpoint). Every candidate of every request passes here with flow control on: the
+   * endpoints' objects are read only for those the detector cannot judge from columns (issue
+   * 19, twenty-fourth pass).
+   */
+  private allHaveRoom(endpoints: readonly Endpoint[], ceiling: number, now: number): boolean {
+    const { detector, loads } = this.deps;
+    const n = endpoints.length;
+    if (detector.scoreColumns === undefined || loads.fill === undefined || n === 0) return false;
+    if (this.scratch.capacity < n) this.scratch = new RoomScratch(Math.max(n, 2 * this.scratch.capacity));
+    const cols = this.scratch;
+    loads.fill(endpoints, cols);
+    detector.scoreColumns(cols, n, now, cols.score);
+    for (let i = 0; i < n; i++) {
+      const s = cols.score[i]!;
+      if (!(s < ceiling) && !(Number.isNaN(s) && this.score(endpoints[i]!, now) < ceiling)) return false;
+    }
+    // The columns hold loads without reservations: an endpoint holding some is asked with them.
+    for (const name of this.held.keys()) {
+      const i = this.positionIn(endpoints, name);
+      if (i >= 0 && !(this.score(endpoints[i]!, now) < ceiling)) return false;
+    }
+    return true;
+  }
+
+  /** Each candidates array's positions by name, made at its first reservation check. */
+  private positions = new WeakMap<readonly Endpoint[], Map<string, number>>();
+
+  /** Where `name` is in `endpoints`; −1 when it is not a candidate. */
+  private positionIn(endpoints: readonly Endpoint[], name: string): number {
+    let byName = this.positions.get(endpoints);
+    if (byName === undefined) {
+      byName = new Map();
+      for (let i = 0; i < endpoints.length; i++) byName.set(endpoints[i]!.name, i);
+      this.positions.set(endpoints, byName);
+    }
+    const i = byName.get(name);
+    if (i !== undefined && endpoints[i]?.name === name) return i;
+    // An array changed in place since (none of the pool's are): found by a scan.
+    return endpoints.findIndex((e) => e.name === name);
   }
 
   /** Holds one place on `endpoint`; the returned function gives it back, once. */

@@ -109,9 +109,28 @@ export interface EndpointLoad {
   readonly inflight: number;
 }
 
+/**
+ * Many endpoints' loads at once, indexed like the endpoints array they were asked for: what
+ * `LoadSource.load` gives each (no extra), plus each snapshot's time (`metrics.updatedAt`;
+ * 0: never scraped). Read only.
+ */
+export interface RoomColumns {
+  readonly waiting: Float64Array;
+  readonly running: Float64Array;
+  readonly assumed: Float64Array;
+  readonly kvUsage: Float64Array;
+  readonly inflight: Float64Array;
+  readonly updatedAt: Float64Array;
+}
+
 /** Where detectors get an endpoint's load: now, or with `extra` requests added (what-if). */
 export interface LoadSource {
   load(endpoint: Endpoint, extra?: number): EndpointLoad;
+  /**
+   * Optional: `load` of each endpoint (no extra) and its snapshot's time into `out`, at its
+   * position; from the pool store's columns when it made the array (no endpoint object read).
+   */
+  fill?(endpoints: readonly Endpoint[], out: RoomColumns): void;
 }
 
 /**
@@ -125,6 +144,13 @@ export interface SaturationDetector {
   readonly name: string;
   /** `now` (clock ms) judges metric staleness; `load` already counts what was just sent. */
   score(endpoint: Endpoint, load: EndpointLoad, now: number): number;
+  /**
+   * Optional: `score` of the first `n` endpoints of `cols` at once, into `out`; NaN where an
+   * endpoint must be asked through `score` (what the columns cannot tell, e.g. whether an old
+   * snapshot is stale, which its scrape status decides). Flow control's room check runs it
+   * over every candidate of every request (issue 19, twenty-fourth pass).
+   */
+  scoreColumns?(cols: RoomColumns, n: number, now: number, out: Float64Array): void;
 }
 
 /** A plugin as written in YAML (`plugins: [{type, name?, parameters?}]`). */
