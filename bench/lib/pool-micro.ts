@@ -13,7 +13,7 @@ import { parseConfig } from "../../src/config/load.ts";
 import type { FetchFn } from "../../src/deps.ts";
 import { createGateway, type Gateway } from "../../src/gateway.ts";
 import { silentLogger } from "../../src/log.ts";
-import type { Variant } from "./pool-overhead.ts";
+import { FLOW_EPP, type Variant } from "./pool-overhead.ts";
 
 const ANSWER = JSON.stringify({
   id: "chatcmpl-bench",
@@ -41,28 +41,6 @@ const instantFetch: FetchFn = async (url, init) => {
   if (init.body instanceof ReadableStream) await new Response(init.body).arrayBuffer();
   return new Response(ANSWER, { headers: { "content-type": "application/json" } });
 };
-
-/** The README's flow-control example ("Flow control"), as written there. */
-const FLOW_EPP = `apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-metadata: { name: flow-epp }
-featureGates: [flowControl]
-saturationDetector:
-  queueDepthThreshold: 5
-  kvCacheUtilThreshold: 0.8
-  metricsStalenessThreshold: 2s
-flowControl:
-  defaultRequestTTL: 60s
-  noEndpointRequestTTL: 5m
-  maxRequests: 20k
-  maxBytes: 10Gi
-  defaultPriorityBand:
-    maxRequests: 5000
-    maxBytes: 1G
-    fairnessPolicyRef: round-robin-fairness-policy
-    orderingPolicyRef: fcfs-ordering-policy
-  priorityBands:
-    - { priority: -1, ceiling: 0.8, maxRequests: 50, defaultRequestTTL: 10s }`;
 
 function configOf(v: Variant, lastModel: string): string {
   const endpoints: unknown[] = [];

@@ -40,9 +40,31 @@ export interface Variant {
   endpointsPerPool: number;
   /** Scraping every 10 min instead of every 50 ms: the request path alone. */
   quiet: boolean;
-  /** Flow control on, with the README's flow-control EndpointPickerConfig (pool-micro only). */
+  /** Flow control on, with the README's flow-control EndpointPickerConfig (`FLOW_EPP`). */
   flow?: boolean;
 }
+
+/** The README's flow-control example ("Flow control"), as written there. */
+export const FLOW_EPP = `apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+metadata: { name: flow-epp }
+featureGates: [flowControl]
+saturationDetector:
+  queueDepthThreshold: 5
+  kvCacheUtilThreshold: 0.8
+  metricsStalenessThreshold: 2s
+flowControl:
+  defaultRequestTTL: 60s
+  noEndpointRequestTTL: 5m
+  maxRequests: 20k
+  maxBytes: 10Gi
+  defaultPriorityBand:
+    maxRequests: 5000
+    maxBytes: 1G
+    fairnessPolicyRef: round-robin-fairness-policy
+    orderingPolicyRef: fcfs-ordering-policy
+  priorityBands:
+    - { priority: -1, ceiling: 0.8, maxRequests: 50, defaultRequestTTL: 10s }`;
 
 /** The model the k-th pool's pods serve; with one pool, its pods serve the first and the last. */
 export const modelOf = (k: number) => `model-${k}`;
@@ -87,14 +109,24 @@ export class OverheadRig {
           `  - { name: p${k}-e${i}, address: "127.0.0.1:${port}", models: [${models.join(", ")}], labels: { app: pool-${k} } }`,
         );
       }
+      const ref = v.flow ? ", endpointPickerRef: { name: flow-epp }" : "";
       docs.push(
         "---",
         "apiVersion: inference.networking.k8s.io/v1",
         "kind: InferencePool",
         `metadata: { name: pool-${k} }`,
-        `spec: { selector: { matchLabels: { app: pool-${k} } }, targetPorts: [{ number: 8000 }] }`,
+        `spec: { selector: { matchLabels: { app: pool-${k} } }, targetPorts: [{ number: 8000 }]${ref} }`,
       );
     }
+    // Quiet: the detector's staleness raised with the data layer's (its 2 s would count
+    // every pod saturated once the one scrape is 2 s old).
+    if (v.flow)
+      docs.push(
+        "---",
+        v.quiet
+          ? FLOW_EPP.replace("metricsStalenessThreshold: 2s", "metricsStalenessThreshold: 20m")
+          : FLOW_EPP,
+      );
     // A folder of its own: the gateway watches its config's folder, and the logs are written
     // to the work dir (each write would have every gateway read its config again).
     const dir = join(this.work, "config");

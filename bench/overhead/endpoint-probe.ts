@@ -10,9 +10,9 @@
  * `--prompt new` sends a prompt of more than one 64-character block that no request has
  * sent before (a number wrk counts): no endpoint holds it, so the picker weighs its whole
  * band by rendezvous; the default (`short`) sends a prompt under one block, which has no
- * rendezvous key.
+ * rendezvous key. `--flow` turns flow control on with the README's example (ids "…f…").
  *
- *   BENCH_PIN=1 bun bench/overhead/endpoint-probe.ts [--rounds 6] [--seconds 3] [--prof] [--scrape] [--prompt short|new] [--baseline dir]
+ *   BENCH_PIN=1 bun bench/overhead/endpoint-probe.ts [--rounds 6] [--seconds 3] [--prof] [--scrape] [--prompt short|new] [--flow] [--baseline dir]
  */
 import { parseArgs } from "node:util";
 import { measureGateway, modelOf, OverheadRig, type Variant } from "../lib/pool-overhead.ts";
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     endpoints: { type: "string", default: "4,64" },
     baseline: { type: "string" },
     prompt: { type: "string", default: "short" },
+    flow: { type: "boolean", default: false },
   },
 });
 if (values.prompt !== "short" && values.prompt !== "new") throw new Error("--prompt is short or new");
@@ -37,10 +38,11 @@ const rig = new OverheadRig(last);
 const counts = values.endpoints.split(",").map(Number);
 await rig.startUpstream(Math.max(...counts));
 const variants: Variant[] = counts.map((n) => ({
-  id: `p1e${n}${values.scrape ? "" : "q"}`,
+  id: `p1e${n}${values.flow ? "f" : ""}${values.scrape ? "" : "q"}`,
   pools: 1,
   endpointsPerPool: n,
   quiet: !values.scrape,
+  flow: values.flow,
 }));
 const gws: { v: Variant; proc: Proc; url: string }[] = [];
 const roots: [string, string | undefined][] = [["", undefined]];
