@@ -58,7 +58,7 @@ import { type PluginDefinition, withParameters } from "../src/scheduling/framewo
 import type { ScorePicker } from "../src/scheduling/framework/runner.ts";
 import { DEFAULT_BLOCK_CHARS } from "../src/scheduling/prefix/hashes.ts";
 import type { PrefixIndex } from "../src/scheduling/prefix/prefix-index.ts";
-import { nameHash } from "../src/scheduling/prefix/rendezvous.ts";
+import { nameHash, rendezvousWeight } from "../src/scheduling/prefix/rendezvous.ts";
 import { fmix64 } from "../src/scheduling/prefix/xxhash64.ts";
 import { currentMatch } from "./prefix-match.ts";
 
@@ -95,17 +95,8 @@ export function maxScorePicker(opts: {
   let score = new Float64Array(8);
   let tie = new Float64Array(8);
   let weight = new Float64Array(8);
-  /** A band member's pending prefill (`splitPending`), by its place in the band. */
+  /** Each candidate's pending prefill (`splitPending`), by its position. */
   let pending = new Float64Array(8);
-  /**
-   * The name hash of the candidate at each position, as the last decision found it
-   * (`weigh`): a pool hands the same candidates in the same order decision after decision,
-   * so a position whose name is the same string as last time reuses its hash, and a band
-   * is weighed without a lookup by name (twenty-fourth pass).
-   */
-  const hashedName: string[] = [];
-  let nameHi = new Uint32Array(8);
-  let nameLo = new Uint32Array(8);
   let current: readonly Endpoint[] = NONE_ENDPOINTS;
   /** `pick`'s endpoints of its ScoredEndpoints, reused (`pickScores` takes the runner's array). */
   const unwrapped: Endpoint[] = [];
@@ -130,26 +121,25 @@ export function maxScorePicker(opts: {
     tie = new Float64Array(2 * n);
     weight = new Float64Array(2 * n);
     pending = new Float64Array(2 * n);
-    const hi = new Uint32Array(2 * n);
-    const lo = new Uint32Array(2 * n);
-    hi.set(nameHi);
-    lo.set(nameLo);
-    nameHi = hi;
-    nameLo = lo;
   };
   /** `weight[i]` = rendezvousWeight(key, name of candidate i) for each i of `head`. */
   const weigh = (endpoints: readonly Endpoint[], head: readonly number[], keyHi: number, keyLo: number) => {
+    const names = namesOf(endpoints);
+    if (names === undefined) {
+      for (const i of head) weight[i] = rendezvousWeight(keyHi, keyLo, endpoints[i]!.name);
+      return;
+    }
+    const { hi, lo } = names;
     for (let h = 0; h < head.length; h++) {
       const i = head[h]!;
-      const name = endpoints[i]!.name;
-      if (hashedName[i] !== name) {
-        const hash = nameHash(name);
-        hashedName[i] = name;
-        nameHi[i] = hash[0]!;
-        nameLo[i] = hash[1]!;
-      }
-      weight[i] = fmix64((keyHi ^ nameHi[i]!) >>> 0, (keyLo ^ nameLo[i]!) >>> 0);
+      weight[i] = fmix64((keyHi ^ hi[i]!) >>> 0, (keyLo ^ lo[i]!) >>> 0);
     }
+  };
+  /** Where `takePending` writes: the current candidates' positions by name. */
+  let at: ReadonlyMap<string, number> | undefined;
+  const takePending = (tokens: number, name: string) => {
+    const i = at!.get(name);
+    if (i !== undefined) pending[i] = tokens;
   };
   /**
    * The band's endpoints (indexes into the candidates) where the prompt would not wait
@@ -163,17 +153,27 @@ export function maxScorePicker(opts: {
    * per decision (issue 19, twenty-fourth pass).
    */
   const splitPending = (endpoints: readonly Endpoint[], index: PrefixIndex, own: number) => {
+    // Each candidate's pending prefill at its position: from the few endpoints with some
+    // pending when the candidates' names are tabled (no lookup per candidate), else asked
+    // per band member.
+    const names = namesOf(endpoints);
+    if (names !== undefined) {
+      pending.fill(0, 0, endpoints.length);
+      at = names.at;
+      index.forEachPending(takePending);
+      at = undefined;
+    } else for (const i of band) pending[i] = index.pendingTokens(endpoints[i]!.name);
     let least = Number.POSITIVE_INFINITY;
     for (let b = 0; b < band.length; b++) {
-      const x = index.pendingTokens(endpoints[band[b]!]!.name);
-      pending[b] = x;
+      const x = pending[band[b]!]!;
       if (x < least) least = x;
     }
     kept.length = 0;
     waits.length = 0;
     for (let b = 0; b < band.length; b++) {
-      const x = pending[b]!;
-      (x === least || x < own ? kept : waits).push(band[b]!);
+      const i = band[b]!;
+      const x = pending[i]!;
+      (x === least || x < own ? kept : waits).push(i);
     }
   };
   /** The pick over `endpoints` whose totals are already in `score[0..n)`. */
@@ -263,6 +263,42 @@ export function maxScorePicker(opts: {
       return choose(ctx, endpoints);
     },
   };
+}
+
+/** A candidates array's name hashes and positions by name (see `namesOf`). */
+interface CandidateNames {
+  readonly hi: Uint32Array;
+  readonly lo: Uint32Array;
+  readonly at: ReadonlyMap<string, number>;
+}
+
+const tabled = new WeakMap<readonly Endpoint[], CandidateNames>();
+
+/**
+ * The names of a frozen candidates array, tabled once: each position's rendezvous name hash
+ * and each name's position. A pool hands the same frozen array (its store's) decision after
+ * decision until its endpoints change, so weighing a band and finding its pending prefill
+ * read no endpoint object (issue 19, twenty-fourth pass: at 64 endpoints these per-candidate
+ * reads were most of what a new prompt's pick grew by). An array that is not frozen may
+ * change and is not tabled (undefined).
+ */
+function namesOf(endpoints: readonly Endpoint[]): CandidateNames | undefined {
+  let names = tabled.get(endpoints);
+  if (names !== undefined || !Object.isFrozen(endpoints)) return names;
+  const n = endpoints.length;
+  const hi = new Uint32Array(n);
+  const lo = new Uint32Array(n);
+  const at = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const name = endpoints[i]!.name;
+    const h = nameHash(name);
+    hi[i] = h[0]!;
+    lo[i] = h[1]!;
+    if (!at.has(name)) at.set(name, i);
+  }
+  names = { hi, lo, at };
+  tabled.set(endpoints, names);
+  return names;
 }
 
 const NONE: readonly number[] = [];

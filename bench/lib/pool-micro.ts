@@ -13,7 +13,8 @@ import { parseConfig } from "../../src/config/load.ts";
 import type { FetchFn } from "../../src/deps.ts";
 import { createGateway, type Gateway } from "../../src/gateway.ts";
 import { silentLogger } from "../../src/log.ts";
-import { FLOW_EPP, type Variant } from "./pool-overhead.ts";
+import { FLOW_EPP } from "./flow-epp.ts";
+import type { Variant } from "./pool-overhead.ts";
 
 const ANSWER = JSON.stringify({
   id: "chatcmpl-bench",

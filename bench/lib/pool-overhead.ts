@@ -24,6 +24,7 @@ import {
   sleep,
   start,
 } from "../overhead/procs.ts";
+import { FLOW_EPP } from "./flow-epp.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 /** BENCH_PIN=1: pin as bench/overhead does (off by default: on a machine others load, a pinned process waits for its one core). */
@@ -43,28 +44,6 @@ export interface Variant {
   /** Flow control on, with the README's flow-control EndpointPickerConfig (`FLOW_EPP`). */
   flow?: boolean;
 }
-
-/** The README's flow-control example ("Flow control"), as written there. */
-export const FLOW_EPP = `apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-metadata: { name: flow-epp }
-featureGates: [flowControl]
-saturationDetector:
-  queueDepthThreshold: 5
-  kvCacheUtilThreshold: 0.8
-  metricsStalenessThreshold: 2s
-flowControl:
-  defaultRequestTTL: 60s
-  noEndpointRequestTTL: 5m
-  maxRequests: 20k
-  maxBytes: 10Gi
-  defaultPriorityBand:
-    maxRequests: 5000
-    maxBytes: 1G
-    fairnessPolicyRef: round-robin-fairness-policy
-    orderingPolicyRef: fcfs-ordering-policy
-  priorityBands:
-    - { priority: -1, ceiling: 0.8, maxRequests: 50, defaultRequestTTL: 10s }`;
 
 /** The model the k-th pool's pods serve; with one pool, its pods serve the first and the last. */
 export const modelOf = (k: number) => `model-${k}`;

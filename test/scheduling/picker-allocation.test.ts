@@ -84,6 +84,20 @@ test("a new prefix's pending split allocates only the returned array, and still 
   const order = picker.pick(fresh, four).map((e) => e.name);
   expect(order).toHaveLength(4);
   expect(order[3]).toBe("pod-1");
+  // A frozen candidates array (a pool store's) takes the pending from the index's few
+  // endpoints with some, by the array's table of names: the same order.
+  const frozen = Object.freeze(four.map((s) => s.endpoint));
+  const totals = new Float64Array(4).fill(1);
+  const tabledIndex = {
+    pendingTokens: (name: string) => pending.get(name) ?? 0,
+    forEachPending: (fn: (tokens: number, name: string) => void) => pending.forEach(fn),
+  } as never;
+  const withTable = maxScorePicker({
+    random: seededRandom(3),
+    index: tabledIndex,
+    params: { maxNumOfEndpoints: 4 },
+  });
+  expect(withTable.pickScores!(fresh, frozen, totals).map((e) => e.name)[3]).toBe("pod-1");
   Bun.gc(true);
   const n = 200;
   const before = heapStats().objectTypeCounts;

@@ -136,4 +136,29 @@ describe("max-score-picker's band order", () => {
       expect(order).toEqual(rendezvousOrder(names, (n) => n, { hi: words[0]!, lo: words[1]! }));
     }
   });
+
+  test("is the rendezvous order over a frozen candidates array (its names tabled once), reused or not", () => {
+    const random = seededRandom(13);
+    const picker = maxScorePicker({ random, params: { maxNumOfEndpoints: 12 } });
+    const endpointsOf = (names: string[]) =>
+      Object.freeze(
+        names.map((name) => ({ name, metrics: { runningRequests: 0, waitingQueueSize: 0 } }) as never),
+      );
+    const arrays = [pods(12), pods(12).reverse(), pods(12).slice(3, 10)].map((names) => ({
+      names,
+      endpoints: endpointsOf(names),
+    }));
+    for (let d = 0; d < 300; d++) {
+      const { names, endpoints } = arrays[Math.floor(random() * arrays.length)]!;
+      const words = new Uint32Array([word(random), word(random)]);
+      const ctx = {
+        get: () => undefined,
+        inflight: { get: () => 0 },
+        prefixHashes: () => ({ count: 1, words }),
+      } as never;
+      const totals = new Float64Array(names.length).fill(1);
+      const order = picker.pickScores!(ctx, endpoints, totals).map((e) => e.name);
+      expect(order).toEqual(rendezvousOrder(names, (n) => n, { hi: words[0]!, lo: words[1]! }));
+    }
+  });
 });

@@ -269,6 +269,11 @@ export class PrefixIndex {
     return this.pending.get(endpoint) ?? 0;
   }
 
+  /** `fn(tokens, endpoint)` for each endpoint with pending tokens (`pendingTokens` > 0), none for the others. */
+  forEachPending(fn: (tokens: number, endpoint: string) => void): void {
+    this.pending.forEach(fn);
+  }
+
   /** Forgets everything `endpoint` held (the endpoint left the pool). */
   removeEndpoint(endpoint: string): void {
     if (this.later.size > 0) this.settle();
