@@ -34,9 +34,32 @@ const METRICS = [
   "",
 ].join("\n");
 
+/** A pod with a full queue (flow control's detector counts it without room: 9 / 5). */
+const FULL_METRICS = METRICS.replace(
+  'num_requests_waiting{model_name="m"} 0',
+  'num_requests_waiting{model_name="m"} 9',
+);
+
+/** Odd-numbered pods full in a half-full variant (`h`): their addresses end in an even last octet. */
+const isFullPod = (url: string) => /\.\d*[02468]:8000\//.test(url);
+
 /** Answers every upstream call at once, as a pod would. */
 const instantFetch: FetchFn = async (url, init) => {
   if (url.endsWith("/metrics")) return new Response(METRICS, { headers: { "content-type": "text/plain" } });
+  return answerOf(url, init);
+};
+
+/** `instantFetch` whose odd-numbered pods report a full queue. */
+const halfFullFetch: FetchFn = async (url, init) => {
+  if (url.endsWith("/metrics"))
+    return new Response(isFullPod(url) ? FULL_METRICS : METRICS, {
+      headers: { "content-type": "text/plain" },
+    });
+  return answerOf(url, init);
+};
+
+/** A pod's answer to anything but /metrics. */
+const answerOf: FetchFn = async (url, init) => {
   if (url.endsWith("/v1/models"))
     return Response.json({ object: "list", data: [{ id: "m", object: "model" }] });
   if (init.body instanceof ReadableStream) await new Response(init.body).arrayBuffer();
@@ -91,7 +114,7 @@ export async function microGateway(v: Variant, lastModel: string, root?: string)
   const gateway = createGateway({
     config: parseConfig(configOf(v, lastModel), `${v.id}.yaml`),
     logger: silentLogger(),
-    fetch: instantFetch,
+    fetch: v.halfFull ? halfFullFetch : instantFetch,
   });
   gateway.start({ timers: false });
   await gateway.refresh({ models: true });
@@ -274,7 +297,8 @@ export async function decisionSection(opts: {
 /**
  * Run alone: `bun bench/lib/pool-micro.ts [variants] [rounds] [n]`, e.g. `p1e4,p1e16,p1e64 7 4000`
  * (p<pools>e<endpoints per pool>, an "f" after it: flow control on with the README's example,
- * e.g. p1e64f): the in-process section only, printed, then the cost per
+ * e.g. p1e64f; then an "h": every other pod reports a full queue, e.g. p1e64fh): the
+ * in-process section only, printed, then the cost per
  * endpoint (slope between the fewest and the most endpoints of one pool count). Under Node:
  * `node --import tsx bench/lib/pool-micro.ts …`. BENCH_GATEWAY_ROOT=<another checkout> runs
  * that tree's gateway beside this one (`<id>-base`, same rounds) and prints the paired
@@ -288,9 +312,16 @@ if (main) {
   const [ids = "p1e4,p1e64", rounds = "7", n = "4000"] = process.argv.slice(2);
   const baseRoot = process.env["BENCH_GATEWAY_ROOT"];
   const variants: MicroVariant[] = ids.split(",").flatMap((id) => {
-    const m = /^p(\d+)e(\d+)(f?)$/.exec(id);
-    if (!m) throw new Error(`'${id}' is not p<pools>e<endpoints per pool>[f]`);
-    const v = { id, pools: Number(m[1]), endpointsPerPool: Number(m[2]), quiet: true, flow: m[3] === "f" };
+    const m = /^p(\d+)e(\d+)(f?)(h?)$/.exec(id);
+    if (!m) throw new Error(`'${id}' is not p<pools>e<endpoints per pool>[f][h]`);
+    const v = {
+      id,
+      pools: Number(m[1]),
+      endpointsPerPool: Number(m[2]),
+      quiet: true,
+      flow: m[3] === "f",
+      halfFull: m[4] === "h",
+    };
     return baseRoot ? [v, { ...v, id: `${id}-base`, root: resolve(baseRoot) }] : [v];
   });
   if (process.env["BENCH_DECISION"] === "1") {

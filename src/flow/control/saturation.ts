@@ -113,45 +113,43 @@ export class Reservations {
    * (src/endpoints/columns.ts) instead of a copy's objects.
    */
   withRoom(endpoints: readonly Endpoint[], ceiling: number, now: number): readonly Endpoint[] {
-    if (this.allHaveRoom(endpoints, ceiling, now)) return endpoints;
+    const scores = this.columnScores(endpoints, now);
     let open: Endpoint[] | undefined;
     for (let i = 0; i < endpoints.length; i++) {
       const e = endpoints[i]!;
-      if (this.score(e, now) < ceiling) open?.push(e);
+      let s = scores === undefined ? Number.NaN : scores[i]!;
+      if (Number.isNaN(s)) s = this.score(e, now);
+      if (s < ceiling) open?.push(e);
       else open ??= endpoints.slice(0, i);
     }
     return open ?? endpoints;
   }
 
-  /** Columns of `allHaveRoom`, grown to the largest candidate list seen. */
+  /** Columns of `columnScores`, grown to the largest candidate list seen. */
   private scratch = new RoomScratch(0);
 
   /**
-   * True when every endpoint's score is below `ceiling`, told from columns (the detector's
-   * `scoreColumns` over the loads' `fill`) where both offer them and nothing is reserved;
-   * false when some endpoint has no room, or the columns cannot tell (then `withRoom` asks
-   * each endpoint). Every candidate of every request passes here with flow control on: the
-   * endpoints' objects are read only for those the detector cannot judge from columns (issue
-   * 19, twenty-fourth pass).
+   * Each endpoint's score, reservations counted, from columns (the detector's `scoreColumns`
+   * over the loads' `fill`) where both offer them; NaN where the detector must be asked one
+   * by one (`score`); undefined when the columns cannot be used. Every candidate of every
+   * request passes here with flow control on: the endpoints' objects are read only for those
+   * the detector cannot judge from columns and those holding reservations (issue 19,
+   * twenty-fourth pass).
    */
-  private allHaveRoom(endpoints: readonly Endpoint[], ceiling: number, now: number): boolean {
+  private columnScores(endpoints: readonly Endpoint[], now: number): Float64Array | undefined {
     const { detector, loads } = this.deps;
     const n = endpoints.length;
-    if (detector.scoreColumns === undefined || loads.fill === undefined || n === 0) return false;
+    if (detector.scoreColumns === undefined || loads.fill === undefined || n === 0) return undefined;
     if (this.scratch.capacity < n) this.scratch = new RoomScratch(Math.max(n, 2 * this.scratch.capacity));
     const cols = this.scratch;
     loads.fill(endpoints, cols);
     detector.scoreColumns(cols, n, now, cols.score);
-    for (let i = 0; i < n; i++) {
-      const s = cols.score[i]!;
-      if (!(s < ceiling) && !(Number.isNaN(s) && this.score(endpoints[i]!, now) < ceiling)) return false;
-    }
     // The columns hold loads without reservations: an endpoint holding some is asked with them.
     for (const name of this.held.keys()) {
       const i = this.positionIn(endpoints, name);
-      if (i >= 0 && !(this.score(endpoints[i]!, now) < ceiling)) return false;
+      if (i >= 0) cols.score[i] = this.score(endpoints[i]!, now);
     }
-    return true;
+    return cols.score;
   }
 
   /** Each candidates array's positions by name, made at its first reservation check. */
