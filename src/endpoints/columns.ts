@@ -127,6 +127,25 @@ export class EndpointColumns {
     this.slotsByArray.set(endpoints, slots);
   }
 
+  /**
+   * Remembers the slots of `subset`: the endpoints of `parent` (an array the store made) at
+   * `positions[0..count)`, in that order, taken from the parent's slots without reading an
+   * endpoint. Flow control's room hands the decision such a subset when some endpoint is
+   * full (twenty-fourth pass). `subset` must not change afterwards (as the store's own arrays).
+   */
+  indexSubset(
+    parent: readonly Endpoint[],
+    subset: readonly Endpoint[],
+    positions: Int32Array,
+    count: number,
+  ): void {
+    const from = this.slotsByArray.get(parent);
+    if (from === undefined) return;
+    const slots = new Int32Array(count);
+    for (let j = 0; j < count; j++) slots[j] = from[positions[j]!]!;
+    this.slotsByArray.set(subset, slots);
+  }
+
   /** The slots of `endpoints` when it is an array the store made since its last rebuild. */
   slotsOf(endpoints: readonly Endpoint[]): Int32Array | undefined {
     return this.slotsByArray.get(endpoints);

@@ -90,6 +90,7 @@ describe("withRoom from columns answers as the per-endpoint path", () => {
       let answers = 0;
       let allRoom = 0;
       let allRoomHeld = 0;
+      let subsets = 0;
       for (let step = 0; step < 1500; step++) {
         now += Math.floor(r() * 30);
         const names = store.list().map((e) => e.name);
@@ -124,6 +125,13 @@ describe("withRoom from columns answers as the per-endpoint path", () => {
         const want = slow.withRoom(candidates, ceiling, now).map((e) => e.name);
         const got = fast.withRoom(candidates, ceiling, now);
         expect(got.map((e) => e.name)).toEqual(want);
+        // A subset of the store's array carries its slots, so the decision reads columns too.
+        if (got !== candidates && got.length > 0 && candidates === all) {
+          const slots = store.columns.slotsOf(got);
+          expect(slots).toBeDefined();
+          expect([...slots!]).toEqual(got.map((e) => store.columns.slot(e.name)!));
+          subsets++;
+        }
         if (got === candidates) {
           allRoom++;
           if (reserved.length > 0) allRoomHeld++;
@@ -134,6 +142,7 @@ describe("withRoom from columns answers as the per-endpoint path", () => {
       expect(allRoom).toBeGreaterThan(10);
       expect(allRoomHeld).toBeGreaterThan(3);
       expect(allRoom).toBeLessThan(answers / 2);
+      expect(subsets).toBeGreaterThan(50);
     });
 });
 

@@ -27,6 +27,9 @@ export function trackedLoads(
         for (let i = 0; i < slots.length; i++) out.updatedAt[i] = at[slots[i]!]!;
       } else for (let i = 0; i < endpoints.length; i++) out.updatedAt[i] = endpoints[i]!.metrics.updatedAt;
     },
+    subset(endpoints, subset, positions, count) {
+      columns?.indexSubset(endpoints, subset, positions, count);
+    },
   };
 }
 
@@ -39,8 +42,11 @@ class RoomScratch implements RoomColumns {
   readonly inflight: Float64Array;
   readonly updatedAt: Float64Array;
   readonly score: Float64Array;
+  /** `withRoom`'s kept positions. */
+  readonly kept: Int32Array;
 
   constructor(readonly capacity: number) {
+    this.kept = new Int32Array(capacity);
     const all = new Float64Array(7 * capacity);
     const at = (k: number) => all.subarray(k * capacity, (k + 1) * capacity);
     this.waiting = at(0);
@@ -114,15 +120,26 @@ export class Reservations {
    */
   withRoom(endpoints: readonly Endpoint[], ceiling: number, now: number): readonly Endpoint[] {
     const scores = this.columnScores(endpoints, now);
+    const kept = this.scratch.kept;
     let open: Endpoint[] | undefined;
     for (let i = 0; i < endpoints.length; i++) {
       const e = endpoints[i]!;
       let s = scores === undefined ? Number.NaN : scores[i]!;
       if (Number.isNaN(s)) s = this.score(e, now);
-      if (s < ceiling) open?.push(e);
-      else open ??= endpoints.slice(0, i);
+      if (s < ceiling) {
+        if (open !== undefined) {
+          if (scores !== undefined) kept[open.length] = i;
+          open.push(e);
+        }
+      } else if (open === undefined) {
+        open = endpoints.slice(0, i);
+        if (scores !== undefined) for (let j = 0; j < i; j++) kept[j] = j;
+      }
     }
-    return open ?? endpoints;
+    if (open === undefined) return endpoints;
+    // The decision over the subset then reads the columns too.
+    if (scores !== undefined && open.length > 0) this.deps.loads.subset?.(endpoints, open, kept, open.length);
+    return open;
   }
 
   /** Columns of `columnScores`, grown to the largest candidate list seen. */

@@ -131,6 +131,16 @@ export interface LoadSource {
    * position; from the pool store's columns when it made the array (no endpoint object read).
    */
   fill?(endpoints: readonly Endpoint[], out: RoomColumns): void;
+  /**
+   * Optional: `subset` holds the endpoints of `endpoints` at `positions[0..count)`; where
+   * `fill` reads `endpoints` from columns, later readers of `subset` may too.
+   */
+  subset?(
+    endpoints: readonly Endpoint[],
+    subset: readonly Endpoint[],
+    positions: Int32Array,
+    count: number,
+  ): void;
 }
 
 /**
