@@ -62,6 +62,8 @@ describe("withRoom from columns answers as the per-endpoint path", () => {
     test(label, () => {
       expect(detector.scoreColumns).toBeDefined();
       const r = rng(label.length * 7919);
+      // The closed sets' draws: their own sequence, so the steps above stay as they were.
+      const pick = rng(label.length * 104729);
       const inflight = new InFlight();
       const store = new EndpointStore(inflight);
       const tracker = new LoadTracker({ columns: store.columns });
@@ -91,6 +93,7 @@ describe("withRoom from columns answers as the per-endpoint path", () => {
       let allRoom = 0;
       let allRoomHeld = 0;
       let subsets = 0;
+      let laterFinds = 0;
       for (let step = 0; step < 1500; step++) {
         now += Math.floor(r() * 30);
         const names = store.list().map((e) => e.name);
@@ -125,6 +128,13 @@ describe("withRoom from columns answers as the per-endpoint path", () => {
         const want = slow.withRoom(candidates, ceiling, now).map((e) => e.name);
         const got = fast.withRoom(candidates, ceiling, now);
         expect(got.map((e) => e.name)).toEqual(want);
+        // The first place with room, some candidates closed: as the per-endpoint path finds it.
+        const closed = new Set(candidates.filter(() => pick() < 0.2));
+        expect(fast.find(candidates, ceiling, now, closed)?.name).toBe(
+          slow.find(candidates, ceiling, now, closed)?.name,
+        );
+        const open = slow.find(candidates, ceiling, now);
+        if (open !== undefined && open !== candidates[0]) laterFinds++;
         // A subset of the store's array carries its slots, so the decision reads columns too.
         if (got !== candidates && got.length > 0 && candidates === all) {
           const slots = store.columns.slotsOf(got);
@@ -143,6 +153,7 @@ describe("withRoom from columns answers as the per-endpoint path", () => {
       expect(allRoomHeld).toBeGreaterThan(3);
       expect(allRoom).toBeLessThan(answers / 2);
       expect(subsets).toBeGreaterThan(50);
+      expect(laterFinds).toBeGreaterThan(50);
     });
 });
 
@@ -168,4 +179,30 @@ test("the columns' scores are the detectors' own where they give one", () => {
   expect(out[2]).toBeCloseTo(1.125);
   // Never scraped: the column cannot tell, so `score` is asked (NaN).
   expect(Number.isNaN(out[3]!)).toBe(true);
+});
+
+test("find from columns: past a full first candidate, skips the closed ones and finds the first with room", () => {
+  const inflight = new InFlight();
+  const store = new EndpointStore(inflight);
+  const tracker = new LoadTracker({ columns: store.columns });
+  const room = new Reservations({
+    detector: utilizationDetector({}),
+    loads: trackedLoads(tracker, inflight, store.columns),
+  });
+  store.upsert(["e0", "e1", "e2", "e3"].map(plain));
+  const waiting = [9, 0, 9, 0];
+  for (const [i, e] of store.list().entries())
+    store.setMetrics(e.name, {
+      waitingQueueSize: waiting[i]!,
+      runningRequests: 0,
+      kvCacheUsage: 0,
+      updatedAt: 1000,
+    });
+  const all = store.list();
+  expect(room.find(all, 1, 1000)?.name).toBe("e1");
+  expect(room.find(all, 1, 1000, new Set([all[1]!]))?.name).toBe("e3");
+  expect(room.find(all, 1, 1000, new Set([all[1]!, all[3]!]))).toBeUndefined();
+  // A reservation on e1 up to the ceiling (5 places at queueDepthThreshold 5): the next one.
+  for (let k = 0; k < 5; k++) room.reserve(all[1]!);
+  expect(room.find(all, 1, 1000)?.name).toBe("e3");
 });

@@ -102,14 +102,30 @@ export class Reservations {
     return scoreOf(this.deps.detector, this.deps.loads, endpoint, now, this.held.get(endpoint.name) ?? 0);
   }
 
-  /** The first endpoint not in `skip` whose score is below `ceiling`. */
+  /**
+   * The first endpoint not in `skip` whose score is below `ceiling`. The first candidate is
+   * asked through its objects (with room, the usual case, that is all a find costs); past it,
+   * the scores come from columns (`columnScores`): a queued request's find after a completion
+   * walks a saturated pool to its one free place.
+   */
   find(
     endpoints: readonly Endpoint[],
     ceiling: number,
     now: number,
     skip?: ReadonlySet<Endpoint>,
   ): Endpoint | undefined {
-    for (const e of endpoints) if (!skip?.has(e) && this.score(e, now) < ceiling) return e;
+    const n = endpoints.length;
+    if (n === 0) return undefined;
+    const first = endpoints[0]!;
+    if (!skip?.has(first) && this.score(first, now) < ceiling) return first;
+    const scores = n > 1 ? this.columnScores(endpoints, now) : undefined;
+    for (let i = 1; i < n; i++) {
+      const e = endpoints[i]!;
+      if (skip?.has(e)) continue;
+      let s = scores === undefined ? Number.NaN : scores[i]!;
+      if (Number.isNaN(s)) s = this.score(e, now);
+      if (s < ceiling) return e;
+    }
     return undefined;
   }
 
