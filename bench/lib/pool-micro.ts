@@ -40,23 +40,32 @@ const FULL_METRICS = METRICS.replace(
   'num_requests_waiting{model_name="m"} 9',
 );
 
-/** Odd-numbered pods full in a half-full variant (`h`): their addresses end in an even last octet. */
-const isFullPod = (url: string) => /\.\d*[02468]:8000\//.test(url);
+/** Answers every upstream call at once, as a pod would; pods `isFull` says report a full queue. */
+function podFetch(isFull: (url: string) => boolean): FetchFn {
+  return async (url, init) => {
+    if (url.endsWith("/metrics"))
+      return new Response(isFull(url) ? FULL_METRICS : METRICS, {
+        headers: { "content-type": "text/plain" },
+      });
+    return answerOf(url, init);
+  };
+}
 
-/** Answers every upstream call at once, as a pod would. */
-const instantFetch: FetchFn = async (url, init) => {
-  if (url.endsWith("/metrics")) return new Response(METRICS, { headers: { "content-type": "text/plain" } });
-  return answerOf(url, init);
-};
+const instantFetch = podFetch(() => false);
 
-/** `instantFetch` whose odd-numbered pods report a full queue. */
-const halfFullFetch: FetchFn = async (url, init) => {
-  if (url.endsWith("/metrics"))
-    return new Response(isFullPod(url) ? FULL_METRICS : METRICS, {
-      headers: { "content-type": "text/plain" },
-    });
-  return answerOf(url, init);
-};
+/**
+ * The variant's pods: every other one full (`h`: odd-numbered ones, whose address ends in an
+ * even octet), or all but the last (`l`: a saturated pool with one place, where queued
+ * requests wait at the gateway and each completion's dispatch walks the full ones).
+ */
+function fetchOf(v: Variant): FetchFn {
+  if (v.full === "half") return podFetch((url) => /\.\d*[02468]:8000\//.test(url));
+  if (v.full === "allButLast") {
+    const last = `.${v.endpointsPerPool}:8000/`;
+    return podFetch((url) => !url.includes(last));
+  }
+  return instantFetch;
+}
 
 /** A pod's answer to anything but /metrics. */
 const answerOf: FetchFn = async (url, init) => {
@@ -114,7 +123,7 @@ export async function microGateway(v: Variant, lastModel: string, root?: string)
   const gateway = createGateway({
     config: parseConfig(configOf(v, lastModel), `${v.id}.yaml`),
     logger: silentLogger(),
-    fetch: v.halfFull ? halfFullFetch : instantFetch,
+    fetch: fetchOf(v),
   });
   gateway.start({ timers: false });
   await gateway.refresh({ models: true });
@@ -297,7 +306,8 @@ export async function decisionSection(opts: {
 /**
  * Run alone: `bun bench/lib/pool-micro.ts [variants] [rounds] [n]`, e.g. `p1e4,p1e16,p1e64 7 4000`
  * (p<pools>e<endpoints per pool>, an "f" after it: flow control on with the README's example,
- * e.g. p1e64f; then an "h": every other pod reports a full queue, e.g. p1e64fh): the
+ * e.g. p1e64f; then an "h": every other pod reports a full queue, e.g. p1e64fh, or an "l": all
+ * but the last, e.g. p1e64fl): the
  * in-process section only, printed, then the cost per
  * endpoint (slope between the fewest and the most endpoints of one pool count). Under Node:
  * `node --import tsx bench/lib/pool-micro.ts …`. BENCH_GATEWAY_ROOT=<another checkout> runs
@@ -312,15 +322,15 @@ if (main) {
   const [ids = "p1e4,p1e64", rounds = "7", n = "4000"] = process.argv.slice(2);
   const baseRoot = process.env["BENCH_GATEWAY_ROOT"];
   const variants: MicroVariant[] = ids.split(",").flatMap((id) => {
-    const m = /^p(\d+)e(\d+)(f?)(h?)$/.exec(id);
-    if (!m) throw new Error(`'${id}' is not p<pools>e<endpoints per pool>[f][h]`);
+    const m = /^p(\d+)e(\d+)(f?)([hl]?)$/.exec(id);
+    if (!m) throw new Error(`'${id}' is not p<pools>e<endpoints per pool>[f][h|l]`);
     const v = {
       id,
       pools: Number(m[1]),
       endpointsPerPool: Number(m[2]),
       quiet: true,
       flow: m[3] === "f",
-      halfFull: m[4] === "h",
+      full: m[4] === "h" ? ("half" as const) : m[4] === "l" ? ("allButLast" as const) : undefined,
     };
     return baseRoot ? [v, { ...v, id: `${id}-base`, root: resolve(baseRoot) }] : [v];
   });

@@ -43,8 +43,8 @@ export interface Variant {
   quiet: boolean;
   /** Flow control on, with the README's flow-control EndpointPickerConfig (`FLOW_EPP`). */
   flow?: boolean;
-  /** Every other pod reports a full queue (pool-micro only). */
-  halfFull?: boolean;
+  /** Pods that report a full queue (pool-micro only): every other one, or all but the last. */
+  full?: "half" | "allButLast";
 }
 
 /** The model the k-th pool's pods serve; with one pool, its pods serve the first and the last. */
