@@ -113,6 +113,17 @@ describe("rendezvousWeight", () => {
   });
 });
 
+/** A decision's context whose prompt has one block, hashed to `words`, and no prefix match. */
+const keyed = (words: Uint32Array) =>
+  ({
+    get: () => undefined,
+    inflight: { get: () => 0 },
+    prefixHashes: () => ({ count: 1, words }),
+  }) as never;
+
+/** An endpoint as the picker reads it, idle. */
+const idle = (name: string) => ({ name, metrics: { runningRequests: 0, waitingQueueSize: 0 } }) as never;
+
 describe("max-score-picker's band order", () => {
   test("is the rendezvous order, whatever names a position held in the picker's earlier decisions", () => {
     const all = pods(12);
@@ -123,15 +134,8 @@ describe("max-score-picker's band order", () => {
       const names = all.filter(() => random() < 0.7).sort(() => random() - 0.5);
       if (names.length < 2) continue;
       const words = new Uint32Array([word(random), word(random)]);
-      const ctx = {
-        get: () => undefined,
-        inflight: { get: () => 0 },
-        prefixHashes: () => ({ count: 1, words }),
-      } as never;
-      const scored = names.map((name) => ({
-        endpoint: { name, metrics: { runningRequests: 0, waitingQueueSize: 0 } } as never,
-        score: 1,
-      }));
+      const ctx = keyed(words);
+      const scored = names.map((name) => ({ endpoint: idle(name), score: 1 }));
       const order = picker.pick(ctx, scored).map((e) => e.name);
       expect(order).toEqual(rendezvousOrder(names, (n) => n, { hi: words[0]!, lo: words[1]! }));
     }
@@ -140,10 +144,7 @@ describe("max-score-picker's band order", () => {
   test("is the rendezvous order over a frozen candidates array (its names tabled once), reused or not", () => {
     const random = seededRandom(13);
     const picker = maxScorePicker({ random, params: { maxNumOfEndpoints: 12 } });
-    const endpointsOf = (names: string[]) =>
-      Object.freeze(
-        names.map((name) => ({ name, metrics: { runningRequests: 0, waitingQueueSize: 0 } }) as never),
-      );
+    const endpointsOf = (names: string[]) => Object.freeze(names.map(idle));
     const arrays = [pods(12), pods(12).reverse(), pods(12).slice(3, 10)].map((names) => ({
       names,
       endpoints: endpointsOf(names),
@@ -151,11 +152,7 @@ describe("max-score-picker's band order", () => {
     for (let d = 0; d < 300; d++) {
       const { names, endpoints } = arrays[Math.floor(random() * arrays.length)]!;
       const words = new Uint32Array([word(random), word(random)]);
-      const ctx = {
-        get: () => undefined,
-        inflight: { get: () => 0 },
-        prefixHashes: () => ({ count: 1, words }),
-      } as never;
+      const ctx = keyed(words);
       const totals = new Float64Array(names.length).fill(1);
       const order = picker.pickScores!(ctx, endpoints, totals).map((e) => e.name);
       expect(order).toEqual(rendezvousOrder(names, (n) => n, { hi: words[0]!, lo: words[1]! }));
