@@ -89,6 +89,13 @@ export const SettingsSchema = v.strictObject({
   bodyReadTimeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 30_000),
   /** On SIGTERM: how long in-flight requests may drain before connections are closed. */
   shutdownGraceMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 30_000),
+  /**
+   * Start-up warm-up: synthetic requests through a throwaway gateway for this many ms before
+   * the listener opens, so the first requests get a compiled request path (src/runtime/warm-up.ts).
+   * Off (0) by default: it costs the seconds after it and leans dearer at steady state
+   * (docs/runtimes.md, "Start-up warm-up"). The runtime entries only; createGateway never warms.
+   */
+  warmUpMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(60_000)), 0),
   logLevel: v.optional(v.picklist(["debug", "info", "warn", "error", "silent"]), "info"),
   /** Which model name responses carry: the target actually served, or the one the client asked for. */
   responseModel: v.optional(v.picklist(["served", "requested"]), "served"),

@@ -27,11 +27,9 @@ const started = await main({
   runtime: `bun ${Bun.version}`,
   argv: process.argv.slice(2),
   env: process.env,
-});
-if (started) {
   // A request's metrics and log line are written after its answer has left: Bun.serve writes
   // the answer when the handler's promise settles, before the turn's immediates, and at one
   // connection the bookkeeping was on the client's clock (src/observability/after-answer.ts).
-  started.gateway.deps.afterAnswer.defer(setImmediate);
-  exitOnSignals(started);
-}
+  afterAnswer: setImmediate,
+});
+if (started) exitOnSignals(started);

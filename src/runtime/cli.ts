@@ -16,7 +16,8 @@ Options:
 
 Environment (overridden by flags): GATEWAY_CONFIG, GATEWAY_PORT (or PORT), GATEWAY_HOST,
 GATEWAY_LOG_LEVEL. GATEWAY_CONFIG_SETTLE_MS: how long the config file must read the same
-before an edit is reloaded (default 500).`;
+before an edit is reloaded (default 500). GATEWAY_WARMUP_MS: how long the start-up warm-up
+runs before the gateway listens (default 0: none, or the config's warmUpMs).`;
 
 export interface CliOptions {
   help: boolean;
@@ -26,6 +27,8 @@ export interface CliOptions {
   logLevel: string | undefined;
   /** GATEWAY_CONFIG_SETTLE_MS: how long the config file must read the same before a reload takes it. */
   settleMs: number | undefined;
+  /** GATEWAY_WARMUP_MS: the start-up warm-up's budget (settings.warmUpMs), 0 to skip it. */
+  warmUpMs: number | undefined;
 }
 
 /** Flags first, then environment; throws an Error with a readable message on bad input. */
@@ -56,9 +59,17 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     if (!Number.isInteger(settleMs) || settleMs < 0 || settleMs > 60_000)
       throw new Error(`GATEWAY_CONFIG_SETTLE_MS: expected milliseconds from 0 to 60000, got '${settleText}'`);
   }
+  const warmText = env["GATEWAY_WARMUP_MS"];
+  let warmUpMs: number | undefined;
+  if (warmText !== undefined && warmText !== "") {
+    warmUpMs = Number(warmText);
+    if (!Number.isInteger(warmUpMs) || warmUpMs < 0 || warmUpMs > 60_000)
+      throw new Error(`GATEWAY_WARMUP_MS: expected milliseconds from 0 to 60000, got '${warmText}'`);
+  }
   return {
     help: values.help ?? false,
     settleMs,
+    warmUpMs,
     config: values.config ?? (env["GATEWAY_CONFIG"] || undefined),
     port,
     host: values.host ?? (env["GATEWAY_HOST"] || undefined),

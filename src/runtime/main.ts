@@ -9,6 +9,7 @@ import type { FetchFn } from "../deps.ts";
 import { createGateway, type Gateway } from "../gateway.ts";
 import type { SubscriberFactory } from "../kvevents/pool.ts";
 import { createLogger, type LogLevel } from "../log.ts";
+import type { Later } from "../observability/after-answer.ts";
 import type { DirectStreams } from "../proxy/relay.ts";
 import { startSimulators } from "../simulator/index.ts";
 import { banner } from "./banner.ts";
@@ -18,6 +19,7 @@ import { ListenError, listen } from "./listen.ts";
 import { resolveSecrets } from "./secrets.ts";
 import type { RunningServer, ServeFn } from "./server.ts";
 import { drainAndStop } from "./shutdown.ts";
+import { warmUp } from "./warm-up.ts";
 import { watchConfigFile } from "./watch-config.ts";
 
 export const DEFAULT_CONFIG = fileURLToPath(new URL("../../examples/quickstart.yaml", import.meta.url));
@@ -55,6 +57,11 @@ export async function main(opts: {
   kvSubscriber?: SubscriberFactory;
   /** Streamed answers as the runtime's direct streams (the Bun entry: GatewayOptions.directStreams). */
   directStreams?: DirectStreams;
+  /**
+   * How the gateway writes a request's records after its answer has left (the Bun and Node
+   * entries: `setImmediate`; src/observability/after-answer.ts). Unset: at once.
+   */
+  afterAnswer?: Later;
 }): Promise<Started | undefined> {
   let cli: ReturnType<typeof parseCli>;
   try {
@@ -135,6 +142,20 @@ export async function main(opts: {
     await Promise.all(pods.map((p) => p.close()));
     process.exitCode = 1;
     return undefined;
+  }
+  if (opts.afterAnswer) gateway.deps.afterAnswer.defer(opts.afterAnswer);
+  // Before the listener opens (and so before a readiness probe can pass): the request path
+  // compiled on a throwaway gateway, so the first users do not pay for it (warm-up.ts).
+  if (settings.warmUpMs > 0) {
+    const warmed = await warmUp({
+      serve: opts.serve,
+      budgetMs: settings.warmUpMs,
+      logger,
+      ...(opts.fetch ? { upstream: opts.fetch } : {}),
+      ...(opts.directStreams ? { directStreams: opts.directStreams } : {}),
+      ...(opts.afterAnswer ? { afterAnswer: opts.afterAnswer } : {}),
+    });
+    logger.info("start-up warm-up done", { ...warmed });
   }
   gateway.start();
   const stopAdvice = watchAdvice({ config: gateway.deps.config, pools: gateway.deps.pools, logger });
@@ -228,6 +249,7 @@ function overrideFromCli(config: GatewayConfig, cli: CliOptions): GatewayConfig 
   if (cli.port !== undefined) settings.port = cli.port;
   if (cli.host) settings.hostname = cli.host;
   if (cli.logLevel) settings.logLevel = cli.logLevel as LogLevel;
+  if (cli.warmUpMs !== undefined) settings.warmUpMs = cli.warmUpMs;
   return config;
 }
 

@@ -15,13 +15,11 @@ const started = await main({
   fetch: decodingWhenEncoded(undiciFetch()),
   // SSE answers relayed straight into the ServerResponse: no web stream, pull and promise per chunk.
   directStreams: nodeDirectStreams,
-});
-if (started) {
   // A request's metrics and log line are written after its answer has left, as on Bun: the
   // listener writes the answer when the handler's promise settles (a microtask), and
   // immediates run after that turn's I/O callbacks, one drain for every record the turn
   // queued (src/observability/after-answer.ts). At one connection the bookkeeping was on the
   // client's clock.
-  started.gateway.deps.afterAnswer.defer(setImmediate);
-  exitOnSignals(started);
-}
+  afterAnswer: setImmediate,
+});
+if (started) exitOnSignals(started);

@@ -73,6 +73,8 @@ endpoints:
         .split("\n")
         .filter((l) => l.includes('"msg":"request"') && l.includes('"requestId":"after-'));
       expect(lines.length).toBe(N);
+      // The start-up warm-up is opt-in: a default start sends no synthetic request.
+      expect(child.output()).not.toContain("start-up warm-up");
       expect(lines.at(-1)).toContain(`"requestId":"after-${N}"`);
     } finally {
       await child.stop();
