@@ -98,6 +98,11 @@ const { values } = parseArgs({
      */
     "mixed-warmup": { type: "string", default: "0" },
     "mixed-cases": { type: "string", default: "c32,body30k,sse32,sse32p" },
+    /**
+     * The mock pods' core: "0" (run.ts's layout, with wrk) or "1", the proxy's core, the layout
+     * issue 19 states (run.ts's BENCH_UPSTREAM_CORE=1).
+     */
+    "upstream-core": { type: "string", default: "0" },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -235,7 +240,7 @@ async function measure(t: SplitTarget, c: SplitCase, round: number): Promise<Row
   for (const [k, us] of after) {
     const d = (us - (before.get(k) ?? 0)) / n;
     cols.set(k, d);
-    if (k !== "js (kernel)" && k !== "page faults" && k !== "js wakeups") total += d;
+    if (k !== "js (kernel)" && k !== "page faults" && k !== "js wakeups" && k !== "js preempted") total += d;
   }
   cols.set("total", total);
   // The pod calls' spread: the busiest pod's share of the bytes received in the round (%), and
@@ -279,7 +284,7 @@ function report(rows: Row[], targets: SplitTarget[]): string {
   const shown = names.filter((k) => size(k) / rows.length >= 0.05);
   // Counts a request (page faults, syscalls) with two decimals; µs with one; req/s whole.
   const digits = (i: number) =>
-    i === 0 ? 0 : /^(page faults|js wakeups|calls: |pod s)/.test(shown[i - 1]!) ? 2 : 1;
+    i === 0 ? 0 : /^(page faults|js wakeups|js preempted|calls: |pod s)/.test(shown[i - 1]!) ? 2 : 1;
   const out = [
     `Bun gateway vs bare Bun proxies, CPU µs per request by thread${values.perf ? " and by kind of code (perf)" : ""} (medians of ${ROUNDS} rounds of ${SECONDS} s, ${WARMUP} s warm-up; ${new Date().toISOString()})`,
     "",
@@ -317,7 +322,7 @@ function report(rows: Row[], targets: SplitTarget[]): string {
 async function main(): Promise<void> {
   killAllOnExit();
   say(`work dir ${WORK}`);
-  const { proc: upstream, ports } = await startMockPods(log("upstream"), ROOT);
+  const { proc: upstream, ports } = await startMockPods(log("upstream"), ROOT, values["upstream-core"]);
   POD_PORTS = ports;
   POD_PID = upstream.pid;
   const targets: SplitTarget[] = [];

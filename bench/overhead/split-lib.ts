@@ -140,7 +140,10 @@ export function threadCpu(pid: number): Map<string, number> {
       // Times the JS thread slept and was woken (a blocking epoll_wait ends in one of these).
       try {
         const status = readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8");
-        add("js wakeups", Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0));
+        add("js wakeups", Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0));
+        // Times the JS thread was taken off its core while it could still run (by a pod or
+        // another process sharing the core: the issue's layout puts the pods there).
+        add("js preempted", Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0));
       } catch {
         // thread gone
       }
