@@ -45,22 +45,26 @@ export interface GatewayAtOptions {
  * The real gateway of the checkout at `root` (this one, or a worktree of an earlier tree run
  * beside it), in process, with the default profile, metrics and the log line on.
  */
-export async function gatewayAt(root: string, options: GatewayAtOptions = {}): Promise<FetchApp> {
-  const { createGateway } = await import(resolve(root, "src/gateway.ts"));
-  const { parseConfig } = await import(resolve(root, "src/config/load.ts"));
-  const { createLogger } = await import(resolve(root, "src/log.ts"));
-  const level = options.level ?? "info";
-  const yaml = [
+/** The config text `gatewayAt` builds its gateway from (a reload of it is the same config). */
+export function gatewayYaml(options: GatewayAtOptions = {}): string {
+  return [
     "apiVersion: gateway.inference.dev/v1alpha1",
     "kind: GatewayConfig",
-    `logLevel: ${level}`,
+    `logLevel: ${options.level ?? "info"}`,
     "endpoints:",
     ...(
       options.addresses ?? Array.from({ length: options.endpoints ?? 4 }, (_, i) => `127.0.0.1:${i + 1}`)
     ).map((address, i) => `  - { name: pod-${i}, address: "${address}", models: [m] }`),
   ].join("\n");
+}
+
+export async function gatewayAt(root: string, options: GatewayAtOptions = {}): Promise<FetchApp> {
+  const { createGateway } = await import(resolve(root, "src/gateway.ts"));
+  const { parseConfig } = await import(resolve(root, "src/config/load.ts"));
+  const { createLogger } = await import(resolve(root, "src/log.ts"));
+  const level = options.level ?? "info";
   return createGateway({
-    config: parseConfig(yaml, "bench.yaml"),
+    config: parseConfig(gatewayYaml(options), "bench.yaml"),
     logger: options.toStdout ? createLogger(level) : createLogger(level, () => {}),
     fetch: options.fetch ?? (async () => completionAnswer()),
     directStreams: options.directStreams,
