@@ -6,9 +6,7 @@
  * after the last answer still writes every request's line before the process exits.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { freePort, startChild, tempDir, waitFor } from "./harness.ts";
+import { ENTRIES, freePort, onePodConfig, startChild, tempDir, waitFor } from "./harness.ts";
 
 const tmp = tempDir("gw-after-answer-");
 afterAll(() => tmp.remove());
@@ -21,12 +19,6 @@ const COMPLETION = JSON.stringify({
   usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
 });
 
-/** Each entry as its npm script runs it, and how long it may take to listen. */
-const ENTRIES = [
-  { name: "bun", command: [process.execPath, "src/runtime/bun.ts"], startMs: 15_000 },
-  { name: "node", command: ["node", "--import", "tsx", "src/runtime/node.ts"], startMs: 30_000 },
-];
-
 describe.each(ENTRIES)("the $name entry", ({ name, command, startMs }) => {
   test("a scrape after each answer counts it; SIGTERM after the last still writes every line", async () => {
     const pod = Bun.serve({
@@ -35,16 +27,7 @@ describe.each(ENTRIES)("the $name entry", ({ name, command, startMs }) => {
       fetch: () => new Response(COMPLETION, { headers: { "content-type": "application/json" } }),
     });
     const port = await freePort();
-    const config = join(tmp.dir, `gw-${name}.yaml`);
-    writeFileSync(
-      config,
-      `apiVersion: gateway.inference.dev/v1alpha1
-kind: GatewayConfig
-logLevel: info
-endpoints:
-  - { name: pod, address: "127.0.0.1:${pod.port}", models: [m] }
-`,
-    );
+    const config = onePodConfig(tmp.dir, `gw-${name}.yaml`, `127.0.0.1:${pod.port}`);
     const child = startChild([...command, "--config", config, "--port", String(port), "--host", "127.0.0.1"]);
     try {
       const base = `http://127.0.0.1:${port}`;

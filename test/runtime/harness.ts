@@ -4,7 +4,7 @@
  * on loopback ports. Everything binds 127.0.0.1; every wait polls against a deadline.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -280,4 +280,25 @@ export function sseData(text: string): string[] {
     .split("\n")
     .filter((line) => line.startsWith("data: "))
     .map((line) => line.slice("data: ".length));
+}
+
+/** Each runtime entry as its npm script runs it (Bun; Node through tsx), and how long it may take to listen. */
+export const ENTRIES = [
+  { name: "bun", command: [process.execPath, "src/runtime/bun.ts"], startMs: 15_000 },
+  { name: "node", command: ["node", "--import", "tsx", "src/runtime/node.ts"], startMs: 30_000 },
+];
+
+/** A gateway config file in `dir`: one static endpoint `pod` at `address` serving model `m`, the log at info. */
+export function onePodConfig(dir: string, name: string, address: string): string {
+  const file = join(dir, name);
+  writeFileSync(
+    file,
+    `apiVersion: gateway.inference.dev/v1alpha1
+kind: GatewayConfig
+logLevel: info
+endpoints:
+  - { name: pod, address: "${address}", models: [m] }
+`,
+  );
+  return file;
 }

@@ -5,8 +5,6 @@
  * a real gateway, and never stop a start-up.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { parseConfig } from "../../src/config/load.ts";
 import { createGateway } from "../../src/gateway.ts";
 import { createLogger, silentLogger } from "../../src/log.ts";
@@ -16,7 +14,7 @@ import { serveBun } from "../../src/runtime/serve-bun.ts";
 import type { RunningServer, ServeFn } from "../../src/runtime/server.ts";
 import { warmUp } from "../../src/runtime/warm-up.ts";
 import { WARM_MODEL, warmUpPod } from "../../src/runtime/warm-up-pod.ts";
-import { printedPort, startChild, tempDir, waitFor } from "./harness.ts";
+import { ENTRIES, onePodConfig, printedPort, startChild, tempDir, waitFor } from "./harness.ts";
 
 /** serveBun, remembering every server it started and whether it was closed. */
 function trackedServe() {
@@ -186,26 +184,11 @@ describe("GATEWAY_WARMUP_MS", () => {
   });
 });
 
-/** Each entry as its npm script runs it, and how long it may take to listen. */
-const ENTRIES = [
-  { name: "bun", command: [process.execPath, "src/runtime/bun.ts"], startMs: 15_000 },
-  { name: "node", command: ["node", "--import", "tsx", "src/runtime/node.ts"], startMs: 30_000 },
-];
-
 describe.each(ENTRIES)("the $name entry", ({ name, command, startMs }) => {
   test("warms up before it listens, and every warm-up request is answered", async () => {
     const tmp = tempDir(`gw-warm-up-${name}-`);
     const pod = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: warmUpPod() });
-    const config = join(tmp.dir, "gw.yaml");
-    writeFileSync(
-      config,
-      `apiVersion: gateway.inference.dev/v1alpha1
-kind: GatewayConfig
-logLevel: info
-endpoints:
-  - { name: pod, address: "127.0.0.1:${pod.port}", models: [m] }
-`,
-    );
+    const config = onePodConfig(tmp.dir, "gw.yaml", `127.0.0.1:${pod.port}`);
     const child = startChild([...command, "--config", config, "--port", "0", "--host", "127.0.0.1"], {
       GATEWAY_WARMUP_MS: "300",
     });
