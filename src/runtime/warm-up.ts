@@ -46,6 +46,8 @@ export interface WarmUpOptions {
   logger: Logger;
   /** How the real gateway defers its records after an answer (the entry's `setImmediate`): the same for the throwaway one. */
   afterAnswer?: Later;
+  /** How long past the budget a request may still take before it is abandoned (ms, default 2000). */
+  graceMs?: number;
   /** Requests in flight at once (default 8). */
   concurrency?: number;
   /** The client that sends the synthetic requests (default: the runtime's fetch). */
@@ -121,6 +123,8 @@ export async function warmUp(opts: WarmUpOptions): Promise<WarmUpResult> {
   const pods: RunningServer[] = [];
   let gateway: Gateway | undefined;
   let server: RunningServer | undefined;
+  const late = new AbortController();
+  let cut: ReturnType<typeof setTimeout> | undefined;
   try {
     for (let i = 0; i < PODS; i++)
       pods.push(await opts.serve({ fetch: warmUpPod(), port: 0, hostname: "127.0.0.1" }));
@@ -137,6 +141,11 @@ export async function warmUp(opts: WarmUpOptions): Promise<WarmUpResult> {
     const base = `http://127.0.0.1:${server.port}`;
     const client = opts.client ?? ((url: string, init: RequestInit) => fetch(url, init));
     const deadline = started + opts.budgetMs;
+    // A request still out this long after the budget is abandoned: a warm-up never holds start-up.
+    cut = setTimeout(
+      () => late.abort(new Error("a warm-up request outlived its budget")),
+      opts.budgetMs + (opts.graceMs ?? 2000),
+    );
     let next = 0;
     const loop = async () => {
       while (performance.now() < deadline) {
@@ -146,6 +155,7 @@ export async function warmUp(opts: WarmUpOptions): Promise<WarmUpResult> {
             method: "POST",
             headers: { "content-type": "application/json" },
             body: encoder.encode(body),
+            signal: late.signal,
           });
           await res.arrayBuffer();
           if (res.ok) result.requests++;
@@ -159,6 +169,7 @@ export async function warmUp(opts: WarmUpOptions): Promise<WarmUpResult> {
   } catch (err) {
     opts.logger.warn("start-up warm-up failed; starting without it", { error: (err as Error).message });
   } finally {
+    clearTimeout(cut);
     await server?.close().catch(() => {});
     await gateway?.stop().catch(() => {});
     await Promise.all(pods.map((p) => p.close().catch(() => {})));

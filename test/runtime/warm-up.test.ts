@@ -131,6 +131,23 @@ endpoints:
     }
   });
 
+  test("a request that never ends is abandoned after the grace: start-up is never held", async () => {
+    const { serve, started } = trackedServe();
+    const t0 = performance.now();
+    const result = await warmUp({
+      serve,
+      budgetMs: 50,
+      graceMs: 100,
+      // Pod calls that never answer (the gateway waits up to its responseTimeoutMs, 10 min).
+      upstream: () => new Promise<Response>(() => {}),
+      logger: silentLogger(),
+    });
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect(result.requests).toBe(0);
+    expect(result.failed).toBe(8); // each of the 8 loops' one request, abandoned
+    expect(started.every((s) => s.closed)).toBe(true);
+  });
+
   test("a budget of 0 starts nothing", async () => {
     const { serve, started } = trackedServe();
     expect(await warmUp({ serve, budgetMs: 0, logger: silentLogger() })).toEqual({
