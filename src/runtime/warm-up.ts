@@ -87,7 +87,8 @@ function text(n: number, seed: number): string {
   return out.slice(0, n);
 }
 
-const SHARED_LONG = text(30 * 1024, -1);
+/** The 30 KiB prompt every long-prompt request repeats: made on a warm-up's first use, not at import. */
+let sharedLong: string | undefined;
 
 /** The i-th synthetic request's path and body: mostly small and streamed, some long prompts. */
 function request(i: number): { path: string; body: string } {
@@ -111,7 +112,10 @@ function request(i: number): { path: string; body: string } {
       path: "/v1/completions",
       body: `{"model":"${WARM_MODEL}","prompt":"Once upon a time","max_tokens":8,"stream":true}`,
     };
-  if (slot < 15) return { path: "/v1/chat/completions", body: chat(SHARED_LONG) };
+  if (slot < 15) {
+    sharedLong ??= text(30 * 1024, -1);
+    return { path: "/v1/chat/completions", body: chat(sharedLong) };
+  }
   return { path: "/v1/chat/completions", body: chat(text(16 * 1024, i)) };
 }
 
