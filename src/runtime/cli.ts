@@ -52,27 +52,23 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new Error(`--port: expected 0-65535, got '${portText}'`);
   }
-  const settleText = env["GATEWAY_CONFIG_SETTLE_MS"];
-  let settleMs: number | undefined;
-  if (settleText !== undefined && settleText !== "") {
-    settleMs = Number(settleText);
-    if (!Number.isInteger(settleMs) || settleMs < 0 || settleMs > 60_000)
-      throw new Error(`GATEWAY_CONFIG_SETTLE_MS: expected milliseconds from 0 to 60000, got '${settleText}'`);
-  }
-  const warmText = env["GATEWAY_WARMUP_MS"];
-  let warmUpMs: number | undefined;
-  if (warmText !== undefined && warmText !== "") {
-    warmUpMs = Number(warmText);
-    if (!Number.isInteger(warmUpMs) || warmUpMs < 0 || warmUpMs > 60_000)
-      throw new Error(`GATEWAY_WARMUP_MS: expected milliseconds from 0 to 60000, got '${warmText}'`);
-  }
   return {
     help: values.help ?? false,
-    settleMs,
-    warmUpMs,
+    settleMs: msFromEnv(env, "GATEWAY_CONFIG_SETTLE_MS"),
+    warmUpMs: msFromEnv(env, "GATEWAY_WARMUP_MS"),
     config: values.config ?? (env["GATEWAY_CONFIG"] || undefined),
     port,
     host: values.host ?? (env["GATEWAY_HOST"] || undefined),
     logLevel: values["log-level"] ?? (env["GATEWAY_LOG_LEVEL"] || undefined),
   };
+}
+
+/** Milliseconds from 0 to 60000 in the environment variable `name`; undefined when unset or empty. */
+function msFromEnv(env: Record<string, string | undefined>, name: string): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === "") return undefined;
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms < 0 || ms > 60_000)
+    throw new Error(`${name}: expected milliseconds from 0 to 60000, got '${text}'`);
+  return ms;
 }
