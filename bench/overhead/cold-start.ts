@@ -15,7 +15,7 @@
  *
  * Layout as run.ts: wrk and the mock pods on core 0, the gateway on core 1.
  *
- *   flock /tmp/bench.lock bun bench/overhead/cold-start.ts [--rounds 5] [--runtime bun|node]
+ *   flock /tmp/bench.lock bun bench/overhead/cold-start.ts [--rounds 5] [--runtime bun|node] [--endpoints 64]
  *     [--variants warm=1000,cold=0] [--gw-root <checkout>]
  */
 import { execFileSync } from "node:child_process";
@@ -40,6 +40,8 @@ const { values } = parseArgs({
   options: {
     rounds: { type: "string", default: "5" },
     runtime: { type: "string", default: "bun" },
+    /** Endpoints (mock pods, one port each): 64 puts the decision at the issue's 64 endpoints. */
+    endpoints: { type: "string", default: "4" },
     /** name=GATEWAY_WARMUP_MS pairs. */
     variants: { type: "string", default: "warm=1000,cold=0" },
     "gw-root": { type: "string", default: "" },
@@ -203,7 +205,7 @@ async function startGateway(
 async function main(): Promise<void> {
   killAllOnExit();
   say(`work dir ${WORK}`);
-  const { ports } = await startMockPods(log("upstream"), ROOT);
+  const { ports } = await startMockPods(log("upstream"), ROOT, undefined, Number(values.endpoints));
   const config = gatewayConfig(WORK, "gw", ports);
   const rows: SliceRow[] = [];
   const firsts: FirstRow[] = [];
@@ -247,7 +249,7 @@ async function main(): Promise<void> {
     }
   }
   const out = [
-    `A new gateway's first seconds (${values.runtime}), medians of ${rounds} fresh processes per variant (${new Date().toISOString()}; variants: ${VARIANTS.map((v) => `${v.name} GATEWAY_WARMUP_MS=${v.ms}`).join(", ")})`,
+    `A new gateway's first seconds (${values.runtime}, ${values.endpoints} endpoints), medians of ${rounds} fresh processes per variant (${new Date().toISOString()}; variants: ${VARIANTS.map((v) => `${v.name} GATEWAY_WARMUP_MS=${v.ms}`).join(", ")})`,
     "",
     `Spawn to /readyz: ${VARIANTS.map((v) => `${v.name} ${median(starts.get(v.name)!).toFixed(0)} ms`).join(", ")}`,
     "",

@@ -197,10 +197,11 @@ export async function startMockPods(
   logFile: string,
   root: string,
   core = LOAD_CORE,
+  count = 4,
 ): Promise<{ proc: Proc; ports: number[] }> {
   const proc = start(
     "upstream",
-    [process.execPath, join(import.meta.dir, "upstream.ts"), "--ports", "0,0,0,0"],
+    [process.execPath, join(import.meta.dir, "upstream.ts"), "--ports", Array(count).fill("0").join(",")],
     {
       core,
       stdout: "pipe",
