@@ -1,18 +1,19 @@
 /**
- * Does a gateway run slower
- * once another gateway of the same code has run in its process? (issue 19, twenty-fifth pass:
- * the start-up warm-up's throwaway gateway, src/runtime/warm-up.ts, read a few per cent dearer
- * at steady state end to end, within the machine's noise.) In process the noise is smaller.
+ * Does a gateway run slower once another gateway of the same code has run in its process?
+ * (Issue 19, twenty-fifth pass: the start-up warm-up's throwaway gateway, src/runtime/warm-up.ts,
+ * read a few per cent dearer at steady state end to end, within the machine's noise. In process
+ * the noise is smaller.)
  *
  * Fresh processes in pairs, alternated, each pinned to core 1: "one" builds a gateway and
  * measures it; "two" first builds another gateway of the same code, sends it `--before`
  * requests and stops it, then does what "one" does (`--second reload`: instead, the measured
- * gateway's own config is swapped in 5 times with `--before` requests between, as a reload does). The measured gateway: 4 endpoints, the
- * default profile, metrics and the request log on (written nowhere), its fetch seam answering
- * at once (bench/lib/in-process.ts); warmed by 40k small chat requests, then 7 batches of 20k,
- * 8 at a time; a process prints the median batch's CPU µs a request.
+ * gateway's own config is swapped in 5 times with `--before` requests between, as a reload
+ * does). The measured gateway: 4 endpoints, the default profile, metrics and the request log on
+ * (written nowhere), its fetch seam answering at once (bench/lib/in-process.ts); warmed by 40k
+ * small chat requests, then 7 batches of 20k, 8 at a time; a process prints the median batch's
+ * CPU µs a request.
  *
- *   flock /tmp/bench.lock bun bench/overhead/second-gateway.ts [--pairs 8] [--before 10000]
+ *   flock /tmp/bench.lock bun bench/overhead/second-gateway.ts [--pairs 8] [--before 10000] [--second reload]
  */
 import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
