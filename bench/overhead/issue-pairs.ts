@@ -21,7 +21,11 @@
  *
  *   flock /tmp/bench.lock bun bench/overhead/issue-pairs.ts [--runtimes bun,node]
  *     [--cases c1,c32,body30k,sse32p] [--pairs 8] [--seconds 2] [--warmup 10]
- *     [--quiet-pct 50] [--layout issue|run] [--out file.md]
+ *     [--quiet-pct 50] [--layout issue|run] [--fill-index 0] [--out file.md]
+ *
+ * `--fill-index N` sends each gateway N seconds of new 30 KiB prompts (run.ts's body30kv) after
+ * its warm-up, so its prefix index is full (every endpoint's LRU at capacity) as in a gateway
+ * that has served a while; run.ts's warm-up does the same by measuring body30kv.
  */
 import { execFileSync } from "node:child_process";
 import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -63,6 +67,8 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "10" },
     "quiet-pct": { type: "string", default: "50" },
     layout: { type: "string", default: "issue" },
+    /** Seconds of new 30 KiB prompts (body30kv) sent to each gateway before the pairs: a full prefix index, as after a while in production. */
+    "fill-index": { type: "string", default: "0" },
     out: { type: "string" },
   },
 });
@@ -72,6 +78,7 @@ const PAIRS = Number(values.pairs);
 const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 const QUIET_PCT = Number(values["quiet-pct"]);
+const FILL_S = Number(values["fill-index"]);
 const GOAL = 1.5;
 if (values.layout !== "issue" && values.layout !== "run") throw new Error("--layout is issue or run");
 const POD_CORE = values.layout === "issue" ? PROXY_CORE : LOAD_CORE;
@@ -193,6 +200,9 @@ function report(rows: PairRow[], cases: SplitCase[], runtimes: Runtime[], starte
     `Run ${started} → ${new Date().toISOString()}; ${PAIRS} pairs a case and runtime, ${SECONDS} s slices, ` +
       `${WARMUP} s warm-up on small JSON then ${Math.ceil(WARMUP / 2)} s on each case; layout: wrk on core ${LOAD_CORE}, ` +
       `the proxy on core ${PROXY_CORE}, the mock pods on core ${POD_CORE}${values.layout === "issue" ? " (the issue's layout)" : " (run.ts's default layout)"}. ` +
+      (FILL_S > 0
+        ? `Each gateway's prefix index filled first by ${FILL_S} s of new 30 KiB prompts. `
+        : "The gateways' prefix indexes hold only the warm-up's prompts. ") +
       `A pair is "quiet" when processes outside the benchmark used at most ${QUIET_PCT} % of a core during both its slices.`,
     "",
     "CPU µs a request of the proxy process (all threads, /proc); a pair's ratio is the gateway's slice ÷ the bare proxy's slice next to it.",
@@ -255,6 +265,10 @@ async function main(): Promise<void> {
     await wrkOn(t, small, WARMUP, log("wrk"));
     for (const c of cases)
       if (c.script !== small.script) await wrkOn(t, c, Math.ceil(WARMUP / 2), log("wrk"));
+    if (FILL_S > 0 && t.id.startsWith("gw-")) {
+      say(`filling ${t.id}'s prefix index (${FILL_S} s of new 30 KiB prompts)`);
+      await wrkOn(t, allCases.find((c) => c.id === "body30kv")!, FILL_S, log("wrk"));
+    }
   }
   const rows: PairRow[] = [];
   for (let pair = 1; pair <= PAIRS; pair++)
