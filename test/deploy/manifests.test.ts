@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { parseConfig } from "../../src/config/load.ts";
+import { BUN_START_ENV } from "../../src/runtime/bun-start-env.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const DEPLOY = join(ROOT, "deploy");
@@ -232,12 +233,16 @@ describe("the Dockerfile", () => {
     for (const from of instr("FROM")) expect(from).toMatch(/^FROM oven\/bun:/);
   });
 
-  test("runs the Bun entry as a numeric non-root user, with Bun's fetch cap raised", () => {
+  test("runs the Bun entry as a numeric non-root user, with npm start's environment", () => {
     const user = finalStage.filter((l) => /^USER /i.test(l)).at(-1);
     const uid = Number(user?.split(/\s+/)[1]?.split(":")[0]);
     expect(uid).toBeGreaterThan(0);
     expect(podSpec["securityContext"].runAsUser).toBe(uid);
-    expect(finalStage.join("\n")).toMatch(/BUN_CONFIG_MAX_HTTP_REQUESTS=65535/);
+    const env = new Map((container["env"] as Doc[]).map((e) => [e["name"] as string, e["value"] as string]));
+    for (const [name, value] of Object.entries(BUN_START_ENV)) {
+      expect(finalStage.join("\n")).toContain(`${name}=${value}`);
+      expect(env.get(name)).toBe(value);
+    }
     const entry = JSON.parse(instr("ENTRYPOINT").at(-1)!.slice("ENTRYPOINT ".length)) as string[];
     expect(entry.slice(0, 2)).toEqual(["bun", "run"]);
     expect(existsSync(join(ROOT, entry[2]!))).toBe(true);
