@@ -31,11 +31,13 @@
  *     [--perf [--callgraph] [--perf-event page-faults]]
  *     [--warm-cases body30kv --warm-targets gw-bun]
  */
+
 import { execFileSync } from "node:child_process";
 import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { BUN_START_ENV } from "../../src/runtime/bun-start-env.ts";
 import { PROFILE_YAML as PROFILES } from "./decide-profiles.ts";
 import { killAllOnExit, type Proc, signal, sleep, start, stopAll } from "./procs.ts";
 import {
@@ -110,7 +112,8 @@ const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 const ROOT = resolve(import.meta.dir, "../..");
 const WORK = mkdtempSync(join(tmpdir(), "bun-split-"));
-const MAXREQ = { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" };
+/** What `npm start` sets for Bun (src/runtime/bun-start-env.ts), given to every Bun target alike. */
+const MAXREQ = BUN_START_ENV;
 const log = (name: string) => join(WORK, `${name}.log`);
 const say = (s: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 

@@ -18,11 +18,13 @@
  *   flock /tmp/bench.lock bun bench/overhead/cold-start.ts [--rounds 5] [--runtime bun|node] [--endpoints 64]
  *     [--variants warm=1000,cold=0] [--gw-root <checkout>]
  */
+
 import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { BUN_START_ENV } from "../../src/runtime/bun-start-env.ts";
 import { bigBody, SMALL } from "./bodies.ts";
 import { CLK_TCK, cpuTicks, freePort, killAllOnExit, type Proc, start, stop, stopAll } from "./procs.ts";
 import {
@@ -183,7 +185,7 @@ async function startGateway(
   const t0 = performance.now();
   const proc: Proc = start(id, gatewayCommand(config, port), {
     core: PROXY_CORE,
-    env: { GATEWAY_WARMUP_MS: warmMs, BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" },
+    env: { ...BUN_START_ENV, GATEWAY_WARMUP_MS: warmMs },
     stdout: "ignore",
     log: log(id),
     cwd: GW_ROOT,

@@ -17,7 +17,9 @@
  * Layout: wrk on core 0; the mock pods (upstream.ts, 4 ports) and the proxy under test on core 1
  * (the issue's layout; `--layout run` puts the pods on core 0 as run.ts does by default). The
  * gateways run as the README starts them: default config, default scheduling profile, metrics
- * and the per-request log on (to /dev/null). The targets not under test are SIGSTOPped.
+ * and the per-request log on (to /dev/null), the Bun targets (gateway and bare proxy alike) with
+ * `npm start`'s environment (src/runtime/bun-start-env.ts, through split-lib.ts). The targets not
+ * under test are SIGSTOPped.
  *
  *   flock /tmp/bench.lock bun bench/overhead/issue-pairs.ts [--runtimes bun,node]
  *     [--cases c1,c32,body30k,sse32p] [--pairs 8] [--seconds 2] [--warmup 10]

@@ -10,10 +10,12 @@
  *   flock /tmp/bench.lock bun bench/overhead/rss-phases.ts [--env "K=V ..."]
  *     [--phases c32,body30kv,sse32,c32,body30k,sse32p,c32] [--seconds 15] [--idle 30]
  */
+
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { BUN_START_ENV } from "../../src/runtime/bun-start-env.ts";
 import { killAllOnExit, rssKb, signal, sleep, stopAll } from "./procs.ts";
 import {
   activate,
@@ -47,7 +49,7 @@ for (const [id, env] of [
   const config = gatewayConfig(WORK, id, ports);
   targets.push(
     await startBunGateway(id, config, {
-      env: { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535", ...env },
+      env: { ...BUN_START_ENV, ...env },
       log: join(WORK, `${id}.log`),
       root: ROOT,
     }),

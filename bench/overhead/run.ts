@@ -28,10 +28,12 @@
  * beside this one as gw-bun-base / gw-node-base; with BENCH_TARGETS, beside each gw-* listed)
  * and BENCH_BASELINE_NAME (its label).
  */
+
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
+import { BUN_START_ENV } from "../../src/runtime/bun-start-env.ts";
 import { bigBody, SMALL } from "./bodies.ts";
 import {
   CLK_TCK,
@@ -106,7 +108,8 @@ const CFG = {
 
 const BUN = process.execPath;
 const NODE = "node";
-const MAXREQ = { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" };
+/** What `npm start` sets for Bun (src/runtime/bun-start-env.ts), given to every Bun target alike. */
+const MAXREQ = BUN_START_ENV;
 const WORK = join(tmpdir(), `overhead-${new Date().toISOString().replace(/[:.]/g, "-")}`);
 mkdirSync(WORK, { recursive: true });
 const logFile = (name: string) => join(WORK, `${name}.log`);

@@ -3,8 +3,10 @@
  * streams-prof.ts, wire-floor.ts, rss-phases.ts, ttfb-strace.ts, ttfb-marks.ts...):
  * per-thread CPU from /proc, wrk on the load core, one target running at a time, medians.
  */
+
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { BUN_START_ENV } from "../../src/runtime/bun-start-env.ts";
 import { bigBody, SMALL } from "./bodies.ts";
 import {
   CLK_TCK,
@@ -214,9 +216,9 @@ export async function startMockPods(
 }
 
 /**
- * The Bun gateway as the README starts it (`bun run src/runtime/bun.ts --config <file>`, from
- * `root`) on the proxy core and a free port, returned once it answers /health. `bunFlags` go
- * before `run` (e.g. `--cpu-prof`).
+ * The Bun gateway as the README starts it (`bun run src/runtime/bun.ts --config <file>` with
+ * `npm start`'s environment, BUN_START_ENV, under `env`; from `root`) on the proxy core and a
+ * free port, returned once it answers /health. `bunFlags` go before `run` (e.g. `--cpu-prof`).
  */
 export async function startBunGateway(
   id: string,
@@ -236,14 +238,21 @@ export async function startBunGateway(
       "--port",
       String(port),
     ],
-    { core: PROXY_CORE, env: opts.env, stdout: "ignore", log: opts.log, cwd: opts.root },
+    {
+      core: PROXY_CORE,
+      env: { ...BUN_START_ENV, ...opts.env },
+      stdout: "ignore",
+      log: opts.log,
+      cwd: opts.root,
+    },
   );
   await waitHealthy(port);
   return { id, proc, port };
 }
 
 /**
- * The bare Bun proxy (bench/overhead/bare-bun.ts) on the proxy core over `ports`, from `root`:
+ * The bare Bun proxy (bench/overhead/bare-bun.ts) on the proxy core over `ports`, from `root`,
+ * with the gateway's start-up environment (BUN_START_ENV) as run.ts gives it:
  * `flags` after the script (e.g. `--wire` for b', `--relay`), `bunFlags` before it (e.g.
  * `--cpu-prof`; `--preload=<file>` with its `=`, or it takes the script as a second preload);
  * returned once it prints its port.
@@ -272,7 +281,13 @@ export async function startBareBun(
       "--upstreams",
       upstreams,
     ],
-    { core: PROXY_CORE, env: opts.env, stdout: "pipe", log: opts.log, cwd: opts.root },
+    {
+      core: PROXY_CORE,
+      env: { ...BUN_START_ENV, ...opts.env },
+      stdout: "pipe",
+      log: opts.log,
+      cwd: opts.root,
+    },
   );
   return { id, proc, port: (await firstJsonLine<{ port: number }>(proc)).port };
 }
