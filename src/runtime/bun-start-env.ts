@@ -13,8 +13,13 @@
  *   3.6 faults a stream against 0.3 with holes kept, and ~25 % of a paced stream's CPU (issue 19,
  *   twenty-sixth pass; docs/overhead-streaming.md). Whole free pages are still given back, so RSS
  *   still comes down after a burst (idle 173 MiB against 118 after the same load; peaks +3-15 %).
+ * - `MIMALLOC_PURGE_DELAY=2000`: whole free pages wait 2 s before they go back (Bun sets 100 ms).
+ *   A busy gateway whose prefix index is full frees and retakes whole pages all the time; at
+ *   100 ms each comes back as page faults (body30k with a full index: 1.6 faults a request
+ *   against 0.3 with purging off). Memory freed still goes back, 2 s later (idle RSS the same).
  */
 export const BUN_START_ENV: Readonly<Record<string, string>> = {
   BUN_CONFIG_MAX_HTTP_REQUESTS: "65535",
   MIMALLOC_PURGE_HOLES: "0",
+  MIMALLOC_PURGE_DELAY: "2000",
 };
