@@ -29,22 +29,11 @@
  * its warm-up, so its prefix index is full (every endpoint's LRU at capacity) as in a gateway
  * that has served a while; run.ts's warm-up does the same by measuring body30kv.
  */
-import { execFileSync } from "node:child_process";
 import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  CLK_TCK,
-  cpuTicks,
-  ForeignCpu,
-  firstJsonLine,
-  freePort,
-  killAllOnExit,
-  start,
-  stopAll,
-  waitHealthy,
-} from "./procs.ts";
+import { CLK_TCK, cpuTicks, ForeignCpu, killAllOnExit, stopAll } from "./procs.ts";
 import {
   activate,
   gatewayConfig,
@@ -55,8 +44,10 @@ import {
   type SplitTarget,
   splitCases,
   startBareBun,
+  startBareNode,
   startBunGateway,
   startMockPods,
+  startNodeGateway,
   wrkOn,
 } from "./split-lib.ts";
 
@@ -110,41 +101,6 @@ interface Slice {
   /** CPU used by processes outside this benchmark during the slice, % of a core. */
   foreignPct: number;
   foreignTop: string;
-}
-
-/** Bundles a Node entry into the work dir (as run.ts runs the Node targets). */
-function bundle(entry: string, name: string): string {
-  const file = join(WORK, `${name}.mjs`);
-  execFileSync(process.execPath, ["build", "--target=node", entry, "--outfile", file], {
-    cwd: ROOT,
-    stdio: "pipe",
-  });
-  return file;
-}
-
-async function startNodeGateway(config: string): Promise<SplitTarget> {
-  const file = bundle("src/runtime/node.ts", "gw-node");
-  const port = await freePort();
-  const proc = start("gw-node", ["node", file, "--config", config, "--port", String(port)], {
-    core: PROXY_CORE,
-    stdout: "ignore",
-    log: log("gw-node"),
-    cwd: ROOT,
-  });
-  await waitHealthy(port);
-  return { id: "gw-node", proc, port };
-}
-
-async function startBareNode(ports: readonly number[]): Promise<SplitTarget> {
-  const file = bundle("bench/overhead/bare-node.ts", "bare-node");
-  const upstreams = ports.map((p) => `127.0.0.1:${p}`).join(",");
-  const proc = start("bare-node", ["node", file, "--port", "0", "--upstreams", upstreams], {
-    core: PROXY_CORE,
-    stdout: "pipe",
-    log: log("bare-node"),
-    cwd: ROOT,
-  });
-  return { id: "bare-node", proc, port: (await firstJsonLine<{ port: number }>(proc)).port };
 }
 
 const foreign = new ForeignCpu();
@@ -256,8 +212,14 @@ async function main(): Promise<void> {
     ]);
   if (runtimes.includes("node"))
     sides.set("node", [
-      { gateway: true, target: await startNodeGateway(config) },
-      { gateway: false, target: await startBareNode(pods.ports) },
+      {
+        gateway: true,
+        target: await startNodeGateway("gw-node", config, { work: WORK, log: log("gw-node"), root: ROOT }),
+      },
+      {
+        gateway: false,
+        target: await startBareNode(pods.ports, { work: WORK, log: log("bare-node"), root: ROOT }),
+      },
     ]);
   const all = [...sides.values()].flat().map((s) => s.target);
   const small = allCases[0]!;

@@ -30,25 +30,16 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  firstJsonLine,
-  freePort,
-  killAllOnExit,
-  type Proc,
-  signal,
-  sleep,
-  start,
-  stopAll,
-  waitHealthy,
-} from "./procs.ts";
+import { killAllOnExit, type Proc, signal, sleep, start, stopAll } from "./procs.ts";
 import {
   activate,
   gatewayConfig,
   median,
-  PROXY_CORE,
   type SplitCase,
   splitCases,
+  startBareNode,
   startMockPods,
+  startNodeGateway,
   straceCounts,
   threadCpu as threadCpus,
   wrkOn,
@@ -81,7 +72,6 @@ const STRACE = values.strace && !PERF;
 const ALT_ROOT = values["alt-root"] ? resolve(values["alt-root"]) : "";
 const ROOT = resolve(import.meta.dir, "../..");
 const WORK = mkdtempSync(join(tmpdir(), "node-split-"));
-const BUN = process.execPath;
 const log = (name: string) => join(WORK, `${name}.log`);
 const say = (s: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 
@@ -384,72 +374,35 @@ function report(rows: Row[]): string {
   return out.join("\n");
 }
 
-/** Bundles a Node entry of the checkout `cwd` into the work dir. */
-function bundle(entry: string, name: string, cwd = ROOT): string {
-  const file = join(WORK, `${name}.mjs`);
-  execFileSync(BUN, ["build", "--target=node", entry, "--outfile", file], { cwd, stdio: "pipe" });
-  return file;
-}
-
-/** The bare undici proxy in front of the pods. */
-async function startBare(ports: number[], nodeFlags: string[]): Promise<Omit<Target, "id">> {
-  const file = bundle("bench/overhead/bare-node.ts", "bare-node");
-  const proc = start(
-    "bare-node",
-    ["node", ...nodeFlags, file, "--port", "0", "--upstreams", ports.map((p) => `127.0.0.1:${p}`).join(",")],
-    { core: PROXY_CORE, stdout: "pipe", log: log("bare-node"), cwd: ROOT },
-  );
-  const { port } = await firstJsonLine<{ port: number }>(proc);
-  return { proc, port, bundle: file };
-}
-
 /** The other checkout's Node gateway (--alt-root), with gw-node's config and flags. */
 async function startAlt(config: string, nodeFlags: string[]): Promise<Omit<Target, "id">> {
-  const file = bundle("src/runtime/node.ts", "gw-alt", ALT_ROOT);
-  const port = await freePort();
   const flags = [...nodeFlags, ...values["gw-flags"].split(" ").filter(Boolean)];
-  const proc = start("gw-alt", ["node", ...flags, file, "--config", config, "--port", String(port)], {
-    core: PROXY_CORE,
-    stdout: "ignore",
+  return startNodeGateway("gw-alt", config, {
+    work: WORK,
     log: log("gw-alt"),
-    cwd: ALT_ROOT,
+    root: ALT_ROOT,
+    nodeFlags: flags,
   });
-  await waitHealthy(port);
-  return { proc, port, bundle: file };
 }
 
 async function main(): Promise<void> {
   killAllOnExit();
   say(`work dir ${WORK}`);
-  const gwBundle = bundle("src/runtime/node.ts", "gw-node");
   const { ports } = await startMockPods(log("upstream"), ROOT);
   const config = gatewayConfig(WORK, "gateway", ports);
   const nodeFlags = PERF ? ["--perf-basic-prof"] : [];
-  const gwPort = await freePort();
-  const gw = start(
-    "gw-node",
-    [
-      "node",
-      ...nodeFlags,
-      ...values["gw-flags"].split(" ").filter(Boolean),
-      gwBundle,
-      "--config",
-      config,
-      "--port",
-      String(gwPort),
-    ],
-    {
-      core: PROXY_CORE,
-      stdout: "ignore",
-      log: log("gw-node"),
-      cwd: ROOT,
-    },
-  );
-  await waitHealthy(gwPort);
-  const other = ALT_ROOT ? await startAlt(config, nodeFlags) : await startBare(ports, nodeFlags);
+  const gw = await startNodeGateway("gw-node", config, {
+    work: WORK,
+    log: log("gw-node"),
+    root: ROOT,
+    nodeFlags: [...nodeFlags, ...values["gw-flags"].split(" ").filter(Boolean)],
+  });
+  const other = ALT_ROOT
+    ? await startAlt(config, nodeFlags)
+    : await startBareNode(ports, { work: WORK, log: log("bare-node"), root: ROOT, nodeFlags });
   const targets: Target[] = [
-    { id: "gw-node", proc: gw, port: gwPort, bundle: gwBundle },
-    { id: OTHER, ...other },
+    { id: "gw-node", proc: gw.proc, port: gw.port, bundle: gw.bundle },
+    { id: OTHER, proc: other.proc, port: other.port, bundle: other.bundle },
   ];
   const smallCase = ALL_CASES[0]!;
   for (const t of targets) {

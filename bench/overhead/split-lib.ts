@@ -4,6 +4,7 @@
  * per-thread CPU from /proc, wrk on the load core, one target running at a time, medians.
  */
 
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUN_START_ENV } from "../../src/runtime/bun-start-env.ts";
@@ -330,4 +331,49 @@ export function envOf(list: string): Record<string, string> {
     out[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
   return out;
+}
+
+/** Bundles a Node entry of the checkout `root` into `work` (as run.ts runs the Node targets); its path. */
+export function bundleForNode(work: string, entry: string, name: string, root: string): string {
+  const file = join(work, `${name}.mjs`);
+  execFileSync(process.execPath, ["build", "--target=node", entry, "--outfile", file], {
+    cwd: root,
+    stdio: "pipe",
+  });
+  return file;
+}
+
+/**
+ * The Node gateway of `root`, bundled as run.ts runs it, on the proxy core and a free port, once
+ * it answers /health; `nodeFlags` go before the bundle. Also returns the bundle's path.
+ */
+export async function startNodeGateway(
+  id: string,
+  config: string,
+  opts: { work: string; log: string; root: string; nodeFlags?: readonly string[] },
+): Promise<SplitTarget & { bundle: string }> {
+  const bundle = bundleForNode(opts.work, "src/runtime/node.ts", id, opts.root);
+  const port = await freePort();
+  const proc = start(
+    id,
+    ["node", ...(opts.nodeFlags ?? []), bundle, "--config", config, "--port", String(port)],
+    { core: PROXY_CORE, stdout: "ignore", log: opts.log, cwd: opts.root },
+  );
+  await waitHealthy(port);
+  return { id, proc, port, bundle };
+}
+
+/** The bare undici proxy (bench/overhead/bare-node.ts, bundled) on the proxy core over `ports`. */
+export async function startBareNode(
+  ports: readonly number[],
+  opts: { work: string; log: string; root: string; nodeFlags?: readonly string[] },
+): Promise<SplitTarget & { bundle: string }> {
+  const bundle = bundleForNode(opts.work, "bench/overhead/bare-node.ts", "bare-node", opts.root);
+  const upstreams = ports.map((p) => `127.0.0.1:${p}`).join(",");
+  const proc = start(
+    "bare-node",
+    ["node", ...(opts.nodeFlags ?? []), bundle, "--port", "0", "--upstreams", upstreams],
+    { core: PROXY_CORE, stdout: "pipe", log: opts.log, cwd: opts.root },
+  );
+  return { id: "bare-node", proc, port: (await firstJsonLine<{ port: number }>(proc)).port, bundle };
 }
