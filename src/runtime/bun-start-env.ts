@@ -1,6 +1,6 @@
 /**
  * The environment `npm start` (package.json's "start") and the container image (Dockerfile's
- * ENV) give the Bun entry. Bun reads both variables when the process starts, before any of our
+ * ENV) give the Bun entry. Bun reads these variables when the process starts, before any of our
  * code runs, so they cannot be set from here: this is the one list the start script, the image
  * and the benchmarks follow (test/runtime/bun-start-env.test.ts keeps them in step).
  *
