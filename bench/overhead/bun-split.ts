@@ -37,7 +37,6 @@ import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { BUN_START_ENV } from "../../src/runtime/bun-start-env.ts";
 import { PROFILE_YAML as PROFILES } from "./decide-profiles.ts";
 import { killAllOnExit, type Proc, signal, sleep, start, stopAll } from "./procs.ts";
 import {
@@ -112,8 +111,6 @@ const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 const ROOT = resolve(import.meta.dir, "../..");
 const WORK = mkdtempSync(join(tmpdir(), "bun-split-"));
-/** What `npm start` sets for Bun (src/runtime/bun-start-env.ts), given to every Bun target alike. */
-const MAXREQ = BUN_START_ENV;
 const log = (name: string) => join(WORK, `${name}.log`);
 const say = (s: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 
@@ -350,7 +347,7 @@ async function main(): Promise<void> {
       const extra =
         id === "gw-bun-env" ? envOf(values["gw-env"]) : id === "gw-alt" ? envOf(values["alt-env"]) : {};
       ({ proc, port } = await startBunGateway(id, config, {
-        env: { ...MAXREQ, ...extra },
+        env: extra,
         log: log(id),
         root: id === "gw-alt" ? resolve(values["gw-root"]) : ROOT,
       }));
@@ -361,7 +358,6 @@ async function main(): Promise<void> {
           : ["--wire", ...(id === "bare-wire-x" ? values["bare-flags"].split(" ").filter(Boolean) : [])];
       ({ proc, port } = await startBareBun(id, ports, {
         flags: wire,
-        env: MAXREQ,
         log: log(id),
         root: ROOT,
       }));
