@@ -77,6 +77,11 @@ const { values } = parseArgs({
      * (space-separated K=V, e.g. "MIMALLOC_PURGE_DELAY=-1"); add it to --targets.
      */
     "gw-env": { type: "string", default: "" },
+    /**
+     * YAML appended to gw-bun-env's config (top-level keys the default config does not set, e.g.
+     * "dataLayer: { scrapeIntervalMs: 25 }"): a config variant beside the default gateway.
+     */
+    "gw-yaml": { type: "string", default: "" },
     /** Extra environment for gw-alt, as --gw-env for gw-bun-env (e.g. the same JIT log options on both trees). */
     "alt-env": { type: "string", default: "" },
     /**
@@ -344,6 +349,7 @@ async function main(): Promise<void> {
         if (profile === undefined) throw new Error(`unknown profile variant ${id}`);
         appendFileSync(config, profile);
       }
+      if (id === "gw-bun-env" && values["gw-yaml"]) appendFileSync(config, `${values["gw-yaml"]}\n`);
       const extra =
         id === "gw-bun-env" ? envOf(values["gw-env"]) : id === "gw-alt" ? envOf(values["alt-env"]) : {};
       ({ proc, port } = await startBunGateway(id, config, {
