@@ -23,17 +23,23 @@
  *
  *   flock /tmp/bench.lock bun bench/overhead/issue-pairs.ts [--runtimes bun,node]
  *     [--cases c1,c32,body30k,sse32p] [--pairs 8] [--seconds 2] [--warmup 10]
- *     [--quiet-pct 50] [--layout issue|run] [--fill-index 0] [--out file.md]
+ *     [--quiet-pct 50] [--layout issue|run] [--fill-index 0] [--steady-x 1.15] [--out file.md]
  *
  * `--fill-index N` sends each gateway N seconds of new 30 KiB prompts (run.ts's body30kv) after
  * its warm-up, so its prefix index is full (every endpoint's LRU at capacity) as in a gateway
  * that has served a while; run.ts's warm-up does the same by measuring body30kv.
+ *
+ * Before each pair every target is stopped and calibrate.ts runs a fixed piece of work on the
+ * proxy's core (twenty-seventh pass): in a slow hour both sides of a pair cost up to 2× more CPU
+ * and the ratio falls towards 1 (the twenty-sixth pass's verdicts came from such an hour), while
+ * the outside-CPU column stays low. The pairs whose calibration took at most `--steady-x` (1.15)
+ * times the run's fastest are "steady"; their median ratio is the one to judge the line on.
  */
 import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { CLK_TCK, cpuTicks, ForeignCpu, killAllOnExit, stopAll } from "./procs.ts";
+import { CLK_TCK, cpuTicks, ForeignCpu, killAllOnExit, run, signal, stopAll } from "./procs.ts";
 import {
   activate,
   gatewayConfig,
@@ -62,6 +68,11 @@ const { values } = parseArgs({
     layout: { type: "string", default: "issue" },
     /** Seconds of new 30 KiB prompts (body30kv) sent to each gateway before the pairs: a full prefix index, as after a while in production. */
     "fill-index": { type: "string", default: "0" },
+    /**
+     * A pair is "steady" when calibrate.ts, run on the proxy's core just before it, took at most
+     * this many times the run's fastest calibration: the machine ran at its fastest then.
+     */
+    "steady-x": { type: "string", default: "1.15" },
     out: { type: "string" },
   },
 });
@@ -72,6 +83,7 @@ const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 const QUIET_PCT = Number(values["quiet-pct"]);
 const FILL_S = Number(values["fill-index"]);
+const STEADY_X = Number(values["steady-x"]);
 const GOAL = 1.5;
 if (values.layout !== "issue" && values.layout !== "run") throw new Error("--layout is issue or run");
 const POD_CORE = values.layout === "issue" ? PROXY_CORE : LOAD_CORE;
@@ -146,12 +158,32 @@ interface PairRow {
   bare: Slice;
   ratio: number;
   quiet: boolean;
+  /** calibrate.ts's CPU µs on the proxy's core just before the pair (every target stopped). */
+  calibrationUs: number;
+}
+
+/**
+ * How fast the proxy's core runs right now: calibrate.ts's fixed work on it, every target
+ * stopped (the pods idle between slices). The guest sees no steal time, and in a slow hour the
+ * processes outside the benchmark read as low as in a fast one, while both sides of a pair cost
+ * up to 2× more CPU (twenty-seventh pass).
+ */
+async function calibrate(all: SplitTarget[]): Promise<number> {
+  for (const t of all) signal(t.proc, "SIGSTOP");
+  const { stdout } = await run("calibrate", [process.execPath, join(import.meta.dir, "calibrate.ts")], {
+    core: PROXY_CORE,
+    log: log("calibrate"),
+    timeoutMs: 30_000,
+  });
+  return (JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { us?: number }).us ?? Number.NaN;
 }
 
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "-");
 const f0 = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : "-");
 
 function report(rows: PairRow[], cases: SplitCase[], runtimes: Runtime[], started: string): string {
+  const fastest = Math.min(...rows.map((r) => r.calibrationUs));
+  const isSteady = (r: PairRow) => r.calibrationUs <= fastest * STEADY_X;
   const out: string[] = [
     `# Issue 19's CPU goals as tight pairs (bench/overhead/issue-pairs.ts)`,
     "",
@@ -161,12 +193,14 @@ function report(rows: PairRow[], cases: SplitCase[], runtimes: Runtime[], starte
       (FILL_S > 0
         ? `Each gateway's prefix index filled first by ${FILL_S} s of new 30 KiB prompts. `
         : "The gateways' prefix indexes hold only the warm-up's prompts. ") +
-      `A pair is "quiet" when processes outside the benchmark used at most ${QUIET_PCT} % of a core during both its slices.`,
+      `A pair is "quiet" when processes outside the benchmark used at most ${QUIET_PCT} % of a core during both its slices; ` +
+      `"steady" when calibrate.ts on the proxy's core just before it took at most ${STEADY_X}× the run's fastest calibration ` +
+      `(${f0(fastest)} µs; median ${f0(median(rows.map((r) => r.calibrationUs)))} µs): the machine at its fastest, the pairs to judge the line on.`,
     "",
     "CPU µs a request of the proxy process (all threads, /proc); a pair's ratio is the gateway's slice ÷ the bare proxy's slice next to it.",
     "",
-    `| runtime | case | gateway µs (median) | bare µs (median) | pair ratio: median | min-max | pairs ≤ ${GOAL} | quiet pairs | quiet median | pods µs/req gw / bare |`,
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    `| runtime | case | gateway µs (median) | bare µs (median) | pair ratio: median | min-max | pairs ≤ ${GOAL} | quiet pairs | quiet median | steady pairs | **steady median** | pods µs/req gw / bare |`,
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const runtime of runtimes)
     for (const c of cases) {
@@ -174,18 +208,25 @@ function report(rows: PairRow[], cases: SplitCase[], runtimes: Runtime[], starte
       if (!rs.length) continue;
       const ratios = rs.map((r) => r.ratio);
       const quiet = rs.filter((r) => r.quiet).map((r) => r.ratio);
+      const steady = rs.filter((r) => isSteady(r)).map((r) => r.ratio);
       out.push(
         `| ${runtime} | ${c.id} | ${f0(median(rs.map((r) => r.gw.cpuUsPerReq)))} | ${f0(median(rs.map((r) => r.bare.cpuUsPerReq)))} | ` +
           `**${f2(median(ratios))}** | ${f2(Math.min(...ratios))}-${f2(Math.max(...ratios))} | ${ratios.filter((x) => x <= GOAL).length} of ${ratios.length} | ` +
           `${quiet.length} | ${quiet.length ? f2(median(quiet)) : "-"} | ` +
+          `${steady.length} | ${steady.length ? `**${f2(median(steady))}**` : "-"} | ` +
           `${f0(median(rs.map((r) => r.gw.podCpuUsPerReq)))} / ${f0(median(rs.map((r) => r.bare.podCpuUsPerReq)))} |`,
       );
     }
-  out.push("", "Every pair (gateway µs / bare µs = ratio; outside CPU % of a core in the two slices):", "");
+  out.push(
+    "",
+    "Every pair (gateway µs / bare µs = ratio; outside CPU % of a core in the two slices; calibration µs before it):",
+    "",
+  );
   for (const r of rows)
     out.push(
       `- ${r.runtime} ${r.caseId} #${r.pair}: ${f0(r.gw.cpuUsPerReq)} / ${f0(r.bare.cpuUsPerReq)} = ${f2(r.ratio)}` +
-        ` (outside ${f0(r.gw.foreignPct)} %, ${f0(r.bare.foreignPct)} %${r.quiet ? "" : `: not quiet, ${r.gw.foreignPct >= r.bare.foreignPct ? r.gw.foreignTop : r.bare.foreignTop}`})` +
+        ` (outside ${f0(r.gw.foreignPct)} %, ${f0(r.bare.foreignPct)} %${r.quiet ? "" : `: not quiet, ${r.gw.foreignPct >= r.bare.foreignPct ? r.gw.foreignTop : r.bare.foreignTop}`};` +
+        ` calibration ${f0(r.calibrationUs)} µs${isSteady(r) ? "" : ", not steady"})` +
         `${r.gw.errors + r.bare.errors ? ` ERRORS ${r.gw.errors + r.bare.errors}` : ""}`,
     );
   out.push("");
@@ -240,6 +281,7 @@ async function main(): Promise<void> {
       for (const [runtime, [gw, bare]] of sides) {
         // Alternate which side goes first, so neither always follows the other's wake-up.
         const order = (pair + ci) % 2 ? [gw, bare] : [bare, gw];
+        const calibrationUs = await calibrate(all);
         const got = new Map<boolean, Slice>();
         for (const side of order)
           got.set(side.gateway, await slice(all, side, runtime, c, pair, pods.proc.pid));
@@ -253,10 +295,11 @@ async function main(): Promise<void> {
           bare: b,
           ratio: g.cpuUsPerReq / b.cpuUsPerReq,
           quiet: g.foreignPct <= QUIET_PCT && b.foreignPct <= QUIET_PCT,
+          calibrationUs,
         };
         rows.push(row);
         say(
-          `pair ${pair} ${runtime} ${c.id}: ${f0(g.cpuUsPerReq)} / ${f0(b.cpuUsPerReq)} µs = ${f2(row.ratio)} (outside ${f0(g.foreignPct)} / ${f0(b.foreignPct)} %)`,
+          `pair ${pair} ${runtime} ${c.id}: ${f0(g.cpuUsPerReq)} / ${f0(b.cpuUsPerReq)} µs = ${f2(row.ratio)} (outside ${f0(g.foreignPct)} / ${f0(b.foreignPct)} %, calibration ${f0(calibrationUs)} µs)`,
         );
       }
   writeFileSync(join(WORK, "pairs.json"), JSON.stringify(rows, null, 1));
