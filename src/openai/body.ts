@@ -75,9 +75,9 @@ const JSONL = (
 /**
  * `JSON.parse` of the bytes as UTF-8 text, without the decoded text under Bun: its JSON Lines
  * parser reads ASCII bytes in place, so a 30 KiB prompt is made into a string once (the parsed
- * value) instead of twice (the decoded body, then the value); on a quiet machine a 30 KiB
- * request cost 69 against 73-76 µs end to end, 6 of 6 rounds lower (issue 19, twenty-seventh
- * pass; the earlier passes' trials had come in noisy hours). Its value is used only when the
+ * value) instead of twice (the decoded body, then the value): a 30 KiB request ~3-4 µs less end
+ * to end (issue 19, twenty-seventh pass; earlier passes measured it worse, before `npm start`
+ * kept the allocator's pages; docs/overhead-bodies.md). Its value is used only when the
  * bytes held exactly one value and nothing else; any other answer (two values, trailing bytes,
  * an error, nothing) goes to `JSON.parse`, which then gives the value or the error it always
  * gave. On every input compared (test/openai/json-body.test.ts: a BOM, bad UTF-8, lone
