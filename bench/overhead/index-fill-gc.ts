@@ -30,6 +30,7 @@ import {
   gatewayConfig,
   median,
   PROXY_CORE,
+  type SplitCase,
   type SplitTarget,
   splitCases,
   startBareBun,
@@ -57,18 +58,19 @@ const WORK = mkdtempSync(join(tmpdir(), "index-fill-gc-"));
 const SECONDS = Number(values.seconds);
 killAllOnExit();
 
-const { all, picked } = splitCases(WORK, `c32,${values.case},body30kv`);
-const [small, measured, vary] = picked as [(typeof all)[0], (typeof all)[0], (typeof all)[0]];
+const { picked } = splitCases(WORK, `c32,${values.case},body30kv`);
+const [small, measured, vary] = picked as [SplitCase, SplitCase, SplitCase];
 const pods = await startMockPods(join(WORK, "pods.log"), ROOT, PROXY_CORE);
 const config = gatewayConfig(WORK, "gw", pods.ports);
 
-interface Gw {
+/** A target and its stderr, where JSC writes the GC log. */
+interface Logged {
   target: SplitTarget;
   gcLog: string;
   /** Bytes of the GC log already read. */
   seen: number;
 }
-const gws: Gw[] = [];
+const logged: Logged[] = [];
 for (const id of values.targets.split(",")) {
   const gcLog = join(WORK, `${id}.log`);
   const opts = {
@@ -77,25 +79,25 @@ for (const id of values.targets.split(",")) {
     env: { BUN_JSC_logGC: "1", ...envOf(values.env) },
     bunFlags: values.prof ? ["--cpu-prof", `--cpu-prof-dir=${join(WORK, `prof-${id}`)}`] : [],
   };
-  if (id === "bare") gws.push({ target: await startBareBun(id, pods.ports, opts), gcLog, seen: 0 });
+  if (id === "bare") logged.push({ target: await startBareBun(id, pods.ports, opts), gcLog, seen: 0 });
   else if (id === "fresh" || id === "full")
-    gws.push({ target: await startBunGateway(id, config, opts), gcLog, seen: 0 });
+    logged.push({ target: await startBunGateway(id, config, opts), gcLog, seen: 0 });
   else throw new Error(`unknown target ${id} (fresh, full, bare)`);
 }
-const targets = gws.map((g) => g.target);
+const targets = logged.map((g) => g.target);
 const wrkLog = join(WORK, "wrk.log");
-for (const g of gws) {
+for (const g of logged) {
   await activate(targets, g.target);
   await wrkOn(g.target, small, 5, wrkLog);
   await wrkOn(g.target, measured, 5, wrkLog);
 }
-const full = gws.find((g) => g.target.id === "full");
+const full = logged.find((g) => g.target.id === "full");
 if (full) {
   await activate(targets, full.target);
   const filled = await wrkOn(full.target, vary, Number(values.fill), wrkLog);
   console.error(`filled: ${filled.requests} new prompts`);
 }
-for (const g of gws) g.seen = statSync(g.gcLog).size;
+for (const g of logged) g.seen = statSync(g.gcLog).size;
 
 interface GcSlice {
   eden: number;
@@ -109,7 +111,7 @@ interface GcSlice {
   heapKb: number[];
 }
 /** The GC log's lines since the last read: collections by kind, their cycle time, heap after. */
-function readGc(g: Gw): GcSlice {
+function readGc(g: Logged): GcSlice {
   const text = readFileSync(g.gcLog, "utf8").slice(g.seen);
   g.seen += Buffer.byteLength(text);
   const out: GcSlice = {
@@ -143,7 +145,7 @@ const put = (id: string, k: string, x: number) => {
   row.set(k, [...(row.get(k) ?? []), x]);
 };
 for (let r = 0; r < Number(values.rounds); r++) {
-  for (const g of r % 2 === 0 ? gws : [...gws].reverse()) {
+  for (const g of r % 2 === 0 ? logged : [...logged].reverse()) {
     await activate(targets, g.target);
     readGc(g);
     const t0 = threadCpu(g.target.proc.pid);
@@ -181,7 +183,7 @@ for (let r = 0; r < Number(values.rounds); r++) {
     );
   }
 }
-const ids = gws.map((g) => g.target.id);
+const ids = logged.map((g) => g.target.id);
 const keys = [...(rows.get(ids[0]!)?.keys() ?? [])];
 const first = ids[0]!;
 console.log(
