@@ -1,11 +1,12 @@
 /**
  * A fixed piece of CPU work and the CPU µs it took this time: how fast the core it runs on is
- * right now (issue 19, twenty-seventh pass). On this shared VM the same code costs up to 2× more
- * CPU time in some hours than in others while the guest sees no steal time and no foreign
- * process (a busy sibling hyperthread or host, presumably); a proxy's µs a request then rises on
- * both sides of a gateway/bare pair and the pair's ratio falls towards 1. issue-pairs.ts runs this
- * on the proxy's core before each pair, with every target stopped, and judges the line on the
- * pairs that ran at the run's fastest.
+ * right now (issue 19, twenty-seventh pass). On a shared VM the same code can cost up to 2× more
+ * CPU time in some hours than in others while the guest sees no steal time and no foreign process
+ * (the twenty-sixth pass saw its mock pods' CPU a request move 24 → 49 µs within one run); a
+ * proxy's µs a request then rises on both sides of a gateway/bare pair and the pair's ratio falls
+ * towards 1. Hosts differ too. issue-pairs.ts runs this on the proxy's core before each pair, with
+ * every target stopped, judges the line on the pairs that ran at the run's fastest, and prints
+ * the figure so that runs can be compared (7.5-10 ms on the Intel host of 2026-12-07).
  *
  * The work is a request's kind of work, not a tight arithmetic loop: small objects and strings
  * made and dropped, a Map read and written, and reads and writes scattered over 1 MiB (past

@@ -30,12 +30,14 @@
  * that has served a while; run.ts's warm-up does the same by measuring body30kv.
  *
  * Before each pair every target is stopped and calibrate.ts runs a fixed piece of work on the
- * proxy's core (twenty-seventh pass): in a slow hour both sides of a pair cost up to 2× more CPU
- * and the ratio falls towards 1 (the twenty-sixth pass's verdicts came from such an hour), while
- * the outside-CPU column stays low. The pairs whose calibration took at most `--steady-x` (1.15)
- * times the run's fastest are "steady"; their median ratio is the one to judge the line on. A run
- * slow from end to end has steady pairs too: compare its fastest calibration with a quiet hour's
- * (7.5-8 ms on this machine on 2026-12-07, with the bare Bun proxy at 21-24 µs a small request).
+ * proxy's core (twenty-seventh pass): when the host is busy both sides of a pair cost more CPU by
+ * a similar number of µs and the ratio falls towards 1, while the outside-CPU column (what this
+ * guest can see) stays low; and hosts differ (the twenty-sixth pass's AMD host read Bun c32 at
+ * 1.24-1.32, the twenty-seventh's Intel host at 1.64-1.72). The pairs whose calibration took at
+ * most `--steady-x` (1.15) times the run's fastest are "steady"; their median ratio is the one to
+ * judge the line on. A run slow from end to end has steady pairs too: compare its fastest
+ * calibration with earlier runs' (7.5-8 ms on the Intel host, with the bare Bun proxy at 21-24 µs
+ * a small request).
  */
 import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -166,9 +168,8 @@ interface PairRow {
 
 /**
  * How fast the proxy's core runs right now: calibrate.ts's fixed work on it, every target
- * stopped (the pods idle between slices). The guest sees no steal time, and in a slow hour the
- * processes outside the benchmark read as low as in a fast one, while both sides of a pair cost
- * up to 2× more CPU (twenty-seventh pass).
+ * stopped (the pods idle between slices). The guest sees no steal time and no other guest's load,
+ * which make both sides of a pair cost more CPU (twenty-seventh pass).
  */
 async function calibrate(all: SplitTarget[]): Promise<number> {
   for (const t of all) signal(t.proc, "SIGSTOP");
