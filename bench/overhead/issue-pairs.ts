@@ -40,7 +40,7 @@
  * a small request).
  */
 import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, release, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CLK_TCK, cpuTicks, ForeignCpu, killAllOnExit, run, signal, stopAll } from "./procs.ts";
@@ -199,6 +199,9 @@ function report(rows: PairRow[], cases: SplitCase[], runtimes: Runtime[], starte
       `A pair is "quiet" when processes outside the benchmark used at most ${QUIET_PCT} % of a core during both its slices; ` +
       `"steady" when calibrate.ts on the proxy's core just before it took at most ${STEADY_X}× the run's fastest calibration ` +
       `(${f0(fastest)} µs; median ${f0(median(rows.map((r) => r.calibrationUs)))} µs): the machine at its fastest, the pairs to judge the line on.`,
+    "",
+    // The host matters: the same code read Bun c32 at 1.24-1.32 on one and 1.64-1.72 on another.
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Linux ${release()}, Bun ${process.versions.bun ?? "-"}.`,
     "",
     "CPU µs a request of the proxy process (all threads, /proc); a pair's ratio is the gateway's slice ÷ the bare proxy's slice next to it.",
     "",
