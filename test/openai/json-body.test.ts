@@ -94,7 +94,7 @@ describe("parseJsonBody", () => {
     expect(Array.isArray(deep["a"])).toBe(true);
   });
 
-  test("under Bun the JSON Lines parser reads the bytes, and JSON.parse takes what it does not settle", () => {
+  test("under Bun the JSON Lines parser reads ASCII bytes, and JSON.parse takes what it does not settle", () => {
     const jsonl = (globalThis as { Bun?: { JSONL?: { parseChunk(b: Uint8Array): unknown } } }).Bun?.JSONL;
     if (!jsonl) return; // another runtime: JSON.parse alone
     const spy = spyOn(jsonl, "parseChunk");
@@ -103,6 +103,9 @@ describe("parseJsonBody", () => {
       expect(spy).toHaveBeenCalledTimes(1);
       // Two values: the JSON Lines parser reads both, the body is refused as JSON.parse refuses it.
       expect(() => parseJsonBody(bytes('{"a":1}\n{"b":2}'))).toThrow(GatewayError);
+      expect(spy).toHaveBeenCalledTimes(2);
+      // Not ASCII: decode + JSON.parse, which is 2-3.6× faster there than the JSON Lines parser.
+      expect(parseJsonBody(bytes('{"content":"日本語"}')).body).toEqual({ content: "日本語" });
       expect(spy).toHaveBeenCalledTimes(2);
     } finally {
       spy.mockRestore();
