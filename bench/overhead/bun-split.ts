@@ -33,10 +33,11 @@
  */
 
 import { execFileSync } from "node:child_process";
-import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import YAML from "yaml";
 import { PROFILE_YAML as PROFILES } from "./decide-profiles.ts";
 import { killAllOnExit, type Proc, signal, sleep, start, stopAll } from "./procs.ts";
 import {
@@ -78,8 +79,9 @@ const { values } = parseArgs({
      */
     "gw-env": { type: "string", default: "" },
     /**
-     * YAML appended to gw-bun-env's config (top-level keys the default config does not set, e.g.
-     * "dataLayer: { scrapeIntervalMs: 25 }"): a config variant beside the default gateway.
+     * YAML merged over gw-bun-env's config, its top-level keys replacing the default config's
+     * (e.g. "dataLayer: { scrapeIntervalMs: 25 }", "logLevel: warn"): a config variant beside
+     * the default gateway.
      */
     "gw-yaml": { type: "string", default: "" },
     /** Extra environment for gw-alt, as --gw-env for gw-bun-env (e.g. the same JIT log options on both trees). */
@@ -349,7 +351,10 @@ async function main(): Promise<void> {
         if (profile === undefined) throw new Error(`unknown profile variant ${id}`);
         appendFileSync(config, profile);
       }
-      if (id === "gw-bun-env" && values["gw-yaml"]) appendFileSync(config, `${values["gw-yaml"]}\n`);
+      if (id === "gw-bun-env" && values["gw-yaml"]) {
+        const merged = { ...YAML.parse(readFileSync(config, "utf8")), ...YAML.parse(values["gw-yaml"]) };
+        writeFileSync(config, YAML.stringify(merged));
+      }
       const extra =
         id === "gw-bun-env" ? envOf(values["gw-env"]) : id === "gw-alt" ? envOf(values["alt-env"]) : {};
       ({ proc, port } = await startBunGateway(id, config, {

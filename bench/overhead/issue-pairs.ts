@@ -23,7 +23,8 @@
  *
  *   flock /tmp/bench.lock bun bench/overhead/issue-pairs.ts [--runtimes bun,node]
  *     [--cases c1,c32,body30k,sse32p] [--pairs 8] [--seconds 2] [--warmup 10]
- *     [--quiet-pct 50] [--layout issue|run] [--fill-index 0] [--steady-x 1.15] [--out file.md]
+ *     [--quiet-pct 50] [--layout issue|run] [--fill-index 0] [--steady-x 1.15]
+ *     [--settle 0 [--settle-max 60]] [--out file.md]
  *
  * `--fill-index N` sends each gateway N seconds of new 30 KiB prompts (run.ts's body30kv) after
  * its warm-up, so its prefix index is full (every endpoint's LRU at capacity) as in a gateway
@@ -58,6 +59,7 @@ import {
   startBunGateway,
   startMockPods,
   startNodeGateway,
+  threadCpu,
   wrkOn,
 } from "./split-lib.ts";
 
@@ -77,6 +79,18 @@ const { values } = parseArgs({
      * this many times the run's fastest calibration: the machine ran at its fastest then.
      */
     "steady-x": { type: "string", default: "1.15" },
+    /**
+     * After its fixed warm-up, each case keeps warming every target in slices of this many
+     * seconds until its CPU a request stops falling (a slice within 3 % of the lowest before,
+     * or above it) and Bun's JIT thread takes at most 1 % of it (`settle`), at most
+     * `--settle-max` seconds a case; 0: off. A paced stream runs its
+     * per-stream code ~300 times a second, so JSC is still compiling it after the fixed
+     * warm-up (twenty-eighth pass: the gateway's JIT thread 8-12 µs a stream after 10 s, none
+     * after 60 s, and its cost 420 → 378 µs), where a gateway that has served a while has
+     * long finished.
+     */
+    settle: { type: "string", default: "0" },
+    "settle-max": { type: "string", default: "60" },
     out: { type: "string" },
   },
 });
@@ -88,6 +102,10 @@ const WARMUP = Number(values.warmup);
 const QUIET_PCT = Number(values["quiet-pct"]);
 const FILL_S = Number(values["fill-index"]);
 const STEADY_X = Number(values["steady-x"]);
+const SETTLE_S = Number(values.settle);
+const SETTLE_MAX_S = Number(values["settle-max"]);
+/** Seconds each target spent settling each case (`--settle`), for the report. */
+const settled: string[] = [];
 const GOAL = 1.5;
 if (values.layout !== "issue" && values.layout !== "run") throw new Error("--layout is issue or run");
 const POD_CORE = values.layout === "issue" ? PROXY_CORE : LOAD_CORE;
@@ -120,6 +138,33 @@ interface Slice {
 }
 
 const foreign = new ForeignCpu();
+
+/**
+ * Warms `t` on case `c` in `SETTLE_S` slices while a slice's CPU a request is still 3 % below
+ * the lowest before it, or JSC's compiler thread (Bun's "JITWorker") took more than 1 % of it,
+ * for at most `SETTLE_MAX_S`; recorded in `settled`. The cost alone stops early on a noisy case
+ * (a paced stream's 5 s slices spread ±10 %), and the compiler's share must be per request: at
+ * 300 streams a second 0.4 % of a core is 13 µs a stream, at 20,000 small requests 0.2 µs.
+ * Node's compiler threads have no name of their own, so there the cost alone decides.
+ */
+async function settle(t: SplitTarget, c: SplitCase): Promise<void> {
+  let before = Number.POSITIVE_INFINITY;
+  let spent = 0;
+  const costs: string[] = [];
+  while (spent < SETTLE_MAX_S) {
+    const cpu0 = cpuTicks(t.proc.pid);
+    const jit0 = threadCpu(t.proc.pid).get("JITWorker") ?? 0;
+    const w = await wrkOn(t, c, SETTLE_S, log("wrk"));
+    const us = ((cpuTicks(t.proc.pid) - cpu0) * 1e6) / CLK_TCK / Math.max(1, w.requests);
+    const jitUs = ((threadCpu(t.proc.pid).get("JITWorker") ?? 0) - jit0) / Math.max(1, w.requests);
+    spent += SETTLE_S;
+    costs.push(`${us.toFixed(0)}${jitUs > 0 ? ` (JIT ${jitUs.toFixed(1)})` : ""}`);
+    if (us > before * 0.97 && jitUs <= us / 100) break;
+    before = Math.min(before, us);
+  }
+  settled.push(`${t.id} ${c.id}: ${spent} s (${costs.join(" → ")} µs a request)`);
+  say(`settled ${settled.at(-1)}`);
+}
 
 async function slice(
   all: SplitTarget[],
@@ -191,7 +236,11 @@ function report(rows: PairRow[], cases: SplitCase[], runtimes: Runtime[], starte
     `# Issue 19's CPU goals as tight pairs (bench/overhead/issue-pairs.ts)`,
     "",
     `Run ${started} → ${new Date().toISOString()}; ${PAIRS} pairs a case and runtime, ${SECONDS} s slices, ` +
-      `${WARMUP} s warm-up on small JSON then ${Math.ceil(WARMUP / 2)} s on each case; layout: wrk on core ${LOAD_CORE}, ` +
+      `${WARMUP} s warm-up on small JSON then ${Math.ceil(WARMUP / 2)} s on each case` +
+      (SETTLE_S > 0
+        ? `, then each case in ${SETTLE_S} s slices until its CPU a request stopped falling (at most ${SETTLE_MAX_S} s)`
+        : "") +
+      `; layout: wrk on core ${LOAD_CORE}, ` +
       `the proxy on core ${PROXY_CORE}, the mock pods on core ${POD_CORE}${values.layout === "issue" ? " (the issue's layout)" : " (run.ts's default layout)"}. ` +
       (FILL_S > 0
         ? `Each gateway's prefix index filled first by ${FILL_S} s of new 30 KiB prompts. `
@@ -203,6 +252,9 @@ function report(rows: PairRow[], cases: SplitCase[], runtimes: Runtime[], starte
     // The host matters: the same code read Bun c32 at 1.24-1.32 on one and 1.64-1.72 on another.
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Linux ${release()}, Bun ${process.versions.bun ?? "-"}.`,
     "",
+    ...(settled.length
+      ? ["Settling (`--settle`), each target and case:", "", ...settled.map((l) => `- ${l}`), ""]
+      : []),
     "CPU µs a request of the proxy process (all threads, /proc); a pair's ratio is the gateway's slice ÷ the bare proxy's slice next to it.",
     "",
     `| runtime | case | gateway µs (median) | bare µs (median) | pair ratio: median | min-max | pairs ≤ ${GOAL} | quiet pairs | quiet median | steady pairs | **steady median** | pods µs/req gw / bare |`,
@@ -276,6 +328,7 @@ async function main(): Promise<void> {
     await wrkOn(t, small, WARMUP, log("wrk"));
     for (const c of cases)
       if (c.script !== small.script) await wrkOn(t, c, Math.ceil(WARMUP / 2), log("wrk"));
+    if (SETTLE_S > 0) for (const c of cases) await settle(t, c);
     if (FILL_S > 0 && t.id.startsWith("gw-")) {
       say(`filling ${t.id}'s prefix index (${FILL_S} s of new 30 KiB prompts)`);
       await wrkOn(t, allCases.find((c) => c.id === "body30kv")!, FILL_S, log("wrk"));
