@@ -28,17 +28,18 @@
  *
  *   flock /tmp/bench.lock bun bench/overhead/bun-split.ts [--cases c32,body30k,sse32]
  *     [--targets gw-bun,bare-wire,bare-fetch] [--rounds 3] [--seconds 4] [--warmup 10]
- *     [--perf [--callgraph] [--perf-event page-faults]]
+ *     [--perf [--functions] [--callgraph] [--perf-event page-faults]]
  *     [--warm-cases body30kv --warm-targets gw-bun]
  */
 
 import { execFileSync } from "node:child_process";
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import YAML from "yaml";
 import { PROFILE_YAML as PROFILES } from "./decide-profiles.ts";
+import { jitFunction, writePerfMap } from "./jitdump.ts";
 import { killAllOnExit, type Proc, signal, sleep, start, stopAll } from "./procs.ts";
 import {
   activate,
@@ -64,6 +65,12 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "4" },
     warmup: { type: "string", default: "10" },
     perf: { type: "boolean", default: false },
+    /**
+     * With --perf: compiled JS split by function too (JSC's JITDump turned into perf's map:
+     * jitdump.ts), and per case the functions whose µs a request differ most between the first
+     * two targets (twenty-eighth pass).
+     */
+    functions: { type: "boolean", default: false },
     /** With --perf: call graphs too (`perf record -g`), kept in the work dir for `perf report -g`. */
     callgraph: { type: "boolean", default: false },
     /**
@@ -131,7 +138,13 @@ const TARGET_IDS = values.targets.split(",");
  */
 function kindOf(dso: string): string {
   if (dso.includes("kernel")) return "kernel";
-  if (dso.startsWith("[JIT]") || dso === "[unknown]" || dso.startsWith("//anon")) return "JIT code";
+  if (
+    dso.startsWith("[JIT]") ||
+    dso === "[unknown]" ||
+    dso.startsWith("//anon") ||
+    /perf-\d+\.map$/.test(dso)
+  )
+    return "JIT code";
   if (dso.startsWith("bun")) return "bun natives";
   if (dso.startsWith("libc") || dso.startsWith("libm") || dso.startsWith("ld-linux")) return "libc";
   return dso.replace(/^\[|\]$/g, "");
@@ -157,10 +170,38 @@ function perfKinds(file: string): Map<string, number> {
   return kinds;
 }
 
+/** µs per compiled JS function in a perf.data file whose process has a perf map (`--functions`). */
+function perfFunctions(file: string): Map<string, number> {
+  const text = execFileSync(
+    "perf",
+    ["report", "-i", file, "--stdio", "--no-children", "-g", "none", "--sort", "sym", "-F", "period,sym"],
+    { encoding: "utf8", maxBuffer: 64 << 20, stdio: ["ignore", "pipe", "ignore"] },
+  );
+  const fns = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    const m = /^\s*(\d+)\s+\[\.\]\s+(JSC-\S+)/.exec(line);
+    if (!m) continue;
+    const f = jitFunction(m[2]!);
+    fns.set(f, (fns.get(f) ?? 0) + Number(m[1]) / 1000);
+  }
+  return fns;
+}
+
+/** Where a target's JSC writes its JITDump (`--functions`). */
+const jitDir = (id: string) => join(WORK, `jit-${id}`);
+/** The environment that makes a target's JSC write its JITDump (`--functions`). */
+function jitEnv(id: string): Record<string, string> {
+  if (!values.functions) return {};
+  mkdirSync(jitDir(id), { recursive: true });
+  return { BUN_JSC_useJITDump: "1", BUN_JSC_jitDumpDirectory: jitDir(id) };
+}
+
 interface Row {
   caseId: string;
   target: string;
   rps: number;
+  /** With `--functions`: µs a request by compiled JS function. */
+  fns?: Map<string, number>;
   /** µs a request by thread ("js", "js (kernel)", thread names) and by perf kind ("perf: ..."). */
   cols: Map<string, number>;
 }
@@ -266,9 +307,14 @@ async function measure(t: SplitTarget, c: SplitCase, round: number): Promise<Row
     pods1.sockets.reduce((a, b) => a + b, 0),
   );
   if (values.perf) for (const [k, us] of perfKinds(perfFile)) cols.set(`perf: ${k}`, us / n);
+  let fns: Map<string, number> | undefined;
+  if (values.perf && values.functions) {
+    writePerfMap(jitDir(t.id), t.proc.pid);
+    fns = new Map([...perfFunctions(perfFile)].map(([f, us]) => [f, us / n]));
+  }
   if (values.strace)
     for (const [k, calls] of straceCounts(`${perfFile}.strace`)) cols.set(`calls: ${k}`, calls / n);
-  return { caseId: c.id, target: t.id, rps: (n * 1e6) / w.durationUs, cols };
+  return { caseId: c.id, target: t.id, rps: (n * 1e6) / w.durationUs, cols, ...(fns ? { fns } : {}) };
 }
 
 function report(rows: Row[], targets: SplitTarget[]): string {
@@ -323,7 +369,36 @@ function report(rows: Row[], targets: SplitTarget[]): string {
   }
   const per = rows.map((r) => `${r.caseId}/${r.target} ${(r.cols.get("total") ?? 0).toFixed(0)}`);
   out.push("", `Per round (total µs/request): ${per.join(", ")}`, "");
+  if (values.functions) out.push(...functionTables(rows, targets));
   return out.join("\n");
+}
+
+/**
+ * `--functions`: per case, compiled JS by function, µs a request (median over rounds) in each
+ * target, the 30 whose difference between the first two targets is largest first.
+ */
+function functionTables(rows: Row[], targets: SplitTarget[]): string[] {
+  const ids = targets.map((t) => t.id);
+  const out: string[] = [];
+  for (const c of CASES) {
+    const byTarget = ids.map((id) => rows.filter((r) => r.caseId === c.id && r.target === id && r.fns));
+    const names = new Set(byTarget.flat().flatMap((r) => [...r.fns!.keys()]));
+    const med = (i: number, f: string) => median(byTarget[i]!.map((r) => r.fns!.get(f) ?? 0));
+    const lines = [...names]
+      .map((f) => ({ f, v: ids.map((_, i) => med(i, f)) }))
+      .sort((a, b) => Math.abs(b.v[0]! - (b.v[1] ?? 0)) - Math.abs(a.v[0]! - (a.v[1] ?? 0)))
+      .slice(0, 30);
+    const sums = ids.map((_, i) => [...names].reduce((s, f) => s + med(i, f), 0));
+    out.push(
+      `Compiled JS by function, ${c.id} (perf, µs a request; all functions: ${sums.map((x) => x.toFixed(1)).join(" / ")}):`,
+      "",
+      `| function | ${ids.join(" | ")} |`,
+      `|---|${ids.map(() => "---:").join("|")}|`,
+      ...lines.map(({ f, v }) => `| ${f} | ${v.map((x) => x.toFixed(2)).join(" | ")} |`),
+      "",
+    );
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -358,7 +433,7 @@ async function main(): Promise<void> {
       const extra =
         id === "gw-bun-env" ? envOf(values["gw-env"]) : id === "gw-alt" ? envOf(values["alt-env"]) : {};
       ({ proc, port } = await startBunGateway(id, config, {
-        env: extra,
+        env: { ...extra, ...jitEnv(id) },
         log: log(id),
         root: id === "gw-alt" ? resolve(values["gw-root"]) : ROOT,
       }));
@@ -369,6 +444,7 @@ async function main(): Promise<void> {
           : ["--wire", ...(id === "bare-wire-x" ? values["bare-flags"].split(" ").filter(Boolean) : [])];
       ({ proc, port } = await startBareBun(id, ports, {
         flags: wire,
+        env: jitEnv(id),
         log: log(id),
         root: ROOT,
       }));
