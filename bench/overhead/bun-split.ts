@@ -151,41 +151,41 @@ function kindOf(dso: string): string {
 }
 
 /**
- * µs per kind in a perf.data file (cpu-clock periods are ns); with another `--perf-event`, that
- * event's count per kind (page faults, say), which the "perf:" columns then give a request.
+ * The sampled period (cpu-clock: ns → µs) of a perf.data file summed by `key`, which names a
+ * line of `perf report` sorted by `sort` (the rest of the line after the period) or skips it.
  */
-function perfKinds(file: string): Map<string, number> {
+function perfSums(
+  file: string,
+  sort: string,
+  key: (rest: string) => string | undefined,
+): Map<string, number> {
   const text = execFileSync(
     "perf",
-    ["report", "-i", file, "--stdio", "--no-children", "-g", "none", "--sort", "dso", "-F", "period,dso"],
+    ["report", "-i", file, "--stdio", "--no-children", "-g", "none", "--sort", sort, "-F", `period,${sort}`],
     { encoding: "utf8", maxBuffer: 64 << 20, stdio: ["ignore", "pipe", "ignore"] },
   );
-  const kinds = new Map<string, number>();
+  const scale = values["perf-event"] === "cpu-clock" ? 1000 : 1;
+  const sums = new Map<string, number>();
   for (const line of text.split("\n")) {
     const m = /^\s*(\d+)\s+(\S.*?)\s*$/.exec(line);
-    if (!m) continue;
-    const k = kindOf(m[2]!);
-    kinds.set(k, (kinds.get(k) ?? 0) + Number(m[1]) / (values["perf-event"] === "cpu-clock" ? 1000 : 1));
+    const k = m ? key(m[2]!) : undefined;
+    if (k !== undefined) sums.set(k, (sums.get(k) ?? 0) + Number(m![1]) / scale);
   }
-  return kinds;
+  return sums;
 }
 
+/**
+ * µs per kind in a perf.data file; with another `--perf-event`, that event's count per kind
+ * (page faults, say), which the "perf:" columns then give a request.
+ */
+const perfKinds = (file: string) => perfSums(file, "dso", kindOf);
+
 /** µs per compiled JS function in a perf.data file whose process has a perf map (`--functions`). */
-function perfFunctions(file: string): Map<string, number> {
-  const text = execFileSync(
-    "perf",
-    ["report", "-i", file, "--stdio", "--no-children", "-g", "none", "--sort", "sym", "-F", "period,sym"],
-    { encoding: "utf8", maxBuffer: 64 << 20, stdio: ["ignore", "pipe", "ignore"] },
-  );
-  const fns = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    const m = /^\s*(\d+)\s+\[\.\]\s+(JSC-\S+)/.exec(line);
-    if (!m) continue;
-    const f = jitFunction(m[2]!);
-    fns.set(f, (fns.get(f) ?? 0) + Number(m[1]) / 1000);
-  }
-  return fns;
-}
+const perfFunctions = (file: string) =>
+  perfSums(file, "sym", (rest) => {
+    const m = /^\[\.\]\s+(JSC-\S+)/.exec(rest);
+    return m ? jitFunction(m[1]!) : undefined;
+  });
 
 /** Where a target's JSC writes its JITDump (`--functions`). */
 const jitDir = (id: string) => join(WORK, `jit-${id}`);
