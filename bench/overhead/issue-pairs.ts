@@ -238,7 +238,7 @@ function report(rows: PairRow[], cases: SplitCase[], runtimes: Runtime[], starte
     `Run ${started} → ${new Date().toISOString()}; ${PAIRS} pairs a case and runtime, ${SECONDS} s slices, ` +
       `${WARMUP} s warm-up on small JSON then ${Math.ceil(WARMUP / 2)} s on each case` +
       (SETTLE_S > 0
-        ? `, then each case in ${SETTLE_S} s slices until its CPU a request stopped falling (at most ${SETTLE_MAX_S} s)`
+        ? `, then each case in ${SETTLE_S} s slices until its CPU a request stopped falling and JSC's thread took at most 1 % of it (at most ${SETTLE_MAX_S} s)`
         : "") +
       `; layout: wrk on core ${LOAD_CORE}, ` +
       `the proxy on core ${PROXY_CORE}, the mock pods on core ${POD_CORE}${values.layout === "issue" ? " (the issue's layout)" : " (run.ts's default layout)"}. ` +
