@@ -19,6 +19,10 @@
  * starts it, default profile, metrics and log on), bare-wire (b': bare-bun.ts --wire, the
  * gateway's own pod client), bare-fetch (b: bare-bun.ts on fetch). Each is warmed on small
  * JSON and every case, then rounds alternate the targets (order rotated each round).
+ * bare-wire-x and bare-fetch-x are b' and b with bare-bun.ts's `--bare-flags` added (e.g.
+ * `--relay`: the gateway's relay, SSE tap and idle watch on either pod client). Cases sse32p5
+ * and sse32p40 are the paced stream with 5 and 40 chunks: (µs at 40 − µs at 5) / 35 is a
+ * chunk's cost, what is left a stream's own (twenty-ninth pass).
  * Also: gw-bun-noscrape, gw-bun-env (--gw-env), gw-alt (--alt-env; the gateway of another checkout,
  * --gw-root) and gw-p-<variant>, the gateway with one scheduling profile of
  * decide-profiles.ts each (random, max, default, noprefix, prefix...: the fifteenth pass's
@@ -95,7 +99,8 @@ const { values } = parseArgs({
     "alt-env": { type: "string", default: "" },
     /**
      * A bare proxy on the wire client with these bare-bun.ts flags (space-separated, e.g.
-     * "--relay" for the gateway's relay and tap), as target "bare-wire-x": an ablation.
+     * "--relay" for the gateway's relay and tap), as target "bare-wire-x": an ablation; the same
+     * flags on Bun's fetch as target "bare-fetch-x" (twenty-ninth pass).
      */
     "bare-flags": { type: "string", default: "" },
     /** Another checkout (a snapshot worktree, /tmp/base15): target "gw-alt" is its gateway, default profile. */
@@ -437,11 +442,9 @@ async function main(): Promise<void> {
         log: log(id),
         root: id === "gw-alt" ? resolve(values["gw-root"]) : ROOT,
       }));
-    } else if (id === "bare-wire" || id === "bare-fetch" || id === "bare-wire-x") {
-      const wire =
-        id === "bare-fetch"
-          ? []
-          : ["--wire", ...(id === "bare-wire-x" ? values["bare-flags"].split(" ").filter(Boolean) : [])];
+    } else if (id === "bare-wire" || id === "bare-fetch" || id === "bare-wire-x" || id === "bare-fetch-x") {
+      const extra = id.endsWith("-x") ? values["bare-flags"].split(" ").filter(Boolean) : [];
+      const wire = id.startsWith("bare-fetch") ? extra : ["--wire", ...extra];
       ({ proc, port } = await startBareBun(id, ports, {
         flags: wire,
         env: jitEnv(id),
@@ -450,7 +453,7 @@ async function main(): Promise<void> {
       }));
     } else
       throw new Error(
-        `unknown target ${id} (gw-bun, gw-bun-env, gw-bun-noscrape, bare-wire, bare-wire-x, bare-fetch)`,
+        `unknown target ${id} (gw-bun, gw-bun-env, gw-bun-noscrape, bare-wire, bare-wire-x, bare-fetch, bare-fetch-x)`,
       );
     targets.push({ id, proc, port });
   }

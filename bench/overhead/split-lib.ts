@@ -99,6 +99,18 @@ export function splitCases(dir: string, ids: string): { all: SplitCase[]; picked
         { "x-mock-chunks": "20", "x-mock-interval-ms": "5" },
       ),
     },
+    // The paced case with 5 and 40 chunks (twenty-ninth pass): their difference over 35 chunks is
+    // a chunk's cost, what is left of a stream's the cost of its request and its end.
+    ...[5, 40].map((chunks) => ({
+      id: `sse32p${chunks}`,
+      conns: 32,
+      script: wrkScript(
+        dir,
+        `paced${chunks}`,
+        { ...SMALL, stream: true, max_tokens: chunks },
+        { "x-mock-chunks": String(chunks), "x-mock-interval-ms": "5" },
+      ),
+    })),
   ];
   const picked = ids.split(",").map((id) => {
     const c = all.find((x) => x.id === id);
