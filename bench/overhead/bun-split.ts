@@ -20,7 +20,8 @@
  * gateway's own pod client), bare-fetch (b: bare-bun.ts on fetch). Each is warmed on small
  * JSON and every case, then rounds alternate the targets (order rotated each round).
  * bare-wire-x and bare-fetch-x are b' and b with bare-bun.ts's `--bare-flags` added (e.g.
- * `--relay`: the gateway's relay, SSE tap and idle watch on either pod client). Cases sse32p5
+ * `--relay`: the gateway's relay, SSE tap and idle watch on either pod client), bare-wire-y b'
+ * with `--bare-flags-y` (a second set beside the first). Cases sse32p5
  * and sse32p40 are the paced stream with 5 and 40 chunks: (µs at 40 − µs at 5) / 35 is a
  * chunk's cost, what is left a stream's own (twenty-ninth pass).
  * Also: gw-bun-noscrape, gw-bun-env (--gw-env), gw-alt (--alt-env; the gateway of another checkout,
@@ -103,6 +104,8 @@ const { values } = parseArgs({
      * flags on Bun's fetch as target "bare-fetch-x" (twenty-ninth pass).
      */
     "bare-flags": { type: "string", default: "" },
+    /** Other bare-bun.ts flags for the pod client's bare proxy, as target "bare-wire-y" (beside bare-wire-x). */
+    "bare-flags-y": { type: "string", default: "" },
     /** Another checkout (a snapshot worktree, /tmp/base15): target "gw-alt" is its gateway, default profile. */
     "gw-root": { type: "string", default: "" },
     /**
@@ -442,8 +445,13 @@ async function main(): Promise<void> {
         log: log(id),
         root: id === "gw-alt" ? resolve(values["gw-root"]) : ROOT,
       }));
-    } else if (id === "bare-wire" || id === "bare-fetch" || id === "bare-wire-x" || id === "bare-fetch-x") {
-      const extra = id.endsWith("-x") ? values["bare-flags"].split(" ").filter(Boolean) : [];
+    } else if (["bare-wire", "bare-fetch", "bare-wire-x", "bare-fetch-x", "bare-wire-y"].includes(id)) {
+      const flags = id.endsWith("-x")
+        ? values["bare-flags"]
+        : id.endsWith("-y")
+          ? values["bare-flags-y"]
+          : "";
+      const extra = flags.split(" ").filter(Boolean);
       const wire = id.startsWith("bare-fetch") ? extra : ["--wire", ...extra];
       ({ proc, port } = await startBareBun(id, ports, {
         flags: wire,
@@ -453,7 +461,7 @@ async function main(): Promise<void> {
       }));
     } else
       throw new Error(
-        `unknown target ${id} (gw-bun, gw-bun-env, gw-bun-noscrape, bare-wire, bare-wire-x, bare-fetch, bare-fetch-x)`,
+        `unknown target ${id} (gw-bun, gw-bun-env, gw-bun-noscrape, bare-wire, bare-wire-x, bare-wire-y, bare-fetch, bare-fetch-x)`,
       );
     targets.push({ id, proc, port });
   }

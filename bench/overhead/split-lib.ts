@@ -111,6 +111,22 @@ export function splitCases(dir: string, ids: string): { all: SplitCase[]; picked
         { "x-mock-chunks": String(chunks), "x-mock-interval-ms": "5" },
       ),
     })),
+    // sse32p5 with the client asking for the usage event itself (twenty-ninth pass): the gateway
+    // then forwards the body as it came and drops no event (what asking on its behalf costs).
+    {
+      id: "sse32p5u",
+      conns: 32,
+      script: wrkScript(
+        dir,
+        "paced5u",
+        { ...SMALL, stream: true, stream_options: { include_usage: true }, max_tokens: 5 },
+        { "x-mock-chunks": "5", "x-mock-interval-ms": "5" },
+      ),
+    },
+    // Small JSON answered 25 ms late (twenty-ninth pass): ~1,250 requests a second at 32
+    // connections, the rate of sse32p5's streams, so the request path runs as rarely as a
+    // paced stream's does, without a stream.
+    { id: "c32d25", conns: 32, script: wrkScript(dir, "late", SMALL, { "x-mock-delay-ms": "25" }) },
   ];
   const picked = ids.split(",").map((id) => {
     const c = all.find((x) => x.id === id);

@@ -8,7 +8,8 @@
  *   GET  /health                                 200
  *
  * Request headers steer a stream: `x-mock-chunks` (content chunks, default 20) and
- * `x-mock-interval-ms` (pause between chunks, default 0). Responses are prebuilt bytes;
+ * `x-mock-interval-ms` (pause between chunks, default 0); `x-mock-delay-ms` delays a JSON answer
+ * (default 0). Responses are prebuilt bytes;
  * the body is only scanned (never parsed), so the mock costs as little as possible.
  *
  *   bun bench/overhead/upstream.ts --ports 0,0,0,0 [--model m]
@@ -124,7 +125,11 @@ for (const port of ports) {
       const path = req.url.slice(req.url.indexOf("/", 8));
       if (req.method === "POST") {
         const text = await req.text();
-        if (!text.includes('"stream":true')) return new Response(JSON_ANSWER, { headers: JSON_HEADERS });
+        if (!text.includes('"stream":true')) {
+          const delay = Number(req.headers.get("x-mock-delay-ms") ?? 0);
+          if (delay > 0) await sleep(delay);
+          return new Response(JSON_ANSWER, { headers: JSON_HEADERS });
+        }
         running++;
         const chunks = Number(req.headers.get("x-mock-chunks") ?? 20);
         const interval = Number(req.headers.get("x-mock-interval-ms") ?? 0);
