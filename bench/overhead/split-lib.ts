@@ -76,6 +76,17 @@ export interface SplitCase {
  */
 export function splitCases(dir: string, ids: string): { all: SplitCase[]; picked: SplitCase[] } {
   const small = wrkScript(dir, "small", SMALL);
+  /** A stream of `chunks` content chunks 5 ms apart at 32 connections; `extra` joins the body. */
+  const paced = (id: string, file: string, chunks: number, extra: object = {}): SplitCase => ({
+    id,
+    conns: 32,
+    script: wrkScript(
+      dir,
+      file,
+      { ...SMALL, stream: true, ...extra, max_tokens: chunks },
+      { "x-mock-chunks": String(chunks), "x-mock-interval-ms": "5" },
+    ),
+  });
   const all: SplitCase[] = [
     { id: "c32", conns: 32, script: small },
     { id: "c1", conns: 1, script: small },
@@ -88,41 +99,15 @@ export function splitCases(dir: string, ids: string): { all: SplitCase[]; picked
       conns: 32,
       script: wrkScript(dir, "stream", { ...SMALL, stream: true, max_tokens: 20 }, { "x-mock-chunks": "20" }),
     },
-    {
-      // The issue's paced case (run.ts's sse32p): 20 chunks 5 ms apart, each relayed on its own.
-      id: "sse32p",
-      conns: 32,
-      script: wrkScript(
-        dir,
-        "paced",
-        { ...SMALL, stream: true, max_tokens: 20 },
-        { "x-mock-chunks": "20", "x-mock-interval-ms": "5" },
-      ),
-    },
+    // The issue's paced case (run.ts's sse32p): 20 chunks 5 ms apart, each relayed on its own.
+    paced("sse32p", "paced", 20),
     // The paced case with 5 and 40 chunks (twenty-ninth pass): their difference over 35 chunks is
     // a chunk's cost, what is left of a stream's the cost of its request and its end.
-    ...[5, 40].map((chunks) => ({
-      id: `sse32p${chunks}`,
-      conns: 32,
-      script: wrkScript(
-        dir,
-        `paced${chunks}`,
-        { ...SMALL, stream: true, max_tokens: chunks },
-        { "x-mock-chunks": String(chunks), "x-mock-interval-ms": "5" },
-      ),
-    })),
+    paced("sse32p5", "paced5", 5),
+    paced("sse32p40", "paced40", 40),
     // sse32p5 with the client asking for the usage event itself (twenty-ninth pass): the gateway
     // then forwards the body as it came and drops no event (what asking on its behalf costs).
-    {
-      id: "sse32p5u",
-      conns: 32,
-      script: wrkScript(
-        dir,
-        "paced5u",
-        { ...SMALL, stream: true, stream_options: { include_usage: true }, max_tokens: 5 },
-        { "x-mock-chunks": "5", "x-mock-interval-ms": "5" },
-      ),
-    },
+    paced("sse32p5u", "paced5u", 5, { stream_options: { include_usage: true } }),
     // Small JSON answered 25 ms late (twenty-ninth pass): ~1,250 requests a second at 32
     // connections, the rate of sse32p5's streams, so the request path runs as rarely as a
     // paced stream's does, without a stream.
