@@ -28,6 +28,12 @@
  *   --timer    a setTimeout set and cleared per request (attempt's response timer)
  *   --no-decompress  `decompress: false` in the init (as decodingFetch sets it)
  *   --plain-headers  the upstream headers as a plain [name, value][] list, not a Headers
+ *   --answer-headers  the three headers the gateway adds to every answer (x-gateway-target-model,
+ *              x-gateway-destination-endpoint-served, x-request-id) set on a JSON answer's
+ *              headers, with values of the same lengths
+ *   --ballast-mb=N  N MiB of live JS objects (small records in arrays, as a heap of maps and
+ *              records holds them) kept for the process's life: what a larger live heap alone
+ *              costs the same proxy
  *
  * And the transport under the call:
  *   --wire     the upstream calls on the gateway's own HTTP/1.1 client over Bun.connect
@@ -67,9 +73,18 @@ const { values } = parseArgs({
     timer: { type: "boolean", default: false },
     "no-decompress": { type: "boolean", default: false },
     "plain-headers": { type: "boolean", default: false },
+    "answer-headers": { type: "boolean", default: false },
+    "ballast-mb": { type: "string", default: "0" },
     wire: { type: "boolean", default: false },
   },
 });
+/** Live objects the collector must keep (--ballast-mb): ~64 bytes a record. */
+const ballast: { a: number; b: string; c: unknown }[][] = [];
+for (let mb = 0; mb < Number(values["ballast-mb"]); mb++) {
+  const chunk: { a: number; b: string; c: unknown }[] = [];
+  for (let i = 0; i < 16_384; i++) chunk.push({ a: i, b: `r${mb}-${i}`, c: chunk[i - 1] });
+  ballast.push(chunk);
+}
 const upstreams = (values.upstreams ?? "").split(",").map((a) => `http://${a}`);
 if (upstreams.length === 0 || !upstreams[0])
   throw new Error("--upstreams host:port[,host:port...] is required");
@@ -146,6 +161,11 @@ const server = Bun.serve({
     if ((values["read-whole"] || values.wire) && !sse) {
       const answer = new Uint8Array(await res.arrayBuffer());
       const out = values.headers ? downstreamHeaders(res.headers) : new Headers(res.headers);
+      if (values["answer-headers"]) {
+        out.set("x-gateway-target-model", body.model);
+        out.set("x-gateway-destination-endpoint-served", upstream.slice(7));
+        out.set("x-request-id", crypto.randomUUID());
+      }
       return new Response(answer, { status: res.status, headers: out });
     }
     if (!values.relay || !res.body)
