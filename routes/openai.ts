@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { GatewayDeps } from "../src/deps.ts";
 import type { GatewayEnv } from "../src/env.ts";
 import { GatewayError, quoted } from "../src/errors.ts";
+import { SERVED_BY_HEADER } from "../src/metrics/error-code.ts";
 import { RESPONSE_ID_ROUTES, type ResponseHomes } from "../src/openai/response-homes.ts";
 import { ROUTES } from "../src/openai/routes.ts";
 import { downstreamHeaders, upstreamHeaders } from "../src/proxy/headers.ts";
@@ -106,7 +107,7 @@ async function toStoredResponse(
       signal: AbortSignal.any([request.signal, AbortSignal.timeout(settings.upstream.responseTimeoutMs)]),
     });
     const out = downstreamHeaders(res.headers);
-    out.set("x-gateway-destination-endpoint-served", endpoint.address);
+    if (settings.endpointServedHeader) out.set(SERVED_BY_HEADER, endpoint.address);
     return new Response(res.body, { status: res.status, headers: out });
   } catch (err) {
     throw new GatewayError({

@@ -45,6 +45,7 @@ export class Deadline {
     if (!this.fired || x.scope.streaming) return res;
     if (x.error instanceof GatewayError && x.error.status !== 499) return res;
     x.error = undefined;
+    x.servedBy = undefined;
     return new Response(JSON.stringify(this.error()), {
       status: 504,
       headers: { "content-type": "application/json" },

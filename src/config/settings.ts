@@ -100,6 +100,14 @@ export const SettingsSchema = v.strictObject({
   /** Which model name responses carry: the target actually served, or the one the client asked for. */
   responseModel: v.optional(v.picklist(["served", "requested"]), "served"),
   /**
+   * Adds `x-gateway-destination-endpoint-served` (the serving pod's `ip:port`) to every answer
+   * relayed from a model server. Off by default: GIE's and llm-d's endpoint picker count the
+   * header as their own (`OutputInjectionHeaders`) and strip it from the client's answer, since
+   * a pod's address is not the client's to know (and would let a client map which pod holds
+   * which prompt prefix). On for debugging routing, or for clients you trust.
+   */
+  endpointServedHeader: v.optional(v.boolean(), false),
+  /**
    * Lets a client choose the backend of its matched AIGatewayRoute rule by name with the
    * `x-gateway-backend` header: only among that rule's backends, only with keys that have
    * `trustedRouting`. Off: the header is ignored (and never forwarded).

@@ -13,5 +13,8 @@ export function errorCode(status: number, fromModelServer: boolean): string {
   return "Internal";
 }
 
-/** Set on every answer relayed from a model server (and only there). */
+/**
+ * The serving pod's address on an answer relayed from a model server (and only there), when
+ * the GatewayConfig's `endpointServedHeader` is on; the gateway itself reads `Exchange.servedBy`.
+ */
 export const SERVED_BY_HEADER = "x-gateway-destination-endpoint-served";

@@ -50,6 +50,13 @@ export class Exchange {
   /** The scheduled request's plugin hooks; `forward` calls them with the endpoint that served. */
   lifecycle: RequestLifecycle | undefined = undefined;
   /**
+   * The address of the pod whose answer `res` is (respond sets it); undefined while the answer
+   * is the gateway's own or a hosted backend's (an error made after it, a spill, a deadline's
+   * 504 clear it). The error-code label and spill-on-failure read it; the client sees it only
+   * as `x-gateway-destination-endpoint-served`, when `endpointServedHeader` is on.
+   */
+  servedBy: string | undefined = undefined;
+  /**
    * The answer as the stages that look at it after the inner ones see it (spill on failure,
    * the route's deadline, the scope's end), and the error it was made of, if any: what
    * Hono's `c.res` and `c.error` were when the stages were middlewares.

@@ -56,6 +56,7 @@ export function inferenceHandler(
   /** The error's answer, as the stages after the one that threw see it. */
   function fail(x: Exchange, err: unknown): Response {
     x.error = err;
+    x.servedBy = undefined;
     x.res = errorResponse(deps.logger, err, x.requestId, shape);
     return x.res;
   }

@@ -6,6 +6,7 @@ import type { Clock, SetTimer } from "../clock.ts";
 import type { Endpoint } from "../endpoints/types.ts";
 import { GatewayError, shuttingDown } from "../errors.ts";
 import type { Closing } from "../lifecycle.ts";
+import { SERVED_BY_HEADER } from "../metrics/error-code.ts";
 import type { RequestSeries } from "../metrics/request-series.ts";
 import type { AfterAnswer } from "../observability/after-answer.ts";
 import { endsStreamOf, SseAccounting } from "../proxy/accounting.ts";
@@ -97,7 +98,8 @@ export function respond(x: Exchange, deps: RespondDeps, opts: RespondOptions): R
     (upstream as { [HOP_NAMES]?: readonly string[] })[HOP_NAMES],
   );
   out.set("x-gateway-target-model", target.target);
-  out.set("x-gateway-destination-endpoint-served", endpoint.address);
+  x.servedBy = endpoint.address;
+  if (settings.endpointServedHeader) out.set(SERVED_BY_HEADER, endpoint.address);
   // Plugins' response hooks, once, with the endpoint that served (session affinity adds its header).
   x.lifecycle?.responseReceived(endpoint, { status: upstream.status, headers: out });
   // The request id the pipeline would set last, set here instead: the pipeline sees it is

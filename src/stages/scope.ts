@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.ts";
 import { shuttingDown } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { errorCode, SERVED_BY_HEADER } from "../metrics/error-code.ts";
+import { errorCode } from "../metrics/error-code.ts";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.ts";
 import type { AfterAnswer, Deferred } from "../observability/after-answer.ts";
 import type { RecentRequests } from "../observability/recent.ts";
@@ -59,7 +59,7 @@ export function scope(deps: {
       // A client that leaves (mid-stream, or before the answer: 499) is not the pool's
       // error; GIE counts no error for a cancelled request either.
       else if (!clientLeft(outcome, s.status))
-        series.failed(errorCode(s.status || 500, res?.headers.has(SERVED_BY_HEADER) ?? false));
+        series.failed(errorCode(s.status || 500, x.servedBy !== undefined));
     }
     // One line per request: routing decision and latencies; never a key or a prompt. One
     // fixed-shape record serves the line (written from a template, src/request-line.ts) and

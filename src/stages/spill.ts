@@ -106,7 +106,7 @@ export function spillOnFailure(
     if (err instanceof GatewayError) reason = err.code ? POOL_FAILED[err.code] : undefined;
     else if (
       !err &&
-      res.headers.has("x-gateway-destination-endpoint-served") &&
+      x.servedBy !== undefined &&
       deps.config.current.settings.upstream.retryOn.includes(res.status)
     )
       reason = "pool_failed";
@@ -123,5 +123,6 @@ async function spillAfter(
 ): Promise<Response> {
   await res.body?.cancel().catch(() => {});
   x.error = undefined;
+  x.servedBy = undefined;
   return spill(x, deps, reason);
 }

@@ -12,6 +12,7 @@ beforeAll(async () => {
   stack = await startPoolPerPod(
     ["opt", "qwen"],
     [{ model: "facebook/opt-125m" }, { model: "Qwen/Qwen3-8B" }],
+    { endpointServedHeader: true },
   );
 });
 

@@ -11,7 +11,9 @@ const WHISPER = "openai/whisper-large-v3";
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startPoolPerPod(["chat", "speech"], [{ model: "facebook/opt-125m" }, { model: WHISPER }]);
+  stack = await startPoolPerPod(["chat", "speech"], [{ model: "facebook/opt-125m" }, { model: WHISPER }], {
+    endpointServedHeader: true,
+  });
 });
 
 afterAll(() => stack.close());

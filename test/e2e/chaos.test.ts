@@ -12,7 +12,8 @@ let stack: Stack | undefined;
  * suite: "No endpoint could answer (1 tried)" in the fifteenth pass, on the tree before too).
  */
 async function startScraped(opts: Parameters<typeof startStack>[0]): Promise<Stack> {
-  const s = await startStack(opts);
+  // The serving pod's address on each answer (off by default): the tests count answers by pod.
+  const s = await startStack({ ...opts, settings: { endpointServedHeader: true, ...opts.settings } });
   await waitFor(() => s.gateway.deps.endpoints.list().every((e) => e.metrics.updatedAt > 0));
   return s;
 }

@@ -17,6 +17,8 @@ afterEach(async () => {
 async function withKeys() {
   return startHostile({
     settings: {
+      // The serving pod's address on each answer (off by default): where a request went is read from it.
+      endpointServedHeader: true,
       auth: {
         apiKeys: [
           { name: "limited", sha256: await sha256Hex("sk-limited"), tenant: "limited", models: [MODEL] },

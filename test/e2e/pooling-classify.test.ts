@@ -12,6 +12,7 @@ beforeAll(async () => {
   stack = await startPoolPerPod(
     ["chat", "embed"],
     [{ model: "facebook/opt-125m" }, { model: EMBED, runner: "pooling" }],
+    { endpointServedHeader: true },
   );
 });
 

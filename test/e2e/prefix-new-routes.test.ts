@@ -11,7 +11,10 @@ const MODEL = "facebook/opt-125m";
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ pods: [{ model: MODEL }, { model: MODEL }, { model: MODEL }] });
+  stack = await startStack({
+    pods: [{ model: MODEL }, { model: MODEL }, { model: MODEL }],
+    settings: { endpointServedHeader: true },
+  });
 });
 
 afterAll(() => stack.close());

@@ -13,7 +13,10 @@ let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
     pods: [{ model: MODEL }, { model: MODEL }],
-    settings: { dataLayer: { scrapeIntervalMs: 20, stalenessMs: 200, scrapeTimeoutMs: 100 } },
+    settings: {
+      endpointServedHeader: true,
+      dataLayer: { scrapeIntervalMs: 20, stalenessMs: 200, scrapeTimeoutMs: 100 },
+    },
   });
 });
 

@@ -27,6 +27,7 @@ beforeAll(async () => {
     podLabels: (i) => ({ app: i < 2 ? "opt" : "qwen" }),
     yaml: [pool("opt-pool", "opt"), pool("qwen-pool", "qwen")],
     settings: {
+      endpointServedHeader: true,
       auth: {
         apiKeys: [
           { name: "all", sha256: await sha256Hex("sk-all") },

@@ -23,7 +23,11 @@ let stack: Stack;
 let client: OpenAI;
 
 beforeAll(async () => {
-  stack = await startStack({ pods: [0, 1, 2, 3].map(() => ({ model: MODEL })), yaml: [PICKER] });
+  stack = await startStack({
+    pods: [0, 1, 2, 3].map(() => ({ model: MODEL })),
+    yaml: [PICKER],
+    settings: { endpointServedHeader: true },
+  });
   client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: "unused", maxRetries: 0 });
 });
 

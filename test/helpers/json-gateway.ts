@@ -22,10 +22,13 @@ export function jsonGateway(
   endpoints: number,
   logger: Logger,
   answer: () => Response = completion,
+  /** More GatewayConfig lines (e.g. `endpointServedHeader: true`). */
+  more: readonly string[] = [],
 ): ReturnType<typeof createGateway> {
   const yaml = [
     "apiVersion: gateway.inference.dev/v1alpha1",
     "kind: GatewayConfig",
+    ...more,
     "endpoints:",
     ...Array.from(
       { length: endpoints },

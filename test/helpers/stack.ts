@@ -124,9 +124,11 @@ export async function serveOver(
 export function startPoolPerPod(
   pools: string[],
   pods: Omit<SimulatorSpec, "port" | "hostname">[],
+  settings?: Record<string, unknown>,
 ): Promise<Stack> {
   return startStack({
     pods,
+    ...(settings ? { settings } : {}),
     podLabels: (i) => ({ app: pools[i]! }),
     yaml: pools.map(inferencePool),
   });

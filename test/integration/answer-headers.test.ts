@@ -38,12 +38,13 @@ const POD_HEADERS = {
   "x-pod": "kept",
 };
 
-/** One pod, whose every call gets `answer`. */
-const gatewayWith = (answer: () => Response) =>
+/** One pod, whose every call gets `answer`; the pod's address on the answer unless `served` is false. */
+const gatewayWith = (answer: () => Response, served = true) =>
   jsonGateway(
     1,
     createLogger("silent", () => {}),
     answer,
+    served ? ["endpointServedHeader: true"] : [],
   );
 
 /** The answer's header names and the gateway's values, as the client sees them. */
@@ -67,6 +68,20 @@ const EXPECTED_NAMES = [
 ];
 
 describe("the answer's headers", () => {
+  test("carry no pod address by default (endpointServedHeader off), as GIE's endpoint picker strips it", async () => {
+    const gateway = gatewayWith(() => new Response(COMPLETION, { headers: POD_HEADERS }), false);
+    const r = chatRequest();
+    r.headers.set("x-request-id", "rid-0");
+    const got = await seen(await gateway.fetch(r));
+    expect(got).toEqual({
+      names: EXPECTED_NAMES.filter((n) => n !== "x-gateway-destination-endpoint-served"),
+      target: "m",
+      served: null,
+      id: "rid-0",
+    });
+    await gateway.stop?.();
+  });
+
   test("are the pod answer's own Headers, hop-by-hop names deleted and the gateway's set", async () => {
     const pods: Response[] = [];
     const gateway = gatewayWith(() => {

@@ -18,7 +18,8 @@ function gateway(
 ) {
   const upstream = fakeUpstream(respond, down);
   const gw = createGateway({
-    config: testConfig({ endpoints: ENDPOINTS, ...settings }),
+    // The serving pod's address on each answer (off by default): these tests read it.
+    config: testConfig({ endpoints: ENDPOINTS, endpointServedHeader: true, ...settings }),
     fetch: upstream.fetch,
     logger: silentLogger(),
     random: seededRandom(1),

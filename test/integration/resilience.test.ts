@@ -20,7 +20,8 @@ function gateway(
   const time = new FakeTime();
   const probes: string[] = [];
   const gw = createGateway({
-    config: testConfig({ endpoints: ENDPOINTS, ...settings }),
+    // The serving pod's address on each answer (off by default): these tests read it.
+    config: testConfig({ endpoints: ENDPOINTS, endpointServedHeader: true, ...settings }),
     fetch: (url, init) => {
       if (!url.endsWith("/health")) return upstream.fetch(url, init);
       probes.push(url);

@@ -65,6 +65,8 @@ async function setup(tokenizer: "simulator" | "pods"): Promise<void> {
       JSON.stringify({
         apiVersion: "gateway.inference.dev/v1alpha1",
         kind: "GatewayConfig",
+        // The serving pod's address on every answer (off by default): this test reads it.
+        endpointServedHeader: true,
         logLevel: "silent",
         dataLayer: { scrapeIntervalMs: 20 },
         endpoints: pods.map((p, i) => ({

@@ -185,6 +185,8 @@ const result: Record<string, unknown> = { runtime: `node ${process.versions.node
       JSON.stringify({
         apiVersion: "gateway.inference.dev/v1alpha1",
         kind: "GatewayConfig",
+        // The serving pod's address on every answer (off by default): this test reads it.
+        endpointServedHeader: true,
         logLevel: "silent",
         endpoints: pods.map((p, i) => ({ name: `pod-${i}`, address: `127.0.0.1:${p.port}`, models: ["m"] })),
       }),

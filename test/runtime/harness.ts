@@ -65,9 +65,11 @@ export function gatewayYaml(addresses: readonly string[]): string {
   const endpoints = addresses
     .map((a, i) => `  - { name: pod-${i}, address: "${a}", pool: ${i === 2 ? EMBED_POOL : POOL} }`)
     .join("\n");
+  // endpointServedHeader: the suite reads which pod served from each answer (off by default).
   return `apiVersion: gateway.inference.dev/v1alpha1
 kind: GatewayConfig
 logLevel: warn
+endpointServedHeader: true
 shutdownGraceMs: 2000
 dataLayer:
   scrapeIntervalMs: 50

@@ -205,6 +205,8 @@ const config = parseConfig(
   JSON.stringify({
     apiVersion: "gateway.inference.dev/v1alpha1",
     kind: "GatewayConfig",
+    // The serving pod's address on every answer (off by default): this test reads it.
+    endpointServedHeader: true,
     logLevel: "info",
     endpoints: [{ name: "pod-0", address: `127.0.0.1:${podPort}`, models: ["m"] }],
     // One scrape and one models query at start, then none while the requests are counted.

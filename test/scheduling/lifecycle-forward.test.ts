@@ -26,6 +26,8 @@ test("a fallback that served is the endpoint the plugins' response hooks see", a
   const settings = {
     apiVersion: "gateway.inference.dev/v1alpha1",
     kind: "GatewayConfig",
+    // The serving pod's address on every answer (off by default): this test reads it.
+    endpointServedHeader: true,
     logLevel: "silent",
     endpoints: [
       { name: "dead", address: "127.0.0.1:1", models: [MODEL] }, // nothing listens on port 1
