@@ -12,9 +12,3 @@ export function errorCode(status: number, fromModelServer: boolean): string {
   if (status >= 400 && status < 500) return "BadRequest";
   return "Internal";
 }
-
-/**
- * The serving pod's address on an answer relayed from a model server (and only there), when
- * the GatewayConfig's `endpointServedHeader` is on; the gateway itself reads `Exchange.servedBy`.
- */
-export const SERVED_BY_HEADER = "x-gateway-destination-endpoint-served";

@@ -22,6 +22,12 @@ export function isHopByHop(lowerName: string): boolean {
 }
 
 /**
+ * The serving pod's address on an answer relayed from a model server (and only there), when
+ * the GatewayConfig's `endpointServedHeader` is on; the gateway itself reads `Exchange.servedBy`.
+ */
+export const SERVED_BY_HEADER = "x-gateway-destination-endpoint-served";
+
+/**
  * Where a pod client's Response names the hop-by-hop headers its answer holds, as it read
  * them (the Bun wire client: http1-parse.ts): the lower-case names `isHopByHop` accepts, each
  * as often as it came, for an answer without a `Connection` header (absent otherwise). Its

@@ -6,11 +6,10 @@ import type { Clock, SetTimer } from "../clock.ts";
 import type { Endpoint } from "../endpoints/types.ts";
 import { GatewayError, shuttingDown } from "../errors.ts";
 import type { Closing } from "../lifecycle.ts";
-import { SERVED_BY_HEADER } from "../metrics/error-code.ts";
 import type { RequestSeries } from "../metrics/request-series.ts";
 import type { AfterAnswer } from "../observability/after-answer.ts";
 import { endsStreamOf, SseAccounting } from "../proxy/accounting.ts";
-import { answerHeaders, HOP_NAMES } from "../proxy/headers.ts";
+import { answerHeaders, HOP_NAMES, SERVED_BY_HEADER } from "../proxy/headers.ts";
 import { JsonAccounting } from "../proxy/json-accounting.ts";
 import { renameModelInJson } from "../proxy/model-field.ts";
 import {
