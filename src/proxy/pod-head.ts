@@ -13,7 +13,7 @@
  * eleventh pass). A value the Headers would have trimmed or refused (anything but printable
  * ASCII without edge spaces) makes no PodHead: the caller builds the Headers, as before.
  */
-import { bodyRequestHeaders, connectionTokens, isUnwantedUpstream } from "./headers.ts";
+import { bodyRequestHeaders, connectionListsMore, connectionTokens, isUnwantedUpstream } from "./headers.ts";
 
 /** Where a pod client says it takes a `PodHead` as `init.headers` (read once by forward.ts). */
 export const POD_HEAD = Symbol.for("inference-gateway.podHead");
@@ -107,7 +107,8 @@ export function podHead(
       );
   } else values = ["identity", contentType, requestId];
   const lines = merged(client, names, values, opts.forwardAuthorization, NONE);
-  // A Connection header lists more names to drop (rare): the lines again without them.
+  // A Connection header lists names to drop that are not hop-by-hop already (rare: clients
+  // send `keep-alive`): the lines again without them.
   if (lines !== undefined) return new PodHead(lines);
   return new PodHead(merged(client, names, values, opts.forwardAuthorization, connectionTokens(client))!);
 }
@@ -115,7 +116,7 @@ export function podHead(
 /**
  * The client's wanted headers and the gateway's (`names`, sorted, with their `values`) as one
  * sorted run of lines; a gateway name replaces the client's. Undefined when the client sent a
- * `Connection` header and `dropped` is not yet its names.
+ * `Connection` header listing more than hop-by-hop names and `dropped` is not yet its names.
  */
 function merged(
   client: Headers,
@@ -128,7 +129,7 @@ function merged(
   let i = 0;
   let connection = false;
   client.forEach((value, name) => {
-    if (name === "connection") connection = true;
+    if (name === "connection" && connectionListsMore(value)) connection = true;
     if (isUnwantedUpstream(name, dropped, forwardAuthorization)) return;
     // Bun's Headers gives `set-cookie` after every other name, not at its sorted place.
     const before = name === "set-cookie" ? "\uffff" : name;

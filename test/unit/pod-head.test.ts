@@ -4,6 +4,7 @@
  * Headers forward.ts built before (bodyRequestHeaders + the credential set): `forEach` lines.
  */
 import { describe, expect, test } from "bun:test";
+import { connectionListsMore } from "../../src/proxy/headers.ts";
 import { type PodHeadOptions, podHead, podHeaders } from "../../src/proxy/pod-head.ts";
 
 function forEachLines(h: Headers): string {
@@ -93,6 +94,30 @@ describe("podHead", () => {
       `accept-encoding: identity\r\nb-kept: 2\r\ncontent-type: application/json\r\nx-request-id: ${ID}\r\n`,
     );
     same(new Headers({ connection: "close", accept: "*/*" }), "chat", ID, NO_AUTH);
+  });
+
+  test("a Connection header of hop-by-hop names only (keep-alive, as httpx and undici send): the same lines, one pass", () => {
+    for (const connection of [
+      "keep-alive",
+      "Keep-Alive",
+      "keep-alive, TE",
+      " upgrade ,keep-alive",
+      "close",
+    ]) {
+      const client = new Headers({
+        connection,
+        accept: "*/*",
+        te: "trailers",
+        "user-agent": "OpenAI/Python 1.0",
+      });
+      expect(same(client, "chat", ID, NO_AUTH)).toBe(
+        `accept: */*\r\naccept-encoding: identity\r\ncontent-type: application/json\r\nuser-agent: OpenAI/Python 1.0\r\nx-request-id: ${ID}\r\n`,
+      );
+    }
+    expect(connectionListsMore("keep-alive")).toBe(false);
+    expect(connectionListsMore("Keep-Alive, TE")).toBe(false);
+    expect(connectionListsMore("keep-alive, x-private")).toBe(true);
+    expect(connectionListsMore("close")).toBe(true); // not a header name the gateway drops anyway: the second pass, as before
   });
 
   test("transcriptions keep the client's content type (its multipart boundary)", () => {
