@@ -1,7 +1,13 @@
 import type { Clock, Random } from "../../clock.ts";
 import type { Endpoint } from "../../endpoints/types.ts";
 import { PrefixIndex } from "../prefix/prefix-index.ts";
-import type { RequestLifecycle, Scheduled, Scheduler, SchedulingRequest } from "../types.ts";
+import type {
+  ReceivedResponse,
+  RequestLifecycle,
+  Scheduled,
+  Scheduler,
+  SchedulingRequest,
+} from "../types.ts";
 import { createContext } from "./context.ts";
 import type {
   InFlightView,
@@ -360,11 +366,17 @@ class Lifecycle implements RequestLifecycle {
     this.picked = picked;
   }
 
-  responseReceived(endpoint: Endpoint, response: { status: number; headers: Headers }): void {
+  responseReceived(endpoint: Endpoint, response: ReceivedResponse): void {
     if (this.sent !== undefined) this.requestSent();
     if (this.served) return;
     this.served = endpoint;
-    this.run.responseReceived(this.ctx, { endpoint, status: response.status, headers: response.headers });
+    // An answer that names its endpoint is the hooks' own (respond.ts: its headers read only
+    // if a hook reads them); any other is copied.
+    const served: ServedResponse =
+      response.endpoint === endpoint
+        ? (response as ServedResponse)
+        : { endpoint, status: response.status, headers: response.headers };
+    this.run.responseReceived(this.ctx, served);
   }
 
   responseComplete(outcome: string): void {
