@@ -8,7 +8,7 @@
  * which pauses the socket once 64 KiB wait unread and resumes it when the relay reads.
  */
 import { decodingFetch } from "../proxy/decode.ts";
-import { headersOf, type ResponseHead } from "./http1-parse.ts";
+import type { ResponseHead } from "./http1-parse.ts";
 import { LightAbortSignal } from "./node-abort.ts";
 import { ChunkQueue } from "./node-chunks.ts";
 import { bufferedResponse, streamedResponse } from "./node-upstream-response.ts";
@@ -123,7 +123,7 @@ export class WireCall {
       READ_AHEAD,
       true, // each chunk handed to a waiting relay from the socket's callback (ChunkQueue.wait)
     );
-    this.#settle(streamedResponse(this.#queue, head.status, head, head.hop));
+    this.#settle(streamedResponse(this.#queue, head.status, head.headers, head.hop));
   }
 
   body(chunk: Uint8Array): void {
@@ -148,11 +148,11 @@ export class WireCall {
       const noBody = this.isHead || head.status === 204 || head.status === 304;
       this.#settle(
         noBody
-          ? new Response(null, { status: head.status, headers: headersOf(head.fields) })
-          : bufferedResponse(new Uint8Array(0), head.status, head, head.hop),
+          ? new Response(null, { status: head.status, headers: head.headers })
+          : bufferedResponse(new Uint8Array(0), head.status, head.headers, head.hop),
       );
     } else {
-      this.#settle(bufferedResponse(this.#collected(), head.status, head, head.hop));
+      this.#settle(bufferedResponse(this.#collected(), head.status, head.headers, head.hop));
     }
   }
 

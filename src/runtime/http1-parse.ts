@@ -34,14 +34,10 @@ export class FramingError extends Error {
 export interface ResponseHead {
   status: number;
   /**
-   * The answer's header lines as they came (name, value, name, value, ...: the names as sent,
-   * the values trimmed), without `Content-Length`: framing's alone (read into `length`), which
-   * every reader of an answer's headers in the gateway deletes (thirteenth pass). No Headers is
-   * built for them here: the client's answer takes them straight into its own (respond.ts), and
-   * a Headers is built only for a reader that asks (`headersOf`; thirty-first pass). Empty in a
-   * bare head.
+   * The answer's headers, as they came, without `Content-Length`: framing's alone (read into
+   * `length`), which every reader of an answer's headers in the gateway deletes (thirteenth pass).
    */
-  fields: readonly string[];
+  headers: Headers;
   /** The connection may carry another request once this answer's body has ended. */
   keepAlive: boolean;
   /** The body's length when declared (and not chunked); -1 otherwise. */
@@ -95,17 +91,10 @@ for (const size of [2, 4, 7, 10, 12, 14, 16, 17, 18, 19]) READ_SIZES[size] = 1;
 const NO_NAMES: readonly string[] = Object.freeze([]);
 const DIGITS = /^\d{1,15}$/;
 /**
- * The `fields` of every bare head: none (a bare head's reader, the wire client's light GET,
- * reads only the status, the framing and `encoding`).
+ * The `headers` of every bare head: empty, never appended to (a bare head's reader, the wire
+ * client's light GET, reads only the status, the framing and `encoding`).
  */
-const NO_FIELDS: readonly string[] = Object.freeze([]);
-
-/** A Headers of a head's `fields`, as `append` takes them one by one. */
-export function headersOf(fields: readonly string[]): Headers {
-  const headers = new Headers();
-  for (let i = 0; i < fields.length; i += 2) headers.append(fields[i]!, fields[i + 1]!);
-  return headers;
-}
+const BARE_HEADERS = new Headers();
 
 /** One answer at a time; `reset` before each request. */
 export class ResponseParser {
@@ -120,8 +109,8 @@ export class ResponseParser {
 
   /**
    * Ready for the answer to a new request (`head`: it was a HEAD request, so the answer has no
-   * body). `bare`: the head's headers are read for framing only, none kept (`fields` is
-   * empty; `encoding` holds any Content-Encoding): a background
+   * body). `bare`: the head's headers are read for framing only, no `Headers` is built
+   * (`headers` is an empty shared one; `encoding` holds any Content-Encoding): a background
    * scrape reads only the status and the body (fourteenth pass).
    */
   reset(head: boolean, bare = false): void {
@@ -256,7 +245,7 @@ export class ResponseParser {
       throw new FramingError("101 Switching Protocols to a request that asked for no upgrade");
     if (status < 200) return; // 100, 102, 103: the answer is still to come
     const bare = this.#bare;
-    const fields: string[] | undefined = bare ? undefined : [];
+    const headers = bare ? BARE_HEADERS : new Headers();
     let encoding: string | undefined;
     let length = -1;
     let chunked = false;
@@ -290,7 +279,7 @@ export class ResponseParser {
       // Only names framing reads or the gateway drops are lower-cased and compared (by length first).
       const size = colon - from;
       if (size >= 20 || READ_SIZES[size] === 0) {
-        fields?.push(raw, value);
+        if (!bare) headers.append(raw, value);
         continue;
       }
       // The two spellings servers use, without a lower-cased copy.
@@ -301,7 +290,7 @@ export class ResponseParser {
         length = length < 0 && DIGITS.test(value) ? Number(value) : lengthOf(value, length);
         continue;
       }
-      fields?.push(raw, value);
+      if (!bare) headers.append(raw, value);
       if (isHopByHop(name)) {
         if (hop === undefined) hop = [name];
         else hop.push(name);
@@ -334,7 +323,7 @@ export class ResponseParser {
     if (this.#state === State.UntilClose) this.#keepAlive = false;
     this.sink.head({
       status,
-      fields: fields ?? NO_FIELDS,
+      headers,
       keepAlive: this.#keepAlive,
       length: noBody ? 0 : length,
       eventStream,

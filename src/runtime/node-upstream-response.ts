@@ -12,7 +12,6 @@
  * and a body can be read once, as always.
  */
 import { HOP_NAMES } from "../proxy/headers.ts";
-import { headersOf } from "./http1-parse.ts";
 import { CHUNK_SOURCE, ChunkQueue, streamOf } from "./node-chunks.ts";
 
 /** The Response constructor when this module loaded (the platform's, before any adapter replaced it). */
@@ -30,27 +29,10 @@ const unusable = () => new TypeError("Body is unusable: it has already been read
  */
 export const WHOLE_BYTES = Symbol.for("inference-gateway.wholeBytes");
 
-/**
- * Where a pod client's Response offers its answer's header lines before any Headers is built
- * for them (the Bun wire client: http1-parse.ts `fields`): respond.ts writes them straight into
- * the client's answer's own Headers, one Headers an answer instead of two and no copy of one
- * into the other (thirty-first pass). Undefined once `headers` has been read (that Headers is
- * then the answer's headers, and may have been changed).
- */
-export const ANSWER_FIELDS = Symbol.for("inference-gateway.answerFields");
-
-/** A head's header lines (name, value, ...) and what the parser read of them (a parsed ResponseHead is one). */
-export interface AnswerFields {
-  readonly fields: readonly string[];
-  /** `content-type` is an event stream. */
-  readonly eventStream: boolean;
-}
-
 class UpstreamResponse {
   readonly status: number;
   readonly statusText = "";
-  #headers: Headers | undefined;
-  #fields: AnswerFields | undefined;
+  readonly headers: Headers;
   readonly ok: boolean;
   readonly redirected = false;
   readonly type = "default" as ResponseType;
@@ -66,7 +48,7 @@ class UpstreamResponse {
   constructor(
     body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | ChunkQueue,
     status: number,
-    headers: Headers | AnswerFields,
+    headers: Headers,
     hop: readonly string[] | undefined,
   ) {
     if (body instanceof Uint8Array) this.#bytes = body;
@@ -74,23 +56,8 @@ class UpstreamResponse {
     else this.#stream = body;
     this.status = status;
     this.ok = status >= 200 && status < 300;
-    if (headers instanceof Headers) this.#headers = headers;
-    else this.#fields = headers;
+    this.headers = headers;
     this[HOP_NAMES] = hop;
-  }
-
-  /** The answer's headers (built from its lines on first read, when the pod client gave lines). */
-  get headers(): Headers {
-    if (this.#headers === undefined) {
-      this.#headers = headersOf(this.#fields!.fields);
-      this.#fields = undefined;
-    }
-    return this.#headers;
-  }
-
-  /** The answer's header lines, while no Headers has been built for them (ANSWER_FIELDS). */
-  get [ANSWER_FIELDS](): AnswerFields | undefined {
-    return this.#fields;
   }
 
   /** A streamed body's chunks, once and only while nothing else read it; undefined otherwise. */
@@ -197,7 +164,7 @@ Object.setPrototypeOf(UpstreamResponse.prototype, NativeResponse.prototype);
 export function bufferedResponse(
   bytes: Uint8Array<ArrayBuffer>,
   status: number,
-  headers: Headers | AnswerFields,
+  headers: Headers,
   hop?: readonly string[],
 ): Response {
   return new UpstreamResponse(bytes, status, headers, hop) as unknown as Response;
@@ -207,7 +174,7 @@ export function bufferedResponse(
 export function streamedResponse(
   stream: ReadableStream<Uint8Array> | ChunkQueue,
   status: number,
-  headers: Headers | AnswerFields,
+  headers: Headers,
   hop?: readonly string[],
 ): Response {
   return new UpstreamResponse(stream, status, headers, hop) as unknown as Response;

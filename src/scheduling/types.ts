@@ -17,17 +17,6 @@ export interface SchedulingRequest {
  * scheduled primary when a fallback answered), so plugins such as prefix recording and
  * session affinity follow the real outcome. Calls after the first of each kind are ignored.
  */
-/**
- * The answer `RequestLifecycle.responseReceived` is given: its status and the headers the client
- * will get, and, when it is the plugins' ServedResponse itself, the endpoint (then handed to the
- * hooks as it is, its `headers` read only by a hook that reads them).
- */
-export interface ReceivedResponse {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly endpoint?: Endpoint;
-}
-
 export interface RequestLifecycle {
   /**
    * The pod call was made (`schedule(..., deferred)` only): the decision's PreRequest hooks
@@ -38,7 +27,7 @@ export interface RequestLifecycle {
    */
   requestSent?(): void;
   /** The serving endpoint's headers arrived; hooks may add to `headers` (sent to the client). */
-  responseReceived(endpoint: Endpoint, response: ReceivedResponse): void;
+  responseReceived(endpoint: Endpoint, response: { status: number; headers: Headers }): void;
   /**
    * One chunk of a streamed answer reached the client; present only when some plugin has
    * a ResponseStreaming hook, so a request pays nothing per chunk otherwise.

@@ -20,7 +20,6 @@ import {
   type Tap,
   tappedWhole,
 } from "../proxy/relay.ts";
-import { ANSWER_FIELDS, type AnswerFields } from "../runtime/node-upstream-response.ts";
 import type { Outcome, RequestScope } from "../scope.ts";
 import { AnswerEnd } from "./answer-end.ts";
 import type { Exchange } from "./exchange.ts";
@@ -65,94 +64,6 @@ const INIT: { status: number; statusText: string; headers: Headers } = {
   statusText: "",
   headers: NO_HEADERS,
 };
-/** The same for an answer whose headers are written into its own Headers after (ServedAnswer). */
-const BARE_INIT: { status: number; statusText: string } = { status: 0, statusText: "" };
-
-/** A pod client's answer whose header lines no Headers has been built for (node-upstream-response.ts). */
-type OffersFields = { [ANSWER_FIELDS]?: AnswerFields; [HOP_NAMES]?: readonly string[] };
-
-/** The pod's lines when they can go straight into the client's answer: offered, and their hop-by-hop names known. */
-function directFields(upstream: Response): AnswerFields | undefined {
-  const offered = upstream as OffersFields;
-  return offered[HOP_NAMES] === undefined ? undefined : offered[ANSWER_FIELDS];
-}
-
-/**
- * The client's answer headers before the answer is built: a Headers (the pod's, edited in
- * place), or the ServedAnswer that writes them into the answer's own (`answer`).
- */
-type AnswerHeaders = Headers | ServedAnswer;
-
-/**
- * The pod's answer as the plugins' response hooks see it (their ServedResponse), and what the
- * client's answer headers are made of. Its `headers`, a Headers of the pod's answer fit for the
- * client with the gateway's headers set, is built only when read: by a hook (session affinity
- * adds its header there), by an answer that settles later, or at once for a pod client that
- * offers no lines. Otherwise `writeInto` writes the same headers, in the same order, into the
- * client's Response's own Headers.
- */
-class ServedAnswer {
-  readonly status: number;
-  #headers: Headers | undefined;
-
-  constructor(
-    private readonly x: Exchange,
-    readonly endpoint: Endpoint,
-    private readonly upstream: Response,
-    private readonly fields: AnswerFields | undefined,
-    private readonly editable: { ok: boolean },
-    private readonly servedHeader: boolean,
-  ) {
-    this.status = upstream.status;
-  }
-
-  /** The answer's headers as a Headers (built, with the gateway's, on first read). */
-  get headers(): Headers {
-    let out = this.#headers;
-    if (out === undefined) {
-      const x = this.x;
-      const upstream = this.upstream;
-      out = answerHeaders(upstream.headers, this.editable, (upstream as OffersFields)[HOP_NAMES]);
-      out.set("x-gateway-target-model", x.targetModel.target);
-      if (this.servedHeader) out.set(SERVED_BY_HEADER, this.endpoint.address);
-      this.#headers = out;
-    }
-    return out;
-  }
-
-  /**
-   * What `answer` takes once the hooks have run: this, while no Headers was built and there are
-   * lines to write; else the Headers, finished.
-   */
-  answerHeaders(): AnswerHeaders {
-    return this.#headers === undefined && this.fields !== undefined ? this : this.finished();
-  }
-
-  /**
-   * The Headers once the hooks have run, the request id set last: the pipeline would set it,
-   * and sees (x.idSetOn) it is there and does not fetch the answer's headers again.
-   */
-  finished(): Headers {
-    const out = this.headers;
-    out.set("x-request-id", this.x.requestId);
-    return out;
-  }
-
-  /** The headers `headers` would hold, written into `into` (a new Response's own, empty). */
-  writeInto(into: Headers): void {
-    const lines = this.fields!.fields;
-    const hop = (this.upstream as OffersFields)[HOP_NAMES]!;
-    for (let i = 0; i < lines.length; i += 2) {
-      const name = lines[i]!;
-      if (hop.length !== 0 && hop.includes(name.toLowerCase())) continue;
-      into.append(name, lines[i + 1]!);
-    }
-    const x = this.x;
-    into.set("x-gateway-target-model", x.targetModel.target);
-    if (this.servedHeader) into.set(SERVED_BY_HEADER, this.endpoint.address);
-    into.set("x-request-id", x.requestId);
-  }
-}
 
 /**
  * Wraps the pod's answer for the client; the relay ends the request scope when the body ends.
@@ -166,14 +77,7 @@ export function respond(x: Exchange, deps: RespondDeps, opts: RespondOptions): R
   const req = x.inferenceRequest;
   const target = x.targetModel;
   scope.log.endpoint = endpoint.name;
-  // The pod's header lines, where the pod client offers them unread and knows their hop-by-hop
-  // names: they go straight into the client's answer's own Headers (answer()), and no Headers
-  // of the pod's answer is built (thirty-first pass).
-  const fields = directFields(upstream);
-  const isSse =
-    fields !== undefined
-      ? fields.eventStream
-      : (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
+  const isSse = (upstream.headers.get("content-type") ?? "").includes("text/event-stream");
   const renameTo =
     target.target !== req.model && settings.responseModel === "requested" ? req.model : undefined;
   const accounting = isSse
@@ -186,15 +90,20 @@ export function respond(x: Exchange, deps: RespondDeps, opts: RespondOptions): R
       })
     : new JsonAccounting(req.kind);
   scope.hold(new AnswerEnd(x, deps, opts, accounting, isSse));
+  // The pod's answer headers, edited in place where they may be: one Headers per answer.
+  const out = answerHeaders(
+    upstream.headers,
+    opts.editable,
+    (upstream as { [HOP_NAMES]?: readonly string[] })[HOP_NAMES],
+  );
+  out.set("x-gateway-target-model", target.target);
   x.servedBy = endpoint.address;
-  const servedHeader = settings.endpointServedHeader;
-  // The pod's answer headers, edited in place where they may be (one Headers per answer),
-  // unless its lines go straight into the client's answer: then a Headers only for a plugin's
-  // response hook that reads them (`ServedAnswer.headers`).
-  const served = new ServedAnswer(x, endpoint, upstream, fields, opts.editable, servedHeader);
+  if (settings.endpointServedHeader) out.set(SERVED_BY_HEADER, endpoint.address);
   // Plugins' response hooks, once, with the endpoint that served (session affinity adds its header).
-  x.lifecycle?.responseReceived(endpoint, served);
-  const out = served.answerHeaders();
+  x.lifecycle?.responseReceived(endpoint, { status: upstream.status, headers: out });
+  // The request id the pipeline would set last, set here instead: the pipeline sees it is
+  // there (x.idSetOn) and does not fetch the answer's headers again to set it.
+  out.set("x-request-id", x.requestId);
   // Every byte came with the head (attempt's `wholeStreams`: Bun; Node's direct bodies): a stream goes out as bytes
   // after the tap, as an ended one does below; a body of any other type as a whole answer.
   const whole = opts.whole;
@@ -218,7 +127,7 @@ export function respond(x: Exchange, deps: RespondDeps, opts: RespondOptions): R
     const closing = deps.lifecycle?.closing;
     const bytes = closing?.closed ? undefined : (upstream as OffersWhole)[WHOLE_BYTES]?.();
     if (bytes !== undefined) return answerWhole(x, upstream, out, bytes, accounting, renameTo);
-    return answerRead(x, opts, served.finished(), accounting, renameTo, closing);
+    return answerRead(x, opts, out, accounting, renameTo, closing);
   }
   const tap = tapOf(x, accounting);
   // Bun: a stream that had ended with its first chunk (a short answer sent at once) goes out
@@ -230,7 +139,7 @@ export function respond(x: Exchange, deps: RespondDeps, opts: RespondOptions): R
         ended,
         body,
         tap,
-        headers: served.finished(),
+        headers: out,
         idleTimeoutMs: settings.upstream.idleTimeoutMs,
       });
   }
@@ -281,7 +190,7 @@ function answerEnded(
 function answerWhole(
   x: Exchange,
   upstream: Response,
-  headers: AnswerHeaders,
+  headers: Headers,
   read: Uint8Array<ArrayBuffer>,
   accounting: JsonAccounting | SseAccounting,
   renameTo: string | undefined,
@@ -302,16 +211,7 @@ function answerWhole(
  * The client's Response: the pod's status and status text, `headers`. One init object for every
  * answer: the constructor reads it at once and nothing keeps it (thirteenth pass).
  */
-function answer(body: BodyInit | null, upstream: Response, headers: AnswerHeaders): Response {
-  if (headers instanceof ServedAnswer) {
-    // The pod's lines and the gateway's headers written into the Response's own Headers: one
-    // Headers an answer, and none copied into it (thirty-first pass).
-    BARE_INIT.status = upstream.status;
-    BARE_INIT.statusText = upstream.statusText;
-    const res = new Response(body, BARE_INIT);
-    headers.writeInto(res.headers);
-    return res;
-  }
+function answer(body: BodyInit | null, upstream: Response, headers: Headers): Response {
   INIT.status = upstream.status;
   INIT.statusText = upstream.statusText;
   INIT.headers = headers;
@@ -329,7 +229,7 @@ function relayed(
   opts: RespondOptions,
   body: ChunkSource | ReadableStream<Uint8Array>,
   tap: Tap,
-  headers: AnswerHeaders,
+  headers: Headers,
   idleTimeoutMs: number,
 ): Response {
   const upstream = opts.response;

@@ -4,7 +4,7 @@
  * Content-Encoding value(s) in `encoding`.
  */
 import { expect, test } from "bun:test";
-import { headersOf, type ResponseHead, ResponseParser } from "../../src/runtime/http1-parse.ts";
+import { type ResponseHead, ResponseParser } from "../../src/runtime/http1-parse.ts";
 
 function parse(raw: string, bare: boolean) {
   const heads: ResponseHead[] = [];
@@ -30,12 +30,12 @@ test("a bare head frames, flags and reads the body as a full one, keeps no heade
     const full = parse(raw, false);
     const bare = parse(raw, true);
     expect([bare.body, bare.ended, bare.reusable]).toEqual([full.body, full.ended, full.reusable]);
-    const { fields: fullFields, encoding: fullEncoding, ...fullRest } = full.head;
-    const { fields: bareFields, encoding, ...bareRest } = bare.head;
+    const { headers: fullHeaders, encoding: fullEncoding, ...fullRest } = full.head;
+    const { headers: bareHeaders, encoding, ...bareRest } = bare.head;
     expect(bareRest).toEqual(fullRest);
-    expect(bareFields).toEqual([]);
+    expect([...bareHeaders]).toEqual([]);
     expect(fullEncoding).toBeUndefined();
-    expect(encoding).toBe(headersOf(fullFields).get("content-encoding") ?? undefined);
+    expect(encoding).toBe(fullHeaders.get("content-encoding") ?? undefined);
   }
   expect(parse(ANSWERS[3]!, true).head.encoding).toBe("gzip, br");
   // A full head after a bare one on the same parser keeps its headers again.
@@ -45,5 +45,5 @@ test("a bare head frames, flags and reads the body as a full one, keeps no heade
   parser.feed(Buffer.from(ANSWERS[0]!, "latin1"));
   parser.reset(false);
   parser.feed(Buffer.from(ANSWERS[0]!, "latin1"));
-  expect(headersOf(heads[1]!.fields).get("server")).toBe("uvicorn");
+  expect(heads[1]!.headers.get("server")).toBe("uvicorn");
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { FramingError, headersOf, type ResponseHead, ResponseParser } from "../../src/runtime/http1-parse.ts";
+import { FramingError, type ResponseHead, ResponseParser } from "../../src/runtime/http1-parse.ts";
 
 /** Feeds `wire` in pieces of `step` bytes; the head, the body as text, and whether it ended. */
 function parse(wire: string, step = wire.length, headRequest = false) {
@@ -33,7 +33,7 @@ describe("ResponseParser", () => {
       expect(r.heads).toHaveLength(1);
       expect(r.heads[0]!.status).toBe(200);
       expect(r.heads[0]!.length).toBe(7);
-      expect(headersOf(r.heads[0]!.fields).get("content-type")).toBe("application/json");
+      expect(r.heads[0]!.headers.get("content-type")).toBe("application/json");
       expect(r.body).toBe('{"a":1}');
       expect(r.ended).toBe(true);
       expect(r.reusable).toBe(true);
@@ -75,8 +75,8 @@ describe("ResponseParser", () => {
     const r = parse(
       "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-A: 1\r\nX-A: 2\r\nContent-Length: 0\r\n\r\n",
     );
-    expect(headersOf(r.heads[0]!.fields).getSetCookie()).toEqual(["a=1", "b=2"]);
-    expect(headersOf(r.heads[0]!.fields).get("x-a")).toBe("1, 2");
+    expect(r.heads[0]!.headers.getSetCookie()).toEqual(["a=1", "b=2"]);
+    expect(r.heads[0]!.headers.get("x-a")).toBe("1, 2");
     expect(r.ended).toBe(true);
   });
 
@@ -124,8 +124,8 @@ describe("ResponseParser", () => {
     );
     expect(r.heads[0]!.length).toBe(2);
     expect(r.heads[0]!.eventStream).toBe(false); // the value's case counts, as before: "text/event-stream" only
-    expect(headersOf(r.heads[0]!.fields).get("x-content-leng")).toBe("99");
-    expect(headersOf(r.heads[0]!.fields).get("content-type")).toBe("Text/Event-Stream");
+    expect(r.heads[0]!.headers.get("x-content-leng")).toBe("99");
+    expect(r.heads[0]!.headers.get("content-type")).toBe("Text/Event-Stream");
     expect(r.body).toBe("ok");
     expect(r.reusable).toBe(true);
     const t = parse(

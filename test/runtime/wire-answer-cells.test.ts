@@ -5,7 +5,7 @@ import { createLogger } from "../../src/log.ts";
 import { JsonAccounting } from "../../src/proxy/json-accounting.ts";
 import { wireFetch } from "../../src/runtime/bun-wire.ts";
 import { WireCall } from "../../src/runtime/bun-wire-call.ts";
-import { headersOf, type ResponseHead, ResponseParser } from "../../src/runtime/http1-parse.ts";
+import { type ResponseHead, ResponseParser } from "../../src/runtime/http1-parse.ts";
 import { chatRequest, jsonGateway } from "../helpers/json-gateway.ts";
 import { type NodePod, startNodePod } from "../helpers/node-pod.ts";
 
@@ -52,18 +52,18 @@ describe("the answer's head", () => {
       "HTTP/1.1 200 OK\r\nContent-Length: 7\r\nKeep-Alive: timeout=5\r\nTE: x",
       "HTTP/1.1 200 OK\r\nDate: Sun, 06 Dec 2026 07:00:00 GMT\r\nHost: h\r\nContent-Length: 7",
     );
-    expect([...headersOf(usual!.fields)]).toEqual([
+    expect([...usual!.headers]).toEqual([
       ["content-type", "application/json"],
       ["x-pod", "a"],
     ]);
     for (const h of [usual, lower, upper, listed, withHop, date]) {
       expect(h!.length).toBe(7);
-      expect(headersOf(h!.fields).has("content-length")).toBe(false);
+      expect(h!.headers.has("content-length")).toBe(false);
     }
     expect(usual!.hop).toEqual([]);
     expect(withHop!.hop).toEqual(["keep-alive", "te"]);
     expect(date!.hop).toEqual(["host"]);
-    expect(headersOf(date!.fields).get("date")).toBe("Sun, 06 Dec 2026 07:00:00 GMT");
+    expect(date!.headers.get("date")).toBe("Sun, 06 Dec 2026 07:00:00 GMT");
     // Differing values still refuse the answer.
     expect(() => heads("HTTP/1.1 200 OK\r\nContent-Length: 7\r\nContent-Length: 8")).toThrow(
       "differing content-length values",
@@ -230,7 +230,7 @@ describe("WireCall collects a whole answer's chunks without an array for one", (
   };
   const head = (length: number): ResponseHead => ({
     status: 200,
-    fields: ["content-type", "application/json"],
+    headers: new Headers({ "content-type": "application/json" }),
     keepAlive: true,
     length,
     eventStream: false,

@@ -1,13 +1,7 @@
 import type { Clock, Random } from "../../clock.ts";
 import type { Endpoint } from "../../endpoints/types.ts";
 import { PrefixIndex } from "../prefix/prefix-index.ts";
-import type {
-  ReceivedResponse,
-  RequestLifecycle,
-  Scheduled,
-  Scheduler,
-  SchedulingRequest,
-} from "../types.ts";
+import type { RequestLifecycle, Scheduled, Scheduler, SchedulingRequest } from "../types.ts";
 import { createContext } from "./context.ts";
 import type {
   InFlightView,
@@ -366,17 +360,11 @@ class Lifecycle implements RequestLifecycle {
     this.picked = picked;
   }
 
-  responseReceived(endpoint: Endpoint, response: ReceivedResponse): void {
+  responseReceived(endpoint: Endpoint, response: { status: number; headers: Headers }): void {
     if (this.sent !== undefined) this.requestSent();
     if (this.served) return;
     this.served = endpoint;
-    // An answer that names its endpoint is the hooks' own (respond.ts: its headers read only
-    // if a hook reads them); any other is copied.
-    const served: ServedResponse =
-      response.endpoint === endpoint
-        ? (response as ServedResponse)
-        : { endpoint, status: response.status, headers: response.headers };
-    this.run.responseReceived(this.ctx, served);
+    this.run.responseReceived(this.ctx, { endpoint, status: response.status, headers: response.headers });
   }
 
   responseComplete(outcome: string): void {
