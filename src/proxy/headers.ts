@@ -172,7 +172,7 @@ export function isUnwantedUpstream(
 ): boolean {
   // One Map lookup for the names the gateway knows, where each header of the client's (an SDK
   // sends ~10) took three or four set lookups: podHead for an SDK's headers ~2.9 -> ~2.6 µs in
-  // a Bun.serve handler (thirty-first pass).
+  // a request handler under Bun (thirty-first pass).
   const kind = KNOWN.get(key);
   if (kind === HOP || kind === STEERING || (kind === CREDENTIAL && !forwardAuthorization)) return true;
   return (dropped.size !== 0 && dropped.has(key)) || isGatewayPrefixed(key);
